@@ -1,0 +1,31 @@
+//! Capture sources: live interfaces through libpcap, and saved files (pcap, pcapng).
+
+/// A capture timestamp (seconds since the Unix epoch and nanoseconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Hash)]
+pub struct Timestamp {
+    pub secs: i64,
+    pub nanos: u32,
+}
+
+impl Timestamp {
+    pub fn new(secs: i64, nanos: u32) -> Self {
+        Timestamp { secs, nanos }
+    }
+
+    /// Seconds as a float, for relative times and rates.
+    pub fn as_f64(&self) -> f64 {
+        self.secs as f64 + f64::from(self.nanos) / 1e9
+    }
+
+    /// `self - earlier` in seconds (negative when `earlier` is later).
+    pub fn since(&self, earlier: Timestamp) -> f64 {
+        (self.secs - earlier.secs) as f64 + (f64::from(self.nanos) - f64::from(earlier.nanos)) / 1e9
+    }
+}
+
+impl serde::Serialize for Timestamp {
+    /// Serialised as seconds since the epoch, a float (microsecond precision survives).
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(self.as_f64())
+    }
+}

@@ -1,0 +1,1 @@
+//! Frame decoding: link layer, network layer, transport layer, with byte ranges.

@@ -1,0 +1,1 @@
+//! Findings: what an eavesdropper learns (secrets, credentials, hardening audit).

@@ -1,0 +1,297 @@
+//! TCP flows and stream reassembly.
+//!
+//! The pipeline hands every decoded TCP segment to [`FlowTable::segment`]. The table keys
+//! flows by a canonical five-tuple (both directions are one conversation), numbers streams
+//! in order of first packet, reassembles each direction, and reports what happened to a
+//! [`StreamSink`] as [`StreamEvent`]s: stream opened, in-order data, holes of known length,
+//! notes, and stream closed (with the conversation's counts).
+//!
+//! INTERFACE CONTRACT (the rest of the program codes against these types; keep them):
+//! - `FlowTable::new(FlowConfig)`, `segment(&TcpSegment, &mut dyn StreamSink) -> SegmentAnalysis`,
+//!   `advance(Timestamp, &mut dyn StreamSink)` (expiry driven by packet time),
+//!   `finish(&mut dyn StreamSink)` (end of capture: flush buffered data with holes, close all),
+//!   `stats() -> &FlowStats`.
+
+use std::net::IpAddr;
+
+use crate::capture::Timestamp;
+
+mod table;
+pub use table::FlowTable;
+
+/// One end of a TCP connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub struct Endpoint {
+    pub addr: IpAddr,
+    pub port: u16,
+}
+
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.addr {
+            IpAddr::V4(a) => write!(f, "{a}:{}", self.port),
+            IpAddr::V6(a) => write!(f, "[{a}]:{}", self.port),
+        }
+    }
+}
+
+/// Stream index, assigned in order of first packet starting at 0 (like tshark's `tcp.stream`).
+pub type StreamId = u32;
+
+/// Direction of data within a stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Direction {
+    /// From the client (the side that sent the SYN, or the heuristic's choice) to the server.
+    ToServer,
+    /// From the server to the client.
+    ToClient,
+}
+
+impl Direction {
+    pub fn index(self) -> usize {
+        match self {
+            Direction::ToServer => 0,
+            Direction::ToClient => 1,
+        }
+    }
+    pub fn reverse(self) -> Direction {
+        match self {
+            Direction::ToServer => Direction::ToClient,
+            Direction::ToClient => Direction::ToServer,
+        }
+    }
+}
+
+/// TCP header flag bits as on the wire (low 8 bits of the flags field, plus NS as 0x100).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub struct TcpFlags(pub u16);
+
+impl TcpFlags {
+    pub const FIN: u16 = 0x001;
+    pub const SYN: u16 = 0x002;
+    pub const RST: u16 = 0x004;
+    pub const PSH: u16 = 0x008;
+    pub const ACK: u16 = 0x010;
+    pub const URG: u16 = 0x020;
+    pub const ECE: u16 = 0x040;
+    pub const CWR: u16 = 0x080;
+    pub const NS: u16 = 0x100;
+
+    pub fn has(self, bit: u16) -> bool {
+        self.0 & bit != 0
+    }
+    pub fn syn(self) -> bool {
+        self.has(Self::SYN)
+    }
+    pub fn ack(self) -> bool {
+        self.has(Self::ACK)
+    }
+    pub fn fin(self) -> bool {
+        self.has(Self::FIN)
+    }
+    pub fn rst(self) -> bool {
+        self.has(Self::RST)
+    }
+}
+
+/// What the pipeline knows of one TCP segment, handed to the flow table.
+#[derive(Debug, Clone)]
+pub struct TcpSegment<'a> {
+    /// Frame number in the capture, from 1.
+    pub frame: u64,
+    pub ts: Timestamp,
+    pub src: Endpoint,
+    pub dst: Endpoint,
+    pub seq: u32,
+    pub ack: u32,
+    pub flags: TcpFlags,
+    /// Window field as on the wire (unscaled).
+    pub window: u16,
+    /// Window scale option, when this segment carries one (SYN / SYN-ACK).
+    pub window_scale: Option<u8>,
+    /// The payload bytes that were captured (may be shorter than `wire_len` with a snaplen).
+    pub payload: &'a [u8],
+    /// Payload length on the wire (from the IP length), >= `payload.len()`.
+    pub wire_len: u32,
+}
+
+/// Why a stream ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CloseReason {
+    /// Both sides sent FIN.
+    Fin,
+    /// A RST was seen.
+    Reset,
+    /// No packet for longer than the idle timeout (packet time).
+    Idle,
+    /// Evicted to stay within a bound on live flows or buffered bytes.
+    Evicted,
+    /// A new SYN reused the five-tuple of a finished stream.
+    Reused,
+    /// The capture ended with the stream still open.
+    EndOfCapture,
+}
+
+/// Conversation state as shown in the conversations table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConvState {
+    /// Handshake seen and closed by FIN both ways.
+    Complete,
+    /// Closed by RST.
+    Reset,
+    /// Still open at the end of the capture (or expired/evicted while open).
+    Open,
+}
+
+/// Per-stream counts, handed over when the stream closes (like `tshark -z conv,tcp`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ConversationSummary {
+    pub stream: StreamId,
+    pub client: Endpoint,
+    pub server: Endpoint,
+    /// Packets / bytes (whole frame lengths on the wire) client → server.
+    pub packets_to_server: u64,
+    pub bytes_to_server: u64,
+    /// Packets / bytes server → client.
+    pub packets_to_client: u64,
+    pub bytes_to_client: u64,
+    /// Payload bytes delivered in order each way (after reassembly, holes excluded).
+    pub payload_to_server: u64,
+    pub payload_to_client: u64,
+    pub first_frame: u64,
+    pub last_frame: u64,
+    pub start: Timestamp,
+    pub end: Timestamp,
+    pub state: ConvState,
+    pub close_reason: CloseReason,
+    /// True when the SYN was seen (client/server known for sure).
+    pub syn_seen: bool,
+}
+
+/// Notes the reassembler raises about a stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FlowNote {
+    /// Retransmitted bytes overlapped earlier ones and differed; the first copy was kept.
+    OverlapConflict { offset: u64, len: u64 },
+    /// A bound was hit (buffered out-of-order bytes per flow, total buffered, live flows).
+    BoundHit { bound: &'static str, limit: u64 },
+    /// The stream was picked up mid-way (no SYN seen).
+    MidStreamPickup,
+}
+
+/// What the reassembler reports. Data is delivered in order per direction, exactly once.
+#[derive(Debug)]
+pub enum StreamEvent<'a> {
+    /// A new stream: sent before any other event of it.
+    Open {
+        stream: StreamId,
+        client: Endpoint,
+        server: Endpoint,
+        frame: u64,
+        ts: Timestamp,
+    },
+    /// In-order bytes of one direction. `offset` is the stream offset (relative sequence
+    /// number - 1, i.e. bytes since the SYN) of `data[0]`; `frame` is the frame that carried
+    /// these bytes (for out-of-order data, delivered later than it arrived).
+    Data {
+        stream: StreamId,
+        dir: Direction,
+        offset: u64,
+        data: &'a [u8],
+        frame: u64,
+    },
+    /// `len` bytes at `offset` were never captured (lost, or cut by the snaplen).
+    Hole {
+        stream: StreamId,
+        dir: Direction,
+        offset: u64,
+        len: u64,
+    },
+    /// The direction ended (FIN seen and all data before it delivered).
+    End { stream: StreamId, dir: Direction },
+    Note {
+        stream: StreamId,
+        dir: Option<Direction>,
+        note: FlowNote,
+        frame: u64,
+    },
+    /// The stream is gone; no more events for it.
+    Close {
+        stream: StreamId,
+        summary: ConversationSummary,
+    },
+}
+
+/// Receives the reassembler's events. `now_frame` is the frame being processed when the
+/// event was raised (the frame that "completes" whatever the data completes).
+pub trait StreamSink {
+    fn event(&mut self, now_frame: u64, ev: StreamEvent<'_>);
+}
+
+/// tshark-like analysis of a segment (shown in `-V` and used by the line renderer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Analysis {
+    pub retransmission: bool,
+    pub out_of_order: bool,
+    pub previous_segment_not_captured: bool,
+    pub keep_alive: bool,
+    pub zero_window_probe: bool,
+    pub zero_window: bool,
+    pub dup_ack: bool,
+    pub window_full: bool,
+}
+
+/// What the flow table says of the segment just handed to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SegmentAnalysis {
+    pub stream: StreamId,
+    pub dir: Direction,
+    /// Sequence and acknowledgement numbers relative to each side's ISN (0 = the SYN).
+    pub rel_seq: u32,
+    pub rel_ack: u32,
+    /// `rel_seq` + payload length (+1 for SYN/FIN), as tshark's `[Next Sequence Number]`.
+    pub next_rel_seq: u32,
+    pub analysis: Analysis,
+}
+
+/// Bounds and timeouts, all with sane defaults.
+#[derive(Debug, Clone)]
+pub struct FlowConfig {
+    /// Out-of-order bytes buffered per direction before the oldest gap is given up as a hole.
+    pub max_buffered_per_flow: usize,
+    /// Out-of-order bytes buffered over all flows.
+    pub max_buffered_total: usize,
+    /// Live flows at once; past it the idlest flow is evicted.
+    pub max_flows: usize,
+    /// Idle timeout in seconds of packet time.
+    pub idle_timeout_secs: u64,
+}
+
+impl Default for FlowConfig {
+    fn default() -> Self {
+        FlowConfig {
+            max_buffered_per_flow: 4 << 20,
+            max_buffered_total: 64 << 20,
+            max_flows: 100_000,
+            idle_timeout_secs: 600,
+        }
+    }
+}
+
+/// Counters over the whole run (also emitted in JSON).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct FlowStats {
+    pub streams: u64,
+    pub segments: u64,
+    pub retransmissions: u64,
+    pub out_of_order: u64,
+    pub holes: u64,
+    pub hole_bytes: u64,
+    pub overlap_conflicts: u64,
+    pub evicted_flows: u64,
+    pub bound_hits: u64,
+    pub peak_buffered_bytes: u64,
+    pub peak_live_flows: u64,
+}

@@ -1,0 +1,12 @@
+//! squirrel-sniff: a packet-capture and traffic analyser that shows what an eavesdropper sees.
+//!
+//! Data flows one way, each stage in its own module:
+//! `capture → decode → flow (reassembly) → dissect (http, tls) → findings → render`.
+#![forbid(unsafe_code)]
+
+pub mod capture;
+pub mod decode;
+pub mod dissect;
+pub mod findings;
+pub mod flow;
+pub mod render;

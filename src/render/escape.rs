@@ -1,0 +1,104 @@
+//! Escaping of packet-derived bytes and strings before they reach a terminal or a file.
+//!
+//! Every string that came off the wire goes through here: control bytes (C0, DEL, C1),
+//! bidi overrides and other invisible format characters, and invalid UTF-8 come out as
+//! visible escapes (`\x1b`, `\u{202e}`), so no wire byte can drive the terminal.
+
+/// Escape arbitrary bytes: printable ASCII and printable UTF-8 kept, everything else escaped.
+/// `\r`, `\n`, `\t` become `\r`, `\n`, `\t`; a backslash stays a single backslash.
+pub fn escape_bytes(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    push_escaped(&mut out, bytes);
+    out
+}
+
+/// Like [`escape_bytes`], appending to `out`.
+pub fn push_escaped(out: &mut String, bytes: &[u8]) {
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            push_char(out, c);
+        }
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+}
+
+/// Escape a string that is already UTF-8 but came from the wire.
+pub fn escape_str(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        push_char(&mut out, c);
+    }
+    out
+}
+
+/// Escape at most `max` bytes of `bytes`, adding `…` when cut.
+pub fn escape_truncated(bytes: &[u8], max: usize) -> String {
+    if bytes.len() <= max {
+        escape_bytes(bytes)
+    } else {
+        let mut s = escape_bytes(bytes.get(..max).unwrap_or(bytes));
+        s.push('…');
+        s
+    }
+}
+
+fn push_char(out: &mut String, c: char) {
+    match c {
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        c if is_unsafe(c) => {
+            let v = c as u32;
+            if v < 0x100 {
+                out.push_str(&format!("\\x{v:02x}"));
+            } else {
+                out.push_str(&format!("\\u{{{v:04x}}}"));
+            }
+        }
+        c => out.push(c),
+    }
+}
+
+/// Characters that must never be printed raw: C0/C1 controls, DEL, bidi controls,
+/// zero-width and other format characters, line/paragraph separators, BOM.
+fn is_unsafe(c: char) -> bool {
+    let v = c as u32;
+    v < 0x20
+        || (0x7f..=0x9f).contains(&v)
+        || v == 0xad
+        || (0x200b..=0x200f).contains(&v)
+        || (0x2028..=0x202e).contains(&v)
+        || (0x2060..=0x206f).contains(&v)
+        || v == 0xfeff
+        || (0xfff9..=0xfffb).contains(&v)
+        || (0xe0000..=0xe007f).contains(&v)
+}
+
+/// True when a byte is printed as itself in the ASCII column of a hex dump.
+pub fn is_printable_ascii(b: u8) -> bool {
+    (0x20..0x7f).contains(&b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn controls_are_escaped() {
+        assert_eq!(escape_bytes(b"a\x1b[2Jb"), "a\\x1b[2Jb");
+        assert_eq!(escape_bytes(b"\x00\x7f"), "\\x00\\x7f");
+        assert_eq!(escape_bytes("x\u{202e}y".as_bytes()), "x\\u{202e}y");
+        assert_eq!(escape_bytes("\u{9b}".as_bytes()), "\\x9b");
+        assert_eq!(escape_bytes(b"\xff\xfe ok"), "\\xff\\xfe ok");
+        assert_eq!(escape_bytes(b"line\r\n"), "line\\r\\n");
+        assert_eq!(escape_bytes("caf\u{e9}".as_bytes()), "caf\u{e9}");
+    }
+
+    #[test]
+    fn truncation_marks_the_cut() {
+        assert_eq!(escape_truncated(b"abcdef", 3), "abc…");
+        assert_eq!(escape_truncated(b"abc", 3), "abc");
+    }
+}

@@ -1,0 +1,4 @@
+//! Renderers: summary lines, layered tree, hex dump, JSON, tables.
+
+pub mod escape;
+pub mod tree;
