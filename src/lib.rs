@@ -5,8 +5,10 @@
 #![forbid(unsafe_code)]
 
 pub mod capture;
+pub mod cli;
 pub mod decode;
 pub mod dissect;
 pub mod findings;
 pub mod flow;
+pub mod pipeline;
 pub mod render;

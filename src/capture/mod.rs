@@ -1,5 +1,27 @@
 //! Capture sources: live interfaces through libpcap, and saved files (pcap, pcapng).
 
+mod error;
+pub mod file;
+pub mod filter;
+pub mod live;
+pub mod linktype;
+pub mod writer;
+
+pub use error::CaptureError;
+pub use file::FileSource;
+
+/// One captured packet as the source gives it.
+#[derive(Debug, Clone, Copy)]
+pub struct RawPacket<'a> {
+    pub ts: Timestamp,
+    /// Length on the wire (>= `data.len()`, the captured length).
+    pub len: u32,
+    /// Link type (LINKTYPE_* value as in pcap files).
+    pub link: u32,
+    /// Interface index (pcapng), 0 otherwise.
+    pub interface: u32,
+    pub data: &'a [u8],
+}
 /// A capture timestamp (seconds since the Unix epoch and nanoseconds).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Hash)]
 pub struct Timestamp {

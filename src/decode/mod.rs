@@ -1,1 +1,242 @@
-//! Frame decoding: link layer, network layer, transport layer, with byte ranges.
+//! Frame decoding: link layer, network layer, transport layer, each field with its byte
+//! range in the frame.
+//!
+//! Decoding is lax (etherparse's `LaxSlicedPacket` under the link layers it does not know):
+//! whatever decodes is kept, and where decoding stopped is recorded in [`Decoded::stopped`]
+//! with the layer and offset. Undecodable bytes stay in the frame as data; nothing is dropped.
+//! Field byte ranges within each header are named once, in [`field`].
+
+pub mod field;
+mod link;
+
+use std::net::IpAddr;
+use std::ops::Range;
+
+use crate::flow::TcpFlags;
+
+pub use link::decode;
+
+/// Everything decoded from one frame. Ranges index the frame's captured bytes.
+#[derive(Debug, Clone, Default)]
+pub struct Decoded {
+    pub link: Link,
+    /// 802.1Q / QinQ tags, outermost first.
+    pub vlans: Vec<Vlan>,
+    pub net: Option<Net>,
+    pub transport: Option<Transport>,
+    /// Bytes above the last decoded layer (application payload, or undecoded bytes).
+    pub payload: Range<usize>,
+    /// Payload length on the wire as the IP header states it (may exceed the captured bytes).
+    pub payload_wire_len: usize,
+    /// Where and why decoding stopped short, if it did.
+    pub stopped: Option<DecodeStop>,
+}
+
+impl Decoded {
+    pub fn tcp(&self) -> Option<&TcpHeader> {
+        match &self.transport {
+            Some(Transport::Tcp(t)) => Some(t),
+            _ => None,
+        }
+    }
+
+    pub fn addrs(&self) -> Option<(IpAddr, IpAddr)> {
+        match &self.net {
+            Some(Net::Ipv4(h)) => Some((IpAddr::V4(h.src), IpAddr::V4(h.dst))),
+            Some(Net::Ipv6(h)) => Some((IpAddr::V6(h.src), IpAddr::V6(h.dst))),
+            _ => None,
+        }
+    }
+
+    pub fn ports(&self) -> Option<(u16, u16)> {
+        match &self.transport {
+            Some(Transport::Tcp(t)) => Some((t.src_port, t.dst_port)),
+            Some(Transport::Udp(u)) => Some((u.src_port, u.dst_port)),
+            _ => None,
+        }
+    }
+}
+
+/// Decoding stopped at `layer`, `offset` bytes into the frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeStop {
+    pub layer: &'static str,
+    pub offset: usize,
+    pub reason: String,
+}
+
+/// The link layer.
+#[derive(Debug, Clone, Default)]
+pub enum Link {
+    Ethernet(EthernetHeader),
+    /// BSD loopback: 4-byte address family in host byte order (NULL) or network order (LOOP).
+    Null { family: u32, big_endian: bool, loop_type: bool },
+    LinuxSll(SllHeader),
+    LinuxSll2(Sll2Header),
+    /// Raw IP: no link header.
+    Raw,
+    /// A link type this decoder does not know: the whole frame is data.
+    #[default]
+    Unknown,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EthernetHeader {
+    pub dst: [u8; 6],
+    pub src: [u8; 6],
+    pub ether_type: u16,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SllHeader {
+    pub packet_type: u16,
+    pub arphrd: u16,
+    pub addr: Vec<u8>,
+    pub protocol: u16,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sll2Header {
+    pub protocol: u16,
+    pub ifindex: u32,
+    pub arphrd: u16,
+    pub packet_type: u8,
+    pub addr: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vlan {
+    /// Offset of the 4-byte tag (TCI + inner ether type) in the frame.
+    pub offset: usize,
+    pub tpid: u16,
+    pub pcp: u8,
+    pub dei: bool,
+    pub id: u16,
+    pub ether_type: u16,
+}
+
+/// The network layer.
+#[derive(Debug, Clone)]
+pub enum Net {
+    Ipv4(Ipv4Header),
+    Ipv6(Ipv6Header),
+    Arp { offset: usize, len: usize },
+    /// An ether type this decoder does not know.
+    Other { ether_type: u16, offset: usize },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ipv4Header {
+    pub offset: usize,
+    pub header_len: usize,
+    pub dscp: u8,
+    pub ecn: u8,
+    pub total_len: u16,
+    pub id: u16,
+    pub dont_fragment: bool,
+    pub more_fragments: bool,
+    /// Fragment offset in bytes.
+    pub fragment_offset: u32,
+    pub ttl: u8,
+    pub protocol: u8,
+    pub checksum: u16,
+    pub src: std::net::Ipv4Addr,
+    pub dst: std::net::Ipv4Addr,
+    pub options: Range<usize>,
+}
+
+impl Ipv4Header {
+    /// True for any fragment (MF set or a non-zero offset).
+    pub fn is_fragment(&self) -> bool {
+        self.more_fragments || self.fragment_offset != 0
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ipv6Header {
+    pub offset: usize,
+    pub traffic_class: u8,
+    pub flow_label: u32,
+    pub payload_len: u16,
+    pub next_header: u8,
+    pub hop_limit: u8,
+    pub src: std::net::Ipv6Addr,
+    pub dst: std::net::Ipv6Addr,
+    /// Extension headers: (header type, range in the frame).
+    pub extensions: Vec<(u8, Range<usize>)>,
+    pub fragmented: bool,
+}
+
+/// The transport layer.
+#[derive(Debug, Clone)]
+pub enum Transport {
+    Tcp(TcpHeader),
+    Udp(UdpHeader),
+    Icmpv4(IcmpHeader),
+    Icmpv6(IcmpHeader),
+    /// An IP protocol this decoder does not know, or a non-first fragment.
+    Other { protocol: u8, offset: usize },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TcpHeader {
+    pub offset: usize,
+    pub header_len: usize,
+    pub src_port: u16,
+    pub dst_port: u16,
+    pub seq: u32,
+    pub ack: u32,
+    pub flags: TcpFlags,
+    pub window: u16,
+    pub checksum: u16,
+    pub urgent: u16,
+    pub options: Vec<TcpOption>,
+    /// Bytes of the options area that could not be decoded (unknown kind, bad length).
+    pub options_undecoded: Option<Range<usize>>,
+}
+
+impl TcpHeader {
+    pub fn window_scale(&self) -> Option<u8> {
+        self.options.iter().find_map(|o| match o.kind {
+            TcpOptionKind::WindowScale(s) => Some(s),
+            _ => None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TcpOption {
+    pub range: Range<usize>,
+    pub kind: TcpOptionKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TcpOptionKind {
+    Nop,
+    EndOfList,
+    Mss(u16),
+    WindowScale(u8),
+    SackPermitted,
+    Sack(Vec<(u32, u32)>),
+    Timestamp { val: u32, ecr: u32 },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UdpHeader {
+    pub offset: usize,
+    pub src_port: u16,
+    pub dst_port: u16,
+    pub length: u16,
+    pub checksum: u16,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IcmpHeader {
+    pub offset: usize,
+    pub header_len: usize,
+    pub icmp_type: u8,
+    pub code: u8,
+    pub checksum: u16,
+    /// Bytes 4..8 (identifier and sequence number for echo).
+    pub rest: [u8; 4],
+}

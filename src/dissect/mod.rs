@@ -6,6 +6,7 @@
 //! - a per-stream type implementing [`StreamDissector`], built with `new(stream, &Config)`.
 //! - an event type with `protocol()`, `info()`, `tree()`, `json()` (see [`AppKind`]).
 
+pub mod dispatch;
 pub mod http;
 pub mod tls;
 

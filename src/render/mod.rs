@@ -1,4 +1,158 @@
-//! Renderers: summary lines, layered tree, hex dump, JSON, tables.
+//! Renderers: summary lines, layered tree, hex dump, JSON, tables. Each writes to a writer
+//! it is given; colour is decided once, at the edge, and handed in as a [`color::Palette`].
 
+pub mod color;
 pub mod escape;
+pub mod frame;
+pub mod hexdump;
+pub mod json;
+pub mod layers;
+pub mod summary;
 pub mod tree;
+
+use std::io::{self, Write};
+
+use color::Palette;
+use frame::FrameView;
+
+/// How frames are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// One summary line per frame (default).
+    Lines,
+    /// `-V`: the layered tree.
+    Tree,
+    /// `--json`: NDJSON records.
+    Json,
+    /// `-q`: nothing per frame.
+    Quiet,
+}
+
+/// The per-frame printer.
+pub struct Printer<W: Write> {
+    w: W,
+    mode: Mode,
+    hex: bool,
+    pal: Palette,
+    printed_any: bool,
+}
+
+impl<W: Write> Printer<W> {
+    pub fn new(w: W, mode: Mode, hex: bool, pal: Palette) -> Self {
+        Printer { w, mode, hex, pal, printed_any: false }
+    }
+
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    pub fn palette(&self) -> Palette {
+        self.pal
+    }
+
+    /// The writer, for end-of-run tables and reports.
+    pub fn writer(&mut self) -> &mut W {
+        &mut self.w
+    }
+
+    pub fn frame(&mut self, f: &FrameView<'_>) -> io::Result<()> {
+        match self.mode {
+            Mode::Quiet => Ok(()),
+            Mode::Json => {
+                self.json_line(&json::packet(f))?;
+                for e in f.app {
+                    self.json_line(&json::app_event(e))?;
+                }
+                Ok(())
+            }
+            Mode::Lines => {
+                self.line(f)?;
+                if self.hex {
+                    hexdump::write_hex(&mut self.w, f.data, f.highlights, self.pal)?;
+                    self.w.write_all(b"\n")?;
+                }
+                Ok(())
+            }
+            Mode::Tree => {
+                if self.printed_any {
+                    self.w.write_all(b"\n")?;
+                }
+                self.printed_any = true;
+                for node in layers::frame_tree(f) {
+                    node.write_to(&mut self.w, 0)?;
+                }
+                if self.hex {
+                    self.w.write_all(b"\n")?;
+                    hexdump::write_hex(&mut self.w, f.data, f.highlights, self.pal)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn line(&mut self, f: &FrameView<'_>) -> io::Result<()> {
+        let (src, dst) = summary::addresses(f);
+        let proto = summary::protocol(f);
+        let info = summary::info(f);
+        let p = self.pal;
+        let time = if f.ts.nanos % 1000 != 0 { format!("{:.9}", f.rel_time) } else { format!("{:>10.6}", f.rel_time) };
+        writeln!(
+            self.w,
+            "{:>5} {} {} → {} {}{}{}{} {} {}",
+            f.number,
+            time,
+            src,
+            dst,
+            p.bold(),
+            p.proto(&proto),
+            proto,
+            p.reset(),
+            f.len,
+            info
+        )
+    }
+
+    /// Application events raised outside any frame (at the end of the capture).
+    pub fn trailing_events(&mut self, events: &[crate::dissect::AppEvent]) -> io::Result<()> {
+        match self.mode {
+            Mode::Quiet => Ok(()),
+            Mode::Json => {
+                for e in events {
+                    self.json_line(&json::app_event(e))?;
+                }
+                Ok(())
+            }
+            Mode::Lines => {
+                for e in events {
+                    writeln!(self.w, "    - [end of capture, stream {}] {} {}", e.stream, e.kind.protocol(), e.kind.info())?;
+                }
+                Ok(())
+            }
+            Mode::Tree => {
+                for e in events {
+                    writeln!(self.w, "\n[End of capture: completed in stream {}]", e.stream)?;
+                    e.kind.tree().write_to(&mut self.w, 0)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// One NDJSON line.
+    pub fn json_line(&mut self, v: &serde_json::Value) -> io::Result<()> {
+        serde_json::to_writer(&mut self.w, v).map_err(io::Error::other)?;
+        self.w.write_all(b"\n")
+    }
+
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.w.flush()
+    }
+}
+
+/// The `--conversations` table (temporary plain form until the comfy-table renderer lands).
+pub fn conversations_table(
+    convs: &[(crate::flow::ConversationSummary, crate::dissect::dispatch::AppProto)],
+    _first: Option<crate::capture::Timestamp>,
+) -> io::Result<String> {
+    Ok(format!("{} conversations", convs.len()))
+}

@@ -1,0 +1,379 @@
+//! Reading saved captures: pcap (both byte orders, micro- and nanosecond) and pcapng (any
+//! number of sections and interfaces, per-interface link types and time resolutions).
+//!
+//! Parsing of the file format is pcap-parser's; this module keeps the per-section state
+//! (interfaces, time resolution) and turns blocks into [`RawPacket`]s.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use pcap_parser::traits::{PcapNGPacketBlock, PcapReaderIterator};
+use pcap_parser::{Block, PcapBlockOwned, PcapError};
+
+use super::{CaptureError, RawPacket, Timestamp};
+
+/// Largest single record accepted (a pcapng block or pcap record). Larger means corrupt.
+const MAX_RECORD: usize = 16 << 20;
+const INITIAL_BUFFER: usize = 256 << 10;
+
+/// The container format of a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileFormat {
+    Pcap,
+    Pcapng,
+}
+
+#[derive(Debug, Clone)]
+struct Interface {
+    link: u32,
+    /// Units per second of the timestamps.
+    resolution: u64,
+    offset: i64,
+    snaplen: u32,
+    name: Option<String>,
+}
+
+/// What is known of the file after its header.
+#[derive(Debug, Clone)]
+pub struct FileInfo {
+    pub format: FileFormat,
+    pub big_endian: bool,
+    pub nanosecond: bool,
+    pub version: (u16, u16),
+    pub snaplen: u32,
+    /// Link type of the pcap header or of the first pcapng interface.
+    pub link: Option<u32>,
+}
+
+/// A saved capture being read, packet by packet.
+pub struct FileSource {
+    path: PathBuf,
+    reader: Box<dyn PcapReaderIterator + Send>,
+    buffer_size: usize,
+    st: State,
+    packets: u64,
+    done: bool,
+}
+
+/// Everything but the reader, so that a block borrowed from the reader can update it.
+struct State {
+    info: FileInfo,
+    /// pcapng: interfaces of the current section.
+    interfaces: Vec<Interface>,
+    legacy_link: u32,
+    legacy_nanos: bool,
+    data: Vec<u8>,
+    last_ts: Timestamp,
+}
+
+impl FileSource {
+    /// Open `path`, or standard input when `path` is `-`.
+    pub fn open(path: &Path) -> Result<FileSource, CaptureError> {
+        let input: Box<dyn Read + Send> = if path == Path::new("-") {
+            Box::new(std::io::stdin())
+        } else {
+            let f = std::fs::File::open(path)
+                .map_err(|source| CaptureError::Open { path: path.to_path_buf(), source })?;
+            if f.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+                return Err(CaptureError::Open {
+                    path: path.to_path_buf(),
+                    source: std::io::Error::other("is a directory"),
+                });
+            }
+            Box::new(f)
+        };
+        Self::from_reader(path, input)
+    }
+
+    /// Read a capture from any reader; `path` names it in messages.
+    pub fn from_reader(path: &Path, input: Box<dyn Read + Send>) -> Result<FileSource, CaptureError> {
+        let path = path.to_path_buf();
+        let reader = match pcap_parser::create_reader(INITIAL_BUFFER, input) {
+            Ok(r) => r,
+            Err(PcapError::Eof) => return Err(CaptureError::Empty { path }),
+            Err(PcapError::ReadError) => {
+                return Err(CaptureError::Read { path, source: std::io::Error::other("read failed") })
+            }
+            Err(PcapError::Incomplete(_)) | Err(PcapError::UnexpectedEof) => {
+                return Err(CaptureError::Truncated { path, packets: 0 })
+            }
+            Err(_) => return Err(CaptureError::NotACapture { path }),
+        };
+        let mut src = FileSource {
+            path,
+            reader,
+            buffer_size: INITIAL_BUFFER,
+            st: State {
+                info: FileInfo {
+                    format: FileFormat::Pcap,
+                    big_endian: false,
+                    nanosecond: false,
+                    version: (0, 0),
+                    snaplen: 0,
+                    link: None,
+                },
+                interfaces: Vec::new(),
+                legacy_link: 0,
+                legacy_nanos: false,
+                data: Vec::new(),
+                last_ts: Timestamp::default(),
+            },
+            packets: 0,
+            done: false,
+        };
+        src.read_header()?;
+        Ok(src)
+    }
+
+    pub fn info(&self) -> &FileInfo {
+        &self.st.info
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Link type of the first packet's interface, when known before reading packets.
+    pub fn first_link(&self) -> Option<u32> {
+        self.st.info.link
+    }
+
+    /// Read until the first packet-bearing information (pcap header, or the pcapng section
+    /// header and its first interface) so that `info()` is filled in.
+    fn read_header(&mut self) -> Result<(), CaptureError> {
+        // The first block is the pcap header or the pcapng SHB.
+        let consumed = loop {
+            match self.reader.next() {
+                Ok((n, block)) => {
+                    match block {
+                        PcapBlockOwned::LegacyHeader(h) => {
+                            if h.version_major != 2 {
+                                return Err(CaptureError::BadVersion {
+                                    path: self.path.clone(),
+                                    major: h.version_major,
+                                    minor: h.version_minor,
+                                });
+                            }
+                            self.st.legacy_link = h.network.0 as u32;
+                            self.st.legacy_nanos = h.is_nanosecond_precision();
+                            self.st.info = FileInfo {
+                                format: FileFormat::Pcap,
+                                big_endian: h.is_bigendian(),
+                                nanosecond: self.st.legacy_nanos,
+                                version: (h.version_major, h.version_minor),
+                                snaplen: h.snaplen,
+                                link: Some(self.st.legacy_link),
+                            };
+                        }
+                        PcapBlockOwned::NG(Block::SectionHeader(shb)) => {
+                            self.st.info = FileInfo {
+                                format: FileFormat::Pcapng,
+                                big_endian: shb.big_endian(),
+                                nanosecond: false,
+                                version: (shb.major_version, shb.minor_version),
+                                snaplen: 0,
+                                link: None,
+                            };
+                        }
+                        _ => {}
+                    }
+                    break n;
+                }
+                Err(PcapError::Incomplete(_)) => self.refill_or_fail(0)?,
+                Err(PcapError::Eof) | Err(PcapError::UnexpectedEof) => {
+                    return Err(CaptureError::Truncated { path: self.path.clone(), packets: 0 })
+                }
+                Err(_) => return Err(CaptureError::NotACapture { path: self.path.clone() }),
+            }
+        };
+        self.reader.consume(consumed);
+        Ok(())
+    }
+
+    /// Refill the buffer after an Incomplete; grow it when a record does not fit.
+    fn refill_or_fail(&mut self, needed: usize) -> Result<(), CaptureError> {
+        let available = self.reader.data().len();
+        if available + needed >= self.buffer_size || needed > self.buffer_size / 2 {
+            let want = (available + needed + 1024).max(self.buffer_size * 2);
+            if want > MAX_RECORD + INITIAL_BUFFER {
+                return Err(CaptureError::RecordTooLarge {
+                    path: self.path.clone(),
+                    len: available + needed,
+                    limit: MAX_RECORD,
+                });
+            }
+            if self.reader.grow(want) {
+                self.buffer_size = want;
+            }
+        }
+        self.reader.refill().map_err(|_| CaptureError::Read {
+            path: self.path.clone(),
+            source: std::io::Error::other("read failed"),
+        })
+    }
+
+    /// The next packet, `Ok(None)` at the end of the file.
+    pub fn next_packet(&mut self) -> Result<Option<RawPacket<'_>>, CaptureError> {
+        if self.done {
+            return Ok(None);
+        }
+        loop {
+            let (consumed, meta) = match self.reader.next() {
+                Ok((n, block)) => {
+                    let meta = self.st.handle_block(block);
+                    (n, meta)
+                }
+                Err(PcapError::Eof) => {
+                    self.done = true;
+                    return Ok(None);
+                }
+                Err(PcapError::Incomplete(n)) => {
+                    self.refill_or_fail(n)?;
+                    continue;
+                }
+                Err(PcapError::BufferTooSmall) => {
+                    let n = self.buffer_size;
+                    self.refill_or_fail(n)?;
+                    continue;
+                }
+                Err(PcapError::UnexpectedEof) => {
+                    self.done = true;
+                    if self.reader.data().is_empty() {
+                        return Ok(None);
+                    }
+                    return Err(CaptureError::Truncated { path: self.path.clone(), packets: self.packets });
+                }
+                Err(PcapError::ReadError) => {
+                    self.done = true;
+                    return Err(CaptureError::Read {
+                        path: self.path.clone(),
+                        source: std::io::Error::other("read failed"),
+                    });
+                }
+                Err(e) => {
+                    let what = describe(&e);
+                    self.done = true;
+                    return Err(CaptureError::Corrupt {
+                        path: self.path.clone(),
+                        packets: self.packets,
+                        offset: self.reader.consumed() as u64,
+                        what,
+                    });
+                }
+            };
+            self.reader.consume(consumed);
+            if let Some(m) = meta {
+                self.packets += 1;
+                self.st.last_ts = m.ts;
+                return Ok(Some(RawPacket {
+                    ts: m.ts,
+                    len: m.len.max(self.st.data.len() as u32),
+                    link: m.link,
+                    interface: m.interface,
+                    data: &self.st.data,
+                }));
+            }
+        }
+    }
+
+    /// Name of an interface of the current section, when the file gives one.
+    pub fn interface_name(&self, id: u32) -> Option<&str> {
+        self.st.interfaces.get(id as usize).and_then(|i| i.name.as_deref())
+    }
+
+    pub fn packets_read(&self) -> u64 {
+        self.packets
+    }
+}
+
+impl State {
+    /// Update state from a block; for a packet, copy its bytes into `self.data`.
+    fn handle_block(&mut self, block: PcapBlockOwned<'_>) -> Option<PacketMeta> {
+        match block {
+            PcapBlockOwned::Legacy(b) => {
+                let nanos = if self.legacy_nanos { b.ts_usec.min(999_999_999) } else { b.ts_usec.min(999_999) * 1000 };
+                let cap = (b.caplen as usize).min(b.data.len());
+                self.data.clear();
+                self.data.extend_from_slice(b.data.get(..cap).unwrap_or(b.data));
+                Some(PacketMeta {
+                    ts: Timestamp::new(i64::from(b.ts_sec), nanos),
+                    len: b.origlen,
+                    link: self.legacy_link,
+                    interface: 0,
+                })
+            }
+            PcapBlockOwned::LegacyHeader(_) => None,
+            PcapBlockOwned::NG(block) => match block {
+                Block::SectionHeader(shb) => {
+                    self.interfaces.clear();
+                    self.info.big_endian = self.info.big_endian || shb.big_endian();
+                    None
+                }
+                Block::InterfaceDescription(idb) => {
+                    let iface = Interface {
+                        link: idb.linktype.0 as u32,
+                        resolution: idb.ts_resolution().unwrap_or(1_000_000).max(1),
+                        offset: idb.ts_offset(),
+                        snaplen: idb.snaplen,
+                        name: idb.if_name().and_then(|r| r.ok()).map(|s| s.to_string()),
+                    };
+                    if self.info.link.is_none() {
+                        self.info.link = Some(iface.link);
+                        self.info.snaplen = iface.snaplen;
+                        self.info.nanosecond = iface.resolution >= 1_000_000_000;
+                    }
+                    self.interfaces.push(iface);
+                    None
+                }
+                Block::EnhancedPacket(epb) => {
+                    let iface = self.interfaces.get(epb.if_id as usize).cloned().unwrap_or(Interface {
+                        link: self.info.link.unwrap_or(1),
+                        resolution: 1_000_000,
+                        offset: 0,
+                        snaplen: 0,
+                        name: None,
+                    });
+                    let raw = (u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low);
+                    let secs = (raw / iface.resolution) as i64 + iface.offset;
+                    let frac = raw % iface.resolution;
+                    let nanos = ((u128::from(frac) * 1_000_000_000) / u128::from(iface.resolution)) as u32;
+                    let data = epb.packet_data();
+                    self.data.clear();
+                    self.data.extend_from_slice(data);
+                    Some(PacketMeta {
+                        ts: Timestamp::new(secs, nanos.min(999_999_999)),
+                        len: epb.origlen,
+                        link: iface.link,
+                        interface: epb.if_id,
+                    })
+                }
+                Block::SimplePacket(spb) => {
+                    let link = self.interfaces.first().map(|i| i.link).unwrap_or(1);
+                    let data = spb.packet_data();
+                    self.data.clear();
+                    self.data.extend_from_slice(data);
+                    // A simple packet block has no timestamp: it takes the previous packet's.
+                    Some(PacketMeta { ts: self.last_ts, len: spb.origlen, link, interface: 0 })
+                }
+                _ => None,
+            },
+        }
+    }
+
+}
+
+struct PacketMeta {
+    ts: Timestamp,
+    len: u32,
+    link: u32,
+    interface: u32,
+}
+
+fn describe(e: &PcapError<&[u8]>) -> String {
+    match e {
+        PcapError::NomError(_, kind) => format!("unparsable block ({kind:?})"),
+        PcapError::OwnedNomError(_, kind) => format!("unparsable block ({kind:?})"),
+        PcapError::HeaderNotRecognized => "unrecognised block header".to_string(),
+        other => format!("{other:?}"),
+    }
+}

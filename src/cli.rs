@@ -1,0 +1,129 @@
+//! Command-line interface (clap), grouped the way tcpdump users think: capture, filter,
+//! output, analysis. The binary in `main.rs` only parses, runs and maps errors to exit codes.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser};
+
+use crate::render::color::ColorChoice;
+
+/// Exit codes (also in the README).
+pub mod exit {
+    pub const OK: i32 = 0;
+    /// Output or other runtime failure.
+    pub const FAILURE: i32 = 1;
+    /// Bad usage: unknown option, invalid capture or display filter.
+    pub const USAGE: i32 = 2;
+    /// Input cannot be read: missing file, not a capture, unsupported version.
+    pub const INPUT: i32 = 3;
+    /// Input truncated or corrupt part-way: the packets before it were processed.
+    pub const TRUNCATED: i32 = 4;
+    /// Live capture: no such interface, or the interface cannot capture.
+    pub const INTERFACE: i32 = 5;
+    /// Live capture: permission denied.
+    pub const PERMISSION: i32 = 6;
+    /// `--fail-on-leak`: a secret or credential was seen in clear.
+    pub const LEAK: i32 = 7;
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "squirrel-sniff",
+    version,
+    disable_version_flag = true,
+    about = "Capture and analyse traffic: see what an eavesdropper sees",
+    long_about = "Capture live (-i) or replay saved captures (-r), reassemble TCP streams, recognise \
+HTTP/1.x and TLS by content on any port, and show each packet as a summary line, a Wireshark-style \
+tree (-V), a hex dump (-x) or JSON (--json).",
+    after_help = "Examples:\n  sudo squirrel-sniff -i lo --port 5683\n  squirrel-sniff -r captures/squirrel-http.pcap -V -x\n  squirrel-sniff -r capture.pcapng tcp port 443 and host 10.0.0.1\n\nExit codes: 0 ok, 1 failure, 2 usage/filter error, 3 unreadable input, 4 truncated/corrupt input, 5 interface error, 6 permission denied, 7 leak found (--fail-on-leak)."
+)]
+pub struct Cli {
+    /// Print version
+    #[arg(long = "version", action = clap::ArgAction::Version)]
+    pub version: Option<bool>,
+    #[command(flatten)]
+    pub capture: CaptureArgs,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Capture")]
+pub struct CaptureArgs {
+    /// Capture live on this interface (`any` for all; needs root or CAP_NET_RAW)
+    #[arg(short = 'i', long = "interface", value_name = "IFACE", conflicts_with = "read")]
+    pub interface: Option<String>,
+    /// Replay a saved capture (pcap or pcapng; `-` for standard input)
+    #[arg(short = 'r', long = "read", value_name = "FILE")]
+    pub read: Option<PathBuf>,
+    /// Write the captured packets to a pcap file (complete after Ctrl-C)
+    #[arg(short = 'w', long = "write", value_name = "FILE")]
+    pub write: Option<PathBuf>,
+    /// With -w, also print packets (tcpdump's --print)
+    #[arg(short = 'P', long = "print")]
+    pub print: bool,
+    /// Flush the -w file after every packet
+    #[arg(short = 'U', long = "packet-buffered")]
+    pub packet_buffered: bool,
+    /// Stop after N packets
+    #[arg(short = 'c', long = "count", value_name = "N")]
+    pub count: Option<u64>,
+    /// Snapshot length: bytes kept of each packet
+    #[arg(short = 's', long = "snapshot-length", value_name = "SNAPLEN", default_value_t = 262144)]
+    pub snaplen: i32,
+    /// Kernel capture buffer in KiB
+    #[arg(short = 'B', long = "buffer-size", value_name = "KiB", default_value_t = 8192)]
+    pub buffer_kib: i32,
+    /// Do not put the interface into promiscuous mode
+    #[arg(short = 'p', long = "no-promiscuous-mode")]
+    pub no_promisc: bool,
+    /// List the interfaces that can capture, and exit
+    #[arg(short = 'D', long = "list-interfaces")]
+    pub list_interfaces: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Filter")]
+pub struct FilterArgs {
+    /// Only TCP/UDP traffic to or from this port (repeatable; combined with EXPRESSION by `and`)
+    #[arg(long = "port", value_name = "N")]
+    pub port: Vec<u16>,
+    /// Capture filter in tcpdump (BPF) syntax, e.g. `tcp port 5683 and host 127.0.0.1`
+    #[arg(value_name = "EXPRESSION", trailing_var_arg = true, allow_hyphen_values = true)]
+    pub expression: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Output")]
+pub struct OutputArgs {
+    /// Layered tree of every packet, like Wireshark's packet details
+    #[arg(short = 'V', long = "verbose")]
+    pub verbose: bool,
+    /// Hex dump of every packet
+    #[arg(short = 'x', long = "hex")]
+    pub hex: bool,
+    /// One JSON object per line (NDJSON); schema in docs/json.md
+    #[arg(long = "json", conflicts_with = "verbose")]
+    pub json: bool,
+    /// Quiet: no per-packet output, only end-of-run tables and reports
+    #[arg(short = 'q', long = "quiet")]
+    pub quiet: bool,
+    /// Colour output
+    #[arg(long = "color", value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+    /// Do not resolve names (accepted for tcpdump habit; squirrel-sniff never resolves)
+    #[arg(short = 'n')]
+    pub no_resolve: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Analysis")]
+pub struct AnalysisArgs {
+    /// After the run, a table of TCP conversations (like tshark -z conv,tcp)
+    #[arg(long = "conversations")]
+    pub conversations: bool,
+}

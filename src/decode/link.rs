@@ -1,0 +1,485 @@
+//! Link layers (Ethernet, VLAN, NULL/LOOP, Linux SLL v1/v2, raw IP) and the layers above,
+//! through etherparse's lax slicing.
+
+use std::ops::Range;
+
+use etherparse::{EtherType, LaxNetSlice, LaxSlicedPacket, LinkSlice, TransportSlice};
+
+use super::*;
+use crate::capture::linktype;
+
+fn be16(data: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_be_bytes([*data.get(at)?, *data.get(at + 1)?]))
+}
+
+fn be32(data: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_be_bytes([*data.get(at)?, *data.get(at + 1)?, *data.get(at + 2)?, *data.get(at + 3)?]))
+}
+
+/// Offset of `part` inside `whole` (both slices of the same frame).
+fn offset_in(whole: &[u8], part: &[u8]) -> usize {
+    (part.as_ptr() as usize).saturating_sub(whole.as_ptr() as usize).min(whole.len())
+}
+
+/// Address families that mean IPv4 / IPv6 in a NULL/LOOP header (BSDs differ for IPv6).
+fn family_ether_type(family: u32) -> Option<u16> {
+    match family {
+        2 => Some(0x0800),
+        10 | 24 | 28 | 30 => Some(0x86dd),
+        _ => None,
+    }
+}
+
+/// Decode one frame of link type `link`.
+pub fn decode(link: u32, data: &[u8]) -> Decoded {
+    let mut d = Decoded { payload: 0..data.len(), payload_wire_len: data.len(), ..Decoded::default() };
+    match link {
+        linktype::ETHERNET => match LaxSlicedPacket::from_ethernet(data) {
+            Ok(p) => {
+                if let Some(LinkSlice::Ethernet2(e)) = &p.link {
+                    d.link = Link::Ethernet(EthernetHeader {
+                        dst: e.destination(),
+                        src: e.source(),
+                        ether_type: e.ether_type().0,
+                    });
+                }
+                fill_from_lax(&mut d, data, &p, field::ethernet::LEN);
+            }
+            Err(e) => {
+                d.link = Link::Unknown;
+                d.stopped = Some(DecodeStop { layer: "Ethernet", offset: 0, reason: e.to_string() });
+            }
+        },
+        linktype::NULL | linktype::LOOP => {
+            let Some(raw) = data.get(0..4) else {
+                d.stopped = Some(DecodeStop { layer: "Null/Loopback", offset: 0, reason: "frame shorter than the 4-byte header".into() });
+                return d;
+            };
+            let le = u32::from_le_bytes([raw[0], raw[1], raw[2], raw[3]]);
+            let be = u32::from_be_bytes([raw[0], raw[1], raw[2], raw[3]]);
+            // NULL is in the writer's host byte order: the small value is the right reading.
+            let (family, big_endian) = if link == linktype::LOOP || be < le { (be, true) } else { (le, false) };
+            d.link = Link::Null { family, big_endian, loop_type: link == linktype::LOOP };
+            match family_ether_type(family) {
+                Some(et) => {
+                    let rest = data.get(4..).unwrap_or_default();
+                    let p = LaxSlicedPacket::from_ether_type(EtherType(et), rest);
+                    fill_from_lax(&mut d, data, &p, 4);
+                }
+                None => {
+                    d.payload = 4..data.len();
+                    d.stopped = Some(DecodeStop { layer: "Null/Loopback", offset: 0, reason: format!("unknown address family {family}") });
+                }
+            }
+        }
+        linktype::LINUX_SLL => {
+            if data.len() < field::sll::LEN {
+                d.stopped = Some(DecodeStop { layer: "Linux cooked capture v1", offset: 0, reason: "frame shorter than the 16-byte header".into() });
+                return d;
+            }
+            let addr_len = be16(data, 4).unwrap_or(0).min(8) as usize;
+            let protocol = be16(data, 14).unwrap_or(0);
+            d.link = Link::LinuxSll(SllHeader {
+                packet_type: be16(data, 0).unwrap_or(0),
+                arphrd: be16(data, 2).unwrap_or(0),
+                addr: data.get(6..6 + addr_len).unwrap_or_default().to_vec(),
+                protocol,
+            });
+            from_ether_type_at(&mut d, data, protocol, field::sll::LEN);
+        }
+        linktype::LINUX_SLL2 => {
+            if data.len() < field::sll2::LEN {
+                d.stopped = Some(DecodeStop { layer: "Linux cooked capture v2", offset: 0, reason: "frame shorter than the 20-byte header".into() });
+                return d;
+            }
+            let addr_len = usize::from(*data.get(11).unwrap_or(&0)).min(8);
+            let protocol = be16(data, 0).unwrap_or(0);
+            d.link = Link::LinuxSll2(Sll2Header {
+                protocol,
+                ifindex: be32(data, 4).unwrap_or(0),
+                arphrd: be16(data, 8).unwrap_or(0),
+                packet_type: *data.get(10).unwrap_or(&0),
+                addr: data.get(12..12 + addr_len).unwrap_or_default().to_vec(),
+            });
+            from_ether_type_at(&mut d, data, protocol, field::sll2::LEN);
+        }
+        linktype::RAW | linktype::RAW_12 | linktype::RAW_14 | linktype::IPV4 | linktype::IPV6 => {
+            d.link = Link::Raw;
+            match LaxSlicedPacket::from_ip(data) {
+                Ok(p) => fill_from_lax(&mut d, data, &p, 0),
+                Err(e) => d.stopped = Some(DecodeStop { layer: "IP", offset: 0, reason: e.to_string() }),
+            }
+        }
+        _ => {
+            d.link = Link::Unknown;
+            d.stopped = Some(DecodeStop {
+                layer: "link",
+                offset: 0,
+                reason: format!("link type {} ({}) is not decoded; shown as data", link, linktype::name(link)),
+            });
+        }
+    }
+    d
+}
+
+fn from_ether_type_at(d: &mut Decoded, data: &[u8], ether_type: u16, at: usize) {
+    let rest = data.get(at..).unwrap_or_default();
+    let p = LaxSlicedPacket::from_ether_type(EtherType(ether_type), rest);
+    fill_from_lax(d, data, &p, at);
+}
+
+/// Copy what etherparse sliced into our types, with offsets in the frame.
+fn fill_from_lax(d: &mut Decoded, frame: &[u8], p: &LaxSlicedPacket<'_>, link_len: usize) {
+    let mut next_offset = link_len;
+    for ext in &p.link_exts {
+        if let etherparse::LaxLinkExtSlice::Vlan(v) = ext {
+            let off = offset_in(frame, v.slice());
+            let tpid = if off >= 2 { be16(frame, off - 2).unwrap_or(0) } else { 0 };
+            d.vlans.push(Vlan {
+                offset: off,
+                tpid,
+                pcp: v.priority_code_point().value(),
+                dei: v.drop_eligible_indicator(),
+                id: v.vlan_identifier().value(),
+                ether_type: v.ether_type().0,
+            });
+            next_offset = off + field::vlan::LEN;
+        }
+    }
+    match &p.net {
+        Some(LaxNetSlice::Ipv4(ip)) => {
+            let h = ip.header();
+            let off = offset_in(frame, h.slice());
+            let hl = h.slice().len();
+            let frag = h.fragments_offset().value() as u32 * 8;
+            d.net = Some(Net::Ipv4(Ipv4Header {
+                offset: off,
+                header_len: hl,
+                dscp: h.dcp().value(),
+                ecn: h.ecn().value(),
+                total_len: h.total_len(),
+                id: h.identification(),
+                dont_fragment: h.dont_fragment(),
+                more_fragments: h.more_fragments(),
+                fragment_offset: frag,
+                ttl: h.ttl(),
+                protocol: h.protocol().0,
+                checksum: h.header_checksum(),
+                src: h.source_addr(),
+                dst: h.destination_addr(),
+                options: off + field::ipv4::MIN_LEN..off + hl,
+            }));
+            let pl = ip.payload();
+            set_payload(d, frame, pl.payload);
+            d.payload_wire_len = usize::from(h.total_len()).saturating_sub(hl).max(pl.payload.len());
+        }
+        Some(LaxNetSlice::Ipv6(ip)) => {
+            let h = ip.header();
+            let off = offset_in(frame, h.slice());
+            let exts = ip.extensions();
+            let mut extensions = Vec::new();
+            if !exts.is_empty() {
+                let es = exts.slice();
+                let eo = offset_in(frame, es);
+                extensions.push((exts.first_header().map(|n| n.0).unwrap_or(0), eo..eo + es.len()));
+            }
+            d.net = Some(Net::Ipv6(Ipv6Header {
+                offset: off,
+                traffic_class: h.traffic_class(),
+                flow_label: h.flow_label().value(),
+                payload_len: h.payload_length(),
+                next_header: h.next_header().0,
+                hop_limit: h.hop_limit(),
+                src: h.source_addr(),
+                dst: h.destination_addr(),
+                extensions,
+                fragmented: ip.is_payload_fragmented(),
+            }));
+            let pl = ip.payload();
+            set_payload(d, frame, pl.payload);
+            let ext_len = exts.slice().len();
+            d.payload_wire_len = usize::from(h.payload_length()).saturating_sub(ext_len).max(pl.payload.len());
+        }
+        Some(LaxNetSlice::Arp(a)) => {
+            let off = offset_in(frame, a.slice());
+            d.net = Some(Net::Arp { offset: off, len: a.slice().len() });
+            d.payload = frame.len()..frame.len();
+            d.payload_wire_len = 0;
+        }
+        None => {
+            let et = d.vlans.last().map(|v| v.ether_type).or(match &d.link {
+                Link::Ethernet(e) => Some(e.ether_type),
+                Link::LinuxSll(s) => Some(s.protocol),
+                Link::LinuxSll2(s) => Some(s.protocol),
+                _ => None,
+            });
+            if let Some(et) = et {
+                if p.stop_err.is_none() {
+                    d.net = Some(Net::Other { ether_type: et, offset: next_offset });
+                }
+            }
+            d.payload = next_offset.min(frame.len())..frame.len();
+            d.payload_wire_len = d.payload.len();
+        }
+    }
+    match &p.transport {
+        Some(TransportSlice::Tcp(t)) => {
+            let hs = t.header_slice();
+            let off = offset_in(frame, hs);
+            d.transport = Some(Transport::Tcp(tcp_header(t, off)));
+            set_payload(d, frame, t.payload());
+            d.payload_wire_len = d.payload_wire_len.saturating_sub(hs.len()).max(t.payload().len());
+        }
+        Some(TransportSlice::Udp(u)) => {
+            let off = offset_in(frame, u.header_slice());
+            d.transport = Some(Transport::Udp(UdpHeader {
+                offset: off,
+                src_port: u.source_port(),
+                dst_port: u.destination_port(),
+                length: u.length(),
+                checksum: u.checksum(),
+            }));
+            set_payload(d, frame, u.payload());
+            d.payload_wire_len = d.payload_wire_len.saturating_sub(field::udp::LEN).max(u.payload().len());
+        }
+        Some(TransportSlice::Icmpv4(i)) => {
+            let off = offset_in(frame, i.slice());
+            d.transport = Some(Transport::Icmpv4(IcmpHeader {
+                offset: off,
+                header_len: i.header_len(),
+                icmp_type: i.type_u8(),
+                code: i.code_u8(),
+                checksum: i.checksum(),
+                rest: i.bytes5to8(),
+            }));
+            set_payload(d, frame, i.payload());
+            d.payload_wire_len = d.payload_wire_len.saturating_sub(i.header_len()).max(i.payload().len());
+        }
+        Some(TransportSlice::Icmpv6(i)) => {
+            let off = offset_in(frame, i.slice());
+            d.transport = Some(Transport::Icmpv6(IcmpHeader {
+                offset: off,
+                header_len: i.header_len(),
+                icmp_type: i.type_u8(),
+                code: i.code_u8(),
+                checksum: i.checksum(),
+                rest: i.bytes5to8(),
+            }));
+            set_payload(d, frame, i.payload());
+            d.payload_wire_len = d.payload_wire_len.saturating_sub(i.header_len()).max(i.payload().len());
+        }
+        Some(_) | None => {
+            if let Some(net) = &d.net {
+                let proto = match net {
+                    Net::Ipv4(h) => Some(h.protocol),
+                    Net::Ipv6(h) => Some(h.next_header),
+                    _ => None,
+                };
+                let fragmented_later = match net {
+                    Net::Ipv4(h) => h.fragment_offset != 0,
+                    Net::Ipv6(h) => h.fragmented,
+                    _ => false,
+                };
+                if let Some(proto) = proto {
+                    if p.stop_err.is_none() || fragmented_later {
+                        d.transport = Some(Transport::Other { protocol: proto, offset: d.payload.start });
+                    }
+                }
+            }
+        }
+    }
+    if let Some((err, layer)) = &p.stop_err {
+        let offset = match &d.transport {
+            Some(Transport::Tcp(t)) => t.offset,
+            _ => d.payload.start,
+        };
+        d.stopped = Some(DecodeStop { layer: layer_name(layer), offset, reason: err.to_string() });
+    }
+}
+
+fn set_payload(d: &mut Decoded, frame: &[u8], payload: &[u8]) {
+    let start = offset_in(frame, payload);
+    d.payload = start..(start + payload.len()).min(frame.len());
+}
+
+fn layer_name(l: &etherparse::err::Layer) -> &'static str {
+    use etherparse::err::Layer as L;
+    match l {
+        L::LinuxSllHeader => "Linux cooked capture",
+        L::Ethernet2Header => "Ethernet",
+        L::VlanHeader => "802.1Q",
+        L::IpHeader | L::Ipv4Header | L::Ipv4Packet => "IPv4",
+        L::Ipv6Header | L::Ipv6Packet | L::Ipv6ExtHeader | L::Ipv6HopByHopHeader | L::Ipv6DestOptionsHeader | L::Ipv6RouteHeader | L::Ipv6FragHeader => "IPv6",
+        L::UdpHeader | L::UdpPayload => "UDP",
+        L::TcpHeader => "TCP",
+        L::Icmpv4 | L::Icmpv4Timestamp | L::Icmpv4TimestampReply => "ICMP",
+        L::Icmpv6 => "ICMPv6",
+        _ => "packet",
+    }
+}
+
+fn tcp_header(t: &etherparse::TcpSlice<'_>, off: usize) -> TcpHeader {
+    let mut flags = 0u16;
+    for (on, bit) in [
+        (t.fin(), TcpFlags::FIN),
+        (t.syn(), TcpFlags::SYN),
+        (t.rst(), TcpFlags::RST),
+        (t.psh(), TcpFlags::PSH),
+        (t.ack(), TcpFlags::ACK),
+        (t.urg(), TcpFlags::URG),
+        (t.ece(), TcpFlags::ECE),
+        (t.cwr(), TcpFlags::CWR),
+        (t.ns(), TcpFlags::NS),
+    ] {
+        if on {
+            flags |= bit;
+        }
+    }
+    let header_len = t.header_slice().len();
+    let opts_start = off + field::tcp::MIN_LEN;
+    let (options, undecoded) = tcp_options(t.options(), opts_start);
+    TcpHeader {
+        offset: off,
+        header_len,
+        src_port: t.source_port(),
+        dst_port: t.destination_port(),
+        seq: t.sequence_number(),
+        ack: t.acknowledgment_number(),
+        flags: TcpFlags(flags),
+        window: t.window_size(),
+        checksum: t.checksum(),
+        urgent: t.urgent_pointer(),
+        options,
+        options_undecoded: undecoded,
+    }
+}
+
+/// Options through etherparse's iterator; each element's range follows from its encoded size.
+fn tcp_options(raw: &[u8], start: usize) -> (Vec<TcpOption>, Option<Range<usize>>) {
+    use etherparse::TcpOptionElement as E;
+    let mut out = Vec::new();
+    let mut pos = 0usize;
+    for item in etherparse::TcpOptionsIterator::from_slice(raw) {
+        match item {
+            Ok(el) => {
+                let (size, kind) = match el {
+                    E::Noop => (1, TcpOptionKind::Nop),
+                    E::MaximumSegmentSize(m) => (4, TcpOptionKind::Mss(m)),
+                    E::WindowScale(s) => (3, TcpOptionKind::WindowScale(s)),
+                    E::SelectiveAcknowledgementPermitted => (2, TcpOptionKind::SackPermitted),
+                    E::SelectiveAcknowledgement(first, rest) => {
+                        let mut blocks = vec![first];
+                        blocks.extend(rest.iter().flatten().copied());
+                        (2 + 8 * blocks.len(), TcpOptionKind::Sack(blocks))
+                    }
+                    E::Timestamp(val, ecr) => (10, TcpOptionKind::Timestamp { val, ecr }),
+                };
+                out.push(TcpOption { range: start + pos..start + pos + size, kind });
+                pos += size;
+            }
+            Err(_) => {
+                // End of option list (kind 0) ends the iteration in etherparse; anything else is
+                // an unknown or malformed option: keep its bytes as undecoded.
+                if raw.get(pos) == Some(&0) {
+                    out.push(TcpOption { range: start + pos..start + pos + 1, kind: TcpOptionKind::EndOfList });
+                    return (out, None);
+                }
+                return (out, Some(start + pos..start + raw.len()));
+            }
+        }
+    }
+    if pos < raw.len() {
+        if raw.get(pos) == Some(&0) {
+            out.push(TcpOption { range: start + pos..start + pos + 1, kind: TcpOptionKind::EndOfList });
+        } else {
+            return (out, Some(start + pos..start + raw.len()));
+        }
+    }
+    (out, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eth_ipv4_tcp_syn() -> Vec<u8> {
+        let mut v = Vec::new();
+        v.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x08, 0x00]);
+        // IPv4: total length 20 + 28
+        v.extend_from_slice(&[0x45, 0, 0, 52, 0x12, 0x34, 0x40, 0, 64, 6, 0, 0, 127, 0, 0, 1, 127, 0, 0, 1]);
+        // TCP 33638 -> 5683, seq 1000, SYN, data offset 8 (32 bytes), win 65495
+        v.extend_from_slice(&[0x83, 0x66, 0x16, 0x33, 0, 0, 0x03, 0xe8, 0, 0, 0, 0, 0x80, 0x02, 0xff, 0xd7, 0, 0, 0, 0]);
+        // MSS 65495, SACK permitted, NOP, WS 7
+        v.extend_from_slice(&[2, 4, 0xff, 0xd7, 4, 2, 1, 3, 3, 7, 1, 1]);
+        v
+    }
+
+    #[test]
+    fn ethernet_ipv4_tcp_with_options() {
+        let f = eth_ipv4_tcp_syn();
+        let d = decode(linktype::ETHERNET, &f);
+        assert!(matches!(d.link, Link::Ethernet(_)));
+        let Some(Net::Ipv4(ip)) = &d.net else { panic!("no ipv4") };
+        assert_eq!(ip.offset, 14);
+        assert_eq!(ip.ttl, 64);
+        assert!(ip.dont_fragment);
+        let t = d.tcp().expect("tcp");
+        assert_eq!(t.offset, 34);
+        assert_eq!((t.src_port, t.dst_port), (33638, 5683));
+        assert!(t.flags.syn());
+        assert_eq!(t.options.first().map(|o| o.kind.clone()), Some(TcpOptionKind::Mss(65495)));
+        assert_eq!(t.options.first().map(|o| o.range.clone()), Some(54..58));
+        assert_eq!(t.window_scale(), Some(7));
+        assert_eq!(d.payload, 66..66);
+        assert!(d.stopped.is_none());
+    }
+
+    #[test]
+    fn truncated_tcp_header_is_reported_not_dropped() {
+        let f = eth_ipv4_tcp_syn();
+        let cut = &f[..40];
+        let d = decode(linktype::ETHERNET, cut);
+        assert!(matches!(d.net, Some(Net::Ipv4(_))));
+        assert!(d.tcp().is_none());
+        let stop = d.stopped.expect("stop recorded");
+        assert_eq!(stop.layer, "TCP");
+    }
+
+    #[test]
+    fn null_loopback_both_byte_orders() {
+        let f = eth_ipv4_tcp_syn();
+        let mut le = vec![2, 0, 0, 0];
+        le.extend_from_slice(&f[14..]);
+        let d = decode(linktype::NULL, &le);
+        assert!(matches!(d.link, Link::Null { family: 2, big_endian: false, .. }));
+        assert!(d.tcp().is_some());
+        let mut be = vec![0, 0, 0, 2];
+        be.extend_from_slice(&f[14..]);
+        let d = decode(linktype::NULL, &be);
+        assert!(matches!(d.link, Link::Null { family: 2, big_endian: true, .. }));
+        assert!(d.tcp().is_some());
+    }
+
+    #[test]
+    fn unknown_link_type_keeps_bytes() {
+        let d = decode(147, b"\x01\x02\x03");
+        assert!(matches!(d.link, Link::Unknown));
+        assert_eq!(d.payload, 0..3);
+        assert!(d.stopped.expect("note").reason.contains("147"));
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        let mut x: u32 = 12345;
+        for len in 0..200usize {
+            let mut v = Vec::with_capacity(len);
+            for _ in 0..len {
+                x = x.wrapping_mul(1103515245).wrapping_add(12345);
+                v.push((x >> 16) as u8);
+            }
+            for link in [0, 1, 101, 108, 113, 228, 229, 276, 999] {
+                let _ = decode(link, &v);
+            }
+        }
+    }
+}

@@ -1,0 +1,183 @@
+//! Routes reassembled stream data to the dissector the content calls for, on any port.
+//!
+//! The first bytes of each direction are held (bounded) until [`super::http::detect`] or
+//! [`super::tls::detect`] is sure; then the chosen dissector receives everything from the
+//! start. A stream neither recognises is left undissected (`Unknown`).
+
+use std::collections::HashMap;
+
+use super::{AppEvent, Detect, DissectConfig, StreamDissector};
+use crate::flow::{Direction, StreamEvent, StreamId};
+
+/// Bytes held per stream while the protocol is not yet decided.
+const MAX_UNDECIDED: usize = 16 << 10;
+
+/// The application protocol recognised on a stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum AppProto {
+    Undecided,
+    Http,
+    Tls,
+    Unknown,
+}
+
+impl AppProto {
+    pub fn label(self) -> &'static str {
+        match self {
+            AppProto::Undecided | AppProto::Unknown => "",
+            AppProto::Http => "HTTP",
+            AppProto::Tls => "TLS",
+        }
+    }
+}
+
+struct Held {
+    dir: Direction,
+    offset: u64,
+    frame: u64,
+    /// `None` for a hole of `len` bytes.
+    data: Option<Vec<u8>>,
+    len: u64,
+}
+
+struct StreamState {
+    proto: AppProto,
+    /// Per direction: first bytes seen (for detection), and whether detection said No.
+    prefix: [Vec<u8>; 2],
+    refused: [bool; 2],
+    held: Vec<Held>,
+    held_bytes: usize,
+    dissector: Option<Box<dyn StreamDissector>>,
+}
+
+/// Chooses and drives a dissector per stream; collects their events in `pending`.
+pub struct Dispatcher {
+    cfg: DissectConfig,
+    streams: HashMap<StreamId, StreamState>,
+    /// Events raised since the caller last took them.
+    pub pending: Vec<AppEvent>,
+}
+
+impl Dispatcher {
+    pub fn new(cfg: DissectConfig) -> Self {
+        Dispatcher { cfg, streams: HashMap::new(), pending: Vec::new() }
+    }
+
+    /// The protocol recognised on a live stream.
+    pub fn proto(&self, stream: StreamId) -> AppProto {
+        self.streams.get(&stream).map(|s| s.proto).unwrap_or(AppProto::Unknown)
+    }
+
+    /// Feed one reassembler event. Returns the stream's protocol when the event closed it.
+    pub fn on_event(&mut self, now_frame: u64, ev: &StreamEvent<'_>) -> Option<AppProto> {
+        match ev {
+            StreamEvent::Open { stream, .. } => {
+                self.streams.insert(
+                    *stream,
+                    StreamState {
+                        proto: AppProto::Undecided,
+                        prefix: [Vec::new(), Vec::new()],
+                        refused: [false, false],
+                        held: Vec::new(),
+                        held_bytes: 0,
+                        dissector: None,
+                    },
+                );
+                None
+            }
+            StreamEvent::Data { stream, dir, offset, data, frame } => {
+                self.data(*stream, *dir, *offset, data, *frame, now_frame);
+                None
+            }
+            StreamEvent::Hole { stream, dir, offset, len } => {
+                let Some(st) = self.streams.get_mut(stream) else { return None };
+                match st.proto {
+                    AppProto::Undecided => {
+                        st.held.push(Held { dir: *dir, offset: *offset, frame: now_frame, data: None, len: *len });
+                        // The start of this direction is gone: it cannot be recognised.
+                        if st.prefix[dir.index()].is_empty() {
+                            st.refused[dir.index()] = true;
+                        }
+                    }
+                    _ => {
+                        if let Some(d) = st.dissector.as_mut() {
+                            d.hole(*dir, *offset, *len, now_frame, &mut self.pending);
+                        }
+                    }
+                }
+                None
+            }
+            StreamEvent::End { stream, dir } => {
+                if let Some(d) = self.streams.get_mut(stream).and_then(|s| s.dissector.as_mut()) {
+                    d.end(*dir, now_frame, &mut self.pending);
+                }
+                None
+            }
+            StreamEvent::Note { .. } => None,
+            StreamEvent::Close { stream, .. } => {
+                let st = self.streams.remove(stream)?;
+                let mut st = st;
+                if let Some(d) = st.dissector.as_mut() {
+                    d.close(now_frame, &mut self.pending);
+                }
+                Some(match st.proto {
+                    AppProto::Undecided => AppProto::Unknown,
+                    p => p,
+                })
+            }
+        }
+    }
+
+    fn data(&mut self, stream: StreamId, dir: Direction, offset: u64, data: &[u8], frame: u64, now_frame: u64) {
+        let Some(st) = self.streams.get_mut(&stream) else { return };
+        match st.proto {
+            AppProto::Http | AppProto::Tls => {
+                if let Some(d) = st.dissector.as_mut() {
+                    d.data(dir, offset, data, frame, now_frame, &mut self.pending);
+                }
+            }
+            AppProto::Unknown => {}
+            AppProto::Undecided => {
+                st.held.push(Held { dir, offset, frame, data: Some(data.to_vec()), len: data.len() as u64 });
+                st.held_bytes += data.len();
+                let i = dir.index();
+                if !st.refused[i] {
+                    let room = 64usize.saturating_sub(st.prefix[i].len());
+                    st.prefix[i].extend_from_slice(data.get(..room.min(data.len())).unwrap_or_default());
+                    let p = &st.prefix[i];
+                    let verdict = match (super::http::detect(p), super::tls::detect(p)) {
+                        (Detect::Yes, _) => Some(AppProto::Http),
+                        (_, Detect::Yes) => Some(AppProto::Tls),
+                        (Detect::No, Detect::No) => None,
+                        _ => Some(AppProto::Undecided),
+                    };
+                    match verdict {
+                        Some(AppProto::Undecided) => {}
+                        Some(p) => {
+                            st.proto = p;
+                            let mut d: Box<dyn StreamDissector> = match p {
+                                AppProto::Http => Box::new(super::http::HttpStream::new(stream, &self.cfg)),
+                                _ => Box::new(super::tls::TlsStream::new(stream, &self.cfg)),
+                            };
+                            for h in st.held.drain(..) {
+                                match &h.data {
+                                    Some(bytes) => d.data(h.dir, h.offset, bytes, h.frame, now_frame, &mut self.pending),
+                                    None => d.hole(h.dir, h.offset, h.len, now_frame, &mut self.pending),
+                                }
+                            }
+                            st.held_bytes = 0;
+                            st.dissector = Some(d);
+                            return;
+                        }
+                        None => st.refused[i] = true,
+                    }
+                }
+                if (st.refused[0] && st.refused[1]) || st.held_bytes > MAX_UNDECIDED {
+                    st.proto = AppProto::Unknown;
+                    st.held.clear();
+                    st.held_bytes = 0;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,214 @@
+//! The one-line summary of a frame, like tshark's default output:
+//! `    4   0.000183 127.0.0.1 → 127.0.0.1 HTTP 144 GET / HTTP/1.1`.
+
+use std::fmt::Write as _;
+
+use super::frame::FrameView;
+use crate::decode::{Link, Net, TcpOptionKind, Transport};
+use crate::flow::TcpFlags;
+
+/// Source and destination columns: IP addresses, else MAC addresses, else empty.
+pub fn addresses(f: &FrameView<'_>) -> (String, String) {
+    if let Some((s, d)) = f.decoded.addrs() {
+        return (s.to_string(), d.to_string());
+    }
+    if let Link::Ethernet(e) = &f.decoded.link {
+        return (mac(&e.src), mac(&e.dst));
+    }
+    (String::new(), String::new())
+}
+
+pub fn mac(m: &[u8; 6]) -> String {
+    format!("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", m[0], m[1], m[2], m[3], m[4], m[5])
+}
+
+/// Protocol column.
+pub fn protocol(f: &FrameView<'_>) -> String {
+    if let Some(last) = f.app.last() {
+        return last.kind.protocol();
+    }
+    match (&f.decoded.transport, &f.decoded.net) {
+        (Some(Transport::Tcp(_)), _) => "TCP".into(),
+        (Some(Transport::Udp(_)), _) => "UDP".into(),
+        (Some(Transport::Icmpv4(_)), _) => "ICMP".into(),
+        (Some(Transport::Icmpv6(_)), _) => "ICMPv6".into(),
+        (Some(Transport::Other { .. }), Some(Net::Ipv4(_))) => "IPv4".into(),
+        (Some(Transport::Other { .. }), Some(Net::Ipv6(_))) => "IPv6".into(),
+        (None, Some(Net::Ipv4(_))) => "IPv4".into(),
+        (None, Some(Net::Ipv6(_))) => "IPv6".into(),
+        (_, Some(Net::Arp { .. })) => "ARP".into(),
+        (_, Some(Net::Other { ether_type, .. })) => format!("0x{ether_type:04x}"),
+        _ => match &f.decoded.link {
+            Link::Ethernet(_) => "Ethernet".into(),
+            Link::Unknown => "DATA".into(),
+            _ => "DATA".into(),
+        },
+    }
+}
+
+/// tshark's flag list: `[SYN, ACK]`.
+pub fn flag_names(flags: TcpFlags) -> String {
+    let mut v = Vec::new();
+    for (bit, name) in [
+        (TcpFlags::FIN, "FIN"),
+        (TcpFlags::SYN, "SYN"),
+        (TcpFlags::RST, "RST"),
+        (TcpFlags::PSH, "PSH"),
+        (TcpFlags::ACK, "ACK"),
+        (TcpFlags::URG, "URG"),
+        (TcpFlags::ECE, "ECE"),
+        (TcpFlags::CWR, "CWR"),
+        (TcpFlags::NS, "NS"),
+    ] {
+        if flags.has(bit) {
+            v.push(name);
+        }
+    }
+    // tshark lists SYN before FIN/RST only by bit order; keep bit order except the common pairs.
+    let mut ordered: Vec<&str> = Vec::new();
+    for n in ["SYN", "FIN", "RST", "PSH", "ACK", "URG", "ECE", "CWR", "NS"] {
+        if v.contains(&n) {
+            ordered.push(n);
+        }
+    }
+    // tshark prints FIN, PSH, ACK / RST, ACK / SYN, ACK in this order.
+    ordered.join(", ")
+}
+
+/// Short flag letters for JSON (`S`, `SA`, `PA`, `FA`, `R` ...), tcpdump-like.
+pub fn flag_letters(flags: TcpFlags) -> String {
+    let mut s = String::new();
+    for (bit, c) in [
+        (TcpFlags::SYN, 'S'),
+        (TcpFlags::FIN, 'F'),
+        (TcpFlags::RST, 'R'),
+        (TcpFlags::PSH, 'P'),
+        (TcpFlags::ACK, 'A'),
+        (TcpFlags::URG, 'U'),
+        (TcpFlags::ECE, 'E'),
+        (TcpFlags::CWR, 'C'),
+        (TcpFlags::NS, 'N'),
+    ] {
+        if flags.has(bit) {
+            s.push(c);
+        }
+    }
+    s
+}
+
+/// Info column.
+pub fn info(f: &FrameView<'_>) -> String {
+    if !f.app.is_empty() {
+        let parts: Vec<String> = f.app.iter().map(|e| e.kind.info()).collect();
+        return parts.join(", ");
+    }
+    let d = f.decoded;
+    match &d.transport {
+        Some(Transport::Tcp(t)) => tcp_info(f, t),
+        Some(Transport::Udp(u)) => {
+            format!("{} → {} Len={}", u.src_port, u.dst_port, usize::from(u.length).saturating_sub(8))
+        }
+        Some(Transport::Icmpv4(i)) => icmp_info(i.icmp_type, i.code, false),
+        Some(Transport::Icmpv6(i)) => icmp_info(i.icmp_type, i.code, true),
+        Some(Transport::Other { protocol, .. }) => {
+            let frag = match &d.net {
+                Some(Net::Ipv4(h)) if h.is_fragment() => format!(
+                    "Fragmented IP protocol (proto={protocol}, off={}, ID={:04x})",
+                    h.fragment_offset, h.id
+                ),
+                _ => format!("IP protocol {protocol}"),
+            };
+            frag
+        }
+        None => match &d.stopped {
+            Some(s) => format!("[Malformed or truncated: {} at byte {}: {}]", s.layer, s.offset, s.reason),
+            None => format!("{} bytes", f.data.len()),
+        },
+    }
+}
+
+fn tcp_info(f: &FrameView<'_>, t: &crate::decode::TcpHeader) -> String {
+    let mut s = String::new();
+    if let Some(tv) = &f.tcp {
+        let a = tv.seg.analysis;
+        if a.retransmission {
+            s.push_str("[TCP Retransmission] ");
+        } else if a.out_of_order {
+            s.push_str("[TCP Out-Of-Order] ");
+        } else if a.previous_segment_not_captured {
+            s.push_str("[TCP Previous segment not captured] ");
+        }
+        if a.keep_alive {
+            s.push_str("[TCP Keep-Alive] ");
+        }
+        if a.zero_window_probe {
+            s.push_str("[TCP ZeroWindowProbe] ");
+        }
+        if a.zero_window {
+            s.push_str("[TCP ZeroWindow] ");
+        }
+        if a.dup_ack {
+            s.push_str("[TCP Dup ACK] ");
+        }
+        if a.window_full {
+            s.push_str("[TCP Window Full] ");
+        }
+    }
+    let _ = write!(s, "{} → {} [{}]", t.src_port, t.dst_port, flag_names(t.flags));
+    let (seq, ack) = match &f.tcp {
+        Some(tv) => (tv.seg.rel_seq, tv.seg.rel_ack),
+        None => (t.seq, t.ack),
+    };
+    let _ = write!(s, " Seq={seq}");
+    if t.flags.ack() {
+        let _ = write!(s, " Ack={ack}");
+    }
+    let win = f.tcp.and_then(|tv| tv.scaled_window).unwrap_or(u32::from(t.window));
+    let _ = write!(s, " Win={win} Len={}", f.decoded.payload_wire_len);
+    for o in &t.options {
+        match &o.kind {
+            TcpOptionKind::Mss(m) => {
+                let _ = write!(s, " MSS={m}");
+            }
+            TcpOptionKind::WindowScale(ws) => {
+                let _ = write!(s, " WS={}", 1u64 << u32::from(*ws).min(14));
+            }
+            TcpOptionKind::SackPermitted => s.push_str(" SACK_PERM"),
+            TcpOptionKind::Timestamp { val, ecr } => {
+                let _ = write!(s, " TSval={val} TSecr={ecr}");
+            }
+            TcpOptionKind::Sack(blocks) => {
+                for (l, r) in blocks {
+                    let _ = write!(s, " SLE={l} SRE={r}");
+                }
+            }
+            TcpOptionKind::Nop | TcpOptionKind::EndOfList => {}
+        }
+    }
+    if t.options_undecoded.is_some() {
+        s.push_str(" [unknown TCP option]");
+    }
+    s
+}
+
+fn icmp_info(t: u8, code: u8, v6: bool) -> String {
+    let name = match (v6, t) {
+        (false, 0) => "Echo (ping) reply",
+        (false, 3) => "Destination unreachable",
+        (false, 8) => "Echo (ping) request",
+        (false, 11) => "Time-to-live exceeded",
+        (true, 1) => "Destination Unreachable",
+        (true, 128) => "Echo (ping) request",
+        (true, 129) => "Echo (ping) reply",
+        (true, 133) => "Router Solicitation",
+        (true, 134) => "Router Advertisement",
+        (true, 135) => "Neighbor Solicitation",
+        (true, 136) => "Neighbor Advertisement",
+        _ => "",
+    };
+    if name.is_empty() {
+        format!("Type {t}, code {code}")
+    } else {
+        format!("{name} (type {t}, code {code})")
+    }
+}
