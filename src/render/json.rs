@@ -21,6 +21,7 @@ pub fn packet(f: &FrameView<'_>) -> Value {
     m.insert("len".into(), f.len.into());
     m.insert("caplen".into(), f.data.len().into());
     m.insert("link".into(), linktype::short_name(f.link).into());
+    m.insert("linktype".into(), f.link.into());
     let (src, dst) = match f.decoded.addrs() {
         Some((s, d)) => (Value::from(s.to_string()), Value::from(d.to_string())),
         None => (Value::Null, Value::Null),
