@@ -1,0 +1,1 @@
+//! Stream-level tests of the HTTP dissector.
