@@ -46,9 +46,45 @@ pub struct StatusLine {
     pub request_frame: Option<u64>,
 }
 
+/// An HTTP/1.x message as carried in [`crate::dissect::AppKind::Http`]: boxed so the event
+/// enum stays small; fields and methods of [`HttpMessage`] are reachable through `Deref`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpEvent(pub Box<HttpMessage>);
+
+impl std::ops::Deref for HttpEvent {
+    type Target = HttpMessage;
+    fn deref(&self) -> &HttpMessage {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for HttpEvent {
+    fn deref_mut(&mut self) -> &mut HttpMessage {
+        &mut self.0
+    }
+}
+
+impl HttpEvent {
+    pub fn protocol(&self) -> String {
+        self.0.protocol()
+    }
+    /// Info column (escaped).
+    pub fn info(&self) -> String {
+        self.0.info()
+    }
+    /// The `-V` layer (escaped).
+    pub fn tree(&self) -> TreeNode {
+        self.0.tree()
+    }
+    /// JSON fields, `"type"` included (escaped).
+    pub fn json(&self) -> Map<String, Value> {
+        self.0.json()
+    }
+}
+
 /// An HTTP/1.x request or response, head and body.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HttpEvent {
+pub struct HttpMessage {
     pub start: StartLine,
     /// `HTTP/1.1`, `HTTP/1.0`; as on the wire for a malformed request line (maybe empty).
     pub version: String,
@@ -93,7 +129,7 @@ pub struct HttpEvent {
     pub notes: Vec<String>,
 }
 
-impl HttpEvent {
+impl HttpMessage {
     pub fn is_request(&self) -> bool {
         matches!(self.start, StartLine::Request(_))
     }

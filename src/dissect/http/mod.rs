@@ -22,7 +22,7 @@ mod tests;
 use std::collections::VecDeque;
 
 pub use head::detect;
-pub use message::{HttpEvent, RequestLine, StartLine, StatusLine};
+pub use message::{HttpEvent, HttpMessage, RequestLine, StartLine, StatusLine};
 
 use super::{AppEvent, AppKind, DissectConfig, StreamDissector};
 use crate::flow::{Direction, StreamId};
@@ -68,7 +68,7 @@ enum Mode {
 /// A message whose head is parsed and whose body is being read.
 #[derive(Debug)]
 struct Building {
-    ev: HttpEvent,
+    ev: HttpMessage,
     /// Length of `ev.body` when the first hole hit the body (decode only before it).
     body_before_hole: Option<usize>,
     body_cut: bool,
@@ -464,7 +464,7 @@ impl HttpStream {
                 )
             }
         };
-        let ev = HttpEvent {
+        let ev = HttpMessage {
             start,
             version: h.version,
             line: h.line,
@@ -616,7 +616,7 @@ impl HttpStream {
             dir,
             frame: now,
             frames,
-            kind: AppKind::Http(b.ev),
+            kind: AppKind::Http(HttpEvent(Box::new(b.ev))),
         });
         if let Some(why) = stop {
             self.stopped = true;
