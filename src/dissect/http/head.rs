@@ -34,6 +34,28 @@ const KNOWN_METHODS: &[&[u8]] = &[
     b"SUBSCRIBE",
     b"UNSUBSCRIBE",
     b"M-SEARCH",
+    b"ACL",
+    b"BIND",
+    b"UNBIND",
+    b"REBIND",
+    b"LABEL",
+    b"UPDATE",
+    b"UNCHECKOUT",
+    b"MKWORKSPACE",
+    b"MKCALENDAR",
+    b"VERSION-CONTROL",
+    b"BASELINE-CONTROL",
+    b"ORDERPATCH",
+    b"POLL",
+    b"BCOPY",
+    b"BDELETE",
+    b"BMOVE",
+    b"BPROPFIND",
+    b"BPROPPATCH",
+    b"CCM_POST",
+    b"RPC_CONNECT",
+    b"RPC_IN_DATA",
+    b"RPC_OUT_DATA",
 ];
 
 /// Longest method token considered.
@@ -440,6 +462,7 @@ mod tests {
             (b"GET / HTTP/1.\r\nHost: g\r\n\r\n", "GET", b"/", "HTTP/1."),
             (b"GET /HTTP/1.1\r\nHost: g\r\n\r\n", "GET", b"/HTTP/1.1", ""),
             (b"CCM_POST / HTTP/1.\r\n\r\n", "CCM_POST", b"/", "HTTP/1."),
+            (b"CCM_POST /HTTP/1.1\r\n\r\n", "CCM_POST", b"/HTTP/1.1", ""),
         ];
         for (buf, m, u, v) in cases {
             let h = complete(buf);
