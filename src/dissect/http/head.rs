@@ -521,8 +521,10 @@ mod tests {
         assert_eq!(detect(b"POST /login HTTP/1.0\r\n"), Detect::Yes);
         assert_eq!(detect(b"HTTP/1.1 200 OK\r\n"), Detect::Yes);
         assert_eq!(detect(b"HTTP/1.0"), Detect::Yes);
-        assert_eq!(detect(b"CCM_POST / HTTP/1.1\r\n"), Detect::Yes);
-        assert_eq!(detect(b"CCM_POST / HT"), Detect::NeedMore);
+        assert_eq!(detect(b"X_CUSTOM / HTTP/1.1\r\n"), Detect::Yes);
+        assert_eq!(detect(b"CCM_POST /x"), Detect::Yes);
+        assert_eq!(detect(b"X_CUSTOM / HT"), Detect::NeedMore);
+        assert_eq!(detect(b"X_CUSTOM /HTTP/1.1\r\n"), Detect::No);
         assert_eq!(detect(b"FOO bar baz\r\n"), Detect::No);
         assert_eq!(detect(b"220 smtp.example.com ESMTP\r\n"), Detect::No);
         assert_eq!(detect(b"\x16\x03\x01\x02\x00\x01"), Detect::No);
