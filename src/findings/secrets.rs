@@ -732,6 +732,19 @@ mod tests {
     }
 
     #[test]
+    fn longest_pattern_straddles_with_one_byte_in_the_new_chunk() {
+        let s = set(&["hunter2"]);
+        // The hex form is the longest pattern (14 bytes): 13 carried + 1 new.
+        assert_eq!(s.max_pattern_len(), 14);
+        let mut sc = StreamScanner::new();
+        assert!(sc.feed(&s, 0, b"68756e7465723", 1).is_empty());
+        let h = sc.feed(&s, 13, b"2", 2);
+        assert_eq!(h.len(), 1);
+        assert_eq!((h[0].variant, h[0].range.clone()), (Variant::Hex, 0..14));
+        assert_eq!(h[0].frames, vec![1, 2]);
+    }
+
+    #[test]
     fn carry_over_is_bounded() {
         let s = set(&["hunter2"]);
         let keep = s.max_pattern_len() - 1;
