@@ -588,6 +588,9 @@ mod tests {
         });
         assert_eq!(c.user, b"bob");
         assert_eq!(c.password, b"p:w");
+        // Two spaces after the scheme, as in the zeek basic-auth capture of the corpus.
+        let c = decode_basic_auth(b"Basic  dGVzdDoxMjM0").map(|c| c.decoded);
+        assert_eq!(c.as_deref(), Some(&b"test:1234"[..]));
         assert_eq!(decode_basic_auth(b"Bearer abc"), None);
         assert_eq!(decode_basic_auth(b"Basic !!!"), None);
         assert_eq!(decode_basic_auth(b"Basic"), None);
