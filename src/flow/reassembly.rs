@@ -255,13 +255,7 @@ impl HalfStream {
         self.maybe_end(out);
     }
 
-    fn deliver_segment_range(
-        &mut self,
-        seg: SegmentBytes<'_>,
-        a: u64,
-        b: u64,
-        out: &mut Emit<'_>,
-    ) {
+    fn deliver_segment_range(&mut self, seg: SegmentBytes<'_>, a: u64, b: u64, out: &mut Emit<'_>) {
         let captured = seg.captured_range(a, b);
         if !captured.is_empty() {
             out.data(a, captured, seg.frame);
