@@ -328,5 +328,6 @@ fn tcp_segment<'a>(d: &Decoded, pkt: &RawPacket<'a>, frame: u64) -> Option<TcpSe
         window_scale: t.window_scale(),
         payload: pkt.data.get(d.payload.clone()).unwrap_or_default(),
         wire_len: d.payload_wire_len as u32,
+        frame_len: pkt.len,
     })
 }
