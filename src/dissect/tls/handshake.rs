@@ -205,7 +205,8 @@ pub fn decode_other(msg_type: u8, body: &[u8]) -> OtherHandshake {
     let mut lines = Vec::new();
     match msg_type {
         4 => {
-            if let (Some(l), Some(t)) = (body.get(..4), body.get(4..)) {
+            // TLS 1.2 layout: lifetime hint (4), ticket length (2), ticket.
+            if let (Some(l), Some(t)) = (body.get(..4), body.get(6..)) {
                 let hint = l.iter().fold(0u32, |a, &b| (a << 8) | u32::from(b));
                 lines.push(format!("Session Ticket Lifetime Hint: {hint} seconds"));
                 lines.push(format!("Session Ticket Data Length: {}", t.len()));
