@@ -110,6 +110,11 @@ fn alert_text(a: &Alert) -> String {
 }
 
 impl TlsEvent {
+    /// The end-of-stream summary (not a record of any one frame).
+    pub fn is_summary(&self) -> bool {
+        matches!(self.message, TlsMessage::Summary(_))
+    }
+
     pub fn protocol(&self) -> String {
         self.protocol.clone()
     }

@@ -330,7 +330,10 @@ impl TlsStream {
                 }
             }
             21 => {
-                let plain = !self.encrypted(d)
+                // Under TLS 1.3 protected records carry outer type 23: a type-21 record is
+                // a plaintext alert (e.g. a client rejecting the certificate before it has
+                // switched keys), as tshark also decodes it.
+                let plain = (!self.encrypted(d) || (self.tls13 && body.len() == 2))
                     && body.len() % 2 == 0
                     && body
                         .chunks_exact(2)
