@@ -760,7 +760,7 @@ mod tests {
                         len,
                     } if *s == stream && *d == dir => {
                         assert_eq!(*offset, out.len() as u64, "hole offset runs on");
-                        out.extend(std::iter::repeat(b'_').take(*len as usize));
+                        out.extend(std::iter::repeat_n(b'_', *len as usize));
                     }
                     _ => {}
                 }
