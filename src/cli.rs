@@ -126,4 +126,30 @@ pub struct AnalysisArgs {
     /// After the run, a table of TCP conversations (like tshark -z conv,tcp)
     #[arg(long = "conversations")]
     pub conversations: bool,
+    /// Show a TCP stream's bytes both ways (a stream index, or `all`), like tshark -z follow
+    #[arg(long = "follow", value_name = "STREAM|all")]
+    pub follow: Option<String>,
+    /// How --follow shows the stream: ascii, hex, raw (exact bytes of one direction), http
+    #[arg(long = "follow-format", value_enum, default_value_t = FollowFormatArg::Ascii, value_name = "FORMAT")]
+    pub follow_format: FollowFormatArg,
+    /// With --follow-format raw: which direction's bytes
+    #[arg(long = "follow-dir", value_enum, default_value_t = FollowDirArg::ToServer, value_name = "DIR")]
+    pub follow_dir: FollowDirArg,
+    /// Bytes kept per followed stream
+    #[arg(long = "follow-limit", value_name = "BYTES", default_value_t = 16 << 20)]
+    pub follow_limit: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FollowFormatArg {
+    Ascii,
+    Hex,
+    Raw,
+    Http,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FollowDirArg {
+    ToServer,
+    ToClient,
 }

@@ -9,7 +9,8 @@ use clap::Parser;
 
 use squirrel_sniff::capture::live::{list_interfaces, LiveOptions, LiveSource};
 use squirrel_sniff::capture::{filter, FileSource};
-use squirrel_sniff::cli::{exit, Cli};
+use squirrel_sniff::cli::{exit, Cli, FollowDirArg, FollowFormatArg};
+use squirrel_sniff::flow::{Direction, FollowSelect};
 use squirrel_sniff::pipeline::{self, RunError, RunOptions, Source};
 use squirrel_sniff::render::color::{self, Palette};
 use squirrel_sniff::render::{Mode, Printer};
@@ -22,6 +23,40 @@ fn main() -> ExitCode {
 fn fail(msg: impl std::fmt::Display, code: i32) -> i32 {
     eprintln!("squirrel-sniff: {msg}");
     code
+}
+
+/// Tables and followed streams printed after the packets.
+fn end_of_run_output<W: Write>(cli: &Cli, stats: &pipeline::RunStats, w: &mut W) -> std::io::Result<()> {
+    use squirrel_sniff::render::{conversations, follow, follow_http};
+    if let Some(fc) = &stats.follow {
+        match cli.analysis.follow_format {
+            FollowFormatArg::Http => follow_http::write_http_follow(w, &stats.follow_http)?,
+            FollowFormatArg::Raw => {
+                let dir = match cli.analysis.follow_dir {
+                    FollowDirArg::ToServer => Direction::ToServer,
+                    FollowDirArg::ToClient => Direction::ToClient,
+                };
+                for s in fc.streams() {
+                    follow::write_raw(w, s, dir)?;
+                }
+            }
+            f => {
+                let fmt = if f == FollowFormatArg::Hex { follow::FollowFormat::Hex } else { follow::FollowFormat::Ascii };
+                for s in fc.streams() {
+                    follow::write_follow(w, s, fmt)?;
+                }
+            }
+        }
+    }
+    if cli.analysis.conversations {
+        let rows: Vec<conversations::ConversationRow<'_>> = stats
+            .conversations
+            .iter()
+            .map(|(summary, proto)| conversations::ConversationRow { summary, protocol: proto.label() })
+            .collect();
+        conversations::write_conversations(w, &rows, stats.first_ts)?;
+    }
+    w.flush()
 }
 
 fn is_broken_pipe(e: &std::io::Error) -> bool {
@@ -92,7 +127,18 @@ fn real_main(cli: Cli) -> i32 {
     let stdout = std::io::stdout();
     let is_tty = stdout.is_terminal();
     let pal = Palette::new(color::enabled(cli.output.color, is_tty));
-    let mode = if cli.output.quiet || (cli.capture.write.is_some() && !cli.capture.print) {
+    let follow_sel = match cli.analysis.follow.as_deref() {
+        None => None,
+        Some("all") => Some(FollowSelect::All),
+        Some(n) => match n.parse() {
+            Ok(id) => Some(FollowSelect::Stream(id)),
+            Err(_) => return fail(format!("--follow takes a stream index or `all`, not `{n}`"), exit::USAGE),
+        },
+    };
+    if cli.analysis.follow_format == FollowFormatArg::Raw && matches!(follow_sel, Some(FollowSelect::All)) {
+        return fail("--follow-format raw writes one direction of one stream: give a stream index", exit::USAGE);
+    }
+    let mode = if cli.output.quiet || follow_sel.is_some() || (cli.capture.write.is_some() && !cli.capture.print) {
         Mode::Quiet
     } else if cli.output.json {
         Mode::Json
@@ -110,6 +156,8 @@ fn real_main(cli: Cli) -> i32 {
         write: cli.capture.write.clone(),
         packet_buffered: cli.capture.packet_buffered,
         keep_conversations: cli.analysis.conversations,
+        follow: follow_sel.map(|s| (s, cli.analysis.follow_limit)),
+        follow_http: cli.analysis.follow_format == FollowFormatArg::Http,
         ..RunOptions::default()
     };
 
@@ -120,14 +168,8 @@ fn real_main(cli: Cli) -> i32 {
         Err(RunError::Capture(e)) => return fail(&e, e.exit_code()),
     };
 
-    if cli.analysis.conversations {
-        let w = printer.writer();
-        let r = squirrel_sniff::render::conversations_table(&stats.conversations, stats.first_ts)
-            .and_then(|t| writeln!(w, "{t}"))
-            .and_then(|_| w.flush());
-        if let Err(e) = r {
-            return if is_broken_pipe(&e) { exit::OK } else { fail(format!("output: {e}"), exit::FAILURE) };
-        }
+    if let Err(e) = end_of_run_output(&cli, &stats, printer.writer()) {
+        return if is_broken_pipe(&e) { exit::OK } else { fail(format!("output: {e}"), exit::FAILURE) };
     }
 
     if let Source::Live(_) = src {

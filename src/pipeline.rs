@@ -16,7 +16,8 @@ use crate::decode::{self, Decoded, Transport};
 use crate::dissect::dispatch::{AppProto, Dispatcher};
 use crate::dissect::{AppEvent, DissectConfig};
 use crate::flow::{
-    ConversationSummary, Endpoint, FlowConfig, FlowTable, StreamEvent, StreamId, StreamSink, TcpSegment,
+    ConversationSummary, Endpoint, FlowConfig, FlowTable, FollowCollector, FollowSelect, StreamEvent, StreamId,
+    StreamSink, TcpSegment,
 };
 use crate::render::frame::{FrameView, TcpView};
 use crate::render::{Mode, Printer};
@@ -42,6 +43,10 @@ pub struct RunOptions {
     pub dissect: DissectConfig,
     /// Keep conversation summaries for `--conversations`.
     pub keep_conversations: bool,
+    /// `--follow`: which streams to record, and the byte limit per stream.
+    pub follow: Option<(FollowSelect, usize)>,
+    /// Keep the HTTP messages of followed streams (`--follow-format http`).
+    pub follow_http: bool,
 }
 
 /// What a run did.
@@ -61,6 +66,10 @@ pub struct RunStats {
     pub input_error: Option<CaptureError>,
     /// Stopped by Ctrl-C / SIGTERM.
     pub interrupted: bool,
+    /// `--follow`: the recorded streams.
+    pub follow: Option<FollowCollector>,
+    /// `--follow-format http`: the HTTP messages of followed streams.
+    pub follow_http: Vec<AppEvent>,
 }
 
 /// Errors that end a run.
@@ -81,10 +90,15 @@ struct Sinks<'a> {
     conversations: &'a mut Vec<(ConversationSummary, AppProto)>,
     stream_records: &'a mut Vec<serde_json::Value>,
     window_scale: &'a mut HashMap<StreamId, WindowScale>,
+    follow: Option<&'a mut FollowCollector>,
+    capture_start: Option<Timestamp>,
 }
 
 impl StreamSink for Sinks<'_> {
     fn event(&mut self, now_frame: u64, ev: StreamEvent<'_>) {
+        if let Some(f) = self.follow.as_deref_mut() {
+            f.on_event(&ev);
+        }
         let closed = self.dispatcher.on_event(now_frame, &ev);
         match &ev {
             StreamEvent::Open { stream, client, server, frame, ts } if self.json => {
@@ -105,13 +119,9 @@ impl StreamSink for Sinks<'_> {
                 self.window_scale.remove(stream);
                 let proto = closed.unwrap_or(AppProto::Unknown);
                 if self.json {
-                    let mut v = serde_json::to_value(summary).unwrap_or_default();
+                    let mut v = crate::render::conversations::conversation_json(summary, proto.label(), self.capture_start);
                     if let Some(m) = v.as_object_mut() {
-                        m.insert("type".into(), "tcp.stream".into());
                         m.insert("event".into(), "close".into());
-                        m.insert("client".into(), summary.client.to_string().into());
-                        m.insert("server".into(), summary.server.to_string().into());
-                        m.insert("protocol".into(), proto.label().into());
                     }
                     self.stream_records.push(v);
                 }
@@ -156,6 +166,12 @@ pub fn run<W: Write>(
     let mut stream_records: Vec<serde_json::Value> = Vec::new();
     let mut window_scale: HashMap<StreamId, WindowScale> = HashMap::new();
     let json = printer.mode() == Mode::Json;
+    let mut follow = opts.follow.map(|(sel, limit)| FollowCollector::new(sel, limit));
+    let follow_wants = |stream: StreamId| match opts.follow {
+        Some((FollowSelect::Stream(id), _)) => id == stream,
+        Some((FollowSelect::All, _)) => true,
+        None => false,
+    };
 
     let mut filter = match (&opts.file_filter, &*src) {
         (Some(expr), Source::File(f)) => Some(OfflineFilter::new(expr, f.first_link().unwrap_or(1))?),
@@ -242,6 +258,8 @@ pub fn run<W: Write>(
             conversations: &mut stats.conversations,
             stream_records: &mut stream_records,
             window_scale: &mut window_scale,
+            follow: follow.as_mut(),
+            capture_start: stats.first_ts,
         };
         flows.advance(pkt.ts, &mut sinks);
         let tcp_view = tcp_segment(&decoded, &pkt, number).map(|seg| {
@@ -266,6 +284,11 @@ pub fn run<W: Write>(
             printer.json_line(&r)?;
         }
         printer.stream_summaries(&summaries)?;
+        if opts.follow_http {
+            stats.follow_http.extend(
+                app.iter().filter(|e| matches!(e.kind, crate::dissect::AppKind::Http(_)) && follow_wants(e.stream)).cloned(),
+            );
+        }
         let iface = iface_name.as_deref();
         let view = FrameView {
             number,
@@ -293,6 +316,8 @@ pub fn run<W: Write>(
             conversations: &mut stats.conversations,
             stream_records: &mut stream_records,
             window_scale: &mut window_scale,
+            follow: follow.as_mut(),
+            capture_start: stats.first_ts,
         };
         flows.finish(&mut sinks);
     }
@@ -300,6 +325,12 @@ pub fn run<W: Write>(
         std::mem::take(&mut dispatcher.pending).into_iter().partition(|e| e.kind.is_stream_summary());
     printer.trailing_events(&tail)?;
     printer.stream_summaries(&summaries)?;
+    if opts.follow_http {
+        stats.follow_http.extend(
+            tail.iter().filter(|e| matches!(e.kind, crate::dissect::AppKind::Http(_)) && follow_wants(e.stream)).cloned(),
+        );
+    }
+    stats.follow = follow;
     for r in stream_records.drain(..) {
         printer.json_line(&r)?;
     }

@@ -9,8 +9,11 @@
 //!   mid-stream), **the endpoint with the lower port is the server** (servers listen on fixed,
 //!   usually low ports; clients get ephemeral ones from a high range); with equal ports the
 //!   first sender is the client.
-//! - **Ending**: a RST ends both directions at once (buffered data is flushed behind holes,
-//!   later data is ignored); a FIN ends its direction once every byte before it was
+//! - **Ending**: a RST finishes the stream: data waiting behind gaps is flushed at once
+//!   (holes, then the buffered bytes) and both directions end when the stream closes after
+//!   the linger. Data seen after a RST is still delivered — a receiver may have dropped the
+//!   RST (bad TCP-MD5 signature, out of window: a known evasion), and the bytes it went on
+//!   to accept are what an eavesdropper must see. A FIN ends its direction once every byte before it was
 //!   delivered (a gap before it is given up when the peer acknowledges the FIN). A stream
 //!   with both FINs, or a RST, is *finished*: it stays in the table for a short linger
 //!   ([`FINISHED_LINGER_SECS`], packet time) so trailing ACKs and retransmissions are
@@ -501,7 +504,7 @@ impl FlowTable {
         // Place the bytes.
         let cost_before = flow.pending_cost();
         let peer_cost = flow.halves[p].pending_cost();
-        let deliver = !a.keep_alive && !rst && !flow.reset && wire_len > 0 && data_end > 0;
+        let deliver = !a.keep_alive && !rst && wire_len > 0 && data_end > 0;
         {
             let half = &mut flow.halves[d];
             let mut out = Emit {
@@ -537,13 +540,13 @@ impl FlowTable {
                     {}
                 }
             }
-            if fin && !rst && !flow.reset {
+            if fin && !rst {
                 half.set_fin(u64::try_from(data_end.max(0)).unwrap_or(0), &mut out);
             }
         }
 
         // The peer acknowledged its FIN: no retransmission can fill a gap before it.
-        if ackf && !flow.reset {
+        if ackf {
             let peer = &mut flow.halves[p];
             if let (Some(fin), false) = (peer.fin, peer.ended) {
                 let acked = peer.signed_offset(seg.ack).unwrap_or(0);
@@ -561,6 +564,9 @@ impl FlowTable {
         }
 
         if rst && !flow.reset {
+            // Flush what waits behind gaps now; `End` follows at close. Data after the RST
+            // is still delivered: a receiver may have dropped the RST (bad MD5 signature,
+            // out of window — a known evasion), and we show what it went on to accept.
             flow.reset = true;
             for (i, half) in flow.halves.iter_mut().enumerate() {
                 let mut out = Emit {
@@ -570,7 +576,7 @@ impl FlowTable {
                     now_frame: seg.frame,
                     stats: &mut self.stats,
                 };
-                half.flush_and_end(&mut out);
+                half.flush_gaps(&mut out);
             }
         }
 
@@ -760,7 +766,7 @@ mod tests {
                         len,
                     } if *s == stream && *d == dir => {
                         assert_eq!(*offset, out.len() as u64, "hole offset runs on");
-                        out.extend(std::iter::repeat(b'_').take(*len as usize));
+                        out.extend(std::iter::repeat_n(b'_', *len as usize));
                     }
                     _ => {}
                 }
@@ -1163,21 +1169,38 @@ mod tests {
 
     #[test]
     fn rst_mid_transfer_closes_the_stream() {
-        let mut r = Run::new();
+        let mut r = Run::with(FlowConfig {
+            idle_timeout_secs: 600,
+            ..FlowConfig::default()
+        });
         r.handshake(CI, SI);
         r.send(S, SI + 1, CI + 1, F_PA, b"part");
         r.send(S, SI + 9, CI + 1, F_PA, b"late");
         r.send(C, CI + 1, SI + 5, F_RST | F_ACK, b"");
+        // The RST flushes what waited behind the gap at once.
+        assert_eq!(r.rec.bytes(0, Direction::ToClient), b"part____late");
+        // The stream lingers shortly, then closes as reset with both directions ended.
+        let t = 1_000 + r.frame as i64 + FINISHED_LINGER_SECS as i64 + 1;
+        r.table.advance(Timestamp::new(t, 0), &mut r.rec);
         assert_eq!(r.rec.ends(0), 2);
-        assert_eq!(r.rec.bytes(0, Direction::ToClient), b"part____late");
-        // Data after the RST is not delivered.
-        r.send(S, SI + 13, CI + 1, F_PA, b"more");
-        assert_eq!(r.rec.bytes(0, Direction::ToClient), b"part____late");
-        r.finish();
         let close = r.rec.closes();
+        assert_eq!(close.len(), 1);
         assert_eq!(close[0].state, ConvState::Reset);
         assert_eq!(close[0].close_reason, CloseReason::Reset);
-        assert_eq!(close[0].packets_to_client, 4);
+        assert_eq!(close[0].packets_to_client, 3);
+    }
+
+    #[test]
+    fn data_after_an_ignored_rst_is_still_delivered() {
+        let mut r = Run::new();
+        r.handshake(CI, SI);
+        r.send(C, CI + 1, SI + 1, F_RST | F_ACK, b"");
+        r.send(C, CI + 1, SI + 1, F_PA, b"GET /hidden");
+        r.send(S, SI + 1, CI + 12, F_PA, b"200");
+        assert_eq!(r.rec.bytes(0, Direction::ToServer), b"GET /hidden");
+        assert_eq!(r.rec.bytes(0, Direction::ToClient), b"200");
+        r.finish();
+        assert_eq!(r.rec.closes()[0].state, ConvState::Reset);
     }
 
     #[test]

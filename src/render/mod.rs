@@ -2,7 +2,10 @@
 //! it is given; colour is decided once, at the edge, and handed in as a [`color::Palette`].
 
 pub mod color;
+pub mod conversations;
 pub mod escape;
+pub mod follow;
+pub mod follow_http;
 pub mod frame;
 pub mod hexdump;
 pub mod json;
@@ -159,12 +162,4 @@ impl<W: Write> Printer<W> {
     pub fn flush(&mut self) -> io::Result<()> {
         self.w.flush()
     }
-}
-
-/// The `--conversations` table (temporary plain form until the comfy-table renderer lands).
-pub fn conversations_table(
-    convs: &[(crate::flow::ConversationSummary, crate::dissect::dispatch::AppProto)],
-    _first: Option<crate::capture::Timestamp>,
-) -> io::Result<String> {
-    Ok(format!("{} conversations", convs.len()))
 }

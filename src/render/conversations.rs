@@ -1,0 +1,242 @@
+//! The TCP conversations table (like `tshark -q -z conv,tcp`) and its JSON form.
+//!
+//! One row per stream, in stream order: the client (A) and server (B), packets and bytes
+//! (whole frames on the wire) each way and in total, start relative to the capture's first
+//! packet, duration, state (complete / reset / open) and the protocol recognised on it.
+
+use std::io::{self, Write};
+
+use comfy_table::{presets, CellAlignment, ContentArrangement, Table};
+use serde_json::{json, Value};
+
+use crate::capture::Timestamp;
+use crate::flow::{ConvState, ConversationSummary};
+use crate::render::escape::escape_str;
+
+/// One row's input: the stream's counts and the protocol seen on it (e.g. "HTTP", "TLS",
+/// "TCP" when nothing was recognised).
+#[derive(Debug, Clone, Copy)]
+pub struct ConversationRow<'a> {
+    pub summary: &'a ConversationSummary,
+    pub protocol: &'a str,
+}
+
+fn state_name(state: ConvState) -> &'static str {
+    match state {
+        ConvState::Complete => "complete",
+        ConvState::Reset => "reset",
+        ConvState::Open => "open",
+    }
+}
+
+/// The time rows' start is relative to: `capture_start`, or else the earliest start.
+fn origin(rows: &[ConversationRow<'_>], capture_start: Option<Timestamp>) -> Timestamp {
+    capture_start
+        .or_else(|| rows.iter().map(|r| r.summary.start).min())
+        .unwrap_or_default()
+}
+
+/// Build the table. Rows come out in stream order whatever the order of `rows`.
+pub fn conversations_table(
+    rows: &[ConversationRow<'_>],
+    capture_start: Option<Timestamp>,
+) -> Table {
+    let origin = origin(rows, capture_start);
+    let mut sorted: Vec<&ConversationRow<'_>> = rows.iter().collect();
+    sorted.sort_by_key(|r| r.summary.stream);
+
+    let mut table = Table::new();
+    table
+        .load_preset(presets::ASCII_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(vec![
+            "Stream",
+            "A (client)",
+            "B (server)",
+            "A→B pkts",
+            "A→B bytes",
+            "B→A pkts",
+            "B→A bytes",
+            "Total pkts",
+            "Total bytes",
+            "Rel start",
+            "Duration",
+            "State",
+            "Protocol",
+        ]);
+    for r in sorted {
+        let s = r.summary;
+        table.add_row(vec![
+            s.stream.to_string(),
+            s.client.to_string(),
+            s.server.to_string(),
+            s.packets_to_server.to_string(),
+            s.bytes_to_server.to_string(),
+            s.packets_to_client.to_string(),
+            s.bytes_to_client.to_string(),
+            s.packets_to_server
+                .saturating_add(s.packets_to_client)
+                .to_string(),
+            s.bytes_to_server
+                .saturating_add(s.bytes_to_client)
+                .to_string(),
+            format!("{:.6}", s.start.since(origin)),
+            format!("{:.4}", s.end.since(s.start)),
+            state_name(s.state).to_string(),
+            escape_str(r.protocol),
+        ]);
+    }
+    for i in [0usize, 3, 4, 5, 6, 7, 8, 9, 10] {
+        if let Some(col) = table.column_mut(i) {
+            col.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    table
+}
+
+/// Write the table (with a title line) to `w`.
+pub fn write_conversations<W: Write>(
+    w: &mut W,
+    rows: &[ConversationRow<'_>],
+    capture_start: Option<Timestamp>,
+) -> io::Result<()> {
+    writeln!(w, "TCP Conversations")?;
+    writeln!(w, "{}", conversations_table(rows, capture_start))
+}
+
+/// The JSON object for one stream: `{"type":"tcp.stream", "stream":N, ...}`.
+pub fn conversation_json(
+    summary: &ConversationSummary,
+    protocol: &str,
+    capture_start: Option<Timestamp>,
+) -> Value {
+    let s = summary;
+    let origin = capture_start.unwrap_or(s.start);
+    json!({
+        "type": "tcp.stream",
+        "stream": s.stream,
+        "client": s.client.to_string(),
+        "server": s.server.to_string(),
+        "packets_to_server": s.packets_to_server,
+        "bytes_to_server": s.bytes_to_server,
+        "packets_to_client": s.packets_to_client,
+        "bytes_to_client": s.bytes_to_client,
+        "payload_to_server": s.payload_to_server,
+        "payload_to_client": s.payload_to_client,
+        "first_frame": s.first_frame,
+        "last_frame": s.last_frame,
+        "start": s.start,
+        "end": s.end,
+        "rel_start": s.start.since(origin),
+        "duration": s.end.since(s.start),
+        "state": s.state,
+        "close_reason": s.close_reason,
+        "syn_seen": s.syn_seen,
+        "protocol": escape_str(protocol),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::{CloseReason, Endpoint};
+    use std::net::{IpAddr, Ipv4Addr};
+
+    fn summary(stream: u32, port: u16, start: i64) -> ConversationSummary {
+        ConversationSummary {
+            stream,
+            client: Endpoint {
+                addr: IpAddr::V4(Ipv4Addr::new(141, 142, 228, 5)),
+                port,
+            },
+            server: Endpoint {
+                addr: IpAddr::V4(Ipv4Addr::new(192, 150, 187, 43)),
+                port: 80,
+            },
+            packets_to_server: 7,
+            bytes_to_server: 610,
+            packets_to_client: 7,
+            bytes_to_client: 5477,
+            payload_to_server: 136,
+            payload_to_client: 5007,
+            first_frame: 1,
+            last_frame: 14,
+            start: Timestamp::new(start, 0),
+            end: Timestamp::new(start, 211_628_000),
+            state: ConvState::Complete,
+            close_reason: CloseReason::Fin,
+            syn_seen: true,
+        }
+    }
+
+    #[test]
+    fn table_has_the_counts_in_stream_order() {
+        let a = summary(1, 59857, 105);
+        let b = summary(0, 59856, 100);
+        let rows = [
+            ConversationRow {
+                summary: &a,
+                protocol: "TLS",
+            },
+            ConversationRow {
+                summary: &b,
+                protocol: "HTTP\x1b",
+            },
+        ];
+        let mut out = Vec::new();
+        write_conversations(&mut out, &rows, None).expect("vec");
+        let text = String::from_utf8(out).expect("utf8");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "TCP Conversations");
+        let row0 = lines
+            .iter()
+            .position(|l| l.contains("141.142.228.5:59856"))
+            .expect("row of stream 0");
+        let row1 = lines
+            .iter()
+            .position(|l| l.contains("141.142.228.5:59857"))
+            .expect("row of stream 1");
+        assert!(row0 < row1, "stream order");
+        let cells: Vec<&str> = lines[row0]
+            .split('|')
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .collect();
+        assert_eq!(
+            cells,
+            vec![
+                "0",
+                "141.142.228.5:59856",
+                "192.150.187.43:80",
+                "7",
+                "610",
+                "7",
+                "5477",
+                "14",
+                "6087",
+                "0.000000",
+                "0.2116",
+                "complete",
+                "HTTP\\x1b",
+            ]
+        );
+        assert!(lines[row1].contains("5.000000"));
+        assert!(!text.contains('\x1b'));
+    }
+
+    #[test]
+    fn json_object_for_one_stream() {
+        let s = summary(0, 59856, 100);
+        let v = conversation_json(&s, "HTTP", Some(Timestamp::new(99, 0)));
+        assert_eq!(v["type"], "tcp.stream");
+        assert_eq!(v["stream"], 0);
+        assert_eq!(v["client"], "141.142.228.5:59856");
+        assert_eq!(v["server"], "192.150.187.43:80");
+        assert_eq!(v["bytes_to_client"], 5477);
+        assert_eq!(v["packets_to_server"], 7);
+        assert_eq!(v["state"], "complete");
+        assert_eq!(v["close_reason"], "fin");
+        assert_eq!(v["rel_start"], 1.0);
+        assert_eq!(v["protocol"], "HTTP");
+    }
+}
