@@ -30,7 +30,7 @@ pub fn write_http_follow<W: Write>(w: &mut W, events: &[AppEvent]) -> io::Result
                 writeln!(
                     w,
                     "[body: {} bytes on the wire, {} bytes after {}]",
-                    h.body_len,
+                    h.body.len(),
                     body.len(),
                     h.decoded_with.as_deref().unwrap_or("decoding")
                 )?;
