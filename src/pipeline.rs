@@ -4,8 +4,9 @@
 //! files, writes `-w`, decodes, hands TCP segments to the flow table, lets the dispatcher
 //! dissect what the reassembler delivers, and prints each frame with what it completed.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
+use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -15,6 +16,7 @@ use crate::capture::{filter::OfflineFilter, CaptureError, FileSource, RawPacket,
 use crate::decode::{self, Decoded, Transport};
 use crate::dissect::dispatch::{AppProto, Dispatcher};
 use crate::dissect::{AppEvent, DissectConfig};
+use crate::findings::engine::{Analyzer, FindingsConfig, Report};
 use crate::flow::{
     ConversationSummary, Endpoint, FlowConfig, FlowTable, FollowCollector, FollowSelect, StreamEvent, StreamId,
     StreamSink, TcpSegment,
@@ -47,6 +49,10 @@ pub struct RunOptions {
     pub follow: Option<(FollowSelect, usize)>,
     /// Keep the HTTP messages of followed streams (`--follow-format http`).
     pub follow_http: bool,
+    /// What the findings stage looks for (secrets, Fernet key, trusted CAs).
+    pub findings: FindingsConfig,
+    /// Highlights found by an earlier pass for frames printed before the match completed.
+    pub highlights: Option<BTreeMap<u64, Vec<Range<usize>>>>,
 }
 
 /// What a run did.
@@ -70,6 +76,11 @@ pub struct RunStats {
     pub follow: Option<FollowCollector>,
     /// `--follow-format http`: the HTTP messages of followed streams.
     pub follow_http: Vec<AppEvent>,
+    /// What an eavesdropper sees: the findings stage's report.
+    pub report: Report,
+    /// Highlights for frames printed before the secret they carry was complete
+    /// (for a second pass over a file).
+    pub earlier_highlights: BTreeMap<u64, Vec<Range<usize>>>,
 }
 
 /// Errors that end a run.
@@ -92,6 +103,9 @@ struct Sinks<'a> {
     window_scale: &'a mut HashMap<StreamId, WindowScale>,
     follow: Option<&'a mut FollowCollector>,
     capture_start: Option<Timestamp>,
+    analyzer: &'a mut Analyzer,
+    /// The current frame's bytes (so the findings stage can point into them).
+    frame_bytes: &'a [u8],
 }
 
 impl StreamSink for Sinks<'_> {
@@ -100,6 +114,7 @@ impl StreamSink for Sinks<'_> {
             f.on_event(&ev);
         }
         let closed = self.dispatcher.on_event(now_frame, &ev);
+        self.analyzer.stream_event(&ev, self.frame_bytes, closed);
         match &ev {
             StreamEvent::Open { stream, client, server, frame, ts } if self.json => {
                 self.stream_records.push(serde_json::json!({
@@ -166,6 +181,7 @@ pub fn run<W: Write>(
     let mut stream_records: Vec<serde_json::Value> = Vec::new();
     let mut window_scale: HashMap<StreamId, WindowScale> = HashMap::new();
     let json = printer.mode() == Mode::Json;
+    let mut analyzer = Analyzer::new(opts.findings.clone());
     let mut follow = opts.follow.map(|(sel, limit)| FollowCollector::new(sel, limit));
     let follow_wants = |stream: StreamId| match opts.follow {
         Some((FollowSelect::Stream(id), _)) => id == stream,
@@ -251,6 +267,7 @@ pub fn run<W: Write>(
         prev_ts = Some(pkt.ts);
 
         let decoded = decode::decode(pkt.link, pkt.data);
+        analyzer.begin_frame(number, pkt.ts, pkt.len, pkt.data, decoded.payload.clone(), decoded.tcp().is_some());
         let mut sinks = Sinks {
             dispatcher: &mut dispatcher,
             keep_conversations: opts.keep_conversations,
@@ -260,6 +277,8 @@ pub fn run<W: Write>(
             window_scale: &mut window_scale,
             follow: follow.as_mut(),
             capture_start: stats.first_ts,
+            analyzer: &mut analyzer,
+            frame_bytes: pkt.data,
         };
         flows.advance(pkt.ts, &mut sinks);
         let tcp_view = tcp_segment(&decoded, &pkt, number).map(|seg| {
@@ -289,6 +308,14 @@ pub fn run<W: Write>(
                 app.iter().filter(|e| matches!(e.kind, crate::dissect::AppKind::Http(_)) && follow_wants(e.stream)).cloned(),
             );
         }
+        analyzer.app_events(&app, pkt.ts);
+        let findings = analyzer.take_findings();
+        let mut highlights: Vec<Range<usize>> = analyzer.highlights().to_vec();
+        if let Some(map) = &opts.highlights {
+            if let Some(r) = map.get(&number) {
+                highlights.extend(r.iter().cloned());
+            }
+        }
         let iface = iface_name.as_deref();
         let view = FrameView {
             number,
@@ -302,7 +329,8 @@ pub fn run<W: Write>(
             decoded: &decoded,
             tcp: tcp_view,
             app: &app,
-            highlights: &[],
+            highlights: &highlights,
+            findings: &findings,
         };
         printer.frame(&view)?;
     }
@@ -318,6 +346,8 @@ pub fn run<W: Write>(
             window_scale: &mut window_scale,
             follow: follow.as_mut(),
             capture_start: stats.first_ts,
+            analyzer: &mut analyzer,
+            frame_bytes: &[],
         };
         flows.finish(&mut sinks);
     }
@@ -325,6 +355,10 @@ pub fn run<W: Write>(
         std::mem::take(&mut dispatcher.pending).into_iter().partition(|e| e.kind.is_stream_summary());
     printer.trailing_events(&tail)?;
     printer.stream_summaries(&summaries)?;
+    if let Some(ts) = stats.last_ts {
+        analyzer.app_events(&tail, ts);
+    }
+    printer.trailing_findings(&analyzer.take_findings())?;
     if opts.follow_http {
         stats.follow_http.extend(
             tail.iter().filter(|e| matches!(e.kind, crate::dissect::AppKind::Http(_)) && follow_wants(e.stream)).cloned(),
@@ -335,6 +369,12 @@ pub fn run<W: Write>(
         printer.json_line(&r)?;
     }
     stats.flow = flows.stats().clone();
+    stats.earlier_highlights = analyzer.take_earlier_highlights();
+    let name = match &*src {
+        Source::File(f) => f.path().display().to_string(),
+        Source::Live(l) => format!("live capture on {}", l.name()),
+    };
+    stats.report = analyzer.finish(&name);
     if let Some(w) = writer.as_mut() {
         w.flush()?;
         stats.written = w.written();
