@@ -5,6 +5,7 @@ pub mod color;
 pub mod escape;
 pub mod frame;
 pub mod hexdump;
+pub mod info;
 pub mod json;
 pub mod layers;
 pub mod summary;
