@@ -3,6 +3,7 @@
 mod error;
 pub mod file;
 pub mod filter;
+pub mod info;
 pub mod live;
 pub mod linktype;
 pub mod writer;

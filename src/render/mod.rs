@@ -8,6 +8,7 @@ pub mod follow;
 pub mod follow_http;
 pub mod frame;
 pub mod hexdump;
+pub mod info;
 pub mod json;
 pub mod layers;
 pub mod report;
