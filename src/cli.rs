@@ -31,6 +31,8 @@ pub mod exit {
     name = "squirrel-sniff",
     version,
     disable_version_flag = true,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true,
     about = "Capture and analyse traffic: see what an eavesdropper sees",
     long_about = "Capture live (-i) or replay saved captures (-r), reassemble TCP streams, recognise \
 HTTP/1.x and TLS by content on any port, and show each packet as a summary line, a Wireshark-style \
@@ -49,6 +51,90 @@ pub struct Cli {
     pub output: OutputArgs,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
+    #[command(flatten)]
+    pub findings: FindingsArgs,
+    #[command(flatten)]
+    pub bounds: BoundsArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands (everything else is the capture/replay command line).
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Compare what an eavesdropper sees in two or more captures, side by side
+    Compare(CompareArgs),
+    /// Facts about capture files, like capinfos
+    Info(InfoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Capture files (pcap or pcapng), two or more
+    #[arg(value_name = "FILE", num_args = 2.., required = true)]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub findings: FindingsArgs,
+    /// One JSON object instead of the table
+    #[arg(long = "json")]
+    pub json: bool,
+    /// Colour output
+    #[arg(long = "color", value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Args)]
+pub struct InfoArgs {
+    /// Capture files (`-` for standard input)
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// One JSON object per file
+    #[arg(long = "json")]
+    pub json: bool,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "What an eavesdropper sees")]
+pub struct FindingsArgs {
+    /// A secret to look for in clear (repeatable): raw, URL-encoded, base64, in Basic auth,
+    /// across segments and inside decoded bodies
+    #[arg(long = "secret", value_name = "TEXT")]
+    pub secret: Vec<String>,
+    /// A file of secrets, one per line (# comments, blank lines ignored)
+    #[arg(long = "secrets-file", value_name = "FILE")]
+    pub secrets_file: Option<PathBuf>,
+    /// Fernet key (URL-safe base64) to verify and decrypt Fernet tokens seen in bodies
+    #[arg(long = "fernet-key", value_name = "KEY")]
+    pub fernet_key: Option<String>,
+    /// PEM file of CAs you trust: certificates issued by others are flagged
+    #[arg(long = "ca-file", value_name = "PEM")]
+    pub ca_file: Option<PathBuf>,
+    /// After the run, the report of what an eavesdropper sees
+    #[arg(long = "report")]
+    pub report: bool,
+    /// Exit with code 7 when a secret or a credential was seen in clear (for CI pipelines)
+    #[arg(long = "fail-on-leak")]
+    pub fail_on_leak: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Bounds")]
+pub struct BoundsArgs {
+    /// Live TCP flows kept at once (the idlest is evicted past it)
+    #[arg(long = "max-flows", value_name = "N", default_value_t = 100_000)]
+    pub max_flows: usize,
+    /// Out-of-order bytes buffered per flow direction
+    #[arg(long = "max-flow-buffer", value_name = "BYTES", default_value_t = 4 << 20)]
+    pub max_flow_buffer: usize,
+    /// Out-of-order bytes buffered over all flows
+    #[arg(long = "max-total-buffer", value_name = "BYTES", default_value_t = 64 << 20)]
+    pub max_total_buffer: usize,
+    /// Largest HTTP body kept for decoding and search
+    #[arg(long = "max-http-body", value_name = "BYTES", default_value_t = 8 << 20)]
+    pub max_http_body: usize,
+    /// End-of-run statistics on stderr (flows, reassembly bounds, peak memory)
+    #[arg(long = "stats")]
+    pub stats: bool,
 }
 
 #[derive(Debug, Args)]
@@ -89,6 +175,9 @@ pub struct CaptureArgs {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Filter")]
 pub struct FilterArgs {
+    /// Display filter (Wireshark syntax subset): `http`, `tls.sni contains "x"`, `tcp.port == 5683`
+    #[arg(short = 'Y', long = "display-filter", value_name = "FILTER")]
+    pub display_filter: Option<String>,
     /// Only TCP/UDP traffic to or from this port (repeatable; combined with EXPRESSION by `and`)
     #[arg(long = "port", value_name = "N")]
     pub port: Vec<u16>,

@@ -53,12 +53,16 @@ pub struct RunOptions {
     pub findings: FindingsConfig,
     /// Highlights found by an earlier pass for frames printed before the match completed.
     pub highlights: Option<BTreeMap<u64, Vec<Range<usize>>>>,
+    /// `-Y`: only frames matching it are printed (all are analysed).
+    pub display_filter: Option<crate::display::Filter>,
 }
 
 /// What a run did.
 #[derive(Debug, Default)]
 pub struct RunStats {
     pub frames: u64,
+    /// Frames that passed the display filter (all frames without one).
+    pub displayed: u64,
     /// Packets read from the source before the capture filter.
     pub read: u64,
     pub first_ts: Option<Timestamp>,
@@ -332,7 +336,14 @@ pub fn run<W: Write>(
             highlights: &highlights,
             findings: &findings,
         };
-        printer.frame(&view)?;
+        let shown = match &opts.display_filter {
+            Some(f) => f.matches(&view),
+            None => true,
+        };
+        if shown {
+            stats.displayed += 1;
+            printer.frame(&view)?;
+        }
     }
 
     // End of input: flush the flows (holes, close-delimited bodies), then the tail events.

@@ -25,6 +25,7 @@
 //!   addresses, a network literal matches every address inside it.
 
 mod eval;
+mod frame;
 pub mod fields;
 mod lexer;
 mod parser;

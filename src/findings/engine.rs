@@ -137,6 +137,8 @@ pub struct Report {
     pub secrets: Vec<SecretReport>,
     pub credentials: Vec<Finding>,
     pub fernet_tokens: u64,
+    /// What each Fernet token is (and decrypts to, with the key).
+    pub fernet: Vec<String>,
     pub findings_by_severity: BTreeMap<String, u64>,
     pub findings: Vec<Finding>,
     pub findings_dropped: u64,
@@ -444,8 +446,23 @@ impl Analyzer {
             self.report.fernet_tokens += 1;
             let dec = self.cfg.fernet_key.as_ref().map(|k| k.decrypt(&tok.raw));
             let mut f = tok.finding(dec.as_ref(), Transport::Clear);
-            if let Some(Ok(plain)) = &dec {
-                f = f.detail("decrypted", escape_truncated(plain, 200));
+            match &dec {
+                Some(Ok(plain)) => {
+                    f = f.detail("decrypted", escape_truncated(plain, 200));
+                    if self.report.fernet.len() < MAX_LIST {
+                        self.report.fernet.push(format!("token from {}, decrypts with the key to: {}", tok.timestamp_rfc3339(), escape_truncated(plain, 80)));
+                    }
+                }
+                Some(Err(e)) => {
+                    if self.report.fernet.len() < MAX_LIST {
+                        self.report.fernet.push(format!("token from {}, the key does not open it: {e}", tok.timestamp_rfc3339()));
+                    }
+                }
+                None => {
+                    if self.report.fernet.len() < MAX_LIST {
+                        self.report.fernet.push(format!("token from {}, {} bytes of ciphertext (no --fernet-key)", tok.timestamp_rfc3339(), tok.ciphertext_len));
+                    }
+                }
             }
             self.push(f, Some(stream), &frames);
         }
@@ -461,6 +478,7 @@ impl Analyzer {
         let stream = e.stream;
         let frames = e.frames.clone();
         let trusted = self.cfg.trusted_cas.clone();
+        let ca_file_given = self.cfg.ca_file_given;
         let Some(st) = self.streams.get_mut(&stream) else { return };
         let idx = match st.tls_index {
             Some(i) => Some(i),
@@ -507,6 +525,21 @@ impl Analyzer {
             TlsMessage::Certificate(chain) => {
                 let facts: Vec<CertFacts> = chain.certificates.iter().filter(|c| c.parse_error.is_none()).map(cert_facts).collect();
                 new_findings.extend(audit_chain(&facts, st.sni.as_deref(), ts.secs, &trusted));
+                // Without --ca-file nobody has said which CA to trust: say who vouches for
+                // the server, and that a client without that CA refuses it.
+                if !ca_file_given {
+                    if let Some(top) = facts.last().filter(|_| !facts.first().is_some_and(|l| l.self_signed)) {
+                        new_findings.push(
+                            Finding::new(
+                                FindingKind::CertUntrustedCa,
+                                Severity::Low,
+                                top.issuer.as_bytes(),
+                                "The certificate is vouched for by this CA; no --ca-file was given to say it is trusted, and a client that lacks this CA refuses the connection (Python: CERTIFICATE_VERIFY_FAILED).",
+                            )
+                            .detail("issuer", &top.issuer),
+                        );
+                    }
+                }
                 if let Some(sess) = idx.and_then(|i| self.report.tls_sessions.get_mut(i)) {
                     sess.certificate_hidden = false;
                     for c in chain.certificates.iter().take(8) {
@@ -527,9 +560,10 @@ impl Analyzer {
                     (false, Some(l), Some(d)) => {
                         new_findings.extend(audit_alert(l, d));
                         format!(
-                            "{} {}",
+                            "{} {}: {}",
                             if l == 2 { "fatal" } else { "warning" },
-                            super::audit::alert_name(d).unwrap_or("unknown")
+                            super::audit::alert_name(d).unwrap_or("unknown"),
+                            super::audit::explain_alert(d)
                         )
                     }
                     _ => "encrypted alert".to_string(),

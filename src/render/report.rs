@@ -125,11 +125,14 @@ pub fn verdict(r: &Report) -> String {
         if creds {
             what.push("credentials");
         }
-        format!("LEAKS: {} crossed the wire readable by anyone on the path", what.join(" and "))
+        format!("LEAKS: {} readable by anyone on the path", what.join(" and "))
+    } else if let Some(a) = r.tls_sessions.iter().flat_map(|s| s.alerts.iter()).find(|a| a.starts_with("fatal")) {
+        let short = a.split(':').next().unwrap_or(a);
+        format!("TLS refused ({short}): no content was exchanged")
     } else if r.bytes_clear > 0 {
-        "Readable traffic, but none of the given secrets or any credential in clear".into()
+        "Readable traffic; no given secret or credential in it".into()
     } else if r.bytes_encrypted > 0 {
-        "Encrypted: an eavesdropper sees hostnames, sizes and timing, not the content".into()
+        "Encrypted: hostnames, sizes and timing visible, content not".into()
     } else {
         "No payload seen".into()
     }
@@ -152,7 +155,7 @@ fn rows(r: &Report) -> Vec<(String, String)> {
         v.push((format!("Secret \"{}\"", s.secret), secret_cell(r, i)));
     }
     v.push(("Credentials in clear".to_string(), credentials(r)));
-    v.push(("Fernet tokens".to_string(), r.fernet_tokens.to_string()));
+    v.push(("Fernet tokens".to_string(), if r.fernet.is_empty() { "none".into() } else { list_or(&dedup(r.fernet.clone()), "none", 3) }));
     v.push(("Findings".to_string(), severity_line(r)));
     v.push(("Verdict".to_string(), verdict(r)));
     v
@@ -162,7 +165,7 @@ fn rows(r: &Report) -> Vec<(String, String)> {
 pub fn write_report<W: Write>(w: &mut W, r: &Report, pal: Palette) -> io::Result<()> {
     writeln!(w, "\n{}What an eavesdropper sees{} — {}", pal.bold(), pal.reset(), r.source)?;
     let mut t = Table::new();
-    t.load_preset(presets::UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Disabled);
+    t.load_preset(presets::UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic).set_width(110);
     for (k, v) in rows(r) {
         t.add_row(vec![k, v]);
     }
@@ -186,7 +189,8 @@ pub fn write_report<W: Write>(w: &mut W, r: &Report, pal: Palette) -> io::Result
 pub fn write_compare<W: Write>(w: &mut W, reports: &[Report], pal: Palette) -> io::Result<()> {
     writeln!(w, "{}What an eavesdropper sees, side by side{}", pal.bold(), pal.reset())?;
     let mut t = Table::new();
-    t.load_preset(presets::UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Disabled);
+    let width = (24 + 36 * reports.len()).clamp(80, 220) as u16;
+    t.load_preset(presets::UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic).set_width(width);
     let mut header = vec![String::new()];
     header.extend(reports.iter().map(|r| short_name(&r.source)));
     t.set_header(header);
