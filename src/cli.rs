@@ -198,9 +198,13 @@ pub struct OutputArgs {
     /// One JSON object per line (NDJSON); schema in docs/json.md
     #[arg(long = "json", conflicts_with = "verbose")]
     pub json: bool,
-    /// Quiet: no per-packet output, only end-of-run tables and reports
+    /// Quiet: no per-packet output, only end-of-run statistics, tables and reports
     #[arg(short = 'q', long = "quiet")]
     pub quiet: bool,
+    /// Progress bar on stderr while replaying (default when stdout is not a terminal;
+    /// drawn only when stderr is one)
+    #[arg(long = "progress")]
+    pub progress: bool,
     /// Colour output
     #[arg(long = "color", value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
@@ -215,6 +219,9 @@ pub struct AnalysisArgs {
     /// After the run, a table of TCP conversations (like tshark -z conv,tcp)
     #[arg(long = "conversations")]
     pub conversations: bool,
+    /// After the run, frames and bytes per protocol layer (like tshark -z io,phs)
+    #[arg(long = "hierarchy")]
+    pub hierarchy: bool,
     /// Show a TCP stream's bytes both ways (a stream index, or `all`), like tshark -z follow
     #[arg(long = "follow", value_name = "STREAM|all")]
     pub follow: Option<String>,

@@ -248,6 +248,9 @@ fn capture_main(cli: &Cli) -> i32 {
             ..FlowConfig::default()
         },
         dissect: DissectConfig { max_http_body: cli.bounds.max_http_body, ..DissectConfig::default() },
+        progress: is_file && (cli.output.progress || !stdout.is_terminal()),
+        periodic_stats: cli.output.quiet,
+        hierarchy: cli.analysis.hierarchy,
         ..RunOptions::default()
     };
 
@@ -279,13 +282,20 @@ fn capture_main(cli: &Cli) -> i32 {
     }
 
     if let Source::Live(_) = src {
-        eprintln!("{} packets captured", stats.frames);
+        let captured = stats.live.map(|_| stats.frames + stats.queue_drops).unwrap_or(stats.frames);
+        eprintln!("{captured} packets captured");
         if let Some(l) = stats.live {
             eprintln!("{} packets received by filter", l.received);
             eprintln!("{} packets dropped by kernel", l.dropped);
             if l.if_dropped > 0 {
                 eprintln!("{} packets dropped by interface", l.if_dropped);
             }
+        }
+        if stats.queue_drops > 0 {
+            eprintln!(
+                "{} packets not decoded: squirrel-sniff fell behind (they are in the -w file if one was given)",
+                stats.queue_drops
+            );
         }
     }
     if cli.bounds.stats {
@@ -352,6 +362,27 @@ fn end_of_run_output<W: Write>(cli: &Cli, stats: &RunStats, w: &mut W, pal: Pale
                 }
             }
         }
+    }
+    if let Some(h) = &stats.hierarchy {
+        h.write(w, cli.filter.display_filter.as_deref().unwrap_or(""))?;
+    }
+    if cli.output.quiet {
+        let r = &stats.report;
+        let protos: Vec<String> = r.protocols.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let sev: Vec<String> = ["high", "medium", "low", "info"]
+            .iter()
+            .filter_map(|s| r.findings_by_severity.get(*s).map(|n| format!("{s} {n}")))
+            .collect();
+        writeln!(
+            w,
+            "{} packets, {} bytes; {} TCP streams{}; {} findings{}",
+            stats.frames,
+            r.bytes,
+            r.tcp_streams,
+            if protos.is_empty() { String::new() } else { format!(" ({})", protos.join(", ")) },
+            r.findings.len() as u64 + r.findings_dropped,
+            if sev.is_empty() { String::new() } else { format!(" ({})", sev.join(", ")) }
+        )?;
     }
     if cli.analysis.conversations {
         let rows: Vec<conversations::ConversationRow<'_>> = stats

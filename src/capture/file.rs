@@ -282,6 +282,20 @@ impl FileSource {
         self.st.interfaces.get(id as usize).and_then(|i| i.name.as_deref())
     }
 
+    /// Bytes of the file consumed so far (for progress).
+    pub fn position(&self) -> u64 {
+        self.reader.consumed() as u64
+    }
+
+    /// The file's size when known (not for standard input).
+    pub fn total_size(&self) -> Option<u64> {
+        if self.path == Path::new("-") {
+            None
+        } else {
+            std::fs::metadata(&self.path).ok().map(|m| m.len())
+        }
+    }
+
     pub fn packets_read(&self) -> u64 {
         self.packets
     }
