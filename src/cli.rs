@@ -93,7 +93,7 @@ pub struct FilterArgs {
     #[arg(long = "port", value_name = "N")]
     pub port: Vec<u16>,
     /// Capture filter in tcpdump (BPF) syntax, e.g. `tcp port 5683 and host 127.0.0.1`
-    #[arg(value_name = "EXPRESSION", trailing_var_arg = true, allow_hyphen_values = true)]
+    #[arg(value_name = "EXPRESSION", trailing_var_arg = true)]
     pub expression: Vec<String>,
 }
 

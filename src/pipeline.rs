@@ -260,10 +260,12 @@ pub fn run<W: Write>(
                 scale_factor: factor,
             }
         });
-        let app: Vec<AppEvent> = std::mem::take(&mut dispatcher.pending);
+        let (summaries, app): (Vec<AppEvent>, Vec<AppEvent>) =
+            std::mem::take(&mut dispatcher.pending).into_iter().partition(|e| e.kind.is_stream_summary());
         for r in stream_records.drain(..) {
             printer.json_line(&r)?;
         }
+        printer.stream_summaries(&summaries)?;
         let iface = iface_name.as_deref();
         let view = FrameView {
             number,
@@ -294,8 +296,10 @@ pub fn run<W: Write>(
         };
         flows.finish(&mut sinks);
     }
-    let tail: Vec<AppEvent> = std::mem::take(&mut dispatcher.pending);
+    let (summaries, tail): (Vec<AppEvent>, Vec<AppEvent>) =
+        std::mem::take(&mut dispatcher.pending).into_iter().partition(|e| e.kind.is_stream_summary());
     printer.trailing_events(&tail)?;
+    printer.stream_summaries(&summaries)?;
     for r in stream_records.drain(..) {
         printer.json_line(&r)?;
     }
@@ -328,5 +332,6 @@ fn tcp_segment<'a>(d: &Decoded, pkt: &RawPacket<'a>, frame: u64) -> Option<TcpSe
         window_scale: t.window_scale(),
         payload: pkt.data.get(d.payload.clone()).unwrap_or_default(),
         wire_len: d.payload_wire_len as u32,
+        frame_len: pkt.len,
     })
 }

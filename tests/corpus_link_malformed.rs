@@ -85,7 +85,7 @@ fn link_layers_are_named_in_the_tree() {
         ("link/sll2-http.pcap", "Linux cooked capture v2"),
         ("link/null-ipv6-http.pcap", "Null/Loopback"),
         ("link/qinq-http.pcap", "802.1Q Virtual LAN"),
-        ("link/vlan-8021q-http.pcap", "802.1Q Virtual LAN, PRI: 5, DEI: 0, ID: 0"),
+        ("link/vlan-8021q-http.pcap", "802.1Q Virtual LAN, PRI: 5, DEI: 1, ID: 0"),
         ("malformed/http-chunk-size-overflow-rawip.pcap", "Raw packet data"),
     ] {
         let out = run(&["-r", c.join(rel).to_str().expect("path"), "-V", "-c", "1"]);

@@ -154,7 +154,8 @@ impl FileSource {
                                     minor: h.version_minor,
                                 });
                             }
-                            self.st.legacy_link = h.network.0 as u32;
+                            // The upper bits of the link-type field carry FCS information (LT_LINKTYPE).
+                            self.st.legacy_link = (h.network.0 as u32) & 0x03ff_ffff;
                             self.st.legacy_nanos = h.is_nanosecond_precision();
                             self.st.info = FileInfo {
                                 format: FileFormat::Pcap,

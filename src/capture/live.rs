@@ -49,6 +49,9 @@ impl LiveSource {
             .promisc(opts.promiscuous)
             .open()
             .map_err(map)?;
+        // Non-blocking reads: the read timeout is not honoured everywhere (gVisor, some
+        // kernels with TPACKET_V3), and a blocked read would not notice Ctrl-C.
+        let cap = cap.setnonblock().map_err(map)?;
         let mut src = LiveSource { name: name.clone(), cap, data: Vec::new() };
         if let Some(expr) = &opts.filter {
             src.cap.filter(expr, true).map_err(|e| CaptureError::BadFilter {
@@ -77,7 +80,11 @@ impl LiveSource {
                 let ts = Timestamp::new(p.header.ts.tv_sec, (p.header.ts.tv_usec.clamp(0, 999_999) as u32) * 1000);
                 Ok(LiveRead::Packet(RawPacket { ts, len: p.header.len, link, interface: 0, data: &self.data }))
             }
-            Err(pcap::Error::TimeoutExpired) => Ok(LiveRead::Timeout),
+            Err(pcap::Error::TimeoutExpired) | Err(pcap::Error::NoMorePackets) => {
+                // Nothing waiting: pause briefly (the kernel buffer keeps what arrives).
+                std::thread::sleep(std::time::Duration::from_millis(2));
+                Ok(LiveRead::Timeout)
+            }
             Err(e) => Err(CaptureError::Live { name: self.name.clone(), msg: e.to_string() }),
         }
     }

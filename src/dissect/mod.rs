@@ -67,6 +67,12 @@ pub enum AppKind {
 }
 
 impl AppKind {
+    /// A per-stream summary raised when the stream closes: it describes no frame, so it is
+    /// reported with the stream (JSON, report), not on the frame that happened to close it.
+    pub fn is_stream_summary(&self) -> bool {
+        matches!(self, AppKind::Tls(e) if e.is_summary())
+    }
+
     /// Protocol column: `HTTP`, `TLSv1.2`, ...
     pub fn protocol(&self) -> String {
         match self {

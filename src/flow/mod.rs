@@ -16,7 +16,12 @@ use std::net::IpAddr;
 
 use crate::capture::Timestamp;
 
+mod five_tuple;
+pub mod follow;
+mod reassembly;
 mod table;
+pub use five_tuple::FlowKey;
+pub use follow::{FollowCollector, FollowItem, FollowSelect, FollowStream};
 pub use table::FlowTable;
 
 /// One end of a TCP connection.
@@ -113,6 +118,9 @@ pub struct TcpSegment<'a> {
     pub payload: &'a [u8],
     /// Payload length on the wire (from the IP length), >= `payload.len()`.
     pub wire_len: u32,
+    /// Length of the whole frame on the wire (pcap `orig_len`), counted in the
+    /// conversation's bytes each way (like `tshark -z conv,tcp`).
+    pub frame_len: u32,
 }
 
 /// Why a stream ended.

@@ -123,7 +123,9 @@ impl<W: Write> Printer<W> {
                 Ok(())
             }
             Mode::Lines => {
-                for e in events {
+                // Messages that only the end of the capture completed (e.g. a response whose
+                // body runs to the connection's close, never seen closing).
+                for e in events.iter().filter(|e| matches!(e.kind, crate::dissect::AppKind::Http(_))) {
                     writeln!(self.w, "    - [end of capture, stream {}] {} {}", e.stream, e.kind.protocol(), e.kind.info())?;
                 }
                 Ok(())
@@ -136,6 +138,16 @@ impl<W: Write> Printer<W> {
                 Ok(())
             }
         }
+    }
+
+    /// Per-stream summaries raised at close: JSON records only.
+    pub fn stream_summaries(&mut self, events: &[crate::dissect::AppEvent]) -> io::Result<()> {
+        if self.mode == Mode::Json {
+            for e in events {
+                self.json_line(&json::app_event(e))?;
+            }
+        }
+        Ok(())
     }
 
     /// One NDJSON line.

@@ -1,59 +1,796 @@
-//! HTTP/1.x dissector (stub: to be implemented).
+//! HTTP/1.x dissector on reassembled TCP streams, recognised by content on any port.
+//!
+//! [`HttpStream`] sees both directions of one stream in order. Each direction runs its own
+//! parser: a head (request or status line + headers, [`head`]), then a body delimited by
+//! Content-Length, chunked framing ([`chunked`]) or the end of the direction. Which
+//! direction carries requests is decided by content, message by message, so a wrong
+//! client/server guess does not break parsing. Requests are queued in order and each final
+//! response is paired with the oldest unanswered request (pipelining, keep-alive);
+//! 1xx interim responses are paired without being consumed.
+//!
+//! After a hole in a head or in chunk framing, or bytes that are not HTTP, the direction
+//! drops to resync mode: it scans for a line that starts like a request or status line and
+//! starts again there. Every buffer is bounded by [`DissectConfig`].
 
-use super::{AppEvent, Detect, DissectConfig, StreamDissector};
+mod chunked;
+mod decode;
+mod head;
+mod message;
+#[cfg(test)]
+mod tests;
+
+use std::collections::VecDeque;
+
+pub use head::detect;
+pub use message::{HttpEvent, HttpMessage, RequestLine, StartLine, StatusLine};
+
+use super::{AppEvent, AppKind, DissectConfig, StreamDissector};
 use crate::flow::{Direction, StreamId};
-use crate::render::tree::TreeNode;
+use chunked::{ChunkOut, Chunked};
+use head::{Head, HeadParse, StartKind};
 
-pub fn detect(_prefix: &[u8]) -> Detect {
-    Detect::No
-}
+/// Unanswered requests remembered per stream for pairing.
+const MAX_PENDING: usize = 1024;
+/// Frames remembered per message.
+const MAX_FRAMES: usize = 100_000;
 
+/// A request waiting for its (final) response.
 #[derive(Debug, Clone)]
-pub struct HttpEvent {}
+struct Pending {
+    index: usize,
+    method: String,
+    uri: Vec<u8>,
+    host: Option<Vec<u8>>,
+    frame: Option<u64>,
+}
 
-impl HttpEvent {
-    pub fn protocol(&self) -> String {
-        "HTTP".into()
+#[derive(Debug)]
+enum BodyMode {
+    Length(u64),
+    Chunked(Box<Chunked>),
+    /// Until the direction ends.
+    Close,
+}
+
+#[derive(Debug)]
+enum Mode {
+    /// Expecting a head; `tentative` after resync (failure then stays silent).
+    Head {
+        tentative: bool,
+    },
+    Body(BodyMode),
+    /// Scanning for the start of a message; `line_start` when the next byte starts a line.
+    Resync {
+        line_start: bool,
+    },
+}
+
+/// A message whose head is parsed and whose body is being read.
+#[derive(Debug)]
+struct Building {
+    ev: HttpMessage,
+    /// Length of `ev.body` when the first hole hit the body (decode only before it).
+    body_before_hole: Option<usize>,
+    body_cut: bool,
+    /// Response that ends HTTP on the stream once complete (101, CONNECT 2xx).
+    stop_after: Option<&'static str>,
+}
+
+#[derive(Debug)]
+struct DirState {
+    mode: Mode,
+    head_buf: Vec<u8>,
+    head_start: u64,
+    frames: Vec<u64>,
+    building: Option<Building>,
+    ended: bool,
+}
+
+impl DirState {
+    fn new() -> Self {
+        DirState {
+            mode: Mode::Head { tentative: false },
+            head_buf: Vec::new(),
+            head_start: 0,
+            frames: Vec::new(),
+            building: None,
+            ended: false,
+        }
     }
-    pub fn info(&self) -> String {
-        String::new()
-    }
-    pub fn tree(&self) -> TreeNode {
-        TreeNode::new("Hypertext Transfer Protocol")
-    }
-    pub fn json(&self) -> serde_json::Map<String, serde_json::Value> {
-        serde_json::Map::new()
+
+    fn add_frame(&mut self, frame: u64) {
+        if self.frames.last() != Some(&frame) && self.frames.len() < MAX_FRAMES {
+            self.frames.push(frame);
+        }
     }
 }
 
-pub struct HttpStream {}
+/// What one parsing step did with the input.
+enum Step {
+    /// This many bytes of the input were used.
+    Consumed(usize),
+    /// Parse `bytes` (at stream offset `at`) again before the rest of the input after
+    /// `consumed` bytes.
+    Replay {
+        bytes: Vec<u8>,
+        at: u64,
+        consumed: usize,
+    },
+}
+
+/// The HTTP/1.x dissector of one stream.
+pub struct HttpStream {
+    stream: StreamId,
+    cfg: DissectConfig,
+    dirs: [DirState; 2],
+    pending: VecDeque<Pending>,
+    requests: usize,
+    responses: usize,
+    /// HTTP is over on this stream (protocol switch or tunnel).
+    stopped: bool,
+    pending_overflow_noted: bool,
+}
 
 impl HttpStream {
-    pub fn new(_stream: StreamId, _cfg: &DissectConfig) -> Self {
-        HttpStream {}
+    pub fn new(stream: StreamId, cfg: &DissectConfig) -> Self {
+        HttpStream {
+            stream,
+            cfg: cfg.clone(),
+            dirs: [DirState::new(), DirState::new()],
+            pending: VecDeque::new(),
+            requests: 0,
+            responses: 0,
+            stopped: false,
+            pending_overflow_noted: false,
+        }
     }
+
+    fn note(&self, dir: Direction, now: u64, text: String, out: &mut Vec<AppEvent>) {
+        out.push(AppEvent {
+            stream: self.stream,
+            dir,
+            frame: now,
+            frames: Vec::new(),
+            kind: AppKind::Note(text),
+        });
+    }
+
+    fn feed(
+        &mut self,
+        dir: Direction,
+        offset: u64,
+        data: &[u8],
+        frame: u64,
+        now: u64,
+        out: &mut Vec<AppEvent>,
+    ) {
+        let mut owned: Option<Vec<u8>> = None;
+        let mut base = offset;
+        let mut pos = 0usize;
+        loop {
+            if self.stopped {
+                return;
+            }
+            let input: &[u8] = owned.as_deref().unwrap_or(data);
+            let rest = input.get(pos..).unwrap_or(&[]);
+            if rest.is_empty() {
+                return;
+            }
+            let at = base.saturating_add(pos as u64);
+            match self.step(dir, at, rest, frame, now, out) {
+                Step::Consumed(0) => {
+                    // Every mode consumes or changes mode; a second zero in a row would
+                    // loop forever, so make progress by dropping into resync.
+                    if matches!(self.dirs[dir.index()].mode, Mode::Resync { .. }) {
+                        pos += 1;
+                    }
+                }
+                Step::Consumed(n) => pos = pos.saturating_add(n),
+                Step::Replay {
+                    bytes,
+                    at,
+                    consumed,
+                } => {
+                    let mut v = bytes;
+                    v.extend_from_slice(rest.get(consumed..).unwrap_or(&[]));
+                    owned = Some(v);
+                    base = at;
+                    pos = 0;
+                }
+            }
+        }
+    }
+
+    fn step(
+        &mut self,
+        dir: Direction,
+        at: u64,
+        rest: &[u8],
+        frame: u64,
+        now: u64,
+        out: &mut Vec<AppEvent>,
+    ) -> Step {
+        let d = dir.index();
+        match &mut self.dirs[d].mode {
+            Mode::Resync { line_start } => {
+                let mut start = *line_start;
+                for (i, &b) in rest.iter().enumerate() {
+                    if start {
+                        let cand = rest.get(i..).unwrap_or(&[]);
+                        if head::detect(cand) != super::Detect::No {
+                            self.dirs[d].mode = Mode::Head { tentative: true };
+                            return Step::Consumed(i);
+                        }
+                    }
+                    start = b == b'\n';
+                }
+                self.dirs[d].mode = Mode::Resync { line_start: start };
+                Step::Consumed(rest.len())
+            }
+            Mode::Head { tentative } => {
+                let tentative = *tentative;
+                self.head_step(dir, at, rest, frame, now, tentative, out)
+            }
+            Mode::Body(_) => self.body_step(dir, rest, frame, now, out),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn head_step(
+        &mut self,
+        dir: Direction,
+        at: u64,
+        rest: &[u8],
+        frame: u64,
+        now: u64,
+        tentative: bool,
+        out: &mut Vec<AppEvent>,
+    ) -> Step {
+        let max_head = self.cfg.max_http_head.max(1);
+        let st = &mut self.dirs[dir.index()];
+        if st.head_buf.is_empty() {
+            // Empty lines between messages are skipped, not buffered.
+            let blank = head::leading_newlines(rest);
+            if blank > 0 {
+                return Step::Consumed(blank);
+            }
+            st.head_start = at;
+            st.frames.clear();
+        }
+        let old = st.head_buf.len();
+        let take = max_head.saturating_sub(old).min(rest.len());
+        st.head_buf
+            .extend_from_slice(rest.get(..take).unwrap_or(&[]));
+        st.add_frame(frame);
+        match head::parse_head(&st.head_buf) {
+            HeadParse::Partial => {
+                if st.head_buf.len() >= max_head {
+                    let at_resync = st.head_start.saturating_add(1);
+                    let bytes = st.head_buf.get(1..).unwrap_or(&[]).to_vec();
+                    st.head_buf.clear();
+                    st.frames.clear();
+                    st.mode = Mode::Resync { line_start: false };
+                    if !tentative {
+                        self.note(
+                            dir,
+                            now,
+                            format!("HTTP head longer than {max_head} bytes; resynchronising"),
+                            out,
+                        );
+                    }
+                    return Step::Replay {
+                        bytes,
+                        at: at_resync,
+                        consumed: take,
+                    };
+                }
+                Step::Consumed(take)
+            }
+            HeadParse::Invalid(reason) => {
+                let at_resync = st.head_start.saturating_add(1);
+                let bytes = st.head_buf.get(1..).unwrap_or(&[]).to_vec();
+                st.head_buf.clear();
+                st.frames.clear();
+                st.mode = Mode::Resync { line_start: false };
+                if !tentative {
+                    let off = at_resync.saturating_sub(1);
+                    self.note(
+                        dir,
+                        now,
+                        format!("{reason} at stream offset {off}; resynchronising"),
+                        out,
+                    );
+                }
+                Step::Replay {
+                    bytes,
+                    at: at_resync,
+                    consumed: take,
+                }
+            }
+            HeadParse::Complete(h) => {
+                let len = h.len;
+                let leftover = st.head_buf.get(len..old).map(<[u8]>::to_vec);
+                st.head_buf.clear();
+                let head_range = st.head_start..st.head_start.saturating_add(len as u64);
+                if tentative {
+                    self.note(
+                        dir,
+                        now,
+                        format!(
+                            "resynchronised: HTTP message at stream offset {}",
+                            head_range.start
+                        ),
+                        out,
+                    );
+                }
+                self.begin_message(dir, h, head_range.clone(), now, out);
+                match leftover {
+                    // The head ended inside bytes buffered earlier (cannot happen with a
+                    // prefix-stable parser, handled anyway).
+                    Some(bytes) if !bytes.is_empty() => Step::Replay {
+                        bytes,
+                        at: head_range.end,
+                        consumed: 0,
+                    },
+                    _ => Step::Consumed(len.saturating_sub(old)),
+                }
+            }
+        }
+    }
+
+    /// A head is complete: build the message and pick the body mode.
+    fn begin_message(
+        &mut self,
+        dir: Direction,
+        h: Head,
+        head_range: std::ops::Range<u64>,
+        now: u64,
+        out: &mut Vec<AppEvent>,
+    ) {
+        let mut notes = Vec::new();
+        let find = |name: &str| {
+            h.headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone())
+        };
+        let content_type = find("content-type");
+        let content_encoding = find("content-encoding");
+        let te = find("transfer-encoding");
+        let chunked = te.as_deref().is_some_and(|v| {
+            String::from_utf8_lossy(v)
+                .rsplit(',')
+                .next()
+                .is_some_and(|last| last.trim().eq_ignore_ascii_case("chunked"))
+        });
+        let cl_raw = find("content-length");
+        let content_length = cl_raw.as_deref().and_then(|v| {
+            let t = v.trim_ascii();
+            if t.is_empty() || !t.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            std::str::from_utf8(t).ok()?.parse::<u64>().ok()
+        });
+        if cl_raw.is_some() && content_length.is_none() && !chunked {
+            notes.push("invalid Content-Length".to_string());
+        }
+        let mut stop_after = None;
+        let (start, body) = match h.kind {
+            StartKind::Request { method, uri } => {
+                let index = self.requests;
+                self.requests = self.requests.saturating_add(1);
+                let host = find("host");
+                if self.pending.len() >= MAX_PENDING {
+                    self.pending.pop_front();
+                    if !self.pending_overflow_noted {
+                        self.pending_overflow_noted = true;
+                        self.note(
+                            dir,
+                            now,
+                            format!("more than {MAX_PENDING} unanswered HTTP requests; oldest dropped from pairing"),
+                            out,
+                        );
+                    }
+                }
+                self.pending.push_back(Pending {
+                    index,
+                    method: method.clone(),
+                    uri: uri.clone(),
+                    host: host.clone(),
+                    frame: None,
+                });
+                let body = if chunked {
+                    Some(BodyMode::Chunked(Box::new(Chunked::new(
+                        self.cfg.max_http_head,
+                    ))))
+                } else {
+                    content_length.filter(|&n| n > 0).map(BodyMode::Length)
+                };
+                (
+                    StartLine::Request(RequestLine {
+                        method,
+                        uri,
+                        host,
+                        index,
+                    }),
+                    body,
+                )
+            }
+            StartKind::Response { status, reason } => {
+                let index = self.responses;
+                self.responses = self.responses.saturating_add(1);
+                let interim = (100..200).contains(&status) && status != 101;
+                let req = if interim {
+                    self.pending.front().cloned()
+                } else {
+                    self.pending.pop_front()
+                };
+                let method = req.as_ref().map(|r| r.method.as_str()).unwrap_or("");
+                if status == 101 {
+                    stop_after =
+                        Some("101 Switching Protocols: HTTP parsing stopped for this stream");
+                } else if method == "CONNECT" && (200..300).contains(&status) {
+                    stop_after =
+                        Some("CONNECT tunnel established: HTTP parsing stopped for this stream");
+                }
+                let no_body = method == "HEAD"
+                    || (100..200).contains(&status)
+                    || status == 204
+                    || status == 304
+                    || stop_after.is_some();
+                let body = if no_body {
+                    None
+                } else if chunked {
+                    Some(BodyMode::Chunked(Box::new(Chunked::new(
+                        self.cfg.max_http_head,
+                    ))))
+                } else if let Some(n) = content_length {
+                    (n > 0).then_some(BodyMode::Length(n))
+                } else {
+                    Some(BodyMode::Close)
+                };
+                (
+                    StartLine::Response(StatusLine {
+                        status,
+                        reason,
+                        index,
+                        request_index: req.as_ref().map(|r| r.index),
+                        request_method: req.as_ref().map(|r| r.method.clone()),
+                        request_uri: req.as_ref().map(|r| r.uri.clone()),
+                        request_host: req.as_ref().and_then(|r| r.host.clone()),
+                        request_frame: req.as_ref().and_then(|r| r.frame),
+                    }),
+                    body,
+                )
+            }
+        };
+        let ev = HttpMessage {
+            start,
+            version: h.version,
+            line: h.line,
+            headers: h.headers,
+            trailers: Vec::new(),
+            content_type,
+            content_length,
+            content_encoding,
+            chunked: chunked && body.is_some(),
+            chunk_sizes: Vec::new(),
+            chunk_count: 0,
+            body: Vec::new(),
+            body_decoded: None,
+            decoded_with: None,
+            body_len: 0,
+            body_wire_len: 0,
+            body_missing: 0,
+            body_complete: true,
+            head_range: head_range.clone(),
+            body_range: head_range.end..head_range.end,
+            frames: Vec::new(),
+            notes,
+        };
+        let st = &mut self.dirs[dir.index()];
+        st.building = Some(Building {
+            ev,
+            body_before_hole: None,
+            body_cut: false,
+            stop_after,
+        });
+        match body {
+            Some(mode) => st.mode = Mode::Body(mode),
+            None => self.finish(dir, now, out),
+        }
+    }
+
+    fn body_step(
+        &mut self,
+        dir: Direction,
+        rest: &[u8],
+        frame: u64,
+        now: u64,
+        out: &mut Vec<AppEvent>,
+    ) -> Step {
+        let max_body = self.cfg.max_http_body;
+        let st = &mut self.dirs[dir.index()];
+        st.add_frame(frame);
+        let Mode::Body(mode) = &mut st.mode else {
+            return Step::Consumed(0);
+        };
+        let Some(b) = st.building.as_mut() else {
+            st.mode = Mode::Resync { line_start: false };
+            return Step::Consumed(0);
+        };
+        match mode {
+            BodyMode::Length(left) => {
+                let n = usize::try_from(*left).unwrap_or(usize::MAX).min(rest.len());
+                *left = left.saturating_sub(n as u64);
+                let done = *left == 0;
+                append_body(b, rest.get(..n).unwrap_or(&[]), max_body);
+                b.ev.body_wire_len = b.ev.body_wire_len.saturating_add(n as u64);
+                if done {
+                    self.finish(dir, now, out);
+                }
+                Step::Consumed(n)
+            }
+            BodyMode::Close => {
+                append_body(b, rest, max_body);
+                b.ev.body_wire_len = b.ev.body_wire_len.saturating_add(rest.len() as u64);
+                Step::Consumed(rest.len())
+            }
+            BodyMode::Chunked(c) => {
+                let (n, res) = c.step(rest);
+                b.ev.body_wire_len = b.ev.body_wire_len.saturating_add(n as u64);
+                match res {
+                    ChunkOut::Framing => {}
+                    ChunkOut::Data(data) => append_body(b, data, max_body),
+                    ChunkOut::Done => {
+                        b.ev.trailers = head::lenient_headers(c.trailer_block());
+                        self.finish(dir, now, out);
+                    }
+                    ChunkOut::Bogus(reason) => {
+                        b.ev.body_complete = false;
+                        b.ev.notes.push(format!("{reason}; body parsing stopped"));
+                        self.finish(dir, now, out);
+                        self.dirs[dir.index()].mode = Mode::Resync { line_start: false };
+                        self.note(
+                            dir,
+                            now,
+                            format!("{reason}: HTTP body parsing stopped; resynchronising"),
+                            out,
+                        );
+                    }
+                }
+                Step::Consumed(n)
+            }
+        }
+    }
+
+    /// The current message is complete (or given up): decode, emit, reset for the next.
+    fn finish(&mut self, dir: Direction, now: u64, out: &mut Vec<AppEvent>) {
+        let st = &mut self.dirs[dir.index()];
+        let frames = std::mem::take(&mut st.frames);
+        let mode = std::mem::replace(&mut st.mode, Mode::Head { tentative: false });
+        let Some(mut b) = st.building.take() else {
+            return;
+        };
+        if let Mode::Body(BodyMode::Chunked(c)) = &mode {
+            b.ev.chunk_sizes = c.sizes.clone();
+            b.ev.chunk_count = c.count;
+        }
+        b.ev.body_range =
+            b.ev.head_range.end..b.ev.head_range.end.saturating_add(b.ev.body_wire_len);
+        if b.body_cut {
+            b.ev.notes.push(format!(
+                "body cut at {} bytes (of {}); the rest is only counted",
+                self.cfg.max_http_body, b.ev.body_len
+            ));
+        }
+        if b.ev.body_missing > 0 {
+            b.ev.notes
+                .push(format!("{} body bytes missing", b.ev.body_missing));
+        }
+        if let Some(enc) = b.ev.content_encoding.clone() {
+            if !b.ev.body.is_empty() {
+                let upto = b.body_before_hole.unwrap_or(b.ev.body.len());
+                let raw = b.ev.body.get(..upto).unwrap_or(&[]);
+                if let Some(d) = decode::decode(&enc, raw, self.cfg.max_decoded_body) {
+                    if b.body_before_hole.is_some() || b.body_cut {
+                        b.ev.notes
+                            .push("only the body before the first gap or cut was decoded".into());
+                    }
+                    b.ev.notes.extend(d.notes);
+                    b.ev.decoded_with = Some(d.label);
+                    b.ev.body_decoded = Some(d.data);
+                }
+            }
+        }
+        if let StartLine::Request(r) = &b.ev.start {
+            let index = r.index;
+            if let Some(p) = self.pending.iter_mut().find(|p| p.index == index) {
+                p.frame = Some(now);
+            }
+        }
+        b.ev.frames = frames.clone();
+        let stop = b.stop_after;
+        out.push(AppEvent {
+            stream: self.stream,
+            dir,
+            frame: now,
+            frames,
+            kind: AppKind::Http(HttpEvent(Box::new(b.ev))),
+        });
+        if let Some(why) = stop {
+            self.stopped = true;
+            self.note(dir, now, why.to_string(), out);
+        }
+    }
+
+    /// `len` missing bytes when the direction expected a head (or framing).
+    fn lost_framing(
+        &mut self,
+        dir: Direction,
+        offset: u64,
+        len: u64,
+        now: u64,
+        out: &mut Vec<AppEvent>,
+    ) {
+        let st = &mut self.dirs[dir.index()];
+        let inside = !st.head_buf.is_empty();
+        let tentative = matches!(st.mode, Mode::Head { tentative: true });
+        st.head_buf.clear();
+        st.frames.clear();
+        st.mode = Mode::Resync { line_start: false };
+        if !tentative {
+            let where_ = if inside {
+                "inside an HTTP head"
+            } else {
+                "where an HTTP head was expected"
+            };
+            self.note(
+                dir,
+                now,
+                format!("{len} bytes missing at stream offset {offset} {where_}; resynchronising"),
+                out,
+            );
+        }
+    }
+}
+
+fn append_body(b: &mut Building, data: &[u8], max_body: usize) {
+    b.ev.body_len = b.ev.body_len.saturating_add(data.len() as u64);
+    let room = max_body.saturating_sub(b.ev.body.len());
+    if data.len() > room {
+        b.body_cut = true;
+    }
+    b.ev.body
+        .extend_from_slice(data.get(..room.min(data.len())).unwrap_or(&[]));
+}
+
+fn count_hole(b: &mut Building, len: u64) {
+    if b.body_before_hole.is_none() {
+        b.body_before_hole = Some(b.ev.body.len());
+    }
+    b.ev.body_missing = b.ev.body_missing.saturating_add(len);
+    b.ev.body_len = b.ev.body_len.saturating_add(len);
+    b.ev.body_wire_len = b.ev.body_wire_len.saturating_add(len);
+    b.ev.body_complete = false;
 }
 
 impl StreamDissector for HttpStream {
     fn data(
         &mut self,
-        _dir: Direction,
-        _offset: u64,
-        _data: &[u8],
-        _frame: u64,
-        _now: u64,
-        _out: &mut Vec<AppEvent>,
+        dir: Direction,
+        offset: u64,
+        data: &[u8],
+        frame: u64,
+        now_frame: u64,
+        out: &mut Vec<AppEvent>,
     ) {
+        if self.stopped || self.dirs[dir.index()].ended {
+            return;
+        }
+        self.feed(dir, offset, data, frame, now_frame, out);
     }
+
     fn hole(
         &mut self,
-        _dir: Direction,
-        _offset: u64,
-        _len: u64,
-        _now: u64,
-        _out: &mut Vec<AppEvent>,
+        dir: Direction,
+        offset: u64,
+        len: u64,
+        now_frame: u64,
+        out: &mut Vec<AppEvent>,
     ) {
+        if self.stopped || self.dirs[dir.index()].ended || len == 0 {
+            return;
+        }
+        let st = &mut self.dirs[dir.index()];
+        match &mut st.mode {
+            Mode::Resync { line_start } => *line_start = false,
+            Mode::Head { .. } => self.lost_framing(dir, offset, len, now_frame, out),
+            Mode::Body(BodyMode::Close) => {
+                if let Some(b) = st.building.as_mut() {
+                    count_hole(b, len);
+                }
+            }
+            Mode::Body(BodyMode::Length(left)) => {
+                let used = len.min(*left);
+                *left -= used;
+                let done = *left == 0;
+                if let Some(b) = st.building.as_mut() {
+                    count_hole(b, used);
+                }
+                if done {
+                    self.finish(dir, now_frame, out);
+                }
+                if len > used {
+                    self.lost_framing(dir, offset.saturating_add(used), len - used, now_frame, out);
+                }
+            }
+            Mode::Body(BodyMode::Chunked(c)) => {
+                let used = c.data_left().map_or(0, |left| left.min(len));
+                c.skip_data(used);
+                if let Some(b) = st.building.as_mut() {
+                    if used > 0 {
+                        count_hole(b, used);
+                    }
+                }
+                if len > used {
+                    if let Some(b) = st.building.as_mut() {
+                        b.ev.body_complete = false;
+                        b.ev.notes
+                            .push("bytes missing in chunk framing; body parsing stopped".into());
+                    }
+                    self.finish(dir, now_frame, out);
+                    self.lost_framing(dir, offset.saturating_add(used), len - used, now_frame, out);
+                }
+            }
+        }
     }
-    fn end(&mut self, _dir: Direction, _now: u64, _out: &mut Vec<AppEvent>) {}
-    fn close(&mut self, _now: u64, _out: &mut Vec<AppEvent>) {}
+
+    fn end(&mut self, dir: Direction, now_frame: u64, out: &mut Vec<AppEvent>) {
+        let d = dir.index();
+        if self.dirs[d].ended {
+            return;
+        }
+        self.dirs[d].ended = true;
+        if self.stopped {
+            return;
+        }
+        match &self.dirs[d].mode {
+            Mode::Body(BodyMode::Close) => self.finish(dir, now_frame, out),
+            Mode::Body(_) => {
+                if let Some(b) = self.dirs[d].building.as_mut() {
+                    b.ev.body_complete = false;
+                    b.ev.notes.push("stream ended inside the body".into());
+                }
+                self.finish(dir, now_frame, out);
+                self.note(
+                    dir,
+                    now_frame,
+                    "stream ended inside an HTTP body".into(),
+                    out,
+                );
+            }
+            Mode::Head { tentative } => {
+                let tentative = *tentative;
+                let st = &mut self.dirs[d];
+                let pending = st.head_buf.len();
+                st.head_buf.clear();
+                if pending > 0 && !tentative {
+                    self.note(
+                        dir,
+                        now_frame,
+                        format!("stream ended inside an HTTP head ({pending} bytes)"),
+                        out,
+                    );
+                }
+            }
+            Mode::Resync { .. } => {}
+        }
+    }
+
+    fn close(&mut self, now_frame: u64, out: &mut Vec<AppEvent>) {
+        for dir in [Direction::ToServer, Direction::ToClient] {
+            self.end(dir, now_frame, out);
+        }
+    }
 }

@@ -1,59 +1,43 @@
-//! TLS dissector (stub: to be implemented).
+//! TLS dissector on reassembled TCP streams, recognised by content on any port.
+//!
+//! - [`detect`] looks at the first bytes of a direction (record header sanity, or an
+//!   SSLv2-compatible ClientHello).
+//! - [`TlsStream`] receives both directions in order and emits one [`TlsEvent`] per
+//!   handshake message or record: hellos with their extensions and fingerprints (JA3, JA3S,
+//!   JA4), the certificate chain of TLS ≤ 1.2, key exchange parameters, alerts, heartbeats,
+//!   application-data records with running totals, and notes (TLS 1.3 hides the
+//!   certificate; Heartbleed probes; resynchronisation after holes).
+//!
+//! Files: `record` (header checks, detection), `hello` (ClientHello/ServerHello and
+//! extensions), `handshake` (other handshake messages), `cert` (X.509 summaries),
+//! `fingerprint` (JA3/JA3S/JA4), `names` (code-point names), `event` (rendering),
+//! `stream` (state machine).
 
-use super::{AppEvent, Detect, DissectConfig, StreamDissector};
-use crate::flow::{Direction, StreamId};
-use crate::render::tree::TreeNode;
+mod cert;
+mod event;
+mod fingerprint;
+mod handshake;
+mod hello;
+mod names;
+mod record;
+mod stream;
 
-pub fn detect(_prefix: &[u8]) -> Detect {
-    Detect::No
+pub use cert::CertSummary;
+pub use event::{Alert, AppData, Heartbeat, RecordInfo, Summary, TlsEvent, TlsMessage};
+pub use fingerprint::{ja3_string, ja3s_string, ja4, md5_hex, ClientFingerprintInput};
+pub use handshake::{CertificateChain, CertificateRequest, OtherHandshake, ServerKeyExchange};
+pub use hello::{ClientHello, Extension, ExtensionValues, ServerHello, HRR_RANDOM};
+pub use names::is_grease;
+pub use stream::TlsStream;
+
+use super::Detect;
+
+/// Content-based recognition of TLS on the first bytes of one direction: a record header
+/// with content type 20..=24, version 0x0300..=0x0304 and length 1..=2^14+2048, or an
+/// SSLv2-compatible ClientHello. `NeedMore` below 5 bytes (3 for the SSLv2 form).
+pub fn detect(prefix: &[u8]) -> Detect {
+    record::detect(prefix)
 }
 
-#[derive(Debug, Clone)]
-pub struct TlsEvent {}
-
-impl TlsEvent {
-    pub fn protocol(&self) -> String {
-        "TLS".into()
-    }
-    pub fn info(&self) -> String {
-        String::new()
-    }
-    pub fn tree(&self) -> TreeNode {
-        TreeNode::new("Transport Layer Security")
-    }
-    pub fn json(&self) -> serde_json::Map<String, serde_json::Value> {
-        serde_json::Map::new()
-    }
-}
-
-pub struct TlsStream {}
-
-impl TlsStream {
-    pub fn new(_stream: StreamId, _cfg: &DissectConfig) -> Self {
-        TlsStream {}
-    }
-}
-
-impl StreamDissector for TlsStream {
-    fn data(
-        &mut self,
-        _dir: Direction,
-        _offset: u64,
-        _data: &[u8],
-        _frame: u64,
-        _now: u64,
-        _out: &mut Vec<AppEvent>,
-    ) {
-    }
-    fn hole(
-        &mut self,
-        _dir: Direction,
-        _offset: u64,
-        _len: u64,
-        _now: u64,
-        _out: &mut Vec<AppEvent>,
-    ) {
-    }
-    fn end(&mut self, _dir: Direction, _now: u64, _out: &mut Vec<AppEvent>) {}
-    fn close(&mut self, _now: u64, _out: &mut Vec<AppEvent>) {}
-}
+#[cfg(test)]
+mod tests;

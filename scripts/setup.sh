@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what squirrel-sniff needs to build on Debian/Ubuntu: libpcap-dev (and pkg-config,
+# a C compiler) when missing. Uses apt-get directly as root, or through sudo otherwise.
+set -euo pipefail
+
+need=()
+dpkg -s libpcap-dev >/dev/null 2>&1 || need+=(libpcap-dev)
+command -v cc >/dev/null 2>&1 || need+=(gcc libc6-dev)
+command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+
+if ((${#need[@]})); then
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "setup: please install: ${need[*]} (libpcap development files)" >&2
+    exit 1
+  fi
+  SUDO=""
+  if [ "$(id -u)" != 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
+      echo "setup: not root and no sudo: install ${need[*]} first" >&2; exit 1; fi
+  fi
+  echo "setup: installing ${need[*]}" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "setup: cargo not found: install Rust (https://rustup.rs) or Debian's cargo package" >&2
+  exit 1
+fi

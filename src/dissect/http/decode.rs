@@ -1,0 +1,178 @@
+//! Content-Encoding: gzip, x-gzip and deflate (zlib-wrapped or raw) decoded with flate2,
+//! bounded by the configured decoded-body size.
+
+use std::io::Read;
+
+/// A decoded entity body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Decoded {
+    pub data: Vec<u8>,
+    /// The codings applied, as named on the wire (lower-cased), e.g. `gzip`.
+    pub label: String,
+    /// Plain-text notes (cut at the bound, decoding failed, unknown coding).
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Coding {
+    Gzip,
+    Deflate,
+    Identity,
+}
+
+fn coding(name: &str) -> Option<Coding> {
+    match name {
+        "gzip" | "x-gzip" => Some(Coding::Gzip),
+        "deflate" => Some(Coding::Deflate),
+        "identity" | "" => Some(Coding::Identity),
+        _ => None,
+    }
+}
+
+/// Decode `raw` by the `Content-Encoding` value. `None` when there is nothing to decode
+/// (no coding, or only `identity`).
+pub(crate) fn decode(content_encoding: &[u8], raw: &[u8], max: usize) -> Option<Decoded> {
+    let text = String::from_utf8_lossy(content_encoding).to_ascii_lowercase();
+    let names: Vec<&str> = text
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    if names.iter().all(|n| coding(n) == Some(Coding::Identity)) {
+        return None;
+    }
+    let label = names.join(", ");
+    if let Some(unknown) = names.iter().find(|n| coding(n).is_none()) {
+        return Some(Decoded {
+            data: Vec::new(),
+            label,
+            notes: vec![format!(
+                "content-encoding {} not decoded",
+                crate::render::escape::escape_str(unknown)
+            )],
+        });
+    }
+    // Codings are listed in the order applied: undo them from the last.
+    let mut data = raw.to_vec();
+    let mut notes = Vec::new();
+    for name in names.iter().rev() {
+        let c = coding(name).unwrap_or(Coding::Identity);
+        if c == Coding::Identity {
+            continue;
+        }
+        let (out, note) = inflate(c, &data, max);
+        data = out;
+        if let Some(n) = note {
+            notes.push(format!("{name}: {n}"));
+            break;
+        }
+    }
+    Some(Decoded { data, label, notes })
+}
+
+/// True when `b` starts with a zlib header (RFC 1950: deflate method, check bits).
+fn is_zlib(b: &[u8]) -> bool {
+    match (b.first(), b.get(1)) {
+        (Some(&cmf), Some(&flg)) => {
+            cmf & 0x0f == 8 && cmf >> 4 <= 7 && (u16::from(cmf) * 256 + u16::from(flg)) % 31 == 0
+        }
+        _ => false,
+    }
+}
+
+fn inflate(c: Coding, input: &[u8], max: usize) -> (Vec<u8>, Option<String>) {
+    let reader: Box<dyn Read + '_> = match c {
+        Coding::Gzip => Box::new(flate2::read::MultiGzDecoder::new(input)),
+        Coding::Deflate if is_zlib(input) => Box::new(flate2::read::ZlibDecoder::new(input)),
+        Coding::Deflate => Box::new(flate2::read::DeflateDecoder::new(input)),
+        Coding::Identity => return (input.to_vec(), None),
+    };
+    read_bounded(reader, max)
+}
+
+fn read_bounded(mut r: impl Read, max: usize) -> (Vec<u8>, Option<String>) {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        match r.read(&mut buf) {
+            Ok(0) => return (out, None),
+            Ok(n) => {
+                let room = max.saturating_sub(out.len());
+                let keep = n.min(room);
+                out.extend_from_slice(buf.get(..keep).unwrap_or(&[]));
+                if keep < n {
+                    return (out, Some(format!("decoded body cut at {max} bytes")));
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                let len = out.len();
+                return (out, Some(format!("decoding failed after {len} bytes: {e}")));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn gzip_zlib_raw_deflate() {
+        let text = b"the quick brown fox ".repeat(50);
+        let d = decode(b"gzip", &gzip(&text), 1 << 20).unwrap();
+        assert_eq!(d.data, text);
+        assert_eq!(d.label, "gzip");
+        assert!(d.notes.is_empty());
+        assert_eq!(decode(b"X-GZIP", &gzip(&text), 1 << 20).unwrap().data, text);
+
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+        z.write_all(&text).unwrap();
+        assert_eq!(
+            decode(b"deflate", &z.finish().unwrap(), 1 << 20)
+                .unwrap()
+                .data,
+            text
+        );
+
+        let mut r = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+        r.write_all(&text).unwrap();
+        assert_eq!(
+            decode(b"deflate", &r.finish().unwrap(), 1 << 20)
+                .unwrap()
+                .data,
+            text
+        );
+    }
+
+    #[test]
+    fn bounds_failures_and_unknown() {
+        let text = vec![b'a'; 100_000];
+        let d = decode(b"gzip", &gzip(&text), 1000).unwrap();
+        assert_eq!(d.data.len(), 1000);
+        assert_eq!(
+            d.notes,
+            vec!["gzip: decoded body cut at 1000 bytes".to_string()]
+        );
+
+        let mut bad = gzip(b"hello world, hello world");
+        bad.truncate(bad.len() - 12);
+        let d = decode(b"gzip", &bad, 1000).unwrap();
+        assert!(
+            d.notes[0].starts_with("gzip: decoding failed"),
+            "{:?}",
+            d.notes
+        );
+
+        let d = decode(b"br", b"xx", 1000).unwrap();
+        assert_eq!(d.notes, vec!["content-encoding br not decoded".to_string()]);
+        assert!(decode(b"identity", b"x", 10).is_none());
+    }
+}

@@ -1,0 +1,539 @@
+//! HTTP/1.x message heads: the request or status line and the header fields.
+//!
+//! Heads are parsed with `httparse`; when it refuses a head that real clients and servers
+//! still send (a request line without a version, `HTTP/1.`, raw control bytes in a URI or a
+//! header value, folded header lines), a lenient line-by-line parser takes over so the
+//! message is still shown, escaped.
+
+use crate::dissect::Detect;
+
+/// Methods accepted even when the request line is malformed (no version, one token).
+const KNOWN_METHODS: &[&[u8]] = &[
+    b"GET",
+    b"POST",
+    b"HEAD",
+    b"PUT",
+    b"DELETE",
+    b"OPTIONS",
+    b"TRACE",
+    b"CONNECT",
+    b"PATCH",
+    b"PROPFIND",
+    b"PROPPATCH",
+    b"MKCOL",
+    b"COPY",
+    b"MOVE",
+    b"LOCK",
+    b"UNLOCK",
+    b"SEARCH",
+    b"REPORT",
+    b"MKACTIVITY",
+    b"CHECKOUT",
+    b"MERGE",
+    b"NOTIFY",
+    b"SUBSCRIBE",
+    b"UNSUBSCRIBE",
+    b"M-SEARCH",
+    b"ACL",
+    b"BIND",
+    b"UNBIND",
+    b"REBIND",
+    b"LABEL",
+    b"UPDATE",
+    b"UNCHECKOUT",
+    b"MKWORKSPACE",
+    b"MKCALENDAR",
+    b"VERSION-CONTROL",
+    b"BASELINE-CONTROL",
+    b"ORDERPATCH",
+    b"POLL",
+    b"BCOPY",
+    b"BDELETE",
+    b"BMOVE",
+    b"BPROPFIND",
+    b"BPROPPATCH",
+    b"CCM_POST",
+    b"RPC_CONNECT",
+    b"RPC_IN_DATA",
+    b"RPC_OUT_DATA",
+];
+
+/// Longest method token considered.
+const MAX_METHOD: usize = 32;
+/// How far `detect` looks for the end of a request line with an unknown method.
+const DETECT_LINE_LIMIT: usize = 4096;
+
+/// The first line of a head.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum StartKind {
+    Request { method: String, uri: Vec<u8> },
+    Response { status: u16, reason: Vec<u8> },
+}
+
+/// A parsed head.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Head {
+    pub kind: StartKind,
+    /// Version as on the wire (`HTTP/1.1`; may be empty or odd for a malformed request line).
+    pub version: String,
+    /// The start line as on the wire, without its line end.
+    pub line: Vec<u8>,
+    pub headers: Vec<(String, Vec<u8>)>,
+    /// Bytes taken from the buffer, including leading empty lines and the blank line.
+    pub len: usize,
+    /// True when httparse refused the head and the lenient parser read it.
+    pub lenient: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum HeadParse {
+    /// More bytes are needed.
+    Partial,
+    Complete(Head),
+    /// Not an HTTP head; the reason is plain text without wire bytes.
+    Invalid(&'static str),
+}
+
+/// RFC 9110 `tchar`.
+pub(crate) fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+fn is_known_method(m: &[u8]) -> bool {
+    KNOWN_METHODS.contains(&m)
+}
+
+/// Number of leading CR / LF bytes (empty lines before a message are ignored).
+pub(crate) fn leading_newlines(buf: &[u8]) -> usize {
+    buf.iter()
+        .take_while(|&&b| b == b'\r' || b == b'\n')
+        .count()
+}
+
+fn trim_cr(line: &[u8]) -> &[u8] {
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+fn trim_ws(mut s: &[u8]) -> &[u8] {
+    while let Some((first, rest)) = s.split_first() {
+        if *first == b' ' || *first == b'\t' {
+            s = rest;
+        } else {
+            break;
+        }
+    }
+    while let Some((last, rest)) = s.split_last() {
+        if *last == b' ' || *last == b'\t' || *last == b'\r' {
+            s = rest;
+        } else {
+            break;
+        }
+    }
+    s
+}
+
+/// Look at the first bytes of a direction: is this an HTTP/1.x request or response?
+pub fn detect(prefix: &[u8]) -> Detect {
+    let skip = leading_newlines(prefix);
+    if skip > 8 {
+        return Detect::No;
+    }
+    let p = prefix.get(skip..).unwrap_or(&[]);
+    if p.is_empty() {
+        return Detect::NeedMore;
+    }
+    if p.starts_with(b"HTTP/1.") {
+        return Detect::Yes;
+    }
+    if b"HTTP/1.".starts_with(p) {
+        return Detect::NeedMore;
+    }
+    let token = p.iter().take_while(|&&b| is_tchar(b)).count();
+    if token > MAX_METHOD || (token == 0 && !p.is_empty()) {
+        return Detect::No;
+    }
+    let method = p.get(..token).unwrap_or(&[]);
+    match p.get(token) {
+        // All token so far: a known method may still follow.
+        None => Detect::NeedMore,
+        Some(b' ') if is_known_method(method) => Detect::Yes,
+        Some(b' ') | Some(b'\r') | Some(b'\n') => {
+            let window = p.get(..p.len().min(DETECT_LINE_LIMIT)).unwrap_or(p);
+            match window.iter().position(|&b| b == b'\n') {
+                Some(end) => {
+                    let line = trim_cr(window.get(..end).unwrap_or(&[]));
+                    if classify_line(line).is_some() {
+                        Detect::Yes
+                    } else {
+                        Detect::No
+                    }
+                }
+                None if p.len() < DETECT_LINE_LIMIT
+                    && !window.iter().any(|&b| b < 0x20 && b != b'\r') =>
+                {
+                    Detect::NeedMore
+                }
+                None => Detect::No,
+            }
+        }
+        Some(_) => Detect::No,
+    }
+}
+
+/// Classify one complete start line (without line end); `None` when it is neither a
+/// request line nor a status line. Returns the kind and the version text.
+fn classify_line(line: &[u8]) -> Option<(StartKind, String)> {
+    if line.starts_with(b"HTTP/") {
+        return status_line(line);
+    }
+    request_line(line)
+}
+
+fn status_line(line: &[u8]) -> Option<(StartKind, String)> {
+    let sp = line.iter().position(|&b| b == b' ')?;
+    let version = line.get(..sp)?;
+    if !version.get(5).is_some_and(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let rest = line.get(sp..)?;
+    let rest = rest.get(rest.iter().take_while(|&&b| b == b' ').count()..)?;
+    let code = rest.get(..3)?;
+    if !code.iter().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let after = rest.get(3..).unwrap_or(&[]);
+    if !(after.is_empty() || after.first() == Some(&b' ')) {
+        return None;
+    }
+    let status = code
+        .iter()
+        .fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0'));
+    Some((
+        StartKind::Response {
+            status,
+            reason: trim_ws(after).to_vec(),
+        },
+        String::from_utf8_lossy(version).into_owned(),
+    ))
+}
+
+fn request_line(line: &[u8]) -> Option<(StartKind, String)> {
+    let token = line.iter().take_while(|&&b| is_tchar(b)).count();
+    if token == 0 || token > MAX_METHOD {
+        return None;
+    }
+    let method = line.get(..token)?;
+    let rest = line.get(token..).unwrap_or(&[]);
+    let known = is_known_method(method);
+    let (uri, version): (&[u8], &[u8]) = if rest.is_empty() {
+        if !known {
+            return None;
+        }
+        (&[], &[])
+    } else {
+        if rest.first() != Some(&b' ') {
+            return None;
+        }
+        let rest = trim_ws(rest);
+        match rest.iter().rposition(|&b| b == b' ') {
+            Some(sp) if rest.get(sp + 1..).is_some_and(|v| v.starts_with(b"HTTP/")) => (
+                trim_ws(rest.get(..sp).unwrap_or(&[])),
+                rest.get(sp + 1..).unwrap_or(&[]),
+            ),
+            _ => {
+                if !known {
+                    return None;
+                }
+                (rest, &[])
+            }
+        }
+    };
+    if !known && !version.starts_with(b"HTTP/1.") {
+        return None;
+    }
+    Some((
+        StartKind::Request {
+            method: String::from_utf8_lossy(method).into_owned(),
+            uri: uri.to_vec(),
+        },
+        String::from_utf8_lossy(version).into_owned(),
+    ))
+}
+
+/// End of the head within `b` (just past the blank line), if it is all there.
+fn head_end(b: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    while let Some(nl) = b.get(from..)?.iter().position(|&x| x == b'\n') {
+        let at = from + nl;
+        match (b.get(at + 1), b.get(at + 2)) {
+            (Some(b'\n'), _) => return Some(at + 2),
+            (Some(b'\r'), Some(b'\n')) => return Some(at + 3),
+            _ => from = at + 1,
+        }
+    }
+    None
+}
+
+/// Parse a head at the start of `buf` (leading empty lines are skipped).
+pub(crate) fn parse_head(buf: &[u8]) -> HeadParse {
+    let skip = leading_newlines(buf);
+    let b = buf.get(skip..).unwrap_or(&[]);
+    if b.is_empty() {
+        return HeadParse::Partial;
+    }
+    // Reject garbage as soon as the first line (or its first bytes) shows it.
+    let first_nl = b.iter().position(|&x| x == b'\n');
+    let start = match first_nl {
+        None => {
+            return if leading_looks_valid(b) {
+                HeadParse::Partial
+            } else {
+                HeadParse::Invalid("not an HTTP request or status line")
+            };
+        }
+        Some(nl) => match classify_line(trim_cr(b.get(..nl).unwrap_or(&[]))) {
+            Some(s) => s,
+            None => return HeadParse::Invalid("not an HTTP request or status line"),
+        },
+    };
+    let Some(end) = head_end(b) else {
+        return HeadParse::Partial;
+    };
+    let head = b.get(..end).unwrap_or(&[]);
+    let head_len = skip + end;
+    let line = trim_cr(b.get(..first_nl.unwrap_or(0)).unwrap_or(&[])).to_vec();
+    if let Some(mut h) = strict(head) {
+        h.len = head_len;
+        h.line = line;
+        return HeadParse::Complete(h);
+    }
+    // Lenient: our own start line, header lines split at the colon.
+    let (kind, version) = start;
+    let body = head.get(first_nl.map_or(0, |n| n + 1)..).unwrap_or(&[]);
+    HeadParse::Complete(Head {
+        kind,
+        version,
+        line,
+        headers: lenient_headers(body),
+        len: head_len,
+        lenient: true,
+    })
+}
+
+/// While the first line is incomplete: could it still become a request or status line?
+fn leading_looks_valid(b: &[u8]) -> bool {
+    if b.starts_with(b"HTTP/") || b"HTTP/".starts_with(b) {
+        return true;
+    }
+    let token = b.iter().take_while(|&&x| is_tchar(x)).count();
+    if token > MAX_METHOD {
+        return false;
+    }
+    match b.get(token) {
+        None => true,
+        Some(b' ') | Some(b'\r') => token > 0,
+        Some(_) => false,
+    }
+}
+
+fn strict(head: &[u8]) -> Option<Head> {
+    let lines = head.iter().filter(|&&b| b == b'\n').count();
+    let mut slots = vec![httparse::EMPTY_HEADER; lines.max(1)];
+    let to_vec = |hs: &[httparse::Header<'_>]| -> Vec<(String, Vec<u8>)> {
+        hs.iter()
+            .map(|h| (h.name.to_string(), h.value.to_vec()))
+            .collect()
+    };
+    if head.starts_with(b"HTTP/") {
+        let mut r = httparse::Response::new(&mut slots);
+        match r.parse(head) {
+            Ok(httparse::Status::Complete(n)) if n == head.len() => Some(Head {
+                kind: StartKind::Response {
+                    status: r.code?,
+                    reason: r.reason.unwrap_or("").as_bytes().to_vec(),
+                },
+                version: format!("HTTP/1.{}", r.version?),
+                line: Vec::new(),
+                headers: to_vec(r.headers),
+                len: n,
+                lenient: false,
+            }),
+            _ => None,
+        }
+    } else {
+        let mut r = httparse::Request::new(&mut slots);
+        match r.parse(head) {
+            Ok(httparse::Status::Complete(n)) if n == head.len() => Some(Head {
+                kind: StartKind::Request {
+                    method: r.method?.to_string(),
+                    uri: r.path?.as_bytes().to_vec(),
+                },
+                version: format!("HTTP/1.{}", r.version?),
+                line: Vec::new(),
+                headers: to_vec(r.headers),
+                len: n,
+                lenient: false,
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// Header lines read leniently: `name: value`, folded lines appended, lines without a
+/// colon kept with an empty value so nothing on the wire is hidden.
+pub(crate) fn lenient_headers(block: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<(String, Vec<u8>)> = Vec::new();
+    for raw in block.split(|&b| b == b'\n') {
+        let line = trim_cr(raw);
+        if line.is_empty() {
+            continue;
+        }
+        if matches!(line.first(), Some(b' ') | Some(b'\t')) {
+            if let Some((_, v)) = out.last_mut() {
+                v.push(b' ');
+                v.extend_from_slice(trim_ws(line));
+                continue;
+            }
+        }
+        match line.iter().position(|&b| b == b':') {
+            Some(c) => out.push((
+                String::from_utf8_lossy(trim_ws(line.get(..c).unwrap_or(&[]))).into_owned(),
+                trim_ws(line.get(c + 1..).unwrap_or(&[])).to_vec(),
+            )),
+            None => out.push((String::from_utf8_lossy(line).into_owned(), Vec::new())),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn complete(buf: &[u8]) -> Head {
+        match parse_head(buf) {
+            HeadParse::Complete(h) => h,
+            other => panic!("not complete: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn strict_request_head() {
+        let h = complete(b"\r\nGET /a?b=1 HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n\r\nBODY");
+        assert_eq!(
+            h.kind,
+            StartKind::Request {
+                method: "GET".into(),
+                uri: b"/a?b=1".to_vec()
+            }
+        );
+        assert_eq!(h.version, "HTTP/1.1");
+        assert_eq!(h.line, b"GET /a?b=1 HTTP/1.1".to_vec());
+        assert_eq!(h.headers.len(), 2);
+        assert_eq!(h.headers[0], ("Host".to_string(), b"x".to_vec()));
+        assert_eq!(h.len, 47);
+        assert!(!h.lenient);
+    }
+
+    #[test]
+    fn status_line_with_bare_lf() {
+        let h = complete(b"HTTP/1.0 404 Not Found\nServer: y\n\n");
+        assert_eq!(
+            h.kind,
+            StartKind::Response {
+                status: 404,
+                reason: b"Not Found".to_vec()
+            }
+        );
+        assert_eq!(h.version, "HTTP/1.0");
+        assert_eq!(h.headers, vec![("Server".to_string(), b"y".to_vec())]);
+    }
+
+    #[test]
+    fn malformed_request_lines_like_tshark() {
+        let cases: &[(&[u8], &str, &[u8], &str)] = &[
+            (
+                b"OPTIONS HTTP/1.1\r\nHost: g\r\n\r\n",
+                "OPTIONS",
+                b"HTTP/1.1",
+                "",
+            ),
+            (b"OPTIONS\r\nHost: g\r\n\r\n", "OPTIONS", b"", ""),
+            (b"GET / HTTP/1.\r\nHost: g\r\n\r\n", "GET", b"/", "HTTP/1."),
+            (b"GET /HTTP/1.1\r\nHost: g\r\n\r\n", "GET", b"/HTTP/1.1", ""),
+            (b"CCM_POST / HTTP/1.\r\n\r\n", "CCM_POST", b"/", "HTTP/1."),
+            (b"CCM_POST /HTTP/1.1\r\n\r\n", "CCM_POST", b"/HTTP/1.1", ""),
+        ];
+        for (buf, m, u, v) in cases {
+            let h = complete(buf);
+            assert_eq!(
+                h.kind,
+                StartKind::Request {
+                    method: m.to_string(),
+                    uri: u.to_vec()
+                }
+            );
+            assert_eq!(h.version, *v);
+            assert!(h.lenient);
+        }
+        assert_eq!(
+            parse_head(b"OPTIONSHTTP/1.1\r\nHost: g\r\n\r\n"),
+            HeadParse::Invalid("not an HTTP request or status line")
+        );
+    }
+
+    #[test]
+    fn control_bytes_fall_back_to_lenient() {
+        let h = complete(b"GET /\x1b[2J HTTP/1.1\r\nX-Evil: a\x1b]0;t\x07b\r\n folded\r\n\r\n");
+        assert!(h.lenient);
+        assert_eq!(
+            h.kind,
+            StartKind::Request {
+                method: "GET".into(),
+                uri: b"/\x1b[2J".to_vec()
+            }
+        );
+        assert_eq!(
+            h.headers,
+            vec![("X-Evil".to_string(), b"a\x1b]0;t\x07b folded".to_vec())]
+        );
+    }
+
+    #[test]
+    fn partial_and_invalid() {
+        assert_eq!(
+            parse_head(b"GET / HTTP/1.1\r\nHost: x\r\n"),
+            HeadParse::Partial
+        );
+        assert_eq!(parse_head(b"GE"), HeadParse::Partial);
+        assert_eq!(parse_head(b"\r\n"), HeadParse::Partial);
+        assert!(matches!(parse_head(b"\x16\x03\x01"), HeadParse::Invalid(_)));
+        assert!(matches!(
+            parse_head(b"hello world\r\n"),
+            HeadParse::Invalid(_)
+        ));
+    }
+
+    #[test]
+    fn detect_prefixes() {
+        assert_eq!(detect(b"GET / HTTP/1.1\r\n"), Detect::Yes);
+        assert_eq!(detect(b"GET "), Detect::Yes);
+        assert_eq!(detect(b"POST /login HTTP/1.0\r\n"), Detect::Yes);
+        assert_eq!(detect(b"HTTP/1.1 200 OK\r\n"), Detect::Yes);
+        assert_eq!(detect(b"HTTP/1.0"), Detect::Yes);
+        assert_eq!(detect(b"X_CUSTOM / HTTP/1.1\r\n"), Detect::Yes);
+        assert_eq!(detect(b"CCM_POST /x"), Detect::Yes);
+        assert_eq!(detect(b"X_CUSTOM / HT"), Detect::NeedMore);
+        assert_eq!(detect(b"X_CUSTOM /HTTP/1.1\r\n"), Detect::No);
+        assert_eq!(detect(b"FOO bar baz\r\n"), Detect::No);
+        assert_eq!(detect(b"220 smtp.example.com ESMTP\r\n"), Detect::No);
+        assert_eq!(detect(b"\x16\x03\x01\x02\x00\x01"), Detect::No);
+        assert_eq!(detect(b"\x00\x01\x02\xff"), Detect::No);
+        assert_eq!(detect(b"SSH-2.0-OpenSSH_9.0\r\n"), Detect::No);
+        assert_eq!(detect(b""), Detect::NeedMore);
+        assert_eq!(detect(b"G"), Detect::NeedMore);
+        assert_eq!(detect(b"GE"), Detect::NeedMore);
+        assert_eq!(detect(b"HTT"), Detect::NeedMore);
+        assert_eq!(detect(b"HTTP/2"), Detect::No);
+    }
+}

@@ -1,0 +1,435 @@
+//! One complete HTTP message and how it is shown: Info column, `-V` tree, JSON fields.
+
+use std::ops::Range;
+
+use serde_json::{Map, Value};
+
+use crate::render::escape::{escape_bytes, escape_str, escape_truncated};
+use crate::render::tree::TreeNode;
+
+/// Body lines shown in the tree at most.
+const PREVIEW_LINES: usize = 40;
+/// Body bytes shown in the tree at most.
+const PREVIEW_BYTES: usize = 4096;
+/// Frames listed in `[Reassembled from frames ...]` at most.
+const FRAMES_LISTED: usize = 50;
+
+/// The start line: what makes a message a request or a response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StartLine {
+    Request(RequestLine),
+    Response(StatusLine),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestLine {
+    pub method: String,
+    pub uri: Vec<u8>,
+    /// Value of the Host header.
+    pub host: Option<Vec<u8>>,
+    /// 0-based index of this request in the stream.
+    pub index: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusLine {
+    pub status: u16,
+    pub reason: Vec<u8>,
+    /// 0-based index of this response in the stream.
+    pub index: usize,
+    /// The request it answers (FIFO pairing), when there was one.
+    pub request_index: Option<usize>,
+    pub request_method: Option<String>,
+    pub request_uri: Option<Vec<u8>>,
+    pub request_host: Option<Vec<u8>>,
+    /// Frame where that request completed, when it had completed before this response began.
+    pub request_frame: Option<u64>,
+}
+
+/// An HTTP/1.x message as carried in [`crate::dissect::AppKind::Http`]: boxed so the event
+/// enum stays small; fields and methods of [`HttpMessage`] are reachable through `Deref`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpEvent(pub Box<HttpMessage>);
+
+impl std::ops::Deref for HttpEvent {
+    type Target = HttpMessage;
+    fn deref(&self) -> &HttpMessage {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for HttpEvent {
+    fn deref_mut(&mut self) -> &mut HttpMessage {
+        &mut self.0
+    }
+}
+
+impl HttpEvent {
+    pub fn protocol(&self) -> String {
+        self.0.protocol()
+    }
+    /// Info column (escaped).
+    pub fn info(&self) -> String {
+        self.0.info()
+    }
+    /// The `-V` layer (escaped).
+    pub fn tree(&self) -> TreeNode {
+        self.0.tree()
+    }
+    /// JSON fields, `"type"` included (escaped).
+    pub fn json(&self) -> Map<String, Value> {
+        self.0.json()
+    }
+}
+
+/// An HTTP/1.x request or response, head and body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpMessage {
+    pub start: StartLine,
+    /// `HTTP/1.1`, `HTTP/1.0`; as on the wire for a malformed request line (maybe empty).
+    pub version: String,
+    /// The start line as on the wire, without its line end.
+    pub line: Vec<u8>,
+    /// Header fields in wire order: name, raw value.
+    pub headers: Vec<(String, Vec<u8>)>,
+    /// Trailer fields of a chunked body.
+    pub trailers: Vec<(String, Vec<u8>)>,
+    /// Full Content-Type value (as tshark's `http.content_type`).
+    pub content_type: Option<Vec<u8>>,
+    /// Content-Length, when present and valid.
+    pub content_length: Option<u64>,
+    /// Content-Encoding value, when present.
+    pub content_encoding: Option<Vec<u8>>,
+    /// Transfer-Encoding: chunked.
+    pub chunked: bool,
+    /// Sizes of the first data chunks; `chunk_count` counts them all.
+    pub chunk_sizes: Vec<u64>,
+    pub chunk_count: u64,
+    /// Entity body as received (after de-chunking, before content decoding), at most
+    /// `max_http_body` bytes; missing (hole) bytes are not in it.
+    pub body: Vec<u8>,
+    /// The body after content decoding (gzip/deflate), at most `max_decoded_body` bytes.
+    pub body_decoded: Option<Vec<u8>>,
+    /// Codings undone for `body_decoded`, e.g. `gzip`.
+    pub decoded_with: Option<String>,
+    /// Entity body length on the wire (chunk framing excluded, missing bytes included).
+    pub body_len: u64,
+    /// Body bytes on the wire including chunk framing.
+    pub body_wire_len: u64,
+    /// Body bytes that were never captured.
+    pub body_missing: u64,
+    /// False when the body ended early (hole, bogus framing, stream end, bound).
+    pub body_complete: bool,
+    /// Stream byte range (of this direction) of the head and of the body.
+    pub head_range: Range<u64>,
+    pub body_range: Range<u64>,
+    /// Frames that carried the message, in stream order (same as `AppEvent::frames`).
+    pub frames: Vec<u64>,
+    /// Escaped notes about this message (bounds, decoding, missing bytes).
+    pub notes: Vec<String>,
+}
+
+impl HttpMessage {
+    pub fn is_request(&self) -> bool {
+        matches!(self.start, StartLine::Request(_))
+    }
+
+    /// First header with this name (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&[u8]> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_slice())
+    }
+
+    /// The body as the application sees it: decoded when a content coding was undone.
+    pub fn body_for_search(&self) -> &[u8] {
+        self.body_decoded.as_deref().unwrap_or(&self.body)
+    }
+
+    pub fn protocol(&self) -> String {
+        "HTTP".into()
+    }
+
+    /// Media type part of Content-Type (`text/html` of `text/html; charset=utf-8`).
+    pub fn media_type(&self) -> Option<&[u8]> {
+        let ct = self.content_type.as_deref()?;
+        let end = ct.iter().position(|&b| b == b';').unwrap_or(ct.len());
+        let mt = ct.get(..end)?.trim_ascii();
+        (!mt.is_empty()).then_some(mt)
+    }
+
+    /// Info column, as tshark: `GET /path HTTP/1.1`, `HTTP/1.1 200 OK  (text/html)`.
+    pub fn info(&self) -> String {
+        match &self.start {
+            StartLine::Request(r) => {
+                let mut s = escape_str(&r.method);
+                if !r.uri.is_empty() {
+                    s.push(' ');
+                    s.push_str(&escape_bytes(&r.uri));
+                }
+                if !self.version.is_empty() {
+                    s.push(' ');
+                    s.push_str(&escape_str(&self.version));
+                }
+                s
+            }
+            StartLine::Response(st) => {
+                let mut s = format!("{} {}", escape_str(&self.version), st.status);
+                if !st.reason.is_empty() {
+                    s.push(' ');
+                    s.push_str(&escape_bytes(&st.reason));
+                }
+                if let Some(mt) = self.media_type() {
+                    s.push_str("  (");
+                    s.push_str(&escape_bytes(mt));
+                    s.push(')');
+                }
+                s
+            }
+        }
+    }
+
+    fn full_uri(host: Option<&[u8]>, uri: &[u8]) -> Option<String> {
+        if uri.starts_with(b"http://") || uri.starts_with(b"https://") {
+            return Some(escape_bytes(uri));
+        }
+        let host = host?;
+        if !uri.starts_with(b"/") {
+            return None;
+        }
+        Some(format!(
+            "http://{}{}",
+            escape_bytes(host),
+            escape_bytes(uri)
+        ))
+    }
+
+    /// The `-V` layer.
+    pub fn tree(&self) -> TreeNode {
+        let mut root = TreeNode::new("Hypertext Transfer Protocol");
+        let mut line = TreeNode::new(format!("{}\\r\\n", escape_bytes(&self.line)));
+        match &self.start {
+            StartLine::Request(r) => {
+                line.leaf(format!("Request Method: {}", escape_str(&r.method)));
+                line.leaf(format!("Request URI: {}", escape_bytes(&r.uri)));
+                line.leaf(format!("Request Version: {}", escape_str(&self.version)));
+            }
+            StartLine::Response(st) => {
+                line.leaf(format!("Response Version: {}", escape_str(&self.version)));
+                line.leaf(format!("Status Code: {}", st.status));
+                line.leaf(format!("Response Phrase: {}", escape_bytes(&st.reason)));
+            }
+        }
+        root.children.push(line);
+        for (name, value) in &self.headers {
+            let mut h = TreeNode::new(format!(
+                "{}: {}\\r\\n",
+                escape_str(name),
+                escape_bytes(value)
+            ));
+            if name.eq_ignore_ascii_case("content-length") {
+                if let Some(n) = self.content_length {
+                    h.leaf(format!("[Content length: {n}]"));
+                }
+            }
+            root.children.push(h);
+        }
+        root.leaf("\\r\\n");
+        match &self.start {
+            StartLine::Request(r) => {
+                if let Some(u) = Self::full_uri(r.host.as_deref(), &r.uri) {
+                    root.leaf(format!("[Full request URI: {u}]"));
+                }
+                root.leaf(format!("[HTTP request {}]", r.index + 1));
+            }
+            StartLine::Response(st) => {
+                root.leaf(format!("[HTTP response {}]", st.index + 1));
+                if let Some(f) = st.request_frame {
+                    root.leaf(format!("[Request in frame: {f}]"));
+                }
+                if let Some(uri) = &st.request_uri {
+                    let shown = Self::full_uri(st.request_host.as_deref(), uri)
+                        .unwrap_or_else(|| escape_bytes(uri));
+                    root.leaf(format!("[Request URI: {shown}]"));
+                }
+            }
+        }
+        if self.frames.len() > 1 {
+            let mut list: Vec<String> = self
+                .frames
+                .iter()
+                .take(FRAMES_LISTED)
+                .map(u64::to_string)
+                .collect();
+            if self.frames.len() > FRAMES_LISTED {
+                list.push(format!("… ({} frames)", self.frames.len()));
+            }
+            root.leaf(format!("[Reassembled from frames {}]", list.join(", ")));
+        }
+        for n in &self.notes {
+            root.leaf(format!("[Note: {n}]"));
+        }
+        self.body_tree(&mut root);
+        root
+    }
+
+    fn body_tree(&self, root: &mut TreeNode) {
+        if self.chunked {
+            let title = if self.is_request() {
+                "HTTP chunked request"
+            } else {
+                "HTTP chunked response"
+            };
+            let mut c = TreeNode::new(title);
+            for size in &self.chunk_sizes {
+                c.leaf(format!("Data chunk ({size} octets)"));
+            }
+            let more = self
+                .chunk_count
+                .saturating_sub(self.chunk_sizes.len() as u64);
+            if more > 0 {
+                c.leaf(format!("[{more} more data chunks]"));
+            }
+            if self.body_complete {
+                c.leaf("End of chunked encoding");
+            }
+            for (name, value) in &self.trailers {
+                c.leaf(format!(
+                    "{}: {}\\r\\n",
+                    escape_str(name),
+                    escape_bytes(value)
+                ));
+            }
+            root.children.push(c);
+        }
+        if self.body_len == 0 && self.body.is_empty() {
+            return;
+        }
+        if self.body_missing > 0 {
+            root.leaf(format!(
+                "[Body incomplete: {} bytes missing]",
+                self.body_missing
+            ));
+        }
+        if let (Some(d), Some(label)) = (&self.body_decoded, &self.decoded_with) {
+            root.leaf(format!(
+                "Content-encoded entity body ({}): {} bytes -> {} bytes",
+                escape_str(label),
+                self.body.len(),
+                d.len()
+            ));
+        }
+        let shown = self.body_for_search();
+        root.leaf(format!("File Data: {} bytes", shown.len()));
+        let textual = self.media_type().is_some_and(is_textual);
+        if textual && !shown.is_empty() {
+            let mt = self.media_type().map(escape_bytes).unwrap_or_default();
+            let lines = shown.split_inclusive(|&b| b == b'\n').count();
+            let mut t = TreeNode::new(format!("Line-based text data: {mt} ({lines} lines)"));
+            let mut used = 0usize;
+            for l in shown.split_inclusive(|&b| b == b'\n').take(PREVIEW_LINES) {
+                if used >= PREVIEW_BYTES {
+                    break;
+                }
+                let room = PREVIEW_BYTES - used;
+                t.leaf(escape_truncated(l, room));
+                used = used.saturating_add(l.len());
+            }
+            if lines > t.children.len() || used > PREVIEW_BYTES {
+                t.leaf(format!("[… {lines} lines in all]"));
+            }
+            root.children.push(t);
+        }
+    }
+
+    /// JSON fields (the lead adds stream, frames, frame, dir).
+    pub fn json(&self) -> Map<String, Value> {
+        let mut m = Map::new();
+        let opt = |v: &Option<Vec<u8>>| -> Value {
+            v.as_deref()
+                .map_or(Value::Null, |b| Value::String(escape_bytes(b)))
+        };
+        let headers: Vec<Value> = self
+            .headers
+            .iter()
+            .map(|(n, v)| {
+                Value::Array(vec![
+                    Value::String(escape_str(n)),
+                    Value::String(escape_bytes(v)),
+                ])
+            })
+            .collect();
+        match &self.start {
+            StartLine::Request(r) => {
+                m.insert("type".into(), "http.request".into());
+                m.insert("method".into(), escape_str(&r.method).into());
+                m.insert("uri".into(), escape_bytes(&r.uri).into());
+                m.insert("version".into(), escape_str(&self.version).into());
+                m.insert("host".into(), opt(&r.host));
+                m.insert("headers".into(), Value::Array(headers));
+                m.insert("body_len".into(), self.body_len.into());
+                m.insert("content_type".into(), opt(&self.content_type));
+                m.insert("request_index".into(), r.index.into());
+            }
+            StartLine::Response(st) => {
+                m.insert("type".into(), "http.response".into());
+                m.insert("status".into(), st.status.into());
+                m.insert("reason".into(), escape_bytes(&st.reason).into());
+                m.insert("version".into(), escape_str(&self.version).into());
+                m.insert("content_type".into(), opt(&self.content_type));
+                m.insert(
+                    "content_length".into(),
+                    self.content_length.map_or(Value::Null, Value::from),
+                );
+                m.insert("headers".into(), Value::Array(headers));
+                m.insert("body_len".into(), self.body_len.into());
+                m.insert(
+                    "request_index".into(),
+                    st.request_index.map_or(Value::Null, Value::from),
+                );
+                m.insert(
+                    "request_method".into(),
+                    st.request_method
+                        .as_deref()
+                        .map_or(Value::Null, |s| escape_str(s).into()),
+                );
+                m.insert("request_uri".into(), opt(&st.request_uri));
+            }
+        }
+        m.insert("chunked".into(), self.chunked.into());
+        if let Some(enc) = &self.content_encoding {
+            m.insert("content_encoding".into(), escape_bytes(enc).into());
+        }
+        if let Some(d) = &self.body_decoded {
+            m.insert("body_decoded_len".into(), d.len().into());
+        }
+        if !self.body_complete {
+            m.insert("body_complete".into(), false.into());
+        }
+        if self.body_missing > 0 {
+            m.insert("body_missing".into(), self.body_missing.into());
+        }
+        if !self.notes.is_empty() {
+            m.insert(
+                "notes".into(),
+                Value::Array(self.notes.iter().cloned().map(Value::String).collect()),
+            );
+        }
+        m
+    }
+}
+
+/// Media types whose bodies are shown as lines of text.
+fn is_textual(mt: &[u8]) -> bool {
+    let mt = mt.to_ascii_lowercase();
+    mt.starts_with(b"text/")
+        || [
+            &b"json"[..],
+            b"xml",
+            b"javascript",
+            b"x-www-form-urlencoded",
+        ]
+        .iter()
+        .any(|k| mt.windows(k.len()).any(|w| w == *k))
+}

@@ -1,0 +1,499 @@
+//! The TLS event: one record or handshake message, with its protocol column, info text,
+//! `-V` tree and JSON.
+
+use serde_json::{Map, Value};
+
+use super::handshake::{CertificateChain, CertificateRequest, OtherHandshake, ServerKeyExchange};
+use super::hello::{ClientHello, ServerHello};
+use super::names::{
+    alert_description_name, alert_level_name, cipher_suite_name, content_type_name, group_name,
+    version_name,
+};
+use crate::render::escape::{escape_bytes, escape_str};
+use crate::render::tree::TreeNode;
+
+/// The record that carried (the end of) the event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RecordInfo {
+    pub content_type: u8,
+    pub version: u16,
+    /// Record payload length.
+    pub length: usize,
+    /// An SSLv2-format record (2-byte header, no content type).
+    pub sslv2: bool,
+}
+
+/// A TLS alert; level and description are unknown when encrypted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Alert {
+    pub level: Option<u8>,
+    pub description: Option<u8>,
+    pub encrypted: bool,
+}
+
+/// One application_data record, with the direction's running totals (this record included).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppData {
+    pub len: usize,
+    pub total_records: u64,
+    pub total_bytes: u64,
+}
+
+/// A heartbeat record (RFC 6520).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Heartbeat {
+    pub encrypted: bool,
+    /// 1 = request, 2 = response.
+    pub msg_type: Option<u8>,
+    pub payload_length: Option<u16>,
+    pub record_length: usize,
+    /// payload_length claims more bytes than the record holds (CVE-2014-0160 pattern).
+    pub heartbleed: bool,
+}
+
+/// Application data totals of one stream, per direction, emitted on close.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Summary {
+    pub version: Option<u16>,
+    pub cipher_suite: Option<u16>,
+    pub to_server_records: u64,
+    pub to_server_bytes: u64,
+    pub to_client_records: u64,
+    pub to_client_bytes: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TlsMessage {
+    ClientHello(Box<ClientHello>),
+    /// ServerHello or HelloRetryRequest (see `hello_retry_request`).
+    ServerHello(Box<ServerHello>),
+    Certificate(CertificateChain),
+    ServerKeyExchange(ServerKeyExchange),
+    CertificateRequest(CertificateRequest),
+    /// Other handshake messages (Server Hello Done, Client Key Exchange, New Session
+    /// Ticket, Finished, ...), by name.
+    Handshake(OtherHandshake),
+    ChangeCipherSpec,
+    Alert(Alert),
+    AppData(AppData),
+    Heartbeat(Heartbeat),
+    /// A handshake record after ChangeCipherSpec (or unreadable as handshake).
+    EncryptedHandshake {
+        len: usize,
+    },
+    /// A remark about the stream (escaped text).
+    Note(String),
+    Summary(Summary),
+}
+
+/// One TLS event. All text is escaped when rendered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TlsEvent {
+    /// Protocol column (`TLSv1.2`, `SSLv2`, ...): the negotiated version once a ServerHello
+    /// was seen, else the record version.
+    pub protocol: String,
+    pub record: RecordInfo,
+    /// Frames that carried the event's bytes (for `[Reassembled from frames ...]`).
+    pub frames: Vec<u64>,
+    pub message: TlsMessage,
+}
+
+fn alert_text(a: &Alert) -> String {
+    match (a.encrypted, a.level, a.description) {
+        (false, Some(l), Some(d)) => format!(
+            "Alert (Level: {}, Description: {})",
+            alert_level_name(l).0,
+            alert_description_name(d).0
+        ),
+        _ => "Encrypted Alert".into(),
+    }
+}
+
+impl TlsEvent {
+    /// The end-of-stream summary (not a record of any one frame).
+    pub fn is_summary(&self) -> bool {
+        matches!(self.message, TlsMessage::Summary(_))
+    }
+
+    pub fn protocol(&self) -> String {
+        self.protocol.clone()
+    }
+
+    /// This event's part of the info column.
+    pub fn info(&self) -> String {
+        match &self.message {
+            TlsMessage::ClientHello(ch) => match ch.sni_text() {
+                Some(s) => format!("Client Hello (SNI={s})"),
+                None => "Client Hello".into(),
+            },
+            TlsMessage::ServerHello(sh) => sh.message_name().into(),
+            TlsMessage::Certificate(_) => "Certificate".into(),
+            TlsMessage::ServerKeyExchange(_) => "Server Key Exchange".into(),
+            TlsMessage::CertificateRequest(_) => "Certificate Request".into(),
+            TlsMessage::Handshake(h) => h.name(),
+            TlsMessage::ChangeCipherSpec => "Change Cipher Spec".into(),
+            TlsMessage::Alert(a) => alert_text(a),
+            TlsMessage::AppData(_) => "Application Data".into(),
+            TlsMessage::Heartbeat(h) => match (h.encrypted, h.msg_type) {
+                (true, _) => "Encrypted Heartbeat".into(),
+                (false, Some(1)) => "Heartbeat Request".into(),
+                (false, Some(2)) => "Heartbeat Response".into(),
+                _ => "Heartbeat".into(),
+            },
+            TlsMessage::EncryptedHandshake { .. } => "Encrypted Handshake Message".into(),
+            TlsMessage::Note(n) => format!("[{n}]"),
+            TlsMessage::Summary(s) => format!(
+                "[TLS application data: client {} records/{} bytes, server {} records/{} bytes]",
+                s.to_server_records, s.to_server_bytes, s.to_client_records, s.to_client_bytes
+            ),
+        }
+    }
+
+    fn record_title(&self) -> String {
+        let ct = content_type_name(self.record.content_type);
+        let what = match &self.message {
+            TlsMessage::ClientHello(_)
+            | TlsMessage::ServerHello(_)
+            | TlsMessage::Certificate(_)
+            | TlsMessage::ServerKeyExchange(_)
+            | TlsMessage::CertificateRequest(_)
+            | TlsMessage::Handshake(_)
+            | TlsMessage::EncryptedHandshake { .. } => {
+                format!("Handshake Protocol: {}", self.info_plain())
+            }
+            TlsMessage::Alert(a) => {
+                return format!("{} Record Layer: {}", self.protocol, alert_text(a))
+            }
+            TlsMessage::ChangeCipherSpec => {
+                "Change Cipher Spec Protocol: Change Cipher Spec".into()
+            }
+            TlsMessage::AppData(_) => "Application Data Protocol: Application Data".into(),
+            TlsMessage::Heartbeat(_) => format!("Heartbeat Protocol: {}", self.info()),
+            _ => ct.to_string(),
+        };
+        format!("{} Record Layer: {what}", self.protocol)
+    }
+
+    /// Info text without the SNI addition (tshark's record line).
+    fn info_plain(&self) -> String {
+        match &self.message {
+            TlsMessage::ClientHello(_) => "Client Hello".into(),
+            _ => self.info(),
+        }
+    }
+
+    /// The `Transport Layer Security` layer for this event.
+    pub fn tree(&self) -> TreeNode {
+        let mut top = TreeNode::new("Transport Layer Security");
+        match &self.message {
+            TlsMessage::Note(n) => {
+                top.leaf(format!("[Note: {n}]"));
+                return top;
+            }
+            TlsMessage::Summary(_) => {
+                top.leaf(self.info());
+                return top;
+            }
+            _ => {}
+        }
+        let mut rec = TreeNode::new(if self.record.sslv2 {
+            format!("SSLv2 Record Layer: {}", self.info_plain())
+        } else {
+            self.record_title()
+        });
+        if self.record.sslv2 {
+            rec.leaf(format!("Length: {}", self.record.length));
+        } else {
+            rec.leaf(format!(
+                "Content Type: {} ({})",
+                content_type_name(self.record.content_type),
+                self.record.content_type
+            ));
+            rec.leaf(format!(
+                "Version: {} (0x{:04x})",
+                version_name(self.record.version),
+                self.record.version
+            ));
+            rec.leaf(format!("Length: {}", self.record.length));
+        }
+        match &self.message {
+            TlsMessage::ClientHello(ch) => {
+                rec.child(ch.tree());
+            }
+            TlsMessage::ServerHello(sh) => {
+                rec.child(sh.tree());
+            }
+            TlsMessage::Certificate(c) => {
+                rec.child(c.tree());
+            }
+            TlsMessage::ServerKeyExchange(s) => {
+                rec.child(s.tree());
+            }
+            TlsMessage::CertificateRequest(c) => {
+                rec.child(c.tree());
+            }
+            TlsMessage::Handshake(h) => {
+                rec.child(h.tree());
+            }
+            TlsMessage::ChangeCipherSpec => {
+                rec.leaf("Change Cipher Spec Message");
+            }
+            TlsMessage::Alert(a) => {
+                if let (false, Some(l), Some(d)) = (a.encrypted, a.level, a.description) {
+                    let mut m = TreeNode::new("Alert Message");
+                    m.leaf(format!("Level: {} ({l})", alert_level_name(l).0));
+                    m.leaf(format!(
+                        "Description: {} ({d})",
+                        alert_description_name(d).0
+                    ));
+                    rec.child(m);
+                } else {
+                    rec.leaf("Alert Message: Encrypted Alert");
+                }
+            }
+            TlsMessage::AppData(a) => {
+                rec.leaf(format!("Encrypted Application Data ({} bytes)", a.len));
+                rec.leaf(format!(
+                    "[Direction totals: {} records, {} bytes]",
+                    a.total_records, a.total_bytes
+                ));
+            }
+            TlsMessage::Heartbeat(h) => {
+                if h.encrypted {
+                    rec.leaf("Encrypted Heartbeat");
+                } else {
+                    if let Some(t) = h.msg_type {
+                        let name = match t {
+                            1 => "Request",
+                            2 => "Response",
+                            _ => "Unknown",
+                        };
+                        rec.leaf(format!("Type: {name} ({t})"));
+                    }
+                    if let Some(p) = h.payload_length {
+                        rec.leaf(format!("Payload Length: {p}"));
+                    }
+                    if h.heartbleed {
+                        rec.leaf(format!(
+                            "[Payload length exceeds the record ({} bytes): Heartbleed (CVE-2014-0160) pattern]",
+                            h.record_length
+                        ));
+                    }
+                }
+            }
+            TlsMessage::EncryptedHandshake { len } => {
+                rec.leaf(format!(
+                    "Handshake Protocol: Encrypted Handshake Message ({len} bytes)"
+                ));
+            }
+            TlsMessage::Note(_) | TlsMessage::Summary(_) => {}
+        }
+        if self.frames.len() > 1 {
+            let list: Vec<String> = self.frames.iter().map(|f| format!("#{f}")).collect();
+            rec.leaf(format!("[Reassembled from frames {}]", list.join(", ")));
+        }
+        top.child(rec);
+        top
+    }
+
+    /// JSON fields, including `"type"`.
+    pub fn json(&self) -> Map<String, Value> {
+        let mut m = Map::new();
+        let strs = |v: &[Vec<u8>]| -> Value {
+            Value::Array(v.iter().map(|s| Value::String(escape_bytes(s))).collect())
+        };
+        let nums = |v: &[u16]| -> Value { Value::Array(v.iter().map(|&x| x.into()).collect()) };
+        let ty: &str = match &self.message {
+            TlsMessage::ClientHello(ch) => {
+                m.insert("legacy_version".into(), ch.legacy_version.into());
+                m.insert("sslv2_record".into(), ch.sslv2.into());
+                m.insert(
+                    "sni".into(),
+                    ch.sni_text().map(Value::String).unwrap_or(Value::Null),
+                );
+                m.insert("alpn".into(), strs(&ch.values.alpn));
+                m.insert(
+                    "cipher_suites".into(),
+                    Value::Array(ch.cipher_suites.iter().map(|&c| c.into()).collect()),
+                );
+                m.insert(
+                    "cipher_suite_names".into(),
+                    Value::Array(
+                        ch.cipher_suites
+                            .iter()
+                            .map(|&c| Value::String(ch.cipher_name(c)))
+                            .collect(),
+                    ),
+                );
+                m.insert(
+                    "supported_versions".into(),
+                    nums(&ch.values.supported_versions),
+                );
+                m.insert("groups".into(), nums(&ch.values.groups));
+                m.insert(
+                    "group_names".into(),
+                    Value::Array(
+                        ch.values
+                            .groups
+                            .iter()
+                            .map(|&g| Value::String(group_name(g)))
+                            .collect(),
+                    ),
+                );
+                m.insert("key_share_groups".into(), nums(&ch.values.key_share_groups));
+                m.insert(
+                    "signature_algorithms".into(),
+                    nums(&ch.values.signature_algorithms),
+                );
+                m.insert("extensions".into(), nums(&ch.extension_ids()));
+                m.insert("ja3".into(), ch.ja3.clone().into());
+                m.insert("ja3_string".into(), ch.ja3_string.clone().into());
+                m.insert("ja4".into(), ch.ja4.clone().into());
+                "tls.client_hello"
+            }
+            TlsMessage::ServerHello(sh) => {
+                m.insert("version".into(), version_name(sh.version).into());
+                m.insert("version_id".into(), sh.version.into());
+                m.insert("legacy_version".into(), sh.legacy_version.into());
+                m.insert(
+                    "cipher_suite".into(),
+                    cipher_suite_name(sh.cipher_suite).into(),
+                );
+                m.insert("cipher_suite_id".into(), sh.cipher_suite.into());
+                m.insert(
+                    "alpn".into(),
+                    sh.alpn_text().map(Value::String).unwrap_or(Value::Null),
+                );
+                m.insert("hello_retry_request".into(), sh.hello_retry_request.into());
+                m.insert("key_share_groups".into(), nums(&sh.values.key_share_groups));
+                m.insert(
+                    "extensions".into(),
+                    nums(&sh.extensions.iter().map(|e| e.id).collect::<Vec<_>>()),
+                );
+                m.insert("ja3s".into(), sh.ja3s.clone().into());
+                m.insert("ja3s_string".into(), sh.ja3s_string.clone().into());
+                "tls.server_hello"
+            }
+            TlsMessage::Certificate(c) => {
+                // The server's own certificate at top level, the whole chain under "chain".
+                if let Some(first) = c.certificates.first() {
+                    m.extend(first.json());
+                }
+                m.insert("chain_length".into(), c.certificates.len().into());
+                m.insert(
+                    "chain".into(),
+                    Value::Array(
+                        c.certificates
+                            .iter()
+                            .map(|x| Value::Object(x.json()))
+                            .collect(),
+                    ),
+                );
+                "tls.certificate"
+            }
+            TlsMessage::ServerKeyExchange(s) => {
+                m.insert(
+                    "curve".into(),
+                    s.curve
+                        .map(|c| Value::String(group_name(c)))
+                        .unwrap_or(Value::Null),
+                );
+                m.insert(
+                    "dh_prime_bits".into(),
+                    s.dh_prime_bits.map(Value::from).unwrap_or(Value::Null),
+                );
+                "tls.server_key_exchange"
+            }
+            TlsMessage::CertificateRequest(c) => {
+                m.insert(
+                    "cert_types".into(),
+                    Value::Array(c.cert_types.iter().map(|&t| t.into()).collect()),
+                );
+                m.insert("signature_algorithms".into(), nums(&c.signature_algorithms));
+                m.insert("ca_names".into(), c.ca_names.into());
+                "tls.certificate_request"
+            }
+            TlsMessage::Handshake(h) => {
+                m.insert("name".into(), h.name().into());
+                m.insert("msg_type".into(), h.msg_type.into());
+                m.insert("length".into(), h.length.into());
+                "tls.handshake"
+            }
+            TlsMessage::ChangeCipherSpec => "tls.change_cipher_spec",
+            TlsMessage::Alert(a) => {
+                let opt = |v: Option<u8>| v.map(Value::from).unwrap_or(Value::Null);
+                m.insert(
+                    "level".into(),
+                    a.level
+                        .filter(|_| !a.encrypted)
+                        .map(|l| Value::String(alert_level_name(l).1.into()))
+                        .unwrap_or(Value::Null),
+                );
+                m.insert("level_id".into(), opt(a.level.filter(|_| !a.encrypted)));
+                m.insert(
+                    "description".into(),
+                    a.description
+                        .filter(|_| !a.encrypted)
+                        .map(|d| Value::String(alert_description_name(d).1.into()))
+                        .unwrap_or(Value::Null),
+                );
+                m.insert(
+                    "description_id".into(),
+                    opt(a.description.filter(|_| !a.encrypted)),
+                );
+                m.insert("encrypted".into(), a.encrypted.into());
+                "tls.alert"
+            }
+            TlsMessage::AppData(a) => {
+                m.insert("len".into(), a.len.into());
+                m.insert("total_records".into(), a.total_records.into());
+                m.insert("total_bytes".into(), a.total_bytes.into());
+                "tls.app_data"
+            }
+            TlsMessage::Heartbeat(h) => {
+                m.insert("encrypted".into(), h.encrypted.into());
+                m.insert(
+                    "msg_type".into(),
+                    h.msg_type.map(Value::from).unwrap_or(Value::Null),
+                );
+                m.insert(
+                    "payload_length".into(),
+                    h.payload_length.map(Value::from).unwrap_or(Value::Null),
+                );
+                m.insert("record_length".into(), h.record_length.into());
+                m.insert("heartbleed".into(), h.heartbleed.into());
+                "tls.heartbeat"
+            }
+            TlsMessage::EncryptedHandshake { len } => {
+                m.insert("len".into(), (*len).into());
+                "tls.encrypted_handshake"
+            }
+            TlsMessage::Note(n) => {
+                m.insert("text".into(), escape_str(n).into());
+                "tls.note"
+            }
+            TlsMessage::Summary(s) => {
+                m.insert(
+                    "version".into(),
+                    s.version
+                        .map(|v| Value::String(version_name(v)))
+                        .unwrap_or(Value::Null),
+                );
+                m.insert(
+                    "cipher_suite".into(),
+                    s.cipher_suite
+                        .map(|c| Value::String(cipher_suite_name(c)))
+                        .unwrap_or(Value::Null),
+                );
+                m.insert("to_server_records".into(), s.to_server_records.into());
+                m.insert("to_server_bytes".into(), s.to_server_bytes.into());
+                m.insert("to_client_records".into(), s.to_client_records.into());
+                m.insert("to_client_bytes".into(), s.to_client_bytes.into());
+                "tls.summary"
+            }
+        };
+        m.insert("type".into(), ty.into());
+        m.insert("protocol".into(), self.protocol.clone().into());
+        m
+    }
+}

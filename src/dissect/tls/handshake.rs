@@ -1,0 +1,223 @@
+//! Handshake messages other than the hellos: Certificate, ServerKeyExchange,
+//! CertificateRequest, NewSessionTicket and the ones shown by name and length only.
+
+use tls_parser::{
+    parse_dh_params, parse_ecdh_params, parse_tls_handshake_certificaterequest,
+    parse_tls_handshake_msg_certificate, ECParametersContent, TlsCipherKx, TlsCipherSuite,
+    TlsMessageHandshake,
+};
+
+use super::cert::{self, CertSummary};
+use super::names::{client_cert_type_name, group_name, handshake_name, signature_scheme_name};
+use crate::render::tree::TreeNode;
+
+/// A Certificate message (TLS ≤ 1.2, in clear).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CertificateChain {
+    pub length: usize,
+    pub certificates: Vec<CertSummary>,
+}
+
+/// Decode a Certificate body into per-certificate summaries.
+pub fn decode_certificate(body: &[u8]) -> Result<CertificateChain, String> {
+    match parse_tls_handshake_msg_certificate(body) {
+        Ok((_, TlsMessageHandshake::Certificate(c))) => Ok(CertificateChain {
+            length: body.len(),
+            certificates: c
+                .cert_chain
+                .iter()
+                .enumerate()
+                .map(|(i, raw)| cert::summarize(i, raw.data))
+                .collect(),
+        }),
+        _ => Err("malformed Certificate message".into()),
+    }
+}
+
+impl CertificateChain {
+    pub fn tree(&self) -> TreeNode {
+        let mut n = TreeNode::new("Handshake Protocol: Certificate");
+        n.leaf("Handshake Type: Certificate (11)");
+        n.leaf(format!("Length: {}", self.length));
+        let mut certs = TreeNode::new(format!("Certificates ({})", self.certificates.len()));
+        for c in &self.certificates {
+            certs.child(c.tree());
+        }
+        n.child(certs);
+        n
+    }
+}
+
+/// ServerKeyExchange parameters as far as the negotiated key exchange tells how to read them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerKeyExchange {
+    pub length: usize,
+    /// Named curve of ECDHE parameters.
+    pub curve: Option<u16>,
+    /// Bits of the DHE prime.
+    pub dh_prime_bits: Option<usize>,
+    /// Public value length.
+    pub public_len: Option<usize>,
+}
+
+/// Decode a ServerKeyExchange body; `cipher` is the suite chosen in the ServerHello.
+pub fn decode_server_key_exchange(body: &[u8], cipher: Option<u16>) -> ServerKeyExchange {
+    let kx = cipher.and_then(TlsCipherSuite::from_id).map(|c| c.kx);
+    let mut ske = ServerKeyExchange {
+        length: body.len(),
+        curve: None,
+        dh_prime_bits: None,
+        public_len: None,
+    };
+    let ec_like = matches!(kx, Some(TlsCipherKx::Ecdhe) | Some(TlsCipherKx::Ecdh))
+        || (kx.is_none() && body.first() == Some(&3));
+    if ec_like {
+        if let Ok((_, p)) = parse_ecdh_params(body) {
+            if let ECParametersContent::NamedGroup(g) = p.curve_params.params_content {
+                ske.curve = Some(g.0);
+            }
+            ske.public_len = Some(p.public.point.len());
+        }
+    } else if matches!(kx, Some(TlsCipherKx::Dhe) | Some(TlsCipherKx::Dh)) {
+        if let Ok((_, p)) = parse_dh_params(body) {
+            let lead_zeros = p.dh_p.iter().take_while(|b| **b == 0).count();
+            ske.dh_prime_bits = Some(p.dh_p.len().saturating_sub(lead_zeros).saturating_mul(8));
+            ske.public_len = Some(p.dh_ys.len());
+        }
+    }
+    ske
+}
+
+impl ServerKeyExchange {
+    pub fn tree(&self) -> TreeNode {
+        let mut n = TreeNode::new("Handshake Protocol: Server Key Exchange");
+        n.leaf("Handshake Type: Server Key Exchange (12)");
+        n.leaf(format!("Length: {}", self.length));
+        if let Some(c) = self.curve {
+            let mut p = TreeNode::new("EC Diffie-Hellman Server Params");
+            p.leaf("Curve Type: named_curve (0x03)");
+            p.leaf(format!("Named Curve: {} (0x{c:04x})", group_name(c)));
+            if let Some(l) = self.public_len {
+                p.leaf(format!("Pubkey Length: {l}"));
+            }
+            n.child(p);
+        } else if let Some(bits) = self.dh_prime_bits {
+            let mut p = TreeNode::new("Diffie-Hellman Server Params");
+            p.leaf(format!("p Length: {} bits", bits));
+            if let Some(l) = self.public_len {
+                p.leaf(format!("Pubkey Length: {l}"));
+            }
+            n.child(p);
+        }
+        n
+    }
+}
+
+/// CertificateRequest: what client certificates the server asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CertificateRequest {
+    pub length: usize,
+    pub cert_types: Vec<u8>,
+    pub signature_algorithms: Vec<u16>,
+    /// Number of distinguished names of acceptable CAs.
+    pub ca_names: usize,
+}
+
+pub fn decode_certificate_request(body: &[u8]) -> Option<CertificateRequest> {
+    let (_, c) = parse_tls_handshake_certificaterequest(body).ok()?;
+    Some(CertificateRequest {
+        length: body.len(),
+        cert_types: c.cert_types,
+        signature_algorithms: c.sig_hash_algs.unwrap_or_default(),
+        ca_names: c.unparsed_ca.len(),
+    })
+}
+
+impl CertificateRequest {
+    pub fn tree(&self) -> TreeNode {
+        let mut n = TreeNode::new("Handshake Protocol: Certificate Request");
+        n.leaf("Handshake Type: Certificate Request (13)");
+        n.leaf(format!("Length: {}", self.length));
+        let mut t = TreeNode::new(format!(
+            "Certificate types ({} types)",
+            self.cert_types.len()
+        ));
+        for &c in &self.cert_types {
+            t.leaf(format!(
+                "Certificate type: {} ({c})",
+                client_cert_type_name(c)
+            ));
+        }
+        n.child(t);
+        if !self.signature_algorithms.is_empty() {
+            let mut s = TreeNode::new(format!(
+                "Signature Hash Algorithms ({} algorithms)",
+                self.signature_algorithms.len()
+            ));
+            for a in &self.signature_algorithms {
+                s.leaf(format!(
+                    "Signature Algorithm: {} (0x{a:04x})",
+                    signature_scheme_name(*a)
+                ));
+            }
+            n.child(s);
+        }
+        n.leaf(format!("Distinguished Names ({})", self.ca_names));
+        n
+    }
+}
+
+/// Any other handshake message, shown by name with a few decoded facts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OtherHandshake {
+    pub msg_type: u8,
+    pub length: usize,
+    /// Extra lines (escaped).
+    pub lines: Vec<String>,
+}
+
+impl OtherHandshake {
+    pub fn name(&self) -> String {
+        match handshake_name(self.msg_type) {
+            Some(n) => n.to_string(),
+            None => format!("Unknown Handshake Message ({})", self.msg_type),
+        }
+    }
+
+    pub fn tree(&self) -> TreeNode {
+        let name = self.name();
+        let mut n = TreeNode::new(format!("Handshake Protocol: {name}"));
+        n.leaf(format!(
+            "Handshake Type: {} ({})",
+            handshake_name(self.msg_type).unwrap_or("Unknown"),
+            self.msg_type
+        ));
+        n.leaf(format!("Length: {}", self.length));
+        for l in &self.lines {
+            n.leaf(l.clone());
+        }
+        n
+    }
+}
+
+/// Decode the messages shown by name: NewSessionTicket gets its lifetime and ticket length.
+pub fn decode_other(msg_type: u8, body: &[u8]) -> OtherHandshake {
+    let mut lines = Vec::new();
+    match msg_type {
+        4 => {
+            // TLS 1.2 layout: lifetime hint (4), ticket length (2), ticket.
+            if let (Some(l), Some(t)) = (body.get(..4), body.get(6..)) {
+                let hint = l.iter().fold(0u32, |a, &b| (a << 8) | u32::from(b));
+                lines.push(format!("Session Ticket Lifetime Hint: {hint} seconds"));
+                lines.push(format!("Session Ticket Data Length: {}", t.len()));
+            }
+        }
+        16 => lines.push(format!("Exchange Data Length: {}", body.len())),
+        _ => {}
+    }
+    OtherHandshake {
+        msg_type,
+        length: body.len(),
+        lines,
+    }
+}

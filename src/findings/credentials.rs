@@ -1,0 +1,764 @@
+//! Credentials in HTTP messages: Basic and Bearer authorization, cookies, and password /
+//! token fields in query strings, form bodies and JSON bodies.
+//!
+//! The functions take plain values (method, URI, header list, decoded body, content type),
+//! not the HTTP dissector's types. Headers are any `&[(name, value)]` whose names are
+//! `AsRef<str>` and values `AsRef<[u8]>` (`&[(String, Vec<u8>)]`, `&[(&str, &[u8])]`, ...).
+//! Findings come back with `stream` = `None` and no frames: the caller sets them
+//! ([`super::Finding::at`] or [`super::set_location_all`]).
+
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+use base64::engine::DecodePaddingMode;
+use base64::Engine;
+use serde_json::Value;
+
+use super::finding::{Finding, FindingKind, Severity, Transport};
+
+/// JSON bodies are walked at most this deep.
+pub const MAX_JSON_DEPTH: usize = 16;
+/// At most this many field findings per message (query + body together).
+pub const MAX_FIELD_FINDINGS: usize = 32;
+/// Longest `Authorization` credential decoded.
+pub const MAX_AUTH_TOKEN: usize = 8192;
+
+/// What a sensitive field name stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldClass {
+    /// A password or shared secret.
+    Password,
+    /// A token, API key or session identifier.
+    Token,
+}
+
+/// Names matched exactly, after lower-casing and removing `-`, `_`, `.` and spaces.
+/// (Short names are exact-only: `pass` must not match `passenger`, `auth` not `author`.)
+pub const SENSITIVE_NAMES_EXACT: &[(&str, FieldClass)] = &[
+    ("pass", FieldClass::Password),
+    ("pwd", FieldClass::Password),
+    ("pw", FieldClass::Password),
+    ("passwd", FieldClass::Password),
+    ("password", FieldClass::Password),
+    ("passphrase", FieldClass::Password),
+    ("pin", FieldClass::Password),
+    ("secret", FieldClass::Password),
+    ("auth", FieldClass::Token),
+    ("key", FieldClass::Token),
+    ("session", FieldClass::Token),
+    ("sid", FieldClass::Token),
+    ("jwt", FieldClass::Token),
+];
+
+/// Substrings that mark a name anywhere in it, after the same normalisation
+/// (`user_password`, `newPassword`, `api_key`, `access_token`, `X-Auth-Token`, ...).
+pub const SENSITIVE_NAME_PARTS: &[(&str, FieldClass)] = &[
+    ("password", FieldClass::Password),
+    ("passwd", FieldClass::Password),
+    ("passphrase", FieldClass::Password),
+    ("secret", FieldClass::Password),
+    ("token", FieldClass::Token),
+    ("apikey", FieldClass::Token),
+    ("accesskey", FieldClass::Token),
+    ("authkey", FieldClass::Token),
+    ("sessionid", FieldClass::Token),
+    ("sessid", FieldClass::Token),
+    ("authorization", FieldClass::Token),
+];
+
+/// Names that look sensitive but are not credentials (anti-CSRF tokens).
+const NOT_CREDENTIALS: &[&str] = &["csrf", "xsrf"];
+
+/// Classify a field, parameter or header name (case-insensitive).
+pub fn classify_field_name(name: &str) -> Option<FieldClass> {
+    let norm: String = name
+        .chars()
+        .filter(|c| !matches!(c, '-' | '_' | '.' | ' '))
+        .flat_map(char::to_lowercase)
+        .collect();
+    if norm.is_empty() || NOT_CREDENTIALS.iter().any(|n| norm.contains(n)) {
+        return None;
+    }
+    if let Some((_, c)) = SENSITIVE_NAMES_EXACT.iter().find(|(n, _)| *n == norm) {
+        return Some(*c);
+    }
+    SENSITIVE_NAME_PARTS
+        .iter()
+        .find(|(n, _)| norm.contains(n))
+        .map(|(_, c)| *c)
+}
+
+/// Decoded `Authorization: Basic` credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BasicCredentials {
+    pub user: Vec<u8>,
+    pub password: Vec<u8>,
+    /// The whole decoded `user:password`.
+    pub decoded: Vec<u8>,
+}
+
+/// Split an authorization value into its scheme and the rest (`"Basic abc"` → `("Basic","abc")`).
+fn auth_scheme(value: &[u8]) -> Option<(&[u8], &[u8])> {
+    let v = value.trim_ascii();
+    let sp = v.iter().position(|b| b.is_ascii_whitespace())?;
+    let scheme = v.get(..sp)?;
+    let rest = v.get(sp..)?.trim_ascii();
+    Some((scheme, rest))
+}
+
+/// Decode the value of an `Authorization` (or `Proxy-Authorization`) header when it is
+/// `Basic <base64>`: padding optional, user and password split at the first `:`.
+pub fn decode_basic_auth(value: &[u8]) -> Option<BasicCredentials> {
+    let (scheme, token) = auth_scheme(value)?;
+    if !scheme.eq_ignore_ascii_case(b"basic") || token.is_empty() || token.len() > MAX_AUTH_TOKEN {
+        return None;
+    }
+    let engine = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    );
+    let decoded = engine.decode(token).ok()?;
+    let (user, password) = match decoded.iter().position(|b| *b == b':') {
+        Some(i) => (
+            decoded.get(..i).unwrap_or_default().to_vec(),
+            decoded.get(i + 1..).unwrap_or_default().to_vec(),
+        ),
+        None => (decoded.clone(), Vec::new()),
+    };
+    Some(BasicCredentials {
+        user,
+        password,
+        decoded,
+    })
+}
+
+/// The parts of a `Set-Cookie` value the checks need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetCookie {
+    /// `name=value` (without attributes).
+    pub name_value: Vec<u8>,
+    pub name: String,
+    pub secure: bool,
+    pub http_only: bool,
+    /// The `SameSite` attribute value, if present.
+    pub same_site: Option<String>,
+}
+
+/// Parse a `Set-Cookie` header value (attributes are case-insensitive).
+pub fn parse_set_cookie(value: &[u8]) -> SetCookie {
+    let mut parts = value.split(|b| *b == b';');
+    let name_value = parts.next().unwrap_or_default().trim_ascii().to_vec();
+    let name_end = name_value
+        .iter()
+        .position(|b| *b == b'=')
+        .unwrap_or(name_value.len());
+    let name = String::from_utf8_lossy(name_value.get(..name_end).unwrap_or_default())
+        .trim()
+        .to_string();
+    let mut c = SetCookie {
+        name_value,
+        name,
+        secure: false,
+        http_only: false,
+        same_site: None,
+    };
+    for attr in parts {
+        let attr = attr.trim_ascii();
+        let (k, v) = match attr.iter().position(|b| *b == b'=') {
+            Some(i) => (
+                attr.get(..i).unwrap_or_default().trim_ascii(),
+                Some(attr.get(i + 1..).unwrap_or_default().trim_ascii()),
+            ),
+            None => (attr, None),
+        };
+        if k.eq_ignore_ascii_case(b"secure") {
+            c.secure = true;
+        } else if k.eq_ignore_ascii_case(b"httponly") {
+            c.http_only = true;
+        } else if k.eq_ignore_ascii_case(b"samesite") {
+            c.same_site = v.map(|v| String::from_utf8_lossy(v).into_owned());
+        }
+    }
+    c
+}
+
+/// Where a field was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    Query,
+    Form,
+    Json,
+    Header,
+    UrlUserinfo,
+}
+
+impl Place {
+    fn label(self) -> &'static str {
+        match self {
+            Place::Query => "query",
+            Place::Form => "form",
+            Place::Json => "json",
+            Place::Header => "header",
+            Place::UrlUserinfo => "url",
+        }
+    }
+    fn phrase(self) -> &'static str {
+        match self {
+            Place::Query => "in the URL query string",
+            Place::Form => "in a form body",
+            Place::Json => "in a JSON body",
+            Place::Header => "in a request header",
+            Place::UrlUserinfo => "in the URL",
+        }
+    }
+}
+
+fn header_value<'h, S: AsRef<str>, B: AsRef<[u8]>>(
+    headers: &'h [(S, B)],
+    name: &str,
+) -> Option<&'h [u8]> {
+    headers
+        .iter()
+        .find(|(n, _)| n.as_ref().eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_ref())
+}
+
+/// Media type without parameters, lower-cased.
+fn media_type(ct: &[u8]) -> String {
+    let end = ct.iter().position(|b| *b == b';').unwrap_or(ct.len());
+    String::from_utf8_lossy(ct.get(..end).unwrap_or_default())
+        .trim()
+        .to_ascii_lowercase()
+}
+
+fn is_json_type(mt: &str) -> bool {
+    mt == "application/json" || mt.ends_with("+json") || mt == "text/json"
+}
+
+const DECRYPTED_NOTE: &str =
+    "It was seen only because this tool decrypted the TLS session; an eavesdropper without the keys cannot read it.";
+
+fn field_finding(
+    class: FieldClass,
+    place: Place,
+    name: &str,
+    value: &[u8],
+    transport: Transport,
+) -> Finding {
+    let mut evidence = name.as_bytes().to_vec();
+    evidence.push(if place == Place::Json { b':' } else { b'=' });
+    evidence.extend_from_slice(value);
+    let (kind, what) = match class {
+        FieldClass::Password => (FindingKind::PasswordField, "read this password"),
+        FieldClass::Token => (FindingKind::ApiKey, "copy this token and use it"),
+    };
+    let (severity, explanation) = match transport {
+        Transport::Clear => (
+            if class == FieldClass::Password {
+                Severity::High
+            } else {
+                Severity::Medium
+            },
+            format!(
+                "Anyone on the path can {what}: it was sent over plain HTTP {}.",
+                place.phrase()
+            ),
+        ),
+        Transport::DecryptedTls => (Severity::Info, DECRYPTED_NOTE.to_string()),
+    };
+    Finding::new(kind, severity, &evidence, explanation)
+        .detail("location", place.label())
+        .detail("field", name)
+}
+
+/// Sensitive fields of an `application/x-www-form-urlencoded` text (query or body).
+fn form_fields(text: &[u8], place: Place, transport: Transport, out: &mut Vec<Finding>) {
+    for (k, v) in form_urlencoded::parse(text) {
+        if out.len() >= MAX_FIELD_FINDINGS {
+            return;
+        }
+        if v.is_empty() {
+            continue;
+        }
+        if let Some(class) = classify_field_name(&k) {
+            out.push(field_finding(class, place, &k, v.as_bytes(), transport));
+        }
+    }
+}
+
+fn json_fields(v: &Value, path: &str, depth: usize, transport: Transport, out: &mut Vec<Finding>) {
+    if depth > MAX_JSON_DEPTH || out.len() >= MAX_FIELD_FINDINGS {
+        return;
+    }
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map {
+                if out.len() >= MAX_FIELD_FINDINGS {
+                    return;
+                }
+                let p = format!("{path}.{k}");
+                let scalar = match child {
+                    Value::String(s) if !s.is_empty() => Some(s.clone()),
+                    Value::Number(n) => Some(n.to_string()),
+                    _ => None,
+                };
+                match (classify_field_name(k), scalar) {
+                    (Some(class), Some(s)) => out.push(field_finding(
+                        class,
+                        Place::Json,
+                        &p,
+                        s.as_bytes(),
+                        transport,
+                    )),
+                    _ => json_fields(child, &p, depth + 1, transport, out),
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                json_fields(child, &format!("{path}[{i}]"), depth + 1, transport, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Sensitive fields in a body by its content type (form or JSON). A body without a
+/// content type that starts with `{` or `[` is tried as JSON.
+fn body_fields(body: &[u8], content_type: Option<&[u8]>, transport: Transport) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mt = content_type.map(media_type).unwrap_or_default();
+    let looks_json = matches!(body.trim_ascii_start().first(), Some(b'{') | Some(b'['));
+    if mt == "application/x-www-form-urlencoded" {
+        form_fields(body, Place::Form, transport, &mut out);
+    } else if is_json_type(&mt) || (mt.is_empty() && looks_json) {
+        if let Ok(v) = serde_json::from_slice::<Value>(body) {
+            json_fields(&v, "$", 0, transport, &mut out);
+        }
+    }
+    out
+}
+
+/// The query string of a request target (between `?` and `#`).
+fn query_of(uri: &[u8]) -> Option<&[u8]> {
+    let q = uri.iter().position(|b| *b == b'?')?;
+    let rest = uri.get(q + 1..)?;
+    let end = rest.iter().position(|b| *b == b'#').unwrap_or(rest.len());
+    rest.get(..end)
+}
+
+/// `user:password` in an absolute URI's authority (`http://user:pw@host/`).
+fn url_userinfo(uri: &[u8]) -> Option<&[u8]> {
+    let s = uri.windows(3).position(|w| w == b"://")?;
+    let after = uri.get(s + 3..)?;
+    let auth_end = after
+        .iter()
+        .position(|b| matches!(b, b'/' | b'?' | b'#'))
+        .unwrap_or(after.len());
+    let authority = after.get(..auth_end)?;
+    let at = authority.iter().rposition(|b| *b == b'@')?;
+    let info = authority.get(..at)?;
+    info.contains(&b':').then_some(info)
+}
+
+/// Credentials an eavesdropper reads in one HTTP request.
+///
+/// - `Authorization` / `Proxy-Authorization`: Basic (decoded user:password) → `basic_auth`,
+///   Bearer → `bearer_token`.
+/// - `Cookie` → `cookie`; other headers with a sensitive name (`X-API-Key`, ...) → `api_key`.
+/// - Query string, form body and JSON body fields with a sensitive name →
+///   `password_field` / `api_key`; user:password in an absolute URI → `password_field`.
+/// - A POST carrying a password field over plain HTTP → also `login_form_in_clear`.
+///
+/// `body` is the decoded body (after chunked/gzip); `content_type` overrides the
+/// `Content-Type` header when given. With [`Transport::DecryptedTls`] everything is
+/// reported at `info` severity and no `login_form_in_clear` is raised.
+pub fn request_credentials<S: AsRef<str>, B: AsRef<[u8]>>(
+    method: &str,
+    uri: &[u8],
+    headers: &[(S, B)],
+    body: &[u8],
+    content_type: Option<&[u8]>,
+    transport: Transport,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let clear = transport == Transport::Clear;
+    for (name, value) in headers {
+        let name = name.as_ref();
+        let value = value.as_ref();
+        let lname = name.to_ascii_lowercase();
+        match lname.as_str() {
+            "authorization" | "proxy-authorization" => {
+                out.extend(authorization_finding(value, transport))
+            }
+            "cookie" => {
+                if value.trim_ascii().is_empty() {
+                    continue;
+                }
+                let (sev, expl) = if clear {
+                    (
+                        Severity::Medium,
+                        "Anyone on the path can copy these cookies and take over the session: they were sent over plain HTTP.".to_string(),
+                    )
+                } else {
+                    (Severity::Info, DECRYPTED_NOTE.to_string())
+                };
+                let names: Vec<String> = value
+                    .split(|b| *b == b';')
+                    .filter_map(|p| {
+                        let p = p.trim_ascii();
+                        let e = p.iter().position(|b| *b == b'=').unwrap_or(p.len());
+                        let n = String::from_utf8_lossy(p.get(..e).unwrap_or_default())
+                            .trim()
+                            .to_string();
+                        (!n.is_empty()).then_some(n)
+                    })
+                    .collect();
+                out.push(
+                    Finding::new(FindingKind::Cookie, sev, value.trim_ascii(), expl)
+                        .detail("names", names.join(",")),
+                );
+            }
+            "set-cookie" | "content-type" | "content-length" | "host" => {}
+            _ => {
+                if classify_field_name(name).is_some() && !value.trim_ascii().is_empty() {
+                    out.push(field_finding(
+                        FieldClass::Token,
+                        Place::Header,
+                        name,
+                        value.trim_ascii(),
+                        transport,
+                    ));
+                }
+            }
+        }
+    }
+    let mut fields = Vec::new();
+    if let Some(info) = url_userinfo(uri) {
+        fields.push(field_finding(
+            FieldClass::Password,
+            Place::UrlUserinfo,
+            "userinfo",
+            info,
+            transport,
+        ));
+    }
+    if let Some(q) = query_of(uri) {
+        form_fields(q, Place::Query, transport, &mut fields);
+    }
+    let ct = content_type.or_else(|| header_value(headers, "content-type"));
+    let body_found = body_fields(body, ct, transport);
+    let body_has_password = body_found
+        .iter()
+        .any(|f| f.kind == FindingKind::PasswordField);
+    fields.extend(body_found);
+    fields.truncate(MAX_FIELD_FINDINGS);
+    out.extend(fields);
+    if clear && body_has_password && method.eq_ignore_ascii_case("POST") {
+        out.push(Finding::new(
+            FindingKind::LoginFormInClear,
+            Severity::Medium,
+            format!("POST {}", String::from_utf8_lossy(uri)).as_bytes(),
+            "This form posts a password over plain HTTP, so every login through it can be read on the path.",
+        ));
+    }
+    out
+}
+
+fn authorization_finding(value: &[u8], transport: Transport) -> Option<Finding> {
+    let clear = transport == Transport::Clear;
+    let (scheme, token) = auth_scheme(value)?;
+    if scheme.eq_ignore_ascii_case(b"basic") {
+        let creds = decode_basic_auth(value)?;
+        let (sev, expl) = if clear {
+            (Severity::High, "Anyone on the path can read this password: HTTP Basic credentials are only base64-encoded and were sent over plain HTTP.".to_string())
+        } else {
+            (Severity::Info, DECRYPTED_NOTE.to_string())
+        };
+        Some(
+            Finding::new(FindingKind::BasicAuth, sev, &creds.decoded, expl)
+                .detail("user", String::from_utf8_lossy(&creds.user)),
+        )
+    } else if scheme.eq_ignore_ascii_case(b"bearer") {
+        if token.is_empty() {
+            return None;
+        }
+        let (sev, expl) = if clear {
+            (Severity::High, "Anyone on the path can copy this bearer token and act as its owner: it was sent over plain HTTP.".to_string())
+        } else {
+            (Severity::Info, DECRYPTED_NOTE.to_string())
+        };
+        Some(Finding::new(FindingKind::BearerToken, sev, token, expl))
+    } else {
+        None
+    }
+}
+
+/// Credentials an eavesdropper reads in one HTTP response: `Set-Cookie` values handed out
+/// over plain HTTP (`cookie`; the missing-flag checks are in
+/// [`super::audit::audit_response_headers`]), sensitive headers, and sensitive fields of
+/// form/JSON bodies (e.g. `{"access_token": …}`).
+pub fn response_credentials<S: AsRef<str>, B: AsRef<[u8]>>(
+    headers: &[(S, B)],
+    body: &[u8],
+    content_type: Option<&[u8]>,
+    transport: Transport,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (name, value) in headers {
+        let name = name.as_ref();
+        let value = value.as_ref();
+        if name.eq_ignore_ascii_case("set-cookie") {
+            if transport == Transport::Clear {
+                let c = parse_set_cookie(value);
+                if c.name_value.is_empty() {
+                    continue;
+                }
+                out.push(
+                    Finding::new(
+                        FindingKind::Cookie,
+                        Severity::Medium,
+                        &c.name_value,
+                        "Anyone on the path can copy this cookie as the server hands it out: it was sent over plain HTTP.",
+                    )
+                    .detail("name", &c.name),
+                );
+            }
+        } else if !name.eq_ignore_ascii_case("www-authenticate")
+            && classify_field_name(name).is_some()
+            && !value.trim_ascii().is_empty()
+        {
+            out.push(field_finding(
+                FieldClass::Token,
+                Place::Header,
+                name,
+                value.trim_ascii(),
+                transport,
+            ));
+        }
+    }
+    let ct = content_type.or_else(|| header_value(headers, "content-type"));
+    out.extend(body_fields(body, ct, transport));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(f: &[Finding]) -> Vec<FindingKind> {
+        f.iter().map(|x| x.kind).collect()
+    }
+
+    #[test]
+    fn names_are_classified() {
+        use FieldClass::*;
+        assert_eq!(classify_field_name("password"), Some(Password));
+        assert_eq!(classify_field_name("PASSWD"), Some(Password));
+        assert_eq!(classify_field_name("pwd"), Some(Password));
+        assert_eq!(classify_field_name("new_password"), Some(Password));
+        assert_eq!(classify_field_name("client_secret"), Some(Password));
+        assert_eq!(classify_field_name("api_key"), Some(Token));
+        assert_eq!(classify_field_name("apiKey"), Some(Token));
+        assert_eq!(classify_field_name("access_token"), Some(Token));
+        assert_eq!(classify_field_name("X-Auth-Token"), Some(Token));
+        assert_eq!(classify_field_name("PHPSESSID"), Some(Token));
+        assert_eq!(classify_field_name("session"), Some(Token));
+        assert_eq!(classify_field_name("passenger"), None);
+        assert_eq!(classify_field_name("author"), None);
+        assert_eq!(classify_field_name("username"), None);
+        assert_eq!(classify_field_name("csrf_token"), None);
+        assert_eq!(classify_field_name("Sec-WebSocket-Key"), None);
+    }
+
+    #[test]
+    fn basic_auth_decoding() {
+        let c = decode_basic_auth(b"Basic YWxpY2U6aHVudGVyMg==");
+        assert_eq!(
+            c,
+            Some(BasicCredentials {
+                user: b"alice".to_vec(),
+                password: b"hunter2".to_vec(),
+                decoded: b"alice:hunter2".to_vec()
+            })
+        );
+        // Unpadded, odd case scheme, password with a colon.
+        let c = decode_basic_auth(b"  bAsIc   Ym9iOnA6dw ").unwrap_or_else(|| BasicCredentials {
+            user: vec![],
+            password: vec![],
+            decoded: vec![],
+        });
+        assert_eq!(c.user, b"bob");
+        assert_eq!(c.password, b"p:w");
+        // Two spaces after the scheme, as in the zeek basic-auth capture of the corpus.
+        let c = decode_basic_auth(b"Basic  dGVzdDoxMjM0").map(|c| c.decoded);
+        assert_eq!(c.as_deref(), Some(&b"test:1234"[..]));
+        assert_eq!(decode_basic_auth(b"Bearer abc"), None);
+        assert_eq!(decode_basic_auth(b"Basic !!!"), None);
+        assert_eq!(decode_basic_auth(b"Basic"), None);
+    }
+
+    #[test]
+    fn basic_and_bearer_headers() {
+        let headers: &[(&str, &[u8])] = &[
+            ("Host", b"example.com"),
+            ("Authorization", b"Basic YWxpY2U6aHVudGVyMg=="),
+            ("Proxy-Authorization", b"Bearer eyJhbGciOi.x.y"),
+        ];
+        let f = request_credentials("GET", b"/", headers, b"", None, Transport::Clear);
+        assert_eq!(
+            kinds(&f),
+            vec![FindingKind::BasicAuth, FindingKind::BearerToken]
+        );
+        assert_eq!(f[0].evidence, "alice:hunter2");
+        assert_eq!(f[0].severity, Severity::High);
+        assert!(f[0].explanation.contains("plain HTTP"));
+        assert_eq!(f[0].details, vec![("user", "alice".to_string())]);
+        assert_eq!(f[1].evidence, "eyJhbGciOi.x.y");
+        assert_eq!(f[0].stream, None);
+        assert!(f[0].frames.is_empty());
+    }
+
+    #[test]
+    fn form_body_login_in_clear() {
+        let headers = vec![(
+            "Content-Type".to_string(),
+            b"application/x-www-form-urlencoded; charset=UTF-8".to_vec(),
+        )];
+        let body = b"username=alice&password=hunter%32+x&remember=1";
+        let f = request_credentials("POST", b"/login", &headers, body, None, Transport::Clear);
+        assert_eq!(
+            kinds(&f),
+            vec![FindingKind::PasswordField, FindingKind::LoginFormInClear]
+        );
+        assert_eq!(f[0].evidence, "password=hunter2 x");
+        assert_eq!(f[0].severity, Severity::High);
+        assert!(f[0].explanation.contains("form body"));
+        assert_eq!(f[1].evidence, "POST /login");
+        // The same over decrypted TLS: info, no login-form finding.
+        let f = request_credentials(
+            "POST",
+            b"/login",
+            &headers,
+            body,
+            None,
+            Transport::DecryptedTls,
+        );
+        assert_eq!(kinds(&f), vec![FindingKind::PasswordField]);
+        assert_eq!(f[0].severity, Severity::Info);
+    }
+
+    #[test]
+    fn json_body_walked_recursively() {
+        let body = br#"{"user":{"name":"alice","credentials":{"password":"hunter2","pin":1234}},
+            "items":[{"api_key":"k-123"}],"csrf_token":"zzz","empty_password":""}"#;
+        let f = request_credentials(
+            "POST",
+            b"/api/login",
+            &[("Content-Type", b"application/json".as_slice())],
+            body,
+            None,
+            Transport::Clear,
+        );
+        let ev: Vec<&str> = f.iter().map(|x| x.evidence.as_str()).collect();
+        assert_eq!(
+            ev,
+            vec![
+                "$.items[0].api_key:k-123",
+                "$.user.credentials.password:hunter2",
+                "$.user.credentials.pin:1234",
+                "POST /api/login"
+            ]
+        );
+        assert_eq!(f[0].kind, FindingKind::ApiKey);
+        assert_eq!(f[1].kind, FindingKind::PasswordField);
+    }
+
+    #[test]
+    fn json_depth_is_bounded() {
+        let mut body = String::new();
+        for _ in 0..40 {
+            body.push_str(r#"{"a":"#);
+        }
+        body.push_str(r#"{"password":"deep"}"#);
+        for _ in 0..40 {
+            body.push('}');
+        }
+        let f = request_credentials::<&str, &[u8]>(
+            "PUT",
+            b"/",
+            &[],
+            body.as_bytes(),
+            None,
+            Transport::Clear,
+        );
+        assert!(f.is_empty());
+    }
+
+    #[test]
+    fn query_string_and_userinfo() {
+        let f = request_credentials::<&str, &[u8]>(
+            "GET",
+            b"http://bob:s3cret@example.com/search?q=cats&access_token=abc%2Bdef&pwd=x#frag",
+            &[],
+            b"",
+            None,
+            Transport::Clear,
+        );
+        let ev: Vec<&str> = f.iter().map(|x| x.evidence.as_str()).collect();
+        assert_eq!(
+            ev,
+            vec!["userinfo=bob:s3cret", "access_token=abc+def", "pwd=x"]
+        );
+        assert_eq!(
+            kinds(&f),
+            vec![
+                FindingKind::PasswordField,
+                FindingKind::ApiKey,
+                FindingKind::PasswordField
+            ]
+        );
+        assert!(f[1].explanation.contains("query string"));
+        assert_eq!(f[1].json()["details"]["location"], "query");
+    }
+
+    #[test]
+    fn cookies_and_api_key_headers() {
+        let headers: &[(&str, &[u8])] = &[
+            ("Cookie", b"sessionid=abc123; theme=dark"),
+            ("X-API-Key", b"  k-999 "),
+            ("X-CSRF-Token", b"nope"),
+        ];
+        let f = request_credentials("GET", b"/", headers, b"", None, Transport::Clear);
+        assert_eq!(kinds(&f), vec![FindingKind::Cookie, FindingKind::ApiKey]);
+        assert_eq!(f[0].evidence, "sessionid=abc123; theme=dark");
+        assert_eq!(f[0].json()["details"]["names"], "sessionid,theme");
+        assert_eq!(f[1].evidence, "X-API-Key=k-999");
+    }
+
+    #[test]
+    fn response_set_cookie_and_token_body() {
+        let headers: &[(&str, &[u8])] = &[
+            ("Set-Cookie", b"SID=31d4d96e407aad42; Path=/; HttpOnly"),
+            ("Content-Type", b"application/json"),
+        ];
+        let body = br#"{"access_token":"tok-1","expires_in":3600}"#;
+        let f = response_credentials(headers, body, None, Transport::Clear);
+        assert_eq!(kinds(&f), vec![FindingKind::Cookie, FindingKind::ApiKey]);
+        assert_eq!(f[0].evidence, "SID=31d4d96e407aad42");
+        assert_eq!(f[1].evidence, "$.access_token:tok-1");
+        let f = response_credentials(headers, b"", None, Transport::DecryptedTls);
+        assert!(f.is_empty());
+    }
+
+    #[test]
+    fn set_cookie_parsing() {
+        let c = parse_set_cookie(
+            b"id=a3fWa; Expires=Thu, 21 Oct 2021 07:28:00 GMT; secure; HTTPONLY; SameSite=Lax",
+        );
+        assert_eq!(c.name, "id");
+        assert_eq!(c.name_value, b"id=a3fWa");
+        assert!(c.secure && c.http_only);
+        assert_eq!(c.same_site.as_deref(), Some("Lax"));
+        let c = parse_set_cookie(b"x=1");
+        assert!(!c.secure && !c.http_only);
+    }
+}

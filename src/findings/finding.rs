@@ -1,0 +1,285 @@
+//! The finding record: one thing an eavesdropper learns, or one hardening gap.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::flow::StreamId;
+use crate::render::escape::{escape_str, escape_truncated};
+
+/// Evidence is cut to this many bytes (before escaping) and marked with `…` when cut.
+pub const EVIDENCE_MAX: usize = 80;
+
+/// What was found. Serialised in snake_case (`secret_in_clear`, `basic_auth`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingKind {
+    /// A user-supplied `--secret` was seen in readable traffic (raw or encoded).
+    SecretInClear,
+    /// `Authorization: Basic` credentials (decoded user:password).
+    BasicAuth,
+    /// `Authorization: Bearer` token.
+    BearerToken,
+    /// A `Cookie` request header, or a `Set-Cookie` value handed out in clear.
+    Cookie,
+    /// `Set-Cookie` without `Secure` and/or `HttpOnly`.
+    SetCookieInsecure,
+    /// A password-like field in a form body, JSON body or query string.
+    PasswordField,
+    /// A token / API key / session field or header.
+    ApiKey,
+    /// A Fernet token (recognised; decrypted when the key was given).
+    FernetToken,
+    /// A TLS version older than 1.2 negotiated or offered.
+    TlsOldVersion,
+    /// A NULL / EXPORT / anonymous / RC4 / DES / 3DES cipher suite.
+    TlsWeakCipher,
+    CertSelfSigned,
+    CertUntrustedCa,
+    CertExpired,
+    CertNotYetValid,
+    CertWeakKey,
+    CertNameMismatch,
+    /// A fatal TLS alert ended (or broke) the handshake.
+    HandshakeFailure,
+    /// A POST carrying a password field over plain HTTP.
+    LoginFormInClear,
+    /// A plain-HTTP response that does not redirect to https.
+    NoHttpsRedirect,
+    /// A response over HTTPS without `Strict-Transport-Security`.
+    MissingHsts,
+}
+
+impl FindingKind {
+    /// The snake_case name used in JSON and in text output.
+    pub fn name(self) -> &'static str {
+        match self {
+            FindingKind::SecretInClear => "secret_in_clear",
+            FindingKind::BasicAuth => "basic_auth",
+            FindingKind::BearerToken => "bearer_token",
+            FindingKind::Cookie => "cookie",
+            FindingKind::SetCookieInsecure => "set_cookie_insecure",
+            FindingKind::PasswordField => "password_field",
+            FindingKind::ApiKey => "api_key",
+            FindingKind::FernetToken => "fernet_token",
+            FindingKind::TlsOldVersion => "tls_old_version",
+            FindingKind::TlsWeakCipher => "tls_weak_cipher",
+            FindingKind::CertSelfSigned => "cert_self_signed",
+            FindingKind::CertUntrustedCa => "cert_untrusted_ca",
+            FindingKind::CertExpired => "cert_expired",
+            FindingKind::CertNotYetValid => "cert_not_yet_valid",
+            FindingKind::CertWeakKey => "cert_weak_key",
+            FindingKind::CertNameMismatch => "cert_name_mismatch",
+            FindingKind::HandshakeFailure => "handshake_failure",
+            FindingKind::LoginFormInClear => "login_form_in_clear",
+            FindingKind::NoHttpsRedirect => "no_https_redirect",
+            FindingKind::MissingHsts => "missing_hsts",
+        }
+    }
+}
+
+impl std::fmt::Display for FindingKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How bad it is; ordered `Info < Low < Medium < High`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+}
+
+impl Severity {
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+        }
+    }
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Whether the bytes a check looks at crossed the network readable by anyone on the path
+/// (plain HTTP) or were only seen because this tool decrypted TLS (key log).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// Plain HTTP (or any cleartext protocol): an eavesdropper reads it.
+    Clear,
+    /// Seen inside TLS that was decrypted with a key log: not visible to an eavesdropper.
+    DecryptedTls,
+}
+
+/// One finding. The checks in this module fill `kind`, `severity`, `evidence`,
+/// `explanation` and `details`, and leave `stream` = `None` and `frames` empty: the caller
+/// knows where the bytes came from and sets them with [`Finding::at`] / [`Finding::set_location`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub kind: FindingKind,
+    pub severity: Severity,
+    pub stream: Option<StreamId>,
+    /// Frames that carried the evidence, ascending.
+    pub frames: Vec<u64>,
+    /// Escaped and truncated (≤ [`EVIDENCE_MAX`] source bytes, `…` when cut).
+    pub evidence: String,
+    /// One plain-language sentence.
+    pub explanation: String,
+    /// Extra structured facts (escaped values), in insertion order.
+    pub details: Vec<(&'static str, String)>,
+}
+
+impl Finding {
+    /// A finding whose evidence is taken from wire bytes (escaped and truncated here).
+    pub fn new(
+        kind: FindingKind,
+        severity: Severity,
+        evidence: &[u8],
+        explanation: impl Into<String>,
+    ) -> Finding {
+        Finding {
+            kind,
+            severity,
+            stream: None,
+            frames: Vec::new(),
+            evidence: escape_truncated(evidence, EVIDENCE_MAX),
+            explanation: explanation.into(),
+            details: Vec::new(),
+        }
+    }
+
+    /// Add a detail; `value` is escaped (it may come from the wire).
+    pub fn detail(mut self, key: &'static str, value: impl AsRef<str>) -> Finding {
+        self.details.push((key, escape_str(value.as_ref())));
+        self
+    }
+
+    /// Set stream and frames (builder form). Frames are sorted and deduplicated.
+    pub fn at(mut self, stream: StreamId, frames: &[u64]) -> Finding {
+        self.set_location(Some(stream), frames);
+        self
+    }
+
+    /// Set stream and frames in place. Frames are sorted and deduplicated.
+    pub fn set_location(&mut self, stream: Option<StreamId>, frames: &[u64]) {
+        self.stream = stream;
+        let mut f = frames.to_vec();
+        f.sort_unstable();
+        f.dedup();
+        self.frames = f;
+    }
+
+    /// JSON object: `{"type":"finding","kind":…,"severity":…,"stream":…,"frames":[…],
+    /// "evidence":…,"explanation":…,"details":{…}}` (`stream` omitted when unknown,
+    /// `details` omitted when empty).
+    pub fn json(&self) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("type".into(), Value::from("finding"));
+        m.insert("kind".into(), Value::from(self.kind.name()));
+        m.insert("severity".into(), Value::from(self.severity.name()));
+        if let Some(s) = self.stream {
+            m.insert("stream".into(), Value::from(s));
+        }
+        m.insert(
+            "frames".into(),
+            Value::Array(self.frames.iter().map(|f| Value::from(*f)).collect()),
+        );
+        m.insert("evidence".into(), Value::from(self.evidence.clone()));
+        m.insert("explanation".into(), Value::from(self.explanation.clone()));
+        if !self.details.is_empty() {
+            let mut d = Map::new();
+            for (k, v) in &self.details {
+                d.insert((*k).to_string(), Value::from(v.clone()));
+            }
+            m.insert("details".into(), Value::Object(d));
+        }
+        m
+    }
+
+    /// One text line: `[high] basic_auth stream 3 frames 4,5: alice:hunter2 — explanation`.
+    pub fn line(&self) -> String {
+        let mut s = format!("[{}] {}", self.severity, self.kind);
+        if let Some(st) = self.stream {
+            s.push_str(&format!(" stream {st}"));
+        }
+        if !self.frames.is_empty() {
+            let f: Vec<String> = self.frames.iter().map(|f| f.to_string()).collect();
+            s.push_str(&format!(" frames {}", f.join(",")));
+        }
+        s.push_str(&format!(": {} — {}", self.evidence, self.explanation));
+        s
+    }
+}
+
+/// Set the same location on every finding of a batch.
+pub fn set_location_all(findings: &mut [Finding], stream: Option<StreamId>, frames: &[u64]) {
+    for f in findings {
+        f.set_location(stream, frames);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_shape_and_escaping() {
+        let f = Finding::new(
+            FindingKind::BasicAuth,
+            Severity::High,
+            b"alice:\x1b[31mpw",
+            "Anyone on the path can read this password: it was sent over plain HTTP.",
+        )
+        .detail("user", "alice")
+        .at(7, &[12, 10, 12]);
+        let j = f.json();
+        assert_eq!(j["type"], "finding");
+        assert_eq!(j["kind"], "basic_auth");
+        assert_eq!(j["severity"], "high");
+        assert_eq!(j["stream"], 7);
+        assert_eq!(j["frames"], serde_json::json!([10, 12]));
+        assert_eq!(j["evidence"], "alice:\\x1b[31mpw");
+        assert_eq!(j["details"]["user"], "alice");
+        assert_eq!(
+            f.line(),
+            "[high] basic_auth stream 7 frames 10,12: alice:\\x1b[31mpw — Anyone on the path can read this password: it was sent over plain HTTP."
+        );
+    }
+
+    #[test]
+    fn evidence_is_truncated() {
+        let long = vec![b'a'; 200];
+        let f = Finding::new(FindingKind::Cookie, Severity::Low, &long, "x");
+        assert_eq!(f.evidence.chars().count(), EVIDENCE_MAX + 1);
+        assert!(f.evidence.ends_with('…'));
+        assert!(f.json().get("stream").is_none());
+    }
+
+    #[test]
+    fn severity_order_and_kind_names() {
+        assert!(Severity::Info < Severity::Low);
+        assert!(Severity::Low < Severity::Medium);
+        assert!(Severity::Medium < Severity::High);
+        assert_eq!(
+            serde_json::to_value(FindingKind::CertNotYetValid).ok(),
+            Some(Value::from("cert_not_yet_valid"))
+        );
+        assert_eq!(
+            serde_json::to_value(FindingKind::SecretInClear).ok(),
+            Some(Value::from(FindingKind::SecretInClear.name()))
+        );
+        assert_eq!(
+            serde_json::to_value(Severity::Medium).ok(),
+            Some(Value::from("medium"))
+        );
+    }
+}

@@ -1,0 +1,312 @@
+//! "Follow TCP stream": collect the reassembled conversation of selected streams as a
+//! sequence of chunks (direction, frame, bytes) and holes, for the follow renderers.
+//!
+//! Chunks are kept as delivered: one per segment's in-order bytes, which is the layout of
+//! `tshark -z follow,tcp,...` (4.0 prints one chunk per segment, even for consecutive
+//! segments of one direction). With [`FollowCollector::merge_same_direction`] consecutive
+//! chunks of one direction are merged into one (and consecutive holes likewise).
+//!
+//! Memory is bounded per stream: past `limit_per_stream` data bytes, further bytes are
+//! counted in [`FollowStream::cut_bytes`] but not kept.
+
+use std::collections::BTreeMap;
+
+use super::{ConversationSummary, Direction, Endpoint, StreamEvent, StreamId, StreamSink};
+
+/// Which streams to collect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FollowSelect {
+    /// Only this stream (like `tshark -z follow,tcp,ascii,N`).
+    Stream(StreamId),
+    /// Every stream.
+    All,
+}
+
+/// One element of a followed conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FollowItem {
+    /// In-order bytes of one direction; `frame` carried the first of them.
+    Data {
+        dir: Direction,
+        frame: u64,
+        bytes: Vec<u8>,
+    },
+    /// `len` bytes of one direction never captured.
+    Hole { dir: Direction, len: u64 },
+}
+
+/// The followed conversation of one stream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FollowStream {
+    pub stream: StreamId,
+    pub client: Endpoint,
+    pub server: Endpoint,
+    pub items: Vec<FollowItem>,
+    /// Data bytes kept in `items`.
+    pub kept_bytes: u64,
+    /// Data bytes dropped because the per-stream limit was reached (0: nothing cut).
+    pub cut_bytes: u64,
+    /// The per-stream limit in force.
+    pub limit: u64,
+    /// The stream's counts, once it closed.
+    pub summary: Option<ConversationSummary>,
+}
+
+impl FollowStream {
+    /// True when bytes were dropped at the limit.
+    pub fn was_cut(&self) -> bool {
+        self.cut_bytes > 0
+    }
+
+    /// All kept bytes of one direction, in order (holes skipped).
+    pub fn bytes_of(&self, dir: Direction) -> Vec<u8> {
+        let mut out = Vec::new();
+        for item in &self.items {
+            if let FollowItem::Data { dir: d, bytes, .. } = item {
+                if *d == dir {
+                    out.extend_from_slice(bytes);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Records followed streams from [`StreamEvent`]s.
+#[derive(Debug, Clone)]
+pub struct FollowCollector {
+    select: FollowSelect,
+    limit_per_stream: u64,
+    merge: bool,
+    streams: BTreeMap<StreamId, FollowStream>,
+}
+
+impl FollowCollector {
+    /// Collect `select`, keeping at most `limit_per_stream` data bytes of each stream.
+    pub fn new(select: FollowSelect, limit_per_stream: usize) -> Self {
+        FollowCollector {
+            select,
+            limit_per_stream: limit_per_stream as u64,
+            merge: false,
+            streams: BTreeMap::new(),
+        }
+    }
+
+    /// Merge consecutive chunks (and holes) of the same direction into one.
+    pub fn merge_same_direction(mut self, merge: bool) -> Self {
+        self.merge = merge;
+        self
+    }
+
+    fn wanted(&self, stream: StreamId) -> bool {
+        match self.select {
+            FollowSelect::Stream(id) => id == stream,
+            FollowSelect::All => true,
+        }
+    }
+
+    /// Take one event into account.
+    pub fn on_event(&mut self, ev: &StreamEvent<'_>) {
+        match ev {
+            StreamEvent::Open {
+                stream,
+                client,
+                server,
+                ..
+            } => {
+                if self.wanted(*stream) {
+                    self.streams.insert(
+                        *stream,
+                        FollowStream {
+                            stream: *stream,
+                            client: *client,
+                            server: *server,
+                            items: Vec::new(),
+                            kept_bytes: 0,
+                            cut_bytes: 0,
+                            limit: self.limit_per_stream,
+                            summary: None,
+                        },
+                    );
+                }
+            }
+            StreamEvent::Data {
+                stream,
+                dir,
+                data,
+                frame,
+                ..
+            } => {
+                let merge = self.merge;
+                let Some(fs) = self.streams.get_mut(stream) else {
+                    return;
+                };
+                let room = fs.limit.saturating_sub(fs.kept_bytes);
+                let keep = usize::try_from(room).unwrap_or(usize::MAX).min(data.len());
+                let kept = data.get(..keep).unwrap_or(&[]);
+                fs.cut_bytes = fs.cut_bytes.saturating_add((data.len() - keep) as u64);
+                if kept.is_empty() {
+                    return;
+                }
+                fs.kept_bytes = fs.kept_bytes.saturating_add(kept.len() as u64);
+                if merge {
+                    if let Some(FollowItem::Data { dir: d, bytes, .. }) = fs.items.last_mut() {
+                        if d == dir {
+                            bytes.extend_from_slice(kept);
+                            return;
+                        }
+                    }
+                }
+                fs.items.push(FollowItem::Data {
+                    dir: *dir,
+                    frame: *frame,
+                    bytes: kept.to_vec(),
+                });
+            }
+            StreamEvent::Hole {
+                stream, dir, len, ..
+            } => {
+                let merge = self.merge;
+                let Some(fs) = self.streams.get_mut(stream) else {
+                    return;
+                };
+                if fs.was_cut() {
+                    return;
+                }
+                if merge {
+                    if let Some(FollowItem::Hole { dir: d, len: l }) = fs.items.last_mut() {
+                        if d == dir {
+                            *l = l.saturating_add(*len);
+                            return;
+                        }
+                    }
+                }
+                fs.items.push(FollowItem::Hole {
+                    dir: *dir,
+                    len: *len,
+                });
+            }
+            StreamEvent::Close { stream, summary } => {
+                if let Some(fs) = self.streams.get_mut(stream) {
+                    fs.summary = Some(summary.clone());
+                }
+            }
+            StreamEvent::End { .. } | StreamEvent::Note { .. } => {}
+        }
+    }
+
+    /// The collected streams, in stream order.
+    pub fn streams(&self) -> impl Iterator<Item = &FollowStream> {
+        self.streams.values()
+    }
+
+    /// One collected stream.
+    pub fn stream(&self, id: StreamId) -> Option<&FollowStream> {
+        self.streams.get(&id)
+    }
+
+    /// The collected streams, in stream order.
+    pub fn into_streams(self) -> Vec<FollowStream> {
+        self.streams.into_values().collect()
+    }
+}
+
+impl StreamSink for FollowCollector {
+    fn event(&mut self, _now_frame: u64, ev: StreamEvent<'_>) {
+        self.on_event(&ev);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::Timestamp;
+    use std::net::{IpAddr, Ipv4Addr};
+
+    fn ep(last: u8, port: u16) -> Endpoint {
+        Endpoint {
+            addr: IpAddr::V4(Ipv4Addr::new(10, 0, 0, last)),
+            port,
+        }
+    }
+
+    fn open(c: &mut FollowCollector, stream: StreamId) {
+        c.on_event(&StreamEvent::Open {
+            stream,
+            client: ep(1, 40000),
+            server: ep(2, 80),
+            frame: 1,
+            ts: Timestamp::default(),
+        });
+    }
+
+    fn data(c: &mut FollowCollector, stream: StreamId, dir: Direction, frame: u64, d: &[u8]) {
+        c.on_event(&StreamEvent::Data {
+            stream,
+            dir,
+            offset: 0,
+            data: d,
+            frame,
+        });
+    }
+
+    #[test]
+    fn keeps_only_the_selected_stream_and_chunks_per_segment() {
+        let mut c = FollowCollector::new(FollowSelect::Stream(1), 1000);
+        open(&mut c, 0);
+        open(&mut c, 1);
+        data(&mut c, 0, Direction::ToServer, 2, b"other");
+        data(&mut c, 1, Direction::ToServer, 3, b"GET ");
+        data(&mut c, 1, Direction::ToServer, 4, b"/\r\n");
+        data(&mut c, 1, Direction::ToClient, 5, b"OK");
+        assert!(c.stream(0).is_none());
+        let s = c.stream(1).expect("stream 1 followed");
+        assert_eq!(s.items.len(), 3);
+        assert_eq!(s.bytes_of(Direction::ToServer), b"GET /\r\n");
+        assert_eq!(s.bytes_of(Direction::ToClient), b"OK");
+    }
+
+    #[test]
+    fn merges_same_direction_when_asked_and_cuts_at_the_limit() {
+        let mut c = FollowCollector::new(FollowSelect::All, 6).merge_same_direction(true);
+        open(&mut c, 0);
+        data(&mut c, 0, Direction::ToServer, 2, b"abc");
+        data(&mut c, 0, Direction::ToServer, 3, b"de");
+        c.on_event(&StreamEvent::Hole {
+            stream: 0,
+            dir: Direction::ToClient,
+            offset: 0,
+            len: 10,
+        });
+        c.on_event(&StreamEvent::Hole {
+            stream: 0,
+            dir: Direction::ToClient,
+            offset: 10,
+            len: 5,
+        });
+        data(&mut c, 0, Direction::ToClient, 4, b"xyz");
+        let s = c.stream(0).expect("followed");
+        assert_eq!(
+            s.items,
+            vec![
+                FollowItem::Data {
+                    dir: Direction::ToServer,
+                    frame: 2,
+                    bytes: b"abcde".to_vec()
+                },
+                FollowItem::Hole {
+                    dir: Direction::ToClient,
+                    len: 15
+                },
+                FollowItem::Data {
+                    dir: Direction::ToClient,
+                    frame: 4,
+                    bytes: b"x".to_vec()
+                },
+            ]
+        );
+        assert_eq!(s.kept_bytes, 6);
+        assert_eq!(s.cut_bytes, 2);
+        assert!(s.was_cut());
+    }
+}

@@ -1,0 +1,120 @@
+//! The bundled Secret Squirrels captures (captures/): decoded content, the secret in clear
+//! over HTTP and nowhere else.
+
+mod common;
+use common::*;
+
+fn cap(name: &str) -> String {
+    captures().join(name).to_string_lossy().into_owned()
+}
+
+/// Concatenated ASCII columns of each frame's `-x` dump (the secret may straddle lines).
+fn ascii_per_frame(s: &str) -> Vec<String> {
+    let mut frames = Vec::new();
+    let mut cur = String::new();
+    for l in s.lines() {
+        let is_hex = l.len() > 56 && l.as_bytes().get(4) == Some(&b' ') && l[..4].chars().all(|c| c.is_ascii_hexdigit());
+        if is_hex {
+            if l.starts_with("0000") && !cur.is_empty() {
+                frames.push(std::mem::take(&mut cur));
+            }
+            cur.push_str(&l[56..]);
+        }
+    }
+    if !cur.is_empty() {
+        frames.push(cur);
+    }
+    frames
+}
+
+const ALL: [(&str, usize, usize); 7] = [
+    ("squirrel-http.pcap", 12, 1),
+    ("squirrel-fernet.pcap", 12, 1),
+    ("squirrel-https.pcap", 14, 1),
+    ("squirrel-https-tls12.pcap", 15, 1),
+    ("squirrel-https-badca.pcap", 9, 1),
+    ("squirrel-https-badca-tls12.pcap", 9, 1),
+    ("squirrel-login.pcap", 112, 7),
+];
+
+#[test]
+fn every_capture_decodes_loopback_tcp_on_5683() {
+    for (name, packets, streams) in ALL {
+        let o = run(&["-r", &cap(name), "--json"]);
+        assert_eq!(o.status.code(), Some(0), "{name}: {}", stderr(&o));
+        let v = ndjson(&o);
+        let p = of_type(&v, "packet");
+        assert_eq!(p.len(), packets, "{name}: packets");
+        for x in &p {
+            assert_eq!(x["src"], "127.0.0.1", "{name}");
+            assert_eq!(x["dst"], "127.0.0.1", "{name}");
+            assert!(x["sport"] == 5683 || x["dport"] == 5683, "{name}");
+            assert_eq!(x["link"], "EN10MB");
+            assert_eq!(x["len"], x["caplen"]);
+        }
+        assert_eq!(p[0]["tcp_flags"], "S", "{name}: starts with the SYN");
+        assert_eq!(p[0]["dport"], 5683);
+        assert_eq!(p[1]["tcp_flags"], "SA", "{name}: then SYN-ACK");
+        assert_eq!(p[2]["tcp_flags"], "A", "{name}: then ACK");
+        assert_eq!(p[0]["payload_len"], 0);
+        let mut ids: Vec<u64> = p.iter().filter_map(|x| x["stream"].as_u64()).collect();
+        ids.dedup();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), streams, "{name}: streams");
+        let closes = of_type(&v, "tcp.stream").into_iter().filter(|s| s["event"] == "close").count();
+        assert_eq!(closes, streams, "{name}: every stream closed");
+    }
+}
+
+#[test]
+fn secret_in_clear_only_over_plain_http() {
+    let o = run(&["-r", &cap("squirrel-http.pcap"), "-x"]);
+    let frames = ascii_per_frame(&stdout(&o));
+    assert_eq!(frames.len(), 12);
+    let with: Vec<usize> = frames.iter().enumerate().filter(|(_, f)| f.contains("fluffy tail")).map(|(i, _)| i + 1).collect();
+    assert_eq!(with.len(), 1, "the secret is in exactly one frame: {with:?}");
+    for (name, _, _) in ALL.iter().filter(|(n, _, _)| n.contains("https") || n.contains("fernet")) {
+        let o = run(&["-r", &cap(name), "-x"]);
+        let s = stdout(&o);
+        assert!(!ascii_per_frame(&s).iter().any(|f| f.contains("fluffy")), "{name}: no secret in clear");
+        assert!(!s.contains("fluffy"), "{name}");
+    }
+}
+
+#[test]
+fn plain_http_exchange_is_dissected_on_port_5683() {
+    let o = run(&["-r", &cap("squirrel-http.pcap"), "--json"]);
+    let v = ndjson(&o);
+    let req = of_type(&v, "http.request");
+    assert_eq!(req.len(), 1);
+    assert_eq!(req[0]["method"], "GET");
+    assert_eq!(req[0]["uri"], "/");
+    assert_eq!(req[0]["host"], "127.0.0.1:5683");
+    let resp = of_type(&v, "http.response");
+    assert_eq!(resp.len(), 1);
+    assert_eq!(resp[0]["status"], 200);
+    assert_eq!(resp[0]["content_type"], "text/plain; charset=utf-8");
+    assert_eq!(resp[0]["body_len"], 11);
+    // Line output: HTTP in the protocol column, not CoAP.
+    let o = run(&["-r", &cap("squirrel-http.pcap")]);
+    let s = stdout(&o);
+    assert!(s.lines().any(|l| l.contains(" HTTP ") && l.ends_with("GET / HTTP/1.1")), "{s}");
+    assert!(s.lines().any(|l| l.contains("HTTP/1.1 200 OK  (text/plain)")), "{s}");
+    // The tree shows the body as tshark does: the secret readable.
+    let o = run(&["-r", &cap("squirrel-http.pcap"), "-V"]);
+    let t = stdout(&o);
+    assert!(t.contains("Hypertext Transfer Protocol"));
+    assert!(t.contains("Host: 127.0.0.1:5683\\r\\n"), "{t}");
+    assert!(t.contains("Line-based text data"), "{t}");
+    assert!(t.contains("fluffy tail"));
+}
+
+#[test]
+fn fernet_body_is_a_token_not_the_secret() {
+    let o = run(&["-r", &cap("squirrel-fernet.pcap"), "-V"]);
+    let t = stdout(&o);
+    assert!(t.contains("HTTP/1.1 200 OK"), "{t}");
+    assert!(t.contains("gAAAAA"), "the Fernet token (version byte 0x80) is what the eavesdropper sees");
+    assert!(!t.contains("fluffy"));
+}
