@@ -162,11 +162,15 @@ MB=$(awk -v b="$BYTES" 'BEGIN {printf "%.1f", b / 1e6}')
 fmt_row() { # KEY SEP — one table row; SEP "|" for markdown, "" for the terminal
     local k="$1" md="$2" pps mbs rss wall
     if [[ "${STATUS[$k]}" == ok ]]; then
-        local n=$PACKETS b=$BYTES
-        [[ $k == *_x4 ]] && n=$((PACKETS * 4)) && b=$((BYTES * 4))
         wall=$(printf '%.3f' "${WALL[$k]}")
-        pps=$(awk -v n="$n" -v w="${WALL[$k]}" 'BEGIN {printf "%.0f", (w > 0) ? n / w : 0}')
-        mbs=$(awk -v b="$b" -v w="${WALL[$k]}" 'BEGIN {printf "%.1f", (w > 0) ? b / 1e6 / w : 0}')
+        if [[ $k == *_x4 ]]; then
+            # Copies 2-4 replay the same connections (same tuples and sequence numbers, time
+            # going back), so this row's speed is not comparable; it is here for the RSS.
+            pps="-"; mbs="-"
+        else
+            pps=$(awk -v n="$PACKETS" -v w="${WALL[$k]}" 'BEGIN {printf "%.0f", (w > 0) ? n / w : 0}')
+            mbs=$(awk -v b="$BYTES" -v w="${WALL[$k]}" 'BEGIN {printf "%.1f", (w > 0) ? b / 1e6 / w : 0}')
+        fi
         rss=$(awk -v r="${RSS[$k]}" 'BEGIN {printf "%.1f", r / 1024}')
     else
         wall="${STATUS[$k]}"; pps=""; mbs=""; rss=""
