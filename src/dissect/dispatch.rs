@@ -90,7 +90,7 @@ impl Dispatcher {
                 None
             }
             StreamEvent::Hole { stream, dir, offset, len } => {
-                let Some(st) = self.streams.get_mut(stream) else { return None };
+                let st = self.streams.get_mut(stream)?;
                 match st.proto {
                     AppProto::Undecided => {
                         st.held.push(Held { dir: *dir, offset: *offset, frame: now_frame, data: None, len: *len });

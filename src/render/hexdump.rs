@@ -77,7 +77,8 @@ mod tests {
     #[test]
     fn marker_line_without_colour() {
         let mut out = Vec::new();
-        write_hex(&mut out, b"xx fluffy tail", &[3..14], Palette::new(false)).expect("write");
+        let marks: [std::ops::Range<usize>; 1] = [std::ops::Range { start: 3, end: 14 }];
+        write_hex(&mut out, b"xx fluffy tail", &marks, Palette::new(false)).expect("write");
         let s = String::from_utf8(out).expect("utf8");
         let lines: Vec<&str> = s.lines().collect();
         assert_eq!(lines.len(), 2);
