@@ -4,6 +4,7 @@ mod error;
 pub mod file;
 pub mod filter;
 pub mod live;
+pub mod privdrop;
 pub mod linktype;
 pub mod writer;
 

@@ -10,6 +10,7 @@ pub mod frame;
 pub mod hexdump;
 pub mod json;
 pub mod layers;
+pub mod manpage;
 pub mod summary;
 pub mod tree;
 
