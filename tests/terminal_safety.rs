@@ -371,6 +371,10 @@ fn raw_follow_writes_exactly_the_stream_bytes() {
         streams[0].0.starts_with(b"GET /\x1b[2J"),
         "the capture holds the raw bytes"
     );
+    assert!(
+        first_unsafe(&streams[0].0, false).is_some(),
+        "so raw output is unsafe by design"
+    );
     for (i, (to_server, to_client)) in streams.iter().enumerate() {
         for (dir, want) in [("to-server", to_server), ("to-client", to_client)] {
             let cap = capture();
