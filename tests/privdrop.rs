@@ -460,3 +460,144 @@ fn unknown_user_is_a_usage_error() {
     assert!(err.contains("-Z no-such-squirrel: no such user"), "{err}");
     assert!(o.stdout.is_empty(), "nothing decoded: {}", stdout(&o));
 }
+
+/// A `setcap cap_net_raw,cap_net_admin=eip` copy run by an ordinary user (what
+/// `scripts/install.sh --setcap` sets up) captures, and holds no capability once the capture
+/// is open.
+#[test]
+fn setcap_binary_clears_its_capabilities_after_opening() {
+    if !root_or_skip() {
+        return;
+    }
+    let have = |tool: &str| {
+        std::process::Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+    };
+    if !have("setcap") || !have("runuser") {
+        assert!(
+            !ci(),
+            "setcap (libcap2-bin) and runuser (util-linux) are needed in CI"
+        );
+        eprintln!("skipped: setcap or runuser not installed");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("ss-setcap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let copy = dir.join("squirrel-sniff");
+    std::fs::copy(env!("CARGO_BIN_EXE_squirrel-sniff"), &copy).expect("copy");
+    let sh = |cmd: &[&str]| {
+        let st = std::process::Command::new(cmd[0])
+            .args(&cmd[1..])
+            .status()
+            .expect("run");
+        assert!(st.success(), "{cmd:?} failed");
+    };
+    sh(&[
+        "chmod",
+        "755",
+        dir.to_str().expect("dir"),
+        copy.to_str().expect("copy"),
+    ]);
+    sh(&[
+        "setcap",
+        "cap_net_raw,cap_net_admin=eip",
+        copy.to_str().expect("copy"),
+    ]);
+
+    let (port, srv) = server(1);
+    let p = port.to_string();
+    let mut child = std::process::Command::new("runuser")
+        .args([
+            "-u",
+            "nobody",
+            "--",
+            copy.to_str().expect("copy"),
+            "-i",
+            "lo",
+            "--port",
+            &p,
+            "-c",
+            "6",
+            "--json",
+        ])
+        .env_remove("SUDO_UID")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut r = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut first = String::new();
+    r.read_line(&mut first).expect("stderr");
+    assert!(
+        first.contains("listening on lo"),
+        "as nobody with file capabilities: {first}"
+    );
+    // runuser forks: find the sniffer, the child of runuser whose uid is nobody.
+    let sniffer_pid = (0..100)
+        .find_map(|_| {
+            let kids = std::fs::read_to_string(format!(
+                "/proc/{}/task/{}/children",
+                child.id(),
+                child.id()
+            ))
+            .unwrap_or_default();
+            let pid = kids
+                .split_whitespace()
+                .next()
+                .and_then(|k| k.parse::<u32>().ok());
+            if pid.is_none() {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            pid
+        })
+        .unwrap_or_else(|| child.id());
+    let t = Instant::now();
+    loop {
+        let c = creds_of(&format!("/proc/{sniffer_pid}/status")).expect("status");
+        assert_eq!(c.uid, vec![NOBODY; 4]);
+        if c.cap_eff == "0000000000000000" {
+            break;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "capabilities still held after the capture is open: CapEff {}",
+            c.cap_eff
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = std::fs::read_to_string(format!("/proc/{sniffer_pid}/status")).expect("status");
+    assert!(
+        status
+            .lines()
+            .any(|l| l.starts_with("CapPrm:") && l.ends_with("0000000000000000")),
+        "permitted set empty too"
+    );
+    assert!(get(port, "/setcap").ends_with("fluffy tail"));
+    srv.join().expect("server");
+    let t = Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if t.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            panic!("did not stop");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_to_string(&mut out)
+        .expect("read");
+    assert_eq!(
+        out.lines()
+            .filter(|l| l.contains("\"type\":\"packet\""))
+            .count(),
+        6,
+        "still captures after clearing"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

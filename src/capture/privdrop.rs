@@ -11,6 +11,8 @@
 //!    `setresuid` (real, effective and saved ids alike), then checks the result: the ids read
 //!    back as asked, every thread of the process (from `/proc/self/task`) shows them, and
 //!    `setuid(0)` now fails. Any failed step is an error: the caller must stop.
+//!    Not root (a `setcap` binary run by a user): the capability sets are emptied instead,
+//!    so CAP_NET_RAW/CAP_NET_ADMIN do not outlive the open handle.
 //!    Last, `PR_SET_NO_NEW_PRIVS` is set where the kernel has it, so nothing this process
 //!    could ever execute regains privilege through setuid bits or file capabilities.
 //!
@@ -20,8 +22,10 @@
 //! not trust it blindly: [`apply`] reads every `/proc/self/task/*/status` afterwards and fails
 //! if any thread still has other ids. The binary calls it while single-threaded anyway (the
 //! pipeline runs on the main thread; signal-hook's flag handlers start no thread).
-//! `PR_SET_NO_NEW_PRIVS` is per thread and inherited by threads created later; it is set on
-//! the calling (main) thread.
+//! `PR_SET_NO_NEW_PRIVS` and the capability sets (capset(2)) are per thread, inherited by
+//! threads created later, and broadcast by no libc: they are set on the calling thread, which
+//! is why [`apply`] must run while the process is single-threaded (it checks: a thread that
+//! still holds a capability is an error).
 //!
 //! Rules for the target ([`DropTarget`]):
 //! - `Auto` (no `-Z`): as root under sudo (`SUDO_UID` set and not 0) → the invoking user
@@ -117,7 +121,8 @@ pub enum DropOutcome {
     },
     /// Still root (`asked`: by `-Z root`).
     KeptRoot { asked: bool, no_new_privs: bool },
-    /// Was not root; nothing changed.
+    /// Was not root: the uid stays, but capabilities the binary was given with `setcap`
+    /// (CAP_NET_RAW, CAP_NET_ADMIN) are cleared once the capture is open.
     NotRoot {
         ignored_user: Option<String>,
         no_new_privs: bool,
@@ -157,6 +162,8 @@ pub enum PrivDropError {
     },
     #[error("cannot drop privileges to {account}: {detail}")]
     Verify { account: Account, detail: String },
+    #[error("cannot clear capabilities: {0}")]
+    Capabilities(String),
 }
 
 impl PrivDropError {
@@ -271,13 +278,18 @@ pub fn apply(plan: &Plan) -> Result<DropOutcome, PrivDropError> {
             asked: *asked,
             no_new_privs: set_no_new_privs(),
         }),
-        Plan::NotRoot { ignored_user } => Ok(DropOutcome::NotRoot {
-            ignored_user: ignored_user.clone(),
-            no_new_privs: set_no_new_privs(),
-        }),
+        Plan::NotRoot { ignored_user } => {
+            clear_capabilities()?;
+            Ok(DropOutcome::NotRoot {
+                ignored_user: ignored_user.clone(),
+                no_new_privs: set_no_new_privs(),
+            })
+        }
         Plan::Switch { account, from_sudo } => {
             switch_to(account)?;
             verify(account)?;
+            // Leaving uid 0 has already emptied the capability sets; make sure.
+            clear_capabilities()?;
             Ok(DropOutcome::Dropped {
                 account: account.clone(),
                 from_sudo: *from_sudo,
@@ -371,6 +383,55 @@ fn status_ids(status: &str, key: &str) -> Vec<u32> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// Empty the permitted, effective, inheritable and ambient capability sets (a `setcap`
+/// binary run by a user keeps CAP_NET_RAW/CAP_NET_ADMIN otherwise), then check every thread:
+/// unlike the uid calls, capset(2) is per thread and no libc wrapper broadcasts it.
+fn clear_capabilities() -> Result<(), PrivDropError> {
+    #[cfg(target_os = "linux")]
+    {
+        use caps::CapSet;
+        let fail = |e: caps::errors::CapsError| PrivDropError::Capabilities(e.to_string());
+        // Ambient needs a kernel >= 4.3; without it there is nothing ambient to clear.
+        if caps::runtime::ambient_set_supported().is_ok() {
+            caps::clear(None, CapSet::Ambient).map_err(fail)?;
+        }
+        caps::clear(None, CapSet::Inheritable).map_err(fail)?;
+        caps::clear(None, CapSet::Permitted).map_err(fail)?;
+        verify_no_capabilities().map_err(PrivDropError::Capabilities)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        Ok(())
+    }
+}
+
+/// No thread of the process (from `/proc/self/task`) has a permitted or effective capability.
+fn verify_no_capabilities() -> Result<(), String> {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return Ok(());
+    };
+    for task in tasks.flatten() {
+        let Ok(status) = std::fs::read_to_string(task.path().join("status")) else {
+            continue;
+        };
+        for key in ["CapPrm:", "CapEff:"] {
+            let value = status
+                .lines()
+                .find_map(|l| l.strip_prefix(key))
+                .map(str::trim);
+            if let Some(v) = value {
+                if v.chars().any(|c| c != '0') {
+                    return Err(format!(
+                        "thread {} still has {key} {v} (call it while single-threaded)",
+                        task.file_name().to_string_lossy()
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `PR_SET_NO_NEW_PRIVS` where the kernel has it; false when it could not be set.
