@@ -15,7 +15,9 @@ Live capture needs root or the capabilities CAP_NET_RAW and CAP_NET_ADMIN. squir
 opens the interface and the \fB\-w\fR file first and then gives root up before it decodes the
 first packet: under \fBsudo\fR it becomes the invoking user (SUDO_UID, SUDO_GID);
 \fB\-Z\fR \fIUSER\fR names the user instead, and \fB\-Z root\fR keeps root on purpose.
-Run as root without sudo and without \fB\-Z\fR, it stays root and says so on standard error.
+Capturing live as root without sudo and without \fB\-Z\fR, it stays root and says so on
+standard error. A binary given CAP_NET_RAW and CAP_NET_ADMIN with \fBsetcap\fR(8) and run by
+an ordinary user clears those capabilities once the capture is open.
 .PP
 Bytes from the wire never reach the terminal raw: control characters, escape sequences,
 C1 controls, bidirectional overrides and invalid UTF\-8 are shown as visible escapes such as
