@@ -33,6 +33,7 @@ pub mod exit {
     disable_version_flag = true,
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true,
+    disable_help_subcommand = true,
     about = "Capture and analyse traffic: see what an eavesdropper sees",
     long_about = "Capture live (-i) or replay saved captures (-r), reassemble TCP streams, recognise \
 HTTP/1.x and TLS by content on any port, and show each packet as a summary line, a Wireshark-style \
@@ -66,6 +67,13 @@ pub enum Command {
     Compare(CompareArgs),
     /// Facts about capture files, like capinfos
     Info(InfoArgs),
+    /// Print the manual page (roff) to standard output
+    Man,
+    /// Print a shell completion script to standard output
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -170,6 +178,10 @@ pub struct CaptureArgs {
     /// List the interfaces that can capture, and exit
     #[arg(short = 'D', long = "list-interfaces")]
     pub list_interfaces: bool,
+    /// After opening the capture and the -w file, switch to USER (`root`: stay root).
+    /// Without -Z, root under sudo becomes the invoking user (SUDO_UID/SUDO_GID)
+    #[arg(short = 'Z', long = "relinquish-privileges", value_name = "USER")]
+    pub user: Option<String>,
 }
 
 #[derive(Debug, Args)]

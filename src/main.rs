@@ -8,7 +8,7 @@ use std::sync::Arc;
 use clap::Parser;
 
 use squirrel_sniff::capture::live::{list_interfaces, LiveOptions, LiveSource};
-use squirrel_sniff::capture::{filter, FileSource};
+use squirrel_sniff::capture::{filter, privdrop, FileSource};
 use squirrel_sniff::cli::{exit, Cli, Command, CompareArgs, FindingsArgs, FollowDirArg, FollowFormatArg, InfoArgs};
 use squirrel_sniff::dissect::DissectConfig;
 use squirrel_sniff::findings::engine::FindingsConfig;
@@ -23,6 +23,22 @@ fn main() -> ExitCode {
     let code = match &cli.command {
         Some(Command::Compare(args)) => compare(args),
         Some(Command::Info(args)) => info(args),
+        Some(Command::Man) => {
+            use clap::CommandFactory;
+            let mut out = std::io::stdout().lock();
+            match squirrel_sniff::render::manpage::write_man(Cli::command(), &mut out) {
+                Ok(()) => exit::OK,
+                Err(e) => output_failed(e),
+            }
+        }
+        Some(Command::Completions { shell }) => {
+            use clap::CommandFactory;
+            let mut out = std::io::stdout().lock();
+            match squirrel_sniff::render::manpage::write_completions(&mut Cli::command(), *shell, &mut out) {
+                Ok(()) => exit::OK,
+                Err(e) => output_failed(e),
+            }
+        }
         None => capture_main(&cli),
     };
     ExitCode::from(code as u8)
@@ -82,6 +98,7 @@ fn compare(args: &CompareArgs) -> i32 {
             }
             Err(RunError::Capture(e)) => return fail(&e, e.exit_code()),
             Err(RunError::Output(e)) => return output_failed(e),
+            Err(RunError::PrivDrop(e)) => return fail(&e, e.exit_code()),
         }
     }
     let stdout = std::io::stdout();
@@ -180,6 +197,11 @@ fn capture_main(cli: &Cli) -> i32 {
         return fail("--follow-format raw writes one direction of one stream: give a stream index", exit::USAGE);
     }
 
+    let drop_plan = match privdrop::plan(&privdrop::DropTarget::from_flag(cli.capture.user.as_deref())) {
+        Ok(p) => p,
+        Err(e) => return fail(&e, e.exit_code()),
+    };
+
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         if let Err(e) = signal_hook::flag::register(sig, Arc::clone(&stop)) {
@@ -218,6 +240,9 @@ fn capture_main(cli: &Cli) -> i32 {
         Ok(s) => s,
         Err(code) => return code,
     };
+    if let (Some(n), Source::Live(_)) = (drop_plan.notice(), &src) {
+        eprintln!("squirrel-sniff: {n}");
+    }
 
     let stdout = std::io::stdout();
     let pal = Palette::new(color::enabled(cli.output.color, stdout.is_terminal()));
@@ -251,6 +276,7 @@ fn capture_main(cli: &Cli) -> i32 {
         progress: is_file && (cli.output.progress || !stdout.is_terminal()),
         periodic_stats: cli.output.quiet,
         hierarchy: cli.analysis.hierarchy,
+        privdrop: Some(drop_plan),
         ..RunOptions::default()
     };
 
@@ -258,7 +284,7 @@ fn capture_main(cli: &Cli) -> i32 {
     // a first quiet pass finds those frames so the printing pass highlights every part.
     let highlight_output = cli.output.hex || cli.output.verbose;
     if is_file && highlight_output && !opts.findings.secrets.is_empty() && mode != Mode::Quiet && mode != Mode::Json {
-        let first = RunOptions { write: None, follow: None, keep_conversations: false, ..opts.clone() };
+        let first = RunOptions { write: None, follow: None, keep_conversations: false, privdrop: None, ..opts.clone() };
         let mut quiet = Printer::new(std::io::sink(), Mode::Quiet, false, Palette::new(false));
         if let Ok(stats) = pipeline::run(&mut src, &first, &mut quiet, &AtomicBool::new(false)) {
             opts.highlights = Some(stats.earlier_highlights);
@@ -275,6 +301,7 @@ fn capture_main(cli: &Cli) -> i32 {
         Ok(s) => s,
         Err(RunError::Output(e)) => return output_failed(e),
         Err(RunError::Capture(e)) => return fail(&e, e.exit_code()),
+        Err(RunError::PrivDrop(e)) => return fail(&e, e.exit_code()),
     };
 
     if let Err(e) = end_of_run_output(cli, &stats, printer.writer(), pal) {

@@ -61,6 +61,9 @@ pub struct RunOptions {
     pub periodic_stats: bool,
     /// Count frames and bytes per protocol layer (`--hierarchy`).
     pub hierarchy: bool,
+    /// Give up root after the capture handle and the `-w` file are open, before the first
+    /// packet is decoded (see `capture::privdrop`).
+    pub privdrop: Option<crate::capture::privdrop::Plan>,
 }
 
 /// What a run did.
@@ -104,6 +107,8 @@ pub enum RunError {
     Capture(#[from] CaptureError),
     #[error("output: {0}")]
     Output(#[from] std::io::Error),
+    #[error(transparent)]
+    PrivDrop(#[from] crate::capture::privdrop::PrivDropError),
 }
 
 /// Receives the reassembler's events during one frame: dissects, and keeps what the run
@@ -384,6 +389,14 @@ pub fn run<W: Write>(
             };
             let snaplen = f.info().snaplen;
             let mut writer: Option<PcapWriter> = None;
+            if let Some(plan) = &opts.privdrop {
+                // The -w file is opened before root is given up (it may live where only
+                // root can write); the first interface's link type is known by now.
+                if let (Some(path), crate::capture::privdrop::Plan::Switch { .. }) = (&opts.write, plan) {
+                    writer = Some(PcapWriter::create(path, f.first_link().unwrap_or(1), snaplen, opts.packet_buffered)?);
+                }
+                crate::capture::privdrop::apply(plan)?;
+            }
             let mut progress = opts.progress.then(|| crate::render::progress::Progress::new(f.total_size()));
             loop {
                 if stop.load(Ordering::Relaxed) {
@@ -440,6 +453,11 @@ pub fn run<W: Write>(
             let (tx, rx) = std::sync::mpsc::sync_channel::<OwnedPacket>(4096);
             let queued = std::sync::atomic::AtomicUsize::new(0);
             let drops = std::sync::atomic::AtomicU64::new(0);
+            // Root is given up here: capture handle and -w file open, no thread started yet
+            // (capabilities and no-new-privs are per thread), no packet decoded.
+            if let Some(plan) = &opts.privdrop {
+                crate::capture::privdrop::apply(plan)?;
+            }
             let breaker = l.breaker();
             let capture_done = AtomicBool::new(false);
             let end = std::thread::scope(|scope| -> Result<LiveEnd, RunError> {

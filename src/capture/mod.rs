@@ -5,6 +5,7 @@ pub mod file;
 pub mod filter;
 pub mod info;
 pub mod live;
+pub mod privdrop;
 pub mod linktype;
 pub mod writer;
 

@@ -12,6 +12,7 @@ pub mod hexdump;
 pub mod info;
 pub mod json;
 pub mod layers;
+pub mod manpage;
 pub mod progress;
 pub mod report;
 pub mod summary;
