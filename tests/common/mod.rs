@@ -245,7 +245,6 @@ pub fn synth_tcp_exchange(
     emit(false, "F", sseq, Some(cseq), b"");
     sseq += 1;
     emit(true, "", cseq, Some(sseq), b"");
-    drop(emit);
     file.flush().expect("flush");
 }
 
