@@ -777,3 +777,83 @@ fn split_secret_in_a_live_capture() {
     assert_split_secret_found(&file, port);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn secret_split_over_three_segments_marks_each_part() {
+    let dir = temp_dir("split3");
+    let file = dir.join("three.pcap");
+    synth_tcp_exchange(
+        &file,
+        8080,
+        &[b"GET /?q=fl", b"uffy t", b"ail HTTP/1.1\r\nHost: x\r\n\r\n"],
+        RESPONSE,
+    );
+    let f = file.to_str().expect("path");
+    let v = json_run(f, &["--secret", SECRET]);
+    let s = findings_of(&v, "secret_in_clear");
+    assert_eq!(s.len(), 1, "{s:?}");
+    assert_eq!(frames(s[0]), vec![4, 5, 6]);
+    let blocks = hex_run(f, &["--secret", SECRET]);
+    assert_eq!(block(&blocks, 4).marked(), b"fl");
+    assert_eq!(block(&blocks, 5).marked(), b"uffy t");
+    assert_eq!(block(&blocks, 6).marked(), b"ail");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn secret_variants_url_base64_and_basic_auth_each_found_once() {
+    let dir = temp_dir("variants");
+    let file = dir.join("variants.pcap");
+    // ?q= URL-encoded, &b= base64 (no '+' or '/' in it, so base64 and base64url coincide),
+    // and Basic credentials user:fluffy tail.
+    let req: &[u8] = b"GET /?q=fluffy%20tail&b=Zmx1ZmZ5IHRhaWw= HTTP/1.1\r\nHost: x\r\n\r\n";
+    synth_tcp_exchange(&file, 8080, &[req], RESPONSE);
+    let v = json_run(file.to_str().expect("path"), &["--secret", SECRET]);
+    let s = findings_of(&v, "secret_in_clear");
+    let got: Vec<(String, String)> = s
+        .iter()
+        .map(|x| {
+            (
+                x["details"]["variant"].as_str().unwrap_or("").to_string(),
+                x["evidence"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("url-encoded".to_string(), "fluffy%20tail".to_string()),
+            ("base64".to_string(), "Zmx1ZmZ5IHRhaW".to_string())
+        ],
+        "{s:?}"
+    );
+    assert_eq!(s[0]["details"]["stream_offset"], "8");
+    assert_eq!(s[1]["details"]["stream_offset"], "24");
+
+    // A form body with '+' for the space, after the head in its own segment.
+    let file2 = dir.join("form.pcap");
+    let head: &[u8] =
+        b"POST /note HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 16\r\n\r\n";
+    synth_tcp_exchange(&file2, 8080, &[head, b"note=fluffy+tail"], RESPONSE);
+    let v = json_run(file2.to_str().expect("path"), &["--secret", SECRET]);
+    let s = findings_of(&v, "secret_in_clear");
+    assert_eq!(s.len(), 1, "{s:?}");
+    assert_eq!(s[0]["evidence"], "fluffy+tail");
+    assert_eq!(frames(s[0]), vec![5]);
+
+    // Basic credentials that hold the secret: the credential, decoded, and the secret in it.
+    let file3 = dir.join("basic.pcap");
+    let req: &[u8] =
+        b"GET / HTTP/1.1\r\nHost: x\r\nAuthorization: Basic dXNlcjpmbHVmZnkgdGFpbA==\r\n\r\n";
+    synth_tcp_exchange(&file3, 8080, &[req], RESPONSE);
+    let v = json_run(file3.to_str().expect("path"), &["--secret", SECRET]);
+    let b = findings_of(&v, "basic_auth");
+    assert_eq!(b.len(), 1);
+    assert_eq!(b[0]["evidence"], "user:fluffy tail");
+    let s = findings_of(&v, "secret_in_clear");
+    assert!(
+        s.iter().any(|x| x["details"]["variant"] == "basic-auth"),
+        "{s:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
