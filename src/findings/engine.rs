@@ -278,15 +278,14 @@ impl Analyzer {
                 let p = data.as_ptr() as usize;
                 if p >= base && p + data.len() <= base + frame_bytes.len() {
                     ds.chunks.push(Chunk { offset: *offset, len: data.len() as u64, frame: *frame, frame_offset: p - base });
-                    // Keep just enough recent chunks to cover the longest pattern.
+                    // Keep the new chunk plus just enough older ones to hold the longest
+                    // pattern's start: a match ending in the new bytes can begin up to
+                    // `max_pat - 1` bytes before them, however long the new chunk is.
                     let mut covered = 0u64;
-                    let mut keep_from = ds.chunks.len();
-                    for (i, c) in ds.chunks.iter().enumerate().rev() {
-                        keep_from = i;
-                        covered += c.len;
-                        if covered >= max_pat.max(1) {
-                            break;
-                        }
+                    let mut keep_from = ds.chunks.len().saturating_sub(1);
+                    while keep_from > 0 && covered < max_pat.saturating_sub(1) {
+                        keep_from -= 1;
+                        covered += ds.chunks.get(keep_from).map_or(0, |c| c.len);
                     }
                     if keep_from > 0 {
                         ds.chunks.drain(..keep_from);
