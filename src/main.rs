@@ -393,7 +393,16 @@ fn end_of_run_output<W: Write>(cli: &Cli, stats: &RunStats, w: &mut W, pal: Pale
     if let Some(h) = &stats.hierarchy {
         h.write(w, cli.filter.display_filter.as_deref().unwrap_or(""))?;
     }
-    if cli.output.quiet {
+    if cli.output.quiet && cli.output.json {
+        let r = &stats.report;
+        let v = serde_json::json!({
+            "type": "summary", "packets": stats.frames, "bytes": r.bytes, "tcp_streams": r.tcp_streams,
+            "protocols": r.protocols, "findings": r.findings.len() as u64 + r.findings_dropped,
+            "findings_by_severity": r.findings_by_severity,
+        });
+        serde_json::to_writer(&mut *w, &v).map_err(std::io::Error::other)?;
+        writeln!(w)?;
+    } else if cli.output.quiet {
         let r = &stats.report;
         let protos: Vec<String> = r.protocols.iter().map(|(k, v)| format!("{k} {v}")).collect();
         let sev: Vec<String> = ["high", "medium", "low", "info"]
