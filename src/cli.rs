@@ -149,7 +149,12 @@ pub struct BoundsArgs {
 #[command(next_help_heading = "Capture")]
 pub struct CaptureArgs {
     /// Capture live on this interface (`any` for all; needs root or CAP_NET_RAW)
-    #[arg(short = 'i', long = "interface", value_name = "IFACE", conflicts_with = "read")]
+    #[arg(
+        short = 'i',
+        long = "interface",
+        value_name = "IFACE",
+        conflicts_with = "read"
+    )]
     pub interface: Option<String>,
     /// Replay a saved capture (pcap or pcapng; `-` for standard input)
     #[arg(short = 'r', long = "read", value_name = "FILE")]
@@ -167,10 +172,20 @@ pub struct CaptureArgs {
     #[arg(short = 'c', long = "count", value_name = "N")]
     pub count: Option<u64>,
     /// Snapshot length: bytes kept of each packet
-    #[arg(short = 's', long = "snapshot-length", value_name = "SNAPLEN", default_value_t = 262144)]
+    #[arg(
+        short = 's',
+        long = "snapshot-length",
+        value_name = "SNAPLEN",
+        default_value_t = 262144
+    )]
     pub snaplen: i32,
     /// Kernel capture buffer in KiB
-    #[arg(short = 'B', long = "buffer-size", value_name = "KiB", default_value_t = 8192)]
+    #[arg(
+        short = 'B',
+        long = "buffer-size",
+        value_name = "KiB",
+        default_value_t = 8192
+    )]
     pub buffer_kib: i32,
     /// Do not put the interface into promiscuous mode
     #[arg(short = 'p', long = "no-promiscuous-mode")]

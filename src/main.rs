@@ -9,7 +9,9 @@ use clap::Parser;
 
 use squirrel_sniff::capture::live::{list_interfaces, LiveOptions, LiveSource};
 use squirrel_sniff::capture::{filter, privdrop, FileSource};
-use squirrel_sniff::cli::{exit, Cli, Command, CompareArgs, FindingsArgs, FollowDirArg, FollowFormatArg, InfoArgs};
+use squirrel_sniff::cli::{
+    exit, Cli, Command, CompareArgs, FindingsArgs, FollowDirArg, FollowFormatArg, InfoArgs,
+};
 use squirrel_sniff::dissect::DissectConfig;
 use squirrel_sniff::findings::engine::FindingsConfig;
 use squirrel_sniff::findings::{load_ca_file, FernetKey, SecretSet};
@@ -34,7 +36,11 @@ fn main() -> ExitCode {
         Some(Command::Completions { shell }) => {
             use clap::CommandFactory;
             let mut out = std::io::stdout().lock();
-            match squirrel_sniff::render::manpage::write_completions(&mut Cli::command(), *shell, &mut out) {
+            match squirrel_sniff::render::manpage::write_completions(
+                &mut Cli::command(),
+                *shell,
+                &mut out,
+            ) {
                 Ok(()) => exit::OK,
                 Err(e) => output_failed(e),
             }
@@ -63,16 +69,26 @@ fn output_failed(e: std::io::Error) -> i32 {
 
 /// Secrets, Fernet key and trusted CAs from the command line.
 fn findings_config(a: &FindingsArgs) -> Result<FindingsConfig, i32> {
-    let secrets = SecretSet::from_args(&a.secret, a.secrets_file.as_deref()).map_err(|e| fail(e, exit::USAGE))?;
+    let secrets = SecretSet::from_args(&a.secret, a.secrets_file.as_deref())
+        .map_err(|e| fail(e, exit::USAGE))?;
     let fernet_key = match &a.fernet_key {
-        Some(k) => Some(FernetKey::from_base64(k).map_err(|e| fail(format!("--fernet-key: {e}"), exit::USAGE))?),
+        Some(k) => Some(
+            FernetKey::from_base64(k)
+                .map_err(|e| fail(format!("--fernet-key: {e}"), exit::USAGE))?,
+        ),
         None => None,
     };
     let trusted_cas = match &a.ca_file {
-        Some(p) => load_ca_file(p).map_err(|e| fail(format!("--ca-file {}: {e}", p.display()), exit::INPUT))?,
+        Some(p) => load_ca_file(p)
+            .map_err(|e| fail(format!("--ca-file {}: {e}", p.display()), exit::INPUT))?,
         None => Vec::new(),
     };
-    Ok(FindingsConfig { secrets, fernet_key, trusted_cas, ca_file_given: a.ca_file.is_some() })
+    Ok(FindingsConfig {
+        secrets,
+        fernet_key,
+        trusted_cas,
+        ca_file_given: a.ca_file.is_some(),
+    })
 }
 
 fn compare(args: &CompareArgs) -> i32 {
@@ -87,7 +103,10 @@ fn compare(args: &CompareArgs) -> i32 {
             Ok(f) => Source::File(Box::new(f)),
             Err(e) => return fail(&e, e.exit_code()),
         };
-        let opts = RunOptions { findings: fc.clone(), ..RunOptions::default() };
+        let opts = RunOptions {
+            findings: fc.clone(),
+            ..RunOptions::default()
+        };
         let mut printer = Printer::new(std::io::sink(), Mode::Quiet, false, Palette::new(false));
         match pipeline::run(&mut src, &opts, &mut printer, &stop) {
             Ok(stats) => {
@@ -105,9 +124,12 @@ fn compare(args: &CompareArgs) -> i32 {
     let pal = Palette::new(color::enabled(args.color, stdout.is_terminal()));
     let mut out = std::io::BufWriter::new(stdout.lock());
     let r = if args.json {
-        serde_json::to_writer(&mut out, &squirrel_sniff::render::report::compare_json(&reports))
-            .map_err(std::io::Error::other)
-            .and_then(|_| writeln!(out))
+        serde_json::to_writer(
+            &mut out,
+            &squirrel_sniff::render::report::compare_json(&reports),
+        )
+        .map_err(std::io::Error::other)
+        .and_then(|_| writeln!(out))
     } else {
         squirrel_sniff::render::report::write_compare(&mut out, &reports, pal)
     };
@@ -190,14 +212,26 @@ fn capture_main(cli: &Cli) -> i32 {
         Some("all") => Some(FollowSelect::All),
         Some(n) => match n.parse() {
             Ok(id) => Some(FollowSelect::Stream(id)),
-            Err(_) => return fail(format!("--follow takes a stream index or `all`, not `{n}`"), exit::USAGE),
+            Err(_) => {
+                return fail(
+                    format!("--follow takes a stream index or `all`, not `{n}`"),
+                    exit::USAGE,
+                )
+            }
         },
     };
-    if cli.analysis.follow_format == FollowFormatArg::Raw && matches!(follow_sel, Some(FollowSelect::All)) {
-        return fail("--follow-format raw writes one direction of one stream: give a stream index", exit::USAGE);
+    if cli.analysis.follow_format == FollowFormatArg::Raw
+        && matches!(follow_sel, Some(FollowSelect::All))
+    {
+        return fail(
+            "--follow-format raw writes one direction of one stream: give a stream index",
+            exit::USAGE,
+        );
     }
 
-    let drop_plan = match privdrop::plan(&privdrop::DropTarget::from_flag(cli.capture.user.as_deref())) {
+    let drop_plan = match privdrop::plan(&privdrop::DropTarget::from_flag(
+        cli.capture.user.as_deref(),
+    )) {
         Ok(p) => p,
         Err(e) => return fail(&e, e.exit_code()),
     };
@@ -214,7 +248,9 @@ fn capture_main(cli: &Cli) -> i32 {
             if let Some(expr) = &filter_expr {
                 filter::OfflineFilter::check(expr).map_err(|e| fail(&e, e.exit_code()))?;
             }
-            FileSource::open(path).map(|f| Source::File(Box::new(f))).map_err(|e| fail(&e, e.exit_code()))
+            FileSource::open(path)
+                .map(|f| Source::File(Box::new(f)))
+                .map_err(|e| fail(&e, e.exit_code()))
         } else if let Some(iface) = &cli.capture.interface {
             let opts = LiveOptions {
                 interface: iface.clone(),
@@ -233,7 +269,10 @@ fn capture_main(cli: &Cli) -> i32 {
             );
             Ok(Source::Live(Box::new(l)))
         } else {
-            Err(fail("nothing to do: give -i IFACE to capture live or -r FILE to replay (see --help)", exit::USAGE))
+            Err(fail(
+                "nothing to do: give -i IFACE to capture live or -r FILE to replay (see --help)",
+                exit::USAGE,
+            ))
         }
     };
     let mut src = match open_source() {
@@ -246,7 +285,10 @@ fn capture_main(cli: &Cli) -> i32 {
 
     let stdout = std::io::stdout();
     let pal = Palette::new(color::enabled(cli.output.color, stdout.is_terminal()));
-    let mode = if cli.output.quiet || follow_sel.is_some() || (cli.capture.write.is_some() && !cli.capture.print) {
+    let mode = if cli.output.quiet
+        || follow_sel.is_some()
+        || (cli.capture.write.is_some() && !cli.capture.print)
+    {
         Mode::Quiet
     } else if cli.output.json {
         Mode::Json
@@ -255,10 +297,15 @@ fn capture_main(cli: &Cli) -> i32 {
     } else {
         Mode::Lines
     };
-    let is_file = matches!(src, Source::File(_)) && cli.capture.read.as_deref() != Some(std::path::Path::new("-"));
+    let is_file = matches!(src, Source::File(_))
+        && cli.capture.read.as_deref() != Some(std::path::Path::new("-"));
     let mut opts = RunOptions {
         count: cli.capture.count,
-        file_filter: if matches!(src, Source::File(_)) { filter_expr.clone() } else { None },
+        file_filter: if matches!(src, Source::File(_)) {
+            filter_expr.clone()
+        } else {
+            None
+        },
         write: cli.capture.write.clone(),
         packet_buffered: cli.capture.packet_buffered,
         keep_conversations: cli.analysis.conversations,
@@ -272,7 +319,10 @@ fn capture_main(cli: &Cli) -> i32 {
             max_buffered_total: cli.bounds.max_total_buffer,
             ..FlowConfig::default()
         },
-        dissect: DissectConfig { max_http_body: cli.bounds.max_http_body, ..DissectConfig::default() },
+        dissect: DissectConfig {
+            max_http_body: cli.bounds.max_http_body,
+            ..DissectConfig::default()
+        },
         progress: is_file && (cli.output.progress || !stdout.is_terminal()),
         periodic_stats: cli.output.quiet,
         hierarchy: cli.analysis.hierarchy,
@@ -283,8 +333,19 @@ fn capture_main(cli: &Cli) -> i32 {
     // A secret straddling segments completes after its first frame was printed: for a file,
     // a first quiet pass finds those frames so the printing pass highlights every part.
     let highlight_output = cli.output.hex || cli.output.verbose;
-    if is_file && highlight_output && !opts.findings.secrets.is_empty() && mode != Mode::Quiet && mode != Mode::Json {
-        let first = RunOptions { write: None, follow: None, keep_conversations: false, privdrop: None, ..opts.clone() };
+    if is_file
+        && highlight_output
+        && !opts.findings.secrets.is_empty()
+        && mode != Mode::Quiet
+        && mode != Mode::Json
+    {
+        let first = RunOptions {
+            write: None,
+            follow: None,
+            keep_conversations: false,
+            privdrop: None,
+            ..opts.clone()
+        };
         let mut quiet = Printer::new(std::io::sink(), Mode::Quiet, false, Palette::new(false));
         if let Ok(stats) = pipeline::run(&mut src, &first, &mut quiet, &AtomicBool::new(false)) {
             opts.highlights = Some(stats.earlier_highlights);
@@ -309,7 +370,10 @@ fn capture_main(cli: &Cli) -> i32 {
     }
 
     if let Source::Live(_) = src {
-        let captured = stats.live.map(|_| stats.frames + stats.queue_drops).unwrap_or(stats.frames);
+        let captured = stats
+            .live
+            .map(|_| stats.frames + stats.queue_drops)
+            .unwrap_or(stats.frames);
         eprintln!("{captured} packets captured");
         if let Some(l) = stats.live {
             eprintln!("{} packets received by filter", l.received);
@@ -348,13 +412,22 @@ fn capture_main(cli: &Cli) -> i32 {
 /// `--stats`: flow-table bounds and memory, on stderr.
 fn print_stats(s: &RunStats) {
     let f = &s.flow;
-    eprintln!("frames: {} read, {} analysed, {} displayed", s.read, s.frames, s.displayed);
+    eprintln!(
+        "frames: {} read, {} analysed, {} displayed",
+        s.read, s.frames, s.displayed
+    );
     eprintln!("tcp streams: {}", f.streams);
     eprintln!("peak live flows: {}", f.peak_live_flows);
     eprintln!("flows evicted: {}", f.evicted_flows);
-    eprintln!("peak buffered out-of-order bytes: {}", f.peak_buffered_bytes);
+    eprintln!(
+        "peak buffered out-of-order bytes: {}",
+        f.peak_buffered_bytes
+    );
     eprintln!("bound hits: {}", f.bound_hits);
-    eprintln!("retransmissions: {}, out-of-order: {}, holes: {} ({} bytes), overlap conflicts: {}", f.retransmissions, f.out_of_order, f.holes, f.hole_bytes, f.overlap_conflicts);
+    eprintln!(
+        "retransmissions: {}, out-of-order: {}, holes: {} ({} bytes), overlap conflicts: {}",
+        f.retransmissions, f.out_of_order, f.holes, f.hole_bytes, f.overlap_conflicts
+    );
     if let Some(kib) = peak_rss_kib() {
         eprintln!("peak RSS: {kib} KiB");
     }
@@ -368,7 +441,12 @@ fn peak_rss_kib() -> Option<u64> {
 }
 
 /// Tables, followed streams and the report, printed after the packets.
-fn end_of_run_output<W: Write>(cli: &Cli, stats: &RunStats, w: &mut W, pal: Palette) -> std::io::Result<()> {
+fn end_of_run_output<W: Write>(
+    cli: &Cli,
+    stats: &RunStats,
+    w: &mut W,
+    pal: Palette,
+) -> std::io::Result<()> {
     use squirrel_sniff::render::{conversations, follow, follow_http, report};
     if let Some(fc) = &stats.follow {
         match cli.analysis.follow_format {
@@ -383,7 +461,11 @@ fn end_of_run_output<W: Write>(cli: &Cli, stats: &RunStats, w: &mut W, pal: Pale
                 }
             }
             f => {
-                let fmt = if f == FollowFormatArg::Hex { follow::FollowFormat::Hex } else { follow::FollowFormat::Ascii };
+                let fmt = if f == FollowFormatArg::Hex {
+                    follow::FollowFormat::Hex
+                } else {
+                    follow::FollowFormat::Ascii
+                };
                 for s in fc.streams() {
                     follow::write_follow(w, s, fmt)?;
                 }
@@ -404,7 +486,11 @@ fn end_of_run_output<W: Write>(cli: &Cli, stats: &RunStats, w: &mut W, pal: Pale
         writeln!(w)?;
     } else if cli.output.quiet {
         let r = &stats.report;
-        let protos: Vec<String> = r.protocols.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let protos: Vec<String> = r
+            .protocols
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
         let sev: Vec<String> = ["high", "medium", "low", "info"]
             .iter()
             .filter_map(|s| r.findings_by_severity.get(*s).map(|n| format!("{s} {n}")))
@@ -415,16 +501,27 @@ fn end_of_run_output<W: Write>(cli: &Cli, stats: &RunStats, w: &mut W, pal: Pale
             stats.frames,
             r.bytes,
             r.tcp_streams,
-            if protos.is_empty() { String::new() } else { format!(" ({})", protos.join(", ")) },
+            if protos.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", protos.join(", "))
+            },
             r.findings.len() as u64 + r.findings_dropped,
-            if sev.is_empty() { String::new() } else { format!(" ({})", sev.join(", ")) }
+            if sev.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", sev.join(", "))
+            }
         )?;
     }
     if cli.analysis.conversations {
         let rows: Vec<conversations::ConversationRow<'_>> = stats
             .conversations
             .iter()
-            .map(|(summary, proto)| conversations::ConversationRow { summary, protocol: proto.label() })
+            .map(|(summary, proto)| conversations::ConversationRow {
+                summary,
+                protocol: proto.label(),
+            })
             .collect();
         conversations::write_conversations(w, &rows, stats.first_ts)?;
     }

@@ -18,8 +18,8 @@ use crate::dissect::dispatch::{AppProto, Dispatcher};
 use crate::dissect::{AppEvent, DissectConfig};
 use crate::findings::engine::{Analyzer, FindingsConfig, Report};
 use crate::flow::{
-    ConversationSummary, Endpoint, FlowConfig, FlowTable, FollowCollector, FollowSelect, StreamEvent, StreamId,
-    StreamSink, TcpSegment,
+    ConversationSummary, Endpoint, FlowConfig, FlowTable, FollowCollector, FollowSelect,
+    StreamEvent, StreamId, StreamSink, TcpSegment,
 };
 use crate::render::frame::{FrameView, TcpView};
 use crate::render::{Mode, Printer};
@@ -135,14 +135,25 @@ impl StreamSink for Sinks<'_> {
         let closed = self.dispatcher.on_event(now_frame, &ev);
         self.analyzer.stream_event(&ev, self.frame_bytes, closed);
         match &ev {
-            StreamEvent::Open { stream, client, server, frame, ts } if self.json => {
+            StreamEvent::Open {
+                stream,
+                client,
+                server,
+                frame,
+                ts,
+            } if self.json => {
                 self.stream_records.push(serde_json::json!({
                     "type": "tcp.stream", "event": "open", "stream": stream,
                     "client": client.to_string(), "server": server.to_string(),
                     "frame": frame, "ts": ts.as_f64(),
                 }));
             }
-            StreamEvent::Note { stream, dir, note, frame } if self.json => {
+            StreamEvent::Note {
+                stream,
+                dir,
+                note,
+                frame,
+            } if self.json => {
                 self.stream_records.push(serde_json::json!({
                     "type": "tcp.note", "stream": stream,
                     "dir": dir.map(crate::render::json::dir_name),
@@ -153,7 +164,11 @@ impl StreamSink for Sinks<'_> {
                 self.window_scale.remove(stream);
                 let proto = closed.unwrap_or(AppProto::Unknown);
                 if self.json {
-                    let mut v = crate::render::conversations::conversation_json(summary, proto.label(), self.capture_start);
+                    let mut v = crate::render::conversations::conversation_json(
+                        summary,
+                        proto.label(),
+                        self.capture_start,
+                    );
                     if let Some(m) = v.as_object_mut() {
                         m.insert("event".into(), "close".into());
                     }
@@ -179,7 +194,9 @@ struct WindowScale {
 impl WindowScale {
     fn factor(&self, dir: usize) -> Option<u32> {
         match (self.syn[0], self.syn[1]) {
-            (Some(Some(_)), Some(Some(_))) => self.syn[dir].flatten().map(|s| 1u32 << u32::from(s).min(14)),
+            (Some(Some(_)), Some(Some(_))) => self.syn[dir]
+                .flatten()
+                .map(|s| 1u32 << u32::from(s).min(14)),
             (Some(_), Some(_)) => Some(1),
             _ => None,
         }
@@ -211,7 +228,9 @@ impl<'o> Runner<'o> {
             window_scale: HashMap::new(),
             json,
             analyzer: Analyzer::new(opts.findings.clone()),
-            follow: opts.follow.map(|(sel, limit)| FollowCollector::new(sel, limit)),
+            follow: opts
+                .follow
+                .map(|(sel, limit)| FollowCollector::new(sel, limit)),
             prev_ts: None,
         }
     }
@@ -225,7 +244,12 @@ impl<'o> Runner<'o> {
     }
 
     /// Decode, reassemble, dissect, analyse and print one captured packet.
-    fn packet<W: Write>(&mut self, pkt: &RawPacket<'_>, iface: Option<&str>, printer: &mut Printer<W>) -> Result<(), RunError> {
+    fn packet<W: Write>(
+        &mut self,
+        pkt: &RawPacket<'_>,
+        iface: Option<&str>,
+        printer: &mut Printer<W>,
+    ) -> Result<(), RunError> {
         let opts = self.opts;
         self.stats.frames += 1;
         let number = self.stats.frames;
@@ -235,7 +259,14 @@ impl<'o> Runner<'o> {
         self.prev_ts = Some(pkt.ts);
 
         let decoded = decode::decode(pkt.link, pkt.data);
-        self.analyzer.begin_frame(number, pkt.ts, pkt.len, pkt.data, decoded.payload.clone(), decoded.tcp().is_some());
+        self.analyzer.begin_frame(
+            number,
+            pkt.ts,
+            pkt.len,
+            pkt.data,
+            decoded.payload.clone(),
+            decoded.tcp().is_some(),
+        );
         let mut sinks = Sinks {
             dispatcher: &mut self.dispatcher,
             keep_conversations: opts.keep_conversations,
@@ -259,7 +290,11 @@ impl<'o> Runner<'o> {
             if is_syn {
                 entry.syn[a.dir.index()] = Some(ws);
             }
-            let factor = if is_syn { None } else { entry.factor(a.dir.index()) };
+            let factor = if is_syn {
+                None
+            } else {
+                entry.factor(a.dir.index())
+            };
             TcpView {
                 seg: a,
                 scaled_window: factor.map(|f| u32::from(raw_window).saturating_mul(f)),
@@ -267,7 +302,9 @@ impl<'o> Runner<'o> {
             }
         });
         let (summaries, app): (Vec<AppEvent>, Vec<AppEvent>) =
-            std::mem::take(&mut self.dispatcher.pending).into_iter().partition(|e| e.kind.is_stream_summary());
+            std::mem::take(&mut self.dispatcher.pending)
+                .into_iter()
+                .partition(|e| e.kind.is_stream_summary());
         for r in self.stream_records.drain(..) {
             printer.json_line(&r)?;
         }
@@ -275,7 +312,10 @@ impl<'o> Runner<'o> {
         if opts.follow_http {
             let keep: Vec<AppEvent> = app
                 .iter()
-                .filter(|e| matches!(e.kind, crate::dissect::AppKind::Http(_)) && self.follow_wants(e.stream))
+                .filter(|e| {
+                    matches!(e.kind, crate::dissect::AppKind::Http(_))
+                        && self.follow_wants(e.stream)
+                })
                 .cloned()
                 .collect();
             self.stats.follow_http.extend(keep);
@@ -312,7 +352,10 @@ impl<'o> Runner<'o> {
             self.stats
                 .hierarchy
                 .get_or_insert_with(Default::default)
-                .add(chain.split(':').filter(|p| *p != "ethertype"), u64::from(pkt.len));
+                .add(
+                    chain.split(':').filter(|p| *p != "ethertype"),
+                    u64::from(pkt.len),
+                );
         }
         if shown {
             self.stats.displayed += 1;
@@ -322,7 +365,11 @@ impl<'o> Runner<'o> {
     }
 
     /// End of input: flush the flows (holes, close-delimited bodies), then the tail events.
-    fn finish<W: Write>(mut self, source_name: &str, printer: &mut Printer<W>) -> Result<RunStats, RunError> {
+    fn finish<W: Write>(
+        mut self,
+        source_name: &str,
+        printer: &mut Printer<W>,
+    ) -> Result<RunStats, RunError> {
         {
             let mut sinks = Sinks {
                 dispatcher: &mut self.dispatcher,
@@ -339,7 +386,9 @@ impl<'o> Runner<'o> {
             self.flows.finish(&mut sinks);
         }
         let (summaries, tail): (Vec<AppEvent>, Vec<AppEvent>) =
-            std::mem::take(&mut self.dispatcher.pending).into_iter().partition(|e| e.kind.is_stream_summary());
+            std::mem::take(&mut self.dispatcher.pending)
+                .into_iter()
+                .partition(|e| e.kind.is_stream_summary());
         printer.trailing_events(&tail)?;
         printer.stream_summaries(&summaries)?;
         if let Some(ts) = self.stats.last_ts {
@@ -349,7 +398,10 @@ impl<'o> Runner<'o> {
         if self.opts.follow_http {
             let keep: Vec<AppEvent> = tail
                 .iter()
-                .filter(|e| matches!(e.kind, crate::dissect::AppKind::Http(_)) && self.follow_wants(e.stream))
+                .filter(|e| {
+                    matches!(e.kind, crate::dissect::AppKind::Http(_))
+                        && self.follow_wants(e.stream)
+                })
                 .cloned()
                 .collect();
             self.stats.follow_http.extend(keep);
@@ -392,12 +444,21 @@ pub fn run<W: Write>(
             if let Some(plan) = &opts.privdrop {
                 // The -w file is opened before root is given up (it may live where only
                 // root can write); the first interface's link type is known by now.
-                if let (Some(path), crate::capture::privdrop::Plan::Switch { .. }) = (&opts.write, plan) {
-                    writer = Some(PcapWriter::create(path, f.first_link().unwrap_or(1), snaplen, opts.packet_buffered)?);
+                if let (Some(path), crate::capture::privdrop::Plan::Switch { .. }) =
+                    (&opts.write, plan)
+                {
+                    writer = Some(PcapWriter::create(
+                        path,
+                        f.first_link().unwrap_or(1),
+                        snaplen,
+                        opts.packet_buffered,
+                    )?);
                 }
                 crate::capture::privdrop::apply(plan)?;
             }
-            let mut progress = opts.progress.then(|| crate::render::progress::Progress::new(f.total_size()));
+            let mut progress = opts
+                .progress
+                .then(|| crate::render::progress::Progress::new(f.total_size()));
             loop {
                 if stop.load(Ordering::Relaxed) {
                     runner.stats.interrupted = true;
@@ -422,7 +483,12 @@ pub fn run<W: Write>(
                 }
                 if let Some(path) = &opts.write {
                     if writer.is_none() {
-                        writer = Some(PcapWriter::create(path, pkt.link, snaplen, opts.packet_buffered)?);
+                        writer = Some(PcapWriter::create(
+                            path,
+                            pkt.link,
+                            snaplen,
+                            opts.packet_buffered,
+                        )?);
                     }
                     if let Some(w) = writer.as_mut() {
                         w.write(&pkt, true)?;
@@ -447,7 +513,12 @@ pub fn run<W: Write>(
         Source::Live(l) => {
             let name = l.name().to_string();
             let writer = match &opts.write {
-                Some(path) => Some(PcapWriter::from_savefile(path, l.savefile(path)?, l.link(), opts.packet_buffered)),
+                Some(path) => Some(PcapWriter::from_savefile(
+                    path,
+                    l.savefile(path)?,
+                    l.link(),
+                    opts.packet_buffered,
+                )),
                 None => None,
             };
             let (tx, rx) = std::sync::mpsc::sync_channel::<OwnedPacket>(4096);
@@ -472,7 +543,15 @@ pub fn run<W: Write>(
                     }
                 });
                 let handle = scope.spawn(move || {
-                    let end = l.capture_loop(writer, opts.count, stop, tx, queued, drops, LIVE_QUEUE_BYTES);
+                    let end = l.capture_loop(
+                        writer,
+                        opts.count,
+                        stop,
+                        tx,
+                        queued,
+                        drops,
+                        LIVE_QUEUE_BYTES,
+                    );
                     capture_done.store(true, Ordering::Relaxed);
                     end
                 });
@@ -482,7 +561,13 @@ pub fn run<W: Write>(
                 for p in rx.iter() {
                     queued.fetch_sub(p.data.len(), Ordering::Relaxed);
                     runner.stats.read += 1;
-                    let pkt = RawPacket { ts: p.ts, len: p.len, link: p.link, interface: 0, data: &p.data };
+                    let pkt = RawPacket {
+                        ts: p.ts,
+                        len: p.len,
+                        link: p.link,
+                        interface: 0,
+                        data: &p.data,
+                    };
                     if let Err(e) = runner.packet(&pkt, Some(&name), printer) {
                         result = Err(e);
                         stop.store(true, Ordering::Relaxed);
@@ -512,13 +597,21 @@ pub fn run<W: Write>(
 
 /// The flow table's view of a TCP frame.
 fn tcp_segment<'a>(d: &Decoded, pkt: &RawPacket<'a>, frame: u64) -> Option<TcpSegment<'a>> {
-    let Some(Transport::Tcp(t)) = &d.transport else { return None };
+    let Some(Transport::Tcp(t)) = &d.transport else {
+        return None;
+    };
     let (src, dst) = d.addrs()?;
     Some(TcpSegment {
         frame,
         ts: pkt.ts,
-        src: Endpoint { addr: src, port: t.src_port },
-        dst: Endpoint { addr: dst, port: t.dst_port },
+        src: Endpoint {
+            addr: src,
+            port: t.src_port,
+        },
+        dst: Endpoint {
+            addr: dst,
+            port: t.dst_port,
+        },
         seq: t.seq,
         ack: t.ack,
         flags: t.flags,

@@ -72,8 +72,10 @@ impl FileSource {
         let input: Box<dyn Read + Send> = if path == Path::new("-") {
             Box::new(std::io::stdin())
         } else {
-            let f = std::fs::File::open(path)
-                .map_err(|source| CaptureError::Open { path: path.to_path_buf(), source })?;
+            let f = std::fs::File::open(path).map_err(|source| CaptureError::Open {
+                path: path.to_path_buf(),
+                source,
+            })?;
             if f.metadata().map(|m| m.is_dir()).unwrap_or(false) {
                 return Err(CaptureError::Open {
                     path: path.to_path_buf(),
@@ -86,13 +88,19 @@ impl FileSource {
     }
 
     /// Read a capture from any reader; `path` names it in messages.
-    pub fn from_reader(path: &Path, input: Box<dyn Read + Send>) -> Result<FileSource, CaptureError> {
+    pub fn from_reader(
+        path: &Path,
+        input: Box<dyn Read + Send>,
+    ) -> Result<FileSource, CaptureError> {
         let path = path.to_path_buf();
         let reader = match pcap_parser::create_reader(INITIAL_BUFFER, input) {
             Ok(r) => r,
             Err(PcapError::Eof) => return Err(CaptureError::Empty { path }),
             Err(PcapError::ReadError) => {
-                return Err(CaptureError::Read { path, source: std::io::Error::other("read failed") })
+                return Err(CaptureError::Read {
+                    path,
+                    source: std::io::Error::other("read failed"),
+                })
             }
             Err(PcapError::Incomplete(_)) | Err(PcapError::UnexpectedEof) => {
                 return Err(CaptureError::Truncated { path, packets: 0 })
@@ -182,9 +190,16 @@ impl FileSource {
                 }
                 Err(PcapError::Incomplete(_)) => self.refill_or_fail(0)?,
                 Err(PcapError::Eof) | Err(PcapError::UnexpectedEof) => {
-                    return Err(CaptureError::Truncated { path: self.path.clone(), packets: 0 })
+                    return Err(CaptureError::Truncated {
+                        path: self.path.clone(),
+                        packets: 0,
+                    })
                 }
-                Err(_) => return Err(CaptureError::NotACapture { path: self.path.clone() }),
+                Err(_) => {
+                    return Err(CaptureError::NotACapture {
+                        path: self.path.clone(),
+                    })
+                }
             }
         };
         self.reader.consume(consumed);
@@ -242,7 +257,10 @@ impl FileSource {
                     if self.reader.data().is_empty() {
                         return Ok(None);
                     }
-                    return Err(CaptureError::Truncated { path: self.path.clone(), packets: self.packets });
+                    return Err(CaptureError::Truncated {
+                        path: self.path.clone(),
+                        packets: self.packets,
+                    });
                 }
                 Err(PcapError::ReadError) => {
                     self.done = true;
@@ -279,7 +297,10 @@ impl FileSource {
 
     /// Name of an interface of the current section, when the file gives one.
     pub fn interface_name(&self, id: u32) -> Option<&str> {
-        self.st.interfaces.get(id as usize).and_then(|i| i.name.as_deref())
+        self.st
+            .interfaces
+            .get(id as usize)
+            .and_then(|i| i.name.as_deref())
     }
 
     /// Bytes of the file consumed so far (for progress).
@@ -306,10 +327,15 @@ impl State {
     fn handle_block(&mut self, block: PcapBlockOwned<'_>) -> Option<PacketMeta> {
         match block {
             PcapBlockOwned::Legacy(b) => {
-                let nanos = if self.legacy_nanos { b.ts_usec.min(999_999_999) } else { b.ts_usec.min(999_999) * 1000 };
+                let nanos = if self.legacy_nanos {
+                    b.ts_usec.min(999_999_999)
+                } else {
+                    b.ts_usec.min(999_999) * 1000
+                };
                 let cap = (b.caplen as usize).min(b.data.len());
                 self.data.clear();
-                self.data.extend_from_slice(b.data.get(..cap).unwrap_or(b.data));
+                self.data
+                    .extend_from_slice(b.data.get(..cap).unwrap_or(b.data));
                 Some(PacketMeta {
                     ts: Timestamp::new(i64::from(b.ts_sec), nanos),
                     len: b.origlen,
@@ -341,17 +367,22 @@ impl State {
                     None
                 }
                 Block::EnhancedPacket(epb) => {
-                    let iface = self.interfaces.get(epb.if_id as usize).cloned().unwrap_or(Interface {
-                        link: self.info.link.unwrap_or(1),
-                        resolution: 1_000_000,
-                        offset: 0,
-                        snaplen: 0,
-                        name: None,
-                    });
+                    let iface =
+                        self.interfaces
+                            .get(epb.if_id as usize)
+                            .cloned()
+                            .unwrap_or(Interface {
+                                link: self.info.link.unwrap_or(1),
+                                resolution: 1_000_000,
+                                offset: 0,
+                                snaplen: 0,
+                                name: None,
+                            });
                     let raw = (u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low);
                     let secs = (raw / iface.resolution) as i64 + iface.offset;
                     let frac = raw % iface.resolution;
-                    let nanos = ((u128::from(frac) * 1_000_000_000) / u128::from(iface.resolution)) as u32;
+                    let nanos =
+                        ((u128::from(frac) * 1_000_000_000) / u128::from(iface.resolution)) as u32;
                     let data = epb.packet_data();
                     self.data.clear();
                     self.data.extend_from_slice(data);
@@ -368,13 +399,17 @@ impl State {
                     self.data.clear();
                     self.data.extend_from_slice(data);
                     // A simple packet block has no timestamp: it takes the previous packet's.
-                    Some(PacketMeta { ts: self.last_ts, len: spb.origlen, link, interface: 0 })
+                    Some(PacketMeta {
+                        ts: self.last_ts,
+                        len: spb.origlen,
+                        link,
+                        interface: 0,
+                    })
                 }
                 _ => None,
             },
         }
     }
-
 }
 
 struct PacketMeta {

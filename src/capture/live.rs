@@ -72,12 +72,18 @@ impl LiveSource {
         // Blocking reads (like tcpdump): the thread sleeps in poll until packets arrive.
         // The read timeout is not honoured everywhere (gVisor), so Ctrl-C is delivered with
         // `pcap_breakloop` (see `breaker`), which wakes the poll on Linux libpcap ≥ 1.10.
-        let mut src = LiveSource { name: name.clone(), cap, data: Vec::new() };
+        let mut src = LiveSource {
+            name: name.clone(),
+            cap,
+            data: Vec::new(),
+        };
         if let Some(expr) = &opts.filter {
-            src.cap.filter(expr, true).map_err(|e| CaptureError::BadFilter {
-                expr: expr.clone(),
-                msg: super::filter::clean_pcap_message(&e.to_string()),
-            })?;
+            src.cap
+                .filter(expr, true)
+                .map_err(|e| CaptureError::BadFilter {
+                    expr: expr.clone(),
+                    msg: super::filter::clean_pcap_message(&e.to_string()),
+                })?;
         }
         Ok(src)
     }
@@ -102,20 +108,35 @@ impl LiveSource {
             Ok(p) => {
                 self.data.clear();
                 self.data.extend_from_slice(p.data);
-                let ts = Timestamp::new(p.header.ts.tv_sec, (p.header.ts.tv_usec.clamp(0, 999_999) as u32) * 1000);
-                Ok(LiveRead::Packet(RawPacket { ts, len: p.header.len, link, interface: 0, data: &self.data }))
+                let ts = Timestamp::new(
+                    p.header.ts.tv_sec,
+                    (p.header.ts.tv_usec.clamp(0, 999_999) as u32) * 1000,
+                );
+                Ok(LiveRead::Packet(RawPacket {
+                    ts,
+                    len: p.header.len,
+                    link,
+                    interface: 0,
+                    data: &self.data,
+                }))
             }
             // Timeout, or woken by `pcap_breakloop`: the caller checks its stop flag.
-            Err(pcap::Error::TimeoutExpired) | Err(pcap::Error::NoMorePackets) => Ok(LiveRead::Timeout),
-            Err(e) => Err(CaptureError::Live { name: self.name.clone(), msg: e.to_string() }),
+            Err(pcap::Error::TimeoutExpired) | Err(pcap::Error::NoMorePackets) => {
+                Ok(LiveRead::Timeout)
+            }
+            Err(e) => Err(CaptureError::Live {
+                name: self.name.clone(),
+                msg: e.to_string(),
+            }),
         }
     }
 
     pub fn stats(&mut self) -> Option<LiveStats> {
-        self.cap
-            .stats()
-            .ok()
-            .map(|s| LiveStats { received: s.received, dropped: s.dropped, if_dropped: s.if_dropped })
+        self.cap.stats().ok().map(|s| LiveStats {
+            received: s.received,
+            dropped: s.dropped,
+            if_dropped: s.if_dropped,
+        })
     }
 
     /// The capture thread: read packets until `count`, `stop` or an error; write each to
@@ -153,7 +174,12 @@ impl LiveSource {
                         drops.fetch_add(1, Ordering::Relaxed);
                         continue;
                     }
-                    let owned = OwnedPacket { ts: p.ts, len: p.len, link: p.link, data: p.data.to_vec() };
+                    let owned = OwnedPacket {
+                        ts: p.ts,
+                        len: p.len,
+                        link: p.link,
+                        data: p.data.to_vec(),
+                    };
                     queued.fetch_add(n, Ordering::Relaxed);
                     match tx.try_send(owned) {
                         Ok(()) => {}
@@ -184,9 +210,10 @@ impl LiveSource {
 
     /// A savefile (pcap) for `-w`, with this capture's link type and snaplen.
     pub fn savefile(&self, path: &std::path::Path) -> Result<pcap::Savefile, CaptureError> {
-        self.cap
-            .savefile(path)
-            .map_err(|e| CaptureError::Write { path: path.to_path_buf(), msg: e.to_string() })
+        self.cap.savefile(path).map_err(|e| CaptureError::Write {
+            path: path.to_path_buf(),
+            msg: e.to_string(),
+        })
     }
 }
 
@@ -194,17 +221,30 @@ fn classify_open_error(name: &str, e: pcap::Error) -> CaptureError {
     let msg = e.to_string();
     let lower = msg.to_lowercase();
     if lower.contains("permission") || lower.contains("not permitted") {
-        CaptureError::Permission { name: name.to_string() }
-    } else if lower.contains("no such device") || lower.contains("doesn't exist") || lower.contains("no such interface") {
-        CaptureError::NoSuchInterface { name: name.to_string() }
+        CaptureError::Permission {
+            name: name.to_string(),
+        }
+    } else if lower.contains("no such device")
+        || lower.contains("doesn't exist")
+        || lower.contains("no such interface")
+    {
+        CaptureError::NoSuchInterface {
+            name: name.to_string(),
+        }
     } else {
-        CaptureError::Live { name: name.to_string(), msg: super::filter::clean_pcap_message(&msg) }
+        CaptureError::Live {
+            name: name.to_string(),
+            msg: super::filter::clean_pcap_message(&msg),
+        }
     }
 }
 
 /// Lines for `-D`, like tcpdump: `1.eth0 [Up, Running, Connected]`.
 pub fn list_interfaces() -> Result<Vec<String>, CaptureError> {
-    let devs = pcap::Device::list().map_err(|e| CaptureError::Live { name: "-D".into(), msg: e.to_string() })?;
+    let devs = pcap::Device::list().map_err(|e| CaptureError::Live {
+        name: "-D".into(),
+        msg: e.to_string(),
+    })?;
     Ok(devs
         .iter()
         .enumerate()
@@ -227,7 +267,11 @@ pub fn list_interfaces() -> Result<Vec<String>, CaptureError> {
                 pcap::ConnectionStatus::Disconnected => flags.push("Disconnected"),
                 _ => {}
             }
-            let desc = d.desc.as_deref().map(|s| format!(" ({s})")).unwrap_or_default();
+            let desc = d
+                .desc
+                .as_deref()
+                .map(|s| format!(" ({s})"))
+                .unwrap_or_default();
             format!("{}.{}{} [{}]", i + 1, d.name, desc, flags.join(", "))
         })
         .collect())

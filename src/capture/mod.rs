@@ -4,9 +4,9 @@ mod error;
 pub mod file;
 pub mod filter;
 pub mod info;
+pub mod linktype;
 pub mod live;
 pub mod privdrop;
-pub mod linktype;
 pub mod writer;
 
 pub use error::CaptureError;

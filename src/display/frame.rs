@@ -24,11 +24,22 @@ impl FrameFields for FrameView<'_> {
             "icmp" => matches!(d.transport, Some(Transport::Icmpv4(_))),
             "icmpv6" => matches!(d.transport, Some(Transport::Icmpv6(_))),
             "http" => self.app.iter().any(|e| matches!(e.kind, AppKind::Http(_))),
-            "http.request" => self.app.iter().any(|e| matches!(&e.kind, AppKind::Http(h) if h.is_request())),
-            "http.response" => self.app.iter().any(|e| matches!(&e.kind, AppKind::Http(h) if !h.is_request())),
+            "http.request" => self
+                .app
+                .iter()
+                .any(|e| matches!(&e.kind, AppKind::Http(h) if h.is_request())),
+            "http.response" => self
+                .app
+                .iter()
+                .any(|e| matches!(&e.kind, AppKind::Http(h) if !h.is_request())),
             "tls" => self.app.iter().any(|e| matches!(e.kind, AppKind::Tls(_))),
-            "tls.handshake" => self.app.iter().any(|e| matches!(&e.kind, AppKind::Tls(t) if is_handshake(&t.message))),
-            "tls.alert" => self.app.iter().any(|e| matches!(&e.kind, AppKind::Tls(t) if matches!(t.message, TlsMessage::Alert(_)))),
+            "tls.handshake" => self
+                .app
+                .iter()
+                .any(|e| matches!(&e.kind, AppKind::Tls(t) if is_handshake(&t.message))),
+            "tls.alert" => self.app.iter().any(
+                |e| matches!(&e.kind, AppKind::Tls(t) if matches!(t.message, TlsMessage::Alert(_))),
+            ),
             "finding" => !self.findings.is_empty(),
             _ => false,
         }
@@ -42,7 +53,10 @@ impl FrameFields for FrameView<'_> {
             Some(Transport::Udp(u)) => Some(u),
             _ => None,
         };
-        let flag = |bit: u16| tcp.map(|t| vec![Value::Bool(t.flags.has(bit))]).unwrap_or_default();
+        let flag = |bit: u16| {
+            tcp.map(|t| vec![Value::Bool(t.flags.has(bit))])
+                .unwrap_or_default()
+        };
         let addrs = |v6: bool, which: u8| -> Vec<Value> {
             match d.addrs() {
                 Some((s, t)) if matches!(s, IpAddr::V6(_)) == v6 => match which {
@@ -53,14 +67,18 @@ impl FrameFields for FrameView<'_> {
                 _ => Vec::new(),
             }
         };
-        let http = || self.app.iter().filter_map(|e| match &e.kind {
-            AppKind::Http(h) => Some(h),
-            _ => None,
-        });
-        let tls = || self.app.iter().filter_map(|e| match &e.kind {
-            AppKind::Tls(t) => Some(t),
-            _ => None,
-        });
+        let http = || {
+            self.app.iter().filter_map(|e| match &e.kind {
+                AppKind::Http(h) => Some(h),
+                _ => None,
+            })
+        };
+        let tls = || {
+            self.app.iter().filter_map(|e| match &e.kind {
+                AppKind::Tls(t) => Some(t),
+                _ => None,
+            })
+        };
         let text = |b: &[u8]| Value::Str(String::from_utf8_lossy(b).into_owned());
         match field {
             "frame.number" => int(self.number),
@@ -72,27 +90,47 @@ impl FrameFields for FrameView<'_> {
             "ipv6.addr" => addrs(true, 0),
             "ipv6.src" => addrs(true, 1),
             "ipv6.dst" => addrs(true, 2),
-            "tcp.port" => tcp.map(|t| vec![Value::Int(t.src_port.into()), Value::Int(t.dst_port.into())]).unwrap_or_default(),
+            "tcp.port" => tcp
+                .map(|t| vec![Value::Int(t.src_port.into()), Value::Int(t.dst_port.into())])
+                .unwrap_or_default(),
             "tcp.srcport" => tcp.map(|t| int(t.src_port.into())).unwrap_or_default(),
             "tcp.dstport" => tcp.map(|t| int(t.dst_port.into())).unwrap_or_default(),
-            "tcp.stream" => self.tcp.map(|t| int(t.seg.stream.into())).unwrap_or_default(),
-            "tcp.len" => tcp.map(|_| int(d.payload_wire_len as u64)).unwrap_or_default(),
-            "tcp.seq" => self.tcp.map(|t| int(t.seg.rel_seq.into())).unwrap_or_default(),
-            "tcp.ack" => self.tcp.map(|t| int(t.seg.rel_ack.into())).unwrap_or_default(),
+            "tcp.stream" => self
+                .tcp
+                .map(|t| int(t.seg.stream.into()))
+                .unwrap_or_default(),
+            "tcp.len" => tcp
+                .map(|_| int(d.payload_wire_len as u64))
+                .unwrap_or_default(),
+            "tcp.seq" => self
+                .tcp
+                .map(|t| int(t.seg.rel_seq.into()))
+                .unwrap_or_default(),
+            "tcp.ack" => self
+                .tcp
+                .map(|t| int(t.seg.rel_ack.into()))
+                .unwrap_or_default(),
             "tcp.flags.syn" => flag(TcpFlags::SYN),
             "tcp.flags.ack" => flag(TcpFlags::ACK),
             "tcp.flags.fin" => flag(TcpFlags::FIN),
             "tcp.flags.reset" => flag(TcpFlags::RST),
             "tcp.flags.push" => flag(TcpFlags::PSH),
-            "tcp.analysis.retransmission" => {
-                self.tcp.map(|t| vec![Value::Bool(t.seg.analysis.retransmission)]).unwrap_or_default()
-            }
-            "udp.port" => udp.map(|u| vec![Value::Int(u.src_port.into()), Value::Int(u.dst_port.into())]).unwrap_or_default(),
+            "tcp.analysis.retransmission" => self
+                .tcp
+                .map(|t| vec![Value::Bool(t.seg.analysis.retransmission)])
+                .unwrap_or_default(),
+            "udp.port" => udp
+                .map(|u| vec![Value::Int(u.src_port.into()), Value::Int(u.dst_port.into())])
+                .unwrap_or_default(),
             "udp.srcport" => udp.map(|u| int(u.src_port.into())).unwrap_or_default(),
             "udp.dstport" => udp.map(|u| int(u.dst_port.into())).unwrap_or_default(),
             "http.host" => http().filter_map(|h| h.header("host").map(text)).collect(),
-            "http.user_agent" => http().filter_map(|h| h.header("user-agent").map(text)).collect(),
-            "http.content_type" => http().filter_map(|h| h.content_type.as_deref().map(text)).collect(),
+            "http.user_agent" => http()
+                .filter_map(|h| h.header("user-agent").map(text))
+                .collect(),
+            "http.content_type" => http()
+                .filter_map(|h| h.content_type.as_deref().map(text))
+                .collect(),
             "http.request.method" => http()
                 .filter_map(|h| match &h.start {
                     StartLine::Request(r) => Some(Value::Str(r.method.clone())),
@@ -111,7 +149,9 @@ impl FrameFields for FrameView<'_> {
                     _ => None,
                 })
                 .collect(),
-            "tls.handshake.type" => tls().filter_map(|t| handshake_type(&t.message).map(|x| Value::Int(x.into()))).collect(),
+            "tls.handshake.type" => tls()
+                .filter_map(|t| handshake_type(&t.message).map(|x| Value::Int(x.into())))
+                .collect(),
             "tls.sni" => tls()
                 .filter_map(|t| match &t.message {
                     TlsMessage::ClientHello(ch) => ch.values.sni.as_deref().map(text),
@@ -132,8 +172,16 @@ impl FrameFields for FrameView<'_> {
                     _ => None,
                 })
                 .collect(),
-            "finding" | "finding.kind" => self.findings.iter().map(|f| Value::Str(f.kind.name().to_string())).collect(),
-            "finding.severity" => self.findings.iter().map(|f| Value::Str(f.severity.name().to_string())).collect(),
+            "finding" | "finding.kind" => self
+                .findings
+                .iter()
+                .map(|f| Value::Str(f.kind.name().to_string()))
+                .collect(),
+            "finding.severity" => self
+                .findings
+                .iter()
+                .map(|f| Value::Str(f.severity.name().to_string()))
+                .collect(),
             _ => Vec::new(),
         }
     }

@@ -25,8 +25,8 @@
 //!   addresses, a network literal matches every address inside it.
 
 mod eval;
-mod frame;
 pub mod fields;
+mod frame;
 mod lexer;
 mod parser;
 

@@ -60,12 +60,19 @@ pub struct Dispatcher {
 
 impl Dispatcher {
     pub fn new(cfg: DissectConfig) -> Self {
-        Dispatcher { cfg, streams: HashMap::new(), pending: Vec::new() }
+        Dispatcher {
+            cfg,
+            streams: HashMap::new(),
+            pending: Vec::new(),
+        }
     }
 
     /// The protocol recognised on a live stream.
     pub fn proto(&self, stream: StreamId) -> AppProto {
-        self.streams.get(&stream).map(|s| s.proto).unwrap_or(AppProto::Unknown)
+        self.streams
+            .get(&stream)
+            .map(|s| s.proto)
+            .unwrap_or(AppProto::Unknown)
     }
 
     /// Feed one reassembler event. Returns the stream's protocol when the event closed it.
@@ -85,15 +92,32 @@ impl Dispatcher {
                 );
                 None
             }
-            StreamEvent::Data { stream, dir, offset, data, frame } => {
+            StreamEvent::Data {
+                stream,
+                dir,
+                offset,
+                data,
+                frame,
+            } => {
                 self.data(*stream, *dir, *offset, data, *frame, now_frame);
                 None
             }
-            StreamEvent::Hole { stream, dir, offset, len } => {
+            StreamEvent::Hole {
+                stream,
+                dir,
+                offset,
+                len,
+            } => {
                 let st = self.streams.get_mut(stream)?;
                 match st.proto {
                     AppProto::Undecided => {
-                        st.held.push(Held { dir: *dir, offset: *offset, frame: now_frame, data: None, len: *len });
+                        st.held.push(Held {
+                            dir: *dir,
+                            offset: *offset,
+                            frame: now_frame,
+                            data: None,
+                            len: *len,
+                        });
                         // The start of this direction is gone: it cannot be recognised.
                         if st.prefix[dir.index()].is_empty() {
                             st.refused[dir.index()] = true;
@@ -108,7 +132,11 @@ impl Dispatcher {
                 None
             }
             StreamEvent::End { stream, dir } => {
-                if let Some(d) = self.streams.get_mut(stream).and_then(|s| s.dissector.as_mut()) {
+                if let Some(d) = self
+                    .streams
+                    .get_mut(stream)
+                    .and_then(|s| s.dissector.as_mut())
+                {
                     d.end(*dir, now_frame, &mut self.pending);
                 }
                 None
@@ -128,8 +156,18 @@ impl Dispatcher {
         }
     }
 
-    fn data(&mut self, stream: StreamId, dir: Direction, offset: u64, data: &[u8], frame: u64, now_frame: u64) {
-        let Some(st) = self.streams.get_mut(&stream) else { return };
+    fn data(
+        &mut self,
+        stream: StreamId,
+        dir: Direction,
+        offset: u64,
+        data: &[u8],
+        frame: u64,
+        now_frame: u64,
+    ) {
+        let Some(st) = self.streams.get_mut(&stream) else {
+            return;
+        };
         match st.proto {
             AppProto::Http | AppProto::Tls => {
                 if let Some(d) = st.dissector.as_mut() {
@@ -138,12 +176,19 @@ impl Dispatcher {
             }
             AppProto::Unknown => {}
             AppProto::Undecided => {
-                st.held.push(Held { dir, offset, frame, data: Some(data.to_vec()), len: data.len() as u64 });
+                st.held.push(Held {
+                    dir,
+                    offset,
+                    frame,
+                    data: Some(data.to_vec()),
+                    len: data.len() as u64,
+                });
                 st.held_bytes += data.len();
                 let i = dir.index();
                 if !st.refused[i] {
                     let room = 64usize.saturating_sub(st.prefix[i].len());
-                    st.prefix[i].extend_from_slice(data.get(..room.min(data.len())).unwrap_or_default());
+                    st.prefix[i]
+                        .extend_from_slice(data.get(..room.min(data.len())).unwrap_or_default());
                     let p = &st.prefix[i];
                     let verdict = match (super::http::detect(p), super::tls::detect(p)) {
                         (Detect::Yes, _) => Some(AppProto::Http),
@@ -156,13 +201,24 @@ impl Dispatcher {
                         Some(p) => {
                             st.proto = p;
                             let mut d: Box<dyn StreamDissector> = match p {
-                                AppProto::Http => Box::new(super::http::HttpStream::new(stream, &self.cfg)),
+                                AppProto::Http => {
+                                    Box::new(super::http::HttpStream::new(stream, &self.cfg))
+                                }
                                 _ => Box::new(super::tls::TlsStream::new(stream, &self.cfg)),
                             };
                             for h in st.held.drain(..) {
                                 match &h.data {
-                                    Some(bytes) => d.data(h.dir, h.offset, bytes, h.frame, now_frame, &mut self.pending),
-                                    None => d.hole(h.dir, h.offset, h.len, now_frame, &mut self.pending),
+                                    Some(bytes) => d.data(
+                                        h.dir,
+                                        h.offset,
+                                        bytes,
+                                        h.frame,
+                                        now_frame,
+                                        &mut self.pending,
+                                    ),
+                                    None => {
+                                        d.hole(h.dir, h.offset, h.len, now_frame, &mut self.pending)
+                                    }
                                 }
                             }
                             st.held_bytes = 0;

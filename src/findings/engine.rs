@@ -11,7 +11,9 @@ use std::ops::Range;
 
 use serde::Serialize;
 
-use super::audit::{audit_alert, audit_chain, audit_cipher, audit_response_headers, audit_tls_version, CertFacts};
+use super::audit::{
+    audit_alert, audit_chain, audit_cipher, audit_response_headers, audit_tls_version, CertFacts,
+};
 use super::classify::{classify, Class};
 use super::credentials::request_credentials;
 use super::credentials::response_credentials;
@@ -45,7 +47,12 @@ pub struct FindingsConfig {
 
 impl Default for FindingsConfig {
     fn default() -> Self {
-        FindingsConfig { secrets: SecretSet::empty(), fernet_key: None, trusted_cas: Vec::new(), ca_file_given: false }
+        FindingsConfig {
+            secrets: SecretSet::empty(),
+            fernet_key: None,
+            trusted_cas: Vec::new(),
+            ca_file_given: false,
+        }
     }
 }
 
@@ -147,7 +154,11 @@ pub struct Report {
 impl Report {
     /// True when a secret or a credential was seen in clear (for `--fail-on-leak`).
     pub fn leaked(&self) -> bool {
-        self.secrets.iter().any(|s| s.seen > 0) || self.credentials.iter().any(|c| c.severity >= Severity::Medium)
+        self.secrets.iter().any(|s| s.seen > 0)
+            || self
+                .credentials
+                .iter()
+                .any(|c| c.severity >= Severity::Medium)
     }
 }
 
@@ -172,7 +183,10 @@ impl Analyzer {
             .secrets
             .secrets()
             .iter()
-            .map(|s| SecretReport { secret: escape_bytes(s), ..SecretReport::default() })
+            .map(|s| SecretReport {
+                secret: escape_bytes(s),
+                ..SecretReport::default()
+            })
             .collect();
         Analyzer {
             cfg,
@@ -181,14 +195,25 @@ impl Analyzer {
             current: Vec::new(),
             current_frame: 0,
             earlier: BTreeMap::new(),
-            report: Report { secrets, ..Report::default() },
+            report: Report {
+                secrets,
+                ..Report::default()
+            },
             once: HashSet::new(),
         }
     }
 
     /// A new frame begins: `data` is its captured bytes; `payload` the bytes above the last
     /// decoded layer; `tcp` whether they belong to a TCP stream (searched as a stream).
-    pub fn begin_frame(&mut self, frame: u64, ts: Timestamp, len: u32, data: &[u8], payload: Range<usize>, tcp: bool) {
+    pub fn begin_frame(
+        &mut self,
+        frame: u64,
+        ts: Timestamp,
+        len: u32,
+        data: &[u8],
+        payload: Range<usize>,
+        tcp: bool,
+    ) {
         self.current_frame = frame;
         self.current.clear();
         self.report.packets += 1;
@@ -203,10 +228,27 @@ impl Analyzer {
             for hit in self.cfg.secrets.find_in(bytes) {
                 let r = payload.start + hit.range.start..payload.start + hit.range.end;
                 let matched = data.get(r.clone()).unwrap_or_default();
-                let f = self.cfg.secrets.finding(hit.secret_index, hit.variant, matched, Transport::Clear);
-                self.secret_seen(hit.secret_index, format!("frame {frame} offset {} (frame bytes, {})", r.start, hit.variant.label()));
+                let f = self.cfg.secrets.finding(
+                    hit.secret_index,
+                    hit.variant,
+                    matched,
+                    Transport::Clear,
+                );
+                self.secret_seen(
+                    hit.secret_index,
+                    format!(
+                        "frame {frame} offset {} (frame bytes, {})",
+                        r.start,
+                        hit.variant.label()
+                    ),
+                );
                 self.current.push(r);
-                self.push(f.detail("layer", "frame").detail("offset", r_start(payload.start + hit.range.start)), None, &[frame]);
+                self.push(
+                    f.detail("layer", "frame")
+                        .detail("offset", r_start(payload.start + hit.range.start)),
+                    None,
+                    &[frame],
+                );
             }
         }
     }
@@ -228,10 +270,18 @@ impl Analyzer {
 
     fn push(&mut self, mut f: Finding, stream: Option<StreamId>, frames: &[u64]) {
         f.set_location(stream, frames);
-        *self.report.findings_by_severity.entry(f.severity.name().to_string()).or_default() += 1;
+        *self
+            .report
+            .findings_by_severity
+            .entry(f.severity.name().to_string())
+            .or_default() += 1;
         if matches!(
             f.kind,
-            FindingKind::BasicAuth | FindingKind::BearerToken | FindingKind::Cookie | FindingKind::PasswordField | FindingKind::ApiKey
+            FindingKind::BasicAuth
+                | FindingKind::BearerToken
+                | FindingKind::Cookie
+                | FindingKind::PasswordField
+                | FindingKind::ApiKey
         ) && self.report.credentials.len() < MAX_LIST
         {
             self.report.credentials.push(f.clone());
@@ -254,21 +304,35 @@ impl Analyzer {
     }
 
     /// A reassembler event. `frame_bytes` is the current frame, to locate in-frame data.
-    pub fn stream_event(&mut self, ev: &StreamEvent<'_>, frame_bytes: &[u8], proto_at_close: Option<AppProto>) {
+    pub fn stream_event(
+        &mut self,
+        ev: &StreamEvent<'_>,
+        frame_bytes: &[u8],
+        proto_at_close: Option<AppProto>,
+    ) {
         match ev {
             StreamEvent::Open { stream, .. } => {
                 self.streams.insert(*stream, StreamState::default());
                 self.report.tcp_streams += 1;
             }
-            StreamEvent::Data { stream, dir, offset, data, frame } => {
+            StreamEvent::Data {
+                stream,
+                dir,
+                offset,
+                data,
+                frame,
+            } => {
                 let secrets_on = !self.cfg.secrets.is_empty();
                 let max_pat = self.cfg.secrets.max_pattern_len() as u64;
-                let Some(st) = self.streams.get_mut(stream) else { return };
+                let Some(st) = self.streams.get_mut(stream) else {
+                    return;
+                };
                 let ds = &mut st.dirs[dir.index()];
                 ds.bytes += data.len() as u64;
                 if ds.sample.len() < SAMPLE {
                     let take = (SAMPLE - ds.sample.len()).min(data.len());
-                    ds.sample.extend_from_slice(data.get(..take).unwrap_or_default());
+                    ds.sample
+                        .extend_from_slice(data.get(..take).unwrap_or_default());
                 }
                 if !secrets_on {
                     return;
@@ -277,7 +341,12 @@ impl Analyzer {
                 let base = frame_bytes.as_ptr() as usize;
                 let p = data.as_ptr() as usize;
                 if p >= base && p + data.len() <= base + frame_bytes.len() {
-                    ds.chunks.push(Chunk { offset: *offset, len: data.len() as u64, frame: *frame, frame_offset: p - base });
+                    ds.chunks.push(Chunk {
+                        offset: *offset,
+                        len: data.len() as u64,
+                        frame: *frame,
+                        frame_offset: p - base,
+                    });
                     // Keep the new chunk plus just enough older ones to hold the longest
                     // pattern's start: a match ending in the new bytes can begin up to
                     // `max_pat - 1` bytes before them, however long the new chunk is.
@@ -299,13 +368,19 @@ impl Analyzer {
                     let frames: Vec<String> = h.frames.iter().map(|f| f.to_string()).collect();
                     self.secret_seen(
                         h.secret_index,
-                        format!("stream {stream} {dirname} frame {} stream offset {} (tcp stream, {})", frames.join("+"), h.range.start, h.variant.label()),
+                        format!(
+                            "stream {stream} {dirname} frame {} stream offset {} (tcp stream, {})",
+                            frames.join("+"),
+                            h.range.start,
+                            h.variant.label()
+                        ),
                     );
                     for c in &chunks {
                         let s = h.range.start.max(c.offset);
                         let e = h.range.end.min(c.offset + c.len);
                         if s < e {
-                            let r = c.frame_offset + (s - c.offset) as usize..c.frame_offset + (e - c.offset) as usize;
+                            let r = c.frame_offset + (s - c.offset) as usize
+                                ..c.frame_offset + (e - c.offset) as usize;
                             if c.frame == self.current_frame {
                                 self.current.push(r);
                             } else {
@@ -313,7 +388,10 @@ impl Analyzer {
                             }
                         }
                     }
-                    let f = f.detail("layer", "tcp stream").detail("direction", dirname).detail("stream_offset", h.range.start.to_string());
+                    let f = f
+                        .detail("layer", "tcp stream")
+                        .detail("direction", dirname)
+                        .detail("stream_offset", h.range.start.to_string());
                     let frames = f.frames.clone();
                     self.push(f, Some(*stream), &frames);
                 }
@@ -384,7 +462,11 @@ impl Analyzer {
                 _ => (String::new(), Vec::new()),
             };
             if self.report.http_requests.len() < MAX_LIST {
-                self.report.http_requests.push(format!("{} {}", escape_str(&method), escape_truncated(&uri, 120)));
+                self.report.http_requests.push(format!(
+                    "{} {}",
+                    escape_str(&method),
+                    escape_truncated(&uri, 120)
+                ));
             }
             if let Some(host) = h.header("host") {
                 let host = escape_truncated(host, 120);
@@ -393,15 +475,31 @@ impl Analyzer {
                 }
                 self.hostname(host);
             }
-            for f in request_credentials(&method, &uri, &h.headers, &body, h.content_type.as_deref(), Transport::Clear) {
+            for f in request_credentials(
+                &method,
+                &uri,
+                &h.headers,
+                &body,
+                h.content_type.as_deref(),
+                Transport::Clear,
+            ) {
                 self.push(f, Some(stream), &frames);
             }
             if !self.cfg.secrets.is_empty() {
                 if let Some(auth) = h.header("authorization") {
                     for hit in self.cfg.secrets.find_in_basic_auth(auth) {
                         let idx = hit.secret_index;
-                        let f = self.cfg.secrets.finding(idx, hit.variant, auth, Transport::Clear);
-                        self.secret_seen(idx, format!("stream {stream} frame {} (HTTP Authorization: Basic, decoded)", e.frame));
+                        let f = self
+                            .cfg
+                            .secrets
+                            .finding(idx, hit.variant, auth, Transport::Clear);
+                        self.secret_seen(
+                            idx,
+                            format!(
+                                "stream {stream} frame {} (HTTP Authorization: Basic, decoded)",
+                                e.frame
+                            ),
+                        );
                         self.push(f.detail("layer", "http basic auth"), Some(stream), &frames);
                     }
                 }
@@ -411,12 +509,23 @@ impl Analyzer {
                 StartLine::Response(r) => r.status,
                 _ => 0,
             };
-            for f in response_credentials(&h.headers, &body, h.content_type.as_deref(), Transport::Clear) {
+            for f in response_credentials(
+                &h.headers,
+                &body,
+                h.content_type.as_deref(),
+                Transport::Clear,
+            ) {
                 self.push(f, Some(stream), &frames);
             }
-            let host = self.streams.get(&stream).and_then(|st| st.last_host.clone());
+            let host = self
+                .streams
+                .get(&stream)
+                .and_then(|st| st.last_host.clone());
             for f in audit_response_headers(status, &h.headers, Transport::Clear, host.as_deref()) {
-                if matches!(f.kind, FindingKind::NoHttpsRedirect | FindingKind::MissingHsts) {
+                if matches!(
+                    f.kind,
+                    FindingKind::NoHttpsRedirect | FindingKind::MissingHsts
+                ) {
                     let key = (f.kind, host.clone().unwrap_or_default());
                     if !self.once.insert(key) {
                         continue;
@@ -433,12 +542,28 @@ impl Analyzer {
                     Some(c) => format!("http body (decoded {c})"),
                     None => "http body (de-chunked)".to_string(),
                 };
-                let f = self.cfg.secrets.finding(hit.secret_index, hit.variant, matched, Transport::Clear);
+                let f = self.cfg.secrets.finding(
+                    hit.secret_index,
+                    hit.variant,
+                    matched,
+                    Transport::Clear,
+                );
                 self.secret_seen(
                     hit.secret_index,
-                    format!("stream {stream} {} frame {} body offset {} ({layer}, {})", dir_label(e.dir), e.frame, hit.range.start, hit.variant.label()),
+                    format!(
+                        "stream {stream} {} frame {} body offset {} ({layer}, {})",
+                        dir_label(e.dir),
+                        e.frame,
+                        hit.range.start,
+                        hit.variant.label()
+                    ),
                 );
-                self.push(f.detail("layer", &layer).detail("body_offset", hit.range.start.to_string()), Some(stream), &frames);
+                self.push(
+                    f.detail("layer", &layer)
+                        .detail("body_offset", hit.range.start.to_string()),
+                    Some(stream),
+                    &frames,
+                );
             }
         }
         for tok in find_fernet_tokens(&body) {
@@ -449,17 +574,28 @@ impl Analyzer {
                 Some(Ok(plain)) => {
                     f = f.detail("decrypted", escape_truncated(plain, 200));
                     if self.report.fernet.len() < MAX_LIST {
-                        self.report.fernet.push(format!("token from {}, decrypts with the key to: {}", tok.timestamp_rfc3339(), escape_truncated(plain, 80)));
+                        self.report.fernet.push(format!(
+                            "token from {}, decrypts with the key to: {}",
+                            tok.timestamp_rfc3339(),
+                            escape_truncated(plain, 80)
+                        ));
                     }
                 }
                 Some(Err(e)) => {
                     if self.report.fernet.len() < MAX_LIST {
-                        self.report.fernet.push(format!("token from {}, the key does not open it: {e}", tok.timestamp_rfc3339()));
+                        self.report.fernet.push(format!(
+                            "token from {}, the key does not open it: {e}",
+                            tok.timestamp_rfc3339()
+                        ));
                     }
                 }
                 None => {
                     if self.report.fernet.len() < MAX_LIST {
-                        self.report.fernet.push(format!("token from {}, {} bytes of ciphertext (no --fernet-key)", tok.timestamp_rfc3339(), tok.ciphertext_len));
+                        self.report.fernet.push(format!(
+                            "token from {}, {} bytes of ciphertext (no --fernet-key)",
+                            tok.timestamp_rfc3339(),
+                            tok.ciphertext_len
+                        ));
                     }
                 }
             }
@@ -478,11 +614,16 @@ impl Analyzer {
         let frames = e.frames.clone();
         let trusted = self.cfg.trusted_cas.clone();
         let ca_file_given = self.cfg.ca_file_given;
-        let Some(st) = self.streams.get_mut(&stream) else { return };
+        let Some(st) = self.streams.get_mut(&stream) else {
+            return;
+        };
         let idx = match st.tls_index {
             Some(i) => Some(i),
             None if self.report.tls_sessions.len() < MAX_LIST => {
-                self.report.tls_sessions.push(TlsSession { stream, ..TlsSession::default() });
+                self.report.tls_sessions.push(TlsSession {
+                    stream,
+                    ..TlsSession::default()
+                });
                 let i = self.report.tls_sessions.len() - 1;
                 st.tls_index = Some(i);
                 Some(i)
@@ -498,7 +639,12 @@ impl Analyzer {
                 st.offered_versions = if ch.values.supported_versions.is_empty() {
                     vec![ch.legacy_version]
                 } else {
-                    ch.values.supported_versions.iter().copied().filter(|v| !crate::dissect::tls::is_grease(*v)).collect()
+                    ch.values
+                        .supported_versions
+                        .iter()
+                        .copied()
+                        .filter(|v| !crate::dissect::tls::is_grease(*v))
+                        .collect()
                 };
                 if let (Some(i), Some(s)) = (idx, &sni) {
                     if let Some(sess) = self.report.tls_sessions.get_mut(i) {
@@ -522,12 +668,20 @@ impl Analyzer {
                 }
             }
             TlsMessage::Certificate(chain) => {
-                let facts: Vec<CertFacts> = chain.certificates.iter().filter(|c| c.parse_error.is_none()).map(cert_facts).collect();
+                let facts: Vec<CertFacts> = chain
+                    .certificates
+                    .iter()
+                    .filter(|c| c.parse_error.is_none())
+                    .map(cert_facts)
+                    .collect();
                 new_findings.extend(audit_chain(&facts, st.sni.as_deref(), ts.secs, &trusted));
                 // Without --ca-file nobody has said which CA to trust: say who vouches for
                 // the server, and that a client without that CA refuses it.
                 if !ca_file_given {
-                    if let Some(top) = facts.last().filter(|_| !facts.first().is_some_and(|l| l.self_signed)) {
+                    if let Some(top) = facts
+                        .last()
+                        .filter(|_| !facts.first().is_some_and(|l| l.self_signed))
+                    {
                         new_findings.push(
                             Finding::new(
                                 FindingKind::CertUntrustedCa,
@@ -600,7 +754,6 @@ fn r_start(x: usize) -> String {
     x.to_string()
 }
 
-
 fn dir_label(d: Direction) -> &'static str {
     match d {
         Direction::ToServer => "client→server",
@@ -620,7 +773,10 @@ fn class_label(c: Class) -> &'static str {
 }
 
 fn cert_facts(c: &crate::dissect::tls::CertSummary) -> CertFacts {
-    let rsa_bits = c.key.strip_prefix("RSA ").and_then(|b| b.trim().parse().ok());
+    let rsa_bits = c
+        .key
+        .strip_prefix("RSA ")
+        .and_then(|b| b.trim().parse().ok());
     CertFacts {
         subject: c.subject.clone(),
         issuer: c.issuer.clone(),
@@ -628,7 +784,11 @@ fn cert_facts(c: &crate::dissect::tls::CertSummary) -> CertFacts {
         not_before: c.not_before_unix,
         not_after: c.not_after_unix,
         rsa_bits,
-        sans: c.san.iter().filter_map(|s| s.strip_prefix("DNS:").map(String::from)).collect(),
+        sans: c
+            .san
+            .iter()
+            .filter_map(|s| s.strip_prefix("DNS:").map(String::from))
+            .collect(),
         is_ca: c.ca,
     }
 }

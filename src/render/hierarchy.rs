@@ -25,7 +25,10 @@ impl Hierarchy {
             let i = match level.iter().position(|n| n.name == name) {
                 Some(i) => i,
                 None => {
-                    level.push(Node { name: name.to_string(), ..Node::default() });
+                    level.push(Node {
+                        name: name.to_string(),
+                        ..Node::default()
+                    });
                     level.len() - 1
                 }
             };
@@ -37,7 +40,10 @@ impl Hierarchy {
     }
 
     pub fn write<W: Write>(&self, w: &mut W, filter: &str) -> io::Result<()> {
-        writeln!(w, "\n===================================================================")?;
+        writeln!(
+            w,
+            "\n==================================================================="
+        )?;
         writeln!(w, "Protocol Hierarchy Statistics")?;
         writeln!(w, "Filter: {filter}\n")?;
         fn walk<W: Write>(w: &mut W, nodes: &[Node], depth: usize) -> io::Result<()> {
@@ -49,7 +55,10 @@ impl Hierarchy {
             Ok(())
         }
         walk(w, &self.roots, 0)?;
-        writeln!(w, "===================================================================")
+        writeln!(
+            w,
+            "==================================================================="
+        )
     }
 }
 
@@ -66,9 +75,18 @@ mod tests {
         let mut out = Vec::new();
         h.write(&mut out, "").expect("write");
         let s = String::from_utf8(out).expect("utf8");
-        assert!(s.contains("eth                                      frames:3 bytes:366"), "{s}");
-        assert!(s.contains("    tcp                                  frames:2 bytes:266"), "{s}");
-        assert!(s.contains("      http                               frames:1 bytes:200"), "{s}");
+        assert!(
+            s.contains("eth                                      frames:3 bytes:366"),
+            "{s}"
+        );
+        assert!(
+            s.contains("    tcp                                  frames:2 bytes:266"),
+            "{s}"
+        );
+        assert!(
+            s.contains("      http                               frames:1 bytes:200"),
+            "{s}"
+        );
         assert!(s.find("  ip ").unwrap_or(0) < s.find("  ipv6").unwrap_or(0));
     }
 }

@@ -6,9 +6,9 @@ pub mod conversations;
 pub mod escape;
 pub mod follow;
 pub mod follow_http;
-pub mod hierarchy;
 pub mod frame;
 pub mod hexdump;
+pub mod hierarchy;
 pub mod info;
 pub mod json;
 pub mod layers;
@@ -25,7 +25,10 @@ use frame::FrameView;
 
 /// The `-V` node listing what an eavesdropper learns from a frame.
 fn findings_node(findings: &[crate::findings::Finding]) -> tree::TreeNode {
-    let mut n = tree::TreeNode::new(format!("[What an eavesdropper learns here: {} finding(s)]", findings.len()));
+    let mut n = tree::TreeNode::new(format!(
+        "[What an eavesdropper learns here: {} finding(s)]",
+        findings.len()
+    ));
     for x in findings {
         let mut c = tree::TreeNode::new(format!("[{}] {}: {}", x.severity, x.kind, x.evidence));
         c.leaf(x.explanation.clone());
@@ -61,7 +64,13 @@ pub struct Printer<W: Write> {
 
 impl<W: Write> Printer<W> {
     pub fn new(w: W, mode: Mode, hex: bool, pal: Palette) -> Self {
-        Printer { w, mode, hex, pal, printed_any: false }
+        Printer {
+            w,
+            mode,
+            hex,
+            pal,
+            printed_any: false,
+        }
     }
 
     pub fn mode(&self) -> Mode {
@@ -124,7 +133,11 @@ impl<W: Write> Printer<W> {
         let proto = summary::protocol(f);
         let info = summary::info(f);
         let p = self.pal;
-        let time = if f.ts.nanos % 1000 != 0 { format!("{:.9}", f.rel_time) } else { format!("{:>10.6}", f.rel_time) };
+        let time = if f.ts.nanos % 1000 != 0 {
+            format!("{:.9}", f.rel_time)
+        } else {
+            format!("{:>10.6}", f.rel_time)
+        };
         writeln!(
             self.w,
             "{:>5} {} {} → {} {}{}{}{} {} {}",
@@ -154,14 +167,27 @@ impl<W: Write> Printer<W> {
             Mode::Lines => {
                 // Messages that only the end of the capture completed (e.g. a response whose
                 // body runs to the connection's close, never seen closing).
-                for e in events.iter().filter(|e| matches!(e.kind, crate::dissect::AppKind::Http(_))) {
-                    writeln!(self.w, "    - [end of capture, stream {}] {} {}", e.stream, e.kind.protocol(), e.kind.info())?;
+                for e in events
+                    .iter()
+                    .filter(|e| matches!(e.kind, crate::dissect::AppKind::Http(_)))
+                {
+                    writeln!(
+                        self.w,
+                        "    - [end of capture, stream {}] {} {}",
+                        e.stream,
+                        e.kind.protocol(),
+                        e.kind.info()
+                    )?;
                 }
                 Ok(())
             }
             Mode::Tree => {
                 for e in events {
-                    writeln!(self.w, "\n[End of capture: completed in stream {}]", e.stream)?;
+                    writeln!(
+                        self.w,
+                        "\n[End of capture: completed in stream {}]",
+                        e.stream
+                    )?;
                     e.kind.tree().write_to(&mut self.w, 0)?;
                 }
                 Ok(())
@@ -171,9 +197,16 @@ impl<W: Write> Printer<W> {
 
     /// Findings under a summary line: `      ⚠ [high] secret_in_clear …`.
     fn finding_lines(&mut self, findings: &[crate::findings::Finding]) -> io::Result<()> {
-        for x in findings.iter().filter(|x| x.severity >= crate::findings::Severity::Low) {
+        for x in findings
+            .iter()
+            .filter(|x| x.severity >= crate::findings::Severity::Low)
+        {
             let p = self.pal;
-            let c = if x.severity >= crate::findings::Severity::High { p.red() } else { p.yellow() };
+            let c = if x.severity >= crate::findings::Severity::High {
+                p.red()
+            } else {
+                p.yellow()
+            };
             writeln!(self.w, "      {c}⚠ {}{}", x.line(), p.reset())?;
         }
         Ok(())

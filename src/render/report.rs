@@ -36,7 +36,11 @@ fn protocols(r: &Report) -> String {
     if r.protocols.is_empty() {
         return "none".into();
     }
-    r.protocols.iter().map(|(k, v)| format!("{k} ×{v}")).collect::<Vec<_>>().join(", ")
+    r.protocols
+        .iter()
+        .map(|(k, v)| format!("{k} ×{v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn tls_versions(r: &Report) -> String {
@@ -74,11 +78,23 @@ fn certificates(r: &Report) -> String {
             }
         }
     }
-    list_or(&dedup(v), if r.tls_sessions.is_empty() { "no TLS" } else { "none seen" }, 3)
+    list_or(
+        &dedup(v),
+        if r.tls_sessions.is_empty() {
+            "no TLS"
+        } else {
+            "none seen"
+        },
+        3,
+    )
 }
 
 fn alerts(r: &Report) -> String {
-    let v: Vec<String> = r.tls_sessions.iter().flat_map(|s| s.alerts.iter().cloned()).collect();
+    let v: Vec<String> = r
+        .tls_sessions
+        .iter()
+        .flat_map(|s| s.alerts.iter().cloned())
+        .collect();
     list_or(&dedup(v), "none", 4)
 }
 
@@ -89,7 +105,11 @@ fn dedup(mut v: Vec<String>) -> Vec<String> {
 }
 
 fn credentials(r: &Report) -> String {
-    let v: Vec<String> = r.credentials.iter().map(|c| format!("{}: {}", c.kind, c.evidence)).collect();
+    let v: Vec<String> = r
+        .credentials
+        .iter()
+        .map(|c| format!("{}: {}", c.kind, c.evidence))
+        .collect();
     list_or(&dedup(v), "none", 8)
 }
 
@@ -107,7 +127,11 @@ fn requests(r: &Report) -> String {
 
 fn secret_cell(r: &Report, i: usize) -> String {
     match r.secrets.get(i) {
-        Some(s) if s.seen > 0 => format!("SEEN {}×\n{}", s.seen, s.places.first().cloned().unwrap_or_default()),
+        Some(s) if s.seen > 0 => format!(
+            "SEEN {}×\n{}",
+            s.seen,
+            s.places.first().cloned().unwrap_or_default()
+        ),
         Some(_) => "not seen".into(),
         None => "-".into(),
     }
@@ -125,8 +149,16 @@ pub fn verdict(r: &Report) -> String {
         if creds {
             what.push("credentials");
         }
-        format!("LEAKS: {} readable by anyone on the path", what.join(" and "))
-    } else if let Some(a) = r.tls_sessions.iter().flat_map(|s| s.alerts.iter()).find(|a| a.starts_with("fatal")) {
+        format!(
+            "LEAKS: {} readable by anyone on the path",
+            what.join(" and ")
+        )
+    } else if let Some(a) = r
+        .tls_sessions
+        .iter()
+        .flat_map(|s| s.alerts.iter())
+        .find(|a| a.starts_with("fatal"))
+    {
         let short = a.split(':').next().unwrap_or(a);
         format!("TLS refused ({short}): no content was exchanged")
     } else if r.bytes_clear > 0 {
@@ -141,10 +173,22 @@ pub fn verdict(r: &Report) -> String {
 /// The rows of the report, as (label, value) pairs.
 fn rows(r: &Report) -> Vec<(String, String)> {
     let mut v = vec![
-        ("Packets".to_string(), format!("{} ({} bytes)", r.packets, r.bytes)),
-        ("TCP streams".to_string(), format!("{}: {}", r.tcp_streams, protocols(r))),
-        ("Payload bytes in clear".to_string(), r.bytes_clear.to_string()),
-        ("Payload bytes encrypted".to_string(), r.bytes_encrypted.to_string()),
+        (
+            "Packets".to_string(),
+            format!("{} ({} bytes)", r.packets, r.bytes),
+        ),
+        (
+            "TCP streams".to_string(),
+            format!("{}: {}", r.tcp_streams, protocols(r)),
+        ),
+        (
+            "Payload bytes in clear".to_string(),
+            r.bytes_clear.to_string(),
+        ),
+        (
+            "Payload bytes encrypted".to_string(),
+            r.bytes_encrypted.to_string(),
+        ),
         ("Hostnames (Host, SNI)".to_string(), hostnames(r)),
         ("HTTP requests visible".to_string(), requests(r)),
         ("TLS version, cipher".to_string(), tls_versions(r)),
@@ -155,7 +199,14 @@ fn rows(r: &Report) -> Vec<(String, String)> {
         v.push((format!("Secret \"{}\"", s.secret), secret_cell(r, i)));
     }
     v.push(("Credentials in clear".to_string(), credentials(r)));
-    v.push(("Fernet tokens".to_string(), if r.fernet.is_empty() { "none".into() } else { list_or(&dedup(r.fernet.clone()), "none", 3) }));
+    v.push((
+        "Fernet tokens".to_string(),
+        if r.fernet.is_empty() {
+            "none".into()
+        } else {
+            list_or(&dedup(r.fernet.clone()), "none", 3)
+        },
+    ));
     v.push(("Findings".to_string(), severity_line(r)));
     v.push(("Verdict".to_string(), verdict(r)));
     v
@@ -163,15 +214,27 @@ fn rows(r: &Report) -> Vec<(String, String)> {
 
 /// `--report`: one capture's report.
 pub fn write_report<W: Write>(w: &mut W, r: &Report, pal: Palette) -> io::Result<()> {
-    writeln!(w, "\n{}What an eavesdropper sees{} — {}", pal.bold(), pal.reset(), r.source)?;
+    writeln!(
+        w,
+        "\n{}What an eavesdropper sees{} — {}",
+        pal.bold(),
+        pal.reset(),
+        r.source
+    )?;
     let mut t = Table::new();
-    t.load_preset(presets::UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic).set_width(110);
+    t.load_preset(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(110);
     for (k, v) in rows(r) {
         t.add_row(vec![k, v]);
     }
     writeln!(w, "{t}")?;
     let mut shown = 0;
-    for f in r.findings.iter().filter(|f| f.severity >= crate::findings::Severity::Medium) {
+    for f in r
+        .findings
+        .iter()
+        .filter(|f| f.severity >= crate::findings::Severity::Medium)
+    {
         if shown == 0 {
             writeln!(w, "Findings (medium and above):")?;
         }
@@ -187,19 +250,32 @@ pub fn write_report<W: Write>(w: &mut W, r: &Report, pal: Palette) -> io::Result
 
 /// `compare`: the reports side by side.
 pub fn write_compare<W: Write>(w: &mut W, reports: &[Report], pal: Palette) -> io::Result<()> {
-    writeln!(w, "{}What an eavesdropper sees, side by side{}", pal.bold(), pal.reset())?;
+    writeln!(
+        w,
+        "{}What an eavesdropper sees, side by side{}",
+        pal.bold(),
+        pal.reset()
+    )?;
     let mut t = Table::new();
     let width = (24 + 36 * reports.len()).clamp(80, 220) as u16;
-    t.load_preset(presets::UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic).set_width(width);
+    t.load_preset(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(width);
     let mut header = vec![String::new()];
     header.extend(reports.iter().map(|r| short_name(&r.source)));
     t.set_header(header);
     let per: Vec<Vec<(String, String)>> = reports.iter().map(rows).collect();
     let n = per.iter().map(|r| r.len()).max().unwrap_or(0);
     for i in 0..n {
-        let label = per.iter().find_map(|r| r.get(i).map(|x| x.0.clone())).unwrap_or_default();
+        let label = per
+            .iter()
+            .find_map(|r| r.get(i).map(|x| x.0.clone()))
+            .unwrap_or_default();
         let mut row = vec![label];
-        row.extend(per.iter().map(|r| r.get(i).map(|x| x.1.clone()).unwrap_or_default()));
+        row.extend(
+            per.iter()
+                .map(|r| r.get(i).map(|x| x.1.clone()).unwrap_or_default()),
+        );
         t.add_row(row);
     }
     writeln!(w, "{t}")
