@@ -175,6 +175,8 @@ pub struct Analyzer {
     earlier: BTreeMap<u64, Vec<Range<usize>>>,
     report: Report,
     once: HashSet<(FindingKind, String)>,
+    first_ts: Option<Timestamp>,
+    last_ts: Option<Timestamp>,
 }
 
 impl Analyzer {
@@ -200,6 +202,8 @@ impl Analyzer {
                 ..Report::default()
             },
             once: HashSet::new(),
+            first_ts: None,
+            last_ts: None,
         }
     }
 
@@ -218,11 +222,8 @@ impl Analyzer {
         self.current.clear();
         self.report.packets += 1;
         self.report.bytes += u64::from(len);
-        let t = crate::render::layers::rfc3339(ts);
-        if self.report.first_time.is_none() {
-            self.report.first_time = Some(t.clone());
-        }
-        self.report.last_time = Some(t);
+        self.first_ts.get_or_insert(ts);
+        self.last_ts = Some(ts);
         if !tcp && !self.cfg.secrets.is_empty() {
             let bytes = data.get(payload.clone()).unwrap_or_default();
             for hit in self.cfg.secrets.find_in(bytes) {
@@ -740,6 +741,8 @@ impl Analyzer {
     /// End of the run: close what is still open and hand over the report.
     pub fn finish(mut self, source: &str) -> Report {
         self.report.source = escape_str(source);
+        self.report.first_time = self.first_ts.map(crate::render::layers::rfc3339);
+        self.report.last_time = self.last_ts.map(crate::render::layers::rfc3339);
         self.report
     }
 }
