@@ -346,6 +346,18 @@ fn fill_from_lax(d: &mut Decoded, frame: &[u8], p: &LaxSlicedPacket<'_>, link_le
                 .saturating_sub(i.header_len())
                 .max(i.payload().len());
         }
+        None if tcp_cut_short(d, p) => {
+            // The snaplen cut the TCP header inside its options: the fixed 20 bytes are
+            // there (ports, sequence numbers, flags), so the segment still counts in its
+            // flow, like tshark does; the options that fit are decoded.
+            let off = d.payload.start;
+            let avail = frame.get(off..).unwrap_or_default();
+            if let Some(t) = tcp_fixed_header(avail, off) {
+                d.transport = Some(Transport::Tcp(t));
+                d.payload = frame.len()..frame.len();
+                d.payload_wire_len = 0;
+            }
+        }
         Some(_) | None => {
             if let Some(net) = &d.net {
                 let proto = match net {
@@ -380,6 +392,44 @@ fn fill_from_lax(d: &mut Decoded, frame: &[u8], p: &LaxSlicedPacket<'_>, link_le
             reason: err.to_string(),
         });
     }
+}
+
+/// True when etherparse stopped in the TCP header with at least its fixed 20 bytes present.
+fn tcp_cut_short(d: &Decoded, p: &LaxSlicedPacket<'_>) -> bool {
+    let proto = match &d.net {
+        Some(Net::Ipv4(h)) if h.fragment_offset == 0 => h.protocol,
+        Some(Net::Ipv6(h)) if !h.fragmented => h.next_header,
+        _ => return false,
+    };
+    proto == 6
+        && matches!(&p.stop_err, Some((_, etherparse::err::Layer::TcpHeader)))
+        && d.payload.len() >= field::tcp::MIN_LEN
+}
+
+/// The fixed part of a TCP header whose options were cut short (see [`tcp_cut_short`]).
+fn tcp_fixed_header(b: &[u8], off: usize) -> Option<TcpHeader> {
+    let data_off_flags = be16(b, 12)?;
+    let header_len = usize::from(data_off_flags >> 12) * 4;
+    let flags = TcpFlags(data_off_flags & 0x01ff);
+    let opts_end = header_len.min(b.len());
+    let opts = b.get(field::tcp::MIN_LEN..opts_end).unwrap_or_default();
+    let (mut options, _) = tcp_options(opts, off + field::tcp::MIN_LEN);
+    // The last option may itself be cut: keep only those wholly inside the captured bytes.
+    options.retain(|o| o.range.end <= off + opts_end);
+    Some(TcpHeader {
+        offset: off,
+        header_len,
+        src_port: be16(b, 0)?,
+        dst_port: be16(b, 2)?,
+        seq: be32(b, 4)?,
+        ack: be32(b, 8)?,
+        flags,
+        window: be16(b, 14)?,
+        checksum: be16(b, 16)?,
+        urgent: be16(b, 18)?,
+        options,
+        options_undecoded: (opts_end < header_len).then(|| off + opts_end..off + opts_end),
+    })
 }
 
 fn set_payload(d: &mut Decoded, frame: &[u8], payload: &[u8]) {

@@ -108,7 +108,10 @@ pub fn classify_field_name(name: &str) -> Option<FieldClass> {
             part = SENSITIVE_NAME_PARTS.get(id).map(|(_, c)| (id, *c));
         }
     }
-    if let Some((_, c)) = SENSITIVE_NAMES_EXACT.iter().find(|(x, _)| x.as_bytes() == norm) {
+    if let Some((_, c)) = SENSITIVE_NAMES_EXACT
+        .iter()
+        .find(|(x, _)| x.as_bytes() == norm)
+    {
         return Some(*c);
     }
     part.map(|(_, c)| c)
@@ -119,8 +122,11 @@ pub fn classify_field_name(name: &str) -> Option<FieldClass> {
 fn name_automaton() -> Option<&'static aho_corasick::AhoCorasick> {
     static AC: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> = std::sync::OnceLock::new();
     AC.get_or_init(|| {
-        let pats: Vec<&str> =
-            SENSITIVE_NAME_PARTS.iter().map(|(p, _)| *p).chain(NOT_CREDENTIALS.iter().copied()).collect();
+        let pats: Vec<&str> = SENSITIVE_NAME_PARTS
+            .iter()
+            .map(|(p, _)| *p)
+            .chain(NOT_CREDENTIALS.iter().copied())
+            .collect();
         aho_corasick::AhoCorasick::new(pats).ok()
     })
     .as_ref()
@@ -369,7 +375,8 @@ fn body_fields(body: &[u8], content_type: Option<&[u8]>, transport: Transport) -
     let looks_json = matches!(body.trim_ascii_start().first(), Some(b'{') | Some(b'['));
     if mt == "application/x-www-form-urlencoded" {
         form_fields(body, Place::Form, transport, &mut out);
-    } else if (is_json_type(&mt) || (mt.is_empty() && looks_json)) && may_hold_sensitive_name(body) {
+    } else if (is_json_type(&mt) || (mt.is_empty() && looks_json)) && may_hold_sensitive_name(body)
+    {
         if let Ok(v) = serde_json::from_slice::<Value>(body) {
             json_fields(&v, "$", 0, transport, &mut out);
         }
@@ -383,9 +390,15 @@ fn body_fields(body: &[u8], content_type: Option<&[u8]>, transport: Transport) -
 fn may_hold_sensitive_name(body: &[u8]) -> bool {
     static AC: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> = std::sync::OnceLock::new();
     let ac = AC.get_or_init(|| {
-        let pats: Vec<&str> =
-            SENSITIVE_NAMES_EXACT.iter().chain(SENSITIVE_NAME_PARTS.iter()).map(|(p, _)| *p).collect();
-        aho_corasick::AhoCorasick::builder().ascii_case_insensitive(true).build(pats).ok()
+        let pats: Vec<&str> = SENSITIVE_NAMES_EXACT
+            .iter()
+            .chain(SENSITIVE_NAME_PARTS.iter())
+            .map(|(p, _)| *p)
+            .collect();
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(pats)
+            .ok()
     });
     match ac {
         Some(ac) => ac.is_match(body),

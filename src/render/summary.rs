@@ -205,8 +205,10 @@ fn tcp_info(f: &FrameView<'_>, t: &crate::decode::TcpHeader) -> String {
             TcpOptionKind::Nop | TcpOptionKind::EndOfList => {}
         }
     }
-    if t.options_undecoded.is_some() {
-        s.push_str(" [unknown TCP option]");
+    match &t.options_undecoded {
+        Some(r) if r.is_empty() => s.push_str(" [TCP options cut short by the snaplen]"),
+        Some(_) => s.push_str(" [unknown TCP option]"),
+        None => {}
     }
     s
 }
