@@ -69,8 +69,13 @@ fn output_failed(e: std::io::Error) -> i32 {
 
 /// Secrets, Fernet key and trusted CAs from the command line.
 fn findings_config(a: &FindingsArgs) -> Result<FindingsConfig, i32> {
-    let secrets = SecretSet::from_args(&a.secret, a.secrets_file.as_deref())
-        .map_err(|e| fail(e, exit::USAGE))?;
+    let secrets = SecretSet::from_args(&a.secret, a.secrets_file.as_deref()).map_err(|e| {
+        let code = match e {
+            squirrel_sniff::findings::SecretError::File { .. } => exit::INPUT,
+            _ => exit::USAGE,
+        };
+        fail(e, code)
+    })?;
     let fernet_key = match &a.fernet_key {
         Some(k) => Some(
             FernetKey::from_base64(k)

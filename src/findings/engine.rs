@@ -177,6 +177,8 @@ pub struct Analyzer {
     once: HashSet<(FindingKind, String)>,
     first_ts: Option<Timestamp>,
     last_ts: Option<Timestamp>,
+    /// (secret, frame) pairs already counted.
+    sightings: HashSet<(usize, u64)>,
 }
 
 impl Analyzer {
@@ -204,6 +206,7 @@ impl Analyzer {
             once: HashSet::new(),
             first_ts: None,
             last_ts: None,
+            sightings: HashSet::new(),
         }
     }
 
@@ -237,6 +240,7 @@ impl Analyzer {
                 );
                 self.secret_seen(
                     hit.secret_index,
+                    frame,
                     format!(
                         "frame {frame} offset {} (frame bytes, {})",
                         r.start,
@@ -295,7 +299,12 @@ impl Analyzer {
         self.pending.push(f);
     }
 
-    fn secret_seen(&mut self, index: usize, place: String) {
+    /// Count one sighting of secret `index` ending in `frame` (a sighting found twice — in
+    /// the raw base64 of a Basic auth header and again decoded — counts once).
+    fn secret_seen(&mut self, index: usize, frame: u64, place: String) {
+        if !self.sightings.insert((index, frame)) {
+            return;
+        }
         if let Some(s) = self.report.secrets.get_mut(index) {
             s.seen += 1;
             if s.places.len() < 50 {
@@ -369,6 +378,7 @@ impl Analyzer {
                     let frames: Vec<String> = h.frames.iter().map(|f| f.to_string()).collect();
                     self.secret_seen(
                         h.secret_index,
+                        h.frames.last().copied().unwrap_or(self.current_frame),
                         format!(
                             "stream {stream} {dirname} frame {} stream offset {} (tcp stream, {})",
                             frames.join("+"),
@@ -496,6 +506,7 @@ impl Analyzer {
                             .finding(idx, hit.variant, auth, Transport::Clear);
                         self.secret_seen(
                             idx,
+                            e.frame,
                             format!(
                                 "stream {stream} frame {} (HTTP Authorization: Basic, decoded)",
                                 e.frame
@@ -551,6 +562,7 @@ impl Analyzer {
                 );
                 self.secret_seen(
                     hit.secret_index,
+                    e.frame,
                     format!(
                         "stream {stream} {} frame {} body offset {} ({layer}, {})",
                         dir_label(e.dir),
