@@ -400,3 +400,75 @@ fn raw_follow_writes_exactly_the_stream_bytes() {
         }
     }
 }
+
+#[test]
+fn report_findings_and_display_filter() {
+    // The report quotes hostnames, SNI, request lines and credentials from the wire.
+    with_and_without_colour(&["-q", "--report", "--secret", "evil"], |r| {
+        assert!(
+            r.stdout.contains("What an eavesdropper sees"),
+            "{}",
+            r.stdout
+        );
+        assert!(
+            r.stdout.contains("\\x1b"),
+            "escaped forms are visible: {}",
+            r.stdout
+        );
+    });
+    // Findings printed under the summary lines and in the tree.
+    with_and_without_colour(&["--secret", "evil"], |r| {
+        assert!(r.stdout.contains("⚠"), "{}", r.stdout);
+    });
+    with_and_without_colour(&["-V", "--secret", "evil", "-Y", "finding"], |r| {
+        assert!(
+            r.stdout.contains("What an eavesdropper learns here"),
+            "{}",
+            r.stdout
+        );
+    });
+    with_and_without_colour(&["--hierarchy", "--stats", "-q"], |r| {
+        assert!(
+            r.stdout.contains("Protocol Hierarchy Statistics"),
+            "{}",
+            r.stdout
+        );
+    });
+    // The JSON report stays valid.
+    let r = run_safe(&["--json", "--report", "-q"]);
+    for l in r.stdout.lines() {
+        serde_json::from_str::<serde_json::Value>(l).unwrap_or_else(|e| panic!("{l}: {e}"));
+    }
+}
+
+#[test]
+fn compare_and_info() {
+    let cap = capture();
+    let c = cap.to_str().expect("path");
+    let http = captures().join("squirrel-http.pcap");
+    for colour in ["never", "always"] {
+        let o = run(&[
+            "compare",
+            c,
+            http.to_str().expect("p"),
+            "--secret",
+            "evil",
+            "--color",
+            colour,
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert_terminal_safe("compare", &o.stdout, colour == "always");
+        assert_terminal_safe("compare (stderr)", &o.stderr, colour == "always");
+        let s = strip_our_colours(&String::from_utf8_lossy(&o.stdout));
+        assert!(
+            s.contains("evil\\x1b[2J"),
+            "the hostile SNI is shown escaped: {s}"
+        );
+    }
+    let o = run(&["compare", c, http.to_str().expect("p"), "--json"]);
+    assert_terminal_safe("compare --json", &o.stdout, false);
+    serde_json::from_slice::<serde_json::Value>(&o.stdout).expect("one JSON object");
+    let o = run(&["info", c]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_terminal_safe("info", &o.stdout, false);
+}
