@@ -596,7 +596,7 @@ pub fn run<W: Write>(
 }
 
 /// The flow table's view of a TCP frame.
-fn tcp_segment<'a>(d: &Decoded, pkt: &RawPacket<'a>, frame: u64) -> Option<TcpSegment<'a>> {
+pub fn tcp_segment<'a>(d: &Decoded, pkt: &RawPacket<'a>, frame: u64) -> Option<TcpSegment<'a>> {
     let Some(Transport::Tcp(t)) = &d.transport else {
         return None;
     };

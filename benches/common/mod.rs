@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use squirrel_sniff::capture::{FileSource, Timestamp};
-use squirrel_sniff::decode::{self, Transport};
+use squirrel_sniff::decode;
 use squirrel_sniff::flow::{Endpoint, TcpFlags, TcpSegment};
 
 /// Frame bytes taken from `SQUIRREL_BENCH_PCAP` at most.
@@ -123,37 +123,35 @@ impl OwnedSegment {
     }
 }
 
-/// Decode every frame and keep the TCP segments (frame numbers from 1, as in the pipeline).
+/// Decode every frame and keep the TCP segments (frame numbers from 1, as in the pipeline),
+/// built by the pipeline's own `tcp_segment`.
 pub fn tcp_segments(frames: &[Frame]) -> Vec<OwnedSegment> {
     let mut out = Vec::new();
     for (i, f) in frames.iter().enumerate() {
         let d = decode::decode(f.link, &f.data);
-        let Some(Transport::Tcp(t)) = &d.transport else {
-            continue;
-        };
-        let Some((src, dst)) = d.addrs() else {
-            continue;
-        };
-        out.push(OwnedSegment {
-            frame: i as u64 + 1,
+        let pkt = squirrel_sniff::capture::RawPacket {
             ts: f.ts,
-            src: Endpoint {
-                addr: src,
-                port: t.src_port,
-            },
-            dst: Endpoint {
-                addr: dst,
-                port: t.dst_port,
-            },
-            seq: t.seq,
-            ack: t.ack,
-            flags: t.flags,
-            window: t.window,
-            window_scale: t.window_scale(),
-            payload: f.data.get(d.payload.clone()).unwrap_or_default().to_vec(),
-            wire_len: u32::try_from(d.payload_wire_len).unwrap_or(u32::MAX),
-            frame_len: f.len,
-        });
+            len: f.len,
+            link: f.link,
+            interface: 0,
+            data: &f.data,
+        };
+        if let Some(s) = squirrel_sniff::pipeline::tcp_segment(&d, &pkt, i as u64 + 1) {
+            out.push(OwnedSegment {
+                frame: s.frame,
+                ts: s.ts,
+                src: s.src,
+                dst: s.dst,
+                seq: s.seq,
+                ack: s.ack,
+                flags: s.flags,
+                window: s.window,
+                window_scale: s.window_scale,
+                payload: s.payload.to_vec(),
+                wire_len: s.wire_len,
+                frame_len: s.frame_len,
+            });
+        }
     }
     out
 }

@@ -16,6 +16,24 @@ use super::{CaptureError, RawPacket, Timestamp};
 const MAX_RECORD: usize = 16 << 20;
 const INITIAL_BUFFER: usize = 256 << 10;
 
+/// The bytes of `path`, or standard input when `path` is `-`; a directory is refused.
+pub fn open_input(path: &Path) -> Result<Box<dyn Read + Send>, CaptureError> {
+    if path == Path::new("-") {
+        return Ok(Box::new(std::io::stdin()));
+    }
+    let f = std::fs::File::open(path).map_err(|source| CaptureError::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if f.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+        return Err(CaptureError::Open {
+            path: path.to_path_buf(),
+            source: std::io::Error::other("is a directory"),
+        });
+    }
+    Ok(Box::new(f))
+}
+
 /// The container format of a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileFormat {
@@ -69,22 +87,7 @@ struct State {
 impl FileSource {
     /// Open `path`, or standard input when `path` is `-`.
     pub fn open(path: &Path) -> Result<FileSource, CaptureError> {
-        let input: Box<dyn Read + Send> = if path == Path::new("-") {
-            Box::new(std::io::stdin())
-        } else {
-            let f = std::fs::File::open(path).map_err(|source| CaptureError::Open {
-                path: path.to_path_buf(),
-                source,
-            })?;
-            if f.metadata().map(|m| m.is_dir()).unwrap_or(false) {
-                return Err(CaptureError::Open {
-                    path: path.to_path_buf(),
-                    source: std::io::Error::other("is a directory"),
-                });
-            }
-            Box::new(f)
-        };
-        Self::from_reader(path, input)
+        Self::from_reader(path, open_input(path)?)
     }
 
     /// Read a capture from any reader; `path` names it in messages.

@@ -132,21 +132,7 @@ impl CaptureInfo {
 /// record already truncated or corrupt) are returned; an error after at least one packet
 /// ends up in [`CaptureInfo::error`] with the figures of the packets read before it.
 pub fn file_info(path: &Path) -> Result<CaptureInfo, CaptureError> {
-    let input: Box<dyn Read + Send> = if path == Path::new("-") {
-        Box::new(io::stdin())
-    } else {
-        let f = std::fs::File::open(path).map_err(|source| CaptureError::Open {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        if f.metadata().map(|m| m.is_dir()).unwrap_or(false) {
-            return Err(CaptureError::Open {
-                path: path.to_path_buf(),
-                source: io::Error::other("is a directory"),
-            });
-        }
-        Box::new(f)
-    };
+    let input = super::file::open_input(path)?;
     info_from_reader(path, input)
 }
 
