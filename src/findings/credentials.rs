@@ -95,9 +95,7 @@ pub fn classify_field_name(name: &str) -> Option<FieldClass> {
     if norm.is_empty() {
         return None;
     }
-    let Some(ac) = name_automaton() else {
-        return None;
-    };
+    let ac = name_automaton()?;
     let mut part: Option<(usize, FieldClass)> = None;
     for m in ac.find_overlapping_iter(norm) {
         let id = m.pattern().as_usize();
