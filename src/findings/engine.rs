@@ -29,7 +29,7 @@ use crate::flow::{ConversationSummary, Direction, StreamEvent, StreamId};
 use crate::render::escape::{escape_bytes, escape_str, escape_truncated};
 
 /// Most findings kept for the report (more are counted).
-const MAX_FINDINGS: usize = 10_000;
+const MAX_FINDINGS: usize = 2_000;
 /// Most entries kept in each of the report's lists.
 const MAX_LIST: usize = 500;
 /// Bytes of a stream's start kept to classify streams no dissector recognised.
