@@ -328,7 +328,7 @@ impl Conn {
 pub struct Lcg(pub u64);
 
 impl Lcg {
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self
             .0
             .wrapping_mul(6364136223846793005)
@@ -372,7 +372,7 @@ pub fn ooo_window(path: &Path, segments: u32, span: u32) -> Result<u64, GenError
     let mut order: Vec<u32> = (0..segments).collect();
     let mut rng = Lcg(7);
     for i in (1..order.len()).rev() {
-        let j = (rng.next() % (i as u64 + 1)) as usize;
+        let j = (rng.next_u64() % (i as u64 + 1)) as usize;
         order.swap(i, j);
     }
     for k in order {

@@ -305,18 +305,14 @@ pub fn drive(d: &mut dyn StreamDissector, data: &[u8]) {
                     offset[i] += chunk.len() as u64;
                 }
             }
-            4 | 5 => {
-                if !ended[i] {
-                    let hole = len as u64 * 64;
-                    d.hole(dir, offset[i], hole, frame, &mut out);
-                    offset[i] += hole;
-                }
+            4 | 5 if !ended[i] => {
+                let hole = len as u64 * 64;
+                d.hole(dir, offset[i], hole, frame, &mut out);
+                offset[i] += hole;
             }
-            6 => {
-                if !ended[i] {
-                    d.end(dir, frame, &mut out);
-                    ended[i] = true;
-                }
+            6 if !ended[i] => {
+                d.end(dir, frame, &mut out);
+                ended[i] = true;
             }
             _ => {}
         }
@@ -364,7 +360,10 @@ pub fn pipeline(data: &[u8]) {
 }
 
 /// All targets by name, for scripts and the smoke test.
-pub const TARGETS: [(&str, fn(&[u8])); 5] = [
+/// A harness entry point.
+pub type Target = fn(&[u8]);
+
+pub const TARGETS: [(&str, Target); 5] = [
     ("decode", decode_frame),
     ("reassembly", reassembly),
     ("http", http),

@@ -16,7 +16,7 @@ const CAPTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/captures");
 struct Lcg(u64);
 
 impl Lcg {
-    fn next(&mut self) -> u64 {
+    fn next_u64(&mut self) -> u64 {
         self.0 = self
             .0
             .wrapping_mul(6364136223846793005)
@@ -24,7 +24,7 @@ impl Lcg {
         self.0 >> 33
     }
     fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
+        (self.next_u64() % n.max(1) as u64) as usize
     }
 }
 
@@ -36,7 +36,7 @@ fn mutate(seed: &[u8], rng: &mut Lcg) -> Vec<u8> {
         match rng.below(6) {
             0 if at < v.len() => v[at] ^= 1 << rng.below(8),
             1 if at < v.len() => v[at] = [0u8, 0xff, 0x7f, 0x80, 1][rng.below(5)],
-            2 => v.insert(at, rng.next() as u8),
+            2 => v.insert(at, rng.next_u64() as u8),
             3 if at < v.len() => {
                 v.remove(at);
             }
@@ -76,7 +76,7 @@ fn smoke(target: &str, f: fn(&[u8]), mutations: usize, random: usize) {
     }
     for _ in 0..random {
         let len = rng.below(600);
-        let input: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+        let input: Vec<u8> = (0..len).map(|_| rng.next_u64() as u8).collect();
         run_one(target, f, &input);
     }
 }
