@@ -35,6 +35,8 @@ pub struct Scale {
     pub tls_claimed_bytes: u64,
     /// (f) Size the ClientHello is padded to (one 1-byte record/segment per byte).
     pub client_hello_len: usize,
+    /// (h) Flows each sending 16 KiB no dissector recognises, the other side silent.
+    pub undecided_flows: u32,
 }
 
 impl Default for Scale {
@@ -47,6 +49,7 @@ impl Default for Scale {
             chunks: 50_000,
             tls_claimed_bytes: 17 << 20,
             client_hello_len: 4096,
+            undecided_flows: 10_000,
         }
     }
 }
@@ -62,6 +65,7 @@ impl Scale {
             chunks: 10_000,
             tls_claimed_bytes: 5 << 20,
             client_hello_len: 2048,
+            undecided_flows: 3_000,
         }
     }
 }
@@ -570,6 +574,23 @@ pub fn truncated_frames(path: &Path) -> Result<u64, GenError> {
     out.finish()
 }
 
+/// (h) `flows` connections whose client sends 16 KiB that is neither HTTP nor TLS while the
+/// server stays silent: the dispatcher holds each stream's bytes until it can decide.
+pub fn undecided_flood(path: &Path, flows: u32) -> Result<u64, GenError> {
+    let mut out = Out::create(path, 10)?;
+    let junk: Vec<u8> = (0..16_384u32).map(|i| (i % 7) as u8).collect();
+    for i in 0..flows {
+        let b = i.to_be_bytes();
+        let mut c = Conn::new(
+            ([172, 16 + (b[1] & 15), b[2], b[3]], 50_000),
+            ([192, 0, 2, 2], 7000),
+        );
+        c.handshake(&mut out)?;
+        c.client_sends(&mut out, &junk, 1460)?;
+    }
+    out.finish()
+}
+
 /// Where [`cut_file`] cuts the last record.
 #[derive(Debug, Clone, Copy)]
 pub enum Cut {
@@ -637,6 +658,9 @@ pub fn write_all(dir: &Path, scale: &Scale) -> Result<Vec<Written>, GenError> {
         tls_fragments(p, scale.client_hello_len)
     })?;
     add("truncated_frames.pcap", 0, &|p| truncated_frames(p))?;
+    add("undecided_flood.pcap", 0, &|p| {
+        undecided_flood(p, scale.undecided_flows)
+    })?;
     add("cut_mid_data.pcap", 4, &|p| cut_file(p, Cut::MidData))?;
     add("cut_mid_header.pcap", 4, &|p| cut_file(p, Cut::MidHeader))?;
     Ok(done)

@@ -95,7 +95,7 @@ fn adversarial_captures_stay_bounded() {
     // Just past the live-flow bound: 20,000 flows must be evicted.
     scale.syns = MAX_FLOWS + 20_000;
     let files = gen::write_all(&dir.join("pcaps"), &scale).expect("write adversarial captures");
-    assert_eq!(files.len(), 9);
+    assert_eq!(files.len(), 10);
 
     // `--stats` (flow statistics on stderr) when this build has it.
     let help = Command::new(BIN)
@@ -227,6 +227,25 @@ fn adversarial_captures_stay_bounded() {
     assert!(
         sni >= 2,
         "ClientHello SNI seen in {sni} records, want both streams"
+    );
+
+    // (h) Undecided streams hold at most 8 MiB over all (not 16 KiB times the flows), and
+    // the streams given up say so.
+    let [given_up] = count_lines(
+        &json("undecided_flood.pcap"),
+        &["left undissected\",\"type\":\"note\""],
+    )[..] else {
+        unreachable!()
+    };
+    assert!(
+        given_up >= 1 && given_up <= u64::from(scale.undecided_flows),
+        "{given_up} notes"
+    );
+    let held_all = u64::from(scale.undecided_flows) * 16; // KiB, were every stream held
+    let rss = report[&("undecided_flood.pcap", "quiet")].peak_rss_kib;
+    assert!(
+        rss < held_all * 2 / 3,
+        "undecided flood: peak RSS {rss} KiB, holding all is {held_all} KiB"
     );
 
     // (g) Every cut copy is a frame of its own.

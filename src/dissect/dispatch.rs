@@ -11,6 +11,10 @@ use crate::flow::{Direction, StreamEvent, StreamId};
 
 /// Bytes held per stream while the protocol is not yet decided.
 const MAX_UNDECIDED: usize = 16 << 10;
+/// Bytes held over all undecided streams: past it, the stream adding bytes is given up
+/// (left undissected, with a note) rather than held, so many flows cannot each hold
+/// [`MAX_UNDECIDED`].
+const MAX_UNDECIDED_TOTAL: usize = 8 << 20;
 
 /// The application protocol recognised on a stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -54,13 +58,15 @@ struct StreamState {
 pub struct Dispatcher {
     cfg: DissectConfig,
     streams: HashMap<StreamId, StreamState>,
+    /// Bytes held over all undecided streams.
+    held_total: usize,
     /// Events raised since the caller last took them.
     pub pending: Vec<AppEvent>,
 }
 
 impl Dispatcher {
     pub fn new(cfg: DissectConfig) -> Self {
-        Dispatcher { cfg, streams: HashMap::new(), pending: Vec::new() }
+        Dispatcher { cfg, streams: HashMap::new(), held_total: 0, pending: Vec::new() }
     }
 
     /// The protocol recognised on a live stream.
@@ -116,6 +122,7 @@ impl Dispatcher {
             StreamEvent::Note { .. } => None,
             StreamEvent::Close { stream, .. } => {
                 let st = self.streams.remove(stream)?;
+                self.held_total = self.held_total.saturating_sub(st.held_bytes);
                 let mut st = st;
                 if let Some(d) = st.dissector.as_mut() {
                     d.close(now_frame, &mut self.pending);
@@ -140,6 +147,7 @@ impl Dispatcher {
             AppProto::Undecided => {
                 st.held.push(Held { dir, offset, frame, data: Some(data.to_vec()), len: data.len() as u64 });
                 st.held_bytes += data.len();
+                self.held_total = self.held_total.saturating_add(data.len());
                 let i = dir.index();
                 if !st.refused[i] {
                     let room = 64usize.saturating_sub(st.prefix[i].len());
@@ -165,6 +173,7 @@ impl Dispatcher {
                                     None => d.hole(h.dir, h.offset, h.len, now_frame, &mut self.pending),
                                 }
                             }
+                            self.held_total = self.held_total.saturating_sub(st.held_bytes);
                             st.held_bytes = 0;
                             st.dissector = Some(d);
                             return;
@@ -172,10 +181,23 @@ impl Dispatcher {
                         None => st.refused[i] = true,
                     }
                 }
-                if (st.refused[0] && st.refused[1]) || st.held_bytes > MAX_UNDECIDED {
+                let over_total = self.held_total > MAX_UNDECIDED_TOTAL;
+                if (st.refused[0] && st.refused[1]) || st.held_bytes > MAX_UNDECIDED || over_total {
                     st.proto = AppProto::Unknown;
                     st.held.clear();
+                    self.held_total = self.held_total.saturating_sub(st.held_bytes);
                     st.held_bytes = 0;
+                    if over_total {
+                        self.pending.push(AppEvent {
+                            stream,
+                            dir,
+                            frame: now_frame,
+                            frames: Vec::new(),
+                            kind: super::AppKind::Note(format!(
+                                "protocol not recognised while {MAX_UNDECIDED_TOTAL} bytes were held over all streams; stream left undissected"
+                            )),
+                        });
+                    }
                 }
             }
         }
