@@ -155,6 +155,22 @@ fn adversarial_captures_stay_bounded() {
         }
     }
 
+    // The flood again, long enough for the flow table to churn through its evictions (its
+    // memory plateaus past ~200,000 SYNs at the default bounds), quiet only: still bounded.
+    let churn = dir.join("pcaps/syn_churn.pcap");
+    gen::syn_flood(&churn, 250_000).expect("write churn flood");
+    let r = run(&churn, &["-q"], &dir.join("syn_churn.out"));
+    eprintln!(
+        "syn_churn.pcap (250000)    quiet exit {} peak RSS {:>7} KiB {:>6.2} s",
+        r.code, r.peak_rss_kib, r.secs
+    );
+    assert_eq!(r.code, 0, "churn flood: {}", r.stderr);
+    assert!(
+        r.peak_rss_kib < RSS_LIMIT_KIB,
+        "churn flood: peak RSS {} KiB",
+        r.peak_rss_kib
+    );
+
     if has_stats {
         // `flows evicted: N` agrees with the JSON count below.
         let stderr = &report[&("syn_flood.pcap", "quiet")].stderr;
