@@ -203,3 +203,65 @@ impl Dispatcher {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::{IpAddr, Ipv4Addr};
+
+    use super::*;
+    use crate::capture::Timestamp;
+    use crate::dissect::AppKind;
+    use crate::flow::Endpoint;
+
+    fn open(d: &mut Dispatcher, stream: StreamId) {
+        let ep = |port| Endpoint { addr: IpAddr::V4(Ipv4Addr::LOCALHOST), port };
+        d.on_event(
+            1,
+            &StreamEvent::Open { stream, client: ep(40000), server: ep(7000), frame: 1, ts: Timestamp::new(0, 0) },
+        );
+    }
+
+    #[test]
+    fn undecided_bytes_are_bounded_over_all_streams() {
+        let mut d = Dispatcher::new(DissectConfig::default());
+        // Neither HTTP nor TLS, and the server never speaks: each stream holds 16 KiB.
+        let junk = vec![0u8; MAX_UNDECIDED];
+        let streams = (MAX_UNDECIDED_TOTAL / MAX_UNDECIDED + 10) as StreamId;
+        for s in 0..streams {
+            open(&mut d, s);
+            d.on_event(2, &StreamEvent::Data { stream: s, dir: Direction::ToServer, offset: 0, data: &junk, frame: 2 });
+            assert!(d.held_total <= MAX_UNDECIDED_TOTAL + MAX_UNDECIDED, "held {}", d.held_total);
+        }
+        // The first streams fit and are still undecided; those past the bound were given up.
+        assert_eq!(d.proto(0), AppProto::Undecided);
+        assert_eq!(d.proto(streams - 1), AppProto::Unknown);
+        let notes = d.pending.iter().filter(|e| matches!(&e.kind, AppKind::Note(n) if n.contains("undissected"))).count();
+        assert_eq!(notes, 10, "one note per stream given up");
+        // Closing a stream releases what it held.
+        let before = d.held_total;
+        d.on_event(3, &StreamEvent::Close { stream: 0, summary: dummy_summary(0) });
+        assert_eq!(d.held_total, before - MAX_UNDECIDED);
+    }
+
+    fn dummy_summary(stream: StreamId) -> crate::flow::ConversationSummary {
+        let ep = Endpoint { addr: IpAddr::V4(Ipv4Addr::LOCALHOST), port: 1 };
+        crate::flow::ConversationSummary {
+            stream,
+            client: ep,
+            server: ep,
+            packets_to_server: 0,
+            bytes_to_server: 0,
+            packets_to_client: 0,
+            bytes_to_client: 0,
+            payload_to_server: 0,
+            payload_to_client: 0,
+            first_frame: 1,
+            last_frame: 1,
+            start: Timestamp::new(0, 0),
+            end: Timestamp::new(0, 0),
+            state: crate::flow::ConvState::Open,
+            close_reason: crate::flow::CloseReason::EndOfCapture,
+            syn_seen: true,
+        }
+    }
+}
