@@ -68,6 +68,7 @@ pub fn decode_frame(data: &[u8]) {
         tcp: None,
         app: &[],
         highlights: &[],
+        findings: &[],
     };
     for (mode, hex) in [
         (Mode::Tree, true),

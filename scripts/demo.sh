@@ -7,15 +7,17 @@ scripts/setup.sh
 cargo build --release --locked --quiet
 S=target/release/squirrel-sniff
 C=captures
+SECRET='fluffy tail'
 
 banner() { printf '\n===== %s =====\n\n' "$*"; }
 
-banner "Plain HTTP: the packets (squirrel-http.pcap)"
-"$S" -r "$C/squirrel-http.pcap"
+banner "Plain HTTP on port 5683: the packets (recognised as HTTP by content, not as CoAP)"
+"$S" -r "$C/squirrel-http.pcap" --secret "$SECRET"
 
-banner "Plain HTTP: the response, layer by layer, with its bytes (the secret is readable)"
-"$S" -r "$C/squirrel-http.pcap" -V -x --secret 'fluffy tail' 'tcp[tcpflags] & tcp-push != 0 and src port 5683' | sed -n '1,400p'
+banner "Plain HTTP: the response layer by layer, and its bytes (the secret is marked ^^)"
+"$S" -r "$C/squirrel-http.pcap" -V -x --secret "$SECRET" -Y 'http.response'
 
 banner "HTTP vs Fernet vs HTTPS: what an eavesdropper sees"
 "$S" compare "$C/squirrel-http.pcap" "$C/squirrel-fernet.pcap" "$C/squirrel-https.pcap" \
-  "$C/squirrel-https-tls12.pcap" "$C/squirrel-https-badca.pcap" --secret 'fluffy tail'
+  "$C/squirrel-https-tls12.pcap" "$C/squirrel-https-badca.pcap" \
+  --secret "$SECRET" --fernet-key "$(cat "$C/fernet.key")"

@@ -31,6 +31,9 @@ pub mod exit {
     name = "squirrel-sniff",
     version,
     disable_version_flag = true,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true,
+    disable_help_subcommand = true,
     about = "Capture and analyse traffic: see what an eavesdropper sees",
     long_about = "Capture live (-i) or replay saved captures (-r), reassemble TCP streams, recognise \
 HTTP/1.x and TLS by content on any port, and show each packet as a summary line, a Wireshark-style \
@@ -49,13 +52,109 @@ pub struct Cli {
     pub output: OutputArgs,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
+    #[command(flatten)]
+    pub findings: FindingsArgs,
+    #[command(flatten)]
+    pub bounds: BoundsArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands (everything else is the capture/replay command line).
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Compare what an eavesdropper sees in two or more captures, side by side
+    Compare(CompareArgs),
+    /// Facts about capture files, like capinfos
+    Info(InfoArgs),
+    /// Print the manual page (roff) to standard output
+    Man,
+    /// Print a shell completion script to standard output
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Capture files (pcap or pcapng), two or more
+    #[arg(value_name = "FILE", num_args = 2.., required = true)]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub findings: FindingsArgs,
+    /// One JSON object instead of the table
+    #[arg(long = "json")]
+    pub json: bool,
+    /// Colour output
+    #[arg(long = "color", value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Args)]
+pub struct InfoArgs {
+    /// Capture files (`-` for standard input)
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// One JSON object per file
+    #[arg(long = "json")]
+    pub json: bool,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "What an eavesdropper sees")]
+pub struct FindingsArgs {
+    /// A secret to look for in clear (repeatable): raw, URL-encoded, base64, in Basic auth,
+    /// across segments and inside decoded bodies
+    #[arg(long = "secret", value_name = "TEXT")]
+    pub secret: Vec<String>,
+    /// A file of secrets, one per line (# comments, blank lines ignored)
+    #[arg(long = "secrets-file", value_name = "FILE")]
+    pub secrets_file: Option<PathBuf>,
+    /// Fernet key (URL-safe base64) to verify and decrypt Fernet tokens seen in bodies
+    #[arg(long = "fernet-key", value_name = "KEY")]
+    pub fernet_key: Option<String>,
+    /// PEM file of CAs you trust: certificates issued by others are flagged
+    #[arg(long = "ca-file", value_name = "PEM")]
+    pub ca_file: Option<PathBuf>,
+    /// After the run, the report of what an eavesdropper sees
+    #[arg(long = "report")]
+    pub report: bool,
+    /// Exit with code 7 when a secret or a credential was seen in clear (for CI pipelines)
+    #[arg(long = "fail-on-leak")]
+    pub fail_on_leak: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Bounds")]
+pub struct BoundsArgs {
+    /// Live TCP flows kept at once (the idlest is evicted past it)
+    #[arg(long = "max-flows", value_name = "N", default_value_t = 100_000)]
+    pub max_flows: usize,
+    /// Out-of-order bytes buffered per flow direction
+    #[arg(long = "max-flow-buffer", value_name = "BYTES", default_value_t = 4 << 20)]
+    pub max_flow_buffer: usize,
+    /// Out-of-order bytes buffered over all flows
+    #[arg(long = "max-total-buffer", value_name = "BYTES", default_value_t = 64 << 20)]
+    pub max_total_buffer: usize,
+    /// Largest HTTP body kept for decoding and search
+    #[arg(long = "max-http-body", value_name = "BYTES", default_value_t = 8 << 20)]
+    pub max_http_body: usize,
+    /// End-of-run statistics on stderr (flows, reassembly bounds, peak memory)
+    #[arg(long = "stats")]
+    pub stats: bool,
 }
 
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Capture")]
 pub struct CaptureArgs {
     /// Capture live on this interface (`any` for all; needs root or CAP_NET_RAW)
-    #[arg(short = 'i', long = "interface", value_name = "IFACE", conflicts_with = "read")]
+    #[arg(
+        short = 'i',
+        long = "interface",
+        value_name = "IFACE",
+        conflicts_with = "read"
+    )]
     pub interface: Option<String>,
     /// Replay a saved capture (pcap or pcapng; `-` for standard input)
     #[arg(short = 'r', long = "read", value_name = "FILE")]
@@ -73,10 +172,21 @@ pub struct CaptureArgs {
     #[arg(short = 'c', long = "count", value_name = "N")]
     pub count: Option<u64>,
     /// Snapshot length: bytes kept of each packet
-    #[arg(short = 's', long = "snapshot-length", value_name = "SNAPLEN", default_value_t = 262144)]
+    #[arg(
+        short = 's',
+        long = "snapshot-length",
+        value_name = "SNAPLEN",
+        default_value_t = 262144
+    )]
     pub snaplen: i32,
-    /// Kernel capture buffer in KiB
-    #[arg(short = 'B', long = "buffer-size", value_name = "KiB", default_value_t = 8192)]
+    /// Kernel capture buffer in KiB (64 MiB by default: no kernel drops at full loopback
+    /// load on 2 cores, see docs/performance.md)
+    #[arg(
+        short = 'B',
+        long = "buffer-size",
+        value_name = "KiB",
+        default_value_t = 65536
+    )]
     pub buffer_kib: i32,
     /// Do not put the interface into promiscuous mode
     #[arg(short = 'p', long = "no-promiscuous-mode")]
@@ -84,11 +194,18 @@ pub struct CaptureArgs {
     /// List the interfaces that can capture, and exit
     #[arg(short = 'D', long = "list-interfaces")]
     pub list_interfaces: bool,
+    /// After opening the capture and the -w file, switch to USER (`root`: stay root).
+    /// Without -Z, root under sudo becomes the invoking user (SUDO_UID/SUDO_GID)
+    #[arg(short = 'Z', long = "relinquish-privileges", value_name = "USER")]
+    pub user: Option<String>,
 }
 
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Filter")]
 pub struct FilterArgs {
+    /// Display filter (Wireshark syntax subset): `http`, `tls.sni contains "x"`, `tcp.port == 5683`
+    #[arg(short = 'Y', long = "display-filter", value_name = "FILTER")]
+    pub display_filter: Option<String>,
     /// Only TCP/UDP traffic to or from this port (repeatable; combined with EXPRESSION by `and`)
     #[arg(long = "port", value_name = "N")]
     pub port: Vec<u16>,
@@ -109,9 +226,13 @@ pub struct OutputArgs {
     /// One JSON object per line (NDJSON); schema in docs/json.md
     #[arg(long = "json", conflicts_with = "verbose")]
     pub json: bool,
-    /// Quiet: no per-packet output, only end-of-run tables and reports
+    /// Quiet: no per-packet output, only end-of-run statistics, tables and reports
     #[arg(short = 'q', long = "quiet")]
     pub quiet: bool,
+    /// Progress bar on stderr while replaying (default when stdout is not a terminal;
+    /// drawn only when stderr is one)
+    #[arg(long = "progress")]
+    pub progress: bool,
     /// Colour output
     #[arg(long = "color", value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
@@ -126,6 +247,9 @@ pub struct AnalysisArgs {
     /// After the run, a table of TCP conversations (like tshark -z conv,tcp)
     #[arg(long = "conversations")]
     pub conversations: bool,
+    /// After the run, frames and bytes per protocol layer (like tshark -z io,phs)
+    #[arg(long = "hierarchy")]
+    pub hierarchy: bool,
     /// Show a TCP stream's bytes both ways (a stream index, or `all`), like tshark -z follow
     #[arg(long = "follow", value_name = "STREAM|all")]
     pub follow: Option<String>,

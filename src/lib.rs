@@ -7,6 +7,7 @@
 pub mod capture;
 pub mod cli;
 pub mod decode;
+pub mod display;
 pub mod dissect;
 pub mod findings;
 pub mod flow;

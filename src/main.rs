@@ -8,16 +8,46 @@ use std::sync::Arc;
 use clap::Parser;
 
 use squirrel_sniff::capture::live::{list_interfaces, LiveOptions, LiveSource};
-use squirrel_sniff::capture::{filter, FileSource};
-use squirrel_sniff::cli::{exit, Cli, FollowDirArg, FollowFormatArg};
-use squirrel_sniff::flow::{Direction, FollowSelect};
-use squirrel_sniff::pipeline::{self, RunError, RunOptions, Source};
+use squirrel_sniff::capture::{filter, privdrop, FileSource};
+use squirrel_sniff::cli::{
+    exit, Cli, Command, CompareArgs, FindingsArgs, FollowDirArg, FollowFormatArg, InfoArgs,
+};
+use squirrel_sniff::dissect::DissectConfig;
+use squirrel_sniff::findings::engine::FindingsConfig;
+use squirrel_sniff::findings::{load_ca_file, FernetKey, SecretSet};
+use squirrel_sniff::flow::{Direction, FlowConfig, FollowSelect};
+use squirrel_sniff::pipeline::{self, RunError, RunOptions, RunStats, Source};
 use squirrel_sniff::render::color::{self, Palette};
 use squirrel_sniff::render::{Mode, Printer};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    ExitCode::from(real_main(cli) as u8)
+    let code = match &cli.command {
+        Some(Command::Compare(args)) => compare(args),
+        Some(Command::Info(args)) => info(args),
+        Some(Command::Man) => {
+            use clap::CommandFactory;
+            let mut out = std::io::stdout().lock();
+            match squirrel_sniff::render::manpage::write_man(Cli::command(), &mut out) {
+                Ok(()) => exit::OK,
+                Err(e) => output_failed(e),
+            }
+        }
+        Some(Command::Completions { shell }) => {
+            use clap::CommandFactory;
+            let mut out = std::io::stdout().lock();
+            match squirrel_sniff::render::manpage::write_completions(
+                &mut Cli::command(),
+                *shell,
+                &mut out,
+            ) {
+                Ok(()) => exit::OK,
+                Err(e) => output_failed(e),
+            }
+        }
+        None => capture_main(&cli),
+    };
+    ExitCode::from(code as u8)
 }
 
 fn fail(msg: impl std::fmt::Display, code: i32) -> i32 {
@@ -25,9 +55,404 @@ fn fail(msg: impl std::fmt::Display, code: i32) -> i32 {
     code
 }
 
-/// Tables and followed streams printed after the packets.
-fn end_of_run_output<W: Write>(cli: &Cli, stats: &pipeline::RunStats, w: &mut W) -> std::io::Result<()> {
-    use squirrel_sniff::render::{conversations, follow, follow_http};
+fn is_broken_pipe(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::BrokenPipe
+}
+
+fn output_failed(e: std::io::Error) -> i32 {
+    if is_broken_pipe(&e) {
+        exit::OK
+    } else {
+        fail(format!("output: {e}"), exit::FAILURE)
+    }
+}
+
+/// Secrets, Fernet key and trusted CAs from the command line.
+fn findings_config(a: &FindingsArgs) -> Result<FindingsConfig, i32> {
+    let secrets = SecretSet::from_args(&a.secret, a.secrets_file.as_deref()).map_err(|e| {
+        let code = match e {
+            squirrel_sniff::findings::SecretError::File { .. } => exit::INPUT,
+            _ => exit::USAGE,
+        };
+        fail(e, code)
+    })?;
+    let fernet_key = match &a.fernet_key {
+        Some(k) => Some(
+            FernetKey::from_base64(k)
+                .map_err(|e| fail(format!("--fernet-key: {e}"), exit::USAGE))?,
+        ),
+        None => None,
+    };
+    let trusted_cas = match &a.ca_file {
+        Some(p) => load_ca_file(p)
+            .map_err(|e| fail(format!("--ca-file {}: {e}", p.display()), exit::INPUT))?,
+        None => Vec::new(),
+    };
+    Ok(FindingsConfig {
+        secrets,
+        fernet_key,
+        trusted_cas,
+        ca_file_given: a.ca_file.is_some(),
+    })
+}
+
+fn compare(args: &CompareArgs) -> i32 {
+    let fc = match findings_config(&args.findings) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let stop = AtomicBool::new(false);
+    let mut reports = Vec::new();
+    for path in &args.files {
+        let mut src = match FileSource::open(path) {
+            Ok(f) => Source::File(Box::new(f)),
+            Err(e) => return fail(&e, e.exit_code()),
+        };
+        let opts = RunOptions {
+            findings: fc.clone(),
+            ..RunOptions::default()
+        };
+        let mut printer = Printer::new(std::io::sink(), Mode::Quiet, false, Palette::new(false));
+        match pipeline::run(&mut src, &opts, &mut printer, &stop) {
+            Ok(stats) => {
+                if let Some(e) = &stats.input_error {
+                    eprintln!("squirrel-sniff: {e} (compared what was read)");
+                }
+                reports.push(stats.report);
+            }
+            Err(RunError::Capture(e)) => return fail(&e, e.exit_code()),
+            Err(RunError::Output(e)) => return output_failed(e),
+            Err(RunError::PrivDrop(e)) => return fail(&e, e.exit_code()),
+        }
+    }
+    let stdout = std::io::stdout();
+    let pal = Palette::new(color::enabled(args.color, stdout.is_terminal()));
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let r = if args.json {
+        serde_json::to_writer(
+            &mut out,
+            &squirrel_sniff::render::report::compare_json(&reports),
+        )
+        .map_err(std::io::Error::other)
+        .and_then(|_| writeln!(out))
+    } else {
+        squirrel_sniff::render::report::write_compare(&mut out, &reports, pal)
+    };
+    if let Err(e) = r.and_then(|_| out.flush()) {
+        return output_failed(e);
+    }
+    if args.findings.fail_on_leak && reports.iter().any(|r| r.leaked()) {
+        return exit::LEAK;
+    }
+    exit::OK
+}
+
+fn info(args: &InfoArgs) -> i32 {
+    use squirrel_sniff::capture::info::file_info;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut code = exit::OK;
+    for (i, p) in args.files.iter().enumerate() {
+        match file_info(p) {
+            Ok(ci) => {
+                let r = if args.json {
+                    serde_json::to_writer(&mut out, &squirrel_sniff::render::info::json(&ci))
+                        .map_err(std::io::Error::other)
+                        .and_then(|_| writeln!(out))
+                } else {
+                    (if i > 0 { writeln!(out) } else { Ok(()) })
+                        .and_then(|_| squirrel_sniff::render::info::write_text(&mut out, &ci))
+                };
+                if let Err(e) = r {
+                    return output_failed(e);
+                }
+                if let Some(e) = &ci.error {
+                    let _ = out.flush();
+                    code = fail(e, e.exit_code());
+                }
+            }
+            Err(e) => {
+                let _ = out.flush();
+                code = fail(&e, e.exit_code());
+            }
+        }
+    }
+    if let Err(e) = out.flush() {
+        return output_failed(e);
+    }
+    code
+}
+
+fn capture_main(cli: &Cli) -> i32 {
+    if cli.capture.list_interfaces {
+        return match list_interfaces() {
+            Ok(lines) => {
+                let mut out = std::io::stdout().lock();
+                for l in lines {
+                    if let Err(e) = writeln!(out, "{l}") {
+                        return output_failed(e);
+                    }
+                }
+                exit::OK
+            }
+            Err(e) => fail(&e, e.exit_code()),
+        };
+    }
+
+    let expr = cli.filter.expression.join(" ");
+    let filter_expr = filter::combine(&cli.filter.port, &expr);
+    let display_filter = match &cli.filter.display_filter {
+        Some(f) => match squirrel_sniff::display::compile(f) {
+            Ok(f) => Some(f),
+            Err(e) => return fail(e, exit::USAGE),
+        },
+        None => None,
+    };
+    let findings = match findings_config(&cli.findings) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let follow_sel = match cli.analysis.follow.as_deref() {
+        None => None,
+        Some("all") => Some(FollowSelect::All),
+        Some(n) => match n.parse() {
+            Ok(id) => Some(FollowSelect::Stream(id)),
+            Err(_) => {
+                return fail(
+                    format!("--follow takes a stream index or `all`, not `{n}`"),
+                    exit::USAGE,
+                )
+            }
+        },
+    };
+    if cli.analysis.follow_format == FollowFormatArg::Raw
+        && matches!(follow_sel, Some(FollowSelect::All))
+    {
+        return fail(
+            "--follow-format raw writes one direction of one stream: give a stream index",
+            exit::USAGE,
+        );
+    }
+
+    let drop_plan = match privdrop::plan(&privdrop::DropTarget::from_flag(
+        cli.capture.user.as_deref(),
+    )) {
+        Ok(p) => p,
+        Err(e) => return fail(&e, e.exit_code()),
+    };
+
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        if let Err(e) = signal_hook::flag::register(sig, Arc::clone(&stop)) {
+            return fail(format!("cannot install signal handler: {e}"), exit::FAILURE);
+        }
+    }
+
+    let open_source = || -> Result<Source, i32> {
+        if let Some(path) = &cli.capture.read {
+            if let Some(expr) = &filter_expr {
+                filter::OfflineFilter::check(expr).map_err(|e| fail(&e, e.exit_code()))?;
+            }
+            FileSource::open(path)
+                .map(|f| Source::File(Box::new(f)))
+                .map_err(|e| fail(&e, e.exit_code()))
+        } else if let Some(iface) = &cli.capture.interface {
+            let opts = LiveOptions {
+                interface: iface.clone(),
+                snaplen: cli.capture.snaplen.max(1),
+                buffer_bytes: cli.capture.buffer_kib.max(1).saturating_mul(1024),
+                promiscuous: !cli.capture.no_promisc,
+                filter: filter_expr.clone(),
+            };
+            let l = LiveSource::open(&opts).map_err(|e| fail(&e, e.exit_code()))?;
+            eprintln!(
+                "squirrel-sniff: listening on {}, link-type {} ({}), snapshot length {} bytes",
+                l.name(),
+                squirrel_sniff::capture::linktype::short_name(l.link()),
+                squirrel_sniff::capture::linktype::name(l.link()),
+                opts.snaplen
+            );
+            Ok(Source::Live(Box::new(l)))
+        } else {
+            Err(fail(
+                "nothing to do: give -i IFACE to capture live or -r FILE to replay (see --help)",
+                exit::USAGE,
+            ))
+        }
+    };
+    let mut src = match open_source() {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    if let (Some(n), Source::Live(_)) = (drop_plan.notice(), &src) {
+        eprintln!("squirrel-sniff: {n}");
+    }
+
+    let stdout = std::io::stdout();
+    let pal = Palette::new(color::enabled(cli.output.color, stdout.is_terminal()));
+    let mode = if cli.output.quiet
+        || follow_sel.is_some()
+        || (cli.capture.write.is_some() && !cli.capture.print)
+    {
+        Mode::Quiet
+    } else if cli.output.json {
+        Mode::Json
+    } else if cli.output.verbose {
+        Mode::Tree
+    } else {
+        Mode::Lines
+    };
+    let is_file = matches!(src, Source::File(_))
+        && cli.capture.read.as_deref() != Some(std::path::Path::new("-"));
+    let mut opts = RunOptions {
+        count: cli.capture.count,
+        file_filter: if matches!(src, Source::File(_)) {
+            filter_expr.clone()
+        } else {
+            None
+        },
+        write: cli.capture.write.clone(),
+        packet_buffered: cli.capture.packet_buffered,
+        keep_conversations: cli.analysis.conversations,
+        follow: follow_sel.map(|s| (s, cli.analysis.follow_limit)),
+        follow_http: cli.analysis.follow_format == FollowFormatArg::Http,
+        findings,
+        display_filter,
+        flow: FlowConfig {
+            max_flows: cli.bounds.max_flows.max(1),
+            max_buffered_per_flow: cli.bounds.max_flow_buffer,
+            max_buffered_total: cli.bounds.max_total_buffer,
+            ..FlowConfig::default()
+        },
+        dissect: DissectConfig {
+            max_http_body: cli.bounds.max_http_body,
+            ..DissectConfig::default()
+        },
+        progress: is_file && (cli.output.progress || !stdout.is_terminal()),
+        periodic_stats: cli.output.quiet,
+        hierarchy: cli.analysis.hierarchy,
+        privdrop: Some(drop_plan),
+        ..RunOptions::default()
+    };
+
+    // A secret straddling segments completes after its first frame was printed: for a file,
+    // a first quiet pass finds those frames so the printing pass highlights every part.
+    let highlight_output = cli.output.hex || cli.output.verbose;
+    if is_file
+        && highlight_output
+        && !opts.findings.secrets.is_empty()
+        && mode != Mode::Quiet
+        && mode != Mode::Json
+    {
+        let first = RunOptions {
+            write: None,
+            follow: None,
+            keep_conversations: false,
+            privdrop: None,
+            ..opts.clone()
+        };
+        let mut quiet = Printer::new(std::io::sink(), Mode::Quiet, false, Palette::new(false));
+        if let Ok(stats) = pipeline::run(&mut src, &first, &mut quiet, &AtomicBool::new(false)) {
+            opts.highlights = Some(stats.earlier_highlights);
+        }
+        src = match open_source() {
+            Ok(s) => s,
+            Err(code) => return code,
+        };
+    }
+
+    let out = std::io::BufWriter::with_capacity(64 << 10, stdout.lock());
+    let mut printer = Printer::new(out, mode, cli.output.hex, pal);
+    let stats = match pipeline::run(&mut src, &opts, &mut printer, &stop) {
+        Ok(s) => s,
+        Err(RunError::Output(e)) => return output_failed(e),
+        Err(RunError::Capture(e)) => return fail(&e, e.exit_code()),
+        Err(RunError::PrivDrop(e)) => return fail(&e, e.exit_code()),
+    };
+
+    if let Err(e) = end_of_run_output(cli, &stats, printer.writer(), pal) {
+        return output_failed(e);
+    }
+
+    if let Source::Live(_) = src {
+        let captured = stats
+            .live
+            .map(|_| stats.frames + stats.queue_drops)
+            .unwrap_or(stats.frames);
+        eprintln!("{captured} packets captured");
+        if let Some(l) = stats.live {
+            eprintln!("{} packets received by filter", l.received);
+            eprintln!("{} packets dropped by kernel", l.dropped);
+            if l.if_dropped > 0 {
+                eprintln!("{} packets dropped by interface", l.if_dropped);
+            }
+        }
+        if stats.queue_drops > 0 {
+            eprintln!(
+                "{} packets not decoded: squirrel-sniff fell behind (they are in the -w file if one was given)",
+                stats.queue_drops
+            );
+        }
+    }
+    if cli.bounds.stats {
+        print_stats(&stats);
+    }
+    if stats.write_skipped_other_link > 0 {
+        eprintln!(
+            "squirrel-sniff: {} packets of another link type than the first were not written to the pcap file",
+            stats.write_skipped_other_link
+        );
+    }
+    if let Some(e) = stats.input_error {
+        let code = e.exit_code();
+        return fail(&e, code);
+    }
+    if cli.findings.fail_on_leak && stats.report.leaked() {
+        eprintln!("squirrel-sniff: leak: a secret or credential crossed the wire in clear (--fail-on-leak)");
+        return exit::LEAK;
+    }
+    exit::OK
+}
+
+/// `--stats`: flow-table bounds and memory, on stderr.
+fn print_stats(s: &RunStats) {
+    let f = &s.flow;
+    eprintln!(
+        "frames: {} read, {} analysed, {} displayed",
+        s.read, s.frames, s.displayed
+    );
+    eprintln!("tcp streams: {}", f.streams);
+    eprintln!("peak live flows: {}", f.peak_live_flows);
+    eprintln!("flows evicted: {}", f.evicted_flows);
+    eprintln!(
+        "peak buffered out-of-order bytes: {}",
+        f.peak_buffered_bytes
+    );
+    eprintln!("bound hits: {}", f.bound_hits);
+    eprintln!(
+        "retransmissions: {}, out-of-order: {}, holes: {} ({} bytes), overlap conflicts: {}",
+        f.retransmissions, f.out_of_order, f.holes, f.hole_bytes, f.overlap_conflicts
+    );
+    if let Some(kib) = peak_rss_kib() {
+        eprintln!("peak RSS: {kib} KiB");
+    }
+}
+
+/// Peak resident set size of this process (Linux `VmHWM`), read without unsafe code.
+fn peak_rss_kib() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Tables, followed streams and the report, printed after the packets.
+fn end_of_run_output<W: Write>(
+    cli: &Cli,
+    stats: &RunStats,
+    w: &mut W,
+    pal: Palette,
+) -> std::io::Result<()> {
+    use squirrel_sniff::render::{conversations, follow, follow_http, report};
     if let Some(fc) = &stats.follow {
         match cli.analysis.follow_format {
             FollowFormatArg::Http => follow_http::write_http_follow(w, &stats.follow_http)?,
@@ -41,158 +466,82 @@ fn end_of_run_output<W: Write>(cli: &Cli, stats: &pipeline::RunStats, w: &mut W)
                 }
             }
             f => {
-                let fmt = if f == FollowFormatArg::Hex { follow::FollowFormat::Hex } else { follow::FollowFormat::Ascii };
+                let fmt = if f == FollowFormatArg::Hex {
+                    follow::FollowFormat::Hex
+                } else {
+                    follow::FollowFormat::Ascii
+                };
                 for s in fc.streams() {
                     follow::write_follow(w, s, fmt)?;
                 }
             }
         }
     }
+    if let Some(h) = &stats.hierarchy {
+        h.write(w, cli.filter.display_filter.as_deref().unwrap_or(""))?;
+    }
+    if cli.output.quiet && cli.output.json {
+        let r = &stats.report;
+        let v = serde_json::json!({
+            "type": "summary", "packets": stats.frames, "bytes": r.bytes, "tcp_streams": r.tcp_streams,
+            "protocols": r.protocols, "findings": r.findings.len() as u64 + r.findings_dropped,
+            "findings_by_severity": r.findings_by_severity,
+        });
+        serde_json::to_writer(&mut *w, &v).map_err(std::io::Error::other)?;
+        writeln!(w)?;
+    } else if cli.output.quiet {
+        let r = &stats.report;
+        let protos: Vec<String> = r
+            .protocols
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        let sev: Vec<String> = ["high", "medium", "low", "info"]
+            .iter()
+            .filter_map(|s| r.findings_by_severity.get(*s).map(|n| format!("{s} {n}")))
+            .collect();
+        writeln!(
+            w,
+            "{} packets, {} bytes; {} TCP streams{}; {} findings{}",
+            stats.frames,
+            r.bytes,
+            r.tcp_streams,
+            if protos.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", protos.join(", "))
+            },
+            r.findings.len() as u64 + r.findings_dropped,
+            if sev.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", sev.join(", "))
+            }
+        )?;
+    }
     if cli.analysis.conversations {
         let rows: Vec<conversations::ConversationRow<'_>> = stats
             .conversations
             .iter()
-            .map(|(summary, proto)| conversations::ConversationRow { summary, protocol: proto.label() })
+            .map(|(summary, proto)| conversations::ConversationRow {
+                summary,
+                protocol: proto.label(),
+            })
             .collect();
         conversations::write_conversations(w, &rows, stats.first_ts)?;
     }
+    if cli.findings.report {
+        if cli.output.json {
+            let mut v = serde_json::to_value(&stats.report).unwrap_or_default();
+            if let Some(m) = v.as_object_mut() {
+                m.insert("type".into(), "report".into());
+                m.insert("verdict".into(), report::verdict(&stats.report).into());
+            }
+            serde_json::to_writer(&mut *w, &v).map_err(std::io::Error::other)?;
+            writeln!(w)?;
+        } else {
+            report::write_report(w, &stats.report, pal)?;
+        }
+    }
     w.flush()
-}
-
-fn is_broken_pipe(e: &std::io::Error) -> bool {
-    e.kind() == std::io::ErrorKind::BrokenPipe
-}
-
-fn real_main(cli: Cli) -> i32 {
-    if cli.capture.list_interfaces {
-        return match list_interfaces() {
-            Ok(lines) => {
-                let mut out = std::io::stdout().lock();
-                for l in lines {
-                    if let Err(e) = writeln!(out, "{l}") {
-                        return if is_broken_pipe(&e) { exit::OK } else { fail(e, exit::FAILURE) };
-                    }
-                }
-                exit::OK
-            }
-            Err(e) => fail(&e, e.exit_code()),
-        };
-    }
-
-    let expr = cli.filter.expression.join(" ");
-    let filter_expr = filter::combine(&cli.filter.port, &expr);
-
-    let stop = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        if let Err(e) = signal_hook::flag::register(sig, Arc::clone(&stop)) {
-            return fail(format!("cannot install signal handler: {e}"), exit::FAILURE);
-        }
-    }
-
-    let mut src = if let Some(path) = &cli.capture.read {
-        if let Some(expr) = &filter_expr {
-            if let Err(e) = filter::OfflineFilter::check(expr) {
-                return fail(&e, e.exit_code());
-            }
-        }
-        match FileSource::open(path) {
-            Ok(f) => Source::File(Box::new(f)),
-            Err(e) => return fail(&e, e.exit_code()),
-        }
-    } else if let Some(iface) = &cli.capture.interface {
-        let opts = LiveOptions {
-            interface: iface.clone(),
-            snaplen: cli.capture.snaplen.max(1),
-            buffer_bytes: cli.capture.buffer_kib.max(1).saturating_mul(1024),
-            promiscuous: !cli.capture.no_promisc,
-            filter: filter_expr.clone(),
-        };
-        match LiveSource::open(&opts) {
-            Ok(l) => {
-                eprintln!(
-                    "squirrel-sniff: listening on {}, link-type {} ({}), snapshot length {} bytes",
-                    l.name(),
-                    squirrel_sniff::capture::linktype::short_name(l.link()),
-                    squirrel_sniff::capture::linktype::name(l.link()),
-                    opts.snaplen
-                );
-                Source::Live(Box::new(l))
-            }
-            Err(e) => return fail(&e, e.exit_code()),
-        }
-    } else {
-        return fail("nothing to do: give -i IFACE to capture live or -r FILE to replay (see --help)", exit::USAGE);
-    };
-
-    let stdout = std::io::stdout();
-    let is_tty = stdout.is_terminal();
-    let pal = Palette::new(color::enabled(cli.output.color, is_tty));
-    let follow_sel = match cli.analysis.follow.as_deref() {
-        None => None,
-        Some("all") => Some(FollowSelect::All),
-        Some(n) => match n.parse() {
-            Ok(id) => Some(FollowSelect::Stream(id)),
-            Err(_) => return fail(format!("--follow takes a stream index or `all`, not `{n}`"), exit::USAGE),
-        },
-    };
-    if cli.analysis.follow_format == FollowFormatArg::Raw && matches!(follow_sel, Some(FollowSelect::All)) {
-        return fail("--follow-format raw writes one direction of one stream: give a stream index", exit::USAGE);
-    }
-    let mode = if cli.output.quiet || follow_sel.is_some() || (cli.capture.write.is_some() && !cli.capture.print) {
-        Mode::Quiet
-    } else if cli.output.json {
-        Mode::Json
-    } else if cli.output.verbose {
-        Mode::Tree
-    } else {
-        Mode::Lines
-    };
-    let out = std::io::BufWriter::with_capacity(64 << 10, stdout.lock());
-    let mut printer = Printer::new(out, mode, cli.output.hex, pal);
-
-    let opts = RunOptions {
-        count: cli.capture.count,
-        file_filter: if matches!(src, Source::File(_)) { filter_expr.clone() } else { None },
-        write: cli.capture.write.clone(),
-        packet_buffered: cli.capture.packet_buffered,
-        keep_conversations: cli.analysis.conversations,
-        follow: follow_sel.map(|s| (s, cli.analysis.follow_limit)),
-        follow_http: cli.analysis.follow_format == FollowFormatArg::Http,
-        ..RunOptions::default()
-    };
-
-    let stats = match pipeline::run(&mut src, &opts, &mut printer, &stop) {
-        Ok(s) => s,
-        Err(RunError::Output(e)) if is_broken_pipe(&e) => return exit::OK,
-        Err(RunError::Output(e)) => return fail(format!("output: {e}"), exit::FAILURE),
-        Err(RunError::Capture(e)) => return fail(&e, e.exit_code()),
-    };
-
-    if let Err(e) = end_of_run_output(&cli, &stats, printer.writer()) {
-        return if is_broken_pipe(&e) { exit::OK } else { fail(format!("output: {e}"), exit::FAILURE) };
-    }
-
-    if let Source::Live(_) = src {
-        eprintln!("{} packets captured", stats.frames);
-        if let Some(l) = stats.live {
-            eprintln!("{} packets received by filter", l.received);
-            eprintln!("{} packets dropped by kernel", l.dropped);
-            if l.if_dropped > 0 {
-                eprintln!("{} packets dropped by interface", l.if_dropped);
-            }
-        }
-    }
-    if stats.write_skipped_other_link > 0 {
-        eprintln!(
-            "squirrel-sniff: {} packets of another link type than the first were not written to the pcap file",
-            stats.write_skipped_other_link
-        );
-    }
-    match stats.input_error {
-        Some(e) => {
-            let code = e.exit_code();
-            fail(&e, code)
-        }
-        None => exit::OK,
-    }
 }

@@ -4,20 +4,22 @@
 //! files, writes `-w`, decodes, hands TCP segments to the flow table, lets the dispatcher
 //! dissect what the reassembler delivers, and prints each frame with what it completed.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
+use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::capture::live::{LiveRead, LiveSource, LiveStats};
+use crate::capture::live::{LiveEnd, LiveSource, LiveStats, OwnedPacket};
 use crate::capture::writer::PcapWriter;
 use crate::capture::{filter::OfflineFilter, CaptureError, FileSource, RawPacket, Timestamp};
 use crate::decode::{self, Decoded, Transport};
 use crate::dissect::dispatch::{AppProto, Dispatcher};
 use crate::dissect::{AppEvent, DissectConfig};
+use crate::findings::engine::{Analyzer, FindingsConfig, Report};
 use crate::flow::{
-    ConversationSummary, Endpoint, FlowConfig, FlowTable, FollowCollector, FollowSelect, StreamEvent, StreamId,
-    StreamSink, TcpSegment,
+    ConversationSummary, Endpoint, FlowConfig, FlowTable, FollowCollector, FollowSelect,
+    StreamEvent, StreamId, StreamSink, TcpSegment,
 };
 use crate::render::frame::{FrameView, TcpView};
 use crate::render::{Mode, Printer};
@@ -47,12 +49,29 @@ pub struct RunOptions {
     pub follow: Option<(FollowSelect, usize)>,
     /// Keep the HTTP messages of followed streams (`--follow-format http`).
     pub follow_http: bool,
+    /// What the findings stage looks for (secrets, Fernet key, trusted CAs).
+    pub findings: FindingsConfig,
+    /// Highlights found by an earlier pass for frames printed before the match completed.
+    pub highlights: Option<BTreeMap<u64, Vec<Range<usize>>>>,
+    /// `-Y`: only frames matching it are printed (all are analysed).
+    pub display_filter: Option<crate::display::Filter>,
+    /// A progress bar on stderr while replaying a file.
+    pub progress: bool,
+    /// Live capture: a counters line on stderr every 10 s (`-q`).
+    pub periodic_stats: bool,
+    /// Count frames and bytes per protocol layer (`--hierarchy`).
+    pub hierarchy: bool,
+    /// Give up root after the capture handle and the `-w` file are open, before the first
+    /// packet is decoded (see `capture::privdrop`).
+    pub privdrop: Option<crate::capture::privdrop::Plan>,
 }
 
 /// What a run did.
 #[derive(Debug, Default)]
 pub struct RunStats {
     pub frames: u64,
+    /// Frames that passed the display filter (all frames without one).
+    pub displayed: u64,
     /// Packets read from the source before the capture filter.
     pub read: u64,
     pub first_ts: Option<Timestamp>,
@@ -66,10 +85,19 @@ pub struct RunStats {
     pub input_error: Option<CaptureError>,
     /// Stopped by Ctrl-C / SIGTERM.
     pub interrupted: bool,
+    /// Live capture: packets dropped because the decoder fell behind (queue full).
+    pub queue_drops: u64,
+    /// `--hierarchy`: frames and bytes per protocol layer.
+    pub hierarchy: Option<crate::render::hierarchy::Hierarchy>,
     /// `--follow`: the recorded streams.
     pub follow: Option<FollowCollector>,
     /// `--follow-format http`: the HTTP messages of followed streams.
     pub follow_http: Vec<AppEvent>,
+    /// What an eavesdropper sees: the findings stage's report.
+    pub report: Report,
+    /// Highlights for frames printed before the secret they carry was complete
+    /// (for a second pass over a file).
+    pub earlier_highlights: BTreeMap<u64, Vec<Range<usize>>>,
 }
 
 /// Errors that end a run.
@@ -79,6 +107,8 @@ pub enum RunError {
     Capture(#[from] CaptureError),
     #[error("output: {0}")]
     Output(#[from] std::io::Error),
+    #[error(transparent)]
+    PrivDrop(#[from] crate::capture::privdrop::PrivDropError),
 }
 
 /// Receives the reassembler's events during one frame: dissects, and keeps what the run
@@ -92,6 +122,9 @@ struct Sinks<'a> {
     window_scale: &'a mut HashMap<StreamId, WindowScale>,
     follow: Option<&'a mut FollowCollector>,
     capture_start: Option<Timestamp>,
+    analyzer: &'a mut Analyzer,
+    /// The current frame's bytes (so the findings stage can point into them).
+    frame_bytes: &'a [u8],
 }
 
 impl StreamSink for Sinks<'_> {
@@ -100,15 +133,27 @@ impl StreamSink for Sinks<'_> {
             f.on_event(&ev);
         }
         let closed = self.dispatcher.on_event(now_frame, &ev);
+        self.analyzer.stream_event(&ev, self.frame_bytes, closed);
         match &ev {
-            StreamEvent::Open { stream, client, server, frame, ts } if self.json => {
+            StreamEvent::Open {
+                stream,
+                client,
+                server,
+                frame,
+                ts,
+            } if self.json => {
                 self.stream_records.push(serde_json::json!({
                     "type": "tcp.stream", "event": "open", "stream": stream,
                     "client": client.to_string(), "server": server.to_string(),
                     "frame": frame, "ts": ts.as_f64(),
                 }));
             }
-            StreamEvent::Note { stream, dir, note, frame } if self.json => {
+            StreamEvent::Note {
+                stream,
+                dir,
+                note,
+                frame,
+            } if self.json => {
                 self.stream_records.push(serde_json::json!({
                     "type": "tcp.note", "stream": stream,
                     "dir": dir.map(crate::render::json::dir_name),
@@ -119,7 +164,11 @@ impl StreamSink for Sinks<'_> {
                 self.window_scale.remove(stream);
                 let proto = closed.unwrap_or(AppProto::Unknown);
                 if self.json {
-                    let mut v = crate::render::conversations::conversation_json(summary, proto.label(), self.capture_start);
+                    let mut v = crate::render::conversations::conversation_json(
+                        summary,
+                        proto.label(),
+                        self.capture_start,
+                    );
                     if let Some(m) = v.as_object_mut() {
                         m.insert("event".into(), "close".into());
                     }
@@ -145,124 +194,94 @@ struct WindowScale {
 impl WindowScale {
     fn factor(&self, dir: usize) -> Option<u32> {
         match (self.syn[0], self.syn[1]) {
-            (Some(Some(_)), Some(Some(_))) => self.syn[dir].flatten().map(|s| 1u32 << u32::from(s).min(14)),
+            (Some(Some(_)), Some(Some(_))) => self.syn[dir]
+                .flatten()
+                .map(|s| 1u32 << u32::from(s).min(14)),
             (Some(_), Some(_)) => Some(1),
             _ => None,
         }
     }
 }
 
-/// Run the pipeline over `src`, printing with `printer`, until the source ends, `-c` is
-/// reached, or `stop` is set (Ctrl-C / SIGTERM).
-pub fn run<W: Write>(
-    src: &mut Source,
-    opts: &RunOptions,
-    printer: &mut Printer<W>,
-    stop: &AtomicBool,
-) -> Result<RunStats, RunError> {
-    let mut stats = RunStats::default();
-    let mut flows = FlowTable::new(opts.flow.clone());
-    let mut dispatcher = Dispatcher::new(opts.dissect.clone());
-    let mut stream_records: Vec<serde_json::Value> = Vec::new();
-    let mut window_scale: HashMap<StreamId, WindowScale> = HashMap::new();
-    let json = printer.mode() == Mode::Json;
-    let mut follow = opts.follow.map(|(sel, limit)| FollowCollector::new(sel, limit));
-    let follow_wants = |stream: StreamId| match opts.follow {
-        Some((FollowSelect::Stream(id), _)) => id == stream,
-        Some((FollowSelect::All, _)) => true,
-        None => false,
-    };
+/// All the state of one run, fed packet by packet.
+struct Runner<'o> {
+    opts: &'o RunOptions,
+    stats: RunStats,
+    flows: FlowTable,
+    dispatcher: Dispatcher,
+    stream_records: Vec<serde_json::Value>,
+    window_scale: HashMap<StreamId, WindowScale>,
+    json: bool,
+    analyzer: Analyzer,
+    follow: Option<FollowCollector>,
+    prev_ts: Option<Timestamp>,
+}
 
-    let mut filter = match (&opts.file_filter, &*src) {
-        (Some(expr), Source::File(f)) => Some(OfflineFilter::new(expr, f.first_link().unwrap_or(1))?),
-        _ => None,
-    };
-    let mut writer: Option<PcapWriter> = match (&opts.write, &*src) {
-        (Some(path), Source::Live(l)) => {
-            Some(PcapWriter::from_savefile(path, l.savefile(path)?, l.link(), opts.packet_buffered))
+impl<'o> Runner<'o> {
+    fn new(opts: &'o RunOptions, json: bool) -> Self {
+        Runner {
+            opts,
+            stats: RunStats::default(),
+            flows: FlowTable::new(opts.flow.clone()),
+            dispatcher: Dispatcher::new(opts.dissect.clone()),
+            stream_records: Vec::new(),
+            window_scale: HashMap::new(),
+            json,
+            analyzer: Analyzer::new(opts.findings.clone()),
+            follow: opts
+                .follow
+                .map(|(sel, limit)| FollowCollector::new(sel, limit)),
+            prev_ts: None,
         }
-        _ => None,
-    };
-    let nanos_file = match &*src {
-        Source::File(_) => true,
-        Source::Live(_) => false,
-    };
-    let mut prev_ts: Option<Timestamp> = None;
-    let snaplen = match &*src {
-        Source::File(f) => f.info().snaplen,
-        Source::Live(_) => 0,
-    };
+    }
 
-    loop {
-        if stop.load(Ordering::Relaxed) {
-            stats.interrupted = true;
-            break;
+    fn follow_wants(&self, stream: StreamId) -> bool {
+        match self.opts.follow {
+            Some((FollowSelect::Stream(id), _)) => id == stream,
+            Some((FollowSelect::All, _)) => true,
+            None => false,
         }
-        if let Some(c) = opts.count {
-            if stats.frames >= c {
-                break;
-            }
-        }
-        let (pkt, iface_name): (RawPacket<'_>, Option<String>) = match src {
-            Source::File(f) => match f.next_packet() {
-                Ok(Some(p)) => {
-                    let name = None;
-                    (p, name)
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    stats.input_error = Some(e);
-                    break;
-                }
-            },
-            Source::Live(l) => {
-                let name = Some(l.name().to_string());
-                match l.next_packet() {
-                    Ok(LiveRead::Packet(p)) => (p, name),
-                    Ok(LiveRead::Timeout) => continue,
-                    Err(e) => {
-                        stats.input_error = Some(e);
-                        break;
-                    }
-                }
-            }
-        };
-        stats.read += 1;
-        if let Some(f) = filter.as_mut() {
-            match f.matches(pkt.link, pkt.data) {
-                Ok(true) => {}
-                Ok(false) => continue,
-                Err(_) => continue,
-            }
-        }
-        if let Some(path) = &opts.write {
-            if writer.is_none() {
-                writer = Some(PcapWriter::create(path, pkt.link, snaplen, opts.packet_buffered)?);
-            }
-            if let Some(w) = writer.as_mut() {
-                w.write(&pkt, nanos_file)?;
-            }
-        }
-        stats.frames += 1;
-        let number = stats.frames;
-        let first = *stats.first_ts.get_or_insert(pkt.ts);
-        stats.last_ts = Some(pkt.ts);
-        let delta = prev_ts.map(|p| pkt.ts.since(p)).unwrap_or(0.0);
-        prev_ts = Some(pkt.ts);
+    }
+
+    /// Decode, reassemble, dissect, analyse and print one captured packet.
+    fn packet<W: Write>(
+        &mut self,
+        pkt: &RawPacket<'_>,
+        iface: Option<&str>,
+        printer: &mut Printer<W>,
+    ) -> Result<(), RunError> {
+        let opts = self.opts;
+        self.stats.frames += 1;
+        let number = self.stats.frames;
+        let first = *self.stats.first_ts.get_or_insert(pkt.ts);
+        self.stats.last_ts = Some(pkt.ts);
+        let delta = self.prev_ts.map(|p| pkt.ts.since(p)).unwrap_or(0.0);
+        self.prev_ts = Some(pkt.ts);
 
         let decoded = decode::decode(pkt.link, pkt.data);
+        self.analyzer.begin_frame(
+            number,
+            pkt.ts,
+            pkt.len,
+            pkt.data,
+            decoded.payload.clone(),
+            decoded.tcp().is_some(),
+        );
         let mut sinks = Sinks {
-            dispatcher: &mut dispatcher,
+            dispatcher: &mut self.dispatcher,
             keep_conversations: opts.keep_conversations,
-            json,
-            conversations: &mut stats.conversations,
-            stream_records: &mut stream_records,
-            window_scale: &mut window_scale,
-            follow: follow.as_mut(),
-            capture_start: stats.first_ts,
+            json: self.json,
+            conversations: &mut self.stats.conversations,
+            stream_records: &mut self.stream_records,
+            window_scale: &mut self.window_scale,
+            follow: self.follow.as_mut(),
+            capture_start: self.stats.first_ts,
+            analyzer: &mut self.analyzer,
+            frame_bytes: pkt.data,
         };
-        flows.advance(pkt.ts, &mut sinks);
-        let tcp_view = tcp_segment(&decoded, &pkt, number).map(|seg| {
+        self.flows.advance(pkt.ts, &mut sinks);
+        let flows = &mut self.flows;
+        let tcp_view = tcp_segment(&decoded, pkt, number).map(|seg| {
             let ws = seg.window_scale;
             let is_syn = seg.flags.syn();
             let raw_window = seg.window;
@@ -271,7 +290,11 @@ pub fn run<W: Write>(
             if is_syn {
                 entry.syn[a.dir.index()] = Some(ws);
             }
-            let factor = if is_syn { None } else { entry.factor(a.dir.index()) };
+            let factor = if is_syn {
+                None
+            } else {
+                entry.factor(a.dir.index())
+            };
             TcpView {
                 seg: a,
                 scaled_window: factor.map(|f| u32::from(raw_window).saturating_mul(f)),
@@ -279,17 +302,32 @@ pub fn run<W: Write>(
             }
         });
         let (summaries, app): (Vec<AppEvent>, Vec<AppEvent>) =
-            std::mem::take(&mut dispatcher.pending).into_iter().partition(|e| e.kind.is_stream_summary());
-        for r in stream_records.drain(..) {
+            std::mem::take(&mut self.dispatcher.pending)
+                .into_iter()
+                .partition(|e| e.kind.is_stream_summary());
+        for r in self.stream_records.drain(..) {
             printer.json_line(&r)?;
         }
         printer.stream_summaries(&summaries)?;
         if opts.follow_http {
-            stats.follow_http.extend(
-                app.iter().filter(|e| matches!(e.kind, crate::dissect::AppKind::Http(_)) && follow_wants(e.stream)).cloned(),
-            );
+            let keep: Vec<AppEvent> = app
+                .iter()
+                .filter(|e| {
+                    matches!(e.kind, crate::dissect::AppKind::Http(_))
+                        && self.follow_wants(e.stream)
+                })
+                .cloned()
+                .collect();
+            self.stats.follow_http.extend(keep);
         }
-        let iface = iface_name.as_deref();
+        self.analyzer.app_events(&app, pkt.ts);
+        let findings = self.analyzer.take_findings();
+        let mut highlights: Vec<Range<usize>> = self.analyzer.highlights().to_vec();
+        if let Some(map) = &opts.highlights {
+            if let Some(r) = map.get(&number) {
+                highlights.extend(r.iter().cloned());
+            }
+        }
         let view = FrameView {
             number,
             ts: pkt.ts,
@@ -302,60 +340,278 @@ pub fn run<W: Write>(
             decoded: &decoded,
             tcp: tcp_view,
             app: &app,
-            highlights: &[],
+            highlights: &highlights,
+            findings: &findings,
         };
-        printer.frame(&view)?;
+        let shown = match &opts.display_filter {
+            Some(f) => f.matches(&view),
+            None => true,
+        };
+        if shown && opts.hierarchy {
+            let chain = crate::render::layers::protocols_in_frame(&view);
+            self.stats
+                .hierarchy
+                .get_or_insert_with(Default::default)
+                .add(
+                    chain.split(':').filter(|p| *p != "ethertype"),
+                    u64::from(pkt.len),
+                );
+        }
+        if shown {
+            self.stats.displayed += 1;
+            printer.frame(&view)?;
+        }
+        Ok(())
     }
 
-    // End of input: flush the flows (holes, close-delimited bodies), then the tail events.
-    {
-        let mut sinks = Sinks {
-            dispatcher: &mut dispatcher,
-            keep_conversations: opts.keep_conversations,
-            json,
-            conversations: &mut stats.conversations,
-            stream_records: &mut stream_records,
-            window_scale: &mut window_scale,
-            follow: follow.as_mut(),
-            capture_start: stats.first_ts,
-        };
-        flows.finish(&mut sinks);
+    /// End of input: flush the flows (holes, close-delimited bodies), then the tail events.
+    fn finish<W: Write>(
+        mut self,
+        source_name: &str,
+        printer: &mut Printer<W>,
+    ) -> Result<RunStats, RunError> {
+        {
+            let mut sinks = Sinks {
+                dispatcher: &mut self.dispatcher,
+                keep_conversations: self.opts.keep_conversations,
+                json: self.json,
+                conversations: &mut self.stats.conversations,
+                stream_records: &mut self.stream_records,
+                window_scale: &mut self.window_scale,
+                follow: self.follow.as_mut(),
+                capture_start: self.stats.first_ts,
+                analyzer: &mut self.analyzer,
+                frame_bytes: &[],
+            };
+            self.flows.finish(&mut sinks);
+        }
+        let (summaries, tail): (Vec<AppEvent>, Vec<AppEvent>) =
+            std::mem::take(&mut self.dispatcher.pending)
+                .into_iter()
+                .partition(|e| e.kind.is_stream_summary());
+        printer.trailing_events(&tail)?;
+        printer.stream_summaries(&summaries)?;
+        if let Some(ts) = self.stats.last_ts {
+            self.analyzer.app_events(&tail, ts);
+        }
+        printer.trailing_findings(&self.analyzer.take_findings())?;
+        if self.opts.follow_http {
+            let keep: Vec<AppEvent> = tail
+                .iter()
+                .filter(|e| {
+                    matches!(e.kind, crate::dissect::AppKind::Http(_))
+                        && self.follow_wants(e.stream)
+                })
+                .cloned()
+                .collect();
+            self.stats.follow_http.extend(keep);
+        }
+        for r in self.stream_records.drain(..) {
+            printer.json_line(&r)?;
+        }
+        self.stats.follow = self.follow.take();
+        self.stats.flow = self.flows.stats().clone();
+        self.stats.earlier_highlights = self.analyzer.take_earlier_highlights();
+        self.stats.report = self.analyzer.finish(source_name);
+        printer.flush()?;
+        Ok(self.stats)
     }
-    let (summaries, tail): (Vec<AppEvent>, Vec<AppEvent>) =
-        std::mem::take(&mut dispatcher.pending).into_iter().partition(|e| e.kind.is_stream_summary());
-    printer.trailing_events(&tail)?;
-    printer.stream_summaries(&summaries)?;
-    if opts.follow_http {
-        stats.follow_http.extend(
-            tail.iter().filter(|e| matches!(e.kind, crate::dissect::AppKind::Http(_)) && follow_wants(e.stream)).cloned(),
-        );
+}
+
+/// Most bytes of captured packets waiting for the decoder (live capture); past it, packets
+/// are dropped and counted rather than stalling the capture.
+pub const LIVE_QUEUE_BYTES: usize = 64 << 20;
+
+/// Run the pipeline over `src`, printing with `printer`, until the source ends, `-c` is
+/// reached, or `stop` is set (Ctrl-C / SIGTERM). A live capture reads packets in its own
+/// thread (writing `-w` there) and hands them over through a bounded queue.
+pub fn run<W: Write>(
+    src: &mut Source,
+    opts: &RunOptions,
+    printer: &mut Printer<W>,
+    stop: &AtomicBool,
+) -> Result<RunStats, RunError> {
+    let json = printer.mode() == Mode::Json;
+    let mut runner = Runner::new(opts, json);
+    match src {
+        Source::File(f) => {
+            let mut filter = match &opts.file_filter {
+                Some(expr) => Some(OfflineFilter::new(expr, f.first_link().unwrap_or(1))?),
+                None => None,
+            };
+            let snaplen = f.info().snaplen;
+            let mut writer: Option<PcapWriter> = None;
+            if let Some(plan) = &opts.privdrop {
+                // The -w file is opened before root is given up (it may live where only
+                // root can write); the first interface's link type is known by now.
+                if let (Some(path), crate::capture::privdrop::Plan::Switch { .. }) =
+                    (&opts.write, plan)
+                {
+                    writer = Some(PcapWriter::create(
+                        path,
+                        f.first_link().unwrap_or(1),
+                        snaplen,
+                        opts.packet_buffered,
+                    )?);
+                }
+                crate::capture::privdrop::apply(plan)?;
+            }
+            let mut progress = opts
+                .progress
+                .then(|| crate::render::progress::Progress::new(f.total_size()));
+            loop {
+                if stop.load(Ordering::Relaxed) {
+                    runner.stats.interrupted = true;
+                    break;
+                }
+                if opts.count.is_some_and(|c| runner.stats.frames >= c) {
+                    break;
+                }
+                let pkt = match f.next_packet() {
+                    Ok(Some(p)) => p,
+                    Ok(None) => break,
+                    Err(e) => {
+                        runner.stats.input_error = Some(e);
+                        break;
+                    }
+                };
+                runner.stats.read += 1;
+                if let Some(flt) = filter.as_mut() {
+                    if !flt.matches(pkt.link, pkt.data).unwrap_or(false) {
+                        continue;
+                    }
+                }
+                if let Some(path) = &opts.write {
+                    if writer.is_none() {
+                        writer = Some(PcapWriter::create(
+                            path,
+                            pkt.link,
+                            snaplen,
+                            opts.packet_buffered,
+                        )?);
+                    }
+                    if let Some(w) = writer.as_mut() {
+                        w.write(&pkt, true)?;
+                    }
+                }
+                runner.packet(&pkt, None, printer)?;
+                if let Some(p) = progress.as_mut() {
+                    p.update(f.position(), runner.stats.frames);
+                }
+            }
+            if let Some(p) = progress.take() {
+                p.finish();
+            }
+            if let Some(w) = writer.as_mut() {
+                w.flush()?;
+                runner.stats.written = w.written();
+                runner.stats.write_skipped_other_link = w.skipped_other_link();
+            }
+            let name = f.path().display().to_string();
+            runner.finish(&name, printer)
+        }
+        Source::Live(l) => {
+            let name = l.name().to_string();
+            let writer = match &opts.write {
+                Some(path) => Some(PcapWriter::from_savefile(
+                    path,
+                    l.savefile(path)?,
+                    l.link(),
+                    opts.packet_buffered,
+                )),
+                None => None,
+            };
+            let (tx, rx) = std::sync::mpsc::sync_channel::<OwnedPacket>(4096);
+            let queued = std::sync::atomic::AtomicUsize::new(0);
+            let drops = std::sync::atomic::AtomicU64::new(0);
+            // Root is given up here: capture handle and -w file open, no thread started yet
+            // (capabilities and no-new-privs are per thread), no packet decoded.
+            if let Some(plan) = &opts.privdrop {
+                crate::capture::privdrop::apply(plan)?;
+            }
+            let breaker = l.breaker();
+            let capture_done = AtomicBool::new(false);
+            let end = std::thread::scope(|scope| -> Result<LiveEnd, RunError> {
+                let (queued, drops, capture_done) = (&queued, &drops, &capture_done);
+                // Wakes the capture thread out of a blocked read when Ctrl-C/SIGTERM arrives.
+                scope.spawn(move || {
+                    while !capture_done.load(Ordering::Relaxed) {
+                        if stop.load(Ordering::Relaxed) {
+                            breaker.breakloop();
+                        }
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                    }
+                });
+                let handle = scope.spawn(move || {
+                    let end = l.capture_loop(
+                        writer,
+                        opts.count,
+                        stop,
+                        tx,
+                        queued,
+                        drops,
+                        LIVE_QUEUE_BYTES,
+                    );
+                    capture_done.store(true, Ordering::Relaxed);
+                    end
+                });
+                let mut periodic = opts.periodic_stats.then(std::time::Instant::now);
+                // The decoder: drain the queue until the capture thread ends.
+                let mut result = Ok(());
+                for p in rx.iter() {
+                    queued.fetch_sub(p.data.len(), Ordering::Relaxed);
+                    runner.stats.read += 1;
+                    let pkt = RawPacket {
+                        ts: p.ts,
+                        len: p.len,
+                        link: p.link,
+                        interface: 0,
+                        data: &p.data,
+                    };
+                    if let Err(e) = runner.packet(&pkt, Some(&name), printer) {
+                        result = Err(e);
+                        stop.store(true, Ordering::Relaxed);
+                        break;
+                    }
+                    if let Some(t) = periodic.as_mut() {
+                        if t.elapsed() >= std::time::Duration::from_secs(10) {
+                            *t = std::time::Instant::now();
+                            eprintln!("squirrel-sniff: {} packets so far, {} dropped by squirrel-sniff (queue full)", runner.stats.frames, drops.load(Ordering::Relaxed));
+                        }
+                    }
+                }
+                let end = handle.join().unwrap_or_default();
+                result.map(|_| end)
+            })?;
+            runner.stats.live = end.stats;
+            runner.stats.written = end.written;
+            runner.stats.queue_drops = end.queue_drops;
+            if end.error.is_some() {
+                runner.stats.input_error = end.error;
+            }
+            runner.stats.interrupted = stop.load(Ordering::Relaxed);
+            runner.finish(&format!("live capture on {name}"), printer)
+        }
     }
-    stats.follow = follow;
-    for r in stream_records.drain(..) {
-        printer.json_line(&r)?;
-    }
-    stats.flow = flows.stats().clone();
-    if let Some(w) = writer.as_mut() {
-        w.flush()?;
-        stats.written = w.written();
-        stats.write_skipped_other_link = w.skipped_other_link();
-    }
-    if let Source::Live(l) = src {
-        stats.live = l.stats();
-    }
-    printer.flush()?;
-    Ok(stats)
 }
 
 /// The flow table's view of a TCP frame.
-fn tcp_segment<'a>(d: &Decoded, pkt: &RawPacket<'a>, frame: u64) -> Option<TcpSegment<'a>> {
-    let Some(Transport::Tcp(t)) = &d.transport else { return None };
+pub fn tcp_segment<'a>(d: &Decoded, pkt: &RawPacket<'a>, frame: u64) -> Option<TcpSegment<'a>> {
+    let Some(Transport::Tcp(t)) = &d.transport else {
+        return None;
+    };
     let (src, dst) = d.addrs()?;
     Some(TcpSegment {
         frame,
         ts: pkt.ts,
-        src: Endpoint { addr: src, port: t.src_port },
-        dst: Endpoint { addr: dst, port: t.dst_port },
+        src: Endpoint {
+            addr: src,
+            port: t.src_port,
+        },
+        dst: Endpoint {
+            addr: dst,
+            port: t.dst_port,
+        },
         seq: t.seq,
         ack: t.ack,
         flags: t.flags,

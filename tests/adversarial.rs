@@ -2,8 +2,11 @@
 //! through the binary with `-q` and `--json`: no panic, the right exit status, peak RSS
 //! under 256 MiB, and the bounds visibly hit (evictions, bound notes) rather than memory.
 //!
-//! Peak RSS is read from `/proc/PID/status` (`VmHWM`) while the child runs. Sizes are the
-//! example's `Scale::small()`: past every default bound, quick enough for a debug build.
+//! Peak RSS is read from `/proc/PID/status` (`VmHWM`) while the child runs, and the
+//! binary's own `--stats` lines are checked against the bounds. Sizes are the example's
+//! `Scale::small()`: past every default bound, quick enough for a debug build. The SYN flood
+//! runs with `--max-flows 20000` (30,000 SYNs), and once more with the default 100,000
+//! flows, quiet, long enough for the flow table to churn.
 
 #[path = "../examples/make_adversarial.rs"]
 mod gen;
@@ -17,8 +20,12 @@ use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_squirrel-sniff");
 const RSS_LIMIT_KIB: u64 = 256 * 1024;
-/// Default bound on live flows (`FlowConfig::default().max_flows`).
-const MAX_FLOWS: u32 = 100_000;
+/// `--max-flows` for the SYN flood.
+const MAX_FLOWS: u32 = 20_000;
+/// Default bounds (`FlowConfig::default()`).
+const DEFAULT_MAX_FLOWS: u64 = 100_000;
+const MAX_BUFFERED_PER_FLOW: u64 = 4 << 20;
+const MAX_BUFFERED_TOTAL: u64 = 64 << 20;
 
 struct RunResult {
     code: i32,
@@ -82,6 +89,15 @@ fn count_lines(path: &Path, needles: &[&str]) -> Vec<u64> {
     counts
 }
 
+/// The number after `name:` on a `--stats` line of stderr.
+fn stat(stderr: &str, name: &str) -> u64 {
+    stderr
+        .lines()
+        .find_map(|l| l.trim().strip_prefix(name)?.strip_prefix(':'))
+        .and_then(|n| n.split_whitespace().next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no `{name}:` line in --stats output: {stderr}"))
+}
+
 fn scratch_dir() -> PathBuf {
     let d = std::env::temp_dir().join(format!("squirrel-adversarial-{}", std::process::id()));
     std::fs::create_dir_all(&d).expect("temp dir");
@@ -92,25 +108,21 @@ fn scratch_dir() -> PathBuf {
 fn adversarial_captures_stay_bounded() {
     let dir = scratch_dir();
     let mut scale = gen::Scale::small();
-    // Just past the live-flow bound: 20,000 flows must be evicted.
-    scale.syns = MAX_FLOWS + 20_000;
+    // Past the live-flow bound: 10,000 flows must be evicted.
+    scale.syns = MAX_FLOWS + 10_000;
     let files = gen::write_all(&dir.join("pcaps"), &scale).expect("write adversarial captures");
     assert_eq!(files.len(), 10);
-
-    // `--stats` (flow statistics on stderr) when this build has it.
-    let help = Command::new(BIN)
-        .arg("--help")
-        .output()
-        .expect("run --help");
-    let has_stats = String::from_utf8_lossy(&help.stdout).contains("--stats");
 
     let mut report = BTreeMap::new();
     for f in &files {
         for (mode, args) in [("quiet", &["-q"][..]), ("json", &["--json"][..])] {
             let out = dir.join(format!("{}.{mode}.out", f.name));
             let mut args = args.to_vec();
-            if has_stats && f.expected_exit == 0 {
+            if f.expected_exit == 0 {
                 args.push("--stats");
+            }
+            if f.name == "syn_flood.pcap" {
+                args.extend(["--max-flows", "20000"]);
             }
             let r = run(&f.path, &args, &out);
             eprintln!(
@@ -159,7 +171,7 @@ fn adversarial_captures_stay_bounded() {
     // memory plateaus past ~200,000 SYNs at the default bounds), quiet only: still bounded.
     let churn = dir.join("pcaps/syn_churn.pcap");
     gen::syn_flood(&churn, 250_000).expect("write churn flood");
-    let r = run(&churn, &["-q"], &dir.join("syn_churn.out"));
+    let r = run(&churn, &["-q", "--stats"], &dir.join("syn_churn.out"));
     eprintln!(
         "syn_churn.pcap (250000)    quiet exit {} peak RSS {:>7} KiB {:>6.2} s",
         r.code, r.peak_rss_kib, r.secs
@@ -171,19 +183,38 @@ fn adversarial_captures_stay_bounded() {
         r.peak_rss_kib
     );
 
-    if has_stats {
-        // `flows evicted: N` agrees with the JSON count below.
-        let stderr = &report[&("syn_flood.pcap", "quiet")].stderr;
-        let evicted = stderr
-            .lines()
-            .find_map(|l| l.trim().strip_prefix("flows evicted:"))
-            .and_then(|n| n.trim().parse::<u64>().ok());
-        assert_eq!(
-            evicted,
-            Some(u64::from(scale.syns - MAX_FLOWS)),
-            "--stats: {stderr}"
+    // `--stats`: the bounds held, in the binary's own figures.
+    for ((name, mode), r) in &report {
+        if r.code != 0 {
+            continue;
+        }
+        let live = stat(&r.stderr, "peak live flows");
+        let max_flows = if *name == "syn_flood.pcap" {
+            u64::from(MAX_FLOWS)
+        } else {
+            DEFAULT_MAX_FLOWS
+        };
+        assert!(live <= max_flows, "{name} {mode}: {live} live flows");
+        // Measured after a segment is placed, before the bound gives up gaps: one segment over.
+        let buffered = stat(&r.stderr, "peak buffered out-of-order bytes");
+        assert!(
+            buffered <= MAX_BUFFERED_TOTAL + 65_535,
+            "{name} {mode}: {buffered} bytes buffered"
         );
     }
+    let flood = &report[&("syn_flood.pcap", "quiet")].stderr;
+    assert_eq!(stat(flood, "peak live flows"), u64::from(MAX_FLOWS));
+    assert_eq!(
+        stat(flood, "flows evicted"),
+        u64::from(scale.syns - MAX_FLOWS)
+    );
+    let ooo = &report[&("ooo_window.pcap", "quiet")].stderr;
+    let buffered = stat(ooo, "peak buffered out-of-order bytes");
+    assert!(
+        buffered > MAX_BUFFERED_PER_FLOW / 2 && buffered <= MAX_BUFFERED_PER_FLOW + 65_535,
+        "out-of-order flow buffered {buffered} bytes"
+    );
+    assert!(stat(ooo, "bound hits") >= 1);
 
     let json = |name: &'static str| report[&(name, "json")].out.clone();
 

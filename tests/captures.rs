@@ -13,7 +13,9 @@ fn ascii_per_frame(s: &str) -> Vec<String> {
     let mut frames = Vec::new();
     let mut cur = String::new();
     for l in s.lines() {
-        let is_hex = l.len() > 56 && l.as_bytes().get(4) == Some(&b' ') && l[..4].chars().all(|c| c.is_ascii_hexdigit());
+        let is_hex = l.len() > 56
+            && l.as_bytes().get(4) == Some(&b' ')
+            && l[..4].chars().all(|c| c.is_ascii_hexdigit());
         if is_hex {
             if l.starts_with("0000") && !cur.is_empty() {
                 frames.push(std::mem::take(&mut cur));
@@ -62,7 +64,10 @@ fn every_capture_decodes_loopback_tcp_on_5683() {
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), streams, "{name}: streams");
-        let closes = of_type(&v, "tcp.stream").into_iter().filter(|s| s["event"] == "close").count();
+        let closes = of_type(&v, "tcp.stream")
+            .into_iter()
+            .filter(|s| s["event"] == "close")
+            .count();
         assert_eq!(closes, streams, "{name}: every stream closed");
     }
 }
@@ -72,12 +77,27 @@ fn secret_in_clear_only_over_plain_http() {
     let o = run(&["-r", &cap("squirrel-http.pcap"), "-x"]);
     let frames = ascii_per_frame(&stdout(&o));
     assert_eq!(frames.len(), 12);
-    let with: Vec<usize> = frames.iter().enumerate().filter(|(_, f)| f.contains("fluffy tail")).map(|(i, _)| i + 1).collect();
-    assert_eq!(with.len(), 1, "the secret is in exactly one frame: {with:?}");
-    for (name, _, _) in ALL.iter().filter(|(n, _, _)| n.contains("https") || n.contains("fernet")) {
+    let with: Vec<usize> = frames
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.contains("fluffy tail"))
+        .map(|(i, _)| i + 1)
+        .collect();
+    assert_eq!(
+        with.len(),
+        1,
+        "the secret is in exactly one frame: {with:?}"
+    );
+    for (name, _, _) in ALL
+        .iter()
+        .filter(|(n, _, _)| n.contains("https") || n.contains("fernet"))
+    {
         let o = run(&["-r", &cap(name), "-x"]);
         let s = stdout(&o);
-        assert!(!ascii_per_frame(&s).iter().any(|f| f.contains("fluffy")), "{name}: no secret in clear");
+        assert!(
+            !ascii_per_frame(&s).iter().any(|f| f.contains("fluffy")),
+            "{name}: no secret in clear"
+        );
         assert!(!s.contains("fluffy"), "{name}");
     }
 }
@@ -99,8 +119,16 @@ fn plain_http_exchange_is_dissected_on_port_5683() {
     // Line output: HTTP in the protocol column, not CoAP.
     let o = run(&["-r", &cap("squirrel-http.pcap")]);
     let s = stdout(&o);
-    assert!(s.lines().any(|l| l.contains(" HTTP ") && l.ends_with("GET / HTTP/1.1")), "{s}");
-    assert!(s.lines().any(|l| l.contains("HTTP/1.1 200 OK  (text/plain)")), "{s}");
+    assert!(
+        s.lines()
+            .any(|l| l.contains(" HTTP ") && l.ends_with("GET / HTTP/1.1")),
+        "{s}"
+    );
+    assert!(
+        s.lines()
+            .any(|l| l.contains("HTTP/1.1 200 OK  (text/plain)")),
+        "{s}"
+    );
     // The tree shows the body as tshark does: the secret readable.
     let o = run(&["-r", &cap("squirrel-http.pcap"), "-V"]);
     let t = stdout(&o);
@@ -115,6 +143,9 @@ fn fernet_body_is_a_token_not_the_secret() {
     let o = run(&["-r", &cap("squirrel-fernet.pcap"), "-V"]);
     let t = stdout(&o);
     assert!(t.contains("HTTP/1.1 200 OK"), "{t}");
-    assert!(t.contains("gAAAAA"), "the Fernet token (version byte 0x80) is what the eavesdropper sees");
+    assert!(
+        t.contains("gAAAAA"),
+        "the Fernet token (version byte 0x80) is what the eavesdropper sees"
+    );
     assert!(!t.contains("fluffy"));
 }

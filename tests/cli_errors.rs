@@ -6,9 +6,16 @@ use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
 fn one_line(err: &str) {
-    assert_eq!(err.lines().count(), 1, "exactly one line on stderr, got: {err:?}");
+    assert_eq!(
+        err.lines().count(),
+        1,
+        "exactly one line on stderr, got: {err:?}"
+    );
     assert!(err.starts_with("squirrel-sniff: "), "{err}");
-    assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "{err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
+        "{err}"
+    );
 }
 
 fn sample() -> Option<std::path::PathBuf> {
@@ -21,7 +28,10 @@ fn missing_file_exit_3() {
     assert_eq!(o.status.code(), Some(3));
     let e = stderr(&o);
     one_line(&e);
-    assert!(e.contains("/nonexistent/x.pcap") && e.contains("No such file"), "{e}");
+    assert!(
+        e.contains("/nonexistent/x.pcap") && e.contains("No such file"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -58,7 +68,11 @@ fn truncated_file_prints_packets_then_says_so_exit_4() {
     let e = stderr(&o);
     one_line(&e);
     assert!(e.contains("truncated") && e.contains("22 packets"), "{e}");
-    assert_eq!(stdout(&o).lines().count(), 22, "the 22 whole packets are printed");
+    assert_eq!(
+        stdout(&o).lines().count(),
+        22,
+        "the 22 whole packets are printed"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -87,7 +101,13 @@ fn permission_denied_exit_6() {
     // As root, run the binary as `nobody` (setpriv, util-linux) to lose CAP_NET_RAW.
     let mut cmd = if is_root() {
         let mut c = std::process::Command::new("setpriv");
-        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all"]);
+        c.args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+        ]);
         c.arg(env!("CARGO_BIN_EXE_squirrel-sniff"));
         c
     } else {
@@ -97,7 +117,10 @@ fn permission_denied_exit_6() {
     assert_eq!(o.status.code(), Some(6), "{}", stderr(&o));
     let e = stderr(&o);
     one_line(&e);
-    assert!(e.contains("permission denied") && e.contains("sudo") && e.contains("setcap"), "{e}");
+    assert!(
+        e.contains("permission denied") && e.contains("sudo") && e.contains("setcap"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -129,6 +152,15 @@ fn closed_pipe_ends_quietly_with_exit_0() {
     assert!(first.starts_with("Frame 1: "), "{first}");
     // The reader is dropped here, like `| head -1`.
     let out = child.wait_with_output().expect("wait");
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

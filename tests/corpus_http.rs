@@ -41,14 +41,29 @@ fn every_http_exchange_matches_tshark() {
         let out = run(&["-r", c.join(&rel).to_str().expect("p"), "--json"]);
         assert_eq!(out.status.code(), Some(0), "{rel}: {}", stderr(&out));
         let v = ndjson(&out);
-        let mut got_req: Vec<_> = of_type(&v, "http.request").into_iter().map(req_key).collect();
-        let mut want_req: Vec<_> = exp["http_requests"].as_array().expect("reqs").iter().map(req_key).collect();
+        let mut got_req: Vec<_> = of_type(&v, "http.request")
+            .into_iter()
+            .map(req_key)
+            .collect();
+        let mut want_req: Vec<_> = exp["http_requests"]
+            .as_array()
+            .expect("reqs")
+            .iter()
+            .map(req_key)
+            .collect();
         got_req.sort();
         want_req.sort();
         assert_eq!(got_req, want_req, "{rel}: requests");
-        let mut got_resp: Vec<_> = of_type(&v, "http.response").into_iter().map(|r| resp_key(r, "status")).collect();
-        let mut want_resp: Vec<_> =
-            exp["http_responses"].as_array().expect("resps").iter().map(|r| resp_key(r, "code")).collect();
+        let mut got_resp: Vec<_> = of_type(&v, "http.response")
+            .into_iter()
+            .map(|r| resp_key(r, "status"))
+            .collect();
+        let mut want_resp: Vec<_> = exp["http_responses"]
+            .as_array()
+            .expect("resps")
+            .iter()
+            .map(|r| resp_key(r, "code"))
+            .collect();
         got_resp.sort();
         want_resp.sort();
         assert_eq!(got_resp, want_resp, "{rel}: responses");
@@ -61,7 +76,11 @@ fn every_http_exchange_matches_tshark() {
 #[test]
 fn pipelined_responses_pair_with_requests_in_order() {
     let Some(c) = corpus() else { return };
-    for rel in ["http/pipelined-many-requests.pcap", "http/pipelined-2-requests-one-segment.pcap", "http/keepalive-5-requests.pcap"] {
+    for rel in [
+        "http/pipelined-many-requests.pcap",
+        "http/pipelined-2-requests-one-segment.pcap",
+        "http/keepalive-5-requests.pcap",
+    ] {
         let out = run(&["-r", c.join(rel).to_str().expect("p"), "--json"]);
         let v = ndjson(&out);
         let reqs = of_type(&v, "http.request");
@@ -71,13 +90,21 @@ fn pipelined_responses_pair_with_requests_in_order() {
             let idx = r["request_index"].as_u64().expect("request_index") as usize;
             let stream = &r["stream"];
             let same_stream: Vec<_> = reqs.iter().filter(|q| &q["stream"] == stream).collect();
-            let q = same_stream.get(idx).unwrap_or_else(|| panic!("{rel}: no request {idx}"));
-            assert_eq!(r["request_uri"], q["uri"], "{rel}: response paired with the request in order");
+            let q = same_stream
+                .get(idx)
+                .unwrap_or_else(|| panic!("{rel}: no request {idx}"));
+            assert_eq!(
+                r["request_uri"], q["uri"],
+                "{rel}: response paired with the request in order"
+            );
         }
         // Pairing is in order: indices within a stream are 0, 1, 2, ...
         let mut by_stream: std::collections::BTreeMap<u64, Vec<u64>> = Default::default();
         for r in &resps {
-            by_stream.entry(r["stream"].as_u64().unwrap_or(0)).or_default().push(r["request_index"].as_u64().unwrap_or(0));
+            by_stream
+                .entry(r["stream"].as_u64().unwrap_or(0))
+                .or_default()
+                .push(r["request_index"].as_u64().unwrap_or(0));
         }
         for (s, idx) in by_stream {
             let want: Vec<u64> = (0..idx.len() as u64).collect();
@@ -90,16 +117,29 @@ fn pipelined_responses_pair_with_requests_in_order() {
 fn http_found_by_content_on_non_standard_ports() {
     let Some(c) = corpus() else { return };
     // tshark calls 8000 with client port 1080 SOCKS unless told otherwise; we need no hint.
-    let out = run(&["-r", c.join("http/post-port-8000-needs-decode-as.pcap").to_str().expect("p")]);
+    let out = run(&[
+        "-r",
+        c.join("http/post-port-8000-needs-decode-as.pcap")
+            .to_str()
+            .expect("p"),
+    ]);
     let s = stdout(&out);
-    assert!(s.lines().any(|l| l.contains(" HTTP ") && l.contains("POST ")), "{s}");
+    assert!(
+        s.lines()
+            .any(|l| l.contains(" HTTP ") && l.contains("POST ")),
+        "{s}"
+    );
     assert!(!s.contains("SOCKS"));
 }
 
 #[test]
 fn gzip_body_is_decoded_in_the_tree() {
     let Some(c) = corpus() else { return };
-    let out = run(&["-r", c.join("http/get-gzip.pcap").to_str().expect("p"), "-V"]);
+    let out = run(&[
+        "-r",
+        c.join("http/get-gzip.pcap").to_str().expect("p"),
+        "-V",
+    ]);
     let s = stdout(&out);
     assert!(s.contains("Content-encoded entity body (gzip)"), "{s}");
 }

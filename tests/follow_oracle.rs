@@ -18,8 +18,16 @@ use std::sync::atomic::AtomicBool;
 /// and in the re-segmented upload retransmissions carry bytes different from the first copy
 /// (we keep the first copy and note the conflict).
 const KNOWN_DIFFERENT: [(&str, u32, Direction); 2] = [
-    ("tcp/out-of-order-http-response.pcap", 0, Direction::ToClient),
-    ("tcp/retransmit-resegmented-upload.pcap", 0, Direction::ToServer),
+    (
+        "tcp/out-of-order-http-response.pcap",
+        0,
+        Direction::ToClient,
+    ),
+    (
+        "tcp/retransmit-resegmented-upload.pcap",
+        0,
+        Direction::ToServer,
+    ),
 ];
 
 fn hex_sha(b: &[u8]) -> String {
@@ -30,26 +38,39 @@ fn hex_sha(b: &[u8]) -> String {
 fn reassembled_bytes_match_tshark_follow() {
     let Some(c) = corpus() else { return };
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/follow");
-    let mut fixtures: Vec<_> = std::fs::read_dir(&dir).expect("fixtures").filter_map(|e| e.ok()).map(|e| e.path()).collect();
+    let mut fixtures: Vec<_> = std::fs::read_dir(&dir)
+        .expect("fixtures")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .collect();
     fixtures.sort();
     assert!(fixtures.len() >= 40);
     let (mut checked, mut known) = (0, 0);
     for fx in fixtures {
-        let exp: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&fx).expect("read")).expect("json");
+        let exp: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&fx).expect("read")).expect("json");
         let rel = exp["file"].as_str().expect("file").to_string();
         let path = c.join(&rel);
         let mut src = match FileSource::open(&path) {
             Ok(f) => Source::File(Box::new(f)),
             Err(e) => panic!("{rel}: {e}"),
         };
-        let opts = RunOptions { follow: Some((FollowSelect::All, 64 << 20)), ..RunOptions::default() };
+        let opts = RunOptions {
+            follow: Some((FollowSelect::All, 64 << 20)),
+            ..RunOptions::default()
+        };
         let mut printer = Printer::new(std::io::sink(), Mode::Quiet, false, Palette::new(false));
         let stats = run(&mut src, &opts, &mut printer, &AtomicBool::new(false)).expect("run");
         let fc = stats.follow.expect("follow");
         let ours: Vec<_> = fc.streams().collect();
         let want = exp["streams"].as_array().expect("streams");
         // tshark numbers every stream, data or not; we record streams that had events.
-        assert!(ours.len() <= want.len() + 1, "{rel}: {} streams vs tshark {}", ours.len(), want.len());
+        assert!(
+            ours.len() <= want.len() + 1,
+            "{rel}: {} streams vs tshark {}",
+            ours.len(),
+            want.len()
+        );
         for w in want {
             let id = w["stream"].as_u64().expect("id") as u32;
             let Some(s) = fc.stream(id) else {
@@ -57,18 +78,43 @@ fn reassembled_bytes_match_tshark_follow() {
                 assert!(empty, "{rel}: stream {id} missing");
                 continue;
             };
-            assert_eq!(s.client.to_string(), w["client"].as_str().expect("client"), "{rel} {id}: client");
-            assert_eq!(s.server.to_string(), w["server"].as_str().expect("server"), "{rel} {id}: server");
-            for (dir, key) in [(Direction::ToServer, "to_server"), (Direction::ToClient, "to_client")] {
+            assert_eq!(
+                s.client.to_string(),
+                w["client"].as_str().expect("client"),
+                "{rel} {id}: client"
+            );
+            assert_eq!(
+                s.server.to_string(),
+                w["server"].as_str().expect("server"),
+                "{rel} {id}: server"
+            );
+            for (dir, key) in [
+                (Direction::ToServer, "to_server"),
+                (Direction::ToClient, "to_client"),
+            ] {
                 let bytes = s.bytes_of(dir);
-                if KNOWN_DIFFERENT.iter().any(|(f, st, d)| *f == rel && *st == id && *d == dir) {
-                    let holes = s.items.iter().any(|i| matches!(i, FollowItem::Hole { dir: d, .. } if *d == dir));
+                if KNOWN_DIFFERENT
+                    .iter()
+                    .any(|(f, st, d)| *f == rel && *st == id && *d == dir)
+                {
+                    let holes = s
+                        .items
+                        .iter()
+                        .any(|i| matches!(i, FollowItem::Hole { dir: d, .. } if *d == dir));
                     assert!(holes, "{rel} {id} {key}: gaps are marked as holes");
                     known += 1;
                     continue;
                 }
-                assert_eq!(bytes.len() as u64, w[key]["len"].as_u64().expect("len"), "{rel} stream {id} {key}: length");
-                assert_eq!(hex_sha(&bytes), w[key]["sha256"].as_str().expect("sha"), "{rel} stream {id} {key}: bytes");
+                assert_eq!(
+                    bytes.len() as u64,
+                    w[key]["len"].as_u64().expect("len"),
+                    "{rel} stream {id} {key}: length"
+                );
+                assert_eq!(
+                    hex_sha(&bytes),
+                    w[key]["sha256"].as_str().expect("sha"),
+                    "{rel} stream {id} {key}: bytes"
+                );
                 checked += 1;
             }
         }

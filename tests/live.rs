@@ -46,9 +46,14 @@ fn server(n: usize) -> (u16, std::thread::JoinHandle<()>) {
 fn get(port: u16, path: &str, split: bool) -> String {
     let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     if split {
-        write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n").expect("send");
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+        )
+        .expect("send");
     } else {
-        let req = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
+        let req =
+            format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
         s.write_all(req.as_bytes()).expect("send");
     }
     let mut resp = String::new();
@@ -58,12 +63,20 @@ fn get(port: u16, path: &str, split: bool) -> String {
 
 /// Spawn the sniffer and wait until it says it is listening.
 fn sniff(args: &[&str]) -> Child {
-    let mut child = bin().args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
+    let mut child = bin()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
     let stderr = child.stderr.take().expect("stderr");
     let mut r = BufReader::new(stderr);
     let mut line = String::new();
     r.read_line(&mut line).expect("read stderr");
-    assert!(line.contains("listening on lo"), "unexpected first stderr line: {line}");
+    assert!(
+        line.contains("listening on lo"),
+        "unexpected first stderr line: {line}"
+    );
     // Keep draining stderr in the background so the child never blocks on it.
     let rest = std::thread::spawn(move || {
         let mut s = String::new();
@@ -79,7 +92,10 @@ thread_local! {
 }
 
 fn stderr_rest() -> String {
-    LAST_STDERR.with(|c| c.borrow_mut().take()).map(|h| h.join().unwrap_or_default()).unwrap_or_default()
+    LAST_STDERR
+        .with(|c| c.borrow_mut().take())
+        .map(|h| h.join().unwrap_or_default())
+        .unwrap_or_default()
 }
 
 fn wait_or_kill(child: &mut Child, secs: u64) -> std::process::ExitStatus {
@@ -97,7 +113,10 @@ fn wait_or_kill(child: &mut Child, secs: u64) -> std::process::ExitStatus {
 }
 
 fn interrupt(child: &Child) {
-    let st = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill");
+    let st = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
     assert!(st.success());
 }
 
@@ -113,26 +132,47 @@ fn live_capture_on_lo_with_port_shows_the_request() {
     assert!(resp.ends_with("fluffy tail"));
     let st = wait_or_kill(&mut child, 20);
     let mut out = String::new();
-    child.stdout.take().expect("stdout").read_to_string(&mut out).expect("read");
+    child
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_to_string(&mut out)
+        .expect("read");
     let err = stderr_rest();
     assert!(st.success(), "exit {st:?}: {err}");
     srv.join().expect("server");
-    let v: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).expect("json")).collect();
+    let v: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
     let packets: Vec<_> = v.iter().filter(|x| x["type"] == "packet").collect();
     assert_eq!(packets.len(), 6, "-c 6 stops after 6 packets");
-    assert!(packets.iter().all(|x| x["sport"] == port || x["dport"] == port), "only our port");
+    assert!(
+        packets
+            .iter()
+            .all(|x| x["sport"] == port || x["dport"] == port),
+        "only our port"
+    );
     assert_eq!(packets[0]["tcp_flags"], "S", "capture starts with the SYN");
     assert_eq!(packets[0]["dport"], port);
     assert!(
-        packets.iter().any(|x| x["dport"] == port && x["payload_len"].as_u64().unwrap_or(0) > 0),
+        packets
+            .iter()
+            .any(|x| x["dport"] == port && x["payload_len"].as_u64().unwrap_or(0) > 0),
         "the request's payload is captured"
     );
     assert!(err.contains("6 packets captured"), "{err}");
-    let req = v.iter().find(|x| x["type"] == "http.request").expect("the HTTP request is dissected");
+    let req = v
+        .iter()
+        .find(|x| x["type"] == "http.request")
+        .expect("the HTTP request is dissected");
     assert_eq!(req["method"], "GET");
     assert_eq!(req["uri"], "/secret-squirrel");
     assert_eq!(req["host"], format!("127.0.0.1:{port}"));
-    assert!(err.contains("packets received by filter") && err.contains("packets dropped by kernel"), "{err}");
+    assert!(
+        err.contains("packets received by filter") && err.contains("packets dropped by kernel"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -145,7 +185,15 @@ fn write_file_is_complete_after_ctrl_c() {
     let file = dir.join("cap.pcap");
     let (port, srv) = server(3);
     let p = port.to_string();
-    let mut child = sniff(&["-i", "lo", "-w", file.to_str().expect("f"), "tcp", "port", &p]);
+    let mut child = sniff(&[
+        "-i",
+        "lo",
+        "-w",
+        file.to_str().expect("f"),
+        "tcp",
+        "port",
+        &p,
+    ]);
     for i in 0..3 {
         assert!(get(port, &format!("/nut/{i}"), true).ends_with("fluffy tail"));
     }
@@ -157,9 +205,15 @@ fn write_file_is_complete_after_ctrl_c() {
     assert!(st.success(), "exit {st:?}: {err}");
     let captured: u64 = err
         .lines()
-        .find_map(|l| l.strip_suffix(" packets captured").and_then(|n| n.trim().parse().ok()))
+        .find_map(|l| {
+            l.strip_suffix(" packets captured")
+                .and_then(|n| n.trim().parse().ok())
+        })
         .unwrap_or_else(|| panic!("no count in {err}"));
-    assert!(captured >= 3 * 8, "three exchanges captured, got {captured}");
+    assert!(
+        captured >= 3 * 8,
+        "three exchanges captured, got {captured}"
+    );
     // Replay: the file is complete and holds the three requests.
     let o = run(&["-r", file.to_str().expect("f"), "--json"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -169,12 +223,20 @@ fn write_file_is_complete_after_ctrl_c() {
     // socket), so each request spans segments: the reassembled HTTP shows it whole.
     let reqs: Vec<String> = of_type(&v, "http.request")
         .iter()
-        .map(|r| format!("{} {}", r["method"].as_str().unwrap_or(""), r["uri"].as_str().unwrap_or("")))
+        .map(|r| {
+            format!(
+                "{} {}",
+                r["method"].as_str().unwrap_or(""),
+                r["uri"].as_str().unwrap_or("")
+            )
+        })
         .collect();
     assert_eq!(reqs, vec!["GET /nut/0", "GET /nut/1", "GET /nut/2"]);
     let resps = of_type(&v, "http.response");
     assert_eq!(resps.len(), 3);
-    assert!(resps.iter().all(|r| r["status"] == 200 && r["body_len"] == 11));
+    assert!(resps
+        .iter()
+        .all(|r| r["status"] == 200 && r["body_len"] == 11));
     // And the response body is in clear in the saved bytes.
     let hex = run(&["-r", file.to_str().expect("f"), "-x"]);
     assert!(ascii_columns(&stdout(&hex)).contains("fluffy tail"));
@@ -184,7 +246,11 @@ fn write_file_is_complete_after_ctrl_c() {
 /// Concatenate the ASCII column of `-x` hex dump lines.
 fn ascii_columns(s: &str) -> String {
     s.lines()
-        .filter(|l| l.len() > 56 && l.as_bytes().get(4) == Some(&b' ') && l[..4].chars().all(|c| c.is_ascii_hexdigit()))
+        .filter(|l| {
+            l.len() > 56
+                && l.as_bytes().get(4) == Some(&b' ')
+                && l[..4].chars().all(|c| c.is_ascii_hexdigit())
+        })
         .map(|l| &l[56..])
         .collect()
 }

@@ -6,21 +6,44 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum CaptureError {
     #[error("{path}: cannot open: {source}")]
-    Open { path: PathBuf, source: std::io::Error },
+    Open {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}: not a pcap or pcapng capture file (unknown magic number)")]
     NotACapture { path: PathBuf },
     #[error("{path}: empty file, no capture header")]
     Empty { path: PathBuf },
     #[error("{path}: unsupported pcap version {major}.{minor}")]
-    BadVersion { path: PathBuf, major: u16, minor: u16 },
+    BadVersion {
+        path: PathBuf,
+        major: u16,
+        minor: u16,
+    },
     #[error("{path}: truncated capture: the last record is cut short after {packets} packets")]
     Truncated { path: PathBuf, packets: u64 },
-    #[error("{path}: damaged or corrupt capture after {packets} packets, at byte {offset}: {what}")]
-    Corrupt { path: PathBuf, packets: u64, offset: u64, what: String },
-    #[error("{path}: a record of {len} bytes is larger than the {limit}-byte limit (corrupt file?)")]
-    RecordTooLarge { path: PathBuf, len: usize, limit: usize },
+    #[error(
+        "{path}: damaged or corrupt capture after {packets} packets, at byte {offset}: {what}"
+    )]
+    Corrupt {
+        path: PathBuf,
+        packets: u64,
+        offset: u64,
+        what: String,
+    },
+    #[error(
+        "{path}: a record of {len} bytes is larger than the {limit}-byte limit (corrupt file?)"
+    )]
+    RecordTooLarge {
+        path: PathBuf,
+        len: usize,
+        limit: usize,
+    },
     #[error("{path}: read error: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("no such interface: {name} (list them with -D)")]
     NoSuchInterface { name: String },
     #[error("{name}: permission denied: live capture needs root — run with sudo, or grant the binary `sudo setcap cap_net_raw,cap_net_admin=eip $(which squirrel-sniff)`")]
@@ -43,7 +66,8 @@ impl CaptureError {
             | CaptureError::Empty { .. }
             | CaptureError::BadVersion { .. }
             | CaptureError::Read { .. } => 3,
-            CaptureError::Truncated { packets: 0, .. } | CaptureError::Corrupt { packets: 0, .. } => 3,
+            CaptureError::Truncated { packets: 0, .. }
+            | CaptureError::Corrupt { packets: 0, .. } => 3,
             CaptureError::Truncated { .. }
             | CaptureError::Corrupt { .. }
             | CaptureError::RecordTooLarge { .. } => 4,

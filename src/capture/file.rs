@@ -16,6 +16,24 @@ use super::{CaptureError, RawPacket, Timestamp};
 const MAX_RECORD: usize = 16 << 20;
 const INITIAL_BUFFER: usize = 256 << 10;
 
+/// The bytes of `path`, or standard input when `path` is `-`; a directory is refused.
+pub fn open_input(path: &Path) -> Result<Box<dyn Read + Send>, CaptureError> {
+    if path == Path::new("-") {
+        return Ok(Box::new(std::io::stdin()));
+    }
+    let f = std::fs::File::open(path).map_err(|source| CaptureError::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if f.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+        return Err(CaptureError::Open {
+            path: path.to_path_buf(),
+            source: std::io::Error::other("is a directory"),
+        });
+    }
+    Ok(Box::new(f))
+}
+
 /// The container format of a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileFormat {
@@ -69,30 +87,23 @@ struct State {
 impl FileSource {
     /// Open `path`, or standard input when `path` is `-`.
     pub fn open(path: &Path) -> Result<FileSource, CaptureError> {
-        let input: Box<dyn Read + Send> = if path == Path::new("-") {
-            Box::new(std::io::stdin())
-        } else {
-            let f = std::fs::File::open(path)
-                .map_err(|source| CaptureError::Open { path: path.to_path_buf(), source })?;
-            if f.metadata().map(|m| m.is_dir()).unwrap_or(false) {
-                return Err(CaptureError::Open {
-                    path: path.to_path_buf(),
-                    source: std::io::Error::other("is a directory"),
-                });
-            }
-            Box::new(f)
-        };
-        Self::from_reader(path, input)
+        Self::from_reader(path, open_input(path)?)
     }
 
     /// Read a capture from any reader; `path` names it in messages.
-    pub fn from_reader(path: &Path, input: Box<dyn Read + Send>) -> Result<FileSource, CaptureError> {
+    pub fn from_reader(
+        path: &Path,
+        input: Box<dyn Read + Send>,
+    ) -> Result<FileSource, CaptureError> {
         let path = path.to_path_buf();
         let reader = match pcap_parser::create_reader(INITIAL_BUFFER, input) {
             Ok(r) => r,
             Err(PcapError::Eof) => return Err(CaptureError::Empty { path }),
             Err(PcapError::ReadError) => {
-                return Err(CaptureError::Read { path, source: std::io::Error::other("read failed") })
+                return Err(CaptureError::Read {
+                    path,
+                    source: std::io::Error::other("read failed"),
+                })
             }
             Err(PcapError::Incomplete(_)) | Err(PcapError::UnexpectedEof) => {
                 return Err(CaptureError::Truncated { path, packets: 0 })
@@ -182,9 +193,16 @@ impl FileSource {
                 }
                 Err(PcapError::Incomplete(_)) => self.refill_or_fail(0)?,
                 Err(PcapError::Eof) | Err(PcapError::UnexpectedEof) => {
-                    return Err(CaptureError::Truncated { path: self.path.clone(), packets: 0 })
+                    return Err(CaptureError::Truncated {
+                        path: self.path.clone(),
+                        packets: 0,
+                    })
                 }
-                Err(_) => return Err(CaptureError::NotACapture { path: self.path.clone() }),
+                Err(_) => {
+                    return Err(CaptureError::NotACapture {
+                        path: self.path.clone(),
+                    })
+                }
             }
         };
         self.reader.consume(consumed);
@@ -242,7 +260,10 @@ impl FileSource {
                     if self.reader.data().is_empty() {
                         return Ok(None);
                     }
-                    return Err(CaptureError::Truncated { path: self.path.clone(), packets: self.packets });
+                    return Err(CaptureError::Truncated {
+                        path: self.path.clone(),
+                        packets: self.packets,
+                    });
                 }
                 Err(PcapError::ReadError) => {
                     self.done = true;
@@ -279,7 +300,24 @@ impl FileSource {
 
     /// Name of an interface of the current section, when the file gives one.
     pub fn interface_name(&self, id: u32) -> Option<&str> {
-        self.st.interfaces.get(id as usize).and_then(|i| i.name.as_deref())
+        self.st
+            .interfaces
+            .get(id as usize)
+            .and_then(|i| i.name.as_deref())
+    }
+
+    /// Bytes of the file consumed so far (for progress).
+    pub fn position(&self) -> u64 {
+        self.reader.consumed() as u64
+    }
+
+    /// The file's size when known (not for standard input).
+    pub fn total_size(&self) -> Option<u64> {
+        if self.path == Path::new("-") {
+            None
+        } else {
+            std::fs::metadata(&self.path).ok().map(|m| m.len())
+        }
     }
 
     pub fn packets_read(&self) -> u64 {
@@ -292,10 +330,15 @@ impl State {
     fn handle_block(&mut self, block: PcapBlockOwned<'_>) -> Option<PacketMeta> {
         match block {
             PcapBlockOwned::Legacy(b) => {
-                let nanos = if self.legacy_nanos { b.ts_usec.min(999_999_999) } else { b.ts_usec.min(999_999) * 1000 };
+                let nanos = if self.legacy_nanos {
+                    b.ts_usec.min(999_999_999)
+                } else {
+                    b.ts_usec.min(999_999) * 1000
+                };
                 let cap = (b.caplen as usize).min(b.data.len());
                 self.data.clear();
-                self.data.extend_from_slice(b.data.get(..cap).unwrap_or(b.data));
+                self.data
+                    .extend_from_slice(b.data.get(..cap).unwrap_or(b.data));
                 Some(PacketMeta {
                     ts: Timestamp::new(i64::from(b.ts_sec), nanos),
                     len: b.origlen,
@@ -327,17 +370,22 @@ impl State {
                     None
                 }
                 Block::EnhancedPacket(epb) => {
-                    let iface = self.interfaces.get(epb.if_id as usize).cloned().unwrap_or(Interface {
-                        link: self.info.link.unwrap_or(1),
-                        resolution: 1_000_000,
-                        offset: 0,
-                        snaplen: 0,
-                        name: None,
-                    });
+                    let iface =
+                        self.interfaces
+                            .get(epb.if_id as usize)
+                            .cloned()
+                            .unwrap_or(Interface {
+                                link: self.info.link.unwrap_or(1),
+                                resolution: 1_000_000,
+                                offset: 0,
+                                snaplen: 0,
+                                name: None,
+                            });
                     let raw = (u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low);
                     let secs = (raw / iface.resolution) as i64 + iface.offset;
                     let frac = raw % iface.resolution;
-                    let nanos = ((u128::from(frac) * 1_000_000_000) / u128::from(iface.resolution)) as u32;
+                    let nanos =
+                        ((u128::from(frac) * 1_000_000_000) / u128::from(iface.resolution)) as u32;
                     let data = epb.packet_data();
                     self.data.clear();
                     self.data.extend_from_slice(data);
@@ -354,13 +402,17 @@ impl State {
                     self.data.clear();
                     self.data.extend_from_slice(data);
                     // A simple packet block has no timestamp: it takes the previous packet's.
-                    Some(PacketMeta { ts: self.last_ts, len: spb.origlen, link, interface: 0 })
+                    Some(PacketMeta {
+                        ts: self.last_ts,
+                        len: spb.origlen,
+                        link,
+                        interface: 0,
+                    })
                 }
                 _ => None,
             },
         }
     }
-
 }
 
 struct PacketMeta {

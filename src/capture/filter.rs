@@ -10,7 +10,13 @@ pub fn combine(ports: &[u16], expr: &str) -> Option<String> {
     let ports_expr = if ports.is_empty() {
         None
     } else {
-        Some(ports.iter().map(|p| format!("port {p}")).collect::<Vec<_>>().join(" or "))
+        Some(
+            ports
+                .iter()
+                .map(|p| format!("port {p}"))
+                .collect::<Vec<_>>()
+                .join(" or "),
+        )
     };
     match (ports_expr, expr.is_empty()) {
         (None, true) => None,
@@ -30,7 +36,11 @@ pub struct OfflineFilter {
 impl OfflineFilter {
     /// Compile `expr` for `first_link` now so that a bad expression fails before any output.
     pub fn new(expr: &str, first_link: u32) -> Result<OfflineFilter, CaptureError> {
-        let mut f = OfflineFilter { expr: expr.to_string(), snaplen: 262_144, programs: Vec::new() };
+        let mut f = OfflineFilter {
+            expr: expr.to_string(),
+            snaplen: 262_144,
+            programs: Vec::new(),
+        };
         f.program_for(first_link)?;
         Ok(f)
     }
@@ -44,15 +54,19 @@ impl OfflineFilter {
         if let Some(i) = self.programs.iter().position(|(l, _)| *l == link) {
             return Ok(&self.programs[i].1);
         }
-        let dead = pcap::Capture::dead(pcap::Linktype(link as i32)).map_err(|e| CaptureError::BadFilter {
-            expr: self.expr.clone(),
-            msg: e.to_string(),
+        let dead = pcap::Capture::dead(pcap::Linktype(link as i32)).map_err(|e| {
+            CaptureError::BadFilter {
+                expr: self.expr.clone(),
+                msg: e.to_string(),
+            }
         })?;
         let _ = self.snaplen;
-        let prog = dead.compile(&self.expr, true).map_err(|e| CaptureError::BadFilter {
-            expr: self.expr.clone(),
-            msg: clean_pcap_message(&e.to_string()),
-        })?;
+        let prog = dead
+            .compile(&self.expr, true)
+            .map_err(|e| CaptureError::BadFilter {
+                expr: self.expr.clone(),
+                msg: clean_pcap_message(&e.to_string()),
+            })?;
         self.programs.push((link, prog));
         let last = self.programs.len() - 1;
         Ok(&self.programs[last].1)
@@ -79,13 +93,19 @@ mod tests {
     fn ports_and_expression_combine_with_and() {
         assert_eq!(combine(&[], ""), None);
         assert_eq!(combine(&[5683], "").as_deref(), Some("port 5683"));
-        assert_eq!(combine(&[80, 443], "host 127.0.0.1").as_deref(), Some("(port 80 or port 443) and (host 127.0.0.1)"));
+        assert_eq!(
+            combine(&[80, 443], "host 127.0.0.1").as_deref(),
+            Some("(port 80 or port 443) and (host 127.0.0.1)")
+        );
         assert_eq!(combine(&[], "tcp").as_deref(), Some("tcp"));
     }
 
     #[test]
     fn bad_expression_is_rejected_with_libpcap_message() {
-        let e = OfflineFilter::check("tcp port").err().map(|e| e.to_string()).unwrap_or_default();
+        let e = OfflineFilter::check("tcp port")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(e.contains("invalid capture filter `tcp port`"), "{e}");
     }
 

@@ -29,6 +29,26 @@ pub struct LiveStats {
     pub if_dropped: u32,
 }
 
+/// A packet handed from the capture thread to the decoder.
+#[derive(Debug)]
+pub struct OwnedPacket {
+    pub ts: Timestamp,
+    pub len: u32,
+    pub link: u32,
+    pub data: Vec<u8>,
+}
+
+/// How the capture thread ended.
+#[derive(Debug, Default)]
+pub struct LiveEnd {
+    pub stats: Option<LiveStats>,
+    pub captured: u64,
+    pub written: u64,
+    /// Packets dropped because the decoder fell behind (the queue was full).
+    pub queue_drops: u64,
+    pub error: Option<CaptureError>,
+}
+
 /// What one read from a live capture gave.
 pub enum LiveRead<'a> {
     Packet(RawPacket<'a>),
@@ -49,17 +69,28 @@ impl LiveSource {
             .promisc(opts.promiscuous)
             .open()
             .map_err(map)?;
-        // Non-blocking reads: the read timeout is not honoured everywhere (gVisor, some
-        // kernels with TPACKET_V3), and a blocked read would not notice Ctrl-C.
-        let cap = cap.setnonblock().map_err(map)?;
-        let mut src = LiveSource { name: name.clone(), cap, data: Vec::new() };
+        // Blocking reads (like tcpdump): the thread sleeps in poll until packets arrive.
+        // The read timeout is not honoured everywhere (gVisor), so Ctrl-C is delivered with
+        // `pcap_breakloop` (see `breaker`), which wakes the poll on Linux libpcap ≥ 1.10.
+        let mut src = LiveSource {
+            name: name.clone(),
+            cap,
+            data: Vec::new(),
+        };
         if let Some(expr) = &opts.filter {
-            src.cap.filter(expr, true).map_err(|e| CaptureError::BadFilter {
-                expr: expr.clone(),
-                msg: super::filter::clean_pcap_message(&e.to_string()),
-            })?;
+            src.cap
+                .filter(expr, true)
+                .map_err(|e| CaptureError::BadFilter {
+                    expr: expr.clone(),
+                    msg: super::filter::clean_pcap_message(&e.to_string()),
+                })?;
         }
         Ok(src)
+    }
+
+    /// A handle that makes a blocked read return (Ctrl-C, SIGTERM), from another thread.
+    pub fn breaker(&mut self) -> pcap::BreakLoop {
+        self.cap.breakloop_handle()
     }
 
     pub fn name(&self) -> &str {
@@ -77,30 +108,112 @@ impl LiveSource {
             Ok(p) => {
                 self.data.clear();
                 self.data.extend_from_slice(p.data);
-                let ts = Timestamp::new(p.header.ts.tv_sec, (p.header.ts.tv_usec.clamp(0, 999_999) as u32) * 1000);
-                Ok(LiveRead::Packet(RawPacket { ts, len: p.header.len, link, interface: 0, data: &self.data }))
+                let ts = Timestamp::new(
+                    p.header.ts.tv_sec,
+                    (p.header.ts.tv_usec.clamp(0, 999_999) as u32) * 1000,
+                );
+                Ok(LiveRead::Packet(RawPacket {
+                    ts,
+                    len: p.header.len,
+                    link,
+                    interface: 0,
+                    data: &self.data,
+                }))
             }
+            // Timeout, or woken by `pcap_breakloop`: the caller checks its stop flag.
             Err(pcap::Error::TimeoutExpired) | Err(pcap::Error::NoMorePackets) => {
-                // Nothing waiting: pause briefly (the kernel buffer keeps what arrives).
-                std::thread::sleep(std::time::Duration::from_millis(2));
                 Ok(LiveRead::Timeout)
             }
-            Err(e) => Err(CaptureError::Live { name: self.name.clone(), msg: e.to_string() }),
+            Err(e) => Err(CaptureError::Live {
+                name: self.name.clone(),
+                msg: e.to_string(),
+            }),
         }
     }
 
     pub fn stats(&mut self) -> Option<LiveStats> {
-        self.cap
-            .stats()
-            .ok()
-            .map(|s| LiveStats { received: s.received, dropped: s.dropped, if_dropped: s.if_dropped })
+        self.cap.stats().ok().map(|s| LiveStats {
+            received: s.received,
+            dropped: s.dropped,
+            if_dropped: s.if_dropped,
+        })
+    }
+
+    /// The capture thread: read packets until `count`, `stop` or an error; write each to
+    /// `-w` here (so the file keeps every captured packet whatever the decoder does); hand
+    /// them to the decoder through `tx` unless `max_queued` bytes already wait, in which
+    /// case the packet is dropped for display and counted in `drops`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn capture_loop(
+        &mut self,
+        mut writer: Option<super::writer::PcapWriter>,
+        count: Option<u64>,
+        stop: &std::sync::atomic::AtomicBool,
+        tx: std::sync::mpsc::SyncSender<OwnedPacket>,
+        queued: &std::sync::atomic::AtomicUsize,
+        drops: &std::sync::atomic::AtomicU64,
+        max_queued: usize,
+    ) -> LiveEnd {
+        use std::sync::atomic::Ordering;
+        let mut end = LiveEnd::default();
+        loop {
+            if stop.load(Ordering::Relaxed) || count.is_some_and(|c| end.captured >= c) {
+                break;
+            }
+            match self.next_packet() {
+                Ok(LiveRead::Packet(p)) => {
+                    end.captured += 1;
+                    if let Some(w) = writer.as_mut() {
+                        if let Err(e) = w.write(&p, false) {
+                            end.error = Some(e);
+                            break;
+                        }
+                    }
+                    let n = p.data.len();
+                    if queued.load(Ordering::Relaxed) + n > max_queued {
+                        drops.fetch_add(1, Ordering::Relaxed);
+                        continue;
+                    }
+                    let owned = OwnedPacket {
+                        ts: p.ts,
+                        len: p.len,
+                        link: p.link,
+                        data: p.data.to_vec(),
+                    };
+                    queued.fetch_add(n, Ordering::Relaxed);
+                    match tx.try_send(owned) {
+                        Ok(()) => {}
+                        Err(std::sync::mpsc::TrySendError::Full(_)) => {
+                            queued.fetch_sub(n, Ordering::Relaxed);
+                            drops.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Err(std::sync::mpsc::TrySendError::Disconnected(_)) => break,
+                    }
+                }
+                Ok(LiveRead::Timeout) => {}
+                Err(e) => {
+                    end.error = Some(e);
+                    break;
+                }
+            }
+        }
+        if let Some(w) = writer.as_mut() {
+            if let Err(e) = w.flush() {
+                end.error.get_or_insert(e);
+            }
+            end.written = w.written();
+        }
+        end.stats = self.stats();
+        end.queue_drops = drops.load(Ordering::Relaxed);
+        end
     }
 
     /// A savefile (pcap) for `-w`, with this capture's link type and snaplen.
     pub fn savefile(&self, path: &std::path::Path) -> Result<pcap::Savefile, CaptureError> {
-        self.cap
-            .savefile(path)
-            .map_err(|e| CaptureError::Write { path: path.to_path_buf(), msg: e.to_string() })
+        self.cap.savefile(path).map_err(|e| CaptureError::Write {
+            path: path.to_path_buf(),
+            msg: e.to_string(),
+        })
     }
 }
 
@@ -108,17 +221,30 @@ fn classify_open_error(name: &str, e: pcap::Error) -> CaptureError {
     let msg = e.to_string();
     let lower = msg.to_lowercase();
     if lower.contains("permission") || lower.contains("not permitted") {
-        CaptureError::Permission { name: name.to_string() }
-    } else if lower.contains("no such device") || lower.contains("doesn't exist") || lower.contains("no such interface") {
-        CaptureError::NoSuchInterface { name: name.to_string() }
+        CaptureError::Permission {
+            name: name.to_string(),
+        }
+    } else if lower.contains("no such device")
+        || lower.contains("doesn't exist")
+        || lower.contains("no such interface")
+    {
+        CaptureError::NoSuchInterface {
+            name: name.to_string(),
+        }
     } else {
-        CaptureError::Live { name: name.to_string(), msg: super::filter::clean_pcap_message(&msg) }
+        CaptureError::Live {
+            name: name.to_string(),
+            msg: super::filter::clean_pcap_message(&msg),
+        }
     }
 }
 
 /// Lines for `-D`, like tcpdump: `1.eth0 [Up, Running, Connected]`.
 pub fn list_interfaces() -> Result<Vec<String>, CaptureError> {
-    let devs = pcap::Device::list().map_err(|e| CaptureError::Live { name: "-D".into(), msg: e.to_string() })?;
+    let devs = pcap::Device::list().map_err(|e| CaptureError::Live {
+        name: "-D".into(),
+        msg: e.to_string(),
+    })?;
     Ok(devs
         .iter()
         .enumerate()
@@ -141,7 +267,11 @@ pub fn list_interfaces() -> Result<Vec<String>, CaptureError> {
                 pcap::ConnectionStatus::Disconnected => flags.push("Disconnected"),
                 _ => {}
             }
-            let desc = d.desc.as_deref().map(|s| format!(" ({s})")).unwrap_or_default();
+            let desc = d
+                .desc
+                .as_deref()
+                .map(|s| format!(" ({s})"))
+                .unwrap_or_default();
             format!("{}.{}{} [{}]", i + 1, d.name, desc, flags.join(", "))
         })
         .collect())

@@ -3,8 +3,10 @@
 mod error;
 pub mod file;
 pub mod filter;
-pub mod live;
+pub mod info;
 pub mod linktype;
+pub mod live;
+pub mod privdrop;
 pub mod writer;
 
 pub use error::CaptureError;

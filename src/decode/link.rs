@@ -13,12 +13,19 @@ fn be16(data: &[u8], at: usize) -> Option<u16> {
 }
 
 fn be32(data: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_be_bytes([*data.get(at)?, *data.get(at + 1)?, *data.get(at + 2)?, *data.get(at + 3)?]))
+    Some(u32::from_be_bytes([
+        *data.get(at)?,
+        *data.get(at + 1)?,
+        *data.get(at + 2)?,
+        *data.get(at + 3)?,
+    ]))
 }
 
 /// Offset of `part` inside `whole` (both slices of the same frame).
 fn offset_in(whole: &[u8], part: &[u8]) -> usize {
-    (part.as_ptr() as usize).saturating_sub(whole.as_ptr() as usize).min(whole.len())
+    (part.as_ptr() as usize)
+        .saturating_sub(whole.as_ptr() as usize)
+        .min(whole.len())
 }
 
 /// Address families that mean IPv4 / IPv6 in a NULL/LOOP header (BSDs differ for IPv6).
@@ -32,7 +39,11 @@ fn family_ether_type(family: u32) -> Option<u16> {
 
 /// Decode one frame of link type `link`.
 pub fn decode(link: u32, data: &[u8]) -> Decoded {
-    let mut d = Decoded { payload: 0..data.len(), payload_wire_len: data.len(), ..Decoded::default() };
+    let mut d = Decoded {
+        payload: 0..data.len(),
+        payload_wire_len: data.len(),
+        ..Decoded::default()
+    };
     match link {
         linktype::ETHERNET => match LaxSlicedPacket::from_ethernet(data) {
             Ok(p) => {
@@ -47,19 +58,35 @@ pub fn decode(link: u32, data: &[u8]) -> Decoded {
             }
             Err(e) => {
                 d.link = Link::Unknown;
-                d.stopped = Some(DecodeStop { layer: "Ethernet", offset: 0, reason: e.to_string() });
+                d.stopped = Some(DecodeStop {
+                    layer: "Ethernet",
+                    offset: 0,
+                    reason: e.to_string(),
+                });
             }
         },
         linktype::NULL | linktype::LOOP => {
             let Some(raw) = data.get(0..4) else {
-                d.stopped = Some(DecodeStop { layer: "Null/Loopback", offset: 0, reason: "frame shorter than the 4-byte header".into() });
+                d.stopped = Some(DecodeStop {
+                    layer: "Null/Loopback",
+                    offset: 0,
+                    reason: "frame shorter than the 4-byte header".into(),
+                });
                 return d;
             };
             let le = u32::from_le_bytes([raw[0], raw[1], raw[2], raw[3]]);
             let be = u32::from_be_bytes([raw[0], raw[1], raw[2], raw[3]]);
             // NULL is in the writer's host byte order: the small value is the right reading.
-            let (family, big_endian) = if link == linktype::LOOP || be < le { (be, true) } else { (le, false) };
-            d.link = Link::Null { family, big_endian, loop_type: link == linktype::LOOP };
+            let (family, big_endian) = if link == linktype::LOOP || be < le {
+                (be, true)
+            } else {
+                (le, false)
+            };
+            d.link = Link::Null {
+                family,
+                big_endian,
+                loop_type: link == linktype::LOOP,
+            };
             match family_ether_type(family) {
                 Some(et) => {
                     let rest = data.get(4..).unwrap_or_default();
@@ -68,13 +95,21 @@ pub fn decode(link: u32, data: &[u8]) -> Decoded {
                 }
                 None => {
                     d.payload = 4..data.len();
-                    d.stopped = Some(DecodeStop { layer: "Null/Loopback", offset: 0, reason: format!("unknown address family {family}") });
+                    d.stopped = Some(DecodeStop {
+                        layer: "Null/Loopback",
+                        offset: 0,
+                        reason: format!("unknown address family {family}"),
+                    });
                 }
             }
         }
         linktype::LINUX_SLL => {
             if data.len() < field::sll::LEN {
-                d.stopped = Some(DecodeStop { layer: "Linux cooked capture v1", offset: 0, reason: "frame shorter than the 16-byte header".into() });
+                d.stopped = Some(DecodeStop {
+                    layer: "Linux cooked capture v1",
+                    offset: 0,
+                    reason: "frame shorter than the 16-byte header".into(),
+                });
                 return d;
             }
             let addr_len = be16(data, 4).unwrap_or(0).min(8) as usize;
@@ -89,7 +124,11 @@ pub fn decode(link: u32, data: &[u8]) -> Decoded {
         }
         linktype::LINUX_SLL2 => {
             if data.len() < field::sll2::LEN {
-                d.stopped = Some(DecodeStop { layer: "Linux cooked capture v2", offset: 0, reason: "frame shorter than the 20-byte header".into() });
+                d.stopped = Some(DecodeStop {
+                    layer: "Linux cooked capture v2",
+                    offset: 0,
+                    reason: "frame shorter than the 20-byte header".into(),
+                });
                 return d;
             }
             let addr_len = usize::from(*data.get(11).unwrap_or(&0)).min(8);
@@ -107,7 +146,13 @@ pub fn decode(link: u32, data: &[u8]) -> Decoded {
             d.link = Link::Raw;
             match LaxSlicedPacket::from_ip(data) {
                 Ok(p) => fill_from_lax(&mut d, data, &p, 0),
-                Err(e) => d.stopped = Some(DecodeStop { layer: "IP", offset: 0, reason: e.to_string() }),
+                Err(e) => {
+                    d.stopped = Some(DecodeStop {
+                        layer: "IP",
+                        offset: 0,
+                        reason: e.to_string(),
+                    })
+                }
             }
         }
         _ => {
@@ -115,7 +160,11 @@ pub fn decode(link: u32, data: &[u8]) -> Decoded {
             d.stopped = Some(DecodeStop {
                 layer: "link",
                 offset: 0,
-                reason: format!("link type {} ({}) is not decoded; shown as data", link, linktype::name(link)),
+                reason: format!(
+                    "link type {} ({}) is not decoded; shown as data",
+                    link,
+                    linktype::name(link)
+                ),
             });
         }
     }
@@ -134,7 +183,11 @@ fn fill_from_lax(d: &mut Decoded, frame: &[u8], p: &LaxSlicedPacket<'_>, link_le
     for ext in &p.link_exts {
         if let etherparse::LaxLinkExtSlice::Vlan(v) = ext {
             let off = offset_in(frame, v.slice());
-            let tpid = if off >= 2 { be16(frame, off - 2).unwrap_or(0) } else { 0 };
+            let tpid = if off >= 2 {
+                be16(frame, off - 2).unwrap_or(0)
+            } else {
+                0
+            };
             d.vlans.push(Vlan {
                 offset: off,
                 tpid,
@@ -171,7 +224,9 @@ fn fill_from_lax(d: &mut Decoded, frame: &[u8], p: &LaxSlicedPacket<'_>, link_le
             }));
             let pl = ip.payload();
             set_payload(d, frame, pl.payload);
-            d.payload_wire_len = usize::from(h.total_len()).saturating_sub(hl).max(pl.payload.len());
+            d.payload_wire_len = usize::from(h.total_len())
+                .saturating_sub(hl)
+                .max(pl.payload.len());
         }
         Some(LaxNetSlice::Ipv6(ip)) => {
             let h = ip.header();
@@ -181,7 +236,10 @@ fn fill_from_lax(d: &mut Decoded, frame: &[u8], p: &LaxSlicedPacket<'_>, link_le
             if !exts.is_empty() {
                 let es = exts.slice();
                 let eo = offset_in(frame, es);
-                extensions.push((exts.first_header().map(|n| n.0).unwrap_or(0), eo..eo + es.len()));
+                extensions.push((
+                    exts.first_header().map(|n| n.0).unwrap_or(0),
+                    eo..eo + es.len(),
+                ));
             }
             d.net = Some(Net::Ipv6(Ipv6Header {
                 offset: off,
@@ -198,11 +256,16 @@ fn fill_from_lax(d: &mut Decoded, frame: &[u8], p: &LaxSlicedPacket<'_>, link_le
             let pl = ip.payload();
             set_payload(d, frame, pl.payload);
             let ext_len = exts.slice().len();
-            d.payload_wire_len = usize::from(h.payload_length()).saturating_sub(ext_len).max(pl.payload.len());
+            d.payload_wire_len = usize::from(h.payload_length())
+                .saturating_sub(ext_len)
+                .max(pl.payload.len());
         }
         Some(LaxNetSlice::Arp(a)) => {
             let off = offset_in(frame, a.slice());
-            d.net = Some(Net::Arp { offset: off, len: a.slice().len() });
+            d.net = Some(Net::Arp {
+                offset: off,
+                len: a.slice().len(),
+            });
             d.payload = frame.len()..frame.len();
             d.payload_wire_len = 0;
         }
@@ -215,7 +278,10 @@ fn fill_from_lax(d: &mut Decoded, frame: &[u8], p: &LaxSlicedPacket<'_>, link_le
             });
             if let Some(et) = et {
                 if p.stop_err.is_none() {
-                    d.net = Some(Net::Other { ether_type: et, offset: next_offset });
+                    d.net = Some(Net::Other {
+                        ether_type: et,
+                        offset: next_offset,
+                    });
                 }
             }
             d.payload = next_offset.min(frame.len())..frame.len();
@@ -228,7 +294,10 @@ fn fill_from_lax(d: &mut Decoded, frame: &[u8], p: &LaxSlicedPacket<'_>, link_le
             let off = offset_in(frame, hs);
             d.transport = Some(Transport::Tcp(tcp_header(t, off)));
             set_payload(d, frame, t.payload());
-            d.payload_wire_len = d.payload_wire_len.saturating_sub(hs.len()).max(t.payload().len());
+            d.payload_wire_len = d
+                .payload_wire_len
+                .saturating_sub(hs.len())
+                .max(t.payload().len());
         }
         Some(TransportSlice::Udp(u)) => {
             let off = offset_in(frame, u.header_slice());
@@ -240,7 +309,10 @@ fn fill_from_lax(d: &mut Decoded, frame: &[u8], p: &LaxSlicedPacket<'_>, link_le
                 checksum: u.checksum(),
             }));
             set_payload(d, frame, u.payload());
-            d.payload_wire_len = d.payload_wire_len.saturating_sub(field::udp::LEN).max(u.payload().len());
+            d.payload_wire_len = d
+                .payload_wire_len
+                .saturating_sub(field::udp::LEN)
+                .max(u.payload().len());
         }
         Some(TransportSlice::Icmpv4(i)) => {
             let off = offset_in(frame, i.slice());
@@ -253,7 +325,10 @@ fn fill_from_lax(d: &mut Decoded, frame: &[u8], p: &LaxSlicedPacket<'_>, link_le
                 rest: i.bytes5to8(),
             }));
             set_payload(d, frame, i.payload());
-            d.payload_wire_len = d.payload_wire_len.saturating_sub(i.header_len()).max(i.payload().len());
+            d.payload_wire_len = d
+                .payload_wire_len
+                .saturating_sub(i.header_len())
+                .max(i.payload().len());
         }
         Some(TransportSlice::Icmpv6(i)) => {
             let off = offset_in(frame, i.slice());
@@ -266,7 +341,22 @@ fn fill_from_lax(d: &mut Decoded, frame: &[u8], p: &LaxSlicedPacket<'_>, link_le
                 rest: i.bytes5to8(),
             }));
             set_payload(d, frame, i.payload());
-            d.payload_wire_len = d.payload_wire_len.saturating_sub(i.header_len()).max(i.payload().len());
+            d.payload_wire_len = d
+                .payload_wire_len
+                .saturating_sub(i.header_len())
+                .max(i.payload().len());
+        }
+        None if tcp_cut_short(d, p) => {
+            // The snaplen cut the TCP header inside its options: the fixed 20 bytes are
+            // there (ports, sequence numbers, flags), so the segment still counts in its
+            // flow, like tshark does; the options that fit are decoded.
+            let off = d.payload.start;
+            let avail = frame.get(off..).unwrap_or_default();
+            if let Some(t) = tcp_fixed_header(avail, off) {
+                d.transport = Some(Transport::Tcp(t));
+                d.payload = frame.len()..frame.len();
+                d.payload_wire_len = 0;
+            }
         }
         Some(_) | None => {
             if let Some(net) = &d.net {
@@ -282,7 +372,10 @@ fn fill_from_lax(d: &mut Decoded, frame: &[u8], p: &LaxSlicedPacket<'_>, link_le
                 };
                 if let Some(proto) = proto {
                     if p.stop_err.is_none() || fragmented_later {
-                        d.transport = Some(Transport::Other { protocol: proto, offset: d.payload.start });
+                        d.transport = Some(Transport::Other {
+                            protocol: proto,
+                            offset: d.payload.start,
+                        });
                     }
                 }
             }
@@ -293,8 +386,50 @@ fn fill_from_lax(d: &mut Decoded, frame: &[u8], p: &LaxSlicedPacket<'_>, link_le
             Some(Transport::Tcp(t)) => t.offset,
             _ => d.payload.start,
         };
-        d.stopped = Some(DecodeStop { layer: layer_name(layer), offset, reason: err.to_string() });
+        d.stopped = Some(DecodeStop {
+            layer: layer_name(layer),
+            offset,
+            reason: err.to_string(),
+        });
     }
+}
+
+/// True when etherparse stopped in the TCP header with at least its fixed 20 bytes present.
+fn tcp_cut_short(d: &Decoded, p: &LaxSlicedPacket<'_>) -> bool {
+    let proto = match &d.net {
+        Some(Net::Ipv4(h)) if h.fragment_offset == 0 => h.protocol,
+        Some(Net::Ipv6(h)) if !h.fragmented => h.next_header,
+        _ => return false,
+    };
+    proto == 6
+        && matches!(&p.stop_err, Some((_, etherparse::err::Layer::TcpHeader)))
+        && d.payload.len() >= field::tcp::MIN_LEN
+}
+
+/// The fixed part of a TCP header whose options were cut short (see [`tcp_cut_short`]).
+fn tcp_fixed_header(b: &[u8], off: usize) -> Option<TcpHeader> {
+    let data_off_flags = be16(b, 12)?;
+    let header_len = usize::from(data_off_flags >> 12) * 4;
+    let flags = TcpFlags(data_off_flags & 0x01ff);
+    let opts_end = header_len.min(b.len());
+    let opts = b.get(field::tcp::MIN_LEN..opts_end).unwrap_or_default();
+    let (mut options, _) = tcp_options(opts, off + field::tcp::MIN_LEN);
+    // The last option may itself be cut: keep only those wholly inside the captured bytes.
+    options.retain(|o| o.range.end <= off + opts_end);
+    Some(TcpHeader {
+        offset: off,
+        header_len,
+        src_port: be16(b, 0)?,
+        dst_port: be16(b, 2)?,
+        seq: be32(b, 4)?,
+        ack: be32(b, 8)?,
+        flags,
+        window: be16(b, 14)?,
+        checksum: be16(b, 16)?,
+        urgent: be16(b, 18)?,
+        options,
+        options_undecoded: (opts_end < header_len).then(|| off + opts_end..off + opts_end),
+    })
 }
 
 fn set_payload(d: &mut Decoded, frame: &[u8], payload: &[u8]) {
@@ -309,7 +444,13 @@ fn layer_name(l: &etherparse::err::Layer) -> &'static str {
         L::Ethernet2Header => "Ethernet",
         L::VlanHeader => "802.1Q",
         L::IpHeader | L::Ipv4Header | L::Ipv4Packet => "IPv4",
-        L::Ipv6Header | L::Ipv6Packet | L::Ipv6ExtHeader | L::Ipv6HopByHopHeader | L::Ipv6DestOptionsHeader | L::Ipv6RouteHeader | L::Ipv6FragHeader => "IPv6",
+        L::Ipv6Header
+        | L::Ipv6Packet
+        | L::Ipv6ExtHeader
+        | L::Ipv6HopByHopHeader
+        | L::Ipv6DestOptionsHeader
+        | L::Ipv6RouteHeader
+        | L::Ipv6FragHeader => "IPv6",
         L::UdpHeader | L::UdpPayload => "UDP",
         L::TcpHeader => "TCP",
         L::Icmpv4 | L::Icmpv4Timestamp | L::Icmpv4TimestampReply => "ICMP",
@@ -374,14 +515,20 @@ fn tcp_options(raw: &[u8], start: usize) -> (Vec<TcpOption>, Option<Range<usize>
                     }
                     E::Timestamp(val, ecr) => (10, TcpOptionKind::Timestamp { val, ecr }),
                 };
-                out.push(TcpOption { range: start + pos..start + pos + size, kind });
+                out.push(TcpOption {
+                    range: start + pos..start + pos + size,
+                    kind,
+                });
                 pos += size;
             }
             Err(_) => {
                 // End of option list (kind 0) ends the iteration in etherparse; anything else is
                 // an unknown or malformed option: keep its bytes as undecoded.
                 if raw.get(pos) == Some(&0) {
-                    out.push(TcpOption { range: start + pos..start + pos + 1, kind: TcpOptionKind::EndOfList });
+                    out.push(TcpOption {
+                        range: start + pos..start + pos + 1,
+                        kind: TcpOptionKind::EndOfList,
+                    });
                     return (out, None);
                 }
                 return (out, Some(start + pos..start + raw.len()));
@@ -390,7 +537,10 @@ fn tcp_options(raw: &[u8], start: usize) -> (Vec<TcpOption>, Option<Range<usize>
     }
     if pos < raw.len() {
         if raw.get(pos) == Some(&0) {
-            out.push(TcpOption { range: start + pos..start + pos + 1, kind: TcpOptionKind::EndOfList });
+            out.push(TcpOption {
+                range: start + pos..start + pos + 1,
+                kind: TcpOptionKind::EndOfList,
+            });
         } else {
             return (out, Some(start + pos..start + raw.len()));
         }
@@ -406,9 +556,14 @@ mod tests {
         let mut v = Vec::new();
         v.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x08, 0x00]);
         // IPv4: total length 20 + 28
-        v.extend_from_slice(&[0x45, 0, 0, 52, 0x12, 0x34, 0x40, 0, 64, 6, 0, 0, 127, 0, 0, 1, 127, 0, 0, 1]);
+        v.extend_from_slice(&[
+            0x45, 0, 0, 52, 0x12, 0x34, 0x40, 0, 64, 6, 0, 0, 127, 0, 0, 1, 127, 0, 0, 1,
+        ]);
         // TCP 33638 -> 5683, seq 1000, SYN, data offset 8 (32 bytes), win 65495
-        v.extend_from_slice(&[0x83, 0x66, 0x16, 0x33, 0, 0, 0x03, 0xe8, 0, 0, 0, 0, 0x80, 0x02, 0xff, 0xd7, 0, 0, 0, 0]);
+        v.extend_from_slice(&[
+            0x83, 0x66, 0x16, 0x33, 0, 0, 0x03, 0xe8, 0, 0, 0, 0, 0x80, 0x02, 0xff, 0xd7, 0, 0, 0,
+            0,
+        ]);
         // MSS 65495, SACK permitted, NOP, WS 7
         v.extend_from_slice(&[2, 4, 0xff, 0xd7, 4, 2, 1, 3, 3, 7, 1, 1]);
         v
@@ -419,7 +574,9 @@ mod tests {
         let f = eth_ipv4_tcp_syn();
         let d = decode(linktype::ETHERNET, &f);
         assert!(matches!(d.link, Link::Ethernet(_)));
-        let Some(Net::Ipv4(ip)) = &d.net else { panic!("no ipv4") };
+        let Some(Net::Ipv4(ip)) = &d.net else {
+            panic!("no ipv4")
+        };
         assert_eq!(ip.offset, 14);
         assert_eq!(ip.ttl, 64);
         assert!(ip.dont_fragment);
@@ -427,7 +584,10 @@ mod tests {
         assert_eq!(t.offset, 34);
         assert_eq!((t.src_port, t.dst_port), (33638, 5683));
         assert!(t.flags.syn());
-        assert_eq!(t.options.first().map(|o| o.kind.clone()), Some(TcpOptionKind::Mss(65495)));
+        assert_eq!(
+            t.options.first().map(|o| o.kind.clone()),
+            Some(TcpOptionKind::Mss(65495))
+        );
         assert_eq!(t.options.first().map(|o| o.range.clone()), Some(54..58));
         assert_eq!(t.window_scale(), Some(7));
         assert_eq!(d.payload, 66..66);
@@ -451,12 +611,26 @@ mod tests {
         let mut le = vec![2, 0, 0, 0];
         le.extend_from_slice(&f[14..]);
         let d = decode(linktype::NULL, &le);
-        assert!(matches!(d.link, Link::Null { family: 2, big_endian: false, .. }));
+        assert!(matches!(
+            d.link,
+            Link::Null {
+                family: 2,
+                big_endian: false,
+                ..
+            }
+        ));
         assert!(d.tcp().is_some());
         let mut be = vec![0, 0, 0, 2];
         be.extend_from_slice(&f[14..]);
         let d = decode(linktype::NULL, &be);
-        assert!(matches!(d.link, Link::Null { family: 2, big_endian: true, .. }));
+        assert!(matches!(
+            d.link,
+            Link::Null {
+                family: 2,
+                big_endian: true,
+                ..
+            }
+        ));
         assert!(d.tcp().is_some());
     }
 

@@ -70,7 +70,11 @@ pub struct DecodeStop {
 pub enum Link {
     Ethernet(EthernetHeader),
     /// BSD loopback: 4-byte address family in host byte order (NULL) or network order (LOOP).
-    Null { family: u32, big_endian: bool, loop_type: bool },
+    Null {
+        family: u32,
+        big_endian: bool,
+        loop_type: bool,
+    },
     LinuxSll(SllHeader),
     LinuxSll2(Sll2Header),
     /// Raw IP: no link header.
@@ -120,9 +124,15 @@ pub struct Vlan {
 pub enum Net {
     Ipv4(Ipv4Header),
     Ipv6(Ipv6Header),
-    Arp { offset: usize, len: usize },
+    Arp {
+        offset: usize,
+        len: usize,
+    },
     /// An ether type this decoder does not know.
-    Other { ether_type: u16, offset: usize },
+    Other {
+        ether_type: u16,
+        offset: usize,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -175,7 +185,10 @@ pub enum Transport {
     Icmpv4(IcmpHeader),
     Icmpv6(IcmpHeader),
     /// An IP protocol this decoder does not know, or a non-first fragment.
-    Other { protocol: u8, offset: usize },
+    Other {
+        protocol: u8,
+        offset: usize,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -66,12 +66,20 @@ pub struct Dispatcher {
 
 impl Dispatcher {
     pub fn new(cfg: DissectConfig) -> Self {
-        Dispatcher { cfg, streams: HashMap::new(), held_total: 0, pending: Vec::new() }
+        Dispatcher {
+            cfg,
+            streams: HashMap::new(),
+            held_total: 0,
+            pending: Vec::new(),
+        }
     }
 
     /// The protocol recognised on a live stream.
     pub fn proto(&self, stream: StreamId) -> AppProto {
-        self.streams.get(&stream).map(|s| s.proto).unwrap_or(AppProto::Unknown)
+        self.streams
+            .get(&stream)
+            .map(|s| s.proto)
+            .unwrap_or(AppProto::Unknown)
     }
 
     /// Feed one reassembler event. Returns the stream's protocol when the event closed it.
@@ -91,15 +99,32 @@ impl Dispatcher {
                 );
                 None
             }
-            StreamEvent::Data { stream, dir, offset, data, frame } => {
+            StreamEvent::Data {
+                stream,
+                dir,
+                offset,
+                data,
+                frame,
+            } => {
                 self.data(*stream, *dir, *offset, data, *frame, now_frame);
                 None
             }
-            StreamEvent::Hole { stream, dir, offset, len } => {
-                let Some(st) = self.streams.get_mut(stream) else { return None };
+            StreamEvent::Hole {
+                stream,
+                dir,
+                offset,
+                len,
+            } => {
+                let st = self.streams.get_mut(stream)?;
                 match st.proto {
                     AppProto::Undecided => {
-                        st.held.push(Held { dir: *dir, offset: *offset, frame: now_frame, data: None, len: *len });
+                        st.held.push(Held {
+                            dir: *dir,
+                            offset: *offset,
+                            frame: now_frame,
+                            data: None,
+                            len: *len,
+                        });
                         // The start of this direction is gone: it cannot be recognised.
                         if st.prefix[dir.index()].is_empty() {
                             st.refused[dir.index()] = true;
@@ -114,7 +139,11 @@ impl Dispatcher {
                 None
             }
             StreamEvent::End { stream, dir } => {
-                if let Some(d) = self.streams.get_mut(stream).and_then(|s| s.dissector.as_mut()) {
+                if let Some(d) = self
+                    .streams
+                    .get_mut(stream)
+                    .and_then(|s| s.dissector.as_mut())
+                {
                     d.end(*dir, now_frame, &mut self.pending);
                 }
                 None
@@ -135,8 +164,18 @@ impl Dispatcher {
         }
     }
 
-    fn data(&mut self, stream: StreamId, dir: Direction, offset: u64, data: &[u8], frame: u64, now_frame: u64) {
-        let Some(st) = self.streams.get_mut(&stream) else { return };
+    fn data(
+        &mut self,
+        stream: StreamId,
+        dir: Direction,
+        offset: u64,
+        data: &[u8],
+        frame: u64,
+        now_frame: u64,
+    ) {
+        let Some(st) = self.streams.get_mut(&stream) else {
+            return;
+        };
         match st.proto {
             AppProto::Http | AppProto::Tls => {
                 if let Some(d) = st.dissector.as_mut() {
@@ -145,13 +184,20 @@ impl Dispatcher {
             }
             AppProto::Unknown => {}
             AppProto::Undecided => {
-                st.held.push(Held { dir, offset, frame, data: Some(data.to_vec()), len: data.len() as u64 });
+                st.held.push(Held {
+                    dir,
+                    offset,
+                    frame,
+                    data: Some(data.to_vec()),
+                    len: data.len() as u64,
+                });
                 st.held_bytes += data.len();
                 self.held_total = self.held_total.saturating_add(data.len());
                 let i = dir.index();
                 if !st.refused[i] {
                     let room = 64usize.saturating_sub(st.prefix[i].len());
-                    st.prefix[i].extend_from_slice(data.get(..room.min(data.len())).unwrap_or_default());
+                    st.prefix[i]
+                        .extend_from_slice(data.get(..room.min(data.len())).unwrap_or_default());
                     let p = &st.prefix[i];
                     let verdict = match (super::http::detect(p), super::tls::detect(p)) {
                         (Detect::Yes, _) => Some(AppProto::Http),
@@ -164,13 +210,24 @@ impl Dispatcher {
                         Some(p) => {
                             st.proto = p;
                             let mut d: Box<dyn StreamDissector> = match p {
-                                AppProto::Http => Box::new(super::http::HttpStream::new(stream, &self.cfg)),
+                                AppProto::Http => {
+                                    Box::new(super::http::HttpStream::new(stream, &self.cfg))
+                                }
                                 _ => Box::new(super::tls::TlsStream::new(stream, &self.cfg)),
                             };
                             for h in st.held.drain(..) {
                                 match &h.data {
-                                    Some(bytes) => d.data(h.dir, h.offset, bytes, h.frame, now_frame, &mut self.pending),
-                                    None => d.hole(h.dir, h.offset, h.len, now_frame, &mut self.pending),
+                                    Some(bytes) => d.data(
+                                        h.dir,
+                                        h.offset,
+                                        bytes,
+                                        h.frame,
+                                        now_frame,
+                                        &mut self.pending,
+                                    ),
+                                    None => {
+                                        d.hole(h.dir, h.offset, h.len, now_frame, &mut self.pending)
+                                    }
                                 }
                             }
                             self.held_total = self.held_total.saturating_sub(st.held_bytes);
@@ -214,10 +271,19 @@ mod tests {
     use crate::flow::Endpoint;
 
     fn open(d: &mut Dispatcher, stream: StreamId) {
-        let ep = |port| Endpoint { addr: IpAddr::V4(Ipv4Addr::LOCALHOST), port };
+        let ep = |port| Endpoint {
+            addr: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port,
+        };
         d.on_event(
             1,
-            &StreamEvent::Open { stream, client: ep(40000), server: ep(7000), frame: 1, ts: Timestamp::new(0, 0) },
+            &StreamEvent::Open {
+                stream,
+                client: ep(40000),
+                server: ep(7000),
+                frame: 1,
+                ts: Timestamp::new(0, 0),
+            },
         );
     }
 
@@ -229,22 +295,48 @@ mod tests {
         let streams = (MAX_UNDECIDED_TOTAL / MAX_UNDECIDED + 10) as StreamId;
         for s in 0..streams {
             open(&mut d, s);
-            d.on_event(2, &StreamEvent::Data { stream: s, dir: Direction::ToServer, offset: 0, data: &junk, frame: 2 });
-            assert!(d.held_total <= MAX_UNDECIDED_TOTAL + MAX_UNDECIDED, "held {}", d.held_total);
+            d.on_event(
+                2,
+                &StreamEvent::Data {
+                    stream: s,
+                    dir: Direction::ToServer,
+                    offset: 0,
+                    data: &junk,
+                    frame: 2,
+                },
+            );
+            assert!(
+                d.held_total <= MAX_UNDECIDED_TOTAL + MAX_UNDECIDED,
+                "held {}",
+                d.held_total
+            );
         }
         // The first streams fit and are still undecided; those past the bound were given up.
         assert_eq!(d.proto(0), AppProto::Undecided);
         assert_eq!(d.proto(streams - 1), AppProto::Unknown);
-        let notes = d.pending.iter().filter(|e| matches!(&e.kind, AppKind::Note(n) if n.contains("undissected"))).count();
+        let notes = d
+            .pending
+            .iter()
+            .filter(|e| matches!(&e.kind, AppKind::Note(n) if n.contains("undissected")))
+            .count();
         assert_eq!(notes, 10, "one note per stream given up");
         // Closing a stream releases what it held.
         let before = d.held_total;
-        d.on_event(3, &StreamEvent::Close { stream: 0, summary: dummy_summary(0) });
+        d.on_event(
+            3,
+            &StreamEvent::Close {
+                stream: 0,
+                summary: dummy_summary(0),
+            },
+        );
         assert_eq!(d.held_total, before - MAX_UNDECIDED);
     }
 
     fn dummy_summary(stream: StreamId) -> crate::flow::ConversationSummary {
-        let ep = Endpoint { addr: IpAddr::V4(Ipv4Addr::LOCALHOST), port: 1 };
+        let ep = Endpoint {
+            addr: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 1,
+        };
         crate::flow::ConversationSummary {
             stream,
             client: ep,

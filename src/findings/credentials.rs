@@ -68,22 +68,66 @@ pub const SENSITIVE_NAME_PARTS: &[(&str, FieldClass)] = &[
 const NOT_CREDENTIALS: &[&str] = &["csrf", "xsrf"];
 
 /// Classify a field, parameter or header name (case-insensitive).
+///
+/// Called for every header and body field of every HTTP message, so it avoids allocating:
+/// ASCII names are normalised on the stack, and the substring lists are searched with one
+/// Aho-Corasick automaton.
 pub fn classify_field_name(name: &str) -> Option<FieldClass> {
-    let norm: String = name
-        .chars()
-        .filter(|c| !matches!(c, '-' | '_' | '.' | ' '))
-        .flat_map(char::to_lowercase)
-        .collect();
-    if norm.is_empty() || NOT_CREDENTIALS.iter().any(|n| norm.contains(n)) {
+    let mut buf = [0u8; 64];
+    let mut n = 0usize;
+    let heap: String;
+    let norm: &[u8] = if name.is_ascii() && name.len() <= buf.len() {
+        for b in name.bytes() {
+            if !matches!(b, b'-' | b'_' | b'.' | b' ') {
+                buf[n] = b.to_ascii_lowercase();
+                n += 1;
+            }
+        }
+        &buf[..n]
+    } else {
+        heap = name
+            .chars()
+            .filter(|c| !matches!(c, '-' | '_' | '.' | ' '))
+            .flat_map(char::to_lowercase)
+            .collect();
+        heap.as_bytes()
+    };
+    if norm.is_empty() {
         return None;
     }
-    if let Some((_, c)) = SENSITIVE_NAMES_EXACT.iter().find(|(n, _)| *n == norm) {
+    let ac = name_automaton()?;
+    let mut part: Option<(usize, FieldClass)> = None;
+    for m in ac.find_overlapping_iter(norm) {
+        let id = m.pattern().as_usize();
+        if id >= SENSITIVE_NAME_PARTS.len() {
+            return None; // an anti-CSRF token
+        }
+        if part.is_none_or(|(p, _)| id < p) {
+            part = SENSITIVE_NAME_PARTS.get(id).map(|(_, c)| (id, *c));
+        }
+    }
+    if let Some((_, c)) = SENSITIVE_NAMES_EXACT
+        .iter()
+        .find(|(x, _)| x.as_bytes() == norm)
+    {
         return Some(*c);
     }
-    SENSITIVE_NAME_PARTS
-        .iter()
-        .find(|(n, _)| norm.contains(n))
-        .map(|(_, c)| *c)
+    part.map(|(_, c)| c)
+}
+
+/// SENSITIVE_NAME_PARTS then NOT_CREDENTIALS, as one automaton (pattern ids in that order).
+/// `None` only if the automaton could not be built (it is made of fixed short literals).
+fn name_automaton() -> Option<&'static aho_corasick::AhoCorasick> {
+    static AC: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> = std::sync::OnceLock::new();
+    AC.get_or_init(|| {
+        let pats: Vec<&str> = SENSITIVE_NAME_PARTS
+            .iter()
+            .map(|(p, _)| *p)
+            .chain(NOT_CREDENTIALS.iter().copied())
+            .collect();
+        aho_corasick::AhoCorasick::new(pats).ok()
+    })
+    .as_ref()
 }
 
 /// Decoded `Authorization: Basic` credentials.
@@ -329,12 +373,35 @@ fn body_fields(body: &[u8], content_type: Option<&[u8]>, transport: Transport) -
     let looks_json = matches!(body.trim_ascii_start().first(), Some(b'{') | Some(b'['));
     if mt == "application/x-www-form-urlencoded" {
         form_fields(body, Place::Form, transport, &mut out);
-    } else if is_json_type(&mt) || (mt.is_empty() && looks_json) {
+    } else if (is_json_type(&mt) || (mt.is_empty() && looks_json)) && may_hold_sensitive_name(body)
+    {
         if let Ok(v) = serde_json::from_slice::<Value>(body) {
             json_fields(&v, "$", 0, transport, &mut out);
         }
     }
     out
+}
+
+/// Whether `body` can hold a field whose name [`classify_field_name`] flags: every such name
+/// contains one of the exact names or name parts as raw text (case aside), so a body with
+/// none of them need not be parsed as JSON at all.
+fn may_hold_sensitive_name(body: &[u8]) -> bool {
+    static AC: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> = std::sync::OnceLock::new();
+    let ac = AC.get_or_init(|| {
+        let pats: Vec<&str> = SENSITIVE_NAMES_EXACT
+            .iter()
+            .chain(SENSITIVE_NAME_PARTS.iter())
+            .map(|(p, _)| *p)
+            .collect();
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(pats)
+            .ok()
+    });
+    match ac {
+        Some(ac) => ac.is_match(body),
+        None => true,
+    }
 }
 
 /// The query string of a request target (between `?` and `#`).

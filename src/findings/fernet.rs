@@ -142,13 +142,17 @@ fn is_b64url(b: u8) -> bool {
 pub fn find_fernet_tokens(text: &[u8]) -> Vec<FernetToken> {
     let mut out = Vec::new();
     let engine = b64url();
-    let mut i = 0usize;
-    while i < text.len() && out.len() < MAX_TOKENS_PER_BUFFER {
-        if !text.get(i).copied().is_some_and(is_b64url) {
-            i += 1;
+    // Every token starts with `gAAAAA`: find those (memchr's SIMD search), then check that
+    // each begins a run of base64 characters and decodes to a token.
+    let mut next_free = 0usize;
+    for start in memchr::memmem::find_iter(text, b"gAAAAA") {
+        if out.len() >= MAX_TOKENS_PER_BUFFER {
+            break;
+        }
+        if start < next_free || (start > 0 && text.get(start - 1).copied().is_some_and(is_b64url)) {
             continue;
         }
-        let start = i;
+        let mut i = start;
         while text.get(i).copied().is_some_and(is_b64url) {
             i += 1;
         }
@@ -156,11 +160,11 @@ pub fn find_fernet_tokens(text: &[u8]) -> Vec<FernetToken> {
         while end < i + 2 && text.get(end) == Some(&b'=') {
             end += 1;
         }
-        i = end;
+        next_free = end;
         let Some(run) = text.get(start..end) else {
             continue;
         };
-        if !run.starts_with(b"gAAAAA") || run.len() > MAX_TOKEN_CHARS {
+        if run.len() > MAX_TOKEN_CHARS {
             continue;
         }
         let Ok(raw) = engine.decode(run) else {

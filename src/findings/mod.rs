@@ -11,6 +11,7 @@
 pub mod audit;
 pub mod classify;
 pub mod credentials;
+pub mod engine;
 pub mod fernet;
 pub mod finding;
 pub mod secrets;

@@ -199,8 +199,11 @@ impl SecretSet {
                         id
                     }
                 };
+                // One owner per secret and pattern: when two variants of the same secret
+                // give the same bytes (base64 and base64url of text without `+`/`/`), a
+                // match is one sighting, reported under the first variant.
                 if let Some(o) = owners.get_mut(id) {
-                    if !o.contains(&(i, v)) {
+                    if !o.iter().any(|&(j, _)| j == i) {
                         o.push((i, v));
                     }
                 }
@@ -561,6 +564,17 @@ mod tests {
         let v = variants_found(&s, hay);
         assert_eq!(v, vec![(0, Variant::Raw, 28..35)]);
         assert_eq!(hay.get(28..35), Some(&b"hunter2"[..]));
+    }
+
+    #[test]
+    fn same_bytes_from_two_variants_is_one_hit() {
+        // "fluffy tail" in base64 has no '+' or '/': base64 and base64url patterns coincide.
+        let s = set(&["fluffy tail"]);
+        let hay = b"b=Zmx1ZmZ5IHRhaWw=&";
+        let found = variants_found(&s, hay);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].1.label(), "base64");
+        assert_eq!(hay.get(found[0].2.clone()), Some(&b"Zmx1ZmZ5IHRhaW"[..]));
     }
 
     #[test]

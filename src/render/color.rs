@@ -13,7 +13,9 @@ pub enum ColorChoice {
 /// Decide whether to colour: `never` and `NO_COLOR` (non-empty) win; `always` forces;
 /// `auto` colours only a terminal.
 pub fn enabled(choice: ColorChoice, is_terminal: bool) -> bool {
-    let no_color = std::env::var_os("NO_COLOR").map(|v| !v.is_empty()).unwrap_or(false);
+    let no_color = std::env::var_os("NO_COLOR")
+        .map(|v| !v.is_empty())
+        .unwrap_or(false);
     match choice {
         ColorChoice::Never => false,
         ColorChoice::Always => !no_color,

@@ -18,10 +18,20 @@ pub fn write_http_follow<W: Write>(w: &mut W, events: &[AppEvent]) -> io::Result
             Direction::ToClient => "server → client",
         };
         let frames: Vec<String> = e.frames.iter().map(|f| f.to_string()).collect();
-        writeln!(w, "=== stream {}, {arrow}, frames {} ===", e.stream, frames.join(", "))?;
+        writeln!(
+            w,
+            "=== stream {}, {arrow}, frames {} ===",
+            e.stream,
+            frames.join(", ")
+        )?;
         writeln!(w, "{}", escape_bytes(&h.line))?;
         for (name, value) in &h.headers {
-            writeln!(w, "{}: {}", super::escape::escape_str(name), escape_bytes(value))?;
+            writeln!(
+                w,
+                "{}: {}",
+                super::escape::escape_str(name),
+                escape_bytes(value)
+            )?;
         }
         writeln!(w)?;
         let body = h.body_for_search();
@@ -41,7 +51,11 @@ pub fn write_http_follow<W: Write>(w: &mut W, events: &[AppEvent]) -> io::Result
             }
         }
         if !h.body_complete {
-            writeln!(w, "[body incomplete: {} bytes not captured]", h.body_missing)?;
+            writeln!(
+                w,
+                "[body incomplete: {} bytes not captured]",
+                h.body_missing
+            )?;
         }
         writeln!(w)?;
     }

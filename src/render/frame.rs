@@ -38,4 +38,6 @@ pub struct FrameView<'a> {
     pub app: &'a [AppEvent],
     /// Frame byte ranges to highlight (leaked secrets).
     pub highlights: &'a [Range<usize>],
+    /// Findings raised by this frame.
+    pub findings: &'a [crate::findings::Finding],
 }

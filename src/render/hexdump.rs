@@ -8,7 +8,12 @@ use super::color::Palette;
 use super::escape::is_printable_ascii;
 
 /// Write `data` as hex lines. `highlight` ranges (frame offsets) are marked.
-pub fn write_hex<W: Write>(w: &mut W, data: &[u8], highlight: &[Range<usize>], pal: Palette) -> io::Result<()> {
+pub fn write_hex<W: Write>(
+    w: &mut W,
+    data: &[u8],
+    highlight: &[Range<usize>],
+    pal: Palette,
+) -> io::Result<()> {
     let marked = |i: usize| highlight.iter().any(|r| r.contains(&i));
     for (line_no, chunk) in data.chunks(16).enumerate() {
         let base = line_no * 16;
@@ -67,21 +72,38 @@ mod tests {
     #[test]
     fn tshark_layout() {
         let mut out = Vec::new();
-        write_hex(&mut out, b"GET / HTTP/1.1\r\nHost: x\r\n", &[], Palette::new(false)).expect("write");
+        write_hex(
+            &mut out,
+            b"GET / HTTP/1.1\r\nHost: x\r\n",
+            &[],
+            Palette::new(false),
+        )
+        .expect("write");
         let s = String::from_utf8(out).expect("utf8");
         let lines: Vec<&str> = s.lines().collect();
-        assert_eq!(lines[0], "0000  47 45 54 20 2f 20 48 54 54 50 2f 31 2e 31 0d 0a   GET / HTTP/1.1..");
-        assert_eq!(lines[1], "0010  48 6f 73 74 3a 20 78 0d 0a                        Host: x..");
+        assert_eq!(
+            lines[0],
+            "0000  47 45 54 20 2f 20 48 54 54 50 2f 31 2e 31 0d 0a   GET / HTTP/1.1.."
+        );
+        assert_eq!(
+            lines[1],
+            "0010  48 6f 73 74 3a 20 78 0d 0a                        Host: x.."
+        );
     }
 
     #[test]
     fn marker_line_without_colour() {
         let mut out = Vec::new();
-        write_hex(&mut out, b"xx fluffy tail", &[3..14], Palette::new(false)).expect("write");
+        let marks: [std::ops::Range<usize>; 1] = [std::ops::Range { start: 3, end: 14 }];
+        write_hex(&mut out, b"xx fluffy tail", &marks, Palette::new(false)).expect("write");
         let s = String::from_utf8(out).expect("utf8");
         let lines: Vec<&str> = s.lines().collect();
         assert_eq!(lines.len(), 2);
-        assert!(lines[1].starts_with("               ^^ ^^"), "{:?}", lines[1]);
+        assert!(
+            lines[1].starts_with("               ^^ ^^"),
+            "{:?}",
+            lines[1]
+        );
         assert!(lines[1].ends_with("   ^^^^^^^^^^^"), "{:?}", lines[1]);
     }
 

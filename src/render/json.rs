@@ -50,7 +50,10 @@ pub fn packet(f: &FrameView<'_>) -> Value {
         for (on, name) in [
             (a.retransmission, "retransmission"),
             (a.out_of_order, "out_of_order"),
-            (a.previous_segment_not_captured, "previous_segment_not_captured"),
+            (
+                a.previous_segment_not_captured,
+                "previous_segment_not_captured",
+            ),
             (a.keep_alive, "keep_alive"),
             (a.zero_window_probe, "zero_window_probe"),
             (a.zero_window, "zero_window"),

@@ -18,14 +18,32 @@ pub fn frame_tree(f: &FrameView<'_>) -> Vec<TreeNode> {
     }
     for v in &d.vlans {
         let mut n = TreeNode::with_range(
-            format!("802.1Q Virtual LAN, PRI: {}, DEI: {}, ID: {}", v.pcp, u8::from(v.dei), v.id),
+            format!(
+                "802.1Q Virtual LAN, PRI: {}, DEI: {}, ID: {}",
+                v.pcp,
+                u8::from(v.dei),
+                v.id
+            ),
             v.offset..v.offset + field::vlan::LEN,
         );
-        n.children.push(TreeNode::with_range(format!("Priority: {}", v.pcp), at(v.offset, field::vlan::TCI)));
-        n.children.push(TreeNode::with_range(format!("DEI: {}", u8::from(v.dei)), at(v.offset, field::vlan::TCI)));
-        n.children.push(TreeNode::with_range(format!("ID: {}", v.id), at(v.offset, field::vlan::TCI)));
         n.children.push(TreeNode::with_range(
-            format!("Type: {} (0x{:04x})", ether_type_name(v.ether_type), v.ether_type),
+            format!("Priority: {}", v.pcp),
+            at(v.offset, field::vlan::TCI),
+        ));
+        n.children.push(TreeNode::with_range(
+            format!("DEI: {}", u8::from(v.dei)),
+            at(v.offset, field::vlan::TCI),
+        ));
+        n.children.push(TreeNode::with_range(
+            format!("ID: {}", v.id),
+            at(v.offset, field::vlan::TCI),
+        ));
+        n.children.push(TreeNode::with_range(
+            format!(
+                "Type: {} (0x{:04x})",
+                ether_type_name(v.ether_type),
+                v.ether_type
+            ),
             at(v.offset, field::vlan::ETHER_TYPE),
         ));
         out.push(n);
@@ -44,7 +62,12 @@ pub fn frame_tree(f: &FrameView<'_>) -> Vec<TreeNode> {
     }
     if let Some(s) = &d.stopped {
         out.push(TreeNode::with_range(
-            format!("[Malformed or truncated: {} at byte {}: {}]", s.layer, s.offset, super::escape::escape_str(&s.reason)),
+            format!(
+                "[Malformed or truncated: {} at byte {}: {}]",
+                s.layer,
+                s.offset,
+                super::escape::escape_str(&s.reason)
+            ),
             s.offset..f.data.len(),
         ));
     }
@@ -52,9 +75,15 @@ pub fn frame_tree(f: &FrameView<'_>) -> Vec<TreeNode> {
 }
 
 fn data_node(d: &Decoded) -> TreeNode {
-    let mut n = TreeNode::with_range(format!("Data ({} bytes)", d.payload.len()), d.payload.clone());
+    let mut n = TreeNode::with_range(
+        format!("Data ({} bytes)", d.payload.len()),
+        d.payload.clone(),
+    );
     if d.payload_wire_len > d.payload.len() {
-        n.leaf(format!("[{} more bytes on the wire, not captured (snaplen)]", d.payload_wire_len - d.payload.len()));
+        n.leaf(format!(
+            "[{} more bytes on the wire, not captured (snaplen)]",
+            d.payload_wire_len - d.payload.len()
+        ));
     }
     n
 }
@@ -64,7 +93,10 @@ fn bits(n: usize) -> usize {
 }
 
 fn frame_node(f: &FrameView<'_>) -> TreeNode {
-    let iface = f.interface.map(|i| format!(" on interface {}", super::escape::escape_str(i))).unwrap_or_default();
+    let iface = f
+        .interface
+        .map(|i| format!(" on interface {}", super::escape::escape_str(i)))
+        .unwrap_or_default();
     let cap = f.data.len();
     let mut n = TreeNode::with_range(
         format!(
@@ -79,13 +111,34 @@ fn frame_node(f: &FrameView<'_>) -> TreeNode {
         0..cap,
     );
     n.leaf(format!("Arrival Time: {}", utc(f.ts)));
-    n.leaf(format!("Epoch Time: {}.{:09} seconds", f.ts.secs, f.ts.nanos));
-    n.leaf(format!("[Time delta from previous captured frame: {:.9} seconds]", f.delta));
-    n.leaf(format!("[Time since reference or first frame: {:.9} seconds]", f.rel_time));
+    n.leaf(format!(
+        "Epoch Time: {}.{:09} seconds",
+        f.ts.secs, f.ts.nanos
+    ));
+    n.leaf(format!(
+        "[Time delta from previous captured frame: {:.9} seconds]",
+        f.delta
+    ));
+    n.leaf(format!(
+        "[Time since reference or first frame: {:.9} seconds]",
+        f.rel_time
+    ));
     n.leaf(format!("Frame Number: {}", f.number));
-    n.leaf(format!("Frame Length: {} bytes ({} bits)", f.len, bits(f.len as usize)));
-    n.leaf(format!("Capture Length: {} bytes ({} bits)", cap, bits(cap)));
-    n.leaf(format!("[Link type: {} ({})]", linktype::name(f.link), f.link));
+    n.leaf(format!(
+        "Frame Length: {} bytes ({} bits)",
+        f.len,
+        bits(f.len as usize)
+    ));
+    n.leaf(format!(
+        "Capture Length: {} bytes ({} bits)",
+        cap,
+        bits(cap)
+    ));
+    n.leaf(format!(
+        "[Link type: {} ({})]",
+        linktype::name(f.link),
+        f.link
+    ));
     n.leaf(format!("[Protocols in frame: {}]", protocols_in_frame(f)));
     n
 }
@@ -147,9 +200,20 @@ pub fn utc(ts: crate::capture::Timestamp) -> String {
     let days = ts.secs.div_euclid(86_400);
     let sod = ts.secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    let mon = MONTHS.get((m as usize).saturating_sub(1)).copied().unwrap_or("???");
-    format!("{mon} {d:2}, {y} {:02}:{:02}:{:02}.{:09} UTC", sod / 3600, (sod / 60) % 60, sod % 60, ts.nanos)
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let mon = MONTHS
+        .get((m as usize).saturating_sub(1))
+        .copied()
+        .unwrap_or("???");
+    format!(
+        "{mon} {d:2}, {y} {:02}:{:02}:{:02}.{:09} UTC",
+        sod / 3600,
+        (sod / 60) % 60,
+        sod % 60,
+        ts.nanos
+    )
 }
 
 /// RFC 3339 UTC (`2026-11-22T19:30:56.123456Z`), for JSON and reports.
@@ -157,7 +221,13 @@ pub fn rfc3339(ts: crate::capture::Timestamp) -> String {
     let days = ts.secs.div_euclid(86_400);
     let sod = ts.secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}Z", sod / 3600, (sod / 60) % 60, sod % 60, ts.nanos / 1000)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}Z",
+        sod / 3600,
+        (sod / 60) % 60,
+        sod % 60,
+        ts.nanos / 1000
+    )
 }
 
 /// Days since 1970-01-01 to (year, month, day), Howard Hinnant's civil-from-days algorithm.
@@ -192,17 +262,35 @@ fn link_node(f: &FrameView<'_>) -> Option<TreeNode> {
                 format!("Ethernet II, Src: {}, Dst: {}", mac(&e.src), mac(&e.dst)),
                 0..field::ethernet::LEN,
             );
-            n.children.push(TreeNode::with_range(format!("Destination: {}", mac(&e.dst)), field::ethernet::DST));
-            n.children.push(TreeNode::with_range(format!("Source: {}", mac(&e.src)), field::ethernet::SRC));
             n.children.push(TreeNode::with_range(
-                format!("Type: {} (0x{:04x})", ether_type_name(e.ether_type), e.ether_type),
+                format!("Destination: {}", mac(&e.dst)),
+                field::ethernet::DST,
+            ));
+            n.children.push(TreeNode::with_range(
+                format!("Source: {}", mac(&e.src)),
+                field::ethernet::SRC,
+            ));
+            n.children.push(TreeNode::with_range(
+                format!(
+                    "Type: {} (0x{:04x})",
+                    ether_type_name(e.ether_type),
+                    e.ether_type
+                ),
                 field::ethernet::ETHER_TYPE,
             ));
             Some(n)
         }
-        Link::Null { family, big_endian, loop_type } => {
+        Link::Null {
+            family,
+            big_endian,
+            loop_type,
+        } => {
             let mut n = TreeNode::with_range(
-                if *loop_type { "OpenBSD loopback".to_string() } else { "Null/Loopback".to_string() },
+                if *loop_type {
+                    "OpenBSD loopback".to_string()
+                } else {
+                    "Null/Loopback".to_string()
+                },
                 0..field::null::LEN,
             );
             let fam = match family {
@@ -211,7 +299,10 @@ fn link_node(f: &FrameView<'_>) -> Option<TreeNode> {
                 _ => "unknown",
             };
             n.children.push(TreeNode::with_range(
-                format!("Family: {fam} ({family}){}", if *big_endian { "" } else { " [little-endian]" }),
+                format!(
+                    "Family: {fam} ({family}){}",
+                    if *big_endian { "" } else { " [little-endian]" }
+                ),
                 field::null::FAMILY,
             ));
             Some(n)
@@ -219,14 +310,31 @@ fn link_node(f: &FrameView<'_>) -> Option<TreeNode> {
         Link::LinuxSll(s) => {
             let mut n = TreeNode::with_range("Linux cooked capture v1", 0..field::sll::LEN);
             n.children.push(TreeNode::with_range(
-                format!("Packet type: {} ({})", sll_packet_type(u32::from(s.packet_type)), s.packet_type),
+                format!(
+                    "Packet type: {} ({})",
+                    sll_packet_type(u32::from(s.packet_type)),
+                    s.packet_type
+                ),
                 field::sll::PACKET_TYPE,
             ));
-            n.children.push(TreeNode::with_range(format!("Link-layer address type: {}", s.arphrd), field::sll::ARPHRD));
-            n.children.push(TreeNode::with_range(format!("Link-layer address length: {}", s.addr.len()), field::sll::ADDR_LEN));
-            n.children.push(TreeNode::with_range(format!("Source: {}", hex::encode(&s.addr)), field::sll::ADDR));
             n.children.push(TreeNode::with_range(
-                format!("Protocol: {} (0x{:04x})", ether_type_name(s.protocol), s.protocol),
+                format!("Link-layer address type: {}", s.arphrd),
+                field::sll::ARPHRD,
+            ));
+            n.children.push(TreeNode::with_range(
+                format!("Link-layer address length: {}", s.addr.len()),
+                field::sll::ADDR_LEN,
+            ));
+            n.children.push(TreeNode::with_range(
+                format!("Source: {}", hex::encode(&s.addr)),
+                field::sll::ADDR,
+            ));
+            n.children.push(TreeNode::with_range(
+                format!(
+                    "Protocol: {} (0x{:04x})",
+                    ether_type_name(s.protocol),
+                    s.protocol
+                ),
                 field::sll::PROTOCOL,
             ));
             Some(n)
@@ -234,22 +342,46 @@ fn link_node(f: &FrameView<'_>) -> Option<TreeNode> {
         Link::LinuxSll2(s) => {
             let mut n = TreeNode::with_range("Linux cooked capture v2", 0..field::sll2::LEN);
             n.children.push(TreeNode::with_range(
-                format!("Protocol: {} (0x{:04x})", ether_type_name(s.protocol), s.protocol),
+                format!(
+                    "Protocol: {} (0x{:04x})",
+                    ether_type_name(s.protocol),
+                    s.protocol
+                ),
                 field::sll2::PROTOCOL,
             ));
-            n.children.push(TreeNode::with_range(format!("Interface index: {}", s.ifindex), field::sll2::IFINDEX));
-            n.children.push(TreeNode::with_range(format!("Link-layer address type: {}", s.arphrd), field::sll2::ARPHRD));
             n.children.push(TreeNode::with_range(
-                format!("Packet type: {} ({})", sll_packet_type(u32::from(s.packet_type)), s.packet_type),
+                format!("Interface index: {}", s.ifindex),
+                field::sll2::IFINDEX,
+            ));
+            n.children.push(TreeNode::with_range(
+                format!("Link-layer address type: {}", s.arphrd),
+                field::sll2::ARPHRD,
+            ));
+            n.children.push(TreeNode::with_range(
+                format!(
+                    "Packet type: {} ({})",
+                    sll_packet_type(u32::from(s.packet_type)),
+                    s.packet_type
+                ),
                 field::sll2::PACKET_TYPE,
             ));
-            n.children.push(TreeNode::with_range(format!("Link-layer address length: {}", s.addr.len()), field::sll2::ADDR_LEN));
-            n.children.push(TreeNode::with_range(format!("Source: {}", hex::encode(&s.addr)), field::sll2::ADDR));
+            n.children.push(TreeNode::with_range(
+                format!("Link-layer address length: {}", s.addr.len()),
+                field::sll2::ADDR_LEN,
+            ));
+            n.children.push(TreeNode::with_range(
+                format!("Source: {}", hex::encode(&s.addr)),
+                field::sll2::ADDR,
+            ));
             Some(n)
         }
         Link::Raw => Some(TreeNode::new("Raw packet data")),
         Link::Unknown => Some(TreeNode::with_range(
-            format!("[Link type {} ({}) not decoded]", f.link, linktype::name(f.link)),
+            format!(
+                "[Link type {} ({}) not decoded]",
+                f.link,
+                linktype::name(f.link)
+            ),
             0..f.data.len(),
         )),
     }
@@ -285,20 +417,42 @@ fn net_node(d: &Decoded) -> Option<TreeNode> {
         Net::Ipv4(h) => {
             let o = h.offset;
             let mut n = TreeNode::with_range(
-                format!("Internet Protocol Version 4, Src: {}, Dst: {}", h.src, h.dst),
+                format!(
+                    "Internet Protocol Version 4, Src: {}, Dst: {}",
+                    h.src, h.dst
+                ),
                 o..o + h.header_len,
             );
-            n.children.push(TreeNode::with_range("0100 .... = Version: 4", at(o, field::ipv4::VER_IHL)));
             n.children.push(TreeNode::with_range(
-                format!(".... {:04b} = Header Length: {} bytes ({})", (h.header_len / 4) & 0xf, h.header_len, h.header_len / 4),
+                "0100 .... = Version: 4",
                 at(o, field::ipv4::VER_IHL),
             ));
             n.children.push(TreeNode::with_range(
-                format!("Differentiated Services Field: 0x{:02x} (DSCP: {}, ECN: {})", (h.dscp << 2) | h.ecn, h.dscp, h.ecn),
+                format!(
+                    ".... {:04b} = Header Length: {} bytes ({})",
+                    (h.header_len / 4) & 0xf,
+                    h.header_len,
+                    h.header_len / 4
+                ),
+                at(o, field::ipv4::VER_IHL),
+            ));
+            n.children.push(TreeNode::with_range(
+                format!(
+                    "Differentiated Services Field: 0x{:02x} (DSCP: {}, ECN: {})",
+                    (h.dscp << 2) | h.ecn,
+                    h.dscp,
+                    h.ecn
+                ),
                 at(o, field::ipv4::DSCP_ECN),
             ));
-            n.children.push(TreeNode::with_range(format!("Total Length: {}", h.total_len), at(o, field::ipv4::TOTAL_LEN)));
-            n.children.push(TreeNode::with_range(format!("Identification: 0x{:04x} ({})", h.id, h.id), at(o, field::ipv4::IDENT)));
+            n.children.push(TreeNode::with_range(
+                format!("Total Length: {}", h.total_len),
+                at(o, field::ipv4::TOTAL_LEN),
+            ));
+            n.children.push(TreeNode::with_range(
+                format!("Identification: 0x{:04x} ({})", h.id, h.id),
+                at(o, field::ipv4::IDENT),
+            ));
             let mut flags = Vec::new();
             if h.dont_fragment {
                 flags.push("Don't fragment");
@@ -308,55 +462,122 @@ fn net_node(d: &Decoded) -> Option<TreeNode> {
             }
             let fv = (u8::from(h.dont_fragment) << 6) | (u8::from(h.more_fragments) << 5);
             n.children.push(TreeNode::with_range(
-                format!("Flags: 0x{fv:02x}{}{}", if flags.is_empty() { "" } else { ", " }, flags.join(", ")),
+                format!(
+                    "Flags: 0x{fv:02x}{}{}",
+                    if flags.is_empty() { "" } else { ", " },
+                    flags.join(", ")
+                ),
                 at(o, field::ipv4::FLAGS_FRAG),
             ));
             n.children.push(TreeNode::with_range(
-                format!("Fragment Offset: {}{}", h.fragment_offset, if h.is_fragment() { " [fragment: not reassembled]" } else { "" }),
+                format!(
+                    "Fragment Offset: {}{}",
+                    h.fragment_offset,
+                    if h.is_fragment() {
+                        " [fragment: not reassembled]"
+                    } else {
+                        ""
+                    }
+                ),
                 at(o, field::ipv4::FLAGS_FRAG),
             ));
-            n.children.push(TreeNode::with_range(format!("Time to Live: {}", h.ttl), at(o, field::ipv4::TTL)));
+            n.children.push(TreeNode::with_range(
+                format!("Time to Live: {}", h.ttl),
+                at(o, field::ipv4::TTL),
+            ));
             n.children.push(TreeNode::with_range(
                 format!("Protocol: {} ({})", ip_proto_name(h.protocol), h.protocol),
                 at(o, field::ipv4::PROTOCOL),
             ));
             n.children.push(TreeNode::with_range(
-                format!("Header Checksum: 0x{:04x} [validation disabled]", h.checksum),
+                format!(
+                    "Header Checksum: 0x{:04x} [validation disabled]",
+                    h.checksum
+                ),
                 at(o, field::ipv4::CHECKSUM),
             ));
-            n.children.push(TreeNode::with_range(format!("Source Address: {}", h.src), at(o, field::ipv4::SRC)));
-            n.children.push(TreeNode::with_range(format!("Destination Address: {}", h.dst), at(o, field::ipv4::DST)));
+            n.children.push(TreeNode::with_range(
+                format!("Source Address: {}", h.src),
+                at(o, field::ipv4::SRC),
+            ));
+            n.children.push(TreeNode::with_range(
+                format!("Destination Address: {}", h.dst),
+                at(o, field::ipv4::DST),
+            ));
             if !h.options.is_empty() {
-                n.children.push(TreeNode::with_range(format!("Options: ({} bytes)", h.options.len()), h.options.clone()));
+                n.children.push(TreeNode::with_range(
+                    format!("Options: ({} bytes)", h.options.len()),
+                    h.options.clone(),
+                ));
             }
             Some(n)
         }
         Net::Ipv6(h) => {
             let o = h.offset;
             let mut n = TreeNode::with_range(
-                format!("Internet Protocol Version 6, Src: {}, Dst: {}", h.src, h.dst),
+                format!(
+                    "Internet Protocol Version 6, Src: {}, Dst: {}",
+                    h.src, h.dst
+                ),
                 o..o + field::ipv6::LEN,
             );
-            n.children.push(TreeNode::with_range("0110 .... = Version: 6", at(o, field::ipv6::VER_TC_FLOW)));
-            n.children.push(TreeNode::with_range(format!("Traffic Class: 0x{:02x}", h.traffic_class), at(o, field::ipv6::VER_TC_FLOW)));
-            n.children.push(TreeNode::with_range(format!("Flow Label: 0x{:05x}", h.flow_label), at(o, field::ipv6::VER_TC_FLOW)));
-            n.children.push(TreeNode::with_range(format!("Payload Length: {}", h.payload_len), at(o, field::ipv6::PAYLOAD_LEN)));
             n.children.push(TreeNode::with_range(
-                format!("Next Header: {} ({})", ip_proto_name(h.next_header), h.next_header),
+                "0110 .... = Version: 6",
+                at(o, field::ipv6::VER_TC_FLOW),
+            ));
+            n.children.push(TreeNode::with_range(
+                format!("Traffic Class: 0x{:02x}", h.traffic_class),
+                at(o, field::ipv6::VER_TC_FLOW),
+            ));
+            n.children.push(TreeNode::with_range(
+                format!("Flow Label: 0x{:05x}", h.flow_label),
+                at(o, field::ipv6::VER_TC_FLOW),
+            ));
+            n.children.push(TreeNode::with_range(
+                format!("Payload Length: {}", h.payload_len),
+                at(o, field::ipv6::PAYLOAD_LEN),
+            ));
+            n.children.push(TreeNode::with_range(
+                format!(
+                    "Next Header: {} ({})",
+                    ip_proto_name(h.next_header),
+                    h.next_header
+                ),
                 at(o, field::ipv6::NEXT_HEADER),
             ));
-            n.children.push(TreeNode::with_range(format!("Hop Limit: {}", h.hop_limit), at(o, field::ipv6::HOP_LIMIT)));
-            n.children.push(TreeNode::with_range(format!("Source Address: {}", h.src), at(o, field::ipv6::SRC)));
-            n.children.push(TreeNode::with_range(format!("Destination Address: {}", h.dst), at(o, field::ipv6::DST)));
+            n.children.push(TreeNode::with_range(
+                format!("Hop Limit: {}", h.hop_limit),
+                at(o, field::ipv6::HOP_LIMIT),
+            ));
+            n.children.push(TreeNode::with_range(
+                format!("Source Address: {}", h.src),
+                at(o, field::ipv6::SRC),
+            ));
+            n.children.push(TreeNode::with_range(
+                format!("Destination Address: {}", h.dst),
+                at(o, field::ipv6::DST),
+            ));
             for (t, r) in &h.extensions {
                 n.children.push(TreeNode::with_range(
-                    format!("Extension headers: first {} ({t}), {} bytes{}", ip_proto_name(*t), r.len(), if h.fragmented { " [fragmented: not reassembled]" } else { "" }),
+                    format!(
+                        "Extension headers: first {} ({t}), {} bytes{}",
+                        ip_proto_name(*t),
+                        r.len(),
+                        if h.fragmented {
+                            " [fragmented: not reassembled]"
+                        } else {
+                            ""
+                        }
+                    ),
                     r.clone(),
                 ));
             }
             Some(n)
         }
-        Net::Arp { offset, len } => Some(TreeNode::with_range("Address Resolution Protocol", *offset..offset + len)),
+        Net::Arp { offset, len } => Some(TreeNode::with_range(
+            "Address Resolution Protocol",
+            *offset..offset + len,
+        )),
         Net::Other { ether_type, offset } => Some(TreeNode::with_range(
             format!("[Ether type 0x{ether_type:04x} not decoded]"),
             *offset..d.payload.end,
@@ -374,8 +595,9 @@ fn transport_node(f: &FrameView<'_>) -> Option<TreeNode> {
                 None => (t.seq, t.ack, None),
             };
             let len = d.payload_wire_len;
-            let mut n = TreeNode::with_range(
-                format!(
+            let mut n =
+                TreeNode::with_range(
+                    format!(
                     "Transmission Control Protocol, Src Port: {}, Dst Port: {}, Seq: {}{}, Len: {}",
                     t.src_port,
                     t.dst_port,
@@ -383,10 +605,16 @@ fn transport_node(f: &FrameView<'_>) -> Option<TreeNode> {
                     if t.flags.ack() { format!(", Ack: {ack}") } else { String::new() },
                     len
                 ),
-                o..o + t.header_len,
-            );
-            n.children.push(TreeNode::with_range(format!("Source Port: {}", t.src_port), at(o, field::tcp::SRC_PORT)));
-            n.children.push(TreeNode::with_range(format!("Destination Port: {}", t.dst_port), at(o, field::tcp::DST_PORT)));
+                    o..o + t.header_len,
+                );
+            n.children.push(TreeNode::with_range(
+                format!("Source Port: {}", t.src_port),
+                at(o, field::tcp::SRC_PORT),
+            ));
+            n.children.push(TreeNode::with_range(
+                format!("Destination Port: {}", t.dst_port),
+                at(o, field::tcp::DST_PORT),
+            ));
             if let Some(tv) = &f.tcp {
                 n.leaf(format!("[Stream index: {}]", tv.seg.stream));
             }
@@ -395,17 +623,37 @@ fn transport_node(f: &FrameView<'_>) -> Option<TreeNode> {
                 format!("Sequence Number: {seq}    (relative sequence number)"),
                 at(o, field::tcp::SEQ),
             ));
-            n.children.push(TreeNode::with_range(format!("Sequence Number (raw): {}", t.seq), at(o, field::tcp::SEQ)));
+            n.children.push(TreeNode::with_range(
+                format!("Sequence Number (raw): {}", t.seq),
+                at(o, field::tcp::SEQ),
+            ));
             if let Some(next) = next {
-                n.leaf(format!("[Next Sequence Number: {next}    (relative sequence number)]"));
+                n.leaf(format!(
+                    "[Next Sequence Number: {next}    (relative sequence number)]"
+                ));
             }
             n.children.push(TreeNode::with_range(
-                format!("Acknowledgment Number: {}", if t.flags.ack() { format!("{ack}    (relative ack number)") } else { "0".into() }),
+                format!(
+                    "Acknowledgment Number: {}",
+                    if t.flags.ack() {
+                        format!("{ack}    (relative ack number)")
+                    } else {
+                        "0".into()
+                    }
+                ),
                 at(o, field::tcp::ACK),
             ));
-            n.children.push(TreeNode::with_range(format!("Acknowledgment number (raw): {}", t.ack), at(o, field::tcp::ACK)));
             n.children.push(TreeNode::with_range(
-                format!("{:04b} .... = Header Length: {} bytes ({})", (t.header_len / 4) & 0xf, t.header_len, t.header_len / 4),
+                format!("Acknowledgment number (raw): {}", t.ack),
+                at(o, field::tcp::ACK),
+            ));
+            n.children.push(TreeNode::with_range(
+                format!(
+                    "{:04b} .... = Header Length: {} bytes ({})",
+                    (t.header_len / 4) & 0xf,
+                    t.header_len,
+                    t.header_len / 4
+                ),
                 at(o, field::tcp::DATA_OFF_FLAGS),
             ));
             let mut fl = TreeNode::with_range(
@@ -422,10 +670,16 @@ fn transport_node(f: &FrameView<'_>) -> Option<TreeNode> {
                 (TcpFlags::SYN, "Syn"),
                 (TcpFlags::FIN, "Fin"),
             ] {
-                fl.leaf(format!("{name}: {}", if t.flags.has(bit) { "Set" } else { "Not set" }));
+                fl.leaf(format!(
+                    "{name}: {}",
+                    if t.flags.has(bit) { "Set" } else { "Not set" }
+                ));
             }
             n.children.push(fl);
-            n.children.push(TreeNode::with_range(format!("Window: {}", t.window), at(o, field::tcp::WINDOW)));
+            n.children.push(TreeNode::with_range(
+                format!("Window: {}", t.window),
+                at(o, field::tcp::WINDOW),
+            ));
             if let Some(tv) = &f.tcp {
                 if let Some(w) = tv.scaled_window {
                     n.leaf(format!("[Calculated window size: {w}]"));
@@ -434,17 +688,32 @@ fn transport_node(f: &FrameView<'_>) -> Option<TreeNode> {
                     n.leaf(format!("[Window size scaling factor: {sf}]"));
                 }
             }
-            n.children.push(TreeNode::with_range(format!("Checksum: 0x{:04x} [unverified]", t.checksum), at(o, field::tcp::CHECKSUM)));
-            n.children.push(TreeNode::with_range(format!("Urgent Pointer: {}", t.urgent), at(o, field::tcp::URGENT)));
+            n.children.push(TreeNode::with_range(
+                format!("Checksum: 0x{:04x} [unverified]", t.checksum),
+                at(o, field::tcp::CHECKSUM),
+            ));
+            n.children.push(TreeNode::with_range(
+                format!("Urgent Pointer: {}", t.urgent),
+                at(o, field::tcp::URGENT),
+            ));
             if t.header_len > field::tcp::MIN_LEN {
                 let r = o + field::tcp::MIN_LEN..o + t.header_len;
                 let names: Vec<String> = t.options.iter().map(|x| option_name(&x.kind)).collect();
-                let mut on = TreeNode::with_range(format!("Options: ({} bytes), {}", r.len(), names.join(", ")), r);
+                let mut on = TreeNode::with_range(
+                    format!("Options: ({} bytes), {}", r.len(), names.join(", ")),
+                    r,
+                );
                 for x in &t.options {
-                    on.children.push(TreeNode::with_range(option_detail(&x.kind), x.range.clone()));
+                    on.children.push(TreeNode::with_range(
+                        option_detail(&x.kind),
+                        x.range.clone(),
+                    ));
                 }
                 if let Some(u) = &t.options_undecoded {
-                    on.children.push(TreeNode::with_range(format!("[Undecoded option bytes: {}]", u.len()), u.clone()));
+                    on.children.push(TreeNode::with_range(
+                        format!("[Undecoded option bytes: {}]", u.len()),
+                        u.clone(),
+                    ));
                 }
                 n.children.push(on);
             }
@@ -484,20 +753,38 @@ fn transport_node(f: &FrameView<'_>) -> Option<TreeNode> {
                 }
             }
             if !d.payload.is_empty() || len > 0 {
-                n.children.push(TreeNode::with_range(format!("TCP payload ({len} bytes)"), d.payload.clone()));
+                n.children.push(TreeNode::with_range(
+                    format!("TCP payload ({len} bytes)"),
+                    d.payload.clone(),
+                ));
             }
             Some(n)
         }
         Transport::Udp(u) => {
             let o = u.offset;
             let mut n = TreeNode::with_range(
-                format!("User Datagram Protocol, Src Port: {}, Dst Port: {}", u.src_port, u.dst_port),
+                format!(
+                    "User Datagram Protocol, Src Port: {}, Dst Port: {}",
+                    u.src_port, u.dst_port
+                ),
                 o..o + field::udp::LEN,
             );
-            n.children.push(TreeNode::with_range(format!("Source Port: {}", u.src_port), at(o, field::udp::SRC_PORT)));
-            n.children.push(TreeNode::with_range(format!("Destination Port: {}", u.dst_port), at(o, field::udp::DST_PORT)));
-            n.children.push(TreeNode::with_range(format!("Length: {}", u.length), at(o, field::udp::LENGTH)));
-            n.children.push(TreeNode::with_range(format!("Checksum: 0x{:04x} [unverified]", u.checksum), at(o, field::udp::CHECKSUM)));
+            n.children.push(TreeNode::with_range(
+                format!("Source Port: {}", u.src_port),
+                at(o, field::udp::SRC_PORT),
+            ));
+            n.children.push(TreeNode::with_range(
+                format!("Destination Port: {}", u.dst_port),
+                at(o, field::udp::DST_PORT),
+            ));
+            n.children.push(TreeNode::with_range(
+                format!("Length: {}", u.length),
+                at(o, field::udp::LENGTH),
+            ));
+            n.children.push(TreeNode::with_range(
+                format!("Checksum: 0x{:04x} [unverified]", u.checksum),
+                at(o, field::udp::CHECKSUM),
+            ));
             n.leaf(format!("UDP payload ({} bytes)", d.payload.len()));
             Some(n)
         }
@@ -505,17 +792,37 @@ fn transport_node(f: &FrameView<'_>) -> Option<TreeNode> {
             let v6 = matches!(d.transport, Some(Transport::Icmpv6(_)));
             let o = i.offset;
             let mut n = TreeNode::with_range(
-                if v6 { "Internet Control Message Protocol v6" } else { "Internet Control Message Protocol" },
+                if v6 {
+                    "Internet Control Message Protocol v6"
+                } else {
+                    "Internet Control Message Protocol"
+                },
                 o..o + i.header_len,
             );
-            n.children.push(TreeNode::with_range(format!("Type: {}", i.icmp_type), at(o, field::icmp::TYPE)));
-            n.children.push(TreeNode::with_range(format!("Code: {}", i.code), at(o, field::icmp::CODE)));
-            n.children.push(TreeNode::with_range(format!("Checksum: 0x{:04x} [unverified]", i.checksum), at(o, field::icmp::CHECKSUM)));
-            n.children.push(TreeNode::with_range(format!("Rest of header: {}", hex::encode(i.rest)), at(o, field::icmp::REST)));
+            n.children.push(TreeNode::with_range(
+                format!("Type: {}", i.icmp_type),
+                at(o, field::icmp::TYPE),
+            ));
+            n.children.push(TreeNode::with_range(
+                format!("Code: {}", i.code),
+                at(o, field::icmp::CODE),
+            ));
+            n.children.push(TreeNode::with_range(
+                format!("Checksum: 0x{:04x} [unverified]", i.checksum),
+                at(o, field::icmp::CHECKSUM),
+            ));
+            n.children.push(TreeNode::with_range(
+                format!("Rest of header: {}", hex::encode(i.rest)),
+                at(o, field::icmp::REST),
+            ));
             Some(n)
         }
         Transport::Other { protocol, offset } => Some(TreeNode::with_range(
-            format!("[IP protocol {} ({}) not decoded]", protocol, ip_proto_name(*protocol)),
+            format!(
+                "[IP protocol {} ({}) not decoded]",
+                protocol,
+                ip_proto_name(*protocol)
+            ),
             *offset..d.payload.end,
         )),
     }
@@ -537,9 +844,14 @@ fn option_detail(k: &TcpOptionKind) -> String {
     match k {
         TcpOptionKind::Mss(m) => format!("TCP Option - Maximum segment size: {m} bytes"),
         TcpOptionKind::WindowScale(s) => {
-            format!("TCP Option - Window scale: {s} (multiply by {})", 1u64 << u32::from(*s).min(14))
+            format!(
+                "TCP Option - Window scale: {s} (multiply by {})",
+                1u64 << u32::from(*s).min(14)
+            )
         }
-        TcpOptionKind::Timestamp { val, ecr } => format!("TCP Option - Timestamps: TSval {val}, TSecr {ecr}"),
+        TcpOptionKind::Timestamp { val, ecr } => {
+            format!("TCP Option - Timestamps: TSval {val}, TSecr {ecr}")
+        }
         TcpOptionKind::Sack(b) => {
             let parts: Vec<String> = b.iter().map(|(l, r)| format!("{l}-{r}")).collect();
             format!("TCP Option - SACK {}", parts.join(" "))
@@ -554,8 +866,17 @@ mod tests {
 
     #[test]
     fn utc_dates() {
-        assert_eq!(utc(crate::capture::Timestamp::new(0, 0)), "Jan  1, 1970 00:00:00.000000000 UTC");
-        assert_eq!(rfc3339(crate::capture::Timestamp::new(1_700_000_000, 123_456_789)), "2023-11-14T22:13:20.123456Z");
-        assert_eq!(utc(crate::capture::Timestamp::new(951_782_400, 5)), "Feb 29, 2000 00:00:00.000000005 UTC");
+        assert_eq!(
+            utc(crate::capture::Timestamp::new(0, 0)),
+            "Jan  1, 1970 00:00:00.000000000 UTC"
+        );
+        assert_eq!(
+            rfc3339(crate::capture::Timestamp::new(1_700_000_000, 123_456_789)),
+            "2023-11-14T22:13:20.123456Z"
+        );
+        assert_eq!(
+            utc(crate::capture::Timestamp::new(951_782_400, 5)),
+            "Feb 29, 2000 00:00:00.000000005 UTC"
+        );
     }
 }

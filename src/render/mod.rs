@@ -8,8 +8,13 @@ pub mod follow;
 pub mod follow_http;
 pub mod frame;
 pub mod hexdump;
+pub mod hierarchy;
+pub mod info;
 pub mod json;
 pub mod layers;
+pub mod manpage;
+pub mod progress;
+pub mod report;
 pub mod summary;
 pub mod tree;
 
@@ -17,6 +22,23 @@ use std::io::{self, Write};
 
 use color::Palette;
 use frame::FrameView;
+
+/// The `-V` node listing what an eavesdropper learns from a frame.
+fn findings_node(findings: &[crate::findings::Finding]) -> tree::TreeNode {
+    let mut n = tree::TreeNode::new(format!(
+        "[What an eavesdropper learns here: {} finding(s)]",
+        findings.len()
+    ));
+    for x in findings {
+        let mut c = tree::TreeNode::new(format!("[{}] {}: {}", x.severity, x.kind, x.evidence));
+        c.leaf(x.explanation.clone());
+        for (k, v) in &x.details {
+            c.leaf(format!("{k}: {v}"));
+        }
+        n.children.push(c);
+    }
+    n
+}
 
 /// How frames are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,7 +64,13 @@ pub struct Printer<W: Write> {
 
 impl<W: Write> Printer<W> {
     pub fn new(w: W, mode: Mode, hex: bool, pal: Palette) -> Self {
-        Printer { w, mode, hex, pal, printed_any: false }
+        Printer {
+            w,
+            mode,
+            hex,
+            pal,
+            printed_any: false,
+        }
     }
 
     pub fn mode(&self) -> Mode {
@@ -66,10 +94,14 @@ impl<W: Write> Printer<W> {
                 for e in f.app {
                     self.json_line(&json::app_event(e))?;
                 }
+                for x in f.findings {
+                    self.json_line(&serde_json::Value::Object(x.json()))?;
+                }
                 Ok(())
             }
             Mode::Lines => {
                 self.line(f)?;
+                self.finding_lines(f.findings)?;
                 if self.hex {
                     hexdump::write_hex(&mut self.w, f.data, f.highlights, self.pal)?;
                     self.w.write_all(b"\n")?;
@@ -83,6 +115,9 @@ impl<W: Write> Printer<W> {
                 self.printed_any = true;
                 for node in layers::frame_tree(f) {
                     node.write_to(&mut self.w, 0)?;
+                }
+                if !f.findings.is_empty() {
+                    findings_node(f.findings).write_to(&mut self.w, 0)?;
                 }
                 if self.hex {
                     self.w.write_all(b"\n")?;
@@ -98,7 +133,11 @@ impl<W: Write> Printer<W> {
         let proto = summary::protocol(f);
         let info = summary::info(f);
         let p = self.pal;
-        let time = if f.ts.nanos % 1000 != 0 { format!("{:.9}", f.rel_time) } else { format!("{:>10.6}", f.rel_time) };
+        let time = if f.ts.nanos % 1000 != 0 {
+            format!("{:.9}", f.rel_time)
+        } else {
+            format!("{:>10.6}", f.rel_time)
+        };
         writeln!(
             self.w,
             "{:>5} {} {} → {} {}{}{}{} {} {}",
@@ -128,17 +167,68 @@ impl<W: Write> Printer<W> {
             Mode::Lines => {
                 // Messages that only the end of the capture completed (e.g. a response whose
                 // body runs to the connection's close, never seen closing).
-                for e in events.iter().filter(|e| matches!(e.kind, crate::dissect::AppKind::Http(_))) {
-                    writeln!(self.w, "    - [end of capture, stream {}] {} {}", e.stream, e.kind.protocol(), e.kind.info())?;
+                for e in events
+                    .iter()
+                    .filter(|e| matches!(e.kind, crate::dissect::AppKind::Http(_)))
+                {
+                    writeln!(
+                        self.w,
+                        "    - [end of capture, stream {}] {} {}",
+                        e.stream,
+                        e.kind.protocol(),
+                        e.kind.info()
+                    )?;
                 }
                 Ok(())
             }
             Mode::Tree => {
                 for e in events {
-                    writeln!(self.w, "\n[End of capture: completed in stream {}]", e.stream)?;
+                    writeln!(
+                        self.w,
+                        "\n[End of capture: completed in stream {}]",
+                        e.stream
+                    )?;
                     e.kind.tree().write_to(&mut self.w, 0)?;
                 }
                 Ok(())
+            }
+        }
+    }
+
+    /// Findings under a summary line: `      ⚠ [high] secret_in_clear …`.
+    fn finding_lines(&mut self, findings: &[crate::findings::Finding]) -> io::Result<()> {
+        for x in findings
+            .iter()
+            .filter(|x| x.severity >= crate::findings::Severity::Low)
+        {
+            let p = self.pal;
+            let c = if x.severity >= crate::findings::Severity::High {
+                p.red()
+            } else {
+                p.yellow()
+            };
+            writeln!(self.w, "      {c}⚠ {}{}", x.line(), p.reset())?;
+        }
+        Ok(())
+    }
+
+    /// Findings raised at the end of the capture (messages completed only by its end).
+    pub fn trailing_findings(&mut self, findings: &[crate::findings::Finding]) -> io::Result<()> {
+        match self.mode {
+            Mode::Quiet => Ok(()),
+            Mode::Json => {
+                for x in findings {
+                    self.json_line(&serde_json::Value::Object(x.json()))?;
+                }
+                Ok(())
+            }
+            Mode::Lines => self.finding_lines(findings),
+            Mode::Tree => {
+                if findings.is_empty() {
+                    Ok(())
+                } else {
+                    findings_node(findings).write_to(&mut self.w, 0)
+                }
             }
         }
     }

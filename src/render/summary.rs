@@ -19,7 +19,10 @@ pub fn addresses(f: &FrameView<'_>) -> (String, String) {
 }
 
 pub fn mac(m: &[u8; 6]) -> String {
-    format!("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", m[0], m[1], m[2], m[3], m[4], m[5])
+    format!(
+        "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+        m[0], m[1], m[2], m[3], m[4], m[5]
+    )
 }
 
 /// Protocol column.
@@ -106,7 +109,12 @@ pub fn info(f: &FrameView<'_>) -> String {
     match &d.transport {
         Some(Transport::Tcp(t)) => tcp_info(f, t),
         Some(Transport::Udp(u)) => {
-            format!("{} → {} Len={}", u.src_port, u.dst_port, usize::from(u.length).saturating_sub(8))
+            format!(
+                "{} → {} Len={}",
+                u.src_port,
+                u.dst_port,
+                usize::from(u.length).saturating_sub(8)
+            )
         }
         Some(Transport::Icmpv4(i)) => icmp_info(i.icmp_type, i.code, false),
         Some(Transport::Icmpv6(i)) => icmp_info(i.icmp_type, i.code, true),
@@ -121,7 +129,10 @@ pub fn info(f: &FrameView<'_>) -> String {
             frag
         }
         None => match &d.stopped {
-            Some(s) => format!("[Malformed or truncated: {} at byte {}: {}]", s.layer, s.offset, s.reason),
+            Some(s) => format!(
+                "[Malformed or truncated: {} at byte {}: {}]",
+                s.layer, s.offset, s.reason
+            ),
             None => format!("{} bytes", f.data.len()),
         },
     }
@@ -154,7 +165,13 @@ fn tcp_info(f: &FrameView<'_>, t: &crate::decode::TcpHeader) -> String {
             s.push_str("[TCP Window Full] ");
         }
     }
-    let _ = write!(s, "{} → {} [{}]", t.src_port, t.dst_port, flag_names(t.flags));
+    let _ = write!(
+        s,
+        "{} → {} [{}]",
+        t.src_port,
+        t.dst_port,
+        flag_names(t.flags)
+    );
     let (seq, ack) = match &f.tcp {
         Some(tv) => (tv.seg.rel_seq, tv.seg.rel_ack),
         None => (t.seq, t.ack),
@@ -163,7 +180,10 @@ fn tcp_info(f: &FrameView<'_>, t: &crate::decode::TcpHeader) -> String {
     if t.flags.ack() {
         let _ = write!(s, " Ack={ack}");
     }
-    let win = f.tcp.and_then(|tv| tv.scaled_window).unwrap_or(u32::from(t.window));
+    let win = f
+        .tcp
+        .and_then(|tv| tv.scaled_window)
+        .unwrap_or(u32::from(t.window));
     let _ = write!(s, " Win={win} Len={}", f.decoded.payload_wire_len);
     for o in &t.options {
         match &o.kind {
@@ -185,8 +205,10 @@ fn tcp_info(f: &FrameView<'_>, t: &crate::decode::TcpHeader) -> String {
             TcpOptionKind::Nop | TcpOptionKind::EndOfList => {}
         }
     }
-    if t.options_undecoded.is_some() {
-        s.push_str(" [unknown TCP option]");
+    match &t.options_undecoded {
+        Some(r) if r.is_empty() => s.push_str(" [TCP options cut short by the snaplen]"),
+        Some(_) => s.push_str(" [unknown TCP option]"),
+        None => {}
     }
     s
 }

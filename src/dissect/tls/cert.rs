@@ -33,6 +33,9 @@ pub struct CertSummary {
     /// Validity bounds as RFC 3339 strings.
     pub not_before: String,
     pub not_after: String,
+    /// Validity bounds as Unix seconds (for audits against the capture time).
+    pub not_before_unix: i64,
+    pub not_after_unix: i64,
     /// Subject alternative names: `DNS:name`, `IP:addr`, `email:x`, `URI:x`.
     pub san: Vec<String>,
     /// Basic constraints CA flag.
@@ -144,6 +147,8 @@ pub fn summarize(index: usize, der: &[u8]) -> CertSummary {
     s.serial = cert.raw_serial_as_string();
     s.not_before = rfc3339(&cert.validity().not_before);
     s.not_after = rfc3339(&cert.validity().not_after);
+    s.not_before_unix = cert.validity().not_before.timestamp();
+    s.not_after_unix = cert.validity().not_after.timestamp();
     s.key = key_description(&cert);
     s.signature_algorithm = oid_name(&cert.signature_algorithm.algorithm);
     let mut ski: Option<&[u8]> = None;

@@ -27,7 +27,7 @@ pub use event::{Alert, AppData, Heartbeat, RecordInfo, Summary, TlsEvent, TlsMes
 pub use fingerprint::{ja3_string, ja3s_string, ja4, md5_hex, ClientFingerprintInput};
 pub use handshake::{CertificateChain, CertificateRequest, OtherHandshake, ServerKeyExchange};
 pub use hello::{ClientHello, Extension, ExtensionValues, ServerHello, HRR_RANDOM};
-pub use names::is_grease;
+pub use names::{cipher_suite_name, is_grease};
 pub use stream::TlsStream;
 
 use super::Detect;

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Record a large, realistic benchmark capture from real load on loopback.
+#
+#   scripts/make-bench-capture.sh [OUTPUT.pcap]     (default /tmp/squirrel-bench/bench.pcap)
+#
+# A private nginx (own config, pid file and temp dir; no system service) listens on
+# 127.0.0.1: plain HTTP/1.1 on $BENCH_HTTP_PORT (28080), TLS 1.3 on $BENCH_TLS13_PORT (28443),
+# TLS 1.2 on $BENCH_TLS12_PORT (28444), with a self-signed certificate made by openssl.
+# ab, wrk and curl then drive it for bounded request counts / durations while
+#   tcpdump -i lo -w OUTPUT --immediate-mode -U  (filtered to those three ports)
+# records. Traffic: thousands of one-request connections (HTTP and TLS handshakes),
+# keep-alive request mixes, gzip-compressed text (chunked), SSI pages (chunked), form POSTs
+# and 300 KB downloads. Nothing in the capture is synthesised by squirrel-sniff.
+#
+# Needs root (tcpdump on lo, apt-get for missing nginx-light/wrk/apache2-utils/curl/openssl/
+# tcpdump/wireshark-common). Every process it starts is stopped on exit.
+# The capture is large (>100 MB): never commit it.
+#
+# Environment: BENCH_SCALE=N multiplies request counts and durations (default 1).
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+BENCH_NAME=make-bench-capture
+# shellcheck source=bench/lib.sh
+. "$HERE/bench/lib.sh"
+
+if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0; fi
+OUT="${1:-/tmp/squirrel-bench/bench.pcap}"
+SCALE="${BENCH_SCALE:-1}"
+[[ "$SCALE" =~ ^[1-9][0-9]*$ ]] || bench_die "BENCH_SCALE must be a positive integer"
+
+bench_is_root || bench_die "needs root: tcpdump must capture on lo (run as root, e.g. sudo $0)"
+bench_need_tools nginx:nginx-light wrk:wrk ab:apache2-utils curl:curl openssl:openssl \
+    tcpdump:tcpdump capinfos:wireshark-common || bench_die "required tools are missing"
+
+mkdir -p "$(dirname "$OUT")"
+WORK="$(mktemp -d "$(dirname "$OUT")/bench-site.XXXXXX")"
+cleanup() {
+    bench_stop_all
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+bench_nginx_start "$WORK"
+H="127.0.0.1:$BENCH_HTTP_PORT"
+T13="127.0.0.1:$BENCH_TLS13_PORT"
+T12="127.0.0.1:$BENCH_TLS12_PORT"
+
+# ---------------------------------------------------------------- capture
+rm -f "$OUT"
+tcpdump -i lo -w "$OUT" --immediate-mode -U -B 65536 -s 262144 \
+    "tcp and host 127.0.0.1 and (port $BENCH_HTTP_PORT or port $BENCH_TLS13_PORT or port $BENCH_TLS12_PORT)" \
+    2>"$WORK/tcpdump.err" &
+TCPDUMP_PID=$!
+bench_spawn_record "$TCPDUMP_PID"
+for _ in $(seq 1 50); do grep -q 'listening on' "$WORK/tcpdump.err" 2>/dev/null && break; sleep 0.1; done
+grep -q 'listening on' "$WORK/tcpdump.err" || { cat "$WORK/tcpdump.err" >&2; bench_die "tcpdump did not start"; }
+sleep 0.5
+
+# run LABEL SECONDS CMD... — one bounded load step; its output goes to the work dir.
+step=0
+run() {
+    local label="$1" limit="$2"; shift 2
+    step=$((step + 1))
+    bench_log "step $step: $label"
+    if ! timeout --signal=INT "$limit" "$@" >"$WORK/step$step.log" 2>&1; then
+        bench_log "  (step $step ended early or with errors; see below)"
+        tail -n 3 "$WORK/step$step.log" >&2 || true
+    fi
+    grep -hE 'Complete requests|Failed requests|requests in|Non-2xx' "$WORK/step$step.log" 2>/dev/null |
+        sed 's/^ */    /' >&2 || true
+}
+n() { echo $(($1 * SCALE)); }
+
+# Thousands of short connections: one request each (ab speaks HTTP/1.0, no keep-alive).
+run "ab: $(n 3000) connections x 1 small page"        60 ab -q -n "$(n 3000)" -c 8 "http://$H/index.html"
+# Keep-alive, HTTP/1.0 style.
+run "ab -k: $(n 20000) small requests on keep-alive"  60 ab -q -k -n "$(n 20000)" -c 4 "http://$H/ping.txt"
+# Large downloads: 300 KB each.
+run "ab: $(n 300) x 300 KB downloads"                 60 ab -q -n "$(n 300)" -c 4 "http://$H/big.bin"
+# HTTP/1.1 keep-alive mix: gzip+chunked text, chunked SSI, small pages, form POSTs.
+run "wrk: HTTP/1.1 keep-alive mix, $(n 2) s"          60 wrk -t 1 -c 2 -d "$(n 2)s" -s "$HERE/bench/mix.lua" "http://$H"
+# TLS handshakes: one connection per request.
+run "ab: $(n 1500) TLS 1.3 connections"               90 ab -q -n "$(n 1500)" -c 4 "https://$T13/index.html"
+run "ab: $(n 1500) TLS 1.2 connections"               90 ab -q -n "$(n 1500)" -c 4 "https://$T12/index.html"
+# TLS application data on keep-alive connections.
+run "wrk: TLS 1.3 keep-alive mix, $(n 1) s"           60 wrk -t 1 -c 2 -d "$(n 1)s" -s "$HERE/bench/mix.lua" "https://$T13"
+run "wrk: TLS 1.2 keep-alive mix, $(n 1) s"           60 wrk -t 1 -c 2 -d "$(n 1)s" -s "$HERE/bench/mix.lua" "https://$T12"
+# curl: several requests per connection, compressed and chunked bodies, form logins.
+curl_round() {
+    local i
+    for ((i = 0; i < $(n 40); i++)); do
+        curl -s -o /dev/null --http1.1 --compressed \
+            "http://$H/index.html" "http://$H/text/log.txt" "http://$H/ssi/page.shtml" "http://$H/big.bin"
+        curl -s -o /dev/null --http1.1 -d "user=alice&password=acorns-$i" "http://$H/login"
+        curl -s -o /dev/null -k --http1.1 --tlsv1.3 --compressed "https://$T13/text/data.json" "https://$T13/ssi/page.shtml"
+        curl -s -o /dev/null -k --http1.1 --tlsv1.2 --tls-max 1.2 --compressed "https://$T12/text/log.txt" "https://$T12/index.html"
+    done
+}
+run "curl: $(n 40) rounds of multi-request connections" 120 bash -c "$(declare -f curl_round n); H=$H T13=$T13 T12=$T12 SCALE=$SCALE; curl_round"
+
+sleep 1
+kill -INT "$TCPDUMP_PID" 2>/dev/null || true
+wait "$TCPDUMP_PID" 2>/dev/null || true
+bench_log "tcpdump: $(grep -E 'captured|received|dropped' "$WORK/tcpdump.err" | paste -sd, -)"
+
+# ---------------------------------------------------------------- summary
+[[ -s "$OUT" ]] || bench_die "the capture is empty ($OUT)"
+bytes=$(stat -c %s "$OUT")
+packets=$(capinfos -M -c -T "$OUT" 2>/dev/null | awk -F'\t' 'NR==2 {print $2}')
+# Connections = SYNs without ACK (one per connection attempt).
+conns=$(tcpdump -nr "$OUT" 'tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn' 2>/dev/null | wc -l)
+printf 'capture:     %s\n' "$OUT"
+printf 'size:        %s bytes (%s MB)\n' "$bytes" "$(awk -v b="$bytes" 'BEGIN {printf "%.1f", b / 1e6}')"
+printf 'packets:     %s\n' "${packets:-?}"
+printf 'connections: %s (SYN without ACK)\n' "$conns"
+printf 'ports:       http %s, tls1.3 %s, tls1.2 %s\n' "$BENCH_HTTP_PORT" "$BENCH_TLS13_PORT" "$BENCH_TLS12_PORT"

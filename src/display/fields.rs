@@ -1,0 +1,187 @@
+//! The protocols and fields a display filter may name, and the type of each.
+//!
+//! [`FrameFields::values`](super::FrameFields::values) is always asked with the canonical
+//! name given here (aliases are resolved at compile time), and should answer with values of
+//! the [`Value`](super::Value) variant that [`FieldType::value_kind`] names.
+
+/// What kind of thing a name refers to, and therefore which literals it compares with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldType {
+    /// A protocol (or message kind): only tested for presence with `has()`.
+    Protocol,
+    /// An unsigned integer (`Value::Int`).
+    Int,
+    /// Text (`Value::Str`).
+    Str,
+    /// An IPv4 address (`Value::Addr` holding a V4).
+    Ipv4,
+    /// An IPv6 address (`Value::Addr` holding a V6).
+    Ipv6,
+    /// A flag (`Value::Bool`).
+    Bool,
+    /// An analysis flag that Wireshark adds only when it is set (`tcp.analysis.*`): a bare
+    /// name is true when some value is `Bool(true)`, so giving `Bool(false)` or nothing both
+    /// mean "not set".
+    Marker,
+}
+
+impl FieldType {
+    /// The name of the `Value` variant expected from `values()` for this type.
+    pub fn value_kind(self) -> &'static str {
+        match self {
+            FieldType::Protocol => "none (presence only)",
+            FieldType::Int => "Value::Int",
+            FieldType::Str => "Value::Str",
+            FieldType::Ipv4 => "Value::Addr (IPv4)",
+            FieldType::Ipv6 => "Value::Addr (IPv6)",
+            FieldType::Bool | FieldType::Marker => "Value::Bool",
+        }
+    }
+
+    /// Human name of the type, for error messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            FieldType::Protocol => "protocol",
+            FieldType::Int => "integer",
+            FieldType::Str => "string",
+            FieldType::Ipv4 => "IPv4 address",
+            FieldType::Ipv6 => "IPv6 address",
+            FieldType::Bool | FieldType::Marker => "boolean",
+        }
+    }
+}
+
+/// A name known to the filter language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldDef {
+    pub name: &'static str,
+    pub ty: FieldType,
+}
+
+const fn def(name: &'static str, ty: FieldType) -> FieldDef {
+    FieldDef { name, ty }
+}
+
+use FieldType::{Bool, Int, Ipv4, Ipv6, Marker, Protocol, Str};
+
+/// Every protocol and field name, canonical spelling.
+pub const FIELDS: &[FieldDef] = &[
+    def("frame", Protocol),
+    def("eth", Protocol),
+    def("ip", Protocol),
+    def("ipv6", Protocol),
+    def("tcp", Protocol),
+    def("udp", Protocol),
+    def("icmp", Protocol),
+    def("icmpv6", Protocol),
+    def("arp", Protocol),
+    def("http", Protocol),
+    def("http.request", Protocol),
+    def("http.response", Protocol),
+    def("tls", Protocol),
+    def("tls.handshake", Protocol),
+    def("tls.alert", Protocol),
+    def("frame.number", Int),
+    def("frame.len", Int),
+    def("frame.cap_len", Int),
+    def("ip.addr", Ipv4),
+    def("ip.src", Ipv4),
+    def("ip.dst", Ipv4),
+    def("ipv6.addr", Ipv6),
+    def("ipv6.src", Ipv6),
+    def("ipv6.dst", Ipv6),
+    def("tcp.port", Int),
+    def("tcp.srcport", Int),
+    def("tcp.dstport", Int),
+    def("tcp.stream", Int),
+    def("tcp.len", Int),
+    def("tcp.seq", Int),
+    def("tcp.ack", Int),
+    def("tcp.flags.syn", Bool),
+    def("tcp.flags.ack", Bool),
+    def("tcp.flags.fin", Bool),
+    def("tcp.flags.reset", Bool),
+    def("tcp.flags.push", Bool),
+    def("tcp.analysis.retransmission", Marker),
+    def("udp.port", Int),
+    def("udp.srcport", Int),
+    def("udp.dstport", Int),
+    def("http.host", Str),
+    def("http.request.method", Str),
+    def("http.request.uri", Str),
+    def("http.response.code", Int),
+    def("http.content_type", Str),
+    def("http.user_agent", Str),
+    def("tls.handshake.type", Int),
+    def("tls.sni", Str),
+    def("tls.record.version", Int),
+    def("tls.handshake.version", Int),
+    def("tls.alert.description", Int),
+    def("finding", Str),
+    def("finding.kind", Str),
+    def("finding.severity", Str),
+];
+
+/// Other spellings accepted for a canonical name (Wireshark's long names).
+pub const ALIASES: &[(&str, &str)] = &[
+    ("tls.handshake.extensions_server_name", "tls.sni"),
+    ("ssl", "tls"),
+    ("tcp.flags.rst", "tcp.flags.reset"),
+    ("frame.cap_length", "frame.cap_len"),
+];
+
+/// Look a name up (aliases resolved).
+pub fn lookup(name: &str) -> Option<FieldDef> {
+    let canonical = ALIASES
+        .iter()
+        .find(|(alias, _)| *alias == name)
+        .map(|(_, c)| *c)
+        .unwrap_or(name);
+    FIELDS.iter().find(|d| d.name == canonical).copied()
+}
+
+/// Known names close to an unknown one, best first (at most three).
+pub fn close_names(name: &str) -> Vec<&'static str> {
+    let mut scored: Vec<(f64, &'static str)> = FIELDS
+        .iter()
+        .map(|d| d.name)
+        .chain(ALIASES.iter().map(|(a, _)| *a))
+        .map(|known| (strsim::jaro_winkler(name, known), known))
+        .filter(|(score, _)| *score >= 0.85)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+    scored.into_iter().take(3).map(|(_, n)| n).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookup_resolves_aliases() {
+        assert_eq!(
+            lookup("tls.handshake.extensions_server_name").map(|d| d.name),
+            Some("tls.sni")
+        );
+        assert_eq!(lookup("tcp.port").map(|d| d.ty), Some(FieldType::Int));
+        assert_eq!(lookup("ip.adr"), None);
+    }
+
+    #[test]
+    fn names_are_unique() {
+        for (i, a) in FIELDS.iter().enumerate() {
+            assert!(
+                FIELDS.iter().skip(i + 1).all(|b| b.name != a.name),
+                "{} twice",
+                a.name
+            );
+        }
+    }
+
+    #[test]
+    fn close_names_suggest_typos() {
+        assert_eq!(close_names("ip.adr").first(), Some(&"ip.addr"));
+        assert!(close_names("tcp.prot").contains(&"tcp.port"));
+        assert!(close_names("zzzzzz").is_empty());
+    }
+}

@@ -1,0 +1,248 @@
+//! `squirrel-sniff compare`: the Secret Squirrels captures side by side.
+
+mod common;
+use common::*;
+
+use std::process::Output;
+
+const SECRET: &str = "fluffy tail";
+const FILES: [&str; 5] = [
+    "squirrel-http.pcap",
+    "squirrel-fernet.pcap",
+    "squirrel-https.pcap",
+    "squirrel-https-tls12.pcap",
+    "squirrel-https-badca.pcap",
+];
+
+/// Run `compare` in captures/ (so the files are named as a user would name them).
+fn compare(args: &[&str]) -> Output {
+    let mut a = vec!["compare"];
+    a.extend_from_slice(args);
+    bin()
+        .current_dir(captures())
+        .args(&a)
+        .output()
+        .expect("run squirrel-sniff compare")
+}
+
+/// The table as rows: a label and one text per column, wrapped cell lines joined by a space.
+fn table_rows(text: &str) -> Vec<(String, Vec<String>)> {
+    let mut rows: Vec<(String, Vec<String>)> = Vec::new();
+    for line in text.lines() {
+        let Some(inner) = line.strip_prefix('│').and_then(|l| l.strip_suffix('│')) else {
+            continue;
+        };
+        let cells: Vec<&str> = inner.split('┆').map(str::trim).collect();
+        let (label, rest) = cells.split_first().expect("cells");
+        if !label.is_empty() || rows.is_empty() {
+            rows.push((
+                label.to_string(),
+                rest.iter().map(|s| s.to_string()).collect(),
+            ));
+        } else if let Some((_, cols)) = rows.last_mut() {
+            for (c, more) in cols.iter_mut().zip(rest) {
+                if !more.is_empty() {
+                    if !c.is_empty() {
+                        c.push(' ');
+                    }
+                    c.push_str(more);
+                }
+            }
+        }
+    }
+    rows
+}
+
+fn row<'a>(rows: &'a [(String, Vec<String>)], label: &str) -> &'a [String] {
+    &rows
+        .iter()
+        .find(|(l, _)| l.starts_with(label))
+        .unwrap_or_else(|| panic!("no row {label:?}: {rows:?}"))
+        .1
+}
+
+#[test]
+fn table_side_by_side() {
+    let mut args: Vec<&str> = FILES.to_vec();
+    args.extend(["--secret", SECRET, "--color", "never"]);
+    let o = compare(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    let rows = table_rows(&text);
+    // The header row: an empty label, then each file name in the order given.
+    let header = &rows[0];
+    assert_eq!(header.0, "");
+    assert_eq!(
+        header.1,
+        FILES.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+        "{text}"
+    );
+
+    // The secret is SEEN once, in the plain HTTP column only.
+    assert_eq!(text.matches("SEEN").count(), 1, "{text}");
+    let secret = row(&rows, "Secret \"fluffy tail\"");
+    assert!(secret[0].starts_with("SEEN"), "{secret:?}");
+    assert!(secret[0].contains("frame 8"), "{secret:?}");
+    for (i, cell) in secret.iter().enumerate().skip(1) {
+        assert_eq!(cell, "not seen", "{}", FILES[i]);
+    }
+
+    let certs = row(&rows, "Certificates");
+    assert_eq!(certs[0], "no TLS");
+    assert!(certs[2].contains("hidden by TLS 1.3"), "{certs:?}");
+    assert!(certs[4].contains("hidden by TLS 1.3"), "{certs:?}");
+    assert!(
+        certs[3].contains("CN=Secret Squirrels CA"),
+        "TLS 1.2 shows the issuer: {certs:?}"
+    );
+    assert!(certs[3].contains("CN=localhost"), "{certs:?}");
+
+    let alerts = row(&rows, "TLS alerts");
+    assert!(alerts[4].contains("unknown_ca"), "{alerts:?}");
+    assert!(alerts[4].contains("does not trust"), "{alerts:?}");
+    assert!(alerts[..4].iter().all(|a| a == "none"), "{alerts:?}");
+    assert_eq!(
+        text.matches("unknown_ca").count(),
+        2,
+        "the alert and the verdict name it: {text}"
+    );
+
+    let fernet = row(&rows, "Fernet tokens");
+    assert!(fernet[1].starts_with("token from"), "{fernet:?}");
+    assert!(
+        fernet
+            .iter()
+            .enumerate()
+            .all(|(i, f)| i == 1 || f == "none"),
+        "{fernet:?}"
+    );
+
+    let verdict = row(&rows, "Verdict");
+    assert!(verdict[0].starts_with("LEAKS"), "{verdict:?}");
+    assert!(
+        verdict[1..].iter().all(|v| !v.contains("LEAKS")),
+        "{verdict:?}"
+    );
+    assert!(verdict[4].contains("unknown_ca"), "{verdict:?}");
+
+    let hosts = row(&rows, "Hostnames");
+    assert_eq!(hosts[0], "127.0.0.1:5683");
+    assert!(
+        hosts[2..].iter().all(|h| h == "localhost"),
+        "SNI: {hosts:?}"
+    );
+}
+
+#[test]
+fn json_one_object_captures_in_order() {
+    let mut args: Vec<&str> = FILES.to_vec();
+    args.extend(["--secret", SECRET, "--json"]);
+    let o = compare(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v = ndjson(&o);
+    assert_eq!(v.len(), 1, "one object");
+    let obj = &v[0];
+    assert_eq!(obj["type"], "compare");
+    let caps = obj["captures"].as_array().expect("captures");
+    let sources: Vec<&str> = caps
+        .iter()
+        .map(|c| c["source"].as_str().expect("source"))
+        .collect();
+    assert_eq!(sources, FILES);
+    let leaked: Vec<bool> = caps
+        .iter()
+        .map(|c| c["leaked"].as_bool().expect("leaked"))
+        .collect();
+    assert_eq!(leaked, vec![true, false, false, false, false]);
+    let seen: Vec<u64> = caps
+        .iter()
+        .map(|c| c["secrets"][0]["seen"].as_u64().expect("seen"))
+        .collect();
+    assert_eq!(seen, vec![1, 0, 0, 0, 0]);
+    assert!(caps.iter().all(|c| c["secrets"][0]["secret"] == SECRET));
+    // Facts agree with the single-file runs.
+    assert_eq!(caps[2]["tls_sessions"][0]["version"], "TLS 1.3");
+    assert_eq!(caps[2]["tls_sessions"][0]["certificate_hidden"], true);
+    assert_eq!(caps[3]["tls_sessions"][0]["version"], "TLS 1.2");
+    assert_eq!(
+        caps[3]["tls_sessions"][0]["certificates"][0]["issuer"],
+        "O=Secret Squirrels, CN=Secret Squirrels CA"
+    );
+    assert!(caps[4]["tls_sessions"][0]["alerts"][0]
+        .as_str()
+        .unwrap_or("")
+        .contains("unknown_ca"));
+    assert_eq!(caps[1]["fernet_tokens"], 1);
+    for (c, f) in caps.iter().zip(FILES) {
+        let single = run(&[
+            "-r",
+            captures().join(f).to_str().expect("path"),
+            "--json",
+            "-q",
+            "--report",
+            "--secret",
+            SECRET,
+        ]);
+        let rep = ndjson(&single)
+            .into_iter()
+            .find(|x| x["type"] == "report")
+            .expect("report");
+        assert_eq!(c["packets"], rep["packets"], "{f}");
+        assert_eq!(c["verdict"], rep["verdict"], "{f}");
+        assert_eq!(
+            c["findings_by_severity"], rep["findings_by_severity"],
+            "{f}"
+        );
+    }
+}
+
+#[test]
+fn fail_on_leak_with_compare() {
+    let o = compare(&[
+        "squirrel-http.pcap",
+        "squirrel-https.pcap",
+        "--secret",
+        SECRET,
+        "--fail-on-leak",
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(7), "{}", stderr(&o));
+    assert_eq!(ndjson(&o).len(), 1, "the comparison is still printed");
+    let o = compare(&[
+        "squirrel-https.pcap",
+        "squirrel-https-tls12.pcap",
+        "--secret",
+        SECRET,
+        "--fail-on-leak",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+#[test]
+fn fewer_than_two_files_is_a_usage_error() {
+    for args in [&["squirrel-http.pcap"][..], &[][..]] {
+        let o = compare(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stdout(&o).is_empty());
+        assert!(
+            stderr(&o).to_lowercase().contains("usage"),
+            "{}",
+            stderr(&o)
+        );
+    }
+}
+
+#[test]
+fn missing_file_exit_3_one_line() {
+    let o = compare(&[
+        "squirrel-http.pcap",
+        "no-such-squirrel.pcap",
+        "--secret",
+        SECRET,
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("no-such-squirrel.pcap"), "{err}");
+    assert!(stdout(&o).is_empty(), "no half table: {}", stdout(&o));
+}

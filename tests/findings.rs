@@ -1,0 +1,859 @@
+//! "What an eavesdropper sees": findings on the Secret Squirrels captures, the login capture,
+//! corpus captures with old TLS, weak ciphers and Basic auth, and a secret split across two
+//! TCP segments (a synthetic capture, and a live one when root).
+
+mod common;
+use common::*;
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+const SECRET: &str = "fluffy tail";
+
+fn cap(name: &str) -> String {
+    captures()
+        .join(name)
+        .to_str()
+        .expect("utf-8 path")
+        .to_string()
+}
+
+/// Run with `--json` (plus `args`), expect exit 0, return the NDJSON values.
+fn json_run(file: &str, args: &[&str]) -> Vec<Value> {
+    let mut a = vec!["-r", file, "--json"];
+    a.extend_from_slice(args);
+    let o = run(&a);
+    assert_eq!(o.status.code(), Some(0), "{a:?}: {}", stderr(&o));
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    ndjson(&o)
+}
+
+fn findings_of<'a>(v: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    v.iter()
+        .filter(|x| x["type"] == "finding" && x["kind"] == kind)
+        .collect()
+}
+
+fn frames(f: &Value) -> Vec<u64> {
+    f["frames"]
+        .as_array()
+        .expect("frames")
+        .iter()
+        .map(|x| x.as_u64().expect("frame number"))
+        .collect()
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+fn file_contains(path: &str, needle: &str) -> bool {
+    contains(
+        &std::fs::read(path).expect("read capture"),
+        needle.as_bytes(),
+    )
+}
+
+/// `-x` output with colour off, parsed into per-frame blocks.
+fn hex_run(file: &str, args: &[&str]) -> Vec<HexBlock> {
+    let mut a = vec!["-r", file, "-x", "--color", "never"];
+    a.extend_from_slice(args);
+    let o = run(&a);
+    assert_eq!(o.status.code(), Some(0), "{a:?}: {}", stderr(&o));
+    let blocks = hex_blocks(&stdout(&o));
+    assert!(!blocks.is_empty(), "no hex blocks in {}", stdout(&o));
+    blocks
+}
+
+fn block(blocks: &[HexBlock], frame: u64) -> &HexBlock {
+    blocks
+        .iter()
+        .find(|b| b.frame == frame)
+        .unwrap_or_else(|| panic!("no hex block for frame {frame}"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Secret Squirrels captures
+
+#[test]
+fn secret_in_clear_in_squirrel_http_names_the_frame_and_stream_offset() {
+    let file = cap("squirrel-http.pcap");
+    assert!(
+        file_contains(&file, SECRET),
+        "fixture: the secret is in the raw file"
+    );
+    let v = json_run(&file, &["--secret", SECRET]);
+    let f = findings_of(&v, "secret_in_clear");
+    assert_eq!(f.len(), 1, "one sighting: {f:?}");
+    let f = f[0];
+    assert_eq!(f["severity"], "high");
+    assert_eq!(f["evidence"], SECRET);
+    assert_eq!(f["stream"], 0);
+    assert_eq!(
+        frames(f),
+        vec![8],
+        "README: the body is its own segment, frame 8"
+    );
+    assert_eq!(f["details"]["direction"], "server→client");
+    assert!(
+        f["explanation"]
+            .as_str()
+            .unwrap_or("")
+            .contains("unencrypted"),
+        "{f}"
+    );
+
+    // The stream offset is the number of server→client payload bytes before frame 8.
+    let packets = of_type(&v, "packet");
+    let before: u64 = packets
+        .iter()
+        .filter(|p| p["sport"] == 5683 && p["frame"].as_u64().unwrap_or(0) < 8)
+        .map(|p| p["payload_len"].as_u64().unwrap_or(0))
+        .sum();
+    assert_eq!(f["details"]["stream_offset"], before.to_string(), "{f}");
+    let p8 = packets.iter().find(|p| p["frame"] == 8).expect("frame 8");
+    assert_eq!(
+        p8["payload_len"],
+        SECRET.len(),
+        "frame 8 carries exactly the body"
+    );
+
+    // Cross-check with the hex dump: frame 8's bytes end with the secret, its ASCII column
+    // shows it, and exactly those bytes are marked; no other frame has markers.
+    let blocks = hex_run(&file, &["--secret", SECRET]);
+    assert_eq!(blocks.len(), 12);
+    let b8 = block(&blocks, 8);
+    assert!(b8.bytes().ends_with(SECRET.as_bytes()));
+    assert!(b8.ascii().contains(SECRET), "{}", b8.ascii());
+    assert_eq!(String::from_utf8_lossy(&b8.marked()), SECRET);
+    for b in blocks.iter().filter(|b| b.frame != 8) {
+        assert!(b.marked().is_empty(), "frame {} has markers", b.frame);
+    }
+}
+
+#[test]
+fn colour_highlights_the_secret_instead_of_marker_lines() {
+    let o = run(&[
+        "-r",
+        &cap("squirrel-http.pcap"),
+        "-x",
+        "--color",
+        "always",
+        "--secret",
+        SECRET,
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = stdout(&o);
+    assert!(
+        !out.lines().any(|l| l.contains("^^")),
+        "no marker lines when colour is on"
+    );
+    // Every byte of the secret, e.g. 'f' = 66, is drawn in a highlight colour.
+    let from8 = out.split_once("\n    8 ").expect("frame 8").1;
+    let line = from8
+        .lines()
+        .find(|l| l.starts_with("0040"))
+        .expect("line 0040 of frame 8");
+    assert!(
+        line.contains("m66\x1b[0m") && line.contains("m6c\x1b[0m"),
+        "{line:?}"
+    );
+}
+
+#[test]
+fn fernet_capture_shows_a_token_not_the_secret() {
+    let file = cap("squirrel-fernet.pcap");
+    assert!(!file_contains(&file, SECRET));
+    let v = json_run(&file, &["--secret", SECRET]);
+    assert!(findings_of(&v, "secret_in_clear").is_empty());
+    let t = findings_of(&v, "fernet_token");
+    assert_eq!(t.len(), 1, "{t:?}");
+    assert!(
+        t[0]["evidence"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("gAAAAA"),
+        "{}",
+        t[0]
+    );
+    assert!(
+        t[0]["details"].get("decrypted").is_none(),
+        "no key, nothing decrypted: {}",
+        t[0]
+    );
+    assert_eq!(
+        t[0]["details"]["ciphertext_len"], "16",
+        "one AES block for 11 bytes"
+    );
+    // The token sits in the response body: the frames are those of the response.
+    let resp = of_type(&v, "http.response");
+    assert_eq!(resp.len(), 1);
+    assert_eq!(t[0]["frames"], resp[0]["frames"]);
+}
+
+#[test]
+fn fernet_key_decrypts_the_token_to_the_secret() {
+    let key = std::fs::read_to_string(captures().join("fernet.key")).expect("fernet.key");
+    let v = json_run(&cap("squirrel-fernet.pcap"), &["--fernet-key", key.trim()]);
+    let t = findings_of(&v, "fernet_token");
+    assert_eq!(t.len(), 1, "{t:?}");
+    assert_eq!(t[0]["details"]["decrypted"], SECRET, "{}", t[0]);
+    assert!(t[0]["details"].get("decrypt_error").is_none());
+    assert_eq!(t[0]["severity"], "high", "readable with the key");
+}
+
+#[test]
+fn wrong_fernet_key_reports_an_hmac_error_not_a_panic() {
+    // A well-formed key that is not the capture's: its signing half differs, so the HMAC fails.
+    use base64::Engine;
+    let wrong = base64::engine::general_purpose::URL_SAFE.encode((0u8..32).collect::<Vec<u8>>());
+    let v = json_run(&cap("squirrel-fernet.pcap"), &["--fernet-key", &wrong]);
+    let t = findings_of(&v, "fernet_token");
+    assert_eq!(t.len(), 1, "{t:?}");
+    let err = t[0]["details"]["decrypt_error"].as_str().unwrap_or("");
+    assert!(err.contains("HMAC"), "{}", t[0]);
+    assert!(t[0]["details"].get("decrypted").is_none());
+    // A key that is not base64 at all is a usage error, one line.
+    let o = run(&[
+        "-r",
+        &cap("squirrel-fernet.pcap"),
+        "--fernet-key",
+        "not a key!",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    assert!(stderr(&o).contains("--fernet-key"));
+}
+
+const HTTPS: [&str; 4] = [
+    "squirrel-https.pcap",
+    "squirrel-https-tls12.pcap",
+    "squirrel-https-badca.pcap",
+    "squirrel-https-badca-tls12.pcap",
+];
+
+#[test]
+fn no_https_capture_shows_the_secret() {
+    for name in HTTPS {
+        let file = cap(name);
+        assert!(!file_contains(&file, SECRET), "{name}");
+        let v = json_run(&file, &["--secret", SECRET]);
+        assert!(findings_of(&v, "secret_in_clear").is_empty(), "{name}");
+        assert!(
+            of_type(&v, "http.request").is_empty(),
+            "{name}: no HTTP visible"
+        );
+        assert!(
+            !of_type(&v, "tls.client_hello").is_empty(),
+            "{name}: it is TLS"
+        );
+        let blocks = hex_run(&file, &["--secret", SECRET]);
+        assert!(
+            blocks.iter().all(|b| b.marked().is_empty()),
+            "{name}: nothing marked"
+        );
+    }
+}
+
+#[test]
+fn tls12_certificate_is_from_the_tutorial_ca_and_untrusted_without_ca_file() {
+    let file = cap("squirrel-https-tls12.pcap");
+    let v = json_run(&file, &[]);
+    let certs = of_type(&v, "tls.certificate");
+    assert_eq!(certs.len(), 1, "{certs:?}");
+    assert_eq!(certs[0]["issuer_cn"], "Secret Squirrels CA");
+    assert_eq!(certs[0]["subject_cn"], "localhost");
+    assert_eq!(
+        certs[0]["san"],
+        serde_json::json!(["DNS:localhost", "IP:127.0.0.1"])
+    );
+    let u = findings_of(&v, "cert_untrusted_ca");
+    assert_eq!(u.len(), 1, "{u:?}");
+    assert!(
+        u[0]["details"]["issuer"]
+            .as_str()
+            .unwrap_or("")
+            .contains("CN=Secret Squirrels CA"),
+        "{}",
+        u[0]
+    );
+    assert_eq!(
+        frames(u[0]),
+        vec![certs[0]["frame"].as_u64().expect("frame")]
+    );
+
+    // Trusting the tutorial's CA clears the flag.
+    let ca = captures().join("pki/ca.crt");
+    let v = json_run(&file, &["--ca-file", ca.to_str().expect("path")]);
+    assert!(
+        findings_of(&v, "cert_untrusted_ca").is_empty(),
+        "{:?}",
+        findings_of(&v, "cert_untrusted_ca")
+    );
+    assert_eq!(of_type(&v, "tls.certificate").len(), 1);
+
+    // A CA file with another CA still flags it.
+    let dir = temp_dir("otherca");
+    let other = dir.join("other-ca.pem");
+    std::fs::write(&other, renamed_ca_pem()).expect("write pem");
+    let v = json_run(&file, &["--ca-file", other.to_str().expect("path")]);
+    assert_eq!(findings_of(&v, "cert_untrusted_ca").len(), 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The tutorial CA's certificate with its name changed to "Secret Squirrels CB": a different
+/// CA as far as names go (same DER lengths, so it still parses).
+fn renamed_ca_pem() -> String {
+    use base64::Engine;
+    let pem = std::fs::read_to_string(captures().join("pki/ca.crt")).expect("ca.crt");
+    let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let mut der = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .expect("pem base64");
+    let (from, to) = (b"Secret Squirrels CA", b"Secret Squirrels CB");
+    let mut n = 0;
+    let mut i = 0;
+    while i + from.len() <= der.len() {
+        if der.get(i..i + from.len()) == Some(from.as_slice()) {
+            der.splice(i..i + from.len(), to.iter().copied());
+            n += 1;
+        }
+        i += 1;
+    }
+    assert!(n >= 2, "subject and issuer renamed");
+    let enc = base64::engine::general_purpose::STANDARD.encode(der);
+    let body: Vec<&str> = enc
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).expect("ascii"))
+        .collect();
+    format!(
+        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+        body.join("\n")
+    )
+}
+
+#[test]
+fn bad_ca_runs_explain_unknown_ca() {
+    for name in [
+        "squirrel-https-badca.pcap",
+        "squirrel-https-badca-tls12.pcap",
+    ] {
+        let v = json_run(&cap(name), &[]);
+        let alerts = of_type(&v, "tls.alert");
+        assert_eq!(alerts.len(), 1, "{name}: {alerts:?}");
+        assert_eq!(alerts[0]["description"], "unknown_ca");
+        assert_eq!(alerts[0]["description_id"], 48);
+        assert_eq!(alerts[0]["level"], "fatal");
+        assert_eq!(
+            alerts[0]["encrypted"], false,
+            "{name}: README says the alert is plaintext"
+        );
+        let f: Vec<&Value> = v
+            .iter()
+            .filter(|x| x["type"] == "finding" && x["details"]["alert"] == "unknown_ca")
+            .collect();
+        assert_eq!(f.len(), 1, "{name}");
+        assert!(
+            f[0]["explanation"]
+                .as_str()
+                .unwrap_or("")
+                .contains("does not trust"),
+            "{name}: {}",
+            f[0]
+        );
+        assert_eq!(f[0]["frames"], alerts[0]["frames"]);
+        // The summary line of the alert frame says so as well.
+        let o = run(&["-r", &cap(name)]);
+        let text = stdout(&o);
+        assert!(text.contains("does not trust"), "{name}: {text}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Login capture
+
+#[test]
+fn login_capture_every_credential_found_and_decoded() {
+    let file = cap("squirrel-login.pcap");
+    let v = json_run(&file, &[]);
+    let blocks = hex_run(&file, &[]);
+    // One of each finding's frames holds the bytes it is about.
+    let frame_has = |f: &Value, needle: &str| {
+        assert!(
+            frames(f)
+                .iter()
+                .any(|&n| contains(&block(&blocks, n).bytes(), needle.as_bytes())),
+            "no frame of the finding holds {needle:?}: {f}"
+        );
+    };
+
+    let pw = findings_of(&v, "password_field");
+    assert_eq!(pw.len(), 1, "{pw:?}");
+    assert_eq!(pw[0]["evidence"], "password=acorn-stash-42");
+    assert_eq!(pw[0]["details"]["location"], "form");
+    assert_eq!(pw[0]["stream"], 1);
+    assert_eq!(pw[0]["severity"], "high");
+    frame_has(pw[0], "username=squirrel&password=acorn-stash-42");
+
+    let lf = findings_of(&v, "login_form_in_clear");
+    assert_eq!(lf.len(), 1);
+    assert_eq!(lf[0]["evidence"], "POST /login");
+    assert_eq!(lf[0]["stream"], 1);
+
+    let basic = findings_of(&v, "basic_auth");
+    assert_eq!(basic.len(), 1, "{basic:?}");
+    assert_eq!(
+        basic[0]["evidence"], "squirrel:acorn-stash-42",
+        "decoded from base64"
+    );
+    assert_eq!(basic[0]["details"]["user"], "squirrel");
+    assert_eq!(basic[0]["stream"], 3);
+    frame_has(
+        basic[0],
+        "Authorization: Basic c3F1aXJyZWw6YWNvcm4tc3Rhc2gtNDI=",
+    );
+
+    let sc = findings_of(&v, "set_cookie_insecure");
+    assert_eq!(sc.len(), 1, "{sc:?}");
+    assert_eq!(sc[0]["evidence"], "session=nutcache-7f3a9c21");
+    let missing = sc[0]["details"]["missing"].as_str().unwrap_or("");
+    assert!(
+        missing.contains("Secure") && missing.contains("HttpOnly"),
+        "{}",
+        sc[0]
+    );
+    assert_eq!(sc[0]["stream"], 1);
+    frame_has(sc[0], "Set-Cookie: session=nutcache-7f3a9c21");
+
+    // The cookie handed out (stream 1) and sent back on every later request (streams 2-6).
+    let cookies = findings_of(&v, "cookie");
+    let streams: Vec<u64> = cookies
+        .iter()
+        .map(|c| c["stream"].as_u64().expect("stream"))
+        .collect();
+    assert_eq!(streams, vec![1, 2, 3, 4, 5, 6], "{cookies:?}");
+    for c in &cookies {
+        assert_eq!(c["evidence"], "session=nutcache-7f3a9c21");
+    }
+    for c in cookies
+        .iter()
+        .filter(|c| c["stream"] != 1 && frames(c).len() == 1)
+    {
+        frame_has(c, "Cookie: session=nutcache-7f3a9c21");
+    }
+
+    let keys = findings_of(&v, "api_key");
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    let json_key = keys
+        .iter()
+        .find(|k| k["details"]["location"] == "json")
+        .expect("API key in JSON");
+    assert!(json_key["evidence"]
+        .as_str()
+        .unwrap_or("")
+        .contains("sk-squirrel-0123456789abcdef"));
+    assert_eq!(json_key["stream"], 4);
+    frame_has(json_key, "\"api_key\": \"sk-squirrel-0123456789abcdef\"");
+    let query = keys
+        .iter()
+        .find(|k| k["details"]["location"] == "query")
+        .expect("token in the query");
+    assert_eq!(query["evidence"], "token=tok-hazelnut-31337");
+    assert_eq!(query["stream"], 5);
+    frame_has(query, "GET /feed?token=tok-hazelnut-31337");
+
+    // Credentials are leaks: --fail-on-leak fires without any --secret.
+    let o = run(&["-r", &file, "-q", "--fail-on-leak"]);
+    assert_eq!(o.status.code(), Some(7), "{}", stderr(&o));
+}
+
+#[test]
+fn secret_only_inside_the_gzip_chunked_body_is_found_decoded() {
+    let file = cap("squirrel-login.pcap");
+    assert!(
+        !file_contains(&file, SECRET),
+        "README: the raw file does not hold the secret"
+    );
+    let v = json_run(&file, &["--secret", SECRET]);
+    let f = findings_of(&v, "secret_in_clear");
+    assert_eq!(f.len(), 1, "{f:?}");
+    let layer = f[0]["details"]["layer"].as_str().unwrap_or("");
+    assert!(layer.contains("body") && layer.contains("gzip"), "{}", f[0]);
+    assert_eq!(f[0]["stream"], 6);
+    let resp = of_type(&v, "http.response")
+        .into_iter()
+        .find(|r| r["stream"] == 6)
+        .expect("stream 6 response");
+    assert_eq!(resp["chunked"], true);
+    // The finding names the frames that carried the body (the head's frame may be among them).
+    let body_frames = frames(f[0]);
+    assert!(
+        body_frames.len() >= 3,
+        "three chunks over many segments: {body_frames:?}"
+    );
+    let resp_frames: Vec<u64> = resp["frames"]
+        .as_array()
+        .expect("frames")
+        .iter()
+        .filter_map(|x| x.as_u64())
+        .collect();
+    assert!(
+        body_frames.iter().all(|fr| resp_frames.contains(fr)),
+        "{body_frames:?} ⊄ {resp_frames:?}"
+    );
+    // Nothing raw to mark in the hex dump.
+    let blocks = hex_run(&file, &["--secret", SECRET]);
+    assert!(blocks.iter().all(|b| b.marked().is_empty()));
+}
+
+// ---------------------------------------------------------------------------------------------
+// --fail-on-leak and --report
+
+#[test]
+fn fail_on_leak_exit_codes() {
+    let o = run(&[
+        "-r",
+        &cap("squirrel-http.pcap"),
+        "-q",
+        "--secret",
+        SECRET,
+        "--fail-on-leak",
+    ]);
+    assert_eq!(o.status.code(), Some(7), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("leak"), "{err}");
+    for name in HTTPS {
+        let o = run(&["-r", &cap(name), "-q", "--secret", SECRET, "--fail-on-leak"]);
+        assert_eq!(o.status.code(), Some(0), "{name}: {}", stderr(&o));
+        assert!(!stderr(&o).contains("leak"), "{name}");
+    }
+    // Without --fail-on-leak the leak is reported but the exit is 0.
+    let o = run(&["-r", &cap("squirrel-http.pcap"), "-q", "--secret", SECRET]);
+    assert_eq!(o.status.code(), Some(0));
+}
+
+fn report_row(text: &str, label: &str) -> String {
+    text.lines()
+        .find(|l| l.contains(label))
+        .unwrap_or_else(|| panic!("no row {label:?} in\n{text}"))
+        .to_string()
+}
+
+#[test]
+fn report_text_for_http_and_https() {
+    let o = run(&[
+        "-r",
+        &cap("squirrel-http.pcap"),
+        "-q",
+        "--secret",
+        SECRET,
+        "--report",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let t = stdout(&o);
+    assert!(
+        report_row(&t, "Secret \"fluffy tail\"").contains("SEEN"),
+        "{t}"
+    );
+    assert!(t.contains("frame 8"), "{t}");
+    assert!(report_row(&t, "Verdict").contains("LEAKS"), "{t}");
+    assert!(!t.contains("not seen"), "{t}");
+
+    let o = run(&[
+        "-r",
+        &cap("squirrel-https.pcap"),
+        "-q",
+        "--secret",
+        SECRET,
+        "--report",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let t = stdout(&o);
+    assert!(
+        report_row(&t, "Secret \"fluffy tail\"").contains("not seen"),
+        "{t}"
+    );
+    assert!(
+        report_row(&t, "Certificates").contains("hidden by TLS 1.3"),
+        "{t}"
+    );
+    assert!(!t.contains("SEEN") && !t.contains("LEAKS"), "{t}");
+
+    // With --json the report is one object at the end.
+    let o = run(&[
+        "-r",
+        &cap("squirrel-http.pcap"),
+        "--json",
+        "--secret",
+        SECRET,
+        "--report",
+    ]);
+    let v = ndjson(&o);
+    let last = v.last().expect("output");
+    assert_eq!(last["type"], "report");
+    assert_eq!(of_type(&v, "report").len(), 1);
+    assert_eq!(last["secrets"][0]["secret"], SECRET);
+    assert_eq!(last["secrets"][0]["seen"], 1);
+    assert!(last["verdict"].as_str().unwrap_or("").starts_with("LEAKS"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Corpus
+
+#[test]
+fn corpus_basic_auth_is_decoded() {
+    let Some(c) = corpus() else { return };
+    let rel = "http/basic-auth-port-8000.pcap";
+    let file = c.join(rel);
+    let v = json_run(file.to_str().expect("path"), &[]);
+    let b = findings_of(&v, "basic_auth");
+    assert_eq!(b.len(), 1, "{b:?}");
+    // tshark: frame 26, stream 4, `Authorization: Basic dGVzdDoxMjM0` = test:1234.
+    assert_eq!(b[0]["evidence"], "test:1234");
+    assert_eq!(b[0]["details"]["user"], "test");
+    assert_eq!(b[0]["stream"], 4);
+    let exp = expected(&c, rel);
+    let req_frame = &exp["http_requests"][0]["frame"];
+    assert_eq!(&serde_json::json!(frames(b[0]).last()), req_frame);
+}
+
+#[test]
+fn corpus_old_tls_versions_are_flagged() {
+    let Some(c) = corpus() else { return };
+    for (rel, ver) in [
+        ("tls/tls10-session-id-resumption.pcap", "TLS 1.0"),
+        ("tls/tls11-full-handshake.pcap", "TLS 1.1"),
+    ] {
+        let v = json_run(c.join(rel).to_str().expect("path"), &[]);
+        let f = findings_of(&v, "tls_old_version");
+        // One per Server Hello, at the Server Hello's frame (tshark's list).
+        let exp = expected(&c, rel);
+        let hellos: Vec<u64> = exp["tls_server_hellos"]
+            .as_array()
+            .expect("hellos")
+            .iter()
+            .filter_map(|h| h["frame"].as_u64())
+            .collect();
+        assert!(!hellos.is_empty());
+        let got: Vec<u64> = f.iter().map(|x| frames(x)[0]).collect();
+        assert_eq!(got, hellos, "{rel}");
+        assert!(
+            f.iter()
+                .all(|x| x["evidence"] == ver && x["details"]["negotiated"] == ver),
+            "{rel}: {f:?}"
+        );
+    }
+    // TLS 1.2 and 1.3 are not old when negotiated (a client that still offers 1.0/1.1 is
+    // another, low, finding without `negotiated`).
+    for rel in [
+        "tls/tls12-full-handshake-rsa.pcap",
+        "tls/tls13-psk-resumption.pcap",
+    ] {
+        let v = json_run(c.join(rel).to_str().expect("path"), &[]);
+        let f = findings_of(&v, "tls_old_version");
+        assert!(
+            f.iter()
+                .all(|x| x["details"].get("negotiated").is_none() && x["severity"] == "low"),
+            "{rel}: {f:?}"
+        );
+    }
+}
+
+#[test]
+fn corpus_rc4_cipher_is_weak() {
+    let Some(c) = corpus() else { return };
+    let rel = "tls/tls12-full-handshake-rsa.pcap";
+    let v = json_run(c.join(rel).to_str().expect("path"), &[]);
+    let f = findings_of(&v, "tls_weak_cipher");
+    assert_eq!(f.len(), 1, "{f:?}");
+    let exp = expected(&c, rel);
+    assert_eq!(exp["tls_server_hellos"][0]["cipher_suite"], "0x0004");
+    assert!(
+        f[0]["evidence"]
+            .as_str()
+            .unwrap_or("")
+            .contains("RC4_128_MD5"),
+        "{}",
+        f[0]
+    );
+    assert!(f[0]["explanation"].as_str().unwrap_or("").contains("RC4"));
+    assert_eq!(
+        serde_json::json!(frames(f[0])[0]),
+        exp["tls_server_hellos"][0]["frame"]
+    );
+    // A modern suite is not flagged.
+    let v = json_run(
+        c.join("tls/tls13-psk-resumption.pcap")
+            .to_str()
+            .expect("path"),
+        &[],
+    );
+    assert!(findings_of(&v, "tls_weak_cipher").is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// A secret split across two TCP segments
+
+const PIECE1: &[u8] = b"GET /?q=flu";
+const PIECE2: &[u8] = b"ffy tail HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+const RESPONSE: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+
+/// The checks shared by the synthetic and the live capture: one finding naming both frames,
+/// and in `-x` each frame marks its part.
+fn assert_split_secret_found(file: &Path, server_port: u16) {
+    let file = file.to_str().expect("path");
+    assert!(
+        !file_contains(file, SECRET),
+        "the secret is not whole in any packet"
+    );
+    let v = json_run(file, &["--secret", SECRET]);
+    let packets = of_type(&v, "packet");
+    let carrying: Vec<u64> = packets
+        .iter()
+        .filter(|p| p["dport"] == server_port && p["payload_len"].as_u64().unwrap_or(0) > 0)
+        .filter_map(|p| p["frame"].as_u64())
+        .collect();
+    assert_eq!(carrying.len(), 2, "two request segments: {packets:?}");
+    let f = findings_of(&v, "secret_in_clear");
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(frames(f[0]), carrying, "both frames listed: {}", f[0]);
+    assert_eq!(f[0]["evidence"], SECRET);
+    assert_eq!(f[0]["details"]["direction"], "client→server");
+    assert_eq!(f[0]["details"]["stream_offset"], "8", "after `GET /?q=`");
+
+    let blocks = hex_run(file, &["--secret", SECRET]);
+    let (a, b) = (block(&blocks, carrying[0]), block(&blocks, carrying[1]));
+    assert_eq!(
+        a.marked(),
+        b"flu",
+        "first part marked in frame {}",
+        carrying[0]
+    );
+    assert_eq!(
+        b.marked(),
+        b"ffy tail",
+        "second part marked in frame {}",
+        carrying[1]
+    );
+    for other in blocks.iter().filter(|x| !carrying.contains(&x.frame)) {
+        assert!(
+            other.marked().is_empty(),
+            "frame {} has markers",
+            other.frame
+        );
+    }
+    // The summary shows the finding once, under the frame that completed it.
+    let o = run(&["-r", file, "--secret", SECRET, "--color", "never"]);
+    let text = stdout(&o);
+    assert_eq!(text.matches("secret_in_clear").count(), 1, "{text}");
+    assert!(
+        text.contains(&format!("frames {},{}", carrying[0], carrying[1])),
+        "{text}"
+    );
+}
+
+#[test]
+fn split_secret_in_a_synthetic_capture() {
+    let dir = temp_dir("split-synth");
+    let file: PathBuf = dir.join("split.pcap");
+    synth_tcp_exchange(&file, 8080, &[PIECE1, PIECE2], RESPONSE);
+    assert_split_secret_found(&file, 8080);
+    // The request is whole in the reassembled stream.
+    let v = json_run(file.to_str().expect("path"), &[]);
+    assert_eq!(of_type(&v, "packet").len(), 10);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn split_secret_in_a_live_capture() {
+    if !can_capture() {
+        return;
+    }
+    let dir = temp_dir("split-live");
+    let file = dir.join("split-live.pcap");
+    let port = live_capture_pieces(&file, &[PIECE1, PIECE2], RESPONSE);
+    assert_split_secret_found(&file, port);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn secret_split_over_three_segments_marks_each_part() {
+    let dir = temp_dir("split3");
+    let file = dir.join("three.pcap");
+    synth_tcp_exchange(
+        &file,
+        8080,
+        &[b"GET /?q=fl", b"uffy t", b"ail HTTP/1.1\r\nHost: x\r\n\r\n"],
+        RESPONSE,
+    );
+    let f = file.to_str().expect("path");
+    let v = json_run(f, &["--secret", SECRET]);
+    let s = findings_of(&v, "secret_in_clear");
+    assert_eq!(s.len(), 1, "{s:?}");
+    assert_eq!(frames(s[0]), vec![4, 5, 6]);
+    let blocks = hex_run(f, &["--secret", SECRET]);
+    assert_eq!(block(&blocks, 4).marked(), b"fl");
+    assert_eq!(block(&blocks, 5).marked(), b"uffy t");
+    assert_eq!(block(&blocks, 6).marked(), b"ail");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn secret_variants_url_base64_and_basic_auth_each_found_once() {
+    let dir = temp_dir("variants");
+    let file = dir.join("variants.pcap");
+    // ?q= URL-encoded, &b= base64 (no '+' or '/' in it, so base64 and base64url coincide),
+    // and Basic credentials user:fluffy tail.
+    let req: &[u8] = b"GET /?q=fluffy%20tail&b=Zmx1ZmZ5IHRhaWw= HTTP/1.1\r\nHost: x\r\n\r\n";
+    synth_tcp_exchange(&file, 8080, &[req], RESPONSE);
+    let v = json_run(file.to_str().expect("path"), &["--secret", SECRET]);
+    let s = findings_of(&v, "secret_in_clear");
+    let got: Vec<(String, String)> = s
+        .iter()
+        .map(|x| {
+            (
+                x["details"]["variant"].as_str().unwrap_or("").to_string(),
+                x["evidence"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("url-encoded".to_string(), "fluffy%20tail".to_string()),
+            ("base64".to_string(), "Zmx1ZmZ5IHRhaW".to_string())
+        ],
+        "{s:?}"
+    );
+    assert_eq!(s[0]["details"]["stream_offset"], "8");
+    assert_eq!(s[1]["details"]["stream_offset"], "24");
+
+    // A form body with '+' for the space, after the head in its own segment.
+    let file2 = dir.join("form.pcap");
+    let head: &[u8] =
+        b"POST /note HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 16\r\n\r\n";
+    synth_tcp_exchange(&file2, 8080, &[head, b"note=fluffy+tail"], RESPONSE);
+    let v = json_run(file2.to_str().expect("path"), &["--secret", SECRET]);
+    let s = findings_of(&v, "secret_in_clear");
+    assert_eq!(s.len(), 1, "{s:?}");
+    assert_eq!(s[0]["evidence"], "fluffy+tail");
+    assert_eq!(frames(s[0]), vec![5]);
+
+    // Basic credentials that hold the secret: the credential, decoded, and the secret in it.
+    let file3 = dir.join("basic.pcap");
+    let req: &[u8] =
+        b"GET / HTTP/1.1\r\nHost: x\r\nAuthorization: Basic dXNlcjpmbHVmZnkgdGFpbA==\r\n\r\n";
+    synth_tcp_exchange(&file3, 8080, &[req], RESPONSE);
+    let v = json_run(file3.to_str().expect("path"), &["--secret", SECRET]);
+    let b = findings_of(&v, "basic_auth");
+    assert_eq!(b.len(), 1);
+    assert_eq!(b[0]["evidence"], "user:fluffy tail");
+    let s = findings_of(&v, "secret_in_clear");
+    assert!(
+        s.iter().any(|x| x["details"]["variant"] == "basic-auth"),
+        "{s:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
