@@ -11,6 +11,10 @@ use crate::flow::{Direction, StreamEvent, StreamId};
 
 /// Bytes held per stream while the protocol is not yet decided.
 const MAX_UNDECIDED: usize = 16 << 10;
+/// Bytes held over all undecided streams: past it, the stream adding bytes is given up
+/// (left undissected, with a note) rather than held, so many flows cannot each hold
+/// [`MAX_UNDECIDED`].
+const MAX_UNDECIDED_TOTAL: usize = 8 << 20;
 
 /// The application protocol recognised on a stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -54,6 +58,8 @@ struct StreamState {
 pub struct Dispatcher {
     cfg: DissectConfig,
     streams: HashMap<StreamId, StreamState>,
+    /// Bytes held over all undecided streams.
+    held_total: usize,
     /// Events raised since the caller last took them.
     pub pending: Vec<AppEvent>,
 }
@@ -63,6 +69,7 @@ impl Dispatcher {
         Dispatcher {
             cfg,
             streams: HashMap::new(),
+            held_total: 0,
             pending: Vec::new(),
         }
     }
@@ -144,6 +151,7 @@ impl Dispatcher {
             StreamEvent::Note { .. } => None,
             StreamEvent::Close { stream, .. } => {
                 let st = self.streams.remove(stream)?;
+                self.held_total = self.held_total.saturating_sub(st.held_bytes);
                 let mut st = st;
                 if let Some(d) = st.dissector.as_mut() {
                     d.close(now_frame, &mut self.pending);
@@ -184,6 +192,7 @@ impl Dispatcher {
                     len: data.len() as u64,
                 });
                 st.held_bytes += data.len();
+                self.held_total = self.held_total.saturating_add(data.len());
                 let i = dir.index();
                 if !st.refused[i] {
                     let room = 64usize.saturating_sub(st.prefix[i].len());
@@ -221,6 +230,7 @@ impl Dispatcher {
                                     }
                                 }
                             }
+                            self.held_total = self.held_total.saturating_sub(st.held_bytes);
                             st.held_bytes = 0;
                             st.dissector = Some(d);
                             return;
@@ -228,12 +238,122 @@ impl Dispatcher {
                         None => st.refused[i] = true,
                     }
                 }
-                if (st.refused[0] && st.refused[1]) || st.held_bytes > MAX_UNDECIDED {
+                let over_total = self.held_total > MAX_UNDECIDED_TOTAL;
+                if (st.refused[0] && st.refused[1]) || st.held_bytes > MAX_UNDECIDED || over_total {
                     st.proto = AppProto::Unknown;
                     st.held.clear();
+                    self.held_total = self.held_total.saturating_sub(st.held_bytes);
                     st.held_bytes = 0;
+                    if over_total {
+                        self.pending.push(AppEvent {
+                            stream,
+                            dir,
+                            frame: now_frame,
+                            frames: Vec::new(),
+                            kind: super::AppKind::Note(format!(
+                                "protocol not recognised while {MAX_UNDECIDED_TOTAL} bytes were held over all streams; stream left undissected"
+                            )),
+                        });
+                    }
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::{IpAddr, Ipv4Addr};
+
+    use super::*;
+    use crate::capture::Timestamp;
+    use crate::dissect::AppKind;
+    use crate::flow::Endpoint;
+
+    fn open(d: &mut Dispatcher, stream: StreamId) {
+        let ep = |port| Endpoint {
+            addr: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port,
+        };
+        d.on_event(
+            1,
+            &StreamEvent::Open {
+                stream,
+                client: ep(40000),
+                server: ep(7000),
+                frame: 1,
+                ts: Timestamp::new(0, 0),
+            },
+        );
+    }
+
+    #[test]
+    fn undecided_bytes_are_bounded_over_all_streams() {
+        let mut d = Dispatcher::new(DissectConfig::default());
+        // Neither HTTP nor TLS, and the server never speaks: each stream holds 16 KiB.
+        let junk = vec![0u8; MAX_UNDECIDED];
+        let streams = (MAX_UNDECIDED_TOTAL / MAX_UNDECIDED + 10) as StreamId;
+        for s in 0..streams {
+            open(&mut d, s);
+            d.on_event(
+                2,
+                &StreamEvent::Data {
+                    stream: s,
+                    dir: Direction::ToServer,
+                    offset: 0,
+                    data: &junk,
+                    frame: 2,
+                },
+            );
+            assert!(
+                d.held_total <= MAX_UNDECIDED_TOTAL + MAX_UNDECIDED,
+                "held {}",
+                d.held_total
+            );
+        }
+        // The first streams fit and are still undecided; those past the bound were given up.
+        assert_eq!(d.proto(0), AppProto::Undecided);
+        assert_eq!(d.proto(streams - 1), AppProto::Unknown);
+        let notes = d
+            .pending
+            .iter()
+            .filter(|e| matches!(&e.kind, AppKind::Note(n) if n.contains("undissected")))
+            .count();
+        assert_eq!(notes, 10, "one note per stream given up");
+        // Closing a stream releases what it held.
+        let before = d.held_total;
+        d.on_event(
+            3,
+            &StreamEvent::Close {
+                stream: 0,
+                summary: dummy_summary(0),
+            },
+        );
+        assert_eq!(d.held_total, before - MAX_UNDECIDED);
+    }
+
+    fn dummy_summary(stream: StreamId) -> crate::flow::ConversationSummary {
+        let ep = Endpoint {
+            addr: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 1,
+        };
+        crate::flow::ConversationSummary {
+            stream,
+            client: ep,
+            server: ep,
+            packets_to_server: 0,
+            bytes_to_server: 0,
+            packets_to_client: 0,
+            bytes_to_client: 0,
+            payload_to_server: 0,
+            payload_to_client: 0,
+            first_frame: 1,
+            last_frame: 1,
+            start: Timestamp::new(0, 0),
+            end: Timestamp::new(0, 0),
+            state: crate::flow::ConvState::Open,
+            close_reason: crate::flow::CloseReason::EndOfCapture,
+            syn_seen: true,
         }
     }
 }

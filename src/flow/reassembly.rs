@@ -419,7 +419,29 @@ impl HalfStream {
     pub fn set_fin(&mut self, offset: u64, out: &mut Emit<'_>) {
         if self.fin.is_none() {
             // Data already delivered past a FIN's claimed place stays delivered.
-            self.fin = Some(offset.max(self.next));
+            let fin = offset.max(self.next);
+            self.fin = Some(fin);
+            // Bytes buffered past the FIN are not data (as `accept` clips later segments):
+            // drop them, or flushing would deliver them after `End`.
+            for p in self.pending.split_off(&fin).values() {
+                self.pending_cost = self.pending_cost.saturating_sub(p.cost());
+            }
+            if let Some((&k, p)) = self.pending.iter_mut().next_back() {
+                let keep = fin.saturating_sub(k);
+                if p.len() > keep {
+                    let old = p.cost();
+                    match p {
+                        Piece::Data { bytes, .. } => {
+                            bytes.truncate(usize::try_from(keep).unwrap_or(usize::MAX))
+                        }
+                        Piece::Missing { len } => *len = keep,
+                    }
+                    self.pending_cost = self
+                        .pending_cost
+                        .saturating_sub(old)
+                        .saturating_add(p.cost());
+                }
+            }
             self.maybe_end(out);
         }
     }

@@ -1,0 +1,690 @@
+//! Writes adversarial captures that try to make squirrel-sniff run out of memory, spin, or
+//! panic: a SYN flood of half-open flows, a 1 GB out-of-order window, a huge Content-Length,
+//! an endless chunked body, TLS lengths claiming 16 MB, a ClientHello cut into 1-byte records
+//! and segments, and frames/files truncated every way.
+//!
+//! ```text
+//! cargo run --release --example make_adversarial -- OUTDIR [--small] [--syns N]
+//! ```
+//!
+//! Packets are built with etherparse's `PacketBuilder` and written with libpcap's savefile
+//! (`pcap::Capture::dead` + `savefile`). The test `tests/adversarial.rs` includes this file
+//! with `#[path]` and calls [`write_all`] with [`Scale::small`].
+#![allow(dead_code)]
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use etherparse::PacketBuilder;
+use pcap::{Capture, Dead, Linktype, Packet, PacketHeader, Savefile};
+
+/// How big each adversarial file is. [`Scale::default`] are the sizes of the issue.
+#[derive(Debug, Clone)]
+pub struct Scale {
+    /// (a) SYNs from distinct sources (each a half-open flow).
+    pub syns: u32,
+    /// (b) Out-of-order segments spread over `ooo_span` bytes ahead of the next expected byte.
+    pub ooo_segments: u32,
+    pub ooo_span: u32,
+    /// (c) Body bytes sent after `Content-Length: 9999999999`.
+    pub content_length_bytes: u64,
+    /// (d) Chunks of an endless chunked body.
+    pub chunks: u32,
+    /// (e) Bytes sent of a handshake message claiming 16 MB.
+    pub tls_claimed_bytes: u64,
+    /// (f) Size the ClientHello is padded to (one 1-byte record/segment per byte).
+    pub client_hello_len: usize,
+    /// (h) Flows each sending 16 KiB no dissector recognises, the other side silent.
+    pub undecided_flows: u32,
+}
+
+impl Default for Scale {
+    fn default() -> Self {
+        Scale {
+            syns: 1_000_000,
+            ooo_segments: 100_000,
+            ooo_span: 1 << 30,
+            content_length_bytes: 64 << 20,
+            chunks: 50_000,
+            tls_claimed_bytes: 17 << 20,
+            client_hello_len: 4096,
+            undecided_flows: 10_000,
+        }
+    }
+}
+
+impl Scale {
+    /// Sizes for a debug-build test run: past every default bound, but quick.
+    pub fn small() -> Self {
+        Scale {
+            syns: 150_000,
+            ooo_segments: 20_000,
+            ooo_span: 1 << 30,
+            content_length_bytes: 12 << 20,
+            chunks: 10_000,
+            tls_claimed_bytes: 5 << 20,
+            client_hello_len: 2048,
+            undecided_flows: 3_000,
+        }
+    }
+}
+
+/// One file written, and the exit status squirrel-sniff should give for it.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub name: &'static str,
+    pub path: PathBuf,
+    pub frames: u64,
+    /// 0, or 4 for a file cut mid-record.
+    pub expected_exit: i32,
+}
+
+#[derive(Debug)]
+pub struct GenError(String);
+
+impl std::fmt::Display for GenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for GenError {}
+
+impl From<pcap::Error> for GenError {
+    fn from(e: pcap::Error) -> Self {
+        GenError(format!("pcap: {e}"))
+    }
+}
+
+impl From<io::Error> for GenError {
+    fn from(e: io::Error) -> Self {
+        GenError(format!("io: {e}"))
+    }
+}
+
+impl From<etherparse::err::packet::BuildWriteError> for GenError {
+    fn from(e: etherparse::err::packet::BuildWriteError) -> Self {
+        GenError(format!("build: {e}"))
+    }
+}
+
+/// A pcap savefile being written, with a packet clock.
+pub struct Out {
+    // Kept alive for as long as the savefile that was opened from it.
+    _dead: Capture<Dead>,
+    save: Savefile,
+    micros: u64,
+    step_micros: u64,
+    frames: u64,
+    last_caplen: usize,
+}
+
+impl Out {
+    pub fn create(path: &Path, step_micros: u64) -> Result<Out, GenError> {
+        let dead = Capture::dead(Linktype::ETHERNET)?;
+        let save = dead.savefile(path)?;
+        Ok(Out {
+            _dead: dead,
+            save,
+            micros: 1_700_000_000_000_000,
+            step_micros,
+            frames: 0,
+            last_caplen: 0,
+        })
+    }
+
+    /// Write `frame` with only its first `caplen` bytes captured.
+    pub fn write_cut(&mut self, frame: &[u8], caplen: usize) {
+        let caplen = caplen.min(frame.len());
+        let header = PacketHeader {
+            ts: libc::timeval {
+                tv_sec: (self.micros / 1_000_000) as libc::time_t,
+                tv_usec: (self.micros % 1_000_000) as libc::suseconds_t,
+            },
+            caplen: caplen as u32,
+            len: frame.len() as u32,
+        };
+        self.save
+            .write(&Packet::new(&header, frame.get(..caplen).unwrap_or(frame)));
+        self.micros += self.step_micros;
+        self.frames += 1;
+        self.last_caplen = caplen;
+    }
+
+    pub fn write(&mut self, frame: &[u8]) {
+        self.write_cut(frame, frame.len());
+    }
+
+    pub fn finish(mut self) -> Result<u64, GenError> {
+        self.save.flush()?;
+        Ok(self.frames)
+    }
+}
+
+const CLIENT_MAC: [u8; 6] = [0x02, 0, 0, 0, 0, 0x01];
+const SERVER_MAC: [u8; 6] = [0x02, 0, 0, 0, 0, 0x02];
+
+/// TCP flag bits for [`tcp_frame`].
+pub const SYN: u8 = 1;
+pub const ACK: u8 = 2;
+pub const PSH: u8 = 4;
+pub const FIN: u8 = 8;
+
+/// An Ethernet/IPv4/TCP frame.
+pub fn tcp_frame(
+    src: ([u8; 4], u16),
+    dst: ([u8; 4], u16),
+    seq: u32,
+    ack: u32,
+    flags: u8,
+    payload: &[u8],
+) -> Result<Vec<u8>, GenError> {
+    let mut b = PacketBuilder::ethernet2(CLIENT_MAC, SERVER_MAC)
+        .ipv4(src.0, dst.0, 64)
+        .tcp(src.1, dst.1, seq, 65535);
+    if flags & SYN != 0 {
+        b = b.syn();
+    }
+    if flags & ACK != 0 {
+        b = b.ack(ack);
+    }
+    if flags & PSH != 0 {
+        b = b.psh();
+    }
+    if flags & FIN != 0 {
+        b = b.fin();
+    }
+    let mut v = Vec::with_capacity(b.size(payload.len()));
+    b.write(&mut v, payload)?;
+    Ok(v)
+}
+
+/// An Ethernet/IPv6/TCP frame (PSH+ACK).
+pub fn tcp6_frame(
+    src: ([u8; 16], u16),
+    dst: ([u8; 16], u16),
+    seq: u32,
+    payload: &[u8],
+) -> Result<Vec<u8>, GenError> {
+    let b = PacketBuilder::ethernet2(CLIENT_MAC, SERVER_MAC)
+        .ipv6(src.0, dst.0, 64)
+        .tcp(src.1, dst.1, seq, 65535)
+        .ack(1)
+        .psh();
+    let mut v = Vec::with_capacity(b.size(payload.len()));
+    b.write(&mut v, payload)?;
+    Ok(v)
+}
+
+/// One TCP connection, tracking both sides' next sequence numbers.
+pub struct Conn {
+    pub client: ([u8; 4], u16),
+    pub server: ([u8; 4], u16),
+    pub c_next: u32,
+    pub s_next: u32,
+}
+
+impl Conn {
+    pub fn new(client: ([u8; 4], u16), server: ([u8; 4], u16)) -> Conn {
+        Conn {
+            client,
+            server,
+            c_next: 0x1000_0000,
+            s_next: 0x8000_0000,
+        }
+    }
+
+    pub fn handshake(&mut self, out: &mut Out) -> Result<(), GenError> {
+        out.write(&tcp_frame(
+            self.client,
+            self.server,
+            self.c_next,
+            0,
+            SYN,
+            &[],
+        )?);
+        self.c_next = self.c_next.wrapping_add(1);
+        out.write(&tcp_frame(
+            self.server,
+            self.client,
+            self.s_next,
+            self.c_next,
+            SYN | ACK,
+            &[],
+        )?);
+        self.s_next = self.s_next.wrapping_add(1);
+        out.write(&tcp_frame(
+            self.client,
+            self.server,
+            self.c_next,
+            self.s_next,
+            ACK,
+            &[],
+        )?);
+        Ok(())
+    }
+
+    /// Client → server data, cut into segments of at most `mss` bytes.
+    pub fn client_sends(&mut self, out: &mut Out, data: &[u8], mss: usize) -> Result<(), GenError> {
+        for piece in data.chunks(mss.max(1)) {
+            out.write(&tcp_frame(
+                self.client,
+                self.server,
+                self.c_next,
+                self.s_next,
+                ACK | PSH,
+                piece,
+            )?);
+            self.c_next = self.c_next.wrapping_add(piece.len() as u32);
+        }
+        Ok(())
+    }
+
+    /// Server → client data, cut into segments of at most `mss` bytes.
+    pub fn server_sends(&mut self, out: &mut Out, data: &[u8], mss: usize) -> Result<(), GenError> {
+        for piece in data.chunks(mss.max(1)) {
+            out.write(&tcp_frame(
+                self.server,
+                self.client,
+                self.s_next,
+                self.c_next,
+                ACK | PSH,
+                piece,
+            )?);
+            self.s_next = self.s_next.wrapping_add(piece.len() as u32);
+        }
+        Ok(())
+    }
+
+    pub fn close(&mut self, out: &mut Out) -> Result<(), GenError> {
+        out.write(&tcp_frame(
+            self.client,
+            self.server,
+            self.c_next,
+            self.s_next,
+            FIN | ACK,
+            &[],
+        )?);
+        self.c_next = self.c_next.wrapping_add(1);
+        out.write(&tcp_frame(
+            self.server,
+            self.client,
+            self.s_next,
+            self.c_next,
+            FIN | ACK,
+            &[],
+        )?);
+        self.s_next = self.s_next.wrapping_add(1);
+        out.write(&tcp_frame(
+            self.client,
+            self.server,
+            self.c_next,
+            self.s_next,
+            ACK,
+            &[],
+        )?);
+        Ok(())
+    }
+}
+
+/// A small deterministic generator (Knuth's MMIX LCG), so files are identical run to run.
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+}
+
+const SERVER: ([u8; 4], u16) = ([192, 0, 2, 1], 80);
+const TLS_SERVER: ([u8; 4], u16) = ([192, 0, 2, 1], 443);
+const GET: &[u8] = b"GET /download HTTP/1.1\r\nHost: example.test\r\nUser-Agent: adversary\r\n\r\n";
+
+/// (a) `syns` SYNs from distinct addresses and ports: that many half-open flows.
+pub fn syn_flood(path: &Path, syns: u32) -> Result<u64, GenError> {
+    let mut out = Out::create(path, 1)?;
+    for i in 0..syns {
+        let b = i.to_be_bytes();
+        let src = ([10, b[1], b[2], b[3]], 1024 + (i % 60_000) as u16);
+        out.write(&tcp_frame(
+            src,
+            SERVER,
+            i.wrapping_mul(2_654_435_761),
+            0,
+            SYN,
+            &[],
+        )?);
+    }
+    out.finish()
+}
+
+/// (b) One flow whose first data byte never arrives, then `segments` out-of-order segments
+/// spread (in shuffled order) over `span` bytes ahead of it: a claimed 1 GB window that
+/// never fills.
+pub fn ooo_window(path: &Path, segments: u32, span: u32) -> Result<u64, GenError> {
+    let mut out = Out::create(path, 10)?;
+    let mut c = Conn::new(([198, 51, 100, 7], 40000), SERVER);
+    c.handshake(&mut out)?;
+    let stride = (span / segments.max(1)).max(2);
+    let len = (stride - 1).min(1000) as usize;
+    let payload = vec![b'o'; len];
+    let mut order: Vec<u32> = (0..segments).collect();
+    let mut rng = Lcg(7);
+    for i in (1..order.len()).rev() {
+        let j = (rng.next_u64() % (i as u64 + 1)) as usize;
+        order.swap(i, j);
+    }
+    for k in order {
+        // Offset 0 is never sent, so nothing is ever in order.
+        let seq = c
+            .c_next
+            .wrapping_add(1)
+            .wrapping_add(k.wrapping_mul(stride));
+        out.write(&tcp_frame(
+            c.client,
+            c.server,
+            seq,
+            c.s_next,
+            ACK | PSH,
+            &payload,
+        )?);
+    }
+    out.finish()
+}
+
+/// (c) A response claiming `Content-Length: 9999999999`, followed by `body` bytes.
+pub fn huge_content_length(path: &Path, body: u64) -> Result<u64, GenError> {
+    let mut out = Out::create(path, 10)?;
+    let mut c = Conn::new(([198, 51, 100, 8], 40001), SERVER);
+    c.handshake(&mut out)?;
+    c.client_sends(&mut out, GET, 1460)?;
+    c.server_sends(
+        &mut out,
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 9999999999\r\n\r\n",
+        1460,
+    )?;
+    let block = vec![b'b'; 1460];
+    let mut left = body;
+    while left > 0 {
+        let n = left.min(block.len() as u64) as usize;
+        c.server_sends(&mut out, block.get(..n).unwrap_or(&block), 1460)?;
+        left -= n as u64;
+    }
+    c.close(&mut out)?;
+    out.finish()
+}
+
+/// (d) A chunked response of `chunks` 1 KiB chunks that never ends (no last chunk, no FIN).
+pub fn endless_chunked(path: &Path, chunks: u32) -> Result<u64, GenError> {
+    let mut out = Out::create(path, 10)?;
+    let mut c = Conn::new(([198, 51, 100, 9], 40002), SERVER);
+    c.handshake(&mut out)?;
+    c.client_sends(&mut out, GET, 1460)?;
+    c.server_sends(
+        &mut out,
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+        1460,
+    )?;
+    let mut chunk = b"400\r\n".to_vec();
+    chunk.extend(std::iter::repeat_n(b'c', 0x400));
+    chunk.extend_from_slice(b"\r\n");
+    for _ in 0..chunks {
+        c.server_sends(&mut out, &chunk, 1460)?;
+    }
+    out.finish()
+}
+
+/// A TLS record: content type, version, declared length, body (which may differ in length).
+pub fn tls_record(content_type: u8, declared_len: u16, body: &[u8]) -> Vec<u8> {
+    let mut r = vec![content_type, 3, 1];
+    r.extend_from_slice(&declared_len.to_be_bytes());
+    r.extend_from_slice(body);
+    r
+}
+
+/// A ClientHello handshake message (type + u24 length + body) padded to about `total` bytes.
+pub fn client_hello(sni: &str, total: usize) -> Vec<u8> {
+    let mut body = vec![3, 3];
+    body.extend((0u8..32).map(|i| i.wrapping_mul(7)));
+    body.push(32);
+    body.extend((0u8..32).map(|i| i.wrapping_mul(13)));
+    let suites: [u16; 4] = [0x1301, 0x1302, 0xc02f, 0x009c];
+    body.extend_from_slice(&((suites.len() * 2) as u16).to_be_bytes());
+    for s in suites {
+        body.extend_from_slice(&s.to_be_bytes());
+    }
+    body.extend_from_slice(&[1, 0]);
+    let mut ext = Vec::new();
+    // server_name
+    let name = sni.as_bytes();
+    ext.extend_from_slice(&0u16.to_be_bytes());
+    ext.extend_from_slice(&((name.len() + 5) as u16).to_be_bytes());
+    ext.extend_from_slice(&((name.len() + 3) as u16).to_be_bytes());
+    ext.push(0);
+    ext.extend_from_slice(&(name.len() as u16).to_be_bytes());
+    ext.extend_from_slice(name);
+    // supported_versions: TLS 1.3, 1.2
+    ext.extend_from_slice(&[0x00, 0x2b, 0x00, 0x05, 0x04, 0x03, 0x04, 0x03, 0x03]);
+    // padding up to the requested size
+    let so_far = 4 + body.len() + 2 + ext.len() + 4;
+    let pad = total.saturating_sub(so_far).min(0xffff);
+    ext.extend_from_slice(&0x0015u16.to_be_bytes());
+    ext.extend_from_slice(&(pad as u16).to_be_bytes());
+    ext.extend(std::iter::repeat_n(0u8, pad));
+    body.extend_from_slice(&(ext.len() as u16).to_be_bytes());
+    body.extend_from_slice(&ext);
+    let mut msg = vec![1];
+    msg.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+    msg.extend_from_slice(&body);
+    msg
+}
+
+/// (e) TLS lengths claiming 16 MB: a handshake message header of length 0xFFFFFF continued
+/// over many records (`claimed_bytes` sent in all); records declaring 65535 bytes (past the
+/// 2^14 + 2048 limit); an application-data record declaring 65535 bytes cut short by FIN.
+pub fn tls_huge_lengths(path: &Path, claimed_bytes: u64) -> Result<u64, GenError> {
+    let mut out = Out::create(path, 10)?;
+    // Stream 0: a 16 MB handshake message spread over 16 KiB records.
+    let mut c = Conn::new(([198, 51, 100, 10], 40003), TLS_SERVER);
+    c.handshake(&mut out)?;
+    let mut first = vec![1, 0xff, 0xff, 0xff, 3, 3];
+    first.extend(std::iter::repeat_n(0x41u8, 16384 - first.len()));
+    c.client_sends(&mut out, &tls_record(22, 16384, &first), 1460)?;
+    let filler = tls_record(22, 16384, &[0x42; 16384]);
+    let mut sent = 16384u64;
+    while sent < claimed_bytes {
+        c.client_sends(&mut out, &filler, 1460)?;
+        sent += 16384;
+    }
+    c.close(&mut out)?;
+    // Stream 1: records declaring 65535 bytes, each followed by that many bytes.
+    let mut c = Conn::new(([198, 51, 100, 11], 40004), TLS_SERVER);
+    c.handshake(&mut out)?;
+    c.client_sends(
+        &mut out,
+        &tls_record(22, 0x1000, &client_hello("huge.example", 0x1000 - 4)),
+        1460,
+    )?;
+    let big = tls_record(23, 0xffff, &[0x43; 0xffff]);
+    for _ in 0..(claimed_bytes / 0xffff / 4).max(2) {
+        c.server_sends(&mut out, &big, 1460)?;
+    }
+    c.close(&mut out)?;
+    // Stream 2: a record declaring 65535 bytes with only 100 sent, then FIN.
+    let mut c = Conn::new(([198, 51, 100, 12], 40005), TLS_SERVER);
+    c.handshake(&mut out)?;
+    c.client_sends(&mut out, &tls_record(23, 0xffff, &[0x44; 100]), 1460)?;
+    // ... and a handshake header claiming 16 MB in a record that ends right after it.
+    c.server_sends(&mut out, &tls_record(22, 4, &[2, 0xff, 0xff, 0xff]), 1460)?;
+    c.close(&mut out)?;
+    out.finish()
+}
+
+/// (f) A ClientHello of `hello_len` bytes cut into 1-byte TLS records, each in its own
+/// segment (stream 0), and the same ClientHello as one record cut into 1-byte TCP segments
+/// (stream 1).
+pub fn tls_fragments(path: &Path, hello_len: usize) -> Result<u64, GenError> {
+    let mut out = Out::create(path, 10)?;
+    let hello = client_hello("fragments.example", hello_len);
+    let mut c = Conn::new(([198, 51, 100, 13], 40006), TLS_SERVER);
+    c.handshake(&mut out)?;
+    for b in &hello {
+        c.client_sends(&mut out, &tls_record(22, 1, &[*b]), 1460)?;
+    }
+    c.close(&mut out)?;
+    let mut c = Conn::new(([198, 51, 100, 14], 40007), TLS_SERVER);
+    c.handshake(&mut out)?;
+    c.client_sends(&mut out, &tls_record(22, hello.len() as u16, &hello), 1)?;
+    c.close(&mut out)?;
+    out.finish()
+}
+
+/// (g) One normal HTTP request frame written once for every captured length from 0 to its
+/// full length (caplen < len), IPv4 and IPv6, each cut copy on its own flow, then the same
+/// cut at every length as segments of one flow.
+pub fn truncated_frames(path: &Path) -> Result<u64, GenError> {
+    let mut out = Out::create(path, 10)?;
+    let v4 = tcp_frame(([198, 51, 100, 15], 0), SERVER, 1, 1, ACK | PSH, GET)?;
+    for cut in 0..=v4.len() {
+        let port = 20000 + cut as u16;
+        let f = tcp_frame(([198, 51, 100, 15], port), SERVER, 1, 1, ACK | PSH, GET)?;
+        out.write_cut(&f, cut);
+    }
+    let a = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+    let b = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2];
+    let v6 = tcp6_frame((a, 0), (b, 80), 1, GET)?;
+    for cut in 0..=v6.len() {
+        let f = tcp6_frame((a, 30000 + cut as u16), (b, 80), 1, GET)?;
+        out.write_cut(&f, cut);
+    }
+    // One flow: the request sent again and again, each copy captured a byte shorter.
+    let mut c = Conn::new(([198, 51, 100, 16], 40008), SERVER);
+    c.handshake(&mut out)?;
+    for cut in (0..=v4.len()).rev() {
+        let f = tcp_frame(c.client, c.server, c.c_next, c.s_next, ACK | PSH, GET)?;
+        out.write_cut(&f, cut);
+        c.c_next = c.c_next.wrapping_add(GET.len() as u32);
+    }
+    c.close(&mut out)?;
+    out.finish()
+}
+
+/// (h) `flows` connections whose client sends 16 KiB that is neither HTTP nor TLS while the
+/// server stays silent: the dispatcher holds each stream's bytes until it can decide.
+pub fn undecided_flood(path: &Path, flows: u32) -> Result<u64, GenError> {
+    let mut out = Out::create(path, 10)?;
+    let junk: Vec<u8> = (0..16_384u32).map(|i| (i % 7) as u8).collect();
+    for i in 0..flows {
+        let b = i.to_be_bytes();
+        let mut c = Conn::new(
+            ([172, 16 + (b[1] & 15), b[2], b[3]], 50_000),
+            ([192, 0, 2, 2], 7000),
+        );
+        c.handshake(&mut out)?;
+        c.client_sends(&mut out, &junk, 1460)?;
+    }
+    out.finish()
+}
+
+/// Where [`cut_file`] cuts the last record.
+#[derive(Debug, Clone, Copy)]
+pub enum Cut {
+    /// Half-way through the last record's packet data.
+    MidData,
+    /// Half-way through the last record's 16-byte header.
+    MidHeader,
+}
+
+/// (g) A normal HTTP exchange whose file is cut inside its last record.
+pub fn cut_file(path: &Path, cut: Cut) -> Result<u64, GenError> {
+    let mut out = Out::create(path, 10)?;
+    let mut c = Conn::new(([198, 51, 100, 17], 40009), SERVER);
+    c.handshake(&mut out)?;
+    c.client_sends(&mut out, GET, 1460)?;
+    c.server_sends(
+        &mut out,
+        b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+        1460,
+    )?;
+    let last = out.last_caplen as u64;
+    let cut_back = match cut {
+        Cut::MidData => last / 2,
+        Cut::MidHeader => last + 8,
+    };
+    let frames = out.finish()?;
+    let len = fs::metadata(path)?.len();
+    fs::OpenOptions::new()
+        .write(true)
+        .open(path)?
+        .set_len(len.saturating_sub(cut_back))?;
+    Ok(frames)
+}
+
+/// Write every adversarial file into `dir`.
+pub fn write_all(dir: &Path, scale: &Scale) -> Result<Vec<Written>, GenError> {
+    fs::create_dir_all(dir)?;
+    let mut done = Vec::new();
+    let mut add =
+        |name: &'static str, expected_exit: i32, f: &dyn Fn(&Path) -> Result<u64, GenError>| {
+            let path = dir.join(name);
+            let frames = f(&path)?;
+            done.push(Written {
+                name,
+                path,
+                frames,
+                expected_exit,
+            });
+            Ok::<(), GenError>(())
+        };
+    add("syn_flood.pcap", 0, &|p| syn_flood(p, scale.syns))?;
+    add("ooo_window.pcap", 0, &|p| {
+        ooo_window(p, scale.ooo_segments, scale.ooo_span)
+    })?;
+    add("huge_content_length.pcap", 0, &|p| {
+        huge_content_length(p, scale.content_length_bytes)
+    })?;
+    add("endless_chunked.pcap", 0, &|p| {
+        endless_chunked(p, scale.chunks)
+    })?;
+    add("tls_huge_lengths.pcap", 0, &|p| {
+        tls_huge_lengths(p, scale.tls_claimed_bytes)
+    })?;
+    add("tls_fragments.pcap", 0, &|p| {
+        tls_fragments(p, scale.client_hello_len)
+    })?;
+    add("truncated_frames.pcap", 0, &|p| truncated_frames(p))?;
+    add("undecided_flood.pcap", 0, &|p| {
+        undecided_flood(p, scale.undecided_flows)
+    })?;
+    add("cut_mid_data.pcap", 4, &|p| cut_file(p, Cut::MidData))?;
+    add("cut_mid_header.pcap", 4, &|p| cut_file(p, Cut::MidHeader))?;
+    Ok(done)
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let mut dir: Option<PathBuf> = None;
+    let mut scale = Scale::default();
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--small" => scale = Scale::small(),
+            "--syns" => {
+                let n = args.next().ok_or("--syns takes a count")?;
+                scale.syns = n.parse().map_err(|_| format!("--syns: not a count: {n}"))?;
+            }
+            _ if dir.is_none() => dir = Some(PathBuf::from(a)),
+            _ => return Err(format!("unexpected argument: {a}").into()),
+        }
+    }
+    let dir = dir.ok_or("usage: make_adversarial OUTDIR [--small] [--syns N]")?;
+    for w in write_all(&dir, &scale)? {
+        let size = fs::metadata(&w.path).map(|m| m.len()).unwrap_or(0);
+        println!("{:<26} {:>9} frames {:>12} bytes", w.name, w.frames, size);
+    }
+    Ok(())
+}

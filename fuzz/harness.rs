@@ -1,0 +1,510 @@
+//! Fuzz harness bodies, one per target, over squirrel-sniff's public library API.
+//!
+//! Included with `#[path]` by the cargo-fuzz targets in `fuzz/fuzz_targets/` and by the CI
+//! smoke test `tests/fuzz_smoke.rs`, so both drive exactly the same code. Each function takes
+//! arbitrary bytes and must return without panicking; the checks inside (`assert!`) are
+//! invariants of the library's contracts, so a violation is a finding like a crash.
+#![allow(dead_code)]
+
+use std::io::{self, Cursor};
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+
+use squirrel_sniff::capture::{linktype, FileSource, Timestamp};
+use squirrel_sniff::decode;
+use squirrel_sniff::dissect::http::HttpStream;
+use squirrel_sniff::dissect::tls::TlsStream;
+use squirrel_sniff::dissect::{AppEvent, DissectConfig, StreamDissector};
+use squirrel_sniff::flow::{
+    Direction, Endpoint, FlowConfig, FlowTable, StreamEvent, StreamId, StreamSink, TcpFlags,
+    TcpSegment,
+};
+use squirrel_sniff::pipeline::{self, RunOptions, Source};
+use squirrel_sniff::render::color::Palette;
+use squirrel_sniff::render::frame::FrameView;
+use squirrel_sniff::render::{Mode, Printer};
+
+/// Link types the first input byte chooses from (index = byte modulo the length).
+pub const LINK_TYPES: [u32; 10] = [
+    linktype::ETHERNET,
+    linktype::NULL,
+    linktype::LOOP,
+    linktype::LINUX_SLL,
+    linktype::LINUX_SLL2,
+    linktype::RAW,
+    linktype::RAW_12,
+    linktype::IPV4,
+    linktype::IPV6,
+    147, // a link type nothing decodes: kept as unknown bytes
+];
+
+/// Target `decode`: the first byte picks the link type, the rest is the frame. The frame is
+/// decoded and printed as a `-V` tree with hex dump, a summary line and JSON.
+pub fn decode_frame(data: &[u8]) {
+    let Some((&sel, frame)) = data.split_first() else {
+        return;
+    };
+    let link = LINK_TYPES[usize::from(sel) % LINK_TYPES.len()];
+    let decoded = decode::decode(link, frame);
+    assert!(
+        decoded.payload.start <= decoded.payload.end,
+        "payload range reversed"
+    );
+    assert!(
+        decoded.payload.end <= frame.len(),
+        "payload range past the frame"
+    );
+    let view = FrameView {
+        number: 1,
+        ts: Timestamp::new(1, 0),
+        rel_time: 0.0,
+        delta: 0.0,
+        len: frame.len() as u32,
+        data: frame,
+        link,
+        interface: None,
+        decoded: &decoded,
+        tcp: None,
+        app: &[],
+        highlights: &[],
+        findings: &[],
+    };
+    for (mode, hex) in [
+        (Mode::Tree, true),
+        (Mode::Lines, false),
+        (Mode::Json, false),
+    ] {
+        let mut p = Printer::new(io::sink(), mode, hex, Palette::new(false));
+        let _ = p.frame(&view);
+    }
+}
+
+/// A sink that checks the reassembler's contract: `Open` first, data and holes of each
+/// direction contiguous from offset 0 (in order, exactly once), nothing after `End` but
+/// the close, nothing at all after `Close`.
+#[derive(Default)]
+pub struct CheckingSink {
+    /// Per stream: open, closed, per-direction next offset and ended.
+    streams: std::collections::BTreeMap<StreamId, (bool, [u64; 2], [bool; 2])>,
+    pub events: u64,
+    pub data_bytes: u64,
+}
+
+impl StreamSink for CheckingSink {
+    fn event(&mut self, _now_frame: u64, ev: StreamEvent<'_>) {
+        self.events += 1;
+        match ev {
+            StreamEvent::Open { stream, .. } => {
+                assert!(
+                    !self.streams.contains_key(&stream),
+                    "stream {stream} opened twice"
+                );
+                self.streams.insert(stream, (false, [0, 0], [false, false]));
+            }
+            StreamEvent::Data {
+                stream,
+                dir,
+                offset,
+                data,
+                ..
+            } => {
+                let st = self.streams.get_mut(&stream).expect("data before open");
+                assert!(!st.0, "data after close");
+                assert!(!st.2[dir.index()], "data after end");
+                assert_eq!(offset, st.1[dir.index()], "data not contiguous");
+                st.1[dir.index()] += data.len() as u64;
+                self.data_bytes += data.len() as u64;
+            }
+            StreamEvent::Hole {
+                stream,
+                dir,
+                offset,
+                len,
+            } => {
+                let st = self.streams.get_mut(&stream).expect("hole before open");
+                assert!(!st.0, "hole after close");
+                assert!(!st.2[dir.index()], "hole after end");
+                assert_eq!(offset, st.1[dir.index()], "hole not contiguous");
+                assert!(len > 0, "empty hole");
+                st.1[dir.index()] += len;
+            }
+            StreamEvent::End { stream, dir } => {
+                let st = self.streams.get_mut(&stream).expect("end before open");
+                assert!(!st.0, "end after close");
+                assert!(!st.2[dir.index()], "end twice");
+                st.2[dir.index()] = true;
+            }
+            StreamEvent::Note { stream, .. } => {
+                let st = self.streams.get(&stream).expect("note before open");
+                assert!(!st.0, "note after close");
+            }
+            StreamEvent::Close { stream, .. } => {
+                let st = self.streams.get_mut(&stream).expect("close before open");
+                assert!(!st.0, "closed twice");
+                st.0 = true;
+            }
+        }
+    }
+}
+
+/// Bounds small enough for fuzz inputs to hit them.
+pub fn small_flow_config() -> FlowConfig {
+    FlowConfig {
+        max_buffered_per_flow: 2048,
+        max_buffered_total: 4096,
+        max_flows: 3,
+        idle_timeout_secs: 30,
+    }
+}
+
+/// Target `reassembly`: the input is a sequence of 8-byte segment descriptions, each
+/// followed by its payload, fed to a [`FlowTable`] with small bounds.
+///
+/// Description: `[ctl, flags, seq_lo, seq_hi, len, wire_extra, ack_lo, dt]`:
+/// - `ctl` bit 0: direction (client→server or back); bits 1-2: which of 4 port pairs;
+///   bit 3: sequence number absolute (`seq` near 0 / 2^32, tests wrap) instead of relative
+///   to the sender's next; bit 4: seq delta is negative (retransmission / overlap);
+/// - `flags`: TCP flag bits; `len`: captured payload length (bytes taken from the input);
+///   `wire_extra`: bytes on the wire beyond the captured ones (snaplen cut);
+/// - `dt`: seconds of packet time before this segment (drives expiry).
+pub fn reassembly(data: &[u8]) {
+    reassembly_run(data);
+}
+
+/// [`reassembly`], returning the checking sink (what was delivered).
+pub fn reassembly_run(data: &[u8]) -> CheckingSink {
+    let mut table = FlowTable::new(small_flow_config());
+    let mut sink = CheckingSink::default();
+    let mut rest = data;
+    let mut frame = 0u64;
+    let mut secs = 1_000i64;
+    // Each side's next sequence number per port pair.
+    let mut next = [[0x1000_0000u32, 0xf000_0000u32]; 4];
+    let a = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1));
+    let b = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2));
+    while let Some((head, tail)) = rest.split_first_chunk::<8>() {
+        let [ctl, flags, seq_lo, seq_hi, len, wire_extra, ack_lo, dt] = *head;
+        let take = usize::from(len).min(tail.len());
+        let (payload, after) = tail.split_at(take);
+        rest = after;
+        frame += 1;
+        secs += i64::from(dt);
+        let dir = usize::from(ctl & 1);
+        let pair = usize::from((ctl >> 1) & 3);
+        let client = Endpoint {
+            addr: a,
+            port: 40_000 + pair as u16,
+        };
+        let server = Endpoint {
+            addr: b,
+            port: 80 + (pair as u16 & 1),
+        };
+        let (src, dst) = if dir == 0 {
+            (client, server)
+        } else {
+            (server, client)
+        };
+        let delta = u32::from(u16::from_le_bytes([seq_lo, seq_hi]));
+        let seq = if ctl & 8 != 0 {
+            delta.wrapping_sub(0x8000)
+        } else if ctl & 16 != 0 {
+            next[pair][dir].wrapping_sub(delta)
+        } else {
+            next[pair][dir].wrapping_add(delta)
+        };
+        let flags = TcpFlags(u16::from(flags));
+        let wire_len = (take as u32).saturating_add(u32::from(wire_extra));
+        let seg = TcpSegment {
+            frame,
+            ts: Timestamp::new(secs, 0),
+            src,
+            dst,
+            seq,
+            ack: next[pair][1 - dir].wrapping_add(u32::from(ack_lo)),
+            flags,
+            window: u16::from(ack_lo) << 4,
+            window_scale: if flags.syn() { Some(ack_lo & 15) } else { None },
+            payload,
+            wire_len,
+            frame_len: wire_len.saturating_add(54),
+        };
+        table.advance(seg.ts, &mut sink);
+        let _ = table.segment(&seg, &mut sink);
+        let consumed = wire_len.wrapping_add(u32::from(flags.syn()) + u32::from(flags.fin()));
+        next[pair][dir] = seq.wrapping_add(consumed);
+        let cfg = small_flow_config();
+        assert!(
+            table.live_flows() <= cfg.max_flows,
+            "live flows past the bound"
+        );
+        assert!(
+            table.buffered_bytes() <= cfg.max_buffered_total,
+            "buffered bytes past the bound"
+        );
+    }
+    table.finish(&mut sink);
+    assert_eq!(table.live_flows(), 0, "flows left after finish");
+    for (id, st) in &sink.streams {
+        assert!(st.0, "stream {id} never closed");
+    }
+    sink
+}
+
+/// Bounds small enough for fuzz inputs to hit them.
+pub fn small_dissect_config() -> DissectConfig {
+    DissectConfig {
+        max_http_head: 512,
+        max_http_body: 1024,
+        max_decoded_body: 2048,
+        max_tls_handshake: 1024,
+    }
+}
+
+/// No control characters (other than none at all) may reach a one-line info column.
+fn check_events(events: &[AppEvent]) {
+    for e in events {
+        let info = e.kind.info();
+        assert!(
+            !info.chars().any(|c| c.is_control()),
+            "unescaped control character in info: {info:?}"
+        );
+        let _ = e.kind.protocol();
+        let mut tree = Vec::new();
+        let _ = e.kind.tree().write_to(&mut tree, 0);
+        let _ = serde_json::Value::Object(e.kind.json()).to_string();
+    }
+}
+
+/// Drive one dissector from the input: a sequence of `[op, len]` pairs, each data op
+/// followed by `len` bytes (`len` 0 means 256, so big chunks are reachable):
+/// op % 8 = 0..=3 data (bit 0 direction), 4/5 hole of `len * 64` bytes, 6 end, 7 nothing.
+/// The stream closes at the end of the input.
+pub fn drive(d: &mut dyn StreamDissector, data: &[u8]) {
+    let mut out = Vec::new();
+    let mut offset = [0u64; 2];
+    let mut ended = [false; 2];
+    let mut rest = data;
+    let mut frame = 0u64;
+    while let Some((&[op, len], tail)) = rest.split_first_chunk::<2>() {
+        frame += 1;
+        let dir = if op & 1 == 0 {
+            Direction::ToServer
+        } else {
+            Direction::ToClient
+        };
+        let i = dir.index();
+        let len = if len == 0 { 256 } else { usize::from(len) };
+        rest = tail;
+        match op % 8 {
+            0..=3 => {
+                let take = len.min(rest.len());
+                let (chunk, after) = rest.split_at(take);
+                rest = after;
+                if !ended[i] && !chunk.is_empty() {
+                    d.data(dir, offset[i], chunk, frame, frame, &mut out);
+                    offset[i] += chunk.len() as u64;
+                }
+            }
+            4 | 5 if !ended[i] => {
+                let hole = len as u64 * 64;
+                d.hole(dir, offset[i], hole, frame, &mut out);
+                offset[i] += hole;
+            }
+            6 if !ended[i] => {
+                d.end(dir, frame, &mut out);
+                ended[i] = true;
+            }
+            _ => {}
+        }
+        check_events(&out);
+        out.clear();
+    }
+    d.close(frame + 1, &mut out);
+    check_events(&out);
+}
+
+/// Target `http`: [`HttpStream`] fed data, holes and ends from the input.
+pub fn http(data: &[u8]) {
+    let mut d = HttpStream::new(0, &small_dissect_config());
+    drive(&mut d, data);
+}
+
+/// Target `tls`: [`TlsStream`] fed data, holes and ends from the input.
+pub fn tls(data: &[u8]) {
+    let mut d = TlsStream::new(0, &small_dissect_config());
+    drive(&mut d, data);
+}
+
+/// Target `pipeline`: the input is a capture file (pcap or pcapng), run through the whole
+/// pipeline printing JSON, then `-V` trees with hex dumps, to a sink.
+pub fn pipeline(data: &[u8]) {
+    for (mode, hex) in [(Mode::Json, false), (Mode::Tree, true)] {
+        let src = match FileSource::from_reader(
+            Path::new("fuzz.pcap"),
+            Box::new(Cursor::new(data.to_vec())),
+        ) {
+            Ok(s) => s,
+            Err(_) => return,
+        };
+        let mut source = Source::File(Box::new(src));
+        let opts = RunOptions {
+            flow: small_flow_config(),
+            dissect: small_dissect_config(),
+            keep_conversations: true,
+            ..RunOptions::default()
+        };
+        let mut printer = Printer::new(io::sink(), mode, hex, Palette::new(false));
+        let stop = AtomicBool::new(false);
+        let _ = pipeline::run(&mut source, &opts, &mut printer, &stop);
+    }
+}
+
+/// All targets by name, for scripts and the smoke test.
+/// A harness entry point.
+pub type Target = fn(&[u8]);
+
+pub const TARGETS: [(&str, Target); 5] = [
+    ("decode", decode_frame),
+    ("reassembly", reassembly),
+    ("http", http),
+    ("tls", tls),
+    ("pipeline", pipeline),
+];
+
+/// Encode data chunks for [`drive`]: `(direction 0/1, bytes)` → `[op, len, bytes]` records.
+pub fn drive_ops(chunks: &[(u8, &[u8])]) -> Vec<u8> {
+    let mut v = Vec::new();
+    for (dir, bytes) in chunks {
+        for piece in bytes.chunks(255) {
+            v.push(dir & 1);
+            v.push(piece.len() as u8);
+            v.extend_from_slice(piece);
+        }
+    }
+    v
+}
+
+/// Encode one segment description for [`reassembly`] (relative forward delta).
+pub fn segment_op(ctl: u8, flags: u8, delta: u16, payload: &[u8]) -> Vec<u8> {
+    let d = delta.to_le_bytes();
+    let mut v = vec![
+        ctl,
+        flags,
+        d[0],
+        d[1],
+        payload.len().min(255) as u8,
+        0,
+        0,
+        0,
+    ];
+    v.extend_from_slice(payload.get(..payload.len().min(255)).unwrap_or(payload));
+    v
+}
+
+/// Frames `(link, bytes)` of a capture file, read through the library.
+pub fn capture_frames(bytes: &[u8]) -> Vec<(u32, Vec<u8>)> {
+    let mut frames = Vec::new();
+    let Ok(mut src) = FileSource::from_reader(
+        Path::new("seed.pcap"),
+        Box::new(Cursor::new(bytes.to_vec())),
+    ) else {
+        return frames;
+    };
+    while let Ok(Some(p)) = src.next_packet() {
+        frames.push((p.link, p.data.to_vec()));
+    }
+    frames
+}
+
+/// Seed inputs for `target`, from the bundled captures in `captures_dir` and small fixtures.
+pub fn seeds(target: &str, captures_dir: &Path) -> Vec<Vec<u8>> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(captures_dir)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .filter(|e| {
+                    e.path()
+                        .extension()
+                        .is_some_and(|x| x == "pcap" || x == "pcapng")
+                })
+                .filter_map(|e| {
+                    Some((
+                        e.file_name().to_string_lossy().into_owned(),
+                        std::fs::read(e.path()).ok()?,
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    // TCP payloads of a capture in file order, as (direction, bytes): the side with the
+    // lower port is the server.
+    let payloads = |bytes: &[u8]| -> Vec<(u8, Vec<u8>)> {
+        capture_frames(bytes)
+            .into_iter()
+            .filter_map(|(link, f)| {
+                let d = decode::decode(link, &f);
+                let t = d.tcp()?;
+                let p = f.get(d.payload.clone())?.to_vec();
+                (!p.is_empty()).then_some((u8::from(t.src_port < t.dst_port), p))
+            })
+            .collect()
+    };
+    let as_ops = |chunks: Vec<(u8, Vec<u8>)>| {
+        let refs: Vec<(u8, &[u8])> = chunks.iter().map(|(d, b)| (*d, b.as_slice())).collect();
+        drive_ops(&refs)
+    };
+    let mut out = Vec::new();
+    match target {
+        "pipeline" => out.extend(files.into_iter().map(|(_, b)| b)),
+        "decode" => {
+            for (_, b) in &files {
+                for (link, f) in capture_frames(b).into_iter().take(40) {
+                    let sel = LINK_TYPES.iter().position(|l| *l == link).unwrap_or(0) as u8;
+                    let mut v = vec![sel];
+                    v.extend_from_slice(&f);
+                    out.push(v);
+                }
+            }
+        }
+        "http" => {
+            for (name, b) in &files {
+                if !name.contains("https") {
+                    out.push(as_ops(payloads(b)));
+                }
+            }
+            out.push(drive_ops(&[
+                (0, b"POST /login HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"),
+                (1, b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 3\r\n\r\nabc"),
+            ]));
+        }
+        "tls" => {
+            for (name, b) in &files {
+                if name.contains("https") {
+                    out.push(as_ops(payloads(b)));
+                }
+            }
+        }
+        "reassembly" => {
+            let mut v = Vec::new();
+            v.extend(segment_op(0, 0x02, 0, b""));
+            v.extend(segment_op(1, 0x12, 0, b""));
+            v.extend(segment_op(0, 0x10, 0, b"GET / HTTP/1.1\r\n\r\n"));
+            // "later" arrives first, 17 bytes ahead; the response goes back 22 to fill the gap.
+            v.extend(segment_op(1, 0x18, 17, b"later"));
+            v.extend(segment_op(1 | 16, 0x18, 22, b"HTTP/1.1 200 OK\r\n"));
+            v.extend(segment_op(0, 0x11, 0, b""));
+            v.extend(segment_op(1, 0x11, 5, b""));
+            out.push(v);
+            for (_, b) in &files {
+                let mut v = Vec::new();
+                for (dir, p) in payloads(b) {
+                    v.extend(segment_op(dir, 0x18, 0, &p));
+                }
+                out.push(v);
+            }
+        }
+        _ => {}
+    }
+    out
+}

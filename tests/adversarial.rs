@@ -1,0 +1,313 @@
+//! Adversarial captures (made by `examples/make_adversarial.rs`, included here) replayed
+//! through the binary with `-q` and `--json`: no panic, the right exit status, peak RSS
+//! under 256 MiB, and the bounds visibly hit (evictions, bound notes) rather than memory.
+//!
+//! Peak RSS is read from `/proc/PID/status` (`VmHWM`) while the child runs, and the
+//! binary's own `--stats` lines are checked against the bounds. Sizes are the example's
+//! `Scale::small()`: past every default bound, quick enough for a debug build. The SYN flood
+//! runs with `--max-flows 20000` (30,000 SYNs), and once more with the default 100,000
+//! flows, quiet, long enough for the flow table to churn.
+
+#[path = "../examples/make_adversarial.rs"]
+mod gen;
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_squirrel-sniff");
+const RSS_LIMIT_KIB: u64 = 256 * 1024;
+/// `--max-flows` for the SYN flood.
+const MAX_FLOWS: u32 = 20_000;
+/// Default bounds (`FlowConfig::default()`).
+const DEFAULT_MAX_FLOWS: u64 = 100_000;
+const MAX_BUFFERED_PER_FLOW: u64 = 4 << 20;
+const MAX_BUFFERED_TOTAL: u64 = 64 << 20;
+
+struct RunResult {
+    code: i32,
+    stderr: String,
+    peak_rss_kib: u64,
+    secs: f64,
+    /// `--json`: the output file.
+    out: PathBuf,
+}
+
+fn vm_hwm_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Run the binary over `file` with `args`, stdout to `out`, polling its peak RSS.
+fn run(file: &Path, args: &[&str], out: &Path) -> RunResult {
+    let err_path = out.with_extension("stderr");
+    let start = Instant::now();
+    let mut child = Command::new(BIN)
+        .arg("-r")
+        .arg(file)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(File::create(out).expect("create stdout file"))
+        .stderr(File::create(&err_path).expect("create stderr file"))
+        .spawn()
+        .expect("spawn squirrel-sniff");
+    let mut peak = 0u64;
+    let status = loop {
+        if let Some(kib) = vm_hwm_kib(child.id()) {
+            peak = peak.max(kib);
+        }
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        std::thread::sleep(Duration::from_millis(3));
+    };
+    RunResult {
+        code: status.code().unwrap_or(-1),
+        stderr: std::fs::read_to_string(&err_path).unwrap_or_default(),
+        peak_rss_kib: peak,
+        secs: start.elapsed().as_secs_f64(),
+        out: out.to_path_buf(),
+    }
+}
+
+/// Count lines of the JSON output containing each needle.
+fn count_lines(path: &Path, needles: &[&str]) -> Vec<u64> {
+    let mut counts = vec![0u64; needles.len()];
+    let f = BufReader::new(File::open(path).expect("open output"));
+    for line in f.lines() {
+        let line = line.expect("output is UTF-8 lines");
+        for (c, n) in counts.iter_mut().zip(needles) {
+            if line.contains(n) {
+                *c += 1;
+            }
+        }
+    }
+    counts
+}
+
+/// The number after `name:` on a `--stats` line of stderr.
+fn stat(stderr: &str, name: &str) -> u64 {
+    stderr
+        .lines()
+        .find_map(|l| l.trim().strip_prefix(name)?.strip_prefix(':'))
+        .and_then(|n| n.split_whitespace().next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no `{name}:` line in --stats output: {stderr}"))
+}
+
+fn scratch_dir() -> PathBuf {
+    let d = std::env::temp_dir().join(format!("squirrel-adversarial-{}", std::process::id()));
+    std::fs::create_dir_all(&d).expect("temp dir");
+    d
+}
+
+#[test]
+fn adversarial_captures_stay_bounded() {
+    let dir = scratch_dir();
+    let mut scale = gen::Scale::small();
+    // Past the live-flow bound: 10,000 flows must be evicted.
+    scale.syns = MAX_FLOWS + 10_000;
+    let files = gen::write_all(&dir.join("pcaps"), &scale).expect("write adversarial captures");
+    assert_eq!(files.len(), 10);
+
+    let mut report = BTreeMap::new();
+    for f in &files {
+        for (mode, args) in [("quiet", &["-q"][..]), ("json", &["--json"][..])] {
+            let out = dir.join(format!("{}.{mode}.out", f.name));
+            let mut args = args.to_vec();
+            if f.expected_exit == 0 {
+                args.push("--stats");
+            }
+            if f.name == "syn_flood.pcap" {
+                args.extend(["--max-flows", "20000"]);
+            }
+            let r = run(&f.path, &args, &out);
+            eprintln!(
+                "{:<26} {:<5} exit {} peak RSS {:>7} KiB {:>6.2} s",
+                f.name, mode, r.code, r.peak_rss_kib, r.secs
+            );
+            assert_eq!(
+                r.code, f.expected_exit,
+                "{} {mode}: exit status; stderr: {}",
+                f.name, r.stderr
+            );
+            assert!(
+                !r.stderr.contains("panicked"),
+                "{} {mode}: panic: {}",
+                f.name,
+                r.stderr
+            );
+            assert!(r.peak_rss_kib > 0, "{} {mode}: RSS was never read", f.name);
+            assert!(
+                r.peak_rss_kib < RSS_LIMIT_KIB,
+                "{} {mode}: peak RSS {} KiB is over 256 MiB",
+                f.name,
+                r.peak_rss_kib
+            );
+            if f.expected_exit == 4 {
+                // One clear line saying what is wrong with the file.
+                assert!(
+                    r.stderr.to_lowercase().contains("truncated"),
+                    "{}: {}",
+                    f.name,
+                    r.stderr
+                );
+                assert_eq!(
+                    r.stderr.trim().lines().count(),
+                    1,
+                    "{}: {}",
+                    f.name,
+                    r.stderr
+                );
+            }
+            report.insert((f.name, mode), r);
+        }
+    }
+
+    // The flood again, long enough for the flow table to churn through its evictions (its
+    // memory plateaus past ~200,000 SYNs at the default bounds), quiet only: still bounded.
+    let churn = dir.join("pcaps/syn_churn.pcap");
+    gen::syn_flood(&churn, 250_000).expect("write churn flood");
+    let r = run(&churn, &["-q", "--stats"], &dir.join("syn_churn.out"));
+    eprintln!(
+        "syn_churn.pcap (250000)    quiet exit {} peak RSS {:>7} KiB {:>6.2} s",
+        r.code, r.peak_rss_kib, r.secs
+    );
+    assert_eq!(r.code, 0, "churn flood: {}", r.stderr);
+    assert!(
+        r.peak_rss_kib < RSS_LIMIT_KIB,
+        "churn flood: peak RSS {} KiB",
+        r.peak_rss_kib
+    );
+
+    // `--stats`: the bounds held, in the binary's own figures.
+    for ((name, mode), r) in &report {
+        if r.code != 0 {
+            continue;
+        }
+        let live = stat(&r.stderr, "peak live flows");
+        let max_flows = if *name == "syn_flood.pcap" {
+            u64::from(MAX_FLOWS)
+        } else {
+            DEFAULT_MAX_FLOWS
+        };
+        assert!(live <= max_flows, "{name} {mode}: {live} live flows");
+        // Measured after a segment is placed, before the bound gives up gaps: one segment over.
+        let buffered = stat(&r.stderr, "peak buffered out-of-order bytes");
+        assert!(
+            buffered <= MAX_BUFFERED_TOTAL + 65_535,
+            "{name} {mode}: {buffered} bytes buffered"
+        );
+    }
+    let flood = &report[&("syn_flood.pcap", "quiet")].stderr;
+    assert_eq!(stat(flood, "peak live flows"), u64::from(MAX_FLOWS));
+    assert_eq!(
+        stat(flood, "flows evicted"),
+        u64::from(scale.syns - MAX_FLOWS)
+    );
+    let ooo = &report[&("ooo_window.pcap", "quiet")].stderr;
+    let buffered = stat(ooo, "peak buffered out-of-order bytes");
+    assert!(
+        buffered > MAX_BUFFERED_PER_FLOW / 2 && buffered <= MAX_BUFFERED_PER_FLOW + 65_535,
+        "out-of-order flow buffered {buffered} bytes"
+    );
+    assert!(stat(ooo, "bound hits") >= 1);
+
+    let json = |name: &'static str| report[&(name, "json")].out.clone();
+
+    // (a) The flood: one flow per SYN, the idlest evicted past the bound, with a note each.
+    let [packets, opened, evicted, bound] = count_lines(
+        &json("syn_flood.pcap"),
+        &[
+            "\"type\":\"packet\"",
+            "\"event\":\"open\"",
+            "\"close_reason\":\"evicted\"",
+            "max_flows",
+        ],
+    )[..] else {
+        unreachable!()
+    };
+    assert_eq!(packets, u64::from(scale.syns));
+    assert_eq!(opened, u64::from(scale.syns));
+    assert_eq!(evicted, u64::from(scale.syns - MAX_FLOWS));
+    assert!(bound >= 1, "no note that the live-flow bound was hit");
+
+    // (b) The never-filling window: the per-flow bound is hit and said so; gaps given up.
+    let [bound_hits, frames] = count_lines(
+        &json("ooo_window.pcap"),
+        &["max_buffered_per_flow", "\"type\":\"packet\""],
+    )[..] else {
+        unreachable!()
+    };
+    assert!(bound_hits >= 1, "no note for the per-flow buffer bound");
+    assert_eq!(frames, u64::from(scale.ooo_segments) + 3);
+
+    // (c)/(d) The response is still dissected and reported once, incomplete, with the body
+    // counted past what is kept.
+    let [resp, incomplete] = count_lines(
+        &json("huge_content_length.pcap"),
+        &["\"content_length\":9999999999", "\"body_complete\":false"],
+    )[..] else {
+        unreachable!()
+    };
+    assert_eq!((resp, incomplete), (1, 1), "Content-Length response");
+    let body_len = format!("\"body_len\":{},", u64::from(scale.chunks) * 1024);
+    let [resp, incomplete, counted] = count_lines(
+        &json("endless_chunked.pcap"),
+        &[
+            "\"type\":\"http.response\"",
+            "\"body_complete\":false",
+            &body_len,
+        ],
+    )[..] else {
+        unreachable!()
+    };
+    assert_eq!((resp, incomplete, counted), (1, 1, 1), "chunked response");
+
+    // (f) Both ClientHellos are reassembled: from 1-byte records and from 1-byte segments.
+    let [sni] = count_lines(&json("tls_fragments.pcap"), &["fragments.example"])[..] else {
+        unreachable!()
+    };
+    assert!(
+        sni >= 2,
+        "ClientHello SNI seen in {sni} records, want both streams"
+    );
+
+    // (h) Undecided streams hold at most 8 MiB over all (not 16 KiB times the flows), and
+    // the streams given up say so.
+    let [given_up] = count_lines(
+        &json("undecided_flood.pcap"),
+        &["left undissected\",\"type\":\"note\""],
+    )[..] else {
+        unreachable!()
+    };
+    assert!(
+        given_up >= 1 && given_up <= u64::from(scale.undecided_flows),
+        "{given_up} notes"
+    );
+    let held_all = u64::from(scale.undecided_flows) * 16; // KiB, were every stream held
+    let rss = report[&("undecided_flood.pcap", "quiet")].peak_rss_kib;
+    assert!(
+        rss < held_all * 2 / 3,
+        "undecided flood: peak RSS {rss} KiB, holding all is {held_all} KiB"
+    );
+
+    // (g) Every cut copy is a frame of its own.
+    let [cut_frames] = count_lines(&json("truncated_frames.pcap"), &["\"type\":\"packet\""])[..]
+    else {
+        unreachable!()
+    };
+    assert_eq!(
+        cut_frames,
+        files
+            .iter()
+            .find(|f| f.name == "truncated_frames.pcap")
+            .map(|f| f.frames)
+            .unwrap_or(0)
+    );
+
+    let _ = std::fs::remove_dir_all(&dir);
+}
