@@ -133,7 +133,7 @@ fn compare(args: &CompareArgs) -> i32 {
             &mut out,
             &squirrel_sniff::render::report::compare_json(&reports),
         )
-        .map_err(std::io::Error::other)
+        .map_err(std::io::Error::from)
         .and_then(|_| writeln!(out))
     } else {
         squirrel_sniff::render::report::write_compare(&mut out, &reports, pal)
@@ -157,7 +157,7 @@ fn info(args: &InfoArgs) -> i32 {
             Ok(ci) => {
                 let r = if args.json {
                     serde_json::to_writer(&mut out, &squirrel_sniff::render::info::json(&ci))
-                        .map_err(std::io::Error::other)
+                        .map_err(std::io::Error::from)
                         .and_then(|_| writeln!(out))
                 } else {
                     (if i > 0 { writeln!(out) } else { Ok(()) })
@@ -487,7 +487,7 @@ fn end_of_run_output<W: Write>(
             "protocols": r.protocols, "findings": r.findings.len() as u64 + r.findings_dropped,
             "findings_by_severity": r.findings_by_severity,
         });
-        serde_json::to_writer(&mut *w, &v).map_err(std::io::Error::other)?;
+        serde_json::to_writer(&mut *w, &v).map_err(std::io::Error::from)?;
         writeln!(w)?;
     } else if cli.output.quiet {
         let r = &stats.report;
@@ -537,7 +537,7 @@ fn end_of_run_output<W: Write>(
                 m.insert("type".into(), "report".into());
                 m.insert("verdict".into(), report::verdict(&stats.report).into());
             }
-            serde_json::to_writer(&mut *w, &v).map_err(std::io::Error::other)?;
+            serde_json::to_writer(&mut *w, &v).map_err(std::io::Error::from)?;
             writeln!(w)?;
         } else {
             report::write_report(w, &stats.report, pal)?;

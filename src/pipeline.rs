@@ -118,7 +118,9 @@ struct Sinks<'a> {
     keep_conversations: bool,
     json: bool,
     conversations: &'a mut Vec<(ConversationSummary, AppProto)>,
-    stream_records: &'a mut Vec<serde_json::Value>,
+    /// JSON stream records, serialised (a `Value` is several times larger): at the end of
+    /// a capture every live flow closes at once, up to `max_flows` records.
+    stream_records: &'a mut Vec<String>,
     window_scale: &'a mut HashMap<StreamId, WindowScale>,
     follow: Option<&'a mut FollowCollector>,
     capture_start: Option<Timestamp>,
@@ -142,11 +144,14 @@ impl StreamSink for Sinks<'_> {
                 frame,
                 ts,
             } if self.json => {
-                self.stream_records.push(serde_json::json!({
-                    "type": "tcp.stream", "event": "open", "stream": stream,
-                    "client": client.to_string(), "server": server.to_string(),
-                    "frame": frame, "ts": ts.as_f64(),
-                }));
+                self.stream_records.push(
+                    serde_json::json!({
+                        "type": "tcp.stream", "event": "open", "stream": stream,
+                        "client": client.to_string(), "server": server.to_string(),
+                        "frame": frame, "ts": ts.as_f64(),
+                    })
+                    .to_string(),
+                );
             }
             StreamEvent::Note {
                 stream,
@@ -154,11 +159,14 @@ impl StreamSink for Sinks<'_> {
                 note,
                 frame,
             } if self.json => {
-                self.stream_records.push(serde_json::json!({
-                    "type": "tcp.note", "stream": stream,
-                    "dir": dir.map(crate::render::json::dir_name),
-                    "note": format!("{note:?}"), "frame": frame,
-                }));
+                self.stream_records.push(
+                    serde_json::json!({
+                        "type": "tcp.note", "stream": stream,
+                        "dir": dir.map(crate::render::json::dir_name),
+                        "note": format!("{note:?}"), "frame": frame,
+                    })
+                    .to_string(),
+                );
             }
             StreamEvent::Close { stream, summary } => {
                 self.window_scale.remove(stream);
@@ -172,7 +180,7 @@ impl StreamSink for Sinks<'_> {
                     if let Some(m) = v.as_object_mut() {
                         m.insert("event".into(), "close".into());
                     }
-                    self.stream_records.push(v);
+                    self.stream_records.push(v.to_string());
                 }
                 if self.keep_conversations {
                     self.conversations.push((summary.clone(), proto));
@@ -203,13 +211,20 @@ impl WindowScale {
     }
 }
 
+/// Print one serialised JSON record (as `Printer::json_line` prints a `Value`).
+fn json_raw_line<W: Write>(printer: &mut Printer<W>, line: &str) -> std::io::Result<()> {
+    let w = printer.writer();
+    w.write_all(line.as_bytes())?;
+    w.write_all(b"\n")
+}
+
 /// All the state of one run, fed packet by packet.
 struct Runner<'o> {
     opts: &'o RunOptions,
     stats: RunStats,
     flows: FlowTable,
     dispatcher: Dispatcher,
-    stream_records: Vec<serde_json::Value>,
+    stream_records: Vec<String>,
     window_scale: HashMap<StreamId, WindowScale>,
     json: bool,
     analyzer: Analyzer,
@@ -306,7 +321,7 @@ impl<'o> Runner<'o> {
                 .into_iter()
                 .partition(|e| e.kind.is_stream_summary());
         for r in self.stream_records.drain(..) {
-            printer.json_line(&r)?;
+            json_raw_line(printer, &r)?;
         }
         printer.stream_summaries(&summaries)?;
         if opts.follow_http {
@@ -407,7 +422,7 @@ impl<'o> Runner<'o> {
             self.stats.follow_http.extend(keep);
         }
         for r in self.stream_records.drain(..) {
-            printer.json_line(&r)?;
+            json_raw_line(printer, &r)?;
         }
         self.stats.follow = self.follow.take();
         self.stats.flow = self.flows.stats().clone();

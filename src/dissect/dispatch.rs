@@ -57,7 +57,7 @@ struct StreamState {
 /// Chooses and drives a dissector per stream; collects their events in `pending`.
 pub struct Dispatcher {
     cfg: DissectConfig,
-    streams: HashMap<StreamId, StreamState>,
+    streams: HashMap<StreamId, Box<StreamState>>,
     /// Bytes held over all undecided streams.
     held_total: usize,
     /// Events raised since the caller last took them.
@@ -88,14 +88,14 @@ impl Dispatcher {
             StreamEvent::Open { stream, .. } => {
                 self.streams.insert(
                     *stream,
-                    StreamState {
+                    Box::new(StreamState {
                         proto: AppProto::Undecided,
                         prefix: [Vec::new(), Vec::new()],
                         refused: [false, false],
                         held: Vec::new(),
                         held_bytes: 0,
                         dissector: None,
-                    },
+                    }),
                 );
                 None
             }

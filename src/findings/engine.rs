@@ -165,7 +165,7 @@ impl Report {
 /// The findings stage.
 pub struct Analyzer {
     cfg: FindingsConfig,
-    streams: HashMap<StreamId, StreamState>,
+    streams: HashMap<StreamId, Box<StreamState>>,
     /// Findings raised during the current frame (taken by the pipeline after each frame).
     pending: Vec<Finding>,
     /// Highlight ranges for the current frame.
@@ -322,7 +322,7 @@ impl Analyzer {
     ) {
         match ev {
             StreamEvent::Open { stream, .. } => {
-                self.streams.insert(*stream, StreamState::default());
+                self.streams.insert(*stream, Box::default());
                 self.report.tcp_streams += 1;
             }
             StreamEvent::Data {
@@ -421,7 +421,12 @@ impl Analyzer {
         }
     }
 
-    fn close_stream(&mut self, st: StreamState, summary: &ConversationSummary, proto: AppProto) {
+    fn close_stream(
+        &mut self,
+        st: Box<StreamState>,
+        summary: &ConversationSummary,
+        proto: AppProto,
+    ) {
         let bytes = summary.payload_to_server + summary.payload_to_client;
         let label = match proto {
             AppProto::Http => {

@@ -135,7 +135,7 @@ fn add_secs(ts: Timestamp, secs: u64) -> Timestamp {
 pub struct FlowTable {
     cfg: FlowConfig,
     stats: FlowStats,
-    flows: HashMap<FlowKey, Flow>,
+    flows: HashMap<FlowKey, Box<Flow>>,
     /// (deadline, stream, key) of every live flow: the first entry expires first and is the
     /// one evicted when the table is full.
     expiry: BTreeSet<(Timestamp, StreamId, FlowKey)>,
@@ -244,14 +244,14 @@ impl FlowTable {
     }
 
     /// Remove a flow from the table and the expiry index.
-    fn take(&mut self, key: &FlowKey) -> Option<Flow> {
+    fn take(&mut self, key: &FlowKey) -> Option<Box<Flow>> {
         let flow = self.flows.remove(key)?;
         self.expiry.remove(&(flow.deadline, flow.stream, flow.key));
         Some(flow)
     }
 
     /// Put a flow (back) into the table with a fresh deadline.
-    fn put(&mut self, mut flow: Flow) {
+    fn put(&mut self, mut flow: Box<Flow>) {
         let wait = if flow.finished() {
             FINISHED_LINGER_SECS.min(self.cfg.idle_timeout_secs)
         } else {
@@ -264,7 +264,7 @@ impl FlowTable {
     }
 
     /// A new stream for `seg` (not yet in the table; `put` adds it).
-    fn open(&mut self, key: FlowKey, seg: &TcpSegment<'_>, sink: &mut dyn StreamSink) -> Flow {
+    fn open(&mut self, key: FlowKey, seg: &TcpSegment<'_>, sink: &mut dyn StreamSink) -> Box<Flow> {
         while self.flows.len() >= self.cfg.max_flows.max(1) {
             let Some(&(_, stream, victim)) = self.expiry.first() else {
                 break;
@@ -326,7 +326,7 @@ impl FlowTable {
                 },
             );
         }
-        Flow {
+        Box::new(Flow {
             stream,
             key,
             client,
@@ -341,14 +341,14 @@ impl FlowTable {
             syn_seen: false,
             reset: false,
             deadline: seg.ts,
-        }
+        })
     }
 
     /// Flush both directions, end them, and emit `Close`. The flow is already out of the
     /// table.
     fn close(
         &mut self,
-        mut flow: Flow,
+        mut flow: Box<Flow>,
         reason: CloseReason,
         frame: u64,
         sink: &mut dyn StreamSink,

@@ -245,7 +245,7 @@ impl<W: Write> Printer<W> {
 
     /// One NDJSON line.
     pub fn json_line(&mut self, v: &serde_json::Value) -> io::Result<()> {
-        serde_json::to_writer(&mut self.w, v).map_err(io::Error::other)?;
+        serde_json::to_writer(&mut self.w, v).map_err(io::Error::from)?;
         self.w.write_all(b"\n")
     }
 
