@@ -470,7 +470,7 @@ impl Analyzer {
     fn http(&mut self, e: &AppEvent, h: &HttpEvent) {
         let stream = e.stream;
         let frames = e.frames.clone();
-        let body = h.body_for_search().to_vec();
+        let body = h.body_for_search();
         if h.is_request() {
             self.report.http_requests_total += 1;
             let (method, uri) = match &h.start {

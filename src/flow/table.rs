@@ -54,8 +54,11 @@ struct Flow {
     last_ts: Timestamp,
     syn_seen: bool,
     reset: bool,
-    /// When this flow expires (its key in the expiry index).
+    /// When this flow expires.
     deadline: Timestamp,
+    /// The deadline under which the flow sits in the expiry index (it may lag `deadline`:
+    /// entries are refreshed lazily when they come up, not on every packet).
+    indexed: Option<Timestamp>,
 }
 
 impl Flow {
@@ -189,14 +192,17 @@ impl FlowTable {
     /// Close every stream whose deadline (idle timeout, or linger after FIN/RST) is before
     /// `now` (packet time). Streams close in order of deadline, then stream id.
     pub fn advance(&mut self, now: Timestamp, sink: &mut dyn StreamSink) {
-        while let Some(&(deadline, _, key)) = self.expiry.first() {
+        while let Some(&(deadline, _, _)) = self.expiry.first() {
             if deadline >= now {
                 break;
             }
-            let Some(flow) = self.take(&key) else {
-                self.expiry.pop_first();
+            let Some(flow) = self.first_due() else {
                 continue;
             };
+            if flow.deadline >= now {
+                self.put(flow);
+                continue;
+            }
             let reason = if flow.reset {
                 CloseReason::Reset
             } else if flow.finished() {
@@ -206,6 +212,28 @@ impl FlowTable {
             };
             let frame = flow.last_frame;
             self.close(flow, reason, frame, sink);
+        }
+    }
+
+    /// Pop the first entry of the expiry index. A stale entry (the flow is gone, or a newer
+    /// stream has its key) is dropped; an entry whose flow has moved its deadline since is
+    /// re-indexed; either way `None`, and the caller looks again. Otherwise the flow is
+    /// taken out of the table: its index entry was accurate.
+    fn first_due(&mut self) -> Option<Box<Flow>> {
+        let (deadline, stream, key) = self.expiry.pop_first()?;
+        match self.flows.get_mut(&key) {
+            Some(f) if f.stream == stream && f.indexed == Some(deadline) => {
+                if f.deadline > deadline {
+                    f.indexed = Some(f.deadline);
+                    self.expiry.insert((f.deadline, f.stream, f.key));
+                    None
+                } else {
+                    let mut flow = self.flows.remove(&key)?;
+                    flow.indexed = None;
+                    Some(flow)
+                }
+            }
+            _ => None,
         }
     }
 
@@ -243,11 +271,10 @@ impl FlowTable {
         self.buffered_total
     }
 
-    /// Remove a flow from the table and the expiry index.
+    /// Remove a flow from the table. Its expiry entry stays (it is recognised as stale, or
+    /// reused by `put`), so the per-packet take/put costs no index work.
     fn take(&mut self, key: &FlowKey) -> Option<Box<Flow>> {
-        let flow = self.flows.remove(key)?;
-        self.expiry.remove(&(flow.deadline, flow.stream, flow.key));
-        Some(flow)
+        self.flows.remove(key)
     }
 
     /// Put a flow (back) into the table with a fresh deadline.
@@ -258,7 +285,21 @@ impl FlowTable {
             self.cfg.idle_timeout_secs
         };
         flow.deadline = add_secs(flow.last_ts, wait);
-        self.expiry.insert((flow.deadline, flow.stream, flow.key));
+        // Deadlines mostly move later: the existing entry is refreshed lazily when it comes
+        // up. A new flow, or one whose deadline moved earlier (linger after FIN), is indexed
+        // now.
+        match flow.indexed {
+            Some(at) if at <= flow.deadline => {}
+            Some(at) => {
+                self.expiry.remove(&(at, flow.stream, flow.key));
+                self.expiry.insert((flow.deadline, flow.stream, flow.key));
+                flow.indexed = Some(flow.deadline);
+            }
+            None => {
+                self.expiry.insert((flow.deadline, flow.stream, flow.key));
+                flow.indexed = Some(flow.deadline);
+            }
+        }
         self.flows.insert(flow.key, flow);
         self.stats.peak_live_flows = self.stats.peak_live_flows.max(self.flows.len() as u64);
     }
@@ -266,13 +307,14 @@ impl FlowTable {
     /// A new stream for `seg` (not yet in the table; `put` adds it).
     fn open(&mut self, key: FlowKey, seg: &TcpSegment<'_>, sink: &mut dyn StreamSink) -> Box<Flow> {
         while self.flows.len() >= self.cfg.max_flows.max(1) {
-            let Some(&(_, stream, victim)) = self.expiry.first() else {
+            if self.expiry.is_empty() {
                 break;
-            };
-            let Some(flow) = self.take(&victim) else {
-                self.expiry.pop_first();
+            }
+            // The idlest flow: the first accurate entry of the expiry index.
+            let Some(flow) = self.first_due() else {
                 continue;
             };
+            let stream = flow.stream;
             self.stats.bound_hits += 1;
             self.stats.evicted_flows += 1;
             sink.event(
@@ -341,6 +383,7 @@ impl FlowTable {
             syn_seen: false,
             reset: false,
             deadline: seg.ts,
+            indexed: None,
         })
     }
 
