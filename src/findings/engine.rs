@@ -495,7 +495,7 @@ impl Analyzer {
                 &method,
                 &uri,
                 &h.headers,
-                &body,
+                body,
                 h.content_type.as_deref(),
                 Transport::Clear,
             ) {
@@ -528,7 +528,7 @@ impl Analyzer {
             };
             for f in response_credentials(
                 &h.headers,
-                &body,
+                body,
                 h.content_type.as_deref(),
                 Transport::Clear,
             ) {
@@ -553,7 +553,7 @@ impl Analyzer {
         }
         // Secrets that only appear once the body is de-chunked or decompressed.
         if !self.cfg.secrets.is_empty() && (h.body_decoded.is_some() || h.chunked) {
-            for hit in self.cfg.secrets.find_in(&body) {
+            for hit in self.cfg.secrets.find_in(body) {
                 let matched = body.get(hit.range.clone()).unwrap_or_default();
                 let layer = match &h.decoded_with {
                     Some(c) => format!("http body (decoded {c})"),
@@ -584,7 +584,7 @@ impl Analyzer {
                 );
             }
         }
-        for tok in find_fernet_tokens(&body) {
+        for tok in find_fernet_tokens(body) {
             self.report.fernet_tokens += 1;
             let dec = self.cfg.fernet_key.as_ref().map(|k| k.decrypt(&tok.raw));
             let mut f = tok.finding(dec.as_ref(), Transport::Clear);
