@@ -137,13 +137,14 @@ def main():
     corpus = sys.argv[1] if len(sys.argv) > 1 else os.path.join(root, "..", "shared", "corpus")
     outdir = sys.argv[2] if len(sys.argv) > 2 else os.path.join(root, "tests", "fixtures", "follow")
     os.makedirs(outdir, exist_ok=True)
-    for d in DIRS:
-        base = os.path.join(corpus, d)
+    # The corpus directories, then this repository's own captures/ ("captures/NAME").
+    places = [(d, os.path.join(corpus, d)) for d in DIRS] + [("captures", os.path.join(root, "captures"))]
+    for d, base in places:
         if not os.path.isdir(base):
             continue
         for name in sorted(os.listdir(base)):
             path = os.path.join(base, name)
-            if not os.path.isfile(path):
+            if not os.path.isfile(path) or not name.endswith((".pcap", ".pcapng")):
                 continue
             roles = stream_roles(path)
             streams = sorted(roles)
