@@ -91,7 +91,7 @@ one_run() {
     fi
     wait "$pid" 2>/dev/null; rc=$?
     local stats
-    stats="$(grep -E 'packets (captured|received by filter|dropped by kernel|dropped by interface)' "$err" | paste -sd';' | sed 's/;/; /g')"
+    stats="$(grep -E 'packets (captured|received by filter|dropped by kernel|dropped by interface|not decoded)' "$err" | paste -sd';' | sed 's/;/; /g')"
     REPORT+=("$label")
     REPORT+=("    load:    ${wrk_line:-wrk printed no summary}")
     local cap drop share=""
