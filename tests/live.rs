@@ -6,41 +6,9 @@ mod common;
 use common::*;
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
-
-fn can_capture() -> bool {
-    if is_root() {
-        return true;
-    }
-    if ci() {
-        panic!("live capture tests must run in CI (CI=true) but this process is not root");
-    }
-    eprintln!("skipped: live capture needs root or CAP_NET_RAW");
-    false
-}
-
-/// A one-shot HTTP server on 127.0.0.1:<free port>, answering `n` requests then stopping.
-fn server(n: usize) -> (u16, std::thread::JoinHandle<()>) {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = l.local_addr().expect("addr").port();
-    let h = std::thread::spawn(move || {
-        for _ in 0..n {
-            let Ok((mut s, _)) = l.accept() else { return };
-            let mut buf = [0u8; 4096];
-            let mut got = Vec::new();
-            while !got.windows(4).any(|w| w == b"\r\n\r\n") {
-                match s.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(k) => got.extend_from_slice(&buf[..k]),
-                }
-            }
-            let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 11\r\nConnection: close\r\n\r\nfluffy tail");
-        }
-    });
-    (port, h)
-}
 
 /// GET `path`; with `split`, the request goes out in several small writes (several segments).
 fn get(port: u16, path: &str, split: bool) -> String {
@@ -125,7 +93,7 @@ fn live_capture_on_lo_with_port_shows_the_request() {
     if !can_capture() {
         return;
     }
-    let (port, srv) = server(1);
+    let (port, srv) = http_server(1);
     let p = port.to_string();
     let mut child = sniff(&["-i", "lo", "--port", &p, "-c", "6", "--json"]);
     let resp = get(port, "/secret-squirrel", false);
@@ -183,7 +151,7 @@ fn write_file_is_complete_after_ctrl_c() {
     let dir = std::env::temp_dir().join(format!("ss-live-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
     let file = dir.join("cap.pcap");
-    let (port, srv) = server(3);
+    let (port, srv) = http_server(3);
     let p = port.to_string();
     let mut child = sniff(&[
         "-i",

@@ -8,7 +8,7 @@ mod common;
 use common::*;
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
@@ -33,29 +33,6 @@ fn check_wired(stderr: &str) {
             stderr.trim()
         );
     }
-}
-
-/// A server on 127.0.0.1:<free port> answering `n` requests, then stopping.
-fn server(n: usize) -> (u16, std::thread::JoinHandle<()>) {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = l.local_addr().expect("addr").port();
-    let h = std::thread::spawn(move || {
-        for _ in 0..n {
-            let Ok((mut s, _)) = l.accept() else { return };
-            let mut buf = [0u8; 2048];
-            let mut got = Vec::new();
-            while !got.windows(4).any(|w| w == b"\r\n\r\n") {
-                match s.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(k) => got.extend_from_slice(buf.get(..k).unwrap_or(&[])),
-                }
-            }
-            let _ = s.write_all(
-                b"HTTP/1.1 200 OK\r\nContent-Length: 11\r\nConnection: close\r\n\r\nfluffy tail",
-            );
-        }
-    });
-    (port, h)
 }
 
 fn get(port: u16, path: &str) -> String {
@@ -274,7 +251,7 @@ fn capture_one_get(
     env: &[(&str, &str)],
     check: impl FnOnce(u32),
 ) -> (String, String) {
-    let (port, srv) = server(1);
+    let (port, srv) = http_server(1);
     let p = port.to_string();
     let mut args = vec!["-i", "lo", "--port", &p, "-c", "6", "--json"];
     args.extend_from_slice(extra);
@@ -376,7 +353,7 @@ fn write_file_opened_before_the_drop() {
         .expect("chmod");
     assert!(set_mode.success());
     let live_file = dir.join("live.pcap");
-    let (port, srv) = server(1);
+    let (port, srv) = http_server(1);
     let p = port.to_string();
     let sn = Sniffer::spawn(
         &[
@@ -507,7 +484,7 @@ fn setcap_binary_clears_its_capabilities_after_opening() {
         copy.to_str().expect("copy"),
     ]);
 
-    let (port, srv) = server(1);
+    let (port, srv) = http_server(1);
     let p = port.to_string();
     let mut child = std::process::Command::new("runuser")
         .args([

@@ -315,36 +315,30 @@ fn fill_from_lax(d: &mut Decoded, frame: &[u8], p: &LaxSlicedPacket<'_>, link_le
                 .max(u.payload().len());
         }
         Some(TransportSlice::Icmpv4(i)) => {
-            let off = offset_in(frame, i.slice());
-            d.transport = Some(Transport::Icmpv4(IcmpHeader {
-                offset: off,
-                header_len: i.header_len(),
-                icmp_type: i.type_u8(),
-                code: i.code_u8(),
-                checksum: i.checksum(),
-                rest: i.bytes5to8(),
-            }));
-            set_payload(d, frame, i.payload());
-            d.payload_wire_len = d
-                .payload_wire_len
-                .saturating_sub(i.header_len())
-                .max(i.payload().len());
+            let h = icmp_header(
+                frame,
+                i.slice(),
+                i.header_len(),
+                i.type_u8(),
+                i.code_u8(),
+                i.checksum(),
+                i.bytes5to8(),
+            );
+            d.transport = Some(Transport::Icmpv4(h));
+            set_icmp_payload(d, frame, i.header_len(), i.payload());
         }
         Some(TransportSlice::Icmpv6(i)) => {
-            let off = offset_in(frame, i.slice());
-            d.transport = Some(Transport::Icmpv6(IcmpHeader {
-                offset: off,
-                header_len: i.header_len(),
-                icmp_type: i.type_u8(),
-                code: i.code_u8(),
-                checksum: i.checksum(),
-                rest: i.bytes5to8(),
-            }));
-            set_payload(d, frame, i.payload());
-            d.payload_wire_len = d
-                .payload_wire_len
-                .saturating_sub(i.header_len())
-                .max(i.payload().len());
+            let h = icmp_header(
+                frame,
+                i.slice(),
+                i.header_len(),
+                i.type_u8(),
+                i.code_u8(),
+                i.checksum(),
+                i.bytes5to8(),
+            );
+            d.transport = Some(Transport::Icmpv6(h));
+            set_icmp_payload(d, frame, i.header_len(), i.payload());
         }
         None if tcp_cut_short(d, p) => {
             // The snaplen cut the TCP header inside its options: the fixed 20 bytes are
@@ -392,6 +386,34 @@ fn fill_from_lax(d: &mut Decoded, frame: &[u8], p: &LaxSlicedPacket<'_>, link_le
             reason: err.to_string(),
         });
     }
+}
+
+/// An ICMP or ICMPv6 header (same layout for what we show) at `slice` in the frame.
+fn icmp_header(
+    frame: &[u8],
+    slice: &[u8],
+    header_len: usize,
+    icmp_type: u8,
+    code: u8,
+    checksum: u16,
+    rest: [u8; 4],
+) -> IcmpHeader {
+    IcmpHeader {
+        offset: offset_in(frame, slice),
+        header_len,
+        icmp_type,
+        code,
+        checksum,
+        rest,
+    }
+}
+
+fn set_icmp_payload(d: &mut Decoded, frame: &[u8], header_len: usize, payload: &[u8]) {
+    set_payload(d, frame, payload);
+    d.payload_wire_len = d
+        .payload_wire_len
+        .saturating_sub(header_len)
+        .max(payload.len());
 }
 
 /// True when etherparse stopped in the TCP header with at least its fixed 20 bytes present.

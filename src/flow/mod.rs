@@ -251,6 +251,63 @@ pub struct Analysis {
     pub window_full: bool,
 }
 
+impl Analysis {
+    /// Each flag with its names, in tshark's order: (set, JSON name, Info column label,
+    /// `-V` line). Named once here for every renderer.
+    pub fn labels(&self) -> [(bool, &'static str, &'static str, &'static str); 8] {
+        [
+            (
+                self.retransmission,
+                "retransmission",
+                "[TCP Retransmission]",
+                "[This frame is a (suspected) retransmission]",
+            ),
+            (
+                self.out_of_order,
+                "out_of_order",
+                "[TCP Out-Of-Order]",
+                "[This frame is a (suspected) out-of-order segment]",
+            ),
+            (
+                self.previous_segment_not_captured,
+                "previous_segment_not_captured",
+                "[TCP Previous segment not captured]",
+                "[Previous segment(s) not captured (common at capture start)]",
+            ),
+            (
+                self.keep_alive,
+                "keep_alive",
+                "[TCP Keep-Alive]",
+                "[This is a TCP keep-alive segment]",
+            ),
+            (
+                self.zero_window_probe,
+                "zero_window_probe",
+                "[TCP ZeroWindowProbe]",
+                "[This is a TCP zero-window-probe]",
+            ),
+            (
+                self.zero_window,
+                "zero_window",
+                "[TCP ZeroWindow]",
+                "[This is a ZeroWindow segment]",
+            ),
+            (
+                self.dup_ack,
+                "dup_ack",
+                "[TCP Dup ACK]",
+                "[This is a TCP duplicate ack]",
+            ),
+            (
+                self.window_full,
+                "window_full",
+                "[TCP Window Full]",
+                "[The transmission window is now completely full]",
+            ),
+        ]
+    }
+}
+
 /// What the flow table says of the segment just handed to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SegmentAnalysis {

@@ -45,25 +45,14 @@ pub fn packet(f: &FrameView<'_>) -> Value {
         m.insert("stream".into(), tv.seg.stream.into());
         m.insert("seq".into(), tv.seg.rel_seq.into());
         m.insert("ack".into(), tv.seg.rel_ack.into());
-        let a = tv.seg.analysis;
-        let mut an = Vec::new();
-        for (on, name) in [
-            (a.retransmission, "retransmission"),
-            (a.out_of_order, "out_of_order"),
-            (
-                a.previous_segment_not_captured,
-                "previous_segment_not_captured",
-            ),
-            (a.keep_alive, "keep_alive"),
-            (a.zero_window_probe, "zero_window_probe"),
-            (a.zero_window, "zero_window"),
-            (a.dup_ack, "dup_ack"),
-            (a.window_full, "window_full"),
-        ] {
-            if on {
-                an.push(Value::from(name));
-            }
-        }
+        let an: Vec<Value> = tv
+            .seg
+            .analysis
+            .labels()
+            .into_iter()
+            .filter(|(on, ..)| *on)
+            .map(|(_, name, ..)| Value::from(name))
+            .collect();
         if !an.is_empty() {
             m.insert("tcp_analysis".into(), an.into());
         }

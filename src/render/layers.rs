@@ -718,32 +718,14 @@ fn transport_node(f: &FrameView<'_>) -> Option<TreeNode> {
                 n.children.push(on);
             }
             if let Some(tv) = &f.tcp {
-                let a = tv.seg.analysis;
-                let mut lines = Vec::new();
-                if a.retransmission {
-                    lines.push("[This frame is a (suspected) retransmission]");
-                }
-                if a.out_of_order {
-                    lines.push("[This frame is a (suspected) out-of-order segment]");
-                }
-                if a.previous_segment_not_captured {
-                    lines.push("[Previous segment(s) not captured (common at capture start)]");
-                }
-                if a.keep_alive {
-                    lines.push("[This is a TCP keep-alive segment]");
-                }
-                if a.zero_window_probe {
-                    lines.push("[This is a TCP zero-window-probe]");
-                }
-                if a.zero_window {
-                    lines.push("[This is a ZeroWindow segment]");
-                }
-                if a.dup_ack {
-                    lines.push("[This is a TCP duplicate ack]");
-                }
-                if a.window_full {
-                    lines.push("[The transmission window is now completely full]");
-                }
+                let lines: Vec<&str> = tv
+                    .seg
+                    .analysis
+                    .labels()
+                    .into_iter()
+                    .filter(|(on, ..)| *on)
+                    .map(|(_, _, _, line)| line)
+                    .collect();
                 if !lines.is_empty() {
                     let mut sa = TreeNode::new("[SEQ/ACK analysis]");
                     for l in lines {

@@ -142,27 +142,16 @@ fn tcp_info(f: &FrameView<'_>, t: &crate::decode::TcpHeader) -> String {
     let mut s = String::new();
     if let Some(tv) = &f.tcp {
         let a = tv.seg.analysis;
-        if a.retransmission {
-            s.push_str("[TCP Retransmission] ");
-        } else if a.out_of_order {
-            s.push_str("[TCP Out-Of-Order] ");
-        } else if a.previous_segment_not_captured {
-            s.push_str("[TCP Previous segment not captured] ");
-        }
-        if a.keep_alive {
-            s.push_str("[TCP Keep-Alive] ");
-        }
-        if a.zero_window_probe {
-            s.push_str("[TCP ZeroWindowProbe] ");
-        }
-        if a.zero_window {
-            s.push_str("[TCP ZeroWindow] ");
-        }
-        if a.dup_ack {
-            s.push_str("[TCP Dup ACK] ");
-        }
-        if a.window_full {
-            s.push_str("[TCP Window Full] ");
+        // As tshark: retransmission, out-of-order and previous-segment-not-captured are
+        // shown one at a time, in that order of precedence.
+        let mut sequence_label_shown = false;
+        for (i, (on, _, label, _)) in a.labels().into_iter().enumerate() {
+            if !on || (i < 3 && sequence_label_shown) {
+                continue;
+            }
+            sequence_label_shown |= i < 3;
+            s.push_str(label);
+            s.push(' ');
         }
     }
     let _ = write!(

@@ -363,3 +363,28 @@ pub fn live_capture_pieces(
     );
     port
 }
+
+/// A one-shot HTTP server on 127.0.0.1:<free port>: answers `n` requests with
+/// `200 OK` and the body `fluffy tail`, then stops (join the handle to wait for it).
+pub fn http_server(n: usize) -> (u16, std::thread::JoinHandle<()>) {
+    use std::io::{Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = l.local_addr().expect("addr").port();
+    let h = std::thread::spawn(move || {
+        for _ in 0..n {
+            let Ok((mut s, _)) = l.accept() else { return };
+            let mut buf = [0u8; 4096];
+            let mut got = Vec::new();
+            while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                match s.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(k) => got.extend_from_slice(buf.get(..k).unwrap_or(&[])),
+                }
+            }
+            let _ = s.write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 11\r\nConnection: close\r\n\r\nfluffy tail",
+            );
+        }
+    });
+    (port, h)
+}
