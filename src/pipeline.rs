@@ -250,6 +250,26 @@ impl<'o> Runner<'o> {
         }
     }
 
+    /// The application events raised since the last call: (per-stream summaries raised at
+    /// close, which describe no frame; the events of this frame).
+    fn take_events(&mut self) -> (Vec<AppEvent>, Vec<AppEvent>) {
+        std::mem::take(&mut self.dispatcher.pending)
+            .into_iter()
+            .partition(|e| e.kind.is_stream_summary())
+    }
+
+    /// `--follow-format http`: keep the HTTP messages of followed streams.
+    fn keep_follow_http(&mut self, events: &[AppEvent]) {
+        if !self.opts.follow_http {
+            return;
+        }
+        for e in events {
+            if matches!(e.kind, crate::dissect::AppKind::Http(_)) && self.follow_wants(e.stream) {
+                self.stats.follow_http.push(e.clone());
+            }
+        }
+    }
+
     fn follow_wants(&self, stream: StreamId) -> bool {
         match self.opts.follow {
             Some((FollowSelect::Stream(id), _)) => id == stream,
@@ -316,25 +336,12 @@ impl<'o> Runner<'o> {
                 scale_factor: factor,
             }
         });
-        let (summaries, app): (Vec<AppEvent>, Vec<AppEvent>) =
-            std::mem::take(&mut self.dispatcher.pending)
-                .into_iter()
-                .partition(|e| e.kind.is_stream_summary());
+        let (summaries, app) = self.take_events();
         for r in self.stream_records.drain(..) {
             json_raw_line(printer, &r)?;
         }
         printer.stream_summaries(&summaries)?;
-        if opts.follow_http {
-            let keep: Vec<AppEvent> = app
-                .iter()
-                .filter(|e| {
-                    matches!(e.kind, crate::dissect::AppKind::Http(_))
-                        && self.follow_wants(e.stream)
-                })
-                .cloned()
-                .collect();
-            self.stats.follow_http.extend(keep);
-        }
+        self.keep_follow_http(&app);
         self.analyzer.app_events(&app, pkt.ts);
         let findings = self.analyzer.take_findings();
         let mut highlights: Vec<Range<usize>> = self.analyzer.highlights().to_vec();
@@ -400,27 +407,14 @@ impl<'o> Runner<'o> {
             };
             self.flows.finish(&mut sinks);
         }
-        let (summaries, tail): (Vec<AppEvent>, Vec<AppEvent>) =
-            std::mem::take(&mut self.dispatcher.pending)
-                .into_iter()
-                .partition(|e| e.kind.is_stream_summary());
+        let (summaries, tail) = self.take_events();
         printer.trailing_events(&tail)?;
         printer.stream_summaries(&summaries)?;
         if let Some(ts) = self.stats.last_ts {
             self.analyzer.app_events(&tail, ts);
         }
         printer.trailing_findings(&self.analyzer.take_findings())?;
-        if self.opts.follow_http {
-            let keep: Vec<AppEvent> = tail
-                .iter()
-                .filter(|e| {
-                    matches!(e.kind, crate::dissect::AppKind::Http(_))
-                        && self.follow_wants(e.stream)
-                })
-                .cloned()
-                .collect();
-            self.stats.follow_http.extend(keep);
-        }
+        self.keep_follow_http(&tail);
         for r in self.stream_records.drain(..) {
             json_raw_line(printer, &r)?;
         }
@@ -454,7 +448,6 @@ pub fn run<W: Write>(
                 Some(expr) => Some(OfflineFilter::new(expr, f.first_link().unwrap_or(1))?),
                 None => None,
             };
-            let snaplen = f.info().snaplen;
             let mut writer: Option<PcapWriter> = None;
             if let Some(plan) = &opts.privdrop {
                 // The -w file is opened before root is given up (it may live where only
@@ -465,7 +458,6 @@ pub fn run<W: Write>(
                     writer = Some(PcapWriter::create(
                         path,
                         f.first_link().unwrap_or(1),
-                        snaplen,
                         opts.packet_buffered,
                     )?);
                 }
@@ -498,12 +490,7 @@ pub fn run<W: Write>(
                 }
                 if let Some(path) = &opts.write {
                     if writer.is_none() {
-                        writer = Some(PcapWriter::create(
-                            path,
-                            pkt.link,
-                            snaplen,
-                            opts.packet_buffered,
-                        )?);
+                        writer = Some(PcapWriter::create(path, pkt.link, opts.packet_buffered)?);
                     }
                     if let Some(w) = writer.as_mut() {
                         w.write(&pkt, true)?;

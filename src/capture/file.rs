@@ -48,7 +48,6 @@ struct Interface {
     resolution: u64,
     offset: i64,
     snaplen: u32,
-    name: Option<String>,
 }
 
 /// What is known of the file after its header.
@@ -298,14 +297,6 @@ impl FileSource {
         }
     }
 
-    /// Name of an interface of the current section, when the file gives one.
-    pub fn interface_name(&self, id: u32) -> Option<&str> {
-        self.st
-            .interfaces
-            .get(id as usize)
-            .and_then(|i| i.name.as_deref())
-    }
-
     /// Bytes of the file consumed so far (for progress).
     pub fn position(&self) -> u64 {
         self.reader.consumed() as u64
@@ -318,10 +309,6 @@ impl FileSource {
         } else {
             std::fs::metadata(&self.path).ok().map(|m| m.len())
         }
-    }
-
-    pub fn packets_read(&self) -> u64 {
-        self.packets
     }
 }
 
@@ -359,7 +346,6 @@ impl State {
                         resolution: idb.ts_resolution().unwrap_or(1_000_000).max(1),
                         offset: idb.ts_offset(),
                         snaplen: idb.snaplen,
-                        name: idb.if_name().and_then(|r| r.ok()).map(|s| s.to_string()),
                     };
                     if self.info.link.is_none() {
                         self.info.link = Some(iface.link);
@@ -379,7 +365,6 @@ impl State {
                                 resolution: 1_000_000,
                                 offset: 0,
                                 snaplen: 0,
-                                name: None,
                             });
                     let raw = (u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low);
                     let secs = (raw / iface.resolution) as i64 + iface.offset;

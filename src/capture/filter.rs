@@ -29,7 +29,6 @@ pub fn combine(ports: &[u16], expr: &str) -> Option<String> {
 /// A compiled filter for replayed packets, compiled once per link type seen.
 pub struct OfflineFilter {
     expr: String,
-    snaplen: i32,
     programs: Vec<(u32, pcap::BpfProgram)>,
 }
 
@@ -38,7 +37,6 @@ impl OfflineFilter {
     pub fn new(expr: &str, first_link: u32) -> Result<OfflineFilter, CaptureError> {
         let mut f = OfflineFilter {
             expr: expr.to_string(),
-            snaplen: 262_144,
             programs: Vec::new(),
         };
         f.program_for(first_link)?;
@@ -60,7 +58,6 @@ impl OfflineFilter {
                 msg: e.to_string(),
             }
         })?;
-        let _ = self.snaplen;
         let prog = dead
             .compile(&self.expr, true)
             .map_err(|e| CaptureError::BadFilter {

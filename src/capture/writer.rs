@@ -20,14 +20,12 @@ impl PcapWriter {
     pub fn create(
         path: &Path,
         link: u32,
-        snaplen: u32,
         packet_buffered: bool,
     ) -> Result<PcapWriter, CaptureError> {
         let err = |e: pcap::Error| CaptureError::Write {
             path: path.to_path_buf(),
             msg: e.to_string(),
         };
-        let _ = snaplen;
         let dead =
             pcap::Capture::dead_with_precision(pcap::Linktype(link as i32), pcap::Precision::Nano)
                 .map_err(err)?;

@@ -250,7 +250,7 @@ impl Analyzer {
                 self.current.push(r);
                 self.push(
                     f.detail("layer", "frame")
-                        .detail("offset", r_start(payload.start + hit.range.start)),
+                        .detail("offset", (payload.start + hit.range.start).to_string()),
                     None,
                     &[frame],
                 );
@@ -768,10 +768,6 @@ impl Serialize for Finding {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         serde_json::Value::Object(self.json()).serialize(s)
     }
-}
-
-fn r_start(x: usize) -> String {
-    x.to_string()
 }
 
 fn dir_label(d: Direction) -> &'static str {

@@ -44,9 +44,4 @@ impl Progress {
     pub fn finish(self) {
         self.bar.finish_and_clear();
     }
-
-    /// True when the bar would be drawn (stderr is a terminal).
-    pub fn visible(&self) -> bool {
-        !self.bar.is_hidden()
-    }
 }
