@@ -32,6 +32,8 @@ use crate::render::escape::{escape_bytes, escape_str, escape_truncated};
 const MAX_FINDINGS: usize = 2_000;
 /// Most entries kept in each of the report's lists.
 const MAX_LIST: usize = 500;
+/// Most (secret, frame) sightings and once-per-host findings remembered for de-duplication.
+const MAX_REMEMBERED: usize = 100_000;
 /// Bytes of a stream's start kept to classify streams no dissector recognised.
 const SAMPLE: usize = 128;
 
@@ -302,6 +304,10 @@ impl Analyzer {
     /// Count one sighting of secret `index` ending in `frame` (a sighting found twice — in
     /// the raw base64 of a Basic auth header and again decoded — counts once).
     fn secret_seen(&mut self, index: usize, frame: u64, place: String) {
+        // Bounded: past the cap the set starts again (a repeat may then count twice).
+        if self.sightings.len() >= MAX_REMEMBERED {
+            self.sightings.clear();
+        }
         if !self.sightings.insert((index, frame)) {
             return;
         }
@@ -544,6 +550,9 @@ impl Analyzer {
                     FindingKind::NoHttpsRedirect | FindingKind::MissingHsts
                 ) {
                     let key = (f.kind, host.clone().unwrap_or_default());
+                    if self.once.len() >= MAX_REMEMBERED {
+                        self.once.clear();
+                    }
                     if !self.once.insert(key) {
                         continue;
                     }
