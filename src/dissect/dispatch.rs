@@ -253,6 +253,7 @@ impl Dispatcher {
                             kind: super::AppKind::Note(format!(
                                 "protocol not recognised while {MAX_UNDECIDED_TOTAL} bytes were held over all streams; stream left undissected"
                             )),
+                            decrypted: false,
                         });
                     }
                 }

@@ -33,6 +33,8 @@ pub struct DissectConfig {
     pub max_decoded_body: usize,
     /// Largest TLS handshake message reassembled across records.
     pub max_tls_handshake: usize,
+    /// Session keys for TLS decryption (key logs, pcapng secrets, RSA keys).
+    pub decrypt: tls::decrypt::DecryptConfig,
 }
 
 impl Default for DissectConfig {
@@ -42,6 +44,7 @@ impl Default for DissectConfig {
             max_http_body: 8 << 20,
             max_decoded_body: 16 << 20,
             max_tls_handshake: 1 << 20,
+            decrypt: tls::decrypt::DecryptConfig::default(),
         }
     }
 }
@@ -56,6 +59,9 @@ pub struct AppEvent {
     /// Every frame that carried bytes of it, in stream order, without repeats.
     pub frames: Vec<u64>,
     pub kind: AppKind,
+    /// Parsed from TLS plaintext decrypted with the session keys: only a key holder sees
+    /// it, an eavesdropper does not.
+    pub decrypted: bool,
 }
 
 #[derive(Debug, Clone)]

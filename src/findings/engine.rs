@@ -114,12 +114,50 @@ pub struct CertBrief {
     pub key: String,
 }
 
+/// What decrypting TLS with the session keys revealed.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct WithKeys {
+    /// TLS sessions decrypted, and those a key source was given for but could not open.
+    pub sessions_decrypted: u64,
+    pub sessions_not_decrypted: u64,
+    /// Sessions whose only key was the server's RSA key under forward secrecy.
+    pub forward_secrecy: u64,
+    pub records_decrypted: u64,
+    pub plaintext_bytes: u64,
+    pub http_requests_total: u64,
+    pub http_requests: Vec<String>,
+}
+
+/// A finding made on decrypted TLS plaintext: a credential or secret there is visible only to
+/// a key holder, so it becomes `visible_with_keys` (info); the audit findings (HSTS, cookie
+/// flags) keep their kind.
+fn with_keys(mut f: Finding) -> Finding {
+    if matches!(
+        f.kind,
+        FindingKind::SecretInClear
+            | FindingKind::BasicAuth
+            | FindingKind::BearerToken
+            | FindingKind::Cookie
+            | FindingKind::PasswordField
+            | FindingKind::ApiKey
+            | FindingKind::FernetToken
+            | FindingKind::LoginFormInClear
+    ) {
+        f.details.insert(0, ("what", f.kind.name().to_string()));
+        f.kind = FindingKind::VisibleWithKeys;
+        f.severity = Severity::Info;
+    }
+    f
+}
+
 /// One `--secret` and where it was seen.
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct SecretReport {
     /// The secret as given, escaped.
     pub secret: String,
     pub seen: u64,
+    /// Sightings inside TLS decrypted with the session keys (not a leak).
+    pub seen_with_keys: u64,
     /// `stream 0 server→client frame 8 offset 174 (tcp stream, raw)`.
     pub places: Vec<String>,
 }
@@ -143,6 +181,8 @@ pub struct Report {
     pub http_requests: Vec<String>,
     pub http_requests_total: u64,
     pub tls_sessions: Vec<TlsSession>,
+    /// What the session keys revealed (decrypted TLS); an eavesdropper sees none of it.
+    pub with_keys: WithKeys,
     pub secrets: Vec<SecretReport>,
     pub credentials: Vec<Finding>,
     pub fernet_tokens: u64,
@@ -248,6 +288,7 @@ impl Analyzer {
                         r.start,
                         hit.variant.label()
                     ),
+                    false,
                 );
                 self.current.push(r);
                 self.push(
@@ -303,7 +344,7 @@ impl Analyzer {
 
     /// Count one sighting of secret `index` ending in `frame` (a sighting found twice — in
     /// the raw base64 of a Basic auth header and again decoded — counts once).
-    fn secret_seen(&mut self, index: usize, frame: u64, place: String) {
+    fn secret_seen(&mut self, index: usize, frame: u64, place: String, with_keys: bool) {
         // Bounded: past the cap the set starts again (a repeat may then count twice).
         if self.sightings.len() >= MAX_REMEMBERED {
             self.sightings.clear();
@@ -312,7 +353,11 @@ impl Analyzer {
             return;
         }
         if let Some(s) = self.report.secrets.get_mut(index) {
-            s.seen += 1;
+            if with_keys {
+                s.seen_with_keys += 1;
+            } else {
+                s.seen += 1;
+            }
             if s.places.len() < 50 {
                 s.places.push(place);
             }
@@ -391,6 +436,7 @@ impl Analyzer {
                             h.range.start,
                             h.variant.label()
                         ),
+                        false,
                     );
                     for c in &chunks {
                         let s = h.range.start.max(c.offset);
@@ -477,7 +523,43 @@ impl Analyzer {
         let stream = e.stream;
         let frames = e.frames.clone();
         let body = h.body_for_search();
-        if h.is_request() {
+        let transport = if e.decrypted {
+            Transport::DecryptedTls
+        } else {
+            Transport::Clear
+        };
+        if e.decrypted {
+            self.decrypted_http(e, h);
+        }
+        if h.is_request() && e.decrypted {
+            let (method, uri) = match &h.start {
+                StartLine::Request(r) => (r.method.clone(), r.uri.clone()),
+                _ => (String::new(), Vec::new()),
+            };
+            self.report.with_keys.http_requests_total += 1;
+            if self.report.with_keys.http_requests.len() < MAX_LIST {
+                self.report.with_keys.http_requests.push(format!(
+                    "{} {}",
+                    escape_str(&method),
+                    escape_truncated(&uri, 120)
+                ));
+            }
+            if let Some(host) = h.header("host") {
+                if let Some(st) = self.streams.get_mut(&stream) {
+                    st.last_host = Some(escape_truncated(host, 120));
+                }
+            }
+            for f in request_credentials(
+                &method,
+                &uri,
+                &h.headers,
+                body,
+                h.content_type.as_deref(),
+                transport,
+            ) {
+                self.push(with_keys(f), Some(stream), &frames);
+            }
+        } else if h.is_request() {
             self.report.http_requests_total += 1;
             let (method, uri) = match &h.start {
                 StartLine::Request(r) => (r.method.clone(), r.uri.clone()),
@@ -503,7 +585,7 @@ impl Analyzer {
                 &h.headers,
                 body,
                 h.content_type.as_deref(),
-                Transport::Clear,
+                transport,
             ) {
                 self.push(f, Some(stream), &frames);
             }
@@ -514,7 +596,7 @@ impl Analyzer {
                         let f = self
                             .cfg
                             .secrets
-                            .finding(idx, hit.variant, auth, Transport::Clear);
+                            .finding(idx, hit.variant, auth, transport);
                         self.secret_seen(
                             idx,
                             e.frame,
@@ -522,6 +604,7 @@ impl Analyzer {
                                 "stream {stream} frame {} (HTTP Authorization: Basic, decoded)",
                                 e.frame
                             ),
+                            e.decrypted,
                         );
                         self.push(f.detail("layer", "http basic auth"), Some(stream), &frames);
                     }
@@ -536,15 +619,16 @@ impl Analyzer {
                 &h.headers,
                 body,
                 h.content_type.as_deref(),
-                Transport::Clear,
+                transport,
             ) {
+                let f = if e.decrypted { with_keys(f) } else { f };
                 self.push(f, Some(stream), &frames);
             }
             let host = self
                 .streams
                 .get(&stream)
                 .and_then(|st| st.last_host.clone());
-            for f in audit_response_headers(status, &h.headers, Transport::Clear, host.as_deref()) {
+            for f in audit_response_headers(status, &h.headers, transport, host.as_deref()) {
                 if matches!(
                     f.kind,
                     FindingKind::NoHttpsRedirect | FindingKind::MissingHsts
@@ -560,8 +644,9 @@ impl Analyzer {
                 self.push(f, Some(stream), &frames);
             }
         }
-        // Secrets that only appear once the body is de-chunked or decompressed.
-        if !self.cfg.secrets.is_empty() && (h.body_decoded.is_some() || h.chunked) {
+        // Secrets that only appear once the body is de-chunked or decompressed (decrypted
+        // messages: see `decrypted_http`).
+        if !self.cfg.secrets.is_empty() && !e.decrypted && (h.body_decoded.is_some() || h.chunked) {
             for hit in self.cfg.secrets.find_in(body) {
                 let matched = body.get(hit.range.clone()).unwrap_or_default();
                 let layer = match &h.decoded_with {
@@ -572,7 +657,7 @@ impl Analyzer {
                     hit.secret_index,
                     hit.variant,
                     matched,
-                    Transport::Clear,
+                    transport,
                 );
                 self.secret_seen(
                     hit.secret_index,
@@ -584,6 +669,7 @@ impl Analyzer {
                         hit.range.start,
                         hit.variant.label()
                     ),
+                    false,
                 );
                 self.push(
                     f.detail("layer", &layer)
@@ -596,7 +682,10 @@ impl Analyzer {
         for tok in find_fernet_tokens(body) {
             self.report.fernet_tokens += 1;
             let dec = self.cfg.fernet_key.as_ref().map(|k| k.decrypt(&tok.raw));
-            let mut f = tok.finding(dec.as_ref(), Transport::Clear);
+            let mut f = tok.finding(dec.as_ref(), transport);
+            if e.decrypted {
+                f = with_keys(f);
+            }
             match &dec {
                 Some(Ok(plain)) => {
                     f = f.detail("decrypted", escape_truncated(plain, 200));
@@ -627,6 +716,51 @@ impl Analyzer {
                 }
             }
             self.push(f, Some(stream), &frames);
+        }
+    }
+
+    /// Secrets in an HTTP message that was decrypted with the session keys: the start line,
+    /// headers and body are searched (no TCP-level scan saw them in clear). Reported as
+    /// visible with the keys, never as a leak.
+    fn decrypted_http(&mut self, e: &AppEvent, h: &HttpEvent) {
+        if self.cfg.secrets.is_empty() {
+            return;
+        }
+        let stream = e.stream;
+        let mut places: Vec<(&str, Vec<u8>)> = Vec::new();
+        if let StartLine::Request(r) = &h.start {
+            places.push(("uri", r.uri.clone()));
+        }
+        for (name, value) in &h.headers {
+            places.push(("header", [name.as_bytes(), b": ", value].concat()));
+        }
+        places.push(("body", h.body_for_search().to_vec()));
+        for (what, bytes) in places {
+            for hit in self.cfg.secrets.find_in(&bytes) {
+                let matched = bytes.get(hit.range.clone()).unwrap_or_default();
+                let f = self.cfg.secrets.finding(
+                    hit.secret_index,
+                    hit.variant,
+                    matched,
+                    Transport::DecryptedTls,
+                );
+                self.secret_seen(
+                    hit.secret_index,
+                    e.frame,
+                    format!(
+                        "stream {stream} {} frame {} (inside TLS, decrypted with the keys: http {what}, {})",
+                        dir_label(e.dir),
+                        e.frame,
+                        hit.variant.label()
+                    ),
+                    true,
+                );
+                self.push(
+                    with_keys(f.detail("layer", format!("decrypted tls: http {what}"))),
+                    Some(stream),
+                    &e.frames,
+                );
+            }
         }
     }
 

@@ -47,6 +47,9 @@ pub enum FindingKind {
     NoHttpsRedirect,
     /// A response over HTTPS without `Strict-Transport-Security`.
     MissingHsts,
+    /// A secret or credential seen only inside TLS decrypted with the session keys: not a
+    /// leak (an eavesdropper without the keys cannot read it).
+    VisibleWithKeys,
 }
 
 impl FindingKind {
@@ -73,6 +76,7 @@ impl FindingKind {
             FindingKind::LoginFormInClear => "login_form_in_clear",
             FindingKind::NoHttpsRedirect => "no_https_redirect",
             FindingKind::MissingHsts => "missing_hsts",
+            FindingKind::VisibleWithKeys => "visible_with_keys",
         }
     }
 }

@@ -152,6 +152,7 @@ impl HttpStream {
             frame: now,
             frames: Vec::new(),
             kind: AppKind::Note(text),
+            decrypted: false,
         });
     }
 
@@ -617,6 +618,7 @@ impl HttpStream {
             frame: now,
             frames,
             kind: AppKind::Http(HttpEvent(Box::new(b.ev))),
+            decrypted: false,
         });
         if let Some(why) = stop {
             self.stopped = true;

@@ -14,10 +14,12 @@
 //! `stream` (state machine).
 
 mod cert;
+pub mod decrypt;
 mod event;
 mod fingerprint;
 mod handshake;
 mod hello;
+mod inner;
 mod names;
 mod record;
 mod stream;

@@ -2,9 +2,12 @@
 //! records, encryption state (ChangeCipherSpec, TLS 1.3), and resynchronisation after holes.
 
 use super::event::{Alert, AppData, Heartbeat, RecordInfo, Summary, TlsEvent, TlsMessage};
+use super::decrypt::{Opened, SessionDecryptor};
 use super::handshake::{
-    decode_certificate, decode_certificate_request, decode_other, decode_server_key_exchange,
+    decode_certificate, decode_certificate13, decode_certificate_request, decode_other,
+    decode_server_key_exchange,
 };
+use super::inner::InnerStream;
 use super::hello::{decode_client_hello, decode_server_hello, decode_sslv2_client_hello};
 use super::names::{handshake_name, protocol_label};
 use super::record::{plausible_header, sslv2_client_hello_len, Header, HEADER_LEN, MAX_RECORD_LEN};
@@ -110,6 +113,14 @@ pub struct TlsStream {
     pub app_bytes: [u64; 2],
     notes: u32,
     closed: bool,
+    /// Decryption with the session keys (inactive without any key source).
+    dec: SessionDecryptor,
+    /// Direction the ClientHello came from (the client writes side 0 of the decryptor).
+    client_dir: Option<Direction>,
+    /// The protocol inside the decrypted application data.
+    inner: InnerStream,
+    /// Plaintext of the record being emitted, for the first event of that record.
+    pending_plain: Option<Vec<u8>>,
 }
 
 impl TlsStream {
@@ -127,6 +138,35 @@ impl TlsStream {
             app_bytes: [0; 2],
             notes: 0,
             closed: false,
+            dec: SessionDecryptor::new(cfg.decrypt.clone()),
+            client_dir: None,
+            inner: InnerStream::new(stream, cfg),
+            pending_plain: None,
+        }
+    }
+
+    /// Decryptor side of a direction: 0 = written by the client, 1 = by the server.
+    fn side(&self, dir: Direction) -> usize {
+        match self.client_dir {
+            Some(c) if c != dir => 1,
+            Some(_) => 0,
+            None => dir.index(),
+        }
+    }
+
+    /// Hand the decryptor's notes on (missing key, forward secrecy, RSA key mismatch).
+    fn decrypt_notes(&mut self, dir: Direction, now: u64, out: &mut Vec<AppEvent>) {
+        for text in std::mem::take(&mut self.dec.notes) {
+            self.note(dir, now, text, out);
+        }
+    }
+
+    /// Whether a record of `content_type` in direction `d` is protected.
+    fn protected(&self, d: usize, content_type: u8) -> bool {
+        if self.tls13_encrypted {
+            content_type == 23
+        } else {
+            self.dirs.get(d).is_some_and(|s| s.ccs) || content_type == 23
         }
     }
 
@@ -139,7 +179,7 @@ impl TlsStream {
     }
 
     fn emit(
-        &self,
+        &mut self,
         dir: Direction,
         now: u64,
         frames: Vec<u64>,
@@ -162,7 +202,9 @@ impl TlsStream {
                 record,
                 frames,
                 message,
+                plaintext: self.pending_plain.take(),
             }),
+            decrypted: false,
         });
     }
 
@@ -180,6 +222,7 @@ impl TlsStream {
             frame: now,
             frames: Vec::new(),
             kind: AppKind::Note(text),
+            decrypted: false,
         });
     }
 
@@ -290,6 +333,7 @@ impl TlsStream {
             version: 0x0002,
             length: msg.len(),
             sslv2: true,
+            decrypted: None,
         };
         match decode_sslv2_client_hello(msg) {
             Ok(ch) => self.emit(
@@ -319,7 +363,18 @@ impl TlsStream {
             version: h.version,
             length: h.length,
             sslv2: false,
+            decrypted: None,
         };
+        if self.protected(d, h.content_type) {
+            match self.dec.open(self.side(dir), h.content_type, h.version, body) {
+                Opened::Plain(p) => {
+                    self.plain_record(dir, info, p, frames, now, out);
+                    return;
+                }
+                Opened::Failed(text) => self.note(dir, now, text, out),
+                Opened::NoKey => {}
+            }
+        }
         match h.content_type {
             20 => {
                 self.emit(dir, now, frames, info, TlsMessage::ChangeCipherSpec, out);
@@ -327,6 +382,8 @@ impl TlsStream {
                     if let Some(st) = self.dirs.get_mut(d) {
                         st.ccs = true;
                     }
+                    self.dec.change_cipher_spec(self.side(dir));
+                    self.decrypt_notes(dir, now, out);
                 }
             }
             21 => {
@@ -363,7 +420,7 @@ impl TlsStream {
                     self.emit(dir, now, frames, info, TlsMessage::Alert(alert), out);
                 }
             }
-            22 => self.handshake_record(dir, info, body, frames, now, out),
+            22 => self.handshake_record(dir, info, body, frames, now, out, false),
             23 => {
                 let records = self.app_records.get_mut(d).map(|r| {
                     *r = r.saturating_add(1);
@@ -423,6 +480,7 @@ impl TlsStream {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn handshake_record(
         &mut self,
         dir: Direction,
@@ -431,9 +489,10 @@ impl TlsStream {
         frames: Vec<u64>,
         now: u64,
         out: &mut Vec<AppEvent>,
+        decrypted: bool,
     ) {
         let d = dir.index();
-        if self.encrypted(d) {
+        if self.encrypted(d) && !decrypted {
             let m = TlsMessage::EncryptedHandshake { len: body.len() };
             self.emit(dir, now, frames, info, m, out);
             return;
@@ -497,10 +556,17 @@ impl TlsStream {
             };
             completed_one = true;
             let body = msg.get(4..).unwrap_or(&[]);
+            if !decrypted {
+                self.dec.handshake_plain(&msg);
+            }
             self.handshake_message(dir, t, body, info, msg_frames, now, out);
+            if decrypted {
+                self.dec.handshake_decrypted(self.side(dir), t);
+            }
+            self.decrypt_notes(dir, now, out);
             // A message may switch the stream to encrypted (TLS 1.3 ServerHello): the rest of
             // this record is then not plaintext handshake.
-            if self.encrypted(d) {
+            if self.encrypted(d) && !decrypted {
                 if let Some(st) = self.dirs.get_mut(d) {
                     st.hs.clear();
                 }
@@ -530,14 +596,21 @@ impl TlsStream {
         let malformed = |what: String| TlsMessage::Note(format!("{what}: not dissected further"));
         match t {
             1 => match decode_client_hello(body) {
-                Ok(ch) => self.emit(
-                    dir,
-                    now,
-                    frames,
-                    info,
-                    TlsMessage::ClientHello(Box::new(ch)),
-                    out,
-                ),
+                Ok(ch) => {
+                    if self.client_dir.is_none() {
+                        self.client_dir = Some(dir);
+                    }
+                    self.dec
+                        .client_hello(&ch.random, &ch.extension_ids(), &ch.cipher_suites);
+                    self.emit(
+                        dir,
+                        now,
+                        frames,
+                        info,
+                        TlsMessage::ClientHello(Box::new(ch)),
+                        out,
+                    )
+                }
                 Err(e) => {
                     let other = TlsMessage::Handshake(decode_other(t, body));
                     self.emit(dir, now, frames.clone(), info, other, out);
@@ -554,6 +627,9 @@ impl TlsStream {
                     let hrr = sh.hello_retry_request;
                     if !hrr {
                         self.cipher_suite = Some(sh.cipher_suite);
+                        let ids: Vec<u16> = sh.extensions.iter().map(|e| e.id).collect();
+                        self.dec
+                            .server_hello(&sh.random, sh.version, sh.cipher_suite, &ids);
                     }
                     let swapped = self.server_dir.is_none() && dir == Direction::ToServer;
                     if self.server_dir.is_none() {
@@ -579,6 +655,14 @@ impl TlsStream {
                         self.emit(dir, now, frames, info, TlsMessage::Note(text), out);
                     }
                 }
+                Err(e) => {
+                    let other = TlsMessage::Handshake(decode_other(t, body));
+                    self.emit(dir, now, frames.clone(), info, other, out);
+                    self.emit(dir, now, frames, info, malformed(e), out);
+                }
+            },
+            11 if self.tls13 && info.decrypted.is_some() => match decode_certificate13(body) {
+                Ok(c) => self.emit(dir, now, frames, info, TlsMessage::Certificate(c), out),
                 Err(e) => {
                     let other = TlsMessage::Handshake(decode_other(t, body));
                     self.emit(dir, now, frames.clone(), info, other, out);
@@ -626,6 +710,59 @@ impl TlsStream {
                 self.emit(dir, now, frames, info, other, out);
             }
         }
+    }
+
+    /// A record decrypted with the session keys: handled as its inner content type says,
+    /// application data handed to the protocol inside.
+    fn plain_record(
+        &mut self,
+        dir: Direction,
+        mut info: RecordInfo,
+        p: crate::dissect::tls::decrypt::Plaintext,
+        frames: Vec<u64>,
+        now: u64,
+        out: &mut Vec<AppEvent>,
+    ) {
+        let d = dir.index();
+        info.decrypted = Some((p.data.len(), p.content_type));
+        self.pending_plain = Some(p.data.clone());
+        match p.content_type {
+            22 => self.handshake_record(dir, info, &p.data, frames.clone(), now, out, true),
+            23 => {
+                let records = self.app_records.get_mut(d).map(|r| {
+                    *r = r.saturating_add(1);
+                    *r
+                });
+                let bytes = self.app_bytes.get_mut(d).map(|b| {
+                    *b = b.saturating_add(info.length as u64);
+                    *b
+                });
+                let a = AppData {
+                    len: info.length,
+                    total_records: records.unwrap_or(0),
+                    total_bytes: bytes.unwrap_or(0),
+                };
+                let last = frames.last().copied().unwrap_or(now);
+                self.emit(dir, now, frames, info, TlsMessage::AppData(a), out);
+                self.dec.count_app_bytes(p.data.len());
+                self.inner.data(dir, &p.data, last, now, out);
+            }
+            21 => {
+                for a in p.data.chunks(2) {
+                    let alert = Alert {
+                        level: a.first().copied(),
+                        description: a.get(1).copied(),
+                        encrypted: false,
+                    };
+                    self.emit(dir, now, frames.clone(), info, TlsMessage::Alert(alert), out);
+                }
+            }
+            t => {
+                let text = format!("decrypted record of content type {t} ({} bytes)", p.data.len());
+                self.emit(dir, now, frames, info, TlsMessage::Note(text), out);
+            }
+        }
+        self.pending_plain = None;
     }
 
     fn flush_dir(&mut self, dir: Direction, now: u64, why: &str, out: &mut Vec<AppEvent>) {
@@ -717,6 +854,7 @@ impl StreamDissector for TlsStream {
 
     fn end(&mut self, dir: Direction, now: u64, out: &mut Vec<AppEvent>) {
         self.flush_dir(dir, now, "stream ended", out);
+        self.inner.end(dir, now, out);
     }
 
     fn close(&mut self, now: u64, out: &mut Vec<AppEvent>) {
@@ -726,6 +864,7 @@ impl StreamDissector for TlsStream {
         self.closed = true;
         self.flush_dir(Direction::ToServer, now, "stream closed", out);
         self.flush_dir(Direction::ToClient, now, "stream closed", out);
+        self.inner.close(now, out);
         let info = RecordInfo::default();
         let protocol_version = self.version.unwrap_or(0x0303);
         let s = self.summary();
@@ -739,7 +878,25 @@ impl StreamDissector for TlsStream {
                 record: info,
                 frames: Vec::new(),
                 message: TlsMessage::Summary(s),
+                plaintext: None,
             }),
+            decrypted: false,
         });
+        if self.dec.active() && self.version.is_some() {
+            out.push(AppEvent {
+                stream: self.stream,
+                dir: Direction::ToServer,
+                frame: now,
+                frames: Vec::new(),
+                kind: AppKind::Tls(TlsEvent {
+                    protocol: protocol_label(protocol_version).to_string(),
+                    record: info,
+                    frames: Vec::new(),
+                    message: TlsMessage::Decryption(self.dec.status()),
+                    plaintext: None,
+                }),
+                decrypted: false,
+            });
+        }
     }
 }
