@@ -156,11 +156,7 @@ impl DecryptArgs {
                         files.push(PathBuf::from(f));
                     }
                 }
-                _ => {
-                    return Err(format!(
-                        "-o {p}: only tls.keylog_file:FILE is understood"
-                    ))
-                }
+                _ => return Err(format!("-o {p}: only tls.keylog_file:FILE is understood")),
             }
         }
         Ok(files)

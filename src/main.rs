@@ -10,7 +10,8 @@ use clap::Parser;
 use squirrel_sniff::capture::live::{list_interfaces, LiveOptions, LiveSource};
 use squirrel_sniff::capture::{filter, privdrop, FileSource};
 use squirrel_sniff::cli::{
-    exit, Cli, Command, CompareArgs, DecryptArgs, FindingsArgs, FollowDirArg, FollowFormatArg, InfoArgs,
+    exit, Cli, Command, CompareArgs, DecryptArgs, FindingsArgs, FollowDirArg, FollowFormatArg,
+    InfoArgs,
 };
 use squirrel_sniff::dissect::tls::decrypt::{DecryptConfig, KeyStore, RsaKey, RsaKeyError};
 use squirrel_sniff::dissect::DissectConfig;

@@ -341,6 +341,7 @@ impl<'o> Runner<'o> {
             json_raw_line(printer, &r)?;
         }
         printer.stream_summaries(&summaries)?;
+        self.analyzer.stream_summaries(&summaries);
         self.keep_follow_http(&app);
         self.analyzer.app_events(&app, pkt.ts);
         let findings = self.analyzer.take_findings();
@@ -410,6 +411,7 @@ impl<'o> Runner<'o> {
         let (summaries, tail) = self.take_events();
         printer.trailing_events(&tail)?;
         printer.stream_summaries(&summaries)?;
+        self.analyzer.stream_summaries(&summaries);
         if let Some(ts) = self.stats.last_ts {
             self.analyzer.app_events(&tail, ts);
         }
@@ -463,6 +465,10 @@ pub fn run<W: Write>(
                 }
                 crate::capture::privdrop::apply(plan)?;
             }
+            let keys = std::sync::Arc::clone(&opts.dissect.decrypt.keys);
+            f.on_tls_secrets(Box::new(move |text| {
+                keys.add_text(text, crate::dissect::tls::decrypt::KeySource::Dsb);
+            }));
             let mut progress = opts
                 .progress
                 .then(|| crate::render::progress::Progress::new(f.total_size()));

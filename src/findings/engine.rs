@@ -23,6 +23,7 @@ use super::secrets::{SecretSet, StreamScanner};
 use crate::capture::Timestamp;
 use crate::dissect::dispatch::AppProto;
 use crate::dissect::http::{HttpEvent, StartLine};
+use crate::dissect::tls::decrypt::KeysUsed;
 use crate::dissect::tls::{TlsEvent, TlsMessage};
 use crate::dissect::{AppEvent, AppKind};
 use crate::flow::{ConversationSummary, Direction, StreamEvent, StreamId};
@@ -101,6 +102,12 @@ pub struct TlsSession {
     /// TLS 1.3: the certificate crossed the wire encrypted.
     pub certificate_hidden: bool,
     pub alerts: Vec<String>,
+    /// Decryption with the session keys: which keys (`key_log`, `dsb`, `rsa_key`,
+    /// `missing`, `forward_secrecy`), when any key source was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decryption: Option<String>,
+    /// Records decrypted with the keys.
+    pub records_decrypted: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -508,6 +515,37 @@ impl Analyzer {
         *self.report.protocols.entry(label).or_default() += 1;
     }
 
+    /// Per-stream summaries raised when streams closed (what decryption achieved).
+    pub fn stream_summaries(&mut self, events: &[AppEvent]) {
+        for e in events {
+            let AppKind::Tls(t) = &e.kind else { continue };
+            let TlsMessage::Decryption(d) = &t.message else {
+                continue;
+            };
+            let w = &mut self.report.with_keys;
+            w.records_decrypted += d.records_decrypted;
+            w.plaintext_bytes += d.app_bytes;
+            match d.keys {
+                _ if d.records_decrypted > 0 => w.sessions_decrypted += 1,
+                KeysUsed::ForwardSecrecy => {
+                    w.forward_secrecy += 1;
+                    w.sessions_not_decrypted += 1;
+                }
+                _ => w.sessions_not_decrypted += 1,
+            }
+            if let Some(sess) = self
+                .report
+                .tls_sessions
+                .iter_mut()
+                .rev()
+                .find(|s| s.stream == e.stream)
+            {
+                sess.decryption = Some(d.keys.label().to_string());
+                sess.records_decrypted = d.records_decrypted;
+            }
+        }
+    }
+
     /// Application events completed by the current frame.
     pub fn app_events(&mut self, events: &[AppEvent], ts: Timestamp) {
         for e in events {
@@ -593,10 +631,7 @@ impl Analyzer {
                 if let Some(auth) = h.header("authorization") {
                     for hit in self.cfg.secrets.find_in_basic_auth(auth) {
                         let idx = hit.secret_index;
-                        let f = self
-                            .cfg
-                            .secrets
-                            .finding(idx, hit.variant, auth, transport);
+                        let f = self.cfg.secrets.finding(idx, hit.variant, auth, transport);
                         self.secret_seen(
                             idx,
                             e.frame,
@@ -615,12 +650,7 @@ impl Analyzer {
                 StartLine::Response(r) => r.status,
                 _ => 0,
             };
-            for f in response_credentials(
-                &h.headers,
-                body,
-                h.content_type.as_deref(),
-                transport,
-            ) {
+            for f in response_credentials(&h.headers, body, h.content_type.as_deref(), transport) {
                 let f = if e.decrypted { with_keys(f) } else { f };
                 self.push(f, Some(stream), &frames);
             }
@@ -653,12 +683,10 @@ impl Analyzer {
                     Some(c) => format!("http body (decoded {c})"),
                     None => "http body (de-chunked)".to_string(),
                 };
-                let f = self.cfg.secrets.finding(
-                    hit.secret_index,
-                    hit.variant,
-                    matched,
-                    transport,
-                );
+                let f = self
+                    .cfg
+                    .secrets
+                    .finding(hit.secret_index, hit.variant, matched, transport);
                 self.secret_seen(
                     hit.secret_index,
                     e.frame,
@@ -854,8 +882,19 @@ impl Analyzer {
                         );
                     }
                 }
+                let with_keys = t.record.decrypted.is_some();
+                if with_keys {
+                    // A TLS 1.3 certificate: only a key holder sees it.
+                    for f in &mut new_findings {
+                        f.details.push((
+                            "seen",
+                            "with the session keys only (the certificate is encrypted on the wire)"
+                                .to_string(),
+                        ));
+                    }
+                }
                 if let Some(sess) = idx.and_then(|i| self.report.tls_sessions.get_mut(i)) {
-                    sess.certificate_hidden = false;
+                    sess.certificate_hidden = with_keys;
                     for c in chain.certificates.iter().take(8) {
                         sess.certificates.push(CertBrief {
                             subject: escape_str(&c.subject),

@@ -137,6 +137,41 @@ fn secret_cell(r: &Report, i: usize) -> String {
     }
 }
 
+/// What the session keys revealed, and that an eavesdropper without them sees none of it.
+fn with_keys(r: &Report) -> String {
+    let w = &r.with_keys;
+    let tried = w.sessions_decrypted + w.sessions_not_decrypted;
+    if tried == 0 {
+        return "no keys given (--keylog, --rsa-key, or pcapng secrets)".into();
+    }
+    let mut lines = vec![format!(
+        "{} of {tried} TLS sessions decrypted ({} records, {} bytes of application data); an eavesdropper without the keys sees none of it",
+        w.sessions_decrypted, w.records_decrypted, w.plaintext_bytes
+    )];
+    if w.forward_secrecy > 0 {
+        lines.push(format!(
+            "forward secrecy: {} session(s) cannot be decrypted with the server's RSA key",
+            w.forward_secrecy
+        ));
+    }
+    if w.http_requests_total > 0 {
+        let mut v = dedup(w.http_requests.clone());
+        if w.http_requests_total as usize > v.len() {
+            v.push(format!("({} in all)", w.http_requests_total));
+        }
+        lines.push(format!("HTTP inside TLS: {}", list_or(&v, "none", 8)));
+    }
+    for s in &r.secrets {
+        if s.seen_with_keys > 0 {
+            lines.push(format!(
+                "secret \"{}\" inside TLS: {}× (visible with the keys only)",
+                s.secret, s.seen_with_keys
+            ));
+        }
+    }
+    lines.join("\n")
+}
+
 /// The plain-language verdict of one report.
 pub fn verdict(r: &Report) -> String {
     let secret_seen = r.secrets.iter().any(|s| s.seen > 0);
@@ -207,6 +242,7 @@ fn rows(r: &Report) -> Vec<(String, String)> {
             list_or(&dedup(r.fernet.clone()), "none", 3)
         },
     ));
+    v.push(("With the session keys".to_string(), with_keys(r)));
     v.push(("Findings".to_string(), severity_line(r)));
     v.push(("Verdict".to_string(), verdict(r)));
     v

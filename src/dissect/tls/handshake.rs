@@ -46,7 +46,10 @@ pub fn decode_certificate13(body: &[u8]) -> Result<CertificateChain, String> {
     let mut at = 1 + ctx_len;
     let list_len = u24(body, at).ok_or_else(bad)?;
     at += 3;
-    let end = at.checked_add(list_len).filter(|&e| e <= body.len()).ok_or_else(bad)?;
+    let end = at
+        .checked_add(list_len)
+        .filter(|&e| e <= body.len())
+        .ok_or_else(bad)?;
     let mut certificates = Vec::new();
     while at < end {
         let len = u24(body, at).ok_or_else(bad)?;

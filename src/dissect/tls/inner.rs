@@ -35,14 +35,21 @@ impl InnerStream {
         }
     }
 
-    fn mark(out: &mut Vec<AppEvent>, from: usize) {
+    fn mark(out: &mut [AppEvent], from: usize) {
         for e in out.iter_mut().skip(from) {
             e.decrypted = true;
         }
     }
 
     /// Plaintext application data of `dir`, from the record completed by `frame`.
-    pub fn data(&mut self, dir: Direction, data: &[u8], frame: u64, now: u64, out: &mut Vec<AppEvent>) {
+    pub fn data(
+        &mut self,
+        dir: Direction,
+        data: &[u8],
+        frame: u64,
+        now: u64,
+        out: &mut Vec<AppEvent>,
+    ) {
         let i = dir.index();
         let Some(off) = self.offset.get_mut(i) else {
             return;
@@ -66,8 +73,9 @@ impl InnerStream {
         let verdict = |p: &[u8]| crate::dissect::http::detect(p);
         match (verdict(&self.prefix[0]), verdict(&self.prefix[1])) {
             (Detect::Yes, _) | (_, Detect::Yes) => {
-                let mut c: Box<dyn StreamDissector> =
-                    Box::new(crate::dissect::http::HttpStream::new(self.stream, &self.cfg));
+                let mut c: Box<dyn StreamDissector> = Box::new(
+                    crate::dissect::http::HttpStream::new(self.stream, &self.cfg),
+                );
                 let mut offsets = [0u64; 2];
                 for (d, bytes, f) in self.held.drain(..) {
                     let o = &mut offsets[d.index()];

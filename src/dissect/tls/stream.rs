@@ -1,14 +1,14 @@
 //! Per-stream TLS state: record reassembly per direction, handshake reassembly across
 //! records, encryption state (ChangeCipherSpec, TLS 1.3), and resynchronisation after holes.
 
-use super::event::{Alert, AppData, Heartbeat, RecordInfo, Summary, TlsEvent, TlsMessage};
 use super::decrypt::{Opened, SessionDecryptor};
+use super::event::{Alert, AppData, Heartbeat, RecordInfo, Summary, TlsEvent, TlsMessage};
 use super::handshake::{
     decode_certificate, decode_certificate13, decode_certificate_request, decode_other,
     decode_server_key_exchange,
 };
-use super::inner::InnerStream;
 use super::hello::{decode_client_hello, decode_server_hello, decode_sslv2_client_hello};
+use super::inner::InnerStream;
 use super::names::{handshake_name, protocol_label};
 use super::record::{plausible_header, sslv2_client_hello_len, Header, HEADER_LEN, MAX_RECORD_LEN};
 use crate::dissect::{AppEvent, AppKind, DissectConfig, StreamDissector};
@@ -366,7 +366,10 @@ impl TlsStream {
             decrypted: None,
         };
         if self.protected(d, h.content_type) {
-            match self.dec.open(self.side(dir), h.content_type, h.version, body) {
+            match self
+                .dec
+                .open(self.side(dir), h.content_type, h.version, body)
+            {
                 Opened::Plain(p) => {
                     self.plain_record(dir, info, p, frames, now, out);
                     return;
@@ -396,21 +399,7 @@ impl TlsStream {
                         .chunks_exact(2)
                         .all(|a| matches!(a.first(), Some(1 | 2)));
                 if plain {
-                    for a in body.chunks_exact(2) {
-                        let alert = Alert {
-                            level: a.first().copied(),
-                            description: a.get(1).copied(),
-                            encrypted: false,
-                        };
-                        self.emit(
-                            dir,
-                            now,
-                            frames.clone(),
-                            info,
-                            TlsMessage::Alert(alert),
-                            out,
-                        );
-                    }
+                    self.plain_alerts(dir, now, &frames, info, body, out);
                 } else {
                     let alert = Alert {
                         level: None,
@@ -422,19 +411,7 @@ impl TlsStream {
             }
             22 => self.handshake_record(dir, info, body, frames, now, out, false),
             23 => {
-                let records = self.app_records.get_mut(d).map(|r| {
-                    *r = r.saturating_add(1);
-                    *r
-                });
-                let bytes = self.app_bytes.get_mut(d).map(|b| {
-                    *b = b.saturating_add(body.len() as u64);
-                    *b
-                });
-                let a = AppData {
-                    len: body.len(),
-                    total_records: records.unwrap_or(0),
-                    total_bytes: bytes.unwrap_or(0),
-                };
+                let a = self.count_app_data(d, body.len());
                 self.emit(dir, now, frames, info, TlsMessage::AppData(a), out);
             }
             _ => {
@@ -712,6 +689,44 @@ impl TlsStream {
         }
     }
 
+    /// Alerts in clear (or decrypted), two bytes each.
+    fn plain_alerts(
+        &mut self,
+        dir: Direction,
+        now: u64,
+        frames: &[u64],
+        info: RecordInfo,
+        body: &[u8],
+        out: &mut Vec<AppEvent>,
+    ) {
+        for a in body.chunks(2) {
+            let alert = Alert {
+                level: a.first().copied(),
+                description: a.get(1).copied(),
+                encrypted: false,
+            };
+            let m = TlsMessage::Alert(alert);
+            self.emit(dir, now, frames.to_vec(), info, m, out);
+        }
+    }
+
+    /// Count one application-data record of `len` bytes in direction `d`: the running totals.
+    fn count_app_data(&mut self, d: usize, len: usize) -> AppData {
+        let records = self.app_records.get_mut(d).map(|r| {
+            *r = r.saturating_add(1);
+            *r
+        });
+        let bytes = self.app_bytes.get_mut(d).map(|b| {
+            *b = b.saturating_add(len as u64);
+            *b
+        });
+        AppData {
+            len,
+            total_records: records.unwrap_or(0),
+            total_bytes: bytes.unwrap_or(0),
+        }
+    }
+
     /// A record decrypted with the session keys: handled as its inner content type says,
     /// application data handed to the protocol inside.
     fn plain_record(
@@ -729,36 +744,18 @@ impl TlsStream {
         match p.content_type {
             22 => self.handshake_record(dir, info, &p.data, frames.clone(), now, out, true),
             23 => {
-                let records = self.app_records.get_mut(d).map(|r| {
-                    *r = r.saturating_add(1);
-                    *r
-                });
-                let bytes = self.app_bytes.get_mut(d).map(|b| {
-                    *b = b.saturating_add(info.length as u64);
-                    *b
-                });
-                let a = AppData {
-                    len: info.length,
-                    total_records: records.unwrap_or(0),
-                    total_bytes: bytes.unwrap_or(0),
-                };
+                let a = self.count_app_data(d, info.length);
                 let last = frames.last().copied().unwrap_or(now);
                 self.emit(dir, now, frames, info, TlsMessage::AppData(a), out);
                 self.dec.count_app_bytes(p.data.len());
                 self.inner.data(dir, &p.data, last, now, out);
             }
-            21 => {
-                for a in p.data.chunks(2) {
-                    let alert = Alert {
-                        level: a.first().copied(),
-                        description: a.get(1).copied(),
-                        encrypted: false,
-                    };
-                    self.emit(dir, now, frames.clone(), info, TlsMessage::Alert(alert), out);
-                }
-            }
+            21 => self.plain_alerts(dir, now, &frames, info, &p.data, out),
             t => {
-                let text = format!("decrypted record of content type {t} ({} bytes)", p.data.len());
+                let text = format!(
+                    "decrypted record of content type {t} ({} bytes)",
+                    p.data.len()
+                );
                 self.emit(dir, now, frames, info, TlsMessage::Note(text), out);
             }
         }

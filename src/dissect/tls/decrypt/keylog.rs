@@ -114,7 +114,12 @@ impl LoadReport {
             .malformed
             .iter()
             .take(10)
-            .map(|b| format!("{name}:{}: malformed key log line ({}); skipped", b.line, b.reason))
+            .map(|b| {
+                format!(
+                    "{name}:{}: malformed key log line ({}); skipped",
+                    b.line, b.reason
+                )
+            })
             .collect();
         if self.malformed.len() > 10 {
             out.push(format!(
@@ -216,10 +221,7 @@ impl KeyStore {
         };
         let room = MAX_KEYLOG_BYTES.saturating_sub(inner.bytes_read);
         let mut text = Vec::new();
-        (&mut file)
-            .take(room)
-            .read_to_end(&mut text)
-            .map_err(err)?;
+        (&mut file).take(room).read_to_end(&mut text).map_err(err)?;
         let consumed = complete_lines(&text, &mut report, room, true);
         inner.bytes_read = inner.bytes_read.saturating_add(consumed as u64);
         let lines = add_lines(
@@ -414,7 +416,10 @@ mod tests {
         assert!(s.client_handshake_traffic.is_none());
         assert_eq!(s.source, Some(KeySource::KeyLog));
         assert!(!r.not_a_key_log());
-        assert!(r.problems("k").iter().any(|p| p.starts_with("k:7: malformed")));
+        assert!(r
+            .problems("k")
+            .iter()
+            .any(|p| p.starts_with("k:7: malformed")));
     }
 
     #[test]
@@ -431,7 +436,13 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("ss-keylog-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("keys");
-        let line = |b: u8| format!("CLIENT_RANDOM {} {}\n", format!("{b:02x}").repeat(32), "11".repeat(48));
+        let line = |b: u8| {
+            format!(
+                "CLIENT_RANDOM {} {}\n",
+                format!("{b:02x}").repeat(32),
+                "11".repeat(48)
+            )
+        };
         std::fs::write(&path, line(1)).unwrap();
         let ks = KeyStore::new();
         let r = ks.load_file(&path).unwrap();

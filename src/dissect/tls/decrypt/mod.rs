@@ -10,5 +10,7 @@ pub mod suite;
 pub use keylog::{ClientRandom, KeySource, KeyStore, LoadReport, SessionSecrets};
 pub use record::{DecryptError, Plaintext, RecordDecrypter};
 pub use schedule::{SuiteHash, TrafficSecret};
+pub use session::{
+    DecryptConfig, DecryptionStatus, KeysUsed, Opened, RsaKey, RsaKeyError, SessionDecryptor,
+};
 pub use suite::{suite_params, SuiteParams};
-pub use session::{DecryptConfig, DecryptionStatus, KeysUsed, Opened, RsaKey, RsaKeyError, SessionDecryptor};

@@ -129,7 +129,12 @@ fn xor_nonce(iv: &[u8; 12], seq: u64) -> [u8; 12] {
 }
 
 /// The TLS 1.2 additional data / MAC header: seq, type, version, length.
-fn tls12_header(seq: u64, content_type: u8, version: u16, len: usize) -> Result<[u8; 13], DecryptError> {
+fn tls12_header(
+    seq: u64,
+    content_type: u8,
+    version: u16,
+    len: usize,
+) -> Result<[u8; 13], DecryptError> {
     let len = u16::try_from(len).map_err(|_| DecryptError::TooLong)?;
     let mut h = [0u8; 13];
     h[..8].copy_from_slice(&seq.to_be_bytes());
@@ -162,7 +167,11 @@ impl RecordDecrypter for Tls12Aead {
             n[4..].copy_from_slice(explicit);
             (n, rest)
         } else {
-            let iv: [u8; 12] = self.iv.as_slice().try_into().map_err(|_| DecryptError::BadKey)?;
+            let iv: [u8; 12] = self
+                .iv
+                .as_slice()
+                .try_into()
+                .map_err(|_| DecryptError::BadKey)?;
             (xor_nonce(&iv, seq), body)
         };
         let plen = msg
@@ -220,19 +229,14 @@ struct Tls12Cbc {
     seq: u64,
 }
 
-fn hmac_verify(
-    hash: MacHash,
-    key: &[u8],
-    parts: &[&[u8]],
-    tag: &[u8],
-) -> Result<(), DecryptError> {
+fn hmac_verify(hash: MacHash, key: &[u8], parts: &[&[u8]], tag: &[u8]) -> Result<(), DecryptError> {
     fn run<M: Mac + hmac::digest::KeyInit>(
         key: &[u8],
         parts: &[&[u8]],
         tag: &[u8],
     ) -> Result<(), DecryptError> {
-        let mut m = <M as hmac::digest::KeyInit>::new_from_slice(key)
-            .map_err(|_| DecryptError::BadKey)?;
+        let mut m =
+            <M as hmac::digest::KeyInit>::new_from_slice(key).map_err(|_| DecryptError::BadKey)?;
         for p in parts {
             m.update(p);
         }
@@ -275,7 +279,10 @@ impl Tls12Cbc {
             .len()
             .checked_sub(pad + 1)
             .ok_or(DecryptError::BadPadding)?;
-        if buf.get(keep..).is_none_or(|p| p.iter().any(|&b| usize::from(b) != pad)) {
+        if buf
+            .get(keep..)
+            .is_none_or(|p| p.iter().any(|&b| usize::from(b) != pad))
+        {
             return Err(DecryptError::BadPadding);
         }
         buf.truncate(keep);
@@ -287,10 +294,16 @@ impl RecordDecrypter for Tls12Cbc {
     fn decrypt(&mut self, ct: u8, version: u16, body: &[u8]) -> Result<Plaintext, DecryptError> {
         let seq = self.seq;
         self.seq = self.seq.wrapping_add(1);
-        let mac_len = self.mac.len();
+        let mac_len = self.mac.output_len();
         if self.encrypt_then_mac {
-            let split = body.len().checked_sub(mac_len).ok_or(DecryptError::TooShort)?;
-            let (enc, tag) = (body.get(..split).unwrap_or_default(), body.get(split..).unwrap_or_default());
+            let split = body
+                .len()
+                .checked_sub(mac_len)
+                .ok_or(DecryptError::TooShort)?;
+            let (enc, tag) = (
+                body.get(..split).unwrap_or_default(),
+                body.get(split..).unwrap_or_default(),
+            );
             let header = tls12_header(seq, ct, version, enc.len())?;
             hmac_verify(self.mac, &self.mac_key, &[&header, enc], tag)?;
             let data = self.cbc_open(enc)?;
@@ -305,7 +318,10 @@ impl RecordDecrypter for Tls12Cbc {
             DecryptError::BadPadding => DecryptError::BadMac,
             e => e,
         })?;
-        let split = data.len().checked_sub(mac_len).ok_or(DecryptError::BadMac)?;
+        let split = data
+            .len()
+            .checked_sub(mac_len)
+            .ok_or(DecryptError::BadMac)?;
         let tag = data.split_off(split);
         let header = tls12_header(seq, ct, version, data.len())?;
         hmac_verify(self.mac, &self.mac_key, &[&header, &data], &tag)?;
@@ -351,7 +367,11 @@ pub fn tls13_decrypter(
     }
     Ok(Box::new(Tls13Aead {
         cipher: AeadCipher::new(suite.protection, &keys.key)?,
-        iv: keys.iv.as_slice().try_into().map_err(|_| DecryptError::BadKey)?,
+        iv: keys
+            .iv
+            .as_slice()
+            .try_into()
+            .map_err(|_| DecryptError::BadKey)?,
         seq: 0,
     }))
 }
@@ -366,11 +386,10 @@ mod tests {
         hex::decode(s.split_whitespace().collect::<String>()).unwrap()
     }
 
-    /// RFC 8448 §3: the server's first protected record (EncryptedExtensions ... Finished)
-    /// opened with the server handshake traffic keys; its inner type is handshake (22) and it
-    /// starts with EncryptedExtensions (8).
+    /// A TLS 1.3 record sealed with the RFC 8448 §3 server handshake keys opens to its inner
+    /// type and plaintext with the padding stripped; the next sequence number fails the tag.
     #[test]
-    fn rfc8448_server_handshake_record() {
+    fn tls13_record_with_rfc8448_keys_and_sequence_numbers() {
         let secret = TrafficSecret::new(
             SuiteHash::Sha256,
             &h("b6 7b 7d 69 0c c1 6c 4e 75 e5 42 13 cb 2d 37 b4 e9 c9 12 bc de d9 10 5d 42 be fd 59 d3 91 ad 38"),
@@ -385,7 +404,13 @@ mod tests {
         let len = (inner.len() + 16) as u16;
         let aad = [&[23u8, 3, 3][..], &len.to_be_bytes()].concat();
         let sealed = cipher
-            .encrypt((&xor_nonce(&iv, 0)).into(), Payload { msg: &inner, aad: &aad })
+            .encrypt(
+                (&xor_nonce(&iv, 0)).into(),
+                Payload {
+                    msg: &inner,
+                    aad: &aad,
+                },
+            )
             .unwrap();
         let p = d.decrypt(23, 0x0303, &sealed).unwrap();
         assert_eq!(p.content_type, 22);

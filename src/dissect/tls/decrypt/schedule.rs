@@ -96,7 +96,13 @@ pub fn master_secret(
 
 /// The extended master secret from the premaster secret and the session hash (RFC 7627).
 pub fn extended_master_secret(hash: SuiteHash, premaster: &[u8], session_hash: &[u8]) -> Vec<u8> {
-    prf(hash, premaster, LABEL_EXTENDED_MASTER_SECRET, session_hash, 48)
+    prf(
+        hash,
+        premaster,
+        LABEL_EXTENDED_MASTER_SECRET,
+        session_hash,
+        48,
+    )
 }
 
 /// The TLS 1.2 key block, split into the write keys of each side.

@@ -45,7 +45,9 @@ impl std::fmt::Debug for RsaKey {
 pub enum RsaKeyError {
     #[error("cannot read RSA key {0}: {1}")]
     Unreadable(String, #[source] std::io::Error),
-    #[error("{0}: not an RSA private key in PEM (PKCS#1 \"RSA PRIVATE KEY\" or PKCS#8 \"PRIVATE KEY\")")]
+    #[error(
+        "{0}: not an RSA private key in PEM (PKCS#1 \"RSA PRIVATE KEY\" or PKCS#8 \"PRIVATE KEY\")"
+    )]
     NotRsa(String),
 }
 
@@ -53,8 +55,8 @@ impl RsaKey {
     /// Read a PEM RSA private key, PKCS#1 or PKCS#8.
     pub fn load(path: &std::path::Path) -> Result<RsaKey, RsaKeyError> {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| RsaKeyError::Unreadable(name.clone(), e))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| RsaKeyError::Unreadable(name.clone(), e))?;
         Self::from_pem(&name, &text)
     }
 
@@ -220,7 +222,11 @@ impl SessionDecryptor {
         if self.keys.is_none() {
             self.keys = Some(KeysUsed::Missing);
             if self.active() {
-                let cr = self.client_random.as_deref().map(hex::encode).unwrap_or_default();
+                let cr = self
+                    .client_random
+                    .as_deref()
+                    .map(hex::encode)
+                    .unwrap_or_default();
                 self.notes.push(format!(
                     "TLS decryption: no key for this session (client random {cr} is not in the key log)"
                 ));
@@ -282,7 +288,10 @@ impl SessionDecryptor {
             }
             return;
         };
-        let hs = [s.client_handshake_traffic.clone(), s.server_handshake_traffic.clone()];
+        let hs = [
+            s.client_handshake_traffic.clone(),
+            s.server_handshake_traffic.clone(),
+        ];
         let app = [s.client_traffic_0.clone(), s.server_traffic_0.clone()];
         if hs.iter().chain(app.iter()).all(Option::is_none) {
             self.note_missing();
@@ -335,7 +344,8 @@ impl SessionDecryptor {
 
     fn client_key_exchange(&mut self, body: &[u8]) {
         let Some(params) = self.suite else { return };
-        if self.cfg.rsa_keys.is_empty() || self.lookup().is_some_and(|s| s.master_secret.is_some()) {
+        if self.cfg.rsa_keys.is_empty() || self.lookup().is_some_and(|s| s.master_secret.is_some())
+        {
             return;
         }
         if !params.rsa_kex {
@@ -350,7 +360,12 @@ impl SessionDecryptor {
             }
             _ => body,
         };
-        let Some(pms) = self.cfg.rsa_keys.iter().find_map(|k| k.premaster(encrypted)) else {
+        let Some(pms) = self
+            .cfg
+            .rsa_keys
+            .iter()
+            .find_map(|k| k.premaster(encrypted))
+        else {
             let names: Vec<&str> = self.cfg.rsa_keys.iter().map(|k| k.name.as_str()).collect();
             self.notes.push(format!(
                 "TLS decryption: the RSA key {} does not match this server's certificate (the ClientKeyExchange does not open)",
@@ -385,7 +400,9 @@ impl SessionDecryptor {
             return;
         }
         let Some(params) = self.suite else { return };
-        let from_log = self.lookup().and_then(|s| s.master_secret.map(|m| (m, s.source)));
+        let from_log = self
+            .lookup()
+            .and_then(|s| s.master_secret.map(|m| (m, s.source)));
         let (master, used) = match (from_log, self.rsa_master.clone()) {
             (Some((m, src)), _) => (m, src.map(KeysUsed::from).unwrap_or(KeysUsed::KeyLog)),
             (None, Some(m)) => (m, KeysUsed::RsaKey),

@@ -9,9 +9,13 @@ pub enum Protection {
     AesGcm,
     ChaCha20Poly1305,
     /// AES-CCM with a 16-byte tag, or 8 (`CCM_8`).
-    AesCcm { tag_len: usize },
+    AesCcm {
+        tag_len: usize,
+    },
     /// AES-CBC with an HMAC (TLS ≤ 1.2).
-    AesCbc { mac: MacHash },
+    AesCbc {
+        mac: MacHash,
+    },
 }
 
 /// The HMAC hash of a CBC suite.
@@ -23,7 +27,7 @@ pub enum MacHash {
 }
 
 impl MacHash {
-    pub fn len(self) -> usize {
+    pub fn output_len(self) -> usize {
         match self {
             MacHash::Sha1 => 20,
             MacHash::Sha256 => 32,
@@ -48,7 +52,7 @@ impl SuiteParams {
     /// MAC key length in the TLS 1.2 key block.
     pub fn mac_key_len(&self) -> usize {
         match self.protection {
-            Protection::AesCbc { mac } => mac.len(),
+            Protection::AesCbc { mac } => mac.output_len(),
             _ => 0,
         }
     }
