@@ -4,6 +4,7 @@
 
 pub mod dispatch;
 pub mod http;
+pub mod http2;
 pub mod parser;
 pub mod registry;
 pub mod tls;
