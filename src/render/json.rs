@@ -69,14 +69,14 @@ pub fn packet(f: &FrameView<'_>) -> Value {
 
 /// An application event record (`http.request`, `tls.client_hello`, ...).
 pub fn app_event(e: &AppEvent) -> Value {
-    let mut m = e.kind.json();
+    let mut m = e.msg.json();
     m.insert("stream".into(), e.stream.into());
     m.insert("dir".into(), dir_name(e.dir).into());
     m.insert("frame".into(), e.frame.into());
     m.insert("frames".into(), e.frames.clone().into());
-    if e.decrypted {
+    if e.layer != crate::dissect::Layer::Clear {
         // Parsed from TLS plaintext decrypted with the session keys.
-        m.insert("layer".into(), "tls".into());
+        m.insert("layer".into(), e.layer.as_str().into());
     }
     Value::Object(m)
 }

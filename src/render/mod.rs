@@ -16,6 +16,7 @@ pub mod manpage;
 pub mod progress;
 pub mod report;
 pub mod summary;
+pub mod table;
 pub mod tree;
 
 use std::io::{self, Write};
@@ -134,7 +135,7 @@ impl<W: Write> Printer<W> {
     /// with the session keys, as tshark prints its "Decrypted TLS" data source.
     fn decrypted_dumps(&mut self, f: &FrameView<'_>, blank_after: bool) -> io::Result<()> {
         for e in f.app {
-            if let crate::dissect::AppKind::Tls(t) = &e.kind {
+            if let Some(t) = e.msg.tls() {
                 if let Some(plain) = &t.plaintext {
                     if !blank_after {
                         self.w.write_all(b"\n")?;
@@ -189,16 +190,13 @@ impl<W: Write> Printer<W> {
             Mode::Lines => {
                 // Messages that only the end of the capture completed (e.g. a response whose
                 // body runs to the connection's close, never seen closing).
-                for e in events
-                    .iter()
-                    .filter(|e| matches!(e.kind, crate::dissect::AppKind::Http(_)))
-                {
+                for e in events.iter().filter(|e| e.msg.http().is_some()) {
                     writeln!(
                         self.w,
                         "    - [end of capture, stream {}] {} {}",
                         e.stream,
-                        e.kind.protocol(),
-                        e.kind.info()
+                        e.msg.protocol(),
+                        e.msg.info()
                     )?;
                 }
                 Ok(())
@@ -210,7 +208,7 @@ impl<W: Write> Printer<W> {
                         "\n[End of capture: completed in stream {}]",
                         e.stream
                     )?;
-                    e.kind.tree().write_to(&mut self.w, 0)?;
+                    e.msg.tree().write_to(&mut self.w, 0)?;
                 }
                 Ok(())
             }

@@ -1,18 +1,20 @@
 //! Per-stream TLS state: record reassembly per direction, handshake reassembly across
 //! records, encryption state (ChangeCipherSpec, TLS 1.3), and resynchronisation after holes.
 
-use super::decrypt::{Opened, SessionDecryptor};
+use super::decrypt::{Opened, Plaintext, SessionDecryptor};
 use super::event::{Alert, AppData, Heartbeat, RecordInfo, Summary, TlsEvent, TlsMessage};
 use super::handshake::{
     decode_certificate, decode_certificate13, decode_certificate_request, decode_other,
     decode_server_key_exchange,
 };
 use super::hello::{decode_client_hello, decode_server_hello, decode_sslv2_client_hello};
-use super::inner::InnerStream;
 use super::names::{handshake_name, protocol_label};
 use super::record::{plausible_header, sslv2_client_hello_len, Header, HEADER_LEN, MAX_RECORD_LEN};
-use crate::dissect::{AppEvent, AppKind, DissectConfig, StreamDissector};
-use crate::flow::{Direction, StreamId};
+use std::sync::Arc;
+
+use crate::dissect::parser::{Chunk, Ctx, KeyStore, Layer, Parser, ParserConfig, SessionInfo};
+use crate::dissect::DissectConfig;
+use crate::flow::Direction;
 
 /// Bytes appended to a record buffer at a time (bounds the buffer to a record plus this).
 const CHUNK: usize = 4096;
@@ -94,7 +96,6 @@ impl DirState {
 
 /// The TLS dissector of one TCP stream (both directions).
 pub struct TlsStream {
-    stream: StreamId,
     max_handshake: usize,
     dirs: [DirState; 2],
     /// Negotiated version from the ServerHello (or HelloRetryRequest).
@@ -113,20 +114,25 @@ pub struct TlsStream {
     pub app_bytes: [u64; 2],
     notes: u32,
     closed: bool,
+    /// Session keys for decryption (from the shared parser configuration).
+    keys: Option<Arc<dyn KeyStore>>,
+    /// The server chose ALPN `h2`: the plaintext is HTTP/2.
+    alpn_h2: bool,
     /// Decryption with the session keys (inactive without any key source).
     dec: SessionDecryptor,
     /// Direction the ClientHello came from (the client writes side 0 of the decryptor).
     client_dir: Option<Direction>,
-    /// The protocol inside the decrypted application data.
-    inner: InnerStream,
+    /// Plaintext bytes handed to the child stream, per direction (its stream offsets).
+    plain_offset: [u64; 2],
+    /// The child stream was opened (by ALPN, or left to content detection).
+    child_opened: bool,
     /// Plaintext of the record being emitted, for the first event of that record.
     pending_plain: Option<Vec<u8>>,
 }
 
 impl TlsStream {
-    pub fn new(stream: StreamId, cfg: &DissectConfig) -> Self {
+    pub fn new(cfg: &DissectConfig) -> Self {
         TlsStream {
-            stream,
             max_handshake: cfg.max_tls_handshake,
             dirs: [DirState::new(), DirState::new()],
             version: None,
@@ -138,9 +144,12 @@ impl TlsStream {
             app_bytes: [0; 2],
             notes: 0,
             closed: false,
+            keys: None,
+            alpn_h2: false,
             dec: SessionDecryptor::new(cfg.decrypt.clone()),
             client_dir: None,
-            inner: InnerStream::new(stream, cfg),
+            plain_offset: [0; 2],
+            child_opened: false,
             pending_plain: None,
         }
     }
@@ -155,7 +164,7 @@ impl TlsStream {
     }
 
     /// Hand the decryptor's notes on (missing key, forward secrecy, RSA key mismatch).
-    fn decrypt_notes(&mut self, dir: Direction, now: u64, out: &mut Vec<AppEvent>) {
+    fn decrypt_notes(&mut self, dir: Direction, now: u64, out: &mut Ctx<'_>) {
         for text in std::mem::take(&mut self.dec.notes) {
             self.note(dir, now, text, out);
         }
@@ -185,48 +194,40 @@ impl TlsStream {
         frames: Vec<u64>,
         record: RecordInfo,
         message: TlsMessage,
-        out: &mut Vec<AppEvent>,
+        out: &mut Ctx<'_>,
     ) {
         let protocol = if record.sslv2 && self.version.is_none() {
             "SSLv2".to_string()
         } else {
             self.label(record.version)
         };
-        out.push(AppEvent {
-            stream: self.stream,
+        let _ = now;
+        out.emit(
             dir,
-            frame: now,
-            frames: frames.clone(),
-            kind: AppKind::Tls(TlsEvent {
+            frames.clone(),
+            Arc::new(TlsEvent {
                 protocol,
                 record,
                 frames,
                 message,
                 plaintext: self.pending_plain.take(),
             }),
-            decrypted: false,
-        });
+        );
     }
 
     /// A stream-mechanics note (resync, bound hit, truncation); rate-limited.
-    fn note(&mut self, dir: Direction, now: u64, text: String, out: &mut Vec<AppEvent>) {
+    fn note(&mut self, dir: Direction, now: u64, text: String, out: &mut Ctx<'_>) {
         self.notes = self.notes.saturating_add(1);
         let text = match self.notes {
             n if n < MAX_NOTES => text,
             n if n == MAX_NOTES => "TLS: further notes on this stream suppressed".to_string(),
             _ => return,
         };
-        out.push(AppEvent {
-            stream: self.stream,
-            dir,
-            frame: now,
-            frames: Vec::new(),
-            kind: AppKind::Note(text),
-            decrypted: false,
-        });
+        let _ = now;
+        out.note(dir, text);
     }
 
-    fn drain(&mut self, dir: Direction, now: u64, out: &mut Vec<AppEvent>) {
+    fn drain(&mut self, dir: Direction, now: u64, out: &mut Ctx<'_>) {
         let d = dir.index();
         loop {
             let Some(st) = self.dirs.get_mut(d) else {
@@ -325,7 +326,7 @@ impl TlsStream {
         rec: &[u8],
         frames: Vec<u64>,
         now: u64,
-        out: &mut Vec<AppEvent>,
+        out: &mut Ctx<'_>,
     ) {
         let msg = rec.get(2..).unwrap_or(&[]);
         let info = RecordInfo {
@@ -355,7 +356,7 @@ impl TlsStream {
         body: &[u8],
         frames: Vec<u64>,
         now: u64,
-        out: &mut Vec<AppEvent>,
+        out: &mut Ctx<'_>,
     ) {
         let d = dir.index();
         let info = RecordInfo {
@@ -465,7 +466,7 @@ impl TlsStream {
         body: &[u8],
         frames: Vec<u64>,
         now: u64,
-        out: &mut Vec<AppEvent>,
+        out: &mut Ctx<'_>,
         decrypted: bool,
     ) {
         let d = dir.index();
@@ -568,7 +569,7 @@ impl TlsStream {
         info: RecordInfo,
         frames: Vec<u64>,
         now: u64,
-        out: &mut Vec<AppEvent>,
+        out: &mut Ctx<'_>,
     ) {
         let malformed = |what: String| TlsMessage::Note(format!("{what}: not dissected further"));
         match t {
@@ -607,6 +608,7 @@ impl TlsStream {
                         let ids: Vec<u16> = sh.extensions.iter().map(|e| e.id).collect();
                         self.dec
                             .server_hello(&sh.random, sh.version, sh.cipher_suite, &ids);
+                        self.alpn_h2 = sh.values.alpn.first().is_some_and(|a| a == b"h2");
                     }
                     let swapped = self.server_dir.is_none() && dir == Direction::ToServer;
                     if self.server_dir.is_none() {
@@ -697,7 +699,7 @@ impl TlsStream {
         frames: &[u64],
         info: RecordInfo,
         body: &[u8],
-        out: &mut Vec<AppEvent>,
+        out: &mut Ctx<'_>,
     ) {
         for a in body.chunks(2) {
             let alert = Alert {
@@ -727,28 +729,40 @@ impl TlsStream {
         }
     }
 
-    /// A record decrypted with the session keys: handled as its inner content type says,
-    /// application data handed to the protocol inside.
+    /// A record decrypted with the session keys: handled as its inner content type says;
+    /// application data goes to the child stream (the protocol inside, detected by content,
+    /// or HTTP/2 when ALPN chose `h2`).
     fn plain_record(
         &mut self,
         dir: Direction,
         mut info: RecordInfo,
-        p: crate::dissect::tls::decrypt::Plaintext,
+        p: Plaintext,
         frames: Vec<u64>,
         now: u64,
-        out: &mut Vec<AppEvent>,
+        out: &mut Ctx<'_>,
     ) {
         let d = dir.index();
         info.decrypted = Some((p.data.len(), p.content_type));
         self.pending_plain = Some(p.data.clone());
         match p.content_type {
-            22 => self.handshake_record(dir, info, &p.data, frames.clone(), now, out, true),
+            22 => self.handshake_record(dir, info, &p.data, frames, now, out, true),
             23 => {
                 let a = self.count_app_data(d, info.length);
                 let last = frames.last().copied().unwrap_or(now);
                 self.emit(dir, now, frames, info, TlsMessage::AppData(a), out);
                 self.dec.count_app_bytes(p.data.len());
-                self.inner.data(dir, &p.data, last, now, out);
+                if !self.child_opened {
+                    self.child_opened = true;
+                    let forced = (self.alpn_h2
+                        && crate::dissect::registry::by_name("h2").is_some())
+                    .then_some("h2");
+                    out.open_child(0, Layer::Tls, forced);
+                }
+                if let Some(off) = self.plain_offset.get_mut(d) {
+                    let at = *off;
+                    *off = off.saturating_add(p.data.len() as u64);
+                    out.plaintext(dir, at, &p.data, last);
+                }
             }
             21 => self.plain_alerts(dir, now, &frames, info, &p.data, out),
             t => {
@@ -762,7 +776,7 @@ impl TlsStream {
         self.pending_plain = None;
     }
 
-    fn flush_dir(&mut self, dir: Direction, now: u64, why: &str, out: &mut Vec<AppEvent>) {
+    fn flush_dir(&mut self, dir: Direction, now: u64, why: &str, out: &mut Ctx<'_>) {
         let Some(st) = self.dirs.get_mut(dir.index()) else {
             return;
         };
@@ -800,15 +814,53 @@ impl TlsStream {
     }
 }
 
-impl StreamDissector for TlsStream {
-    fn data(
+/// The registry's constructor.
+pub fn new_parser(_info: &SessionInfo, cfg: &ParserConfig) -> Box<dyn Parser> {
+    let mut s = TlsStream::new(&cfg.dissect);
+    s.keys = cfg.keys.clone();
+    Box::new(s)
+}
+
+impl Parser for TlsStream {
+    fn data(&mut self, ctx: &mut Ctx<'_>, c: &Chunk<'_>) {
+        let now = ctx.now_frame;
+        self.data_dir(c.dir, c.offset, c.bytes, c.frame, now, ctx);
+    }
+
+    fn gap(&mut self, ctx: &mut Ctx<'_>, dir: Direction, offset: u64, len: u64) {
+        let now = ctx.now_frame;
+        self.hole(dir, offset, len, now, ctx);
+    }
+
+    fn end(&mut self, ctx: &mut Ctx<'_>, dir: Direction) {
+        let now = ctx.now_frame;
+        self.flush_dir(dir, now, "stream ended", ctx);
+        if self.child_opened {
+            ctx.child_end(0, dir);
+        }
+    }
+
+    fn close(&mut self, ctx: &mut Ctx<'_>) {
+        let now = ctx.now_frame;
+        self.close_stream(now, ctx);
+    }
+}
+
+impl TlsStream {
+    /// The session keys (from a key log) this stream may decrypt with: the hook for TLS
+    /// decryption, which hands plaintext to a child stream with [`Ctx::plaintext`].
+    pub fn keys(&self) -> Option<&dyn KeyStore> {
+        self.keys.as_deref()
+    }
+
+    fn data_dir(
         &mut self,
         dir: Direction,
         offset: u64,
         data: &[u8],
         frame: u64,
         now: u64,
-        out: &mut Vec<AppEvent>,
+        out: &mut Ctx<'_>,
     ) {
         let Some(st) = self.dirs.get(dir.index()) else {
             return;
@@ -830,7 +882,7 @@ impl StreamDissector for TlsStream {
         }
     }
 
-    fn hole(&mut self, dir: Direction, offset: u64, len: u64, now: u64, out: &mut Vec<AppEvent>) {
+    fn hole(&mut self, dir: Direction, offset: u64, len: u64, now: u64, out: &mut Ctx<'_>) {
         let Some(st) = self.dirs.get_mut(dir.index()) else {
             return;
         };
@@ -849,51 +901,39 @@ impl StreamDissector for TlsStream {
         );
     }
 
-    fn end(&mut self, dir: Direction, now: u64, out: &mut Vec<AppEvent>) {
-        self.flush_dir(dir, now, "stream ended", out);
-        self.inner.end(dir, now, out);
-    }
-
-    fn close(&mut self, now: u64, out: &mut Vec<AppEvent>) {
+    fn close_stream(&mut self, now: u64, out: &mut Ctx<'_>) {
         if self.closed {
             return;
         }
         self.closed = true;
         self.flush_dir(Direction::ToServer, now, "stream closed", out);
         self.flush_dir(Direction::ToClient, now, "stream closed", out);
-        self.inner.close(now, out);
         let info = RecordInfo::default();
         let protocol_version = self.version.unwrap_or(0x0303);
         let s = self.summary();
-        out.push(AppEvent {
-            stream: self.stream,
-            dir: Direction::ToServer,
-            frame: now,
-            frames: Vec::new(),
-            kind: AppKind::Tls(TlsEvent {
+        out.emit(
+            Direction::ToServer,
+            Vec::new(),
+            Arc::new(TlsEvent {
                 protocol: protocol_label(protocol_version).to_string(),
                 record: info,
                 frames: Vec::new(),
                 message: TlsMessage::Summary(s),
                 plaintext: None,
             }),
-            decrypted: false,
-        });
+        );
         if self.dec.active() && self.version.is_some() {
-            out.push(AppEvent {
-                stream: self.stream,
-                dir: Direction::ToServer,
-                frame: now,
-                frames: Vec::new(),
-                kind: AppKind::Tls(TlsEvent {
+            out.emit(
+                Direction::ToServer,
+                Vec::new(),
+                Arc::new(TlsEvent {
                     protocol: protocol_label(protocol_version).to_string(),
                     record: info,
                     frames: Vec::new(),
                     message: TlsMessage::Decryption(self.dec.status()),
                     plaintext: None,
                 }),
-                decrypted: false,
-            });
+            );
         }
     }
 }

@@ -290,6 +290,22 @@ impl KeyStore {
     }
 }
 
+/// The run's other decrypting parsers (QUIC) read the same secrets by label.
+impl crate::dissect::parser::KeyStore for KeyStore {
+    fn secret(&self, label: &str, client_random: &[u8]) -> Option<Vec<u8>> {
+        let s = self.get(client_random)?;
+        match label {
+            "CLIENT_RANDOM" => s.master_secret,
+            "CLIENT_EARLY_TRAFFIC_SECRET" => s.client_early_traffic,
+            "CLIENT_HANDSHAKE_TRAFFIC_SECRET" => s.client_handshake_traffic,
+            "SERVER_HANDSHAKE_TRAFFIC_SECRET" => s.server_handshake_traffic,
+            "CLIENT_TRAFFIC_SECRET_0" => s.client_traffic_0,
+            "SERVER_TRAFFIC_SECRET_0" => s.server_traffic_0,
+            _ => None,
+        }
+    }
+}
+
 /// How much of `text` to take: every byte when `to_end` (a file read whole), else up to the
 /// last newline (a growing file: the last line may be half written). Notes a cut by the bound.
 fn complete_lines(text: &[u8], report: &mut LoadReport, room: u64, to_end: bool) -> usize {
