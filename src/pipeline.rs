@@ -159,14 +159,17 @@ impl StreamSink for Sinks<'_> {
                 note,
                 frame,
             } if self.json => {
-                self.stream_records.push(
-                    serde_json::json!({
-                        "type": "tcp.note", "stream": stream,
-                        "dir": dir.map(crate::render::json::dir_name),
-                        "note": format!("{note:?}"), "frame": frame,
-                    })
-                    .to_string(),
-                );
+                let mut v = serde_json::json!({
+                    "type": "tcp.note", "stream": stream,
+                    "dir": dir.map(crate::render::json::dir_name),
+                    "note": format!("{note:?}"), "kind": note.name(), "frame": frame,
+                });
+                if let (crate::flow::FlowNote::OverlapConflict { frames, .. }, Some(m)) =
+                    (note, v.as_object_mut())
+                {
+                    m.insert("frames".into(), frames.to_vec().into());
+                }
+                self.stream_records.push(v.to_string());
             }
             StreamEvent::Close { stream, summary } => {
                 self.window_scale.remove(stream);
@@ -293,7 +296,10 @@ impl<'o> Runner<'o> {
         let delta = self.prev_ts.map(|p| pkt.ts.since(p)).unwrap_or(0.0);
         self.prev_ts = Some(pkt.ts);
 
-        let decoded = decode::decode(pkt.link, pkt.data);
+        let mut decoded = decode::decode(pkt.link, pkt.data);
+        // A frame whose IP length claims more than it held is dropped by a receiver: it is
+        // shown (flagged) but never reaches the streams, where it would open a false hole.
+        let length_lie = decoded.bound_to_frame(pkt.len as usize);
         self.analyzer.begin_frame(
             number,
             pkt.ts,
@@ -316,26 +322,28 @@ impl<'o> Runner<'o> {
         };
         self.flows.advance(pkt.ts, &mut sinks);
         let flows = &mut self.flows;
-        let tcp_view = tcp_segment(&decoded, pkt, number).map(|seg| {
-            let ws = seg.window_scale;
-            let is_syn = seg.flags.syn();
-            let raw_window = seg.window;
-            let a = flows.segment(&seg, &mut sinks);
-            let entry = sinks.window_scale.entry(a.stream).or_default();
-            if is_syn {
-                entry.syn[a.dir.index()] = Some(ws);
-            }
-            let factor = if is_syn {
-                None
-            } else {
-                entry.factor(a.dir.index())
-            };
-            TcpView {
-                seg: a,
-                scaled_window: factor.map(|f| u32::from(raw_window).saturating_mul(f)),
-                scale_factor: factor,
-            }
-        });
+        let tcp_view = tcp_segment(&decoded, pkt, number)
+            .filter(|_| !length_lie)
+            .map(|seg| {
+                let ws = seg.window_scale;
+                let is_syn = seg.flags.syn();
+                let raw_window = seg.window;
+                let a = flows.segment(&seg, &mut sinks);
+                let entry = sinks.window_scale.entry(a.stream).or_default();
+                if is_syn {
+                    entry.syn[a.dir.index()] = Some(ws);
+                }
+                let factor = if is_syn {
+                    None
+                } else {
+                    entry.factor(a.dir.index())
+                };
+                TcpView {
+                    seg: a,
+                    scaled_window: factor.map(|f| u32::from(raw_window).saturating_mul(f)),
+                    scale_factor: factor,
+                }
+            });
         let (summaries, app) = self.take_events();
         for r in self.stream_records.drain(..) {
             json_raw_line(printer, &r)?;
