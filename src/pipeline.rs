@@ -297,9 +297,9 @@ impl<'o> Runner<'o> {
         self.prev_ts = Some(pkt.ts);
 
         let mut decoded = decode::decode(pkt.link, pkt.data);
-        // A frame whose IP length claims more than it held is dropped by a receiver: it is
-        // shown (flagged) but never reaches the streams, where it would open a false hole.
-        let length_lie = decoded.bound_to_frame(pkt.len as usize);
+        // An IP length claiming more than the frame held is flagged and bounded (as tshark
+        // does): the claimed bytes were never sent, so they open no hole in the stream.
+        decoded.bound_to_frame(pkt.len as usize);
         self.analyzer.begin_frame(
             number,
             pkt.ts,
@@ -322,28 +322,26 @@ impl<'o> Runner<'o> {
         };
         self.flows.advance(pkt.ts, &mut sinks);
         let flows = &mut self.flows;
-        let tcp_view = tcp_segment(&decoded, pkt, number)
-            .filter(|_| !length_lie)
-            .map(|seg| {
-                let ws = seg.window_scale;
-                let is_syn = seg.flags.syn();
-                let raw_window = seg.window;
-                let a = flows.segment(&seg, &mut sinks);
-                let entry = sinks.window_scale.entry(a.stream).or_default();
-                if is_syn {
-                    entry.syn[a.dir.index()] = Some(ws);
-                }
-                let factor = if is_syn {
-                    None
-                } else {
-                    entry.factor(a.dir.index())
-                };
-                TcpView {
-                    seg: a,
-                    scaled_window: factor.map(|f| u32::from(raw_window).saturating_mul(f)),
-                    scale_factor: factor,
-                }
-            });
+        let tcp_view = tcp_segment(&decoded, pkt, number).map(|seg| {
+            let ws = seg.window_scale;
+            let is_syn = seg.flags.syn();
+            let raw_window = seg.window;
+            let a = flows.segment(&seg, &mut sinks);
+            let entry = sinks.window_scale.entry(a.stream).or_default();
+            if is_syn {
+                entry.syn[a.dir.index()] = Some(ws);
+            }
+            let factor = if is_syn {
+                None
+            } else {
+                entry.factor(a.dir.index())
+            };
+            TcpView {
+                seg: a,
+                scaled_window: factor.map(|f| u32::from(raw_window).saturating_mul(f)),
+                scale_factor: factor,
+            }
+        });
         let (summaries, app) = self.take_events();
         for r in self.stream_records.drain(..) {
             json_raw_line(printer, &r)?;

@@ -31,8 +31,7 @@ pub struct Decoded {
     /// Where and why decoding stopped short, if it did.
     pub stopped: Option<DecodeStop>,
     /// The payload length the IP header claimed when it is more than the frame held on the
-    /// wire (not a snaplen cut: the bytes were never sent). A receiver drops such a packet;
-    /// see [`Decoded::bound_to_frame`].
+    /// wire (not a snaplen cut: the bytes were never sent); see [`Decoded::bound_to_frame`].
     pub ip_length_claimed: Option<usize>,
 }
 

@@ -301,9 +301,13 @@ impl HalfStream {
         let tail = bytes
             .get(bytes.len().saturating_sub(RECENT_DELIVERED)..)
             .unwrap_or(bytes);
+        // Room first, then exactly what is kept (at most RECENT_DELIVERED): the capacity
+        // never grows past it.
+        let excess = (self.recent.len() + tail.len()).saturating_sub(RECENT_DELIVERED);
+        self.recent.drain(..excess.min(self.recent.len()));
+        self.recent
+            .reserve_exact(want.saturating_sub(self.recent.len()));
         self.recent.extend(tail);
-        let excess = self.recent.len().saturating_sub(RECENT_DELIVERED);
-        self.recent.drain(..excess);
         let recent_start = offset
             .saturating_add(bytes.len() as u64)
             .saturating_sub(self.recent.len() as u64);

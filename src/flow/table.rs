@@ -39,7 +39,7 @@ use super::*;
 pub const FINISHED_LINGER_SECS: u64 = 10;
 /// Delivered bytes kept over all streams to compare retransmissions with (each direction
 /// keeps its last `RECENT_DELIVERED`); past it a retransmission is searched unchecked.
-pub const MAX_RECENT_TOTAL: usize = 16 << 20;
+pub const MAX_RECENT_TOTAL: usize = 2 << 20;
 
 /// One live stream.
 #[derive(Debug)]

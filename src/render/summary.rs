@@ -112,7 +112,7 @@ pub fn info(f: &FrameView<'_>) -> String {
 pub fn length_lie(d: &crate::decode::Decoded) -> Option<String> {
     d.ip_length_claimed.map(|claimed| {
         format!(
-            "IP length claims {claimed} payload bytes, the frame holds {}: dropped as a receiver would",
+            "IP length claims {claimed} payload bytes, the frame holds {}: bounded to the frame",
             d.payload_wire_len
         )
     })
