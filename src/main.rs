@@ -378,10 +378,10 @@ fn capture_main(cli: &Cli) -> i32 {
 
     // Flushing as a person expects: every frame on a terminal or with -l; into a pipe or
     // file at least every 250 ms while the input is live (a capture, or standard input).
-    let out = Output::new(Box::new(stdout), 64 << 10);
     let live_input = !is_file;
     let flush_each_frame = cli.output.line_buffered || std::io::stdout().is_terminal();
-    let flusher = (live_input && !flush_each_frame).then(|| out.flush_every(FLUSH_PERIOD));
+    let out = Output::new(Box::new(stdout), 64 << 10)
+        .flush_every((live_input && !flush_each_frame).then_some(FLUSH_PERIOD));
     let mut printer = Printer::new(out.clone(), mode, cli.output.hex, pal);
     printer.set_flush_each_frame(flush_each_frame);
     let mut stats = match pipeline::run(&mut src, &opts, &mut printer, &stop) {
@@ -390,7 +390,6 @@ fn capture_main(cli: &Cli) -> i32 {
         Err(RunError::Capture(e)) => return fail(&e, e.exit_code()),
         Err(RunError::PrivDrop(e)) => return fail(&e, e.exit_code()),
     };
-    drop(flusher);
 
     // Whatever happened to stdout, the capture statistics still go to stderr.
     let output_error = stats

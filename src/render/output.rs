@@ -20,9 +20,23 @@ struct Inner {
 }
 
 /// A buffered writer that can be shared with a [`Flusher`] thread.
-#[derive(Clone)]
 pub struct Output {
     inner: Arc<Mutex<Inner>>,
+    /// Flush at least this often from a thread, started at the first write: after the
+    /// capture has given up root, so the thread holds no privilege (see `capture::privdrop`).
+    period: Option<Duration>,
+    flusher: Option<Flusher>,
+}
+
+impl Clone for Output {
+    /// Another handle on the same buffer (its own flusher thread, if it writes).
+    fn clone(&self) -> Output {
+        Output {
+            inner: Arc::clone(&self.inner),
+            period: self.period,
+            flusher: None,
+        }
+    }
 }
 
 impl Output {
@@ -34,11 +48,20 @@ impl Output {
                 error: None,
                 dirty: false,
             })),
+            period: None,
+            flusher: None,
         }
     }
 
+    /// Flush from another thread at least every `period` (started by the first write, and
+    /// stopped when this handle is dropped).
+    pub fn flush_every(mut self, period: Option<Duration>) -> Output {
+        self.period = period;
+        self
+    }
+
     fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.inner)
     }
 
     /// The first write error (a closed pipe, a full disk), if any: it is handed out once.
@@ -51,15 +74,18 @@ impl Output {
         self.lock().error.is_some()
     }
 
-    /// Flush from another thread every `period` until the returned guard is dropped.
-    pub fn flush_every(&self, period: Duration) -> Flusher {
+    fn start_flusher(&mut self) {
+        let Some(period) = self.period else { return };
+        if self.flusher.is_some() {
+            return;
+        }
         let done = Arc::new(AtomicBool::new(false));
-        let out = self.clone();
+        let inner = Arc::clone(&self.inner);
         let flag = Arc::clone(&done);
         let thread = std::thread::spawn(move || {
             while !flag.load(Ordering::Relaxed) {
                 std::thread::park_timeout(period);
-                let mut g = out.lock();
+                let mut g = lock(&inner);
                 if g.dirty && g.error.is_none() {
                     g.dirty = false;
                     if let Err(e) = g.w.flush() {
@@ -68,15 +94,20 @@ impl Output {
                 }
             }
         });
-        Flusher {
+        self.flusher = Some(Flusher {
             done,
             thread: Some(thread),
-        }
+        });
     }
+}
+
+fn lock(m: &Mutex<Inner>) -> MutexGuard<'_, Inner> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Write for Output {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.start_flusher();
         let mut g = self.lock();
         if g.error.is_some() {
             return Ok(buf.len());
@@ -109,7 +140,7 @@ impl Write for Output {
 }
 
 /// The thread behind [`Output::flush_every`]; dropping it stops the thread.
-pub struct Flusher {
+struct Flusher {
     done: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -149,6 +180,7 @@ mod tests {
         let seen = Seen::default();
         let mut out = Output::new(Box::new(seen.clone()), 1 << 16);
         out.write_all(b"frame 1\n").expect("write");
+        std::thread::sleep(Duration::from_millis(20));
         assert!(seen.0.lock().expect("lock").is_empty());
         out.flush().expect("flush");
         assert_eq!(&*seen.0.lock().expect("lock"), b"frame 1\n");
@@ -157,14 +189,14 @@ mod tests {
     #[test]
     fn the_flusher_thread_empties_the_buffer_without_more_writes() {
         let seen = Seen::default();
-        let mut out = Output::new(Box::new(seen.clone()), 1 << 16);
-        let flusher = out.flush_every(Duration::from_millis(10));
+        let mut out = Output::new(Box::new(seen.clone()), 1 << 16)
+            .flush_every(Some(Duration::from_millis(10)));
         out.write_all(b"frame 1\n").expect("write");
         let t = std::time::Instant::now();
         while seen.0.lock().expect("lock").is_empty() && t.elapsed() < Duration::from_secs(5) {
             std::thread::sleep(Duration::from_millis(5));
         }
-        drop(flusher);
+        drop(out);
         assert_eq!(&*seen.0.lock().expect("lock"), b"frame 1\n");
     }
 
