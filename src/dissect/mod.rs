@@ -7,6 +7,7 @@
 //! - an event type with `protocol()`, `info()`, `tree()`, `json()` (see [`AppKind`]).
 
 pub mod dispatch;
+pub mod dns;
 pub mod http;
 pub mod tls;
 
