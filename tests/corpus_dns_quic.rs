@@ -119,3 +119,114 @@ fn dns_udp_matches_tshark() {
         .collect();
     assert_eq!(tc, vec![12]);
 }
+
+#[test]
+fn quic_initials_decrypt_without_keys_like_tshark() {
+    use squirrel_sniff::dissect::quic::QuicConnection;
+    use squirrel_sniff::flow::Direction;
+    let Some(c) = corpus() else { return };
+    let exp = decrypt_expected(&c, "quic-h3");
+    let want = &exp["quic"][0];
+    let server_port: u16 = want["server"]
+        .as_str()
+        .and_then(|s| s.rsplit(':').next())
+        .and_then(|p| p.parse().ok())
+        .expect("server port");
+    let mut conn = QuicConnection::new();
+    let mut infos = Vec::new();
+    let mut hello_frame = None;
+    for (frame, _, dport, payload, off) in udp_payloads(&c.join("decrypt/quic-h3.pcap")) {
+        let dir = if dport == server_port {
+            Direction::ToServer
+        } else {
+            Direction::ToClient
+        };
+        let ev = conn.datagram(dir, &payload, frame, Some(off));
+        if ev.client_hello.is_some() {
+            hello_frame = Some(frame);
+        }
+        infos.push(ev.info());
+    }
+    let s = conn.summary();
+    let j = s.json();
+    assert_eq!(j["sni"], want["sni"]);
+    assert_eq!(j["sni"], exp["without_keys"]["quic_sni"][0]);
+    assert_eq!(j["alpn_offered"], want["alpn_offered"]);
+    assert_eq!(j["version"], Value::String(format!("0x{:08x}", 1)));
+    assert_eq!(j["version"], want["version"]);
+    assert_eq!(j["initial_dcid"], want["initial_dcid"]);
+    assert_eq!(j["cipher_suite"], want["cipher_suite"]);
+    assert_eq!(j["coalesced_padding"], want["coalesced_padding"]);
+    // Packet types as tshark counts them; without keys only the Initials open.
+    for (k, v) in want["packet_types"].as_object().expect("types") {
+        assert_eq!(&j["packet_types"][k], v, "{k}");
+    }
+    assert_eq!(
+        j["decrypted_packets"],
+        exp["without_keys"]["decrypted_quic_packets"]
+    );
+    assert_eq!(j["decryption_failed"], 0);
+    assert_eq!(hello_frame, Some(1));
+    assert!(
+        s.ja4.as_deref().is_some_and(|j| j.starts_with("q13d")),
+        "{:?}",
+        s.ja4
+    );
+    assert_eq!(
+        infos[0],
+        "Initial, DCID=ab8032b8afb686e8, SCID=d51d9bb5d14f0f1f, PKN: 0, CRYPTO, Client Hello (SNI=localhost)"
+    );
+    assert!(
+        infos[2].ends_with("Protected Payload, DCID=d51d9bb5d14f0f1f"),
+        "{}",
+        infos[2]
+    );
+}
+
+#[test]
+fn ech_offer_is_reported_with_the_public_name() {
+    let Some(c) = corpus() else { return };
+    let exp = decrypt_expected(&c, "tls13-ech-grease");
+    let sess = &exp["tls_sessions"][0];
+    assert!(sess["client_hello_extensions"]
+        .as_array()
+        .expect("exts")
+        .iter()
+        .any(|e| e == "encrypted_client_hello"));
+    let sni = sess["sni"].as_str().expect("sni");
+    let out = run(&[
+        "-r",
+        c.join("decrypt/tls13-ech-grease.pcap").to_str().expect("p"),
+        "--json",
+    ]);
+    let v = ndjson(&out);
+    let hellos = of_type(&v, "tls.client_hello");
+    assert_eq!(hellos.len(), 1);
+    assert_eq!(hellos[0]["ech"], true);
+    let note = hellos[0]["ech_note"].as_str().expect("ech_note");
+    assert!(
+        note.contains(&format!("the SNI shown ({sni}) is only the public name")),
+        "{note}"
+    );
+    assert!(note.contains("GREASE"), "{note}");
+    let findings = of_type(&v, "finding");
+    assert!(
+        findings.iter().any(|f| f["kind"] == "ech_offered"),
+        "no ech_offered finding"
+    );
+    // A ClientHello without the extension says nothing about ECH.
+    let out = run(&[
+        "-r",
+        c.join("decrypt/tls13-aes128.pcap").to_str().expect("p"),
+        "--json",
+    ]);
+    let v = ndjson(&out);
+    let hellos = of_type(&v, "tls.client_hello");
+    assert!(!hellos.is_empty());
+    assert!(hellos
+        .iter()
+        .all(|h| h["ech"] == false && h["ech_note"].is_null()));
+    assert!(!of_type(&v, "finding")
+        .iter()
+        .any(|f| f["kind"] == "ech_offered"));
+}

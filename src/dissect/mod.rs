@@ -9,6 +9,7 @@
 pub mod dispatch;
 pub mod dns;
 pub mod http;
+pub mod quic;
 pub mod tls;
 
 use crate::flow::{Direction, StreamId};

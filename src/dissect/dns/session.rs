@@ -97,15 +97,12 @@ impl TcpFraming {
             self.start = offset;
         }
         self.buf.extend_from_slice(data);
-        loop {
-            let Some(len) = self
-                .buf
-                .get(..2)
-                .and_then(|p| <[u8; 2]>::try_from(p).ok())
-                .map(|p| usize::from(u16::from_be_bytes(p)))
-            else {
-                break;
-            };
+        while let Some(len) = self
+            .buf
+            .get(..2)
+            .and_then(|p| <[u8; 2]>::try_from(p).ok())
+            .map(|p| usize::from(u16::from_be_bytes(p)))
+        {
             let Some(msg) = self.buf.get(2..2 + len) else {
                 break;
             };
