@@ -9,6 +9,7 @@
 pub mod dispatch;
 pub mod dns;
 pub mod http;
+pub mod http2;
 pub mod quic;
 pub mod tls;
 
