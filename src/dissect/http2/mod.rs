@@ -12,6 +12,7 @@
 
 pub mod frame;
 pub mod hpack;
+mod show;
 #[cfg(test)]
 mod tests;
 
