@@ -31,7 +31,7 @@ pub use hello::{
     ECH_EXTENSION, HRR_RANDOM,
 };
 pub use names::{cipher_suite_name, is_grease};
-pub use stream::TlsStream;
+pub use stream::{new_parser, TlsStream};
 
 use super::Detect;
 
