@@ -7,8 +7,8 @@ pub mod dns;
 pub mod http;
 pub mod http2;
 pub mod parser;
-pub mod registry;
 pub mod quic;
+pub mod registry;
 pub mod tls;
 
 pub use parser::{
