@@ -16,7 +16,7 @@ use squirrel_sniff::decode;
 use squirrel_sniff::dissect::http::HttpStream;
 use squirrel_sniff::dissect::http2::{Http2Bounds, Http2Connection, Http2Event};
 use squirrel_sniff::dissect::tls::TlsStream;
-use squirrel_sniff::dissect::{AppEvent, DissectConfig, Driver, Parser};
+use squirrel_sniff::dissect::{AppEvent, Chunk, Ctx, DissectConfig, Driver, Parser};
 use squirrel_sniff::flow::{
     Direction, Endpoint, FlowConfig, FlowTable, StreamEvent, StreamId, StreamSink, TcpFlags,
     TcpSegment,
@@ -359,30 +359,29 @@ impl Http2Driven {
     }
 }
 
-impl StreamDissector for Http2Driven {
-    fn data(
-        &mut self,
-        dir: Direction,
-        offset: u64,
-        data: &[u8],
-        frame: u64,
-        now: u64,
-        _: &mut Vec<AppEvent>,
-    ) {
+impl Parser for Http2Driven {
+    fn data(&mut self, ctx: &mut Ctx<'_>, c: &Chunk<'_>) {
+        self.conn.data(
+            c.dir,
+            c.offset,
+            c.bytes,
+            c.frame,
+            ctx.now_frame,
+            &mut self.events,
+        );
+        self.check();
+    }
+    fn gap(&mut self, ctx: &mut Ctx<'_>, dir: Direction, offset: u64, len: u64) {
         self.conn
-            .data(dir, offset, data, frame, now, &mut self.events);
+            .hole(dir, offset, len, ctx.now_frame, &mut self.events);
         self.check();
     }
-    fn hole(&mut self, dir: Direction, offset: u64, len: u64, now: u64, _: &mut Vec<AppEvent>) {
-        self.conn.hole(dir, offset, len, now, &mut self.events);
+    fn end(&mut self, ctx: &mut Ctx<'_>, dir: Direction) {
+        self.conn.end(dir, ctx.now_frame, &mut self.events);
         self.check();
     }
-    fn end(&mut self, dir: Direction, now: u64, _: &mut Vec<AppEvent>) {
-        self.conn.end(dir, now, &mut self.events);
-        self.check();
-    }
-    fn close(&mut self, now: u64, _: &mut Vec<AppEvent>) {
-        self.conn.close(now, &mut self.events);
+    fn close(&mut self, ctx: &mut Ctx<'_>) {
+        self.conn.close(ctx.now_frame, &mut self.events);
         self.check();
     }
 }
@@ -402,13 +401,13 @@ pub fn http2_run(data: &[u8]) -> Http2Driven {
     bounds.max_settings = 8;
     bounds.max_table = 1024;
     bounds.max_frame_events = 64;
-    let mut d = Http2Driven {
+    let mut d = Driver::new(Http2Driven {
         conn: Http2Connection::new(Direction::ToServer, bounds),
         events: Vec::new(),
         messages: 0,
-    };
+    });
     drive(&mut d, data);
-    d
+    d.s
 }
 
 /// Target `tls`: [`TlsStream`] fed data, holes and ends from the input.

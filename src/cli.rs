@@ -114,9 +114,14 @@ pub struct FindingsArgs {
     /// Fernet key (URL-safe base64) to verify and decrypt Fernet tokens seen in bodies
     #[arg(long = "fernet-key", value_name = "KEY")]
     pub fernet_key: Option<String>,
-    /// PEM file of CAs you trust: certificates issued by others are flagged
+    /// PEM file of CAs to trust besides this system's store (certificates are checked
+    /// against both)
     #[arg(long = "ca-file", value_name = "PEM")]
     pub ca_file: Option<PathBuf>,
+    /// Show secret and credential values masked, `h*****2 (7 chars)`, in every output (for
+    /// CI logs)
+    #[arg(long = "mask")]
+    pub mask: bool,
     /// After the run, the report of what an eavesdropper sees
     #[arg(long = "report")]
     pub report: bool,

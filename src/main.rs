@@ -83,16 +83,22 @@ fn findings_config(a: &FindingsArgs) -> Result<FindingsConfig, i32> {
         ),
         None => None,
     };
-    let trusted_cas = match &a.ca_file {
+    let mut trusted_cas = match &a.ca_file {
         Some(p) => load_ca_file(p)
             .map_err(|e| fail(format!("--ca-file {}: {e}", p.display()), exit::INPUT))?,
         None => Vec::new(),
     };
+    let ca_file_cas = trusted_cas.len();
+    let system = squirrel_sniff::findings::system_ca_subjects();
+    let system_cas = system.len();
+    trusted_cas.extend(system);
     Ok(FindingsConfig {
         secrets,
         fernet_key,
         trusted_cas,
-        ca_file_given: a.ca_file.is_some(),
+        ca_file_cas,
+        system_cas,
+        mask: a.mask,
     })
 }
 
@@ -539,10 +545,9 @@ fn end_of_run_output<W: Write>(
     }
     if cli.findings.report {
         if cli.output.json {
-            let mut v = serde_json::to_value(&stats.report).unwrap_or_default();
+            let mut v = report::report_json(&stats.report);
             if let Some(m) = v.as_object_mut() {
                 m.insert("type".into(), "report".into());
-                m.insert("verdict".into(), report::verdict(&stats.report).into());
             }
             serde_json::to_writer(&mut *w, &v).map_err(std::io::Error::from)?;
             writeln!(w)?;

@@ -16,6 +16,7 @@ pub mod manpage;
 pub mod progress;
 pub mod report;
 pub mod summary;
+pub mod table;
 pub mod tree;
 
 use std::io::{self, Write};
