@@ -52,6 +52,9 @@ pub enum FindingKind {
     VisibleWithKeys,
     /// An HTTPS page that links or redirects to plain `http://` (mixed content).
     MixedContent,
+    /// A ClientHello (TLS or QUIC) offers Encrypted Client Hello: the SNI is then only the
+    /// public name (or GREASE: indistinguishable on the wire).
+    EchOffered,
 }
 
 impl FindingKind {
@@ -80,6 +83,7 @@ impl FindingKind {
             FindingKind::MissingHsts => "missing_hsts",
             FindingKind::VisibleWithKeys => "visible_with_keys",
             FindingKind::MixedContent => "mixed_content",
+            FindingKind::EchOffered => "ech_offered",
         }
     }
 }
