@@ -273,6 +273,21 @@ impl<'o> Runner<'o> {
 
     /// `--follow-format http`: keep the HTTP messages of followed streams.
     fn keep_follow_http(&mut self, events: &[AppEvent]) {
+        // `--follow` of a TLS stream decrypted with the keys shows its plaintext.
+        if let Some(f) = self.follow.as_mut() {
+            for e in events {
+                if let Some(t) = e.msg.tls() {
+                    if let (Some((_, 23)), Some(plain)) = (t.record.decrypted, &t.plaintext) {
+                        f.plaintext(
+                            e.stream,
+                            e.dir,
+                            e.frames.first().copied().unwrap_or(e.frame),
+                            plain,
+                        );
+                    }
+                }
+            }
+        }
         if !self.opts.follow_http {
             return;
         }

@@ -469,3 +469,82 @@ fn bundled_https_captures_show_get_and_fluffy_tail_with_their_keys() {
         assert!(s.contains("GET / HTTP/1.1"), "{name}");
     }
 }
+
+#[test]
+fn follow_shows_the_plaintext_like_tshark_follow_tls() {
+    let Some(c) = corpus() else { return };
+    let fixtures =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/follow-tls");
+    for name in [
+        "tls12-ecdhe-aesgcm",
+        "tls12-cbc-sha",
+        "tls12-rsa-kex",
+        "tls13-aes128",
+    ] {
+        let want: Vec<u64> = std::fs::read_to_string(fixtures.join(format!("{name}.lengths")))
+            .expect("fixture")
+            .lines()
+            .map(|l| l.trim().parse().expect("length"))
+            .collect();
+        let keys = path(&c, &format!("{name}.keys"));
+        let out = run(&[
+            "-r",
+            &path(&c, &format!("{name}.pcap")),
+            "--keylog",
+            &keys,
+            "--follow",
+            "0",
+        ]);
+        let s = stdout(&out);
+        assert!(s.contains("Follow: tls,ascii"), "{name}");
+        let got: Vec<u64> = s
+            .lines()
+            .filter(|l| {
+                !l.is_empty()
+                    && l.trim_start_matches('\t')
+                        .bytes()
+                        .all(|b| b.is_ascii_digit())
+            })
+            .map(|l| l.trim().parse().expect("n"))
+            .collect();
+        assert_eq!(got, want, "{name}");
+        assert!(s.contains("GET /secret."), "{name}");
+        // Without the keys the same stream is the encrypted TCP bytes.
+        let out = run(&["-r", &path(&c, &format!("{name}.pcap")), "--follow", "0"]);
+        let s = stdout(&out);
+        assert!(
+            s.contains("Follow: tcp,ascii") && !s.contains("GET /secret."),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn summary_lines_show_decrypted_http_as_http_like_tshark() {
+    let Some(c) = corpus() else { return };
+    for name in ["tls12-ecdhe-aesgcm", "tls13-aes128", "tls12-cbc-sha"] {
+        let e = exp(&c, name);
+        let keys = path(&c, &format!("{name}.keys"));
+        let out = run(&["-r", &path(&c, &format!("{name}.pcap")), "--keylog", &keys]);
+        let s = stdout(&out);
+        for m in e["http"].as_array().expect("http") {
+            let frame = m["frame"].as_u64().expect("frame");
+            let line = s
+                .lines()
+                .find(|l| l.split_whitespace().next() == Some(&frame.to_string()))
+                .unwrap_or_else(|| panic!("{name}: no line for frame {frame}"));
+            assert!(line.contains(" HTTP "), "{name}: {line}");
+            let want = match m["type"].as_str() {
+                Some("request") => format!(
+                    " {} {} {}",
+                    m["method"].as_str().expect("m"),
+                    m["uri"].as_str().expect("u"),
+                    m["version"].as_str().expect("v")
+                ),
+                _ => format!(" {} {} ", m["version"].as_str().expect("v"), m["status"]),
+            };
+            assert!(line.contains(&want), "{name}: {line} lacks {want}");
+            assert!(!line.contains("Application Data"), "{name}: {line}");
+        }
+    }
+}

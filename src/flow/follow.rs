@@ -50,9 +50,37 @@ pub struct FollowStream {
     pub limit: u64,
     /// The stream's counts, once it closed.
     pub summary: Option<ConversationSummary>,
+    /// The items are TLS plaintext decrypted with the session keys (not the TCP bytes).
+    pub decrypted: bool,
 }
 
 impl FollowStream {
+    /// Keep `data` of `dir` (bounded by the limit; merged with the previous chunk of the
+    /// same direction when `merge`).
+    fn push_data(&mut self, dir: Direction, frame: u64, data: &[u8], merge: bool) {
+        let room = self.limit.saturating_sub(self.kept_bytes);
+        let keep = usize::try_from(room).unwrap_or(usize::MAX).min(data.len());
+        let kept = data.get(..keep).unwrap_or(&[]);
+        self.cut_bytes = self.cut_bytes.saturating_add((data.len() - keep) as u64);
+        if kept.is_empty() {
+            return;
+        }
+        self.kept_bytes = self.kept_bytes.saturating_add(kept.len() as u64);
+        if merge {
+            if let Some(FollowItem::Data { dir: d, bytes, .. }) = self.items.last_mut() {
+                if *d == dir {
+                    bytes.extend_from_slice(kept);
+                    return;
+                }
+            }
+        }
+        self.items.push(FollowItem::Data {
+            dir,
+            frame,
+            bytes: kept.to_vec(),
+        });
+    }
+
     /// True when bytes were dropped at the limit.
     pub fn was_cut(&self) -> bool {
         self.cut_bytes > 0
@@ -126,6 +154,7 @@ impl FollowCollector {
                             cut_bytes: 0,
                             limit: self.limit_per_stream,
                             summary: None,
+                            decrypted: false,
                         },
                     );
                 }
@@ -141,27 +170,9 @@ impl FollowCollector {
                 let Some(fs) = self.streams.get_mut(stream) else {
                     return;
                 };
-                let room = fs.limit.saturating_sub(fs.kept_bytes);
-                let keep = usize::try_from(room).unwrap_or(usize::MAX).min(data.len());
-                let kept = data.get(..keep).unwrap_or(&[]);
-                fs.cut_bytes = fs.cut_bytes.saturating_add((data.len() - keep) as u64);
-                if kept.is_empty() {
-                    return;
+                if !fs.decrypted {
+                    fs.push_data(*dir, *frame, data, merge);
                 }
-                fs.kept_bytes = fs.kept_bytes.saturating_add(kept.len() as u64);
-                if merge {
-                    if let Some(FollowItem::Data { dir: d, bytes, .. }) = fs.items.last_mut() {
-                        if d == dir {
-                            bytes.extend_from_slice(kept);
-                            return;
-                        }
-                    }
-                }
-                fs.items.push(FollowItem::Data {
-                    dir: *dir,
-                    frame: *frame,
-                    bytes: kept.to_vec(),
-                });
             }
             StreamEvent::Hole {
                 stream, dir, len, ..
@@ -193,6 +204,23 @@ impl FollowCollector {
             }
             StreamEvent::End { .. } | StreamEvent::Note { .. } => {}
         }
+    }
+
+    /// TLS application data of `stream` decrypted with the session keys: from the first
+    /// such bytes on, the followed conversation is the plaintext (as `tshark -z
+    /// follow,tls`), no longer the encrypted TCP bytes.
+    pub fn plaintext(&mut self, stream: StreamId, dir: Direction, frame: u64, data: &[u8]) {
+        let merge = self.merge;
+        let Some(fs) = self.streams.get_mut(&stream) else {
+            return;
+        };
+        if !fs.decrypted {
+            fs.decrypted = true;
+            fs.items.clear();
+            fs.kept_bytes = 0;
+            fs.cut_bytes = 0;
+        }
+        fs.push_data(dir, frame, data, merge);
     }
 
     /// The collected streams, in stream order.

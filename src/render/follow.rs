@@ -65,7 +65,8 @@ pub fn write_follow<W: Write>(
         return write_raw(w, fs, dir);
     }
     writeln!(w, "{RULE}")?;
-    writeln!(w, "Follow: tcp,{}", format.name())?;
+    let layer = if fs.decrypted { "tls" } else { "tcp" };
+    writeln!(w, "Follow: {layer},{}", format.name())?;
     writeln!(w, "Filter: tcp.stream eq {}", fs.stream)?;
     writeln!(w, "Node 0: {}", fs.client)?;
     writeln!(w, "Node 1: {}", fs.server)?;

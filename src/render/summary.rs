@@ -120,7 +120,25 @@ pub fn length_lie(d: &crate::decode::Decoded) -> Option<String> {
 
 fn info_of_layers(f: &FrameView<'_>) -> String {
     if !f.app.is_empty() {
-        let parts: Vec<String> = f.app.iter().map(|e| e.msg.info()).collect();
+        // With the session keys, a decrypted application-data record is shown by what it
+        // carries (the HTTP message inside), as tshark does.
+        let inner = f
+            .app
+            .iter()
+            .any(|e| e.layer != crate::dissect::Layer::Clear);
+        let container = |e: &&crate::dissect::AppEvent| {
+            inner
+                && e.msg.tls().is_some_and(|t| {
+                    t.record.decrypted.is_some()
+                        && matches!(t.message, crate::dissect::tls::TlsMessage::AppData(_))
+                })
+        };
+        let parts: Vec<String> = f
+            .app
+            .iter()
+            .filter(|e| !container(e))
+            .map(|e| e.msg.info())
+            .collect();
         return parts.join(", ");
     }
     let d = f.decoded;
