@@ -111,6 +111,20 @@ fn expected_http(e: &Value) -> Vec<HttpFacts> {
         .unwrap_or_default()
 }
 
+/// The chunk lengths of `--follow` ascii output (a tab before the server's).
+fn chunk_lengths(follow: &str) -> Vec<u64> {
+    follow
+        .lines()
+        .filter(|l| {
+            !l.is_empty()
+                && l.trim_start_matches('\t')
+                    .bytes()
+                    .all(|b| b.is_ascii_digit())
+        })
+        .map(|l| l.trim().parse().expect("n"))
+        .collect()
+}
+
 fn expected_sessions(e: &Value) -> Vec<(u64, u64)> {
     e["tls_sessions"]
         .as_array()
@@ -497,16 +511,7 @@ fn follow_shows_the_plaintext_like_tshark_follow_tls() {
         ]);
         let s = stdout(&out);
         assert!(s.contains("Follow: tls,ascii"), "{name}");
-        let got: Vec<u64> = s
-            .lines()
-            .filter(|l| {
-                !l.is_empty()
-                    && l.trim_start_matches('\t')
-                        .bytes()
-                        .all(|b| b.is_ascii_digit())
-            })
-            .map(|l| l.trim().parse().expect("n"))
-            .collect();
+        let got = chunk_lengths(&s);
         assert_eq!(got, want, "{name}");
         assert!(s.contains("GET /secret."), "{name}");
         // Without the keys the same stream is the encrypted TCP bytes.
@@ -545,6 +550,58 @@ fn summary_lines_show_decrypted_http_as_http_like_tshark() {
             };
             assert!(line.contains(&want), "{name}: {line} lacks {want}");
             assert!(!line.contains("Application Data"), "{name}: {line}");
+        }
+    }
+}
+
+/// Captures made by scripts/make-tls-suite-captures.sh (openssl s_server/s_client, one per
+/// cipher suite, with tshark's view beside each): every suite decrypts without a failure, the
+/// decrypted records equal tshark's `follow,tls` records, and the HTTP frames read as tshark's.
+#[test]
+fn every_cipher_suite_decrypts_like_tshark() {
+    let dir =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls-suites");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .expect("fixtures")
+        .flatten()
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()?
+                .strip_suffix(".pcap")
+                .map(String::from)
+        })
+        .collect();
+    names.sort();
+    assert!(names.len() >= 10, "{names:?}");
+    for name in &names {
+        let pcap = dir.join(format!("{name}.pcap"));
+        let keys = dir.join(format!("{name}.keys"));
+        let oracle = std::fs::read_to_string(dir.join(format!("{name}.tshark"))).expect("oracle");
+        let (pcap, keys) = (pcap.to_str().expect("p"), keys.to_str().expect("p"));
+        let v = ndjson(&run(&["-r", pcap, "--keylog", keys, "--json"]));
+        let d = of_type(&v, "tls.decryption");
+        assert_eq!(d.len(), 1, "{name}");
+        assert_eq!(d[0]["failures"], 0, "{name}");
+        assert_eq!(d[0]["keys"], "key_log", "{name}");
+        let want: Vec<u64> = oracle
+            .lines()
+            .filter_map(|l| l.strip_prefix("follow "))
+            .map(|n| n.parse().expect("n"))
+            .collect();
+        let s = stdout(&run(&["-r", pcap, "--keylog", keys, "--follow", "0"]));
+        let got = chunk_lengths(&s);
+        assert_eq!(got, want, "{name}: decrypted application-data records");
+        let lines = stdout(&run(&["-r", pcap, "--keylog", keys]));
+        for l in oracle.lines().filter_map(|l| l.strip_prefix("http ")) {
+            let (frame, info) = l.split_once('\t').expect("frame\tinfo");
+            let ours = lines
+                .lines()
+                .find(|x| x.split_whitespace().next() == Some(frame))
+                .unwrap_or_else(|| panic!("{name}: frame {frame}"));
+            assert!(
+                ours.contains(" HTTP ") && ours.trim_end().ends_with(info.trim_end()),
+                "{name}: {ours} vs {info}"
+            );
         }
     }
 }
