@@ -1042,7 +1042,9 @@ impl Analyzer {
     fn tls(&mut self, e: &AppEvent, t: &TlsEvent, ts: Timestamp) {
         let stream = e.stream;
         let frames = e.frames.clone();
-        let trusted = self.cfg.trusted_cas.clone();
+        // Borrowed, not cloned: the system trust store holds hundreds of subjects and this
+        // runs for every TLS event.
+        let trusted = &self.cfg.trusted_cas;
         let ca_file_cas = self.cfg.ca_file_cas;
         let Some(st) = self.streams.get_mut(&stream) else {
             return;
@@ -1105,8 +1107,8 @@ impl Analyzer {
                     .filter(|c| c.parse_error.is_none())
                     .map(cert_facts)
                     .collect();
-                new_findings.extend(audit_chain(&facts, st.sni.as_deref(), ts.secs, &trusted));
-                let trust = trust_words(&facts, &trusted, ca_file_cas);
+                new_findings.extend(audit_chain(&facts, st.sni.as_deref(), ts.secs, trusted));
+                let trust = trust_words(&facts, trusted, ca_file_cas);
                 let with_keys = t.record.decrypted.is_some();
                 if with_keys {
                     // A TLS 1.3 certificate: only a key holder sees it.

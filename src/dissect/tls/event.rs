@@ -103,7 +103,7 @@ pub struct TlsEvent {
     pub message: TlsMessage,
     /// The decrypted bytes of the record (on the first event of a decrypted record only),
     /// for the "Decrypted TLS" hex dump.
-    pub plaintext: Option<Vec<u8>>,
+    pub plaintext: Option<std::sync::Arc<Vec<u8>>>,
 }
 
 fn alert_text(a: &Alert) -> String {

@@ -127,7 +127,7 @@ pub struct TlsStream {
     /// The child stream was opened (by ALPN, or left to content detection).
     child_opened: bool,
     /// Plaintext of the record being emitted, for the first event of that record.
-    pending_plain: Option<Vec<u8>>,
+    pending_plain: Option<Arc<Vec<u8>>>,
 }
 
 impl TlsStream {
@@ -743,14 +743,16 @@ impl TlsStream {
     ) {
         let d = dir.index();
         info.decrypted = Some((p.data.len(), p.content_type));
-        self.pending_plain = Some(p.data.clone());
-        match p.content_type {
-            22 => self.handshake_record(dir, info, &p.data, frames, now, out, true),
+        let content_type = p.content_type;
+        let data = Arc::new(p.data);
+        self.pending_plain = Some(Arc::clone(&data));
+        match content_type {
+            22 => self.handshake_record(dir, info, data.as_slice(), frames, now, out, true),
             23 => {
                 let a = self.count_app_data(d, info.length);
                 let last = frames.last().copied().unwrap_or(now);
                 self.emit(dir, now, frames, info, TlsMessage::AppData(a), out);
-                self.dec.count_app_bytes(p.data.len());
+                self.dec.count_app_bytes(data.len());
                 if !self.child_opened {
                     self.child_opened = true;
                     let forced = (self.alpn_h2
@@ -760,15 +762,15 @@ impl TlsStream {
                 }
                 if let Some(off) = self.plain_offset.get_mut(d) {
                     let at = *off;
-                    *off = off.saturating_add(p.data.len() as u64);
-                    out.plaintext(dir, at, &p.data, last);
+                    *off = off.saturating_add(data.len() as u64);
+                    out.plaintext(dir, at, data.as_slice(), last);
                 }
             }
-            21 => self.plain_alerts(dir, now, &frames, info, &p.data, out),
+            21 => self.plain_alerts(dir, now, &frames, info, data.as_slice(), out),
             t => {
                 let text = format!(
                     "decrypted record of content type {t} ({} bytes)",
-                    p.data.len()
+                    data.len()
                 );
                 self.emit(dir, now, frames, info, TlsMessage::Note(text), out);
             }
