@@ -242,6 +242,11 @@ pub struct OutputArgs {
     /// Colour output
     #[arg(long = "color", value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
+    /// Flush standard output after every packet, also into a pipe or file (tcpdump's and
+    /// tshark's -l). On a terminal this is always so; into a pipe, a live capture or `-r -`
+    /// flushes at least every 250 ms anyway
+    #[arg(short = 'l', long = "line-buffered")]
+    pub line_buffered: bool,
     /// Do not resolve names (accepted for tcpdump habit; squirrel-sniff never resolves)
     #[arg(short = 'n')]
     pub no_resolve: bool,
