@@ -186,12 +186,9 @@ impl Parser {
     /// A name, optionally compared with a value.
     fn test(&mut self, name: &str, col: usize) -> Result<Expr, FilterError> {
         let Some(def) = fields::lookup(name) else {
-            let close = fields::close_names(name);
-            let hint = if close.is_empty() {
-                String::new()
-            } else {
-                format!(" (did you mean {}?)", close.join(", "))
-            };
+            let hint = fields::suggestion(name)
+                .map(|s| format!(" ({s})"))
+                .unwrap_or_default();
             let what = if looks_like_value(name) {
                 "a field or protocol name, found the value"
             } else {

@@ -557,7 +557,7 @@ impl Analyzer {
 
     /// `text/plain 11 B "fluffy tail"`: media type, size and the start of a readable body
     /// (escaped, at most [`CONTENT_SHOWN`] bytes; masked under `--mask`).
-    fn body_brief(&self, h: &HttpEvent, body: &[u8]) -> String {
+    fn body_brief(&self, h: &HttpMessage, body: &[u8]) -> String {
         let mut s = String::new();
         if let Some(ct) = &h.content_type {
             let media = ct.split(|b| *b == b';').next().unwrap_or_default();

@@ -14,10 +14,12 @@ pub mod json;
 pub mod layers;
 pub mod manpage;
 pub mod output;
+pub mod payload;
 pub mod progress;
 pub mod report;
 pub mod summary;
 pub mod table;
+pub mod timefmt;
 pub mod tree;
 
 use std::io::{self, Write};
@@ -64,6 +66,32 @@ pub struct Printer<W: Write> {
     printed_any: bool,
     /// Flush after every frame (a terminal, or `-l`).
     flush_each_frame: bool,
+    /// `-t`: the time column of summary lines, and the local offset for `a`, `ad`, `adoy`.
+    time: (timefmt::TimeFormat, time::UtcOffset),
+    /// The previous displayed frame's time (`-t dd`).
+    prev_displayed: Option<crate::capture::Timestamp>,
+    /// `-A` / `-X`: the packet minus its link-level header under each line, as tcpdump.
+    payload: payload::PayloadDump,
+    /// `--findings`: with each frame, after all frames, or not printed.
+    findings: FindingsPlacement,
+    /// `--findings end`: kept until the end of the run.
+    deferred: Vec<crate::findings::Finding>,
+    deferred_dropped: u64,
+}
+
+/// Most findings kept for `--findings end` (the report and its counts see them all).
+pub const MAX_DEFERRED: usize = 10_000;
+
+/// Where finding lines (and JSON finding records) are printed (`--findings`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum FindingsPlacement {
+    /// Under the frame that raised them (the default).
+    #[default]
+    Inline,
+    /// After all frames.
+    End,
+    /// Not printed (still in --report, --fail-on-leak and -Y finding).
+    Off,
 }
 
 impl<W: Write> Printer<W> {
@@ -75,7 +103,28 @@ impl<W: Write> Printer<W> {
             pal,
             printed_any: false,
             flush_each_frame: false,
+            time: (timefmt::TimeFormat::Relative, time::UtcOffset::UTC),
+            prev_displayed: None,
+            payload: payload::PayloadDump::None,
+            findings: FindingsPlacement::Inline,
+            deferred: Vec::new(),
+            deferred_dropped: 0,
         }
+    }
+
+    /// `--findings inline|end|off`.
+    pub fn set_findings_placement(&mut self, placement: FindingsPlacement) {
+        self.findings = placement;
+    }
+
+    /// `-t FORMAT`; `local` is the local time zone's offset (for `a`, `ad`, `adoy`).
+    pub fn set_time_format(&mut self, fmt: timefmt::TimeFormat, local: time::UtcOffset) {
+        self.time = (fmt, local);
+    }
+
+    /// `-A` / `-X`.
+    pub fn set_payload_dump(&mut self, dump: payload::PayloadDump) {
+        self.payload = dump;
     }
 
     /// Flush after every frame (on a terminal, and with `-l`), as tcpdump and tshark do.
@@ -106,6 +155,14 @@ impl<W: Write> Printer<W> {
     }
 
     pub fn frame(&mut self, f: &FrameView<'_>) -> io::Result<()> {
+        let inline: &[crate::findings::Finding] = match self.findings {
+            FindingsPlacement::Inline => f.findings,
+            FindingsPlacement::End => {
+                self.defer(f.findings);
+                &[]
+            }
+            FindingsPlacement::Off => &[],
+        };
         match self.mode {
             Mode::Quiet => Ok(()),
             Mode::Json => {
@@ -113,14 +170,15 @@ impl<W: Write> Printer<W> {
                 for e in f.app {
                     self.json_line(&json::app_event(e))?;
                 }
-                for x in f.findings {
+                for x in inline {
                     self.json_line(&serde_json::Value::Object(x.json()))?;
                 }
                 Ok(())
             }
             Mode::Lines => {
                 self.line(f)?;
-                self.finding_lines(f.findings)?;
+                self.finding_lines(inline)?;
+                payload::write(&mut self.w, f, self.payload)?;
                 if self.hex {
                     hexdump::write_hex(&mut self.w, f.data, f.highlights, self.pal)?;
                     self.w.write_all(b"\n")?;
@@ -135,8 +193,8 @@ impl<W: Write> Printer<W> {
                 for node in layers::frame_tree(f) {
                     node.write_to(&mut self.w, 0)?;
                 }
-                if !f.findings.is_empty() {
-                    findings_node(f.findings).write_to(&mut self.w, 0)?;
+                if !inline.is_empty() {
+                    findings_node(inline).write_to(&mut self.w, 0)?;
                 }
                 if self.hex {
                     self.w.write_all(b"\n")?;
@@ -152,11 +210,14 @@ impl<W: Write> Printer<W> {
         let proto = summary::protocol(f);
         let info = summary::info(f);
         let p = self.pal;
-        let time = if f.ts.nanos % 1000 != 0 {
-            format!("{:.9}", f.rel_time)
-        } else {
-            format!("{:>10.6}", f.rel_time)
+        let times = timefmt::FrameTimes {
+            ts: f.ts,
+            relative: f.rel_time,
+            delta: f.delta,
+            delta_displayed: self.prev_displayed.map(|p| f.ts.since(p)).unwrap_or(0.0),
         };
+        self.prev_displayed = Some(f.ts);
+        let time = timefmt::format(self.time.0, &times, self.time.1);
         writeln!(
             self.w,
             "{:>5} {} {} → {} {}{}{}{} {} {}",
@@ -211,6 +272,17 @@ impl<W: Write> Printer<W> {
         }
     }
 
+    /// Keep findings for the end of the run (`--findings end`), at most [`MAX_DEFERRED`].
+    fn defer(&mut self, findings: &[crate::findings::Finding]) {
+        for x in findings {
+            if self.deferred.len() < MAX_DEFERRED {
+                self.deferred.push(x.clone());
+            } else {
+                self.deferred_dropped += 1;
+            }
+        }
+    }
+
     /// Findings under a summary line: `      ⚠ [high] secret_in_clear …`.
     fn finding_lines(&mut self, findings: &[crate::findings::Finding]) -> io::Result<()> {
         for x in findings
@@ -230,6 +302,24 @@ impl<W: Write> Printer<W> {
 
     /// Findings raised at the end of the capture (messages completed only by its end).
     pub fn trailing_findings(&mut self, findings: &[crate::findings::Finding]) -> io::Result<()> {
+        let deferred;
+        let findings = match self.findings {
+            FindingsPlacement::Inline => findings,
+            FindingsPlacement::Off => &[],
+            FindingsPlacement::End => {
+                self.defer(findings);
+                deferred = std::mem::take(&mut self.deferred);
+                if self.deferred_dropped > 0 && self.mode != Mode::Json && self.mode != Mode::Quiet
+                {
+                    writeln!(
+                        self.w,
+                        "[{} more findings not listed here (at most {MAX_DEFERRED} are kept); the report counts them all]",
+                        self.deferred_dropped
+                    )?;
+                }
+                &deferred[..]
+            }
+        };
         match self.mode {
             Mode::Quiet => Ok(()),
             Mode::Json => {
