@@ -168,14 +168,17 @@ impl StreamSink for Sinks<'_> {
                 note,
                 frame,
             } if self.json => {
-                self.stream_records.push(
-                    serde_json::json!({
-                        "type": "tcp.note", "stream": stream,
-                        "dir": dir.map(crate::render::json::dir_name),
-                        "note": format!("{note:?}"), "frame": frame,
-                    })
-                    .to_string(),
-                );
+                let mut v = serde_json::json!({
+                    "type": "tcp.note", "stream": stream,
+                    "dir": dir.map(crate::render::json::dir_name),
+                    "note": format!("{note:?}"), "kind": note.name(), "frame": frame,
+                });
+                if let (crate::flow::FlowNote::OverlapConflict { frames, .. }, Some(m)) =
+                    (note, v.as_object_mut())
+                {
+                    m.insert("frames".into(), frames.to_vec().into());
+                }
+                self.stream_records.push(v.to_string());
             }
             StreamEvent::Close { stream, summary } => {
                 self.window_scale.remove(stream);
@@ -304,7 +307,10 @@ impl<'o> Runner<'o> {
         let delta = self.prev_ts.map(|p| pkt.ts.since(p)).unwrap_or(0.0);
         self.prev_ts = Some(pkt.ts);
 
-        let decoded = decode::decode(pkt.link, pkt.data);
+        let mut decoded = decode::decode(pkt.link, pkt.data);
+        // An IP length claiming more than the frame held is flagged and bounded (as tshark
+        // does): the claimed bytes were never sent, so they open no hole in the stream.
+        decoded.bound_to_frame(pkt.len as usize);
         self.analyzer.begin_frame(
             number,
             pkt.ts,

@@ -484,11 +484,71 @@ impl Analyzer {
                     st.dirs[dir.index()].chunks.clear();
                 }
             }
+            StreamEvent::Note {
+                stream,
+                dir: Some(dir),
+                note,
+                frame,
+            } => {
+                if let Some((offset, copy)) = note.other_copy() {
+                    self.other_copy(*stream, *dir, offset, copy, *frame);
+                }
+            }
             StreamEvent::Close { stream, summary } => {
                 let st = self.streams.remove(stream).unwrap_or_default();
                 self.close_stream(st, summary, proto_at_close.flatten());
             }
             _ => {}
+        }
+    }
+
+    /// Another copy of stream bytes (a retransmission that differs from the copy kept, or
+    /// that could not be compared): an eavesdropper saw it too, so it is searched for
+    /// secrets and for credentials in any header lines it carries.
+    fn other_copy(
+        &mut self,
+        stream: StreamId,
+        dir: Direction,
+        offset: u64,
+        copy: &[u8],
+        frame: u64,
+    ) {
+        let dirname = dir_label(dir);
+        let layer = "tcp retransmission (other copy)";
+        for hit in self.cfg.secrets.find_in(copy) {
+            let matched = copy.get(hit.range.clone()).unwrap_or_default();
+            let at = offset.saturating_add(hit.range.start as u64);
+            let f =
+                self.cfg
+                    .secrets
+                    .finding(hit.secret_index, hit.variant, matched, Transport::Clear);
+            self.secret_seen(
+                hit.secret_index,
+                frame,
+                format!(
+                    "stream {stream} {dirname} frame {frame} stream offset {at} ({layer}, {})",
+                    hit.variant.label()
+                ),
+            );
+            let f = f
+                .detail("layer", layer)
+                .detail("direction", dirname)
+                .detail("stream_offset", at.to_string());
+            self.push(f, Some(stream), &[frame]);
+        }
+        let piece = HeadPiece::of(copy);
+        if piece.headers.is_empty() {
+            return;
+        }
+        for f in request_credentials(
+            &piece.method,
+            &piece.uri,
+            &piece.headers,
+            piece.body,
+            None,
+            Transport::Clear,
+        ) {
+            self.push(f.detail("layer", layer), Some(stream), &[frame]);
         }
     }
 
@@ -987,5 +1047,55 @@ fn cert_facts(c: &crate::dissect::tls::CertSummary) -> CertFacts {
             .filter_map(|s| s.strip_prefix("DNS:").map(String::from))
             .collect(),
         is_ca: c.ca,
+    }
+}
+
+/// The header lines (`Name: value`) in a piece of an HTTP head, with the request line's
+/// method and target when the piece starts with one, and what follows a blank line.
+struct HeadPiece<'a> {
+    method: String,
+    uri: Vec<u8>,
+    headers: Vec<(String, Vec<u8>)>,
+    body: &'a [u8],
+}
+
+impl<'a> HeadPiece<'a> {
+    fn of(bytes: &'a [u8]) -> HeadPiece<'a> {
+        let (head, body) = match memchr::memmem::find(bytes, b"\r\n\r\n") {
+            Some(i) => (
+                bytes.get(..i).unwrap_or_default(),
+                bytes.get(i + 4..).unwrap_or_default(),
+            ),
+            None => (bytes, &[][..]),
+        };
+        let mut method = String::new();
+        let mut uri = Vec::new();
+        let mut headers = Vec::new();
+        for (i, line) in head.split(|&b| b == b'\n').enumerate() {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            if let Some(colon) = line.iter().position(|&b| b == b':') {
+                let name = line.get(..colon).unwrap_or_default();
+                if !name.is_empty() && name.iter().all(|b| b.is_ascii_graphic()) {
+                    let value = line.get(colon + 1..).unwrap_or_default().trim_ascii();
+                    headers.push((String::from_utf8_lossy(name).into_owned(), value.to_vec()));
+                    continue;
+                }
+            }
+            if i == 0 {
+                let mut parts = line.split(|&b| b == b' ');
+                if let (Some(m), Some(u)) = (parts.next(), parts.next()) {
+                    if !m.is_empty() && m.iter().all(|b| b.is_ascii_uppercase()) {
+                        method = String::from_utf8_lossy(m).into_owned();
+                        uri = u.to_vec();
+                    }
+                }
+            }
+        }
+        HeadPiece {
+            method,
+            uri,
+            headers,
+            body,
+        }
     }
 }
