@@ -519,6 +519,16 @@ fn capture_main(cli: &Cli) -> i32 {
             return output_failed(e);
         }
     }
+    if opts.findings.mask {
+        printer.set_mask(
+            opts.findings
+                .secrets
+                .secrets()
+                .iter()
+                .map(|s| squirrel_sniff::render::escape::escape_bytes(s))
+                .collect(),
+        );
+    }
     let mut stats = match pipeline::run(&mut src, &opts, &mut printer, &stop) {
         Ok(s) => s,
         Err(RunError::Output(e)) => return output_failed(e),

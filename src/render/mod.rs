@@ -45,6 +45,33 @@ fn findings_node(findings: &[crate::findings::Finding]) -> tree::TreeNode {
     n
 }
 
+/// A frame's bytes with the highlighted ones and every occurrence of a masked value as `*`.
+pub(crate) fn masked_bytes(
+    data: &[u8],
+    highlights: &[std::ops::Range<usize>],
+    terms: &[String],
+) -> Vec<u8> {
+    let mut out = data.to_vec();
+    for r in highlights {
+        if let Some(s) = out.get_mut(r.clone()) {
+            s.fill(b'*');
+        }
+    }
+    for t in terms.iter().map(String::as_bytes).filter(|t| t.len() >= 4) {
+        let mut i = 0;
+        while let Some(p) = out
+            .get(i..)
+            .and_then(|h| h.windows(t.len()).position(|w| w == t))
+        {
+            if let Some(s) = out.get_mut(i + p..i + p + t.len()) {
+                s.fill(b'*');
+            }
+            i += p + t.len();
+        }
+    }
+    out
+}
+
 /// How frames are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -78,6 +105,9 @@ pub struct Printer<W: Write> {
     /// `--findings end`: kept until the end of the run.
     deferred: Vec<crate::findings::Finding>,
     deferred_dropped: u64,
+    /// `--mask`: values shown as `h*****2 (7 chars)` wherever a frame's output holds them
+    /// (the `--secret`s, and the secret and credential values the findings stage found).
+    mask_terms: Option<Vec<String>>,
 }
 
 /// Most findings kept for `--findings end` (the report and its counts see them all).
@@ -95,6 +125,9 @@ pub enum FindingsPlacement {
     Off,
 }
 
+/// Most values remembered for `--mask`.
+const MAX_MASK_TERMS: usize = 1000;
+
 impl<W: Write> Printer<W> {
     pub fn new(w: W, mode: Mode, hex: bool, pal: Palette) -> Self {
         Printer {
@@ -110,6 +143,26 @@ impl<W: Write> Printer<W> {
             findings: FindingsPlacement::Inline,
             deferred: Vec::new(),
             deferred_dropped: 0,
+            mask_terms: None,
+        }
+    }
+
+    /// `--mask`: mask these values (and those added later) in every frame's output.
+    pub fn set_mask(&mut self, terms: Vec<String>) {
+        self.mask_terms = Some(Vec::new());
+        self.add_mask_terms(terms);
+    }
+
+    /// More values to mask (found by the findings stage); ignored unless masking.
+    pub fn add_mask_terms(&mut self, terms: Vec<String>) {
+        if let Some(t) = &mut self.mask_terms {
+            for x in terms {
+                if !x.is_empty() && !t.contains(&x) && t.len() < MAX_MASK_TERMS {
+                    t.push(x);
+                }
+            }
+            // Longest first, so a value inside a longer one is masked as part of it.
+            t.sort_by_key(|x| std::cmp::Reverse(x.len()));
         }
     }
 
@@ -164,6 +217,35 @@ impl<W: Write> Printer<W> {
             }
             FindingsPlacement::Off => &[],
         };
+        let f = &FrameView {
+            findings: inline,
+            ..*f
+        };
+        let Some(terms) = self.mask_terms.as_ref().filter(|t| !t.is_empty()) else {
+            return self.frame_as_is(f);
+        };
+        // Print into a buffer from a copy of the bytes with the leaked ones starred, then
+        // mask the values wherever the text still holds them (tree, info, JSON).
+        let data = masked_bytes(f.data, f.highlights, terms);
+        let view = FrameView { data: &data, ..*f };
+        let mut inner = Printer::new(Vec::new(), self.mode, self.hex, self.pal);
+        inner.printed_any = self.printed_any;
+        inner.time = self.time;
+        inner.prev_displayed = self.prev_displayed;
+        inner.payload = self.payload;
+        inner.frame_as_is(&view)?;
+        self.printed_any = inner.printed_any;
+        self.prev_displayed = inner.prev_displayed;
+        let mut text = String::from_utf8_lossy(&inner.w).into_owned();
+        for t in terms {
+            if text.contains(t.as_str()) {
+                text = text.replace(t.as_str(), &crate::findings::mask_value(t));
+            }
+        }
+        self.w.write_all(text.as_bytes())
+    }
+
+    fn frame_as_is(&mut self, f: &FrameView<'_>) -> io::Result<()> {
         match self.mode {
             Mode::Quiet => Ok(()),
             Mode::Json => {
@@ -171,14 +253,14 @@ impl<W: Write> Printer<W> {
                 for e in f.app {
                     self.json_line(&json::app_event(e))?;
                 }
-                for x in inline {
+                for x in f.findings {
                     self.json_line(&serde_json::Value::Object(x.json()))?;
                 }
                 Ok(())
             }
             Mode::Lines => {
                 self.line(f)?;
-                self.finding_lines(inline)?;
+                self.finding_lines(f.findings)?;
                 payload::write(&mut self.w, f, self.payload)?;
                 if self.hex {
                     hexdump::write_hex(&mut self.w, f.data, f.highlights, self.pal)?;
@@ -195,8 +277,8 @@ impl<W: Write> Printer<W> {
                 for node in layers::frame_tree(f) {
                     node.write_to(&mut self.w, 0)?;
                 }
-                if !inline.is_empty() {
-                    findings_node(inline).write_to(&mut self.w, 0)?;
+                if !f.findings.is_empty() {
+                    findings_node(f.findings).write_to(&mut self.w, 0)?;
                 }
                 if self.hex {
                     self.w.write_all(b"\n")?;
