@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 
-use super::{fields, FieldType, FrameFields, Value};
+use super::{field_help, fields, FieldType, FrameFields, Value};
 use crate::render::escape::escape_str;
 use crate::render::frame::FrameView;
 
@@ -57,7 +57,7 @@ impl Columns {
         let mut fields_out = Vec::with_capacity(names.len());
         for n in names {
             let Some(def) = fields::lookup(n) else {
-                let hint = fields::suggestion(n)
+                let hint = field_help::suggestion(n)
                     .map(|s| format!("; {s}"))
                     .unwrap_or_default();
                 return Err(ColumnsError::UnknownField {

@@ -1,5 +1,11 @@
 //! One line describing each field of [`super::FIELDS`], for `--list-fields` and the man page.
 
+/// `did you mean a, b?` for an unknown name, when some known names are close to it.
+pub fn suggestion(name: &str) -> Option<String> {
+    let close = super::fields::close_names(name);
+    (!close.is_empty()).then(|| format!("did you mean {}?", close.join(", ")))
+}
+
 /// The description of a canonical field name (empty when the field has none yet).
 pub fn description(name: &str) -> &'static str {
     match name {
@@ -59,6 +65,30 @@ pub fn description(name: &str) -> &'static str {
         "finding.severity" => {
             "Severity of a finding raised by this frame (info, low, medium, high)"
         }
+        "http2" => "An HTTP/2 frame in this frame",
+        "http2.streamid" => "HTTP/2 stream identifier",
+        "http2.type" => "HTTP/2 frame type (0 DATA, 1 HEADERS, 4 SETTINGS, ...)",
+        "http2.flags" => "HTTP/2 frame flags",
+        "http2.length" => "HTTP/2 frame payload length (bytes)",
+        "http2.header.name" => "HTTP/2 header field name (decoded HPACK)",
+        "http2.header.value" => "HTTP/2 header field value (decoded HPACK)",
+        "dns" => "A DNS message in this frame",
+        "dns.query" => "A DNS query",
+        "dns.response" => "A DNS response",
+        "dns.id" => "DNS transaction ID",
+        "dns.qry.name" => "DNS query name",
+        "dns.qry.type" => "DNS query type (1 A, 28 AAAA, 5 CNAME, ...)",
+        "dns.resp.name" => "DNS answer record name",
+        "dns.a" => "DNS answer IPv4 address",
+        "dns.aaaa" => "DNS answer IPv6 address",
+        "dns.cname" => "DNS answer canonical name",
+        "dns.txt" => "DNS answer TXT data",
+        "dns.flags.response" => "DNS QR flag: the message is a response",
+        "dns.flags.truncated" => "DNS TC flag: the message was truncated",
+        "dns.flags.rcode" => "DNS response code (0 no error, 3 no such name, ...)",
+        "quic" => "A QUIC packet in this frame",
+        "quic.initial" => "A QUIC Initial packet",
+        "quic.version" => "QUIC version of a long-header packet",
         _ => "",
     }
 }

@@ -140,12 +140,6 @@ pub fn lookup(name: &str) -> Option<FieldDef> {
     FIELDS.iter().find(|d| d.name == canonical).copied()
 }
 
-/// `did you mean a, b?` for an unknown name, when some known names are close to it.
-pub fn suggestion(name: &str) -> Option<String> {
-    let close = close_names(name);
-    (!close.is_empty()).then(|| format!("did you mean {}?", close.join(", ")))
-}
-
 /// Known names close to an unknown one, best first (at most three).
 pub fn close_names(name: &str) -> Vec<&'static str> {
     let mut scored: Vec<(f64, &'static str)> = FIELDS

@@ -7,6 +7,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use regex::Regex;
 
+use super::field_help;
 use super::fields::{self, FieldType};
 use super::lexer::{lex, CmpOp, Tok, Token};
 use super::FilterError;
@@ -186,7 +187,7 @@ impl Parser {
     /// A name, optionally compared with a value.
     fn test(&mut self, name: &str, col: usize) -> Result<Expr, FilterError> {
         let Some(def) = fields::lookup(name) else {
-            let hint = fields::suggestion(name)
+            let hint = field_help::suggestion(name)
                 .map(|s| format!(" ({s})"))
                 .unwrap_or_default();
             let what = if looks_like_value(name) {
