@@ -49,7 +49,7 @@ use std::sync::Arc;
 
 use super::DissectConfig;
 use crate::flow::{Direction, Endpoint, StreamId};
-use crate::render::tree::TreeNode;
+use crate::present::tree::TreeNode;
 
 /// Result of a content probe on the first bytes of a direction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
