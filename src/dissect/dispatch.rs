@@ -4,7 +4,8 @@
 //! [`super::tls::detect`] is sure; then the chosen dissector receives everything from the
 //! start. A stream neither recognises is left undissected (`Unknown`).
 
-use std::collections::HashMap;
+// Seeded per process; only looked up, never iterated into output.
+use foldhash::HashMap;
 
 use super::{AppEvent, Detect, DissectConfig, StreamDissector};
 use crate::flow::{Direction, StreamEvent, StreamId};
@@ -68,7 +69,7 @@ impl Dispatcher {
     pub fn new(cfg: DissectConfig) -> Self {
         Dispatcher {
             cfg,
-            streams: HashMap::new(),
+            streams: HashMap::default(),
             held_total: 0,
             pending: Vec::new(),
         }
