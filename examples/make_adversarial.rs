@@ -625,6 +625,163 @@ pub fn cut_file(path: &Path, cut: Cut) -> Result<u64, GenError> {
     Ok(frames)
 }
 
+/// Every Bidi_Control character (U+061C ARABIC LETTER MARK among them) and other invisible
+/// format characters (zero-width, word joiner, BOM, soft hyphen, language tag, Hangul filler).
+pub const INVISIBLE: &[char] = &[
+    '\u{061c}',
+    '\u{200e}',
+    '\u{200f}',
+    '\u{202a}',
+    '\u{202b}',
+    '\u{202c}',
+    '\u{202d}',
+    '\u{202e}',
+    '\u{2066}',
+    '\u{2067}',
+    '\u{2068}',
+    '\u{2069}',
+    '\u{200b}',
+    '\u{2060}',
+    '\u{feff}',
+    '\u{00ad}',
+    '\u{0600}',
+    '\u{180e}',
+    '\u{e0041}',
+    '\u{3164}',
+];
+
+/// (issue 16, item 9) An HTTP exchange whose request line, headers, Basic credentials, form
+/// body and response carry every character of [`INVISIBLE`].
+pub fn bidi_controls(path: &Path) -> Result<u64, GenError> {
+    let mut out = Out::create(path, 10)?;
+    let mut c = Conn::new(([198, 51, 100, 18], 40010), SERVER);
+    c.handshake(&mut out)?;
+    let all: String = INVISIBLE.iter().collect();
+    let user = format!("ad{all}min");
+    let cred = base64_encode(format!("{user}:hunter2{all}").as_bytes());
+    let body = format!("user={all}&password=pw{all}");
+    let req = format!(
+        "POST /login{all}?q={all} HTTP/1.1\r\nHost: ex{all}.test\r\nUser-Agent: {all}\r\n\
+         Authorization: Basic {cred}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    c.client_sends(&mut out, req.as_bytes(), 1460)?;
+    let page = format!("<p>{all}</p>");
+    let resp = format!(
+        "HTTP/1.1 200 OK{all}\r\nSet-Cookie: s={all}\r\nContent-Type: text/html\r\n\
+         Content-Length: {}\r\n\r\n{page}",
+        page.len()
+    );
+    c.server_sends(&mut out, resp.as_bytes(), 1460)?;
+    c.close(&mut out)?;
+    out.finish()
+}
+
+/// Standard base64 (for Basic credentials in the generated requests).
+pub fn base64_encode(data: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut s = String::new();
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk.first().copied().unwrap_or(0),
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                s.push(char::from(T[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                s.push('=');
+            }
+        }
+    }
+    s
+}
+
+/// A pcapng block (little-endian): type, total length, body padded to 4 bytes, length.
+pub fn ng_block(kind: u32, body: &[u8]) -> Vec<u8> {
+    let padded = body.len().div_ceil(4) * 4;
+    let total = (12 + padded) as u32;
+    let mut b = Vec::with_capacity(total as usize);
+    b.extend_from_slice(&kind.to_le_bytes());
+    b.extend_from_slice(&total.to_le_bytes());
+    b.extend_from_slice(body);
+    b.resize(8 + padded, 0);
+    b.extend_from_slice(&total.to_le_bytes());
+    b
+}
+
+/// A section header block of version `major.minor`.
+pub fn ng_shb(major: u16, minor: u16) -> Vec<u8> {
+    let mut body = 0x1a2b_3c4du32.to_le_bytes().to_vec();
+    body.extend_from_slice(&major.to_le_bytes());
+    body.extend_from_slice(&minor.to_le_bytes());
+    body.extend_from_slice(&(-1i64).to_le_bytes());
+    ng_block(0x0a0d_0d0a, &body)
+}
+
+/// An Ethernet interface description block (microsecond timestamps).
+pub fn ng_idb() -> Vec<u8> {
+    let mut body = 1u16.to_le_bytes().to_vec();
+    body.extend_from_slice(&0u16.to_le_bytes());
+    body.extend_from_slice(&65535u32.to_le_bytes());
+    ng_block(1, &body)
+}
+
+/// An enhanced packet block on interface `if_id`.
+pub fn ng_epb(if_id: u32, micros: u64, frame: &[u8]) -> Vec<u8> {
+    let mut body = if_id.to_le_bytes().to_vec();
+    body.extend_from_slice(&((micros >> 32) as u32).to_le_bytes());
+    body.extend_from_slice(&(micros as u32).to_le_bytes());
+    body.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+    body.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+    body.extend_from_slice(frame);
+    ng_block(6, &body)
+}
+
+/// The obsolete packet block (type 2): u16 interface id, u16 drops count, then as an EPB.
+pub fn ng_obsolete_pb(if_id: u16, micros: u64, frame: &[u8]) -> Vec<u8> {
+    let mut body = if_id.to_le_bytes().to_vec();
+    body.extend_from_slice(&0u16.to_le_bytes());
+    body.extend_from_slice(&((micros >> 32) as u32).to_le_bytes());
+    body.extend_from_slice(&(micros as u32).to_le_bytes());
+    body.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+    body.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+    body.extend_from_slice(frame);
+    ng_block(2, &body)
+}
+
+/// (issue 16, item 11) pcapng files tshark treats specially, as `(name, bytes, frames
+/// tshark reads, error)`: obsolete packet blocks (read), and a packet before any interface
+/// description, on an unknown interface, and a section of version 2.0 (errors).
+pub fn pcapng_cases() -> Result<Vec<(&'static str, Vec<u8>)>, GenError> {
+    let t = 1_700_000_000_000_000u64;
+    let get = tcp_frame(([198, 51, 100, 19], 40011), SERVER, 1, 1, ACK | PSH, GET)?;
+    let syn = tcp_frame(([198, 51, 100, 19], 40011), SERVER, 0, 0, SYN, &[])?;
+    let mut cases = Vec::new();
+    let mut f = ng_shb(1, 0);
+    f.extend(ng_idb());
+    f.extend(ng_obsolete_pb(0, t, &syn));
+    f.extend(ng_obsolete_pb(0, t + 1000, &get));
+    cases.push(("obsolete_packet_block.pcapng", f));
+    let mut f = ng_shb(1, 0);
+    f.extend(ng_epb(0, t, &get));
+    f.extend(ng_idb());
+    cases.push(("packet_before_idb.pcapng", f));
+    let mut f = ng_shb(1, 0);
+    f.extend(ng_idb());
+    f.extend(ng_epb(0, t, &syn));
+    f.extend(ng_epb(3, t + 1000, &get));
+    cases.push(("unknown_interface.pcapng", f));
+    let mut f = ng_shb(2, 0);
+    f.extend(ng_idb());
+    f.extend(ng_epb(0, t, &get));
+    cases.push(("section_version_2.pcapng", f));
+    Ok(cases)
+}
+
 /// Write every adversarial file into `dir`.
 pub fn write_all(dir: &Path, scale: &Scale) -> Result<Vec<Written>, GenError> {
     fs::create_dir_all(dir)?;

@@ -14,6 +14,7 @@ use std::sync::atomic::AtomicBool;
 use squirrel_sniff::capture::{linktype, FileSource, Timestamp};
 use squirrel_sniff::decode;
 use squirrel_sniff::dissect::http::HttpStream;
+use squirrel_sniff::dissect::http2::{Http2Bounds, Http2Connection, Http2Event};
 use squirrel_sniff::dissect::tls::TlsStream;
 use squirrel_sniff::dissect::{AppEvent, DissectConfig, StreamDissector};
 use squirrel_sniff::flow::{
@@ -330,6 +331,89 @@ pub fn http(data: &[u8]) {
     drive(&mut d, data);
 }
 
+/// An HTTP/2 connection driven like a stream dissector; its events are checked as they come.
+pub struct Http2Driven {
+    conn: Http2Connection,
+    events: Vec<Http2Event>,
+    /// Requests and responses reported.
+    pub messages: usize,
+}
+
+impl Http2Driven {
+    fn check(&mut self) {
+        for e in self.events.drain(..) {
+            if matches!(
+                e.kind,
+                squirrel_sniff::dissect::http2::Http2Kind::Message(_)
+            ) {
+                self.messages += 1;
+            }
+            let info = e.info();
+            assert!(
+                !info.chars().any(|c| c.is_control()),
+                "unescaped control character in info: {info:?}"
+            );
+            let _ = e.protocol();
+            let mut tree = Vec::new();
+            let _ = e.tree(Some(0)).write_to(&mut tree, 0);
+            let _ = e.tree(None).write_to(&mut tree, 0);
+            let _ = serde_json::Value::Object(e.json()).to_string();
+        }
+    }
+}
+
+impl StreamDissector for Http2Driven {
+    fn data(
+        &mut self,
+        dir: Direction,
+        offset: u64,
+        data: &[u8],
+        frame: u64,
+        now: u64,
+        _: &mut Vec<AppEvent>,
+    ) {
+        self.conn
+            .data(dir, offset, data, frame, now, &mut self.events);
+        self.check();
+    }
+    fn hole(&mut self, dir: Direction, offset: u64, len: u64, now: u64, _: &mut Vec<AppEvent>) {
+        self.conn.hole(dir, offset, len, now, &mut self.events);
+        self.check();
+    }
+    fn end(&mut self, dir: Direction, now: u64, _: &mut Vec<AppEvent>) {
+        self.conn.end(dir, now, &mut self.events);
+        self.check();
+    }
+    fn close(&mut self, now: u64, _: &mut Vec<AppEvent>) {
+        self.conn.close(now, &mut self.events);
+        self.check();
+    }
+}
+
+/// Target `http2`: an [`Http2Connection`] (frames, HPACK, streams) fed data, holes and ends
+/// from the input, with small bounds so every bound is reachable.
+pub fn http2(data: &[u8]) {
+    http2_run(data);
+}
+
+/// [`http2`], returning the driven connection.
+pub fn http2_run(data: &[u8]) -> Http2Driven {
+    let mut bounds = Http2Bounds::from_config(&small_dissect_config());
+    bounds.max_frame = 4096;
+    bounds.max_continuations = 8;
+    bounds.max_streams = 8;
+    bounds.max_settings = 8;
+    bounds.max_table = 1024;
+    bounds.max_frame_events = 64;
+    let mut d = Http2Driven {
+        conn: Http2Connection::new(Direction::ToServer, bounds),
+        events: Vec::new(),
+        messages: 0,
+    };
+    drive(&mut d, data);
+    d
+}
+
 /// Target `tls`: [`TlsStream`] fed data, holes and ends from the input.
 pub fn tls(data: &[u8]) {
     let mut d = TlsStream::new(0, &small_dissect_config());
@@ -364,10 +448,11 @@ pub fn pipeline(data: &[u8]) {
 /// A harness entry point.
 pub type Target = fn(&[u8]);
 
-pub const TARGETS: [(&str, Target); 5] = [
+pub const TARGETS: [(&str, Target); 6] = [
     ("decode", decode_frame),
     ("reassembly", reassembly),
     ("http", http),
+    ("http2", http2),
     ("tls", tls),
     ("pipeline", pipeline),
 ];
@@ -478,6 +563,7 @@ pub fn seeds(target: &str, captures_dir: &Path) -> Vec<Vec<u8>> {
                 (1, b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 3\r\n\r\nabc"),
             ]));
         }
+        "http2" => out.extend(http2_seeds()),
         "tls" => {
             for (name, b) in &files {
                 if name.contains("https") {
@@ -506,5 +592,72 @@ pub fn seeds(target: &str, captures_dir: &Path) -> Vec<Vec<u8>> {
         }
         _ => {}
     }
+    out
+}
+
+/// One HTTP/2 frame.
+fn h2_frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+    let mut v = (payload.len() as u32).to_be_bytes()[1..].to_vec();
+    v.push(kind);
+    v.push(flags);
+    v.extend_from_slice(&stream.to_be_bytes());
+    v.extend_from_slice(payload);
+    v
+}
+
+/// HTTP/2 seeds: a preface, SETTINGS, the RFC 7541 C.4 request blocks (Huffman, dynamic
+/// table references; the first split over CONTINUATION) and the C.6 response blocks with a
+/// padded DATA body, PUSH_PROMISE, RST_STREAM, PING, WINDOW_UPDATE, GOAWAY.
+fn http2_seeds() -> Vec<Vec<u8>> {
+    let hex = |s: &str| -> Vec<u8> {
+        let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+        (0..s.len() / 2)
+            .filter_map(|i| u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok())
+            .collect()
+    };
+    let req = [
+        hex("8286 8441 8cf1 e3c2 e5f2 3a6b a0ab 90f4 ff"),
+        hex("8286 84be 5886 a8eb 1064 9cbf"),
+        hex("8287 85bf 4088 25a8 49e9 5ba9 7d7f 8925 a849 e95b b8e8 b4bf"),
+    ];
+    let resp = [
+        hex("4882 6402 5885 aec3 771a 4b61 96d0 7abe 9410 54d4 44a8 2005 9504 0b81 66e0 82a6 2d1b ff6e 919d 29ad 1718 63c7 8f0b 97c8 e9ae 82ae 43d3"),
+        hex("4883 640e ffc1 c0bf"),
+        hex("88c1 6196 d07a be94 1054 d444 a820 0595 040b 8166 e084 a62d 1bff c05a 839b d9ab 77ad 94e7 821d d7f2 e6c7 b335 dfdf cd5b 3960 d5af 2708 7f36 72c1 ab27 0fb5 291f 9587 3160 65c0 03ed 4ee5 b106 3d50 07"),
+    ];
+    let mut c = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+    c.extend(h2_frame(4, 0, 0, &[0, 1, 0, 0, 1, 0, 0, 3, 0, 0, 0, 100]));
+    let (a, z) = req[0].split_at(4);
+    c.extend(h2_frame(1, 0x01, 1, a));
+    c.extend(h2_frame(9, 0x04, 1, z));
+    c.extend(h2_frame(
+        1,
+        0x24,
+        3,
+        &[&[0x80, 0, 0, 1, 16][..], &req[1]].concat(),
+    ));
+    c.extend(h2_frame(0, 0x09, 3, &[2, b'h', b'i', 0, 0]));
+    c.extend(h2_frame(1, 0x05, 5, &req[2]));
+    c.extend(h2_frame(6, 0, 0, &[1, 2, 3, 4, 5, 6, 7, 8]));
+    c.extend(h2_frame(3, 0, 3, &[0, 0, 0, 8]));
+    let mut s = h2_frame(4, 0, 0, &[0, 1, 0, 0, 1, 0]);
+    s.extend(h2_frame(4, 1, 0, &[]));
+    s.extend(h2_frame(1, 0x04, 1, &resp[0]));
+    s.extend(h2_frame(5, 0x04, 1, &[&[0, 0, 0, 2][..], &req[1]].concat()));
+    s.extend(h2_frame(0, 0x01, 1, b"fluffy tail"));
+    s.extend(h2_frame(1, 0x05, 3, &resp[1]));
+    s.extend(h2_frame(1, 0x04, 5, &resp[2]));
+    s.extend(h2_frame(8, 0, 5, &[0, 0, 1, 0]));
+    s.extend(h2_frame(0, 0x01, 5, &[0x1f, 0x8b, 8, 0, 0, 0, 0, 0]));
+    s.extend(h2_frame(7, 0, 0, &[0, 0, 0, 5, 0, 0, 0, 0, b'o', b'k']));
+    s.extend(h2_frame(0xfa, 0, 0, b"?"));
+    let mut out = vec![drive_ops(&[(0, &c), (1, &s)])];
+    // The same bytes in small pieces, interleaved.
+    let mut ops: Vec<(u8, &[u8])> = Vec::new();
+    for (a, b) in c.chunks(7).zip(s.chunks(11)) {
+        ops.push((0, a));
+        ops.push((1, b));
+    }
+    out.push(drive_ops(&ops));
     out
 }

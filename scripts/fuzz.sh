@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run one fuzz target for a while: scripts/fuzz.sh TARGET [SECONDS]
 #
-# Targets (fuzz/fuzz_targets/, bodies in fuzz/harness.rs): decode, reassembly, http, tls,
+# Targets (fuzz/fuzz_targets/, bodies in fuzz/harness.rs): decode, reassembly, http, http2, tls,
 # pipeline. Needs cargo-fuzz (`cargo install cargo-fuzz`). Only a stable toolchain is
 # assumed: RUSTC_BOOTSTRAP=1 lets it take the -Z flags cargo-fuzz passes. The library is
 # safe Rust (#![forbid(unsafe_code)]), so no sanitizer is used (-s none); debug assertions

@@ -194,7 +194,8 @@ pub struct CaptureArgs {
     /// List the interfaces that can capture, and exit
     #[arg(short = 'D', long = "list-interfaces")]
     pub list_interfaces: bool,
-    /// After opening the capture and the -w file, switch to USER (`root`: stay root).
+    /// After opening the capture, switch to USER (`root`: stay root); the -w file is
+    /// opened afterwards, as USER.
     /// Without -Z, root under sudo becomes the invoking user (SUDO_UID/SUDO_GID)
     #[arg(short = 'Z', long = "relinquish-privileges", value_name = "USER")]
     pub user: Option<String>,

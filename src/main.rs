@@ -103,6 +103,9 @@ fn compare(args: &CompareArgs) -> i32 {
     };
     let stop = AtomicBool::new(false);
     let mut reports = Vec::new();
+    // A truncated or damaged input is compared as far as it was read, and then exits with
+    // the same code as `-r` and `info` (4).
+    let mut input_code = None;
     for path in &args.files {
         let mut src = match FileSource::open(path) {
             Ok(f) => Source::File(Box::new(f)),
@@ -117,6 +120,7 @@ fn compare(args: &CompareArgs) -> i32 {
             Ok(stats) => {
                 if let Some(e) = &stats.input_error {
                     eprintln!("squirrel-sniff: {e} (compared what was read)");
+                    input_code.get_or_insert(e.exit_code());
                 }
                 reports.push(stats.report);
             }
@@ -140,6 +144,9 @@ fn compare(args: &CompareArgs) -> i32 {
     };
     if let Err(e) = r.and_then(|_| out.flush()) {
         return output_failed(e);
+    }
+    if let Some(code) = input_code {
+        return code;
     }
     if args.findings.fail_on_leak && reports.iter().any(|r| r.leaked()) {
         return exit::LEAK;

@@ -450,21 +450,12 @@ pub fn run<W: Write>(
                 Some(expr) => Some(OfflineFilter::new(expr, f.first_link().unwrap_or(1))?),
                 None => None,
             };
-            let mut writer: Option<PcapWriter> = None;
+            // Privileges are given up before the -w file is opened (as tcpdump): the file is
+            // created as the user the run continues as.
             if let Some(plan) = &opts.privdrop {
-                // The -w file is opened before root is given up (it may live where only
-                // root can write); the first interface's link type is known by now.
-                if let (Some(path), crate::capture::privdrop::Plan::Switch { .. }) =
-                    (&opts.write, plan)
-                {
-                    writer = Some(PcapWriter::create(
-                        path,
-                        f.first_link().unwrap_or(1),
-                        opts.packet_buffered,
-                    )?);
-                }
                 crate::capture::privdrop::apply(plan)?;
             }
+            let mut writer: Option<PcapWriter> = None;
             let mut progress = opts
                 .progress
                 .then(|| crate::render::progress::Progress::new(f.total_size()));
@@ -492,10 +483,16 @@ pub fn run<W: Write>(
                 }
                 if let Some(path) = &opts.write {
                     if writer.is_none() {
-                        writer = Some(PcapWriter::create(path, pkt.link, opts.packet_buffered)?);
+                        writer = Some(PcapWriter::create(
+                            path,
+                            pkt.link,
+                            true,
+                            crate::capture::writer::DEFAULT_SNAPLEN,
+                            opts.packet_buffered,
+                        )?);
                     }
                     if let Some(w) = writer.as_mut() {
-                        w.write(&pkt, true)?;
+                        w.write(&pkt)?;
                     }
                 }
                 runner.packet(&pkt, None, printer)?;
@@ -516,23 +513,25 @@ pub fn run<W: Write>(
         }
         Source::Live(l) => {
             let name = l.name().to_string();
-            let writer = match &opts.write {
-                Some(path) => Some(PcapWriter::from_savefile(
-                    path,
-                    l.savefile(path)?,
-                    l.link(),
-                    opts.packet_buffered,
-                )),
-                None => None,
-            };
             let (tx, rx) = std::sync::mpsc::sync_channel::<OwnedPacket>(4096);
             let queued = std::sync::atomic::AtomicUsize::new(0);
             let drops = std::sync::atomic::AtomicU64::new(0);
-            // Root is given up here: capture handle and -w file open, no thread started yet
-            // (capabilities and no-new-privs are per thread), no packet decoded.
+            // Root is given up here: capture handle open, no thread started yet (capabilities
+            // and no-new-privs are per thread), no packet decoded. The -w file is opened
+            // after it, as the user the run continues as (as tcpdump).
             if let Some(plan) = &opts.privdrop {
                 crate::capture::privdrop::apply(plan)?;
             }
+            let writer = match &opts.write {
+                Some(path) => Some(PcapWriter::create(
+                    path,
+                    l.link(),
+                    false,
+                    l.snaplen(),
+                    opts.packet_buffered,
+                )?),
+                None => None,
+            };
             let breaker = l.breaker();
             let capture_done = AtomicBool::new(false);
             let end = std::thread::scope(|scope| -> Result<LiveEnd, RunError> {

@@ -44,11 +44,18 @@ fn vm_hwm_kib(pid: u32) -> Option<u64> {
 
 /// Run the binary over `file` with `args`, stdout to `out`, polling its peak RSS.
 fn run(file: &Path, args: &[&str], out: &Path) -> RunResult {
+    let mut all = vec![std::ffi::OsStr::new("-r"), file.as_os_str()];
+    all.extend(args.iter().map(std::ffi::OsStr::new));
+    run_args(&all, out)
+}
+
+/// Run the binary with `args`, stdout to `out`, polling its peak RSS.
+fn run_args<S: AsRef<std::ffi::OsStr>>(args: &[S], out: &Path) -> RunResult {
     let err_path = out.with_extension("stderr");
     let start = Instant::now();
-    let mut child = Command::new(BIN)
-        .arg("-r")
-        .arg(file)
+    // Reaped below with wait4(2), not `Child::wait`.
+    #[allow(clippy::zombie_processes)]
+    let child = Command::new(BIN)
         .args(args)
         .stdin(Stdio::null())
         .stdout(File::create(out).expect("create stdout file"))
@@ -56,17 +63,30 @@ fn run(file: &Path, args: &[&str], out: &Path) -> RunResult {
         .spawn()
         .expect("spawn squirrel-sniff");
     let mut peak = 0u64;
-    let status = loop {
+    // Reaped with wait4(2): its rusage gives the child's peak RSS even when it ends between
+    // two polls.
+    let pid = child.id() as libc::pid_t;
+    let code = loop {
         if let Some(kib) = vm_hwm_kib(child.id()) {
             peak = peak.max(kib);
         }
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
+        let mut status = 0;
+        // SAFETY: plain FFI call with valid pointers to locals.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        let r = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
+        assert!(r >= 0, "wait4 failed");
+        if r == pid {
+            peak = peak.max(u64::try_from(usage.ru_maxrss).unwrap_or(0));
+            break if libc::WIFEXITED(status) {
+                libc::WEXITSTATUS(status)
+            } else {
+                -1
+            };
         }
         std::thread::sleep(Duration::from_millis(3));
     };
     RunResult {
-        code: status.code().unwrap_or(-1),
+        code,
         stderr: std::fs::read_to_string(&err_path).unwrap_or_default(),
         peak_rss_kib: peak,
         secs: start.elapsed().as_secs_f64(),
@@ -309,5 +329,190 @@ fn adversarial_captures_stay_bounded() {
             .unwrap_or(0)
     );
 
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Exit status, no panic, RSS under the limit; the stderr text.
+fn check_run(what: &str, r: &RunResult, code: i32) {
+    eprintln!(
+        "{what:<50} exit {} peak RSS {:>7} KiB {:>6.2} s",
+        r.code, r.peak_rss_kib, r.secs
+    );
+    assert!(
+        !r.stderr.contains("panicked"),
+        "{what}: panic: {}",
+        r.stderr
+    );
+    assert_eq!(r.code, code, "{what}: exit status; stderr: {}", r.stderr);
+    assert!(r.peak_rss_kib > 0, "{what}: RSS was never read");
+    assert!(
+        r.peak_rss_kib < RSS_LIMIT_KIB,
+        "{what}: peak RSS {} KiB is over 256 MiB",
+        r.peak_rss_kib
+    );
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("squirrel-adv-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&d).expect("temp dir");
+    d
+}
+
+/// Item 9: every Bidi_Control character and other invisible format characters, in the
+/// request line, headers, credentials, form body and response, come out escaped in every
+/// output mode (stdout and stderr).
+#[test]
+fn invisible_format_characters_are_escaped_in_every_mode() {
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+    let dir = scratch("bidi");
+    let cap = dir.join("bidi_controls.pcap");
+    gen::bidi_controls(&cap).expect("write capture");
+    let modes: &[&[&str]] = &[
+        &[],
+        &["-V"],
+        &["-x"],
+        &["-V", "-x"],
+        &["-x", "--json"],
+        &["--json"],
+        &["--report"],
+        &["-q", "--report", "--json"],
+        &["--follow", "0"],
+        &["--follow", "0", "--follow-format", "hex"],
+        &["--follow", "all", "--follow-format", "http"],
+        &["--conversations"],
+        &["-Y", "http"],
+    ];
+    for (i, args) in modes.iter().enumerate() {
+        let out = dir.join(format!("mode{i}.out"));
+        let r = run(&cap, args, &out);
+        check_run(&format!("bidi_controls {}", args.join(" ")), &r, 0);
+        let stdout = std::fs::read(&out).expect("stdout");
+        for (which, bytes) in [("stdout", &stdout[..]), ("stderr", r.stderr.as_bytes())] {
+            let text = std::str::from_utf8(bytes).expect("UTF-8 output");
+            let raw = text.chars().find(|c| {
+                !matches!(c, '\n' | '\t')
+                    && (INVISIBLE_CHECK.contains(c)
+                        || matches!(
+                            c.general_category(),
+                            GeneralCategory::Format | GeneralCategory::Control
+                        ))
+            });
+            assert_eq!(raw, None, "{args:?} {which}: a raw invisible character");
+        }
+        let text = String::from_utf8_lossy(&stdout);
+        if args.is_empty() || args.contains(&"-V") {
+            assert!(text.contains("\\u{061c}"), "{args:?}: U+061C shown escaped");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// What the check above treats as invisible besides Cf/Cc (the generator's list).
+const INVISIBLE_CHECK: &[char] = gen::INVISIBLE;
+
+/// Item 10: a file cut inside its last record exits 4 with `-r`, `info` and `compare`.
+#[test]
+fn truncated_input_exits_4_everywhere() {
+    let dir = scratch("cut");
+    let cut = dir.join("cut_mid_data.pcap");
+    gen::cut_file(&cut, gen::Cut::MidData).expect("write");
+    let whole = dir.join("whole.pcap");
+    gen::bidi_controls(&whole).expect("write");
+    let c = cut.as_os_str();
+    let w = whole.as_os_str();
+    let o = std::ffi::OsStr::new;
+    let cases: Vec<(&str, Vec<&std::ffi::OsStr>)> = vec![
+        ("-r", vec![o("-r"), c, o("-q")]),
+        ("info", vec![o("info"), c]),
+        ("compare", vec![o("compare"), w, c]),
+        ("compare (cut first)", vec![o("compare"), c, w]),
+        ("compare --json", vec![o("compare"), o("--json"), w, c]),
+    ];
+    for (what, args) in cases {
+        let r = run_args(&args, &dir.join("out"));
+        check_run(&format!("truncated input: {what}"), &r, 4);
+        assert!(r.stderr.contains("truncated"), "{what}: {}", r.stderr);
+    }
+    // The whole file is fine everywhere.
+    let r = run_args(&[o("compare"), w, w], &dir.join("out"));
+    check_run("compare whole whole", &r, 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Item 7: `-w` to a full device (`/dev/full`) fails with the reason and exit 1, whether
+/// the error comes on a write past the buffer (a 2 MiB capture) or at the final flush.
+#[test]
+fn write_errors_exit_1_with_the_reason() {
+    if !Path::new("/dev/full").exists() {
+        eprintln!("skipped: no /dev/full");
+        return;
+    }
+    let dir = scratch("wfull");
+    let big = dir.join("big.pcap");
+    gen::huge_content_length(&big, 2 << 20).expect("write");
+    let small = dir.join("small.pcap");
+    gen::cut_file(&small, gen::Cut::MidData).expect("write");
+    gen::bidi_controls(&small).expect("write");
+    for (what, file) in [("past the buffer", &big), ("at the final flush", &small)] {
+        for mode in ["-q", "--json"] {
+            let r = run(file, &[mode, "-w", "/dev/full"], &dir.join("out"));
+            check_run(&format!("-w /dev/full {what} {mode}"), &r, 1);
+            assert!(
+                r.stderr.contains("/dev/full") && r.stderr.contains("No space left"),
+                "{what}: {}",
+                r.stderr
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Item 11: pcapng oddities read as tshark reads them: obsolete packet blocks (type 2) are
+/// packets; a packet before any interface description, on an interface the section does not
+/// describe, or a section of version 2.0 is an error with one clear line (exit 3 before any
+/// packet, 4 after some) — and tshark refuses the same files.
+#[test]
+fn pcapng_oddities_as_tshark() {
+    let dir = scratch("pcapng");
+    let tshark = Command::new("tshark").arg("-v").output().is_ok();
+    for (name, bytes) in gen::pcapng_cases().expect("cases") {
+        let p = dir.join(name);
+        std::fs::write(&p, bytes).expect("write");
+        let (code, needle) = match name {
+            "obsolete_packet_block.pcapng" => (0, ""),
+            "packet_before_idb.pcapng" => (3, "before any interface description"),
+            "unknown_interface.pcapng" => (4, "describes 1 interface"),
+            "section_version_2.pcapng" => (3, "version 2.0"),
+            other => panic!("unexpected case {other}"),
+        };
+        let out = dir.join(format!("{name}.out"));
+        let r = run(&p, &["--json"], &out);
+        check_run(name, &r, code);
+        if code == 0 {
+            let [frames, requests] =
+                count_lines(&out, &["\"type\":\"packet\"", "\"type\":\"http.request\""])[..]
+            else {
+                unreachable!()
+            };
+            assert_eq!((frames, requests), (2, 1), "{name}");
+        } else {
+            assert!(r.stderr.contains(needle), "{name}: {}", r.stderr);
+            assert_eq!(r.stderr.trim().lines().count(), 1, "{name}: {}", r.stderr);
+        }
+        if tshark {
+            let t = Command::new("tshark")
+                .arg("-r")
+                .arg(&p)
+                .output()
+                .expect("tshark");
+            let frames = String::from_utf8_lossy(&t.stdout).lines().count();
+            if code == 0 {
+                assert!(t.status.success(), "tshark reads {name}");
+                assert_eq!(frames, 2, "tshark frames of {name}");
+            } else {
+                assert!(!t.status.success(), "tshark refuses {name} too");
+            }
+        }
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

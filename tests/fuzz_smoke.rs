@@ -97,6 +97,11 @@ fn http_smoke() {
 }
 
 #[test]
+fn http2_smoke() {
+    smoke("http2", harness::http2, 3000, 500);
+}
+
+#[test]
 fn tls_smoke() {
     smoke("tls", harness::tls, 1000, 300);
 }
@@ -116,6 +121,14 @@ fn reassembly_seeds_deliver_data() {
     // The capture seeds carry real HTTP.
     let http = harness::seeds("http", Path::new(CAPTURES));
     assert!(http.iter().any(|s| s.windows(9).any(|w| w == b"HTTP/1.1 ")));
+}
+
+#[test]
+fn http2_seeds_carry_streams() {
+    // Three requests, three responses and a pushed request, whole and in small pieces.
+    for s in harness::seeds("http2", Path::new(CAPTURES)) {
+        assert_eq!(harness::http2_run(&s).messages, 7);
+    }
 }
 
 #[test]

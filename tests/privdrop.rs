@@ -337,21 +337,40 @@ fn dash_z_root_keeps_root_quietly() {
     );
 }
 
-/// The `-w` file is opened before the drop: it can live where only root may write, and it is
-/// complete after Ctrl-C although the process is `nobody` by then.
+/// A directory `nobody` owns (mode 700), for files the dropped sniffer must create.
+fn nobody_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("ss-privdrop-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let ok = std::process::Command::new("chown")
+        .arg(format!("{NOBODY}:{NOBODY}"))
+        .arg(&dir)
+        .status()
+        .expect("chown")
+        .success()
+        && std::process::Command::new("chmod")
+            .arg("700")
+            .arg(&dir)
+            .status()
+            .expect("chmod")
+            .success();
+    assert!(ok, "chown/chmod {}", dir.display());
+    dir
+}
+
+fn owner_uid(p: &std::path::Path) -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::symlink_metadata(p).expect("stat").uid()
+}
+
+/// The `-w` file is opened after the drop, as tcpdump does: it is created by (and owned by)
+/// the user the sniffer became, and it is complete after Ctrl-C. A directory only root may
+/// write into is refused with one clear line.
 #[test]
-fn write_file_opened_before_the_drop() {
+fn write_file_opened_after_the_drop() {
     if !root_or_skip() {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("ss-privdrop-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let set_mode = std::process::Command::new("chmod")
-        .arg("700")
-        .arg(&dir)
-        .status()
-        .expect("chmod");
-    assert!(set_mode.success());
+    let dir = nobody_dir("w");
     let live_file = dir.join("live.pcap");
     let (port, srv) = http_server(1);
     let p = port.to_string();
@@ -375,6 +394,7 @@ fn write_file_opened_before_the_drop() {
     sn.interrupt();
     let (ok, _, err) = sn.finish(20);
     assert!(ok, "{err}");
+    assert_eq!(owner_uid(&live_file), NOBODY, "created as nobody");
     let o = run(&["-r", live_file.to_str().expect("path"), "--json"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let v = ndjson(&o);
@@ -384,7 +404,7 @@ fn write_file_opened_before_the_drop() {
     );
     assert_eq!(of_type(&v, "http.request").len(), 1);
 
-    // Replaying with -w into the same root-only directory: also opened before the drop.
+    // Replaying with -w: also created as nobody, and the same packets.
     let src = captures().join("squirrel-http.pcap");
     let replay_file = dir.join("replay.pcap");
     let o = run(&[
@@ -402,13 +422,85 @@ fn write_file_opened_before_the_drop() {
         "-r … -w FILE -Z nobody: {}",
         stderr(&o)
     );
+    assert_eq!(owner_uid(&replay_file), NOBODY, "created as nobody");
     let a = run(&["-r", src.to_str().expect("path"), "--json"]);
     let b = run(&["-r", replay_file.to_str().expect("path"), "--json"]);
     assert_eq!(
         of_type(&ndjson(&a), "packet").len(),
         of_type(&ndjson(&b), "packet").len()
     );
+
+    // A root-only directory: nobody cannot write there, said in one line, exit 1.
+    let root_only = std::env::temp_dir().join(format!("ss-privdrop-root-{}", std::process::id()));
+    std::fs::create_dir_all(&root_only).expect("dir");
+    assert!(std::process::Command::new("chmod")
+        .arg("700")
+        .arg(&root_only)
+        .status()
+        .expect("chmod")
+        .success());
+    let denied = root_only.join("x.pcap");
+    let o = run(&[
+        "-r",
+        src.to_str().expect("path"),
+        "-q",
+        "-w",
+        denied.to_str().expect("path"),
+        "-Z",
+        "nobody",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("Permission denied"), "{}", stderr(&o));
+    assert!(!denied.exists());
     let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&root_only);
+}
+
+/// A `-w` path that is a symbolic link to a root-only file: with `-Z nobody` the file is
+/// opened as nobody (permission denied); staying root (`-Z root`) the link is never followed.
+/// Either way the root-only file is untouched and the run exits 1 with the reason.
+#[test]
+fn write_file_symlink_to_a_root_only_file_is_never_followed() {
+    if !root_or_skip() {
+        return;
+    }
+    let dir = nobody_dir("link");
+    let secret_dir =
+        std::env::temp_dir().join(format!("ss-privdrop-secret-{}", std::process::id()));
+    std::fs::create_dir_all(&secret_dir).expect("dir");
+    let target = secret_dir.join("shadow");
+    std::fs::write(&target, b"root:precious\n").expect("write target");
+    assert!(std::process::Command::new("chmod")
+        .arg("600")
+        .arg(&target)
+        .status()
+        .expect("chmod")
+        .success());
+    let link = dir.join("out.pcap");
+    std::os::unix::fs::symlink(&target, &link).expect("symlink");
+    let src = captures().join("squirrel-http.pcap");
+    for (z, why) in [("nobody", "Permission denied"), ("root", "symbolic link")] {
+        let o = run(&[
+            "-r",
+            src.to_str().expect("path"),
+            "-q",
+            "-w",
+            link.to_str().expect("path"),
+            "-Z",
+            z,
+        ]);
+        check_wired(&stderr(&o));
+        assert_eq!(o.status.code(), Some(1), "-Z {z}: {}", stderr(&o));
+        assert!(stderr(&o).contains(why), "-Z {z}: {}", stderr(&o));
+        assert_eq!(stderr(&o).trim().lines().count(), 1, "{}", stderr(&o));
+        assert_eq!(
+            std::fs::read(&target).expect("target"),
+            b"root:precious\n",
+            "-Z {z}: the root-only file was written through the link"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&secret_dir);
 }
 
 /// Replaying a file as root with -Z nobody prints exactly what it prints without it.

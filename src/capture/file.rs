@@ -79,6 +79,8 @@ struct State {
     interfaces: Vec<Interface>,
     legacy_link: u32,
     legacy_nanos: bool,
+    /// pcapng: byte order of the current section.
+    section_big_endian: bool,
     data: Vec<u8>,
     last_ts: Timestamp,
 }
@@ -125,6 +127,7 @@ impl FileSource {
                 interfaces: Vec::new(),
                 legacy_link: 0,
                 legacy_nanos: false,
+                section_big_endian: false,
                 data: Vec::new(),
                 last_ts: Timestamp::default(),
             },
@@ -177,6 +180,14 @@ impl FileSource {
                             };
                         }
                         PcapBlockOwned::NG(Block::SectionHeader(shb)) => {
+                            if shb.major_version != 1 {
+                                return Err(CaptureError::BadVersion {
+                                    path: self.path.clone(),
+                                    major: shb.major_version,
+                                    minor: shb.minor_version,
+                                });
+                            }
+                            self.st.section_big_endian = shb.big_endian();
                             self.st.info = FileInfo {
                                 format: FileFormat::Pcapng,
                                 big_endian: shb.big_endian(),
@@ -236,11 +247,8 @@ impl FileSource {
             return Ok(None);
         }
         loop {
-            let (consumed, meta) = match self.reader.next() {
-                Ok((n, block)) => {
-                    let meta = self.st.handle_block(block);
-                    (n, meta)
-                }
+            let step = match self.reader.next() {
+                Ok((n, block)) => self.st.handle_block(block).map(|meta| (n, meta)),
                 Err(PcapError::Eof) => {
                     self.done = true;
                     return Ok(None);
@@ -271,8 +279,11 @@ impl FileSource {
                         source: std::io::Error::other("read failed"),
                     });
                 }
-                Err(e) => {
-                    let what = describe(&e);
+                Err(e) => Err(describe(&e)),
+            };
+            let (consumed, meta) = match step {
+                Ok(s) => s,
+                Err(what) => {
                     self.done = true;
                     return Err(CaptureError::Corrupt {
                         path: self.path.clone(),
@@ -313,9 +324,11 @@ impl FileSource {
 }
 
 impl State {
-    /// Update state from a block; for a packet, copy its bytes into `self.data`.
-    fn handle_block(&mut self, block: PcapBlockOwned<'_>) -> Option<PacketMeta> {
-        match block {
+    /// Update state from a block; for a packet, copy its bytes into `self.data`. A block
+    /// that cannot be placed (a packet on an interface the section does not describe, a
+    /// section of another major version) is an error, as in tshark.
+    fn handle_block(&mut self, block: PcapBlockOwned<'_>) -> Result<Option<PacketMeta>, String> {
+        Ok(match block {
             PcapBlockOwned::Legacy(b) => {
                 let nanos = if self.legacy_nanos {
                     b.ts_usec.min(999_999_999)
@@ -336,7 +349,14 @@ impl State {
             PcapBlockOwned::LegacyHeader(_) => None,
             PcapBlockOwned::NG(block) => match block {
                 Block::SectionHeader(shb) => {
+                    if shb.major_version != 1 {
+                        return Err(format!(
+                            "section header of unsupported pcapng version {}.{}",
+                            shb.major_version, shb.minor_version
+                        ));
+                    }
                     self.interfaces.clear();
+                    self.section_big_endian = shb.big_endian();
                     self.info.big_endian = self.info.big_endian || shb.big_endian();
                     None
                 }
@@ -355,34 +375,53 @@ impl State {
                     self.interfaces.push(iface);
                     None
                 }
-                Block::EnhancedPacket(epb) => {
-                    let iface =
-                        self.interfaces
-                            .get(epb.if_id as usize)
-                            .cloned()
-                            .unwrap_or(Interface {
-                                link: self.info.link.unwrap_or(1),
-                                resolution: 1_000_000,
-                                offset: 0,
-                                snaplen: 0,
-                            });
-                    let raw = (u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low);
-                    let secs = (raw / iface.resolution) as i64 + iface.offset;
-                    let frac = raw % iface.resolution;
-                    let nanos =
-                        ((u128::from(frac) * 1_000_000_000) / u128::from(iface.resolution)) as u32;
-                    let data = epb.packet_data();
-                    self.data.clear();
-                    self.data.extend_from_slice(data);
-                    Some(PacketMeta {
-                        ts: Timestamp::new(secs, nanos.min(999_999_999)),
-                        len: epb.origlen,
-                        link: iface.link,
-                        interface: epb.if_id,
-                    })
+                Block::EnhancedPacket(epb) => self.timed_packet(
+                    epb.if_id,
+                    epb.ts_high,
+                    epb.ts_low,
+                    epb.origlen,
+                    epb.packet_data(),
+                )?,
+                Block::Unknown(b) if b.block_type == OBSOLETE_PACKET_BLOCK => {
+                    let big = self.section_big_endian;
+                    let u16_at = |at: usize| -> Option<u32> {
+                        let f: [u8; 2] = b.data.get(at..at + 2)?.try_into().ok()?;
+                        Some(u32::from(if big {
+                            u16::from_be_bytes(f)
+                        } else {
+                            u16::from_le_bytes(f)
+                        }))
+                    };
+                    let u32_at = |at: usize| -> Option<u32> {
+                        let f: [u8; 4] = b.data.get(at..at + 4)?.try_into().ok()?;
+                        Some(if big {
+                            u32::from_be_bytes(f)
+                        } else {
+                            u32::from_le_bytes(f)
+                        })
+                    };
+                    // Interface id (u16), drops (u16), timestamp high and low, captured
+                    // length, original length, data.
+                    let fields =
+                        (|| Some((u16_at(0)?, u32_at(4)?, u32_at(8)?, u32_at(12)?, u32_at(16)?)))();
+                    let Some((if_id, ts_high, ts_low, caplen, origlen)) = fields else {
+                        return Err("packet block (obsolete type 2) shorter than its header".into());
+                    };
+                    let data = b
+                        .data
+                        .get(20..)
+                        .and_then(|d| d.get(..caplen as usize))
+                        .ok_or_else(|| {
+                            format!("packet block (obsolete type 2) claims {caplen} captured bytes past its end")
+                        })?;
+                    self.timed_packet(if_id, ts_high, ts_low, origlen, data)?
                 }
                 Block::SimplePacket(spb) => {
-                    let link = self.interfaces.first().map(|i| i.link).unwrap_or(1);
+                    let link = self
+                        .interfaces
+                        .first()
+                        .map(|i| i.link)
+                        .ok_or("simple packet block before any interface description block")?;
                     let data = spb.packet_data();
                     self.data.clear();
                     self.data.extend_from_slice(data);
@@ -396,9 +435,48 @@ impl State {
                 }
                 _ => None,
             },
-        }
+        })
+    }
+
+    /// A packet with an interface id and a timestamp in that interface's resolution (an
+    /// enhanced or obsolete packet block).
+    fn timed_packet(
+        &mut self,
+        if_id: u32,
+        ts_high: u32,
+        ts_low: u32,
+        origlen: u32,
+        data: &[u8],
+    ) -> Result<Option<PacketMeta>, String> {
+        let Some(iface) = self.interfaces.get(if_id as usize) else {
+            return Err(if self.interfaces.is_empty() {
+                format!("packet on interface {if_id} before any interface description block")
+            } else {
+                format!(
+                    "packet on interface {if_id}, but the section describes {} interface(s)",
+                    self.interfaces.len()
+                )
+            });
+        };
+        let raw = (u64::from(ts_high) << 32) | u64::from(ts_low);
+        let secs = (raw / iface.resolution) as i64 + iface.offset;
+        let frac = raw % iface.resolution;
+        let nanos = ((u128::from(frac) * 1_000_000_000) / u128::from(iface.resolution)) as u32;
+        let link = iface.link;
+        self.data.clear();
+        self.data.extend_from_slice(data);
+        Ok(Some(PacketMeta {
+            ts: Timestamp::new(secs, nanos.min(999_999_999)),
+            len: origlen,
+            link,
+            interface: if_id,
+        }))
     }
 }
+
+/// pcapng's obsolete Packet Block (block type 2), superseded by the Enhanced Packet Block but
+/// still read by tshark.
+const OBSOLETE_PACKET_BLOCK: u32 = 2;
 
 struct PacketMeta {
     ts: Timestamp,

@@ -18,6 +18,7 @@ pub struct LiveOptions {
 pub struct LiveSource {
     name: String,
     cap: pcap::Capture<pcap::Active>,
+    snaplen: u32,
     data: Vec<u8>,
 }
 
@@ -75,6 +76,7 @@ impl LiveSource {
         let mut src = LiveSource {
             name: name.clone(),
             cap,
+            snaplen: u32::try_from(opts.snaplen).unwrap_or(super::writer::DEFAULT_SNAPLEN),
             data: Vec::new(),
         };
         if let Some(expr) = &opts.filter {
@@ -164,7 +166,7 @@ impl LiveSource {
                 Ok(LiveRead::Packet(p)) => {
                     end.captured += 1;
                     if let Some(w) = writer.as_mut() {
-                        if let Err(e) = w.write(&p, false) {
+                        if let Err(e) = w.write(&p) {
                             end.error = Some(e);
                             break;
                         }
@@ -208,12 +210,9 @@ impl LiveSource {
         end
     }
 
-    /// A savefile (pcap) for `-w`, with this capture's link type and snaplen.
-    pub fn savefile(&self, path: &std::path::Path) -> Result<pcap::Savefile, CaptureError> {
-        self.cap.savefile(path).map_err(|e| CaptureError::Write {
-            path: path.to_path_buf(),
-            msg: e.to_string(),
-        })
+    /// The snapshot length the capture was opened with (for the `-w` file header).
+    pub fn snaplen(&self) -> u32 {
+        self.snaplen
     }
 }
 

@@ -1,87 +1,116 @@
-//! `-w FILE`: writes what was captured as a pcap file through libpcap, flushed on every
-//! packet when asked (`-U`) and always at the end (also after Ctrl-C / SIGTERM).
+//! `-w FILE`: writes what was captured as a pcap file, flushed on every packet when asked
+//! (`-U`) and always at the end (also after Ctrl-C / SIGTERM).
+//!
+//! The file is written here rather than through libpcap's `pcap_dump`, which reports no
+//! error: every write and the final flush are checked, so a full disk or `/dev/full` stops
+//! the run with the reason (exit 1) instead of leaving a silently truncated file.
+//!
+//! Opening follows tcpdump: when privileges are dropped (`-Z`, or sudo's invoking user) the
+//! file is opened afterwards, as that user. A process still running as root never follows a
+//! symbolic link at the last component of the path (`O_NOFOLLOW`), so a link planted where
+//! the file will be written cannot make root overwrite what it points to.
 
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use super::{CaptureError, RawPacket};
 
+/// The snapshot length written in the file header (libpcap's default maximum).
+pub const DEFAULT_SNAPLEN: u32 = 262_144;
+
 /// A pcap file being written.
 pub struct PcapWriter {
     path: PathBuf,
-    file: pcap::Savefile,
+    file: BufWriter<File>,
     link: u32,
+    /// Nanosecond timestamps (magic `a1b23c4d`), else microseconds (`a1b2c3d4`).
+    nanos: bool,
     packet_buffered: bool,
     written: u64,
     skipped_other_link: u64,
 }
 
 impl PcapWriter {
-    /// A writer for replayed packets of link type `link` (nanosecond timestamps kept).
+    /// Create (or truncate) `path` and write the pcap header: link type `link`,
+    /// nanosecond or microsecond timestamps, snapshot length `snaplen`.
     pub fn create(
         path: &Path,
         link: u32,
+        nanos: bool,
+        snaplen: u32,
         packet_buffered: bool,
     ) -> Result<PcapWriter, CaptureError> {
-        let err = |e: pcap::Error| CaptureError::Write {
+        let err = |msg: String| CaptureError::Write {
             path: path.to_path_buf(),
-            msg: e.to_string(),
+            msg,
         };
-        let dead =
-            pcap::Capture::dead_with_precision(pcap::Linktype(link as i32), pcap::Precision::Nano)
-                .map_err(err)?;
-        let file = dead.savefile(path).map_err(err)?;
-        Ok(PcapWriter {
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create(true).truncate(true).mode(0o644);
+        let as_root = nix::unistd::geteuid().is_root();
+        if as_root {
+            opts.custom_flags(libc::O_NOFOLLOW);
+        }
+        let file = opts.open(path).map_err(|e| {
+            if as_root && e.raw_os_error() == Some(libc::ELOOP) {
+                err("it is a symbolic link, which is never followed when writing as root".into())
+            } else {
+                err(e.to_string())
+            }
+        })?;
+        let mut w = PcapWriter {
             path: path.to_path_buf(),
-            file,
+            file: BufWriter::with_capacity(64 << 10, file),
             link,
+            nanos,
             packet_buffered,
             written: 0,
             skipped_other_link: 0,
-        })
+        };
+        let magic: u32 = if nanos { 0xa1b2_3c4d } else { 0xa1b2_c3d4 };
+        let mut header = Vec::with_capacity(24);
+        header.extend_from_slice(&magic.to_ne_bytes());
+        header.extend_from_slice(&2u16.to_ne_bytes());
+        header.extend_from_slice(&4u16.to_ne_bytes());
+        header.extend_from_slice(&0i32.to_ne_bytes());
+        header.extend_from_slice(&0u32.to_ne_bytes());
+        header.extend_from_slice(&snaplen.to_ne_bytes());
+        header.extend_from_slice(&link.to_ne_bytes());
+        w.put(&header)?;
+        if packet_buffered {
+            w.flush()?;
+        }
+        Ok(w)
     }
 
-    /// Wrap a savefile opened on a live capture.
-    pub fn from_savefile(
-        path: &Path,
-        file: pcap::Savefile,
-        link: u32,
-        packet_buffered: bool,
-    ) -> PcapWriter {
-        PcapWriter {
-            path: path.to_path_buf(),
-            file,
-            link,
-            packet_buffered,
-            written: 0,
-            skipped_other_link: 0,
-        }
+    fn put(&mut self, bytes: &[u8]) -> Result<(), CaptureError> {
+        self.file.write_all(bytes).map_err(|e| CaptureError::Write {
+            path: self.path.clone(),
+            msg: e.to_string(),
+        })
     }
 
     /// Write one packet. A packet of another link type than the file's cannot go into a
     /// pcap file: it is counted and reported at the end.
-    pub fn write(
-        &mut self,
-        pkt: &RawPacket<'_>,
-        nanosecond_file: bool,
-    ) -> Result<(), CaptureError> {
+    pub fn write(&mut self, pkt: &RawPacket<'_>) -> Result<(), CaptureError> {
         if pkt.link != self.link {
             self.skipped_other_link += 1;
             return Ok(());
         }
-        let frac = if nanosecond_file {
+        let frac = if self.nanos {
             pkt.ts.nanos
         } else {
             pkt.ts.nanos / 1000
         };
-        let header = pcap::PacketHeader {
-            ts: libc::timeval {
-                tv_sec: pkt.ts.secs as libc::time_t,
-                tv_usec: frac as libc::suseconds_t,
-            },
-            caplen: pkt.data.len() as u32,
-            len: pkt.len.max(pkt.data.len() as u32),
-        };
-        self.file.write(&pcap::Packet::new(&header, pkt.data));
+        let caplen = u32::try_from(pkt.data.len()).unwrap_or(u32::MAX);
+        let mut rec = [0u8; 16];
+        rec[..4].copy_from_slice(&(pkt.ts.secs as u32).to_ne_bytes());
+        rec[4..8].copy_from_slice(&frac.to_ne_bytes());
+        rec[8..12].copy_from_slice(&caplen.to_ne_bytes());
+        rec[12..].copy_from_slice(&pkt.len.max(caplen).to_ne_bytes());
+        self.put(&rec)?;
+        self.put(pkt.data)?;
         self.written += 1;
         if self.packet_buffered {
             self.flush()?;
@@ -89,6 +118,7 @@ impl PcapWriter {
         Ok(())
     }
 
+    /// Flush what is buffered to the file; an error (disk full) is reported.
     pub fn flush(&mut self) -> Result<(), CaptureError> {
         self.file.flush().map_err(|e| CaptureError::Write {
             path: self.path.clone(),
@@ -102,5 +132,61 @@ impl PcapWriter {
 
     pub fn skipped_other_link(&self) -> u64 {
         self.skipped_other_link
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::Timestamp;
+
+    #[test]
+    fn a_full_device_is_an_error_not_a_short_file() {
+        let Ok(mut w) = PcapWriter::create(Path::new("/dev/full"), 1, true, 65535, false) else {
+            return; // no /dev/full here
+        };
+        let data = [0u8; 1500];
+        let pkt = RawPacket {
+            ts: Timestamp::new(1, 2),
+            len: 1500,
+            link: 1,
+            interface: 0,
+            data: &data,
+        };
+        let mut failed = None;
+        for _ in 0..100 {
+            if let Err(e) = w.write(&pkt) {
+                failed = Some(e);
+                break;
+            }
+        }
+        let e = failed
+            .or_else(|| w.flush().err())
+            .expect("writes to /dev/full fail");
+        assert!(e.to_string().contains("No space left"), "{e}");
+        assert_eq!(e.exit_code(), 1);
+    }
+
+    #[test]
+    fn header_and_records_read_back() {
+        let p = std::env::temp_dir().join(format!("ss-writer-{}.pcap", std::process::id()));
+        let mut w = PcapWriter::create(&p, 1, true, 1234, false).expect("create");
+        let pkt = RawPacket {
+            ts: Timestamp::new(1_700_000_000, 123_456_789),
+            len: 60,
+            link: 1,
+            interface: 0,
+            data: b"0123456789",
+        };
+        w.write(&pkt).expect("write");
+        w.flush().expect("flush");
+        let bytes = std::fs::read(&p).expect("read");
+        let _ = std::fs::remove_file(&p);
+        assert_eq!(bytes.len(), 24 + 16 + 10);
+        assert_eq!(bytes[..4], 0xa1b2_3c4du32.to_ne_bytes());
+        assert_eq!(bytes[16..20], 1234u32.to_ne_bytes());
+        assert_eq!(bytes[28..32], 123_456_789u32.to_ne_bytes());
+        assert_eq!(bytes[36..40], 60u32.to_ne_bytes());
+        assert_eq!(&bytes[40..], b"0123456789");
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod dispatch;
 pub mod http;
+pub mod http2;
 pub mod tls;
 
 use crate::flow::{Direction, StreamId};

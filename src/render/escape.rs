@@ -61,19 +61,26 @@ fn push_char(out: &mut String, c: char) {
     }
 }
 
-/// Characters that must never be printed raw: C0/C1 controls, DEL, bidi controls,
-/// zero-width and other format characters, line/paragraph separators, BOM.
+/// Characters that must never be printed raw: C0/C1 controls and DEL (`Cc`), every
+/// invisible format character (`Cf`: all the Bidi_Control characters U+061C, U+200E/F,
+/// U+202A-E, U+2066-9, zero-width characters, the BOM, tags, ...), line and paragraph
+/// separators (`Zl`, `Zp`), and the invisible fillers that are letters or marks
+/// (combining grapheme joiner, Hangul fillers).
 fn is_unsafe(c: char) -> bool {
-    let v = c as u32;
-    v < 0x20
-        || (0x7f..=0x9f).contains(&v)
-        || v == 0xad
-        || (0x200b..=0x200f).contains(&v)
-        || (0x2028..=0x202e).contains(&v)
-        || (0x2060..=0x206f).contains(&v)
-        || v == 0xfeff
-        || (0xfff9..=0xfffb).contains(&v)
-        || (0xe0000..=0xe007f).contains(&v)
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+    if c.is_ascii() {
+        return c.is_ascii_control();
+    }
+    matches!(
+        c.general_category(),
+        GeneralCategory::Control
+            | GeneralCategory::Format
+            | GeneralCategory::LineSeparator
+            | GeneralCategory::ParagraphSeparator
+    ) || matches!(
+        c as u32,
+        0x034f | 0x115f | 0x1160 | 0x3164 | 0xffa0 | 0x2060..=0x206f | 0xfff9..=0xfffb | 0xe0000..=0xe007f
+    )
 }
 
 /// True when a byte is printed as itself in the ASCII column of a hex dump.
@@ -94,6 +101,30 @@ mod tests {
         assert_eq!(escape_bytes(b"\xff\xfe ok"), "\\xff\\xfe ok");
         assert_eq!(escape_bytes(b"line\r\n"), "line\\r\\n");
         assert_eq!(escape_bytes("caf\u{e9}".as_bytes()), "caf\u{e9}");
+    }
+
+    /// Every Bidi_Control character (UAX #9) and a sample of other invisible format
+    /// characters (Cf) come out escaped; visible non-ASCII text does not.
+    #[test]
+    fn bidi_controls_and_format_characters_are_escaped() {
+        let bidi = [
+            0x061c, 0x200e, 0x200f, 0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068,
+            0x2069,
+        ];
+        let format = [
+            0x0600, 0x06dd, 0x070f, 0x180e, 0x200b, 0x2064, 0xfeff, 0x110bd, 0x1d173, 0xe0001,
+            0xe0041,
+        ];
+        for v in bidi.into_iter().chain(format) {
+            let c = char::from_u32(v).unwrap();
+            assert_eq!(
+                escape_str(&format!("a{c}b")),
+                format!("a\\u{{{v:04x}}}b"),
+                "U+{v:04X}"
+            );
+        }
+        assert_eq!(escape_str("\u{ad}\u{3164}"), "\\xad\\u{3164}");
+        assert_eq!(escape_str("日本語 ü ñ"), "日本語 ü ñ");
     }
 
     #[test]

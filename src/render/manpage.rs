@@ -12,8 +12,8 @@ pub use clap_complete::Shell;
 /// Plain ASCII roff: no wire data ever reaches this text.
 const EXTRA_SECTIONS: &str = r#".SH SECURITY
 Live capture needs root or the capabilities CAP_NET_RAW and CAP_NET_ADMIN. squirrel\-sniff
-opens the interface and the \fB\-w\fR file first and then gives root up before it decodes the
-first packet: under \fBsudo\fR it becomes the invoking user (SUDO_UID, SUDO_GID);
+opens the interface first and then gives root up before it decodes the first packet and
+before it opens the \fB\-w\fR file (a symbolic link is never followed while root): under \fBsudo\fR it becomes the invoking user (SUDO_UID, SUDO_GID);
 \fB\-Z\fR \fIUSER\fR names the user instead, and \fB\-Z root\fR keeps root on purpose.
 Capturing live as root without sudo and without \fB\-Z\fR, it stays root and says so on
 standard error. A binary given CAP_NET_RAW and CAP_NET_ADMIN with \fBsetcap\fR(8) and run by

@@ -127,6 +127,8 @@ pub struct HttpMessage {
     pub frames: Vec<u64>,
     /// Escaped notes about this message (bounds, decoding, missing bytes).
     pub notes: Vec<String>,
+    /// HTTP/2 stream the message travelled on (`None` for HTTP/1.x).
+    pub stream_id: Option<u32>,
 }
 
 impl HttpMessage {
@@ -396,6 +398,9 @@ impl HttpMessage {
                 );
                 m.insert("request_uri".into(), opt(&st.request_uri));
             }
+        }
+        if let Some(id) = self.stream_id {
+            m.insert("stream_id".into(), id.into());
         }
         m.insert("chunked".into(), self.chunked.into());
         if let Some(enc) = &self.content_encoding {

@@ -13,7 +13,7 @@
 //! starts again there. Every buffer is bounded by [`DissectConfig`].
 
 mod chunked;
-mod decode;
+pub(crate) mod decode;
 mod head;
 mod message;
 #[cfg(test)]
@@ -487,6 +487,7 @@ impl HttpStream {
             body_range: head_range.end..head_range.end,
             frames: Vec::new(),
             notes,
+            stream_id: None,
         };
         let st = &mut self.dirs[dir.index()];
         st.building = Some(Building {
