@@ -12,12 +12,13 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::capture::live::{LiveEnd, LiveSource, LiveStats, OwnedPacket};
+use crate::capture::live::{LiveSource, LiveStats, OwnedPacket};
 use crate::capture::writer::PcapWriter;
 use crate::capture::{filter::OfflineFilter, CaptureError, FileSource, RawPacket, Timestamp};
 use crate::decode::{self, Decoded, Transport};
-use crate::dissect::dispatch::{AppProto, Dispatcher};
-use crate::dissect::{AppEvent, DissectConfig};
+use crate::dissect::dispatch::Dispatcher;
+use crate::dissect::registry::Protocol;
+use crate::dissect::{AppEvent, DissectConfig, ParserConfig};
 use crate::findings::engine::{Analyzer, FindingsConfig, Report};
 use crate::flow::{
     ConversationSummary, Endpoint, FlowConfig, FlowTable, FollowCollector, FollowSelect,
@@ -81,7 +82,7 @@ pub struct RunStats {
     pub live: Option<LiveStats>,
     pub written: u64,
     pub write_skipped_other_link: u64,
-    pub conversations: Vec<(ConversationSummary, AppProto)>,
+    pub conversations: Vec<(ConversationSummary, Option<&'static Protocol>)>,
     pub flow: crate::flow::FlowStats,
     /// An error of the input that ended the run early (truncated or corrupt file).
     pub input_error: Option<CaptureError>,
@@ -89,6 +90,12 @@ pub struct RunStats {
     pub interrupted: bool,
     /// Live capture: packets dropped because the decoder fell behind (queue full).
     pub queue_drops: u64,
+    /// Live capture: packets still queued for the decoder when Ctrl-C/SIGTERM stopped the
+    /// run; they were not analysed (they are in the `-w` file).
+    pub not_analysed: u64,
+    /// Live capture: the output failed (a closed pipe) and the run stopped early; the
+    /// statistics and the `-w` file were still completed.
+    pub output_error: Option<std::io::Error>,
     /// `--hierarchy`: frames and bytes per protocol layer.
     pub hierarchy: Option<crate::render::hierarchy::Hierarchy>,
     /// `--follow`: the recorded streams.
@@ -119,7 +126,7 @@ struct Sinks<'a> {
     dispatcher: &'a mut Dispatcher,
     keep_conversations: bool,
     json: bool,
-    conversations: &'a mut Vec<(ConversationSummary, AppProto)>,
+    conversations: &'a mut Vec<(ConversationSummary, Option<&'static Protocol>)>,
     /// JSON stream records, serialised (a `Value` is several times larger): at the end of
     /// a capture every live flow closes at once, up to `max_flows` records.
     stream_records: &'a mut Vec<String>,
@@ -161,22 +168,25 @@ impl StreamSink for Sinks<'_> {
                 note,
                 frame,
             } if self.json => {
-                self.stream_records.push(
-                    serde_json::json!({
-                        "type": "tcp.note", "stream": stream,
-                        "dir": dir.map(crate::render::json::dir_name),
-                        "note": format!("{note:?}"), "frame": frame,
-                    })
-                    .to_string(),
-                );
+                let mut v = serde_json::json!({
+                    "type": "tcp.note", "stream": stream,
+                    "dir": dir.map(crate::render::json::dir_name),
+                    "note": format!("{note:?}"), "kind": note.name(), "frame": frame,
+                });
+                if let (crate::flow::FlowNote::OverlapConflict { frames, .. }, Some(m)) =
+                    (note, v.as_object_mut())
+                {
+                    m.insert("frames".into(), frames.to_vec().into());
+                }
+                self.stream_records.push(v.to_string());
             }
             StreamEvent::Close { stream, summary } => {
                 self.window_scale.remove(stream);
-                let proto = closed.unwrap_or(AppProto::Unknown);
+                let proto = closed.flatten();
                 if self.json {
                     let mut v = crate::render::conversations::conversation_json(
                         summary,
-                        proto.label(),
+                        proto.map_or("", |p| p.label),
                         self.capture_start,
                     );
                     if let Some(m) = v.as_object_mut() {
@@ -240,7 +250,9 @@ impl<'o> Runner<'o> {
             opts,
             stats: RunStats::default(),
             flows: FlowTable::new(opts.flow.clone()),
-            dispatcher: Dispatcher::new(opts.dissect.clone()),
+            dispatcher: Dispatcher::new(std::sync::Arc::new(ParserConfig::new(
+                opts.dissect.clone(),
+            ))),
             stream_records: Vec::new(),
             window_scale: HashMap::default(),
             json,
@@ -257,7 +269,7 @@ impl<'o> Runner<'o> {
     fn take_events(&mut self) -> (Vec<AppEvent>, Vec<AppEvent>) {
         std::mem::take(&mut self.dispatcher.pending)
             .into_iter()
-            .partition(|e| e.kind.is_stream_summary())
+            .partition(|e| e.msg.is_session_summary())
     }
 
     /// `--follow-format http`: keep the HTTP messages of followed streams.
@@ -266,7 +278,7 @@ impl<'o> Runner<'o> {
             return;
         }
         for e in events {
-            if matches!(e.kind, crate::dissect::AppKind::Http(_)) && self.follow_wants(e.stream) {
+            if e.msg.http().is_some() && self.follow_wants(e.stream) {
                 self.stats.follow_http.push(e.clone());
             }
         }
@@ -295,7 +307,10 @@ impl<'o> Runner<'o> {
         let delta = self.prev_ts.map(|p| pkt.ts.since(p)).unwrap_or(0.0);
         self.prev_ts = Some(pkt.ts);
 
-        let decoded = decode::decode(pkt.link, pkt.data);
+        let mut decoded = decode::decode(pkt.link, pkt.data);
+        // An IP length claiming more than the frame held is flagged and bounded (as tshark
+        // does): the claimed bytes were never sent, so they open no hole in the stream.
+        decoded.bound_to_frame(pkt.len as usize);
         self.analyzer.begin_frame(
             number,
             pkt.ts,
@@ -385,6 +400,7 @@ impl<'o> Runner<'o> {
             self.stats.displayed += 1;
             printer.frame(&view)?;
         }
+        printer.frame_done()?;
         Ok(())
     }
 
@@ -534,7 +550,7 @@ pub fn run<W: Write>(
             };
             let breaker = l.breaker();
             let capture_done = AtomicBool::new(false);
-            let end = std::thread::scope(|scope| -> Result<LiveEnd, RunError> {
+            let (result, end) = std::thread::scope(|scope| {
                 let (queued, drops, capture_done) = (&queued, &drops, &capture_done);
                 // Wakes the capture thread out of a blocked read when Ctrl-C/SIGTERM arrives.
                 scope.spawn(move || {
@@ -559,9 +575,14 @@ pub fn run<W: Write>(
                     end
                 });
                 let mut periodic = opts.periodic_stats.then(std::time::Instant::now);
-                // The decoder: drain the queue until the capture thread ends.
+                // The decoder: drain the queue until the capture thread ends, or stop at
+                // once on Ctrl-C/SIGTERM (a backlog can be expensive to analyse).
                 let mut result = Ok(());
                 for p in rx.iter() {
+                    if stop.load(Ordering::Relaxed) {
+                        runner.stats.not_analysed += 1;
+                        break;
+                    }
                     queued.fetch_sub(p.data.len(), Ordering::Relaxed);
                     runner.stats.read += 1;
                     let pkt = RawPacket {
@@ -584,8 +605,18 @@ pub fn run<W: Write>(
                     }
                 }
                 let end = handle.join().unwrap_or_default();
-                result.map(|_| end)
-            })?;
+                if stop.load(Ordering::Relaxed) {
+                    runner.stats.not_analysed += rx.try_iter().count() as u64;
+                }
+                (result, end)
+            });
+            match result {
+                Ok(()) => {}
+                // The output closed (a pipe's reader went away): still finish the run, so
+                // the capture statistics reach stderr and -w is complete.
+                Err(RunError::Output(e)) => runner.stats.output_error = Some(e),
+                Err(e) => return Err(e),
+            }
             runner.stats.live = end.stats;
             runner.stats.written = end.written;
             runner.stats.queue_drops = end.queue_drops;

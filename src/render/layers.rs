@@ -1,5 +1,5 @@
 //! The `-V` tree of the lower layers (Frame, link, IP, TCP/UDP/ICMP); the application
-//! layers add their own nodes (`AppKind::tree`). Each node carries its frame byte range.
+//! layers add their own nodes (`AppMessage::tree`). Each node carries its frame byte range.
 
 use super::frame::FrameView;
 use super::summary::{flag_names, mac};
@@ -58,7 +58,7 @@ pub fn frame_tree(f: &FrameView<'_>) -> Vec<TreeNode> {
         out.push(data_node(d));
     }
     for e in f.app {
-        out.push(e.kind.tree());
+        out.push(e.msg.tree());
     }
     if let Some(s) = &d.stopped {
         out.push(TreeNode::with_range(
@@ -178,11 +178,10 @@ pub fn protocols_in_frame(f: &FrameView<'_>) -> String {
     let mut out = v.join(":");
     let mut seen = Vec::new();
     for e in f.app {
-        let p = match &e.kind {
-            crate::dissect::AppKind::Http(_) => "http",
-            crate::dissect::AppKind::Tls(_) => "tls",
-            crate::dissect::AppKind::Note(_) => continue,
-        };
+        if e.msg.note().is_some() {
+            continue;
+        }
+        let p = e.msg.protocol_name();
         if !seen.contains(&p) {
             seen.push(p);
             out.push(':');
@@ -445,10 +444,14 @@ fn net_node(d: &Decoded) -> Option<TreeNode> {
                 ),
                 at(o, field::ipv4::DSCP_ECN),
             ));
-            n.children.push(TreeNode::with_range(
+            let mut total = TreeNode::with_range(
                 format!("Total Length: {}", h.total_len),
                 at(o, field::ipv4::TOTAL_LEN),
-            ));
+            );
+            if let Some(lie) = super::summary::length_lie(d) {
+                total.leaf(format!("[{lie}]"));
+            }
+            n.children.push(total);
             n.children.push(TreeNode::with_range(
                 format!("Identification: 0x{:04x} ({})", h.id, h.id),
                 at(o, field::ipv4::IDENT),

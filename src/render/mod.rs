@@ -13,9 +13,11 @@ pub mod info;
 pub mod json;
 pub mod layers;
 pub mod manpage;
+pub mod output;
 pub mod progress;
 pub mod report;
 pub mod summary;
+pub mod table;
 pub mod tree;
 
 use std::io::{self, Write};
@@ -60,6 +62,8 @@ pub struct Printer<W: Write> {
     hex: bool,
     pal: Palette,
     printed_any: bool,
+    /// Flush after every frame (a terminal, or `-l`).
+    flush_each_frame: bool,
 }
 
 impl<W: Write> Printer<W> {
@@ -70,6 +74,21 @@ impl<W: Write> Printer<W> {
             hex,
             pal,
             printed_any: false,
+            flush_each_frame: false,
+        }
+    }
+
+    /// Flush after every frame (on a terminal, and with `-l`), as tcpdump and tshark do.
+    pub fn set_flush_each_frame(&mut self, on: bool) {
+        self.flush_each_frame = on;
+    }
+
+    /// The pipeline is done with a frame: its lines leave now when flushing per frame.
+    pub fn frame_done(&mut self) -> io::Result<()> {
+        if self.flush_each_frame {
+            self.w.flush()
+        } else {
+            Ok(())
         }
     }
 
@@ -167,16 +186,13 @@ impl<W: Write> Printer<W> {
             Mode::Lines => {
                 // Messages that only the end of the capture completed (e.g. a response whose
                 // body runs to the connection's close, never seen closing).
-                for e in events
-                    .iter()
-                    .filter(|e| matches!(e.kind, crate::dissect::AppKind::Http(_)))
-                {
+                for e in events.iter().filter(|e| e.msg.http().is_some()) {
                     writeln!(
                         self.w,
                         "    - [end of capture, stream {}] {} {}",
                         e.stream,
-                        e.kind.protocol(),
-                        e.kind.info()
+                        e.msg.protocol(),
+                        e.msg.info()
                     )?;
                 }
                 Ok(())
@@ -188,7 +204,7 @@ impl<W: Write> Printer<W> {
                         "\n[End of capture: completed in stream {}]",
                         e.stream
                     )?;
-                    e.kind.tree().write_to(&mut self.w, 0)?;
+                    e.msg.tree().write_to(&mut self.w, 0)?;
                 }
                 Ok(())
             }

@@ -28,7 +28,7 @@ pub fn mac(m: &[u8; 6]) -> String {
 /// Protocol column.
 pub fn protocol(f: &FrameView<'_>) -> String {
     if let Some(last) = f.app.last() {
-        return last.kind.protocol();
+        return last.msg.protocol();
     }
     match (&f.decoded.transport, &f.decoded.net) {
         (Some(Transport::Tcp(_)), _) => "TCP".into(),
@@ -101,8 +101,26 @@ pub fn flag_letters(flags: TcpFlags) -> String {
 
 /// Info column.
 pub fn info(f: &FrameView<'_>) -> String {
+    match length_lie(f.decoded) {
+        Some(lie) => format!("[{lie}] {}", info_of_layers(f)),
+        None => info_of_layers(f),
+    }
+}
+
+/// The frame's IP length lie, said once for every mode: the IP header claimed more payload
+/// than the frame held on the wire; the frame is left out of the streams.
+pub fn length_lie(d: &crate::decode::Decoded) -> Option<String> {
+    d.ip_length_claimed.map(|claimed| {
+        format!(
+            "IP length claims {claimed} payload bytes, the frame holds {}: bounded to the frame",
+            d.payload_wire_len
+        )
+    })
+}
+
+fn info_of_layers(f: &FrameView<'_>) -> String {
     if !f.app.is_empty() {
-        let parts: Vec<String> = f.app.iter().map(|e| e.kind.info()).collect();
+        let parts: Vec<String> = f.app.iter().map(|e| e.msg.info()).collect();
         return parts.join(", ");
     }
     let d = f.decoded;

@@ -22,10 +22,13 @@ mod tests;
 use std::collections::VecDeque;
 
 pub use head::detect;
-pub use message::{HttpEvent, HttpMessage, RequestLine, StartLine, StatusLine};
+pub use message::{HttpMessage, RequestLine, StartLine, StatusLine};
 
-use super::{AppEvent, AppKind, DissectConfig, StreamDissector};
-use crate::flow::{Direction, StreamId};
+use std::sync::Arc;
+
+use super::parser::{Chunk, Ctx, Parser, ParserConfig, SessionInfo};
+use super::DissectConfig;
+use crate::flow::Direction;
 use chunked::{ChunkOut, Chunked};
 use head::{Head, HeadParse, StartKind};
 
@@ -118,9 +121,62 @@ enum Step {
     },
 }
 
+/// The request-smuggling shapes of a head's framing headers, each with the choice made:
+/// `Content-Length` values that disagree (several headers, or a list in one), and
+/// `Content-Length` together with `Transfer-Encoding` (RFC 9112 section 6.3: chunked
+/// framing wins). A front end and a back end that choose differently see different
+/// messages.
+fn smuggling_shape(headers: &[(String, Vec<u8>)], chunked: bool, used: Option<u64>) -> Vec<String> {
+    let mut notes = Vec::new();
+    let lengths: Vec<&[u8]> = headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+        .flat_map(|(_, v)| v.split(|&b| b == b','))
+        .map(<[u8]>::trim_ascii)
+        .collect();
+    let has_te = headers
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case("transfer-encoding"));
+    if lengths.windows(2).any(|w| w.first() != w.get(1)) {
+        let shown: Vec<String> = lengths
+            .iter()
+            .take(8)
+            .map(|v| crate::render::escape::escape_truncated(v, 24))
+            .collect();
+        let choice = if chunked {
+            "chunked framing is used instead".to_string()
+        } else {
+            match used {
+                Some(n) => format!("the first ({n}) is used"),
+                None => "none is used".to_string(),
+            }
+        };
+        notes.push(format!(
+            "conflicting Content-Length values ({}): request-smuggling shape; {choice}",
+            shown.join(", ")
+        ));
+    }
+    if has_te && !lengths.is_empty() {
+        let choice = if chunked {
+            "chunked framing is used, Content-Length ignored".to_string()
+        } else {
+            match used {
+                Some(n) => format!(
+                    "Transfer-Encoding does not end in chunked, Content-Length ({n}) is used"
+                ),
+                None => "Transfer-Encoding does not end in chunked and Content-Length is invalid"
+                    .to_string(),
+            }
+        };
+        notes.push(format!(
+            "Content-Length together with Transfer-Encoding: request-smuggling shape; {choice}"
+        ));
+    }
+    notes
+}
+
 /// The HTTP/1.x dissector of one stream.
 pub struct HttpStream {
-    stream: StreamId,
     cfg: DissectConfig,
     dirs: [DirState; 2],
     pending: VecDeque<Pending>,
@@ -128,31 +184,35 @@ pub struct HttpStream {
     responses: usize,
     /// HTTP is over on this stream (protocol switch or tunnel).
     stopped: bool,
+    /// Per direction: the stream offset where the protocol after HTTP starts (the child
+    /// stream's offset 0), once its first byte or gap is handed on.
+    handed_from: [Option<u64>; 2],
     pending_overflow_noted: bool,
 }
 
 impl HttpStream {
-    pub fn new(stream: StreamId, cfg: &DissectConfig) -> Self {
+    pub fn new(cfg: &DissectConfig) -> Self {
         HttpStream {
-            stream,
             cfg: cfg.clone(),
             dirs: [DirState::new(), DirState::new()],
             pending: VecDeque::new(),
             requests: 0,
             responses: 0,
             stopped: false,
+            handed_from: [None, None],
             pending_overflow_noted: false,
         }
     }
 
-    fn note(&self, dir: Direction, now: u64, text: String, out: &mut Vec<AppEvent>) {
-        out.push(AppEvent {
-            stream: self.stream,
-            dir,
-            frame: now,
-            frames: Vec::new(),
-            kind: AppKind::Note(text),
-        });
+    fn note(&self, dir: Direction, _now: u64, text: String, out: &mut Ctx<'_>) {
+        out.note(dir, text);
+    }
+
+    /// After a protocol switch: bytes of the rest of the connection go to the child stream.
+    fn hand_on(&mut self, dir: Direction, at: u64, bytes: &[u8], frame: u64, out: &mut Ctx<'_>) {
+        let from = *self.handed_from[dir.index()].get_or_insert(at);
+        let layer = out.layer();
+        out.child_data(0, layer, dir, at.saturating_sub(from), bytes, frame);
     }
 
     fn feed(
@@ -162,21 +222,22 @@ impl HttpStream {
         data: &[u8],
         frame: u64,
         now: u64,
-        out: &mut Vec<AppEvent>,
+        out: &mut Ctx<'_>,
     ) {
         let mut owned: Option<Vec<u8>> = None;
         let mut base = offset;
         let mut pos = 0usize;
         loop {
-            if self.stopped {
-                return;
-            }
             let input: &[u8] = owned.as_deref().unwrap_or(data);
             let rest = input.get(pos..).unwrap_or(&[]);
             if rest.is_empty() {
                 return;
             }
             let at = base.saturating_add(pos as u64);
+            if self.stopped {
+                self.hand_on(dir, at, rest, frame, out);
+                return;
+            }
             match self.step(dir, at, rest, frame, now, out) {
                 Step::Consumed(0) => {
                     // Every mode consumes or changes mode; a second zero in a row would
@@ -208,7 +269,7 @@ impl HttpStream {
         rest: &[u8],
         frame: u64,
         now: u64,
-        out: &mut Vec<AppEvent>,
+        out: &mut Ctx<'_>,
     ) -> Step {
         let d = dir.index();
         match &mut self.dirs[d].mode {
@@ -244,7 +305,7 @@ impl HttpStream {
         frame: u64,
         now: u64,
         tentative: bool,
-        out: &mut Vec<AppEvent>,
+        out: &mut Ctx<'_>,
     ) -> Step {
         let max_head = self.cfg.max_http_head.max(1);
         let st = &mut self.dirs[dir.index()];
@@ -345,7 +406,7 @@ impl HttpStream {
         h: Head,
         head_range: std::ops::Range<u64>,
         now: u64,
-        out: &mut Vec<AppEvent>,
+        out: &mut Ctx<'_>,
     ) {
         let mut notes = Vec::new();
         let find = |name: &str| {
@@ -374,6 +435,7 @@ impl HttpStream {
         if cl_raw.is_some() && content_length.is_none() && !chunked {
             notes.push("invalid Content-Length".to_string());
         }
+        notes.extend(smuggling_shape(&h.headers, chunked, content_length));
         let mut stop_after = None;
         let (start, body) = match h.kind {
             StartKind::Request { method, uri } => {
@@ -508,7 +570,7 @@ impl HttpStream {
         rest: &[u8],
         frame: u64,
         now: u64,
-        out: &mut Vec<AppEvent>,
+        out: &mut Ctx<'_>,
     ) -> Step {
         let max_body = self.cfg.max_http_body;
         let st = &mut self.dirs[dir.index()];
@@ -566,7 +628,7 @@ impl HttpStream {
     }
 
     /// The current message is complete (or given up): decode, emit, reset for the next.
-    fn finish(&mut self, dir: Direction, now: u64, out: &mut Vec<AppEvent>) {
+    fn finish(&mut self, dir: Direction, now: u64, out: &mut Ctx<'_>) {
         let st = &mut self.dirs[dir.index()];
         let frames = std::mem::take(&mut st.frames);
         let mode = std::mem::replace(&mut st.mode, Mode::Head { tentative: false });
@@ -612,28 +674,23 @@ impl HttpStream {
         }
         b.ev.frames = frames.clone();
         let stop = b.stop_after;
-        out.push(AppEvent {
-            stream: self.stream,
-            dir,
-            frame: now,
-            frames,
-            kind: AppKind::Http(HttpEvent(Box::new(b.ev))),
-        });
+        let upgrade = b.ev.header("upgrade").map(<[u8]>::to_ascii_lowercase);
+        out.emit(dir, frames, Arc::new(b.ev));
         if let Some(why) = stop {
             self.stopped = true;
             self.note(dir, now, why.to_string(), out);
+            // The rest of the connection belongs to another protocol: hand it to a child
+            // stream, forced to HTTP/2 for `Upgrade: h2c`, else detected by content.
+            let forced = match upgrade.as_deref() {
+                Some(b"h2c") => Some("h2"),
+                _ => None,
+            };
+            out.open_child(0, out.layer(), forced);
         }
     }
 
     /// `len` missing bytes when the direction expected a head (or framing).
-    fn lost_framing(
-        &mut self,
-        dir: Direction,
-        offset: u64,
-        len: u64,
-        now: u64,
-        out: &mut Vec<AppEvent>,
-    ) {
+    fn lost_framing(&mut self, dir: Direction, offset: u64, len: u64, now: u64, out: &mut Ctx<'_>) {
         let st = &mut self.dirs[dir.index()];
         let inside = !st.head_buf.is_empty();
         let tentative = matches!(st.mode, Mode::Head { tentative: true });
@@ -676,30 +733,51 @@ fn count_hole(b: &mut Building, len: u64) {
     b.ev.body_complete = false;
 }
 
-impl StreamDissector for HttpStream {
-    fn data(
-        &mut self,
-        dir: Direction,
-        offset: u64,
-        data: &[u8],
-        frame: u64,
-        now_frame: u64,
-        out: &mut Vec<AppEvent>,
-    ) {
-        if self.stopped || self.dirs[dir.index()].ended {
+/// The registry's constructor.
+pub fn new_parser(_info: &SessionInfo, cfg: &ParserConfig) -> Box<dyn Parser> {
+    Box::new(HttpStream::new(&cfg.dissect))
+}
+
+impl Parser for HttpStream {
+    fn data(&mut self, ctx: &mut Ctx<'_>, c: &Chunk<'_>) {
+        if self.stopped {
+            self.hand_on(c.dir, c.offset, c.bytes, c.frame, ctx);
             return;
         }
-        self.feed(dir, offset, data, frame, now_frame, out);
+        if self.dirs[c.dir.index()].ended {
+            return;
+        }
+        let now = ctx.now_frame;
+        self.feed(c.dir, c.offset, c.bytes, c.frame, now, ctx);
     }
 
-    fn hole(
-        &mut self,
-        dir: Direction,
-        offset: u64,
-        len: u64,
-        now_frame: u64,
-        out: &mut Vec<AppEvent>,
-    ) {
+    fn gap(&mut self, ctx: &mut Ctx<'_>, dir: Direction, offset: u64, len: u64) {
+        if self.stopped {
+            let from = *self.handed_from[dir.index()].get_or_insert(offset);
+            ctx.child_gap(0, dir, offset.saturating_sub(from), len);
+            return;
+        }
+        let now = ctx.now_frame;
+        self.hole(dir, offset, len, now, ctx);
+    }
+
+    fn end(&mut self, ctx: &mut Ctx<'_>, dir: Direction) {
+        if self.stopped && !self.dirs[dir.index()].ended {
+            ctx.child_end(0, dir);
+        }
+        let now = ctx.now_frame;
+        self.end_dir(dir, now, ctx);
+    }
+
+    fn close(&mut self, ctx: &mut Ctx<'_>) {
+        for dir in [Direction::ToServer, Direction::ToClient] {
+            self.end(ctx, dir);
+        }
+    }
+}
+
+impl HttpStream {
+    fn hole(&mut self, dir: Direction, offset: u64, len: u64, now_frame: u64, out: &mut Ctx<'_>) {
         if self.stopped || self.dirs[dir.index()].ended || len == 0 {
             return;
         }
@@ -747,7 +825,7 @@ impl StreamDissector for HttpStream {
         }
     }
 
-    fn end(&mut self, dir: Direction, now_frame: u64, out: &mut Vec<AppEvent>) {
+    fn end_dir(&mut self, dir: Direction, now_frame: u64, out: &mut Ctx<'_>) {
         let d = dir.index();
         if self.dirs[d].ended {
             return;
@@ -786,12 +864,6 @@ impl StreamDissector for HttpStream {
                 }
             }
             Mode::Resync { .. } => {}
-        }
-    }
-
-    fn close(&mut self, now_frame: u64, out: &mut Vec<AppEvent>) {
-        for dir in [Direction::ToServer, Direction::ToClient] {
-            self.end(dir, now_frame, out);
         }
     }
 }
