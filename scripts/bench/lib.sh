@@ -152,6 +152,8 @@ bench_nginx_conf() {
         }
         location /text/ {
             gzip on;
+            # ab speaks HTTP/1.0: compress for it too (the gzip profile's one-shot requests).
+            gzip_http_version 1.0;
             gzip_comp_level 1;
             gzip_min_length 256;
             gzip_types text/plain application/json;
