@@ -1068,11 +1068,16 @@ impl Analyzer {
     }
 
     fn tls(&mut self, e: &AppEvent, t: &TlsEvent, ts: Timestamp) {
+        // The trust anchors (the whole system store) are lent to the handler, not cloned
+        // for every TLS event.
+        let trusted = std::mem::take(&mut self.cfg.trusted_cas);
+        self.tls_with(e, t, ts, &trusted);
+        self.cfg.trusted_cas = trusted;
+    }
+
+    fn tls_with(&mut self, e: &AppEvent, t: &TlsEvent, ts: Timestamp, trusted: &[String]) {
         let stream = e.stream;
         let frames = e.frames.clone();
-        // Borrowed, not cloned: the system trust store holds hundreds of subjects and this
-        // runs for every TLS event.
-        let trusted = &self.cfg.trusted_cas;
         let ca_file_cas = self.cfg.ca_file_cas;
         let Some(st) = self.streams.get_mut(&stream) else {
             return;
