@@ -131,7 +131,7 @@ fn adversarial_captures_stay_bounded() {
     // Past the live-flow bound: 10,000 flows must be evicted.
     scale.syns = MAX_FLOWS + 10_000;
     let files = gen::write_all(&dir.join("pcaps"), &scale).expect("write adversarial captures");
-    assert_eq!(files.len(), 10);
+    assert_eq!(files.len(), 11);
 
     let mut report = BTreeMap::new();
     for f in &files {

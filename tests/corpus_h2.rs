@@ -289,3 +289,73 @@ fn h2c_prior_knowledge_streams_match_tshark() {
 fn h2c_upgrade_streams_match_tshark() {
     check("h2c-upgrade", true);
 }
+
+/// tests/fixtures/h2/h2c-nghttp.pcap (scripts/make-h2-captures.sh: nghttp against nghttpd:
+/// server push, 12 concurrent streams, a gRPC-style POST, a header block over CONTINUATION):
+/// per TCP stream, the sequence of (stream id, frame type) and the decoded header names and
+/// values equal tshark's (`h2c-nghttp.tshark.tsv`).
+#[test]
+fn nghttp_frames_and_headers_match_tshark() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/h2");
+    let tsv = std::fs::read_to_string(fixtures.join("h2c-nghttp.tshark.tsv")).expect("tsv");
+    let split = |s: &str| -> Vec<String> {
+        if s.is_empty() {
+            Vec::new()
+        } else {
+            s.split('|').map(str::to_string).collect()
+        }
+    };
+    type PerConn = (Vec<(String, String)>, Vec<String>, Vec<String>);
+    let mut want: std::collections::BTreeMap<u32, PerConn> = Default::default();
+    for line in tsv.lines() {
+        let f: Vec<&str> = line.split('\t').collect();
+        let tcp: u32 = f[1].parse().expect("tcp.stream");
+        let e = want.entry(tcp).or_default();
+        e.0.extend(split(f[2]).into_iter().zip(split(f[3])));
+        e.1.extend(split(f.get(4).copied().unwrap_or("")));
+        e.2.extend(split(f.get(5).copied().unwrap_or("")));
+    }
+    assert_eq!(want.len(), 4);
+    let events = run(&fixtures.join("h2c-nghttp.pcap"), false);
+    let mut got: std::collections::BTreeMap<u32, PerConn> = Default::default();
+    for (tcp, e) in &events {
+        if let Http2Kind::Frame(f) = &e.kind {
+            let g = got.entry(*tcp).or_default();
+            g.0.push((
+                f.header.stream_id.to_string(),
+                f.header.kind.code().to_string(),
+            ));
+            for (n, v) in f.headers.iter().flat_map(|l| &l.fields) {
+                g.1.push(String::from_utf8_lossy(n).into_owned());
+                g.2.push(String::from_utf8_lossy(v).into_owned());
+            }
+        }
+    }
+    assert_eq!(got, want);
+    // The streams as messages: 12 concurrent GETs answered with the secret, the pushed
+    // /style.css as a request from the server, the POST body, the 40 kB header.
+    let msgs = messages(&events);
+    let secret = msgs
+        .iter()
+        .filter(|(t, m)| *t == 1 && !m.is_request() && contains(&m.body, b"fluffy tail"))
+        .count();
+    assert_eq!(secret, 12);
+    assert!(msgs.iter().any(|(t, m)| *t == 0
+        && m.is_request()
+        && m.stream_id == Some(2)
+        && matches!(&m.start, StartLine::Request(r) if r.uri == b"/style.css")));
+    let post = msgs
+        .iter()
+        .find(|(t, m)| *t == 2 && m.is_request())
+        .expect("POST");
+    assert_eq!(post.1.body_len, 3000);
+    assert_eq!(
+        post.1.header("content-type"),
+        Some(&b"application/grpc"[..])
+    );
+    let big = msgs
+        .iter()
+        .find(|(t, m)| *t == 3 && m.is_request())
+        .expect("big header");
+    assert_eq!(big.1.header("x-big").map(<[u8]>::len), Some(40_000));
+}
