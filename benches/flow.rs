@@ -11,7 +11,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
 
 use squirrel_sniff::dissect::dispatch::Dispatcher;
-use squirrel_sniff::dissect::DissectConfig;
+use squirrel_sniff::dissect::{DissectConfig, ParserConfig};
 use squirrel_sniff::flow::{FlowConfig, FlowTable, StreamEvent, StreamSink};
 
 mod common;
@@ -66,7 +66,9 @@ fn flow_table(c: &mut Criterion) {
             b.iter(|| {
                 let mut table = FlowTable::new(FlowConfig::default());
                 let mut sink = DissectSink {
-                    dispatcher: Dispatcher::new(DissectConfig::default()),
+                    dispatcher: Dispatcher::new(std::sync::Arc::new(ParserConfig::new(
+                        DissectConfig::default(),
+                    ))),
                     app_events: 0,
                 };
                 for s in &segments {

@@ -16,7 +16,7 @@ use squirrel_sniff::decode;
 use squirrel_sniff::dissect::http::HttpStream;
 use squirrel_sniff::dissect::http2::{Http2Bounds, Http2Connection, Http2Event};
 use squirrel_sniff::dissect::tls::TlsStream;
-use squirrel_sniff::dissect::{AppEvent, DissectConfig, StreamDissector};
+use squirrel_sniff::dissect::{AppEvent, DissectConfig, Driver, Parser};
 use squirrel_sniff::flow::{
     Direction, Endpoint, FlowConfig, FlowTable, StreamEvent, StreamId, StreamSink, TcpFlags,
     TcpSegment,
@@ -265,15 +265,15 @@ pub fn small_dissect_config() -> DissectConfig {
 /// No control characters (other than none at all) may reach a one-line info column.
 fn check_events(events: &[AppEvent]) {
     for e in events {
-        let info = e.kind.info();
+        let info = e.msg.info();
         assert!(
             !info.chars().any(|c| c.is_control()),
             "unescaped control character in info: {info:?}"
         );
-        let _ = e.kind.protocol();
+        let _ = e.msg.protocol();
         let mut tree = Vec::new();
-        let _ = e.kind.tree().write_to(&mut tree, 0);
-        let _ = serde_json::Value::Object(e.kind.json()).to_string();
+        let _ = e.msg.tree().write_to(&mut tree, 0);
+        let _ = serde_json::Value::Object(e.msg.json()).to_string();
     }
 }
 
@@ -281,9 +281,7 @@ fn check_events(events: &[AppEvent]) {
 /// followed by `len` bytes (`len` 0 means 256, so big chunks are reachable):
 /// op % 8 = 0..=3 data (bit 0 direction), 4/5 hole of `len * 64` bytes, 6 end, 7 nothing.
 /// The stream closes at the end of the input.
-pub fn drive(d: &mut dyn StreamDissector, data: &[u8]) {
-    let mut out = Vec::new();
-    let mut offset = [0u64; 2];
+pub fn drive<P: Parser>(d: &mut Driver<P>, data: &[u8]) {
     let mut ended = [false; 2];
     let mut rest = data;
     let mut frame = 0u64;
@@ -303,31 +301,30 @@ pub fn drive(d: &mut dyn StreamDissector, data: &[u8]) {
                 let (chunk, after) = rest.split_at(take);
                 rest = after;
                 if !ended[i] && !chunk.is_empty() {
-                    d.data(dir, offset[i], chunk, frame, frame, &mut out);
-                    offset[i] += chunk.len() as u64;
+                    d.data(dir, chunk, frame);
                 }
             }
             4 | 5 if !ended[i] => {
                 let hole = len as u64 * 64;
-                d.hole(dir, offset[i], hole, frame, &mut out);
-                offset[i] += hole;
+                d.gap(dir, hole, frame);
             }
             6 if !ended[i] => {
-                d.end(dir, frame, &mut out);
+                d.end(dir, frame);
                 ended[i] = true;
             }
             _ => {}
         }
-        check_events(&out);
-        out.clear();
+        check_events(&d.out);
+        d.out.clear();
+        d.children.clear();
     }
-    d.close(frame + 1, &mut out);
-    check_events(&out);
+    d.close(frame + 1);
+    check_events(&d.out);
 }
 
 /// Target `http`: [`HttpStream`] fed data, holes and ends from the input.
 pub fn http(data: &[u8]) {
-    let mut d = HttpStream::new(0, &small_dissect_config());
+    let mut d = Driver::new(HttpStream::new(&small_dissect_config()));
     drive(&mut d, data);
 }
 
@@ -416,7 +413,7 @@ pub fn http2_run(data: &[u8]) -> Http2Driven {
 
 /// Target `tls`: [`TlsStream`] fed data, holes and ends from the input.
 pub fn tls(data: &[u8]) {
-    let mut d = TlsStream::new(0, &small_dissect_config());
+    let mut d = Driver::new(TlsStream::new(&small_dissect_config()));
     drive(&mut d, data);
 }
 

@@ -532,7 +532,7 @@ fn end_of_run_output<W: Write>(
             .iter()
             .map(|(summary, proto)| conversations::ConversationRow {
                 summary,
-                protocol: proto.label(),
+                protocol: proto.map_or("", |p| p.label),
             })
             .collect();
         conversations::write_conversations(w, &rows, stats.first_ts)?;

@@ -14,8 +14,9 @@ use crate::capture::live::{LiveEnd, LiveSource, LiveStats, OwnedPacket};
 use crate::capture::writer::PcapWriter;
 use crate::capture::{filter::OfflineFilter, CaptureError, FileSource, RawPacket, Timestamp};
 use crate::decode::{self, Decoded, Transport};
-use crate::dissect::dispatch::{AppProto, Dispatcher};
-use crate::dissect::{AppEvent, DissectConfig};
+use crate::dissect::dispatch::Dispatcher;
+use crate::dissect::registry::Protocol;
+use crate::dissect::{AppEvent, DissectConfig, ParserConfig};
 use crate::findings::engine::{Analyzer, FindingsConfig, Report};
 use crate::flow::{
     ConversationSummary, Endpoint, FlowConfig, FlowTable, FollowCollector, FollowSelect,
@@ -79,7 +80,7 @@ pub struct RunStats {
     pub live: Option<LiveStats>,
     pub written: u64,
     pub write_skipped_other_link: u64,
-    pub conversations: Vec<(ConversationSummary, AppProto)>,
+    pub conversations: Vec<(ConversationSummary, Option<&'static Protocol>)>,
     pub flow: crate::flow::FlowStats,
     /// An error of the input that ended the run early (truncated or corrupt file).
     pub input_error: Option<CaptureError>,
@@ -117,7 +118,7 @@ struct Sinks<'a> {
     dispatcher: &'a mut Dispatcher,
     keep_conversations: bool,
     json: bool,
-    conversations: &'a mut Vec<(ConversationSummary, AppProto)>,
+    conversations: &'a mut Vec<(ConversationSummary, Option<&'static Protocol>)>,
     /// JSON stream records, serialised (a `Value` is several times larger): at the end of
     /// a capture every live flow closes at once, up to `max_flows` records.
     stream_records: &'a mut Vec<String>,
@@ -170,11 +171,11 @@ impl StreamSink for Sinks<'_> {
             }
             StreamEvent::Close { stream, summary } => {
                 self.window_scale.remove(stream);
-                let proto = closed.unwrap_or(AppProto::Unknown);
+                let proto = closed.flatten();
                 if self.json {
                     let mut v = crate::render::conversations::conversation_json(
                         summary,
-                        proto.label(),
+                        proto.map_or("", |p| p.label),
                         self.capture_start,
                     );
                     if let Some(m) = v.as_object_mut() {
@@ -238,7 +239,9 @@ impl<'o> Runner<'o> {
             opts,
             stats: RunStats::default(),
             flows: FlowTable::new(opts.flow.clone()),
-            dispatcher: Dispatcher::new(opts.dissect.clone()),
+            dispatcher: Dispatcher::new(std::sync::Arc::new(ParserConfig::new(
+                opts.dissect.clone(),
+            ))),
             stream_records: Vec::new(),
             window_scale: HashMap::new(),
             json,
@@ -255,7 +258,7 @@ impl<'o> Runner<'o> {
     fn take_events(&mut self) -> (Vec<AppEvent>, Vec<AppEvent>) {
         std::mem::take(&mut self.dispatcher.pending)
             .into_iter()
-            .partition(|e| e.kind.is_stream_summary())
+            .partition(|e| e.msg.is_session_summary())
     }
 
     /// `--follow-format http`: keep the HTTP messages of followed streams.
@@ -264,7 +267,7 @@ impl<'o> Runner<'o> {
             return;
         }
         for e in events {
-            if matches!(e.kind, crate::dissect::AppKind::Http(_)) && self.follow_wants(e.stream) {
+            if e.msg.http().is_some() && self.follow_wants(e.stream) {
                 self.stats.follow_http.push(e.clone());
             }
         }

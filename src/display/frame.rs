@@ -4,9 +4,6 @@ use std::net::IpAddr;
 
 use super::{FrameFields, Value};
 use crate::decode::{Link, Net, Transport};
-use crate::dissect::http::StartLine;
-use crate::dissect::tls::TlsMessage;
-use crate::dissect::AppKind;
 use crate::flow::TcpFlags;
 use crate::render::frame::FrameView;
 
@@ -23,25 +20,8 @@ impl FrameFields for FrameView<'_> {
             "udp" => matches!(d.transport, Some(Transport::Udp(_))),
             "icmp" => matches!(d.transport, Some(Transport::Icmpv4(_))),
             "icmpv6" => matches!(d.transport, Some(Transport::Icmpv6(_))),
-            "http" => self.app.iter().any(|e| matches!(e.kind, AppKind::Http(_))),
-            "http.request" => self
-                .app
-                .iter()
-                .any(|e| matches!(&e.kind, AppKind::Http(h) if h.is_request())),
-            "http.response" => self
-                .app
-                .iter()
-                .any(|e| matches!(&e.kind, AppKind::Http(h) if !h.is_request())),
-            "tls" => self.app.iter().any(|e| matches!(e.kind, AppKind::Tls(_))),
-            "tls.handshake" => self
-                .app
-                .iter()
-                .any(|e| matches!(&e.kind, AppKind::Tls(t) if is_handshake(&t.message))),
-            "tls.alert" => self.app.iter().any(
-                |e| matches!(&e.kind, AppKind::Tls(t) if matches!(t.message, TlsMessage::Alert(_))),
-            ),
             "finding" => !self.findings.is_empty(),
-            _ => false,
+            _ => self.app.iter().any(|e| e.msg.has(name)),
         }
     }
 
@@ -67,19 +47,6 @@ impl FrameFields for FrameView<'_> {
                 _ => Vec::new(),
             }
         };
-        let http = || {
-            self.app.iter().filter_map(|e| match &e.kind {
-                AppKind::Http(h) => Some(h),
-                _ => None,
-            })
-        };
-        let tls = || {
-            self.app.iter().filter_map(|e| match &e.kind {
-                AppKind::Tls(t) => Some(t),
-                _ => None,
-            })
-        };
-        let text = |b: &[u8]| Value::Str(String::from_utf8_lossy(b).into_owned());
         match field {
             "frame.number" => int(self.number),
             "frame.len" => int(u64::from(self.len)),
@@ -124,54 +91,6 @@ impl FrameFields for FrameView<'_> {
                 .unwrap_or_default(),
             "udp.srcport" => udp.map(|u| int(u.src_port.into())).unwrap_or_default(),
             "udp.dstport" => udp.map(|u| int(u.dst_port.into())).unwrap_or_default(),
-            "http.host" => http().filter_map(|h| h.header("host").map(text)).collect(),
-            "http.user_agent" => http()
-                .filter_map(|h| h.header("user-agent").map(text))
-                .collect(),
-            "http.content_type" => http()
-                .filter_map(|h| h.content_type.as_deref().map(text))
-                .collect(),
-            "http.request.method" => http()
-                .filter_map(|h| match &h.start {
-                    StartLine::Request(r) => Some(Value::Str(r.method.clone())),
-                    _ => None,
-                })
-                .collect(),
-            "http.request.uri" => http()
-                .filter_map(|h| match &h.start {
-                    StartLine::Request(r) => Some(text(&r.uri)),
-                    _ => None,
-                })
-                .collect(),
-            "http.response.code" => http()
-                .filter_map(|h| match &h.start {
-                    StartLine::Response(r) => Some(Value::Int(r.status.into())),
-                    _ => None,
-                })
-                .collect(),
-            "tls.handshake.type" => tls()
-                .filter_map(|t| handshake_type(&t.message).map(|x| Value::Int(x.into())))
-                .collect(),
-            "tls.sni" => tls()
-                .filter_map(|t| match &t.message {
-                    TlsMessage::ClientHello(ch) => ch.values.sni.as_deref().map(text),
-                    _ => None,
-                })
-                .collect(),
-            "tls.record.version" => tls().map(|t| Value::Int(t.record.version.into())).collect(),
-            "tls.handshake.version" => tls()
-                .filter_map(|t| match &t.message {
-                    TlsMessage::ClientHello(ch) => Some(Value::Int(ch.legacy_version.into())),
-                    TlsMessage::ServerHello(sh) => Some(Value::Int(sh.legacy_version.into())),
-                    _ => None,
-                })
-                .collect(),
-            "tls.alert.description" => tls()
-                .filter_map(|t| match &t.message {
-                    TlsMessage::Alert(a) => a.description.map(|x| Value::Int(x.into())),
-                    _ => None,
-                })
-                .collect(),
             "finding" | "finding.kind" => self
                 .findings
                 .iter()
@@ -182,24 +101,13 @@ impl FrameFields for FrameView<'_> {
                 .iter()
                 .map(|f| Value::Str(f.severity.name().to_string()))
                 .collect(),
-            _ => Vec::new(),
+            _ => {
+                let mut out = Vec::new();
+                for e in self.app {
+                    e.msg.values(field, &mut out);
+                }
+                out
+            }
         }
-    }
-}
-
-fn is_handshake(m: &TlsMessage) -> bool {
-    handshake_type(m).is_some()
-}
-
-fn handshake_type(m: &TlsMessage) -> Option<u8> {
-    match m {
-        TlsMessage::ClientHello(_) => Some(1),
-        TlsMessage::ServerHello(sh) if sh.hello_retry_request => Some(2),
-        TlsMessage::ServerHello(_) => Some(2),
-        TlsMessage::Certificate(_) => Some(11),
-        TlsMessage::ServerKeyExchange(_) => Some(12),
-        TlsMessage::CertificateRequest(_) => Some(13),
-        TlsMessage::Handshake(h) => Some(h.msg_type),
-        _ => None,
     }
 }

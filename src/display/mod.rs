@@ -31,18 +31,11 @@ mod lexer;
 mod parser;
 
 use std::fmt;
-use std::net::IpAddr;
 
 pub use fields::{FieldDef, FieldType, FIELDS};
 
-/// One value of a field in a frame.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Value {
-    Int(u64),
-    Str(String),
-    Addr(IpAddr),
-    Bool(bool),
-}
+/// One value of a field in a frame (protocol parsers give theirs as this type).
+pub use crate::dissect::FieldValue as Value;
 
 /// What a frame offers to a filter. The lead's frame type implements this.
 pub trait FrameFields {

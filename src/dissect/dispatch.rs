@@ -1,12 +1,18 @@
-//! Routes reassembled stream data to the dissector the content calls for, on any port.
+//! Routes each session's bytes to the parser the content calls for, on any port, and
+//! each parser's child streams (decrypted bytes, an upgraded connection) to theirs.
 //!
-//! The first bytes of each direction are held (bounded) until [`super::http::detect`] or
-//! [`super::tls::detect`] is sure; then the chosen dissector receives everything from the
-//! start. A stream neither recognises is left undissected (`Unknown`).
+//! The first bytes of each direction are held (bounded) until a probe of the
+//! [`super::registry`] is sure; then the chosen parser receives everything from the start.
+//! A stream no probe recognises is left undissected. Child streams are routed the same
+//! way (or to the protocol their parent forces by name), to a bounded depth.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
-use super::{AppEvent, Detect, DissectConfig, StreamDissector};
+use super::parser::{
+    AppEvent, ChildOp, Chunk, Ctx, Layer, Parser, ParserConfig, SessionInfo, Transport,
+};
+use super::registry::{self, Probe, Protocol};
 use crate::flow::{Direction, StreamEvent, StreamId};
 
 /// Bytes held per stream while the protocol is not yet decided.
@@ -15,24 +21,18 @@ const MAX_UNDECIDED: usize = 16 << 10;
 /// (left undissected, with a note) rather than held, so many flows cannot each hold
 /// [`MAX_UNDECIDED`].
 const MAX_UNDECIDED_TOTAL: usize = 8 << 20;
+/// Bytes of each direction a probe sees at most.
+const PROBE_LEN: usize = 64;
+/// Child streams per parser, and nesting depth (TCP → TLS → HTTP → upgraded is 3).
+const MAX_CHILDREN: usize = 64;
+const MAX_DEPTH: usize = 4;
 
-/// The application protocol recognised on a stream.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub enum AppProto {
+/// What is known of a stream's protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recognised {
     Undecided,
-    Http,
-    Tls,
+    Known(&'static Protocol),
     Unknown,
-}
-
-impl AppProto {
-    pub fn label(self) -> &'static str {
-        match self {
-            AppProto::Undecided | AppProto::Unknown => "",
-            AppProto::Http => "HTTP",
-            AppProto::Tls => "TLS",
-        }
-    }
 }
 
 struct Held {
@@ -44,20 +44,305 @@ struct Held {
     len: u64,
 }
 
-struct StreamState {
-    proto: AppProto,
-    /// Per direction: first bytes seen (for detection), and whether detection said No.
-    prefix: [Vec<u8>; 2],
-    refused: [bool; 2],
-    held: Vec<Held>,
-    held_bytes: usize,
-    dissector: Option<Box<dyn StreamDissector>>,
+enum State {
+    Undecided {
+        /// Per direction: first bytes seen (for detection), and whether probing said No.
+        prefix: [Vec<u8>; 2],
+        refused: [bool; 2],
+        held: Vec<Held>,
+        held_bytes: usize,
+    },
+    Parsing {
+        proto: &'static Protocol,
+        parser: Box<dyn Parser>,
+    },
+    Unknown,
 }
 
-/// Chooses and drives a dissector per stream; collects their events in `pending`.
+/// One byte stream of a session (the session itself, or a child stream) and its parser.
+struct Slot {
+    info: SessionInfo,
+    state: State,
+    children: Vec<(u64, Slot)>,
+    children_full_noted: bool,
+}
+
+/// What the dispatcher shares with every slot during one call.
+struct Env<'a> {
+    cfg: &'a ParserConfig,
+    held_total: &'a mut usize,
+    pending: &'a mut Vec<AppEvent>,
+    now_frame: u64,
+}
+
+/// One input for a slot.
+enum Input<'a> {
+    Data(Chunk<'a>),
+    Gap {
+        dir: Direction,
+        offset: u64,
+        len: u64,
+    },
+    End(Direction),
+    Close,
+}
+
+impl Slot {
+    fn new(info: SessionInfo, forced: Option<&'static Protocol>, cfg: &ParserConfig) -> Self {
+        let state = match forced {
+            Some(proto) => State::Parsing {
+                proto,
+                parser: (proto.new_parser)(&info, cfg),
+            },
+            None => State::Undecided {
+                prefix: [Vec::new(), Vec::new()],
+                refused: [false, false],
+                held: Vec::new(),
+                held_bytes: 0,
+            },
+        };
+        Slot {
+            info,
+            state,
+            children: Vec::new(),
+            children_full_noted: false,
+        }
+    }
+
+    fn recognised(&self) -> Recognised {
+        match &self.state {
+            State::Undecided { .. } => Recognised::Undecided,
+            State::Parsing { proto, .. } => Recognised::Known(proto),
+            State::Unknown => Recognised::Unknown,
+        }
+    }
+
+    fn input(&mut self, env: &mut Env<'_>, input: Input<'_>, depth: usize) {
+        let mut ops = Vec::new();
+        match &mut self.state {
+            State::Parsing { parser, .. } => {
+                let mut ctx = Ctx::new(
+                    self.info.id,
+                    env.now_frame,
+                    self.info.layer,
+                    env.pending,
+                    &mut ops,
+                );
+                match &input {
+                    Input::Data(c) => parser.data(&mut ctx, c),
+                    Input::Gap { dir, offset, len } => parser.gap(&mut ctx, *dir, *offset, *len),
+                    Input::End(dir) => parser.end(&mut ctx, *dir),
+                    Input::Close => parser.close(&mut ctx),
+                }
+            }
+            State::Unknown => {}
+            State::Undecided {
+                prefix,
+                refused,
+                held,
+                ..
+            } => {
+                if let Input::Gap { dir, offset, len } = &input {
+                    held.push(Held {
+                        dir: *dir,
+                        offset: *offset,
+                        frame: env.now_frame,
+                        data: None,
+                        len: *len,
+                    });
+                    // The start of this direction is gone: it cannot be recognised.
+                    if prefix[dir.index()].is_empty() {
+                        refused[dir.index()] = true;
+                    }
+                }
+            }
+        }
+        if !ops.is_empty() {
+            self.children_ops(env, ops, depth);
+        }
+        match input {
+            Input::Data(c) if matches!(self.state, State::Undecided { .. }) => {
+                self.undecided_data(env, &c, depth)
+            }
+            Input::Close => {
+                self.release(env);
+                for (_, child) in self.children.iter_mut() {
+                    child.input(env, Input::Close, depth + 1);
+                }
+                self.children.clear();
+            }
+            _ => {}
+        }
+    }
+
+    /// Give back what an undecided slot holds.
+    fn release(&mut self, env: &mut Env<'_>) {
+        if let State::Undecided {
+            held, held_bytes, ..
+        } = &mut self.state
+        {
+            *env.held_total = env.held_total.saturating_sub(*held_bytes);
+            *held_bytes = 0;
+            held.clear();
+        }
+    }
+
+    fn undecided_data(&mut self, env: &mut Env<'_>, c: &Chunk<'_>, depth: usize) {
+        let State::Undecided {
+            prefix,
+            refused,
+            held,
+            held_bytes,
+        } = &mut self.state
+        else {
+            return;
+        };
+        held.push(Held {
+            dir: c.dir,
+            offset: c.offset,
+            frame: c.frame,
+            data: Some(c.bytes.to_vec()),
+            len: c.bytes.len() as u64,
+        });
+        *held_bytes += c.bytes.len();
+        *env.held_total = env.held_total.saturating_add(c.bytes.len());
+        let i = c.dir.index();
+        if !refused[i] {
+            let room = PROBE_LEN.saturating_sub(prefix[i].len());
+            prefix[i].extend_from_slice(c.bytes.get(..room.min(c.bytes.len())).unwrap_or_default());
+            let ports = [self.info.client.port, self.info.server.port];
+            match registry::probe(self.info.transport, ports, c.dir, &prefix[i]) {
+                Probe::NeedMore => {}
+                Probe::Found(proto) => {
+                    let held = std::mem::take(held);
+                    *env.held_total = env.held_total.saturating_sub(*held_bytes);
+                    self.state = State::Parsing {
+                        proto,
+                        parser: (proto.new_parser)(&self.info, env.cfg),
+                    };
+                    for h in held {
+                        let input = match &h.data {
+                            Some(bytes) => Input::Data(Chunk {
+                                dir: h.dir,
+                                offset: h.offset,
+                                bytes,
+                                frame: h.frame,
+                                frame_offset: None,
+                            }),
+                            None => Input::Gap {
+                                dir: h.dir,
+                                offset: h.offset,
+                                len: h.len,
+                            },
+                        };
+                        self.input(env, input, depth);
+                    }
+                    return;
+                }
+                Probe::None => refused[i] = true,
+            }
+        }
+        let over_total = *env.held_total > MAX_UNDECIDED_TOTAL;
+        if (refused[0] && refused[1]) || *held_bytes > MAX_UNDECIDED || over_total {
+            self.release(env);
+            self.state = State::Unknown;
+            if over_total {
+                let mut ops = Vec::new();
+                Ctx::new(self.info.id, env.now_frame, self.info.layer, env.pending, &mut ops).note(
+                    c.dir,
+                    format!(
+                        "protocol not recognised while {MAX_UNDECIDED_TOTAL} bytes were held over all streams; stream left undissected"
+                    ),
+                );
+            }
+        }
+    }
+
+    /// Apply what the parser asked of its child streams.
+    fn children_ops(&mut self, env: &mut Env<'_>, ops: Vec<ChildOp>, depth: usize) {
+        for op in ops {
+            let (key, layer, forced) = match &op {
+                ChildOp::Open {
+                    key,
+                    layer,
+                    protocol,
+                } => (*key, *layer, *protocol),
+                ChildOp::Data { key, layer, .. } => (*key, *layer, None),
+                ChildOp::Gap { key, .. } | ChildOp::End { key, .. } => {
+                    (*key, self.info.layer, None)
+                }
+            };
+            let Some(child) = self.child(env, key, layer, forced, depth) else {
+                continue;
+            };
+            match op {
+                ChildOp::Open { .. } => {}
+                ChildOp::Data {
+                    dir,
+                    offset,
+                    bytes,
+                    frame,
+                    ..
+                } => child.input(
+                    env,
+                    Input::Data(Chunk {
+                        dir,
+                        offset,
+                        bytes: &bytes,
+                        frame,
+                        frame_offset: None,
+                    }),
+                    depth + 1,
+                ),
+                ChildOp::Gap {
+                    dir, offset, len, ..
+                } => child.input(env, Input::Gap { dir, offset, len }, depth + 1),
+                ChildOp::End { dir, .. } => child.input(env, Input::End(dir), depth + 1),
+            }
+        }
+    }
+
+    /// Child stream `key`, opened on first use (bounded in number and depth).
+    fn child(
+        &mut self,
+        env: &mut Env<'_>,
+        key: u64,
+        layer: Layer,
+        forced: Option<&'static str>,
+        depth: usize,
+    ) -> Option<&mut Slot> {
+        if depth + 1 >= MAX_DEPTH {
+            return None;
+        }
+        let at = match self.children.iter().position(|(k, _)| *k == key) {
+            Some(at) => at,
+            None => {
+                if self.children.len() >= MAX_CHILDREN {
+                    if !self.children_full_noted {
+                        self.children_full_noted = true;
+                        let mut ops = Vec::new();
+                        Ctx::new(self.info.id, env.now_frame, self.info.layer, env.pending, &mut ops)
+                            .note(
+                                Direction::ToServer,
+                                format!("more than {MAX_CHILDREN} inner streams; the others are not dissected"),
+                            );
+                    }
+                    return None;
+                }
+                let info = SessionInfo { layer, ..self.info };
+                let proto = forced.and_then(registry::by_name);
+                self.children.push((key, Slot::new(info, proto, env.cfg)));
+                self.children.len() - 1
+            }
+        };
+        self.children.get_mut(at).map(|(_, s)| s)
+    }
+}
+
+/// Chooses and drives a parser per session; collects their events in `pending`.
 pub struct Dispatcher {
-    cfg: DissectConfig,
-    streams: HashMap<StreamId, Box<StreamState>>,
+    cfg: Arc<ParserConfig>,
+    sessions: HashMap<StreamId, Box<Slot>>,
     /// Bytes held over all undecided streams.
     held_total: usize,
     /// Events raised since the caller last took them.
@@ -65,38 +350,58 @@ pub struct Dispatcher {
 }
 
 impl Dispatcher {
-    pub fn new(cfg: DissectConfig) -> Self {
+    pub fn new(cfg: Arc<ParserConfig>) -> Self {
         Dispatcher {
             cfg,
-            streams: HashMap::new(),
+            sessions: HashMap::new(),
             held_total: 0,
             pending: Vec::new(),
         }
     }
 
-    /// The protocol recognised on a live stream.
-    pub fn proto(&self, stream: StreamId) -> AppProto {
-        self.streams
+    /// What is known of a live session's protocol.
+    pub fn recognised(&self, stream: StreamId) -> Recognised {
+        self.sessions
             .get(&stream)
-            .map(|s| s.proto)
-            .unwrap_or(AppProto::Unknown)
+            .map_or(Recognised::Unknown, |s| s.recognised())
     }
 
-    /// Feed one reassembler event. Returns the stream's protocol when the event closed it.
-    pub fn on_event(&mut self, now_frame: u64, ev: &StreamEvent<'_>) -> Option<AppProto> {
+    fn feed(&mut self, stream: StreamId, now_frame: u64, input: Input<'_>) {
+        let Some(slot) = self.sessions.get_mut(&stream) else {
+            return;
+        };
+        let mut env = Env {
+            cfg: &self.cfg,
+            held_total: &mut self.held_total,
+            pending: &mut self.pending,
+            now_frame,
+        };
+        slot.input(&mut env, input, 0);
+    }
+
+    /// Feed one reassembler event. When the event closed the session, returns
+    /// `Some(protocol)` (`Some(None)`: never recognised).
+    pub fn on_event(
+        &mut self,
+        now_frame: u64,
+        ev: &StreamEvent<'_>,
+    ) -> Option<Option<&'static Protocol>> {
         match ev {
-            StreamEvent::Open { stream, .. } => {
-                self.streams.insert(
-                    *stream,
-                    Box::new(StreamState {
-                        proto: AppProto::Undecided,
-                        prefix: [Vec::new(), Vec::new()],
-                        refused: [false, false],
-                        held: Vec::new(),
-                        held_bytes: 0,
-                        dissector: None,
-                    }),
-                );
+            StreamEvent::Open {
+                stream,
+                client,
+                server,
+                ..
+            } => {
+                let info = SessionInfo {
+                    id: *stream,
+                    transport: Transport::Tcp,
+                    client: *client,
+                    server: *server,
+                    layer: Layer::Clear,
+                };
+                self.sessions
+                    .insert(*stream, Box::new(Slot::new(info, None, &self.cfg)));
                 None
             }
             StreamEvent::Data {
@@ -106,7 +411,14 @@ impl Dispatcher {
                 data,
                 frame,
             } => {
-                self.data(*stream, *dir, *offset, data, *frame, now_frame);
+                let chunk = Chunk {
+                    dir: *dir,
+                    offset: *offset,
+                    bytes: data,
+                    frame: *frame,
+                    frame_offset: None,
+                };
+                self.feed(*stream, now_frame, Input::Data(chunk));
                 None
             }
             StreamEvent::Hole {
@@ -115,147 +427,26 @@ impl Dispatcher {
                 offset,
                 len,
             } => {
-                let st = self.streams.get_mut(stream)?;
-                match st.proto {
-                    AppProto::Undecided => {
-                        st.held.push(Held {
-                            dir: *dir,
-                            offset: *offset,
-                            frame: now_frame,
-                            data: None,
-                            len: *len,
-                        });
-                        // The start of this direction is gone: it cannot be recognised.
-                        if st.prefix[dir.index()].is_empty() {
-                            st.refused[dir.index()] = true;
-                        }
-                    }
-                    _ => {
-                        if let Some(d) = st.dissector.as_mut() {
-                            d.hole(*dir, *offset, *len, now_frame, &mut self.pending);
-                        }
-                    }
-                }
+                let input = Input::Gap {
+                    dir: *dir,
+                    offset: *offset,
+                    len: *len,
+                };
+                self.feed(*stream, now_frame, input);
                 None
             }
             StreamEvent::End { stream, dir } => {
-                if let Some(d) = self
-                    .streams
-                    .get_mut(stream)
-                    .and_then(|s| s.dissector.as_mut())
-                {
-                    d.end(*dir, now_frame, &mut self.pending);
-                }
+                self.feed(*stream, now_frame, Input::End(*dir));
                 None
             }
             StreamEvent::Note { .. } => None,
             StreamEvent::Close { stream, .. } => {
-                let st = self.streams.remove(stream)?;
-                self.held_total = self.held_total.saturating_sub(st.held_bytes);
-                let mut st = st;
-                if let Some(d) = st.dissector.as_mut() {
-                    d.close(now_frame, &mut self.pending);
-                }
-                Some(match st.proto {
-                    AppProto::Undecided => AppProto::Unknown,
-                    p => p,
+                self.feed(*stream, now_frame, Input::Close);
+                let slot = self.sessions.remove(stream)?;
+                Some(match slot.recognised() {
+                    Recognised::Known(p) => Some(p),
+                    _ => None,
                 })
-            }
-        }
-    }
-
-    fn data(
-        &mut self,
-        stream: StreamId,
-        dir: Direction,
-        offset: u64,
-        data: &[u8],
-        frame: u64,
-        now_frame: u64,
-    ) {
-        let Some(st) = self.streams.get_mut(&stream) else {
-            return;
-        };
-        match st.proto {
-            AppProto::Http | AppProto::Tls => {
-                if let Some(d) = st.dissector.as_mut() {
-                    d.data(dir, offset, data, frame, now_frame, &mut self.pending);
-                }
-            }
-            AppProto::Unknown => {}
-            AppProto::Undecided => {
-                st.held.push(Held {
-                    dir,
-                    offset,
-                    frame,
-                    data: Some(data.to_vec()),
-                    len: data.len() as u64,
-                });
-                st.held_bytes += data.len();
-                self.held_total = self.held_total.saturating_add(data.len());
-                let i = dir.index();
-                if !st.refused[i] {
-                    let room = 64usize.saturating_sub(st.prefix[i].len());
-                    st.prefix[i]
-                        .extend_from_slice(data.get(..room.min(data.len())).unwrap_or_default());
-                    let p = &st.prefix[i];
-                    let verdict = match (super::http::detect(p), super::tls::detect(p)) {
-                        (Detect::Yes, _) => Some(AppProto::Http),
-                        (_, Detect::Yes) => Some(AppProto::Tls),
-                        (Detect::No, Detect::No) => None,
-                        _ => Some(AppProto::Undecided),
-                    };
-                    match verdict {
-                        Some(AppProto::Undecided) => {}
-                        Some(p) => {
-                            st.proto = p;
-                            let mut d: Box<dyn StreamDissector> = match p {
-                                AppProto::Http => {
-                                    Box::new(super::http::HttpStream::new(stream, &self.cfg))
-                                }
-                                _ => Box::new(super::tls::TlsStream::new(stream, &self.cfg)),
-                            };
-                            for h in st.held.drain(..) {
-                                match &h.data {
-                                    Some(bytes) => d.data(
-                                        h.dir,
-                                        h.offset,
-                                        bytes,
-                                        h.frame,
-                                        now_frame,
-                                        &mut self.pending,
-                                    ),
-                                    None => {
-                                        d.hole(h.dir, h.offset, h.len, now_frame, &mut self.pending)
-                                    }
-                                }
-                            }
-                            self.held_total = self.held_total.saturating_sub(st.held_bytes);
-                            st.held_bytes = 0;
-                            st.dissector = Some(d);
-                            return;
-                        }
-                        None => st.refused[i] = true,
-                    }
-                }
-                let over_total = self.held_total > MAX_UNDECIDED_TOTAL;
-                if (st.refused[0] && st.refused[1]) || st.held_bytes > MAX_UNDECIDED || over_total {
-                    st.proto = AppProto::Unknown;
-                    st.held.clear();
-                    self.held_total = self.held_total.saturating_sub(st.held_bytes);
-                    st.held_bytes = 0;
-                    if over_total {
-                        self.pending.push(AppEvent {
-                            stream,
-                            dir,
-                            frame: now_frame,
-                            frames: Vec::new(),
-                            kind: super::AppKind::Note(format!(
-                                "protocol not recognised while {MAX_UNDECIDED_TOTAL} bytes were held over all streams; stream left undissected"
-                            )),
-                        });
-                    }
-                }
             }
         }
     }
@@ -267,7 +458,7 @@ mod tests {
 
     use super::*;
     use crate::capture::Timestamp;
-    use crate::dissect::AppKind;
+    use crate::dissect::DissectConfig;
     use crate::flow::Endpoint;
 
     fn open(d: &mut Dispatcher, stream: StreamId) {
@@ -289,7 +480,7 @@ mod tests {
 
     #[test]
     fn undecided_bytes_are_bounded_over_all_streams() {
-        let mut d = Dispatcher::new(DissectConfig::default());
+        let mut d = Dispatcher::new(Arc::new(ParserConfig::new(DissectConfig::default())));
         // Neither HTTP nor TLS, and the server never speaks: each stream holds 16 KiB.
         let junk = vec![0u8; MAX_UNDECIDED];
         let streams = (MAX_UNDECIDED_TOTAL / MAX_UNDECIDED + 10) as StreamId;
@@ -312,12 +503,12 @@ mod tests {
             );
         }
         // The first streams fit and are still undecided; those past the bound were given up.
-        assert_eq!(d.proto(0), AppProto::Undecided);
-        assert_eq!(d.proto(streams - 1), AppProto::Unknown);
+        assert_eq!(d.recognised(0), Recognised::Undecided);
+        assert_eq!(d.recognised(streams - 1), Recognised::Unknown);
         let notes = d
             .pending
             .iter()
-            .filter(|e| matches!(&e.kind, AppKind::Note(n) if n.contains("undissected")))
+            .filter(|e| e.msg.note().is_some_and(|n| n.contains("undissected")))
             .count();
         assert_eq!(notes, 10, "one note per stream given up");
         // Closing a stream releases what it held.
@@ -330,6 +521,121 @@ mod tests {
             },
         );
         assert_eq!(d.held_total, before - MAX_UNDECIDED);
+    }
+
+    fn data(d: &mut Dispatcher, stream: StreamId, dir: Direction, offset: u64, bytes: &[u8]) {
+        d.on_event(
+            offset + 2,
+            &StreamEvent::Data {
+                stream,
+                dir,
+                offset,
+                data: bytes,
+                frame: offset + 2,
+            },
+        );
+    }
+
+    #[test]
+    fn upgraded_connection_goes_to_a_child_detected_by_content() {
+        let mut d = Dispatcher::new(Arc::new(ParserConfig::default()));
+        open(&mut d, 3);
+        let req = b"GET / HTTP/1.1\r\nHost: h\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n";
+        let resp = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n";
+        data(&mut d, 3, Direction::ToServer, 0, req);
+        data(&mut d, 3, Direction::ToClient, 0, resp);
+        // No HTTP/2 parser is registered yet, so the child is detected by content: here
+        // the "new protocol" is HTTP/1.1 again, which shows the child stream at work.
+        let after = b"GET /inner HTTP/1.1\r\nHost: h\r\n\r\n";
+        data(&mut d, 3, Direction::ToServer, req.len() as u64, after);
+        let http: Vec<_> = d
+            .pending
+            .iter()
+            .filter_map(|e| e.msg.http().map(|h| (e.layer, h.info())))
+            .collect();
+        assert_eq!(http.len(), 3, "{http:?}");
+        assert_eq!(http[2].1, "GET /inner HTTP/1.1");
+        assert_eq!(http[2].0, Layer::Clear);
+        assert_eq!(
+            d.recognised(3),
+            Recognised::Known(registry::by_name("http").unwrap_or(&registry::PROTOCOLS[0]))
+        );
+    }
+
+    /// A parser that hands every byte it gets to its child as plaintext (as TLS does once
+    /// it can decrypt).
+    struct Decrypting;
+
+    impl Parser for Decrypting {
+        fn data(&mut self, ctx: &mut Ctx<'_>, c: &Chunk<'_>) {
+            ctx.plaintext(c.dir, c.offset, c.bytes, c.frame);
+        }
+        fn gap(&mut self, _: &mut Ctx<'_>, _: Direction, _: u64, _: u64) {}
+        fn end(&mut self, ctx: &mut Ctx<'_>, dir: Direction) {
+            ctx.child_end(0, dir);
+        }
+        fn close(&mut self, _: &mut Ctx<'_>) {}
+    }
+
+    #[test]
+    fn plaintext_child_is_detected_and_its_events_carry_the_tls_layer() {
+        let mut d = Dispatcher::new(Arc::new(ParserConfig::default()));
+        open(&mut d, 5);
+        if let Some(slot) = d.sessions.get_mut(&5) {
+            slot.state = State::Parsing {
+                proto: &registry::PROTOCOLS[1],
+                parser: Box::new(Decrypting),
+            };
+        }
+        data(
+            &mut d,
+            5,
+            Direction::ToServer,
+            0,
+            b"GET /secret HTTP/1.1\r\n",
+        );
+        data(&mut d, 5, Direction::ToServer, 22, b"Host: h\r\n\r\n");
+        let resp = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";
+        data(&mut d, 5, Direction::ToClient, 0, resp);
+        let got: Vec<_> = d
+            .pending
+            .iter()
+            .map(|e| {
+                (
+                    e.layer,
+                    e.msg.protocol_name(),
+                    e.msg.info(),
+                    e.frames.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert_eq!(got[0].0, Layer::Tls);
+        assert_eq!(got[0].1, "http");
+        assert!(got[0].2.starts_with("GET /secret HTTP/1.1"), "{got:?}");
+        assert_eq!(got[0].3, vec![2, 24], "frames of the child's bytes");
+        assert_eq!(got[1].0, Layer::Tls);
+        assert!(got[1].2.contains("200 OK"), "{got:?}");
+    }
+
+    #[test]
+    fn forced_child_protocol_skips_detection() {
+        let mut d = Dispatcher::new(Arc::new(ParserConfig::default()));
+        open(&mut d, 6);
+        let Some(slot) = d.sessions.get_mut(&6) else {
+            panic!("session 6 is open");
+        };
+        let mut env = Env {
+            cfg: &ParserConfig::default(),
+            held_total: &mut 0,
+            pending: &mut Vec::new(),
+            now_frame: 1,
+        };
+        let child = slot.child(&mut env, 9, Layer::Tls, Some("tls"), 0);
+        assert_eq!(
+            child.map(|c| c.recognised()),
+            Some(Recognised::Known(&registry::PROTOCOLS[1]))
+        );
     }
 
     fn dummy_summary(stream: StreamId) -> crate::flow::ConversationSummary {

@@ -21,10 +21,10 @@ use super::fernet::{find_fernet_tokens, FernetKey};
 use super::finding::{Finding, FindingKind, Severity, Transport};
 use super::secrets::{SecretSet, StreamScanner};
 use crate::capture::Timestamp;
-use crate::dissect::dispatch::AppProto;
-use crate::dissect::http::{HttpEvent, StartLine};
+use crate::dissect::http::{HttpMessage, StartLine};
+use crate::dissect::registry::Protocol;
 use crate::dissect::tls::{TlsEvent, TlsMessage};
-use crate::dissect::{AppEvent, AppKind};
+use crate::dissect::AppEvent;
 use crate::flow::{ConversationSummary, Direction, StreamEvent, StreamId};
 use crate::render::escape::{escape_bytes, escape_str, escape_truncated};
 
@@ -324,7 +324,7 @@ impl Analyzer {
         &mut self,
         ev: &StreamEvent<'_>,
         frame_bytes: &[u8],
-        proto_at_close: Option<AppProto>,
+        proto_at_close: Option<Option<&'static Protocol>>,
     ) {
         match ev {
             StreamEvent::Open { stream, .. } => {
@@ -421,7 +421,7 @@ impl Analyzer {
             }
             StreamEvent::Close { stream, summary } => {
                 let st = self.streams.remove(stream).unwrap_or_default();
-                self.close_stream(st, summary, proto_at_close.unwrap_or(AppProto::Unknown));
+                self.close_stream(st, summary, proto_at_close.flatten());
             }
             _ => {}
         }
@@ -431,19 +431,19 @@ impl Analyzer {
         &mut self,
         st: Box<StreamState>,
         summary: &ConversationSummary,
-        proto: AppProto,
+        proto: Option<&'static Protocol>,
     ) {
         let bytes = summary.payload_to_server + summary.payload_to_client;
         let label = match proto {
-            AppProto::Http => {
-                self.report.bytes_clear += bytes;
-                "HTTP".to_string()
+            Some(p) => {
+                if p.encrypted {
+                    self.report.bytes_encrypted += bytes;
+                } else {
+                    self.report.bytes_clear += bytes;
+                }
+                p.label.to_string()
             }
-            AppProto::Tls => {
-                self.report.bytes_encrypted += bytes;
-                "TLS".to_string()
-            }
-            _ => {
+            None => {
                 if bytes == 0 {
                     "no data".to_string()
                 } else {
@@ -465,15 +465,15 @@ impl Analyzer {
     /// Application events completed by the current frame.
     pub fn app_events(&mut self, events: &[AppEvent], ts: Timestamp) {
         for e in events {
-            match &e.kind {
-                AppKind::Http(h) => self.http(e, h),
-                AppKind::Tls(t) => self.tls(e, t, ts),
-                AppKind::Note(_) => {}
+            if let Some(h) = e.msg.http() {
+                self.http(e, h);
+            } else if let Some(t) = e.msg.tls() {
+                self.tls(e, t, ts);
             }
         }
     }
 
-    fn http(&mut self, e: &AppEvent, h: &HttpEvent) {
+    fn http(&mut self, e: &AppEvent, h: &HttpMessage) {
         let stream = e.stream;
         let frames = e.frames.clone();
         let body = h.body_for_search();

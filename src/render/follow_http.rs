@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 
 use super::escape::{escape_bytes, escape_truncated};
-use crate::dissect::{AppEvent, AppKind};
+use crate::dissect::AppEvent;
 use crate::flow::Direction;
 
 /// Largest body shown per message.
@@ -12,7 +12,7 @@ pub const MAX_BODY_SHOWN: usize = 64 << 10;
 
 pub fn write_http_follow<W: Write>(w: &mut W, events: &[AppEvent]) -> io::Result<()> {
     for e in events {
-        let AppKind::Http(h) = &e.kind else { continue };
+        let Some(h) = e.msg.http() else { continue };
         let arrow = match e.dir {
             Direction::ToServer => "client → server",
             Direction::ToClient => "server → client",

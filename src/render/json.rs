@@ -69,7 +69,7 @@ pub fn packet(f: &FrameView<'_>) -> Value {
 
 /// An application event record (`http.request`, `tls.client_hello`, ...).
 pub fn app_event(e: &AppEvent) -> Value {
-    let mut m = e.kind.json();
+    let mut m = e.msg.json();
     m.insert("stream".into(), e.stream.into());
     m.insert("dir".into(), dir_name(e.dir).into());
     m.insert("frame".into(), e.frame.into());

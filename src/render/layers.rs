@@ -1,5 +1,5 @@
 //! The `-V` tree of the lower layers (Frame, link, IP, TCP/UDP/ICMP); the application
-//! layers add their own nodes (`AppKind::tree`). Each node carries its frame byte range.
+//! layers add their own nodes (`AppMessage::tree`). Each node carries its frame byte range.
 
 use super::frame::FrameView;
 use super::summary::{flag_names, mac};
@@ -58,7 +58,7 @@ pub fn frame_tree(f: &FrameView<'_>) -> Vec<TreeNode> {
         out.push(data_node(d));
     }
     for e in f.app {
-        out.push(e.kind.tree());
+        out.push(e.msg.tree());
     }
     if let Some(s) = &d.stopped {
         out.push(TreeNode::with_range(
@@ -178,11 +178,10 @@ pub fn protocols_in_frame(f: &FrameView<'_>) -> String {
     let mut out = v.join(":");
     let mut seen = Vec::new();
     for e in f.app {
-        let p = match &e.kind {
-            crate::dissect::AppKind::Http(_) => "http",
-            crate::dissect::AppKind::Tls(_) => "tls",
-            crate::dissect::AppKind::Note(_) => continue,
-        };
+        if e.msg.note().is_some() {
+            continue;
+        }
+        let p = e.msg.protocol_name();
         if !seen.contains(&p) {
             seen.push(p);
             out.push(':');

@@ -167,16 +167,13 @@ impl<W: Write> Printer<W> {
             Mode::Lines => {
                 // Messages that only the end of the capture completed (e.g. a response whose
                 // body runs to the connection's close, never seen closing).
-                for e in events
-                    .iter()
-                    .filter(|e| matches!(e.kind, crate::dissect::AppKind::Http(_)))
-                {
+                for e in events.iter().filter(|e| e.msg.http().is_some()) {
                     writeln!(
                         self.w,
                         "    - [end of capture, stream {}] {} {}",
                         e.stream,
-                        e.kind.protocol(),
-                        e.kind.info()
+                        e.msg.protocol(),
+                        e.msg.info()
                     )?;
                 }
                 Ok(())
@@ -188,7 +185,7 @@ impl<W: Write> Printer<W> {
                         "\n[End of capture: completed in stream {}]",
                         e.stream
                     )?;
-                    e.kind.tree().write_to(&mut self.w, 0)?;
+                    e.msg.tree().write_to(&mut self.w, 0)?;
                 }
                 Ok(())
             }

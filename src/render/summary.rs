@@ -28,7 +28,7 @@ pub fn mac(m: &[u8; 6]) -> String {
 /// Protocol column.
 pub fn protocol(f: &FrameView<'_>) -> String {
     if let Some(last) = f.app.last() {
-        return last.kind.protocol();
+        return last.msg.protocol();
     }
     match (&f.decoded.transport, &f.decoded.net) {
         (Some(Transport::Tcp(_)), _) => "TCP".into(),
@@ -102,7 +102,7 @@ pub fn flag_letters(flags: TcpFlags) -> String {
 /// Info column.
 pub fn info(f: &FrameView<'_>) -> String {
     if !f.app.is_empty() {
-        let parts: Vec<String> = f.app.iter().map(|e| e.kind.info()).collect();
+        let parts: Vec<String> = f.app.iter().map(|e| e.msg.info()).collect();
         return parts.join(", ");
     }
     let d = f.decoded;

@@ -4,6 +4,7 @@ use std::ops::Range;
 
 use serde_json::{Map, Value};
 
+use crate::dissect::parser::{AppMessage, FieldValue};
 use crate::render::escape::{escape_bytes, escape_str, escape_truncated};
 use crate::render::tree::TreeNode;
 
@@ -44,42 +45,6 @@ pub struct StatusLine {
     pub request_host: Option<Vec<u8>>,
     /// Frame where that request completed, when it had completed before this response began.
     pub request_frame: Option<u64>,
-}
-
-/// An HTTP/1.x message as carried in [`crate::dissect::AppKind::Http`]: boxed so the event
-/// enum stays small; fields and methods of [`HttpMessage`] are reachable through `Deref`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HttpEvent(pub Box<HttpMessage>);
-
-impl std::ops::Deref for HttpEvent {
-    type Target = HttpMessage;
-    fn deref(&self) -> &HttpMessage {
-        &self.0
-    }
-}
-
-impl std::ops::DerefMut for HttpEvent {
-    fn deref_mut(&mut self) -> &mut HttpMessage {
-        &mut self.0
-    }
-}
-
-impl HttpEvent {
-    pub fn protocol(&self) -> String {
-        self.0.protocol()
-    }
-    /// Info column (escaped).
-    pub fn info(&self) -> String {
-        self.0.info()
-    }
-    /// The `-V` layer (escaped).
-    pub fn tree(&self) -> TreeNode {
-        self.0.tree()
-    }
-    /// JSON fields, `"type"` included (escaped).
-    pub fn json(&self) -> Map<String, Value> {
-        self.0.json()
-    }
 }
 
 /// An HTTP/1.x request or response, head and body.
@@ -437,4 +402,50 @@ fn is_textual(mt: &[u8]) -> bool {
         ]
         .iter()
         .any(|k| mt.windows(k.len()).any(|w| w == *k))
+}
+
+impl AppMessage for HttpMessage {
+    fn protocol_name(&self) -> &'static str {
+        "http"
+    }
+    fn protocol(&self) -> String {
+        HttpMessage::protocol(self)
+    }
+    fn info(&self) -> String {
+        HttpMessage::info(self)
+    }
+    fn tree(&self) -> TreeNode {
+        HttpMessage::tree(self)
+    }
+    fn json(&self) -> Map<String, Value> {
+        HttpMessage::json(self)
+    }
+    fn has(&self, name: &str) -> bool {
+        match name {
+            "http" => true,
+            "http.request" => self.is_request(),
+            "http.response" => !self.is_request(),
+            _ => false,
+        }
+    }
+    fn values(&self, field: &str, out: &mut Vec<FieldValue>) {
+        let text = |b: &[u8]| FieldValue::Str(String::from_utf8_lossy(b).into_owned());
+        let v = match (field, &self.start) {
+            ("http.host", _) => self.header("host").map(text),
+            ("http.user_agent", _) => self.header("user-agent").map(text),
+            ("http.content_type", _) => self.content_type.as_deref().map(text),
+            ("http.request.method", StartLine::Request(r)) => {
+                Some(FieldValue::Str(r.method.clone()))
+            }
+            ("http.request.uri", StartLine::Request(r)) => Some(text(&r.uri)),
+            ("http.response.code", StartLine::Response(r)) => {
+                Some(FieldValue::Int(r.status.into()))
+            }
+            _ => None,
+        };
+        out.extend(v);
+    }
+    fn http(&self) -> Option<&HttpMessage> {
+        Some(self)
+    }
 }

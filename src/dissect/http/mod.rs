@@ -22,10 +22,13 @@ mod tests;
 use std::collections::VecDeque;
 
 pub use head::detect;
-pub use message::{HttpEvent, HttpMessage, RequestLine, StartLine, StatusLine};
+pub use message::{HttpMessage, RequestLine, StartLine, StatusLine};
 
-use super::{AppEvent, AppKind, DissectConfig, StreamDissector};
-use crate::flow::{Direction, StreamId};
+use std::sync::Arc;
+
+use super::parser::{Chunk, Ctx, Parser, ParserConfig, SessionInfo};
+use super::DissectConfig;
+use crate::flow::Direction;
 use chunked::{ChunkOut, Chunked};
 use head::{Head, HeadParse, StartKind};
 
@@ -120,7 +123,6 @@ enum Step {
 
 /// The HTTP/1.x dissector of one stream.
 pub struct HttpStream {
-    stream: StreamId,
     cfg: DissectConfig,
     dirs: [DirState; 2],
     pending: VecDeque<Pending>,
@@ -128,31 +130,35 @@ pub struct HttpStream {
     responses: usize,
     /// HTTP is over on this stream (protocol switch or tunnel).
     stopped: bool,
+    /// Per direction: the stream offset where the protocol after HTTP starts (the child
+    /// stream's offset 0), once its first byte or gap is handed on.
+    handed_from: [Option<u64>; 2],
     pending_overflow_noted: bool,
 }
 
 impl HttpStream {
-    pub fn new(stream: StreamId, cfg: &DissectConfig) -> Self {
+    pub fn new(cfg: &DissectConfig) -> Self {
         HttpStream {
-            stream,
             cfg: cfg.clone(),
             dirs: [DirState::new(), DirState::new()],
             pending: VecDeque::new(),
             requests: 0,
             responses: 0,
             stopped: false,
+            handed_from: [None, None],
             pending_overflow_noted: false,
         }
     }
 
-    fn note(&self, dir: Direction, now: u64, text: String, out: &mut Vec<AppEvent>) {
-        out.push(AppEvent {
-            stream: self.stream,
-            dir,
-            frame: now,
-            frames: Vec::new(),
-            kind: AppKind::Note(text),
-        });
+    fn note(&self, dir: Direction, _now: u64, text: String, out: &mut Ctx<'_>) {
+        out.note(dir, text);
+    }
+
+    /// After a protocol switch: bytes of the rest of the connection go to the child stream.
+    fn hand_on(&mut self, dir: Direction, at: u64, bytes: &[u8], frame: u64, out: &mut Ctx<'_>) {
+        let from = *self.handed_from[dir.index()].get_or_insert(at);
+        let layer = out.layer();
+        out.child_data(0, layer, dir, at.saturating_sub(from), bytes, frame);
     }
 
     fn feed(
@@ -162,21 +168,22 @@ impl HttpStream {
         data: &[u8],
         frame: u64,
         now: u64,
-        out: &mut Vec<AppEvent>,
+        out: &mut Ctx<'_>,
     ) {
         let mut owned: Option<Vec<u8>> = None;
         let mut base = offset;
         let mut pos = 0usize;
         loop {
-            if self.stopped {
-                return;
-            }
             let input: &[u8] = owned.as_deref().unwrap_or(data);
             let rest = input.get(pos..).unwrap_or(&[]);
             if rest.is_empty() {
                 return;
             }
             let at = base.saturating_add(pos as u64);
+            if self.stopped {
+                self.hand_on(dir, at, rest, frame, out);
+                return;
+            }
             match self.step(dir, at, rest, frame, now, out) {
                 Step::Consumed(0) => {
                     // Every mode consumes or changes mode; a second zero in a row would
@@ -208,7 +215,7 @@ impl HttpStream {
         rest: &[u8],
         frame: u64,
         now: u64,
-        out: &mut Vec<AppEvent>,
+        out: &mut Ctx<'_>,
     ) -> Step {
         let d = dir.index();
         match &mut self.dirs[d].mode {
@@ -244,7 +251,7 @@ impl HttpStream {
         frame: u64,
         now: u64,
         tentative: bool,
-        out: &mut Vec<AppEvent>,
+        out: &mut Ctx<'_>,
     ) -> Step {
         let max_head = self.cfg.max_http_head.max(1);
         let st = &mut self.dirs[dir.index()];
@@ -345,7 +352,7 @@ impl HttpStream {
         h: Head,
         head_range: std::ops::Range<u64>,
         now: u64,
-        out: &mut Vec<AppEvent>,
+        out: &mut Ctx<'_>,
     ) {
         let mut notes = Vec::new();
         let find = |name: &str| {
@@ -508,7 +515,7 @@ impl HttpStream {
         rest: &[u8],
         frame: u64,
         now: u64,
-        out: &mut Vec<AppEvent>,
+        out: &mut Ctx<'_>,
     ) -> Step {
         let max_body = self.cfg.max_http_body;
         let st = &mut self.dirs[dir.index()];
@@ -566,7 +573,7 @@ impl HttpStream {
     }
 
     /// The current message is complete (or given up): decode, emit, reset for the next.
-    fn finish(&mut self, dir: Direction, now: u64, out: &mut Vec<AppEvent>) {
+    fn finish(&mut self, dir: Direction, now: u64, out: &mut Ctx<'_>) {
         let st = &mut self.dirs[dir.index()];
         let frames = std::mem::take(&mut st.frames);
         let mode = std::mem::replace(&mut st.mode, Mode::Head { tentative: false });
@@ -612,28 +619,23 @@ impl HttpStream {
         }
         b.ev.frames = frames.clone();
         let stop = b.stop_after;
-        out.push(AppEvent {
-            stream: self.stream,
-            dir,
-            frame: now,
-            frames,
-            kind: AppKind::Http(HttpEvent(Box::new(b.ev))),
-        });
+        let upgrade = b.ev.header("upgrade").map(<[u8]>::to_ascii_lowercase);
+        out.emit(dir, frames, Arc::new(b.ev));
         if let Some(why) = stop {
             self.stopped = true;
             self.note(dir, now, why.to_string(), out);
+            // The rest of the connection belongs to another protocol: hand it to a child
+            // stream, forced to HTTP/2 for `Upgrade: h2c`, else detected by content.
+            let forced = match upgrade.as_deref() {
+                Some(b"h2c") => Some("h2"),
+                _ => None,
+            };
+            out.open_child(0, out.layer(), forced);
         }
     }
 
     /// `len` missing bytes when the direction expected a head (or framing).
-    fn lost_framing(
-        &mut self,
-        dir: Direction,
-        offset: u64,
-        len: u64,
-        now: u64,
-        out: &mut Vec<AppEvent>,
-    ) {
+    fn lost_framing(&mut self, dir: Direction, offset: u64, len: u64, now: u64, out: &mut Ctx<'_>) {
         let st = &mut self.dirs[dir.index()];
         let inside = !st.head_buf.is_empty();
         let tentative = matches!(st.mode, Mode::Head { tentative: true });
@@ -676,30 +678,51 @@ fn count_hole(b: &mut Building, len: u64) {
     b.ev.body_complete = false;
 }
 
-impl StreamDissector for HttpStream {
-    fn data(
-        &mut self,
-        dir: Direction,
-        offset: u64,
-        data: &[u8],
-        frame: u64,
-        now_frame: u64,
-        out: &mut Vec<AppEvent>,
-    ) {
-        if self.stopped || self.dirs[dir.index()].ended {
+/// The registry's constructor.
+pub fn new_parser(_info: &SessionInfo, cfg: &ParserConfig) -> Box<dyn Parser> {
+    Box::new(HttpStream::new(&cfg.dissect))
+}
+
+impl Parser for HttpStream {
+    fn data(&mut self, ctx: &mut Ctx<'_>, c: &Chunk<'_>) {
+        if self.stopped {
+            self.hand_on(c.dir, c.offset, c.bytes, c.frame, ctx);
             return;
         }
-        self.feed(dir, offset, data, frame, now_frame, out);
+        if self.dirs[c.dir.index()].ended {
+            return;
+        }
+        let now = ctx.now_frame;
+        self.feed(c.dir, c.offset, c.bytes, c.frame, now, ctx);
     }
 
-    fn hole(
-        &mut self,
-        dir: Direction,
-        offset: u64,
-        len: u64,
-        now_frame: u64,
-        out: &mut Vec<AppEvent>,
-    ) {
+    fn gap(&mut self, ctx: &mut Ctx<'_>, dir: Direction, offset: u64, len: u64) {
+        if self.stopped {
+            let from = *self.handed_from[dir.index()].get_or_insert(offset);
+            ctx.child_gap(0, dir, offset.saturating_sub(from), len);
+            return;
+        }
+        let now = ctx.now_frame;
+        self.hole(dir, offset, len, now, ctx);
+    }
+
+    fn end(&mut self, ctx: &mut Ctx<'_>, dir: Direction) {
+        if self.stopped && !self.dirs[dir.index()].ended {
+            ctx.child_end(0, dir);
+        }
+        let now = ctx.now_frame;
+        self.end_dir(dir, now, ctx);
+    }
+
+    fn close(&mut self, ctx: &mut Ctx<'_>) {
+        for dir in [Direction::ToServer, Direction::ToClient] {
+            self.end(ctx, dir);
+        }
+    }
+}
+
+impl HttpStream {
+    fn hole(&mut self, dir: Direction, offset: u64, len: u64, now_frame: u64, out: &mut Ctx<'_>) {
         if self.stopped || self.dirs[dir.index()].ended || len == 0 {
             return;
         }
@@ -747,7 +770,7 @@ impl StreamDissector for HttpStream {
         }
     }
 
-    fn end(&mut self, dir: Direction, now_frame: u64, out: &mut Vec<AppEvent>) {
+    fn end_dir(&mut self, dir: Direction, now_frame: u64, out: &mut Ctx<'_>) {
         let d = dir.index();
         if self.dirs[d].ended {
             return;
@@ -786,12 +809,6 @@ impl StreamDissector for HttpStream {
                 }
             }
             Mode::Resync { .. } => {}
-        }
-    }
-
-    fn close(&mut self, now_frame: u64, out: &mut Vec<AppEvent>) {
-        for dir in [Direction::ToServer, Direction::ToClient] {
-            self.end(dir, now_frame, out);
         }
     }
 }

@@ -3,54 +3,28 @@
 use std::io::Write;
 
 use super::*;
-use crate::dissect::AppKind;
+use crate::dissect::AppEvent;
 use crate::flow::Direction::{ToClient, ToServer};
 
-/// Drives an [`HttpStream`] and keeps per-direction offsets.
-struct Driver {
-    s: HttpStream,
-    off: [u64; 2],
-    out: Vec<AppEvent>,
+type Driver = crate::dissect::Driver<HttpStream>;
+
+fn driver() -> Driver {
+    driver_with(DissectConfig::default())
+}
+
+fn driver_with(cfg: DissectConfig) -> Driver {
+    Driver::new(HttpStream::new(&cfg))
 }
 
 impl Driver {
-    fn new() -> Self {
-        Self::with(DissectConfig::default())
-    }
-    fn with(cfg: DissectConfig) -> Self {
-        Driver {
-            s: HttpStream::new(7, &cfg),
-            off: [0, 0],
-            out: Vec::new(),
-        }
-    }
-    fn data(&mut self, dir: Direction, bytes: &[u8], frame: u64) {
-        let o = self.off[dir.index()];
-        self.s.data(dir, o, bytes, frame, frame, &mut self.out);
-        self.off[dir.index()] += bytes.len() as u64;
-    }
-    fn hole(&mut self, dir: Direction, len: u64, frame: u64) {
-        let o = self.off[dir.index()];
-        self.s.hole(dir, o, len, frame, &mut self.out);
-        self.off[dir.index()] += len;
-    }
-    fn http(&self) -> Vec<(&AppEvent, &HttpEvent)> {
+    fn http(&self) -> Vec<(&AppEvent, &HttpMessage)> {
         self.out
             .iter()
-            .filter_map(|e| match &e.kind {
-                AppKind::Http(h) => Some((e, h)),
-                _ => None,
-            })
+            .filter_map(|e| e.msg.http().map(|h| (e, h)))
             .collect()
     }
     fn notes(&self) -> Vec<String> {
-        self.out
-            .iter()
-            .filter_map(|e| match &e.kind {
-                AppKind::Note(n) => Some(n.clone()),
-                _ => None,
-            })
-            .collect()
+        self.note_texts()
     }
     fn infos(&self) -> Vec<String> {
         self.http().iter().map(|(_, h)| h.info()).collect()
@@ -63,7 +37,7 @@ fn gzip(data: &[u8]) -> Vec<u8> {
     e.finish().unwrap()
 }
 
-fn tree_text(h: &HttpEvent) -> String {
+fn tree_text(h: &HttpMessage) -> String {
     let mut v = Vec::new();
     h.tree().write_to(&mut v, 0).unwrap();
     String::from_utf8(v).unwrap()
@@ -75,7 +49,7 @@ const RESP: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\
 #[test]
 fn head_split_at_every_boundary() {
     let reference = {
-        let mut d = Driver::new();
+        let mut d = driver();
         d.data(ToServer, REQ, 1);
         d.data(ToClient, RESP, 2);
         d.http()
@@ -85,7 +59,7 @@ fn head_split_at_every_boundary() {
     };
     assert_eq!(reference.len(), 2);
     for cut in 1..REQ.len() {
-        let mut d = Driver::new();
+        let mut d = driver();
         d.data(ToServer, &REQ[..cut], 1);
         assert!(d.http().is_empty(), "request complete too early at {cut}");
         d.data(ToServer, &REQ[cut..], 2);
@@ -99,7 +73,7 @@ fn head_split_at_every_boundary() {
         assert!(d.notes().is_empty());
     }
     for cut in 1..RESP.len() {
-        let mut d = Driver::new();
+        let mut d = driver();
         d.data(ToServer, REQ, 1);
         d.data(ToClient, &RESP[..cut], 2);
         d.data(ToClient, &RESP[cut..], 3);
@@ -128,7 +102,7 @@ fn head_split_at_every_boundary() {
 
 #[test]
 fn tree_and_json_of_a_request_and_response() {
-    let mut d = Driver::new();
+    let mut d = driver();
     d.data(ToServer, REQ, 4);
     d.data(ToClient, &RESP[..20], 6);
     d.data(ToClient, &RESP[20..], 8);
@@ -171,7 +145,7 @@ fn tree_and_json_of_a_request_and_response() {
 
 #[test]
 fn chunked_with_extensions_and_trailers() {
-    let mut d = Driver::new();
+    let mut d = driver();
     d.data(ToServer, b"GET /c HTTP/1.1\r\nHost: h\r\n\r\n", 1);
     let resp = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Type: text/plain\r\n\r\n\
         1a;ext=\"x\"\r\nabcdefghijklmnopqrstuvwxyz\r\nA\r\n0123456789\r\n0\r\nX-Checksum: 42\r\n\r\n";
@@ -206,7 +180,7 @@ fn gzip_body_split_across_chunks() {
     body.extend_from_slice(format!("\r\n{:X}\r\n", b.len()).as_bytes());
     body.extend_from_slice(b);
     body.extend_from_slice(b"\r\n0\r\n\r\n");
-    let mut d = Driver::new();
+    let mut d = driver();
     d.data(ToServer, b"GET /gzip HTTP/1.1\r\nHost: h\r\n\r\n", 1);
     d.data(
         ToClient,
@@ -239,7 +213,7 @@ fn decoded_body_is_bounded() {
         ..DissectConfig::default()
     };
     let gz = gzip(&[b'x'; 5000]);
-    let mut d = Driver::with(cfg);
+    let mut d = driver_with(cfg);
     d.data(
         ToClient,
         format!(
@@ -264,7 +238,7 @@ fn raw_body_is_bounded_but_counted() {
         max_http_body: 10,
         ..DissectConfig::default()
     };
-    let mut d = Driver::with(cfg);
+    let mut d = driver_with(cfg);
     d.data(
         ToServer,
         b"POST /up HTTP/1.1\r\nContent-Length: 30\r\n\r\n",
@@ -282,7 +256,7 @@ fn raw_body_is_bounded_but_counted() {
 
 #[test]
 fn pipelined_requests_paired_in_order() {
-    let mut d = Driver::new();
+    let mut d = driver();
     d.data(
         ToServer,
         b"GET /a HTTP/1.1\r\nHost: h\r\n\r\nPOST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nxyzHEAD /c HTTP/1.1\r\nHost: h\r\n\r\n",
@@ -334,7 +308,7 @@ fn pipelined_requests_paired_in_order() {
 
 #[test]
 fn expect_100_continue() {
-    let mut d = Driver::new();
+    let mut d = driver();
     d.data(
         ToServer,
         b"POST /up HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n",
@@ -365,7 +339,7 @@ fn expect_100_continue() {
 
 #[test]
 fn no_body_for_204_and_304() {
-    let mut d = Driver::new();
+    let mut d = driver();
     d.data(
         ToServer,
         b"GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\nGET /c HTTP/1.1\r\n\r\n",
@@ -390,7 +364,7 @@ fn no_body_for_204_and_304() {
 
 #[test]
 fn close_delimited_response_ends_with_end() {
-    let mut d = Driver::new();
+    let mut d = driver();
     d.data(ToServer, b"GET / HTTP/1.0\r\n\r\n", 1);
     d.data(
         ToClient,
@@ -399,7 +373,7 @@ fn close_delimited_response_ends_with_end() {
     );
     d.data(ToClient, b"line two\n", 3);
     assert_eq!(d.http().len(), 1);
-    d.s.end(ToClient, 5, &mut d.out);
+    d.end(ToClient, 5);
     let h = d.http();
     assert_eq!(h.len(), 2);
     assert_eq!(h[1].1.body, b"line one\nline two\n");
@@ -407,15 +381,15 @@ fn close_delimited_response_ends_with_end() {
     assert_eq!(h[1].0.frames, vec![2, 3]);
     assert!(tree_text(h[1].1).contains("Line-based text data: text/plain (2 lines)"));
     // close() after end() emits nothing more.
-    d.s.close(6, &mut d.out);
+    d.close(6);
     assert_eq!(d.out.len(), 2);
 }
 
 #[test]
 fn close_flushes_close_delimited_body() {
-    let mut d = Driver::new();
+    let mut d = driver();
     d.data(ToClient, b"HTTP/1.1 500 Oops\r\n\r\nboom", 2);
-    d.s.close(9, &mut d.out);
+    d.close(9);
     let h = d.http();
     assert_eq!(h.len(), 1);
     assert_eq!(h[0].1.body, b"boom");
@@ -424,7 +398,7 @@ fn close_flushes_close_delimited_body() {
 
 #[test]
 fn chunk_size_overflow_is_noted() {
-    let mut d = Driver::new();
+    let mut d = driver();
     d.data(ToServer, b"GET / HTTP/1.1\r\n\r\n", 1);
     d.data(
         ToClient,
@@ -448,13 +422,13 @@ fn chunk_size_overflow_is_noted() {
 
 #[test]
 fn hole_in_body_is_counted() {
-    let mut d = Driver::new();
+    let mut d = driver();
     d.data(
         ToServer,
         b"POST /f HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc",
         1,
     );
-    d.hole(ToServer, 4, 2);
+    d.gap(ToServer, 4, 2);
     d.data(ToServer, b"xyzGET /after HTTP/1.1\r\n\r\n", 3);
     let h = d.http();
     assert_eq!(h.len(), 2);
@@ -470,7 +444,7 @@ fn hole_in_body_is_counted() {
 #[test]
 fn hole_in_gzip_body_decodes_the_part_before() {
     let gz = gzip(&b"abcdefgh".repeat(100));
-    let mut d = Driver::new();
+    let mut d = driver();
     d.data(
         ToClient,
         format!(
@@ -481,7 +455,7 @@ fn hole_in_gzip_body_decodes_the_part_before() {
         1,
     );
     d.data(ToClient, &gz[..10], 2);
-    d.hole(ToClient, 5, 3);
+    d.gap(ToClient, 5, 3);
     d.data(ToClient, &gz[15..], 4);
     let r = d.http()[0].1.clone();
     assert_eq!(r.body_missing, 5);
@@ -490,9 +464,9 @@ fn hole_in_gzip_body_decodes_the_part_before() {
 
 #[test]
 fn hole_in_head_resyncs_to_next_request() {
-    let mut d = Driver::new();
+    let mut d = driver();
     d.data(ToServer, b"GET /lost HTTP/1.1\r\nHo", 1);
-    d.hole(ToServer, 30, 2);
+    d.gap(ToServer, 30, 2);
     d.data(
         ToServer,
         b"st: x\r\n\r\nGET /found HTTP/1.1\r\nHost: y\r\n\r\n",
@@ -515,7 +489,7 @@ fn hole_in_head_resyncs_to_next_request() {
 
 #[test]
 fn garbage_then_http_resyncs() {
-    let mut d = Driver::new();
+    let mut d = driver();
     d.data(
         ToServer,
         b"\x00\x01binary junk\nmore junk\r\nGET /ok HTTP/1.1\r\n\r\n",
@@ -531,7 +505,7 @@ fn head_bound_is_noted() {
         max_http_head: 64,
         ..DissectConfig::default()
     };
-    let mut d = Driver::with(cfg);
+    let mut d = driver_with(cfg);
     let mut big = b"GET / HTTP/1.1\r\nX-Big: ".to_vec();
     big.extend_from_slice(&[b'a'; 200]);
     big.extend_from_slice(b"\r\n\r\nGET /small HTTP/1.1\r\n\r\n");
@@ -542,7 +516,7 @@ fn head_bound_is_noted() {
 
 #[test]
 fn connect_and_upgrade_stop_parsing() {
-    let mut d = Driver::new();
+    let mut d = driver();
     d.data(
         ToServer,
         b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n",
@@ -557,7 +531,7 @@ fn connect_and_upgrade_stop_parsing() {
         vec!["CONNECT tunnel established: HTTP parsing stopped for this stream"]
     );
 
-    let mut d = Driver::new();
+    let mut d = driver();
     d.data(
         ToServer,
         b"GET /ws HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
@@ -574,7 +548,7 @@ fn connect_and_upgrade_stop_parsing() {
     assert!(d.notes()[0].starts_with("101 Switching Protocols"));
 
     // A refused CONNECT does not stop parsing.
-    let mut d = Driver::new();
+    let mut d = driver();
     d.data(ToServer, b"CONNECT x:443 HTTP/1.1\r\n\r\n", 1);
     d.data(
         ToClient,
@@ -587,7 +561,7 @@ fn connect_and_upgrade_stop_parsing() {
 
 #[test]
 fn escape_bytes_in_info_tree_json() {
-    let mut d = Driver::new();
+    let mut d = driver();
     d.data(
         ToServer,
         b"GET /\x1b[2J HTTP/1.1\r\nHost: ev\x1bil\r\nX-T: \x1b]0;pwn\x07\r\n\r\n",
@@ -620,7 +594,7 @@ fn escape_bytes_in_info_tree_json() {
 #[test]
 fn request_on_the_client_side_is_handled() {
     // Mid-stream pickup with the directions guessed the wrong way round.
-    let mut d = Driver::new();
+    let mut d = driver();
     d.data(
         ToServer,
         b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
@@ -645,7 +619,7 @@ fn request_on_the_client_side_is_handled() {
 
 #[test]
 fn malformed_request_lines_from_the_wild() {
-    let mut d = Driver::new();
+    let mut d = driver();
     d.data(
         ToServer,
         b"OPTIONS HTTP/1.1\r\nHost: www.google.com\r\n\r\n",
@@ -665,7 +639,7 @@ fn no_panic_on_random_bytes() {
     // A cheap deterministic generator; every split of every input must be survivable.
     let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
     for round in 0..300 {
-        let mut d = Driver::with(DissectConfig {
+        let mut d = driver_with(DissectConfig {
             max_http_head: 256,
             max_http_body: 64,
             max_decoded_body: 64,
@@ -696,11 +670,11 @@ fn no_panic_on_random_bytes() {
         let dir = if round % 2 == 0 { ToServer } else { ToClient };
         for (i, part) in buf.chunks(1 + round % 37).enumerate() {
             if i % 11 == 5 {
-                d.hole(dir, 3, i as u64);
+                d.gap(dir, 3, i as u64);
             }
             d.data(dir, part, i as u64);
             d.data(dir.reverse(), part, i as u64);
         }
-        d.s.close(99_999, &mut d.out);
+        d.close(99_999);
     }
 }

@@ -497,3 +497,70 @@ impl TlsEvent {
         m
     }
 }
+
+impl crate::dissect::parser::AppMessage for TlsEvent {
+    fn protocol_name(&self) -> &'static str {
+        "tls"
+    }
+    fn protocol(&self) -> String {
+        TlsEvent::protocol(self)
+    }
+    fn info(&self) -> String {
+        TlsEvent::info(self)
+    }
+    fn tree(&self) -> TreeNode {
+        TlsEvent::tree(self)
+    }
+    fn json(&self) -> Map<String, Value> {
+        TlsEvent::json(self)
+    }
+    fn has(&self, name: &str) -> bool {
+        match name {
+            "tls" => true,
+            "tls.handshake" => self.handshake_type().is_some(),
+            "tls.alert" => matches!(self.message, TlsMessage::Alert(_)),
+            _ => false,
+        }
+    }
+    fn values(&self, field: &str, out: &mut Vec<crate::dissect::parser::FieldValue>) {
+        use crate::dissect::parser::FieldValue;
+        let text = |b: &[u8]| FieldValue::Str(String::from_utf8_lossy(b).into_owned());
+        let v = match (field, &self.message) {
+            ("tls.handshake.type", _) => self.handshake_type().map(|x| FieldValue::Int(x.into())),
+            ("tls.sni", TlsMessage::ClientHello(ch)) => ch.values.sni.as_deref().map(text),
+            ("tls.record.version", _) => Some(FieldValue::Int(self.record.version.into())),
+            ("tls.handshake.version", TlsMessage::ClientHello(ch)) => {
+                Some(FieldValue::Int(ch.legacy_version.into()))
+            }
+            ("tls.handshake.version", TlsMessage::ServerHello(sh)) => {
+                Some(FieldValue::Int(sh.legacy_version.into()))
+            }
+            ("tls.alert.description", TlsMessage::Alert(a)) => {
+                a.description.map(|x| FieldValue::Int(x.into()))
+            }
+            _ => None,
+        };
+        out.extend(v);
+    }
+    fn is_session_summary(&self) -> bool {
+        self.is_summary()
+    }
+    fn tls(&self) -> Option<&TlsEvent> {
+        Some(self)
+    }
+}
+
+impl TlsEvent {
+    /// The handshake message type, when the event is a handshake message.
+    pub fn handshake_type(&self) -> Option<u8> {
+        match &self.message {
+            TlsMessage::ClientHello(_) => Some(1),
+            TlsMessage::ServerHello(_) => Some(2),
+            TlsMessage::Certificate(_) => Some(11),
+            TlsMessage::ServerKeyExchange(_) => Some(12),
+            TlsMessage::CertificateRequest(_) => Some(13),
+            TlsMessage::Handshake(h) => Some(h.msg_type),
+            _ => None,
+        }
+    }
+}

@@ -28,7 +28,7 @@ pub use fingerprint::{ja3_string, ja3s_string, ja4, md5_hex, ClientFingerprintIn
 pub use handshake::{CertificateChain, CertificateRequest, OtherHandshake, ServerKeyExchange};
 pub use hello::{ClientHello, Extension, ExtensionValues, ServerHello, HRR_RANDOM};
 pub use names::{cipher_suite_name, is_grease};
-pub use stream::TlsStream;
+pub use stream::{new_parser, TlsStream};
 
 use super::Detect;
 

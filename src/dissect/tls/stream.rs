@@ -8,8 +8,11 @@ use super::handshake::{
 use super::hello::{decode_client_hello, decode_server_hello, decode_sslv2_client_hello};
 use super::names::{handshake_name, protocol_label};
 use super::record::{plausible_header, sslv2_client_hello_len, Header, HEADER_LEN, MAX_RECORD_LEN};
-use crate::dissect::{AppEvent, AppKind, DissectConfig, StreamDissector};
-use crate::flow::{Direction, StreamId};
+use std::sync::Arc;
+
+use crate::dissect::parser::{Chunk, Ctx, KeyStore, Parser, ParserConfig, SessionInfo};
+use crate::dissect::DissectConfig;
+use crate::flow::Direction;
 
 /// Bytes appended to a record buffer at a time (bounds the buffer to a record plus this).
 const CHUNK: usize = 4096;
@@ -91,7 +94,6 @@ impl DirState {
 
 /// The TLS dissector of one TCP stream (both directions).
 pub struct TlsStream {
-    stream: StreamId,
     max_handshake: usize,
     dirs: [DirState; 2],
     /// Negotiated version from the ServerHello (or HelloRetryRequest).
@@ -110,12 +112,13 @@ pub struct TlsStream {
     pub app_bytes: [u64; 2],
     notes: u32,
     closed: bool,
+    /// Session keys for decryption (from the shared parser configuration).
+    keys: Option<Arc<dyn KeyStore>>,
 }
 
 impl TlsStream {
-    pub fn new(stream: StreamId, cfg: &DissectConfig) -> Self {
+    pub fn new(cfg: &DissectConfig) -> Self {
         TlsStream {
-            stream,
             max_handshake: cfg.max_tls_handshake,
             dirs: [DirState::new(), DirState::new()],
             version: None,
@@ -127,6 +130,7 @@ impl TlsStream {
             app_bytes: [0; 2],
             notes: 0,
             closed: false,
+            keys: None,
         }
     }
 
@@ -145,45 +149,39 @@ impl TlsStream {
         frames: Vec<u64>,
         record: RecordInfo,
         message: TlsMessage,
-        out: &mut Vec<AppEvent>,
+        out: &mut Ctx<'_>,
     ) {
         let protocol = if record.sslv2 && self.version.is_none() {
             "SSLv2".to_string()
         } else {
             self.label(record.version)
         };
-        out.push(AppEvent {
-            stream: self.stream,
+        let _ = now;
+        out.emit(
             dir,
-            frame: now,
-            frames: frames.clone(),
-            kind: AppKind::Tls(TlsEvent {
+            frames.clone(),
+            Arc::new(TlsEvent {
                 protocol,
                 record,
                 frames,
                 message,
             }),
-        });
+        );
     }
 
     /// A stream-mechanics note (resync, bound hit, truncation); rate-limited.
-    fn note(&mut self, dir: Direction, now: u64, text: String, out: &mut Vec<AppEvent>) {
+    fn note(&mut self, dir: Direction, now: u64, text: String, out: &mut Ctx<'_>) {
         self.notes = self.notes.saturating_add(1);
         let text = match self.notes {
             n if n < MAX_NOTES => text,
             n if n == MAX_NOTES => "TLS: further notes on this stream suppressed".to_string(),
             _ => return,
         };
-        out.push(AppEvent {
-            stream: self.stream,
-            dir,
-            frame: now,
-            frames: Vec::new(),
-            kind: AppKind::Note(text),
-        });
+        let _ = now;
+        out.note(dir, text);
     }
 
-    fn drain(&mut self, dir: Direction, now: u64, out: &mut Vec<AppEvent>) {
+    fn drain(&mut self, dir: Direction, now: u64, out: &mut Ctx<'_>) {
         let d = dir.index();
         loop {
             let Some(st) = self.dirs.get_mut(d) else {
@@ -282,7 +280,7 @@ impl TlsStream {
         rec: &[u8],
         frames: Vec<u64>,
         now: u64,
-        out: &mut Vec<AppEvent>,
+        out: &mut Ctx<'_>,
     ) {
         let msg = rec.get(2..).unwrap_or(&[]);
         let info = RecordInfo {
@@ -311,7 +309,7 @@ impl TlsStream {
         body: &[u8],
         frames: Vec<u64>,
         now: u64,
-        out: &mut Vec<AppEvent>,
+        out: &mut Ctx<'_>,
     ) {
         let d = dir.index();
         let info = RecordInfo {
@@ -430,7 +428,7 @@ impl TlsStream {
         body: &[u8],
         frames: Vec<u64>,
         now: u64,
-        out: &mut Vec<AppEvent>,
+        out: &mut Ctx<'_>,
     ) {
         let d = dir.index();
         if self.encrypted(d) {
@@ -525,7 +523,7 @@ impl TlsStream {
         info: RecordInfo,
         frames: Vec<u64>,
         now: u64,
-        out: &mut Vec<AppEvent>,
+        out: &mut Ctx<'_>,
     ) {
         let malformed = |what: String| TlsMessage::Note(format!("{what}: not dissected further"));
         match t {
@@ -628,7 +626,7 @@ impl TlsStream {
         }
     }
 
-    fn flush_dir(&mut self, dir: Direction, now: u64, why: &str, out: &mut Vec<AppEvent>) {
+    fn flush_dir(&mut self, dir: Direction, now: u64, why: &str, out: &mut Ctx<'_>) {
         let Some(st) = self.dirs.get_mut(dir.index()) else {
             return;
         };
@@ -666,15 +664,50 @@ impl TlsStream {
     }
 }
 
-impl StreamDissector for TlsStream {
-    fn data(
+/// The registry's constructor.
+pub fn new_parser(_info: &SessionInfo, cfg: &ParserConfig) -> Box<dyn Parser> {
+    let mut s = TlsStream::new(&cfg.dissect);
+    s.keys = cfg.keys.clone();
+    Box::new(s)
+}
+
+impl Parser for TlsStream {
+    fn data(&mut self, ctx: &mut Ctx<'_>, c: &Chunk<'_>) {
+        let now = ctx.now_frame;
+        self.data_dir(c.dir, c.offset, c.bytes, c.frame, now, ctx);
+    }
+
+    fn gap(&mut self, ctx: &mut Ctx<'_>, dir: Direction, offset: u64, len: u64) {
+        let now = ctx.now_frame;
+        self.hole(dir, offset, len, now, ctx);
+    }
+
+    fn end(&mut self, ctx: &mut Ctx<'_>, dir: Direction) {
+        let now = ctx.now_frame;
+        self.flush_dir(dir, now, "stream ended", ctx);
+    }
+
+    fn close(&mut self, ctx: &mut Ctx<'_>) {
+        let now = ctx.now_frame;
+        self.close_stream(now, ctx);
+    }
+}
+
+impl TlsStream {
+    /// The session keys (from a key log) this stream may decrypt with: the hook for TLS
+    /// decryption, which hands plaintext to a child stream with [`Ctx::plaintext`].
+    pub fn keys(&self) -> Option<&dyn KeyStore> {
+        self.keys.as_deref()
+    }
+
+    fn data_dir(
         &mut self,
         dir: Direction,
         offset: u64,
         data: &[u8],
         frame: u64,
         now: u64,
-        out: &mut Vec<AppEvent>,
+        out: &mut Ctx<'_>,
     ) {
         let Some(st) = self.dirs.get(dir.index()) else {
             return;
@@ -696,7 +729,7 @@ impl StreamDissector for TlsStream {
         }
     }
 
-    fn hole(&mut self, dir: Direction, offset: u64, len: u64, now: u64, out: &mut Vec<AppEvent>) {
+    fn hole(&mut self, dir: Direction, offset: u64, len: u64, now: u64, out: &mut Ctx<'_>) {
         let Some(st) = self.dirs.get_mut(dir.index()) else {
             return;
         };
@@ -715,11 +748,7 @@ impl StreamDissector for TlsStream {
         );
     }
 
-    fn end(&mut self, dir: Direction, now: u64, out: &mut Vec<AppEvent>) {
-        self.flush_dir(dir, now, "stream ended", out);
-    }
-
-    fn close(&mut self, now: u64, out: &mut Vec<AppEvent>) {
+    fn close_stream(&mut self, now: u64, out: &mut Ctx<'_>) {
         if self.closed {
             return;
         }
@@ -729,17 +758,15 @@ impl StreamDissector for TlsStream {
         let info = RecordInfo::default();
         let protocol_version = self.version.unwrap_or(0x0303);
         let s = self.summary();
-        out.push(AppEvent {
-            stream: self.stream,
-            dir: Direction::ToServer,
-            frame: now,
-            frames: Vec::new(),
-            kind: AppKind::Tls(TlsEvent {
+        out.emit(
+            Direction::ToServer,
+            Vec::new(),
+            Arc::new(TlsEvent {
                 protocol: protocol_label(protocol_version).to_string(),
                 record: info,
                 frames: Vec::new(),
                 message: TlsMessage::Summary(s),
             }),
-        });
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! Stream-level tests with hello messages, certificates and records built in code.
 
 use super::*;
-use crate::dissect::{AppEvent, AppKind, DissectConfig, StreamDissector};
+use crate::dissect::DissectConfig;
 use crate::flow::Direction::{self, ToClient, ToServer};
 
 // ---- builders ------------------------------------------------------------------------
@@ -139,55 +139,36 @@ fn sample_client_hello() -> Vec<u8> {
 
 // ---- driver --------------------------------------------------------------------------
 
-struct Driver {
-    s: TlsStream,
-    off: [u64; 2],
-    out: Vec<AppEvent>,
+type Driver = crate::dissect::Driver<TlsStream>;
+
+fn driver() -> Driver {
+    driver_with(DissectConfig::default())
+}
+
+fn driver_with(cfg: DissectConfig) -> Driver {
+    Driver::new(TlsStream::new(&cfg))
 }
 
 impl Driver {
-    fn new() -> Self {
-        Self::with(DissectConfig::default())
-    }
-    fn with(cfg: DissectConfig) -> Self {
-        Driver {
-            s: TlsStream::new(7, &cfg),
-            off: [0; 2],
-            out: Vec::new(),
-        }
-    }
     fn feed(&mut self, dir: Direction, bytes: &[u8], frame: u64) {
-        let o = self.off[dir.index()];
-        self.s.data(dir, o, bytes, frame, frame, &mut self.out);
-        self.off[dir.index()] += bytes.len() as u64;
-    }
-    fn hole(&mut self, dir: Direction, len: u64, frame: u64) {
-        let o = self.off[dir.index()];
-        self.s.hole(dir, o, len, frame, &mut self.out);
-        self.off[dir.index()] += len;
+        self.data(dir, bytes, frame);
     }
     fn tls(&self) -> Vec<&TlsEvent> {
-        self.out
-            .iter()
-            .filter_map(|e| match &e.kind {
-                AppKind::Tls(t) => Some(t),
-                _ => None,
-            })
-            .collect()
+        self.out.iter().filter_map(|e| e.msg.tls()).collect()
     }
     fn infos(&self) -> Vec<String> {
-        self.out.iter().map(|e| e.kind.info()).collect()
+        self.out.iter().map(|e| e.msg.info()).collect()
     }
     fn notes(&self) -> Vec<String> {
         self.out
             .iter()
-            .filter_map(|e| match &e.kind {
-                AppKind::Note(n) => Some(n.clone()),
-                AppKind::Tls(TlsEvent {
+            .filter_map(|e| match e.msg.tls() {
+                Some(TlsEvent {
                     message: TlsMessage::Note(n),
                     ..
                 }) => Some(n.clone()),
-                _ => None,
+                Some(_) => None,
+                None => e.msg.note().map(str::to_string),
             })
             .collect()
     }
@@ -217,7 +198,7 @@ fn only_client_hello(d: &Driver) -> ClientHello {
 #[test]
 fn client_hello_fields_names_and_fingerprints() {
     let rec = record(22, 0x0301, &handshake(1, &sample_client_hello()));
-    let mut d = Driver::new();
+    let mut d = driver();
     d.feed(ToServer, &rec, 4);
     assert_eq!(d.infos(), vec!["Client Hello (SNI=localhost)"]);
     let ev = d.tls()[0].clone();
@@ -272,11 +253,11 @@ fn client_hello_fields_names_and_fingerprints() {
 #[test]
 fn client_hello_split_at_every_byte_is_the_same_event() {
     let rec = record(22, 0x0301, &handshake(1, &sample_client_hello()));
-    let mut whole = Driver::new();
+    let mut whole = driver();
     whole.feed(ToServer, &rec, 1);
     let reference = only_client_hello(&whole);
     for cut in 1..rec.len() {
-        let mut d = Driver::new();
+        let mut d = driver();
         d.feed(ToServer, &rec[..cut], 1);
         assert!(
             d.out.is_empty(),
@@ -301,7 +282,7 @@ fn several_records_in_one_segment_and_messages_in_one_record() {
     ));
     seg.extend(record(20, 0x0303, &[1]));
     seg.extend(record(22, 0x0303, &[0x77; 40]));
-    let mut d = Driver::new();
+    let mut d = driver();
     d.feed(ToClient, &seg, 9);
     assert_eq!(
         d.infos(),
@@ -332,7 +313,7 @@ fn hello_retry_request_is_recognised() {
         2,
         &server_hello_body(HRR_RANDOM, 0x1302, &[ext_sv.clone(), ext_ks]),
     );
-    let mut d = Driver::new();
+    let mut d = driver();
     d.feed(
         ToServer,
         &record(22, 0x0301, &handshake(1, &sample_client_hello())),
@@ -377,7 +358,7 @@ fn tls13_encrypted_after_server_hello_counts_application_data() {
             &[ext(43, &u16b(0x0304)), ext(51, &[0, 29, 0, 2, 1, 2])],
         ),
     );
-    let mut d = Driver::new();
+    let mut d = driver();
     d.feed(
         ToServer,
         &record(22, 0x0301, &handshake(1, &sample_client_hello())),
@@ -410,7 +391,7 @@ fn tls13_encrypted_after_server_hello_counts_application_data() {
     assert_eq!(last_app["total_records"], 2);
     assert_eq!(last_app["total_bytes"], 150);
     assert!(d.tls()[3..].iter().all(|e| e.protocol == "TLSv1.3"));
-    d.s.close(20, &mut d.out);
+    d.close(20);
     let summary = d.tls().last().unwrap().json();
     assert_eq!(summary["type"], "tls.summary");
     assert_eq!(summary["to_client_records"], 2);
@@ -432,7 +413,7 @@ fn handshake_message_spanning_records() {
     );
     let msg = handshake(1, &body);
     let (a, b) = msg.split_at(16000);
-    let mut d = Driver::new();
+    let mut d = driver();
     d.feed(ToServer, &record(22, 0x0301, a), 3);
     assert!(d.out.is_empty());
     d.feed(ToServer, &record(22, 0x0301, b), 5);
@@ -469,7 +450,7 @@ fn certificate_chain_spanning_records() {
     .concat();
     let msg = handshake(11, &with_len24(&chain));
     let (a, b) = msg.split_at(300);
-    let mut d = Driver::new();
+    let mut d = driver();
     d.feed(ToClient, &record(22, 0x0303, a), 10);
     d.feed(ToClient, &record(22, 0x0303, b), 11);
     assert_eq!(d.infos(), vec!["Certificate"]);
@@ -511,7 +492,7 @@ fn certificate_chain_spanning_records() {
 
 #[test]
 fn alerts_plain_and_encrypted() {
-    let mut d = Driver::new();
+    let mut d = driver();
     d.feed(ToClient, &record(21, 0x0303, &[2, 48]), 5);
     d.feed(ToClient, &record(21, 0x0303, &[1, 112, 2, 40]), 6);
     assert_eq!(
@@ -530,7 +511,7 @@ fn alerts_plain_and_encrypted() {
     assert_eq!(j["encrypted"], false);
 
     // After ChangeCipherSpec in a direction, alerts and handshake records are encrypted.
-    let mut d = Driver::new();
+    let mut d = driver();
     d.feed(ToServer, &record(20, 0x0303, &[1]), 7);
     d.feed(
         ToServer,
@@ -562,7 +543,7 @@ fn alerts_plain_and_encrypted() {
 
 #[test]
 fn heartbleed_probe_is_noted() {
-    let mut d = Driver::new();
+    let mut d = driver();
     d.feed(ToServer, &record(24, 0x0302, &[1, 0x40, 0x00]), 12);
     d.feed(
         ToServer,
@@ -590,9 +571,9 @@ fn heartbleed_probe_is_noted() {
 #[test]
 fn hole_drops_partial_record_and_resyncs() {
     let ch = record(22, 0x0301, &handshake(1, &sample_client_hello()));
-    let mut d = Driver::new();
+    let mut d = driver();
     d.feed(ToServer, &ch[..50], 1);
-    d.hole(ToServer, 1000, 3);
+    d.gap(ToServer, 1000, 3);
     // Tail of some record, then a whole alert record.
     let mut seg = vec![0xee, 0x17, 0x99, 0x01];
     seg.extend(record(21, 0x0303, &[2, 40]));
@@ -623,7 +604,7 @@ fn sslv2_compatible_client_hello() {
     let mut rec = vec![0x80 | (msg.len() >> 8) as u8, msg.len() as u8];
     rec.extend(&msg);
     assert_eq!(detect(&rec), crate::dissect::Detect::Yes);
-    let mut d = Driver::new();
+    let mut d = driver();
     d.feed(ToServer, &rec, 7);
     let ch = only_client_hello(&d);
     assert!(ch.sslv2);
@@ -645,7 +626,7 @@ fn sslv2_compatible_client_hello() {
 #[test]
 fn server_hello_from_the_initiator_swaps_roles() {
     let sh = handshake(2, &server_hello_body_v(0x0302, [1; 32], 0x002f, &[]));
-    let mut d = Driver::new();
+    let mut d = driver();
     d.feed(ToServer, &record(22, 0x0302, &sh), 3);
     assert_eq!(d.infos()[0], "Server Hello");
     assert!(d.notes()[0].contains("roles swapped"));
@@ -660,7 +641,7 @@ fn oversized_handshake_is_skipped_with_a_note() {
         ..DissectConfig::default()
     };
     let big = handshake(11, &vec![0; 5000]);
-    let mut d = Driver::with(cfg);
+    let mut d = driver_with(cfg);
     for (i, part) in big.chunks(1500).enumerate() {
         d.feed(ToClient, &record(22, 0x0303, part), 20 + i as u64);
     }
@@ -676,13 +657,13 @@ fn oversized_handshake_is_skipped_with_a_note() {
 
 #[test]
 fn stream_ending_inside_a_record_is_noted() {
-    let mut d = Driver::new();
+    let mut d = driver();
     d.feed(
         ToServer,
         &record(22, 0x0301, &handshake(1, &sample_client_hello()))[..40],
         1,
     );
-    d.s.end(ToServer, 2, &mut d.out);
+    d.end(ToServer, 2);
     assert!(
         d.notes()[0].contains("40 bytes not dissected"),
         "{:?}",
@@ -701,7 +682,7 @@ fn garbage_never_panics() {
     };
     let valid = record(22, 0x0301, &handshake(1, &sample_client_hello()));
     for iter in 0..10_000u64 {
-        let mut d = Driver::with(DissectConfig {
+        let mut d = driver_with(DissectConfig {
             max_tls_handshake: 4096,
             ..DissectConfig::default()
         });
@@ -732,16 +713,16 @@ fn garbage_never_panics() {
                 _ => {}
             }
             if next() % 10 == 0 {
-                d.hole(dir, u64::from(next() % 100), iter + u64::from(s));
+                d.gap(dir, u64::from(next() % 100), iter + u64::from(s));
             }
             d.feed(dir, &bytes, iter + u64::from(s));
         }
-        d.s.end(ToServer, 0, &mut d.out);
-        d.s.close(0, &mut d.out);
+        d.end(ToServer, 0);
+        d.close(0);
         for e in &d.out {
-            let _ = e.kind.info();
-            let _ = e.kind.tree();
-            let _ = e.kind.json();
+            let _ = e.msg.info();
+            let _ = e.msg.tree();
+            let _ = e.msg.json();
         }
     }
 }
