@@ -15,6 +15,7 @@
 #   OUTDIR/h2c-nghttp.tshark.tsv   tshark -T fields per HTTP/2 frame (the oracle):
 #       frame, tcp.stream, http2.streamid, http2.type, header names, header values
 #       (several values in one packet joined by |)
+#   OUTDIR/h2c-nghttp.tshark.info   tshark's packet list: frame number, Protocol, Info
 # Every process this script starts is stopped on exit.
 set -euo pipefail
 
@@ -63,4 +64,6 @@ tshark -r "$OUT/h2c-nghttp.pcap" -n -d "tcp.port==$PORT,http2" -Y http2 -T field
     -E separator=/t -E occurrence=a -E "aggregator=|" \
     -e frame.number -e tcp.stream -e http2.streamid -e http2.type \
     -e http2.header.name -e http2.header.value >"$OUT/h2c-nghttp.tshark.tsv"
+tshark -r "$OUT/h2c-nghttp.pcap" -n -d "tcp.port==$PORT,http2" -T fields -E separator=/t \
+    -e frame.number -e _ws.col.Protocol -e _ws.col.Info >"$OUT/h2c-nghttp.tshark.info"
 echo "make-h2-captures: $(wc -l <"$OUT/h2c-nghttp.tshark.tsv") HTTP/2 packets in $OUT/h2c-nghttp.pcap" >&2

@@ -359,3 +359,178 @@ fn nghttp_frames_and_headers_match_tshark() {
         .expect("big header");
     assert_eq!(big.1.header("x-big").map(<[u8]>::len), Some(40_000));
 }
+
+/// The `FRAME[stream]` tokens (and `Magic`) of an Info column.
+fn frame_tokens(info: &str) -> Vec<String> {
+    info.split(", ")
+        .filter_map(|part| {
+            if part.starts_with("Magic") {
+                return Some("Magic".to_string());
+            }
+            let end = part.find(']')?;
+            let t = part.get(..=end)?;
+            t.chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || "_[]".contains(c))
+                .then(|| t.to_string())
+        })
+        .collect()
+}
+
+/// The packet list of the nghttp capture through the CLI equals tshark's for every HTTP/2
+/// packet (`h2c-nghttp.tshark.info`). Known differences, checked on their frame list only:
+/// tshark shows a request on the HEADERS frame that begins a block continued in a later
+/// packet (it decodes fragments as they come), squirrel-sniff on the frame that ends the
+/// block (42, 45); tshark's gRPC dissector adds its own text (30, 32).
+#[test]
+fn nghttp_packet_list_matches_tshark() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/h2");
+    let cap = fixtures.join("h2c-nghttp.pcap");
+    let out = common::run(&["-r", cap.to_str().expect("path")]);
+    assert!(out.status.success());
+    let ours: HashMap<u64, (String, String)> = common::stdout(&out)
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split_whitespace();
+            let n: u64 = f.next()?.parse().ok()?;
+            let proto = f.nth(4)?.to_string();
+            let _len = f.next()?;
+            Some((n, (proto, f.collect::<Vec<_>>().join(" "))))
+        })
+        .collect();
+    let oracle = std::fs::read_to_string(fixtures.join("h2c-nghttp.tshark.info")).expect("info");
+    let mut compared = 0;
+    for line in oracle.lines() {
+        let f: Vec<&str> = line.split('\t').collect();
+        let (n, proto, info) = (f[0].parse::<u64>().expect("n"), f[1], f[2]);
+        if proto != "HTTP2" && proto != "GRPC" {
+            continue;
+        }
+        let (p, i) = ours.get(&n).unwrap_or_else(|| panic!("packet {n} missing"));
+        assert_eq!(p, "HTTP2", "packet {n}");
+        let squeeze = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+        if [30, 32, 42, 45].contains(&n) {
+            assert_eq!(
+                frame_tokens(i),
+                frame_tokens(info),
+                "packet {n}: {i} / {info}"
+            );
+        } else {
+            assert_eq!(squeeze(i), squeeze(info), "packet {n}");
+        }
+        compared += 1;
+    }
+    assert_eq!(compared, 18);
+    // The block over CONTINUATION: the request is shown where the block ends.
+    assert_eq!(ours[&45].1, "CONTINUATION[13]: GET /secret.txt");
+}
+
+/// The h2c corpus captures through the CLI: JSON has one http.request/http.response per
+/// stream with version HTTP/2 and stream_id, one record per HTTP/2 frame (tshark's count),
+/// the shared `-Y` fields select the request HEADERS packets, and `--secret` finds
+/// `fluffy tail` in the packets tshark found it in.
+#[test]
+fn h2c_corpus_through_the_cli() {
+    let Some(c) = common::corpus() else { return };
+    for name in ["h2c-prior-knowledge", "h2c-upgrade"] {
+        let dir = c.join("decrypt");
+        let exp: Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join("expected").join(format!("{name}.json")))
+                .expect("expected"),
+        )
+        .expect("json");
+        let cap = dir.join(format!("{name}.pcap"));
+        let cap = cap.to_str().expect("path");
+        let v = common::ndjson(&common::run(&[
+            "-r",
+            cap,
+            "--json",
+            "--secret",
+            "fluffy tail",
+        ]));
+        let streams = exp["http2"]["streams"].as_array().expect("streams");
+        for kind in ["http.request", "http.response"] {
+            let h2: Vec<_> = common::of_type(&v, kind)
+                .into_iter()
+                .filter(|m| m["version"] == "HTTP/2")
+                .collect();
+            let want = streams
+                .iter()
+                .filter(|s| kind == "http.response" || s["method"].is_string())
+                .count();
+            assert_eq!(h2.len(), want, "{name} {kind}");
+            for s in streams {
+                if kind == "http.request" && !s["method"].is_string() {
+                    continue;
+                }
+                let m = h2
+                    .iter()
+                    .find(|m| m["stream"] == s["tcp_stream"] && m["stream_id"] == s["stream_id"])
+                    .unwrap_or_else(|| panic!("{name} {kind} {s}"));
+                if kind == "http.request" {
+                    assert_eq!(m["uri"], s["path"]);
+                    assert_eq!(m["host"], s["authority"]);
+                } else {
+                    assert_eq!(m["status"], s["status"]);
+                    assert_eq!(m["body_len"], s["data_length"]);
+                }
+            }
+        }
+        assert_eq!(
+            common::of_type(&v, "http2.frame").len() as u64,
+            exp["http2"]["frames"].as_u64().expect("frames"),
+            "{name}: HTTP/2 frames"
+        );
+        // Secret sightings: each in a frame tshark's filter finds it in (a gzip body is
+        // found once decoded, in its last frame), at least one per stream whose body has it.
+        let seen: Vec<u64> = common::of_type(&v, "finding")
+            .iter()
+            .filter(|f| f["kind"] == "secret_in_clear")
+            .filter_map(|f| f["frames"].as_array()?.last()?.as_u64())
+            .collect();
+        let want: Vec<u64> = exp["fluffy_tail"]["display_filter_frames"]
+            .as_array()
+            .expect("frames")
+            .iter()
+            .filter_map(Value::as_u64)
+            .collect();
+        assert!(
+            seen.iter().all(|f| want.contains(f)),
+            "{name}: {seen:?} / {want:?}"
+        );
+        let with_secret = streams
+            .iter()
+            .filter(|s| s["body_contains_fluffy_tail"] == true)
+            .count();
+        assert!(
+            seen.len() >= with_secret && with_secret > 0,
+            "{name}: {seen:?}"
+        );
+        // -Y with the shared HTTP fields and the HTTP/2 ones.
+        let out = common::run(&["-r", cap, "-Y", "http2 && http.request.method == \"GET\""]);
+        let got: Vec<u64> = common::stdout(&out)
+            .lines()
+            .filter_map(|l| l.split_whitespace().next()?.parse().ok())
+            .collect();
+        let want: Vec<u64> = streams
+            .iter()
+            .filter(|s| s["method"] == "GET")
+            .filter_map(|s| s["first_frame"].as_u64())
+            .collect();
+        assert_eq!(got, want, "{name}: request packets");
+        let out = common::run(&["-r", cap, "-Y", "http2.type == 0 && http2.streamid == 1"]);
+        let packets: Vec<String> = common::stdout(&out)
+            .lines()
+            .filter(|l| {
+                l.split_whitespace()
+                    .next()
+                    .is_some_and(|t| t.parse::<u64>().is_ok())
+            })
+            .map(str::to_string)
+            .collect();
+        assert!(!packets.is_empty(), "{name}");
+        assert!(
+            packets.iter().all(|l| l.contains("DATA[1]")),
+            "{name}: {packets:?}"
+        );
+    }
+}
