@@ -289,6 +289,19 @@ impl Conn {
         Ok(())
     }
 
+    /// One client → server segment at sequence number `seq` (nothing advanced).
+    pub fn client_at(&self, out: &mut Out, seq: u32, payload: &[u8]) -> Result<(), GenError> {
+        out.write(&tcp_frame(
+            self.client,
+            self.server,
+            seq,
+            self.s_next,
+            ACK | PSH,
+            payload,
+        )?);
+        Ok(())
+    }
+
     /// Server → client data, cut into segments of at most `mss` bytes.
     pub fn server_sends(&mut self, out: &mut Out, data: &[u8], mss: usize) -> Result<(), GenError> {
         for piece in data.chunks(mss.max(1)) {
@@ -895,6 +908,134 @@ pub fn pcapng_cases() -> Result<Vec<(&'static str, Vec<u8>)>, GenError> {
     f.extend(ng_epb(0, t, &get));
     cases.push(("section_version_2.pcapng", f));
     Ok(cases)
+}
+
+/// The secret the evasion captures try to hide, and its request.
+pub const EVASION_SECRET: &str = "hunter2";
+
+/// `GET /secret` with `Authorization: Basic` of `admin:hunter2`.
+pub fn secret_request() -> Vec<u8> {
+    format!(
+        "GET /secret HTTP/1.1\r\nHost: example.test\r\nAuthorization: Basic {}\r\n\r\n",
+        base64_encode(format!("admin:{EVASION_SECRET}").as_bytes())
+    )
+    .into_bytes()
+}
+
+/// Set the IPv4 total length of an Ethernet/IPv4 frame and fix the header checksum.
+pub fn set_ipv4_total_len(frame: &mut [u8], total: u16) {
+    if frame.len() < 34 {
+        return;
+    }
+    frame[16..18].copy_from_slice(&total.to_be_bytes());
+    frame[24..26].copy_from_slice(&[0, 0]);
+    let mut sum = 0u32;
+    for w in frame[14..34].chunks(2) {
+        sum += u32::from(u16::from_be_bytes([w[0], w[1]]));
+    }
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    frame[24..26].copy_from_slice(&(!(sum as u16)).to_be_bytes());
+}
+
+/// (issue 16, item 1) One 59-byte frame whose IPv4 total length claims 65535 (the record
+/// is not cut by a snaplen: caplen = len = 59), then the real `GET /secret` with Basic
+/// credentials at the same sequence number, and a response.
+pub fn ip_length_lie(path: &Path) -> Result<u64, GenError> {
+    let mut out = Out::create(path, 10)?;
+    let mut c = Conn::new(([198, 51, 100, 20], 40012), SERVER);
+    c.handshake(&mut out)?;
+    let mut forged = tcp_frame(c.client, c.server, c.c_next, c.s_next, ACK | PSH, b"GET /")?;
+    set_ipv4_total_len(&mut forged, 65535);
+    out.write(&forged);
+    c.client_sends(&mut out, &secret_request(), 1460)?;
+    c.server_sends(
+        &mut out,
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        1460,
+    )?;
+    c.close(&mut out)?;
+    out.finish()
+}
+
+/// (issue 16, item 2) Retransmissions that differ from what was delivered. Stream 0: a
+/// request, then the same sequence number and length again carrying
+/// `Authorization: Basic admin:hunter2` instead. Stream 1: a request delivered, then a
+/// segment starting inside it (partial overlap) whose overlapping bytes differ and carry
+/// the secret, followed by new bytes. Stream 2: an out-of-order segment buffered, then a
+/// conflicting copy of it carrying the secret, then the gap filled.
+pub fn conflicting_retransmissions(path: &Path) -> Result<u64, GenError> {
+    let mut out = Out::create(path, 10)?;
+    let decoy = b"GET /public HTTP/1.1\r\nHost: example.test\r\nX-Pad: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
+    let hidden = format!("GET /public HTTP/1.1\r\nHost: example.test\r\nX-Pad: {EVASION_SECRET}");
+    // Stream 0: same sequence, same length, other bytes (a secret in the second copy).
+    let mut c = Conn::new(([198, 51, 100, 21], 40013), SERVER);
+    c.handshake(&mut out)?;
+    let mut second = format!(
+        "GET /public HTTP/1.1\r\nHost: example.test\r\nAuthorization: Basic {}\r\nX: ",
+        base64_encode(format!("admin:{EVASION_SECRET}").as_bytes())
+    )
+    .into_bytes();
+    second.resize(decoy.len() - 4, b'a');
+    second.extend_from_slice(b"\r\n\r\n");
+    let seq = c.c_next;
+    c.client_sends(&mut out, decoy, 1460)?;
+    c.client_at(&mut out, seq, &second)?;
+    c.server_sends(&mut out, b"HTTP/1.1 204 No Content\r\n\r\n", 1460)?;
+    c.close(&mut out)?;
+    // Stream 1: partial overlap onto delivered bytes.
+    let mut c = Conn::new(([198, 51, 100, 22], 40014), SERVER);
+    c.handshake(&mut out)?;
+    let first = b"GET /a HTTP/1.1\r\nHost: example.test\r\nX-Note: ";
+    let seq = c.c_next;
+    c.client_sends(&mut out, first, 1460)?;
+    let mut overlap = format!("Host: {EVASION_SECRET}.test\r\nX-Note: ").into_bytes();
+    overlap.extend_from_slice(b"tail\r\n\r\n");
+    let host_at = first.len() - "Host: example.test\r\nX-Note: ".len();
+    c.client_at(&mut out, seq.wrapping_add(host_at as u32), &overlap)?;
+    c.c_next = seq.wrapping_add((host_at + overlap.len()) as u32);
+    c.server_sends(&mut out, b"HTTP/1.1 204 No Content\r\n\r\n", 1460)?;
+    c.close(&mut out)?;
+    // Stream 2: a buffered out-of-order segment, then a conflicting copy of it.
+    let mut c = Conn::new(([198, 51, 100, 23], 40015), SERVER);
+    c.handshake(&mut out)?;
+    let seq = c.c_next;
+    let bytes = decoy;
+    let (head, tail) = bytes.split_at(20);
+    let mut other_tail = hidden.into_bytes();
+    other_tail.resize(bytes.len(), b'a');
+    let other_tail = other_tail.get(20..).unwrap_or(&[]).to_vec();
+    c.client_at(&mut out, seq.wrapping_add(20), tail)?;
+    c.client_at(&mut out, seq.wrapping_add(20), &other_tail)?;
+    c.client_at(&mut out, seq, head)?;
+    c.c_next = seq.wrapping_add(bytes.len() as u32);
+    c.server_sends(&mut out, b"HTTP/1.1 204 No Content\r\n\r\n", 1460)?;
+    c.close(&mut out)?;
+    out.finish()
+}
+
+/// (issue 16, item 3) Framing headers in the request-smuggling shapes: two Content-Length
+/// headers that disagree (5 and 50), and Content-Length with Transfer-Encoding: chunked.
+pub fn smuggling_shapes(path: &Path) -> Result<u64, GenError> {
+    let mut out = Out::create(path, 10)?;
+    let mut c = Conn::new(([198, 51, 100, 24], 40016), SERVER);
+    c.handshake(&mut out)?;
+    let mut req = b"POST /a HTTP/1.1\r\nHost: example.test\r\nContent-Length: 5\r\nContent-Length: 50\r\n\r\n".to_vec();
+    req.extend(std::iter::repeat_n(b'x', 50));
+    c.client_sends(&mut out, &req, 1460)?;
+    c.server_sends(&mut out, b"HTTP/1.1 204 No Content\r\n\r\n", 1460)?;
+    c.close(&mut out)?;
+    let mut c = Conn::new(([198, 51, 100, 25], 40017), SERVER);
+    c.handshake(&mut out)?;
+    c.client_sends(
+        &mut out,
+        b"POST /b HTTP/1.1\r\nHost: example.test\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+        1460,
+    )?;
+    c.server_sends(&mut out, b"HTTP/1.1 204 No Content\r\n\r\n", 1460)?;
+    c.close(&mut out)?;
+    out.finish()
 }
 
 /// Write every adversarial file into `dir`.

@@ -114,9 +114,14 @@ pub struct FindingsArgs {
     /// Fernet key (URL-safe base64) to verify and decrypt Fernet tokens seen in bodies
     #[arg(long = "fernet-key", value_name = "KEY")]
     pub fernet_key: Option<String>,
-    /// PEM file of CAs you trust: certificates issued by others are flagged
+    /// PEM file of CAs to trust besides this system's store (certificates are checked
+    /// against both)
     #[arg(long = "ca-file", value_name = "PEM")]
     pub ca_file: Option<PathBuf>,
+    /// Show secret and credential values masked, `h*****2 (7 chars)`, in every output (for
+    /// CI logs)
+    #[arg(long = "mask")]
+    pub mask: bool,
     /// After the run, the report of what an eavesdropper sees
     #[arg(long = "report")]
     pub report: bool,
@@ -237,6 +242,11 @@ pub struct OutputArgs {
     /// Colour output
     #[arg(long = "color", value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
+    /// Flush standard output after every packet, also into a pipe or file (tcpdump's and
+    /// tshark's -l). On a terminal this is always so; into a pipe, a live capture or `-r -`
+    /// flushes at least every 250 ms anyway
+    #[arg(short = 'l', long = "line-buffered")]
+    pub line_buffered: bool,
     /// Do not resolve names (accepted for tcpdump habit; squirrel-sniff never resolves)
     #[arg(short = 'n')]
     pub no_resolve: bool,

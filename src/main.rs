@@ -18,7 +18,11 @@ use squirrel_sniff::findings::{load_ca_file, FernetKey, SecretSet};
 use squirrel_sniff::flow::{Direction, FlowConfig, FollowSelect};
 use squirrel_sniff::pipeline::{self, RunError, RunOptions, RunStats, Source};
 use squirrel_sniff::render::color::{self, Palette};
+use squirrel_sniff::render::output::Output;
 use squirrel_sniff::render::{Mode, Printer};
+
+/// Into a pipe or file, a live capture's output is flushed at least this often.
+const FLUSH_PERIOD: std::time::Duration = std::time::Duration::from_millis(250);
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -83,16 +87,22 @@ fn findings_config(a: &FindingsArgs) -> Result<FindingsConfig, i32> {
         ),
         None => None,
     };
-    let trusted_cas = match &a.ca_file {
+    let mut trusted_cas = match &a.ca_file {
         Some(p) => load_ca_file(p)
             .map_err(|e| fail(format!("--ca-file {}: {e}", p.display()), exit::INPUT))?,
         None => Vec::new(),
     };
+    let ca_file_cas = trusted_cas.len();
+    let system = squirrel_sniff::findings::system_ca_subjects();
+    let system_cas = system.len();
+    trusted_cas.extend(system);
     Ok(FindingsConfig {
         secrets,
         fernet_key,
         trusted_cas,
-        ca_file_given: a.ca_file.is_some(),
+        ca_file_cas,
+        system_cas,
+        mask: a.mask,
     })
 }
 
@@ -248,9 +258,13 @@ fn capture_main(cli: &Cli) -> i32 {
         Err(e) => return fail(&e, e.exit_code()),
     };
 
+    // The first Ctrl-C/SIGTERM stops the run (summary, statistics, complete -w); a second
+    // one exits at once (130, the shell's code for an interrupted program).
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        if let Err(e) = signal_hook::flag::register(sig, Arc::clone(&stop)) {
+        let r = signal_hook::flag::register_conditional_shutdown(sig, 130, Arc::clone(&stop))
+            .and_then(|_| signal_hook::flag::register(sig, Arc::clone(&stop)));
+        if let Err(e) = r {
             return fail(format!("cannot install signal handler: {e}"), exit::FAILURE);
         }
     }
@@ -368,23 +382,38 @@ fn capture_main(cli: &Cli) -> i32 {
         };
     }
 
-    let out = std::io::BufWriter::with_capacity(64 << 10, stdout.lock());
-    let mut printer = Printer::new(out, mode, cli.output.hex, pal);
-    let stats = match pipeline::run(&mut src, &opts, &mut printer, &stop) {
+    // Flushing as a person expects: every frame on a terminal or with -l; into a pipe or
+    // file at least every 250 ms while the input is live (a capture, or standard input).
+    let live_input = !is_file;
+    let flush_each_frame = cli.output.line_buffered || std::io::stdout().is_terminal();
+    let out = Output::new(Box::new(stdout), 64 << 10)
+        .flush_every((live_input && !flush_each_frame).then_some(FLUSH_PERIOD));
+    let mut printer = Printer::new(out.clone(), mode, cli.output.hex, pal);
+    printer.set_flush_each_frame(flush_each_frame);
+    let mut stats = match pipeline::run(&mut src, &opts, &mut printer, &stop) {
         Ok(s) => s,
         Err(RunError::Output(e)) => return output_failed(e),
         Err(RunError::Capture(e)) => return fail(&e, e.exit_code()),
         Err(RunError::PrivDrop(e)) => return fail(&e, e.exit_code()),
     };
 
-    if let Err(e) = end_of_run_output(cli, &stats, printer.writer(), pal) {
-        return output_failed(e);
-    }
+    // Whatever happened to stdout, the capture statistics still go to stderr.
+    let output_error = stats
+        .output_error
+        .take()
+        .or_else(|| end_of_run_output(cli, &stats, printer.writer(), pal).err())
+        .or_else(|| out.take_error());
 
     if let Source::Live(_) = src {
+        if stats.not_analysed > 0 {
+            eprintln!(
+                "squirrel-sniff: stopped; {} queued packets were not analysed (they are in the -w file if one was given)",
+                stats.not_analysed
+            );
+        }
         let captured = stats
             .live
-            .map(|_| stats.frames + stats.queue_drops)
+            .map(|_| stats.frames + stats.queue_drops + stats.not_analysed)
             .unwrap_or(stats.frames);
         eprintln!("{captured} packets captured");
         if let Some(l) = stats.live {
@@ -409,6 +438,9 @@ fn capture_main(cli: &Cli) -> i32 {
             "squirrel-sniff: {} packets of another link type than the first were not written to the pcap file",
             stats.write_skipped_other_link
         );
+    }
+    if let Some(e) = output_error {
+        return output_failed(e);
     }
     if let Some(e) = stats.input_error {
         let code = e.exit_code();
@@ -539,10 +571,9 @@ fn end_of_run_output<W: Write>(
     }
     if cli.findings.report {
         if cli.output.json {
-            let mut v = serde_json::to_value(&stats.report).unwrap_or_default();
+            let mut v = report::report_json(&stats.report);
             if let Some(m) = v.as_object_mut() {
                 m.insert("type".into(), "report".into());
-                m.insert("verdict".into(), report::verdict(&stats.report).into());
             }
             serde_json::to_writer(&mut *w, &v).map_err(std::io::Error::from)?;
             writeln!(w)?;

@@ -10,7 +10,7 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::capture::live::{LiveEnd, LiveSource, LiveStats, OwnedPacket};
+use crate::capture::live::{LiveSource, LiveStats, OwnedPacket};
 use crate::capture::writer::PcapWriter;
 use crate::capture::{filter::OfflineFilter, CaptureError, FileSource, RawPacket, Timestamp};
 use crate::decode::{self, Decoded, Transport};
@@ -88,6 +88,12 @@ pub struct RunStats {
     pub interrupted: bool,
     /// Live capture: packets dropped because the decoder fell behind (queue full).
     pub queue_drops: u64,
+    /// Live capture: packets still queued for the decoder when Ctrl-C/SIGTERM stopped the
+    /// run; they were not analysed (they are in the `-w` file).
+    pub not_analysed: u64,
+    /// Live capture: the output failed (a closed pipe) and the run stopped early; the
+    /// statistics and the `-w` file were still completed.
+    pub output_error: Option<std::io::Error>,
     /// `--hierarchy`: frames and bytes per protocol layer.
     pub hierarchy: Option<crate::render::hierarchy::Hierarchy>,
     /// `--follow`: the recorded streams.
@@ -160,14 +166,17 @@ impl StreamSink for Sinks<'_> {
                 note,
                 frame,
             } if self.json => {
-                self.stream_records.push(
-                    serde_json::json!({
-                        "type": "tcp.note", "stream": stream,
-                        "dir": dir.map(crate::render::json::dir_name),
-                        "note": format!("{note:?}"), "frame": frame,
-                    })
-                    .to_string(),
-                );
+                let mut v = serde_json::json!({
+                    "type": "tcp.note", "stream": stream,
+                    "dir": dir.map(crate::render::json::dir_name),
+                    "note": format!("{note:?}"), "kind": note.name(), "frame": frame,
+                });
+                if let (crate::flow::FlowNote::OverlapConflict { frames, .. }, Some(m)) =
+                    (note, v.as_object_mut())
+                {
+                    m.insert("frames".into(), frames.to_vec().into());
+                }
+                self.stream_records.push(v.to_string());
             }
             StreamEvent::Close { stream, summary } => {
                 self.window_scale.remove(stream);
@@ -296,7 +305,10 @@ impl<'o> Runner<'o> {
         let delta = self.prev_ts.map(|p| pkt.ts.since(p)).unwrap_or(0.0);
         self.prev_ts = Some(pkt.ts);
 
-        let decoded = decode::decode(pkt.link, pkt.data);
+        let mut decoded = decode::decode(pkt.link, pkt.data);
+        // An IP length claiming more than the frame held is flagged and bounded (as tshark
+        // does): the claimed bytes were never sent, so they open no hole in the stream.
+        decoded.bound_to_frame(pkt.len as usize);
         self.analyzer.begin_frame(
             number,
             pkt.ts,
@@ -386,6 +398,7 @@ impl<'o> Runner<'o> {
             self.stats.displayed += 1;
             printer.frame(&view)?;
         }
+        printer.frame_done()?;
         Ok(())
     }
 
@@ -535,7 +548,7 @@ pub fn run<W: Write>(
             };
             let breaker = l.breaker();
             let capture_done = AtomicBool::new(false);
-            let end = std::thread::scope(|scope| -> Result<LiveEnd, RunError> {
+            let (result, end) = std::thread::scope(|scope| {
                 let (queued, drops, capture_done) = (&queued, &drops, &capture_done);
                 // Wakes the capture thread out of a blocked read when Ctrl-C/SIGTERM arrives.
                 scope.spawn(move || {
@@ -560,9 +573,14 @@ pub fn run<W: Write>(
                     end
                 });
                 let mut periodic = opts.periodic_stats.then(std::time::Instant::now);
-                // The decoder: drain the queue until the capture thread ends.
+                // The decoder: drain the queue until the capture thread ends, or stop at
+                // once on Ctrl-C/SIGTERM (a backlog can be expensive to analyse).
                 let mut result = Ok(());
                 for p in rx.iter() {
+                    if stop.load(Ordering::Relaxed) {
+                        runner.stats.not_analysed += 1;
+                        break;
+                    }
                     queued.fetch_sub(p.data.len(), Ordering::Relaxed);
                     runner.stats.read += 1;
                     let pkt = RawPacket {
@@ -585,8 +603,18 @@ pub fn run<W: Write>(
                     }
                 }
                 let end = handle.join().unwrap_or_default();
-                result.map(|_| end)
-            })?;
+                if stop.load(Ordering::Relaxed) {
+                    runner.stats.not_analysed += rx.try_iter().count() as u64;
+                }
+                (result, end)
+            });
+            match result {
+                Ok(()) => {}
+                // The output closed (a pipe's reader went away): still finish the run, so
+                // the capture statistics reach stderr and -w is complete.
+                Err(RunError::Output(e)) => runner.stats.output_error = Some(e),
+                Err(e) => return Err(e),
+            }
             runner.stats.live = end.stats;
             runner.stats.written = end.written;
             runner.stats.queue_drops = end.queue_drops;

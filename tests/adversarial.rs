@@ -543,3 +543,173 @@ fn pcapng_oddities_as_tshark() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The JSON records of an output file.
+fn json_records(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .expect("output")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect()
+}
+
+fn of_type<'a>(v: &'a [serde_json::Value], t: &str) -> Vec<&'a serde_json::Value> {
+    v.iter().filter(|r| r["type"] == t).collect()
+}
+
+/// Item 1: a frame whose IPv4 total length claims 65535 while it holds 59 bytes is flagged
+/// and its payload bounded by the frame (no 65 KB hole); the real `GET /secret` that follows
+/// at the same sequence number is analysed, and `--fail-on-leak` sees the secret.
+#[test]
+fn ip_length_lie_does_not_hide_the_leak() {
+    let dir = scratch("iplen");
+    let cap = dir.join("ip_length_lie.pcap");
+    gen::ip_length_lie(&cap).expect("write");
+    let secret = gen::EVASION_SECRET;
+    for mode in ["-q", "--json"] {
+        let out = dir.join("out");
+        let r = run(&cap, &[mode, "--secret", secret, "--fail-on-leak"], &out);
+        check_run(&format!("ip_length_lie {mode} --fail-on-leak"), &r, 7);
+    }
+    let out = dir.join("json");
+    let r = run(&cap, &["--json", "--secret", secret], &out);
+    check_run("ip_length_lie --json", &r, 0);
+    let v = json_records(&out);
+    let lies: Vec<_> = of_type(&v, "packet")
+        .into_iter()
+        .filter(|p| p.get("ip_length_claimed").is_some())
+        .collect();
+    assert_eq!(lies.len(), 1, "exactly the forged frame is flagged");
+    assert_eq!(lies[0]["ip_length_claimed"], 65535 - 40);
+    assert_eq!(lies[0]["payload_len"], 5, "bounded by what the frame holds");
+    assert!(lies[0]["info"]
+        .as_str()
+        .is_some_and(|i| i.contains("IP length claims")));
+    let req = of_type(&v, "http.request");
+    assert_eq!(req.len(), 1);
+    assert!(req[0].to_string().contains("/secret"), "{}", req[0]);
+    let findings = of_type(&v, "finding");
+    assert!(
+        findings.iter().any(|f| f["kind"] == "basic_auth"),
+        "credentials of the real request found"
+    );
+    assert!(
+        findings.iter().any(|f| f.to_string().contains("secret")),
+        "secret found"
+    );
+    // The tree says it too.
+    let out = dir.join("tree");
+    let r = run(&cap, &["-V", "-c", "4"], &out);
+    check_run("ip_length_lie -V", &r, 0);
+    let tree = std::fs::read_to_string(&out).expect("tree");
+    assert!(tree.contains("Total Length: 65535"), "{tree}");
+    assert!(tree.contains("bounded to the frame"), "{tree}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Item 2: retransmissions that differ from the delivered (or buffered) copy: each is an
+/// `overlap_conflict` note naming both frames, and the conflicting copy is searched too —
+/// the secret and the Basic credentials that only the losing copies carry are found.
+#[test]
+fn conflicting_retransmissions_are_noted_and_searched() {
+    let dir = scratch("overlap");
+    let cap = dir.join("conflicting_retransmissions.pcap");
+    gen::conflicting_retransmissions(&cap).expect("write");
+    let secret = gen::EVASION_SECRET;
+    let r = run(
+        &cap,
+        &["-q", "--secret", secret, "--fail-on-leak"],
+        &dir.join("q"),
+    );
+    check_run("conflicting_retransmissions --fail-on-leak", &r, 7);
+    let out = dir.join("json");
+    let r = run(&cap, &["--json", "--secret", secret], &out);
+    check_run("conflicting_retransmissions --json", &r, 0);
+    let v = json_records(&out);
+    let notes: Vec<_> = of_type(&v, "tcp.note")
+        .into_iter()
+        .filter(|n| n["kind"] == "overlap_conflict")
+        .collect();
+    let streams: Vec<u64> = notes.iter().filter_map(|n| n["stream"].as_u64()).collect();
+    assert_eq!(streams, vec![0, 1, 2], "one conflict per stream: {notes:?}");
+    for n in &notes {
+        let frames: Vec<u64> = n["frames"]
+            .as_array()
+            .expect("frames")
+            .iter()
+            .filter_map(|f| f.as_u64())
+            .collect();
+        assert_eq!(frames.len(), 2, "{n}");
+        assert!(frames[0] < frames[1], "kept copy first: {n}");
+        assert_eq!(n["frame"].as_u64(), Some(frames[1]), "{n}");
+    }
+    // Where the secret and the credentials were found: only in the other copies.
+    let findings = of_type(&v, "finding");
+    let from_copy: Vec<_> = findings
+        .iter()
+        .filter(|f| f.to_string().contains("tcp retransmission (other copy)"))
+        .collect();
+    let kinds: Vec<_> = from_copy.iter().map(|f| f["kind"].clone()).collect();
+    assert!(
+        from_copy
+            .iter()
+            .any(|f| f["kind"] == "basic_auth" && f["stream"] == 0),
+        "Basic credentials of stream 0's second copy: {kinds:?}"
+    );
+    for s in [1, 2] {
+        assert!(
+            from_copy
+                .iter()
+                .any(|f| f["stream"] == s && f["kind"] != "basic_auth"),
+            "secret in stream {s}'s conflicting copy: {kinds:?}"
+        );
+    }
+    // The delivered stream keeps the first copy.
+    let reqs = of_type(&v, "http.request");
+    assert_eq!(reqs.len(), 3, "{reqs:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Item 3: conflicting Content-Length headers and Content-Length with Transfer-Encoding
+/// are noted as request-smuggling shapes, with the choice made.
+#[test]
+fn smuggling_shapes_are_noted_with_the_choice() {
+    let dir = scratch("smuggle");
+    let cap = dir.join("smuggling_shapes.pcap");
+    gen::smuggling_shapes(&cap).expect("write");
+    let out = dir.join("json");
+    let r = run(&cap, &["--json"], &out);
+    check_run("smuggling_shapes --json", &r, 0);
+    let v = json_records(&out);
+    let reqs = of_type(&v, "http.request");
+    assert!(reqs.len() >= 2, "{reqs:?}");
+    let notes = |uri: &str| -> String {
+        reqs.iter()
+            .find(|r| r.to_string().contains(uri))
+            .map(|r| r["notes"].to_string())
+            .unwrap_or_default()
+    };
+    let a = notes("/a");
+    assert!(
+        a.contains("conflicting Content-Length values (5, 50)")
+            && a.contains("request-smuggling")
+            && a.contains("the first (5) is used"),
+        "{a}"
+    );
+    let b = notes("/b");
+    assert!(
+        b.contains("Content-Length together with Transfer-Encoding")
+            && b.contains("chunked framing is used, Content-Length ignored"),
+        "{b}"
+    );
+    // The tree shows the notes too.
+    let out = dir.join("tree");
+    let r = run(&cap, &["-V"], &out);
+    check_run("smuggling_shapes -V", &r, 0);
+    let tree = std::fs::read_to_string(&out).expect("tree");
+    assert!(
+        tree.contains("request-smuggling shape"),
+        "tree shows the note"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

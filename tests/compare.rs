@@ -14,15 +14,24 @@ const FILES: [&str; 5] = [
     "squirrel-https-badca.pcap",
 ];
 
-/// Run `compare` in captures/ (so the files are named as a user would name them).
+/// Run `compare` in captures/ (so the files are named as a user would name them), laid
+/// out for a 250-column UTF-8 terminal.
 fn compare(args: &[&str]) -> Output {
+    compare_env(args, &[("COLUMNS", "250"), ("LANG", "C.UTF-8")])
+}
+
+fn compare_env(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut a = vec!["compare"];
     a.extend_from_slice(args);
-    bin()
-        .current_dir(captures())
+    let mut c = bin();
+    c.current_dir(captures())
         .args(&a)
-        .output()
-        .expect("run squirrel-sniff compare")
+        .env_remove("LC_ALL")
+        .env_remove("LC_CTYPE");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().expect("run squirrel-sniff compare")
 }
 
 /// The table as rows: a label and one text per column, wrapped cell lines joined by a space.
@@ -103,8 +112,8 @@ fn table_side_by_side() {
     assert!(alerts[..4].iter().all(|a| a == "none"), "{alerts:?}");
     assert_eq!(
         text.matches("unknown_ca").count(),
-        2,
-        "the alert and the verdict name it: {text}"
+        3,
+        "the alert, the session and the verdict name it: {text}"
     );
 
     let fernet = row(&rows, "Fernet tokens");
@@ -124,6 +133,36 @@ fn table_side_by_side() {
         "{verdict:?}"
     );
     assert!(verdict[4].contains("unknown_ca"), "{verdict:?}");
+
+    // What an eavesdropper reads without being told the secret: the plain response body.
+    let content = row(&rows, "Content visible");
+    assert_eq!(content[0], "GET / → 200 text/plain 11 B \"fluffy tail\"");
+    assert!(
+        content[1].contains("\"gAAAAAB"),
+        "the Fernet token: {content:?}"
+    );
+    assert!(
+        content[2..].iter().all(|c| c == "none: encrypted"),
+        "{content:?}"
+    );
+
+    let sessions = row(&rows, "Sessions");
+    assert!(
+        sessions[2].contains("TLS 1.3 localhost: completed"),
+        "{sessions:?}"
+    );
+    assert!(sessions[4].contains("refused (unknown_ca)"), "{sessions:?}");
+    assert!(
+        verdict[2].contains("1 TLS session: completed (TLS 1.3"),
+        "{verdict:?}"
+    );
+
+    // No cell is cut inside a word: the cipher name is whole.
+    assert!(
+        text.contains("TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"),
+        "{text}"
+    );
+    assert!(text.lines().all(|l| l.chars().count() <= 250), "{text}");
 
     let hosts = row(&rows, "Hostnames");
     assert_eq!(hosts[0], "127.0.0.1:5683");
@@ -245,4 +284,88 @@ fn missing_file_exit_3_one_line() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("no-such-squirrel.pcap"), "{err}");
     assert!(stdout(&o).is_empty(), "no half table: {}", stdout(&o));
+}
+
+/// With the Fernet key, the secret inside the token is shown the same way in every row:
+/// protected on the wire, readable with the key; the Findings row has nothing high.
+#[test]
+fn fernet_key_is_consistent_across_rows() {
+    let key = std::fs::read_to_string(captures().join("fernet.key")).expect("key");
+    let o = compare(&[
+        "squirrel-http.pcap",
+        "squirrel-fernet.pcap",
+        "--secret",
+        SECRET,
+        "--fernet-key",
+        key.trim(),
+        "--color",
+        "never",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    let rows = table_rows(&text);
+    let secret = row(&rows, "Secret");
+    assert!(
+        secret[1].starts_with("protected on the wire, readable with the key"),
+        "{secret:?}"
+    );
+    let fernet = row(&rows, "Fernet tokens");
+    assert!(
+        fernet[1].contains("readable with the key: fluffy tail"),
+        "{fernet:?}"
+    );
+    let verdict = row(&rows, "Verdict");
+    assert!(
+        verdict[1].starts_with("Protected on the wire, readable with the key"),
+        "{verdict:?}"
+    );
+    let findings = row(&rows, "Findings");
+    assert!(!findings[1].contains("high"), "{findings:?}");
+}
+
+/// A narrow terminal gets one block per capture; the locale without UTF-8 gets ASCII.
+#[test]
+fn narrow_terminal_blocks_and_ascii_borders() {
+    let mut args: Vec<&str> = FILES.to_vec();
+    args.extend(["--secret", SECRET]);
+    let o = compare_env(&args, &[("COLUMNS", "70"), ("LANG", "C")]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.is_ascii() || !text.contains('│'), "{text}");
+    assert!(
+        !text.contains('┆') && !text.contains('─'),
+        "ASCII borders: {text}"
+    );
+    for f in FILES {
+        assert_eq!(
+            text.lines().filter(|l| l.trim() == f).count(),
+            1,
+            "one block titled {f}: {text}"
+        );
+    }
+    let widest = text.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+    assert!(widest <= 70, "fits 70 columns ({widest}): {text}");
+    assert_eq!(text.matches("| Verdict").count(), 5, "{text}");
+}
+
+/// `--mask`: the secret's value never appears, in the table or in JSON.
+#[test]
+fn mask_hides_values() {
+    for json in [false, true] {
+        let mut args = vec![
+            "squirrel-http.pcap",
+            "squirrel-https.pcap",
+            "--secret",
+            SECRET,
+            "--mask",
+        ];
+        if json {
+            args.push("--json");
+        }
+        let o = compare(&args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let text = stdout(&o);
+        assert!(!text.contains(SECRET), "{text}");
+        assert!(text.contains("f*********l (11 chars)"), "{text}");
+    }
 }

@@ -199,7 +199,55 @@ fn fernet_key_decrypts_the_token_to_the_secret() {
     assert_eq!(t.len(), 1, "{t:?}");
     assert_eq!(t[0]["details"]["decrypted"], SECRET, "{}", t[0]);
     assert!(t[0]["details"].get("decrypt_error").is_none());
-    assert_eq!(t[0]["severity"], "high", "readable with the key");
+    // Protected on the wire, readable with the key: not a leak to an eavesdropper (the
+    // severity is that of the token itself, which can still be replayed).
+    assert_eq!(t[0]["severity"], "low", "protected on the wire");
+    assert!(t[0]["explanation"]
+        .as_str()
+        .unwrap_or("")
+        .starts_with("Protected on the wire, readable with the key"));
+}
+
+/// `--mask`: findings (summary lines, -V, JSON) and the report show `h*****2 (7 chars)`,
+/// never the value (the packet layers themselves, -V/-x/JSON records, show the packets).
+#[test]
+fn mask_hides_secret_and_credential_values_in_findings_and_report() {
+    for (file, value) in [
+        ("squirrel-http.pcap", SECRET),
+        ("squirrel-login.pcap", "acorn-stash-42"),
+    ] {
+        let path = cap(file);
+        for mode in [&[][..], &["-V"][..], &["--json"][..], &["-q"][..]] {
+            let mut a = vec!["-r", path.as_str(), "--secret", value, "--mask", "--report"];
+            a.extend_from_slice(mode);
+            let o = run(&a);
+            assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+            let out = stdout(&o);
+            let checked: Vec<String> = if mode == ["--json"] {
+                ndjson(&o)
+                    .into_iter()
+                    .filter(|r| r["type"] == "finding" || r["type"] == "report")
+                    .map(|r| r.to_string())
+                    .collect()
+            } else {
+                let report = out.find("What an eavesdropper sees").unwrap_or(out.len());
+                out.lines()
+                    .filter(|l| l.contains("[high]") || l.contains("[medium]"))
+                    .map(String::from)
+                    .chain(std::iter::once(out[report..].to_string()))
+                    .collect()
+            };
+            assert!(checked.len() > 1, "{file} {mode:?}: {out}");
+            let masked = format!("({} chars)", value.chars().count());
+            assert!(
+                checked.iter().any(|l| l.contains(&masked)),
+                "{file} {mode:?}: {out}"
+            );
+            for l in &checked {
+                assert!(!l.contains(value), "{file} {mode:?}: {l}");
+            }
+        }
+    }
 }
 
 #[test]

@@ -30,9 +30,27 @@ pub struct Decoded {
     pub payload_wire_len: usize,
     /// Where and why decoding stopped short, if it did.
     pub stopped: Option<DecodeStop>,
+    /// The payload length the IP header claimed when it is more than the frame held on the
+    /// wire (not a snaplen cut: the bytes were never sent); see [`Decoded::bound_to_frame`].
+    pub ip_length_claimed: Option<usize>,
 }
 
 impl Decoded {
+    /// Bound the payload's wire length by what the frame held on the wire (`frame_len`, the
+    /// record's original length): an IP length claiming more is a lie, not missing bytes.
+    /// The claim is kept in [`Decoded::ip_length_claimed`]; returns whether there was one.
+    pub fn bound_to_frame(&mut self, frame_len: usize) -> bool {
+        let on_wire = frame_len
+            .saturating_sub(self.payload.start)
+            .max(self.payload.len());
+        if self.payload_wire_len > on_wire && self.net.is_some() {
+            self.ip_length_claimed = Some(self.payload_wire_len);
+            self.payload_wire_len = on_wire;
+            return true;
+        }
+        false
+    }
+
     pub fn tcp(&self) -> Option<&TcpHeader> {
         match &self.transport {
             Some(Transport::Tcp(t)) => Some(t),

@@ -262,6 +262,30 @@ pub fn load_ca_file(path: &Path) -> Result<Vec<String>, CaFileError> {
     parse_ca_pem(&bytes)
 }
 
+/// Subjects of the CA certificates this system trusts (Debian's ca-certificates in
+/// `/etc/ssl/certs`, or what `SSL_CERT_FILE` / `SSL_CERT_DIR` name), read with
+/// rustls-native-certs. Empty when there is no store.
+pub fn system_ca_subjects() -> Vec<String> {
+    rustls_native_certs::load_native_certs()
+        .certs
+        .iter()
+        .filter_map(|der| x509_parser::parse_x509_certificate(der.as_ref()).ok())
+        .map(|(_, c)| c.subject().to_string())
+        .collect()
+}
+
+/// The anchor (a subject from `anchors`) that vouches for `chain`: the subject or issuer of
+/// one of its certificates, matched by distinguished name.
+pub fn trust_anchor<'a>(chain: &[CertFacts], anchors: &'a [String]) -> Option<&'a String> {
+    chain.iter().find_map(|c| {
+        let (s, i) = (norm_dn(&c.subject), norm_dn(&c.issuer));
+        anchors.iter().find(|a| {
+            let a = norm_dn(a);
+            a == s || a == i
+        })
+    })
+}
+
 fn norm_dn(s: &str) -> String {
     s.split(',')
         .map(|p| p.trim().to_ascii_lowercase())
@@ -440,7 +464,7 @@ fn untrusted_finding(c: &CertFacts) -> Finding {
         FindingKind::CertUntrustedCa,
         Severity::High,
         c.issuer.as_bytes(),
-        "The certificate was issued by a CA that is not in the given CA file, so a client trusting only those CAs refuses it (Python: CERTIFICATE_VERIFY_FAILED, unable to get local issuer certificate).",
+        "The certificate's CA is not trusted by this system (nor by --ca-file): a client must be given the CA file, or it refuses the connection (Python: CERTIFICATE_VERIFY_FAILED, unable to get local issuer certificate).",
     )
     .detail("issuer", &c.issuer)
 }

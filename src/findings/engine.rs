@@ -18,7 +18,7 @@ use super::classify::{classify, Class};
 use super::credentials::request_credentials;
 use super::credentials::response_credentials;
 use super::fernet::{find_fernet_tokens, FernetKey};
-use super::finding::{Finding, FindingKind, Severity, Transport};
+use super::finding::{mask_value, Finding, FindingKind, Severity, Transport};
 use super::secrets::{SecretSet, StreamScanner};
 use crate::capture::Timestamp;
 use crate::dissect::http::{HttpMessage, StartLine};
@@ -34,6 +34,8 @@ const MAX_FINDINGS: usize = 2_000;
 const MAX_LIST: usize = 500;
 /// Most (secret, frame) sightings and once-per-host findings remembered for de-duplication.
 const MAX_REMEMBERED: usize = 100_000;
+/// Bytes of a body shown in the report's "Content visible".
+const CONTENT_SHOWN: usize = 40;
 /// Bytes of a stream's start kept to classify streams no dissector recognised.
 const SAMPLE: usize = 128;
 
@@ -42,9 +44,13 @@ const SAMPLE: usize = 128;
 pub struct FindingsConfig {
     pub secrets: SecretSet,
     pub fernet_key: Option<FernetKey>,
-    /// Subjects of the CAs given with `--ca-file`.
+    /// Subjects of the trust anchors: those of `--ca-file` first (`ca_file_cas` of them),
+    /// then the system's store (`system_cas`).
     pub trusted_cas: Vec<String>,
-    pub ca_file_given: bool,
+    pub ca_file_cas: usize,
+    pub system_cas: usize,
+    /// Show secret and credential values masked (`h*****2 (7 chars)`), for CI logs.
+    pub mask: bool,
 }
 
 impl Default for FindingsConfig {
@@ -53,7 +59,9 @@ impl Default for FindingsConfig {
             secrets: SecretSet::empty(),
             fernet_key: None,
             trusted_cas: Vec::new(),
-            ca_file_given: false,
+            ca_file_cas: 0,
+            system_cas: 0,
+            mask: false,
         }
     }
 }
@@ -87,6 +95,11 @@ struct StreamState {
     tls_index: Option<usize>,
     /// Host of the last HTTP request, for audits of its response.
     last_host: Option<String>,
+    /// Requests waiting for their response (`GET /`), oldest first (bounded).
+    requests_waiting: Vec<String>,
+    http_exchanges: u64,
+    /// A secret or credential crossed this stream in clear.
+    leaked: bool,
 }
 
 /// One TLS session as the report shows it.
@@ -100,7 +113,14 @@ pub struct TlsSession {
     pub certificates: Vec<CertBrief>,
     /// TLS 1.3: the certificate crossed the wire encrypted.
     pub certificate_hidden: bool,
+    /// Whether the chain is trusted, in words (`trusted by this system (…)`, `not trusted
+    /// by this system — the client must be given the CA file`, `not checked …`).
+    pub trust: Option<String>,
     pub alerts: Vec<String>,
+    /// TLS payload bytes both ways (set when the stream closes).
+    pub bytes: u64,
+    /// Application-data record bytes client→server and server→client.
+    pub app_data: [u64; 2],
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -122,6 +142,24 @@ pub struct SecretReport {
     pub seen: u64,
     /// `stream 0 server→client frame 8 offset 174 (tcp stream, raw)`.
     pub places: Vec<String>,
+    /// Sightings protected on the wire that the key given (`--fernet-key`) opens.
+    pub with_key: u64,
+    pub with_key_places: Vec<String>,
+}
+
+/// One TCP stream as the report's per-session verdicts show it.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct StreamBrief {
+    pub stream: StreamId,
+    /// `HTTP`, `TLS`, or the class of unrecognised data.
+    pub protocol: String,
+    /// Payload bytes both ways.
+    pub bytes: u64,
+    pub http_exchanges: u64,
+    /// A secret or credential crossed it in clear.
+    pub leaked: bool,
+    /// Index into `tls_sessions`.
+    pub tls_session: Option<usize>,
 }
 
 /// The run's verdict material.
@@ -142,6 +180,14 @@ pub struct Report {
     pub hostnames: BTreeSet<String>,
     pub http_requests: Vec<String>,
     pub http_requests_total: u64,
+    /// What an eavesdropper reads without being told a secret: `GET / → 200 text/plain
+    /// 11 B "fluffy tail"` (escaped, bounded).
+    pub content: Vec<String>,
+    pub content_total: u64,
+    /// Every TCP stream, in stream order.
+    pub streams: Vec<StreamBrief>,
+    /// The trust anchors certificates were checked against, in words.
+    pub trust_store: String,
     pub tls_sessions: Vec<TlsSession>,
     pub secrets: Vec<SecretReport>,
     pub credentials: Vec<Finding>,
@@ -190,10 +236,20 @@ impl Analyzer {
             .secrets()
             .iter()
             .map(|s| SecretReport {
-                secret: escape_bytes(s),
+                secret: if cfg.mask {
+                    mask_value(&escape_bytes(s))
+                } else {
+                    escape_bytes(s)
+                },
                 ..SecretReport::default()
             })
             .collect();
+        let trust_store = match (cfg.system_cas, cfg.ca_file_cas) {
+            (0, 0) => "none (certificates not checked)".to_string(),
+            (n, 0) => format!("this system's ({n} CAs)"),
+            (0, k) => format!("--ca-file ({k} CAs)"),
+            (n, k) => format!("this system's ({n} CAs) and --ca-file ({k} CAs)"),
+        };
         Analyzer {
             cfg,
             streams: HashMap::new(),
@@ -203,6 +259,7 @@ impl Analyzer {
             earlier: BTreeMap::new(),
             report: Report {
                 secrets,
+                trust_store,
                 ..Report::default()
             },
             once: HashSet::new(),
@@ -277,6 +334,14 @@ impl Analyzer {
 
     fn push(&mut self, mut f: Finding, stream: Option<StreamId>, frames: &[u64]) {
         f.set_location(stream, frames);
+        if f.carries_value() && f.severity >= Severity::Medium {
+            if let Some(st) = stream.and_then(|s| self.streams.get_mut(&s)) {
+                st.leaked = true;
+            }
+        }
+        if self.cfg.mask {
+            f.mask();
+        }
         *self
             .report
             .findings_by_severity
@@ -419,11 +484,71 @@ impl Analyzer {
                     st.dirs[dir.index()].chunks.clear();
                 }
             }
+            StreamEvent::Note {
+                stream,
+                dir: Some(dir),
+                note,
+                frame,
+            } => {
+                if let Some((offset, copy)) = note.other_copy() {
+                    self.other_copy(*stream, *dir, offset, copy, *frame);
+                }
+            }
             StreamEvent::Close { stream, summary } => {
                 let st = self.streams.remove(stream).unwrap_or_default();
                 self.close_stream(st, summary, proto_at_close.flatten());
             }
             _ => {}
+        }
+    }
+
+    /// Another copy of stream bytes (a retransmission that differs from the copy kept, or
+    /// that could not be compared): an eavesdropper saw it too, so it is searched for
+    /// secrets and for credentials in any header lines it carries.
+    fn other_copy(
+        &mut self,
+        stream: StreamId,
+        dir: Direction,
+        offset: u64,
+        copy: &[u8],
+        frame: u64,
+    ) {
+        let dirname = dir_label(dir);
+        let layer = "tcp retransmission (other copy)";
+        for hit in self.cfg.secrets.find_in(copy) {
+            let matched = copy.get(hit.range.clone()).unwrap_or_default();
+            let at = offset.saturating_add(hit.range.start as u64);
+            let f =
+                self.cfg
+                    .secrets
+                    .finding(hit.secret_index, hit.variant, matched, Transport::Clear);
+            self.secret_seen(
+                hit.secret_index,
+                frame,
+                format!(
+                    "stream {stream} {dirname} frame {frame} stream offset {at} ({layer}, {})",
+                    hit.variant.label()
+                ),
+            );
+            let f = f
+                .detail("layer", layer)
+                .detail("direction", dirname)
+                .detail("stream_offset", at.to_string());
+            self.push(f, Some(stream), &[frame]);
+        }
+        let piece = HeadPiece::of(copy);
+        if piece.headers.is_empty() {
+            return;
+        }
+        for f in request_credentials(
+            &piece.method,
+            &piece.uri,
+            &piece.headers,
+            piece.body,
+            None,
+            Transport::Clear,
+        ) {
+            self.push(f.detail("layer", layer), Some(stream), &[frame]);
         }
     }
 
@@ -459,7 +584,62 @@ impl Analyzer {
                 }
             }
         };
+        if let Some(sess) = st
+            .tls_index
+            .and_then(|i| self.report.tls_sessions.get_mut(i))
+        {
+            sess.bytes = bytes;
+        }
+        if self.report.streams.len() < MAX_LIST {
+            self.report.streams.push(StreamBrief {
+                stream: summary.stream,
+                protocol: label.clone(),
+                bytes,
+                http_exchanges: st.http_exchanges,
+                leaked: st.leaked,
+                tls_session: st.tls_index,
+            });
+        }
         *self.report.protocols.entry(label).or_default() += 1;
+    }
+
+    /// A URI as the report shows it: escaped, bounded, its query masked under `--mask`.
+    fn shown_uri(&self, uri: &[u8]) -> String {
+        match (self.cfg.mask, uri.iter().position(|b| *b == b'?')) {
+            (true, Some(q)) => format!(
+                "{}?{}",
+                escape_truncated(uri.get(..q).unwrap_or_default(), 120),
+                mask_value(&escape_truncated(uri.get(q + 1..).unwrap_or_default(), 120))
+            ),
+            _ => escape_truncated(uri, 120),
+        }
+    }
+
+    /// `text/plain 11 B "fluffy tail"`: media type, size and the start of a readable body
+    /// (escaped, at most [`CONTENT_SHOWN`] bytes; masked under `--mask`).
+    fn body_brief(&self, h: &HttpMessage, body: &[u8]) -> String {
+        let mut s = String::new();
+        if let Some(ct) = &h.content_type {
+            let media = ct.split(|b| *b == b';').next().unwrap_or_default();
+            s.push_str(&escape_truncated(media.trim_ascii(), 60));
+            s.push(' ');
+        }
+        s.push_str(&format!("{} B", h.body_len));
+        if body.is_empty() {
+            return s;
+        }
+        let text = matches!(classify(body), Class::PrintableText | Class::Http);
+        if !text {
+            s.push_str(" (not text)");
+            return s;
+        }
+        let shown = escape_truncated(body, CONTENT_SHOWN);
+        if self.cfg.mask {
+            s.push_str(&format!(" {}", mask_value(&shown)));
+        } else {
+            s.push_str(&format!(" \"{shown}\""));
+        }
+        s
     }
 
     /// Application events completed by the current frame.
@@ -483,12 +663,19 @@ impl Analyzer {
                 StartLine::Request(r) => (r.method.clone(), r.uri.clone()),
                 _ => (String::new(), Vec::new()),
             };
+            let label = format!("{} {}", escape_str(&method), self.shown_uri(&uri));
             if self.report.http_requests.len() < MAX_LIST {
-                self.report.http_requests.push(format!(
-                    "{} {}",
-                    escape_str(&method),
-                    escape_truncated(&uri, 120)
-                ));
+                self.report.http_requests.push(label.clone());
+            }
+            let sent = if body.is_empty() {
+                label
+            } else {
+                format!("{label} ({})", self.body_brief(h, body))
+            };
+            if let Some(st) = self.streams.get_mut(&stream) {
+                if st.requests_waiting.len() < 16 {
+                    st.requests_waiting.push(sent);
+                }
             }
             if let Some(host) = h.header("host") {
                 let host = escape_truncated(host, 120);
@@ -532,6 +719,19 @@ impl Analyzer {
                 StartLine::Response(r) => r.status,
                 _ => 0,
             };
+            let request = self.streams.get_mut(&stream).and_then(|st| {
+                st.http_exchanges += 1;
+                (!st.requests_waiting.is_empty()).then(|| st.requests_waiting.remove(0))
+            });
+            self.report.content_total += 1;
+            if self.report.content.len() < MAX_LIST {
+                let line = format!(
+                    "{} → {status} {}",
+                    request.unwrap_or_else(|| "(request not seen)".into()),
+                    self.body_brief(h, body)
+                );
+                self.report.content.push(line);
+            }
             for f in response_credentials(
                 &h.headers,
                 body,
@@ -600,12 +800,27 @@ impl Analyzer {
             match &dec {
                 Some(Ok(plain)) => {
                     f = f.detail("decrypted", escape_truncated(plain, 200));
+                    let shown = if self.cfg.mask {
+                        mask_value(&escape_truncated(plain, 80))
+                    } else {
+                        escape_truncated(plain, 80)
+                    };
                     if self.report.fernet.len() < MAX_LIST {
                         self.report.fernet.push(format!(
-                            "token from {}, decrypts with the key to: {}",
+                            "token from {}, protected on the wire, readable with the key: {shown}",
                             tok.timestamp_rfc3339(),
-                            escape_truncated(plain, 80)
                         ));
+                    }
+                    for hit in self.cfg.secrets.find_in(plain) {
+                        if let Some(s) = self.report.secrets.get_mut(hit.secret_index) {
+                            s.with_key += 1;
+                            if s.with_key_places.len() < 50 {
+                                s.with_key_places.push(format!(
+                                    "stream {stream} frame {} (inside a Fernet token, with --fernet-key)",
+                                    e.frame
+                                ));
+                            }
+                        }
                     }
                 }
                 Some(Err(e)) => {
@@ -640,7 +855,7 @@ impl Analyzer {
         let stream = e.stream;
         let frames = e.frames.clone();
         let trusted = self.cfg.trusted_cas.clone();
-        let ca_file_given = self.cfg.ca_file_given;
+        let ca_file_cas = self.cfg.ca_file_cas;
         let Some(st) = self.streams.get_mut(&stream) else {
             return;
         };
@@ -702,26 +917,12 @@ impl Analyzer {
                     .map(cert_facts)
                     .collect();
                 new_findings.extend(audit_chain(&facts, st.sni.as_deref(), ts.secs, &trusted));
-                // Without --ca-file nobody has said which CA to trust: say who vouches for
-                // the server, and that a client without that CA refuses it.
-                if !ca_file_given {
-                    if let Some(top) = facts
-                        .last()
-                        .filter(|_| !facts.first().is_some_and(|l| l.self_signed))
-                    {
-                        new_findings.push(
-                            Finding::new(
-                                FindingKind::CertUntrustedCa,
-                                Severity::Low,
-                                top.issuer.as_bytes(),
-                                "The certificate is vouched for by this CA; no --ca-file was given to say it is trusted, and a client that lacks this CA refuses the connection (Python: CERTIFICATE_VERIFY_FAILED).",
-                            )
-                            .detail("issuer", &top.issuer),
-                        );
-                    }
-                }
+                let trust = trust_words(&facts, &trusted, ca_file_cas);
                 if let Some(sess) = idx.and_then(|i| self.report.tls_sessions.get_mut(i)) {
                     sess.certificate_hidden = false;
+                    if !facts.is_empty() {
+                        sess.trust = Some(trust);
+                    }
                     for c in chain.certificates.iter().take(8) {
                         sess.certificates.push(CertBrief {
                             subject: escape_str(&c.subject),
@@ -733,6 +934,12 @@ impl Analyzer {
                             key: c.key.clone(),
                         });
                     }
+                }
+            }
+            TlsMessage::AppData(a) => {
+                if let Some(sess) = idx.and_then(|i| self.report.tls_sessions.get_mut(i)) {
+                    let d = &mut sess.app_data[e.dir.index()];
+                    *d = d.saturating_add(a.len as u64);
                 }
             }
             TlsMessage::Alert(a) => {
@@ -767,6 +974,7 @@ impl Analyzer {
     /// End of the run: close what is still open and hand over the report.
     pub fn finish(mut self, source: &str) -> Report {
         self.report.source = escape_str(source);
+        self.report.streams.sort_by_key(|s| s.stream);
         self.report.first_time = self.first_ts.map(crate::render::layers::rfc3339);
         self.report.last_time = self.last_ts.map(crate::render::layers::rfc3339);
         self.report
@@ -776,6 +984,30 @@ impl Analyzer {
 impl Serialize for Finding {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         serde_json::Value::Object(self.json()).serialize(s)
+    }
+}
+
+/// Whether a certificate chain is trusted, in words, against `anchors` (the first
+/// `ca_file_cas` of them from `--ca-file`, the rest this system's store).
+fn trust_words(chain: &[CertFacts], anchors: &[String], ca_file_cas: usize) -> String {
+    if anchors.is_empty() {
+        return "not checked: no trust store on this system (give --ca-file)".into();
+    }
+    let pos = super::audit::trust_anchor(chain, anchors)
+        .and_then(|a| anchors.iter().position(|x| std::ptr::eq(x, a)));
+    match pos {
+        Some(i) if i < ca_file_cas => format!(
+            "trusted with --ca-file ({})",
+            escape_str(anchors.get(i).map_or("", |s| s.as_str()))
+        ),
+        Some(i) => format!(
+            "trusted by this system ({})",
+            escape_str(anchors.get(i).map_or("", |s| s.as_str()))
+        ),
+        None if chain.first().is_some_and(|c| c.self_signed) => {
+            "self-signed: not trusted by this system".into()
+        }
+        None => "not trusted by this system — the client must be given the CA file".into(),
     }
 }
 
@@ -815,5 +1047,55 @@ fn cert_facts(c: &crate::dissect::tls::CertSummary) -> CertFacts {
             .filter_map(|s| s.strip_prefix("DNS:").map(String::from))
             .collect(),
         is_ca: c.ca,
+    }
+}
+
+/// The header lines (`Name: value`) in a piece of an HTTP head, with the request line's
+/// method and target when the piece starts with one, and what follows a blank line.
+struct HeadPiece<'a> {
+    method: String,
+    uri: Vec<u8>,
+    headers: Vec<(String, Vec<u8>)>,
+    body: &'a [u8],
+}
+
+impl<'a> HeadPiece<'a> {
+    fn of(bytes: &'a [u8]) -> HeadPiece<'a> {
+        let (head, body) = match memchr::memmem::find(bytes, b"\r\n\r\n") {
+            Some(i) => (
+                bytes.get(..i).unwrap_or_default(),
+                bytes.get(i + 4..).unwrap_or_default(),
+            ),
+            None => (bytes, &[][..]),
+        };
+        let mut method = String::new();
+        let mut uri = Vec::new();
+        let mut headers = Vec::new();
+        for (i, line) in head.split(|&b| b == b'\n').enumerate() {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            if let Some(colon) = line.iter().position(|&b| b == b':') {
+                let name = line.get(..colon).unwrap_or_default();
+                if !name.is_empty() && name.iter().all(|b| b.is_ascii_graphic()) {
+                    let value = line.get(colon + 1..).unwrap_or_default().trim_ascii();
+                    headers.push((String::from_utf8_lossy(name).into_owned(), value.to_vec()));
+                    continue;
+                }
+            }
+            if i == 0 {
+                let mut parts = line.split(|&b| b == b' ');
+                if let (Some(m), Some(u)) = (parts.next(), parts.next()) {
+                    if !m.is_empty() && m.iter().all(|b| b.is_ascii_uppercase()) {
+                        method = String::from_utf8_lossy(m).into_owned();
+                        uri = u.to_vec();
+                    }
+                }
+            }
+        }
+        HeadPiece {
+            method,
+            uri,
+            headers,
+            body,
+        }
     }
 }

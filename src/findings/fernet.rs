@@ -74,8 +74,8 @@ impl FernetToken {
     ) -> Finding {
         let (severity, explanation) = match (decrypted, transport) {
             (Some(Ok(_)), Transport::Clear) => (
-                Severity::High,
-                "Anyone on the path who holds this Fernet key can read the token's contents, and the token itself can be replayed: it was sent over plain HTTP.",
+                Severity::Low,
+                "Protected on the wire, readable with the key: only whoever holds this Fernet key can read the token's contents, but anyone on the path can copy and replay the token and see when it was made.",
             ),
             (_, Transport::Clear) => (
                 Severity::Low,
@@ -315,7 +315,11 @@ mod tests {
         let res = key.decrypt(&t[0].raw);
         let f = t[0].finding(Some(&res), Transport::Clear);
         assert_eq!(f.kind, FindingKind::FernetToken);
-        assert_eq!(f.severity, Severity::High);
+        assert_eq!(
+            f.severity,
+            Severity::Low,
+            "protected on the wire, readable with the key"
+        );
         let j = f.json();
         assert_eq!(j["details"]["plaintext"], "user=alice&password=hunter2");
         assert_eq!(j["details"]["timestamp"], "2023-11-14T22:13:20Z");

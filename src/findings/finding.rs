@@ -220,6 +220,52 @@ impl Finding {
     }
 }
 
+/// A secret or credential value shown for a CI log: its first and last characters, the
+/// rest as `*`, and its length (`hunter2` → `h*****2 (7 chars)`); values of four characters
+/// or fewer are all stars.
+pub fn mask_value(value: &str) -> String {
+    let chars: Vec<char> = value.chars().collect();
+    let n = chars.len();
+    let shown: String = match (chars.first(), chars.last()) {
+        (Some(a), Some(z)) if n > 4 => format!("{a}{}{z}", "*".repeat(n - 2)),
+        _ => "*".repeat(n),
+    };
+    format!("{shown} ({n} chars)")
+}
+
+impl Finding {
+    /// Whether the evidence is a secret or credential value (masked by `--mask`).
+    pub fn carries_value(&self) -> bool {
+        matches!(
+            self.kind,
+            FindingKind::SecretInClear
+                | FindingKind::BasicAuth
+                | FindingKind::BearerToken
+                | FindingKind::Cookie
+                | FindingKind::SetCookieInsecure
+                | FindingKind::PasswordField
+                | FindingKind::ApiKey
+                | FindingKind::FernetToken
+        )
+    }
+
+    /// Mask the value this finding carries (evidence, decrypted plaintext).
+    pub fn mask(&mut self) {
+        if !self.carries_value() {
+            return;
+        }
+        self.evidence = mask_value(&self.evidence);
+        for (k, v) in &mut self.details {
+            if matches!(
+                *k,
+                "decrypted" | "plaintext" | "value" | "password" | "token"
+            ) {
+                *v = mask_value(v);
+            }
+        }
+    }
+}
+
 /// Set the same location on every finding of a batch.
 pub fn set_location_all(findings: &mut [Finding], stream: Option<StreamId>, frames: &[u64]) {
     for f in findings {
@@ -253,6 +299,19 @@ mod tests {
             f.line(),
             "[high] basic_auth stream 7 frames 10,12: alice:\\x1b[31mpw — Anyone on the path can read this password: it was sent over plain HTTP."
         );
+    }
+
+    #[test]
+    fn masked_values() {
+        assert_eq!(mask_value("hunter2"), "h*****2 (7 chars)");
+        assert_eq!(mask_value("abcd"), "**** (4 chars)");
+        assert_eq!(mask_value(""), " (0 chars)");
+        let mut f = Finding::new(FindingKind::PasswordField, Severity::High, b"hunter2", "x");
+        f.mask();
+        assert_eq!(f.evidence, "h*****2 (7 chars)");
+        let mut g = Finding::new(FindingKind::TlsOldVersion, Severity::Low, b"TLS 1.0", "x");
+        g.mask();
+        assert_eq!(g.evidence, "TLS 1.0");
     }
 
     #[test]

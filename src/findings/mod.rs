@@ -19,7 +19,7 @@ pub mod secrets;
 pub use audit::{
     alert_name, audit_alert, audit_certificate, audit_chain, audit_cipher, audit_response_headers,
     audit_tls_version, cert_facts_from_der, explain_alert, load_ca_file, name_matches,
-    parse_ca_pem, tls_version_name, CaFileError, CertFacts,
+    parse_ca_pem, system_ca_subjects, tls_version_name, trust_anchor, CaFileError, CertFacts,
 };
 pub use classify::{classify, shannon_entropy, ByteCounts, Class};
 pub use credentials::{
@@ -27,7 +27,9 @@ pub use credentials::{
     response_credentials, BasicCredentials, FieldClass, SetCookie,
 };
 pub use fernet::{find_fernet_tokens, FernetError, FernetKey, FernetToken};
-pub use finding::{set_location_all, Finding, FindingKind, Severity, Transport, EVIDENCE_MAX};
+pub use finding::{
+    mask_value, set_location_all, Finding, FindingKind, Severity, Transport, EVIDENCE_MAX,
+};
 pub use secrets::{
     parse_secrets_file, SecretError, SecretHit, SecretSet, StreamHit, StreamScanner, Variant,
 };

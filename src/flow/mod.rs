@@ -181,12 +181,63 @@ pub struct ConversationSummary {
 /// Notes the reassembler raises about a stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FlowNote {
-    /// Retransmitted bytes overlapped earlier ones and differed; the first copy was kept.
-    OverlapConflict { offset: u64, len: u64 },
+    /// Retransmitted bytes overlapped earlier ones (delivered or buffered) and differed; the
+    /// first copy was kept. `frames`: the kept copy's frame, then the conflicting one.
+    /// `copy` holds the conflicting copy's overlapping bytes: an eavesdropper saw them too,
+    /// so they are searched for secrets and credentials as well.
+    OverlapConflict {
+        offset: u64,
+        len: u64,
+        frames: [u64; 2],
+        copy: OtherCopy,
+    },
+    /// Retransmitted bytes overlapped bytes delivered too long ago to compare (past
+    /// [`RECENT_DELIVERED`]): not compared, but searched as [`FlowNote::OverlapConflict`]'s
+    /// copy is.
+    OverlapUnchecked {
+        offset: u64,
+        len: u64,
+        copy: OtherCopy,
+    },
     /// A bound was hit (buffered out-of-order bytes per flow, total buffered, live flows).
     BoundHit { bound: &'static str, limit: u64 },
     /// The stream was picked up mid-way (no SYN seen).
     MidStreamPickup,
+}
+
+/// Delivered bytes kept per direction to compare retransmissions with (the most recent).
+pub const RECENT_DELIVERED: usize = 4096;
+
+/// The bytes of another copy of stream data (a retransmission that differs from the one
+/// kept). Printed by size only.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct OtherCopy(pub Vec<u8>);
+
+impl std::fmt::Debug for OtherCopy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "<{} bytes>", self.0.len())
+    }
+}
+
+impl FlowNote {
+    /// The note's name in JSON (`overlap_conflict`, `bound_hit`, ...).
+    pub fn name(&self) -> &'static str {
+        match self {
+            FlowNote::OverlapConflict { .. } => "overlap_conflict",
+            FlowNote::OverlapUnchecked { .. } => "overlap_unchecked",
+            FlowNote::BoundHit { .. } => "bound_hit",
+            FlowNote::MidStreamPickup => "mid_stream_pickup",
+        }
+    }
+
+    /// The other copy's bytes, for notes that carry one.
+    pub fn other_copy(&self) -> Option<(u64, &[u8])> {
+        match self {
+            FlowNote::OverlapConflict { offset, copy, .. }
+            | FlowNote::OverlapUnchecked { offset, copy, .. } => Some((*offset, &copy.0)),
+            _ => None,
+        }
+    }
 }
 
 /// What the reassembler reports. Data is delivered in order per direction, exactly once.

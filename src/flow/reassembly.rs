@@ -15,13 +15,17 @@
 //! an [`FlowNote::OverlapConflict`] is raised. (For comparison: Wireshark reassembles with
 //! the first copy as well, while Suricata's default policy is BSD-like and prefers the
 //! original data except where a new segment starts earlier; Linux/Windows targets take the
-//! new copy in some cases. We pick one predictable rule.) Bytes already delivered are not
-//! kept (they pass through without a copy), so a conflicting retransmission of delivered
-//! data is recognised as a retransmission but cannot be compared.
+//! new copy in some cases. We pick one predictable rule.) The last
+//! [`RECENT_DELIVERED`](super::RECENT_DELIVERED) bytes delivered are kept per direction, so
+//! a retransmission of delivered data is compared too; older delivered bytes are gone, and a
+//! retransmission reaching back to them raises [`FlowNote::OverlapUnchecked`]. Either note
+//! carries the other copy's bytes: a secret in the copy that lost is still a leak.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
-use super::{Direction, FlowNote, FlowStats, StreamEvent, StreamId, StreamSink};
+use super::{
+    Direction, FlowNote, FlowStats, OtherCopy, StreamEvent, StreamId, StreamSink, RECENT_DELIVERED,
+};
 
 /// What a missing-bytes piece (snaplen cut) counts against the buffer bounds: it holds no
 /// bytes but still costs a map entry.
@@ -35,6 +39,9 @@ pub(crate) struct Emit<'s> {
     /// The frame being processed.
     pub now_frame: u64,
     pub stats: &'s mut FlowStats,
+    /// How many more bytes may be kept, over all streams, to compare retransmissions with
+    /// delivered data (0: keep none).
+    pub recent_room: usize,
 }
 
 impl Emit<'_> {
@@ -174,7 +181,14 @@ pub(crate) struct HalfStream {
     pub last_window: u16,
     /// Window scale this side announced in its SYN.
     pub wscale: Option<u8>,
+    /// The last bytes delivered (up to `RECENT_DELIVERED`, ending at `next`), and where
+    /// each frame's bytes among them begin: to compare retransmissions with.
+    recent: VecDeque<u8>,
+    recent_frames: VecDeque<(u64, u64)>,
 }
+
+/// At most this many frame starts are remembered over the recent bytes.
+const RECENT_FRAMES: usize = 32;
 
 impl HalfStream {
     /// Signed stream offset of sequence number `seq` (negative: before offset 0), unwrapped
@@ -224,6 +238,9 @@ impl HalfStream {
         if let Some(fin) = self.fin {
             seg.end = seg.end.min(fin);
         }
+        if seg.start < self.next && seg.end > seg.start {
+            self.compare_delivered(seg, out);
+        }
         if seg.end <= self.next || seg.end <= seg.start {
             return false;
         }
@@ -259,11 +276,108 @@ impl HalfStream {
         let captured = seg.captured_range(a, b);
         if !captured.is_empty() {
             out.data(a, captured, seg.frame);
-            self.delivered = self.delivered.saturating_add(captured.len() as u64);
+            self.remember(a, captured, seg.frame, out);
         }
         let missing_from = a.saturating_add(captured.len() as u64);
         if b > missing_from {
             out.hole(missing_from, b - missing_from);
+            self.forget_recent();
+        }
+    }
+
+    /// Count delivered bytes and keep the most recent ones for comparison.
+    fn remember(&mut self, offset: u64, bytes: &[u8], frame: u64, out: &mut Emit<'_>) {
+        self.delivered = self.delivered.saturating_add(bytes.len() as u64);
+        let cap_before = self.recent_cost();
+        let want = (self.recent.len() + bytes.len()).min(RECENT_DELIVERED);
+        if want > cap_before && want - cap_before > out.recent_room {
+            // No room over all streams: keep nothing; a later overlap is searched unchecked.
+            self.forget_recent();
+            return;
+        }
+        if self.recent_frames.back().map(|&(_, f)| f) != Some(frame) {
+            self.recent_frames.push_back((offset, frame));
+        }
+        let tail = bytes
+            .get(bytes.len().saturating_sub(RECENT_DELIVERED)..)
+            .unwrap_or(bytes);
+        // Room first, then exactly what is kept (at most RECENT_DELIVERED): the capacity
+        // never grows past it.
+        let excess = (self.recent.len() + tail.len()).saturating_sub(RECENT_DELIVERED);
+        self.recent.drain(..excess.min(self.recent.len()));
+        self.recent
+            .reserve_exact(want.saturating_sub(self.recent.len()));
+        self.recent.extend(tail);
+        let recent_start = offset
+            .saturating_add(bytes.len() as u64)
+            .saturating_sub(self.recent.len() as u64);
+        // Keep the frame whose bytes cover the oldest kept byte, and those after it.
+        while self.recent_frames.len() > RECENT_FRAMES
+            || self
+                .recent_frames
+                .get(1)
+                .is_some_and(|&(o, _)| o <= recent_start)
+        {
+            self.recent_frames.pop_front();
+        }
+        out.recent_room = out
+            .recent_room
+            .saturating_sub(self.recent_cost().saturating_sub(cap_before));
+    }
+
+    /// Bytes held to compare retransmissions with (counted against the total bound).
+    pub fn recent_cost(&self) -> usize {
+        self.recent.capacity() + self.recent_frames.capacity() * 16
+    }
+
+    /// A hole: the bytes kept no longer end where the next delivered bytes begin.
+    fn forget_recent(&mut self) {
+        self.recent = VecDeque::new();
+        self.recent_frames = VecDeque::new();
+    }
+
+    /// The frame that delivered stream offset `at` (among the recent bytes).
+    fn recent_frame_at(&self, at: u64) -> u64 {
+        self.recent_frames
+            .iter()
+            .take_while(|&&(o, _)| o <= at)
+            .last()
+            .or(self.recent_frames.front())
+            .map_or(0, |&(_, f)| f)
+    }
+
+    /// `seg` reaches back before `next`: compare its captured bytes there with the recent
+    /// delivered bytes; a difference is an `OverlapConflict`, bytes too old to compare an
+    /// `OverlapUnchecked`. Both carry the segment's overlapping bytes.
+    fn compare_delivered(&mut self, seg: SegmentBytes<'_>, out: &mut Emit<'_>) {
+        let end = seg.end.min(self.next);
+        let new = seg.captured_range(seg.start, end);
+        if new.is_empty() {
+            return;
+        }
+        let recent_start = self.next.saturating_sub(self.recent.len() as u64);
+        if seg.start < recent_start {
+            // Bytes delivered too long ago: compare what can be, search the whole copy.
+            out.note(FlowNote::OverlapUnchecked {
+                offset: seg.start,
+                len: new.len() as u64,
+                copy: OtherCopy(new.to_vec()),
+            });
+            return;
+        }
+        let from = usize::try_from(seg.start - recent_start).unwrap_or(usize::MAX);
+        let differs = self
+            .recent
+            .range(from.min(self.recent.len())..)
+            .zip(new)
+            .any(|(a, b)| a != b);
+        if differs {
+            out.note(FlowNote::OverlapConflict {
+                offset: seg.start,
+                len: new.len() as u64,
+                frames: [self.recent_frame_at(seg.start), seg.frame],
+                copy: OtherCopy(new.to_vec()),
+            });
         }
     }
 
@@ -290,12 +404,15 @@ impl HalfStream {
                     let from = usize::try_from(skip).unwrap_or(usize::MAX);
                     let tail = bytes.get(from..).unwrap_or(&[]);
                     if let Some(seg) = seg {
-                        check_conflict(seg, self.next, tail, out);
+                        check_conflict(seg, self.next, tail, *frame, out);
                     }
                     out.data(self.next, tail, *frame);
-                    self.delivered = self.delivered.saturating_add(tail.len() as u64);
+                    self.remember(self.next, tail, *frame, out);
                 }
-                Piece::Missing { .. } => out.hole(self.next, end - self.next),
+                Piece::Missing { .. } => {
+                    out.hole(self.next, end - self.next);
+                    self.forget_recent();
+                }
             }
             self.next = end;
         }
@@ -324,11 +441,11 @@ impl HalfStream {
                 stored = true;
             }
             // Compare the overlap with the buffered copy (which wins).
-            if let Some(Piece::Data { bytes, .. }) = self.pending.get(&k) {
+            if let Some(Piece::Data { bytes, frame }) = self.pending.get(&k) {
                 let lo = k.max(seg.start);
                 let from = usize::try_from(lo - k).unwrap_or(usize::MAX);
                 if let Some(old) = bytes.get(from..) {
-                    check_conflict(seg, lo, old, out);
+                    check_conflict(seg, lo, old, *frame, out);
                 }
             }
             cur = cur.max(kend);
@@ -379,6 +496,7 @@ impl HalfStream {
         };
         if k > self.next {
             out.hole(self.next, k - self.next);
+            self.forget_recent();
             self.next = k;
         }
         self.drain(None, out);
@@ -388,6 +506,7 @@ impl HalfStream {
     /// Give up every gap, up to the FIN when its place is known, and end the direction.
     pub fn flush_and_end(&mut self, out: &mut Emit<'_>) {
         self.flush_gaps(out);
+        self.forget_recent();
         if !self.ended {
             self.ended = true;
             out.end();
@@ -401,6 +520,7 @@ impl HalfStream {
         if let Some(fin) = self.fin {
             if fin > self.next && !self.ended {
                 out.hole(self.next, fin - self.next);
+                self.forget_recent();
                 self.next = fin;
             }
         }
@@ -447,9 +567,9 @@ impl HalfStream {
     }
 }
 
-/// Compare `old` (bytes kept for offsets starting at `at`) with the segment's captured
-/// bytes at the same offsets; raise a conflict note when they differ.
-fn check_conflict(seg: SegmentBytes<'_>, at: u64, old: &[u8], out: &mut Emit<'_>) {
+/// Compare `old` (bytes kept for offsets starting at `at`, from `old_frame`) with the
+/// segment's captured bytes at the same offsets; raise a conflict note when they differ.
+fn check_conflict(seg: SegmentBytes<'_>, at: u64, old: &[u8], old_frame: u64, out: &mut Emit<'_>) {
     let end = at.saturating_add(old.len() as u64);
     let new = seg.captured_range(at, end);
     if new.is_empty() {
@@ -464,6 +584,8 @@ fn check_conflict(seg: SegmentBytes<'_>, at: u64, old: &[u8], out: &mut Emit<'_>
         out.note(FlowNote::OverlapConflict {
             offset: new_from,
             len: new.len() as u64,
+            frames: [old_frame, seg.frame],
+            copy: OtherCopy(new.to_vec()),
         });
     }
 }

@@ -37,6 +37,9 @@ use super::*;
 /// How long a finished stream (both FINs, or RST) lingers, in seconds of packet time
 /// (capped by the idle timeout).
 pub const FINISHED_LINGER_SECS: u64 = 10;
+/// Delivered bytes kept over all streams to compare retransmissions with (each direction
+/// keeps its last `RECENT_DELIVERED`); past it a retransmission is searched unchecked.
+pub const MAX_RECENT_TOTAL: usize = 2 << 20;
 
 /// One live stream.
 #[derive(Debug)]
@@ -76,6 +79,10 @@ impl Flow {
 
     fn pending_cost(&self) -> usize {
         self.halves.iter().map(HalfStream::pending_cost).sum()
+    }
+
+    fn recent_cost(&self) -> usize {
+        self.halves.iter().map(HalfStream::recent_cost).sum()
     }
 
     /// Does a SYN without ACK from `seg.src` start a new stream on this five-tuple?
@@ -144,6 +151,8 @@ pub struct FlowTable {
     expiry: BTreeSet<(Timestamp, StreamId, FlowKey)>,
     next_stream: StreamId,
     buffered_total: usize,
+    /// Bytes kept over all streams to compare retransmissions with.
+    recent_total: usize,
 }
 
 impl FlowTable {
@@ -155,6 +164,7 @@ impl FlowTable {
             expiry: BTreeSet::new(),
             next_stream: 0,
             buffered_total: 0,
+            recent_total: 0,
         }
     }
 
@@ -397,6 +407,7 @@ impl FlowTable {
         sink: &mut dyn StreamSink,
     ) {
         let before = flow.pending_cost();
+        let recent_before = flow.recent_cost();
         for (i, half) in flow.halves.iter_mut().enumerate() {
             let mut out = Emit {
                 sink: &mut *sink,
@@ -404,6 +415,7 @@ impl FlowTable {
                 dir: dir_at(i),
                 now_frame: frame,
                 stats: &mut self.stats,
+                recent_room: 0,
             };
             half.flush_and_end(&mut out);
         }
@@ -411,6 +423,10 @@ impl FlowTable {
             .buffered_total
             .saturating_sub(before)
             .saturating_add(flow.pending_cost());
+        self.recent_total = self
+            .recent_total
+            .saturating_sub(recent_before)
+            .saturating_add(flow.recent_cost());
         sink.event(
             frame,
             StreamEvent::Close {
@@ -546,6 +562,7 @@ impl FlowTable {
 
         // Place the bytes.
         let cost_before = flow.pending_cost();
+        let recent_before = flow.recent_cost();
         let peer_cost = flow.halves[p].pending_cost();
         let deliver = !a.keep_alive && !rst && wire_len > 0 && data_end > 0;
         {
@@ -556,6 +573,7 @@ impl FlowTable {
                 dir,
                 now_frame: seg.frame,
                 stats: &mut self.stats,
+                recent_room: MAX_RECENT_TOTAL.saturating_sub(self.recent_total),
             };
             if deliver {
                 let skip = usize::try_from((-data_start).max(0)).unwrap_or(usize::MAX);
@@ -600,6 +618,7 @@ impl FlowTable {
                         dir: dir.reverse(),
                         now_frame: seg.frame,
                         stats: &mut self.stats,
+                        recent_room: 0,
                     };
                     peer.flush_gaps(&mut out);
                 }
@@ -618,6 +637,7 @@ impl FlowTable {
                     dir: dir_at(i),
                     now_frame: seg.frame,
                     stats: &mut self.stats,
+                    recent_room: 0,
                 };
                 half.flush_gaps(&mut out);
             }
@@ -627,6 +647,10 @@ impl FlowTable {
             .buffered_total
             .saturating_sub(cost_before)
             .saturating_add(flow.pending_cost());
+        self.recent_total = self
+            .recent_total
+            .saturating_sub(recent_before)
+            .saturating_add(flow.recent_cost());
 
         SegmentAnalysis {
             stream: flow.stream,
@@ -666,6 +690,7 @@ impl FlowTable {
             if before == 0 {
                 continue;
             }
+            let recent_before = flow.recent_cost();
             let limit = self.cfg.max_buffered_total;
             let mut noted = false;
             for (i, half) in flow.halves.iter_mut().enumerate() {
@@ -675,6 +700,7 @@ impl FlowTable {
                     dir: dir_at(i),
                     now_frame: frame,
                     stats: &mut self.stats,
+                    recent_room: 0,
                 };
                 if half.pending_cost() > 0 && !noted {
                     noted = true;
@@ -695,6 +721,10 @@ impl FlowTable {
                 }
                 self.buffered_total = total;
             }
+            self.recent_total = self
+                .recent_total
+                .saturating_sub(recent_before)
+                .saturating_add(flow.recent_cost());
         }
     }
 }
@@ -1064,11 +1094,72 @@ mod tests {
         assert_eq!(
             r.rec.notes(),
             vec![
-                FlowNote::OverlapConflict { offset: 5, len: 3 },
-                FlowNote::OverlapConflict { offset: 5, len: 1 },
+                FlowNote::OverlapConflict {
+                    offset: 5,
+                    len: 3,
+                    frames: [4, 5],
+                    copy: OtherCopy(b"xyH".to_vec())
+                },
+                FlowNote::OverlapConflict {
+                    offset: 5,
+                    len: 1,
+                    frames: [4, 6],
+                    copy: OtherCopy(b"z".to_vec())
+                },
             ]
         );
         assert_eq!(r.table.stats().overlap_conflicts, 2);
+    }
+
+    #[test]
+    fn retransmission_of_delivered_bytes_is_compared() {
+        let mut r = Run::new();
+        r.handshake(CI, SI);
+        r.send(C, CI + 1, SI + 1, F_PA, b"GET /a HTTP/1.1\r\n");
+        // Same sequence number and length, other bytes.
+        let a = r.send(C, CI + 1, SI + 1, F_PA, b"GET /b HTTP/1.1\r\n");
+        assert!(a.retransmission);
+        // An identical copy is silent; a partial overlap that differs is not.
+        r.send(C, CI + 1, SI + 1, F_PA, b"GET /a HTTP/1.1\r\n");
+        r.send(C, CI + 13, SI + 1, F_PA, b"1.0\r\nHost: x\r\n");
+        assert_eq!(
+            r.rec.bytes(0, Direction::ToServer),
+            b"GET /a HTTP/1.1\r\nHost: x\r\n"
+        );
+        assert_eq!(
+            r.rec.notes(),
+            vec![
+                FlowNote::OverlapConflict {
+                    offset: 0,
+                    len: 17,
+                    frames: [4, 5],
+                    copy: OtherCopy(b"GET /b HTTP/1.1\r\n".to_vec())
+                },
+                FlowNote::OverlapConflict {
+                    offset: 12,
+                    len: 5,
+                    frames: [4, 7],
+                    copy: OtherCopy(b"1.0\r\n".to_vec())
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn retransmission_older_than_the_recent_bytes_is_unchecked() {
+        let mut r = Run::new();
+        r.handshake(CI, SI);
+        let big = vec![b'a'; crate::flow::RECENT_DELIVERED + 100];
+        r.send(C, CI + 1, SI + 1, F_PA, &big);
+        r.send(C, CI + 1, SI + 1, F_PA, b"bb");
+        assert_eq!(
+            r.rec.notes(),
+            vec![FlowNote::OverlapUnchecked {
+                offset: 0,
+                len: 2,
+                copy: OtherCopy(b"bb".to_vec())
+            }]
+        );
     }
 
     #[test]

@@ -6,12 +6,12 @@
 
 use std::io::{self, Write};
 
-use comfy_table::{presets, CellAlignment, ContentArrangement, Table};
 use serde_json::{json, Value};
 
 use crate::capture::Timestamp;
 use crate::flow::{ConvState, ConversationSummary};
 use crate::render::escape::escape_str;
+use crate::render::table::{output_width, Borders, Table};
 
 /// One row's input: the stream's counts and the protocol seen on it (e.g. "HTTP", "TLS",
 /// "TCP" when nothing was recognised).
@@ -46,10 +46,8 @@ pub fn conversations_table(
     sorted.sort_by_key(|r| r.summary.stream);
 
     let mut table = Table::new();
-    table
-        .load_preset(presets::ASCII_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(vec![
+    table.header(
+        [
             "Stream",
             "A (client)",
             "B (server)",
@@ -63,10 +61,14 @@ pub fn conversations_table(
             "Duration",
             "State",
             "Protocol",
-        ]);
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect(),
+    );
     for r in sorted {
         let s = r.summary;
-        table.add_row(vec![
+        table.row(vec![
             s.stream.to_string(),
             s.client.to_string(),
             s.server.to_string(),
@@ -86,11 +88,7 @@ pub fn conversations_table(
             escape_str(r.protocol),
         ]);
     }
-    for i in [0usize, 3, 4, 5, 6, 7, 8, 9, 10] {
-        if let Some(col) = table.column_mut(i) {
-            col.set_cell_alignment(CellAlignment::Right);
-        }
-    }
+    table.align_right(&[0, 3, 4, 5, 6, 7, 8, 9, 10]);
     table
 }
 
@@ -100,8 +98,26 @@ pub fn write_conversations<W: Write>(
     rows: &[ConversationRow<'_>],
     capture_start: Option<Timestamp>,
 ) -> io::Result<()> {
+    write_conversations_to(
+        w,
+        rows,
+        capture_start,
+        output_width(),
+        Borders::from_locale(),
+    )
+}
+
+/// Write the table laid out for `width` columns with these borders.
+pub fn write_conversations_to<W: Write>(
+    w: &mut W,
+    rows: &[ConversationRow<'_>],
+    capture_start: Option<Timestamp>,
+    width: usize,
+    borders: Borders,
+) -> io::Result<()> {
     writeln!(w, "TCP Conversations")?;
-    writeln!(w, "{}", conversations_table(rows, capture_start))
+    let t = conversations_table(rows, capture_start);
+    write!(w, "{}", t.render(width, borders))
 }
 
 /// The JSON object for one stream: `{"type":"tcp.stream", "stream":N, ...}`.
@@ -184,7 +200,7 @@ mod tests {
             },
         ];
         let mut out = Vec::new();
-        write_conversations(&mut out, &rows, None).expect("vec");
+        write_conversations_to(&mut out, &rows, None, 200, Borders::Ascii).expect("vec");
         let text = String::from_utf8(out).expect("utf8");
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "TCP Conversations");

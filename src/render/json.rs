@@ -41,6 +41,9 @@ pub fn packet(f: &FrameView<'_>) -> Value {
     };
     m.insert("tcp_flags".into(), flags);
     m.insert("payload_len".into(), f.decoded.payload_wire_len.into());
+    if let Some(claimed) = f.decoded.ip_length_claimed {
+        m.insert("ip_length_claimed".into(), claimed.into());
+    }
     if let Some(tv) = &f.tcp {
         m.insert("stream".into(), tv.seg.stream.into());
         m.insert("seq".into(), tv.seg.rel_seq.into());

@@ -444,10 +444,14 @@ fn net_node(d: &Decoded) -> Option<TreeNode> {
                 ),
                 at(o, field::ipv4::DSCP_ECN),
             ));
-            n.children.push(TreeNode::with_range(
+            let mut total = TreeNode::with_range(
                 format!("Total Length: {}", h.total_len),
                 at(o, field::ipv4::TOTAL_LEN),
-            ));
+            );
+            if let Some(lie) = super::summary::length_lie(d) {
+                total.leaf(format!("[{lie}]"));
+            }
+            n.children.push(total);
             n.children.push(TreeNode::with_range(
                 format!("Identification: 0x{:04x} ({})", h.id, h.id),
                 at(o, field::ipv4::IDENT),

@@ -13,9 +13,11 @@ pub mod info;
 pub mod json;
 pub mod layers;
 pub mod manpage;
+pub mod output;
 pub mod progress;
 pub mod report;
 pub mod summary;
+pub mod table;
 pub mod tree;
 
 use std::io::{self, Write};
@@ -60,6 +62,8 @@ pub struct Printer<W: Write> {
     hex: bool,
     pal: Palette,
     printed_any: bool,
+    /// Flush after every frame (a terminal, or `-l`).
+    flush_each_frame: bool,
 }
 
 impl<W: Write> Printer<W> {
@@ -70,6 +74,21 @@ impl<W: Write> Printer<W> {
             hex,
             pal,
             printed_any: false,
+            flush_each_frame: false,
+        }
+    }
+
+    /// Flush after every frame (on a terminal, and with `-l`), as tcpdump and tshark do.
+    pub fn set_flush_each_frame(&mut self, on: bool) {
+        self.flush_each_frame = on;
+    }
+
+    /// The pipeline is done with a frame: its lines leave now when flushing per frame.
+    pub fn frame_done(&mut self) -> io::Result<()> {
+        if self.flush_each_frame {
+            self.w.flush()
+        } else {
+            Ok(())
         }
     }
 

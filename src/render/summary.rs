@@ -101,6 +101,24 @@ pub fn flag_letters(flags: TcpFlags) -> String {
 
 /// Info column.
 pub fn info(f: &FrameView<'_>) -> String {
+    match length_lie(f.decoded) {
+        Some(lie) => format!("[{lie}] {}", info_of_layers(f)),
+        None => info_of_layers(f),
+    }
+}
+
+/// The frame's IP length lie, said once for every mode: the IP header claimed more payload
+/// than the frame held on the wire; the frame is left out of the streams.
+pub fn length_lie(d: &crate::decode::Decoded) -> Option<String> {
+    d.ip_length_claimed.map(|claimed| {
+        format!(
+            "IP length claims {claimed} payload bytes, the frame holds {}: bounded to the frame",
+            d.payload_wire_len
+        )
+    })
+}
+
+fn info_of_layers(f: &FrameView<'_>) -> String {
     if !f.app.is_empty() {
         // A message shown through its frames (HTTP/2 streams) has no Info text of its own.
         let parts: Vec<String> = f

@@ -121,6 +121,60 @@ enum Step {
     },
 }
 
+/// The request-smuggling shapes of a head's framing headers, each with the choice made:
+/// `Content-Length` values that disagree (several headers, or a list in one), and
+/// `Content-Length` together with `Transfer-Encoding` (RFC 9112 section 6.3: chunked
+/// framing wins). A front end and a back end that choose differently see different
+/// messages.
+fn smuggling_shape(headers: &[(String, Vec<u8>)], chunked: bool, used: Option<u64>) -> Vec<String> {
+    let mut notes = Vec::new();
+    let lengths: Vec<&[u8]> = headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+        .flat_map(|(_, v)| v.split(|&b| b == b','))
+        .map(<[u8]>::trim_ascii)
+        .collect();
+    let has_te = headers
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case("transfer-encoding"));
+    if lengths.windows(2).any(|w| w.first() != w.get(1)) {
+        let shown: Vec<String> = lengths
+            .iter()
+            .take(8)
+            .map(|v| crate::render::escape::escape_truncated(v, 24))
+            .collect();
+        let choice = if chunked {
+            "chunked framing is used instead".to_string()
+        } else {
+            match used {
+                Some(n) => format!("the first ({n}) is used"),
+                None => "none is used".to_string(),
+            }
+        };
+        notes.push(format!(
+            "conflicting Content-Length values ({}): request-smuggling shape; {choice}",
+            shown.join(", ")
+        ));
+    }
+    if has_te && !lengths.is_empty() {
+        let choice = if chunked {
+            "chunked framing is used, Content-Length ignored".to_string()
+        } else {
+            match used {
+                Some(n) => format!(
+                    "Transfer-Encoding does not end in chunked, Content-Length ({n}) is used"
+                ),
+                None => "Transfer-Encoding does not end in chunked and Content-Length is invalid"
+                    .to_string(),
+            }
+        };
+        notes.push(format!(
+            "Content-Length together with Transfer-Encoding: request-smuggling shape; {choice}"
+        ));
+    }
+    notes
+}
+
 /// The HTTP/1.x dissector of one stream.
 pub struct HttpStream {
     cfg: DissectConfig,
@@ -381,6 +435,7 @@ impl HttpStream {
         if cl_raw.is_some() && content_length.is_none() && !chunked {
             notes.push("invalid Content-Length".to_string());
         }
+        notes.extend(smuggling_shape(&h.headers, chunked, content_length));
         let mut stop_after = None;
         let (start, body) = match h.kind {
             StartKind::Request { method, uri } => {
