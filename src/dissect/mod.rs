@@ -3,9 +3,11 @@
 //! dispatcher that routes each session's bytes ([`dispatch`]), and one folder per protocol.
 
 pub mod dispatch;
+pub mod dns;
 pub mod http;
 pub mod http2;
 pub mod parser;
+pub mod quic;
 pub mod registry;
 pub mod tls;
 

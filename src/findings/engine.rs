@@ -893,6 +893,7 @@ impl Analyzer {
                         sess.sni = Some(s.clone());
                     }
                 }
+                new_findings.extend(ech_finding(ch));
                 host = sni;
             }
             TlsMessage::ServerHello(sh) if !sh.hello_retry_request => {
@@ -979,6 +980,18 @@ impl Analyzer {
         self.report.last_time = self.last_ts.map(crate::render::layers::rfc3339);
         self.report
     }
+}
+
+/// The ECH finding of a ClientHello (TLS or QUIC), if it offers ECH.
+pub fn ech_finding(ch: &crate::dissect::tls::ClientHello) -> Option<Finding> {
+    let note = ch.ech_note()?;
+    let sni = ch.values.sni.clone().unwrap_or_default();
+    Some(Finding::new(
+        FindingKind::EchOffered,
+        Severity::Info,
+        &sni,
+        note,
+    ))
 }
 
 impl Serialize for Finding {

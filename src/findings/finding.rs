@@ -47,6 +47,9 @@ pub enum FindingKind {
     NoHttpsRedirect,
     /// A response over HTTPS without `Strict-Transport-Security`.
     MissingHsts,
+    /// A ClientHello (TLS or QUIC) offers Encrypted Client Hello: the SNI is then only the
+    /// public name (or GREASE: indistinguishable on the wire).
+    EchOffered,
 }
 
 impl FindingKind {
@@ -73,6 +76,7 @@ impl FindingKind {
             FindingKind::LoginFormInClear => "login_form_in_clear",
             FindingKind::NoHttpsRedirect => "no_https_redirect",
             FindingKind::MissingHsts => "missing_hsts",
+            FindingKind::EchOffered => "ech_offered",
         }
     }
 }

@@ -349,6 +349,10 @@ impl TlsEvent {
                 m.insert("ja3".into(), ch.ja3.clone().into());
                 m.insert("ja3_string".into(), ch.ja3_string.clone().into());
                 m.insert("ja4".into(), ch.ja4.clone().into());
+                m.insert("ech".into(), ch.offers_ech().into());
+                if let Some(note) = ch.ech_note() {
+                    m.insert("ech_note".into(), note.into());
+                }
                 "tls.client_hello"
             }
             TlsMessage::ServerHello(sh) => {

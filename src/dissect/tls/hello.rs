@@ -26,6 +26,9 @@ pub const HRR_RANDOM: [u8; 32] = [
     0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
 ];
 
+/// The encrypted_client_hello extension (draft-ietf-tls-esni).
+pub const ECH_EXTENSION: u16 = 0xfe0d;
+
 /// Longest hex shown for opaque data in the tree.
 const HEX_SHOWN: usize = 36;
 
@@ -542,6 +545,32 @@ impl ClientHello {
         self.values.sni.as_ref().map(|s| escape_truncated(s, 512))
     }
 
+    /// JA4 for a ClientHello carried in QUIC: the same fingerprint with the `q` transport
+    /// prefix instead of `t`.
+    pub fn ja4_quic(&self) -> String {
+        match self.ja4.strip_prefix('t') {
+            Some(rest) => format!("q{rest}"),
+            None => self.ja4.clone(),
+        }
+    }
+
+    /// An encrypted_client_hello extension (0xfe0d) is present.
+    pub fn offers_ech(&self) -> bool {
+        self.extensions.iter().any(|e| e.id == ECH_EXTENSION)
+    }
+
+    /// What an observer should understand when ECH is offered (escaped); `None` without it.
+    pub fn ech_note(&self) -> Option<String> {
+        if !self.offers_ech() {
+            return None;
+        }
+        let sni = self.sni_text().unwrap_or_else(|| "none".to_string());
+        Some(format!(
+            "ECH offered — if real, the SNI shown ({sni}) is only the public name; the real \
+             host is hidden (GREASE ECH looks the same on the wire by design)"
+        ))
+    }
+
     /// The `Handshake Protocol: Client Hello` node (escaped).
     pub fn tree(&self) -> TreeNode {
         let mut n = TreeNode::new("Handshake Protocol: Client Hello");
@@ -615,6 +644,9 @@ impl ClientHello {
             if self.extensions_truncated {
                 n.leaf("[Extensions truncated]");
             }
+        }
+        if let Some(note) = self.ech_note() {
+            n.leaf(format!("[{note}]"));
         }
         n.leaf(format!("[JA4: {}]", self.ja4));
         n.leaf(format!("[JA3 Fullstring: {}]", self.ja3_string));

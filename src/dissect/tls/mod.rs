@@ -26,7 +26,10 @@ pub use cert::CertSummary;
 pub use event::{Alert, AppData, Heartbeat, RecordInfo, Summary, TlsEvent, TlsMessage};
 pub use fingerprint::{ja3_string, ja3s_string, ja4, md5_hex, ClientFingerprintInput};
 pub use handshake::{CertificateChain, CertificateRequest, OtherHandshake, ServerKeyExchange};
-pub use hello::{ClientHello, Extension, ExtensionValues, ServerHello, HRR_RANDOM};
+pub use hello::{
+    decode_client_hello, decode_server_hello, ClientHello, Extension, ExtensionValues, ServerHello,
+    ECH_EXTENSION, HRR_RANDOM,
+};
 pub use names::{cipher_suite_name, is_grease};
 pub use stream::{new_parser, TlsStream};
 

@@ -1,0 +1,404 @@
+//! What QUIC shows the renderers: one event per datagram (its packets, and the TLS hello
+//! the Initial CRYPTO stream completed) and one summary per connection.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use serde_json::{Map, Value};
+
+use super::header::PacketType;
+use super::keys::{VERSION_1, VERSION_2};
+use crate::dissect::tls::{cipher_suite_name, ClientHello, ServerHello};
+use crate::flow::Direction;
+use crate::render::escape::{escape_bytes, escape_truncated};
+use crate::render::tree::TreeNode;
+
+/// One packet of a datagram.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PacketInfo {
+    pub ptype: PacketType,
+    pub version: u32,
+    pub dcid: Vec<u8>,
+    pub scid: Vec<u8>,
+    pub token_len: usize,
+    /// Range in the datagram.
+    pub range: Range<usize>,
+    /// Full packet number, when the header protection was removed.
+    pub pn: Option<u64>,
+    pub decrypted: bool,
+    /// Frame names in order (decrypted packets).
+    pub frames: Vec<&'static str>,
+    /// Why it was not decrypted (Initial packets only; others need keys).
+    pub error: Option<String>,
+}
+
+/// Version name: `1`, `2`, or hex.
+pub fn version_text(v: u32) -> String {
+    match v {
+        VERSION_1 => "1".into(),
+        VERSION_2 => "2".into(),
+        0 => "Negotiation".into(),
+        v => format!("0x{v:08x}"),
+    }
+}
+
+impl PacketInfo {
+    /// Like tshark: `Initial, DCID=…, SCID=…, PKN: 0, CRYPTO` or
+    /// `Protected Payload (KP0), DCID=…`.
+    fn info(&self) -> String {
+        let mut s = match self.ptype {
+            PacketType::OneRtt => "Protected Payload".to_string(),
+            t => t.name().to_string(),
+        };
+        if !self.dcid.is_empty() || self.ptype != PacketType::OneRtt {
+            s.push_str(&format!(", DCID={}", hex::encode(&self.dcid)));
+        }
+        if self.ptype != PacketType::OneRtt && !self.scid.is_empty() {
+            s.push_str(&format!(", SCID={}", hex::encode(&self.scid)));
+        }
+        if let (Some(pn), true) = (self.pn, self.decrypted) {
+            s.push_str(&format!(", PKN: {pn}"));
+        }
+        let mut last = "";
+        for f in &self.frames {
+            if *f != "PADDING" && *f != last {
+                s.push_str(", ");
+                s.push_str(f);
+            }
+            last = f;
+        }
+        s
+    }
+
+    fn json(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("packet_type".into(), self.ptype.name().into());
+        if self.ptype != PacketType::OneRtt {
+            m.insert("version".into(), format!("0x{:08x}", self.version).into());
+            m.insert("scid".into(), hex::encode(&self.scid).into());
+        }
+        m.insert("dcid".into(), hex::encode(&self.dcid).into());
+        if let Some(pn) = self.pn.filter(|_| self.decrypted) {
+            m.insert("packet_number".into(), pn.into());
+        }
+        m.insert("length".into(), self.range.len().into());
+        m.insert("decrypted".into(), self.decrypted.into());
+        if self.decrypted {
+            m.insert(
+                "frames".into(),
+                self.frames
+                    .iter()
+                    .map(|f| Value::from(*f))
+                    .collect::<Vec<_>>()
+                    .into(),
+            );
+        }
+        if let Some(e) = &self.error {
+            m.insert("error".into(), e.clone().into());
+        }
+        m.into()
+    }
+}
+
+/// One datagram's worth of QUIC.
+#[derive(Debug, Clone)]
+pub struct QuicEvent {
+    pub dir: Direction,
+    pub packets: Vec<PacketInfo>,
+    /// Zero bytes after the last coalesced packet.
+    pub padding: usize,
+    /// The ClientHello the Initial CRYPTO stream completed in this datagram.
+    pub client_hello: Option<Box<ClientHello>>,
+    pub server_hello: Option<Box<ServerHello>>,
+    /// Where the UDP payload starts in the frame.
+    pub frame_offset: Option<usize>,
+    /// Notes (escaped): header errors, frame walks stopped, CONNECTION_CLOSE reasons.
+    pub notes: Vec<String>,
+}
+
+impl Default for QuicEvent {
+    fn default() -> Self {
+        QuicEvent {
+            dir: Direction::ToServer,
+            packets: Vec::new(),
+            padding: 0,
+            client_hello: None,
+            server_hello: None,
+            frame_offset: None,
+            notes: Vec::new(),
+        }
+    }
+}
+
+impl QuicEvent {
+    /// The datagram carries an Initial packet.
+    pub fn has_initial(&self) -> bool {
+        self.packets.iter().any(|p| p.ptype == PacketType::Initial)
+    }
+
+    /// `quic.initial` when the datagram carries an Initial packet, `quic.packet` otherwise.
+    pub fn record_type(&self) -> &'static str {
+        if self.has_initial() {
+            "quic.initial"
+        } else {
+            "quic.packet"
+        }
+    }
+
+    /// Info column (escaped).
+    pub fn info(&self) -> String {
+        let mut parts: Vec<String> = self.packets.iter().map(PacketInfo::info).collect();
+        if let Some(ch) = &self.client_hello {
+            let mut s = "Client Hello".to_string();
+            if let Some(sni) = ch.sni_text() {
+                s.push_str(&format!(" (SNI={sni})"));
+            }
+            parts.push(s);
+        }
+        if self.server_hello.is_some() {
+            parts.push("Server Hello".into());
+        }
+        for n in &self.notes {
+            parts.push(format!("[{n}]"));
+        }
+        parts.join(", ")
+    }
+
+    fn range(&self, r: &Range<usize>) -> Option<Range<usize>> {
+        self.frame_offset.map(|o| r.start + o..r.end + o)
+    }
+
+    /// The `QUIC IETF` layer.
+    pub fn tree(&self) -> TreeNode {
+        let mut root = TreeNode::new("QUIC IETF");
+        for p in &self.packets {
+            let mut n = TreeNode::new(format!("QUIC {}", p.info()));
+            n.range = self.range(&p.range);
+            n.leaf(format!(
+                "Header Form: {} Header",
+                if p.ptype == PacketType::OneRtt {
+                    "Short"
+                } else {
+                    "Long"
+                }
+            ));
+            if p.ptype != PacketType::OneRtt {
+                n.leaf(format!(
+                    "Version: {} (0x{:08x})",
+                    version_text(p.version),
+                    p.version
+                ));
+                n.leaf(format!("Packet Type: {}", p.ptype.name()));
+                n.leaf(format!(
+                    "Destination Connection ID Length: {}",
+                    p.dcid.len()
+                ));
+                n.leaf(format!(
+                    "Destination Connection ID: {}",
+                    hex::encode(&p.dcid)
+                ));
+                n.leaf(format!("Source Connection ID Length: {}", p.scid.len()));
+                n.leaf(format!("Source Connection ID: {}", hex::encode(&p.scid)));
+            } else {
+                n.leaf(format!(
+                    "Destination Connection ID: {}",
+                    hex::encode(&p.dcid)
+                ));
+            }
+            if p.ptype == PacketType::Initial {
+                n.leaf(format!("Token Length: {}", p.token_len));
+            }
+            if let (Some(pn), true) = (p.pn, p.decrypted) {
+                n.leaf(format!("Packet Number: {pn}"));
+            }
+            if p.decrypted {
+                n.leaf("[Decrypted with the Initial keys derived from the client's first DCID (RFC 9001 §5.2) — anyone on the path can]");
+                let mut frames = TreeNode::new(format!("Frames ({})", p.frames.len()));
+                for f in &p.frames {
+                    frames.leaf(*f);
+                }
+                n.child(frames);
+            } else if let Some(e) = &p.error {
+                n.leaf(format!("[Not decrypted: {e}]"));
+            } else {
+                n.leaf("[Protected payload: needs the session keys (--keylog)]");
+            }
+            root.child(n);
+        }
+        if self.padding > 0 {
+            root.leaf(format!(
+                "[Padding after the coalesced packets: {} bytes]",
+                self.padding
+            ));
+        }
+        if let Some(ch) = &self.client_hello {
+            let mut t = TreeNode::new("TLSv1.3 Handshake (from the Initial CRYPTO frames)");
+            t.child(ch.tree());
+            t.leaf(format!("[JA4 (QUIC): {}]", ch.ja4_quic()));
+            root.child(t);
+        }
+        if let Some(sh) = &self.server_hello {
+            let mut t = TreeNode::new("TLSv1.3 Handshake (from the Initial CRYPTO frames)");
+            t.child(sh.tree());
+            root.child(t);
+        }
+        for n in &self.notes {
+            root.leaf(format!("[{n}]"));
+        }
+        root
+    }
+
+    /// JSON fields (escaped), `"type"` = `quic.initial` / `quic.packet`.
+    pub fn json(&self) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("type".into(), self.record_type().into());
+        m.insert(
+            "packets".into(),
+            self.packets
+                .iter()
+                .map(PacketInfo::json)
+                .collect::<Vec<_>>()
+                .into(),
+        );
+        if let Some(ch) = &self.client_hello {
+            m.insert(
+                "sni".into(),
+                ch.sni_text().map(Value::String).unwrap_or(Value::Null),
+            );
+            m.insert(
+                "alpn".into(),
+                ch.values
+                    .alpn
+                    .iter()
+                    .map(|a| Value::String(escape_bytes(a)))
+                    .collect::<Vec<_>>()
+                    .into(),
+            );
+            m.insert(
+                "supported_versions".into(),
+                ch.values
+                    .supported_versions
+                    .iter()
+                    .map(|v| Value::from(*v))
+                    .collect::<Vec<_>>()
+                    .into(),
+            );
+            m.insert(
+                "cipher_suites".into(),
+                ch.cipher_suites
+                    .iter()
+                    .map(|c| Value::String(ch.cipher_name(*c)))
+                    .collect::<Vec<_>>()
+                    .into(),
+            );
+            m.insert("ja4".into(), ch.ja4_quic().into());
+            m.insert("ech".into(), ch.offers_ech().into());
+            if let Some(n) = ch.ech_note() {
+                m.insert("ech_note".into(), n.into());
+            }
+        }
+        if let Some(sh) = &self.server_hello {
+            m.insert("server_hello".into(), true.into());
+            m.insert(
+                "cipher_suite".into(),
+                cipher_suite_name(sh.cipher_suite).into(),
+            );
+        }
+        if !self.notes.is_empty() {
+            m.insert(
+                "notes".into(),
+                self.notes
+                    .iter()
+                    .map(|n| Value::String(n.clone()))
+                    .collect::<Vec<_>>()
+                    .into(),
+            );
+        }
+        m
+    }
+}
+
+/// A connection's summary, for the `quic.session` record.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QuicSummary {
+    pub version: Option<u32>,
+    pub original_dcid: Option<Vec<u8>>,
+    pub client_scid: Option<Vec<u8>>,
+    pub server_scid: Option<Vec<u8>>,
+    pub sni: Option<Vec<u8>>,
+    pub alpn_offered: Vec<Vec<u8>>,
+    pub ja4: Option<String>,
+    pub ech: bool,
+    pub cipher_suite: Option<u16>,
+    pub client_hello_frame: Option<u64>,
+    /// Packets per type name.
+    pub packet_types: BTreeMap<&'static str, u64>,
+    pub decrypted: u64,
+    pub decryption_failed: u64,
+    /// Initial packets that could not be opened for want of the client's first Initial.
+    pub not_decrypted: u64,
+    /// Datagrams with zero padding after coalesced packets.
+    pub coalesced_padding: u64,
+    pub crypto_overflow: bool,
+    /// Datagrams seen.
+    pub frames: u64,
+}
+
+impl QuicSummary {
+    /// SNI, escaped.
+    pub fn sni_text(&self) -> Option<String> {
+        self.sni.as_ref().map(|s| escape_truncated(s, 512))
+    }
+
+    pub fn json(&self) -> Map<String, Value> {
+        let mut m = Map::new();
+        let hexo = |v: &Option<Vec<u8>>| {
+            v.as_ref()
+                .map(|b| Value::String(hex::encode(b)))
+                .unwrap_or(Value::Null)
+        };
+        m.insert("type".into(), "quic.session".into());
+        m.insert(
+            "version".into(),
+            self.version
+                .map(|v| Value::String(format!("0x{v:08x}")))
+                .unwrap_or(Value::Null),
+        );
+        m.insert("initial_dcid".into(), hexo(&self.original_dcid));
+        m.insert("client_scid".into(), hexo(&self.client_scid));
+        m.insert("server_scid".into(), hexo(&self.server_scid));
+        m.insert(
+            "sni".into(),
+            self.sni_text().map(Value::String).unwrap_or(Value::Null),
+        );
+        m.insert(
+            "alpn_offered".into(),
+            self.alpn_offered
+                .iter()
+                .map(|a| Value::String(escape_bytes(a)))
+                .collect::<Vec<_>>()
+                .into(),
+        );
+        m.insert(
+            "ja4".into(),
+            self.ja4.clone().map(Value::String).unwrap_or(Value::Null),
+        );
+        m.insert("ech".into(), self.ech.into());
+        m.insert(
+            "cipher_suite".into(),
+            self.cipher_suite
+                .map(|c| Value::String(cipher_suite_name(c).to_string()))
+                .unwrap_or(Value::Null),
+        );
+        let mut pt = Map::new();
+        for (k, v) in &self.packet_types {
+            pt.insert((*k).into(), (*v).into());
+        }
+        m.insert("packet_types".into(), pt.into());
+        m.insert("decrypted_packets".into(), self.decrypted.into());
+        m.insert("decryption_failed".into(), self.decryption_failed.into());
+        m.insert("coalesced_padding".into(), self.coalesced_padding.into());
+        m.insert("datagrams".into(), self.frames.into());
+        m
+    }
+}
