@@ -360,6 +360,13 @@ fn nghttp_frames_and_headers_match_tshark() {
     assert_eq!(big.1.header("x-big").map(<[u8]>::len), Some(40_000));
 }
 
+fn run_strings(args: &[String]) -> std::process::Output {
+    common::bin()
+        .args(args)
+        .output()
+        .expect("run squirrel-sniff")
+}
+
 /// The `FRAME[stream]` tokens (and `Magic`) of an Info column.
 fn frame_tokens(info: &str) -> Vec<String> {
     info.split(", ")
@@ -424,14 +431,20 @@ fn nghttp_packet_list_matches_tshark() {
     assert_eq!(ours[&45].1, "CONTINUATION[13]: GET /secret.txt");
 }
 
-/// The h2c corpus captures through the CLI: JSON has one http.request/http.response per
-/// stream with version HTTP/2 and stream_id, one record per HTTP/2 frame (tshark's count),
-/// the shared `-Y` fields select the request HEADERS packets, and `--secret` finds
-/// `fluffy tail` in the packets tshark found it in.
+/// The HTTP/2 corpus captures through the CLI — h2c, and h2 inside TLS decrypted with the
+/// key log (ALPN h2, and Chromium's ECH-GREASE session): JSON has one
+/// http.request/http.response per stream with version HTTP/2 and stream_id, one record per
+/// HTTP/2 frame (tshark's count), the shared `-Y` fields select the request HEADERS packets,
+/// and `--secret` finds `fluffy tail` in the packets tshark found it in.
 #[test]
-fn h2c_corpus_through_the_cli() {
+fn h2_corpus_through_the_cli() {
     let Some(c) = common::corpus() else { return };
-    for name in ["h2c-prior-knowledge", "h2c-upgrade"] {
+    for (name, tls) in [
+        ("h2c-prior-knowledge", false),
+        ("h2c-upgrade", false),
+        ("h2-tls", true),
+        ("tls13-ech-grease", true),
+    ] {
         let dir = c.join("decrypt");
         let exp: Value = serde_json::from_str(
             &std::fs::read_to_string(dir.join("expected").join(format!("{name}.json")))
@@ -440,13 +453,15 @@ fn h2c_corpus_through_the_cli() {
         .expect("json");
         let cap = dir.join(format!("{name}.pcap"));
         let cap = cap.to_str().expect("path");
-        let v = common::ndjson(&common::run(&[
-            "-r",
-            cap,
-            "--json",
-            "--secret",
-            "fluffy tail",
-        ]));
+        let keys = dir.join(format!("{name}.keys"));
+        let mut base = vec!["-r", cap];
+        if tls {
+            base.extend(["--keylog", keys.to_str().expect("path")]);
+        }
+        let with = |more: &[&'static str]| -> Vec<String> {
+            base.iter().chain(more).map(|a| a.to_string()).collect()
+        };
+        let v = common::ndjson(&run_strings(&with(&["--json", "--secret", "fluffy tail"])));
         let streams = exp["http2"]["streams"].as_array().expect("streams");
         for kind in ["http.request", "http.response"] {
             let h2: Vec<_> = common::of_type(&v, kind)
@@ -466,12 +481,18 @@ fn h2c_corpus_through_the_cli() {
                     .iter()
                     .find(|m| m["stream"] == s["tcp_stream"] && m["stream_id"] == s["stream_id"])
                     .unwrap_or_else(|| panic!("{name} {kind} {s}"));
+                let layer = if tls { Value::from("tls") } else { Value::Null };
+                assert_eq!(m["layer"], layer, "{name}");
                 if kind == "http.request" {
                     assert_eq!(m["uri"], s["path"]);
                     assert_eq!(m["host"], s["authority"]);
                 } else {
                     assert_eq!(m["status"], s["status"]);
                     assert_eq!(m["body_len"], s["data_length"]);
+                    assert_eq!(m["content_type"], s["content_type"]);
+                    if s["content_encoding"] == "gzip" {
+                        assert_eq!(m["body_decoded_len"], s["body_length_tshark"], "{name}");
+                    }
                 }
             }
         }
@@ -484,7 +505,7 @@ fn h2c_corpus_through_the_cli() {
         // found once decoded, in its last frame), at least one per stream whose body has it.
         let seen: Vec<u64> = common::of_type(&v, "finding")
             .iter()
-            .filter(|f| f["kind"] == "secret_in_clear")
+            .filter(|f| f["kind"] == "secret_in_clear" || f["kind"] == "visible_with_keys")
             .filter_map(|f| f["frames"].as_array()?.last()?.as_u64())
             .collect();
         let want: Vec<u64> = exp["fluffy_tail"]["display_filter_frames"]
@@ -506,7 +527,7 @@ fn h2c_corpus_through_the_cli() {
             "{name}: {seen:?}"
         );
         // -Y with the shared HTTP fields and the HTTP/2 ones.
-        let out = common::run(&["-r", cap, "-Y", "http2 && http.request.method == \"GET\""]);
+        let out = run_strings(&with(&["-Y", "http2 && http.request.method == \"GET\""]));
         let got: Vec<u64> = common::stdout(&out)
             .lines()
             .filter_map(|l| l.split_whitespace().next()?.parse().ok())
@@ -517,7 +538,7 @@ fn h2c_corpus_through_the_cli() {
             .filter_map(|s| s["first_frame"].as_u64())
             .collect();
         assert_eq!(got, want, "{name}: request packets");
-        let out = common::run(&["-r", cap, "-Y", "http2.type == 0 && http2.streamid == 1"]);
+        let out = run_strings(&with(&["-Y", "http2.type == 0 && http2.streamid == 1"]));
         let packets: Vec<String> = common::stdout(&out)
             .lines()
             .filter(|l| {
