@@ -28,7 +28,7 @@ use crate::dissect::tls::decrypt::KeysUsed;
 use crate::dissect::tls::{TlsEvent, TlsMessage};
 use crate::dissect::{AppEvent, Layer};
 use crate::flow::{ConversationSummary, Direction, StreamEvent, StreamId};
-use crate::render::escape::{escape_bytes, escape_str, escape_truncated};
+use crate::present::escape::{escape_bytes, escape_str, escape_truncated};
 
 /// Most findings kept for the report (more are counted).
 const MAX_FINDINGS: usize = 2_000;
@@ -1197,8 +1197,8 @@ impl Analyzer {
     pub fn finish(mut self, source: &str) -> Report {
         self.report.source = escape_str(source);
         self.report.streams.sort_by_key(|s| s.stream);
-        self.report.first_time = self.first_ts.map(crate::render::layers::rfc3339);
-        self.report.last_time = self.last_ts.map(crate::render::layers::rfc3339);
+        self.report.first_time = self.first_ts.map(crate::present::time::rfc3339);
+        self.report.last_time = self.last_ts.map(crate::present::time::rfc3339);
         self.report
     }
 }

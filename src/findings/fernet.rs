@@ -17,7 +17,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use super::finding::{Finding, FindingKind, Severity, Transport};
-use crate::render::escape::escape_truncated;
+use crate::present::escape::escape_truncated;
 
 /// Longest token considered, in base64 characters.
 pub const MAX_TOKEN_CHARS: usize = 64 * 1024;

@@ -50,7 +50,7 @@ pub(crate) fn decode(content_encoding: &[u8], raw: &[u8], max: usize) -> Option<
             label,
             notes: vec![format!(
                 "content-encoding {} not decoded",
-                crate::render::escape::escape_str(unknown)
+                crate::present::escape::escape_str(unknown)
             )],
         });
     }
