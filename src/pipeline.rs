@@ -4,7 +4,9 @@
 //! files, writes `-w`, decodes, hands TCP segments to the flow table, lets the dispatcher
 //! dissect what the reassembler delivers, and prints each frame with what it completed.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use foldhash::HashMap;
 use std::io::Write;
 use std::ops::Range;
 use std::path::PathBuf;
@@ -269,7 +271,7 @@ impl<'o> Runner<'o> {
                 ..ParserConfig::new(opts.dissect.clone())
             })),
             stream_records: Vec::new(),
-            window_scale: HashMap::new(),
+            window_scale: HashMap::default(),
             json,
             analyzer: Analyzer::new(opts.findings.clone()),
             follow: opts

@@ -6,8 +6,10 @@
 //! A stream no probe recognises is left undissected. Child streams are routed the same
 //! way (or to the protocol their parent forces by name), to a bounded depth.
 
-use std::collections::HashMap;
 use std::sync::Arc;
+
+// Seeded per process; only looked up, never iterated into output.
+use foldhash::HashMap;
 
 use super::parser::{
     AppEvent, ChildOp, Chunk, Ctx, Datagram, Layer, Parser, ParserConfig, SessionInfo, Transport,
@@ -388,7 +390,7 @@ impl Dispatcher {
     pub fn new(cfg: Arc<ParserConfig>) -> Self {
         Dispatcher {
             cfg,
-            sessions: HashMap::new(),
+            sessions: HashMap::default(),
             held_total: 0,
             pending: Vec::new(),
         }

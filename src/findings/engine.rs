@@ -6,7 +6,10 @@
 //! Every buffer here is bounded: per-stream state is dropped when the stream closes, the
 //! findings list and the report's lists are capped (with counts of what was left out).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+// Seeded per process; only looked up, never iterated into output.
+use foldhash::{HashMap, HashSet};
 use std::ops::Range;
 
 use serde::Serialize;
@@ -302,7 +305,7 @@ impl Analyzer {
         };
         Analyzer {
             cfg,
-            streams: HashMap::new(),
+            streams: HashMap::default(),
             pending: Vec::new(),
             current: Vec::new(),
             current_frame: 0,
@@ -312,10 +315,10 @@ impl Analyzer {
                 trust_store,
                 ..Report::default()
             },
-            once: HashSet::new(),
+            once: HashSet::default(),
             first_ts: None,
             last_ts: None,
-            sightings: HashSet::new(),
+            sightings: HashSet::default(),
             mask_terms: Vec::new(),
         }
     }
@@ -512,6 +515,9 @@ impl Analyzer {
                     }
                 }
                 let hits = ds.scanner.feed(&self.cfg.secrets, *offset, data, *frame);
+                if hits.is_empty() {
+                    return;
+                }
                 let chunks = ds.chunks.clone();
                 for h in hits {
                     let f = h.finding(&self.cfg.secrets, *stream, Transport::Clear);
