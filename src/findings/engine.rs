@@ -1365,12 +1365,13 @@ impl<'a> HeadPiece<'a> {
 }
 
 /// What makes two sightings the same finding: stream, direction, kind and the (escaped)
-/// evidence, for secrets and credentials seen in a stream.
+/// evidence, for secrets and credentials seen in clear in a stream (what is only visible
+/// with the session keys is reported where it is, frame by frame).
 type AggregateKey = (StreamId, String, FindingKind, String);
 
 fn aggregate_key(f: &Finding) -> Option<AggregateKey> {
     let stream = f.stream?;
-    if !f.carries_value() {
+    if !f.carries_value() || f.kind == FindingKind::VisibleWithKeys {
         return None;
     }
     let dir = f
