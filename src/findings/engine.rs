@@ -1098,9 +1098,16 @@ impl Analyzer {
     }
 
     fn tls(&mut self, e: &AppEvent, t: &TlsEvent, ts: Timestamp) {
+        // The trust anchors (the whole system store) are lent to the handler, not cloned
+        // for every TLS event.
+        let trusted = std::mem::take(&mut self.cfg.trusted_cas);
+        self.tls_with(e, t, ts, &trusted);
+        self.cfg.trusted_cas = trusted;
+    }
+
+    fn tls_with(&mut self, e: &AppEvent, t: &TlsEvent, ts: Timestamp, trusted: &[String]) {
         let stream = e.stream;
         let frames = e.frames.clone();
-        let trusted = self.cfg.trusted_cas.clone();
         let ca_file_cas = self.cfg.ca_file_cas;
         let Some(st) = self.streams.get_mut(&stream) else {
             return;
@@ -1163,8 +1170,8 @@ impl Analyzer {
                     .filter(|c| c.parse_error.is_none())
                     .map(cert_facts)
                     .collect();
-                new_findings.extend(audit_chain(&facts, st.sni.as_deref(), ts.secs, &trusted));
-                let trust = trust_words(&facts, &trusted, ca_file_cas);
+                new_findings.extend(audit_chain(&facts, st.sni.as_deref(), ts.secs, trusted));
+                let trust = trust_words(&facts, trusted, ca_file_cas);
                 let with_keys = t.record.decrypted.is_some();
                 if with_keys {
                     // A TLS 1.3 certificate: only a key holder sees it.
