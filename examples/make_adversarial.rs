@@ -1038,6 +1038,28 @@ pub fn smuggling_shapes(path: &Path) -> Result<u64, GenError> {
     out.finish()
 }
 
+/// (issue 16, item 5) A response whose body repeats the secret `repeats` times (one
+/// stream, one direction), and a request that sends the same Basic credentials on every
+/// one of `repeats / 1000 + 2` keep-alive requests.
+pub fn findings_flood(path: &Path, repeats: usize) -> Result<u64, GenError> {
+    let mut out = Out::create(path, 10)?;
+    let mut c = Conn::new(([198, 51, 100, 26], 40018), SERVER);
+    c.handshake(&mut out)?;
+    let requests = repeats / 1000 + 2;
+    for _ in 0..requests {
+        c.client_sends(&mut out, &secret_request(), 1460)?;
+    }
+    let unit = format!("{EVASION_SECRET} ");
+    let body = unit.repeat(repeats);
+    for i in 0..requests {
+        let b = if i == 0 { body.as_str() } else { "ok" };
+        let resp = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{b}", b.len());
+        c.server_sends(&mut out, resp.as_bytes(), 1460)?;
+    }
+    c.close(&mut out)?;
+    out.finish()
+}
+
 /// Write every adversarial file into `dir`.
 pub fn write_all(dir: &Path, scale: &Scale) -> Result<Vec<Written>, GenError> {
     fs::create_dir_all(dir)?;

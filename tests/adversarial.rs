@@ -713,3 +713,97 @@ fn smuggling_shapes_are_noted_with_the_choice() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Item 5: an 8 MB-shaped flood of one secret (here 200,000 sightings in one response) and
+/// the same Basic credentials on every keep-alive request make one finding per stream and
+/// direction, with the count, the first and last frames and the first offsets — not one
+/// finding (and one JSON line) per sighting.
+#[test]
+fn repeated_sightings_are_aggregated() {
+    let dir = scratch("flood");
+    let cap = dir.join("findings_flood.pcap");
+    let repeats = 200_000usize;
+    gen::findings_flood(&cap, repeats).expect("write");
+    let secret = gen::EVASION_SECRET;
+    let out = dir.join("json");
+    let r = run(&cap, &["--json", "--secret", secret, "--report"], &out);
+    check_run("findings_flood --json --report", &r, 0);
+    let size = std::fs::metadata(&out).expect("output").len();
+    assert!(
+        size < 4 << 20,
+        "output is {size} bytes, not one line per sighting"
+    );
+    let v = json_records(&out);
+    let findings = of_type(&v, "finding");
+    let secrets: Vec<_> = findings
+        .iter()
+        .filter(|f| f["kind"] == "secret_in_clear")
+        .collect();
+    // One per direction and variant: the responses (raw) and the requests (base64 and
+    // decoded in the Basic auth).
+    assert!(
+        secrets.len() <= 4,
+        "{} secret findings streamed: {:?}",
+        secrets.len(),
+        secrets.iter().take(5).collect::<Vec<_>>()
+    );
+    let basic: Vec<_> = findings
+        .iter()
+        .filter(|f| f["kind"] == "basic_auth")
+        .collect();
+    assert_eq!(basic.len(), 1, "one Basic credential finding streamed");
+    // The report holds the aggregates.
+    let report = v
+        .iter()
+        .find(|r| r["type"] == "report")
+        .expect("a report record");
+    let text = report.to_string();
+    let agg = report["findings"]
+        .as_array()
+        .expect("report findings")
+        .iter()
+        .filter(|f| f["kind"] == "secret_in_clear")
+        .map(|f| f["count"].as_u64().unwrap_or(0))
+        .max()
+        .unwrap_or(0);
+    assert!(
+        agg >= repeats as u64,
+        "aggregated count {agg} < {repeats}: {}",
+        &text[..text.len().min(2000)]
+    );
+    let top = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["count"].as_u64() == Some(agg))
+        .expect("the aggregate");
+    assert!(
+        top["first_frame"].as_u64() < top["last_frame"].as_u64(),
+        "{top}"
+    );
+    assert_eq!(top["offsets"].as_array().map(Vec::len), Some(8), "{top}");
+    let creds = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["kind"] == "basic_auth")
+        .expect("Basic credentials");
+    assert_eq!(
+        creds["count"].as_u64(),
+        Some((repeats / 1000 + 2) as u64),
+        "{creds}"
+    );
+    // Text: the summary line of the streamed finding and the report say how many.
+    let out = dir.join("text");
+    let r = run(&cap, &["-q", "--secret", secret, "--report"], &out);
+    check_run("findings_flood -q --report", &r, 0);
+    let text = std::fs::read_to_string(&out).expect("text");
+    let shown: u64 = text
+        .split("secret_in_clear ×")
+        .nth(1)
+        .and_then(|t| t.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(shown >= agg, "report text shows the count: {text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
