@@ -121,7 +121,8 @@ pub fn length_lie(d: &crate::decode::Decoded) -> Option<String> {
 fn info_of_layers(f: &FrameView<'_>) -> String {
     if !f.app.is_empty() {
         // With the session keys, a decrypted application-data record is shown by what it
-        // carries (the HTTP message inside), as tshark does.
+        // carries (the HTTP message inside), as tshark does. A message shown through its
+        // frames (HTTP/2 streams) has no Info text of its own.
         let inner = f
             .app
             .iter()
@@ -138,6 +139,7 @@ fn info_of_layers(f: &FrameView<'_>) -> String {
             .iter()
             .filter(|e| !container(e))
             .map(|e| e.msg.info())
+            .filter(|i| !i.is_empty())
             .collect();
         return parts.join(", ");
     }
