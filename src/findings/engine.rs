@@ -248,6 +248,9 @@ pub struct Report {
     pub findings_by_severity: BTreeMap<String, u64>,
     pub findings: Vec<Finding>,
     pub findings_dropped: u64,
+    /// Sightings folded into an earlier finding of the same secret or credential in the
+    /// same stream and direction (see [`Finding::count`]).
+    pub sightings_aggregated: u64,
 }
 
 impl Report {
@@ -278,6 +281,10 @@ pub struct Analyzer {
     last_ts: Option<Timestamp>,
     /// (secret, frame) pairs already counted.
     sightings: HashSet<(usize, u64)>,
+    /// Secrets and credentials already reported per stream and direction (the key of
+    /// [`aggregate_key`]) → where the finding sits in the report's findings and credentials
+    /// lists: later sightings are folded into it, not reported again.
+    aggregated: HashMap<AggregateKey, (Option<usize>, Option<usize>)>,
     /// `--mask`: values found since the last call of [`Analyzer::take_mask_terms`].
     mask_terms: Vec<String>,
 }
@@ -319,6 +326,7 @@ impl Analyzer {
             first_ts: None,
             last_ts: None,
             sightings: HashSet::default(),
+            aggregated: HashMap::default(),
             mask_terms: Vec::new(),
         }
     }
@@ -394,6 +402,18 @@ impl Analyzer {
 
     fn push(&mut self, mut f: Finding, stream: Option<StreamId>, frames: &[u64]) {
         f.set_location(stream, frames);
+        let key = aggregate_key(&f);
+        if let Some(&(fi, ci)) = key.as_ref().and_then(|k| self.aggregated.get(k)) {
+            // Seen before in this stream and direction: one more sighting of that finding.
+            if let Some(agg) = fi.and_then(|i| self.report.findings.get_mut(i)) {
+                agg.add_sighting(&f);
+            }
+            if let Some(agg) = ci.and_then(|i| self.report.credentials.get_mut(i)) {
+                agg.add_sighting(&f);
+            }
+            self.report.sightings_aggregated += 1;
+            return;
+        }
         if f.carries_value() && f.severity >= Severity::Medium {
             if let Some(st) = stream.and_then(|s| self.streams.get_mut(&s)) {
                 st.leaked = true;
@@ -420,6 +440,7 @@ impl Analyzer {
             .findings_by_severity
             .entry(f.severity.name().to_string())
             .or_default() += 1;
+        let (mut finding_at, mut cred_at) = (None, None);
         if matches!(
             f.kind,
             FindingKind::BasicAuth
@@ -429,12 +450,21 @@ impl Analyzer {
                 | FindingKind::ApiKey
         ) && self.report.credentials.len() < MAX_LIST
         {
+            cred_at = Some(self.report.credentials.len());
             self.report.credentials.push(f.clone());
         }
         if self.report.findings.len() < MAX_FINDINGS {
+            finding_at = Some(self.report.findings.len());
             self.report.findings.push(f.clone());
         } else {
             self.report.findings_dropped += 1;
+        }
+        if let Some(k) = key {
+            // Bounded: past the cap the map starts again (a repeat is then reported anew).
+            if self.aggregated.len() >= MAX_REMEMBERED {
+                self.aggregated.clear();
+            }
+            self.aggregated.insert(k, (finding_at, cred_at));
         }
         self.pending.push(f);
     }
@@ -1345,4 +1375,23 @@ impl<'a> HeadPiece<'a> {
             body,
         }
     }
+}
+
+/// What makes two sightings the same finding: stream, direction, kind and the (escaped)
+/// evidence, for secrets and credentials seen in clear in a stream (what is only visible
+/// with the session keys is reported where it is, frame by frame).
+type AggregateKey = (StreamId, String, FindingKind, String);
+
+fn aggregate_key(f: &Finding) -> Option<AggregateKey> {
+    let stream = f.stream?;
+    if !f.carries_value() || f.kind == FindingKind::VisibleWithKeys {
+        return None;
+    }
+    let dir = f
+        .details
+        .iter()
+        .find(|(k, _)| *k == "direction")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    Some((stream, dir, f.kind, f.evidence.clone()))
 }
