@@ -131,7 +131,7 @@ fn adversarial_captures_stay_bounded() {
     // Past the live-flow bound: 10,000 flows must be evicted.
     scale.syns = MAX_FLOWS + 10_000;
     let files = gen::write_all(&dir.join("pcaps"), &scale).expect("write adversarial captures");
-    assert_eq!(files.len(), 10);
+    assert_eq!(files.len(), 11);
 
     let mut report = BTreeMap::new();
     for f in &files {
@@ -319,6 +319,33 @@ fn adversarial_captures_stay_bounded() {
         "undecided flood: peak RSS {rss} KiB ({grown} KiB over the {base} KiB of a small \
          capture), holding all is {held_all} KiB"
     );
+
+    // (i) HTTP/2 floods: every bound is hit and said so, once; the bomb's header lists and
+    // the DATA stream are kept at their bounds, the rest only counted.
+    let h2 = json("h2_floods.pcap");
+    let [cont, bomb, settings, table, streams, cut] = count_lines(
+        &h2,
+        &[
+            "\"text\":\"CONTINUATION flood: more than 1000",
+            "\"text\":\"header list of stream",
+            "\"text\":\"SETTINGS flood: more than 1000",
+            "\"text\":\"SETTINGS_HEADER_TABLE_SIZE 4294967295 above the 65536-byte bound",
+            "\"text\":\"more than 1000 open HTTP/2 streams",
+            "body cut at 8388608 bytes",
+        ],
+    )[..] else {
+        unreachable!()
+    };
+    assert_eq!(
+        (cont, bomb, settings, table, streams, cut),
+        (1, 8, 1, 1, 1, 1),
+        "HTTP/2 bound notes"
+    );
+    let data_len = format!("\"body_len\":{},", scale.h2_data_bytes);
+    let [data_resp] = count_lines(&h2, &[&data_len])[..] else {
+        unreachable!()
+    };
+    assert_eq!(data_resp, 1, "the DATA stream's length is counted in full");
 
     // (g) Every cut copy is a frame of its own.
     let [cut_frames] = count_lines(&json("truncated_frames.pcap"), &["\"type\":\"packet\""])[..]
