@@ -9,7 +9,9 @@ pub mod event;
 pub mod frames;
 pub mod header;
 pub mod keys;
+pub mod parser;
 
 pub use connection::QuicConnection;
 pub use event::{QuicEvent, QuicSummary};
 pub use header::looks_like_quic;
+pub use parser::{detect, new_parser, QuicParser};
