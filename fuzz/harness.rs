@@ -259,6 +259,7 @@ pub fn small_dissect_config() -> DissectConfig {
         max_http_body: 1024,
         max_decoded_body: 2048,
         max_tls_handshake: 1024,
+        ..DissectConfig::default()
     }
 }
 

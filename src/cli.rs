@@ -55,6 +55,8 @@ pub struct Cli {
     #[command(flatten)]
     pub findings: FindingsArgs,
     #[command(flatten)]
+    pub decrypt: DecryptArgs,
+    #[command(flatten)]
     pub bounds: BoundsArgs,
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -83,6 +85,8 @@ pub struct CompareArgs {
     pub files: Vec<PathBuf>,
     #[command(flatten)]
     pub findings: FindingsArgs,
+    #[command(flatten)]
+    pub decrypt: DecryptArgs,
     /// One JSON object instead of the table
     #[arg(long = "json")]
     pub json: bool,
@@ -128,6 +132,40 @@ pub struct FindingsArgs {
     /// Exit with code 7 when a secret or a credential was seen in clear (for CI pipelines)
     #[arg(long = "fail-on-leak")]
     pub fail_on_leak: bool,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Seeing inside TLS with the session keys")]
+pub struct DecryptArgs {
+    /// NSS key log (SSLKEYLOGFILE) to decrypt TLS with (repeatable); re-read while a live
+    /// capture runs. pcapng Decryption Secrets Blocks in the capture are used without it
+    #[arg(long = "keylog", value_name = "FILE")]
+    pub keylog: Vec<PathBuf>,
+    /// The server's RSA private key (PEM, PKCS#1 or PKCS#8) for TLS 1.2 static-RSA key
+    /// exchange (repeatable)
+    #[arg(long = "rsa-key", value_name = "FILE")]
+    pub rsa_key: Vec<PathBuf>,
+    /// tshark-style preference; `tls.keylog_file:FILE` is the same as `--keylog FILE`
+    #[arg(short = 'o', value_name = "PREF")]
+    pub pref: Vec<String>,
+}
+
+impl DecryptArgs {
+    /// Key log files from `--keylog` and `-o tls.keylog_file:FILE` (empty values ignored).
+    pub fn keylog_files(&self) -> Result<Vec<PathBuf>, String> {
+        let mut files = self.keylog.clone();
+        for p in &self.pref {
+            match p.split_once(':') {
+                Some(("tls.keylog_file" | "ssl.keylog_file", f)) => {
+                    if !f.is_empty() {
+                        files.push(PathBuf::from(f));
+                    }
+                }
+                _ => return Err(format!("-o {p}: only tls.keylog_file:FILE is understood")),
+            }
+        }
+        Ok(files)
+    }
 }
 
 #[derive(Debug, Args)]

@@ -10,8 +10,10 @@ use clap::Parser;
 use squirrel_sniff::capture::live::{list_interfaces, LiveOptions, LiveSource};
 use squirrel_sniff::capture::{filter, privdrop, FileSource};
 use squirrel_sniff::cli::{
-    exit, Cli, Command, CompareArgs, FindingsArgs, FollowDirArg, FollowFormatArg, InfoArgs,
+    exit, Cli, Command, CompareArgs, DecryptArgs, FindingsArgs, FollowDirArg, FollowFormatArg,
+    InfoArgs,
 };
+use squirrel_sniff::dissect::tls::decrypt::{DecryptConfig, KeyStore, RsaKey, RsaKeyError};
 use squirrel_sniff::dissect::DissectConfig;
 use squirrel_sniff::findings::engine::FindingsConfig;
 use squirrel_sniff::findings::{load_ca_file, FernetKey, SecretSet};
@@ -106,8 +108,38 @@ fn findings_config(a: &FindingsArgs) -> Result<FindingsConfig, i32> {
     })
 }
 
+/// Key logs and RSA keys from the command line. An unreadable file is exit 3; a file that
+/// is not a key log, or malformed lines, are one line each on stderr and the rest is used.
+fn decrypt_config(a: &DecryptArgs) -> Result<DecryptConfig, i32> {
+    let files = a.keylog_files().map_err(|e| fail(e, exit::USAGE))?;
+    let keys = KeyStore::new();
+    for f in &files {
+        let report = keys.load_file(f).map_err(|e| fail(&e, exit::INPUT))?;
+        for line in report.problems(&f.display().to_string()) {
+            eprintln!("squirrel-sniff: {line}");
+        }
+    }
+    let mut rsa_keys = Vec::new();
+    for f in &a.rsa_key {
+        match RsaKey::load(f) {
+            Ok(k) => rsa_keys.push(k),
+            Err(e @ RsaKeyError::Unreadable(..)) => return Err(fail(&e, exit::INPUT)),
+            Err(e) => eprintln!("squirrel-sniff: {e}; ignored"),
+        }
+    }
+    Ok(DecryptConfig {
+        keys: std::sync::Arc::new(keys),
+        expected: !files.is_empty() || !a.rsa_key.is_empty(),
+        rsa_keys,
+    })
+}
+
 fn compare(args: &CompareArgs) -> i32 {
     let fc = match findings_config(&args.findings) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let dc = match decrypt_config(&args.decrypt) {
         Ok(c) => c,
         Err(code) => return code,
     };
@@ -123,6 +155,10 @@ fn compare(args: &CompareArgs) -> i32 {
         };
         let opts = RunOptions {
             findings: fc.clone(),
+            dissect: DissectConfig {
+                decrypt: dc.clone(),
+                ..DissectConfig::default()
+            },
             ..RunOptions::default()
         };
         let mut printer = Printer::new(std::io::sink(), Mode::Quiet, false, Palette::new(false));
@@ -226,6 +262,10 @@ fn capture_main(cli: &Cli) -> i32 {
         None => None,
     };
     let findings = match findings_config(&cli.findings) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let decrypt = match decrypt_config(&cli.decrypt) {
         Ok(c) => c,
         Err(code) => return code,
     };
@@ -347,6 +387,7 @@ fn capture_main(cli: &Cli) -> i32 {
         },
         dissect: DissectConfig {
             max_http_body: cli.bounds.max_http_body,
+            decrypt,
             ..DissectConfig::default()
         },
         progress: is_file && (cli.output.progress || !stdout.is_terminal()),

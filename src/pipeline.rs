@@ -248,9 +248,10 @@ impl<'o> Runner<'o> {
             opts,
             stats: RunStats::default(),
             flows: FlowTable::new(opts.flow.clone()),
-            dispatcher: Dispatcher::new(std::sync::Arc::new(ParserConfig::new(
-                opts.dissect.clone(),
-            ))),
+            dispatcher: Dispatcher::new(std::sync::Arc::new(ParserConfig {
+                keys: Some(opts.dissect.decrypt.keys.clone()),
+                ..ParserConfig::new(opts.dissect.clone())
+            })),
             stream_records: Vec::new(),
             window_scale: HashMap::new(),
             json,
@@ -356,6 +357,7 @@ impl<'o> Runner<'o> {
             json_raw_line(printer, &r)?;
         }
         printer.stream_summaries(&summaries)?;
+        self.analyzer.stream_summaries(&summaries);
         self.keep_follow_http(&app);
         self.analyzer.app_events(&app, pkt.ts);
         let findings = self.analyzer.take_findings();
@@ -426,6 +428,7 @@ impl<'o> Runner<'o> {
         let (summaries, tail) = self.take_events();
         printer.trailing_events(&tail)?;
         printer.stream_summaries(&summaries)?;
+        self.analyzer.stream_summaries(&summaries);
         if let Some(ts) = self.stats.last_ts {
             self.analyzer.app_events(&tail, ts);
         }
@@ -469,6 +472,10 @@ pub fn run<W: Write>(
             if let Some(plan) = &opts.privdrop {
                 crate::capture::privdrop::apply(plan)?;
             }
+            let keys = std::sync::Arc::clone(&opts.dissect.decrypt.keys);
+            f.on_tls_secrets(Box::new(move |text| {
+                keys.add_text(text, crate::dissect::tls::decrypt::KeySource::Dsb);
+            }));
             let mut writer: Option<PcapWriter> = None;
             let mut progress = opts
                 .progress

@@ -83,7 +83,16 @@ struct State {
     section_big_endian: bool,
     data: Vec<u8>,
     last_ts: Timestamp,
+    /// Receives the TLS key log text of each Decryption Secrets Block as it is read.
+    tls_secrets: Option<SecretsSink>,
+    tls_secrets_bytes: usize,
 }
+
+/// Where a file's TLS key log secrets go (the decryption stage's key store).
+pub type SecretsSink = Box<dyn FnMut(&[u8]) + Send>;
+
+/// Bytes of Decryption Secrets Blocks kept from one file (a bound against a hostile file).
+const MAX_SECRETS_BYTES: usize = 64 << 20;
 
 impl FileSource {
     /// Open `path`, or standard input when `path` is `-`.
@@ -130,6 +139,8 @@ impl FileSource {
                 section_big_endian: false,
                 data: Vec::new(),
                 last_ts: Timestamp::default(),
+                tls_secrets: None,
+                tls_secrets_bytes: 0,
             },
             packets: 0,
             done: false,
@@ -140,6 +151,12 @@ impl FileSource {
 
     pub fn info(&self) -> &FileInfo {
         &self.st.info
+    }
+
+    /// Hand the TLS key logs of pcapng Decryption Secrets Blocks (type `TLSK`) to `sink` as
+    /// they are read (a block comes before the packets it opens).
+    pub fn on_tls_secrets(&mut self, sink: SecretsSink) {
+        self.st.tls_secrets = Some(sink);
     }
 
     pub fn path(&self) -> &Path {
@@ -432,6 +449,18 @@ impl State {
                         link,
                         interface: 0,
                     })
+                }
+                Block::DecryptionSecrets(dsb)
+                    if dsb.secrets_type == pcap_parser::SecretsType::TlsKeyLog =>
+                {
+                    let len = (dsb.secrets_len as usize).min(dsb.data.len());
+                    if self.tls_secrets_bytes.saturating_add(len) <= MAX_SECRETS_BYTES {
+                        self.tls_secrets_bytes += len;
+                        if let Some(sink) = self.tls_secrets.as_mut() {
+                            sink(dsb.data.get(..len).unwrap_or_default());
+                        }
+                    }
+                    None
                 }
                 _ => None,
             },

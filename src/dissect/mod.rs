@@ -28,6 +28,8 @@ pub struct DissectConfig {
     pub max_decoded_body: usize,
     /// Largest TLS handshake message reassembled across records.
     pub max_tls_handshake: usize,
+    /// Session keys for TLS decryption (key logs, pcapng secrets, RSA keys).
+    pub decrypt: tls::decrypt::DecryptConfig,
 }
 
 impl Default for DissectConfig {
@@ -37,6 +39,7 @@ impl Default for DissectConfig {
             max_http_body: 8 << 20,
             max_decoded_body: 16 << 20,
             max_tls_handshake: 1 << 20,
+            decrypt: tls::decrypt::DecryptConfig::default(),
         }
     }
 }

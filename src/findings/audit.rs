@@ -710,6 +710,71 @@ pub fn audit_response_headers<S: AsRef<str>, B: AsRef<[u8]>>(
     out
 }
 
+/// Mixed content inside HTTPS (a decrypted response): a redirect whose `Location` is plain
+/// `http://`, or an HTML page that loads or links `http://` resources. Each is a way back to
+/// plain HTTP, where the page or what it pulls in can be read and altered on the path.
+pub fn audit_mixed_content<S: AsRef<str>, B: AsRef<[u8]>>(
+    status: u16,
+    headers: &[(S, B)],
+    body: &[u8],
+    content_type: Option<&[u8]>,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let location = headers
+        .iter()
+        .find(|(k, _)| k.as_ref().eq_ignore_ascii_case("location"))
+        .map(|(_, v)| v.as_ref());
+    if (300..400).contains(&status) {
+        if let Some(loc) = location.filter(|l| starts_with_ignore_case(l, b"http://")) {
+            out.push(
+                Finding::new(
+                    FindingKind::MixedContent,
+                    Severity::Medium,
+                    loc,
+                    "This HTTPS response redirects to plain http://, so the next request crosses the network readable and alterable by anyone on the path.",
+                )
+                .detail("where", "Location"),
+            );
+        }
+    }
+    let html = content_type.is_some_and(|c| c.windows(4).any(|w| w.eq_ignore_ascii_case(b"html")));
+    if html {
+        const ATTRS: [&[u8]; 4] = [
+            b"src=\"http://",
+            b"href=\"http://",
+            b"src='http://",
+            b"href='http://",
+        ];
+        let lower = body.to_ascii_lowercase();
+        let hit = ATTRS
+            .iter()
+            .filter_map(|a| memchr::memmem::find(&lower, a).map(|p| (p, a.len())))
+            .min();
+        if let Some((p, n)) = hit {
+            let start = p + n - "http://".len();
+            let end = body
+                .get(start..)
+                .and_then(|r| r.iter().position(|&b| b == b'"' || b == b'\'' || b == b'>'))
+                .map_or(body.len(), |e| start + e);
+            out.push(
+                Finding::new(
+                    FindingKind::MixedContent,
+                    Severity::Low,
+                    body.get(start..end).unwrap_or_default(),
+                    "This HTTPS page links or loads a plain http:// resource (mixed content): that resource can be read and altered on the path.",
+                )
+                .detail("where", "page body"),
+            );
+        }
+    }
+    out
+}
+
+fn starts_with_ignore_case(v: &[u8], prefix: &[u8]) -> bool {
+    v.get(..prefix.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1064,5 +1129,27 @@ ZeuTOtf0sdn6xA==
         let off: &[(&str, &[u8])] = &[("strict-transport-security", b"Max-Age=0")];
         let f = audit_response_headers(200, off, Transport::DecryptedTls, None);
         assert!(f[0].explanation.contains("max-age=0"));
+    }
+
+    #[test]
+    fn mixed_content_redirect_and_links() {
+        let redirect = [("Location", b"http://example.com/".as_slice())];
+        let f = audit_mixed_content(301, &redirect, b"", None);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].kind, FindingKind::MixedContent);
+        assert_eq!(f[0].evidence, "http://example.com/");
+        let safe = [("Location", b"https://example.com/".as_slice())];
+        assert!(audit_mixed_content(301, &safe, b"", None).is_empty());
+        let none: [(&str, &[u8]); 0] = [];
+        let page = b"<img SRC=\"http://cdn.example/a.png\"><a href=\"https://ok\">";
+        let f = audit_mixed_content(
+            200,
+            &none,
+            page,
+            Some(b"text/html; charset=utf-8".as_slice()),
+        );
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].evidence, "http://cdn.example/a.png");
+        assert!(audit_mixed_content(200, &none, page, Some(b"text/plain".as_slice())).is_empty());
     }
 }

@@ -12,7 +12,8 @@ use std::ops::Range;
 use serde::Serialize;
 
 use super::audit::{
-    audit_alert, audit_chain, audit_cipher, audit_response_headers, audit_tls_version, CertFacts,
+    audit_alert, audit_chain, audit_cipher, audit_mixed_content, audit_response_headers,
+    audit_tls_version, CertFacts,
 };
 use super::classify::{classify, Class};
 use super::credentials::request_credentials;
@@ -23,8 +24,9 @@ use super::secrets::{SecretSet, StreamScanner};
 use crate::capture::Timestamp;
 use crate::dissect::http::{HttpMessage, StartLine};
 use crate::dissect::registry::Protocol;
+use crate::dissect::tls::decrypt::KeysUsed;
 use crate::dissect::tls::{TlsEvent, TlsMessage};
-use crate::dissect::AppEvent;
+use crate::dissect::{AppEvent, Layer};
 use crate::flow::{ConversationSummary, Direction, StreamEvent, StreamId};
 use crate::render::escape::{escape_bytes, escape_str, escape_truncated};
 
@@ -121,6 +123,12 @@ pub struct TlsSession {
     pub bytes: u64,
     /// Application-data record bytes client→server and server→client.
     pub app_data: [u64; 2],
+    /// Decryption with the session keys: which keys (`key_log`, `dsb`, `rsa_key`,
+    /// `missing`, `forward_secrecy`), when any key source was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decryption: Option<String>,
+    /// Records decrypted with the keys.
+    pub records_decrypted: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -132,6 +140,44 @@ pub struct CertBrief {
     pub self_signed: bool,
     pub ca: bool,
     pub key: String,
+}
+
+/// What decrypting TLS with the session keys revealed.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct WithKeys {
+    /// TLS sessions decrypted, and those a key source was given for but could not open.
+    pub sessions_decrypted: u64,
+    pub sessions_not_decrypted: u64,
+    /// Sessions whose only key was the server's RSA key under forward secrecy.
+    pub forward_secrecy: u64,
+    pub records_decrypted: u64,
+    pub plaintext_bytes: u64,
+    pub http_requests_total: u64,
+    pub http_requests: Vec<String>,
+    /// Sightings of a `--secret` inside decrypted TLS.
+    pub secrets_seen: u64,
+}
+
+/// A finding made on decrypted TLS plaintext: a credential or secret there is visible only to
+/// a key holder, so it becomes `visible_with_keys` (info); the audit findings (HSTS, cookie
+/// flags, mixed content) keep their kind.
+fn with_keys(mut f: Finding) -> Finding {
+    if matches!(
+        f.kind,
+        FindingKind::SecretInClear
+            | FindingKind::BasicAuth
+            | FindingKind::BearerToken
+            | FindingKind::Cookie
+            | FindingKind::PasswordField
+            | FindingKind::ApiKey
+            | FindingKind::FernetToken
+            | FindingKind::LoginFormInClear
+    ) {
+        f.details.insert(0, ("what", f.kind.name().to_string()));
+        f.kind = FindingKind::VisibleWithKeys;
+        f.severity = Severity::Info;
+    }
+    f
 }
 
 /// One `--secret` and where it was seen.
@@ -189,6 +235,8 @@ pub struct Report {
     /// The trust anchors certificates were checked against, in words.
     pub trust_store: String,
     pub tls_sessions: Vec<TlsSession>,
+    /// What the session keys revealed (decrypted TLS); an eavesdropper sees none of it.
+    pub with_keys: WithKeys,
     pub secrets: Vec<SecretReport>,
     pub credentials: Vec<Finding>,
     pub fernet_tokens: u64,
@@ -654,6 +702,10 @@ impl Analyzer {
     }
 
     fn http(&mut self, e: &AppEvent, h: &HttpMessage) {
+        if e.layer != Layer::Clear {
+            self.http_with_keys(e, h);
+            return;
+        }
         let stream = e.stream;
         let frames = e.frames.clone();
         let body = h.body_for_search();
@@ -845,6 +897,142 @@ impl Analyzer {
         }
     }
 
+    /// An HTTP message decrypted from TLS with the session keys: what only a key holder
+    /// sees. Credentials and secrets in it are `visible_with_keys` (info, never a leak); the
+    /// HTTPS audit (HSTS, cookie flags, plain-http links and redirects) runs on it.
+    fn http_with_keys(&mut self, e: &AppEvent, h: &HttpMessage) {
+        let stream = e.stream;
+        let frames = e.frames.clone();
+        let body = h.body_for_search();
+        let transport = Transport::DecryptedTls;
+        if let StartLine::Request(r) = &h.start {
+            let w = &mut self.report.with_keys;
+            w.http_requests_total += 1;
+            if w.http_requests.len() < MAX_LIST {
+                w.http_requests.push(format!(
+                    "{} {}",
+                    escape_str(&r.method),
+                    escape_truncated(&r.uri, 120)
+                ));
+            }
+            if let Some(host) = h.header("host") {
+                if let Some(st) = self.streams.get_mut(&stream) {
+                    st.last_host = Some(escape_truncated(host, 120));
+                }
+            }
+            let (method, uri) = (r.method.clone(), r.uri.clone());
+            for f in request_credentials(
+                &method,
+                &uri,
+                &h.headers,
+                body,
+                h.content_type.as_deref(),
+                transport,
+            ) {
+                self.push(with_keys(f), Some(stream), &frames);
+            }
+        } else {
+            let status = match &h.start {
+                StartLine::Response(r) => r.status,
+                _ => 0,
+            };
+            for f in response_credentials(&h.headers, body, h.content_type.as_deref(), transport) {
+                self.push(with_keys(f), Some(stream), &frames);
+            }
+            let host = self
+                .streams
+                .get(&stream)
+                .and_then(|st| st.last_host.clone());
+            let mut audit = audit_response_headers(status, &h.headers, transport, host.as_deref());
+            audit.extend(audit_mixed_content(
+                status,
+                &h.headers,
+                body,
+                h.content_type.as_deref(),
+            ));
+            for f in audit {
+                if matches!(f.kind, FindingKind::MissingHsts | FindingKind::MixedContent) {
+                    let key = (f.kind, host.clone().unwrap_or_default());
+                    if self.once.len() >= MAX_REMEMBERED {
+                        self.once.clear();
+                    }
+                    if !self.once.insert(key) {
+                        continue;
+                    }
+                }
+                self.push(f, Some(stream), &frames);
+            }
+        }
+        if self.cfg.secrets.is_empty() {
+            return;
+        }
+        let mut places: Vec<(&str, Vec<u8>)> = Vec::new();
+        if let StartLine::Request(r) = &h.start {
+            places.push(("uri", r.uri.clone()));
+        }
+        for (name, value) in &h.headers {
+            places.push(("header", [name.as_bytes(), b": ", value].concat()));
+        }
+        places.push(("body", body.to_vec()));
+        for (what, bytes) in places {
+            for hit in self.cfg.secrets.find_in(&bytes) {
+                let matched = bytes.get(hit.range.clone()).unwrap_or_default();
+                let f = self
+                    .cfg
+                    .secrets
+                    .finding(hit.secret_index, hit.variant, matched, transport);
+                if let Some(s) = self.report.secrets.get_mut(hit.secret_index) {
+                    s.with_key += 1;
+                    if s.with_key_places.len() < 50 {
+                        s.with_key_places.push(format!(
+                            "stream {stream} {} frame {} (inside TLS, with the session keys: http {what}, {})",
+                            dir_label(e.dir),
+                            e.frame,
+                            hit.variant.label()
+                        ));
+                    }
+                }
+                self.report.with_keys.secrets_seen += 1;
+                self.push(
+                    with_keys(f.detail("layer", format!("decrypted tls: http {what}"))),
+                    Some(stream),
+                    &frames,
+                );
+            }
+        }
+    }
+
+    /// Per-stream summaries raised when streams closed (what decryption achieved).
+    pub fn stream_summaries(&mut self, events: &[AppEvent]) {
+        for e in events {
+            let Some(t) = e.msg.tls() else { continue };
+            let TlsMessage::Decryption(d) = &t.message else {
+                continue;
+            };
+            let w = &mut self.report.with_keys;
+            w.records_decrypted += d.records_decrypted;
+            w.plaintext_bytes += d.app_bytes;
+            match d.keys {
+                _ if d.records_decrypted > 0 => w.sessions_decrypted += 1,
+                KeysUsed::ForwardSecrecy => {
+                    w.forward_secrecy += 1;
+                    w.sessions_not_decrypted += 1;
+                }
+                _ => w.sessions_not_decrypted += 1,
+            }
+            if let Some(sess) = self
+                .report
+                .tls_sessions
+                .iter_mut()
+                .rev()
+                .find(|s| s.stream == e.stream)
+            {
+                sess.decryption = Some(d.keys.label().to_string());
+                sess.records_decrypted = d.records_decrypted;
+            }
+        }
+    }
+
     fn hostname(&mut self, h: String) {
         if self.report.hostnames.len() < MAX_LIST && !h.is_empty() {
             self.report.hostnames.insert(h);
@@ -919,8 +1107,19 @@ impl Analyzer {
                     .collect();
                 new_findings.extend(audit_chain(&facts, st.sni.as_deref(), ts.secs, &trusted));
                 let trust = trust_words(&facts, &trusted, ca_file_cas);
+                let with_keys = t.record.decrypted.is_some();
+                if with_keys {
+                    // A TLS 1.3 certificate: only a key holder sees it.
+                    for f in &mut new_findings {
+                        f.details.push((
+                            "seen",
+                            "with the session keys only (the certificate is encrypted on the wire)"
+                                .to_string(),
+                        ));
+                    }
+                }
                 if let Some(sess) = idx.and_then(|i| self.report.tls_sessions.get_mut(i)) {
-                    sess.certificate_hidden = false;
+                    sess.certificate_hidden = with_keys;
                     if !facts.is_empty() {
                         sess.trust = Some(trust);
                     }

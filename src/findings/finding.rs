@@ -47,6 +47,11 @@ pub enum FindingKind {
     NoHttpsRedirect,
     /// A response over HTTPS without `Strict-Transport-Security`.
     MissingHsts,
+    /// A secret or credential seen only inside TLS decrypted with the session keys: not a
+    /// leak (an eavesdropper without the keys cannot read it).
+    VisibleWithKeys,
+    /// An HTTPS page that links or redirects to plain `http://` (mixed content).
+    MixedContent,
     /// A ClientHello (TLS or QUIC) offers Encrypted Client Hello: the SNI is then only the
     /// public name (or GREASE: indistinguishable on the wire).
     EchOffered,
@@ -76,6 +81,8 @@ impl FindingKind {
             FindingKind::LoginFormInClear => "login_form_in_clear",
             FindingKind::NoHttpsRedirect => "no_https_redirect",
             FindingKind::MissingHsts => "missing_hsts",
+            FindingKind::VisibleWithKeys => "visible_with_keys",
+            FindingKind::MixedContent => "mixed_content",
             FindingKind::EchOffered => "ech_offered",
         }
     }

@@ -77,6 +77,10 @@ pub fn app_event(e: &AppEvent) -> Value {
     m.insert("dir".into(), dir_name(e.dir).into());
     m.insert("frame".into(), e.frame.into());
     m.insert("frames".into(), e.frames.clone().into());
+    if e.layer != crate::dissect::Layer::Clear {
+        // Parsed from TLS plaintext decrypted with the session keys.
+        m.insert("layer".into(), e.layer.as_str().into());
+    }
     Value::Object(m)
 }
 

@@ -124,6 +124,7 @@ impl<W: Write> Printer<W> {
                 if self.hex {
                     hexdump::write_hex(&mut self.w, f.data, f.highlights, self.pal)?;
                     self.w.write_all(b"\n")?;
+                    self.decrypted_dumps(f, true)?;
                 }
                 Ok(())
             }
@@ -141,10 +142,31 @@ impl<W: Write> Printer<W> {
                 if self.hex {
                     self.w.write_all(b"\n")?;
                     hexdump::write_hex(&mut self.w, f.data, f.highlights, self.pal)?;
+                    self.decrypted_dumps(f, false)?;
                 }
                 Ok(())
             }
         }
+    }
+
+    /// `-x`: after the frame's bytes, each TLS record this frame completed that was decrypted
+    /// with the session keys, as tshark prints its "Decrypted TLS" data source.
+    fn decrypted_dumps(&mut self, f: &FrameView<'_>, blank_after: bool) -> io::Result<()> {
+        for e in f.app {
+            if let Some(t) = e.msg.tls() {
+                if let Some(plain) = &t.plaintext {
+                    if !blank_after {
+                        self.w.write_all(b"\n")?;
+                    }
+                    writeln!(self.w, "Decrypted TLS ({} bytes):", plain.len())?;
+                    hexdump::write_hex(&mut self.w, plain, &[], self.pal)?;
+                    if blank_after {
+                        self.w.write_all(b"\n")?;
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     fn line(&mut self, f: &FrameView<'_>) -> io::Result<()> {

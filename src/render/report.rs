@@ -63,6 +63,7 @@ pub const ROWS: &[(&str, RowFn)] = &[
     ("TLS alerts", alerts),
     ("Credentials in clear", credentials),
     ("Fernet tokens", fernet),
+    ("With the session keys", with_keys),
     ("Findings", severity_line),
     ("Verdict", verdict_cell),
 ];
@@ -377,6 +378,46 @@ fn credentials(r: &Report) -> Cell {
     Cell::marked(list_or(&dedup(v), "none", 8), mark)
 }
 
+/// What the TLS session keys revealed, and that an eavesdropper without them sees none of it.
+fn with_keys(r: &Report) -> Cell {
+    let w = &r.with_keys;
+    let tried = w.sessions_decrypted + w.sessions_not_decrypted;
+    if tried == 0 {
+        return Cell::plain("no keys given (--keylog, --rsa-key, or pcapng secrets)");
+    }
+    let mut lines = vec![format!(
+        "{} of {tried} TLS sessions decrypted ({} records, {} of application data); an eavesdropper without the keys sees none of it",
+        w.sessions_decrypted,
+        w.records_decrypted,
+        human_bytes(w.plaintext_bytes)
+    )];
+    if w.forward_secrecy > 0 {
+        lines.push(format!(
+            "forward secrecy: {} session(s) cannot be decrypted with the server's private key",
+            w.forward_secrecy
+        ));
+    }
+    if w.http_requests_total > 0 {
+        let mut v = dedup(w.http_requests.clone());
+        if w.http_requests_total as usize > v.len() {
+            v.push(format!("({} in all)", w.http_requests_total));
+        }
+        lines.push(format!("HTTP inside TLS: {}", list_or(&v, "none", 8)));
+    }
+    if w.secrets_seen > 0 {
+        lines.push(format!(
+            "a --secret inside TLS {}× (visible with the keys only)",
+            w.secrets_seen
+        ));
+    }
+    let mark = if w.sessions_decrypted > 0 {
+        Mark::Protected
+    } else {
+        Mark::Neutral
+    };
+    Cell::marked(lines.join("\n"), mark)
+}
+
 fn fernet(r: &Report) -> Cell {
     if r.fernet.is_empty() {
         return Cell::plain("none");
@@ -464,6 +505,12 @@ pub fn verdict(r: &Report) -> String {
             "LEAKS: {} readable by anyone on the path",
             what.join(" and ")
         ));
+    }
+    if r.with_keys.secrets_seen > 0 {
+        return with_tls(
+            "Protected on the wire, readable with the session keys: your secret is inside TLS that the keys given decrypt"
+                .into(),
+        );
     }
     if r.secrets.iter().any(|s| s.with_key > 0) {
         return with_tls(

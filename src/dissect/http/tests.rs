@@ -644,6 +644,7 @@ fn no_panic_on_random_bytes() {
             max_http_body: 64,
             max_decoded_body: 64,
             max_tls_handshake: 1024,
+            ..DissectConfig::default()
         });
         let mut buf = Vec::new();
         for _ in 0..200 {

@@ -21,6 +21,9 @@ pub struct RecordInfo {
     pub length: usize,
     /// An SSLv2-format record (2-byte header, no content type).
     pub sslv2: bool,
+    /// The record was decrypted with the session keys: plaintext length and inner
+    /// content type.
+    pub decrypted: Option<(usize, u8)>,
 }
 
 /// A TLS alert; level and description are unknown when encrypted.
@@ -84,6 +87,8 @@ pub enum TlsMessage {
     /// A remark about the stream (escaped text).
     Note(String),
     Summary(Summary),
+    /// What decryption achieved on the stream (emitted on close with the summary).
+    Decryption(crate::dissect::tls::decrypt::DecryptionStatus),
 }
 
 /// One TLS event. All text is escaped when rendered.
@@ -96,6 +101,9 @@ pub struct TlsEvent {
     /// Frames that carried the event's bytes (for `[Reassembled from frames ...]`).
     pub frames: Vec<u64>,
     pub message: TlsMessage,
+    /// The decrypted bytes of the record (on the first event of a decrypted record only),
+    /// for the "Decrypted TLS" hex dump.
+    pub plaintext: Option<Vec<u8>>,
 }
 
 fn alert_text(a: &Alert) -> String {
@@ -112,7 +120,10 @@ fn alert_text(a: &Alert) -> String {
 impl TlsEvent {
     /// The end-of-stream summary (not a record of any one frame).
     pub fn is_summary(&self) -> bool {
-        matches!(self.message, TlsMessage::Summary(_))
+        matches!(
+            self.message,
+            TlsMessage::Summary(_) | TlsMessage::Decryption(_)
+        )
     }
 
     pub fn protocol(&self) -> String {
@@ -145,6 +156,12 @@ impl TlsEvent {
             TlsMessage::Summary(s) => format!(
                 "[TLS application data: client {} records/{} bytes, server {} records/{} bytes]",
                 s.to_server_records, s.to_server_bytes, s.to_client_records, s.to_client_bytes
+            ),
+            TlsMessage::Decryption(d) => format!(
+                "[TLS decryption: keys {}, {} records decrypted, {} failures]",
+                d.keys.label(),
+                d.records_decrypted,
+                d.failures
             ),
         }
     }
@@ -190,7 +207,7 @@ impl TlsEvent {
                 top.leaf(format!("[Note: {n}]"));
                 return top;
             }
-            TlsMessage::Summary(_) => {
+            TlsMessage::Summary(_) | TlsMessage::Decryption(_) => {
                 top.leaf(self.info());
                 return top;
             }
@@ -286,7 +303,15 @@ impl TlsEvent {
                     "Handshake Protocol: Encrypted Handshake Message ({len} bytes)"
                 ));
             }
-            TlsMessage::Note(_) | TlsMessage::Summary(_) => {}
+            TlsMessage::Note(_) | TlsMessage::Summary(_) | TlsMessage::Decryption(_) => {}
+        }
+        if let Some((len, inner)) = self.record.decrypted {
+            let mut d = TreeNode::new(format!("Decrypted TLS ({len} bytes)"));
+            d.leaf(format!(
+                "Content Type: {} ({inner})",
+                content_type_name(inner)
+            ));
+            rec.child(d);
         }
         if self.frames.len() > 1 {
             let list: Vec<String> = self.frames.iter().map(|f| format!("#{f}")).collect();
@@ -495,7 +520,18 @@ impl TlsEvent {
                 m.insert("to_client_bytes".into(), s.to_client_bytes.into());
                 "tls.summary"
             }
+            TlsMessage::Decryption(d) => {
+                m.insert("keys".into(), d.keys.label().into());
+                m.insert("records_decrypted".into(), d.records_decrypted.into());
+                m.insert("failures".into(), d.failures.into());
+                m.insert("app_bytes".into(), d.app_bytes.into());
+                "tls.decryption"
+            }
         };
+        if let Some((len, inner)) = self.record.decrypted {
+            m.insert("decrypted_len".into(), len.into());
+            m.insert("inner_content_type".into(), inner.into());
+        }
         m.insert("type".into(), ty.into());
         m.insert("protocol".into(), self.protocol.clone().into());
         m

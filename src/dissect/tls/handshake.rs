@@ -34,6 +34,44 @@ pub fn decode_certificate(body: &[u8]) -> Result<CertificateChain, String> {
     }
 }
 
+/// Decode a TLS 1.3 Certificate body (RFC 8446 §4.4.2): a request context, then each
+/// certificate followed by its extensions. Seen only once the handshake is decrypted.
+pub fn decode_certificate13(body: &[u8]) -> Result<CertificateChain, String> {
+    let bad = || "malformed TLS 1.3 Certificate message".to_string();
+    let u24 = |b: &[u8], at: usize| -> Option<usize> {
+        let [x, y, z]: [u8; 3] = b.get(at..at + 3)?.try_into().ok()?;
+        Some((usize::from(x) << 16) | (usize::from(y) << 8) | usize::from(z))
+    };
+    let ctx_len = usize::from(*body.first().ok_or_else(bad)?);
+    let mut at = 1 + ctx_len;
+    let list_len = u24(body, at).ok_or_else(bad)?;
+    at += 3;
+    let end = at
+        .checked_add(list_len)
+        .filter(|&e| e <= body.len())
+        .ok_or_else(bad)?;
+    let mut certificates = Vec::new();
+    while at < end {
+        let len = u24(body, at).ok_or_else(bad)?;
+        at += 3;
+        let der = body.get(at..at + len).ok_or_else(bad)?;
+        certificates.push(cert::summarize(certificates.len(), der));
+        at += len;
+        let ext: [u8; 2] = body
+            .get(at..at + 2)
+            .and_then(|e| e.try_into().ok())
+            .ok_or_else(bad)?;
+        at += 2 + usize::from(u16::from_be_bytes(ext));
+    }
+    if at != end {
+        return Err(bad());
+    }
+    Ok(CertificateChain {
+        length: body.len(),
+        certificates,
+    })
+}
+
 impl CertificateChain {
     pub fn tree(&self) -> TreeNode {
         let mut n = TreeNode::new("Handshake Protocol: Certificate");

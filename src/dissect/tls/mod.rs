@@ -14,6 +14,7 @@
 //! `stream` (state machine).
 
 mod cert;
+pub mod decrypt;
 mod event;
 mod fingerprint;
 mod handshake;

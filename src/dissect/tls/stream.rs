@@ -1,16 +1,18 @@
 //! Per-stream TLS state: record reassembly per direction, handshake reassembly across
 //! records, encryption state (ChangeCipherSpec, TLS 1.3), and resynchronisation after holes.
 
+use super::decrypt::{Opened, Plaintext, SessionDecryptor};
 use super::event::{Alert, AppData, Heartbeat, RecordInfo, Summary, TlsEvent, TlsMessage};
 use super::handshake::{
-    decode_certificate, decode_certificate_request, decode_other, decode_server_key_exchange,
+    decode_certificate, decode_certificate13, decode_certificate_request, decode_other,
+    decode_server_key_exchange,
 };
 use super::hello::{decode_client_hello, decode_server_hello, decode_sslv2_client_hello};
 use super::names::{handshake_name, protocol_label};
 use super::record::{plausible_header, sslv2_client_hello_len, Header, HEADER_LEN, MAX_RECORD_LEN};
 use std::sync::Arc;
 
-use crate::dissect::parser::{Chunk, Ctx, KeyStore, Parser, ParserConfig, SessionInfo};
+use crate::dissect::parser::{Chunk, Ctx, KeyStore, Layer, Parser, ParserConfig, SessionInfo};
 use crate::dissect::DissectConfig;
 use crate::flow::Direction;
 
@@ -114,6 +116,18 @@ pub struct TlsStream {
     closed: bool,
     /// Session keys for decryption (from the shared parser configuration).
     keys: Option<Arc<dyn KeyStore>>,
+    /// The server chose ALPN `h2`: the plaintext is HTTP/2.
+    alpn_h2: bool,
+    /// Decryption with the session keys (inactive without any key source).
+    dec: SessionDecryptor,
+    /// Direction the ClientHello came from (the client writes side 0 of the decryptor).
+    client_dir: Option<Direction>,
+    /// Plaintext bytes handed to the child stream, per direction (its stream offsets).
+    plain_offset: [u64; 2],
+    /// The child stream was opened (by ALPN, or left to content detection).
+    child_opened: bool,
+    /// Plaintext of the record being emitted, for the first event of that record.
+    pending_plain: Option<Vec<u8>>,
 }
 
 impl TlsStream {
@@ -131,6 +145,37 @@ impl TlsStream {
             notes: 0,
             closed: false,
             keys: None,
+            alpn_h2: false,
+            dec: SessionDecryptor::new(cfg.decrypt.clone()),
+            client_dir: None,
+            plain_offset: [0; 2],
+            child_opened: false,
+            pending_plain: None,
+        }
+    }
+
+    /// Decryptor side of a direction: 0 = written by the client, 1 = by the server.
+    fn side(&self, dir: Direction) -> usize {
+        match self.client_dir {
+            Some(c) if c != dir => 1,
+            Some(_) => 0,
+            None => dir.index(),
+        }
+    }
+
+    /// Hand the decryptor's notes on (missing key, forward secrecy, RSA key mismatch).
+    fn decrypt_notes(&mut self, dir: Direction, now: u64, out: &mut Ctx<'_>) {
+        for text in std::mem::take(&mut self.dec.notes) {
+            self.note(dir, now, text, out);
+        }
+    }
+
+    /// Whether a record of `content_type` in direction `d` is protected.
+    fn protected(&self, d: usize, content_type: u8) -> bool {
+        if self.tls13_encrypted {
+            content_type == 23
+        } else {
+            self.dirs.get(d).is_some_and(|s| s.ccs) || content_type == 23
         }
     }
 
@@ -143,7 +188,7 @@ impl TlsStream {
     }
 
     fn emit(
-        &self,
+        &mut self,
         dir: Direction,
         now: u64,
         frames: Vec<u64>,
@@ -165,6 +210,7 @@ impl TlsStream {
                 record,
                 frames,
                 message,
+                plaintext: self.pending_plain.take(),
             }),
         );
     }
@@ -288,6 +334,7 @@ impl TlsStream {
             version: 0x0002,
             length: msg.len(),
             sslv2: true,
+            decrypted: None,
         };
         match decode_sslv2_client_hello(msg) {
             Ok(ch) => self.emit(
@@ -317,7 +364,21 @@ impl TlsStream {
             version: h.version,
             length: h.length,
             sslv2: false,
+            decrypted: None,
         };
+        if self.protected(d, h.content_type) {
+            match self
+                .dec
+                .open(self.side(dir), h.content_type, h.version, body)
+            {
+                Opened::Plain(p) => {
+                    self.plain_record(dir, info, p, frames, now, out);
+                    return;
+                }
+                Opened::Failed(text) => self.note(dir, now, text, out),
+                Opened::NoKey => {}
+            }
+        }
         match h.content_type {
             20 => {
                 self.emit(dir, now, frames, info, TlsMessage::ChangeCipherSpec, out);
@@ -325,6 +386,8 @@ impl TlsStream {
                     if let Some(st) = self.dirs.get_mut(d) {
                         st.ccs = true;
                     }
+                    self.dec.change_cipher_spec(self.side(dir));
+                    self.decrypt_notes(dir, now, out);
                 }
             }
             21 => {
@@ -337,21 +400,7 @@ impl TlsStream {
                         .chunks_exact(2)
                         .all(|a| matches!(a.first(), Some(1 | 2)));
                 if plain {
-                    for a in body.chunks_exact(2) {
-                        let alert = Alert {
-                            level: a.first().copied(),
-                            description: a.get(1).copied(),
-                            encrypted: false,
-                        };
-                        self.emit(
-                            dir,
-                            now,
-                            frames.clone(),
-                            info,
-                            TlsMessage::Alert(alert),
-                            out,
-                        );
-                    }
+                    self.plain_alerts(dir, now, &frames, info, body, out);
                 } else {
                     let alert = Alert {
                         level: None,
@@ -361,21 +410,9 @@ impl TlsStream {
                     self.emit(dir, now, frames, info, TlsMessage::Alert(alert), out);
                 }
             }
-            22 => self.handshake_record(dir, info, body, frames, now, out),
+            22 => self.handshake_record(dir, info, body, frames, now, out, false),
             23 => {
-                let records = self.app_records.get_mut(d).map(|r| {
-                    *r = r.saturating_add(1);
-                    *r
-                });
-                let bytes = self.app_bytes.get_mut(d).map(|b| {
-                    *b = b.saturating_add(body.len() as u64);
-                    *b
-                });
-                let a = AppData {
-                    len: body.len(),
-                    total_records: records.unwrap_or(0),
-                    total_bytes: bytes.unwrap_or(0),
-                };
+                let a = self.count_app_data(d, body.len());
                 self.emit(dir, now, frames, info, TlsMessage::AppData(a), out);
             }
             _ => {
@@ -421,6 +458,7 @@ impl TlsStream {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn handshake_record(
         &mut self,
         dir: Direction,
@@ -429,9 +467,10 @@ impl TlsStream {
         frames: Vec<u64>,
         now: u64,
         out: &mut Ctx<'_>,
+        decrypted: bool,
     ) {
         let d = dir.index();
-        if self.encrypted(d) {
+        if self.encrypted(d) && !decrypted {
             let m = TlsMessage::EncryptedHandshake { len: body.len() };
             self.emit(dir, now, frames, info, m, out);
             return;
@@ -495,10 +534,17 @@ impl TlsStream {
             };
             completed_one = true;
             let body = msg.get(4..).unwrap_or(&[]);
+            if !decrypted {
+                self.dec.handshake_plain(&msg);
+            }
             self.handshake_message(dir, t, body, info, msg_frames, now, out);
+            if decrypted {
+                self.dec.handshake_decrypted(self.side(dir), t);
+            }
+            self.decrypt_notes(dir, now, out);
             // A message may switch the stream to encrypted (TLS 1.3 ServerHello): the rest of
             // this record is then not plaintext handshake.
-            if self.encrypted(d) {
+            if self.encrypted(d) && !decrypted {
                 if let Some(st) = self.dirs.get_mut(d) {
                     st.hs.clear();
                 }
@@ -528,14 +574,21 @@ impl TlsStream {
         let malformed = |what: String| TlsMessage::Note(format!("{what}: not dissected further"));
         match t {
             1 => match decode_client_hello(body) {
-                Ok(ch) => self.emit(
-                    dir,
-                    now,
-                    frames,
-                    info,
-                    TlsMessage::ClientHello(Box::new(ch)),
-                    out,
-                ),
+                Ok(ch) => {
+                    if self.client_dir.is_none() {
+                        self.client_dir = Some(dir);
+                    }
+                    self.dec
+                        .client_hello(&ch.random, &ch.extension_ids(), &ch.cipher_suites);
+                    self.emit(
+                        dir,
+                        now,
+                        frames,
+                        info,
+                        TlsMessage::ClientHello(Box::new(ch)),
+                        out,
+                    )
+                }
                 Err(e) => {
                     let other = TlsMessage::Handshake(decode_other(t, body));
                     self.emit(dir, now, frames.clone(), info, other, out);
@@ -552,6 +605,10 @@ impl TlsStream {
                     let hrr = sh.hello_retry_request;
                     if !hrr {
                         self.cipher_suite = Some(sh.cipher_suite);
+                        let ids: Vec<u16> = sh.extensions.iter().map(|e| e.id).collect();
+                        self.dec
+                            .server_hello(&sh.random, sh.version, sh.cipher_suite, &ids);
+                        self.alpn_h2 = sh.values.alpn.first().is_some_and(|a| a == b"h2");
                     }
                     let swapped = self.server_dir.is_none() && dir == Direction::ToServer;
                     if self.server_dir.is_none() {
@@ -577,6 +634,14 @@ impl TlsStream {
                         self.emit(dir, now, frames, info, TlsMessage::Note(text), out);
                     }
                 }
+                Err(e) => {
+                    let other = TlsMessage::Handshake(decode_other(t, body));
+                    self.emit(dir, now, frames.clone(), info, other, out);
+                    self.emit(dir, now, frames, info, malformed(e), out);
+                }
+            },
+            11 if self.tls13 && info.decrypted.is_some() => match decode_certificate13(body) {
+                Ok(c) => self.emit(dir, now, frames, info, TlsMessage::Certificate(c), out),
                 Err(e) => {
                     let other = TlsMessage::Handshake(decode_other(t, body));
                     self.emit(dir, now, frames.clone(), info, other, out);
@@ -624,6 +689,91 @@ impl TlsStream {
                 self.emit(dir, now, frames, info, other, out);
             }
         }
+    }
+
+    /// Alerts in clear (or decrypted), two bytes each.
+    fn plain_alerts(
+        &mut self,
+        dir: Direction,
+        now: u64,
+        frames: &[u64],
+        info: RecordInfo,
+        body: &[u8],
+        out: &mut Ctx<'_>,
+    ) {
+        for a in body.chunks(2) {
+            let alert = Alert {
+                level: a.first().copied(),
+                description: a.get(1).copied(),
+                encrypted: false,
+            };
+            let m = TlsMessage::Alert(alert);
+            self.emit(dir, now, frames.to_vec(), info, m, out);
+        }
+    }
+
+    /// Count one application-data record of `len` bytes in direction `d`: the running totals.
+    fn count_app_data(&mut self, d: usize, len: usize) -> AppData {
+        let records = self.app_records.get_mut(d).map(|r| {
+            *r = r.saturating_add(1);
+            *r
+        });
+        let bytes = self.app_bytes.get_mut(d).map(|b| {
+            *b = b.saturating_add(len as u64);
+            *b
+        });
+        AppData {
+            len,
+            total_records: records.unwrap_or(0),
+            total_bytes: bytes.unwrap_or(0),
+        }
+    }
+
+    /// A record decrypted with the session keys: handled as its inner content type says;
+    /// application data goes to the child stream (the protocol inside, detected by content,
+    /// or HTTP/2 when ALPN chose `h2`).
+    fn plain_record(
+        &mut self,
+        dir: Direction,
+        mut info: RecordInfo,
+        p: Plaintext,
+        frames: Vec<u64>,
+        now: u64,
+        out: &mut Ctx<'_>,
+    ) {
+        let d = dir.index();
+        info.decrypted = Some((p.data.len(), p.content_type));
+        self.pending_plain = Some(p.data.clone());
+        match p.content_type {
+            22 => self.handshake_record(dir, info, &p.data, frames, now, out, true),
+            23 => {
+                let a = self.count_app_data(d, info.length);
+                let last = frames.last().copied().unwrap_or(now);
+                self.emit(dir, now, frames, info, TlsMessage::AppData(a), out);
+                self.dec.count_app_bytes(p.data.len());
+                if !self.child_opened {
+                    self.child_opened = true;
+                    let forced = (self.alpn_h2
+                        && crate::dissect::registry::by_name("h2").is_some())
+                    .then_some("h2");
+                    out.open_child(0, Layer::Tls, forced);
+                }
+                if let Some(off) = self.plain_offset.get_mut(d) {
+                    let at = *off;
+                    *off = off.saturating_add(p.data.len() as u64);
+                    out.plaintext(dir, at, &p.data, last);
+                }
+            }
+            21 => self.plain_alerts(dir, now, &frames, info, &p.data, out),
+            t => {
+                let text = format!(
+                    "decrypted record of content type {t} ({} bytes)",
+                    p.data.len()
+                );
+                self.emit(dir, now, frames, info, TlsMessage::Note(text), out);
+            }
+        }
+        self.pending_plain = None;
     }
 
     fn flush_dir(&mut self, dir: Direction, now: u64, why: &str, out: &mut Ctx<'_>) {
@@ -685,6 +835,9 @@ impl Parser for TlsStream {
     fn end(&mut self, ctx: &mut Ctx<'_>, dir: Direction) {
         let now = ctx.now_frame;
         self.flush_dir(dir, now, "stream ended", ctx);
+        if self.child_opened {
+            ctx.child_end(0, dir);
+        }
     }
 
     fn close(&mut self, ctx: &mut Ctx<'_>) {
@@ -766,7 +919,21 @@ impl TlsStream {
                 record: info,
                 frames: Vec::new(),
                 message: TlsMessage::Summary(s),
+                plaintext: None,
             }),
         );
+        if self.dec.active() && self.version.is_some() {
+            out.emit(
+                Direction::ToServer,
+                Vec::new(),
+                Arc::new(TlsEvent {
+                    protocol: protocol_label(protocol_version).to_string(),
+                    record: info,
+                    frames: Vec::new(),
+                    message: TlsMessage::Decryption(self.dec.status()),
+                    plaintext: None,
+                }),
+            );
+        }
     }
 }
