@@ -21,3 +21,10 @@ banner "HTTP vs Fernet vs HTTPS: what an eavesdropper sees"
 "$S" compare "$C/squirrel-http.pcap" "$C/squirrel-fernet.pcap" "$C/squirrel-https.pcap" \
   "$C/squirrel-https-tls12.pcap" "$C/squirrel-https-badca.pcap" \
   --secret "$SECRET" --fernet-key "$(cat "$C/fernet.key")"
+
+PAGE="${TMPDIR:-/tmp}/squirrel-compare.html"
+"$S" compare "$C/squirrel-http.pcap" "$C/squirrel-fernet.pcap" "$C/squirrel-https.pcap" \
+  "$C/squirrel-https-tls12.pcap" "$C/squirrel-https-badca.pcap" \
+  --secret "$SECRET" --fernet-key "$(cat "$C/fernet.key")" --html "$PAGE" >/dev/null
+banner "The same comparison as one self-contained web page (open it in a browser)"
+echo "$PAGE"

@@ -5,6 +5,9 @@
 # UTF-8. tests/terminal_safety.rs replays it in every output mode.
 #
 #   scripts/make-escape-capture.sh [OUT.pcap]     # default: captures/escape-injection.pcap
+#   scripts/make-escape-capture.sh --html [OUT]   # default: captures/html-injection.pcap
+#       the same connections carrying <script>, "><img onerror=...> and bidi controls
+#       (tests/html_report.rs loads the --html page of it in a headless browser)
 #
 # Needs root (or CAP_NET_RAW) for tcpdump, and python3 (standard library only).
 # Traffic: scripts/squirrel/escape_traffic.py (server on 127.0.0.1:<free port>, raw-socket
@@ -14,14 +17,21 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TRAFFIC="$ROOT/scripts/squirrel/escape_traffic.py"
-OUT="${1:-$ROOT/captures/escape-injection.pcap}"
+HTML=()
+NAME=escape-injection
+if [[ "${1:-}" == "--html" ]]; then
+    HTML=(--html)
+    NAME=html-injection
+    shift
+fi
+OUT="${1:-$ROOT/captures/$NAME.pcap}"
 PY="${PYTHON:-python3}"
 LIMIT=20480
 
 log() { printf 'make-escape-capture: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-[[ "${1:-}" == "-h" || "${1:-}" == "--help" ]] && { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0; }
+[[ "${1:-}" == "-h" || "${1:-}" == "--help" ]] && { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0; }
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/escape-capture.XXXXXX")"
 SRV_PID=""
@@ -50,7 +60,7 @@ command -v tcpdump >/dev/null || {
 command -v "$PY" >/dev/null || die "$PY not found"
 
 # Server first: it picks a free port and writes it to the ready file.
-"$PY" "$TRAFFIC" server --ready-file "$WORK/port" --count 3 2>"$WORK/server.log" &
+"$PY" "$TRAFFIC" "${HTML[@]}" server --ready-file "$WORK/port" --count 3 2>"$WORK/server.log" &
 SRV_PID=$!
 for _ in $(seq 50); do
     [[ -s "$WORK/port" ]] && break
@@ -75,7 +85,7 @@ for i in $(seq 50); do
 done
 
 rc=0
-"$PY" "$TRAFFIC" client --port "$PORT" || rc=$?
+"$PY" "$TRAFFIC" "${HTML[@]}" client --port "$PORT" || rc=$?
 wait "$SRV_PID" || rc=$?
 SRV_PID=""
 sleep 0.5 # the last FIN/ACKs

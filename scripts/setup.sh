@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Installs what squirrel-sniff needs to build on Debian/Ubuntu: libpcap-dev (and pkg-config,
-# a C compiler) when missing. Uses apt-get directly as root, or through sudo otherwise.
+# Installs what squirrel-sniff needs to build and test on Debian/Ubuntu: libpcap-dev (and
+# pkg-config, a C compiler), and chromium-headless-shell for the --html page's browser test,
+# when missing. Uses apt-get directly as root, or through sudo otherwise.
 set -euo pipefail
 
 need=()
 dpkg -s libpcap-dev >/dev/null 2>&1 || need+=(libpcap-dev)
 command -v cc >/dev/null 2>&1 || need+=(gcc libc6-dev)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+# The --html page is tested in a real headless browser (tests/html_report.rs).
+if ! command -v chromium-headless-shell >/dev/null 2>&1 && ! command -v chromium >/dev/null 2>&1; then
+  need+=(chromium-headless-shell)
+fi
 
 if ((${#need[@]})); then
   if ! command -v apt-get >/dev/null 2>&1; then
@@ -20,7 +25,11 @@ if ((${#need[@]})); then
   fi
   echo "setup: installing ${need[*]}" >&2
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+  if ! DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null; then
+    # chromium-headless-shell is in Debian 12 (bookworm-security) and later; else chromium.
+    need=("${need[@]/chromium-headless-shell/chromium}")
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+  fi
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then

@@ -126,6 +126,10 @@ pub struct FindingsArgs {
     /// CI logs)
     #[arg(long = "mask")]
     pub mask: bool,
+    /// Also write the report (or the comparison) as one self-contained HTML page: rows
+    /// side by side, a flow graph per session, the leaking packets' bytes, certificates
+    #[arg(long = "html", value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// After the run, the report of what an eavesdropper sees
     #[arg(long = "report")]
     pub report: bool,

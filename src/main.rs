@@ -155,6 +155,7 @@ fn compare(args: &CompareArgs) -> i32 {
         };
         let opts = RunOptions {
             findings: fc.clone(),
+            html_evidence: args.findings.html.is_some(),
             dissect: DissectConfig {
                 decrypt: dc.clone(),
                 ..DissectConfig::default()
@@ -168,13 +169,20 @@ fn compare(args: &CompareArgs) -> i32 {
                     eprintln!("squirrel-sniff: {e} (compared what was read)");
                     input_code.get_or_insert(e.exit_code());
                 }
-                reports.push(stats.report);
+                reports.push((stats.report, stats.evidence.unwrap_or_default()));
             }
             Err(RunError::Capture(e)) => return fail(&e, e.exit_code()),
             Err(RunError::Output(e)) => return output_failed(e),
             Err(RunError::PrivDrop(e)) => return fail(&e, e.exit_code()),
         }
     }
+    if let Some(path) = &args.findings.html {
+        let pages: Vec<_> = reports.iter().map(|(r, e)| (r, e)).collect();
+        if let Err(code) = write_html(path, &pages) {
+            return code;
+        }
+    }
+    let (reports, _): (Vec<_>, Vec<_>) = reports.into_iter().unzip();
     let stdout = std::io::stdout();
     let pal = Palette::new(color::enabled(args.color, stdout.is_terminal()));
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -198,6 +206,22 @@ fn compare(args: &CompareArgs) -> i32 {
         return exit::LEAK;
     }
     exit::OK
+}
+
+/// `--html FILE`: the page for these captures.
+fn write_html(
+    path: &std::path::Path,
+    pages: &[(
+        &squirrel_sniff::findings::engine::Report,
+        &squirrel_sniff::render::html::Evidence,
+    )],
+) -> Result<(), i32> {
+    let written = std::fs::File::create(path).and_then(|f| {
+        let mut w = std::io::BufWriter::new(f);
+        squirrel_sniff::render::html::write_page(&mut w, pages)?;
+        w.flush()
+    });
+    written.map_err(|e| fail(format!("--html {}: {e}", path.display()), exit::FAILURE))
 }
 
 fn info(args: &InfoArgs) -> i32 {
@@ -393,6 +417,7 @@ fn capture_main(cli: &Cli) -> i32 {
         progress: is_file && (cli.output.progress || !stdout.is_terminal()),
         periodic_stats: cli.output.quiet,
         hierarchy: cli.analysis.hierarchy,
+        html_evidence: cli.findings.html.is_some(),
         privdrop: Some(drop_plan),
         ..RunOptions::default()
     };
@@ -438,6 +463,12 @@ fn capture_main(cli: &Cli) -> i32 {
         Err(RunError::PrivDrop(e)) => return fail(&e, e.exit_code()),
     };
 
+    if let Some(path) = &cli.findings.html {
+        let ev = stats.evidence.clone().unwrap_or_default();
+        if let Err(code) = write_html(path, &[(&stats.report, &ev)]) {
+            return code;
+        }
+    }
     // Whatever happened to stdout, the capture statistics still go to stderr.
     let output_error = stats
         .output_error

@@ -62,6 +62,8 @@ pub struct RunOptions {
     pub periodic_stats: bool,
     /// Count frames and bytes per protocol layer (`--hierarchy`).
     pub hierarchy: bool,
+    /// `--html`: gather the page's evidence (ladders, leaking frames).
+    pub html_evidence: bool,
     /// Give up root after the capture handle and the `-w` file are open, before the first
     /// packet is decoded (see `capture::privdrop`).
     pub privdrop: Option<crate::capture::privdrop::Plan>,
@@ -105,6 +107,8 @@ pub struct RunStats {
     /// Highlights for frames printed before the secret they carry was complete
     /// (for a second pass over a file).
     pub earlier_highlights: BTreeMap<u64, Vec<Range<usize>>>,
+    /// `--html`: what the page shows beyond the report.
+    pub evidence: Option<crate::render::html::Evidence>,
 }
 
 /// Errors that end a run.
@@ -395,6 +399,12 @@ impl<'o> Runner<'o> {
                     chain.split(':').filter(|p| *p != "ethertype"),
                     u64::from(pkt.len),
                 );
+        }
+        if opts.html_evidence {
+            self.stats
+                .evidence
+                .get_or_insert_with(|| crate::render::html::Evidence::new(opts.findings.mask))
+                .frame(&view);
         }
         if shown {
             self.stats.displayed += 1;

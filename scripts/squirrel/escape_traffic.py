@@ -22,6 +22,11 @@ What the bytes are (all of them must come out of squirrel-sniff as visible escap
   U+202E U+2066 U+2069     bidi overrides / isolates
   0x00 0x07 0x08 0x7f      NUL, BEL, backspace, DEL
   0xff 0xfe                invalid UTF-8
+
+With --html (both roles; captures/html-injection.pcap, for the --html page's tests) the
+same connections carry HTML instead: <script> elements, "><img onerror=...> attribute
+breakouts and bidi controls in the request line, headers, bodies, form password and SNI.
+A script that ran would set the page's title to PWNED.
 """
 
 import argparse
@@ -42,6 +47,12 @@ LOW = b"\x00\x07\x08\x7f"
 BAD_UTF8 = b"\xff\xfe"
 # Everything at once, for places that take arbitrary bytes.
 ALL = CLEAR + RED + OSC52 + OSC8 + C1_RAW + C1_UTF8 + BIDI + LOW + BAD_UTF8
+
+# --html: markup that would run if a page pasted it unescaped.
+SCRIPT = b"<script>document.title='PWNED'</script>"
+IMG = b"\"><img src=x onerror=\"document.title='PWNED'\">"
+SVG = b"'><svg onload=document.title='PWNED'>"
+HTML_MODE = False
 
 
 def read_head(conn):
@@ -69,7 +80,28 @@ def read_head(conn):
         data += chunk
 
 
+def html_response():
+    body = (
+        b"<html><body>" + SCRIPT + b"\n"
+        + b"secret: fluffy tail " + IMG + b"\n"
+        + b"bidi " + BIDI + b" " + SVG + b"\n"
+        + b"</body></html>\n"
+    )
+    head = (
+        b"HTTP/1.1 200 OK\r\n"
+        + b"Server: squirrel" + SCRIPT + b"\r\n"
+        + b"Content-Type: text/html\r\n"
+        + b"X-Note: " + IMG + b"\r\n"
+        + b"Set-Cookie: session=" + SVG + b"\r\n"
+        + b"Content-Length: " + str(len(body)).encode() + b"\r\n"
+        + b"Connection: close\r\n\r\n"
+    )
+    return head + body
+
+
 def http_response():
+    if HTML_MODE:
+        return html_response()
     body = (
         b"<html><title>" + CLEAR + b"squirrel</title>\n"
         + b"OSC52 " + OSC52 + b"\n"
@@ -163,8 +195,32 @@ def client_hello(sni, alpn):
     return b"\x16\x03\x01" + u16(handshake)
 
 
+def html_requests(host):
+    get = (
+        b"GET /" + SCRIPT + b"?q=" + IMG.replace(b" ", b"+") + b" HTTP/1.1\r\n"
+        + b"Host: " + host + b"\r\n"
+        + b"User-Agent: squirrel-agent " + IMG + b"\r\n"
+        + b"Referer: http://" + BIDI + b".example/\r\n"
+        + b"Connection: close\r\n\r\n"
+    )
+    form = b"user=" + SVG + b"&password=" + SCRIPT + b"hunter2" + BIDI
+    post = (
+        b"POST /login HTTP/1.1\r\n"
+        + b"Host: " + host + b"\r\n"
+        + b"Authorization: Basic " + base64.b64encode(b"squirrel:" + IMG) + b"\r\n"
+        + b"Content-Type: application/x-www-form-urlencoded\r\n"
+        + b"Content-Length: " + str(len(form)).encode() + b"\r\n"
+        + b"Connection: close\r\n\r\n"
+        + form
+    )
+    hello = client_hello(b"x" + SVG.replace(b" ", b"") + b".example", [b"h2<script>"])
+    return get, post, hello
+
+
 def client(port):
     host = b"127.0.0.1:" + str(port).encode()
+    if HTML_MODE:
+        return run_client(port, *html_requests(host))
     get = (
         b"GET /" + CLEAR + b"/" + C1_RAW + b"/" + BIDI + b"?q=" + LOW + b" HTTP/1.1\r\n"
         + b"Host: " + host + b"\r\n"
@@ -186,10 +242,14 @@ def client(port):
         b"evil" + CLEAR + OSC52 + b".example" + BIDI,
         [b"h2" + RED, b"http/1.1" + C1_RAW],
     )
+    return run_client(port, get, post, hello)
+
+
+def run_client(port, get, post, hello):
     ok = True
     for name, payload in (("GET", get), ("POST", post), ("ClientHello", hello)):
         got = exchange(port, payload)
-        want = tls_alert() if payload[:1] == b"\x16" else b"HTTP/1.1 200 OK" + RED
+        want = tls_alert() if payload[:1] == b"\x16" else b"HTTP/1.1 200 OK" + (b"" if HTML_MODE else RED)
         good = got.startswith(want)
         ok = ok and good
         print(f"escape-client: {name}: sent {len(payload)} bytes, got {len(got)} ({'ok' if good else 'UNEXPECTED'})",
@@ -205,7 +265,10 @@ def main():
     s.add_argument("--count", type=int, default=3)
     c = sub.add_parser("client")
     c.add_argument("--port", type=int, required=True)
+    p.add_argument("--html", action="store_true", help="HTML injection payloads instead")
     a = p.parse_args()
+    global HTML_MODE
+    HTML_MODE = a.html
     if a.role == "server":
         serve(a.ready_file, a.count)
         return 0

@@ -257,6 +257,7 @@ impl Finding {
                 | FindingKind::PasswordField
                 | FindingKind::ApiKey
                 | FindingKind::FernetToken
+                | FindingKind::VisibleWithKeys
         )
     }
 

@@ -9,6 +9,7 @@ pub mod follow_http;
 pub mod frame;
 pub mod hexdump;
 pub mod hierarchy;
+pub mod html;
 pub mod info;
 pub mod json;
 pub mod layers;
