@@ -369,3 +369,51 @@ fn mask_hides_values() {
         assert!(text.contains("f*********l (11 chars)"), "{text}");
     }
 }
+
+/// One completed `curl -k` and one refused handshake in the same capture: each session gets
+/// its verdict, and the capture's verdict says both (not "no content was exchanged").
+#[test]
+fn mixed_tls_sessions_verdict() {
+    let o = compare(&["tls-mixed.pcap", "squirrel-https-badca.pcap", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v = ndjson(&o);
+    let caps = v[0]["captures"].as_array().expect("captures");
+    // tshark: TCP payload bytes of stream 0 (the completed session).
+    let t = std::process::Command::new("tshark")
+        .args([
+            "-r",
+            captures().join("tls-mixed.pcap").to_str().expect("path"),
+        ])
+        .args(["-Y", "tcp.stream == 0", "-T", "fields", "-e", "tcp.len"])
+        .output();
+    let Ok(t) = t else {
+        panic!("tshark is needed as the oracle");
+    };
+    let payload: u64 = String::from_utf8_lossy(&t.stdout)
+        .lines()
+        .filter_map(|l| l.trim().parse::<u64>().ok())
+        .sum();
+    assert!(payload > 5000, "{payload}");
+    let kb = format!("{:.1} kB", payload as f64 / 1e3);
+    let verdict = caps[0]["verdict"].as_str().expect("verdict");
+    assert_eq!(
+        verdict,
+        format!(
+            "Encrypted: 2 TLS sessions: 1 completed (TLS 1.3, {kb} exchanged), 1 refused (unknown_ca); hostnames, sizes and timing visible, content not"
+        )
+    );
+    let sessions = caps[0]["session_verdicts"].as_array().expect("sessions");
+    assert_eq!(
+        sessions[0],
+        format!("#0 TLS 1.3 localhost: completed, {kb} encrypted")
+    );
+    assert_eq!(
+        sessions[1],
+        "#1 TLS 1.3 localhost: refused (unknown_ca), no content exchanged"
+    );
+    // A capture with only the refused handshake still says nothing was exchanged.
+    assert_eq!(
+        caps[1]["verdict"],
+        "1 TLS session: refused (unknown_ca): no content was exchanged"
+    );
+}

@@ -905,3 +905,137 @@ fn secret_variants_url_base64_and_basic_auth_each_found_once() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The chain's trust, in words, from `--report --json`.
+fn trust_of(file: &str, extra: &[&str], env: &[(&str, &str)]) -> Vec<String> {
+    let mut c = bin();
+    c.args(["-r", file, "-q", "--json", "--report"]).args(extra);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let o = c.output().expect("run");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v = ndjson(&o);
+    let rep = v.iter().find(|x| x["type"] == "report").expect("report");
+    rep["tls_sessions"]
+        .as_array()
+        .expect("sessions")
+        .iter()
+        .filter_map(|s| s["trust"].as_str().map(String::from))
+        .collect()
+}
+
+/// Certificates are checked against the system's store by default; `--ca-file` adds
+/// anchors; with no store at all the chain is "not checked", never "untrusted".
+#[test]
+fn certificate_trust_system_store_ca_file_and_none() {
+    let tls12 = cap("squirrel-https-tls12.pcap");
+    let ca = captures().join("pki/ca.crt");
+    assert_eq!(
+        trust_of(&tls12, &[], &[]),
+        vec!["not trusted by this system — the client must be given the CA file"]
+    );
+    let with_ca = trust_of(&tls12, &["--ca-file", ca.to_str().expect("path")], &[]);
+    assert_eq!(
+        with_ca,
+        vec!["trusted with --ca-file (O=Secret Squirrels, CN=Secret Squirrels CA)"]
+    );
+    let none = [
+        ("SSL_CERT_FILE", "/nonexistent/squirrel.pem"),
+        ("SSL_CERT_DIR", "/nonexistent/squirrel-certs"),
+    ];
+    let t = trust_of(&tls12, &[], &none);
+    assert_eq!(t.len(), 1);
+    assert!(t[0].starts_with("not checked"), "{t:?}");
+    // No cert_untrusted_ca finding without a store.
+    let o = bin()
+        .args(["-r", &tls12, "--json", "-q", "--report"])
+        .envs(none)
+        .output()
+        .expect("run");
+    assert!(!stdout(&o).contains("cert_untrusted_ca"), "{}", stdout(&o));
+}
+
+/// Public chains from the corpus against Debian's store, with the store itself as the
+/// oracle: trusted exactly when a certificate of the chain names a CA the bundle holds.
+#[test]
+fn corpus_chains_against_the_system_store() {
+    let Some(c) = corpus() else { return };
+    let bundle = std::path::Path::new("/etc/ssl/certs/ca-certificates.crt");
+    if !bundle.exists() {
+        assert!(!ci(), "CI runs with Debian's ca-certificates");
+        eprintln!("skipped: no /etc/ssl/certs/ca-certificates.crt");
+        return;
+    }
+    let pem = std::fs::read_to_string(bundle).expect("bundle");
+    let subjects = squirrel_sniff::findings::parse_ca_pem(pem.as_bytes()).expect("bundle parses");
+    for (rel, ca_cn) in [
+        (
+            "tls/alert-unrecognized-name.pcap",
+            "Go Daddy Class 2 Certification Authority",
+        ),
+        (
+            "tls/tls12-sni-alpn-npn.pcap",
+            "Equifax Secure Certificate Authority",
+        ),
+        (
+            "tls/tls12-full-handshake-rsa.pcap",
+            "AddTrust External CA Root",
+        ),
+    ] {
+        let in_store = subjects.iter().any(|s| s.contains(ca_cn));
+        let t = trust_of(c.join(rel).to_str().expect("path"), &[], &[]);
+        assert_eq!(t.len(), 1, "{rel}: {t:?}");
+        assert_eq!(
+            t[0].starts_with("trusted by this system"),
+            in_store,
+            "{rel}: {ca_cn} in the store: {in_store}; {t:?}"
+        );
+    }
+}
+
+/// The report groups findings by kind: one line per kind with the count, the streams and
+/// the first frame, agreeing with the findings listed one by one in JSON.
+#[test]
+fn report_groups_findings_by_kind() {
+    let file = cap("squirrel-login.pcap");
+    let v = json_run(&file, &[]);
+    let cookies = findings_of(&v, "cookie");
+    assert!(cookies.len() > 1, "{cookies:?}");
+    let mut streams: Vec<u64> = cookies
+        .iter()
+        .filter_map(|f| f["stream"].as_u64())
+        .collect();
+    streams.sort_unstable();
+    streams.dedup();
+    let first = cookies
+        .iter()
+        .filter_map(|f| f["frames"][0].as_u64())
+        .min()
+        .expect("frames");
+    let o = run(&["-r", &file, "-q", "--report"]);
+    let t = stdout(&o);
+    let line = t
+        .lines()
+        .find(|l| l.trim_start().starts_with("[medium] cookie"))
+        .unwrap_or_else(|| panic!("{t}"));
+    let (lo, hi) = (streams[0], streams[streams.len() - 1]);
+    assert!(
+        line.contains(&format!(
+            "cookie ×{} in streams {lo}–{hi}, first frame {first}:",
+            cookies.len()
+        )),
+        "{line}"
+    );
+    assert_eq!(hi - lo + 1, streams.len() as u64, "contiguous streams");
+    assert_eq!(
+        t.matches("] cookie").count(),
+        1,
+        "one line for the kind: {t}"
+    );
+    let total = v.iter().filter(|x| x["type"] == "finding").count();
+    assert!(
+        t.contains(&format!("Findings by kind ({total} in all")),
+        "{t}"
+    );
+}
