@@ -313,3 +313,42 @@ fn display_filter_fields_for_dns() {
         vec![24, 28, 37]
     );
 }
+
+#[test]
+fn dns_findings_host_names_and_leaks() {
+    let cap = captures().join("dns-udp-tcp.pcap");
+    let out = run(&[
+        "-r",
+        cap.to_str().expect("p"),
+        "--json",
+        "--secret",
+        "fluffy tail",
+    ]);
+    let v = ndjson(&out);
+    let findings = of_type(&v, "finding");
+    let kinds = |k: &str| findings.iter().filter(|f| f["kind"] == k).count();
+    // The TXT over TCP carries an API key: a credential leak, once.
+    let key: Vec<_> = findings.iter().filter(|f| f["kind"] == "api_key").collect();
+    assert_eq!(key.len(), 1);
+    assert_eq!(key[0]["evidence"], "api_key=sk_live_acorns4squirrels");
+    // Host names learned from DNS: each name once.
+    let mut names: Vec<&str> = findings
+        .iter()
+        .filter(|f| f["kind"] == "dns_hostname")
+        .filter_map(|f| f["evidence"].as_str())
+        .collect();
+    let n = names.len();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), n, "a name reported twice");
+    assert!(
+        names.contains(&"tunnel.secret-squirrel.example"),
+        "{names:?}"
+    );
+    assert!(names.contains(&"secret-squirrel.example"), "{names:?}");
+    assert!(kinds("secret_in_clear") >= 1);
+    // The report lists them with where they came from.
+    let out = run(&["-r", cap.to_str().expect("p"), "--report", "-q"]);
+    let text = stdout(&out);
+    assert!(text.contains("secret-squirrel.example (DNS)"), "{text}");
+}

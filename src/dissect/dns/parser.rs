@@ -8,8 +8,8 @@ use super::event::{DnsEvent, DnsTransport};
 use super::session::{DnsSession, TcpFraming};
 use super::wire::{self, RData};
 use crate::dissect::parser::{
-    AppMessage, Chunk, Ctx, Datagram, Detect, FieldValue, Parser, ParserConfig, SessionInfo,
-    Transport,
+    AppMessage, Chunk, ClearField, Ctx, Datagram, Detect, FieldValue, HostName, Parser,
+    ParserConfig, SessionInfo, Transport,
 };
 use crate::flow::Direction;
 use crate::render::tree::TreeNode;
@@ -183,6 +183,49 @@ impl AppMessage for DnsEvent {
     fn has(&self, name: &str) -> bool {
         name == "dns" || name == self.record_type()
     }
+    fn host_names(&self) -> Vec<HostName> {
+        // The names asked about, and the names answers point to (CNAME targets and the
+        // like); reverse lookups and service labels are not hosts.
+        let mut v: Vec<HostName> = Vec::new();
+        let mut add = |n: &wire::Name| {
+            if is_host_name(&n.text) && !v.iter().any(|h| h.name == n.text) {
+                v.push(HostName {
+                    name: n.text.clone(),
+                    source: "DNS",
+                });
+            }
+        };
+        for q in &self.message.questions {
+            add(&q.name);
+        }
+        for r in &self.message.answers {
+            add(&r.name);
+            if let RData::Name(n) = &r.data {
+                add(n);
+            }
+        }
+        v
+    }
+    fn clear_fields(&self) -> Vec<ClearField> {
+        let m = &self.message;
+        let mut v: Vec<ClearField> = m
+            .questions
+            .iter()
+            .map(|q| ClearField {
+                what: "DNS query name",
+                bytes: q.name.text.clone(),
+            })
+            .collect();
+        for r in m.records() {
+            if let RData::Txt(strings) = &r.data {
+                v.extend(strings.iter().map(|s| ClearField {
+                    what: "DNS TXT",
+                    bytes: s.clone(),
+                }));
+            }
+        }
+        v
+    }
     fn values(&self, field: &str, out: &mut Vec<FieldValue>) {
         let m = &self.message;
         let text = |b: &[u8]| FieldValue::Str(String::from_utf8_lossy(b).into_owned());
@@ -211,6 +254,21 @@ impl AppMessage for DnsEvent {
             }
         }
     }
+}
+
+/// A name that names a host: letters, digits, `-`, `.`, `_` not leading a label, and at
+/// least one dot; not a reverse-lookup name.
+fn is_host_name(n: &[u8]) -> bool {
+    let lower = n.to_ascii_lowercase();
+    n.contains(&b'.')
+        && !lower.ends_with(b".in-addr.arpa")
+        && !lower.ends_with(b".ip6.arpa")
+        && n.split(|b| *b == b'.').all(|l| {
+            !l.is_empty()
+                && l.first() != Some(&b'_')
+                && l.iter()
+                    .all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
+        })
 }
 
 #[cfg(test)]

@@ -7,7 +7,8 @@ use super::connection::QuicConnection;
 use super::event::{QuicEvent, QuicSummary};
 use super::header;
 use crate::dissect::parser::{
-    AppMessage, Chunk, Ctx, Datagram, Detect, FieldValue, Parser, ParserConfig, SessionInfo,
+    AppMessage, Chunk, Ctx, Datagram, Detect, FieldValue, HostName, Parser, ParserConfig,
+    SessionInfo,
 };
 use crate::dissect::tls::ClientHello;
 use crate::flow::Direction;
@@ -82,6 +83,20 @@ impl AppMessage for QuicEvent {
             "tls" | "tls.handshake" => self.client_hello.is_some() || self.server_hello.is_some(),
             _ => false,
         }
+    }
+    fn client_hello(&self) -> Option<&ClientHello> {
+        self.client_hello.as_deref()
+    }
+    fn host_names(&self) -> Vec<HostName> {
+        self.client_hello
+            .as_ref()
+            .and_then(|c| c.values.sni.clone())
+            .map(|name| HostName {
+                name,
+                source: "QUIC",
+            })
+            .into_iter()
+            .collect()
     }
     fn values(&self, field: &str, out: &mut Vec<FieldValue>) {
         match field {
