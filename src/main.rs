@@ -456,6 +456,16 @@ fn capture_main(cli: &Cli) -> i32 {
         .flush_every((live_input && !flush_each_frame).then_some(FLUSH_PERIOD));
     let mut printer = Printer::new(out.clone(), mode, cli.output.hex, pal);
     printer.set_flush_each_frame(flush_each_frame);
+    if opts.findings.mask {
+        printer.set_mask(
+            opts.findings
+                .secrets
+                .secrets()
+                .iter()
+                .map(|s| squirrel_sniff::render::escape::escape_bytes(s))
+                .collect(),
+        );
+    }
     let mut stats = match pipeline::run(&mut src, &opts, &mut printer, &stop) {
         Ok(s) => s,
         Err(RunError::Output(e)) => return output_failed(e),

@@ -365,6 +365,14 @@ impl<'o> Runner<'o> {
         self.keep_follow_http(&app);
         self.analyzer.app_events(&app, pkt.ts);
         let findings = self.analyzer.take_findings();
+        let mask_terms = self.analyzer.take_mask_terms();
+        if opts.html_evidence && !mask_terms.is_empty() {
+            self.stats
+                .evidence
+                .get_or_insert_with(|| crate::render::html::Evidence::new(opts.findings.mask))
+                .add_mask_terms(&mask_terms);
+        }
+        printer.add_mask_terms(mask_terms);
         let mut highlights: Vec<Range<usize>> = self.analyzer.highlights().to_vec();
         if let Some(map) = &opts.highlights {
             if let Some(r) = map.get(&number) {

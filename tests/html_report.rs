@@ -223,3 +223,29 @@ fn report_page_and_mask() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `--mask` keeps credential values out of the page: cells, flow-graph labels, hex dumps.
+#[test]
+fn masked_page_holds_no_credential_value() {
+    let dir = temp_dir("html-mask");
+    let out = dir.join("login.html");
+    let page = compare_page(
+        &["squirrel-login.pcap", "squirrel-http.pcap"],
+        &out,
+        &["--mask"],
+    );
+    for v in [
+        SECRET,
+        "acorn-stash-42",
+        "nutcache-7f3a9c21",
+        "sk-squirrel-0123456789abcdef",
+        "tok-hazelnut-31337",
+    ] {
+        assert!(!page.contains(v), "{v} in the masked page");
+    }
+    assert!(
+        page.contains("<article class=\"leak\""),
+        "leaking packets still shown"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -277,6 +277,8 @@ pub struct Analyzer {
     last_ts: Option<Timestamp>,
     /// (secret, frame) pairs already counted.
     sightings: HashSet<(usize, u64)>,
+    /// `--mask`: values found since the last call of [`Analyzer::take_mask_terms`].
+    mask_terms: Vec<String>,
 }
 
 impl Analyzer {
@@ -316,6 +318,7 @@ impl Analyzer {
             first_ts: None,
             last_ts: None,
             sightings: HashSet::new(),
+            mask_terms: Vec::new(),
         }
     }
 
@@ -372,6 +375,12 @@ impl Analyzer {
         &self.current
     }
 
+    /// `--mask`: the secret and credential values found since the last call (escaped, as
+    /// the output shows them), for the printer to mask.
+    pub fn take_mask_terms(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.mask_terms)
+    }
+
     /// Findings raised since the last call.
     pub fn take_findings(&mut self) -> Vec<Finding> {
         std::mem::take(&mut self.pending)
@@ -389,7 +398,20 @@ impl Analyzer {
                 st.leaked = true;
             }
         }
-        if self.cfg.mask {
+        if self.cfg.mask && f.carries_value() {
+            if self.mask_terms.len() < MAX_LIST {
+                let e = f.evidence.trim_end_matches('…').to_string();
+                // The value alone too (`password=hunter2` → `hunter2`), as packet layers
+                // show it apart from its name.
+                let value = e
+                    .split_once('=')
+                    .map(|(_, v)| v)
+                    .or_else(|| e.rsplit_once(':').map(|(_, v)| v))
+                    .filter(|v| v.len() >= 4)
+                    .map(String::from);
+                self.mask_terms.push(e);
+                self.mask_terms.extend(value);
+            }
             f.mask();
         }
         *self

@@ -99,6 +99,8 @@ pub struct Evidence {
     pub leaks_dropped: u64,
     /// `--mask`: leaked bytes are shown as `*` in the hex dump and layers are left out.
     pub mask: bool,
+    /// `--mask`: the values found (escaped), starred wherever a kept frame holds them.
+    mask_terms: Vec<String>,
 }
 
 impl Evidence {
@@ -106,6 +108,15 @@ impl Evidence {
         Evidence {
             mask,
             ..Evidence::default()
+        }
+    }
+
+    /// `--mask`: more values to star in the frames kept.
+    pub fn add_mask_terms(&mut self, terms: &[String]) {
+        for t in terms {
+            if self.mask_terms.len() < 1000 && !self.mask_terms.contains(t) {
+                self.mask_terms.push(t.clone());
+            }
         }
     }
 
@@ -154,6 +165,11 @@ impl Evidence {
             (StepKind::Tcp, l)
         };
         let kind = if leak { StepKind::Leak } else { kind };
+        // `--mask`: a query string may carry a token; the label keeps the path only.
+        let label = match label.split_once('?') {
+            Some((path, _)) if self.mask => format!("{path}?… (masked)"),
+            _ => label,
+        };
         if !self.ladders.contains_key(&stream) && self.ladders.len() >= MAX_LADDERS {
             self.ladders_dropped += 1;
             return;
@@ -215,12 +231,17 @@ impl Evidence {
             }
         }
         let keep = f.data.len().min(MAX_LEAK_BYTES);
+        let data = if self.mask {
+            super::masked_bytes(f.data, &highlights, &self.mask_terms)
+        } else {
+            f.data.to_vec()
+        };
         self.leaks.push(LeakFrame {
             frame: f.number,
             stream: f.tcp.map(|t| t.seg.stream),
             findings: f.findings.iter().map(|x| x.line()).collect(),
             layers,
-            data: f.data.get(..keep).unwrap_or_default().to_vec(),
+            data: data.get(..keep).unwrap_or_default().to_vec(),
             cut: f.data.len() - keep,
             highlights,
         });

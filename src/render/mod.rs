@@ -43,6 +43,33 @@ fn findings_node(findings: &[crate::findings::Finding]) -> tree::TreeNode {
     n
 }
 
+/// A frame's bytes with the highlighted ones and every occurrence of a masked value as `*`.
+pub(crate) fn masked_bytes(
+    data: &[u8],
+    highlights: &[std::ops::Range<usize>],
+    terms: &[String],
+) -> Vec<u8> {
+    let mut out = data.to_vec();
+    for r in highlights {
+        if let Some(s) = out.get_mut(r.clone()) {
+            s.fill(b'*');
+        }
+    }
+    for t in terms.iter().map(String::as_bytes).filter(|t| t.len() >= 4) {
+        let mut i = 0;
+        while let Some(p) = out
+            .get(i..)
+            .and_then(|h| h.windows(t.len()).position(|w| w == t))
+        {
+            if let Some(s) = out.get_mut(i + p..i + p + t.len()) {
+                s.fill(b'*');
+            }
+            i += p + t.len();
+        }
+    }
+    out
+}
+
 /// How frames are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -65,7 +92,13 @@ pub struct Printer<W: Write> {
     printed_any: bool,
     /// Flush after every frame (a terminal, or `-l`).
     flush_each_frame: bool,
+    /// `--mask`: values shown as `h*****2 (7 chars)` wherever a frame's output holds them
+    /// (the `--secret`s, and the secret and credential values the findings stage found).
+    mask_terms: Option<Vec<String>>,
 }
+
+/// Most values remembered for `--mask`.
+const MAX_MASK_TERMS: usize = 1000;
 
 impl<W: Write> Printer<W> {
     pub fn new(w: W, mode: Mode, hex: bool, pal: Palette) -> Self {
@@ -76,6 +109,26 @@ impl<W: Write> Printer<W> {
             pal,
             printed_any: false,
             flush_each_frame: false,
+            mask_terms: None,
+        }
+    }
+
+    /// `--mask`: mask these values (and those added later) in every frame's output.
+    pub fn set_mask(&mut self, terms: Vec<String>) {
+        self.mask_terms = Some(Vec::new());
+        self.add_mask_terms(terms);
+    }
+
+    /// More values to mask (found by the findings stage); ignored unless masking.
+    pub fn add_mask_terms(&mut self, terms: Vec<String>) {
+        if let Some(t) = &mut self.mask_terms {
+            for x in terms {
+                if !x.is_empty() && !t.contains(&x) && t.len() < MAX_MASK_TERMS {
+                    t.push(x);
+                }
+            }
+            // Longest first, so a value inside a longer one is masked as part of it.
+            t.sort_by_key(|x| std::cmp::Reverse(x.len()));
         }
     }
 
@@ -107,6 +160,27 @@ impl<W: Write> Printer<W> {
     }
 
     pub fn frame(&mut self, f: &FrameView<'_>) -> io::Result<()> {
+        let Some(terms) = self.mask_terms.as_ref().filter(|t| !t.is_empty()) else {
+            return self.frame_as_is(f);
+        };
+        // Print into a buffer from a copy of the bytes with the leaked ones starred, then
+        // mask the values wherever the text still holds them (tree, info, JSON).
+        let data = masked_bytes(f.data, f.highlights, terms);
+        let view = FrameView { data: &data, ..*f };
+        let mut inner = Printer::new(Vec::new(), self.mode, self.hex, self.pal);
+        inner.printed_any = self.printed_any;
+        inner.frame_as_is(&view)?;
+        self.printed_any = inner.printed_any;
+        let mut text = String::from_utf8_lossy(&inner.w).into_owned();
+        for t in terms {
+            if text.contains(t.as_str()) {
+                text = text.replace(t.as_str(), &crate::findings::mask_value(t));
+            }
+        }
+        self.w.write_all(text.as_bytes())
+    }
+
+    fn frame_as_is(&mut self, f: &FrameView<'_>) -> io::Result<()> {
         match self.mode {
             Mode::Quiet => Ok(()),
             Mode::Json => {
