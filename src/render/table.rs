@@ -210,6 +210,19 @@ impl Table {
     /// Lay the table out for `width` columns: words are kept whole when [`Table::min_width`]
     /// fits, else the widest column's longest words are cut.
     pub fn render(&self, width: usize, borders: Borders) -> String {
+        if borders == Borders::Ascii {
+            let map = |r: &Vec<String>| r.iter().map(|c| ascii_symbols(c)).collect::<Vec<_>>();
+            let t = Table {
+                header: self.header.as_ref().map(map),
+                rows: self.rows.iter().map(map).collect(),
+                right: self.right.clone(),
+            };
+            return t.render_laid_out(width, borders);
+        }
+        self.render_laid_out(width, borders)
+    }
+
+    fn render_laid_out(&self, width: usize, borders: Borders) -> String {
         let g = borders.glyphs();
         let widths = self.widths(width);
         let mut out = String::new();
@@ -242,6 +255,7 @@ impl Table {
             .enumerate()
             .map(|(i, w)| wrap(cells.get(i).map(String::as_str).unwrap_or(""), *w))
             .collect();
+
         let height = wrapped.iter().map(Vec::len).max().unwrap_or(1).max(1);
         for line in 0..height {
             out.push_str(g.v);
@@ -269,6 +283,23 @@ impl Table {
             out.push('\n');
         }
     }
+}
+
+/// The typographic symbols of the report's own text in ASCII (`→` as `->`), for a locale
+/// that is not UTF-8. (Escaped wire text is left as it is.)
+fn ascii_symbols(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '→' => o.push_str("->"),
+            '↔' => o.push_str("<->"),
+            '×' => o.push('x'),
+            '…' => o.push_str("..."),
+            '—' | '–' => o.push('-'),
+            c => o.push(c),
+        }
+    }
+    o
 }
 
 /// A word wider than `width` in pieces that fit (only when it is wider than the table
@@ -349,8 +380,17 @@ mod tests {
 
     #[test]
     fn ascii_borders() {
-        let s = sample().render(100, Borders::Ascii);
+        let mut t = sample();
+        t.row(vec![
+            "Content visible".into(),
+            "GET / → 200 …".into(),
+            "×2".into(),
+        ]);
+        let s = t.render(100, Borders::Ascii);
         assert!(s.is_ascii(), "{s}");
+        assert!(s.contains("GET / -> 200 ..."), "{s}");
+        let widest = s.lines().map(text_width).max().unwrap_or(0);
+        assert!(s.lines().all(|l| text_width(l) == widest), "aligned: {s}");
         assert!(s.starts_with("+-"), "{s}");
         assert!(s.contains("| TLS version, cipher |"), "{s}");
     }
