@@ -3,6 +3,7 @@
 //! Initial CRYPTO stream ([`crypto`]) and one connection's state ([`connection`]); what
 //! it shows the renderers is in [`event`].
 
+pub mod build;
 pub mod connection;
 pub mod crypto;
 pub mod event;
