@@ -195,7 +195,8 @@ pub struct BoundsArgs {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Capture")]
 pub struct CaptureArgs {
-    /// Capture live on this interface (`any` for all; needs root or CAP_NET_RAW)
+    /// Capture live on this interface (`any` for all; a number: the interface -D lists
+    /// with it; needs root or CAP_NET_RAW)
     #[arg(
         short = 'i',
         long = "interface",
@@ -289,6 +290,38 @@ pub struct OutputArgs {
     /// flushes at least every 250 ms anyway
     #[arg(short = 'l', long = "line-buffered")]
     pub line_buffered: bool,
+    /// Time column of summary lines: r (since the first packet, the default), a (local
+    /// time), ad (local date and time), adoy (year/day-of-year), d (since the previous
+    /// packet), dd (since the previous displayed packet), e (epoch), u (UTC), ud (UTC date
+    /// and time); tcpdump's -tt (e), -ttt (d), -tttt (ad), -ttttt (r) also work
+    #[arg(short = 't', value_name = "FORMAT", value_parser = crate::render::timefmt::TimeFormat::parse)]
+    pub time_format: Option<crate::render::timefmt::TimeFormat>,
+    /// Output format: `fields` (the -e fields of every displayed packet, one line each),
+    /// `text` (summary lines, the default) or `json` (as --json)
+    #[arg(short = 'T', value_name = "FORMAT", value_parser = ["fields", "text", "json"])]
+    pub output_format: Option<String>,
+    /// With -T fields: a field to print (repeatable), a name from --list-fields
+    #[arg(short = 'e', value_name = "FIELD")]
+    pub fields: Vec<String>,
+    /// With -T fields: header=y|n, separator=/t|/s|CHAR, quote=d|s|n, occurrence=f|l|a,
+    /// aggregator=,|/s|CHAR (repeatable, like tshark)
+    #[arg(short = 'E', value_name = "OPTION=VALUE")]
+    pub field_options: Vec<String>,
+    /// Print every field -Y and -e know, with its type and a description, and exit
+    /// (tshark -G fields)
+    #[arg(long = "list-fields")]
+    pub list_fields: bool,
+    /// Where findings (`⚠ …` lines, JSON finding records) are printed: inline under the
+    /// frame that raised them, at the end after all frames, or off (--report and
+    /// --fail-on-leak still see them)
+    #[arg(long = "findings", value_enum, default_value_t = crate::render::FindingsPlacement::Inline, value_name = "WHERE")]
+    pub findings: crate::render::FindingsPlacement,
+    /// Print each packet minus its link-level header in ASCII (tcpdump -A)
+    #[arg(short = 'A', conflicts_with = "hex_ascii")]
+    pub ascii: bool,
+    /// Print each packet minus its link-level header in hex and ASCII (tcpdump -X)
+    #[arg(short = 'X')]
+    pub hex_ascii: bool,
     /// Do not resolve names (accepted for tcpdump habit; squirrel-sniff never resolves)
     #[arg(short = 'n')]
     pub no_resolve: bool,

@@ -21,20 +21,37 @@ use squirrel_sniff::flow::{Direction, FlowConfig, FollowSelect};
 use squirrel_sniff::pipeline::{self, RunError, RunOptions, RunStats, Source};
 use squirrel_sniff::render::color::{self, Palette};
 use squirrel_sniff::render::output::Output;
+use squirrel_sniff::render::payload::PayloadDump;
 use squirrel_sniff::render::{Mode, Printer};
+
+/// The local time zone's offset, read at start-up.
+static LOCAL_OFFSET: std::sync::OnceLock<time::UtcOffset> = std::sync::OnceLock::new();
 
 /// Into a pipe or file, a live capture's output is flushed at least this often.
 const FLUSH_PERIOD: std::time::Duration = std::time::Duration::from_millis(250);
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // The local time zone is read while the process has one thread (`-t a|ad|adoy`).
+    let local = time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC);
+    let _ = LOCAL_OFFSET.set(local);
+    let mut cli = Cli::parse();
+    // `-T json` is --json.
+    if cli.output.output_format.as_deref() == Some("json") {
+        cli.output.json = true;
+    }
+    let cli = cli;
     let code = match &cli.command {
         Some(Command::Compare(args)) => compare(args),
         Some(Command::Info(args)) => info(args),
         Some(Command::Man) => {
             use clap::CommandFactory;
             let mut out = std::io::stdout().lock();
-            match squirrel_sniff::render::manpage::write_man(Cli::command(), &mut out) {
+            let fields = squirrel_sniff::display::columns::field_list();
+            let rows: Vec<(&str, &str, &str)> = fields
+                .iter()
+                .map(|(n, t, d)| (*n, *t, d.as_str()))
+                .collect();
+            match squirrel_sniff::render::manpage::write_man(Cli::command(), &rows, &mut out) {
                 Ok(()) => exit::OK,
                 Err(e) => output_failed(e),
             }
@@ -276,6 +293,28 @@ fn capture_main(cli: &Cli) -> i32 {
         };
     }
 
+    if cli.output.list_fields {
+        let mut out = std::io::stdout().lock();
+        return match squirrel_sniff::display::columns::write_field_list(&mut out) {
+            Ok(()) => exit::OK,
+            Err(e) => output_failed(e),
+        };
+    }
+    let fields_output = cli.output.output_format.as_deref() == Some("fields");
+    let columns = if fields_output {
+        match squirrel_sniff::display::columns::Columns::new(
+            &cli.output.fields,
+            &cli.output.field_options,
+        ) {
+            Ok(c) => Some(c),
+            Err(e) => return fail(e, exit::USAGE),
+        }
+    } else if !cli.output.fields.is_empty() || !cli.output.field_options.is_empty() {
+        return fail("-e and -E need -T fields", exit::USAGE);
+    } else {
+        None
+    };
+
     let expr = cli.filter.expression.join(" ");
     let filter_expr = filter::combine(&cli.filter.port, &expr);
     let display_filter = match &cli.filter.display_filter {
@@ -343,7 +382,10 @@ fn capture_main(cli: &Cli) -> i32 {
                 .map_err(|e| fail(&e, e.exit_code()))
         } else if let Some(iface) = &cli.capture.interface {
             let opts = LiveOptions {
-                interface: iface.clone(),
+                interface: match squirrel_sniff::capture::live::interface_by_number(iface) {
+                    Ok(name) => name,
+                    Err(e) => return Err(fail(&e, e.exit_code())),
+                },
                 snaplen: cli.capture.snaplen.max(1),
                 buffer_bytes: cli.capture.buffer_kib.max(1).saturating_mul(1024),
                 promiscuous: !cli.capture.no_promisc,
@@ -376,6 +418,7 @@ fn capture_main(cli: &Cli) -> i32 {
     let stdout = std::io::stdout();
     let pal = Palette::new(color::enabled(cli.output.color, stdout.is_terminal()));
     let mode = if cli.output.quiet
+        || columns.is_some()
         || follow_sel.is_some()
         || (cli.capture.write.is_some() && !cli.capture.print)
     {
@@ -403,6 +446,7 @@ fn capture_main(cli: &Cli) -> i32 {
         follow_http: cli.analysis.follow_format == FollowFormatArg::Http,
         findings,
         display_filter,
+        columns: columns.clone(),
         flow: FlowConfig {
             max_flows: cli.bounds.max_flows.max(1),
             max_buffered_per_flow: cli.bounds.max_flow_buffer,
@@ -456,6 +500,25 @@ fn capture_main(cli: &Cli) -> i32 {
         .flush_every((live_input && !flush_each_frame).then_some(FLUSH_PERIOD));
     let mut printer = Printer::new(out.clone(), mode, cli.output.hex, pal);
     printer.set_flush_each_frame(flush_each_frame);
+    if let Some(fmt) = cli.output.time_format {
+        printer.set_time_format(
+            fmt,
+            LOCAL_OFFSET.get().copied().unwrap_or(time::UtcOffset::UTC),
+        );
+    }
+    printer.set_findings_placement(cli.output.findings);
+    printer.set_payload_dump(if cli.output.hex_ascii {
+        PayloadDump::HexAscii
+    } else if cli.output.ascii {
+        PayloadDump::Ascii
+    } else {
+        PayloadDump::None
+    });
+    if let Some(c) = &columns {
+        if let Err(e) = c.write_header(printer.writer()) {
+            return output_failed(e);
+        }
+    }
     if opts.findings.mask {
         printer.set_mask(
             opts.findings

@@ -56,6 +56,8 @@ pub struct RunOptions {
     pub highlights: Option<BTreeMap<u64, Vec<Range<usize>>>>,
     /// `-Y`: only frames matching it are printed (all are analysed).
     pub display_filter: Option<crate::display::Filter>,
+    /// `-T fields`: displayed frames are printed as these field columns.
+    pub columns: Option<crate::display::columns::Columns>,
     /// A progress bar on stderr while replaying a file.
     pub progress: bool,
     /// Live capture: a counters line on stderr every 10 s (`-q`).
@@ -301,7 +303,7 @@ impl<'o> Runner<'o> {
         pkt: &RawPacket<'_>,
         iface: Option<&str>,
         printer: &mut Printer<W>,
-    ) -> Result<(), RunError> {
+    ) -> Result<bool, RunError> {
         let opts = self.opts;
         self.stats.frames += 1;
         let number = self.stats.frames;
@@ -416,10 +418,13 @@ impl<'o> Runner<'o> {
         }
         if shown {
             self.stats.displayed += 1;
-            printer.frame(&view)?;
+            match &opts.columns {
+                Some(c) => c.write_frame(printer.writer(), &view)?,
+                None => printer.frame(&view)?,
+            }
         }
         printer.frame_done()?;
-        Ok(())
+        Ok(shown)
     }
 
     /// End of input: flush the flows (holes, close-delimited bodies), then the tail events.
@@ -520,7 +525,9 @@ pub fn run<W: Write>(
                         continue;
                     }
                 }
-                if let Some(path) = &opts.write {
+                // With -Y, -w keeps only the packets the filter displays (as tshark).
+                let shown = runner.packet(&pkt, None, printer)?;
+                if let (Some(path), true) = (&opts.write, shown) {
                     if writer.is_none() {
                         writer = Some(PcapWriter::create(
                             path,
@@ -534,7 +541,6 @@ pub fn run<W: Write>(
                         w.write(&pkt)?;
                     }
                 }
-                runner.packet(&pkt, None, printer)?;
                 if let Some(p) = progress.as_mut() {
                     p.update(f.position(), runner.stats.frames);
                 }
@@ -570,6 +576,13 @@ pub fn run<W: Write>(
                     opts.packet_buffered,
                 )?),
                 None => None,
+            };
+            // -w is written by the capture thread (every captured packet, even those the
+            // decoder drops when it falls behind) — or, with -Y, by the decoder: only the
+            // packets the display filter keeps (as tshark).
+            let (writer, mut displayed_writer) = match opts.display_filter {
+                Some(_) => (None, writer),
+                None => (writer, None),
             };
             let breaker = l.breaker();
             let capture_done = AtomicBool::new(false);
@@ -615,7 +628,14 @@ pub fn run<W: Write>(
                         interface: 0,
                         data: &p.data,
                     };
-                    if let Err(e) = runner.packet(&pkt, Some(&name), printer) {
+                    let written = match runner.packet(&pkt, Some(&name), printer) {
+                        Ok(true) => displayed_writer
+                            .as_mut()
+                            .map_or(Ok(()), |w| w.write(&pkt).map_err(RunError::from)),
+                        Ok(false) => Ok(()),
+                        Err(e) => Err(e),
+                    };
+                    if let Err(e) = written {
                         result = Err(e);
                         stop.store(true, Ordering::Relaxed);
                         break;
@@ -642,6 +662,10 @@ pub fn run<W: Write>(
             }
             runner.stats.live = end.stats;
             runner.stats.written = end.written;
+            if let Some(w) = displayed_writer.as_mut() {
+                w.flush()?;
+                runner.stats.written = w.written();
+            }
             runner.stats.queue_drops = end.queue_drops;
             if end.error.is_some() {
                 runner.stats.input_error = end.error;

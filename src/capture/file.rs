@@ -16,10 +16,86 @@ use super::{CaptureError, RawPacket, Timestamp};
 const MAX_RECORD: usize = 16 << 20;
 const INITIAL_BUFFER: usize = 256 << 10;
 
-/// The bytes of `path`, or standard input when `path` is `-`; a directory is refused.
+/// The two bytes that start a gzip stream (RFC 1952).
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// `input`, decompressed when it starts as a gzip stream (`.pcap.gz`, `.pcapng.gz`, gzip on
+/// standard input; concatenated members are read in turn, as gzip does). Sniffed by the
+/// magic bytes, not the name.
+pub fn gunzip_if_compressed(
+    mut input: Box<dyn Read + Send>,
+) -> std::io::Result<Box<dyn Read + Send>> {
+    let mut head = [0u8; 2];
+    let mut got = 0;
+    while got < head.len() {
+        match input.read(head.get_mut(got..).unwrap_or_default()) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let gzip = got == GZIP_MAGIC.len() && head == GZIP_MAGIC;
+    let whole = Prefixed {
+        head,
+        at: 0,
+        len: got,
+        rest: input,
+    };
+    if gzip {
+        Ok(Box::new(flate2::read::MultiGzDecoder::new(
+            std::io::BufReader::new(whole),
+        )))
+    } else {
+        Ok(Box::new(whole))
+    }
+}
+
+/// The bytes read to sniff the format, then the rest of the input. A read returns the
+/// sniffed bytes together with what follows (the capture reader expects its header whole).
+struct Prefixed {
+    head: [u8; 2],
+    at: usize,
+    len: usize,
+    rest: Box<dyn Read + Send>,
+}
+
+impl Read for Prefixed {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let head = self.head.get(self.at..self.len).unwrap_or_default();
+        let n = head.len().min(buf.len());
+        if let (Some(dst), Some(src)) = (buf.get_mut(..n), head.get(..n)) {
+            dst.copy_from_slice(src);
+        }
+        self.at += n;
+        match buf.get_mut(n..) {
+            Some(more) if !more.is_empty() => match self.rest.read(more) {
+                Ok(m) => Ok(n + m),
+                Err(_) if n > 0 => Ok(n),
+                Err(e) => Err(e),
+            },
+            _ => Ok(n),
+        }
+    }
+}
+
+/// Whether the file at `path` is gzip-compressed.
+fn is_gzip_file(path: &Path) -> bool {
+    let mut head = [0u8; 2];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok_and(|_| head == GZIP_MAGIC)
+}
+
+/// The bytes of `path`, or standard input when `path` is `-`, decompressed when gzip; a
+/// directory is refused.
 pub fn open_input(path: &Path) -> Result<Box<dyn Read + Send>, CaptureError> {
+    let read_err = |source| CaptureError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
     if path == Path::new("-") {
-        return Ok(Box::new(std::io::stdin()));
+        return gunzip_if_compressed(Box::new(std::io::stdin())).map_err(read_err);
     }
     let f = std::fs::File::open(path).map_err(|source| CaptureError::Open {
         path: path.to_path_buf(),
@@ -31,7 +107,7 @@ pub fn open_input(path: &Path) -> Result<Box<dyn Read + Send>, CaptureError> {
             source: std::io::Error::other("is a directory"),
         });
     }
-    Ok(Box::new(f))
+    gunzip_if_compressed(Box::new(f)).map_err(read_err)
 }
 
 /// The container format of a file.
@@ -330,9 +406,10 @@ impl FileSource {
         self.reader.consumed() as u64
     }
 
-    /// The file's size when known (not for standard input).
+    /// The file's size when known (not for standard input, nor for a compressed file,
+    /// whose position counts decompressed bytes).
     pub fn total_size(&self) -> Option<u64> {
-        if self.path == Path::new("-") {
+        if self.path == Path::new("-") || is_gzip_file(&self.path) {
             None
         } else {
             std::fs::metadata(&self.path).ok().map(|m| m.len())

@@ -275,3 +275,24 @@ pub fn list_interfaces() -> Result<Vec<String>, CaptureError> {
         })
         .collect())
 }
+
+/// `-i N`: the name of the N-th interface `-D` lists (from 1). A name that is not all
+/// digits, or an interface really called so, is kept as given.
+pub fn interface_by_number(given: &str) -> Result<String, CaptureError> {
+    let Ok(n) = given.parse::<usize>() else {
+        return Ok(given.to_string());
+    };
+    let devs = pcap::Device::list().map_err(|e| CaptureError::Live {
+        name: given.to_string(),
+        msg: e.to_string(),
+    })?;
+    if devs.iter().any(|d| d.name == given) {
+        return Ok(given.to_string());
+    }
+    n.checked_sub(1)
+        .and_then(|i| devs.get(i))
+        .map(|d| d.name.clone())
+        .ok_or_else(|| CaptureError::NoSuchInterface {
+            name: format!("{given} (-D lists {} interfaces)", devs.len()),
+        })
+}

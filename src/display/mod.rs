@@ -24,7 +24,9 @@
 //! - Integers compare numerically; flags compare with 1/0/true/false; addresses compare as
 //!   addresses, a network literal matches every address inside it.
 
+pub mod columns;
 mod eval;
+mod field_help;
 pub mod fields;
 mod frame;
 mod lexer;

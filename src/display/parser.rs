@@ -7,6 +7,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use regex::Regex;
 
+use super::field_help;
 use super::fields::{self, FieldType};
 use super::lexer::{lex, CmpOp, Tok, Token};
 use super::FilterError;
@@ -186,12 +187,9 @@ impl Parser {
     /// A name, optionally compared with a value.
     fn test(&mut self, name: &str, col: usize) -> Result<Expr, FilterError> {
         let Some(def) = fields::lookup(name) else {
-            let close = fields::close_names(name);
-            let hint = if close.is_empty() {
-                String::new()
-            } else {
-                format!(" (did you mean {}?)", close.join(", "))
-            };
+            let hint = field_help::suggestion(name)
+                .map(|s| format!(" ({s})"))
+                .unwrap_or_default();
             let what = if looks_like_value(name) {
                 "a field or protocol name, found the value"
             } else {

@@ -27,10 +27,40 @@ piping into a file or another program.
 tcpdump(8), tshark(1), pcap\-filter(7)
 "#;
 
-/// Write the manual page for `cmd` (section 1).
-pub fn write_man<W: Write>(cmd: clap::Command, w: &mut W) -> io::Result<()> {
+/// A roff text line: backslashes and dashes escaped, a leading dot or quote neutralised.
+fn roff(s: &str) -> String {
+    let t = s.replace('\\', "\\e").replace('-', "\\-");
+    if t.starts_with('.') || t.starts_with('\'') {
+        format!("\\&{t}")
+    } else {
+        t
+    }
+}
+
+/// Write the manual page for `cmd` (section 1), with a FIELDS section listing `fields`
+/// (name, type, description) as `--list-fields` prints them.
+pub fn write_man<W: Write>(
+    cmd: clap::Command,
+    fields: &[(&str, &str, &str)],
+    w: &mut W,
+) -> io::Result<()> {
     let mut page = Vec::new();
     clap_mangen::Man::new(cmd).render(&mut page)?;
+    page.extend_from_slice(
+        b".SH FIELDS\nThe names \\fB\\-Y\\fR and \\fB\\-T fields \\-e\\fR accept \
+(also printed by \\fB\\-\\-list\\-fields\\fR):\n",
+    );
+    for (name, ty, desc) in fields {
+        page.extend_from_slice(
+            format!(
+                ".TP\n\\fB{}\\fR ({})\n{}\n",
+                roff(name),
+                roff(ty),
+                roff(desc)
+            )
+            .as_bytes(),
+        );
+    }
     page.extend_from_slice(EXTRA_SECTIONS.as_bytes());
     w.write_all(&page)?;
     w.flush()
@@ -66,7 +96,15 @@ mod tests {
 
     #[test]
     fn man_page_names_the_tool_and_its_options() {
-        let page = text(|w| write_man(crate::cli::Cli::command(), w));
+        let page = text(|w| {
+            write_man(
+                crate::cli::Cli::command(),
+                &[("tcp.stream", "integer", "TCP stream index")],
+                w,
+            )
+        });
+        assert!(page.contains(".SH FIELDS"), "fields section");
+        assert!(page.contains("\\fBtcp.stream\\fR (integer)\nTCP stream index"));
         assert!(
             page.starts_with(".ie") || page.starts_with(".TH"),
             "{}",
@@ -131,7 +169,7 @@ mod tests {
         let e = write_completions(&mut crate::cli::Cli::command(), Shell::Bash, &mut Closed)
             .expect_err("closed");
         assert_eq!(e.kind(), io::ErrorKind::BrokenPipe);
-        let e = write_man(crate::cli::Cli::command(), &mut Closed).expect_err("closed");
+        let e = write_man(crate::cli::Cli::command(), &[], &mut Closed).expect_err("closed");
         assert_eq!(e.kind(), io::ErrorKind::BrokenPipe);
     }
 }

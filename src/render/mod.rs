@@ -15,10 +15,12 @@ pub mod json;
 pub mod layers;
 pub mod manpage;
 pub mod output;
+pub mod payload;
 pub mod progress;
 pub mod report;
 pub mod summary;
 pub mod table;
+pub mod timefmt;
 pub mod tree;
 
 use std::io::{self, Write};
@@ -92,9 +94,35 @@ pub struct Printer<W: Write> {
     printed_any: bool,
     /// Flush after every frame (a terminal, or `-l`).
     flush_each_frame: bool,
+    /// `-t`: the time column of summary lines, and the local offset for `a`, `ad`, `adoy`.
+    time: (timefmt::TimeFormat, time::UtcOffset),
+    /// The previous displayed frame's time (`-t dd`).
+    prev_displayed: Option<crate::capture::Timestamp>,
+    /// `-A` / `-X`: the packet minus its link-level header under each line, as tcpdump.
+    payload: payload::PayloadDump,
+    /// `--findings`: with each frame, after all frames, or not printed.
+    findings: FindingsPlacement,
+    /// `--findings end`: kept until the end of the run.
+    deferred: Vec<crate::findings::Finding>,
+    deferred_dropped: u64,
     /// `--mask`: values shown as `h*****2 (7 chars)` wherever a frame's output holds them
     /// (the `--secret`s, and the secret and credential values the findings stage found).
     mask_terms: Option<Vec<String>>,
+}
+
+/// Most findings kept for `--findings end` (the report and its counts see them all).
+pub const MAX_DEFERRED: usize = 10_000;
+
+/// Where finding lines (and JSON finding records) are printed (`--findings`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum FindingsPlacement {
+    /// Under the frame that raised them (the default).
+    #[default]
+    Inline,
+    /// After all frames.
+    End,
+    /// Not printed (still in --report, --fail-on-leak and -Y finding).
+    Off,
 }
 
 /// Most values remembered for `--mask`.
@@ -109,6 +137,12 @@ impl<W: Write> Printer<W> {
             pal,
             printed_any: false,
             flush_each_frame: false,
+            time: (timefmt::TimeFormat::Relative, time::UtcOffset::UTC),
+            prev_displayed: None,
+            payload: payload::PayloadDump::None,
+            findings: FindingsPlacement::Inline,
+            deferred: Vec::new(),
+            deferred_dropped: 0,
             mask_terms: None,
         }
     }
@@ -130,6 +164,21 @@ impl<W: Write> Printer<W> {
             // Longest first, so a value inside a longer one is masked as part of it.
             t.sort_by_key(|x| std::cmp::Reverse(x.len()));
         }
+    }
+
+    /// `--findings inline|end|off`.
+    pub fn set_findings_placement(&mut self, placement: FindingsPlacement) {
+        self.findings = placement;
+    }
+
+    /// `-t FORMAT`; `local` is the local time zone's offset (for `a`, `ad`, `adoy`).
+    pub fn set_time_format(&mut self, fmt: timefmt::TimeFormat, local: time::UtcOffset) {
+        self.time = (fmt, local);
+    }
+
+    /// `-A` / `-X`.
+    pub fn set_payload_dump(&mut self, dump: payload::PayloadDump) {
+        self.payload = dump;
     }
 
     /// Flush after every frame (on a terminal, and with `-l`), as tcpdump and tshark do.
@@ -160,6 +209,18 @@ impl<W: Write> Printer<W> {
     }
 
     pub fn frame(&mut self, f: &FrameView<'_>) -> io::Result<()> {
+        let inline: &[crate::findings::Finding] = match self.findings {
+            FindingsPlacement::Inline => f.findings,
+            FindingsPlacement::End => {
+                self.defer(f.findings);
+                &[]
+            }
+            FindingsPlacement::Off => &[],
+        };
+        let f = &FrameView {
+            findings: inline,
+            ..*f
+        };
         let Some(terms) = self.mask_terms.as_ref().filter(|t| !t.is_empty()) else {
             return self.frame_as_is(f);
         };
@@ -169,8 +230,12 @@ impl<W: Write> Printer<W> {
         let view = FrameView { data: &data, ..*f };
         let mut inner = Printer::new(Vec::new(), self.mode, self.hex, self.pal);
         inner.printed_any = self.printed_any;
+        inner.time = self.time;
+        inner.prev_displayed = self.prev_displayed;
+        inner.payload = self.payload;
         inner.frame_as_is(&view)?;
         self.printed_any = inner.printed_any;
+        self.prev_displayed = inner.prev_displayed;
         let mut text = String::from_utf8_lossy(&inner.w).into_owned();
         for t in terms {
             if text.contains(t.as_str()) {
@@ -196,6 +261,7 @@ impl<W: Write> Printer<W> {
             Mode::Lines => {
                 self.line(f)?;
                 self.finding_lines(f.findings)?;
+                payload::write(&mut self.w, f, self.payload)?;
                 if self.hex {
                     hexdump::write_hex(&mut self.w, f.data, f.highlights, self.pal)?;
                     self.w.write_all(b"\n")?;
@@ -249,11 +315,14 @@ impl<W: Write> Printer<W> {
         let proto = summary::protocol(f);
         let info = summary::info(f);
         let p = self.pal;
-        let time = if f.ts.nanos % 1000 != 0 {
-            format!("{:.9}", f.rel_time)
-        } else {
-            format!("{:>10.6}", f.rel_time)
+        let times = timefmt::FrameTimes {
+            ts: f.ts,
+            relative: f.rel_time,
+            delta: f.delta,
+            delta_displayed: self.prev_displayed.map(|p| f.ts.since(p)).unwrap_or(0.0),
         };
+        self.prev_displayed = Some(f.ts);
+        let time = timefmt::format(self.time.0, &times, self.time.1);
         writeln!(
             self.w,
             "{:>5} {} {} → {} {}{}{}{} {} {}",
@@ -308,6 +377,17 @@ impl<W: Write> Printer<W> {
         }
     }
 
+    /// Keep findings for the end of the run (`--findings end`), at most [`MAX_DEFERRED`].
+    fn defer(&mut self, findings: &[crate::findings::Finding]) {
+        for x in findings {
+            if self.deferred.len() < MAX_DEFERRED {
+                self.deferred.push(x.clone());
+            } else {
+                self.deferred_dropped += 1;
+            }
+        }
+    }
+
     /// Findings under a summary line: `      ⚠ [high] secret_in_clear …`.
     fn finding_lines(&mut self, findings: &[crate::findings::Finding]) -> io::Result<()> {
         for x in findings
@@ -327,6 +407,24 @@ impl<W: Write> Printer<W> {
 
     /// Findings raised at the end of the capture (messages completed only by its end).
     pub fn trailing_findings(&mut self, findings: &[crate::findings::Finding]) -> io::Result<()> {
+        let deferred;
+        let findings = match self.findings {
+            FindingsPlacement::Inline => findings,
+            FindingsPlacement::Off => &[],
+            FindingsPlacement::End => {
+                self.defer(findings);
+                deferred = std::mem::take(&mut self.deferred);
+                if self.deferred_dropped > 0 && self.mode != Mode::Json && self.mode != Mode::Quiet
+                {
+                    writeln!(
+                        self.w,
+                        "[{} more findings not listed here (at most {MAX_DEFERRED} are kept); the report counts them all]",
+                        self.deferred_dropped
+                    )?;
+                }
+                &deferred[..]
+            }
+        };
         match self.mode {
             Mode::Quiet => Ok(()),
             Mode::Json => {
