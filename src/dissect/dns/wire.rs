@@ -469,7 +469,32 @@ pub fn parse(msg: &[u8]) -> Result<Message, ShortMessage> {
 
 /// Content check for DNS on a port not known to carry it: a header whose counts are
 /// plausible and whose first question parses exactly. Conservative on purpose.
+/// The header alone is plausible for a probe: opcode known, Z clear, at most one question
+/// and few records (checked before any walk, so junk costs nothing).
+fn plausible_header(msg: &[u8]) -> bool {
+    let (Some(flags), Some(qd), Some(an), Some(ns), Some(ar)) = (
+        u16_at(msg, 2),
+        u16_at(msg, 4),
+        u16_at(msg, 6),
+        u16_at(msg, 8),
+        u16_at(msg, 10),
+    ) else {
+        return false;
+    };
+    let f = Flags(flags);
+    matches!(f.opcode(), 0 | 2 | 4 | 5)
+        && flags & 0x0040 == 0
+        && qd <= 1
+        && an < 64
+        && ns < 64
+        && ar < 64
+        && qd + an > 0
+}
+
 pub fn looks_like_dns(msg: &[u8]) -> bool {
+    if !plausible_header(msg) {
+        return false;
+    }
     let Ok(m) = parse(msg) else {
         return false;
     };
@@ -490,6 +515,12 @@ pub fn looks_like_dns(msg: &[u8]) -> bool {
 /// header is plausible and the first question's name reads within the bytes present.
 /// `None` when the name runs past the bytes present (more are needed to judge).
 pub fn plausible_start(msg: &[u8]) -> Option<bool> {
+    if msg.len() < HEADER_LEN {
+        return None;
+    }
+    if !plausible_header(msg) {
+        return Some(false);
+    }
     let Ok(m) = parse(msg) else {
         return None;
     };
