@@ -217,7 +217,7 @@ pub struct CaptureArgs {
     #[arg(short = 'U', long = "packet-buffered")]
     pub packet_buffered: bool,
     /// Stop after N packets
-    #[arg(short = 'c', long = "count", value_name = "N")]
+    #[arg(short = 'c', long = "count", value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub count: Option<u64>,
     /// Snapshot length: bytes kept of each packet
     #[arg(

@@ -73,8 +73,17 @@ fn main() -> ExitCode {
     ExitCode::from(code as u8)
 }
 
+/// One line on stderr. Messages name files and interfaces, which can hold any byte: the
+/// line is escaped like wire data so no name can drive the terminal.
+fn note(msg: impl std::fmt::Display) {
+    eprintln!(
+        "squirrel-sniff: {}",
+        squirrel_sniff::render::escape::escape_str(&msg.to_string())
+    );
+}
+
 fn fail(msg: impl std::fmt::Display, code: i32) -> i32 {
-    eprintln!("squirrel-sniff: {msg}");
+    note(msg);
     code
 }
 
@@ -107,8 +116,15 @@ fn findings_config(a: &FindingsArgs) -> Result<FindingsConfig, i32> {
         None => None,
     };
     let mut trusted_cas = match &a.ca_file {
-        Some(p) => load_ca_file(p)
-            .map_err(|e| fail(format!("--ca-file {}: {e}", p.display()), exit::INPUT))?,
+        Some(p) => load_ca_file(p).map_err(|e| {
+            // Name the path once: most of these errors already carry it.
+            let msg = e.to_string();
+            if msg.contains(&p.display().to_string()) {
+                fail(format!("--ca-file: {msg}"), exit::INPUT)
+            } else {
+                fail(format!("--ca-file {}: {msg}", p.display()), exit::INPUT)
+            }
+        })?,
         None => Vec::new(),
     };
     let ca_file_cas = trusted_cas.len();
@@ -133,7 +149,7 @@ fn decrypt_config(a: &DecryptArgs) -> Result<DecryptConfig, i32> {
     for f in &files {
         let report = keys.load_file(f).map_err(|e| fail(&e, exit::INPUT))?;
         for line in report.problems(&f.display().to_string()) {
-            eprintln!("squirrel-sniff: {line}");
+            note(line);
         }
     }
     let mut rsa_keys = Vec::new();
@@ -141,7 +157,7 @@ fn decrypt_config(a: &DecryptArgs) -> Result<DecryptConfig, i32> {
         match RsaKey::load(f) {
             Ok(k) => rsa_keys.push(k),
             Err(e @ RsaKeyError::Unreadable(..)) => return Err(fail(&e, exit::INPUT)),
-            Err(e) => eprintln!("squirrel-sniff: {e}; ignored"),
+            Err(e) => note(format!("{e}; ignored")),
         }
     }
     Ok(DecryptConfig {
@@ -183,7 +199,7 @@ fn compare(args: &CompareArgs) -> i32 {
         match pipeline::run(&mut src, &opts, &mut printer, &stop) {
             Ok(stats) => {
                 if let Some(e) = &stats.input_error {
-                    eprintln!("squirrel-sniff: {e} (compared what was read)");
+                    note(format!("{e} (compared what was read)"));
                     input_code.get_or_insert(e.exit_code());
                 }
                 reports.push((stats.report, stats.evidence.unwrap_or_default()));
@@ -392,13 +408,13 @@ fn capture_main(cli: &Cli) -> i32 {
                 filter: filter_expr.clone(),
             };
             let l = LiveSource::open(&opts).map_err(|e| fail(&e, e.exit_code()))?;
-            eprintln!(
-                "squirrel-sniff: listening on {}, link-type {} ({}), snapshot length {} bytes",
+            note(format!(
+                "listening on {}, link-type {} ({}), snapshot length {} bytes",
                 l.name(),
                 squirrel_sniff::capture::linktype::short_name(l.link()),
                 squirrel_sniff::capture::linktype::name(l.link()),
                 opts.snaplen
-            );
+            ));
             Ok(Source::Live(Box::new(l)))
         } else {
             Err(fail(
@@ -540,6 +556,17 @@ fn capture_main(cli: &Cli) -> i32 {
         let ev = stats.evidence.clone().unwrap_or_default();
         if let Err(code) = write_html(path, &[(&stats.report, &ev)]) {
             return code;
+        }
+    }
+    // A stream index the capture does not have is a usage error, said plainly.
+    if let Some(FollowSelect::Stream(id)) = follow_sel {
+        let n = stats.flow.streams;
+        if u64::from(id) >= n {
+            let has = match n {
+                0 => "this capture has no TCP streams".to_string(),
+                n => format!("this capture has TCP streams 0–{}", n - 1),
+            };
+            return fail(format!("--follow {id}: {has}"), exit::USAGE);
         }
     }
     // Whatever happened to stdout, the capture statistics still go to stderr.

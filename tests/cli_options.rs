@@ -445,3 +445,77 @@ fn write_with_display_filter_keeps_what_tshark_keeps() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn bad_input_gets_a_clear_usage_error() {
+    let c = cap("squirrel-http");
+    let o = run(&["-r", &c, "-c", "0"]);
+    assert_eq!(o.status.code(), Some(2), "-c 0");
+    assert!(stdout(&o).is_empty());
+    let o = run(&["-r", &c, "--follow", "9"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--follow 9: this capture has TCP streams 0–0"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stdout(&o).is_empty(), "nothing followed");
+    let login = cap("squirrel-login");
+    let streams = stdout(&run(&["-r", &login, "-T", "fields", "-e", "tcp.stream"]))
+        .lines()
+        .filter_map(|l| l.parse::<u64>().ok())
+        .max()
+        .expect("streams");
+    let o = run(&["-r", &login, "--follow", "99"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains(&format!("this capture has TCP streams 0–{streams}")),
+        "{}",
+        stderr(&o)
+    );
+    // A missing --ca-file is named once.
+    let dir = temp_dir("badca");
+    let missing = dir.join("no-such-ca.pem");
+    let o = run(&["-r", &c, "--ca-file", missing.to_str().expect("path")]);
+    assert_eq!(o.status.code(), Some(3));
+    assert_eq!(
+        stderr(&o).matches("no-such-ca.pem").count(),
+        1,
+        "{}",
+        stderr(&o)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn file_names_in_messages_are_escaped_like_wire_data() {
+    let dir = temp_dir("esc-name");
+    let evil = dir.join("cap\x1b]0;owned\x07\x1b[2J.pcap");
+    std::fs::copy(cap("squirrel-http"), &evil).expect("copy");
+    let name = evil.to_str().expect("path");
+    let missing = dir.join("gone\x1b[31m.pcap");
+    for args in [
+        vec!["info", name],
+        vec!["-r", missing.to_str().expect("path")],
+        vec!["info", missing.to_str().expect("path")],
+        vec!["-r", name, "--ca-file", missing.to_str().expect("path")],
+        vec![
+            "-r",
+            name,
+            "--secrets-file",
+            missing.to_str().expect("path"),
+        ],
+    ] {
+        let o = run(&args);
+        let all = format!("{}{}", stdout(&o), stderr(&o));
+        assert!(
+            !all.contains('\x1b') && !all.contains('\x07'),
+            "{args:?}: {all:?}"
+        );
+        assert!(
+            all.contains("\\x1b"),
+            "{args:?} names the file, escaped: {all}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

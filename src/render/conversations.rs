@@ -117,7 +117,15 @@ pub fn write_conversations_to<W: Write>(
 ) -> io::Result<()> {
     writeln!(w, "TCP Conversations")?;
     let t = conversations_table(rows, capture_start);
-    write!(w, "{}", t.render(width, borders))
+    if t.min_width() <= width {
+        return write!(w, "{}", t.render(width, borders));
+    }
+    // Too narrow for the columns: one block per stream.
+    for (title, block) in t.row_blocks() {
+        writeln!(w, "{title}")?;
+        write!(w, "{}", block.render(width, borders))?;
+    }
+    Ok(())
 }
 
 /// The JSON object for one stream: `{"type":"tcp.stream", "stream":N, ...}`.
@@ -238,6 +246,34 @@ mod tests {
         );
         assert!(lines[row1].contains("5.000000"));
         assert!(!text.contains('\x1b'));
+    }
+
+    #[test]
+    fn narrow_terminal_one_block_per_stream() {
+        let a = summary(0, 59856, 100);
+        let b = summary(1, 59857, 105);
+        let rows = [
+            ConversationRow {
+                summary: &a,
+                protocol: "HTTP",
+            },
+            ConversationRow {
+                summary: &b,
+                protocol: "TLS",
+            },
+        ];
+        let mut out = Vec::new();
+        write_conversations_to(&mut out, &rows, None, 60, Borders::Ascii).expect("vec");
+        let text = String::from_utf8(out).expect("utf8");
+        assert!(text.lines().all(|l| l.chars().count() <= 60), "{text}");
+        assert!(
+            text.contains("\nStream 0\n") && text.contains("\nStream 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("| A (client)  | 141.142.228.5:59856 |"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -104,7 +104,11 @@ fn or_na(v: Option<f64>, unit: &str) -> String {
 /// between reports, as capinfos does.
 pub fn write_text<W: Write>(w: &mut W, info: &CaptureInfo) -> io::Result<()> {
     let digits = info.time_digits();
-    line(w, "File name", info.path.display())?;
+    line(
+        w,
+        "File name",
+        super::escape::escape_str(&info.path.display().to_string()),
+    )?;
     line(w, "File type", file_type_name(info))?;
     match info.encapsulation() {
         Some(link) => line(w, "File encapsulation", linktype::name(link))?,

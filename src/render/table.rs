@@ -150,6 +150,27 @@ impl Table {
         widths.iter().map(|w| w + 3).sum::<usize>() + 1
     }
 
+    /// One two-column table per row (header name, value), for a terminal too narrow for
+    /// the whole table; the first cell of each row titles its block.
+    pub fn row_blocks(&self) -> Vec<(String, Table)> {
+        let names = self.header.clone().unwrap_or_default();
+        self.rows
+            .iter()
+            .map(|r| {
+                let mut t = Table::new();
+                for (i, v) in r.iter().enumerate().skip(1) {
+                    t.row(vec![names.get(i).cloned().unwrap_or_default(), v.clone()]);
+                }
+                let title = format!(
+                    "{} {}",
+                    names.first().map_or("", String::as_str),
+                    r.first().map_or("", String::as_str)
+                );
+                (title, t)
+            })
+            .collect()
+    }
+
     /// The narrowest the table can be without cutting a word.
     pub fn min_width(&self) -> usize {
         Table::total(&self.measures().iter().map(|m| m.0).collect::<Vec<_>>())
