@@ -1,27 +1,35 @@
 #!/usr/bin/env bash
-# Time squirrel-sniff against tshark and tcpdump on one large real capture.
+# Time squirrel-sniff against tshark, tcpdump and Suricata on large real captures.
 #
-#   scripts/bench.sh [--pcap FILE] [--reps N] [--bin PATH] [--no-build] [--no-x4]
+#   scripts/bench.sh [--pcap FILE] [--gzip-pcap FILE] [--tls-pcap FILE] [--reps N]
+#                    [--bin PATH] [--no-build] [--no-x4] [--no-gzip] [--no-tls]
 #
-#   --pcap FILE  capture to read (default /tmp/squirrel-bench/bench.pcap, recorded with
-#                scripts/make-bench-capture.sh when missing; needs root for that)
-#   --reps N     repetitions of every command, the median is reported (default 3)
-#   --bin PATH   squirrel-sniff binary (default target/release/squirrel-sniff, built first)
-#   --no-build   do not run `cargo build --release`
-#   --no-x4      skip the peak-RSS run over the capture concatenated four times
+#   --pcap FILE      the main capture (default /tmp/squirrel-bench/bench.pcap, recorded with
+#                    scripts/make-bench-capture.sh when missing; needs root for that)
+#   --gzip-pcap FILE gzip-heavy capture (default /tmp/squirrel-bench/bench-gzip.pcap,
+#                    recorded with `make-bench-capture.sh --profile gzip` when missing)
+#   --tls-pcap FILE  key-logged TLS capture; its key log is FILE with .keys for .pcap
+#                    (default /tmp/squirrel-bench/bench-tls.pcap, `--profile tls-keylog`)
+#   --reps N         repetitions of every command, the median is reported (default 3)
+#   --bin PATH       squirrel-sniff binary (default target/release/squirrel-sniff, built first)
+#   --no-build       do not run `cargo build --release`
+#   --no-x4          skip the peak-RSS runs over the main capture concatenated four times
+#   --no-gzip / --no-tls   skip the gzip-heavy / key-logged TLS rows
 #
 # Every command reads the same file in the same run, its output sent to /dev/null; the file
 # is read once first so every run starts with it in the page cache. For each command:
-# median wall seconds, median CPU seconds (user + system; steadier than wall time on a busy
-# machine), packets/s and MB/s (from wall time and file bytes), and the largest peak RSS
-# (/usr/bin/time). Ratios are judged on wall time; the CPU-time ratio is shown beside it. Then the ratios the project targets. A tool that is not installed gives a
-# "skipped" row; a command that fails gives a "failed" row; neither stops the script.
-# The table is printed for the terminal and again as markdown at the end (for
-# docs/performance.md).
+# median wall seconds, median CPU seconds (user + system of all threads; steadier than wall
+# time on a busy machine), packets/s and MB/s (from wall time and file bytes), and the
+# largest peak RSS (/usr/bin/time). Then the ratios the project targets, each judged on the
+# figure its target names (wall or CPU). A tool that is not installed gives a "skipped" row;
+# a command that fails gives a "failed" row; neither stops the script. The table is printed
+# for the terminal and again as markdown at the end (for docs/performance.md).
 #
 # tshark gets the same work as `squirrel-sniff -q`: TCP reassembly on, the benchmark ports
 # decoded as HTTP / TLS (squirrel-sniff finds them by content), and a display filter so that
 # every packet is dissected (`tshark -q` alone skips dissection when nothing asks for it).
+# Suricata runs single-threaded (--runmode single) with no rules (-S /dev/null), checksum
+# checks off (-k none, loopback) and its EVE log off, logs in a temporary directory.
 # Ports come from BENCH_HTTP_PORT / BENCH_TLS13_PORT / BENCH_TLS12_PORT (28080/28443/28444).
 set -uo pipefail
 
@@ -32,6 +40,10 @@ BENCH_NAME=bench
 . "$HERE/bench/lib.sh"
 
 PCAP=""
+GZIP_PCAP=/tmp/squirrel-bench/bench-gzip.pcap
+TLS_PCAP=/tmp/squirrel-bench/bench-tls.pcap
+GZIP=1
+TLS=1
 REPS=3
 BIN=""
 BUILD=1
@@ -43,7 +55,11 @@ while [[ $# -gt 0 ]]; do
         --bin) BIN="${2:?--bin needs a path}"; shift 2 ;;
         --no-build) BUILD=0; shift ;;
         --no-x4) X4=0; shift ;;
-        -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --gzip-pcap) GZIP_PCAP="${2:?--gzip-pcap needs a file}"; shift 2 ;;
+        --tls-pcap) TLS_PCAP="${2:?--tls-pcap needs a file}"; shift 2 ;;
+        --no-gzip) GZIP=0; shift ;;
+        --no-tls) TLS=0; shift ;;
+        -h|--help) sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) bench_die "unknown argument '$1' (see --help)" ;;
     esac
 done
@@ -72,6 +88,15 @@ if [[ -z "$PCAP" ]]; then
     fi
 fi
 [[ -s "$PCAP" ]] || bench_die "no capture at $PCAP"
+# extra_capture PROFILE FILE — record FILE with that profile when it is missing; false if none.
+extra_capture() {
+    [[ -s "$2" ]] && return 0
+    bench_is_root || { bench_log "no $2 and not root to record it: its rows are skipped"; return 1; }
+    "$HERE/make-bench-capture.sh" --profile "$1" "$2" || { bench_log "could not record $2"; return 1; }
+}
+[[ $GZIP == 1 ]] && { extra_capture gzip "$GZIP_PCAP" || GZIP=0; }
+[[ $TLS == 1 ]] && { extra_capture tls-keylog "$TLS_PCAP" || TLS=0; }
+TLS_KEYS="${TLS_PCAP%.pcap}.keys"
 
 WORK="$(mktemp -d /tmp/squirrel-bench-run.XXXXXX)"
 X4_FILE=""
@@ -83,6 +108,12 @@ BYTES=$(stat -c %s "$PCAP")
 PACKETS=$(capinfos -M -c -T "$PCAP" 2>/dev/null | awk -F'\t' 'NR==2 {print $2}')
 [[ "$PACKETS" =~ ^[0-9]+$ ]] || bench_die "capinfos could not count the packets of $PCAP"
 cat "$PCAP" > /dev/null # into the page cache
+file_facts() { # FILE -> "BYTES PACKETS"
+    printf '%s %s\n' "$(stat -c %s "$1")" "$(capinfos -M -c -T "$1" 2>/dev/null | awk -F'\t' 'NR==2 {print $2}')"
+}
+# Which optional features this binary has (older builds lack them: their rows say so).
+HELP="$("$BIN" --help 2>/dev/null)"
+has_opt() { grep -q -e "$1" <<<"$HELP"; }
 
 COMMIT="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 DIRTY="$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo ' (with uncommitted changes)')"
@@ -94,7 +125,7 @@ TSHARK_RULES=(-o tcp.desegment_tcp_streams:TRUE -o tls.desegment_ssl_records:TRU
 
 # ---------------------------------------------------------------- measuring
 # Results per row key: LABEL, CMD, WALL (median s), CPU (median user+sys s), RSS (max KiB), STATUS.
-declare -A LABEL CMDTXT WALL CPU RSS STATUS
+declare -A LABEL CMDTXT WALL CPU RSS STATUS FBYTES FPACKETS
 ROWS=()
 
 median() { sort -g | awk '{a[NR] = $1} END {if (NR == 0) exit 1; if (NR % 2) print a[(NR + 1) / 2]; else printf "%.6f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
@@ -139,13 +170,57 @@ measure() {
 
 bench_log "capture $PCAP: $BYTES bytes, $PACKETS packets; $REPS runs each; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 
+# Three secrets: one sent in every form POST, one in every small page, one never sent.
+SECRETS=(--secret acorns-4-winter --secret "Acorn index" --secret "not-in-this-capture-7f3a")
+SUR_DIR="$WORK/suricata"
+mkdir -p "$SUR_DIR"
+SURICATA=(suricata --runmode single -k none -S /dev/null -l "$SUR_DIR" --set outputs.1.eve-log.enabled=no)
+
+# skip KEY LABEL WHY — a row that is not measured, with the reason.
+skip() { ROWS+=("$1"); LABEL[$1]="$2"; CMDTXT[$1]=""; STATUS[$1]="skipped: $3"; bench_log "$2: ${STATUS[$1]}"; }
+
 measure sq_q     "squirrel-sniff -q"            "$REPS" "$BIN" -r "$PCAP" -q
+if has_opt '--threads'; then
+    measure sq_q_j1 "squirrel-sniff -q -j 1"    "$REPS" "$BIN" -r "$PCAP" -q -j 1
+else
+    skip sq_q_j1 "squirrel-sniff -q -j 1" "this build has no -j (it is single-threaded: see the -q row)"
+fi
+measure sq_sec   "squirrel-sniff -q --secret x3" "$REPS" "$BIN" -r "$PCAP" -q "${SECRETS[@]}"
 measure sq_json  "squirrel-sniff --json"        "$REPS" "$BIN" -r "$PCAP" --json
 measure sq_line  "squirrel-sniff (lines)"       "$REPS" "$BIN" -r "$PCAP"
 measure ts_q     "tshark -q (full dissection)"  "$REPS" tshark -r "$PCAP" -q -Y "http || tls" "${TSHARK_RULES[@]}"
 measure ts_line  "tshark (lines)"               "$REPS" tshark -r "$PCAP" "${TSHARK_RULES[@]}"
 measure td_w     "tcpdump -r F -w /dev/null"    "$REPS" tcpdump -r "$PCAP" -w /dev/null
 measure td_line  "tcpdump -nr F (lines)"        "$REPS" tcpdump -nr "$PCAP"
+measure su_q     "suricata (1 thread, no rules)" "$REPS" "${SURICATA[@]}" -r "$PCAP"
+
+# The gzip-heavy capture: every response body is gzip-compressed.
+if [[ $GZIP == 1 ]]; then
+    cat "$GZIP_PCAP" > /dev/null
+    read -r FBYTES[gz] FPACKETS[gz] < <(file_facts "$GZIP_PCAP")
+    measure gz_sq_q "gzip: squirrel-sniff -q"  "$REPS" "$BIN" -r "$GZIP_PCAP" -q
+    measure gz_sq_sec "gzip: squirrel-sniff -q --secret x3" "$REPS" "$BIN" -r "$GZIP_PCAP" -q "${SECRETS[@]}"
+    measure gz_ts_q "gzip: tshark -q"          "$REPS" tshark -r "$GZIP_PCAP" -q -Y "http || tls" "${TSHARK_RULES[@]}"
+    measure gz_su_q "gzip: suricata"           "$REPS" "${SURICATA[@]}" -r "$GZIP_PCAP"
+else
+    skip gz_sq_q "gzip: squirrel-sniff -q" "no gzip-heavy capture (--no-gzip or not recorded)"
+fi
+
+# The key-logged TLS capture: decrypted with its key log when the binary can (--keylog).
+if [[ $TLS == 1 && -s "$TLS_KEYS" ]]; then
+    cat "$TLS_PCAP" > /dev/null
+    read -r FBYTES[tls] FPACKETS[tls] < <(file_facts "$TLS_PCAP")
+    if has_opt '--keylog'; then
+        measure tls_sq_q "TLS: squirrel-sniff -q --keylog" "$REPS" "$BIN" -r "$TLS_PCAP" -q --keylog "$TLS_KEYS"
+    else
+        skip tls_sq_q "TLS: squirrel-sniff -q --keylog" "this build has no --keylog"
+    fi
+    measure tls_sq_nokeys "TLS: squirrel-sniff -q (no keys)" "$REPS" "$BIN" -r "$TLS_PCAP" -q
+    measure tls_ts_q "TLS: tshark -q (key log)" "$REPS" tshark -r "$TLS_PCAP" -q -Y "http || tls" "${TSHARK_RULES[@]}" \
+        -o "tls.keylog_file:$TLS_KEYS"
+else
+    skip tls_sq_q "TLS: squirrel-sniff -q --keylog" "no key-logged TLS capture (--no-tls or not recorded)"
+fi
 
 # Peak RSS over a file four times as long: it should not grow with the file.
 if [[ $X4 == 1 ]]; then
@@ -153,6 +228,7 @@ if [[ $X4 == 1 ]]; then
     if mergecap -a -w "$X4_FILE" "$PCAP" "$PCAP" "$PCAP" "$PCAP" 2>"$WORK/mergecap.err"; then
         cat "$X4_FILE" > /dev/null
         measure sq_q_x4 "squirrel-sniff -q, file x4" 1 "$BIN" -r "$X4_FILE" -q
+        has_opt '--threads' && measure sq_q_x4_j1 "squirrel-sniff -q -j 1, file x4" 1 "$BIN" -r "$X4_FILE" -q -j 1
     else
         ROWS+=(sq_q_x4); LABEL[sq_q_x4]="squirrel-sniff -q, file x4"; CMDTXT[sq_q_x4]="mergecap -a"
         STATUS[sq_q_x4]="failed: mergecap: $(head -n1 "$WORK/mergecap.err")"
@@ -162,18 +238,24 @@ fi
 
 # ---------------------------------------------------------------- report
 MB=$(awk -v b="$BYTES" 'BEGIN {printf "%.1f", b / 1e6}')
+mb() { awk -v b="$1" 'BEGIN {printf "%.1f", b / 1e6}'; }
+GZIP_NOTE=""; TLS_NOTE=""
+[[ -n "${FBYTES[gz]:-}" ]] && GZIP_NOTE="; gzip: $(basename "$GZIP_PCAP") $(mb "${FBYTES[gz]}") MB, ${FPACKETS[gz]} packets"
+[[ -n "${FBYTES[tls]:-}" ]] && TLS_NOTE="; TLS: $(basename "$TLS_PCAP") $(mb "${FBYTES[tls]}") MB, ${FPACKETS[tls]} packets, $(wc -l < "$TLS_KEYS") key log lines"
 fmt_row() { # KEY SEP — one table row; SEP "|" for markdown, "" for the terminal
     local k="$1" md="$2" pps mbs rss wall cpu
     if [[ "${STATUS[$k]}" == ok ]]; then
         wall=$(printf '%.3f' "${WALL[$k]}")
         cpu=$(printf '%.2f' "${CPU[$k]}")
-        if [[ $k == *_x4 ]]; then
+        local nb="$BYTES" np="$PACKETS"
+        case "$k" in gz_*) nb="${FBYTES[gz]}"; np="${FPACKETS[gz]}" ;; tls_*) nb="${FBYTES[tls]}"; np="${FPACKETS[tls]}" ;; esac
+        if [[ $k == *_x4* ]]; then
             # Copies 2-4 replay the same connections (same tuples and sequence numbers, time
             # going back), so this row's speed is not comparable; it is here for the RSS.
             pps="-"; mbs="-"
         else
-            pps=$(awk -v n="$PACKETS" -v w="${WALL[$k]}" 'BEGIN {printf "%.0f", (w > 0) ? n / w : 0}')
-            mbs=$(awk -v b="$BYTES" -v w="${WALL[$k]}" 'BEGIN {printf "%.1f", (w > 0) ? b / 1e6 / w : 0}')
+            pps=$(awk -v n="$np" -v w="${WALL[$k]}" 'BEGIN {printf "%.0f", (w > 0) ? n / w : 0}')
+            mbs=$(awk -v b="$nb" -v w="${WALL[$k]}" 'BEGIN {printf "%.1f", (w > 0) ? b / 1e6 / w : 0}')
         fi
         rss=$(awk -v r="${RSS[$k]}" 'BEGIN {printf "%.1f", r / 1024}')
     else
@@ -186,28 +268,60 @@ fmt_row() { # KEY SEP — one table row; SEP "|" for markdown, "" for the termin
     fi
 }
 
-# ratio NAME NUM_KEY DEN_KEY TARGET_TEXT TARGET_MIN — speed ratio = DEN wall / NUM wall.
+# ratio NAME A B WALL|CPU TARGET_TEXT MIN — speed ratio = B's time / A's time (A is squirrel-sniff),
+# judged on the named figure against MIN ("-" for no target); the other figure is shown beside.
+# cost NAME A B TARGET_TEXT MAX — CPU of A / CPU of B, judged against MAX.
 RATIO_LINES=()
 ratio_why() { # which of the rows did not give a figure
     local k out=()
-    for k in "$@"; do [[ "${STATUS[$k]:-}" == ok ]] || out+=("${LABEL[$k]:-$k} ${STATUS[$k]%%,*}"); done
-    local IFS=';'; echo "${out[*]}"
+    for k in "$@"; do [[ "${STATUS[$k]:-}" == ok ]] || out+=("${LABEL[$k]:-$k} ${STATUS[$k]:-not run}"); done
+    local IFS=';'; echo "${out[*]%%,*}"
+}
+both_ok() { [[ "${STATUS[$1]:-}" == ok && "${STATUS[$2]:-}" == ok ]]; }
+div() { awk -v x="$1" -v y="$2" 'BEGIN {printf "%.2f", (y > 0) ? x / y : 0}'; }
+verdict() { # VALUE OP LIMIT
+    [[ "$3" == - ]] && { echo "(no target)"; return; }
+    awk -v r="$1" -v m="$3" -v op="$2" 'BEGIN {ok = (op == ">=") ? (r >= m) : (r <= m); print ok ? "met" : "NOT met"}'
 }
 ratio() {
-    local name="$1" a="$2" b="$3" target="$4" min="$5" r verdict
-    if [[ "${STATUS[$a]:-}" == ok && "${STATUS[$b]:-}" == ok ]]; then
-        local rc
-        r=$(awk -v x="${WALL[$a]}" -v y="${WALL[$b]}" 'BEGIN {printf "%.2f", (x > 0) ? y / x : 0}')
-        rc=$(awk -v x="${CPU[$a]}" -v y="${CPU[$b]}" 'BEGIN {printf "%.2f", (x > 0) ? y / x : 0}')
-        verdict=$(awk -v r="$r" -v m="$min" 'BEGIN {print (r >= m) ? "met" : "NOT met"}')
-        RATIO_LINES+=("$name|${r}x (CPU ${rc}x)|$target|$verdict")
+    local name="$1" a="$2" b="$3" by="$4" target="$5" min="$6"
+    if both_ok "$a" "$b"; then
+        local rw rc shown
+        rw=$(div "${WALL[$b]}" "${WALL[$a]}"); rc=$(div "${CPU[$b]}" "${CPU[$a]}")
+        if [[ $by == CPU ]]; then shown="CPU ${rc}x (wall ${rw}x)"; else shown="${rw}x (CPU ${rc}x)"; rc=$rw; fi
+        RATIO_LINES+=("$name|$shown|$target|$(verdict "$rc" ">=" "$min")")
     else
         RATIO_LINES+=("$name|n/a|$target|not measured ($(ratio_why "$a" "$b"))")
     fi
 }
-ratio "squirrel-sniff -q vs tshark -q (speed)"            sq_q    ts_q    ">= 10x"   10
-ratio "squirrel-sniff -q vs tcpdump -w /dev/null (speed)" sq_q    td_w    ">= 0.5x"  0.5
-ratio "squirrel-sniff lines vs tcpdump -nr (speed)"       sq_line td_line ">= 2x"    2
+cost() {
+    local name="$1" a="$2" b="$3" target="$4" max="$5"
+    if both_ok "$a" "$b"; then
+        local rc
+        rc=$(div "${CPU[$a]}" "${CPU[$b]}")
+        RATIO_LINES+=("$name|CPU ${rc}x|$target|$(verdict "$rc" "<=" "$max")")
+    else
+        RATIO_LINES+=("$name|n/a|$target|not measured ($(ratio_why "$a" "$b"))")
+    fi
+}
+# The single-thread CPU comparison uses -j 1 when the build has it.
+SQ1=sq_q; [[ "${STATUS[sq_q_j1]:-}" == ok ]] && SQ1=sq_q_j1
+ratio "-q vs tshark -q (wall)"                      sq_q    ts_q    wall ">= 10x"  10
+ratio "-q vs tshark -q (CPU, one thread)"           "$SQ1"  ts_q    CPU  ">= 6x"   6
+ratio "-q vs tcpdump -w /dev/null (wall)"           sq_q    td_w    wall ">= 0.33x" 0.33
+ratio "-q vs Suricata 1 thread, no rules (CPU)"     "$SQ1"  su_q    CPU  ">= 3x"   3
+cost  "-q --secret x3 cost vs -q"                   sq_sec  sq_q    "<= 1.3x"  1.3
+cost  "--json cost vs -q"                           sq_json sq_q    "<= 1.6x"  1.6
+ratio "lines vs tcpdump -nr (wall)"                 sq_line td_line wall ">= 2x"   2
+if [[ $GZIP == 1 ]]; then
+    ratio "gzip: -q vs tshark -q (wall)"            gz_sq_q gz_ts_q wall "-" -
+    ratio "gzip: -q vs Suricata (CPU)"              gz_sq_q gz_su_q CPU  "-" -
+    cost  "gzip: -q --secret x3 cost vs -q"         gz_sq_sec gz_sq_q "<= 1.3x" 1.3
+fi
+if [[ $TLS == 1 ]]; then
+    ratio "TLS: -q --keylog vs tshark with key log (wall)" tls_sq_q tls_ts_q wall "-" -
+    cost  "TLS: decryption cost (--keylog vs no keys)"     tls_sq_q tls_sq_nokeys "-" -
+fi
 rss_line() {
     local key="$1" name="$2"
     if [[ "${STATUS[$key]:-}" == ok ]]; then
@@ -218,27 +332,31 @@ rss_line() {
         RATIO_LINES+=("$name|n/a|<= 64 MiB|not measured ($(ratio_why "$key"))")
     fi
 }
-rss_line sq_q "squirrel-sniff -q peak RSS"
-rss_line sq_json "squirrel-sniff --json peak RSS"
-rss_line sq_line "squirrel-sniff lines peak RSS"
-[[ $X4 == 1 ]] && rss_line sq_q_x4 "squirrel-sniff -q peak RSS, file x4"
+rss_line sq_q "-q peak RSS"
+[[ "${STATUS[sq_q_j1]:-}" == ok ]] && rss_line sq_q_j1 "-q -j 1 peak RSS"
+rss_line sq_json "--json peak RSS"
+rss_line sq_line "lines peak RSS"
+[[ $X4 == 1 ]] && rss_line sq_q_x4 "-q peak RSS, file x4"
+[[ "${STATUS[sq_q_x4_j1]:-}" == ok ]] && rss_line sq_q_x4_j1 "-q -j 1 peak RSS, file x4"
+[[ $GZIP == 1 ]] && rss_line gz_sq_q "gzip: -q peak RSS"
+[[ "${STATUS[tls_sq_q]:-}" == ok ]] && rss_line tls_sq_q "TLS: -q --keylog peak RSS"
 
 echo
 echo "squirrel-sniff benchmark — $(date -u +%Y-%m-%d), $VERSION, commit $COMMIT$DIRTY"
-echo "capture: $PCAP — $MB MB, $PACKETS packets; median of $REPS runs; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "capture: $PCAP — $MB MB, $PACKETS packets${GZIP_NOTE}${TLS_NOTE}; median of $REPS runs; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 printf '%-30s %12s %8s %12s %9s %10s\n' "command" "wall s" "CPU s" "packets/s" "MB/s" "RSS MiB"
 for k in "${ROWS[@]}"; do fmt_row "$k" ""; done
 echo
-printf '%-52s %20s %10s  %s\n' "target" "measured" "goal" "verdict"
+printf '%-52s %24s %10s  %s\n' "target" "measured" "goal" "verdict"
 for l in "${RATIO_LINES[@]}"; do
     IFS='|' read -r a b c d <<<"$l"
-    printf '%-52s %20s %10s  %s\n' "$a" "$b" "$c" "$d"
+    printf '%-52s %24s %10s  %s\n' "$a" "$b" "$c" "$d"
 done
 
 echo
 echo "<!-- markdown for docs/performance.md -->"
-echo "Capture: \`$(basename "$PCAP")\`, $MB MB, $PACKETS packets. squirrel-sniff commit \`$COMMIT\`$DIRTY, release build."
+echo "Capture: \`$(basename "$PCAP")\`, $MB MB, $PACKETS packets${GZIP_NOTE}${TLS_NOTE}. squirrel-sniff commit \`$COMMIT\`$DIRTY, release build."
 echo "Median of $REPS runs on $(nproc) cores (load average at the end: $(cut -d' ' -f1-3 /proc/loadavg))."
 echo
 echo "| command | wall s | CPU s | packets/s | MB/s | peak RSS MiB |"

@@ -4,7 +4,9 @@
 //! files, writes `-w`, decodes, hands TCP segments to the flow table, lets the dispatcher
 //! dissect what the reassembler delivers, and prints each frame with what it completed.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use foldhash::HashMap;
 use std::io::Write;
 use std::ops::Range;
 use std::path::PathBuf;
@@ -20,7 +22,7 @@ use crate::dissect::{AppEvent, DissectConfig, ParserConfig};
 use crate::findings::engine::{Analyzer, FindingsConfig, Report};
 use crate::flow::{
     ConversationSummary, Endpoint, FlowConfig, FlowTable, FollowCollector, FollowSelect,
-    StreamEvent, StreamId, StreamSink, TcpSegment,
+    StreamEvent, StreamId, StreamSink, TcpSegment, UdpDatagram, UdpEvent, UdpSink, UdpTable,
 };
 use crate::render::frame::{FrameView, TcpView};
 use crate::render::{Mode, Printer};
@@ -142,6 +144,14 @@ struct Sinks<'a> {
     frame_bytes: &'a [u8],
 }
 
+impl UdpSink for Sinks<'_> {
+    fn udp_event(&mut self, now_frame: u64, ev: UdpEvent<'_>) {
+        // UDP sessions feed the parsers (and through their events the findings); their
+        // records in the outputs come with JSON v2.
+        self.dispatcher.on_udp(now_frame, &ev);
+    }
+}
+
 impl StreamSink for Sinks<'_> {
     fn event(&mut self, now_frame: u64, ev: StreamEvent<'_>) {
         if let Some(f) = self.follow.as_deref_mut() {
@@ -239,6 +249,7 @@ struct Runner<'o> {
     opts: &'o RunOptions,
     stats: RunStats,
     flows: FlowTable,
+    udp: UdpTable,
     dispatcher: Dispatcher,
     stream_records: Vec<String>,
     window_scale: HashMap<StreamId, WindowScale>,
@@ -254,12 +265,13 @@ impl<'o> Runner<'o> {
             opts,
             stats: RunStats::default(),
             flows: FlowTable::new(opts.flow.clone()),
+            udp: UdpTable::new(opts.flow.clone()),
             dispatcher: Dispatcher::new(std::sync::Arc::new(ParserConfig {
                 keys: Some(opts.dissect.decrypt.keys.clone()),
                 ..ParserConfig::new(opts.dissect.clone())
             })),
             stream_records: Vec::new(),
-            window_scale: HashMap::new(),
+            window_scale: HashMap::default(),
             json,
             analyzer: Analyzer::new(opts.findings.clone()),
             follow: opts
@@ -283,7 +295,10 @@ impl<'o> Runner<'o> {
             return;
         }
         for e in events {
-            if e.msg.http().is_some() && self.follow_wants(e.stream) {
+            if e.transport == crate::flow::Transport::Tcp
+                && e.msg.http().is_some()
+                && self.follow_wants(e.stream)
+            {
                 self.stats.follow_http.push(e.clone());
             }
         }
@@ -337,6 +352,10 @@ impl<'o> Runner<'o> {
             frame_bytes: pkt.data,
         };
         self.flows.advance(pkt.ts, &mut sinks);
+        self.udp.advance(pkt.ts, &mut sinks);
+        if let Some(d) = udp_datagram(&decoded, pkt, number) {
+            self.udp.datagram(&d, &mut sinks);
+        }
         let flows = &mut self.flows;
         let tcp_view = tcp_segment(&decoded, pkt, number).map(|seg| {
             let ws = seg.window_scale;
@@ -447,6 +466,7 @@ impl<'o> Runner<'o> {
                 frame_bytes: &[],
             };
             self.flows.finish(&mut sinks);
+            self.udp.finish(&mut sinks);
         }
         let (summaries, tail) = self.take_events();
         printer.trailing_events(&tail)?;
@@ -674,6 +694,30 @@ pub fn run<W: Write>(
             runner.finish(&format!("live capture on {name}"), printer)
         }
     }
+}
+
+/// The UDP table's view of a UDP frame.
+fn udp_datagram<'a>(d: &Decoded, pkt: &RawPacket<'a>, frame: u64) -> Option<UdpDatagram<'a>> {
+    let Some(decode::Transport::Udp(u)) = &d.transport else {
+        return None;
+    };
+    let (src, dst) = d.addrs()?;
+    Some(UdpDatagram {
+        frame,
+        ts: pkt.ts,
+        src: Endpoint {
+            addr: src,
+            port: u.src_port,
+        },
+        dst: Endpoint {
+            addr: dst,
+            port: u.dst_port,
+        },
+        payload: pkt.data.get(d.payload.clone()).unwrap_or_default(),
+        payload_offset: d.payload.start,
+        wire_len: u32::try_from(d.payload_wire_len).unwrap_or(u32::MAX),
+        frame_len: pkt.len,
+    })
 }
 
 /// The flow table's view of a TCP frame.

@@ -101,6 +101,14 @@ bench_site() {
         done
     } > "$www/text/log.txt"
     printf '{"squirrels":[%s]}\n' "$(seq -s, 1 2000)" > "$www/text/data.json"
+    # A ~40 KB HTML page under /text/ (gzip-compressed too): the gzip-heavy profile's third body.
+    {
+        printf '<!doctype html>\n<html><head><title>acorn ledger</title></head><body><table>\n'
+        for i in $(seq 1 600); do
+            printf '<tr><td>%d</td><td>tree %d</td><td>%d acorns</td></tr>\n' "$i" "$((i % 53))" "$((i * 13 % 101))"
+        done
+        printf '</table></body></html>\n'
+    } > "$www/text/page.html"
     # SSI page: the length is unknown up front, so nginx sends it chunked (no gzip asked).
     {
         printf '<html><body><h1>dynamic-ish</h1>\n'
@@ -144,6 +152,8 @@ bench_nginx_conf() {
         }
         location /text/ {
             gzip on;
+            # ab speaks HTTP/1.0: compress for it too (the gzip profile's one-shot requests).
+            gzip_http_version 1.0;
             gzip_comp_level 1;
             gzip_min_length 256;
             gzip_types text/plain application/json;

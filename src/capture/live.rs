@@ -19,7 +19,6 @@ pub struct LiveSource {
     name: String,
     cap: pcap::Capture<pcap::Active>,
     snaplen: u32,
-    data: Vec<u8>,
 }
 
 /// libpcap's counters at the end of a live capture.
@@ -77,7 +76,6 @@ impl LiveSource {
             name: name.clone(),
             cap,
             snaplen: u32::try_from(opts.snaplen).unwrap_or(super::writer::DEFAULT_SNAPLEN),
-            data: Vec::new(),
         };
         if let Some(expr) = &opts.filter {
             src.cap
@@ -108,8 +106,6 @@ impl LiveSource {
         let link = self.link();
         match self.cap.next_packet() {
             Ok(p) => {
-                self.data.clear();
-                self.data.extend_from_slice(p.data);
                 let ts = Timestamp::new(
                     p.header.ts.tv_sec,
                     (p.header.ts.tv_usec.clamp(0, 999_999) as u32) * 1000,
@@ -119,7 +115,9 @@ impl LiveSource {
                     len: p.header.len,
                     link,
                     interface: 0,
-                    data: &self.data,
+                    // libpcap's own buffer: the capture thread copies it once, into the
+                    // packet it queues for the decoder.
+                    data: p.data,
                 }))
             }
             // Timeout, or woken by `pcap_breakloop`: the caller checks its stop flag.

@@ -103,7 +103,7 @@ impl Plan {
                 ignored_user: Some(u),
             } => Some(format!(
                 "not running as root: -Z {} ignored",
-                crate::render::escape::escape_str(u)
+                crate::present::escape::escape_str(u)
             )),
             _ => None,
         }
@@ -170,10 +170,8 @@ impl PrivDropError {
     /// Exit code for the binary: an unknown user is bad usage, the rest a failure.
     pub fn exit_code(&self) -> i32 {
         match self {
-            PrivDropError::NoSuchUser(_) | PrivDropError::BadSudoId { .. } => {
-                crate::cli::exit::USAGE
-            }
-            _ => crate::cli::exit::FAILURE,
+            PrivDropError::NoSuchUser(_) | PrivDropError::BadSudoId { .. } => crate::exit::USAGE,
+            _ => crate::exit::FAILURE,
         }
     }
 }
@@ -542,7 +540,7 @@ mod tests {
         let env = env_of(&[("SUDO_UID", "alice")]);
         let e = plan_for(&DropTarget::Auto, true, &env).expect_err("bad uid");
         assert_eq!(e.to_string(), "SUDO_UID=alice is not a user or group id");
-        assert_eq!(e.exit_code(), crate::cli::exit::USAGE);
+        assert_eq!(e.exit_code(), crate::exit::USAGE);
         let env = env_of(&[("SUDO_UID", "65534"), ("SUDO_GID", "-1")]);
         assert!(matches!(
             plan_for(&DropTarget::Auto, true, &env),
@@ -572,7 +570,7 @@ mod tests {
         let e = plan_for(&DropTarget::User("no-such-squirrel".into()), true, &env)
             .expect_err("unknown");
         assert_eq!(e.to_string(), "-Z no-such-squirrel: no such user");
-        assert_eq!(e.exit_code(), crate::cli::exit::USAGE);
+        assert_eq!(e.exit_code(), crate::exit::USAGE);
         // Checked even when not root, then ignored with a notice.
         assert!(plan_for(&DropTarget::User("no-such-squirrel".into()), false, &env).is_err());
         let p = plan_for(&DropTarget::User("nobody".into()), false, &env).expect("plan");

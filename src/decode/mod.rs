@@ -12,8 +12,6 @@ mod link;
 use std::net::IpAddr;
 use std::ops::Range;
 
-use crate::flow::TcpFlags;
-
 pub use link::decode;
 
 /// Everything decoded from one frame. Ranges index the frame's captured bytes.
@@ -270,4 +268,36 @@ pub struct IcmpHeader {
     pub checksum: u16,
     /// Bytes 4..8 (identifier and sequence number for echo).
     pub rest: [u8; 4],
+}
+
+/// TCP header flag bits as on the wire (low 8 bits of the flags field, plus NS as 0x100).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub struct TcpFlags(pub u16);
+
+impl TcpFlags {
+    pub const FIN: u16 = 0x001;
+    pub const SYN: u16 = 0x002;
+    pub const RST: u16 = 0x004;
+    pub const PSH: u16 = 0x008;
+    pub const ACK: u16 = 0x010;
+    pub const URG: u16 = 0x020;
+    pub const ECE: u16 = 0x040;
+    pub const CWR: u16 = 0x080;
+    pub const NS: u16 = 0x100;
+
+    pub fn has(self, bit: u16) -> bool {
+        self.0 & bit != 0
+    }
+    pub fn syn(self) -> bool {
+        self.has(Self::SYN)
+    }
+    pub fn ack(self) -> bool {
+        self.has(Self::ACK)
+    }
+    pub fn fin(self) -> bool {
+        self.has(Self::FIN)
+    }
+    pub fn rst(self) -> bool {
+        self.has(Self::RST)
+    }
 }

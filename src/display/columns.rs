@@ -5,7 +5,7 @@
 use std::io::{self, Write};
 
 use super::{field_help, fields, FieldType, FrameFields, Value};
-use crate::render::escape::escape_str;
+use crate::present::escape::escape_str;
 use crate::render::frame::FrameView;
 
 /// How a field with several values is printed (`-E occurrence=`).

@@ -53,7 +53,7 @@ impl Tok {
     pub fn describe(&self) -> String {
         match self {
             Tok::Word(w) => format!("'{w}'"),
-            Tok::Str(s) => format!("\"{}\"", crate::render::escape::escape_str(s)),
+            Tok::Str(s) => format!("\"{}\"", crate::present::escape::escape_str(s)),
             Tok::LParen => "'('".into(),
             Tok::RParen => "')'".into(),
             Tok::Cmp(op) => format!("'{}'", op.symbol()),

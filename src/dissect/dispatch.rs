@@ -6,14 +6,16 @@
 //! A stream no probe recognises is left undissected. Child streams are routed the same
 //! way (or to the protocol their parent forces by name), to a bounded depth.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
+// Seeded per process; only looked up, never iterated into output.
+use foldhash::HashMap;
+
 use super::parser::{
-    AppEvent, ChildOp, Chunk, Ctx, Layer, Parser, ParserConfig, SessionInfo, Transport,
+    AppEvent, ChildOp, Chunk, Ctx, Datagram, Layer, Parser, ParserConfig, SessionInfo, Transport,
 };
 use super::registry::{self, Probe, Protocol};
-use crate::flow::{Direction, StreamEvent, StreamId};
+use crate::flow::{Direction, StreamEvent, StreamId, UdpEvent};
 
 /// Bytes held per stream while the protocol is not yet decided.
 const MAX_UNDECIDED: usize = 16 << 10;
@@ -26,6 +28,8 @@ const PROBE_LEN: usize = 64;
 /// Child streams per parser, and nesting depth (TCP → TLS → HTTP → upgraded is 3).
 const MAX_CHILDREN: usize = 64;
 const MAX_DEPTH: usize = 4;
+/// Datagrams of a session probed before it is left undissected.
+const MAX_PROBED_DATAGRAMS: u32 = 8;
 
 /// What is known of a stream's protocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +55,8 @@ enum State {
         refused: [bool; 2],
         held: Vec<Held>,
         held_bytes: usize,
+        /// Datagrams probed so far (datagram sessions hold nothing: each is probed alone).
+        datagrams: u32,
     },
     Parsing {
         proto: &'static Protocol,
@@ -84,6 +90,7 @@ enum Input<'a> {
         len: u64,
     },
     End(Direction),
+    Datagram(Datagram<'a>),
     Close,
 }
 
@@ -99,6 +106,7 @@ impl Slot {
                 refused: [false, false],
                 held: Vec::new(),
                 held_bytes: 0,
+                datagrams: 0,
             },
         };
         Slot {
@@ -121,17 +129,12 @@ impl Slot {
         let mut ops = Vec::new();
         match &mut self.state {
             State::Parsing { parser, .. } => {
-                let mut ctx = Ctx::new(
-                    self.info.id,
-                    env.now_frame,
-                    self.info.layer,
-                    env.pending,
-                    &mut ops,
-                );
+                let mut ctx = Ctx::for_session(&self.info, env.now_frame, env.pending, &mut ops);
                 match &input {
                     Input::Data(c) => parser.data(&mut ctx, c),
                     Input::Gap { dir, offset, len } => parser.gap(&mut ctx, *dir, *offset, *len),
                     Input::End(dir) => parser.end(&mut ctx, *dir),
+                    Input::Datagram(d) => parser.datagram(&mut ctx, d),
                     Input::Close => parser.close(&mut ctx),
                 }
             }
@@ -164,6 +167,9 @@ impl Slot {
             Input::Data(c) if matches!(self.state, State::Undecided { .. }) => {
                 self.undecided_data(env, &c, depth)
             }
+            Input::Datagram(d) if matches!(self.state, State::Undecided { .. }) => {
+                self.undecided_datagram(env, &d, depth)
+            }
             Input::Close => {
                 self.release(env);
                 for (_, child) in self.children.iter_mut() {
@@ -193,6 +199,7 @@ impl Slot {
             refused,
             held,
             held_bytes,
+            ..
         } = &mut self.state
         else {
             return;
@@ -248,12 +255,36 @@ impl Slot {
             self.state = State::Unknown;
             if over_total {
                 let mut ops = Vec::new();
-                Ctx::new(self.info.id, env.now_frame, self.info.layer, env.pending, &mut ops).note(
+                Ctx::for_session(&self.info, env.now_frame, env.pending, &mut ops).note(
                     c.dir,
                     format!(
                         "protocol not recognised while {MAX_UNDECIDED_TOTAL} bytes were held over all streams; stream left undissected"
                     ),
                 );
+            }
+        }
+    }
+
+    /// A datagram of a session not yet recognised: probed alone (nothing is held); the
+    /// first `Yes` builds the parser, which gets this datagram.
+    fn undecided_datagram(&mut self, env: &mut Env<'_>, d: &Datagram<'_>, depth: usize) {
+        let State::Undecided { datagrams, .. } = &mut self.state else {
+            return;
+        };
+        *datagrams += 1;
+        let ports = [self.info.client.port, self.info.server.port];
+        match registry::probe(self.info.transport, ports, d.dir, d.bytes) {
+            Probe::Found(proto) => {
+                self.state = State::Parsing {
+                    proto,
+                    parser: (proto.new_parser)(&self.info, env.cfg),
+                };
+                self.input(env, Input::Datagram(*d), depth);
+            }
+            Probe::NeedMore | Probe::None => {
+                if *datagrams >= MAX_PROBED_DATAGRAMS {
+                    self.state = State::Unknown;
+                }
             }
         }
     }
@@ -321,7 +352,7 @@ impl Slot {
                     if !self.children_full_noted {
                         self.children_full_noted = true;
                         let mut ops = Vec::new();
-                        Ctx::new(self.info.id, env.now_frame, self.info.layer, env.pending, &mut ops)
+                        Ctx::for_session(&self.info, env.now_frame, env.pending, &mut ops)
                             .note(
                                 Direction::ToServer,
                                 format!("more than {MAX_CHILDREN} inner streams; the others are not dissected"),
@@ -342,7 +373,8 @@ impl Slot {
 /// Chooses and drives a parser per session; collects their events in `pending`.
 pub struct Dispatcher {
     cfg: Arc<ParserConfig>,
-    sessions: HashMap<StreamId, Box<Slot>>,
+    /// Live sessions by transport and id (TCP streams and UDP sessions are numbered apart).
+    sessions: HashMap<(Transport, StreamId), Box<Slot>>,
     /// Bytes held over all undecided streams.
     held_total: usize,
     /// Events raised since the caller last took them.
@@ -353,21 +385,21 @@ impl Dispatcher {
     pub fn new(cfg: Arc<ParserConfig>) -> Self {
         Dispatcher {
             cfg,
-            sessions: HashMap::new(),
+            sessions: HashMap::default(),
             held_total: 0,
             pending: Vec::new(),
         }
     }
 
     /// What is known of a live session's protocol.
-    pub fn recognised(&self, stream: StreamId) -> Recognised {
+    pub fn recognised(&self, transport: Transport, stream: StreamId) -> Recognised {
         self.sessions
-            .get(&stream)
+            .get(&(transport, stream))
             .map_or(Recognised::Unknown, |s| s.recognised())
     }
 
-    fn feed(&mut self, stream: StreamId, now_frame: u64, input: Input<'_>) {
-        let Some(slot) = self.sessions.get_mut(&stream) else {
+    fn feed(&mut self, key: (Transport, StreamId), now_frame: u64, input: Input<'_>) {
+        let Some(slot) = self.sessions.get_mut(&key) else {
             return;
         };
         let mut env = Env {
@@ -400,8 +432,10 @@ impl Dispatcher {
                     server: *server,
                     layer: Layer::Clear,
                 };
-                self.sessions
-                    .insert(*stream, Box::new(Slot::new(info, None, &self.cfg)));
+                self.sessions.insert(
+                    (Transport::Tcp, *stream),
+                    Box::new(Slot::new(info, None, &self.cfg)),
+                );
                 None
             }
             StreamEvent::Data {
@@ -418,7 +452,7 @@ impl Dispatcher {
                     frame: *frame,
                     frame_offset: None,
                 };
-                self.feed(*stream, now_frame, Input::Data(chunk));
+                self.feed((Transport::Tcp, *stream), now_frame, Input::Data(chunk));
                 None
             }
             StreamEvent::Hole {
@@ -432,21 +466,76 @@ impl Dispatcher {
                     offset: *offset,
                     len: *len,
                 };
-                self.feed(*stream, now_frame, input);
+                self.feed((Transport::Tcp, *stream), now_frame, input);
                 None
             }
             StreamEvent::End { stream, dir } => {
-                self.feed(*stream, now_frame, Input::End(*dir));
+                self.feed((Transport::Tcp, *stream), now_frame, Input::End(*dir));
                 None
             }
             StreamEvent::Note { .. } => None,
             StreamEvent::Close { stream, .. } => {
-                self.feed(*stream, now_frame, Input::Close);
-                let slot = self.sessions.remove(stream)?;
-                Some(match slot.recognised() {
-                    Recognised::Known(p) => Some(p),
-                    _ => None,
-                })
+                self.feed((Transport::Tcp, *stream), now_frame, Input::Close);
+                self.closed((Transport::Tcp, *stream))
+            }
+        }
+    }
+
+    /// Remove a closed session: `Some(protocol)` (`Some(None)`: never recognised).
+    fn closed(&mut self, key: (Transport, StreamId)) -> Option<Option<&'static Protocol>> {
+        let slot = self.sessions.remove(&key)?;
+        Some(match slot.recognised() {
+            Recognised::Known(p) => Some(p),
+            _ => None,
+        })
+    }
+
+    /// Feed one UDP session event. When the event closed the session, returns
+    /// `Some(protocol)` (`Some(None)`: never recognised).
+    pub fn on_udp(
+        &mut self,
+        now_frame: u64,
+        ev: &UdpEvent<'_>,
+    ) -> Option<Option<&'static Protocol>> {
+        match ev {
+            UdpEvent::Open {
+                session,
+                client,
+                server,
+                ..
+            } => {
+                let info = SessionInfo {
+                    id: *session,
+                    transport: Transport::Udp,
+                    client: *client,
+                    server: *server,
+                    layer: Layer::Clear,
+                };
+                self.sessions.insert(
+                    (Transport::Udp, *session),
+                    Box::new(Slot::new(info, None, &self.cfg)),
+                );
+                None
+            }
+            UdpEvent::Datagram {
+                session,
+                dir,
+                data,
+                frame,
+                frame_offset,
+            } => {
+                let d = Datagram {
+                    dir: *dir,
+                    bytes: data,
+                    frame: *frame,
+                    frame_offset: Some(*frame_offset),
+                };
+                self.feed((Transport::Udp, *session), now_frame, Input::Datagram(d));
+                None
+            }
+            UdpEvent::Close { session, .. } => {
+                self.feed((Transport::Udp, *session), now_frame, Input::Close);
+                self.closed((Transport::Udp, *session))
             }
         }
     }
@@ -460,6 +549,7 @@ mod tests {
     use crate::capture::Timestamp;
     use crate::dissect::DissectConfig;
     use crate::flow::Endpoint;
+    use crate::flow::UdpEvent;
 
     fn open(d: &mut Dispatcher, stream: StreamId) {
         let ep = |port| Endpoint {
@@ -503,8 +593,11 @@ mod tests {
             );
         }
         // The first streams fit and are still undecided; those past the bound were given up.
-        assert_eq!(d.recognised(0), Recognised::Undecided);
-        assert_eq!(d.recognised(streams - 1), Recognised::Unknown);
+        assert_eq!(d.recognised(Transport::Tcp, 0), Recognised::Undecided);
+        assert_eq!(
+            d.recognised(Transport::Tcp, streams - 1),
+            Recognised::Unknown
+        );
         let notes = d
             .pending
             .iter()
@@ -557,7 +650,7 @@ mod tests {
         assert_eq!(http[2].1, "GET /inner HTTP/1.1");
         assert_eq!(http[2].0, Layer::Clear);
         assert_eq!(
-            d.recognised(3),
+            d.recognised(Transport::Tcp, 3),
             Recognised::Known(registry::by_name("http").unwrap_or(&registry::PROTOCOLS[0]))
         );
     }
@@ -581,7 +674,7 @@ mod tests {
     fn plaintext_child_is_detected_and_its_events_carry_the_tls_layer() {
         let mut d = Dispatcher::new(Arc::new(ParserConfig::default()));
         open(&mut d, 5);
-        if let Some(slot) = d.sessions.get_mut(&5) {
+        if let Some(slot) = d.sessions.get_mut(&(Transport::Tcp, 5)) {
             slot.state = State::Parsing {
                 proto: &registry::PROTOCOLS[1],
                 parser: Box::new(Decrypting),
@@ -622,7 +715,7 @@ mod tests {
     fn forced_child_protocol_skips_detection() {
         let mut d = Dispatcher::new(Arc::new(ParserConfig::default()));
         open(&mut d, 6);
-        let Some(slot) = d.sessions.get_mut(&6) else {
+        let Some(slot) = d.sessions.get_mut(&(Transport::Tcp, 6)) else {
             panic!("session 6 is open");
         };
         let mut env = Env {
@@ -636,6 +729,132 @@ mod tests {
             child.map(|c| c.recognised()),
             Some(Recognised::Known(&registry::PROTOCOLS[1]))
         );
+    }
+
+    /// A datagram parser that notes each datagram's size and in-frame offset.
+    struct Counting;
+
+    impl Parser for Counting {
+        fn data(&mut self, _: &mut Ctx<'_>, _: &Chunk<'_>) {}
+        fn gap(&mut self, _: &mut Ctx<'_>, _: Direction, _: u64, _: u64) {}
+        fn datagram(&mut self, ctx: &mut Ctx<'_>, d: &Datagram<'_>) {
+            ctx.note(
+                d.dir,
+                format!("{} bytes at {:?}", d.bytes.len(), d.frame_offset),
+            );
+        }
+        fn end(&mut self, _: &mut Ctx<'_>, _: Direction) {}
+        fn close(&mut self, ctx: &mut Ctx<'_>) {
+            ctx.note(Direction::ToServer, "closed".into());
+        }
+    }
+
+    #[test]
+    fn udp_sessions_are_apart_from_tcp_streams_of_the_same_id() {
+        let mut d = Dispatcher::new(Arc::new(ParserConfig::default()));
+        open(&mut d, 0);
+        let ep = |port| Endpoint {
+            addr: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port,
+        };
+        d.on_udp(
+            4,
+            &UdpEvent::Open {
+                session: 0,
+                client: ep(5353),
+                server: ep(53),
+                frame: 4,
+                ts: Timestamp::new(0, 0),
+            },
+        );
+        // Nothing registered recognises these bytes: the session stays undecided a while.
+        assert_eq!(d.recognised(Transport::Udp, 0), Recognised::Undecided);
+        if let Some(slot) = d.sessions.get_mut(&(Transport::Udp, 0)) {
+            slot.state = State::Parsing {
+                proto: &registry::PROTOCOLS[0],
+                parser: Box::new(Counting),
+            };
+        }
+        d.on_udp(
+            4,
+            &UdpEvent::Datagram {
+                session: 0,
+                dir: Direction::ToClient,
+                data: b"12345",
+                frame: 4,
+                frame_offset: 42,
+            },
+        );
+        // The TCP stream 0 is untouched by the UDP session 0 and its close.
+        let closed = d.on_udp(
+            5,
+            &UdpEvent::Close {
+                session: 0,
+                summary: dummy_summary(0),
+            },
+        );
+        assert!(closed.is_some());
+        assert_eq!(d.recognised(Transport::Tcp, 0), Recognised::Undecided);
+        let got: Vec<_> = d
+            .pending
+            .iter()
+            .map(|e| {
+                (
+                    e.transport,
+                    e.stream,
+                    e.dir,
+                    e.frame,
+                    e.msg.note().unwrap_or(""),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    Transport::Udp,
+                    0,
+                    Direction::ToClient,
+                    4,
+                    "5 bytes at Some(42)"
+                ),
+                (Transport::Udp, 0, Direction::ToServer, 5, "closed"),
+            ]
+        );
+    }
+
+    #[test]
+    fn undecided_udp_session_is_given_up_after_some_datagrams() {
+        let mut d = Dispatcher::new(Arc::new(ParserConfig::default()));
+        let ep = |port| Endpoint {
+            addr: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port,
+        };
+        d.on_udp(
+            1,
+            &UdpEvent::Open {
+                session: 3,
+                client: ep(1000),
+                server: ep(2000),
+                frame: 1,
+                ts: Timestamp::new(0, 0),
+            },
+        );
+        for i in 0..MAX_PROBED_DATAGRAMS {
+            assert_eq!(d.recognised(Transport::Udp, 3), Recognised::Undecided);
+            d.on_udp(
+                u64::from(i) + 1,
+                &UdpEvent::Datagram {
+                    session: 3,
+                    dir: Direction::ToServer,
+                    data: &[0u8; 32],
+                    frame: u64::from(i) + 1,
+                    frame_offset: 42,
+                },
+            );
+        }
+        assert_eq!(d.recognised(Transport::Udp, 3), Recognised::Unknown);
+        assert!(d.pending.is_empty());
     }
 
     fn dummy_summary(stream: StreamId) -> crate::flow::ConversationSummary {

@@ -49,7 +49,7 @@ use std::sync::Arc;
 
 use super::DissectConfig;
 use crate::flow::{Direction, Endpoint, StreamId};
-use crate::render::tree::TreeNode;
+use crate::present::tree::TreeNode;
 
 /// Result of a content probe on the first bytes of a direction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,22 +59,7 @@ pub enum Detect {
     NeedMore,
 }
 
-/// The transport a session runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Transport {
-    Tcp,
-    Udp,
-}
-
-impl Transport {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Transport::Tcp => "tcp",
-            Transport::Udp => "udp",
-        }
-    }
-}
+pub use crate::flow::Transport;
 
 /// Where the bytes of an application message were seen: on the wire, or decrypted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
@@ -272,8 +257,9 @@ impl AppMessage for Note {
 /// One application-level event: a message and where it belongs.
 #[derive(Debug, Clone)]
 pub struct AppEvent {
-    /// The session (`tcp.stream`).
+    /// The session: `tcp.stream` or `udp.stream` by `transport`.
     pub stream: StreamId,
+    pub transport: Transport,
     pub dir: Direction,
     /// The frame whose arrival completed this event (where tshark shows it).
     pub frame: u64,
@@ -318,6 +304,8 @@ pub enum ChildOp {
 pub struct Ctx<'a> {
     /// The session index.
     pub session: StreamId,
+    /// The session's transport.
+    pub transport: Transport,
     /// The frame being processed (the frame that completes whatever this call completes).
     pub now_frame: u64,
     layer: Layer,
@@ -326,6 +314,7 @@ pub struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
+    /// A context on TCP stream `session` (see [`Ctx::for_session`] for any session).
     pub fn new(
         session: StreamId,
         now_frame: u64,
@@ -335,10 +324,24 @@ impl<'a> Ctx<'a> {
     ) -> Self {
         Ctx {
             session,
+            transport: Transport::Tcp,
             now_frame,
             layer,
             events,
             children,
+        }
+    }
+
+    /// A context for a parser of session `info` (its id, transport and layer).
+    pub fn for_session(
+        info: &SessionInfo,
+        now_frame: u64,
+        events: &'a mut Vec<AppEvent>,
+        children: &'a mut Vec<ChildOp>,
+    ) -> Self {
+        Ctx {
+            transport: info.transport,
+            ..Ctx::new(info.id, now_frame, info.layer, events, children)
         }
     }
 
@@ -351,6 +354,7 @@ impl<'a> Ctx<'a> {
     pub fn emit(&mut self, dir: Direction, frames: Vec<u64>, msg: Arc<dyn AppMessage>) {
         self.events.push(AppEvent {
             stream: self.session,
+            transport: self.transport,
             dir,
             frame: self.now_frame,
             frames,

@@ -11,6 +11,7 @@ use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
 use base64::Engine;
 use serde_json::Value;
+use std::ops::Range;
 
 use super::finding::{Finding, FindingKind, Severity, Transport};
 
@@ -73,6 +74,36 @@ const NOT_CREDENTIALS: &[&str] = &["csrf", "xsrf"];
 /// ASCII names are normalised on the stack, and the substring lists are searched with one
 /// Aho-Corasick automaton.
 pub fn classify_field_name(name: &str) -> Option<FieldClass> {
+    // The same few names (Host, Accept, Content-Type, user, password…) come back in every
+    // message: remember their class (bounded; a pure function of the name).
+    if name.len() > MAX_CACHED_NAME {
+        return classify_uncached(name);
+    }
+    NAME_CLASS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some(c) = cache.get(name) {
+            return *c;
+        }
+        let c = classify_uncached(name);
+        if cache.len() >= MAX_CACHED_NAMES {
+            cache.clear();
+        }
+        cache.insert(name.into(), c);
+        c
+    })
+}
+
+/// Names longer than this are classified every time.
+const MAX_CACHED_NAME: usize = 64;
+/// Distinct names remembered by [`classify_field_name`] (the cache starts again past it).
+const MAX_CACHED_NAMES: usize = 4096;
+
+thread_local! {
+    static NAME_CLASS: std::cell::RefCell<foldhash::HashMap<Box<str>, Option<FieldClass>>> =
+        std::cell::RefCell::new(foldhash::HashMap::default());
+}
+
+fn classify_uncached(name: &str) -> Option<FieldClass> {
     let mut buf = [0u8; 64];
     let mut n = 0usize;
     let heap: String;
@@ -148,6 +179,12 @@ fn auth_scheme(value: &[u8]) -> Option<(&[u8], &[u8])> {
     Some((scheme, rest))
 }
 
+/// Standard base64 with optional padding, for Basic credentials (built at compile time).
+const BASIC_B64: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
 /// Decode the value of an `Authorization` (or `Proxy-Authorization`) header when it is
 /// `Basic <base64>`: padding optional, user and password split at the first `:`.
 pub fn decode_basic_auth(value: &[u8]) -> Option<BasicCredentials> {
@@ -155,11 +192,7 @@ pub fn decode_basic_auth(value: &[u8]) -> Option<BasicCredentials> {
     if !scheme.eq_ignore_ascii_case(b"basic") || token.is_empty() || token.len() > MAX_AUTH_TOKEN {
         return None;
     }
-    let engine = GeneralPurpose::new(
-        &base64::alphabet::STANDARD,
-        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-    );
-    let decoded = engine.decode(token).ok()?;
+    let decoded = BASIC_B64.decode(token).ok()?;
     let (user, password) = match decoded.iter().position(|b| *b == b':') {
         Some(i) => (
             decoded.get(..i).unwrap_or_default().to_vec(),
@@ -438,23 +471,79 @@ fn body_fields(body: &[u8], content_type: Option<&[u8]>, transport: Transport) -
 /// Whether `body` can hold a field whose name [`classify_field_name`] flags: every such name
 /// contains one of the exact names or name parts as raw text (case aside), so a body with
 /// none of them need not be parsed as JSON at all.
+///
+/// Only the string literals are searched (raw, escapes as they are). The names are letters
+/// without `"`, and outside its strings valid JSON holds only punctuation, numbers, `true`,
+/// `false` and `null`, none of which contains a name: for any body that parses, the answer
+/// is the same as a search of every byte, and a body that does not parse yields nothing
+/// either way. A long run of numbers (an array of ids) is skipped instead of searched.
 fn may_hold_sensitive_name(body: &[u8]) -> bool {
+    /// Strings closer than this are searched together with the bytes between them.
+    const GAP: usize = 256;
+    let Some(ac) = name_in_body_automaton() else {
+        return true;
+    };
+    let mut region: Option<Range<usize>> = None;
+    for span in json_string_spans(body) {
+        region = match region {
+            Some(r) if span.start.saturating_sub(r.end) <= GAP => Some(r.start..span.end),
+            Some(r) => {
+                if ac.is_match(body.get(r).unwrap_or_default()) {
+                    return true;
+                }
+                Some(span)
+            }
+            None => Some(span),
+        };
+    }
+    region.is_some_and(|r| ac.is_match(body.get(r).unwrap_or_default()))
+}
+
+/// Byte ranges of the contents of the string literals of a JSON text, in order (as a JSON
+/// lexer sees them: `\` escapes the next byte; an unterminated string runs to the end).
+fn json_string_spans(body: &[u8]) -> impl Iterator<Item = Range<usize>> + '_ {
+    let mut marks = memchr::memchr2_iter(b'"', b'\\', body);
+    let mut open: Option<usize> = None;
+    let mut escaped_until = 0usize;
+    let mut done = false;
+    std::iter::from_fn(move || loop {
+        if done {
+            return None;
+        }
+        let Some(p) = marks.next() else {
+            done = true;
+            return open.take().map(|s| s..body.len());
+        };
+        let is_quote = body.get(p) == Some(&b'"');
+        match open {
+            None if is_quote => open = Some(p + 1),
+            None => {}
+            Some(_) if p < escaped_until => {}
+            Some(_) if !is_quote => escaped_until = p + 2,
+            Some(s) => {
+                open = None;
+                return Some(s..p);
+            }
+        }
+    })
+}
+
+fn name_in_body_automaton() -> Option<&'static aho_corasick::AhoCorasick> {
     static AC: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> = std::sync::OnceLock::new();
-    let ac = AC.get_or_init(|| {
+    AC.get_or_init(|| {
         let pats: Vec<&str> = SENSITIVE_NAMES_EXACT
             .iter()
             .chain(SENSITIVE_NAME_PARTS.iter())
             .map(|(p, _)| *p)
             .collect();
+        // A DFA: it scans most of a JSON body's bytes (its strings).
         aho_corasick::AhoCorasick::builder()
             .ascii_case_insensitive(true)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
             .build(pats)
             .ok()
-    });
-    match ac {
-        Some(ac) => ac.is_match(body),
-        None => true,
-    }
+    })
+    .as_ref()
 }
 
 /// The query string of a request target (between `?` and `#`).
@@ -775,6 +864,34 @@ mod tests {
         );
         assert_eq!(kinds(&f), vec![FindingKind::PasswordField]);
         assert_eq!(f[0].severity, Severity::Info);
+    }
+
+    #[test]
+    fn json_name_check_searches_strings_only_with_the_same_answer() {
+        let whole = |b: &[u8]| name_in_body_automaton().is_some_and(|ac| ac.is_match(b));
+        let ids: String = (1..3000).map(|i| format!("{i},")).collect();
+        let bodies = [
+            r#"{"user":"alice","password":"x"}"#.to_string(),
+            r#"{"user":"alice","note":"no names here"}"#.to_string(),
+            format!(r#"{{"ids":[{ids}0],"API_KEY":"k"}}"#),
+            format!(r#"{{"ids":[{ids}0],"n":true,"m":null,"f":-1.5e3}}"#),
+            r#"{"a\"b":"c\\","Pass\u0077ord":"\"token\""}"#.to_string(),
+            r#"{"esc\\":"x","k":"se\"cret"}"#.to_string(),
+            r#"["nested",{"deep":{"jwt":1}}]"#.to_string(),
+            r#"{"empty":"","s":"\\\\"}"#.to_string(),
+        ];
+        for b in &bodies {
+            assert!(serde_json::from_str::<Value>(b).is_ok(), "{b}");
+            assert_eq!(
+                may_hold_sensitive_name(b.as_bytes()),
+                whole(b.as_bytes()),
+                "{b}"
+            );
+        }
+        assert!(may_hold_sensitive_name(bodies[2].as_bytes()));
+        assert!(!may_hold_sensitive_name(bodies[3].as_bytes()));
+        let spans: Vec<_> = json_string_spans(br#"{"a\"b":"c\\","d"#).collect();
+        assert_eq!(spans, vec![2..6, 9..12, 15..16]);
     }
 
     #[test]

@@ -6,7 +6,10 @@
 //! Every buffer here is bounded: per-stream state is dropped when the stream closes, the
 //! findings list and the report's lists are capped (with counts of what was left out).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+// Seeded per process; only looked up, never iterated into output.
+use foldhash::{HashMap, HashSet};
 use std::ops::Range;
 
 use serde::Serialize;
@@ -28,7 +31,7 @@ use crate::dissect::tls::decrypt::KeysUsed;
 use crate::dissect::tls::{TlsEvent, TlsMessage};
 use crate::dissect::{AppEvent, Layer};
 use crate::flow::{ConversationSummary, Direction, StreamEvent, StreamId};
-use crate::render::escape::{escape_bytes, escape_str, escape_truncated};
+use crate::present::escape::{escape_bytes, escape_str, escape_truncated};
 
 /// Most findings kept for the report (more are counted).
 const MAX_FINDINGS: usize = 2_000;
@@ -304,7 +307,7 @@ impl Analyzer {
         };
         Analyzer {
             cfg,
-            streams: HashMap::new(),
+            streams: HashMap::default(),
             pending: Vec::new(),
             current: Vec::new(),
             current_frame: 0,
@@ -314,10 +317,10 @@ impl Analyzer {
                 trust_store,
                 ..Report::default()
             },
-            once: HashSet::new(),
+            once: HashSet::default(),
             first_ts: None,
             last_ts: None,
-            sightings: HashSet::new(),
+            sightings: HashSet::default(),
             mask_terms: Vec::new(),
         }
     }
@@ -514,6 +517,9 @@ impl Analyzer {
                     }
                 }
                 let hits = ds.scanner.feed(&self.cfg.secrets, *offset, data, *frame);
+                if hits.is_empty() {
+                    return;
+                }
                 let chunks = ds.chunks.clone();
                 for h in hits {
                     let f = h.finding(&self.cfg.secrets, *stream, Transport::Clear);
@@ -1283,8 +1289,8 @@ impl Analyzer {
     pub fn finish(mut self, source: &str) -> Report {
         self.report.source = escape_str(source);
         self.report.streams.sort_by_key(|s| s.stream);
-        self.report.first_time = self.first_ts.map(crate::render::layers::rfc3339);
-        self.report.last_time = self.last_ts.map(crate::render::layers::rfc3339);
+        self.report.first_time = self.first_ts.map(crate::present::time::rfc3339);
+        self.report.last_time = self.last_ts.map(crate::present::time::rfc3339);
         self.report
     }
 }

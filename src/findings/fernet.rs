@@ -17,7 +17,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use super::finding::{Finding, FindingKind, Severity, Transport};
-use crate::render::escape::escape_truncated;
+use crate::present::escape::escape_truncated;
 
 /// Longest token considered, in base64 characters.
 pub const MAX_TOKEN_CHARS: usize = 64 * 1024;
@@ -35,13 +35,17 @@ pub const MIN_TOKEN_LEN: usize = HEADER_LEN + 16 + HMAC_LEN;
 type HmacSha256 = Hmac<Sha256>;
 type Aes128CbcDec = cbc::Decryptor<aes::Aes128>;
 
-/// URL-safe base64 that accepts the token with or without `=` padding.
-fn b64url() -> GeneralPurpose {
-    GeneralPurpose::new(
-        &base64::alphabet::URL_SAFE,
-        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-    )
-}
+/// URL-safe base64 that accepts the token with or without `=` padding (built at compile
+/// time, not per buffer searched).
+const B64URL: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::URL_SAFE,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// The start of every token (version 0x80 and a timestamp's leading zero bytes), searched
+/// with one finder built once.
+static TOKEN_START: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"gAAAAA"));
 
 /// A Fernet token found in a buffer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,11 +145,11 @@ fn is_b64url(b: u8) -> bool {
 /// well-formed token. At most [`MAX_TOKENS_PER_BUFFER`].
 pub fn find_fernet_tokens(text: &[u8]) -> Vec<FernetToken> {
     let mut out = Vec::new();
-    let engine = b64url();
+    let engine = &B64URL;
     // Every token starts with `gAAAAA`: find those (memchr's SIMD search), then check that
     // each begins a run of base64 characters and decodes to a token.
     let mut next_free = 0usize;
-    for start in memchr::memmem::find_iter(text, b"gAAAAA") {
+    for start in TOKEN_START.find_iter(text) {
         if out.len() >= MAX_TOKENS_PER_BUFFER {
             break;
         }
@@ -213,7 +217,7 @@ impl std::fmt::Debug for FernetKey {
 impl FernetKey {
     /// Parse a key as given to `--fernet-key` (URL-safe base64 of 32 bytes, padding optional).
     pub fn from_base64(key: &str) -> Result<FernetKey, FernetError> {
-        let bytes = b64url()
+        let bytes = B64URL
             .decode(key.trim())
             .map_err(|_| FernetError::KeyNotBase64)?;
         let arr: [u8; 32] = bytes
@@ -260,7 +264,7 @@ impl FernetKey {
 
     /// Decode the token text and decrypt it.
     pub fn decrypt_text(&self, token: &str) -> Result<Vec<u8>, FernetError> {
-        let raw = b64url()
+        let raw = B64URL
             .decode(token.trim())
             .map_err(|_| FernetError::Malformed)?;
         self.decrypt(&raw)

@@ -4,7 +4,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::flow::StreamId;
-use crate::render::escape::{escape_str, escape_truncated};
+use crate::present::escape::{escape_str, escape_truncated};
 
 /// Evidence is cut to this many bytes (before escaping) and marked with `…` when cut.
 pub const EVIDENCE_MAX: usize = 80;

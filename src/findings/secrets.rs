@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::ops::Range;
 use std::path::Path;
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, MatchKind};
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use base64::Engine;
 
@@ -129,6 +129,10 @@ pub struct SecretSet {
     /// Per pattern: every (secret, variant) that produces it.
     owners: Vec<Vec<(usize, Variant)>>,
     matcher: Option<AhoCorasick>,
+    /// The same patterns with leftmost-first semantics: only asked whether a buffer holds
+    /// any of them (fast: a prefilter and no overlapping bookkeeping). Most buffers hold
+    /// none, and only those that do are searched again for every overlapping match.
+    prefilter: Option<AhoCorasick>,
     max_pattern_len: usize,
 }
 
@@ -154,6 +158,7 @@ impl SecretSet {
             patterns: Vec::new(),
             owners: Vec::new(),
             matcher: None,
+            prefilter: None,
             max_pattern_len: 0,
         }
     }
@@ -210,16 +215,20 @@ impl SecretSet {
             }
         }
         let max_pattern_len = patterns.iter().map(Vec::len).max().unwrap_or(0);
-        let matcher = if patterns.is_empty() {
-            None
+        let (matcher, prefilter) = if patterns.is_empty() {
+            (None, None)
         } else {
-            Some(AhoCorasick::new(&patterns)?)
+            let prefilter = AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostFirst)
+                .build(&patterns)?;
+            (Some(AhoCorasick::new(&patterns)?), Some(prefilter))
         };
         Ok(SecretSet {
             secrets: list,
             patterns,
             owners,
             matcher,
+            prefilter,
             max_pattern_len,
         })
     }
@@ -275,6 +284,9 @@ impl SecretSet {
         let Some(m) = &self.matcher else {
             return hits;
         };
+        if !self.may_match(haystack) {
+            return hits;
+        }
         for mat in m.find_overlapping_iter(haystack) {
             if let Some(own) = self.owners.get(mat.pattern().as_usize()) {
                 for &(secret_index, variant) in own {
@@ -295,6 +307,13 @@ impl SecretSet {
             ))
         });
         hits
+    }
+
+    /// Whether `haystack` holds any pattern at all (every overlapping match implies one).
+    fn may_match(&self, haystack: &[u8]) -> bool {
+        self.prefilter
+            .as_ref()
+            .is_some_and(|p| p.is_match(haystack))
     }
 
     /// Secrets inside the decoded user:password of an `Authorization: Basic …` value.
@@ -501,6 +520,19 @@ impl StreamScanner {
         self.frame_map.push_back((offset, chunk_end, frame));
         self.next_offset = Some(chunk_end);
 
+        let keep = set.max_pattern_len().saturating_sub(1);
+        if !self.may_hit(set, data, keep) {
+            // Nothing can end in this chunk: keep the tail without copying the chunk.
+            if data.len() >= keep {
+                let cut = data.len() - keep;
+                self.carry.clear();
+                self.carry
+                    .extend_from_slice(data.get(cut..).unwrap_or_default());
+                self.carry_start = offset.saturating_add(cut as u64);
+                self.trim_frame_map();
+                return hits;
+            }
+        }
         let carried = self.carry.len();
         let mut buf = std::mem::take(&mut self.carry);
         buf.extend_from_slice(data);
@@ -527,17 +559,37 @@ impl StreamScanner {
                 matched: buf.get(h.range.clone()).unwrap_or_default().to_vec(),
             });
         }
-        let keep = set.max_pattern_len().saturating_sub(1).min(buf.len());
+        let keep = keep.min(buf.len());
         let cut = buf.len() - keep;
         self.carry = buf.get(cut..).unwrap_or_default().to_vec();
         self.carry_start = base.saturating_add(cut as u64);
+        self.trim_frame_map();
+        hits
+    }
+
+    /// Whether a match can end inside `data` given the carried bytes: one wholly inside
+    /// `data`, or one that starts in the carry and so ends within its first `keep` bytes.
+    fn may_hit(&self, set: &SecretSet, data: &[u8], keep: usize) -> bool {
+        if set.may_match(data) {
+            return true;
+        }
+        if self.carry.is_empty() {
+            return false;
+        }
+        let mut seam = Vec::with_capacity(self.carry.len() + keep);
+        seam.extend_from_slice(&self.carry);
+        seam.extend_from_slice(data.get(..keep.min(data.len())).unwrap_or_default());
+        set.may_match(&seam)
+    }
+
+    /// Drop the frame entries that no longer overlap the carried bytes.
+    fn trim_frame_map(&mut self) {
         let cs = self.carry_start;
         if self.carry.is_empty() {
             self.frame_map.clear();
         } else {
             self.frame_map.retain(|(_, e, _)| *e > cs);
         }
-        hits
     }
 }
 
@@ -772,6 +824,41 @@ mod tests {
             assert!(sc.frame_map_len() <= keep + 1);
         }
         assert_eq!(sc.carry_len(), keep);
+    }
+
+    #[test]
+    fn any_chunking_finds_what_one_search_finds() {
+        // Every variant of two secrets, some overlapping, some straddling any cut.
+        let s = set(&["hunter2", "ter2x"]);
+        let text = format!(
+            "a hunter2x b {} c {} d 68756e74657232 e hunter2",
+            STANDARD.encode(b"..hunter2.."),
+            URL_SAFE.encode(b"xhunter2")
+        );
+        let hay = text.as_bytes();
+        let whole: Vec<(usize, Range<u64>)> = s
+            .find_in(hay)
+            .into_iter()
+            .map(|h| (h.secret_index, h.range.start as u64..h.range.end as u64))
+            .collect();
+        assert!(whole.len() >= 5, "{whole:?}");
+        for size in 1..=hay.len() {
+            let mut sc = StreamScanner::new();
+            let mut got = Vec::new();
+            for (i, chunk) in hay.chunks(size).enumerate() {
+                let off = (i * size) as u64;
+                got.extend(
+                    sc.feed(&s, off, chunk, i as u64)
+                        .into_iter()
+                        .map(|h| (h.secret_index, h.range)),
+                );
+                assert!(sc.carry_len() < s.max_pattern_len());
+            }
+            got.sort_by_key(|(i, r)| (r.start, r.end, *i));
+            let mut want = whole.clone();
+            want.sort_by_key(|(i, r)| (r.start, r.end, *i));
+            assert_eq!(got, want, "chunk size {size}");
+        }
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! TCP flows and stream reassembly.
+//! Sessions: TCP flows with stream reassembly, and UDP sessions ([`UdpTable`]).
 //!
 //! The pipeline hands every decoded TCP segment to [`FlowTable::segment`]. The table keys
 //! flows by a canonical five-tuple (both directions are one conversation), numbers streams
@@ -20,9 +20,11 @@ mod five_tuple;
 pub mod follow;
 mod reassembly;
 mod table;
+mod udp;
 pub use five_tuple::FlowKey;
 pub use follow::{FollowCollector, FollowItem, FollowSelect, FollowStream};
 pub use table::FlowTable;
+pub use udp::{UdpAnalysis, UdpDatagram, UdpEvent, UdpSink, UdpTable};
 
 /// One end of a TCP connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -36,6 +38,24 @@ impl std::fmt::Display for Endpoint {
         match self.addr {
             IpAddr::V4(a) => write!(f, "{a}:{}", self.port),
             IpAddr::V6(a) => write!(f, "[{a}]:{}", self.port),
+        }
+    }
+}
+
+/// The transport a session runs on. TCP streams and UDP sessions are numbered separately
+/// (like tshark's `tcp.stream` and `udp.stream`): a session is identified by both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    Tcp,
+    Udp,
+}
+
+impl Transport {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::Tcp => "tcp",
+            Transport::Udp => "udp",
         }
     }
 }
@@ -67,37 +87,7 @@ impl Direction {
     }
 }
 
-/// TCP header flag bits as on the wire (low 8 bits of the flags field, plus NS as 0x100).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
-pub struct TcpFlags(pub u16);
-
-impl TcpFlags {
-    pub const FIN: u16 = 0x001;
-    pub const SYN: u16 = 0x002;
-    pub const RST: u16 = 0x004;
-    pub const PSH: u16 = 0x008;
-    pub const ACK: u16 = 0x010;
-    pub const URG: u16 = 0x020;
-    pub const ECE: u16 = 0x040;
-    pub const CWR: u16 = 0x080;
-    pub const NS: u16 = 0x100;
-
-    pub fn has(self, bit: u16) -> bool {
-        self.0 & bit != 0
-    }
-    pub fn syn(self) -> bool {
-        self.has(Self::SYN)
-    }
-    pub fn ack(self) -> bool {
-        self.has(Self::ACK)
-    }
-    pub fn fin(self) -> bool {
-        self.has(Self::FIN)
-    }
-    pub fn rst(self) -> bool {
-        self.has(Self::RST)
-    }
-}
+pub use crate::decode::TcpFlags;
 
 /// What the pipeline knows of one TCP segment, handed to the flow table.
 #[derive(Debug, Clone)]

@@ -29,7 +29,10 @@
 //!   probes are flagged but their byte *is* delivered: it is the real next byte of the
 //!   stream, and a later retransmission of it is recognised as a duplicate.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+// Seeded per process (hash flooding), never iterated into output: see `finish`.
+use foldhash::HashMap;
 
 use super::reassembly::{Emit, HalfStream, SegmentBytes};
 use super::*;
@@ -160,7 +163,7 @@ impl FlowTable {
         FlowTable {
             cfg,
             stats: FlowStats::default(),
-            flows: HashMap::new(),
+            flows: HashMap::default(),
             expiry: BTreeSet::new(),
             next_stream: 0,
             buffered_total: 0,

@@ -194,54 +194,7 @@ pub fn protocols_in_frame(f: &FrameView<'_>) -> String {
     out
 }
 
-/// `Nov 22, 2026 19:30:56.123456789 UTC` from a timestamp (UTC, no time-zone database needed).
-pub fn utc(ts: crate::capture::Timestamp) -> String {
-    let days = ts.secs.div_euclid(86_400);
-    let sod = ts.secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let mon = MONTHS
-        .get((m as usize).saturating_sub(1))
-        .copied()
-        .unwrap_or("???");
-    format!(
-        "{mon} {d:2}, {y} {:02}:{:02}:{:02}.{:09} UTC",
-        sod / 3600,
-        (sod / 60) % 60,
-        sod % 60,
-        ts.nanos
-    )
-}
-
-/// RFC 3339 UTC (`2026-11-22T19:30:56.123456Z`), for JSON and reports.
-pub fn rfc3339(ts: crate::capture::Timestamp) -> String {
-    let days = ts.secs.div_euclid(86_400);
-    let sod = ts.secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}Z",
-        sod / 3600,
-        (sod / 60) % 60,
-        sod % 60,
-        ts.nanos / 1000
-    )
-}
-
-/// Days since 1970-01-01 to (year, month, day), Howard Hinnant's civil-from-days algorithm.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
+pub use crate::present::time::{rfc3339, utc};
 
 fn ether_type_name(t: u16) -> &'static str {
     match t {

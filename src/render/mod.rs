@@ -2,8 +2,9 @@
 //! it is given; colour is decided once, at the edge, and handed in as a [`color::Palette`].
 
 pub mod color;
+/// Moved below every stage ([`crate::present`]); kept reachable here.
+pub use crate::present::{escape, tree};
 pub mod conversations;
-pub mod escape;
 pub mod follow;
 pub mod follow_http;
 pub mod frame;
@@ -21,7 +22,6 @@ pub mod report;
 pub mod summary;
 pub mod table;
 pub mod timefmt;
-pub mod tree;
 
 use std::io::{self, Write};
 

@@ -8,8 +8,8 @@ use super::names::{
     type_text,
 };
 use super::wire::{Message, Name, Question, RData, Record};
-use crate::render::escape::{escape_bytes, escape_truncated};
-use crate::render::tree::TreeNode;
+use crate::present::escape::{escape_bytes, escape_truncated};
+use crate::present::tree::TreeNode;
 
 /// Longest hex shown for opaque record data.
 const HEX_SHOWN: usize = 64;

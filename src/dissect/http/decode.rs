@@ -50,26 +50,43 @@ pub(crate) fn decode(content_encoding: &[u8], raw: &[u8], max: usize) -> Option<
             label,
             notes: vec![format!(
                 "content-encoding {} not decoded",
-                crate::render::escape::escape_str(unknown)
+                crate::present::escape::escape_str(unknown)
             )],
         });
     }
-    // Codings are listed in the order applied: undo them from the last.
-    let mut data = raw.to_vec();
+    // Codings are listed in the order applied: undo them from the last. The raw body is
+    // only copied when no coding but identity is applied to it.
+    let mut data: Option<Vec<u8>> = None;
     let mut notes = Vec::new();
     for name in names.iter().rev() {
         let c = coding(name).unwrap_or(Coding::Identity);
         if c == Coding::Identity {
             continue;
         }
-        let (out, note) = inflate(c, &data, max);
-        data = out;
+        let (out, note) = inflate(c, data.as_deref().unwrap_or(raw), max);
+        data = Some(out);
         if let Some(n) = note {
             notes.push(format!("{name}: {n}"));
             break;
         }
     }
+    let data = data.unwrap_or_else(|| raw.to_vec());
     Some(Decoded { data, label, notes })
+}
+
+/// Bytes to reserve for decoding `input`: gzip states the decoded size (mod 2^32) in its
+/// last four bytes; otherwise a guess. Never more than the bound allows, so a lying header
+/// costs at most one bounded allocation.
+fn size_hint(c: Coding, input: &[u8], max: usize) -> usize {
+    let stated = match (c, input.len().checked_sub(4).and_then(|i| input.get(i..))) {
+        (Coding::Gzip, Some(&[a, b, c, d])) => u32::from_le_bytes([a, b, c, d]) as usize,
+        _ => input.len().saturating_mul(4),
+    };
+    // Deflate expands at most ~1032:1; the extra block lets the last read see the end.
+    stated
+        .min(input.len().saturating_mul(1032))
+        .min(max)
+        .saturating_add(READ_BLOCK)
 }
 
 /// True when `b` starts with a zlib header (RFC 1950: deflate method, check bits).
@@ -90,30 +107,41 @@ fn inflate(c: Coding, input: &[u8], max: usize) -> (Vec<u8>, Option<String>) {
         Coding::Brotli => Box::new(brotli_decompressor::Decompressor::new(input, 16 * 1024)),
         Coding::Identity => return (input.to_vec(), None),
     };
-    read_bounded(reader, max)
+    read_bounded(reader, max, size_hint(c, input, max))
 }
 
-fn read_bounded(mut r: impl Read, max: usize) -> (Vec<u8>, Option<String>) {
-    let mut out = Vec::new();
-    let mut buf = [0u8; 16 * 1024];
-    loop {
-        match r.read(&mut buf) {
-            Ok(0) => return (out, None),
+/// Size of each read from the decoder. The decoder reports an error without the bytes it
+/// produced in that read, so the block size is part of what a failure note says.
+const READ_BLOCK: usize = 16 * 1024;
+
+/// Read the decoder into one buffer (sized up front: no regrowth copies), in blocks of
+/// [`READ_BLOCK`], keeping at most `max` bytes.
+fn read_bounded(mut r: impl Read, max: usize, reserve: usize) -> (Vec<u8>, Option<String>) {
+    let mut out = vec![0u8; reserve.max(READ_BLOCK)];
+    let mut len = 0usize;
+    let note = loop {
+        if out.len() < len + READ_BLOCK {
+            out.resize(len + READ_BLOCK, 0);
+        }
+        match r.read(out.get_mut(len..len + READ_BLOCK).unwrap_or_default()) {
+            Ok(0) => break None,
             Ok(n) => {
-                let room = max.saturating_sub(out.len());
-                let keep = n.min(room);
-                out.extend_from_slice(buf.get(..keep).unwrap_or(&[]));
+                let keep = n.min(max.saturating_sub(len));
+                len += keep;
                 if keep < n {
-                    return (out, Some(format!("decoded body cut at {max} bytes")));
+                    break Some(format!("decoded body cut at {max} bytes"));
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => {
-                let len = out.len();
-                return (out, Some(format!("decoding failed after {len} bytes: {e}")));
-            }
+            Err(e) => break Some(format!("decoding failed after {len} bytes: {e}")),
         }
+    };
+    out.truncate(len);
+    // A size hint far above what came out (a lying gzip trailer) is not kept allocated.
+    if out.capacity() > len.saturating_mul(2).saturating_add(2 * READ_BLOCK) {
+        out.shrink_to_fit();
     }
+    (out, note)
 }
 
 #[cfg(test)]

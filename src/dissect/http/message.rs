@@ -5,8 +5,8 @@ use std::ops::Range;
 use serde_json::{Map, Value};
 
 use crate::dissect::parser::{AppMessage, FieldValue};
-use crate::render::escape::{escape_bytes, escape_str, escape_truncated};
-use crate::render::tree::TreeNode;
+use crate::present::escape::{escape_bytes, escape_str, escape_truncated};
+use crate::present::tree::TreeNode;
 
 /// Body lines shown in the tree at most.
 const PREVIEW_LINES: usize = 40;

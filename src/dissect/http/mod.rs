@@ -141,7 +141,7 @@ fn smuggling_shape(headers: &[(String, Vec<u8>)], chunked: bool, used: Option<u6
         let shown: Vec<String> = lengths
             .iter()
             .take(8)
-            .map(|v| crate::render::escape::escape_truncated(v, 24))
+            .map(|v| crate::present::escape::escape_truncated(v, 24))
             .collect();
         let choice = if chunked {
             "chunked framing is used instead".to_string()

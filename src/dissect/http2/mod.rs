@@ -22,7 +22,7 @@ use crate::dissect::http::decode;
 use crate::dissect::http::{HttpMessage, RequestLine, StartLine, StatusLine};
 use crate::dissect::DissectConfig;
 use crate::flow::Direction;
-use crate::render::escape::escape_bytes;
+use crate::present::escape::escape_bytes;
 use frame::{flags, FrameHeader, FrameType, Payload, PREFACE};
 use hpack::{HeaderDecoder, HeaderList};
 

@@ -6,8 +6,8 @@ use serde_json::{Map, Value};
 
 use super::frame::{self, header, Payload};
 use super::{FrameEvent, Http2Event, Http2Kind};
-use crate::render::escape::{escape_bytes, escape_str, escape_truncated};
-use crate::render::tree::TreeNode;
+use crate::present::escape::{escape_bytes, escape_str, escape_truncated};
+use crate::present::tree::TreeNode;
 
 /// Header-block bytes shown in the tree at most, per field value.
 const VALUE_SHOWN: usize = 1024;

@@ -187,7 +187,7 @@ impl QuicConnection {
                         let r = o.plaintext.get(reason.clone()).unwrap_or(&[]);
                         ev.notes.push(format!(
                             "CONNECTION_CLOSE error 0x{code:x}: {}",
-                            crate::render::escape::escape_truncated(r, 200)
+                            crate::present::escape::escape_truncated(r, 200)
                         ));
                     }
                 }

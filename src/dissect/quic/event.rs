@@ -10,8 +10,8 @@ use super::header::PacketType;
 use super::keys::{VERSION_1, VERSION_2};
 use crate::dissect::tls::{cipher_suite_name, ClientHello, ServerHello};
 use crate::flow::Direction;
-use crate::render::escape::{escape_bytes, escape_truncated};
-use crate::render::tree::TreeNode;
+use crate::present::escape::{escape_bytes, escape_truncated};
+use crate::present::tree::TreeNode;
 
 /// One packet of a datagram.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

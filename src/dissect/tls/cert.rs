@@ -8,8 +8,8 @@ use x509_parser::oid_registry::Oid;
 use x509_parser::prelude::{FromDer, X509Certificate};
 use x509_parser::public_key::PublicKey;
 
-use crate::render::escape::{escape_bytes, escape_str};
-use crate::render::tree::TreeNode;
+use crate::present::escape::{escape_bytes, escape_str};
+use crate::present::tree::TreeNode;
 
 /// What an observer learns from one certificate of the chain. Strings hold the decoded
 /// wire text unescaped; they are escaped when rendered.

@@ -9,8 +9,8 @@ use super::names::{
     alert_description_name, alert_level_name, cipher_suite_name, content_type_name, group_name,
     version_name,
 };
-use crate::render::escape::{escape_bytes, escape_str};
-use crate::render::tree::TreeNode;
+use crate::present::escape::{escape_bytes, escape_str};
+use crate::present::tree::TreeNode;
 
 /// The record that carried (the end of) the event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

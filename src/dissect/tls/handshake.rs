@@ -9,7 +9,7 @@ use tls_parser::{
 
 use super::cert::{self, CertSummary};
 use super::names::{client_cert_type_name, group_name, handshake_name, signature_scheme_name};
-use crate::render::tree::TreeNode;
+use crate::present::tree::TreeNode;
 
 /// A Certificate message (TLS ≤ 1.2, in clear).
 #[derive(Debug, Clone, PartialEq)]

@@ -17,8 +17,8 @@ use super::names::{
     cert_compression_name, cipher_suite_name, ec_point_format_name, extension_name, group_name,
     is_grease, psk_mode_name, signature_scheme_name, sslv2_cipher_name, version_name,
 };
-use crate::render::escape::{escape_bytes, escape_truncated};
-use crate::render::tree::TreeNode;
+use crate::present::escape::{escape_bytes, escape_truncated};
+use crate::present::tree::TreeNode;
 
 /// SHA-256("HelloRetryRequest"): the fixed ServerHello random that marks an HRR (RFC 8446).
 pub const HRR_RANDOM: [u8; 32] = [

@@ -174,7 +174,7 @@ impl Driver {
     }
 }
 
-fn tree_text(t: &crate::render::tree::TreeNode) -> String {
+fn tree_text(t: &crate::present::tree::TreeNode) -> String {
     let mut v = Vec::new();
     t.write_to(&mut v, 0).unwrap();
     String::from_utf8(v).unwrap()

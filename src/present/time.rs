@@ -1,0 +1,89 @@
+//! Date formatting of capture timestamps (UTC), with the `time` crate.
+
+use time::OffsetDateTime;
+
+use crate::capture::Timestamp;
+
+/// The timestamp as a UTC date-time, `None` outside the years the `time` crate handles.
+fn datetime(ts: Timestamp) -> Option<OffsetDateTime> {
+    let nanos = i128::from(ts.secs) * 1_000_000_000 + i128::from(ts.nanos);
+    OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()
+}
+
+/// `Nov 22, 2026 19:30:56.123456789 UTC` (tshark's `frame.time` in UTC).
+pub fn utc(ts: Timestamp) -> String {
+    let Some(t) = datetime(ts) else {
+        return format!("{}.{:09} seconds since the epoch", ts.secs, ts.nanos);
+    };
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let mon = MONTHS
+        .get(usize::from(u8::from(t.month())).saturating_sub(1))
+        .copied()
+        .unwrap_or("???");
+    format!(
+        "{mon} {:2}, {} {:02}:{:02}:{:02}.{:09} UTC",
+        t.day(),
+        t.year(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.nanosecond()
+    )
+}
+
+/// RFC 3339 UTC with microseconds (`2026-11-22T19:30:56.123456Z`), for reports.
+pub fn rfc3339(ts: Timestamp) -> String {
+    let Some(t) = datetime(ts) else {
+        return format!("{}.{:06}", ts.secs, ts.nanos / 1000);
+    };
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.microsecond()
+    )
+}
+
+/// RFC 3339 UTC with nanoseconds (`2026-11-22T19:30:56.123456789Z`), for JSON records.
+pub fn rfc3339_nanos(ts: Timestamp) -> String {
+    let Some(t) = datetime(ts) else {
+        return format!("{}.{:09}", ts.secs, ts.nanos);
+    };
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.nanosecond()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_match_tshark_and_rfc3339() {
+        // 2026-11-22 19:30:56 UTC = 1795375856 (date -u -d @1795375856).
+        let ts = Timestamp::new(1_795_375_856, 123_456_789);
+        assert_eq!(utc(ts), "Nov 22, 2026 19:30:56.123456789 UTC");
+        assert_eq!(rfc3339(ts), "2026-11-22T19:30:56.123456Z");
+        assert_eq!(rfc3339_nanos(ts), "2026-11-22T19:30:56.123456789Z");
+        let early = Timestamp::new(0, 5);
+        assert_eq!(utc(early), "Jan  1, 1970 00:00:00.000000005 UTC");
+        // Before the epoch (negative seconds count back from it).
+        assert_eq!(
+            rfc3339(Timestamp::new(-1, 0)),
+            "1969-12-31T23:59:59.000000Z"
+        );
+    }
+}
