@@ -37,6 +37,10 @@ pub struct Scale {
     pub client_hello_len: usize,
     /// (h) Flows each sending 16 KiB no dissector recognises, the other side silent.
     pub undecided_flows: u32,
+    /// (i) HTTP/2 floods: CONTINUATION and SETTINGS frames, and streams opened, per flood.
+    pub h2_frames: u32,
+    /// (i) DATA bytes sent on one HTTP/2 stream.
+    pub h2_data_bytes: u64,
 }
 
 impl Default for Scale {
@@ -50,6 +54,8 @@ impl Default for Scale {
             tls_claimed_bytes: 17 << 20,
             client_hello_len: 4096,
             undecided_flows: 10_000,
+            h2_frames: 200_000,
+            h2_data_bytes: 64 << 20,
         }
     }
 }
@@ -66,6 +72,8 @@ impl Scale {
             tls_claimed_bytes: 5 << 20,
             client_hello_len: 2048,
             undecided_flows: 3_000,
+            h2_frames: 20_000,
+            h2_data_bytes: 12 << 20,
         }
     }
 }
@@ -449,6 +457,113 @@ pub fn endless_chunked(path: &Path, chunks: u32) -> Result<u64, GenError> {
     for _ in 0..chunks {
         c.server_sends(&mut out, &chunk, 1460)?;
     }
+    out.finish()
+}
+
+/// One HTTP/2 frame.
+pub fn h2_frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+    let mut v = (payload.len() as u32).to_be_bytes()[1..].to_vec();
+    v.push(kind);
+    v.push(flags);
+    v.extend_from_slice(&stream.to_be_bytes());
+    v.extend_from_slice(payload);
+    v
+}
+
+/// The h2c client preface and an empty SETTINGS frame.
+fn h2_start() -> Vec<u8> {
+    let mut v = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+    v.extend(h2_frame(4, 0, 0, &[]));
+    v
+}
+
+/// HPACK: GET http / with :authority a.bc (static-table references and one literal that is
+/// not indexed).
+const H2_GET: &[u8] = &[0x82, 0x86, 0x84, 0x01, 0x04, b'a', b'.', b'b', b'c'];
+
+/// (i) HTTP/2 (h2c with the preface) attacks, one connection each:
+/// 1. CONTINUATION flood: a HEADERS frame then `frames` CONTINUATION frames of 64 bytes
+///    that never set END_HEADERS;
+/// 2. HPACK bomb: per stream, a 4000-byte header indexed then referenced 16,000 times
+///    (a 20 kB block decoding to a 64 MB header list), on 8 streams;
+/// 3. SETTINGS flood: `frames` SETTINGS frames asking for a 4 GiB header table;
+/// 4. stream flood: `frames` streams opened and never ended;
+/// 5. one stream sending `data_bytes` of DATA in 16 KiB frames.
+pub fn h2_floods(path: &Path, frames: u32, data_bytes: u64) -> Result<u64, GenError> {
+    let mut out = Out::create(path, 10)?;
+    let client = |n: u8| ([198, 51, 100, 40 + n], 41000 + u16::from(n));
+    // 1. CONTINUATION flood.
+    let mut c = Conn::new(client(1), SERVER);
+    c.handshake(&mut out)?;
+    let mut v = h2_start();
+    v.extend(h2_frame(1, 0x01, 1, H2_GET));
+    let cont = h2_frame(9, 0, 1, &[0x40; 64]);
+    for _ in 0..frames {
+        v.extend_from_slice(&cont);
+        if v.len() > 64 << 10 {
+            c.client_sends(&mut out, &v, 16384)?;
+            v.clear();
+        }
+    }
+    c.client_sends(&mut out, &v, 16384)?;
+    c.close(&mut out)?;
+    // 2. HPACK bomb.
+    let mut c = Conn::new(client(2), SERVER);
+    c.handshake(&mut out)?;
+    let mut v = h2_start();
+    for i in 0..8u32 {
+        let mut b = H2_GET.to_vec();
+        // Literal with incremental indexing, new name "x", 4000-byte value (127 + 3873).
+        b.extend_from_slice(&[0x40, 0x01, b'x', 0x7f, 0xa1, 0x1e]);
+        b.extend(std::iter::repeat_n(b'A', 4000));
+        b.extend(std::iter::repeat_n(0xbe, 16_000));
+        v.extend(h2_frame(1, 0x05, 2 * i + 1, &b));
+    }
+    c.client_sends(&mut out, &v, 16384)?;
+    c.close(&mut out)?;
+    // 3. SETTINGS flood.
+    let mut c = Conn::new(client(3), SERVER);
+    c.handshake(&mut out)?;
+    let mut v = h2_start();
+    let set = h2_frame(4, 0, 0, &[0, 1, 0xff, 0xff, 0xff, 0xff]);
+    for _ in 0..frames {
+        v.extend_from_slice(&set);
+        if v.len() > 64 << 10 {
+            c.client_sends(&mut out, &v, 16384)?;
+            v.clear();
+        }
+    }
+    c.client_sends(&mut out, &v, 16384)?;
+    c.close(&mut out)?;
+    // 4. Stream flood.
+    let mut c = Conn::new(client(4), SERVER);
+    c.handshake(&mut out)?;
+    let mut v = h2_start();
+    for i in 0..frames {
+        v.extend(h2_frame(1, 0x04, 2 * i + 1, H2_GET));
+        if v.len() > 64 << 10 {
+            c.client_sends(&mut out, &v, 16384)?;
+            v.clear();
+        }
+    }
+    c.client_sends(&mut out, &v, 16384)?;
+    c.close(&mut out)?;
+    // 5. DATA on one stream.
+    let mut c = Conn::new(client(5), SERVER);
+    c.handshake(&mut out)?;
+    let mut v = h2_start();
+    v.extend(h2_frame(1, 0x05, 1, H2_GET));
+    c.client_sends(&mut out, &v, 16384)?;
+    c.server_sends(&mut out, &h2_frame(4, 0, 0, &[]), 16384)?;
+    c.server_sends(&mut out, &h2_frame(1, 0x04, 1, &[0x88]), 16384)?;
+    let data = h2_frame(0, 0, 1, &[b'd'; 16384]);
+    let mut left = data_bytes;
+    while left > 0 {
+        c.server_sends(&mut out, &data, 16384 + 9)?;
+        left = left.saturating_sub(16384);
+    }
+    c.server_sends(&mut out, &h2_frame(0, 0x01, 1, &[]), 16384)?;
+    c.close(&mut out)?;
     out.finish()
 }
 
@@ -923,6 +1038,28 @@ pub fn smuggling_shapes(path: &Path) -> Result<u64, GenError> {
     out.finish()
 }
 
+/// (issue 16, item 5) A response whose body repeats the secret `repeats` times (one
+/// stream, one direction), and a request that sends the same Basic credentials on every
+/// one of `repeats / 1000 + 2` keep-alive requests.
+pub fn findings_flood(path: &Path, repeats: usize) -> Result<u64, GenError> {
+    let mut out = Out::create(path, 10)?;
+    let mut c = Conn::new(([198, 51, 100, 26], 40018), SERVER);
+    c.handshake(&mut out)?;
+    let requests = repeats / 1000 + 2;
+    for _ in 0..requests {
+        c.client_sends(&mut out, &secret_request(), 1460)?;
+    }
+    let unit = format!("{EVASION_SECRET} ");
+    let body = unit.repeat(repeats);
+    for i in 0..requests {
+        let b = if i == 0 { body.as_str() } else { "ok" };
+        let resp = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{b}", b.len());
+        c.server_sends(&mut out, resp.as_bytes(), 1460)?;
+    }
+    c.close(&mut out)?;
+    out.finish()
+}
+
 /// Write every adversarial file into `dir`.
 pub fn write_all(dir: &Path, scale: &Scale) -> Result<Vec<Written>, GenError> {
     fs::create_dir_all(dir)?;
@@ -958,6 +1095,9 @@ pub fn write_all(dir: &Path, scale: &Scale) -> Result<Vec<Written>, GenError> {
     add("truncated_frames.pcap", 0, &|p| truncated_frames(p))?;
     add("undecided_flood.pcap", 0, &|p| {
         undecided_flood(p, scale.undecided_flows)
+    })?;
+    add("h2_floods.pcap", 0, &|p| {
+        h2_floods(p, scale.h2_frames, scale.h2_data_bytes)
     })?;
     add("cut_mid_data.pcap", 4, &|p| cut_file(p, Cut::MidData))?;
     add("cut_mid_header.pcap", 4, &|p| cut_file(p, Cut::MidHeader))?;

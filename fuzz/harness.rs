@@ -15,11 +15,11 @@ use squirrel_sniff::capture::{linktype, FileSource, Timestamp};
 use squirrel_sniff::decode;
 use squirrel_sniff::dissect::dns::{DnsParser, DnsSession, DnsTransport};
 use squirrel_sniff::dissect::http::HttpStream;
-use squirrel_sniff::dissect::http2::{Http2Bounds, Http2Connection, Http2Event};
+use squirrel_sniff::dissect::http2::{Http2Bounds, Http2Parser};
 use squirrel_sniff::dissect::quic::build::{client_initials, sample_client_hello};
 use squirrel_sniff::dissect::quic::QuicConnection;
 use squirrel_sniff::dissect::tls::TlsStream;
-use squirrel_sniff::dissect::{AppEvent, Chunk, Ctx, DissectConfig, Driver, Parser};
+use squirrel_sniff::dissect::{AppEvent, DissectConfig, Driver, Parser};
 use squirrel_sniff::flow::{
     Direction, Endpoint, FlowConfig, FlowTable, StreamEvent, StreamId, StreamSink, TcpFlags,
     TcpSegment,
@@ -267,8 +267,11 @@ pub fn small_dissect_config() -> DissectConfig {
 }
 
 /// No control characters (other than none at all) may reach a one-line info column.
-fn check_events(events: &[AppEvent]) {
+/// Returns how many of them are HTTP messages.
+fn check_events(events: &[AppEvent]) -> usize {
+    let mut http = 0;
     for e in events {
+        http += usize::from(e.msg.http().is_some());
         let info = e.msg.info();
         assert!(
             !info.chars().any(|c| c.is_control()),
@@ -279,13 +282,15 @@ fn check_events(events: &[AppEvent]) {
         let _ = e.msg.tree().write_to(&mut tree, 0);
         let _ = serde_json::Value::Object(e.msg.json()).to_string();
     }
+    http
 }
 
 /// Drive one dissector from the input: a sequence of `[op, len]` pairs, each data op
 /// followed by `len` bytes (`len` 0 means 256, so big chunks are reachable):
 /// op % 8 = 0..=3 data (bit 0 direction), 4/5 hole of `len * 64` bytes, 6 end, 7 nothing.
-/// The stream closes at the end of the input.
-pub fn drive<P: Parser>(d: &mut Driver<P>, data: &[u8]) {
+/// The stream closes at the end of the input. Returns how many HTTP messages it reported.
+pub fn drive<P: Parser>(d: &mut Driver<P>, data: &[u8]) -> usize {
+    let mut http = 0;
     let mut ended = [false; 2];
     let mut rest = data;
     let mut frame = 0u64;
@@ -318,12 +323,12 @@ pub fn drive<P: Parser>(d: &mut Driver<P>, data: &[u8]) {
             }
             _ => {}
         }
-        check_events(&d.out);
+        http += check_events(&d.out);
         d.out.clear();
         d.children.clear();
     }
     d.close(frame + 1);
-    check_events(&d.out);
+    http + check_events(&d.out)
 }
 
 /// Target `http`: [`HttpStream`] fed data, holes and ends from the input.
@@ -332,72 +337,14 @@ pub fn http(data: &[u8]) {
     drive(&mut d, data);
 }
 
-/// An HTTP/2 connection driven like a stream dissector; its events are checked as they come.
-pub struct Http2Driven {
-    conn: Http2Connection,
-    events: Vec<Http2Event>,
-    /// Requests and responses reported.
-    pub messages: usize,
-}
-
-impl Http2Driven {
-    fn check(&mut self) {
-        for e in self.events.drain(..) {
-            if matches!(
-                e.kind,
-                squirrel_sniff::dissect::http2::Http2Kind::Message(_)
-            ) {
-                self.messages += 1;
-            }
-            let info = e.info();
-            assert!(
-                !info.chars().any(|c| c.is_control()),
-                "unescaped control character in info: {info:?}"
-            );
-            let _ = e.protocol();
-            let mut tree = Vec::new();
-            let _ = e.tree(Some(0)).write_to(&mut tree, 0);
-            let _ = e.tree(None).write_to(&mut tree, 0);
-            let _ = serde_json::Value::Object(e.json()).to_string();
-        }
-    }
-}
-
-impl Parser for Http2Driven {
-    fn data(&mut self, ctx: &mut Ctx<'_>, c: &Chunk<'_>) {
-        self.conn.data(
-            c.dir,
-            c.offset,
-            c.bytes,
-            c.frame,
-            ctx.now_frame,
-            &mut self.events,
-        );
-        self.check();
-    }
-    fn gap(&mut self, ctx: &mut Ctx<'_>, dir: Direction, offset: u64, len: u64) {
-        self.conn
-            .hole(dir, offset, len, ctx.now_frame, &mut self.events);
-        self.check();
-    }
-    fn end(&mut self, ctx: &mut Ctx<'_>, dir: Direction) {
-        self.conn.end(dir, ctx.now_frame, &mut self.events);
-        self.check();
-    }
-    fn close(&mut self, ctx: &mut Ctx<'_>) {
-        self.conn.close(ctx.now_frame, &mut self.events);
-        self.check();
-    }
-}
-
-/// Target `http2`: an [`Http2Connection`] (frames, HPACK, streams) fed data, holes and ends
+/// Target `http2`: the HTTP/2 parser (frames, HPACK, streams) fed data, holes and ends
 /// from the input, with small bounds so every bound is reachable.
 pub fn http2(data: &[u8]) {
     http2_run(data);
 }
 
-/// [`http2`], returning the driven connection.
-pub fn http2_run(data: &[u8]) -> Http2Driven {
+/// [`http2`], returning how many HTTP messages (requests, responses) it reported.
+pub fn http2_run(data: &[u8]) -> usize {
     let mut bounds = Http2Bounds::from_config(&small_dissect_config());
     bounds.max_frame = 4096;
     bounds.max_continuations = 8;
@@ -405,13 +352,7 @@ pub fn http2_run(data: &[u8]) -> Http2Driven {
     bounds.max_settings = 8;
     bounds.max_table = 1024;
     bounds.max_frame_events = 64;
-    let mut d = Driver::new(Http2Driven {
-        conn: Http2Connection::new(Direction::ToServer, bounds),
-        events: Vec::new(),
-        messages: 0,
-    });
-    drive(&mut d, data);
-    d.s
+    drive(&mut Driver::new(Http2Parser::new(bounds)), data)
 }
 
 /// Target `tls`: [`TlsStream`] fed data, holes and ends from the input.

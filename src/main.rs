@@ -663,8 +663,17 @@ fn end_of_run_output<W: Write>(
     w: &mut W,
     pal: Palette,
 ) -> std::io::Result<()> {
-    use squirrel_sniff::render::{conversations, follow, follow_http, report};
-    if let Some(fc) = &stats.follow {
+    use squirrel_sniff::render::{conversations, follow, follow_http, records, report};
+    let json = cli.output.json;
+    let record = |w: &mut W, v: &serde_json::Value| -> std::io::Result<()> {
+        serde_json::to_writer(&mut *w, v).map_err(std::io::Error::from)?;
+        writeln!(w)
+    };
+    if let (Some(fc), true) = (&stats.follow, json) {
+        for s in fc.streams() {
+            record(w, &records::follow(s))?;
+        }
+    } else if let Some(fc) = &stats.follow {
         match cli.analysis.follow_format {
             FollowFormatArg::Http => follow_http::write_http_follow(w, &stats.follow_http)?,
             FollowFormatArg::Raw => {
@@ -689,7 +698,12 @@ fn end_of_run_output<W: Write>(
         }
     }
     if let Some(h) = &stats.hierarchy {
-        h.write(w, cli.filter.display_filter.as_deref().unwrap_or(""))?;
+        let filter = cli.filter.display_filter.as_deref().unwrap_or("");
+        if json {
+            record(w, &h.json(filter))?;
+        } else {
+            h.write(w, filter)?;
+        }
     }
     if cli.output.quiet && cli.output.json {
         let r = &stats.report;
@@ -730,7 +744,16 @@ fn end_of_run_output<W: Write>(
             }
         )?;
     }
-    if cli.analysis.conversations {
+    if cli.analysis.conversations && json {
+        for (summary, proto) in &stats.conversations {
+            let row = conversations::conversation_json(
+                summary,
+                proto.map_or("", |p| p.label),
+                stats.first_ts,
+            );
+            record(w, &records::conversation(row))?;
+        }
+    } else if cli.analysis.conversations {
         let rows: Vec<conversations::ConversationRow<'_>> = stats
             .conversations
             .iter()
@@ -740,6 +763,21 @@ fn end_of_run_output<W: Write>(
             })
             .collect();
         conversations::write_conversations(w, &rows, stats.first_ts)?;
+    }
+    if cli.bounds.stats && json {
+        let f = &stats.flow;
+        record(
+            w,
+            &serde_json::json!({
+                "type": "stats", "read": stats.read, "analysed": stats.frames,
+                "displayed": stats.displayed, "tcp_streams": f.streams,
+                "peak_live_flows": f.peak_live_flows, "flows_evicted": f.evicted_flows,
+                "peak_buffered_bytes": f.peak_buffered_bytes, "bound_hits": f.bound_hits,
+                "retransmissions": f.retransmissions, "out_of_order": f.out_of_order,
+                "holes": f.holes, "hole_bytes": f.hole_bytes,
+                "overlap_conflicts": f.overlap_conflicts, "peak_rss_kib": peak_rss_kib(),
+            }),
+        )?;
     }
     if cli.findings.report {
         if cli.output.json {

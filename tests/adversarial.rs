@@ -131,7 +131,7 @@ fn adversarial_captures_stay_bounded() {
     // Past the live-flow bound: 10,000 flows must be evicted.
     scale.syns = MAX_FLOWS + 10_000;
     let files = gen::write_all(&dir.join("pcaps"), &scale).expect("write adversarial captures");
-    assert_eq!(files.len(), 10);
+    assert_eq!(files.len(), 11);
 
     let mut report = BTreeMap::new();
     for f in &files {
@@ -314,6 +314,33 @@ fn adversarial_captures_stay_bounded() {
         rss < held_all * 2 / 3,
         "undecided flood: peak RSS {rss} KiB, holding all is {held_all} KiB"
     );
+
+    // (i) HTTP/2 floods: every bound is hit and said so, once; the bomb's header lists and
+    // the DATA stream are kept at their bounds, the rest only counted.
+    let h2 = json("h2_floods.pcap");
+    let [cont, bomb, settings, table, streams, cut] = count_lines(
+        &h2,
+        &[
+            "\"text\":\"CONTINUATION flood: more than 1000",
+            "\"text\":\"header list of stream",
+            "\"text\":\"SETTINGS flood: more than 1000",
+            "\"text\":\"SETTINGS_HEADER_TABLE_SIZE 4294967295 above the 65536-byte bound",
+            "\"text\":\"more than 1000 open HTTP/2 streams",
+            "body cut at 8388608 bytes",
+        ],
+    )[..] else {
+        unreachable!()
+    };
+    assert_eq!(
+        (cont, bomb, settings, table, streams, cut),
+        (1, 8, 1, 1, 1, 1),
+        "HTTP/2 bound notes"
+    );
+    let data_len = format!("\"body_len\":{},", scale.h2_data_bytes);
+    let [data_resp] = count_lines(&h2, &[&data_len])[..] else {
+        unreachable!()
+    };
+    assert_eq!(data_resp, 1, "the DATA stream's length is counted in full");
 
     // (g) Every cut copy is a frame of its own.
     let [cut_frames] = count_lines(&json("truncated_frames.pcap"), &["\"type\":\"packet\""])[..]
@@ -684,5 +711,99 @@ fn smuggling_shapes_are_noted_with_the_choice() {
         tree.contains("request-smuggling shape"),
         "tree shows the note"
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Item 5: an 8 MB-shaped flood of one secret (here 200,000 sightings in one response) and
+/// the same Basic credentials on every keep-alive request make one finding per stream and
+/// direction, with the count, the first and last frames and the first offsets — not one
+/// finding (and one JSON line) per sighting.
+#[test]
+fn repeated_sightings_are_aggregated() {
+    let dir = scratch("flood");
+    let cap = dir.join("findings_flood.pcap");
+    let repeats = 200_000usize;
+    gen::findings_flood(&cap, repeats).expect("write");
+    let secret = gen::EVASION_SECRET;
+    let out = dir.join("json");
+    let r = run(&cap, &["--json", "--secret", secret, "--report"], &out);
+    check_run("findings_flood --json --report", &r, 0);
+    let size = std::fs::metadata(&out).expect("output").len();
+    assert!(
+        size < 4 << 20,
+        "output is {size} bytes, not one line per sighting"
+    );
+    let v = json_records(&out);
+    let findings = of_type(&v, "finding");
+    let secrets: Vec<_> = findings
+        .iter()
+        .filter(|f| f["kind"] == "secret_in_clear")
+        .collect();
+    // One per direction and variant: the responses (raw) and the requests (base64 and
+    // decoded in the Basic auth).
+    assert!(
+        secrets.len() <= 4,
+        "{} secret findings streamed: {:?}",
+        secrets.len(),
+        secrets.iter().take(5).collect::<Vec<_>>()
+    );
+    let basic: Vec<_> = findings
+        .iter()
+        .filter(|f| f["kind"] == "basic_auth")
+        .collect();
+    assert_eq!(basic.len(), 1, "one Basic credential finding streamed");
+    // The report holds the aggregates.
+    let report = v
+        .iter()
+        .find(|r| r["type"] == "report")
+        .expect("a report record");
+    let text = report.to_string();
+    let agg = report["findings"]
+        .as_array()
+        .expect("report findings")
+        .iter()
+        .filter(|f| f["kind"] == "secret_in_clear")
+        .map(|f| f["count"].as_u64().unwrap_or(0))
+        .max()
+        .unwrap_or(0);
+    assert!(
+        agg >= repeats as u64,
+        "aggregated count {agg} < {repeats}: {}",
+        &text[..text.len().min(2000)]
+    );
+    let top = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["count"].as_u64() == Some(agg))
+        .expect("the aggregate");
+    assert!(
+        top["first_frame"].as_u64() < top["last_frame"].as_u64(),
+        "{top}"
+    );
+    assert_eq!(top["offsets"].as_array().map(Vec::len), Some(8), "{top}");
+    let creds = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["kind"] == "basic_auth")
+        .expect("Basic credentials");
+    assert_eq!(
+        creds["count"].as_u64(),
+        Some((repeats / 1000 + 2) as u64),
+        "{creds}"
+    );
+    // Text: the summary line of the streamed finding and the report say how many.
+    let out = dir.join("text");
+    let r = run(&cap, &["-q", "--secret", secret, "--report"], &out);
+    check_run("findings_flood -q --report", &r, 0);
+    let text = std::fs::read_to_string(&out).expect("text");
+    let shown: u64 = text
+        .split("secret_in_clear ×")
+        .nth(1)
+        .and_then(|t| t.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(shown >= agg, "report text shows the count: {text}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -299,9 +299,9 @@ impl Slot {
                     protocol,
                 } => (*key, *layer, *protocol),
                 ChildOp::Data { key, layer, .. } => (*key, *layer, None),
-                ChildOp::Gap { key, .. } | ChildOp::End { key, .. } => {
-                    (*key, self.info.layer, None)
-                }
+                ChildOp::Gap { key, .. }
+                | ChildOp::End { key, .. }
+                | ChildOp::Upgrade { key, .. } => (*key, self.info.layer, None),
             };
             let Some(child) = self.child(env, key, layer, forced, depth) else {
                 continue;
@@ -329,6 +329,11 @@ impl Slot {
                     dir, offset, len, ..
                 } => child.input(env, Input::Gap { dir, offset, len }, depth + 1),
                 ChildOp::End { dir, .. } => child.input(env, Input::End(dir), depth + 1),
+                ChildOp::Upgrade { request, .. } => {
+                    if let State::Parsing { parser, .. } = &mut child.state {
+                        parser.upgraded_from(&request);
+                    }
+                }
             }
         }
     }
@@ -630,28 +635,44 @@ mod tests {
     }
 
     #[test]
-    fn upgraded_connection_goes_to_a_child_detected_by_content() {
+    fn h2c_upgrade_goes_to_an_http2_child_that_answers_the_request() {
         let mut d = Dispatcher::new(Arc::new(ParserConfig::default()));
         open(&mut d, 3);
         let req = b"GET / HTTP/1.1\r\nHost: h\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n";
         let resp = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n";
         data(&mut d, 3, Direction::ToServer, 0, req);
         data(&mut d, 3, Direction::ToClient, 0, resp);
-        // No HTTP/2 parser is registered yet, so the child is detected by content: here
-        // the "new protocol" is HTTP/1.1 again, which shows the child stream at work.
-        let after = b"GET /inner HTTP/1.1\r\nHost: h\r\n\r\n";
-        data(&mut d, 3, Direction::ToServer, req.len() as u64, after);
+        // `Upgrade: h2c` hands the rest to an HTTP/2 child, which answers the HTTP/1.1
+        // request on stream 1 (RFC 9113 §3.2): a SETTINGS frame, then HEADERS `:status 200`
+        // (HPACK 0x88) with END_STREAM.
+        let mut client = crate::dissect::http2::frame::PREFACE.to_vec();
+        client.extend_from_slice(&[0, 0, 0, 4, 0, 0, 0, 0, 0]);
+        data(&mut d, 3, Direction::ToServer, req.len() as u64, &client);
+        let server = [
+            &[0u8, 0, 0, 4, 0, 0, 0, 0, 0][..],
+            &[0, 0, 1, 1, 5, 0, 0, 0, 1, 0x88],
+        ]
+        .concat();
+        data(&mut d, 3, Direction::ToClient, resp.len() as u64, &server);
         let http: Vec<_> = d
             .pending
             .iter()
-            .filter_map(|e| e.msg.http().map(|h| (e.layer, h.info())))
+            .filter_map(|e| e.msg.http().map(|h| (e.msg.protocol_name(), h)))
             .collect();
         assert_eq!(http.len(), 3, "{http:?}");
-        assert_eq!(http[2].1, "GET /inner HTTP/1.1");
-        assert_eq!(http[2].0, Layer::Clear);
+        let (proto, h2) = http[2];
+        assert_eq!(proto, "http2");
+        assert_eq!((h2.version.as_str(), h2.stream_id), ("HTTP/2", Some(1)));
+        let crate::dissect::http::StartLine::Response(st) = &h2.start else {
+            panic!("not a response: {h2:?}");
+        };
+        assert_eq!(st.status, 200);
+        assert_eq!(st.request_method.as_deref(), Some("GET"));
+        assert_eq!(st.request_uri.as_deref(), Some(&b"/"[..]));
+        assert_eq!(st.request_host.as_deref(), Some(&b"h"[..]));
         assert_eq!(
             d.recognised(Transport::Tcp, 3),
-            Recognised::Known(registry::by_name("http").unwrap_or(&registry::PROTOCOLS[0]))
+            Recognised::Known(registry::by_name("http").unwrap())
         );
     }
 
@@ -676,7 +697,7 @@ mod tests {
         open(&mut d, 5);
         if let Some(slot) = d.sessions.get_mut(&(Transport::Tcp, 5)) {
             slot.state = State::Parsing {
-                proto: &registry::PROTOCOLS[1],
+                proto: registry::by_name("tls").unwrap(),
                 parser: Box::new(Decrypting),
             };
         }
@@ -727,7 +748,7 @@ mod tests {
         let child = slot.child(&mut env, 9, Layer::Tls, Some("tls"), 0);
         assert_eq!(
             child.map(|c| c.recognised()),
-            Some(Recognised::Known(&registry::PROTOCOLS[1]))
+            Some(Recognised::Known(registry::by_name("tls").unwrap()))
         );
     }
 

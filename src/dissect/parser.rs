@@ -298,6 +298,22 @@ pub enum ChildOp {
         key: u64,
         dir: Direction,
     },
+    /// Child `key` is the protocol an HTTP/1.1 request switched to: hand it that request.
+    Upgrade {
+        key: u64,
+        request: UpgradeRequest,
+    },
+}
+
+/// The HTTP/1.1 request that switched the connection to another protocol (`Upgrade`,
+/// answered by `101`). For `h2c` it is HTTP/2 stream 1's request (RFC 9113 §3.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpgradeRequest {
+    pub method: String,
+    pub uri: Vec<u8>,
+    pub host: Option<Vec<u8>>,
+    /// The frame that completed the request.
+    pub frame: Option<u64>,
 }
 
 /// The parser's handle on the session while one call runs: emit events, feed children.
@@ -378,6 +394,18 @@ impl<'a> Ctx<'a> {
         });
     }
 
+    /// Open child stream `key` as the protocol `request` switched the connection to.
+    pub fn open_upgraded(
+        &mut self,
+        key: u64,
+        layer: Layer,
+        protocol: Option<&'static str>,
+        request: UpgradeRequest,
+    ) {
+        self.open_child(key, layer, protocol);
+        self.children.push(ChildOp::Upgrade { key, request });
+    }
+
     /// Decrypted bytes of `dir` at child stream offset `offset`, carried by `frame`: fed to
     /// the child stream 0 of layer `tls`.
     pub fn plaintext(&mut self, dir: Direction, offset: u64, bytes: &[u8], frame: u64) {
@@ -432,6 +460,9 @@ pub trait Parser: Send {
     fn end(&mut self, ctx: &mut Ctx<'_>, dir: Direction);
     /// The session is gone: flush whatever is pending (e.g. a close-delimited body).
     fn close(&mut self, ctx: &mut Ctx<'_>);
+    /// This parser runs on a connection an HTTP/1.1 request switched to it (called once,
+    /// before any bytes).
+    fn upgraded_from(&mut self, _request: &UpgradeRequest) {}
 }
 
 /// Drives one parser outside the dispatcher (tests, fuzzing): keeps each direction's

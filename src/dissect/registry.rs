@@ -50,6 +50,17 @@ impl Protocol {
 
 /// Every protocol, in probing order (the first `Yes` wins).
 pub static PROTOCOLS: &[Protocol] = &[
+    // Before `http`: the HTTP/2 preface `PRI * HTTP/2.0` also reads as an HTTP/1 request line.
+    Protocol {
+        name: "http2",
+        label: "HTTP2",
+        transports: &[Transport::Tcp],
+        probe_to_server: super::http2::detect_client,
+        probe_to_client: super::http2::detect_server,
+        ports: &[],
+        encrypted: false,
+        new_parser: super::http2::new_parser,
+    },
     Protocol {
         name: "http",
         label: "HTTP",

@@ -20,15 +20,11 @@ pub const MIN_RSA_BITS: u32 = 2048;
 
 const TLS12: u16 = 0x0303;
 
-/// Human name of a TLS/SSL version number (`0x0301` → `TLS 1.0`).
+/// Human name of a TLS/SSL version number (`0x0301` → `TLS 1.0`); `0x....` when it is no
+/// released version. The names are the dissector's (one table).
 pub fn tls_version_name(v: u16) -> String {
     match v {
-        0x0002 => "SSL 2.0".into(),
-        0x0300 => "SSL 3.0".into(),
-        0x0301 => "TLS 1.0".into(),
-        0x0302 => "TLS 1.1".into(),
-        0x0303 => "TLS 1.2".into(),
-        0x0304 => "TLS 1.3".into(),
+        0x0002 | 0x0300..=0x0304 => crate::dissect::tls::version_name(v),
         _ => format!("0x{v:04x}"),
     }
 }
@@ -500,45 +496,12 @@ pub fn audit_chain(
     out
 }
 
-/// IANA name of a TLS alert description (`48` → `unknown_ca`).
+/// IANA name of a TLS alert description (`48` → `unknown_ca`), from the dissector's table.
 pub fn alert_name(description_id: u8) -> Option<&'static str> {
-    Some(match description_id {
-        0 => "close_notify",
-        10 => "unexpected_message",
-        20 => "bad_record_mac",
-        21 => "decryption_failed",
-        22 => "record_overflow",
-        30 => "decompression_failure",
-        40 => "handshake_failure",
-        41 => "no_certificate",
-        42 => "bad_certificate",
-        43 => "unsupported_certificate",
-        44 => "certificate_revoked",
-        45 => "certificate_expired",
-        46 => "certificate_unknown",
-        47 => "illegal_parameter",
-        48 => "unknown_ca",
-        49 => "access_denied",
-        50 => "decode_error",
-        51 => "decrypt_error",
-        60 => "export_restriction",
-        70 => "protocol_version",
-        71 => "insufficient_security",
-        80 => "internal_error",
-        86 => "inappropriate_fallback",
-        90 => "user_canceled",
-        100 => "no_renegotiation",
-        109 => "missing_extension",
-        110 => "unsupported_extension",
-        111 => "certificate_unobtainable",
-        112 => "unrecognized_name",
-        113 => "bad_certificate_status_response",
-        114 => "bad_certificate_hash_value",
-        115 => "unknown_psk_identity",
-        116 => "certificate_required",
-        120 => "no_application_protocol",
-        _ => return None,
-    })
+    match crate::dissect::tls::alert_description_name(description_id).1 {
+        "unknown" => None,
+        name => Some(name),
+    }
 }
 
 /// What a TLS alert means, in plain words (with the error Python's `ssl` module shows where

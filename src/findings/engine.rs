@@ -250,6 +250,9 @@ pub struct Report {
     pub findings_by_severity: BTreeMap<String, u64>,
     pub findings: Vec<Finding>,
     pub findings_dropped: u64,
+    /// Sightings folded into an earlier finding of the same secret or credential in the
+    /// same stream and direction (see [`Finding::count`]).
+    pub sightings_aggregated: u64,
 }
 
 impl Report {
@@ -280,6 +283,10 @@ pub struct Analyzer {
     last_ts: Option<Timestamp>,
     /// (secret, frame) pairs already counted.
     sightings: HashSet<(usize, u64)>,
+    /// Secrets and credentials already reported per stream and direction (the key of
+    /// [`aggregate_key`]) → where the finding sits in the report's findings and credentials
+    /// lists: later sightings are folded into it, not reported again.
+    aggregated: HashMap<AggregateKey, (Option<usize>, Option<usize>)>,
     /// `--mask`: values found since the last call of [`Analyzer::take_mask_terms`].
     mask_terms: Vec<String>,
 }
@@ -321,6 +328,7 @@ impl Analyzer {
             first_ts: None,
             last_ts: None,
             sightings: HashSet::default(),
+            aggregated: HashMap::default(),
             mask_terms: Vec::new(),
         }
     }
@@ -396,6 +404,18 @@ impl Analyzer {
 
     fn push(&mut self, mut f: Finding, stream: Option<StreamId>, frames: &[u64]) {
         f.set_location(stream, frames);
+        let key = aggregate_key(&f);
+        if let Some(&(fi, ci)) = key.as_ref().and_then(|k| self.aggregated.get(k)) {
+            // Seen before in this stream and direction: one more sighting of that finding.
+            if let Some(agg) = fi.and_then(|i| self.report.findings.get_mut(i)) {
+                agg.add_sighting(&f);
+            }
+            if let Some(agg) = ci.and_then(|i| self.report.credentials.get_mut(i)) {
+                agg.add_sighting(&f);
+            }
+            self.report.sightings_aggregated += 1;
+            return;
+        }
         if f.carries_value() && f.severity >= Severity::Medium {
             if let Some(st) = stream.and_then(|s| self.streams.get_mut(&s)) {
                 st.leaked = true;
@@ -422,6 +442,7 @@ impl Analyzer {
             .findings_by_severity
             .entry(f.severity.name().to_string())
             .or_default() += 1;
+        let (mut finding_at, mut cred_at) = (None, None);
         if matches!(
             f.kind,
             FindingKind::BasicAuth
@@ -431,12 +452,21 @@ impl Analyzer {
                 | FindingKind::ApiKey
         ) && self.report.credentials.len() < MAX_LIST
         {
+            cred_at = Some(self.report.credentials.len());
             self.report.credentials.push(f.clone());
         }
         if self.report.findings.len() < MAX_FINDINGS {
+            finding_at = Some(self.report.findings.len());
             self.report.findings.push(f.clone());
         } else {
             self.report.findings_dropped += 1;
+        }
+        if let Some(k) = key {
+            // Bounded: past the cap the map starts again (a repeat is then reported anew).
+            if self.aggregated.len() >= MAX_REMEMBERED {
+                self.aggregated.clear();
+            }
+            self.aggregated.insert(k, (finding_at, cred_at));
         }
         self.pending.push(f);
     }
@@ -1154,9 +1184,16 @@ impl Analyzer {
     }
 
     fn tls(&mut self, e: &AppEvent, t: &TlsEvent, ts: Timestamp) {
+        // The trust anchors (the whole system store) are lent to the handler, not cloned
+        // for every TLS event.
+        let trusted = std::mem::take(&mut self.cfg.trusted_cas);
+        self.tls_with(e, t, ts, &trusted);
+        self.cfg.trusted_cas = trusted;
+    }
+
+    fn tls_with(&mut self, e: &AppEvent, t: &TlsEvent, ts: Timestamp, trusted: &[String]) {
         let stream = e.stream;
         let frames = e.frames.clone();
-        let trusted = self.cfg.trusted_cas.clone();
         let ca_file_cas = self.cfg.ca_file_cas;
         let Some(st) = self.streams.get_mut(&stream) else {
             return;
@@ -1219,8 +1256,8 @@ impl Analyzer {
                     .filter(|c| c.parse_error.is_none())
                     .map(cert_facts)
                     .collect();
-                new_findings.extend(audit_chain(&facts, st.sni.as_deref(), ts.secs, &trusted));
-                let trust = trust_words(&facts, &trusted, ca_file_cas);
+                new_findings.extend(audit_chain(&facts, st.sni.as_deref(), ts.secs, trusted));
+                let trust = trust_words(&facts, trusted, ca_file_cas);
                 let with_keys = t.record.decrypted.is_some();
                 if with_keys {
                     // A TLS 1.3 certificate: only a key holder sees it.
@@ -1424,4 +1461,23 @@ impl<'a> HeadPiece<'a> {
             body,
         }
     }
+}
+
+/// What makes two sightings the same finding: stream, direction, kind and the (escaped)
+/// evidence, for secrets and credentials seen in clear in a stream (what is only visible
+/// with the session keys is reported where it is, frame by frame).
+type AggregateKey = (StreamId, String, FindingKind, String);
+
+fn aggregate_key(f: &Finding) -> Option<AggregateKey> {
+    let stream = f.stream?;
+    if !f.carries_value() || f.kind == FindingKind::VisibleWithKeys {
+        return None;
+    }
+    let dir = f
+        .details
+        .iter()
+        .find(|(k, _)| *k == "direction")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    Some((stream, dir, f.kind, f.evidence.clone()))
 }

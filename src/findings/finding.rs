@@ -150,7 +150,17 @@ pub struct Finding {
     pub explanation: String,
     /// Extra structured facts (escaped values), in insertion order.
     pub details: Vec<(&'static str, String)>,
+    /// Sightings aggregated into this finding (the same secret or credential again in the
+    /// same stream and direction): how many, the first and last frame, and the first
+    /// [`MAX_OFFSETS`] stream offsets.
+    pub count: u64,
+    pub first_frame: Option<u64>,
+    pub last_frame: Option<u64>,
+    pub offsets: Vec<u64>,
 }
+
+/// Stream offsets kept per aggregated finding.
+pub const MAX_OFFSETS: usize = 8;
 
 impl Finding {
     /// A finding whose evidence is taken from wire bytes (escaped and truncated here).
@@ -168,6 +178,10 @@ impl Finding {
             evidence: escape_truncated(evidence, EVIDENCE_MAX),
             explanation: explanation.into(),
             details: Vec::new(),
+            count: 1,
+            first_frame: None,
+            last_frame: None,
+            offsets: Vec::new(),
         }
     }
 
@@ -190,6 +204,33 @@ impl Finding {
         f.sort_unstable();
         f.dedup();
         self.frames = f;
+        self.first_frame = self.frames.first().copied();
+        self.last_frame = self.frames.last().copied();
+        self.offsets = self.stream_offset().into_iter().collect();
+    }
+
+    /// The `stream_offset` detail, when the finding has one.
+    pub fn stream_offset(&self) -> Option<u64> {
+        self.details
+            .iter()
+            .find(|(k, _)| *k == "stream_offset")
+            .and_then(|(_, v)| v.parse().ok())
+    }
+
+    /// Fold `other` (another sighting of the same thing) into this finding.
+    pub fn add_sighting(&mut self, other: &Finding) {
+        self.count = self.count.saturating_add(other.count.max(1));
+        if let Some(f) = other.first_frame {
+            self.first_frame = Some(self.first_frame.map_or(f, |x| x.min(f)));
+        }
+        if let Some(f) = other.last_frame {
+            self.last_frame = Some(self.last_frame.map_or(f, |x| x.max(f)));
+        }
+        for o in &other.offsets {
+            if self.offsets.len() < MAX_OFFSETS {
+                self.offsets.push(*o);
+            }
+        }
     }
 
     /// JSON object: `{"type":"finding","kind":…,"severity":…,"stream":…,"frames":[…],
@@ -209,6 +250,14 @@ impl Finding {
         );
         m.insert("evidence".into(), Value::from(self.evidence.clone()));
         m.insert("explanation".into(), Value::from(self.explanation.clone()));
+        m.insert("count".into(), Value::from(self.count));
+        if let (Some(a), Some(z)) = (self.first_frame, self.last_frame) {
+            m.insert("first_frame".into(), Value::from(a));
+            m.insert("last_frame".into(), Value::from(z));
+        }
+        if !self.offsets.is_empty() {
+            m.insert("offsets".into(), Value::from(self.offsets.clone()));
+        }
         if !self.details.is_empty() {
             let mut d = Map::new();
             for (k, v) in &self.details {
@@ -228,6 +277,14 @@ impl Finding {
         if !self.frames.is_empty() {
             let f: Vec<String> = self.frames.iter().map(|f| f.to_string()).collect();
             s.push_str(&format!(" frames {}", f.join(",")));
+        }
+        if self.count > 1 {
+            s.push_str(&format!(
+                " ×{} (frames {}–{})",
+                self.count,
+                self.first_frame.unwrap_or(0),
+                self.last_frame.unwrap_or(0)
+            ));
         }
         s.push_str(&format!(": {} — {}", self.evidence, self.explanation));
         s

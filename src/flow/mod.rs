@@ -16,11 +16,13 @@ use std::net::IpAddr;
 
 use crate::capture::Timestamp;
 
+mod community_id;
 mod five_tuple;
 pub mod follow;
 mod reassembly;
 mod table;
 mod udp;
+pub use community_id::community_id;
 pub use five_tuple::FlowKey;
 pub use follow::{FollowCollector, FollowItem, FollowSelect, FollowStream};
 pub use table::FlowTable;

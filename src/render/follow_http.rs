@@ -18,9 +18,13 @@ pub fn write_http_follow<W: Write>(w: &mut W, events: &[AppEvent]) -> io::Result
             Direction::ToClient => "server → client",
         };
         let frames: Vec<String> = e.frames.iter().map(|f| f.to_string()).collect();
+        let h2 = h
+            .stream_id
+            .map(|id| format!(" (HTTP/2 stream {id})"))
+            .unwrap_or_default();
         writeln!(
             w,
-            "=== stream {}, {arrow}, frames {} ===",
+            "=== stream {}{h2}, {arrow}, frames {} ===",
             e.stream,
             frames.join(", ")
         )?;

@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 struct Node {
     name: String,
     frames: u64,
@@ -37,6 +37,16 @@ impl Hierarchy {
             node.bytes += len;
             level = &mut node.children;
         }
+    }
+
+    /// The `--json` record: `{"type":"hierarchy","filter":…,"protocols":[{name, frames,
+    /// bytes, children}]}`.
+    pub fn json(&self, filter: &str) -> serde_json::Value {
+        serde_json::json!({
+            "type": "hierarchy",
+            "filter": super::escape::escape_str(filter),
+            "protocols": self.roots,
+        })
     }
 
     pub fn write<W: Write>(&self, w: &mut W, filter: &str) -> io::Result<()> {

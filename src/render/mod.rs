@@ -18,6 +18,7 @@ pub mod manpage;
 pub mod output;
 pub mod payload;
 pub mod progress;
+pub mod records;
 pub mod report;
 pub mod summary;
 pub mod table;

@@ -604,7 +604,7 @@ pub fn group_findings(findings: &[Finding]) -> Vec<FindingGroup<'_>> {
                 first_frame: None,
                 first: f,
             });
-        g.count += 1;
+        g.count += f.count.max(1);
         if let Some(s) = f.stream {
             g.streams.push(s);
         }

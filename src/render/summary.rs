@@ -120,7 +120,13 @@ pub fn length_lie(d: &crate::decode::Decoded) -> Option<String> {
 
 fn info_of_layers(f: &FrameView<'_>) -> String {
     if !f.app.is_empty() {
-        let parts: Vec<String> = f.app.iter().map(|e| e.msg.info()).collect();
+        // A message shown through its frames (HTTP/2 streams) has no Info text of its own.
+        let parts: Vec<String> = f
+            .app
+            .iter()
+            .map(|e| e.msg.info())
+            .filter(|i| !i.is_empty())
+            .collect();
         return parts.join(", ");
     }
     let d = f.decoded;

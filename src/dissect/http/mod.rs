@@ -26,7 +26,7 @@ pub use message::{HttpMessage, RequestLine, StartLine, StatusLine};
 
 use std::sync::Arc;
 
-use super::parser::{Chunk, Ctx, Parser, ParserConfig, SessionInfo};
+use super::parser::{Chunk, Ctx, Parser, ParserConfig, SessionInfo, UpgradeRequest};
 use super::DissectConfig;
 use crate::flow::Direction;
 use chunked::{ChunkOut, Chunked};
@@ -675,17 +675,35 @@ impl HttpStream {
         b.ev.frames = frames.clone();
         let stop = b.stop_after;
         let upgrade = b.ev.header("upgrade").map(<[u8]>::to_ascii_lowercase);
+        // The request that asked for the switch (the first exchange of the new protocol).
+        let request = match &b.ev.start {
+            StartLine::Response(st) if st.status == 101 => {
+                st.request_method.clone().map(|method| UpgradeRequest {
+                    method,
+                    uri: st.request_uri.clone().unwrap_or_default(),
+                    host: st.request_host.clone(),
+                    frame: st.request_frame,
+                })
+            }
+            _ => None,
+        };
         out.emit(dir, frames, Arc::new(b.ev));
         if let Some(why) = stop {
             self.stopped = true;
-            self.note(dir, now, why.to_string(), out);
+            // After `Upgrade: h2c` the HTTP/2 frames that follow say it all.
+            if upgrade.as_deref() != Some(b"h2c") {
+                self.note(dir, now, why.to_string(), out);
+            }
             // The rest of the connection belongs to another protocol: hand it to a child
             // stream, forced to HTTP/2 for `Upgrade: h2c`, else detected by content.
             let forced = match upgrade.as_deref() {
-                Some(b"h2c") => Some("h2"),
+                Some(b"h2c") => Some("http2"),
                 _ => None,
             };
-            out.open_child(0, out.layer(), forced);
+            match request {
+                Some(r) => out.open_upgraded(0, out.layer(), forced, r),
+                None => out.open_child(0, out.layer(), forced),
+            }
         }
     }
 

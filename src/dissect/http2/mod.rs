@@ -10,6 +10,7 @@
 //! count, header list, dynamic table, open streams, SETTINGS frames, DATA kept per stream and
 //! per connection) is hit with a visible note, never by growing.
 
+mod app;
 pub mod frame;
 pub mod hpack;
 mod show;
@@ -25,6 +26,8 @@ use crate::flow::Direction;
 use crate::present::escape::escape_bytes;
 use frame::{flags, FrameHeader, FrameType, Payload, PREFACE};
 use hpack::{HeaderDecoder, HeaderList};
+
+pub use app::{detect_client, detect_server, new_parser, Http2Frame, Http2Message, Http2Parser};
 
 /// Bounds of one HTTP/2 connection.
 #[derive(Debug, Clone)]
@@ -119,8 +122,14 @@ impl FrameEvent {
                 }
             }
         }
-        if let Some(mt) = &self.ended_body_type {
-            s.push_str(&format!(" ({})", escape_bytes(mt)));
+        // tshark names the body's media type when it dissects it further.
+        match self.ended_body_type.as_deref() {
+            None | Some(b"application/octet-stream") => {}
+            Some(mt) if mt.ends_with(b"json") => s.push_str(&format!(
+                ", JavaScript Object Notation ({})",
+                escape_bytes(mt)
+            )),
+            Some(mt) => s.push_str(&format!(" ({})", escape_bytes(mt))),
         }
         s
     }
@@ -238,8 +247,6 @@ struct Pending {
     block: Vec<u8>,
     continuations: u32,
     frames: Vec<u64>,
-    /// Over a bound: collected no further, dropped at the end.
-    dropped: Option<String>,
 }
 
 struct DirState {
@@ -257,6 +264,8 @@ struct DirState {
     pending: Option<Pending>,
     settings_seen: u64,
     settings_flood_noted: bool,
+    /// The dynamic table bound was reported for this direction's SETTINGS.
+    table_bound_noted: bool,
     /// A header block could not be decoded: later ones cannot be either.
     stopped: bool,
     ended: bool,
@@ -274,6 +283,7 @@ impl DirState {
             pending: None,
             settings_seen: 0,
             settings_flood_noted: false,
+            table_bound_noted: false,
             stopped: false,
             ended: false,
         }
@@ -303,7 +313,11 @@ impl Http2Connection {
     /// the connection preface (reported as `Magic`).
     pub fn new(client: Direction, bounds: Http2Bounds) -> Self {
         let mut dirs = [DirState::new(&bounds), DirState::new(&bounds)];
-        dirs[client.index()].preface_pending = true;
+        // Either side may turn out to send the preface (a capture that missed the SYN
+        // guesses the client wrong); the one that does is the client.
+        for d in &mut dirs {
+            d.preface_pending = true;
+        }
         Http2Connection {
             bounds,
             client,
@@ -369,12 +383,34 @@ impl Http2Connection {
         now: u64,
         out: &mut Vec<Http2Event>,
     ) {
-        let d = dir.index();
-        if self.dirs[d].ended {
+        if self.dirs[dir.index()].ended {
             return;
         }
         self.events_this_call = 0;
         self.events_dropped = 0;
+        self.feed(dir, offset, data, frame, now, out);
+        if self.events_dropped > 0 {
+            let n = self.events_dropped;
+            self.note(
+                dir,
+                now,
+                format!("{n} more HTTP/2 frames in this packet not listed"),
+                out,
+            );
+        }
+    }
+
+    /// Split `data` into the preface and frames, buffering an incomplete one.
+    fn feed(
+        &mut self,
+        dir: Direction,
+        offset: u64,
+        data: &[u8],
+        frame: u64,
+        now: u64,
+        out: &mut Vec<Http2Event>,
+    ) {
+        let d = dir.index();
         let mut rest = data;
         let mut at = offset;
         while !rest.is_empty() {
@@ -410,7 +446,8 @@ impl Http2Connection {
             st.buf.extend_from_slice(rest.get(..take).unwrap_or(&[]));
             rest = rest.get(take..).unwrap_or(&[]);
             at = at.saturating_add(take as u64);
-            if st.buf.len() < need {
+            let maybe_preface = st.preface_pending && PREFACE.starts_with(&st.buf);
+            if st.buf.len() < need && (!st.preface_pending || maybe_preface) {
                 continue;
             }
             if st.preface_pending {
@@ -418,15 +455,22 @@ impl Http2Connection {
                 if st.buf == PREFACE {
                     st.buf.clear();
                     let frames = std::mem::take(&mut st.buf_frames);
+                    if dir != self.client && self.streams.is_empty() {
+                        self.client = dir;
+                    }
                     out.push(Http2Event {
                         dir,
                         frame: now,
                         frames,
                         kind: Http2Kind::Magic,
                     });
+                    continue;
                 }
-                // Not the preface (ALPN h2 seen mid-connection, or a server's first
-                // SETTINGS): the bytes are the start of a frame; keep them.
+                // Not the preface (a server's SETTINGS, or a capture that starts late): the
+                // bytes held are frame bytes; parse them again as such.
+                let held = std::mem::take(&mut st.buf);
+                let held_at = st.buf_offset;
+                self.feed(dir, held_at, &held, frame, now, out);
                 continue;
             }
             if st.buf.len() == frame::header::LEN {
@@ -450,17 +494,10 @@ impl Http2Connection {
             let offset = st.buf_offset;
             self.on_frame(dir, &bytes, offset, frames, now, out);
         }
-        if self.events_dropped > 0 {
-            let n = self.events_dropped;
-            self.note(
-                dir,
-                now,
-                format!("{n} more HTTP/2 frames in this packet not listed"),
-                out,
-            );
-        }
     }
 
+    /// Report a frame at `out[at]`: before the notes and messages it caused.
+    #[allow(clippy::too_many_arguments)]
     fn push_frame(
         &mut self,
         dir: Direction,
@@ -468,18 +505,20 @@ impl Http2Connection {
         frames: Vec<u64>,
         now: u64,
         out: &mut Vec<Http2Event>,
+        at: usize,
     ) {
         if self.events_this_call >= self.bounds.max_frame_events {
             self.events_dropped = self.events_dropped.saturating_add(1);
             return;
         }
         self.events_this_call += 1;
-        out.push(Http2Event {
+        let e = Http2Event {
             dir,
             frame: now,
             frames,
             kind: Http2Kind::Frame(Box::new(ev)),
-        });
+        };
+        out.insert(at.min(out.len()), e);
     }
 
     /// A frame longer than the buffer bound: reported, its payload skipped.
@@ -492,6 +531,7 @@ impl Http2Connection {
         now: u64,
         out: &mut Vec<Http2Event>,
     ) {
+        let first = out.len();
         let max = self.bounds.max_frame;
         self.note(
             dir,
@@ -541,17 +581,18 @@ impl Http2Connection {
             frames,
             now,
             out,
+            first,
         );
     }
 
     /// This direction's header blocks can no longer be decoded.
     fn stop_headers(&mut self, dir: Direction, why: String, now: u64, out: &mut Vec<Http2Event>) {
         let st = &mut self.dirs[dir.index()];
+        st.pending = None;
         if st.stopped {
             return;
         }
         st.stopped = true;
-        st.pending = None;
         self.note(
             dir,
             now,
@@ -572,6 +613,7 @@ impl Http2Connection {
         let Some(h) = FrameHeader::parse(bytes) else {
             return;
         };
+        let first = out.len();
         let payload = frame::parse_payload(&h, bytes);
         let mut ev = FrameEvent {
             header: h,
@@ -603,18 +645,21 @@ impl Http2Connection {
                     _ => None,
                 };
                 let block = bytes.get(block.clone()).unwrap_or(&[]);
-                self.dirs[d].pending = Some(Pending {
-                    stream: h.stream_id,
-                    promised,
-                    end_stream: h.kind == FrameType::Headers && h.has(flags::END_STREAM),
-                    block: Vec::new(),
-                    continuations: 0,
-                    frames: Vec::new(),
-                    dropped: None,
-                });
-                self.add_block(dir, block, &frames);
-                if h.has(flags::END_HEADERS) {
-                    self.end_block(dir, &mut ev, now, out);
+                if self.dirs[d].stopped {
+                    ev.header_error = Some("HPACK state lost earlier; not decoded".into());
+                } else {
+                    self.dirs[d].pending = Some(Pending {
+                        stream: h.stream_id,
+                        promised,
+                        end_stream: h.kind == FrameType::Headers && h.has(flags::END_STREAM),
+                        block: Vec::new(),
+                        continuations: 0,
+                        frames: Vec::new(),
+                    });
+                    self.add_block(dir, block, &frames, &mut ev, now, out);
+                    if h.has(flags::END_HEADERS) {
+                        self.end_block(dir, &mut ev, now, out);
+                    }
                 }
             }
             Payload::Continuation { block } => {
@@ -624,18 +669,22 @@ impl Http2Connection {
                     }
                 } else {
                     let max = self.bounds.max_continuations;
-                    if let Some(p) = self.dirs[d].pending.as_mut() {
+                    let flood = self.dirs[d].pending.as_mut().is_some_and(|p| {
                         p.continuations = p.continuations.saturating_add(1);
-                        if p.continuations > max && p.dropped.is_none() {
-                            p.dropped = Some(format!(
-                                "CONTINUATION flood: more than {max} CONTINUATION frames in one header block"
-                            ));
+                        p.continuations > max
+                    });
+                    if flood {
+                        let why = format!(
+                            "CONTINUATION flood: more than {max} CONTINUATION frames in one header block"
+                        );
+                        ev.header_error = Some(why.clone());
+                        self.stop_headers(dir, why, now, out);
+                    } else {
+                        let block = bytes.get(block.clone()).unwrap_or(&[]);
+                        self.add_block(dir, block, &frames, &mut ev, now, out);
+                        if h.has(flags::END_HEADERS) {
+                            self.end_block(dir, &mut ev, now, out);
                         }
-                    }
-                    let block = bytes.get(block.clone()).unwrap_or(&[]);
-                    self.add_block(dir, block, &frames);
-                    if h.has(flags::END_HEADERS) {
-                        self.end_block(dir, &mut ev, now, out);
                     }
                 }
             }
@@ -661,8 +710,9 @@ impl Http2Connection {
                 for s in list {
                     if s.id == frame::SETTINGS_HEADER_TABLE_SIZE {
                         // The receiver's setting governs what the other side's encoder uses.
-                        let other = &mut self.dirs[1 - d];
-                        if let Some(cut) = other.hpack.peer_table_size(s.value) {
+                        let cut = self.dirs[1 - d].hpack.peer_table_size(s.value);
+                        if let Some(cut) = cut.filter(|_| !self.dirs[d].table_bound_noted) {
+                            self.dirs[d].table_bound_noted = true;
                             self.note(
                                 dir,
                                 now,
@@ -698,7 +748,10 @@ impl Http2Connection {
                 if !dbg.is_empty() {
                     text.push_str(&format!(" ({})", escape_bytes(&ev.bytes)));
                 }
-                self.note(dir, now, text, out);
+                // A graceful shutdown (NO_ERROR) is the frame itself; an error is reported.
+                if *error != 0 {
+                    self.note(dir, now, text, out);
+                }
             }
             Payload::Unknown { payload } => {
                 let p = bytes.get(payload.clone()).unwrap_or(&[]);
@@ -710,11 +763,20 @@ impl Http2Connection {
             }
             Payload::Priority(_) | Payload::Ping { .. } | Payload::WindowUpdate { .. } => {}
         }
-        self.push_frame(dir, ev, frames, now, out);
+        self.push_frame(dir, ev, frames, now, out, first);
     }
 
-    /// Append a fragment of the header block in progress (bounded).
-    fn add_block(&mut self, dir: Direction, frag: &[u8], frames: &[u64]) {
+    /// Append a fragment of the header block in progress; past the bound the block is
+    /// given up (and with it this direction's HPACK state).
+    fn add_block(
+        &mut self,
+        dir: Direction,
+        frag: &[u8],
+        frames: &[u64],
+        ev: &mut FrameEvent,
+        now: u64,
+        out: &mut Vec<Http2Event>,
+    ) {
         let max = self.bounds.max_header_block;
         let Some(p) = self.dirs[dir.index()].pending.as_mut() else {
             return;
@@ -724,12 +786,10 @@ impl Http2Connection {
                 p.frames.push(f);
             }
         }
-        if p.dropped.is_some() {
-            return;
-        }
         if p.block.len().saturating_add(frag.len()) > max {
-            p.dropped = Some(format!("header block longer than {max} bytes"));
-            p.block = Vec::new();
+            let why = format!("header block longer than {max} bytes");
+            ev.header_error = Some(why.clone());
+            self.stop_headers(dir, why, now, out);
             return;
         }
         p.block.extend_from_slice(frag);
@@ -747,11 +807,6 @@ impl Http2Connection {
         let Some(p) = self.dirs[d].pending.take() else {
             return;
         };
-        if let Some(why) = p.dropped {
-            ev.header_error = Some(why.clone());
-            self.stop_headers(dir, why, now, out);
-            return;
-        }
         if self.dirs[d].stopped {
             ev.header_error = Some("HPACK state lost earlier; not decoded".into());
             return;
@@ -984,6 +1039,10 @@ impl Http2Connection {
         now: u64,
         out: &mut Vec<Http2Event>,
     ) {
+        // A reset of a stream already over (both sides ended) changes nothing to report.
+        if !self.streams.contains_key(&id) {
+            return;
+        }
         self.note(dir, now, text.to_string(), out);
         let Some(st) = self.streams.get_mut(&id) else {
             return;

@@ -754,8 +754,8 @@ impl TlsStream {
                 if !self.child_opened {
                     self.child_opened = true;
                     let forced = (self.alpn_h2
-                        && crate::dissect::registry::by_name("h2").is_some())
-                    .then_some("h2");
+                        && crate::dissect::registry::by_name("http2").is_some())
+                    .then_some("http2");
                     out.open_child(0, Layer::Tls, forced);
                 }
                 if let Some(off) = self.plain_offset.get_mut(d) {
