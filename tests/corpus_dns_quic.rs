@@ -245,30 +245,28 @@ fn tshark_dns_lines() -> Vec<(u64, String)> {
 }
 
 #[test]
-fn dns_over_tcp_summary_lines_equal_tshark() {
+fn dns_udp_and_tcp_summary_lines_equal_tshark() {
     let cap = captures().join("dns-udp-tcp.pcap");
     let out = run(&["-r", cap.to_str().expect("p")]);
     assert!(out.status.success());
     let text = stdout(&out);
     let want = tshark_dns_lines();
     assert_eq!(want.len(), 24);
-    let mut tcp_checked = 0;
+    let mut checked = 0;
     for (frame, info) in &want {
         let line = text
             .lines()
             .find(|l| l.split_whitespace().next() == Some(&frame.to_string()))
             .unwrap_or_else(|| panic!("frame {frame} missing"));
-        if *frame >= 19 {
-            // DNS over TCP: recognised by content on port 5300, messages framed.
-            assert!(line.contains(" DNS "), "{line}");
-            assert!(
-                line.ends_with(info.as_str()),
-                "frame {frame}: {line} / tshark: {info}"
-            );
-            tcp_checked += 1;
-        }
+        // DNS over TCP: recognised by content on port 5300, messages framed.
+        assert!(line.contains(" DNS "), "{line}");
+        assert!(
+            line.ends_with(info.as_str()),
+            "frame {frame}: {line} / tshark: {info}"
+        );
+        checked += 1;
     }
-    assert_eq!(tcp_checked, 6);
+    assert_eq!(checked, 24);
     let v = ndjson(&run(&["-r", cap.to_str().expect("p"), "--json"]));
     let resp: Vec<_> = of_type(&v, "dns.response")
         .into_iter()
@@ -351,4 +349,27 @@ fn dns_findings_host_names_and_leaks() {
     let out = run(&["-r", cap.to_str().expect("p"), "--report", "-q"]);
     let text = stdout(&out);
     assert!(text.contains("secret-squirrel.example (DNS)"), "{text}");
+}
+
+#[test]
+fn quic_session_record_from_the_cli() {
+    let Some(c) = corpus() else { return };
+    let exp = decrypt_expected(&c, "quic-h3");
+    let out = run(&[
+        "-r",
+        c.join("decrypt/quic-h3.pcap").to_str().expect("p"),
+        "--json",
+    ]);
+    let v = ndjson(&out);
+    let s = of_type(&v, "quic.session");
+    assert_eq!(s.len(), 1);
+    assert_eq!(s[0]["sni"], exp["quic"][0]["sni"]);
+    assert_eq!(s[0]["alpn_offered"], exp["quic"][0]["alpn_offered"]);
+    assert_eq!(
+        s[0]["decrypted_packets"],
+        exp["without_keys"]["decrypted_quic_packets"]
+    );
+    let initials = of_type(&v, "quic.initial");
+    assert_eq!(initials.len(), 3, "datagrams with an Initial packet");
+    assert_eq!(initials[0]["sni"], "localhost");
 }
