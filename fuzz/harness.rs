@@ -13,8 +13,11 @@ use std::sync::atomic::AtomicBool;
 
 use squirrel_sniff::capture::{linktype, FileSource, Timestamp};
 use squirrel_sniff::decode;
+use squirrel_sniff::dissect::dns::{DnsParser, DnsSession, DnsTransport};
 use squirrel_sniff::dissect::http::HttpStream;
 use squirrel_sniff::dissect::http2::{Http2Bounds, Http2Parser};
+use squirrel_sniff::dissect::quic::build::{client_initials, sample_client_hello};
+use squirrel_sniff::dissect::quic::QuicConnection;
 use squirrel_sniff::dissect::tls::TlsStream;
 use squirrel_sniff::dissect::{AppEvent, DissectConfig, Driver, Parser};
 use squirrel_sniff::flow::{
@@ -358,6 +361,61 @@ pub fn tls(data: &[u8]) {
     drive(&mut d, data);
 }
 
+/// Target `dns`: the input as one DNS message (as a UDP datagram would carry it), then as
+/// the byte stream of DNS over TCP (length-prefixed messages) fed in `drive` records.
+pub fn dns(data: &[u8]) {
+    let mut session = DnsSession::new();
+    if let Ok(ev) = session.message(DnsTransport::Udp, data, 1, Some(42)) {
+        let info = ev.info();
+        assert!(!info.chars().any(|c| c.is_control()), "control in {info:?}");
+        let mut tree = Vec::new();
+        let _ = ev.tree().write_to(&mut tree, 0);
+        let _ = serde_json::Value::Object(ev.json()).to_string();
+    }
+    let mut d = Driver::new(DnsParser::new(DnsTransport::Tcp));
+    drive(&mut d, data);
+}
+
+/// Target `quic`: `[dir, len_hi, len_lo]` records each followed by a datagram of that
+/// many bytes, fed to one QUIC connection (both directions).
+pub fn quic(data: &[u8]) {
+    let mut c = QuicConnection::new();
+    let mut rest = data;
+    let mut frame = 0u64;
+    while let Some((&[dir, hi, lo], tail)) = rest.split_first_chunk::<3>() {
+        frame += 1;
+        let len = usize::from(u16::from_be_bytes([hi, lo])).min(tail.len());
+        let (dgram, after) = tail.split_at(len);
+        rest = after;
+        let dir = if dir & 1 == 0 {
+            Direction::ToServer
+        } else {
+            Direction::ToClient
+        };
+        let ev = c.datagram(dir, dgram, frame, Some(42));
+        let info = ev.info();
+        assert!(
+            !info.chars().any(|ch| ch.is_control()),
+            "control in {info:?}"
+        );
+        let mut tree = Vec::new();
+        let _ = ev.tree().write_to(&mut tree, 0);
+        let _ = serde_json::Value::Object(ev.json()).to_string();
+    }
+    let _ = serde_json::Value::Object(c.summary().json()).to_string();
+}
+
+/// `quic` records for datagrams `(direction, bytes)`.
+pub fn quic_records(dgrams: &[(u8, Vec<u8>)]) -> Vec<u8> {
+    let mut v = Vec::new();
+    for (dir, d) in dgrams {
+        v.push(*dir);
+        v.extend_from_slice(&(d.len().min(0xffff) as u16).to_be_bytes());
+        v.extend_from_slice(d);
+    }
+    v
+}
+
 /// Target `pipeline`: the input is a capture file (pcap or pcapng), run through the whole
 /// pipeline printing JSON, then `-V` trees with hex dumps, to a sink.
 pub fn pipeline(data: &[u8]) {
@@ -386,13 +444,15 @@ pub fn pipeline(data: &[u8]) {
 /// A harness entry point.
 pub type Target = fn(&[u8]);
 
-pub const TARGETS: [(&str, Target); 6] = [
+pub const TARGETS: [(&str, Target); 8] = [
     ("decode", decode_frame),
     ("reassembly", reassembly),
     ("http", http),
     ("http2", http2),
     ("tls", tls),
     ("pipeline", pipeline),
+    ("dns", dns),
+    ("quic", quic),
 ];
 
 /// Encode data chunks for [`drive`]: `(direction 0/1, bytes)` → `[op, len, bytes]` records.
@@ -502,6 +562,42 @@ pub fn seeds(target: &str, captures_dir: &Path) -> Vec<Vec<u8>> {
             ]));
         }
         "http2" => out.extend(http2_seeds()),
+        "dns" => {
+            // UDP payloads as single messages, TCP payloads as streams.
+            for (name, b) in &files {
+                if !name.contains("dns") {
+                    continue;
+                }
+                for (link, f) in capture_frames(b) {
+                    let d = decode::decode(link, &f);
+                    if d.tcp().is_none() {
+                        if let Some(p) = f.get(d.payload.clone()) {
+                            out.push(p.to_vec());
+                        }
+                    }
+                }
+                out.push(as_ops(payloads(b)));
+            }
+        }
+        "quic" => {
+            // A ClientHello over one Initial, over three (a post-quantum-sized key share),
+            // with ECH, for versions 1 and 2; and the same packets out of order.
+            for (version, pad, ech) in [
+                (1u32, 0usize, false),
+                (0x6b33_43cf, 2500, true),
+                (1, 2500, false),
+            ] {
+                let ch = sample_client_hello(b"secret-squirrel.example", ech, pad);
+                if let Some(d) =
+                    client_initials(version, &[1, 2, 3, 4, 5, 6, 7, 8], &[9; 8], &ch, 1000)
+                {
+                    let mut recs: Vec<(u8, Vec<u8>)> = d.into_iter().map(|x| (0u8, x)).collect();
+                    out.push(quic_records(&recs));
+                    recs.reverse();
+                    out.push(quic_records(&recs));
+                }
+            }
+        }
         "tls" => {
             for (name, b) in &files {
                 if name.contains("https") {

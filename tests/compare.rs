@@ -164,10 +164,10 @@ fn table_side_by_side() {
     );
     assert!(text.lines().all(|l| l.chars().count() <= 250), "{text}");
 
-    let hosts = row(&rows, "Hostnames");
-    assert_eq!(hosts[0], "127.0.0.1:5683");
+    let hosts = row(&rows, "Hostnames seen (DNS, Host, SNI, QUIC)");
+    assert_eq!(hosts[0], "127.0.0.1:5683 (Host)");
     assert!(
-        hosts[2..].iter().all(|h| h == "localhost"),
+        hosts[2..].iter().all(|h| h == "localhost (SNI)"),
         "SNI: {hosts:?}"
     );
 }

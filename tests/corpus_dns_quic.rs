@@ -230,3 +230,146 @@ fn ech_offer_is_reported_with_the_public_name() {
         .iter()
         .any(|f| f["kind"] == "ech_offered"));
 }
+
+/// tshark's DNS summary lines of captures/dns-udp-tcp.pcap: frame → info.
+fn tshark_dns_lines() -> Vec<(u64, String)> {
+    let p = captures().join("dns-udp-tcp.tshark.tsv");
+    std::fs::read_to_string(&p)
+        .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+        .lines()
+        .filter_map(|l| {
+            let (n, info) = l.split_once('\t')?;
+            Some((n.parse().ok()?, info.to_string()))
+        })
+        .collect()
+}
+
+#[test]
+fn dns_udp_and_tcp_summary_lines_equal_tshark() {
+    let cap = captures().join("dns-udp-tcp.pcap");
+    let out = run(&["-r", cap.to_str().expect("p")]);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    let want = tshark_dns_lines();
+    assert_eq!(want.len(), 24);
+    let mut checked = 0;
+    for (frame, info) in &want {
+        let line = text
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(&frame.to_string()))
+            .unwrap_or_else(|| panic!("frame {frame} missing"));
+        // DNS over TCP: recognised by content on port 5300, messages framed.
+        assert!(line.contains(" DNS "), "{line}");
+        assert!(
+            line.ends_with(info.as_str()),
+            "frame {frame}: {line} / tshark: {info}"
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 24);
+    let v = ndjson(&run(&["-r", cap.to_str().expect("p"), "--json"]));
+    let resp: Vec<_> = of_type(&v, "dns.response")
+        .into_iter()
+        .filter(|r| r["transport"] == "tcp")
+        .collect();
+    assert_eq!(resp.len(), 3);
+    assert_eq!(
+        resp[0]["answers"][0]["txt"][0],
+        "api_key=sk_live_acorns4squirrels"
+    );
+    assert_eq!(resp[0]["response_to"], 22);
+    assert_eq!(resp[1]["answers"][0]["a"], "127.0.0.42");
+}
+
+#[test]
+fn display_filter_fields_for_dns() {
+    let cap = captures().join("dns-udp-tcp.pcap");
+    let frames = |filter: &str| -> Vec<u64> {
+        let out = run(&["-r", cap.to_str().expect("p"), "-Y", filter]);
+        assert!(out.status.success(), "{filter}: {}", stderr(&out));
+        stdout(&out)
+            .lines()
+            .filter_map(|l| l.split_whitespace().next()?.parse().ok())
+            .collect()
+    };
+    // Over TCP (frames 19..): the queries and responses, the TXT leak, the A answer.
+    let tcp = |v: Vec<u64>| v.into_iter().filter(|f| *f >= 19).collect::<Vec<_>>();
+    assert_eq!(tcp(frames("dns")), vec![22, 24, 26, 28, 35, 37]);
+    assert_eq!(tcp(frames("dns.response")), vec![24, 28, 37]);
+    assert_eq!(
+        tcp(frames("dns.qry.name == \"tunnel.secret-squirrel.example\"")),
+        vec![22, 24]
+    );
+    assert_eq!(tcp(frames("dns.txt contains \"api_key\"")), vec![24]);
+    assert_eq!(tcp(frames("dns.a == 127.0.0.42")), vec![28]);
+    assert_eq!(
+        tcp(frames("dns.qry.type == 16 && dns.flags.response == 1")),
+        vec![24, 37]
+    );
+    assert_eq!(
+        tcp(frames("dns.flags.rcode == 0 && dns.flags.response == 1")),
+        vec![24, 28, 37]
+    );
+}
+
+#[test]
+fn dns_findings_host_names_and_leaks() {
+    let cap = captures().join("dns-udp-tcp.pcap");
+    let out = run(&[
+        "-r",
+        cap.to_str().expect("p"),
+        "--json",
+        "--secret",
+        "fluffy tail",
+    ]);
+    let v = ndjson(&out);
+    let findings = of_type(&v, "finding");
+    let kinds = |k: &str| findings.iter().filter(|f| f["kind"] == k).count();
+    // The TXT over TCP carries an API key: a credential leak, once.
+    let key: Vec<_> = findings.iter().filter(|f| f["kind"] == "api_key").collect();
+    assert_eq!(key.len(), 1);
+    assert_eq!(key[0]["evidence"], "api_key=sk_live_acorns4squirrels");
+    // Host names learned from DNS: each name once.
+    let mut names: Vec<&str> = findings
+        .iter()
+        .filter(|f| f["kind"] == "dns_hostname")
+        .filter_map(|f| f["evidence"].as_str())
+        .collect();
+    let n = names.len();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), n, "a name reported twice");
+    assert!(
+        names.contains(&"tunnel.secret-squirrel.example"),
+        "{names:?}"
+    );
+    assert!(names.contains(&"secret-squirrel.example"), "{names:?}");
+    assert!(kinds("secret_in_clear") >= 1);
+    // The report lists them with where they came from.
+    let out = run(&["-r", cap.to_str().expect("p"), "--report", "-q"]);
+    let text = stdout(&out);
+    assert!(text.contains("secret-squirrel.example (DNS)"), "{text}");
+}
+
+#[test]
+fn quic_session_record_from_the_cli() {
+    let Some(c) = corpus() else { return };
+    let exp = decrypt_expected(&c, "quic-h3");
+    let out = run(&[
+        "-r",
+        c.join("decrypt/quic-h3.pcap").to_str().expect("p"),
+        "--json",
+    ]);
+    let v = ndjson(&out);
+    let s = of_type(&v, "quic.session");
+    assert_eq!(s.len(), 1);
+    assert_eq!(s[0]["sni"], exp["quic"][0]["sni"]);
+    assert_eq!(s[0]["alpn_offered"], exp["quic"][0]["alpn_offered"]);
+    assert_eq!(
+        s[0]["decrypted_packets"],
+        exp["without_keys"]["decrypted_quic_packets"]
+    );
+    let initials = of_type(&v, "quic.initial");
+    assert_eq!(initials.len(), 3, "datagrams with an Initial packet");
+    assert_eq!(initials[0]["sni"], "localhost");
+}

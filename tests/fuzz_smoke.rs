@@ -107,6 +107,46 @@ fn tls_smoke() {
 }
 
 #[test]
+fn dns_smoke() {
+    smoke("dns", harness::dns, 3000, 1000);
+}
+
+#[test]
+fn quic_smoke() {
+    smoke("quic", harness::quic, 600, 300);
+}
+
+#[test]
+fn quic_seeds_open_and_carry_the_client_hello() {
+    // The seeds are not vacuous: the Initial packets open and the ClientHello completes.
+    use squirrel_sniff::dissect::quic::QuicConnection;
+    use squirrel_sniff::flow::Direction;
+    let seeds = harness::seeds("quic", Path::new(CAPTURES));
+    assert_eq!(seeds.len(), 6);
+    for s in &seeds {
+        let mut c = QuicConnection::new();
+        let mut rest = s.as_slice();
+        while let Some((&[dir, hi, lo], tail)) = rest.split_first_chunk::<3>() {
+            let (d, after) = tail.split_at(usize::from(u16::from_be_bytes([hi, lo])));
+            rest = after;
+            let _ = c.datagram(
+                if dir == 0 {
+                    Direction::ToServer
+                } else {
+                    Direction::ToClient
+                },
+                d,
+                1,
+                None,
+            );
+        }
+        let sum = c.summary();
+        assert_eq!(sum.sni.as_deref(), Some(&b"secret-squirrel.example"[..]));
+        assert_eq!(sum.decryption_failed, 0);
+    }
+}
+
+#[test]
 fn pipeline_smoke() {
     smoke("pipeline", harness::pipeline, 150, 50);
 }

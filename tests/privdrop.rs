@@ -184,14 +184,18 @@ fn creds_of(status_path: &str) -> Option<Creds> {
     })
 }
 
-/// Poll until the process's real/effective/saved/fs uid are all `uid` (or time out).
+/// Poll until the process's real/effective/saved/fs uid are all `uid` and the drop has set
+/// no_new_privs (or time out).
 fn wait_for_uid(pid: u32, uid: u32) -> Creds {
     let path = format!("/proc/{pid}/status");
     let t = Instant::now();
     loop {
         let c =
             creds_of(&path).unwrap_or_else(|| panic!("squirrel-sniff (pid {pid}) exited early"));
-        if c.uid.len() == 4 && c.uid.iter().all(|u| *u == uid) {
+        // The drop ends with PR_SET_NO_NEW_PRIVS, a step after setresuid: wait for it too
+        // (where the kernel reports it), so the checks see the finished drop, not a midpoint.
+        let finished = c.no_new_privs.as_deref().is_none_or(|n| n == "1");
+        if c.uid.len() == 4 && c.uid.iter().all(|u| *u == uid) && finished {
             return c;
         }
         if t.elapsed() > Duration::from_secs(5) {

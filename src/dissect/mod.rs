@@ -12,8 +12,8 @@ pub mod registry;
 pub mod tls;
 
 pub use parser::{
-    AppEvent, AppMessage, Chunk, Ctx, Datagram, Detect, Driver, FieldValue, Layer, Note, Parser,
-    ParserConfig, SessionInfo, Transport,
+    AppEvent, AppMessage, Chunk, ClearField, Ctx, Datagram, Detect, Driver, FieldValue, HostName,
+    Layer, Note, Parser, ParserConfig, SessionInfo, Transport,
 };
 
 /// Bounds for the dissectors (configurable from the command line).

@@ -192,6 +192,35 @@ pub trait AppMessage: fmt::Debug + Send + Sync {
     fn tls(&self) -> Option<&super::tls::TlsEvent> {
         None
     }
+    /// A ClientHello carried outside TLS records (QUIC's Initial packets), for the findings
+    /// engine (ECH).
+    fn client_hello(&self) -> Option<&super::tls::ClientHello> {
+        None
+    }
+    /// Host names this message shows an observer, with where they were seen.
+    fn host_names(&self) -> Vec<HostName> {
+        Vec::new()
+    }
+    /// Readable fields outside HTTP that an observer sees (DNS names and TXT strings): the
+    /// findings engine searches them for secrets and credentials.
+    fn clear_fields(&self) -> Vec<ClearField> {
+        Vec::new()
+    }
+}
+
+/// A host name an observer learned, and from what (`DNS`, `Host`, `SNI`, `QUIC`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostName {
+    /// Raw bytes from the wire (escape before showing).
+    pub name: Vec<u8>,
+    pub source: &'static str,
+}
+
+/// A readable field of a message: what it is (`DNS TXT`, `DNS query name`) and its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClearField {
+    pub what: &'static str,
+    pub bytes: Vec<u8>,
 }
 
 /// A parser's note: resynchronised, a bound was hit, parsing stopped (escaped text).

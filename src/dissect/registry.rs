@@ -81,6 +81,26 @@ pub static PROTOCOLS: &[Protocol] = &[
         encrypted: true,
         new_parser: super::tls::new_parser,
     },
+    Protocol {
+        name: "quic",
+        label: "QUIC",
+        transports: &[Transport::Udp],
+        probe_to_server: super::quic::detect,
+        probe_to_client: super::quic::detect,
+        ports: &[443, 4433],
+        encrypted: true,
+        new_parser: super::quic::new_parser,
+    },
+    Protocol {
+        name: "dns",
+        label: "DNS",
+        transports: &[Transport::Udp, Transport::Tcp],
+        probe_to_server: super::dns::detect,
+        probe_to_client: super::dns::detect,
+        ports: &super::dns::PORTS,
+        encrypted: false,
+        new_parser: super::dns::new_parser,
+    },
 ];
 
 /// The protocol registered under `name`.
@@ -164,7 +184,7 @@ mod tests {
             probe(Transport::Tcp, [1, 2], Direction::ToClient, &[0u8; 64]),
             Probe::None
         );
-        // No protocol runs on UDP yet.
+        // HTTP text in a datagram is none of the UDP protocols (QUIC, DNS).
         assert_eq!(
             probe(
                 Transport::Udp,

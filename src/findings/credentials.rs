@@ -346,6 +346,59 @@ fn field_finding(
         .detail("field", name)
 }
 
+/// `key=value` (or `key: value`) pairs with a credential-like key inside a readable field
+/// of another protocol (a DNS TXT string or name): `where_` says which (`DNS TXT`).
+pub fn text_field_credentials(text: &[u8], where_: &str) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let parts = text.split(|b| b.is_ascii_whitespace() || matches!(b, b';' | b',' | b'&'));
+    for part in parts {
+        if out.len() >= MAX_FIELD_FINDINGS {
+            break;
+        }
+        let Some(at) = part.iter().position(|b| matches!(b, b'=' | b':')) else {
+            continue;
+        };
+        let (Some(k), Some(v)) = (part.get(..at), part.get(at + 1..)) else {
+            continue;
+        };
+        let v = v.trim_ascii();
+        let Ok(key) = std::str::from_utf8(k.trim_ascii()) else {
+            continue;
+        };
+        if v.is_empty() || key.is_empty() {
+            continue;
+        }
+        let Some(class) = classify_field_name(key) else {
+            continue;
+        };
+        let (kind, verb, severity) = match class {
+            FieldClass::Password => (
+                FindingKind::PasswordField,
+                "read this password",
+                Severity::High,
+            ),
+            FieldClass::Token => (
+                FindingKind::ApiKey,
+                "copy this token and use it",
+                Severity::Medium,
+            ),
+        };
+        out.push(
+            Finding::new(
+                kind,
+                severity,
+                part,
+                format!(
+                    "Anyone on the path can {verb}: it travelled in clear in a {where_} (DNS is not encrypted; what a DNS tunnel carries, it leaks)."
+                ),
+            )
+            .detail("location", where_)
+            .detail("field", key),
+        );
+    }
+    out
+}
+
 /// Sensitive fields of an `application/x-www-form-urlencoded` text (query or body).
 fn form_fields(text: &[u8], place: Place, transport: Transport, out: &mut Vec<Finding>) {
     for (k, v) in form_urlencoded::parse(text) {
@@ -702,6 +755,17 @@ mod tests {
 
     fn kinds(f: &[Finding]) -> Vec<FindingKind> {
         f.iter().map(|x| x.kind).collect()
+    }
+
+    #[test]
+    fn credentials_in_dns_text() {
+        let f = text_field_credentials(b"v=1 api_key=sk_live_acorns; note=hi", "DNS TXT");
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].kind, FindingKind::ApiKey);
+        assert_eq!(f[0].evidence, "api_key=sk_live_acorns");
+        assert!(text_field_credentials(b"v=spf1 include:_spf.example ~all", "DNS TXT").is_empty());
+        let p = text_field_credentials(b"password=hunter2", "DNS TXT");
+        assert_eq!(p[0].severity, Severity::High);
     }
 
     #[test]

@@ -227,6 +227,8 @@ pub struct Report {
     pub bytes_encrypted: u64,
     pub bytes_other: u64,
     pub hostnames: BTreeSet<String>,
+    /// Where each host name was seen (`DNS`, `Host`, `SNI`, `QUIC`), escaped name → sources.
+    pub host_sources: BTreeMap<String, BTreeSet<String>>,
     pub http_requests: Vec<String>,
     pub http_requests_total: u64,
     /// What an eavesdropper reads without being told a secret: `GET / → 200 text/plain
@@ -755,6 +757,8 @@ impl Analyzer {
                 self.http(e, h);
             } else if let Some(t) = e.msg.tls() {
                 self.tls(e, t, ts);
+            } else {
+                self.other(e);
             }
         }
     }
@@ -792,7 +796,7 @@ impl Analyzer {
                 if let Some(st) = self.streams.get_mut(&stream) {
                     st.last_host = Some(host.clone());
                 }
-                self.hostname(host);
+                self.hostname(host, "Host");
             }
             for f in request_credentials(
                 &method,
@@ -1091,9 +1095,91 @@ impl Analyzer {
         }
     }
 
-    fn hostname(&mut self, h: String) {
-        if self.report.hostnames.len() < MAX_LIST && !h.is_empty() {
+    fn hostname(&mut self, h: String, source: &str) {
+        if h.is_empty() {
+            return;
+        }
+        if let Some(s) = self.report.host_sources.get_mut(&h) {
+            s.insert(source.to_string());
+        } else if self.report.host_sources.len() < MAX_LIST {
+            self.report
+                .host_sources
+                .insert(h.clone(), BTreeSet::from([source.to_string()]));
+        }
+        if self.report.hostnames.len() < MAX_LIST {
             self.report.hostnames.insert(h);
+        }
+    }
+
+    /// A finding raised once per (kind, key) for the run.
+    fn push_once(&mut self, f: Finding, key: String, stream: Option<StreamId>, frames: &[u64]) {
+        if self.once.len() >= MAX_REMEMBERED {
+            self.once.clear();
+        }
+        if self.once.insert((f.kind, key)) {
+            self.push(f, stream, frames);
+        }
+    }
+
+    /// Messages that are neither HTTP nor TLS records: host names (DNS, QUIC), a QUIC
+    /// ClientHello (ECH), readable fields (DNS names and TXT) searched for secrets and
+    /// credentials.
+    fn other(&mut self, e: &AppEvent) {
+        let frames = e.frames.clone();
+        let stream = Some(e.stream);
+        for h in e.msg.host_names() {
+            let name = escape_truncated(&h.name, 120);
+            self.hostname(name.clone(), h.source);
+            if h.source == "DNS" {
+                let f = Finding::new(
+                    FindingKind::DnsHostname,
+                    Severity::Info,
+                    &h.name,
+                    "Anyone on the path learns this host name from the DNS lookup, before any connection is made (HTTPS does not hide it; encrypted DNS does).",
+                );
+                self.push_once(f, name, stream, &frames);
+            }
+        }
+        if let Some(ch) = e.msg.client_hello() {
+            if let Some(f) = ech_finding(ch) {
+                let key = escape_truncated(&ch.values.sni.clone().unwrap_or_default(), 120);
+                self.push_once(f, key, stream, &frames);
+            }
+        }
+        if e.layer != Layer::Clear {
+            return;
+        }
+        for field in e.msg.clear_fields() {
+            // Names are dot-separated labels: also search them with the dots taken out
+            // (a secret split over labels).
+            let undotted: Vec<u8> = field.bytes.iter().copied().filter(|b| *b != b'.').collect();
+            for text in [&field.bytes, &undotted] {
+                for hit in self.cfg.secrets.find_in(text) {
+                    if self.sightings.contains(&(hit.secret_index, e.frame)) {
+                        continue;
+                    }
+                    let matched = text.get(hit.range.clone()).unwrap_or_default();
+                    let f = self
+                        .cfg
+                        .secrets
+                        .finding(hit.secret_index, hit.variant, matched, Transport::Clear)
+                        .detail("layer", field.what);
+                    self.secret_seen(
+                        hit.secret_index,
+                        e.frame,
+                        format!(
+                            "frame {} ({}, {})",
+                            e.frame,
+                            field.what,
+                            hit.variant.label()
+                        ),
+                    );
+                    self.push(f, stream, &frames);
+                }
+            }
+            for f in super::credentials::text_field_credentials(&field.bytes, field.what) {
+                self.push(f, stream, &frames);
+            }
         }
     }
 
@@ -1229,7 +1315,7 @@ impl Analyzer {
             _ => {}
         }
         if let Some(h) = host {
-            self.hostname(h);
+            self.hostname(h, "SNI");
         }
         for f in new_findings {
             self.push(f, Some(stream), &frames);

@@ -55,6 +55,8 @@ pub enum FindingKind {
     /// A ClientHello (TLS or QUIC) offers Encrypted Client Hello: the SNI is then only the
     /// public name (or GREASE: indistinguishable on the wire).
     EchOffered,
+    /// A host name an observer learned from a DNS query or answer (clear even with HTTPS).
+    DnsHostname,
 }
 
 impl FindingKind {
@@ -84,6 +86,7 @@ impl FindingKind {
             FindingKind::VisibleWithKeys => "visible_with_keys",
             FindingKind::MixedContent => "mixed_content",
             FindingKind::EchOffered => "ech_offered",
+            FindingKind::DnsHostname => "dns_hostname",
         }
     }
 }

@@ -55,7 +55,7 @@ pub const ROWS: &[(&str, RowFn)] = &[
     ("TCP streams", streams),
     ("Payload bytes in clear", bytes_clear),
     ("Payload bytes encrypted", bytes_encrypted),
-    ("Hostnames (Host, SNI)", hostnames),
+    ("Hostnames seen (DNS, Host, SNI, QUIC)", hostnames),
     ("Content visible", content),
     ("Sessions", sessions),
     ("TLS version, cipher", tls_versions),
@@ -128,12 +128,22 @@ fn bytes_encrypted(r: &Report) -> Cell {
     bytes_cell(r.bytes_encrypted, Mark::Protected)
 }
 
+/// Each host name with where an observer saw it: `secret-squirrel.example (DNS+SNI)`.
 fn hostnames(r: &Report) -> Cell {
-    Cell::plain(list_or(
-        &r.hostnames.iter().cloned().collect::<Vec<_>>(),
-        "none",
-        6,
-    ))
+    let names: Vec<String> = r
+        .hostnames
+        .iter()
+        .map(|h| match r.host_sources.get(h) {
+            Some(src) if !src.is_empty() => {
+                format!(
+                    "{h} ({})",
+                    src.iter().cloned().collect::<Vec<_>>().join("+")
+                )
+            }
+            _ => h.clone(),
+        })
+        .collect();
+    Cell::plain(list_or(&names, "none", 6))
 }
 
 fn content(r: &Report) -> Cell {

@@ -9,10 +9,12 @@
 
 pub mod event;
 pub mod names;
+pub mod parser;
 pub mod session;
 pub mod wire;
 
 pub use event::{DnsEvent, DnsTransport};
+pub use parser::{detect, new_parser, DnsParser};
 pub use session::{DnsSession, FramedMessage, TcpFraming};
 pub use wire::{looks_like_dns, Message};
 

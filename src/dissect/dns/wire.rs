@@ -469,17 +469,77 @@ pub fn parse(msg: &[u8]) -> Result<Message, ShortMessage> {
 
 /// Content check for DNS on a port not known to carry it: a header whose counts are
 /// plausible and whose first question parses exactly. Conservative on purpose.
+/// The header alone is plausible for a probe: opcode known, Z clear, at most one question
+/// and few records (checked before any walk, so junk costs nothing).
+fn plausible_header(msg: &[u8]) -> bool {
+    let (Some(flags), Some(qd), Some(an), Some(ns), Some(ar)) = (
+        u16_at(msg, 2),
+        u16_at(msg, 4),
+        u16_at(msg, 6),
+        u16_at(msg, 8),
+        u16_at(msg, 10),
+    ) else {
+        return false;
+    };
+    let f = Flags(flags);
+    matches!(f.opcode(), 0 | 2 | 4 | 5)
+        && flags & 0x0040 == 0
+        && qd <= 1
+        && an < 64
+        && ns < 64
+        && ar < 64
+        && qd + an > 0
+}
+
 pub fn looks_like_dns(msg: &[u8]) -> bool {
+    if !plausible_header(msg) {
+        return false;
+    }
     let Ok(m) = parse(msg) else {
         return false;
     };
     let opcode_ok = matches!(m.flags.opcode(), 0 | 2 | 4 | 5);
     let z_clear = m.flags.0 & 0x0040 == 0;
-    let counts_ok = m.qdcount == 1 && m.ancount < 64 && m.nscount < 64 && m.arcount < 64;
-    let q_ok = m
-        .question()
-        .is_some_and(|q| q.name.damaged.is_none() && q.name.labels > 0 && q.class & 0x7fff <= 4);
+    let counts_ok = m.qdcount <= 1 && m.ancount < 64 && m.nscount < 64 && m.arcount < 64;
+    // One question (queries, unicast responses), or none with answers (mDNS responses).
+    let q_ok = match m.question() {
+        Some(q) => q.name.damaged.is_none() && q.name.labels > 0 && q.class & 0x7fff <= 4,
+        None => m.answers.first().is_some_and(|r| {
+            r.name.damaged.is_none() && r.name.labels > 0 && r.class & 0x7fff <= 4
+        }),
+    };
     opcode_ok && z_clear && counts_ok && q_ok && m.stopped.is_none()
+}
+
+/// The start of a DNS message (a TCP probe that has not seen the whole message): the
+/// header is plausible and the first question's name reads within the bytes present.
+/// `None` when the name runs past the bytes present (more are needed to judge).
+pub fn plausible_start(msg: &[u8]) -> Option<bool> {
+    if msg.len() < HEADER_LEN {
+        return None;
+    }
+    if !plausible_header(msg) {
+        return Some(false);
+    }
+    let Ok(m) = parse(msg) else {
+        return None;
+    };
+    let f = m.flags;
+    let header_ok = matches!(f.opcode(), 0 | 2 | 4 | 5)
+        && f.0 & 0x0040 == 0
+        && m.qdcount == 1
+        && m.ancount < 64
+        && m.nscount < 64
+        && m.arcount < 64;
+    if !header_ok {
+        return Some(false);
+    }
+    let (name, _) = read_name(msg, HEADER_LEN);
+    match name.damaged {
+        None => Some(name.labels > 0),
+        Some(why) if why.contains("past the end") => None,
+        Some(_) => Some(false),
+    }
 }
 
 #[cfg(test)]

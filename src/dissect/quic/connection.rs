@@ -254,3 +254,74 @@ impl QuicConnection {
 
 /// Packets per type, in a stable order (for the summary).
 pub type PacketCounts = BTreeMap<&'static str, u64>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dissect::quic::build::{client_initials, sample_client_hello};
+    use crate::dissect::quic::keys::{VERSION_1, VERSION_2};
+
+    /// A ClientHello with a 3000-byte key share spans three Initial packets; it is put
+    /// back together whichever order the packets arrive in, for both versions.
+    #[test]
+    fn multi_packet_client_hello_reassembled_in_any_order() {
+        let ch = sample_client_hello(b"secret-squirrel.example", false, 3000);
+        for version in [VERSION_1, VERSION_2] {
+            let dgrams =
+                client_initials(version, &[1, 2, 3, 4, 5, 6, 7, 8], &[9; 8], &ch, 1100).unwrap();
+            assert_eq!(dgrams.len(), 3);
+            for order in [[0usize, 1, 2], [2, 0, 1]] {
+                let mut c = QuicConnection::new();
+                let mut hello_at = None;
+                for (n, i) in order.iter().enumerate() {
+                    let ev = c.datagram(Direction::ToServer, &dgrams[*i], n as u64 + 1, None);
+                    assert!(ev.packets[0].decrypted, "{:?}", ev.packets[0].error);
+                    if let Some(h) = &ev.client_hello {
+                        assert_eq!(
+                            h.values.sni.as_deref(),
+                            Some(&b"secret-squirrel.example"[..])
+                        );
+                        assert_eq!(h.values.alpn, vec![b"h3".to_vec()]);
+                        assert!(h.ja4_quic().starts_with("q13d"), "{}", h.ja4_quic());
+                        hello_at = Some(n);
+                    }
+                }
+                assert_eq!(hello_at, Some(2), "complete only with the last packet");
+                let s = c.summary();
+                assert_eq!(s.version, Some(version));
+                assert_eq!(s.decrypted, 3);
+                assert!(!s.ech);
+            }
+        }
+    }
+
+    #[test]
+    fn ech_in_a_quic_client_hello_is_noted() {
+        let ch = sample_client_hello(b"public.example", true, 0);
+        let dgrams = client_initials(VERSION_1, &[7; 8], &[], &ch, 2000).unwrap();
+        let mut c = QuicConnection::new();
+        let ev = c.datagram(Direction::ToServer, &dgrams[0], 1, None);
+        let json = ev.json();
+        assert_eq!(json["ech"], true);
+        let note = json["ech_note"].as_str().unwrap();
+        assert!(
+            note.contains("the SNI shown (public.example) is only the public name"),
+            "{note}"
+        );
+        assert!(c.summary().ech);
+    }
+
+    #[test]
+    fn server_initial_before_the_client_is_not_decrypted_and_says_why() {
+        let ch = sample_client_hello(b"x.example", false, 0);
+        let dgrams = client_initials(VERSION_1, &[7; 8], &[], &ch, 2000).unwrap();
+        let mut c = QuicConnection::new();
+        let ev = c.datagram(Direction::ToClient, &dgrams[0], 1, None);
+        assert!(!ev.packets[0].decrypted);
+        assert!(ev.packets[0]
+            .error
+            .as_deref()
+            .unwrap_or("")
+            .contains("first Initial"));
+    }
+}

@@ -3,13 +3,16 @@
 //! Initial CRYPTO stream ([`crypto`]) and one connection's state ([`connection`]); what
 //! it shows the renderers is in [`event`].
 
+pub mod build;
 pub mod connection;
 pub mod crypto;
 pub mod event;
 pub mod frames;
 pub mod header;
 pub mod keys;
+pub mod parser;
 
 pub use connection::QuicConnection;
 pub use event::{QuicEvent, QuicSummary};
 pub use header::looks_like_quic;
+pub use parser::{detect, new_parser, QuicParser};
