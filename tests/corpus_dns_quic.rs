@@ -258,7 +258,7 @@ fn dns_udp_and_tcp_summary_lines_equal_tshark() {
             .lines()
             .find(|l| l.split_whitespace().next() == Some(&frame.to_string()))
             .unwrap_or_else(|| panic!("frame {frame} missing"));
-        // DNS over TCP: recognised by content on port 5300, messages framed.
+        // UDP datagrams and TCP length-framed messages, recognised by content on 5300.
         assert!(line.contains(" DNS "), "{line}");
         assert!(
             line.ends_with(info.as_str()),
