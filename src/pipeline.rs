@@ -135,7 +135,7 @@ struct Sinks<'a> {
     conversations: &'a mut Vec<(ConversationSummary, Option<&'static Protocol>)>,
     /// JSON stream records, serialised (a `Value` is several times larger): at the end of
     /// a capture every live flow closes at once, up to `max_flows` records.
-    stream_records: &'a mut Vec<String>,
+    stream_records: &'a mut Vec<StreamRecord>,
     window_scale: &'a mut HashMap<StreamId, WindowScale>,
     follow: Option<&'a mut FollowCollector>,
     capture_start: Option<Timestamp>,
@@ -167,14 +167,16 @@ impl StreamSink for Sinks<'_> {
                 frame,
                 ts,
             } if self.json => {
-                self.stream_records.push(
-                    serde_json::json!({
+                self.stream_records.push(StreamRecord {
+                    stream: *stream,
+                    kind: RecordKind::Open,
+                    line: serde_json::json!({
                         "type": "tcp.stream", "event": "open", "stream": stream,
                         "client": client.to_string(), "server": server.to_string(),
                         "frame": frame, "ts": ts.as_f64(),
                     })
                     .to_string(),
-                );
+                });
             }
             StreamEvent::Note {
                 stream,
@@ -192,7 +194,11 @@ impl StreamSink for Sinks<'_> {
                 {
                     m.insert("frames".into(), frames.to_vec().into());
                 }
-                self.stream_records.push(v.to_string());
+                self.stream_records.push(StreamRecord {
+                    stream: *stream,
+                    kind: RecordKind::Note,
+                    line: v.to_string(),
+                });
             }
             StreamEvent::Close { stream, summary } => {
                 self.window_scale.remove(stream);
@@ -206,7 +212,11 @@ impl StreamSink for Sinks<'_> {
                     if let Some(m) = v.as_object_mut() {
                         m.insert("event".into(), "close".into());
                     }
-                    self.stream_records.push(v.to_string());
+                    self.stream_records.push(StreamRecord {
+                        stream: *stream,
+                        kind: RecordKind::Close,
+                        line: v.to_string(),
+                    });
                 }
                 if self.keep_conversations {
                     self.conversations.push((summary.clone(), proto));
@@ -214,6 +224,43 @@ impl StreamSink for Sinks<'_> {
             }
             _ => {}
         }
+    }
+}
+
+/// A serialised JSON record of a TCP stream, waiting for the end of its frame.
+struct StreamRecord {
+    stream: StreamId,
+    kind: RecordKind,
+    line: String,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RecordKind {
+    Open,
+    Note,
+    Close,
+}
+
+/// With `-Y`, a session's records (stream open/close, notes, session summaries) are printed
+/// only for sessions that had a displayed frame, as tshark shows only what the filter keeps.
+/// An open record waits for the stream's first displayed frame (one per live stream).
+#[derive(Default)]
+struct SessionGate {
+    shown: std::collections::HashSet<(crate::flow::Transport, StreamId)>,
+    pending_open: HashMap<StreamId, String>,
+    /// TCP streams whose first displayed frame is the current one.
+    newly_shown: Vec<StreamId>,
+}
+
+impl SessionGate {
+    fn mark(&mut self, transport: crate::flow::Transport, stream: StreamId) {
+        if self.shown.insert((transport, stream)) && transport == crate::flow::Transport::Tcp {
+            self.newly_shown.push(stream);
+        }
+    }
+
+    fn allows(&self, transport: crate::flow::Transport, stream: StreamId) -> bool {
+        self.shown.contains(&(transport, stream))
     }
 }
 
@@ -251,8 +298,10 @@ struct Runner<'o> {
     flows: FlowTable,
     udp: UdpTable,
     dispatcher: Dispatcher,
-    stream_records: Vec<String>,
+    stream_records: Vec<StreamRecord>,
     window_scale: HashMap<StreamId, WindowScale>,
+    /// `-Y`: which sessions' records may be printed (`None` without a display filter).
+    gate: Option<SessionGate>,
     json: bool,
     analyzer: Analyzer,
     follow: Option<FollowCollector>,
@@ -272,6 +321,7 @@ impl<'o> Runner<'o> {
             })),
             stream_records: Vec::new(),
             window_scale: HashMap::default(),
+            gate: opts.display_filter.as_ref().map(|_| SessionGate::default()),
             json,
             analyzer: Analyzer::new(opts.findings.clone()),
             follow: opts
@@ -317,6 +367,45 @@ impl<'o> Runner<'o> {
                 self.stats.follow_http.push(e.clone());
             }
         }
+    }
+
+    /// Print the JSON stream records raised so far whose session the display filter kept.
+    fn print_stream_records<W: Write>(&mut self, printer: &mut Printer<W>) -> std::io::Result<()> {
+        let records = std::mem::take(&mut self.stream_records);
+        let Some(gate) = self.gate.as_mut() else {
+            for r in &records {
+                json_raw_line(printer, &r.line)?;
+            }
+            return Ok(());
+        };
+        for s in std::mem::take(&mut gate.newly_shown) {
+            if let Some(open) = gate.pending_open.remove(&s) {
+                json_raw_line(printer, &open)?;
+            }
+        }
+        for r in records {
+            if gate.allows(crate::flow::Transport::Tcp, r.stream) {
+                json_raw_line(printer, &r.line)?;
+            } else if r.kind == RecordKind::Open {
+                gate.pending_open.insert(r.stream, r.line);
+            } else if r.kind == RecordKind::Close {
+                gate.pending_open.remove(&r.stream);
+            }
+        }
+        Ok(())
+    }
+
+    /// The session-level events whose session the display filter kept.
+    fn visible(&self, events: &[AppEvent]) -> Vec<AppEvent> {
+        events
+            .iter()
+            .filter(|e| {
+                self.gate
+                    .as_ref()
+                    .is_none_or(|g| g.allows(e.transport, e.stream))
+            })
+            .cloned()
+            .collect()
     }
 
     fn follow_wants(&self, stream: StreamId) -> bool {
@@ -368,9 +457,8 @@ impl<'o> Runner<'o> {
         };
         self.flows.advance(pkt.ts, &mut sinks);
         self.udp.advance(pkt.ts, &mut sinks);
-        if let Some(d) = udp_datagram(&decoded, pkt, number) {
-            self.udp.datagram(&d, &mut sinks);
-        }
+        let udp_session =
+            udp_datagram(&decoded, pkt, number).map(|d| self.udp.datagram(&d, &mut sinks).session);
         let flows = &mut self.flows;
         let tcp_view = tcp_segment(&decoded, pkt, number).map(|seg| {
             let ws = seg.window_scale;
@@ -392,11 +480,8 @@ impl<'o> Runner<'o> {
                 scale_factor: factor,
             }
         });
+        let tcp_stream = tcp_view.as_ref().map(|t| t.seg.stream);
         let (summaries, app) = self.take_events();
-        for r in self.stream_records.drain(..) {
-            json_raw_line(printer, &r)?;
-        }
-        printer.stream_summaries(&summaries)?;
         self.analyzer.stream_summaries(&summaries);
         self.keep_follow_http(&app);
         self.analyzer.app_events(&app, pkt.ts);
@@ -434,6 +519,14 @@ impl<'o> Runner<'o> {
             Some(f) => f.matches(&view),
             None => true,
         };
+        if let (true, Some(gate)) = (shown, self.gate.as_mut()) {
+            use crate::flow::Transport as T;
+            tcp_stream.into_iter().for_each(|s| gate.mark(T::Tcp, s));
+            udp_session.into_iter().for_each(|s| gate.mark(T::Udp, s));
+            app.iter().for_each(|e| gate.mark(e.transport, e.stream));
+        }
+        self.print_stream_records(printer)?;
+        printer.stream_summaries(&self.visible(&summaries))?;
         if shown && opts.hierarchy {
             let chain = crate::render::layers::protocols_in_frame(&view);
             self.stats
@@ -484,17 +577,15 @@ impl<'o> Runner<'o> {
             self.udp.finish(&mut sinks);
         }
         let (summaries, tail) = self.take_events();
-        printer.trailing_events(&tail)?;
-        printer.stream_summaries(&summaries)?;
+        printer.trailing_events(&self.visible(&tail))?;
+        printer.stream_summaries(&self.visible(&summaries))?;
         self.analyzer.stream_summaries(&summaries);
         if let Some(ts) = self.stats.last_ts {
             self.analyzer.app_events(&tail, ts);
         }
         printer.trailing_findings(&self.analyzer.take_findings())?;
         self.keep_follow_http(&tail);
-        for r in self.stream_records.drain(..) {
-            json_raw_line(printer, &r)?;
-        }
+        self.print_stream_records(printer)?;
         self.stats.follow = self.follow.take();
         self.stats.flow = self.flows.stats().clone();
         self.stats.earlier_highlights = self.analyzer.take_earlier_highlights();

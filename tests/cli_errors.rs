@@ -55,6 +55,7 @@ fn empty_file_exit_3() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
 #[test]
 fn truncated_file_prints_packets_then_says_so_exit_4() {
     let Some(src) = sample() else { return };
@@ -76,6 +77,7 @@ fn truncated_file_prints_packets_then_says_so_exit_4() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
 #[test]
 fn bad_capture_filter_exit_2() {
     let Some(src) = sample() else { return };
@@ -137,6 +139,7 @@ fn unknown_option_is_a_usage_error() {
     assert!(stderr(&o).contains("--no-such-option"));
 }
 
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
 #[test]
 fn closed_pipe_ends_quietly_with_exit_0() {
     let Some(src) = sample() else { return };

@@ -299,6 +299,7 @@ fn findings_inline_end_off() {
     assert_eq!(o.status.code(), Some(7));
 }
 
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
 #[test]
 fn compressed_captures_read_transparently() {
     use flate2::write::GzEncoder;

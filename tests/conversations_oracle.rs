@@ -8,6 +8,7 @@ use common::*;
 
 use std::collections::BTreeMap;
 
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
 #[test]
 fn conversation_counts_match_tshark() {
     let Some(c) = corpus() else { return };

@@ -184,6 +184,7 @@ fn check(c: &std::path::Path, name: &str, args: &[&str], keys: &str) {
     }
 }
 
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
 #[test]
 fn key_logs_decrypt_every_session_like_tshark() {
     let Some(c) = corpus() else { return };
@@ -204,6 +205,7 @@ fn key_logs_decrypt_every_session_like_tshark() {
     }
 }
 
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
 #[test]
 fn decryption_secrets_blocks_need_no_option() {
     let Some(c) = corpus() else { return };
@@ -226,6 +228,7 @@ fn decryption_secrets_blocks_need_no_option() {
     }
 }
 
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
 #[test]
 fn rsa_key_alone_decrypts_static_rsa_kex() {
     let Some(c) = corpus() else { return };
@@ -241,6 +244,7 @@ fn rsa_key_alone_decrypts_static_rsa_kex() {
     }
 }
 
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
 #[test]
 fn without_keys_nothing_is_decrypted() {
     let Some(c) = corpus() else { return };
@@ -258,6 +262,7 @@ fn without_keys_nothing_is_decrypted() {
     }
 }
 
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
 #[test]
 fn rsa_key_on_forward_secret_sessions_says_so() {
     let Some(c) = corpus() else { return };
@@ -281,6 +286,7 @@ fn rsa_key_on_forward_secret_sessions_says_so() {
     }
 }
 
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
 #[test]
 fn bad_key_inputs_get_one_clear_line_and_the_capture_is_still_analysed() {
     let Some(c) = corpus() else { return };
@@ -357,6 +363,7 @@ fn bad_key_inputs_get_one_clear_line_and_the_capture_is_still_analysed() {
     assert_eq!(of_type(&v, "tls.decryption")[0]["keys"], "missing");
 }
 
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
 #[test]
 fn a_wrong_key_is_a_bad_tag_never_garbage() {
     let Some(c) = corpus() else { return };
@@ -399,6 +406,7 @@ fn a_wrong_key_is_a_bad_tag_never_garbage() {
     );
 }
 
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
 #[test]
 fn seen_with_the_keys_is_not_a_leak() {
     let Some(c) = corpus() else { return };
@@ -486,6 +494,7 @@ fn bundled_https_captures_show_get_and_fluffy_tail_with_their_keys() {
     }
 }
 
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
 #[test]
 fn follow_shows_the_plaintext_like_tshark_follow_tls() {
     let Some(c) = corpus() else { return };
@@ -526,6 +535,7 @@ fn follow_shows_the_plaintext_like_tshark_follow_tls() {
     }
 }
 
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
 #[test]
 fn summary_lines_show_decrypted_http_as_http_like_tshark() {
     let Some(c) = corpus() else { return };

@@ -31,6 +31,7 @@ fn decrypt_expected(c: &std::path::Path, name: &str) -> Value {
     serde_json::from_str(&s).expect("expected json")
 }
 
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
 #[test]
 fn dns_udp_matches_tshark() {
     use squirrel_sniff::dissect::dns::{DnsSession, DnsTransport};
@@ -120,6 +121,7 @@ fn dns_udp_matches_tshark() {
     assert_eq!(tc, vec![12]);
 }
 
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
 #[test]
 fn quic_initials_decrypt_without_keys_like_tshark() {
     use squirrel_sniff::dissect::quic::QuicConnection;
@@ -183,6 +185,7 @@ fn quic_initials_decrypt_without_keys_like_tshark() {
     );
 }
 
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
 #[test]
 fn ech_offer_is_reported_with_the_public_name() {
     let Some(c) = corpus() else { return };
@@ -351,6 +354,7 @@ fn dns_findings_host_names_and_leaks() {
     assert!(text.contains("secret-squirrel.example (DNS)"), "{text}");
 }
 
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
 #[test]
 fn quic_session_record_from_the_cli() {
     let Some(c) = corpus() else { return };

@@ -280,11 +280,13 @@ fn check(name: &str, upgrade: bool) {
     assert!(notes.is_empty(), "{name}: {notes:?}");
 }
 
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
 #[test]
 fn h2c_prior_knowledge_streams_match_tshark() {
     check("h2c-prior-knowledge", false);
 }
 
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
 #[test]
 fn h2c_upgrade_streams_match_tshark() {
     check("h2c-upgrade", true);
@@ -436,6 +438,7 @@ fn nghttp_packet_list_matches_tshark() {
 /// http.request/http.response per stream with version HTTP/2 and stream_id, one record per
 /// HTTP/2 frame (tshark's count), the shared `-Y` fields select the request HEADERS packets,
 /// and `--secret` finds `fluffy tail` in the packets tshark found it in.
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
 #[test]
 fn h2_corpus_through_the_cli() {
     let Some(c) = common::corpus() else { return };

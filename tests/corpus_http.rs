@@ -24,6 +24,7 @@ fn resp_key(v: &Value, code_field: &str) -> (u64, u64, String, Option<u64>) {
     )
 }
 
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
 #[test]
 fn every_http_exchange_matches_tshark() {
     let Some(c) = corpus() else { return };
@@ -73,6 +74,7 @@ fn every_http_exchange_matches_tshark() {
     assert_eq!(total, (85, 108), "all requests and responses of the corpus");
 }
 
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
 #[test]
 fn pipelined_responses_pair_with_requests_in_order() {
     let Some(c) = corpus() else { return };
@@ -113,6 +115,7 @@ fn pipelined_responses_pair_with_requests_in_order() {
     }
 }
 
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
 #[test]
 fn http_found_by_content_on_non_standard_ports() {
     let Some(c) = corpus() else { return };
@@ -132,6 +135,7 @@ fn http_found_by_content_on_non_standard_ports() {
     assert!(!s.contains("SOCKS"));
 }
 
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
 #[test]
 fn gzip_body_is_decoded_in_the_tree() {
     let Some(c) = corpus() else { return };

@@ -70,6 +70,7 @@ fn check_file(corpus: &std::path::Path, rel: &str) {
     }
 }
 
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
 #[test]
 fn link_type_captures_decode_with_expected_counts() {
     let Some(c) = corpus() else { return };
@@ -80,6 +81,7 @@ fn link_type_captures_decode_with_expected_counts() {
     }
 }
 
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
 #[test]
 fn malformed_captures_error_clearly_or_decode_partially() {
     let Some(c) = corpus() else { return };
@@ -90,6 +92,7 @@ fn malformed_captures_error_clearly_or_decode_partially() {
     }
 }
 
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
 #[test]
 fn link_layers_are_named_in_the_tree() {
     let Some(c) = corpus() else { return };
@@ -126,6 +129,7 @@ fn link_layers_are_named_in_the_tree() {
     );
 }
 
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
 #[test]
 fn nanosecond_and_big_endian_files_keep_their_times() {
     let Some(c) = corpus() else { return };

@@ -21,6 +21,7 @@ fn corpus_files(c: &std::path::Path, dirs: &[&str]) -> Vec<String> {
     v
 }
 
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
 #[test]
 fn tls_handshakes_match_tshark() {
     let Some(c) = corpus() else { return };
@@ -171,6 +172,7 @@ fn tls_handshakes_match_tshark() {
     assert!(hellos >= 25, "client hellos checked: {hellos}");
 }
 
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
 #[test]
 fn tcp_stream_counts_match_tshark_everywhere() {
     let Some(c) = corpus() else { return };
@@ -196,6 +198,7 @@ fn tcp_stream_counts_match_tshark_everywhere() {
     }
 }
 
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
 #[test]
 fn tls_recognised_by_content_on_any_port_and_tls13_says_what_it_hides() {
     let Some(c) = corpus() else { return };

@@ -322,3 +322,103 @@ fn frame_len_filter_agrees_with_packet_lengths() {
         }
     }
 }
+
+/// `-Y 'tcp.stream == 1'` with `--json`: the session-level records (stream open/close, TLS
+/// summary, notes) follow the display filter like the packets do — only stream 1's — while
+/// the same run without `-Y` has them for both streams (so the filter is what removed them).
+#[test]
+fn json_session_records_obey_the_display_filter() {
+    for cap in ["tls-mixed.pcap", "squirrel-login.pcap"] {
+        let path = captures().join(cap);
+        let path = path.to_str().expect("path");
+        let streams = |o: &std::process::Output| -> BTreeSet<(String, u64)> {
+            assert!(o.status.success(), "{cap}: {}", stderr(o));
+            ndjson(o)
+                .iter()
+                .filter(|v| v["type"] != "packet" && v["type"] != "finding")
+                .filter_map(|v| Some((v["type"].as_str()?.to_string(), v["stream"].as_u64()?)))
+                .collect()
+        };
+        let all = streams(&run(&["-r", path, "--json"]));
+        assert!(all.iter().any(|(_, s)| *s != 1), "{cap}: {all:?}");
+        let o = run(&["-r", path, "--json", "-Y", "tcp.stream == 1"]);
+        let filtered = streams(&o);
+        // Every record that names a session is stream 1's.
+        for v in ndjson(&o) {
+            if let Some(s) = v.get("stream") {
+                assert_eq!(s, 1, "{cap}: {v}");
+            }
+        }
+        // ... and stream 1 keeps every session record it had without the filter.
+        let want: BTreeSet<_> = all.into_iter().filter(|(_, s)| *s == 1).collect();
+        assert_eq!(filtered, want, "{cap}");
+        assert!(
+            want.contains(&("tcp.stream".to_string(), 1)),
+            "{cap}: {want:?}"
+        );
+        let kinds: Vec<_> = ndjson(&o)
+            .into_iter()
+            .filter(|v| v["type"] == "tcp.stream")
+            .map(|v| v["event"].as_str().unwrap_or("").to_string())
+            .collect();
+        assert_eq!(kinds, ["open", "close"], "{cap}");
+        // The packets are tshark's for the same filter.
+        let t = std::process::Command::new("tshark")
+            .args([
+                "-r",
+                path,
+                "-Y",
+                "tcp.stream == 1",
+                "-T",
+                "fields",
+                "-e",
+                "frame.number",
+            ])
+            .output()
+            .expect("tshark");
+        let packets = of_type(&ndjson(&o), "packet").len();
+        assert_eq!(packets, stdout(&t).lines().count(), "{cap}");
+    }
+    // The TLS summary of stream 1 is there, stream 0's is not.
+    let o = run(&[
+        "-r",
+        captures().join("tls-mixed.pcap").to_str().expect("path"),
+        "--json",
+        "-Y",
+        "tcp.stream == 1",
+    ]);
+    let summaries: Vec<_> = of_type(&ndjson(&o), "tls.summary")
+        .into_iter()
+        .map(|v| v["stream"].clone())
+        .collect();
+    assert_eq!(summaries, [serde_json::json!(1)]);
+}
+
+/// A filter that matches later frames only (`http.request`): each shown stream's open record
+/// still comes (held until its first displayed frame), once, before its close.
+#[test]
+fn json_open_record_waits_for_the_first_displayed_frame() {
+    let path = captures().join("squirrel-login.pcap");
+    let o = run(&[
+        "-r",
+        path.to_str().expect("path"),
+        "--json",
+        "-Y",
+        "http.request",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v = ndjson(&o);
+    let shown: BTreeSet<u64> = of_type(&v, "packet")
+        .iter()
+        .filter_map(|p| p["stream"].as_u64())
+        .collect();
+    assert!(shown.len() > 1, "{shown:?}");
+    for s in &shown {
+        let events: Vec<_> = of_type(&v, "tcp.stream")
+            .into_iter()
+            .filter(|r| r["stream"].as_u64() == Some(*s))
+            .map(|r| r["event"].clone())
+            .collect();
+        assert_eq!(events, ["open", "close"], "stream {s}");
+    }
+}

@@ -652,6 +652,7 @@ fn report_text_for_http_and_https() {
 // ---------------------------------------------------------------------------------------------
 // Corpus
 
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
 #[test]
 fn corpus_basic_auth_is_decoded() {
     let Some(c) = corpus() else { return };
@@ -669,6 +670,7 @@ fn corpus_basic_auth_is_decoded() {
     assert_eq!(&serde_json::json!(frames(b[0]).last()), req_frame);
 }
 
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
 #[test]
 fn corpus_old_tls_versions_are_flagged() {
     let Some(c) = corpus() else { return };
@@ -711,6 +713,7 @@ fn corpus_old_tls_versions_are_flagged() {
     }
 }
 
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
 #[test]
 fn corpus_rc4_cipher_is_weak() {
     let Some(c) = corpus() else { return };
@@ -960,6 +963,7 @@ fn certificate_trust_system_store_ca_file_and_none() {
 
 /// Public chains from the corpus against Debian's store, with the store itself as the
 /// oracle: trusted exactly when a certificate of the chain names a CA the bundle holds.
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
 #[test]
 fn corpus_chains_against_the_system_store() {
     let Some(c) = corpus() else { return };

@@ -34,6 +34,7 @@ fn hex_sha(b: &[u8]) -> String {
     hex::encode(Sha256::digest(b))
 }
 
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
 #[test]
 fn reassembled_bytes_match_tshark_follow() {
     let Some(c) = corpus() else { return };

@@ -191,6 +191,7 @@ fn expected_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
 #[test]
 fn corpus_files_match_ground_truth() {
     let Some(corpus) = common::corpus() else {
@@ -239,6 +240,7 @@ fn corpus_files_match_ground_truth() {
     }
 }
 
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
 #[test]
 fn nanosecond_pcap_from_the_corpus() {
     let Some(corpus) = common::corpus() else {

@@ -68,6 +68,7 @@ fn session_ids(file: &str) -> Vec<u32> {
     ids
 }
 
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
 #[test]
 fn udp_session_ids_match_tshark_udp_stream() {
     let cases: [(&str, &[u32]); 4] = [

@@ -11,17 +11,19 @@ pub fn bin() -> Command {
     c
 }
 
-/// `../shared/corpus` beside the checkout (CI has it there). Panics with a clear message when
-/// it is missing and CI=true; otherwise returns None so the caller can say "skipped".
+/// `../shared/corpus` beside the checkout (CI has it there). Tests that call this carry
+/// `#[cfg_attr(no_corpus, ignore = ...)]`: build.rs sets `no_corpus` when the corpus is absent,
+/// so they show as ignored in the runner's summary. Reaching here without it is a failure, never
+/// a silent pass. (Returns an Option so call sites read `let Some(c) = corpus() else ...`.)
 pub fn corpus() -> Option<PathBuf> {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
     if p.join("MANIFEST.tsv").exists() {
         Some(p)
-    } else if std::env::var("CI").map(|v| v == "true").unwrap_or(false) {
-        panic!("../shared/corpus is missing and CI=true: corpus tests must run in CI");
     } else {
-        eprintln!("skipped: ../shared/corpus not found beside the checkout");
-        None
+        panic!(
+            "../shared/corpus is missing: this test needs it (build.rs marks such tests ignored \
+             when the corpus is absent at build time; rebuild)"
+        );
     }
 }
 
