@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs what squirrel-sniff needs to build and test on Debian/Ubuntu: libpcap-dev (and
-# pkg-config, a C compiler), and chromium-headless-shell for the --html page's browser test,
-# when missing. Uses apt-get directly as root, or through sudo otherwise.
+# pkg-config, a C compiler), tshark (a test oracle) and chromium-headless-shell for the --html
+# page's browser test, when missing. Uses apt-get directly as root, or through sudo otherwise.
 set -euo pipefail
 
 need=()
 dpkg -s libpcap-dev >/dev/null 2>&1 || need+=(libpcap-dev)
 command -v cc >/dev/null 2>&1 || need+=(gcc libc6-dev)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+# tshark is the oracle some tests run directly (tests/compare.rs: the mixed TLS capture).
+command -v tshark >/dev/null 2>&1 || need+=(tshark)
 # The --html page is tested in a real headless browser (tests/html_report.rs).
 if ! command -v chromium-headless-shell >/dev/null 2>&1 && ! command -v chromium >/dev/null 2>&1; then
   need+=(chromium-headless-shell)

@@ -128,7 +128,7 @@ fn findings_config(a: &FindingsArgs) -> Result<FindingsConfig, i32> {
         None => Vec::new(),
     };
     let ca_file_cas = trusted_cas.len();
-    let system = squirrel_sniff::findings::system_ca_subjects();
+    let system = squirrel_sniff::findings::system_trust_anchors();
     let system_cas = system.len();
     trusted_cas.extend(system);
     Ok(FindingsConfig {

@@ -9,6 +9,7 @@ use std::path::Path;
 use x509_parser::extensions::GeneralName;
 use x509_parser::prelude::{FromDer, X509Certificate};
 use x509_parser::public_key::PublicKey;
+use x509_parser::x509::SubjectPublicKeyInfo;
 
 use super::credentials::parse_set_cookie;
 use super::finding::{Finding, FindingKind, Severity, Transport};
@@ -149,6 +150,25 @@ pub struct CertFacts {
     pub sans: Vec<String>,
     /// basicConstraints CA flag.
     pub is_ca: bool,
+    /// The certificate (DER), whose signature is verified against its issuer's key.
+    pub der: Vec<u8>,
+}
+
+/// A trusted CA: its subject DN (`X509Name` `Display` form) and its public key
+/// (SubjectPublicKeyInfo, DER), which must verify the signature of what it vouches for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrustAnchor {
+    pub subject: String,
+    pub spki: Vec<u8>,
+}
+
+impl TrustAnchor {
+    fn of(cert: &X509Certificate<'_>) -> TrustAnchor {
+        TrustAnchor {
+            subject: cert.subject().to_string(),
+            spki: cert.public_key().raw.to_vec(),
+        }
+    }
 }
 
 /// Read the facts from a DER certificate with x509-parser (`None` when it does not parse).
@@ -156,7 +176,10 @@ pub struct CertFacts {
 /// strings comparable.
 pub fn cert_facts_from_der(der: &[u8]) -> Option<CertFacts> {
     let (_, cert) = X509Certificate::from_der(der).ok()?;
-    Some(facts_of(&cert))
+    Some(CertFacts {
+        der: der.to_vec(),
+        ..facts_of(&cert)
+    })
 }
 
 fn facts_of(cert: &X509Certificate<'_>) -> CertFacts {
@@ -186,6 +209,7 @@ fn facts_of(cert: &X509Certificate<'_>) -> CertFacts {
         rsa_bits,
         sans,
         is_ca,
+        der: Vec::new(),
     }
 }
 
@@ -218,8 +242,8 @@ pub enum CaFileError {
     NoCertificates,
 }
 
-/// Subjects of the certificates in a PEM buffer (blocks other than CERTIFICATE skipped).
-pub fn parse_ca_pem(pem: &[u8]) -> Result<Vec<String>, CaFileError> {
+/// The certificates in a PEM buffer as trust anchors (blocks other than CERTIFICATE skipped).
+pub fn parse_ca_pem(pem: &[u8]) -> Result<Vec<TrustAnchor>, CaFileError> {
     let mut out = Vec::new();
     for (index, block) in x509_parser::pem::Pem::iter_from_buffer(pem).enumerate() {
         let block = block.map_err(|_| CaFileError::Pem { index })?;
@@ -229,7 +253,7 @@ pub fn parse_ca_pem(pem: &[u8]) -> Result<Vec<String>, CaFileError> {
         let cert = block
             .parse_x509()
             .map_err(|_| CaFileError::Certificate { index })?;
-        out.push(cert.subject().to_string());
+        out.push(TrustAnchor::of(&cert));
     }
     if out.is_empty() {
         return Err(CaFileError::NoCertificates);
@@ -237,8 +261,8 @@ pub fn parse_ca_pem(pem: &[u8]) -> Result<Vec<String>, CaFileError> {
     Ok(out)
 }
 
-/// Subjects of the CA certificates in a PEM file (`--ca-file`).
-pub fn load_ca_file(path: &Path) -> Result<Vec<String>, CaFileError> {
+/// The CA certificates in a PEM file (`--ca-file`) as trust anchors.
+pub fn load_ca_file(path: &Path) -> Result<Vec<TrustAnchor>, CaFileError> {
     let shown = path.display().to_string();
     let meta = std::fs::metadata(path).map_err(|source| CaFileError::Io {
         path: shown.clone(),
@@ -258,28 +282,61 @@ pub fn load_ca_file(path: &Path) -> Result<Vec<String>, CaFileError> {
     parse_ca_pem(&bytes)
 }
 
-/// Subjects of the CA certificates this system trusts (Debian's ca-certificates in
-/// `/etc/ssl/certs`, or what `SSL_CERT_FILE` / `SSL_CERT_DIR` name), read with
-/// rustls-native-certs. Empty when there is no store.
-pub fn system_ca_subjects() -> Vec<String> {
+/// The CA certificates this system trusts (Debian's ca-certificates in `/etc/ssl/certs`,
+/// or what `SSL_CERT_FILE` / `SSL_CERT_DIR` name), read with rustls-native-certs. Empty
+/// when there is no store.
+pub fn system_trust_anchors() -> Vec<TrustAnchor> {
     rustls_native_certs::load_native_certs()
         .certs
         .iter()
         .filter_map(|der| x509_parser::parse_x509_certificate(der.as_ref()).ok())
-        .map(|(_, c)| c.subject().to_string())
+        .map(|(_, c)| TrustAnchor::of(&c))
         .collect()
 }
 
-/// The anchor (a subject from `anchors`) that vouches for `chain`: the subject or issuer of
-/// one of its certificates, matched by distinguished name.
-pub fn trust_anchor<'a>(chain: &[CertFacts], anchors: &'a [String]) -> Option<&'a String> {
-    chain.iter().find_map(|c| {
-        let (s, i) = (norm_dn(&c.subject), norm_dn(&c.issuer));
-        anchors.iter().find(|a| {
-            let a = norm_dn(a);
-            a == s || a == i
-        })
-    })
+/// The anchor that vouches for `chain` (leaf first), proven by signatures: from the leaf,
+/// each certificate's signature must verify with the public key of the next one up (a
+/// certificate of the chain named as its issuer), until one is itself an anchor (same name
+/// and key) or is signed by an anchor's key. Names alone never make a chain trusted.
+pub fn trust_anchor<'a>(
+    chain: &[CertFacts],
+    anchors: &'a [TrustAnchor],
+) -> Option<&'a TrustAnchor> {
+    let mut cur = chain.first()?;
+    // Each step moves up one certificate; a chain longer than itself is a loop.
+    for _ in 0..chain.len() {
+        let (_, cert) = X509Certificate::from_der(&cur.der).ok()?;
+        let own_key = cert.public_key().raw;
+        if let Some(a) = anchors
+            .iter()
+            .find(|a| a.spki == own_key && same_dn(&a.subject, &cur.subject))
+        {
+            return Some(a);
+        }
+        if let Some(a) = anchors
+            .iter()
+            .find(|a| same_dn(&a.subject, &cur.issuer) && signed_by(&cert, &a.spki))
+        {
+            return Some(a);
+        }
+        cur = chain.iter().find(|up| {
+            !std::ptr::eq(*up, cur)
+                && same_dn(&up.subject, &cur.issuer)
+                && X509Certificate::from_der(&up.der)
+                    .is_ok_and(|(_, u)| signed_by(&cert, u.public_key().raw))
+        })?;
+    }
+    None
+}
+
+/// `cert`'s signature verifies with the public key `spki` (SubjectPublicKeyInfo, DER).
+fn signed_by(cert: &X509Certificate<'_>, spki: &[u8]) -> bool {
+    SubjectPublicKeyInfo::from_der(spki)
+        .is_ok_and(|(_, key)| cert.verify_signature(Some(&key)).is_ok())
+}
+
+fn same_dn(a: &str, b: &str) -> bool {
+    norm_dn(a) == norm_dn(b)
 }
 
 fn norm_dn(s: &str) -> String {
@@ -287,11 +344,6 @@ fn norm_dn(s: &str) -> String {
         .map(|p| p.trim().to_ascii_lowercase())
         .collect::<Vec<_>>()
         .join(",")
-}
-
-fn dn_in(dn: &str, list: &[String]) -> bool {
-    let d = norm_dn(dn);
-    list.iter().any(|t| norm_dn(t) == d)
 }
 
 /// Normalise a DNS name for comparison: lower case, no trailing dot.
@@ -427,28 +479,25 @@ fn self_signed_finding(c: &CertFacts) -> Finding {
 }
 
 /// Audit one certificate as if it were the whole chain. `sni` is the name the client asked
-/// for. `trusted_ca_subjects` are the subjects from `--ca-file` ([`load_ca_file`]); when
-/// empty, the trust check is skipped (nothing to judge against). For a CA certificate
-/// (`is_ca`) the name and self-signed checks are skipped.
+/// for. `anchors` are the trusted CAs ([`load_ca_file`]); when empty, the trust check is
+/// skipped (nothing to judge against); trust is proven by signature ([`trust_anchor`]).
+/// For a CA certificate (`is_ca`) the name and self-signed checks are skipped.
 pub fn audit_certificate(
     cert: &CertFacts,
     sni: Option<&str>,
     capture_time_unix: i64,
-    trusted_ca_subjects: &[String],
+    anchors: &[TrustAnchor],
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     if !cert.is_ca {
         name_check(cert, sni, &mut out);
     }
-    let trusted_self = dn_in(&cert.subject, trusted_ca_subjects);
+    let trusted = trust_anchor(std::slice::from_ref(cert), anchors).is_some();
     if cert.self_signed {
-        if !cert.is_ca && !trusted_self {
+        if !cert.is_ca && !trusted {
             out.push(self_signed_finding(cert));
         }
-    } else if !trusted_ca_subjects.is_empty()
-        && !trusted_self
-        && !dn_in(&cert.issuer, trusted_ca_subjects)
-    {
+    } else if !anchors.is_empty() && !trusted {
         out.push(untrusted_finding(cert));
     }
     cert_own_checks(cert, capture_time_unix, &mut out);
@@ -467,25 +516,23 @@ fn untrusted_finding(c: &CertFacts) -> Finding {
 
 /// Audit a certificate chain as sent by the server (leaf first). Name and self-signed
 /// checks look at the leaf; validity and key size at every certificate; the chain is
-/// trusted when any certificate's subject or issuer is among `trusted_ca_subjects` (skipped
-/// when that list is empty), otherwise `cert_untrusted_ca` names the top certificate's issuer.
+/// trusted when its signatures lead to one of `anchors` ([`trust_anchor`]; skipped when
+/// there are none), otherwise `cert_untrusted_ca` names the top certificate's issuer.
 pub fn audit_chain(
     chain: &[CertFacts],
     sni: Option<&str>,
     capture_time_unix: i64,
-    trusted_ca_subjects: &[String],
+    anchors: &[TrustAnchor],
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     let Some(leaf) = chain.first() else {
         return out;
     };
     name_check(leaf, sni, &mut out);
-    let trusted = chain
-        .iter()
-        .any(|c| dn_in(&c.subject, trusted_ca_subjects) || dn_in(&c.issuer, trusted_ca_subjects));
+    let trusted = trust_anchor(chain, anchors).is_some();
     if leaf.self_signed && !trusted {
         out.push(self_signed_finding(leaf));
-    } else if !trusted && !trusted_ca_subjects.is_empty() {
+    } else if !trusted && !anchors.is_empty() {
         if let Some(top) = chain.last() {
             out.push(untrusted_finding(top));
         }
@@ -780,7 +827,36 @@ ZeuTOtf0sdn6xA==
             rsa_bits: Some(2048),
             sans: vec!["www.example.com".into(), "*.example.com".into()],
             is_ca: false,
+            der: Vec::new(),
         }
+    }
+
+    /// An anchor with a name but no usable key: it can vouch for nothing.
+    fn named(subject: &str) -> TrustAnchor {
+        TrustAnchor {
+            subject: subject.into(),
+            spki: Vec::new(),
+        }
+    }
+
+    // Made by scripts/make-trust-fixtures.sh: a CA, a leaf it signed, an impostor CA with
+    // the same name and another key, and a leaf the impostor signed in the CA's name.
+    const FIX_CA: &str = include_str!("../../tests/fixtures/trust/ca.pem");
+    const FIX_IMPOSTOR: &str = include_str!("../../tests/fixtures/trust/impostor-ca.pem");
+    const FIX_LEAF: &str = include_str!("../../tests/fixtures/trust/leaf.pem");
+    const FIX_FORGED: &str = include_str!("../../tests/fixtures/trust/forged-leaf.pem");
+
+    fn fixture(pem: &str) -> CertFacts {
+        let der = x509_parser::pem::Pem::iter_from_buffer(pem.as_bytes())
+            .next()
+            .and_then(|p| p.ok())
+            .map(|p| p.contents)
+            .unwrap_or_default();
+        cert_facts_from_der(&der).unwrap_or_default()
+    }
+
+    fn anchors(pem: &str) -> Vec<TrustAnchor> {
+        parse_ca_pem(pem.as_bytes()).unwrap_or_default()
     }
 
     #[test]
@@ -858,11 +934,12 @@ ZeuTOtf0sdn6xA==
 
     #[test]
     fn certificate_valid_and_covering() {
+        let leaf = fixture(FIX_LEAF);
         let f = audit_certificate(
-            &leaf(),
-            Some("shop.example.com"),
-            1_650_000_000,
-            &["C=US, O=Let's Encrypt, CN=R3".into()],
+            &leaf,
+            Some("shop.squirrel.example"),
+            leaf.not_before + 1,
+            &anchors(FIX_CA),
         );
         assert!(f.is_empty(), "{f:?}");
     }
@@ -876,7 +953,7 @@ ZeuTOtf0sdn6xA==
             &c,
             Some("evil.test"),
             1_700_000_001,
-            &["CN=Other CA".into()],
+            &[named("CN=Other CA")],
         );
         assert_eq!(
             kinds(&f),
@@ -911,14 +988,24 @@ ZeuTOtf0sdn6xA==
             rsa_bits: None,
             sans: vec![],
             is_ca: false,
+            der: Vec::new(),
         };
         let f = audit_certificate(&c, Some("localhost"), 1_000, &[]);
         assert_eq!(kinds(&f), vec![FindingKind::CertSelfSigned]);
-        // Trusted explicitly through the CA file: no finding.
-        let f = audit_certificate(&c, Some("localhost"), 1_000, &["CN=localhost".into()]);
-        assert!(f.is_empty());
-        let f = audit_certificate(&c, Some("other"), 1_000, &["CN=localhost".into()]);
-        assert_eq!(kinds(&f), vec![FindingKind::CertNameMismatch]);
+        // A matching name without the key proves nothing.
+        let f = audit_certificate(&c, Some("other"), 1_000, &[named("CN=localhost")]);
+        assert_eq!(
+            kinds(&f),
+            vec![FindingKind::CertNameMismatch, FindingKind::CertSelfSigned]
+        );
+        // Trusted explicitly through the CA file (same name and key): no finding.
+        let mut own = fixture(FIX_CA);
+        own.is_ca = false;
+        let t = own.not_before + 1;
+        assert!(audit_certificate(&own, None, t, &anchors(FIX_CA)).is_empty());
+        // The same name under another key is not that anchor.
+        let f = audit_certificate(&own, None, t, &anchors(FIX_IMPOSTOR));
+        assert_eq!(kinds(&f), vec![FindingKind::CertSelfSigned]);
     }
 
     #[test]
@@ -932,29 +1019,66 @@ ZeuTOtf0sdn6xA==
             rsa_bits: Some(2048),
             sans: vec![],
             is_ca: true,
+            der: Vec::new(),
         };
         let chain = vec![leaf(), inter];
-        let root = vec!["O=Internet Security Research Group, CN=ISRG Root X1".to_string()];
-        assert!(audit_chain(&chain, Some("www.example.com"), 1_650_000_000, &root).is_empty());
-        let f = audit_chain(
-            &chain,
-            Some("www.example.com"),
-            1_650_000_000,
-            &["CN=Corp CA".into()],
-        );
-        assert_eq!(kinds(&f), vec![FindingKind::CertUntrustedCa]);
-        assert_eq!(
-            f[0].evidence,
-            "O=Internet Security Research Group, CN=ISRG Root X1"
-        );
+        // Names alone, even the right one, never make a chain trusted.
+        for root in [
+            "O=Internet Security Research Group, CN=ISRG Root X1",
+            "CN=Corp CA",
+        ] {
+            let f = audit_chain(
+                &chain,
+                Some("www.example.com"),
+                1_650_000_000,
+                &[named(root)],
+            );
+            assert_eq!(kinds(&f), vec![FindingKind::CertUntrustedCa]);
+            assert_eq!(
+                f[0].evidence,
+                "O=Internet Security Research Group, CN=ISRG Root X1"
+            );
+        }
         assert!(audit_chain(&[], None, 0, &[]).is_empty());
+    }
+
+    #[test]
+    fn chain_trust_needs_signatures() {
+        let (ca, impostor) = (fixture(FIX_CA), fixture(FIX_IMPOSTOR));
+        let (leaf, forged) = (fixture(FIX_LEAF), fixture(FIX_FORGED));
+        assert!(!leaf.der.is_empty() && !forged.der.is_empty());
+        // The forgery names the trusted CA exactly as the real leaf does.
+        assert_eq!(forged.issuer, leaf.issuer);
+        assert_eq!(impostor.subject, ca.subject);
+        let store = anchors(FIX_CA);
+        let t = leaf.not_before + 1;
+        let sni = Some("shop.squirrel.example");
+        // Signed by the anchor's key: trusted, with or without the CA in the chain.
+        for chain in [vec![leaf.clone()], vec![leaf.clone(), ca.clone()]] {
+            assert_eq!(trust_anchor(&chain, &store), store.first());
+            assert!(audit_chain(&chain, sni, t, &store).is_empty());
+        }
+        // Signed by another key in the CA's name: not trusted, even when the server also
+        // sends the impostor CA certificate.
+        for chain in [vec![forged.clone()], vec![forged.clone(), impostor.clone()]] {
+            assert_eq!(trust_anchor(&chain, &store), None);
+            let f = audit_chain(&chain, sni, t, &store);
+            assert_eq!(kinds(&f), vec![FindingKind::CertUntrustedCa]);
+            assert_eq!(f[0].evidence, ca.subject);
+        }
+        // A real leaf with the impostor as the only anchor is not trusted either.
+        assert_eq!(trust_anchor(&[leaf], &anchors(FIX_IMPOSTOR)), None);
+        // A chain that is not the leaf's own (the CA sent first) does not lend trust.
+        assert_eq!(trust_anchor(&[forged, ca], &store), None);
     }
 
     #[test]
     fn ca_file_and_facts_from_der() {
         let subjects = parse_ca_pem(PEM.as_bytes());
         assert_eq!(
-            subjects.ok(),
+            subjects
+                .ok()
+                .map(|v| v.into_iter().map(|a| a.subject).collect::<Vec<_>>()),
             Some(vec!["O=Squirrel Test, CN=test.squirrel.example".to_string()])
         );
         let dir = std::env::temp_dir().join(format!("sq-ca-{}", std::process::id()));
@@ -991,6 +1115,7 @@ ZeuTOtf0sdn6xA==
                 "*.api.squirrel.example".into(),
             ],
             is_ca: true,
+            der: der.clone(),
         };
         assert_eq!(facts.as_ref(), Some(&want));
         assert_eq!(cert_facts_from_der(b"\x30\x03junk"), None);

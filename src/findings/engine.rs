@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use super::audit::{
     audit_alert, audit_chain, audit_cipher, audit_mixed_content, audit_response_headers,
-    audit_tls_version, CertFacts,
+    audit_tls_version, CertFacts, TrustAnchor,
 };
 use super::classify::{classify, Class};
 use super::credentials::request_credentials;
@@ -49,9 +49,9 @@ const SAMPLE: usize = 128;
 pub struct FindingsConfig {
     pub secrets: SecretSet,
     pub fernet_key: Option<FernetKey>,
-    /// Subjects of the trust anchors: those of `--ca-file` first (`ca_file_cas` of them),
-    /// then the system's store (`system_cas`).
-    pub trusted_cas: Vec<String>,
+    /// The trust anchors: those of `--ca-file` first (`ca_file_cas` of them), then the
+    /// system's store (`system_cas`).
+    pub trusted_cas: Vec<TrustAnchor>,
     pub ca_file_cas: usize,
     pub system_cas: usize,
     /// Show secret and credential values masked (`h*****2 (7 chars)`), for CI logs.
@@ -1191,7 +1191,7 @@ impl Analyzer {
         self.cfg.trusted_cas = trusted;
     }
 
-    fn tls_with(&mut self, e: &AppEvent, t: &TlsEvent, ts: Timestamp, trusted: &[String]) {
+    fn tls_with(&mut self, e: &AppEvent, t: &TlsEvent, ts: Timestamp, trusted: &[TrustAnchor]) {
         let stream = e.stream;
         let frames = e.frames.clone();
         let ca_file_cas = self.cfg.ca_file_cas;
@@ -1352,7 +1352,7 @@ impl Serialize for Finding {
 
 /// Whether a certificate chain is trusted, in words, against `anchors` (the first
 /// `ca_file_cas` of them from `--ca-file`, the rest this system's store).
-fn trust_words(chain: &[CertFacts], anchors: &[String], ca_file_cas: usize) -> String {
+fn trust_words(chain: &[CertFacts], anchors: &[TrustAnchor], ca_file_cas: usize) -> String {
     if anchors.is_empty() {
         return "not checked: no trust store on this system (give --ca-file)".into();
     }
@@ -1361,11 +1361,11 @@ fn trust_words(chain: &[CertFacts], anchors: &[String], ca_file_cas: usize) -> S
     match pos {
         Some(i) if i < ca_file_cas => format!(
             "trusted with --ca-file ({})",
-            escape_str(anchors.get(i).map_or("", |s| s.as_str()))
+            escape_str(anchors.get(i).map_or("", |a| a.subject.as_str()))
         ),
         Some(i) => format!(
             "trusted by this system ({})",
-            escape_str(anchors.get(i).map_or("", |s| s.as_str()))
+            escape_str(anchors.get(i).map_or("", |a| a.subject.as_str()))
         ),
         None if chain.first().is_some_and(|c| c.self_signed) => {
             "self-signed: not trusted by this system".into()
@@ -1410,6 +1410,7 @@ fn cert_facts(c: &crate::dissect::tls::CertSummary) -> CertFacts {
             .filter_map(|s| s.strip_prefix("DNS:").map(String::from))
             .collect(),
         is_ca: c.ca,
+        der: c.der.clone(),
     }
 }
 

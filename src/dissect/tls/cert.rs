@@ -47,6 +47,8 @@ pub struct CertSummary {
     pub key: String,
     /// Signature algorithm name (`sha256WithRSAEncryption`) or dotted OID.
     pub signature_algorithm: String,
+    /// The certificate as sent (DER), for verifying signatures up the chain.
+    pub der: Vec<u8>,
 }
 
 fn oid_name(oid: &Oid<'_>) -> String {
@@ -131,6 +133,7 @@ pub fn summarize(index: usize, der: &[u8]) -> CertSummary {
         index,
         der_len: der.len(),
         sha256: hex::encode(Sha256::digest(der)),
+        der: der.to_vec(),
         ..CertSummary::default()
     };
     let cert = match X509Certificate::from_der(der) {
