@@ -16,20 +16,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="${1:-$ROOT/captures/dns-udp-tcp.pcap}"
 PORT=5300
 PY="${PYTHON:-python3}"
-SRV_PID=""
-CAP_PID=""
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/dns-capture.XXXXXX")"
-cleanup() {
-    local pid
-    for pid in "$CAP_PID" "$SRV_PID"; do
-        if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-            kill -TERM "$pid" 2>/dev/null || true
-            wait "$pid" 2>/dev/null || true
-        fi
-    done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+# shellcheck source=lib/capture-work.sh
+. "$ROOT/scripts/lib/capture-work.sh" dns-capture
 
 command -v dig >/dev/null || { echo "make-dns-capture: dig missing (apt-get install bind9-dnsutils)" >&2; exit 1; }
 "$PY" "$ROOT/scripts/squirrel/dns_server.py" "$PORT" > "$WORK/server.log" 2>&1 &

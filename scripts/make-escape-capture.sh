@@ -33,20 +33,8 @@ die() { log "error: $*"; exit 1; }
 
 [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]] && { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0; }
 
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/escape-capture.XXXXXX")"
-SRV_PID=""
-CAP_PID=""
-cleanup() {
-    local pid
-    for pid in "$CAP_PID" "$SRV_PID"; do
-        if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-            kill -TERM "$pid" 2>/dev/null || true
-            wait "$pid" 2>/dev/null || true
-        fi
-    done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+# shellcheck source=lib/capture-work.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/capture-work.sh" escape-capture
 trap 'exit 130' INT TERM
 
 command -v tcpdump >/dev/null || {

@@ -22,20 +22,8 @@ for tool in tcpdump openssl curl; do
     command -v "$tool" >/dev/null || die "$tool is missing (Debian/Ubuntu: apt-get install $tool)"
 done
 
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/mixed-capture.XXXXXX")"
-SRV_PID=""
-CAP_PID=""
-cleanup() {
-    local pid
-    for pid in "$CAP_PID" "$SRV_PID"; do
-        if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-            kill -TERM "$pid" 2>/dev/null || true
-            wait "$pid" 2>/dev/null || true
-        fi
-    done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+# shellcheck source=lib/capture-work.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/capture-work.sh" mixed-capture
 trap 'exit 130' INT TERM
 
 # A throwaway CA and a server certificate for localhost signed by it.
