@@ -38,16 +38,7 @@ pub fn rfc3339(ts: Timestamp) -> String {
     let Some(t) = datetime(ts) else {
         return format!("{}.{:06}", ts.secs, ts.nanos / 1000);
     };
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.microsecond()
-    )
+    format!("{}.{:06}Z", date_time(&t, 'T'), t.microsecond())
 }
 
 /// RFC 3339 UTC with nanoseconds (`2026-11-22T19:30:56.123456789Z`), for JSON records.
@@ -55,16 +46,29 @@ pub fn rfc3339_nanos(ts: Timestamp) -> String {
     let Some(t) = datetime(ts) else {
         return format!("{}.{:09}", ts.secs, ts.nanos);
     };
+    format!("{}.{:09}Z", date_time(&t, 'T'), t.nanosecond())
+}
+
+/// `2026-11-22T19:30:56` (`sep` between date and time), to the second.
+pub fn date_time(t: &OffsetDateTime, sep: char) -> String {
     format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z",
+        "{:04}-{:02}-{:02}{sep}{:02}:{:02}:{:02}",
         t.year(),
         u8::from(t.month()),
         t.day(),
         t.hour(),
         t.minute(),
-        t.second(),
-        t.nanosecond()
+        t.second()
     )
+}
+
+/// A fraction of a second: nine digits when `nine`, else six (microseconds).
+pub fn fraction(nanos: u32, nine: bool) -> String {
+    if nine {
+        format!("{nanos:09}")
+    } else {
+        format!("{:06}", nanos / 1000)
+    }
 }
 
 #[cfg(test)]

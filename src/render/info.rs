@@ -8,6 +8,7 @@ use crate::capture::file::FileFormat;
 use crate::capture::info::CaptureInfo;
 use crate::capture::linktype;
 use crate::capture::Timestamp;
+use crate::present::time::date_time;
 
 /// Width of the label column (capinfos aligns values at column 22).
 const LABEL: usize = 21;
@@ -52,26 +53,13 @@ fn utc_parts(ts: Timestamp) -> Option<time::OffsetDateTime> {
 }
 
 fn fraction(ts: Timestamp, digits: usize) -> String {
-    if digits >= 9 {
-        format!("{:09}", ts.nanos)
-    } else {
-        format!("{:06}", ts.nanos / 1000)
-    }
+    crate::present::time::fraction(ts.nanos, digits >= 9)
 }
 
 /// `2026-11-22 19:43:13.047528` (capinfos' style, in UTC), with 6 or 9 fraction digits.
 pub fn capinfos_time(ts: Timestamp, digits: usize) -> String {
     match utc_parts(ts) {
-        Some(t) => format!(
-            "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{}",
-            t.year(),
-            u8::from(t.month()),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second(),
-            fraction(ts, digits)
-        ),
+        Some(t) => format!("{}.{}", date_time(&t, ' '), fraction(ts, digits)),
         None => format!("{}.{} (seconds since 1970)", ts.secs, fraction(ts, digits)),
     }
 }
@@ -79,16 +67,7 @@ pub fn capinfos_time(ts: Timestamp, digits: usize) -> String {
 /// `2026-11-22T19:43:13.047528Z` (RFC 3339, UTC), with 6 or 9 fraction digits.
 pub fn rfc3339_time(ts: Timestamp, digits: usize) -> Option<String> {
     let t = utc_parts(ts)?;
-    Some(format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        fraction(ts, digits)
-    ))
+    Some(format!("{}.{}Z", date_time(&t, 'T'), fraction(ts, digits)))
 }
 
 fn line<W: Write>(w: &mut W, label: &str, value: impl std::fmt::Display) -> io::Result<()> {

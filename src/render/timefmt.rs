@@ -4,6 +4,7 @@
 //! first packet). Six decimals, or nine when the capture has nanosecond timestamps.
 
 use crate::capture::Timestamp;
+use crate::present::time::fraction;
 
 /// How the time column is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -82,14 +83,6 @@ pub fn format(fmt: TimeFormat, t: &FrameTimes, local: time::UtcOffset) -> String
             wall_clock(fmt, t.ts, local, nano)
         }
         TimeFormat::Utc | TimeFormat::UtcDate => wall_clock(fmt, t.ts, time::UtcOffset::UTC, nano),
-    }
-}
-
-fn fraction(nanos: u32, nano: bool) -> String {
-    if nano {
-        format!("{nanos:09}")
-    } else {
-        format!("{:06}", nanos / 1000)
     }
 }
 

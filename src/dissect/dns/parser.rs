@@ -12,7 +12,7 @@ use crate::dissect::parser::{
     ParserConfig, SessionInfo, Transport,
 };
 use crate::flow::Direction;
-use crate::render::tree::TreeNode;
+use crate::present::tree::TreeNode;
 
 /// Content probe for both transports: a whole DNS message (UDP), or a 2-byte length and
 /// the start of a DNS message (TCP).

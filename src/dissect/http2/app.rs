@@ -15,7 +15,7 @@ use crate::dissect::parser::{
     AppMessage, Chunk, Ctx, Detect, FieldValue, Parser, ParserConfig, SessionInfo, UpgradeRequest,
 };
 use crate::flow::Direction;
-use crate::render::tree::TreeNode;
+use crate::present::tree::TreeNode;
 
 /// Client probe: the connection preface.
 pub fn detect_client(prefix: &[u8]) -> Detect {

@@ -12,7 +12,7 @@ use crate::dissect::parser::{
 };
 use crate::dissect::tls::ClientHello;
 use crate::flow::Direction;
-use crate::render::tree::TreeNode;
+use crate::present::tree::TreeNode;
 
 /// Content probe: a long header with the fixed bit and version 1 or 2.
 pub fn detect(prefix: &[u8]) -> Detect {
