@@ -863,15 +863,10 @@ impl Analyzer {
                     f.kind,
                     FindingKind::NoHttpsRedirect | FindingKind::MissingHsts
                 ) {
-                    let key = (f.kind, host.clone().unwrap_or_default());
-                    if self.once.len() >= MAX_REMEMBERED {
-                        self.once.clear();
-                    }
-                    if !self.once.insert(key) {
-                        continue;
-                    }
+                    self.push_once(f, host.clone().unwrap_or_default(), Some(stream), &frames);
+                } else {
+                    self.push(f, Some(stream), &frames);
                 }
-                self.push(f, Some(stream), &frames);
             }
         }
         // Secrets that only appear once the body is de-chunked or decompressed.
@@ -1014,15 +1009,10 @@ impl Analyzer {
             ));
             for f in audit {
                 if matches!(f.kind, FindingKind::MissingHsts | FindingKind::MixedContent) {
-                    let key = (f.kind, host.clone().unwrap_or_default());
-                    if self.once.len() >= MAX_REMEMBERED {
-                        self.once.clear();
-                    }
-                    if !self.once.insert(key) {
-                        continue;
-                    }
+                    self.push_once(f, host.clone().unwrap_or_default(), Some(stream), &frames);
+                } else {
+                    self.push(f, Some(stream), &frames);
                 }
-                self.push(f, Some(stream), &frames);
             }
         }
         if self.cfg.secrets.is_empty() {

@@ -910,31 +910,27 @@ impl TlsStream {
         self.closed = true;
         self.flush_dir(Direction::ToServer, now, "stream closed", out);
         self.flush_dir(Direction::ToClient, now, "stream closed", out);
-        let info = RecordInfo::default();
-        let protocol_version = self.version.unwrap_or(0x0303);
-        let s = self.summary();
+        // Session-level records: they describe no record, so no frames and a default header.
+        let protocol = protocol_label(self.version.unwrap_or(0x0303));
+        let session_event = |message| {
+            Arc::new(TlsEvent {
+                protocol: protocol.to_string(),
+                record: RecordInfo::default(),
+                frames: Vec::new(),
+                message,
+                plaintext: None,
+            })
+        };
         out.emit(
             Direction::ToServer,
             Vec::new(),
-            Arc::new(TlsEvent {
-                protocol: protocol_label(protocol_version).to_string(),
-                record: info,
-                frames: Vec::new(),
-                message: TlsMessage::Summary(s),
-                plaintext: None,
-            }),
+            session_event(TlsMessage::Summary(self.summary())),
         );
         if self.dec.active() && self.version.is_some() {
             out.emit(
                 Direction::ToServer,
                 Vec::new(),
-                Arc::new(TlsEvent {
-                    protocol: protocol_label(protocol_version).to_string(),
-                    record: info,
-                    frames: Vec::new(),
-                    message: TlsMessage::Decryption(self.dec.status()),
-                    plaintext: None,
-                }),
+                session_event(TlsMessage::Decryption(self.dec.status())),
             );
         }
     }
