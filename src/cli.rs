@@ -52,7 +52,7 @@ pub struct Cli {
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
     /// Compare what an eavesdropper sees in two or more captures, side by side
-    Compare(CompareArgs),
+    Compare(Box<CompareArgs>),
     /// Facts about capture files, like capinfos
     Info(InfoArgs),
     /// Print the manual page (roff) to standard output
