@@ -224,6 +224,8 @@ struct RequestInfo {
     method: Option<String>,
     uri: Option<Vec<u8>>,
     host: Option<Vec<u8>>,
+    /// `:scheme` is `https`.
+    https: bool,
     frame: Option<u64>,
     index: Option<usize>,
 }
@@ -352,6 +354,8 @@ impl Http2Connection {
             method: Some(method.to_string()),
             uri: Some(uri.to_vec()),
             host: host.map(<[u8]>::to_vec),
+            // h2c: the upgrade is cleartext only (RFC 9113 §3.2).
+            https: false,
             frame,
             index: None,
         };
@@ -1202,6 +1206,7 @@ impl Http2Connection {
             frames: sd.frames.clone(),
             notes,
             stream_id: Some(id),
+            https: st.request.https,
         };
         out.push(Http2Event {
             dir,
@@ -1307,6 +1312,7 @@ fn request_info(l: Option<&HeaderList>, frame: Option<u64>) -> RequestInfo {
         host: header_value(l, ":authority")
             .or_else(|| header_value(l, "host"))
             .map(<[u8]>::to_vec),
+        https: header_value(l, ":scheme") == Some(b"https".as_slice()),
         frame,
         index: None,
     }
