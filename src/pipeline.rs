@@ -215,8 +215,6 @@ struct Sinks<'a> {
     follow: Option<&'a mut FollowCollector>,
     capture_start: Option<Timestamp>,
     analyzer: &'a mut Analyzer,
-    /// The current frame's bytes (so the findings stage can point into them).
-    frame_bytes: &'a [u8],
 }
 
 impl UdpSink for Sinks<'_> {
@@ -233,7 +231,7 @@ impl StreamSink for Sinks<'_> {
             f.on_event(&ev);
         }
         let closed = self.dispatcher.on_event(now_frame, &ev);
-        self.analyzer.stream_event(&ev, self.frame_bytes, closed);
+        self.analyzer.stream_event(&ev, closed);
         match &ev {
             StreamEvent::Open {
                 stream,
@@ -526,7 +524,6 @@ impl<'o> Runner<'o> {
             follow: self.follow.as_mut(),
             capture_start: self.stats.first_ts,
             analyzer: &mut self.analyzer,
-            frame_bytes: pkt.data,
         };
         self.flows.advance(pkt.ts, &mut sinks);
         self.udp.advance(pkt.ts, &mut sinks);
@@ -644,7 +641,6 @@ impl<'o> Runner<'o> {
                 follow: self.follow.as_mut(),
                 capture_start: self.stats.first_ts,
                 analyzer: &mut self.analyzer,
-                frame_bytes: &[],
             };
             self.flows.finish(&mut sinks);
             self.udp.finish(&mut sinks);
@@ -947,6 +943,7 @@ pub fn tcp_segment<'a>(d: &Decoded, pkt: &RawPacket<'a>, frame: u64) -> Option<T
         window: t.window,
         window_scale: t.window_scale(),
         payload: pkt.data.get(d.payload.clone()).unwrap_or_default(),
+        payload_offset: d.payload.start,
         wire_len: d.payload_wire_len as u32,
         frame_len: pkt.len,
     })
