@@ -72,6 +72,7 @@ pub fn decode_frame(data: &[u8]) {
         interface: None,
         decoded: &decoded,
         tcp: None,
+        udp_stream: None,
         app: &[],
         highlights: &[],
         findings: &[],

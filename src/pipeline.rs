@@ -581,6 +581,7 @@ impl<'o> Runner<'o> {
             interface: iface,
             decoded: &decoded,
             tcp: tcp_view,
+            udp_stream: udp_session,
             app: &app,
             highlights: &highlights,
             findings: &findings,
