@@ -188,9 +188,16 @@ pub struct CaptureArgs {
         conflicts_with = "read"
     )]
     pub interface: Option<String>,
-    /// Replay a saved capture (pcap or pcapng; `-` for standard input)
+    /// Replay saved captures (pcap or pcapng; `-` for standard input). Repeatable; a
+    /// directory (its capture files) or a quoted glob (`-r 'rot*.pcap'`) is many files, and
+    /// files right after the first (`-r a.pcap b.pcap`, what a shell glob gives) are read too.
+    /// Many files are one run in timestamp order (as mergecap), or each its own with --each
     #[arg(short = 'r', long = "read", value_name = "FILE")]
-    pub read: Option<PathBuf>,
+    pub read: Vec<PathBuf>,
+    /// With several -r files: analyse each file on its own (its own frame numbers,
+    /// sessions and report) instead of merging them into one run
+    #[arg(long = "each")]
+    pub each: bool,
     /// Write the captured packets to a pcap file (complete after Ctrl-C)
     #[arg(short = 'w', long = "write", value_name = "FILE")]
     pub write: Option<PathBuf>,
