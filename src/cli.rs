@@ -41,6 +41,8 @@ pub struct Cli {
     #[command(flatten)]
     pub decrypt: DecryptArgs,
     #[command(flatten)]
+    pub decode_as: DecodeAsArgs,
+    #[command(flatten)]
     pub bounds: BoundsArgs,
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -50,7 +52,7 @@ pub struct Cli {
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
     /// Compare what an eavesdropper sees in two or more captures, side by side
-    Compare(CompareArgs),
+    Compare(Box<CompareArgs>),
     /// Facts about capture files, like capinfos
     Info(InfoArgs),
     /// Print the manual page (roff) to standard output
@@ -71,6 +73,8 @@ pub struct CompareArgs {
     pub findings: FindingsArgs,
     #[command(flatten)]
     pub decrypt: DecryptArgs,
+    #[command(flatten)]
+    pub decode_as: DecodeAsArgs,
     /// One JSON object instead of the table
     #[arg(long = "json")]
     pub json: bool,
@@ -153,6 +157,26 @@ impl DecryptArgs {
             }
         }
         Ok(files)
+    }
+}
+
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Decode as")]
+pub struct DecodeAsArgs {
+    /// tshark's decode-as: parse sessions on a port as a protocol, skipping detection
+    /// (repeatable): `udp.port==5353,dns`, `tcp.port==8443,tls`, `tcp.port==8080,http`,
+    /// `tcp.port==8080,http2`, `udp.port==4433,quic`
+    #[arg(short = 'd', long = "decode-as", value_name = "LAYER==PORT,PROTO")]
+    pub rules: Vec<String>,
+}
+
+impl DecodeAsArgs {
+    /// The parsed rules; the first bad one is the error (one line).
+    pub fn parse(&self) -> Result<Vec<crate::dissect::decode_as::DecodeAs>, String> {
+        self.rules
+            .iter()
+            .map(|r| crate::dissect::decode_as::DecodeAs::parse(r).map_err(|e| e.to_string()))
+            .collect()
     }
 }
 

@@ -176,6 +176,10 @@ fn compare(args: &CompareArgs) -> i32 {
         Ok(c) => c,
         Err(code) => return code,
     };
+    let decode_as = match args.decode_as.parse() {
+        Ok(d) => d,
+        Err(e) => return fail(e, exit::USAGE),
+    };
     let stop = AtomicBool::new(false);
     let mut reports = Vec::new();
     // A truncated or damaged input is compared as far as it was read, and then exits with
@@ -191,6 +195,7 @@ fn compare(args: &CompareArgs) -> i32 {
             html_evidence: args.findings.html.is_some(),
             dissect: DissectConfig {
                 decrypt: dc.clone(),
+                decode_as: decode_as.clone(),
                 ..DissectConfig::default()
             },
             ..RunOptions::default()
@@ -361,6 +366,10 @@ fn capture_main(cli: &Cli) -> i32 {
         Ok(c) => c,
         Err(code) => return code,
     };
+    let decode_as = match cli.decode_as.parse() {
+        Ok(d) => d,
+        Err(e) => return fail(e, exit::USAGE),
+    };
     let follow_sel = match cli.analysis.follow.as_deref() {
         None => None,
         Some("all") => Some(FollowSelect::All),
@@ -504,6 +513,7 @@ fn capture_main(cli: &Cli) -> i32 {
             dissect: DissectConfig {
                 max_http_body: cli.bounds.max_http_body,
                 decrypt: decrypt.clone(),
+                decode_as: decode_as.clone(),
                 ..DissectConfig::default()
             },
             progress: is_file && (cli.output.progress || !stdout.is_terminal()),
