@@ -166,6 +166,7 @@ fn decrypt_config(a: &DecryptArgs) -> Result<DecryptConfig, i32> {
         expected: !files.is_empty() || !a.rsa_key.is_empty(),
         rsa_keys,
         sessions: Default::default(),
+        live: false,
     })
 }
 
@@ -523,7 +524,11 @@ fn capture_main(cli: &Cli) -> i32 {
             },
             dissect: DissectConfig {
                 max_http_body: cli.bounds.max_http_body,
-                decrypt: decrypt.clone(),
+                decrypt: DecryptConfig {
+                    // The key log may grow while packets come in.
+                    live: !is_file,
+                    ..decrypt.clone()
+                },
                 decode_as: decode_as.clone(),
                 ..DissectConfig::default()
             },
