@@ -160,6 +160,8 @@ pub struct RunStats {
     pub write_skipped_other_link: u64,
     pub conversations: Vec<(ConversationSummary, Option<&'static Protocol>)>,
     pub flow: crate::flow::FlowStats,
+    /// What the parsers did (`--stats`).
+    pub parse_work: crate::dissect::parser::ParseWork,
     /// An error of the input that ended the run early (truncated or corrupt file).
     pub input_error: Option<CaptureError>,
     /// Several files merged: errors of further files that ended early (the others were
@@ -658,6 +660,7 @@ impl<'o> Runner<'o> {
         self.print_stream_records(printer)?;
         self.stats.follow = self.follow.take();
         self.stats.flow = self.flows.stats().clone();
+        self.stats.parse_work = self.dispatcher.work();
         self.stats.earlier_highlights = self.analyzer.take_earlier_highlights();
         self.stats.report = self.analyzer.finish(source_name);
         printer.flush()?;
