@@ -35,17 +35,7 @@ fn header_pairs(v: &Value) -> Vec<(String, String)> {
 fn quic_h3_with_keys_equals_expected() {
     let Some(c) = corpus() else { return };
     let (pcap, keys, exp) = quic_h3(&c);
-    let out = run(&[
-        "-r",
-        &pcap,
-        "--keylog",
-        &keys,
-        "--json",
-        "--secret",
-        "fluffy tail",
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let v = ndjson(&out);
+    let v = ndjson_with_keys(&pcap, &keys, "fluffy tail");
     let q = &exp["quic"][0];
 
     // The connection: every packet opened, the handshake as tshark lists it.

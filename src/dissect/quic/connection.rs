@@ -57,6 +57,8 @@ struct Protected {
     streams: BTreeMap<(u64, usize), StreamFlow>,
     streams_full_noted: bool,
     http3: Option<Http3>,
+    /// The key log held a secret for this connection.
+    secrets_found: bool,
 }
 
 impl std::fmt::Debug for Protected {
@@ -284,6 +286,7 @@ impl QuicConnection {
             let Some(slot) = slot else { continue };
             if slot.is_none() {
                 if let Some(secret) = store.secret(label, random) {
+                    p.secrets_found = true;
                     *slot = SuiteKeys::new(version, suite, &secret);
                 }
             }
@@ -560,7 +563,7 @@ impl QuicConnection {
         let mut s = self.summary.clone();
         s.client_scid = self.client_scid.clone();
         s.server_scid = self.server_scid.clone();
-        s.keys = self.prot.store.is_some();
+        s.keys = self.prot.secrets_found;
         if let Some(h3) = &self.prot.http3 {
             s.h3_settings = h3.settings.clone();
             s.goaway = h3.goaway;
