@@ -164,6 +164,7 @@ fn decrypt_config(a: &DecryptArgs) -> Result<DecryptConfig, i32> {
         keys: std::sync::Arc::new(keys),
         expected: !files.is_empty() || !a.rsa_key.is_empty(),
         rsa_keys,
+        sessions: Default::default(),
     })
 }
 
