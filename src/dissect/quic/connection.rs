@@ -321,8 +321,11 @@ impl QuicConnection {
             return;
         };
         let Some(k) = slot.as_ref() else {
-            info.error = Some("no secret for this packet in the key log".into());
-            self.summary.not_decrypted += 1;
+            // With secrets for this connection but not for this level, say so; without any
+            // the tree says the packet needs the session keys.
+            if p.secrets_found {
+                info.error = Some("no secret for this encryption level in the key log".into());
+            }
             return;
         };
         let mut rotated = None;

@@ -101,6 +101,7 @@ impl AppMessage for QuicEvent {
         match name {
             "quic" => true,
             "quic.initial" => self.has_initial(),
+            "http3" => self.has_h3(),
             "tls" | "tls.handshake" => self.client_hello.is_some() || self.server_hello.is_some(),
             _ => false,
         }
