@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
-# Regenerate captures/quic-h3.pcap and its key log captures/quic-h3.keys: an HTTP/3 client
+# Regenerate tests/fixtures/quic/quic-h3.pcap and its key log quic-h3.keys: an HTTP/3 client
 # and server on aioquic (scripts/squirrel/h3_pair.py) on 127.0.0.1:4443 — GET /secret.txt
 # (the secret in the answer), POST /login with a password — the client logging its QUIC
 # secrets. The client offers long ALPN values besides h3, so its ClientHello spans two
 # Initial packets. tests/quic_capture.rs replays it; tshark's view with the keys is saved
 # beside it as quic-h3.tshark.tsv (frame, protocol, info), the oracle of the test.
 #
-#   scripts/make-quic-capture.sh [OUT.pcap]     # default: captures/quic-h3.pcap
+#   scripts/make-quic-capture.sh [OUT.pcap]     # default: tests/fixtures/quic/quic-h3.pcap
 #
 # Needs root (or CAP_NET_RAW) for tcpdump, openssl, python3; aioquic is installed from PyPI
 # into a scratch virtualenv when python3 lacks it. Every process started is stopped on exit.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-OUT="${1:-$ROOT/captures/quic-h3.pcap}"
+OUT="${1:-$ROOT/tests/fixtures/quic/quic-h3.pcap}"
 KEYS="${OUT%.pcap}.keys"
 PORT=4443
 PY="${PYTHON:-python3}"

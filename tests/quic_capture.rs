@@ -1,4 +1,4 @@
-//! captures/quic-h3.pcap (scripts/make-quic-capture.sh: aioquic client and server, the
+//! tests/fixtures/quic/quic-h3.pcap (scripts/make-quic-capture.sh: aioquic client and server, the
 //! client's key log beside it): a ClientHello over two Initial packets read without keys;
 //! with the keys, HTTP/3 requests (GET of the secret, POST of a password) decoded, the
 //! findings marked as visible only with the keys, and each single-packet datagram's
@@ -7,8 +7,13 @@
 mod common;
 use common::*;
 
+/// The fixture directory of the QUIC capture.
+fn quic_dir() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/quic")
+}
+
 fn cap() -> (String, String) {
-    let c = captures();
+    let c = quic_dir();
     (
         c.join("quic-h3.pcap").display().to_string(),
         c.join("quic-h3.keys").display().to_string(),
@@ -24,7 +29,7 @@ fn two_packet_client_hello_is_read_without_keys() {
     assert_eq!(with_sni.len(), 1);
     // The client's first Initial (frame 1) carries only part of it; its second Initial
     // with CRYPTO (tshark's lines, same DCID) completes it.
-    let tsv = std::fs::read_to_string(captures().join("quic-h3.tshark.tsv")).expect("tsv");
+    let tsv = std::fs::read_to_string(quic_dir().join("quic-h3.tshark.tsv")).expect("tsv");
     let first = tsv.lines().next().expect("line");
     let dcid = first
         .split("DCID=")
@@ -93,7 +98,7 @@ fn http3_requests_and_findings_with_keys() {
 #[test]
 fn summary_lines_with_keys_equal_tshark() {
     let (pcap, keys) = cap();
-    let tsv = std::fs::read_to_string(captures().join("quic-h3.tshark.tsv")).expect("tsv");
+    let tsv = std::fs::read_to_string(quic_dir().join("quic-h3.tshark.tsv")).expect("tsv");
     let theirs: Vec<Vec<&str>> = tsv.lines().map(|l| l.split('\t').collect()).collect();
     let out = run(&["-r", &pcap, "--keylog", &keys, "--findings", "off"]);
     let ours: Vec<String> = stdout(&out).lines().map(str::to_string).collect();
@@ -133,7 +138,14 @@ fn compare_names_hosts_by_source_and_counts_quic() {
     ];
     let paths: Vec<String> = files
         .iter()
-        .map(|f| c.join(f).display().to_string())
+        .map(|f| {
+            let dir = if f.starts_with("quic") {
+                quic_dir()
+            } else {
+                c.clone()
+            };
+            dir.join(f).display().to_string()
+        })
         .collect();
     let mut args = vec!["compare"];
     args.extend(paths.iter().map(String::as_str));
@@ -164,7 +176,7 @@ fn compare_names_hosts_by_source_and_counts_quic() {
         "Encrypted: hostnames, sizes and timing visible, content not"
     );
     // With the key log the QUIC session counts as decrypted, its requests listed.
-    let keys = c.join("quic-h3.keys").display().to_string();
+    let keys = quic_dir().join("quic-h3.keys").display().to_string();
     let out = run(&["-r", &paths[3], "-q", "--report", "--keylog", &keys]);
     let text = stdout(&out);
     assert!(
