@@ -178,6 +178,10 @@ fn ecs_documents_carry_the_json_records_values() {
     }
     // Every protocol's mapping was exercised on real records.
     for field in [
+        "@timestamp",
+        "source.ip",
+        "destination.port",
+        "network.community_id",
         "http.request.method",
         "url.path",
         "user_agent.original",
@@ -385,7 +389,9 @@ fn parquet_read_back_by_duckdb_equals_the_json() {
             sessions_with_findings += rows.len();
         }
     }
-    eprintln!("http ⋈ tls pairs: {joined}; sessions with findings: {sessions_with_findings}");
+    // The joins matched something (decrypted HTTP and its TLS session; findings).
+    assert!(joined > 0, "no http ⋈ tls pair in any capture");
+    assert!(sessions_with_findings > 0, "no finding with a session");
     let _ = std::fs::remove_dir_all(&root);
 }
 
@@ -481,14 +487,20 @@ fn engine_doc_queries() -> Vec<String> {
 #[test]
 fn docs_engines_duckdb_examples_run() {
     let dir = common::temp_dir("parquet-docs");
+    // Clear HTTP with findings, TLS, and HTTP inside TLS opened with its key log (the
+    // join on community_id).
     let login = captures().join("squirrel-login.pcap");
     let mixed = captures().join("tls-mixed.pcap");
+    let https = captures().join("squirrel-https.pcap");
     let o = bin()
         .arg("--parquet")
         .arg(&dir)
+        .arg("--keylog")
+        .arg(captures().join("squirrel-https.keys"))
         .args(["-r"])
         .arg(&login)
         .arg(&mixed)
+        .arg(&https)
         .output()
         .expect("run");
     assert!(o.status.success(), "{}", stderr(&o));
