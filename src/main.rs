@@ -462,7 +462,6 @@ fn capture_main(cli: &Cli) -> i32 {
         follow_http: cli.analysis.follow_format == FollowFormatArg::Http,
         findings,
         display_filter,
-        columns: columns.clone(),
         flow: FlowConfig {
             max_flows: cli.bounds.max_flows.max(1),
             max_buffered_per_flow: cli.bounds.max_flow_buffer,
@@ -530,10 +529,11 @@ fn capture_main(cli: &Cli) -> i32 {
     } else {
         PayloadDump::None
     });
-    if let Some(c) = &columns {
+    if let Some(c) = columns {
         if let Err(e) = c.write_header(printer.writer()) {
             return output_failed(e);
         }
+        printer.set_columns(c);
     }
     if opts.findings.mask {
         printer.set_mask(
@@ -666,7 +666,8 @@ fn end_of_run_output<W: Write>(
     use squirrel_sniff::render::{conversations, follow, follow_http, records, report};
     let json = cli.output.json;
     let record = |w: &mut W, v: &serde_json::Value| -> std::io::Result<()> {
-        serde_json::to_writer(&mut *w, v).map_err(std::io::Error::from)?;
+        let v = squirrel_sniff::render::json::end_of_run(v.clone(), stats.last_ts);
+        serde_json::to_writer(&mut *w, &v).map_err(std::io::Error::from)?;
         writeln!(w)
     };
     if let (Some(fc), true) = (&stats.follow, json) {
@@ -712,8 +713,7 @@ fn end_of_run_output<W: Write>(
             "protocols": r.protocols, "findings": r.findings.len() as u64 + r.findings_dropped,
             "findings_by_severity": r.findings_by_severity,
         });
-        serde_json::to_writer(&mut *w, &v).map_err(std::io::Error::from)?;
-        writeln!(w)?;
+        record(w, &v)?;
     } else if cli.output.quiet {
         let r = &stats.report;
         let protos: Vec<String> = r
@@ -746,12 +746,14 @@ fn end_of_run_output<W: Write>(
     }
     if cli.analysis.conversations && json {
         for (summary, proto) in &stats.conversations {
-            let row = conversations::conversation_json(
-                summary,
-                proto.map_or("", |p| p.label),
-                stats.first_ts,
-            );
-            record(w, &records::conversation(row))?;
+            let line = squirrel_sniff::render::json::conversation(&squirrel_sniff::event::SessionClose {
+                transport: squirrel_sniff::flow::Transport::Tcp,
+                summary: summary.clone(),
+                protocol: proto.map(|p| p.label),
+                capture_start: stats.first_ts,
+            })?;
+            w.write_all(&line)?;
+            writeln!(w)?;
         }
     } else if cli.analysis.conversations {
         let rows: Vec<conversations::ConversationRow<'_>> = stats
@@ -785,8 +787,7 @@ fn end_of_run_output<W: Write>(
             if let Some(m) = v.as_object_mut() {
                 m.insert("type".into(), "report".into());
             }
-            serde_json::to_writer(&mut *w, &v).map_err(std::io::Error::from)?;
-            writeln!(w)?;
+            record(w, &v)?;
         } else {
             report::write_report(w, &stats.report, pal)?;
         }

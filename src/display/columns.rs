@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use super::{field_help, fields, FieldType, FrameFields, Value};
 use crate::present::escape::escape_str;
-use crate::render::frame::FrameView;
+use crate::event::frame::FrameView;
 
 /// How a field with several values is printed (`-E occurrence=`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use super::{FrameFields, Value};
 use crate::decode::{Link, Net, Transport};
 use crate::flow::TcpFlags;
-use crate::render::frame::FrameView;
+use crate::event::frame::FrameView;
 
 impl FrameFields for FrameView<'_> {
     fn has(&self, name: &str) -> bool {
