@@ -573,7 +573,10 @@ fn capture_main(cli: &Cli) -> i32 {
     let output_error = stats
         .output_error
         .take()
-        .or_else(|| end_of_run_output(cli, &stats, printer.writer(), pal).err())
+        .or_else(|| {
+            let started = printer.records_started();
+            end_of_run_output(cli, &stats, printer.writer(), started, pal).err()
+        })
         .or_else(|| out.take_error());
 
     if let Source::Live(_) = src {
@@ -661,20 +664,14 @@ fn end_of_run_output<W: Write>(
     cli: &Cli,
     stats: &RunStats,
     w: &mut W,
+    records_started: bool,
     pal: Palette,
 ) -> std::io::Result<()> {
-    use squirrel_sniff::render::{conversations, follow, follow_http, records, report};
-    let json = cli.output.json;
-    let record = |w: &mut W, v: &serde_json::Value| -> std::io::Result<()> {
-        let v = squirrel_sniff::render::json::end_of_run(v.clone(), stats.last_ts);
-        serde_json::to_writer(&mut *w, &v).map_err(std::io::Error::from)?;
-        writeln!(w)
-    };
-    if let (Some(fc), true) = (&stats.follow, json) {
-        for s in fc.streams() {
-            record(w, &records::follow(s))?;
-        }
-    } else if let Some(fc) = &stats.follow {
+    use squirrel_sniff::render::{conversations, follow, follow_http, report};
+    if cli.output.json {
+        return end_of_run_json(cli, stats, w, records_started);
+    }
+    if let Some(fc) = &stats.follow {
         match cli.analysis.follow_format {
             FollowFormatArg::Http => follow_http::write_http_follow(w, &stats.follow_http)?,
             FollowFormatArg::Raw => {
@@ -700,21 +697,9 @@ fn end_of_run_output<W: Write>(
     }
     if let Some(h) = &stats.hierarchy {
         let filter = cli.filter.display_filter.as_deref().unwrap_or("");
-        if json {
-            record(w, &h.json(filter))?;
-        } else {
-            h.write(w, filter)?;
-        }
+        h.write(w, filter)?;
     }
-    if cli.output.quiet && cli.output.json {
-        let r = &stats.report;
-        let v = serde_json::json!({
-            "type": "summary", "packets": stats.frames, "bytes": r.bytes, "tcp_streams": r.tcp_streams,
-            "protocols": r.protocols, "findings": r.findings.len() as u64 + r.findings_dropped,
-            "findings_by_severity": r.findings_by_severity,
-        });
-        record(w, &v)?;
-    } else if cli.output.quiet {
+    if cli.output.quiet {
         let r = &stats.report;
         let protos: Vec<String> = r
             .protocols
@@ -744,18 +729,7 @@ fn end_of_run_output<W: Write>(
             }
         )?;
     }
-    if cli.analysis.conversations && json {
-        for (summary, proto) in &stats.conversations {
-            let line = squirrel_sniff::render::json::conversation(&squirrel_sniff::event::SessionClose {
-                transport: squirrel_sniff::flow::Transport::Tcp,
-                summary: summary.clone(),
-                protocol: proto.map(|p| p.label),
-                capture_start: stats.first_ts,
-            })?;
-            w.write_all(&line)?;
-            writeln!(w)?;
-        }
-    } else if cli.analysis.conversations {
+    if cli.analysis.conversations {
         let rows: Vec<conversations::ConversationRow<'_>> = stats
             .conversations
             .iter()
@@ -766,31 +740,70 @@ fn end_of_run_output<W: Write>(
             .collect();
         conversations::write_conversations(w, &rows, stats.first_ts)?;
     }
-    if cli.bounds.stats && json {
+    if cli.findings.report {
+        report::write_report(w, &stats.report, pal)?;
+    }
+    w.flush()
+}
+
+/// `--json`: the end-of-run outputs as records (docs/json.md), after the frames' records.
+fn end_of_run_json<W: Write>(
+    cli: &Cli,
+    stats: &RunStats,
+    w: &mut W,
+    records_started: bool,
+) -> std::io::Result<()> {
+    use squirrel_sniff::render::{records, report};
+    let mut out = squirrel_sniff::render::json::EndOfRun::new(
+        w,
+        records_started,
+        stats.first_ts,
+        stats.last_ts,
+    );
+    if let Some(fc) = &stats.follow {
+        for s in fc.streams() {
+            out.record(records::follow(s))?;
+        }
+    }
+    if let Some(h) = &stats.hierarchy {
+        out.record(h.json(cli.filter.display_filter.as_deref().unwrap_or("")))?;
+    }
+    if cli.output.quiet {
+        let r = &stats.report;
+        out.record(serde_json::json!({
+            "type": "summary", "packets": stats.frames, "bytes": r.bytes, "tcp_streams": r.tcp_streams,
+            "protocols": r.protocols, "findings": r.findings.len() as u64 + r.findings_dropped,
+            "findings_by_severity": r.findings_by_severity,
+        }))?;
+    }
+    if cli.analysis.conversations {
+        for (summary, proto) in &stats.conversations {
+            out.conversation(&squirrel_sniff::event::SessionClose {
+                transport: squirrel_sniff::flow::Transport::Tcp,
+                summary: summary.clone(),
+                protocol: proto.map(|p| p.label),
+                capture_start: stats.first_ts,
+            })?;
+        }
+    }
+    if cli.bounds.stats {
         let f = &stats.flow;
-        record(
-            w,
-            &serde_json::json!({
-                "type": "stats", "read": stats.read, "analysed": stats.frames,
-                "displayed": stats.displayed, "tcp_streams": f.streams,
-                "peak_live_flows": f.peak_live_flows, "flows_evicted": f.evicted_flows,
-                "peak_buffered_bytes": f.peak_buffered_bytes, "bound_hits": f.bound_hits,
-                "retransmissions": f.retransmissions, "out_of_order": f.out_of_order,
-                "holes": f.holes, "hole_bytes": f.hole_bytes,
-                "overlap_conflicts": f.overlap_conflicts, "peak_rss_kib": peak_rss_kib(),
-            }),
-        )?;
+        out.record(serde_json::json!({
+            "type": "stats", "read": stats.read, "analysed": stats.frames,
+            "displayed": stats.displayed, "tcp_streams": f.streams,
+            "peak_live_flows": f.peak_live_flows, "flows_evicted": f.evicted_flows,
+            "peak_buffered_bytes": f.peak_buffered_bytes, "bound_hits": f.bound_hits,
+            "retransmissions": f.retransmissions, "out_of_order": f.out_of_order,
+            "holes": f.holes, "hole_bytes": f.hole_bytes,
+            "overlap_conflicts": f.overlap_conflicts, "peak_rss_kib": peak_rss_kib(),
+        }))?;
     }
     if cli.findings.report {
-        if cli.output.json {
-            let mut v = report::report_json(&stats.report);
-            if let Some(m) = v.as_object_mut() {
-                m.insert("type".into(), "report".into());
-            }
-            record(w, &v)?;
-        } else {
-            report::write_report(w, &stats.report, pal)?;
+        let mut v = report::report_json(&stats.report);
+        if let Some(m) = v.as_object_mut() {
+            m.insert("type".into(), "report".into());
         }
+        out.record(v)?;
     }
     w.flush()
 }

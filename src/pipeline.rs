@@ -18,13 +18,13 @@ use crate::decode::{self, Decoded, Transport};
 use crate::dissect::dispatch::Dispatcher;
 use crate::dissect::registry::Protocol;
 use crate::dissect::{AppEvent, DissectConfig, ParserConfig};
+use crate::event::{
+    Event, FrameView, SessionClose, SessionNote, SessionOpen, SessionRecord, Sink, TcpView,
+};
 use crate::findings::engine::{Analyzer, FindingsConfig, Report};
 use crate::flow::{
     ConversationSummary, Endpoint, FlowConfig, FlowTable, FollowCollector, FollowSelect,
     StreamEvent, StreamId, StreamSink, TcpSegment, UdpDatagram, UdpEvent, UdpSink, UdpTable,
-};
-use crate::event::{
-    Event, FrameView, SessionClose, SessionNote, SessionOpen, SessionRecord, Sink, TcpView,
 };
 
 /// Where packets come from.
@@ -452,7 +452,8 @@ impl<'o> Runner<'o> {
         };
         self.flows.advance(pkt.ts, &mut sinks);
         self.udp.advance(pkt.ts, &mut sinks);
-        let udp_view = udp_datagram(&decoded, pkt, number).map(|d| self.udp.datagram(&d, &mut sinks));
+        let udp_view =
+            udp_datagram(&decoded, pkt, number).map(|d| self.udp.datagram(&d, &mut sinks));
         let udp_session = udp_view.map(|u| u.session);
         let flows = &mut self.flows;
         let tcp_view = tcp_segment(&decoded, pkt, number).map(|seg| {

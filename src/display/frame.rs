@@ -4,8 +4,8 @@ use std::net::IpAddr;
 
 use super::{FrameFields, Value};
 use crate::decode::{Link, Net, Transport};
-use crate::flow::TcpFlags;
 use crate::event::frame::FrameView;
+use crate::flow::TcpFlags;
 
 impl FrameFields for FrameView<'_> {
     fn has(&self, name: &str) -> bool {

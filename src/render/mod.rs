@@ -152,9 +152,9 @@ pub trait Format: Send {
     }
     /// The pipeline is done with a frame.
     fn frame_done(&mut self) {}
-    /// The run is over: write what is still due.
-    fn finish(&mut self, _w: &mut dyn Write) -> io::Result<()> {
-        Ok(())
+    /// Whether the format wrote a record already (JSON: its first states the schema).
+    fn records_started(&self) -> bool {
+        false
     }
 }
 
@@ -257,6 +257,12 @@ impl<W: Write> Printer<W> {
         self.opts.pal
     }
 
+    /// Whether a record was written (`--json`: the end-of-run records then need no `run`
+    /// record of their own).
+    pub fn records_started(&self) -> bool {
+        self.format.records_started()
+    }
+
     /// The writer, for end-of-run tables and reports.
     pub fn writer(&mut self) -> &mut W {
         &mut self.w
@@ -317,7 +323,8 @@ impl<W: Write> Printer<W> {
                 self.defer(findings);
                 deferred = std::mem::take(&mut self.deferred);
                 if self.deferred_dropped > 0 {
-                    self.format.findings_cut(&mut self.w, self.deferred_dropped)?;
+                    self.format
+                        .findings_cut(&mut self.w, self.deferred_dropped)?;
                 }
                 &deferred[..]
             }
@@ -343,7 +350,8 @@ impl<W: Write> Sink for Printer<W> {
                 self.format.session_summary(&mut self.w, event, ts)
             }
             Event::EndOfCapture { event, ts } => {
-                self.format.end_of_capture(&mut self.w, &self.opts, event, ts)
+                self.format
+                    .end_of_capture(&mut self.w, &self.opts, event, ts)
             }
             Event::TrailingFindings { findings, ts } => self.trailing_findings(findings, ts),
         }
@@ -367,7 +375,6 @@ impl<W: Write> Sink for Printer<W> {
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.format.finish(&mut self.w)?;
         self.w.flush()
     }
 }

@@ -279,7 +279,7 @@ impl QuicEvent {
                 ch.values
                     .supported_versions
                     .iter()
-                    .map(|v| Value::from(*v))
+                    .map(|v| crate::dissect::tls::version_json(*v))
                     .collect::<Vec<_>>()
                     .into(),
             );

@@ -328,13 +328,7 @@ impl TlsEvent {
             Value::Array(v.iter().map(|s| Value::String(escape_bytes(s))).collect())
         };
         let nums = |v: &[u16]| -> Value { Value::Array(v.iter().map(|&x| x.into()).collect()) };
-        // A TLS version, always in one form: its name and its number.
-        let version = |v: u16| -> Value {
-            let mut o = Map::new();
-            o.insert("name".into(), version_name(v).into());
-            o.insert("id".into(), v.into());
-            Value::Object(o)
-        };
+        let version = super::names::version_json;
         let ty: &str = match &self.message {
             TlsMessage::ClientHello(ch) => {
                 m.insert("legacy_version".into(), version(ch.legacy_version));

@@ -47,7 +47,12 @@ impl Directory {
     }
 
     /// The session's fields with `src` the sender in direction `dir` (`None`: client → server).
-    fn fields(&self, t: Transport, id: StreamId, dir: Option<Direction>) -> Option<SessionFields<'_>> {
+    fn fields(
+        &self,
+        t: Transport,
+        id: StreamId,
+        dir: Option<Direction>,
+    ) -> Option<SessionFields<'_>> {
         let k = self.sessions.get(&(t, id))?;
         let (src, dst) = match dir {
             Some(Direction::ToClient) => (k.server, k.client),
@@ -103,7 +108,8 @@ struct Out {
 }
 
 impl Out {
-    /// The `run` record, once, before the first other record.
+    /// The `run` record, once, before the first other record (a run that writes no record
+    /// writes no `run` record either).
     fn start(&mut self, ts: Option<&str>) -> io::Result<()> {
         if !self.started {
             self.started = true;
@@ -166,7 +172,12 @@ impl Json {
         self.out.push(&rec, ts)
     }
 
-    fn findings(&mut self, findings: &[Finding], frame: Option<&FrameView<'_>>, ts: &str) -> io::Result<()> {
+    fn findings(
+        &mut self,
+        findings: &[Finding],
+        frame: Option<&FrameView<'_>>,
+        ts: &str,
+    ) -> io::Result<()> {
         for x in findings {
             let rec = record::Finding::new(ts, x, self.dir.of_finding(x, frame));
             self.out.push(&rec, ts)?;
@@ -272,7 +283,10 @@ impl Format for Json {
                     ty: stream_type(o.transport),
                     event: "open",
                     ts: &ts,
-                    session: self.dir.fields(o.transport, o.session, None).ok_or_else(missing)?,
+                    session: self
+                        .dir
+                        .fields(o.transport, o.session, None)
+                        .ok_or_else(missing)?,
                     frame: o.frame,
                 };
                 self.out.push(&rec, &ts)?;
@@ -296,7 +310,12 @@ impl Format for Json {
         self.out.write_to(w)
     }
 
-    fn session_summary(&mut self, w: &mut dyn Write, e: &AppEvent, ts: Timestamp) -> io::Result<()> {
+    fn session_summary(
+        &mut self,
+        w: &mut dyn Write,
+        e: &AppEvent,
+        ts: Timestamp,
+    ) -> io::Result<()> {
         let ts = self.ts(ts);
         self.app(e, &ts)?;
         self.out.write_to(w)
@@ -312,9 +331,8 @@ impl Format for Json {
         }
     }
 
-    fn finish(&mut self, w: &mut dyn Write) -> io::Result<()> {
-        self.out.start(None)?;
-        self.out.write_to(w)
+    fn records_started(&self) -> bool {
+        self.out.started
     }
 }
 
@@ -383,12 +401,58 @@ pub fn conversation(c: &crate::event::SessionClose) -> io::Result<Vec<u8>> {
     serde_json::to_vec(&close_record(&dir, c, None, &end, &start)?).map_err(io::Error::from)
 }
 
-/// An end-of-run record (`summary`, `hierarchy`, `follow`, `stats`, `report`) with its `ts`:
-/// the last frame's time (null without frames).
-pub fn end_of_run(mut v: serde_json::Value, last: Option<Timestamp>) -> serde_json::Value {
-    if let Some(m) = v.as_object_mut() {
-        let ts = last.map(crate::present::time::rfc3339_nanos);
-        m.insert("ts".into(), ts.into());
+/// The end-of-run records (`summary`, `conversation`, `hierarchy`, `follow`, `stats`,
+/// `report`), written after the frames' records: each gets the last frame's time as `ts`,
+/// and the `run` record goes first when no record was written before.
+pub struct EndOfRun<'w, W: Write> {
+    w: &'w mut W,
+    /// A record (and so the `run` record) was written already.
+    started: bool,
+    first: Option<String>,
+    last: Option<String>,
+}
+
+impl<'w, W: Write> EndOfRun<'w, W> {
+    /// `started`: the frames' records were written (see [`super::Printer::records_started`]).
+    pub fn new(
+        w: &'w mut W,
+        started: bool,
+        first: Option<Timestamp>,
+        last: Option<Timestamp>,
+    ) -> Self {
+        EndOfRun {
+            w,
+            started,
+            first: first.map(crate::present::time::rfc3339_nanos),
+            last: last.map(crate::present::time::rfc3339_nanos),
+        }
     }
-    v
+
+    fn start(&mut self) -> io::Result<()> {
+        if !self.started {
+            self.started = true;
+            serde_json::to_writer(&mut *self.w, &record::Run::new(self.first.as_deref()))
+                .map_err(io::Error::from)?;
+            self.w.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+
+    /// A record built as a JSON object: its `ts` is added.
+    pub fn record(&mut self, mut v: serde_json::Value) -> io::Result<()> {
+        self.start()?;
+        if let Some(m) = v.as_object_mut() {
+            m.insert("ts".into(), self.last.clone().into());
+        }
+        serde_json::to_writer(&mut *self.w, &v).map_err(io::Error::from)?;
+        self.w.write_all(b"\n")
+    }
+
+    /// A `conversation` record.
+    pub fn conversation(&mut self, c: &crate::event::SessionClose) -> io::Result<()> {
+        self.start()?;
+        let line = conversation(c)?;
+        self.w.write_all(&line)?;
+        self.w.write_all(b"\n")
+    }
 }

@@ -282,7 +282,10 @@ pub struct App<'a> {
 impl Serialize for App<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut m = s.serialize_map(None)?;
-        m.serialize_entry("type", self.body.get("type").unwrap_or(&serde_json::Value::Null))?;
+        m.serialize_entry(
+            "type",
+            self.body.get("type").unwrap_or(&serde_json::Value::Null),
+        )?;
         m.serialize_entry("ts", self.ts)?;
         match &self.session {
             SessionRef::Known(f) => {
