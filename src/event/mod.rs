@@ -109,6 +109,8 @@ pub trait Sink {
     fn wants_sessions(&self) -> bool {
         false
     }
+    /// Several captures in one run: records from now on came from `name`.
+    fn set_capture(&mut self, _name: Option<String>) {}
     /// Values the findings stage found that `--mask` hides in the output.
     fn add_mask_terms(&mut self, _terms: Vec<String>) {}
     fn flush(&mut self) -> io::Result<()>;

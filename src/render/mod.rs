@@ -152,6 +152,9 @@ pub trait Format: Send {
     }
     /// The pipeline is done with a frame.
     fn frame_done(&mut self) {}
+    /// Several captures in one run: from now on, records name the one they came from
+    /// (JSON: `"capture": NAME`).
+    fn set_capture(&mut self, _name: Option<String>) {}
     /// Whether the format wrote a record already (JSON: its first states the schema).
     fn records_started(&self) -> bool {
         false
@@ -359,6 +362,10 @@ impl<W: Write> Sink for Printer<W> {
 
     fn wants_sessions(&self) -> bool {
         self.format.wants_sessions()
+    }
+
+    fn set_capture(&mut self, name: Option<String>) {
+        self.format.set_capture(name);
     }
 
     /// More values to mask (found by the findings stage); ignored unless masking.

@@ -105,6 +105,26 @@ struct Out {
     /// The `run` record was written.
     started: bool,
     buf: Vec<u8>,
+    /// `,"capture":NAME`: closes every record of a run over several captures.
+    capture: Option<String>,
+}
+
+/// `,"capture":NAME` (escaped), the field that ends each record of a run over several
+/// captures.
+fn capture_field(name: &str) -> String {
+    format!(
+        ",\"capture\":{}",
+        serde_json::Value::String(crate::present::escape::escape_str(name))
+    )
+}
+
+/// Append `,"capture":NAME` inside the object that ends `buf`.
+fn add_capture(buf: &mut Vec<u8>, capture: Option<&str>) {
+    if let (Some(c), Some(b'}')) = (capture, buf.last()) {
+        buf.pop();
+        buf.extend_from_slice(c.as_bytes());
+        buf.push(b'}');
+    }
 }
 
 impl Out {
@@ -120,6 +140,7 @@ impl Out {
 
     fn line<T: Serialize>(&mut self, rec: &T) -> io::Result<()> {
         serde_json::to_writer(&mut self.buf, rec).map_err(io::Error::from)?;
+        add_capture(&mut self.buf, self.capture.as_deref());
         self.buf.push(b'\n');
         Ok(())
     }
@@ -334,6 +355,10 @@ impl Format for Json {
     fn records_started(&self) -> bool {
         self.out.started
     }
+
+    fn set_capture(&mut self, name: Option<String>) {
+        self.out.capture = name.as_deref().map(capture_field);
+    }
 }
 
 fn missing() -> io::Error {
@@ -410,32 +435,43 @@ pub struct EndOfRun<'w, W: Write> {
     started: bool,
     first: Option<String>,
     last: Option<String>,
+    /// `,"capture":NAME` with `--each`.
+    capture: Option<String>,
 }
 
 impl<'w, W: Write> EndOfRun<'w, W> {
-    /// `started`: the frames' records were written (see [`super::Printer::records_started`]).
+    /// `started`: the frames' records were written (see [`super::Printer::records_started`]);
+    /// `capture`: with `--each`, the file the records are about.
     pub fn new(
         w: &'w mut W,
         started: bool,
         first: Option<Timestamp>,
         last: Option<Timestamp>,
+        capture: Option<&str>,
     ) -> Self {
         EndOfRun {
             w,
             started,
             first: first.map(crate::present::time::rfc3339_nanos),
             last: last.map(crate::present::time::rfc3339_nanos),
+            capture: capture.map(capture_field),
         }
     }
 
     fn start(&mut self) -> io::Result<()> {
         if !self.started {
             self.started = true;
-            serde_json::to_writer(&mut *self.w, &record::Run::new(self.first.as_deref()))
+            let line = serde_json::to_vec(&record::Run::new(self.first.as_deref()))
                 .map_err(io::Error::from)?;
-            self.w.write_all(b"\n")?;
+            self.line(line)?;
         }
         Ok(())
+    }
+
+    fn line(&mut self, mut line: Vec<u8>) -> io::Result<()> {
+        add_capture(&mut line, self.capture.as_deref());
+        line.push(b'\n');
+        self.w.write_all(&line)
     }
 
     /// A record built as a JSON object: its `ts` is added.
@@ -444,15 +480,14 @@ impl<'w, W: Write> EndOfRun<'w, W> {
         if let Some(m) = v.as_object_mut() {
             m.insert("ts".into(), self.last.clone().into());
         }
-        serde_json::to_writer(&mut *self.w, &v).map_err(io::Error::from)?;
-        self.w.write_all(b"\n")
+        let line = serde_json::to_vec(&v).map_err(io::Error::from)?;
+        self.line(line)
     }
 
     /// A `conversation` record.
     pub fn conversation(&mut self, c: &crate::event::SessionClose) -> io::Result<()> {
         self.start()?;
         let line = conversation(c)?;
-        self.w.write_all(&line)?;
-        self.w.write_all(b"\n")
+        self.line(line)
     }
 }
