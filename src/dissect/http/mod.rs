@@ -27,7 +27,7 @@ pub use message::{HttpMessage, RequestLine, StartLine, StatusLine};
 use std::sync::Arc;
 
 use super::parser::{Chunk, Ctx, Parser, ParserConfig, SessionInfo, UpgradeRequest};
-use super::DissectConfig;
+use super::{DissectConfig, Layer};
 use crate::flow::Direction;
 use chunked::{ChunkOut, Chunked};
 use head::{Head, HeadParse, StartKind};
@@ -178,6 +178,8 @@ fn smuggling_shape(headers: &[(String, Vec<u8>)], chunked: bool, used: Option<u6
 /// The HTTP/1.x dissector of one stream.
 pub struct HttpStream {
     cfg: DissectConfig,
+    /// The bytes are TLS plaintext (a child of the TLS parser): URIs are `https://`.
+    over_tls: bool,
     dirs: [DirState; 2],
     pending: VecDeque<Pending>,
     requests: usize,
@@ -194,6 +196,7 @@ impl HttpStream {
     pub fn new(cfg: &DissectConfig) -> Self {
         HttpStream {
             cfg: cfg.clone(),
+            over_tls: false,
             dirs: [DirState::new(), DirState::new()],
             pending: VecDeque::new(),
             requests: 0,
@@ -550,6 +553,7 @@ impl HttpStream {
             frames: Vec::new(),
             notes,
             stream_id: None,
+            https: self.over_tls,
         };
         let st = &mut self.dirs[dir.index()];
         st.building = Some(Building {
@@ -752,8 +756,10 @@ fn count_hole(b: &mut Building, len: u64) {
 }
 
 /// The registry's constructor.
-pub fn new_parser(_info: &SessionInfo, cfg: &ParserConfig) -> Box<dyn Parser> {
-    Box::new(HttpStream::new(&cfg.dissect))
+pub fn new_parser(info: &SessionInfo, cfg: &ParserConfig) -> Box<dyn Parser> {
+    let mut s = HttpStream::new(&cfg.dissect);
+    s.over_tls = info.layer == Layer::Tls;
+    Box::new(s)
 }
 
 impl Parser for HttpStream {
