@@ -164,6 +164,7 @@ pub struct Json {
     dir: Directory,
     /// The last timestamp formatted, and its text.
     ts: Option<(Timestamp, String)>,
+    clock: crate::present::time::Rfc3339Nanos,
 }
 
 impl Json {
@@ -172,7 +173,7 @@ impl Json {
         match &self.ts {
             Some((t, s)) if *t == ts => s.clone(),
             _ => {
-                let s = crate::present::time::rfc3339_nanos(ts);
+                let s = self.clock.format(ts);
                 self.ts = Some((ts, s.clone()));
                 s
             }
