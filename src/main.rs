@@ -805,6 +805,11 @@ fn print_stats(s: &RunStats) {
         "retransmissions: {}, out-of-order: {}, holes: {} ({} bytes), overlap conflicts: {}",
         f.retransmissions, f.out_of_order, f.holes, f.hole_bytes, f.overlap_conflicts
     );
+    eprintln!("http bytes parsed: {}", s.parse_work.http_bytes);
+    eprintln!(
+        "http head bytes examined: {}",
+        s.parse_work.http_head_examined
+    );
     if let Some(kib) = peak_rss_kib() {
         eprintln!("peak RSS: {kib} KiB");
     }

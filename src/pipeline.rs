@@ -160,6 +160,8 @@ pub struct RunStats {
     pub write_skipped_other_link: u64,
     pub conversations: Vec<(ConversationSummary, Option<&'static Protocol>)>,
     pub flow: crate::flow::FlowStats,
+    /// What the parsers did (`--stats`).
+    pub parse_work: crate::dissect::parser::ParseWork,
     /// An error of the input that ended the run early (truncated or corrupt file).
     pub input_error: Option<CaptureError>,
     /// Several files merged: errors of further files that ended early (the others were
@@ -215,15 +217,16 @@ struct Sinks<'a> {
     follow: Option<&'a mut FollowCollector>,
     capture_start: Option<Timestamp>,
     analyzer: &'a mut Analyzer,
-    /// The current frame's bytes (so the findings stage can point into them).
-    frame_bytes: &'a [u8],
 }
 
 impl UdpSink for Sinks<'_> {
     fn udp_event(&mut self, now_frame: u64, ev: UdpEvent<'_>) {
         // UDP sessions feed the parsers (and through their events the findings); their
         // records in the outputs come with JSON v2.
-        self.dispatcher.on_udp(now_frame, &ev);
+        let closed = self.dispatcher.on_udp(now_frame, &ev);
+        if let (UdpEvent::Close { summary, .. }, Some(proto)) = (&ev, closed) {
+            self.analyzer.udp_closed(summary, proto);
+        }
     }
 }
 
@@ -233,7 +236,7 @@ impl StreamSink for Sinks<'_> {
             f.on_event(&ev);
         }
         let closed = self.dispatcher.on_event(now_frame, &ev);
-        self.analyzer.stream_event(&ev, self.frame_bytes, closed);
+        self.analyzer.stream_event(&ev, closed);
         match &ev {
             StreamEvent::Open {
                 stream,
@@ -526,7 +529,6 @@ impl<'o> Runner<'o> {
             follow: self.follow.as_mut(),
             capture_start: self.stats.first_ts,
             analyzer: &mut self.analyzer,
-            frame_bytes: pkt.data,
         };
         self.flows.advance(pkt.ts, &mut sinks);
         self.udp.advance(pkt.ts, &mut sinks);
@@ -584,6 +586,7 @@ impl<'o> Runner<'o> {
             interface: iface,
             decoded: &decoded,
             tcp: tcp_view,
+            udp_stream: udp_session,
             app: &app,
             highlights: &highlights,
             findings: &findings,
@@ -644,7 +647,6 @@ impl<'o> Runner<'o> {
                 follow: self.follow.as_mut(),
                 capture_start: self.stats.first_ts,
                 analyzer: &mut self.analyzer,
-                frame_bytes: &[],
             };
             self.flows.finish(&mut sinks);
             self.udp.finish(&mut sinks);
@@ -661,6 +663,7 @@ impl<'o> Runner<'o> {
         self.print_stream_records(printer)?;
         self.stats.follow = self.follow.take();
         self.stats.flow = self.flows.stats().clone();
+        self.stats.parse_work = self.dispatcher.work();
         self.stats.earlier_highlights = self.analyzer.take_earlier_highlights();
         self.stats.report = self.analyzer.finish(source_name);
         printer.flush()?;
@@ -947,6 +950,7 @@ pub fn tcp_segment<'a>(d: &Decoded, pkt: &RawPacket<'a>, frame: u64) -> Option<T
         window: t.window,
         window_scale: t.window_scale(),
         payload: pkt.data.get(d.payload.clone()).unwrap_or_default(),
+        payload_offset: d.payload.start,
         wire_len: d.payload_wire_len as u32,
         frame_len: pkt.len,
     })
