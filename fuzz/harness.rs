@@ -17,6 +17,8 @@ use squirrel_sniff::dissect::dns::{DnsParser, DnsSession, DnsTransport};
 use squirrel_sniff::dissect::http::HttpStream;
 use squirrel_sniff::dissect::http2::{Http2Bounds, Http2Parser};
 use squirrel_sniff::dissect::quic::build::{client_initials, sample_client_hello};
+use squirrel_sniff::dissect::quic::http3::{H3Out, Http3};
+use squirrel_sniff::dissect::quic::qpack::QpackDecoder;
 use squirrel_sniff::dissect::quic::QuicConnection;
 use squirrel_sniff::dissect::tls::TlsStream;
 use squirrel_sniff::dissect::{AppEvent, DissectConfig, Driver, Parser};
@@ -405,6 +407,63 @@ pub fn quic(data: &[u8]) {
     let _ = serde_json::Value::Object(c.summary().json()).to_string();
 }
 
+/// Target `http3`: the HTTP/3 layer a key log opens inside QUIC — streams of frames and
+/// the QPACK encoder streams — fed records `[stream id, flags, len (2 bytes), bytes]`
+/// (flags bit 0: server to client, bit 1: FIN); then the input as one QPACK encoder stream
+/// and one field section.
+pub fn http3(data: &[u8]) {
+    http3_run(data);
+}
+
+/// [`http3`], returning how many HTTP messages it reported.
+pub fn http3_run(data: &[u8]) -> usize {
+    let mut bounds = Http2Bounds::from_config(&small_dissect_config());
+    bounds.max_frame = 4096;
+    bounds.max_streams = 8;
+    let mut h = Http3::new(bounds);
+    let mut out = Vec::new();
+    let mut rest = data;
+    let mut frame = 0u64;
+    while let Some((&[id, flags, hi, lo], tail)) = rest.split_first_chunk::<4>() {
+        frame += 1;
+        let len = usize::from(u16::from_be_bytes([hi, lo])).min(tail.len());
+        let (bytes, after) = tail.split_at(len);
+        rest = after;
+        let dir = if flags & 1 == 0 {
+            Direction::ToServer
+        } else {
+            Direction::ToClient
+        };
+        h.stream_data(u64::from(id), dir, bytes, flags & 2 != 0, frame, &mut out);
+    }
+    h.close(frame, &mut out);
+    let mut messages = 0;
+    for o in &out {
+        if let H3Out::Message { msg, .. } = o {
+            messages += 1;
+            let _ = serde_json::Value::Object(msg.json()).to_string();
+            let mut tree = Vec::new();
+            let _ = msg.tree().write_to(&mut tree, 0);
+        }
+    }
+    let mut q = QpackDecoder::default();
+    q.encoder_stream(data);
+    let _ = q.decode(data);
+    messages
+}
+
+/// `http3` records for stream chunks `(stream id, flags, bytes)`.
+pub fn http3_records(chunks: &[(u8, u8, Vec<u8>)]) -> Vec<u8> {
+    let mut v = Vec::new();
+    for (id, flags, b) in chunks {
+        v.push(*id);
+        v.push(*flags);
+        v.extend_from_slice(&(b.len().min(0xffff) as u16).to_be_bytes());
+        v.extend_from_slice(b.get(..b.len().min(0xffff)).unwrap_or(&[]));
+    }
+    v
+}
+
 /// `quic` records for datagrams `(direction, bytes)`.
 pub fn quic_records(dgrams: &[(u8, Vec<u8>)]) -> Vec<u8> {
     let mut v = Vec::new();
@@ -597,6 +656,36 @@ pub fn seeds(target: &str, captures_dir: &Path) -> Vec<Vec<u8>> {
                     out.push(quic_records(&recs));
                 }
             }
+        }
+        "http3" => {
+            // Control streams with SETTINGS, the server's encoder stream inserting
+            // (RFC 9204 B.2), a request with a static-table HEADERS block, and its response
+            // referring to the inserted entries, with DATA and FIN.
+            let settings = vec![0x00, 0x04, 0x05, 0x01, 0x40, 0xdc, 0x07, 0x10];
+            // Stream type 2, Set Capacity 220, Insert :authority / :path by static name.
+            let encoder = [
+                &[0x02, 0x3f, 0xbd, 0x01, 0xc0, 0x0f][..],
+                b"www.example.com",
+                &[0xc1, 0x0c],
+                b"/sample/path",
+            ]
+            .concat();
+            let mut request = vec![0x01, 0x0d, 0, 0];
+            request.extend_from_slice(&[0xd1, 0x51, 0x08]);
+            request.extend_from_slice(b"/secrets");
+            let response = [
+                vec![0x01, 0x05, 0x03, 0x81, 0x10, 0x11, 0xd9],
+                vec![0x00, 0x05],
+                b"hello".to_vec(),
+            ]
+            .concat();
+            out.push(http3_records(&[
+                (2, 0, settings.clone()),
+                (3, 1, settings),
+                (7, 1, encoder),
+                (0, 2, request),
+                (0, 3, response),
+            ]));
         }
         "tls" => {
             for (name, b) in &files {

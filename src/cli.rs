@@ -41,6 +41,8 @@ pub struct Cli {
     #[command(flatten)]
     pub decrypt: DecryptArgs,
     #[command(flatten)]
+    pub decode_as: DecodeAsArgs,
+    #[command(flatten)]
     pub bounds: BoundsArgs,
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -50,7 +52,7 @@ pub struct Cli {
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
     /// Compare what an eavesdropper sees in two or more captures, side by side
-    Compare(CompareArgs),
+    Compare(Box<CompareArgs>),
     /// Facts about capture files, like capinfos
     Info(InfoArgs),
     /// Print the manual page (roff) to standard output
@@ -71,6 +73,8 @@ pub struct CompareArgs {
     pub findings: FindingsArgs,
     #[command(flatten)]
     pub decrypt: DecryptArgs,
+    #[command(flatten)]
+    pub decode_as: DecodeAsArgs,
     /// One JSON object instead of the table
     #[arg(long = "json")]
     pub json: bool,
@@ -160,6 +164,26 @@ const fn squirrel_budget_default() -> usize {
     crate::memory::DEFAULT_BUDGET
 }
 
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Decode as")]
+pub struct DecodeAsArgs {
+    /// tshark's decode-as: parse sessions on a port as a protocol, skipping detection
+    /// (repeatable): `udp.port==5353,dns`, `tcp.port==8443,tls`, `tcp.port==8080,http`,
+    /// `tcp.port==8080,http2`, `udp.port==4433,quic`
+    #[arg(short = 'd', long = "decode-as", value_name = "LAYER==PORT,PROTO")]
+    pub rules: Vec<String>,
+}
+
+impl DecodeAsArgs {
+    /// The parsed rules; the first bad one is the error (one line).
+    pub fn parse(&self) -> Result<Vec<crate::dissect::decode_as::DecodeAs>, String> {
+        self.rules
+            .iter()
+            .map(|r| crate::dissect::decode_as::DecodeAs::parse(r).map_err(|e| e.to_string()))
+            .collect()
+    }
+}
+
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Bounds")]
 pub struct BoundsArgs {
@@ -199,9 +223,16 @@ pub struct CaptureArgs {
         conflicts_with = "read"
     )]
     pub interface: Option<String>,
-    /// Replay a saved capture (pcap or pcapng; `-` for standard input)
+    /// Replay saved captures (pcap or pcapng; `-` for standard input). Repeatable; a
+    /// directory (its capture files) or a quoted glob (`-r 'rot*.pcap'`) is many files, and
+    /// files right after the first (`-r a.pcap b.pcap`, what a shell glob gives) are read too.
+    /// Many files are one run in timestamp order (as mergecap), or each its own with --each
     #[arg(short = 'r', long = "read", value_name = "FILE")]
-    pub read: Option<PathBuf>,
+    pub read: Vec<PathBuf>,
+    /// With several -r files: analyse each file on its own (its own frame numbers,
+    /// sessions and report) instead of merging them into one run
+    #[arg(long = "each")]
+    pub each: bool,
     /// Write the captured packets to a pcap file (complete after Ctrl-C)
     #[arg(short = 'w', long = "write", value_name = "FILE")]
     pub write: Option<PathBuf>,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use clap::Parser;
 
 use squirrel_sniff::capture::live::{list_interfaces, LiveOptions, LiveSource};
-use squirrel_sniff::capture::{filter, privdrop, FileSource};
+use squirrel_sniff::capture::{filter, privdrop, FileSource, MergedFiles};
 use squirrel_sniff::cli::{
     exit, Cli, Command, CompareArgs, DecryptArgs, FindingsArgs, FollowDirArg, FollowFormatArg,
     InfoArgs,
@@ -177,6 +177,10 @@ fn compare(args: &CompareArgs) -> i32 {
         Ok(c) => c,
         Err(code) => return code,
     };
+    let decode_as = match args.decode_as.parse() {
+        Ok(d) => d,
+        Err(e) => return fail(e, exit::USAGE),
+    };
     let stop = AtomicBool::new(false);
     let mut reports = Vec::new();
     // A truncated or damaged input is compared as far as it was read, and then exits with
@@ -192,6 +196,7 @@ fn compare(args: &CompareArgs) -> i32 {
             html_evidence: args.findings.html.is_some(),
             dissect: DissectConfig {
                 decrypt: dc.clone(),
+                decode_as: decode_as.clone(),
                 ..DissectConfig::default()
             },
             ..RunOptions::default()
@@ -332,7 +337,20 @@ fn capture_main(cli: &Cli) -> i32 {
         None
     };
 
-    let expr = cli.filter.expression.join(" ");
+    // `-r a.pcap b.pcap` (what a shell glob gives): files right after -r's are inputs too,
+    // and the capture filter is what follows them.
+    let mut read_args = cli.capture.read.clone();
+    let mut expression = cli.filter.expression.as_slice();
+    if !read_args.is_empty() {
+        while let Some((word, rest)) = expression.split_first() {
+            if !std::path::Path::new(word).is_file() {
+                break;
+            }
+            read_args.push(word.into());
+            expression = rest;
+        }
+    }
+    let expr = expression.join(" ");
     let filter_expr = filter::combine(&cli.filter.port, &expr);
     let display_filter = match &cli.filter.display_filter {
         Some(f) => match squirrel_sniff::display::compile(f) {
@@ -348,6 +366,10 @@ fn capture_main(cli: &Cli) -> i32 {
     let decrypt = match decrypt_config(&cli.decrypt) {
         Ok(c) => c,
         Err(code) => return code,
+    };
+    let decode_as = match cli.decode_as.parse() {
+        Ok(d) => d,
+        Err(e) => return fail(e, exit::USAGE),
     };
     let follow_sel = match cli.analysis.follow.as_deref() {
         None => None,
@@ -389,14 +411,33 @@ fn capture_main(cli: &Cli) -> i32 {
         }
     }
 
-    let open_source = || -> Result<Source, i32> {
-        if let Some(path) = &cli.capture.read {
+    // The files of -r: each argument expanded (a directory, a glob), in the order given.
+    let inputs = match squirrel_sniff::capture::merge::expand_all(&read_args) {
+        Ok(p) => p,
+        Err(e) => return fail(&e, e.exit_code()),
+    };
+    if inputs.len() > 1 && inputs.iter().any(|p| p == std::path::Path::new("-")) {
+        return fail(
+            "-r -: standard input cannot be read with other files",
+            exit::USAGE,
+        );
+    }
+    // One run over all files (merged by timestamp), or with --each one run per file.
+    let units: Vec<&[std::path::PathBuf]> = if cli.capture.each {
+        inputs.chunks(1).collect()
+    } else {
+        vec![inputs.as_slice()]
+    };
+    let open_source = |unit: &[std::path::PathBuf]| -> Result<Source, i32> {
+        if !unit.is_empty() {
             if let Some(expr) = &filter_expr {
                 filter::OfflineFilter::check(expr).map_err(|e| fail(&e, e.exit_code()))?;
             }
-            FileSource::open(path)
-                .map(|f| Source::File(Box::new(f)))
-                .map_err(|e| fail(&e, e.exit_code()))
+            match unit {
+                [one] => FileSource::open(one).map(|f| Source::File(Box::new(f))),
+                many => MergedFiles::open(many).map(|f| Source::Files(Box::new(f))),
+            }
+            .map_err(|e| fail(&e, e.exit_code()))
         } else if let Some(iface) = &cli.capture.interface {
             let opts = LiveOptions {
                 interface: match squirrel_sniff::capture::live::interface_by_number(iface) {
@@ -424,226 +465,256 @@ fn capture_main(cli: &Cli) -> i32 {
             ))
         }
     };
-    let mut src = match open_source() {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
-    if let (Some(n), Source::Live(_)) = (drop_plan.notice(), &src) {
-        eprintln!("squirrel-sniff: {n}");
-    }
-
-    let stdout = std::io::stdout();
-    let pal = Palette::new(color::enabled(cli.output.color, stdout.is_terminal()));
-    let mode = if cli.output.quiet
-        || columns.is_some()
-        || follow_sel.is_some()
-        || (cli.capture.write.is_some() && !cli.capture.print)
-    {
-        Mode::Quiet
-    } else if cli.output.json {
-        Mode::Json
-    } else if cli.output.verbose {
-        Mode::Tree
-    } else {
-        Mode::Lines
-    };
-    let is_file = matches!(src, Source::File(_))
-        && cli.capture.read.as_deref() != Some(std::path::Path::new("-"));
-    let mut opts = RunOptions {
-        count: cli.capture.count,
-        file_filter: if matches!(src, Source::File(_)) {
-            filter_expr.clone()
-        } else {
-            None
-        },
-        write: cli.capture.write.clone(),
-        packet_buffered: cli.capture.packet_buffered,
-        keep_conversations: cli.analysis.conversations,
-        memory_budget: cli.bounds.max_total_buffer.max(1),
-        follow_output: match (follow_sel, cli.analysis.follow_format) {
-            (None, _) | (_, FollowFormatArg::Http) => None,
-            _ if cli.output.json => Some(FollowOutput::Json),
-            (_, FollowFormatArg::Raw) => Some(FollowOutput::Raw(match cli.analysis.follow_dir {
-                FollowDirArg::ToServer => Direction::ToServer,
-                FollowDirArg::ToClient => Direction::ToClient,
-            })),
-            (_, FollowFormatArg::Hex) => Some(FollowOutput::Text(FollowFormat::Hex)),
-            _ => Some(FollowOutput::Text(FollowFormat::Ascii)),
-        },
-        follow: follow_sel.map(|s| (s, cli.analysis.follow_limit)),
-        follow_http: cli.analysis.follow_format == FollowFormatArg::Http,
-        findings,
-        display_filter,
-        columns: columns.clone(),
-        flow: FlowConfig {
-            max_flows: cli.bounds.max_flows.max(1),
-            max_buffered_per_flow: cli.bounds.max_flow_buffer,
-            max_buffered_total: cli.bounds.max_total_buffer.max(1),
-            ..FlowConfig::default()
-        },
-        dissect: DissectConfig {
-            max_http_body: cli.bounds.max_http_body,
-            decrypt,
-            ..DissectConfig::default()
-        },
-        progress: is_file && (cli.output.progress || !stdout.is_terminal()),
-        periodic_stats: cli.output.quiet,
-        hierarchy: cli.analysis.hierarchy,
-        html_evidence: cli.findings.html.is_some(),
-        privdrop: Some(drop_plan),
-        ..RunOptions::default()
-    };
-
-    // A secret straddling segments completes after its first frame was printed: for a file,
-    // a first quiet pass finds those frames so the printing pass highlights every part.
-    let highlight_output = cli.output.hex || cli.output.verbose;
-    if is_file
-        && highlight_output
-        && !opts.findings.secrets.is_empty()
-        && mode != Mode::Quiet
-        && mode != Mode::Json
-    {
-        let first = RunOptions {
-            write: None,
-            follow: None,
-            keep_conversations: false,
-            privdrop: None,
-            ..opts.clone()
-        };
-        let mut quiet = Printer::new(std::io::sink(), Mode::Quiet, false, Palette::new(false));
-        if let Ok(stats) = pipeline::run(&mut src, &first, &mut quiet, &AtomicBool::new(false)) {
-            opts.highlights = Some(stats.earlier_highlights);
-        }
-        src = match open_source() {
+    let run_unit = |unit: &[std::path::PathBuf]| -> i32 {
+        let mut src = match open_source(unit) {
             Ok(s) => s,
             Err(code) => return code,
         };
-    }
-
-    // Flushing as a person expects: every frame on a terminal or with -l; into a pipe or
-    // file at least every 250 ms while the input is live (a capture, or standard input).
-    let live_input = !is_file;
-    let flush_each_frame = cli.output.line_buffered || std::io::stdout().is_terminal();
-    let out = Output::new(Box::new(stdout), 64 << 10)
-        .flush_every((live_input && !flush_each_frame).then_some(FLUSH_PERIOD));
-    let mut printer = Printer::new(out.clone(), mode, cli.output.hex, pal);
-    printer.set_flush_each_frame(flush_each_frame);
-    if let Some(fmt) = cli.output.time_format {
-        printer.set_time_format(
-            fmt,
-            LOCAL_OFFSET.get().copied().unwrap_or(time::UtcOffset::UTC),
-        );
-    }
-    printer.set_findings_placement(cli.output.findings);
-    printer.set_payload_dump(if cli.output.hex_ascii {
-        PayloadDump::HexAscii
-    } else if cli.output.ascii {
-        PayloadDump::Ascii
-    } else {
-        PayloadDump::None
-    });
-    if let Some(c) = &columns {
-        if let Err(e) = c.write_header(printer.writer()) {
-            return output_failed(e);
+        if let (Some(n), Source::Live(_)) = (drop_plan.notice(), &src) {
+            eprintln!("squirrel-sniff: {n}");
         }
-    }
-    if opts.findings.mask {
-        printer.set_mask(
-            opts.findings
-                .secrets
-                .secrets()
-                .iter()
-                .map(|s| squirrel_sniff::render::escape::escape_bytes(s))
-                .collect(),
-        );
-    }
-    let mut stats = match pipeline::run(&mut src, &opts, &mut printer, &stop) {
-        Ok(s) => s,
-        Err(RunError::Output(e)) => return output_failed(e),
-        Err(RunError::Capture(e)) => return fail(&e, e.exit_code()),
-        Err(RunError::PrivDrop(e)) => return fail(&e, e.exit_code()),
-    };
 
-    if let Some(path) = &cli.findings.html {
-        let ev = stats.evidence.clone().unwrap_or_default();
-        if let Err(code) = write_html(path, &[(&stats.report, &ev)]) {
-            return code;
-        }
-    }
-    // A stream index the capture does not have is a usage error, said plainly.
-    if let Some(FollowSelect::Stream(id)) = follow_sel {
-        let n = stats.flow.streams;
-        if u64::from(id) >= n {
-            let has = match n {
-                0 => "this capture has no TCP streams".to_string(),
-                n => format!("this capture has TCP streams 0–{}", n - 1),
+        let stdout = std::io::stdout();
+        let pal = Palette::new(color::enabled(cli.output.color, stdout.is_terminal()));
+        let mode = if cli.output.quiet
+            || columns.is_some()
+            || follow_sel.is_some()
+            || (cli.capture.write.is_some() && !cli.capture.print)
+        {
+            Mode::Quiet
+        } else if cli.output.json {
+            Mode::Json
+        } else if cli.output.verbose {
+            Mode::Tree
+        } else {
+            Mode::Lines
+        };
+        let is_file = !matches!(src, Source::Live(_)) && unit != [std::path::PathBuf::from("-")];
+        let mut opts = RunOptions {
+            count: cli.capture.count,
+            file_filter: if !matches!(src, Source::Live(_)) {
+                filter_expr.clone()
+            } else {
+                None
+            },
+            write: cli.capture.write.clone(),
+            packet_buffered: cli.capture.packet_buffered,
+            keep_conversations: cli.analysis.conversations,
+            memory_budget: cli.bounds.max_total_buffer.max(1),
+            follow_output: match (follow_sel, cli.analysis.follow_format) {
+                (None, _) | (_, FollowFormatArg::Http) => None,
+                _ if cli.output.json => Some(FollowOutput::Json),
+                (_, FollowFormatArg::Raw) => {
+                    Some(FollowOutput::Raw(match cli.analysis.follow_dir {
+                        FollowDirArg::ToServer => Direction::ToServer,
+                        FollowDirArg::ToClient => Direction::ToClient,
+                    }))
+                }
+                (_, FollowFormatArg::Hex) => Some(FollowOutput::Text(FollowFormat::Hex)),
+                _ => Some(FollowOutput::Text(FollowFormat::Ascii)),
+            },
+            follow: follow_sel.map(|s| (s, cli.analysis.follow_limit)),
+            follow_http: cli.analysis.follow_format == FollowFormatArg::Http,
+            findings: findings.clone(),
+            display_filter: display_filter.clone(),
+            columns: columns.clone(),
+            flow: FlowConfig {
+                max_flows: cli.bounds.max_flows.max(1),
+                max_buffered_per_flow: cli.bounds.max_flow_buffer,
+                max_buffered_total: cli.bounds.max_total_buffer.max(1),
+                ..FlowConfig::default()
+            },
+            dissect: DissectConfig {
+                max_http_body: cli.bounds.max_http_body,
+                decrypt: decrypt.clone(),
+                decode_as: decode_as.clone(),
+                ..DissectConfig::default()
+            },
+            progress: is_file && (cli.output.progress || !stdout.is_terminal()),
+            periodic_stats: cli.output.quiet,
+            hierarchy: cli.analysis.hierarchy,
+            html_evidence: cli.findings.html.is_some(),
+            privdrop: Some(drop_plan.clone()),
+            ..RunOptions::default()
+        };
+
+        // A secret straddling segments completes after its first frame was printed: for a file,
+        // a first quiet pass finds those frames so the printing pass highlights every part.
+        let highlight_output = cli.output.hex || cli.output.verbose;
+        if is_file
+            && highlight_output
+            && !opts.findings.secrets.is_empty()
+            && mode != Mode::Quiet
+            && mode != Mode::Json
+        {
+            let first = RunOptions {
+                write: None,
+                follow: None,
+                keep_conversations: false,
+                privdrop: None,
+                ..opts.clone()
             };
-            return fail(format!("--follow {id}: {has}"), exit::USAGE);
+            let mut quiet = Printer::new(std::io::sink(), Mode::Quiet, false, Palette::new(false));
+            if let Ok(stats) = pipeline::run(&mut src, &first, &mut quiet, &AtomicBool::new(false))
+            {
+                opts.highlights = Some(stats.earlier_highlights);
+            }
+            src = match open_source(unit) {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
         }
-    }
-    // Whatever happened to stdout, the capture statistics still go to stderr.
-    let output_error = stats
-        .output_error
-        .take()
-        .or_else(|| end_of_run_output(cli, &stats, printer.writer(), pal).err())
-        .or_else(|| out.take_error());
 
-    if let Source::Live(_) = src {
-        if stats.not_analysed > 0 {
-            eprintln!(
+        // Flushing as a person expects: every frame on a terminal or with -l; into a pipe or
+        // file at least every 250 ms while the input is live (a capture, or standard input).
+        let live_input = !is_file;
+        let flush_each_frame = cli.output.line_buffered || std::io::stdout().is_terminal();
+        let out = Output::new(Box::new(stdout), 64 << 10)
+            .flush_every((live_input && !flush_each_frame).then_some(FLUSH_PERIOD));
+        let mut printer = Printer::new(out.clone(), mode, cli.output.hex, pal);
+        printer.set_flush_each_frame(flush_each_frame);
+        if let Some(fmt) = cli.output.time_format {
+            printer.set_time_format(
+                fmt,
+                LOCAL_OFFSET.get().copied().unwrap_or(time::UtcOffset::UTC),
+            );
+        }
+        printer.set_findings_placement(cli.output.findings);
+        printer.set_payload_dump(if cli.output.hex_ascii {
+            PayloadDump::HexAscii
+        } else if cli.output.ascii {
+            PayloadDump::Ascii
+        } else {
+            PayloadDump::None
+        });
+        // --each: one header for all the files' rows, and every record names its capture.
+        if let (true, [one]) = (cli.capture.each && inputs.len() > 1, unit) {
+            printer.set_capture(Some(one.display().to_string()));
+        }
+        if let (Some(c), true) = (&columns, unit.first() == inputs.first()) {
+            if let Err(e) = c.write_header(printer.writer()) {
+                return output_failed(e);
+            }
+        }
+        if opts.findings.mask {
+            printer.set_mask(
+                opts.findings
+                    .secrets
+                    .secrets()
+                    .iter()
+                    .map(|s| squirrel_sniff::render::escape::escape_bytes(s))
+                    .collect(),
+            );
+        }
+        let mut stats = match pipeline::run(&mut src, &opts, &mut printer, &stop) {
+            Ok(s) => s,
+            Err(RunError::Output(e)) => return output_failed(e),
+            Err(RunError::Capture(e)) => return fail(&e, e.exit_code()),
+            Err(RunError::PrivDrop(e)) => return fail(&e, e.exit_code()),
+        };
+
+        if let Some(path) = &cli.findings.html {
+            let ev = stats.evidence.clone().unwrap_or_default();
+            if let Err(code) = write_html(path, &[(&stats.report, &ev)]) {
+                return code;
+            }
+        }
+        // A stream index the capture does not have is a usage error, said plainly.
+        if let Some(FollowSelect::Stream(id)) = follow_sel {
+            let n = stats.flow.streams;
+            if u64::from(id) >= n {
+                let has = match n {
+                    0 => "this capture has no TCP streams".to_string(),
+                    n => format!("this capture has TCP streams 0–{}", n - 1),
+                };
+                return fail(format!("--follow {id}: {has}"), exit::USAGE);
+            }
+        }
+        // Whatever happened to stdout, the capture statistics still go to stderr.
+        let output_error = stats
+            .output_error
+            .take()
+            .or_else(|| {
+                let capture = (cli.capture.each && inputs.len() > 1)
+                    .then(|| unit.first().map(|p| p.display().to_string()))
+                    .flatten();
+                end_of_run_output(cli, &stats, capture.as_deref(), printer.writer(), pal).err()
+            })
+            .or_else(|| out.take_error());
+
+        if let Source::Live(_) = src {
+            if stats.not_analysed > 0 {
+                eprintln!(
                 "squirrel-sniff: stopped; {} queued packets were not analysed (they are in the -w file if one was given)",
                 stats.not_analysed
             );
-        }
-        let captured = stats
-            .live
-            .map(|_| stats.frames + stats.queue_drops + stats.not_analysed)
-            .unwrap_or(stats.frames);
-        eprintln!("{captured} packets captured");
-        if let Some(l) = stats.live {
-            eprintln!("{} packets received by filter", l.received);
-            eprintln!("{} packets dropped by kernel", l.dropped);
-            if l.if_dropped > 0 {
-                eprintln!("{} packets dropped by interface", l.if_dropped);
             }
-        }
-        if stats.queue_drops > 0 {
-            eprintln!(
+            let captured = stats
+                .live
+                .map(|_| stats.frames + stats.queue_drops + stats.not_analysed)
+                .unwrap_or(stats.frames);
+            eprintln!("{captured} packets captured");
+            if let Some(l) = stats.live {
+                eprintln!("{} packets received by filter", l.received);
+                eprintln!("{} packets dropped by kernel", l.dropped);
+                if l.if_dropped > 0 {
+                    eprintln!("{} packets dropped by interface", l.if_dropped);
+                }
+            }
+            if stats.queue_drops > 0 {
+                eprintln!(
                 "{} packets not decoded: squirrel-sniff fell behind (they are in the -w file if one was given)",
                 stats.queue_drops
             );
+            }
         }
-    }
-    if let Some(line) = stats.memory.line() {
-        eprintln!("squirrel-sniff: {line}");
-    }
-    if stats.conversations_dropped > 0 {
-        eprintln!(
-            "squirrel-sniff: --conversations: {} rows not kept (memory budget, --max-total-buffer)",
-            stats.conversations_dropped
-        );
-    }
-    if cli.bounds.stats {
-        print_stats(&stats);
-    }
-    if stats.write_skipped_other_link > 0 {
-        eprintln!(
+        if let Some(line) = stats.memory.line() {
+            eprintln!("squirrel-sniff: {line}");
+        }
+        if stats.conversations_dropped > 0 {
+            eprintln!(
+                "squirrel-sniff: --conversations: {} rows not kept (memory budget, --max-total-buffer)",
+                stats.conversations_dropped
+            );
+        }
+        if cli.bounds.stats {
+            print_stats(&stats);
+        }
+        if stats.write_skipped_other_link > 0 {
+            eprintln!(
             "squirrel-sniff: {} packets of another link type than the first were not written to the pcap file",
             stats.write_skipped_other_link
         );
+        }
+        if let Some(e) = output_error {
+            return output_failed(e);
+        }
+        for e in &stats.more_input_errors {
+            note(e);
+        }
+        if let Some(e) = stats.input_error {
+            let code = e.exit_code();
+            return fail(&e, code);
+        }
+        if cli.findings.fail_on_leak && stats.report.leaked() {
+            eprintln!("squirrel-sniff: leak: a secret or credential crossed the wire in clear (--fail-on-leak)");
+            return exit::LEAK;
+        }
+        exit::OK
+    };
+    let mut code = exit::OK;
+    for unit in &units {
+        let c = run_unit(unit);
+        // The first failure decides the exit code; a leak does not hide a later failure.
+        if code == exit::OK || (code == exit::LEAK && c != exit::OK) {
+            code = c;
+        }
+        // A usage error, an output that closed, or Ctrl-C ends every run.
+        if c == exit::USAGE || c == 130 || stop.load(std::sync::atomic::Ordering::Relaxed) {
+            break;
+        }
     }
-    if let Some(e) = output_error {
-        return output_failed(e);
-    }
-    if let Some(e) = stats.input_error {
-        let code = e.exit_code();
-        return fail(&e, code);
-    }
-    if cli.findings.fail_on_leak && stats.report.leaked() {
-        eprintln!("squirrel-sniff: leak: a secret or credential crossed the wire in clear (--fail-on-leak)");
-        return exit::LEAK;
-    }
-    exit::OK
+    code
 }
 
 /// `--stats`: flow-table bounds and memory, on stderr.
@@ -684,18 +755,34 @@ fn peak_rss_kib() -> Option<u64> {
 }
 
 /// Tables, followed streams and the report, printed after the packets.
+/// `capture`: with --each, the file these records are about.
 fn end_of_run_output<W: Write>(
     cli: &Cli,
     stats: &RunStats,
+    capture: Option<&str>,
     w: &mut W,
     pal: Palette,
 ) -> std::io::Result<()> {
     use squirrel_sniff::render::{conversations, follow, follow_http, records, report};
     let json = cli.output.json;
     let record = |w: &mut W, v: &serde_json::Value| -> std::io::Result<()> {
-        serde_json::to_writer(&mut *w, v).map_err(std::io::Error::from)?;
+        match (capture, v) {
+            (Some(c), serde_json::Value::Object(m)) => {
+                let mut m = m.clone();
+                let name = squirrel_sniff::render::escape::escape_str(c);
+                m.insert("capture".into(), name.into());
+                serde_json::to_writer(&mut *w, &m)
+            }
+            _ => serde_json::to_writer(&mut *w, v),
+        }
+        .map_err(std::io::Error::from)?;
         writeln!(w)
     };
+    if let (Some(c), false) = (capture, json) {
+        if cli.output.quiet || cli.findings.report {
+            writeln!(w, "{}:", squirrel_sniff::render::escape::escape_str(c))?;
+        }
+    }
     if let (Some(fc), true) = (&stats.follow, json) {
         for s in fc.streams() {
             record(w, &records::follow(s))?;
@@ -739,8 +826,7 @@ fn end_of_run_output<W: Write>(
             "protocols": r.protocols, "findings": r.findings.len() as u64 + r.findings_dropped,
             "findings_by_severity": r.findings_by_severity,
         });
-        serde_json::to_writer(&mut *w, &v).map_err(std::io::Error::from)?;
-        writeln!(w)?;
+        record(w, &v)?;
     } else if cli.output.quiet {
         let r = &stats.report;
         let protos: Vec<String> = r
@@ -813,8 +899,7 @@ fn end_of_run_output<W: Write>(
             if let Some(m) = v.as_object_mut() {
                 m.insert("type".into(), "report".into());
             }
-            serde_json::to_writer(&mut *w, &v).map_err(std::io::Error::from)?;
-            writeln!(w)?;
+            record(w, &v)?;
         } else {
             report::write_report(w, &stats.report, pal)?;
         }

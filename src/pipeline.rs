@@ -12,9 +12,12 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::capture::file::SecretsSink;
 use crate::capture::live::{LiveSource, LiveStats, OwnedPacket};
 use crate::capture::writer::PcapWriter;
-use crate::capture::{filter::OfflineFilter, CaptureError, FileSource, RawPacket, Timestamp};
+use crate::capture::{
+    filter::OfflineFilter, CaptureError, FileSource, MergedFiles, RawPacket, Timestamp,
+};
 use crate::decode::{self, Decoded, Transport};
 use crate::dissect::dispatch::Dispatcher;
 use crate::dissect::registry::Protocol;
@@ -31,7 +34,76 @@ use crate::render::{Mode, Printer};
 /// Where packets come from.
 pub enum Source {
     File(Box<FileSource>),
+    /// Several files read as one run, in timestamp order (`-r` with many files).
+    Files(Box<MergedFiles>),
     Live(Box<LiveSource>),
+}
+
+/// What the replay loop needs of its input: one file, or several merged.
+trait Replay {
+    /// The next packet and the index of the file it came from.
+    fn next(&mut self) -> Result<Option<(RawPacket<'_>, usize)>, CaptureError>;
+    fn first_link(&self) -> Option<u32>;
+    fn tls_secrets(&mut self, make: &dyn Fn() -> SecretsSink);
+    fn position(&self) -> u64;
+    fn total_size(&self) -> Option<u64>;
+    /// The name of the run in the report.
+    fn name(&self) -> String;
+    /// The files' names when there are several (each record says which it came from).
+    fn captures(&self) -> Vec<String>;
+}
+
+impl Replay for FileSource {
+    fn next(&mut self) -> Result<Option<(RawPacket<'_>, usize)>, CaptureError> {
+        Ok(self.next_packet()?.map(|p| (p, 0)))
+    }
+    fn first_link(&self) -> Option<u32> {
+        FileSource::first_link(self)
+    }
+    fn tls_secrets(&mut self, make: &dyn Fn() -> SecretsSink) {
+        self.on_tls_secrets(make());
+    }
+    fn position(&self) -> u64 {
+        FileSource::position(self)
+    }
+    fn total_size(&self) -> Option<u64> {
+        FileSource::total_size(self)
+    }
+    fn name(&self) -> String {
+        self.path().display().to_string()
+    }
+    fn captures(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+impl Replay for MergedFiles {
+    fn next(&mut self) -> Result<Option<(RawPacket<'_>, usize)>, CaptureError> {
+        self.next_indexed()
+    }
+    fn first_link(&self) -> Option<u32> {
+        MergedFiles::first_link(self)
+    }
+    fn tls_secrets(&mut self, make: &dyn Fn() -> SecretsSink) {
+        self.on_tls_secrets(make);
+    }
+    fn position(&self) -> u64 {
+        MergedFiles::position(self)
+    }
+    fn total_size(&self) -> Option<u64> {
+        MergedFiles::total_size(self)
+    }
+    fn name(&self) -> String {
+        let names = self.captures();
+        match names.as_slice() {
+            [one] => one.clone(),
+            [first, .., last] => format!("{} files merged ({first} … {last})", names.len()),
+            [] => String::new(),
+        }
+    }
+    fn captures(&self) -> Vec<String> {
+        self.paths().map(|p| p.display().to_string()).collect()
+    }
 }
 
 /// Options of one run.
@@ -131,6 +203,9 @@ pub struct RunStats {
     pub memory: crate::memory::MemoryStats,
     /// An error of the input that ended the run early (truncated or corrupt file).
     pub input_error: Option<CaptureError>,
+    /// Several files merged: errors of further files that ended early (the others were
+    /// read to their end).
+    pub more_input_errors: Vec<CaptureError>,
     /// Stopped by Ctrl-C / SIGTERM.
     pub interrupted: bool,
     /// Live capture: packets dropped because the decoder fell behind (queue full).
@@ -334,9 +409,7 @@ impl WindowScale {
 
 /// Print one serialised JSON record (as `Printer::json_line` prints a `Value`).
 fn json_raw_line<W: Write>(printer: &mut Printer<W>, line: &str) -> std::io::Result<()> {
-    let w = printer.writer();
-    w.write_all(line.as_bytes())?;
-    w.write_all(b"\n")
+    printer.json_raw_line(line)
 }
 
 /// All the state of one run, fed packet by packet.
@@ -787,77 +860,8 @@ pub fn run<W: Write>(
     let json = printer.mode() == Mode::Json;
     let mut runner = Runner::new(opts, json);
     match src {
-        Source::File(f) => {
-            let mut filter = match &opts.file_filter {
-                Some(expr) => Some(OfflineFilter::new(expr, f.first_link().unwrap_or(1))?),
-                None => None,
-            };
-            // Privileges are given up before the -w file is opened (as tcpdump): the file is
-            // created as the user the run continues as.
-            if let Some(plan) = &opts.privdrop {
-                crate::capture::privdrop::apply(plan)?;
-            }
-            let keys = std::sync::Arc::clone(&opts.dissect.decrypt.keys);
-            f.on_tls_secrets(Box::new(move |text| {
-                keys.add_text(text, crate::dissect::tls::decrypt::KeySource::Dsb);
-            }));
-            let mut writer: Option<PcapWriter> = None;
-            let mut progress = opts
-                .progress
-                .then(|| crate::render::progress::Progress::new(f.total_size()));
-            loop {
-                if stop.load(Ordering::Relaxed) {
-                    runner.stats.interrupted = true;
-                    break;
-                }
-                if opts.count.is_some_and(|c| runner.stats.frames >= c) {
-                    break;
-                }
-                let pkt = match f.next_packet() {
-                    Ok(Some(p)) => p,
-                    Ok(None) => break,
-                    Err(e) => {
-                        runner.stats.input_error = Some(e);
-                        break;
-                    }
-                };
-                runner.stats.read += 1;
-                if let Some(flt) = filter.as_mut() {
-                    if !flt.matches(pkt.link, pkt.data).unwrap_or(false) {
-                        continue;
-                    }
-                }
-                // With -Y, -w keeps only the packets the filter displays (as tshark).
-                let shown = runner.packet(&pkt, None, printer)?;
-                if let (Some(path), true) = (&opts.write, shown) {
-                    if writer.is_none() {
-                        writer = Some(PcapWriter::create(
-                            path,
-                            pkt.link,
-                            true,
-                            crate::capture::writer::DEFAULT_SNAPLEN,
-                            opts.packet_buffered,
-                        )?);
-                    }
-                    if let Some(w) = writer.as_mut() {
-                        w.write(&pkt)?;
-                    }
-                }
-                if let Some(p) = progress.as_mut() {
-                    p.update(f.position(), runner.stats.frames);
-                }
-            }
-            if let Some(p) = progress.take() {
-                p.finish();
-            }
-            if let Some(w) = writer.as_mut() {
-                w.flush()?;
-                runner.stats.written = w.written();
-                runner.stats.write_skipped_other_link = w.skipped_other_link();
-            }
-            let name = f.path().display().to_string();
-            runner.finish(&name, printer)
-        }
+        Source::File(f) => replay(f.as_mut(), runner, printer, stop),
+        Source::Files(f) => replay(f.as_mut(), runner, printer, stop),
         Source::Live(l) => {
             let name = l.name().to_string();
             let (tx, rx) = std::sync::mpsc::sync_channel::<OwnedPacket>(4096);
@@ -976,6 +980,100 @@ pub fn run<W: Write>(
             runner.finish(&format!("live capture on {name}"), printer)
         }
     }
+}
+
+/// Replay saved captures (one file, or several merged in timestamp order).
+fn replay<R: Replay, W: Write>(
+    f: &mut R,
+    mut runner: Runner<'_>,
+    printer: &mut Printer<W>,
+    stop: &AtomicBool,
+) -> Result<RunStats, RunError> {
+    let opts = runner.opts;
+    let mut filter = match &opts.file_filter {
+        Some(expr) => Some(OfflineFilter::new(expr, f.first_link().unwrap_or(1))?),
+        None => None,
+    };
+    // Privileges are given up before the -w file is opened (as tcpdump): the file is
+    // created as the user the run continues as.
+    if let Some(plan) = &opts.privdrop {
+        crate::capture::privdrop::apply(plan)?;
+    }
+    let keys = &opts.dissect.decrypt.keys;
+    f.tls_secrets(&|| {
+        let keys = std::sync::Arc::clone(keys);
+        Box::new(move |text| {
+            keys.add_text(text, crate::dissect::tls::decrypt::KeySource::Dsb);
+        })
+    });
+    // Several files: every record says which one it came from.
+    let captures = f.captures();
+    let mut capture_shown: Option<usize> = None;
+    let mut writer: Option<PcapWriter> = None;
+    let mut progress = opts
+        .progress
+        .then(|| crate::render::progress::Progress::new(f.total_size()));
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            runner.stats.interrupted = true;
+            break;
+        }
+        if opts.count.is_some_and(|c| runner.stats.frames >= c) {
+            break;
+        }
+        let (pkt, index) = match f.next() {
+            Ok(Some(p)) => p,
+            Ok(None) => break,
+            // A file that ends early ends its part; merged files go on with the others.
+            Err(e) => {
+                match runner.stats.input_error {
+                    None => runner.stats.input_error = Some(e),
+                    Some(_) => runner.stats.more_input_errors.push(e),
+                }
+                continue;
+            }
+        };
+        runner.stats.read += 1;
+        if let Some(flt) = filter.as_mut() {
+            if !flt.matches(pkt.link, pkt.data).unwrap_or(false) {
+                continue;
+            }
+        }
+        if capture_shown != Some(index) {
+            if let Some(name) = captures.get(index) {
+                printer.set_capture(Some(name.clone()));
+                capture_shown = Some(index);
+            }
+        }
+        // With -Y, -w keeps only the packets the filter displays (as tshark).
+        let shown = runner.packet(&pkt, None, printer)?;
+        if let (Some(path), true) = (&opts.write, shown) {
+            if writer.is_none() {
+                writer = Some(PcapWriter::create(
+                    path,
+                    pkt.link,
+                    true,
+                    crate::capture::writer::DEFAULT_SNAPLEN,
+                    opts.packet_buffered,
+                )?);
+            }
+            if let Some(w) = writer.as_mut() {
+                w.write(&pkt)?;
+            }
+        }
+        if let Some(p) = progress.as_mut() {
+            p.update(f.position(), runner.stats.frames);
+        }
+    }
+    if let Some(p) = progress.take() {
+        p.finish();
+    }
+    if let Some(w) = writer.as_mut() {
+        w.flush()?;
+        runner.stats.written = w.written();
+        runner.stats.write_skipped_other_link = w.skipped_other_link();
+    }
+    runner.finish(&f.name(), printer)
 }
 
 /// The UDP table's view of a UDP frame.

@@ -117,6 +117,20 @@ fn quic_smoke() {
 }
 
 #[test]
+fn http3_smoke() {
+    smoke("http3", harness::http3, 3000, 500);
+}
+
+#[test]
+fn http3_seed_carries_a_request_and_a_response() {
+    // The seed is not vacuous: both messages decode (the response through the dynamic
+    // table the encoder stream built).
+    let seeds = harness::seeds("http3", Path::new(CAPTURES));
+    assert_eq!(seeds.len(), 1);
+    assert_eq!(harness::http3_run(&seeds[0]), 2);
+}
+
+#[test]
 fn quic_seeds_open_and_carry_the_client_hello() {
     // The seeds are not vacuous: the Initial packets open and the ClientHello completes.
     use squirrel_sniff::dissect::quic::QuicConnection;

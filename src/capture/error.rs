@@ -52,6 +52,10 @@ pub enum CaptureError {
     Live { name: String, msg: String },
     #[error("invalid capture filter `{expr}`: {msg}")]
     BadFilter { expr: String, msg: String },
+    #[error("{spec}: no capture files there (a directory or glob pattern given to -r)")]
+    NoCaptures { spec: PathBuf },
+    #[error("-r `{pattern}`: not a valid glob pattern: {msg}")]
+    BadPattern { pattern: String, msg: String },
     #[error("cannot write {path}: {msg}")]
     Write { path: PathBuf, msg: String },
 }
@@ -65,7 +69,9 @@ impl CaptureError {
             | CaptureError::NotACapture { .. }
             | CaptureError::Empty { .. }
             | CaptureError::BadVersion { .. }
-            | CaptureError::Read { .. } => 3,
+            | CaptureError::Read { .. }
+            | CaptureError::NoCaptures { .. } => 3,
+            CaptureError::BadPattern { .. } => 2,
             CaptureError::Truncated { packets: 0, .. }
             | CaptureError::Corrupt { packets: 0, .. } => 3,
             CaptureError::Truncated { .. }

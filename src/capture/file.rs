@@ -146,6 +146,8 @@ pub struct FileSource {
     st: State,
     packets: u64,
     done: bool,
+    /// The packet `next_packet` returned last (its bytes are still in `st.data`).
+    current: Option<PacketMeta>,
 }
 
 /// Everything but the reader, so that a block borrowed from the reader can update it.
@@ -220,6 +222,7 @@ impl FileSource {
             },
             packets: 0,
             done: false,
+            current: None,
         };
         src.read_header()?;
         Ok(src)
@@ -318,6 +321,8 @@ impl FileSource {
         if available + needed >= self.buffer_size || needed > self.buffer_size / 2 {
             let want = (available + needed + 1024).max(self.buffer_size * 2);
             if want > MAX_RECORD + INITIAL_BUFFER {
+                // An error ends the file: the next call gives `Ok(None)`, not the error again.
+                self.done = true;
                 return Err(CaptureError::RecordTooLarge {
                     path: self.path.clone(),
                     len: available + needed,
@@ -328,14 +333,18 @@ impl FileSource {
                 self.buffer_size = want;
             }
         }
-        self.reader.refill().map_err(|_| CaptureError::Read {
-            path: self.path.clone(),
+        let path = &self.path;
+        let refilled = self.reader.refill().map_err(|_| CaptureError::Read {
+            path: path.clone(),
             source: std::io::Error::other("read failed"),
-        })
+        });
+        self.done |= refilled.is_err();
+        refilled
     }
 
     /// The next packet, `Ok(None)` at the end of the file.
     pub fn next_packet(&mut self) -> Result<Option<RawPacket<'_>>, CaptureError> {
+        self.current = None;
         if self.done {
             return Ok(None);
         }
@@ -390,6 +399,7 @@ impl FileSource {
             if let Some(m) = meta {
                 self.packets += 1;
                 self.st.last_ts = m.ts;
+                self.current = Some(m);
                 return Ok(Some(RawPacket {
                     ts: m.ts,
                     len: m.len.max(self.st.data.len() as u32),
@@ -399,6 +409,19 @@ impl FileSource {
                 }));
             }
         }
+    }
+
+    /// The packet the last `next_packet` returned, again (`None` after the end or an
+    /// error): a merge looks at every file's next packet before it takes one.
+    pub fn current(&self) -> Option<RawPacket<'_>> {
+        let m = self.current?;
+        Some(RawPacket {
+            ts: m.ts,
+            len: m.len.max(self.st.data.len() as u32),
+            link: m.link,
+            interface: m.interface,
+            data: &self.st.data,
+        })
     }
 
     /// Bytes of the file consumed so far (for progress).
@@ -584,6 +607,7 @@ impl State {
 /// still read by tshark.
 const OBSOLETE_PACKET_BLOCK: u32 = 2;
 
+#[derive(Debug, Clone, Copy)]
 struct PacketMeta {
     ts: Timestamp,
     len: u32,

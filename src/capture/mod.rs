@@ -6,11 +6,13 @@ pub mod filter;
 pub mod info;
 pub mod linktype;
 pub mod live;
+pub mod merge;
 pub mod privdrop;
 pub mod writer;
 
 pub use error::CaptureError;
 pub use file::FileSource;
+pub use merge::MergedFiles;
 
 /// One captured packet as the source gives it.
 #[derive(Debug, Clone, Copy)]

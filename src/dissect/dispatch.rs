@@ -438,6 +438,15 @@ impl Dispatcher {
         }
     }
 
+    /// The protocol a `-d` rule forces on a new session, if any.
+    fn forced(&self, info: &SessionInfo) -> Option<&'static Protocol> {
+        super::decode_as::forced(
+            &self.cfg.dissect.decode_as,
+            info.transport,
+            [info.server.port, info.client.port],
+        )
+    }
+
     /// What is known of a live session's protocol.
     pub fn recognised(&self, transport: Transport, stream: StreamId) -> Recognised {
         self.sessions
@@ -479,9 +488,10 @@ impl Dispatcher {
                     server: *server,
                     layer: Layer::Clear,
                 };
+                let forced = self.forced(&info);
                 self.sessions.insert(
                     (Transport::Tcp, *stream),
-                    Box::new(Slot::new(info, None, &self.cfg)),
+                    Box::new(Slot::new(info, forced, &self.cfg)),
                 );
                 None
             }
@@ -590,9 +600,10 @@ impl Dispatcher {
                     server: *server,
                     layer: Layer::Clear,
                 };
+                let forced = self.forced(&info);
                 self.sessions.insert(
                     (Transport::Udp, *session),
-                    Box::new(Slot::new(info, None, &self.cfg)),
+                    Box::new(Slot::new(info, forced, &self.cfg)),
                 );
                 None
             }

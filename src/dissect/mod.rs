@@ -2,6 +2,7 @@
 //! table): the parser interface ([`parser`]), the protocol table ([`registry`]), the
 //! dispatcher that routes each session's bytes ([`dispatch`]), and one folder per protocol.
 
+pub mod decode_as;
 pub mod dispatch;
 pub mod dns;
 pub mod http;
@@ -30,6 +31,8 @@ pub struct DissectConfig {
     pub max_tls_handshake: usize,
     /// Session keys for TLS decryption (key logs, pcapng secrets, RSA keys).
     pub decrypt: tls::decrypt::DecryptConfig,
+    /// `-d` rules: sessions on these ports parsed as the named protocol (no detection).
+    pub decode_as: Vec<decode_as::DecodeAs>,
 }
 
 impl Default for DissectConfig {
@@ -40,6 +43,7 @@ impl Default for DissectConfig {
             max_decoded_body: 16 << 20,
             max_tls_handshake: 1 << 20,
             decrypt: tls::decrypt::DecryptConfig::default(),
+            decode_as: Vec::new(),
         }
     }
 }

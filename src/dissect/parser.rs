@@ -371,13 +371,26 @@ impl<'a> Ctx<'a> {
 
     /// Emit an application message completed now; `frames` carried its bytes.
     pub fn emit(&mut self, dir: Direction, frames: Vec<u64>, msg: Arc<dyn AppMessage>) {
+        let layer = self.layer;
+        self.emit_layer(dir, frames, layer, msg);
+    }
+
+    /// Emit a message whose bytes were seen at `layer` (a QUIC parser's HTTP/3 messages
+    /// are decrypted although the session's own bytes are clear).
+    pub fn emit_layer(
+        &mut self,
+        dir: Direction,
+        frames: Vec<u64>,
+        layer: Layer,
+        msg: Arc<dyn AppMessage>,
+    ) {
         self.events.push(AppEvent {
             stream: self.session,
             transport: self.transport,
             dir,
             frame: self.now_frame,
             frames,
-            layer: self.layer,
+            layer,
             msg,
         });
     }

@@ -109,6 +109,8 @@ pub struct Printer<W: Write> {
     /// `--mask`: values shown as `h*****2 (7 chars)` wherever a frame's output holds them
     /// (the `--secret`s, and the secret and credential values the findings stage found).
     mask_terms: Option<Vec<String>>,
+    /// `,"capture":"NAME"`, closing each JSON record of a run over several captures.
+    capture_field: Option<String>,
 }
 
 /// Most findings kept for `--findings end` (the report and its counts see them all).
@@ -145,6 +147,7 @@ impl<W: Write> Printer<W> {
             deferred: Vec::new(),
             deferred_dropped: 0,
             mask_terms: None,
+            capture_field: None,
         }
     }
 
@@ -457,8 +460,40 @@ impl<W: Write> Printer<W> {
 
     /// One NDJSON line.
     pub fn json_line(&mut self, v: &serde_json::Value) -> io::Result<()> {
+        if self.capture_field.is_some() && v.is_object() {
+            return self.json_raw_line(&v.to_string());
+        }
         serde_json::to_writer(&mut self.w, v).map_err(io::Error::from)?;
         self.w.write_all(b"\n")
+    }
+
+    /// One NDJSON line already serialised (an object).
+    pub fn json_raw_line(&mut self, line: &str) -> io::Result<()> {
+        self.w
+            .write_all(line.strip_suffix('}').unwrap_or(line).as_bytes())?;
+        if !line.ends_with('}') {
+            return self.w.write_all(b"\n");
+        }
+        self.end_json_line()
+    }
+
+    /// Close a JSON object written without its last `}`: a run over several captures adds
+    /// the `capture` the record came from.
+    fn end_json_line(&mut self) -> io::Result<()> {
+        if let Some(c) = &self.capture_field {
+            self.w.write_all(c.as_bytes())?;
+        }
+        self.w.write_all(b"}\n")
+    }
+
+    /// Several captures in one run: JSON records carry `"capture": NAME` from now on.
+    pub fn set_capture(&mut self, name: Option<String>) {
+        self.capture_field = name.map(|n| {
+            format!(
+                ",\"capture\":{}",
+                serde_json::Value::String(crate::present::escape::escape_str(&n))
+            )
+        });
     }
 
     pub fn flush(&mut self) -> io::Result<()> {

@@ -390,6 +390,22 @@ impl HttpMessage {
     }
 }
 
+impl HttpMessage {
+    /// Display-filter values of a message carried on an HTTP/2 or HTTP/3 stream: as
+    /// HTTP/1.x, with the request's `:authority` (or Host) as `http.host`.
+    pub fn stream_values(&self, field: &str, out: &mut Vec<FieldValue>) {
+        if field == "http.host" {
+            if let StartLine::Request(r) = &self.start {
+                if let Some(h) = &r.host {
+                    out.push(FieldValue::Str(String::from_utf8_lossy(h).into_owned()));
+                }
+            }
+            return;
+        }
+        AppMessage::values(self, field, out);
+    }
+}
+
 /// Media types whose bodies are shown as lines of text.
 fn is_textual(mt: &[u8]) -> bool {
     let mt = mt.to_ascii_lowercase();

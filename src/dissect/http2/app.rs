@@ -198,16 +198,7 @@ impl AppMessage for Http2Message {
         name == "http2" || self.0.has(name)
     }
     fn values(&self, field: &str, out: &mut Vec<FieldValue>) {
-        if field == "http.host" {
-            // `:authority` (or a Host header) is the host of an HTTP/2 request.
-            if let crate::dissect::http::StartLine::Request(r) = &self.0.start {
-                if let Some(h) = &r.host {
-                    out.push(FieldValue::Str(String::from_utf8_lossy(h).into_owned()));
-                }
-            }
-            return;
-        }
-        self.0.values(field, out);
+        self.0.stream_values(field, out);
     }
     fn http(&self) -> Option<&HttpMessage> {
         Some(&self.0)

@@ -25,7 +25,8 @@ use crate::dissect::DissectConfig;
 use crate::flow::Direction;
 use crate::present::escape::escape_bytes;
 use frame::{flags, FrameHeader, FrameType, Payload, PREFACE};
-use hpack::{HeaderDecoder, HeaderList};
+use hpack::HeaderDecoder;
+pub use hpack::HeaderList;
 
 pub use app::{detect_client, detect_server, new_parser, Http2Frame, Http2Message, Http2Parser};
 
@@ -192,23 +193,23 @@ const MAX_MSG_FRAMES: usize = 10_000;
 
 /// One side's message of a stream, while it is being received.
 #[derive(Debug, Default)]
-struct Side {
-    head: Option<HeaderList>,
-    trailers: Vec<(String, Vec<u8>)>,
-    body: Vec<u8>,
-    body_len: u64,
-    body_cut: bool,
-    data_frames: u64,
-    frames: Vec<u64>,
-    notes: Vec<String>,
-    done: bool,
+pub(crate) struct Side {
+    pub(crate) head: Option<HeaderList>,
+    pub(crate) trailers: Vec<(String, Vec<u8>)>,
+    pub(crate) body: Vec<u8>,
+    pub(crate) body_len: u64,
+    pub(crate) body_cut: bool,
+    pub(crate) data_frames: u64,
+    pub(crate) frames: Vec<u64>,
+    pub(crate) notes: Vec<String>,
+    pub(crate) done: bool,
     /// Packet where the head completed (requests: for `[Request in frame]`).
-    head_frame: Option<u64>,
-    end_frame: Option<u64>,
+    pub(crate) head_frame: Option<u64>,
+    pub(crate) end_frame: Option<u64>,
 }
 
 impl Side {
-    fn add_frames(&mut self, frames: &[u64]) {
+    pub(crate) fn add_frames(&mut self, frames: &[u64]) {
         for &f in frames {
             if self.frames.last() != Some(&f) && self.frames.len() < MAX_MSG_FRAMES {
                 self.frames.push(f);
@@ -220,12 +221,12 @@ impl Side {
 /// The request a response answers (its own or, for stream 1 after `Upgrade: h2c`, the
 /// HTTP/1.1 request).
 #[derive(Debug, Clone, Default)]
-struct RequestInfo {
-    method: Option<String>,
-    uri: Option<Vec<u8>>,
-    host: Option<Vec<u8>>,
-    frame: Option<u64>,
-    index: Option<usize>,
+pub(crate) struct RequestInfo {
+    pub(crate) method: Option<String>,
+    pub(crate) uri: Option<Vec<u8>>,
+    pub(crate) host: Option<Vec<u8>>,
+    pub(crate) frame: Option<u64>,
+    pub(crate) index: Option<usize>,
 }
 
 #[derive(Debug, Default)]
@@ -301,8 +302,7 @@ pub struct Http2Connection {
     refused_noted: bool,
     body_kept: usize,
     conn_body_noted: bool,
-    requests: usize,
-    responses: usize,
+    counts: MessageCounts,
     /// Frame events reported in the current call, and those left out.
     events_this_call: usize,
     events_dropped: u64,
@@ -326,8 +326,7 @@ impl Http2Connection {
             refused_noted: false,
             body_kept: 0,
             conn_body_noted: false,
-            requests: 0,
-            responses: 0,
+            counts: MessageCounts::default(),
             events_this_call: 0,
             events_dropped: 0,
         }
@@ -1092,121 +1091,24 @@ impl Http2Connection {
         let sd = std::mem::take(&mut st.sides[side]);
         // Keep the done flag (the side is over) without its data.
         st.sides[side].done = sd.done;
-        let list = sd.head.clone().unwrap_or_default();
-        let headers: Vec<(String, Vec<u8>)> = list
-            .fields
-            .iter()
-            .map(|(n, v)| (String::from_utf8_lossy(n).into_owned(), v.clone()))
-            .collect();
-        let mut notes = sd.notes.clone();
-        if sd.head.is_none() {
-            notes.push("DATA without a header block".into());
-        }
-        let start = if side == 0 {
+        if side == 0 {
             st.request_reported = true;
-            let r = &mut st.request;
-            let index = self.requests;
-            self.requests = self.requests.saturating_add(1);
-            r.index = Some(index);
-            r.frame = Some(now);
-            StartLine::Request(RequestLine {
-                method: r.method.clone().unwrap_or_default(),
-                uri: r.uri.clone().unwrap_or_default(),
-                host: r.host.clone(),
-                index,
-            })
-        } else {
-            let index = self.responses;
-            self.responses = self.responses.saturating_add(1);
-            let r = &st.request;
-            StartLine::Response(StatusLine {
-                status: status_of(&list).unwrap_or(0),
-                reason: reason_phrase(status_of(&list).unwrap_or(0))
-                    .as_bytes()
-                    .to_vec(),
-                index,
-                request_index: r.index,
-                request_method: r.method.clone(),
-                request_uri: r.uri.clone(),
-                request_host: r.host.clone(),
-                request_frame: r.frame,
-            })
-        };
-        let line = match &start {
-            StartLine::Request(r) => {
-                let mut l = r.method.as_bytes().to_vec();
-                l.push(b' ');
-                l.extend_from_slice(&r.uri);
-                l.extend_from_slice(b" HTTP/2");
-                l
-            }
-            StartLine::Response(s) => format!("HTTP/2 {}", s.status).into_bytes(),
-        };
-        let content_type = header_value(&list, "content-type").map(<[u8]>::to_vec);
-        let content_encoding = header_value(&list, "content-encoding").map(<[u8]>::to_vec);
-        let content_length = header_value(&list, "content-length").and_then(|v| {
-            std::str::from_utf8(v.trim_ascii())
-                .ok()?
-                .parse::<u64>()
-                .ok()
-        });
-        if sd.body_cut {
-            notes.push(format!(
-                "body cut at {} bytes (of {}); the rest is only counted",
-                sd.body.len(),
-                sd.body_len
-            ));
         }
-        let mut body_decoded = None;
-        let mut decoded_with = None;
-        if let Some(enc) = &content_encoding {
-            if !sd.body.is_empty() {
-                if let Some(dec) = decode::decode(enc, &sd.body, self.bounds.max_decoded_body) {
-                    if sd.body_cut {
-                        notes.push("only the body before the cut was decoded".into());
-                    }
-                    notes.extend(dec.notes);
-                    decoded_with = Some(dec.label);
-                    body_decoded = Some(dec.data);
-                }
-            }
-        }
-        if list.cut {
-            notes.push(format!(
-                "header list cut: {} of {} fields kept",
-                list.fields.len(),
-                list.count
-            ));
-        }
-        let msg = HttpMessage {
-            start,
-            version: "HTTP/2".into(),
-            line,
-            headers,
-            trailers: sd.trailers,
-            content_type,
-            content_length,
-            content_encoding,
-            chunked: false,
-            chunk_sizes: Vec::new(),
-            chunk_count: sd.data_frames,
-            body: sd.body,
-            body_decoded,
-            decoded_with,
-            body_len: sd.body_len,
-            body_wire_len: sd.body_len,
-            body_missing: 0,
-            body_complete: !sd.body_cut && sd.end_frame.is_some(),
-            head_range: 0..0,
-            body_range: 0..0,
-            frames: sd.frames.clone(),
-            notes,
-            stream_id: Some(id),
-        };
+        let frames = sd.frames.clone();
+        let msg = side_message(
+            "HTTP/2",
+            side,
+            sd,
+            &mut st.request,
+            &mut self.counts,
+            now,
+            Some(id),
+            self.bounds.max_decoded_body,
+        );
         out.push(Http2Event {
             dir,
             frame: now,
-            frames: sd.frames,
+            frames,
             kind: Http2Kind::Message(Box::new(msg)),
         });
     }
@@ -1278,6 +1180,140 @@ impl Http2Connection {
     }
 }
 
+/// The message of one side of a stream (HTTP/2, or HTTP/3 over QUIC): the start line
+/// from the pseudo-headers, the body decoded by its content coding, the request a response
+/// answers. `counts` numbers requests and responses on the connection.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn side_message(
+    version: &str,
+    side: usize,
+    sd: Side,
+    request: &mut RequestInfo,
+    counts: &mut MessageCounts,
+    now: u64,
+    stream_id: Option<u32>,
+    max_decoded_body: usize,
+) -> HttpMessage {
+    let list = sd.head.clone().unwrap_or_default();
+    let headers: Vec<(String, Vec<u8>)> = list
+        .fields
+        .iter()
+        .map(|(n, v)| (String::from_utf8_lossy(n).into_owned(), v.clone()))
+        .collect();
+    let mut notes = sd.notes.clone();
+    if sd.head.is_none() {
+        notes.push("DATA without a header block".into());
+    }
+    let start = if side == 0 {
+        let r = &mut *request;
+        let index = counts.requests;
+        counts.requests = counts.requests.saturating_add(1);
+        r.index = Some(index);
+        r.frame = Some(now);
+        StartLine::Request(RequestLine {
+            method: r.method.clone().unwrap_or_default(),
+            uri: r.uri.clone().unwrap_or_default(),
+            host: r.host.clone(),
+            index,
+        })
+    } else {
+        let index = counts.responses;
+        counts.responses = counts.responses.saturating_add(1);
+        let r = &*request;
+        StartLine::Response(StatusLine {
+            status: status_of(&list).unwrap_or(0),
+            reason: reason_phrase(status_of(&list).unwrap_or(0))
+                .as_bytes()
+                .to_vec(),
+            index,
+            request_index: r.index,
+            request_method: r.method.clone(),
+            request_uri: r.uri.clone(),
+            request_host: r.host.clone(),
+            request_frame: r.frame,
+        })
+    };
+    let line = match &start {
+        StartLine::Request(r) => {
+            let mut l = r.method.as_bytes().to_vec();
+            l.push(b' ');
+            l.extend_from_slice(&r.uri);
+            l.push(b' ');
+            l.extend_from_slice(version.as_bytes());
+            l
+        }
+        StartLine::Response(s) => format!("{version} {}", s.status).into_bytes(),
+    };
+    let content_type = header_value(&list, "content-type").map(<[u8]>::to_vec);
+    let content_encoding = header_value(&list, "content-encoding").map(<[u8]>::to_vec);
+    let content_length = header_value(&list, "content-length").and_then(|v| {
+        std::str::from_utf8(v.trim_ascii())
+            .ok()?
+            .parse::<u64>()
+            .ok()
+    });
+    if sd.body_cut {
+        notes.push(format!(
+            "body cut at {} bytes (of {}); the rest is only counted",
+            sd.body.len(),
+            sd.body_len
+        ));
+    }
+    let mut body_decoded = None;
+    let mut decoded_with = None;
+    if let Some(enc) = &content_encoding {
+        if !sd.body.is_empty() {
+            if let Some(dec) = decode::decode(enc, &sd.body, max_decoded_body) {
+                if sd.body_cut {
+                    notes.push("only the body before the cut was decoded".into());
+                }
+                notes.extend(dec.notes);
+                decoded_with = Some(dec.label);
+                body_decoded = Some(dec.data);
+            }
+        }
+    }
+    if list.cut {
+        notes.push(format!(
+            "header list cut: {} of {} fields kept",
+            list.fields.len(),
+            list.count
+        ));
+    }
+    HttpMessage {
+        start,
+        version: version.into(),
+        line,
+        headers,
+        trailers: sd.trailers,
+        content_type,
+        content_length,
+        content_encoding,
+        chunked: false,
+        chunk_sizes: Vec::new(),
+        chunk_count: sd.data_frames,
+        body: sd.body,
+        body_decoded,
+        decoded_with,
+        body_len: sd.body_len,
+        body_wire_len: sd.body_len,
+        body_missing: 0,
+        body_complete: !sd.body_cut && sd.end_frame.is_some(),
+        head_range: 0..0,
+        body_range: 0..0,
+        frames: sd.frames,
+        notes,
+        stream_id,
+    }
+}
+
+/// Requests and responses reported on a connection so far (their indexes).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct MessageCounts {
+    pub requests: usize,
+    pub responses: usize,
+}
+
 fn header_value<'a>(l: &'a HeaderList, name: &str) -> Option<&'a [u8]> {
     l.fields
         .iter()
@@ -1297,7 +1333,7 @@ fn media_type(ct: &[u8]) -> Vec<u8> {
     ct.get(..end).unwrap_or(&[]).trim_ascii().to_vec()
 }
 
-fn request_info(l: Option<&HeaderList>, frame: Option<u64>) -> RequestInfo {
+pub(crate) fn request_info(l: Option<&HeaderList>, frame: Option<u64>) -> RequestInfo {
     let Some(l) = l else {
         return RequestInfo::default();
     };

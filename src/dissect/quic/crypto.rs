@@ -2,7 +2,7 @@
 //! by offset (they may arrive out of order and across packets — a post-quantum ClientHello
 //! spans several Initial packets), then cut into TLS handshake messages.
 
-use std::collections::BTreeMap;
+use super::stream::Reassembler;
 
 /// Bytes of one CRYPTO stream kept (in order plus waiting); beyond it the stream stops.
 pub const MAX_CRYPTO: usize = 256 << 10;
@@ -10,13 +10,9 @@ pub const MAX_CRYPTO: usize = 256 << 10;
 /// One direction's CRYPTO stream at one level.
 #[derive(Debug, Default)]
 pub struct CryptoStream {
-    /// Contiguous bytes from offset 0.
+    chunks: Reassembler,
+    /// Contiguous bytes not yet cut into messages.
     data: Vec<u8>,
-    /// Chunks beyond the contiguous end, by offset.
-    waiting: BTreeMap<u64, Vec<u8>>,
-    waiting_bytes: usize,
-    /// Handshake bytes already handed out as messages.
-    taken: usize,
     /// The bound was hit: later data is dropped.
     pub overflow: bool,
 }
@@ -31,71 +27,28 @@ pub struct HandshakeMessage {
 impl CryptoStream {
     /// Add a CRYPTO frame's data at `offset`.
     pub fn insert(&mut self, offset: u64, bytes: &[u8]) {
-        if self.overflow || bytes.is_empty() {
-            return;
-        }
-        let end = self.data.len() as u64;
-        let Ok(off) = usize::try_from(offset) else {
-            self.overflow = true;
-            return;
-        };
-        if off.saturating_add(bytes.len()) > MAX_CRYPTO {
-            self.overflow = true;
-            return;
-        }
-        if offset <= end {
-            // Overlap with what we have: keep the first copy, append the rest.
-            let skip = (end - offset) as usize;
-            if let Some(new) = bytes.get(skip..) {
-                self.data.extend_from_slice(new);
-            }
-            self.drain_waiting();
-        } else if !self.waiting.contains_key(&offset) {
-            self.waiting_bytes += bytes.len();
-            if self.waiting_bytes > MAX_CRYPTO {
-                self.overflow = true;
-                return;
-            }
-            self.waiting.insert(offset, bytes.to_vec());
-        }
-    }
-
-    fn drain_waiting(&mut self) {
-        while let Some((&off, _)) = self.waiting.first_key_value() {
-            let end = self.data.len() as u64;
-            if off > end {
-                break;
-            }
-            if let Some((_, chunk)) = self.waiting.pop_first() {
-                self.waiting_bytes = self.waiting_bytes.saturating_sub(chunk.len());
-                let skip = usize::try_from(end - off).unwrap_or(usize::MAX);
-                if let Some(new) = chunk.get(skip..) {
-                    self.data.extend_from_slice(new);
-                }
-            }
-        }
-    }
-
-    /// Contiguous bytes received so far.
-    pub fn contiguous(&self) -> usize {
-        self.data.len()
+        self.chunks
+            .insert(offset, bytes, MAX_CRYPTO, Some(MAX_CRYPTO as u64));
+        self.overflow |= self.chunks.overflow;
+        self.data.extend(self.chunks.take());
     }
 
     /// Bytes received beyond a gap (waiting for earlier data).
     pub fn waiting(&self) -> usize {
-        self.waiting_bytes
+        self.chunks.waiting()
     }
 
     /// Handshake messages completed since the last call.
     pub fn take_messages(&mut self) -> Vec<HandshakeMessage> {
         let mut out = Vec::new();
-        while let Some(hdr) = self.data.get(self.taken..self.taken + 4) {
+        let mut at = 0usize;
+        while let Some(hdr) = self.data.get(at..at + 4) {
             let msg_type = hdr.first().copied().unwrap_or(0);
             let len = hdr
                 .iter()
                 .skip(1)
                 .fold(0usize, |a, b| (a << 8) | usize::from(*b));
-            let start = self.taken + 4;
+            let start = at + 4;
             let Some(body) = self.data.get(start..start + len) else {
                 break;
             };
@@ -103,8 +56,9 @@ impl CryptoStream {
                 msg_type,
                 body: body.to_vec(),
             });
-            self.taken = start + len;
+            at = start + len;
         }
+        self.data.drain(..at);
         out
     }
 }

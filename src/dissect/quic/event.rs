@@ -8,7 +8,8 @@ use serde_json::{Map, Value};
 
 use super::header::PacketType;
 use super::keys::{VERSION_1, VERSION_2};
-use crate::dissect::tls::{cipher_suite_name, ClientHello, ServerHello};
+use crate::dissect::http::HttpMessage;
+use crate::dissect::tls::{cipher_suite_name, CertificateChain, ClientHello, ServerHello};
 use crate::flow::Direction;
 use crate::present::escape::{escape_bytes, escape_truncated};
 use crate::present::tree::TreeNode;
@@ -26,10 +27,31 @@ pub struct PacketInfo {
     /// Full packet number, when the header protection was removed.
     pub pn: Option<u64>,
     pub decrypted: bool,
-    /// Frame names in order (decrypted packets).
-    pub frames: Vec<&'static str>,
-    /// Why it was not decrypted (Initial packets only; others need keys).
+    /// Frame names in order (decrypted packets); HTTP/3 frames follow their `STREAM(n)`.
+    pub frames: Vec<String>,
+    /// Why it was not decrypted (Initial packets; others when a key log was given).
     pub error: Option<String>,
+    /// 1-RTT: the key phase bit, once the header protection is removed.
+    pub key_phase: Option<bool>,
+    /// HTTP/3 frames or stream types were read from it.
+    pub h3: bool,
+}
+
+/// An HTTP/3 request or response completed by a datagram.
+#[derive(Debug, Clone)]
+pub struct H3Message {
+    pub dir: Direction,
+    /// Packets that carried it.
+    pub frames: Vec<u64>,
+    pub msg: Box<HttpMessage>,
+}
+
+/// A list of names as a JSON array.
+fn names(list: &[&'static str]) -> Value {
+    list.iter()
+        .map(|t| Value::from(*t))
+        .collect::<Vec<_>>()
+        .into()
 }
 
 /// Version name: `1`, `2`, or hex.
@@ -46,9 +68,10 @@ impl PacketInfo {
     /// Like tshark: `Initial, DCID=…, SCID=…, PKN: 0, CRYPTO` or
     /// `Protected Payload (KP0), DCID=…`.
     fn info(&self) -> String {
-        let mut s = match self.ptype {
-            PacketType::OneRtt => "Protected Payload".to_string(),
-            t => t.name().to_string(),
+        let mut s = match (self.ptype, self.key_phase) {
+            (PacketType::OneRtt, Some(kp)) => format!("Protected Payload (KP{})", u8::from(kp)),
+            (PacketType::OneRtt, None) => "Protected Payload".to_string(),
+            (t, _) => t.name().to_string(),
         };
         if !self.dcid.is_empty() || self.ptype != PacketType::OneRtt {
             s.push_str(&format!(", DCID={}", hex::encode(&self.dcid)));
@@ -59,9 +82,12 @@ impl PacketInfo {
         if let (Some(pn), true) = (self.pn, self.decrypted) {
             s.push_str(&format!(", PKN: {pn}"));
         }
+        // Initial packets list a run of the same frame once; the others every frame, as
+        // tshark does.
         let mut last = "";
         for f in &self.frames {
-            if *f != "PADDING" && *f != last {
+            let repeat = self.ptype == PacketType::Initial && f == last;
+            if f != "PADDING" && !repeat {
                 s.push_str(", ");
                 s.push_str(f);
             }
@@ -88,10 +114,13 @@ impl PacketInfo {
                 "frames".into(),
                 self.frames
                     .iter()
-                    .map(|f| Value::from(*f))
+                    .map(|f| Value::from(f.as_str()))
                     .collect::<Vec<_>>()
                     .into(),
             );
+        }
+        if let Some(kp) = self.key_phase {
+            m.insert("key_phase".into(), u8::from(kp).into());
         }
         if let Some(e) = &self.error {
             m.insert("error".into(), e.clone().into());
@@ -114,6 +143,14 @@ pub struct QuicEvent {
     pub frame_offset: Option<usize>,
     /// Notes (escaped): header errors, frame walks stopped, CONNECTION_CLOSE reasons.
     pub notes: Vec<String>,
+    /// TLS handshake messages completed in the Handshake and 1-RTT CRYPTO streams.
+    pub tls_messages: Vec<&'static str>,
+    /// The server's certificate chain (Handshake level, seen with the keys).
+    pub certificate: Option<Box<CertificateChain>>,
+    /// HTTP/3 messages completed in this datagram (emitted as their own events).
+    pub messages: Vec<H3Message>,
+    /// Unidirectional HTTP/3 streams that said what they carry in this datagram.
+    pub h3_streams: Vec<(u64, super::http3::StreamKind)>,
 }
 
 impl Default for QuicEvent {
@@ -126,6 +163,10 @@ impl Default for QuicEvent {
             server_hello: None,
             frame_offset: None,
             notes: Vec::new(),
+            tls_messages: Vec::new(),
+            certificate: None,
+            messages: Vec::new(),
+            h3_streams: Vec::new(),
         }
     }
 }
@@ -134,6 +175,11 @@ impl QuicEvent {
     /// The datagram carries an Initial packet.
     pub fn has_initial(&self) -> bool {
         self.packets.iter().any(|p| p.ptype == PacketType::Initial)
+    }
+
+    /// HTTP/3 frames were read from it (the Protocol column says `HTTP3`, as tshark).
+    pub fn has_h3(&self) -> bool {
+        self.packets.iter().any(|p| p.h3)
     }
 
     /// `quic.initial` when the datagram carries an Initial packet, `quic.packet` otherwise.
@@ -211,11 +257,19 @@ impl QuicEvent {
             if let (Some(pn), true) = (p.pn, p.decrypted) {
                 n.leaf(format!("Packet Number: {pn}"));
             }
-            if p.decrypted {
+            if let Some(kp) = p.key_phase {
+                n.leaf(format!("Key Phase Bit: {}", u8::from(kp)));
+            }
+            if p.decrypted && p.ptype != PacketType::Initial {
+                n.leaf("[Decrypted with the traffic secrets of the key log (--keylog)]");
+            }
+            if p.decrypted && p.ptype == PacketType::Initial {
                 n.leaf("[Decrypted with the Initial keys derived from the client's first DCID (RFC 9001 §5.2) — anyone on the path can]");
+            }
+            if p.decrypted {
                 let mut frames = TreeNode::new(format!("Frames ({})", p.frames.len()));
                 for f in &p.frames {
-                    frames.leaf(*f);
+                    frames.leaf(f.clone());
                 }
                 n.child(frames);
             } else if let Some(e) = &p.error {
@@ -241,6 +295,19 @@ impl QuicEvent {
             let mut t = TreeNode::new("TLSv1.3 Handshake (from the Initial CRYPTO frames)");
             t.child(sh.tree());
             root.child(t);
+        }
+        if !self.tls_messages.is_empty() {
+            let mut t = TreeNode::new("TLSv1.3 Handshake (decrypted CRYPTO frames)");
+            for m in &self.tls_messages {
+                t.leaf(format!("Handshake Type: {m}"));
+            }
+            if let Some(c) = &self.certificate {
+                t.child(c.tree());
+            }
+            root.child(t);
+        }
+        for (id, kind) in &self.h3_streams {
+            root.leaf(format!("HTTP/3 stream {id}: {} stream", kind.name()));
         }
         for n in &self.notes {
             root.leaf(format!("[{n}]"));
@@ -297,6 +364,19 @@ impl QuicEvent {
                 m.insert("ech_note".into(), n.into());
             }
         }
+        if !self.tls_messages.is_empty() {
+            m.insert("tls_handshake_messages".into(), names(&self.tls_messages));
+        }
+        if let Some(c) = &self.certificate {
+            m.insert(
+                "certificates".into(),
+                c.certificates
+                    .iter()
+                    .map(|x| Value::Object(x.json()))
+                    .collect::<Vec<_>>()
+                    .into(),
+            );
+        }
         if let Some(sh) = &self.server_hello {
             m.insert("server_hello".into(), true.into());
             m.insert(
@@ -342,6 +422,17 @@ pub struct QuicSummary {
     pub crypto_overflow: bool,
     /// Datagrams seen.
     pub frames: u64,
+    /// TLS handshake messages seen (Initial, and with keys Handshake and 1-RTT).
+    pub tls_messages: Vec<&'static str>,
+    /// ALPN the server chose (EncryptedExtensions: seen with keys).
+    pub alpn_selected: Option<Vec<u8>>,
+    /// A key log was given to this run.
+    pub keys: bool,
+    /// HTTP/3 SETTINGS by sender (client, server).
+    pub h3_settings: [Vec<(u64, u64)>; 2],
+    pub goaway: Option<u64>,
+    /// Decrypted STREAM bytes delivered in order.
+    pub stream_bytes: u64,
 }
 
 impl QuicSummary {
@@ -399,6 +490,41 @@ impl QuicSummary {
         m.insert("decryption_failed".into(), self.decryption_failed.into());
         m.insert("coalesced_padding".into(), self.coalesced_padding.into());
         m.insert("datagrams".into(), self.frames.into());
+        m.insert("tls_handshake_messages".into(), names(&self.tls_messages));
+        m.insert(
+            "alpn_selected".into(),
+            self.alpn_selected
+                .as_ref()
+                .map(|a| Value::String(escape_bytes(a)))
+                .unwrap_or(Value::Null),
+        );
+        m.insert("keys".into(), self.keys.into());
+        m.insert(
+            "decrypted".into(),
+            (self.decrypted > self.packet_types.get("Initial").copied().unwrap_or(0)).into(),
+        );
+        if self.h3_settings.iter().any(|s| !s.is_empty()) {
+            let side = |l: &Vec<(u64, u64)>| -> Value {
+                l.iter()
+                    .map(|(id, v)| {
+                        let mut o = Map::new();
+                        o.insert("id".into(), super::http3::setting_name(*id).into());
+                        o.insert("value".into(), (*v).into());
+                        Value::Object(o)
+                    })
+                    .collect::<Vec<_>>()
+                    .into()
+            };
+            let mut h3 = Map::new();
+            h3.insert("client_settings".into(), side(&self.h3_settings[0]));
+            h3.insert("server_settings".into(), side(&self.h3_settings[1]));
+            h3.insert(
+                "goaway".into(),
+                self.goaway.map(Value::from).unwrap_or(Value::Null),
+            );
+            m.insert("http3".into(), h3.into());
+        }
+        m.insert("stream_bytes".into(), self.stream_bytes.into());
         m
     }
 }

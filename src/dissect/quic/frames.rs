@@ -99,6 +99,31 @@ impl Frame {
     }
 }
 
+impl Frame {
+    /// Name in the Info column: tshark's short forms for the frequent frames.
+    pub fn info_name(&self) -> &'static str {
+        match self {
+            Frame::NewConnectionId { .. } => "NCI",
+            Frame::RetireConnectionId(_) => "RC",
+            Frame::HandshakeDone => "DONE",
+            Frame::ConnectionClose { .. } => "CC",
+            Frame::MaxData(_) => "MD",
+            Frame::MaxStreamData { .. } => "MSD",
+            Frame::MaxStreams { .. } => "MS",
+            Frame::ResetStream { .. } => "RS",
+            Frame::StopSending { .. } => "SS",
+            Frame::NewToken { .. } => "NT",
+            Frame::DataBlocked(_) => "DB",
+            Frame::StreamDataBlocked { .. } => "SDB",
+            Frame::StreamsBlocked { .. } => "SB",
+            Frame::PathChallenge => "PC",
+            Frame::PathResponse => "PR",
+            Frame::Datagram { .. } => "DG",
+            other => other.name(),
+        }
+    }
+}
+
 /// The frames of one payload, and where the walk stopped if it did.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Frames {

@@ -35,22 +35,26 @@ const SALT_V2: [u8; 20] = [
 const LABEL_CLIENT_IN: &[u8] = b"client in";
 const LABEL_SERVER_IN: &[u8] = b"server in";
 
-/// The packet-protection labels of a version.
-struct Labels {
-    key: &'static [u8],
-    iv: &'static [u8],
-    hp: &'static [u8],
+/// The packet-protection labels of a version (RFC 9001 §5.1, §6.1; RFC 9369 §3.3.2).
+pub struct Labels {
+    pub key: &'static [u8],
+    pub iv: &'static [u8],
+    pub hp: &'static [u8],
+    /// Key update.
+    pub ku: &'static [u8],
 }
 
 const LABELS_V1: Labels = Labels {
     key: b"quic key",
     iv: b"quic iv",
     hp: b"quic hp",
+    ku: b"quic ku",
 };
 const LABELS_V2: Labels = Labels {
     key: b"quicv2 key",
     iv: b"quicv2 iv",
     hp: b"quicv2 hp",
+    ku: b"quicv2 ku",
 };
 
 /// The versions whose Initial packets this module can open.
@@ -58,7 +62,8 @@ pub fn is_known_version(v: u32) -> bool {
     v == VERSION_1 || v == VERSION_2
 }
 
-fn labels(version: u32) -> &'static Labels {
+/// The labels of `version`.
+pub fn labels(version: u32) -> &'static Labels {
     if version == VERSION_2 {
         &LABELS_V2
     } else {
@@ -166,16 +171,6 @@ impl PacketKeys {
         })
     }
 
-    /// Header-protection mask from a 16-byte sample.
-    fn mask(&self, sample: &[u8; 16]) -> [u8; 16] {
-        let cipher = Aes128::new(GenericArray::from_slice(&self.hp));
-        let mut block = GenericArray::clone_from_slice(sample);
-        cipher.encrypt_block(&mut block);
-        let mut out = [0u8; 16];
-        out.copy_from_slice(&block);
-        out
-    }
-
     /// Open one packet: `packet` starts at its first byte and ends where its Length says
     /// (the whole rest of the datagram for a short header); `pn_offset` is where the
     /// packet number starts; `largest` the largest packet number seen in this space.
@@ -185,55 +180,123 @@ impl PacketKeys {
         pn_offset: usize,
         largest: Option<u64>,
     ) -> Result<Opened, OpenError> {
-        let sample_at = pn_offset + 4;
-        let sample: [u8; 16] = packet
-            .get(sample_at..sample_at + 16)
-            .and_then(|s| s.try_into().ok())
-            .ok_or(OpenError::NoSample {
-                len: packet.len().saturating_sub(pn_offset),
-            })?;
-        let mask = self.mask(&sample);
-        let first = packet.first().copied().unwrap_or(0);
-        let long = first & 0x80 != 0;
-        let first_byte = first ^ (mask[0] & if long { 0x0f } else { 0x1f });
-        let pn_len = usize::from(first_byte & 0x03) + 1;
-        let mut header = packet.get(..pn_offset + pn_len).unwrap_or(&[]).to_vec();
-        if let Some(b) = header.first_mut() {
-            *b = first_byte;
-        }
-        let mut truncated = 0u64;
-        for i in 0..pn_len {
-            let at = pn_offset + i;
-            if let (Some(b), Some(m)) = (header.get_mut(at), mask.get(1 + i)) {
-                *b ^= *m;
-                truncated = (truncated << 8) | u64::from(*b);
-            }
-        }
-        let pn = decode_packet_number(largest, truncated, pn_len);
-        let mut nonce = self.iv;
-        for (i, b) in pn.to_be_bytes().iter().enumerate() {
-            if let Some(n) = nonce.get_mut(4 + i) {
-                *n ^= b;
-            }
-        }
-        let body = packet.get(pn_offset + pn_len..).unwrap_or(&[]);
-        let aead = Aes128Gcm::new(GenericArray::from_slice(&self.key));
-        let plaintext = aead
-            .decrypt(
-                GenericArray::from_slice(&nonce),
-                Payload {
-                    msg: body,
-                    aad: &header,
-                },
-            )
-            .map_err(|_| OpenError::Tag { pn })?;
-        Ok(Opened {
-            first_byte,
-            pn_len,
-            pn,
-            plaintext,
-        })
+        unprotect(self, packet, pn_offset, largest)
     }
+}
+
+/// What removing the protection of a packet needs from a key set: the header-protection
+/// mask, the IV and the AEAD (Initial keys here, the negotiated suite's in
+/// [`super::protect`]).
+pub trait Protection {
+    /// Header-protection mask from a 16-byte sample (the first 5 bytes are used).
+    fn mask(&self, sample: &[u8; 16]) -> [u8; 16];
+    fn iv(&self) -> [u8; 12];
+    /// AEAD-open `body` with `nonce` and additional data `aad`; `None` when the tag fails.
+    fn seal_open(&self, nonce: &[u8; 12], aad: &[u8], body: &[u8]) -> Option<Vec<u8>>;
+}
+
+impl Protection for PacketKeys {
+    fn mask(&self, sample: &[u8; 16]) -> [u8; 16] {
+        let cipher = Aes128::new(GenericArray::from_slice(&self.hp));
+        let mut block = GenericArray::clone_from_slice(sample);
+        cipher.encrypt_block(&mut block);
+        let mut out = [0u8; 16];
+        out.copy_from_slice(&block);
+        out
+    }
+    fn iv(&self) -> [u8; 12] {
+        self.iv
+    }
+    fn seal_open(&self, nonce: &[u8; 12], aad: &[u8], body: &[u8]) -> Option<Vec<u8>> {
+        let aead = Aes128Gcm::new(GenericArray::from_slice(&self.key));
+        aead.decrypt(GenericArray::from_slice(nonce), Payload { msg: body, aad })
+            .ok()
+    }
+}
+
+/// A packet with its header protection removed, payload still sealed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unmasked {
+    /// First byte with its protected bits restored (1-RTT: the key phase bit is 0x04).
+    pub first_byte: u8,
+    pub pn_len: usize,
+    pub pn: u64,
+    /// The header as the AEAD's additional data.
+    header: Vec<u8>,
+}
+
+/// Remove the header protection of `packet` with `keys` (RFC 9001 §5.4).
+pub fn unmask(
+    keys: &impl Protection,
+    packet: &[u8],
+    pn_offset: usize,
+    largest: Option<u64>,
+) -> Result<Unmasked, OpenError> {
+    let sample_at = pn_offset + 4;
+    let sample: [u8; 16] = packet
+        .get(sample_at..sample_at + 16)
+        .and_then(|s| s.try_into().ok())
+        .ok_or(OpenError::NoSample {
+            len: packet.len().saturating_sub(pn_offset),
+        })?;
+    let mask = keys.mask(&sample);
+    let first = packet.first().copied().unwrap_or(0);
+    let long = first & 0x80 != 0;
+    let first_byte = first ^ (mask[0] & if long { 0x0f } else { 0x1f });
+    let pn_len = usize::from(first_byte & 0x03) + 1;
+    let mut header = packet.get(..pn_offset + pn_len).unwrap_or(&[]).to_vec();
+    if let Some(b) = header.first_mut() {
+        *b = first_byte;
+    }
+    let mut truncated = 0u64;
+    for i in 0..pn_len {
+        let at = pn_offset + i;
+        if let (Some(b), Some(m)) = (header.get_mut(at), mask.get(1 + i)) {
+            *b ^= *m;
+            truncated = (truncated << 8) | u64::from(*b);
+        }
+    }
+    Ok(Unmasked {
+        first_byte,
+        pn_len,
+        pn: decode_packet_number(largest, truncated, pn_len),
+        header,
+    })
+}
+
+/// Open the payload of a packet whose header protection `u` removed.
+pub fn open_payload(
+    keys: &impl Protection,
+    u: &Unmasked,
+    packet: &[u8],
+) -> Result<Opened, OpenError> {
+    let mut nonce = keys.iv();
+    for (i, b) in u.pn.to_be_bytes().iter().enumerate() {
+        if let Some(n) = nonce.get_mut(4 + i) {
+            *n ^= b;
+        }
+    }
+    let body = packet.get(u.header.len()..).unwrap_or(&[]);
+    let plaintext = keys
+        .seal_open(&nonce, &u.header, body)
+        .ok_or(OpenError::Tag { pn: u.pn })?;
+    Ok(Opened {
+        first_byte: u.first_byte,
+        pn_len: u.pn_len,
+        pn: u.pn,
+        plaintext,
+    })
+}
+
+/// Remove header protection and open the payload with the same keys.
+pub fn unprotect(
+    keys: &impl Protection,
+    packet: &[u8],
+    pn_offset: usize,
+    largest: Option<u64>,
+) -> Result<Opened, OpenError> {
+    let u = unmask(keys, packet, pn_offset, largest)?;
+    open_payload(keys, &u, packet)
 }
 
 impl PacketKeys {

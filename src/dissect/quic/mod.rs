@@ -9,8 +9,12 @@ pub mod crypto;
 pub mod event;
 pub mod frames;
 pub mod header;
+pub mod http3;
 pub mod keys;
 pub mod parser;
+pub mod protect;
+pub mod qpack;
+pub mod stream;
 
 pub use connection::QuicConnection;
 pub use event::{QuicEvent, QuicSummary};

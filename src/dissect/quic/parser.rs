@@ -6,8 +6,10 @@ use std::sync::Arc;
 use super::connection::QuicConnection;
 use super::event::{QuicEvent, QuicSummary};
 use super::header;
+use crate::dissect::http::HttpMessage;
+use crate::dissect::http2::Http2Bounds;
 use crate::dissect::parser::{
-    AppMessage, Chunk, Ctx, Datagram, Detect, FieldValue, HostName, Parser, ParserConfig,
+    AppMessage, Chunk, Ctx, Datagram, Detect, FieldValue, HostName, Layer, Parser, ParserConfig,
     SessionInfo,
 };
 use crate::dissect::tls::ClientHello;
@@ -30,21 +32,40 @@ pub struct QuicParser {
     summarised: bool,
 }
 
-pub fn new_parser(_info: &SessionInfo, _cfg: &ParserConfig) -> Box<dyn Parser> {
-    Box::new(QuicParser::default())
+pub fn new_parser(_info: &SessionInfo, cfg: &ParserConfig) -> Box<dyn Parser> {
+    Box::new(QuicParser {
+        conn: QuicConnection::with_keys(cfg.keys.clone(), Http2Bounds::from_config(&cfg.dissect)),
+        summarised: false,
+    })
+}
+
+impl QuicParser {
+    /// The HTTP/3 messages an event completed, as their own (decrypted) events.
+    fn messages(ctx: &mut Ctx<'_>, ev: &mut QuicEvent) {
+        for m in ev.messages.drain(..) {
+            ctx.emit_layer(m.dir, m.frames, Layer::Tls, Arc::new(Http3Message(*m.msg)));
+        }
+    }
 }
 
 impl Parser for QuicParser {
     fn data(&mut self, _ctx: &mut Ctx<'_>, _chunk: &Chunk<'_>) {}
     fn gap(&mut self, _ctx: &mut Ctx<'_>, _dir: Direction, _offset: u64, _len: u64) {}
     fn datagram(&mut self, ctx: &mut Ctx<'_>, d: &Datagram<'_>) {
-        let ev = self.conn.datagram(d.dir, d.bytes, d.frame, d.frame_offset);
+        let mut ev = self.conn.datagram(d.dir, d.bytes, d.frame, d.frame_offset);
+        let mut messages = QuicEvent {
+            messages: std::mem::take(&mut ev.messages),
+            ..QuicEvent::default()
+        };
         ctx.emit(d.dir, vec![d.frame], Arc::new(ev));
+        Self::messages(ctx, &mut messages);
     }
     fn end(&mut self, _ctx: &mut Ctx<'_>, _dir: Direction) {}
     fn close(&mut self, ctx: &mut Ctx<'_>) {
         if !self.summarised {
             self.summarised = true;
+            let mut ev = self.conn.close(ctx.now_frame);
+            Self::messages(ctx, &mut ev);
             ctx.emit(
                 Direction::ToServer,
                 Vec::new(),
@@ -65,7 +86,7 @@ impl AppMessage for QuicEvent {
         "quic"
     }
     fn protocol(&self) -> String {
-        "QUIC".to_string()
+        if self.has_h3() { "HTTP3" } else { "QUIC" }.to_string()
     }
     fn info(&self) -> String {
         QuicEvent::info(self)
@@ -116,6 +137,53 @@ impl AppMessage for QuicEvent {
                 }
             }
             _ => {}
+        }
+    }
+}
+
+/// An HTTP/3 request or response (decrypted with the key log): the HTTP message, as
+/// HTTP/1.x and HTTP/2 show theirs. Its frames are listed with the QUIC packets, so it
+/// adds nothing to the Info column.
+#[derive(Debug)]
+pub struct Http3Message(pub HttpMessage);
+
+impl AppMessage for Http3Message {
+    fn protocol_name(&self) -> &'static str {
+        "http3"
+    }
+    fn protocol(&self) -> String {
+        "HTTP3".into()
+    }
+    fn info(&self) -> String {
+        String::new()
+    }
+    fn tree(&self) -> TreeNode {
+        self.0.tree()
+    }
+    fn json(&self) -> serde_json::Map<String, serde_json::Value> {
+        self.0.json()
+    }
+    fn has(&self, name: &str) -> bool {
+        name == "http3" || self.0.has(name)
+    }
+    fn values(&self, field: &str, out: &mut Vec<FieldValue>) {
+        self.0.stream_values(field, out);
+    }
+    fn http(&self) -> Option<&HttpMessage> {
+        Some(&self.0)
+    }
+    fn host_names(&self) -> Vec<HostName> {
+        match &self.0.start {
+            crate::dissect::http::StartLine::Request(r) => r
+                .host
+                .clone()
+                .map(|name| HostName {
+                    name,
+                    source: "Host",
+                })
+                .into_iter()
+                .collect(),
+            _ => Vec::new(),
         }
     }
 }

@@ -26,7 +26,9 @@ mod stream;
 pub use cert::CertSummary;
 pub use event::{Alert, AppData, Heartbeat, RecordInfo, Summary, TlsEvent, TlsMessage};
 pub use fingerprint::{ja3_string, ja3s_string, ja4, md5_hex, ClientFingerprintInput};
-pub use handshake::{CertificateChain, CertificateRequest, OtherHandshake, ServerKeyExchange};
+pub use handshake::{
+    decode_certificate13, CertificateChain, CertificateRequest, OtherHandshake, ServerKeyExchange,
+};
 pub use hello::{
     decode_client_hello, decode_server_hello, ClientHello, Extension, ExtensionValues, ServerHello,
     ECH_EXTENSION, HRR_RANDOM,

@@ -57,7 +57,8 @@ pub trait RecordDecrypter: Send {
     ) -> Result<Plaintext, DecryptError>;
 }
 
-enum AeadCipher {
+/// An AEAD of a cipher suite with its key (shared with QUIC's packet protection).
+pub enum AeadCipher {
     Aes128Gcm(Box<Aes128Gcm>),
     Aes256Gcm(Box<Aes256Gcm>),
     ChaCha(Box<ChaCha20Poly1305>),
@@ -68,7 +69,7 @@ enum AeadCipher {
 }
 
 impl AeadCipher {
-    fn new(protection: Protection, key: &[u8]) -> Result<Self, DecryptError> {
+    pub fn new(protection: Protection, key: &[u8]) -> Result<Self, DecryptError> {
         let bad = |_| DecryptError::BadKey;
         Ok(match (protection, key.len()) {
             (Protection::AesGcm, 16) => {
@@ -103,7 +104,8 @@ impl AeadCipher {
         }
     }
 
-    fn open(&self, nonce: &[u8; 12], aad: &[u8], msg: &[u8]) -> Result<Vec<u8>, DecryptError> {
+    /// Open `msg` (ciphertext and tag) with `nonce` and additional data `aad`.
+    pub fn open(&self, nonce: &[u8; 12], aad: &[u8], msg: &[u8]) -> Result<Vec<u8>, DecryptError> {
         let p = Payload { msg, aad };
         let n = nonce.into();
         match self {

@@ -1,0 +1,151 @@
+//! Trust anchors: CA certificates from a PEM file (`--ca-file`) or the system store, and
+//! the proof by signatures that one of them vouches for a chain.
+
+use std::path::Path;
+
+use x509_parser::prelude::{FromDer, X509Certificate};
+use x509_parser::x509::SubjectPublicKeyInfo;
+
+use super::cert::CertFacts;
+
+/// Largest CA file read.
+pub const MAX_CA_FILE: u64 = 16 << 20;
+
+/// A trusted CA: its subject DN (`X509Name` `Display` form) and its public key
+/// (SubjectPublicKeyInfo, DER), which must verify the signature of what it vouches for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrustAnchor {
+    pub subject: String,
+    pub spki: Vec<u8>,
+}
+
+impl TrustAnchor {
+    fn of(cert: &X509Certificate<'_>) -> TrustAnchor {
+        TrustAnchor {
+            subject: cert.subject().to_string(),
+            spki: cert.public_key().raw.to_vec(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CaFileError {
+    #[error("CA file {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("CA file {path} is {len} bytes; the limit is {max}")]
+    TooLarge { path: String, len: u64, max: u64 },
+    #[error("CA file: PEM block {index} is not valid PEM")]
+    Pem { index: usize },
+    #[error("CA file: certificate {index} does not parse")]
+    Certificate { index: usize },
+    #[error("CA file holds no certificates")]
+    NoCertificates,
+}
+
+/// The certificates in a PEM buffer as trust anchors (blocks other than CERTIFICATE skipped).
+pub fn parse_ca_pem(pem: &[u8]) -> Result<Vec<TrustAnchor>, CaFileError> {
+    let mut out = Vec::new();
+    for (index, block) in x509_parser::pem::Pem::iter_from_buffer(pem).enumerate() {
+        let block = block.map_err(|_| CaFileError::Pem { index })?;
+        if block.label != "CERTIFICATE" {
+            continue;
+        }
+        let cert = block
+            .parse_x509()
+            .map_err(|_| CaFileError::Certificate { index })?;
+        out.push(TrustAnchor::of(&cert));
+    }
+    if out.is_empty() {
+        return Err(CaFileError::NoCertificates);
+    }
+    Ok(out)
+}
+
+/// The CA certificates in a PEM file (`--ca-file`) as trust anchors.
+pub fn load_ca_file(path: &Path) -> Result<Vec<TrustAnchor>, CaFileError> {
+    let shown = path.display().to_string();
+    let meta = std::fs::metadata(path).map_err(|source| CaFileError::Io {
+        path: shown.clone(),
+        source,
+    })?;
+    if meta.len() > MAX_CA_FILE {
+        return Err(CaFileError::TooLarge {
+            path: shown,
+            len: meta.len(),
+            max: MAX_CA_FILE,
+        });
+    }
+    let bytes = std::fs::read(path).map_err(|source| CaFileError::Io {
+        path: shown,
+        source,
+    })?;
+    parse_ca_pem(&bytes)
+}
+
+/// The CA certificates this system trusts (Debian's ca-certificates in `/etc/ssl/certs`,
+/// or what `SSL_CERT_FILE` / `SSL_CERT_DIR` name), read with rustls-native-certs. Empty
+/// when there is no store.
+pub fn system_trust_anchors() -> Vec<TrustAnchor> {
+    rustls_native_certs::load_native_certs()
+        .certs
+        .iter()
+        .filter_map(|der| x509_parser::parse_x509_certificate(der.as_ref()).ok())
+        .map(|(_, c)| TrustAnchor::of(&c))
+        .collect()
+}
+
+/// The anchor that vouches for `chain` (leaf first), proven by signatures: from the leaf,
+/// each certificate's signature must verify with the public key of the next one up (a
+/// certificate of the chain named as its issuer), until one is itself an anchor (same name
+/// and key) or is signed by an anchor's key. Names alone never make a chain trusted.
+pub fn trust_anchor<'a>(
+    chain: &[CertFacts],
+    anchors: &'a [TrustAnchor],
+) -> Option<&'a TrustAnchor> {
+    let mut cur = chain.first()?;
+    // Each step moves up one certificate; a chain longer than itself is a loop.
+    for _ in 0..chain.len() {
+        let (_, cert) = X509Certificate::from_der(&cur.der).ok()?;
+        let own_key = cert.public_key().raw;
+        if let Some(a) = anchors
+            .iter()
+            .find(|a| a.spki == own_key && same_dn(&a.subject, &cur.subject))
+        {
+            return Some(a);
+        }
+        if let Some(a) = anchors
+            .iter()
+            .find(|a| same_dn(&a.subject, &cur.issuer) && signed_by(&cert, &a.spki))
+        {
+            return Some(a);
+        }
+        cur = chain.iter().find(|up| {
+            !std::ptr::eq(*up, cur)
+                && same_dn(&up.subject, &cur.issuer)
+                && X509Certificate::from_der(&up.der)
+                    .is_ok_and(|(_, u)| signed_by(&cert, u.public_key().raw))
+        })?;
+    }
+    None
+}
+
+/// `cert`'s signature verifies with the public key `spki` (SubjectPublicKeyInfo, DER).
+pub(super) fn signed_by(cert: &X509Certificate<'_>, spki: &[u8]) -> bool {
+    SubjectPublicKeyInfo::from_der(spki)
+        .is_ok_and(|(_, key)| cert.verify_signature(Some(&key)).is_ok())
+}
+
+pub(super) fn same_dn(a: &str, b: &str) -> bool {
+    norm_dn(a) == norm_dn(b)
+}
+
+pub(super) fn norm_dn(s: &str) -> String {
+    s.split(',')
+        .map(|p| p.trim().to_ascii_lowercase())
+        .collect::<Vec<_>>()
+        .join(",")
+}

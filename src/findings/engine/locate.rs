@@ -1,0 +1,228 @@
+//! Reassembled stream data to findings: the secret scan across segment boundaries, and
+//! each hit mapped back to the frames (and the bytes in them) that carried it; other copies
+//! of retransmitted bytes are searched too.
+
+use super::*;
+
+impl Analyzer {
+    /// A reassembler event. `frame_bytes` is the current frame, to locate in-frame data.
+    pub fn stream_event(
+        &mut self,
+        ev: &StreamEvent<'_>,
+        frame_bytes: &[u8],
+        proto_at_close: Option<Option<&'static Protocol>>,
+    ) {
+        match ev {
+            StreamEvent::Open { stream, .. } => {
+                self.streams.insert(*stream, Box::default());
+                self.report.tcp_streams += 1;
+            }
+            StreamEvent::Data {
+                stream,
+                dir,
+                offset,
+                data,
+                frame,
+            } => {
+                let secrets_on = !self.cfg.secrets.is_empty();
+                let max_pat = self.cfg.secrets.max_pattern_len() as u64;
+                let Some(st) = self.streams.get_mut(stream) else {
+                    return;
+                };
+                let ds = &mut st.dirs[dir.index()];
+                ds.bytes += data.len() as u64;
+                if ds.sample.len() < SAMPLE {
+                    let take = (SAMPLE - ds.sample.len()).min(data.len());
+                    ds.sample
+                        .extend_from_slice(data.get(..take).unwrap_or_default());
+                }
+                if !secrets_on {
+                    return;
+                }
+                // Where these bytes sit in the current frame, if they are its own bytes.
+                let base = frame_bytes.as_ptr() as usize;
+                let p = data.as_ptr() as usize;
+                if p >= base && p + data.len() <= base + frame_bytes.len() {
+                    ds.chunks.push(Chunk {
+                        offset: *offset,
+                        len: data.len() as u64,
+                        frame: *frame,
+                        frame_offset: p - base,
+                    });
+                    // Keep the new chunk plus just enough older ones to hold the longest
+                    // pattern's start: a match ending in the new bytes can begin up to
+                    // `max_pat - 1` bytes before them, however long the new chunk is.
+                    let mut covered = 0u64;
+                    let mut keep_from = ds.chunks.len().saturating_sub(1);
+                    while keep_from > 0 && covered < max_pat.saturating_sub(1) {
+                        keep_from -= 1;
+                        covered += ds.chunks.get(keep_from).map_or(0, |c| c.len);
+                    }
+                    if keep_from > 0 {
+                        ds.chunks.drain(..keep_from);
+                    }
+                }
+                let hits = ds.scanner.feed(&self.cfg.secrets, *offset, data, *frame);
+                if hits.is_empty() {
+                    return;
+                }
+                let chunks = ds.chunks.clone();
+                for h in hits {
+                    let f = h.finding(&self.cfg.secrets, *stream, Transport::Clear);
+                    let dirname = dir_label(*dir);
+                    let frames: Vec<String> = h.frames.iter().map(|f| f.to_string()).collect();
+                    self.secret_seen(
+                        h.secret_index,
+                        h.frames.last().copied().unwrap_or(self.current_frame),
+                        format!(
+                            "stream {stream} {dirname} frame {} stream offset {} (tcp stream, {})",
+                            frames.join("+"),
+                            h.range.start,
+                            h.variant.label()
+                        ),
+                    );
+                    for c in &chunks {
+                        let s = h.range.start.max(c.offset);
+                        let e = h.range.end.min(c.offset + c.len);
+                        if s < e {
+                            let r = c.frame_offset + (s - c.offset) as usize
+                                ..c.frame_offset + (e - c.offset) as usize;
+                            if c.frame == self.current_frame {
+                                self.current.push(r);
+                            } else {
+                                self.earlier.entry(c.frame).or_default().push(r);
+                            }
+                        }
+                    }
+                    let f = f
+                        .detail("layer", "tcp stream")
+                        .detail("direction", dirname)
+                        .detail("stream_offset", h.range.start.to_string());
+                    let frames = f.frames.clone();
+                    self.push(f, Some(*stream), &frames);
+                }
+            }
+            StreamEvent::Hole { stream, dir, .. } => {
+                if let Some(st) = self.streams.get_mut(stream) {
+                    st.dirs[dir.index()].scanner.hole();
+                    st.dirs[dir.index()].chunks.clear();
+                }
+            }
+            StreamEvent::Note {
+                stream,
+                dir: Some(dir),
+                note,
+                frame,
+            } => {
+                if let Some((offset, copy)) = note.other_copy() {
+                    self.other_copy(*stream, *dir, offset, copy, *frame);
+                }
+            }
+            StreamEvent::Close { stream, summary } => {
+                let st = self.streams.remove(stream).unwrap_or_default();
+                self.close_stream(st, summary, proto_at_close.flatten());
+            }
+            _ => {}
+        }
+    }
+
+    /// Another copy of stream bytes (a retransmission that differs from the copy kept, or
+    /// that could not be compared): an eavesdropper saw it too, so it is searched for
+    /// secrets and for credentials in any header lines it carries.
+    fn other_copy(
+        &mut self,
+        stream: StreamId,
+        dir: Direction,
+        offset: u64,
+        copy: &[u8],
+        frame: u64,
+    ) {
+        let dirname = dir_label(dir);
+        let layer = "tcp retransmission (other copy)";
+        for hit in self.cfg.secrets.find_in(copy) {
+            let matched = copy.get(hit.range.clone()).unwrap_or_default();
+            let at = offset.saturating_add(hit.range.start as u64);
+            let f =
+                self.cfg
+                    .secrets
+                    .finding(hit.secret_index, hit.variant, matched, Transport::Clear);
+            self.secret_seen(
+                hit.secret_index,
+                frame,
+                format!(
+                    "stream {stream} {dirname} frame {frame} stream offset {at} ({layer}, {})",
+                    hit.variant.label()
+                ),
+            );
+            let f = f
+                .detail("layer", layer)
+                .detail("direction", dirname)
+                .detail("stream_offset", at.to_string());
+            self.push(f, Some(stream), &[frame]);
+        }
+        let piece = HeadPiece::of(copy);
+        if piece.headers.is_empty() {
+            return;
+        }
+        for f in request_credentials(
+            &piece.method,
+            &piece.uri,
+            &piece.headers,
+            piece.body,
+            None,
+            Transport::Clear,
+        ) {
+            self.push(f.detail("layer", layer), Some(stream), &[frame]);
+        }
+    }
+}
+
+/// The header lines (`Name: value`) in a piece of an HTTP head, with the request line's
+/// method and target when the piece starts with one, and what follows a blank line.
+struct HeadPiece<'a> {
+    method: String,
+    uri: Vec<u8>,
+    headers: Vec<(String, Vec<u8>)>,
+    body: &'a [u8],
+}
+
+impl<'a> HeadPiece<'a> {
+    fn of(bytes: &'a [u8]) -> HeadPiece<'a> {
+        let (head, body) = match memchr::memmem::find(bytes, b"\r\n\r\n") {
+            Some(i) => (
+                bytes.get(..i).unwrap_or_default(),
+                bytes.get(i + 4..).unwrap_or_default(),
+            ),
+            None => (bytes, &[][..]),
+        };
+        let mut method = String::new();
+        let mut uri = Vec::new();
+        let mut headers = Vec::new();
+        for (i, line) in head.split(|&b| b == b'\n').enumerate() {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            if let Some(colon) = line.iter().position(|&b| b == b':') {
+                let name = line.get(..colon).unwrap_or_default();
+                if !name.is_empty() && name.iter().all(|b| b.is_ascii_graphic()) {
+                    let value = line.get(colon + 1..).unwrap_or_default().trim_ascii();
+                    headers.push((String::from_utf8_lossy(name).into_owned(), value.to_vec()));
+                    continue;
+                }
+            }
+            if i == 0 {
+                let mut parts = line.split(|&b| b == b' ');
+                if let (Some(m), Some(u)) = (parts.next(), parts.next()) {
+                    if !m.is_empty() && m.iter().all(|b| b.is_ascii_uppercase()) {
+                        method = String::from_utf8_lossy(m).into_owned();
+                        uri = u.to_vec();
+                    }
+                }
+            }
+        }
+        HeadPiece {
+            method,
+            uri,
+            headers,
+            body,
+        }
+    }
+}

@@ -1,0 +1,504 @@
+//! The findings stage of the pipeline: watches reassembled stream data, dissected HTTP and
+//! TLS, and raw frames, and says what an eavesdropper learns — secrets (also across segment
+//! boundaries and inside decoded bodies), credentials, Fernet tokens, the HTTPS-hardening
+//! audit — and gathers the run's [`Report`].
+//!
+//! Every buffer here is bounded: per-stream state is dropped when the stream closes, the
+//! findings list and the report's lists are capped (with counts of what was left out).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+// Seeded per process; only looked up, never iterated into output.
+use foldhash::{HashMap, HashSet};
+use std::ops::Range;
+
+use serde::Serialize;
+
+use super::audit::{
+    audit_alert, audit_chain, audit_cipher, audit_mixed_content, audit_response_headers,
+    audit_tls_version, CertFacts, TrustAnchor,
+};
+use super::classify::{classify, Class};
+use super::credentials::request_credentials;
+use super::credentials::response_credentials;
+use super::fernet::{find_fernet_tokens, FernetKey};
+use super::finding::{mask_value, Finding, FindingKind, Severity, Transport};
+use super::secrets::{SecretSet, StreamScanner};
+use crate::capture::Timestamp;
+use crate::dissect::http::{HttpMessage, StartLine};
+use crate::dissect::registry::Protocol;
+use crate::dissect::tls::decrypt::KeysUsed;
+use crate::dissect::tls::{TlsEvent, TlsMessage};
+use crate::dissect::{AppEvent, Layer};
+use crate::flow::{ConversationSummary, Direction, StreamEvent, StreamId};
+use crate::present::escape::{escape_bytes, escape_str, escape_truncated};
+
+mod locate;
+mod on_http;
+mod on_tls;
+mod report;
+
+pub use report::{CertBrief, Report, SecretReport, StreamBrief, TlsSession, WithKeys};
+
+/// Most findings kept for the report (more are counted).
+const MAX_FINDINGS: usize = 2_000;
+/// Most entries kept in each of the report's lists.
+const MAX_LIST: usize = 500;
+/// Most (secret, frame) sightings and once-per-host findings remembered for de-duplication.
+const MAX_REMEMBERED: usize = 100_000;
+/// Bytes of a body shown in the report's "Content visible".
+const CONTENT_SHOWN: usize = 40;
+/// Bytes of a stream's start kept to classify streams no dissector recognised.
+const SAMPLE: usize = 128;
+
+/// What the findings stage is told by the user.
+#[derive(Debug, Clone)]
+pub struct FindingsConfig {
+    pub secrets: SecretSet,
+    pub fernet_key: Option<FernetKey>,
+    /// The trust anchors: those of `--ca-file` first (`ca_file_cas` of them), then the
+    /// system's store (`system_cas`).
+    pub trusted_cas: Vec<TrustAnchor>,
+    pub ca_file_cas: usize,
+    pub system_cas: usize,
+    /// Show secret and credential values masked (`h*****2 (7 chars)`), for CI logs.
+    pub mask: bool,
+}
+
+impl Default for FindingsConfig {
+    fn default() -> Self {
+        FindingsConfig {
+            secrets: SecretSet::empty(),
+            fernet_key: None,
+            trusted_cas: Vec::new(),
+            ca_file_cas: 0,
+            system_cas: 0,
+            mask: false,
+        }
+    }
+}
+
+/// A chunk of stream data carried by a frame whose bytes we can point at.
+#[derive(Debug, Clone, Copy)]
+struct Chunk {
+    offset: u64,
+    len: u64,
+    frame: u64,
+    frame_offset: usize,
+}
+
+#[derive(Default)]
+struct DirState {
+    scanner: StreamScanner,
+    /// Recent chunks (covering at least the longest secret pattern), to map hits to frames.
+    chunks: Vec<Chunk>,
+    sample: Vec<u8>,
+    bytes: u64,
+}
+
+#[derive(Default)]
+struct StreamState {
+    dirs: [DirState; 2],
+    sni: Option<String>,
+    offered_versions: Vec<u16>,
+    tls_version: Option<u16>,
+    cipher: Option<u16>,
+    alpn: Option<String>,
+    tls_index: Option<usize>,
+    /// Host of the last HTTP request, for audits of its response.
+    last_host: Option<String>,
+    /// Requests waiting for their response (`GET /`), oldest first (bounded).
+    requests_waiting: Vec<String>,
+    http_exchanges: u64,
+    /// A secret or credential crossed this stream in clear.
+    leaked: bool,
+}
+
+/// The findings stage.
+pub struct Analyzer {
+    cfg: FindingsConfig,
+    streams: HashMap<StreamId, Box<StreamState>>,
+    /// Findings raised during the current frame (taken by the pipeline after each frame).
+    pending: Vec<Finding>,
+    /// Highlight ranges for the current frame.
+    current: Vec<Range<usize>>,
+    current_frame: u64,
+    /// Highlights for frames other than the current one (frame → ranges), for a second pass.
+    earlier: BTreeMap<u64, Vec<Range<usize>>>,
+    report: Report,
+    once: HashSet<(FindingKind, String)>,
+    first_ts: Option<Timestamp>,
+    last_ts: Option<Timestamp>,
+    /// (secret, frame) pairs already counted.
+    sightings: HashSet<(usize, u64)>,
+    /// Secrets and credentials already reported per stream and direction (the key of
+    /// [`aggregate_key`]) → where the finding sits in the report's findings and credentials
+    /// lists: later sightings are folded into it, not reported again.
+    aggregated: HashMap<AggregateKey, (Option<usize>, Option<usize>)>,
+    /// `--mask`: values found since the last call of [`Analyzer::take_mask_terms`].
+    mask_terms: Vec<String>,
+}
+
+impl Analyzer {
+    pub fn new(cfg: FindingsConfig) -> Self {
+        let secrets = cfg
+            .secrets
+            .secrets()
+            .iter()
+            .map(|s| SecretReport {
+                secret: if cfg.mask {
+                    mask_value(&escape_bytes(s))
+                } else {
+                    escape_bytes(s)
+                },
+                ..SecretReport::default()
+            })
+            .collect();
+        let trust_store = match (cfg.system_cas, cfg.ca_file_cas) {
+            (0, 0) => "none (certificates not checked)".to_string(),
+            (n, 0) => format!("this system's ({n} CAs)"),
+            (0, k) => format!("--ca-file ({k} CAs)"),
+            (n, k) => format!("this system's ({n} CAs) and --ca-file ({k} CAs)"),
+        };
+        Analyzer {
+            cfg,
+            streams: HashMap::default(),
+            pending: Vec::new(),
+            current: Vec::new(),
+            current_frame: 0,
+            earlier: BTreeMap::new(),
+            report: Report {
+                secrets,
+                trust_store,
+                ..Report::default()
+            },
+            once: HashSet::default(),
+            first_ts: None,
+            last_ts: None,
+            sightings: HashSet::default(),
+            aggregated: HashMap::default(),
+            mask_terms: Vec::new(),
+        }
+    }
+
+    /// A new frame begins: `data` is its captured bytes; `payload` the bytes above the last
+    /// decoded layer; `tcp` whether they belong to a TCP stream (searched as a stream).
+    pub fn begin_frame(
+        &mut self,
+        frame: u64,
+        ts: Timestamp,
+        len: u32,
+        data: &[u8],
+        payload: Range<usize>,
+        tcp: bool,
+    ) {
+        self.current_frame = frame;
+        self.current.clear();
+        self.report.packets += 1;
+        self.report.bytes += u64::from(len);
+        self.first_ts.get_or_insert(ts);
+        self.last_ts = Some(ts);
+        if !tcp && !self.cfg.secrets.is_empty() {
+            let bytes = data.get(payload.clone()).unwrap_or_default();
+            for hit in self.cfg.secrets.find_in(bytes) {
+                let r = payload.start + hit.range.start..payload.start + hit.range.end;
+                let matched = data.get(r.clone()).unwrap_or_default();
+                let f = self.cfg.secrets.finding(
+                    hit.secret_index,
+                    hit.variant,
+                    matched,
+                    Transport::Clear,
+                );
+                self.secret_seen(
+                    hit.secret_index,
+                    frame,
+                    format!(
+                        "frame {frame} offset {} (frame bytes, {})",
+                        r.start,
+                        hit.variant.label()
+                    ),
+                );
+                self.current.push(r);
+                self.push(
+                    f.detail("layer", "frame")
+                        .detail("offset", (payload.start + hit.range.start).to_string()),
+                    None,
+                    &[frame],
+                );
+            }
+        }
+    }
+
+    /// Highlights for the current frame.
+    pub fn highlights(&self) -> &[Range<usize>] {
+        &self.current
+    }
+
+    /// `--mask`: the secret and credential values found since the last call (escaped, as
+    /// the output shows them), for the printer to mask.
+    pub fn take_mask_terms(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.mask_terms)
+    }
+
+    /// Findings raised since the last call.
+    pub fn take_findings(&mut self) -> Vec<Finding> {
+        std::mem::take(&mut self.pending)
+    }
+
+    /// Highlights found for frames before the one that completed the match.
+    pub fn take_earlier_highlights(&mut self) -> BTreeMap<u64, Vec<Range<usize>>> {
+        std::mem::take(&mut self.earlier)
+    }
+
+    fn push(&mut self, mut f: Finding, stream: Option<StreamId>, frames: &[u64]) {
+        f.set_location(stream, frames);
+        let key = aggregate_key(&f);
+        if let Some(&(fi, ci)) = key.as_ref().and_then(|k| self.aggregated.get(k)) {
+            // Seen before in this stream and direction: one more sighting of that finding.
+            if let Some(agg) = fi.and_then(|i| self.report.findings.get_mut(i)) {
+                agg.add_sighting(&f);
+            }
+            if let Some(agg) = ci.and_then(|i| self.report.credentials.get_mut(i)) {
+                agg.add_sighting(&f);
+            }
+            self.report.sightings_aggregated += 1;
+            return;
+        }
+        if f.carries_value() && f.severity >= Severity::Medium {
+            if let Some(st) = stream.and_then(|s| self.streams.get_mut(&s)) {
+                st.leaked = true;
+            }
+        }
+        if self.cfg.mask && f.carries_value() {
+            if self.mask_terms.len() < MAX_LIST {
+                let e = f.evidence.trim_end_matches('…').to_string();
+                // The value alone too (`password=hunter2` → `hunter2`), as packet layers
+                // show it apart from its name.
+                let value = e
+                    .split_once('=')
+                    .map(|(_, v)| v)
+                    .or_else(|| e.rsplit_once(':').map(|(_, v)| v))
+                    .filter(|v| v.len() >= 4)
+                    .map(String::from);
+                self.mask_terms.push(e);
+                self.mask_terms.extend(value);
+            }
+            f.mask();
+        }
+        *self
+            .report
+            .findings_by_severity
+            .entry(f.severity.name().to_string())
+            .or_default() += 1;
+        let (mut finding_at, mut cred_at) = (None, None);
+        if matches!(
+            f.kind,
+            FindingKind::BasicAuth
+                | FindingKind::BearerToken
+                | FindingKind::Cookie
+                | FindingKind::PasswordField
+                | FindingKind::ApiKey
+        ) && self.report.credentials.len() < MAX_LIST
+        {
+            cred_at = Some(self.report.credentials.len());
+            self.report.credentials.push(f.clone());
+        }
+        if self.report.findings.len() < MAX_FINDINGS {
+            finding_at = Some(self.report.findings.len());
+            self.report.findings.push(f.clone());
+        } else {
+            self.report.findings_dropped += 1;
+        }
+        if let Some(k) = key {
+            // Bounded: past the cap the map starts again (a repeat is then reported anew).
+            if self.aggregated.len() >= MAX_REMEMBERED {
+                self.aggregated.clear();
+            }
+            self.aggregated.insert(k, (finding_at, cred_at));
+        }
+        self.pending.push(f);
+    }
+
+    /// Count one sighting of secret `index` ending in `frame` (a sighting found twice — in
+    /// the raw base64 of a Basic auth header and again decoded — counts once).
+    fn secret_seen(&mut self, index: usize, frame: u64, place: String) {
+        // Bounded: past the cap the set starts again (a repeat may then count twice).
+        if self.sightings.len() >= MAX_REMEMBERED {
+            self.sightings.clear();
+        }
+        if !self.sightings.insert((index, frame)) {
+            return;
+        }
+        if let Some(s) = self.report.secrets.get_mut(index) {
+            s.seen += 1;
+            if s.places.len() < 50 {
+                s.places.push(place);
+            }
+        }
+    }
+
+    /// Application events completed by the current frame.
+    pub fn app_events(&mut self, events: &[AppEvent], ts: Timestamp) {
+        for e in events {
+            if let Some(h) = e.msg.http() {
+                self.http(e, h);
+            } else if let Some(t) = e.msg.tls() {
+                self.tls(e, t, ts);
+            } else {
+                self.other(e);
+            }
+        }
+    }
+
+    fn hostname(&mut self, h: String, source: &str) {
+        if h.is_empty() {
+            return;
+        }
+        if let Some(s) = self.report.host_sources.get_mut(&h) {
+            s.insert(source.to_string());
+        } else if self.report.host_sources.len() < MAX_LIST {
+            self.report
+                .host_sources
+                .insert(h.clone(), BTreeSet::from([source.to_string()]));
+        }
+        if self.report.hostnames.len() < MAX_LIST {
+            self.report.hostnames.insert(h);
+        }
+    }
+
+    /// A finding raised once per (kind, key) for the run.
+    fn push_once(&mut self, f: Finding, key: String, stream: Option<StreamId>, frames: &[u64]) {
+        if self.once.len() >= MAX_REMEMBERED {
+            self.once.clear();
+        }
+        if self.once.insert((f.kind, key)) {
+            self.push(f, stream, frames);
+        }
+    }
+
+    /// Messages that are neither HTTP nor TLS records: host names (DNS, QUIC), a QUIC
+    /// ClientHello (ECH), readable fields (DNS names and TXT) searched for secrets and
+    /// credentials.
+    fn other(&mut self, e: &AppEvent) {
+        let frames = e.frames.clone();
+        let stream = Some(e.stream);
+        for h in e.msg.host_names() {
+            let name = escape_truncated(&h.name, 120);
+            self.hostname(name.clone(), h.source);
+            if h.source == "DNS" {
+                let f = Finding::new(
+                    FindingKind::DnsHostname,
+                    Severity::Info,
+                    &h.name,
+                    "Anyone on the path learns this host name from the DNS lookup, before any connection is made (HTTPS does not hide it; encrypted DNS does).",
+                );
+                self.push_once(f, name, stream, &frames);
+            }
+        }
+        if let Some(ch) = e.msg.client_hello() {
+            if let Some(f) = ech_finding(ch) {
+                let key = escape_truncated(&ch.values.sni.clone().unwrap_or_default(), 120);
+                self.push_once(f, key, stream, &frames);
+            }
+        }
+        if e.layer != Layer::Clear {
+            return;
+        }
+        for field in e.msg.clear_fields() {
+            // Names are dot-separated labels: also search them with the dots taken out
+            // (a secret split over labels).
+            let undotted: Vec<u8> = field.bytes.iter().copied().filter(|b| *b != b'.').collect();
+            for text in [&field.bytes, &undotted] {
+                for hit in self.cfg.secrets.find_in(text) {
+                    if self.sightings.contains(&(hit.secret_index, e.frame)) {
+                        continue;
+                    }
+                    let matched = text.get(hit.range.clone()).unwrap_or_default();
+                    let f = self
+                        .cfg
+                        .secrets
+                        .finding(hit.secret_index, hit.variant, matched, Transport::Clear)
+                        .detail("layer", field.what);
+                    self.secret_seen(
+                        hit.secret_index,
+                        e.frame,
+                        format!(
+                            "frame {} ({}, {})",
+                            e.frame,
+                            field.what,
+                            hit.variant.label()
+                        ),
+                    );
+                    self.push(f, stream, &frames);
+                }
+            }
+            for f in super::credentials::text_field_credentials(&field.bytes, field.what) {
+                self.push(f, stream, &frames);
+            }
+        }
+    }
+
+    /// End of the run: close what is still open and hand over the report.
+    pub fn finish(mut self, source: &str) -> Report {
+        self.report.source = escape_str(source);
+        self.report.streams.sort_by_key(|s| s.stream);
+        self.report.first_time = self.first_ts.map(crate::present::time::rfc3339);
+        self.report.last_time = self.last_ts.map(crate::present::time::rfc3339);
+        self.report
+    }
+}
+
+/// The ECH finding of a ClientHello (TLS or QUIC), if it offers ECH.
+pub fn ech_finding(ch: &crate::dissect::tls::ClientHello) -> Option<Finding> {
+    let note = ch.ech_note()?;
+    let sni = ch.values.sni.clone().unwrap_or_default();
+    Some(Finding::new(
+        FindingKind::EchOffered,
+        Severity::Info,
+        &sni,
+        note,
+    ))
+}
+
+impl Serialize for Finding {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serde_json::Value::Object(self.json()).serialize(s)
+    }
+}
+
+fn dir_label(d: Direction) -> &'static str {
+    match d {
+        Direction::ToServer => "client→server",
+        Direction::ToClient => "server→client",
+    }
+}
+
+fn class_label(c: Class) -> &'static str {
+    match c {
+        Class::Http => "HTTP",
+        Class::Tls => "TLS",
+        Class::HighEntropyOpaque => "opaque (high entropy)",
+        Class::PrintableText => "printable text",
+        Class::Binary => "binary",
+        Class::Empty => "no data",
+    }
+}
+
+/// What makes two sightings the same finding: stream, direction, kind and the (escaped)
+/// evidence, for secrets and credentials seen in clear in a stream (what is only visible
+/// with the session keys is reported where it is, frame by frame).
+type AggregateKey = (StreamId, String, FindingKind, String);
+
+fn aggregate_key(f: &Finding) -> Option<AggregateKey> {
+    let stream = f.stream?;
+    if !f.carries_value() || f.kind == FindingKind::VisibleWithKeys {
+        return None;
+    }
+    let dir = f
+        .details
+        .iter()
+        .find(|(k, _)| *k == "direction")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    Some((stream, dir, f.kind, f.evidence.clone()))
+}

@@ -1,0 +1,196 @@
+//! The network-layer node: IPv4, IPv6 (with its extension headers) and ARP.
+
+use super::super::tree::TreeNode;
+use crate::decode::field::{self, at};
+use crate::decode::{Decoded, Net};
+
+pub(super) fn ip_proto_name(p: u8) -> &'static str {
+    match p {
+        1 => "ICMP",
+        6 => "TCP",
+        17 => "UDP",
+        58 => "ICMPv6",
+        0 => "IPv6 Hop-by-Hop Option",
+        43 => "Routing Header for IPv6",
+        44 => "Fragment Header for IPv6",
+        60 => "Destination Options for IPv6",
+        _ => "Unknown",
+    }
+}
+
+pub(super) fn net_node(d: &Decoded) -> Option<TreeNode> {
+    match d.net.as_ref()? {
+        Net::Ipv4(h) => {
+            let o = h.offset;
+            let mut n = TreeNode::with_range(
+                format!(
+                    "Internet Protocol Version 4, Src: {}, Dst: {}",
+                    h.src, h.dst
+                ),
+                o..o + h.header_len,
+            );
+            n.children.push(TreeNode::with_range(
+                "0100 .... = Version: 4",
+                at(o, field::ipv4::VER_IHL),
+            ));
+            n.children.push(TreeNode::with_range(
+                format!(
+                    ".... {:04b} = Header Length: {} bytes ({})",
+                    (h.header_len / 4) & 0xf,
+                    h.header_len,
+                    h.header_len / 4
+                ),
+                at(o, field::ipv4::VER_IHL),
+            ));
+            n.children.push(TreeNode::with_range(
+                format!(
+                    "Differentiated Services Field: 0x{:02x} (DSCP: {}, ECN: {})",
+                    (h.dscp << 2) | h.ecn,
+                    h.dscp,
+                    h.ecn
+                ),
+                at(o, field::ipv4::DSCP_ECN),
+            ));
+            let mut total = TreeNode::with_range(
+                format!("Total Length: {}", h.total_len),
+                at(o, field::ipv4::TOTAL_LEN),
+            );
+            if let Some(lie) = super::super::summary::length_lie(d) {
+                total.leaf(format!("[{lie}]"));
+            }
+            n.children.push(total);
+            n.children.push(TreeNode::with_range(
+                format!("Identification: 0x{:04x} ({})", h.id, h.id),
+                at(o, field::ipv4::IDENT),
+            ));
+            let mut flags = Vec::new();
+            if h.dont_fragment {
+                flags.push("Don't fragment");
+            }
+            if h.more_fragments {
+                flags.push("More fragments");
+            }
+            let fv = (u8::from(h.dont_fragment) << 6) | (u8::from(h.more_fragments) << 5);
+            n.children.push(TreeNode::with_range(
+                format!(
+                    "Flags: 0x{fv:02x}{}{}",
+                    if flags.is_empty() { "" } else { ", " },
+                    flags.join(", ")
+                ),
+                at(o, field::ipv4::FLAGS_FRAG),
+            ));
+            n.children.push(TreeNode::with_range(
+                format!(
+                    "Fragment Offset: {}{}",
+                    h.fragment_offset,
+                    if h.is_fragment() {
+                        " [fragment: not reassembled]"
+                    } else {
+                        ""
+                    }
+                ),
+                at(o, field::ipv4::FLAGS_FRAG),
+            ));
+            n.children.push(TreeNode::with_range(
+                format!("Time to Live: {}", h.ttl),
+                at(o, field::ipv4::TTL),
+            ));
+            n.children.push(TreeNode::with_range(
+                format!("Protocol: {} ({})", ip_proto_name(h.protocol), h.protocol),
+                at(o, field::ipv4::PROTOCOL),
+            ));
+            n.children.push(TreeNode::with_range(
+                format!(
+                    "Header Checksum: 0x{:04x} [validation disabled]",
+                    h.checksum
+                ),
+                at(o, field::ipv4::CHECKSUM),
+            ));
+            n.children.push(TreeNode::with_range(
+                format!("Source Address: {}", h.src),
+                at(o, field::ipv4::SRC),
+            ));
+            n.children.push(TreeNode::with_range(
+                format!("Destination Address: {}", h.dst),
+                at(o, field::ipv4::DST),
+            ));
+            if !h.options.is_empty() {
+                n.children.push(TreeNode::with_range(
+                    format!("Options: ({} bytes)", h.options.len()),
+                    h.options.clone(),
+                ));
+            }
+            Some(n)
+        }
+        Net::Ipv6(h) => {
+            let o = h.offset;
+            let mut n = TreeNode::with_range(
+                format!(
+                    "Internet Protocol Version 6, Src: {}, Dst: {}",
+                    h.src, h.dst
+                ),
+                o..o + field::ipv6::LEN,
+            );
+            n.children.push(TreeNode::with_range(
+                "0110 .... = Version: 6",
+                at(o, field::ipv6::VER_TC_FLOW),
+            ));
+            n.children.push(TreeNode::with_range(
+                format!("Traffic Class: 0x{:02x}", h.traffic_class),
+                at(o, field::ipv6::VER_TC_FLOW),
+            ));
+            n.children.push(TreeNode::with_range(
+                format!("Flow Label: 0x{:05x}", h.flow_label),
+                at(o, field::ipv6::VER_TC_FLOW),
+            ));
+            n.children.push(TreeNode::with_range(
+                format!("Payload Length: {}", h.payload_len),
+                at(o, field::ipv6::PAYLOAD_LEN),
+            ));
+            n.children.push(TreeNode::with_range(
+                format!(
+                    "Next Header: {} ({})",
+                    ip_proto_name(h.next_header),
+                    h.next_header
+                ),
+                at(o, field::ipv6::NEXT_HEADER),
+            ));
+            n.children.push(TreeNode::with_range(
+                format!("Hop Limit: {}", h.hop_limit),
+                at(o, field::ipv6::HOP_LIMIT),
+            ));
+            n.children.push(TreeNode::with_range(
+                format!("Source Address: {}", h.src),
+                at(o, field::ipv6::SRC),
+            ));
+            n.children.push(TreeNode::with_range(
+                format!("Destination Address: {}", h.dst),
+                at(o, field::ipv6::DST),
+            ));
+            for (t, r) in &h.extensions {
+                n.children.push(TreeNode::with_range(
+                    format!(
+                        "Extension headers: first {} ({t}), {} bytes{}",
+                        ip_proto_name(*t),
+                        r.len(),
+                        if h.fragmented {
+                            " [fragmented: not reassembled]"
+                        } else {
+                            ""
+                        }
+                    ),
+                    r.clone(),
+                ));
+            }
+            Some(n)
+        }
+        Net::Arp { offset, len } => Some(TreeNode::with_range(
+            "Address Resolution Protocol",
+            *offset..offset + len,
+        )),
+        Net::Other { ether_type, offset } => Some(TreeNode::with_range(
+            format!("[Ether type 0x{ether_type:04x} not decoded]"),
+            *offset..d.payload.end,
+        )),
+    }
+}

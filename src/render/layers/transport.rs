@@ -1,0 +1,266 @@
+//! The transport-layer node: TCP (with options and the flow analysis), UDP, ICMP and ICMPv6.
+
+use super::super::frame::FrameView;
+use super::super::summary::flag_names;
+use super::super::tree::TreeNode;
+use super::net::ip_proto_name;
+use crate::decode::field::{self, at};
+use crate::decode::{TcpOptionKind, Transport};
+use crate::flow::TcpFlags;
+
+pub(super) fn transport_node(f: &FrameView<'_>) -> Option<TreeNode> {
+    let d = f.decoded;
+    match d.transport.as_ref()? {
+        Transport::Tcp(t) => {
+            let o = t.offset;
+            let (seq, ack, next) = match &f.tcp {
+                Some(tv) => (tv.seg.rel_seq, tv.seg.rel_ack, Some(tv.seg.next_rel_seq)),
+                None => (t.seq, t.ack, None),
+            };
+            let len = d.payload_wire_len;
+            let mut n =
+                TreeNode::with_range(
+                    format!(
+                    "Transmission Control Protocol, Src Port: {}, Dst Port: {}, Seq: {}{}, Len: {}",
+                    t.src_port,
+                    t.dst_port,
+                    seq,
+                    if t.flags.ack() { format!(", Ack: {ack}") } else { String::new() },
+                    len
+                ),
+                    o..o + t.header_len,
+                );
+            n.children.push(TreeNode::with_range(
+                format!("Source Port: {}", t.src_port),
+                at(o, field::tcp::SRC_PORT),
+            ));
+            n.children.push(TreeNode::with_range(
+                format!("Destination Port: {}", t.dst_port),
+                at(o, field::tcp::DST_PORT),
+            ));
+            if let Some(tv) = &f.tcp {
+                n.leaf(format!("[Stream index: {}]", tv.seg.stream));
+            }
+            n.leaf(format!("[TCP Segment Len: {len}]"));
+            n.children.push(TreeNode::with_range(
+                format!("Sequence Number: {seq}    (relative sequence number)"),
+                at(o, field::tcp::SEQ),
+            ));
+            n.children.push(TreeNode::with_range(
+                format!("Sequence Number (raw): {}", t.seq),
+                at(o, field::tcp::SEQ),
+            ));
+            if let Some(next) = next {
+                n.leaf(format!(
+                    "[Next Sequence Number: {next}    (relative sequence number)]"
+                ));
+            }
+            n.children.push(TreeNode::with_range(
+                format!(
+                    "Acknowledgment Number: {}",
+                    if t.flags.ack() {
+                        format!("{ack}    (relative ack number)")
+                    } else {
+                        "0".into()
+                    }
+                ),
+                at(o, field::tcp::ACK),
+            ));
+            n.children.push(TreeNode::with_range(
+                format!("Acknowledgment number (raw): {}", t.ack),
+                at(o, field::tcp::ACK),
+            ));
+            n.children.push(TreeNode::with_range(
+                format!(
+                    "{:04b} .... = Header Length: {} bytes ({})",
+                    (t.header_len / 4) & 0xf,
+                    t.header_len,
+                    t.header_len / 4
+                ),
+                at(o, field::tcp::DATA_OFF_FLAGS),
+            ));
+            let mut fl = TreeNode::with_range(
+                format!("Flags: 0x{:03x} ({})", t.flags.0, flag_names(t.flags)),
+                at(o, field::tcp::DATA_OFF_FLAGS),
+            );
+            for (bit, name) in [
+                (TcpFlags::CWR, "Congestion Window Reduced (CWR)"),
+                (TcpFlags::ECE, "ECN-Echo"),
+                (TcpFlags::URG, "Urgent"),
+                (TcpFlags::ACK, "Acknowledgment"),
+                (TcpFlags::PSH, "Push"),
+                (TcpFlags::RST, "Reset"),
+                (TcpFlags::SYN, "Syn"),
+                (TcpFlags::FIN, "Fin"),
+            ] {
+                fl.leaf(format!(
+                    "{name}: {}",
+                    if t.flags.has(bit) { "Set" } else { "Not set" }
+                ));
+            }
+            n.children.push(fl);
+            n.children.push(TreeNode::with_range(
+                format!("Window: {}", t.window),
+                at(o, field::tcp::WINDOW),
+            ));
+            if let Some(tv) = &f.tcp {
+                if let Some(w) = tv.scaled_window {
+                    n.leaf(format!("[Calculated window size: {w}]"));
+                }
+                if let Some(sf) = tv.scale_factor {
+                    n.leaf(format!("[Window size scaling factor: {sf}]"));
+                }
+            }
+            n.children.push(TreeNode::with_range(
+                format!("Checksum: 0x{:04x} [unverified]", t.checksum),
+                at(o, field::tcp::CHECKSUM),
+            ));
+            n.children.push(TreeNode::with_range(
+                format!("Urgent Pointer: {}", t.urgent),
+                at(o, field::tcp::URGENT),
+            ));
+            if t.header_len > field::tcp::MIN_LEN {
+                let r = o + field::tcp::MIN_LEN..o + t.header_len;
+                let names: Vec<String> = t.options.iter().map(|x| option_name(&x.kind)).collect();
+                let mut on = TreeNode::with_range(
+                    format!("Options: ({} bytes), {}", r.len(), names.join(", ")),
+                    r,
+                );
+                for x in &t.options {
+                    on.children.push(TreeNode::with_range(
+                        option_detail(&x.kind),
+                        x.range.clone(),
+                    ));
+                }
+                if let Some(u) = &t.options_undecoded {
+                    on.children.push(TreeNode::with_range(
+                        format!("[Undecoded option bytes: {}]", u.len()),
+                        u.clone(),
+                    ));
+                }
+                n.children.push(on);
+            }
+            if let Some(tv) = &f.tcp {
+                let lines: Vec<&str> = tv
+                    .seg
+                    .analysis
+                    .labels()
+                    .into_iter()
+                    .filter(|(on, ..)| *on)
+                    .map(|(_, _, _, line)| line)
+                    .collect();
+                if !lines.is_empty() {
+                    let mut sa = TreeNode::new("[SEQ/ACK analysis]");
+                    for l in lines {
+                        sa.leaf(l);
+                    }
+                    n.children.push(sa);
+                }
+            }
+            if !d.payload.is_empty() || len > 0 {
+                n.children.push(TreeNode::with_range(
+                    format!("TCP payload ({len} bytes)"),
+                    d.payload.clone(),
+                ));
+            }
+            Some(n)
+        }
+        Transport::Udp(u) => {
+            let o = u.offset;
+            let mut n = TreeNode::with_range(
+                format!(
+                    "User Datagram Protocol, Src Port: {}, Dst Port: {}",
+                    u.src_port, u.dst_port
+                ),
+                o..o + field::udp::LEN,
+            );
+            n.children.push(TreeNode::with_range(
+                format!("Source Port: {}", u.src_port),
+                at(o, field::udp::SRC_PORT),
+            ));
+            n.children.push(TreeNode::with_range(
+                format!("Destination Port: {}", u.dst_port),
+                at(o, field::udp::DST_PORT),
+            ));
+            n.children.push(TreeNode::with_range(
+                format!("Length: {}", u.length),
+                at(o, field::udp::LENGTH),
+            ));
+            n.children.push(TreeNode::with_range(
+                format!("Checksum: 0x{:04x} [unverified]", u.checksum),
+                at(o, field::udp::CHECKSUM),
+            ));
+            n.leaf(format!("UDP payload ({} bytes)", d.payload.len()));
+            Some(n)
+        }
+        Transport::Icmpv4(i) | Transport::Icmpv6(i) => {
+            let v6 = matches!(d.transport, Some(Transport::Icmpv6(_)));
+            let o = i.offset;
+            let mut n = TreeNode::with_range(
+                if v6 {
+                    "Internet Control Message Protocol v6"
+                } else {
+                    "Internet Control Message Protocol"
+                },
+                o..o + i.header_len,
+            );
+            n.children.push(TreeNode::with_range(
+                format!("Type: {}", i.icmp_type),
+                at(o, field::icmp::TYPE),
+            ));
+            n.children.push(TreeNode::with_range(
+                format!("Code: {}", i.code),
+                at(o, field::icmp::CODE),
+            ));
+            n.children.push(TreeNode::with_range(
+                format!("Checksum: 0x{:04x} [unverified]", i.checksum),
+                at(o, field::icmp::CHECKSUM),
+            ));
+            n.children.push(TreeNode::with_range(
+                format!("Rest of header: {}", hex::encode(i.rest)),
+                at(o, field::icmp::REST),
+            ));
+            Some(n)
+        }
+        Transport::Other { protocol, offset } => Some(TreeNode::with_range(
+            format!(
+                "[IP protocol {} ({}) not decoded]",
+                protocol,
+                ip_proto_name(*protocol)
+            ),
+            *offset..d.payload.end,
+        )),
+    }
+}
+
+fn option_name(k: &TcpOptionKind) -> String {
+    match k {
+        TcpOptionKind::Nop => "No-Operation (NOP)".into(),
+        TcpOptionKind::EndOfList => "End of Option List (EOL)".into(),
+        TcpOptionKind::Mss(_) => "Maximum segment size".into(),
+        TcpOptionKind::WindowScale(_) => "Window scale".into(),
+        TcpOptionKind::SackPermitted => "SACK permitted".into(),
+        TcpOptionKind::Sack(_) => "SACK".into(),
+        TcpOptionKind::Timestamp { .. } => "Timestamps".into(),
+    }
+}
+
+fn option_detail(k: &TcpOptionKind) -> String {
+    match k {
+        TcpOptionKind::Mss(m) => format!("TCP Option - Maximum segment size: {m} bytes"),
+        TcpOptionKind::WindowScale(s) => {
+            format!(
+                "TCP Option - Window scale: {s} (multiply by {})",
+                1u64 << u32::from(*s).min(14)
+            )
+        }
+        TcpOptionKind::Timestamp { val, ecr } => {
+            format!("TCP Option - Timestamps: TSval {val}, TSecr {ecr}")
+        }
+        TcpOptionKind::Sack(b) => {
+            let parts: Vec<String> = b.iter().map(|(l, r)| format!("{l}-{r}")).collect();
+            format!("TCP Option - SACK {}", parts.join(" "))
+        }
+        other => format!("TCP Option - {}", option_name(other)),
+    }
+}
