@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what squirrel-sniff needs to build and test on Debian/Ubuntu: libpcap-dev (and
-# pkg-config, a C compiler), tshark (a test oracle) and chromium-headless-shell for the --html
-# page's browser test, when missing. Uses apt-get directly as root, or through sudo otherwise.
+# pkg-config, a C compiler), tshark (a test oracle; with editcap and mergecap), python3 with
+# venv (DuckDB for the Parquet tests) and chromium-headless-shell for the --html page's
+# browser test, when missing. Uses apt-get directly as root, or through sudo otherwise.
 set -euo pipefail
 
 need=()
@@ -10,6 +11,11 @@ command -v cc >/dev/null 2>&1 || need+=(gcc libc6-dev)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 # tshark is the oracle some tests run directly (tests/compare.rs: the mixed TLS capture).
 command -v tshark >/dev/null 2>&1 || need+=(tshark)
+# DuckDB reads --parquet output back in tests/parquet_ecs.rs: from PyPI, into a venv the
+# test makes when python3 has no duckdb.
+command -v python3 >/dev/null 2>&1 || need+=(python3)
+python3 -c 'import duckdb' >/dev/null 2>&1 || python3 -c 'import venv, ensurepip' >/dev/null 2>&1 \
+  || need+=(python3-venv)
 # The --html page is tested in a real headless browser (tests/html_report.rs).
 if ! command -v chromium-headless-shell >/dev/null 2>&1 && ! command -v chromium >/dev/null 2>&1; then
   need+=(chromium-headless-shell)

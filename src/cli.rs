@@ -301,6 +301,20 @@ pub struct OutputArgs {
     /// One JSON object per line (NDJSON); schema in docs/json.md
     #[arg(long = "json", conflicts_with = "verbose")]
     pub json: bool,
+    /// With --json: each record as an Elastic Common Schema document (`@timestamp`,
+    /// `source.ip`, `network.community_id`, `url.path`, …) for Filebeat, Elasticsearch or
+    /// OpenSearch; docs/engines.md
+    #[arg(long = "ecs")]
+    pub ecs: bool,
+    /// Write the records as Parquet datasets under DIR, one per kind (packets, sessions,
+    /// http, tls, certificates, dns, quic, findings), partitioned by day; schema in
+    /// docs/parquet.md. Nothing is printed per packet
+    #[arg(
+        long = "parquet",
+        value_name = "DIR",
+        conflicts_with_all = ["json", "verbose", "hex", "output_format"]
+    )]
+    pub parquet: Option<PathBuf>,
     /// Quiet: no per-packet output, only end-of-run statistics, tables and reports
     #[arg(short = 'q', long = "quiet")]
     pub quiet: bool,

@@ -23,6 +23,7 @@ use squirrel_sniff::render::color::{self, Palette};
 use squirrel_sniff::render::follow::FollowFormat;
 use squirrel_sniff::render::output::Output;
 use squirrel_sniff::render::payload::PayloadDump;
+use squirrel_sniff::render::route::{RecordWriter, Route};
 use squirrel_sniff::render::{Mode, Printer};
 
 /// The local time zone's offset, read at start-up.
@@ -165,6 +166,7 @@ fn decrypt_config(a: &DecryptArgs) -> Result<DecryptConfig, i32> {
         keys: std::sync::Arc::new(keys),
         expected: !files.is_empty() || !a.rsa_key.is_empty(),
         rsa_keys,
+        sessions: Default::default(),
     })
 }
 
@@ -322,6 +324,12 @@ fn capture_main(cli: &Cli) -> i32 {
             Err(e) => output_failed(e),
         };
     }
+    if cli.output.ecs && !cli.output.json {
+        return fail(
+            "--ecs maps the --json records: give --json (or -T json)",
+            exit::USAGE,
+        );
+    }
     let fields_output = cli.output.output_format.as_deref() == Some("fields");
     let columns = if fields_output {
         match squirrel_sniff::display::columns::Columns::new(
@@ -476,7 +484,10 @@ fn capture_main(cli: &Cli) -> i32 {
 
         let stdout = std::io::stdout();
         let pal = Palette::new(color::enabled(cli.output.color, stdout.is_terminal()));
-        let mode = if cli.output.quiet
+        let mode = if cli.output.parquet.is_some() {
+            // The records are made as for --json, and go to the Parquet files.
+            Mode::Json
+        } else if cli.output.quiet
             || columns.is_some()
             || follow_sel.is_some()
             || (cli.capture.write.is_some() && !cli.capture.print)
@@ -571,7 +582,16 @@ fn capture_main(cli: &Cli) -> i32 {
         let flush_each_frame = cli.output.line_buffered || std::io::stdout().is_terminal();
         let out = Output::new(Box::new(stdout), 64 << 10)
             .flush_every((live_input && !flush_each_frame).then_some(FLUSH_PERIOD));
-        let mut printer = Printer::new(out.clone(), mode, cli.output.hex, pal);
+        let route = match record_route(cli, unit) {
+            Ok(r) => r,
+            Err(code) => return code,
+        };
+        let mut printer = Printer::new(
+            RecordWriter::new(out.clone(), route),
+            mode,
+            cli.output.hex,
+            pal,
+        );
         printer.set_flush_each_frame(flush_each_frame);
         if let Some(fmt) = cli.output.time_format {
             printer.set_time_format(
@@ -612,6 +632,9 @@ fn capture_main(cli: &Cli) -> i32 {
             Err(RunError::Capture(e)) => return fail(&e, e.exit_code()),
             Err(RunError::PrivDrop(e)) => return fail(&e, e.exit_code()),
         };
+        if let Err(code) = finish_parquet(&mut printer, cli) {
+            return code;
+        }
 
         if let Some(path) = &cli.findings.html {
             let ev = stats.evidence.clone().unwrap_or_default();
@@ -715,6 +738,70 @@ fn capture_main(cli: &Cli) -> i32 {
         }
     }
     code
+}
+
+/// Where the run's JSON records go: `--parquet DIR` (files named after its input),
+/// `--ecs`, or the output as they are.
+fn record_route(cli: &Cli, unit: &[std::path::PathBuf]) -> Result<Route, i32> {
+    let Some(dir) = &cli.output.parquet else {
+        return Ok(if cli.output.ecs {
+            Route::Ecs
+        } else {
+            Route::Plain
+        });
+    };
+    #[cfg(feature = "parquet")]
+    {
+        let name = match unit {
+            [] => format!(
+                "live-{}-{}",
+                cli.capture.interface.as_deref().unwrap_or("capture"),
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs())
+            ),
+            [one] => one.display().to_string(),
+            [first, ..] => format!("{}-merged-{}", first.display(), unit.len()),
+        };
+        let sink = squirrel_sniff::render::parquet::ParquetSink::new(dir, &name)
+            .map_err(|e| fail(e, exit::FAILURE))?;
+        Ok(Route::Parquet(Box::new(sink)))
+    }
+    #[cfg(not(feature = "parquet"))]
+    {
+        let _ = (dir, unit);
+        Err(fail(
+            "--parquet: this build has no Parquet support (cargo feature `parquet`)",
+            exit::USAGE,
+        ))
+    }
+}
+
+/// Close the Parquet files and say on stderr how many rows each dataset got.
+#[cfg(feature = "parquet")]
+fn finish_parquet<W: Write>(printer: &mut Printer<RecordWriter<W>>, cli: &Cli) -> Result<(), i32> {
+    let counts = printer
+        .writer()
+        .finish_parquet()
+        .map_err(|e| fail(e, exit::FAILURE))?;
+    if let (Some(counts), Some(dir)) = (counts, &cli.output.parquet) {
+        let rows: Vec<String> = counts
+            .iter()
+            .map(|(d, n)| format!("{} {n}", d.name()))
+            .collect();
+        note(format!(
+            "parquet: {} rows under {} ({})",
+            counts.values().sum::<u64>(),
+            dir.display(),
+            rows.join(", ")
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(not(feature = "parquet"))]
+fn finish_parquet<W: Write>(_: &mut Printer<RecordWriter<W>>, _: &Cli) -> Result<(), i32> {
+    Ok(())
 }
 
 /// `--stats`: flow-table bounds and memory, on stderr.

@@ -566,11 +566,56 @@ fn summary_lines_show_decrypted_http_as_http_like_tshark() {
     }
 }
 
-/// Captures made by scripts/make-tls-suite-captures.sh (openssl s_server/s_client, one per
-/// cipher suite, with tshark's view beside each): every suite decrypts without a failure, the
-/// decrypted records equal tshark's `follow,tls` records, and the HTTP frames read as tshark's.
+/// `-V` shows each decrypted request's `[Full request URI]` as tshark's `http.request.full_uri`
+/// (https://, since it came over TLS), HTTP/1.x and HTTP/2 alike.
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
 #[test]
-fn every_cipher_suite_decrypts_like_tshark() {
+fn full_request_uri_inside_tls_is_https_like_tshark() {
+    let Some(c) = corpus() else { return };
+    let mut checked = 0;
+    for name in SESSIONS {
+        let e = exp(&c, name);
+        let want: Vec<&str> = e["http"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|m| m["full_uri"].as_str()).collect())
+            .unwrap_or_default();
+        if want.is_empty() {
+            continue;
+        }
+        let keys = path(&c, &format!("{name}.keys"));
+        let out = run(&[
+            "-r",
+            &path(&c, &format!("{name}.pcap")),
+            "--keylog",
+            &keys,
+            "-V",
+        ]);
+        let text = stdout(&out);
+        let got: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("[Full request URI: "))
+            .filter_map(|l| l.strip_suffix(']'))
+            .collect();
+        for u in &want {
+            assert!(u.starts_with("https://"), "{name}: oracle {u}");
+            assert!(got.contains(u), "{name}: {u} not in {got:?}");
+        }
+        assert!(
+            !got.iter().any(|u| u.starts_with("http://")),
+            "{name}: {got:?}"
+        );
+        checked += want.len();
+    }
+    assert!(checked >= 4, "{checked} URIs checked");
+}
+
+/// Captures made by scripts/make-tls-suite-captures.sh (openssl s_server/s_client, one per
+/// cipher suite) and scripts/make-tls-resumption-captures.sh (session resumption by id, ticket
+/// and PSK, 0-RTT accepted and rejected, HelloRetryRequest, KeyUpdate both ways), with
+/// tshark's view beside each: every session decrypts without a failure, the decrypted records
+/// of each TCP stream equal tshark's `follow,tls` records, and the HTTP frames read as tshark's.
+#[test]
+fn every_cipher_suite_and_handshake_variant_decrypts_like_tshark() {
     let dir =
         std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls-suites");
     let mut names: Vec<String> = std::fs::read_dir(&dir)
@@ -584,25 +629,48 @@ fn every_cipher_suite_decrypts_like_tshark() {
         })
         .collect();
     names.sort();
-    assert!(names.len() >= 10, "{names:?}");
+    assert!(names.len() >= 17, "{names:?}");
     for name in &names {
         let pcap = dir.join(format!("{name}.pcap"));
         let keys = dir.join(format!("{name}.keys"));
         let oracle = std::fs::read_to_string(dir.join(format!("{name}.tshark"))).expect("oracle");
         let (pcap, keys) = (pcap.to_str().expect("p"), keys.to_str().expect("p"));
+        // tshark's decrypted application-data records per TCP stream ("follow N" is stream
+        // 0, "follow.S N" stream S).
+        let mut want: std::collections::BTreeMap<u64, Vec<u64>> = Default::default();
+        for l in oracle.lines().filter(|l| l.starts_with("follow")) {
+            let (tag, n) = l.split_once(' ').expect("tag n");
+            let stream = tag
+                .strip_prefix("follow.")
+                .map_or(0, |s| s.parse().expect("s"));
+            want.entry(stream).or_default().push(n.parse().expect("n"));
+        }
         let v = ndjson(&run(&["-r", pcap, "--keylog", keys, "--json"]));
         let d = of_type(&v, "tls.decryption");
-        assert_eq!(d.len(), 1, "{name}");
-        assert_eq!(d[0]["failures"], 0, "{name}");
-        assert_eq!(d[0]["keys"], "key_log", "{name}");
-        let want: Vec<u64> = oracle
-            .lines()
-            .filter_map(|l| l.strip_prefix("follow "))
-            .map(|n| n.parse().expect("n"))
-            .collect();
-        let s = stdout(&run(&["-r", pcap, "--keylog", keys, "--follow", "0"]));
-        let got = chunk_lengths(&s);
-        assert_eq!(got, want, "{name}: decrypted application-data records");
+        assert_eq!(
+            d.len(),
+            want.len(),
+            "{name}: one tls.decryption per session"
+        );
+        for s in &d {
+            assert_eq!(s["failures"], 0, "{name}");
+            assert_eq!(s["keys"], "key_log", "{name}");
+        }
+        for (stream, lengths) in &want {
+            let s = stdout(&run(&[
+                "-r",
+                pcap,
+                "--keylog",
+                keys,
+                "--follow",
+                &stream.to_string(),
+            ]));
+            let got = chunk_lengths(&s);
+            assert_eq!(
+                &got, lengths,
+                "{name} stream {stream}: decrypted application-data records"
+            );
+        }
         let lines = stdout(&run(&["-r", pcap, "--keylog", keys]));
         for l in oracle.lines().filter_map(|l| l.strip_prefix("http ")) {
             let (frame, info) = l.split_once('\t').expect("frame\tinfo");

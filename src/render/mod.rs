@@ -5,6 +5,7 @@ pub mod color;
 /// Moved below every stage ([`crate::present`]); kept reachable here.
 pub use crate::present::{escape, tree};
 pub mod conversations;
+pub mod ecs;
 pub mod follow;
 pub mod follow_http;
 pub mod frame;
@@ -16,10 +17,13 @@ pub mod json;
 pub mod layers;
 pub mod manpage;
 pub mod output;
+#[cfg(feature = "parquet")]
+pub mod parquet;
 pub mod payload;
 pub mod progress;
 pub mod records;
 pub mod report;
+pub mod route;
 pub mod summary;
 pub mod table;
 pub mod timefmt;

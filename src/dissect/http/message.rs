@@ -94,6 +94,9 @@ pub struct HttpMessage {
     pub notes: Vec<String>,
     /// HTTP/2 stream the message travelled on (`None` for HTTP/1.x).
     pub stream_id: Option<u32>,
+    /// The request went over TLS (HTTP/1.x inside decrypted TLS, or an HTTP/2 `:scheme` of
+    /// `https`): its full URI is `https://`, as tshark shows it.
+    pub https: bool,
 }
 
 impl HttpMessage {
@@ -157,7 +160,7 @@ impl HttpMessage {
         }
     }
 
-    fn full_uri(host: Option<&[u8]>, uri: &[u8]) -> Option<String> {
+    fn full_uri(&self, host: Option<&[u8]>, uri: &[u8]) -> Option<String> {
         if uri.starts_with(b"http://") || uri.starts_with(b"https://") {
             return Some(escape_bytes(uri));
         }
@@ -166,7 +169,8 @@ impl HttpMessage {
             return None;
         }
         Some(format!(
-            "http://{}{}",
+            "{}://{}{}",
+            if self.https { "https" } else { "http" },
             escape_bytes(host),
             escape_bytes(uri)
         ))
@@ -205,7 +209,7 @@ impl HttpMessage {
         root.leaf("\\r\\n");
         match &self.start {
             StartLine::Request(r) => {
-                if let Some(u) = Self::full_uri(r.host.as_deref(), &r.uri) {
+                if let Some(u) = self.full_uri(r.host.as_deref(), &r.uri) {
                     root.leaf(format!("[Full request URI: {u}]"));
                 }
                 root.leaf(format!("[HTTP request {}]", r.index + 1));
@@ -216,7 +220,8 @@ impl HttpMessage {
                     root.leaf(format!("[Request in frame: {f}]"));
                 }
                 if let Some(uri) = &st.request_uri {
-                    let shown = Self::full_uri(st.request_host.as_deref(), uri)
+                    let shown = self
+                        .full_uri(st.request_host.as_deref(), uri)
                         .unwrap_or_else(|| escape_bytes(uri));
                     root.leaf(format!("[Request URI: {shown}]"));
                 }

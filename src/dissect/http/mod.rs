@@ -27,7 +27,7 @@ pub use message::{HttpMessage, RequestLine, StartLine, StatusLine};
 use std::sync::Arc;
 
 use super::parser::{Chunk, Ctx, Parser, ParserConfig, SessionInfo, UpgradeRequest};
-use super::DissectConfig;
+use super::{DissectConfig, Layer};
 use crate::flow::Direction;
 use crate::memory::{Meter, Pool};
 use chunked::{ChunkOut, Chunked};
@@ -180,6 +180,8 @@ fn smuggling_shape(headers: &[(String, Vec<u8>)], chunked: bool, used: Option<u6
 /// The HTTP/1.x dissector of one stream.
 pub struct HttpStream {
     cfg: DissectConfig,
+    /// The bytes are TLS plaintext (a child of the TLS parser): URIs are `https://`.
+    over_tls: bool,
     dirs: [DirState; 2],
     pending: VecDeque<Pending>,
     requests: usize,
@@ -208,6 +210,7 @@ impl HttpStream {
             meter: Meter::default(),
             reported: [0, 0],
             cfg: cfg.clone(),
+            over_tls: false,
             dirs: [DirState::new(), DirState::new()],
             pending: VecDeque::new(),
             requests: 0,
@@ -564,6 +567,7 @@ impl HttpStream {
             frames: Vec::new(),
             notes,
             stream_id: None,
+            https: self.over_tls,
         };
         let st = &mut self.dirs[dir.index()];
         st.building = Some(Box::new(Building {
@@ -779,8 +783,9 @@ fn count_hole(b: &mut Building, len: u64) {
 }
 
 /// The registry's constructor.
-pub fn new_parser(_info: &SessionInfo, cfg: &ParserConfig) -> Box<dyn Parser> {
+pub fn new_parser(info: &SessionInfo, cfg: &ParserConfig) -> Box<dyn Parser> {
     let mut s = HttpStream::new(&cfg.dissect);
+    s.over_tls = info.layer == Layer::Tls;
     s.meter = cfg.meter.clone();
     Box::new(s)
 }

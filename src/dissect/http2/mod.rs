@@ -225,6 +225,8 @@ pub(crate) struct RequestInfo {
     pub(crate) method: Option<String>,
     pub(crate) uri: Option<Vec<u8>>,
     pub(crate) host: Option<Vec<u8>>,
+    /// `:scheme` is `https`.
+    pub(crate) https: bool,
     pub(crate) frame: Option<u64>,
     pub(crate) index: Option<usize>,
 }
@@ -351,6 +353,8 @@ impl Http2Connection {
             method: Some(method.to_string()),
             uri: Some(uri.to_vec()),
             host: host.map(<[u8]>::to_vec),
+            // h2c: the upgrade is cleartext only (RFC 9113 §3.2).
+            https: false,
             frame,
             index: None,
         };
@@ -1304,6 +1308,7 @@ pub(crate) fn side_message(
         frames: sd.frames,
         notes,
         stream_id,
+        https: request.https,
     }
 }
 
@@ -1343,6 +1348,7 @@ pub(crate) fn request_info(l: Option<&HeaderList>, frame: Option<u64>) -> Reques
         host: header_value(l, ":authority")
             .or_else(|| header_value(l, "host"))
             .map(<[u8]>::to_vec),
+        https: header_value(l, ":scheme") == Some(b"https".as_slice()),
         frame,
         index: None,
     }

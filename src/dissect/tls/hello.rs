@@ -85,6 +85,8 @@ pub struct ExtensionValues {
     pub signature_algorithms: Vec<u16>,
     pub psk_modes: Vec<u8>,
     pub has_sni_ext: bool,
+    /// The SessionTicket extension's ticket (ClientHello; TLS ≤ 1.2 resumption).
+    pub session_ticket: Option<Vec<u8>>,
 }
 
 fn group_line(g: u16) -> String {
@@ -278,7 +280,10 @@ fn decode_one(
             lines.push(TreeNode::new(format!("Record Size Limit: {l}")))
         }
         TlsExtension::SessionTicket(t) => {
-            lines.push(TreeNode::new(format!("Data ({} bytes)", t.len())))
+            lines.push(TreeNode::new(format!("Data ({} bytes)", t.len())));
+            if !server && !t.is_empty() {
+                vals.session_ticket = Some(t.to_vec());
+            }
         }
         TlsExtension::KeyShare(ks) | TlsExtension::KeyShareOld(ks) => {
             decode_key_share(lines, vals, ks, server)

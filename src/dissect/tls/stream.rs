@@ -1,7 +1,7 @@
 //! Per-stream TLS state: record reassembly per direction, handshake reassembly across
 //! records, encryption state (ChangeCipherSpec, TLS 1.3), and resynchronisation after holes.
 
-use super::decrypt::{Opened, Plaintext, SessionDecryptor};
+use super::decrypt::{ClientHelloKeys, Opened, Plaintext, ServerHelloKeys, SessionDecryptor};
 use super::event::{Alert, AppData, Heartbeat, RecordInfo, Summary, TlsEvent, TlsMessage};
 use super::handshake::{
     decode_certificate, decode_certificate13, decode_certificate_request, decode_other,
@@ -578,8 +578,13 @@ impl TlsStream {
                     if self.client_dir.is_none() {
                         self.client_dir = Some(dir);
                     }
-                    self.dec
-                        .client_hello(&ch.random, &ch.extension_ids(), &ch.cipher_suites);
+                    self.dec.client_hello(&ClientHelloKeys {
+                        random: &ch.random,
+                        session_id: &ch.session_id,
+                        ticket: ch.values.session_ticket.as_deref(),
+                        extensions: &ch.extension_ids(),
+                        suites: &ch.cipher_suites,
+                    });
                     self.emit(
                         dir,
                         now,
@@ -606,8 +611,13 @@ impl TlsStream {
                     if !hrr {
                         self.cipher_suite = Some(sh.cipher_suite);
                         let ids: Vec<u16> = sh.extensions.iter().map(|e| e.id).collect();
-                        self.dec
-                            .server_hello(&sh.random, sh.version, sh.cipher_suite, &ids);
+                        self.dec.server_hello(&ServerHelloKeys {
+                            random: &sh.random,
+                            session_id: &sh.session_id,
+                            version: sh.version,
+                            suite: sh.cipher_suite,
+                            extensions: &ids,
+                        });
                         self.alpn_h2 = sh.values.alpn.first().is_some_and(|a| a == b"h2");
                     }
                     let swapped = self.server_dir.is_none() && dir == Direction::ToServer;

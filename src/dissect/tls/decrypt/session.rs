@@ -10,6 +10,7 @@ use rsa::{Pkcs1v15Encrypt, RsaPrivateKey};
 
 use super::keylog::{KeySource, KeyStore, SessionSecrets};
 use super::record::{tls12_decrypter, tls13_decrypter, Plaintext, RecordDecrypter};
+use super::resume::{Resumable, SessionCache};
 use super::schedule::{self, TrafficSecret};
 use super::suite::{suite_params, SuiteParams};
 
@@ -22,6 +23,7 @@ const EXT_EXTENDED_MASTER_SECRET: u16 = 23;
 const EXT_EARLY_DATA: u16 = 42;
 
 /// Handshake message types decryption reacts to.
+const HS_NEW_SESSION_TICKET: u8 = 4;
 const HS_END_OF_EARLY_DATA: u8 = 5;
 const HS_CLIENT_KEY_EXCHANGE: u8 = 16;
 const HS_FINISHED: u8 = 20;
@@ -86,6 +88,8 @@ pub struct DecryptConfig {
     pub rsa_keys: Vec<RsaKey>,
     /// Some key source was given or found (a missing key is then worth a note).
     pub expected: bool,
+    /// Session ids and tickets of the TLS ≤ 1.2 sessions decrypted so far (resumption).
+    pub sessions: Arc<SessionCache>,
 }
 
 /// What opened (or failed to open) a session, for the `tls.decryption` record.
@@ -154,6 +158,27 @@ struct Side {
     failed: bool,
 }
 
+/// What decryption takes from a ClientHello.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientHelloKeys<'a> {
+    pub random: &'a [u8],
+    pub session_id: &'a [u8],
+    /// The SessionTicket extension's ticket (empty or absent: none offered).
+    pub ticket: Option<&'a [u8]>,
+    pub extensions: &'a [u16],
+    pub suites: &'a [u32],
+}
+
+/// What decryption takes from a ServerHello.
+#[derive(Debug, Clone, Copy)]
+pub struct ServerHelloKeys<'a> {
+    pub random: &'a [u8],
+    pub session_id: &'a [u8],
+    pub version: u16,
+    pub suite: u16,
+    pub extensions: &'a [u16],
+}
+
 /// One session's decryption. Side 0 is what the client writes, side 1 the server.
 #[derive(Default)]
 pub struct SessionDecryptor {
@@ -170,6 +195,14 @@ pub struct SessionDecryptor {
     transcript_overflow: bool,
     secrets: Option<SessionSecrets>,
     rsa_master: Option<Vec<u8>>,
+    /// TLS ≤ 1.2 resumption: the session id and ticket the client offered, the session id
+    /// the server chose, the ticket the server issued, and the master secret in use.
+    offered_session_id: Vec<u8>,
+    offered_ticket: Option<Vec<u8>>,
+    server_session_id: Vec<u8>,
+    issued_ticket: Option<Vec<u8>>,
+    saw_key_exchange: bool,
+    master: Option<Resumable>,
     keys: Option<KeysUsed>,
     sides: [Side; 2],
     records_decrypted: u64,
@@ -234,13 +267,23 @@ impl SessionDecryptor {
         }
     }
 
-    /// A ClientHello: its random names the session in the key log.
-    pub fn client_hello(&mut self, random: &[u8], extensions: &[u16], suites: &[u32]) {
+    /// A ClientHello: its random names the session in the key log; the session id and
+    /// ticket it offers name a TLS ≤ 1.2 session it may resume.
+    pub fn client_hello(&mut self, hello: &ClientHelloKeys<'_>) {
         if self.client_random.is_some() {
             // The second ClientHello after a HelloRetryRequest has the same random.
             return;
         }
+        let ClientHelloKeys {
+            random,
+            session_id,
+            ticket,
+            extensions,
+            suites,
+        } = *hello;
         self.client_random = Some(random.to_vec());
+        self.offered_session_id = session_id.to_vec();
+        self.offered_ticket = ticket.map(<[u8]>::to_vec);
         self.early_offered = extensions.contains(&EXT_EARLY_DATA);
         self.first_tls13_suite = suites
             .iter()
@@ -262,8 +305,16 @@ impl SessionDecryptor {
 
     /// A ServerHello (not a HelloRetryRequest). TLS 1.3 switches both sides to the
     /// handshake traffic keys here.
-    pub fn server_hello(&mut self, random: &[u8], version: u16, suite: u16, extensions: &[u16]) {
+    pub fn server_hello(&mut self, hello: &ServerHelloKeys<'_>) {
+        let ServerHelloKeys {
+            random,
+            session_id,
+            version,
+            suite,
+            extensions,
+        } = *hello;
         self.server_random = Some(random.to_vec());
+        self.server_session_id = session_id.to_vec();
         self.tls13 = version == 0x0304 || version & 0xff00 == 0x7f00;
         self.ems = extensions.contains(&EXT_EXTENDED_MASTER_SECRET);
         self.etm = extensions.contains(&EXT_ENCRYPT_THEN_MAC);
@@ -337,9 +388,53 @@ impl SessionDecryptor {
         } else {
             self.transcript_overflow = true;
         }
-        if msg.first() == Some(&HS_CLIENT_KEY_EXCHANGE) && !self.tls13 {
-            self.client_key_exchange(msg.get(4..).unwrap_or_default());
+        if self.tls13 {
+            return;
         }
+        match msg.first() {
+            Some(&HS_CLIENT_KEY_EXCHANGE) => {
+                self.saw_key_exchange = true;
+                self.client_key_exchange(msg.get(4..).unwrap_or_default());
+            }
+            Some(&HS_NEW_SESSION_TICKET) => {
+                // Lifetime hint (4), ticket length (2), ticket.
+                self.issued_ticket = msg.get(10..).map(<[u8]>::to_vec);
+                self.remember_session();
+            }
+            _ => {}
+        }
+    }
+
+    /// Remember this session's id and ticket with its master secret, for later resumptions.
+    fn remember_session(&mut self) {
+        let Some(m) = &self.master else { return };
+        if !self
+            .cfg
+            .sessions
+            .remember(&self.server_session_id, self.issued_ticket.as_deref(), m)
+        {
+            self.notes.push(format!(
+                "TLS decryption: {} resumable sessions remembered (the bound); this one cannot be found when resumed",
+                super::resume::MAX_RESUMABLE
+            ));
+        }
+    }
+
+    /// The master secret of an abbreviated handshake (no key exchange before the first
+    /// ChangeCipherSpec), from the session it resumes: by the offered ticket, or by the
+    /// session id when the server echoed the one the client offered.
+    fn resumed_master(&self) -> Option<Resumable> {
+        if self.saw_key_exchange {
+            return None;
+        }
+        let id = if !self.offered_session_id.is_empty()
+            && self.offered_session_id == self.server_session_id
+        {
+            self.offered_session_id.as_slice()
+        } else {
+            &[]
+        };
+        self.cfg.sessions.find(id, self.offered_ticket.as_deref())
     }
 
     fn client_key_exchange(&mut self, body: &[u8]) {
@@ -400,13 +495,30 @@ impl SessionDecryptor {
             return;
         }
         let Some(params) = self.suite else { return };
-        let from_log = self
-            .lookup()
-            .and_then(|s| s.master_secret.map(|m| (m, s.source)));
-        let (master, used) = match (from_log, self.rsa_master.clone()) {
-            (Some((m, src)), _) => (m, src.map(KeysUsed::from).unwrap_or(KeysUsed::KeyLog)),
-            (None, Some(m)) => (m, KeysUsed::RsaKey),
-            (None, None) => {
+        let from_log = self.lookup().and_then(|s| {
+            s.master_secret.map(|m| Resumable {
+                master_secret: m,
+                keys: s.source.map(KeysUsed::from).unwrap_or(KeysUsed::KeyLog),
+            })
+        });
+        let from_rsa = || {
+            self.rsa_master.clone().map(|m| Resumable {
+                master_secret: m,
+                keys: KeysUsed::RsaKey,
+            })
+        };
+        let found = self
+            .master
+            .clone()
+            .or(from_log)
+            .or_else(from_rsa)
+            .or_else(|| self.resumed_master());
+        let Resumable {
+            master_secret: master,
+            keys: used,
+        } = match found {
+            Some(r) => r,
+            None => {
                 if self.cfg.rsa_keys.is_empty() || params.rsa_kex {
                     self.note_missing();
                 } else if self.cfg.keys.is_empty() {
@@ -438,6 +550,13 @@ impl SessionDecryptor {
             s.dec = tls12_decrypter(&params, key, iv, mac, self.etm).ok();
         }
         self.keys = Some(used);
+        if self.master.is_none() {
+            self.master = Some(Resumable {
+                master_secret: master,
+                keys: used,
+            });
+            self.remember_session();
+        }
     }
 
     /// Offer a protected record written by `side`.

@@ -1,0 +1,260 @@
+//! One typed column being filled from JSON values.
+
+use std::sync::Arc;
+
+use arrow_array::builder::{
+    BooleanBuilder, Float64Builder, ListBuilder, StringBuilder, StructBuilder,
+    TimestampNanosecondBuilder, UInt16Builder, UInt32Builder, UInt64Builder,
+};
+use arrow_array::ArrayRef;
+use arrow_schema::{DataType, Field, Fields, TimeUnit};
+use serde_json::Value;
+
+/// The type of a column, as docs/parquet.md states it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `string`: text as it is; a number, boolean, list or object as its JSON text.
+    Text,
+    U16,
+    U32,
+    U64,
+    F64,
+    Bool,
+    /// `timestamp[ns, UTC]`, from RFC 3339 text (or seconds since the epoch).
+    Timestamp,
+    /// `list<string>` (a single string is a list of one).
+    TextList,
+    /// `list<uint64>`.
+    U64List,
+    /// `list<struct<name: string, value: string>>`, from `[[name, value], …]` (headers).
+    Pairs,
+    /// `list<struct<…: string>>`, from a list of objects: these members of each, as text.
+    Objects(&'static [&'static str]),
+}
+
+impl Kind {
+    pub fn data_type(self) -> DataType {
+        match self {
+            Kind::Text => DataType::Utf8,
+            Kind::U16 => DataType::UInt16,
+            Kind::U32 => DataType::UInt32,
+            Kind::U64 => DataType::UInt64,
+            Kind::F64 => DataType::Float64,
+            Kind::Bool => DataType::Boolean,
+            Kind::Timestamp => DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into())),
+            Kind::TextList => list_of(DataType::Utf8),
+            Kind::U64List => list_of(DataType::UInt64),
+            Kind::Pairs | Kind::Objects(_) => {
+                list_of(DataType::Struct(text_fields(struct_members(self))))
+            }
+        }
+    }
+
+    /// The name docs/parquet.md gives the type.
+    pub fn describe(self) -> String {
+        match self {
+            Kind::Text => "string".into(),
+            Kind::U16 => "uint16".into(),
+            Kind::U32 => "uint32".into(),
+            Kind::U64 => "uint64".into(),
+            Kind::F64 => "double".into(),
+            Kind::Bool => "boolean".into(),
+            Kind::Timestamp => "timestamp[ns, UTC]".into(),
+            Kind::TextList => "list<string>".into(),
+            Kind::U64List => "list<uint64>".into(),
+            Kind::Pairs => "list<struct<name: string, value: string>>".into(),
+            Kind::Objects(names) => format!(
+                "list<struct<{}>>",
+                names
+                    .iter()
+                    .map(|n| format!("{n}: string"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+}
+
+/// The members of a list-of-structs column's structs.
+fn struct_members(kind: Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::Objects(names) => names,
+        _ => &["name", "value"],
+    }
+}
+
+fn list_of(item: DataType) -> DataType {
+    DataType::List(Arc::new(Field::new("item", item, true)))
+}
+
+fn text_fields(names: &[&str]) -> Fields {
+    names
+        .iter()
+        .map(|n| Field::new(*n, DataType::Utf8, true))
+        .collect()
+}
+
+/// A column's values so far.
+pub enum Column {
+    Text(StringBuilder),
+    U16(UInt16Builder),
+    U32(UInt32Builder),
+    U64(UInt64Builder),
+    F64(Float64Builder),
+    Bool(BooleanBuilder),
+    Timestamp(TimestampNanosecondBuilder),
+    TextList(ListBuilder<StringBuilder>),
+    U64List(ListBuilder<UInt64Builder>),
+    Structs(ListBuilder<StructBuilder>, Kind),
+}
+
+impl Column {
+    pub fn new(kind: Kind) -> Column {
+        match kind {
+            Kind::Text => Column::Text(StringBuilder::new()),
+            Kind::U16 => Column::U16(UInt16Builder::new()),
+            Kind::U32 => Column::U32(UInt32Builder::new()),
+            Kind::U64 => Column::U64(UInt64Builder::new()),
+            Kind::F64 => Column::F64(Float64Builder::new()),
+            Kind::Bool => Column::Bool(BooleanBuilder::new()),
+            Kind::Timestamp => {
+                Column::Timestamp(TimestampNanosecondBuilder::new().with_timezone("UTC"))
+            }
+            Kind::TextList => Column::TextList(ListBuilder::new(StringBuilder::new())),
+            Kind::U64List => Column::U64List(ListBuilder::new(UInt64Builder::new())),
+            Kind::Pairs | Kind::Objects(_) => {
+                let fields = text_fields(struct_members(kind));
+                let item = Arc::new(Field::new("item", DataType::Struct(fields.clone()), true));
+                let builder = StructBuilder::from_fields(fields, 0);
+                Column::Structs(ListBuilder::new(builder).with_field(item), kind)
+            }
+        }
+    }
+
+    /// Append a text value (or null).
+    pub fn append_text(&mut self, v: Option<String>) {
+        match self {
+            Column::Text(b) => b.append_option(v),
+            other => other.append(v.map(Value::String).as_ref()),
+        }
+    }
+
+    /// Append one row's value; a missing, null or mistyped value is null.
+    pub fn append(&mut self, v: Option<&Value>) {
+        let v = v.filter(|v| !v.is_null());
+        match self {
+            Column::Text(b) => b.append_option(v.map(text)),
+            Column::U16(b) => b.append_option(
+                v.and_then(Value::as_u64)
+                    .and_then(|n| u16::try_from(n).ok()),
+            ),
+            Column::U32(b) => b.append_option(
+                v.and_then(Value::as_u64)
+                    .and_then(|n| u32::try_from(n).ok()),
+            ),
+            Column::U64(b) => b.append_option(v.and_then(Value::as_u64)),
+            Column::F64(b) => b.append_option(v.and_then(Value::as_f64)),
+            Column::Bool(b) => b.append_option(v.and_then(Value::as_bool)),
+            Column::Timestamp(b) => b.append_option(v.and_then(nanos)),
+            Column::TextList(b) => match v {
+                Some(Value::Array(items)) => {
+                    for i in items {
+                        b.values().append_option((!i.is_null()).then(|| text(i)));
+                    }
+                    b.append(true);
+                }
+                Some(one) => {
+                    b.values().append_value(text(one));
+                    b.append(true);
+                }
+                None => b.append(false),
+            },
+            Column::U64List(b) => match v {
+                Some(Value::Array(items)) => {
+                    for i in items {
+                        b.values().append_option(i.as_u64());
+                    }
+                    b.append(true);
+                }
+                _ => b.append(false),
+            },
+            Column::Structs(b, kind) => {
+                let Some(Value::Array(items)) = v else {
+                    b.append(false);
+                    return;
+                };
+                let names = struct_members(*kind);
+                for item in items {
+                    let s = b.values();
+                    for (i, name) in names.iter().enumerate() {
+                        let member = match item {
+                            Value::Array(pair) => pair.get(i),
+                            Value::Object(m) => m.get(*name),
+                            _ => None,
+                        };
+                        if let Some(f) = s.field_builder::<StringBuilder>(i) {
+                            f.append_option(member.filter(|m| !m.is_null()).map(text));
+                        }
+                    }
+                    s.append(true);
+                }
+                b.append(true);
+            }
+        }
+    }
+
+    /// The values so far as an array; the column starts empty again.
+    pub fn finish(&mut self) -> ArrayRef {
+        match self {
+            Column::Text(b) => Arc::new(b.finish()),
+            Column::U16(b) => Arc::new(b.finish()),
+            Column::U32(b) => Arc::new(b.finish()),
+            Column::U64(b) => Arc::new(b.finish()),
+            Column::F64(b) => Arc::new(b.finish()),
+            Column::Bool(b) => Arc::new(b.finish()),
+            Column::Timestamp(b) => Arc::new(b.finish()),
+            Column::TextList(b) => Arc::new(b.finish()),
+            Column::U64List(b) => Arc::new(b.finish()),
+            Column::Structs(b, _) => Arc::new(b.finish()),
+        }
+    }
+}
+
+/// Text as it is; anything else as its JSON text.
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Nanoseconds since the epoch of an RFC 3339 time, or of seconds since the epoch.
+pub fn nanos(v: &Value) -> Option<i64> {
+    match v {
+        Value::String(s) => {
+            let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+                .ok()?;
+            i64::try_from(t.unix_timestamp_nanos()).ok()
+        }
+        Value::Number(n) => {
+            let secs = n.as_f64()?;
+            let whole = secs.floor();
+            let frac = ((secs - whole) * 1e6).round() as i64 * 1000;
+            (whole as i64).checked_mul(1_000_000_000)?.checked_add(frac)
+        }
+        _ => None,
+    }
+}
+
+/// The UTC day (`YYYY-MM-DD`) of a record's `ts`: its partition.
+pub fn day_of(ts: Option<&Value>) -> Option<String> {
+    let n = nanos(ts?)?;
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(n)).ok()?;
+    let d = t.date();
+    Some(format!(
+        "{:04}-{:02}-{:02}",
+        d.year(),
+        u8::from(d.month()),
+        d.day()
+    ))
+}

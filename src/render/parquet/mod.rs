@@ -1,0 +1,251 @@
+//! `--parquet DIR`: the records of a run as Apache Parquet datasets, one per record kind
+//! (`packets`, `sessions`, `http`, `tls`, `certificates`, `dns`, `quic`, `findings`),
+//! Hive-partitioned by day: `DIR/http/date=2026-11-22/part-<capture-id>-<n>.parquet`.
+//!
+//! Rows are the `--json` records (same field names, docs/json.md) with typed columns
+//! (docs/parquet.md): timestamps as `timestamp[ns, UTC]`, ports as `uint16`, addresses as
+//! strings, lists as lists; a record's fields that have no column of their own are kept as
+//! JSON text in `extra`. Rows are buffered per file and written as row groups as the run
+//! goes, so memory stays bounded by [`ROWS_PER_GROUP`] rows per open file.
+
+mod column;
+mod schema;
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use arrow_array::RecordBatch;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::properties::WriterProperties;
+use serde_json::{Map, Value};
+
+use column::Column;
+pub use schema::{dataset_of, schema_markdown, Dataset, DATASETS};
+
+/// Rows buffered per file before they are handed to the writer as one row group.
+pub const ROWS_PER_GROUP: usize = 16 * 1024;
+/// Rows per file before the next part is started.
+pub const ROWS_PER_FILE: u64 = 1 << 20;
+
+/// What can go wrong writing the datasets.
+#[derive(Debug, thiserror::Error)]
+pub enum ParquetError {
+    #[error("--parquet {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("--parquet {path}: {source}")]
+    Parquet {
+        path: PathBuf,
+        source: parquet::errors::ParquetError,
+    },
+    #[error("--parquet: {0}")]
+    Arrow(#[from] arrow_schema::ArrowError),
+}
+
+impl From<ParquetError> for std::io::Error {
+    fn from(e: ParquetError) -> Self {
+        match e {
+            ParquetError::Io { source, .. } => source,
+            other => std::io::Error::other(other.to_string()),
+        }
+    }
+}
+
+/// One open part file of one dataset and day.
+struct Part {
+    path: PathBuf,
+    schema: arrow_schema::SchemaRef,
+    writer: ArrowWriter<File>,
+    columns: Vec<Column>,
+    buffered: usize,
+    rows: u64,
+}
+
+/// The datasets of one run being written.
+pub struct ParquetSink {
+    dir: PathBuf,
+    /// Names the files of this run (`part-<capture-id>-<n>`).
+    capture_id: String,
+    /// Open parts by (dataset, day).
+    parts: BTreeMap<(Dataset, String), Part>,
+    /// The next part number of each (dataset, day).
+    next_part: BTreeMap<(Dataset, String), u32>,
+    /// Rows written per dataset (for the end-of-run line).
+    counts: BTreeMap<Dataset, u64>,
+}
+
+impl ParquetSink {
+    /// Write under `dir` (created when missing); `capture` names the run's input.
+    pub fn new(dir: &Path, capture: &str) -> Result<Self, ParquetError> {
+        std::fs::create_dir_all(dir).map_err(|source| ParquetError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        Ok(ParquetSink {
+            dir: dir.to_path_buf(),
+            capture_id: capture_id(capture),
+            parts: BTreeMap::new(),
+            next_part: BTreeMap::new(),
+            counts: BTreeMap::new(),
+        })
+    }
+
+    /// One record as `--json` writes it; records of no dataset (notes, run statistics)
+    /// are not written.
+    pub fn record(&mut self, rec: &Map<String, Value>) -> Result<(), ParquetError> {
+        let ty = rec.get("type").and_then(Value::as_str).unwrap_or("");
+        let event = rec.get("event").and_then(Value::as_str);
+        let Some(ds) = dataset_of(ty, event) else {
+            return Ok(());
+        };
+        let day = column::day_of(rec.get("ts")).unwrap_or_else(|| "unknown".into());
+        let key = (ds, day);
+        if !self.parts.contains_key(&key) {
+            let part = self.open(&key)?;
+            self.parts.insert(key.clone(), part);
+        }
+        let Some(part) = self.parts.get_mut(&key) else {
+            return Ok(());
+        };
+        let schema = ds.schema();
+        let mut extra = Map::new();
+        for (k, v) in rec {
+            if !schema.has(k) {
+                extra.insert(k.clone(), v.clone());
+            }
+        }
+        for (col, field) in part.columns.iter_mut().zip(schema.fields()) {
+            if field.name == "extra" {
+                col.append_text(
+                    (!extra.is_empty()).then(|| Value::Object(extra.clone()).to_string()),
+                );
+            } else {
+                col.append(rec.get(field.name));
+            }
+        }
+        part.buffered += 1;
+        part.rows += 1;
+        *self.counts.entry(ds).or_default() += 1;
+        if part.buffered >= ROWS_PER_GROUP {
+            flush(part)?;
+        }
+        if part.rows >= ROWS_PER_FILE {
+            if let Some(p) = self.parts.remove(&key) {
+                close(p)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Start the next part file of a dataset and day.
+    fn open(&mut self, key: &(Dataset, String)) -> Result<Part, ParquetError> {
+        let (ds, day) = key;
+        let dir = self.dir.join(ds.name()).join(format!("date={day}"));
+        std::fs::create_dir_all(&dir).map_err(|source| ParquetError::Io {
+            path: dir.clone(),
+            source,
+        })?;
+        let n = self.next_part.entry(key.clone()).or_default();
+        let path = dir.join(format!("part-{}-{n}.parquet", self.capture_id));
+        *n += 1;
+        let file = File::create(&path).map_err(|source| ParquetError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let props = WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .set_max_row_group_row_count(Some(ROWS_PER_GROUP))
+            .set_created_by(concat!("squirrel-sniff ", env!("CARGO_PKG_VERSION")).into())
+            .build();
+        let writer =
+            ArrowWriter::try_new(file, ds.arrow_schema(), Some(props)).map_err(|source| {
+                ParquetError::Parquet {
+                    path: path.clone(),
+                    source,
+                }
+            })?;
+        Ok(Part {
+            path,
+            schema: ds.arrow_schema(),
+            writer,
+            columns: ds.schema().fields().map(|f| Column::new(f.kind)).collect(),
+            buffered: 0,
+            rows: 0,
+        })
+    }
+
+    /// Write what is buffered and close every file (their footers make them readable).
+    pub fn finish(&mut self) -> Result<(), ParquetError> {
+        for (_, p) in std::mem::take(&mut self.parts) {
+            close(p)?;
+        }
+        Ok(())
+    }
+
+    /// Rows written per dataset so far.
+    pub fn counts(&self) -> &BTreeMap<Dataset, u64> {
+        &self.counts
+    }
+}
+
+/// Hand the buffered rows to the writer (a row group once it holds [`ROWS_PER_GROUP`]).
+fn flush(part: &mut Part) -> Result<(), ParquetError> {
+    if part.buffered == 0 {
+        return Ok(());
+    }
+    let arrays = part.columns.iter_mut().map(Column::finish).collect();
+    let batch = RecordBatch::try_new(part.schema.clone(), arrays)?;
+    part.writer
+        .write(&batch)
+        .map_err(|source| ParquetError::Parquet {
+            path: part.path.clone(),
+            source,
+        })?;
+    part.buffered = 0;
+    Ok(())
+}
+
+fn close(mut part: Part) -> Result<(), ParquetError> {
+    flush(&mut part)?;
+    let path = part.path.clone();
+    part.writer
+        .close()
+        .map(|_| ())
+        .map_err(|source| ParquetError::Parquet { path, source })
+}
+
+/// A file-name-safe id of the capture: its file stem, with anything but letters, digits,
+/// `-` and `_` replaced by `_`.
+fn capture_id(capture: &str) -> String {
+    let stem = Path::new(capture)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| capture.to_string());
+    let id: String = stem
+        .trim_end_matches(".pcap")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(80)
+        .collect();
+    if id.is_empty() {
+        "capture".into()
+    } else {
+        id
+    }
+}
+
+impl Drop for ParquetSink {
+    fn drop(&mut self) {
+        let _ = self.finish();
+    }
+}

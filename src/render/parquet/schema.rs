@@ -1,0 +1,310 @@
+//! The columns of each dataset: the `--json` field names (docs/json.md) with their types.
+//! docs/parquet.md is checked against this table by a test.
+
+use std::sync::{Arc, OnceLock};
+
+use arrow_schema::{Field, Schema, SchemaRef};
+
+use super::column::Kind;
+
+/// One column: a `--json` field name and its type.
+#[derive(Debug, Clone, Copy)]
+pub struct FieldSpec {
+    pub name: &'static str,
+    pub kind: Kind,
+}
+
+const fn f(name: &'static str, kind: Kind) -> FieldSpec {
+    FieldSpec { name, kind }
+}
+
+use Kind::{Bool, Objects, Pairs, Text, TextList, Timestamp, U64List, F64, U16, U32, U64};
+
+/// The fields every row has: the record's type and time, the capture it came from, its
+/// session (endpoints sender → receiver, as in --json) and frames.
+const ENVELOPE: &[FieldSpec] = &[
+    f("type", Text),
+    f("ts", Timestamp),
+    f("capture", Text),
+    f("session", U64),
+    f("transport", Text),
+    f("src_ip", Text),
+    f("src_port", U16),
+    f("dst_ip", Text),
+    f("dst_port", U16),
+    f("community_id", Text),
+    f("dir", Text),
+    f("frame", U64),
+    f("frames", U64List),
+    f("layer", Text),
+];
+
+/// The record's fields without a column of their own, as one JSON object (text).
+const EXTRA: FieldSpec = f("extra", Text);
+
+const PACKETS: &[FieldSpec] = &[
+    f("rel_time", F64),
+    f("len", U32),
+    f("caplen", U32),
+    f("link", Text),
+    f("linktype", U32),
+    f("proto", Text),
+    f("tcp_flags", Text),
+    f("payload_len", U64),
+    f("seq", U32),
+    f("ack", U32),
+    f("tcp_analysis", TextList),
+    f("info", Text),
+];
+
+const SESSIONS: &[FieldSpec] = &[
+    f("event", Text),
+    f("protocol", Text),
+    f("packets_to_server", U64),
+    f("bytes_to_server", U64),
+    f("packets_to_client", U64),
+    f("bytes_to_client", U64),
+    f("payload_to_server", U64),
+    f("payload_to_client", U64),
+    f("first_frame", U64),
+    f("last_frame", U64),
+    f("start", Timestamp),
+    f("end", Timestamp),
+    f("rel_start", F64),
+    f("duration", F64),
+    f("state", Text),
+    f("close_reason", Text),
+    f("syn_seen", Bool),
+];
+
+const HTTP: &[FieldSpec] = &[
+    f("version", Text),
+    f("stream_id", U32),
+    f("method", Text),
+    f("uri", Text),
+    f("host", Text),
+    f("status", U16),
+    f("reason", Text),
+    f("request_method", Text),
+    f("request_uri", Text),
+    f("request_index", U64),
+    f("content_type", Text),
+    f("content_length", U64),
+    f("body_len", U64),
+    f("chunked", Bool),
+    f("headers", Pairs),
+];
+
+const TLS: &[FieldSpec] = &[
+    f("protocol", Text),
+    f("version", Text),
+    f("version_id", U16),
+    f("sni", Text),
+    f("alpn", TextList),
+    f("ja3", Text),
+    f("ja3s", Text),
+    f("ja4", Text),
+    f("cipher_suite", Text),
+    f("cipher_suite_id", U16),
+    f("cipher_suite_names", TextList),
+    f("supported_versions", U64List),
+    f("ech", Bool),
+    f("level", Text),
+    f("description", Text),
+];
+
+const CERTIFICATES: &[FieldSpec] = &[
+    f("protocol", Text),
+    f("index", U32),
+    f("chain_length", U32),
+    f("subject", Text),
+    f("subject_cn", Text),
+    f("issuer", Text),
+    f("issuer_cn", Text),
+    f("serial", Text),
+    f("not_before", Timestamp),
+    f("not_after", Timestamp),
+    f("key", Text),
+    f("signature_algorithm", Text),
+    f("sha256", Text),
+    f("san", TextList),
+    f("self_signed", Bool),
+    f("ca", Bool),
+    f("der_len", U64),
+];
+
+const DNS: &[FieldSpec] = &[
+    f("id", Text),
+    f("response", Bool),
+    f("flags", Text),
+    f("opcode", U32),
+    f("rcode", U32),
+    f("rcode_name", Text),
+    f("response_to", U64),
+    f("queries", Objects(&["name", "type", "class"])),
+    f(
+        "answers",
+        Objects(&[
+            "name", "type", "class", "ttl", "a", "aaaa", "cname", "ptr", "txt",
+        ]),
+    ),
+];
+
+const QUIC: &[FieldSpec] = &[
+    f("version", Text),
+    f("sni", Text),
+    f("alpn", TextList),
+    f("alpn_offered", TextList),
+    f("ja4", Text),
+    f("ech", Bool),
+    f("cipher_suite", Text),
+    f("initial_dcid", Text),
+    f("client_scid", Text),
+    f("server_scid", Text),
+    f("datagrams", U64),
+    f("decrypted_packets", U64),
+];
+
+const FINDINGS: &[FieldSpec] = &[
+    f("kind", Text),
+    f("severity", Text),
+    f("evidence", Text),
+    f("explanation", Text),
+    f("count", U64),
+    f("first_frame", U64),
+    f("last_frame", U64),
+    f("offsets", U64List),
+    f("details", Text),
+];
+
+/// A dataset: one directory of Parquet files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Dataset {
+    Packets,
+    Sessions,
+    Http,
+    Tls,
+    Certificates,
+    Dns,
+    Quic,
+    Findings,
+}
+
+pub const DATASETS: [Dataset; 8] = [
+    Dataset::Packets,
+    Dataset::Sessions,
+    Dataset::Http,
+    Dataset::Tls,
+    Dataset::Certificates,
+    Dataset::Dns,
+    Dataset::Quic,
+    Dataset::Findings,
+];
+
+/// The dataset a `--json` record goes to: `packet`; a session's close record (`tcp.stream`
+/// / `udp.stream` with `event: close`, which carries its counts); `http.*`; `tls.*` but
+/// certificates, which are their own; `dns.*`; `quic.*`; `finding`. Other records (notes,
+/// stream opens, run statistics) have no dataset.
+pub fn dataset_of(ty: &str, event: Option<&str>) -> Option<Dataset> {
+    Some(match ty {
+        "packet" => Dataset::Packets,
+        "tcp.stream" | "udp.stream" if event == Some("close") => Dataset::Sessions,
+        "tls.certificate" => Dataset::Certificates,
+        "finding" => Dataset::Findings,
+        "tls.note" => return None,
+        t if t.starts_with("http.") => Dataset::Http,
+        t if t.starts_with("tls.") => Dataset::Tls,
+        t if t.starts_with("dns.") => Dataset::Dns,
+        t if t.starts_with("quic.") => Dataset::Quic,
+        _ => return None,
+    })
+}
+
+/// A dataset's columns, in order: the envelope, its own, `extra`.
+pub struct Columns {
+    own: &'static [FieldSpec],
+}
+
+impl Columns {
+    pub fn fields(&self) -> impl Iterator<Item = &'static FieldSpec> {
+        ENVELOPE
+            .iter()
+            .chain(self.own)
+            .chain(std::iter::once(&EXTRA))
+    }
+
+    /// Has the record field `name` a column of its own?
+    pub fn has(&self, name: &str) -> bool {
+        self.fields()
+            .any(|f| f.name == name && f.name != EXTRA.name)
+    }
+}
+
+impl Dataset {
+    /// The directory name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dataset::Packets => "packets",
+            Dataset::Sessions => "sessions",
+            Dataset::Http => "http",
+            Dataset::Tls => "tls",
+            Dataset::Certificates => "certificates",
+            Dataset::Dns => "dns",
+            Dataset::Quic => "quic",
+            Dataset::Findings => "findings",
+        }
+    }
+
+    pub fn schema(self) -> Columns {
+        Columns {
+            own: match self {
+                Dataset::Packets => PACKETS,
+                Dataset::Sessions => SESSIONS,
+                Dataset::Http => HTTP,
+                Dataset::Tls => TLS,
+                Dataset::Certificates => CERTIFICATES,
+                Dataset::Dns => DNS,
+                Dataset::Quic => QUIC,
+                Dataset::Findings => FINDINGS,
+            },
+        }
+    }
+
+    /// The Arrow schema of its files (built once).
+    pub fn arrow_schema(self) -> SchemaRef {
+        static SCHEMAS: OnceLock<Vec<SchemaRef>> = OnceLock::new();
+        let all = SCHEMAS.get_or_init(|| {
+            DATASETS
+                .iter()
+                .map(|d| {
+                    Arc::new(Schema::new(
+                        d.schema()
+                            .fields()
+                            .map(|f| Field::new(f.name, f.kind.data_type(), true))
+                            .collect::<Vec<_>>(),
+                    ))
+                })
+                .collect()
+        });
+        let i = DATASETS.iter().position(|d| *d == self).unwrap_or(0);
+        all.get(i)
+            .cloned()
+            .unwrap_or_else(|| Arc::new(Schema::empty()))
+    }
+}
+
+/// The schema as docs/parquet.md states it: per dataset, a table of column, type.
+pub fn schema_markdown() -> String {
+    let mut s = String::new();
+    for d in DATASETS {
+        s.push_str(&format!(
+            "### `{}`\n\n| column | type |\n|---|---|\n",
+            d.name()
+        ));
+        for f in d.schema().fields() {
+            s.push_str(&format!("| `{}` | {} |\n", f.name, f.kind.describe()));
+        }
+        s.push('\n');
+    }
+    s
+}
