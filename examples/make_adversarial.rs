@@ -4,8 +4,11 @@
 //! and segments, and frames/files truncated every way.
 //!
 //! ```text
-//! cargo run --release --example make_adversarial -- OUTDIR [--small] [--memory] [--syns N]
+//! cargo run --release --example make_adversarial -- OUTDIR [--small] [--syns N] [--head-scans] [--memory]
 //! ```
+//!
+//! `--head-scans` writes only the HTTP head-scanning shapes and their baselines
+//! ([`head_scans`]).
 //!
 //! Packets are built with etherparse's `PacketBuilder` and written with libpcap's savefile
 //! (`pcap::Capture::dead` + `savefile`). The test `tests/adversarial.rs` includes this file
@@ -1173,6 +1176,113 @@ pub fn small_exchanges(path: &Path, flows: u32, bytes: usize) -> Result<u64, Gen
     out.finish()
 }
 
+/// (issue 16, item 4) Bytes of HTTP lines `line` repeated, `len` bytes in all (the last
+/// line cut).
+pub fn repeated_lines(line: &str, len: usize) -> Vec<u8> {
+    line.as_bytes().iter().copied().cycle().take(len).collect()
+}
+
+/// (issue 16, item 4) A head of `len` bytes (at least the start line and the fixed headers):
+/// `start` line, `headers`, and an `X-Pad` header filling it up.
+pub fn padded_head(start: &str, headers: &str, len: usize) -> Vec<u8> {
+    let fixed = format!("{start}\r\n{headers}X-Pad: \r\n\r\n");
+    let pad = "p".repeat(len.saturating_sub(fixed.len()));
+    format!("{start}\r\n{headers}X-Pad: {pad}\r\n\r\n").into_bytes()
+}
+
+/// (issue 16, item 4) The shapes that made HTTP head scanning quadratic, each with a benign
+/// baseline of the same bytes in the same segments, written into `dir`:
+/// - `resync_lines.pcap`: `bytes` of `GET / HTTP/1.1\r\n` lines with no blank line from
+///   the client and as many of `HTTP/1.1 200 OK\r\n` from the server, in 1460-byte
+///   segments, then the secret request (Basic credentials) and a response;
+/// - `lines_as_body.pcap`: the same lines as the bodies of a POST and of its response;
+/// - `head_bytewise.pcap`: a request head of `head_len` bytes carrying the secret and a
+///   response head as long, each in 1-byte segments;
+/// - `body_bytewise.pcap`: as many bytes as bodies, in 1-byte segments.
+pub fn head_scans(dir: &Path, bytes: usize, head_len: usize) -> Result<Vec<Written>, GenError> {
+    fs::create_dir_all(dir)?;
+    let requests = repeated_lines("GET / HTTP/1.1\r\n", bytes);
+    let statuses = repeated_lines("HTTP/1.1 200 OK\r\n", bytes);
+    let ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    let mut done = Vec::new();
+    let mut add = |name: &'static str, f: &dyn Fn(&mut Out) -> Result<(), GenError>| {
+        let path = dir.join(name);
+        let mut out = Out::create(&path, 10)?;
+        f(&mut out)?;
+        done.push(Written {
+            name,
+            path,
+            frames: out.finish()?,
+            expected_exit: 0,
+        });
+        Ok::<(), GenError>(())
+    };
+    add("resync_lines.pcap", &|out| {
+        let mut c = Conn::new(([198, 51, 100, 30], 40030), SERVER);
+        c.handshake(out)?;
+        c.client_sends(out, &requests, 1460)?;
+        c.client_sends(out, &secret_request(), 1460)?;
+        c.server_sends(out, &statuses, 1460)?;
+        c.server_sends(out, ok, 1460)?;
+        c.close(out)
+    })?;
+    add("lines_as_body.pcap", &|out| {
+        let mut c = Conn::new(([198, 51, 100, 31], 40031), SERVER);
+        c.handshake(out)?;
+        let mut req = format!(
+            "POST /upload HTTP/1.1\r\nHost: example.test\r\nContent-Length: {}\r\n\r\n",
+            requests.len()
+        )
+        .into_bytes();
+        req.extend_from_slice(&requests);
+        c.client_sends(out, &req, 1460)?;
+        c.client_sends(out, &secret_request(), 1460)?;
+        let mut resp = format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n",
+            statuses.len()
+        )
+        .into_bytes();
+        resp.extend_from_slice(&statuses);
+        c.server_sends(out, &resp, 1460)?;
+        c.server_sends(out, ok, 1460)?;
+        c.close(out)
+    })?;
+    let basic = base64_encode(format!("admin:{EVASION_SECRET}").as_bytes());
+    add("head_bytewise.pcap", &|out| {
+        let mut c = Conn::new(([198, 51, 100, 32], 40032), SERVER);
+        c.handshake(out)?;
+        let req = padded_head(
+            "GET /secret HTTP/1.1",
+            &format!("Host: example.test\r\nAuthorization: Basic {basic}\r\n"),
+            head_len,
+        );
+        c.client_sends(out, &req, 1)?;
+        let mut resp = padded_head("HTTP/1.1 200 OK", "Content-Length: 2\r\n", head_len);
+        resp.extend_from_slice(b"ok");
+        c.server_sends(out, &resp, 1)?;
+        c.close(out)
+    })?;
+    add("body_bytewise.pcap", &|out| {
+        let mut c = Conn::new(([198, 51, 100, 33], 40033), SERVER);
+        c.handshake(out)?;
+        let body = vec![b'p'; head_len];
+        let mut req = format!(
+            "POST /secret HTTP/1.1\r\nHost: example.test\r\nAuthorization: Basic {basic}\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        let head = req.len();
+        req.extend_from_slice(&body);
+        c.client_sends(out, req.get(..head).unwrap_or(&[]), 1460)?;
+        c.client_sends(out, &body, 1)?;
+        let resp = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len());
+        c.server_sends(out, resp.as_bytes(), 1460)?;
+        c.server_sends(out, &body, 1)?;
+        c.close(out)
+    })?;
+    Ok(done)
+}
+
 /// Write every adversarial file into `dir`.
 pub fn write_all(dir: &Path, scale: &Scale) -> Result<Vec<Written>, GenError> {
     fs::create_dir_all(dir)?;
@@ -1251,9 +1361,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut dir: Option<PathBuf> = None;
     let mut scale = Scale::default();
     let mut memory = false;
+    let mut head_scans_only = false;
     while let Some(a) = args.next() {
         match a.as_str() {
             "--small" => scale = Scale::small(),
+            "--head-scans" => head_scans_only = true,
             "--memory" => memory = true,
             "--syns" => {
                 let n = args.next().ok_or("--syns takes a count")?;
@@ -1263,12 +1375,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             _ => return Err(format!("unexpected argument: {a}").into()),
         }
     }
-    let dir = dir.ok_or("usage: make_adversarial OUTDIR [--small] [--memory] [--syns N]")?;
-    let written = if memory {
-        write_memory(&dir, &scale)?
-    } else {
-        write_all(&dir, &scale)?
-    };
+    let dir =
+        dir.ok_or("usage: make_adversarial OUTDIR [--small] [--syns N] [--head-scans] [--memory]")?;
+    if memory {
+        for w in write_memory(&dir, &scale)? {
+            let size = fs::metadata(&w.path).map(|m| m.len()).unwrap_or(0);
+            println!("{:<26} {:>9} frames {:>12} bytes", w.name, w.frames, size);
+        }
+        return Ok(());
+    }
+    // The head-scan shapes at the sizes of the issue: 4 MB of lines, a 60 KB head.
+    let mut written = head_scans(&dir, 4 << 20, 60_000)?;
+    if !head_scans_only {
+        written.extend(write_all(&dir, &scale)?);
+    }
     for w in written {
         let size = fs::metadata(&w.path).map(|m| m.len()).unwrap_or(0);
         println!("{:<26} {:>9} frames {:>12} bytes", w.name, w.frames, size);

@@ -167,6 +167,7 @@ fn decrypt_config(a: &DecryptArgs) -> Result<DecryptConfig, i32> {
         expected: !files.is_empty() || !a.rsa_key.is_empty(),
         rsa_keys,
         sessions: Default::default(),
+        live: false,
     })
 }
 
@@ -537,7 +538,11 @@ fn capture_main(cli: &Cli) -> i32 {
             },
             dissect: DissectConfig {
                 max_http_body: cli.bounds.max_http_body,
-                decrypt: decrypt.clone(),
+                decrypt: DecryptConfig {
+                    // The key log may grow while packets come in.
+                    live: !is_file,
+                    ..decrypt.clone()
+                },
                 decode_as: decode_as.clone(),
                 ..DissectConfig::default()
             },
@@ -828,6 +833,11 @@ fn print_stats(s: &RunStats) {
     eprintln!(
         "retransmissions: {}, out-of-order: {}, holes: {} ({} bytes), overlap conflicts: {}",
         f.retransmissions, f.out_of_order, f.holes, f.hole_bytes, f.overlap_conflicts
+    );
+    eprintln!("http bytes parsed: {}", s.parse_work.http_bytes);
+    eprintln!(
+        "http head bytes examined: {}",
+        s.parse_work.http_head_examined
     );
     if let Some(kib) = peak_rss_kib() {
         eprintln!("peak RSS: {kib} KiB");

@@ -201,6 +201,8 @@ pub struct RunStats {
     pub flow: crate::flow::FlowStats,
     /// What the memory budget did.
     pub memory: crate::memory::MemoryStats,
+    /// What the parsers did (`--stats`).
+    pub parse_work: crate::dissect::parser::ParseWork,
     /// An error of the input that ended the run early (truncated or corrupt file).
     pub input_error: Option<CaptureError>,
     /// Several files merged: errors of further files that ended early (the others were
@@ -259,8 +261,6 @@ struct Sinks<'a> {
     follow: Option<&'a mut FollowCollector>,
     capture_start: Option<Timestamp>,
     analyzer: &'a mut Analyzer,
-    /// The current frame's bytes (so the findings stage can point into them).
-    frame_bytes: &'a [u8],
 }
 
 impl UdpSink for Sinks<'_> {
@@ -277,7 +277,7 @@ impl StreamSink for Sinks<'_> {
             f.on_event(&ev);
         }
         let closed = self.dispatcher.on_event(now_frame, &ev);
-        self.analyzer.stream_event(&ev, self.frame_bytes, closed);
+        self.analyzer.stream_event(&ev, closed);
         match &ev {
             StreamEvent::Open {
                 stream,
@@ -593,7 +593,6 @@ impl<'o> Runner<'o> {
             follow: self.follow.as_mut(),
             capture_start: self.stats.first_ts,
             analyzer: &mut self.analyzer,
-            frame_bytes: pkt.data,
         };
         self.flows.advance(pkt.ts, &mut sinks);
         self.udp.advance(pkt.ts, &mut sinks);
@@ -621,7 +620,7 @@ impl<'o> Runner<'o> {
             }
         });
         let tcp_stream = tcp_view.as_ref().map(|t| t.seg.stream);
-        self.enforce_budget(number, pkt.data);
+        self.enforce_budget(number);
         let (summaries, app) = self.take_events();
         self.analyzer.stream_summaries(&summaries);
         self.keep_follow_http(&app);
@@ -652,6 +651,7 @@ impl<'o> Runner<'o> {
             interface: iface,
             decoded: &decoded,
             tcp: tcp_view,
+            udp_stream: udp_session,
             app: &app,
             highlights: &highlights,
             findings: &findings,
@@ -735,7 +735,7 @@ impl<'o> Runner<'o> {
     /// message is emitted first, so it is searched and shown), followed-stream bytes,
     /// out-of-order bytes, then the idlest flows (closing a flow flushes its parsers: what
     /// they held is emitted and searched). Evictions are counted per pool for the end of run.
-    fn enforce_budget(&mut self, frame: u64, frame_bytes: &[u8]) {
+    fn enforce_budget(&mut self, frame: u64) {
         let total = |h: &[usize]| h.iter().fold(0usize, |a, &b| a.saturating_add(b));
         let mut now = total(&self.held());
         if now > self.budget {
@@ -752,7 +752,6 @@ impl<'o> Runner<'o> {
                 follow: self.follow.as_mut(),
                 capture_start: self.stats.first_ts,
                 analyzer: &mut self.analyzer,
-                frame_bytes,
             };
             let mut evicted: Vec<(Pool, usize)> = Vec::new();
             let meter = &self.meter;
@@ -819,7 +818,6 @@ impl<'o> Runner<'o> {
                 follow: self.follow.as_mut(),
                 capture_start: self.stats.first_ts,
                 analyzer: &mut self.analyzer,
-                frame_bytes: &[],
             };
             self.flows.finish(&mut sinks);
             self.udp.finish(&mut sinks);
@@ -837,6 +835,7 @@ impl<'o> Runner<'o> {
         self.write_ready_follow(printer)?;
         self.stats.follow = self.follow.take();
         self.stats.flow = self.flows.stats().clone();
+        self.stats.parse_work = self.dispatcher.work();
         self.stats.earlier_highlights = self.analyzer.take_earlier_highlights();
         self.stats.report = self.analyzer.finish(source_name);
         printer.flush()?;
@@ -1123,6 +1122,7 @@ pub fn tcp_segment<'a>(d: &Decoded, pkt: &RawPacket<'a>, frame: u64) -> Option<T
         window: t.window,
         window_scale: t.window_scale(),
         payload: pkt.data.get(d.payload.clone()).unwrap_or_default(),
+        payload_offset: d.payload.start,
         wire_len: d.payload_wire_len as u32,
         frame_len: pkt.len,
     })

@@ -861,3 +861,96 @@ fn one_memory_budget_over_bodies_and_follow() {
     assert_eq!(blocks, streams as usize);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Item 4: HTTP head scanning stays linear. 4 MB of start lines with no blank line, and a
+/// 60 KB head in 1-byte segments, in both directions, next to the same bytes sent as
+/// bodies. The bound is the binary's own count of the bytes its head scanner examined
+/// (`--stats`): deterministic work, not time (the CPU figures are in scripts/bench.sh).
+/// The secret sent after the lines, or inside the long head, is still found.
+#[test]
+fn head_scanning_stays_linear_on_hostile_shapes() {
+    let dir = scratch("head_scans");
+    let lines = 4usize << 20;
+    let head = 60_000usize;
+    let files = gen::head_scans(&dir, lines, head).expect("write head-scan captures");
+    assert_eq!(files.len(), 4);
+    let mut work = BTreeMap::new();
+    for f in &files {
+        let out = dir.join(format!("{}.out", f.name));
+        let r = run(&f.path, &["-q", "--stats", "--fail-on-leak"], &out);
+        check_run(&format!("{} -q --fail-on-leak", f.name), &r, 7);
+        let parsed = stat(&r.stderr, "http bytes parsed");
+        let examined = stat(&r.stderr, "http head bytes examined");
+        eprintln!(
+            "{:<22} http bytes {parsed:>9}, head bytes examined {examined:>9}",
+            f.name
+        );
+        let sent = if f.name.contains("lines") {
+            lines
+        } else {
+            head
+        };
+        assert!(
+            parsed >= 2 * sent as u64,
+            "{}: {parsed} bytes parsed",
+            f.name
+        );
+        assert!(
+            examined <= 8 * parsed,
+            "{}: {examined} bytes examined for {parsed} bytes",
+            f.name
+        );
+        work.insert(f.name, examined);
+    }
+    // The baselines examine their few heads only; the hostile shapes examine every byte a
+    // few times, never a window per line or per segment.
+    for benign in ["lines_as_body.pcap", "body_bytewise.pcap"] {
+        assert!(
+            work[benign] < 4096,
+            "{benign}: {} bytes examined",
+            work[benign]
+        );
+    }
+    assert!(work["resync_lines.pcap"] >= 2 * lines as u64);
+    assert!(work["head_bytewise.pcap"] >= 2 * head as u64);
+
+    // What the resynchronisation said: the bound hit once per direction, then the message
+    // whose blank line ends the lines (the secret request, the response).
+    let out = dir.join("resync.json");
+    let r = run(&dir.join("resync_lines.pcap"), &["--json"], &out);
+    check_run("resync_lines --json", &r, 0);
+    let v = json_records(&out);
+    let notes: Vec<String> = of_type(&v, "note")
+        .iter()
+        .map(|n| format!("{} {}", n["dir"], n["text"]))
+        .collect();
+    assert_eq!(notes.len(), 4, "{notes:?}");
+    for (dir_name, i) in [("to_server", 0), ("to_client", 2)] {
+        assert_eq!(
+            notes[i],
+            format!("\"{dir_name}\" \"HTTP head longer than 65536 bytes; resynchronising\"")
+        );
+        assert!(
+            notes[i + 1].starts_with(&format!("\"{dir_name}\" \"resynchronised: HTTP message")),
+            "{notes:?}"
+        );
+    }
+    assert_eq!(of_type(&v, "http.request").len(), 1);
+    assert_eq!(of_type(&v, "http.response").len(), 1);
+    // The 60 KB heads, one byte per segment, are read whole (the frames that complete
+    // them only: 120,000 one-byte packets make a slow debug-build JSON run).
+    let out = dir.join("bytewise.json");
+    let r = run(
+        &dir.join("head_bytewise.pcap"),
+        &["--json", "-Y", "http"],
+        &out,
+    );
+    check_run("head_bytewise --json", &r, 0);
+    let v = json_records(&out);
+    let req = of_type(&v, "http.request");
+    assert_eq!(req.len(), 1);
+    assert!(req[0].to_string().contains("/secret"), "{}", req[0]);
+    assert_eq!(of_type(&v, "http.response").len(), 1);
+    assert!(of_type(&v, "note").is_empty());
+    let _ = std::fs::remove_dir_all(&dir);
+}

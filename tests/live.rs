@@ -222,3 +222,136 @@ fn ascii_columns(s: &str) -> String {
         .map(|l| &l[56..])
         .collect()
 }
+
+/// Stops the server it holds when dropped (also when an assertion fails).
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A key log that grows while squirrel-sniff captures: `SSLKEYLOGFILE=keys curl …` beside
+/// `squirrel-sniff -i lo --keylog keys` (the file empty when the capture starts). The HTTP
+/// inside a TLS 1.3 and a TLS 1.2 session to `openssl s_server -www` is decrypted, read from
+/// squirrel-sniff's output while it is still capturing.
+#[test]
+fn a_key_log_written_during_live_capture_decrypts_the_sessions() {
+    if !can_capture() {
+        return;
+    }
+    let dir = temp_dir("live-keylog");
+    let (key, cert, keys) = (dir.join("key.pem"), dir.join("cert.pem"), dir.join("keys"));
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
+        .args(["-subj", "/CN=squirrels.test", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stderr(Stdio::null())
+        .status()
+        .expect("openssl (needed for this test)");
+    assert!(made.success());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let p = port.to_string();
+    let _server = Server(
+        std::process::Command::new("openssl")
+            .args(["s_server", "-quiet", "-www", "-accept", &p, "-key"])
+            .arg(&key)
+            .arg("-cert")
+            .arg(&cert)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("openssl s_server"),
+    );
+    let t = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "s_server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::fs::write(&keys, "").expect("empty key log");
+    let mut child = sniff(&[
+        "-i",
+        "lo",
+        "--port",
+        &p,
+        "--keylog",
+        keys.to_str().expect("k"),
+    ]);
+    let out = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    for (version, path) in [("--tlsv1.3", "/live-tls13"), ("--tls-max", "/live-tls12")] {
+        let mut curl = std::process::Command::new("curl");
+        curl.env("SSLKEYLOGFILE", &keys)
+            .args(["-sk", "-o", "/dev/null", version]);
+        if version == "--tls-max" {
+            curl.arg("1.2");
+        }
+        let st = curl
+            .arg(format!("https://127.0.0.1:{port}{path}"))
+            .status()
+            .expect("curl (needed for this test)");
+        assert!(st.success(), "curl {path}");
+    }
+    // Read the output while squirrel-sniff still captures: both requests and both
+    // responses show as HTTP (decrypted), not as Application Data only.
+    let want = [
+        "GET /live-tls13 HTTP/1.1",
+        "GET /live-tls12 HTTP/1.1",
+        "HTTP/1.0 200 ok",
+    ];
+    let mut lines = Vec::new();
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_secs(20) {
+        let http: Vec<&String> = lines
+            .iter()
+            .filter(|l: &&String| l.contains(" HTTP "))
+            .collect();
+        let responses = http.iter().filter(|l| l.contains(want[2])).count();
+        if want[..2].iter().all(|w| http.iter().any(|l| l.contains(w))) && responses >= 2 {
+            break;
+        }
+        if let Ok(l) = rx.recv_timeout(Duration::from_millis(200)) {
+            lines.push(l);
+        }
+    }
+    assert!(child.try_wait().expect("wait").is_none(), "still capturing");
+    interrupt(&child);
+    let st = wait_or_kill(&mut child, 20);
+    let err = stderr_rest();
+    assert!(st.success(), "exit {st:?}: {err}");
+    let http: Vec<&String> = lines.iter().filter(|l| l.contains(" HTTP ")).collect();
+    for w in &want[..2] {
+        assert!(
+            http.iter().any(|l| l.contains(w)),
+            "{w} not decrypted live:\n{}",
+            lines.join("\n")
+        );
+    }
+    assert_eq!(
+        http.iter().filter(|l| l.contains(want[2])).count(),
+        2,
+        "both responses decrypted live:\n{}",
+        lines.join("\n")
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

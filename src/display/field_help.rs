@@ -49,6 +49,8 @@ pub fn description(name: &str) -> &'static str {
         "udp.port" => "UDP source or destination port",
         "udp.srcport" => "UDP source port",
         "udp.dstport" => "UDP destination port",
+        "udp.stream" => "UDP session index, from 0 in order of first datagram",
+        "udp.length" => "UDP length field: header and payload (bytes)",
         "http.host" => "HTTP Host header",
         "http.request.method" => "HTTP request method",
         "http.request.uri" => "HTTP request target (URI)",

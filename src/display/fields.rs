@@ -107,6 +107,8 @@ pub const FIELDS: &[FieldDef] = &[
     def("udp.port", Int),
     def("udp.srcport", Int),
     def("udp.dstport", Int),
+    def("udp.stream", Int),
+    def("udp.length", Int),
     def("http.host", Str),
     def("http.request.method", Str),
     def("http.request.uri", Str),

@@ -12,7 +12,8 @@ use std::sync::Arc;
 use foldhash::HashMap;
 
 use super::parser::{
-    AppEvent, ChildOp, Chunk, Ctx, Datagram, Layer, Parser, ParserConfig, SessionInfo, Transport,
+    AppEvent, ChildOp, Chunk, Ctx, Datagram, Layer, ParseWork, Parser, ParserConfig, SessionInfo,
+    Transport,
 };
 use super::registry::{self, Probe, Protocol};
 use crate::flow::{Direction, StreamEvent, StreamId, UdpEvent};
@@ -79,6 +80,7 @@ struct Env<'a> {
     held_total: &'a mut usize,
     pending: &'a mut Vec<AppEvent>,
     now_frame: u64,
+    work: &'a mut ParseWork,
 }
 
 /// One input for a slot.
@@ -137,6 +139,8 @@ impl Slot {
                     Input::Datagram(d) => parser.datagram(&mut ctx, d),
                     Input::Close => parser.close(&mut ctx),
                 }
+                let work = ctx.work();
+                env.work.add(work);
             }
             State::Unknown => {}
             State::Undecided {
@@ -426,6 +430,8 @@ pub struct Dispatcher {
     held_total: usize,
     /// Events raised since the caller last took them.
     pub pending: Vec<AppEvent>,
+    /// The parsers' work, summed.
+    work: ParseWork,
 }
 
 impl Dispatcher {
@@ -435,7 +441,13 @@ impl Dispatcher {
             sessions: HashMap::default(),
             held_total: 0,
             pending: Vec::new(),
+            work: ParseWork::default(),
         }
+    }
+
+    /// The parsers' work so far (`--stats`).
+    pub fn work(&self) -> ParseWork {
+        self.work
     }
 
     /// The protocol a `-d` rule forces on a new session, if any.
@@ -463,6 +475,7 @@ impl Dispatcher {
             held_total: &mut self.held_total,
             pending: &mut self.pending,
             now_frame,
+            work: &mut self.work,
         };
         slot.input(&mut env, input, 0);
     }
@@ -501,13 +514,16 @@ impl Dispatcher {
                 offset,
                 data,
                 frame,
+                frame_offset,
             } => {
                 let chunk = Chunk {
                     dir: *dir,
                     offset: *offset,
                     bytes: data,
                     frame: *frame,
-                    frame_offset: None,
+                    // Parsers place what they show in the frame being processed: bytes
+                    // of an earlier frame (buffered behind a gap) have no place in it.
+                    frame_offset: (*frame == now_frame).then_some(*frame_offset),
                 };
                 self.feed((Transport::Tcp, *stream), now_frame, Input::Data(chunk));
                 None
@@ -566,6 +582,7 @@ impl Dispatcher {
             held_total: &mut self.held_total,
             pending: &mut self.pending,
             now_frame,
+            work: &mut self.work,
         };
         slot.release_largest(&mut env, 0)
     }
@@ -674,6 +691,7 @@ mod tests {
                     offset: 0,
                     data: &junk,
                     frame: 2,
+                    frame_offset: 54,
                 },
             );
             assert!(
@@ -715,6 +733,7 @@ mod tests {
                 offset,
                 data: bytes,
                 frame: offset + 2,
+                frame_offset: 54,
             },
         );
     }
@@ -829,6 +848,7 @@ mod tests {
             held_total: &mut 0,
             pending: &mut Vec::new(),
             now_frame: 1,
+            work: &mut ParseWork::default(),
         };
         let child = slot.child(&mut env, 9, Layer::Tls, Some("tls"), 0);
         assert_eq!(

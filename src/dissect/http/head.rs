@@ -85,6 +85,7 @@ pub(crate) struct Head {
     pub lenient: bool,
 }
 
+#[cfg(test)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum HeadParse {
     /// More bytes are needed.
@@ -105,7 +106,13 @@ fn is_known_method(m: &[u8]) -> bool {
 
 /// Number of leading CR / LF bytes (empty lines before a message are ignored).
 pub(crate) fn leading_newlines(buf: &[u8]) -> usize {
+    leading_newlines_upto(buf, usize::MAX)
+}
+
+/// [`leading_newlines`], counting at most `limit`.
+fn leading_newlines_upto(buf: &[u8], limit: usize) -> usize {
     buf.iter()
+        .take(limit)
         .take_while(|&&b| b == b'\r' || b == b'\n')
         .count()
 }
@@ -134,7 +141,13 @@ fn trim_ws(mut s: &[u8]) -> &[u8] {
 
 /// Look at the first bytes of a direction: is this an HTTP/1.x request or response?
 pub fn detect(prefix: &[u8]) -> Detect {
-    let skip = leading_newlines(prefix);
+    detect_counted(prefix, &mut 0)
+}
+
+/// [`detect`], adding the bytes it looks at to `examined`.
+fn detect_counted(prefix: &[u8], examined: &mut u64) -> Detect {
+    let skip = leading_newlines_upto(prefix, 9);
+    *examined += skip as u64;
     if skip > 8 {
         return Detect::No;
     }
@@ -142,13 +155,19 @@ pub fn detect(prefix: &[u8]) -> Detect {
     if p.is_empty() {
         return Detect::NeedMore;
     }
+    *examined += p.len().min(7) as u64;
     if p.starts_with(b"HTTP/1.") {
         return Detect::Yes;
     }
     if b"HTTP/1.".starts_with(p) {
         return Detect::NeedMore;
     }
-    let token = p.iter().take_while(|&&b| is_tchar(b)).count();
+    let token = p
+        .iter()
+        .take(MAX_METHOD + 1)
+        .take_while(|&&b| is_tchar(b))
+        .count();
+    *examined += (token + 1) as u64;
     if token > MAX_METHOD || (token == 0 && !p.is_empty()) {
         return Detect::No;
     }
@@ -159,9 +178,12 @@ pub fn detect(prefix: &[u8]) -> Detect {
         Some(b' ') if is_known_method(method) => Detect::Yes,
         Some(b' ') | Some(b'\r') | Some(b'\n') => {
             let window = p.get(..p.len().min(DETECT_LINE_LIMIT)).unwrap_or(p);
-            match window.iter().position(|&b| b == b'\n') {
+            let end = memchr::memchr(b'\n', window);
+            *examined += end.map_or(window.len(), |e| e + 1) as u64;
+            match end {
                 Some(end) => {
                     let line = trim_cr(window.get(..end).unwrap_or(&[]));
+                    *examined += line.len() as u64;
                     if classify_line(line).is_some() {
                         Detect::Yes
                     } else {
@@ -171,6 +193,7 @@ pub fn detect(prefix: &[u8]) -> Detect {
                 None if p.len() < DETECT_LINE_LIMIT
                     && !window.iter().any(|&b| b < 0x20 && b != b'\r') =>
                 {
+                    *examined += window.len() as u64;
                     Detect::NeedMore
                 }
                 None => Detect::No,
@@ -260,79 +283,209 @@ fn request_line(line: &[u8]) -> Option<(StartKind, String)> {
     ))
 }
 
-/// End of the head within `b` (just past the blank line), if it is all there.
-fn head_end(b: &[u8]) -> Option<usize> {
-    let mut from = 0;
-    while let Some(nl) = b.get(from..)?.iter().position(|&x| x == b'\n') {
-        let at = from + nl;
-        match (b.get(at + 1), b.get(at + 2)) {
-            (Some(b'\n'), _) => return Some(at + 2),
-            (Some(b'\r'), Some(b'\n')) => return Some(at + 3),
-            _ => from = at + 1,
+/// What the scan of a head received so far shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scanned {
+    /// More bytes are needed.
+    Partial,
+    /// The head ends here (just past its blank line).
+    Complete(usize),
+    /// Not an HTTP head; the reason is plain text without wire bytes.
+    Invalid(&'static str),
+}
+
+/// The scan of one head as its bytes arrive, resumed where it stopped: where the first line
+/// ends and how far the search for the blank line has gone. However a head is cut into
+/// segments, each of its bytes is looked at a bounded number of times.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct HeadScan {
+    /// Index of the `\n` that ends the first line, once seen (the line is then valid).
+    first_nl: Option<usize>,
+    /// The first line's end was searched for up to here.
+    line_from: usize,
+    /// Leading token characters counted so far (at most [`MAX_METHOD`] + 1).
+    token: usize,
+    /// Whether the first line can still become a start line, once the bytes seen decide it.
+    lead: Option<bool>,
+    /// No `\n` before this index starts the blank line.
+    end_from: usize,
+}
+
+impl HeadScan {
+    /// The head now starts `by` bytes later in the same bytes (resynchronisation): what
+    /// was learnt of the blank line still holds, the first line is new.
+    pub fn moved(&mut self, by: usize) {
+        *self = HeadScan {
+            end_from: self.end_from.saturating_sub(by),
+            ..HeadScan::default()
+        };
+    }
+
+    /// Scan `b`: the head as received so far (it starts with no empty line), a longer
+    /// prefix of the same bytes at each call. Adds the bytes looked at to `examined`.
+    pub fn advance(&mut self, b: &[u8], examined: &mut u64) -> Scanned {
+        let nl = match self.first_nl {
+            Some(nl) => nl,
+            None => {
+                let from = self.line_from.min(b.len());
+                let tail = b.get(from..).unwrap_or(&[]);
+                let Some(i) = memchr::memchr(b'\n', tail) else {
+                    *examined += tail.len() as u64;
+                    self.line_from = b.len();
+                    return if self.lead_valid(b, examined) {
+                        Scanned::Partial
+                    } else {
+                        Scanned::Invalid(NOT_START_LINE)
+                    };
+                };
+                *examined += (i + 1) as u64;
+                let nl = from + i;
+                let line = trim_cr(b.get(..nl).unwrap_or(&[]));
+                *examined += line.len() as u64;
+                if classify_line(line).is_none() {
+                    return Scanned::Invalid(NOT_START_LINE);
+                }
+                self.first_nl = Some(nl);
+                nl
+            }
+        };
+        let mut from = self.end_from.max(nl);
+        loop {
+            let tail = b.get(from..).unwrap_or(&[]);
+            let Some(i) = memchr::memchr(b'\n', tail) else {
+                *examined += tail.len() as u64;
+                self.end_from = b.len();
+                return Scanned::Partial;
+            };
+            *examined += (i + 1) as u64;
+            let at = from + i;
+            match (b.get(at + 1), b.get(at + 2)) {
+                (Some(b'\n'), _) => return Scanned::Complete(at + 2),
+                (Some(b'\r'), Some(b'\n')) => return Scanned::Complete(at + 3),
+                // Undecided until the next bytes: look at this `\n` again then.
+                (None, _) | (Some(b'\r'), None) => {
+                    self.end_from = at;
+                    return Scanned::Partial;
+                }
+                _ => from = at + 1,
+            }
         }
     }
-    None
+
+    /// While the first line is incomplete: could it still become a request or status line?
+    /// Decided once a byte after the leading token is seen; only new bytes are counted.
+    fn lead_valid(&mut self, b: &[u8], examined: &mut u64) -> bool {
+        if let Some(v) = self.lead {
+            return v;
+        }
+        while self.token <= MAX_METHOD {
+            match b.get(self.token) {
+                Some(&c) if is_tchar(c) => {
+                    self.token += 1;
+                    *examined += 1;
+                }
+                _ => break,
+            }
+        }
+        *examined += b.len().min(5) as u64;
+        let valid = if b.starts_with(b"HTTP/") || b"HTTP/".starts_with(b) {
+            true
+        } else if self.token > MAX_METHOD {
+            false
+        } else {
+            match b.get(self.token) {
+                None => true,
+                Some(b' ') | Some(b'\r') => self.token > 0,
+                Some(_) => false,
+            }
+        };
+        if b.len() > self.token || self.token > MAX_METHOD {
+            self.lead = Some(valid);
+        }
+        valid
+    }
+}
+
+const NOT_START_LINE: &str = "not an HTTP request or status line";
+
+/// The first index at or after `from` where a line starts that could begin a message
+/// (`detect` is not `No` there); `line_start` says whether `b[from]` starts a line. `Err`
+/// when there is none, with whether the byte after `b` starts a line. Adds the bytes
+/// looked at to `examined`.
+pub(crate) fn find_start(
+    b: &[u8],
+    from: usize,
+    line_start: bool,
+    examined: &mut u64,
+) -> Result<usize, bool> {
+    let mut i = from;
+    let mut at_line_start = line_start;
+    loop {
+        let Some(rest) = b.get(i..).filter(|r| !r.is_empty()) else {
+            return Err(at_line_start);
+        };
+        if at_line_start && detect_counted(rest, examined) != Detect::No {
+            return Ok(i);
+        }
+        match memchr::memchr(b'\n', rest) {
+            Some(k) => {
+                *examined += (k + 1) as u64;
+                i += k + 1;
+                at_line_start = true;
+            }
+            None => {
+                *examined += rest.len() as u64;
+                return Err(false);
+            }
+        }
+    }
+}
+
+/// A complete head (`head` ends just past its blank line, no empty line before it).
+pub(crate) fn complete_head(head: &[u8], examined: &mut u64) -> Option<Head> {
+    let first_nl = memchr::memchr(b'\n', head)?;
+    let line = trim_cr(head.get(..first_nl).unwrap_or(&[]));
+    *examined += (first_nl + 1 + line.len()) as u64;
+    let (kind, version) = classify_line(line)?;
+    // `strict` counts the lines, then httparse reads the head.
+    *examined += 2 * head.len() as u64;
+    if let Some(mut h) = strict(head) {
+        h.len = head.len();
+        h.line = line.to_vec();
+        return Some(h);
+    }
+    // Lenient: our own start line, header lines split at the colon.
+    let body = head.get(first_nl + 1..).unwrap_or(&[]);
+    *examined += body.len() as u64;
+    Some(Head {
+        kind,
+        version,
+        line: line.to_vec(),
+        headers: lenient_headers(body),
+        len: head.len(),
+        lenient: true,
+    })
 }
 
 /// Parse a head at the start of `buf` (leading empty lines are skipped).
+#[cfg(test)]
 pub(crate) fn parse_head(buf: &[u8]) -> HeadParse {
     let skip = leading_newlines(buf);
     let b = buf.get(skip..).unwrap_or(&[]);
     if b.is_empty() {
         return HeadParse::Partial;
     }
-    // Reject garbage as soon as the first line (or its first bytes) shows it.
-    let first_nl = b.iter().position(|&x| x == b'\n');
-    let start = match first_nl {
-        None => {
-            return if leading_looks_valid(b) {
-                HeadParse::Partial
-            } else {
-                HeadParse::Invalid("not an HTTP request or status line")
-            };
-        }
-        Some(nl) => match classify_line(trim_cr(b.get(..nl).unwrap_or(&[]))) {
-            Some(s) => s,
-            None => return HeadParse::Invalid("not an HTTP request or status line"),
+    let mut examined = 0;
+    match HeadScan::default().advance(b, &mut examined) {
+        Scanned::Partial => HeadParse::Partial,
+        Scanned::Invalid(reason) => HeadParse::Invalid(reason),
+        Scanned::Complete(end) => match complete_head(b.get(..end).unwrap_or(&[]), &mut examined) {
+            Some(mut h) => {
+                h.len = skip + end;
+                HeadParse::Complete(h)
+            }
+            None => HeadParse::Invalid(NOT_START_LINE),
         },
-    };
-    let Some(end) = head_end(b) else {
-        return HeadParse::Partial;
-    };
-    let head = b.get(..end).unwrap_or(&[]);
-    let head_len = skip + end;
-    let line = trim_cr(b.get(..first_nl.unwrap_or(0)).unwrap_or(&[])).to_vec();
-    if let Some(mut h) = strict(head) {
-        h.len = head_len;
-        h.line = line;
-        return HeadParse::Complete(h);
-    }
-    // Lenient: our own start line, header lines split at the colon.
-    let (kind, version) = start;
-    let body = head.get(first_nl.map_or(0, |n| n + 1)..).unwrap_or(&[]);
-    HeadParse::Complete(Head {
-        kind,
-        version,
-        line,
-        headers: lenient_headers(body),
-        len: head_len,
-        lenient: true,
-    })
-}
-
-/// While the first line is incomplete: could it still become a request or status line?
-fn leading_looks_valid(b: &[u8]) -> bool {
-    if b.starts_with(b"HTTP/") || b"HTTP/".starts_with(b) {
-        return true;
-    }
-    let token = b.iter().take_while(|&&x| is_tchar(x)).count();
-    if token > MAX_METHOD {
-        return false;
-    }
-    match b.get(token) {
-        None => true,
-        Some(b' ') | Some(b'\r') => token > 0,
-        Some(_) => false,
     }
 }
 

@@ -26,12 +26,12 @@ pub use message::{HttpMessage, RequestLine, StartLine, StatusLine};
 
 use std::sync::Arc;
 
-use super::parser::{Chunk, Ctx, Parser, ParserConfig, SessionInfo, UpgradeRequest};
+use super::parser::{Chunk, Ctx, ParseWork, Parser, ParserConfig, SessionInfo, UpgradeRequest};
 use super::{DissectConfig, Layer};
 use crate::flow::Direction;
 use crate::memory::{Meter, Pool};
 use chunked::{ChunkOut, Chunked};
-use head::{Head, HeadParse, StartKind};
+use head::{Head, HeadScan, Scanned, StartKind};
 
 /// Unanswered requests remembered per stream for pairing.
 const MAX_PENDING: usize = 1024;
@@ -80,10 +80,63 @@ struct Building {
     stop_after: Option<&'static str>,
 }
 
+/// The bytes of a head not complete in its segment (heads complete in one segment are
+/// parsed where they lie, never copied here).
+#[derive(Debug, Default)]
+struct PendingHead {
+    /// Received bytes; the head being scanned starts at `from`. Bytes before it were given
+    /// up by resynchronisation and are dropped at the next compaction.
+    bytes: Vec<u8>,
+    from: usize,
+    /// Stream offset of `bytes[0]`.
+    base: u64,
+    scan: HeadScan,
+}
+
+/// Capacity a pending head keeps once empty (more is given back: idle flows stay cheap).
+const KEEP_HEAD_CAPACITY: usize = 1024;
+
+/// Why a complete head was still refused (its start line did not parse).
+const NOT_HEAD: &str = "not an HTTP head";
+
+impl PendingHead {
+    fn window(&self) -> &[u8] {
+        self.bytes.get(self.from..).unwrap_or(&[])
+    }
+
+    fn is_empty(&self) -> bool {
+        self.window().is_empty()
+    }
+
+    fn clear(&mut self) {
+        if self.bytes.capacity() > KEEP_HEAD_CAPACITY {
+            self.bytes = Vec::new();
+        } else {
+            self.bytes.clear();
+        }
+        self.from = 0;
+        self.scan = HeadScan::default();
+    }
+
+    /// Start the head at `bytes[at]` instead, keeping what the scan learnt.
+    fn start_at(&mut self, at: usize) {
+        let at = at.min(self.bytes.len());
+        self.scan.moved(at.saturating_sub(self.from));
+        self.from = at;
+        // Drop the given-up bytes once they are half the buffer: each byte is moved a
+        // bounded number of times, however often the start moves.
+        if self.from > self.bytes.len() / 2 {
+            self.bytes.drain(..self.from);
+            self.base = self.base.saturating_add(self.from as u64);
+            self.from = 0;
+        }
+    }
+}
+
 #[derive(Debug)]
 struct DirState {
     mode: Mode,
-    head_buf: Vec<u8>,
+    head: PendingHead,
     head_start: u64,
     frames: Vec<u64>,
     /// Boxed: most streams are idle between messages, and a message is large.
@@ -95,7 +148,7 @@ impl DirState {
     fn new() -> Self {
         DirState {
             mode: Mode::Head { tentative: false },
-            head_buf: Vec::new(),
+            head: PendingHead::default(),
             head_start: 0,
             frames: Vec::new(),
             building: None,
@@ -192,6 +245,8 @@ pub struct HttpStream {
     /// stream's offset 0), once its first byte or gap is handed on.
     handed_from: [Option<u64>; 2],
     pending_overflow_noted: bool,
+    /// Bytes received and bytes the head scanner examined, not yet reported.
+    work: ParseWork,
     /// The run's memory budget, and what this stream last reported to it (heads, bodies).
     meter: Meter,
     reported: [usize; 2],
@@ -218,6 +273,7 @@ impl HttpStream {
             stopped: false,
             handed_from: [None, None],
             pending_overflow_noted: false,
+            work: ParseWork::default(),
         }
     }
 
@@ -291,19 +347,17 @@ impl HttpStream {
         let d = dir.index();
         match &mut self.dirs[d].mode {
             Mode::Resync { line_start } => {
-                let mut start = *line_start;
-                for (i, &b) in rest.iter().enumerate() {
-                    if start {
-                        let cand = rest.get(i..).unwrap_or(&[]);
-                        if head::detect(cand) != super::Detect::No {
-                            self.dirs[d].mode = Mode::Head { tentative: true };
-                            return Step::Consumed(i);
-                        }
+                let examined = &mut self.work.http_head_examined;
+                match head::find_start(rest, 0, *line_start, examined) {
+                    Ok(i) => {
+                        self.dirs[d].mode = Mode::Head { tentative: true };
+                        Step::Consumed(i)
                     }
-                    start = b == b'\n';
+                    Err(line_start) => {
+                        self.dirs[d].mode = Mode::Resync { line_start };
+                        Step::Consumed(rest.len())
+                    }
                 }
-                self.dirs[d].mode = Mode::Resync { line_start: start };
-                Step::Consumed(rest.len())
             }
             Mode::Head { tentative } => {
                 let tentative = *tentative;
@@ -313,6 +367,8 @@ impl HttpStream {
         }
     }
 
+    /// Expecting a head. A head complete in `rest` is parsed where it lies; only a head
+    /// cut by the segment's end is buffered, and its scan resumes where it stopped.
     #[allow(clippy::too_many_arguments)]
     fn head_step(
         &mut self,
@@ -325,95 +381,184 @@ impl HttpStream {
         out: &mut Ctx<'_>,
     ) -> Step {
         let max_head = self.cfg.max_http_head.max(1);
+        let examined = &mut self.work.http_head_examined;
         let st = &mut self.dirs[dir.index()];
-        if st.head_buf.is_empty() {
+        let take = if st.head.is_empty() {
             // Empty lines between messages are skipped, not buffered.
             let blank = head::leading_newlines(rest);
+            *examined += (blank + 1).min(rest.len()) as u64;
             if blank > 0 {
                 return Step::Consumed(blank);
             }
             st.head_start = at;
             st.frames.clear();
-        }
-        let old = st.head_buf.len();
-        let take = max_head.saturating_sub(old).min(rest.len());
-        st.head_buf
-            .extend_from_slice(rest.get(..take).unwrap_or(&[]));
-        st.add_frame(frame);
-        match head::parse_head(&st.head_buf) {
-            HeadParse::Partial => {
-                if st.head_buf.len() >= max_head {
-                    let at_resync = st.head_start.saturating_add(1);
-                    let bytes = st.head_buf.get(1..).unwrap_or(&[]).to_vec();
-                    st.head_buf.clear();
-                    st.frames.clear();
-                    st.mode = Mode::Resync { line_start: false };
-                    if !tentative {
-                        self.note(
-                            dir,
-                            now,
-                            format!("HTTP head longer than {max_head} bytes; resynchronising"),
-                            out,
-                        );
-                    }
-                    return Step::Replay {
-                        bytes,
-                        at: at_resync,
-                        consumed: take,
+            st.add_frame(frame);
+            let window = rest.get(..rest.len().min(max_head)).unwrap_or(rest);
+            let mut scan = HeadScan::default();
+            match scan.advance(window, examined) {
+                Scanned::Complete(end) => {
+                    let head = window.get(..end).unwrap_or(&[]);
+                    return match head::complete_head(head, examined) {
+                        Some(h) => {
+                            self.head_done(dir, h, now, tentative, out);
+                            Step::Consumed(end)
+                        }
+                        None => self.head_failed(dir, "not an HTTP head", tentative, now, out),
                     };
                 }
-                Step::Consumed(take)
-            }
-            HeadParse::Invalid(reason) => {
-                let at_resync = st.head_start.saturating_add(1);
-                let bytes = st.head_buf.get(1..).unwrap_or(&[]).to_vec();
-                st.head_buf.clear();
-                st.frames.clear();
-                st.mode = Mode::Resync { line_start: false };
-                if !tentative {
-                    let off = at_resync.saturating_sub(1);
-                    self.note(
-                        dir,
-                        now,
-                        format!("{reason} at stream offset {off}; resynchronising"),
-                        out,
-                    );
+                Scanned::Invalid(reason) => {
+                    return self.head_failed(dir, reason, tentative, now, out);
                 }
-                Step::Replay {
-                    bytes,
-                    at: at_resync,
-                    consumed: take,
+                Scanned::Partial => {
+                    st.head.clear();
+                    st.head.bytes.extend_from_slice(window);
+                    st.head.base = at;
+                    st.head.scan = scan;
+                    window.len()
                 }
             }
-            HeadParse::Complete(h) => {
-                let len = h.len;
-                let leftover = st.head_buf.get(len..old).map(<[u8]>::to_vec);
-                st.head_buf.clear();
-                let head_range = st.head_start..st.head_start.saturating_add(len as u64);
-                if tentative {
-                    self.note(
-                        dir,
-                        now,
-                        format!(
-                            "resynchronised: HTTP message at stream offset {}",
-                            head_range.start
-                        ),
-                        out,
-                    );
+        } else {
+            let room = max_head.saturating_sub(st.head.window().len());
+            let take = room.min(rest.len());
+            st.head
+                .bytes
+                .extend_from_slice(rest.get(..take).unwrap_or(&[]));
+            st.add_frame(frame);
+            take
+        };
+        self.settle_head(dir, take, frame, now, tentative, out)
+    }
+
+    /// The head was not one (invalid start line) and nothing of it is buffered: resync
+    /// from its second byte.
+    fn head_failed(
+        &mut self,
+        dir: Direction,
+        reason: &str,
+        tentative: bool,
+        now: u64,
+        out: &mut Ctx<'_>,
+    ) -> Step {
+        let st = &mut self.dirs[dir.index()];
+        st.frames.clear();
+        st.mode = Mode::Resync { line_start: false };
+        if !tentative {
+            let off = st.head_start;
+            self.note(
+                dir,
+                now,
+                format!("{reason} at stream offset {off}; resynchronising"),
+                out,
+            );
+        }
+        Step::Consumed(1)
+    }
+
+    /// `take` bytes of the input were added to the pending head: scan on from where the
+    /// last scan stopped. A head that is not one, or too long, gives way to the next line
+    /// in the buffered bytes that could start a message; each buffered byte is scanned a
+    /// bounded number of times, however the head is cut or how often this happens.
+    fn settle_head(
+        &mut self,
+        dir: Direction,
+        take: usize,
+        frame: u64,
+        now: u64,
+        mut tentative: bool,
+        out: &mut Ctx<'_>,
+    ) -> Step {
+        let max_head = self.cfg.max_http_head.max(1);
+        loop {
+            let examined = &mut self.work.http_head_examined;
+            let st = &mut self.dirs[dir.index()];
+            let window = st.head.bytes.get(st.head.from..).unwrap_or(&[]);
+            if window.is_empty() {
+                st.head.clear();
+                st.mode = Mode::Head { tentative };
+                return Step::Consumed(take);
+            }
+            let len = window.len();
+            let failure = match st.head.scan.advance(window, examined) {
+                Scanned::Partial if len < max_head => {
+                    st.mode = Mode::Head { tentative };
+                    return Step::Consumed(take);
                 }
-                self.begin_message(dir, h, head_range.clone(), now, out);
-                match leftover {
-                    // The head ended inside bytes buffered earlier (cannot happen with a
-                    // prefix-stable parser, handled anyway).
-                    Some(bytes) if !bytes.is_empty() => Step::Replay {
-                        bytes,
-                        at: head_range.end,
-                        consumed: 0,
-                    },
-                    _ => Step::Consumed(len.saturating_sub(old)),
+                Scanned::Complete(end) => {
+                    let parsed = head::complete_head(window.get(..end).unwrap_or(&[]), examined);
+                    if let Some(h) = parsed {
+                        // Bytes after the head that were buffered before this input
+                        // (none with this scanner; handled anyway) are parsed again.
+                        let leftover = len - end;
+                        let replay = (leftover > take)
+                            .then(|| window.get(end..len - take).map(<[u8]>::to_vec))
+                            .flatten();
+                        st.head.clear();
+                        let head_end = st.head_start.saturating_add(end as u64);
+                        self.head_done(dir, h, now, tentative, out);
+                        return match replay {
+                            Some(bytes) => Step::Replay {
+                                bytes,
+                                at: head_end,
+                                consumed: take,
+                            },
+                            None => Step::Consumed(take - leftover),
+                        };
+                    }
+                    format!(
+                        "{NOT_HEAD} at stream offset {}; resynchronising",
+                        st.head_start
+                    )
+                }
+                Scanned::Invalid(reason) => {
+                    format!(
+                        "{reason} at stream offset {}; resynchronising",
+                        st.head_start
+                    )
+                }
+                Scanned::Partial => {
+                    format!("HTTP head longer than {max_head} bytes; resynchronising")
+                }
+            };
+            if !tentative {
+                self.note(dir, now, failure, out);
+            }
+            tentative = true;
+            // The next line of the buffered bytes that could start a message.
+            let examined = &mut self.work.http_head_examined;
+            let st = &mut self.dirs[dir.index()];
+            let from = st.head.from.saturating_add(1);
+            match head::find_start(&st.head.bytes, from, false, examined) {
+                Ok(i) => {
+                    let blank = head::leading_newlines(st.head.bytes.get(i..).unwrap_or(&[]));
+                    *examined += blank as u64;
+                    st.head.start_at(i.saturating_add(blank));
+                    st.head_start = st.head.base.saturating_add(st.head.from as u64);
+                    st.frames.clear();
+                    st.add_frame(frame);
+                }
+                Err(line_start) => {
+                    st.head.clear();
+                    st.frames.clear();
+                    st.mode = Mode::Resync { line_start };
+                    return Step::Consumed(take);
                 }
             }
         }
+    }
+
+    /// A head is complete: say so after a resynchronisation, and begin its message.
+    fn head_done(&mut self, dir: Direction, h: Head, now: u64, tentative: bool, out: &mut Ctx<'_>) {
+        let start = self.dirs[dir.index()].head_start;
+        let head_range = start..start.saturating_add(h.len as u64);
+        if tentative {
+            self.note(
+                dir,
+                now,
+                format!("resynchronised: HTTP message at stream offset {start}"),
+                out,
+            );
+        }
+        self.begin_message(dir, h, head_range, now, out);
     }
 
     /// A head is complete: build the message and pick the body mode.
@@ -741,9 +886,9 @@ impl HttpStream {
     /// `len` missing bytes when the direction expected a head (or framing).
     fn lost_framing(&mut self, dir: Direction, offset: u64, len: u64, now: u64, out: &mut Ctx<'_>) {
         let st = &mut self.dirs[dir.index()];
-        let inside = !st.head_buf.is_empty();
+        let inside = !st.head.is_empty();
         let tentative = matches!(st.mode, Mode::Head { tentative: true });
-        st.head_buf.clear();
+        st.head.clear();
         st.frames.clear();
         st.mode = Mode::Resync { line_start: false };
         if !tentative {
@@ -801,6 +946,8 @@ impl Parser for HttpStream {
         }
         let now = ctx.now_frame;
         self.feed(c.dir, c.offset, c.bytes, c.frame, now, ctx);
+        self.work.http_bytes += c.bytes.len() as u64;
+        ctx.count(std::mem::take(&mut self.work));
         self.account();
     }
 
@@ -852,14 +999,7 @@ impl Parser for HttpStream {
 impl HttpStream {
     /// Report the bytes held (heads, bodies) to the memory budget.
     fn account(&mut self) {
-        // An idle direction keeps no head buffer: a buffer that held a long head would
-        // otherwise keep its capacity for the stream's life.
-        for d in &mut self.dirs {
-            if d.head_buf.is_empty() && d.head_buf.capacity() > 0 {
-                d.head_buf = Vec::new();
-            }
-        }
-        let heads = self.dirs.iter().map(|d| d.head_buf.capacity()).sum();
+        let heads = self.dirs.iter().map(|d| d.head.bytes.capacity()).sum();
         let bodies = self.releasable();
         self.meter.change(Pool::HttpHeads, self.reported[0], heads);
         self.meter
@@ -972,8 +1112,8 @@ impl HttpStream {
             Mode::Head { tentative } => {
                 let tentative = *tentative;
                 let st = &mut self.dirs[d];
-                let pending = st.head_buf.len();
-                st.head_buf.clear();
+                let pending = st.head.window().len();
+                st.head.clear();
                 if pending > 0 && !tentative {
                     self.note(
                         dir,

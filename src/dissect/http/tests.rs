@@ -679,3 +679,150 @@ fn no_panic_on_random_bytes() {
         d.close(99_999);
     }
 }
+
+/// What a run of the dissector showed: each message's info and head range, and the notes.
+fn parsed(d: &Driver) -> (Vec<(String, std::ops::Range<u64>)>, Vec<String>) {
+    let msgs = d
+        .http()
+        .iter()
+        .map(|(_, h)| (h.info(), h.head_range.clone()))
+        .collect();
+    (msgs, d.notes())
+}
+
+#[test]
+fn segmentation_does_not_change_what_is_parsed() {
+    // Heads parsed where they lie, heads buffered across segments, heads too long and
+    // start lines refused (each giving way to the next line) must agree byte for byte.
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for round in 0..200 {
+        let cfg = DissectConfig {
+            max_http_head: 96,
+            ..DissectConfig::default()
+        };
+        let mut buf = Vec::new();
+        for _ in 0..120 {
+            let piece: &[u8] = [
+                &b"GET / HTTP/1.1\r\n"[..],
+                b"HTTP/1.1 204 No Content\r\n",
+                b"Host: a\r\n",
+                b"\r\n",
+                b"\n",
+                b"Content-Length: 3\r\n",
+                b"abc",
+                b"FOO bar\r\n",
+                b"X_CUSTOM /x HTTP/1.1\r\n",
+                b"HTTP/1.1 xyz\r\n",
+                b"GE",
+                b"X-Long: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n",
+                b"\x00\x16\x03",
+            ][(next() % 13) as usize];
+            buf.extend_from_slice(piece);
+        }
+        let dir = if round % 2 == 0 { ToServer } else { ToClient };
+        let mut whole = driver_with(cfg.clone());
+        whole.data(dir, &buf, 1);
+        whole.close(2);
+        let mut cut = driver_with(cfg);
+        let mut rest = &buf[..];
+        while !rest.is_empty() {
+            let n = (1 + next() % 40).min(rest.len() as u64) as usize;
+            let (part, after) = rest.split_at(n);
+            cut.data(dir, part, 1);
+            rest = after;
+        }
+        cut.close(2);
+        assert_eq!(parsed(&whole), parsed(&cut), "round {round}");
+    }
+}
+
+/// Bytes the head scanner examined per byte received.
+fn scan_ratio(d: &Driver) -> f64 {
+    d.work.http_head_examined as f64 / d.work.http_bytes.max(1) as f64
+}
+
+#[test]
+fn head_scanning_work_is_linear() {
+    // Each hostile shape, in both directions: the scanner's work stays a small multiple of
+    // the bytes, however many lines look like start lines and however the bytes are cut.
+    let long_head = {
+        let mut h = b"GET /secret HTTP/1.1\r\nHost: example.test\r\nX-Pad: ".to_vec();
+        h.resize(60_000, b'p');
+        h.extend_from_slice(b"\r\n\r\n");
+        h
+    };
+    let shapes: Vec<(&str, Vec<u8>, usize)> = vec![
+        (
+            "request lines, no blank line",
+            b"GET / HTTP/1.1\r\n".repeat(65_536),
+            1460,
+        ),
+        (
+            "status lines, no blank line",
+            b"HTTP/1.1 200 OK\r\n".repeat(65_536),
+            1460,
+        ),
+        (
+            "request lines in 64 KiB segments",
+            b"GET / HTTP/1.1\r\n".repeat(65_536),
+            65_535,
+        ),
+        (
+            "unknown-method lines",
+            b"X_CUSTOM / HTTP/1.1\r\n".repeat(50_000),
+            1460,
+        ),
+        (
+            "refused status lines",
+            b"HTTP/1.1 xx\r\n".repeat(80_000),
+            1460,
+        ),
+        ("one endless line", b"GET /".repeat(200_000), 1460),
+        ("a 60 KB head in 1-byte segments", long_head, 1),
+    ];
+    for (what, bytes, mss) in &shapes {
+        for dir in [ToServer, ToClient] {
+            let mut d = driver();
+            for part in bytes.chunks(*mss) {
+                d.data(dir, part, 1);
+            }
+            let ratio = scan_ratio(&d);
+            assert_eq!(d.work.http_bytes, bytes.len() as u64, "{what}");
+            assert!(
+                ratio <= 8.0,
+                "{what} {dir:?}: {ratio:.2} bytes examined per byte"
+            );
+        }
+    }
+    // The long head is still read whole, and the lines still resynchronise on a real head.
+    let mut d = driver();
+    for part in shapes[6].1.chunks(1) {
+        d.data(ToServer, part, 1);
+    }
+    assert_eq!(d.infos(), vec!["GET /secret HTTP/1.1"]);
+    let mut d = driver();
+    let mut lines = b"GET / HTTP/1.1\r\n".repeat(10_000);
+    lines.extend_from_slice(b"Host: x\r\n\r\n");
+    for part in lines.chunks(1460) {
+        d.data(ToServer, part, 1);
+    }
+    let notes = d.notes();
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    assert_eq!(
+        notes[0],
+        "HTTP head longer than 65536 bytes; resynchronising"
+    );
+    // The head that ends at the blank line starts at the last line within the bound.
+    let start = lines.len() as u64 - 11 - (65_536 - 11) / 16 * 16;
+    assert_eq!(
+        notes[1],
+        format!("resynchronised: HTTP message at stream offset {start}")
+    );
+    assert_eq!(d.infos(), vec!["GET / HTTP/1.1"]);
+}

@@ -19,7 +19,8 @@ pub type ClientRandom = [u8; 32];
 pub const MAX_KEYLOG_BYTES: u64 = 64 << 20;
 /// Largest number of sessions kept.
 pub const MAX_SESSIONS: usize = 1 << 20;
-/// Re-reads of the key log files (live capture) in one run.
+/// Re-reads of grown key log files (live capture) in one run (a `stat` that finds no growth
+/// is not counted).
 pub const MAX_REREADS: u32 = 10_000;
 
 /// Where a session's secrets came from.
@@ -182,6 +183,11 @@ impl KeyStore {
         KeyStore::default()
     }
 
+    /// Whether key log files are watched (so [`KeyStore::refresh`] may find more).
+    pub fn watches_files(&self) -> bool {
+        self.inner.read().is_ok_and(|i| !i.files.is_empty())
+    }
+
     /// Sessions with at least one secret.
     pub fn len(&self) -> usize {
         self.inner.read().map(|i| i.sessions.len()).unwrap_or(0)
@@ -249,7 +255,6 @@ impl KeyStore {
         if inner.files.is_empty() || inner.rereads >= MAX_REREADS {
             return false;
         }
-        inner.rereads += 1;
         let before = inner.sessions.len();
         let mut added = 0;
         let mut files = std::mem::take(&mut inner.files);
@@ -257,9 +262,10 @@ impl KeyStore {
             let Ok(meta) = std::fs::metadata(&f.path) else {
                 continue;
             };
-            if meta.len() <= f.consumed {
+            if meta.len() <= f.consumed || inner.rereads >= MAX_REREADS {
                 continue;
             }
+            inner.rereads += 1;
             let Ok(mut file) = std::fs::File::open(&f.path) else {
                 continue;
             };

@@ -55,6 +55,9 @@ pub trait RecordDecrypter: Send {
         version: u16,
         body: &[u8],
     ) -> Result<Plaintext, DecryptError>;
+
+    /// Skip `n` records that went by undecrypted (keys found late: live capture).
+    fn skip(&mut self, n: u64);
 }
 
 /// An AEAD of a cipher suite with its key (shared with QUIC's packet protection).
@@ -156,6 +159,10 @@ struct Tls12Aead {
 }
 
 impl RecordDecrypter for Tls12Aead {
+    fn skip(&mut self, n: u64) {
+        self.seq = self.seq.wrapping_add(n);
+    }
+
     fn decrypt(&mut self, ct: u8, version: u16, body: &[u8]) -> Result<Plaintext, DecryptError> {
         let seq = self.seq;
         self.seq = self.seq.wrapping_add(1);
@@ -198,6 +205,10 @@ struct Tls13Aead {
 }
 
 impl RecordDecrypter for Tls13Aead {
+    fn skip(&mut self, n: u64) {
+        self.seq = self.seq.wrapping_add(n);
+    }
+
     fn decrypt(&mut self, ct: u8, version: u16, body: &[u8]) -> Result<Plaintext, DecryptError> {
         let seq = self.seq;
         self.seq = self.seq.wrapping_add(1);
@@ -293,6 +304,10 @@ impl Tls12Cbc {
 }
 
 impl RecordDecrypter for Tls12Cbc {
+    fn skip(&mut self, n: u64) {
+        self.seq = self.seq.wrapping_add(n);
+    }
+
     fn decrypt(&mut self, ct: u8, version: u16, body: &[u8]) -> Result<Plaintext, DecryptError> {
         let seq = self.seq;
         self.seq = self.seq.wrapping_add(1);

@@ -90,6 +90,10 @@ pub struct DecryptConfig {
     pub expected: bool,
     /// Session ids and tickets of the TLS ≤ 1.2 sessions decrypted so far (resumption).
     pub sessions: Arc<SessionCache>,
+    /// The key log files may still be growing (live capture, or a capture read from a
+    /// pipe): a session without keys looks for them again, bounded by
+    /// [`MAX_LATE_LOOKUPS`].
+    pub live: bool,
 }
 
 /// What opened (or failed to open) a session, for the `tls.decryption` record.
@@ -143,18 +147,34 @@ pub enum Opened {
     Failed(String),
 }
 
+/// Per session, how many times a record without keys may look for them again in a key log
+/// that is still growing (live capture), each a `stat` and, if the file grew, a read.
+pub const MAX_LATE_LOOKUPS: u32 = 16;
+
+/// TLS 1.3 keys to try when the ones in use do not open a record.
+struct Fallback {
+    dec: Box<dyn RecordDecrypter>,
+    secret: TrafficSecret,
+    /// Application traffic keys (the handshake went by before the keys were found).
+    application: bool,
+}
+
 #[derive(Default)]
 struct Side {
     dec: Option<Box<dyn RecordDecrypter>>,
-    /// TLS 1.3 client: handshake keys to try when the early-data keys do not open a record
-    /// (the server rejected 0-RTT, or early data ended).
-    fallback: Option<Box<dyn RecordDecrypter>>,
+    /// TLS 1.3: the client's handshake keys when the early-data keys do not open a record
+    /// (the server rejected 0-RTT, or early data ended); or, keys found late, the
+    /// application keys when the handshake is already over.
+    fallback: Option<Fallback>,
     /// TLS 1.3: the traffic secret in use (for KeyUpdate) and the application secret to
     /// switch to after Finished.
     current: Option<TrafficSecret>,
     application: Option<TrafficSecret>,
     /// Protected records seen on this side.
     records: u64,
+    /// TLS 1.3: Finished passed with no application secret in the key log yet (live
+    /// capture); the records seen by then, so the secret found later starts at the next.
+    application_from: Option<u64>,
     failed: bool,
 }
 
@@ -203,6 +223,8 @@ pub struct SessionDecryptor {
     issued_ticket: Option<Vec<u8>>,
     saw_key_exchange: bool,
     master: Option<Resumable>,
+    /// Looks for keys after the handshake (live capture), bounded by [`MAX_LATE_LOOKUPS`].
+    late_lookups: u32,
     keys: Option<KeysUsed>,
     sides: [Side; 2],
     records_decrypted: u64,
@@ -243,7 +265,7 @@ impl SessionDecryptor {
         if self.secrets.is_none() {
             let cr = self.client_random.clone()?;
             let mut s = self.cfg.keys.get(&cr);
-            if s.is_none() && self.cfg.keys.refresh() {
+            if s.is_none() && self.cfg.live && self.cfg.keys.refresh() {
                 s = self.cfg.keys.get(&cr);
             }
             self.secrets = s;
@@ -260,8 +282,13 @@ impl SessionDecryptor {
                     .as_deref()
                     .map(hex::encode)
                     .unwrap_or_default();
+                let later = if self.cfg.live && self.cfg.keys.watches_files() {
+                    " yet; looked for again as the session goes on"
+                } else {
+                    ""
+                };
                 self.notes.push(format!(
-                    "TLS decryption: no key for this session (client random {cr} is not in the key log)"
+                    "TLS decryption: no key for this session (client random {cr} is not in the key log{later})"
                 ));
             }
         }
@@ -339,6 +366,14 @@ impl SessionDecryptor {
             }
             return;
         };
+        self.install13(&s, params);
+    }
+
+    /// TLS 1.3: the handshake keys of both sides, and the application keys they switch to
+    /// after Finished. A side whose protected records already went by undecrypted (keys
+    /// found late) takes the handshake keys at the next sequence number, or the application
+    /// keys from the start when its handshake is over.
+    fn install13(&mut self, s: &SessionSecrets, params: SuiteParams) {
         let hs = [
             s.client_handshake_traffic.clone(),
             s.server_handshake_traffic.clone(),
@@ -350,24 +385,114 @@ impl SessionDecryptor {
         }
         self.keys = s.source.map(KeysUsed::from);
         for (i, side) in self.sides.iter_mut().enumerate() {
-            side.application = app
-                .get(i)
-                .cloned()
-                .flatten()
-                .map(|a| TrafficSecret::new(params.hash, &a));
-            let Some(secret) = hs.get(i).cloned().flatten() else {
+            let secret = |list: &[Option<Vec<u8>>; 2]| {
+                list.get(i)
+                    .cloned()
+                    .flatten()
+                    .map(|v| TrafficSecret::new(params.hash, &v))
+            };
+            let (handshake, application) = (secret(&hs), secret(&app));
+            side.application = application.clone();
+            let late = side.dec.is_none() && side.records > 0;
+            if late {
+                let seen = side.records;
+                let app_keys = application.and_then(|a| {
+                    Some(Fallback {
+                        dec: build13(&params, &a)?,
+                        secret: a,
+                        application: true,
+                    })
+                });
+                let hs_keys = handshake.and_then(|h| {
+                    let mut d = build13(&params, &h)?;
+                    d.skip(seen);
+                    Some((d, h))
+                });
+                match (hs_keys, app_keys) {
+                    (Some((d, h)), fb) => {
+                        side.dec = Some(d);
+                        side.current = Some(h);
+                        side.fallback = fb;
+                    }
+                    (None, Some(fb)) => side.take_fallback(fb),
+                    (None, None) => {}
+                }
+                continue;
+            }
+            let Some(t) = handshake else {
                 continue;
             };
-            let t = TrafficSecret::new(params.hash, &secret);
-            let dec = build13(&params, &t);
+            let Some(dec) = build13(&params, &t) else {
+                continue;
+            };
             if i == 0 && side.dec.is_some() {
                 // 0-RTT keys in use: the handshake keys take over after EndOfEarlyData, or
                 // at once if the server rejected early data.
-                side.fallback = dec;
+                side.fallback = Some(Fallback {
+                    dec,
+                    secret: t,
+                    application: false,
+                });
             } else {
-                side.dec = dec;
+                side.dec = Some(dec);
+                side.current = Some(t);
             }
-            side.current = Some(t);
+        }
+    }
+
+    /// A protected record found no keys on its side: look again (the key log may have
+    /// grown since the handshake, in live capture), bounded per session.
+    fn late_keys(&mut self, side: usize) {
+        if !self.cfg.live || self.late_lookups >= MAX_LATE_LOOKUPS || !self.cfg.keys.watches_files()
+        {
+            return;
+        }
+        let (Some(params), Some(_)) = (self.suite, self.server_random.as_ref()) else {
+            return;
+        };
+        let found = matches!(
+            self.keys,
+            Some(KeysUsed::KeyLog | KeysUsed::Dsb | KeysUsed::RsaKey)
+        );
+        let awaits_application = self
+            .sides
+            .get(side)
+            .and_then(|s| s.application_from)
+            .is_some();
+        if found && !awaits_application
+            || !found && !matches!(self.keys, None | Some(KeysUsed::Missing))
+        {
+            return;
+        }
+        self.late_lookups += 1;
+        // Read what the key log gained (the session may be there with some secrets only).
+        self.cfg.keys.refresh();
+        self.secrets = None;
+        if self.tls13 {
+            let Some(s) = self.lookup() else { return };
+            if !found {
+                self.install13(&s, params);
+                return;
+            }
+            let secret = if side == 0 {
+                s.client_traffic_0
+            } else {
+                s.server_traffic_0
+            };
+            if let (Some(secret), Some(st)) = (secret, self.sides.get_mut(side)) {
+                let t = TrafficSecret::new(params.hash, &secret);
+                let from = st.application_from.take().unwrap_or(st.records);
+                st.dec = build13(&params, &t).map(|mut d| {
+                    d.skip(st.records.saturating_sub(from));
+                    d
+                });
+                st.current = Some(t);
+            }
+            return;
+        }
+        let seen = self.sides.get(side).map_or(0, |s| s.records);
+        if let Some(r) = self.tls12_master() {
+            self.install12(side, params, r, seen);
         }
     }
 
@@ -495,6 +620,23 @@ impl SessionDecryptor {
             return;
         }
         let Some(params) = self.suite else { return };
+        match self.tls12_master() {
+            Some(r) => self.install12(side, params, r, 0),
+            None => {
+                if self.cfg.rsa_keys.is_empty() || params.rsa_kex {
+                    self.note_missing();
+                } else if self.cfg.keys.is_empty() {
+                    self.forward_secrecy("ephemeral (EC)DHE key exchange");
+                } else {
+                    self.note_missing();
+                }
+            }
+        }
+    }
+
+    /// The TLS ≤ 1.2 master secret: already in use, from the key log, from the RSA key, or
+    /// from the session this one resumes.
+    fn tls12_master(&mut self) -> Option<Resumable> {
         let from_log = self.lookup().and_then(|s| {
             s.master_secret.map(|m| Resumable {
                 master_secret: m,
@@ -507,28 +649,20 @@ impl SessionDecryptor {
                 keys: KeysUsed::RsaKey,
             })
         };
-        let found = self
-            .master
+        self.master
             .clone()
             .or(from_log)
             .or_else(from_rsa)
-            .or_else(|| self.resumed_master());
+            .or_else(|| self.resumed_master())
+    }
+
+    /// TLS ≤ 1.2: the record keys of `side` from the master secret, past `skip` records that
+    /// went by undecrypted.
+    fn install12(&mut self, side: usize, params: SuiteParams, r: Resumable, skip: u64) {
         let Resumable {
             master_secret: master,
             keys: used,
-        } = match found {
-            Some(r) => r,
-            None => {
-                if self.cfg.rsa_keys.is_empty() || params.rsa_kex {
-                    self.note_missing();
-                } else if self.cfg.keys.is_empty() {
-                    self.forward_secrecy("ephemeral (EC)DHE key exchange");
-                } else {
-                    self.note_missing();
-                }
-                return;
-            }
-        };
+        } = r;
         let (Some(cr), Some(sr)) = (self.client_random.clone(), self.server_random.clone()) else {
             return;
         };
@@ -547,7 +681,12 @@ impl SessionDecryptor {
             (&kb.server_key, &kb.server_iv, &kb.server_mac_key)
         };
         if let Some(s) = self.sides.get_mut(side) {
-            s.dec = tls12_decrypter(&params, key, iv, mac, self.etm).ok();
+            s.dec = tls12_decrypter(&params, key, iv, mac, self.etm)
+                .ok()
+                .map(|mut d| {
+                    d.skip(skip);
+                    d
+                });
         }
         self.keys = Some(used);
         if self.master.is_none() {
@@ -561,6 +700,13 @@ impl SessionDecryptor {
 
     /// Offer a protected record written by `side`.
     pub fn open(&mut self, side: usize, content_type: u8, version: u16, body: &[u8]) -> Opened {
+        if self
+            .sides
+            .get(side)
+            .is_some_and(|s| s.dec.is_none() && !s.failed)
+        {
+            self.late_keys(side);
+        }
         let Some(s) = self.sides.get_mut(side) else {
             return Opened::NoKey;
         };
@@ -574,9 +720,11 @@ impl SessionDecryptor {
         };
         let mut result = dec.decrypt(content_type, version, body);
         if result.is_err() {
-            if let Some(mut fb) = s.fallback.take() {
-                result = fb.decrypt(content_type, version, body);
-                s.dec = Some(fb);
+            if let Some(fb) = s.fallback.take() {
+                s.take_fallback(fb);
+                if let Some(dec) = s.dec.as_mut() {
+                    result = dec.decrypt(content_type, version, body);
+                }
             }
         }
         match result {
@@ -607,7 +755,7 @@ impl SessionDecryptor {
         match t {
             HS_END_OF_EARLY_DATA => {
                 if let Some(fb) = s.fallback.take() {
-                    s.dec = Some(fb);
+                    s.take_fallback(fb);
                 }
             }
             HS_FINISHED => {
@@ -616,7 +764,9 @@ impl SessionDecryptor {
                     s.dec = build13(&params, &app);
                     s.current = Some(app);
                 } else {
+                    // Not in the key log (yet): looked for again at the next record.
                     s.dec = None;
+                    s.application_from = Some(s.records);
                 }
             }
             HS_KEY_UPDATE => {
@@ -631,6 +781,17 @@ impl SessionDecryptor {
     /// TLS 1.3 negotiated (by the ServerHello).
     pub fn is_tls13(&self) -> bool {
         self.tls13
+    }
+}
+
+impl Side {
+    /// Switch to the fallback keys.
+    fn take_fallback(&mut self, fb: Fallback) {
+        self.dec = Some(fb.dec);
+        self.current = Some(fb.secret);
+        if fb.application {
+            self.application = None;
+        }
     }
 }
 
