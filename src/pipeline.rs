@@ -267,7 +267,10 @@ impl UdpSink for Sinks<'_> {
     fn udp_event(&mut self, now_frame: u64, ev: UdpEvent<'_>) {
         // UDP sessions feed the parsers (and through their events the findings); their
         // records in the outputs come with JSON v2.
-        self.dispatcher.on_udp(now_frame, &ev);
+        let closed = self.dispatcher.on_udp(now_frame, &ev);
+        if let (UdpEvent::Close { summary, .. }, Some(proto)) = (&ev, closed) {
+            self.analyzer.udp_closed(summary, proto);
+        }
     }
 }
 

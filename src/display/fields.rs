@@ -79,6 +79,7 @@ pub const FIELDS: &[FieldDef] = &[
     def("http.request", Protocol),
     def("http.response", Protocol),
     def("http2", Protocol),
+    def("http3", Protocol),
     def("tls", Protocol),
     def("tls.handshake", Protocol),
     def("tls.alert", Protocol),

@@ -8,6 +8,16 @@ impl Analyzer {
     /// Per-stream summaries raised when streams closed (what decryption achieved).
     pub fn stream_summaries(&mut self, events: &[AppEvent]) {
         for e in events {
+            // QUIC's summary: its TLS 1.3 session opened with the keys, or not.
+            if let Some((opened, bytes)) = e.msg.keyed_session() {
+                let w = &mut self.report.with_keys;
+                w.plaintext_bytes += bytes;
+                if opened {
+                    w.sessions_decrypted += 1;
+                } else {
+                    w.sessions_not_decrypted += 1;
+                }
+            }
             let Some(t) = e.msg.tls() else { continue };
             let TlsMessage::Decryption(d) = &t.message else {
                 continue;
