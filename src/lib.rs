@@ -13,6 +13,7 @@ pub mod event;
 pub mod exit;
 pub mod findings;
 pub mod flow;
+pub mod memory;
 pub mod pipeline;
 pub mod present;
 pub mod render;

@@ -111,6 +111,11 @@ pub trait Sink {
     }
     /// Several captures in one run: records from now on came from `name`.
     fn set_capture(&mut self, _name: Option<String>) {}
+    /// The output itself, for what is streamed outside the events (`--follow` with a
+    /// memory budget writes each finished stream at once).
+    fn raw_output(&mut self) -> Option<&mut dyn io::Write> {
+        None
+    }
     /// Values the findings stage found that `--mask` hides in the output.
     fn add_mask_terms(&mut self, _terms: Vec<String>) {}
     fn flush(&mut self) -> io::Result<()>;

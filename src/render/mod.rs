@@ -372,6 +372,10 @@ impl<W: Write> Sink for Printer<W> {
         self.format.set_capture(name);
     }
 
+    fn raw_output(&mut self) -> Option<&mut dyn Write> {
+        Some(&mut self.w)
+    }
+
     /// More values to mask (found by the findings stage); ignored unless masking.
     fn add_mask_terms(&mut self, terms: Vec<String>) {
         if let Some(t) = &mut self.mask_terms {

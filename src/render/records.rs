@@ -34,6 +34,9 @@ pub fn follow(fs: &FollowStream) -> Value {
     });
     if let (Some(m), Ok(Value::Object(f))) = (v.as_object_mut(), serde_json::to_value(session)) {
         m.extend(f);
+        if fs.released {
+            m.insert("released_by_memory_budget".into(), true.into());
+        }
     }
     v
 }
