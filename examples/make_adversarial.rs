@@ -5,10 +5,11 @@
 //!
 //! ```text
 //! cargo run --release --example make_adversarial -- OUTDIR [--small] [--syns N] [--head-scans]
+//!     [--head-scan-bytes N]
 //! ```
 //!
 //! `--head-scans` writes only the HTTP head-scanning shapes and their baselines
-//! ([`head_scans`]).
+//! ([`head_scans`]); `--head-scan-bytes` sets their bytes of lines per direction (4 MiB).
 //!
 //! Packets are built with etherparse's `PacketBuilder` and written with libpcap's savefile
 //! (`pcap::Capture::dead` + `savefile`). The test `tests/adversarial.rs` includes this file
@@ -1219,10 +1220,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut dir: Option<PathBuf> = None;
     let mut scale = Scale::default();
     let mut head_scans_only = false;
+    // The head-scan shapes at the sizes of the issue: 4 MB of lines, a 60 KB head.
+    let mut lines: usize = 4 << 20;
     while let Some(a) = args.next() {
         match a.as_str() {
             "--small" => scale = Scale::small(),
             "--head-scans" => head_scans_only = true,
+            "--head-scan-bytes" => {
+                let n = args.next().ok_or("--head-scan-bytes takes a size")?;
+                lines = n
+                    .parse()
+                    .map_err(|_| format!("--head-scan-bytes: not a size: {n}"))?;
+            }
             "--syns" => {
                 let n = args.next().ok_or("--syns takes a count")?;
                 scale.syns = n.parse().map_err(|_| format!("--syns: not a count: {n}"))?;
@@ -1231,9 +1240,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             _ => return Err(format!("unexpected argument: {a}").into()),
         }
     }
-    let dir = dir.ok_or("usage: make_adversarial OUTDIR [--small] [--syns N] [--head-scans]")?;
-    // The head-scan shapes at the sizes of the issue: 4 MB of lines, a 60 KB head.
-    let mut written = head_scans(&dir, 4 << 20, 60_000)?;
+    let dir = dir.ok_or(
+        "usage: make_adversarial OUTDIR [--small] [--syns N] [--head-scans] [--head-scan-bytes N]",
+    )?;
+    let mut written = head_scans(&dir, lines, 60_000)?;
     if !head_scans_only {
         written.extend(write_all(&dir, &scale)?);
     }
