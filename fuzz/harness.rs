@@ -72,6 +72,7 @@ pub fn decode_frame(data: &[u8]) {
         interface: None,
         decoded: &decoded,
         tcp: None,
+        udp_stream: None,
         app: &[],
         highlights: &[],
         findings: &[],
@@ -232,6 +233,7 @@ pub fn reassembly_run(data: &[u8]) -> CheckingSink {
             window: u16::from(ack_lo) << 4,
             window_scale: if flags.syn() { Some(ack_lo & 15) } else { None },
             payload,
+            payload_offset: 54,
             wire_len,
             frame_len: wire_len.saturating_add(54),
         };

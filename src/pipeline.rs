@@ -217,15 +217,16 @@ struct Sinks<'a> {
     follow: Option<&'a mut FollowCollector>,
     capture_start: Option<Timestamp>,
     analyzer: &'a mut Analyzer,
-    /// The current frame's bytes (so the findings stage can point into them).
-    frame_bytes: &'a [u8],
 }
 
 impl UdpSink for Sinks<'_> {
     fn udp_event(&mut self, now_frame: u64, ev: UdpEvent<'_>) {
         // UDP sessions feed the parsers (and through their events the findings); their
         // records in the outputs come with JSON v2.
-        self.dispatcher.on_udp(now_frame, &ev);
+        let closed = self.dispatcher.on_udp(now_frame, &ev);
+        if let (UdpEvent::Close { summary, .. }, Some(proto)) = (&ev, closed) {
+            self.analyzer.udp_closed(summary, proto);
+        }
     }
 }
 
@@ -235,7 +236,7 @@ impl StreamSink for Sinks<'_> {
             f.on_event(&ev);
         }
         let closed = self.dispatcher.on_event(now_frame, &ev);
-        self.analyzer.stream_event(&ev, self.frame_bytes, closed);
+        self.analyzer.stream_event(&ev, closed);
         match &ev {
             StreamEvent::Open {
                 stream,
@@ -528,7 +529,6 @@ impl<'o> Runner<'o> {
             follow: self.follow.as_mut(),
             capture_start: self.stats.first_ts,
             analyzer: &mut self.analyzer,
-            frame_bytes: pkt.data,
         };
         self.flows.advance(pkt.ts, &mut sinks);
         self.udp.advance(pkt.ts, &mut sinks);
@@ -586,6 +586,7 @@ impl<'o> Runner<'o> {
             interface: iface,
             decoded: &decoded,
             tcp: tcp_view,
+            udp_stream: udp_session,
             app: &app,
             highlights: &highlights,
             findings: &findings,
@@ -646,7 +647,6 @@ impl<'o> Runner<'o> {
                 follow: self.follow.as_mut(),
                 capture_start: self.stats.first_ts,
                 analyzer: &mut self.analyzer,
-                frame_bytes: &[],
             };
             self.flows.finish(&mut sinks);
             self.udp.finish(&mut sinks);
@@ -950,6 +950,7 @@ pub fn tcp_segment<'a>(d: &Decoded, pkt: &RawPacket<'a>, frame: u64) -> Option<T
         window: t.window,
         window_scale: t.window_scale(),
         payload: pkt.data.get(d.payload.clone()).unwrap_or_default(),
+        payload_offset: d.payload.start,
         wire_len: d.payload_wire_len as u32,
         frame_len: pkt.len,
     })

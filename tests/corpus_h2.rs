@@ -54,6 +54,7 @@ impl StreamSink for H2Sink {
                 offset,
                 data,
                 frame,
+                ..
             } => {
                 let Some((c, heads, h2)) = self.conns.get_mut(&stream) else {
                     return;

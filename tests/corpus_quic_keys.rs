@@ -17,6 +17,18 @@ fn quic_h3(c: &std::path::Path) -> (String, String, Value) {
     )
 }
 
+/// tshark (the oracle) on `pcap` with key log `keys` and `args`.
+fn tshark_with_keys(pcap: &str, keys: &str, args: &[&str]) -> std::process::Output {
+    let t = std::process::Command::new("tshark")
+        .args(["-n", "-r", pcap, "-o"])
+        .arg(format!("tls.keylog_file:{keys}"))
+        .args(args)
+        .output()
+        .expect("tshark is needed as the oracle");
+    assert!(t.status.success());
+    t
+}
+
 fn header_pairs(v: &Value) -> Vec<(String, String)> {
     v.as_array()
         .expect("headers")
@@ -35,17 +47,7 @@ fn header_pairs(v: &Value) -> Vec<(String, String)> {
 fn quic_h3_with_keys_equals_expected() {
     let Some(c) = corpus() else { return };
     let (pcap, keys, exp) = quic_h3(&c);
-    let out = run(&[
-        "-r",
-        &pcap,
-        "--keylog",
-        &keys,
-        "--json",
-        "--secret",
-        "fluffy tail",
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let v = ndjson(&out);
+    let v = ndjson_with_keys(&pcap, &keys, "fluffy tail");
     let q = &exp["quic"][0];
 
     // The connection: every packet opened, the handshake as tshark lists it.
@@ -140,20 +142,18 @@ fn quic_h3_without_keys_shows_only_the_initials() {
 fn quic_h3_summary_lines_equal_tshark_with_keys() {
     let Some(c) = corpus() else { return };
     let (pcap, keys, exp) = quic_h3(&c);
-    let t = std::process::Command::new("tshark")
-        .args(["-n", "-r", &pcap, "-o"])
-        .arg(format!("tls.keylog_file:{keys}"))
-        .args([
+    let t = tshark_with_keys(
+        &pcap,
+        &keys,
+        &[
             "-T",
             "fields",
             "-e",
             "_ws.col.Protocol",
             "-e",
             "_ws.col.Info",
-        ])
-        .output()
-        .expect("tshark is needed as the oracle");
-    assert!(t.status.success());
+        ],
+    );
     let theirs: Vec<(String, String)> = String::from_utf8_lossy(&t.stdout)
         .lines()
         .map(|l| {
@@ -191,24 +191,42 @@ fn quic_h3_summary_lines_equal_tshark_with_keys() {
     }
 }
 
-/// `-Y` on HTTP/3 messages works as on HTTP/1.x: the request for the secret is found.
+/// `-Y` on HTTP/3 messages works as on HTTP/1.x: the request for the secret is found; and
+/// `-Y http3` selects the frames tshark's does.
 #[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
 #[test]
 fn display_filter_finds_http3_requests() {
     let Some(c) = corpus() else { return };
     let (pcap, keys, _) = quic_h3(&c);
-    let out = run(&[
-        "-r",
+    // Frame numbers of the lines `-Y filter` shows (findings off).
+    let shown = |filter: &str| -> Vec<String> {
+        let out = run(&[
+            "-r",
+            &pcap,
+            "--keylog",
+            &keys,
+            "-Y",
+            filter,
+            "--findings",
+            "off",
+        ]);
+        stdout(&out)
+            .lines()
+            .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+            .collect()
+    };
+    assert_eq!(shown("http.request.uri contains \"secret\""), vec!["7"]);
+    // `-Y http3` selects the frames tshark's `-Y http3` selects with the same keys.
+    let t = tshark_with_keys(
         &pcap,
-        "--keylog",
         &keys,
-        "-Y",
-        "http.request.uri contains \"secret\"",
-    ]);
-    let text = stdout(&out);
-    let frames: Vec<&str> = text
+        &["-Y", "http3", "-T", "fields", "-e", "frame.number"],
+    );
+    let want: Vec<String> = String::from_utf8_lossy(&t.stdout)
         .lines()
-        .filter_map(|l| l.split_whitespace().next())
+        .map(str::to_string)
         .collect();
-    assert_eq!(frames, vec!["7"], "{text}");
+    let got = shown("http3");
+    assert_eq!(got, want);
+    assert_eq!(got.len(), 11);
 }

@@ -670,6 +670,44 @@ fn corpus_basic_auth_is_decoded() {
     assert_eq!(&serde_json::json!(frames(b[0]).last()), req_frame);
 }
 
+/// Bytes that waited behind a gap are located by their stream offset in the frame that
+/// carried them: frame 110 (`tshark -Y 'frame contains "Host: "'`: 110, and 112, a
+/// retransmission) arrives before the retransmission that fills the gap before it, and its
+/// "Host: " is marked in frame 110's hex dump.
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
+#[test]
+fn corpus_secret_buffered_behind_a_gap_is_marked_in_the_frame_that_carried_it() {
+    let Some(c) = corpus() else { return };
+    let file = c.join("tcp/retransmit-resegmented-upload.pcap");
+    let file = file.to_str().expect("path");
+    let secret = "Host: ";
+    let o = run(&[
+        "-r",
+        file,
+        "-T",
+        "fields",
+        "-e",
+        "tcp.seq",
+        "-Y",
+        "frame.number == 110 || frame.number == 112",
+    ]);
+    let seqs: Vec<u64> = stdout(&o)
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect();
+    assert!(
+        matches!(seqs[..], [s110, s112] if s110 > s112),
+        "frame 110 lies beyond the gap frame 112 fills: {seqs:?}"
+    );
+    let blocks = hex_run(file, &["--secret", secret]);
+    let b = block(&blocks, 110);
+    assert!(contains(&b.bytes(), secret.as_bytes()));
+    assert_eq!(String::from_utf8_lossy(&b.marked()), secret);
+    for b in blocks.iter().filter(|b| b.frame != 110 && b.frame != 112) {
+        assert!(b.marked().is_empty(), "frame {} has markers", b.frame);
+    }
+}
+
 #[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
 #[test]
 fn corpus_old_tls_versions_are_flagged() {

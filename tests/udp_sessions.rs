@@ -68,25 +68,90 @@ fn session_ids(file: &str) -> Vec<u32> {
     ids
 }
 
+/// Corpus captures with UDP, and tshark's `udp.stream` of each UDP datagram.
+const CASES: [(&str, &[u32]); 4] = [
+    (
+        "link/pcapng-big-endian-multi-section.pcapng",
+        &[0, 1, 2, 0, 1, 0, 1, 2],
+    ),
+    (
+        "tls/tls12-alpn-session-resumption.pcap",
+        &[0, 1, 2, 2, 3, 4, 3, 4, 5, 5, 6, 6],
+    ),
+    (
+        "decrypt/dns-udp.pcap",
+        &[0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5],
+    ),
+    ("decrypt/quic-h3.pcap", &[0; 16]),
+];
+
 #[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
 #[test]
 fn udp_session_ids_match_tshark_udp_stream() {
-    let cases: [(&str, &[u32]); 4] = [
-        (
-            "link/pcapng-big-endian-multi-section.pcapng",
-            &[0, 1, 2, 0, 1, 0, 1, 2],
-        ),
-        (
-            "tls/tls12-alpn-session-resumption.pcap",
-            &[0, 1, 2, 2, 3, 4, 3, 4, 5, 5, 6, 6],
-        ),
-        (
-            "decrypt/dns-udp.pcap",
-            &[0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5],
-        ),
-        ("decrypt/quic-h3.pcap", &[0; 16]),
-    ];
-    for (file, want) in cases {
+    for (file, want) in CASES {
         assert_eq!(session_ids(file), want, "{file}");
+    }
+}
+
+/// `squirrel-sniff -r FILE ARGS`: exit 0, its standard output.
+fn fields(file: &str, args: &[&str]) -> String {
+    let path = Path::new(CORPUS).join(file);
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_squirrel-sniff"))
+        .arg("-r")
+        .arg(&path)
+        .args(args)
+        .output()
+        .expect("run squirrel-sniff");
+    assert_eq!(o.status.code(), Some(0), "{file} {args:?}");
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// `udp.stream` in `-T fields -e` and in `-Y`: tshark's ids (the sequences above), and a
+/// filter on one session shows just its datagrams. `udp.srcport`, `udp.dstport` and
+/// `udp.length` are compared with tshark itself when it is installed (it is not in CI);
+/// frame numbers are left out (tshark counts pcapng custom blocks as frames).
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
+#[test]
+fn udp_stream_and_fields_on_the_command_line_equal_tshark() {
+    for (file, want) in CASES {
+        let ids: Vec<u32> = fields(file, &["-Y", "udp", "-T", "fields", "-e", "udp.stream"])
+            .lines()
+            .map(|l| l.trim().parse().expect("a udp.stream number"))
+            .collect();
+        assert_eq!(ids, want, "{file}");
+        for session in [0, want.iter().copied().max().unwrap_or(0)] {
+            let filter = format!("udp.stream == {session}");
+            let shown = fields(file, &["-Y", &filter, "-T", "fields", "-e", "udp.stream"]);
+            let n = want.iter().filter(|i| **i == session).count();
+            assert_eq!(shown, format!("{session}\n").repeat(n), "{file}: {filter}");
+        }
+        let args = [
+            "-Y",
+            "udp",
+            "-T",
+            "fields",
+            "-e",
+            "udp.stream",
+            "-e",
+            "udp.srcport",
+            "-e",
+            "udp.dstport",
+            "-e",
+            "udp.length",
+        ];
+        let path = Path::new(CORPUS).join(file);
+        if let Ok(t) = std::process::Command::new("tshark")
+            .arg("-n")
+            .arg("-r")
+            .arg(&path)
+            .args(args)
+            .output()
+        {
+            if t.status.success() {
+                let ours = fields(file, &args);
+                assert_eq!(ours, String::from_utf8_lossy(&t.stdout), "{file}: tshark");
+                assert_eq!(ours.lines().count(), want.len(), "{file}");
+            }
+        }
     }
 }

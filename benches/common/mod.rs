@@ -100,6 +100,7 @@ pub struct OwnedSegment {
     pub window: u16,
     pub window_scale: Option<u8>,
     pub payload: Vec<u8>,
+    pub payload_offset: usize,
     pub wire_len: u32,
     pub frame_len: u32,
 }
@@ -117,6 +118,7 @@ impl OwnedSegment {
             window: self.window,
             window_scale: self.window_scale,
             payload: &self.payload,
+            payload_offset: self.payload_offset,
             wire_len: self.wire_len,
             frame_len: self.frame_len,
         }
@@ -148,6 +150,7 @@ pub fn tcp_segments(frames: &[Frame]) -> Vec<OwnedSegment> {
                 window: s.window,
                 window_scale: s.window_scale,
                 payload: s.payload.to_vec(),
+                payload_offset: s.payload_offset,
                 wire_len: s.wire_len,
                 frame_len: s.frame_len,
             });

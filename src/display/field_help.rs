@@ -49,6 +49,8 @@ pub fn description(name: &str) -> &'static str {
         "udp.port" => "UDP source or destination port",
         "udp.srcport" => "UDP source port",
         "udp.dstport" => "UDP destination port",
+        "udp.stream" => "UDP session index, from 0 in order of first datagram",
+        "udp.length" => "UDP length field: header and payload (bytes)",
         "http.host" => "HTTP Host header",
         "http.request.method" => "HTTP request method",
         "http.request.uri" => "HTTP request target (URI)",
@@ -66,6 +68,7 @@ pub fn description(name: &str) -> &'static str {
             "Severity of a finding raised by this frame (info, low, medium, high)"
         }
         "http2" => "An HTTP/2 frame in this frame",
+        "http3" => "HTTP/3 in this frame (QUIC opened with --keylog)",
         "http2.streamid" => "HTTP/2 stream identifier",
         "http2.type" => "HTTP/2 frame type (0 DATA, 1 HEADERS, 4 SETTINGS, ...)",
         "http2.flags" => "HTTP/2 frame flags",

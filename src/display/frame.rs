@@ -91,6 +91,8 @@ impl FrameFields for FrameView<'_> {
                 .unwrap_or_default(),
             "udp.srcport" => udp.map(|u| int(u.src_port.into())).unwrap_or_default(),
             "udp.dstport" => udp.map(|u| int(u.dst_port.into())).unwrap_or_default(),
+            "udp.stream" => self.udp_stream.map(|s| int(s.into())).unwrap_or_default(),
+            "udp.length" => udp.map(|u| int(u.length.into())).unwrap_or_default(),
             "finding" | "finding.kind" => self
                 .findings
                 .iter()

@@ -472,13 +472,16 @@ impl Dispatcher {
                 offset,
                 data,
                 frame,
+                frame_offset,
             } => {
                 let chunk = Chunk {
                     dir: *dir,
                     offset: *offset,
                     bytes: data,
                     frame: *frame,
-                    frame_offset: None,
+                    // Parsers place what they show in the frame being processed: bytes
+                    // of an earlier frame (buffered behind a gap) have no place in it.
+                    frame_offset: (*frame == now_frame).then_some(*frame_offset),
                 };
                 self.feed((Transport::Tcp, *stream), now_frame, Input::Data(chunk));
                 None
@@ -613,6 +616,7 @@ mod tests {
                     offset: 0,
                     data: &junk,
                     frame: 2,
+                    frame_offset: 54,
                 },
             );
             assert!(
@@ -654,6 +658,7 @@ mod tests {
                 offset,
                 data: bytes,
                 frame: offset + 2,
+                frame_offset: 54,
             },
         );
     }

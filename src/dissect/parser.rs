@@ -213,6 +213,12 @@ pub trait AppMessage: fmt::Debug + Send + Sync {
     fn tls(&self) -> Option<&super::tls::TlsEvent> {
         None
     }
+    /// A session summary of a protocol that decrypts with the session keys outside TLS
+    /// records (QUIC): `Some((opened, plaintext bytes))` when the keys given to the run hold
+    /// secrets for it, for the report's "With the session keys" row.
+    fn keyed_session(&self) -> Option<(bool, u64)> {
+        None
+    }
     /// A ClientHello carried outside TLS records (QUIC's Initial packets), for the findings
     /// engine (ECH).
     fn client_hello(&self) -> Option<&super::tls::ClientHello> {

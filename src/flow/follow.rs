@@ -275,6 +275,7 @@ mod tests {
             offset: 0,
             data: d,
             frame,
+            frame_offset: 54,
         });
     }
 

@@ -108,6 +108,8 @@ pub struct TcpSegment<'a> {
     pub window_scale: Option<u8>,
     /// The payload bytes that were captured (may be shorter than `wire_len` with a snaplen).
     pub payload: &'a [u8],
+    /// Where `payload[0]` sits in the frame's bytes.
+    pub payload_offset: usize,
     /// Payload length on the wire (from the IP length), >= `payload.len()`.
     pub wire_len: u32,
     /// Length of the whole frame on the wire (pcap `orig_len`), counted in the
@@ -245,13 +247,16 @@ pub enum StreamEvent<'a> {
     },
     /// In-order bytes of one direction. `offset` is the stream offset (relative sequence
     /// number - 1, i.e. bytes since the SYN) of `data[0]`; `frame` is the frame that carried
-    /// these bytes (for out-of-order data, delivered later than it arrived).
+    /// these bytes (for out-of-order data, delivered later than it arrived), and
+    /// `frame_offset` where `data[0]` sits in that frame's bytes: a byte at stream offset
+    /// `offset + i` is byte `frame_offset + i` of `frame`.
     Data {
         stream: StreamId,
         dir: Direction,
         offset: u64,
         data: &'a [u8],
         frame: u64,
+        frame_offset: usize,
     },
     /// `len` bytes at `offset` were never captured (lost, or cut by the snaplen).
     Hole {

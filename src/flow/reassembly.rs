@@ -45,7 +45,7 @@ pub(crate) struct Emit<'s> {
 }
 
 impl Emit<'_> {
-    fn data(&mut self, offset: u64, data: &[u8], frame: u64) {
+    fn data(&mut self, offset: u64, data: &[u8], frame: u64, frame_offset: usize) {
         if data.is_empty() {
             return;
         }
@@ -57,6 +57,7 @@ impl Emit<'_> {
                 offset,
                 data,
                 frame,
+                frame_offset,
             },
         );
     }
@@ -110,8 +111,13 @@ impl Emit<'_> {
 /// Out-of-order bytes waiting for a gap before them to fill.
 #[derive(Debug)]
 enum Piece {
-    /// Captured bytes, copied from the frame that carried them.
-    Data { bytes: Vec<u8>, frame: u64 },
+    /// Captured bytes, copied from the frame that carried them, where they began at
+    /// `frame_offset`.
+    Data {
+        bytes: Vec<u8>,
+        frame: u64,
+        frame_offset: usize,
+    },
     /// Bytes known to exist but not captured (cut by the snaplen).
     Missing { len: u64 },
 }
@@ -139,6 +145,8 @@ pub(crate) struct SegmentBytes<'a> {
     pub end: u64,
     pub captured: &'a [u8],
     pub frame: u64,
+    /// Where `captured[0]` sits in the frame's bytes.
+    pub frame_offset: usize,
 }
 
 impl<'a> SegmentBytes<'a> {
@@ -146,6 +154,12 @@ impl<'a> SegmentBytes<'a> {
         self.start.saturating_add(self.captured.len() as u64)
     }
     /// The captured bytes of `[a, b)` (clipped to what was captured).
+    /// Where the byte at stream offset `at` (at or after `start`) sits in the frame.
+    fn frame_offset_at(&self, at: u64) -> usize {
+        let skip = usize::try_from(at.saturating_sub(self.start)).unwrap_or(usize::MAX);
+        self.frame_offset.saturating_add(skip)
+    }
+
     fn captured_range(&self, a: u64, b: u64) -> &'a [u8] {
         let lo = a.max(self.start).min(self.cap_end());
         let hi = b.min(self.cap_end()).max(lo);
@@ -275,7 +289,7 @@ impl HalfStream {
     fn deliver_segment_range(&mut self, seg: SegmentBytes<'_>, a: u64, b: u64, out: &mut Emit<'_>) {
         let captured = seg.captured_range(a, b);
         if !captured.is_empty() {
-            out.data(a, captured, seg.frame);
+            out.data(a, captured, seg.frame, seg.frame_offset_at(a));
             self.remember(a, captured, seg.frame, out);
         }
         let missing_from = a.saturating_add(captured.len() as u64);
@@ -400,13 +414,17 @@ impl HalfStream {
             }
             let skip = self.next - key;
             match &piece {
-                Piece::Data { bytes, frame } => {
+                Piece::Data {
+                    bytes,
+                    frame,
+                    frame_offset,
+                } => {
                     let from = usize::try_from(skip).unwrap_or(usize::MAX);
                     let tail = bytes.get(from..).unwrap_or(&[]);
                     if let Some(seg) = seg {
                         check_conflict(seg, self.next, tail, *frame, out);
                     }
-                    out.data(self.next, tail, *frame);
+                    out.data(self.next, tail, *frame, frame_offset.saturating_add(from));
                     self.remember(self.next, tail, *frame, out);
                 }
                 Piece::Missing { .. } => {
@@ -441,7 +459,7 @@ impl HalfStream {
                 stored = true;
             }
             // Compare the overlap with the buffered copy (which wins).
-            if let Some(Piece::Data { bytes, frame }) = self.pending.get(&k) {
+            if let Some(Piece::Data { bytes, frame, .. }) = self.pending.get(&k) {
                 let lo = k.max(seg.start);
                 let from = usize::try_from(lo - k).unwrap_or(usize::MAX);
                 if let Some(old) = bytes.get(from..) {
@@ -470,6 +488,7 @@ impl HalfStream {
                 Piece::Data {
                     bytes: captured.to_vec(),
                     frame: seg.frame,
+                    frame_offset: seg.frame_offset_at(a),
                 },
             ));
         }

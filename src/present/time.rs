@@ -49,6 +49,15 @@ pub fn rfc3339_nanos(ts: Timestamp) -> String {
     format!("{}.{:09}Z", date_time(&t, 'T'), t.nanosecond())
 }
 
+/// RFC 3339 UTC to the second (`2026-11-22T19:39:48Z`), for certificate validity; the Unix
+/// seconds outside the years 0000-9999.
+pub fn rfc3339_secs(secs: i64) -> String {
+    match datetime(Timestamp::new(secs, 0)) {
+        Some(t) if (0..=9999).contains(&t.year()) => format!("{}Z", date_time(&t, 'T')),
+        _ => secs.to_string(),
+    }
+}
+
 /// `2026-11-22T19:30:56` (`sep` between date and time), to the second.
 pub fn date_time(t: &OffsetDateTime, sep: char) -> String {
     format!(

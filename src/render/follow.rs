@@ -217,6 +217,7 @@ mod tests {
                 window: 100,
                 window_scale: None,
                 payload,
+                payload_offset: 54,
                 wire_len: len,
                 frame_len: 54 + len,
             };

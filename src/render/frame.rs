@@ -5,7 +5,7 @@ use std::ops::Range;
 use crate::capture::Timestamp;
 use crate::decode::Decoded;
 use crate::dissect::AppEvent;
-use crate::flow::SegmentAnalysis;
+use crate::flow::{SegmentAnalysis, StreamId};
 
 /// TCP facts from the flow table for this frame.
 #[derive(Debug, Clone, Copy)]
@@ -34,6 +34,8 @@ pub struct FrameView<'a> {
     pub interface: Option<&'a str>,
     pub decoded: &'a Decoded,
     pub tcp: Option<TcpView>,
+    /// The UDP session of a UDP frame (`udp.stream`).
+    pub udp_stream: Option<StreamId>,
     /// Application events completed by this frame.
     pub app: &'a [AppEvent],
     /// Frame byte ranges to highlight (leaked secrets).

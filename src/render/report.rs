@@ -396,7 +396,7 @@ fn with_keys(r: &Report) -> Cell {
         return Cell::plain("no keys given (--keylog, --rsa-key, or pcapng secrets)");
     }
     let mut lines = vec![format!(
-        "{} of {tried} TLS sessions decrypted ({} records, {} of application data); an eavesdropper without the keys sees none of it",
+        "{} of {tried} TLS/QUIC sessions decrypted ({} TLS records, {} of application data); an eavesdropper without the keys sees none of it",
         w.sessions_decrypted,
         w.records_decrypted,
         human_bytes(w.plaintext_bytes)

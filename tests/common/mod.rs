@@ -51,6 +51,13 @@ pub fn ndjson(o: &Output) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// NDJSON records of `pcap` decrypted with key log `keys`, searching for `secret`.
+pub fn ndjson_with_keys(pcap: &str, keys: &str, secret: &str) -> Vec<serde_json::Value> {
+    let out = run(&["-r", pcap, "--keylog", keys, "--json", "--secret", secret]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    ndjson(&out)
+}
+
 pub fn of_type<'a>(v: &'a [serde_json::Value], t: &str) -> Vec<&'a serde_json::Value> {
     v.iter().filter(|x| x["type"] == t).collect()
 }

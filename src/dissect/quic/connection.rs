@@ -57,6 +57,8 @@ struct Protected {
     streams: BTreeMap<(u64, usize), StreamFlow>,
     streams_full_noted: bool,
     http3: Option<Http3>,
+    /// The key log held a secret for this connection.
+    secrets_found: bool,
 }
 
 impl std::fmt::Debug for Protected {
@@ -284,6 +286,7 @@ impl QuicConnection {
             let Some(slot) = slot else { continue };
             if slot.is_none() {
                 if let Some(secret) = store.secret(label, random) {
+                    p.secrets_found = true;
                     *slot = SuiteKeys::new(version, suite, &secret);
                 }
             }
@@ -318,8 +321,11 @@ impl QuicConnection {
             return;
         };
         let Some(k) = slot.as_ref() else {
-            info.error = Some("no secret for this packet in the key log".into());
-            self.summary.not_decrypted += 1;
+            // With secrets for this connection but not for this level, say so; without any
+            // the tree says the packet needs the session keys.
+            if p.secrets_found {
+                info.error = Some("no secret for this encryption level in the key log".into());
+            }
             return;
         };
         let mut rotated = None;
@@ -560,7 +566,7 @@ impl QuicConnection {
         let mut s = self.summary.clone();
         s.client_scid = self.client_scid.clone();
         s.server_scid = self.server_scid.clone();
-        s.keys = self.prot.store.is_some();
+        s.keys = self.prot.secrets_found;
         if let Some(h3) = &self.prot.http3 {
             s.h3_settings = h3.settings.clone();
             s.goaway = h3.goaway;

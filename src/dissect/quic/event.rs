@@ -82,12 +82,13 @@ impl PacketInfo {
         if let (Some(pn), true) = (self.pn, self.decrypted) {
             s.push_str(&format!(", PKN: {pn}"));
         }
-        // Initial packets list a run of the same frame once; the others every frame, as
-        // tshark does.
+        // Initial packets list a run of the same frame once and no PADDING; the others
+        // every frame, as tshark does.
+        let initial = self.ptype == PacketType::Initial;
         let mut last = "";
         for f in &self.frames {
-            let repeat = self.ptype == PacketType::Initial && f == last;
-            if f != "PADDING" && !repeat {
+            let repeat = initial && f == last;
+            if !(repeat || initial && f == "PADDING") {
                 s.push_str(", ");
                 s.push_str(f);
             }
@@ -426,7 +427,7 @@ pub struct QuicSummary {
     pub tls_messages: Vec<&'static str>,
     /// ALPN the server chose (EncryptedExtensions: seen with keys).
     pub alpn_selected: Option<Vec<u8>>,
-    /// A key log was given to this run.
+    /// The key log holds secrets for this connection.
     pub keys: bool,
     /// HTTP/3 SETTINGS by sender (client, server).
     pub h3_settings: [Vec<(u64, u64)>; 2],
@@ -436,6 +437,11 @@ pub struct QuicSummary {
 }
 
 impl QuicSummary {
+    /// Packets beyond the Initials were opened (with the key log's secrets).
+    pub fn opened_with_keys(&self) -> bool {
+        self.decrypted > self.packet_types.get("Initial").copied().unwrap_or(0)
+    }
+
     /// SNI, escaped.
     pub fn sni_text(&self) -> Option<String> {
         self.sni.as_ref().map(|s| escape_truncated(s, 512))
@@ -499,10 +505,7 @@ impl QuicSummary {
                 .unwrap_or(Value::Null),
         );
         m.insert("keys".into(), self.keys.into());
-        m.insert(
-            "decrypted".into(),
-            (self.decrypted > self.packet_types.get("Initial").copied().unwrap_or(0)).into(),
-        );
+        m.insert("decrypted".into(), self.opened_with_keys().into());
         if self.h3_settings.iter().any(|s| !s.is_empty()) {
             let side = |l: &Vec<(u64, u64)>| -> Value {
                 l.iter()

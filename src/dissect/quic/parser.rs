@@ -101,6 +101,7 @@ impl AppMessage for QuicEvent {
         match name {
             "quic" => true,
             "quic.initial" => self.has_initial(),
+            "http3" => self.has_h3(),
             "tls" | "tls.handshake" => self.client_hello.is_some() || self.server_hello.is_some(),
             _ => false,
         }
@@ -172,20 +173,6 @@ impl AppMessage for Http3Message {
     fn http(&self) -> Option<&HttpMessage> {
         Some(&self.0)
     }
-    fn host_names(&self) -> Vec<HostName> {
-        match &self.0.start {
-            crate::dissect::http::StartLine::Request(r) => r
-                .host
-                .clone()
-                .map(|name| HostName {
-                    name,
-                    source: "Host",
-                })
-                .into_iter()
-                .collect(),
-            _ => Vec::new(),
-        }
-    }
 }
 
 impl AppMessage for QuicSummary {
@@ -210,6 +197,10 @@ impl AppMessage for QuicSummary {
     }
     fn is_session_summary(&self) -> bool {
         true
+    }
+    fn keyed_session(&self) -> Option<(bool, u64)> {
+        self.keys
+            .then(|| (self.opened_with_keys(), self.stream_bytes))
     }
 }
 

@@ -1,18 +1,21 @@
 //! Certificates of a TLS ≤ 1.2 Certificate message, summarised with x509-parser.
 
 use sha2::{Digest as _, Sha256};
-use time::format_description::well_known::Rfc3339;
+use x509_parser::error::X509Error;
 use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::objects::oid_registry;
 use x509_parser::oid_registry::Oid;
 use x509_parser::prelude::{FromDer, X509Certificate};
 use x509_parser::public_key::PublicKey;
+use x509_parser::x509::SubjectPublicKeyInfo;
 
 use crate::present::escape::{escape_bytes, escape_str};
+use crate::present::time::rfc3339_secs;
 use crate::present::tree::TreeNode;
 
-/// What an observer learns from one certificate of the chain. Strings hold the decoded
-/// wire text unescaped; they are escaped when rendered.
+/// One certificate of the chain, parsed once with x509-parser into typed facts that the
+/// tree, JSON, the findings' audit and the report all read (nothing re-parses display
+/// text). Strings hold the decoded wire text unescaped; they are escaped when rendered.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CertSummary {
     /// Position in the chain (0 = the server's own certificate).
@@ -23,32 +26,121 @@ pub struct CertSummary {
     pub sha256: String,
     /// Set when x509-parser could not decode the certificate; the other fields are then empty.
     pub parse_error: Option<String>,
+    /// Subject DN as x509-parser's `X509Name` `Display` writes it (`O=…, CN=…`).
     pub subject: String,
     /// Subject common name; many certificates have none.
     pub subject_cn: Option<String>,
+    /// Issuer DN, same form.
     pub issuer: String,
     pub issuer_cn: Option<String>,
     /// Serial number as colon-separated hex.
     pub serial: String,
-    /// Validity bounds as RFC 3339 strings.
-    pub not_before: String,
-    pub not_after: String,
-    /// Validity bounds as Unix seconds (for audits against the capture time).
-    pub not_before_unix: i64,
-    pub not_after_unix: i64,
-    /// Subject alternative names: `DNS:name`, `IP:addr`, `email:x`, `URI:x`.
-    pub san: Vec<String>,
+    /// Validity bounds, Unix seconds (audits judge them against the capture time).
+    pub not_before: i64,
+    pub not_after: i64,
+    /// Subject alternative names, in the certificate's order.
+    pub san: Vec<AltName>,
     /// Basic constraints CA flag.
     pub ca: bool,
-    /// Subject equals issuer and, when both key identifiers are present, they match
-    /// (the signature itself is not verified).
+    /// The certificate's signature verifies with its own public key. When the signature
+    /// algorithm cannot be verified here, subject equal to issuer (and, when both key
+    /// identifiers are present, equal identifiers) decides.
     pub self_signed: bool,
-    /// Public key type and size: `RSA 2048`, `EC P-256`, `Ed25519`.
-    pub key: String,
+    pub key: PublicKeyInfo,
     /// Signature algorithm name (`sha256WithRSAEncryption`) or dotted OID.
     pub signature_algorithm: String,
     /// The certificate as sent (DER), for verifying signatures up the chain.
     pub der: Vec<u8>,
+}
+
+/// One subject alternative name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AltName {
+    Dns(String),
+    /// An IP address (as text; other lengths than 4 or 16 bytes in hex).
+    Ip(String),
+    Email(String),
+    Uri(String),
+}
+
+impl AltName {
+    /// The DNS name, for a `Dns` entry.
+    pub fn dns(&self) -> Option<&str> {
+        match self {
+            AltName::Dns(d) => Some(d),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for AltName {
+    /// `DNS:name`, `IP:addr`, `email:x`, `URI:x` (unescaped).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AltName::Dns(v) => write!(f, "DNS:{v}"),
+            AltName::Ip(v) => write!(f, "IP:{v}"),
+            AltName::Email(v) => write!(f, "email:{v}"),
+            AltName::Uri(v) => write!(f, "URI:{v}"),
+        }
+    }
+}
+
+/// The algorithm of a certificate's public key.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum KeyAlgorithm {
+    Rsa,
+    /// An elliptic-curve key on the named curve (`P-256`, or the curve OID's name).
+    Ec {
+        curve: String,
+    },
+    Dsa,
+    Ed25519,
+    Ed448,
+    X25519,
+    X448,
+    /// Another algorithm, by its OID's short name or dotted form.
+    Other(String),
+    /// Not read (the certificate did not parse).
+    #[default]
+    Unknown,
+}
+
+/// A certificate's public key: algorithm and size.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PublicKeyInfo {
+    pub algorithm: KeyAlgorithm,
+    /// Size in bits where the algorithm's size varies: the RSA modulus, DSA's public
+    /// value, other algorithms as x509-parser measures them; `None` when not known.
+    pub bits: Option<u32>,
+}
+
+impl PublicKeyInfo {
+    /// The RSA modulus size, for an RSA key.
+    pub fn rsa_bits(&self) -> Option<u32> {
+        match self.algorithm {
+            KeyAlgorithm::Rsa => self.bits,
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for PublicKeyInfo {
+    /// `RSA 2048`, `EC P-256`, `Ed25519`, `DSA 1024` (unescaped).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let bits = self.bits.unwrap_or(0);
+        match &self.algorithm {
+            KeyAlgorithm::Rsa => write!(f, "RSA {bits}"),
+            KeyAlgorithm::Ec { curve } => write!(f, "EC {curve}"),
+            KeyAlgorithm::Dsa => write!(f, "DSA {bits}"),
+            KeyAlgorithm::Ed25519 => f.write_str("Ed25519"),
+            KeyAlgorithm::Ed448 => f.write_str("Ed448"),
+            KeyAlgorithm::X25519 => f.write_str("X25519"),
+            KeyAlgorithm::X448 => f.write_str("X448"),
+            KeyAlgorithm::Other(name) if bits > 0 => write!(f, "{name} {bits}"),
+            KeyAlgorithm::Other(name) => f.write_str(name),
+            KeyAlgorithm::Unknown => Ok(()),
+        }
+    }
 }
 
 fn oid_name(oid: &Oid<'_>) -> String {
@@ -68,18 +160,19 @@ fn curve_name(oid: &Oid<'_>) -> String {
     }
 }
 
-fn key_description(cert: &X509Certificate<'_>) -> String {
+fn public_key_info(cert: &X509Certificate<'_>) -> PublicKeyInfo {
     let spki = cert.public_key();
-    let alg = spki.algorithm.algorithm.to_id_string();
-    match alg.as_str() {
-        "1.3.101.112" => return "Ed25519".into(),
-        "1.3.101.113" => return "Ed448".into(),
-        "1.3.101.110" => return "X25519".into(),
-        "1.3.101.111" => return "X448".into(),
+    let info = |algorithm, bits| PublicKeyInfo { algorithm, bits };
+    match spki.algorithm.algorithm.to_id_string().as_str() {
+        "1.3.101.112" => return info(KeyAlgorithm::Ed25519, None),
+        "1.3.101.113" => return info(KeyAlgorithm::Ed448, None),
+        "1.3.101.110" => return info(KeyAlgorithm::X25519, None),
+        "1.3.101.111" => return info(KeyAlgorithm::X448, None),
         _ => {}
     }
+    let bits = |n: usize| Some(u32::try_from(n).unwrap_or(u32::MAX));
     match spki.parsed() {
-        Ok(PublicKey::RSA(rsa)) => format!("RSA {}", rsa.key_size()),
+        Ok(PublicKey::RSA(rsa)) => info(KeyAlgorithm::Rsa, Some(modulus_bits(rsa.modulus))),
         Ok(PublicKey::EC(_)) => {
             let curve = spki
                 .algorithm
@@ -88,20 +181,82 @@ fn key_description(cert: &X509Certificate<'_>) -> String {
                 .and_then(|p| p.as_oid().ok())
                 .map(|o| curve_name(&o))
                 .unwrap_or_else(|| "unknown curve".into());
-            format!("EC {curve}")
+            info(KeyAlgorithm::Ec { curve }, None)
         }
-        Ok(PublicKey::DSA(y)) => format!("DSA {}", y.len().saturating_mul(8)),
-        Ok(other) => {
-            let bits = other.key_size();
-            let name = oid_name(&spki.algorithm.algorithm);
-            if bits > 0 {
-                format!("{name} {bits}")
-            } else {
-                name
-            }
-        }
-        Err(_) => oid_name(&spki.algorithm.algorithm),
+        Ok(PublicKey::DSA(y)) => info(KeyAlgorithm::Dsa, bits(y.len().saturating_mul(8))),
+        Ok(other) => info(
+            KeyAlgorithm::Other(oid_name(&spki.algorithm.algorithm)),
+            bits(other.key_size()),
+        ),
+        Err(_) => info(
+            KeyAlgorithm::Other(oid_name(&spki.algorithm.algorithm)),
+            None,
+        ),
     }
+}
+
+/// Bits in a big-endian unsigned integer (leading zero bytes ignored).
+fn modulus_bits(m: &[u8]) -> u32 {
+    let Some(first) = m.iter().position(|b| *b != 0) else {
+        return 0;
+    };
+    let rest = u32::try_from(m.len() - first - 1).unwrap_or(u32::MAX / 16);
+    let lead = m.get(first).copied().unwrap_or(0);
+    rest.saturating_mul(8)
+        .saturating_add(8 - lead.leading_zeros())
+}
+
+/// Whether `cert`'s signature verifies with the public key `key`: `Some(false)` when it
+/// does not, `None` when its algorithm cannot be verified here. RSA PKCS #1 v1.5 keys
+/// below ring's 2048-bit floor are verified with the RustCrypto `rsa` crate.
+pub fn signature_verifies(
+    cert: &X509Certificate<'_>,
+    key: &SubjectPublicKeyInfo<'_>,
+) -> Option<bool> {
+    match cert.verify_signature(Some(key)) {
+        Ok(()) => Some(true),
+        Err(X509Error::SignatureUnsupportedAlgorithm) => None,
+        Err(_) => Some(rsa_pkcs1_verifies(cert, key).unwrap_or(false)),
+    }
+}
+
+/// RSA PKCS #1 v1.5 verification of any key size (`None`: not that algorithm, or no RSA
+/// key).
+fn rsa_pkcs1_verifies(cert: &X509Certificate<'_>, key: &SubjectPublicKeyInfo<'_>) -> Option<bool> {
+    use rsa::pkcs1::DecodeRsaPublicKey as _;
+    use rsa::Pkcs1v15Sign;
+    use x509_parser::oid_registry::{
+        OID_PKCS1_SHA1WITHRSA, OID_PKCS1_SHA256WITHRSA, OID_PKCS1_SHA384WITHRSA,
+        OID_PKCS1_SHA512WITHRSA, OID_SHA1_WITH_RSA,
+    };
+    let alg = &cert.signature_algorithm.algorithm;
+    let tbs = cert.tbs_certificate.as_ref();
+    let (scheme, hashed) = if *alg == OID_PKCS1_SHA256WITHRSA {
+        (Pkcs1v15Sign::new::<Sha256>(), Sha256::digest(tbs).to_vec())
+    } else if *alg == OID_PKCS1_SHA384WITHRSA {
+        (
+            Pkcs1v15Sign::new::<sha2::Sha384>(),
+            sha2::Sha384::digest(tbs).to_vec(),
+        )
+    } else if *alg == OID_PKCS1_SHA512WITHRSA {
+        (
+            Pkcs1v15Sign::new::<sha2::Sha512>(),
+            sha2::Sha512::digest(tbs).to_vec(),
+        )
+    } else if *alg == OID_PKCS1_SHA1WITHRSA || *alg == OID_SHA1_WITH_RSA {
+        (
+            Pkcs1v15Sign::new::<sha1::Sha1>(),
+            sha1::Sha1::digest(tbs).to_vec(),
+        )
+    } else {
+        return None;
+    };
+    let public = rsa::RsaPublicKey::from_pkcs1_der(&key.subject_public_key.data).ok()?;
+    Some(
+        public
+            .verify(scheme, &hashed, &cert.signature_value.data)
+            .is_ok(),
+    )
 }
 
 fn first_cn(name: &x509_parser::x509::X509Name<'_>) -> Option<String> {
@@ -109,12 +264,6 @@ fn first_cn(name: &x509_parser::x509::X509Name<'_>) -> Option<String> {
         Ok(s) => s.to_string(),
         Err(_) => String::from_utf8_lossy(a.as_slice()).into_owned(),
     })
-}
-
-fn rfc3339(t: &x509_parser::time::ASN1Time) -> String {
-    t.to_datetime()
-        .format(&Rfc3339)
-        .unwrap_or_else(|_| t.timestamp().to_string())
 }
 
 fn ip_string(b: &[u8]) -> String {
@@ -148,11 +297,9 @@ pub fn summarize(index: usize, der: &[u8]) -> CertSummary {
     s.issuer = cert.issuer().to_string();
     s.issuer_cn = first_cn(cert.issuer());
     s.serial = cert.raw_serial_as_string();
-    s.not_before = rfc3339(&cert.validity().not_before);
-    s.not_after = rfc3339(&cert.validity().not_after);
-    s.not_before_unix = cert.validity().not_before.timestamp();
-    s.not_after_unix = cert.validity().not_after.timestamp();
-    s.key = key_description(&cert);
+    s.not_before = cert.validity().not_before.timestamp();
+    s.not_after = cert.validity().not_after.timestamp();
+    s.key = public_key_info(&cert);
     s.signature_algorithm = oid_name(&cert.signature_algorithm.algorithm);
     let mut ski: Option<&[u8]> = None;
     let mut aki: Option<&[u8]> = None;
@@ -161,10 +308,10 @@ pub fn summarize(index: usize, der: &[u8]) -> CertSummary {
             ParsedExtension::SubjectAlternativeName(san) => {
                 for gn in &san.general_names {
                     match gn {
-                        GeneralName::DNSName(d) => s.san.push(format!("DNS:{d}")),
-                        GeneralName::IPAddress(ip) => s.san.push(format!("IP:{}", ip_string(ip))),
-                        GeneralName::RFC822Name(m) => s.san.push(format!("email:{m}")),
-                        GeneralName::URI(u) => s.san.push(format!("URI:{u}")),
+                        GeneralName::DNSName(d) => s.san.push(AltName::Dns((*d).to_string())),
+                        GeneralName::IPAddress(ip) => s.san.push(AltName::Ip(ip_string(ip))),
+                        GeneralName::RFC822Name(m) => s.san.push(AltName::Email((*m).to_string())),
+                        GeneralName::URI(u) => s.san.push(AltName::Uri((*u).to_string())),
                         _ => {}
                     }
                 }
@@ -177,16 +324,33 @@ pub fn summarize(index: usize, der: &[u8]) -> CertSummary {
             _ => {}
         }
     }
-    let same_name = cert.subject().as_raw() == cert.issuer().as_raw();
-    s.self_signed = same_name
-        && match (ski, aki) {
-            (Some(a), Some(b)) => a == b,
-            _ => true,
-        };
+    s.self_signed = signature_verifies(&cert, cert.public_key()).unwrap_or_else(|| {
+        let same_name = cert.subject().as_raw() == cert.issuer().as_raw();
+        same_name
+            && match (ski, aki) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            }
+    });
     s
 }
 
 impl CertSummary {
+    /// `not_before` as RFC 3339 (`2026-11-22T19:39:48Z`).
+    pub fn not_before_text(&self) -> String {
+        rfc3339_secs(self.not_before)
+    }
+
+    /// `not_after` as RFC 3339.
+    pub fn not_after_text(&self) -> String {
+        rfc3339_secs(self.not_after)
+    }
+
+    /// The DNS names of the subject alternative names.
+    pub fn dns_names(&self) -> impl Iterator<Item = &str> {
+        self.san.iter().filter_map(AltName::dns)
+    }
+
     /// Tree lines for this certificate (escaped).
     pub fn tree(&self) -> TreeNode {
         let title = match (&self.subject_cn, &self.parse_error) {
@@ -208,16 +372,16 @@ impl CertSummary {
         n.leaf(format!("Subject: {}", escape_str(&self.subject)));
         n.leaf(format!("Issuer: {}", escape_str(&self.issuer)));
         n.leaf(format!("Serial Number: {}", self.serial));
-        n.leaf(format!("Not Before: {}", self.not_before));
-        n.leaf(format!("Not After: {}", self.not_after));
+        n.leaf(format!("Not Before: {}", self.not_before_text()));
+        n.leaf(format!("Not After: {}", self.not_after_text()));
         if !self.san.is_empty() {
             let mut san = TreeNode::new(format!("Subject Alternative Names ({})", self.san.len()));
             for name in &self.san {
-                san.leaf(escape_str(name));
+                san.leaf(escape_str(&name.to_string()));
             }
             n.child(san);
         }
-        n.leaf(format!("Public Key: {}", escape_str(&self.key)));
+        n.leaf(format!("Public Key: {}", escape_str(&self.key.to_string())));
         n.leaf(format!(
             "Signature Algorithm: {}",
             escape_str(&self.signature_algorithm)
@@ -243,20 +407,20 @@ impl CertSummary {
         m.insert("issuer".into(), escape_str(&self.issuer).into());
         m.insert("issuer_cn".into(), opt(&self.issuer_cn));
         m.insert("serial".into(), self.serial.clone().into());
-        m.insert("not_before".into(), self.not_before.clone().into());
-        m.insert("not_after".into(), self.not_after.clone().into());
+        m.insert("not_before".into(), self.not_before_text().into());
+        m.insert("not_after".into(), self.not_after_text().into());
         m.insert(
             "san".into(),
             Value::Array(
                 self.san
                     .iter()
-                    .map(|s| Value::String(escape_str(s)))
+                    .map(|s| Value::String(escape_str(&s.to_string())))
                     .collect(),
             ),
         );
         m.insert("ca".into(), self.ca.into());
         m.insert("self_signed".into(), self.self_signed.into());
-        m.insert("key".into(), escape_str(&self.key).into());
+        m.insert("key".into(), escape_str(&self.key.to_string()).into());
         m.insert(
             "signature_algorithm".into(),
             escape_str(&self.signature_algorithm).into(),
@@ -270,5 +434,41 @@ impl CertSummary {
             },
         );
         m
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modulus_bit_count() {
+        assert_eq!(modulus_bits(&[0x00, 0x80, 0x00]), 16);
+        assert_eq!(modulus_bits(&[0x01, 0xff]), 9);
+        assert_eq!(modulus_bits(&[0, 0]), 0);
+    }
+
+    #[test]
+    fn key_and_name_text() {
+        let rsa = PublicKeyInfo {
+            algorithm: KeyAlgorithm::Rsa,
+            bits: Some(2047),
+        };
+        assert_eq!(
+            (rsa.to_string(), rsa.rsa_bits()),
+            ("RSA 2047".into(), Some(2047))
+        );
+        let ec = PublicKeyInfo {
+            algorithm: KeyAlgorithm::Ec {
+                curve: "P-384".into(),
+            },
+            bits: None,
+        };
+        assert_eq!((ec.to_string(), ec.rsa_bits()), ("EC P-384".into(), None));
+        assert_eq!(
+            AltName::Uri("https://x".into()).to_string(),
+            "URI:https://x"
+        );
+        assert_eq!(AltName::Email("a@b".into()).dns(), None);
     }
 }

@@ -463,13 +463,27 @@ fn certificate_chain_spanning_records() {
     assert_eq!(leaf.subject_cn.as_deref(), Some("localhost"));
     assert_eq!(leaf.issuer_cn.as_deref(), Some("localhost"));
     assert!(leaf.subject.contains("O=Squirrel Test"), "{}", leaf.subject);
-    assert_eq!(leaf.san, vec!["DNS:localhost", "IP:127.0.0.1"]);
-    assert_eq!(leaf.key, "EC P-256");
+    assert_eq!(
+        leaf.san,
+        vec![
+            AltName::Dns("localhost".into()),
+            AltName::Ip("127.0.0.1".into())
+        ]
+    );
+    let san: Vec<String> = leaf.san.iter().map(|n| n.to_string()).collect();
+    assert_eq!(san, vec!["DNS:localhost", "IP:127.0.0.1"]);
+    assert_eq!(
+        leaf.key.algorithm,
+        KeyAlgorithm::Ec {
+            curve: "P-256".into()
+        }
+    );
+    assert_eq!(leaf.key.to_string(), "EC P-256");
     assert_eq!(leaf.signature_algorithm, "ecdsa-with-SHA256");
     assert!(leaf.ca);
     assert!(leaf.self_signed);
-    assert_eq!(leaf.not_before, "2026-11-22T19:39:48Z");
-    assert_eq!(leaf.not_after, "2036-11-19T19:39:48Z");
+    assert_eq!(leaf.not_before_text(), "2026-11-22T19:39:48Z");
+    assert_eq!(leaf.not_after_text(), "2036-11-19T19:39:48Z");
     assert_eq!(
         leaf.serial,
         "7e:9c:a9:4f:80:56:45:0c:09:aa:af:14:fb:f5:69:af:ad:24:f4:61"

@@ -6,7 +6,7 @@ use std::path::Path;
 use x509_parser::prelude::{FromDer, X509Certificate};
 use x509_parser::x509::SubjectPublicKeyInfo;
 
-use super::cert::CertFacts;
+use crate::dissect::tls::{signature_verifies, CertSummary};
 
 /// Largest CA file read.
 pub const MAX_CA_FILE: u64 = 16 << 20;
@@ -103,7 +103,7 @@ pub fn system_trust_anchors() -> Vec<TrustAnchor> {
 /// certificate of the chain named as its issuer), until one is itself an anchor (same name
 /// and key) or is signed by an anchor's key. Names alone never make a chain trusted.
 pub fn trust_anchor<'a>(
-    chain: &[CertFacts],
+    chain: &[CertSummary],
     anchors: &'a [TrustAnchor],
 ) -> Option<&'a TrustAnchor> {
     let mut cur = chain.first()?;
@@ -136,7 +136,7 @@ pub fn trust_anchor<'a>(
 /// `cert`'s signature verifies with the public key `spki` (SubjectPublicKeyInfo, DER).
 pub(super) fn signed_by(cert: &X509Certificate<'_>, spki: &[u8]) -> bool {
     SubjectPublicKeyInfo::from_der(spki)
-        .is_ok_and(|(_, key)| cert.verify_signature(Some(&key)).is_ok())
+        .is_ok_and(|(_, key)| signature_verifies(cert, &key) == Some(true))
 }
 
 pub(super) fn same_dn(a: &str, b: &str) -> bool {

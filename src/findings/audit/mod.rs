@@ -16,9 +16,7 @@ pub use ca::{
     load_ca_file, parse_ca_pem, system_trust_anchors, trust_anchor, CaFileError, TrustAnchor,
     MAX_CA_FILE,
 };
-pub use cert::{
-    audit_certificate, audit_chain, cert_facts_from_der, name_matches, CertFacts, MIN_RSA_BITS,
-};
+pub use cert::{audit_certificate, audit_chain, name_matches, MIN_RSA_BITS};
 pub use http::{audit_mixed_content, audit_response_headers};
 pub use tls::{
     alert_name, audit_alert, audit_cipher, audit_tls_version, explain_alert, tls_version_name,

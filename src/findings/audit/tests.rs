@@ -1,8 +1,8 @@
 use std::path::Path;
 
 use super::super::finding::{Finding, FindingKind, Severity, Transport};
-use super::cert::modulus_bits;
 use super::*;
+use crate::dissect::tls::{summarize, AltName, CertSummary, KeyAlgorithm, PublicKeyInfo};
 
 fn kinds(f: &[Finding]) -> Vec<FindingKind> {
     f.iter().map(|x| x.kind).collect()
@@ -32,17 +32,27 @@ ZeuTOtf0sdn6xA==
 const NOT_BEFORE: i64 = 1_795_376_572; // 2026-11-22T19:42:52Z
 const NOT_AFTER: i64 = 2_110_736_572; // 2036-11-19T19:42:52Z
 
-fn leaf() -> CertFacts {
-    CertFacts {
+fn rsa(bits: u32) -> PublicKeyInfo {
+    PublicKeyInfo {
+        algorithm: KeyAlgorithm::Rsa,
+        bits: Some(bits),
+    }
+}
+
+fn leaf() -> CertSummary {
+    CertSummary {
         subject: "O=Example, CN=www.example.com".into(),
+        subject_cn: Some("www.example.com".into()),
         issuer: "C=US, O=Let's Encrypt, CN=R3".into(),
-        self_signed: false,
         not_before: 1_600_000_000,
         not_after: 1_700_000_000,
-        rsa_bits: Some(2048),
-        sans: vec!["www.example.com".into(), "*.example.com".into()],
-        is_ca: false,
-        der: Vec::new(),
+        key: rsa(2048),
+        san: vec![
+            AltName::Dns("www.example.com".into()),
+            AltName::Dns("*.example.com".into()),
+            AltName::Ip("192.0.2.1".into()),
+        ],
+        ..CertSummary::default()
     }
 }
 
@@ -61,13 +71,13 @@ const FIX_IMPOSTOR: &str = include_str!("../../../tests/fixtures/trust/impostor-
 const FIX_LEAF: &str = include_str!("../../../tests/fixtures/trust/leaf.pem");
 const FIX_FORGED: &str = include_str!("../../../tests/fixtures/trust/forged-leaf.pem");
 
-fn fixture(pem: &str) -> CertFacts {
+fn fixture(pem: &str) -> CertSummary {
     let der = x509_parser::pem::Pem::iter_from_buffer(pem.as_bytes())
         .next()
         .and_then(|p| p.ok())
         .map(|p| p.contents)
         .unwrap_or_default();
-    cert_facts_from_der(&der).unwrap_or_default()
+    summarize(0, &der)
 }
 
 fn anchors(pem: &str) -> Vec<TrustAnchor> {
@@ -162,7 +172,7 @@ fn certificate_valid_and_covering() {
 #[test]
 fn certificate_problems_judged_at_capture_time() {
     let mut c = leaf();
-    c.rsa_bits = Some(1024);
+    c.key = rsa(1024);
     // Captured after not_after; the wall clock does not matter.
     let f = audit_certificate(
         &c,
@@ -194,16 +204,15 @@ fn certificate_problems_judged_at_capture_time() {
 
 #[test]
 fn self_signed_and_cn_fallback() {
-    let c = CertFacts {
+    let c = CertSummary {
         subject: "CN=localhost".into(),
+        subject_cn: Some("localhost".into()),
         issuer: "CN=localhost".into(),
         self_signed: true,
-        not_before: 0,
         not_after: i64::MAX,
-        rsa_bits: None,
-        sans: vec![],
-        is_ca: false,
-        der: Vec::new(),
+        // No DNS name among the alternative names: the CN is the name.
+        san: vec![AltName::Ip("127.0.0.1".into())],
+        ..CertSummary::default()
     };
     let f = audit_certificate(&c, Some("localhost"), 1_000, &[]);
     assert_eq!(kinds(&f), vec![FindingKind::CertSelfSigned]);
@@ -215,7 +224,7 @@ fn self_signed_and_cn_fallback() {
     );
     // Trusted explicitly through the CA file (same name and key): no finding.
     let mut own = fixture(FIX_CA);
-    own.is_ca = false;
+    own.ca = false;
     let t = own.not_before + 1;
     assert!(audit_certificate(&own, None, t, &anchors(FIX_CA)).is_empty());
     // The same name under another key is not that anchor.
@@ -225,16 +234,13 @@ fn self_signed_and_cn_fallback() {
 
 #[test]
 fn chain_trust() {
-    let inter = CertFacts {
+    let inter = CertSummary {
         subject: "C=US, O=Let's Encrypt, CN=R3".into(),
         issuer: "O=Internet Security Research Group, CN=ISRG Root X1".into(),
-        self_signed: false,
-        not_before: 0,
         not_after: i64::MAX,
-        rsa_bits: Some(2048),
-        sans: vec![],
-        is_ca: true,
-        der: Vec::new(),
+        key: rsa(2048),
+        ca: true,
+        ..CertSummary::default()
     };
     let chain = vec![leaf(), inter];
     // Names alone, even the right one, never make a chain trusted.
@@ -317,26 +323,27 @@ fn ca_file_and_facts_from_der() {
         .and_then(|p| p.ok())
         .map(|p| p.contents)
         .unwrap_or_default();
-    let facts = cert_facts_from_der(&der);
-    let want = CertFacts {
-        subject: "O=Squirrel Test, CN=test.squirrel.example".into(),
-        issuer: "O=Squirrel Test, CN=test.squirrel.example".into(),
-        self_signed: true,
-        not_before: NOT_BEFORE,
-        not_after: NOT_AFTER,
-        rsa_bits: Some(1024),
-        sans: vec![
-            "test.squirrel.example".into(),
-            "*.api.squirrel.example".into(),
-        ],
-        is_ca: true,
-        der: der.clone(),
-    };
-    assert_eq!(facts.as_ref(), Some(&want));
-    assert_eq!(cert_facts_from_der(b"\x30\x03junk"), None);
+    let facts = summarize(0, &der);
+    assert_eq!(facts.parse_error, None);
+    assert_eq!(facts.subject, "O=Squirrel Test, CN=test.squirrel.example");
+    assert_eq!(facts.issuer, facts.subject);
+    assert_eq!(facts.subject_cn.as_deref(), Some("test.squirrel.example"));
+    assert_eq!((facts.not_before, facts.not_after), (NOT_BEFORE, NOT_AFTER));
+    assert_eq!(facts.not_before_text(), "2026-11-22T19:42:52Z");
+    assert_eq!(facts.key, rsa(1024));
+    assert_eq!(facts.key.to_string(), "RSA 1024");
+    assert_eq!(
+        facts.dns_names().collect::<Vec<_>>(),
+        vec!["test.squirrel.example", "*.api.squirrel.example"]
+    );
+    assert!(facts.ca);
+    assert_eq!(facts.der, der);
+    // Self-signed, proven by its signature under its own 1024-bit key (below ring's floor).
+    assert!(facts.self_signed);
+    assert!(summarize(0, b"\x30\x03junk").parse_error.is_some());
     // As a leaf (ignore the CA flag): weak key and wildcard SAN coverage.
-    let mut as_leaf = want.clone();
-    as_leaf.is_ca = false;
+    let mut as_leaf = facts.clone();
+    as_leaf.ca = false;
     let f = audit_certificate(
         &as_leaf,
         Some("v1.api.squirrel.example"),
@@ -350,10 +357,22 @@ fn ca_file_and_facts_from_der() {
 }
 
 #[test]
-fn modulus_bit_count() {
-    assert_eq!(modulus_bits(&[0x00, 0x80, 0x00]), 16);
-    assert_eq!(modulus_bits(&[0x01, 0xff]), 9);
-    assert_eq!(modulus_bits(&[0, 0]), 0);
+fn self_signed_is_proven_by_its_own_key_not_by_names() {
+    let ca = fixture(FIX_CA);
+    assert_eq!(ca.subject, ca.issuer);
+    assert!(ca.self_signed);
+    // The same certificate with one bit of its signature flipped: still the same names,
+    // but its own key no longer verifies it.
+    let mut der = ca.der.clone();
+    if let Some(last) = der.last_mut() {
+        *last ^= 0x01;
+    }
+    let tampered = summarize(0, &der);
+    assert_eq!(tampered.parse_error, None);
+    assert_eq!(tampered.subject, tampered.issuer);
+    assert!(!tampered.self_signed);
+    // A leaf signed by the CA is not self-signed.
+    assert!(!fixture(FIX_LEAF).self_signed);
 }
 
 #[test]

@@ -5,11 +5,11 @@
 use super::*;
 
 impl Analyzer {
-    /// A reassembler event. `frame_bytes` is the current frame, to locate in-frame data.
+    /// A reassembler event. Data carries the frame and the offset in it of its first byte,
+    /// so a hit is located in the frames that carried it by stream offset alone.
     pub fn stream_event(
         &mut self,
         ev: &StreamEvent<'_>,
-        frame_bytes: &[u8],
         proto_at_close: Option<Option<&'static Protocol>>,
     ) {
         match ev {
@@ -23,6 +23,7 @@ impl Analyzer {
                 offset,
                 data,
                 frame,
+                frame_offset,
             } => {
                 let secrets_on = !self.cfg.secrets.is_empty();
                 let max_pat = self.cfg.secrets.max_pattern_len() as u64;
@@ -39,28 +40,23 @@ impl Analyzer {
                 if !secrets_on {
                     return;
                 }
-                // Where these bytes sit in the current frame, if they are its own bytes.
-                let base = frame_bytes.as_ptr() as usize;
-                let p = data.as_ptr() as usize;
-                if p >= base && p + data.len() <= base + frame_bytes.len() {
-                    ds.chunks.push(Chunk {
-                        offset: *offset,
-                        len: data.len() as u64,
-                        frame: *frame,
-                        frame_offset: p - base,
-                    });
-                    // Keep the new chunk plus just enough older ones to hold the longest
-                    // pattern's start: a match ending in the new bytes can begin up to
-                    // `max_pat - 1` bytes before them, however long the new chunk is.
-                    let mut covered = 0u64;
-                    let mut keep_from = ds.chunks.len().saturating_sub(1);
-                    while keep_from > 0 && covered < max_pat.saturating_sub(1) {
-                        keep_from -= 1;
-                        covered += ds.chunks.get(keep_from).map_or(0, |c| c.len);
-                    }
-                    if keep_from > 0 {
-                        ds.chunks.drain(..keep_from);
-                    }
+                ds.chunks.push(Chunk {
+                    offset: *offset,
+                    len: data.len() as u64,
+                    frame: *frame,
+                    frame_offset: *frame_offset,
+                });
+                // Keep the new chunk plus just enough older ones to hold the longest
+                // pattern's start: a match ending in the new bytes can begin up to
+                // `max_pat - 1` bytes before them, however long the new chunk is.
+                let mut covered = 0u64;
+                let mut keep_from = ds.chunks.len().saturating_sub(1);
+                while keep_from > 0 && covered < max_pat.saturating_sub(1) {
+                    keep_from -= 1;
+                    covered += ds.chunks.get(keep_from).map_or(0, |c| c.len);
+                }
+                if keep_from > 0 {
+                    ds.chunks.drain(..keep_from);
                 }
                 let hits = ds.scanner.feed(&self.cfg.secrets, *offset, data, *frame);
                 if hits.is_empty() {
@@ -224,5 +220,66 @@ impl<'a> HeadPiece<'a> {
             headers,
             body,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::findings::secrets::SecretSet;
+    use crate::flow::Endpoint;
+
+    fn data<'a>(offset: u64, data: &'a [u8], frame: u64, frame_offset: usize) -> StreamEvent<'a> {
+        StreamEvent::Data {
+            stream: 0,
+            dir: Direction::ToServer,
+            offset,
+            data,
+            frame,
+            frame_offset,
+        }
+    }
+
+    /// A secret split over bytes buffered from an earlier frame and bytes of the current
+    /// one is highlighted in both frames, each at the bytes that frame carried.
+    #[test]
+    fn hits_are_located_by_stream_offset_in_the_frames_that_carried_them() {
+        let secrets = SecretSet::new(["hunter22"]).expect("a valid secret");
+        let mut a = Analyzer::new(FindingsConfig {
+            secrets,
+            ..FindingsConfig::default()
+        });
+        let ep = |port| Endpoint {
+            addr: std::net::IpAddr::from([10, 0, 0, 1]),
+            port,
+        };
+        let ts = Timestamp::new(1, 0);
+        a.begin_frame(1, ts, 60, &[0; 60], 54..54, true);
+        let open = StreamEvent::Open {
+            stream: 0,
+            client: ep(40000),
+            server: ep(80),
+            frame: 1,
+            ts,
+        };
+        a.stream_event(&open, None);
+        // Frame 7 fills the gap before the bytes frame 5 carried ("ter22yy" at 66 in it):
+        // its own "xxhun" (at 60 in it) is delivered first, then frame 5's.
+        a.begin_frame(7, ts, 80, &[0; 80], 60..65, true);
+        a.stream_event(&data(0, b"xxhun", 7, 60), None);
+        a.stream_event(&data(5, b"ter22yy", 5, 66), None);
+        // "hun" is bytes 62..65 of frame 7; "ter22" bytes 66..71 of frame 5.
+        let current: Vec<(usize, usize)> =
+            a.highlights().iter().map(|r| (r.start, r.end)).collect();
+        assert_eq!(current, vec![(62, 65)]);
+        let earlier: Vec<(u64, usize, usize)> = a
+            .take_earlier_highlights()
+            .into_iter()
+            .flat_map(|(f, rs)| rs.into_iter().map(move |r| (f, r.start, r.end)))
+            .collect();
+        assert_eq!(earlier, vec![(5, 66, 71)]);
+        let found = a.take_findings();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].frames, vec![5, 7]);
     }
 }

@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use super::audit::{
     audit_alert, audit_chain, audit_cipher, audit_mixed_content, audit_response_headers,
-    audit_tls_version, CertFacts, TrustAnchor,
+    audit_tls_version, TrustAnchor,
 };
 use super::classify::{classify, Class};
 use super::credentials::request_credentials;

@@ -94,7 +94,12 @@ impl Analyzer {
                     st.requests_waiting.push(sent);
                 }
             }
-            if let Some(host) = h.header("host") {
+            // HTTP/2 in clear (h2c) names the host in `:authority`.
+            let authority = match &h.start {
+                StartLine::Request(r) => r.host.as_deref(),
+                _ => None,
+            };
+            if let Some(host) = h.header("host").or(authority) {
                 let host = escape_truncated(host, 120);
                 if let Some(st) = self.streams.get_mut(&stream) {
                     st.last_host = Some(host.clone());

@@ -2,11 +2,22 @@
 //! the report's TLS sessions, and what decryption with the session keys achieved.
 
 use super::*;
+use crate::dissect::tls::CertSummary;
 
 impl Analyzer {
     /// Per-stream summaries raised when streams closed (what decryption achieved).
     pub fn stream_summaries(&mut self, events: &[AppEvent]) {
         for e in events {
+            // QUIC's summary: its TLS 1.3 session opened with the keys, or not.
+            if let Some((opened, bytes)) = e.msg.keyed_session() {
+                let w = &mut self.report.with_keys;
+                w.plaintext_bytes += bytes;
+                if opened {
+                    w.sessions_decrypted += 1;
+                } else {
+                    w.sessions_not_decrypted += 1;
+                }
+            }
             let Some(t) = e.msg.tls() else { continue };
             let TlsMessage::Decryption(d) = &t.message else {
                 continue;
@@ -108,11 +119,11 @@ impl Analyzer {
                 }
             }
             TlsMessage::Certificate(chain) => {
-                let facts: Vec<CertFacts> = chain
+                let facts: Vec<CertSummary> = chain
                     .certificates
                     .iter()
                     .filter(|c| c.parse_error.is_none())
-                    .map(cert_facts)
+                    .cloned()
                     .collect();
                 new_findings.extend(audit_chain(&facts, st.sni.as_deref(), ts.secs, trusted));
                 let trust = trust_words(&facts, trusted, ca_file_cas);
@@ -136,11 +147,11 @@ impl Analyzer {
                         sess.certificates.push(CertBrief {
                             subject: escape_str(&c.subject),
                             issuer: escape_str(&c.issuer),
-                            not_before: c.not_before.clone(),
-                            not_after: c.not_after.clone(),
+                            not_before: c.not_before_text(),
+                            not_after: c.not_after_text(),
                             self_signed: c.self_signed,
                             ca: c.ca,
-                            key: c.key.clone(),
+                            key: c.key.to_string(),
                         });
                     }
                 }
@@ -184,7 +195,7 @@ impl Analyzer {
 /// Whether a certificate chain is trusted, in words, against `anchors` (the first
 /// `ca_file_cas` of them from `--ca-file`, the rest this system's store).
 pub(super) fn trust_words(
-    chain: &[CertFacts],
+    chain: &[CertSummary],
     anchors: &[TrustAnchor],
     ca_file_cas: usize,
 ) -> String {
@@ -206,27 +217,5 @@ pub(super) fn trust_words(
             "self-signed: not trusted by this system".into()
         }
         None => "not trusted by this system — the client must be given the CA file".into(),
-    }
-}
-
-pub(super) fn cert_facts(c: &crate::dissect::tls::CertSummary) -> CertFacts {
-    let rsa_bits = c
-        .key
-        .strip_prefix("RSA ")
-        .and_then(|b| b.trim().parse().ok());
-    CertFacts {
-        subject: c.subject.clone(),
-        issuer: c.issuer.clone(),
-        self_signed: c.self_signed,
-        not_before: c.not_before_unix,
-        not_after: c.not_after_unix,
-        rsa_bits,
-        sans: c
-            .san
-            .iter()
-            .filter_map(|s| s.strip_prefix("DNS:").map(String::from))
-            .collect(),
-        is_ca: c.ca,
-        der: c.der.clone(),
     }
 }

@@ -141,6 +141,17 @@ impl Report {
 }
 
 impl Analyzer {
+    /// A UDP session ended: its payload counts as clear or encrypted by the protocol that
+    /// parsed it (QUIC encrypted, DNS clear); an unrecognised one as other bytes.
+    pub fn udp_closed(&mut self, summary: &ConversationSummary, proto: Option<&'static Protocol>) {
+        let bytes = summary.payload_to_server + summary.payload_to_client;
+        match proto {
+            Some(p) if p.encrypted => self.report.bytes_encrypted += bytes,
+            Some(_) => self.report.bytes_clear += bytes,
+            None => self.report.bytes_other += bytes,
+        }
+    }
+
     pub(super) fn close_stream(
         &mut self,
         st: Box<StreamState>,

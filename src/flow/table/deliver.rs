@@ -107,6 +107,7 @@ impl FlowTable {
                     end: u64::try_from(data_end).unwrap_or(0),
                     captured: seg.payload.get(skip..).unwrap_or(&[]),
                     frame: seg.frame,
+                    frame_offset: seg.payload_offset.saturating_add(skip),
                 };
                 half.accept(bytes, &mut out);
                 let cost = half.pending_cost();

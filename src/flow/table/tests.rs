@@ -1,4 +1,5 @@
 use super::*;
+use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
 
 /// Events as owned values.
@@ -35,8 +36,12 @@ enum Ev {
     },
 }
 
+/// The events, and the bytes of every frame sent (to check where delivered data points).
 #[derive(Default)]
-struct Rec(Vec<Ev>);
+struct Rec(Vec<Ev>, BTreeMap<u64, Vec<u8>>);
+
+/// Bytes before the TCP payload in the frames the tests make.
+const HEADERS: usize = 54;
 
 impl StreamSink for Rec {
     fn event(&mut self, _now_frame: u64, ev: StreamEvent<'_>) {
@@ -57,13 +62,23 @@ impl StreamSink for Rec {
                 offset,
                 data,
                 frame,
-            } => Ev::Data {
-                stream,
-                dir,
-                offset,
-                data: data.to_vec(),
-                frame,
-            },
+                frame_offset,
+            } => {
+                // Every delivered byte is located by its frame and offset in it, however
+                // it got there (in order, out of order, after an overlap).
+                let carried = self
+                    .1
+                    .get(&frame)
+                    .and_then(|f| f.get(frame_offset..frame_offset + data.len()));
+                assert_eq!(carried, Some(data), "frame {frame} at {frame_offset}");
+                Ev::Data {
+                    stream,
+                    dir,
+                    offset,
+                    data: data.to_vec(),
+                    frame,
+                }
+            }
             StreamEvent::Hole {
                 stream,
                 dir,
@@ -204,6 +219,9 @@ impl Run {
         let mut c = ep(C);
         c.port = self.client_port;
         let (src, dst) = if from == C { (c, ep(S)) } else { (ep(S), c) };
+        let mut bytes = vec![0xee; HEADERS];
+        bytes.extend_from_slice(payload);
+        self.rec.1.insert(self.frame, bytes);
         let seg = TcpSegment {
             frame: self.frame,
             ts: Timestamp::new(1_000 + self.frame as i64, 0),
@@ -215,8 +233,9 @@ impl Run {
             window,
             window_scale: None,
             payload,
+            payload_offset: HEADERS,
             wire_len,
-            frame_len: 54 + wire_len,
+            frame_len: HEADERS as u32 + wire_len,
         };
         self.table.segment(&seg, &mut self.rec)
     }
