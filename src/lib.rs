@@ -12,6 +12,7 @@ pub mod dissect;
 pub mod exit;
 pub mod findings;
 pub mod flow;
+pub mod memory;
 pub mod pipeline;
 pub mod present;
 pub mod render;

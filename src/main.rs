@@ -18,8 +18,9 @@ use squirrel_sniff::dissect::DissectConfig;
 use squirrel_sniff::findings::engine::FindingsConfig;
 use squirrel_sniff::findings::{load_ca_file, FernetKey, SecretSet};
 use squirrel_sniff::flow::{Direction, FlowConfig, FollowSelect};
-use squirrel_sniff::pipeline::{self, RunError, RunOptions, RunStats, Source};
+use squirrel_sniff::pipeline::{self, FollowOutput, RunError, RunOptions, RunStats, Source};
 use squirrel_sniff::render::color::{self, Palette};
+use squirrel_sniff::render::follow::FollowFormat;
 use squirrel_sniff::render::output::Output;
 use squirrel_sniff::render::payload::PayloadDump;
 use squirrel_sniff::render::route::{RecordWriter, Route};
@@ -511,6 +512,19 @@ fn capture_main(cli: &Cli) -> i32 {
             write: cli.capture.write.clone(),
             packet_buffered: cli.capture.packet_buffered,
             keep_conversations: cli.analysis.conversations,
+            memory_budget: cli.bounds.max_total_buffer.max(1),
+            follow_output: match (follow_sel, cli.analysis.follow_format) {
+                (None, _) | (_, FollowFormatArg::Http) => None,
+                _ if cli.output.json => Some(FollowOutput::Json),
+                (_, FollowFormatArg::Raw) => {
+                    Some(FollowOutput::Raw(match cli.analysis.follow_dir {
+                        FollowDirArg::ToServer => Direction::ToServer,
+                        FollowDirArg::ToClient => Direction::ToClient,
+                    }))
+                }
+                (_, FollowFormatArg::Hex) => Some(FollowOutput::Text(FollowFormat::Hex)),
+                _ => Some(FollowOutput::Text(FollowFormat::Ascii)),
+            },
             follow: follow_sel.map(|s| (s, cli.analysis.follow_limit)),
             follow_http: cli.analysis.follow_format == FollowFormatArg::Http,
             findings: findings.clone(),
@@ -519,7 +533,7 @@ fn capture_main(cli: &Cli) -> i32 {
             flow: FlowConfig {
                 max_flows: cli.bounds.max_flows.max(1),
                 max_buffered_per_flow: cli.bounds.max_flow_buffer,
-                max_buffered_total: cli.bounds.max_total_buffer,
+                max_buffered_total: cli.bounds.max_total_buffer.max(1),
                 ..FlowConfig::default()
             },
             dissect: DissectConfig {
@@ -682,6 +696,15 @@ fn capture_main(cli: &Cli) -> i32 {
             );
             }
         }
+        if let Some(line) = stats.memory.line() {
+            eprintln!("squirrel-sniff: {line}");
+        }
+        if stats.conversations_dropped > 0 {
+            eprintln!(
+                "squirrel-sniff: --conversations: {} rows not kept (memory budget, --max-total-buffer)",
+                stats.conversations_dropped
+            );
+        }
         if cli.bounds.stats {
             print_stats(&stats);
         }
@@ -801,6 +824,12 @@ fn print_stats(s: &RunStats) {
         f.peak_buffered_bytes
     );
     eprintln!("bound hits: {}", f.bound_hits);
+    eprintln!(
+        "memory budget: {} bytes, peak accounted {} bytes, evictions: {}",
+        s.memory.budget,
+        s.memory.peak_bytes,
+        s.memory.total_evictions()
+    );
     eprintln!(
         "retransmissions: {}, out-of-order: {}, holes: {} ({} bytes), overlap conflicts: {}",
         f.retransmissions, f.out_of_order, f.holes, f.hole_bytes, f.overlap_conflicts
@@ -957,6 +986,7 @@ fn end_of_run_output<W: Write>(
                 "retransmissions": f.retransmissions, "out_of_order": f.out_of_order,
                 "holes": f.holes, "hole_bytes": f.hole_bytes,
                 "overlap_conflicts": f.overlap_conflicts, "peak_rss_kib": peak_rss_kib(),
+                "memory": &stats.memory, "conversations_dropped": stats.conversations_dropped,
             }),
         )?;
     }

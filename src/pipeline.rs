@@ -27,6 +27,7 @@ use crate::flow::{
     ConversationSummary, Endpoint, FlowConfig, FlowTable, FollowCollector, FollowSelect,
     StreamEvent, StreamId, StreamSink, TcpSegment, UdpDatagram, UdpEvent, UdpSink, UdpTable,
 };
+use crate::memory::{MemoryStats, Meter, Pool};
 use crate::render::frame::{FrameView, TcpView};
 use crate::render::{Mode, Printer};
 
@@ -120,6 +121,12 @@ pub struct RunOptions {
     pub dissect: DissectConfig,
     /// Keep conversation summaries for `--conversations`.
     pub keep_conversations: bool,
+    /// The memory budget over every buffer of the run (`--max-total-buffer`); 0 means
+    /// the default.
+    pub memory_budget: usize,
+    /// `--follow` (not `--follow-format http`): followed streams are written to the output
+    /// in this form as soon as they are complete and in order, not held to the end.
+    pub follow_output: Option<FollowOutput>,
     /// `--follow`: which streams to record, and the byte limit per stream.
     pub follow: Option<(FollowSelect, usize)>,
     /// Keep the HTTP messages of followed streams (`--follow-format http`).
@@ -145,6 +152,36 @@ pub struct RunOptions {
     pub privdrop: Option<crate::capture::privdrop::Plan>,
 }
 
+/// How `--follow` streams are written (the end-of-run output's forms).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FollowOutput {
+    Text(crate::render::follow::FollowFormat),
+    Raw(crate::flow::Direction),
+    Json,
+}
+
+impl FollowOutput {
+    /// Write one followed stream as the end-of-run output does.
+    pub fn write<W: Write>(self, w: &mut W, fs: &crate::flow::FollowStream) -> std::io::Result<()> {
+        match self {
+            FollowOutput::Text(f) => crate::render::follow::write_follow(w, fs, f),
+            FollowOutput::Raw(dir) => crate::render::follow::write_raw(w, fs, dir),
+            FollowOutput::Json => {
+                serde_json::to_writer(&mut *w, &crate::render::records::follow(fs))
+                    .map_err(std::io::Error::from)?;
+                writeln!(w)
+            }
+        }
+    }
+}
+
+/// Budget bytes counted per live flow: the flow table's entry and the per-stream state
+/// of the dispatcher, the parsers and the findings stage (measured: see
+/// docs/robustness.md, issue 16 item 6).
+pub const FLOW_COST: usize = 2560;
+/// Budget bytes counted per `--conversations` row; rows may use at most half the budget.
+pub const CONVERSATION_ROW_COST: usize = 256;
+
 /// What a run did.
 #[derive(Debug, Default)]
 pub struct RunStats {
@@ -159,7 +196,11 @@ pub struct RunStats {
     pub written: u64,
     pub write_skipped_other_link: u64,
     pub conversations: Vec<(ConversationSummary, Option<&'static Protocol>)>,
+    /// `--conversations`: rows not kept because of the memory budget.
+    pub conversations_dropped: u64,
     pub flow: crate::flow::FlowStats,
+    /// What the memory budget did.
+    pub memory: crate::memory::MemoryStats,
     /// What the parsers did (`--stats`).
     pub parse_work: crate::dissect::parser::ParseWork,
     /// An error of the input that ended the run early (truncated or corrupt file).
@@ -210,6 +251,9 @@ struct Sinks<'a> {
     keep_conversations: bool,
     json: bool,
     conversations: &'a mut Vec<(ConversationSummary, Option<&'static Protocol>)>,
+    /// Rows kept at most (memory budget), and rows past it.
+    max_conversations: usize,
+    conversations_dropped: &'a mut u64,
     /// JSON stream records, serialised (a `Value` is several times larger): at the end of
     /// a capture every live flow closes at once, up to `max_flows` records.
     stream_records: &'a mut Vec<StreamRecord>,
@@ -297,7 +341,11 @@ impl StreamSink for Sinks<'_> {
                     });
                 }
                 if self.keep_conversations {
-                    self.conversations.push((summary.clone(), proto));
+                    if self.conversations.len() < self.max_conversations {
+                        self.conversations.push((summary.clone(), proto));
+                    } else {
+                        *self.conversations_dropped += 1;
+                    }
                 }
             }
             _ => {}
@@ -382,17 +430,34 @@ struct Runner<'o> {
     analyzer: Analyzer,
     follow: Option<FollowCollector>,
     prev_ts: Option<Timestamp>,
+    /// The memory budget, and the parsers' share of it.
+    budget: usize,
+    meter: Meter,
+    max_conversations: usize,
 }
 
 impl<'o> Runner<'o> {
     fn new(opts: &'o RunOptions, json: bool) -> Self {
+        let budget = if opts.memory_budget == 0 {
+            crate::memory::DEFAULT_BUDGET
+        } else {
+            opts.memory_budget
+        };
+        let meter = Meter::default();
         Runner {
             opts,
-            stats: RunStats::default(),
+            budget,
+            meter: meter.clone(),
+            max_conversations: budget / 2 / CONVERSATION_ROW_COST,
+            stats: RunStats {
+                memory: MemoryStats::new(budget),
+                ..RunStats::default()
+            },
             flows: FlowTable::new(opts.flow.clone()),
             udp: UdpTable::new(opts.flow.clone()),
             dispatcher: Dispatcher::new(std::sync::Arc::new(ParserConfig {
                 keys: Some(opts.dissect.decrypt.keys.clone()),
+                meter,
                 ..ParserConfig::new(opts.dissect.clone())
             })),
             stream_records: Vec::new(),
@@ -524,6 +589,8 @@ impl<'o> Runner<'o> {
             keep_conversations: opts.keep_conversations,
             json: self.json,
             conversations: &mut self.stats.conversations,
+            max_conversations: self.max_conversations,
+            conversations_dropped: &mut self.stats.conversations_dropped,
             stream_records: &mut self.stream_records,
             window_scale: &mut self.window_scale,
             follow: self.follow.as_mut(),
@@ -556,6 +623,7 @@ impl<'o> Runner<'o> {
             }
         });
         let tcp_stream = tcp_view.as_ref().map(|t| t.seg.stream);
+        self.enforce_budget(number);
         let (summaries, app) = self.take_events();
         self.analyzer.stream_summaries(&summaries);
         self.keep_follow_http(&app);
@@ -626,8 +694,112 @@ impl<'o> Runner<'o> {
                 None => printer.frame(&view)?,
             }
         }
+        self.write_ready_follow(printer)?;
         printer.frame_done()?;
         Ok(shown)
+    }
+
+    /// `--follow`: write the streams that are complete and next in order.
+    fn write_ready_follow<W: Write>(&mut self, printer: &mut Printer<W>) -> std::io::Result<()> {
+        let (Some(fmt), Some(f)) = (self.opts.follow_output, self.follow.as_mut()) else {
+            return Ok(());
+        };
+        for fs in f.take_ready() {
+            fmt.write(printer.writer(), &fs)?;
+        }
+        Ok(())
+    }
+
+    /// Bytes held over every pool at the moment.
+    fn held(&self) -> [usize; Pool::ALL.len()] {
+        let mut held = [0; Pool::ALL.len()];
+        for pool in Pool::ALL {
+            let n = match pool {
+                Pool::Flows => self.flows.live_flows().saturating_mul(FLOW_COST),
+                Pool::OutOfOrder => self.flows.buffered_bytes(),
+                Pool::Retransmissions => self.flows.recent_bytes(),
+                Pool::Undecided => self.dispatcher.undecided_bytes(),
+                Pool::HttpHeads | Pool::HttpBodies | Pool::TlsHandshakes => self.meter.held(pool),
+                Pool::Follow => self.follow.as_ref().map_or(0, FollowCollector::held_bytes),
+                Pool::Conversations => self
+                    .stats
+                    .conversations
+                    .len()
+                    .saturating_mul(CONVERSATION_ROW_COST),
+            };
+            if let Some(h) = held.get_mut(pool.index()) {
+                *h = n;
+            }
+        }
+        held
+    }
+
+    /// Past the memory budget, take bytes back until under 7/8 of it: HTTP bodies (the
+    /// message is emitted first, so it is searched and shown), followed-stream bytes,
+    /// out-of-order bytes, then the idlest flows (closing a flow flushes its parsers: what
+    /// they held is emitted and searched). Evictions are counted per pool for the end of run.
+    fn enforce_budget(&mut self, frame: u64) {
+        let total = |h: &[usize]| h.iter().fold(0usize, |a, &b| a.saturating_add(b));
+        let mut now = total(&self.held());
+        if now > self.budget {
+            let target = self.budget - self.budget / 8;
+            let mut sinks = Sinks {
+                dispatcher: &mut self.dispatcher,
+                keep_conversations: self.opts.keep_conversations,
+                json: self.json,
+                conversations: &mut self.stats.conversations,
+                max_conversations: self.max_conversations,
+                conversations_dropped: &mut self.stats.conversations_dropped,
+                stream_records: &mut self.stream_records,
+                window_scale: &mut self.window_scale,
+                follow: self.follow.as_mut(),
+                capture_start: self.stats.first_ts,
+                analyzer: &mut self.analyzer,
+            };
+            let mut evicted: Vec<(Pool, usize)> = Vec::new();
+            let meter = &self.meter;
+            let parsers = || {
+                meter
+                    .held(Pool::HttpBodies)
+                    .saturating_add(meter.held(Pool::TlsHandshakes))
+            };
+            while now > target {
+                let before = now;
+                let p = parsers();
+                let freed = sinks.dispatcher.release_largest(frame);
+                if freed > 0 {
+                    evicted.push((Pool::HttpBodies, freed));
+                    now = now.saturating_sub(p.saturating_sub(parsers()));
+                } else if let Some(n) = sinks
+                    .follow
+                    .as_deref_mut()
+                    .map(FollowCollector::release_largest)
+                    .filter(|&n| n > 0)
+                {
+                    evicted.push((Pool::Follow, n));
+                    now = now.saturating_sub(n);
+                } else if self.flows.buffered_bytes() > 0 {
+                    let keep = self
+                        .flows
+                        .buffered_bytes()
+                        .saturating_sub(now.saturating_sub(target));
+                    let n = self.flows.shed_out_of_order(keep, frame, &mut sinks);
+                    evicted.push((Pool::OutOfOrder, n));
+                    now = now.saturating_sub(n);
+                } else if self.flows.evict_idlest(self.budget, frame, &mut sinks) {
+                    evicted.push((Pool::Flows, FLOW_COST));
+                    now = now.saturating_sub(FLOW_COST);
+                }
+                if now >= before {
+                    break;
+                }
+            }
+            for (pool, n) in evicted {
+                self.stats.memory.evicted(pool, n);
+            }
+            now = total(&self.held());
+        }
+        self.stats.memory.peak_bytes = self.stats.memory.peak_bytes.max(now as u64);
     }
 
     /// End of input: flush the flows (holes, close-delimited bodies), then the tail events.
@@ -642,6 +814,8 @@ impl<'o> Runner<'o> {
                 keep_conversations: self.opts.keep_conversations,
                 json: self.json,
                 conversations: &mut self.stats.conversations,
+                max_conversations: self.max_conversations,
+                conversations_dropped: &mut self.stats.conversations_dropped,
                 stream_records: &mut self.stream_records,
                 window_scale: &mut self.window_scale,
                 follow: self.follow.as_mut(),
@@ -661,6 +835,7 @@ impl<'o> Runner<'o> {
         printer.trailing_findings(&self.analyzer.take_findings())?;
         self.keep_follow_http(&tail);
         self.print_stream_records(printer)?;
+        self.write_ready_follow(printer)?;
         self.stats.follow = self.follow.take();
         self.stats.flow = self.flows.stats().clone();
         self.stats.parse_work = self.dispatcher.work();

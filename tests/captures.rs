@@ -4,10 +4,6 @@
 mod common;
 use common::*;
 
-fn cap(name: &str) -> String {
-    captures().join(name).to_string_lossy().into_owned()
-}
-
 /// Concatenated ASCII columns of each frame's `-x` dump (the secret may straddle lines).
 fn ascii_per_frame(s: &str) -> Vec<String> {
     let mut frames = Vec::new();
@@ -42,7 +38,7 @@ const ALL: [(&str, usize, usize); 7] = [
 #[test]
 fn every_capture_decodes_loopback_tcp_on_5683() {
     for (name, packets, streams) in ALL {
-        let o = run(&["-r", &cap(name), "--json"]);
+        let o = run(&["-r", &capture(name), "--json"]);
         assert_eq!(o.status.code(), Some(0), "{name}: {}", stderr(&o));
         let v = ndjson(&o);
         let p = of_type(&v, "packet");
@@ -74,7 +70,7 @@ fn every_capture_decodes_loopback_tcp_on_5683() {
 
 #[test]
 fn secret_in_clear_only_over_plain_http() {
-    let o = run(&["-r", &cap("squirrel-http.pcap"), "-x"]);
+    let o = run(&["-r", &capture("squirrel-http.pcap"), "-x"]);
     let frames = ascii_per_frame(&stdout(&o));
     assert_eq!(frames.len(), 12);
     let with: Vec<usize> = frames
@@ -92,7 +88,7 @@ fn secret_in_clear_only_over_plain_http() {
         .iter()
         .filter(|(n, _, _)| n.contains("https") || n.contains("fernet"))
     {
-        let o = run(&["-r", &cap(name), "-x"]);
+        let o = run(&["-r", &capture(name), "-x"]);
         let s = stdout(&o);
         assert!(
             !ascii_per_frame(&s).iter().any(|f| f.contains("fluffy")),
@@ -104,7 +100,7 @@ fn secret_in_clear_only_over_plain_http() {
 
 #[test]
 fn plain_http_exchange_is_dissected_on_port_5683() {
-    let o = run(&["-r", &cap("squirrel-http.pcap"), "--json"]);
+    let o = run(&["-r", &capture("squirrel-http.pcap"), "--json"]);
     let v = ndjson(&o);
     let req = of_type(&v, "http.request");
     assert_eq!(req.len(), 1);
@@ -117,7 +113,7 @@ fn plain_http_exchange_is_dissected_on_port_5683() {
     assert_eq!(resp[0]["content_type"], "text/plain; charset=utf-8");
     assert_eq!(resp[0]["body_len"], 11);
     // Line output: HTTP in the protocol column, not CoAP.
-    let o = run(&["-r", &cap("squirrel-http.pcap")]);
+    let o = run(&["-r", &capture("squirrel-http.pcap")]);
     let s = stdout(&o);
     assert!(
         s.lines()
@@ -130,7 +126,7 @@ fn plain_http_exchange_is_dissected_on_port_5683() {
         "{s}"
     );
     // The tree shows the body as tshark does: the secret readable.
-    let o = run(&["-r", &cap("squirrel-http.pcap"), "-V"]);
+    let o = run(&["-r", &capture("squirrel-http.pcap"), "-V"]);
     let t = stdout(&o);
     assert!(t.contains("Hypertext Transfer Protocol"));
     assert!(t.contains("Host: 127.0.0.1:5683\\r\\n"), "{t}");
@@ -140,7 +136,7 @@ fn plain_http_exchange_is_dissected_on_port_5683() {
 
 #[test]
 fn fernet_body_is_a_token_not_the_secret() {
-    let o = run(&["-r", &cap("squirrel-fernet.pcap"), "-V"]);
+    let o = run(&["-r", &capture("squirrel-fernet.pcap"), "-V"]);
     let t = stdout(&o);
     assert!(t.contains("HTTP/1.1 200 OK"), "{t}");
     assert!(

@@ -31,10 +31,7 @@ fn bundled() -> Vec<String> {
 }
 
 fn cap(name: &str) -> String {
-    captures()
-        .join(format!("{name}.pcap"))
-        .to_string_lossy()
-        .into_owned()
+    capture(&format!("{name}.pcap"))
 }
 
 fn run_env(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {

@@ -12,13 +12,7 @@ use std::collections::BTreeMap;
 #[test]
 fn conversation_counts_match_tshark() {
     let Some(c) = corpus() else { return };
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/conv");
-    let mut fixtures: Vec<_> = std::fs::read_dir(&dir)
-        .expect("fixtures")
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .collect();
-    fixtures.sort();
+    let fixtures = fixture_files("conv");
     assert!(fixtures.len() >= 40);
     let mut compared = 0;
     for fx in fixtures {

@@ -5,6 +5,7 @@
 //! tshark's length, `fluffy tail` found in the streams tshark found it in.
 
 mod common;
+use common::contains;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -141,10 +142,6 @@ fn text(b: Option<&[u8]>) -> Value {
     b.map_or(Value::Null, |v| {
         Value::String(String::from_utf8_lossy(v).into_owned())
     })
-}
-
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
 }
 
 /// Compare every expected stream with the messages of the same TCP stream and stream id.

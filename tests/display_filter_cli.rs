@@ -7,14 +7,6 @@ use common::*;
 use serde_json::Value;
 use std::collections::BTreeSet;
 
-fn cap(name: &str) -> String {
-    captures()
-        .join(name)
-        .to_str()
-        .expect("utf-8 path")
-        .to_string()
-}
-
 /// Frame numbers of the packet summary lines (finding lines under them start with a symbol).
 fn shown_frames(text: &str) -> Vec<u64> {
     text.lines()
@@ -24,7 +16,7 @@ fn shown_frames(text: &str) -> Vec<u64> {
 
 /// Run with `-Y filter`, expect exit 0, return the frames shown.
 fn filtered(file: &str, filter: &str) -> Vec<u64> {
-    let o = run(&["-r", &cap(file), "-Y", filter, "--color", "never"]);
+    let o = run(&["-r", &capture(file), "-Y", filter, "--color", "never"]);
     assert_eq!(o.status.code(), Some(0), "{filter}: {}", stderr(&o));
     assert!(stderr(&o).is_empty(), "{filter}: {}", stderr(&o));
     shown_frames(&stdout(&o))
@@ -32,7 +24,7 @@ fn filtered(file: &str, filter: &str) -> Vec<u64> {
 
 /// All NDJSON values of an unfiltered run.
 fn all_json(file: &str) -> Vec<Value> {
-    let o = run(&["-r", &cap(file), "--json"]);
+    let o = run(&["-r", &capture(file), "--json"]);
     assert_eq!(o.status.code(), Some(0));
     ndjson(&o)
 }
@@ -45,7 +37,7 @@ fn frame_of(v: &Value) -> u64 {
 fn http_shows_only_the_two_http_packets() {
     let o = run(&[
         "-r",
-        &cap("squirrel-http.pcap"),
+        &capture("squirrel-http.pcap"),
         "-Y",
         "http",
         "--color",
@@ -119,7 +111,7 @@ fn request_method_equals_get() {
 fn tls_sni_contains_shows_the_client_hello() {
     let o = run(&[
         "-r",
-        &cap("squirrel-https.pcap"),
+        &capture("squirrel-https.pcap"),
         "-Y",
         r#"tls.sni contains "local""#,
         "--color",
@@ -208,7 +200,7 @@ fn finding_shows_the_frames_with_credentials() {
     // And the text under them names the credentials.
     let o = run(&[
         "-r",
-        &cap("squirrel-login.pcap"),
+        &capture("squirrel-login.pcap"),
         "-Y",
         "finding",
         "--color",
@@ -233,7 +225,7 @@ fn finding_shows_the_frames_with_credentials() {
 
 #[test]
 fn parse_error_names_the_column_and_exits_2() {
-    let o = run(&["-r", &cap("squirrel-http.pcap"), "-Y", "tcp.port == "]);
+    let o = run(&["-r", &capture("squirrel-http.pcap"), "-Y", "tcp.port == "]);
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
     assert_eq!(err.lines().count(), 1, "{err}");
@@ -244,7 +236,12 @@ fn parse_error_names_the_column_and_exits_2() {
         stdout(&o)
     );
     // An unknown field is an error too, also before any output.
-    let o = run(&["-r", &cap("squirrel-http.pcap"), "-Y", "squirrel.tail == 1"]);
+    let o = run(&[
+        "-r",
+        &capture("squirrel-http.pcap"),
+        "-Y",
+        "squirrel.tail == 1",
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
     assert!(stderr(&o).contains("column 1"), "{}", stderr(&o));
@@ -262,7 +259,7 @@ fn filter_with_json_keeps_json_valid_and_only_matching_packets() {
             vec![4],
         ),
     ] {
-        let o = run(&["-r", &cap(file), "-Y", filter, "--json"]);
+        let o = run(&["-r", &capture(file), "-Y", filter, "--json"]);
         assert_eq!(o.status.code(), Some(0), "{filter}");
         let v = ndjson(&o); // every line parses
         let packets = of_type(&v, "packet");
@@ -309,7 +306,7 @@ fn frame_len_filter_agrees_with_packet_lengths() {
         assert_eq!(filtered(file, "frame.len > 100"), want, "{file}");
         // tshark, when it is installed, says the same (it is not in CI).
         if let Ok(t) = std::process::Command::new("tshark")
-            .args(["-r", &cap(file), "-Y", "frame.len > 100"])
+            .args(["-r", &capture(file), "-Y", "frame.len > 100"])
             .output()
         {
             if t.status.success() {

@@ -10,14 +10,6 @@ use std::path::{Path, PathBuf};
 
 const SECRET: &str = "fluffy tail";
 
-fn cap(name: &str) -> String {
-    captures()
-        .join(name)
-        .to_str()
-        .expect("utf-8 path")
-        .to_string()
-}
-
 /// Run with `--json` (plus `args`), expect exit 0, return the NDJSON values.
 fn json_run(file: &str, args: &[&str]) -> Vec<Value> {
     let mut a = vec!["-r", file, "--json"];
@@ -41,10 +33,6 @@ fn frames(f: &Value) -> Vec<u64> {
         .iter()
         .map(|x| x.as_u64().expect("frame number"))
         .collect()
-}
-
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
 }
 
 fn file_contains(path: &str, needle: &str) -> bool {
@@ -77,7 +65,7 @@ fn block(blocks: &[HexBlock], frame: u64) -> &HexBlock {
 
 #[test]
 fn secret_in_clear_in_squirrel_http_names_the_frame_and_stream_offset() {
-    let file = cap("squirrel-http.pcap");
+    let file = capture("squirrel-http.pcap");
     assert!(
         file_contains(&file, SECRET),
         "fixture: the secret is in the raw file"
@@ -135,7 +123,7 @@ fn secret_in_clear_in_squirrel_http_names_the_frame_and_stream_offset() {
 fn colour_highlights_the_secret_instead_of_marker_lines() {
     let o = run(&[
         "-r",
-        &cap("squirrel-http.pcap"),
+        &capture("squirrel-http.pcap"),
         "-x",
         "--color",
         "always",
@@ -162,7 +150,7 @@ fn colour_highlights_the_secret_instead_of_marker_lines() {
 
 #[test]
 fn fernet_capture_shows_a_token_not_the_secret() {
-    let file = cap("squirrel-fernet.pcap");
+    let file = capture("squirrel-fernet.pcap");
     assert!(!file_contains(&file, SECRET));
     let v = json_run(&file, &["--secret", SECRET]);
     assert!(findings_of(&v, "secret_in_clear").is_empty());
@@ -194,7 +182,10 @@ fn fernet_capture_shows_a_token_not_the_secret() {
 #[test]
 fn fernet_key_decrypts_the_token_to_the_secret() {
     let key = std::fs::read_to_string(captures().join("fernet.key")).expect("fernet.key");
-    let v = json_run(&cap("squirrel-fernet.pcap"), &["--fernet-key", key.trim()]);
+    let v = json_run(
+        &capture("squirrel-fernet.pcap"),
+        &["--fernet-key", key.trim()],
+    );
     let t = findings_of(&v, "fernet_token");
     assert_eq!(t.len(), 1, "{t:?}");
     assert_eq!(t[0]["details"]["decrypted"], SECRET, "{}", t[0]);
@@ -223,7 +214,7 @@ fn mask_hides_secret_and_credential_values_in_every_mode() {
             ][..],
         ),
     ] {
-        let path = cap(file);
+        let path = capture(file);
         for mode in [
             &[][..],
             &["-V"][..],
@@ -257,7 +248,7 @@ fn wrong_fernet_key_reports_an_hmac_error_not_a_panic() {
     // A well-formed key that is not the capture's: its signing half differs, so the HMAC fails.
     use base64::Engine;
     let wrong = base64::engine::general_purpose::URL_SAFE.encode((0u8..32).collect::<Vec<u8>>());
-    let v = json_run(&cap("squirrel-fernet.pcap"), &["--fernet-key", &wrong]);
+    let v = json_run(&capture("squirrel-fernet.pcap"), &["--fernet-key", &wrong]);
     let t = findings_of(&v, "fernet_token");
     assert_eq!(t.len(), 1, "{t:?}");
     let err = t[0]["details"]["decrypt_error"].as_str().unwrap_or("");
@@ -266,7 +257,7 @@ fn wrong_fernet_key_reports_an_hmac_error_not_a_panic() {
     // A key that is not base64 at all is a usage error, one line.
     let o = run(&[
         "-r",
-        &cap("squirrel-fernet.pcap"),
+        &capture("squirrel-fernet.pcap"),
         "--fernet-key",
         "not a key!",
     ]);
@@ -285,7 +276,7 @@ const HTTPS: [&str; 4] = [
 #[test]
 fn no_https_capture_shows_the_secret() {
     for name in HTTPS {
-        let file = cap(name);
+        let file = capture(name);
         assert!(!file_contains(&file, SECRET), "{name}");
         let v = json_run(&file, &["--secret", SECRET]);
         assert!(findings_of(&v, "secret_in_clear").is_empty(), "{name}");
@@ -307,7 +298,7 @@ fn no_https_capture_shows_the_secret() {
 
 #[test]
 fn tls12_certificate_is_from_the_tutorial_ca_and_untrusted_without_ca_file() {
-    let file = cap("squirrel-https-tls12.pcap");
+    let file = capture("squirrel-https-tls12.pcap");
     let v = json_run(&file, &[]);
     let certs = of_type(&v, "tls.certificate");
     assert_eq!(certs.len(), 1, "{certs:?}");
@@ -389,7 +380,7 @@ fn bad_ca_runs_explain_unknown_ca() {
         "squirrel-https-badca.pcap",
         "squirrel-https-badca-tls12.pcap",
     ] {
-        let v = json_run(&cap(name), &[]);
+        let v = json_run(&capture(name), &[]);
         let alerts = of_type(&v, "tls.alert");
         assert_eq!(alerts.len(), 1, "{name}: {alerts:?}");
         assert_eq!(alerts[0]["description"], "unknown_ca");
@@ -414,7 +405,7 @@ fn bad_ca_runs_explain_unknown_ca() {
         );
         assert_eq!(f[0]["frames"], alerts[0]["frames"]);
         // The summary line of the alert frame says so as well.
-        let o = run(&["-r", &cap(name)]);
+        let o = run(&["-r", &capture(name)]);
         let text = stdout(&o);
         assert!(text.contains("does not trust"), "{name}: {text}");
     }
@@ -425,7 +416,7 @@ fn bad_ca_runs_explain_unknown_ca() {
 
 #[test]
 fn login_capture_every_credential_found_and_decoded() {
-    let file = cap("squirrel-login.pcap");
+    let file = capture("squirrel-login.pcap");
     let v = json_run(&file, &[]);
     let blocks = hex_run(&file, &[]);
     // One of each finding's frames holds the bytes it is about.
@@ -520,7 +511,7 @@ fn login_capture_every_credential_found_and_decoded() {
 
 #[test]
 fn secret_only_inside_the_gzip_chunked_body_is_found_decoded() {
-    let file = cap("squirrel-login.pcap");
+    let file = capture("squirrel-login.pcap");
     assert!(
         !file_contains(&file, SECRET),
         "README: the raw file does not hold the secret"
@@ -564,7 +555,7 @@ fn secret_only_inside_the_gzip_chunked_body_is_found_decoded() {
 fn fail_on_leak_exit_codes() {
     let o = run(&[
         "-r",
-        &cap("squirrel-http.pcap"),
+        &capture("squirrel-http.pcap"),
         "-q",
         "--secret",
         SECRET,
@@ -575,12 +566,25 @@ fn fail_on_leak_exit_codes() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("leak"), "{err}");
     for name in HTTPS {
-        let o = run(&["-r", &cap(name), "-q", "--secret", SECRET, "--fail-on-leak"]);
+        let o = run(&[
+            "-r",
+            &capture(name),
+            "-q",
+            "--secret",
+            SECRET,
+            "--fail-on-leak",
+        ]);
         assert_eq!(o.status.code(), Some(0), "{name}: {}", stderr(&o));
         assert!(!stderr(&o).contains("leak"), "{name}");
     }
     // Without --fail-on-leak the leak is reported but the exit is 0.
-    let o = run(&["-r", &cap("squirrel-http.pcap"), "-q", "--secret", SECRET]);
+    let o = run(&[
+        "-r",
+        &capture("squirrel-http.pcap"),
+        "-q",
+        "--secret",
+        SECRET,
+    ]);
     assert_eq!(o.status.code(), Some(0));
 }
 
@@ -595,7 +599,7 @@ fn report_row(text: &str, label: &str) -> String {
 fn report_text_for_http_and_https() {
     let o = run(&[
         "-r",
-        &cap("squirrel-http.pcap"),
+        &capture("squirrel-http.pcap"),
         "-q",
         "--secret",
         SECRET,
@@ -613,7 +617,7 @@ fn report_text_for_http_and_https() {
 
     let o = run(&[
         "-r",
-        &cap("squirrel-https.pcap"),
+        &capture("squirrel-https.pcap"),
         "-q",
         "--secret",
         SECRET,
@@ -634,7 +638,7 @@ fn report_text_for_http_and_https() {
     // With --json the report is one object at the end.
     let o = run(&[
         "-r",
-        &cap("squirrel-http.pcap"),
+        &capture("squirrel-http.pcap"),
         "--json",
         "--secret",
         SECRET,
@@ -972,7 +976,7 @@ fn trust_of(file: &str, extra: &[&str], env: &[(&str, &str)]) -> Vec<String> {
 /// anchors; with no store at all the chain is "not checked", never "untrusted".
 #[test]
 fn certificate_trust_system_store_ca_file_and_none() {
-    let tls12 = cap("squirrel-https-tls12.pcap");
+    let tls12 = capture("squirrel-https-tls12.pcap");
     let ca = captures().join("pki/ca.crt");
     assert_eq!(
         trust_of(&tls12, &[], &[]),
@@ -1042,7 +1046,7 @@ fn corpus_chains_against_the_system_store() {
 /// the first frame, agreeing with the findings listed one by one in JSON.
 #[test]
 fn report_groups_findings_by_kind() {
-    let file = cap("squirrel-login.pcap");
+    let file = capture("squirrel-login.pcap");
     let v = json_run(&file, &[]);
     let cookies = findings_of(&v, "cookie");
     assert!(cookies.len() > 1, "{cookies:?}");

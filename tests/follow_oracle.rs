@@ -38,13 +38,7 @@ fn hex_sha(b: &[u8]) -> String {
 #[test]
 fn reassembled_bytes_match_tshark_follow() {
     let Some(c) = corpus() else { return };
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/follow");
-    let mut fixtures: Vec<_> = std::fs::read_dir(&dir)
-        .expect("fixtures")
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .collect();
-    fixtures.sort();
+    let fixtures = fixture_files("follow");
     assert!(fixtures.len() >= 40);
     let (mut checked, mut known) = (0, 0);
     for fx in fixtures {

@@ -5,6 +5,9 @@
 //! Expected sequences made with tshark 4.0:
 //! `tshark -r FILE -Y udp -T fields -e udp.stream` (one id per UDP datagram, in order).
 
+mod common;
+use common::bin;
+
 use std::path::Path;
 
 use squirrel_sniff::capture::FileSource;
@@ -96,7 +99,7 @@ fn udp_session_ids_match_tshark_udp_stream() {
 /// `squirrel-sniff -r FILE ARGS`: exit 0, its standard output.
 fn fields(file: &str, args: &[&str]) -> String {
     let path = Path::new(CORPUS).join(file);
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_squirrel-sniff"))
+    let o = bin()
         .arg("-r")
         .arg(&path)
         .args(args)

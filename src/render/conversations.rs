@@ -36,6 +36,11 @@ fn origin(rows: &[ConversationRow<'_>], capture_start: Option<Timestamp>) -> Tim
         .unwrap_or_default()
 }
 
+/// Rows laid out as one table at most; a longer list is written as several tables of
+/// this many rows (each with its own header and widths), so writing it holds one page of
+/// cells, not one per stream of the capture.
+pub const PAGE_ROWS: usize = 10_000;
+
 /// Build the table. Rows come out in stream order whatever the order of `rows`.
 pub fn conversations_table(
     rows: &[ConversationRow<'_>],
@@ -44,7 +49,11 @@ pub fn conversations_table(
     let origin = origin(rows, capture_start);
     let mut sorted: Vec<&ConversationRow<'_>> = rows.iter().collect();
     sorted.sort_by_key(|r| r.summary.stream);
+    page_table(&sorted, origin)
+}
 
+/// One table of rows already in order, start times relative to `origin`.
+fn page_table(sorted: &[&ConversationRow<'_>], origin: Timestamp) -> Table {
     let mut table = Table::new();
     table.header(
         [
@@ -66,7 +75,7 @@ pub fn conversations_table(
         .map(|s| s.to_string())
         .collect(),
     );
-    for r in sorted {
+    for r in sorted.iter() {
         let s = r.summary;
         table.row(vec![
             s.stream.to_string(),
@@ -116,14 +125,27 @@ pub fn write_conversations_to<W: Write>(
     borders: Borders,
 ) -> io::Result<()> {
     writeln!(w, "TCP Conversations")?;
-    let t = conversations_table(rows, capture_start);
-    if t.min_width() <= width {
-        return write!(w, "{}", t.render(width, borders));
-    }
-    // Too narrow for the columns: one block per stream.
-    for (title, block) in t.row_blocks() {
-        writeln!(w, "{title}")?;
-        write!(w, "{}", block.render(width, borders))?;
+    let origin = origin(rows, capture_start);
+    let mut sorted: Vec<&ConversationRow<'_>> = rows.iter().collect();
+    sorted.sort_by_key(|r| r.summary.stream);
+    // No rows: one empty table (its header), as for a short list.
+    let empty: [&[&ConversationRow<'_>]; 1] = [&[]];
+    let pages: Vec<&[&ConversationRow<'_>]> = if sorted.is_empty() {
+        empty.to_vec()
+    } else {
+        sorted.chunks(PAGE_ROWS).collect()
+    };
+    for page in pages {
+        let t = page_table(page, origin);
+        if t.min_width() <= width {
+            write!(w, "{}", t.render(width, borders))?;
+            continue;
+        }
+        // Too narrow for the columns: one block per stream.
+        for (title, block) in t.row_blocks() {
+            writeln!(w, "{title}")?;
+            write!(w, "{}", block.render(width, borders))?;
+        }
     }
     Ok(())
 }

@@ -23,7 +23,7 @@ pub fn follow(fs: &FollowStream) -> Value {
             FollowItem::Hole { dir, len } => json!({ "dir": dir_name(*dir), "hole": len }),
         })
         .collect();
-    json!({
+    let mut v = json!({
         "type": "follow",
         "stream": fs.stream,
         "client": fs.client.to_string(),
@@ -31,7 +31,13 @@ pub fn follow(fs: &FollowStream) -> Value {
         "kept_bytes": fs.kept_bytes,
         "cut_bytes": fs.cut_bytes,
         "items": items,
-    })
+    });
+    if fs.released {
+        if let Some(m) = v.as_object_mut() {
+            m.insert("released_by_memory_budget".into(), true.into());
+        }
+    }
+    v
 }
 
 /// `{"type":"conversation", …}`: a row of `--conversations` (the fields of the

@@ -31,6 +31,30 @@ pub fn captures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("captures")
 }
 
+/// The path of the bundled capture `captures/NAME`, as an argument.
+pub fn capture(name: &str) -> String {
+    captures().join(name).to_string_lossy().into_owned()
+}
+
+/// The files in `tests/fixtures/DIR`, sorted.
+pub fn fixture_files(dir: &str) -> Vec<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(dir);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    files
+}
+
+/// Whether `needle` occurs in `hay` (an empty needle does).
+pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle)
+}
+
 pub fn run(args: &[&str]) -> Output {
     bin().args(args).output().expect("run squirrel-sniff")
 }
