@@ -5,10 +5,11 @@
 //!
 //! ```text
 //! cargo run --release --example make_adversarial -- OUTDIR [--small] [--syns N] [--head-scans]
+//!     [--head-scan-bytes N] [--memory]
 //! ```
 //!
 //! `--head-scans` writes only the HTTP head-scanning shapes and their baselines
-//! ([`head_scans`]).
+//! ([`head_scans`]); `--head-scan-bytes` sets their bytes of lines per direction (4 MiB).
 //!
 //! Packets are built with etherparse's `PacketBuilder` and written with libpcap's savefile
 //! (`pcap::Capture::dead` + `savefile`). The test `tests/adversarial.rs` includes this file
@@ -44,6 +45,14 @@ pub struct Scale {
     pub h2_frames: u32,
     /// (i) DATA bytes sent on one HTTP/2 stream.
     pub h2_data_bytes: u64,
+    /// (issue 16, item 6) Incomplete uploads in progress at once, and the body bytes each sends.
+    pub uploads: u32,
+    pub upload_bytes: u64,
+    /// (issue 16, item 6) Idle flows, each holding an unfinished request head of `idle_bytes`.
+    pub idle_flows: u32,
+    pub idle_bytes: usize,
+    /// (issue 16, item 6) Short complete exchanges (for `--follow all`).
+    pub exchanges: u32,
 }
 
 impl Default for Scale {
@@ -59,6 +68,11 @@ impl Default for Scale {
             undecided_flows: 10_000,
             h2_frames: 200_000,
             h2_data_bytes: 64 << 20,
+            uploads: 40,
+            upload_bytes: 8_500_000,
+            idle_flows: 200_000,
+            idle_bytes: 230,
+            exchanges: 200_000,
         }
     }
 }
@@ -77,6 +91,11 @@ impl Scale {
             undecided_flows: 3_000,
             h2_frames: 20_000,
             h2_data_bytes: 12 << 20,
+            uploads: 12,
+            upload_bytes: 3 << 20,
+            idle_flows: 40_000,
+            idle_bytes: 230,
+            exchanges: 30_000,
         }
     }
 }
@@ -1063,6 +1082,101 @@ pub fn findings_flood(path: &Path, repeats: usize) -> Result<u64, GenError> {
     out.finish()
 }
 
+/// (issue 16, item 6) `uploads` POSTs, each declaring `body + 1 MiB` of body and sending
+/// `body` bytes, interleaved segment by segment so every upload is in progress at once; none
+/// completes and no side closes. The last upload carries `Authorization: Bearer` of the
+/// evasion secret and the secret once more early in its body (a leak the budget must not
+/// drop unsearched).
+pub fn incomplete_uploads(path: &Path, uploads: u32, body: u64) -> Result<u64, GenError> {
+    let mut out = Out::create(path, 10)?;
+    let mut conns = Vec::new();
+    for i in 0..uploads {
+        let b = i.to_be_bytes();
+        let mut c = Conn::new(([198, 51, 101, b[3]], 41000 + (i % 20000) as u16), SERVER);
+        c.handshake(&mut out)?;
+        let auth = if i + 1 == uploads {
+            format!("Authorization: Bearer {EVASION_SECRET}\r\n")
+        } else {
+            String::new()
+        };
+        let head = format!(
+            "POST /upload/{i} HTTP/1.1\r\nHost: example.test\r\n{auth}Content-Type: application/octet-stream\r\nContent-Length: {}\r\n\r\n",
+            body + (1 << 20)
+        );
+        c.client_sends(&mut out, head.as_bytes(), 1460)?;
+        conns.push(c);
+    }
+    let filler = vec![b'u'; 1460];
+    let mut marked = filler.clone();
+    let note = format!("password={EVASION_SECRET}&");
+    marked
+        .get_mut(100..100 + note.len())
+        .ok_or_else(|| GenError("segment too small".into()))?
+        .copy_from_slice(note.as_bytes());
+    let mut sent = 0u64;
+    let mut round = 0u64;
+    while sent < body {
+        let n = (body - sent).min(filler.len() as u64) as usize;
+        let last = conns.len().saturating_sub(1);
+        for (i, c) in conns.iter_mut().enumerate() {
+            let piece = if i == last && round == 10 {
+                &marked
+            } else {
+                &filler
+            };
+            c.client_sends(&mut out, piece.get(..n).unwrap_or(piece), 1460)?;
+        }
+        sent += n as u64;
+        round += 1;
+    }
+    out.finish()
+}
+
+/// (issue 16, item 6) `flows` connections each sending `bytes` of an HTTP request head that
+/// never ends (no blank line); nothing closes. Many idle flows, each with a little state.
+pub fn small_flows(path: &Path, flows: u32, bytes: usize) -> Result<u64, GenError> {
+    let mut out = Out::create(path, 10)?;
+    let mut head = b"GET /idle HTTP/1.1\r\nHost: example.test\r\nX-Pad: ".to_vec();
+    head.resize(bytes.max(head.len()), b'p');
+    for i in 0..flows {
+        let b = i.to_be_bytes();
+        let mut c = Conn::new(
+            (
+                [10, 64 | (b[1] & 63), b[2], b[3]],
+                20_000 + (i % 40_000) as u16,
+            ),
+            SERVER,
+        );
+        c.handshake(&mut out)?;
+        c.client_sends(&mut out, &head, 1460)?;
+    }
+    out.finish()
+}
+
+/// (issue 16, item 6) `flows` complete small HTTP exchanges (request, 200 response of
+/// `bytes` bytes, FIN both ways), one after the other: many short streams to follow.
+pub fn small_exchanges(path: &Path, flows: u32, bytes: usize) -> Result<u64, GenError> {
+    let mut out = Out::create(path, 10)?;
+    let body = vec![b'r'; bytes];
+    let mut resp = format!("HTTP/1.1 200 OK\r\nContent-Length: {bytes}\r\n\r\n").into_bytes();
+    resp.extend_from_slice(&body);
+    for i in 0..flows {
+        let b = i.to_be_bytes();
+        let mut c = Conn::new(
+            (
+                [10, 128 | (b[1] & 63), b[2], b[3]],
+                20_000 + (i % 40_000) as u16,
+            ),
+            SERVER,
+        );
+        c.handshake(&mut out)?;
+        c.client_sends(&mut out, GET, 1460)?;
+        c.server_sends(&mut out, &resp, 1460)?;
+        c.close(&mut out)?;
+    }
+    out.finish()
+}
+
 /// (issue 16, item 4) Bytes of HTTP lines `line` repeated, `len` bytes in all (the last
 /// line cut).
 pub fn repeated_lines(line: &str, len: usize) -> Vec<u8> {
@@ -1214,15 +1328,54 @@ pub fn write_all(dir: &Path, scale: &Scale) -> Result<Vec<Written>, GenError> {
     Ok(done)
 }
 
+/// Write the memory-budget files of issue 16, item 6 into `dir` (the SYN flood for
+/// `--conversations` is `syn_flood.pcap` of [`write_all`]).
+pub fn write_memory(dir: &Path, scale: &Scale) -> Result<Vec<Written>, GenError> {
+    fs::create_dir_all(dir)?;
+    let mut done = Vec::new();
+    let mut add = |name: &'static str, f: &dyn Fn(&Path) -> Result<u64, GenError>| {
+        let path = dir.join(name);
+        let frames = f(&path)?;
+        done.push(Written {
+            name,
+            path,
+            frames,
+            expected_exit: 0,
+        });
+        Ok::<(), GenError>(())
+    };
+    add("incomplete_uploads.pcap", &|p| {
+        incomplete_uploads(p, scale.uploads, scale.upload_bytes)
+    })?;
+    add("idle_flows.pcap", &|p| {
+        small_flows(p, scale.idle_flows, scale.idle_bytes)
+    })?;
+    add("small_exchanges.pcap", &|p| {
+        small_exchanges(p, scale.exchanges, 200)
+    })?;
+    add("syn_flood.pcap", &|p| syn_flood(p, scale.syns))?;
+    Ok(done)
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let mut dir: Option<PathBuf> = None;
     let mut scale = Scale::default();
+    let mut memory = false;
     let mut head_scans_only = false;
+    // The head-scan shapes at the sizes of the issue: 4 MB of lines, a 60 KB head.
+    let mut lines: usize = 4 << 20;
     while let Some(a) = args.next() {
         match a.as_str() {
             "--small" => scale = Scale::small(),
             "--head-scans" => head_scans_only = true,
+            "--head-scan-bytes" => {
+                let n = args.next().ok_or("--head-scan-bytes takes a size")?;
+                lines = n
+                    .parse()
+                    .map_err(|_| format!("--head-scan-bytes: not a size: {n}"))?;
+            }
+            "--memory" => memory = true,
             "--syns" => {
                 let n = args.next().ok_or("--syns takes a count")?;
                 scale.syns = n.parse().map_err(|_| format!("--syns: not a count: {n}"))?;
@@ -1231,9 +1384,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             _ => return Err(format!("unexpected argument: {a}").into()),
         }
     }
-    let dir = dir.ok_or("usage: make_adversarial OUTDIR [--small] [--syns N] [--head-scans]")?;
-    // The head-scan shapes at the sizes of the issue: 4 MB of lines, a 60 KB head.
-    let mut written = head_scans(&dir, 4 << 20, 60_000)?;
+    let dir = dir.ok_or(
+        "usage: make_adversarial OUTDIR [--small] [--syns N] [--head-scans] [--head-scan-bytes N] \
+         [--memory]",
+    )?;
+    if memory {
+        for w in write_memory(&dir, &scale)? {
+            let size = fs::metadata(&w.path).map(|m| m.len()).unwrap_or(0);
+            println!("{:<26} {:>9} frames {:>12} bytes", w.name, w.frames, size);
+        }
+        return Ok(());
+    }
+    let mut written = head_scans(&dir, lines, 60_000)?;
     if !head_scans_only {
         written.extend(write_all(&dir, &scale)?);
     }

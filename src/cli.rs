@@ -160,6 +160,10 @@ impl DecryptArgs {
     }
 }
 
+const fn squirrel_budget_default() -> usize {
+    crate::memory::DEFAULT_BUDGET
+}
+
 #[derive(Debug, Args, Clone, Default)]
 #[command(next_help_heading = "Decode as")]
 pub struct DecodeAsArgs {
@@ -189,8 +193,15 @@ pub struct BoundsArgs {
     /// Out-of-order bytes buffered per flow direction
     #[arg(long = "max-flow-buffer", value_name = "BYTES", default_value_t = 4 << 20)]
     pub max_flow_buffer: usize,
-    /// Out-of-order bytes buffered over all flows
-    #[arg(long = "max-total-buffer", value_name = "BYTES", default_value_t = 64 << 20)]
+    /// Memory budget over every buffer of the run: out-of-order bytes, HTTP heads and
+    /// bodies, TLS handshakes, undecided streams, followed streams, conversation rows and
+    /// the live flows; past it the largest holders give bytes back (noted and counted)
+    #[arg(
+        long = "max-total-buffer",
+        visible_alias = "max-memory",
+        value_name = "BYTES",
+        default_value_t = squirrel_budget_default()
+    )]
     pub max_total_buffer: usize,
     /// Largest HTTP body kept for decoding and search
     #[arg(long = "max-http-body", value_name = "BYTES", default_value_t = 8 << 20)]

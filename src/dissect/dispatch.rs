@@ -185,6 +185,48 @@ impl Slot {
         }
     }
 
+    /// The most bytes one parser of this slot (or of a child stream) could give back to
+    /// the memory budget.
+    fn largest_releasable(&self) -> usize {
+        let own = match &self.state {
+            State::Parsing { parser, .. } => parser.releasable(),
+            _ => 0,
+        };
+        self.children
+            .iter()
+            .map(|(_, c)| c.largest_releasable())
+            .fold(own, usize::max)
+    }
+
+    /// Have the parser counted by [`Slot::largest_releasable`] give its bytes back.
+    fn release_largest(&mut self, env: &mut Env<'_>, depth: usize) -> usize {
+        let best_child = self
+            .children
+            .iter()
+            .enumerate()
+            .map(|(i, (_, c))| (c.largest_releasable(), i))
+            .max_by_key(|&(n, i)| (n, std::cmp::Reverse(i)));
+        let mut ops = Vec::new();
+        let freed = match (&mut self.state, best_child) {
+            (State::Parsing { parser, .. }, best)
+                if parser.releasable() > 0
+                    && best.is_none_or(|(n, _)| parser.releasable() >= n) =>
+            {
+                let mut ctx = Ctx::for_session(&self.info, env.now_frame, env.pending, &mut ops);
+                parser.release(&mut ctx)
+            }
+            (_, Some((n, i))) if n > 0 => match self.children.get_mut(i) {
+                Some((_, child)) => child.release_largest(env, depth + 1),
+                None => 0,
+            },
+            _ => 0,
+        };
+        if !ops.is_empty() {
+            self.children_ops(env, ops, depth);
+        }
+        freed
+    }
+
     /// Give back what an undecided slot holds.
     fn release(&mut self, env: &mut Env<'_>) {
         if let State::Undecided {
@@ -510,6 +552,39 @@ impl Dispatcher {
                 self.closed((Transport::Tcp, *stream))
             }
         }
+    }
+
+    /// Bytes held while protocols are undecided, over all streams.
+    pub fn undecided_bytes(&self) -> usize {
+        self.held_total
+    }
+
+    /// The memory budget is exceeded: the parser holding the most releasable bytes (HTTP
+    /// bodies being read) emits what it read and gives them back; lowest session id on
+    /// ties. Returns the bytes given back (0: no parser holds any).
+    pub fn release_largest(&mut self, now_frame: u64) -> usize {
+        let Some((n, key)) = self
+            .sessions
+            .iter()
+            .map(|(k, s)| (s.largest_releasable(), *k))
+            .max_by_key(|&(n, (t, id))| (n, std::cmp::Reverse((id, t))))
+        else {
+            return 0;
+        };
+        if n == 0 {
+            return 0;
+        }
+        let Some(slot) = self.sessions.get_mut(&key) else {
+            return 0;
+        };
+        let mut env = Env {
+            cfg: &self.cfg,
+            held_total: &mut self.held_total,
+            pending: &mut self.pending,
+            now_frame,
+            work: &mut self.work,
+        };
+        slot.release_largest(&mut env, 0)
     }
 
     /// Remove a closed session: `Some(protocol)` (`Some(None)`: never recognised).

@@ -108,6 +108,8 @@ pub trait KeyStore: Send + Sync + fmt::Debug {
 pub struct ParserConfig {
     pub dissect: DissectConfig,
     pub keys: Option<Arc<dyn KeyStore>>,
+    /// Where parsers report the bytes they hold (the run's memory budget).
+    pub meter: crate::memory::Meter,
 }
 
 impl ParserConfig {
@@ -115,6 +117,7 @@ impl ParserConfig {
         ParserConfig {
             dissect,
             keys: None,
+            meter: crate::memory::Meter::default(),
         }
     }
 }
@@ -516,6 +519,16 @@ pub trait Parser: Send {
     /// This parser runs on a connection an HTTP/1.1 request switched to it (called once,
     /// before any bytes).
     fn upgraded_from(&mut self, _request: &UpgradeRequest) {}
+    /// Bytes [`Parser::release`] would give back to the memory budget.
+    fn releasable(&self) -> usize {
+        0
+    }
+    /// The memory budget is exceeded: give back what [`Parser::releasable`] counts, after
+    /// emitting what was read so far (so it is searched and shown before it is dropped).
+    /// Returns the bytes given back.
+    fn release(&mut self, _ctx: &mut Ctx<'_>) -> usize {
+        0
+    }
 }
 
 /// Drives one parser outside the dispatcher (tests, fuzzing): keeps each direction's

@@ -52,6 +52,21 @@ pub struct FollowStream {
     pub summary: Option<ConversationSummary>,
     /// The items are TLS plaintext decrypted with the session keys (not the TCP bytes).
     pub decrypted: bool,
+    /// The memory budget took the kept bytes back (counted in `cut_bytes`).
+    pub released: bool,
+}
+
+/// What a followed stream costs beyond its data bytes (the stream, and each item).
+const STREAM_COST: usize = 512;
+const ITEM_COST: usize = 64;
+
+impl FollowStream {
+    /// Bytes this stream holds, as the memory budget counts them.
+    fn cost(&self) -> usize {
+        STREAM_COST
+            .saturating_add(usize::try_from(self.kept_bytes).unwrap_or(usize::MAX))
+            .saturating_add(self.items.len().saturating_mul(ITEM_COST))
+    }
 }
 
 impl FollowStream {
@@ -107,6 +122,8 @@ pub struct FollowCollector {
     limit_per_stream: u64,
     merge: bool,
     streams: BTreeMap<StreamId, FollowStream>,
+    /// Bytes held over all streams (see [`FollowStream::cost`]).
+    held: usize,
 }
 
 impl FollowCollector {
@@ -117,6 +134,7 @@ impl FollowCollector {
             limit_per_stream: limit_per_stream as u64,
             merge: false,
             streams: BTreeMap::new(),
+            held: 0,
         }
     }
 
@@ -135,6 +153,30 @@ impl FollowCollector {
 
     /// Take one event into account.
     pub fn on_event(&mut self, ev: &StreamEvent<'_>) {
+        let touched = match ev {
+            StreamEvent::Open { .. } => None,
+            StreamEvent::Data { stream, .. }
+            | StreamEvent::Hole { stream, .. }
+            | StreamEvent::Close { stream, .. }
+            | StreamEvent::End { stream, .. }
+            | StreamEvent::Note { stream, .. } => Some(*stream),
+        };
+        let before = touched
+            .and_then(|id| self.streams.get(&id))
+            .map_or(0, FollowStream::cost);
+        self.record(ev);
+        let after = match ev {
+            StreamEvent::Open { stream, .. } => {
+                self.streams.get(stream).map_or(0, FollowStream::cost)
+            }
+            _ => touched
+                .and_then(|id| self.streams.get(&id))
+                .map_or(0, FollowStream::cost),
+        };
+        self.held = self.held.saturating_sub(before).saturating_add(after);
+    }
+
+    fn record(&mut self, ev: &StreamEvent<'_>) {
         match ev {
             StreamEvent::Open {
                 stream,
@@ -155,6 +197,7 @@ impl FollowCollector {
                             limit: self.limit_per_stream,
                             summary: None,
                             decrypted: false,
+                            released: false,
                         },
                     );
                 }
@@ -214,13 +257,65 @@ impl FollowCollector {
         let Some(fs) = self.streams.get_mut(&stream) else {
             return;
         };
+        let before = fs.cost();
         if !fs.decrypted {
             fs.decrypted = true;
             fs.items.clear();
             fs.kept_bytes = 0;
             fs.cut_bytes = 0;
+            if fs.released {
+                fs.limit = 0;
+            }
         }
         fs.push_data(dir, frame, data, merge);
+        self.held = self.held.saturating_sub(before).saturating_add(fs.cost());
+    }
+
+    /// Bytes held over all collected streams (the memory budget's `follow` pool).
+    pub fn held_bytes(&self) -> usize {
+        self.held
+    }
+
+    /// The memory budget is exceeded: the stream keeping the most data bytes (lowest id
+    /// on ties) gives them back; they are counted in its `cut_bytes`, with `released`, and
+    /// its later bytes are counted, not kept. Returns the bytes given back.
+    pub fn release_largest(&mut self) -> usize {
+        let Some(fs) = self
+            .streams
+            .values_mut()
+            .filter(|f| f.kept_bytes > 0)
+            .max_by_key(|f| (f.kept_bytes, std::cmp::Reverse(f.stream)))
+        else {
+            return 0;
+        };
+        let before = fs.cost();
+        fs.cut_bytes = fs.cut_bytes.saturating_add(fs.kept_bytes);
+        fs.kept_bytes = 0;
+        fs.limit = 0;
+        fs.released = true;
+        fs.items = Vec::new();
+        let freed = before.saturating_sub(fs.cost());
+        self.held = self.held.saturating_sub(freed);
+        freed
+    }
+
+    /// Take out the streams that can be written now, in stream order: closed, and with no
+    /// open stream of a lower id left (streams are numbered in order of opening, so no
+    /// later one comes before them). Writing them as they become ready keeps `--follow
+    /// all` from holding every stream of a capture until its end; the output is the same.
+    pub fn take_ready(&mut self) -> Vec<FollowStream> {
+        let mut ready = Vec::new();
+        while self
+            .streams
+            .first_key_value()
+            .is_some_and(|(_, f)| f.summary.is_some())
+        {
+            if let Some((_, fs)) = self.streams.pop_first() {
+                self.held = self.held.saturating_sub(fs.cost());
+                ready.push(fs);
+            }
+        }
+        ready
     }
 
     /// The collected streams, in stream order.

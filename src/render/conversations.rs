@@ -6,8 +6,6 @@
 
 use std::io::{self, Write};
 
-use serde_json::{json, Value};
-
 use crate::capture::Timestamp;
 use crate::flow::{ConvState, ConversationSummary};
 use crate::render::escape::escape_str;
@@ -36,6 +34,11 @@ fn origin(rows: &[ConversationRow<'_>], capture_start: Option<Timestamp>) -> Tim
         .unwrap_or_default()
 }
 
+/// Rows laid out as one table at most; a longer list is written as several tables of
+/// this many rows (each with its own header and widths), so writing it holds one page of
+/// cells, not one per stream of the capture.
+pub const PAGE_ROWS: usize = 10_000;
+
 /// Build the table. Rows come out in stream order whatever the order of `rows`.
 pub fn conversations_table(
     rows: &[ConversationRow<'_>],
@@ -44,7 +47,11 @@ pub fn conversations_table(
     let origin = origin(rows, capture_start);
     let mut sorted: Vec<&ConversationRow<'_>> = rows.iter().collect();
     sorted.sort_by_key(|r| r.summary.stream);
+    page_table(&sorted, origin)
+}
 
+/// One table of rows already in order, start times relative to `origin`.
+fn page_table(sorted: &[&ConversationRow<'_>], origin: Timestamp) -> Table {
     let mut table = Table::new();
     table.header(
         [
@@ -66,7 +73,7 @@ pub fn conversations_table(
         .map(|s| s.to_string())
         .collect(),
     );
-    for r in sorted {
+    for r in sorted.iter() {
         let s = r.summary;
         table.row(vec![
             s.stream.to_string(),
@@ -116,48 +123,29 @@ pub fn write_conversations_to<W: Write>(
     borders: Borders,
 ) -> io::Result<()> {
     writeln!(w, "TCP Conversations")?;
-    let t = conversations_table(rows, capture_start);
-    if t.min_width() <= width {
-        return write!(w, "{}", t.render(width, borders));
-    }
-    // Too narrow for the columns: one block per stream.
-    for (title, block) in t.row_blocks() {
-        writeln!(w, "{title}")?;
-        write!(w, "{}", block.render(width, borders))?;
+    let origin = origin(rows, capture_start);
+    let mut sorted: Vec<&ConversationRow<'_>> = rows.iter().collect();
+    sorted.sort_by_key(|r| r.summary.stream);
+    // No rows: one empty table (its header), as for a short list.
+    let empty: [&[&ConversationRow<'_>]; 1] = [&[]];
+    let pages: Vec<&[&ConversationRow<'_>]> = if sorted.is_empty() {
+        empty.to_vec()
+    } else {
+        sorted.chunks(PAGE_ROWS).collect()
+    };
+    for page in pages {
+        let t = page_table(page, origin);
+        if t.min_width() <= width {
+            write!(w, "{}", t.render(width, borders))?;
+            continue;
+        }
+        // Too narrow for the columns: one block per stream.
+        for (title, block) in t.row_blocks() {
+            writeln!(w, "{title}")?;
+            write!(w, "{}", block.render(width, borders))?;
+        }
     }
     Ok(())
-}
-
-/// The JSON object for one stream: `{"type":"tcp.stream", "stream":N, ...}`.
-pub fn conversation_json(
-    summary: &ConversationSummary,
-    protocol: &str,
-    capture_start: Option<Timestamp>,
-) -> Value {
-    let s = summary;
-    let origin = capture_start.unwrap_or(s.start);
-    json!({
-        "type": "tcp.stream",
-        "stream": s.stream,
-        "client": s.client.to_string(),
-        "server": s.server.to_string(),
-        "packets_to_server": s.packets_to_server,
-        "bytes_to_server": s.bytes_to_server,
-        "packets_to_client": s.packets_to_client,
-        "bytes_to_client": s.bytes_to_client,
-        "payload_to_server": s.payload_to_server,
-        "payload_to_client": s.payload_to_client,
-        "first_frame": s.first_frame,
-        "last_frame": s.last_frame,
-        "start": s.start,
-        "end": s.end,
-        "rel_start": s.start.since(origin),
-        "duration": s.end.since(s.start),
-        "state": s.state,
-        "close_reason": s.close_reason,
-        "syn_seen": s.syn_seen,
-        "protocol": escape_str(protocol),
-    })
 }
 
 #[cfg(test)]
@@ -277,13 +265,24 @@ mod tests {
     }
 
     #[test]
-    fn json_object_for_one_stream() {
+    fn json_record_for_one_stream() {
         let s = summary(0, 59856, 100);
-        let v = conversation_json(&s, "HTTP", Some(Timestamp::new(99, 0)));
-        assert_eq!(v["type"], "tcp.stream");
-        assert_eq!(v["stream"], 0);
-        assert_eq!(v["client"], "141.142.228.5:59856");
-        assert_eq!(v["server"], "192.150.187.43:80");
+        let line = crate::render::json::conversation(&crate::event::SessionClose {
+            transport: crate::flow::Transport::Tcp,
+            summary: s,
+            protocol: Some("HTTP"),
+            capture_start: Some(Timestamp::new(99, 0)),
+        })
+        .expect("serialise");
+        let v: serde_json::Value = serde_json::from_slice(&line).expect("JSON");
+        assert_eq!(v["type"], "conversation");
+        assert_eq!(v["session"], 0);
+        assert_eq!(v["transport"], "tcp");
+        assert_eq!(v["src_ip"], "141.142.228.5");
+        assert_eq!(v["src_port"], 59856);
+        assert_eq!(v["dst_ip"], "192.150.187.43");
+        assert_eq!(v["dst_port"], 80);
+        assert_eq!(v["start"], "1970-01-01T00:01:40.000000000Z");
         assert_eq!(v["bytes_to_client"], 5477);
         assert_eq!(v["packets_to_server"], 7);
         assert_eq!(v["state"], "complete");

@@ -90,7 +90,13 @@ pub fn write_follow<W: Write>(
             }
         }
     }
-    if fs.was_cut() {
+    if fs.released {
+        writeln!(
+            w,
+            "[... {} bytes not shown: the memory budget (--max-total-buffer) took them back ...]",
+            fs.cut_bytes
+        )?;
+    } else if fs.was_cut() {
         writeln!(
             w,
             "[... output cut at {} bytes, {} more not shown ...]",

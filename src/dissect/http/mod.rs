@@ -29,6 +29,7 @@ use std::sync::Arc;
 use super::parser::{Chunk, Ctx, ParseWork, Parser, ParserConfig, SessionInfo, UpgradeRequest};
 use super::{DissectConfig, Layer};
 use crate::flow::Direction;
+use crate::memory::{Meter, Pool};
 use chunked::{ChunkOut, Chunked};
 use head::{Head, HeadScan, Scanned, StartKind};
 
@@ -138,7 +139,8 @@ struct DirState {
     head: PendingHead,
     head_start: u64,
     frames: Vec<u64>,
-    building: Option<Building>,
+    /// Boxed: most streams are idle between messages, and a message is large.
+    building: Option<Box<Building>>,
     ended: bool,
 }
 
@@ -245,11 +247,23 @@ pub struct HttpStream {
     pending_overflow_noted: bool,
     /// Bytes received and bytes the head scanner examined, not yet reported.
     work: ParseWork,
+    /// The run's memory budget, and what this stream last reported to it (heads, bodies).
+    meter: Meter,
+    reported: [usize; 2],
+}
+
+impl Drop for HttpStream {
+    fn drop(&mut self) {
+        self.meter.change(Pool::HttpHeads, self.reported[0], 0);
+        self.meter.change(Pool::HttpBodies, self.reported[1], 0);
+    }
 }
 
 impl HttpStream {
     pub fn new(cfg: &DissectConfig) -> Self {
         HttpStream {
+            meter: Meter::default(),
+            reported: [0, 0],
             cfg: cfg.clone(),
             over_tls: false,
             dirs: [DirState::new(), DirState::new()],
@@ -490,23 +504,23 @@ impl HttpStream {
                             None => Step::Consumed(take - leftover),
                         };
                     }
-                    format!(
-                        "{NOT_HEAD} at stream offset {}; resynchronising",
-                        st.head_start
-                    )
+                    Some(NOT_HEAD)
                 }
-                Scanned::Invalid(reason) => {
-                    format!(
-                        "{reason} at stream offset {}; resynchronising",
-                        st.head_start
-                    )
-                }
-                Scanned::Partial => {
-                    format!("HTTP head longer than {max_head} bytes; resynchronising")
-                }
+                Scanned::Invalid(reason) => Some(reason),
+                // Too long.
+                Scanned::Partial => None,
             };
             if !tentative {
-                self.note(dir, now, failure, out);
+                let text = match failure {
+                    Some(reason) => {
+                        format!(
+                            "{reason} at stream offset {}; resynchronising",
+                            st.head_start
+                        )
+                    }
+                    None => format!("HTTP head longer than {max_head} bytes; resynchronising"),
+                };
+                self.note(dir, now, text, out);
             }
             tentative = true;
             // The next line of the buffered bytes that could start a message.
@@ -701,12 +715,12 @@ impl HttpStream {
             https: self.over_tls,
         };
         let st = &mut self.dirs[dir.index()];
-        st.building = Some(Building {
+        st.building = Some(Box::new(Building {
             ev,
             body_before_hole: None,
             body_cut: false,
             stop_after,
-        });
+        }));
         match body {
             Some(mode) => st.mode = Mode::Body(mode),
             None => self.finish(dir, now, out),
@@ -727,40 +741,53 @@ impl HttpStream {
         let Mode::Body(mode) = &mut st.mode else {
             return Step::Consumed(0);
         };
-        let Some(b) = st.building.as_mut() else {
-            st.mode = Mode::Resync { line_start: false };
-            return Step::Consumed(0);
-        };
+        // `None` once the message was released early (memory budget): the body's framing
+        // is still followed, its bytes are not kept.
+        let mut b = st.building.as_mut();
         match mode {
             BodyMode::Length(left) => {
                 let n = usize::try_from(*left).unwrap_or(usize::MAX).min(rest.len());
                 *left = left.saturating_sub(n as u64);
                 let done = *left == 0;
-                append_body(b, rest.get(..n).unwrap_or(&[]), max_body);
-                b.ev.body_wire_len = b.ev.body_wire_len.saturating_add(n as u64);
+                if let Some(b) = b {
+                    append_body(b, rest.get(..n).unwrap_or(&[]), max_body);
+                    b.ev.body_wire_len = b.ev.body_wire_len.saturating_add(n as u64);
+                }
                 if done {
                     self.finish(dir, now, out);
                 }
                 Step::Consumed(n)
             }
             BodyMode::Close => {
-                append_body(b, rest, max_body);
-                b.ev.body_wire_len = b.ev.body_wire_len.saturating_add(rest.len() as u64);
+                if let Some(b) = b {
+                    append_body(b, rest, max_body);
+                    b.ev.body_wire_len = b.ev.body_wire_len.saturating_add(rest.len() as u64);
+                }
                 Step::Consumed(rest.len())
             }
             BodyMode::Chunked(c) => {
                 let (n, res) = c.step(rest);
-                b.ev.body_wire_len = b.ev.body_wire_len.saturating_add(n as u64);
+                if let Some(b) = b.as_deref_mut() {
+                    b.ev.body_wire_len = b.ev.body_wire_len.saturating_add(n as u64);
+                }
                 match res {
                     ChunkOut::Framing => {}
-                    ChunkOut::Data(data) => append_body(b, data, max_body),
+                    ChunkOut::Data(data) => {
+                        if let Some(b) = b {
+                            append_body(b, data, max_body);
+                        }
+                    }
                     ChunkOut::Done => {
-                        b.ev.trailers = head::lenient_headers(c.trailer_block());
+                        if let Some(b) = b {
+                            b.ev.trailers = head::lenient_headers(c.trailer_block());
+                        }
                         self.finish(dir, now, out);
                     }
                     ChunkOut::Bogus(reason) => {
-                        b.ev.body_complete = false;
-                        b.ev.notes.push(format!("{reason}; body parsing stopped"));
+                        if let Some(b) = b {
+                            b.ev.body_complete = false;
+                            b.ev.notes.push(format!("{reason}; body parsing stopped"));
+                        }
                         self.finish(dir, now, out);
                         self.dirs[dir.index()].mode = Mode::Resync { line_start: false };
                         self.note(
@@ -904,6 +931,7 @@ fn count_hole(b: &mut Building, len: u64) {
 pub fn new_parser(info: &SessionInfo, cfg: &ParserConfig) -> Box<dyn Parser> {
     let mut s = HttpStream::new(&cfg.dissect);
     s.over_tls = info.layer == Layer::Tls;
+    s.meter = cfg.meter.clone();
     Box::new(s)
 }
 
@@ -920,6 +948,7 @@ impl Parser for HttpStream {
         self.feed(c.dir, c.offset, c.bytes, c.frame, now, ctx);
         self.work.http_bytes += c.bytes.len() as u64;
         ctx.count(std::mem::take(&mut self.work));
+        self.account();
     }
 
     fn gap(&mut self, ctx: &mut Ctx<'_>, dir: Direction, offset: u64, len: u64) {
@@ -930,6 +959,7 @@ impl Parser for HttpStream {
         }
         let now = ctx.now_frame;
         self.hole(dir, offset, len, now, ctx);
+        self.account();
     }
 
     fn end(&mut self, ctx: &mut Ctx<'_>, dir: Direction) {
@@ -938,12 +968,71 @@ impl Parser for HttpStream {
         }
         let now = ctx.now_frame;
         self.end_dir(dir, now, ctx);
+        self.account();
     }
 
     fn close(&mut self, ctx: &mut Ctx<'_>) {
         for dir in [Direction::ToServer, Direction::ToClient] {
             self.end(ctx, dir);
         }
+    }
+
+    fn releasable(&self) -> usize {
+        self.dirs
+            .iter()
+            .filter_map(|d| d.building.as_ref())
+            .map(|b| b.ev.body.capacity())
+            .sum()
+    }
+
+    fn release(&mut self, ctx: &mut Ctx<'_>) -> usize {
+        let now = ctx.now_frame;
+        let freed = [Direction::ToServer, Direction::ToClient]
+            .into_iter()
+            .map(|dir| self.release_body(dir, now, ctx))
+            .sum();
+        self.account();
+        freed
+    }
+}
+
+impl HttpStream {
+    /// Report the bytes held (heads, bodies) to the memory budget.
+    fn account(&mut self) {
+        let heads = self.dirs.iter().map(|d| d.head.bytes.capacity()).sum();
+        let bodies = self.releasable();
+        self.meter.change(Pool::HttpHeads, self.reported[0], heads);
+        self.meter
+            .change(Pool::HttpBodies, self.reported[1], bodies);
+        self.reported = [heads, bodies];
+    }
+
+    /// The memory budget wants this direction's body back: the message is emitted now
+    /// with the body read so far (searched and shown like any message), and the rest of
+    /// its body is read by its framing but not kept. Returns the bytes given back.
+    fn release_body(&mut self, dir: Direction, now: u64, out: &mut Ctx<'_>) -> usize {
+        let st = &mut self.dirs[dir.index()];
+        let Some(b) = st.building.as_mut() else {
+            return 0;
+        };
+        let held = b.ev.body.capacity();
+        if held == 0 {
+            return 0;
+        }
+        b.ev.body_complete = false;
+        b.ev.notes.push(format!(
+            "memory budget: shown after {} body bytes; the rest of the body is not kept",
+            b.ev.body_len
+        ));
+        if let Mode::Body(BodyMode::Chunked(c)) = &st.mode {
+            b.ev.chunk_sizes = c.sizes.clone();
+            b.ev.chunk_count = c.count;
+        }
+        let mode = std::mem::replace(&mut st.mode, Mode::Head { tentative: false });
+        self.finish(dir, now, out);
+        // The body's framing goes on without a message.
+        self.dirs[dir.index()].mode = mode;
+        held
     }
 }
 

@@ -196,13 +196,68 @@ impl FlowTable {
         frame: u64,
         sink: &mut dyn StreamSink,
     ) {
-        if self.buffered_total <= self.cfg.max_buffered_total {
-            return;
+        let limit = self.cfg.max_buffered_total;
+        self.shed_buffered(Some(key), limit, "max_buffered_total", frame, sink);
+    }
+
+    /// The memory budget is exceeded: give up gaps (holes, then the bytes behind them) in
+    /// the streams buffering the most out-of-order bytes until at most `limit` are
+    /// buffered, each stream noting the bound `memory_budget`. Returns the bytes given back.
+    pub fn shed_out_of_order(
+        &mut self,
+        limit: usize,
+        frame: u64,
+        sink: &mut dyn StreamSink,
+    ) -> usize {
+        let before = self.buffered_total;
+        self.shed_buffered(None, limit, "memory_budget", frame, sink);
+        before.saturating_sub(self.buffered_total)
+    }
+
+    /// The memory budget is exceeded: close the idlest flow (flushing it to the parsers)
+    /// with a `memory_budget` note. False when no flow is live.
+    pub fn evict_idlest(&mut self, budget: usize, frame: u64, sink: &mut dyn StreamSink) -> bool {
+        while !self.expiry.is_empty() {
+            if let Some(flow) = self.first_due() {
+                self.stats.bound_hits += 1;
+                self.stats.evicted_flows += 1;
+                sink.event(
+                    frame,
+                    StreamEvent::Note {
+                        stream: flow.stream,
+                        dir: None,
+                        note: FlowNote::BoundHit {
+                            bound: "memory_budget",
+                            limit: budget as u64,
+                        },
+                        frame,
+                    },
+                );
+                self.close(flow, CloseReason::Evicted, frame, sink);
+                return true;
+            }
         }
-        let mut first = true;
-        while self.buffered_total > self.cfg.max_buffered_total {
-            let victim = if first {
-                first = false;
+        false
+    }
+
+    /// Delivered bytes kept over all streams to compare retransmissions with.
+    pub fn recent_bytes(&self) -> usize {
+        self.recent_total
+    }
+
+    /// Give up gaps until at most `limit` bytes are buffered: first in the stream of
+    /// `first` (if any), then in the stream holding the most (lowest id on ties).
+    fn shed_buffered(
+        &mut self,
+        first: Option<FlowKey>,
+        limit: usize,
+        bound: &'static str,
+        frame: u64,
+        sink: &mut dyn StreamSink,
+    ) {
+        let mut first = first;
+        while self.buffered_total > limit {
+            let victim = if let Some(key) = first.take() {
                 Some(key)
             } else {
                 self.flows
@@ -222,7 +277,6 @@ impl FlowTable {
                 continue;
             }
             let recent_before = flow.recent_cost();
-            let limit = self.cfg.max_buffered_total;
             let mut noted = false;
             for (i, half) in flow.halves.iter_mut().enumerate() {
                 let mut out = Emit {
@@ -236,7 +290,7 @@ impl FlowTable {
                 if half.pending_cost() > 0 && !noted {
                     noted = true;
                     out.note(FlowNote::BoundHit {
-                        bound: "max_buffered_total",
+                        bound,
                         limit: limit as u64,
                     });
                 }

@@ -1,0 +1,198 @@
+//! One memory budget over every buffer of a run (`--max-total-buffer`, 256 MiB by default).
+//!
+//! Each stage keeps its own bounded buffers and says how many bytes it holds in each
+//! [`Pool`]; the pipeline adds them up after every frame and, past the budget, asks the
+//! stages to give bytes back, in this order: HTTP bodies (largest first: the message is
+//! emitted at once, so it is searched before its body is dropped), TLS handshake buffers,
+//! followed-stream bytes (largest first), out-of-order bytes (gaps given up as holes),
+//! then whole flows (idlest first: closing a flow flushes its parsers). Conversation rows
+//! past the budget are counted, not kept. Every kind of eviction raises one note and is
+//! counted in [`MemoryStats`].
+//!
+//! The parsers live behind the dissector interface, one per stream; they report into a
+//! shared [`Meter`] (relaxed atomic counters: a total, not a synchronisation point).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+/// The default budget: 256 MiB.
+pub const DEFAULT_BUDGET: usize = 256 << 20;
+
+/// What a budget's bytes are held for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Pool {
+    /// Live flows: the flow table, and each stage's per-stream state (an estimate per flow).
+    Flows,
+    /// Out-of-order TCP bytes waiting for a gap to fill.
+    OutOfOrder,
+    /// Delivered TCP bytes kept to compare retransmissions with.
+    Retransmissions,
+    /// Bytes held while a stream's protocol is undecided.
+    Undecided,
+    /// HTTP heads being read.
+    HttpHeads,
+    /// HTTP bodies being read (raw), kept for search and display.
+    HttpBodies,
+    /// TLS handshake messages being reassembled across records.
+    TlsHandshakes,
+    /// `--follow`: the bytes of followed streams.
+    Follow,
+    /// `--conversations`: one row per closed stream.
+    Conversations,
+}
+
+impl Pool {
+    pub const ALL: [Pool; 9] = [
+        Pool::Flows,
+        Pool::OutOfOrder,
+        Pool::Retransmissions,
+        Pool::Undecided,
+        Pool::HttpHeads,
+        Pool::HttpBodies,
+        Pool::TlsHandshakes,
+        Pool::Follow,
+        Pool::Conversations,
+    ];
+
+    /// The name in notes, `--stats` and JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Pool::Flows => "flows",
+            Pool::OutOfOrder => "out_of_order",
+            Pool::Retransmissions => "retransmissions",
+            Pool::Undecided => "undecided",
+            Pool::HttpHeads => "http_heads",
+            Pool::HttpBodies => "http_bodies",
+            Pool::TlsHandshakes => "tls_handshakes",
+            Pool::Follow => "follow",
+            Pool::Conversations => "conversations",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Bytes the parsers hold, per pool, shared by every parser of a run.
+#[derive(Debug, Clone, Default)]
+pub struct Meter(Arc<[AtomicUsize; Pool::ALL.len()]>);
+
+impl Meter {
+    /// The holder of `pool` went from `old` to `new` bytes.
+    pub fn change(&self, pool: Pool, old: usize, new: usize) {
+        let Some(c) = self.0.get(pool.index()) else {
+            return;
+        };
+        if new > old {
+            c.fetch_add(new - old, Ordering::Relaxed);
+        } else if old > new {
+            // Saturating: a counter never wraps below zero.
+            let _ = c.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| {
+                Some(v.saturating_sub(old - new))
+            });
+        }
+    }
+
+    pub fn held(&self, pool: Pool) -> usize {
+        self.0
+            .get(pool.index())
+            .map_or(0, |c| c.load(Ordering::Relaxed))
+    }
+}
+
+/// What the budget did over a run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct MemoryStats {
+    /// The budget in bytes.
+    pub budget: u64,
+    /// The most bytes accounted at once (after evictions of the frame).
+    pub peak_bytes: u64,
+    /// Per pool: evictions, and bytes given back (or, for conversation rows, not kept).
+    pub evictions: Vec<PoolEvictions>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct PoolEvictions {
+    pub pool: &'static str,
+    pub evictions: u64,
+    pub bytes: u64,
+}
+
+impl MemoryStats {
+    pub fn new(budget: usize) -> Self {
+        MemoryStats {
+            budget: budget as u64,
+            ..MemoryStats::default()
+        }
+    }
+
+    /// Count one eviction of `bytes` in `pool`; true when it is the first of its pool.
+    pub fn evicted(&mut self, pool: Pool, bytes: usize) -> bool {
+        let name = pool.name();
+        if let Some(e) = self.evictions.iter_mut().find(|e| e.pool == name) {
+            e.evictions += 1;
+            e.bytes = e.bytes.saturating_add(bytes as u64);
+            return false;
+        }
+        self.evictions.push(PoolEvictions {
+            pool: name,
+            evictions: 1,
+            bytes: bytes as u64,
+        });
+        true
+    }
+
+    /// One line for the end of a run when the budget was hit, e.g. `memory budget
+    /// (268435456 bytes) hit: http_bodies 3 evictions (25165824 bytes), ...`.
+    pub fn line(&self) -> Option<String> {
+        if self.evictions.is_empty() {
+            return None;
+        }
+        let parts: Vec<String> = self
+            .evictions
+            .iter()
+            .map(|e| format!("{} {} evictions ({} bytes)", e.pool, e.evictions, e.bytes))
+            .collect();
+        Some(format!(
+            "memory budget ({} bytes, --max-total-buffer) hit: {}",
+            self.budget,
+            parts.join(", ")
+        ))
+    }
+
+    /// Evictions over every pool.
+    pub fn total_evictions(&self) -> u64 {
+        self.evictions.iter().map(|e| e.evictions).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn meter_adds_and_gives_back_per_pool() {
+        let m = Meter::default();
+        let other = m.clone();
+        m.change(Pool::HttpBodies, 0, 100);
+        other.change(Pool::HttpBodies, 0, 50);
+        other.change(Pool::HttpHeads, 0, 7);
+        assert_eq!(m.held(Pool::HttpBodies), 150);
+        m.change(Pool::HttpBodies, 100, 10);
+        assert_eq!(m.held(Pool::HttpBodies), 60);
+        // Never below zero.
+        m.change(Pool::HttpHeads, 70, 0);
+        assert_eq!(m.held(Pool::HttpHeads), 0);
+    }
+
+    #[test]
+    fn stats_count_evictions_per_pool_and_say_which_is_first() {
+        let mut s = MemoryStats::new(1 << 20);
+        assert!(s.evicted(Pool::Follow, 10));
+        assert!(!s.evicted(Pool::Follow, 5));
+        assert!(s.evicted(Pool::Flows, 1));
+        assert_eq!(s.total_evictions(), 3);
+        assert_eq!(s.evictions[0].bytes, 15);
+    }
+}
