@@ -734,15 +734,16 @@ impl<'o> Runner<'o> {
         held
     }
 
-    /// Past the memory budget, take bytes back until under 7/8 of it: HTTP bodies (the
-    /// message is emitted first, so it is searched and shown), followed-stream bytes,
-    /// out-of-order bytes, then the idlest flows (closing a flow flushes its parsers: what
-    /// they held is emitted and searched). Evictions are counted per pool for the end of run.
+    /// Past the memory budget, take bytes back until under 3/4 of it (room for the copies
+    /// a released message makes while it is searched): HTTP bodies (the message is emitted
+    /// first, so it is searched and shown), followed-stream bytes, out-of-order bytes, then
+    /// the idlest flows (closing a flow flushes its parsers: what they held is emitted and
+    /// searched). Evictions are counted per pool for the end of run.
     fn enforce_budget(&mut self, frame: u64) {
         let total = |h: &[usize]| h.iter().fold(0usize, |a, &b| a.saturating_add(b));
         let mut now = total(&self.held());
         if now > self.budget {
-            let target = self.budget - self.budget / 8;
+            let target = self.budget - self.budget / 4;
             let mut sinks = Sinks {
                 dispatcher: &mut self.dispatcher,
                 keep_conversations: self.opts.keep_conversations,
