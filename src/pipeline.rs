@@ -764,21 +764,34 @@ impl<'o> Runner<'o> {
                     .held(Pool::HttpBodies)
                     .saturating_add(meter.held(Pool::TlsHandshakes))
             };
+            // Finding the largest holder walks every session (or followed stream): once a
+            // walk finds nothing, the pool is not walked again in this frame.
+            let mut bodies_left = meter.held(Pool::HttpBodies) > 0;
+            let mut follow_left = sinks.follow.as_deref().is_some_and(|f| f.held_bytes() > 0);
             while now > target {
                 let before = now;
                 let p = parsers();
-                let freed = sinks.dispatcher.release_largest(frame);
+                let freed = if bodies_left {
+                    sinks.dispatcher.release_largest(frame)
+                } else {
+                    0
+                };
+                bodies_left = freed > 0;
+                let released = if follow_left && freed == 0 {
+                    sinks
+                        .follow
+                        .as_deref_mut()
+                        .map_or(0, FollowCollector::release_largest)
+                } else {
+                    0
+                };
+                follow_left = follow_left && (freed > 0 || released > 0);
                 if freed > 0 {
                     evicted.push((Pool::HttpBodies, freed));
                     now = now.saturating_sub(p.saturating_sub(parsers()));
-                } else if let Some(n) = sinks
-                    .follow
-                    .as_deref_mut()
-                    .map(FollowCollector::release_largest)
-                    .filter(|&n| n > 0)
-                {
-                    evicted.push((Pool::Follow, n));
-                    now = now.saturating_sub(n);
+                } else if released > 0 {
+                    evicted.push((Pool::Follow, released));
+                    now = now.saturating_sub(released);
                 } else if self.flows.buffered_bytes() > 0 {
                     let keep = self
                         .flows
