@@ -4,11 +4,12 @@
 //! and segments, and frames/files truncated every way.
 //!
 //! ```text
-//! cargo run --release --example make_adversarial -- OUTDIR [--small] [--syns N] [--head-scans] [--memory]
+//! cargo run --release --example make_adversarial -- OUTDIR [--small] [--syns N] [--head-scans]
+//!     [--head-scan-bytes N] [--memory]
 //! ```
 //!
 //! `--head-scans` writes only the HTTP head-scanning shapes and their baselines
-//! ([`head_scans`]).
+//! ([`head_scans`]); `--head-scan-bytes` sets their bytes of lines per direction (4 MiB).
 //!
 //! Packets are built with etherparse's `PacketBuilder` and written with libpcap's savefile
 //! (`pcap::Capture::dead` + `savefile`). The test `tests/adversarial.rs` includes this file
@@ -1362,10 +1363,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut scale = Scale::default();
     let mut memory = false;
     let mut head_scans_only = false;
+    // The head-scan shapes at the sizes of the issue: 4 MB of lines, a 60 KB head.
+    let mut lines: usize = 4 << 20;
     while let Some(a) = args.next() {
         match a.as_str() {
             "--small" => scale = Scale::small(),
             "--head-scans" => head_scans_only = true,
+            "--head-scan-bytes" => {
+                let n = args.next().ok_or("--head-scan-bytes takes a size")?;
+                lines = n
+                    .parse()
+                    .map_err(|_| format!("--head-scan-bytes: not a size: {n}"))?;
+            }
             "--memory" => memory = true,
             "--syns" => {
                 let n = args.next().ok_or("--syns takes a count")?;
@@ -1375,8 +1384,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             _ => return Err(format!("unexpected argument: {a}").into()),
         }
     }
-    let dir =
-        dir.ok_or("usage: make_adversarial OUTDIR [--small] [--syns N] [--head-scans] [--memory]")?;
+    let dir = dir.ok_or(
+        "usage: make_adversarial OUTDIR [--small] [--syns N] [--head-scans] [--head-scan-bytes N] \
+         [--memory]",
+    )?;
     if memory {
         for w in write_memory(&dir, &scale)? {
             let size = fs::metadata(&w.path).map(|m| m.len()).unwrap_or(0);
@@ -1384,8 +1395,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         return Ok(());
     }
-    // The head-scan shapes at the sizes of the issue: 4 MB of lines, a 60 KB head.
-    let mut written = head_scans(&dir, 4 << 20, 60_000)?;
+    let mut written = head_scans(&dir, lines, 60_000)?;
     if !head_scans_only {
         written.extend(write_all(&dir, &scale)?);
     }

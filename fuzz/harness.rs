@@ -22,13 +22,13 @@ use squirrel_sniff::dissect::quic::qpack::QpackDecoder;
 use squirrel_sniff::dissect::quic::QuicConnection;
 use squirrel_sniff::dissect::tls::TlsStream;
 use squirrel_sniff::dissect::{AppEvent, DissectConfig, Driver, Parser};
+use squirrel_sniff::event::{Event, FrameView, Sink};
 use squirrel_sniff::flow::{
     Direction, Endpoint, FlowConfig, FlowTable, StreamEvent, StreamId, StreamSink, TcpFlags,
     TcpSegment,
 };
 use squirrel_sniff::pipeline::{self, RunOptions, Source};
 use squirrel_sniff::render::color::Palette;
-use squirrel_sniff::render::frame::FrameView;
 use squirrel_sniff::render::{Mode, Printer};
 
 /// Link types the first input byte chooses from (index = byte modulo the length).
@@ -72,7 +72,7 @@ pub fn decode_frame(data: &[u8]) {
         interface: None,
         decoded: &decoded,
         tcp: None,
-        udp_stream: None,
+        udp: None,
         app: &[],
         highlights: &[],
         findings: &[],
@@ -83,7 +83,7 @@ pub fn decode_frame(data: &[u8]) {
         (Mode::Json, false),
     ] {
         let mut p = Printer::new(io::sink(), mode, hex, Palette::new(false));
-        let _ = p.frame(&view);
+        let _ = p.event(Event::Frame(&view));
     }
 }
 

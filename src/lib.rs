@@ -9,6 +9,7 @@ pub mod cli;
 pub mod decode;
 pub mod display;
 pub mod dissect;
+pub mod event;
 pub mod exit;
 pub mod findings;
 pub mod flow;

@@ -15,6 +15,7 @@ use squirrel_sniff::cli::{
 };
 use squirrel_sniff::dissect::tls::decrypt::{DecryptConfig, KeyStore, RsaKey, RsaKeyError};
 use squirrel_sniff::dissect::DissectConfig;
+use squirrel_sniff::event::Sink;
 use squirrel_sniff::findings::engine::FindingsConfig;
 use squirrel_sniff::findings::{load_ca_file, FernetKey, SecretSet};
 use squirrel_sniff::flow::{Direction, FlowConfig, FollowSelect};
@@ -529,7 +530,6 @@ fn capture_main(cli: &Cli) -> i32 {
             follow_http: cli.analysis.follow_format == FollowFormatArg::Http,
             findings: findings.clone(),
             display_filter: display_filter.clone(),
-            columns: columns.clone(),
             flow: FlowConfig {
                 max_flows: cli.bounds.max_flows.max(1),
                 max_buffered_per_flow: cli.bounds.max_flow_buffer,
@@ -616,10 +616,13 @@ fn capture_main(cli: &Cli) -> i32 {
         if let (true, [one]) = (cli.capture.each && inputs.len() > 1, unit) {
             printer.set_capture(Some(one.display().to_string()));
         }
-        if let (Some(c), true) = (&columns, unit.first() == inputs.first()) {
-            if let Err(e) = c.write_header(printer.writer()) {
-                return output_failed(e);
+        if let Some(c) = &columns {
+            if unit.first() == inputs.first() {
+                if let Err(e) = c.write_header(printer.writer()) {
+                    return output_failed(e);
+                }
             }
+            printer.set_columns(c.clone());
         }
         if opts.findings.mask {
             printer.set_mask(
@@ -666,7 +669,9 @@ fn capture_main(cli: &Cli) -> i32 {
                 let capture = (cli.capture.each && inputs.len() > 1)
                     .then(|| unit.first().map(|p| p.display().to_string()))
                     .flatten();
-                end_of_run_output(cli, &stats, capture.as_deref(), printer.writer(), pal).err()
+                let started = printer.records_started();
+                let w = printer.writer();
+                end_of_run_output(cli, &stats, capture.as_deref(), w, started, pal).err()
             })
             .or_else(|| out.take_error());
 
@@ -858,33 +863,19 @@ fn end_of_run_output<W: Write>(
     stats: &RunStats,
     capture: Option<&str>,
     w: &mut W,
+    records_started: bool,
     pal: Palette,
 ) -> std::io::Result<()> {
-    use squirrel_sniff::render::{conversations, follow, follow_http, records, report};
-    let json = cli.output.json;
-    let record = |w: &mut W, v: &serde_json::Value| -> std::io::Result<()> {
-        match (capture, v) {
-            (Some(c), serde_json::Value::Object(m)) => {
-                let mut m = m.clone();
-                let name = squirrel_sniff::render::escape::escape_str(c);
-                m.insert("capture".into(), name.into());
-                serde_json::to_writer(&mut *w, &m)
-            }
-            _ => serde_json::to_writer(&mut *w, v),
-        }
-        .map_err(std::io::Error::from)?;
-        writeln!(w)
-    };
-    if let (Some(c), false) = (capture, json) {
+    use squirrel_sniff::render::{conversations, follow, follow_http, report};
+    if cli.output.json {
+        return end_of_run_json(cli, stats, capture, w, records_started);
+    }
+    if let Some(c) = capture {
         if cli.output.quiet || cli.findings.report {
             writeln!(w, "{}:", squirrel_sniff::render::escape::escape_str(c))?;
         }
     }
-    if let (Some(fc), true) = (&stats.follow, json) {
-        for s in fc.streams() {
-            record(w, &records::follow(s))?;
-        }
-    } else if let Some(fc) = &stats.follow {
+    if let Some(fc) = &stats.follow {
         match cli.analysis.follow_format {
             FollowFormatArg::Http => follow_http::write_http_follow(w, &stats.follow_http)?,
             FollowFormatArg::Raw => {
@@ -910,21 +901,9 @@ fn end_of_run_output<W: Write>(
     }
     if let Some(h) = &stats.hierarchy {
         let filter = cli.filter.display_filter.as_deref().unwrap_or("");
-        if json {
-            record(w, &h.json(filter))?;
-        } else {
-            h.write(w, filter)?;
-        }
+        h.write(w, filter)?;
     }
-    if cli.output.quiet && cli.output.json {
-        let r = &stats.report;
-        let v = serde_json::json!({
-            "type": "summary", "packets": stats.frames, "bytes": r.bytes, "tcp_streams": r.tcp_streams,
-            "protocols": r.protocols, "findings": r.findings.len() as u64 + r.findings_dropped,
-            "findings_by_severity": r.findings_by_severity,
-        });
-        record(w, &v)?;
-    } else if cli.output.quiet {
+    if cli.output.quiet {
         let r = &stats.report;
         let protos: Vec<String> = r
             .protocols
@@ -954,16 +933,7 @@ fn end_of_run_output<W: Write>(
             }
         )?;
     }
-    if cli.analysis.conversations && json {
-        for (summary, proto) in &stats.conversations {
-            let row = conversations::conversation_json(
-                summary,
-                proto.map_or("", |p| p.label),
-                stats.first_ts,
-            );
-            record(w, &records::conversation(row))?;
-        }
-    } else if cli.analysis.conversations {
+    if cli.analysis.conversations {
         let rows: Vec<conversations::ConversationRow<'_>> = stats
             .conversations
             .iter()
@@ -974,32 +944,73 @@ fn end_of_run_output<W: Write>(
             .collect();
         conversations::write_conversations(w, &rows, stats.first_ts)?;
     }
-    if cli.bounds.stats && json {
+    if cli.findings.report {
+        report::write_report(w, &stats.report, pal)?;
+    }
+    w.flush()
+}
+
+/// `--json`: the end-of-run outputs as records (docs/json.md), after the frames' records.
+fn end_of_run_json<W: Write>(
+    cli: &Cli,
+    stats: &RunStats,
+    capture: Option<&str>,
+    w: &mut W,
+    records_started: bool,
+) -> std::io::Result<()> {
+    use squirrel_sniff::render::{records, report};
+    let mut out = squirrel_sniff::render::json::EndOfRun::new(
+        w,
+        records_started,
+        stats.first_ts,
+        stats.last_ts,
+        capture,
+    );
+    if let Some(fc) = &stats.follow {
+        for s in fc.streams() {
+            out.record(records::follow(s))?;
+        }
+    }
+    if let Some(h) = &stats.hierarchy {
+        out.record(h.json(cli.filter.display_filter.as_deref().unwrap_or("")))?;
+    }
+    if cli.output.quiet {
+        let r = &stats.report;
+        out.record(serde_json::json!({
+            "type": "summary", "packets": stats.frames, "bytes": r.bytes, "tcp_streams": r.tcp_streams,
+            "protocols": r.protocols, "findings": r.findings.len() as u64 + r.findings_dropped,
+            "findings_by_severity": r.findings_by_severity,
+        }))?;
+    }
+    if cli.analysis.conversations {
+        for (summary, proto) in &stats.conversations {
+            out.conversation(&squirrel_sniff::event::SessionClose {
+                transport: squirrel_sniff::flow::Transport::Tcp,
+                summary: summary.clone(),
+                protocol: proto.map(|p| p.label),
+                capture_start: stats.first_ts,
+            })?;
+        }
+    }
+    if cli.bounds.stats {
         let f = &stats.flow;
-        record(
-            w,
-            &serde_json::json!({
-                "type": "stats", "read": stats.read, "analysed": stats.frames,
-                "displayed": stats.displayed, "tcp_streams": f.streams,
-                "peak_live_flows": f.peak_live_flows, "flows_evicted": f.evicted_flows,
-                "peak_buffered_bytes": f.peak_buffered_bytes, "bound_hits": f.bound_hits,
-                "retransmissions": f.retransmissions, "out_of_order": f.out_of_order,
-                "holes": f.holes, "hole_bytes": f.hole_bytes,
-                "overlap_conflicts": f.overlap_conflicts, "peak_rss_kib": peak_rss_kib(),
-                "memory": &stats.memory, "conversations_dropped": stats.conversations_dropped,
-            }),
-        )?;
+        out.record(serde_json::json!({
+            "type": "stats", "read": stats.read, "analysed": stats.frames,
+            "displayed": stats.displayed, "tcp_streams": f.streams,
+            "peak_live_flows": f.peak_live_flows, "flows_evicted": f.evicted_flows,
+            "peak_buffered_bytes": f.peak_buffered_bytes, "bound_hits": f.bound_hits,
+            "retransmissions": f.retransmissions, "out_of_order": f.out_of_order,
+            "holes": f.holes, "hole_bytes": f.hole_bytes,
+            "overlap_conflicts": f.overlap_conflicts, "peak_rss_kib": peak_rss_kib(),
+            "memory": &stats.memory, "conversations_dropped": stats.conversations_dropped,
+        }))?;
     }
     if cli.findings.report {
-        if cli.output.json {
-            let mut v = report::report_json(&stats.report);
-            if let Some(m) = v.as_object_mut() {
-                m.insert("type".into(), "report".into());
-            }
-            record(w, &v)?;
-        } else {
-            report::write_report(w, &stats.report, pal)?;
+        let mut v = report::report_json(&stats.report);
+        if let Some(m) = v.as_object_mut() {
+            m.insert("type".into(), "report".into());
         }
+        out.record(v)?;
     }
     w.flush()
 }

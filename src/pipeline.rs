@@ -7,7 +7,6 @@
 use std::collections::BTreeMap;
 
 use foldhash::HashMap;
-use std::io::Write;
 use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,14 +21,15 @@ use crate::decode::{self, Decoded, Transport};
 use crate::dissect::dispatch::Dispatcher;
 use crate::dissect::registry::Protocol;
 use crate::dissect::{AppEvent, DissectConfig, ParserConfig};
+use crate::event::{
+    Event, FrameView, SessionClose, SessionNote, SessionOpen, SessionRecord, Sink, TcpView,
+};
 use crate::findings::engine::{Analyzer, FindingsConfig, Report};
 use crate::flow::{
     ConversationSummary, Endpoint, FlowConfig, FlowTable, FollowCollector, FollowSelect,
     StreamEvent, StreamId, StreamSink, TcpSegment, UdpDatagram, UdpEvent, UdpSink, UdpTable,
 };
 use crate::memory::{MemoryStats, Meter, Pool};
-use crate::render::frame::{FrameView, TcpView};
-use crate::render::{Mode, Printer};
 
 /// Where packets come from.
 pub enum Source {
@@ -137,8 +137,6 @@ pub struct RunOptions {
     pub highlights: Option<BTreeMap<u64, Vec<Range<usize>>>>,
     /// `-Y`: only frames matching it are printed (all are analysed).
     pub display_filter: Option<crate::display::Filter>,
-    /// `-T fields`: displayed frames are printed as these field columns.
-    pub columns: Option<crate::display::columns::Columns>,
     /// A progress bar on stderr while replaying a file.
     pub progress: bool,
     /// Live capture: a counters line on stderr every 10 s (`-q`).
@@ -162,7 +160,11 @@ pub enum FollowOutput {
 
 impl FollowOutput {
     /// Write one followed stream as the end-of-run output does.
-    pub fn write<W: Write>(self, w: &mut W, fs: &crate::flow::FollowStream) -> std::io::Result<()> {
+    pub fn write<W: std::io::Write>(
+        self,
+        w: &mut W,
+        fs: &crate::flow::FollowStream,
+    ) -> std::io::Result<()> {
         match self {
             FollowOutput::Text(f) => crate::render::follow::write_follow(w, fs, f),
             FollowOutput::Raw(dir) => crate::render::follow::write_raw(w, fs, dir),
@@ -249,27 +251,57 @@ pub enum RunError {
 struct Sinks<'a> {
     dispatcher: &'a mut Dispatcher,
     keep_conversations: bool,
-    json: bool,
+    /// Build session records (some sink prints them).
+    sessions: bool,
     conversations: &'a mut Vec<(ConversationSummary, Option<&'static Protocol>)>,
     /// Rows kept at most (memory budget), and rows past it.
     max_conversations: usize,
     conversations_dropped: &'a mut u64,
-    /// JSON stream records, serialised (a `Value` is several times larger): at the end of
-    /// a capture every live flow closes at once, up to `max_flows` records.
-    stream_records: &'a mut Vec<StreamRecord>,
+    /// Session records waiting for the end of their frame.
+    stream_records: &'a mut Vec<SessionRecord>,
     window_scale: &'a mut HashMap<StreamId, WindowScale>,
     follow: Option<&'a mut FollowCollector>,
     capture_start: Option<Timestamp>,
     analyzer: &'a mut Analyzer,
+    /// The current frame's time.
+    now: Timestamp,
 }
 
 impl UdpSink for Sinks<'_> {
     fn udp_event(&mut self, now_frame: u64, ev: UdpEvent<'_>) {
-        // UDP sessions feed the parsers (and through their events the findings); their
-        // records in the outputs come with JSON v2.
+        // UDP sessions feed the parsers (and through their events the findings).
         let closed = self.dispatcher.on_udp(now_frame, &ev);
         if let (UdpEvent::Close { summary, .. }, Some(proto)) = (&ev, closed) {
             self.analyzer.udp_closed(summary, proto);
+        }
+        if !self.sessions {
+            return;
+        }
+        let transport = crate::flow::Transport::Udp;
+        match ev {
+            UdpEvent::Open {
+                session,
+                client,
+                server,
+                frame,
+                ts,
+            } => self.stream_records.push(SessionRecord::Open(SessionOpen {
+                transport,
+                session,
+                client,
+                server,
+                frame,
+                ts,
+            })),
+            UdpEvent::Close { summary, .. } => {
+                self.stream_records.push(SessionRecord::Close(SessionClose {
+                    transport,
+                    summary,
+                    protocol: closed.flatten().map(|p| p.label),
+                    capture_start: self.capture_start,
+                }))
+            }
+            UdpEvent::Datagram { .. } => {}
         }
     }
 }
@@ -281,6 +313,7 @@ impl StreamSink for Sinks<'_> {
         }
         let closed = self.dispatcher.on_event(now_frame, &ev);
         self.analyzer.stream_event(&ev, closed);
+        let transport = crate::flow::Transport::Tcp;
         match &ev {
             StreamEvent::Open {
                 stream,
@@ -288,57 +321,41 @@ impl StreamSink for Sinks<'_> {
                 server,
                 frame,
                 ts,
-            } if self.json => {
-                self.stream_records.push(StreamRecord {
-                    stream: *stream,
-                    kind: RecordKind::Open,
-                    line: serde_json::json!({
-                        "type": "tcp.stream", "event": "open", "stream": stream,
-                        "client": client.to_string(), "server": server.to_string(),
-                        "frame": frame, "ts": ts.as_f64(),
-                    })
-                    .to_string(),
-                });
+            } if self.sessions => {
+                self.stream_records.push(SessionRecord::Open(SessionOpen {
+                    transport,
+                    session: *stream,
+                    client: *client,
+                    server: *server,
+                    frame: *frame,
+                    ts: *ts,
+                }));
             }
             StreamEvent::Note {
                 stream,
                 dir,
                 note,
                 frame,
-            } if self.json => {
-                let mut v = serde_json::json!({
-                    "type": "tcp.note", "stream": stream,
-                    "dir": dir.map(crate::render::json::dir_name),
-                    "note": format!("{note:?}"), "kind": note.name(), "frame": frame,
-                });
-                if let (crate::flow::FlowNote::OverlapConflict { frames, .. }, Some(m)) =
-                    (note, v.as_object_mut())
-                {
-                    m.insert("frames".into(), frames.to_vec().into());
-                }
-                self.stream_records.push(StreamRecord {
-                    stream: *stream,
-                    kind: RecordKind::Note,
-                    line: v.to_string(),
-                });
+            } if self.sessions => {
+                self.stream_records.push(SessionRecord::Note(SessionNote {
+                    transport,
+                    session: *stream,
+                    dir: *dir,
+                    note: note.clone(),
+                    frame: *frame,
+                    ts: self.now,
+                }));
             }
             StreamEvent::Close { stream, summary } => {
                 self.window_scale.remove(stream);
                 let proto = closed.flatten();
-                if self.json {
-                    let mut v = crate::render::conversations::conversation_json(
-                        summary,
-                        proto.map_or("", |p| p.label),
-                        self.capture_start,
-                    );
-                    if let Some(m) = v.as_object_mut() {
-                        m.insert("event".into(), "close".into());
-                    }
-                    self.stream_records.push(StreamRecord {
-                        stream: *stream,
-                        kind: RecordKind::Close,
-                        line: v.to_string(),
-                    });
+                if self.sessions {
+                    self.stream_records.push(SessionRecord::Close(SessionClose {
+                        transport,
+                        summary: summary.clone(),
+                        protocol: proto.map(|p| p.label),
+                        capture_start: self.capture_start,
+                    }));
                 }
                 if self.keep_conversations {
                     if self.conversations.len() < self.max_conversations {
@@ -353,35 +370,21 @@ impl StreamSink for Sinks<'_> {
     }
 }
 
-/// A serialised JSON record of a TCP stream, waiting for the end of its frame.
-struct StreamRecord {
-    stream: StreamId,
-    kind: RecordKind,
-    line: String,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum RecordKind {
-    Open,
-    Note,
-    Close,
-}
-
 /// With `-Y`, a session's records (stream open/close, notes, session summaries) are printed
 /// only for sessions that had a displayed frame, as tshark shows only what the filter keeps.
 /// An open record waits for the stream's first displayed frame (one per live stream).
 #[derive(Default)]
 struct SessionGate {
     shown: std::collections::HashSet<(crate::flow::Transport, StreamId)>,
-    pending_open: HashMap<StreamId, String>,
-    /// TCP streams whose first displayed frame is the current one.
-    newly_shown: Vec<StreamId>,
+    pending_open: HashMap<(crate::flow::Transport, StreamId), SessionRecord>,
+    /// Sessions whose first displayed frame is the current one.
+    newly_shown: Vec<(crate::flow::Transport, StreamId)>,
 }
 
 impl SessionGate {
     fn mark(&mut self, transport: crate::flow::Transport, stream: StreamId) {
-        if self.shown.insert((transport, stream)) && transport == crate::flow::Transport::Tcp {
-            self.newly_shown.push(stream);
+        if self.shown.insert((transport, stream)) {
+            self.newly_shown.push((transport, stream));
         }
     }
 
@@ -410,11 +413,6 @@ impl WindowScale {
     }
 }
 
-/// Print one serialised JSON record (as `Printer::json_line` prints a `Value`).
-fn json_raw_line<W: Write>(printer: &mut Printer<W>, line: &str) -> std::io::Result<()> {
-    printer.json_raw_line(line)
-}
-
 /// All the state of one run, fed packet by packet.
 struct Runner<'o> {
     opts: &'o RunOptions,
@@ -422,11 +420,12 @@ struct Runner<'o> {
     flows: FlowTable,
     udp: UdpTable,
     dispatcher: Dispatcher,
-    stream_records: Vec<StreamRecord>,
+    stream_records: Vec<SessionRecord>,
     window_scale: HashMap<StreamId, WindowScale>,
     /// `-Y`: which sessions' records may be printed (`None` without a display filter).
     gate: Option<SessionGate>,
-    json: bool,
+    /// Build session records (the sink prints them).
+    sessions: bool,
     analyzer: Analyzer,
     follow: Option<FollowCollector>,
     prev_ts: Option<Timestamp>,
@@ -437,7 +436,7 @@ struct Runner<'o> {
 }
 
 impl<'o> Runner<'o> {
-    fn new(opts: &'o RunOptions, json: bool) -> Self {
+    fn new(opts: &'o RunOptions, sessions: bool) -> Self {
         let budget = if opts.memory_budget == 0 {
             crate::memory::DEFAULT_BUDGET
         } else {
@@ -463,7 +462,7 @@ impl<'o> Runner<'o> {
             stream_records: Vec::new(),
             window_scale: HashMap::default(),
             gate: opts.display_filter.as_ref().map(|_| SessionGate::default()),
-            json,
+            sessions,
             analyzer: Analyzer::new(opts.findings.clone()),
             follow: opts
                 .follow
@@ -510,27 +509,28 @@ impl<'o> Runner<'o> {
         }
     }
 
-    /// Print the JSON stream records raised so far whose session the display filter kept.
-    fn print_stream_records<W: Write>(&mut self, printer: &mut Printer<W>) -> std::io::Result<()> {
+    /// Hand on the session records raised so far whose session the display filter kept.
+    fn print_stream_records<S: Sink + ?Sized>(&mut self, sink: &mut S) -> std::io::Result<()> {
         let records = std::mem::take(&mut self.stream_records);
         let Some(gate) = self.gate.as_mut() else {
             for r in &records {
-                json_raw_line(printer, &r.line)?;
+                sink.event(Event::Session(r))?;
             }
             return Ok(());
         };
         for s in std::mem::take(&mut gate.newly_shown) {
             if let Some(open) = gate.pending_open.remove(&s) {
-                json_raw_line(printer, &open)?;
+                sink.event(Event::Session(&open))?;
             }
         }
         for r in records {
-            if gate.allows(crate::flow::Transport::Tcp, r.stream) {
-                json_raw_line(printer, &r.line)?;
-            } else if r.kind == RecordKind::Open {
-                gate.pending_open.insert(r.stream, r.line);
-            } else if r.kind == RecordKind::Close {
-                gate.pending_open.remove(&r.stream);
+            let key = (r.transport(), r.session());
+            if gate.allows(key.0, key.1) {
+                sink.event(Event::Session(&r))?;
+            } else if let SessionRecord::Open(_) = r {
+                gate.pending_open.insert(key, r);
+            } else if let SessionRecord::Close(_) = r {
+                gate.pending_open.remove(&key);
             }
         }
         Ok(())
@@ -558,11 +558,11 @@ impl<'o> Runner<'o> {
     }
 
     /// Decode, reassemble, dissect, analyse and print one captured packet.
-    fn packet<W: Write>(
+    fn packet<S: Sink + ?Sized>(
         &mut self,
         pkt: &RawPacket<'_>,
         iface: Option<&str>,
-        printer: &mut Printer<W>,
+        printer: &mut S,
     ) -> Result<bool, RunError> {
         let opts = self.opts;
         self.stats.frames += 1;
@@ -587,7 +587,7 @@ impl<'o> Runner<'o> {
         let mut sinks = Sinks {
             dispatcher: &mut self.dispatcher,
             keep_conversations: opts.keep_conversations,
-            json: self.json,
+            sessions: self.sessions,
             conversations: &mut self.stats.conversations,
             max_conversations: self.max_conversations,
             conversations_dropped: &mut self.stats.conversations_dropped,
@@ -596,11 +596,13 @@ impl<'o> Runner<'o> {
             follow: self.follow.as_mut(),
             capture_start: self.stats.first_ts,
             analyzer: &mut self.analyzer,
+            now: pkt.ts,
         };
         self.flows.advance(pkt.ts, &mut sinks);
         self.udp.advance(pkt.ts, &mut sinks);
-        let udp_session =
-            udp_datagram(&decoded, pkt, number).map(|d| self.udp.datagram(&d, &mut sinks).session);
+        let udp_view =
+            udp_datagram(&decoded, pkt, number).map(|d| self.udp.datagram(&d, &mut sinks));
+        let udp_session = udp_view.map(|u| u.session);
         let flows = &mut self.flows;
         let tcp_view = tcp_segment(&decoded, pkt, number).map(|seg| {
             let ws = seg.window_scale;
@@ -654,7 +656,7 @@ impl<'o> Runner<'o> {
             interface: iface,
             decoded: &decoded,
             tcp: tcp_view,
-            udp_stream: udp_session,
+            udp: udp_view,
             app: &app,
             highlights: &highlights,
             findings: &findings,
@@ -670,7 +672,9 @@ impl<'o> Runner<'o> {
             app.iter().for_each(|e| gate.mark(e.transport, e.stream));
         }
         self.print_stream_records(printer)?;
-        printer.stream_summaries(&self.visible(&summaries))?;
+        for event in &self.visible(&summaries) {
+            printer.event(Event::SessionSummary { event, ts: pkt.ts })?;
+        }
         if shown && opts.hierarchy {
             let chain = crate::render::layers::protocols_in_frame(&view);
             self.stats
@@ -689,23 +693,27 @@ impl<'o> Runner<'o> {
         }
         if shown {
             self.stats.displayed += 1;
-            match &opts.columns {
-                Some(c) => c.write_frame(printer.writer(), &view)?,
-                None => printer.frame(&view)?,
-            }
+            printer.event(Event::Frame(&view))?;
         }
         self.write_ready_follow(printer)?;
-        printer.frame_done()?;
+        printer.event(Event::FrameDone)?;
         Ok(shown)
     }
 
     /// `--follow`: write the streams that are complete and next in order.
-    fn write_ready_follow<W: Write>(&mut self, printer: &mut Printer<W>) -> std::io::Result<()> {
+    fn write_ready_follow<S: Sink + ?Sized>(&mut self, printer: &mut S) -> std::io::Result<()> {
         let (Some(fmt), Some(f)) = (self.opts.follow_output, self.follow.as_mut()) else {
             return Ok(());
         };
+        // JSON `follow` records are end-of-run records (after the `run` record, with the
+        // last frame's time): they are written with the others.
+        if fmt == FollowOutput::Json {
+            return Ok(());
+        }
         for fs in f.take_ready() {
-            fmt.write(printer.writer(), &fs)?;
+            if let Some(mut w) = printer.raw_output() {
+                fmt.write(&mut w, &fs)?;
+            }
         }
         Ok(())
     }
@@ -747,7 +755,7 @@ impl<'o> Runner<'o> {
             let mut sinks = Sinks {
                 dispatcher: &mut self.dispatcher,
                 keep_conversations: self.opts.keep_conversations,
-                json: self.json,
+                sessions: self.sessions,
                 conversations: &mut self.stats.conversations,
                 max_conversations: self.max_conversations,
                 conversations_dropped: &mut self.stats.conversations_dropped,
@@ -756,6 +764,7 @@ impl<'o> Runner<'o> {
                 follow: self.follow.as_mut(),
                 capture_start: self.stats.first_ts,
                 analyzer: &mut self.analyzer,
+                now: self.stats.last_ts.unwrap_or_default(),
             };
             let mut evicted: Vec<(Pool, usize)> = Vec::new();
             let meter = &self.meter;
@@ -817,16 +826,17 @@ impl<'o> Runner<'o> {
     }
 
     /// End of input: flush the flows (holes, close-delimited bodies), then the tail events.
-    fn finish<W: Write>(
+    fn finish<S: Sink + ?Sized>(
         mut self,
         source_name: &str,
-        printer: &mut Printer<W>,
+        printer: &mut S,
     ) -> Result<RunStats, RunError> {
+        let now = self.stats.last_ts.unwrap_or_default();
         {
             let mut sinks = Sinks {
                 dispatcher: &mut self.dispatcher,
                 keep_conversations: self.opts.keep_conversations,
-                json: self.json,
+                sessions: self.sessions,
                 conversations: &mut self.stats.conversations,
                 max_conversations: self.max_conversations,
                 conversations_dropped: &mut self.stats.conversations_dropped,
@@ -835,18 +845,26 @@ impl<'o> Runner<'o> {
                 follow: self.follow.as_mut(),
                 capture_start: self.stats.first_ts,
                 analyzer: &mut self.analyzer,
+                now,
             };
             self.flows.finish(&mut sinks);
             self.udp.finish(&mut sinks);
         }
         let (summaries, tail) = self.take_events();
-        printer.trailing_events(&self.visible(&tail))?;
-        printer.stream_summaries(&self.visible(&summaries))?;
+        for event in &self.visible(&tail) {
+            printer.event(Event::EndOfCapture { event, ts: now })?;
+        }
+        for event in &self.visible(&summaries) {
+            printer.event(Event::SessionSummary { event, ts: now })?;
+        }
         self.analyzer.stream_summaries(&summaries);
         if let Some(ts) = self.stats.last_ts {
             self.analyzer.app_events(&tail, ts);
         }
-        printer.trailing_findings(&self.analyzer.take_findings())?;
+        printer.event(Event::TrailingFindings {
+            findings: &self.analyzer.take_findings(),
+            ts: self.stats.last_ts,
+        })?;
         self.keep_follow_http(&tail);
         self.print_stream_records(printer)?;
         self.write_ready_follow(printer)?;
@@ -867,14 +885,13 @@ pub const LIVE_QUEUE_BYTES: usize = 64 << 20;
 /// Run the pipeline over `src`, printing with `printer`, until the source ends, `-c` is
 /// reached, or `stop` is set (Ctrl-C / SIGTERM). A live capture reads packets in its own
 /// thread (writing `-w` there) and hands them over through a bounded queue.
-pub fn run<W: Write>(
+pub fn run<S: Sink + ?Sized>(
     src: &mut Source,
     opts: &RunOptions,
-    printer: &mut Printer<W>,
+    printer: &mut S,
     stop: &AtomicBool,
 ) -> Result<RunStats, RunError> {
-    let json = printer.mode() == Mode::Json;
-    let mut runner = Runner::new(opts, json);
+    let mut runner = Runner::new(opts, printer.wants_sessions());
     match src {
         Source::File(f) => replay(f.as_mut(), runner, printer, stop),
         Source::Files(f) => replay(f.as_mut(), runner, printer, stop),
@@ -999,10 +1016,10 @@ pub fn run<W: Write>(
 }
 
 /// Replay saved captures (one file, or several merged in timestamp order).
-fn replay<R: Replay, W: Write>(
+fn replay<R: Replay, S: Sink + ?Sized>(
     f: &mut R,
     mut runner: Runner<'_>,
-    printer: &mut Printer<W>,
+    printer: &mut S,
     stop: &AtomicBool,
 ) -> Result<RunStats, RunError> {
     let opts = runner.opts;

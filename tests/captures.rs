@@ -44,18 +44,18 @@ fn every_capture_decodes_loopback_tcp_on_5683() {
         let p = of_type(&v, "packet");
         assert_eq!(p.len(), packets, "{name}: packets");
         for x in &p {
-            assert_eq!(x["src"], "127.0.0.1", "{name}");
-            assert_eq!(x["dst"], "127.0.0.1", "{name}");
-            assert!(x["sport"] == 5683 || x["dport"] == 5683, "{name}");
+            assert_eq!(x["src_ip"], "127.0.0.1", "{name}");
+            assert_eq!(x["dst_ip"], "127.0.0.1", "{name}");
+            assert!(x["src_port"] == 5683 || x["dst_port"] == 5683, "{name}");
             assert_eq!(x["link"], "EN10MB");
             assert_eq!(x["len"], x["caplen"]);
         }
         assert_eq!(p[0]["tcp_flags"], "S", "{name}: starts with the SYN");
-        assert_eq!(p[0]["dport"], 5683);
+        assert_eq!(p[0]["dst_port"], 5683);
         assert_eq!(p[1]["tcp_flags"], "SA", "{name}: then SYN-ACK");
         assert_eq!(p[2]["tcp_flags"], "A", "{name}: then ACK");
         assert_eq!(p[0]["payload_len"], 0);
-        let mut ids: Vec<u64> = p.iter().filter_map(|x| x["stream"].as_u64()).collect();
+        let mut ids: Vec<u64> = p.iter().filter_map(|x| tcp_stream(x)).collect();
         ids.dedup();
         ids.sort();
         ids.dedup();

@@ -115,6 +115,6 @@ fn write_from_a_replay_with_a_filter_keeps_the_matching_packets() {
     let v = ndjson(&o);
     let p = of_type(&v, "packet");
     assert_eq!(p.len(), 5, "the server's five packets");
-    assert!(p.iter().all(|x| x["sport"] == 5683));
+    assert!(p.iter().all(|x| x["src_port"] == 5683));
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -28,8 +28,8 @@ fn conversation_counts_match_tshark() {
             .into_iter()
             .filter(|s| s["event"] == "close")
         {
-            let cl = s["client"].as_str().expect("client").to_string();
-            let sv = s["server"].as_str().expect("server").to_string();
+            let cl = endpoint(s, "src").expect("client");
+            let sv = endpoint(s, "dst").expect("server");
             let (ps, bs, pc, bc) = (
                 s["packets_to_server"].as_u64().unwrap_or(0),
                 s["bytes_to_server"].as_u64().unwrap_or(0),

@@ -40,7 +40,7 @@ fn decrypted_per_stream(v: &[Value]) -> Vec<(u64, u64)> {
         .iter()
         .map(|d| {
             (
-                d["stream"].as_u64().unwrap_or(u64::MAX),
+                tcp_stream(d).unwrap_or(u64::MAX),
                 d["records_decrypted"].as_u64().unwrap_or(u64::MAX),
             )
         })

@@ -480,9 +480,9 @@ fn h2_corpus_through_the_cli() {
                 }
                 let m = h2
                     .iter()
-                    .find(|m| m["stream"] == s["tcp_stream"] && m["stream_id"] == s["stream_id"])
+                    .find(|m| m["session"] == s["tcp_stream"] && m["stream_id"] == s["stream_id"])
                     .unwrap_or_else(|| panic!("{name} {kind} {s}"));
-                let layer = if tls { Value::from("tls") } else { Value::Null };
+                let layer = Value::from(if tls { "tls" } else { "clear" });
                 assert_eq!(m["layer"], layer, "{name}");
                 if kind == "http.request" {
                     assert_eq!(m["uri"], s["path"]);

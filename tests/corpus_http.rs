@@ -90,8 +90,8 @@ fn pipelined_responses_pair_with_requests_in_order() {
         assert!(!resps.is_empty(), "{rel}");
         for r in &resps {
             let idx = r["request_index"].as_u64().expect("request_index") as usize;
-            let stream = &r["stream"];
-            let same_stream: Vec<_> = reqs.iter().filter(|q| &q["stream"] == stream).collect();
+            let stream = &r["session"];
+            let same_stream: Vec<_> = reqs.iter().filter(|q| &q["session"] == stream).collect();
             let q = same_stream
                 .get(idx)
                 .unwrap_or_else(|| panic!("{rel}: no request {idx}"));
@@ -104,7 +104,7 @@ fn pipelined_responses_pair_with_requests_in_order() {
         let mut by_stream: std::collections::BTreeMap<u64, Vec<u64>> = Default::default();
         for r in &resps {
             by_stream
-                .entry(r["stream"].as_u64().unwrap_or(0))
+                .entry(tcp_stream(r).unwrap_or(0))
                 .or_default()
                 .push(r["request_index"].as_u64().unwrap_or(0));
         }

@@ -58,10 +58,7 @@ fn check_file(corpus: &std::path::Path, rel: &str) {
             assert_eq!(links, want, "{rel}: link types");
             // Stream count as tshark's tcp.stream.
             if let Some(streams) = exp["tcp_streams"].as_u64() {
-                let mut ids: Vec<u64> = packets
-                    .iter()
-                    .filter_map(|p| p["stream"].as_u64())
-                    .collect();
+                let mut ids: Vec<u64> = packets.iter().filter_map(|p| tcp_stream(p)).collect();
                 ids.sort();
                 ids.dedup();
                 assert_eq!(ids.len() as u64, streams, "{rel}: tcp streams");

@@ -39,12 +39,12 @@ fn tls_handshakes_match_tshark() {
             .map(|h| {
                 let sv: Vec<String> = h["supported_versions"]
                     .as_array()
-                    .map(|a| a.iter().filter_map(hex4).collect())
+                    .map(|a| a.iter().filter_map(|v| hex4(&v["id"])).collect())
                     .unwrap_or_default();
                 (
                     h["frame"].as_u64(),
                     h["sni"].as_str().map(String::from),
-                    hex4(&h["legacy_version"]),
+                    hex4(&h["legacy_version"]["id"]),
                     sv,
                     h["cipher_suites"].as_array().map(|a| a.len()),
                     h["alpn"]
@@ -93,8 +93,8 @@ fn tls_handshakes_match_tshark() {
         let got: Vec<_> = of_type(&v, "tls.server_hello")
             .iter()
             .map(|h| {
-                let legacy = hex4(&h["legacy_version"]);
-                let negotiated = hex4(&h["version_id"]);
+                let legacy = hex4(&h["legacy_version"]["id"]);
+                let negotiated = hex4(&h["version"]["id"]);
                 let supported = if negotiated != legacy {
                     negotiated
                 } else {
@@ -185,7 +185,7 @@ fn tcp_stream_counts_match_tshark_everywhere() {
         let v = ndjson(&out);
         let mut ids: Vec<u64> = of_type(&v, "packet")
             .iter()
-            .filter_map(|p| p["stream"].as_u64())
+            .filter_map(|p| tcp_stream(p))
             .collect();
         ids.sort();
         ids.dedup();

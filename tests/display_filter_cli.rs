@@ -333,7 +333,7 @@ fn json_session_records_obey_the_display_filter() {
             ndjson(o)
                 .iter()
                 .filter(|v| v["type"] != "packet" && v["type"] != "finding")
-                .filter_map(|v| Some((v["type"].as_str()?.to_string(), v["stream"].as_u64()?)))
+                .filter_map(|v| Some((v["type"].as_str()?.to_string(), v["session"].as_u64()?)))
                 .collect()
         };
         let all = streams(&run(&["-r", path, "--json"]));
@@ -342,7 +342,7 @@ fn json_session_records_obey_the_display_filter() {
         let filtered = streams(&o);
         // Every record that names a session is stream 1's.
         for v in ndjson(&o) {
-            if let Some(s) = v.get("stream") {
+            if let Some(s) = v.get("session") {
                 assert_eq!(s, 1, "{cap}: {v}");
             }
         }
@@ -386,7 +386,7 @@ fn json_session_records_obey_the_display_filter() {
     ]);
     let summaries: Vec<_> = of_type(&ndjson(&o), "tls.summary")
         .into_iter()
-        .map(|v| v["stream"].clone())
+        .map(|v| v["session"].clone())
         .collect();
     assert_eq!(summaries, [serde_json::json!(1)]);
 }
@@ -407,13 +407,13 @@ fn json_open_record_waits_for_the_first_displayed_frame() {
     let v = ndjson(&o);
     let shown: BTreeSet<u64> = of_type(&v, "packet")
         .iter()
-        .filter_map(|p| p["stream"].as_u64())
+        .filter_map(|p| tcp_stream(p))
         .collect();
     assert!(shown.len() > 1, "{shown:?}");
     for s in &shown {
         let events: Vec<_> = of_type(&v, "tcp.stream")
             .into_iter()
-            .filter(|r| r["stream"].as_u64() == Some(*s))
+            .filter(|r| tcp_stream(r) == Some(*s))
             .map(|r| r["event"].clone())
             .collect();
         assert_eq!(events, ["open", "close"], "stream {s}");

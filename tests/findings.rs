@@ -76,7 +76,7 @@ fn secret_in_clear_in_squirrel_http_names_the_frame_and_stream_offset() {
     let f = f[0];
     assert_eq!(f["severity"], "high");
     assert_eq!(f["evidence"], SECRET);
-    assert_eq!(f["stream"], 0);
+    assert_eq!(tcp_stream(f), Some(0));
     assert_eq!(
         frames(f),
         vec![8],
@@ -95,10 +95,10 @@ fn secret_in_clear_in_squirrel_http_names_the_frame_and_stream_offset() {
     let packets = of_type(&v, "packet");
     let before: u64 = packets
         .iter()
-        .filter(|p| p["sport"] == 5683 && p["frame"].as_u64().unwrap_or(0) < 8)
+        .filter(|p| p["src_port"] == 5683 && p["frame"].as_u64().unwrap_or(0) < 8)
         .map(|p| p["payload_len"].as_u64().unwrap_or(0))
         .sum();
-    assert_eq!(f["details"]["stream_offset"], before.to_string(), "{f}");
+    assert_eq!(f["details"]["stream_offset"], before, "{f}");
     let p8 = packets.iter().find(|p| p["frame"] == 8).expect("frame 8");
     assert_eq!(
         p8["payload_len"],
@@ -170,7 +170,7 @@ fn fernet_capture_shows_a_token_not_the_secret() {
         t[0]
     );
     assert_eq!(
-        t[0]["details"]["ciphertext_len"], "16",
+        t[0]["details"]["ciphertext_len"], 16,
         "one AES block for 11 bytes"
     );
     // The token sits in the response body: the frames are those of the response.
@@ -433,14 +433,14 @@ fn login_capture_every_credential_found_and_decoded() {
     assert_eq!(pw.len(), 1, "{pw:?}");
     assert_eq!(pw[0]["evidence"], "password=acorn-stash-42");
     assert_eq!(pw[0]["details"]["location"], "form");
-    assert_eq!(pw[0]["stream"], 1);
+    assert_eq!(tcp_stream(pw[0]), Some(1));
     assert_eq!(pw[0]["severity"], "high");
     frame_has(pw[0], "username=squirrel&password=acorn-stash-42");
 
     let lf = findings_of(&v, "login_form_in_clear");
     assert_eq!(lf.len(), 1);
     assert_eq!(lf[0]["evidence"], "POST /login");
-    assert_eq!(lf[0]["stream"], 1);
+    assert_eq!(tcp_stream(lf[0]), Some(1));
 
     let basic = findings_of(&v, "basic_auth");
     assert_eq!(basic.len(), 1, "{basic:?}");
@@ -449,7 +449,7 @@ fn login_capture_every_credential_found_and_decoded() {
         "decoded from base64"
     );
     assert_eq!(basic[0]["details"]["user"], "squirrel");
-    assert_eq!(basic[0]["stream"], 3);
+    assert_eq!(tcp_stream(basic[0]), Some(3));
     frame_has(
         basic[0],
         "Authorization: Basic c3F1aXJyZWw6YWNvcm4tc3Rhc2gtNDI=",
@@ -464,14 +464,14 @@ fn login_capture_every_credential_found_and_decoded() {
         "{}",
         sc[0]
     );
-    assert_eq!(sc[0]["stream"], 1);
+    assert_eq!(tcp_stream(sc[0]), Some(1));
     frame_has(sc[0], "Set-Cookie: session=nutcache-7f3a9c21");
 
     // The cookie handed out (stream 1) and sent back on every later request (streams 2-6).
     let cookies = findings_of(&v, "cookie");
     let streams: Vec<u64> = cookies
         .iter()
-        .map(|c| c["stream"].as_u64().expect("stream"))
+        .map(|c| tcp_stream(c).expect("stream"))
         .collect();
     assert_eq!(streams, vec![1, 2, 3, 4, 5, 6], "{cookies:?}");
     for c in &cookies {
@@ -479,7 +479,7 @@ fn login_capture_every_credential_found_and_decoded() {
     }
     for c in cookies
         .iter()
-        .filter(|c| c["stream"] != 1 && frames(c).len() == 1)
+        .filter(|c| tcp_stream(c) != Some(1) && frames(c).len() == 1)
     {
         frame_has(c, "Cookie: session=nutcache-7f3a9c21");
     }
@@ -494,14 +494,14 @@ fn login_capture_every_credential_found_and_decoded() {
         .as_str()
         .unwrap_or("")
         .contains("sk-squirrel-0123456789abcdef"));
-    assert_eq!(json_key["stream"], 4);
+    assert_eq!(tcp_stream(json_key), Some(4));
     frame_has(json_key, "\"api_key\": \"sk-squirrel-0123456789abcdef\"");
     let query = keys
         .iter()
         .find(|k| k["details"]["location"] == "query")
         .expect("token in the query");
     assert_eq!(query["evidence"], "token=tok-hazelnut-31337");
-    assert_eq!(query["stream"], 5);
+    assert_eq!(tcp_stream(query), Some(5));
     frame_has(query, "GET /feed?token=tok-hazelnut-31337");
 
     // Credentials are leaks: --fail-on-leak fires without any --secret.
@@ -521,10 +521,10 @@ fn secret_only_inside_the_gzip_chunked_body_is_found_decoded() {
     assert_eq!(f.len(), 1, "{f:?}");
     let layer = f[0]["details"]["layer"].as_str().unwrap_or("");
     assert!(layer.contains("body") && layer.contains("gzip"), "{}", f[0]);
-    assert_eq!(f[0]["stream"], 6);
+    assert_eq!(tcp_stream(f[0]), Some(6));
     let resp = of_type(&v, "http.response")
         .into_iter()
-        .find(|r| r["stream"] == 6)
+        .find(|r| tcp_stream(r) == Some(6))
         .expect("stream 6 response");
     assert_eq!(resp["chunked"], true);
     // The finding names the frames that carried the body (the head's frame may be among them).
@@ -668,7 +668,7 @@ fn corpus_basic_auth_is_decoded() {
     // tshark: frame 26, stream 4, `Authorization: Basic dGVzdDoxMjM0` = test:1234.
     assert_eq!(b[0]["evidence"], "test:1234");
     assert_eq!(b[0]["details"]["user"], "test");
-    assert_eq!(b[0]["stream"], 4);
+    assert_eq!(tcp_stream(b[0]), Some(4));
     let exp = expected(&c, rel);
     let req_frame = &exp["http_requests"][0]["frame"];
     assert_eq!(&serde_json::json!(frames(b[0]).last()), req_frame);
@@ -807,7 +807,7 @@ fn assert_split_secret_found(file: &Path, server_port: u16) {
     let packets = of_type(&v, "packet");
     let carrying: Vec<u64> = packets
         .iter()
-        .filter(|p| p["dport"] == server_port && p["payload_len"].as_u64().unwrap_or(0) > 0)
+        .filter(|p| p["dst_port"] == server_port && p["payload_len"].as_u64().unwrap_or(0) > 0)
         .filter_map(|p| p["frame"].as_u64())
         .collect();
     assert_eq!(carrying.len(), 2, "two request segments: {packets:?}");
@@ -816,7 +816,7 @@ fn assert_split_secret_found(file: &Path, server_port: u16) {
     assert_eq!(frames(f[0]), carrying, "both frames listed: {}", f[0]);
     assert_eq!(f[0]["evidence"], SECRET);
     assert_eq!(f[0]["details"]["direction"], "client→server");
-    assert_eq!(f[0]["details"]["stream_offset"], "8", "after `GET /?q=`");
+    assert_eq!(f[0]["details"]["stream_offset"], 8, "after `GET /?q=`");
 
     let blocks = hex_run(file, &["--secret", SECRET]);
     let (a, b) = (block(&blocks, carrying[0]), block(&blocks, carrying[1]));
@@ -922,8 +922,8 @@ fn secret_variants_url_base64_and_basic_auth_each_found_once() {
         ],
         "{s:?}"
     );
-    assert_eq!(s[0]["details"]["stream_offset"], "8");
-    assert_eq!(s[1]["details"]["stream_offset"], "24");
+    assert_eq!(s[0]["details"]["stream_offset"], 8);
+    assert_eq!(s[1]["details"]["stream_offset"], 24);
 
     // A form body with '+' for the space, after the head in its own segment.
     let file2 = dir.join("form.pcap");
@@ -1050,10 +1050,7 @@ fn report_groups_findings_by_kind() {
     let v = json_run(&file, &[]);
     let cookies = findings_of(&v, "cookie");
     assert!(cookies.len() > 1, "{cookies:?}");
-    let mut streams: Vec<u64> = cookies
-        .iter()
-        .filter_map(|f| f["stream"].as_u64())
-        .collect();
+    let mut streams: Vec<u64> = cookies.iter().filter_map(|f| tcp_stream(f)).collect();
     streams.sort_unstable();
     streams.dedup();
     let first = cookies

@@ -77,7 +77,7 @@ fn end_of_run_records_carry_the_tables() {
     assert_eq!(conv.len(), streams.len());
     assert!(conv
         .iter()
-        .all(|r| r["client"].is_string() && r["packets_to_server"].as_u64() > Some(0)));
+        .all(|r| r["src_ip"].is_string() && r["packets_to_server"].as_u64() > Some(0)));
     // Hierarchy: eth > ip > tcp with every frame.
     let v = ndjson(&run(&["-r", c, "--json", "--hierarchy", "-q"]));
     let h = of_type(&v, "hierarchy");

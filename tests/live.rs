@@ -118,15 +118,15 @@ fn live_capture_on_lo_with_port_shows_the_request() {
     assert!(
         packets
             .iter()
-            .all(|x| x["sport"] == port || x["dport"] == port),
+            .all(|x| x["src_port"] == port || x["dst_port"] == port),
         "only our port"
     );
     assert_eq!(packets[0]["tcp_flags"], "S", "capture starts with the SYN");
-    assert_eq!(packets[0]["dport"], port);
+    assert_eq!(packets[0]["dst_port"], port);
     assert!(
         packets
             .iter()
-            .any(|x| x["dport"] == port && x["payload_len"].as_u64().unwrap_or(0) > 0),
+            .any(|x| x["dst_port"] == port && x["payload_len"].as_u64().unwrap_or(0) > 0),
         "the request's payload is captured"
     );
     assert!(err.contains("6 packets captured"), "{err}");

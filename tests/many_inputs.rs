@@ -191,12 +191,16 @@ fn each_file_on_its_own_with_each() {
     let parts = split(&captures().join("squirrel-login.pcap"), 40, &dir, "login");
     let o = run(&args_for(&["--each", "-q", "--json"], &parts));
     assert!(o.status.success(), "{o:?}");
-    let summaries = ndjson(&o);
+    let records = ndjson(&o);
+    // Each file is its own run: its run record, then its summary.
+    assert_eq!(of_type(&records, "run").len(), parts.len());
+    let summaries = of_type(&records, "summary");
     assert_eq!(summaries.len(), parts.len());
     for (s, part) in summaries.iter().zip(&parts) {
         assert_eq!(s["capture"].as_str(), part.to_str());
         let alone = ndjson(&run(&["-q", "--json", "-r", part.to_str().unwrap()]));
-        assert_eq!(without_capture(std::slice::from_ref(s)), alone, "{part:?}");
+        let alone: Vec<Value> = of_type(&alone, "summary").into_iter().cloned().collect();
+        assert_eq!(without_capture(std::slice::from_ref(*s)), alone, "{part:?}");
     }
     // Each file numbers its own frames from 1.
     let o = ndjson(&run(&args_for(&["--each", "--json"], &parts)));
@@ -218,7 +222,8 @@ fn a_damaged_file_ends_its_part_and_the_others_are_read() {
     let o = run(&args_for(&["-q", "--json"], &parts));
     assert_eq!(o.status.code(), Some(4), "{o:?}");
     assert!(common::stderr(&o).contains("truncated"), "{o:?}");
-    let summary = &ndjson(&o)[0];
+    let records = ndjson(&o);
+    let summary = of_type(&records, "summary")[0];
     // 39 packets of the cut file, and all 72 of the others.
     assert_eq!(summary["packets"], 111, "{summary}");
     let _ = std::fs::remove_dir_all(&dir);

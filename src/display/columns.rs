@@ -5,8 +5,8 @@
 use std::io::{self, Write};
 
 use super::{field_help, fields, FieldType, FrameFields, Value};
+use crate::event::frame::FrameView;
 use crate::present::escape::escape_str;
-use crate::render::frame::FrameView;
 
 /// How a field with several values is printed (`-E occurrence=`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,8 +4,8 @@ use std::net::IpAddr;
 
 use super::{FrameFields, Value};
 use crate::decode::{Link, Net, Transport};
+use crate::event::frame::FrameView;
 use crate::flow::TcpFlags;
-use crate::render::frame::FrameView;
 
 impl FrameFields for FrameView<'_> {
     fn has(&self, name: &str) -> bool {
@@ -91,7 +91,7 @@ impl FrameFields for FrameView<'_> {
                 .unwrap_or_default(),
             "udp.srcport" => udp.map(|u| int(u.src_port.into())).unwrap_or_default(),
             "udp.dstport" => udp.map(|u| int(u.dst_port.into())).unwrap_or_default(),
-            "udp.stream" => self.udp_stream.map(|s| int(s.into())).unwrap_or_default(),
+            "udp.stream" => self.udp.map(|u| int(u.session.into())).unwrap_or_default(),
             "udp.length" => udp.map(|u| int(u.length.into())).unwrap_or_default(),
             "finding" | "finding.kind" => self
                 .findings

@@ -327,7 +327,7 @@ mod tests {
         let j = f.json();
         assert_eq!(j["details"]["plaintext"], "user=alice&password=hunter2");
         assert_eq!(j["details"]["timestamp"], "2023-11-14T22:13:20Z");
-        assert_eq!(j["details"]["ciphertext_len"], "32");
+        assert_eq!(j["details"]["ciphertext_len"], 32);
     }
 
     #[test]

@@ -261,7 +261,11 @@ impl Finding {
         if !self.details.is_empty() {
             let mut d = Map::new();
             for (k, v) in &self.details {
-                d.insert((*k).to_string(), Value::from(v.clone()));
+                let value = match detail_number(k, v) {
+                    Some(n) => Value::from(n),
+                    None => Value::from(v.clone()),
+                };
+                d.insert((*k).to_string(), value);
             }
             m.insert("details".into(), Value::Object(d));
         }
@@ -288,6 +292,26 @@ impl Finding {
         }
         s.push_str(&format!(": {} — {}", self.evidence, self.explanation));
         s
+    }
+}
+
+/// Details that hold numbers (offsets, lengths, key sizes, the `--secret` index).
+const NUMERIC_DETAILS: &[&str] = &[
+    "stream_offset",
+    "body_offset",
+    "offset",
+    "rsa_bits",
+    "ciphertext_len",
+    "secret",
+];
+
+/// A detail's value as a number, when the detail is a numeric one (JSON writes it as a
+/// number, not a string).
+pub fn detail_number(key: &str, value: &str) -> Option<u64> {
+    if NUMERIC_DETAILS.contains(&key) {
+        value.parse().ok()
+    } else {
+        None
     }
 }
 

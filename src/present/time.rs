@@ -49,6 +49,44 @@ pub fn rfc3339_nanos(ts: Timestamp) -> String {
     format!("{}.{:09}Z", date_time(&t, 'T'), t.nanosecond())
 }
 
+/// [`rfc3339_nanos`] for many timestamps in order: the date and time of day are formatted
+/// once per second, only the fraction for each timestamp.
+#[derive(Debug, Default, Clone)]
+pub struct Rfc3339Nanos {
+    /// The second last formatted, and its text up to the fraction (`…T19:30:56.`).
+    second: Option<(i64, String)>,
+}
+
+impl Rfc3339Nanos {
+    pub fn format(&mut self, ts: Timestamp) -> String {
+        if ts.nanos < 1_000_000_000 {
+            if let Some((secs, prefix)) = &self.second {
+                if *secs == ts.secs {
+                    let mut s = String::with_capacity(prefix.len() + 10);
+                    s.push_str(prefix);
+                    let mut digits = [b'0'; 9];
+                    let mut n = ts.nanos;
+                    for d in digits.iter_mut().rev() {
+                        *d = b'0' + (n % 10) as u8;
+                        n /= 10;
+                    }
+                    s.extend(digits.iter().map(|&d| char::from(d)));
+                    s.push('Z');
+                    return s;
+                }
+            }
+        }
+        let full = rfc3339_nanos(ts);
+        // Only a date the `time` crate formatted ends in `.NNNNNNNNNZ`.
+        self.second = full
+            .strip_suffix('Z')
+            .and_then(|f| f.get(..f.len().checked_sub(9)?))
+            .filter(|p| p.ends_with('.') && ts.nanos < 1_000_000_000)
+            .map(|p| (ts.secs, p.to_string()));
+        full
+    }
+}
+
 /// RFC 3339 UTC to the second (`2026-11-22T19:39:48Z`), for certificate validity; the Unix
 /// seconds outside the years 0000-9999.
 pub fn rfc3339_secs(secs: i64) -> String {
@@ -83,6 +121,25 @@ pub fn fraction(nanos: u32, nine: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_per_second_formatter_equals_rfc3339_nanos() {
+        let mut f = Rfc3339Nanos::default();
+        for (secs, nanos) in [
+            (1_795_375_856, 123_456_789),
+            (1_795_375_856, 7),
+            (1_795_375_856, 999_999_999),
+            (1_795_375_857, 0),
+            (1_795_375_857, 5_000),
+            (-1, 5),
+            (i64::MAX, 1),
+            (i64::MAX, 2),
+            (0, 0),
+        ] {
+            let ts = Timestamp::new(secs, nanos);
+            assert_eq!(f.format(ts), rfc3339_nanos(ts), "{secs}.{nanos}");
+        }
+    }
 
     #[test]
     fn formats_match_tshark_and_rfc3339() {

@@ -45,7 +45,11 @@ impl TreeNode {
     }
 
     /// Write the tree, four spaces of indent per level, one node per line.
-    pub fn write_to<W: std::io::Write>(&self, w: &mut W, depth: usize) -> std::io::Result<()> {
+    pub fn write_to<W: std::io::Write + ?Sized>(
+        &self,
+        w: &mut W,
+        depth: usize,
+    ) -> std::io::Result<()> {
         for _ in 0..depth {
             w.write_all(b"    ")?;
         }

@@ -6,8 +6,6 @@
 
 use std::io::{self, Write};
 
-use serde_json::{json, Value};
-
 use crate::capture::Timestamp;
 use crate::flow::{ConvState, ConversationSummary};
 use crate::render::escape::escape_str;
@@ -150,38 +148,6 @@ pub fn write_conversations_to<W: Write>(
     Ok(())
 }
 
-/// The JSON object for one stream: `{"type":"tcp.stream", "stream":N, ...}`.
-pub fn conversation_json(
-    summary: &ConversationSummary,
-    protocol: &str,
-    capture_start: Option<Timestamp>,
-) -> Value {
-    let s = summary;
-    let origin = capture_start.unwrap_or(s.start);
-    json!({
-        "type": "tcp.stream",
-        "stream": s.stream,
-        "client": s.client.to_string(),
-        "server": s.server.to_string(),
-        "packets_to_server": s.packets_to_server,
-        "bytes_to_server": s.bytes_to_server,
-        "packets_to_client": s.packets_to_client,
-        "bytes_to_client": s.bytes_to_client,
-        "payload_to_server": s.payload_to_server,
-        "payload_to_client": s.payload_to_client,
-        "first_frame": s.first_frame,
-        "last_frame": s.last_frame,
-        "start": s.start,
-        "end": s.end,
-        "rel_start": s.start.since(origin),
-        "duration": s.end.since(s.start),
-        "state": s.state,
-        "close_reason": s.close_reason,
-        "syn_seen": s.syn_seen,
-        "protocol": escape_str(protocol),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -299,13 +265,24 @@ mod tests {
     }
 
     #[test]
-    fn json_object_for_one_stream() {
+    fn json_record_for_one_stream() {
         let s = summary(0, 59856, 100);
-        let v = conversation_json(&s, "HTTP", Some(Timestamp::new(99, 0)));
-        assert_eq!(v["type"], "tcp.stream");
-        assert_eq!(v["stream"], 0);
-        assert_eq!(v["client"], "141.142.228.5:59856");
-        assert_eq!(v["server"], "192.150.187.43:80");
+        let line = crate::render::json::conversation(&crate::event::SessionClose {
+            transport: crate::flow::Transport::Tcp,
+            summary: s,
+            protocol: Some("HTTP"),
+            capture_start: Some(Timestamp::new(99, 0)),
+        })
+        .expect("serialise");
+        let v: serde_json::Value = serde_json::from_slice(&line).expect("JSON");
+        assert_eq!(v["type"], "conversation");
+        assert_eq!(v["session"], 0);
+        assert_eq!(v["transport"], "tcp");
+        assert_eq!(v["src_ip"], "141.142.228.5");
+        assert_eq!(v["src_port"], 59856);
+        assert_eq!(v["dst_ip"], "192.150.187.43");
+        assert_eq!(v["dst_port"], 80);
+        assert_eq!(v["start"], "1970-01-01T00:01:40.000000000Z");
         assert_eq!(v["bytes_to_client"], 5477);
         assert_eq!(v["packets_to_server"], 7);
         assert_eq!(v["state"], "complete");

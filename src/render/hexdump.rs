@@ -8,7 +8,7 @@ use super::color::Palette;
 use super::escape::is_printable_ascii;
 
 /// Write `data` as hex lines. `highlight` ranges (frame offsets) are marked.
-pub fn write_hex<W: Write>(
+pub fn write_hex<W: Write + ?Sized>(
     w: &mut W,
     data: &[u8],
     highlight: &[Range<usize>],

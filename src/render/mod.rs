@@ -26,12 +26,18 @@ pub mod report;
 pub mod route;
 pub mod summary;
 pub mod table;
+pub mod text;
 pub mod timefmt;
 
 use std::io::{self, Write};
 
 use color::Palette;
 use frame::FrameView;
+
+use crate::capture::Timestamp;
+use crate::dissect::AppEvent;
+use crate::event::{Event, SessionRecord, Sink};
+use crate::findings::Finding;
 
 /// The `-V` node listing what an eavesdropper learns from a frame.
 fn findings_node(findings: &[crate::findings::Finding]) -> tree::TreeNode {
@@ -77,7 +83,7 @@ pub(crate) fn masked_bytes(
     out
 }
 
-/// How frames are printed.
+/// How frames are printed (chosen once, by `main`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     /// One summary line per frame (default).
@@ -90,31 +96,92 @@ pub enum Mode {
     Quiet,
 }
 
-/// The per-frame printer.
+/// What the text formats are told once by `main`: `-x`, colours, `-t`, `-A`/`-X`.
+#[derive(Debug, Clone, Copy)]
+pub struct TextOptions {
+    /// `-x`: the hex dump under each frame.
+    pub hex: bool,
+    pub pal: Palette,
+    /// `-t`: the time column of summary lines, and the local offset for `a`, `ad`, `adoy`.
+    pub time: (timefmt::TimeFormat, time::UtcOffset),
+    /// `-A` / `-X`: the packet minus its link-level header under each line, as tcpdump.
+    pub payload: payload::PayloadDump,
+}
+
+/// One output format: how each kind of event is written. The [`Printer`] holds one, chosen
+/// once from the [`Mode`] (or `-T fields`), and does what every format shares (`--mask`,
+/// `--findings`, flushing).
+pub trait Format: Send {
+    /// A displayed frame (its findings already placed by `--findings`).
+    fn frame(&mut self, w: &mut dyn Write, o: &TextOptions, f: &FrameView<'_>) -> io::Result<()>;
+    /// A message only the end of the capture completed.
+    fn end_of_capture(
+        &mut self,
+        _w: &mut dyn Write,
+        _o: &TextOptions,
+        _e: &AppEvent,
+        _ts: Timestamp,
+    ) -> io::Result<()> {
+        Ok(())
+    }
+    /// Findings printed after the last frame.
+    fn findings(
+        &mut self,
+        _w: &mut dyn Write,
+        _o: &TextOptions,
+        _findings: &[Finding],
+        _ts: Option<Timestamp>,
+    ) -> io::Result<()> {
+        Ok(())
+    }
+    /// `--findings end` kept at most [`MAX_DEFERRED`]: say how many more there were.
+    fn findings_cut(&mut self, _w: &mut dyn Write, _dropped: u64) -> io::Result<()> {
+        Ok(())
+    }
+    /// A session opened, had a note, or closed (only when [`Format::wants_sessions`]).
+    fn session(&mut self, _w: &mut dyn Write, _r: &SessionRecord) -> io::Result<()> {
+        Ok(())
+    }
+    /// A per-session summary raised at its close.
+    fn session_summary(
+        &mut self,
+        _w: &mut dyn Write,
+        _e: &AppEvent,
+        _ts: Timestamp,
+    ) -> io::Result<()> {
+        Ok(())
+    }
+    fn wants_sessions(&self) -> bool {
+        false
+    }
+    /// The pipeline is done with a frame.
+    fn frame_done(&mut self) {}
+    /// Several captures in one run: from now on, records name the one they came from
+    /// (JSON: `"capture": NAME`).
+    fn set_capture(&mut self, _name: Option<String>) {}
+    /// Whether the format wrote a record already (JSON: its first states the schema).
+    fn records_started(&self) -> bool {
+        false
+    }
+}
+
+/// The per-frame printer: the [`Sink`] of every per-frame output format.
 pub struct Printer<W: Write> {
     w: W,
-    mode: Mode,
-    hex: bool,
-    pal: Palette,
-    printed_any: bool,
+    format: Box<dyn Format>,
+    opts: TextOptions,
     /// Flush after every frame (a terminal, or `-l`).
     flush_each_frame: bool,
-    /// `-t`: the time column of summary lines, and the local offset for `a`, `ad`, `adoy`.
-    time: (timefmt::TimeFormat, time::UtcOffset),
-    /// The previous displayed frame's time (`-t dd`).
-    prev_displayed: Option<crate::capture::Timestamp>,
-    /// `-A` / `-X`: the packet minus its link-level header under each line, as tcpdump.
-    payload: payload::PayloadDump,
     /// `--findings`: with each frame, after all frames, or not printed.
     findings: FindingsPlacement,
     /// `--findings end`: kept until the end of the run.
-    deferred: Vec<crate::findings::Finding>,
+    deferred: Vec<Finding>,
     deferred_dropped: u64,
     /// `--mask`: values shown as `h*****2 (7 chars)` wherever a frame's output holds them
     /// (the `--secret`s, and the secret and credential values the findings stage found).
     mask_terms: Option<Vec<String>>,
-    /// `,"capture":"NAME"`, closing each JSON record of a run over several captures.
-    capture_field: Option<String>,
+    /// `-T fields`: displayed frames are printed as these field columns.
+    columns: Option<crate::display::columns::Columns>,
 }
 
 /// Most findings kept for `--findings end` (the report and its counts see them all).
@@ -137,21 +204,27 @@ const MAX_MASK_TERMS: usize = 1000;
 
 impl<W: Write> Printer<W> {
     pub fn new(w: W, mode: Mode, hex: bool, pal: Palette) -> Self {
+        let format: Box<dyn Format> = match mode {
+            Mode::Lines => Box::new(text::Lines::default()),
+            Mode::Tree => Box::new(text::Tree::default()),
+            Mode::Json => Box::new(json::Json::default()),
+            Mode::Quiet => Box::new(text::Quiet),
+        };
         Printer {
             w,
-            mode,
-            hex,
-            pal,
-            printed_any: false,
+            format,
+            opts: TextOptions {
+                hex,
+                pal,
+                time: (timefmt::TimeFormat::Relative, time::UtcOffset::UTC),
+                payload: payload::PayloadDump::None,
+            },
             flush_each_frame: false,
-            time: (timefmt::TimeFormat::Relative, time::UtcOffset::UTC),
-            prev_displayed: None,
-            payload: payload::PayloadDump::None,
             findings: FindingsPlacement::Inline,
             deferred: Vec::new(),
             deferred_dropped: 0,
             mask_terms: None,
-            capture_field: None,
+            columns: None,
         }
     }
 
@@ -161,19 +234,6 @@ impl<W: Write> Printer<W> {
         self.add_mask_terms(terms);
     }
 
-    /// More values to mask (found by the findings stage); ignored unless masking.
-    pub fn add_mask_terms(&mut self, terms: Vec<String>) {
-        if let Some(t) = &mut self.mask_terms {
-            for x in terms {
-                if !x.is_empty() && !t.contains(&x) && t.len() < MAX_MASK_TERMS {
-                    t.push(x);
-                }
-            }
-            // Longest first, so a value inside a longer one is masked as part of it.
-            t.sort_by_key(|x| std::cmp::Reverse(x.len()));
-        }
-    }
-
     /// `--findings inline|end|off`.
     pub fn set_findings_placement(&mut self, placement: FindingsPlacement) {
         self.findings = placement;
@@ -181,12 +241,18 @@ impl<W: Write> Printer<W> {
 
     /// `-t FORMAT`; `local` is the local time zone's offset (for `a`, `ad`, `adoy`).
     pub fn set_time_format(&mut self, fmt: timefmt::TimeFormat, local: time::UtcOffset) {
-        self.time = (fmt, local);
+        self.opts.time = (fmt, local);
     }
 
     /// `-A` / `-X`.
     pub fn set_payload_dump(&mut self, dump: payload::PayloadDump) {
-        self.payload = dump;
+        self.opts.payload = dump;
+    }
+
+    /// `-T fields`: displayed frames are printed as these columns (everything else as the
+    /// mode prints it).
+    pub fn set_columns(&mut self, columns: crate::display::columns::Columns) {
+        self.columns = Some(columns);
     }
 
     /// Flush after every frame (on a terminal, and with `-l`), as tcpdump and tshark do.
@@ -194,21 +260,14 @@ impl<W: Write> Printer<W> {
         self.flush_each_frame = on;
     }
 
-    /// The pipeline is done with a frame: its lines leave now when flushing per frame.
-    pub fn frame_done(&mut self) -> io::Result<()> {
-        if self.flush_each_frame {
-            self.w.flush()
-        } else {
-            Ok(())
-        }
-    }
-
-    pub fn mode(&self) -> Mode {
-        self.mode
-    }
-
     pub fn palette(&self) -> Palette {
-        self.pal
+        self.opts.pal
+    }
+
+    /// Whether a record was written (`--json`: the end-of-run records then need no `run`
+    /// record of their own).
+    pub fn records_started(&self) -> bool {
+        self.format.records_started()
     }
 
     /// The writer, for end-of-run tables and reports.
@@ -216,8 +275,11 @@ impl<W: Write> Printer<W> {
         &mut self.w
     }
 
-    pub fn frame(&mut self, f: &FrameView<'_>) -> io::Result<()> {
-        let inline: &[crate::findings::Finding] = match self.findings {
+    fn frame(&mut self, f: &FrameView<'_>) -> io::Result<()> {
+        if let Some(c) = &self.columns {
+            return c.write_frame(&mut self.w, f);
+        }
+        let inline: &[Finding] = match self.findings {
             FindingsPlacement::Inline => f.findings,
             FindingsPlacement::End => {
                 self.defer(f.findings);
@@ -230,21 +292,15 @@ impl<W: Write> Printer<W> {
             ..*f
         };
         let Some(terms) = self.mask_terms.as_ref().filter(|t| !t.is_empty()) else {
-            return self.frame_as_is(f);
+            return self.format.frame(&mut self.w, &self.opts, f);
         };
         // Print into a buffer from a copy of the bytes with the leaked ones starred, then
         // mask the values wherever the text still holds them (tree, info, JSON).
         let data = masked_bytes(f.data, f.highlights, terms);
         let view = FrameView { data: &data, ..*f };
-        let mut inner = Printer::new(Vec::new(), self.mode, self.hex, self.pal);
-        inner.printed_any = self.printed_any;
-        inner.time = self.time;
-        inner.prev_displayed = self.prev_displayed;
-        inner.payload = self.payload;
-        inner.frame_as_is(&view)?;
-        self.printed_any = inner.printed_any;
-        self.prev_displayed = inner.prev_displayed;
-        let mut text = String::from_utf8_lossy(&inner.w).into_owned();
+        let mut buf = Vec::new();
+        self.format.frame(&mut buf, &self.opts, &view)?;
+        let mut text = String::from_utf8_lossy(&buf).into_owned();
         for t in terms {
             if text.contains(t.as_str()) {
                 text = text.replace(t.as_str(), &crate::findings::mask_value(t));
@@ -253,140 +309,8 @@ impl<W: Write> Printer<W> {
         self.w.write_all(text.as_bytes())
     }
 
-    fn frame_as_is(&mut self, f: &FrameView<'_>) -> io::Result<()> {
-        match self.mode {
-            Mode::Quiet => Ok(()),
-            Mode::Json => {
-                self.json_line(&json::packet(f))?;
-                for e in f.app {
-                    self.json_line(&json::app_event(e))?;
-                }
-                for x in f.findings {
-                    self.json_line(&serde_json::Value::Object(x.json()))?;
-                }
-                Ok(())
-            }
-            Mode::Lines => {
-                self.line(f)?;
-                self.finding_lines(f.findings)?;
-                payload::write(&mut self.w, f, self.payload)?;
-                if self.hex {
-                    hexdump::write_hex(&mut self.w, f.data, f.highlights, self.pal)?;
-                    self.w.write_all(b"\n")?;
-                    self.decrypted_dumps(f, true)?;
-                }
-                Ok(())
-            }
-            Mode::Tree => {
-                if self.printed_any {
-                    self.w.write_all(b"\n")?;
-                }
-                self.printed_any = true;
-                for node in layers::frame_tree(f) {
-                    node.write_to(&mut self.w, 0)?;
-                }
-                if !f.findings.is_empty() {
-                    findings_node(f.findings).write_to(&mut self.w, 0)?;
-                }
-                if self.hex {
-                    self.w.write_all(b"\n")?;
-                    hexdump::write_hex(&mut self.w, f.data, f.highlights, self.pal)?;
-                    self.decrypted_dumps(f, false)?;
-                }
-                Ok(())
-            }
-        }
-    }
-
-    /// `-x`: after the frame's bytes, each TLS record this frame completed that was decrypted
-    /// with the session keys, as tshark prints its "Decrypted TLS" data source.
-    fn decrypted_dumps(&mut self, f: &FrameView<'_>, blank_after: bool) -> io::Result<()> {
-        for e in f.app {
-            if let Some(t) = e.msg.tls() {
-                if let Some(plain) = &t.plaintext {
-                    if !blank_after {
-                        self.w.write_all(b"\n")?;
-                    }
-                    writeln!(self.w, "Decrypted TLS ({} bytes):", plain.len())?;
-                    hexdump::write_hex(&mut self.w, plain, &[], self.pal)?;
-                    if blank_after {
-                        self.w.write_all(b"\n")?;
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn line(&mut self, f: &FrameView<'_>) -> io::Result<()> {
-        let (src, dst) = summary::addresses(f);
-        let proto = summary::protocol(f);
-        let info = summary::info(f);
-        let p = self.pal;
-        let times = timefmt::FrameTimes {
-            ts: f.ts,
-            relative: f.rel_time,
-            delta: f.delta,
-            delta_displayed: self.prev_displayed.map(|p| f.ts.since(p)).unwrap_or(0.0),
-        };
-        self.prev_displayed = Some(f.ts);
-        let time = timefmt::format(self.time.0, &times, self.time.1);
-        writeln!(
-            self.w,
-            "{:>5} {} {} → {} {}{}{}{} {} {}",
-            f.number,
-            time,
-            src,
-            dst,
-            p.bold(),
-            p.proto(&proto),
-            proto,
-            p.reset(),
-            f.len,
-            info
-        )
-    }
-
-    /// Application events raised outside any frame (at the end of the capture).
-    pub fn trailing_events(&mut self, events: &[crate::dissect::AppEvent]) -> io::Result<()> {
-        match self.mode {
-            Mode::Quiet => Ok(()),
-            Mode::Json => {
-                for e in events {
-                    self.json_line(&json::app_event(e))?;
-                }
-                Ok(())
-            }
-            Mode::Lines => {
-                // Messages that only the end of the capture completed (e.g. a response whose
-                // body runs to the connection's close, never seen closing).
-                for e in events.iter().filter(|e| e.msg.http().is_some()) {
-                    writeln!(
-                        self.w,
-                        "    - [end of capture, stream {}] {} {}",
-                        e.stream,
-                        e.msg.protocol(),
-                        e.msg.info()
-                    )?;
-                }
-                Ok(())
-            }
-            Mode::Tree => {
-                for e in events {
-                    writeln!(
-                        self.w,
-                        "\n[End of capture: completed in stream {}]",
-                        e.stream
-                    )?;
-                    e.msg.tree().write_to(&mut self.w, 0)?;
-                }
-                Ok(())
-            }
-        }
-    }
-
     /// Keep findings for the end of the run (`--findings end`), at most [`MAX_DEFERRED`].
-    fn defer(&mut self, findings: &[crate::findings::Finding]) {
+    fn defer(&mut self, findings: &[Finding]) {
         for x in findings {
             if self.deferred.len() < MAX_DEFERRED {
                 self.deferred.push(x.clone());
@@ -396,25 +320,8 @@ impl<W: Write> Printer<W> {
         }
     }
 
-    /// Findings under a summary line: `      ⚠ [high] secret_in_clear …`.
-    fn finding_lines(&mut self, findings: &[crate::findings::Finding]) -> io::Result<()> {
-        for x in findings
-            .iter()
-            .filter(|x| x.severity >= crate::findings::Severity::Low)
-        {
-            let p = self.pal;
-            let c = if x.severity >= crate::findings::Severity::High {
-                p.red()
-            } else {
-                p.yellow()
-            };
-            writeln!(self.w, "      {c}⚠ {}{}", x.line(), p.reset())?;
-        }
-        Ok(())
-    }
-
     /// Findings raised at the end of the capture (messages completed only by its end).
-    pub fn trailing_findings(&mut self, findings: &[crate::findings::Finding]) -> io::Result<()> {
+    fn trailing_findings(&mut self, findings: &[Finding], ts: Option<Timestamp>) -> io::Result<()> {
         let deferred;
         let findings = match self.findings {
             FindingsPlacement::Inline => findings,
@@ -422,85 +329,67 @@ impl<W: Write> Printer<W> {
             FindingsPlacement::End => {
                 self.defer(findings);
                 deferred = std::mem::take(&mut self.deferred);
-                if self.deferred_dropped > 0 && self.mode != Mode::Json && self.mode != Mode::Quiet
-                {
-                    writeln!(
-                        self.w,
-                        "[{} more findings not listed here (at most {MAX_DEFERRED} are kept); the report counts them all]",
-                        self.deferred_dropped
-                    )?;
+                if self.deferred_dropped > 0 {
+                    self.format
+                        .findings_cut(&mut self.w, self.deferred_dropped)?;
                 }
                 &deferred[..]
             }
         };
-        match self.mode {
-            Mode::Quiet => Ok(()),
-            Mode::Json => {
-                for x in findings {
-                    self.json_line(&serde_json::Value::Object(x.json()))?;
-                }
-                Ok(())
-            }
-            Mode::Lines => self.finding_lines(findings),
-            Mode::Tree => {
-                if findings.is_empty() {
-                    Ok(())
+        self.format.findings(&mut self.w, &self.opts, findings, ts)
+    }
+}
+
+impl<W: Write> Sink for Printer<W> {
+    fn event(&mut self, ev: Event<'_>) -> io::Result<()> {
+        match ev {
+            Event::Frame(f) => self.frame(f),
+            Event::FrameDone => {
+                self.format.frame_done();
+                if self.flush_each_frame {
+                    self.w.flush()
                 } else {
-                    findings_node(findings).write_to(&mut self.w, 0)
+                    Ok(())
                 }
             }
-        }
-    }
-
-    /// Per-stream summaries raised at close: JSON records only.
-    pub fn stream_summaries(&mut self, events: &[crate::dissect::AppEvent]) -> io::Result<()> {
-        if self.mode == Mode::Json {
-            for e in events {
-                self.json_line(&json::app_event(e))?;
+            Event::Session(r) => self.format.session(&mut self.w, r),
+            Event::SessionSummary { event, ts } => {
+                self.format.session_summary(&mut self.w, event, ts)
             }
+            Event::EndOfCapture { event, ts } => {
+                self.format
+                    .end_of_capture(&mut self.w, &self.opts, event, ts)
+            }
+            Event::TrailingFindings { findings, ts } => self.trailing_findings(findings, ts),
         }
-        Ok(())
     }
 
-    /// One NDJSON line.
-    pub fn json_line(&mut self, v: &serde_json::Value) -> io::Result<()> {
-        if self.capture_field.is_some() && v.is_object() {
-            return self.json_raw_line(&v.to_string());
+    fn wants_sessions(&self) -> bool {
+        self.format.wants_sessions()
+    }
+
+    fn set_capture(&mut self, name: Option<String>) {
+        self.format.set_capture(name);
+    }
+
+    fn raw_output(&mut self) -> Option<&mut dyn Write> {
+        Some(&mut self.w)
+    }
+
+    /// More values to mask (found by the findings stage); ignored unless masking.
+    fn add_mask_terms(&mut self, terms: Vec<String>) {
+        if let Some(t) = &mut self.mask_terms {
+            for x in terms {
+                if !x.is_empty() && !t.contains(&x) && t.len() < MAX_MASK_TERMS {
+                    t.push(x);
+                }
+            }
+            // Longest first, so a value inside a longer one is masked as part of it.
+            t.sort_by_key(|x| std::cmp::Reverse(x.len()));
         }
-        serde_json::to_writer(&mut self.w, v).map_err(io::Error::from)?;
-        self.w.write_all(b"\n")
     }
 
-    /// One NDJSON line already serialised (an object).
-    pub fn json_raw_line(&mut self, line: &str) -> io::Result<()> {
-        self.w
-            .write_all(line.strip_suffix('}').unwrap_or(line).as_bytes())?;
-        if !line.ends_with('}') {
-            return self.w.write_all(b"\n");
-        }
-        self.end_json_line()
-    }
-
-    /// Close a JSON object written without its last `}`: a run over several captures adds
-    /// the `capture` the record came from.
-    fn end_json_line(&mut self) -> io::Result<()> {
-        if let Some(c) = &self.capture_field {
-            self.w.write_all(c.as_bytes())?;
-        }
-        self.w.write_all(b"}\n")
-    }
-
-    /// Several captures in one run: JSON records carry `"capture": NAME` from now on.
-    pub fn set_capture(&mut self, name: Option<String>) {
-        self.capture_field = name.map(|n| {
-            format!(
-                ",\"capture\":{}",
-                serde_json::Value::String(crate::present::escape::escape_str(&n))
-            )
-        });
-    }
-
-    pub fn flush(&mut self) -> io::Result<()> {
+    fn flush(&mut self) -> io::Result<()> {
         self.w.flush()
     }
 }

@@ -31,7 +31,7 @@ fn network_start(f: &FrameView<'_>) -> usize {
 }
 
 /// Write the dump `how` of frame `f` (nothing for [`PayloadDump::None`]).
-pub fn write<W: Write>(w: &mut W, f: &FrameView<'_>, how: PayloadDump) -> io::Result<()> {
+pub fn write<W: Write + ?Sized>(w: &mut W, f: &FrameView<'_>, how: PayloadDump) -> io::Result<()> {
     let bytes = f.data.get(network_start(f)..).unwrap_or(f.data);
     match how {
         PayloadDump::None => Ok(()),
@@ -49,7 +49,7 @@ fn shown(b: u8) -> u8 {
 }
 
 /// `-A`: printable ASCII, spaces, tabs and line breaks (`\r\n` becomes one line break).
-pub fn write_ascii<W: Write>(w: &mut W, bytes: &[u8]) -> io::Result<()> {
+pub fn write_ascii<W: Write + ?Sized>(w: &mut W, bytes: &[u8]) -> io::Result<()> {
     let mut out = Vec::with_capacity(bytes.len() + 1);
     let mut it = bytes.iter().peekable();
     while let Some(&b) = it.next() {
@@ -64,7 +64,7 @@ pub fn write_ascii<W: Write>(w: &mut W, bytes: &[u8]) -> io::Result<()> {
 }
 
 /// `-X`: 16 bytes a line, in 2-byte groups, then the same bytes as ASCII.
-pub fn write_hex_ascii<W: Write>(w: &mut W, bytes: &[u8]) -> io::Result<()> {
+pub fn write_hex_ascii<W: Write + ?Sized>(w: &mut W, bytes: &[u8]) -> io::Result<()> {
     for (i, chunk) in bytes.chunks(16).enumerate() {
         let mut hex = String::with_capacity(40);
         for (j, b) in chunk.iter().enumerate() {

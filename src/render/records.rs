@@ -6,9 +6,10 @@ use serde_json::{json, Value};
 
 use super::escape::escape_bytes;
 use super::json::dir_name;
-use crate::flow::{FollowItem, FollowStream};
+use super::json::record::SessionFields;
+use crate::flow::{FollowItem, FollowStream, Transport};
 
-/// `{"type":"follow","stream":N,"client","server","items":[…]}`: a followed stream, its data
+/// `{"type":"follow", <session fields>, "items":[…]}`: a followed TCP stream, its data
 /// in order, each piece escaped like wire data (`"data"`) with its direction and first
 /// frame; holes as `{"dir","hole":len}`.
 pub fn follow(fs: &FollowStream) -> Value {
@@ -23,28 +24,19 @@ pub fn follow(fs: &FollowStream) -> Value {
             FollowItem::Hole { dir, len } => json!({ "dir": dir_name(*dir), "hole": len }),
         })
         .collect();
+    let cid = crate::flow::community_id(Transport::Tcp, fs.client, fs.server);
+    let session = SessionFields::new(Transport::Tcp, fs.stream, fs.client, fs.server, &cid);
     let mut v = json!({
         "type": "follow",
-        "stream": fs.stream,
-        "client": fs.client.to_string(),
-        "server": fs.server.to_string(),
         "kept_bytes": fs.kept_bytes,
         "cut_bytes": fs.cut_bytes,
         "items": items,
     });
-    if fs.released {
-        if let Some(m) = v.as_object_mut() {
+    if let (Some(m), Ok(Value::Object(f))) = (v.as_object_mut(), serde_json::to_value(session)) {
+        m.extend(f);
+        if fs.released {
             m.insert("released_by_memory_budget".into(), true.into());
         }
     }
     v
-}
-
-/// `{"type":"conversation", …}`: a row of `--conversations` (the fields of the
-/// `tcp.stream` close record).
-pub fn conversation(mut row: Value) -> Value {
-    if let Some(m) = row.as_object_mut() {
-        m.insert("type".into(), "conversation".into());
-    }
-    row
 }

@@ -421,3 +421,23 @@ pub fn http_server(n: usize) -> (u16, std::thread::JoinHandle<()>) {
     });
     (port, h)
 }
+
+/// The TCP stream index of a JSON v2 record: its `session` when its `transport` is `tcp`.
+pub fn tcp_stream(v: &serde_json::Value) -> Option<u64> {
+    if v["transport"] == "tcp" {
+        v["session"].as_u64()
+    } else {
+        None
+    }
+}
+
+/// `ip:port` of a JSON v2 record's `src` or `dst` side (`src_ip` and `src_port`, ...).
+pub fn endpoint(v: &serde_json::Value, side: &str) -> Option<String> {
+    let ip = v[format!("{side}_ip")].as_str()?;
+    let port = v[format!("{side}_port")].as_u64()?;
+    Some(if ip.contains(':') {
+        format!("[{ip}]:{port}")
+    } else {
+        format!("{ip}:{port}")
+    })
+}

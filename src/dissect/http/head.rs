@@ -184,7 +184,7 @@ fn detect_counted(prefix: &[u8], examined: &mut u64) -> Detect {
                 Some(end) => {
                     let line = trim_cr(window.get(..end).unwrap_or(&[]));
                     *examined += line.len() as u64;
-                    if classify_line(line).is_some() {
+                    if is_start_line(line) {
                         Detect::Yes
                     } else {
                         Detect::No
@@ -203,16 +203,62 @@ fn detect_counted(prefix: &[u8], examined: &mut u64) -> Detect {
     }
 }
 
+/// The parts of a start line, borrowed from it.
+enum StartParts<'a> {
+    Request {
+        method: &'a [u8],
+        uri: &'a [u8],
+        version: &'a [u8],
+    },
+    Response {
+        status: u16,
+        reason: &'a [u8],
+        version: &'a [u8],
+    },
+}
+
 /// Classify one complete start line (without line end); `None` when it is neither a
 /// request line nor a status line. Returns the kind and the version text.
 fn classify_line(line: &[u8]) -> Option<(StartKind, String)> {
+    Some(match start_parts(line)? {
+        StartParts::Request {
+            method,
+            uri,
+            version,
+        } => (
+            StartKind::Request {
+                method: String::from_utf8_lossy(method).into_owned(),
+                uri: uri.to_vec(),
+            },
+            String::from_utf8_lossy(version).into_owned(),
+        ),
+        StartParts::Response {
+            status,
+            reason,
+            version,
+        } => (
+            StartKind::Response {
+                status,
+                reason: reason.to_vec(),
+            },
+            String::from_utf8_lossy(version).into_owned(),
+        ),
+    })
+}
+
+/// Is `line` (complete, without line end) a request line or a status line?
+fn is_start_line(line: &[u8]) -> bool {
+    start_parts(line).is_some()
+}
+
+fn start_parts(line: &[u8]) -> Option<StartParts<'_>> {
     if line.starts_with(b"HTTP/") {
         return status_line(line);
     }
     request_line(line)
 }
 
-fn status_line(line: &[u8]) -> Option<(StartKind, String)> {
+fn status_line(line: &[u8]) -> Option<StartParts<'_>> {
     let sp = line.iter().position(|&b| b == b' ')?;
     let version = line.get(..sp)?;
     if !version.get(5).is_some_and(|b| b.is_ascii_digit()) {
@@ -231,16 +277,14 @@ fn status_line(line: &[u8]) -> Option<(StartKind, String)> {
     let status = code
         .iter()
         .fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0'));
-    Some((
-        StartKind::Response {
-            status,
-            reason: trim_ws(after).to_vec(),
-        },
-        String::from_utf8_lossy(version).into_owned(),
-    ))
+    Some(StartParts::Response {
+        status,
+        reason: trim_ws(after),
+        version,
+    })
 }
 
-fn request_line(line: &[u8]) -> Option<(StartKind, String)> {
+fn request_line(line: &[u8]) -> Option<StartParts<'_>> {
     let token = line.iter().take_while(|&&b| is_tchar(b)).count();
     if token == 0 || token > MAX_METHOD {
         return None;
@@ -274,13 +318,11 @@ fn request_line(line: &[u8]) -> Option<(StartKind, String)> {
     if !known && !version.starts_with(b"HTTP/1.") {
         return None;
     }
-    Some((
-        StartKind::Request {
-            method: String::from_utf8_lossy(method).into_owned(),
-            uri: uri.to_vec(),
-        },
-        String::from_utf8_lossy(version).into_owned(),
-    ))
+    Some(StartParts::Request {
+        method,
+        uri,
+        version,
+    })
 }
 
 /// What the scan of a head received so far shows.
@@ -342,7 +384,7 @@ impl HeadScan {
                 let nl = from + i;
                 let line = trim_cr(b.get(..nl).unwrap_or(&[]));
                 *examined += line.len() as u64;
-                if classify_line(line).is_none() {
+                if !is_start_line(line) {
                     return Scanned::Invalid(NOT_START_LINE);
                 }
                 self.first_nl = Some(nl);

@@ -504,23 +504,23 @@ impl HttpStream {
                             None => Step::Consumed(take - leftover),
                         };
                     }
-                    format!(
-                        "{NOT_HEAD} at stream offset {}; resynchronising",
-                        st.head_start
-                    )
+                    Some(NOT_HEAD)
                 }
-                Scanned::Invalid(reason) => {
-                    format!(
-                        "{reason} at stream offset {}; resynchronising",
-                        st.head_start
-                    )
-                }
-                Scanned::Partial => {
-                    format!("HTTP head longer than {max_head} bytes; resynchronising")
-                }
+                Scanned::Invalid(reason) => Some(reason),
+                // Too long.
+                Scanned::Partial => None,
             };
             if !tentative {
-                self.note(dir, now, failure, out);
+                let text = match failure {
+                    Some(reason) => {
+                        format!(
+                            "{reason} at stream offset {}; resynchronising",
+                            st.head_start
+                        )
+                    }
+                    None => format!("HTTP head longer than {max_head} bytes; resynchronising"),
+                };
+                self.note(dir, now, text, out);
             }
             tentative = true;
             // The next line of the buffered bytes that could start a message.

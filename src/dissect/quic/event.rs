@@ -347,7 +347,7 @@ impl QuicEvent {
                 ch.values
                     .supported_versions
                     .iter()
-                    .map(|v| Value::from(*v))
+                    .map(|v| crate::dissect::tls::version_json(*v))
                     .collect::<Vec<_>>()
                     .into(),
             );

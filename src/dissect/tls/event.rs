@@ -328,9 +328,10 @@ impl TlsEvent {
             Value::Array(v.iter().map(|s| Value::String(escape_bytes(s))).collect())
         };
         let nums = |v: &[u16]| -> Value { Value::Array(v.iter().map(|&x| x.into()).collect()) };
+        let version = super::names::version_json;
         let ty: &str = match &self.message {
             TlsMessage::ClientHello(ch) => {
-                m.insert("legacy_version".into(), ch.legacy_version.into());
+                m.insert("legacy_version".into(), version(ch.legacy_version));
                 m.insert("sslv2_record".into(), ch.sslv2.into());
                 m.insert(
                     "sni".into(),
@@ -352,7 +353,13 @@ impl TlsEvent {
                 );
                 m.insert(
                     "supported_versions".into(),
-                    nums(&ch.values.supported_versions),
+                    Value::Array(
+                        ch.values
+                            .supported_versions
+                            .iter()
+                            .map(|&v| version(v))
+                            .collect(),
+                    ),
                 );
                 m.insert("groups".into(), nums(&ch.values.groups));
                 m.insert(
@@ -381,9 +388,8 @@ impl TlsEvent {
                 "tls.client_hello"
             }
             TlsMessage::ServerHello(sh) => {
-                m.insert("version".into(), version_name(sh.version).into());
-                m.insert("version_id".into(), sh.version.into());
-                m.insert("legacy_version".into(), sh.legacy_version.into());
+                m.insert("version".into(), version(sh.version));
+                m.insert("legacy_version".into(), version(sh.legacy_version));
                 m.insert(
                     "cipher_suite".into(),
                     cipher_suite_name(sh.cipher_suite).into(),
@@ -504,9 +510,7 @@ impl TlsEvent {
             TlsMessage::Summary(s) => {
                 m.insert(
                     "version".into(),
-                    s.version
-                        .map(|v| Value::String(version_name(v)))
-                        .unwrap_or(Value::Null),
+                    s.version.map(version).unwrap_or(Value::Null),
                 );
                 m.insert(
                     "cipher_suite".into(),

@@ -33,7 +33,7 @@ pub use hello::{
     decode_client_hello, decode_server_hello, ClientHello, Extension, ExtensionValues, ServerHello,
     ECH_EXTENSION, HRR_RANDOM,
 };
-pub use names::{alert_description_name, cipher_suite_name, is_grease, version_name};
+pub use names::{alert_description_name, cipher_suite_name, is_grease, version_json, version_name};
 pub use stream::{new_parser, TlsStream};
 
 use super::Detect;

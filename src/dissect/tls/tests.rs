@@ -300,7 +300,8 @@ fn several_records_in_one_segment_and_messages_in_one_record() {
         sh_json["cipher_suite"],
         "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"
     );
-    assert_eq!(sh_json["version"], "TLS 1.2");
+    assert_eq!(sh_json["version"]["name"], "TLS 1.2");
+    assert_eq!(sh_json["version"]["id"], 0x0303);
     assert_eq!(sh_json["hello_retry_request"], false);
     assert_eq!(sh_json["ja3s_string"], "771,49199,65281");
 }
@@ -342,7 +343,8 @@ fn hello_retry_request_is_recognised() {
     assert_eq!(ev.protocol, "TLSv1.3");
     let j = ev.json();
     assert_eq!(j["hello_retry_request"], true);
-    assert_eq!(j["version"], "TLS 1.3");
+    assert_eq!(j["version"]["name"], "TLS 1.3");
+    assert_eq!(j["version"]["id"], 0x0304);
     assert_eq!(j["key_share_groups"][0], 23);
     assert!(tree_text(&ev.tree()).contains("Selected Group: secp256r1 (0x0017)"));
     assert_eq!(d.tls()[4].protocol, "TLSv1.3");
