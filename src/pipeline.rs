@@ -773,8 +773,11 @@ impl<'o> Runner<'o> {
                     .held(Pool::HttpBodies)
                     .saturating_add(meter.held(Pool::TlsHandshakes))
             };
-            // Finding the largest holder walks every session (or followed stream): once a
-            // walk finds nothing, the pool is not walked again in this frame.
+            // Finding the largest holder walks every session: once a walk finds nothing, the
+            // pool is not walked again in this frame. Idle flows go before followed data:
+            // closing a finished flow lets `--follow` write its stream out, where releasing
+            // the followed bytes would lose them. Followed data gives back what is still
+            // needed in one walk.
             let mut bodies_left = meter.held(Pool::HttpBodies) > 0;
             let mut follow_left = sinks.follow.as_deref().is_some_and(|f| f.held_bytes() > 0);
             while now > target {
@@ -786,21 +789,9 @@ impl<'o> Runner<'o> {
                     0
                 };
                 bodies_left = freed > 0;
-                let released = if follow_left && freed == 0 {
-                    sinks
-                        .follow
-                        .as_deref_mut()
-                        .map_or(0, FollowCollector::release_largest)
-                } else {
-                    0
-                };
-                follow_left = follow_left && (freed > 0 || released > 0);
                 if freed > 0 {
                     evicted.push((Pool::HttpBodies, freed));
                     now = now.saturating_sub(p.saturating_sub(parsers()));
-                } else if released > 0 {
-                    evicted.push((Pool::Follow, released));
-                    now = now.saturating_sub(released);
                 } else if self.flows.buffered_bytes() > 0 {
                     let keep = self
                         .flows
@@ -812,6 +803,16 @@ impl<'o> Runner<'o> {
                 } else if self.flows.evict_idlest(self.budget, frame, &mut sinks) {
                     evicted.push((Pool::Flows, FLOW_COST));
                     now = now.saturating_sub(FLOW_COST);
+                } else if follow_left {
+                    let released = sinks
+                        .follow
+                        .as_deref_mut()
+                        .map_or(0, |f| f.release(now.saturating_sub(target)));
+                    follow_left = false;
+                    if released > 0 {
+                        evicted.push((Pool::Follow, released));
+                        now = now.saturating_sub(released);
+                    }
                 }
                 if now >= before {
                     break;
