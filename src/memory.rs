@@ -3,11 +3,12 @@
 //! Each stage keeps its own bounded buffers and says how many bytes it holds in each
 //! [`Pool`]; the pipeline adds them up after every frame and, past the budget, asks the
 //! stages to give bytes back, in this order: HTTP bodies (largest first: the message is
-//! emitted at once, so it is searched before its body is dropped), TLS handshake buffers,
-//! followed-stream bytes (largest first), out-of-order bytes (gaps given up as holes),
-//! then whole flows (idlest first: closing a flow flushes its parsers). Conversation rows
-//! past the budget are counted, not kept. Every kind of eviction raises one note and is
-//! counted in [`MemoryStats`].
+//! emitted at once, so it is searched before its body is dropped), followed-stream bytes
+//! (largest first), out-of-order bytes (gaps given up as holes), then whole flows (idlest
+//! first: closing a flow flushes its parsers, so TLS records and heads they held are
+//! handled as at the end of a stream). Conversation rows past half the budget are
+//! counted, not kept. Evictions are counted per pool in [`MemoryStats`] and said in one
+//! line at the end of the run.
 //!
 //! The parsers live behind the dissector interface, one per stream; they report into a
 //! shared [`Meter`] (relaxed atomic counters: a total, not a synchronisation point).
@@ -33,7 +34,7 @@ pub enum Pool {
     HttpHeads,
     /// HTTP bodies being read (raw), kept for search and display.
     HttpBodies,
-    /// TLS handshake messages being reassembled across records.
+    /// TLS records and handshake messages being reassembled.
     TlsHandshakes,
     /// `--follow`: the bytes of followed streams.
     Follow,

@@ -742,15 +742,16 @@ impl<'o> Runner<'o> {
         held
     }
 
-    /// Past the memory budget, take bytes back until under 7/8 of it: HTTP bodies (the
-    /// message is emitted first, so it is searched and shown), followed-stream bytes,
-    /// out-of-order bytes, then the idlest flows (closing a flow flushes its parsers: what
-    /// they held is emitted and searched). Evictions are counted per pool for the end of run.
+    /// Past the memory budget, take bytes back until under 3/4 of it (room for the copies
+    /// a released message makes while it is searched): HTTP bodies (the message is emitted
+    /// first, so it is searched and shown), followed-stream bytes, out-of-order bytes, then
+    /// the idlest flows (closing a flow flushes its parsers: what they held is emitted and
+    /// searched). Evictions are counted per pool for the end of run.
     fn enforce_budget(&mut self, frame: u64) {
         let total = |h: &[usize]| h.iter().fold(0usize, |a, &b| a.saturating_add(b));
         let mut now = total(&self.held());
         if now > self.budget {
-            let target = self.budget - self.budget / 8;
+            let target = self.budget - self.budget / 4;
             let mut sinks = Sinks {
                 dispatcher: &mut self.dispatcher,
                 keep_conversations: self.opts.keep_conversations,
@@ -772,21 +773,25 @@ impl<'o> Runner<'o> {
                     .held(Pool::HttpBodies)
                     .saturating_add(meter.held(Pool::TlsHandshakes))
             };
+            // Finding the largest holder walks every session: once a walk finds nothing, the
+            // pool is not walked again in this frame. Idle flows go before followed data:
+            // closing a finished flow lets `--follow` write its stream out, where releasing
+            // the followed bytes would lose them. Followed data gives back what is still
+            // needed in one walk.
+            let mut bodies_left = meter.held(Pool::HttpBodies) > 0;
+            let mut follow_left = sinks.follow.as_deref().is_some_and(|f| f.held_bytes() > 0);
             while now > target {
                 let before = now;
                 let p = parsers();
-                let freed = sinks.dispatcher.release_largest(frame);
+                let freed = if bodies_left {
+                    sinks.dispatcher.release_largest(frame)
+                } else {
+                    0
+                };
+                bodies_left = freed > 0;
                 if freed > 0 {
                     evicted.push((Pool::HttpBodies, freed));
                     now = now.saturating_sub(p.saturating_sub(parsers()));
-                } else if let Some(n) = sinks
-                    .follow
-                    .as_deref_mut()
-                    .map(FollowCollector::release_largest)
-                    .filter(|&n| n > 0)
-                {
-                    evicted.push((Pool::Follow, n));
-                    now = now.saturating_sub(n);
                 } else if self.flows.buffered_bytes() > 0 {
                     let keep = self
                         .flows
@@ -798,6 +803,16 @@ impl<'o> Runner<'o> {
                 } else if self.flows.evict_idlest(self.budget, frame, &mut sinks) {
                     evicted.push((Pool::Flows, FLOW_COST));
                     now = now.saturating_sub(FLOW_COST);
+                } else if follow_left {
+                    let released = sinks
+                        .follow
+                        .as_deref_mut()
+                        .map_or(0, |f| f.release(now.saturating_sub(target)));
+                    follow_left = false;
+                    if released > 0 {
+                        evicted.push((Pool::Follow, released));
+                        now = now.saturating_sub(released);
+                    }
                 }
                 if now >= before {
                     break;

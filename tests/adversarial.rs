@@ -864,6 +864,22 @@ fn one_memory_budget_over_bodies_and_follow() {
     let out = std::fs::read_to_string(&r.out).expect("follow output");
     let blocks = out.matches("Filter: tcp.stream eq ").count();
     assert_eq!(blocks, streams as usize);
+    // Under a budget far below what the streams hold, finished flows are closed (and their
+    // streams written) before any followed byte is given back: the output stays whole.
+    let small = (1u64 << 20).to_string();
+    let r = run(
+        &cap,
+        &["--follow", "all", "--max-total-buffer", &small],
+        &dir.join("follow-small.out"),
+    );
+    check_run("follow all, short streams, 1 MiB budget", &r, 0);
+    assert!(r.stderr.contains("memory budget"), "{}", r.stderr);
+    let bounded = std::fs::read_to_string(&r.out).expect("follow output");
+    assert!(
+        !bounded.contains("the memory budget"),
+        "followed bytes given back"
+    );
+    assert!(bounded == out, "--follow all differs under a 1 MiB budget");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -957,5 +973,58 @@ fn head_scanning_stays_linear_on_hostile_shapes() {
     assert!(req[0].to_string().contains("/secret"), "{}", req[0]);
     assert_eq!(of_type(&v, "http.response").len(), 1);
     assert!(of_type(&v, "note").is_empty());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Item 6: many idle flows and `--conversations` over a SYN flood stay within a small
+/// budget: the idlest flows are closed (noted `memory_budget`), and conversation rows past
+/// half the budget are counted, not kept, and said so.
+#[test]
+fn memory_budget_over_idle_flows_and_conversation_rows() {
+    let dir = scratch("memory-flows");
+    let budget: u64 = 16 << 20;
+    let flow_cost = 2560u64;
+    let cap = dir.join("idle_flows.pcap");
+    gen::small_flows(&cap, 20_000, 230).expect("write idle flows");
+    let b = budget.to_string();
+    let r = run(
+        &cap,
+        &["-q", "--stats", "--max-total-buffer", &b],
+        &dir.join("idle.out"),
+    );
+    check_run("idle flows, 16 MiB budget", &r, 0);
+    assert!(r.stderr.contains("hit: flows"), "{}", r.stderr);
+    let live = stat(&r.stderr, "peak live flows");
+    assert!(live <= budget / flow_cost + 1, "{live} live flows");
+    assert!(stat(&r.stderr, "flows evicted") >= 20_000 - live);
+    assert!(
+        r.peak_rss_kib < 16 * 1024 + 32 * 1024,
+        "peak RSS {} KiB",
+        r.peak_rss_kib
+    );
+
+    let cap = dir.join("syn_flood.pcap");
+    let syns = 30_000u32;
+    gen::syn_flood(&cap, syns).expect("write flood");
+    let budget: u64 = 4 << 20;
+    let b = budget.to_string();
+    let r = run(
+        &cap,
+        &["-q", "--conversations", "--max-total-buffer", &b],
+        &dir.join("conv.out"),
+    );
+    check_run("--conversations, 4 MiB budget", &r, 0);
+    let rows_kept = budget / 2 / 256;
+    let out = std::fs::read_to_string(&r.out).expect("table");
+    let rows = out.lines().filter(|l| l.contains(" open ")).count() as u64;
+    assert_eq!(rows, rows_kept, "rows in the table");
+    assert!(
+        r.stderr.contains(&format!(
+            "--conversations: {} rows not kept",
+            u64::from(syns) - rows_kept
+        )),
+        "{}",
+        r.stderr
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

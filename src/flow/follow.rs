@@ -276,25 +276,35 @@ impl FollowCollector {
         self.held
     }
 
-    /// The memory budget is exceeded: the stream keeping the most data bytes (lowest id
-    /// on ties) gives them back; they are counted in its `cut_bytes`, with `released`, and
-    /// its later bytes are counted, not kept. Returns the bytes given back.
-    pub fn release_largest(&mut self) -> usize {
-        let Some(fs) = self
+    /// The memory budget is exceeded: the streams keeping the most data bytes (lowest id
+    /// on ties) give them back until at least `needed` bytes are freed, found in one walk
+    /// (a walk per stream released would make a flood of small streams quadratic). Their
+    /// bytes are counted in `cut_bytes`, with `released`, and their later bytes are
+    /// counted, not kept. Returns the bytes given back.
+    pub fn release(&mut self, needed: usize) -> usize {
+        let mut holders: Vec<(u64, StreamId)> = self
             .streams
-            .values_mut()
+            .values()
             .filter(|f| f.kept_bytes > 0)
-            .max_by_key(|f| (f.kept_bytes, std::cmp::Reverse(f.stream)))
-        else {
-            return 0;
-        };
-        let before = fs.cost();
-        fs.cut_bytes = fs.cut_bytes.saturating_add(fs.kept_bytes);
-        fs.kept_bytes = 0;
-        fs.limit = 0;
-        fs.released = true;
-        fs.items = Vec::new();
-        let freed = before.saturating_sub(fs.cost());
+            .map(|f| (f.kept_bytes, f.stream))
+            .collect();
+        holders.sort_unstable_by_key(|&(kept, id)| (std::cmp::Reverse(kept), id));
+        let mut freed = 0usize;
+        for (_, id) in holders {
+            if freed >= needed.max(1) {
+                break;
+            }
+            let Some(fs) = self.streams.get_mut(&id) else {
+                continue;
+            };
+            let before = fs.cost();
+            fs.cut_bytes = fs.cut_bytes.saturating_add(fs.kept_bytes);
+            fs.kept_bytes = 0;
+            fs.limit = 0;
+            fs.released = true;
+            fs.items = Vec::new();
+            freed = freed.saturating_add(before.saturating_sub(fs.cost()));
+        }
         self.held = self.held.saturating_sub(freed);
         freed
     }

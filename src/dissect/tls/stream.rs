@@ -10,6 +10,7 @@ use super::handshake::{
 use super::hello::{decode_client_hello, decode_server_hello, decode_sslv2_client_hello};
 use super::names::{handshake_name, protocol_label};
 use super::record::{plausible_header, sslv2_client_hello_len, Header, HEADER_LEN, MAX_RECORD_LEN};
+use crate::memory::{Meter, Pool};
 use std::sync::Arc;
 
 use crate::dissect::parser::{Chunk, Ctx, KeyStore, Layer, Parser, ParserConfig, SessionInfo};
@@ -128,12 +129,24 @@ pub struct TlsStream {
     child_opened: bool,
     /// Plaintext of the record being emitted, for the first event of that record.
     pending_plain: Option<Arc<Vec<u8>>>,
+    /// The run's memory budget, and the bytes (records and handshake messages being
+    /// reassembled) this stream last reported to it.
+    meter: Meter,
+    reported: usize,
+}
+
+impl Drop for TlsStream {
+    fn drop(&mut self) {
+        self.meter.change(Pool::TlsHandshakes, self.reported, 0);
+    }
 }
 
 impl TlsStream {
     pub fn new(cfg: &DissectConfig) -> Self {
         TlsStream {
             max_handshake: cfg.max_tls_handshake,
+            meter: Meter::default(),
+            reported: 0,
             dirs: [DirState::new(), DirState::new()],
             version: None,
             cipher_suite: None,
@@ -830,6 +843,7 @@ impl TlsStream {
 pub fn new_parser(_info: &SessionInfo, cfg: &ParserConfig) -> Box<dyn Parser> {
     let mut s = TlsStream::new(&cfg.dissect);
     s.keys = cfg.keys.clone();
+    s.meter = cfg.meter.clone();
     Box::new(s)
 }
 
@@ -837,11 +851,13 @@ impl Parser for TlsStream {
     fn data(&mut self, ctx: &mut Ctx<'_>, c: &Chunk<'_>) {
         let now = ctx.now_frame;
         self.data_dir(c.dir, c.offset, c.bytes, c.frame, now, ctx);
+        self.account();
     }
 
     fn gap(&mut self, ctx: &mut Ctx<'_>, dir: Direction, offset: u64, len: u64) {
         let now = ctx.now_frame;
         self.hole(dir, offset, len, now, ctx);
+        self.account();
     }
 
     fn end(&mut self, ctx: &mut Ctx<'_>, dir: Direction) {
@@ -850,15 +866,29 @@ impl Parser for TlsStream {
         if self.child_opened {
             ctx.child_end(0, dir);
         }
+        self.account();
     }
 
     fn close(&mut self, ctx: &mut Ctx<'_>) {
         let now = ctx.now_frame;
         self.close_stream(now, ctx);
+        self.account();
     }
 }
 
 impl TlsStream {
+    /// Report the bytes held (records and handshake messages being reassembled) to the
+    /// memory budget.
+    fn account(&mut self) {
+        let held = self
+            .dirs
+            .iter()
+            .map(|d| d.buf.capacity().saturating_add(d.hs.capacity()))
+            .sum();
+        self.meter.change(Pool::TlsHandshakes, self.reported, held);
+        self.reported = held;
+    }
+
     /// The session keys (from a key log) this stream may decrypt with: the hook for TLS
     /// decryption, which hands plaintext to a child stream with [`Ctx::plaintext`].
     pub fn keys(&self) -> Option<&dyn KeyStore> {
