@@ -505,7 +505,7 @@ pub fn pipeline(data: &[u8]) {
 /// A harness entry point.
 pub type Target = fn(&[u8]);
 
-pub const TARGETS: [(&str, Target); 8] = [
+pub const TARGETS: [(&str, Target); 9] = [
     ("decode", decode_frame),
     ("reassembly", reassembly),
     ("http", http),
@@ -514,6 +514,7 @@ pub const TARGETS: [(&str, Target); 8] = [
     ("pipeline", pipeline),
     ("dns", dns),
     ("quic", quic),
+    ("http3", http3),
 ];
 
 /// Encode data chunks for [`drive`]: `(direction 0/1, bytes)` → `[op, len, bytes]` records.
