@@ -16,7 +16,7 @@ use super::parser::{
     Transport,
 };
 use super::registry::{self, Probe, Protocol};
-use crate::flow::{Direction, StreamEvent, StreamId, UdpEvent};
+use crate::flow::{Direction, Endpoint, StreamEvent, StreamId, UdpEvent};
 
 /// Bytes held per stream while the protocol is not yet decided.
 const MAX_UNDECIDED: usize = 16 << 10;
@@ -451,6 +451,28 @@ impl Dispatcher {
     }
 
     /// The protocol a `-d` rule forces on a new session, if any.
+    /// A new TCP or UDP session: its slot, with the protocol `-d` forces on its ports.
+    fn open_session(
+        &mut self,
+        transport: Transport,
+        id: StreamId,
+        client: Endpoint,
+        server: Endpoint,
+    ) {
+        let info = SessionInfo {
+            id,
+            transport,
+            client,
+            server,
+            layer: Layer::Clear,
+        };
+        let forced = self.forced(&info);
+        self.sessions.insert(
+            (transport, id),
+            Box::new(Slot::new(info, forced, &self.cfg)),
+        );
+    }
+
     fn forced(&self, info: &SessionInfo) -> Option<&'static Protocol> {
         super::decode_as::forced(
             &self.cfg.dissect.decode_as,
@@ -494,18 +516,7 @@ impl Dispatcher {
                 server,
                 ..
             } => {
-                let info = SessionInfo {
-                    id: *stream,
-                    transport: Transport::Tcp,
-                    client: *client,
-                    server: *server,
-                    layer: Layer::Clear,
-                };
-                let forced = self.forced(&info);
-                self.sessions.insert(
-                    (Transport::Tcp, *stream),
-                    Box::new(Slot::new(info, forced, &self.cfg)),
-                );
+                self.open_session(Transport::Tcp, *stream, *client, *server);
                 None
             }
             StreamEvent::Data {
@@ -610,18 +621,7 @@ impl Dispatcher {
                 server,
                 ..
             } => {
-                let info = SessionInfo {
-                    id: *session,
-                    transport: Transport::Udp,
-                    client: *client,
-                    server: *server,
-                    layer: Layer::Clear,
-                };
-                let forced = self.forced(&info);
-                self.sessions.insert(
-                    (Transport::Udp, *session),
-                    Box::new(Slot::new(info, forced, &self.cfg)),
-                );
+                self.open_session(Transport::Udp, *session, *client, *server);
                 None
             }
             UdpEvent::Datagram {
