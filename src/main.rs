@@ -552,11 +552,10 @@ fn capture_main(cli: &Cli) -> i32 {
             hierarchy: cli.analysis.hierarchy,
             html_evidence: cli.findings.html.is_some(),
             privdrop: Some(drop_plan.clone()),
+            // One thread unless -j asks for more: on this project's loaded 2-core test
+            // machine two workers have not yet been measured faster (docs/performance.md).
             threads: if is_file && summary_only(cli, columns.is_some(), follow_sel.is_some()) {
-                cli.bounds.threads.map_or_else(
-                    || std::thread::available_parallelism().map_or(1, usize::from),
-                    usize::from,
-                )
+                cli.bounds.threads.map_or(1, usize::from)
             } else {
                 1
             },
