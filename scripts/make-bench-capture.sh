@@ -110,12 +110,16 @@ load_mixed() {
     run "ab: $(n 300) x 300 KB downloads"                 60 ab -q -n "$(n 300)" -c 4 "http://$H/big.bin"
     # HTTP/1.1 keep-alive mix: gzip+chunked text, chunked SSI, small pages, form POSTs.
     run "wrk: HTTP/1.1 keep-alive mix, $(n 2) s"          60 wrk -t 1 -c 2 -d "$(n 2)s" -s "$HERE/bench/mix.lua" "http://$H"
-    # TLS handshakes: one connection per request.
-    run "ab: $(n 1500) TLS 1.3 connections"               90 ab -q -n "$(n 1500)" -c 4 "https://$T13/index.html"
-    run "ab: $(n 1500) TLS 1.2 connections"               90 ab -q -n "$(n 1500)" -c 4 "https://$T12/index.html"
-    # TLS application data on keep-alive connections.
-    run "wrk: TLS 1.3 keep-alive mix, $(n 1) s"           60 wrk -t 1 -c 2 -d "$(n 1)s" -s "$HERE/bench/mix.lua" "https://$T13"
-    run "wrk: TLS 1.2 keep-alive mix, $(n 1) s"           60 wrk -t 1 -c 2 -d "$(n 1)s" -s "$HERE/bench/mix.lua" "https://$T12"
+    # TLS from clients that log their session secrets to $KEYLOG (so the whole TLS share can
+    # be decrypted with --keylog): one connection per request (a full handshake each), then
+    # keep-alive connections cycling over a mix like mix.lua's (Python's ssl; ab and wrk
+    # cannot log keys).
+    : > "$KEYLOG"
+    local py="$HERE/bench/tls-client.py"
+    run "python ssl: $(n 1500) TLS 1.3 connections + 2 x $(n 1200) keep-alive requests" 150 \
+        python3 "$py" 127.0.0.1 "$BENCH_TLS13_PORT" 1.3 "$KEYLOG" "$(n 1500)" 2 "$(n 1200)"
+    run "python ssl: $(n 1500) TLS 1.2 connections + 2 x $(n 1200) keep-alive requests" 150 \
+        python3 "$py" 127.0.0.1 "$BENCH_TLS12_PORT" 1.2 "$KEYLOG" "$(n 1500)" 2 "$(n 1200)"
     # curl: several requests per connection, compressed and chunked bodies, form logins.
     curl_round() {
         local i
@@ -123,11 +127,12 @@ load_mixed() {
             curl -s -o /dev/null --http1.1 --compressed \
                 "http://$H/index.html" "http://$H/text/log.txt" "http://$H/ssi/page.shtml" "http://$H/big.bin"
             curl -s -o /dev/null --http1.1 -d "user=alice&password=acorns-$i" "http://$H/login"
-            curl -s -o /dev/null -k --http1.1 --tlsv1.3 --compressed "https://$T13/text/data.json" "https://$T13/ssi/page.shtml"
-            curl -s -o /dev/null -k --http1.1 --tlsv1.2 --tls-max 1.2 --compressed "https://$T12/text/log.txt" "https://$T12/index.html"
+            SSLKEYLOGFILE="$KEYLOG" curl -s -o /dev/null -k --http1.1 --tlsv1.3 --compressed "https://$T13/text/data.json" "https://$T13/ssi/page.shtml"
+            SSLKEYLOGFILE="$KEYLOG" curl -s -o /dev/null -k --http1.1 --tlsv1.2 --tls-max 1.2 --compressed "https://$T12/text/log.txt" "https://$T12/index.html"
         done
     }
-    run "curl: $(n 40) rounds of multi-request connections" 120 bash -c "$(declare -f curl_round n); H=$H T13=$T13 T12=$T12 SCALE=$SCALE; curl_round"
+    run "curl: $(n 40) rounds of multi-request connections (TLS ones with SSLKEYLOGFILE)" 120 \
+        bash -c "$(declare -f curl_round n); H=$H T13=$T13 T12=$T12 KEYLOG=$KEYLOG SCALE=$SCALE; curl_round"
 }
 
 # Many gzip-compressed responses (the decoded text is what the findings read).
@@ -180,5 +185,5 @@ printf 'capture:     %s\n' "$OUT"
 printf 'size:        %s bytes (%s MB)\n' "$bytes" "$(awk -v b="$bytes" 'BEGIN {printf "%.1f", b / 1e6}')"
 printf 'packets:     %s\n' "${packets:-?}"
 printf 'connections: %s (SYN without ACK)\n' "$conns"
-[[ $PROFILE == tls-keylog ]] && printf 'key log:     %s (%s secrets)\n' "$KEYLOG" "$(wc -l < "$KEYLOG")"
+[[ $PROFILE != gzip ]] && printf 'key log:     %s (%s secrets)\n' "$KEYLOG" "$(wc -l < "$KEYLOG")"
 printf 'ports:       http %s, tls1.3 %s, tls1.2 %s\n' "$BENCH_HTTP_PORT" "$BENCH_TLS13_PORT" "$BENCH_TLS12_PORT"

@@ -365,7 +365,7 @@ impl Slot {
                     Input::Data(Chunk {
                         dir,
                         offset,
-                        bytes: &bytes,
+                        bytes: bytes.as_slice(),
                         frame,
                         frame_offset: None,
                     }),
@@ -786,7 +786,7 @@ mod tests {
 
     impl Parser for Decrypting {
         fn data(&mut self, ctx: &mut Ctx<'_>, c: &Chunk<'_>) {
-            ctx.plaintext(c.dir, c.offset, c.bytes, c.frame);
+            ctx.plaintext(c.dir, c.offset, Arc::new(c.bytes.to_vec()), c.frame);
         }
         fn gap(&mut self, _: &mut Ctx<'_>, _: Direction, _: u64, _: u64) {}
         fn end(&mut self, ctx: &mut Ctx<'_>, dir: Direction) {

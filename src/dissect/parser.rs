@@ -320,7 +320,7 @@ pub enum ChildOp {
         layer: Layer,
         dir: Direction,
         offset: u64,
-        bytes: Vec<u8>,
+        bytes: Arc<Vec<u8>>,
         frame: u64,
     },
     Gap {
@@ -469,8 +469,16 @@ impl<'a> Ctx<'a> {
 
     /// Decrypted bytes of `dir` at child stream offset `offset`, carried by `frame`: fed to
     /// the child stream 0 of layer `tls`.
-    pub fn plaintext(&mut self, dir: Direction, offset: u64, bytes: &[u8], frame: u64) {
-        self.child_data(0, Layer::Tls, dir, offset, bytes, frame);
+    /// Decrypted bytes are shared with the event that shows them (`-x`), not copied.
+    pub fn plaintext(&mut self, dir: Direction, offset: u64, bytes: Arc<Vec<u8>>, frame: u64) {
+        self.children.push(ChildOp::Data {
+            key: 0,
+            layer: Layer::Tls,
+            dir,
+            offset,
+            bytes,
+            frame,
+        });
     }
 
     /// Bytes of child stream `key` (of `layer`).
@@ -488,7 +496,7 @@ impl<'a> Ctx<'a> {
             layer,
             dir,
             offset,
-            bytes: bytes.to_vec(),
+            bytes: Arc::new(bytes.to_vec()),
             frame,
         });
     }

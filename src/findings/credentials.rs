@@ -453,17 +453,54 @@ fn json_fields(v: &Value, path: &str, depth: usize, transport: Transport, out: &
 
 /// Sensitive fields in a body by its content type (form or JSON). A body without a
 /// content type that starts with `{` or `[` is tried as JSON.
+/// Which bodies [`body_fields`] reads, by media type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BodyFields {
+    Form,
+    Json,
+    /// No media type: read as JSON when it starts like JSON.
+    Unlabelled,
+    /// Any other media type: the body is not read.
+    NotRead,
+}
+
+fn body_fields_kind(content_type: Option<&[u8]>) -> BodyFields {
+    let mt = content_type.map(media_type).unwrap_or_default();
+    if mt == "application/x-www-form-urlencoded" {
+        BodyFields::Form
+    } else if is_json_type(&mt) {
+        BodyFields::Json
+    } else if mt.is_empty() {
+        BodyFields::Unlabelled
+    } else {
+        BodyFields::NotRead
+    }
+}
+
+/// Whether [`request_credentials`] and [`response_credentials`] read the body of a message
+/// with these headers and this content type (form, JSON and unlabelled bodies). When not,
+/// the caller need not decode the body: any body, or none, gives the same findings.
+pub fn credentials_read_body<S: AsRef<str>, B: AsRef<[u8]>>(
+    headers: &[(S, B)],
+    content_type: Option<&[u8]>,
+) -> bool {
+    let ct = content_type.or_else(|| header_value(headers, "content-type"));
+    body_fields_kind(ct) != BodyFields::NotRead
+}
+
 fn body_fields(body: &[u8], content_type: Option<&[u8]>, transport: Transport) -> Vec<Finding> {
     let mut out = Vec::new();
-    let mt = content_type.map(media_type).unwrap_or_default();
-    let looks_json = matches!(body.trim_ascii_start().first(), Some(b'{') | Some(b'['));
-    if mt == "application/x-www-form-urlencoded" {
-        form_fields(body, Place::Form, transport, &mut out);
-    } else if (is_json_type(&mt) || (mt.is_empty() && looks_json)) && may_hold_sensitive_name(body)
-    {
-        if let Ok(v) = serde_json::from_slice::<Value>(body) {
-            json_fields(&v, "$", 0, transport, &mut out);
+    let looks_json = || matches!(body.trim_ascii_start().first(), Some(b'{') | Some(b'['));
+    match body_fields_kind(content_type) {
+        BodyFields::Form => form_fields(body, Place::Form, transport, &mut out),
+        kind @ (BodyFields::Json | BodyFields::Unlabelled) => {
+            if (kind == BodyFields::Json || looks_json()) && may_hold_sensitive_name(body) {
+                if let Ok(v) = serde_json::from_slice::<Value>(body) {
+                    json_fields(&v, "$", 0, transport, &mut out);
+                }
+            }
         }
+        BodyFields::NotRead => {}
     }
     out
 }

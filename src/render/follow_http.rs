@@ -40,7 +40,7 @@ pub fn write_http_follow<W: Write>(w: &mut W, events: &[AppEvent]) -> io::Result
         writeln!(w)?;
         let body = h.body_for_search();
         if !body.is_empty() {
-            if h.body_decoded.is_some() {
+            if h.decoded_with.is_some() {
                 writeln!(
                     w,
                     "[body: {} bytes on the wire, {} bytes after {}]",

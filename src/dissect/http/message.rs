@@ -1,9 +1,11 @@
 //! One complete HTTP message and how it is shown: Info column, `-V` tree, JSON fields.
 
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
 
+use super::decode::{self, Decoded};
 use crate::dissect::fields::{Fields, JsonFields};
 use crate::dissect::parser::{AppMessage, FieldValue};
 use crate::present::escape::{escape_bytes, escape_str, escape_truncated};
@@ -74,9 +76,11 @@ pub struct HttpMessage {
     /// Entity body as received (after de-chunking, before content decoding), at most
     /// `max_http_body` bytes; missing (hole) bytes are not in it.
     pub body: Vec<u8>,
-    /// The body after content decoding (gzip/deflate), at most `max_decoded_body` bytes.
-    pub body_decoded: Option<Vec<u8>>,
-    /// Codings undone for `body_decoded`, e.g. `gzip`.
+    /// The content coding (gzip/deflate/br) to undo for [`HttpMessage::body_decoded`], undone
+    /// the first time something asks (a display, a search, a check that reads the body).
+    pub decoding: Option<ContentDecoding>,
+    /// Codings undone for [`HttpMessage::body_decoded`], e.g. `gzip`; set exactly when
+    /// `decoding` is.
     pub decoded_with: Option<String>,
     /// Entity body length on the wire (chunk framing excluded, missing bytes included).
     pub body_len: u64,
@@ -91,13 +95,41 @@ pub struct HttpMessage {
     pub body_range: Range<u64>,
     /// Frames that carried the message, in stream order (same as `AppEvent::frames`).
     pub frames: Vec<u64>,
-    /// Escaped notes about this message (bounds, decoding, missing bytes).
+    /// Escaped notes about this message (bounds, missing bytes); the decoder's notes are
+    /// added by [`HttpMessage::notes`].
     pub notes: Vec<String>,
     /// HTTP/2 stream the message travelled on (`None` for HTTP/1.x).
     pub stream_id: Option<u32>,
     /// The request went over TLS (HTTP/1.x inside decrypted TLS, or an HTTP/2 `:scheme` of
     /// `https`): its full URI is `https://`, as tshark shows it.
     pub https: bool,
+}
+
+/// What content decoding a body needs, and its result once done. Decoding is a pure
+/// function of the body, the coding and the bound, so doing it late gives the same bytes and
+/// notes as doing it when the message completed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContentDecoding {
+    /// Bytes at the start of the body that are decoded (those before the first gap or cut).
+    raw_len: usize,
+    /// At most this many decoded bytes (`max_decoded_body`).
+    max: usize,
+    /// Where the decoder's notes go among the message's notes.
+    notes_at: usize,
+    done: OnceLock<Option<Decoded>>,
+}
+
+impl ContentDecoding {
+    /// Decode the first `raw_len` bytes of the body, keeping at most `max`; the decoder's
+    /// notes follow the first `notes_at` notes of the message.
+    pub fn new(raw_len: usize, max: usize, notes_at: usize) -> Self {
+        Self {
+            raw_len,
+            max,
+            notes_at,
+            done: OnceLock::new(),
+        }
+    }
 }
 
 impl HttpMessage {
@@ -113,9 +145,37 @@ impl HttpMessage {
             .map(|(_, v)| v.as_slice())
     }
 
+    /// The content decoding, done now if nothing asked for it before.
+    fn decoded(&self) -> Option<&Decoded> {
+        let d = self.decoding.as_ref()?;
+        d.done
+            .get_or_init(|| {
+                let raw = self.body.get(..d.raw_len).unwrap_or(&self.body);
+                let coding = self.content_encoding.as_deref().unwrap_or_default();
+                decode::decode(coding, raw, d.max)
+            })
+            .as_ref()
+    }
+
+    /// The body after content decoding (gzip/deflate/br), at most `max_decoded_body` bytes;
+    /// `None` when no coding applies. Decodes on first use.
+    pub fn body_decoded(&self) -> Option<&[u8]> {
+        self.decoded().map(|d| d.data.as_slice())
+    }
+
     /// The body as the application sees it: decoded when a content coding was undone.
     pub fn body_for_search(&self) -> &[u8] {
-        self.body_decoded.as_deref().unwrap_or(&self.body)
+        self.body_decoded().unwrap_or(&self.body)
+    }
+
+    /// Every note about this message, the decoder's included (so this decodes the body).
+    pub fn notes(&self) -> Vec<&str> {
+        let mut all: Vec<&str> = self.notes.iter().map(String::as_str).collect();
+        if let (Some(d), Some(dec)) = (&self.decoding, self.decoded()) {
+            let at = d.notes_at.min(all.len());
+            all.splice(at..at, dec.notes.iter().map(String::as_str));
+        }
+        all
     }
 
     pub fn protocol(&self) -> String {
@@ -240,7 +300,7 @@ impl HttpMessage {
             }
             root.leaf(format!("[Reassembled from frames {}]", list.join(", ")));
         }
-        for n in &self.notes {
+        for n in self.notes() {
             root.leaf(format!("[Note: {n}]"));
         }
         self.body_tree(&mut root);
@@ -285,7 +345,7 @@ impl HttpMessage {
                 self.body_missing
             ));
         }
-        if let (Some(d), Some(label)) = (&self.body_decoded, &self.decoded_with) {
+        if let (Some(d), Some(label)) = (self.body_decoded(), &self.decoded_with) {
             root.leaf(format!(
                 "Content-encoded entity body ({}): {} bytes -> {} bytes",
                 escape_str(label),
@@ -366,7 +426,7 @@ impl HttpMessage {
         if let Some(enc) = &self.content_encoding {
             out.text("content_encoding", Some(escape_bytes(enc)));
         }
-        if let Some(d) = &self.body_decoded {
+        if let Some(d) = self.body_decoded() {
             out.uint("body_decoded_len", Some(d.len() as u64));
         }
         if !self.body_complete {
@@ -375,10 +435,11 @@ impl HttpMessage {
         if self.body_missing > 0 {
             out.uint("body_missing", Some(self.body_missing));
         }
-        if !self.notes.is_empty() {
+        let notes = self.notes();
+        if !notes.is_empty() {
             out.json(
                 "notes",
-                Value::Array(self.notes.iter().cloned().map(Value::String).collect()),
+                Value::Array(notes.into_iter().map(|n| Value::String(n.into())).collect()),
             );
         }
     }

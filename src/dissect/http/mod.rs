@@ -22,7 +22,7 @@ mod tests;
 use std::collections::VecDeque;
 
 pub use head::detect;
-pub use message::{HttpMessage, RequestLine, StartLine, StatusLine};
+pub use message::{ContentDecoding, HttpMessage, RequestLine, StartLine, StatusLine};
 
 use std::sync::Arc;
 
@@ -701,7 +701,7 @@ impl HttpStream {
             chunk_sizes: Vec::new(),
             chunk_count: 0,
             body: Vec::new(),
-            body_decoded: None,
+            decoding: None,
             decoded_with: None,
             body_len: 0,
             body_wire_len: 0,
@@ -827,19 +827,21 @@ impl HttpStream {
             b.ev.notes
                 .push(format!("{} body bytes missing", b.ev.body_missing));
         }
-        if let Some(enc) = b.ev.content_encoding.clone() {
+        // The coding is undone when something reads the decoded body (a search, a check,
+        // a display), not here: most runs read only some bodies.
+        if let Some(label) = b.ev.content_encoding.as_deref().and_then(decode::label) {
             if !b.ev.body.is_empty() {
                 let upto = b.body_before_hole.unwrap_or(b.ev.body.len());
-                let raw = b.ev.body.get(..upto).unwrap_or(&[]);
-                if let Some(d) = decode::decode(&enc, raw, self.cfg.max_decoded_body) {
-                    if b.body_before_hole.is_some() || b.body_cut {
-                        b.ev.notes
-                            .push("only the body before the first gap or cut was decoded".into());
-                    }
-                    b.ev.notes.extend(d.notes);
-                    b.ev.decoded_with = Some(d.label);
-                    b.ev.body_decoded = Some(d.data);
+                if b.body_before_hole.is_some() || b.body_cut {
+                    b.ev.notes
+                        .push("only the body before the first gap or cut was decoded".into());
                 }
+                b.ev.decoded_with = Some(label);
+                b.ev.decoding = Some(ContentDecoding::new(
+                    upto.min(b.ev.body.len()),
+                    self.cfg.max_decoded_body,
+                    b.ev.notes.len(),
+                ));
             }
         }
         if let StartLine::Request(r) = &b.ev.start {

@@ -193,7 +193,7 @@ fn gzip_body_split_across_chunks() {
     let h = d.http();
     let r = h[1].1;
     assert_eq!(r.body, gz);
-    assert_eq!(r.body_decoded.as_deref(), Some(&text[..]));
+    assert_eq!(r.body_decoded(), Some(&text[..]));
     assert_eq!(r.body_for_search(), &text[..]);
     assert_eq!(r.decoded_with.as_deref(), Some("gzip"));
     assert_eq!(h[1].0.frames, vec![2, 3, 4]);
@@ -225,9 +225,9 @@ fn decoded_body_is_bounded() {
     );
     d.data(ToClient, &gz, 2);
     let r = d.http()[0].1.clone();
-    assert_eq!(r.body_decoded.as_ref().map(Vec::len), Some(100));
+    assert_eq!(r.body_decoded().map(<[u8]>::len), Some(100));
     assert!(r
-        .notes
+        .notes()
         .iter()
         .any(|n| n.contains("decoded body cut at 100 bytes")));
 }

@@ -20,7 +20,7 @@ mod tests;
 use std::collections::BTreeMap;
 
 use crate::dissect::http::decode;
-use crate::dissect::http::{HttpMessage, RequestLine, StartLine, StatusLine};
+use crate::dissect::http::{ContentDecoding, HttpMessage, RequestLine, StartLine, StatusLine};
 use crate::dissect::DissectConfig;
 use crate::flow::Direction;
 use crate::present::escape::escape_bytes;
@@ -1263,18 +1263,20 @@ pub(crate) fn side_message(
             sd.body_len
         ));
     }
-    let mut body_decoded = None;
+    // Undone when something reads the decoded body (see `ContentDecoding`).
+    let mut decoding = None;
     let mut decoded_with = None;
-    if let Some(enc) = &content_encoding {
+    if let Some(label) = content_encoding.as_deref().and_then(decode::label) {
         if !sd.body.is_empty() {
-            if let Some(dec) = decode::decode(enc, &sd.body, max_decoded_body) {
-                if sd.body_cut {
-                    notes.push("only the body before the cut was decoded".into());
-                }
-                notes.extend(dec.notes);
-                decoded_with = Some(dec.label);
-                body_decoded = Some(dec.data);
+            if sd.body_cut {
+                notes.push("only the body before the cut was decoded".into());
             }
+            decoded_with = Some(label);
+            decoding = Some(ContentDecoding::new(
+                sd.body.len(),
+                max_decoded_body,
+                notes.len(),
+            ));
         }
     }
     if list.cut {
@@ -1297,7 +1299,7 @@ pub(crate) fn side_message(
         chunk_sizes: Vec::new(),
         chunk_count: sd.data_frames,
         body: sd.body,
-        body_decoded,
+        decoding,
         decoded_with,
         body_len: sd.body_len,
         body_wire_len: sd.body_len,

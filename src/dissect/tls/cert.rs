@@ -276,8 +276,39 @@ fn ip_string(b: &[u8]) -> String {
     }
 }
 
+/// How many recently summarised certificates are kept per thread ([`summarize`]).
+const RECENT_CERTS: usize = 32;
+
+thread_local! {
+    /// The certificates summarised last, oldest first: a server sends the same chain in
+    /// every handshake (and with the session keys every TLS 1.3 chain is visible), and a
+    /// summary verifies a signature (an ECDSA P-256 check was ≈ 9 % of a key-logged run).
+    static RECENT: std::cell::RefCell<std::collections::VecDeque<CertSummary>> =
+        const { std::cell::RefCell::new(std::collections::VecDeque::new()) };
+}
+
 /// Summarise one DER certificate (never panics; undecodable input keeps its hash and length).
+/// A pure function of its input: a certificate summarised recently is answered from the
+/// per-thread [`RECENT`] list (same DER, same summary) with its position set.
 pub fn summarize(index: usize, der: &[u8]) -> CertSummary {
+    let seen = RECENT.with(|r| r.borrow().iter().find(|s| s.der == der).cloned());
+    if let Some(mut s) = seen {
+        s.index = index;
+        return s;
+    }
+    let s = summarize_der(index, der);
+    RECENT.with(|r| {
+        let mut r = r.borrow_mut();
+        if r.len() >= RECENT_CERTS {
+            r.pop_front();
+        }
+        r.push_back(s.clone());
+    });
+    s
+}
+
+/// [`summarize`] without the list of recent certificates.
+fn summarize_der(index: usize, der: &[u8]) -> CertSummary {
     let mut s = CertSummary {
         index,
         der_len: der.len(),
@@ -440,6 +471,46 @@ impl CertSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A certificate summarised again (the list of recent ones) gives what summarising it
+    /// afresh gives, at its new position; a one-bit change is not taken for it.
+    #[test]
+    fn recent_certificates_give_the_same_summary() {
+        let pems = [
+            include_str!("../../../tests/fixtures/trust/ca.pem"),
+            include_str!("../../../tests/fixtures/trust/impostor-ca.pem"),
+            include_str!("../../../tests/fixtures/trust/leaf.pem"),
+            include_str!("../../../tests/fixtures/trust/forged-leaf.pem"),
+        ];
+        for (i, pem) in pems.iter().enumerate() {
+            let der = pems_der(pem);
+            let first = summarize(i, &der);
+            assert!(first.parse_error.is_none() && !first.subject.is_empty());
+            for index in [i, i + 7] {
+                assert_eq!(summarize(index, &der), summarize_der(index, &der));
+            }
+            let mut flipped = der.clone();
+            *flipped.last_mut().unwrap() ^= 1;
+            assert_eq!(summarize(i, &flipped), summarize_der(i, &flipped));
+            assert_ne!(summarize(i, &flipped).sha256, first.sha256);
+        }
+        // More certificates than the list keeps: the oldest are summarised afresh.
+        let ca = summarize_der(0, &pems_der(pems[0]));
+        for n in 0..RECENT_CERTS + 3 {
+            let mut junk = vec![0x30, 0x03, b'j'];
+            junk.extend_from_slice(&n.to_be_bytes());
+            assert!(summarize(n, &junk).parse_error.is_some());
+        }
+        assert_eq!(summarize(0, &pems_der(pems[0])), ca);
+    }
+
+    fn pems_der(pem: &str) -> Vec<u8> {
+        x509_parser::pem::Pem::iter_from_buffer(pem.as_bytes())
+            .next()
+            .unwrap()
+            .unwrap()
+            .contents
+    }
 
     #[test]
     fn modulus_bit_count() {

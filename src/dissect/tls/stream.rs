@@ -65,8 +65,15 @@ impl DirState {
 
     /// Remove the first `n` bytes of `buf`, returning them and the frames that carried them.
     fn take(&mut self, n: usize) -> (Vec<u8>, Vec<u64>) {
+        self.take_after(0, n)
+    }
+
+    /// Take the first `n` bytes off the buffer, keeping those after the first `skip` (a
+    /// record without its header), and the frames that carried them.
+    fn take_after(&mut self, skip: usize, n: usize) -> (Vec<u8>, Vec<u64>) {
         let n = n.min(self.buf.len());
-        let bytes: Vec<u8> = self.buf.drain(..n).collect();
+        let bytes = self.buf.get(skip.min(n)..n).unwrap_or_default().to_vec();
+        self.buf.drain(..n);
         let mut frames = Vec::new();
         let mut start = 0;
         for &(end, f) in &self.buf_frames {
@@ -326,9 +333,8 @@ impl TlsStream {
             if st.buf.len() < total {
                 return;
             }
-            let (rec, frames) = st.take(total);
+            let (body, frames) = st.take_after(HEADER_LEN, total);
             st.first_record = false;
-            let body = rec.get(HEADER_LEN..).unwrap_or(&[]);
             self.record(dir, h, body, frames, now, out);
         }
     }
@@ -366,7 +372,7 @@ impl TlsStream {
         &mut self,
         dir: Direction,
         h: Header,
-        body: &[u8],
+        mut body: Vec<u8>,
         frames: Vec<u64>,
         now: u64,
         out: &mut Ctx<'_>,
@@ -382,7 +388,7 @@ impl TlsStream {
         if self.protected(d, h.content_type) {
             match self
                 .dec
-                .open(self.side(dir), h.content_type, h.version, body)
+                .open(self.side(dir), h.content_type, h.version, &mut body)
             {
                 Opened::Plain(p) => {
                     self.plain_record(dir, info, p, frames, now, out);
@@ -413,7 +419,7 @@ impl TlsStream {
                         .chunks_exact(2)
                         .all(|a| matches!(a.first(), Some(1 | 2)));
                 if plain {
-                    self.plain_alerts(dir, now, &frames, info, body, out);
+                    self.plain_alerts(dir, now, &frames, info, &body, out);
                 } else {
                     let alert = Alert {
                         level: None,
@@ -423,7 +429,7 @@ impl TlsStream {
                     self.emit(dir, now, frames, info, TlsMessage::Alert(alert), out);
                 }
             }
-            22 => self.handshake_record(dir, info, body, frames, now, out, false),
+            22 => self.handshake_record(dir, info, &body, frames, now, out, false),
             23 => {
                 let a = self.count_app_data(d, body.len());
                 self.emit(dir, now, frames, info, TlsMessage::AppData(a), out);
@@ -786,7 +792,7 @@ impl TlsStream {
                 if let Some(off) = self.plain_offset.get_mut(d) {
                     let at = *off;
                     *off = off.saturating_add(data.len() as u64);
-                    out.plaintext(dir, at, data.as_slice(), last);
+                    out.plaintext(dir, at, Arc::clone(&data), last);
                 }
             }
             21 => self.plain_alerts(dir, now, &frames, info, data.as_slice(), out),

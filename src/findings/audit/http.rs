@@ -108,6 +108,12 @@ pub fn audit_response_headers<S: AsRef<str>, B: AsRef<[u8]>>(
     out
 }
 
+/// Whether [`audit_mixed_content`] reads the body of a response with this content type (HTML
+/// pages only). When not, the caller need not decode the body.
+pub fn mixed_content_reads_body(content_type: Option<&[u8]>) -> bool {
+    content_type.is_some_and(|c| c.windows(4).any(|w| w.eq_ignore_ascii_case(b"html")))
+}
+
 /// Mixed content inside HTTPS (a decrypted response): a redirect whose `Location` is plain
 /// `http://`, or an HTML page that loads or links `http://` resources. Each is a way back to
 /// plain HTTP, where the page or what it pulls in can be read and altered on the path.
@@ -135,8 +141,7 @@ pub fn audit_mixed_content<S: AsRef<str>, B: AsRef<[u8]>>(
             );
         }
     }
-    let html = content_type.is_some_and(|c| c.windows(4).any(|w| w.eq_ignore_ascii_case(b"html")));
-    if html {
+    if mixed_content_reads_body(content_type) {
         const ATTRS: [&[u8]; 4] = [
             b"src=\"http://",
             b"href=\"http://",

@@ -16,11 +16,10 @@ use serde::Serialize;
 
 use super::audit::{
     audit_alert, audit_chain, audit_cipher, audit_mixed_content, audit_response_headers,
-    audit_tls_version, TrustAnchor,
+    audit_tls_version, mixed_content_reads_body, TrustAnchor,
 };
 use super::classify::{classify, Class};
-use super::credentials::request_credentials;
-use super::credentials::response_credentials;
+use super::credentials::{credentials_read_body, request_credentials, response_credentials};
 use super::fernet::{find_fernet_tokens, FernetKey};
 use super::finding::{mask_value, Finding, FindingKind, Severity, Transport};
 use super::secrets::{SecretSet, StreamScanner};

@@ -2,6 +2,8 @@
 //! response hardening audit, and what the report lists of each exchange; in clear and
 //! decrypted from TLS.
 
+use std::borrow::Cow;
+
 use super::*;
 
 /// A finding made on decrypted TLS plaintext: a credential or secret there is visible only to
@@ -178,7 +180,7 @@ impl Analyzer {
             }
         }
         // Secrets that only appear once the body is de-chunked or decompressed.
-        if !self.cfg.secrets.is_empty() && (h.body_decoded.is_some() || h.chunked) {
+        if !self.cfg.secrets.is_empty() && (h.decoded_with.is_some() || h.chunked) {
             for hit in self.cfg.secrets.find_in(body) {
                 let matched = body.get(hit.range.clone()).unwrap_or_default();
                 let layer = match &h.decoded_with {
@@ -268,7 +270,14 @@ impl Analyzer {
     pub(super) fn http_with_keys(&mut self, e: &AppEvent, h: &HttpMessage) {
         let stream = e.stream;
         let frames = e.frames.clone();
-        let body = h.body_for_search();
+        // No Fernet scan and no body brief here: the body (decoded, which is most of the
+        // cost of a compressed one) is read only by the checks below that look at it —
+        // form, JSON and unlabelled bodies, HTML pages, --secret. The others get an empty
+        // body and give the same findings with any.
+        let reads_body = !self.cfg.secrets.is_empty()
+            || credentials_read_body(&h.headers, h.content_type.as_deref())
+            || (!h.is_request() && mixed_content_reads_body(h.content_type.as_deref()));
+        let body = if reads_body { h.body_for_search() } else { &[] };
         let transport = Transport::DecryptedTls;
         if let StartLine::Request(r) = &h.start {
             let w = &mut self.report.with_keys;
@@ -326,14 +335,17 @@ impl Analyzer {
         if self.cfg.secrets.is_empty() {
             return;
         }
-        let mut places: Vec<(&str, Vec<u8>)> = Vec::new();
+        let mut places: Vec<(&str, Cow<[u8]>)> = Vec::new();
         if let StartLine::Request(r) = &h.start {
-            places.push(("uri", r.uri.clone()));
+            places.push(("uri", Cow::Borrowed(&r.uri)));
         }
         for (name, value) in &h.headers {
-            places.push(("header", [name.as_bytes(), b": ", value].concat()));
+            places.push((
+                "header",
+                Cow::Owned([name.as_bytes(), b": ", value].concat()),
+            ));
         }
-        places.push(("body", body.to_vec()));
+        places.push(("body", Cow::Borrowed(body)));
         for (what, bytes) in places {
             for hit in self.cfg.secrets.find_in(&bytes) {
                 let matched = bytes.get(hit.range.clone()).unwrap_or_default();

@@ -2,9 +2,14 @@
 //! (explicit or XOR nonce) and TLS 1.3 (inner content type and padding), and AES-CBC with
 //! HMAC in MAC-then-encrypt or encrypt_then_mac (RFC 7366). Every record's tag or MAC is
 //! checked: a wrong key is an error, never plaintext.
+//!
+//! Records are opened in place: the record's own buffer becomes its plaintext (no second
+//! buffer per record), and a record that does not open is left as it came (so another key
+//! can be tried on it, and it is shown as the opaque record it is).
 
 use aes::cipher::{block_padding::NoPadding, BlockDecryptMut, KeyIvInit};
-use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::aead::generic_array::typenum::Unsigned;
+use aes_gcm::aead::{Aead, AeadInPlace, KeyInit, Payload};
 use aes_gcm::{Aes128Gcm, Aes256Gcm};
 use ccm::consts::{U12, U16, U8};
 use chacha20poly1305::ChaCha20Poly1305;
@@ -45,16 +50,17 @@ pub struct Plaintext {
     pub data: Vec<u8>,
 }
 
+/// A record's plaintext, or why it did not open.
+pub type Decrypted = Result<Plaintext, DecryptError>;
+
 /// Decrypts the records of one direction in order (the sequence number is kept inside).
 pub trait RecordDecrypter: Send {
-    /// Decrypt the record with outer header `content_type`/`version` and payload `body`.
-    /// The sequence number advances whether or not it succeeds.
-    fn decrypt(
-        &mut self,
-        content_type: u8,
-        version: u16,
-        body: &[u8],
-    ) -> Result<Plaintext, DecryptError>;
+    /// Decrypt the record with outer header `content_type`/`version` and payload `body`,
+    /// in place where the cipher allows (the plaintext then takes over `body`'s buffer and
+    /// `body` is left empty). A record whose tag or MAC does not match is left in `body` as
+    /// it came; `body` keeps its length in every case. The sequence number advances whether
+    /// or not it succeeds.
+    fn decrypt(&mut self, content_type: u8, version: u16, body: &mut Vec<u8>) -> Decrypted;
 
     /// Skip `n` records that went by undecrypted (keys found late: live capture).
     fn skip(&mut self, n: u64);
@@ -122,6 +128,57 @@ impl AeadCipher {
         }
         .map_err(|_| DecryptError::BadTag)
     }
+
+    /// Open `buf` (ciphertext and tag) in place; on success its first `n` bytes are the
+    /// plaintext and `n` is returned, on failure `buf` holds what it held before.
+    fn open_in_place(
+        &self,
+        nonce: &[u8; 12],
+        aad: &[u8],
+        buf: &mut [u8],
+    ) -> Result<usize, DecryptError> {
+        match self {
+            // GCM and ChaCha20-Poly1305 check the tag before they decrypt anything.
+            AeadCipher::Aes128Gcm(c) => open_detached(c.as_ref(), nonce, aad, buf),
+            AeadCipher::Aes256Gcm(c) => open_detached(c.as_ref(), nonce, aad, buf),
+            AeadCipher::ChaCha(c) => open_detached(c.as_ref(), nonce, aad, buf),
+            // CCM authenticates the plaintext, so it decrypts first (and wipes the buffer
+            // when the tag is wrong): open a copy (rare suites; not worth the care).
+            _ => {
+                let plain = self.open(nonce, aad, buf)?;
+                let n = plain.len();
+                buf.get_mut(..n)
+                    .ok_or(DecryptError::BadTag)?
+                    .copy_from_slice(&plain);
+                Ok(n)
+            }
+        }
+    }
+}
+
+/// `buf` = ciphertext || tag, opened in place by an AEAD that checks the tag before it
+/// decrypts (a wrong tag leaves `buf` untouched). A buffer shorter than the tag is a bad
+/// tag, as the allocating [`AeadCipher::open`] reports it.
+fn open_detached<A>(
+    cipher: &A,
+    nonce: &[u8; 12],
+    aad: &[u8],
+    buf: &mut [u8],
+) -> Result<usize, DecryptError>
+where
+    A: AeadInPlace<NonceSize = U12>,
+{
+    let split = buf
+        .len()
+        .checked_sub(A::TagSize::USIZE)
+        .ok_or(DecryptError::BadTag)?;
+    let (msg, tag) = buf.split_at_mut(split);
+    let tag = aes_gcm::aead::Tag::<A>::from_exact_iter(tag.iter().copied())
+        .ok_or(DecryptError::BadTag)?;
+    cipher
+        .decrypt_in_place_detached(nonce.into(), aad, msg, &tag)
+        .map_err(|_| DecryptError::BadTag)?;
+    Ok(split)
 }
 
 /// `iv XOR (0^4 || seq)` (RFC 8446 §5.3, RFC 7905).
@@ -163,32 +220,36 @@ impl RecordDecrypter for Tls12Aead {
         self.seq = self.seq.wrapping_add(n);
     }
 
-    fn decrypt(&mut self, ct: u8, version: u16, body: &[u8]) -> Result<Plaintext, DecryptError> {
+    fn decrypt(&mut self, ct: u8, version: u16, body: &mut Vec<u8>) -> Decrypted {
         let seq = self.seq;
         self.seq = self.seq.wrapping_add(1);
-        let (nonce, msg) = if self.explicit_nonce {
-            let (Some(explicit), Some(rest)) = (body.get(..8), body.get(8..)) else {
+        let (nonce, start) = if self.explicit_nonce {
+            let Some(explicit) = body.get(..8) else {
                 return Err(DecryptError::TooShort);
             };
             let mut n = [0u8; 12];
             let salt = self.iv.get(..4).ok_or(DecryptError::BadKey)?;
             n[..4].copy_from_slice(salt);
             n[4..].copy_from_slice(explicit);
-            (n, rest)
+            (n, 8)
         } else {
             let iv: [u8; 12] = self
                 .iv
                 .as_slice()
                 .try_into()
                 .map_err(|_| DecryptError::BadKey)?;
-            (xor_nonce(&iv, seq), body)
+            (xor_nonce(&iv, seq), 0)
         };
+        let msg = body.get_mut(start..).ok_or(DecryptError::TooShort)?;
         let plen = msg
             .len()
             .checked_sub(self.cipher.tag_len())
             .ok_or(DecryptError::TooShort)?;
         let aad = tls12_header(seq, ct, version, plen)?;
-        let data = self.cipher.open(&nonce, &aad, msg)?;
+        let n = self.cipher.open_in_place(&nonce, &aad, msg)?;
+        let mut data = std::mem::take(body);
+        data.truncate(start + n);
+        data.drain(..start);
         Ok(Plaintext {
             content_type: ct,
             data,
@@ -209,23 +270,27 @@ impl RecordDecrypter for Tls13Aead {
         self.seq = self.seq.wrapping_add(n);
     }
 
-    fn decrypt(&mut self, ct: u8, version: u16, body: &[u8]) -> Result<Plaintext, DecryptError> {
+    fn decrypt(&mut self, ct: u8, version: u16, body: &mut Vec<u8>) -> Decrypted {
         let seq = self.seq;
         self.seq = self.seq.wrapping_add(1);
         let len = u16::try_from(body.len()).map_err(|_| DecryptError::TooLong)?;
         let [v0, v1] = version.to_be_bytes();
         let [l0, l1] = len.to_be_bytes();
         let aad = [ct, v0, v1, l0, l1];
-        let mut data = self.cipher.open(&xor_nonce(&self.iv, seq), &aad, body)?;
-        let end = data
-            .iter()
-            .rposition(|&b| b != 0)
-            .ok_or(DecryptError::NoContentType)?;
-        let inner = data.get(end).copied().ok_or(DecryptError::NoContentType)?;
-        data.truncate(end);
-        if data.len() > MAX_PLAINTEXT {
+        let n = self
+            .cipher
+            .open_in_place(&xor_nonce(&self.iv, seq), &aad, body)?;
+        let plain = body.get(..n).unwrap_or_default();
+        let end = plain.iter().rposition(|&b| b != 0);
+        let inner = end.and_then(|e| plain.get(e).copied());
+        let (Some(end), Some(inner)) = (end, inner) else {
+            return Err(DecryptError::NoContentType);
+        };
+        if end > MAX_PLAINTEXT {
             return Err(DecryptError::TooLong);
         }
+        let mut data = std::mem::take(body);
+        data.truncate(end);
         Ok(Plaintext {
             content_type: inner,
             data,
@@ -308,7 +373,10 @@ impl RecordDecrypter for Tls12Cbc {
         self.seq = self.seq.wrapping_add(n);
     }
 
-    fn decrypt(&mut self, ct: u8, version: u16, body: &[u8]) -> Result<Plaintext, DecryptError> {
+    /// CBC records are opened from a copy (MAC-then-encrypt must decrypt before it can
+    /// check): `record` is never changed.
+    fn decrypt(&mut self, ct: u8, version: u16, record: &mut Vec<u8>) -> Decrypted {
+        let body = record.as_slice();
         let seq = self.seq;
         self.seq = self.seq.wrapping_add(1);
         let mac_len = self.mac.output_len();
@@ -429,11 +497,96 @@ mod tests {
                 },
             )
             .unwrap();
-        let p = d.decrypt(23, 0x0303, &sealed).unwrap();
+        let p = d.decrypt(23, 0x0303, &mut sealed.clone()).unwrap();
         assert_eq!(p.content_type, 22);
         assert_eq!(p.data, b"\x08\x00\x00\x02\x00\x00");
-        // Sequence number 1 now: the same record no longer opens.
-        assert_eq!(d.decrypt(23, 0x0303, &sealed), Err(DecryptError::BadTag));
+        // Sequence number 1 now: the same record no longer opens, and stays as it came.
+        let mut again = sealed.clone();
+        assert_eq!(d.decrypt(23, 0x0303, &mut again), Err(DecryptError::BadTag));
+        assert_eq!(again, sealed);
+    }
+
+    /// Seal `msg` the way a TLS peer does, with the same cipher the decrypter holds.
+    fn seal(c: &AeadCipher, nonce: &[u8; 12], aad: &[u8], msg: &[u8]) -> Vec<u8> {
+        let p = Payload { msg, aad };
+        let n = nonce.into();
+        match c {
+            AeadCipher::Aes128Gcm(c) => c.encrypt(n, p),
+            AeadCipher::Aes256Gcm(c) => c.encrypt(n, p),
+            AeadCipher::ChaCha(c) => c.encrypt(n, p),
+            AeadCipher::Aes128Ccm(c) => c.encrypt(n, p),
+            AeadCipher::Aes256Ccm(c) => c.encrypt(n, p),
+            AeadCipher::Aes128Ccm8(c) => c.encrypt(n, p),
+            AeadCipher::Aes256Ccm8(c) => c.encrypt(n, p),
+        }
+        .unwrap()
+    }
+
+    /// Every AEAD opens TLS 1.2 and TLS 1.3 records in place to the sealed plaintext, and a
+    /// record with a flipped tag bit fails and is left exactly as it came (so another key
+    /// can still be tried on it), for the in-place (GCM, ChaCha20) and copying (CCM) paths.
+    #[test]
+    fn aead_records_open_in_place_and_a_bad_tag_leaves_the_record_unchanged() {
+        let plain = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nacorn".to_vec();
+        // TLS 1.3 suites: inner content type 23 and two bytes of padding.
+        for id in [0x1301u16, 0x1302, 0x1303, 0x1304, 0x1305] {
+            let suite = suite_params(id).unwrap();
+            let secret = TrafficSecret::new(suite.hash, &[7u8; 48][..suite.hash.output_len()]);
+            let keys = secret.keys(suite.key_len, 12).unwrap();
+            let cipher = AeadCipher::new(suite.protection, &keys.key).unwrap();
+            let iv: [u8; 12] = keys.iv.clone().try_into().unwrap();
+            let inner = [plain.as_slice(), &[23, 0, 0]].concat();
+            let len = (inner.len() + cipher.tag_len()) as u16;
+            let aad = [&[23u8, 3, 3][..], &len.to_be_bytes()].concat();
+            let sealed = seal(&cipher, &xor_nonce(&iv, 1), &aad, &inner);
+            let mut d = tls13_decrypter(&suite, &keys).unwrap();
+            d.skip(1);
+            let mut body = sealed.clone();
+            let p = d.decrypt(23, 0x0303, &mut body).unwrap();
+            assert_eq!((p.content_type, &p.data), (23, &plain), "suite {id:04x}");
+            let mut bad = sealed.clone();
+            *bad.last_mut().unwrap() ^= 1;
+            let before = bad.clone();
+            let mut d = tls13_decrypter(&suite, &keys).unwrap();
+            d.skip(1);
+            assert_eq!(d.decrypt(23, 0x0303, &mut bad), Err(DecryptError::BadTag));
+            assert_eq!(
+                bad, before,
+                "suite {id:04x} changed a record it could not open"
+            );
+        }
+        // TLS 1.2: GCM and CCM with an explicit nonce, ChaCha20 with the XORed IV.
+        for id in [0xc02bu16, 0xc02c, 0xcca9, 0xc0ac] {
+            let suite = suite_params(id).unwrap();
+            let key = vec![9u8; suite.key_len];
+            let cipher = AeadCipher::new(suite.protection, &key).unwrap();
+            let explicit = suite.protection != Protection::ChaCha20Poly1305;
+            let iv = if explicit {
+                vec![4u8; 4]
+            } else {
+                vec![4u8; 12]
+            };
+            let (nonce, prefix) = if explicit {
+                let e = [1, 2, 3, 4, 5, 6, 7, 8];
+                ([&iv[..], &e[..]].concat().try_into().unwrap(), e.to_vec())
+            } else {
+                (xor_nonce(&iv.clone().try_into().unwrap(), 0), Vec::new())
+            };
+            let aad = tls12_header(0, 23, 0x0303, plain.len()).unwrap();
+            let sealed = [prefix, seal(&cipher, &nonce, &aad, &plain)].concat();
+            let mut d = tls12_decrypter(&suite, &key, &iv, &[], false).unwrap();
+            let p = d.decrypt(23, 0x0303, &mut sealed.clone()).unwrap();
+            assert_eq!((p.content_type, &p.data), (23, &plain), "suite {id:04x}");
+            let mut bad = sealed.clone();
+            *bad.last_mut().unwrap() ^= 1;
+            let before = bad.clone();
+            let mut d = tls12_decrypter(&suite, &key, &iv, &[], false).unwrap();
+            assert_eq!(d.decrypt(23, 0x0303, &mut bad), Err(DecryptError::BadTag));
+            assert_eq!(
+                bad, before,
+                "suite {id:04x} changed a record it could not open"
+            );
+        }
     }
 
     #[test]
@@ -472,9 +625,14 @@ mod tests {
         for etm in [false, true] {
             let body = seal(etm);
             let mut d = tls12_decrypter(&suite, &key, &[], &mac_key, etm).unwrap();
-            assert_eq!(d.decrypt(23, 0x0303, &body).unwrap().data, data);
+            assert_eq!(d.decrypt(23, 0x0303, &mut body.clone()).unwrap().data, data);
             let mut wrong = tls12_decrypter(&suite, &key, &[], &[6u8; 20], etm).unwrap();
-            assert_eq!(wrong.decrypt(23, 0x0303, &body), Err(DecryptError::BadMac));
+            let mut unopened = body.clone();
+            assert_eq!(
+                wrong.decrypt(23, 0x0303, &mut unopened),
+                Err(DecryptError::BadMac)
+            );
+            assert_eq!(unopened, body);
         }
     }
 }

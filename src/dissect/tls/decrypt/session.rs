@@ -698,8 +698,15 @@ impl SessionDecryptor {
         }
     }
 
-    /// Offer a protected record written by `side`.
-    pub fn open(&mut self, side: usize, content_type: u8, version: u16, body: &[u8]) -> Opened {
+    /// Offer a protected record written by `side`, decrypted in place: when it opens, the
+    /// plaintext takes over `body`'s buffer; otherwise `body` is left as it came.
+    pub fn open(
+        &mut self,
+        side: usize,
+        content_type: u8,
+        version: u16,
+        body: &mut Vec<u8>,
+    ) -> Opened {
         if self
             .sides
             .get(side)
@@ -718,9 +725,13 @@ impl SessionDecryptor {
         let Some(dec) = s.dec.as_mut() else {
             return Opened::NoKey;
         };
+        // A record a TLS 1.3 fallback key may open is kept until the first key has been
+        // tried (a record the first key opens but finds without content type is changed).
+        let original = s.fallback.is_some().then(|| body.clone());
         let mut result = dec.decrypt(content_type, version, body);
         if result.is_err() {
-            if let Some(fb) = s.fallback.take() {
+            if let (Some(fb), Some(original)) = (s.fallback.take(), original) {
+                *body = original;
                 s.take_fallback(fb);
                 if let Some(dec) = s.dec.as_mut() {
                     result = dec.decrypt(content_type, version, body);
