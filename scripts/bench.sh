@@ -194,6 +194,7 @@ skip() { ROWS+=("$1"); LABEL[$1]="$2"; CMDTXT[$1]=""; STATUS[$1]="skipped: $3"; 
 measure sq_q     "squirrel-sniff -q"            "$REPS" "$BIN" -r "$PCAP" -q
 if has_opt '--threads'; then
     measure sq_q_j1 "squirrel-sniff -q -j 1"    "$REPS" "$BIN" -r "$PCAP" -q -j 1
+    measure sq_q_j4 "squirrel-sniff -q -j 4"    "$REPS" "$BIN" -r "$PCAP" -q -j 4
 else
     skip sq_q_j1 "squirrel-sniff -q -j 1" "this build has no -j (it is single-threaded: see the -q row)"
 fi
@@ -298,7 +299,10 @@ if [[ $X4 == 1 ]]; then
     if mergecap -a -w "$X4_FILE" "$PCAP" "$PCAP" "$PCAP" "$PCAP" 2>"$WORK/mergecap.err"; then
         cat "$X4_FILE" > /dev/null
         measure sq_q_x4 "squirrel-sniff -q, file x4" 1 "$BIN" -r "$X4_FILE" -q
-        has_opt '--threads' && measure sq_q_x4_j1 "squirrel-sniff -q -j 1, file x4" 1 "$BIN" -r "$X4_FILE" -q -j 1
+        if has_opt '--threads'; then
+            measure sq_q_x4_j1 "squirrel-sniff -q -j 1, file x4" 1 "$BIN" -r "$X4_FILE" -q -j 1
+            measure sq_q_x4_j4 "squirrel-sniff -q -j 4, file x4" 1 "$BIN" -r "$X4_FILE" -q -j 4
+        fi
     else
         ROWS+=(sq_q_x4); LABEL[sq_q_x4]="squirrel-sniff -q, file x4"; CMDTXT[sq_q_x4]="mergecap -a"
         STATUS[sq_q_x4]="failed: mergecap: $(head -n1 "$WORK/mergecap.err")"
@@ -386,6 +390,10 @@ ratio "-q vs tshark -q (CPU, one thread)"           "$SQ1"  ts_q    CPU  ">= 6x"
 ratio "-q vs tcpdump -w /dev/null (wall)"           sq_q    td_w    wall ">= 0.33x" 0.33
 ratio "-q vs Suricata 1 thread, no rules (CPU)"     "$SQ1"  su_q    CPU  ">= 3x"   3
 cost  "-q --secret x3 cost vs -q"                   sq_sec  sq_q    "<= 1.3x"  1.3
+if [[ "${STATUS[sq_q_j1]:-}" == ok ]]; then
+    ratio "-q default -j vs -j 1 (wall: the threads' gain)" sq_q sq_q_j1 wall "-" -
+    cost  "-q default -j vs -j 1 (CPU: the threads' cost)"  sq_q sq_q_j1 "-" -
+fi
 cost  "--json cost vs -q"                           sq_json sq_q    "<= 1.6x"  1.6
 cost  "--parquet cost vs -q"                        sq_pq   sq_q    "<= 1.5x"  1.5
 if [[ "${STATUS[each_merged]:-}" == ok ]]; then
@@ -422,11 +430,13 @@ rss_line() {
 }
 rss_line sq_q "-q peak RSS"
 [[ "${STATUS[sq_q_j1]:-}" == ok ]] && rss_line sq_q_j1 "-q -j 1 peak RSS"
+[[ "${STATUS[sq_q_j4]:-}" == ok ]] && rss_line sq_q_j4 "-q -j 4 peak RSS"
 rss_line sq_json "--json peak RSS"
 [[ "${STATUS[sq_pq]:-}" == ok ]] && rss_line sq_pq "--parquet peak RSS"
 rss_line sq_line "lines peak RSS"
 [[ $X4 == 1 ]] && rss_line sq_q_x4 "-q peak RSS, file x4"
 [[ "${STATUS[sq_q_x4_j1]:-}" == ok ]] && rss_line sq_q_x4_j1 "-q -j 1 peak RSS, file x4"
+[[ "${STATUS[sq_q_x4_j4]:-}" == ok ]] && rss_line sq_q_x4_j4 "-q -j 4 peak RSS, file x4"
 [[ $GZIP == 1 ]] && rss_line gz_sq_q "gzip: -q peak RSS"
 [[ "${STATUS[tls_sq_q]:-}" == ok ]] && rss_line tls_sq_q "TLS: -q --keylog peak RSS"
 

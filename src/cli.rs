@@ -209,6 +209,13 @@ pub struct BoundsArgs {
     /// End-of-run statistics on stderr (flows, reassembly bounds, peak memory)
     #[arg(long = "stats")]
     pub stats: bool,
+    /// Worker threads that share the sessions (default 1). Used by a `-q` run over files
+    /// that prints only the summary line (no --report, --json, --stats, --html,
+    /// --conversations, --hierarchy, --follow, -w, -Y, -T, --keylog/--rsa-key); every other
+    /// run, and live capture, uses one thread. Each worker gets 1/N of --max-total-buffer
+    /// and --max-flows
+    #[arg(short = 'j', long = "threads", value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
 }
 
 #[derive(Debug, Args)]

@@ -219,6 +219,7 @@ fn compare(args: &CompareArgs) -> i32 {
             Err(RunError::Capture(e)) => return fail(&e, e.exit_code()),
             Err(RunError::Output(e)) => return output_failed(e),
             Err(RunError::PrivDrop(e)) => return fail(&e, e.exit_code()),
+            Err(e @ RunError::Worker) => return fail(&e, exit::FAILURE),
         }
     }
     if let Some(path) = &args.findings.html {
@@ -550,6 +551,13 @@ fn capture_main(cli: &Cli) -> i32 {
             hierarchy: cli.analysis.hierarchy,
             html_evidence: cli.findings.html.is_some(),
             privdrop: Some(drop_plan.clone()),
+            // One thread unless -j asks for more: on this project's loaded 2-core test
+            // machine two workers have not yet been measured faster (docs/performance.md).
+            threads: if is_file && summary_only(cli, columns.is_some(), follow_sel.is_some()) {
+                cli.bounds.threads.map_or(1, usize::from)
+            } else {
+                1
+            },
             ..RunOptions::default()
         };
 
@@ -661,6 +669,7 @@ fn capture_main(cli: &Cli) -> i32 {
             Err(RunError::Output(e)) => return output_failed(e),
             Err(RunError::Capture(e)) => return fail(&e, e.exit_code()),
             Err(RunError::PrivDrop(e)) => return fail(&e, e.exit_code()),
+            Err(e @ RunError::Worker) => return fail(&e, exit::FAILURE),
         };
         if let Some(p) = &mut parquet {
             if let Err(code) = finish_parquet(p, cli) {
@@ -772,6 +781,29 @@ fn capture_main(cli: &Cli) -> i32 {
         }
     }
     code
+}
+
+/// Whether the run prints only the `-q` summary line (and exit codes, notes on stderr):
+/// the only output `-j` workers are used for, since their merged report is exact in its
+/// counters but not in the order of its lists (see `pipeline::threads`). Key sources given
+/// on the command line keep one thread too: a resumed TLS session is decrypted with what
+/// an earlier session (maybe on another worker) taught the run.
+fn summary_only(cli: &Cli, columns: bool, follow: bool) -> bool {
+    cli.output.quiet
+        && !columns
+        && !follow
+        && !cli.output.json
+        && !cli.output.ecs
+        && cli.output.parquet.is_none()
+        && !cli.findings.report
+        && cli.findings.html.is_none()
+        && !cli.bounds.stats
+        && !cli.analysis.conversations
+        && !cli.analysis.hierarchy
+        && cli.capture.write.is_none()
+        && cli.filter.display_filter.is_none()
+        && cli.decrypt.keylog.is_empty()
+        && cli.decrypt.rsa_key.is_empty()
 }
 
 /// `--parquet DIR`: the output that writes the run's records as Parquet datasets (files

@@ -162,6 +162,21 @@ impl MemoryStats {
         ))
     }
 
+    /// Add a worker's evictions (`-j`: each worker has a share of the budget); the peak
+    /// is the sum of the workers' peaks, a bound on the run's.
+    pub fn absorb(&mut self, other: &MemoryStats) {
+        self.peak_bytes = self.peak_bytes.saturating_add(other.peak_bytes);
+        for e in &other.evictions {
+            match self.evictions.iter_mut().find(|x| x.pool == e.pool) {
+                Some(x) => {
+                    x.evictions += e.evictions;
+                    x.bytes = x.bytes.saturating_add(e.bytes);
+                }
+                None => self.evictions.push(e.clone()),
+            }
+        }
+    }
+
     /// Evictions over every pool.
     pub fn total_evictions(&self) -> u64 {
         self.evictions.iter().map(|e| e.evictions).sum()

@@ -31,6 +31,8 @@ use crate::flow::{
 };
 use crate::memory::{MemoryStats, Meter, Pool};
 
+mod threads;
+
 /// Where packets come from.
 pub enum Source {
     File(Box<FileSource>),
@@ -148,6 +150,10 @@ pub struct RunOptions {
     /// Give up root after the capture handle and the `-w` file are open, before the first
     /// packet is decoded (see `capture::privdrop`).
     pub privdrop: Option<crate::capture::privdrop::Plan>,
+    /// `-j N`: worker threads that own a share of the sessions each (see [`threads`]); 0 or
+    /// 1 runs everything on the calling thread. The caller asks for it only for a run whose
+    /// output is the end-of-run counts (`-q` over files, see `threads` for why).
+    pub threads: usize,
 }
 
 /// How `--follow` streams are written (the end-of-run output's forms).
@@ -244,6 +250,9 @@ pub enum RunError {
     Output(#[from] std::io::Error),
     #[error(transparent)]
     PrivDrop(#[from] crate::capture::privdrop::PrivDropError),
+    /// A worker thread of `-j` stopped (it panicked).
+    #[error("a worker thread (-j) stopped unexpectedly")]
+    Worker,
 }
 
 /// Receives the reassembler's events during one frame: dissects, and keeps what the run
@@ -557,25 +566,33 @@ impl<'o> Runner<'o> {
         }
     }
 
-    /// Decode, reassemble, dissect, analyse and print one captured packet.
+    /// Decode, reassemble, dissect, analyse and print one captured packet (the next frame).
     fn packet<S: Sink + ?Sized>(
         &mut self,
         pkt: &RawPacket<'_>,
         iface: Option<&str>,
         printer: &mut S,
     ) -> Result<bool, RunError> {
+        let number = self.stats.frames + 1;
+        self.decoded_packet(pkt, &decode_frame(pkt), number, iface, printer)
+    }
+
+    /// Reassemble, dissect, analyse and print one decoded packet, frame `number` of the run
+    /// (with `-j`, a worker sees only its sessions' frames, numbered by the reader).
+    fn decoded_packet<S: Sink + ?Sized>(
+        &mut self,
+        pkt: &RawPacket<'_>,
+        decoded: &Decoded,
+        number: u64,
+        iface: Option<&str>,
+        printer: &mut S,
+    ) -> Result<bool, RunError> {
         let opts = self.opts;
         self.stats.frames += 1;
-        let number = self.stats.frames;
         let first = *self.stats.first_ts.get_or_insert(pkt.ts);
         self.stats.last_ts = Some(pkt.ts);
         let delta = self.prev_ts.map(|p| pkt.ts.since(p)).unwrap_or(0.0);
         self.prev_ts = Some(pkt.ts);
-
-        let mut decoded = decode::decode(pkt.link, pkt.data);
-        // An IP length claiming more than the frame held is flagged and bounded (as tshark
-        // does): the claimed bytes were never sent, so they open no hole in the stream.
-        decoded.bound_to_frame(pkt.len as usize);
         self.analyzer.begin_frame(
             number,
             pkt.ts,
@@ -601,10 +618,10 @@ impl<'o> Runner<'o> {
         self.flows.advance(pkt.ts, &mut sinks);
         self.udp.advance(pkt.ts, &mut sinks);
         let udp_view =
-            udp_datagram(&decoded, pkt, number).map(|d| self.udp.datagram(&d, &mut sinks));
+            udp_datagram(decoded, pkt, number).map(|d| self.udp.datagram(&d, &mut sinks));
         let udp_session = udp_view.map(|u| u.session);
         let flows = &mut self.flows;
-        let tcp_view = tcp_segment(&decoded, pkt, number).map(|seg| {
+        let tcp_view = tcp_segment(decoded, pkt, number).map(|seg| {
             let ws = seg.window_scale;
             let is_syn = seg.flags.syn();
             let raw_window = seg.window;
@@ -654,7 +671,7 @@ impl<'o> Runner<'o> {
             data: pkt.data,
             link: pkt.link,
             interface: iface,
-            decoded: &decoded,
+            decoded,
             tcp: tcp_view,
             udp: udp_view,
             app: &app,
@@ -833,6 +850,7 @@ impl<'o> Runner<'o> {
         printer: &mut S,
     ) -> Result<RunStats, RunError> {
         let now = self.stats.last_ts.unwrap_or_default();
+        self.analyzer.end_of_input();
         {
             let mut sinks = Sinks {
                 dispatcher: &mut self.dispatcher,
@@ -894,6 +912,8 @@ pub fn run<S: Sink + ?Sized>(
 ) -> Result<RunStats, RunError> {
     let mut runner = Runner::new(opts, printer.wants_sessions());
     match src {
+        Source::File(f) if opts.threads > 1 => threads::replay(f.as_mut(), opts, printer, stop),
+        Source::Files(f) if opts.threads > 1 => threads::replay(f.as_mut(), opts, printer, stop),
         Source::File(f) => replay(f.as_mut(), runner, printer, stop),
         Source::Files(f) => replay(f.as_mut(), runner, printer, stop),
         Source::Live(l) => {
@@ -1016,6 +1036,36 @@ pub fn run<S: Sink + ?Sized>(
     }
 }
 
+/// Where replayed frames go: a [`Runner`] on this thread, or the reader of `-j` that hands
+/// them to workers.
+trait Frames {
+    fn stats(&mut self) -> &mut RunStats;
+    /// One frame that passed the capture filter; whether the display filter kept it.
+    fn frame<S: Sink + ?Sized>(
+        &mut self,
+        pkt: &RawPacket<'_>,
+        printer: &mut S,
+    ) -> Result<bool, RunError>;
+    /// Keys (a pcapng Decryption Secrets Block) are about to be added: every frame handed
+    /// on so far must have been dissected first, as with one thread.
+    fn settle(&mut self) -> Result<(), RunError> {
+        Ok(())
+    }
+}
+
+impl Frames for Runner<'_> {
+    fn stats(&mut self) -> &mut RunStats {
+        &mut self.stats
+    }
+    fn frame<S: Sink + ?Sized>(
+        &mut self,
+        pkt: &RawPacket<'_>,
+        printer: &mut S,
+    ) -> Result<bool, RunError> {
+        self.packet(pkt, None, printer)
+    }
+}
+
 /// Replay saved captures (one file, or several merged in timestamp order).
 fn replay<R: Replay, S: Sink + ?Sized>(
     f: &mut R,
@@ -1024,6 +1074,18 @@ fn replay<R: Replay, S: Sink + ?Sized>(
     stop: &AtomicBool,
 ) -> Result<RunStats, RunError> {
     let opts = runner.opts;
+    read_frames(f, opts, &mut runner, printer, stop)?;
+    runner.finish(&f.name(), printer)
+}
+
+/// Read every packet of `f` through the capture filter into `frames`, writing `-w`.
+fn read_frames<R: Replay, F: Frames, S: Sink + ?Sized>(
+    f: &mut R,
+    opts: &RunOptions,
+    frames: &mut F,
+    printer: &mut S,
+    stop: &AtomicBool,
+) -> Result<(), RunError> {
     let mut filter = match &opts.file_filter {
         Some(expr) => Some(OfflineFilter::new(expr, f.first_link().unwrap_or(1))?),
         None => None,
@@ -1033,11 +1095,14 @@ fn replay<R: Replay, S: Sink + ?Sized>(
     if let Some(plan) = &opts.privdrop {
         crate::capture::privdrop::apply(plan)?;
     }
-    let keys = &opts.dissect.decrypt.keys;
+    // Keys found in the file are added before the next packet is dissected.
+    let found_keys = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Vec<u8>>::new()));
     f.tls_secrets(&|| {
-        let keys = std::sync::Arc::clone(keys);
+        let found = std::sync::Arc::clone(&found_keys);
         Box::new(move |text| {
-            keys.add_text(text, crate::dissect::tls::decrypt::KeySource::Dsb);
+            if let Ok(mut k) = found.lock() {
+                k.push(text.to_vec());
+            }
         })
     });
     // Several files: every record says which one it came from.
@@ -1049,25 +1114,40 @@ fn replay<R: Replay, S: Sink + ?Sized>(
         .then(|| crate::render::progress::Progress::new(f.total_size()));
     loop {
         if stop.load(Ordering::Relaxed) {
-            runner.stats.interrupted = true;
+            frames.stats().interrupted = true;
             break;
         }
-        if opts.count.is_some_and(|c| runner.stats.frames >= c) {
+        if opts.count.is_some_and(|c| frames.stats().frames >= c) {
             break;
         }
-        let (pkt, index) = match f.next() {
+        let next = f.next();
+        let keys: Vec<Vec<u8>> = found_keys
+            .lock()
+            .map(|mut k| std::mem::take(&mut *k))
+            .unwrap_or_default();
+        if !keys.is_empty() {
+            frames.settle()?;
+            for text in keys {
+                opts.dissect
+                    .decrypt
+                    .keys
+                    .add_text(&text, crate::dissect::tls::decrypt::KeySource::Dsb);
+            }
+        }
+        let (pkt, index) = match next {
             Ok(Some(p)) => p,
             Ok(None) => break,
             // A file that ends early ends its part; merged files go on with the others.
             Err(e) => {
-                match runner.stats.input_error {
-                    None => runner.stats.input_error = Some(e),
-                    Some(_) => runner.stats.more_input_errors.push(e),
+                let stats = frames.stats();
+                match stats.input_error {
+                    None => stats.input_error = Some(e),
+                    Some(_) => stats.more_input_errors.push(e),
                 }
                 continue;
             }
         };
-        runner.stats.read += 1;
+        frames.stats().read += 1;
         if let Some(flt) = filter.as_mut() {
             if !flt.matches(pkt.link, pkt.data).unwrap_or(false) {
                 continue;
@@ -1080,7 +1160,7 @@ fn replay<R: Replay, S: Sink + ?Sized>(
             }
         }
         // With -Y, -w keeps only the packets the filter displays (as tshark).
-        let shown = runner.packet(&pkt, None, printer)?;
+        let shown = frames.frame(&pkt, printer)?;
         if let (Some(path), true) = (&opts.write, shown) {
             if writer.is_none() {
                 writer = Some(PcapWriter::create(
@@ -1096,7 +1176,7 @@ fn replay<R: Replay, S: Sink + ?Sized>(
             }
         }
         if let Some(p) = progress.as_mut() {
-            p.update(f.position(), runner.stats.frames);
+            p.update(f.position(), frames.stats().frames);
         }
     }
     if let Some(p) = progress.take() {
@@ -1104,10 +1184,19 @@ fn replay<R: Replay, S: Sink + ?Sized>(
     }
     if let Some(w) = writer.as_mut() {
         w.flush()?;
-        runner.stats.written = w.written();
-        runner.stats.write_skipped_other_link = w.skipped_other_link();
+        let stats = frames.stats();
+        stats.written = w.written();
+        stats.write_skipped_other_link = w.skipped_other_link();
     }
-    runner.finish(&f.name(), printer)
+    Ok(())
+}
+
+/// Decode a frame. An IP length claiming more than the frame held is flagged and bounded
+/// (as tshark does): the claimed bytes were never sent, so they open no hole in the stream.
+fn decode_frame(pkt: &RawPacket<'_>) -> Decoded {
+    let mut decoded = decode::decode(pkt.link, pkt.data);
+    decoded.bound_to_frame(pkt.len as usize);
+    decoded
 }
 
 /// The UDP table's view of a UDP frame.

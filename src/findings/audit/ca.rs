@@ -17,14 +17,22 @@ pub const MAX_CA_FILE: u64 = 16 << 20;
 pub struct TrustAnchor {
     pub subject: String,
     pub spki: Vec<u8>,
+    /// `subject` as [`dn_key`] writes it, made once: every certificate seen is compared
+    /// with every anchor (≈ 140 in a system store).
+    dn: String,
 }
 
 impl TrustAnchor {
-    fn of(cert: &X509Certificate<'_>) -> TrustAnchor {
+    pub fn new(subject: String, spki: Vec<u8>) -> TrustAnchor {
         TrustAnchor {
-            subject: cert.subject().to_string(),
-            spki: cert.public_key().raw.to_vec(),
+            dn: dn_key(&subject),
+            subject,
+            spki,
         }
+    }
+
+    fn of(cert: &X509Certificate<'_>) -> TrustAnchor {
+        TrustAnchor::new(cert.subject().to_string(), cert.public_key().raw.to_vec())
     }
 }
 
@@ -111,15 +119,16 @@ pub fn trust_anchor<'a>(
     for _ in 0..chain.len() {
         let (_, cert) = X509Certificate::from_der(&cur.der).ok()?;
         let own_key = cert.public_key().raw;
+        let (subject, issuer) = (dn_key(&cur.subject), dn_key(&cur.issuer));
         if let Some(a) = anchors
             .iter()
-            .find(|a| a.spki == own_key && same_dn(&a.subject, &cur.subject))
+            .find(|a| a.spki == own_key && a.dn == subject)
         {
             return Some(a);
         }
         if let Some(a) = anchors
             .iter()
-            .find(|a| same_dn(&a.subject, &cur.issuer) && signed_by(&cert, &a.spki))
+            .find(|a| a.dn == issuer && signed_by(&cert, &a.spki))
         {
             return Some(a);
         }
@@ -154,9 +163,47 @@ pub(super) fn same_dn(a: &str, b: &str) -> bool {
     }
 }
 
+/// A distinguished name in the form [`same_dn`] compares: its comma-separated parts
+/// trimmed and in ASCII lower case, joined by commas (no part holds a comma, so two names
+/// have the same key exactly when `same_dn` says they are the same).
+fn dn_key(dn: &str) -> String {
+    let mut key = String::with_capacity(dn.len());
+    for (i, part) in dn.split(',').map(str::trim).enumerate() {
+        if i > 0 {
+            key.push(',');
+        }
+        key.extend(part.chars().map(|c| c.to_ascii_lowercase()));
+    }
+    key
+}
+
 #[cfg(test)]
 mod dn_tests {
-    use super::same_dn;
+    use super::{dn_key, same_dn};
+
+    /// The key the anchors are compared by agrees with `same_dn` on every pair.
+    #[test]
+    fn dn_keys_are_equal_exactly_when_the_names_are_the_same() {
+        let names = [
+            "CN=Squirrel Root, O=Nuts",
+            "cn=squirrel root,o=NUTS",
+            " CN=Squirrel Root ,  O=Nuts ",
+            "CN=Squirrel Root",
+            "CN=Squirrel Root, O=Nuts, C=GB",
+            "CN=Squirrel Root,, O=Nuts",
+            "CN=Squirrel Röot, O=Nuts",
+            "CN=Squirrel RÖot, O=Nuts",
+            "CN=A",
+            "CN=B",
+            "",
+            ",",
+        ];
+        for a in names {
+            for b in names {
+                assert_eq!(dn_key(a) == dn_key(b), same_dn(a, b), "{a:?} vs {b:?}");
+            }
+        }
+    }
 
     #[test]
     fn distinguished_names_compare_by_trimmed_parts_without_case() {

@@ -58,10 +58,7 @@ fn leaf() -> CertSummary {
 
 /// An anchor with a name but no usable key: it can vouch for nothing.
 fn named(subject: &str) -> TrustAnchor {
-    TrustAnchor {
-        subject: subject.into(),
-        spki: Vec::new(),
-    }
+    TrustAnchor::new(subject.into(), Vec::new())
 }
 
 // Made by scripts/make-trust-fixtures.sh: a CA, a leaf it signed, an impostor CA with

@@ -37,7 +37,7 @@ mod on_http;
 mod on_tls;
 mod report;
 
-pub use report::{CertBrief, Report, SecretReport, StreamBrief, TlsSession, WithKeys};
+pub use report::{CertBrief, OnceRaised, Report, SecretReport, StreamBrief, TlsSession, WithKeys};
 
 /// Most findings kept for the report (more are counted).
 const MAX_FINDINGS: usize = 2_000;
@@ -136,6 +136,10 @@ pub struct Analyzer {
     aggregated: HashMap<AggregateKey, (Option<usize>, Option<usize>)>,
     /// `--mask`: values found since the last call of [`Analyzer::take_mask_terms`].
     mask_terms: Vec<String>,
+    /// `-j`: keep where each once-per-run finding was raised ([`Report::once_raised`]).
+    record_once: bool,
+    /// The input has ended: what is raised now comes after every frame.
+    ended: bool,
 }
 
 impl Analyzer {
@@ -177,7 +181,20 @@ impl Analyzer {
             sightings: HashSet::default(),
             aggregated: HashMap::default(),
             mask_terms: Vec::new(),
+            record_once: false,
+            ended: false,
         }
+    }
+
+    /// `-j`: this analyzer sees a share of the sessions; keep where each once-per-run
+    /// finding was raised, so that [`Report::merge_shards`] keeps only the first.
+    pub fn record_once(&mut self) {
+        self.record_once = true;
+    }
+
+    /// The input has ended (what is raised from now on is raised after every frame).
+    pub fn end_of_input(&mut self) {
+        self.ended = true;
     }
 
     /// A new frame begins: `data` is its captured bytes; `payload` the bytes above the last
@@ -370,8 +387,25 @@ impl Analyzer {
         if self.once.len() >= MAX_REMEMBERED {
             self.once.clear();
         }
+        let recorded = self.record_once.then(|| key.clone());
         if self.once.insert((f.kind, key)) {
+            let total = |r: &Report| r.findings.len() as u64 + r.findings_dropped;
+            let (before, index) = (total(&self.report), self.report.findings.len());
+            let (kind, severity) = (f.kind, f.severity);
             self.push(f, stream, frames);
+            if let (Some(key), true) = (recorded, total(&self.report) > before) {
+                self.report.once_raised.push(OnceRaised {
+                    kind,
+                    key,
+                    frame: if self.ended {
+                        u64::MAX
+                    } else {
+                        self.current_frame
+                    },
+                    severity,
+                    index: (self.report.findings.len() > index).then_some(index),
+                });
+            }
         }
     }
 

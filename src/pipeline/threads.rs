@@ -1,0 +1,422 @@
+//! `-j N`: sessions on N worker threads, in the manner of Suricata's "autofp".
+//!
+//! The calling thread is the reader: it reads the file, applies the capture filter, numbers
+//! the frames, decodes link/IP/transport and sends each frame to the worker that owns its
+//! session ([`Placement`]: new sessions in turn, both directions to one worker) in batches
+//! (the frames' bytes copied into one recycled buffer per batch, never a buffer per packet).
+//! Each worker is a whole [`Runner`]: its own flow tables, reassembly, parsers, findings
+//! stage and a 1/N share of the bounds (`--max-total-buffer`, `--max-flows`). At the end the
+//! workers' reports are merged ([`Report::merge_shards`]).
+//!
+//! What is the same for any N, and what is not: the frame numbers (the reader's), the
+//! counters of the report and of the `-q` summary (packets, bytes, streams, protocols,
+//! findings by severity — a once-per-run finding raised on two workers is kept where the
+//! earlier frame raised it). What differs: the order of the report's lists, and the session
+//! ids of each worker (numbered from 0 on each), and — only when a bound is reached — which
+//! session gives bytes back. So the caller asks for threads only for runs that print the
+//! counters alone (`-q` over files, without `--report`, `--json`, `--stats`, …; see
+//! `main.rs`), and runs everything else on one thread.
+
+use std::hash::{Hash, Hasher};
+use std::net::IpAddr;
+use std::ops::Range;
+
+use foldhash::HashMap;
+use std::sync::atomic::AtomicBool;
+use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
+
+use super::{decode_frame, read_frames, Frames, Replay, RunError, RunOptions, RunStats, Runner};
+use crate::capture::{RawPacket, Timestamp};
+use crate::decode::Decoded;
+use crate::event::{Event, Sink};
+use crate::findings::engine::Report;
+
+/// A batch is sent when its bytes or its frames reach these (hundreds of frames per
+/// hand-over, so a worker wakes up once per batch, not per packet).
+const BATCH_BYTES: usize = 64 << 10;
+const BATCH_FRAMES: usize = 128;
+/// Batches queued for each worker before the reader waits (bounds the memory in flight).
+const QUEUED_BATCHES: usize = 2;
+
+/// One frame in a batch: where its bytes are in the batch's buffer, and its decoding.
+struct Frame {
+    number: u64,
+    ts: Timestamp,
+    len: u32,
+    link: u32,
+    interface: u32,
+    bytes: Range<usize>,
+    decoded: Decoded,
+}
+
+/// Frames for one worker, their captured bytes one after another in `data`.
+#[derive(Default)]
+struct Batch {
+    data: Vec<u8>,
+    frames: Vec<Frame>,
+}
+
+enum Work {
+    Frames(Batch),
+    /// Answer once every frame sent before has been dissected.
+    Settle(SyncSender<()>),
+}
+
+/// The reader's side: a batch filling for each worker.
+struct Reader {
+    stats: RunStats,
+    to: Vec<SyncSender<Work>>,
+    filling: Vec<Batch>,
+    /// Batches the workers are done with, to be filled again.
+    spare: Receiver<Batch>,
+    placement: Placement,
+}
+
+impl Reader {
+    fn send(&mut self, worker: usize) -> Result<(), RunError> {
+        let Some(slot) = self.filling.get_mut(worker) else {
+            return Ok(());
+        };
+        if slot.frames.is_empty() {
+            return Ok(());
+        }
+        let fresh = match self.spare.try_recv() {
+            Ok(mut b) => {
+                b.data.clear();
+                b.frames.clear();
+                b
+            }
+            Err(_) => Batch::default(),
+        };
+        let full = std::mem::replace(slot, fresh);
+        match self.to.get(worker) {
+            Some(tx) => tx.send(Work::Frames(full)).map_err(|_| RunError::Worker),
+            None => Ok(()),
+        }
+    }
+
+    fn send_all(&mut self) -> Result<(), RunError> {
+        (0..self.to.len()).try_for_each(|w| self.send(w))
+    }
+}
+
+impl Frames for Reader {
+    fn stats(&mut self) -> &mut RunStats {
+        &mut self.stats
+    }
+
+    fn frame<S: Sink + ?Sized>(
+        &mut self,
+        pkt: &RawPacket<'_>,
+        _: &mut S,
+    ) -> Result<bool, RunError> {
+        self.stats.frames += 1;
+        self.stats.first_ts.get_or_insert(pkt.ts);
+        self.stats.last_ts = Some(pkt.ts);
+        let decoded = decode_frame(pkt);
+        let worker = self.placement.worker(&decoded);
+        let Some(batch) = self.filling.get_mut(worker) else {
+            return Ok(true);
+        };
+        let start = batch.data.len();
+        batch.data.extend_from_slice(pkt.data);
+        batch.frames.push(Frame {
+            number: self.stats.frames,
+            ts: pkt.ts,
+            len: pkt.len,
+            link: pkt.link,
+            interface: pkt.interface,
+            bytes: start..batch.data.len(),
+            decoded,
+        });
+        if batch.data.len() >= BATCH_BYTES || batch.frames.len() >= BATCH_FRAMES {
+            self.send(worker)?;
+        }
+        Ok(true)
+    }
+
+    fn settle(&mut self) -> Result<(), RunError> {
+        self.send_all()?;
+        let (ack, acks) = sync_channel(self.to.len());
+        for tx in &self.to {
+            tx.send(Work::Settle(ack.clone()))
+                .map_err(|_| RunError::Worker)?;
+        }
+        for _ in 0..self.to.len() {
+            acks.recv().map_err(|_| RunError::Worker)?;
+        }
+        Ok(())
+    }
+}
+
+/// Sessions (canonical 5-tuples) remembered with their worker; past it, new sessions go by
+/// a hash of the tuple (a tuple once placed keeps its worker for the whole run).
+const MAX_PLACED: usize = 1 << 16;
+
+/// Both directions of a session in one order: (TCP?, lower endpoint, higher endpoint).
+type SessionKey = (bool, (IpAddr, u16), (IpAddr, u16));
+
+/// Which worker owns each session. New sessions go to the workers in turn (round robin in
+/// first-packet order), so sessions opened together — a benchmark's few large keep-alive
+/// connections — land on different workers, where a hash of the tuple puts two of them on
+/// one worker every other run; the choice depends on the input alone, never on timing.
+/// Frames of no session (ARP, ICMP) go by their addresses, or to worker 0.
+struct Placement {
+    workers: usize,
+    placed: HashMap<SessionKey, usize>,
+    next: usize,
+}
+
+impl Placement {
+    fn new(workers: usize) -> Self {
+        Placement {
+            workers: workers.max(1),
+            placed: HashMap::default(),
+            next: 0,
+        }
+    }
+
+    fn worker(&mut self, d: &Decoded) -> usize {
+        let n = self.workers;
+        if n == 1 {
+            return 0;
+        }
+        let Some((a, b)) = d.addrs() else {
+            return 0;
+        };
+        let Some((pa, pb)) = d.ports() else {
+            return hashed(&(a.min(b), a.max(b)), n);
+        };
+        let key = if (a, pa) <= (b, pb) {
+            (d.tcp().is_some(), (a, pa), (b, pb))
+        } else {
+            (d.tcp().is_some(), (b, pb), (a, pa))
+        };
+        if let Some(&w) = self.placed.get(&key) {
+            return w;
+        }
+        if self.placed.len() >= MAX_PLACED {
+            return hashed(&key, n);
+        }
+        let w = self.next;
+        self.next = (self.next + 1) % n;
+        self.placed.insert(key, w);
+        w
+    }
+}
+
+/// A hash with fixed keys: the same worker every run.
+fn hashed<T: Hash>(key: &T, n: usize) -> usize {
+    let mut h = std::hash::DefaultHasher::new();
+    key.hash(&mut h);
+    (h.finish() % n as u64) as usize
+}
+
+/// A sink that keeps nothing: a worker's frames print nothing (the runs that use workers
+/// print only end-of-run counters).
+struct Discard;
+
+impl Sink for Discard {
+    fn event(&mut self, _: Event<'_>) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// One worker: a runner over the frames it is sent.
+fn work(
+    opts: &RunOptions,
+    name: &str,
+    jobs: Receiver<Work>,
+    spare: Sender<Batch>,
+) -> Result<RunStats, RunError> {
+    let mut runner = Runner::new(opts, false);
+    runner.analyzer.record_once();
+    for job in jobs {
+        match job {
+            Work::Frames(batch) => {
+                for f in &batch.frames {
+                    let pkt = RawPacket {
+                        ts: f.ts,
+                        len: f.len,
+                        link: f.link,
+                        interface: f.interface,
+                        data: batch.data.get(f.bytes.clone()).unwrap_or_default(),
+                    };
+                    runner.decoded_packet(&pkt, &f.decoded, f.number, None, &mut Discard)?;
+                }
+                // The batch goes back whole: the reader, which allocated the decodings, frees
+                // them (a free on another thread than the malloc costs more). The reader may be
+                // gone (it stopped on an error); the batch is then dropped here.
+                let _ = spare.send(batch);
+            }
+            Work::Settle(ack) => {
+                let _ = ack.send(());
+            }
+        }
+    }
+    runner.finish(name, &mut Discard)
+}
+
+/// Each worker's share of the run's bounds.
+fn worker_options(opts: &RunOptions, n: usize) -> RunOptions {
+    let mut w = opts.clone();
+    w.memory_budget = (budget_of(opts) / n).max(1);
+    w.flow.max_flows = (opts.flow.max_flows / n).max(1);
+    w.flow.max_buffered_total = (opts.flow.max_buffered_total / n).max(1);
+    w.progress = false;
+    w.write = None;
+    w.threads = 1;
+    w
+}
+
+/// Replay `f` with `opts.threads` workers.
+pub(super) fn replay<R: Replay, S: Sink + ?Sized>(
+    f: &mut R,
+    opts: &RunOptions,
+    printer: &mut S,
+    stop: &AtomicBool,
+) -> Result<RunStats, RunError> {
+    let n = opts.threads.max(1);
+    let wopts = worker_options(opts, n);
+    let name = f.name();
+    let (stats, parts) = std::thread::scope(|scope| {
+        let (spare_tx, spare_rx) = channel();
+        let mut to = Vec::with_capacity(n);
+        let mut handles = Vec::with_capacity(n);
+        for _ in 0..n {
+            let (tx, rx) = sync_channel(QUEUED_BATCHES);
+            let spare = spare_tx.clone();
+            let (wopts, name) = (&wopts, name.as_str());
+            handles.push(scope.spawn(move || work(wopts, name, rx, spare)));
+            to.push(tx);
+        }
+        drop(spare_tx);
+        let mut reader = Reader {
+            stats: RunStats {
+                memory: crate::memory::MemoryStats::new(budget_of(opts)),
+                ..RunStats::default()
+            },
+            to,
+            filling: (0..n).map(|_| Batch::default()).collect(),
+            spare: spare_rx,
+            placement: Placement::new(n),
+        };
+        let read =
+            read_frames(f, opts, &mut reader, printer, stop).and_then(|()| reader.send_all());
+        // Closing the queues ends the workers.
+        reader.to.clear();
+        let parts: Vec<Result<RunStats, RunError>> = handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or(Err(RunError::Worker)))
+            .collect();
+        (read.map(|()| reader.stats), parts)
+    });
+    let mut stats = stats?;
+    let parts = parts.into_iter().collect::<Result<Vec<_>, _>>()?;
+    merge(&mut stats, parts, &name);
+    printer.flush()?;
+    Ok(stats)
+}
+
+fn budget_of(opts: &RunOptions) -> usize {
+    if opts.memory_budget == 0 {
+        crate::memory::DEFAULT_BUDGET
+    } else {
+        opts.memory_budget
+    }
+}
+
+/// The workers' statistics into the reader's (which counted frames, reads, input errors and
+/// the first and last times).
+fn merge(stats: &mut RunStats, parts: Vec<RunStats>, name: &str) {
+    let mut reports = Vec::with_capacity(parts.len());
+    for p in parts {
+        stats.displayed += p.displayed;
+        let f = &mut stats.flow;
+        let g = &p.flow;
+        f.streams += g.streams;
+        f.segments += g.segments;
+        f.retransmissions += g.retransmissions;
+        f.out_of_order += g.out_of_order;
+        f.holes += g.holes;
+        f.hole_bytes += g.hole_bytes;
+        f.overlap_conflicts += g.overlap_conflicts;
+        f.evicted_flows += g.evicted_flows;
+        f.bound_hits += g.bound_hits;
+        // The workers' peaks need not coincide: their sum bounds the run's peak.
+        f.peak_buffered_bytes += g.peak_buffered_bytes;
+        f.peak_live_flows += g.peak_live_flows;
+        stats.memory.absorb(&p.memory);
+        stats.parse_work.add(p.parse_work);
+        stats.earlier_highlights.extend(p.earlier_highlights);
+        reports.push(p.report);
+    }
+    let mut report = Report::merge_shards(reports);
+    report.source = crate::present::escape::escape_str(name);
+    report.first_time = stats.first_ts.map(crate::present::time::rfc3339);
+    report.last_time = stats.last_ts.map(crate::present::time::rfc3339);
+    stats.report = report;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tcp_frame(a: [u8; 4], pa: u16, b: [u8; 4], pb: u16) -> Decoded {
+        let mut f = vec![0u8; 12];
+        f.extend_from_slice(&[0x08, 0x00, 0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, 6, 0, 0]);
+        f.extend_from_slice(&a);
+        f.extend_from_slice(&b);
+        f.extend_from_slice(&pa.to_be_bytes());
+        f.extend_from_slice(&pb.to_be_bytes());
+        f.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0]);
+        crate::decode::decode(1, &f)
+    }
+
+    #[test]
+    fn both_directions_of_a_session_go_to_one_worker_and_new_sessions_take_turns() {
+        let mut p = Placement::new(4);
+        let mut counts = [0u32; 4];
+        for port in 1000..3000u16 {
+            let there = tcp_frame([10, 0, 0, 1], port, [10, 0, 0, 2], 80);
+            assert!(there.tcp().is_some());
+            let w = p.worker(&there);
+            counts[w] += 1;
+            // Sessions opened together go to different workers.
+            assert_eq!(w, usize::from(port - 1000) % 4);
+        }
+        assert_eq!(counts, [500; 4]);
+        for port in (1000..3000u16).rev() {
+            let back = tcp_frame([10, 0, 0, 2], 80, [10, 0, 0, 1], port);
+            assert_eq!(p.worker(&back), usize::from(port - 1000) % 4);
+        }
+        let mut one = Placement::new(1);
+        assert_eq!(one.worker(&tcp_frame([1, 1, 1, 1], 1, [2, 2, 2, 2], 2)), 0);
+    }
+
+    #[test]
+    fn past_the_bound_new_sessions_go_by_hash_and_placed_ones_stay() {
+        let mut p = Placement::new(3);
+        let first = tcp_frame([10, 0, 0, 9], 9, [10, 0, 0, 2], 80);
+        let w = p.worker(&first);
+        let mut port = 0u16;
+        let mut addr = 0u32;
+        while p.placed.len() < MAX_PLACED {
+            addr += 1;
+            let [_, b, c, d] = addr.to_be_bytes();
+            p.worker(&tcp_frame([10, b, c, d], port, [192, 168, 0, 1], 443));
+            port = port.wrapping_add(1);
+        }
+        let late = tcp_frame([172, 16, 0, 1], 5, [172, 16, 0, 2], 6);
+        let h = p.worker(&late);
+        assert_eq!(
+            h,
+            p.worker(&tcp_frame([172, 16, 0, 2], 6, [172, 16, 0, 1], 5))
+        );
+        assert_eq!(p.placed.len(), MAX_PLACED);
+        assert_eq!(p.worker(&first), w);
+    }
+}
