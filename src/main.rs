@@ -551,10 +551,8 @@ fn capture_main(cli: &Cli) -> i32 {
             hierarchy: cli.analysis.hierarchy,
             html_evidence: cli.findings.html.is_some(),
             privdrop: Some(drop_plan.clone()),
-            // One thread unless -j asks for more: on this project's loaded 2-core test
-            // machine two workers have not yet been measured faster (docs/performance.md).
             threads: if is_file && summary_only(cli, columns.is_some(), follow_sel.is_some()) {
-                cli.bounds.threads.map_or(1, usize::from)
+                cli.bounds.threads.map_or_else(default_threads, usize::from)
             } else {
                 1
             },
@@ -782,6 +780,17 @@ fn capture_main(cli: &Cli) -> i32 {
     }
     code
 }
+
+/// `-j` unless given: the number of cores, at most [`MAX_DEFAULT_THREADS`].
+fn default_threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(MAX_DEFAULT_THREADS)
+}
+
+/// Most workers `-j` starts by default: each adds ≈ 4 MiB of peak memory, and on the
+/// benchmark capture the largest sessions limit the gain past four (docs/performance.md).
+const MAX_DEFAULT_THREADS: usize = 4;
 
 /// Whether the run prints only the `-q` summary line (and exit codes, notes on stderr):
 /// the only output `-j` workers are used for, since their merged report is exact in its
