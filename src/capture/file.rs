@@ -5,6 +5,7 @@
 //! (interfaces, time resolution) and turns blocks into [`RawPacket`]s.
 
 use std::io::Read;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use pcap_parser::traits::{PcapNGPacketBlock, PcapReaderIterator};
@@ -146,8 +147,11 @@ pub struct FileSource {
     st: State,
     packets: u64,
     done: bool,
-    /// The packet `next_packet` returned last (its bytes are still in `st.data`).
+    /// The packet `next_packet` returned last; its bytes are still in the reader's buffer.
     current: Option<PacketMeta>,
+    /// Bytes of the block `next_packet` returned last, consumed at the next call: until
+    /// then the packet's bytes are read where they lie in the reader's buffer, not copied.
+    unconsumed: usize,
 }
 
 /// Everything but the reader, so that a block borrowed from the reader can update it.
@@ -159,7 +163,6 @@ struct State {
     legacy_nanos: bool,
     /// pcapng: byte order of the current section.
     section_big_endian: bool,
-    data: Vec<u8>,
     last_ts: Timestamp,
     /// Receives the TLS key log text of each Decryption Secrets Block as it is read.
     tls_secrets: Option<SecretsSink>,
@@ -215,7 +218,6 @@ impl FileSource {
                 legacy_link: 0,
                 legacy_nanos: false,
                 section_big_endian: false,
-                data: Vec::new(),
                 last_ts: Timestamp::default(),
                 tls_secrets: None,
                 tls_secrets_bytes: 0,
@@ -223,6 +225,7 @@ impl FileSource {
             packets: 0,
             done: false,
             current: None,
+            unconsumed: 0,
         };
         src.read_header()?;
         Ok(src)
@@ -345,12 +348,19 @@ impl FileSource {
     /// The next packet, `Ok(None)` at the end of the file.
     pub fn next_packet(&mut self) -> Result<Option<RawPacket<'_>>, CaptureError> {
         self.current = None;
+        // The previous packet's block. Without shifting the buffer: the next refill moves
+        // what is left to its front once, where a shift per block would move it each time.
+        self.reader
+            .consume_noshift(std::mem::take(&mut self.unconsumed));
         if self.done {
             return Ok(None);
         }
         loop {
+            // Where the block handed out next starts: the packet's bytes are found by
+            // their place in the buffer (`next` parses in place; only `refill` moves it).
+            let base = self.reader.data().as_ptr() as usize;
             let step = match self.reader.next() {
-                Ok((n, block)) => self.st.handle_block(block).map(|meta| (n, meta)),
+                Ok((n, block)) => self.st.handle_block(block, base).map(|meta| (n, meta)),
                 Err(PcapError::Eof) => {
                     self.done = true;
                     return Ok(None);
@@ -395,38 +405,37 @@ impl FileSource {
                     });
                 }
             };
-            self.reader.consume(consumed);
-            if let Some(m) = meta {
-                self.packets += 1;
-                self.st.last_ts = m.ts;
-                self.current = Some(m);
-                return Ok(Some(RawPacket {
-                    ts: m.ts,
-                    len: m.len.max(self.st.data.len() as u32),
-                    link: m.link,
-                    interface: m.interface,
-                    data: &self.st.data,
-                }));
-            }
+            let Some(m) = meta else {
+                self.reader.consume_noshift(consumed);
+                continue;
+            };
+            self.packets += 1;
+            self.st.last_ts = m.ts;
+            self.current = Some(m);
+            self.unconsumed = consumed;
+            return Ok(self.current());
         }
     }
 
     /// The packet the last `next_packet` returned, again (`None` after the end or an
     /// error): a merge looks at every file's next packet before it takes one.
     pub fn current(&self) -> Option<RawPacket<'_>> {
-        let m = self.current?;
+        let m = self.current.clone()?;
+        // The range was measured inside this buffer's block, so it is there; `unwrap_or`
+        // only keeps a packet from panicking if it were not.
+        let data = self.reader.data().get(m.data).unwrap_or_default();
         Some(RawPacket {
             ts: m.ts,
-            len: m.len.max(self.st.data.len() as u32),
+            len: m.len.max(data.len() as u32),
             link: m.link,
             interface: m.interface,
-            data: &self.st.data,
+            data,
         })
     }
 
     /// Bytes of the file consumed so far (for progress).
     pub fn position(&self) -> u64 {
-        self.reader.consumed() as u64
+        (self.reader.consumed() + self.unconsumed) as u64
     }
 
     /// The file's size when known (not for standard input, nor for a compressed file,
@@ -441,10 +450,15 @@ impl FileSource {
 }
 
 impl State {
-    /// Update state from a block; for a packet, copy its bytes into `self.data`. A block
-    /// that cannot be placed (a packet on an interface the section does not describe, a
-    /// section of another major version) is an error, as in tshark.
-    fn handle_block(&mut self, block: PcapBlockOwned<'_>) -> Result<Option<PacketMeta>, String> {
+    /// Update state from a block; for a packet, say where its bytes are: `base` is the
+    /// address of the reader's data the block was parsed from. A block that cannot be
+    /// placed (a packet on an interface the section does not describe, a section of another
+    /// major version) is an error, as in tshark.
+    fn handle_block(
+        &mut self,
+        block: PcapBlockOwned<'_>,
+        base: usize,
+    ) -> Result<Option<PacketMeta>, String> {
         Ok(match block {
             PcapBlockOwned::Legacy(b) => {
                 let nanos = if self.legacy_nanos {
@@ -453,14 +467,12 @@ impl State {
                     b.ts_usec.min(999_999) * 1000
                 };
                 let cap = (b.caplen as usize).min(b.data.len());
-                self.data.clear();
-                self.data
-                    .extend_from_slice(b.data.get(..cap).unwrap_or(b.data));
                 Some(PacketMeta {
                     ts: Timestamp::new(i64::from(b.ts_sec), nanos),
                     len: b.origlen,
                     link: self.legacy_link,
                     interface: 0,
+                    data: place(base, b.data.get(..cap).unwrap_or(b.data)),
                 })
             }
             PcapBlockOwned::LegacyHeader(_) => None,
@@ -497,7 +509,7 @@ impl State {
                     epb.ts_high,
                     epb.ts_low,
                     epb.origlen,
-                    epb.packet_data(),
+                    place(base, epb.packet_data()),
                 )?,
                 Block::Unknown(b) if b.block_type == OBSOLETE_PACKET_BLOCK => {
                     let big = self.section_big_endian;
@@ -531,7 +543,7 @@ impl State {
                         .ok_or_else(|| {
                             format!("packet block (obsolete type 2) claims {caplen} captured bytes past its end")
                         })?;
-                    self.timed_packet(if_id, ts_high, ts_low, origlen, data)?
+                    self.timed_packet(if_id, ts_high, ts_low, origlen, place(base, data))?
                 }
                 Block::SimplePacket(spb) => {
                     let link = self
@@ -539,15 +551,13 @@ impl State {
                         .first()
                         .map(|i| i.link)
                         .ok_or("simple packet block before any interface description block")?;
-                    let data = spb.packet_data();
-                    self.data.clear();
-                    self.data.extend_from_slice(data);
                     // A simple packet block has no timestamp: it takes the previous packet's.
                     Some(PacketMeta {
                         ts: self.last_ts,
                         len: spb.origlen,
                         link,
                         interface: 0,
+                        data: place(base, spb.packet_data()),
                     })
                 }
                 Block::DecryptionSecrets(dsb)
@@ -575,7 +585,7 @@ impl State {
         ts_high: u32,
         ts_low: u32,
         origlen: u32,
-        data: &[u8],
+        data: Range<usize>,
     ) -> Result<Option<PacketMeta>, String> {
         let Some(iface) = self.interfaces.get(if_id as usize) else {
             return Err(if self.interfaces.is_empty() {
@@ -591,14 +601,12 @@ impl State {
         let secs = (raw / iface.resolution) as i64 + iface.offset;
         let frac = raw % iface.resolution;
         let nanos = ((u128::from(frac) * 1_000_000_000) / u128::from(iface.resolution)) as u32;
-        let link = iface.link;
-        self.data.clear();
-        self.data.extend_from_slice(data);
         Ok(Some(PacketMeta {
             ts: Timestamp::new(secs, nanos.min(999_999_999)),
             len: origlen,
-            link,
+            link: iface.link,
             interface: if_id,
+            data,
         }))
     }
 }
@@ -607,12 +615,20 @@ impl State {
 /// still read by tshark.
 const OBSOLETE_PACKET_BLOCK: u32 = 2;
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct PacketMeta {
     ts: Timestamp,
     len: u32,
     link: u32,
     interface: u32,
+    /// The captured bytes, as a range of the reader's data (see [`place`]).
+    data: Range<usize>,
+}
+
+/// Where `bytes`, a slice of the reader's data starting at address `base`, lies in it.
+fn place(base: usize, bytes: &[u8]) -> Range<usize> {
+    let start = (bytes.as_ptr() as usize).wrapping_sub(base);
+    start..start.wrapping_add(bytes.len())
 }
 
 fn describe(e: &PcapError<&[u8]>) -> String {

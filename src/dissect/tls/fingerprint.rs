@@ -5,6 +5,7 @@
 
 use md5::{Digest as _, Md5};
 use sha2::Sha256;
+use std::fmt::Write as _;
 
 use super::names::is_grease;
 
@@ -31,8 +32,42 @@ pub struct ClientFingerprintInput<'a> {
     pub has_sni: bool,
 }
 
-fn dash_join<T: ToString>(v: impl Iterator<Item = T>) -> String {
-    v.map(|x| x.to_string()).collect::<Vec<_>>().join("-")
+fn dash_join<T: std::fmt::Display>(v: impl Iterator<Item = T>) -> String {
+    sep_join(v, '-', |s, x| {
+        let _ = write!(s, "{x}");
+    })
+}
+
+/// The items written one after the other by `item`, `sep` between them (one string, no
+/// string per item: this runs for every ClientHello).
+fn sep_join<T>(v: impl Iterator<Item = T>, sep: char, item: impl Fn(&mut String, T)) -> String {
+    let mut s = String::new();
+    for (i, x) in v.enumerate() {
+        if i > 0 {
+            s.push(sep);
+        }
+        item(&mut s, x);
+    }
+    s
+}
+
+/// `v` as comma-separated four-digit lowercase hex, in the order of that text (JA4 sorts
+/// the hex strings: for values of up to 16 bits that is numeric order; a longer SSLv2
+/// cipher spec sorts by its text).
+fn sorted_hex(mut v: Vec<u32>) -> String {
+    if v.iter().all(|x| *x <= 0xffff) {
+        v.sort_unstable();
+    } else {
+        v.sort_by_cached_key(|x| format!("{x:04x}"));
+    }
+    hex_list(v.into_iter())
+}
+
+/// Comma-separated four-digit lowercase hex.
+fn hex_list(v: impl Iterator<Item = u32>) -> String {
+    sep_join(v, ',', |s, x| {
+        let _ = write!(s, "{x:04x}");
+    })
 }
 
 fn not_grease32(c: &&u32) -> bool {
@@ -143,32 +178,29 @@ pub fn ja4(i: &ClientFingerprintInput<'_>) -> String {
         exts.len().min(99),
         ja4_alpn(i.first_alpn)
     );
-    let mut sorted_ciphers: Vec<String> = ciphers.iter().map(|c| format!("{c:04x}")).collect();
-    sorted_ciphers.sort();
-    let b = if sorted_ciphers.is_empty() {
+    let b = if ciphers.is_empty() {
         "000000000000".to_string()
     } else {
-        sha256_12(&sorted_ciphers.join(","))
+        sha256_12(&sorted_hex(ciphers))
     };
-    let mut sorted_exts: Vec<String> = exts
+    let sorted_exts: Vec<u32> = exts
         .iter()
         .filter(|e| **e != 0x0000 && **e != 0x0010)
-        .map(|e| format!("{e:04x}"))
+        .map(|e| u32::from(*e))
         .collect();
-    sorted_exts.sort();
     let c = if sorted_exts.is_empty() {
         "000000000000".to_string()
     } else {
-        let mut s = sorted_exts.join(",");
-        let sigs: Vec<String> = i
+        let mut s = sorted_hex(sorted_exts);
+        let mut sigs = i
             .signature_algorithms
             .iter()
             .filter(|s| !is_grease(**s))
-            .map(|s| format!("{s:04x}"))
-            .collect();
-        if !sigs.is_empty() {
+            .map(|s| u32::from(*s))
+            .peekable();
+        if sigs.peek().is_some() {
             s.push('_');
-            s.push_str(&sigs.join(","));
+            s.push_str(&hex_list(sigs));
         }
         sha256_12(&s)
     };
@@ -213,6 +245,19 @@ mod tests {
         let expected = hex::encode(Md5::digest(b"771,4865-49199,0-10-11-16,29-23,0"));
         assert_eq!(md5_hex(&s), expected);
         assert_eq!(md5_hex(""), "d41d8cd98f00b204e9800998ecf8427e");
+    }
+
+    /// JA4 sorts the hex text: numeric order for 16-bit values, text order once an SSLv2
+    /// cipher spec (24 bits) is among them.
+    #[test]
+    fn sorted_hex_is_text_order() {
+        assert_eq!(sorted_hex(vec![0xc02f, 0x000a, 0x1301]), "000a,1301,c02f");
+        assert_eq!(
+            sorted_hex(vec![0xc02f, 0x01_0080, 0x1301]),
+            "10080,1301,c02f"
+        );
+        assert_eq!(dash_join([7u16, 10, 3].iter()), "7-10-3");
+        assert_eq!(hex_list(std::iter::empty()), "");
     }
 
     #[test]
