@@ -17,6 +17,9 @@
 #   --no-build       do not run `cargo build --release`
 #   --no-x4          skip the peak-RSS runs over the main capture concatenated four times
 #   --no-gzip / --no-tls   skip the gzip-heavy / key-logged TLS rows
+#   --no-each        skip the many-files rows (issue 19: the main capture cut into 8 files with
+#                    `editcap -c`, read as one merged run, with --each in one process, and
+#                    with --each spread over 2 processes by `xargs -P2`)
 #   --no-hostile     skip the hostile HTTP rows (issue 16 item 4: 32 MiB of start lines with no
 #                    blank line each way, 60 KB heads in 1-byte segments, each against the same
 #                    bytes sent as bodies; written by `make_adversarial --head-scans` when missing)
@@ -50,6 +53,7 @@ TLS_PCAP=/tmp/squirrel-bench/bench-tls.pcap
 GZIP=1
 TLS=1
 HOSTILE=1
+EACH=1
 REPS=3
 BIN=""
 BUILD=1
@@ -66,7 +70,8 @@ while [[ $# -gt 0 ]]; do
         --no-gzip) GZIP=0; shift ;;
         --no-tls) TLS=0; shift ;;
         --no-hostile) HOSTILE=0; shift ;;
-        -h|--help) sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --no-each) EACH=0; shift ;;
+        -h|--help) sed -n '2,41p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) bench_die "unknown argument '$1' (see --help)" ;;
     esac
 done
@@ -205,6 +210,12 @@ else
 fi
 measure sq_sec   "squirrel-sniff -q --secret x3" "$REPS" "$BIN" -r "$PCAP" -q "${SECRETS[@]}"
 measure sq_json  "squirrel-sniff --json"        "$REPS" "$BIN" -r "$PCAP" --json
+if has_opt '--parquet'; then
+    # Every run writes the same files again (a capture's files are replaced).
+    measure sq_pq "squirrel-sniff --parquet DIR" "$REPS" "$BIN" -r "$PCAP" --parquet "$WORK/parquet"
+else
+    skip sq_pq "squirrel-sniff --parquet DIR" "this build has no --parquet"
+fi
 measure sq_line  "squirrel-sniff (lines)"       "$REPS" "$BIN" -r "$PCAP"
 measure ts_q     "tshark -q (full dissection)"  "$REPS" tshark -r "$PCAP" -q -Y "http || tls" "${TSHARK_RULES[@]}"
 measure ts_line  "tshark (lines)"               "$REPS" tshark -r "$PCAP" "${TSHARK_RULES[@]}"
@@ -233,7 +244,10 @@ if [[ $TLS == 1 && -s "$TLS_KEYS" ]]; then
     else
         skip tls_sq_q "TLS: squirrel-sniff -q --keylog" "this build has no --keylog"
     fi
-    measure tls_sq_nokeys "TLS: squirrel-sniff -q (no keys)" "$REPS" "$BIN" -r "$TLS_PCAP" -q
+    # One thread, as the --keylog run (key sources keep one thread): the ratio is the
+    # decryption's cost, not the threads'.
+    ONE_THREAD=(); has_opt '--threads' && ONE_THREAD=(-j 1)
+    measure tls_sq_nokeys "TLS: squirrel-sniff -q (no keys)" "$REPS" "$BIN" -r "$TLS_PCAP" -q "${ONE_THREAD[@]}"
     measure tls_ts_q "TLS: tshark -q (key log)" "$REPS" tshark -r "$TLS_PCAP" -q -Y "http || tls" "${TSHARK_RULES[@]}" \
         -o "tls.keylog_file:$TLS_KEYS"
 else
@@ -259,6 +273,27 @@ if [[ $HOSTILE == 1 ]]; then
     measure hs_bytes_base "baseline: 60 KB bodies, 1-byte segments" "$REPS" "$BIN" -r "$HOSTILE_DIR/body_bytewise.pcap" -q
 else
     skip hs_lines "hostile HTTP shapes" "--no-hostile or not written"
+fi
+
+# Many files (issue 19): the main capture cut into 8 rotated files, read as one run merged in
+# timestamp order, one after another with --each, and with --each spread over 2 processes
+# (as rotated files are spread over cores or machines). CPU and RSS of the xargs row are
+# those of both processes (the children's CPU added up, the larger peak RSS).
+if [[ $EACH == 1 ]] && has_opt '--each' && command -v editcap >/dev/null; then
+    EACH_DIR="$WORK/each"
+    mkdir -p "$EACH_DIR"
+    if editcap -c $(((PACKETS + 7) / 8)) "$PCAP" "$EACH_DIR/part.pcap" 2>"$WORK/editcap.err"; then
+        cat "$EACH_DIR"/*.pcap > /dev/null
+        measure each_merged "8 files: -q -r DIR (merged)" "$REPS" "$BIN" -q -r "$EACH_DIR"
+        measure each_one "8 files: --each -q -r DIR" "$REPS" "$BIN" -q --each -r "$EACH_DIR"
+        measure each_p2 "8 files: --each, xargs -P2" "$REPS" bash -c \
+            'ls "$1"/*.pcap | xargs -P2 -n1 "$2" -q -r' _ "$EACH_DIR" "$BIN"
+    else
+        skip each_merged "8 files" "editcap failed: $(head -n1 "$WORK/editcap.err")"
+    fi
+    rm -rf "$EACH_DIR"
+else
+    skip each_merged "8 files" "--no-each, no --each in this build, or no editcap"
 fi
 
 # Peak RSS over a file four times as long: it should not grow with the file.
@@ -351,7 +386,8 @@ cost() {
         RATIO_LINES+=("$name|n/a|$target|not measured ($(ratio_why "$a" "$b"))")
     fi
 }
-# The single-thread CPU comparison uses -j 1 when the build has it.
+# The single-thread CPU comparisons (and the costs of runs that keep one thread: --json,
+# --keylog) use -j 1 when the build has it.
 SQ1=sq_q; [[ "${STATUS[sq_q_j1]:-}" == ok ]] && SQ1=sq_q_j1
 ratio "-q vs tshark -q (wall)"                      sq_q    ts_q    wall ">= 10x"  10
 ratio "-q vs tshark -q (CPU, one thread)"           "$SQ1"  ts_q    CPU  ">= 6x"   6
@@ -362,8 +398,13 @@ if [[ "${STATUS[sq_q_j1]:-}" == ok ]]; then
     ratio "-q default -j vs -j 1 (wall: the threads' gain)" sq_q sq_q_j1 wall "-" -
     cost  "-q default -j vs -j 1 (CPU: the threads' cost)"  sq_q sq_q_j1 "-" -
 fi
-cost  "--json cost vs -q"                           sq_json sq_q    "<= 1.6x"  1.6
-cost  "-q --keylog cost vs -q (decryption)"         sq_keylog sq_q  "<= 1.5x"  1.5
+cost  "--json cost vs -q"                           sq_json "$SQ1"  "<= 1.6x"  1.6
+cost  "--parquet cost vs -q"                        sq_pq   "$SQ1"  "<= 1.5x"  1.5
+if [[ "${STATUS[each_merged]:-}" == ok ]]; then
+    ratio "8 files: --each in 1 process vs merged (wall)" each_one each_merged wall "-" -
+    ratio "8 files: --each on 2 processes vs merged (wall)" each_p2 each_merged wall "-" -
+fi
+cost  "-q --keylog cost vs -q (decryption)"         sq_keylog "$SQ1" "<= 1.5x"  1.5
 ratio "lines vs tcpdump -nr (wall)"                 sq_line td_line wall ">= 2x"   2
 if [[ $GZIP == 1 ]]; then
     ratio "gzip: -q vs tshark -q (wall)"            gz_sq_q gz_ts_q wall "-" -
@@ -395,6 +436,7 @@ rss_line sq_q "-q peak RSS"
 [[ "${STATUS[sq_q_j1]:-}" == ok ]] && rss_line sq_q_j1 "-q -j 1 peak RSS"
 [[ "${STATUS[sq_q_j4]:-}" == ok ]] && rss_line sq_q_j4 "-q -j 4 peak RSS"
 rss_line sq_json "--json peak RSS"
+[[ "${STATUS[sq_pq]:-}" == ok ]] && rss_line sq_pq "--parquet peak RSS"
 rss_line sq_line "lines peak RSS"
 [[ $X4 == 1 ]] && rss_line sq_q_x4 "-q peak RSS, file x4"
 [[ "${STATUS[sq_q_x4_j1]:-}" == ok ]] && rss_line sq_q_x4_j1 "-q -j 1 peak RSS, file x4"

@@ -209,7 +209,8 @@ pub struct BoundsArgs {
     /// End-of-run statistics on stderr (flows, reassembly bounds, peak memory)
     #[arg(long = "stats")]
     pub stats: bool,
-    /// Worker threads that share the sessions (default 1). Used by a `-q` run over files
+    /// Worker threads that share the sessions (default: the number of cores, at most 4;
+    /// -j 1 runs on one thread). Used by a `-q` run over files
     /// that prints only the summary line (no --report, --json, --stats, --html,
     /// --conversations, --hierarchy, --follow, -w, -Y, -T, --keylog/--rsa-key); every other
     /// run, and live capture, uses one thread. Each worker gets 1/N of --max-total-buffer

@@ -23,6 +23,8 @@ use squirrel_sniff::pipeline::{self, FollowOutput, RunError, RunOptions, RunStat
 use squirrel_sniff::render::color::{self, Palette};
 use squirrel_sniff::render::follow::FollowFormat;
 use squirrel_sniff::render::output::Output;
+#[cfg(feature = "parquet")]
+use squirrel_sniff::render::parquet::ParquetOutput;
 use squirrel_sniff::render::payload::PayloadDump;
 use squirrel_sniff::render::route::{RecordWriter, Route};
 use squirrel_sniff::render::{Mode, Printer};
@@ -487,10 +489,7 @@ fn capture_main(cli: &Cli) -> i32 {
 
         let stdout = std::io::stdout();
         let pal = Palette::new(color::enabled(cli.output.color, stdout.is_terminal()));
-        let mode = if cli.output.parquet.is_some() {
-            // The records are made as for --json, and go to the Parquet files.
-            Mode::Json
-        } else if cli.output.quiet
+        let mode = if cli.output.quiet
             || columns.is_some()
             || follow_sel.is_some()
             || (cli.capture.write.is_some() && !cli.capture.print)
@@ -552,10 +551,8 @@ fn capture_main(cli: &Cli) -> i32 {
             hierarchy: cli.analysis.hierarchy,
             html_evidence: cli.findings.html.is_some(),
             privdrop: Some(drop_plan.clone()),
-            // One thread unless -j asks for more: on this project's loaded 2-core test
-            // machine two workers have not yet been measured faster (docs/performance.md).
             threads: if is_file && summary_only(cli, columns.is_some(), follow_sel.is_some()) {
-                cli.bounds.threads.map_or(1, usize::from)
+                cli.bounds.threads.map_or_else(default_threads, usize::from)
             } else {
                 1
             },
@@ -595,10 +592,18 @@ fn capture_main(cli: &Cli) -> i32 {
         let flush_each_frame = cli.output.line_buffered || std::io::stdout().is_terminal();
         let out = Output::new(Box::new(stdout), 64 << 10)
             .flush_every((live_input && !flush_each_frame).then_some(FLUSH_PERIOD));
-        let route = match record_route(cli, unit) {
-            Ok(r) => r,
+        let route = if cli.output.ecs {
+            Route::Ecs
+        } else {
+            Route::Plain
+        };
+        // --parquet: the records go to their datasets (the printer writes only what ends
+        // the run: reports and tables asked for).
+        let mut parquet = match parquet_output(cli, unit) {
+            Ok(p) => p,
             Err(code) => return code,
         };
+        let mode = if parquet.is_some() { Mode::Quiet } else { mode };
         let mut printer = Printer::new(
             RecordWriter::new(out.clone(), route),
             mode,
@@ -623,6 +628,9 @@ fn capture_main(cli: &Cli) -> i32 {
         // --each: one header for all the files' rows, and every record names its capture.
         if let (true, [one]) = (cli.capture.each && inputs.len() > 1, unit) {
             printer.set_capture(Some(one.display().to_string()));
+            if let Some(p) = &mut parquet {
+                p.set_capture(Some(one.display().to_string()));
+            }
         }
         if let Some(c) = &columns {
             if unit.first() == inputs.first() {
@@ -632,25 +640,39 @@ fn capture_main(cli: &Cli) -> i32 {
             }
             printer.set_columns(c.clone());
         }
-        if opts.findings.mask {
-            printer.set_mask(
-                opts.findings
-                    .secrets
-                    .secrets()
-                    .iter()
-                    .map(|s| squirrel_sniff::render::escape::escape_bytes(s))
-                    .collect(),
-            );
+        let mask: Option<Vec<String>> = opts.findings.mask.then(|| {
+            opts.findings
+                .secrets
+                .secrets()
+                .iter()
+                .map(|s| squirrel_sniff::render::escape::escape_bytes(s))
+                .collect()
+        });
+        if let Some(m) = &mask {
+            printer.set_mask(m.clone());
         }
-        let mut stats = match pipeline::run(&mut src, &opts, &mut printer, &stop) {
+        if let Some(p) = &mut parquet {
+            p.set_findings_placement(cli.output.findings);
+            p.set_raw_output(Box::new(out.clone()));
+            if let Some(m) = mask {
+                p.set_mask(m);
+            }
+        }
+        let sink: &mut dyn Sink = match &mut parquet {
+            Some(p) => p,
+            None => &mut printer,
+        };
+        let mut stats = match pipeline::run(&mut src, &opts, sink, &stop) {
             Ok(s) => s,
             Err(RunError::Output(e)) => return output_failed(e),
             Err(RunError::Capture(e)) => return fail(&e, e.exit_code()),
             Err(RunError::PrivDrop(e)) => return fail(&e, e.exit_code()),
             Err(e @ RunError::Worker) => return fail(&e, exit::FAILURE),
         };
-        if let Err(code) = finish_parquet(&mut printer, cli) {
-            return code;
+        if let Some(p) = &mut parquet {
+            if let Err(code) = finish_parquet(p, cli) {
+                return code;
+            }
         }
 
         if let Some(path) = &cli.findings.html {
@@ -759,6 +781,17 @@ fn capture_main(cli: &Cli) -> i32 {
     code
 }
 
+/// `-j` unless given: the number of cores, at most [`MAX_DEFAULT_THREADS`].
+fn default_threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(MAX_DEFAULT_THREADS)
+}
+
+/// Most workers `-j` starts by default: each adds ≈ 4 MiB of peak memory, and on the
+/// benchmark capture the largest sessions limit the gain past four (docs/performance.md).
+const MAX_DEFAULT_THREADS: usize = 4;
+
 /// Whether the run prints only the `-q` summary line (and exit codes, notes on stderr):
 /// the only output `-j` workers are used for, since their merged report is exact in its
 /// counters but not in the order of its lists (see `pipeline::threads`). Key sources given
@@ -782,51 +815,67 @@ fn summary_only(cli: &Cli, columns: bool, follow: bool) -> bool {
         && cli.decrypt.rsa_key.is_empty()
 }
 
-/// Where the run's JSON records go: `--parquet DIR` (files named after its input),
-/// `--ecs`, or the output as they are.
-fn record_route(cli: &Cli, unit: &[std::path::PathBuf]) -> Result<Route, i32> {
+/// `--parquet DIR`: the output that writes the run's records as Parquet datasets (files
+/// named after its input), or `None` without the option.
+#[cfg(feature = "parquet")]
+fn parquet_output(cli: &Cli, unit: &[std::path::PathBuf]) -> Result<Option<ParquetOutput>, i32> {
     let Some(dir) = &cli.output.parquet else {
-        return Ok(if cli.output.ecs {
-            Route::Ecs
-        } else {
-            Route::Plain
-        });
+        return Ok(None);
     };
-    #[cfg(feature = "parquet")]
-    {
-        let name = match unit {
-            [] => format!(
-                "live-{}-{}",
-                cli.capture.interface.as_deref().unwrap_or("capture"),
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_secs())
-            ),
-            [one] => one.display().to_string(),
-            [first, ..] => format!("{}-merged-{}", first.display(), unit.len()),
-        };
-        let sink = squirrel_sniff::render::parquet::ParquetSink::new(dir, &name)
-            .map_err(|e| fail(e, exit::FAILURE))?;
-        Ok(Route::Parquet(Box::new(sink)))
-    }
-    #[cfg(not(feature = "parquet"))]
-    {
-        let _ = (dir, unit);
-        Err(fail(
+    let name = match unit {
+        [] => format!(
+            "live-{}-{}",
+            cli.capture.interface.as_deref().unwrap_or("capture"),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs())
+        ),
+        [one] => one.display().to_string(),
+        [first, ..] => format!("{}-merged-{}", first.display(), unit.len()),
+    };
+    ParquetOutput::new(dir, &name)
+        .map(Some)
+        .map_err(|e| fail(e, exit::FAILURE))
+}
+
+#[cfg(not(feature = "parquet"))]
+fn parquet_output(cli: &Cli, _: &[std::path::PathBuf]) -> Result<Option<ParquetOutput>, i32> {
+    match cli.output.parquet {
+        None => Ok(None),
+        Some(_) => Err(fail(
             "--parquet: this build has no Parquet support (cargo feature `parquet`)",
             exit::USAGE,
-        ))
+        )),
+    }
+}
+
+/// Stands for the Parquet output in a build without it (never made).
+#[cfg(not(feature = "parquet"))]
+enum ParquetOutput {}
+
+#[cfg(not(feature = "parquet"))]
+impl ParquetOutput {
+    fn set_capture(&mut self, _: Option<String>) {}
+    fn set_findings_placement(&mut self, _: squirrel_sniff::render::FindingsPlacement) {}
+    fn set_raw_output(&mut self, _: Box<dyn Write>) {}
+    fn set_mask(&mut self, _: Vec<String>) {}
+}
+
+#[cfg(not(feature = "parquet"))]
+impl Sink for ParquetOutput {
+    fn event(&mut self, _: squirrel_sniff::event::Event<'_>) -> std::io::Result<()> {
+        match *self {}
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match *self {}
     }
 }
 
 /// Close the Parquet files and say on stderr how many rows each dataset got.
 #[cfg(feature = "parquet")]
-fn finish_parquet<W: Write>(printer: &mut Printer<RecordWriter<W>>, cli: &Cli) -> Result<(), i32> {
-    let counts = printer
-        .writer()
-        .finish_parquet()
-        .map_err(|e| fail(e, exit::FAILURE))?;
-    if let (Some(counts), Some(dir)) = (counts, &cli.output.parquet) {
+fn finish_parquet(p: &mut ParquetOutput, cli: &Cli) -> Result<(), i32> {
+    let counts = p.finish().map_err(|e| fail(e, exit::FAILURE))?;
+    if let Some(dir) = &cli.output.parquet {
         let rows: Vec<String> = counts
             .iter()
             .map(|(d, n)| format!("{} {n}", d.name()))
@@ -842,8 +891,8 @@ fn finish_parquet<W: Write>(printer: &mut Printer<RecordWriter<W>>, cli: &Cli) -
 }
 
 #[cfg(not(feature = "parquet"))]
-fn finish_parquet<W: Write>(_: &mut Printer<RecordWriter<W>>, _: &Cli) -> Result<(), i32> {
-    Ok(())
+fn finish_parquet(p: &mut ParquetOutput, _: &Cli) -> Result<(), i32> {
+    match *p {}
 }
 
 /// `--stats`: flow-table bounds and memory, on stderr.

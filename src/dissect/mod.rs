@@ -5,6 +5,7 @@
 pub mod decode_as;
 pub mod dispatch;
 pub mod dns;
+pub mod fields;
 pub mod http;
 pub mod http2;
 pub mod parser;

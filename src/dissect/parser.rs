@@ -190,6 +190,11 @@ pub trait AppMessage: fmt::Debug + Send + Sync {
     fn tree(&self) -> TreeNode;
     /// The JSON record's own fields, including `"type"` (strings escaped).
     fn json(&self) -> serde_json::Map<String, serde_json::Value>;
+    /// The same fields handed one by one to `out` (for outputs with typed columns);
+    /// messages on the hot path write them without building a JSON map.
+    fn fields(&self, out: &mut dyn super::fields::Fields) {
+        super::fields::from_map(self.json(), out);
+    }
     /// Is `name` (a protocol name or sub-name such as `http.request`) present in this message?
     fn has(&self, name: &str) -> bool {
         name == self.protocol_name()

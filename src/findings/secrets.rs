@@ -32,6 +32,8 @@ pub const MAX_SECRET_LEN: usize = 4096;
 pub const MAX_SECRETS_FILE: u64 = 4 << 20;
 /// Base64 patterns shorter than this many characters are not searched (too many false hits).
 pub const MIN_BASE64_PATTERN: usize = 4;
+/// Bytes from the end of each pattern that the "any hit at all?" prefilter looks for.
+const PREFILTER_TAIL: usize = 8;
 
 /// The form in which a secret was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -129,9 +131,13 @@ pub struct SecretSet {
     /// Per pattern: every (secret, variant) that produces it.
     owners: Vec<Vec<(usize, Variant)>>,
     matcher: Option<AhoCorasick>,
-    /// The same patterns with leftmost-first semantics: only asked whether a buffer holds
-    /// any of them (fast: a prefilter and no overlapping bookkeeping). Most buffers hold
-    /// none, and only those that do are searched again for every overlapping match.
+    /// The last [`PREFILTER_TAIL`] bytes of every pattern, leftmost-first: only asked
+    /// whether a buffer holds any of them (fast: a prefilter and no overlapping
+    /// bookkeeping). A buffer that holds a pattern holds its tail, so one that holds no
+    /// tail holds no pattern; only the others are searched again for every overlapping
+    /// match. Tails, not whole patterns: the prefilter keys on each pattern's first bytes,
+    /// and a word-like secret's head (`acorn…`) recurs in ordinary text far more than its
+    /// tail, so whole patterns sent it to verify a near-miss at every such word.
     prefilter: Option<AhoCorasick>,
     max_pattern_len: usize,
 }
@@ -218,9 +224,13 @@ impl SecretSet {
         let (matcher, prefilter) = if patterns.is_empty() {
             (None, None)
         } else {
+            let tails = patterns.iter().map(|p| {
+                p.get(p.len().saturating_sub(PREFILTER_TAIL)..)
+                    .unwrap_or(p.as_slice())
+            });
             let prefilter = AhoCorasick::builder()
                 .match_kind(MatchKind::LeftmostFirst)
-                .build(&patterns)?;
+                .build(tails)?;
             (Some(AhoCorasick::new(&patterns)?), Some(prefilter))
         };
         Ok(SecretSet {
@@ -706,6 +716,26 @@ mod tests {
         let p = String::from_utf8(p).unwrap_or_default();
         assert!(p.len() >= MIN_BASE64_PATTERN);
         assert!(a.contains(&p) && b.contains(&p), "{p} {a} {b}");
+    }
+
+    #[test]
+    fn tail_prefilter_passes_real_hits_among_near_misses() {
+        // Heads of the secret all over the text, the whole secret once: exactly that one
+        // is found, at its offset, and a buffer of near-misses alone finds nothing.
+        let s = set(&["acorns-4-winter", "pw"]);
+        let near = b"buries acorn number 7; 13 acorns; acorns-4-winte; corns-4-winter";
+        assert!(variants_found(&s, near).is_empty());
+        let mut hay = near.to_vec();
+        hay.extend_from_slice(b" user=acorns-4-winter&pw");
+        let v = variants_found(&s, &hay);
+        let at = near.len() + 6;
+        assert_eq!(
+            v,
+            vec![
+                (0, Variant::Raw, at..at + 15),
+                (1, Variant::Raw, hay.len() - 2..hay.len())
+            ]
+        );
     }
 
     #[test]

@@ -14,6 +14,13 @@ pub fn escape_bytes(bytes: &[u8]) -> String {
 
 /// Like [`escape_bytes`], appending to `out`.
 pub fn push_escaped(out: &mut String, bytes: &[u8]) {
+    // Most wire text is printable ASCII: kept whole.
+    if bytes.iter().all(|&b| is_printable_ascii(b)) {
+        if let Ok(s) = std::str::from_utf8(bytes) {
+            out.push_str(s);
+            return;
+        }
+    }
     for chunk in bytes.utf8_chunks() {
         for c in chunk.valid().chars() {
             push_char(out, c);
@@ -26,6 +33,9 @@ pub fn push_escaped(out: &mut String, bytes: &[u8]) {
 
 /// Escape a string that is already UTF-8 but came from the wire.
 pub fn escape_str(s: &str) -> String {
+    if s.bytes().all(is_printable_ascii) {
+        return s.to_string();
+    }
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         push_char(&mut out, c);

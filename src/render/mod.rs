@@ -173,10 +173,7 @@ pub struct Printer<W: Write> {
     /// Flush after every frame (a terminal, or `-l`).
     flush_each_frame: bool,
     /// `--findings`: with each frame, after all frames, or not printed.
-    findings: FindingsPlacement,
-    /// `--findings end`: kept until the end of the run.
-    deferred: Vec<Finding>,
-    deferred_dropped: u64,
+    findings: FindingsPlacer,
     /// `--mask`: values shown as `h*****2 (7 chars)` wherever a frame's output holds them
     /// (the `--secret`s, and the secret and credential values the findings stage found).
     mask_terms: Option<Vec<String>>,
@@ -202,6 +199,17 @@ pub enum FindingsPlacement {
 /// Most values remembered for `--mask`.
 const MAX_MASK_TERMS: usize = 1000;
 
+/// Add values to a `--mask` list (new and non-empty ones, at most [`MAX_MASK_TERMS`]).
+pub(crate) fn add_mask_terms(list: &mut Vec<String>, terms: Vec<String>) {
+    for x in terms {
+        if !x.is_empty() && !list.contains(&x) && list.len() < MAX_MASK_TERMS {
+            list.push(x);
+        }
+    }
+    // Longest first, so a value inside a longer one is masked as part of it.
+    list.sort_by_key(|x| std::cmp::Reverse(x.len()));
+}
+
 impl<W: Write> Printer<W> {
     pub fn new(w: W, mode: Mode, hex: bool, pal: Palette) -> Self {
         let format: Box<dyn Format> = match mode {
@@ -220,9 +228,7 @@ impl<W: Write> Printer<W> {
                 payload: payload::PayloadDump::None,
             },
             flush_each_frame: false,
-            findings: FindingsPlacement::Inline,
-            deferred: Vec::new(),
-            deferred_dropped: 0,
+            findings: FindingsPlacer::default(),
             mask_terms: None,
             columns: None,
         }
@@ -236,7 +242,7 @@ impl<W: Write> Printer<W> {
 
     /// `--findings inline|end|off`.
     pub fn set_findings_placement(&mut self, placement: FindingsPlacement) {
-        self.findings = placement;
+        self.findings = FindingsPlacer::new(placement);
     }
 
     /// `-t FORMAT`; `local` is the local time zone's offset (for `a`, `ad`, `adoy`).
@@ -279,16 +285,8 @@ impl<W: Write> Printer<W> {
         if let Some(c) = &self.columns {
             return c.write_frame(&mut self.w, f);
         }
-        let inline: &[Finding] = match self.findings {
-            FindingsPlacement::Inline => f.findings,
-            FindingsPlacement::End => {
-                self.defer(f.findings);
-                &[]
-            }
-            FindingsPlacement::Off => &[],
-        };
         let f = &FrameView {
-            findings: inline,
+            findings: self.findings.with_frame(f.findings),
             ..*f
         };
         let Some(terms) = self.mask_terms.as_ref().filter(|t| !t.is_empty()) else {
@@ -309,34 +307,70 @@ impl<W: Write> Printer<W> {
         self.w.write_all(text.as_bytes())
     }
 
-    /// Keep findings for the end of the run (`--findings end`), at most [`MAX_DEFERRED`].
+    /// Findings raised at the end of the capture (messages completed only by its end).
+    fn trailing_findings(&mut self, findings: &[Finding], ts: Option<Timestamp>) -> io::Result<()> {
+        let (findings, cut) = self.findings.at_end(findings);
+        if cut > 0 {
+            self.format.findings_cut(&mut self.w, cut)?;
+        }
+        self.format.findings(&mut self.w, &self.opts, &findings, ts)
+    }
+}
+
+/// `--findings` as every sink applies it: which findings go with their frame, and which are
+/// kept for the end of the run.
+#[derive(Debug, Default)]
+pub struct FindingsPlacer {
+    placement: FindingsPlacement,
+    /// `--findings end`: kept until the end of the run, at most [`MAX_DEFERRED`].
+    deferred: Vec<Finding>,
+    dropped: u64,
+}
+
+impl FindingsPlacer {
+    pub fn new(placement: FindingsPlacement) -> Self {
+        FindingsPlacer {
+            placement,
+            ..FindingsPlacer::default()
+        }
+    }
+
+    /// The findings written with their frame (`--findings end` keeps the others).
+    pub fn with_frame<'a>(&mut self, findings: &'a [Finding]) -> &'a [Finding] {
+        match self.placement {
+            FindingsPlacement::Inline => findings,
+            FindingsPlacement::End => {
+                self.defer(findings);
+                &[]
+            }
+            FindingsPlacement::Off => &[],
+        }
+    }
+
+    /// The findings written after the last frame, and how many `--findings end` did not
+    /// keep (more than [`MAX_DEFERRED`]).
+    pub fn at_end<'a>(
+        &mut self,
+        findings: &'a [Finding],
+    ) -> (std::borrow::Cow<'a, [Finding]>, u64) {
+        match self.placement {
+            FindingsPlacement::Inline => (findings.into(), 0),
+            FindingsPlacement::Off => ((&[][..]).into(), 0),
+            FindingsPlacement::End => {
+                self.defer(findings);
+                (std::mem::take(&mut self.deferred).into(), self.dropped)
+            }
+        }
+    }
+
     fn defer(&mut self, findings: &[Finding]) {
         for x in findings {
             if self.deferred.len() < MAX_DEFERRED {
                 self.deferred.push(x.clone());
             } else {
-                self.deferred_dropped += 1;
+                self.dropped += 1;
             }
         }
-    }
-
-    /// Findings raised at the end of the capture (messages completed only by its end).
-    fn trailing_findings(&mut self, findings: &[Finding], ts: Option<Timestamp>) -> io::Result<()> {
-        let deferred;
-        let findings = match self.findings {
-            FindingsPlacement::Inline => findings,
-            FindingsPlacement::Off => &[],
-            FindingsPlacement::End => {
-                self.defer(findings);
-                deferred = std::mem::take(&mut self.deferred);
-                if self.deferred_dropped > 0 {
-                    self.format
-                        .findings_cut(&mut self.w, self.deferred_dropped)?;
-                }
-                &deferred[..]
-            }
-        };
-        self.format.findings(&mut self.w, &self.opts, findings, ts)
     }
 }
 
@@ -379,13 +413,7 @@ impl<W: Write> Sink for Printer<W> {
     /// More values to mask (found by the findings stage); ignored unless masking.
     fn add_mask_terms(&mut self, terms: Vec<String>) {
         if let Some(t) = &mut self.mask_terms {
-            for x in terms {
-                if !x.is_empty() && !t.contains(&x) && t.len() < MAX_MASK_TERMS {
-                    t.push(x);
-                }
-            }
-            // Longest first, so a value inside a longer one is masked as part of it.
-            t.sort_by_key(|x| std::cmp::Reverse(x.len()));
+            add_mask_terms(t, terms);
         }
     }
 

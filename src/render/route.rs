@@ -1,9 +1,10 @@
-//! Where the `--json` records go: written as they are, mapped to the Elastic Common Schema
-//! (`--ecs`), or into Parquet datasets (`--parquet DIR`).
+//! Where the `--json` records go: written as they are, or mapped to the Elastic Common
+//! Schema (`--ecs`). (`--parquet DIR` is a sink of its own on the event stream:
+//! [`super::parquet::ParquetOutput`].)
 //!
 //! [`RecordWriter`] sits between the JSON format and the output: it takes the NDJSON the
-//! format writes, one record a line, and hands each record on. So ECS and Parquet see
-//! exactly the records (and field names) `--json` prints, end-of-run records included.
+//! format writes, one record a line, and hands each record on. So ECS sees exactly the
+//! records (and field names) `--json` prints, end-of-run records included.
 
 use std::io::{self, Write};
 
@@ -19,9 +20,6 @@ pub enum Route {
     Plain,
     /// Written as an ECS document.
     Ecs,
-    /// Into Parquet files; nothing is written.
-    #[cfg(feature = "parquet")]
-    Parquet(Box<super::parquet::ParquetSink>),
 }
 
 /// An NDJSON writer that routes each record (see the module notes).
@@ -49,31 +47,11 @@ impl<W: Write> RecordWriter<W> {
                 serde_json::to_writer(&mut self.inner, &super::ecs::document(&m))?;
                 self.inner.write_all(b"\n")
             }
-            #[cfg(feature = "parquet")]
-            (Route::Parquet(p), Some(m)) => p.record(&m).map_err(io::Error::from),
             // Not a record (nothing else is expected in JSON mode): passed on.
             _ => {
                 self.inner.write_all(line)?;
                 self.inner.write_all(b"\n")
             }
-        }
-    }
-
-    /// Close the Parquet files (their footers make them readable): the rows written per
-    /// dataset.
-    #[cfg(feature = "parquet")]
-    pub fn finish_parquet(
-        &mut self,
-    ) -> Result<
-        Option<std::collections::BTreeMap<super::parquet::Dataset, u64>>,
-        super::parquet::ParquetError,
-    > {
-        match &mut self.route {
-            Route::Parquet(p) => {
-                p.finish()?;
-                Ok(Some(p.counts().clone()))
-            }
-            _ => Ok(None),
         }
     }
 }

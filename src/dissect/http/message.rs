@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 use serde_json::{Map, Value};
 
 use super::decode::{self, Decoded};
+use crate::dissect::fields::{Fields, JsonFields};
 use crate::dissect::parser::{AppMessage, FieldValue};
 use crate::present::escape::{escape_bytes, escape_str, escape_truncated};
 use crate::present::tree::TreeNode;
@@ -377,82 +378,70 @@ impl HttpMessage {
 
     /// JSON fields (the lead adds stream, frames, frame, dir).
     pub fn json(&self) -> Map<String, Value> {
-        let mut m = Map::new();
-        let opt = |v: &Option<Vec<u8>>| -> Value {
-            v.as_deref()
-                .map_or(Value::Null, |b| Value::String(escape_bytes(b)))
-        };
-        let headers: Vec<Value> = self
+        let mut m = JsonFields::default();
+        self.fields(&mut m);
+        m.0
+    }
+
+    /// The record's fields, handed to `out` one by one.
+    pub fn fields(&self, out: &mut dyn Fields) {
+        let opt = |v: &Option<Vec<u8>>| v.as_deref().map(escape_bytes);
+        let mut headers = self
             .headers
             .iter()
-            .map(|(n, v)| {
-                Value::Array(vec![
-                    Value::String(escape_str(n)),
-                    Value::String(escape_bytes(v)),
-                ])
-            })
-            .collect();
+            .map(|(n, v)| (escape_str(n), escape_bytes(v)));
         match &self.start {
             StartLine::Request(r) => {
-                m.insert("type".into(), "http.request".into());
-                m.insert("method".into(), escape_str(&r.method).into());
-                m.insert("uri".into(), escape_bytes(&r.uri).into());
-                m.insert("version".into(), escape_str(&self.version).into());
-                m.insert("host".into(), opt(&r.host));
-                m.insert("headers".into(), Value::Array(headers));
-                m.insert("body_len".into(), self.body_len.into());
-                m.insert("content_type".into(), opt(&self.content_type));
-                m.insert("request_index".into(), r.index.into());
+                out.kind("http.request");
+                out.text("method", Some(escape_str(&r.method)));
+                out.text("uri", Some(escape_bytes(&r.uri)));
+                out.text("version", Some(escape_str(&self.version)));
+                out.text("host", opt(&r.host));
+                out.pairs("headers", &mut headers);
+                out.uint("body_len", Some(self.body_len));
+                out.text("content_type", opt(&self.content_type));
+                out.uint("request_index", Some(r.index as u64));
             }
             StartLine::Response(st) => {
-                m.insert("type".into(), "http.response".into());
-                m.insert("status".into(), st.status.into());
-                m.insert("reason".into(), escape_bytes(&st.reason).into());
-                m.insert("version".into(), escape_str(&self.version).into());
-                m.insert("content_type".into(), opt(&self.content_type));
-                m.insert(
-                    "content_length".into(),
-                    self.content_length.map_or(Value::Null, Value::from),
+                out.kind("http.response");
+                out.uint("status", Some(st.status.into()));
+                out.text("reason", Some(escape_bytes(&st.reason)));
+                out.text("version", Some(escape_str(&self.version)));
+                out.text("content_type", opt(&self.content_type));
+                out.uint("content_length", self.content_length);
+                out.pairs("headers", &mut headers);
+                out.uint("body_len", Some(self.body_len));
+                out.uint("request_index", st.request_index.map(|n| n as u64));
+                out.text(
+                    "request_method",
+                    st.request_method.as_deref().map(escape_str),
                 );
-                m.insert("headers".into(), Value::Array(headers));
-                m.insert("body_len".into(), self.body_len.into());
-                m.insert(
-                    "request_index".into(),
-                    st.request_index.map_or(Value::Null, Value::from),
-                );
-                m.insert(
-                    "request_method".into(),
-                    st.request_method
-                        .as_deref()
-                        .map_or(Value::Null, |s| escape_str(s).into()),
-                );
-                m.insert("request_uri".into(), opt(&st.request_uri));
+                out.text("request_uri", opt(&st.request_uri));
             }
         }
         if let Some(id) = self.stream_id {
-            m.insert("stream_id".into(), id.into());
+            out.uint("stream_id", Some(id.into()));
         }
-        m.insert("chunked".into(), self.chunked.into());
+        out.flag("chunked", self.chunked);
         if let Some(enc) = &self.content_encoding {
-            m.insert("content_encoding".into(), escape_bytes(enc).into());
+            out.text("content_encoding", Some(escape_bytes(enc)));
         }
         if let Some(d) = self.body_decoded() {
-            m.insert("body_decoded_len".into(), d.len().into());
+            out.uint("body_decoded_len", Some(d.len() as u64));
         }
         if !self.body_complete {
-            m.insert("body_complete".into(), false.into());
+            out.flag("body_complete", false);
         }
         if self.body_missing > 0 {
-            m.insert("body_missing".into(), self.body_missing.into());
+            out.uint("body_missing", Some(self.body_missing));
         }
         let notes = self.notes();
         if !notes.is_empty() {
-            m.insert(
-                "notes".into(),
+            out.json(
+                "notes",
                 Value::Array(notes.into_iter().map(|n| Value::String(n.into())).collect()),
             );
         }
-        m
     }
 }
 
@@ -501,6 +490,9 @@ impl AppMessage for HttpMessage {
     }
     fn json(&self) -> Map<String, Value> {
         HttpMessage::json(self)
+    }
+    fn fields(&self, out: &mut dyn Fields) {
+        HttpMessage::fields(self, out)
     }
     fn has(&self, name: &str) -> bool {
         match name {

@@ -9,6 +9,7 @@ use super::names::{
     alert_description_name, alert_level_name, cipher_suite_name, content_type_name, group_name,
     version_name,
 };
+use crate::dissect::fields::{Fields, JsonFields};
 use crate::present::escape::{escape_bytes, escape_str};
 use crate::present::tree::TreeNode;
 
@@ -323,27 +324,34 @@ impl TlsEvent {
 
     /// JSON fields, including `"type"`.
     pub fn json(&self) -> Map<String, Value> {
-        let mut m = Map::new();
+        let mut m = JsonFields::default();
+        self.fields(&mut m);
+        m.0
+    }
+
+    /// The record's fields, handed to `out` one by one (`type` first).
+    pub fn fields(&self, out: &mut dyn Fields) {
         let strs = |v: &[Vec<u8>]| -> Value {
             Value::Array(v.iter().map(|s| Value::String(escape_bytes(s))).collect())
         };
         let nums = |v: &[u16]| -> Value { Value::Array(v.iter().map(|&x| x.into()).collect()) };
         let version = super::names::version_json;
-        let ty: &str = match &self.message {
+        match &self.message {
             TlsMessage::ClientHello(ch) => {
-                m.insert("legacy_version".into(), version(ch.legacy_version));
-                m.insert("sslv2_record".into(), ch.sslv2.into());
-                m.insert(
-                    "sni".into(),
+                out.kind("tls.client_hello");
+                out.json("legacy_version", version(ch.legacy_version));
+                out.json("sslv2_record", ch.sslv2.into());
+                out.json(
+                    "sni",
                     ch.sni_text().map(Value::String).unwrap_or(Value::Null),
                 );
-                m.insert("alpn".into(), strs(&ch.values.alpn));
-                m.insert(
-                    "cipher_suites".into(),
+                out.json("alpn", strs(&ch.values.alpn));
+                out.json(
+                    "cipher_suites",
                     Value::Array(ch.cipher_suites.iter().map(|&c| c.into()).collect()),
                 );
-                m.insert(
-                    "cipher_suite_names".into(),
+                out.json(
+                    "cipher_suite_names",
                     Value::Array(
                         ch.cipher_suites
                             .iter()
@@ -351,8 +359,8 @@ impl TlsEvent {
                             .collect(),
                     ),
                 );
-                m.insert(
-                    "supported_versions".into(),
+                out.json(
+                    "supported_versions",
                     Value::Array(
                         ch.values
                             .supported_versions
@@ -361,9 +369,9 @@ impl TlsEvent {
                             .collect(),
                     ),
                 );
-                m.insert("groups".into(), nums(&ch.values.groups));
-                m.insert(
-                    "group_names".into(),
+                out.json("groups", nums(&ch.values.groups));
+                out.json(
+                    "group_names",
                     Value::Array(
                         ch.values
                             .groups
@@ -372,51 +380,50 @@ impl TlsEvent {
                             .collect(),
                     ),
                 );
-                m.insert("key_share_groups".into(), nums(&ch.values.key_share_groups));
-                m.insert(
-                    "signature_algorithms".into(),
+                out.json("key_share_groups", nums(&ch.values.key_share_groups));
+                out.json(
+                    "signature_algorithms",
                     nums(&ch.values.signature_algorithms),
                 );
-                m.insert("extensions".into(), nums(&ch.extension_ids()));
-                m.insert("ja3".into(), ch.ja3.clone().into());
-                m.insert("ja3_string".into(), ch.ja3_string.clone().into());
-                m.insert("ja4".into(), ch.ja4.clone().into());
-                m.insert("ech".into(), ch.offers_ech().into());
+                out.json("extensions", nums(&ch.extension_ids()));
+                out.json("ja3", ch.ja3.clone().into());
+                out.json("ja3_string", ch.ja3_string.clone().into());
+                out.json("ja4", ch.ja4.clone().into());
+                out.json("ech", ch.offers_ech().into());
                 if let Some(note) = ch.ech_note() {
-                    m.insert("ech_note".into(), note.into());
+                    out.json("ech_note", note.into());
                 }
-                "tls.client_hello"
             }
             TlsMessage::ServerHello(sh) => {
-                m.insert("version".into(), version(sh.version));
-                m.insert("legacy_version".into(), version(sh.legacy_version));
-                m.insert(
-                    "cipher_suite".into(),
-                    cipher_suite_name(sh.cipher_suite).into(),
-                );
-                m.insert("cipher_suite_id".into(), sh.cipher_suite.into());
-                m.insert(
-                    "alpn".into(),
+                out.kind("tls.server_hello");
+                out.json("version", version(sh.version));
+                out.json("legacy_version", version(sh.legacy_version));
+                out.json("cipher_suite", cipher_suite_name(sh.cipher_suite).into());
+                out.json("cipher_suite_id", sh.cipher_suite.into());
+                out.json(
+                    "alpn",
                     sh.alpn_text().map(Value::String).unwrap_or(Value::Null),
                 );
-                m.insert("hello_retry_request".into(), sh.hello_retry_request.into());
-                m.insert("key_share_groups".into(), nums(&sh.values.key_share_groups));
-                m.insert(
-                    "extensions".into(),
+                out.json("hello_retry_request", sh.hello_retry_request.into());
+                out.json("key_share_groups", nums(&sh.values.key_share_groups));
+                out.json(
+                    "extensions",
                     nums(&sh.extensions.iter().map(|e| e.id).collect::<Vec<_>>()),
                 );
-                m.insert("ja3s".into(), sh.ja3s.clone().into());
-                m.insert("ja3s_string".into(), sh.ja3s_string.clone().into());
-                "tls.server_hello"
+                out.json("ja3s", sh.ja3s.clone().into());
+                out.json("ja3s_string", sh.ja3s_string.clone().into());
             }
             TlsMessage::Certificate(c) => {
+                out.kind("tls.certificate");
                 // The server's own certificate at top level, the whole chain under "chain".
                 if let Some(first) = c.certificates.first() {
-                    m.extend(first.json());
+                    for (k, v) in first.json() {
+                        out.json(&k, v);
+                    }
                 }
-                m.insert("chain_length".into(), c.certificates.len().into());
-                m.insert(
-                    "chain".into(),
+                out.json("chain_length", c.certificates.len().into());
+                out.json(
+                    "chain",
                     Value::Array(
                         c.certificates
                             .iter()
@@ -424,121 +431,115 @@ impl TlsEvent {
                             .collect(),
                     ),
                 );
-                "tls.certificate"
             }
             TlsMessage::ServerKeyExchange(s) => {
-                m.insert(
-                    "curve".into(),
+                out.kind("tls.server_key_exchange");
+                out.json(
+                    "curve",
                     s.curve
                         .map(|c| Value::String(group_name(c)))
                         .unwrap_or(Value::Null),
                 );
-                m.insert(
-                    "dh_prime_bits".into(),
+                out.json(
+                    "dh_prime_bits",
                     s.dh_prime_bits.map(Value::from).unwrap_or(Value::Null),
                 );
-                "tls.server_key_exchange"
             }
             TlsMessage::CertificateRequest(c) => {
-                m.insert(
-                    "cert_types".into(),
+                out.kind("tls.certificate_request");
+                out.json(
+                    "cert_types",
                     Value::Array(c.cert_types.iter().map(|&t| t.into()).collect()),
                 );
-                m.insert("signature_algorithms".into(), nums(&c.signature_algorithms));
-                m.insert("ca_names".into(), c.ca_names.into());
-                "tls.certificate_request"
+                out.json("signature_algorithms", nums(&c.signature_algorithms));
+                out.json("ca_names", c.ca_names.into());
             }
             TlsMessage::Handshake(h) => {
-                m.insert("name".into(), h.name().into());
-                m.insert("msg_type".into(), h.msg_type.into());
-                m.insert("length".into(), h.length.into());
-                "tls.handshake"
+                out.kind("tls.handshake");
+                out.json("name", h.name().into());
+                out.json("msg_type", h.msg_type.into());
+                out.json("length", h.length.into());
             }
-            TlsMessage::ChangeCipherSpec => "tls.change_cipher_spec",
+            TlsMessage::ChangeCipherSpec => out.kind("tls.change_cipher_spec"),
             TlsMessage::Alert(a) => {
+                out.kind("tls.alert");
                 let opt = |v: Option<u8>| v.map(Value::from).unwrap_or(Value::Null);
-                m.insert(
-                    "level".into(),
+                out.json(
+                    "level",
                     a.level
                         .filter(|_| !a.encrypted)
                         .map(|l| Value::String(alert_level_name(l).1.into()))
                         .unwrap_or(Value::Null),
                 );
-                m.insert("level_id".into(), opt(a.level.filter(|_| !a.encrypted)));
-                m.insert(
-                    "description".into(),
+                out.json("level_id", opt(a.level.filter(|_| !a.encrypted)));
+                out.json(
+                    "description",
                     a.description
                         .filter(|_| !a.encrypted)
                         .map(|d| Value::String(alert_description_name(d).1.into()))
                         .unwrap_or(Value::Null),
                 );
-                m.insert(
-                    "description_id".into(),
+                out.json(
+                    "description_id",
                     opt(a.description.filter(|_| !a.encrypted)),
                 );
-                m.insert("encrypted".into(), a.encrypted.into());
-                "tls.alert"
+                out.json("encrypted", a.encrypted.into());
             }
             TlsMessage::AppData(a) => {
-                m.insert("len".into(), a.len.into());
-                m.insert("total_records".into(), a.total_records.into());
-                m.insert("total_bytes".into(), a.total_bytes.into());
-                "tls.app_data"
+                out.kind("tls.app_data");
+                out.uint("len", Some(a.len as u64));
+                out.uint("total_records", Some(a.total_records));
+                out.uint("total_bytes", Some(a.total_bytes));
             }
             TlsMessage::Heartbeat(h) => {
-                m.insert("encrypted".into(), h.encrypted.into());
-                m.insert(
-                    "msg_type".into(),
+                out.kind("tls.heartbeat");
+                out.json("encrypted", h.encrypted.into());
+                out.json(
+                    "msg_type",
                     h.msg_type.map(Value::from).unwrap_or(Value::Null),
                 );
-                m.insert(
-                    "payload_length".into(),
+                out.json(
+                    "payload_length",
                     h.payload_length.map(Value::from).unwrap_or(Value::Null),
                 );
-                m.insert("record_length".into(), h.record_length.into());
-                m.insert("heartbleed".into(), h.heartbleed.into());
-                "tls.heartbeat"
+                out.json("record_length", h.record_length.into());
+                out.json("heartbleed", h.heartbleed.into());
             }
             TlsMessage::EncryptedHandshake { len } => {
-                m.insert("len".into(), (*len).into());
-                "tls.encrypted_handshake"
+                out.kind("tls.encrypted_handshake");
+                out.json("len", (*len).into());
             }
             TlsMessage::Note(n) => {
-                m.insert("text".into(), escape_str(n).into());
-                "tls.note"
+                out.kind("tls.note");
+                out.json("text", escape_str(n).into());
             }
             TlsMessage::Summary(s) => {
-                m.insert(
-                    "version".into(),
-                    s.version.map(version).unwrap_or(Value::Null),
-                );
-                m.insert(
-                    "cipher_suite".into(),
+                out.kind("tls.summary");
+                out.json("version", s.version.map(version).unwrap_or(Value::Null));
+                out.json(
+                    "cipher_suite",
                     s.cipher_suite
                         .map(|c| Value::String(cipher_suite_name(c)))
                         .unwrap_or(Value::Null),
                 );
-                m.insert("to_server_records".into(), s.to_server_records.into());
-                m.insert("to_server_bytes".into(), s.to_server_bytes.into());
-                m.insert("to_client_records".into(), s.to_client_records.into());
-                m.insert("to_client_bytes".into(), s.to_client_bytes.into());
-                "tls.summary"
+                out.json("to_server_records", s.to_server_records.into());
+                out.json("to_server_bytes", s.to_server_bytes.into());
+                out.json("to_client_records", s.to_client_records.into());
+                out.json("to_client_bytes", s.to_client_bytes.into());
             }
             TlsMessage::Decryption(d) => {
-                m.insert("keys".into(), d.keys.label().into());
-                m.insert("records_decrypted".into(), d.records_decrypted.into());
-                m.insert("failures".into(), d.failures.into());
-                m.insert("app_bytes".into(), d.app_bytes.into());
-                "tls.decryption"
+                out.kind("tls.decryption");
+                out.json("keys", d.keys.label().into());
+                out.json("records_decrypted", d.records_decrypted.into());
+                out.json("failures", d.failures.into());
+                out.json("app_bytes", d.app_bytes.into());
             }
         };
         if let Some((len, inner)) = self.record.decrypted {
-            m.insert("decrypted_len".into(), len.into());
-            m.insert("inner_content_type".into(), inner.into());
+            out.json("decrypted_len", len.into());
+            out.json("inner_content_type", inner.into());
         }
-        m.insert("type".into(), ty.into());
-        m.insert("protocol".into(), self.protocol.clone().into());
-        m
+        out.text("protocol", Some(self.protocol.clone()));
     }
 }
 
@@ -557,6 +558,9 @@ impl crate::dissect::parser::AppMessage for TlsEvent {
     }
     fn json(&self) -> Map<String, Value> {
         TlsEvent::json(self)
+    }
+    fn fields(&self, out: &mut dyn Fields) {
+        TlsEvent::fields(self, out)
     }
     fn has(&self, name: &str) -> bool {
         match name {

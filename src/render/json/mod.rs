@@ -30,15 +30,16 @@ struct Known {
     community_id: Box<str>,
 }
 
-/// The live sessions (and those closed during the current frame).
+/// The live sessions (and those closed during the current frame): what gives a record its
+/// endpoints and Community ID (shared by `--json` and `--parquet`).
 #[derive(Default)]
-struct Directory {
+pub(crate) struct Directory {
     sessions: HashMap<(Transport, StreamId), Known>,
     closed: Vec<(Transport, StreamId)>,
 }
 
 impl Directory {
-    fn learn(&mut self, t: Transport, id: StreamId, client: Endpoint, server: Endpoint) {
+    pub(crate) fn learn(&mut self, t: Transport, id: StreamId, client: Endpoint, server: Endpoint) {
         self.sessions.entry((t, id)).or_insert_with(|| Known {
             client,
             server,
@@ -46,8 +47,34 @@ impl Directory {
         });
     }
 
+    /// A session's Community ID, while it is known.
+    pub(crate) fn community_id(&self, t: Transport, id: StreamId) -> Option<&str> {
+        self.sessions.get(&(t, id)).map(|k| &*k.community_id)
+    }
+
+    /// The session opened (open record) or closed (close record, which may be the first
+    /// news of it): learn it; a closed one is forgotten at [`Directory::frame_done`].
+    pub(crate) fn session(&mut self, r: &SessionRecord) {
+        match r {
+            SessionRecord::Open(o) => self.learn(o.transport, o.session, o.client, o.server),
+            SessionRecord::Note(_) => {}
+            SessionRecord::Close(c) => {
+                let s = &c.summary;
+                self.learn(c.transport, s.stream, s.client, s.server);
+                self.closed.push((c.transport, s.stream));
+            }
+        }
+    }
+
+    /// Forget the sessions closed during the frame just done.
+    pub(crate) fn frame_done(&mut self) {
+        for k in self.closed.drain(..) {
+            self.sessions.remove(&k);
+        }
+    }
+
     /// The session's fields with `src` the sender in direction `dir` (`None`: client → server).
-    fn fields(
+    pub(crate) fn fields(
         &self,
         t: Transport,
         id: StreamId,
@@ -61,7 +88,12 @@ impl Directory {
         Some(SessionFields::new(t, id, src, dst, &k.community_id))
     }
 
-    fn reference(&self, t: Transport, id: StreamId, dir: Option<Direction>) -> SessionRef<'_> {
+    pub(crate) fn reference(
+        &self,
+        t: Transport,
+        id: StreamId,
+        dir: Option<Direction>,
+    ) -> SessionRef<'_> {
         match self.fields(t, id, dir) {
             Some(f) => SessionRef::Known(f),
             None => SessionRef::Bare {
@@ -73,7 +105,11 @@ impl Directory {
 
     /// The session of a finding: the frame's own when the ids match, else the only live
     /// session with that id.
-    fn of_finding(&self, f: &Finding, frame: Option<&FrameView<'_>>) -> Option<SessionRef<'_>> {
+    pub(crate) fn of_finding(
+        &self,
+        f: &Finding,
+        frame: Option<&FrameView<'_>>,
+    ) -> Option<SessionRef<'_>> {
         let id = f.stream?;
         let from_frame = frame.and_then(|v| match (v.tcp, v.udp) {
             (Some(t), _) if t.seg.stream == id => Some(Transport::Tcp),
@@ -213,11 +249,7 @@ impl Format for Json {
         let ts = self.ts(f.ts);
         let (src_ip, dst_ip) = f.decoded.addrs().unzip();
         let (src_port, dst_port) = f.decoded.ports().unzip();
-        let (session, dir) = match (&f.tcp, &f.udp) {
-            (Some(t), _) => (Some((Transport::Tcp, t.seg.stream)), Some(t.seg.dir)),
-            (None, Some(u)) => (Some((Transport::Udp, u.session)), Some(u.dir)),
-            (None, None) => (None, None),
-        };
+        let (session, dir) = frame_session(f);
         let proto = summary::protocol(f);
         let info = summary::info(f);
         let rec = record::Packet {
@@ -235,9 +267,7 @@ impl Format for Json {
             dst_port,
             session: session.map(|s| s.1),
             transport: session.map(|s| s.0),
-            community_id: session
-                .and_then(|s| self.dir.sessions.get(&s))
-                .map(|k| &*k.community_id),
+            community_id: session.and_then(|(t, id)| self.dir.community_id(t, id)),
             dir: dir.map(dir_name),
             proto: &proto,
             tcp_flags: match &f.decoded.transport {
@@ -248,15 +278,7 @@ impl Format for Json {
             ip_length_claimed: f.decoded.ip_length_claimed,
             seq: f.tcp.map(|t| t.seg.rel_seq),
             ack: f.tcp.map(|t| t.seg.rel_ack),
-            tcp_analysis: f.tcp.map_or_else(Vec::new, |t| {
-                t.seg
-                    .analysis
-                    .labels()
-                    .into_iter()
-                    .filter(|(on, ..)| *on)
-                    .map(|(_, name, ..)| name)
-                    .collect()
-            }),
+            tcp_analysis: tcp_analysis(f),
             info: &info,
             malformed: f.decoded.stopped.as_ref().map(|s| record::Malformed {
                 layer: s.layer,
@@ -297,9 +319,9 @@ impl Format for Json {
     }
 
     fn session(&mut self, w: &mut dyn Write, r: &SessionRecord) -> io::Result<()> {
+        self.dir.session(r);
         match r {
             SessionRecord::Open(o) => {
-                self.dir.learn(o.transport, o.session, o.client, o.server);
                 let ts = self.ts(o.ts);
                 let rec = record::SessionOpen {
                     ty: stream_type(o.transport),
@@ -322,11 +344,9 @@ impl Format for Json {
             }
             SessionRecord::Close(c) => {
                 let s = &c.summary;
-                self.dir.learn(c.transport, s.stream, s.client, s.server);
                 let (end, start) = (self.ts(s.end), self.ts(s.start));
                 let rec = close_record(&self.dir, c, Some("close"), &end, &start)?;
                 self.out.push(&rec, &end)?;
-                self.dir.closed.push((c.transport, s.stream));
             }
         }
         self.out.write_to(w)
@@ -348,9 +368,7 @@ impl Format for Json {
     }
 
     fn frame_done(&mut self) {
-        for k in self.dir.closed.drain(..) {
-            self.dir.sessions.remove(&k);
-        }
+        self.dir.frame_done();
     }
 
     fn records_started(&self) -> bool {
@@ -362,12 +380,36 @@ impl Format for Json {
     }
 }
 
+/// A frame's session (transport and id) and its direction in it, when it has one.
+pub(crate) fn frame_session(
+    f: &FrameView<'_>,
+) -> (Option<(Transport, StreamId)>, Option<Direction>) {
+    match (&f.tcp, &f.udp) {
+        (Some(t), _) => (Some((Transport::Tcp, t.seg.stream)), Some(t.seg.dir)),
+        (None, Some(u)) => (Some((Transport::Udp, u.session)), Some(u.dir)),
+        (None, None) => (None, None),
+    }
+}
+
+/// The TCP analysis labels of a frame (`retransmission`, …) that are on.
+pub(crate) fn tcp_analysis(f: &FrameView<'_>) -> Vec<&'static str> {
+    f.tcp.map_or_else(Vec::new, |t| {
+        t.seg
+            .analysis
+            .labels()
+            .into_iter()
+            .filter(|(on, ..)| *on)
+            .map(|(_, name, ..)| name)
+            .collect()
+    })
+}
+
 fn missing() -> io::Error {
     io::Error::other("session record without its session")
 }
 
 /// `tcp.stream` / `udp.stream`.
-fn stream_type(t: Transport) -> &'static str {
+pub(crate) fn stream_type(t: Transport) -> &'static str {
     match t {
         Transport::Tcp => "tcp.stream",
         Transport::Udp => "udp.stream",
@@ -411,7 +453,7 @@ fn close_record<'a>(
     })
 }
 
-fn round9(x: f64) -> f64 {
+pub(crate) fn round9(x: f64) -> f64 {
     (x * 1e9).round() / 1e9
 }
 

@@ -131,14 +131,6 @@ impl Column {
         }
     }
 
-    /// Append a text value (or null).
-    pub fn append_text(&mut self, v: Option<String>) {
-        match self {
-            Column::Text(b) => b.append_option(v),
-            other => other.append(v.map(Value::String).as_ref()),
-        }
-    }
-
     /// Append one row's value; a missing, null or mistyped value is null.
     pub fn append(&mut self, v: Option<&Value>) {
         let v = v.filter(|v| !v.is_null());
@@ -203,6 +195,100 @@ impl Column {
         }
     }
 
+    /// Append text (or null); a column of another type takes it as `append` does.
+    pub fn append_str(&mut self, v: Option<&str>) {
+        match (self, v) {
+            (Column::Text(b), v) => b.append_option(v),
+            (Column::TextList(b), Some(s)) => {
+                b.values().append_value(s);
+                b.append(true);
+            }
+            (other, v) => other.append(v.map(|s| Value::String(s.into())).as_ref()),
+        }
+    }
+
+    /// Append a number (or null); a column of another type takes it as `append` does.
+    pub fn append_u64(&mut self, v: Option<u64>) {
+        match (self, v) {
+            (Column::U64(b), v) => b.append_option(v),
+            (Column::U32(b), v) => b.append_option(v.and_then(|n| u32::try_from(n).ok())),
+            (Column::U16(b), v) => b.append_option(v.and_then(|n| u16::try_from(n).ok())),
+            (Column::Text(b), Some(n)) => b.append_value(n.to_string()),
+            (other, v) => other.append(v.map(Value::from).as_ref()),
+        }
+    }
+
+    pub fn append_f64(&mut self, v: f64) {
+        match self {
+            Column::F64(b) => b.append_value(v),
+            other => other.append(Some(&Value::from(v))),
+        }
+    }
+
+    pub fn append_bool(&mut self, v: bool) {
+        match self {
+            Column::Bool(b) => b.append_value(v),
+            other => other.append(Some(&Value::from(v))),
+        }
+    }
+
+    /// Append a time in nanoseconds since the epoch (or null): a timestamp column's value.
+    pub fn append_nanos(&mut self, v: Option<i64>) {
+        match self {
+            Column::Timestamp(b) => b.append_option(v),
+            other => other.append(None),
+        }
+    }
+
+    /// Append a list of numbers (or null).
+    pub fn append_u64s(&mut self, v: Option<&[u64]>) {
+        match (self, v) {
+            (Column::U64List(b), Some(items)) => {
+                b.values().append_slice(items);
+                b.append(true);
+            }
+            (other, v) => other.append(
+                v.map(|items| Value::Array(items.iter().map(|&n| n.into()).collect()))
+                    .as_ref(),
+            ),
+        }
+    }
+
+    /// Append a list of texts.
+    pub fn append_strs(&mut self, items: &mut dyn Iterator<Item = &str>) {
+        match self {
+            Column::TextList(b) => {
+                for i in items {
+                    b.values().append_value(i);
+                }
+                b.append(true);
+            }
+            other => other.append(Some(&Value::Array(
+                items.map(|s| Value::String(s.into())).collect(),
+            ))),
+        }
+    }
+
+    /// Append a list of `[name, value]` pairs (HTTP headers).
+    pub fn append_pairs(&mut self, items: &mut dyn Iterator<Item = (String, String)>) {
+        match self {
+            Column::Structs(b, Kind::Pairs) => {
+                for (n, v) in items {
+                    let s = b.values();
+                    if let Some(f) = s.field_builder::<StringBuilder>(0) {
+                        f.append_value(n);
+                    }
+                    if let Some(f) = s.field_builder::<StringBuilder>(1) {
+                        f.append_value(v);
+                    }
+                    s.append(true);
+                }
+                b.append(true);
+            }
+            other => other.append(Some(&pairs_value(items))),
+        }
+    }
+
     /// The values so far as an array; the column starts empty again.
     pub fn finish(&mut self) -> ArrayRef {
         match self {
@@ -246,15 +332,11 @@ pub fn nanos(v: &Value) -> Option<i64> {
     }
 }
 
-/// The UTC day (`YYYY-MM-DD`) of a record's `ts`: its partition.
-pub fn day_of(ts: Option<&Value>) -> Option<String> {
-    let n = nanos(ts?)?;
-    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(n)).ok()?;
-    let d = t.date();
-    Some(format!(
-        "{:04}-{:02}-{:02}",
-        d.year(),
-        u8::from(d.month()),
-        d.day()
-    ))
+/// `[[name, value], …]` as JSON.
+pub fn pairs_value(items: &mut dyn Iterator<Item = (String, String)>) -> Value {
+    Value::Array(
+        items
+            .map(|(n, v)| Value::Array(vec![Value::String(n), Value::String(v)]))
+            .collect(),
+    )
 }

@@ -9,23 +9,64 @@
 //! goes, so memory stays bounded by [`ROWS_PER_GROUP`] rows per open file.
 
 mod column;
+mod row;
 mod schema;
+mod sink;
 
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use arrow_array::RecordBatch;
+use column::Column;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
-use parquet::file::properties::WriterProperties;
-use serde_json::{Map, Value};
-
-use column::Column;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::schema::types::ColumnPath;
+use row::Row;
 pub use schema::{dataset_of, schema_markdown, Dataset, DATASETS};
+pub use sink::ParquetOutput;
+
+/// A part file's dataset and day (days since the epoch; `None`: records without a time).
+type PartKey = (Dataset, Option<i64>);
+
+const NANOS_PER_DAY: i64 = 86_400 * 1_000_000_000;
+
+/// `YYYY-MM-DD` of a day counted from the epoch.
+fn day_name(day: i64) -> Option<String> {
+    let t = time::OffsetDateTime::from_unix_timestamp(day.checked_mul(86_400)?).ok()?;
+    let d = t.date();
+    Some(format!(
+        "{:04}-{:02}-{:02}",
+        d.year(),
+        u8::from(d.month()),
+        d.day()
+    ))
+}
 
 /// Rows buffered per file before they are handed to the writer as one row group.
 pub const ROWS_PER_GROUP: usize = 16 * 1024;
+/// Columns whose values are nearly all distinct: written without a dictionary.
+const MOSTLY_DISTINCT: &[&str] = &[
+    "ts",
+    "frame",
+    "frames.list.item",
+    "rel_time",
+    "seq",
+    "ack",
+    "info",
+    "start",
+    "end",
+    "rel_start",
+    "duration",
+    "first_frame",
+    "last_frame",
+    "uri",
+    "request_uri",
+    "evidence",
+    "extra",
+];
+
 /// Rows per file before the next part is started.
 pub const ROWS_PER_FILE: u64 = 1 << 20;
 
@@ -56,7 +97,7 @@ impl From<ParquetError> for std::io::Error {
 }
 
 /// One open part file of one dataset and day.
-struct Part {
+pub(crate) struct Part {
     path: PathBuf,
     schema: arrow_schema::SchemaRef,
     writer: ArrowWriter<File>,
@@ -70,10 +111,10 @@ pub struct ParquetSink {
     dir: PathBuf,
     /// Names the files of this run (`part-<capture-id>-<n>`).
     capture_id: String,
-    /// Open parts by (dataset, day).
-    parts: BTreeMap<(Dataset, String), Part>,
+    /// Open parts by (dataset, day: days since the epoch, `None` for no time).
+    parts: BTreeMap<PartKey, Part>,
     /// The next part number of each (dataset, day).
-    next_part: BTreeMap<(Dataset, String), u32>,
+    next_part: BTreeMap<PartKey, u32>,
     /// Rows written per dataset (for the end-of-run line).
     counts: BTreeMap<Dataset, u64>,
 }
@@ -94,73 +135,70 @@ impl ParquetSink {
         })
     }
 
-    /// One record as `--json` writes it; records of no dataset (notes, run statistics)
-    /// are not written.
-    pub fn record(&mut self, rec: &Map<String, Value>) -> Result<(), ParquetError> {
-        let ty = rec.get("type").and_then(Value::as_str).unwrap_or("");
-        let event = rec.get("event").and_then(Value::as_str);
+    /// Start a row of the dataset of a record of type `ty` (and `event`, for sessions) at
+    /// time `ts` (nanoseconds since the epoch); `None` for a record of no dataset (notes,
+    /// stream opens, run statistics).
+    pub(crate) fn row(
+        &mut self,
+        ty: &str,
+        event: Option<&str>,
+        ts: Option<i64>,
+    ) -> Result<Option<Row<'_>>, ParquetError> {
         let Some(ds) = dataset_of(ty, event) else {
-            return Ok(());
+            return Ok(None);
         };
-        let day = column::day_of(rec.get("ts")).unwrap_or_else(|| "unknown".into());
-        let key = (ds, day);
-        if !self.parts.contains_key(&key) {
-            let part = self.open(&key)?;
-            self.parts.insert(key.clone(), part);
-        }
-        let Some(part) = self.parts.get_mut(&key) else {
-            return Ok(());
-        };
-        let schema = ds.schema();
-        let mut extra = Map::new();
-        for (k, v) in rec {
-            if !schema.has(k) {
-                extra.insert(k.clone(), v.clone());
-            }
-        }
-        for (col, field) in part.columns.iter_mut().zip(schema.fields()) {
-            if field.name == "extra" {
-                col.append_text(
-                    (!extra.is_empty()).then(|| Value::Object(extra.clone()).to_string()),
-                );
-            } else {
-                col.append(rec.get(field.name));
-            }
-        }
-        part.buffered += 1;
-        part.rows += 1;
-        *self.counts.entry(ds).or_default() += 1;
-        if part.buffered >= ROWS_PER_GROUP {
-            flush(part)?;
-        }
-        if part.rows >= ROWS_PER_FILE {
+        let key = (ds, ts.map(|n| n.div_euclid(NANOS_PER_DAY)));
+        if self
+            .parts
+            .get(&key)
+            .is_some_and(|p| p.rows >= ROWS_PER_FILE)
+        {
             if let Some(p) = self.parts.remove(&key) {
                 close(p)?;
             }
         }
-        Ok(())
+        if !self.parts.contains_key(&key) {
+            let part = self.open(&key)?;
+            self.parts.insert(key, part);
+        }
+        let (Some(part), count) = (self.parts.get_mut(&key), self.counts.entry(ds).or_default())
+        else {
+            return Ok(None);
+        };
+        *count += 1;
+        let mut row = Row::new(part, ds);
+        row.text(schema::at::TYPE, Some(ty));
+        row.nanos(schema::at::TS, ts);
+        Ok(Some(row))
     }
 
     /// Start the next part file of a dataset and day.
-    fn open(&mut self, key: &(Dataset, String)) -> Result<Part, ParquetError> {
+    fn open(&mut self, key: &PartKey) -> Result<Part, ParquetError> {
         let (ds, day) = key;
+        let day = day.and_then(day_name).unwrap_or_else(|| "unknown".into());
         let dir = self.dir.join(ds.name()).join(format!("date={day}"));
         std::fs::create_dir_all(&dir).map_err(|source| ParquetError::Io {
             path: dir.clone(),
             source,
         })?;
-        let n = self.next_part.entry(key.clone()).or_default();
+        let n = self.next_part.entry(*key).or_default();
         let path = dir.join(format!("part-{}-{n}.parquet", self.capture_id));
         *n += 1;
         let file = File::create(&path).map_err(|source| ParquetError::Io {
             path: path.clone(),
             source,
         })?;
-        let props = WriterProperties::builder()
+        let mut props = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
             .set_max_row_group_row_count(Some(ROWS_PER_GROUP))
-            .set_created_by(concat!("squirrel-sniff ", env!("CARGO_PKG_VERSION")).into())
-            .build();
+            // Min and max per row group (what engines prune by), not per page.
+            .set_statistics_enabled(EnabledStatistics::Chunk)
+            .set_created_by(concat!("squirrel-sniff ", env!("CARGO_PKG_VERSION")).into());
+        // A dictionary only costs where nearly every value is new.
+        for name in MOSTLY_DISTINCT {
+            props = props.set_column_dictionary_enabled(ColumnPath::from(*name), false);
+        }
+        let props = props.build();
         let writer =
             ArrowWriter::try_new(file, ds.arrow_schema(), Some(props)).map_err(|source| {
                 ParquetError::Parquet {

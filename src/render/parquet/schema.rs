@@ -3,6 +3,8 @@
 
 use std::sync::{Arc, OnceLock};
 
+use foldhash::HashMap;
+
 use arrow_schema::{Field, Schema, SchemaRef};
 
 use super::column::Kind;
@@ -38,6 +40,38 @@ const ENVELOPE: &[FieldSpec] = &[
     f("frames", U64List),
     f("layer", Text),
 ];
+
+/// The positions of the envelope's columns (in every dataset) and of the packets' own, for
+/// the rows the sink makes itself (no lookup by name). Checked against the tables by a test.
+pub mod at {
+    pub const TYPE: usize = 0;
+    pub const TS: usize = 1;
+    pub const CAPTURE: usize = 2;
+    pub const SESSION: usize = 3;
+    pub const TRANSPORT: usize = 4;
+    pub const SRC_IP: usize = 5;
+    pub const SRC_PORT: usize = 6;
+    pub const DST_IP: usize = 7;
+    pub const DST_PORT: usize = 8;
+    pub const COMMUNITY_ID: usize = 9;
+    pub const DIR: usize = 10;
+    pub const FRAME: usize = 11;
+    pub const FRAMES: usize = 12;
+    pub const LAYER: usize = 13;
+    /// `packets`' own columns.
+    pub const REL_TIME: usize = 14;
+    pub const LEN: usize = 15;
+    pub const CAPLEN: usize = 16;
+    pub const LINK: usize = 17;
+    pub const LINKTYPE: usize = 18;
+    pub const PROTO: usize = 19;
+    pub const TCP_FLAGS: usize = 20;
+    pub const PAYLOAD_LEN: usize = 21;
+    pub const SEQ: usize = 22;
+    pub const ACK: usize = 23;
+    pub const TCP_ANALYSIS: usize = 24;
+    pub const INFO: usize = 25;
+}
 
 /// The record's fields without a column of their own, as one JSON object (text).
 const EXTRA: FieldSpec = f("extra", Text);
@@ -233,11 +267,30 @@ impl Columns {
             .chain(std::iter::once(&EXTRA))
     }
 
-    /// Has the record field `name` a column of its own?
-    pub fn has(&self, name: &str) -> bool {
-        self.fields()
-            .any(|f| f.name == name && f.name != EXTRA.name)
+    /// The number of columns.
+    pub fn len(&self) -> usize {
+        self.fields().count()
     }
+}
+
+/// The position of each record field that has a column of its own (not `extra`), per
+/// dataset (built once).
+fn positions(ds: Dataset) -> Option<&'static HashMap<&'static str, usize>> {
+    static ALL: OnceLock<Vec<HashMap<&'static str, usize>>> = OnceLock::new();
+    let all = ALL.get_or_init(|| {
+        DATASETS
+            .iter()
+            .map(|d| {
+                d.schema()
+                    .fields()
+                    .enumerate()
+                    .filter(|(_, f)| f.name != EXTRA.name)
+                    .map(|(i, f)| (f.name, i))
+                    .collect()
+            })
+            .collect()
+    });
+    all.get(DATASETS.iter().position(|d| *d == ds)?)
 }
 
 impl Dataset {
@@ -268,6 +321,16 @@ impl Dataset {
                 Dataset::Findings => FINDINGS,
             },
         }
+    }
+
+    /// The column of record field `name`; `None`: it goes to `extra`.
+    pub fn column(self, name: &str) -> Option<usize> {
+        positions(self)?.get(name).copied()
+    }
+
+    /// The position of the `extra` column (the last).
+    pub fn extra_column(self) -> usize {
+        self.schema().len() - 1
     }
 
     /// The Arrow schema of its files (built once).
@@ -307,4 +370,54 @@ pub fn schema_markdown() -> String {
         s.push('\n');
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixed_positions_name_their_columns() {
+        let name = |ds: Dataset, i: usize| ds.schema().fields().nth(i).map(|f| f.name);
+        let envelope = [
+            (at::TYPE, "type"),
+            (at::TS, "ts"),
+            (at::CAPTURE, "capture"),
+            (at::SESSION, "session"),
+            (at::TRANSPORT, "transport"),
+            (at::SRC_IP, "src_ip"),
+            (at::SRC_PORT, "src_port"),
+            (at::DST_IP, "dst_ip"),
+            (at::DST_PORT, "dst_port"),
+            (at::COMMUNITY_ID, "community_id"),
+            (at::DIR, "dir"),
+            (at::FRAME, "frame"),
+            (at::FRAMES, "frames"),
+            (at::LAYER, "layer"),
+        ];
+        for ds in DATASETS {
+            for (i, n) in envelope {
+                assert_eq!(name(ds, i), Some(n), "{ds:?}");
+                assert_eq!(ds.column(n), Some(i));
+            }
+        }
+        for (i, n) in [
+            (at::REL_TIME, "rel_time"),
+            (at::LEN, "len"),
+            (at::CAPLEN, "caplen"),
+            (at::LINK, "link"),
+            (at::LINKTYPE, "linktype"),
+            (at::PROTO, "proto"),
+            (at::TCP_FLAGS, "tcp_flags"),
+            (at::PAYLOAD_LEN, "payload_len"),
+            (at::SEQ, "seq"),
+            (at::ACK, "ack"),
+            (at::TCP_ANALYSIS, "tcp_analysis"),
+            (at::INFO, "info"),
+        ] {
+            assert_eq!(name(Dataset::Packets, i), Some(n));
+        }
+        assert_eq!(Dataset::Http.column("extra"), None);
+        assert_eq!(Dataset::Http.column("content_encoding"), None);
+    }
 }

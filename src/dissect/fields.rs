@@ -1,0 +1,62 @@
+//! A message's record fields, handed one at a time to whatever stores them: the `--json`
+//! record's map ([`JsonFields`]) or an output with typed columns (Parquet). A message that
+//! writes its fields here has one description for every output, and no output re-reads
+//! another's text.
+
+use serde_json::{Map, Value};
+
+/// Receives a record's fields, in any order, each name at most once. Text is escaped
+/// already (it came from the wire).
+pub trait Fields {
+    /// The record's `type` (`http.request`, `tls.client_hello`, …): given first.
+    fn kind(&mut self, ty: &str);
+    /// Text, or null.
+    fn text(&mut self, name: &str, v: Option<String>);
+    /// A count, length or id, or null.
+    fn uint(&mut self, name: &str, v: Option<u64>);
+    fn flag(&mut self, name: &str, v: bool);
+    /// A list of `[name, value]` text pairs (HTTP headers).
+    fn pairs(&mut self, name: &str, v: &mut dyn Iterator<Item = (String, String)>);
+    /// Any other value, as its JSON.
+    fn json(&mut self, name: &str, v: Value);
+}
+
+/// The fields as the JSON record's map (`type` included).
+#[derive(Debug, Default)]
+pub struct JsonFields(pub Map<String, Value>);
+
+impl Fields for JsonFields {
+    fn kind(&mut self, ty: &str) {
+        self.0.insert("type".into(), ty.into());
+    }
+    fn text(&mut self, name: &str, v: Option<String>) {
+        self.0
+            .insert(name.into(), v.map_or(Value::Null, Value::String));
+    }
+    fn uint(&mut self, name: &str, v: Option<u64>) {
+        self.0
+            .insert(name.into(), v.map_or(Value::Null, Value::from));
+    }
+    fn flag(&mut self, name: &str, v: bool) {
+        self.0.insert(name.into(), v.into());
+    }
+    fn pairs(&mut self, name: &str, v: &mut dyn Iterator<Item = (String, String)>) {
+        let list = v
+            .map(|(n, v)| Value::Array(vec![Value::String(n), Value::String(v)]))
+            .collect();
+        self.0.insert(name.into(), Value::Array(list));
+    }
+    fn json(&mut self, name: &str, v: Value) {
+        self.0.insert(name.into(), v);
+    }
+}
+
+/// Hand a record made as a JSON map to `out` (`type` first).
+pub fn from_map(m: Map<String, Value>, out: &mut dyn Fields) {
+    out.kind(m.get("type").and_then(Value::as_str).unwrap_or(""));
+    for (k, v) in m {
+        if k != "type" {
+            out.json(&k, v);
+        }
+    }
+}

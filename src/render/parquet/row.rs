@@ -1,0 +1,266 @@
+//! One row being filled: each record field goes to its typed column, or, when its dataset
+//! has no column of that name, into the row's `extra` object.
+
+use std::borrow::Cow;
+
+use serde_json::{Map, Value};
+
+use super::column::{pairs_value, Column};
+use super::{Dataset, Part, ROWS_PER_GROUP};
+use crate::dissect::fields::Fields;
+
+/// A row of one part file; [`Row::end`] completes it.
+pub(crate) struct Row<'a> {
+    part: &'a mut Part,
+    ds: Dataset,
+    /// The columns given a value so far (a dataset has fewer than 64).
+    filled: u64,
+    extra: Map<String, Value>,
+    /// `--mask`: values shown masked wherever this row's text holds them.
+    mask: &'a [String],
+}
+
+/// A column: by record field name, or by its fixed position ([`super::schema::at`]).
+pub(crate) trait Key: Copy {
+    /// Its position in the dataset's columns; `None`: the field goes to `extra`.
+    fn position(self, ds: Dataset) -> Option<usize>;
+    /// The field's name in `extra`.
+    fn field_name(self) -> String;
+}
+
+impl Key for &str {
+    fn position(self, ds: Dataset) -> Option<usize> {
+        ds.column(self)
+    }
+    fn field_name(self) -> String {
+        self.to_string()
+    }
+}
+
+impl Key for usize {
+    fn position(self, _: Dataset) -> Option<usize> {
+        Some(self)
+    }
+    fn field_name(self) -> String {
+        self.to_string()
+    }
+}
+
+/// Where a field's value goes.
+enum Slot<'r> {
+    Column(&'r mut Column),
+    Extra,
+    /// The row has this column already.
+    Taken,
+}
+
+impl<'a> Row<'a> {
+    pub(super) fn new(part: &'a mut Part, ds: Dataset) -> Self {
+        Row {
+            part,
+            ds,
+            filled: 0,
+            extra: Map::new(),
+            mask: &[],
+        }
+    }
+
+    /// Mask these values in the row's text (`--mask`).
+    pub fn set_mask(&mut self, terms: &'a [String]) {
+        self.mask = terms;
+    }
+
+    fn slot<K: Key>(&mut self, name: K) -> Slot<'_> {
+        let Some(i) = name.position(self.ds) else {
+            return Slot::Extra;
+        };
+        let bit = 1u64 << i;
+        if self.filled & bit != 0 {
+            return Slot::Taken;
+        }
+        self.filled |= bit;
+        match self.part.columns.get_mut(i) {
+            Some(c) => Slot::Column(c),
+            None => Slot::Taken,
+        }
+    }
+
+    fn masked<'s>(&self, s: &'s str) -> Cow<'s, str> {
+        mask_text(self.mask, s)
+    }
+
+    fn keep_extra<K: Key>(&mut self, name: K, v: Value) {
+        self.extra.insert(name.field_name(), v);
+    }
+
+    pub fn text<K: Key>(&mut self, name: K, v: Option<&str>) {
+        let mask = self.mask;
+        let v = v.map(|s| mask_text(mask, s));
+        match self.slot(name) {
+            Slot::Column(c) => c.append_str(v.as_deref()),
+            Slot::Extra => {
+                let v = v.map_or(Value::Null, |s| Value::String(s.into_owned()));
+                self.keep_extra(name, v)
+            }
+            Slot::Taken => {}
+        }
+    }
+
+    pub fn uint<K: Key>(&mut self, name: K, v: Option<u64>) {
+        match self.slot(name) {
+            Slot::Column(c) => c.append_u64(v),
+            Slot::Extra => self.keep_extra(name, v.map_or(Value::Null, Value::from)),
+            Slot::Taken => {}
+        }
+    }
+
+    pub fn float<K: Key>(&mut self, name: K, v: f64) {
+        match self.slot(name) {
+            Slot::Column(c) => c.append_f64(v),
+            Slot::Extra => self.keep_extra(name, v.into()),
+            Slot::Taken => {}
+        }
+    }
+
+    pub fn flag<K: Key>(&mut self, name: K, v: bool) {
+        match self.slot(name) {
+            Slot::Column(c) => c.append_bool(v),
+            Slot::Extra => self.keep_extra(name, v.into()),
+            Slot::Taken => {}
+        }
+    }
+
+    /// A time, in nanoseconds since the epoch.
+    pub fn nanos<K: Key>(&mut self, name: K, v: Option<i64>) {
+        if let Slot::Column(c) = self.slot(name) {
+            c.append_nanos(v);
+        }
+    }
+
+    pub fn uints<K: Key>(&mut self, name: K, v: Option<&[u64]>) {
+        match self.slot(name) {
+            Slot::Column(c) => c.append_u64s(v),
+            Slot::Extra => {
+                let v = v.map_or(Value::Null, |l| l.iter().map(|&n| Value::from(n)).collect());
+                self.keep_extra(name, v)
+            }
+            Slot::Taken => {}
+        }
+    }
+
+    /// A list of texts from the program itself (nothing to mask).
+    pub fn labels<K: Key>(&mut self, name: K, v: &[&str]) {
+        match self.slot(name) {
+            Slot::Column(c) => c.append_strs(&mut v.iter().copied()),
+            Slot::Extra => {
+                let v = v.iter().map(|&s| Value::from(s)).collect();
+                self.keep_extra(name, v)
+            }
+            Slot::Taken => {}
+        }
+    }
+
+    /// Any value, as JSON.
+    pub fn value<K: Key>(&mut self, name: K, v: Value) {
+        let v = if self.mask.is_empty() {
+            v
+        } else {
+            mask_value(v, self)
+        };
+        match self.slot(name) {
+            Slot::Column(c) => c.append((!v.is_null()).then_some(&v)),
+            Slot::Extra => self.keep_extra(name, v),
+            Slot::Taken => {}
+        }
+    }
+
+    /// The row is complete: the columns it gave no value are null, and the fields without
+    /// a column of their own go to `extra` as one JSON object.
+    pub fn end(mut self) -> Result<(), super::ParquetError> {
+        let extra = (!self.extra.is_empty())
+            .then(|| Value::Object(std::mem::take(&mut self.extra)).to_string());
+        let extra = extra.map(|e| self.masked(&e).into_owned());
+        let extra_at = self.ds.extra_column();
+        for (i, c) in self.part.columns.iter_mut().enumerate() {
+            if i == extra_at {
+                c.append_str(extra.as_deref());
+            } else if self.filled & (1u64 << i) == 0 {
+                c.append(None);
+            }
+        }
+        self.part.buffered += 1;
+        self.part.rows += 1;
+        if self.part.buffered >= ROWS_PER_GROUP {
+            super::flush(self.part)?;
+        }
+        Ok(())
+    }
+}
+
+/// Every text inside a JSON value masked.
+fn mask_value(v: Value, row: &Row<'_>) -> Value {
+    match v {
+        Value::String(s) => Value::String(row.masked(&s).into_owned()),
+        Value::Array(a) => Value::Array(a.into_iter().map(|x| mask_value(x, row)).collect()),
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, x)| (k, mask_value(x, row)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// A message's fields (dissect's [`Fields`]) straight into the row.
+impl Fields for Row<'_> {
+    /// The row was started with its type.
+    fn kind(&mut self, _ty: &str) {}
+    fn text(&mut self, name: &str, v: Option<String>) {
+        Row::text(self, name, v.as_deref());
+    }
+    fn uint(&mut self, name: &str, v: Option<u64>) {
+        Row::uint(self, name, v);
+    }
+    fn flag(&mut self, name: &str, v: bool) {
+        Row::flag(self, name, v);
+    }
+    fn pairs(&mut self, name: &str, v: &mut dyn Iterator<Item = (String, String)>) {
+        let mask = self.mask;
+        let mut masked = v.map(|(n, x)| {
+            if mask.is_empty() {
+                (n, x)
+            } else {
+                (
+                    mask_text(mask, &n).into_owned(),
+                    mask_text(mask, &x).into_owned(),
+                )
+            }
+        });
+        match self.slot(name) {
+            Slot::Column(c) => c.append_pairs(&mut masked),
+            Slot::Extra => {
+                let v = pairs_value(&mut masked);
+                self.keep_extra(name, v)
+            }
+            Slot::Taken => {}
+        }
+    }
+    fn json(&mut self, name: &str, v: Value) {
+        Row::value(self, name, v);
+    }
+}
+
+/// `s` with every occurrence of the `--mask` values masked.
+#[inline]
+fn mask_text<'s>(terms: &[String], s: &'s str) -> Cow<'s, str> {
+    let mut out = Cow::Borrowed(s);
+    if terms.is_empty() {
+        return out;
+    }
+    for t in terms {
+        if out.contains(t.as_str()) {
+            out = Cow::Owned(out.replace(t.as_str(), &crate::findings::mask_value(t)));
+        }
+    }
+    out
+}
