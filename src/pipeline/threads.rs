@@ -59,6 +59,9 @@ struct Frame {
     interface: u32,
     bytes: Range<usize>,
     decoded: Decoded,
+    /// The latest time of the frames sent to other workers since this worker's last frame,
+    /// when later than this one's ([`Runner::clock`]).
+    clock: Option<Timestamp>,
 }
 
 /// Frames for one worker, their captured bytes one after another in `data`.
@@ -90,6 +93,8 @@ struct Reader {
     /// Batches the workers are done with, to be filled again.
     spare: Receiver<Batch>,
     placement: Placement,
+    /// For each worker, the latest time of the frames sent to the others since its last.
+    passed: Vec<Option<Timestamp>>,
 }
 
 impl Reader {
@@ -133,6 +138,16 @@ impl Frames for Reader {
         let number = count_frame(&mut self.stats, pkt);
         let decoded = decode_frame(pkt);
         let worker = self.placement.worker(&decoded);
+        let clock = self
+            .passed
+            .get_mut(worker)
+            .and_then(Option::take)
+            .filter(|&t| t > pkt.ts);
+        for (w, p) in self.passed.iter_mut().enumerate() {
+            if w != worker {
+                *p = (*p).max(Some(pkt.ts));
+            }
+        }
         let Some(batch) = self.filling.get_mut(worker) else {
             return Ok(true);
         };
@@ -146,6 +161,7 @@ impl Frames for Reader {
             interface: pkt.interface,
             bytes: start..batch.data.len(),
             decoded,
+            clock,
         });
         if batch.data.len() >= BATCH_BYTES || batch.frames.len() >= BATCH_FRAMES {
             self.send(worker)?;
@@ -310,6 +326,7 @@ fn work(
                         interface: f.interface,
                         data: batch.data.get(f.bytes.clone()).unwrap_or_default(),
                     };
+                    runner.clock = f.clock;
                     runner.decoded_packet(&pkt, &f.decoded, f.number, None, &mut Discard)?;
                 }
                 // The batch goes back whole: the reader, which allocated the decodings, frees
@@ -405,6 +422,16 @@ struct Own<'o> {
     placement: Placement,
     me: usize,
     meeting: &'o Rendezvous,
+    /// The latest time of the frames passed over since this worker's last frame.
+    passed: Option<Timestamp>,
+}
+
+impl Own<'_> {
+    /// A frame another worker owns: its time still moves this worker's clock.
+    fn pass(&mut self, pkt: &RawPacket<'_>) -> Result<bool, RunError> {
+        self.passed = self.passed.max(Some(pkt.ts));
+        Ok(true)
+    }
 }
 
 impl Frames for Own<'_> {
@@ -420,16 +447,21 @@ impl Frames for Own<'_> {
         let number = count_frame(&mut self.stats, pkt);
         // A plain frame is placed from its bytes and decoded only by its worker.
         let decoded = match quick_session(pkt) {
-            Some((tcp, a, b)) if self.placement.place(tcp, a, b) != self.me => return Ok(true),
+            Some((tcp, a, b)) if self.placement.place(tcp, a, b) != self.me => {
+                return self.pass(pkt)
+            }
             Some(_) => decode_frame(pkt),
             None => {
                 let d = decode_frame(pkt);
                 if self.placement.worker(&d) != self.me {
-                    return Ok(true);
+                    return self.pass(pkt);
                 }
                 d
             }
         };
+        // Sessions one thread would have expired at the frames passed over (a time later
+        // than this frame's: the file's time went back) expire before this frame.
+        self.runner.clock = self.passed.take().filter(|&t| t > pkt.ts);
         self.runner
             .decoded_packet(pkt, &decoded, number, None, &mut Discard)?;
         Ok(true)
@@ -461,6 +493,7 @@ fn read_own(
         placement: Placement::new(n),
         me,
         meeting,
+        passed: None,
     };
     let read = read_frames(src, ropts, &mut own, &mut Discard, stop);
     drop(member);
@@ -581,6 +614,7 @@ pub(super) fn replay<R: Replay, S: Sink + ?Sized>(
             filling: (0..n).map(|_| Batch::default()).collect(),
             spare: spare_rx,
             placement: Placement::new(n),
+            passed: vec![None; n],
         };
         let read =
             read_frames(f, opts, &mut reader, printer, stop).and_then(|()| reader.send_all());
