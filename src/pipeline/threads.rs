@@ -250,7 +250,7 @@ impl Placement {
 /// the full decoding gives the same protocol, addresses and ports, so a worker places it
 /// without decoding it (and decodes only the frames that are its own). Every worker places
 /// with this same function, so they agree on every frame.
-fn quick_session(pkt: &RawPacket<'_>) -> Option<(bool, (IpAddr, u16), (IpAddr, u16))> {
+fn quick_session(pkt: &RawPacket<'_>) -> Option<SessionKey> {
     if pkt.link != crate::capture::linktype::ETHERNET {
         return None;
     }
@@ -703,7 +703,7 @@ mod tests {
     }
 
     /// The full decoding's session of a frame, as `quick_session` gives it.
-    fn decoded_session(data: &[u8]) -> Option<(bool, (IpAddr, u16), (IpAddr, u16))> {
+    fn decoded_session(data: &[u8]) -> Option<SessionKey> {
         let d = decode_frame(&raw(data));
         let (a, b) = d.addrs()?;
         let (pa, pb) = d.ports()?;
