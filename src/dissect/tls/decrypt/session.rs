@@ -374,69 +374,19 @@ impl SessionDecryptor {
     /// found late) takes the handshake keys at the next sequence number, or the application
     /// keys from the start when its handshake is over.
     fn install13(&mut self, s: &SessionSecrets, params: SuiteParams) {
-        let hs = [
-            s.client_handshake_traffic.clone(),
-            s.server_handshake_traffic.clone(),
+        let any = [
+            &s.client_handshake_traffic,
+            &s.server_handshake_traffic,
+            &s.client_traffic_0,
+            &s.server_traffic_0,
         ];
-        let app = [s.client_traffic_0.clone(), s.server_traffic_0.clone()];
-        if hs.iter().chain(app.iter()).all(Option::is_none) {
+        if any.iter().all(|v| v.is_none()) {
             self.note_missing();
             return;
         }
         self.keys = s.source.map(KeysUsed::from);
         for (i, side) in self.sides.iter_mut().enumerate() {
-            let secret = |list: &[Option<Vec<u8>>; 2]| {
-                list.get(i)
-                    .cloned()
-                    .flatten()
-                    .map(|v| TrafficSecret::new(params.hash, &v))
-            };
-            let (handshake, application) = (secret(&hs), secret(&app));
-            side.application = application.clone();
-            let late = side.dec.is_none() && side.records > 0;
-            if late {
-                let seen = side.records;
-                let app_keys = application.and_then(|a| {
-                    Some(Fallback {
-                        dec: build13(&params, &a)?,
-                        secret: a,
-                        application: true,
-                    })
-                });
-                let hs_keys = handshake.and_then(|h| {
-                    let mut d = build13(&params, &h)?;
-                    d.skip(seen);
-                    Some((d, h))
-                });
-                match (hs_keys, app_keys) {
-                    (Some((d, h)), fb) => {
-                        side.dec = Some(d);
-                        side.current = Some(h);
-                        side.fallback = fb;
-                    }
-                    (None, Some(fb)) => side.take_fallback(fb),
-                    (None, None) => {}
-                }
-                continue;
-            }
-            let Some(t) = handshake else {
-                continue;
-            };
-            let Some(dec) = build13(&params, &t) else {
-                continue;
-            };
-            if i == 0 && side.dec.is_some() {
-                // 0-RTT keys in use: the handshake keys take over after EndOfEarlyData, or
-                // at once if the server rejected early data.
-                side.fallback = Some(Fallback {
-                    dec,
-                    secret: t,
-                    application: false,
-                });
-            } else {
-                side.dec = Some(dec);
-                side.current = Some(t);
-            }
+            side.install13(i, s, &params);
         }
     }
 
@@ -459,7 +409,11 @@ impl SessionDecryptor {
             .get(side)
             .and_then(|s| s.application_from)
             .is_some();
-        if found && !awaits_application
+        // TLS 1.3 with keys found but none for this side: the key log had the other side's
+        // secrets only (OpenSSL logs the client's handshake secret just before the client's
+        // Finished, often after the server's flight has been read).
+        let side_unkeyed = found && !awaits_application && self.tls13;
+        if found && !awaits_application && !side_unkeyed
             || !found && !matches!(self.keys, None | Some(KeysUsed::Missing))
         {
             return;
@@ -472,6 +426,12 @@ impl SessionDecryptor {
             let Some(s) = self.lookup() else { return };
             if !found {
                 self.install13(&s, params);
+                return;
+            }
+            if side_unkeyed {
+                if let Some(st) = self.sides.get_mut(side) {
+                    st.install13(side, &s, &params);
+                }
                 return;
             }
             let secret = if side == 0 {
@@ -796,6 +756,69 @@ impl SessionDecryptor {
 }
 
 impl Side {
+    /// TLS 1.3: this side's (`i`: 0 client, 1 server) handshake keys from `s`, and the
+    /// application keys it switches to after Finished. When its protected records already
+    /// went by undecrypted (keys found late), the handshake keys start at the next sequence
+    /// number, or the application keys from the start when its handshake is over.
+    fn install13(&mut self, i: usize, s: &SessionSecrets, params: &SuiteParams) {
+        let secret = |v: &Option<Vec<u8>>| v.as_ref().map(|v| TrafficSecret::new(params.hash, v));
+        let (handshake, application) = if i == 0 {
+            (
+                secret(&s.client_handshake_traffic),
+                secret(&s.client_traffic_0),
+            )
+        } else {
+            (
+                secret(&s.server_handshake_traffic),
+                secret(&s.server_traffic_0),
+            )
+        };
+        self.application = application.clone();
+        if self.dec.is_none() && self.records > 0 {
+            let seen = self.records;
+            let app_keys = application.and_then(|a| {
+                Some(Fallback {
+                    dec: build13(params, &a)?,
+                    secret: a,
+                    application: true,
+                })
+            });
+            let hs_keys = handshake.and_then(|h| {
+                let mut d = build13(params, &h)?;
+                d.skip(seen);
+                Some((d, h))
+            });
+            match (hs_keys, app_keys) {
+                (Some((d, h)), fb) => {
+                    self.dec = Some(d);
+                    self.current = Some(h);
+                    self.fallback = fb;
+                }
+                (None, Some(fb)) => self.take_fallback(fb),
+                (None, None) => {}
+            }
+            return;
+        }
+        let Some(t) = handshake else {
+            return;
+        };
+        let Some(dec) = build13(params, &t) else {
+            return;
+        };
+        if i == 0 && self.dec.is_some() {
+            // 0-RTT keys in use: the handshake keys take over after EndOfEarlyData, or
+            // at once if the server rejected early data.
+            self.fallback = Some(Fallback {
+                dec,
+                secret: t,
+                application: false,
+            });
+        } else {
+            self.dec = Some(dec);
+            self.current = Some(t);
+        }
+    }
+
     /// Switch to the fallback keys.
     fn take_fallback(&mut self, fb: Fallback) {
         self.dec = Some(fb.dec);
