@@ -912,7 +912,7 @@ pub fn run<S: Sink + ?Sized>(
 ) -> Result<RunStats, RunError> {
     let mut runner = Runner::new(opts, printer.wants_sessions());
     match src {
-        Source::File(f) if opts.threads > 1 => threads::replay(f.as_mut(), opts, printer, stop),
+        Source::File(f) if opts.threads > 1 => threads::replay_file(f, opts, printer, stop),
         Source::Files(f) if opts.threads > 1 => threads::replay(f.as_mut(), opts, printer, stop),
         Source::File(f) => replay(f.as_mut(), runner, printer, stop),
         Source::Files(f) => replay(f.as_mut(), runner, printer, stop),
@@ -1051,6 +1051,23 @@ trait Frames {
     fn settle(&mut self) -> Result<(), RunError> {
         Ok(())
     }
+    /// Add the keys of a Decryption Secrets Block to the run's key store once every frame
+    /// before it was dissected ([`Frames::settle`]), before the next frame.
+    fn add_keys(&mut self, keys: Vec<Vec<u8>>, opts: &RunOptions) -> Result<(), RunError> {
+        self.settle()?;
+        add_keys(keys, opts);
+        Ok(())
+    }
+}
+
+/// Keys found in the file (pcapng Decryption Secrets Blocks) into the run's key store.
+fn add_keys(keys: Vec<Vec<u8>>, opts: &RunOptions) {
+    for text in keys {
+        opts.dissect
+            .decrypt
+            .keys
+            .add_text(&text, crate::dissect::tls::decrypt::KeySource::Dsb);
+    }
 }
 
 impl Frames for Runner<'_> {
@@ -1126,13 +1143,7 @@ fn read_frames<R: Replay, F: Frames, S: Sink + ?Sized>(
             .map(|mut k| std::mem::take(&mut *k))
             .unwrap_or_default();
         if !keys.is_empty() {
-            frames.settle()?;
-            for text in keys {
-                opts.dissect
-                    .decrypt
-                    .keys
-                    .add_text(&text, crate::dissect::tls::decrypt::KeySource::Dsb);
-            }
+            frames.add_keys(keys, opts)?;
         }
         let (pkt, index) = match next {
             Ok(Some(p)) => p,

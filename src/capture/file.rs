@@ -231,6 +231,19 @@ impl FileSource {
         Ok(src)
     }
 
+    /// The same file opened again from its start, for a second reader: `None` when it cannot
+    /// be read twice the same cheap way (standard input, a pipe or other non-regular file, a
+    /// gzip-compressed file, which would be inflated once per reader) or fails to open.
+    pub fn reopen(&self) -> Option<FileSource> {
+        if self.path == Path::new("-") || is_gzip_file(&self.path) {
+            return None;
+        }
+        if !std::fs::metadata(&self.path).is_ok_and(|m| m.is_file()) {
+            return None;
+        }
+        FileSource::open(&self.path).ok()
+    }
+
     pub fn info(&self) -> &FileInfo {
         &self.st.info
     }

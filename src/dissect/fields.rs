@@ -5,6 +5,8 @@
 
 use serde_json::{Map, Value};
 
+use crate::present::escape::{escape_bytes, escape_str};
+
 /// Receives a record's fields, in any order, each name at most once. Text is escaped
 /// already (it came from the wire).
 pub trait Fields {
@@ -19,6 +21,19 @@ pub trait Fields {
     fn pairs(&mut self, name: &str, v: &mut dyn Iterator<Item = (String, String)>);
     /// Any other value, as its JSON.
     fn json(&mut self, name: &str, v: Value);
+    /// Text from the wire, not escaped yet, or null: given to [`Fields::text`] escaped
+    /// unless the output escapes it as it writes it (`--json`).
+    fn wire(&mut self, name: &str, v: Option<&[u8]>) {
+        self.text(name, v.map(escape_bytes));
+    }
+    /// `[name, value]` pairs from the wire (HTTP headers), not escaped yet: given to
+    /// [`Fields::pairs`] escaped unless the output escapes them as it writes them.
+    fn wire_pairs(&mut self, name: &str, v: &[(String, Vec<u8>)]) {
+        self.pairs(
+            name,
+            &mut v.iter().map(|(n, v)| (escape_str(n), escape_bytes(v))),
+        );
+    }
 }
 
 /// The fields as the JSON record's map (`type` included).

@@ -1,12 +1,20 @@
-//! `-j N`: sessions on N worker threads, in the manner of Suricata's "autofp".
+//! `-j N`: sessions on N worker threads.
 //!
-//! The calling thread is the reader: it reads the file, applies the capture filter, numbers
-//! the frames, decodes link/IP/transport and sends each frame to the worker that owns its
-//! session ([`Placement`]: new sessions in turn, both directions to one worker) in batches
-//! (the frames' bytes copied into one recycled buffer per batch, never a buffer per packet).
-//! Each worker is a whole [`Runner`]: its own flow tables, reassembly, parsers, findings
-//! stage and a 1/N share of the bounds (`--max-total-buffer`, `--max-flows`). At the end the
-//! workers' reports are merged ([`Report::merge_shards`]).
+//! Each session belongs to one worker ([`Placement`]: new sessions in turn, in first-packet
+//! order, both directions to one worker). Each worker is a whole [`Runner`]: its own flow
+//! tables, reassembly, parsers, findings stage and a 1/N share of the bounds
+//! (`--max-total-buffer`, `--max-flows`). At the end the workers' reports are merged
+//! ([`Report::merge_shards`]). How frames reach the workers:
+//!
+//! - a regular, uncompressed file ([`replay_file`]): every worker reads the whole file with
+//!   its own reader (the calling thread is worker 0), applies the capture filter, numbers and
+//!   decodes every frame, computes the same placement (it depends on the frames alone) and
+//!   dissects the frames placed on it. Reading and decoding a frame costs far less than
+//!   copying it to another thread and waking that thread; nothing is shared but the key
+//!   store, and the workers meet only at a pcapng Decryption Secrets Block ([`Rendezvous`]).
+//! - any other input (standard input, a pipe, a gzip file, several files merged:
+//!   [`replay`]): the calling thread is the reader, and sends each frame, decoded, to its
+//!   worker in batches (the frames' bytes copied into one recycled buffer per batch).
 //!
 //! What is the same for any N, and what is not: the frame numbers (the reader's), the
 //! counters of the report and of the `-q` summary (packets, bytes, streams, protocols,
@@ -25,8 +33,12 @@ use foldhash::HashMap;
 use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
 
-use super::{decode_frame, read_frames, Frames, Replay, RunError, RunOptions, RunStats, Runner};
-use crate::capture::{RawPacket, Timestamp};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+
+use super::{
+    add_keys, decode_frame, read_frames, Frames, Replay, RunError, RunOptions, RunStats, Runner,
+};
+use crate::capture::{FileSource, RawPacket, Timestamp};
 use crate::decode::Decoded;
 use crate::event::{Event, Sink};
 use crate::findings::engine::Report;
@@ -60,6 +72,14 @@ enum Work {
     Frames(Batch),
     /// Answer once every frame sent before has been dissected.
     Settle(SyncSender<()>),
+}
+
+/// A frame read: counted with its time; its number in the run.
+fn count_frame(stats: &mut RunStats, pkt: &RawPacket<'_>) -> u64 {
+    stats.frames += 1;
+    stats.first_ts.get_or_insert(pkt.ts);
+    stats.last_ts = Some(pkt.ts);
+    stats.frames
 }
 
 /// The reader's side: a batch filling for each worker.
@@ -110,9 +130,7 @@ impl Frames for Reader {
         pkt: &RawPacket<'_>,
         _: &mut S,
     ) -> Result<bool, RunError> {
-        self.stats.frames += 1;
-        self.stats.first_ts.get_or_insert(pkt.ts);
-        self.stats.last_ts = Some(pkt.ts);
+        let number = count_frame(&mut self.stats, pkt);
         let decoded = decode_frame(pkt);
         let worker = self.placement.worker(&decoded);
         let Some(batch) = self.filling.get_mut(worker) else {
@@ -121,7 +139,7 @@ impl Frames for Reader {
         let start = batch.data.len();
         batch.data.extend_from_slice(pkt.data);
         batch.frames.push(Frame {
-            number: self.stats.frames,
+            number,
             ts: pkt.ts,
             len: pkt.len,
             link: pkt.link,
@@ -260,6 +278,210 @@ fn work(
     runner.finish(name, &mut Discard)
 }
 
+/// Workers that each read the whole file ([`replay_file`]) meet here at a pcapng Decryption
+/// Secrets Block: once all have dissected every frame before it, the last to arrive adds the
+/// keys, and all go on. A worker that stops (end of input, error, panic) leaves, so that
+/// the others never wait for it.
+struct Rendezvous {
+    state: Mutex<Meeting>,
+    met: Condvar,
+}
+
+struct Meeting {
+    /// Workers still reading.
+    live: usize,
+    /// Workers waiting at the current meeting.
+    arrived: usize,
+    /// Meetings held so far.
+    held: u64,
+}
+
+impl Rendezvous {
+    fn new(workers: usize) -> Self {
+        Rendezvous {
+            state: Mutex::new(Meeting {
+                live: workers,
+                arrived: 0,
+                held: 0,
+            }),
+            met: Condvar::new(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Meeting> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Wait until every live worker is here; the last one runs `last` (every worker found
+    /// the same keys in its copy of the file, so any of them may add them).
+    fn meet(&self, last: impl FnOnce()) {
+        let mut m = self.lock();
+        m.arrived += 1;
+        let this = m.held;
+        loop {
+            if m.held != this {
+                return;
+            }
+            if m.arrived >= m.live {
+                last();
+                m.arrived = 0;
+                m.held += 1;
+                self.met.notify_all();
+                return;
+            }
+            m = self.met.wait(m).unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    fn leave(&self) {
+        let mut m = self.lock();
+        m.live = m.live.saturating_sub(1);
+        self.met.notify_all();
+    }
+}
+
+/// Leaves the meetings when dropped (also when its worker panics).
+struct Member<'a>(&'a Rendezvous);
+
+impl Drop for Member<'_> {
+    fn drop(&mut self) {
+        self.0.leave();
+    }
+}
+
+/// One worker of [`replay_file`]: it reads every frame and decodes it to place it, and
+/// dissects the frames of its own sessions.
+struct Own<'o> {
+    runner: Runner<'o>,
+    /// What a reader counts: frames, reads, input errors, first and last times.
+    stats: RunStats,
+    placement: Placement,
+    me: usize,
+    meeting: &'o Rendezvous,
+}
+
+impl Frames for Own<'_> {
+    fn stats(&mut self) -> &mut RunStats {
+        &mut self.stats
+    }
+
+    fn frame<S: Sink + ?Sized>(
+        &mut self,
+        pkt: &RawPacket<'_>,
+        _: &mut S,
+    ) -> Result<bool, RunError> {
+        let number = count_frame(&mut self.stats, pkt);
+        let decoded = decode_frame(pkt);
+        if self.placement.worker(&decoded) == self.me {
+            self.runner
+                .decoded_packet(pkt, &decoded, number, None, &mut Discard)?;
+        }
+        Ok(true)
+    }
+
+    fn add_keys(&mut self, keys: Vec<Vec<u8>>, opts: &RunOptions) -> Result<(), RunError> {
+        self.meeting.meet(|| add_keys(keys, opts));
+        Ok(())
+    }
+}
+
+/// Worker `me` of [`replay_file`] over its own reader of the file: the reader's statistics
+/// and the runner's.
+fn read_own(
+    src: &mut FileSource,
+    me: usize,
+    n: usize,
+    ropts: &RunOptions,
+    wopts: &RunOptions,
+    meeting: &Rendezvous,
+    stop: &AtomicBool,
+) -> (Result<RunStats, RunError>, Result<RunStats, RunError>) {
+    let member = Member(meeting);
+    let mut runner = Runner::new(wopts, false);
+    runner.analyzer.record_once();
+    let mut own = Own {
+        runner,
+        stats: RunStats::default(),
+        placement: Placement::new(n),
+        me,
+        meeting,
+    };
+    let read = read_frames(src, ropts, &mut own, &mut Discard, stop);
+    drop(member);
+    let Own {
+        runner, mut stats, ..
+    } = own;
+    let part = runner.finish(&Replay::name(src), &mut Discard);
+    stats.memory = crate::memory::MemoryStats::new(budget_of(ropts));
+    (read.map(|()| stats), part)
+}
+
+/// Replay one file with `opts.threads` workers that each read the whole file (from the page
+/// cache, each with its own reader: no frame is copied or handed between threads) and
+/// dissect the frames of the sessions placed on them. The placement depends on the frames
+/// alone, so every worker computes the same one. Input that cannot be read twice cheaply
+/// (standard input, a pipe, a gzip file) goes through [`replay`]: one reader, frames handed
+/// to the workers in batches.
+pub(super) fn replay_file<S: Sink + ?Sized>(
+    f: &mut FileSource,
+    opts: &RunOptions,
+    printer: &mut S,
+    stop: &AtomicBool,
+) -> Result<RunStats, RunError> {
+    let n = opts.threads.max(1);
+    // Every reader is opened before privileges are given up (as the first one was).
+    let mut others = Vec::with_capacity(n.saturating_sub(1));
+    for _ in 1..n {
+        match f.reopen() {
+            Some(src) => others.push(src),
+            None => return replay(f, opts, printer, stop),
+        }
+    }
+    // Given up once, before any worker starts (capabilities are per thread).
+    if let Some(plan) = &opts.privdrop {
+        crate::capture::privdrop::apply(plan)?;
+    }
+    let wopts = worker_options(opts, n);
+    let mut ropts = opts.clone();
+    ropts.privdrop = None;
+    let mut quiet = ropts.clone();
+    quiet.progress = false;
+    let meeting = Rendezvous::new(n);
+    let name = f.name();
+    let (first, rest) = std::thread::scope(|scope| {
+        let handles: Vec<_> = others
+            .iter_mut()
+            .enumerate()
+            .map(|(i, src)| {
+                let (quiet, wopts, meeting) = (&quiet, &wopts, &meeting);
+                scope.spawn(move || read_own(src, i + 1, n, quiet, wopts, meeting, stop))
+            })
+            .collect();
+        // The calling thread is worker 0 (and shows the progress, if any).
+        let first = read_own(f, 0, n, &ropts, &wopts, &meeting, stop);
+        let rest: Vec<_> = handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or((Err(RunError::Worker), Err(RunError::Worker)))
+            })
+            .collect();
+        (first, rest)
+    });
+    let (read, part) = first;
+    let mut stats = read?;
+    let mut parts = vec![part?];
+    for (read, part) in rest {
+        // Every worker read the same frames: the first one's counts are the run's. A
+        // worker stopped by Ctrl-C may have stopped elsewhere.
+        stats.interrupted |= read?.interrupted;
+        parts.push(part?);
+    }
+    merge(&mut stats, parts, &name);
+    printer.flush()?;
+    Ok(stats)
+}
+
 /// Each worker's share of the run's bounds.
 fn worker_options(opts: &RunOptions, n: usize) -> RunOptions {
     let mut w = opts.clone();
@@ -395,6 +617,40 @@ mod tests {
         }
         let mut one = Placement::new(1);
         assert_eq!(one.worker(&tcp_frame([1, 1, 1, 1], 1, [2, 2, 2, 2], 2)), 0);
+    }
+
+    #[test]
+    fn a_meeting_runs_once_when_every_live_worker_is_there_and_leavers_are_not_awaited() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let meeting = Rendezvous::new(3);
+        let ran = AtomicUsize::new(0);
+        // What each worker saw of `ran` when it left each meeting.
+        let seen: Vec<Vec<usize>> = std::thread::scope(|s| {
+            let hs: Vec<_> = (0..3)
+                .map(|w| {
+                    let (meeting, ran) = (&meeting, &ran);
+                    s.spawn(move || {
+                        let _member = Member(meeting);
+                        let mut seen = Vec::new();
+                        // Worker 2 stops after the first meeting; the others meet twice more.
+                        let meetings = if w == 2 { 1 } else { 3 };
+                        for _ in 0..meetings {
+                            meeting.meet(|| {
+                                ran.fetch_add(1, Ordering::SeqCst);
+                            });
+                            seen.push(ran.load(Ordering::SeqCst));
+                        }
+                        seen
+                    })
+                })
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert_eq!(ran.load(Ordering::SeqCst), 3);
+        // Nobody leaves a meeting before its keys were added, nor sees the next one's early.
+        assert_eq!(seen[0], vec![1, 2, 3]);
+        assert_eq!(seen[1], vec![1, 2, 3]);
+        assert_eq!(seen[2], vec![1]);
     }
 
     #[test]

@@ -51,10 +51,11 @@ pub fn protocol(f: &FrameView<'_>) -> String {
 
 /// tshark's flag list: `[SYN, ACK]`.
 pub fn flag_names(flags: TcpFlags) -> String {
-    let mut v = Vec::new();
+    // tshark prints FIN, PSH, ACK / RST, ACK / SYN, ACK: SYN first, then bit order.
+    let mut s = String::new();
     for (bit, name) in [
-        (TcpFlags::FIN, "FIN"),
         (TcpFlags::SYN, "SYN"),
+        (TcpFlags::FIN, "FIN"),
         (TcpFlags::RST, "RST"),
         (TcpFlags::PSH, "PSH"),
         (TcpFlags::ACK, "ACK"),
@@ -64,18 +65,13 @@ pub fn flag_names(flags: TcpFlags) -> String {
         (TcpFlags::NS, "NS"),
     ] {
         if flags.has(bit) {
-            v.push(name);
+            if !s.is_empty() {
+                s.push_str(", ");
+            }
+            s.push_str(name);
         }
     }
-    // tshark lists SYN before FIN/RST only by bit order; keep bit order except the common pairs.
-    let mut ordered: Vec<&str> = Vec::new();
-    for n in ["SYN", "FIN", "RST", "PSH", "ACK", "URG", "ECE", "CWR", "NS"] {
-        if v.contains(&n) {
-            ordered.push(n);
-        }
-    }
-    // tshark prints FIN, PSH, ACK / RST, ACK / SYN, ACK in this order.
-    ordered.join(", ")
+    s
 }
 
 /// Short flag letters for JSON (`S`, `SA`, `PA`, `FA`, `R` ...), tcpdump-like.

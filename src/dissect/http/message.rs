@@ -385,38 +385,33 @@ impl HttpMessage {
 
     /// The record's fields, handed to `out` one by one.
     pub fn fields(&self, out: &mut dyn Fields) {
-        let opt = |v: &Option<Vec<u8>>| v.as_deref().map(escape_bytes);
-        let mut headers = self
-            .headers
-            .iter()
-            .map(|(n, v)| (escape_str(n), escape_bytes(v)));
         match &self.start {
             StartLine::Request(r) => {
                 out.kind("http.request");
-                out.text("method", Some(escape_str(&r.method)));
-                out.text("uri", Some(escape_bytes(&r.uri)));
-                out.text("version", Some(escape_str(&self.version)));
-                out.text("host", opt(&r.host));
-                out.pairs("headers", &mut headers);
+                out.wire("method", Some(r.method.as_bytes()));
+                out.wire("uri", Some(&r.uri));
+                out.wire("version", Some(self.version.as_bytes()));
+                out.wire("host", r.host.as_deref());
+                out.wire_pairs("headers", &self.headers);
                 out.uint("body_len", Some(self.body_len));
-                out.text("content_type", opt(&self.content_type));
+                out.wire("content_type", self.content_type.as_deref());
                 out.uint("request_index", Some(r.index as u64));
             }
             StartLine::Response(st) => {
                 out.kind("http.response");
                 out.uint("status", Some(st.status.into()));
-                out.text("reason", Some(escape_bytes(&st.reason)));
-                out.text("version", Some(escape_str(&self.version)));
-                out.text("content_type", opt(&self.content_type));
+                out.wire("reason", Some(&st.reason));
+                out.wire("version", Some(self.version.as_bytes()));
+                out.wire("content_type", self.content_type.as_deref());
                 out.uint("content_length", self.content_length);
-                out.pairs("headers", &mut headers);
+                out.wire_pairs("headers", &self.headers);
                 out.uint("body_len", Some(self.body_len));
                 out.uint("request_index", st.request_index.map(|n| n as u64));
-                out.text(
+                out.wire(
                     "request_method",
-                    st.request_method.as_deref().map(escape_str),
+                    st.request_method.as_deref().map(str::as_bytes),
                 );
-                out.text("request_uri", opt(&st.request_uri));
+                out.wire("request_uri", st.request_uri.as_deref());
             }
         }
         if let Some(id) = self.stream_id {
@@ -424,7 +419,7 @@ impl HttpMessage {
         }
         out.flag("chunked", self.chunked);
         if let Some(enc) = &self.content_encoding {
-            out.text("content_encoding", Some(escape_bytes(enc)));
+            out.wire("content_encoding", Some(enc));
         }
         if let Some(d) = self.body_decoded() {
             out.uint("body_decoded_len", Some(d.len() as u64));

@@ -4,6 +4,7 @@
 //! output is valid JSON and safe to `cat`.
 
 pub mod record;
+pub mod write;
 
 use std::io::{self, Write};
 
@@ -186,6 +187,15 @@ impl Out {
         self.line(rec)
     }
 
+    /// A record written by `write` (see [`write`]) into the buffer.
+    fn push_with(&mut self, ts: &str, write: impl FnOnce(&mut Vec<u8>)) -> io::Result<()> {
+        self.start(Some(ts))?;
+        write(&mut self.buf);
+        add_capture(&mut self.buf, self.capture.as_deref());
+        self.buf.push(b'\n');
+        Ok(())
+    }
+
     fn write_to(&mut self, w: &mut dyn Write) -> io::Result<()> {
         let r = w.write_all(&self.buf);
         self.buf.clear();
@@ -201,6 +211,10 @@ pub struct Json {
     /// The last timestamp formatted, and its text.
     ts: Option<(Timestamp, String)>,
     clock: crate::present::time::Rfc3339Nanos,
+    /// The fields of the application record being written.
+    body: write::Body,
+    /// The last link type named, and its name.
+    link: Option<(u32, String)>,
 }
 
 impl Json {
@@ -217,7 +231,8 @@ impl Json {
     }
 
     fn app(&mut self, e: &AppEvent, ts: &str) -> io::Result<()> {
-        let body = e.msg.json();
+        self.body.clear();
+        e.msg.fields(&mut self.body);
         let rec = record::App {
             ts,
             session: self.dir.reference(e.transport, e.stream, Some(e.dir)),
@@ -225,9 +240,9 @@ impl Json {
             frame: e.frame,
             frames: &e.frames,
             layer: e.layer.as_str(),
-            body: &body,
         };
-        self.out.push(&rec, ts)
+        let body = &mut self.body;
+        self.out.push_with(ts, |buf| write::app(buf, &rec, body))
     }
 
     fn findings(
@@ -252,6 +267,10 @@ impl Format for Json {
         let (session, dir) = frame_session(f);
         let proto = summary::protocol(f);
         let info = summary::info(f);
+        let link = match &self.link {
+            Some((l, name)) if *l == f.link => name,
+            _ => &self.link.insert((f.link, linktype::short_name(f.link))).1,
+        };
         let rec = record::Packet {
             ty: "packet",
             ts: &ts,
@@ -259,7 +278,7 @@ impl Format for Json {
             rel_time: (f.rel_time * 1e9).round() / 1e9,
             len: f.len,
             caplen: f.data.len(),
-            link: linktype::short_name(f.link),
+            link,
             linktype: f.link,
             src_ip,
             dst_ip,
@@ -286,7 +305,7 @@ impl Format for Json {
                 reason: super::escape::escape_str(&s.reason),
             }),
         };
-        self.out.push(&rec, &ts)?;
+        self.out.push_with(&ts, |buf| write::packet(buf, &rec))?;
         for e in f.app {
             self.app(e, &ts)?;
         }

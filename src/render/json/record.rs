@@ -6,7 +6,6 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
 use crate::flow::{CloseReason, ConvState, Direction, Endpoint, FlowNote, StreamId, Transport};
@@ -106,7 +105,7 @@ pub struct Packet<'a> {
     /// Length on the wire, and captured.
     pub len: u32,
     pub caplen: usize,
-    pub link: String,
+    pub link: &'a str,
     pub linktype: u32,
     /// The packet's own addresses and ports (sender → receiver); null when it has none.
     pub src_ip: Option<IpAddr>,
@@ -265,7 +264,8 @@ impl<'a> SessionNote<'a> {
 }
 
 /// An application record (`http.request`, `tls.client_hello`, `dns.query`, ...): the
-/// envelope every one shares, then the protocol's own fields (`body`, which holds `type`).
+/// envelope every one shares; the protocol's own fields (which hold `type`) follow, in the
+/// order of their names (written by [`super::write::app`]).
 #[derive(Debug)]
 pub struct App<'a> {
     pub ts: &'a str,
@@ -276,43 +276,6 @@ pub struct App<'a> {
     pub frames: &'a [u64],
     /// `clear`, or `tls` (parsed from decrypted bytes).
     pub layer: &'static str,
-    pub body: &'a serde_json::Map<String, serde_json::Value>,
-}
-
-impl Serialize for App<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(None)?;
-        m.serialize_entry(
-            "type",
-            self.body.get("type").unwrap_or(&serde_json::Value::Null),
-        )?;
-        m.serialize_entry("ts", self.ts)?;
-        match &self.session {
-            SessionRef::Known(f) => {
-                m.serialize_entry("session", &f.session)?;
-                m.serialize_entry("transport", &f.transport)?;
-                m.serialize_entry("src_ip", &f.src_ip)?;
-                m.serialize_entry("src_port", &f.src_port)?;
-                m.serialize_entry("dst_ip", &f.dst_ip)?;
-                m.serialize_entry("dst_port", &f.dst_port)?;
-                m.serialize_entry("community_id", f.community_id)?;
-            }
-            SessionRef::Bare { session, transport } => {
-                m.serialize_entry("session", session)?;
-                m.serialize_entry("transport", transport)?;
-            }
-        }
-        m.serialize_entry("dir", dir_name(self.dir))?;
-        m.serialize_entry("frame", &self.frame)?;
-        m.serialize_entry("frames", self.frames)?;
-        m.serialize_entry("layer", self.layer)?;
-        for (k, v) in self.body {
-            if k != "type" {
-                m.serialize_entry(k, v)?;
-            }
-        }
-        m.end()
-    }
 }
 
 /// A finding detail's value: a number when the detail is one (offsets, lengths, bits).

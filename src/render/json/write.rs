@@ -1,0 +1,697 @@
+//! Writing the records every frame makes (`packet`, the application records) straight into
+//! the output buffer: the bytes serde_json writes for the typed records in
+//! [`super::record`] (the tests below compare both ways on every field), without a map of
+//! `serde_json::Value`s per record, an escaped copy of every wire string, or the escaping
+//! of constant field names on every record.
+
+use std::io::Write as _;
+use std::net::IpAddr;
+use std::ops::Range;
+
+use serde_json::ser::{CompactFormatter, Formatter};
+use serde_json::Value;
+
+use super::record::{dir_name, App, Packet, SessionRef};
+use crate::dissect::fields::Fields;
+use crate::present::escape::escape_bytes;
+
+/// True when `b` needs no JSON escape: not `"`, not `\`, not a control character below
+/// U+0020 (serde_json's rule; DEL and non-ASCII are written as they are).
+fn plain(b: u8) -> bool {
+    b >= 0x20 && b != b'"' && b != b'\\'
+}
+
+/// `s` as a JSON string, exactly as serde_json writes it.
+pub fn str(out: &mut Vec<u8>, s: &str) {
+    if s.bytes().all(plain) {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        // Rare: let serde_json escape it (writing to a Vec cannot fail).
+        let _ = serde_json::to_writer(&mut *out, s);
+    }
+}
+
+/// Bytes from the wire as a JSON string: escaped for the terminal
+/// ([`crate::present::escape::escape_bytes`]), then for JSON. Printable ASCII without `"`
+/// or `\` (the common case) is the same text after both: written without a copy.
+pub fn wire(out: &mut Vec<u8>, bytes: &[u8]) {
+    if bytes.iter().all(|&b| plain(b) && b < 0x7f) {
+        out.reserve(bytes.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+    } else {
+        str(out, &escape_bytes(bytes));
+    }
+}
+
+/// A string from the wire, escaped for the terminal, then for JSON
+/// (as [`crate::present::escape::escape_str`]).
+pub fn wire_str(out: &mut Vec<u8>, s: &str) {
+    wire(out, s.as_bytes());
+}
+
+pub fn uint(out: &mut Vec<u8>, v: u64) {
+    let _ = CompactFormatter.write_u64(out, v);
+}
+
+/// A number as serde_json writes an `f64`: `null` when not finite.
+pub fn float(out: &mut Vec<u8>, v: f64) {
+    if v.is_finite() {
+        let _ = CompactFormatter.write_f64(out, v);
+    } else {
+        out.extend_from_slice(b"null");
+    }
+}
+
+pub fn flag(out: &mut Vec<u8>, v: bool) {
+    out.extend_from_slice(if v { b"true" } else { b"false" });
+}
+
+pub fn null(out: &mut Vec<u8>) {
+    out.extend_from_slice(b"null");
+}
+
+/// An address as serde writes it (its text, as a string).
+pub fn ip(out: &mut Vec<u8>, a: IpAddr) {
+    out.push(b'"');
+    let _ = write!(out, "{a}");
+    out.push(b'"');
+}
+
+pub fn opt<T>(out: &mut Vec<u8>, v: Option<T>, f: impl FnOnce(&mut Vec<u8>, T)) {
+    match v {
+        Some(v) => f(out, v),
+        None => null(out),
+    }
+}
+
+/// `,"name":` (`name` is a constant field name, plain ASCII: not escaped).
+pub fn key(out: &mut Vec<u8>, name: &str) {
+    debug_assert!(name.bytes().all(|b| plain(b) && b < 0x7f));
+    out.reserve(name.len() + 4);
+    out.extend_from_slice(b",\"");
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"\":");
+}
+
+/// A message's fields ([`Fields`]) written as JSON members in the order of their names, as
+/// the `serde_json::Map` the message's `json()` builds would give them (`type` apart).
+/// Reused from record to record: no allocation once it has grown.
+#[derive(Debug, Default)]
+pub struct Body {
+    /// The names and values, written one after the other.
+    bytes: Vec<u8>,
+    /// Each member: its name's and its value's range in `bytes`.
+    members: Vec<(Range<usize>, Range<usize>)>,
+    /// The record's `type`, as JSON (`null` when none was given).
+    ty: Option<Range<usize>>,
+}
+
+impl Body {
+    pub fn clear(&mut self) {
+        self.bytes.clear();
+        self.members.clear();
+        self.ty = None;
+    }
+
+    /// The record's `type` as JSON: a string, or `null` when the message gave none.
+    pub fn write_type(&self, out: &mut Vec<u8>) {
+        match self.ty.clone().and_then(|r| self.bytes.get(r)) {
+            Some(t) => out.extend_from_slice(t),
+            None => null(out),
+        }
+    }
+
+    /// `,"name":value` for every member but `type`, in name order; for a name given twice,
+    /// its last value (as a map keeps it).
+    pub fn write_members(&mut self, out: &mut Vec<u8>) {
+        let bytes = &self.bytes;
+        self.members
+            .sort_by(|a, b| bytes.get(a.0.clone()).cmp(&bytes.get(b.0.clone())));
+        let mut i = 0;
+        while let Some((name, value)) = self.members.get(i) {
+            i += 1;
+            let name = bytes.get(name.clone()).unwrap_or_default();
+            if self
+                .members
+                .get(i)
+                .is_some_and(|(next, _)| bytes.get(next.clone()).unwrap_or_default() == name)
+            {
+                continue;
+            }
+            out.push(b',');
+            str(out, std::str::from_utf8(name).unwrap_or_default());
+            out.push(b':');
+            out.extend_from_slice(bytes.get(value.clone()).unwrap_or_default());
+        }
+    }
+
+    /// Start a member `name`: returns where its name ends.
+    fn name(&mut self, name: &str) -> usize {
+        let at = self.bytes.len();
+        self.bytes.extend_from_slice(name.as_bytes());
+        at
+    }
+
+    fn member(&mut self, name: &str, value: impl FnOnce(&mut Vec<u8>)) {
+        if name == "type" {
+            // As in the map: the record's `type`, written first.
+            let at = self.bytes.len();
+            value(&mut self.bytes);
+            self.ty = Some(at..self.bytes.len());
+            return;
+        }
+        let start = self.name(name);
+        let mid = self.bytes.len();
+        value(&mut self.bytes);
+        self.members.push((start..mid, mid..self.bytes.len()));
+    }
+}
+
+impl Fields for Body {
+    fn kind(&mut self, ty: &str) {
+        self.member("type", |out| str(out, ty));
+    }
+    fn text(&mut self, name: &str, v: Option<String>) {
+        self.member(name, |out| opt(out, v.as_deref(), str));
+    }
+    fn uint(&mut self, name: &str, v: Option<u64>) {
+        self.member(name, |out| opt(out, v, uint));
+    }
+    fn flag(&mut self, name: &str, v: bool) {
+        self.member(name, |out| flag(out, v));
+    }
+    fn pairs(&mut self, name: &str, v: &mut dyn Iterator<Item = (String, String)>) {
+        self.member(name, |out| {
+            out.push(b'[');
+            for (i, (n, v)) in v.enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.push(b'[');
+                str(out, &n);
+                out.push(b',');
+                str(out, &v);
+                out.push(b']');
+            }
+            out.push(b']');
+        });
+    }
+    fn json(&mut self, name: &str, v: Value) {
+        self.member(name, |out| {
+            let _ = serde_json::to_writer(&mut *out, &v);
+        });
+    }
+    fn wire(&mut self, name: &str, v: Option<&[u8]>) {
+        self.member(name, |out| opt(out, v, wire));
+    }
+    fn wire_pairs(&mut self, name: &str, v: &[(String, Vec<u8>)]) {
+        self.member(name, |out| {
+            out.push(b'[');
+            for (i, (n, v)) in v.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.push(b'[');
+                wire_str(out, n);
+                out.push(b',');
+                wire(out, v);
+                out.push(b']');
+            }
+            out.push(b']');
+        });
+    }
+}
+
+/// A `packet` record, as serde_json writes [`Packet`].
+pub fn packet(out: &mut Vec<u8>, p: &Packet<'_>) {
+    out.extend_from_slice(b"{\"type\":");
+    str(out, p.ty);
+    key(out, "ts");
+    str(out, p.ts);
+    key(out, "frame");
+    uint(out, p.frame);
+    key(out, "rel_time");
+    float(out, p.rel_time);
+    key(out, "len");
+    uint(out, p.len.into());
+    key(out, "caplen");
+    uint(out, p.caplen as u64);
+    key(out, "link");
+    str(out, p.link);
+    key(out, "linktype");
+    uint(out, p.linktype.into());
+    key(out, "src_ip");
+    opt(out, p.src_ip, ip);
+    key(out, "dst_ip");
+    opt(out, p.dst_ip, ip);
+    key(out, "src_port");
+    opt(out, p.src_port.map(u64::from), uint);
+    key(out, "dst_port");
+    opt(out, p.dst_port.map(u64::from), uint);
+    if let Some(s) = p.session {
+        key(out, "session");
+        uint(out, s.into());
+    }
+    if let Some(t) = p.transport {
+        key(out, "transport");
+        str(out, t.as_str());
+    }
+    if let Some(c) = p.community_id {
+        key(out, "community_id");
+        str(out, c);
+    }
+    if let Some(d) = p.dir {
+        key(out, "dir");
+        str(out, d);
+    }
+    key(out, "proto");
+    str(out, p.proto);
+    key(out, "tcp_flags");
+    opt(out, p.tcp_flags.as_deref(), str);
+    key(out, "payload_len");
+    uint(out, p.payload_len as u64);
+    if let Some(n) = p.ip_length_claimed {
+        key(out, "ip_length_claimed");
+        uint(out, n as u64);
+    }
+    if let Some(n) = p.seq {
+        key(out, "seq");
+        uint(out, n.into());
+    }
+    if let Some(n) = p.ack {
+        key(out, "ack");
+        uint(out, n.into());
+    }
+    if !p.tcp_analysis.is_empty() {
+        key(out, "tcp_analysis");
+        list(out, &p.tcp_analysis);
+    }
+    key(out, "info");
+    str(out, p.info);
+    if let Some(m) = &p.malformed {
+        key(out, "malformed");
+        out.extend_from_slice(b"{\"layer\":");
+        str(out, m.layer);
+        key(out, "offset");
+        uint(out, m.offset as u64);
+        key(out, "reason");
+        str(out, &m.reason);
+        out.push(b'}');
+    }
+    out.push(b'}');
+}
+
+/// A list of strings.
+fn list(out: &mut Vec<u8>, items: &[&str]) {
+    out.push(b'[');
+    for (i, s) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        str(out, s);
+    }
+    out.push(b']');
+}
+
+/// A record's session fields (after its `ts`), as serde_json writes [`SessionRef`] in
+/// [`super::record::App`].
+fn session(out: &mut Vec<u8>, s: &SessionRef<'_>) {
+    match s {
+        SessionRef::Known(f) => {
+            key(out, "session");
+            uint(out, f.session.into());
+            key(out, "transport");
+            str(out, f.transport.as_str());
+            key(out, "src_ip");
+            ip(out, f.src_ip);
+            key(out, "src_port");
+            uint(out, f.src_port.into());
+            key(out, "dst_ip");
+            ip(out, f.dst_ip);
+            key(out, "dst_port");
+            uint(out, f.dst_port.into());
+            key(out, "community_id");
+            str(out, f.community_id);
+        }
+        SessionRef::Bare { session, transport } => {
+            key(out, "session");
+            uint(out, (*session).into());
+            key(out, "transport");
+            opt(out, transport.map(|t| t.as_str()), str);
+        }
+    }
+}
+
+/// An application record, as serde_json writes [`super::record::App`] with the message's
+/// fields (`body`, given to it by the message) as its map.
+pub fn app(out: &mut Vec<u8>, rec: &App<'_>, body: &mut Body) {
+    out.extend_from_slice(b"{\"type\":");
+    body.write_type(out);
+    key(out, "ts");
+    str(out, rec.ts);
+    session(out, &rec.session);
+    key(out, "dir");
+    str(out, dir_name(rec.dir));
+    key(out, "frame");
+    uint(out, rec.frame);
+    key(out, "frames");
+    out.push(b'[');
+    for (i, f) in rec.frames.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        uint(out, *f);
+    }
+    out.push(b']');
+    key(out, "layer");
+    str(out, rec.layer);
+    body.write_members(out);
+    out.push(b'}');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dissect::fields::JsonFields;
+
+    #[test]
+    fn strings_as_serde_json_writes_them() {
+        let all: String = (0u8..=0x7f).map(char::from).collect();
+        for s in [
+            "",
+            "plain text",
+            "a \"quoted\" \\ back",
+            "tab\tnew\nline\r",
+            "\u{0}\u{1f}\u{7f}",
+            "caf\u{e9} \u{202e} 日本",
+            all.as_str(),
+        ] {
+            let mut out = Vec::new();
+            str(&mut out, s);
+            assert_eq!(out, serde_json::to_vec(s).unwrap(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn wire_bytes_as_escaped_then_serialised() {
+        let all: Vec<u8> = (0u8..=0xff).collect();
+        for b in [
+            &b""[..],
+            b"GET /index.html",
+            b"a\"b\\c",
+            b"\x1b[2J",
+            b"\xff\xfe ok",
+            "x\u{202e}y \u{e9}".as_bytes(),
+            &all,
+        ] {
+            let mut out = Vec::new();
+            wire(&mut out, b);
+            assert_eq!(out, serde_json::to_vec(&escape_bytes(b)).unwrap(), "{b:?}");
+        }
+    }
+
+    #[test]
+    fn numbers_and_addresses_as_serde_json_writes_them() {
+        for v in [
+            0.0,
+            1e-9,
+            0.123456789,
+            12345.000000001,
+            1e21,
+            -0.5,
+            f64::NAN,
+        ] {
+            let mut out = Vec::new();
+            float(&mut out, v);
+            assert_eq!(out, serde_json::to_vec(&v).unwrap(), "{v}");
+        }
+        for v in [0, 7, u64::from(u32::MAX), u64::MAX] {
+            let mut out = Vec::new();
+            uint(&mut out, v);
+            assert_eq!(out, serde_json::to_vec(&v).unwrap());
+        }
+        for a in [
+            "10.0.0.1",
+            "::1",
+            "fe80::1:2",
+            "::ffff:1.2.3.4",
+            "2001:db8::",
+        ] {
+            let a: IpAddr = a.parse().unwrap();
+            let mut out = Vec::new();
+            ip(&mut out, a);
+            assert_eq!(out, serde_json::to_vec(&a).unwrap(), "{a}");
+        }
+    }
+
+    /// The same fields given to a [`Body`] and to the JSON map give the same members, in
+    /// the same order, for names given out of order and a name given twice.
+    #[test]
+    fn body_members_in_map_order() {
+        fn give(f: &mut dyn Fields) {
+            f.kind("http.response");
+            f.uint("status", Some(200));
+            f.text("reason", Some("O\"K".into()));
+            f.text("content_type", None);
+            f.uint("content_length", None);
+            f.pairs(
+                "headers",
+                &mut vec![("Host".to_string(), "a\\b".to_string())].into_iter(),
+            );
+            f.flag("chunked", true);
+            f.uint("body_len", Some(12));
+            f.json("notes", serde_json::json!(["x", {"b": 1, "a": [2]}]));
+            f.uint("body_len", Some(13));
+            f.text("a_first", Some(String::new()));
+            f.wire("uri", Some(b"/a\"b\x1b[2J\xff"));
+            f.wire("host", None);
+            f.wire("plain", Some(b"GET"));
+            f.wire_pairs(
+                "raw_headers",
+                &[
+                    ("X-\u{202e}".into(), b"v\\\xff\t".to_vec()),
+                    ("Accept".into(), b"*/*".to_vec()),
+                ],
+            );
+        }
+        let mut body = Body::default();
+        give(&mut body);
+        let mut map = JsonFields::default();
+        give(&mut map);
+        let mut ty = Vec::new();
+        body.write_type(&mut ty);
+        assert_eq!(ty, serde_json::to_vec(&map.0["type"]).unwrap());
+        map.0.remove("type");
+        let mut members = Vec::new();
+        body.write_members(&mut members);
+        let members = String::from_utf8(members).unwrap();
+        let record = format!("{{{}}}", members.strip_prefix(',').unwrap());
+        assert_eq!(record, serde_json::to_string(&map.0).unwrap());
+        assert_eq!(
+            serde_json::from_str::<Value>(&record).unwrap()["body_len"],
+            13
+        );
+        body.clear();
+        let mut out = Vec::new();
+        body.write_type(&mut out);
+        body.write_members(&mut out);
+        assert_eq!(out, b"null");
+    }
+
+    fn packets() -> Vec<Packet<'static>> {
+        let base = Packet {
+            ty: "packet",
+            ts: "2026-11-22T19:43:13.047528000Z",
+            frame: 1,
+            rel_time: 0.0,
+            len: 60,
+            caplen: 60,
+            link: "EN10MB",
+            linktype: 1,
+            src_ip: None,
+            dst_ip: None,
+            src_port: None,
+            dst_port: None,
+            session: None,
+            transport: None,
+            community_id: None,
+            dir: None,
+            proto: "ARP",
+            tcp_flags: None,
+            payload_len: 0,
+            ip_length_claimed: None,
+            seq: None,
+            ack: None,
+            tcp_analysis: Vec::new(),
+            info: "Who has 10.0.0.1? \"x\"",
+            malformed: None,
+        };
+        let tcp = Packet {
+            frame: 4_000_000_000,
+            rel_time: 12.000000001,
+            src_ip: Some("10.0.0.1".parse().unwrap()),
+            dst_ip: Some("::1".parse().unwrap()),
+            src_port: Some(50000),
+            dst_port: Some(80),
+            session: Some(7),
+            transport: Some(crate::flow::Transport::Tcp),
+            community_id: Some("1:abc+/="),
+            dir: Some("to_client"),
+            proto: "HTTP",
+            tcp_flags: Some("PA".into()),
+            payload_len: 1448,
+            ip_length_claimed: Some(2000),
+            seq: Some(1),
+            ack: Some(u32::MAX),
+            tcp_analysis: vec!["retransmission", "dup_ack"],
+            info: "GET /caf\u{e9}\\x1b HTTP/1.1",
+            malformed: Some(super::super::record::Malformed {
+                layer: "tcp",
+                offset: 20,
+                reason: "header \"cut\"".into(),
+            }),
+            ..base
+        };
+        let udp = Packet {
+            transport: Some(crate::flow::Transport::Udp),
+            session: Some(0),
+            tcp_flags: Some(String::new()),
+            ..packets_base()
+        };
+        vec![packets_base(), tcp, udp]
+    }
+
+    fn packets_base() -> Packet<'static> {
+        Packet {
+            ty: "packet",
+            ts: "t",
+            frame: 2,
+            rel_time: 1e-9,
+            len: 0,
+            caplen: 0,
+            link: "RAW",
+            linktype: 101,
+            src_ip: None,
+            dst_ip: None,
+            src_port: None,
+            dst_port: None,
+            session: None,
+            transport: None,
+            community_id: None,
+            dir: None,
+            proto: "",
+            tcp_flags: None,
+            payload_len: 0,
+            ip_length_claimed: None,
+            seq: None,
+            ack: None,
+            tcp_analysis: Vec::new(),
+            info: "",
+            malformed: None,
+        }
+    }
+
+    #[test]
+    fn packet_as_serde_json_writes_it() {
+        for p in packets() {
+            let mut out = Vec::new();
+            packet(&mut out, &p);
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                serde_json::to_string(&p).unwrap()
+            );
+        }
+    }
+
+    /// The record JSON v2 wrote from the message's map: the envelope, then the map's
+    /// members but `type` (the reference the hand-written record is held to).
+    fn app_from_map(rec: &App<'_>, body: &serde_json::Map<String, Value>) -> String {
+        let v = serde_json::to_value(&rec.session).unwrap();
+        let session = v.as_object().unwrap();
+        let mut text = format!(
+            "{{\"type\":{},\"ts\":{}",
+            serde_json::to_string(body.get("type").unwrap_or(&Value::Null)).unwrap(),
+            serde_json::to_string(rec.ts).unwrap()
+        );
+        // The session's fields in their declared order.
+        for k in [
+            "session",
+            "transport",
+            "src_ip",
+            "src_port",
+            "dst_ip",
+            "dst_port",
+            "community_id",
+        ] {
+            match (session.get(k), &rec.session) {
+                (Some(v), _) => text += &format!(",\"{k}\":{v}"),
+                (None, SessionRef::Bare { .. }) if k == "transport" => {
+                    text += ",\"transport\":null"
+                }
+                _ => {}
+            }
+        }
+        text += &format!(
+            ",\"dir\":\"{}\",\"frame\":{},\"frames\":{},\"layer\":\"{}\"",
+            dir_name(rec.dir),
+            rec.frame,
+            serde_json::to_string(rec.frames).unwrap(),
+            rec.layer
+        );
+        for (k, v) in body.iter().filter(|(k, _)| *k != "type") {
+            text += &format!(",{}:{}", serde_json::to_string(k).unwrap(), v);
+        }
+        text + "}"
+    }
+
+    #[test]
+    fn app_record_as_from_the_map() {
+        use crate::dissect::parser::{AppMessage, Note};
+        use crate::flow::{Direction, Endpoint, Transport};
+        let client = Endpoint {
+            addr: "10.1.2.3".parse().unwrap(),
+            port: 40000,
+        };
+        let server = Endpoint {
+            addr: "2001:db8::5".parse().unwrap(),
+            port: 443,
+        };
+        let known =
+            super::super::record::SessionFields::new(Transport::Tcp, 3, server, client, "1:x/y+z=");
+        let sessions = [
+            SessionRef::Known(known),
+            SessionRef::Bare {
+                session: 9,
+                transport: None,
+            },
+            SessionRef::Bare {
+                session: 9,
+                transport: Some(Transport::Udp),
+            },
+        ];
+        let note = Note("resynchronised \\x00 \"here\"".into());
+        for session in sessions {
+            let rec = App {
+                ts: "2026-11-22T19:43:13.047528000Z",
+                session,
+                dir: Direction::ToClient,
+                frame: 12,
+                frames: &[10, 11, 12],
+                layer: "tls",
+            };
+            let mut body = Body::default();
+            note.fields(&mut body);
+            let mut out = Vec::new();
+            app(&mut out, &rec, &mut body);
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                app_from_map(&rec, &note.json())
+            );
+        }
+    }
+}
