@@ -250,10 +250,8 @@ fn read_values(id: u16, vals: &mut ExtensionValues, raw: &[u8], server: bool) {
         TlsExtension::SignatureAlgorithms(algs) => {
             vals.signature_algorithms.extend_from_slice(&algs)
         }
-        TlsExtension::SessionTicket(t) => {
-            if !server && !t.is_empty() {
-                vals.session_ticket = Some(t.to_vec());
-            }
+        TlsExtension::SessionTicket(t) if !server && !t.is_empty() => {
+            vals.session_ticket = Some(t.to_vec());
         }
         TlsExtension::KeyShare(ks) | TlsExtension::KeyShareOld(ks) => {
             if !server {
