@@ -438,6 +438,10 @@ struct Runner<'o> {
     analyzer: Analyzer,
     follow: Option<FollowCollector>,
     prev_ts: Option<Timestamp>,
+    /// `-j`: the latest time of the frames other workers own, read since this worker's last
+    /// frame when it is later than the next frame's: the tables expire by it first, as one
+    /// thread would have at those frames (time can go back in a file).
+    clock: Option<Timestamp>,
     /// The memory budget, and the parsers' share of it.
     budget: usize,
     meter: Meter,
@@ -477,6 +481,7 @@ impl<'o> Runner<'o> {
                 .follow
                 .map(|(sel, limit)| FollowCollector::new(sel, limit)),
             prev_ts: None,
+            clock: None,
         }
     }
 
@@ -615,6 +620,10 @@ impl<'o> Runner<'o> {
             analyzer: &mut self.analyzer,
             now: pkt.ts,
         };
+        if let Some(t) = self.clock.take() {
+            self.flows.advance(t, &mut sinks);
+            self.udp.advance(t, &mut sinks);
+        }
         self.flows.advance(pkt.ts, &mut sinks);
         self.udp.advance(pkt.ts, &mut sinks);
         let udp_view =

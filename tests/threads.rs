@@ -85,3 +85,124 @@ fn every_capture_in_every_mode_prints_the_same_with_one_or_four_threads() {
     // The -q runs printed a summary line per capture (the comparison compared something).
     assert!(quiet_summaries >= 6 * 40, "{quiet_summaries} summary lines");
 }
+
+/// One `-q` run (with a secret) over `files` with `threads` workers.
+fn run_quiet(threads: &str, files: &[&std::path::Path]) -> (String, String, Option<i32>) {
+    let out = common::bin()
+        .args(["-j", threads, "-q", "--secret", "password", "-r"])
+        .args(files)
+        .output()
+        .expect("run squirrel-sniff");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code(),
+    )
+}
+
+/// `path` gzip-compressed into `gz`.
+fn gzip(path: &std::path::Path, gz: &std::path::Path) {
+    use std::io::Write;
+    let bytes = std::fs::read(path).expect("read capture");
+    let mut enc = flate2::write::GzEncoder::new(
+        std::fs::File::create(gz).expect("create gz"),
+        flate2::Compression::fast(),
+    );
+    enc.write_all(&bytes).expect("write gz");
+    enc.finish().expect("finish gz");
+}
+
+/// Input that is read once — a gzip file, several files merged — goes through one reader
+/// that hands the frames to the workers (a regular file is read by every worker; standard
+/// input runs on one thread): the same output with one or four threads there too.
+#[test]
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
+fn compressed_and_merged_input_prints_the_same_with_one_or_four_threads() {
+    let files = all_captures();
+    let dir = common::temp_dir("threads-gz");
+    let gz = dir.join("capture.gz");
+    let mut summaries = 0;
+    for f in &files {
+        gzip(f, &gz);
+        let (one, four) = (run_quiet("1", &[&gz]), run_quiet("4", &[&gz]));
+        assert_eq!(one, four, "gzip: {}", f.display());
+        summaries += one.0.matches(" TCP streams").count();
+    }
+    let all: Vec<&std::path::Path> = files.iter().map(|p| p.as_path()).collect();
+    let (one, four) = (run_quiet("1", &all), run_quiet("4", &all));
+    assert_eq!(one, four, "merged");
+    summaries += one.0.matches(" TCP streams").count();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(summaries > 40, "{summaries} summary lines");
+}
+
+/// Time that goes back in a file (captures appended one after another): a session one
+/// thread expires at a later frame of another session is expired by its worker too, which
+/// never saw that frame, before the session's ports come again. TCP sessions with an HTTP
+/// request each: ports 40000 at t = 0, 40001 at t = 2000 s (past the 600 s idle timeout),
+/// then 40000 again at t = 1 s, mid-stream.
+#[test]
+fn sessions_expire_alike_with_one_or_four_threads_when_time_goes_back() {
+    use etherparse::PacketBuilder;
+    let dir = common::temp_dir("threads-time");
+    let path = dir.join("back.pcap");
+    let cap = pcap::Capture::dead(pcap::Linktype(1)).expect("dead capture");
+    let mut file = cap.savefile(&path).expect("savefile");
+    let mut emit = |secs: i64,
+                    client: u16,
+                    to_server: bool,
+                    syn: bool,
+                    seq: u32,
+                    ack: Option<u32>,
+                    payload: &[u8]| {
+        let (sp, dp) = if to_server {
+            (client, 80)
+        } else {
+            (80, client)
+        };
+        let mut b = PacketBuilder::ethernet2([0; 6], [0; 6])
+            .ipv4([10, 0, 0, 1], [10, 0, 0, 1], 64)
+            .tcp(sp, dp, seq, 65535);
+        if syn {
+            b = b.syn();
+        }
+        if let Some(a) = ack {
+            b = b.ack(a);
+        }
+        if !payload.is_empty() {
+            b = b.psh();
+        }
+        let mut data = Vec::new();
+        b.write(&mut data, payload).expect("build packet");
+        let header = pcap::PacketHeader {
+            ts: libc::timeval {
+                tv_sec: (1_700_000_000 + secs) as _,
+                tv_usec: 0,
+            },
+            caplen: data.len() as u32,
+            len: data.len() as u32,
+        };
+        file.write(&pcap::Packet::new(&header, &data));
+    };
+    let get: &[u8] = b"GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+    for (secs, client, isn) in [(0, 40000, 1000u32), (2000, 40001, 3000)] {
+        emit(secs, client, true, true, isn, None, b"");
+        emit(secs, client, false, true, 9000, Some(isn + 1), b"");
+        emit(secs, client, true, false, isn + 1, Some(9001), get);
+    }
+    // Picked up mid-stream (no handshake): a new stream only if the first one expired.
+    emit(1, 40000, true, false, 7001, Some(9001), get);
+    file.flush().expect("flush");
+    drop(file);
+    let file = [path.clone()];
+    let one = run("1", &["-q"], &file);
+    let four = run("4", &["-q"], &file);
+    // Through one reader (a gzip file) as well.
+    let gz = dir.join("back.pcap.gz");
+    gzip(&path, &gz);
+    let piped = (run_quiet("1", &[&gz]), run_quiet("4", &[&gz]));
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(one.0.contains("7 packets"), "{}", one.0);
+    assert_eq!(one, four);
+    assert_eq!(piped.0, piped.1);
+}

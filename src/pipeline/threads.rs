@@ -59,6 +59,9 @@ struct Frame {
     interface: u32,
     bytes: Range<usize>,
     decoded: Decoded,
+    /// The latest time of the frames sent to other workers since this worker's last frame,
+    /// when later than this one's ([`Runner::clock`]).
+    clock: Option<Timestamp>,
 }
 
 /// Frames for one worker, their captured bytes one after another in `data`.
@@ -90,6 +93,8 @@ struct Reader {
     /// Batches the workers are done with, to be filled again.
     spare: Receiver<Batch>,
     placement: Placement,
+    /// For each worker, the latest time of the frames sent to the others since its last.
+    passed: Vec<Option<Timestamp>>,
 }
 
 impl Reader {
@@ -133,6 +138,16 @@ impl Frames for Reader {
         let number = count_frame(&mut self.stats, pkt);
         let decoded = decode_frame(pkt);
         let worker = self.placement.worker(&decoded);
+        let clock = self
+            .passed
+            .get_mut(worker)
+            .and_then(Option::take)
+            .filter(|&t| t > pkt.ts);
+        for (w, p) in self.passed.iter_mut().enumerate() {
+            if w != worker {
+                *p = (*p).max(Some(pkt.ts));
+            }
+        }
         let Some(batch) = self.filling.get_mut(worker) else {
             return Ok(true);
         };
@@ -146,6 +161,7 @@ impl Frames for Reader {
             interface: pkt.interface,
             bytes: start..batch.data.len(),
             decoded,
+            clock,
         });
         if batch.data.len() >= BATCH_BYTES || batch.frames.len() >= BATCH_FRAMES {
             self.send(worker)?;
@@ -205,11 +221,16 @@ impl Placement {
         let Some((pa, pb)) = d.ports() else {
             return hashed(&(a.min(b), a.max(b)), n);
         };
-        let key = if (a, pa) <= (b, pb) {
-            (d.tcp().is_some(), (a, pa), (b, pb))
-        } else {
-            (d.tcp().is_some(), (b, pb), (a, pa))
-        };
+        self.place(d.tcp().is_some(), (a, pa), (b, pb))
+    }
+
+    /// The worker of the session of TCP (or UDP) between endpoints `a` and `b`, either way.
+    fn place(&mut self, tcp: bool, a: (IpAddr, u16), b: (IpAddr, u16)) -> usize {
+        let n = self.workers;
+        if n == 1 {
+            return 0;
+        }
+        let key = if a <= b { (tcp, a, b) } else { (tcp, b, a) };
         if let Some(&w) = self.placed.get(&key) {
             return w;
         }
@@ -221,6 +242,48 @@ impl Placement {
         self.placed.insert(key, w);
         w
     }
+}
+
+/// TCP or UDP and the two endpoints of a plain frame — Ethernet II, IPv4 (options or not),
+/// not a fragment, its stated length within the captured bytes, a whole TCP or UDP header —
+/// read straight from its bytes; `None` for any other frame. For such a frame
+/// the full decoding gives the same protocol, addresses and ports, so a worker places it
+/// without decoding it (and decodes only the frames that are its own). Every worker places
+/// with this same function, so they agree on every frame.
+fn quick_session(pkt: &RawPacket<'_>) -> Option<SessionKey> {
+    if pkt.link != crate::capture::linktype::ETHERNET {
+        return None;
+    }
+    let d = pkt.data;
+    if d.get(12..14)? != [0x08, 0x00] {
+        return None;
+    }
+    let ip = d.get(14..)?;
+    let first = *ip.first()?;
+    let ihl = usize::from(first & 0x0f) * 4;
+    let total = usize::from(u16::from_be_bytes([*ip.get(2)?, *ip.get(3)?]));
+    let fragment = u16::from_be_bytes([*ip.get(6)?, *ip.get(7)?]) & 0x3fff;
+    if first >> 4 != 4 || ihl < 20 || total < ihl || total > ip.len() || fragment != 0 {
+        return None;
+    }
+    let t = ip.get(ihl..total)?;
+    let tcp = match *ip.get(9)? {
+        6 => {
+            let offset = usize::from(*t.get(12)? >> 4) * 4;
+            if offset < 20 || offset > t.len() {
+                return None;
+            }
+            true
+        }
+        17 if t.len() >= 8 => false,
+        _ => return None,
+    };
+    let addr = |at: usize| -> Option<IpAddr> {
+        let b: [u8; 4] = ip.get(at..at + 4)?.try_into().ok()?;
+        Some(IpAddr::from(b))
+    };
+    let port = |at: usize| Some(u16::from_be_bytes([*t.get(at)?, *t.get(at + 1)?]));
+    Some((tcp, (addr(12)?, port(0)?), (addr(16)?, port(2)?)))
 }
 
 /// A hash with fixed keys: the same worker every run.
@@ -263,6 +326,7 @@ fn work(
                         interface: f.interface,
                         data: batch.data.get(f.bytes.clone()).unwrap_or_default(),
                     };
+                    runner.clock = f.clock;
                     runner.decoded_packet(&pkt, &f.decoded, f.number, None, &mut Discard)?;
                 }
                 // The batch goes back whole: the reader, which allocated the decodings, frees
@@ -358,6 +422,16 @@ struct Own<'o> {
     placement: Placement,
     me: usize,
     meeting: &'o Rendezvous,
+    /// The latest time of the frames passed over since this worker's last frame.
+    passed: Option<Timestamp>,
+}
+
+impl Own<'_> {
+    /// A frame another worker owns: its time still moves this worker's clock.
+    fn pass(&mut self, pkt: &RawPacket<'_>) -> Result<bool, RunError> {
+        self.passed = self.passed.max(Some(pkt.ts));
+        Ok(true)
+    }
 }
 
 impl Frames for Own<'_> {
@@ -371,11 +445,25 @@ impl Frames for Own<'_> {
         _: &mut S,
     ) -> Result<bool, RunError> {
         let number = count_frame(&mut self.stats, pkt);
-        let decoded = decode_frame(pkt);
-        if self.placement.worker(&decoded) == self.me {
-            self.runner
-                .decoded_packet(pkt, &decoded, number, None, &mut Discard)?;
-        }
+        // A plain frame is placed from its bytes and decoded only by its worker.
+        let decoded = match quick_session(pkt) {
+            Some((tcp, a, b)) if self.placement.place(tcp, a, b) != self.me => {
+                return self.pass(pkt)
+            }
+            Some(_) => decode_frame(pkt),
+            None => {
+                let d = decode_frame(pkt);
+                if self.placement.worker(&d) != self.me {
+                    return self.pass(pkt);
+                }
+                d
+            }
+        };
+        // Sessions one thread would have expired at the frames passed over (a time later
+        // than this frame's: the file's time went back) expire before this frame.
+        self.runner.clock = self.passed.take().filter(|&t| t > pkt.ts);
+        self.runner
+            .decoded_packet(pkt, &decoded, number, None, &mut Discard)?;
         Ok(true)
     }
 
@@ -405,6 +493,7 @@ fn read_own(
         placement: Placement::new(n),
         me,
         meeting,
+        passed: None,
     };
     let read = read_frames(src, ropts, &mut own, &mut Discard, stop);
     drop(member);
@@ -525,6 +614,7 @@ pub(super) fn replay<R: Replay, S: Sink + ?Sized>(
             filling: (0..n).map(|_| Batch::default()).collect(),
             spare: spare_rx,
             placement: Placement::new(n),
+            passed: vec![None; n],
         };
         let read =
             read_frames(f, opts, &mut reader, printer, stop).and_then(|()| reader.send_all());
@@ -587,7 +677,7 @@ fn merge(stats: &mut RunStats, parts: Vec<RunStats>, name: &str) {
 mod tests {
     use super::*;
 
-    fn tcp_frame(a: [u8; 4], pa: u16, b: [u8; 4], pb: u16) -> Decoded {
+    fn tcp_bytes(a: [u8; 4], pa: u16, b: [u8; 4], pb: u16) -> Vec<u8> {
         let mut f = vec![0u8; 12];
         f.extend_from_slice(&[0x08, 0x00, 0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, 6, 0, 0]);
         f.extend_from_slice(&a);
@@ -595,7 +685,73 @@ mod tests {
         f.extend_from_slice(&pa.to_be_bytes());
         f.extend_from_slice(&pb.to_be_bytes());
         f.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0]);
-        crate::decode::decode(1, &f)
+        f
+    }
+
+    fn tcp_frame(a: [u8; 4], pa: u16, b: [u8; 4], pb: u16) -> Decoded {
+        crate::decode::decode(1, &tcp_bytes(a, pa, b, pb))
+    }
+
+    fn raw(data: &[u8]) -> RawPacket<'_> {
+        RawPacket {
+            ts: Timestamp::default(),
+            len: data.len() as u32,
+            link: 1,
+            interface: 0,
+            data,
+        }
+    }
+
+    /// The full decoding's session of a frame, as `quick_session` gives it.
+    fn decoded_session(data: &[u8]) -> Option<SessionKey> {
+        let d = decode_frame(&raw(data));
+        let (a, b) = d.addrs()?;
+        let (pa, pb) = d.ports()?;
+        Some((d.tcp().is_some(), (a, pa), (b, pb)))
+    }
+
+    #[test]
+    fn a_plain_frame_is_placed_from_its_bytes_as_its_decoding_would_place_it() {
+        let tcp = tcp_bytes([10, 0, 0, 1], 40000, [192, 168, 1, 2], 443);
+        let quick = quick_session(&raw(&tcp));
+        assert_eq!(
+            quick,
+            Some((
+                true,
+                (IpAddr::from([10, 0, 0, 1]), 40000),
+                (IpAddr::from([192, 168, 1, 2]), 443)
+            ))
+        );
+        assert_eq!(quick, decoded_session(&tcp));
+        // UDP: protocol 17, an 8-byte header and 4 bytes of payload.
+        let mut udp = tcp.clone();
+        udp.truncate(34);
+        udp[17] = 32;
+        udp[23] = 17;
+        udp.extend_from_slice(&[0x00, 0x35, 0xc0, 0x01, 0, 12, 0, 0, 1, 2, 3, 4]);
+        let quick = quick_session(&raw(&udp));
+        assert_eq!(
+            quick.map(|(t, a, b)| (t, a.1, b.1)),
+            Some((false, 53, 0xc001))
+        );
+        assert_eq!(quick, decoded_session(&udp));
+        // Anything else is left to the full decoding: a fragment, a TCP header cut short, an
+        // IP length past the captured bytes, VLAN-tagged or another link type.
+        let mut fragment = tcp.clone();
+        fragment[20] = 0x20;
+        assert_eq!(quick_session(&raw(&fragment)), None);
+        let cut = tcp.get(..tcp.len() - 4).unwrap();
+        assert_eq!(quick_session(&raw(cut)), None);
+        let mut long = tcp.clone();
+        long[17] = 41;
+        assert_eq!(quick_session(&raw(&long)), None);
+        let mut vlan = tcp.clone();
+        vlan.splice(12..12, [0x81, 0x00, 0x00, 0x05]);
+        assert_eq!(quick_session(&raw(&vlan)), None);
+        assert!(decoded_session(&vlan).is_some());
+        let mut other = raw(&tcp);
+        other.link = 101;
+        assert_eq!(quick_session(&other), None);
     }
 
     #[test]

@@ -1,8 +1,6 @@
 //! The one-line summary of a frame, like tshark's default output:
 //! `    4   0.000183 127.0.0.1 → 127.0.0.1 HTTP 144 GET / HTTP/1.1`.
 
-use std::fmt::Write as _;
-
 use super::frame::FrameView;
 use crate::decode::{Link, Net, TcpOptionKind, Transport};
 use crate::flow::TcpFlags;
@@ -51,8 +49,15 @@ pub fn protocol(f: &FrameView<'_>) -> String {
 
 /// tshark's flag list: `[SYN, ACK]`.
 pub fn flag_names(flags: TcpFlags) -> String {
-    // tshark prints FIN, PSH, ACK / RST, ACK / SYN, ACK: SYN first, then bit order.
     let mut s = String::new();
+    push_flag_names(&mut s, flags);
+    s
+}
+
+/// [`flag_names`] appended to `s`: the set flags in tshark's order (`FIN, PSH, ACK`,
+/// `RST, ACK`, `SYN, ACK`: SYN first, then by bit), joined with `, `.
+fn push_flag_names(s: &mut String, flags: TcpFlags) {
+    let mut first = true;
     for (bit, name) in [
         (TcpFlags::SYN, "SYN"),
         (TcpFlags::FIN, "FIN"),
@@ -65,13 +70,33 @@ pub fn flag_names(flags: TcpFlags) -> String {
         (TcpFlags::NS, "NS"),
     ] {
         if flags.has(bit) {
-            if !s.is_empty() {
+            if !first {
                 s.push_str(", ");
             }
             s.push_str(name);
+            first = false;
         }
     }
-    s
+}
+
+/// `n` in decimal appended to `s` (as `{n}` formats it, without the formatter's cost: the
+/// Info text of a TCP segment holds up to eight numbers).
+fn push_u64(s: &mut String, n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        // `n % 10` is below 10: the cast keeps it.
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &b in &buf[i..] {
+        s.push(char::from(b));
+    }
 }
 
 /// Short flag letters for JSON (`S`, `SA`, `PA`, `FA`, `R` ...), tcpdump-like.
@@ -173,7 +198,7 @@ fn info_of_layers(f: &FrameView<'_>) -> String {
 }
 
 fn tcp_info(f: &FrameView<'_>, t: &crate::decode::TcpHeader) -> String {
-    let mut s = String::new();
+    let mut s = String::with_capacity(96);
     if let Some(tv) = &f.tcp {
         let a = tv.seg.analysis;
         // As tshark: retransmission, out-of-order and previous-segment-not-captured are
@@ -188,41 +213,53 @@ fn tcp_info(f: &FrameView<'_>, t: &crate::decode::TcpHeader) -> String {
             s.push(' ');
         }
     }
-    let _ = write!(
-        s,
-        "{} → {} [{}]",
-        t.src_port,
-        t.dst_port,
-        flag_names(t.flags)
-    );
+    push_u64(&mut s, t.src_port.into());
+    s.push_str(" → ");
+    push_u64(&mut s, t.dst_port.into());
+    s.push_str(" [");
+    push_flag_names(&mut s, t.flags);
+    s.push(']');
     let (seq, ack) = match &f.tcp {
         Some(tv) => (tv.seg.rel_seq, tv.seg.rel_ack),
         None => (t.seq, t.ack),
     };
-    let _ = write!(s, " Seq={seq}");
+    s.push_str(" Seq=");
+    push_u64(&mut s, seq.into());
     if t.flags.ack() {
-        let _ = write!(s, " Ack={ack}");
+        s.push_str(" Ack=");
+        push_u64(&mut s, ack.into());
     }
     let win = f
         .tcp
         .and_then(|tv| tv.scaled_window)
         .unwrap_or(u32::from(t.window));
-    let _ = write!(s, " Win={win} Len={}", f.decoded.payload_wire_len);
+    s.push_str(" Win=");
+    push_u64(&mut s, win.into());
+    s.push_str(" Len=");
+    push_u64(&mut s, f.decoded.payload_wire_len as u64);
     for o in &t.options {
         match &o.kind {
             TcpOptionKind::Mss(m) => {
-                let _ = write!(s, " MSS={m}");
+                s.push_str(" MSS=");
+                push_u64(&mut s, (*m).into());
             }
             TcpOptionKind::WindowScale(ws) => {
-                let _ = write!(s, " WS={}", 1u64 << u32::from(*ws).min(14));
+                s.push_str(" WS=");
+                push_u64(&mut s, 1u64 << u32::from(*ws).min(14));
             }
             TcpOptionKind::SackPermitted => s.push_str(" SACK_PERM"),
             TcpOptionKind::Timestamp { val, ecr } => {
-                let _ = write!(s, " TSval={val} TSecr={ecr}");
+                s.push_str(" TSval=");
+                push_u64(&mut s, (*val).into());
+                s.push_str(" TSecr=");
+                push_u64(&mut s, (*ecr).into());
             }
             TcpOptionKind::Sack(blocks) => {
                 for (l, r) in blocks {
-                    let _ = write!(s, " SLE={l} SRE={r}");
+                    s.push_str(" SLE=");
+                    push_u64(&mut s, (*l).into());
+                    s.push_str(" SRE=");
+                    push_u64(&mut s, (*r).into());
                 }
             }
             TcpOptionKind::Nop | TcpOptionKind::EndOfList => {}

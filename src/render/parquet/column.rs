@@ -195,6 +195,22 @@ impl Column {
         }
     }
 
+    /// Append a null.
+    pub fn append_null(&mut self) {
+        match self {
+            Column::Text(b) => b.append_null(),
+            Column::U16(b) => b.append_null(),
+            Column::U32(b) => b.append_null(),
+            Column::U64(b) => b.append_null(),
+            Column::F64(b) => b.append_null(),
+            Column::Bool(b) => b.append_null(),
+            Column::Timestamp(b) => b.append_null(),
+            Column::TextList(b) => b.append(false),
+            Column::U64List(b) => b.append(false),
+            Column::Structs(b, _) => b.append(false),
+        }
+    }
+
     /// Append text (or null); a column of another type takes it as `append` does.
     pub fn append_str(&mut self, v: Option<&str>) {
         match (self, v) {

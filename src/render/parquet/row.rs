@@ -185,7 +185,7 @@ impl<'a> Row<'a> {
             if i == extra_at {
                 c.append_str(extra.as_deref());
             } else if self.filled & (1u64 << i) == 0 {
-                c.append(None);
+                c.append_null();
             }
         }
         self.part.buffered += 1;

@@ -6,6 +6,9 @@ use std::sync::{Arc, OnceLock};
 use foldhash::HashMap;
 
 use arrow_schema::{Field, Schema, SchemaRef};
+use parquet::arrow::ArrowSchemaConverter;
+use parquet::basic::Type as PhysicalType;
+use parquet::schema::types::ColumnPath;
 
 use super::column::Kind;
 
@@ -331,6 +334,31 @@ impl Dataset {
     /// The position of the `extra` column (the last).
     pub fn extra_column(self) -> usize {
         self.schema().len() - 1
+    }
+
+    /// The Parquet paths of its text (byte array) leaf columns, list members and struct
+    /// members included (built once).
+    pub fn text_leaves(self) -> &'static [ColumnPath] {
+        static LEAVES: OnceLock<Vec<Vec<ColumnPath>>> = OnceLock::new();
+        let all = LEAVES.get_or_init(|| {
+            DATASETS
+                .iter()
+                .map(|d| {
+                    ArrowSchemaConverter::new()
+                        .convert(&d.arrow_schema())
+                        .map(|desc| {
+                            desc.columns()
+                                .iter()
+                                .filter(|c| c.physical_type() == PhysicalType::BYTE_ARRAY)
+                                .map(|c| c.path().clone())
+                                .collect()
+                        })
+                        .unwrap_or_default()
+                })
+                .collect()
+        });
+        let i = DATASETS.iter().position(|d| *d == self).unwrap_or(0);
+        all.get(i).map_or(&[], Vec::as_slice)
     }
 
     /// The Arrow schema of its files (built once).
