@@ -35,39 +35,7 @@ static LOCAL_OFFSET: std::sync::OnceLock<time::UtcOffset> = std::sync::OnceLock:
 /// Into a pipe or file, a live capture's output is flushed at least this often.
 const FLUSH_PERIOD: std::time::Duration = std::time::Duration::from_millis(250);
 
-/// Blocks up to this size come from the heap, not from a fresh `mmap` each (glibc's default
-/// starts at 128 KiB and moves with what is freed).
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-const MMAP_THRESHOLD: libc::c_int = 4 << 20;
-/// Free memory at the top of the heap is given back to the kernel only past this size.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-const TRIM_THRESHOLD: libc::c_int = 16 << 20;
-
-/// Keep freed memory for the next message instead of giving it back to the kernel at once.
-///
-/// Each HTTP body (tens of KiB to MiBs) grows in a buffer that is freed when its message has
-/// been analysed, and its decoded copy likewise. With glibc's defaults most of those came
-/// from `mmap` or from a heap top trimmed after each message, so every page of every body
-/// was a fresh page: ≈ 29,000 page faults on the benchmark capture, a fifth of the run's
-/// CPU in the kernel (docs/performance.md, "Single-thread pass, this stop"). With the heap
-/// kept, ≈ 4,900. Peak memory is unchanged: the budget still bounds what is held, and a
-/// freed block is reused, not added to.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn keep_freed_memory() {
-    // SAFETY: `mallopt` only sets two of the allocator's tuning parameters; it is called
-    // first thing in `main`, before any other thread exists. A refused value (return 0)
-    // leaves glibc's default, which is correct, only slower.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD);
-        libc::mallopt(libc::M_TRIM_THRESHOLD, TRIM_THRESHOLD);
-    }
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn keep_freed_memory() {}
-
 fn main() -> ExitCode {
-    keep_freed_memory();
     // The local time zone is read while the process has one thread (`-t a|ad|adoy`).
     let local = time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC);
     let _ = LOCAL_OFFSET.set(local);
