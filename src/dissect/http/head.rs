@@ -483,6 +483,15 @@ pub(crate) fn find_start(
     }
 }
 
+/// `HTTP/1.0` or `HTTP/1.1` (the minor version httparse read), without formatting.
+fn http1_version(minor: u8) -> String {
+    match minor {
+        0 => "HTTP/1.0".to_string(),
+        1 => "HTTP/1.1".to_string(),
+        v => format!("HTTP/1.{v}"),
+    }
+}
+
 /// A complete head (`head` ends just past its blank line, no empty line before it).
 pub(crate) fn complete_head(head: &[u8], examined: &mut u64) -> Option<Head> {
     let first_nl = memchr::memchr(b'\n', head)?;
@@ -547,7 +556,7 @@ fn strict(head: &[u8]) -> Option<Head> {
                     status: r.code?,
                     reason: r.reason.unwrap_or("").as_bytes().to_vec(),
                 },
-                version: format!("HTTP/1.{}", r.version?),
+                version: http1_version(r.version?),
                 line: Vec::new(),
                 headers: to_vec(r.headers),
                 len: n,
@@ -563,7 +572,7 @@ fn strict(head: &[u8]) -> Option<Head> {
                     method: r.method?.to_string(),
                     uri: r.path?.as_bytes().to_vec(),
                 },
-                version: format!("HTTP/1.{}", r.version?),
+                version: http1_version(r.version?),
                 line: Vec::new(),
                 headers: to_vec(r.headers),
                 len: n,

@@ -386,9 +386,9 @@ impl TlsEvent {
                     nums(&ch.values.signature_algorithms),
                 );
                 out.json("extensions", nums(&ch.extension_ids()));
-                out.json("ja3", ch.ja3.clone().into());
-                out.json("ja3_string", ch.ja3_string.clone().into());
-                out.json("ja4", ch.ja4.clone().into());
+                out.json("ja3", ch.ja3().into());
+                out.json("ja3_string", ch.ja3_string().into());
+                out.json("ja4", ch.ja4().into());
                 out.json("ech", ch.offers_ech().into());
                 if let Some(note) = ch.ech_note() {
                     out.json("ech_note", note.into());

@@ -19,6 +19,7 @@ use super::names::{
 };
 use crate::present::escape::{escape_bytes, escape_truncated};
 use crate::present::tree::TreeNode;
+use std::sync::OnceLock;
 
 /// SHA-256("HelloRetryRequest"): the fixed ServerHello random that marks an HRR (RFC 8446).
 pub const HRR_RANDOM: [u8; 32] = [
@@ -40,18 +41,57 @@ fn hex_short(b: &[u8]) -> String {
     s
 }
 
-/// One extension as seen on the wire, with its decoded lines.
+/// One extension as seen on the wire. Its tree lines are decoded the first time the tree is
+/// shown (`-V`, HTML); the values the events, findings and fingerprints use are read when the
+/// hello is decoded ([`ExtensionValues`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Extension {
     pub id: u16,
     pub len: usize,
-    /// Decoded content as tree lines (escaped).
-    pub lines: Vec<TreeNode>,
-    /// The content did not parse as its type says.
-    pub malformed: bool,
+    /// The extension as on the wire: type, length, data.
+    raw: Vec<u8>,
+    /// In a ServerHello or HelloRetryRequest (the key_share shapes differ).
+    server: bool,
+    shown: LazyShown,
+}
+
+/// An extension's content as tree lines (escaped), and whether it did not parse as its type
+/// says.
+#[derive(Debug, Clone, Default)]
+struct Shown {
+    lines: Vec<TreeNode>,
+    malformed: bool,
+}
+
+/// [`Shown`] made on first use: a pure function of the extension's bytes, so two extensions
+/// compare equal whether or not either has made it yet.
+#[derive(Debug, Clone, Default)]
+struct LazyShown(OnceLock<Shown>);
+
+impl PartialEq for LazyShown {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 impl Extension {
+    fn shown(&self) -> &Shown {
+        self.shown.0.get_or_init(|| {
+            let mut shown = Shown::default();
+            let data = self.raw.get(4..).unwrap_or_default();
+            let mut unused = ExtensionValues::default();
+            decode_one(
+                self.id,
+                &mut shown,
+                &mut unused,
+                &self.raw,
+                data,
+                self.server,
+            );
+            shown
+        })
+    }
+
     /// Display name: IANA name, or `Unknown type N`.
     pub fn name(&self) -> String {
         match extension_name(self.id) {
@@ -65,8 +105,9 @@ impl Extension {
         let type_name = extension_name(self.id).unwrap_or("Unknown");
         n.leaf(format!("Type: {type_name} ({})", self.id));
         n.leaf(format!("Length: {}", self.len));
-        n.children.extend(self.lines.iter().cloned());
-        if self.malformed {
+        let shown = self.shown();
+        n.children.extend(shown.lines.iter().cloned());
+        if shown.malformed {
             n.leaf("[Malformed extension]");
         }
         n
@@ -173,26 +214,77 @@ pub fn decode_extensions(block: &[u8], server: bool) -> (Vec<Extension>, Extensi
         let raw = rest.get(..used).unwrap_or(&[]);
         rest = after;
         let id = ty.0;
-        let mut ext = Extension {
+        read_values(id, &mut vals, raw, server);
+        exts.push(Extension {
             id,
             len: data.len(),
-            lines: Vec::new(),
-            malformed: false,
-        };
-        decode_one(&mut ext, &mut vals, raw, data, server);
-        exts.push(ext);
+            raw: raw.to_vec(),
+            server,
+            shown: LazyShown::default(),
+        });
     }
     (exts, vals, truncated)
 }
 
+/// The values of one extension that the events, findings and fingerprints use: what
+/// [`decode_one`] puts in `vals`, without building the tree lines.
+fn read_values(id: u16, vals: &mut ExtensionValues, raw: &[u8], server: bool) {
+    if is_grease(id) {
+        return;
+    }
+    let Ok((_, parsed)) = parse_tls_extension(raw) else {
+        return;
+    };
+    match parsed {
+        TlsExtension::SNI(names) => {
+            vals.has_sni_ext = true;
+            if vals.sni.is_none() {
+                vals.sni = names
+                    .iter()
+                    .find(|(t, _)| t.0 == 0)
+                    .map(|(_, n)| n.to_vec());
+            }
+        }
+        TlsExtension::EllipticCurves(groups) => vals.groups.extend(groups.iter().map(|g| g.0)),
+        TlsExtension::EcPointFormats(f) => vals.point_formats.extend_from_slice(f),
+        TlsExtension::SignatureAlgorithms(algs) => {
+            vals.signature_algorithms.extend_from_slice(&algs)
+        }
+        TlsExtension::SessionTicket(t) if !server && !t.is_empty() => {
+            vals.session_ticket = Some(t.to_vec());
+        }
+        TlsExtension::KeyShare(ks) | TlsExtension::KeyShareOld(ks) => {
+            if !server {
+                if let Ok((_, entries)) = client_key_shares(ks) {
+                    vals.key_share_groups
+                        .extend(entries.iter().map(|(g, _)| *g));
+                }
+            } else if ks.len() == 2 {
+                if let Ok((_, g)) = be_u16::<_, tls_parser::nom::error::Error<&[u8]>>(ks) {
+                    vals.key_share_groups.push(g);
+                }
+            } else if let Ok((_, (g, _))) = key_share_entry(ks) {
+                vals.key_share_groups.push(g);
+            }
+        }
+        TlsExtension::SupportedVersions(vs) => {
+            vals.supported_versions.extend(vs.iter().map(|v| v.0))
+        }
+        TlsExtension::PskExchangeModes(modes) => vals.psk_modes.extend(modes),
+        TlsExtension::ALPN(protos) => vals.alpn.extend(protos.iter().map(|p| p.to_vec())),
+        _ => {}
+    }
+}
+
+/// The tree lines of one extension (and, into `vals`, the values [`read_values`] reads).
 fn decode_one(
-    ext: &mut Extension,
+    id: u16,
+    ext: &mut Shown,
     vals: &mut ExtensionValues,
     raw: &[u8],
     data: &[u8],
     server: bool,
 ) {
-    let id = ext.id;
     let lines = &mut ext.lines;
     if is_grease(id) {
         lines.push(TreeNode::new(format!("Data: {}", hex_short(data))));
@@ -388,7 +480,7 @@ fn decode_one(
         | TlsExtension::PostHandshakeAuth
         | TlsExtension::NextProtocolNegotiation => {}
         TlsExtension::Grease(_, d) => lines.push(TreeNode::new(format!("Data: {}", hex_short(d)))),
-        TlsExtension::Unknown(_, d) => decode_opaque(ext, vals, d),
+        TlsExtension::Unknown(_, d) => decode_opaque(id, ext, vals, d),
     }
 }
 
@@ -427,10 +519,10 @@ fn decode_key_share(
 }
 
 /// Extensions tls-parser keeps opaque.
-fn decode_opaque(ext: &mut Extension, vals: &mut ExtensionValues, d: &[u8]) {
+fn decode_opaque(id: u16, ext: &mut Shown, vals: &mut ExtensionValues, d: &[u8]) {
     type E<'a> = tls_parser::nom::error::Error<&'a [u8]>;
     let lines = &mut ext.lines;
-    match ext.id {
+    match id {
         27 => match length_data::<_, _, E<'_>, _>(be_u8)(d) {
             Ok((_, algs)) => {
                 let (_, v) = u16_list(algs).unwrap_or((&[], Vec::new()));
@@ -508,9 +600,28 @@ pub struct ClientHello {
     pub values: ExtensionValues,
     /// The extension block ended in the middle of an extension.
     pub extensions_truncated: bool,
-    pub ja3_string: String,
-    pub ja3: String,
-    pub ja4: String,
+    /// JA3 and JA4, computed the first time something shows them (`-V`, JSON, Parquet): a
+    /// run that only counts (`-q`) never needs them.
+    fingerprints: LazyFingerprints,
+}
+
+/// The JA3 string, its MD5 and JA4 of one ClientHello.
+#[derive(Debug, Clone)]
+struct Fingerprints {
+    ja3_string: String,
+    ja3: String,
+    ja4: String,
+}
+
+/// [`Fingerprints`] made on first use. They are a pure function of the hello's other fields,
+/// so two hellos compare equal whether or not either has made them yet.
+#[derive(Debug, Clone, Default)]
+struct LazyFingerprints(OnceLock<Fingerprints>);
+
+impl PartialEq for LazyFingerprints {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 impl ClientHello {
@@ -518,22 +629,42 @@ impl ClientHello {
         self.extensions.iter().map(|e| e.id).collect()
     }
 
-    fn fingerprint(&mut self) {
-        let ids = self.extension_ids();
-        let input = ClientFingerprintInput {
-            legacy_version: self.legacy_version,
-            ciphers: &self.cipher_suites,
-            extensions: &ids,
-            groups: &self.values.groups,
-            point_formats: &self.values.point_formats,
-            supported_versions: &self.values.supported_versions,
-            signature_algorithms: &self.values.signature_algorithms,
-            first_alpn: self.values.alpn.first().map(|v| v.as_slice()),
-            has_sni: self.values.has_sni_ext,
-        };
-        self.ja3_string = fingerprint::ja3_string(&input);
-        self.ja3 = fingerprint::md5_hex(&self.ja3_string);
-        self.ja4 = fingerprint::ja4(&input);
+    fn fingerprints(&self) -> &Fingerprints {
+        self.fingerprints.0.get_or_init(|| {
+            let ids = self.extension_ids();
+            let input = ClientFingerprintInput {
+                legacy_version: self.legacy_version,
+                ciphers: &self.cipher_suites,
+                extensions: &ids,
+                groups: &self.values.groups,
+                point_formats: &self.values.point_formats,
+                supported_versions: &self.values.supported_versions,
+                signature_algorithms: &self.values.signature_algorithms,
+                first_alpn: self.values.alpn.first().map(|v| v.as_slice()),
+                has_sni: self.values.has_sni_ext,
+            };
+            let ja3_string = fingerprint::ja3_string(&input);
+            Fingerprints {
+                ja3: fingerprint::md5_hex(&ja3_string),
+                ja3_string,
+                ja4: fingerprint::ja4(&input),
+            }
+        })
+    }
+
+    /// The JA3 string (version, ciphers, extensions, groups, point formats; GREASE left out).
+    pub fn ja3_string(&self) -> &str {
+        &self.fingerprints().ja3_string
+    }
+
+    /// JA3: the MD5 of [`ClientHello::ja3_string`], in hex.
+    pub fn ja3(&self) -> &str {
+        &self.fingerprints().ja3
+    }
+
+    /// JA4 (TCP transport).
+    pub fn ja4(&self) -> &str {
+        &self.fingerprints().ja4
     }
 
     /// Cipher suite name for an entry of `cipher_suites`.
@@ -553,9 +684,9 @@ impl ClientHello {
     /// JA4 for a ClientHello carried in QUIC: the same fingerprint with the `q` transport
     /// prefix instead of `t`.
     pub fn ja4_quic(&self) -> String {
-        match self.ja4.strip_prefix('t') {
+        match self.ja4().strip_prefix('t') {
             Some(rest) => format!("q{rest}"),
-            None => self.ja4.clone(),
+            None => self.ja4().to_string(),
         }
     }
 
@@ -653,9 +784,9 @@ impl ClientHello {
         if let Some(note) = self.ech_note() {
             n.leaf(format!("[{note}]"));
         }
-        n.leaf(format!("[JA4: {}]", self.ja4));
-        n.leaf(format!("[JA3 Fullstring: {}]", self.ja3_string));
-        n.leaf(format!("[JA3: {}]", self.ja3));
+        n.leaf(format!("[JA4: {}]", self.ja4()));
+        n.leaf(format!("[JA3 Fullstring: {}]", self.ja3_string()));
+        n.leaf(format!("[JA3: {}]", self.ja3()));
         n
     }
 }
@@ -668,7 +799,7 @@ pub fn decode_client_hello(body: &[u8]) -> Result<ClientHello, String> {
         Some(block) => decode_extensions(block, false),
         None => (Vec::new(), ExtensionValues::default(), false),
     };
-    let mut out = ClientHello {
+    Ok(ClientHello {
         sslv2: false,
         length: body.len(),
         legacy_version: ch.version.0,
@@ -679,12 +810,8 @@ pub fn decode_client_hello(body: &[u8]) -> Result<ClientHello, String> {
         extensions,
         values,
         extensions_truncated,
-        ja3_string: String::new(),
-        ja3: String::new(),
-        ja4: String::new(),
-    };
-    out.fingerprint();
-    Ok(out)
+        fingerprints: LazyFingerprints::default(),
+    })
 }
 
 /// SSLv2 hello: version, cipher specs, session id, challenge.
@@ -711,7 +838,7 @@ pub fn decode_sslv2_client_hello(msg: &[u8]) -> Result<ClientHello, String> {
     let body = msg.get(1..).unwrap_or(&[]);
     let (_, (version, ciphers, sid, challenge)) =
         sslv2_body(body).map_err(|_| "malformed SSLv2 Client Hello".to_string())?;
-    let mut out = ClientHello {
+    Ok(ClientHello {
         sslv2: true,
         length: body.len(),
         legacy_version: version,
@@ -722,12 +849,8 @@ pub fn decode_sslv2_client_hello(msg: &[u8]) -> Result<ClientHello, String> {
         extensions: Vec::new(),
         values: ExtensionValues::default(),
         extensions_truncated: false,
-        ja3_string: String::new(),
-        ja3: String::new(),
-        ja4: String::new(),
-    };
-    out.fingerprint();
-    Ok(out)
+        fingerprints: LazyFingerprints::default(),
+    })
 }
 
 /// A ServerHello or HelloRetryRequest.

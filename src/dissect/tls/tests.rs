@@ -213,9 +213,9 @@ fn client_hello_fields_names_and_fingerprints() {
 
     // JA3: version, ciphers, extensions, groups, point formats; GREASE removed.
     let expected = "771,4865-4866-49199,0-23-10-11-13-16-51-43-4242,4588-29-23,0";
-    assert_eq!(ch.ja3_string, expected);
-    assert_eq!(ch.ja3, md5_hex(expected));
-    assert!(ch.ja4.starts_with("t13d0309h2_"), "{}", ch.ja4);
+    assert_eq!(ch.ja3_string(), expected);
+    assert_eq!(ch.ja3(), md5_hex(expected));
+    assert!(ch.ja4().starts_with("t13d0309h2_"), "{}", ch.ja4());
 
     let tree = tree_text(&ev.tree());
     for want in [
