@@ -30,6 +30,15 @@ fn all_captures() -> Vec<PathBuf> {
     files
 }
 
+/// What a run printed and how it ended.
+fn outcome(out: &std::process::Output) -> (String, String, Option<i32>) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code(),
+    )
+}
+
 fn run(threads: &str, args: &[&str], files: &[PathBuf]) -> (String, String, Option<i32>) {
     let out = common::bin()
         .args(["-j", threads, "--each"])
@@ -38,11 +47,7 @@ fn run(threads: &str, args: &[&str], files: &[PathBuf]) -> (String, String, Opti
         .args(files)
         .output()
         .expect("run squirrel-sniff");
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        out.status.code(),
-    )
+    outcome(&out)
 }
 
 #[test]
@@ -93,11 +98,7 @@ fn run_quiet(threads: &str, files: &[&std::path::Path]) -> (String, String, Opti
         .args(files)
         .output()
         .expect("run squirrel-sniff");
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        out.status.code(),
-    )
+    outcome(&out)
 }
 
 /// `path` gzip-compressed into `gz`.

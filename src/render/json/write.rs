@@ -505,7 +505,6 @@ mod tests {
 
     fn packets() -> Vec<Packet<'static>> {
         let base = Packet {
-            ty: "packet",
             ts: "2026-11-22T19:43:13.047528000Z",
             frame: 1,
             rel_time: 0.0,
@@ -513,23 +512,9 @@ mod tests {
             caplen: 60,
             link: "EN10MB",
             linktype: 1,
-            src_ip: None,
-            dst_ip: None,
-            src_port: None,
-            dst_port: None,
-            session: None,
-            transport: None,
-            community_id: None,
-            dir: None,
             proto: "ARP",
-            tcp_flags: None,
-            payload_len: 0,
-            ip_length_claimed: None,
-            seq: None,
-            ack: None,
-            tcp_analysis: Vec::new(),
             info: "Who has 10.0.0.1? \"x\"",
-            malformed: None,
+            ..packets_base()
         };
         let tcp = Packet {
             frame: 4_000_000_000,
