@@ -286,7 +286,7 @@ impl Column {
     }
 
     /// Append a list of `[name, value]` pairs (HTTP headers).
-    pub fn append_pairs(&mut self, items: &mut dyn Iterator<Item = (String, String)>) {
+    pub fn append_pairs(&mut self, items: &mut dyn Iterator<Item = (&str, &str)>) {
         match self {
             Column::Structs(b, Kind::Pairs) => {
                 for (n, v) in items {
@@ -350,10 +350,10 @@ pub fn nanos(v: &Value) -> Option<i64> {
 }
 
 /// `[[name, value], …]` as JSON.
-pub fn pairs_value(items: &mut dyn Iterator<Item = (String, String)>) -> Value {
+pub fn pairs_value(items: &mut dyn Iterator<Item = (&str, &str)>) -> Value {
     Value::Array(
         items
-            .map(|(n, v)| Value::Array(vec![Value::String(n), Value::String(v)]))
+            .map(|(n, v)| Value::Array(vec![Value::String(n.into()), Value::String(v.into())]))
             .collect(),
     )
 }

@@ -231,6 +231,20 @@ fn mask_value(v: Value, row: &Row<'_>) -> Value {
     }
 }
 
+impl Row<'_> {
+    /// [`Fields::pairs`] once `--mask` has been applied to them.
+    fn put_masked_pairs(&mut self, name: &str, v: &mut dyn Iterator<Item = (&str, &str)>) {
+        match self.slot(name) {
+            Slot::Column(c) => c.append_pairs(v),
+            Slot::Extra => {
+                let v = pairs_value(v);
+                self.keep_extra(name, v)
+            }
+            Slot::Taken => {}
+        }
+    }
+}
+
 /// A message's fields (dissect's [`Fields`]) straight into the row.
 impl Fields for Row<'_> {
     /// The row was started with its type.
@@ -244,26 +258,15 @@ impl Fields for Row<'_> {
     fn flag(&mut self, name: &str, v: bool) {
         Row::flag(self, name, v);
     }
-    fn pairs(&mut self, name: &str, v: &mut dyn Iterator<Item = (String, String)>) {
+    fn pairs(&mut self, name: &str, v: &mut dyn Iterator<Item = (&str, &str)>) {
         let mask = self.mask;
-        let mut masked = v.map(|(n, x)| {
-            if mask.is_empty() {
-                (n, x)
-            } else {
-                (
-                    mask_text(mask, &n).into_owned(),
-                    mask_text(mask, &x).into_owned(),
-                )
-            }
-        });
-        match self.slot(name) {
-            Slot::Column(c) => c.append_pairs(&mut masked),
-            Slot::Extra => {
-                let v = pairs_value(&mut masked);
-                self.keep_extra(name, v)
-            }
-            Slot::Taken => {}
+        if !mask.is_empty() {
+            let masked: Vec<_> = v
+                .map(|(n, x)| (mask_text(mask, n), mask_text(mask, x)))
+                .collect();
+            return self.put_masked_pairs(name, &mut masked.iter().map(|(n, x)| (&**n, &**x)));
         }
+        self.put_masked_pairs(name, v);
     }
     fn json(&mut self, name: &str, v: Value) {
         Row::value(self, name, v);

@@ -399,7 +399,7 @@ impl Fields for AppRow<'_> {
             r.flag(name, v);
         }
     }
-    fn pairs(&mut self, name: &str, v: &mut dyn Iterator<Item = (String, String)>) {
+    fn pairs(&mut self, name: &str, v: &mut dyn Iterator<Item = (&str, &str)>) {
         if let Some(r) = self.row() {
             r.pairs(name, v);
         }
