@@ -5,7 +5,6 @@
 
 use md5::{Digest as _, Md5};
 use sha2::Sha256;
-use std::fmt::Write as _;
 
 use super::names::is_grease;
 
@@ -32,10 +31,25 @@ pub struct ClientFingerprintInput<'a> {
     pub has_sni: bool,
 }
 
-fn dash_join<T: std::fmt::Display>(v: impl Iterator<Item = T>) -> String {
-    sep_join(v, '-', |s, x| {
-        let _ = write!(s, "{x}");
-    })
+fn dash_join<'a, T: Into<u32> + Copy + 'a>(v: impl Iterator<Item = &'a T>) -> String {
+    sep_join(v, '-', |s, x| push_digits(s, (*x).into(), 10, 1))
+}
+
+/// `n` appended in base 10 or 16 (lowercase), zero-padded to at least `width` digits: what
+/// `{n}` and `{n:04x}` write, without the formatter (these lists run for every hello).
+fn push_digits(s: &mut String, n: u32, base: u32, width: usize) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [b'0'; 10];
+    let mut len = 0;
+    let mut rest = n;
+    while rest > 0 || len < width.max(1) {
+        if let (Some(slot), Some(&d)) = (out.get_mut(len), DIGITS.get((rest % base) as usize)) {
+            *slot = d;
+        }
+        rest /= base;
+        len += 1;
+    }
+    s.extend(out.iter().take(len).rev().map(|&b| char::from(b)));
 }
 
 /// The items written one after the other by `item`, `sep` between them (one string, no
@@ -65,9 +79,7 @@ fn sorted_hex(mut v: Vec<u32>) -> String {
 
 /// Comma-separated four-digit lowercase hex.
 fn hex_list(v: impl Iterator<Item = u32>) -> String {
-    sep_join(v, ',', |s, x| {
-        let _ = write!(s, "{x:04x}");
-    })
+    sep_join(v, ',', |s, x| push_digits(s, x, 16, 4))
 }
 
 fn not_grease32(c: &&u32) -> bool {

@@ -208,9 +208,11 @@ impl ParquetSink {
         for leaf in ds.text_leaves() {
             props = props.set_column_statistics_enabled(leaf.clone(), EnabledStatistics::None);
         }
-        // A dictionary only costs where nearly every value is new.
+        // A dictionary only costs where nearly every value is new. (A nested column's path
+        // is its parts: `frames.list.item` as one name would match no column.)
         for name in MOSTLY_DISTINCT {
-            props = props.set_column_dictionary_enabled(ColumnPath::from(*name), false);
+            let path = ColumnPath::new(name.split('.').map(String::from).collect());
+            props = props.set_column_dictionary_enabled(path, false);
         }
         let props = props.build();
         let writer =
