@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::present::escape::{escape_bytes, escape_str};
+use crate::present::escape::{escape_bytes, escape_cow};
 
 /// Receives a record's fields, in any order, each name at most once. Text is escaped
 /// already (it came from the wire).
@@ -17,8 +17,9 @@ pub trait Fields {
     /// A count, length or id, or null.
     fn uint(&mut self, name: &str, v: Option<u64>);
     fn flag(&mut self, name: &str, v: bool);
-    /// A list of `[name, value]` text pairs (HTTP headers).
-    fn pairs(&mut self, name: &str, v: &mut dyn Iterator<Item = (String, String)>);
+    /// A list of `[name, value]` text pairs (HTTP headers), borrowed: an output copies
+    /// only what it keeps.
+    fn pairs(&mut self, name: &str, v: &mut dyn Iterator<Item = (&str, &str)>);
     /// Any other value, as its JSON.
     fn json(&mut self, name: &str, v: Value);
     /// Text from the wire, not escaped yet, or null: given to [`Fields::text`] escaped
@@ -28,11 +29,13 @@ pub trait Fields {
     }
     /// `[name, value]` pairs from the wire (HTTP headers), not escaped yet: given to
     /// [`Fields::pairs`] escaped unless the output escapes them as it writes them.
+    /// Text that needs no escape (printable ASCII, the common case) is handed on as it is.
     fn wire_pairs(&mut self, name: &str, v: &[(String, Vec<u8>)]) {
-        self.pairs(
-            name,
-            &mut v.iter().map(|(n, v)| (escape_str(n), escape_bytes(v))),
-        );
+        let escaped: Vec<_> = v
+            .iter()
+            .map(|(n, v)| (escape_cow(n.as_bytes()), escape_cow(v)))
+            .collect();
+        self.pairs(name, &mut escaped.iter().map(|(n, v)| (&**n, &**v)));
     }
 }
 
@@ -55,9 +58,9 @@ impl Fields for JsonFields {
     fn flag(&mut self, name: &str, v: bool) {
         self.0.insert(name.into(), v.into());
     }
-    fn pairs(&mut self, name: &str, v: &mut dyn Iterator<Item = (String, String)>) {
+    fn pairs(&mut self, name: &str, v: &mut dyn Iterator<Item = (&str, &str)>) {
         let list = v
-            .map(|(n, v)| Value::Array(vec![Value::String(n), Value::String(v)]))
+            .map(|(n, v)| Value::Array(vec![Value::String(n.into()), Value::String(v.into())]))
             .collect();
         self.0.insert(name.into(), Value::Array(list));
     }

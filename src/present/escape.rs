@@ -12,6 +12,17 @@ pub fn escape_bytes(bytes: &[u8]) -> String {
     out
 }
 
+/// Like [`escape_bytes`], borrowing `bytes` when they need no escape (printable ASCII, the
+/// common case).
+pub fn escape_cow(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    if bytes.iter().all(|&b| is_printable_ascii(b)) {
+        if let Ok(s) = std::str::from_utf8(bytes) {
+            return std::borrow::Cow::Borrowed(s);
+        }
+    }
+    std::borrow::Cow::Owned(escape_bytes(bytes))
+}
+
 /// Like [`escape_bytes`], appending to `out`.
 pub fn push_escaped(out: &mut String, bytes: &[u8]) {
     // Most wire text is printable ASCII: kept whole.

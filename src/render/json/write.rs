@@ -185,7 +185,7 @@ impl Fields for Body {
     fn flag(&mut self, name: &str, v: bool) {
         self.member(name, |out| flag(out, v));
     }
-    fn pairs(&mut self, name: &str, v: &mut dyn Iterator<Item = (String, String)>) {
+    fn pairs(&mut self, name: &str, v: &mut dyn Iterator<Item = (&str, &str)>) {
         self.member(name, |out| {
             out.push(b'[');
             for (i, (n, v)) in v.enumerate() {
@@ -193,9 +193,9 @@ impl Fields for Body {
                     out.push(b',');
                 }
                 out.push(b'[');
-                str(out, &n);
+                str(out, n);
                 out.push(b',');
-                str(out, &v);
+                str(out, v);
                 out.push(b']');
             }
             out.push(b']');
@@ -459,10 +459,7 @@ mod tests {
             f.text("reason", Some("O\"K".into()));
             f.text("content_type", None);
             f.uint("content_length", None);
-            f.pairs(
-                "headers",
-                &mut vec![("Host".to_string(), "a\\b".to_string())].into_iter(),
-            );
+            f.pairs("headers", &mut [("Host", "a\\b")].into_iter());
             f.flag("chunked", true);
             f.uint("body_len", Some(12));
             f.json("notes", serde_json::json!(["x", {"b": 1, "a": [2]}]));
