@@ -118,3 +118,89 @@ fn write_from_a_replay_with_a_filter_keeps_the_matching_packets() {
     assert!(p.iter().all(|x| x["src_port"] == 5683));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Where the first packet of a capture file ends: the pcap header and one record, or the
+/// pcapng blocks up to and including the first Enhanced/Simple Packet Block (little-endian
+/// files, as the bundled and corpus ones are).
+fn end_of_first_packet(bytes: &[u8]) -> usize {
+    let u32_at = |at: usize| {
+        let b: [u8; 4] = bytes[at..at + 4].try_into().expect("4 bytes");
+        u32::from_le_bytes(b) as usize
+    };
+    if bytes.starts_with(&[0x0a, 0x0d, 0x0d, 0x0a]) {
+        let mut at = 0;
+        loop {
+            let (ty, len) = (u32_at(at), u32_at(at + 4));
+            at += len;
+            if ty == 6 || ty == 3 {
+                return at;
+            }
+        }
+    }
+    24 + 16 + u32_at(24 + 8)
+}
+
+/// `tcpdump -w - | squirrel-sniff -l -r -`: a packet is shown as soon as its bytes are in the
+/// pipe, while the writer still holds it open (the first read of the file header must not wait
+/// for more bytes). Then the rest goes in and every packet is counted.
+fn first_packet_shown_while_the_pipe_stays_open(file: &std::path::Path, packets: usize) {
+    use std::time::Duration;
+    let bytes = std::fs::read(file).expect("read");
+    let first = end_of_first_packet(&bytes);
+    let Piped {
+        mut child,
+        mut stdin,
+        lines: rx,
+        reader,
+    } = piped(&["-l", "-n", "-r", "-"], &bytes[..first]);
+    let shown = rx.recv_timeout(Duration::from_secs(30));
+    if shown.is_err() {
+        let _ = child.kill();
+    }
+    let line = shown.unwrap_or_else(|_| {
+        panic!(
+            "{}: no line for packet 1 while the pipe stayed open",
+            file.display()
+        )
+    });
+    assert!(
+        line.trim_start().starts_with("1 "),
+        "{}: the first line shown is packet 1: {line}",
+        file.display()
+    );
+    stdin.write_all(&bytes[first..]).expect("write the rest");
+    drop(stdin);
+    let status = child.wait().expect("wait");
+    reader.join().expect("reader");
+    let rest: Vec<String> = rx.try_iter().collect();
+    assert_eq!(status.code(), Some(0), "{}", file.display());
+    let numbered = rest
+        .iter()
+        .filter(|l| {
+            l.trim_start()
+                .split(' ')
+                .next()
+                .is_some_and(|n| n.parse::<usize>().is_ok())
+        })
+        .count();
+    assert_eq!(
+        1 + numbered,
+        packets,
+        "{}: every packet is shown once the rest arrives",
+        file.display()
+    );
+}
+
+#[test]
+fn a_pcap_on_standard_input_shows_its_first_packet_before_the_pipe_closes() {
+    first_packet_shown_while_the_pipe_stays_open(&http_capture(), 12);
+}
+
+#[test]
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
+fn a_pcapng_on_standard_input_shows_its_first_packet_before_the_pipe_closes() {
+    let Some(c) = corpus() else { return };
+    // 20 packets (capinfos), a Decryption Secrets Block before the first one.
+    let file = c.join("decrypt/tls13-aes128.dsb.pcapng");
+    first_packet_shown_while_the_pipe_stays_open(&file, 20);
+}

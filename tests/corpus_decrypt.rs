@@ -685,3 +685,83 @@ fn every_cipher_suite_and_handshake_variant_decrypts_like_tshark() {
         }
     }
 }
+
+/// A key log that grows while a capture comes in on a pipe, in the order OpenSSL writes it:
+/// the server's TLS 1.3 secrets when the client reads the ServerHello, the client's handshake
+/// and traffic secrets only before it sends its Finished. The server's flight (frame 6) is
+/// dissected with the server's secrets only; the client's side must still be keyed when its
+/// lines arrive, so the request inside TLS is decrypted (once a race seen in live capture).
+#[test]
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
+fn tls13_client_secrets_logged_after_the_server_flight_was_read_still_decrypt() {
+    use std::io::Write;
+    use std::time::Duration;
+    let Some(c) = corpus() else { return };
+    let bytes = std::fs::read(path(&c, "tls13-aes128.pcap")).expect("pcap");
+    let log = std::fs::read_to_string(path(&c, "tls13-aes128.keys")).expect("keys");
+    let (server, client): (Vec<&str>, Vec<&str>) =
+        log.lines().partition(|l| !l.starts_with("CLIENT_"));
+    assert!(server.len() >= 2 && client.len() == 2, "{log}");
+    let dir = temp_dir("growing-keylog");
+    let keys = dir.join("keys.log");
+    std::fs::write(&keys, format!("{}\n", server.join("\n"))).expect("write keys");
+    // Frames 1–7 (little-endian pcap): header, then 16-byte record headers and their bytes.
+    let mut first7 = 24;
+    for _ in 0..7 {
+        let len: [u8; 4] = bytes[first7 + 8..first7 + 12].try_into().expect("len");
+        first7 += 16 + u32::from_le_bytes(len) as usize;
+    }
+    let keys_arg = keys.to_str().expect("utf-8 path");
+    let Piped {
+        mut child,
+        mut stdin,
+        lines: rx,
+        reader,
+    } = piped(
+        &["-l", "-r", "-", "--json", "--keylog", keys_arg],
+        &bytes[..first7],
+    );
+    let json = |l: String| serde_json::from_str::<Value>(&l).ok();
+    let mut before = Vec::new();
+    loop {
+        match rx.recv_timeout(Duration::from_secs(30)).map(json) {
+            Ok(None) => {}
+            Ok(Some(v)) => {
+                let seventh = v["type"] == "packet" && v["frame"] == 7;
+                before.push(v);
+                if seventh {
+                    break;
+                }
+            }
+            Err(_) => {
+                let _ = child.kill();
+                panic!("frame 7 not shown while the pipe stayed open: {before:?}");
+            }
+        }
+    }
+    // The server's flight was read with its secrets: its handshake records are there.
+    assert!(
+        of_type(&before, "tls.certificate").len() == 1,
+        "the server's encrypted flight decrypted with the server's secrets: {before:?}"
+    );
+    assert!(of_type(&before, "http.request").is_empty());
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&keys)
+        .expect("open keys");
+    writeln!(f, "{}", client.join("\n")).expect("append client secrets");
+    drop(f);
+    stdin.write_all(&bytes[first7..]).expect("write the rest");
+    drop(stdin);
+    let status = child.wait().expect("wait");
+    reader.join().expect("reader");
+    assert_eq!(status.code(), Some(0));
+    let after: Vec<Value> = rx.try_iter().filter_map(json).collect();
+    let uris: Vec<&str> = of_type(&after, "http.request")
+        .iter()
+        .filter_map(|r| r["uri"].as_str())
+        .collect();
+    assert_eq!(uris, ["/secret.html", "/secret.txt"], "{after:?}");
+    assert_eq!(of_type(&after, "http.response").len(), 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -169,6 +169,65 @@ struct State {
     tls_secrets_bytes: usize,
 }
 
+/// The block type that starts a pcapng file: its Section Header Block (pcapng §4.1).
+const PCAPNG_SHB: [u8; 4] = [0x0a, 0x0d, 0x0d, 0x0a];
+/// Bytes of a pcap file header; of a pcapng Section Header Block without options.
+const PCAP_HEADER: usize = 24;
+const PCAPNG_SHB_MIN: usize = 28;
+
+/// How many bytes the first block of a capture takes, as far as `head` tells: the pcap file
+/// header, or the Section Header Block's own length once its byte-order magic is read.
+fn first_block_len(head: &[u8]) -> usize {
+    if !head.starts_with(&PCAPNG_SHB) {
+        return PCAP_HEADER;
+    }
+    let (Some(len), Some(magic)) = (head.get(4..8), head.get(8..12)) else {
+        return PCAPNG_SHB_MIN;
+    };
+    let len = <[u8; 4]>::try_from(len).unwrap_or_default();
+    let len = match magic {
+        [0x1a, 0x2b, 0x3c, 0x4d] => u32::from_be_bytes(len),
+        _ => u32::from_le_bytes(len),
+    };
+    usize::try_from(len)
+        .unwrap_or(INITIAL_BUFFER)
+        .clamp(PCAPNG_SHB_MIN, INITIAL_BUFFER)
+}
+
+/// The capture reader for `input`. The first block (pcap header or pcapng Section Header
+/// Block) is read whole first, and the reader made for its format is handed exactly those
+/// bytes before the rest: its first read then needs no more from `input`. (pcap-parser's
+/// `create_reader` reads a second time before it returns, so from a pipe the first packets
+/// would wait for the writer's next ones.)
+fn reader_for(
+    mut input: Box<dyn Read + Send>,
+) -> Result<Box<dyn PcapReaderIterator + Send>, PcapError<&'static [u8]>> {
+    let mut head = Vec::with_capacity(PCAPNG_SHB_MIN);
+    let mut chunk = [0u8; 512];
+    while head.len() < first_block_len(&head) {
+        let want = (first_block_len(&head) - head.len()).min(chunk.len());
+        match input.read(chunk.get_mut(..want).unwrap_or_default()) {
+            Ok(0) => break,
+            Ok(n) => head.extend_from_slice(chunk.get(..n).unwrap_or_default()),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return Err(PcapError::ReadError),
+        }
+    }
+    let pcapng = head.starts_with(&PCAPNG_SHB);
+    let legacy = !pcapng && pcap_parser::parse_pcap_header(&head).is_ok();
+    let whole = std::io::Cursor::new(head).chain(input);
+    if pcapng {
+        let r = pcap_parser::PcapNGReader::new(INITIAL_BUFFER, whole)?;
+        Ok(Box::new(r))
+    } else if legacy {
+        let r = pcap_parser::LegacyPcapReader::new(INITIAL_BUFFER, whole)?;
+        Ok(Box::new(r))
+    } else {
+        // Not a capture, or cut inside its header: pcap-parser says which.
+        pcap_parser::create_reader(INITIAL_BUFFER, whole)
+    }
+}
+
 /// Where a file's TLS key log secrets go (the decryption stage's key store).
 pub type SecretsSink = Box<dyn FnMut(&[u8]) + Send>;
 
@@ -187,7 +246,7 @@ impl FileSource {
         input: Box<dyn Read + Send>,
     ) -> Result<FileSource, CaptureError> {
         let path = path.to_path_buf();
-        let reader = match pcap_parser::create_reader(INITIAL_BUFFER, input) {
+        let reader = match reader_for(input) {
             Ok(r) => r,
             Err(PcapError::Eof) => return Err(CaptureError::Empty { path }),
             Err(PcapError::ReadError) => {

@@ -441,3 +441,43 @@ pub fn endpoint(v: &serde_json::Value, side: &str) -> Option<String> {
         format!("{ip}:{port}")
     })
 }
+
+/// The binary reading a capture from a pipe the test holds open, its standard output read
+/// line by line in a thread (`lines`), as `tcpdump -U -w - | squirrel-sniff -r - …` runs.
+pub struct Piped {
+    pub child: std::process::Child,
+    pub stdin: std::process::ChildStdin,
+    pub lines: std::sync::mpsc::Receiver<String>,
+    pub reader: std::thread::JoinHandle<()>,
+}
+
+/// Start the binary with `args` (which read `-r -`) and write `first` into its pipe.
+pub fn piped(args: &[&str], first: &[u8]) -> Piped {
+    use std::io::{BufRead, Write};
+    use std::process::Stdio;
+    let mut child = bin()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(first).expect("write to the pipe");
+    stdin.flush().expect("flush");
+    let (tx, lines) = std::sync::mpsc::channel();
+    let out = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let reader = std::thread::spawn(move || {
+        for line in out.lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    Piped {
+        child,
+        stdin,
+        lines,
+        reader,
+    }
+}

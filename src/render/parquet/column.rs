@@ -135,7 +135,7 @@ impl Column {
     pub fn append(&mut self, v: Option<&Value>) {
         let v = v.filter(|v| !v.is_null());
         match self {
-            Column::Text(b) => b.append_option(v.map(text)),
+            Column::Text(b) => append_text(b, v),
             Column::U16(b) => b.append_option(
                 v.and_then(Value::as_u64)
                     .and_then(|n| u16::try_from(n).ok()),
@@ -151,12 +151,12 @@ impl Column {
             Column::TextList(b) => match v {
                 Some(Value::Array(items)) => {
                     for i in items {
-                        b.values().append_option((!i.is_null()).then(|| text(i)));
+                        append_text(b.values(), Some(i).filter(|i| !i.is_null()));
                     }
                     b.append(true);
                 }
                 Some(one) => {
-                    b.values().append_value(text(one));
+                    append_text(b.values(), Some(one));
                     b.append(true);
                 }
                 None => b.append(false),
@@ -185,7 +185,7 @@ impl Column {
                             _ => None,
                         };
                         if let Some(f) = s.field_builder::<StringBuilder>(i) {
-                            f.append_option(member.filter(|m| !m.is_null()).map(text));
+                            append_text(f, member.filter(|m| !m.is_null()));
                         }
                     }
                     s.append(true);
@@ -322,11 +322,12 @@ impl Column {
     }
 }
 
-/// Text as it is; anything else as its JSON text.
-fn text(v: &Value) -> String {
+/// Text as it is (not copied on the way); anything else as its JSON text; or null.
+fn append_text(b: &mut StringBuilder, v: Option<&Value>) {
     match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
+        Some(Value::String(s)) => b.append_value(s),
+        Some(other) => b.append_value(other.to_string()),
+        None => b.append_null(),
     }
 }
 

@@ -104,6 +104,8 @@ pub(crate) struct Part {
     columns: Vec<Column>,
     buffered: usize,
     rows: u64,
+    /// The last row's `extra` JSON text (its buffer kept for the next row).
+    extra_text: Vec<u8>,
 }
 
 /// The datasets of one run being written.
@@ -111,12 +113,13 @@ pub struct ParquetSink {
     dir: PathBuf,
     /// Names the files of this run (`part-<capture-id>-<n>`).
     capture_id: String,
-    /// Open parts by (dataset, day: days since the epoch, `None` for no time).
-    parts: BTreeMap<PartKey, Part>,
+    /// Open parts by (dataset, day: days since the epoch, `None` for no time): a few, found
+    /// by a scan (no map lookups per row).
+    parts: Vec<(PartKey, Part)>,
     /// The next part number of each (dataset, day).
     next_part: BTreeMap<PartKey, u32>,
-    /// Rows written per dataset (for the end-of-run line).
-    counts: BTreeMap<Dataset, u64>,
+    /// Rows written per dataset (in [`DATASETS`] order; for the end-of-run line).
+    counts: [u64; DATASETS.len()],
 }
 
 impl ParquetSink {
@@ -129,9 +132,9 @@ impl ParquetSink {
         Ok(ParquetSink {
             dir: dir.to_path_buf(),
             capture_id: capture_id(capture),
-            parts: BTreeMap::new(),
+            parts: Vec::new(),
             next_part: BTreeMap::new(),
-            counts: BTreeMap::new(),
+            counts: [0; DATASETS.len()],
         })
     }
 
@@ -148,24 +151,30 @@ impl ParquetSink {
             return Ok(None);
         };
         let key = (ds, ts.map(|n| n.div_euclid(NANOS_PER_DAY)));
-        if self
-            .parts
-            .get(&key)
-            .is_some_and(|p| p.rows >= ROWS_PER_FILE)
-        {
-            if let Some(p) = self.parts.remove(&key) {
-                close(p)?;
+        let mut at = self.parts.iter().rposition(|(k, _)| *k == key);
+        if let Some(i) = at.filter(|&i| {
+            self.parts
+                .get(i)
+                .is_some_and(|(_, p)| p.rows >= ROWS_PER_FILE)
+        }) {
+            let (_, p) = self.parts.swap_remove(i);
+            close(p)?;
+            at = None;
+        }
+        let i = match at {
+            Some(i) => i,
+            None => {
+                let part = self.open(&key)?;
+                self.parts.push((key, part));
+                self.parts.len() - 1
             }
+        };
+        if let Some(n) = self.counts.get_mut(ds as usize) {
+            *n += 1;
         }
-        if !self.parts.contains_key(&key) {
-            let part = self.open(&key)?;
-            self.parts.insert(key, part);
-        }
-        let (Some(part), count) = (self.parts.get_mut(&key), self.counts.entry(ds).or_default())
-        else {
+        let Some((_, part)) = self.parts.get_mut(i) else {
             return Ok(None);
         };
-        *count += 1;
         let mut row = Row::new(part, ds);
         row.text(schema::at::TYPE, Some(ty));
         row.nanos(schema::at::TS, ts);
@@ -218,20 +227,27 @@ impl ParquetSink {
             columns: ds.schema().fields().map(|f| Column::new(f.kind)).collect(),
             buffered: 0,
             rows: 0,
+            extra_text: Vec::new(),
         })
     }
 
     /// Write what is buffered and close every file (their footers make them readable).
     pub fn finish(&mut self) -> Result<(), ParquetError> {
-        for (_, p) in std::mem::take(&mut self.parts) {
+        let mut parts = std::mem::take(&mut self.parts);
+        parts.sort_by_key(|(k, _)| *k);
+        for (_, p) in parts {
             close(p)?;
         }
         Ok(())
     }
 
-    /// Rows written per dataset so far.
-    pub fn counts(&self) -> &BTreeMap<Dataset, u64> {
-        &self.counts
+    /// Rows written per dataset so far (the datasets with rows).
+    pub fn counts(&self) -> BTreeMap<Dataset, u64> {
+        DATASETS
+            .into_iter()
+            .zip(self.counts)
+            .filter(|(_, n)| *n > 0)
+            .collect()
     }
 }
 

@@ -95,7 +95,11 @@ impl<'a> Row<'a> {
 
     pub fn text<K: Key>(&mut self, name: K, v: Option<&str>) {
         let mask = self.mask;
-        let v = v.map(|s| mask_text(mask, s));
+        let v = if mask.is_empty() {
+            v.map(Cow::Borrowed)
+        } else {
+            v.map(|s| mask_text(mask, s))
+        };
         match self.slot(name) {
             Slot::Column(c) => c.append_str(v.as_deref()),
             Slot::Extra => {
@@ -176,15 +180,31 @@ impl<'a> Row<'a> {
 
     /// The row is complete: the columns it gave no value are null, and the fields without
     /// a column of their own go to `extra` as one JSON object.
-    pub fn end(mut self) -> Result<(), super::ParquetError> {
-        let extra = (!self.extra.is_empty())
-            .then(|| Value::Object(std::mem::take(&mut self.extra)).to_string());
-        let extra = extra.map(|e| self.masked(&e).into_owned());
-        let extra_at = self.ds.extra_column();
-        for (i, c) in self.part.columns.iter_mut().enumerate() {
-            if i == extra_at {
-                c.append_str(extra.as_deref());
-            } else if self.filled & (1u64 << i) == 0 {
+    pub fn end(self) -> Result<(), super::ParquetError> {
+        let extra_at = self.part.columns.len() - 1;
+        // The JSON text of `extra`, written into the part's buffer (not a new string).
+        let mut buf = std::mem::take(&mut self.part.extra_text);
+        buf.clear();
+        let extra = if self.extra.is_empty() {
+            None
+        } else {
+            // (A map of text keys always serializes.)
+            let written = serde_json::to_writer(&mut buf, &self.extra).is_ok();
+            written.then(|| std::str::from_utf8(&buf).ok()).flatten()
+        };
+        let extra = extra.map(|e| self.masked(e));
+        if let Some(c) = self.part.columns.get_mut(extra_at) {
+            c.append_str(extra.as_deref());
+        }
+        drop(extra);
+        self.part.extra_text = buf;
+        // Nulls for the columns given no value (but `extra`, given its value above).
+        let all = u64::MAX >> (64 - extra_at);
+        let mut missing = !self.filled & all;
+        while missing != 0 {
+            let i = missing.trailing_zeros() as usize;
+            missing &= missing - 1;
+            if let Some(c) = self.part.columns.get_mut(i) {
                 c.append_null();
             }
         }

@@ -124,7 +124,7 @@ impl ParquetOutput {
     /// Close the files (their footers make them readable): the rows written per dataset.
     pub fn finish(&mut self) -> Result<BTreeMap<Dataset, u64>, ParquetError> {
         self.files.finish()?;
-        Ok(self.files.counts().clone())
+        Ok(self.files.counts())
     }
 
     /// Start a row: its type and time, and the capture it came from.
