@@ -31,6 +31,7 @@ use crate::flow::{
 };
 use crate::memory::{MemoryStats, Meter, Pool};
 
+mod offload;
 mod threads;
 
 /// Where packets come from.
@@ -154,6 +155,9 @@ pub struct RunOptions {
     /// 1 runs everything on the calling thread. The caller asks for it only for a run whose
     /// output is the end-of-run counts (`-q` over files, see `threads` for why).
     pub threads: usize,
+    /// `-j N` (N > 1) for a run that prints records: the analysis runs on a thread of its
+    /// own and the sink on the calling thread (see [`offload`]); the output is the same.
+    pub output_thread: bool,
 }
 
 /// How `--follow` streams are written (the end-of-run output's forms).
@@ -923,6 +927,12 @@ pub fn run<S: Sink + ?Sized>(
     match src {
         Source::File(f) if opts.threads > 1 => threads::replay_file(f, opts, printer, stop),
         Source::Files(f) if opts.threads > 1 => threads::replay(f.as_mut(), opts, printer, stop),
+        Source::File(f) if opts.output_thread => {
+            offload::replay_offloaded(f.as_mut(), opts, printer, stop)
+        }
+        Source::Files(f) if opts.output_thread => {
+            offload::replay_offloaded(f.as_mut(), opts, printer, stop)
+        }
         Source::File(f) => replay(f.as_mut(), runner, printer, stop),
         Source::Files(f) => replay(f.as_mut(), runner, printer, stop),
         Source::Live(l) => {

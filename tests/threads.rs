@@ -1,7 +1,8 @@
 //! `-j N`: the output is the same for any number of worker threads. Every bundled and
-//! corpus capture (one `--each` run per mode), every mode of scripts/compare-outputs.sh and
-//! the `-q` runs the workers serve (with secrets, a capture filter, a count), `-j 1` against
-//! `-j 4`: stdout, stderr and the exit code byte for byte.
+//! corpus capture (one `--each` run per mode), every mode of scripts/compare-outputs.sh,
+//! the `-q` runs the workers serve (with secrets, a capture filter, a count) and the
+//! `--json` runs that write their records on a second thread (with `--mask`, with `-Y`),
+//! `-j 1` against `-j 4`: stdout, stderr and the exit code byte for byte.
 
 mod common;
 
@@ -76,7 +77,12 @@ fn every_capture_in_every_mode_prints_the_same_with_one_or_four_threads() {
         &["--hierarchy", "-q"],
         &["--follow", "0"],
         &["--report"],
+        // --json with -j 4: the records are written on a second thread (pipeline::offload).
         &["--json"],
+        &[
+            "--json", "--mask", "--secret", "password", "--secret", "admin",
+        ],
+        &["--json", "-Y", "http || dns"],
     ];
     let mut quiet_summaries = 0;
     for args in modes {

@@ -278,6 +278,10 @@ fn ip_string(b: &[u8]) -> String {
 
 /// How many recently summarised certificates are kept per thread ([`summarize`]).
 const RECENT_CERTS: usize = 32;
+/// Largest certificate kept in that list. Real ones are a few KiB (a long SAN list a few tens);
+/// a larger one is summarised each time it is seen, so the list holds at most
+/// `RECENT_CERTS × RECENT_CERT_BYTES` (2 MiB) per thread whatever a sender makes up.
+const RECENT_CERT_BYTES: usize = 64 << 10;
 
 thread_local! {
     /// The certificates summarised last, oldest first: a server sends the same chain in
@@ -297,6 +301,9 @@ pub fn summarize(index: usize, der: &[u8]) -> CertSummary {
         return s;
     }
     let s = summarize_der(index, der);
+    if der.len() > RECENT_CERT_BYTES {
+        return s;
+    }
     RECENT.with(|r| {
         let mut r = r.borrow_mut();
         if r.len() >= RECENT_CERTS {
@@ -502,6 +509,23 @@ mod tests {
             assert!(summarize(n, &junk).parse_error.is_some());
         }
         assert_eq!(summarize(0, &pems_der(pems[0])), ca);
+    }
+
+    /// A certificate larger than [`RECENT_CERT_BYTES`] is summarised but not kept: the list's
+    /// bytes stay bounded whatever the sender makes up, and the answer is the same.
+    #[test]
+    fn oversized_certificates_are_not_kept() {
+        let recent_bytes =
+            || RECENT.with(|r| r.borrow().iter().map(|s| s.der.len()).sum::<usize>());
+        for n in 0..RECENT_CERTS + 2 {
+            let mut big = vec![0u8; RECENT_CERT_BYTES + 1 + n];
+            big[0] = 0x30;
+            let s = summarize(n, &big);
+            assert_eq!((s.der_len, s.parse_error.is_some()), (big.len(), true));
+            assert_eq!(summarize(n, &big), summarize_der(n, &big));
+        }
+        assert!(recent_bytes() <= RECENT_CERTS * RECENT_CERT_BYTES);
+        assert!(RECENT.with(|r| r.borrow().iter().all(|s| s.der.len() <= RECENT_CERT_BYTES)));
     }
 
     fn pems_der(pem: &str) -> Vec<u8> {

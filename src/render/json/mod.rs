@@ -259,9 +259,9 @@ impl Json {
     }
 }
 
-impl Format for Json {
-    fn frame(&mut self, w: &mut dyn Write, _o: &TextOptions, f: &FrameView<'_>) -> io::Result<()> {
-        let ts = self.ts(f.ts);
+impl Json {
+    /// A frame's records into the buffer, with `ts` its time's text.
+    fn frame_records(&mut self, f: &FrameView<'_>, ts: &str) -> io::Result<()> {
         let (src_ip, dst_ip) = f.decoded.addrs().unzip();
         let (src_port, dst_port) = f.decoded.ports().unzip();
         let (session, dir) = frame_session(f);
@@ -273,7 +273,7 @@ impl Format for Json {
         };
         let rec = record::Packet {
             ty: "packet",
-            ts: &ts,
+            ts,
             frame: f.number,
             rel_time: (f.rel_time * 1e9).round() / 1e9,
             len: f.len,
@@ -305,11 +305,24 @@ impl Format for Json {
                 reason: super::escape::escape_str(&s.reason),
             }),
         };
-        self.out.push_with(&ts, |buf| write::packet(buf, &rec))?;
+        self.out.push_with(ts, |buf| write::packet(buf, &rec))?;
         for e in f.app {
-            self.app(e, &ts)?;
+            self.app(e, ts)?;
         }
-        self.findings(f.findings, Some(f), &ts)?;
+        self.findings(f.findings, Some(f), ts)
+    }
+}
+
+impl Format for Json {
+    fn frame(&mut self, w: &mut dyn Write, _o: &TextOptions, f: &FrameView<'_>) -> io::Result<()> {
+        // The time's text is taken from the cache and given back: not copied per frame.
+        let ts = match self.ts.take() {
+            Some((t, s)) if t == f.ts => s,
+            _ => self.clock.format(f.ts),
+        };
+        let done = self.frame_records(f, &ts);
+        self.ts = Some((f.ts, ts));
+        done?;
         self.out.write_to(w)
     }
 
@@ -352,7 +365,8 @@ impl Format for Json {
                         .ok_or_else(missing)?,
                     frame: o.frame,
                 };
-                self.out.push(&rec, &ts)?;
+                self.out
+                    .push_with(&ts, |buf| write::session_open(buf, &rec))?;
             }
             SessionRecord::Note(n) => {
                 let ts = self.ts(n.ts);
@@ -365,7 +379,8 @@ impl Format for Json {
                 let s = &c.summary;
                 let (end, start) = (self.ts(s.end), self.ts(s.start));
                 let rec = close_record(&self.dir, c, Some("close"), &end, &start)?;
-                self.out.push(&rec, &end)?;
+                self.out
+                    .push_with(&end, |buf| write::session_close(buf, &rec))?;
             }
         }
         self.out.write_to(w)

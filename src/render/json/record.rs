@@ -52,11 +52,27 @@ impl<'a> Run<'a> {
 pub struct SessionFields<'a> {
     pub session: StreamId,
     pub transport: Transport,
+    #[serde(serialize_with = "ip_text")]
     pub src_ip: IpAddr,
     pub src_port: u16,
+    #[serde(serialize_with = "ip_text")]
     pub dst_ip: IpAddr,
     pub dst_port: u16,
     pub community_id: &'a str,
+}
+
+/// An address as serde writes it (its text, in JSON); IPv4 without the formatter
+/// ([`super::write::v4_text`]).
+fn ip_text<S: serde::Serializer>(a: &IpAddr, s: S) -> Result<S::Ok, S::Error> {
+    match a {
+        IpAddr::V4(v4) if s.is_human_readable() => {
+            let mut buf = [0; 15];
+            let n = super::write::v4_text(*v4, &mut buf);
+            let text = buf.get(..n).and_then(|b| std::str::from_utf8(b).ok());
+            s.serialize_str(text.unwrap_or_default())
+        }
+        _ => a.serialize(s),
+    }
 }
 
 impl<'a> SessionFields<'a> {

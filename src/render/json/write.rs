@@ -5,13 +5,13 @@
 //! of constant field names on every record.
 
 use std::io::Write as _;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::ops::Range;
 
 use serde_json::ser::{CompactFormatter, Formatter};
 use serde_json::Value;
 
-use super::record::{dir_name, App, Packet, SessionRef};
+use super::record::{dir_name, App, Packet, SessionClose, SessionFields, SessionOpen, SessionRef};
 use crate::dissect::fields::Fields;
 use crate::present::escape::escape_bytes;
 
@@ -21,9 +21,48 @@ fn plain(b: u8) -> bool {
     b >= 0x20 && b != b'"' && b != b'\\'
 }
 
+/// Eight copies of a byte, one in each byte of a word.
+const fn splat(b: u8) -> u64 {
+    u64::from_ne_bytes([b; 8])
+}
+
+/// True when a byte of `w` is below `n` (`n` at most 0x80). The borrow of a byte below
+/// `n` can mark bytes above it too, never a word without one: the answer is exact.
+fn has_below(w: u64, n: u8) -> bool {
+    w.wrapping_sub(splat(n)) & !w & splat(0x80) != 0
+}
+
+/// True when a byte of `w` is `b`.
+fn has_byte(w: u64, b: u8) -> bool {
+    has_below(w ^ splat(b), 1)
+}
+
+/// True when every byte of `s` is [`plain`] (and, with `ascii`, below DEL): eight bytes
+/// at a time, the rest one by one.
+fn all_plain(s: &[u8], ascii: bool) -> bool {
+    let mut words = s.chunks_exact(8);
+    for c in &mut words {
+        let Ok(word) = <[u8; 8]>::try_from(c) else {
+            return false;
+        };
+        let w = u64::from_ne_bytes(word);
+        if has_below(w, 0x20)
+            || has_byte(w, b'"')
+            || has_byte(w, b'\\')
+            || (ascii && (w & splat(0x80) != 0 || has_byte(w, 0x7f)))
+        {
+            return false;
+        }
+    }
+    words
+        .remainder()
+        .iter()
+        .all(|&b| plain(b) && (!ascii || b < 0x7f))
+}
+
 /// `s` as a JSON string, exactly as serde_json writes it.
 pub fn str(out: &mut Vec<u8>, s: &str) {
-    if s.bytes().all(plain) {
+    if all_plain(s.as_bytes(), false) {
         out.reserve(s.len() + 2);
         out.push(b'"');
         out.extend_from_slice(s.as_bytes());
@@ -38,7 +77,7 @@ pub fn str(out: &mut Vec<u8>, s: &str) {
 /// ([`crate::present::escape::escape_bytes`]), then for JSON. Printable ASCII without `"`
 /// or `\` (the common case) is the same text after both: written without a copy.
 pub fn wire(out: &mut Vec<u8>, bytes: &[u8]) {
-    if bytes.iter().all(|&b| plain(b) && b < 0x7f) {
+    if all_plain(bytes, true) {
         out.reserve(bytes.len() + 2);
         out.push(b'"');
         out.extend_from_slice(bytes);
@@ -75,10 +114,45 @@ pub fn null(out: &mut Vec<u8>) {
     out.extend_from_slice(b"null");
 }
 
-/// An address as serde writes it (its text, as a string).
+/// An IPv4 address's text, as `Display` gives it, written digit by digit into `buf`
+/// (without the formatter's cost): its length.
+pub fn v4_text(a: Ipv4Addr, buf: &mut [u8; 15]) -> usize {
+    let mut n = 0;
+    let mut put = |b: u8| {
+        if let Some(x) = buf.get_mut(n) {
+            *x = b;
+        }
+        n += 1;
+    };
+    for (i, o) in a.octets().into_iter().enumerate() {
+        if i > 0 {
+            put(b'.');
+        }
+        if o >= 100 {
+            put(b'0' + o / 100);
+        }
+        if o >= 10 {
+            put(b'0' + o / 10 % 10);
+        }
+        put(b'0' + o % 10);
+    }
+    n
+}
+
+/// An address as serde writes it (its text, as a string); IPv4, the common case, by
+/// [`v4_text`].
 pub fn ip(out: &mut Vec<u8>, a: IpAddr) {
     out.push(b'"');
-    let _ = write!(out, "{a}");
+    match a {
+        IpAddr::V4(v4) => {
+            let mut buf = [0; 15];
+            let n = v4_text(v4, &mut buf);
+            out.extend_from_slice(buf.get(..n).unwrap_or_default());
+        }
+        IpAddr::V6(_) => {
+            let _ = write!(out, "{a}");
+        }
+    }
     out.push(b'"');
 }
 
@@ -109,7 +183,14 @@ pub struct Body {
     members: Vec<(Range<usize>, Range<usize>)>,
     /// The record's `type`, as JSON (`null` when none was given).
     ty: Option<Range<usize>>,
+    /// Orders learnt: the members' names in the order given (each followed by 0xff, a
+    /// byte UTF-8 never has), and the members to write, in name order (for a name given
+    /// twice, its last). Records of the same kind give the same names: sorted once.
+    orders: Vec<(Vec<u8>, Vec<usize>)>,
 }
+
+/// The most orders kept; past it they are learnt again.
+const MAX_ORDERS: usize = 32;
 
 impl Body {
     pub fn clear(&mut self) {
@@ -129,25 +210,82 @@ impl Body {
     /// `,"name":value` for every member but `type`, in name order; for a name given twice,
     /// its last value (as a map keeps it).
     pub fn write_members(&mut self, out: &mut Vec<u8>) {
+        let known = self.orders.iter().position(|(names, _)| self.given(names));
+        let at = match known {
+            Some(at) => at,
+            None => self.learn_order(),
+        };
+        let Some((_, order)) = self.orders.get(at) else {
+            return;
+        };
         let bytes = &self.bytes;
-        self.members
-            .sort_by(|a, b| bytes.get(a.0.clone()).cmp(&bytes.get(b.0.clone())));
-        let mut i = 0;
-        while let Some((name, value)) = self.members.get(i) {
-            i += 1;
-            let name = bytes.get(name.clone()).unwrap_or_default();
-            if self
-                .members
-                .get(i)
-                .is_some_and(|(next, _)| bytes.get(next.clone()).unwrap_or_default() == name)
-            {
+        for &i in order {
+            let Some((name, value)) = self.members.get(i) else {
                 continue;
-            }
+            };
+            let name = bytes.get(name.clone()).unwrap_or_default();
             out.push(b',');
-            str(out, std::str::from_utf8(name).unwrap_or_default());
+            if all_plain(name, false) {
+                out.push(b'"');
+                out.extend_from_slice(name);
+                out.push(b'"');
+            } else {
+                str(out, std::str::from_utf8(name).unwrap_or_default());
+            }
             out.push(b':');
             out.extend_from_slice(bytes.get(value.clone()).unwrap_or_default());
         }
+    }
+
+    /// The name of member `i`.
+    fn member_name(&self, i: usize) -> &[u8] {
+        self.members
+            .get(i)
+            .and_then(|(n, _)| self.bytes.get(n.clone()))
+            .unwrap_or_default()
+    }
+
+    /// True when the members' names are `names` (as [`Body::orders`] keeps them).
+    fn given(&self, names: &[u8]) -> bool {
+        let mut rest = names;
+        for i in 0..self.members.len() {
+            match rest
+                .strip_prefix(self.member_name(i))
+                .and_then(|r| r.strip_prefix(&[0xff]))
+            {
+                Some(r) => rest = r,
+                None => return false,
+            }
+        }
+        rest.is_empty()
+    }
+
+    /// Learn the order of the members' names (a stable sort, as a map orders its names and
+    /// keeps a name's last value): its place in [`Body::orders`].
+    fn learn_order(&mut self) -> usize {
+        let mut names = Vec::new();
+        for i in 0..self.members.len() {
+            names.extend_from_slice(self.member_name(i));
+            names.push(0xff);
+        }
+        let mut sorted: Vec<usize> = (0..self.members.len()).collect();
+        sorted.sort_by(|&a, &b| self.member_name(a).cmp(self.member_name(b)));
+        let mut order = Vec::with_capacity(sorted.len());
+        for (k, &i) in sorted.iter().enumerate() {
+            let name = self.member_name(i);
+            if sorted
+                .get(k + 1)
+                .is_some_and(|&next| self.member_name(next) == name)
+            {
+                continue;
+            }
+            order.push(i);
+        }
+        if self.orders.len() >= MAX_ORDERS {
+            self.orders.clear();
+        }
+        self.orders.push((names, order));
+        self.orders.len() - 1
     }
 
     /// Start a member `name`: returns where its name ends.
@@ -322,22 +460,7 @@ fn list(out: &mut Vec<u8>, items: &[&str]) {
 /// [`super::record::App`].
 fn session(out: &mut Vec<u8>, s: &SessionRef<'_>) {
     match s {
-        SessionRef::Known(f) => {
-            key(out, "session");
-            uint(out, f.session.into());
-            key(out, "transport");
-            str(out, f.transport.as_str());
-            key(out, "src_ip");
-            ip(out, f.src_ip);
-            key(out, "src_port");
-            uint(out, f.src_port.into());
-            key(out, "dst_ip");
-            ip(out, f.dst_ip);
-            key(out, "dst_port");
-            uint(out, f.dst_port.into());
-            key(out, "community_id");
-            str(out, f.community_id);
-        }
+        SessionRef::Known(f) => session_fields(out, f),
         SessionRef::Bare { session, transport } => {
             key(out, "session");
             uint(out, (*session).into());
@@ -345,6 +468,83 @@ fn session(out: &mut Vec<u8>, s: &SessionRef<'_>) {
             opt(out, transport.map(|t| t.as_str()), str);
         }
     }
+}
+
+/// A session's fields, as serde_json writes [`SessionFields`] (flattened into a record).
+fn session_fields(out: &mut Vec<u8>, f: &SessionFields<'_>) {
+    key(out, "session");
+    uint(out, f.session.into());
+    key(out, "transport");
+    str(out, f.transport.as_str());
+    key(out, "src_ip");
+    ip(out, f.src_ip);
+    key(out, "src_port");
+    uint(out, f.src_port.into());
+    key(out, "dst_ip");
+    ip(out, f.dst_ip);
+    key(out, "dst_port");
+    uint(out, f.dst_port.into());
+    key(out, "community_id");
+    str(out, f.community_id);
+}
+
+/// A session's `open` record, as serde_json writes [`SessionOpen`].
+pub fn session_open(out: &mut Vec<u8>, r: &SessionOpen<'_>) {
+    out.extend_from_slice(b"{\"type\":");
+    str(out, r.ty);
+    key(out, "event");
+    str(out, r.event);
+    key(out, "ts");
+    str(out, r.ts);
+    session_fields(out, &r.session);
+    key(out, "frame");
+    uint(out, r.frame);
+    out.push(b'}');
+}
+
+/// A session's `close` record (or a `conversation` record), as serde_json writes
+/// [`SessionClose`].
+pub fn session_close(out: &mut Vec<u8>, r: &SessionClose<'_>) {
+    out.extend_from_slice(b"{\"type\":");
+    str(out, r.ty);
+    if let Some(e) = r.event {
+        key(out, "event");
+        str(out, e);
+    }
+    key(out, "ts");
+    str(out, r.ts);
+    session_fields(out, &r.session);
+    for (name, v) in [
+        ("packets_to_server", r.packets_to_server),
+        ("bytes_to_server", r.bytes_to_server),
+        ("packets_to_client", r.packets_to_client),
+        ("bytes_to_client", r.bytes_to_client),
+        ("payload_to_server", r.payload_to_server),
+        ("payload_to_client", r.payload_to_client),
+        ("first_frame", r.first_frame),
+        ("last_frame", r.last_frame),
+    ] {
+        key(out, name);
+        uint(out, v);
+    }
+    key(out, "start");
+    str(out, r.start);
+    key(out, "end");
+    str(out, r.end);
+    key(out, "rel_start");
+    float(out, r.rel_start);
+    key(out, "duration");
+    float(out, r.duration);
+    // Unit variants: their names, as serde writes them.
+    key(out, "state");
+    let _ = serde_json::to_writer(&mut *out, &r.state);
+    key(out, "close_reason");
+    let _ = serde_json::to_writer(&mut *out, &r.close_reason);
+    key(out, "syn_seen");
+    flag(out, r.syn_seen);
+    key(out, "protocol");
+    str(out, r.protocol);
+    out.push(b'}');
 }
 
 /// An application record, as serde_json writes [`super::record::App`] with the message's
@@ -397,6 +597,27 @@ mod tests {
         }
     }
 
+    /// The word-at-a-time check agrees with the byte rule for every byte value at every
+    /// position of a word and of the tail after it.
+    #[test]
+    fn all_plain_as_byte_by_byte() {
+        for len in [1, 7, 8, 9, 16, 17] {
+            for at in 0..len {
+                for b in 0u8..=0xff {
+                    let mut s = vec![b'a'; len];
+                    s[at] = b;
+                    assert_eq!(all_plain(&s, false), plain(b), "{len} {at} {b:#x}");
+                    assert_eq!(
+                        all_plain(&s, true),
+                        plain(b) && b < 0x7f,
+                        "{len} {at} {b:#x}"
+                    );
+                }
+            }
+        }
+        assert!(all_plain(b"", true));
+    }
+
     #[test]
     fn wire_bytes_as_escaped_then_serialised() {
         let all: Vec<u8> = (0u8..=0xff).collect();
@@ -435,8 +656,17 @@ mod tests {
             uint(&mut out, v);
             assert_eq!(out, serde_json::to_vec(&v).unwrap());
         }
+        let v4 = [0u8, 1, 9, 10, 11, 99, 100, 101, 109, 110, 199, 200, 255];
+        for (a, b) in v4.iter().zip(v4.iter().rev()) {
+            let a = IpAddr::from([*a, *b, a.wrapping_add(*b), b.wrapping_mul(3)]);
+            let mut out = Vec::new();
+            ip(&mut out, a);
+            assert_eq!(out, serde_json::to_vec(&a).unwrap(), "{a}");
+        }
         for a in [
             "10.0.0.1",
+            "255.255.255.255",
+            "0.0.0.0",
             "::1",
             "fe80::1:2",
             "::ffff:1.2.3.4",
@@ -498,6 +728,36 @@ mod tests {
         body.write_type(&mut out);
         body.write_members(&mut out);
         assert_eq!(out, b"null");
+    }
+
+    /// Records of different names one after the other through one [`Body`] (each order
+    /// learnt once, then reused), past the most orders kept: each as its map.
+    #[test]
+    fn body_orders_reused() {
+        let names = ["b", "a", "c", "a", "ab", "b "];
+        let mut body = Body::default();
+        for round in 0..3 {
+            for n in 0..=(MAX_ORDERS + 2) {
+                body.clear();
+                let mut map = JsonFields::default();
+                for (k, name) in names.iter().cycle().skip(n % 5).take(n % 7).enumerate() {
+                    for f in [&mut body as &mut dyn Fields, &mut map] {
+                        f.uint(name, Some((round * 100 + k) as u64));
+                    }
+                }
+                if n > MAX_ORDERS {
+                    // Names of a record not seen before.
+                    for f in [&mut body as &mut dyn Fields, &mut map] {
+                        f.flag(&format!("z{n}"), true);
+                    }
+                }
+                let mut members = Vec::new();
+                body.write_members(&mut members);
+                let text = String::from_utf8(members).unwrap();
+                let record = format!("{{{}}}", text.strip_prefix(',').unwrap_or(""));
+                assert_eq!(record, serde_json::to_string(&map.0).unwrap(), "{n}");
+            }
+        }
     }
 
     fn packets() -> Vec<Packet<'static>> {
@@ -590,6 +850,88 @@ mod tests {
         }
     }
 
+    /// A client (IPv4) and a server (IPv6).
+    fn endpoints() -> (crate::flow::Endpoint, crate::flow::Endpoint) {
+        let client = crate::flow::Endpoint {
+            addr: "10.1.2.3".parse().unwrap(),
+            port: 40000,
+        };
+        let server = crate::flow::Endpoint {
+            addr: "2001:db8::5".parse().unwrap(),
+            port: 443,
+        };
+        (client, server)
+    }
+
+    #[test]
+    fn session_records_as_serde_json_writes_them() {
+        use super::super::record::SessionFields;
+        use crate::flow::{CloseReason, ConvState, Transport};
+        let (a, b) = endpoints();
+        let fields = [
+            SessionFields::new(Transport::Tcp, 3, a, b, "1:x/y+z="),
+            SessionFields::new(Transport::Udp, 0, b, a, "1:\"q\""),
+        ];
+        for session in fields {
+            let open = SessionOpen {
+                ty: "tcp.stream",
+                event: "open",
+                ts: "2026-11-22T19:43:13.047528000Z",
+                session: session.clone(),
+                frame: 7,
+            };
+            let mut out = Vec::new();
+            session_open(&mut out, &open);
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                serde_json::to_string(&open).unwrap()
+            );
+            for (event, state, reason, rel) in [
+                (Some("close"), ConvState::Complete, CloseReason::Fin, 0.5),
+                (None, ConvState::Reset, CloseReason::Reset, 1e-9),
+                (
+                    Some("close"),
+                    ConvState::Open,
+                    CloseReason::EndOfCapture,
+                    12.3,
+                ),
+            ] {
+                let close = SessionClose {
+                    ty: if event.is_some() {
+                        "udp.stream"
+                    } else {
+                        "conversation"
+                    },
+                    event,
+                    ts: "t1",
+                    session: session.clone(),
+                    packets_to_server: 1,
+                    bytes_to_server: u64::MAX,
+                    packets_to_client: 0,
+                    bytes_to_client: 60,
+                    payload_to_server: 3,
+                    payload_to_client: 4,
+                    first_frame: 1,
+                    last_frame: 9,
+                    start: "t0",
+                    end: "t1",
+                    rel_start: rel,
+                    duration: 3.000000001,
+                    state,
+                    close_reason: reason,
+                    syn_seen: event.is_some(),
+                    protocol: "HTTP",
+                };
+                let mut out = Vec::new();
+                session_close(&mut out, &close);
+                assert_eq!(
+                    String::from_utf8(out).unwrap(),
+                    serde_json::to_string(&close).unwrap()
+                );
+            }
+        }
+    }
+
     /// The record JSON v2 wrote from the message's map: the envelope, then the map's
     /// members but `type` (the reference the hand-written record is held to).
     fn app_from_map(rec: &App<'_>, body: &serde_json::Map<String, Value>) -> String {
@@ -634,15 +976,8 @@ mod tests {
     #[test]
     fn app_record_as_from_the_map() {
         use crate::dissect::parser::{AppMessage, Note};
-        use crate::flow::{Direction, Endpoint, Transport};
-        let client = Endpoint {
-            addr: "10.1.2.3".parse().unwrap(),
-            port: 40000,
-        };
-        let server = Endpoint {
-            addr: "2001:db8::5".parse().unwrap(),
-            port: 443,
-        };
+        use crate::flow::{Direction, Transport};
+        let (client, server) = endpoints();
         let known =
             super::super::record::SessionFields::new(Transport::Tcp, 3, server, client, "1:x/y+z=");
         let sessions = [

@@ -1,0 +1,311 @@
+//! `-j N` (N > 1) for runs that print records (`--json`): the output is written on a
+//! second thread.
+//!
+//! Sharding the sessions over workers ([`super::threads`]) gives each worker its own stream
+//! numbering, expiry order and once-per-run findings, so a worker cannot print the records
+//! one thread would print. Here the analysis stays whole on one thread (the same [`Runner`]
+//! as `-j 1`: reading, decoding, reassembly, parsers, findings) and only the last stage
+//! moves: the events it raises are handed, in order, to the calling thread, which gives
+//! them to the run's sink. The sink sees exactly the events of a one-thread run in the same
+//! order, so the output is byte-identical for any N by construction, and the two stages run
+//! side by side on two cores (`--json` spends ≈ 40 % of its CPU building and writing
+//! records).
+//!
+//! Events go in batches (at most [`BATCH_FRAMES`] frames or [`BATCH_BYTES`] of frame bytes
+//! each, the frames' bytes copied one after another into the batch's buffer; application
+//! messages are shared, not copied). At most [`QUEUED_BATCHES`] wait; the analysis waits
+//! when they are full, so the memory in flight is bounded. The batches come back to be
+//! filled again. When the sink fails (a closed pipe), the analysis stops at its next batch
+//! and the run ends with the sink's error, as with one thread.
+
+use std::ops::Range;
+use std::sync::atomic::AtomicBool;
+use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
+
+use super::{replay, Replay, RunError, RunOptions, RunStats, Runner};
+use crate::capture::Timestamp;
+use crate::dissect::AppEvent;
+use crate::event::{Event, FrameView, SessionRecord, Sink, TcpView};
+use crate::findings::Finding;
+
+/// A batch is handed over when its frames or their bytes reach these.
+const BATCH_FRAMES: usize = 32;
+const BATCH_BYTES: usize = 64 << 10;
+/// Batches waiting for the sink before the analysis waits.
+const QUEUED_BATCHES: usize = 2;
+
+/// A displayed frame, owned: its bytes, application events, highlights and findings are
+/// ranges of its batch's buffers (no allocation per frame). Its decoding is not copied: the
+/// sink's thread decodes the bytes again (the same function of the same bytes), which costs
+/// less than copying it (its addresses and options are small allocations).
+struct OwnedFrame {
+    number: u64,
+    ts: Timestamp,
+    rel_time: f64,
+    delta: f64,
+    len: u32,
+    data: Range<usize>,
+    link: u32,
+    interface: Option<String>,
+    tcp: Option<TcpView>,
+    udp: Option<crate::flow::UdpAnalysis>,
+    app: Range<usize>,
+    highlights: Range<usize>,
+    findings: Range<usize>,
+}
+
+/// What the analysis asked of the sink, in order.
+enum Call {
+    Frame(OwnedFrame),
+    FrameDone,
+    Session(SessionRecord),
+    SessionSummary(AppEvent, Timestamp),
+    EndOfCapture(AppEvent, Timestamp),
+    TrailingFindings(Vec<Finding>, Option<Timestamp>),
+    Capture(Option<String>),
+    MaskTerms(Vec<String>),
+    Flush,
+}
+
+#[derive(Default)]
+struct Batch {
+    calls: Vec<Call>,
+    frames: usize,
+    /// The frames' bytes, application events, highlights and findings, one after another.
+    data: Vec<u8>,
+    app: Vec<AppEvent>,
+    highlights: Vec<Range<usize>>,
+    findings: Vec<Finding>,
+}
+
+impl Batch {
+    fn clear(&mut self) {
+        self.calls.clear();
+        self.frames = 0;
+        self.data.clear();
+        self.app.clear();
+        self.highlights.clear();
+        self.findings.clear();
+    }
+}
+
+/// `items` appended to `to`: where they are.
+fn append<T: Clone>(to: &mut Vec<T>, items: &[T]) -> Range<usize> {
+    let start = to.len();
+    to.extend_from_slice(items);
+    start..to.len()
+}
+
+/// The analysis thread's sink: records every call into the batch filling.
+struct Forward {
+    to: Option<SyncSender<Batch>>,
+    spare: Receiver<Batch>,
+    filling: Batch,
+    sessions: bool,
+}
+
+/// The sink's side has stopped (its output failed): the analysis stops too.
+fn gone() -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::BrokenPipe, "output thread stopped")
+}
+
+impl Forward {
+    fn send(&mut self) -> std::io::Result<()> {
+        if self.filling.calls.is_empty() {
+            return Ok(());
+        }
+        // What the sink was given is freed here, on the thread that allocated it (a free on
+        // another thread moves the memory to that thread's cache: this thread's allocator
+        // then runs dry and works far harder).
+        let fresh = match self.spare.try_recv() {
+            Ok(mut b) => {
+                b.clear();
+                b
+            }
+            Err(_) => Batch::default(),
+        };
+        let full = std::mem::replace(&mut self.filling, fresh);
+        match &self.to {
+            Some(tx) => tx.send(full).map_err(|_| gone()),
+            None => Err(gone()),
+        }
+    }
+
+    fn push(&mut self, call: Call) {
+        self.filling.calls.push(call);
+    }
+}
+
+impl Sink for Forward {
+    fn event(&mut self, ev: Event<'_>) -> std::io::Result<()> {
+        match ev {
+            Event::Frame(v) => {
+                let b = &mut self.filling;
+                let frame = OwnedFrame {
+                    number: v.number,
+                    ts: v.ts,
+                    rel_time: v.rel_time,
+                    delta: v.delta,
+                    len: v.len,
+                    data: append(&mut b.data, v.data),
+                    link: v.link,
+                    interface: v.interface.map(str::to_string),
+                    tcp: v.tcp,
+                    udp: v.udp,
+                    app: append(&mut b.app, v.app),
+                    highlights: append(&mut b.highlights, v.highlights),
+                    findings: append(&mut b.findings, v.findings),
+                };
+                b.frames += 1;
+                self.push(Call::Frame(frame));
+            }
+            Event::FrameDone => {
+                self.push(Call::FrameDone);
+                if self.filling.frames >= BATCH_FRAMES || self.filling.data.len() >= BATCH_BYTES {
+                    self.send()?;
+                }
+            }
+            Event::Session(r) => self.push(Call::Session(r.clone())),
+            Event::SessionSummary { event, ts } => {
+                self.push(Call::SessionSummary(event.clone(), ts))
+            }
+            Event::EndOfCapture { event, ts } => self.push(Call::EndOfCapture(event.clone(), ts)),
+            Event::TrailingFindings { findings, ts } => {
+                self.push(Call::TrailingFindings(findings.to_vec(), ts))
+            }
+        }
+        Ok(())
+    }
+
+    fn wants_sessions(&self) -> bool {
+        self.sessions
+    }
+
+    fn set_capture(&mut self, name: Option<String>) {
+        self.push(Call::Capture(name));
+    }
+
+    fn add_mask_terms(&mut self, terms: Vec<String>) {
+        if !terms.is_empty() {
+            self.push(Call::MaskTerms(terms));
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.push(Call::Flush);
+        self.send()
+    }
+}
+
+/// Give one recorded call of `batch` to the real sink.
+fn replay_call<S: Sink + ?Sized>(sink: &mut S, batch: &Batch, call: &Call) -> std::io::Result<()> {
+    match call {
+        Call::Frame(f) => {
+            let data = batch.data.get(f.data.clone()).unwrap_or_default();
+            let pkt = crate::capture::RawPacket {
+                ts: f.ts,
+                len: f.len,
+                link: f.link,
+                interface: 0,
+                data,
+            };
+            let decoded = super::decode_frame(&pkt);
+            let view = FrameView {
+                number: f.number,
+                ts: f.ts,
+                rel_time: f.rel_time,
+                delta: f.delta,
+                len: f.len,
+                data,
+                link: f.link,
+                interface: f.interface.as_deref(),
+                decoded: &decoded,
+                tcp: f.tcp,
+                udp: f.udp,
+                app: batch.app.get(f.app.clone()).unwrap_or_default(),
+                highlights: batch
+                    .highlights
+                    .get(f.highlights.clone())
+                    .unwrap_or_default(),
+                findings: batch.findings.get(f.findings.clone()).unwrap_or_default(),
+            };
+            sink.event(Event::Frame(&view))
+        }
+        Call::FrameDone => sink.event(Event::FrameDone),
+        Call::Session(r) => sink.event(Event::Session(r)),
+        Call::SessionSummary(event, ts) => sink.event(Event::SessionSummary { event, ts: *ts }),
+        Call::EndOfCapture(event, ts) => sink.event(Event::EndOfCapture { event, ts: *ts }),
+        Call::TrailingFindings(findings, ts) => {
+            sink.event(Event::TrailingFindings { findings, ts: *ts })
+        }
+        Call::Capture(name) => {
+            sink.set_capture(name.clone());
+            Ok(())
+        }
+        Call::MaskTerms(terms) => {
+            sink.add_mask_terms(terms.clone());
+            Ok(())
+        }
+        Call::Flush => sink.flush(),
+    }
+}
+
+/// Give the batches to `sink` until the analysis ends or the sink fails; each batch goes
+/// back whole to be emptied and filled again.
+fn drain<S: Sink + ?Sized>(
+    sink: &mut S,
+    batches: Receiver<Batch>,
+    back: Sender<Batch>,
+) -> std::io::Result<()> {
+    for batch in batches {
+        for call in &batch.calls {
+            replay_call(sink, &batch, call)?;
+        }
+        // Back whole, to be emptied by the analysis thread (which allocated what it holds).
+        // The analysis may have ended; the batch is then dropped here.
+        let _ = back.send(batch);
+    }
+    Ok(())
+}
+
+/// Replay `f` with the analysis on a thread of its own and the sink on the calling thread.
+pub(super) fn replay_offloaded<R: Replay + Send, S: Sink + ?Sized>(
+    f: &mut R,
+    opts: &RunOptions,
+    printer: &mut S,
+    stop: &AtomicBool,
+) -> Result<RunStats, RunError> {
+    // Privileges are given up once, before the thread starts (capabilities are per
+    // thread); the analysis thread then has nothing left to give up.
+    if let Some(plan) = &opts.privdrop {
+        crate::capture::privdrop::apply(plan)?;
+    }
+    let mut aopts = opts.clone();
+    aopts.privdrop = None;
+    let aopts = &aopts;
+    let sessions = printer.wants_sessions();
+    let (tx, rx) = sync_channel::<Batch>(QUEUED_BATCHES);
+    let (back, spare) = channel::<Batch>();
+    let (analysed, drained) = std::thread::scope(|scope| {
+        let analysis = scope.spawn(move || {
+            let mut forward = Forward {
+                to: Some(tx),
+                spare,
+                filling: Batch::default(),
+                sessions,
+            };
+            let runner = Runner::new(aopts, sessions);
+            let result = replay(f, runner, &mut forward, stop);
+            // Whatever is left (an error ended the run before its last flush).
+            let _ = forward.send();
+            result
+        });
+        let drained = drain(printer, rx, back);
+        // On a failed sink the receiver is gone here: the analysis stops at its next batch.
+        (analysis.join().unwrap_or(Err(RunError::Worker)), drained)
+    });
+    // The sink's own error comes first: it happened at an earlier event than anything the
+    // analysis did after it (with one thread the run would have ended there).
+    drained?;
+    analysed
+}
