@@ -52,7 +52,8 @@ pub struct Extension {
     raw: Vec<u8>,
     /// In a ServerHello or HelloRetryRequest (the key_share shapes differ).
     server: bool,
-    shown: LazyShown,
+    /// The extension's tree lines, made when first shown.
+    shown: Derived<Shown>,
 }
 
 /// An extension's content as tree lines (escaped), and whether it did not parse as its type
@@ -63,12 +64,18 @@ struct Shown {
     malformed: bool,
 }
 
-/// [`Shown`] made on first use: a pure function of the extension's bytes, so two extensions
-/// compare equal whether or not either has made it yet.
-#[derive(Debug, Clone, Default)]
-struct LazyShown(OnceLock<Shown>);
+/// A value made on first use from its owner's other fields (a pure function of them), so two
+/// owners compare equal whether or not either has made it yet.
+#[derive(Debug, Clone)]
+struct Derived<T>(OnceLock<T>);
 
-impl PartialEq for LazyShown {
+impl<T> Default for Derived<T> {
+    fn default() -> Self {
+        Derived(OnceLock::new())
+    }
+}
+
+impl<T> PartialEq for Derived<T> {
     fn eq(&self, _: &Self) -> bool {
         true
     }
@@ -220,7 +227,7 @@ pub fn decode_extensions(block: &[u8], server: bool) -> (Vec<Extension>, Extensi
             len: data.len(),
             raw: raw.to_vec(),
             server,
-            shown: LazyShown::default(),
+            shown: Derived::default(),
         });
     }
     (exts, vals, truncated)
@@ -602,7 +609,8 @@ pub struct ClientHello {
     pub extensions_truncated: bool,
     /// JA3 and JA4, computed the first time something shows them (`-V`, JSON, Parquet): a
     /// run that only counts (`-q`) never needs them.
-    fingerprints: LazyFingerprints,
+    /// JA3/JA4, made when first asked for.
+    fingerprints: Derived<Fingerprints>,
 }
 
 /// The JA3 string, its MD5 and JA4 of one ClientHello.
@@ -611,17 +619,6 @@ struct Fingerprints {
     ja3_string: String,
     ja3: String,
     ja4: String,
-}
-
-/// [`Fingerprints`] made on first use. They are a pure function of the hello's other fields,
-/// so two hellos compare equal whether or not either has made them yet.
-#[derive(Debug, Clone, Default)]
-struct LazyFingerprints(OnceLock<Fingerprints>);
-
-impl PartialEq for LazyFingerprints {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
 }
 
 impl ClientHello {
@@ -810,7 +807,7 @@ pub fn decode_client_hello(body: &[u8]) -> Result<ClientHello, String> {
         extensions,
         values,
         extensions_truncated,
-        fingerprints: LazyFingerprints::default(),
+        fingerprints: Derived::default(),
     })
 }
 
@@ -849,7 +846,7 @@ pub fn decode_sslv2_client_hello(msg: &[u8]) -> Result<ClientHello, String> {
         extensions: Vec::new(),
         values: ExtensionValues::default(),
         extensions_truncated: false,
-        fingerprints: LazyFingerprints::default(),
+        fingerprints: Derived::default(),
     })
 }
 

@@ -324,20 +324,7 @@ impl Fields for Body {
         self.member(name, |out| flag(out, v));
     }
     fn pairs(&mut self, name: &str, v: &mut dyn Iterator<Item = (&str, &str)>) {
-        self.member(name, |out| {
-            out.push(b'[');
-            for (i, (n, v)) in v.enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                out.push(b'[');
-                str(out, n);
-                out.push(b',');
-                str(out, v);
-                out.push(b']');
-            }
-            out.push(b']');
-        });
+        self.member(name, |out| pair_list(out, v, str, str));
     }
     fn json(&mut self, name: &str, v: Value) {
         self.member(name, |out| {
@@ -349,20 +336,31 @@ impl Fields for Body {
     }
     fn wire_pairs(&mut self, name: &str, v: &[(String, Vec<u8>)]) {
         self.member(name, |out| {
-            out.push(b'[');
-            for (i, (n, v)) in v.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                out.push(b'[');
-                wire_str(out, n);
-                out.push(b',');
-                wire(out, v);
-                out.push(b']');
-            }
-            out.push(b']');
+            let items = v.iter().map(|(n, v)| (n.as_str(), v.as_slice()));
+            pair_list(out, items, wire_str, wire);
         });
     }
+}
+
+/// `[[a,b],…]`: each pair's two members written by `first` and `second`.
+fn pair_list<A, B>(
+    out: &mut Vec<u8>,
+    items: impl Iterator<Item = (A, B)>,
+    first: fn(&mut Vec<u8>, A),
+    second: fn(&mut Vec<u8>, B),
+) {
+    out.push(b'[');
+    for (i, (a, b)) in items.enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.push(b'[');
+        first(out, a);
+        out.push(b',');
+        second(out, b);
+        out.push(b']');
+    }
+    out.push(b']');
 }
 
 /// A `packet` record, as serde_json writes [`Packet`].
