@@ -492,9 +492,12 @@ impl<'o> Runner<'o> {
     /// The application events raised since the last call: (per-stream summaries raised at
     /// close, which describe no frame; the events of this frame).
     fn take_events(&mut self) -> (Vec<AppEvent>, Vec<AppEvent>) {
-        std::mem::take(&mut self.dispatcher.pending)
-            .into_iter()
-            .partition(|e| e.msg.is_session_summary())
+        let events = std::mem::take(&mut self.dispatcher.pending);
+        // Most frames raise no summary: their events stay where they are, in order.
+        if !events.iter().any(|e| e.msg.is_session_summary()) {
+            return (Vec::new(), events);
+        }
+        events.into_iter().partition(|e| e.msg.is_session_summary())
     }
 
     /// `--follow-format http`: keep the HTTP messages of followed streams.

@@ -623,8 +623,8 @@ fn tcp_header(t: &etherparse::TcpSlice<'_>, off: usize) -> TcpHeader {
 /// no-op, MSS, window scale, SACK permitted, timestamps) are read here as etherparse's
 /// iterator reads them, a wrong length ending the list as it does; at any other kind the
 /// whole list is read again through the iterator ([`tcp_options_lax`]).
-fn tcp_options(raw: &[u8], start: usize) -> (Vec<TcpOption>, Option<Range<usize>>) {
-    let mut out = Vec::new();
+fn tcp_options(raw: &[u8], start: usize) -> (TcpOptions, Option<Range<usize>>) {
+    let mut out = TcpOptions::default();
     let mut pos = 0usize;
     while let Some(rest) = raw.get(pos..).filter(|r| !r.is_empty()) {
         let kind = rest.first().copied().unwrap_or(0);
@@ -671,9 +671,9 @@ fn tcp_options(raw: &[u8], start: usize) -> (Vec<TcpOption>, Option<Range<usize>
 }
 
 /// Options through etherparse's iterator; each element's range follows from its encoded size.
-fn tcp_options_lax(raw: &[u8], start: usize) -> (Vec<TcpOption>, Option<Range<usize>>) {
+fn tcp_options_lax(raw: &[u8], start: usize) -> (TcpOptions, Option<Range<usize>>) {
     use etherparse::TcpOptionElement as E;
-    let mut out = Vec::new();
+    let mut out = TcpOptions::default();
     let mut pos = 0usize;
     for item in etherparse::TcpOptionsIterator::from_slice(raw) {
         match item {

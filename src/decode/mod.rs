@@ -219,7 +219,7 @@ pub struct TcpHeader {
     pub window: u16,
     pub checksum: u16,
     pub urgent: u16,
-    pub options: Vec<TcpOption>,
+    pub options: TcpOptions,
     /// Bytes of the options area that could not be decoded (unknown kind, bad length).
     pub options_undecoded: Option<Range<usize>>,
 }
@@ -233,21 +233,93 @@ impl TcpHeader {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TcpOption {
     pub range: Range<usize>,
     pub kind: TcpOptionKind,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Options held in place by [`TcpOptions`]: a data segment's usual no-op, no-op, timestamps
+/// (and most SYNs' first four) need no allocation.
+const INLINE_OPTIONS: usize = 4;
+
+/// The options of a TCP header, in order: the first [`INLINE_OPTIONS`] held in place, any
+/// more in a `Vec` (decoding every segment allocated one before).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TcpOptions {
+    inline: [TcpOption; INLINE_OPTIONS],
+    /// Options in `inline`.
+    held: usize,
+    more: Vec<TcpOption>,
+}
+
+impl TcpOptions {
+    pub fn push(&mut self, option: TcpOption) {
+        match self.inline.get_mut(self.held) {
+            Some(slot) => {
+                *slot = option;
+                self.held += 1;
+            }
+            None => self.more.push(option),
+        }
+    }
+
+    pub fn iter(&self) -> TcpOptionsIter<'_> {
+        self.inline
+            .get(..self.held)
+            .unwrap_or_default()
+            .iter()
+            .chain(self.more.iter())
+    }
+
+    pub fn first(&self) -> Option<&TcpOption> {
+        self.iter().next()
+    }
+
+    pub fn len(&self) -> usize {
+        self.held + self.more.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Keep only the options `keep` says yes to, in order.
+    pub fn retain(&mut self, keep: impl Fn(&TcpOption) -> bool) {
+        let mut kept = TcpOptions::default();
+        for o in self.iter().filter(|o| keep(o)) {
+            kept.push(o.clone());
+        }
+        *self = kept;
+    }
+}
+
+/// The options of a [`TcpOptions`], in order.
+pub type TcpOptionsIter<'a> =
+    std::iter::Chain<std::slice::Iter<'a, TcpOption>, std::slice::Iter<'a, TcpOption>>;
+
+impl<'a> IntoIterator for &'a TcpOptions {
+    type Item = &'a TcpOption;
+    type IntoIter = TcpOptionsIter<'a>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum TcpOptionKind {
+    #[default]
     Nop,
     EndOfList,
     Mss(u16),
     WindowScale(u8),
     SackPermitted,
     Sack(Vec<(u32, u32)>),
-    Timestamp { val: u32, ecr: u32 },
+    Timestamp {
+        val: u32,
+        ecr: u32,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -299,5 +371,63 @@ impl TcpFlags {
     }
     pub fn rst(self) -> bool {
         self.has(Self::RST)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn option(at: usize, kind: TcpOptionKind) -> TcpOption {
+        TcpOption {
+            range: at..at + 1,
+            kind,
+        }
+    }
+
+    #[test]
+    fn tcp_options_keep_their_order_in_place_and_past_it() {
+        let kinds = [
+            TcpOptionKind::Mss(1460),
+            TcpOptionKind::SackPermitted,
+            TcpOptionKind::Timestamp { val: 1, ecr: 2 },
+            TcpOptionKind::Nop,
+            TcpOptionKind::WindowScale(7),
+            TcpOptionKind::Sack(vec![(5, 9)]),
+        ];
+        let all: Vec<TcpOption> = kinds
+            .iter()
+            .enumerate()
+            .map(|(i, k)| option(i, k.clone()))
+            .collect();
+        let mut opts = TcpOptions::default();
+        for o in &all {
+            opts.push(o.clone());
+        }
+        assert_eq!(opts.len(), 6);
+        assert_eq!(opts.iter().cloned().collect::<Vec<_>>(), all);
+        assert_eq!((&opts).into_iter().count(), 6);
+        assert_eq!(opts.first(), all.first());
+        let header = TcpHeader {
+            offset: 0,
+            header_len: 40,
+            src_port: 1,
+            dst_port: 2,
+            seq: 0,
+            ack: 0,
+            flags: TcpFlags::default(),
+            window: 0,
+            checksum: 0,
+            urgent: 0,
+            options: opts.clone(),
+            options_undecoded: None,
+        };
+        // The window scale is the fifth option: past the ones held in place.
+        assert_eq!(header.window_scale(), Some(7));
+        opts.retain(|o| o.range.start % 2 == 1);
+        let odd: Vec<TcpOption> = all.iter().skip(1).step_by(2).cloned().collect();
+        assert_eq!(opts.iter().cloned().collect::<Vec<_>>(), odd);
+        assert_eq!(opts.len(), 3);
+        assert!(TcpOptions::default().is_empty());
     }
 }
