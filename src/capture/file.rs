@@ -428,42 +428,52 @@ impl FileSource {
             return Ok(None);
         }
         loop {
-            // Where the block handed out next starts: the packet's bytes are found by
-            // their place in the buffer (`next` parses in place; only `refill` moves it).
-            let base = self.reader.data().as_ptr() as usize;
-            let step = match self.reader.next() {
-                Ok((n, block)) => self.st.handle_block(block, base).map(|meta| (n, meta)),
-                Err(PcapError::Eof) => {
-                    self.done = true;
-                    return Ok(None);
-                }
-                Err(PcapError::Incomplete(n)) => {
-                    self.refill_or_fail(n)?;
-                    continue;
-                }
-                Err(PcapError::BufferTooSmall) => {
-                    let n = self.buffer_size;
-                    self.refill_or_fail(n)?;
-                    continue;
-                }
-                Err(PcapError::UnexpectedEof) => {
-                    self.done = true;
-                    if self.reader.data().is_empty() {
+            // The common block is read straight from the buffer (see `plain_epb`).
+            let plain = (self.st.info.format == FileFormat::Pcapng && !self.st.section_big_endian)
+                .then(|| plain_epb(self.reader.data()))
+                .flatten();
+            let step = if let Some(epb) = plain {
+                self.st
+                    .timed_packet(epb.if_id, epb.ts_high, epb.ts_low, epb.origlen, epb.data)
+                    .map(|meta| (epb.len, meta))
+            } else {
+                // Where the block handed out next starts: the packet's bytes are found by
+                // their place in the buffer (`next` parses in place; only `refill` moves it).
+                let base = self.reader.data().as_ptr() as usize;
+                match self.reader.next() {
+                    Ok((n, block)) => self.st.handle_block(block, base).map(|meta| (n, meta)),
+                    Err(PcapError::Eof) => {
+                        self.done = true;
                         return Ok(None);
                     }
-                    return Err(CaptureError::Truncated {
-                        path: self.path.clone(),
-                        packets: self.packets,
-                    });
+                    Err(PcapError::Incomplete(n)) => {
+                        self.refill_or_fail(n)?;
+                        continue;
+                    }
+                    Err(PcapError::BufferTooSmall) => {
+                        let n = self.buffer_size;
+                        self.refill_or_fail(n)?;
+                        continue;
+                    }
+                    Err(PcapError::UnexpectedEof) => {
+                        self.done = true;
+                        if self.reader.data().is_empty() {
+                            return Ok(None);
+                        }
+                        return Err(CaptureError::Truncated {
+                            path: self.path.clone(),
+                            packets: self.packets,
+                        });
+                    }
+                    Err(PcapError::ReadError) => {
+                        self.done = true;
+                        return Err(CaptureError::Read {
+                            path: self.path.clone(),
+                            source: std::io::Error::other("read failed"),
+                        });
+                    }
+                    Err(e) => Err(describe(&e)),
                 }
-                Err(PcapError::ReadError) => {
-                    self.done = true;
-                    return Err(CaptureError::Read {
-                        path: self.path.clone(),
-                        source: std::io::Error::other("read failed"),
-                    });
-                }
-                Err(e) => Err(describe(&e)),
             };
             let (consumed, meta) = match step {
                 Ok(s) => s,
@@ -683,6 +693,54 @@ impl State {
     }
 }
 
+/// A little-endian Enhanced Packet Block without options, whole in the buffer: its fields
+/// and where its packet's bytes lie (from the block's start).
+struct PlainEpb {
+    /// Bytes of the block.
+    len: usize,
+    if_id: u32,
+    ts_high: u32,
+    ts_low: u32,
+    origlen: u32,
+    data: Range<usize>,
+}
+
+/// The block at the start of `buf` when it is a little-endian Enhanced Packet Block (pcapng
+/// §4.3) with no options, whole, its two lengths equal and its captured length filling it
+/// exactly (padded to 32 bits): the fields pcap-parser would give for it, read without its
+/// block parser (which builds the general block, options list included, for every packet).
+/// `None` for any other block, or anything about this one that is not so plain; the caller
+/// then hands it to pcap-parser, which reads, or rejects, it as before.
+fn plain_epb(buf: &[u8]) -> Option<PlainEpb> {
+    const EPB: u32 = 6;
+    const HEADER: usize = 28;
+    let le = |at: usize| -> Option<u32> {
+        let b: [u8; 4] = buf.get(at..at + 4)?.try_into().ok()?;
+        Some(u32::from_le_bytes(b))
+    };
+    if le(0)? != EPB {
+        return None;
+    }
+    let len = usize::try_from(le(4)?).ok()?;
+    let caplen = le(20)?;
+    if caplen >= u32::MAX - 4 {
+        return None;
+    }
+    let padded = usize::try_from(caplen.div_ceil(4) * 4).ok()?;
+    if len != HEADER + padded + 4 || le(len.checked_sub(4)?)? != le(4)? {
+        return None;
+    }
+    let end = HEADER + usize::try_from(caplen).ok()?;
+    Some(PlainEpb {
+        len,
+        if_id: le(8)?,
+        ts_high: le(12)?,
+        ts_low: le(16)?,
+        origlen: le(24)?,
+        data: HEADER..end,
+    })
+}
+
 /// pcapng's obsolete Packet Block (block type 2), superseded by the Enhanced Packet Block but
 /// still read by tshark.
 const OBSOLETE_PACKET_BLOCK: u32 = 2;
@@ -709,5 +767,67 @@ fn describe(e: &PcapError<&[u8]>) -> String {
         PcapError::OwnedNomError(_, kind) => format!("unparsable block ({kind:?})"),
         PcapError::HeaderNotRecognized => "unrecognised block header".to_string(),
         other => format!("{other:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pcap_parser::traits::PcapNGPacketBlock;
+
+    /// A little-endian Enhanced Packet Block: `caplen` bytes of packet data, `options` after
+    /// them (already padded), both lengths `len` unless given otherwise.
+    fn epb(caplen: u32, data: &[u8], options: &[u8], trailer: Option<u32>) -> Vec<u8> {
+        let padded = data.len().div_ceil(4) * 4;
+        let len = (28 + padded + options.len() + 4) as u32;
+        let mut b = Vec::new();
+        for v in [6, len, 1, 0x0006_1234, 0x89ab_cdef, caplen, 1500] {
+            b.extend_from_slice(&u32::to_le_bytes(v));
+        }
+        b.extend_from_slice(data);
+        b.resize(28 + padded, 0);
+        b.extend_from_slice(options);
+        b.extend_from_slice(&trailer.unwrap_or(len).to_le_bytes());
+        b
+    }
+
+    #[test]
+    fn a_plain_enhanced_packet_block_reads_as_pcap_parser_reads_it() {
+        for n in [0usize, 1, 3, 4, 5, 60, 1514] {
+            let data: Vec<u8> = (0..n).map(|i| i as u8).collect();
+            let mut block = epb(n as u32, &data, &[], None);
+            // What follows the block is not read.
+            block.extend_from_slice(&[6, 0, 0, 0]);
+            let plain = plain_epb(&block).expect("plain");
+            let (rest, parsed) = pcap_parser::parse_enhancedpacketblock_le(&block).expect("parses");
+            assert_eq!(plain.len, block.len() - rest.len());
+            assert_eq!(
+                (plain.if_id, plain.ts_high, plain.ts_low, plain.origlen),
+                (parsed.if_id, parsed.ts_high, parsed.ts_low, parsed.origlen)
+            );
+            assert_eq!(block.get(plain.data.clone()), Some(parsed.packet_data()));
+            assert_eq!(parsed.packet_data(), data.as_slice());
+        }
+    }
+
+    #[test]
+    fn any_other_block_is_left_to_pcap_parser() {
+        let data = [1u8, 2, 3, 4, 5];
+        // Options (a comment, then the end of options), lengths that differ, a captured
+        // length past the block or short of it, another block type, a block cut short.
+        let comment = [1, 0, 2, 0, b'h', b'i', 0, 0, 0, 0, 0, 0];
+        assert!(plain_epb(&epb(5, &data, &comment, None)).is_none());
+        assert!(plain_epb(&epb(5, &data, &[], Some(44))).is_none());
+        assert!(plain_epb(&epb(9, &data, &[], None)).is_none());
+        assert!(plain_epb(&epb(2, &data, &[], None)).is_none());
+        assert!(plain_epb(&epb(u32::MAX - 2, &data, &[], None)).is_none());
+        let mut other = epb(5, &data, &[], None);
+        other[0] = 3;
+        assert!(plain_epb(&other).is_none());
+        let whole = epb(5, &data, &[], None);
+        for cut in 0..whole.len() {
+            assert!(plain_epb(whole.get(..cut).unwrap_or_default()).is_none());
+        }
+        assert!(plain_epb(&whole).is_some());
     }
 }
