@@ -184,7 +184,14 @@ mod tests {
     #[test]
     fn whole_seconds_as_certificates_show_them() {
         // Each equal to `date_time` with `T`, then `Z`.
-        for secs in [1_795_375_856, 0, -1, 951_782_400, 253_402_300_799, -62_167_219_200] {
+        for secs in [
+            1_795_375_856,
+            0,
+            -1,
+            951_782_400,
+            253_402_300_799,
+            -62_167_219_200,
+        ] {
             let t = datetime(Timestamp::new(secs, 0)).expect("in range");
             assert_eq!(rfc3339_secs(secs), format!("{}Z", date_time(&t, 'T')));
         }
