@@ -428,42 +428,53 @@ impl FileSource {
             return Ok(None);
         }
         loop {
-            // Where the block handed out next starts: the packet's bytes are found by
-            // their place in the buffer (`next` parses in place; only `refill` moves it).
-            let base = self.reader.data().as_ptr() as usize;
-            let step = match self.reader.next() {
-                Ok((n, block)) => self.st.handle_block(block, base).map(|meta| (n, meta)),
-                Err(PcapError::Eof) => {
-                    self.done = true;
-                    return Ok(None);
-                }
-                Err(PcapError::Incomplete(n)) => {
-                    self.refill_or_fail(n)?;
-                    continue;
-                }
-                Err(PcapError::BufferTooSmall) => {
-                    let n = self.buffer_size;
-                    self.refill_or_fail(n)?;
-                    continue;
-                }
-                Err(PcapError::UnexpectedEof) => {
-                    self.done = true;
-                    if self.reader.data().is_empty() {
+            // The common block goes to pcap-parser's Enhanced Packet Block parser directly
+            // (see `direct_epb`).
+            let direct = (self.st.info.format == FileFormat::Pcapng && !self.st.section_big_endian)
+                .then(|| direct_epb(self.reader.data()))
+                .flatten();
+            let step = if let Some(epb) = direct {
+                self.st
+                    .timed_packet(epb.if_id, epb.ts_high, epb.ts_low, epb.origlen, epb.data)
+                    .map(|meta| (epb.len, meta))
+            } else {
+                // Where the block handed out next starts: the packet's bytes are found by
+                // their place in the buffer (`next` parses in place; only `refill` moves it).
+                let base = self.reader.data().as_ptr() as usize;
+                match self.reader.next() {
+                    Ok((n, block)) => self.st.handle_block(block, base).map(|meta| (n, meta)),
+                    Err(PcapError::Eof) => {
+                        self.done = true;
                         return Ok(None);
                     }
-                    return Err(CaptureError::Truncated {
-                        path: self.path.clone(),
-                        packets: self.packets,
-                    });
+                    Err(PcapError::Incomplete(n)) => {
+                        self.refill_or_fail(n)?;
+                        continue;
+                    }
+                    Err(PcapError::BufferTooSmall) => {
+                        let n = self.buffer_size;
+                        self.refill_or_fail(n)?;
+                        continue;
+                    }
+                    Err(PcapError::UnexpectedEof) => {
+                        self.done = true;
+                        if self.reader.data().is_empty() {
+                            return Ok(None);
+                        }
+                        return Err(CaptureError::Truncated {
+                            path: self.path.clone(),
+                            packets: self.packets,
+                        });
+                    }
+                    Err(PcapError::ReadError) => {
+                        self.done = true;
+                        return Err(CaptureError::Read {
+                            path: self.path.clone(),
+                            source: std::io::Error::other("read failed"),
+                        });
+                    }
+                    Err(e) => Err(describe(&e)),
                 }
-                Err(PcapError::ReadError) => {
-                    self.done = true;
-                    return Err(CaptureError::Read {
-                        path: self.path.clone(),
-                        source: std::io::Error::other("read failed"),
-                    });
-                }
-                Err(e) => Err(describe(&e)),
             };
             let (consumed, meta) = match step {
                 Ok(s) => s,
@@ -683,6 +694,40 @@ impl State {
     }
 }
 
+/// An Enhanced Packet Block read by [`direct_epb`]: its fields and where its packet's bytes
+/// lie (from the block's start).
+struct DirectEpb {
+    /// Bytes of the block.
+    len: usize,
+    if_id: u32,
+    ts_high: u32,
+    ts_low: u32,
+    origlen: u32,
+    data: Range<usize>,
+}
+
+/// The block at the start of `buf` when it is a little-endian Enhanced Packet Block (pcapng
+/// §4.3) whole in the buffer, parsed by pcap-parser's own EPB parser
+/// (`parse_enhancedpacketblock_le`, the one its reader uses for such a block) without the
+/// reader's general block dispatch and the `PcapBlockOwned` it builds for every packet.
+/// `None` for any other block, or one the parser does not accept whole; the caller then
+/// hands it to the reader, which reads, or rejects, it as before.
+fn direct_epb(buf: &[u8]) -> Option<DirectEpb> {
+    if buf.get(0..4)? != pcap_parser::EPB_MAGIC.to_le_bytes() {
+        return None;
+    }
+    let (rest, epb) = pcap_parser::parse_enhancedpacketblock_le(buf).ok()?;
+    let base = buf.as_ptr() as usize;
+    Some(DirectEpb {
+        len: buf.len() - rest.len(),
+        if_id: epb.if_id,
+        ts_high: epb.ts_high,
+        ts_low: epb.ts_low,
+        origlen: epb.origlen,
+        data: place(base, epb.packet_data()),
+    })
+}
+
 /// pcapng's obsolete Packet Block (block type 2), superseded by the Enhanced Packet Block but
 /// still read by tshark.
 const OBSOLETE_PACKET_BLOCK: u32 = 2;
@@ -709,5 +754,84 @@ fn describe(e: &PcapError<&[u8]>) -> String {
         PcapError::OwnedNomError(_, kind) => format!("unparsable block ({kind:?})"),
         PcapError::HeaderNotRecognized => "unrecognised block header".to_string(),
         other => format!("{other:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pcap_parser::traits::PcapNGPacketBlock;
+
+    /// A little-endian Enhanced Packet Block: `caplen` bytes of packet data, `options` after
+    /// them (already padded), both lengths `len` unless given otherwise.
+    fn epb(caplen: u32, data: &[u8], options: &[u8], trailer: Option<u32>) -> Vec<u8> {
+        let padded = data.len().div_ceil(4) * 4;
+        let len = (28 + padded + options.len() + 4) as u32;
+        let mut b = Vec::new();
+        for v in [6, len, 1, 0x0006_1234, 0x89ab_cdef, caplen, 1500] {
+            b.extend_from_slice(&u32::to_le_bytes(v));
+        }
+        b.extend_from_slice(data);
+        b.resize(28 + padded, 0);
+        b.extend_from_slice(options);
+        b.extend_from_slice(&trailer.unwrap_or(len).to_le_bytes());
+        b
+    }
+
+    /// What the reader's general path gives for the block at the start of `buf`: its length
+    /// and fields, or `None` where it gives no Enhanced Packet Block.
+    fn through_reader(buf: &[u8]) -> Option<(usize, u32, u32, u32, u32, Range<usize>)> {
+        let (rest, block) = pcap_parser::pcapng::parse_block_le(buf).ok()?;
+        let pcap_parser::pcapng::Block::EnhancedPacket(e) = block else {
+            return None;
+        };
+        let base = buf.as_ptr() as usize;
+        Some((
+            buf.len() - rest.len(),
+            e.if_id,
+            e.ts_high,
+            e.ts_low,
+            e.origlen,
+            place(base, e.packet_data()),
+        ))
+    }
+
+    fn fields(e: DirectEpb) -> (usize, u32, u32, u32, u32, Range<usize>) {
+        (e.len, e.if_id, e.ts_high, e.ts_low, e.origlen, e.data)
+    }
+
+    #[test]
+    fn an_enhanced_packet_block_reads_as_the_reader_reads_it() {
+        // Options (a comment, then the end of options) or none; any data length.
+        let comment = [1, 0, 2, 0, b'h', b'i', 0, 0, 0, 0, 0, 0];
+        for options in [&[][..], &comment[..]] {
+            for n in [0usize, 1, 3, 4, 5, 60, 1514] {
+                let data: Vec<u8> = (0..n).map(|i| i as u8).collect();
+                let mut block = epb(n as u32, &data, options, None);
+                // What follows the block is not read.
+                block.extend_from_slice(&[6, 0, 0, 0]);
+                let direct = direct_epb(&block).map(fields).expect("read");
+                assert_eq!(Some(direct.clone()), through_reader(&block));
+                assert_eq!(block.get(direct.5), Some(data.as_slice()));
+            }
+        }
+    }
+
+    #[test]
+    fn any_other_block_is_left_to_the_reader() {
+        let data = [1u8, 2, 3, 4, 5];
+        // Lengths that differ, a captured length past the block, another block type, a
+        // block cut short.
+        assert!(direct_epb(&epb(5, &data, &[], Some(44))).is_none());
+        assert!(direct_epb(&epb(9, &data, &[], None)).is_none());
+        assert!(direct_epb(&epb(u32::MAX - 2, &data, &[], None)).is_none());
+        let mut other = epb(5, &data, &[], None);
+        other[0] = 3;
+        assert!(direct_epb(&other).is_none());
+        let whole = epb(5, &data, &[], None);
+        for cut in 0..whole.len() {
+            assert!(direct_epb(whole.get(..cut).unwrap_or_default()).is_none());
+        }
+        assert!(direct_epb(&whole).is_some());
     }
 }

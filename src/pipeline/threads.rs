@@ -198,8 +198,21 @@ type SessionKey = (bool, (IpAddr, u16), (IpAddr, u16));
 /// Frames of no session (ARP, ICMP) go by their addresses, or to worker 0.
 struct Placement {
     workers: usize,
-    placed: HashMap<SessionKey, usize>,
+    /// IPv4 sessions, by [`v4_key`] (one integer: hashed and compared at every frame).
+    placed: HashMap<u128, usize>,
+    /// Sessions over IPv6.
+    placed_v6: HashMap<SessionKey, usize>,
     next: usize,
+}
+
+/// An IPv4 session (its endpoints in canonical order) as one integer: the protocol bit,
+/// then the lower endpoint's address and port, then the higher's.
+fn v4_key(tcp: bool, lo: (u32, u16), hi: (u32, u16)) -> u128 {
+    (u128::from(tcp) << 96)
+        | (u128::from(lo.0) << 64)
+        | (u128::from(lo.1) << 48)
+        | (u128::from(hi.0) << 16)
+        | u128::from(hi.1)
 }
 
 impl Placement {
@@ -207,8 +220,24 @@ impl Placement {
         Placement {
             workers: workers.max(1),
             placed: HashMap::default(),
+            placed_v6: HashMap::default(),
             next: 0,
         }
+    }
+
+    /// Sessions placed so far.
+    fn len(&self) -> usize {
+        self.placed.len() + self.placed_v6.len()
+    }
+
+    /// The next worker in turn for a new session, or `None` past [`MAX_PLACED`].
+    fn turn(&mut self) -> Option<usize> {
+        if self.len() >= MAX_PLACED {
+            return None;
+        }
+        let w = self.next;
+        self.next = (self.next + 1) % self.workers;
+        Some(w)
     }
 
     fn worker(&mut self, d: &Decoded) -> usize {
@@ -231,16 +260,26 @@ impl Placement {
         if n == 1 {
             return 0;
         }
-        let key = if a <= b { (tcp, a, b) } else { (tcp, b, a) };
-        if let Some(&w) = self.placed.get(&key) {
+        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+        if let ((IpAddr::V4(la), lp), (IpAddr::V4(ha), hp)) = (lo, hi) {
+            let key = v4_key(tcp, (u32::from(la), lp), (u32::from(ha), hp));
+            if let Some(&w) = self.placed.get(&key) {
+                return w;
+            }
+            let Some(w) = self.turn() else {
+                return hashed(&(tcp, lo, hi), n);
+            };
+            self.placed.insert(key, w);
             return w;
         }
-        if self.placed.len() >= MAX_PLACED {
-            return hashed(&key, n);
+        let key = (tcp, lo, hi);
+        if let Some(&w) = self.placed_v6.get(&key) {
+            return w;
         }
-        let w = self.next;
-        self.next = (self.next + 1) % n;
-        self.placed.insert(key, w);
+        let Some(w) = self.turn() else {
+            return hashed(&key, n);
+        };
+        self.placed_v6.insert(key, w);
         w
     }
 }
@@ -817,7 +856,7 @@ mod tests {
         let w = p.worker(&first);
         let mut port = 0u16;
         let mut addr = 0u32;
-        while p.placed.len() < MAX_PLACED {
+        while p.len() < MAX_PLACED {
             addr += 1;
             let [_, b, c, d] = addr.to_be_bytes();
             p.worker(&tcp_frame([10, b, c, d], port, [192, 168, 0, 1], 443));
@@ -829,7 +868,7 @@ mod tests {
             h,
             p.worker(&tcp_frame([172, 16, 0, 2], 6, [172, 16, 0, 1], 5))
         );
-        assert_eq!(p.placed.len(), MAX_PLACED);
+        assert_eq!(p.len(), MAX_PLACED);
         assert_eq!(p.worker(&first), w);
     }
 }

@@ -91,8 +91,32 @@ impl Rfc3339Nanos {
 /// seconds outside the years 0000-9999.
 pub fn rfc3339_secs(secs: i64) -> String {
     match datetime(Timestamp::new(secs, 0)) {
-        Some(t) if (0..=9999).contains(&t.year()) => format!("{}Z", date_time(&t, 'T')),
+        Some(t) if (0..=9999).contains(&t.year()) => {
+            // `YYYY-MM-DDTHH:MM:SSZ`, digit by digit (as `date_time` then `Z`).
+            let mut s = String::with_capacity(20);
+            push_digits(&mut s, t.year().unsigned_abs(), 4);
+            for (sep, n) in [
+                ('-', u8::from(t.month())),
+                ('-', t.day()),
+                ('T', t.hour()),
+                (':', t.minute()),
+                (':', t.second()),
+            ] {
+                s.push(sep);
+                push_digits(&mut s, n.into(), 2);
+            }
+            s.push('Z');
+            s
+        }
         _ => secs.to_string(),
+    }
+}
+
+/// `n`'s last `width` decimal digits, zero-padded.
+fn push_digits(s: &mut String, n: u32, width: u32) {
+    for i in (0..width).rev() {
+        let d = n / 10u32.pow(i) % 10;
+        s.push(char::from(b'0' + d as u8));
     }
 }
 
@@ -155,5 +179,25 @@ mod tests {
             rfc3339(Timestamp::new(-1, 0)),
             "1969-12-31T23:59:59.000000Z"
         );
+    }
+
+    #[test]
+    fn whole_seconds_as_certificates_show_them() {
+        // Each equal to `date_time` with `T`, then `Z`.
+        for secs in [
+            1_795_375_856,
+            0,
+            -1,
+            951_782_400,
+            253_402_300_799,
+            -62_167_219_200,
+        ] {
+            let t = datetime(Timestamp::new(secs, 0)).expect("in range");
+            assert_eq!(rfc3339_secs(secs), format!("{}Z", date_time(&t, 'T')));
+        }
+        assert_eq!(rfc3339_secs(1_795_375_856), "2026-11-22T19:30:56Z");
+        assert_eq!(rfc3339_secs(-62_167_219_200), "0000-01-01T00:00:00Z");
+        // Past year 9999: the number of seconds.
+        assert_eq!(rfc3339_secs(253_402_300_800), "253402300800");
     }
 }

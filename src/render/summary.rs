@@ -82,20 +82,7 @@ fn push_flag_names(s: &mut String, flags: TcpFlags) {
 /// `n` in decimal appended to `s` (as `{n}` formats it, without the formatter's cost: the
 /// Info text of a TCP segment holds up to eight numbers).
 fn push_u64(s: &mut String, n: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    let mut n = n;
-    loop {
-        i -= 1;
-        // `n % 10` is below 10: the cast keeps it.
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    // Digits only: always UTF-8.
-    s.push_str(std::str::from_utf8(buf.get(i..).unwrap_or_default()).unwrap_or_default());
+    s.push_str(itoa::Buffer::new().format(n));
 }
 
 /// Short flag letters for JSON (`S`, `SA`, `PA`, `FA`, `R` ...), tcpdump-like.

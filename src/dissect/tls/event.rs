@@ -340,11 +340,8 @@ impl TlsEvent {
             TlsMessage::ClientHello(ch) => {
                 out.kind("tls.client_hello");
                 out.json("legacy_version", version(ch.legacy_version));
-                out.json("sslv2_record", ch.sslv2.into());
-                out.json(
-                    "sni",
-                    ch.sni_text().map(Value::String).unwrap_or(Value::Null),
-                );
+                out.flag("sslv2_record", ch.sslv2);
+                out.text("sni", ch.sni_text());
                 out.json("alpn", strs(&ch.values.alpn));
                 out.json(
                     "cipher_suites",
@@ -386,10 +383,10 @@ impl TlsEvent {
                     nums(&ch.values.signature_algorithms),
                 );
                 out.json("extensions", nums(&ch.extension_ids()));
-                out.json("ja3", ch.ja3().into());
-                out.json("ja3_string", ch.ja3_string().into());
-                out.json("ja4", ch.ja4().into());
-                out.json("ech", ch.offers_ech().into());
+                out.text("ja3", Some(ch.ja3().into()));
+                out.text("ja3_string", Some(ch.ja3_string().into()));
+                out.text("ja4", Some(ch.ja4().into()));
+                out.flag("ech", ch.offers_ech());
                 if let Some(note) = ch.ech_note() {
                     out.json("ech_note", note.into());
                 }
@@ -398,39 +395,34 @@ impl TlsEvent {
                 out.kind("tls.server_hello");
                 out.json("version", version(sh.version));
                 out.json("legacy_version", version(sh.legacy_version));
-                out.json("cipher_suite", cipher_suite_name(sh.cipher_suite).into());
-                out.json("cipher_suite_id", sh.cipher_suite.into());
-                out.json(
-                    "alpn",
-                    sh.alpn_text().map(Value::String).unwrap_or(Value::Null),
-                );
-                out.json("hello_retry_request", sh.hello_retry_request.into());
+                out.text("cipher_suite", Some(cipher_suite_name(sh.cipher_suite)));
+                out.uint("cipher_suite_id", Some(sh.cipher_suite.into()));
+                out.text("alpn", sh.alpn_text());
+                out.flag("hello_retry_request", sh.hello_retry_request);
                 out.json("key_share_groups", nums(&sh.values.key_share_groups));
                 out.json(
                     "extensions",
                     nums(&sh.extensions.iter().map(|e| e.id).collect::<Vec<_>>()),
                 );
-                out.json("ja3s", sh.ja3s.clone().into());
-                out.json("ja3s_string", sh.ja3s_string.clone().into());
+                out.text("ja3s", Some(sh.ja3s.clone()));
+                out.text("ja3s_string", Some(sh.ja3s_string.clone()));
             }
             TlsMessage::Certificate(c) => {
                 out.kind("tls.certificate");
-                // The server's own certificate at top level, the whole chain under "chain".
-                if let Some(first) = c.certificates.first() {
-                    for (k, v) in first.json() {
-                        out.json(&k, v);
+                // The server's own certificate at top level, the whole chain under "chain"
+                // (each certificate's fields made once).
+                let chain: Vec<Value> = c
+                    .certificates
+                    .iter()
+                    .map(|x| Value::Object(x.json()))
+                    .collect();
+                if let Some(Value::Object(first)) = chain.first() {
+                    for (k, v) in first {
+                        out.json(k, v.clone());
                     }
                 }
-                out.json("chain_length", c.certificates.len().into());
-                out.json(
-                    "chain",
-                    Value::Array(
-                        c.certificates
-                            .iter()
-                            .map(|x| Value::Object(x.json()))
-                            .collect(),
-                    ),
-                );
+                out.uint("chain_length", Some(c.certificates.len() as u64));
+                out.json("chain", Value::Array(chain));
             }
             TlsMessage::ServerKeyExchange(s) => {
                 out.kind("tls.server_key_exchange");
@@ -456,9 +448,9 @@ impl TlsEvent {
             }
             TlsMessage::Handshake(h) => {
                 out.kind("tls.handshake");
-                out.json("name", h.name().into());
-                out.json("msg_type", h.msg_type.into());
-                out.json("length", h.length.into());
+                out.text("name", Some(h.name()));
+                out.uint("msg_type", Some(h.msg_type.into()));
+                out.uint("length", Some(h.length as u64));
             }
             TlsMessage::ChangeCipherSpec => out.kind("tls.change_cipher_spec"),
             TlsMessage::Alert(a) => {
@@ -483,7 +475,7 @@ impl TlsEvent {
                     "description_id",
                     opt(a.description.filter(|_| !a.encrypted)),
                 );
-                out.json("encrypted", a.encrypted.into());
+                out.flag("encrypted", a.encrypted);
             }
             TlsMessage::AppData(a) => {
                 out.kind("tls.app_data");
@@ -507,7 +499,7 @@ impl TlsEvent {
             }
             TlsMessage::EncryptedHandshake { len } => {
                 out.kind("tls.encrypted_handshake");
-                out.json("len", (*len).into());
+                out.uint("len", Some(*len as u64));
             }
             TlsMessage::Note(n) => {
                 out.kind("tls.note");
@@ -522,10 +514,10 @@ impl TlsEvent {
                         .map(|c| Value::String(cipher_suite_name(c)))
                         .unwrap_or(Value::Null),
                 );
-                out.json("to_server_records", s.to_server_records.into());
-                out.json("to_server_bytes", s.to_server_bytes.into());
-                out.json("to_client_records", s.to_client_records.into());
-                out.json("to_client_bytes", s.to_client_bytes.into());
+                out.uint("to_server_records", Some(s.to_server_records));
+                out.uint("to_server_bytes", Some(s.to_server_bytes));
+                out.uint("to_client_records", Some(s.to_client_records));
+                out.uint("to_client_bytes", Some(s.to_client_bytes));
             }
             TlsMessage::Decryption(d) => {
                 out.kind("tls.decryption");
@@ -536,8 +528,8 @@ impl TlsEvent {
             }
         };
         if let Some((len, inner)) = self.record.decrypted {
-            out.json("decrypted_len", len.into());
-            out.json("inner_content_type", inner.into());
+            out.uint("decrypted_len", Some(len as u64));
+            out.uint("inner_content_type", Some(inner.into()));
         }
         out.text("protocol", Some(self.protocol.clone()));
     }

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use super::column::{pairs_value, Column};
 use super::{Dataset, Part, ROWS_PER_GROUP};
 use crate::dissect::fields::Fields;
+use crate::present::escape::escape_cow;
 
 /// A row of one part file; [`Row::end`] completes it.
 pub(crate) struct Row<'a> {
@@ -250,6 +251,11 @@ impl Fields for Row<'_> {
     /// The row was started with its type.
     fn kind(&mut self, _ty: &str) {}
     fn text(&mut self, name: &str, v: Option<String>) {
+        if self.mask.is_empty() && name.position(self.ds).is_none() {
+            // No column of its own: the string itself goes to `extra` (not a copy).
+            self.keep_extra(name, v.map_or(Value::Null, Value::String));
+            return;
+        }
         Row::text(self, name, v.as_deref());
     }
     fn uint(&mut self, name: &str, v: Option<u64>) {
@@ -270,6 +276,11 @@ impl Fields for Row<'_> {
     }
     fn json(&mut self, name: &str, v: Value) {
         Row::value(self, name, v);
+    }
+    /// Escaped as [`Fields::wire`] does, without a copy when nothing needs an escape.
+    fn wire(&mut self, name: &str, v: Option<&[u8]>) {
+        let v = v.map(escape_cow);
+        Row::text(self, name, v.as_deref());
     }
 }
 

@@ -409,6 +409,11 @@ impl Fields for AppRow<'_> {
             r.json(name, v);
         }
     }
+    fn wire(&mut self, name: &str, v: Option<&[u8]>) {
+        if let Some(r) = self.row() {
+            r.wire(name, v);
+        }
+    }
 }
 
 impl Sink for ParquetOutput {
