@@ -428,11 +428,12 @@ impl FileSource {
             return Ok(None);
         }
         loop {
-            // The common block is read straight from the buffer (see `plain_epb`).
-            let plain = (self.st.info.format == FileFormat::Pcapng && !self.st.section_big_endian)
-                .then(|| plain_epb(self.reader.data()))
+            // The common block goes to pcap-parser's Enhanced Packet Block parser directly
+            // (see `direct_epb`).
+            let direct = (self.st.info.format == FileFormat::Pcapng && !self.st.section_big_endian)
+                .then(|| direct_epb(self.reader.data()))
                 .flatten();
-            let step = if let Some(epb) = plain {
+            let step = if let Some(epb) = direct {
                 self.st
                     .timed_packet(epb.if_id, epb.ts_high, epb.ts_low, epb.origlen, epb.data)
                     .map(|meta| (epb.len, meta))
@@ -693,9 +694,9 @@ impl State {
     }
 }
 
-/// A little-endian Enhanced Packet Block without options, whole in the buffer: its fields
-/// and where its packet's bytes lie (from the block's start).
-struct PlainEpb {
+/// An Enhanced Packet Block read by [`direct_epb`]: its fields and where its packet's bytes
+/// lie (from the block's start).
+struct DirectEpb {
     /// Bytes of the block.
     len: usize,
     if_id: u32,
@@ -706,38 +707,24 @@ struct PlainEpb {
 }
 
 /// The block at the start of `buf` when it is a little-endian Enhanced Packet Block (pcapng
-/// §4.3) with no options, whole, its two lengths equal and its captured length filling it
-/// exactly (padded to 32 bits): the fields pcap-parser would give for it, read without its
-/// block parser (which builds the general block, options list included, for every packet).
-/// `None` for any other block, or anything about this one that is not so plain; the caller
-/// then hands it to pcap-parser, which reads, or rejects, it as before.
-fn plain_epb(buf: &[u8]) -> Option<PlainEpb> {
-    const EPB: u32 = 6;
-    const HEADER: usize = 28;
-    let le = |at: usize| -> Option<u32> {
-        let b: [u8; 4] = buf.get(at..at + 4)?.try_into().ok()?;
-        Some(u32::from_le_bytes(b))
-    };
-    if le(0)? != EPB {
+/// §4.3) whole in the buffer, parsed by pcap-parser's own EPB parser
+/// (`parse_enhancedpacketblock_le`, the one its reader uses for such a block) without the
+/// reader's general block dispatch and the `PcapBlockOwned` it builds for every packet.
+/// `None` for any other block, or one the parser does not accept whole; the caller then
+/// hands it to the reader, which reads, or rejects, it as before.
+fn direct_epb(buf: &[u8]) -> Option<DirectEpb> {
+    if buf.get(0..4)? != pcap_parser::EPB_MAGIC.to_le_bytes() {
         return None;
     }
-    let len = usize::try_from(le(4)?).ok()?;
-    let caplen = le(20)?;
-    if caplen >= u32::MAX - 4 {
-        return None;
-    }
-    let padded = usize::try_from(caplen.div_ceil(4) * 4).ok()?;
-    if len != HEADER + padded + 4 || le(len.checked_sub(4)?)? != le(4)? {
-        return None;
-    }
-    let end = HEADER + usize::try_from(caplen).ok()?;
-    Some(PlainEpb {
-        len,
-        if_id: le(8)?,
-        ts_high: le(12)?,
-        ts_low: le(16)?,
-        origlen: le(24)?,
-        data: HEADER..end,
+    let (rest, epb) = pcap_parser::parse_enhancedpacketblock_le(buf).ok()?;
+    let base = buf.as_ptr() as usize;
+    Some(DirectEpb {
+        len: buf.len() - rest.len(),
+        if_id: epb.if_id,
+        ts_high: epb.ts_high,
+        ts_low: epb.ts_low,
+        origlen: epb.origlen,
+        data: place(base, epb.packet_data()),
     })
 }
 
@@ -791,43 +778,60 @@ mod tests {
         b
     }
 
+    /// What the reader's general path gives for the block at the start of `buf`: its length
+    /// and fields, or `None` where it gives no Enhanced Packet Block.
+    fn through_reader(buf: &[u8]) -> Option<(usize, u32, u32, u32, u32, Range<usize>)> {
+        let (rest, block) = pcap_parser::pcapng::parse_block_le(buf).ok()?;
+        let pcap_parser::pcapng::Block::EnhancedPacket(e) = block else {
+            return None;
+        };
+        let base = buf.as_ptr() as usize;
+        Some((
+            buf.len() - rest.len(),
+            e.if_id,
+            e.ts_high,
+            e.ts_low,
+            e.origlen,
+            place(base, e.packet_data()),
+        ))
+    }
+
+    fn fields(e: DirectEpb) -> (usize, u32, u32, u32, u32, Range<usize>) {
+        (e.len, e.if_id, e.ts_high, e.ts_low, e.origlen, e.data)
+    }
+
     #[test]
-    fn a_plain_enhanced_packet_block_reads_as_pcap_parser_reads_it() {
-        for n in [0usize, 1, 3, 4, 5, 60, 1514] {
-            let data: Vec<u8> = (0..n).map(|i| i as u8).collect();
-            let mut block = epb(n as u32, &data, &[], None);
-            // What follows the block is not read.
-            block.extend_from_slice(&[6, 0, 0, 0]);
-            let plain = plain_epb(&block).expect("plain");
-            let (rest, parsed) = pcap_parser::parse_enhancedpacketblock_le(&block).expect("parses");
-            assert_eq!(plain.len, block.len() - rest.len());
-            assert_eq!(
-                (plain.if_id, plain.ts_high, plain.ts_low, plain.origlen),
-                (parsed.if_id, parsed.ts_high, parsed.ts_low, parsed.origlen)
-            );
-            assert_eq!(block.get(plain.data.clone()), Some(parsed.packet_data()));
-            assert_eq!(parsed.packet_data(), data.as_slice());
+    fn an_enhanced_packet_block_reads_as_the_reader_reads_it() {
+        // Options (a comment, then the end of options) or none; any data length.
+        let comment = [1, 0, 2, 0, b'h', b'i', 0, 0, 0, 0, 0, 0];
+        for options in [&[][..], &comment[..]] {
+            for n in [0usize, 1, 3, 4, 5, 60, 1514] {
+                let data: Vec<u8> = (0..n).map(|i| i as u8).collect();
+                let mut block = epb(n as u32, &data, options, None);
+                // What follows the block is not read.
+                block.extend_from_slice(&[6, 0, 0, 0]);
+                let direct = direct_epb(&block).map(fields).expect("read");
+                assert_eq!(Some(direct.clone()), through_reader(&block));
+                assert_eq!(block.get(direct.5), Some(data.as_slice()));
+            }
         }
     }
 
     #[test]
-    fn any_other_block_is_left_to_pcap_parser() {
+    fn any_other_block_is_left_to_the_reader() {
         let data = [1u8, 2, 3, 4, 5];
-        // Options (a comment, then the end of options), lengths that differ, a captured
-        // length past the block or short of it, another block type, a block cut short.
-        let comment = [1, 0, 2, 0, b'h', b'i', 0, 0, 0, 0, 0, 0];
-        assert!(plain_epb(&epb(5, &data, &comment, None)).is_none());
-        assert!(plain_epb(&epb(5, &data, &[], Some(44))).is_none());
-        assert!(plain_epb(&epb(9, &data, &[], None)).is_none());
-        assert!(plain_epb(&epb(2, &data, &[], None)).is_none());
-        assert!(plain_epb(&epb(u32::MAX - 2, &data, &[], None)).is_none());
+        // Lengths that differ, a captured length past the block, another block type, a
+        // block cut short.
+        assert!(direct_epb(&epb(5, &data, &[], Some(44))).is_none());
+        assert!(direct_epb(&epb(9, &data, &[], None)).is_none());
+        assert!(direct_epb(&epb(u32::MAX - 2, &data, &[], None)).is_none());
         let mut other = epb(5, &data, &[], None);
         other[0] = 3;
-        assert!(plain_epb(&other).is_none());
+        assert!(direct_epb(&other).is_none());
         let whole = epb(5, &data, &[], None);
         for cut in 0..whole.len() {
-            assert!(plain_epb(whole.get(..cut).unwrap_or_default()).is_none());
+            assert!(direct_epb(whole.get(..cut).unwrap_or_default()).is_none());
         }
-        assert!(plain_epb(&whole).is_some());
+        assert!(direct_epb(&whole).is_some());
     }
 }
