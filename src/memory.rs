@@ -183,9 +183,115 @@ impl MemoryStats {
     }
 }
 
+/// Released body buffers (raw and decoded HTTP bodies) kept per thread for the next bodies
+/// of the run. A large buffer freed and allocated again costs the kernel a page fault per
+/// 4 KiB on its first write each time (the allocator gives freed memory back); a kept one
+/// costs none. Only buffers of [`SPARE_MIN`]..=[`SPARE_MAX`] bytes are kept, at most
+/// [`SPARE_TOTAL`] bytes per thread (the largest kept first), outside the budget like the
+/// allocator's own free lists. A buffer keeps its length: its bytes are initialised, so a
+/// caller that needs a zeroed-then-overwritten buffer can skip zeroing them.
+pub mod spare {
+    use std::cell::RefCell;
+
+    /// Smaller buffers are left to the allocator (its free lists serve them well).
+    pub const SPARE_MIN: usize = 64 << 10;
+    /// Larger buffers are given back.
+    pub const SPARE_MAX: usize = 1 << 20;
+    /// Bytes of capacity kept per thread at most.
+    pub const SPARE_TOTAL: usize = 4 << 20;
+
+    thread_local! {
+        static SPARE: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// The kept buffer with the largest capacity in `lo..=hi`, if any; its length and bytes
+    /// are those it was given back with.
+    pub fn take(lo: usize, hi: usize) -> Option<Vec<u8>> {
+        if hi < SPARE_MIN || lo > SPARE_MAX {
+            return None;
+        }
+        SPARE
+            .try_with(|s| {
+                let mut s = s.try_borrow_mut().ok()?;
+                let i = s
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, v)| (lo..=hi).contains(&v.capacity()))
+                    .max_by_key(|(_, v)| v.capacity())
+                    .map(|(i, _)| i)?;
+                Some(s.swap_remove(i))
+            })
+            .ok()
+            .flatten()
+    }
+
+    /// Keep `v` for a later [`take`] when its size is worth it and there is room (the
+    /// smallest kept buffers make way for a larger one); else it is freed.
+    pub fn give(v: Vec<u8>) {
+        if !(SPARE_MIN..=SPARE_MAX).contains(&v.capacity()) {
+            return;
+        }
+        let _ = SPARE.try_with(|s| {
+            let Ok(mut s) = s.try_borrow_mut() else {
+                return;
+            };
+            s.push(v);
+            let mut held: usize = s.iter().map(Vec::capacity).sum();
+            while held > SPARE_TOTAL {
+                let Some(i) = s
+                    .iter()
+                    .enumerate()
+                    .min_by_key(|(_, v)| v.capacity())
+                    .map(|(i, _)| i)
+                else {
+                    break;
+                };
+                held = held.saturating_sub(s.swap_remove(i).capacity());
+            }
+        });
+    }
+
+    /// Bytes of capacity kept on this thread.
+    pub fn kept() -> usize {
+        SPARE
+            .try_with(|s| {
+                s.try_borrow()
+                    .map_or(0, |s| s.iter().map(Vec::capacity).sum())
+            })
+            .unwrap_or(0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spare_buffers_are_bounded_and_taken_by_size() {
+        // Too small and too large are not kept.
+        spare::give(Vec::with_capacity(spare::SPARE_MIN - 1));
+        spare::give(Vec::with_capacity(spare::SPARE_MAX + 1));
+        assert_eq!(spare::kept(), 0);
+        let mut v = Vec::with_capacity(300_000);
+        v.extend_from_slice(&[7u8; 1000]);
+        spare::give(v);
+        spare::give(Vec::with_capacity(100_000));
+        assert_eq!(spare::kept(), 400_000);
+        // The largest that fits the range; its bytes kept.
+        assert!(spare::take(300_001, 400_000).is_none());
+        let got = spare::take(90_000, 300_000).expect("kept buffer");
+        assert_eq!(got.capacity(), 300_000);
+        assert_eq!(got.len(), 1000);
+        assert!(got.iter().all(|&b| b == 7));
+        assert_eq!(spare::kept(), 100_000);
+        // Never more than SPARE_TOTAL: the smallest make way.
+        for _ in 0..8 {
+            spare::give(Vec::with_capacity(spare::SPARE_MAX));
+        }
+        assert!(spare::kept() <= spare::SPARE_TOTAL);
+        assert_eq!(spare::kept(), spare::SPARE_TOTAL);
+        assert!(spare::take(0, 200_000).is_none());
+    }
 
     #[test]
     fn meter_adds_and_gives_back_per_pool() {

@@ -172,7 +172,7 @@ fn gzip_whole(input: &[u8], max: usize) -> Option<Vec<u8>> {
     if size > max || size > input.len().saturating_mul(1032) {
         return None;
     }
-    let mut out = vec![0u8; size];
+    let mut out = spare_zeroed(size);
     let n = WHOLE
         .with(|d| d.borrow_mut().gzip_decompress(input, &mut out))
         .ok()?;
@@ -184,6 +184,20 @@ fn gzip_whole(input: &[u8], max: usize) -> Option<Vec<u8>> {
     // The header is at least 10 bytes: the trailer cannot start before.
     let body = input.get(10..)?;
     (memchr::memmem::find(body, &read) == Some(body.len().checked_sub(8)?)).then_some(out)
+}
+
+/// A buffer of `size` initialised bytes for a decoder to overwrite: a released body buffer
+/// of about that size when the thread has one (its bytes are initialised already, so only
+/// what it lacks is zeroed), else a new zeroed one.
+fn spare_zeroed(size: usize) -> Vec<u8> {
+    match crate::memory::spare::take(size, size.saturating_add(size / 2)) {
+        Some(mut v) => {
+            v.truncate(size);
+            v.resize(size, 0);
+            v
+        }
+        None => vec![0u8; size],
+    }
 }
 
 /// Size of each read from the decoder. The decoder reports an error without the bytes it

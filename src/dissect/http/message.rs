@@ -132,6 +132,17 @@ impl ContentDecoding {
     }
 }
 
+/// The body's buffers (raw, and decoded when it was) go back to the thread's spare ones, for
+/// the next bodies ([`crate::memory::spare`]).
+impl Drop for HttpMessage {
+    fn drop(&mut self) {
+        crate::memory::spare::give(std::mem::take(&mut self.body));
+        if let Some(Some(d)) = self.decoding.as_mut().and_then(|c| c.done.take()) {
+            crate::memory::spare::give(d.data);
+        }
+    }
+}
+
 impl HttpMessage {
     pub fn is_request(&self) -> bool {
         matches!(self.start, StartLine::Request(_))

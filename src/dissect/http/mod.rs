@@ -29,7 +29,7 @@ use std::sync::Arc;
 use super::parser::{Chunk, Ctx, ParseWork, Parser, ParserConfig, SessionInfo, UpgradeRequest};
 use super::{DissectConfig, Layer};
 use crate::flow::Direction;
-use crate::memory::{Meter, Pool};
+use crate::memory::{spare, Meter, Pool};
 use chunked::{ChunkOut, Chunked};
 use head::{Head, HeadScan, Scanned, StartKind};
 
@@ -78,6 +78,13 @@ struct Building {
     body_cut: bool,
     /// Response that ends HTTP on the stream once complete (101, CONNECT 2xx).
     stop_after: Option<&'static str>,
+    /// Bytes the memory budget counts for the body: the capacity a `Vec` growing by itself
+    /// would have (twice the last, at least what is needed). The buffer holding the bytes
+    /// never has more ([`append_body`]).
+    held: usize,
+    /// The body's size when Content-Length gives it (within `max_http_body`): the last
+    /// growth of the buffer is to exactly this.
+    expect: Option<usize>,
 }
 
 /// The bytes of a head not complete in its segment (heads complete in one segment are
@@ -714,12 +721,21 @@ impl HttpStream {
             stream_id: None,
             https: self.over_tls,
         };
+        let expect = match &body {
+            Some(BodyMode::Length(n)) => {
+                let max_body = self.cfg.max_http_body;
+                Some(usize::try_from(*n).map_or(max_body, |n| n.min(max_body)))
+            }
+            _ => None,
+        };
         let st = &mut self.dirs[dir.index()];
         st.building = Some(Box::new(Building {
             ev,
             body_before_hole: None,
             body_cut: false,
             stop_after,
+            held: 0,
+            expect,
         }));
         match body {
             Some(mode) => st.mode = Mode::Body(mode),
@@ -915,8 +931,42 @@ fn append_body(b: &mut Building, data: &[u8], max_body: usize) {
     if data.len() > room {
         b.body_cut = true;
     }
-    b.ev.body
-        .extend_from_slice(data.get(..room.min(data.len())).unwrap_or(&[]));
+    let data = data.get(..room.min(data.len())).unwrap_or(&[]);
+    let need = b.ev.body.len().saturating_add(data.len());
+    if need > b.held {
+        // The growth of a `Vec` (what the budget has always counted for a body).
+        b.held = b.held.saturating_mul(2).max(need).max(8);
+    }
+    if need > b.ev.body.capacity() {
+        // Grow to at most what is counted: to the body's size when it is known and
+        // within that, else to the count.
+        let want = b
+            .expect
+            .filter(|e| (need..=b.held).contains(e))
+            .unwrap_or(b.held);
+        let sized = b.expect.is_some_and(|e| e <= spare::SPARE_MAX);
+        grow_body(&mut b.ev.body, need, want, b.held, sized);
+    }
+    b.ev.body.extend_from_slice(data);
+}
+
+/// Give `body` a capacity of at least `need` and at most `most` bytes, `want` when newly
+/// allocated. A body whose Content-Length is at most [`spare::SPARE_MAX`] grows through the
+/// thread's released buffers (taken when one fits, the outgrown one given back): a buffer
+/// freed and allocated again costs a page fault per 4 KiB on first write, a kept one none.
+/// Other bodies (chunked, until close, or larger) grow in place, as a `Vec` does.
+fn grow_body(body: &mut Vec<u8>, need: usize, want: usize, most: usize, sized: bool) {
+    if sized && want >= spare::SPARE_MIN {
+        let mut next = spare::take(need, most).unwrap_or_default();
+        next.clear();
+        if next.capacity() < need {
+            next = Vec::with_capacity(want);
+        }
+        next.extend_from_slice(body);
+        spare::give(std::mem::replace(body, next));
+        return;
+    }
+    body.reserve_exact(want.saturating_sub(body.len()));
 }
 
 fn count_hole(b: &mut Building, len: u64) {
@@ -983,7 +1033,7 @@ impl Parser for HttpStream {
         self.dirs
             .iter()
             .filter_map(|d| d.building.as_ref())
-            .map(|b| b.ev.body.capacity())
+            .map(|b| b.held)
             .sum()
     }
 
@@ -1017,7 +1067,7 @@ impl HttpStream {
         let Some(b) = st.building.as_mut() else {
             return 0;
         };
-        let held = b.ev.body.capacity();
+        let held = b.held;
         if held == 0 {
             return 0;
         }

@@ -18,6 +18,19 @@ pub fn audit_response_headers<S: AsRef<str>, B: AsRef<[u8]>>(
     transport: Transport,
     host: Option<&str>,
 ) -> Vec<Finding> {
+    audit_response(status, headers, transport, host, true)
+}
+
+/// [`audit_response_headers`], with the check of the transport (`missing_hsts`,
+/// `no_https_redirect`) left out when `transport_check` is false: for a caller that reports
+/// those once per host and has already reported this host (the finding would be dropped).
+pub fn audit_response<S: AsRef<str>, B: AsRef<[u8]>>(
+    status: u16,
+    headers: &[(S, B)],
+    transport: Transport,
+    host: Option<&str>,
+    transport_check: bool,
+) -> Vec<Finding> {
     let mut out = Vec::new();
     for (name, value) in headers {
         if !name.as_ref().eq_ignore_ascii_case("set-cookie") {
@@ -50,6 +63,9 @@ pub fn audit_response_headers<S: AsRef<str>, B: AsRef<[u8]>>(
                 .detail("name", &c.name)
                 .detail("missing", missing.join(",")),
         );
+    }
+    if !transport_check {
+        return out;
     }
     let find = |n: &str| {
         headers

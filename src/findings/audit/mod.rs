@@ -17,7 +17,9 @@ pub use ca::{
     MAX_CA_FILE,
 };
 pub use cert::{audit_certificate, audit_chain, name_matches, MIN_RSA_BITS};
-pub use http::{audit_mixed_content, audit_response_headers, mixed_content_reads_body};
+pub use http::{
+    audit_mixed_content, audit_response, audit_response_headers, mixed_content_reads_body,
+};
 pub use tls::{
     alert_name, audit_alert, audit_cipher, audit_tls_version, explain_alert, tls_version_name,
 };

@@ -15,8 +15,8 @@ use std::ops::Range;
 use serde::Serialize;
 
 use super::audit::{
-    audit_alert, audit_chain, audit_cipher, audit_mixed_content, audit_response_headers,
-    audit_tls_version, mixed_content_reads_body, TrustAnchor,
+    audit_alert, audit_chain, audit_cipher, audit_mixed_content, audit_response,
+    audit_response_headers, audit_tls_version, mixed_content_reads_body, TrustAnchor,
 };
 use super::classify::{classify, Class};
 use super::credentials::{credentials_read_body, request_credentials, response_credentials};
@@ -383,6 +383,12 @@ impl Analyzer {
     }
 
     /// A finding raised once per (kind, key) for the run.
+    /// True when [`Analyzer::push_once`] would drop a finding of `kind` for `key` (already
+    /// raised, and remembered): the caller need not build it.
+    fn once_known(&self, kind: FindingKind, key: &str) -> bool {
+        self.once.len() < MAX_REMEMBERED && self.once.contains(&(kind, key.to_string()))
+    }
+
     fn push_once(&mut self, f: Finding, key: String, stream: Option<StreamId>, frames: &[u64]) {
         if self.once.len() >= MAX_REMEMBERED {
             self.once.clear();

@@ -168,7 +168,18 @@ impl Analyzer {
                 .streams
                 .get(&stream)
                 .and_then(|st| st.last_host.clone());
-            for f in audit_response_headers(status, &h.headers, Transport::Clear, host.as_deref()) {
+            // `no_https_redirect` is said once per host: not built again once it was.
+            let redirect_said = self.once_known(
+                FindingKind::NoHttpsRedirect,
+                host.as_deref().unwrap_or_default(),
+            );
+            for f in audit_response(
+                status,
+                &h.headers,
+                Transport::Clear,
+                host.as_deref(),
+                !redirect_said,
+            ) {
                 if matches!(
                     f.kind,
                     FindingKind::NoHttpsRedirect | FindingKind::MissingHsts
