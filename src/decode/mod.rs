@@ -194,6 +194,10 @@ pub struct Ipv6Header {
 }
 
 /// The transport layer.
+// TCP's variant is the large one since its options are held in place (`TcpOptions`): a
+// `Decoded` lives on the stack for one frame, and boxing the header would bring back the
+// per-segment allocation that holding the options in place removed.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Transport {
     Tcp(TcpHeader),
