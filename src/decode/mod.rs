@@ -243,73 +243,10 @@ pub struct TcpOption {
     pub kind: TcpOptionKind,
 }
 
-/// Options held in place by [`TcpOptions`]: a data segment's usual no-op, no-op, timestamps
-/// (and most SYNs' first four) need no allocation.
-const INLINE_OPTIONS: usize = 4;
-
-/// The options of a TCP header, in order: the first [`INLINE_OPTIONS`] held in place, any
-/// more in a `Vec` (decoding every segment allocated one before).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct TcpOptions {
-    inline: [TcpOption; INLINE_OPTIONS],
-    /// Options in `inline`.
-    held: usize,
-    more: Vec<TcpOption>,
-}
-
-impl TcpOptions {
-    pub fn push(&mut self, option: TcpOption) {
-        match self.inline.get_mut(self.held) {
-            Some(slot) => {
-                *slot = option;
-                self.held += 1;
-            }
-            None => self.more.push(option),
-        }
-    }
-
-    pub fn iter(&self) -> TcpOptionsIter<'_> {
-        self.inline
-            .get(..self.held)
-            .unwrap_or_default()
-            .iter()
-            .chain(self.more.iter())
-    }
-
-    pub fn first(&self) -> Option<&TcpOption> {
-        self.iter().next()
-    }
-
-    pub fn len(&self) -> usize {
-        self.held + self.more.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Keep only the options `keep` says yes to, in order.
-    pub fn retain(&mut self, keep: impl Fn(&TcpOption) -> bool) {
-        let mut kept = TcpOptions::default();
-        for o in self.iter().filter(|o| keep(o)) {
-            kept.push(o.clone());
-        }
-        *self = kept;
-    }
-}
-
-/// The options of a [`TcpOptions`], in order.
-pub type TcpOptionsIter<'a> =
-    std::iter::Chain<std::slice::Iter<'a, TcpOption>, std::slice::Iter<'a, TcpOption>>;
-
-impl<'a> IntoIterator for &'a TcpOptions {
-    type Item = &'a TcpOption;
-    type IntoIter = TcpOptionsIter<'a>;
-
-    fn into_iter(self) -> Self::IntoIter {
-        self.iter()
-    }
-}
+/// The options of a TCP header, in order. The first four are held in place (smallvec): a
+/// data segment's usual no-op, no-op, timestamps, and most SYNs' options, need no allocation
+/// (decoding every segment allocated a `Vec` before).
+pub type TcpOptions = smallvec::SmallVec<[TcpOption; 4]>;
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum TcpOptionKind {
