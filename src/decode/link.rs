@@ -215,28 +215,34 @@ fn plain_ipv4_tcp(d: &mut Decoded, data: &[u8]) -> bool {
         src: eth.source(),
         ether_type: eth.ether_type().0,
     });
-    d.net = Some(Net::Ipv4(Ipv4Header {
-        offset: ip_off,
+    d.net = Some(Net::Ipv4(ipv4_header(&h, ip_off)));
+    let th = t.header_len();
+    d.transport = Some(Transport::Tcp(tcp_header(&t, tcp_off)));
+    d.payload = tcp_off + th..ip_off + total;
+    d.payload_wire_len = total - hl - th;
+    true
+}
+
+/// An IPv4 header sliced by etherparse, at `off` in the frame, in our type.
+fn ipv4_header(h: &etherparse::Ipv4HeaderSlice<'_>, off: usize) -> Ipv4Header {
+    let hl = h.slice().len();
+    Ipv4Header {
+        offset: off,
         header_len: hl,
         dscp: h.dcp().value(),
         ecn: h.ecn().value(),
         total_len: h.total_len(),
         id: h.identification(),
         dont_fragment: h.dont_fragment(),
-        more_fragments: false,
-        fragment_offset: 0,
+        more_fragments: h.more_fragments(),
+        fragment_offset: u32::from(h.fragments_offset().value()) * 8,
         ttl: h.ttl(),
         protocol: h.protocol().0,
         checksum: h.header_checksum(),
         src: h.source_addr(),
         dst: h.destination_addr(),
-        options: ip_off + field::ipv4::MIN_LEN..ip_off + hl,
-    }));
-    let th = t.header_len();
-    d.transport = Some(Transport::Tcp(tcp_header(&t, tcp_off)));
-    d.payload = tcp_off + th..ip_off + total;
-    d.payload_wire_len = total - hl - th;
-    true
+        options: off + field::ipv4::MIN_LEN..off + hl,
+    }
 }
 
 fn from_ether_type_at(d: &mut Decoded, data: &[u8], ether_type: u16, at: usize) {
@@ -272,24 +278,7 @@ fn fill_from_lax(d: &mut Decoded, frame: &[u8], p: &LaxSlicedPacket<'_>, link_le
             let h = ip.header();
             let off = offset_in(frame, h.slice());
             let hl = h.slice().len();
-            let frag = h.fragments_offset().value() as u32 * 8;
-            d.net = Some(Net::Ipv4(Ipv4Header {
-                offset: off,
-                header_len: hl,
-                dscp: h.dcp().value(),
-                ecn: h.ecn().value(),
-                total_len: h.total_len(),
-                id: h.identification(),
-                dont_fragment: h.dont_fragment(),
-                more_fragments: h.more_fragments(),
-                fragment_offset: frag,
-                ttl: h.ttl(),
-                protocol: h.protocol().0,
-                checksum: h.header_checksum(),
-                src: h.source_addr(),
-                dst: h.destination_addr(),
-                options: off + field::ipv4::MIN_LEN..off + hl,
-            }));
+            d.net = Some(Net::Ipv4(ipv4_header(&h, off)));
             let pl = ip.payload();
             set_payload(d, frame, pl.payload);
             d.payload_wire_len = usize::from(h.total_len())
