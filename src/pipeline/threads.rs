@@ -267,9 +267,10 @@ impl Placement {
         if n == 1 {
             return 0;
         }
-        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
-        if let ((IpAddr::V4(la), lp), (IpAddr::V4(ha), hp)) = (lo, hi) {
-            let key = v4_key(tcp, (u32::from(la), lp), (u32::from(ha), hp));
+        if let ((IpAddr::V4(x), xp), (IpAddr::V4(y), yp)) = (a, b) {
+            // The endpoints as integers, ordered as their addresses and ports order.
+            let (x, y) = ((u32::from(x), xp), (u32::from(y), yp));
+            let key = v4_key(tcp, x.min(y), x.max(y));
             if self.last.0 == key {
                 return self.last.1;
             }
@@ -277,6 +278,7 @@ impl Placement {
                 Some(&w) => w,
                 None => {
                     let Some(w) = self.turn() else {
+                        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
                         return hashed(&(tcp, lo, hi), n);
                     };
                     self.placed.insert(key, w);
@@ -286,6 +288,7 @@ impl Placement {
             self.last = (key, w);
             return w;
         }
+        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
         let key = (tcp, lo, hi);
         if let Some(&w) = self.placed_v6.get(&key) {
             return w;
