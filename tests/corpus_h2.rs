@@ -239,7 +239,7 @@ fn check(name: &str, upgrade: bool) {
         let got: Vec<(String, String)> = req
             .headers
             .iter()
-            .map(|(n, v)| (n.clone(), String::from_utf8_lossy(v).into_owned()))
+            .map(|(n, v)| (n.to_string(), String::from_utf8_lossy(v).into_owned()))
             .collect();
         assert_eq!(got, want, "{name} {tcp}/{id} request header list");
         // The response is paired with it.

@@ -766,7 +766,7 @@ mod tests {
         assert_eq!(http.len(), 3, "{http:?}");
         let (proto, h2) = http[2];
         assert_eq!(proto, "http2");
-        assert_eq!((h2.version.as_str(), h2.stream_id), ("HTTP/2", Some(1)));
+        assert_eq!((&*h2.version, h2.stream_id), ("HTTP/2", Some(1)));
         let crate::dissect::http::StartLine::Response(st) = &h2.start else {
             panic!("not a response: {h2:?}");
         };

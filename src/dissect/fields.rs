@@ -30,9 +30,8 @@ pub trait Fields {
     /// `[name, value]` pairs from the wire (HTTP headers), not escaped yet: given to
     /// [`Fields::pairs`] escaped unless the output escapes them as it writes them.
     /// Text that needs no escape (printable ASCII, the common case) is handed on as it is.
-    fn wire_pairs(&mut self, name: &str, v: &[(String, Vec<u8>)]) {
+    fn wire_pairs(&mut self, name: &str, v: &mut dyn Iterator<Item = (&str, &[u8])>) {
         let escaped: Vec<_> = v
-            .iter()
             .map(|(n, v)| (escape_cow(n.as_bytes()), escape_cow(v)))
             .collect();
         self.pairs(name, &mut escaped.iter().map(|(n, v)| (&**n, &**v)));

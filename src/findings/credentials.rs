@@ -2,8 +2,9 @@
 //! token fields in query strings, form bodies and JSON bodies.
 //!
 //! The functions take plain values (method, URI, header list, decoded body, content type),
-//! not the HTTP dissector's types. Headers are any `&[(name, value)]` whose names are
-//! `AsRef<str>` and values `AsRef<[u8]>` (`&[(String, Vec<u8>)]`, `&[(&str, &[u8])]`, ...).
+//! not the HTTP dissector's types. Headers are any [`HeaderList`]: a list of `(name, value)`
+//! pairs whose names are `AsRef<str>` and values `AsRef<[u8]>` (`&[(&str, &[u8])]`,
+//! `Vec<(String, Vec<u8>)>`, ...), or a message's [`Headers`].
 //! Findings come back with `stream` = `None` and no frames: the caller sets them
 //! ([`super::Finding::at`] or [`super::set_location_all`]).
 
@@ -14,6 +15,36 @@ use serde_json::Value;
 use std::ops::Range;
 
 use super::finding::{Finding, FindingKind, Severity, Transport};
+use crate::dissect::http::Headers;
+
+/// Header fields as the checks read them: name and raw value, in wire order.
+pub trait HeaderList {
+    fn fields(&self) -> impl Iterator<Item = (&str, &[u8])>;
+}
+
+impl<S: AsRef<str>, B: AsRef<[u8]>> HeaderList for [(S, B)] {
+    fn fields(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.iter().map(|(n, v)| (n.as_ref(), v.as_ref()))
+    }
+}
+
+impl<S: AsRef<str>, B: AsRef<[u8]>, const N: usize> HeaderList for [(S, B); N] {
+    fn fields(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.as_slice().fields()
+    }
+}
+
+impl<S: AsRef<str>, B: AsRef<[u8]>> HeaderList for Vec<(S, B)> {
+    fn fields(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.as_slice().fields()
+    }
+}
+
+impl HeaderList for Headers {
+    fn fields(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.iter()
+    }
+}
 
 /// JSON bodies are walked at most this deep.
 pub const MAX_JSON_DEPTH: usize = 16;
@@ -288,14 +319,11 @@ impl Place {
     }
 }
 
-fn header_value<'h, S: AsRef<str>, B: AsRef<[u8]>>(
-    headers: &'h [(S, B)],
-    name: &str,
-) -> Option<&'h [u8]> {
+fn header_value<'h, H: HeaderList + ?Sized>(headers: &'h H, name: &str) -> Option<&'h [u8]> {
     headers
-        .iter()
-        .find(|(n, _)| n.as_ref().eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_ref())
+        .fields()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v)
 }
 
 /// Media type without parameters, lower-cased.
@@ -480,8 +508,8 @@ fn body_fields_kind(content_type: Option<&[u8]>) -> BodyFields {
 /// Whether [`request_credentials`] and [`response_credentials`] read the body of a message
 /// with these headers and this content type (form, JSON and unlabelled bodies). When not,
 /// the caller need not decode the body: any body, or none, gives the same findings.
-pub fn credentials_read_body<S: AsRef<str>, B: AsRef<[u8]>>(
-    headers: &[(S, B)],
+pub fn credentials_read_body<H: HeaderList + ?Sized>(
+    headers: &H,
     content_type: Option<&[u8]>,
 ) -> bool {
     let ct = content_type.or_else(|| header_value(headers, "content-type"));
@@ -617,19 +645,17 @@ fn url_userinfo(uri: &[u8]) -> Option<&[u8]> {
 /// `body` is the decoded body (after chunked/gzip); `content_type` overrides the
 /// `Content-Type` header when given. With [`Transport::DecryptedTls`] everything is
 /// reported at `info` severity and no `login_form_in_clear` is raised.
-pub fn request_credentials<S: AsRef<str>, B: AsRef<[u8]>>(
+pub fn request_credentials<H: HeaderList + ?Sized>(
     method: &str,
     uri: &[u8],
-    headers: &[(S, B)],
+    headers: &H,
     body: &[u8],
     content_type: Option<&[u8]>,
     transport: Transport,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     let clear = transport == Transport::Clear;
-    for (name, value) in headers {
-        let name = name.as_ref();
-        let value = value.as_ref();
+    for (name, value) in headers.fields() {
         let lname = name.to_ascii_lowercase();
         match lname.as_str() {
             "authorization" | "proxy-authorization" => {
@@ -742,16 +768,14 @@ fn authorization_finding(value: &[u8], transport: Transport) -> Option<Finding> 
 /// over plain HTTP (`cookie`; the missing-flag checks are in
 /// [`super::audit::audit_response_headers`]), sensitive headers, and sensitive fields of
 /// form/JSON bodies (e.g. `{"access_token": …}`).
-pub fn response_credentials<S: AsRef<str>, B: AsRef<[u8]>>(
-    headers: &[(S, B)],
+pub fn response_credentials<H: HeaderList + ?Sized>(
+    headers: &H,
     body: &[u8],
     content_type: Option<&[u8]>,
     transport: Transport,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
-    for (name, value) in headers {
-        let name = name.as_ref();
-        let value = value.as_ref();
+    for (name, value) in headers.fields() {
         if name.eq_ignore_ascii_case("set-cookie") {
             if transport == Transport::Clear {
                 let c = parse_set_cookie(value);
@@ -967,7 +991,7 @@ mod tests {
         for _ in 0..40 {
             body.push('}');
         }
-        let f = request_credentials::<&str, &[u8]>(
+        let f = request_credentials::<[(&str, &[u8])]>(
             "PUT",
             b"/",
             &[],
@@ -980,7 +1004,7 @@ mod tests {
 
     #[test]
     fn query_string_and_userinfo() {
-        let f = request_credentials::<&str, &[u8]>(
+        let f = request_credentials::<[(&str, &[u8])]>(
             "GET",
             b"http://bob:s3cret@example.com/search?q=cats&access_token=abc%2Bdef&pwd=x#frag",
             &[],

@@ -29,7 +29,7 @@ pub fn write_http_follow<W: Write>(w: &mut W, events: &[AppEvent]) -> io::Result
             frames.join(", ")
         )?;
         writeln!(w, "{}", escape_bytes(&h.line))?;
-        for (name, value) in &h.headers {
+        for (name, value) in h.headers.iter() {
             writeln!(
                 w,
                 "{}: {}",

@@ -5,6 +5,9 @@
 //! header value, folded header lines), a lenient line-by-line parser takes over so the
 //! message is still shown, escaped.
 
+use std::borrow::Cow;
+
+use super::headers::Headers;
 use crate::dissect::Detect;
 
 /// Methods accepted even when the request line is malformed (no version, one token).
@@ -75,10 +78,10 @@ pub(crate) enum StartKind {
 pub(crate) struct Head {
     pub kind: StartKind,
     /// Version as on the wire (`HTTP/1.1`; may be empty or odd for a malformed request line).
-    pub version: String,
+    pub version: Cow<'static, str>,
     /// The start line as on the wire, without its line end.
     pub line: Vec<u8>,
-    pub headers: Vec<(String, Vec<u8>)>,
+    pub headers: Headers,
     /// Bytes taken from the buffer, including leading empty lines and the blank line.
     pub len: usize,
     /// True when httparse refused the head and the lenient parser read it.
@@ -217,10 +220,9 @@ enum StartParts<'a> {
     },
 }
 
-/// Classify one complete start line (without line end); `None` when it is neither a
-/// request line nor a status line. Returns the kind and the version text.
-fn classify_line(line: &[u8]) -> Option<(StartKind, String)> {
-    Some(match start_parts(line)? {
+/// The kind and the version text of a start line's parts.
+fn classify_parts(parts: StartParts<'_>) -> (StartKind, String) {
+    match parts {
         StartParts::Request {
             method,
             uri,
@@ -243,7 +245,7 @@ fn classify_line(line: &[u8]) -> Option<(StartKind, String)> {
             },
             String::from_utf8_lossy(version).into_owned(),
         ),
-    })
+    }
 }
 
 /// Is `line` (complete, without line end) a request line or a status line?
@@ -483,12 +485,13 @@ pub(crate) fn find_start(
     }
 }
 
-/// `HTTP/1.0` or `HTTP/1.1` (the minor version httparse read), without formatting.
-fn http1_version(minor: u8) -> String {
+/// `HTTP/1.0` or `HTTP/1.1` (the minor version httparse read), without formatting or
+/// allocating.
+fn http1_version(minor: u8) -> Cow<'static, str> {
     match minor {
-        0 => "HTTP/1.0".to_string(),
-        1 => "HTTP/1.1".to_string(),
-        v => format!("HTTP/1.{v}"),
+        0 => Cow::Borrowed("HTTP/1.0"),
+        1 => Cow::Borrowed("HTTP/1.1"),
+        v => Cow::Owned(format!("HTTP/1.{v}")),
     }
 }
 
@@ -497,7 +500,7 @@ pub(crate) fn complete_head(head: &[u8], examined: &mut u64) -> Option<Head> {
     let first_nl = memchr::memchr(b'\n', head)?;
     let line = trim_cr(head.get(..first_nl).unwrap_or(&[]));
     *examined += (first_nl + 1 + line.len()) as u64;
-    let (kind, version) = classify_line(line)?;
+    let parts = start_parts(line)?;
     // `strict` counts the lines, then httparse reads the head.
     *examined += 2 * head.len() as u64;
     if let Some(mut h) = strict(head) {
@@ -506,11 +509,12 @@ pub(crate) fn complete_head(head: &[u8], examined: &mut u64) -> Option<Head> {
         return Some(h);
     }
     // Lenient: our own start line, header lines split at the colon.
+    let (kind, version) = classify_parts(parts);
     let body = head.get(first_nl + 1..).unwrap_or(&[]);
     *examined += body.len() as u64;
     Some(Head {
         kind,
-        version,
+        version: Cow::Owned(version),
         line: line.to_vec(),
         headers: lenient_headers(body),
         len: head.len(),
@@ -543,10 +547,13 @@ pub(crate) fn parse_head(buf: &[u8]) -> HeadParse {
 fn strict(head: &[u8]) -> Option<Head> {
     let lines = head.iter().filter(|&&b| b == b'\n').count();
     let mut slots = vec![httparse::EMPTY_HEADER; lines.max(1)];
-    let to_vec = |hs: &[httparse::Header<'_>]| -> Vec<(String, Vec<u8>)> {
-        hs.iter()
-            .map(|h| (h.name.to_string(), h.value.to_vec()))
-            .collect()
+    // One copy of the names and one of the values (both shorter than the head).
+    let to_vec = |hs: &[httparse::Header<'_>]| -> Headers {
+        let mut out = Headers::with_capacity(hs.len(), head.len());
+        for h in hs {
+            out.push(h.name, h.value);
+        }
+        out
     };
     if head.starts_with(b"HTTP/") {
         let mut r = httparse::Response::new(&mut slots);
@@ -585,26 +592,23 @@ fn strict(head: &[u8]) -> Option<Head> {
 
 /// Header lines read leniently: `name: value`, folded lines appended, lines without a
 /// colon kept with an empty value so nothing on the wire is hidden.
-pub(crate) fn lenient_headers(block: &[u8]) -> Vec<(String, Vec<u8>)> {
-    let mut out: Vec<(String, Vec<u8>)> = Vec::new();
+pub(crate) fn lenient_headers(block: &[u8]) -> Headers {
+    let mut out = Headers::default();
     for raw in block.split(|&b| b == b'\n') {
         let line = trim_cr(raw);
         if line.is_empty() {
             continue;
         }
-        if matches!(line.first(), Some(b' ') | Some(b'\t')) {
-            if let Some((_, v)) = out.last_mut() {
-                v.push(b' ');
-                v.extend_from_slice(trim_ws(line));
-                continue;
-            }
+        if matches!(line.first(), Some(b' ') | Some(b'\t')) && out.extend_last(b" ") {
+            out.extend_last(trim_ws(line));
+            continue;
         }
         match line.iter().position(|&b| b == b':') {
-            Some(c) => out.push((
-                String::from_utf8_lossy(trim_ws(line.get(..c).unwrap_or(&[]))).into_owned(),
-                trim_ws(line.get(c + 1..).unwrap_or(&[])).to_vec(),
-            )),
-            None => out.push((String::from_utf8_lossy(line).into_owned(), Vec::new())),
+            Some(c) => out.push(
+                &String::from_utf8_lossy(trim_ws(line.get(..c).unwrap_or(&[]))),
+                trim_ws(line.get(c + 1..).unwrap_or(&[])),
+            ),
+            None => out.push(&String::from_utf8_lossy(line), &[]),
         }
     }
     out
@@ -634,7 +638,7 @@ mod tests {
         assert_eq!(h.version, "HTTP/1.1");
         assert_eq!(h.line, b"GET /a?b=1 HTTP/1.1".to_vec());
         assert_eq!(h.headers.len(), 2);
-        assert_eq!(h.headers[0], ("Host".to_string(), b"x".to_vec()));
+        assert_eq!(h.headers.iter().next(), Some(("Host", &b"x"[..])));
         assert_eq!(h.len, 47);
         assert!(!h.lenient);
     }
@@ -650,7 +654,10 @@ mod tests {
             }
         );
         assert_eq!(h.version, "HTTP/1.0");
-        assert_eq!(h.headers, vec![("Server".to_string(), b"y".to_vec())]);
+        assert_eq!(
+            h.headers.iter().collect::<Vec<_>>(),
+            vec![("Server", &b"y"[..])]
+        );
     }
 
     #[test]
@@ -698,8 +705,8 @@ mod tests {
             }
         );
         assert_eq!(
-            h.headers,
-            vec![("X-Evil".to_string(), b"a\x1b]0;t\x07b folded".to_vec())]
+            h.headers.iter().collect::<Vec<_>>(),
+            vec![("X-Evil", &b"a\x1b]0;t\x07b folded"[..])]
         );
     }
 

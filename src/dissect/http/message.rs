@@ -1,11 +1,13 @@
 //! One complete HTTP message and how it is shown: Info column, `-V` tree, JSON fields.
 
+use std::borrow::Cow;
 use std::ops::Range;
 use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
 
 use super::decode::{self, Decoded};
+use super::headers::Headers;
 use crate::dissect::fields::{Fields, JsonFields};
 use crate::dissect::parser::{AppMessage, FieldValue};
 use crate::present::escape::{escape_bytes, escape_str, escape_truncated};
@@ -55,13 +57,13 @@ pub struct StatusLine {
 pub struct HttpMessage {
     pub start: StartLine,
     /// `HTTP/1.1`, `HTTP/1.0`; as on the wire for a malformed request line (maybe empty).
-    pub version: String,
+    pub version: Cow<'static, str>,
     /// The start line as on the wire, without its line end.
     pub line: Vec<u8>,
     /// Header fields in wire order: name, raw value.
-    pub headers: Vec<(String, Vec<u8>)>,
+    pub headers: Headers,
     /// Trailer fields of a chunked body.
-    pub trailers: Vec<(String, Vec<u8>)>,
+    pub trailers: Headers,
     /// Full Content-Type value (as tshark's `http.content_type`).
     pub content_type: Option<Vec<u8>>,
     /// Content-Length, when present and valid.
@@ -150,10 +152,7 @@ impl HttpMessage {
 
     /// First header with this name (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&[u8]> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_slice())
+        self.headers.get(name)
     }
 
     /// The content decoding, done now if nothing asked for it before.
@@ -265,7 +264,7 @@ impl HttpMessage {
             }
         }
         root.children.push(line);
-        for (name, value) in &self.headers {
+        for (name, value) in self.headers.iter() {
             let mut h = TreeNode::new(format!(
                 "{}: {}\\r\\n",
                 escape_str(name),
@@ -338,7 +337,7 @@ impl HttpMessage {
             if self.body_complete {
                 c.leaf("End of chunked encoding");
             }
-            for (name, value) in &self.trailers {
+            for (name, value) in self.trailers.iter() {
                 c.leaf(format!(
                     "{}: {}\\r\\n",
                     escape_str(name),
@@ -403,7 +402,7 @@ impl HttpMessage {
                 out.wire("uri", Some(&r.uri));
                 out.wire("version", Some(self.version.as_bytes()));
                 out.wire("host", r.host.as_deref());
-                out.wire_pairs("headers", &self.headers);
+                out.wire_pairs("headers", &mut self.headers.iter());
                 out.uint("body_len", Some(self.body_len));
                 out.wire("content_type", self.content_type.as_deref());
                 out.uint("request_index", Some(r.index as u64));
@@ -415,7 +414,7 @@ impl HttpMessage {
                 out.wire("version", Some(self.version.as_bytes()));
                 out.wire("content_type", self.content_type.as_deref());
                 out.uint("content_length", self.content_length);
-                out.wire_pairs("headers", &self.headers);
+                out.wire_pairs("headers", &mut self.headers.iter());
                 out.uint("body_len", Some(self.body_len));
                 out.uint("request_index", st.request_index.map(|n| n as u64));
                 out.wire(

@@ -15,6 +15,7 @@
 mod chunked;
 pub(crate) mod decode;
 mod head;
+mod headers;
 mod message;
 #[cfg(test)]
 mod tests;
@@ -22,6 +23,7 @@ mod tests;
 use std::collections::VecDeque;
 
 pub use head::detect;
+pub use headers::Headers;
 pub use message::{ContentDecoding, HttpMessage, RequestLine, StartLine, StatusLine};
 
 use std::sync::Arc;
@@ -188,20 +190,25 @@ enum Step {
 /// `Content-Length` together with `Transfer-Encoding` (RFC 9112 section 6.3: chunked
 /// framing wins). A front end and a back end that choose differently see different
 /// messages.
-fn smuggling_shape(headers: &[(String, Vec<u8>)], chunked: bool, used: Option<u64>) -> Vec<String> {
+fn smuggling_shape(headers: &Headers, chunked: bool, used: Option<u64>) -> Vec<String> {
     let mut notes = Vec::new();
-    let lengths: Vec<&[u8]> = headers
-        .iter()
-        .filter(|(n, _)| n.eq_ignore_ascii_case("content-length"))
-        .flat_map(|(_, v)| v.split(|&b| b == b','))
-        .map(<[u8]>::trim_ascii)
-        .collect();
+    let lengths = || {
+        headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+            .flat_map(|(_, v)| v.split(|&b| b == b','))
+            .map(<[u8]>::trim_ascii)
+    };
+    // Values that are not all equal; read without collecting them (nothing is allocated for
+    // the common head).
+    let mut all = lengths();
+    let first = all.next();
+    let conflict = first.is_some_and(|f| all.any(|v| v != f));
     let has_te = headers
         .iter()
         .any(|(n, _)| n.eq_ignore_ascii_case("transfer-encoding"));
-    if lengths.windows(2).any(|w| w.first() != w.get(1)) {
-        let shown: Vec<String> = lengths
-            .iter()
+    if conflict {
+        let shown: Vec<String> = lengths()
             .take(8)
             .map(|v| crate::present::escape::escape_truncated(v, 24))
             .collect();
@@ -218,7 +225,7 @@ fn smuggling_shape(headers: &[(String, Vec<u8>)], chunked: bool, used: Option<u6
             shown.join(", ")
         ));
     }
-    if has_te && !lengths.is_empty() {
+    if has_te && first.is_some() {
         let choice = if chunked {
             "chunked framing is used, Content-Length ignored".to_string()
         } else {
@@ -578,23 +585,18 @@ impl HttpStream {
         out: &mut Ctx<'_>,
     ) {
         let mut notes = Vec::new();
-        let find = |name: &str| {
-            h.headers
-                .iter()
-                .find(|(n, _)| n.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.clone())
-        };
+        let find = |name: &str| h.headers.get(name).map(<[u8]>::to_vec);
         let content_type = find("content-type");
         let content_encoding = find("content-encoding");
-        let te = find("transfer-encoding");
-        let chunked = te.as_deref().is_some_and(|v| {
+        let te = h.headers.get("transfer-encoding");
+        let chunked = te.is_some_and(|v| {
             String::from_utf8_lossy(v)
                 .rsplit(',')
                 .next()
                 .is_some_and(|last| last.trim().eq_ignore_ascii_case("chunked"))
         });
-        let cl_raw = find("content-length");
-        let content_length = cl_raw.as_deref().and_then(|v| {
+        let cl_raw = h.headers.get("content-length");
+        let content_length = cl_raw.and_then(|v| {
             let t = v.trim_ascii();
             if t.is_empty() || !t.iter().all(u8::is_ascii_digit) {
                 return None;
@@ -700,7 +702,7 @@ impl HttpStream {
             version: h.version,
             line: h.line,
             headers: h.headers,
-            trailers: Vec::new(),
+            trailers: Headers::default(),
             content_type,
             content_length,
             content_encoding,

@@ -20,7 +20,9 @@ mod tests;
 use std::collections::BTreeMap;
 
 use crate::dissect::http::decode;
-use crate::dissect::http::{ContentDecoding, HttpMessage, RequestLine, StartLine, StatusLine};
+use crate::dissect::http::{
+    ContentDecoding, Headers, HttpMessage, RequestLine, StartLine, StatusLine,
+};
 use crate::dissect::DissectConfig;
 use crate::flow::Direction;
 use crate::present::escape::escape_bytes;
@@ -195,7 +197,7 @@ const MAX_MSG_FRAMES: usize = 10_000;
 #[derive(Debug, Default)]
 pub(crate) struct Side {
     pub(crate) head: Option<HeaderList>,
-    pub(crate) trailers: Vec<(String, Vec<u8>)>,
+    pub(crate) trailers: Headers,
     pub(crate) body: Vec<u8>,
     pub(crate) body_len: u64,
     pub(crate) body_cut: bool,
@@ -915,11 +917,9 @@ impl Http2Connection {
                 st.request = request_info(sd.head.as_ref(), Some(now));
             }
         } else {
-            sd.trailers.extend(
-                list.fields
-                    .into_iter()
-                    .map(|(n, v)| (String::from_utf8_lossy(&n).into_owned(), v)),
-            );
+            for (n, v) in &list.fields {
+                sd.trailers.push(&String::from_utf8_lossy(n), v);
+            }
         }
         if end_stream {
             self.end_side(id, side, dir, now, out);
@@ -1189,7 +1189,7 @@ impl Http2Connection {
 /// answers. `counts` numbers requests and responses on the connection.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn side_message(
-    version: &str,
+    version: &'static str,
     side: usize,
     sd: Side,
     request: &mut RequestInfo,
@@ -1199,11 +1199,10 @@ pub(crate) fn side_message(
     max_decoded_body: usize,
 ) -> HttpMessage {
     let list = sd.head.clone().unwrap_or_default();
-    let headers: Vec<(String, Vec<u8>)> = list
-        .fields
-        .iter()
-        .map(|(n, v)| (String::from_utf8_lossy(n).into_owned(), v.clone()))
-        .collect();
+    let mut headers = Headers::default();
+    for (n, v) in &list.fields {
+        headers.push(&String::from_utf8_lossy(n), v);
+    }
     let mut notes = sd.notes.clone();
     if sd.head.is_none() {
         notes.push("DATA without a header block".into());

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use super::header::read_varint;
 use super::qpack::{QpackDecoder, Section, MAX_FIELDS};
-use crate::dissect::http::HttpMessage;
+use crate::dissect::http::{Headers, HttpMessage};
 use crate::dissect::http2::{
     request_info, side_message, HeaderList, Http2Bounds, MessageCounts, RequestInfo, Side,
 };
@@ -442,11 +442,11 @@ impl Http3 {
                     side.head = Some(list);
                     side.head_frame = Some(frame);
                 } else {
-                    side.trailers = list
-                        .fields
-                        .into_iter()
-                        .map(|(n, v)| (String::from_utf8_lossy(&n).into_owned(), v))
-                        .collect();
+                    let mut trailers = Headers::default();
+                    for (n, v) in &list.fields {
+                        trailers.push(&String::from_utf8_lossy(n), v);
+                    }
+                    side.trailers = trailers;
                 }
             }
             Err(e) => {

@@ -1,6 +1,6 @@
 //! HTTP response hardening: cookie flags, HSTS, the redirect to https, mixed content.
 
-use super::super::credentials::parse_set_cookie;
+use super::super::credentials::{parse_set_cookie, HeaderList};
 use super::super::finding::{Finding, FindingKind, Severity, Transport};
 
 /// Hardening checks on one HTTP response's headers.
@@ -12,9 +12,9 @@ use super::super::finding::{Finding, FindingKind, Severity, Transport};
 /// - [`Transport::Clear`]: a response that is not a 3xx redirect to an `https://`
 ///   `Location` → `no_https_redirect` (`host` is shown as evidence when given). The caller
 ///   may want to report this once per host.
-pub fn audit_response_headers<S: AsRef<str>, B: AsRef<[u8]>>(
+pub fn audit_response_headers<H: HeaderList + ?Sized>(
     status: u16,
-    headers: &[(S, B)],
+    headers: &H,
     transport: Transport,
     host: Option<&str>,
 ) -> Vec<Finding> {
@@ -24,19 +24,19 @@ pub fn audit_response_headers<S: AsRef<str>, B: AsRef<[u8]>>(
 /// [`audit_response_headers`], with the check of the transport (`missing_hsts`,
 /// `no_https_redirect`) left out when `transport_check` is false: for a caller that reports
 /// those once per host and has already reported this host (the finding would be dropped).
-pub fn audit_response<S: AsRef<str>, B: AsRef<[u8]>>(
+pub fn audit_response<H: HeaderList + ?Sized>(
     status: u16,
-    headers: &[(S, B)],
+    headers: &H,
     transport: Transport,
     host: Option<&str>,
     transport_check: bool,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
-    for (name, value) in headers {
-        if !name.as_ref().eq_ignore_ascii_case("set-cookie") {
+    for (name, value) in headers.fields() {
+        if !name.eq_ignore_ascii_case("set-cookie") {
             continue;
         }
-        let c = parse_set_cookie(value.as_ref());
+        let c = parse_set_cookie(value);
         let mut missing = Vec::new();
         if !c.secure {
             missing.push("Secure");
@@ -69,9 +69,9 @@ pub fn audit_response<S: AsRef<str>, B: AsRef<[u8]>>(
     }
     let find = |n: &str| {
         headers
-            .iter()
-            .find(|(k, _)| k.as_ref().eq_ignore_ascii_case(n))
-            .map(|(_, v)| v.as_ref())
+            .fields()
+            .find(|(k, _)| k.eq_ignore_ascii_case(n))
+            .map(|(_, v)| v)
     };
     match transport {
         Transport::DecryptedTls => {
@@ -133,17 +133,17 @@ pub fn mixed_content_reads_body(content_type: Option<&[u8]>) -> bool {
 /// Mixed content inside HTTPS (a decrypted response): a redirect whose `Location` is plain
 /// `http://`, or an HTML page that loads or links `http://` resources. Each is a way back to
 /// plain HTTP, where the page or what it pulls in can be read and altered on the path.
-pub fn audit_mixed_content<S: AsRef<str>, B: AsRef<[u8]>>(
+pub fn audit_mixed_content<H: HeaderList + ?Sized>(
     status: u16,
-    headers: &[(S, B)],
+    headers: &H,
     body: &[u8],
     content_type: Option<&[u8]>,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     let location = headers
-        .iter()
-        .find(|(k, _)| k.as_ref().eq_ignore_ascii_case("location"))
-        .map(|(_, v)| v.as_ref());
+        .fields()
+        .find(|(k, _)| k.eq_ignore_ascii_case("location"))
+        .map(|(_, v)| v);
     if (300..400).contains(&status) {
         if let Some(loc) = location.filter(|l| starts_with_ignore_case(l, b"http://")) {
             out.push(

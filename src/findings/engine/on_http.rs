@@ -350,7 +350,7 @@ impl Analyzer {
         if let StartLine::Request(r) = &h.start {
             places.push(("uri", Cow::Borrowed(&r.uri)));
         }
-        for (name, value) in &h.headers {
+        for (name, value) in h.headers.iter() {
             places.push((
                 "header",
                 Cow::Owned([name.as_bytes(), b": ", value].concat()),
