@@ -1135,12 +1135,16 @@ fn read_frames<R: Replay, F: Frames, S: Sink + ?Sized>(
         crate::capture::privdrop::apply(plan)?;
     }
     // Keys found in the file are added before the next packet is dissected.
+    // (The flag spares every frame a lock: nearly no file has such keys.)
     let found_keys = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Vec<u8>>::new()));
+    let keys_found = std::sync::Arc::new(AtomicBool::new(false));
     f.tls_secrets(&|| {
         let found = std::sync::Arc::clone(&found_keys);
+        let flag = std::sync::Arc::clone(&keys_found);
         Box::new(move |text| {
             if let Ok(mut k) = found.lock() {
                 k.push(text.to_vec());
+                flag.store(true, Ordering::Release);
             }
         })
     });
@@ -1160,12 +1164,14 @@ fn read_frames<R: Replay, F: Frames, S: Sink + ?Sized>(
             break;
         }
         let next = f.next();
-        let keys: Vec<Vec<u8>> = found_keys
-            .lock()
-            .map(|mut k| std::mem::take(&mut *k))
-            .unwrap_or_default();
-        if !keys.is_empty() {
-            frames.add_keys(keys, opts)?;
+        if keys_found.swap(false, Ordering::Acquire) {
+            let keys: Vec<Vec<u8>> = found_keys
+                .lock()
+                .map(|mut k| std::mem::take(&mut *k))
+                .unwrap_or_default();
+            if !keys.is_empty() {
+                frames.add_keys(keys, opts)?;
+            }
         }
         let (pkt, index) = match next {
             Ok(Some(p)) => p,

@@ -161,6 +161,9 @@ struct State {
     interfaces: Vec<Interface>,
     legacy_link: u32,
     legacy_nanos: bool,
+    /// pcap: a little-endian file of the standard format (pcap-parser's reader reads its
+    /// records with `parse_pcap_frame`).
+    legacy_plain: bool,
     /// pcapng: byte order of the current section.
     section_big_endian: bool,
     last_ts: Timestamp,
@@ -276,6 +279,7 @@ impl FileSource {
                 interfaces: Vec::new(),
                 legacy_link: 0,
                 legacy_nanos: false,
+                legacy_plain: false,
                 section_big_endian: false,
                 last_ts: Timestamp::default(),
                 tls_secrets: None,
@@ -341,6 +345,7 @@ impl FileSource {
                             // The upper bits of the link-type field carry FCS information (LT_LINKTYPE).
                             self.st.legacy_link = (h.network.0 as u32) & 0x03ff_ffff;
                             self.st.legacy_nanos = h.is_nanosecond_precision();
+                            self.st.legacy_plain = !h.is_modified_format() && !h.is_bigendian();
                             self.st.info = FileInfo {
                                 format: FileFormat::Pcap,
                                 big_endian: h.is_bigendian(),
@@ -429,14 +434,27 @@ impl FileSource {
         }
         loop {
             // The common block goes to pcap-parser's Enhanced Packet Block parser directly
-            // (see `direct_epb`).
-            let direct = (self.st.info.format == FileFormat::Pcapng && !self.st.section_big_endian)
-                .then(|| direct_epb(self.reader.data()))
-                .flatten();
-            let step = if let Some(epb) = direct {
-                self.st
-                    .timed_packet(epb.if_id, epb.ts_high, epb.ts_low, epb.origlen, epb.data)
-                    .map(|meta| (epb.len, meta))
+            // (see `direct_epb`); a little-endian pcap record to its record parser, the one
+            // its reader calls for such a file (anything it does not accept whole goes to the
+            // reader, which reads, or rejects, it as before).
+            let direct = match self.st.info.format {
+                FileFormat::Pcapng if !self.st.section_big_endian => direct_epb(self.reader.data())
+                    .map(|epb| {
+                        self.st
+                            .timed_packet(epb.if_id, epb.ts_high, epb.ts_low, epb.origlen, epb.data)
+                            .map(|meta| (epb.len, meta))
+                    }),
+                FileFormat::Pcap if self.st.legacy_plain => {
+                    let buf = self.reader.data();
+                    pcap_parser::parse_pcap_frame(buf).ok().map(|(rest, b)| {
+                        let meta = self.st.legacy_packet(&b, buf.as_ptr() as usize);
+                        Ok((buf.len() - rest.len(), Some(meta)))
+                    })
+                }
+                _ => None,
+            };
+            let step = if let Some(step) = direct {
+                step
             } else {
                 // Where the block handed out next starts: the packet's bytes are found by
                 // their place in the buffer (`next` parses in place; only `refill` moves it).
@@ -533,6 +551,23 @@ impl FileSource {
 }
 
 impl State {
+    /// A pcap record's packet; `base` as for [`handle_block`](State::handle_block).
+    fn legacy_packet(&self, b: &pcap_parser::LegacyPcapBlock<'_>, base: usize) -> PacketMeta {
+        let nanos = if self.legacy_nanos {
+            b.ts_usec.min(999_999_999)
+        } else {
+            b.ts_usec.min(999_999) * 1000
+        };
+        let cap = (b.caplen as usize).min(b.data.len());
+        PacketMeta {
+            ts: Timestamp::new(i64::from(b.ts_sec), nanos),
+            len: b.origlen,
+            link: self.legacy_link,
+            interface: 0,
+            data: place(base, b.data.get(..cap).unwrap_or(b.data)),
+        }
+    }
+
     /// Update state from a block; for a packet, say where its bytes are: `base` is the
     /// address of the reader's data the block was parsed from. A block that cannot be
     /// placed (a packet on an interface the section does not describe, a section of another
@@ -543,21 +578,7 @@ impl State {
         base: usize,
     ) -> Result<Option<PacketMeta>, String> {
         Ok(match block {
-            PcapBlockOwned::Legacy(b) => {
-                let nanos = if self.legacy_nanos {
-                    b.ts_usec.min(999_999_999)
-                } else {
-                    b.ts_usec.min(999_999) * 1000
-                };
-                let cap = (b.caplen as usize).min(b.data.len());
-                Some(PacketMeta {
-                    ts: Timestamp::new(i64::from(b.ts_sec), nanos),
-                    len: b.origlen,
-                    link: self.legacy_link,
-                    interface: 0,
-                    data: place(base, b.data.get(..cap).unwrap_or(b.data)),
-                })
-            }
+            PcapBlockOwned::Legacy(b) => Some(self.legacy_packet(&b, base)),
             PcapBlockOwned::LegacyHeader(_) => None,
             PcapBlockOwned::NG(block) => match block {
                 Block::SectionHeader(shb) => {
@@ -833,5 +854,70 @@ mod tests {
             assert!(direct_epb(whole.get(..cut).unwrap_or_default()).is_none());
         }
         assert!(direct_epb(&whole).is_some());
+    }
+
+    /// Every packet a reader gives (time, lengths, link, interface, bytes), every error as
+    /// printed, and the position at the end.
+    type Reading = (Vec<(Timestamp, u32, u32, u32, Vec<u8>)>, Vec<String>, u64);
+
+    fn read_all(src: &mut FileSource) -> Reading {
+        let (mut packets, mut errors) = (Vec::new(), Vec::new());
+        for _ in 0..1_000_000 {
+            match src.next_packet() {
+                Ok(Some(p)) => packets.push((p.ts, p.len, p.link, p.interface, p.data.to_vec())),
+                Ok(None) => break,
+                Err(e) => errors.push(e.to_string()),
+            }
+        }
+        (packets, errors, src.position())
+    }
+
+    #[test]
+    fn pcap_records_read_directly_read_as_the_reader_reads_them() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let dir = std::env::temp_dir().join(format!("squirrel-direct-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("captures"))
+            .expect("captures")
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "pcap"))
+            .collect();
+        files.sort();
+        for name in ["squirrel-http.pcap", "squirrel-https.pcap"] {
+            let whole = std::fs::read(root.join("captures").join(name)).expect("capture");
+            // Cut in the header, in a record's header, in its data; a record far too large.
+            let cuts = [30, 41, 100, 1000, whole.len() / 2, whole.len() - 3];
+            for cut in cuts.into_iter().filter(|&c| c < whole.len()) {
+                let p = dir.join(format!("cut{cut}-{name}"));
+                std::fs::write(&p, whole.get(..cut).expect("cut")).expect("write");
+                files.push(p);
+            }
+            let mut huge = whole.clone();
+            if let Some(caplen) = huge.get_mut(32..36) {
+                caplen.copy_from_slice(&(40u32 << 20).to_le_bytes());
+            }
+            let p = dir.join(format!("huge-{name}"));
+            std::fs::write(&p, &huge).expect("write");
+            files.push(p);
+        }
+        let mut direct = 0;
+        for path in &files {
+            let (Ok(mut fast), Ok(mut general)) = (FileSource::open(path), FileSource::open(path))
+            else {
+                continue;
+            };
+            direct += usize::from(fast.st.legacy_plain);
+            // The same file through the reader's general path only.
+            general.st.legacy_plain = false;
+            let (a, b) = (read_all(&mut fast), read_all(&mut general));
+            assert!(a == b, "{}: {:?} / {:?}", path.display(), a.1, b.1);
+        }
+        std::fs::remove_dir_all(&dir).ok();
+        assert!(
+            direct > 15,
+            "{direct} of {} files read directly",
+            files.len()
+        );
     }
 }

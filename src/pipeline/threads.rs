@@ -203,7 +203,13 @@ struct Placement {
     /// Sessions over IPv6.
     placed_v6: HashMap<SessionKey, usize>,
     next: usize,
+    /// The IPv4 session placed last and its worker (a session's frames come in runs, so
+    /// most frames are placed without a look-up); [`NO_KEY`] before the first.
+    last: (u128, usize),
 }
+
+/// No [`v4_key`] is this (its bits past the protocol bit are always clear).
+const NO_KEY: u128 = u128::MAX;
 
 /// An IPv4 session (its endpoints in canonical order) as one integer: the protocol bit,
 /// then the lower endpoint's address and port, then the higher's.
@@ -222,6 +228,7 @@ impl Placement {
             placed: HashMap::default(),
             placed_v6: HashMap::default(),
             next: 0,
+            last: (NO_KEY, 0),
         }
     }
 
@@ -263,13 +270,20 @@ impl Placement {
         let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
         if let ((IpAddr::V4(la), lp), (IpAddr::V4(ha), hp)) = (lo, hi) {
             let key = v4_key(tcp, (u32::from(la), lp), (u32::from(ha), hp));
-            if let Some(&w) = self.placed.get(&key) {
-                return w;
+            if self.last.0 == key {
+                return self.last.1;
             }
-            let Some(w) = self.turn() else {
-                return hashed(&(tcp, lo, hi), n);
+            let w = match self.placed.get(&key) {
+                Some(&w) => w,
+                None => {
+                    let Some(w) = self.turn() else {
+                        return hashed(&(tcp, lo, hi), n);
+                    };
+                    self.placed.insert(key, w);
+                    w
+                }
             };
-            self.placed.insert(key, w);
+            self.last = (key, w);
             return w;
         }
         let key = (tcp, lo, hi);
@@ -813,6 +827,22 @@ mod tests {
         }
         let mut one = Placement::new(1);
         assert_eq!(one.worker(&tcp_frame([1, 1, 1, 1], 1, [2, 2, 2, 2], 2)), 0);
+    }
+
+    #[test]
+    fn a_run_of_one_sessions_frames_keeps_its_worker_and_takes_no_turn() {
+        let mut p = Placement::new(3);
+        let a = tcp_frame([10, 0, 0, 1], 1000, [10, 0, 0, 2], 80);
+        let a_back = tcp_frame([10, 0, 0, 2], 80, [10, 0, 0, 1], 1000);
+        let b = tcp_frame([10, 0, 0, 1], 1001, [10, 0, 0, 2], 80);
+        let c = tcp_frame([10, 0, 0, 1], 1002, [10, 0, 0, 2], 80);
+        // A run of A's frames, either way, is one session: one turn.
+        let seen: Vec<usize> = [&a, &a, &a_back, &a, &b, &b, &a_back, &c, &a, &c]
+            .iter()
+            .map(|d| p.worker(d))
+            .collect();
+        assert_eq!(seen, vec![0, 0, 0, 0, 1, 1, 0, 2, 0, 2]);
+        assert_eq!(p.len(), 3);
     }
 
     #[test]
