@@ -656,51 +656,47 @@ pub fn request_credentials<H: HeaderList + ?Sized>(
     let mut out = Vec::new();
     let clear = transport == Transport::Clear;
     for (name, value) in headers.fields() {
-        let lname = name.to_ascii_lowercase();
-        match lname.as_str() {
-            "authorization" | "proxy-authorization" => {
-                out.extend(authorization_finding(value, transport))
+        let is = |n: &str| name.eq_ignore_ascii_case(n);
+        if is("authorization") || is("proxy-authorization") {
+            out.extend(authorization_finding(value, transport))
+        } else if is("cookie") {
+            if value.trim_ascii().is_empty() {
+                continue;
             }
-            "cookie" => {
-                if value.trim_ascii().is_empty() {
-                    continue;
-                }
-                let (sev, expl) = if clear {
-                    (
-                        Severity::Medium,
-                        "Anyone on the path can copy these cookies and take over the session: they were sent over plain HTTP.".to_string(),
-                    )
-                } else {
-                    (Severity::Info, DECRYPTED_NOTE.to_string())
-                };
-                let names: Vec<String> = value
-                    .split(|b| *b == b';')
-                    .filter_map(|p| {
-                        let p = p.trim_ascii();
-                        let e = p.iter().position(|b| *b == b'=').unwrap_or(p.len());
-                        let n = String::from_utf8_lossy(p.get(..e).unwrap_or_default())
-                            .trim()
-                            .to_string();
-                        (!n.is_empty()).then_some(n)
-                    })
-                    .collect();
-                out.push(
-                    Finding::new(FindingKind::Cookie, sev, value.trim_ascii(), expl)
-                        .detail("names", names.join(",")),
-                );
-            }
-            "set-cookie" | "content-type" | "content-length" | "host" => {}
-            _ => {
-                if classify_field_name(name).is_some() && !value.trim_ascii().is_empty() {
-                    out.push(field_finding(
-                        FieldClass::Token,
-                        Place::Header,
-                        name,
-                        value.trim_ascii(),
-                        transport,
-                    ));
-                }
-            }
+            let (sev, expl) = if clear {
+                (
+                    Severity::Medium,
+                    "Anyone on the path can copy these cookies and take over the session: they were sent over plain HTTP.".to_string(),
+                )
+            } else {
+                (Severity::Info, DECRYPTED_NOTE.to_string())
+            };
+            let names: Vec<String> = value
+                .split(|b| *b == b';')
+                .filter_map(|p| {
+                    let p = p.trim_ascii();
+                    let e = p.iter().position(|b| *b == b'=').unwrap_or(p.len());
+                    let n = String::from_utf8_lossy(p.get(..e).unwrap_or_default())
+                        .trim()
+                        .to_string();
+                    (!n.is_empty()).then_some(n)
+                })
+                .collect();
+            out.push(
+                Finding::new(FindingKind::Cookie, sev, value.trim_ascii(), expl)
+                    .detail("names", names.join(",")),
+            );
+        } else if !(is("set-cookie") || is("content-type") || is("content-length") || is("host"))
+            && classify_field_name(name).is_some()
+            && !value.trim_ascii().is_empty()
+        {
+            out.push(field_finding(
+                FieldClass::Token,
+                Place::Header,
+                name,
+                value.trim_ascii(),
+                transport,
+            ));
         }
     }
     let mut fields = Vec::new();

@@ -6,6 +6,7 @@
 //! message is still shown, escaped.
 
 use std::borrow::Cow;
+use std::mem::MaybeUninit;
 
 use super::headers::Headers;
 use crate::dissect::Detect;
@@ -544,9 +545,27 @@ pub(crate) fn parse_head(buf: &[u8]) -> HeadParse {
     }
 }
 
+/// Header slots on the stack for httparse: a head with more fields is parsed again with
+/// one slot per line, on the heap (the same result: httparse stops only when it runs out).
+const STACK_SLOTS: usize = 64;
+
 fn strict(head: &[u8]) -> Option<Head> {
-    let lines = head.iter().filter(|&&b| b == b'\n').count();
-    let mut slots = vec![httparse::EMPTY_HEADER; lines.max(1)];
+    let mut slots = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; STACK_SLOTS];
+    match strict_in(head, &mut slots) {
+        Err(httparse::Error::TooManyHeaders) => {}
+        done => return done.ok().flatten(),
+    }
+    let lines = memchr::memchr_iter(b'\n', head).count();
+    let mut slots = vec![MaybeUninit::uninit(); lines.max(1)];
+    strict_in(head, &mut slots).ok().flatten()
+}
+
+/// httparse reads `head` with these header slots; `Ok(None)` when it is not one complete
+/// head of exactly these bytes.
+fn strict_in<'b>(
+    head: &'b [u8],
+    slots: &mut [MaybeUninit<httparse::Header<'b>>],
+) -> Result<Option<Head>, httparse::Error> {
     // One copy of the names and one of the values (both shorter than the head).
     let to_vec = |hs: &[httparse::Header<'_>]| -> Headers {
         let mut out = Headers::with_capacity(hs.len(), head.len());
@@ -555,38 +574,45 @@ fn strict(head: &[u8]) -> Option<Head> {
         }
         out
     };
+    let cfg = httparse::ParserConfig::default();
     if head.starts_with(b"HTTP/") {
-        let mut r = httparse::Response::new(&mut slots);
-        match r.parse(head) {
-            Ok(httparse::Status::Complete(n)) if n == head.len() => Some(Head {
-                kind: StartKind::Response {
-                    status: r.code?,
-                    reason: r.reason.unwrap_or("").as_bytes().to_vec(),
-                },
-                version: http1_version(r.version?),
-                line: Vec::new(),
-                headers: to_vec(r.headers),
-                len: n,
-                lenient: false,
-            }),
+        let mut r = httparse::Response::new(&mut []);
+        let status = cfg.parse_response_with_uninit_headers(&mut r, head, slots)?;
+        Ok(match status {
+            httparse::Status::Complete(n) if n == head.len() => (|| {
+                Some(Head {
+                    kind: StartKind::Response {
+                        status: r.code?,
+                        reason: r.reason.unwrap_or("").as_bytes().to_vec(),
+                    },
+                    version: http1_version(r.version?),
+                    line: Vec::new(),
+                    headers: to_vec(r.headers),
+                    len: n,
+                    lenient: false,
+                })
+            })(),
             _ => None,
-        }
+        })
     } else {
-        let mut r = httparse::Request::new(&mut slots);
-        match r.parse(head) {
-            Ok(httparse::Status::Complete(n)) if n == head.len() => Some(Head {
-                kind: StartKind::Request {
-                    method: r.method?.to_string(),
-                    uri: r.path?.as_bytes().to_vec(),
-                },
-                version: http1_version(r.version?),
-                line: Vec::new(),
-                headers: to_vec(r.headers),
-                len: n,
-                lenient: false,
-            }),
+        let mut r = httparse::Request::new(&mut []);
+        let status = cfg.parse_request_with_uninit_headers(&mut r, head, slots)?;
+        Ok(match status {
+            httparse::Status::Complete(n) if n == head.len() => (|| {
+                Some(Head {
+                    kind: StartKind::Request {
+                        method: r.method?.to_string(),
+                        uri: r.path?.as_bytes().to_vec(),
+                    },
+                    version: http1_version(r.version?),
+                    line: Vec::new(),
+                    headers: to_vec(r.headers),
+                    len: n,
+                    lenient: false,
+                })
+            })(),
             _ => None,
-        }
+        })
     }
 }
 

@@ -371,7 +371,9 @@ impl Analyzer {
             return;
         }
         if let Some(s) = self.report.host_sources.get_mut(&h) {
-            s.insert(source.to_string());
+            if !s.contains(source) {
+                s.insert(source.to_string());
+            }
         } else if self.report.host_sources.len() < MAX_LIST {
             self.report
                 .host_sources

@@ -74,22 +74,30 @@ impl Analyzer {
             return;
         }
         let stream = e.stream;
-        let frames = e.frames.clone();
+        let frames: &[u64] = &e.frames;
         let body = h.body_for_search();
         if h.is_request() {
             self.report.http_requests_total += 1;
-            let (method, uri) = match &h.start {
-                StartLine::Request(r) => (r.method.clone(), r.uri.clone()),
-                _ => (String::new(), Vec::new()),
+            let (method, uri): (&str, &[u8]) = match &h.start {
+                StartLine::Request(r) => (&r.method, &r.uri),
+                _ => ("", &[]),
             };
-            let label = format!("{} {}", escape_str(&method), self.shown_uri(&uri));
-            if self.report.http_requests.len() < MAX_LIST {
-                self.report.http_requests.push(label.clone());
-            }
-            let sent = if body.is_empty() {
-                label
+            // The label is shown in the report's request list, and with its response in the
+            // content list: once both lists are full it is never shown, so it is not built
+            // (an empty one keeps the waiting requests' order for the responses).
+            let listed = self.report.http_requests.len() < MAX_LIST;
+            let sent = if listed || self.report.content.len() < MAX_LIST {
+                let label = format!("{} {}", escape_str(method), self.shown_uri(uri));
+                if listed {
+                    self.report.http_requests.push(label.clone());
+                }
+                if body.is_empty() {
+                    label
+                } else {
+                    format!("{label} ({})", self.body_brief(h, body))
+                }
             } else {
-                format!("{label} ({})", self.body_brief(h, body))
+                String::new()
             };
             if let Some(st) = self.streams.get_mut(&stream) {
                 if st.requests_waiting.len() < 16 {
@@ -109,14 +117,14 @@ impl Analyzer {
                 self.hostname(host, "Host");
             }
             for f in request_credentials(
-                &method,
-                &uri,
+                method,
+                uri,
                 &h.headers,
                 body,
                 h.content_type.as_deref(),
                 Transport::Clear,
             ) {
-                self.push(f, Some(stream), &frames);
+                self.push(f, Some(stream), frames);
             }
             if !self.cfg.secrets.is_empty() {
                 if let Some(auth) = h.header("authorization") {
@@ -134,7 +142,7 @@ impl Analyzer {
                                 e.frame
                             ),
                         );
-                        self.push(f.detail("layer", "http basic auth"), Some(stream), &frames);
+                        self.push(f.detail("layer", "http basic auth"), Some(stream), frames);
                     }
                 }
             }
@@ -162,7 +170,7 @@ impl Analyzer {
                 h.content_type.as_deref(),
                 Transport::Clear,
             ) {
-                self.push(f, Some(stream), &frames);
+                self.push(f, Some(stream), frames);
             }
             let host = self
                 .streams
@@ -184,9 +192,9 @@ impl Analyzer {
                     f.kind,
                     FindingKind::NoHttpsRedirect | FindingKind::MissingHsts
                 ) {
-                    self.push_once(f, host.clone().unwrap_or_default(), Some(stream), &frames);
+                    self.push_once(f, host.clone().unwrap_or_default(), Some(stream), frames);
                 } else {
-                    self.push(f, Some(stream), &frames);
+                    self.push(f, Some(stream), frames);
                 }
             }
         }
@@ -219,7 +227,7 @@ impl Analyzer {
                     f.detail("layer", &layer)
                         .detail("body_offset", hit.range.start.to_string()),
                     Some(stream),
-                    &frames,
+                    frames,
                 );
             }
         }
@@ -271,7 +279,7 @@ impl Analyzer {
                     }
                 }
             }
-            self.push(f, Some(stream), &frames);
+            self.push(f, Some(stream), frames);
         }
     }
 
@@ -280,7 +288,7 @@ impl Analyzer {
     /// HTTPS audit (HSTS, cookie flags, plain-http links and redirects) runs on it.
     pub(super) fn http_with_keys(&mut self, e: &AppEvent, h: &HttpMessage) {
         let stream = e.stream;
-        let frames = e.frames.clone();
+        let frames: &[u64] = &e.frames;
         // No Fernet scan and no body brief here: the body (decoded, which is most of the
         // cost of a compressed one) is read only by the checks below that look at it —
         // form, JSON and unlabelled bodies, HTML pages, --secret. The others get an empty
@@ -305,16 +313,15 @@ impl Analyzer {
                     st.last_host = Some(escape_truncated(host, 120));
                 }
             }
-            let (method, uri) = (r.method.clone(), r.uri.clone());
             for f in request_credentials(
-                &method,
-                &uri,
+                &r.method,
+                &r.uri,
                 &h.headers,
                 body,
                 h.content_type.as_deref(),
                 transport,
             ) {
-                self.push(with_keys(f), Some(stream), &frames);
+                self.push(with_keys(f), Some(stream), frames);
             }
         } else {
             let status = match &h.start {
@@ -322,7 +329,7 @@ impl Analyzer {
                 _ => 0,
             };
             for f in response_credentials(&h.headers, body, h.content_type.as_deref(), transport) {
-                self.push(with_keys(f), Some(stream), &frames);
+                self.push(with_keys(f), Some(stream), frames);
             }
             let host = self
                 .streams
@@ -337,9 +344,9 @@ impl Analyzer {
             ));
             for f in audit {
                 if matches!(f.kind, FindingKind::MissingHsts | FindingKind::MixedContent) {
-                    self.push_once(f, host.clone().unwrap_or_default(), Some(stream), &frames);
+                    self.push_once(f, host.clone().unwrap_or_default(), Some(stream), frames);
                 } else {
-                    self.push(f, Some(stream), &frames);
+                    self.push(f, Some(stream), frames);
                 }
             }
         }
@@ -379,7 +386,7 @@ impl Analyzer {
                 self.push(
                     with_keys(f.detail("layer", format!("decrypted tls: http {what}"))),
                     Some(stream),
-                    &frames,
+                    frames,
                 );
             }
         }

@@ -67,6 +67,12 @@ const MOSTLY_DISTINCT: &[&str] = &[
     "extra",
 ];
 
+/// Columns written without compression: the packets' times since the capture's start,
+/// doubles in which Snappy finds nothing to shorten (`rel_start` and `duration` of sessions
+/// are kept compressed: on a 30,000-packet slice of bench.pcap Snappy saved 2 % of their
+/// dataset).
+const NOT_COMPRESSIBLE: &[&str] = &["rel_time"];
+
 /// Rows per file before the next part is started.
 pub const ROWS_PER_FILE: u64 = 1 << 20;
 
@@ -213,6 +219,11 @@ impl ParquetSink {
         for name in MOSTLY_DISTINCT {
             let path = ColumnPath::new(name.split('.').map(String::from).collect());
             props = props.set_column_dictionary_enabled(path, false);
+        }
+        // (On bench.pcap `rel_time` took 1,179,130 bytes compressed, 1,179,047 as it is.)
+        for name in NOT_COMPRESSIBLE {
+            props =
+                props.set_column_compression(ColumnPath::from(*name), Compression::UNCOMPRESSED);
         }
         let props = props.build();
         let writer =

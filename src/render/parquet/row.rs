@@ -251,12 +251,15 @@ impl Fields for Row<'_> {
     /// The row was started with its type.
     fn kind(&mut self, _ty: &str) {}
     fn text(&mut self, name: &str, v: Option<String>) {
-        if self.mask.is_empty() && name.position(self.ds).is_none() {
+        // The column is looked up once (by name), then given by position.
+        match name.position(self.ds) {
+            Some(i) => Row::text(self, i, v.as_deref()),
             // No column of its own: the string itself goes to `extra` (not a copy).
-            self.keep_extra(name, v.map_or(Value::Null, Value::String));
-            return;
+            None if self.mask.is_empty() => {
+                self.keep_extra(name, v.map_or(Value::Null, Value::String))
+            }
+            None => Row::text(self, name, v.as_deref()),
         }
-        Row::text(self, name, v.as_deref());
     }
     fn uint(&mut self, name: &str, v: Option<u64>) {
         Row::uint(self, name, v);
