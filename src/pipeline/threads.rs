@@ -302,45 +302,45 @@ impl Placement {
 }
 
 /// TCP or UDP and the two endpoints of a plain frame — Ethernet II, IPv4 (options or not),
-/// not a fragment, its stated length within the captured bytes, a whole TCP or UDP header —
-/// read straight from its bytes; `None` for any other frame. For such a frame
-/// the full decoding gives the same protocol, addresses and ports, so a worker places it
-/// without decoding it (and decodes only the frames that are its own). Every worker places
-/// with this same function, so they agree on every frame.
+/// not a fragment, its stated length within the captured bytes and not below its header's, a
+/// whole TCP or UDP header — through etherparse's header slices (`Ethernet2HeaderSlice`,
+/// `Ipv4HeaderSlice`, `TcpHeaderSlice`, `UdpHeaderSlice`); `None` for any other frame. For
+/// such a frame the full decoding gives the same protocol, addresses and ports, so a worker
+/// places it without decoding it (and decodes only the frames that are its own). Every
+/// worker places with this same function, so they agree on every frame.
 fn quick_session(pkt: &RawPacket<'_>) -> Option<SessionKey> {
+    use etherparse::{
+        EtherType, Ethernet2HeaderSlice, IpNumber, Ipv4HeaderSlice, TcpHeaderSlice, UdpHeaderSlice,
+    };
     if pkt.link != crate::capture::linktype::ETHERNET {
         return None;
     }
-    let d = pkt.data;
-    if d.get(12..14)? != [0x08, 0x00] {
+    let eth = Ethernet2HeaderSlice::from_slice(pkt.data).ok()?;
+    if eth.ether_type() != EtherType::IPV4 {
         return None;
     }
-    let ip = d.get(14..)?;
-    let first = *ip.first()?;
-    let ihl = usize::from(first & 0x0f) * 4;
-    let total = usize::from(u16::from_be_bytes([*ip.get(2)?, *ip.get(3)?]));
-    let fragment = u16::from_be_bytes([*ip.get(6)?, *ip.get(7)?]) & 0x3fff;
-    if first >> 4 != 4 || ihl < 20 || total < ihl || total > ip.len() || fragment != 0 {
+    let ip = pkt.data.get(eth.slice().len()..)?;
+    let h = Ipv4HeaderSlice::from_slice(ip).ok()?;
+    let hl = h.slice().len();
+    let total = usize::from(h.total_len());
+    if total < hl || total > ip.len() || h.is_fragmenting_payload() {
         return None;
     }
-    let t = ip.get(ihl..total)?;
-    let tcp = match *ip.get(9)? {
-        6 => {
-            let offset = usize::from(*t.get(12)? >> 4) * 4;
-            if offset < 20 || offset > t.len() {
-                return None;
-            }
-            true
+    let t = ip.get(hl..total)?;
+    let (tcp, ports) = match h.protocol() {
+        IpNumber::TCP => {
+            let th = TcpHeaderSlice::from_slice(t).ok()?;
+            (true, (th.source_port(), th.destination_port()))
         }
-        17 if t.len() >= 8 => false,
+        IpNumber::UDP => {
+            let uh = UdpHeaderSlice::from_slice(t).ok()?;
+            (false, (uh.source_port(), uh.destination_port()))
+        }
         _ => return None,
     };
-    let addr = |at: usize| -> Option<IpAddr> {
-        let b: [u8; 4] = ip.get(at..at + 4)?.try_into().ok()?;
-        Some(IpAddr::from(b))
-    };
-    let port = |at: usize| Some(u16::from_be_bytes([*t.get(at)?, *t.get(at + 1)?]));
-    Some((tcp, (addr(12)?, port(0)?), (addr(16)?, port(2)?)))
+    let src = IpAddr::from(h.source_addr());
+    let dst = IpAddr::from(h.destination_addr());
+    Some((tcp, (src, ports.0), (dst, ports.1)))
 }
 
 /// A hash with fixed keys: the same worker every run.
@@ -809,6 +809,41 @@ mod tests {
         let mut other = raw(&tcp);
         other.link = 101;
         assert_eq!(quick_session(&other), None);
+    }
+
+    #[test]
+    fn a_quick_session_is_always_the_decodings_session() {
+        // Every byte of a TCP and a UDP frame set to a few values, and every cut: wherever
+        // the header slices place a frame, the full decoding gives the same session.
+        let tcp = tcp_bytes([10, 0, 0, 1], 40000, [192, 168, 1, 2], 443);
+        let mut udp = tcp.clone();
+        udp.truncate(34);
+        udp[17] = 32;
+        udp[23] = 17;
+        udp.extend_from_slice(&[0x00, 0x35, 0xc0, 0x01, 0, 12, 0, 0, 1, 2, 3, 4]);
+        let (mut placed, mut left) = (0, 0);
+        for base in [&tcp, &udp] {
+            let mut frames: Vec<Vec<u8>> = (0..=base.len())
+                .map(|n| base.get(..n).unwrap_or_default().to_vec())
+                .collect();
+            for i in 0..base.len() {
+                for v in [0x00, 0x01, 0x06, 0x11, 0x20, 0x45, 0x4f, 0x50, 0x80, 0xff] {
+                    let mut m = base.clone();
+                    m[i] = v;
+                    frames.push(m);
+                }
+            }
+            for f in &frames {
+                match quick_session(&raw(f)) {
+                    Some(q) => {
+                        placed += 1;
+                        assert_eq!(Some(q), decoded_session(f), "frame {f:02x?}");
+                    }
+                    None => left += 1,
+                }
+            }
+        }
+        assert!(placed > 500 && left > 100, "placed {placed}, left {left}");
     }
 
     #[test]
