@@ -188,27 +188,23 @@ fn decode_with(link: u32, data: &[u8], direct: bool) -> Decoded {
 /// test `plain_frames_decode_as_the_lax_slicing_does` compares the two on many variations);
 /// anything else returns `false`, with `d` untouched, and goes through the lax slicing.
 fn plain_ipv4_tcp(d: &mut Decoded, data: &[u8]) -> bool {
-    use etherparse::{Ethernet2HeaderSlice, IpNumber, Ipv4HeaderSlice, TcpSlice};
-    let Ok(eth) = Ethernet2HeaderSlice::from_slice(data) else {
+    let Some(PlainIpv4 {
+        eth,
+        ip: h,
+        ip_off,
+        payload,
+    }) = plain_ipv4(data)
+    else {
         return false;
     };
-    if eth.ether_type() != EtherType::IPV4 {
+    if h.protocol() != etherparse::IpNumber::TCP {
         return false;
     }
-    let ip_off = eth.slice().len();
-    let ip = data.get(ip_off..).unwrap_or_default();
-    let Ok(h) = Ipv4HeaderSlice::from_slice(ip) else {
+    let Ok(t) = etherparse::TcpSlice::from_slice(payload) else {
         return false;
     };
     let hl = h.slice().len();
     let total = usize::from(h.total_len());
-    if total < hl || total > ip.len() || h.is_fragmenting_payload() || h.protocol() != IpNumber::TCP
-    {
-        return false;
-    }
-    let Some(Ok(t)) = ip.get(hl..total).map(TcpSlice::from_slice) else {
-        return false;
-    };
     let tcp_off = ip_off + hl;
     d.link = Link::Ethernet(EthernetHeader {
         dst: eth.destination(),
@@ -221,6 +217,42 @@ fn plain_ipv4_tcp(d: &mut Decoded, data: &[u8]) -> bool {
     d.payload = tcp_off + th..ip_off + total;
     d.payload_wire_len = total - hl - th;
     true
+}
+
+/// An Ethernet II frame carrying IPv4 whole, as etherparse's header slices read it.
+pub struct PlainIpv4<'a> {
+    pub eth: etherparse::Ethernet2HeaderSlice<'a>,
+    pub ip: etherparse::Ipv4HeaderSlice<'a>,
+    /// Where the IPv4 header starts in the frame.
+    pub ip_off: usize,
+    /// The IP payload: the bytes past the header that the total length covers.
+    pub payload: &'a [u8],
+}
+
+/// The frame's Ethernet II and IPv4 headers when the frame is plain: no VLAN tag, an IPv4
+/// header whole, its total length within the captured bytes and not below the header's,
+/// not a fragment. Anything else is `None` (and is left to the lax slicing).
+#[inline]
+pub fn plain_ipv4(data: &[u8]) -> Option<PlainIpv4<'_>> {
+    let eth = etherparse::Ethernet2HeaderSlice::from_slice(data).ok()?;
+    if eth.ether_type() != EtherType::IPV4 {
+        return None;
+    }
+    let ip_off = eth.slice().len();
+    let frame_ip = data.get(ip_off..)?;
+    let ip = etherparse::Ipv4HeaderSlice::from_slice(frame_ip).ok()?;
+    let hl = ip.slice().len();
+    let total = usize::from(ip.total_len());
+    if total < hl || total > frame_ip.len() || ip.is_fragmenting_payload() {
+        return None;
+    }
+    let payload = frame_ip.get(hl..total)?;
+    Some(PlainIpv4 {
+        eth,
+        ip,
+        ip_off,
+        payload,
+    })
 }
 
 /// An IPv4 header sliced by etherparse, at `off` in the frame, in our type.

@@ -12,7 +12,7 @@ mod link;
 use std::net::IpAddr;
 use std::ops::Range;
 
-pub use link::decode;
+pub use link::{decode, plain_ipv4, PlainIpv4};
 
 /// Everything decoded from one frame. Ranges index the frame's captured bytes.
 #[derive(Debug, Clone, Default)]
@@ -237,7 +237,7 @@ impl TcpHeader {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TcpOption {
     pub range: Range<usize>,
     pub kind: TcpOptionKind,
@@ -248,19 +248,15 @@ pub struct TcpOption {
 /// (decoding every segment allocated a `Vec` before).
 pub type TcpOptions = smallvec::SmallVec<[TcpOption; 4]>;
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TcpOptionKind {
-    #[default]
     Nop,
     EndOfList,
     Mss(u16),
     WindowScale(u8),
     SackPermitted,
     Sack(Vec<(u32, u32)>),
-    Timestamp {
-        val: u32,
-        ecr: u32,
-    },
+    Timestamp { val: u32, ecr: u32 },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

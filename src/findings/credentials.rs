@@ -341,6 +341,15 @@ fn is_json_type(mt: &str) -> bool {
 const DECRYPTED_NOTE: &str =
     "It was seen only because this tool decrypted the TLS session; an eavesdropper without the keys cannot read it.";
 
+/// A header whose name says it carries a token (`X-Api-Key`, …), with a value: its finding.
+#[inline]
+fn token_header(name: &str, value: &[u8], transport: Transport) -> Option<Finding> {
+    classify_field_name(name)?;
+    let value = value.trim_ascii();
+    (!value.is_empty())
+        .then(|| field_finding(FieldClass::Token, Place::Header, name, value, transport))
+}
+
 fn field_finding(
     class: FieldClass,
     place: Place,
@@ -686,17 +695,10 @@ pub fn request_credentials<H: HeaderList + ?Sized>(
                 Finding::new(FindingKind::Cookie, sev, value.trim_ascii(), expl)
                     .detail("names", names.join(",")),
             );
-        } else if !(is("set-cookie") || is("content-type") || is("content-length") || is("host"))
-            && classify_field_name(name).is_some()
-            && !value.trim_ascii().is_empty()
-        {
-            out.push(field_finding(
-                FieldClass::Token,
-                Place::Header,
-                name,
-                value.trim_ascii(),
-                transport,
-            ));
+        } else if !(is("set-cookie") || is("content-type") || is("content-length") || is("host")) {
+            if let Some(f) = token_header(name, value, transport) {
+                out.push(f);
+            }
         }
     }
     let mut fields = Vec::new();
@@ -788,17 +790,10 @@ pub fn response_credentials<H: HeaderList + ?Sized>(
                     .detail("name", &c.name),
                 );
             }
-        } else if !name.eq_ignore_ascii_case("www-authenticate")
-            && classify_field_name(name).is_some()
-            && !value.trim_ascii().is_empty()
-        {
-            out.push(field_finding(
-                FieldClass::Token,
-                Place::Header,
-                name,
-                value.trim_ascii(),
-                transport,
-            ));
+        } else if !name.eq_ignore_ascii_case("www-authenticate") {
+            if let Some(f) = token_header(name, value, transport) {
+                out.push(f);
+            }
         }
     }
     let ct = content_type.or_else(|| header_value(headers, "content-type"));

@@ -301,32 +301,19 @@ impl Placement {
     }
 }
 
-/// TCP or UDP and the two endpoints of a plain frame — Ethernet II, IPv4 (options or not),
-/// not a fragment, its stated length within the captured bytes and not below its header's, a
-/// whole TCP or UDP header — through etherparse's header slices (`Ethernet2HeaderSlice`,
-/// `Ipv4HeaderSlice`, `TcpHeaderSlice`, `UdpHeaderSlice`); `None` for any other frame. For
+/// TCP or UDP and the two endpoints of a plain frame — Ethernet II and IPv4 as the decoder's
+/// plain-frame path takes them ([`crate::decode::plain_ipv4`]), with a whole TCP or UDP
+/// header (etherparse's `TcpHeaderSlice`, `UdpHeaderSlice`); `None` for any other frame. For
 /// such a frame the full decoding gives the same protocol, addresses and ports, so a worker
 /// places it without decoding it (and decodes only the frames that are its own). Every
 /// worker places with this same function, so they agree on every frame.
 fn quick_session(pkt: &RawPacket<'_>) -> Option<SessionKey> {
-    use etherparse::{
-        EtherType, Ethernet2HeaderSlice, IpNumber, Ipv4HeaderSlice, TcpHeaderSlice, UdpHeaderSlice,
-    };
+    use etherparse::{IpNumber, TcpHeaderSlice, UdpHeaderSlice};
     if pkt.link != crate::capture::linktype::ETHERNET {
         return None;
     }
-    let eth = Ethernet2HeaderSlice::from_slice(pkt.data).ok()?;
-    if eth.ether_type() != EtherType::IPV4 {
-        return None;
-    }
-    let ip = pkt.data.get(eth.slice().len()..)?;
-    let h = Ipv4HeaderSlice::from_slice(ip).ok()?;
-    let hl = h.slice().len();
-    let total = usize::from(h.total_len());
-    if total < hl || total > ip.len() || h.is_fragmenting_payload() {
-        return None;
-    }
-    let t = ip.get(hl..total)?;
+    let plain = crate::decode::plain_ipv4(pkt.data)?;
+    let (h, t) = (plain.ip, plain.payload);
     let (tcp, ports) = match h.protocol() {
         IpNumber::TCP => {
             let th = TcpHeaderSlice::from_slice(t).ok()?;

@@ -566,54 +566,47 @@ fn strict_in<'b>(
     head: &'b [u8],
     slots: &mut [MaybeUninit<httparse::Header<'b>>],
 ) -> Result<Option<Head>, httparse::Error> {
-    // One copy of the names and one of the values (both shorter than the head).
-    let to_vec = |hs: &[httparse::Header<'_>]| -> Headers {
-        let mut out = Headers::with_capacity(hs.len(), head.len());
-        for h in hs {
-            out.push(h.name, h.value);
-        }
-        out
-    };
     let cfg = httparse::ParserConfig::default();
-    if head.starts_with(b"HTTP/") {
+    // The start line's kind, the minor version and the header fields, once httparse has
+    // read the whole of `head` (not one byte less).
+    let whole = |status: httparse::Status<usize>| matches!(status, httparse::Status::Complete(n) if n == head.len());
+    let (kind, minor, headers) = if head.starts_with(b"HTTP/") {
         let mut r = httparse::Response::new(&mut []);
-        let status = cfg.parse_response_with_uninit_headers(&mut r, head, slots)?;
-        Ok(match status {
-            httparse::Status::Complete(n) if n == head.len() => (|| {
-                Some(Head {
-                    kind: StartKind::Response {
-                        status: r.code?,
-                        reason: r.reason.unwrap_or("").as_bytes().to_vec(),
-                    },
-                    version: http1_version(r.version?),
-                    line: Vec::new(),
-                    headers: to_vec(r.headers),
-                    len: n,
-                    lenient: false,
-                })
-            })(),
-            _ => None,
-        })
+        if !whole(cfg.parse_response_with_uninit_headers(&mut r, head, slots)?) {
+            return Ok(None);
+        }
+        let (Some(status), Some(minor)) = (r.code, r.version) else {
+            return Ok(None);
+        };
+        let reason = r.reason.unwrap_or("").as_bytes().to_vec();
+        (StartKind::Response { status, reason }, minor, r.headers)
     } else {
         let mut r = httparse::Request::new(&mut []);
-        let status = cfg.parse_request_with_uninit_headers(&mut r, head, slots)?;
-        Ok(match status {
-            httparse::Status::Complete(n) if n == head.len() => (|| {
-                Some(Head {
-                    kind: StartKind::Request {
-                        method: r.method?.to_string(),
-                        uri: r.path?.as_bytes().to_vec(),
-                    },
-                    version: http1_version(r.version?),
-                    line: Vec::new(),
-                    headers: to_vec(r.headers),
-                    len: n,
-                    lenient: false,
-                })
-            })(),
-            _ => None,
-        })
+        if !whole(cfg.parse_request_with_uninit_headers(&mut r, head, slots)?) {
+            return Ok(None);
+        }
+        let (Some(method), Some(path), Some(minor)) = (r.method, r.path, r.version) else {
+            return Ok(None);
+        };
+        let kind = StartKind::Request {
+            method: method.to_string(),
+            uri: path.as_bytes().to_vec(),
+        };
+        (kind, minor, r.headers)
+    };
+    // One copy of the names and one of the values (both shorter than the head).
+    let mut fields = Headers::with_capacity(headers.len(), head.len());
+    for h in headers.iter() {
+        fields.push(h.name, h.value);
     }
+    Ok(Some(Head {
+        kind,
+        version: http1_version(minor),
+        line: Vec::new(),
+        headers: fields,
+        len: head.len(),
+        lenient: false,
+    }))
 }
 
 /// Header lines read leniently: `name: value`, folded lines appended, lines without a

@@ -16,6 +16,15 @@ pub struct HeaderList {
     pub cut: bool,
 }
 
+impl HeaderList {
+    /// Append the fields to `out` in block order, names as text (invalid UTF-8 replaced).
+    pub fn push_into(&self, out: &mut crate::dissect::http::Headers) {
+        for (n, v) in &self.fields {
+            out.push(&String::from_utf8_lossy(n), v);
+        }
+    }
+}
+
 /// One direction's HPACK decoding state.
 pub struct HeaderDecoder {
     dec: loona_hpack::Decoder<'static>,

@@ -917,9 +917,7 @@ impl Http2Connection {
                 st.request = request_info(sd.head.as_ref(), Some(now));
             }
         } else {
-            for (n, v) in &list.fields {
-                sd.trailers.push(&String::from_utf8_lossy(n), v);
-            }
+            list.push_into(&mut sd.trailers);
         }
         if end_stream {
             self.end_side(id, side, dir, now, out);
@@ -1200,9 +1198,7 @@ pub(crate) fn side_message(
 ) -> HttpMessage {
     let list = sd.head.clone().unwrap_or_default();
     let mut headers = Headers::default();
-    for (n, v) in &list.fields {
-        headers.push(&String::from_utf8_lossy(n), v);
-    }
+    list.push_into(&mut headers);
     let mut notes = sd.notes.clone();
     if sd.head.is_none() {
         notes.push("DATA without a header block".into());

@@ -442,11 +442,8 @@ impl Http3 {
                     side.head = Some(list);
                     side.head_frame = Some(frame);
                 } else {
-                    let mut trailers = Headers::default();
-                    for (n, v) in &list.fields {
-                        trailers.push(&String::from_utf8_lossy(n), v);
-                    }
-                    side.trailers = trailers;
+                    side.trailers = Headers::default();
+                    list.push_into(&mut side.trailers);
                 }
             }
             Err(e) => {

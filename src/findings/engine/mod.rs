@@ -384,13 +384,13 @@ impl Analyzer {
         }
     }
 
-    /// A finding raised once per (kind, key) for the run.
     /// True when [`Analyzer::push_once`] would drop a finding of `kind` for `key` (already
     /// raised, and remembered): the caller need not build it.
     fn once_known(&self, kind: FindingKind, key: &str) -> bool {
         self.once.len() < MAX_REMEMBERED && self.once.contains(&(kind, key.to_string()))
     }
 
+    /// A finding raised once per (kind, key) for the run.
     fn push_once(&mut self, f: Finding, key: String, stream: Option<StreamId>, frames: &[u64]) {
         if self.once.len() >= MAX_REMEMBERED {
             self.once.clear();
