@@ -94,8 +94,52 @@ fn text_fields(names: &[&str]) -> Fields {
         .collect()
 }
 
+/// A column being filled: its builder, and the nulls it owes (rows that gave it no value
+/// since its last one), appended in one go when the next value comes or the column is
+/// finished: most rows leave the same columns empty, and one call for a run of nulls costs
+/// about what one null does.
+pub struct Column {
+    values: Builder,
+    nulls: usize,
+}
+
+impl Column {
+    pub fn new(kind: Kind) -> Column {
+        Column {
+            values: Builder::new(kind),
+            nulls: 0,
+        }
+    }
+
+    /// The builder, ready for the next value (the nulls owed appended).
+    #[inline]
+    pub fn ready(&mut self) -> &mut Builder {
+        if self.nulls > 0 {
+            self.settle();
+        }
+        &mut self.values
+    }
+
+    /// Append the nulls owed.
+    #[inline(never)]
+    fn settle(&mut self) {
+        self.values.append_nulls(std::mem::take(&mut self.nulls));
+    }
+
+    /// A null for this row (appended with the next value, or when finished).
+    #[inline]
+    pub fn append_null(&mut self) {
+        self.nulls += 1;
+    }
+
+    /// The values so far as an array; the column starts empty again.
+    pub fn finish(&mut self) -> ArrayRef {
+        self.ready().finish()
+    }
+}
+
 /// A column's values so far.
-pub enum Column {
+pub enum Builder {
     Text(StringBuilder),
     U16(UInt16Builder),
     U32(UInt32Builder),
@@ -108,25 +152,25 @@ pub enum Column {
     Structs(ListBuilder<StructBuilder>, Kind),
 }
 
-impl Column {
-    pub fn new(kind: Kind) -> Column {
+impl Builder {
+    pub fn new(kind: Kind) -> Builder {
         match kind {
-            Kind::Text => Column::Text(StringBuilder::new()),
-            Kind::U16 => Column::U16(UInt16Builder::new()),
-            Kind::U32 => Column::U32(UInt32Builder::new()),
-            Kind::U64 => Column::U64(UInt64Builder::new()),
-            Kind::F64 => Column::F64(Float64Builder::new()),
-            Kind::Bool => Column::Bool(BooleanBuilder::new()),
+            Kind::Text => Builder::Text(StringBuilder::new()),
+            Kind::U16 => Builder::U16(UInt16Builder::new()),
+            Kind::U32 => Builder::U32(UInt32Builder::new()),
+            Kind::U64 => Builder::U64(UInt64Builder::new()),
+            Kind::F64 => Builder::F64(Float64Builder::new()),
+            Kind::Bool => Builder::Bool(BooleanBuilder::new()),
             Kind::Timestamp => {
-                Column::Timestamp(TimestampNanosecondBuilder::new().with_timezone("UTC"))
+                Builder::Timestamp(TimestampNanosecondBuilder::new().with_timezone("UTC"))
             }
-            Kind::TextList => Column::TextList(ListBuilder::new(StringBuilder::new())),
-            Kind::U64List => Column::U64List(ListBuilder::new(UInt64Builder::new())),
+            Kind::TextList => Builder::TextList(ListBuilder::new(StringBuilder::new())),
+            Kind::U64List => Builder::U64List(ListBuilder::new(UInt64Builder::new())),
             Kind::Pairs | Kind::Objects(_) => {
                 let fields = text_fields(struct_members(kind));
                 let item = Arc::new(Field::new("item", DataType::Struct(fields.clone()), true));
                 let builder = StructBuilder::from_fields(fields, 0);
-                Column::Structs(ListBuilder::new(builder).with_field(item), kind)
+                Builder::Structs(ListBuilder::new(builder).with_field(item), kind)
             }
         }
     }
@@ -135,20 +179,20 @@ impl Column {
     pub fn append(&mut self, v: Option<&Value>) {
         let v = v.filter(|v| !v.is_null());
         match self {
-            Column::Text(b) => append_text(b, v),
-            Column::U16(b) => b.append_option(
+            Builder::Text(b) => append_text(b, v),
+            Builder::U16(b) => b.append_option(
                 v.and_then(Value::as_u64)
                     .and_then(|n| u16::try_from(n).ok()),
             ),
-            Column::U32(b) => b.append_option(
+            Builder::U32(b) => b.append_option(
                 v.and_then(Value::as_u64)
                     .and_then(|n| u32::try_from(n).ok()),
             ),
-            Column::U64(b) => b.append_option(v.and_then(Value::as_u64)),
-            Column::F64(b) => b.append_option(v.and_then(Value::as_f64)),
-            Column::Bool(b) => b.append_option(v.and_then(Value::as_bool)),
-            Column::Timestamp(b) => b.append_option(v.and_then(nanos)),
-            Column::TextList(b) => match v {
+            Builder::U64(b) => b.append_option(v.and_then(Value::as_u64)),
+            Builder::F64(b) => b.append_option(v.and_then(Value::as_f64)),
+            Builder::Bool(b) => b.append_option(v.and_then(Value::as_bool)),
+            Builder::Timestamp(b) => b.append_option(v.and_then(nanos)),
+            Builder::TextList(b) => match v {
                 Some(Value::Array(items)) => {
                     for i in items {
                         append_text(b.values(), Some(i).filter(|i| !i.is_null()));
@@ -161,7 +205,7 @@ impl Column {
                 }
                 None => b.append(false),
             },
-            Column::U64List(b) => match v {
+            Builder::U64List(b) => match v {
                 Some(Value::Array(items)) => {
                     for i in items {
                         b.values().append_option(i.as_u64());
@@ -170,7 +214,7 @@ impl Column {
                 }
                 _ => b.append(false),
             },
-            Column::Structs(b, kind) => {
+            Builder::Structs(b, kind) => {
                 let Some(Value::Array(items)) = v else {
                     b.append(false);
                     return;
@@ -195,27 +239,27 @@ impl Column {
         }
     }
 
-    /// Append a null.
-    pub fn append_null(&mut self) {
+    /// Append `n` nulls.
+    fn append_nulls(&mut self, n: usize) {
         match self {
-            Column::Text(b) => b.append_null(),
-            Column::U16(b) => b.append_null(),
-            Column::U32(b) => b.append_null(),
-            Column::U64(b) => b.append_null(),
-            Column::F64(b) => b.append_null(),
-            Column::Bool(b) => b.append_null(),
-            Column::Timestamp(b) => b.append_null(),
-            Column::TextList(b) => b.append(false),
-            Column::U64List(b) => b.append(false),
-            Column::Structs(b, _) => b.append(false),
+            Builder::Text(b) => b.append_nulls(n),
+            Builder::U16(b) => b.append_nulls(n),
+            Builder::U32(b) => b.append_nulls(n),
+            Builder::U64(b) => b.append_nulls(n),
+            Builder::F64(b) => b.append_nulls(n),
+            Builder::Bool(b) => b.append_nulls(n),
+            Builder::Timestamp(b) => b.append_nulls(n),
+            Builder::TextList(b) => b.append_nulls(n),
+            Builder::U64List(b) => b.append_nulls(n),
+            Builder::Structs(b, _) => b.append_nulls(n),
         }
     }
 
     /// Append text (or null); a column of another type takes it as `append` does.
     pub fn append_str(&mut self, v: Option<&str>) {
         match (self, v) {
-            (Column::Text(b), v) => b.append_option(v),
-            (Column::TextList(b), Some(s)) => {
+            (Builder::Text(b), v) => b.append_option(v),
+            (Builder::TextList(b), Some(s)) => {
                 b.values().append_value(s);
                 b.append(true);
             }
@@ -226,24 +270,24 @@ impl Column {
     /// Append a number (or null); a column of another type takes it as `append` does.
     pub fn append_u64(&mut self, v: Option<u64>) {
         match (self, v) {
-            (Column::U64(b), v) => b.append_option(v),
-            (Column::U32(b), v) => b.append_option(v.and_then(|n| u32::try_from(n).ok())),
-            (Column::U16(b), v) => b.append_option(v.and_then(|n| u16::try_from(n).ok())),
-            (Column::Text(b), Some(n)) => b.append_value(n.to_string()),
+            (Builder::U64(b), v) => b.append_option(v),
+            (Builder::U32(b), v) => b.append_option(v.and_then(|n| u32::try_from(n).ok())),
+            (Builder::U16(b), v) => b.append_option(v.and_then(|n| u16::try_from(n).ok())),
+            (Builder::Text(b), Some(n)) => b.append_value(n.to_string()),
             (other, v) => other.append(v.map(Value::from).as_ref()),
         }
     }
 
     pub fn append_f64(&mut self, v: f64) {
         match self {
-            Column::F64(b) => b.append_value(v),
+            Builder::F64(b) => b.append_value(v),
             other => other.append(Some(&Value::from(v))),
         }
     }
 
     pub fn append_bool(&mut self, v: bool) {
         match self {
-            Column::Bool(b) => b.append_value(v),
+            Builder::Bool(b) => b.append_value(v),
             other => other.append(Some(&Value::from(v))),
         }
     }
@@ -251,7 +295,7 @@ impl Column {
     /// Append a time in nanoseconds since the epoch (or null): a timestamp column's value.
     pub fn append_nanos(&mut self, v: Option<i64>) {
         match self {
-            Column::Timestamp(b) => b.append_option(v),
+            Builder::Timestamp(b) => b.append_option(v),
             other => other.append(None),
         }
     }
@@ -259,7 +303,7 @@ impl Column {
     /// Append a list of numbers (or null).
     pub fn append_u64s(&mut self, v: Option<&[u64]>) {
         match (self, v) {
-            (Column::U64List(b), Some(items)) => {
+            (Builder::U64List(b), Some(items)) => {
                 b.values().append_slice(items);
                 b.append(true);
             }
@@ -273,7 +317,7 @@ impl Column {
     /// Append a list of texts.
     pub fn append_strs(&mut self, items: &mut dyn Iterator<Item = &str>) {
         match self {
-            Column::TextList(b) => {
+            Builder::TextList(b) => {
                 for i in items {
                     b.values().append_value(i);
                 }
@@ -288,7 +332,7 @@ impl Column {
     /// Append a list of `[name, value]` pairs (HTTP headers).
     pub fn append_pairs(&mut self, items: &mut dyn Iterator<Item = (&str, &str)>) {
         match self {
-            Column::Structs(b, Kind::Pairs) => {
+            Builder::Structs(b, Kind::Pairs) => {
                 for (n, v) in items {
                     let s = b.values();
                     if let Some(f) = s.field_builder::<StringBuilder>(0) {
@@ -305,19 +349,19 @@ impl Column {
         }
     }
 
-    /// The values so far as an array; the column starts empty again.
-    pub fn finish(&mut self) -> ArrayRef {
+    /// The values so far as an array; the builder starts empty again.
+    fn finish(&mut self) -> ArrayRef {
         match self {
-            Column::Text(b) => Arc::new(b.finish()),
-            Column::U16(b) => Arc::new(b.finish()),
-            Column::U32(b) => Arc::new(b.finish()),
-            Column::U64(b) => Arc::new(b.finish()),
-            Column::F64(b) => Arc::new(b.finish()),
-            Column::Bool(b) => Arc::new(b.finish()),
-            Column::Timestamp(b) => Arc::new(b.finish()),
-            Column::TextList(b) => Arc::new(b.finish()),
-            Column::U64List(b) => Arc::new(b.finish()),
-            Column::Structs(b, _) => Arc::new(b.finish()),
+            Builder::Text(b) => Arc::new(b.finish()),
+            Builder::U16(b) => Arc::new(b.finish()),
+            Builder::U32(b) => Arc::new(b.finish()),
+            Builder::U64(b) => Arc::new(b.finish()),
+            Builder::F64(b) => Arc::new(b.finish()),
+            Builder::Bool(b) => Arc::new(b.finish()),
+            Builder::Timestamp(b) => Arc::new(b.finish()),
+            Builder::TextList(b) => Arc::new(b.finish()),
+            Builder::U64List(b) => Arc::new(b.finish()),
+            Builder::Structs(b, _) => Arc::new(b.finish()),
         }
     }
 }
@@ -356,4 +400,47 @@ pub fn pairs_value(items: &mut dyn Iterator<Item = (&str, &str)>) -> Value {
             .map(|(n, v)| Value::Array(vec![Value::String(n.into()), Value::String(v.into())]))
             .collect(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::{Array, ListArray, StringArray, UInt64Array};
+
+    #[test]
+    fn nulls_owed_land_between_the_values() {
+        let mut c = Column::new(Kind::Text);
+        c.append_null();
+        c.ready().append_str(Some("a"));
+        c.append_null();
+        c.append_null();
+        c.ready().append_str(Some("b"));
+        c.append_null();
+        let a = c.finish();
+        let a = a.as_any().downcast_ref::<StringArray>().unwrap();
+        let got: Vec<_> = a.iter().collect();
+        assert_eq!(got, [None, Some("a"), None, None, Some("b"), None]);
+        // The column starts empty again, nothing owed.
+        c.ready().append_str(Some("c"));
+        let a = c.finish();
+        assert_eq!(a.len(), 1);
+        assert_eq!(a.null_count(), 0);
+
+        let mut n = Column::new(Kind::U64);
+        n.append_null();
+        n.append_null();
+        n.ready().append_u64(Some(7));
+        let a = n.finish();
+        let a = a.as_any().downcast_ref::<UInt64Array>().unwrap();
+        assert_eq!(a.iter().collect::<Vec<_>>(), [None, None, Some(7)]);
+
+        let mut l = Column::new(Kind::Pairs);
+        l.ready().append_pairs(&mut [("Host", "x")].into_iter());
+        l.append_null();
+        let a = l.finish();
+        let a = a.as_any().downcast_ref::<ListArray>().unwrap();
+        assert_eq!(a.len(), 2);
+        assert!(a.is_valid(0) && a.is_null(1));
+        assert_eq!(a.value_length(0), 1);
+    }
 }

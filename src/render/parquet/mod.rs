@@ -321,3 +321,66 @@ impl Drop for ParquetSink {
         let _ = self.finish();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::{TimestampNanosecondType, UInt64Type};
+    use arrow_array::Array;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+    #[test]
+    fn rows_with_columns_left_empty_read_back() {
+        let dir = std::env::temp_dir().join(format!("sq-pq-nulls-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut sink = ParquetSink::new(&dir, "t.pcap").unwrap();
+        let t0 = 1_700_000_000_000_000_000i64;
+        // More than a row group, so nulls are owed across a flush too.
+        let rows: Vec<(u64, i64)> = (1..=(ROWS_PER_GROUP as u64 + 3000))
+            .map(|n| (n, t0 + (n as i64) * 1_234_567))
+            .collect();
+        for &(n, ts) in &rows {
+            let mut row = sink.row("packet", None, Some(ts)).unwrap().unwrap();
+            row.uint(schema::at::FRAME, Some(n));
+            // Every other row leaves `seq` empty (nulls owed between values).
+            row.uint(schema::at::SEQ, (n % 2 == 0).then_some(n * 7));
+            row.end().unwrap();
+        }
+        sink.finish().unwrap();
+        let file = std::fs::read_dir(dir.join("packets").join("date=2023-11-14"))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(&file).unwrap()).unwrap();
+        let mut got = Vec::new();
+        for batch in reader.build().unwrap() {
+            let batch = batch.unwrap();
+            let frame = batch
+                .column_by_name("frame")
+                .unwrap()
+                .as_primitive::<UInt64Type>();
+            let ts = batch.column_by_name("ts").unwrap();
+            let ts = ts.as_primitive::<TimestampNanosecondType>();
+            let seq = batch.column_by_name("seq").unwrap();
+            let seq = seq.as_primitive::<arrow_array::types::UInt32Type>();
+            // Never given: null in every row.
+            for name in ["capture", "info", "tcp_analysis", "extra"] {
+                let c = batch.column_by_name(name).unwrap();
+                assert_eq!(c.null_count(), batch.num_rows(), "{name}");
+            }
+            for i in 0..batch.num_rows() {
+                let n = frame.value(i);
+                assert_eq!(seq.is_valid(i), n % 2 == 0);
+                if n % 2 == 0 {
+                    assert_eq!(u64::from(seq.value(i)), n * 7);
+                }
+                got.push((n, ts.value(i)));
+            }
+        }
+        assert_eq!(got, rows);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

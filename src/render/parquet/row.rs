@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
-use super::column::{pairs_value, Column};
+use super::column::{pairs_value, Builder};
 use super::{Dataset, Part, ROWS_PER_GROUP};
 use crate::dissect::fields::Fields;
 use crate::present::escape::escape_cow;
@@ -49,7 +49,7 @@ impl Key for usize {
 
 /// Where a field's value goes.
 enum Slot<'r> {
-    Column(&'r mut Column),
+    Column(&'r mut Builder),
     Extra,
     /// The row has this column already.
     Taken,
@@ -81,7 +81,7 @@ impl<'a> Row<'a> {
         }
         self.filled |= bit;
         match self.part.columns.get_mut(i) {
-            Some(c) => Slot::Column(c),
+            Some(c) => Slot::Column(c.ready()),
             None => Slot::Taken,
         }
     }
@@ -195,7 +195,10 @@ impl<'a> Row<'a> {
         };
         let extra = extra.map(|e| self.masked(e));
         if let Some(c) = self.part.columns.get_mut(extra_at) {
-            c.append_str(extra.as_deref());
+            match extra.as_deref() {
+                Some(e) => c.ready().append_str(Some(e)),
+                None => c.append_null(),
+            }
         }
         drop(extra);
         self.part.extra_text = buf;
