@@ -73,6 +73,15 @@ pub fn str(out: &mut Vec<u8>, s: &str) {
     }
 }
 
+/// A string known to need no escape (a constant name, a formatted time): written between
+/// quotes without looking at it.
+fn known(out: &mut Vec<u8>, s: &str) {
+    debug_assert!(all_plain(s.as_bytes(), false), "{s:?}");
+    out.push(b'"');
+    out.extend_from_slice(s.as_bytes());
+    out.push(b'"');
+}
+
 /// Bytes from the wire as a JSON string: escaped for the terminal
 /// ([`crate::present::escape::escape_bytes`]), then for JSON. Printable ASCII without `"`
 /// or `\` (the common case) is the same text after both: written without a copy.
@@ -362,9 +371,9 @@ fn pair_list<A, B>(
 /// A `packet` record, as serde_json writes [`Packet`].
 pub fn packet(out: &mut Vec<u8>, p: &Packet<'_>) {
     out.extend_from_slice(b"{\"type\":");
-    str(out, p.ty);
+    known(out, p.ty);
     key!(out, "ts");
-    str(out, p.ts);
+    known(out, p.ts);
     key!(out, "frame");
     uint(out, p.frame);
     key!(out, "rel_time");
@@ -391,7 +400,7 @@ pub fn packet(out: &mut Vec<u8>, p: &Packet<'_>) {
     }
     if let Some(t) = p.transport {
         key!(out, "transport");
-        str(out, t.as_str());
+        known(out, t.as_str());
     }
     if let Some(c) = p.community_id {
         key!(out, "community_id");
@@ -399,7 +408,7 @@ pub fn packet(out: &mut Vec<u8>, p: &Packet<'_>) {
     }
     if let Some(d) = p.dir {
         key!(out, "dir");
-        str(out, d);
+        known(out, d);
     }
     key!(out, "proto");
     str(out, p.proto);
@@ -464,12 +473,17 @@ fn session(out: &mut Vec<u8>, s: &SessionRef<'_>) {
     }
 }
 
-/// A session's fields, as serde_json writes [`SessionFields`] (flattened into a record).
-fn session_fields(out: &mut Vec<u8>, f: &SessionFields<'_>) {
+/// A session's fields, as serde_json writes [`SessionFields`] (flattened into a record);
+/// their text as it is when the session keeps it ([`SessionFields::json`]).
+pub(crate) fn session_fields(out: &mut Vec<u8>, f: &SessionFields<'_>) {
+    if let Some(text) = f.json {
+        out.extend_from_slice(text);
+        return;
+    }
     key!(out, "session");
     uint(out, f.session.into());
     key!(out, "transport");
-    str(out, f.transport.as_str());
+    known(out, f.transport.as_str());
     key!(out, "src_ip");
     ip(out, f.src_ip);
     key!(out, "src_port");
@@ -485,11 +499,11 @@ fn session_fields(out: &mut Vec<u8>, f: &SessionFields<'_>) {
 /// A session's `open` record, as serde_json writes [`SessionOpen`].
 pub fn session_open(out: &mut Vec<u8>, r: &SessionOpen<'_>) {
     out.extend_from_slice(b"{\"type\":");
-    str(out, r.ty);
+    known(out, r.ty);
     key!(out, "event");
-    str(out, r.event);
+    known(out, r.event);
     key!(out, "ts");
-    str(out, r.ts);
+    known(out, r.ts);
     session_fields(out, &r.session);
     key!(out, "frame");
     uint(out, r.frame);
@@ -500,13 +514,13 @@ pub fn session_open(out: &mut Vec<u8>, r: &SessionOpen<'_>) {
 /// [`SessionClose`].
 pub fn session_close(out: &mut Vec<u8>, r: &SessionClose<'_>) {
     out.extend_from_slice(b"{\"type\":");
-    str(out, r.ty);
+    known(out, r.ty);
     if let Some(e) = r.event {
         key!(out, "event");
-        str(out, e);
+        known(out, e);
     }
     key!(out, "ts");
-    str(out, r.ts);
+    known(out, r.ts);
     session_fields(out, &r.session);
     key!(out, "packets_to_server");
     uint(out, r.packets_to_server);
@@ -525,9 +539,9 @@ pub fn session_close(out: &mut Vec<u8>, r: &SessionClose<'_>) {
     key!(out, "last_frame");
     uint(out, r.last_frame);
     key!(out, "start");
-    str(out, r.start);
+    known(out, r.start);
     key!(out, "end");
-    str(out, r.end);
+    known(out, r.end);
     key!(out, "rel_start");
     float(out, r.rel_start);
     key!(out, "duration");
@@ -550,10 +564,10 @@ pub fn app(out: &mut Vec<u8>, rec: &App<'_>, body: &mut Body) {
     out.extend_from_slice(b"{\"type\":");
     body.write_type(out);
     key!(out, "ts");
-    str(out, rec.ts);
+    known(out, rec.ts);
     session(out, &rec.session);
     key!(out, "dir");
-    str(out, dir_name(rec.dir));
+    known(out, dir_name(rec.dir));
     key!(out, "frame");
     uint(out, rec.frame);
     key!(out, "frames");
@@ -566,7 +580,7 @@ pub fn app(out: &mut Vec<u8>, rec: &App<'_>, body: &mut Body) {
     }
     out.push(b']');
     key!(out, "layer");
-    str(out, rec.layer);
+    known(out, rec.layer);
     body.write_members(out);
     out.push(b'}');
 }
@@ -856,6 +870,36 @@ mod tests {
             port: 443,
         };
         (client, server)
+    }
+
+    /// The fields a session keeps as JSON for `--json` are the bytes written from its
+    /// fields, and what serde writes for them, in both directions.
+    #[test]
+    fn session_text_as_written() {
+        use super::super::Directory;
+        use crate::flow::{Direction, Transport};
+        let (a, b) = endpoints();
+        let mut kept = Directory::with_texts();
+        let mut plain = Directory::default();
+        for d in [&mut kept, &mut plain] {
+            d.learn(Transport::Tcp, 4, a, b);
+            d.learn(Transport::Udp, 5, b, a);
+        }
+        for (t, id) in [(Transport::Tcp, 4), (Transport::Udp, 5)] {
+            for dir in [None, Some(Direction::ToServer), Some(Direction::ToClient)] {
+                let k = kept.fields(t, id, dir).unwrap();
+                let p = plain.fields(t, id, dir).unwrap();
+                assert!(k.json.is_some() && p.json.is_none());
+                let (mut x, mut y) = (Vec::new(), Vec::new());
+                session_fields(&mut x, &k);
+                session_fields(&mut y, &p);
+                assert_eq!(x, y);
+                let text = String::from_utf8(x).unwrap();
+                let object = format!("{{{}}}", text.strip_prefix(',').unwrap());
+                assert_eq!(object, serde_json::to_string(&p).unwrap());
+                assert_eq!(object, serde_json::to_string(&k).unwrap());
+            }
+        }
     }
 
     #[test]
