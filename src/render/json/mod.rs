@@ -215,6 +215,9 @@ pub struct Json {
     body: write::Body,
     /// The last link type named, and its name.
     link: Option<(u32, String)>,
+    /// The packet's Info text and TCP flag letters: buffers reused from frame to frame.
+    info: String,
+    flags: String,
 }
 
 impl Json {
@@ -266,7 +269,9 @@ impl Json {
         let (src_port, dst_port) = f.decoded.ports().unzip();
         let (session, dir) = frame_session(f);
         let proto = summary::protocol(f);
-        let info = summary::info(f);
+        self.info.clear();
+        summary::push_info(&mut self.info, f);
+        self.flags.clear();
         let link = match &self.link {
             Some((l, name)) if *l == f.link => name,
             _ => &self.link.insert((f.link, linktype::short_name(f.link))).1,
@@ -290,7 +295,10 @@ impl Json {
             dir: dir.map(dir_name),
             proto: &proto,
             tcp_flags: match &f.decoded.transport {
-                Some(Wire::Tcp(t)) => Some(summary::flag_letters(t.flags)),
+                Some(Wire::Tcp(t)) => {
+                    summary::push_flag_letters(&mut self.flags, t.flags);
+                    Some(self.flags.as_str())
+                }
                 _ => None,
             },
             payload_len: f.decoded.payload_wire_len,
@@ -298,7 +306,7 @@ impl Json {
             seq: f.tcp.map(|t| t.seg.rel_seq),
             ack: f.tcp.map(|t| t.seg.rel_ack),
             tcp_analysis: tcp_analysis(f),
-            info: &info,
+            info: &self.info,
             malformed: f.decoded.stopped.as_ref().map(|s| record::Malformed {
                 layer: s.layer,
                 offset: s.offset,

@@ -138,7 +138,7 @@ pub struct Packet<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dir: Option<&'static str>,
     pub proto: &'a str,
-    pub tcp_flags: Option<String>,
+    pub tcp_flags: Option<&'a str>,
     pub payload_len: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ip_length_claimed: Option<usize>,
