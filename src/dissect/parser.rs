@@ -183,9 +183,14 @@ pub trait AppMessage: fmt::Debug + Send + Sync {
     /// presence test and the protocol hierarchy (`frame:...:tcp:http`).
     fn protocol_name(&self) -> &'static str;
     /// The Protocol column (`HTTP`, `TLSv1.2`, ...).
-    fn protocol(&self) -> String;
+    fn protocol(&self) -> std::borrow::Cow<'_, str>;
     /// The Info column text (escaped).
     fn info(&self) -> String;
+    /// [`AppMessage::info`] appended to `out` (messages on the hot path write it there
+    /// without a `String` of their own).
+    fn push_info(&self, out: &mut String) {
+        out.push_str(&self.info());
+    }
     /// The `-V` tree node (escaped).
     fn tree(&self) -> TreeNode;
     /// The JSON record's own fields, including `"type"` (strings escaped).
@@ -266,8 +271,8 @@ impl AppMessage for Note {
     fn protocol_name(&self) -> &'static str {
         "note"
     }
-    fn protocol(&self) -> String {
-        "TCP".to_string()
+    fn protocol(&self) -> std::borrow::Cow<'_, str> {
+        "TCP".into()
     }
     fn info(&self) -> String {
         format!("[{}]", self.0)

@@ -1,6 +1,9 @@
 //! The one-line summary of a frame, like tshark's default output:
 //! `    4   0.000183 127.0.0.1 → 127.0.0.1 HTTP 144 GET / HTTP/1.1`.
 
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
 use super::frame::FrameView;
 use crate::decode::{Link, Net, TcpOptionKind, Transport};
 use crate::flow::TcpFlags;
@@ -23,8 +26,8 @@ pub fn mac(m: &[u8; 6]) -> String {
     )
 }
 
-/// Protocol column.
-pub fn protocol(f: &FrameView<'_>) -> String {
+/// Protocol column (borrowed when it is a constant or the message's own text).
+pub fn protocol<'a>(f: &FrameView<'a>) -> Cow<'a, str> {
     if let Some(last) = f.app.last() {
         return last.msg.protocol();
     }
@@ -38,7 +41,7 @@ pub fn protocol(f: &FrameView<'_>) -> String {
         (None, Some(Net::Ipv4(_))) => "IPv4".into(),
         (None, Some(Net::Ipv6(_))) => "IPv6".into(),
         (_, Some(Net::Arp { .. })) => "ARP".into(),
-        (_, Some(Net::Other { ether_type, .. })) => format!("0x{ether_type:04x}"),
+        (_, Some(Net::Other { ether_type, .. })) => format!("0x{ether_type:04x}").into(),
         _ => match &f.decoded.link {
             Link::Ethernet(_) => "Ethernet".into(),
             Link::Unknown => "DATA".into(),
@@ -88,6 +91,12 @@ fn push_u64(s: &mut String, n: u64) {
 /// Short flag letters for JSON (`S`, `SA`, `PA`, `FA`, `R` ...), tcpdump-like.
 pub fn flag_letters(flags: TcpFlags) -> String {
     let mut s = String::new();
+    push_flag_letters(&mut s, flags);
+    s
+}
+
+/// [`flag_letters`] appended to `s`.
+pub fn push_flag_letters(s: &mut String, flags: TcpFlags) {
     for (bit, c) in [
         (TcpFlags::SYN, 'S'),
         (TcpFlags::FIN, 'F'),
@@ -103,15 +112,23 @@ pub fn flag_letters(flags: TcpFlags) -> String {
             s.push(c);
         }
     }
-    s
 }
 
 /// Info column.
 pub fn info(f: &FrameView<'_>) -> String {
-    match length_lie(f.decoded) {
-        Some(lie) => format!("[{lie}] {}", info_of_layers(f)),
-        None => info_of_layers(f),
+    let mut s = String::new();
+    push_info(&mut s, f);
+    s
+}
+
+/// [`info`] appended to `s` (a buffer an output reuses from frame to frame).
+pub fn push_info(s: &mut String, f: &FrameView<'_>) {
+    if let Some(lie) = length_lie(f.decoded) {
+        s.push('[');
+        s.push_str(&lie);
+        s.push_str("] ");
     }
+    push_info_of_layers(s, f);
 }
 
 /// The frame's IP length lie, said once for every mode: the IP header claimed more payload
@@ -125,7 +142,7 @@ pub fn length_lie(d: &crate::decode::Decoded) -> Option<String> {
     })
 }
 
-fn info_of_layers(f: &FrameView<'_>) -> String {
+fn push_info_of_layers(s: &mut String, f: &FrameView<'_>) {
     if !f.app.is_empty() {
         // With the session keys, a decrypted application-data record is shown by what it
         // carries (the HTTP message inside), as tshark does. A message shown through its
@@ -141,50 +158,59 @@ fn info_of_layers(f: &FrameView<'_>) -> String {
                         && matches!(t.message, crate::dissect::tls::TlsMessage::AppData(_))
                 })
         };
-        let parts: Vec<String> = f
-            .app
-            .iter()
-            .filter(|e| !container(e))
-            .map(|e| e.msg.info())
-            .filter(|i| !i.is_empty())
-            .collect();
-        return parts.join(", ");
+        // The messages' non-empty texts, joined with `, `.
+        let start = s.len();
+        for e in f.app.iter().filter(|e| !container(e)) {
+            let mark = s.len();
+            if mark > start {
+                s.push_str(", ");
+            }
+            let at = s.len();
+            e.msg.push_info(s);
+            if s.len() == at {
+                s.truncate(mark);
+            }
+        }
+        return;
     }
     let d = f.decoded;
     match &d.transport {
-        Some(Transport::Tcp(t)) => tcp_info(f, t),
+        Some(Transport::Tcp(t)) => push_tcp_info(s, f, t),
         Some(Transport::Udp(u)) => {
-            format!(
+            let _ = write!(
+                s,
                 "{} → {} Len={}",
                 u.src_port,
                 u.dst_port,
                 usize::from(u.length).saturating_sub(8)
-            )
+            );
         }
-        Some(Transport::Icmpv4(i)) => icmp_info(i.icmp_type, i.code, false),
-        Some(Transport::Icmpv6(i)) => icmp_info(i.icmp_type, i.code, true),
+        Some(Transport::Icmpv4(i)) => s.push_str(&icmp_info(i.icmp_type, i.code, false)),
+        Some(Transport::Icmpv6(i)) => s.push_str(&icmp_info(i.icmp_type, i.code, true)),
         Some(Transport::Other { protocol, .. }) => {
-            let frag = match &d.net {
-                Some(Net::Ipv4(h)) if h.is_fragment() => format!(
+            let _ = match &d.net {
+                Some(Net::Ipv4(h)) if h.is_fragment() => write!(
+                    s,
                     "Fragmented IP protocol (proto={protocol}, off={}, ID={:04x})",
                     h.fragment_offset, h.id
                 ),
-                _ => format!("IP protocol {protocol}"),
+                _ => write!(s, "IP protocol {protocol}"),
             };
-            frag
         }
-        None => match &d.stopped {
-            Some(s) => format!(
-                "[Malformed or truncated: {} at byte {}: {}]",
-                s.layer, s.offset, s.reason
-            ),
-            None => format!("{} bytes", f.data.len()),
-        },
+        None => {
+            let _ = match &d.stopped {
+                Some(st) => write!(
+                    s,
+                    "[Malformed or truncated: {} at byte {}: {}]",
+                    st.layer, st.offset, st.reason
+                ),
+                None => write!(s, "{} bytes", f.data.len()),
+            };
+        }
     }
 }
 
-fn tcp_info(f: &FrameView<'_>, t: &crate::decode::TcpHeader) -> String {
-    let mut s = String::with_capacity(96);
+fn push_tcp_info(s: &mut String, f: &FrameView<'_>, t: &crate::decode::TcpHeader) {
     if let Some(tv) = &f.tcp {
         let a = tv.seg.analysis;
         // As tshark: retransmission, out-of-order and previous-segment-not-captured are
@@ -199,53 +225,53 @@ fn tcp_info(f: &FrameView<'_>, t: &crate::decode::TcpHeader) -> String {
             s.push(' ');
         }
     }
-    push_u64(&mut s, t.src_port.into());
+    push_u64(s, t.src_port.into());
     s.push_str(" → ");
-    push_u64(&mut s, t.dst_port.into());
+    push_u64(s, t.dst_port.into());
     s.push_str(" [");
-    push_flag_names(&mut s, t.flags);
+    push_flag_names(s, t.flags);
     s.push(']');
     let (seq, ack) = match &f.tcp {
         Some(tv) => (tv.seg.rel_seq, tv.seg.rel_ack),
         None => (t.seq, t.ack),
     };
     s.push_str(" Seq=");
-    push_u64(&mut s, seq.into());
+    push_u64(s, seq.into());
     if t.flags.ack() {
         s.push_str(" Ack=");
-        push_u64(&mut s, ack.into());
+        push_u64(s, ack.into());
     }
     let win = f
         .tcp
         .and_then(|tv| tv.scaled_window)
         .unwrap_or(u32::from(t.window));
     s.push_str(" Win=");
-    push_u64(&mut s, win.into());
+    push_u64(s, win.into());
     s.push_str(" Len=");
-    push_u64(&mut s, f.decoded.payload_wire_len as u64);
+    push_u64(s, f.decoded.payload_wire_len as u64);
     for o in &t.options {
         match &o.kind {
             TcpOptionKind::Mss(m) => {
                 s.push_str(" MSS=");
-                push_u64(&mut s, (*m).into());
+                push_u64(s, (*m).into());
             }
             TcpOptionKind::WindowScale(ws) => {
                 s.push_str(" WS=");
-                push_u64(&mut s, 1u64 << u32::from(*ws).min(14));
+                push_u64(s, 1u64 << u32::from(*ws).min(14));
             }
             TcpOptionKind::SackPermitted => s.push_str(" SACK_PERM"),
             TcpOptionKind::Timestamp { val, ecr } => {
                 s.push_str(" TSval=");
-                push_u64(&mut s, (*val).into());
+                push_u64(s, (*val).into());
                 s.push_str(" TSecr=");
-                push_u64(&mut s, (*ecr).into());
+                push_u64(s, (*ecr).into());
             }
             TcpOptionKind::Sack(blocks) => {
                 for (l, r) in blocks {
                     s.push_str(" SLE=");
-                    push_u64(&mut s, (*l).into());
+                    push_u64(s, (*l).into());
                     s.push_str(" SRE=");
-                    push_u64(&mut s, (*r).into());
+                    push_u64(s, (*r).into());
                 }
             }
             TcpOptionKind::Nop | TcpOptionKind::EndOfList => {}
@@ -256,7 +282,6 @@ fn tcp_info(f: &FrameView<'_>, t: &crate::decode::TcpHeader) -> String {
         Some(_) => s.push_str(" [unknown TCP option]"),
         None => {}
     }
-    s
 }
 
 fn icmp_info(t: u8, code: u8, v6: bool) -> String {

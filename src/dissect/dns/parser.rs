@@ -168,8 +168,8 @@ impl AppMessage for DnsEvent {
     fn protocol_name(&self) -> &'static str {
         "dns"
     }
-    fn protocol(&self) -> String {
-        "DNS".to_string()
+    fn protocol(&self) -> std::borrow::Cow<'_, str> {
+        "DNS".into()
     }
     fn info(&self) -> String {
         DnsEvent::info(self)

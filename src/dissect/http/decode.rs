@@ -151,9 +151,12 @@ thread_local! {
 /// otherwise (several members, bytes after the member, a size above `max`, any damage), and
 /// the caller decodes the streaming way, which says what is wrong as before.
 ///
-/// libdeflate checks the trailer it reads right after the deflate data; that this trailer is
-/// the input's last 8 bytes is checked here: those 8 bytes (the decoded bytes' CRC and size)
-/// must occur nowhere earlier in the body, so the trailer read can only be the last one.
+/// libdeflate checks the trailer it reads right after the deflate data (CRC-32 and size of
+/// what it decoded); that this trailer is the input's last 8 bytes is checked here. When the
+/// decoded size's 4 bytes occur in the body first as its last 4, the size field libdeflate
+/// read can only be those, so its trailer is the last 8 bytes: no second CRC-32 is needed.
+/// Otherwise the last 8 bytes must be the decoded bytes' CRC and size, occurring nowhere
+/// earlier in the body, so the trailer read can only be the last one.
 fn gzip_whole(input: &[u8], max: usize) -> Option<Vec<u8>> {
     let (&[0x1f, 0x8b, 8, flags], _) = input.split_first_chunk::<4>()? else {
         return None;
@@ -179,10 +182,13 @@ fn gzip_whole(input: &[u8], max: usize) -> Option<Vec<u8>> {
     if n != size {
         return None;
     }
-    let crc = libdeflater::crc32(&out).to_le_bytes();
-    let read = [crc, (n as u32).to_le_bytes()].concat();
     // The header is at least 10 bytes: the trailer cannot start before.
     let body = input.get(10..)?;
+    if memchr::memmem::find(body, &[a, b, c, d]) == Some(body.len().checked_sub(4)?) {
+        return Some(out);
+    }
+    let crc = libdeflater::crc32(&out).to_le_bytes();
+    let read = [crc, (n as u32).to_le_bytes()].concat();
     (memchr::memmem::find(body, &read) == Some(body.len().checked_sub(8)?)).then_some(out)
 }
 
@@ -387,6 +393,24 @@ mod tests {
             b.splice(10..10, std::iter::repeat_n(b'n', GZIP_NAME_MAX - 7 + extra));
             b
         };
+        // The decoded size's bytes (01 02 03 00) also in the header's file name, before the
+        // trailer: the trailer is then proven by the decoded bytes' CRC-32, as it must be.
+        let text: Vec<u8> = b"acorn cache "
+            .iter()
+            .copied()
+            .cycle()
+            .take(0x03_0201)
+            .collect();
+        let mut named = gzip(&text);
+        named[3] = 0x08;
+        named.splice(10..10, [b'x', 1, 2, 3, 0]);
+        assert_eq!(memchr::memmem::find(&named, &[1, 2, 3, 0]), Some(11));
+        let whole = gzip_whole(&named, 1 << 20);
+        assert_eq!(whole.as_deref(), Some(&text[..]));
+        assert_eq!(
+            inflate(Coding::Gzip, &named, 1 << 20),
+            inflate_streaming(Coding::Gzip, &named, 1 << 20)
+        );
         assert!(gzip_whole(&long_name(0), 1 << 20).is_some());
         assert!(gzip_whole(&long_name(1), 1 << 20).is_none());
         assert!(inflate_streaming(Coding::Gzip, &long_name(1), 1 << 20)

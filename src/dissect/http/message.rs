@@ -10,7 +10,7 @@ use super::decode::{self, Decoded};
 use super::headers::Headers;
 use crate::dissect::fields::{Fields, JsonFields};
 use crate::dissect::parser::{AppMessage, FieldValue};
-use crate::present::escape::{escape_bytes, escape_str, escape_truncated};
+use crate::present::escape::{escape_bytes, escape_str, escape_truncated, push_escaped};
 use crate::present::tree::TreeNode;
 
 /// Body lines shown in the tree at most.
@@ -188,7 +188,7 @@ impl HttpMessage {
         all
     }
 
-    pub fn protocol(&self) -> String {
+    pub fn protocol(&self) -> std::borrow::Cow<'_, str> {
         "HTTP".into()
     }
 
@@ -202,31 +202,38 @@ impl HttpMessage {
 
     /// Info column, as tshark: `GET /path HTTP/1.1`, `HTTP/1.1 200 OK  (text/html)`.
     pub fn info(&self) -> String {
+        let mut s = String::new();
+        self.push_info(&mut s);
+        s
+    }
+
+    /// [`HttpMessage::info`] appended to `s`.
+    pub fn push_info(&self, s: &mut String) {
         match &self.start {
             StartLine::Request(r) => {
-                let mut s = escape_str(&r.method);
+                push_escaped(s, r.method.as_bytes());
                 if !r.uri.is_empty() {
                     s.push(' ');
-                    s.push_str(&escape_bytes(&r.uri));
+                    push_escaped(s, &r.uri);
                 }
                 if !self.version.is_empty() {
                     s.push(' ');
-                    s.push_str(&escape_str(&self.version));
+                    push_escaped(s, self.version.as_bytes());
                 }
-                s
             }
             StartLine::Response(st) => {
-                let mut s = format!("{} {}", escape_str(&self.version), st.status);
+                push_escaped(s, self.version.as_bytes());
+                s.push(' ');
+                s.push_str(itoa::Buffer::new().format(st.status));
                 if !st.reason.is_empty() {
                     s.push(' ');
-                    s.push_str(&escape_bytes(&st.reason));
+                    push_escaped(s, &st.reason);
                 }
                 if let Some(mt) = self.media_type() {
                     s.push_str("  (");
-                    s.push_str(&escape_bytes(mt));
+                    push_escaped(s, mt);
                     s.push(')');
                 }
-                s
             }
         }
     }
@@ -484,11 +491,14 @@ impl AppMessage for HttpMessage {
     fn protocol_name(&self) -> &'static str {
         "http"
     }
-    fn protocol(&self) -> String {
+    fn protocol(&self) -> std::borrow::Cow<'_, str> {
         HttpMessage::protocol(self)
     }
     fn info(&self) -> String {
         HttpMessage::info(self)
+    }
+    fn push_info(&self, out: &mut String) {
+        HttpMessage::push_info(self, out)
     }
     fn tree(&self) -> TreeNode {
         HttpMessage::tree(self)

@@ -682,16 +682,23 @@ impl HttpStream {
                 } else {
                     Some(BodyMode::Close)
                 };
+                // The request is the message's own now (taken from the queue, or a copy of
+                // its head for an interim response): its parts move into the status line.
+                let (request_index, request_method, request_uri, request_host, request_frame) =
+                    match req {
+                        Some(r) => (Some(r.index), Some(r.method), Some(r.uri), r.host, r.frame),
+                        None => (None, None, None, None, None),
+                    };
                 (
                     StartLine::Response(StatusLine {
                         status,
                         reason,
                         index,
-                        request_index: req.as_ref().map(|r| r.index),
-                        request_method: req.as_ref().map(|r| r.method.clone()),
-                        request_uri: req.as_ref().map(|r| r.uri.clone()),
-                        request_host: req.as_ref().and_then(|r| r.host.clone()),
-                        request_frame: req.as_ref().and_then(|r| r.frame),
+                        request_index,
+                        request_method,
+                        request_uri,
+                        request_host,
+                        request_frame,
                     }),
                     body,
                 )

@@ -134,7 +134,7 @@ impl AppMessage for Http2Frame {
     fn protocol_name(&self) -> &'static str {
         "http2"
     }
-    fn protocol(&self) -> String {
+    fn protocol(&self) -> std::borrow::Cow<'_, str> {
         "HTTP2".into()
     }
     fn info(&self) -> String {
@@ -182,7 +182,7 @@ impl AppMessage for Http2Message {
     fn protocol_name(&self) -> &'static str {
         "http2"
     }
-    fn protocol(&self) -> String {
+    fn protocol(&self) -> std::borrow::Cow<'_, str> {
         "HTTP2".into()
     }
     fn info(&self) -> String {

@@ -14,7 +14,7 @@ const VALUE_SHOWN: usize = 1024;
 
 impl Http2Event {
     /// Protocol column.
-    pub fn protocol(&self) -> String {
+    pub fn protocol(&self) -> std::borrow::Cow<'_, str> {
         match &self.kind {
             Http2Kind::Message(m) => m.protocol(),
             _ => "HTTP2".into(),

@@ -85,8 +85,8 @@ impl AppMessage for QuicEvent {
     fn protocol_name(&self) -> &'static str {
         "quic"
     }
-    fn protocol(&self) -> String {
-        if self.has_h3() { "HTTP3" } else { "QUIC" }.to_string()
+    fn protocol(&self) -> std::borrow::Cow<'_, str> {
+        if self.has_h3() { "HTTP3" } else { "QUIC" }.into()
     }
     fn info(&self) -> String {
         QuicEvent::info(self)
@@ -152,7 +152,7 @@ impl AppMessage for Http3Message {
     fn protocol_name(&self) -> &'static str {
         "http3"
     }
-    fn protocol(&self) -> String {
+    fn protocol(&self) -> std::borrow::Cow<'_, str> {
         "HTTP3".into()
     }
     fn info(&self) -> String {
@@ -179,8 +179,8 @@ impl AppMessage for QuicSummary {
     fn protocol_name(&self) -> &'static str {
         "quic"
     }
-    fn protocol(&self) -> String {
-        "QUIC".to_string()
+    fn protocol(&self) -> std::borrow::Cow<'_, str> {
+        "QUIC".into()
     }
     fn info(&self) -> String {
         let mut s = "QUIC connection".to_string();

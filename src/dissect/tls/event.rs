@@ -1,6 +1,8 @@
 //! The TLS event: one record or handshake message, with its protocol column, info text,
 //! `-V` tree and JSON.
 
+use std::fmt::Write as _;
+
 use serde_json::{Map, Value};
 
 use super::handshake::{CertificateChain, CertificateRequest, OtherHandshake, ServerKeyExchange};
@@ -127,44 +129,70 @@ impl TlsEvent {
         )
     }
 
-    pub fn protocol(&self) -> String {
-        self.protocol.clone()
+    pub fn protocol(&self) -> std::borrow::Cow<'_, str> {
+        std::borrow::Cow::Borrowed(&self.protocol)
     }
 
     /// This event's part of the info column.
     pub fn info(&self) -> String {
-        match &self.message {
+        let mut s = String::new();
+        self.push_info(&mut s);
+        s
+    }
+
+    /// [`TlsEvent::info`] appended to `s`.
+    pub fn push_info(&self, s: &mut String) {
+        let name = match &self.message {
             TlsMessage::ClientHello(ch) => match ch.sni_text() {
-                Some(s) => format!("Client Hello (SNI={s})"),
-                None => "Client Hello".into(),
+                Some(sni) => {
+                    s.push_str("Client Hello (SNI=");
+                    s.push_str(&sni);
+                    s.push(')');
+                    return;
+                }
+                None => "Client Hello",
             },
-            TlsMessage::ServerHello(sh) => sh.message_name().into(),
-            TlsMessage::Certificate(_) => "Certificate".into(),
-            TlsMessage::ServerKeyExchange(_) => "Server Key Exchange".into(),
-            TlsMessage::CertificateRequest(_) => "Certificate Request".into(),
-            TlsMessage::Handshake(h) => h.name(),
-            TlsMessage::ChangeCipherSpec => "Change Cipher Spec".into(),
-            TlsMessage::Alert(a) => alert_text(a),
-            TlsMessage::AppData(_) => "Application Data".into(),
+            TlsMessage::ServerHello(sh) => sh.message_name(),
+            TlsMessage::Certificate(_) => "Certificate",
+            TlsMessage::ServerKeyExchange(_) => "Server Key Exchange",
+            TlsMessage::CertificateRequest(_) => "Certificate Request",
+            TlsMessage::Handshake(h) => return s.push_str(&h.name()),
+            TlsMessage::ChangeCipherSpec => "Change Cipher Spec",
+            TlsMessage::Alert(a) => return s.push_str(&alert_text(a)),
+            TlsMessage::AppData(_) => "Application Data",
             TlsMessage::Heartbeat(h) => match (h.encrypted, h.msg_type) {
-                (true, _) => "Encrypted Heartbeat".into(),
-                (false, Some(1)) => "Heartbeat Request".into(),
-                (false, Some(2)) => "Heartbeat Response".into(),
-                _ => "Heartbeat".into(),
+                (true, _) => "Encrypted Heartbeat",
+                (false, Some(1)) => "Heartbeat Request",
+                (false, Some(2)) => "Heartbeat Response",
+                _ => "Heartbeat",
             },
-            TlsMessage::EncryptedHandshake { .. } => "Encrypted Handshake Message".into(),
-            TlsMessage::Note(n) => format!("[{n}]"),
-            TlsMessage::Summary(s) => format!(
-                "[TLS application data: client {} records/{} bytes, server {} records/{} bytes]",
-                s.to_server_records, s.to_server_bytes, s.to_client_records, s.to_client_bytes
-            ),
-            TlsMessage::Decryption(d) => format!(
-                "[TLS decryption: keys {}, {} records decrypted, {} failures]",
-                d.keys.label(),
-                d.records_decrypted,
-                d.failures
-            ),
-        }
+            TlsMessage::EncryptedHandshake { .. } => "Encrypted Handshake Message",
+            TlsMessage::Note(n) => {
+                s.push('[');
+                s.push_str(n);
+                s.push(']');
+                return;
+            }
+            TlsMessage::Summary(x) => {
+                let _ = write!(
+                    s,
+                    "[TLS application data: client {} records/{} bytes, server {} records/{} bytes]",
+                    x.to_server_records, x.to_server_bytes, x.to_client_records, x.to_client_bytes
+                );
+                return;
+            }
+            TlsMessage::Decryption(d) => {
+                let _ = write!(
+                    s,
+                    "[TLS decryption: keys {}, {} records decrypted, {} failures]",
+                    d.keys.label(),
+                    d.records_decrypted,
+                    d.failures
+                );
+                return;
+            }
+        };
+        s.push_str(name);
     }
 
     fn record_title(&self) -> String {
@@ -531,7 +559,7 @@ impl TlsEvent {
             out.uint("decrypted_len", Some(len as u64));
             out.uint("inner_content_type", Some(inner.into()));
         }
-        out.text("protocol", Some(self.protocol.clone()));
+        out.wire("protocol", Some(self.protocol.as_bytes()));
     }
 }
 
@@ -539,11 +567,14 @@ impl crate::dissect::parser::AppMessage for TlsEvent {
     fn protocol_name(&self) -> &'static str {
         "tls"
     }
-    fn protocol(&self) -> String {
+    fn protocol(&self) -> std::borrow::Cow<'_, str> {
         TlsEvent::protocol(self)
     }
     fn info(&self) -> String {
         TlsEvent::info(self)
+    }
+    fn push_info(&self, out: &mut String) {
+        TlsEvent::push_info(self, out)
     }
     fn tree(&self) -> TreeNode {
         TlsEvent::tree(self)

@@ -165,15 +165,27 @@ pub fn audit_chain(
     capture_time_unix: i64,
     anchors: &[TrustAnchor],
 ) -> Vec<Finding> {
+    let trusted = trust_anchor(chain, anchors).is_some();
+    audit_judged_chain(chain, sni, capture_time_unix, !anchors.is_empty(), trusted)
+}
+
+/// [`audit_chain`] of a chain whose trust is already judged: `trusted` is whether
+/// [`trust_anchor`] found an anchor for it among the anchors (`checked`: there were some).
+pub fn audit_judged_chain(
+    chain: &[CertSummary],
+    sni: Option<&str>,
+    capture_time_unix: i64,
+    checked: bool,
+    trusted: bool,
+) -> Vec<Finding> {
     let mut out = Vec::new();
     let Some(leaf) = chain.first() else {
         return out;
     };
     name_check(leaf, sni, &mut out);
-    let trusted = trust_anchor(chain, anchors).is_some();
     if leaf.self_signed && !trusted {
         out.push(self_signed_finding(leaf));
-    } else if !trusted && !anchors.is_empty() {
+    } else if !trusted && checked {
         if let Some(top) = chain.last() {
             out.push(untrusted_finding(top));
         }

@@ -16,7 +16,7 @@ pub use ca::{
     load_ca_file, parse_ca_pem, system_trust_anchors, trust_anchor, CaFileError, TrustAnchor,
     MAX_CA_FILE,
 };
-pub use cert::{audit_certificate, audit_chain, name_matches, MIN_RSA_BITS};
+pub use cert::{audit_certificate, audit_chain, audit_judged_chain, name_matches, MIN_RSA_BITS};
 pub use http::{
     audit_mixed_content, audit_response, audit_response_headers, mixed_content_reads_body,
 };

@@ -15,7 +15,7 @@ use std::ops::Range;
 use serde::Serialize;
 
 use super::audit::{
-    audit_alert, audit_chain, audit_cipher, audit_mixed_content, audit_response,
+    audit_alert, audit_cipher, audit_judged_chain, audit_mixed_content, audit_response,
     audit_response_headers, audit_tls_version, mixed_content_reads_body, TrustAnchor,
 };
 use super::classify::{classify, Class};

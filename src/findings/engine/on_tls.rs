@@ -125,8 +125,15 @@ impl Analyzer {
                     .filter(|c| c.parse_error.is_none())
                     .cloned()
                     .collect();
-                new_findings.extend(audit_chain(&facts, st.sni.as_deref(), ts.secs, trusted));
-                let trust = trust_words(&facts, trusted, ca_file_cas);
+                // The chain is judged once, for its findings and the report's words.
+                let anchor = crate::findings::audit::trust_anchor(&facts, trusted);
+                new_findings.extend(audit_judged_chain(
+                    &facts,
+                    st.sni.as_deref(),
+                    ts.secs,
+                    !trusted.is_empty(),
+                    anchor.is_some(),
+                ));
                 let with_keys = t.record.decrypted.is_some();
                 if with_keys {
                     // A TLS 1.3 certificate: only a key holder sees it.
@@ -141,7 +148,7 @@ impl Analyzer {
                 if let Some(sess) = idx.and_then(|i| self.report.tls_sessions.get_mut(i)) {
                     sess.certificate_hidden = with_keys;
                     if !facts.is_empty() {
-                        sess.trust = Some(trust);
+                        sess.trust = Some(trust_words(&facts, trusted, anchor, ca_file_cas));
                     }
                     for c in chain.certificates.iter().take(8) {
                         sess.certificates.push(CertBrief {
@@ -193,17 +200,18 @@ impl Analyzer {
 }
 
 /// Whether a certificate chain is trusted, in words, against `anchors` (the first
-/// `ca_file_cas` of them from `--ca-file`, the rest this system's store).
+/// `ca_file_cas` of them from `--ca-file`, the rest this system's store); `anchor` is the
+/// one of them that vouches for it ([`crate::findings::audit::trust_anchor`]).
 pub(super) fn trust_words(
     chain: &[CertSummary],
     anchors: &[TrustAnchor],
+    anchor: Option<&TrustAnchor>,
     ca_file_cas: usize,
 ) -> String {
     if anchors.is_empty() {
         return "not checked: no trust store on this system (give --ca-file)".into();
     }
-    let pos = crate::findings::audit::trust_anchor(chain, anchors)
-        .and_then(|a| anchors.iter().position(|x| std::ptr::eq(x, a)));
+    let pos = anchor.and_then(|a| anchors.iter().position(|x| std::ptr::eq(x, a)));
     match pos {
         Some(i) if i < ca_file_cas => format!(
             "trusted with --ca-file ({})",

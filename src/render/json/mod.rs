@@ -29,6 +29,9 @@ struct Known {
     client: Endpoint,
     server: Endpoint,
     community_id: Box<str>,
+    /// The session's fields as JSON ([`write::session_fields`]), client → server and
+    /// server → client, written once for its records (empty without [`Directory::texts`]).
+    json: [Box<[u8]>; 2],
 }
 
 /// The live sessions (and those closed during the current frame): what gives a record its
@@ -37,14 +40,38 @@ struct Known {
 pub(crate) struct Directory {
     sessions: HashMap<(Transport, StreamId), Known>,
     closed: Vec<(Transport, StreamId)>,
+    /// Keep each session's fields as JSON ([`Known::json`]): for `--json`.
+    texts: bool,
 }
 
 impl Directory {
+    /// A directory that keeps each session's fields as JSON, for the records `--json` writes.
+    fn with_texts() -> Self {
+        Directory {
+            texts: true,
+            ..Directory::default()
+        }
+    }
+
     pub(crate) fn learn(&mut self, t: Transport, id: StreamId, client: Endpoint, server: Endpoint) {
-        self.sessions.entry((t, id)).or_insert_with(|| Known {
-            client,
-            server,
-            community_id: community_id(t, client, server).into(),
+        let texts = self.texts;
+        self.sessions.entry((t, id)).or_insert_with(|| {
+            let community_id: Box<str> = community_id(t, client, server).into();
+            let text = |src, dst| {
+                let mut out = Vec::new();
+                if texts {
+                    let f = SessionFields::new(t, id, src, dst, &community_id);
+                    write::session_fields(&mut out, &f);
+                }
+                out.into_boxed_slice()
+            };
+            let json = [text(client, server), text(server, client)];
+            Known {
+                client,
+                server,
+                community_id,
+                json,
+            }
         });
     }
 
@@ -82,11 +109,14 @@ impl Directory {
         dir: Option<Direction>,
     ) -> Option<SessionFields<'_>> {
         let k = self.sessions.get(&(t, id))?;
-        let (src, dst) = match dir {
-            Some(Direction::ToClient) => (k.server, k.client),
-            _ => (k.client, k.server),
+        let [to_server, to_client] = &k.json;
+        let (src, dst, json) = match dir {
+            Some(Direction::ToClient) => (k.server, k.client, to_client),
+            _ => (k.client, k.server, to_server),
         };
-        Some(SessionFields::new(t, id, src, dst, &k.community_id))
+        let mut f = SessionFields::new(t, id, src, dst, &k.community_id);
+        f.json = self.texts.then_some(&**json);
+        Some(f)
     }
 
     pub(crate) fn reference(
@@ -204,7 +234,6 @@ impl Out {
 }
 
 /// The `--json` format.
-#[derive(Default)]
 pub struct Json {
     out: Out,
     dir: Directory,
@@ -215,6 +244,24 @@ pub struct Json {
     body: write::Body,
     /// The last link type named, and its name.
     link: Option<(u32, String)>,
+    /// The packet's Info text and TCP flag letters: buffers reused from frame to frame.
+    info: String,
+    flags: String,
+}
+
+impl Default for Json {
+    fn default() -> Self {
+        Json {
+            out: Out::default(),
+            dir: Directory::with_texts(),
+            ts: None,
+            clock: Default::default(),
+            body: write::Body::default(),
+            link: None,
+            info: String::new(),
+            flags: String::new(),
+        }
+    }
 }
 
 impl Json {
@@ -266,7 +313,9 @@ impl Json {
         let (src_port, dst_port) = f.decoded.ports().unzip();
         let (session, dir) = frame_session(f);
         let proto = summary::protocol(f);
-        let info = summary::info(f);
+        self.info.clear();
+        summary::push_info(&mut self.info, f);
+        self.flags.clear();
         let link = match &self.link {
             Some((l, name)) if *l == f.link => name,
             _ => &self.link.insert((f.link, linktype::short_name(f.link))).1,
@@ -290,7 +339,10 @@ impl Json {
             dir: dir.map(dir_name),
             proto: &proto,
             tcp_flags: match &f.decoded.transport {
-                Some(Wire::Tcp(t)) => Some(summary::flag_letters(t.flags)),
+                Some(Wire::Tcp(t)) => {
+                    summary::push_flag_letters(&mut self.flags, t.flags);
+                    Some(self.flags.as_str())
+                }
                 _ => None,
             },
             payload_len: f.decoded.payload_wire_len,
@@ -298,7 +350,7 @@ impl Json {
             seq: f.tcp.map(|t| t.seg.rel_seq),
             ack: f.tcp.map(|t| t.seg.rel_ack),
             tcp_analysis: tcp_analysis(f),
-            info: &info,
+            info: &self.info,
             malformed: f.decoded.stopped.as_ref().map(|s| record::Malformed {
                 layer: s.layer,
                 offset: s.offset,
@@ -427,7 +479,10 @@ pub(crate) fn frame_session(
 
 /// The TCP analysis labels of a frame (`retransmission`, …) that are on.
 pub(crate) fn tcp_analysis(f: &FrameView<'_>) -> Vec<&'static str> {
-    f.tcp.map_or_else(Vec::new, |t| {
+    // Most segments have none: their labels are not listed.
+    let none = crate::flow::Analysis::default();
+    let labelled = f.tcp.filter(|t| t.seg.analysis != none);
+    labelled.map_or_else(Vec::new, |t| {
         t.seg
             .analysis
             .labels()

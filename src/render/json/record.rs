@@ -59,6 +59,10 @@ pub struct SessionFields<'a> {
     pub dst_ip: IpAddr,
     pub dst_port: u16,
     pub community_id: &'a str,
+    /// These fields as [`super::write::session_fields`] writes them, when written already
+    /// (kept for each live session by `--json`): copied as they are.
+    #[serde(skip)]
+    pub json: Option<&'a [u8]>,
 }
 
 /// An address as serde writes it (its text, in JSON); IPv4 without the formatter
@@ -92,6 +96,7 @@ impl<'a> SessionFields<'a> {
             dst_ip: dst.addr,
             dst_port: dst.port,
             community_id,
+            json: None,
         }
     }
 }
@@ -138,7 +143,7 @@ pub struct Packet<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dir: Option<&'static str>,
     pub proto: &'a str,
-    pub tcp_flags: Option<String>,
+    pub tcp_flags: Option<&'a str>,
     pub payload_len: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ip_length_claimed: Option<usize>,

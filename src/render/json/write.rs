@@ -73,6 +73,15 @@ pub fn str(out: &mut Vec<u8>, s: &str) {
     }
 }
 
+/// A string known to need no escape (a constant name, a formatted time): written between
+/// quotes without looking at it.
+fn known(out: &mut Vec<u8>, s: &str) {
+    debug_assert!(all_plain(s.as_bytes(), false), "{s:?}");
+    out.push(b'"');
+    out.extend_from_slice(s.as_bytes());
+    out.push(b'"');
+}
+
 /// Bytes from the wire as a JSON string: escaped for the terminal
 /// ([`crate::present::escape::escape_bytes`]), then for JSON. Printable ASCII without `"`
 /// or `\` (the common case) is the same text after both: written without a copy.
@@ -163,13 +172,12 @@ pub fn opt<T>(out: &mut Vec<u8>, v: Option<T>, f: impl FnOnce(&mut Vec<u8>, T)) 
     }
 }
 
-/// `,"name":` (`name` is a constant field name, plain ASCII: not escaped).
-pub fn key(out: &mut Vec<u8>, name: &str) {
-    debug_assert!(name.bytes().all(|b| plain(b) && b < 0x7f));
-    out.reserve(name.len() + 4);
-    out.extend_from_slice(b",\"");
-    out.extend_from_slice(name.as_bytes());
-    out.extend_from_slice(b"\":");
+/// `,"name":` for a constant field name (plain ASCII: not escaped), as one constant
+/// slice: copied without a call per part.
+macro_rules! key {
+    ($out:expr, $name:literal) => {
+        $out.extend_from_slice(concat!(",\"", $name, "\":").as_bytes())
+    };
 }
 
 /// A message's fields ([`Fields`]) written as JSON members in the order of their names, as
@@ -177,9 +185,9 @@ pub fn key(out: &mut Vec<u8>, name: &str) {
 /// Reused from record to record: no allocation once it has grown.
 #[derive(Debug, Default)]
 pub struct Body {
-    /// The names and values, written one after the other.
+    /// The members, each written as JSON (`,"name":value`), one after the other.
     bytes: Vec<u8>,
-    /// Each member: its name's and its value's range in `bytes`.
+    /// Each member: its name's range in `bytes` (as given, not escaped), and its JSON's.
     members: Vec<(Range<usize>, Range<usize>)>,
     /// The record's `type`, as JSON (`null` when none was given).
     ty: Option<Range<usize>>,
@@ -218,22 +226,10 @@ impl Body {
         let Some((_, order)) = self.orders.get(at) else {
             return;
         };
-        let bytes = &self.bytes;
         for &i in order {
-            let Some((name, value)) = self.members.get(i) else {
-                continue;
-            };
-            let name = bytes.get(name.clone()).unwrap_or_default();
-            out.push(b',');
-            if all_plain(name, false) {
-                out.push(b'"');
-                out.extend_from_slice(name);
-                out.push(b'"');
-            } else {
-                str(out, std::str::from_utf8(name).unwrap_or_default());
+            if let Some((_, member)) = self.members.get(i) {
+                out.extend_from_slice(self.bytes.get(member.clone()).unwrap_or_default());
             }
-            out.push(b':');
-            out.extend_from_slice(bytes.get(value.clone()).unwrap_or_default());
         }
     }
 
@@ -288,13 +284,6 @@ impl Body {
         self.orders.len() - 1
     }
 
-    /// Start a member `name`: returns where its name ends.
-    fn name(&mut self, name: &str) -> usize {
-        let at = self.bytes.len();
-        self.bytes.extend_from_slice(name.as_bytes());
-        at
-    }
-
     fn member(&mut self, name: &str, value: impl FnOnce(&mut Vec<u8>)) {
         if name == "type" {
             // As in the map: the record's `type`, written first.
@@ -303,10 +292,27 @@ impl Body {
             self.ty = Some(at..self.bytes.len());
             return;
         }
-        let start = self.name(name);
-        let mid = self.bytes.len();
-        value(&mut self.bytes);
-        self.members.push((start..mid, mid..self.bytes.len()));
+        let b = &mut self.bytes;
+        let (named, whole) = if all_plain(name.as_bytes(), false) {
+            let whole = b.len();
+            b.extend_from_slice(b",\"");
+            let at = b.len();
+            b.extend_from_slice(name.as_bytes());
+            b.extend_from_slice(b"\":");
+            (at..at + name.len(), whole)
+        } else {
+            // Rare: the name as given (for the order) before the member, which holds it
+            // escaped.
+            let at = b.len();
+            b.extend_from_slice(name.as_bytes());
+            let whole = b.len();
+            b.push(b',');
+            str(b, name);
+            b.push(b':');
+            (at..whole, whole)
+        };
+        value(b);
+        self.members.push((named, whole..b.len()));
     }
 }
 
@@ -365,76 +371,76 @@ fn pair_list<A, B>(
 /// A `packet` record, as serde_json writes [`Packet`].
 pub fn packet(out: &mut Vec<u8>, p: &Packet<'_>) {
     out.extend_from_slice(b"{\"type\":");
-    str(out, p.ty);
-    key(out, "ts");
-    str(out, p.ts);
-    key(out, "frame");
+    known(out, p.ty);
+    key!(out, "ts");
+    known(out, p.ts);
+    key!(out, "frame");
     uint(out, p.frame);
-    key(out, "rel_time");
+    key!(out, "rel_time");
     float(out, p.rel_time);
-    key(out, "len");
+    key!(out, "len");
     uint(out, p.len.into());
-    key(out, "caplen");
+    key!(out, "caplen");
     uint(out, p.caplen as u64);
-    key(out, "link");
+    key!(out, "link");
     str(out, p.link);
-    key(out, "linktype");
+    key!(out, "linktype");
     uint(out, p.linktype.into());
-    key(out, "src_ip");
+    key!(out, "src_ip");
     opt(out, p.src_ip, ip);
-    key(out, "dst_ip");
+    key!(out, "dst_ip");
     opt(out, p.dst_ip, ip);
-    key(out, "src_port");
+    key!(out, "src_port");
     opt(out, p.src_port.map(u64::from), uint);
-    key(out, "dst_port");
+    key!(out, "dst_port");
     opt(out, p.dst_port.map(u64::from), uint);
     if let Some(s) = p.session {
-        key(out, "session");
+        key!(out, "session");
         uint(out, s.into());
     }
     if let Some(t) = p.transport {
-        key(out, "transport");
-        str(out, t.as_str());
+        key!(out, "transport");
+        known(out, t.as_str());
     }
     if let Some(c) = p.community_id {
-        key(out, "community_id");
+        key!(out, "community_id");
         str(out, c);
     }
     if let Some(d) = p.dir {
-        key(out, "dir");
-        str(out, d);
+        key!(out, "dir");
+        known(out, d);
     }
-    key(out, "proto");
+    key!(out, "proto");
     str(out, p.proto);
-    key(out, "tcp_flags");
-    opt(out, p.tcp_flags.as_deref(), str);
-    key(out, "payload_len");
+    key!(out, "tcp_flags");
+    opt(out, p.tcp_flags, str);
+    key!(out, "payload_len");
     uint(out, p.payload_len as u64);
     if let Some(n) = p.ip_length_claimed {
-        key(out, "ip_length_claimed");
+        key!(out, "ip_length_claimed");
         uint(out, n as u64);
     }
     if let Some(n) = p.seq {
-        key(out, "seq");
+        key!(out, "seq");
         uint(out, n.into());
     }
     if let Some(n) = p.ack {
-        key(out, "ack");
+        key!(out, "ack");
         uint(out, n.into());
     }
     if !p.tcp_analysis.is_empty() {
-        key(out, "tcp_analysis");
+        key!(out, "tcp_analysis");
         list(out, &p.tcp_analysis);
     }
-    key(out, "info");
+    key!(out, "info");
     str(out, p.info);
     if let Some(m) = &p.malformed {
-        key(out, "malformed");
+        key!(out, "malformed");
         out.extend_from_slice(b"{\"layer\":");
         str(out, m.layer);
-        key(out, "offset");
+        key!(out, "offset");
         uint(out, m.offset as u64);
-        key(out, "reason");
+        key!(out, "reason");
         str(out, &m.reason);
         out.push(b'}');
     }
@@ -459,42 +465,47 @@ fn session(out: &mut Vec<u8>, s: &SessionRef<'_>) {
     match s {
         SessionRef::Known(f) => session_fields(out, f),
         SessionRef::Bare { session, transport } => {
-            key(out, "session");
+            key!(out, "session");
             uint(out, (*session).into());
-            key(out, "transport");
+            key!(out, "transport");
             opt(out, transport.map(|t| t.as_str()), str);
         }
     }
 }
 
-/// A session's fields, as serde_json writes [`SessionFields`] (flattened into a record).
-fn session_fields(out: &mut Vec<u8>, f: &SessionFields<'_>) {
-    key(out, "session");
+/// A session's fields, as serde_json writes [`SessionFields`] (flattened into a record);
+/// their text as it is when the session keeps it ([`SessionFields::json`]).
+pub(crate) fn session_fields(out: &mut Vec<u8>, f: &SessionFields<'_>) {
+    if let Some(text) = f.json {
+        out.extend_from_slice(text);
+        return;
+    }
+    key!(out, "session");
     uint(out, f.session.into());
-    key(out, "transport");
-    str(out, f.transport.as_str());
-    key(out, "src_ip");
+    key!(out, "transport");
+    known(out, f.transport.as_str());
+    key!(out, "src_ip");
     ip(out, f.src_ip);
-    key(out, "src_port");
+    key!(out, "src_port");
     uint(out, f.src_port.into());
-    key(out, "dst_ip");
+    key!(out, "dst_ip");
     ip(out, f.dst_ip);
-    key(out, "dst_port");
+    key!(out, "dst_port");
     uint(out, f.dst_port.into());
-    key(out, "community_id");
+    key!(out, "community_id");
     str(out, f.community_id);
 }
 
 /// A session's `open` record, as serde_json writes [`SessionOpen`].
 pub fn session_open(out: &mut Vec<u8>, r: &SessionOpen<'_>) {
     out.extend_from_slice(b"{\"type\":");
-    str(out, r.ty);
-    key(out, "event");
-    str(out, r.event);
-    key(out, "ts");
-    str(out, r.ts);
+    known(out, r.ty);
+    key!(out, "event");
+    known(out, r.event);
+    key!(out, "ts");
+    known(out, r.ts);
     session_fields(out, &r.session);
-    key(out, "frame");
+    key!(out, "frame");
     uint(out, r.frame);
     out.push(b'}');
 }
@@ -503,43 +514,46 @@ pub fn session_open(out: &mut Vec<u8>, r: &SessionOpen<'_>) {
 /// [`SessionClose`].
 pub fn session_close(out: &mut Vec<u8>, r: &SessionClose<'_>) {
     out.extend_from_slice(b"{\"type\":");
-    str(out, r.ty);
+    known(out, r.ty);
     if let Some(e) = r.event {
-        key(out, "event");
-        str(out, e);
+        key!(out, "event");
+        known(out, e);
     }
-    key(out, "ts");
-    str(out, r.ts);
+    key!(out, "ts");
+    known(out, r.ts);
     session_fields(out, &r.session);
-    for (name, v) in [
-        ("packets_to_server", r.packets_to_server),
-        ("bytes_to_server", r.bytes_to_server),
-        ("packets_to_client", r.packets_to_client),
-        ("bytes_to_client", r.bytes_to_client),
-        ("payload_to_server", r.payload_to_server),
-        ("payload_to_client", r.payload_to_client),
-        ("first_frame", r.first_frame),
-        ("last_frame", r.last_frame),
-    ] {
-        key(out, name);
-        uint(out, v);
-    }
-    key(out, "start");
-    str(out, r.start);
-    key(out, "end");
-    str(out, r.end);
-    key(out, "rel_start");
+    key!(out, "packets_to_server");
+    uint(out, r.packets_to_server);
+    key!(out, "bytes_to_server");
+    uint(out, r.bytes_to_server);
+    key!(out, "packets_to_client");
+    uint(out, r.packets_to_client);
+    key!(out, "bytes_to_client");
+    uint(out, r.bytes_to_client);
+    key!(out, "payload_to_server");
+    uint(out, r.payload_to_server);
+    key!(out, "payload_to_client");
+    uint(out, r.payload_to_client);
+    key!(out, "first_frame");
+    uint(out, r.first_frame);
+    key!(out, "last_frame");
+    uint(out, r.last_frame);
+    key!(out, "start");
+    known(out, r.start);
+    key!(out, "end");
+    known(out, r.end);
+    key!(out, "rel_start");
     float(out, r.rel_start);
-    key(out, "duration");
+    key!(out, "duration");
     float(out, r.duration);
     // Unit variants: their names, as serde writes them.
-    key(out, "state");
+    key!(out, "state");
     let _ = serde_json::to_writer(&mut *out, &r.state);
-    key(out, "close_reason");
+    key!(out, "close_reason");
     let _ = serde_json::to_writer(&mut *out, &r.close_reason);
-    key(out, "syn_seen");
+    key!(out, "syn_seen");
     flag(out, r.syn_seen);
-    key(out, "protocol");
+    key!(out, "protocol");
     str(out, r.protocol);
     out.push(b'}');
 }
@@ -549,14 +563,14 @@ pub fn session_close(out: &mut Vec<u8>, r: &SessionClose<'_>) {
 pub fn app(out: &mut Vec<u8>, rec: &App<'_>, body: &mut Body) {
     out.extend_from_slice(b"{\"type\":");
     body.write_type(out);
-    key(out, "ts");
-    str(out, rec.ts);
+    key!(out, "ts");
+    known(out, rec.ts);
     session(out, &rec.session);
-    key(out, "dir");
-    str(out, dir_name(rec.dir));
-    key(out, "frame");
+    key!(out, "dir");
+    known(out, dir_name(rec.dir));
+    key!(out, "frame");
     uint(out, rec.frame);
-    key(out, "frames");
+    key!(out, "frames");
     out.push(b'[');
     for (i, f) in rec.frames.iter().enumerate() {
         if i > 0 {
@@ -565,8 +579,8 @@ pub fn app(out: &mut Vec<u8>, rec: &App<'_>, body: &mut Body) {
         uint(out, *f);
     }
     out.push(b']');
-    key(out, "layer");
-    str(out, rec.layer);
+    key!(out, "layer");
+    known(out, rec.layer);
     body.write_members(out);
     out.push(b'}');
 }
@@ -695,6 +709,7 @@ mod tests {
             f.wire("uri", Some(b"/a\"b\x1b[2J\xff"));
             f.wire("host", None);
             f.wire("plain", Some(b"GET"));
+            f.uint("n\"a\\me\u{1}", Some(1));
             f.wire_pairs(
                 "raw_headers",
                 &mut [("X-\u{202e}", &b"v\\\xff\t"[..]), ("Accept", &b"*/*"[..])].into_iter(),
@@ -779,7 +794,7 @@ mod tests {
             community_id: Some("1:abc+/="),
             dir: Some("to_client"),
             proto: "HTTP",
-            tcp_flags: Some("PA".into()),
+            tcp_flags: Some("PA"),
             payload_len: 1448,
             ip_length_claimed: Some(2000),
             seq: Some(1),
@@ -796,7 +811,7 @@ mod tests {
         let udp = Packet {
             transport: Some(crate::flow::Transport::Udp),
             session: Some(0),
-            tcp_flags: Some(String::new()),
+            tcp_flags: Some(""),
             ..packets_base()
         };
         vec![packets_base(), tcp, udp]
@@ -855,6 +870,36 @@ mod tests {
             port: 443,
         };
         (client, server)
+    }
+
+    /// The fields a session keeps as JSON for `--json` are the bytes written from its
+    /// fields, and what serde writes for them, in both directions.
+    #[test]
+    fn session_text_as_written() {
+        use super::super::Directory;
+        use crate::flow::{Direction, Transport};
+        let (a, b) = endpoints();
+        let mut kept = Directory::with_texts();
+        let mut plain = Directory::default();
+        for d in [&mut kept, &mut plain] {
+            d.learn(Transport::Tcp, 4, a, b);
+            d.learn(Transport::Udp, 5, b, a);
+        }
+        for (t, id) in [(Transport::Tcp, 4), (Transport::Udp, 5)] {
+            for dir in [None, Some(Direction::ToServer), Some(Direction::ToClient)] {
+                let k = kept.fields(t, id, dir).unwrap();
+                let p = plain.fields(t, id, dir).unwrap();
+                assert!(k.json.is_some() && p.json.is_none());
+                let (mut x, mut y) = (Vec::new(), Vec::new());
+                session_fields(&mut x, &k);
+                session_fields(&mut y, &p);
+                assert_eq!(x, y);
+                let text = String::from_utf8(x).unwrap();
+                let object = format!("{{{}}}", text.strip_prefix(',').unwrap());
+                assert_eq!(object, serde_json::to_string(&p).unwrap());
+                assert_eq!(object, serde_json::to_string(&k).unwrap());
+            }
+        }
     }
 
     #[test]
