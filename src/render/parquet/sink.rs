@@ -39,6 +39,9 @@ pub struct ParquetOutput {
     /// Where `--follow` writes finished streams.
     raw: Option<Box<dyn Write>>,
     addrs: AddrText,
+    /// A packet's TCP flag letters, then its Info text: one buffer reused from frame to
+    /// frame (no new string for each).
+    text: String,
 }
 
 /// Nanoseconds since the epoch.
@@ -102,6 +105,7 @@ impl ParquetOutput {
             mask: None,
             raw: None,
             addrs: AddrText::default(),
+            text: String::new(),
         })
     }
 
@@ -174,7 +178,9 @@ impl ParquetOutput {
         }
         row.text(at::PROTO, Some(&summary::protocol(f)));
         if let Some(Wire::Tcp(t)) = &f.decoded.transport {
-            row.text(at::TCP_FLAGS, Some(&summary::flag_letters(t.flags)));
+            self.text.clear();
+            summary::push_flag_letters(&mut self.text, t.flags);
+            row.text(at::TCP_FLAGS, Some(&self.text));
         }
         row.uint(at::PAYLOAD_LEN, Some(f.decoded.payload_wire_len as u64));
         if let Some(n) = f.decoded.ip_length_claimed {
@@ -188,7 +194,9 @@ impl ParquetOutput {
                 row.labels(at::TCP_ANALYSIS, &labels);
             }
         }
-        row.text(at::INFO, Some(&summary::info(f)));
+        self.text.clear();
+        summary::push_info(&mut self.text, f);
+        row.text(at::INFO, Some(&self.text));
         if let Some(s) = &f.decoded.stopped {
             let m = record::Malformed {
                 layer: s.layer,
