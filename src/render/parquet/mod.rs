@@ -396,7 +396,7 @@ mod tests {
         let mut sink = ParquetSink::new(&dir, "t.pcap").unwrap();
         let headers: [(&str, &[u8]); 2] =
             [("Host", b"example.com"), ("X-Odd\x1b", b"a\x1b[2J\xff")];
-        let mask = vec!["example".to_string()];
+        let mask = ["example".to_string()];
         for terms in [&[][..], &mask[..]] {
             let ts = Some(1_700_000_000_000_000_000i64);
             let mut row = sink.row("http.request", None, ts).unwrap().unwrap();
