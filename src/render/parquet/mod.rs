@@ -17,8 +17,8 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use arrow_array::RecordBatch;
-use column::Column;
+use arrow_array::{ArrayRef, RecordBatch};
+use column::{Column, Room};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
@@ -266,12 +266,27 @@ impl ParquetSink {
     }
 }
 
-/// Hand the buffered rows to the writer (a row group once it holds [`ROWS_PER_GROUP`]).
+/// Hand the buffered rows to the writer (a row group once it holds [`ROWS_PER_GROUP`]),
+/// then make room in the columns for as many values as they gave: the next group is
+/// probably alike.
 fn flush(part: &mut Part) -> Result<(), ParquetError> {
-    if part.buffered == 0 {
+    let Some(rooms) = write_buffered(part)? else {
         return Ok(());
+    };
+    for (c, room) in part.columns.iter_mut().zip(&rooms) {
+        c.make_room(room);
     }
-    let arrays = part.columns.iter_mut().map(Column::finish).collect();
+    Ok(())
+}
+
+/// Write the buffered rows: what each column held (`None`: nothing was buffered). The
+/// arrays are dropped before this returns.
+fn write_buffered(part: &mut Part) -> Result<Option<Vec<Room>>, ParquetError> {
+    if part.buffered == 0 {
+        return Ok(None);
+    }
+    let arrays: Vec<ArrayRef> = part.columns.iter_mut().map(Column::finish).collect();
+    let rooms = arrays.iter().map(|a| Room::of(a.as_ref())).collect();
     let batch = RecordBatch::try_new(part.schema.clone(), arrays)?;
     part.writer
         .write(&batch)
@@ -280,11 +295,11 @@ fn flush(part: &mut Part) -> Result<(), ParquetError> {
             source,
         })?;
     part.buffered = 0;
-    Ok(())
+    Ok(Some(rooms))
 }
 
 fn close(mut part: Part) -> Result<(), ParquetError> {
-    flush(&mut part)?;
+    write_buffered(&mut part)?;
     let path = part.path.clone();
     part.writer
         .close()
