@@ -1,6 +1,8 @@
 -- wrk request mix for the squirrel-sniff benchmark (scripts/make-bench-capture.sh).
 -- Cycles over small pages, gzip-compressed text (sent chunked by nginx), an SSI page
 -- (chunked, uncompressed) and a small form POST, all on keep-alive connections.
+-- `wrk ... -s mix.lua URL -- N` stops after N responses (see limit.lua), so the capture holds
+-- the same requests however fast the machine is.
 local requests = {
   { "GET",  "/index.html",      { ["Accept-Encoding"] = "gzip" } },
   { "GET",  "/text/log.txt",    { ["Accept-Encoding"] = "gzip, deflate" } },
@@ -19,3 +21,4 @@ request = function()
   for k, v in pairs(r[3]) do headers[k] = v end
   return wrk.format(r[1], r[2], headers, r[4])
 end
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "") .. "limit.lua")

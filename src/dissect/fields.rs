@@ -3,6 +3,8 @@
 //! writes its fields here has one description for every output, and no output re-reads
 //! another's text.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use crate::present::escape::{escape_bytes, escape_cow};
@@ -31,11 +33,18 @@ pub trait Fields {
     /// [`Fields::pairs`] escaped unless the output escapes them as it writes them.
     /// Text that needs no escape (printable ASCII, the common case) is handed on as it is.
     fn wire_pairs(&mut self, name: &str, v: &mut dyn Iterator<Item = (&str, &[u8])>) {
-        let escaped: Vec<_> = v
-            .map(|(n, v)| (escape_cow(n.as_bytes()), escape_cow(v)))
-            .collect();
+        let escaped = escape_pairs(v);
         self.pairs(name, &mut escaped.iter().map(|(n, v)| (&**n, &**v)));
     }
+}
+
+/// Wire `[name, value]` pairs escaped as [`Fields::wire_pairs`] hands them to
+/// [`Fields::pairs`] (borrowed when nothing needs an escape).
+pub fn escape_pairs<'n, 'v>(
+    v: &mut dyn Iterator<Item = (&'n str, &'v [u8])>,
+) -> Vec<(Cow<'n, str>, Cow<'v, str>)> {
+    v.map(|(n, v)| (escape_cow(n.as_bytes()), escape_cow(v)))
+        .collect()
 }
 
 /// The fields as the JSON record's map (`type` included).

@@ -329,8 +329,12 @@ impl Builder {
         }
     }
 
-    /// Append a list of `[name, value]` pairs (HTTP headers).
-    pub fn append_pairs(&mut self, items: &mut dyn Iterator<Item = (&str, &str)>) {
+    /// Append a list of `[name, value]` pairs (HTTP headers), each text as it comes (a
+    /// borrowed or an escaped one: nothing is kept of it but its bytes in the column).
+    pub fn append_pairs<N: AsRef<str>, V: AsRef<str>>(
+        &mut self,
+        items: impl Iterator<Item = (N, V)>,
+    ) {
         match self {
             Builder::Structs(b, Kind::Pairs) => {
                 for (n, v) in items {
@@ -394,10 +398,15 @@ pub fn nanos(v: &Value) -> Option<i64> {
 }
 
 /// `[[name, value], …]` as JSON.
-pub fn pairs_value(items: &mut dyn Iterator<Item = (&str, &str)>) -> Value {
+pub fn pairs_value<N: AsRef<str>, V: AsRef<str>>(items: impl Iterator<Item = (N, V)>) -> Value {
     Value::Array(
         items
-            .map(|(n, v)| Value::Array(vec![Value::String(n.into()), Value::String(v.into())]))
+            .map(|(n, v)| {
+                Value::Array(vec![
+                    Value::String(n.as_ref().into()),
+                    Value::String(v.as_ref().into()),
+                ])
+            })
             .collect(),
     )
 }
@@ -435,7 +444,7 @@ mod tests {
         assert_eq!(a.iter().collect::<Vec<_>>(), [None, None, Some(7)]);
 
         let mut l = Column::new(Kind::Pairs);
-        l.ready().append_pairs(&mut [("Host", "x")].into_iter());
+        l.ready().append_pairs([("Host", "x")].into_iter());
         l.append_null();
         let a = l.finish();
         let a = a.as_any().downcast_ref::<ListArray>().unwrap();

@@ -385,4 +385,59 @@ mod tests {
         assert_eq!(got, rows);
         let _ = std::fs::remove_dir_all(&dir);
     }
+
+    /// HTTP header pairs from the wire go into their column escaped (the names too), and
+    /// masked under `--mask`, as `--json` shows them.
+    #[test]
+    fn header_pairs_escaped_into_their_column() {
+        use crate::dissect::fields::Fields;
+        let dir = std::env::temp_dir().join(format!("sq-pq-headers-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut sink = ParquetSink::new(&dir, "t.pcap").unwrap();
+        let headers: [(&str, &[u8]); 2] =
+            [("Host", b"example.com"), ("X-Odd\x1b", b"a\x1b[2J\xff")];
+        let mask = ["example".to_string()];
+        for terms in [&[][..], &mask[..]] {
+            let ts = Some(1_700_000_000_000_000_000i64);
+            let mut row = sink.row("http.request", None, ts).unwrap().unwrap();
+            row.set_mask(terms);
+            row.wire_pairs("headers", &mut headers.iter().copied());
+            row.end().unwrap();
+        }
+        sink.finish().unwrap();
+        let file = std::fs::read_dir(dir.join("http").join("date=2023-11-14"))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(&file).unwrap()).unwrap();
+        let mut got = Vec::new();
+        for batch in reader.build().unwrap() {
+            let batch = batch.unwrap();
+            let lists = batch.column_by_name("headers").unwrap().as_list::<i32>();
+            for i in 0..batch.num_rows() {
+                let pairs = lists.value(i);
+                let pairs = pairs.as_struct();
+                let (n, v) = (
+                    pairs.column(0).as_string::<i32>(),
+                    pairs.column(1).as_string::<i32>(),
+                );
+                let row: Vec<(String, String)> = (0..pairs.len())
+                    .map(|j| (n.value(j).to_string(), v.value(j).to_string()))
+                    .collect();
+                got.push(row);
+            }
+        }
+        let masked = format!("{}.com", crate::findings::mask_value("example"));
+        let odd = ("X-Odd\\x1b".to_string(), "a\\x1b[2J\\xff".to_string());
+        assert_eq!(
+            got,
+            [
+                vec![("Host".to_string(), "example.com".to_string()), odd.clone()],
+                vec![("Host".to_string(), masked), odd],
+            ]
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

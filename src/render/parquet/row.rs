@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use super::column::{pairs_value, Builder};
 use super::{Dataset, Part, ROWS_PER_GROUP};
-use crate::dissect::fields::Fields;
+use crate::dissect::fields::{escape_pairs, Fields};
 use crate::present::escape::escape_cow;
 
 /// A row of one part file; [`Row::end`] completes it.
@@ -237,7 +237,11 @@ fn mask_value(v: Value, row: &Row<'_>) -> Value {
 
 impl Row<'_> {
     /// [`Fields::pairs`] once `--mask` has been applied to them.
-    fn put_masked_pairs(&mut self, name: &str, v: &mut dyn Iterator<Item = (&str, &str)>) {
+    fn put_masked_pairs<N: AsRef<str>, V: AsRef<str>>(
+        &mut self,
+        name: &str,
+        v: impl Iterator<Item = (N, V)>,
+    ) {
         match self.slot(name) {
             Slot::Column(c) => c.append_pairs(v),
             Slot::Extra => {
@@ -282,6 +286,18 @@ impl Fields for Row<'_> {
     }
     fn json(&mut self, name: &str, v: Value) {
         Row::value(self, name, v);
+    }
+    /// Each name and value escaped on its way into the column (no list of the pairs
+    /// first), without a copy when nothing needs an escape.
+    fn wire_pairs(&mut self, name: &str, v: &mut dyn Iterator<Item = (&str, &[u8])>) {
+        if !self.mask.is_empty() {
+            let escaped = escape_pairs(v);
+            return self.pairs(name, &mut escaped.iter().map(|(n, x)| (&**n, &**x)));
+        }
+        self.put_masked_pairs(
+            name,
+            v.map(|(n, x)| (escape_cow(n.as_bytes()), escape_cow(x))),
+        );
     }
     /// Escaped as [`Fields::wire`] does, without a copy when nothing needs an escape.
     fn wire(&mut self, name: &str, v: Option<&[u8]>) {

@@ -422,6 +422,11 @@ impl Fields for AppRow<'_> {
             r.wire(name, v);
         }
     }
+    fn wire_pairs(&mut self, name: &str, v: &mut dyn Iterator<Item = (&str, &[u8])>) {
+        if let Some(r) = self.row() {
+            r.wire_pairs(name, v);
+        }
+    }
 }
 
 impl Sink for ParquetOutput {
