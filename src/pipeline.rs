@@ -446,6 +446,8 @@ struct Runner<'o> {
     /// frame when it is later than the next frame's: the tables expire by it first, as one
     /// thread would have at those frames (time can go back in a file).
     clock: Option<Timestamp>,
+    /// Decode every segment's TCP options (see [`reads_tcp_options`]); else only a SYN's.
+    tcp_options: bool,
     /// The memory budget, and the parsers' share of it.
     budget: usize,
     meter: Meter,
@@ -486,6 +488,7 @@ impl<'o> Runner<'o> {
                 .map(|(sel, limit)| FollowCollector::new(sel, limit)),
             prev_ts: None,
             clock: None,
+            tcp_options: true,
         }
     }
 
@@ -586,7 +589,8 @@ impl<'o> Runner<'o> {
         printer: &mut S,
     ) -> Result<bool, RunError> {
         let number = self.stats.frames + 1;
-        self.decoded_packet(pkt, &decode_frame(pkt), number, iface, printer)
+        let decoded = decode_frame(pkt, self.tcp_options);
+        self.decoded_packet(pkt, &decoded, number, iface, printer)
     }
 
     /// Reassemble, dissect, analyse and print one decoded packet, frame `number` of the run
@@ -927,6 +931,7 @@ pub fn run<S: Sink + ?Sized>(
     stop: &AtomicBool,
 ) -> Result<RunStats, RunError> {
     let mut runner = Runner::new(opts, printer.wants_sessions());
+    runner.tcp_options = reads_tcp_options(opts, printer);
     match src {
         Source::File(f) if opts.threads > 1 => threads::replay_file(f, opts, printer, stop),
         Source::Files(f) if opts.threads > 1 => threads::replay(f.as_mut(), opts, printer, stop),
@@ -1230,10 +1235,27 @@ fn read_frames<R: Replay, F: Frames, S: Sink + ?Sized>(
     Ok(())
 }
 
+/// Whether a run's frames need every segment's TCP options decoded: the sink may read them
+/// (a frame's line, tree or record shows them), or a display filter, the HTML page's
+/// evidence or the protocol hierarchy looks at the frames. Else (`-q`) only a SYN's are
+/// decoded, for its window scale.
+fn reads_tcp_options<S: Sink + ?Sized>(opts: &RunOptions, sink: &S) -> bool {
+    sink.reads_tcp_options()
+        || opts.display_filter.is_some()
+        || opts.html_evidence
+        || opts.hierarchy
+}
+
 /// Decode a frame. An IP length claiming more than the frame held is flagged and bounded
 /// (as tshark does): the claimed bytes were never sent, so they open no hole in the stream.
-fn decode_frame(pkt: &RawPacket<'_>) -> Decoded {
-    let mut decoded = decode::decode(pkt.link, pkt.data);
+/// `options` (else only a SYN's) has a plain segment's TCP options decoded (see
+/// [`decode::decode_without_options`]).
+fn decode_frame(pkt: &RawPacket<'_>, options: bool) -> Decoded {
+    let mut decoded = if options {
+        decode::decode(pkt.link, pkt.data)
+    } else {
+        decode::decode_without_options(pkt.link, pkt.data)
+    };
     decoded.bound_to_frame(pkt.len as usize);
     decoded
 }

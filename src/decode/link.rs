@@ -39,19 +39,28 @@ fn family_ether_type(family: u32) -> Option<u16> {
 
 /// Decode one frame of link type `link`.
 pub fn decode(link: u32, data: &[u8]) -> Decoded {
-    decode_with(link, data, true)
+    decode_with(link, data, true, true)
+}
+
+/// [`decode`] for a run whose output reads no segment's TCP options (`-q` with no display
+/// filter): a plain Ethernet/IPv4/TCP frame's options are decoded only when it is a SYN (the
+/// flow table keeps a SYN's window scale); another segment's list is left empty, with no
+/// undecoded range. Every other field is as [`decode`] gives it.
+pub fn decode_without_options(link: u32, data: &[u8]) -> Decoded {
+    decode_with(link, data, true, false)
 }
 
 /// [`decode`]; `direct` lets a plain Ethernet/IPv4/TCP frame be read without the slicing
-/// (always, but in the test that compares the two ways).
-fn decode_with(link: u32, data: &[u8], direct: bool) -> Decoded {
+/// (always, but in the test that compares the two ways); `options` (else only a SYN's) has
+/// such a frame's TCP options decoded.
+fn decode_with(link: u32, data: &[u8], direct: bool, options: bool) -> Decoded {
     let mut d = Decoded {
         payload: 0..data.len(),
         payload_wire_len: data.len(),
         ..Decoded::default()
     };
     match link {
-        linktype::ETHERNET if direct && plain_ipv4_tcp(&mut d, data) => {}
+        linktype::ETHERNET if direct && plain_ipv4_tcp(&mut d, data, options) => {}
         linktype::ETHERNET => match LaxSlicedPacket::from_ethernet(data) {
             Ok(p) => {
                 if let Some(LinkSlice::Ethernet2(e)) = &p.link {
@@ -187,7 +196,7 @@ fn decode_with(link: u32, data: &[u8], direct: bool) -> Decoded {
 /// frame the lax slicing gives exactly these fields, offsets and lengths, with no stop (the
 /// test `plain_frames_decode_as_the_lax_slicing_does` compares the two on many variations);
 /// anything else returns `false`, with `d` untouched, and goes through the lax slicing.
-fn plain_ipv4_tcp(d: &mut Decoded, data: &[u8]) -> bool {
+fn plain_ipv4_tcp(d: &mut Decoded, data: &[u8], options: bool) -> bool {
     let Some(PlainIpv4 {
         eth,
         ip: h,
@@ -213,7 +222,7 @@ fn plain_ipv4_tcp(d: &mut Decoded, data: &[u8]) -> bool {
     });
     d.net = Some(Net::Ipv4(ipv4_header(&h, ip_off)));
     let th = t.header_len();
-    d.transport = Some(Transport::Tcp(tcp_header(&t, tcp_off)));
+    d.transport = Some(Transport::Tcp(tcp_header(&t, tcp_off, options || t.syn())));
     d.payload = tcp_off + th..ip_off + total;
     d.payload_wire_len = total - hl - th;
     true
@@ -381,7 +390,7 @@ fn fill_from_lax(d: &mut Decoded, frame: &[u8], p: &LaxSlicedPacket<'_>, link_le
         Some(TransportSlice::Tcp(t)) => {
             let hs = t.header_slice();
             let off = offset_in(frame, hs);
-            d.transport = Some(Transport::Tcp(tcp_header(t, off)));
+            d.transport = Some(Transport::Tcp(tcp_header(t, off, true)));
             set_payload(d, frame, t.payload());
             d.payload_wire_len = d
                 .payload_wire_len
@@ -570,7 +579,8 @@ fn layer_name(l: &etherparse::err::Layer) -> &'static str {
     }
 }
 
-fn tcp_header(t: &etherparse::TcpSlice<'_>, off: usize) -> TcpHeader {
+/// `t` in our type; its options decoded when `options`, else an empty list.
+fn tcp_header(t: &etherparse::TcpSlice<'_>, off: usize, options: bool) -> TcpHeader {
     let mut flags = 0u16;
     for (on, bit) in [
         (t.fin(), TcpFlags::FIN),
@@ -589,7 +599,11 @@ fn tcp_header(t: &etherparse::TcpSlice<'_>, off: usize) -> TcpHeader {
     }
     let header_len = t.header_slice().len();
     let opts_start = off + field::tcp::MIN_LEN;
-    let (options, undecoded) = tcp_options(t.options(), opts_start);
+    let (options, undecoded) = if options {
+        tcp_options(t.options(), opts_start)
+    } else {
+        (TcpOptions::default(), None)
+    };
     TcpHeader {
         offset: off,
         header_len,
@@ -812,6 +826,7 @@ mod tests {
         let mut rng = Lcg(7);
         let mut direct = 0;
         let mut checked = 0;
+        let mut stripped = 0;
         for options in OPTION_LISTS {
             for payload in [0usize, 1, 7, 100] {
                 let base = frame_with(options, payload);
@@ -834,13 +849,25 @@ mod tests {
                         _ => {}
                     }
                     let fast = format!("{:?}", decode(linktype::ETHERNET, &f));
-                    let lax = format!("{:?}", decode_with(linktype::ETHERNET, &f, false));
+                    let lax = format!("{:?}", decode_with(linktype::ETHERNET, &f, false, true));
                     assert_eq!(fast, lax, "frame {f:02x?}");
                     let mut probe = Decoded::default();
-                    if plain_ipv4_tcp(&mut probe, &f) {
+                    let plain = plain_ipv4_tcp(&mut probe, &f, true);
+                    if plain {
                         direct += 1;
                     }
                     checked += 1;
+                    // Without options: the same, but a plain non-SYN segment's options.
+                    let mut want = decode(linktype::ETHERNET, &f);
+                    if let Some(Transport::Tcp(t)) = &mut want.transport {
+                        if plain && !t.flags.syn() {
+                            stripped += usize::from(!t.options.is_empty());
+                            t.options.clear();
+                            t.options_undecoded = None;
+                        }
+                    }
+                    let lean = decode_without_options(linktype::ETHERNET, &f);
+                    assert_eq!(format!("{want:?}"), format!("{lean:?}"), "frame {f:02x?}");
                 }
             }
         }
@@ -849,6 +876,8 @@ mod tests {
             direct > checked / 4 && direct < checked,
             "{direct} of {checked}"
         );
+        // Many plain segments had options that the run without them left out.
+        assert!(stripped > checked / 10, "{stripped} of {checked}");
     }
 
     #[test]

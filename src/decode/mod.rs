@@ -12,7 +12,7 @@ mod link;
 use std::net::IpAddr;
 use std::ops::Range;
 
-pub use link::{decode, plain_ipv4, PlainIpv4};
+pub use link::{decode, decode_without_options, plain_ipv4, PlainIpv4};
 
 /// Everything decoded from one frame. Ranges index the frame's captured bytes.
 #[derive(Debug, Clone, Default)]

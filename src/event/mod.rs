@@ -109,6 +109,12 @@ pub trait Sink {
     fn wants_sessions(&self) -> bool {
         false
     }
+    /// Whether the sink may read a frame's TCP options (a frame's decoded layers reach it
+    /// in [`Event::Frame`]): the pipeline leaves most segments' options undecoded when no
+    /// sink does.
+    fn reads_tcp_options(&self) -> bool {
+        true
+    }
     /// Several captures in one run: records from now on came from `name`.
     fn set_capture(&mut self, _name: Option<String>) {}
     /// The output itself, for what is streamed outside the events (`--follow` with a

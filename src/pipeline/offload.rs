@@ -209,7 +209,7 @@ fn replay_call<S: Sink + ?Sized>(sink: &mut S, batch: &Batch, call: &Call) -> st
                 interface: 0,
                 data,
             };
-            let decoded = super::decode_frame(&pkt);
+            let decoded = super::decode_frame(&pkt, true);
             let view = FrameView {
                 number: f.number,
                 ts: f.ts,

@@ -37,7 +37,8 @@ use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use super::{
-    add_keys, decode_frame, read_frames, Frames, Replay, RunError, RunOptions, RunStats, Runner,
+    add_keys, decode_frame, read_frames, reads_tcp_options, Frames, Replay, RunError, RunOptions,
+    RunStats, Runner,
 };
 use crate::capture::{FileSource, RawPacket, Timestamp};
 use crate::decode::Decoded;
@@ -137,7 +138,7 @@ impl Frames for Reader {
         _: &mut S,
     ) -> Result<bool, RunError> {
         let number = count_frame(&mut self.stats, pkt);
-        let decoded = decode_frame(pkt);
+        let decoded = decode_frame(pkt, true);
         let worker = self.placement.worker(&decoded);
         let clock = self
             .passed
@@ -345,6 +346,9 @@ impl Sink for Discard {
     fn event(&mut self, _: Event<'_>) -> std::io::Result<()> {
         Ok(())
     }
+    fn reads_tcp_options(&self) -> bool {
+        false
+    }
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
@@ -494,9 +498,9 @@ impl Frames for Own<'_> {
             Some((tcp, a, b)) if self.placement.place(tcp, a, b) != self.me => {
                 return self.pass(pkt)
             }
-            Some(_) => decode_frame(pkt),
+            Some(_) => decode_frame(pkt, self.runner.tcp_options),
             None => {
-                let d = decode_frame(pkt);
+                let d = decode_frame(pkt, self.runner.tcp_options);
                 if self.placement.worker(&d) != self.me {
                     return self.pass(pkt);
                 }
@@ -530,6 +534,7 @@ fn read_own(
 ) -> (Result<RunStats, RunError>, Result<RunStats, RunError>) {
     let member = Member(meeting);
     let mut runner = Runner::new(wopts, false);
+    runner.tcp_options = reads_tcp_options(wopts, &Discard);
     runner.analyzer.record_once();
     let mut own = Own {
         runner,
@@ -748,7 +753,7 @@ mod tests {
 
     /// The full decoding's session of a frame, as `quick_session` gives it.
     fn decoded_session(data: &[u8]) -> Option<SessionKey> {
-        let d = decode_frame(&raw(data));
+        let d = decode_frame(&raw(data), true);
         let (a, b) = d.addrs()?;
         let (pa, pb) = d.ports()?;
         Some((d.tcp().is_some(), (a, pa), (b, pb)))

@@ -154,6 +154,11 @@ pub trait Format: Send {
     fn wants_sessions(&self) -> bool {
         false
     }
+    /// Whether [`Format::frame`] may read a segment's TCP options (the pipeline decodes
+    /// them only when some output can).
+    fn reads_tcp_options(&self) -> bool {
+        true
+    }
     /// The pipeline is done with a frame.
     fn frame_done(&mut self) {}
     /// Several captures in one run: from now on, records name the one they came from
@@ -402,6 +407,10 @@ impl<W: Write> Sink for Printer<W> {
         self.format.wants_sessions()
     }
 
+    fn reads_tcp_options(&self) -> bool {
+        self.columns.is_some() || self.format.reads_tcp_options()
+    }
+
     fn set_capture(&mut self, name: Option<String>) {
         self.format.set_capture(name);
     }
@@ -419,5 +428,19 @@ impl<W: Write> Sink for Printer<W> {
 
     fn flush(&mut self) -> io::Result<()> {
         self.w.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_quiet_format_leaves_tcp_options_unread() {
+        let printer = |mode| Printer::new(io::sink(), mode, false, Palette::new(false));
+        assert!(!printer(Mode::Quiet).reads_tcp_options());
+        for mode in [Mode::Lines, Mode::Tree, Mode::Json] {
+            assert!(printer(mode).reads_tcp_options(), "{mode:?}");
+        }
     }
 }
