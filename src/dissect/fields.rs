@@ -24,6 +24,11 @@ pub trait Fields {
     fn pairs(&mut self, name: &str, v: &mut dyn Iterator<Item = (&str, &str)>);
     /// Any other value, as its JSON.
     fn json(&mut self, name: &str, v: Value);
+    /// A list of counts or ids (cipher suites, extension ids, …): given to [`Fields::json`]
+    /// as an array unless the output writes the numbers as they come.
+    fn uints(&mut self, name: &str, v: &mut dyn Iterator<Item = u64>) {
+        self.json(name, Value::Array(v.map(Value::from).collect()));
+    }
     /// Text from the wire, not escaped yet, or null: given to [`Fields::text`] escaped
     /// unless the output escapes it as it writes it (`--json`).
     fn wire(&mut self, name: &str, v: Option<&[u8]>) {

@@ -362,7 +362,6 @@ impl TlsEvent {
         let strs = |v: &[Vec<u8>]| -> Value {
             Value::Array(v.iter().map(|s| Value::String(escape_bytes(s))).collect())
         };
-        let nums = |v: &[u16]| -> Value { Value::Array(v.iter().map(|&x| x.into()).collect()) };
         let version = super::names::version_json;
         match &self.message {
             TlsMessage::ClientHello(ch) => {
@@ -371,9 +370,9 @@ impl TlsEvent {
                 out.flag("sslv2_record", ch.sslv2);
                 out.text("sni", ch.sni_text());
                 out.json("alpn", strs(&ch.values.alpn));
-                out.json(
+                out.uints(
                     "cipher_suites",
-                    Value::Array(ch.cipher_suites.iter().map(|&c| c.into()).collect()),
+                    &mut ch.cipher_suites.iter().map(|&c| c.into()),
                 );
                 out.json(
                     "cipher_suite_names",
@@ -394,7 +393,7 @@ impl TlsEvent {
                             .collect(),
                     ),
                 );
-                out.json("groups", nums(&ch.values.groups));
+                out.uints("groups", &mut nums(&ch.values.groups));
                 out.json(
                     "group_names",
                     Value::Array(
@@ -405,12 +404,12 @@ impl TlsEvent {
                             .collect(),
                     ),
                 );
-                out.json("key_share_groups", nums(&ch.values.key_share_groups));
-                out.json(
+                out.uints("key_share_groups", &mut nums(&ch.values.key_share_groups));
+                out.uints(
                     "signature_algorithms",
-                    nums(&ch.values.signature_algorithms),
+                    &mut nums(&ch.values.signature_algorithms),
                 );
-                out.json("extensions", nums(&ch.extension_ids()));
+                out.uints("extensions", &mut ch.extensions.iter().map(|e| e.id.into()));
                 out.text("ja3", Some(ch.ja3().into()));
                 out.text("ja3_string", Some(ch.ja3_string().into()));
                 out.text("ja4", Some(ch.ja4().into()));
@@ -427,11 +426,8 @@ impl TlsEvent {
                 out.uint("cipher_suite_id", Some(sh.cipher_suite.into()));
                 out.text("alpn", sh.alpn_text());
                 out.flag("hello_retry_request", sh.hello_retry_request);
-                out.json("key_share_groups", nums(&sh.values.key_share_groups));
-                out.json(
-                    "extensions",
-                    nums(&sh.extensions.iter().map(|e| e.id).collect::<Vec<_>>()),
-                );
+                out.uints("key_share_groups", &mut nums(&sh.values.key_share_groups));
+                out.uints("extensions", &mut sh.extensions.iter().map(|e| e.id.into()));
                 out.text("ja3s", Some(sh.ja3s.clone()));
                 out.text("ja3s_string", Some(sh.ja3s_string.clone()));
             }
@@ -467,11 +463,8 @@ impl TlsEvent {
             }
             TlsMessage::CertificateRequest(c) => {
                 out.kind("tls.certificate_request");
-                out.json(
-                    "cert_types",
-                    Value::Array(c.cert_types.iter().map(|&t| t.into()).collect()),
-                );
-                out.json("signature_algorithms", nums(&c.signature_algorithms));
+                out.uints("cert_types", &mut c.cert_types.iter().map(|&t| t.into()));
+                out.uints("signature_algorithms", &mut nums(&c.signature_algorithms));
                 out.json("ca_names", c.ca_names.into());
             }
             TlsMessage::Handshake(h) => {
@@ -561,6 +554,11 @@ impl TlsEvent {
         }
         out.wire("protocol", Some(self.protocol.as_bytes()));
     }
+}
+
+/// 16-bit ids (groups, signature algorithms) as the numbers of a list field.
+fn nums(v: &[u16]) -> impl Iterator<Item = u64> + '_ {
+    v.iter().map(|&x| x.into())
 }
 
 impl crate::dissect::parser::AppMessage for TlsEvent {

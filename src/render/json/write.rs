@@ -350,6 +350,19 @@ impl Fields for Body {
             pair_list(out, v, wire_str, wire);
         });
     }
+    /// `[n,…]`, each number written as it comes.
+    fn uints(&mut self, name: &str, v: &mut dyn Iterator<Item = u64>) {
+        self.member(name, |out| {
+            out.push(b'[');
+            for (i, n) in v.enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                uint(out, n);
+            }
+            out.push(b']');
+        });
+    }
 }
 
 /// `[[a,b],…]`: each pair's two members written by `first` and `second`.
@@ -719,6 +732,8 @@ mod tests {
                 "raw_headers",
                 &mut [("X-\u{202e}", &b"v\\\xff\t"[..]), ("Accept", &b"*/*"[..])].into_iter(),
             );
+            f.uints("ids", &mut [4865u64, 0, u64::MAX].into_iter());
+            f.uints("none", &mut std::iter::empty());
         }
         let mut body = Body::default();
         give(&mut body);

@@ -527,6 +527,8 @@ mod tests {
         want.insert("Ünicode".into(), json!("x\\x1by"));
         row.float("ratio", 0.5);
         want.insert("ratio".into(), json!(0.5));
+        Fields::uints(&mut row, "cipher_suites", &mut [4865u64, 49195].into_iter());
+        want.insert("cipher_suites".into(), json!([4865, 49195]));
         // A column of its own: not in `extra`.
         row.text("sni", Some("example.com"));
         row.end().unwrap();

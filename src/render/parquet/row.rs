@@ -288,6 +288,13 @@ impl Fields for Row<'_> {
     fn json(&mut self, name: &str, v: Value) {
         Row::value(self, name, v);
     }
+    /// Into `extra` as they come (numbers: nothing to mask); a column takes their array.
+    fn uints(&mut self, name: &str, v: &mut dyn Iterator<Item = u64>) {
+        match name.position(self.ds) {
+            None => self.keep_extra(name, |e, n| e.uints(n, v)),
+            Some(i) => Row::value(self, i, Value::Array(v.map(Value::from).collect())),
+        }
+    }
     /// Each name and value escaped on its way into the column (no list of the pairs
     /// first), without a copy when nothing needs an escape.
     fn wire_pairs(&mut self, name: &str, v: &mut dyn Iterator<Item = (&str, &[u8])>) {

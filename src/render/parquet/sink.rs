@@ -427,6 +427,11 @@ impl Fields for AppRow<'_> {
             r.wire_pairs(name, v);
         }
     }
+    fn uints(&mut self, name: &str, v: &mut dyn Iterator<Item = u64>) {
+        if let Some(r) = self.row() {
+            r.uints(name, v);
+        }
+    }
 }
 
 impl Sink for ParquetOutput {
