@@ -24,6 +24,8 @@ use parquet::basic::{Compression, Encoding};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 use row::Row;
+
+use crate::render::json::write::Body;
 pub use schema::{dataset_of, schema_markdown, Dataset, DATASETS};
 pub use sink::ParquetOutput;
 
@@ -127,6 +129,9 @@ pub(crate) struct Part {
     columns: Vec<Column>,
     buffered: usize,
     rows: u64,
+    /// The row's fields without a column of their own, written as JSON members as they
+    /// come (reused from row to row).
+    extra: Body,
     /// The last row's `extra` JSON text (its buffer kept for the next row).
     extra_text: Vec<u8>,
 }
@@ -259,6 +264,7 @@ impl ParquetSink {
             columns: ds.schema().fields().map(|f| Column::new(f.kind)).collect(),
             buffered: 0,
             rows: 0,
+            extra: Body::default(),
             extra_text: Vec::new(),
         })
     }
@@ -369,6 +375,24 @@ mod tests {
     use arrow_array::Array;
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
+    /// The one part file written for dataset `ds` on 2023-11-14.
+    fn part_file(dir: &Path, ds: &str) -> PathBuf {
+        let day = dir.join(ds).join("date=2023-11-14");
+        std::fs::read_dir(day)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path()
+    }
+
+    /// The record batches of that file.
+    fn read_back(dir: &Path, ds: &str) -> Vec<RecordBatch> {
+        let file = File::open(part_file(dir, ds)).unwrap();
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
+        reader.build().unwrap().map(Result::unwrap).collect()
+    }
+
     #[test]
     fn rows_with_columns_left_empty_read_back() {
         let dir = std::env::temp_dir().join(format!("sq-pq-nulls-{}", std::process::id()));
@@ -387,12 +411,7 @@ mod tests {
             row.end().unwrap();
         }
         sink.finish().unwrap();
-        let file = std::fs::read_dir(dir.join("packets").join("date=2023-11-14"))
-            .unwrap()
-            .next()
-            .unwrap()
-            .unwrap()
-            .path();
+        let file = part_file(&dir, "packets");
         let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(&file).unwrap()).unwrap();
         // Times and frame numbers as deltas; `seq` (nulls between) too; a number column
         // with a dictionary keeps it.
@@ -407,8 +426,7 @@ mod tests {
             }
         }
         let mut got = Vec::new();
-        for batch in reader.build().unwrap() {
-            let batch = batch.unwrap();
+        for batch in read_back(&dir, "packets") {
             let frame = batch
                 .column_by_name("frame")
                 .unwrap()
@@ -454,16 +472,8 @@ mod tests {
             row.end().unwrap();
         }
         sink.finish().unwrap();
-        let file = std::fs::read_dir(dir.join("http").join("date=2023-11-14"))
-            .unwrap()
-            .next()
-            .unwrap()
-            .unwrap()
-            .path();
-        let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(&file).unwrap()).unwrap();
         let mut got = Vec::new();
-        for batch in reader.build().unwrap() {
-            let batch = batch.unwrap();
+        for batch in read_back(&dir, "http") {
             let lists = batch.column_by_name("headers").unwrap().as_list::<i32>();
             for i in 0..batch.num_rows() {
                 let pairs = lists.value(i);
@@ -487,6 +497,49 @@ mod tests {
                 vec![("Host".to_string(), masked), odd],
             ]
         );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A row's fields without a column go to `extra` as `serde_json` writes the map of
+    /// them: names in order, text escaped for JSON, every kind of value; and a row
+    /// without such fields has a null `extra`.
+    #[test]
+    fn extra_as_the_json_map_of_the_fields() {
+        use crate::dissect::fields::Fields;
+        use serde_json::{json, Map, Value};
+        let dir = std::env::temp_dir().join(format!("sq-pq-extra-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut sink = ParquetSink::new(&dir, "t.pcap").unwrap();
+        let ts = Some(1_700_000_000_000_000_000i64);
+        let mut want = Map::new();
+        let mut row = sink.row("tls.app_data", None, ts).unwrap().unwrap();
+        row.uint("total_records", Some(7));
+        want.insert("total_records".into(), json!(7));
+        Fields::text(&mut row, "zeta", Some("a \"quoted\" \\ tab\t".into()));
+        want.insert("zeta".into(), json!("a \"quoted\" \\ tab\t"));
+        row.uint("len", None);
+        want.insert("len".into(), Value::Null);
+        row.flag("alpha", true);
+        want.insert("alpha".into(), json!(true));
+        row.value("groups", json!([29, 23, {"k": "v"}]));
+        want.insert("groups".into(), json!([29, 23, {"k": "v"}]));
+        row.wire("Ünicode", Some(b"x\x1by"));
+        want.insert("Ünicode".into(), json!("x\\x1by"));
+        row.float("ratio", 0.5);
+        want.insert("ratio".into(), json!(0.5));
+        // A column of its own: not in `extra`.
+        row.text("sni", Some("example.com"));
+        row.end().unwrap();
+        let row = sink.row("tls.app_data", None, ts).unwrap().unwrap();
+        row.end().unwrap();
+        sink.finish().unwrap();
+        let mut got = Vec::new();
+        for batch in read_back(&dir, "tls") {
+            let extra = batch.column_by_name("extra").unwrap().as_string::<i32>();
+            got.extend(extra.iter().map(|e| e.map(str::to_string)));
+        }
+        let want = serde_json::to_string(&want).unwrap();
+        assert_eq!(got, [Some(want), None]);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
