@@ -207,6 +207,11 @@ impl Body {
         self.ty = None;
     }
 
+    /// True when no member but `type` was given.
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty()
+    }
+
     /// The record's `type` as JSON: a string, or `null` when the message gave none.
     pub fn write_type(&self, out: &mut Vec<u8>) {
         match self.ty.clone().and_then(|r| self.bytes.get(r)) {

@@ -3,10 +3,11 @@
 use std::sync::Arc;
 
 use arrow_array::builder::{
-    BooleanBuilder, Float64Builder, ListBuilder, StringBuilder, StructBuilder,
+    ArrayBuilder, BooleanBuilder, Float64Builder, ListBuilder, StringBuilder, StructBuilder,
     TimestampNanosecondBuilder, UInt16Builder, UInt32Builder, UInt64Builder,
 };
-use arrow_array::ArrayRef;
+use arrow_array::cast::AsArray;
+use arrow_array::{Array, ArrayRef};
 use arrow_schema::{DataType, Field, Fields, TimeUnit};
 use serde_json::Value;
 
@@ -101,6 +102,7 @@ fn text_fields(names: &[&str]) -> Fields {
 pub struct Column {
     values: Builder,
     nulls: usize,
+    kind: Kind,
 }
 
 impl Column {
@@ -108,6 +110,17 @@ impl Column {
         Column {
             values: Builder::new(kind),
             nulls: 0,
+            kind,
+        }
+    }
+
+    /// Make room for as much as `room` (the last row group's values): the next group's
+    /// values go in without the buffers being regrown (a reallocation and a copy each
+    /// time they double). Called once the last group's arrays are written and dropped, so
+    /// the two are never held at once.
+    pub fn make_room(&mut self, room: &Room) {
+        if self.nulls == 0 && self.values.is_empty() {
+            self.values = Builder::with_room(self.kind, room);
         }
     }
 
@@ -135,6 +148,42 @@ impl Column {
     /// The values so far as an array; the column starts empty again.
     pub fn finish(&mut self) -> ArrayRef {
         self.ready().finish()
+    }
+}
+
+/// How much a column held: its items, their text bytes, and for lists the items in them
+/// (with the text bytes of each struct member).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Room {
+    items: usize,
+    bytes: usize,
+    inner: usize,
+    members: Vec<usize>,
+}
+
+impl Room {
+    /// What `a` (a column's finished array) holds.
+    pub fn of(a: &dyn Array) -> Room {
+        let mut room = Room {
+            items: a.len(),
+            ..Room::default()
+        };
+        if let Some(s) = a.as_string_opt::<i32>() {
+            room.bytes = s.value_data().len();
+        } else if let Some(l) = a.as_list_opt::<i32>() {
+            let values = l.values();
+            room.inner = values.len();
+            if let Some(s) = values.as_string_opt::<i32>() {
+                room.bytes = s.value_data().len();
+            } else if let Some(st) = values.as_struct_opt() {
+                room.members = st
+                    .columns()
+                    .iter()
+                    .map(|c| c.as_string_opt::<i32>().map_or(0, |s| s.value_data().len()))
+                    .collect();
+            }
+        }
+        room
     }
 }
 
@@ -172,6 +221,62 @@ impl Builder {
                 let builder = StructBuilder::from_fields(fields, 0);
                 Builder::Structs(ListBuilder::new(builder).with_field(item), kind)
             }
+        }
+    }
+
+    /// An empty builder with room for what `room` holds.
+    fn with_room(kind: Kind, room: &Room) -> Builder {
+        let n = room.items;
+        match kind {
+            Kind::Text => Builder::Text(StringBuilder::with_capacity(n, room.bytes)),
+            Kind::U16 => Builder::U16(UInt16Builder::with_capacity(n)),
+            Kind::U32 => Builder::U32(UInt32Builder::with_capacity(n)),
+            Kind::U64 => Builder::U64(UInt64Builder::with_capacity(n)),
+            Kind::F64 => Builder::F64(Float64Builder::with_capacity(n)),
+            Kind::Bool => Builder::Bool(BooleanBuilder::with_capacity(n)),
+            Kind::Timestamp => Builder::Timestamp(
+                TimestampNanosecondBuilder::with_capacity(n).with_timezone("UTC"),
+            ),
+            Kind::TextList => Builder::TextList(ListBuilder::with_capacity(
+                StringBuilder::with_capacity(room.inner, room.bytes),
+                n,
+            )),
+            Kind::U64List => Builder::U64List(ListBuilder::with_capacity(
+                UInt64Builder::with_capacity(room.inner),
+                n,
+            )),
+            Kind::Pairs | Kind::Objects(_) => {
+                let fields = text_fields(struct_members(kind));
+                let item = Arc::new(Field::new("item", DataType::Struct(fields.clone()), true));
+                let members = (0..fields.len())
+                    .map(|i| {
+                        let bytes = room.members.get(i).copied().unwrap_or(0);
+                        Box::new(StringBuilder::with_capacity(room.inner, bytes))
+                            as Box<dyn ArrayBuilder>
+                    })
+                    .collect();
+                let builder = StructBuilder::new(fields, members);
+                Builder::Structs(
+                    ListBuilder::with_capacity(builder, n).with_field(item),
+                    kind,
+                )
+            }
+        }
+    }
+
+    /// No values yet.
+    fn is_empty(&self) -> bool {
+        match self {
+            Builder::Text(b) => b.is_empty(),
+            Builder::U16(b) => b.is_empty(),
+            Builder::U32(b) => b.is_empty(),
+            Builder::U64(b) => b.is_empty(),
+            Builder::F64(b) => b.is_empty(),
+            Builder::Bool(b) => b.is_empty(),
+            Builder::Timestamp(b) => b.is_empty(),
+            Builder::TextList(b) => b.is_empty(),
+            Builder::U64List(b) => b.is_empty(),
+            Builder::Structs(b, _) => b.is_empty(),
         }
     }
 
@@ -415,6 +520,53 @@ pub fn pairs_value<N: AsRef<str>, V: AsRef<str>>(items: impl Iterator<Item = (N,
 mod tests {
     use super::*;
     use arrow_array::{Array, ListArray, StringArray, UInt64Array};
+
+    #[test]
+    fn room_made_from_the_last_group_holds_the_next() {
+        let mut t = Column::new(Kind::Text);
+        t.ready().append_str(Some("abc"));
+        t.append_null();
+        t.ready().append_str(Some("de"));
+        let a = t.finish();
+        let room = Room::of(a.as_ref());
+        assert_eq!((room.items, room.bytes, room.inner), (3, 5, 0));
+        t.make_room(&room);
+        match &t.values {
+            Builder::Text(b) => assert!(b.values_slice().is_empty() && b.is_empty()),
+            _ => panic!("not text"),
+        }
+        t.append_null();
+        t.ready().append_str(Some("xyz"));
+        let a = t.finish();
+        let a = a.as_any().downcast_ref::<StringArray>().unwrap();
+        assert_eq!(a.iter().collect::<Vec<_>>(), [None, Some("xyz")]);
+
+        let mut p = Column::new(Kind::Pairs);
+        p.ready()
+            .append_pairs(&mut [("Host", "x"), ("Accept", "*/*")].into_iter());
+        p.append_null();
+        let room = Room::of(p.finish().as_ref());
+        assert_eq!((room.items, room.inner), (2, 2));
+        assert_eq!(room.members, [10, 4]);
+        p.make_room(&room);
+        p.ready().append_pairs(&mut [("A", "b")].into_iter());
+        let a = p.finish();
+        let a = a.as_any().downcast_ref::<ListArray>().unwrap();
+        assert_eq!(a.len(), 1);
+        assert_eq!(a.value_length(0), 1);
+
+        let mut l = Column::new(Kind::TextList);
+        l.ready().append_strs(&mut ["a", "bb"].into_iter());
+        let room = Room::of(l.finish().as_ref());
+        assert_eq!((room.items, room.bytes, room.inner), (1, 3, 2));
+        // Values already given are kept: no room made over them.
+        l.ready().append_strs(&mut ["c"].into_iter());
+        l.make_room(&room);
+        l.ready().append_strs(&mut ["d"].into_iter());
+        let a = l.finish();
+        let a = a.as_any().downcast_ref::<ListArray>().unwrap();
+        assert_eq!(a.len(), 2);
+    }
 
     #[test]
     fn nulls_owed_land_between_the_values() {

@@ -17,13 +17,15 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use arrow_array::RecordBatch;
-use column::Column;
+use arrow_array::{ArrayRef, RecordBatch};
+use column::{Column, Room};
 use parquet::arrow::ArrowWriter;
-use parquet::basic::Compression;
+use parquet::basic::{Compression, Encoding};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 use row::Row;
+
+use crate::render::json::write::Body;
 pub use schema::{dataset_of, schema_markdown, Dataset, DATASETS};
 pub use sink::ParquetOutput;
 
@@ -69,6 +71,21 @@ const MOSTLY_DISTINCT: &[&str] = &[
     "extra",
 ];
 
+/// Whole-number columns of `MOSTLY_DISTINCT` (times, frame numbers, TCP sequence numbers):
+/// written as DELTA_BINARY_PACKED, the differences from value to value bit-packed, not
+/// PLAIN (8 bytes a value that Snappy barely shortens). Readers: docs/parquet.md.
+const DELTA_NUMBERS: &[&str] = &[
+    "ts",
+    "frame",
+    "frames.list.item",
+    "seq",
+    "ack",
+    "start",
+    "end",
+    "first_frame",
+    "last_frame",
+];
+
 /// Columns written without compression: the packets' times since the capture's start,
 /// doubles in which Snappy finds nothing to shorten (`rel_start` and `duration` of sessions
 /// are kept compressed: on a 30,000-packet slice of bench.pcap Snappy saved 2 % of their
@@ -112,6 +129,9 @@ pub(crate) struct Part {
     columns: Vec<Column>,
     buffered: usize,
     rows: u64,
+    /// The row's fields without a column of their own, written as JSON members as they
+    /// come (reused from row to row).
+    extra: Body,
     /// The last row's `extra` JSON text (its buffer kept for the next row).
     extra_text: Vec<u8>,
 }
@@ -219,8 +239,10 @@ impl ParquetSink {
         // A dictionary only costs where nearly every value is new. (A nested column's path
         // is its parts: `frames.list.item` as one name would match no column.)
         for name in MOSTLY_DISTINCT {
-            let path = ColumnPath::new(name.split('.').map(String::from).collect());
-            props = props.set_column_dictionary_enabled(path, false);
+            props = props.set_column_dictionary_enabled(column_path(name), false);
+        }
+        for name in DELTA_NUMBERS {
+            props = props.set_column_encoding(column_path(name), Encoding::DELTA_BINARY_PACKED);
         }
         // (On bench.pcap `rel_time` took 1,179,130 bytes compressed, 1,179,047 as it is.)
         for name in NOT_COMPRESSIBLE {
@@ -242,6 +264,7 @@ impl ParquetSink {
             columns: ds.schema().fields().map(|f| Column::new(f.kind)).collect(),
             buffered: 0,
             rows: 0,
+            extra: Body::default(),
             extra_text: Vec::new(),
         })
     }
@@ -266,12 +289,32 @@ impl ParquetSink {
     }
 }
 
-/// Hand the buffered rows to the writer (a row group once it holds [`ROWS_PER_GROUP`]).
+/// A column's path from its dotted name (`frames.list.item`: a list's items).
+fn column_path(name: &str) -> ColumnPath {
+    ColumnPath::new(name.split('.').map(String::from).collect())
+}
+
+/// Hand the buffered rows to the writer (a row group once it holds [`ROWS_PER_GROUP`]),
+/// then make room in the columns for as many values as they gave: the next group is
+/// probably alike.
 fn flush(part: &mut Part) -> Result<(), ParquetError> {
-    if part.buffered == 0 {
+    let Some(rooms) = write_buffered(part)? else {
         return Ok(());
+    };
+    for (c, room) in part.columns.iter_mut().zip(&rooms) {
+        c.make_room(room);
     }
-    let arrays = part.columns.iter_mut().map(Column::finish).collect();
+    Ok(())
+}
+
+/// Write the buffered rows: what each column held (`None`: nothing was buffered). The
+/// arrays are dropped before this returns.
+fn write_buffered(part: &mut Part) -> Result<Option<Vec<Room>>, ParquetError> {
+    if part.buffered == 0 {
+        return Ok(None);
+    }
+    let arrays: Vec<ArrayRef> = part.columns.iter_mut().map(Column::finish).collect();
+    let rooms = arrays.iter().map(|a| Room::of(a.as_ref())).collect();
     let batch = RecordBatch::try_new(part.schema.clone(), arrays)?;
     part.writer
         .write(&batch)
@@ -280,11 +323,11 @@ fn flush(part: &mut Part) -> Result<(), ParquetError> {
             source,
         })?;
     part.buffered = 0;
-    Ok(())
+    Ok(Some(rooms))
 }
 
 fn close(mut part: Part) -> Result<(), ParquetError> {
-    flush(&mut part)?;
+    write_buffered(&mut part)?;
     let path = part.path.clone();
     part.writer
         .close()
@@ -332,6 +375,24 @@ mod tests {
     use arrow_array::Array;
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
+    /// The one part file written for dataset `ds` on 2023-11-14.
+    fn part_file(dir: &Path, ds: &str) -> PathBuf {
+        let day = dir.join(ds).join("date=2023-11-14");
+        std::fs::read_dir(day)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path()
+    }
+
+    /// The record batches of that file.
+    fn read_back(dir: &Path, ds: &str) -> Vec<RecordBatch> {
+        let file = File::open(part_file(dir, ds)).unwrap();
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
+        reader.build().unwrap().map(Result::unwrap).collect()
+    }
+
     #[test]
     fn rows_with_columns_left_empty_read_back() {
         let dir = std::env::temp_dir().join(format!("sq-pq-nulls-{}", std::process::id()));
@@ -350,16 +411,22 @@ mod tests {
             row.end().unwrap();
         }
         sink.finish().unwrap();
-        let file = std::fs::read_dir(dir.join("packets").join("date=2023-11-14"))
-            .unwrap()
-            .next()
-            .unwrap()
-            .unwrap()
-            .path();
+        let file = part_file(&dir, "packets");
         let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(&file).unwrap()).unwrap();
+        // Times and frame numbers as deltas; `seq` (nulls between) too; a number column
+        // with a dictionary keeps it.
+        let meta = reader.metadata().clone();
+        assert!(meta.num_row_groups() >= 2);
+        for rg in meta.row_groups() {
+            for c in rg.columns() {
+                let name = c.column_path().string();
+                let delta = c.encodings().any(|e| e == Encoding::DELTA_BINARY_PACKED);
+                let expected = DELTA_NUMBERS.contains(&name.as_str());
+                assert_eq!(delta, expected, "{name}");
+            }
+        }
         let mut got = Vec::new();
-        for batch in reader.build().unwrap() {
-            let batch = batch.unwrap();
+        for batch in read_back(&dir, "packets") {
             let frame = batch
                 .column_by_name("frame")
                 .unwrap()
@@ -405,16 +472,8 @@ mod tests {
             row.end().unwrap();
         }
         sink.finish().unwrap();
-        let file = std::fs::read_dir(dir.join("http").join("date=2023-11-14"))
-            .unwrap()
-            .next()
-            .unwrap()
-            .unwrap()
-            .path();
-        let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(&file).unwrap()).unwrap();
         let mut got = Vec::new();
-        for batch in reader.build().unwrap() {
-            let batch = batch.unwrap();
+        for batch in read_back(&dir, "http") {
             let lists = batch.column_by_name("headers").unwrap().as_list::<i32>();
             for i in 0..batch.num_rows() {
                 let pairs = lists.value(i);
@@ -438,6 +497,49 @@ mod tests {
                 vec![("Host".to_string(), masked), odd],
             ]
         );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A row's fields without a column go to `extra` as `serde_json` writes the map of
+    /// them: names in order, text escaped for JSON, every kind of value; and a row
+    /// without such fields has a null `extra`.
+    #[test]
+    fn extra_as_the_json_map_of_the_fields() {
+        use crate::dissect::fields::Fields;
+        use serde_json::{json, Map, Value};
+        let dir = std::env::temp_dir().join(format!("sq-pq-extra-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut sink = ParquetSink::new(&dir, "t.pcap").unwrap();
+        let ts = Some(1_700_000_000_000_000_000i64);
+        let mut want = Map::new();
+        let mut row = sink.row("tls.app_data", None, ts).unwrap().unwrap();
+        row.uint("total_records", Some(7));
+        want.insert("total_records".into(), json!(7));
+        Fields::text(&mut row, "zeta", Some("a \"quoted\" \\ tab\t".into()));
+        want.insert("zeta".into(), json!("a \"quoted\" \\ tab\t"));
+        row.uint("len", None);
+        want.insert("len".into(), Value::Null);
+        row.flag("alpha", true);
+        want.insert("alpha".into(), json!(true));
+        row.value("groups", json!([29, 23, {"k": "v"}]));
+        want.insert("groups".into(), json!([29, 23, {"k": "v"}]));
+        row.wire("Ünicode", Some(b"x\x1by"));
+        want.insert("Ünicode".into(), json!("x\\x1by"));
+        row.float("ratio", 0.5);
+        want.insert("ratio".into(), json!(0.5));
+        // A column of its own: not in `extra`.
+        row.text("sni", Some("example.com"));
+        row.end().unwrap();
+        let row = sink.row("tls.app_data", None, ts).unwrap().unwrap();
+        row.end().unwrap();
+        sink.finish().unwrap();
+        let mut got = Vec::new();
+        for batch in read_back(&dir, "tls") {
+            let extra = batch.column_by_name("extra").unwrap().as_string::<i32>();
+            got.extend(extra.iter().map(|e| e.map(str::to_string)));
+        }
+        let want = serde_json::to_string(&want).unwrap();
+        assert_eq!(got, [Some(want), None]);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::column::{pairs_value, Builder};
 use super::{Dataset, Part, ROWS_PER_GROUP};
@@ -16,7 +16,6 @@ pub(crate) struct Row<'a> {
     ds: Dataset,
     /// The columns given a value so far (a dataset has fewer than 64).
     filled: u64,
-    extra: Map<String, Value>,
     /// `--mask`: values shown masked wherever this row's text holds them.
     mask: &'a [String],
 }
@@ -25,16 +24,16 @@ pub(crate) struct Row<'a> {
 pub(crate) trait Key: Copy {
     /// Its position in the dataset's columns; `None`: the field goes to `extra`.
     fn position(self, ds: Dataset) -> Option<usize>;
-    /// The field's name in `extra`.
-    fn field_name(self) -> String;
+    /// `f` given the field's name in `extra`.
+    fn with_name<R>(self, f: impl FnOnce(&str) -> R) -> R;
 }
 
 impl Key for &str {
     fn position(self, ds: Dataset) -> Option<usize> {
         ds.column(self)
     }
-    fn field_name(self) -> String {
-        self.to_string()
+    fn with_name<R>(self, f: impl FnOnce(&str) -> R) -> R {
+        f(self)
     }
 }
 
@@ -42,8 +41,8 @@ impl Key for usize {
     fn position(self, _: Dataset) -> Option<usize> {
         Some(self)
     }
-    fn field_name(self) -> String {
-        self.to_string()
+    fn with_name<R>(self, f: impl FnOnce(&str) -> R) -> R {
+        f(&self.to_string())
     }
 }
 
@@ -57,11 +56,11 @@ enum Slot<'r> {
 
 impl<'a> Row<'a> {
     pub(super) fn new(part: &'a mut Part, ds: Dataset) -> Self {
+        part.extra.clear();
         Row {
             part,
             ds,
             filled: 0,
-            extra: Map::new(),
             mask: &[],
         }
     }
@@ -90,8 +89,10 @@ impl<'a> Row<'a> {
         mask_text(self.mask, s)
     }
 
-    fn keep_extra<K: Key>(&mut self, name: K, v: Value) {
-        self.extra.insert(name.field_name(), v);
+    /// The field goes to `extra`: `put` writes it there (as a JSON member).
+    fn keep_extra<K: Key>(&mut self, name: K, put: impl FnOnce(&mut dyn Fields, &str)) {
+        let extra = &mut self.part.extra;
+        name.with_name(|n| put(extra, n));
     }
 
     pub fn text<K: Key>(&mut self, name: K, v: Option<&str>) {
@@ -103,10 +104,7 @@ impl<'a> Row<'a> {
         };
         match self.slot(name) {
             Slot::Column(c) => c.append_str(v.as_deref()),
-            Slot::Extra => {
-                let v = v.map_or(Value::Null, |s| Value::String(s.into_owned()));
-                self.keep_extra(name, v)
-            }
+            Slot::Extra => self.keep_extra(name, |e, n| e.text(n, v.map(Cow::into_owned))),
             Slot::Taken => {}
         }
     }
@@ -114,7 +112,7 @@ impl<'a> Row<'a> {
     pub fn uint<K: Key>(&mut self, name: K, v: Option<u64>) {
         match self.slot(name) {
             Slot::Column(c) => c.append_u64(v),
-            Slot::Extra => self.keep_extra(name, v.map_or(Value::Null, Value::from)),
+            Slot::Extra => self.keep_extra(name, |e, n| e.uint(n, v)),
             Slot::Taken => {}
         }
     }
@@ -122,7 +120,7 @@ impl<'a> Row<'a> {
     pub fn float<K: Key>(&mut self, name: K, v: f64) {
         match self.slot(name) {
             Slot::Column(c) => c.append_f64(v),
-            Slot::Extra => self.keep_extra(name, v.into()),
+            Slot::Extra => self.keep_extra(name, |e, n| e.json(n, v.into())),
             Slot::Taken => {}
         }
     }
@@ -130,7 +128,7 @@ impl<'a> Row<'a> {
     pub fn flag<K: Key>(&mut self, name: K, v: bool) {
         match self.slot(name) {
             Slot::Column(c) => c.append_bool(v),
-            Slot::Extra => self.keep_extra(name, v.into()),
+            Slot::Extra => self.keep_extra(name, |e, n| e.flag(n, v)),
             Slot::Taken => {}
         }
     }
@@ -147,7 +145,7 @@ impl<'a> Row<'a> {
             Slot::Column(c) => c.append_u64s(v),
             Slot::Extra => {
                 let v = v.map_or(Value::Null, |l| l.iter().map(|&n| Value::from(n)).collect());
-                self.keep_extra(name, v)
+                self.keep_extra(name, |e, n| e.json(n, v))
             }
             Slot::Taken => {}
         }
@@ -159,7 +157,7 @@ impl<'a> Row<'a> {
             Slot::Column(c) => c.append_strs(&mut v.iter().copied()),
             Slot::Extra => {
                 let v = v.iter().map(|&s| Value::from(s)).collect();
-                self.keep_extra(name, v)
+                self.keep_extra(name, |e, n| e.json(n, v))
             }
             Slot::Taken => {}
         }
@@ -174,7 +172,7 @@ impl<'a> Row<'a> {
         };
         match self.slot(name) {
             Slot::Column(c) => c.append((!v.is_null()).then_some(&v)),
-            Slot::Extra => self.keep_extra(name, v),
+            Slot::Extra => self.keep_extra(name, |e, n| e.json(n, v)),
             Slot::Taken => {}
         }
     }
@@ -186,12 +184,17 @@ impl<'a> Row<'a> {
         // The JSON text of `extra`, written into the part's buffer (not a new string).
         let mut buf = std::mem::take(&mut self.part.extra_text);
         buf.clear();
-        let extra = if self.extra.is_empty() {
+        // As `serde_json` writes the map of them: `{"name":value,…}` in name order.
+        let extra = if self.part.extra.is_empty() {
             None
         } else {
-            // (A map of text keys always serializes.)
-            let written = serde_json::to_writer(&mut buf, &self.extra).is_ok();
-            written.then(|| std::str::from_utf8(&buf).ok()).flatten()
+            self.part.extra.write_members(&mut buf);
+            // (The first member's leading comma.)
+            if let Some(b) = buf.first_mut() {
+                *b = b'{';
+            }
+            buf.push(b'}');
+            std::str::from_utf8(&buf).ok()
         };
         let extra = extra.map(|e| self.masked(e));
         if let Some(c) = self.part.columns.get_mut(extra_at) {
@@ -246,7 +249,7 @@ impl Row<'_> {
             Slot::Column(c) => c.append_pairs(v),
             Slot::Extra => {
                 let v = pairs_value(v);
-                self.keep_extra(name, v)
+                self.keep_extra(name, |e, n| e.json(n, v))
             }
             Slot::Taken => {}
         }
@@ -261,10 +264,8 @@ impl Fields for Row<'_> {
         // The column is looked up once (by name), then given by position.
         match name.position(self.ds) {
             Some(i) => Row::text(self, i, v.as_deref()),
-            // No column of its own: the string itself goes to `extra` (not a copy).
-            None if self.mask.is_empty() => {
-                self.keep_extra(name, v.map_or(Value::Null, Value::String))
-            }
+            // No column of its own: written into `extra` as it is.
+            None if self.mask.is_empty() => self.keep_extra(name, |e, n| e.text(n, v)),
             None => Row::text(self, name, v.as_deref()),
         }
     }
