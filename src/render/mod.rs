@@ -154,9 +154,9 @@ pub trait Format: Send {
     fn wants_sessions(&self) -> bool {
         false
     }
-    /// Whether [`Format::frame`] may read a segment's TCP options (the pipeline decodes
-    /// them only when some output can).
-    fn reads_tcp_options(&self) -> bool {
+    /// Whether [`Format::frame`] prints anything (`-q` prints nothing per frame: its
+    /// frames, and their TCP options, are not looked at).
+    fn prints_frames(&self) -> bool {
         true
     }
     /// The pipeline is done with a frame.
@@ -290,6 +290,10 @@ impl<W: Write> Printer<W> {
         if let Some(c) = &self.columns {
             return c.write_frame(&mut self.w, f);
         }
+        if !self.format.prints_frames() {
+            // Nothing of the frame is printed, nor its findings (now or kept for the end).
+            return Ok(());
+        }
         let f = &FrameView {
             findings: self.findings.with_frame(f.findings),
             ..*f
@@ -408,7 +412,7 @@ impl<W: Write> Sink for Printer<W> {
     }
 
     fn reads_tcp_options(&self) -> bool {
-        self.columns.is_some() || self.format.reads_tcp_options()
+        self.columns.is_some() || self.format.prints_frames()
     }
 
     fn set_capture(&mut self, name: Option<String>) {

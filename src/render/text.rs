@@ -207,7 +207,7 @@ impl Format for Quiet {
     fn frame(&mut self, _: &mut dyn Write, _: &TextOptions, _: &FrameView<'_>) -> io::Result<()> {
         Ok(())
     }
-    fn reads_tcp_options(&self) -> bool {
+    fn prints_frames(&self) -> bool {
         false
     }
 }

@@ -125,7 +125,10 @@ pub struct Analyzer {
     /// Highlights for frames other than the current one (frame → ranges), for a second pass.
     earlier: BTreeMap<u64, Vec<Range<usize>>>,
     report: Report,
-    once: HashSet<(FindingKind, String)>,
+    /// Keys of the findings raised once per run ([`Analyzer::push_once`]), by kind (looked
+    /// up by `&str`, with no key built), and how many there are.
+    once: HashMap<FindingKind, HashSet<String>>,
+    once_len: usize,
     first_ts: Option<Timestamp>,
     last_ts: Option<Timestamp>,
     /// (secret, frame) pairs already counted.
@@ -175,7 +178,8 @@ impl Analyzer {
                 trust_store,
                 ..Report::default()
             },
-            once: HashSet::default(),
+            once: HashMap::default(),
+            once_len: 0,
             first_ts: None,
             last_ts: None,
             sightings: HashSet::default(),
@@ -366,37 +370,47 @@ impl Analyzer {
         }
     }
 
-    fn hostname(&mut self, h: String, source: &str) {
+    /// A host name seen, and where (`Host`, `SNI`, `DNS`…); copied only when it is new.
+    fn hostname(&mut self, h: &str, source: &str) {
         if h.is_empty() {
             return;
         }
-        if let Some(s) = self.report.host_sources.get_mut(&h) {
+        if let Some(s) = self.report.host_sources.get_mut(h) {
             if !s.contains(source) {
                 s.insert(source.to_string());
             }
         } else if self.report.host_sources.len() < MAX_LIST {
             self.report
                 .host_sources
-                .insert(h.clone(), BTreeSet::from([source.to_string()]));
+                .insert(h.to_string(), BTreeSet::from([source.to_string()]));
         }
-        if self.report.hostnames.len() < MAX_LIST {
-            self.report.hostnames.insert(h);
+        if self.report.hostnames.len() < MAX_LIST && !self.report.hostnames.contains(h) {
+            self.report.hostnames.insert(h.to_string());
+        }
+    }
+
+    /// The stream's last host, taken to be read while a response is checked, back in place.
+    fn give_back_host(&mut self, stream: StreamId, host: Option<String>) {
+        if let Some(st) = self.streams.get_mut(&stream) {
+            st.last_host = host;
         }
     }
 
     /// True when [`Analyzer::push_once`] would drop a finding of `kind` for `key` (already
     /// raised, and remembered): the caller need not build it.
     fn once_known(&self, kind: FindingKind, key: &str) -> bool {
-        self.once.len() < MAX_REMEMBERED && self.once.contains(&(kind, key.to_string()))
+        self.once_len < MAX_REMEMBERED && self.once.get(&kind).is_some_and(|k| k.contains(key))
     }
 
     /// A finding raised once per (kind, key) for the run.
     fn push_once(&mut self, f: Finding, key: String, stream: Option<StreamId>, frames: &[u64]) {
-        if self.once.len() >= MAX_REMEMBERED {
+        if self.once_len >= MAX_REMEMBERED {
             self.once.clear();
+            self.once_len = 0;
         }
         let recorded = self.record_once.then(|| key.clone());
-        if self.once.insert((f.kind, key)) {
+        if self.once.entry(f.kind).or_default().insert(key) {
+            self.once_len += 1;
             let total = |r: &Report| r.findings.len() as u64 + r.findings_dropped;
             let (before, index) = (total(&self.report), self.report.findings.len());
             let (kind, severity) = (f.kind, f.severity);
@@ -425,7 +439,7 @@ impl Analyzer {
         let stream = Some(e.stream);
         for h in e.msg.host_names() {
             let name = escape_truncated(&h.name, 120);
-            self.hostname(name.clone(), h.source);
+            self.hostname(&name, h.source);
             if h.source == "DNS" {
                 let f = Finding::new(
                     FindingKind::DnsHostname,
@@ -542,4 +556,37 @@ fn aggregate_key(f: &Finding) -> Option<AggregateKey> {
         .map(|(_, v)| v.clone())
         .unwrap_or_default();
     Some((stream, dir, f.kind, f.evidence.clone()))
+}
+
+#[cfg(test)]
+mod once_tests {
+    use super::*;
+
+    /// A finding said once per (kind, key) is looked up by kind and key, and raised once;
+    /// a host name is listed once with every place it was seen.
+    #[test]
+    fn once_findings_and_host_names_are_kept_once() {
+        let mut a = Analyzer::new(FindingsConfig::default());
+        let kind = FindingKind::NoHttpsRedirect;
+        let f = || Finding::new(kind, Severity::Low, b"http://a.example", "plain HTTP");
+        assert!(!a.once_known(kind, "a.example"));
+        a.push_once(f(), "a.example".into(), None, &[]);
+        assert!(a.once_known(kind, "a.example"));
+        assert!(!a.once_known(FindingKind::MissingHsts, "a.example"));
+        assert!(!a.once_known(kind, "b.example"));
+        a.push_once(f(), "a.example".into(), None, &[]);
+        a.push_once(f(), "b.example".into(), None, &[]);
+        assert_eq!(a.report.findings.len(), 2);
+        assert_eq!(a.once_len, 2);
+        for (host, source) in [("h.example", "Host"), ("h.example", "SNI"), ("", "DNS")] {
+            a.hostname(host, source);
+        }
+        a.hostname("h.example", "Host");
+        assert_eq!(
+            a.report.hostnames,
+            BTreeSet::from(["h.example".to_string()])
+        );
+        let sources = a.report.host_sources.get("h.example").cloned();
+        assert_eq!(sources, Some(BTreeSet::from(["Host".into(), "SNI".into()])));
+    }
 }

@@ -111,10 +111,10 @@ impl Analyzer {
             };
             if let Some(host) = h.header("host").or(authority) {
                 let host = escape_truncated(host, 120);
+                self.hostname(&host, "Host");
                 if let Some(st) = self.streams.get_mut(&stream) {
-                    st.last_host = Some(host.clone());
+                    st.last_host = Some(host);
                 }
-                self.hostname(host, "Host");
             }
             for f in request_credentials(
                 method,
@@ -172,10 +172,12 @@ impl Analyzer {
             ) {
                 self.push(f, Some(stream), frames);
             }
+            // The stream's last host, lent for this response (nothing below reads or sets
+            // it) and given back after it.
             let host = self
                 .streams
-                .get(&stream)
-                .and_then(|st| st.last_host.clone());
+                .get_mut(&stream)
+                .and_then(|st| st.last_host.take());
             // `no_https_redirect` is said once per host: not built again once it was.
             let redirect_said = self.once_known(
                 FindingKind::NoHttpsRedirect,
@@ -197,6 +199,7 @@ impl Analyzer {
                     self.push(f, Some(stream), frames);
                 }
             }
+            self.give_back_host(stream, host);
         }
         // Secrets that only appear once the body is de-chunked or decompressed.
         if !self.cfg.secrets.is_empty() && (h.decoded_with.is_some() || h.chunked) {
@@ -331,10 +334,12 @@ impl Analyzer {
             for f in response_credentials(&h.headers, body, h.content_type.as_deref(), transport) {
                 self.push(with_keys(f), Some(stream), frames);
             }
+            // The stream's last host, lent for this response (nothing below reads or sets
+            // it) and given back after it.
             let host = self
                 .streams
-                .get(&stream)
-                .and_then(|st| st.last_host.clone());
+                .get_mut(&stream)
+                .and_then(|st| st.last_host.take());
             let mut audit = audit_response_headers(status, &h.headers, transport, host.as_deref());
             audit.extend(audit_mixed_content(
                 status,
@@ -349,6 +354,7 @@ impl Analyzer {
                     self.push(f, Some(stream), frames);
                 }
             }
+            self.give_back_host(stream, host);
         }
         if self.cfg.secrets.is_empty() {
             return;

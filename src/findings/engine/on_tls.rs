@@ -191,7 +191,7 @@ impl Analyzer {
             _ => {}
         }
         if let Some(h) = host {
-            self.hostname(h, "SNI");
+            self.hostname(&h, "SNI");
         }
         for f in new_findings {
             self.push(f, Some(stream), &frames);
