@@ -7,7 +7,7 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
-use crate::present::escape::{escape_bytes, escape_cow};
+use crate::present::escape::{escape_bytes, escape_cow, escape_str_cow};
 
 /// Receives a record's fields, in any order, each name at most once. Text is escaped
 /// already (it came from the wire).
@@ -48,8 +48,7 @@ pub trait Fields {
 pub fn escape_pairs<'n, 'v>(
     v: &mut dyn Iterator<Item = (&'n str, &'v [u8])>,
 ) -> Vec<(Cow<'n, str>, Cow<'v, str>)> {
-    v.map(|(n, v)| (escape_cow(n.as_bytes()), escape_cow(v)))
-        .collect()
+    v.map(|(n, v)| (escape_str_cow(n), escape_cow(v))).collect()
 }
 
 /// The fields as the JSON record's map (`type` included).

@@ -25,16 +25,31 @@ pub fn escape_cow(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
 /// at a time (each block checked whole, which the compiler turns into vector compares),
 /// the rest one by one.
 fn printable_ascii(bytes: &[u8]) -> Option<&str> {
-    let mut blocks = bytes.chunks_exact(16);
-    for b in &mut blocks {
-        if !b.iter().fold(true, |ok, &c| ok & is_printable_ascii(c)) {
-            return None;
-        }
-    }
-    if !blocks.remainder().iter().all(|&c| is_printable_ascii(c)) {
+    if !all_printable_ascii(bytes) {
         return None;
     }
     std::str::from_utf8(bytes).ok()
+}
+
+/// True when every byte is printable ASCII, sixteen bytes at a time.
+fn all_printable_ascii(bytes: &[u8]) -> bool {
+    let mut blocks = bytes.chunks_exact(16);
+    for b in &mut blocks {
+        if !b.iter().fold(true, |ok, &c| ok & is_printable_ascii(c)) {
+            return false;
+        }
+    }
+    blocks.remainder().iter().all(|&c| is_printable_ascii(c))
+}
+
+/// Like [`escape_cow`] for text that is UTF-8 already (an HTTP header's name): borrowed
+/// when it needs no escape, without checking its UTF-8 again.
+pub fn escape_str_cow(s: &str) -> std::borrow::Cow<'_, str> {
+    if all_printable_ascii(s.as_bytes()) {
+        std::borrow::Cow::Borrowed(s)
+    } else {
+        std::borrow::Cow::Owned(escape_str(s))
+    }
 }
 
 /// Like [`escape_bytes`], appending to `out`.
@@ -56,7 +71,7 @@ pub fn push_escaped(out: &mut String, bytes: &[u8]) {
 
 /// Escape a string that is already UTF-8 but came from the wire.
 pub fn escape_str(s: &str) -> String {
-    if printable_ascii(s.as_bytes()).is_some() {
+    if all_printable_ascii(s.as_bytes()) {
         return s.to_string();
     }
     let mut out = String::with_capacity(s.len());
@@ -174,6 +189,9 @@ mod tests {
                 let want = is_printable_ascii(b).then_some(&s[..]);
                 assert_eq!(whole, want, "{len} {at} {b:#x}");
             }
+        }
+        for s in ["Host", "X-\u{202e}\t", "caf\u{e9}", ""] {
+            assert_eq!(escape_str_cow(s), escape_cow(s.as_bytes()), "{s}");
         }
         assert_eq!(printable_ascii(b""), Some(""));
         assert_eq!(printable_ascii(b"GET / HTTP/1.1"), Some("GET / HTTP/1.1"));

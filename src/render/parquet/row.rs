@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::column::{pairs_value, Builder};
 use super::{Dataset, Part, ROWS_PER_GROUP};
 use crate::dissect::fields::{escape_pairs, Fields};
-use crate::present::escape::escape_cow;
+use crate::present::escape::{escape_cow, escape_str_cow};
 
 /// A row of one part file; [`Row::end`] completes it.
 pub(crate) struct Row<'a> {
@@ -302,10 +302,7 @@ impl Fields for Row<'_> {
             let escaped = escape_pairs(v);
             return self.pairs(name, &mut escaped.iter().map(|(n, x)| (&**n, &**x)));
         }
-        self.put_masked_pairs(
-            name,
-            v.map(|(n, x)| (escape_cow(n.as_bytes()), escape_cow(x))),
-        );
+        self.put_masked_pairs(name, v.map(|(n, x)| (escape_str_cow(n), escape_cow(x))));
     }
     /// Escaped as [`Fields::wire`] does, without a copy when nothing needs an escape.
     fn wire(&mut self, name: &str, v: Option<&[u8]>) {
