@@ -25,7 +25,9 @@
 #                    bytes sent as bodies; written by `make_adversarial --head-scans` when missing)
 #
 # Every command reads the same file in the same run, its output sent to /dev/null; the file
-# is read once first so every run starts with it in the page cache. For each command:
+# is read once first so every run starts with it in the page cache. The commands of a capture
+# run in rounds (one run of each per round, --reps rounds), not one command's runs in a row,
+# so a slow spell of a shared machine does not land on one row alone. For each command:
 # median wall seconds, median CPU seconds (user + system of all threads; steadier than wall
 # time on a busy machine), packets/s and MB/s (from wall time and file bytes), and the
 # largest peak RSS (/usr/bin/time). Then the ratios the project targets, each judged on the
@@ -142,7 +144,16 @@ ROWS=()
 
 median() { sort -g | awk '{a[NR] = $1} END {if (NR == 0) exit 1; if (NR % 2) print a[(NR + 1) / 2]; else printf "%.6f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
-# measure KEY LABEL REPS CMD... — run CMD (stdout to /dev/null) REPS times.
+# Rows are measured in groups (the main capture's, the gzip capture's, ...). `measure` adds
+# a command to the open group; `run_group` runs the group in rounds, one run of every command
+# per round, until each has had its repetitions. On a shared machine a slow spell then
+# slows one run of every row alike, instead of all the runs of one row (which skewed the
+# ratios between rows: the same binary's `-q -j 1` took 0.34 to 0.49 s of CPU in three
+# back-to-back runs of this script when each row's runs were consecutive).
+declare -A CMDQ NREPS TIMES CPUS MAXRSS
+GROUP=()
+
+# measure KEY LABEL REPS CMD... — add CMD (stdout to /dev/null, REPS runs) to the group.
 measure() {
     local key="$1" label="$2" reps="$3"; shift 3
     ROWS+=("$key"); LABEL[$key]="$label"; CMDTXT[$key]="$*"
@@ -150,34 +161,57 @@ measure() {
     if ! command -v "$tool" >/dev/null 2>&1 && [[ ! -x "$tool" ]]; then
         STATUS[$key]="skipped: $(basename "$tool") not installed"; bench_log "${STATUS[$key]}"; return
     fi
-    local i t0 t1 rc times=() cpus=() maxrss=0 rss u sy
-    for ((i = 1; i <= reps; i++)); do
-        t0=$(date +%s%N)
-        /usr/bin/time -f '%M %U %S' -o "$WORK/time" "$@" >/dev/null 2>"$WORK/stderr"
-        rc=$?
-        t1=$(date +%s%N)
-        if [[ $rc != 0 ]]; then
-            local why
-            if grep -q 'panicked at' "$WORK/stderr"; then
-                # "thread 'main' (PID) panicked at FILE:L:C:" then the message on the next line.
-                why="panic at $(grep -m1 -A1 'panicked at' "$WORK/stderr" | sed -e 's/.*panicked at //' | paste -sd' ')"
-            else
-                why="$(grep -m1 -iE 'error' "$WORK/stderr" || tail -n1 "$WORK/stderr")"
-            fi
-            STATUS[$key]="failed: exit $rc, ${why:0:100}"
-            bench_log "$label: ${STATUS[$key]}"
-            return
+    CMDQ[$key]="$(printf '%q ' "$@")"; NREPS[$key]=$reps
+    TIMES[$key]=""; CPUS[$key]=""; MAXRSS[$key]=0
+    GROUP+=("$key")
+}
+
+# run_once KEY — one run of a row's command; a failure marks the row failed.
+run_once() {
+    local key="$1" t0 t1 rc rss u sy
+    local -a cmd
+    eval "cmd=(${CMDQ[$key]})"
+    t0=$(date +%s%N)
+    /usr/bin/time -f '%M %U %S' -o "$WORK/time" "${cmd[@]}" >/dev/null 2>"$WORK/stderr"
+    rc=$?
+    t1=$(date +%s%N)
+    if [[ $rc != 0 ]]; then
+        local why
+        if grep -q 'panicked at' "$WORK/stderr"; then
+            # "thread 'main' (PID) panicked at FILE:L:C:" then the message on the next line.
+            why="panic at $(grep -m1 -A1 'panicked at' "$WORK/stderr" | sed -e 's/.*panicked at //' | paste -sd' ')"
+        else
+            why="$(grep -m1 -iE 'error' "$WORK/stderr" || tail -n1 "$WORK/stderr")"
         fi
-        times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.6f", (b - a) / 1e9}')")
-        read -r rss u sy < <(tail -n1 "$WORK/time")
-        cpus+=("$(awk -v u="$u" -v s="$sy" 'BEGIN {printf "%.2f", u + s}')")
-        [[ "$rss" =~ ^[0-9]+$ ]] && ((rss > maxrss)) && maxrss=$rss
+        STATUS[$key]="failed: exit $rc, ${why:0:100}"
+        bench_log "${LABEL[$key]}: ${STATUS[$key]}"
+        return
+    fi
+    TIMES[$key]+="$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.6f", (b - a) / 1e9}') "
+    read -r rss u sy < <(tail -n1 "$WORK/time")
+    CPUS[$key]+="$(awk -v u="$u" -v s="$sy" 'BEGIN {printf "%.2f", u + s}') "
+    [[ "$rss" =~ ^[0-9]+$ ]] && ((rss > MAXRSS[$key])) && MAXRSS[$key]=$rss
+    return 0
+}
+
+# run_group — run the open group's commands in rounds, then give each row its medians.
+run_group() {
+    local key round rounds=0
+    for key in "${GROUP[@]}"; do ((NREPS[$key] > rounds)) && rounds=${NREPS[$key]}; done
+    for ((round = 1; round <= rounds; round++)); do
+        for key in "${GROUP[@]}"; do
+            [[ -z "${STATUS[$key]:-}" ]] && ((round <= NREPS[$key])) && run_once "$key"
+        done
     done
-    WALL[$key]=$(printf '%s\n' "${times[@]}" | median)
-    CPU[$key]=$(printf '%s\n' "${cpus[@]}" | median)
-    RSS[$key]=$maxrss
-    STATUS[$key]=ok
-    bench_log "$(printf '%-34s %8.3f s  (runs: %s)  peak RSS %d MiB' "$label" "${WALL[$key]}" "${times[*]}" $((maxrss / 1024)))"
+    for key in "${GROUP[@]}"; do
+        [[ -n "${STATUS[$key]:-}" ]] && continue
+        WALL[$key]=$(tr ' ' '\n' <<<"${TIMES[$key]}" | grep . | median)
+        CPU[$key]=$(tr ' ' '\n' <<<"${CPUS[$key]}" | grep . | median)
+        RSS[$key]=${MAXRSS[$key]}
+        STATUS[$key]=ok
+        bench_log "$(printf '%-34s %8.3f s  (runs: %s)  peak RSS %d MiB' "${LABEL[$key]}" "${WALL[$key]}" "${TIMES[$key]% }" $((RSS[$key] / 1024)))"
+    done
+    GROUP=()
 }
 
 bench_log "capture $PCAP: $BYTES bytes, $PACKETS packets; $REPS runs each; load: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -227,6 +261,7 @@ measure td_w     "tcpdump -r F -w /dev/null"    "$REPS" tcpdump -r "$PCAP" -w /d
 measure td_line  "tcpdump -nr F (lines)"        "$REPS" tcpdump -nr "$PCAP"
 measure su_q     "suricata (1 thread, no rules)" "$REPS" "${SURICATA[@]}" -r "$PCAP"
 measure su_whole "suricata, whole streams"      "$REPS" "${SURICATA_WHOLE[@]}" -r "$PCAP"
+run_group
 
 # The gzip-heavy capture: every response body is gzip-compressed.
 if [[ $GZIP == 1 ]]; then
@@ -237,6 +272,7 @@ if [[ $GZIP == 1 ]]; then
     measure gz_ts_q "gzip: tshark -q"          "$REPS" tshark -r "$GZIP_PCAP" -q -Y "http || tls" "${TSHARK_RULES[@]}"
     measure gz_su_q "gzip: suricata"           "$REPS" "${SURICATA[@]}" -r "$GZIP_PCAP"
     measure gz_su_whole "gzip: suricata, whole streams" "$REPS" "${SURICATA_WHOLE[@]}" -r "$GZIP_PCAP"
+    run_group
 else
     skip gz_sq_q "gzip: squirrel-sniff -q" "no gzip-heavy capture (--no-gzip or not recorded)"
 fi
@@ -256,6 +292,7 @@ if [[ $TLS == 1 && -s "$TLS_KEYS" ]]; then
     measure tls_sq_nokeys "TLS: squirrel-sniff -q (no keys)" "$REPS" "$BIN" -r "$TLS_PCAP" -q "${ONE_THREAD[@]}"
     measure tls_ts_q "TLS: tshark -q (key log)" "$REPS" tshark -r "$TLS_PCAP" -q -Y "http || tls" "${TSHARK_RULES[@]}" \
         -o "tls.keylog_file:$TLS_KEYS"
+    run_group
 else
     skip tls_sq_q "TLS: squirrel-sniff -q --keylog" "no key-logged TLS capture (--no-tls or not recorded)"
 fi
@@ -277,6 +314,7 @@ if [[ $HOSTILE == 1 ]]; then
     measure hs_lines_base "baseline: the same lines as bodies" "$REPS" "$BIN" -r "$HOSTILE_DIR/lines_as_body.pcap" -q
     measure hs_bytes "hostile: 60 KB heads, 1-byte segments" "$REPS" "$BIN" -r "$HOSTILE_DIR/head_bytewise.pcap" -q
     measure hs_bytes_base "baseline: 60 KB bodies, 1-byte segments" "$REPS" "$BIN" -r "$HOSTILE_DIR/body_bytewise.pcap" -q
+    run_group
 else
     skip hs_lines "hostile HTTP shapes" "--no-hostile or not written"
 fi
@@ -294,6 +332,7 @@ if [[ $EACH == 1 ]] && has_opt '--each' && command -v editcap >/dev/null; then
         measure each_one "8 files: --each -q -r DIR" "$REPS" "$BIN" -q --each -r "$EACH_DIR"
         measure each_p2 "8 files: --each, xargs -P2" "$REPS" bash -c \
             'ls "$1"/*.pcap | xargs -P2 -n1 "$2" -q -r' _ "$EACH_DIR" "$BIN"
+        run_group
     else
         skip each_merged "8 files" "editcap failed: $(head -n1 "$WORK/editcap.err")"
     fi
@@ -312,6 +351,7 @@ if [[ $X4 == 1 ]]; then
             measure sq_q_x4_j1 "squirrel-sniff -q -j 1, file x4" 1 "$BIN" -r "$X4_FILE" -q -j 1
             measure sq_q_x4_j4 "squirrel-sniff -q -j 4, file x4" 1 "$BIN" -r "$X4_FILE" -q -j 4
         fi
+        run_group
     else
         ROWS+=(sq_q_x4); LABEL[sq_q_x4]="squirrel-sniff -q, file x4"; CMDTXT[sq_q_x4]="mergecap -a"
         STATUS[sq_q_x4]="failed: mergecap: $(head -n1 "$WORK/mergecap.err")"
