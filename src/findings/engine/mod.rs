@@ -126,9 +126,8 @@ pub struct Analyzer {
     earlier: BTreeMap<u64, Vec<Range<usize>>>,
     report: Report,
     /// Keys of the findings raised once per run ([`Analyzer::push_once`]), by kind (looked
-    /// up by `&str`, with no key built), and how many there are.
+    /// up by `&str`, with no key built).
     once: HashMap<FindingKind, HashSet<String>>,
-    once_len: usize,
     first_ts: Option<Timestamp>,
     last_ts: Option<Timestamp>,
     /// (secret, frame) pairs already counted.
@@ -179,7 +178,6 @@ impl Analyzer {
                 ..Report::default()
             },
             once: HashMap::default(),
-            once_len: 0,
             first_ts: None,
             last_ts: None,
             sightings: HashSet::default(),
@@ -399,18 +397,21 @@ impl Analyzer {
     /// True when [`Analyzer::push_once`] would drop a finding of `kind` for `key` (already
     /// raised, and remembered): the caller need not build it.
     fn once_known(&self, kind: FindingKind, key: &str) -> bool {
-        self.once_len < MAX_REMEMBERED && self.once.get(&kind).is_some_and(|k| k.contains(key))
+        self.once_len() < MAX_REMEMBERED && self.once.get(&kind).is_some_and(|k| k.contains(key))
+    }
+
+    /// How many (kind, key) pairs [`Analyzer::push_once`] remembers (a set per kind: few).
+    fn once_len(&self) -> usize {
+        self.once.values().map(HashSet::len).sum()
     }
 
     /// A finding raised once per (kind, key) for the run.
     fn push_once(&mut self, f: Finding, key: String, stream: Option<StreamId>, frames: &[u64]) {
-        if self.once_len >= MAX_REMEMBERED {
+        if self.once_len() >= MAX_REMEMBERED {
             self.once.clear();
-            self.once_len = 0;
         }
         let recorded = self.record_once.then(|| key.clone());
         if self.once.entry(f.kind).or_default().insert(key) {
-            self.once_len += 1;
             let total = |r: &Report| r.findings.len() as u64 + r.findings_dropped;
             let (before, index) = (total(&self.report), self.report.findings.len());
             let (kind, severity) = (f.kind, f.severity);
@@ -577,7 +578,7 @@ mod once_tests {
         a.push_once(f(), "a.example".into(), None, &[]);
         a.push_once(f(), "b.example".into(), None, &[]);
         assert_eq!(a.report.findings.len(), 2);
-        assert_eq!(a.once_len, 2);
+        assert_eq!(a.once_len(), 2);
         for (host, source) in [("h.example", "Host"), ("h.example", "SNI"), ("", "DNS")] {
             a.hostname(host, source);
         }

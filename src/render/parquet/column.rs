@@ -203,25 +203,7 @@ pub enum Builder {
 
 impl Builder {
     pub fn new(kind: Kind) -> Builder {
-        match kind {
-            Kind::Text => Builder::Text(StringBuilder::new()),
-            Kind::U16 => Builder::U16(UInt16Builder::new()),
-            Kind::U32 => Builder::U32(UInt32Builder::new()),
-            Kind::U64 => Builder::U64(UInt64Builder::new()),
-            Kind::F64 => Builder::F64(Float64Builder::new()),
-            Kind::Bool => Builder::Bool(BooleanBuilder::new()),
-            Kind::Timestamp => {
-                Builder::Timestamp(TimestampNanosecondBuilder::new().with_timezone("UTC"))
-            }
-            Kind::TextList => Builder::TextList(ListBuilder::new(StringBuilder::new())),
-            Kind::U64List => Builder::U64List(ListBuilder::new(UInt64Builder::new())),
-            Kind::Pairs | Kind::Objects(_) => {
-                let fields = text_fields(struct_members(kind));
-                let item = Arc::new(Field::new("item", DataType::Struct(fields.clone()), true));
-                let builder = StructBuilder::from_fields(fields, 0);
-                Builder::Structs(ListBuilder::new(builder).with_field(item), kind)
-            }
-        }
+        Builder::with_room(kind, &Room::default())
     }
 
     /// An empty builder with room for what `room` holds.

@@ -375,6 +375,14 @@ mod tests {
     use arrow_array::Array;
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
+    /// A sink writing into an empty temporary directory named after `tag`.
+    fn fresh_sink(tag: &str) -> (PathBuf, ParquetSink) {
+        let dir = std::env::temp_dir().join(format!("sq-pq-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let sink = ParquetSink::new(&dir, "t.pcap").unwrap();
+        (dir, sink)
+    }
+
     /// The one part file written for dataset `ds` on 2023-11-14.
     fn part_file(dir: &Path, ds: &str) -> PathBuf {
         let day = dir.join(ds).join("date=2023-11-14");
@@ -395,9 +403,7 @@ mod tests {
 
     #[test]
     fn rows_with_columns_left_empty_read_back() {
-        let dir = std::env::temp_dir().join(format!("sq-pq-nulls-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let mut sink = ParquetSink::new(&dir, "t.pcap").unwrap();
+        let (dir, mut sink) = fresh_sink("nulls");
         let t0 = 1_700_000_000_000_000_000i64;
         // More than a row group, so nulls are owed across a flush too.
         let rows: Vec<(u64, i64)> = (1..=(ROWS_PER_GROUP as u64 + 3000))
@@ -458,9 +464,7 @@ mod tests {
     #[test]
     fn header_pairs_escaped_into_their_column() {
         use crate::dissect::fields::Fields;
-        let dir = std::env::temp_dir().join(format!("sq-pq-headers-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let mut sink = ParquetSink::new(&dir, "t.pcap").unwrap();
+        let (dir, mut sink) = fresh_sink("headers");
         let headers: [(&str, &[u8]); 2] =
             [("Host", b"example.com"), ("X-Odd\x1b", b"a\x1b[2J\xff")];
         let mask = ["example".to_string()];
@@ -507,9 +511,7 @@ mod tests {
     fn extra_as_the_json_map_of_the_fields() {
         use crate::dissect::fields::Fields;
         use serde_json::{json, Map, Value};
-        let dir = std::env::temp_dir().join(format!("sq-pq-extra-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let mut sink = ParquetSink::new(&dir, "t.pcap").unwrap();
+        let (dir, mut sink) = fresh_sink("extra");
         let ts = Some(1_700_000_000_000_000_000i64);
         let mut want = Map::new();
         let mut row = sink.row("tls.app_data", None, ts).unwrap().unwrap();
