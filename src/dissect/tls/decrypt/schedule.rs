@@ -2,6 +2,7 @@
 //! secret (RFC 7627) and key block, and the TLS 1.3 traffic keys and key updates from a
 //! traffic secret (RFC 8446 §7.1–7.3).
 
+use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256, Sha384};
 
@@ -153,34 +154,27 @@ pub fn key_block(
     }
 }
 
-/// HMAC keyed with one secret, ready for several HKDF-Expand-Label calls: the key's inner
-/// and outer pads are hashed once, not once per label (a traffic secret gives a key and an
-/// IV; the two derivations cost 6 compressions instead of 8).
+/// HKDF keyed with one secret as its pseudorandom key, ready for several HKDF-Expand-Label
+/// calls: the `hkdf` crate keeps the keyed HMAC, so the key's inner and outer pads are
+/// hashed once, not once per label (a traffic secret gives a key and an IV; the two
+/// derivations cost 6 compressions instead of 8).
 #[derive(Clone)]
 pub enum LabelExpander {
-    Sha256(Hmac<Sha256>),
-    Sha384(Hmac<Sha384>),
+    Sha256(Hkdf<Sha256>),
+    Sha384(Hkdf<Sha384>),
 }
 
 impl LabelExpander {
-    /// HKDF-Expand with `secret` as the pseudorandom key: `None` when it is shorter than the
-    /// hash (as `Hkdf::from_prk` refuses it).
+    /// `None` when `secret` is shorter than the hash (`Hkdf::from_prk` refuses it).
     pub fn new(hash: SuiteHash, secret: &[u8]) -> Option<Self> {
-        if secret.len() < hash.output_len() {
-            return None;
-        }
         Some(match hash {
-            SuiteHash::Sha256 => {
-                LabelExpander::Sha256(<Hmac<Sha256> as Mac>::new_from_slice(secret).ok()?)
-            }
-            SuiteHash::Sha384 => {
-                LabelExpander::Sha384(<Hmac<Sha384> as Mac>::new_from_slice(secret).ok()?)
-            }
+            SuiteHash::Sha256 => LabelExpander::Sha256(Hkdf::from_prk(secret).ok()?),
+            SuiteHash::Sha384 => LabelExpander::Sha384(Hkdf::from_prk(secret).ok()?),
         })
     }
 
-    /// HKDF-Expand-Label (RFC 8446 §7.1) with the `tls13 ` prefix: `len` bytes of
-    /// `T(1) || T(2) || ...`, `T(i) = HMAC(secret, T(i-1) || info || i)` (RFC 5869 §2.3).
+    /// HKDF-Expand-Label (RFC 8446 §7.1) with the `tls13 ` prefix: `len` bytes, `None`
+    /// past what HKDF-Expand allows (255 blocks).
     pub fn expand_label(&self, label: &[u8], context: &[u8], len: usize) -> Option<Vec<u8>> {
         let full_label_len = 6 + label.len();
         let mut info = Vec::with_capacity(4 + full_label_len + context.len());
@@ -190,36 +184,13 @@ impl LabelExpander {
         info.extend_from_slice(label);
         info.push(u8::try_from(context.len()).ok()?);
         info.extend_from_slice(context);
-        match self {
-            LabelExpander::Sha256(m) => expand(m, &info, len),
-            LabelExpander::Sha384(m) => expand(m, &info, len),
-        }
+        let mut out = vec![0u8; len];
+        let ok = match self {
+            LabelExpander::Sha256(h) => h.expand(&info, &mut out).is_ok(),
+            LabelExpander::Sha384(h) => h.expand(&info, &mut out).is_ok(),
+        };
+        ok.then_some(out)
     }
-}
-
-/// HKDF-Expand (RFC 5869 §2.3) from a keyed HMAC; `None` past the 255 blocks it allows.
-fn expand<M: Mac + Clone>(keyed: &M, info: &[u8], len: usize) -> Option<Vec<u8>> {
-    if len > 255 * M::output_size() {
-        return None;
-    }
-    let mut out = Vec::with_capacity(len);
-    let mut prev: Option<hmac::digest::Output<M>> = None;
-    for counter in 1..=255u8 {
-        if out.len() >= len {
-            break;
-        }
-        let mut m = keyed.clone();
-        if let Some(p) = &prev {
-            m.update(p);
-        }
-        m.update(info);
-        m.update(&[counter]);
-        let block = m.finalize().into_bytes();
-        let n = block.len().min(len - out.len());
-        out.extend_from_slice(block.get(..n)?);
-        prev = Some(block);
-    }
-    Some(out)
 }
 
 /// HKDF-Expand-Label (RFC 8446 §7.1) with the `tls13 ` prefix.
