@@ -10,7 +10,7 @@ use chacha20::cipher::{KeyIvInit, StreamCipher, StreamCipherSeek};
 
 use super::keys::{labels, Protection};
 use crate::dissect::tls::decrypt::record::AeadCipher;
-use crate::dissect::tls::decrypt::schedule::hkdf_expand_label;
+use crate::dissect::tls::decrypt::schedule::{hkdf_expand_label, LabelExpander};
 use crate::dissect::tls::decrypt::suite::{suite_params, Protection as Aead, SuiteParams};
 
 /// The header-protection cipher of a suite (not changed by key updates, §6.1).
@@ -96,8 +96,9 @@ impl std::fmt::Debug for SuiteKeys {
 
 fn phase_keys(suite: &SuiteParams, version: u32, secret: &[u8]) -> Option<PhaseKeys> {
     let l = labels(version);
-    let key = hkdf_expand_label(suite.hash, secret, l.key, &[], suite.key_len)?;
-    let iv = hkdf_expand_label(suite.hash, secret, l.iv, &[], 12)?;
+    let keyed = LabelExpander::new(suite.hash, secret)?;
+    let key = keyed.expand_label(l.key, &[], suite.key_len)?;
+    let iv = keyed.expand_label(l.iv, &[], 12)?;
     Some(PhaseKeys {
         aead: AeadCipher::new(suite.protection, &key).ok()?,
         iv: iv.try_into().ok()?,

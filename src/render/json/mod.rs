@@ -7,6 +7,7 @@ pub mod record;
 pub mod write;
 
 use std::io::{self, Write};
+use std::net::IpAddr;
 
 use foldhash::HashMap;
 use serde::Serialize;
@@ -32,6 +33,19 @@ struct Known {
     /// The session's fields as JSON ([`write::session_fields`]), client → server and
     /// server → client, written once for its records (empty without [`Directory::texts`]).
     json: [Box<[u8]>; 2],
+    /// The members of its packets' records from `src_ip` to `dir` ([`write::addressing`]),
+    /// client → server and server → client (empty without [`Directory::texts`]).
+    packet: [Box<[u8]>; 2],
+}
+
+impl Known {
+    /// The sender and receiver of direction `dir`.
+    fn ends(&self, dir: Direction) -> (Endpoint, Endpoint) {
+        match dir {
+            Direction::ToServer => (self.client, self.server),
+            Direction::ToClient => (self.server, self.client),
+        }
+    }
 }
 
 /// The live sessions (and those closed during the current frame): what gives a record its
@@ -42,6 +56,8 @@ pub(crate) struct Directory {
     closed: Vec<(Transport, StreamId)>,
     /// Keep each session's fields as JSON ([`Known::json`]): for `--json`.
     texts: bool,
+    /// Where those texts are written before they are kept.
+    scratch: Vec<u8>,
 }
 
 impl Directory {
@@ -54,23 +70,53 @@ impl Directory {
     }
 
     pub(crate) fn learn(&mut self, t: Transport, id: StreamId, client: Endpoint, server: Endpoint) {
-        let texts = self.texts;
-        self.sessions.entry((t, id)).or_insert_with(|| {
+        let Directory {
+            sessions,
+            texts,
+            scratch,
+            ..
+        } = self;
+        sessions.entry((t, id)).or_insert_with(|| {
             let community_id: Box<str> = community_id(t, client, server).into();
-            let text = |src, dst| {
-                let mut out = Vec::new();
-                if texts {
-                    let f = SessionFields::new(t, id, src, dst, &community_id);
-                    write::session_fields(&mut out, &f);
+            // Each text written into the scratch buffer (grown once), then kept at its size.
+            let mut keep = |write: &dyn Fn(&mut Vec<u8>)| -> Box<[u8]> {
+                scratch.clear();
+                if *texts {
+                    write(scratch);
                 }
-                out.into_boxed_slice()
+                Box::from(scratch.as_slice())
             };
-            let json = [text(client, server), text(server, client)];
+            let fields = |src, dst| SessionFields::new(t, id, src, dst, &community_id);
+            let addressing = |src: Endpoint, dst: Endpoint, dir| write::Addressing {
+                src_ip: Some(src.addr),
+                dst_ip: Some(dst.addr),
+                src_port: Some(src.port),
+                dst_port: Some(dst.port),
+                session: Some(id),
+                transport: Some(t),
+                community_id: Some(&community_id),
+                dir: Some(dir_name(dir)),
+            };
+            let json = [
+                keep(&|out| write::session_fields(out, &fields(client, server))),
+                keep(&|out| write::session_fields(out, &fields(server, client))),
+            ];
+            let packet = [
+                keep(&|out| {
+                    let a = addressing(client, server, Direction::ToServer);
+                    write::addressing(out, &a);
+                }),
+                keep(&|out| {
+                    let a = addressing(server, client, Direction::ToClient);
+                    write::addressing(out, &a);
+                }),
+            ];
             Known {
                 client,
                 server,
                 community_id,
                 json,
+                packet,
             }
         });
     }
@@ -78,6 +124,26 @@ impl Directory {
     /// A session's Community ID, while it is known.
     pub(crate) fn community_id(&self, t: Transport, id: StreamId) -> Option<&str> {
         self.sessions.get(&(t, id)).map(|k| &*k.community_id)
+    }
+
+    /// The members from `src_ip` to `dir` of a packet record, as its session keeps them
+    /// written ([`Known::packet`]), when the packet's addresses and ports are the session's
+    /// in direction `dir` (they are but for odd frames, such as an ICMP error about it).
+    fn packet_text<'k>(
+        &self,
+        k: &'k Known,
+        dir: Direction,
+        addrs: Option<(IpAddr, IpAddr)>,
+        ports: Option<(u16, u16)>,
+    ) -> Option<&'k [u8]> {
+        let (src, dst) = k.ends(dir);
+        let [to_server, to_client] = &k.packet;
+        let text = match dir {
+            Direction::ToServer => to_server,
+            Direction::ToClient => to_client,
+        };
+        let same = addrs == Some((src.addr, dst.addr)) && ports == Some((src.port, dst.port));
+        (self.texts && same).then_some(&**text)
     }
 
     /// The session opened (open record) or closed (close record, which may be the first
@@ -309,9 +375,15 @@ impl Json {
 impl Json {
     /// A frame's records into the buffer, with `ts` its time's text.
     fn frame_records(&mut self, f: &FrameView<'_>, ts: &str) -> io::Result<()> {
-        let (src_ip, dst_ip) = f.decoded.addrs().unzip();
-        let (src_port, dst_port) = f.decoded.ports().unzip();
+        let (addrs, ports) = (f.decoded.addrs(), f.decoded.ports());
+        let (src_ip, dst_ip) = addrs.unzip();
+        let (src_port, dst_port) = ports.unzip();
         let (session, dir) = frame_session(f);
+        let known = session.and_then(|k| self.dir.sessions.get(&k));
+        let addressed = match (known, dir) {
+            (Some(k), Some(d)) => self.dir.packet_text(k, d, addrs, ports),
+            _ => None,
+        };
         let proto = summary::protocol(f);
         self.info.clear();
         summary::push_info(&mut self.info, f);
@@ -335,8 +407,9 @@ impl Json {
             dst_port,
             session: session.map(|s| s.1),
             transport: session.map(|s| s.0),
-            community_id: session.and_then(|(t, id)| self.dir.community_id(t, id)),
+            community_id: known.map(|k| &*k.community_id),
             dir: dir.map(dir_name),
+            addressed,
             proto: &proto,
             tcp_flags: match &f.decoded.transport {
                 Some(Wire::Tcp(t)) => {

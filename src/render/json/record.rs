@@ -142,6 +142,10 @@ pub struct Packet<'a> {
     pub community_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dir: Option<&'static str>,
+    /// The members from `src_ip` to `dir` as [`super::write::packet`] writes them, when the
+    /// packet's session keeps them written already (`--json`): copied as they are.
+    #[serde(skip)]
+    pub addressed: Option<&'a [u8]>,
     pub proto: &'a str,
     pub tcp_flags: Option<&'a str>,
     pub payload_len: usize,

@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use super::record::{dir_name, App, Packet, SessionClose, SessionFields, SessionOpen, SessionRef};
 use crate::dissect::fields::Fields;
+use crate::flow::{StreamId, Transport};
 use crate::present::escape::escape_bytes;
 
 /// True when `b` needs no JSON escape: not `"`, not `\`, not a control character below
@@ -404,29 +405,9 @@ pub fn packet(out: &mut Vec<u8>, p: &Packet<'_>) {
     str(out, p.link);
     key!(out, "linktype");
     uint(out, p.linktype.into());
-    key!(out, "src_ip");
-    opt(out, p.src_ip, ip);
-    key!(out, "dst_ip");
-    opt(out, p.dst_ip, ip);
-    key!(out, "src_port");
-    opt(out, p.src_port.map(u64::from), uint);
-    key!(out, "dst_port");
-    opt(out, p.dst_port.map(u64::from), uint);
-    if let Some(s) = p.session {
-        key!(out, "session");
-        uint(out, s.into());
-    }
-    if let Some(t) = p.transport {
-        key!(out, "transport");
-        known(out, t.as_str());
-    }
-    if let Some(c) = p.community_id {
-        key!(out, "community_id");
-        str(out, c);
-    }
-    if let Some(d) = p.dir {
-        key!(out, "dir");
-        known(out, d);
+    match p.addressed {
+        Some(text) => out.extend_from_slice(text),
+        None => addressing(out, &Addressing::of(p)),
     }
     key!(out, "proto");
     str(out, p.proto);
@@ -463,6 +444,64 @@ pub fn packet(out: &mut Vec<u8>, p: &Packet<'_>) {
         out.push(b'}');
     }
     out.push(b'}');
+}
+
+/// The members of a `packet` record from `src_ip` to `dir`: the packet's addresses, ports
+/// and session.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Addressing<'a> {
+    pub src_ip: Option<IpAddr>,
+    pub dst_ip: Option<IpAddr>,
+    pub src_port: Option<u16>,
+    pub dst_port: Option<u16>,
+    pub session: Option<StreamId>,
+    pub transport: Option<Transport>,
+    pub community_id: Option<&'a str>,
+    pub dir: Option<&'static str>,
+}
+
+impl<'a> Addressing<'a> {
+    fn of(p: &Packet<'a>) -> Self {
+        Addressing {
+            src_ip: p.src_ip,
+            dst_ip: p.dst_ip,
+            src_port: p.src_port,
+            dst_port: p.dst_port,
+            session: p.session,
+            transport: p.transport,
+            community_id: p.community_id,
+            dir: p.dir,
+        }
+    }
+}
+
+/// `,"src_ip":…` to `,"dir":…` of a `packet` record, as serde_json writes them for
+/// [`Packet`] (also what a session keeps written for its packets: [`Packet::addressed`]).
+pub(crate) fn addressing(out: &mut Vec<u8>, p: &Addressing<'_>) {
+    key!(out, "src_ip");
+    opt(out, p.src_ip, ip);
+    key!(out, "dst_ip");
+    opt(out, p.dst_ip, ip);
+    key!(out, "src_port");
+    opt(out, p.src_port.map(u64::from), uint);
+    key!(out, "dst_port");
+    opt(out, p.dst_port.map(u64::from), uint);
+    if let Some(s) = p.session {
+        key!(out, "session");
+        uint(out, s.into());
+    }
+    if let Some(t) = p.transport {
+        key!(out, "transport");
+        known(out, t.as_str());
+    }
+    if let Some(c) = p.community_id {
+        key!(out, "community_id");
+        str(out, c);
+    }
+    if let Some(d) = p.dir {
+        key!(out, "dir");
+        known(out, d);
+    }
 }
 
 /// A list of strings.
@@ -864,6 +903,7 @@ mod tests {
             tcp_analysis: Vec::new(),
             info: "",
             malformed: None,
+            addressed: None,
         }
     }
 
@@ -877,6 +917,51 @@ mod tests {
                 serde_json::to_string(&p).unwrap()
             );
         }
+    }
+
+    /// A packet record with the members its session keeps written (`addressed`) is the
+    /// record serde writes; a packet whose addresses are not its session's gets none.
+    #[test]
+    fn packet_with_its_session_text_as_serde_json_writes_it() {
+        use super::super::Directory;
+        use crate::flow::{Direction, Transport};
+        let (a, b) = endpoints();
+        let mut dir = Directory::with_texts();
+        dir.learn(Transport::Tcp, 9, a, b);
+        let k = dir.sessions.get(&(Transport::Tcp, 9)).unwrap();
+        for (d, src, dst) in [(Direction::ToServer, a, b), (Direction::ToClient, b, a)] {
+            let (addrs, ports) = (Some((src.addr, dst.addr)), Some((src.port, dst.port)));
+            let text = dir.packet_text(k, d, addrs, ports).unwrap();
+            let p = Packet {
+                src_ip: Some(src.addr),
+                dst_ip: Some(dst.addr),
+                src_port: Some(src.port),
+                dst_port: Some(dst.port),
+                session: Some(9),
+                transport: Some(Transport::Tcp),
+                community_id: Some(&k.community_id),
+                dir: Some(dir_name(d)),
+                addressed: Some(text),
+                tcp_flags: Some("S"),
+                ..packets_base()
+            };
+            let mut out = Vec::new();
+            packet(&mut out, &p);
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                serde_json::to_string(&p).unwrap()
+            );
+            let swapped = Some((dst.addr, src.addr));
+            assert!(dir.packet_text(k, d, swapped, ports).is_none());
+            assert!(dir.packet_text(k, d, addrs, None).is_none());
+        }
+        let mut plain = Directory::default();
+        plain.learn(Transport::Tcp, 9, a, b);
+        let k = plain.sessions.get(&(Transport::Tcp, 9)).unwrap();
+        let (addrs, ports) = (Some((a.addr, b.addr)), Some((a.port, b.port)));
+        assert!(plain
+            .packet_text(k, Direction::ToServer, addrs, ports)
+            .is_none());
     }
 
     /// A client (IPv4) and a server (IPv6).

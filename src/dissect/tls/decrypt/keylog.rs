@@ -171,11 +171,58 @@ pub struct KeyStore {
     inner: RwLock<Inner>,
 }
 
-fn parse_hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
-        return None;
+/// The value of each hex digit (either case), 0xff for every other byte.
+const HEX_DIGITS: [u8; 256] = {
+    let mut t = [0xffu8; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
     }
-    hex::decode(s).ok()
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+
+/// Decode the hex text `s` into `out`, which it must fill exactly (two digits a byte).
+/// A key log holds some 10,000 secrets: this is its parse's inner loop.
+fn hex_into(s: &[u8], out: &mut [u8]) -> bool {
+    if s.len() != 2 * out.len() {
+        return false;
+    }
+    let mut bad = 0u8;
+    for (o, pair) in out.iter_mut().zip(s.chunks_exact(2)) {
+        if let [hi, lo] = *pair {
+            let (h, l) = (HEX_DIGITS[usize::from(hi)], HEX_DIGITS[usize::from(lo)]);
+            bad |= h | l;
+            *o = h << 4 | (l & 0x0f);
+        }
+    }
+    // A digit's value is below 16: a high bit set in any means a byte that is not one.
+    bad & 0xf0 == 0
+}
+
+/// The key log's lines: the bytes between newlines, and the (possibly empty) rest after
+/// the last one, as `split` on `\n` gives them.
+fn lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let t = rest?;
+        match memchr::memchr(b'\n', t) {
+            Some(i) => {
+                rest = t.get(i + 1..);
+                t.get(..i)
+            }
+            None => {
+                rest = None;
+                Some(t)
+            }
+        }
+    })
 }
 
 impl KeyStore {
@@ -334,7 +381,7 @@ fn add_lines(
     report: &mut LoadReport,
 ) -> usize {
     let mut n = first_line;
-    for raw in text.split(|&b| b == b'\n') {
+    for raw in lines(text) {
         n += 1;
         let Ok(line) = std::str::from_utf8(raw) else {
             report.malformed.push(BadLine {
@@ -367,14 +414,21 @@ fn add_lines(
             });
             continue;
         }
-        let Some(cr) = parse_hex(random).and_then(|v| ClientRandom::try_from(v).ok()) else {
+        let mut cr: ClientRandom = [0; 32];
+        if !hex_into(random.as_bytes(), &mut cr) {
             report.malformed.push(BadLine {
                 line: n,
                 reason: "client random is not 32 bytes of hex",
             });
             continue;
-        };
-        let Some(secret) = parse_hex(secret).filter(|s| !s.is_empty() && s.len() <= 64) else {
+        }
+        let mut secret_buf = [0u8; 64];
+        let secret_len = secret.len() / 2;
+        let decoded = secret_len > 0
+            && secret_buf
+                .get_mut(..secret_len)
+                .is_some_and(|out| hex_into(secret.as_bytes(), out));
+        let (true, Some(secret)) = (decoded, secret_buf.get(..secret_len)) else {
             report.malformed.push(BadLine {
                 line: n,
                 reason: "secret is not hex of 1..64 bytes",
@@ -405,7 +459,7 @@ fn add_lines(
             Label::ClientTraffic0 => &mut s.client_traffic_0,
             Label::ServerTraffic0 => &mut s.server_traffic_0,
         };
-        *slot = Some(secret);
+        *slot = Some(secret.to_vec());
         s.source.get_or_insert(source);
         report.secrets += 1;
     }
@@ -442,6 +496,28 @@ mod tests {
             .problems("k")
             .iter()
             .any(|p| p.starts_with("k:7: malformed")));
+    }
+
+    /// The key log's own hex decoder and line splitter agree with `hex::decode` and
+    /// `split` on every case they can meet.
+    #[test]
+    fn hex_and_lines_agree_with_the_general_ones() {
+        for s in [
+            "", "0", "00", "0f", "F0", "aB", "ag", "g0", "zz", "0x", "123", "ffff", "FFfF",
+            "00ff7f80", "00ff7f8", "/0", ":0", "@0", "`0", "G0", "é0",
+        ] {
+            let want = hex::decode(s).ok();
+            let mut out = vec![0u8; s.len() / 2];
+            let got = hex_into(s.as_bytes(), &mut out).then_some(out);
+            assert_eq!(got, want, "{s:?}");
+        }
+        let mut one = [0u8; 1];
+        assert!(!hex_into(b"000", &mut one));
+        for t in ["", "\n", "a", "a\n", "a\nb", "a\n\nb\n", "\n\n"] {
+            let want: Vec<&[u8]> = t.as_bytes().split(|&b| b == b'\n').collect();
+            let got: Vec<&[u8]> = lines(t.as_bytes()).collect();
+            assert_eq!(got, want, "{t:?}");
+        }
     }
 
     #[test]

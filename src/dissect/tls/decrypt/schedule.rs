@@ -2,7 +2,6 @@
 //! secret (RFC 7627) and key block, and the TLS 1.3 traffic keys and key updates from a
 //! traffic secret (RFC 8446 §7.1–7.3).
 
-use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256, Sha384};
 
@@ -64,9 +63,12 @@ fn p_hash<M: Mac + hmac::digest::KeyInit + Clone>(secret: &[u8], seed: &[u8], ou
             dst.copy_from_slice(src);
         }
         filled += n;
-        let mut m = base.clone();
-        m.update(&a);
-        a = m.finalize().into_bytes().to_vec();
+        if filled < out.len() {
+            // A(i+1), needed only when another block follows.
+            let mut m = base.clone();
+            m.update(&a);
+            a = m.finalize().into_bytes().to_vec();
+        }
     }
 }
 
@@ -151,6 +153,75 @@ pub fn key_block(
     }
 }
 
+/// HMAC keyed with one secret, ready for several HKDF-Expand-Label calls: the key's inner
+/// and outer pads are hashed once, not once per label (a traffic secret gives a key and an
+/// IV; the two derivations cost 6 compressions instead of 8).
+#[derive(Clone)]
+pub enum LabelExpander {
+    Sha256(Hmac<Sha256>),
+    Sha384(Hmac<Sha384>),
+}
+
+impl LabelExpander {
+    /// HKDF-Expand with `secret` as the pseudorandom key: `None` when it is shorter than the
+    /// hash (as `Hkdf::from_prk` refuses it).
+    pub fn new(hash: SuiteHash, secret: &[u8]) -> Option<Self> {
+        if secret.len() < hash.output_len() {
+            return None;
+        }
+        Some(match hash {
+            SuiteHash::Sha256 => {
+                LabelExpander::Sha256(<Hmac<Sha256> as Mac>::new_from_slice(secret).ok()?)
+            }
+            SuiteHash::Sha384 => {
+                LabelExpander::Sha384(<Hmac<Sha384> as Mac>::new_from_slice(secret).ok()?)
+            }
+        })
+    }
+
+    /// HKDF-Expand-Label (RFC 8446 §7.1) with the `tls13 ` prefix: `len` bytes of
+    /// `T(1) || T(2) || ...`, `T(i) = HMAC(secret, T(i-1) || info || i)` (RFC 5869 §2.3).
+    pub fn expand_label(&self, label: &[u8], context: &[u8], len: usize) -> Option<Vec<u8>> {
+        let full_label_len = 6 + label.len();
+        let mut info = Vec::with_capacity(4 + full_label_len + context.len());
+        info.extend_from_slice(&u16::try_from(len).ok()?.to_be_bytes());
+        info.push(u8::try_from(full_label_len).ok()?);
+        info.extend_from_slice(b"tls13 ");
+        info.extend_from_slice(label);
+        info.push(u8::try_from(context.len()).ok()?);
+        info.extend_from_slice(context);
+        match self {
+            LabelExpander::Sha256(m) => expand(m, &info, len),
+            LabelExpander::Sha384(m) => expand(m, &info, len),
+        }
+    }
+}
+
+/// HKDF-Expand (RFC 5869 §2.3) from a keyed HMAC; `None` past the 255 blocks it allows.
+fn expand<M: Mac + Clone>(keyed: &M, info: &[u8], len: usize) -> Option<Vec<u8>> {
+    if len > 255 * M::output_size() {
+        return None;
+    }
+    let mut out = Vec::with_capacity(len);
+    let mut prev: Option<hmac::digest::Output<M>> = None;
+    for counter in 1..=255u8 {
+        if out.len() >= len {
+            break;
+        }
+        let mut m = keyed.clone();
+        if let Some(p) = &prev {
+            m.update(p);
+        }
+        m.update(info);
+        m.update(&[counter]);
+        let block = m.finalize().into_bytes();
+        let n = block.len().min(len - out.len());
+        out.extend_from_slice(block.get(..n)?);
+        prev = Some(block);
+    }
+    Some(out)
+}
+
 /// HKDF-Expand-Label (RFC 8446 §7.1) with the `tls13 ` prefix.
 pub fn hkdf_expand_label(
     hash: SuiteHash,
@@ -159,26 +230,7 @@ pub fn hkdf_expand_label(
     context: &[u8],
     len: usize,
 ) -> Option<Vec<u8>> {
-    let full_label_len = 6 + label.len();
-    let mut info = Vec::with_capacity(4 + full_label_len + context.len());
-    info.extend_from_slice(&u16::try_from(len).ok()?.to_be_bytes());
-    info.push(u8::try_from(full_label_len).ok()?);
-    info.extend_from_slice(b"tls13 ");
-    info.extend_from_slice(label);
-    info.push(u8::try_from(context.len()).ok()?);
-    info.extend_from_slice(context);
-    let mut out = vec![0u8; len];
-    let ok = match hash {
-        SuiteHash::Sha256 => Hkdf::<Sha256>::from_prk(secret)
-            .ok()?
-            .expand(&info, &mut out)
-            .is_ok(),
-        SuiteHash::Sha384 => Hkdf::<Sha384>::from_prk(secret)
-            .ok()?
-            .expand(&info, &mut out)
-            .is_ok(),
-    };
-    ok.then_some(out)
+    LabelExpander::new(hash, secret)?.expand_label(label, context, len)
 }
 
 /// A TLS 1.3 traffic secret (handshake, application, or early), one per direction.
@@ -211,9 +263,10 @@ impl TrafficSecret {
 
     /// The write key and IV (RFC 8446 §7.3).
     pub fn keys(&self, key_len: usize, iv_len: usize) -> Option<TrafficKeys> {
+        let keyed = LabelExpander::new(self.hash, &self.secret)?;
         Some(TrafficKeys {
-            key: hkdf_expand_label(self.hash, &self.secret, LABEL_KEY, &[], key_len)?,
-            iv: hkdf_expand_label(self.hash, &self.secret, LABEL_IV, &[], iv_len)?,
+            key: keyed.expand_label(LABEL_KEY, &[], key_len)?,
+            iv: keyed.expand_label(LABEL_IV, &[], iv_len)?,
         })
     }
 
@@ -285,6 +338,98 @@ mod tests {
             out,
             h("7b 0c 18 e9 ce d4 10 ed 18 04 f2 cf a3 4a 33 6a 1c 14 df fb 49 00 bb 5f d7 94 21 07 e8 1c 83 cd")
         );
+    }
+
+    /// The keyed expander gives what the `hkdf` crate gives, for one block and several,
+    /// and refuses what it refuses (a short secret, more than 255 blocks).
+    #[test]
+    fn label_expander_matches_hkdf() {
+        fn reference(hash: SuiteHash, secret: &[u8], info: &[u8], len: usize) -> Option<Vec<u8>> {
+            let mut out = vec![0u8; len];
+            let ok = match hash {
+                SuiteHash::Sha256 => hkdf::Hkdf::<Sha256>::from_prk(secret)
+                    .ok()?
+                    .expand(info, &mut out)
+                    .is_ok(),
+                SuiteHash::Sha384 => hkdf::Hkdf::<Sha384>::from_prk(secret)
+                    .ok()?
+                    .expand(info, &mut out)
+                    .is_ok(),
+            };
+            ok.then_some(out)
+        }
+        for hash in [SuiteHash::Sha256, SuiteHash::Sha384] {
+            for secret_len in [16, 32, 48, 64] {
+                let secret: Vec<u8> = (0..secret_len)
+                    .map(|i: u8| i.wrapping_mul(7).wrapping_add(1))
+                    .collect();
+                for len in [
+                    0,
+                    1,
+                    12,
+                    16,
+                    32,
+                    33,
+                    48,
+                    49,
+                    100,
+                    255 * 32,
+                    255 * 48,
+                    255 * 48 + 1,
+                ] {
+                    let mut info = (len as u16).to_be_bytes().to_vec();
+                    info.push(6 + 3);
+                    info.extend_from_slice(b"tls13 key");
+                    info.push(0);
+                    let want = reference(hash, &secret, &info, len);
+                    let got = hkdf_expand_label(hash, &secret, b"key", &[], len);
+                    assert_eq!(got, want, "{hash:?} secret {secret_len} len {len}");
+                }
+            }
+        }
+    }
+
+    /// The PRF with the last block's unused `A(i)` skipped gives every length as before.
+    #[test]
+    fn prf_lengths_agree_with_the_full_expansion() {
+        fn full<M: Mac + hmac::digest::KeyInit + Clone>(
+            secret: &[u8],
+            seed: &[u8],
+            len: usize,
+        ) -> Vec<u8> {
+            let base = <M as hmac::digest::KeyInit>::new_from_slice(secret).unwrap();
+            let mut a = {
+                let mut m = base.clone();
+                m.update(seed);
+                m.finalize().into_bytes().to_vec()
+            };
+            let mut out = Vec::new();
+            while out.len() < len {
+                let mut m = base.clone();
+                m.update(&a);
+                m.update(seed);
+                out.extend_from_slice(&m.finalize().into_bytes());
+                let mut m = base.clone();
+                m.update(&a);
+                a = m.finalize().into_bytes().to_vec();
+            }
+            out.truncate(len);
+            out
+        }
+        let secret = [3u8; 48];
+        for len in [0, 1, 31, 32, 33, 40, 48, 64, 72, 96, 104, 200] {
+            let mut seed = b"key expansion".to_vec();
+            seed.extend_from_slice(&[9u8; 64]);
+            let ours = |hash| prf(hash, &secret, b"key expansion", &[9u8; 64], len);
+            assert_eq!(
+                ours(SuiteHash::Sha256),
+                full::<Hmac<Sha256>>(&secret, &seed, len)
+            );
+            assert_eq!(
+                ours(SuiteHash::Sha384),
+                full::<Hmac<Sha384>>(&secret, &seed, len)
+            );
+        }
     }
 
     #[test]

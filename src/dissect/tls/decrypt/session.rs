@@ -223,6 +223,10 @@ pub struct SessionDecryptor {
     issued_ticket: Option<Vec<u8>>,
     saw_key_exchange: bool,
     master: Option<Resumable>,
+    /// TLS ≤ 1.2: the key block last derived, with the suite and master secret it came
+    /// from: it holds both sides' keys, so the second ChangeCipherSpec takes its keys from
+    /// it instead of running the PRF again (cleared by a ServerHello: new randoms).
+    key_block: Option<(SuiteParams, Vec<u8>, schedule::KeyBlock)>,
     /// Looks for keys after the handshake (live capture), bounded by [`MAX_LATE_LOOKUPS`].
     late_lookups: u32,
     keys: Option<KeysUsed>,
@@ -341,6 +345,7 @@ impl SessionDecryptor {
             extensions,
         } = *hello;
         self.server_random = Some(random.to_vec());
+        self.key_block = None;
         self.server_session_id = session_id.to_vec();
         self.tls13 = version == 0x0304 || version & 0xff00 == 0x7f00;
         self.ems = extensions.contains(&EXT_EXTENDED_MASTER_SECRET);
@@ -623,18 +628,22 @@ impl SessionDecryptor {
             master_secret: master,
             keys: used,
         } = r;
-        let (Some(cr), Some(sr)) = (self.client_random.clone(), self.server_random.clone()) else {
+        let (Some(cr), Some(sr)) = (self.client_random.as_ref(), self.server_random.as_ref())
+        else {
             return;
         };
-        let kb = schedule::key_block(
-            params.hash,
-            &master,
-            &cr,
-            &sr,
-            params.mac_key_len(),
-            params.key_len,
-            params.fixed_iv_len(),
-        );
+        let kb = match self.key_block.take() {
+            Some((p, m, kb)) if p == params && m == master => kb,
+            _ => schedule::key_block(
+                params.hash,
+                &master,
+                cr,
+                sr,
+                params.mac_key_len(),
+                params.key_len,
+                params.fixed_iv_len(),
+            ),
+        };
         let (key, iv, mac) = if side == 0 {
             (&kb.client_key, &kb.client_iv, &kb.client_mac_key)
         } else {
@@ -648,6 +657,7 @@ impl SessionDecryptor {
                     d
                 });
         }
+        self.key_block = Some((params, master.clone(), kb));
         self.keys = Some(used);
         if self.master.is_none() {
             self.master = Some(Resumable {
