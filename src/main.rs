@@ -842,9 +842,9 @@ fn parquet_output(cli: &Cli, unit: &[std::path::PathBuf]) -> Result<Option<Parqu
         [one] => one.display().to_string(),
         [first, ..] => format!("{}-merged-{}", first.display(), unit.len()),
     };
-    ParquetOutput::new(dir, &name)
-        .map(Some)
-        .map_err(|e| fail(e, exit::FAILURE))
+    let mut out = ParquetOutput::new(dir, &name).map_err(|e| fail(e, exit::FAILURE))?;
+    out.set_memory_budget(cli.bounds.max_total_buffer.max(1));
+    Ok(Some(out))
 }
 
 #[cfg(not(feature = "parquet"))]

@@ -41,6 +41,35 @@ pub trait Fields {
         let escaped = escape_pairs(v);
         self.pairs(name, &mut escaped.iter().map(|(n, v)| (&**n, &**v)));
     }
+    /// A list of texts (names, or text escaped already): given to [`Fields::json`] as an
+    /// array unless the output writes them as they come (`--json`).
+    fn texts(&mut self, name: &str, v: &mut dyn Iterator<Item = Cow<'_, str>>) {
+        let list = v.map(|s| Value::String(s.into_owned())).collect();
+        self.json(name, Value::Array(list));
+    }
+    /// A list of texts from the wire, not escaped yet (ALPN values): given to
+    /// [`Fields::texts`] escaped unless the output escapes them as it writes them.
+    fn wire_list(&mut self, name: &str, v: &mut dyn Iterator<Item = &[u8]>) {
+        self.texts(name, &mut v.map(escape_cow));
+    }
+    /// An id with its name as the object `{"id":…,"name":…}` ([`id_name_json`]; a TLS
+    /// version), or null: given to [`Fields::json`] unless the output writes it as it comes.
+    fn id_name(&mut self, name: &str, v: Option<(u64, &str)>) {
+        self.json(name, v.map_or(Value::Null, |(id, n)| id_name_json(id, n)));
+    }
+    /// A list of such objects.
+    fn id_names(&mut self, name: &str, v: &mut dyn Iterator<Item = (u64, Cow<'_, str>)>) {
+        let list = v.map(|(id, n)| id_name_json(id, &n)).collect();
+        self.json(name, Value::Array(list));
+    }
+}
+
+/// `{"id": id, "name": name}` as a JSON value (a TLS version: `{"id":772,"name":"TLS 1.3"}`).
+pub fn id_name_json(id: u64, name: &str) -> Value {
+    let mut o = Map::new();
+    o.insert("name".into(), name.into());
+    o.insert("id".into(), id.into());
+    Value::Object(o)
 }
 
 /// Wire `[name, value]` pairs escaped as [`Fields::wire_pairs`] hands them to

@@ -1,6 +1,7 @@
 //! The TLS event: one record or handshake message, with its protocol column, info text,
 //! `-V` tree and JSON.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
@@ -12,7 +13,7 @@ use super::names::{
     version_name,
 };
 use crate::dissect::fields::{Fields, JsonFields};
-use crate::present::escape::{escape_bytes, escape_str};
+use crate::present::escape::escape_str;
 use crate::present::tree::TreeNode;
 
 /// The record that carried (the end of) the event.
@@ -359,50 +360,35 @@ impl TlsEvent {
 
     /// The record's fields, handed to `out` one by one (`type` first).
     pub fn fields(&self, out: &mut dyn Fields) {
-        let strs = |v: &[Vec<u8>]| -> Value {
-            Value::Array(v.iter().map(|s| Value::String(escape_bytes(s))).collect())
+        // A TLS version as `{"id":…,"name":…}`.
+        let version = |v: u16| (u64::from(v), Cow::Owned(version_name(v)));
+        let version_field = |out: &mut dyn Fields, name: &str, v: u16| {
+            let (id, n) = version(v);
+            out.id_name(name, Some((id, &n)));
         };
-        let version = super::names::version_json;
         match &self.message {
             TlsMessage::ClientHello(ch) => {
                 out.kind("tls.client_hello");
-                out.json("legacy_version", version(ch.legacy_version));
+                version_field(out, "legacy_version", ch.legacy_version);
                 out.flag("sslv2_record", ch.sslv2);
                 out.text("sni", ch.sni_text());
-                out.json("alpn", strs(&ch.values.alpn));
+                out.wire_list("alpn", &mut ch.values.alpn.iter().map(|s| &s[..]));
                 out.uints(
                     "cipher_suites",
                     &mut ch.cipher_suites.iter().map(|&c| c.into()),
                 );
-                out.json(
+                out.texts(
                     "cipher_suite_names",
-                    Value::Array(
-                        ch.cipher_suites
-                            .iter()
-                            .map(|&c| Value::String(ch.cipher_name(c)))
-                            .collect(),
-                    ),
+                    &mut ch.cipher_suites.iter().map(|&c| ch.cipher_name(c).into()),
                 );
-                out.json(
+                out.id_names(
                     "supported_versions",
-                    Value::Array(
-                        ch.values
-                            .supported_versions
-                            .iter()
-                            .map(|&v| version(v))
-                            .collect(),
-                    ),
+                    &mut ch.values.supported_versions.iter().map(|&v| version(v)),
                 );
                 out.uints("groups", &mut nums(&ch.values.groups));
-                out.json(
+                out.texts(
                     "group_names",
-                    Value::Array(
-                        ch.values
-                            .groups
-                            .iter()
-                            .map(|&g| Value::String(group_name(g)))
-                            .collect(),
-                    ),
+                    &mut ch.values.groups.iter().map(|&g| group_name(g).into()),
                 );
                 out.uints("key_share_groups", &mut nums(&ch.values.key_share_groups));
                 out.uints(
@@ -420,8 +406,8 @@ impl TlsEvent {
             }
             TlsMessage::ServerHello(sh) => {
                 out.kind("tls.server_hello");
-                out.json("version", version(sh.version));
-                out.json("legacy_version", version(sh.legacy_version));
+                version_field(out, "version", sh.version);
+                version_field(out, "legacy_version", sh.legacy_version);
                 out.text("cipher_suite", Some(cipher_suite_name(sh.cipher_suite)));
                 out.uint("cipher_suite_id", Some(sh.cipher_suite.into()));
                 out.text("alpn", sh.alpn_text());
@@ -528,7 +514,10 @@ impl TlsEvent {
             }
             TlsMessage::Summary(s) => {
                 out.kind("tls.summary");
-                out.json("version", s.version.map(version).unwrap_or(Value::Null));
+                match s.version {
+                    Some(v) => version_field(out, "version", v),
+                    None => out.id_name("version", None),
+                }
                 out.json(
                     "cipher_suite",
                     s.cipher_suite

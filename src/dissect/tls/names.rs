@@ -23,10 +23,7 @@ pub fn content_type_name(t: u8) -> &'static str {
 
 /// A TLS version for JSON, always in one form: `{"name": "TLS 1.3", "id": 772}`.
 pub fn version_json(v: u16) -> serde_json::Value {
-    let mut o = serde_json::Map::new();
-    o.insert("name".into(), version_name(v).into());
-    o.insert("id".into(), v.into());
-    serde_json::Value::Object(o)
+    crate::dissect::fields::id_name_json(v.into(), &version_name(v))
 }
 
 /// Version as tshark's field value shows it: `TLS 1.2`, `SSL 3.0`, `Reserved (GREASE)`.

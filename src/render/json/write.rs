@@ -4,6 +4,7 @@
 //! `serde_json::Value`s per record, an escaped copy of every wire string, or the escaping
 //! of constant field names on every record.
 
+use std::borrow::Cow;
 use std::io::Write as _;
 use std::net::{IpAddr, Ipv4Addr};
 use std::ops::Range;
@@ -353,17 +354,44 @@ impl Fields for Body {
     }
     /// `[n,…]`, each number written as it comes.
     fn uints(&mut self, name: &str, v: &mut dyn Iterator<Item = u64>) {
+        self.member(name, |out| list_of(out, v, uint));
+    }
+    fn texts(&mut self, name: &str, v: &mut dyn Iterator<Item = Cow<'_, str>>) {
+        self.member(name, |out| list_of(out, v, |out, s| str(out, &s)));
+    }
+    fn wire_list(&mut self, name: &str, v: &mut dyn Iterator<Item = &[u8]>) {
+        self.member(name, |out| list_of(out, v, wire));
+    }
+    fn id_name(&mut self, name: &str, v: Option<(u64, &str)>) {
+        self.member(name, |out| opt(out, v, |out, (id, n)| id_name(out, id, n)));
+    }
+    fn id_names(&mut self, name: &str, v: &mut dyn Iterator<Item = (u64, Cow<'_, str>)>) {
         self.member(name, |out| {
-            out.push(b'[');
-            for (i, n) in v.enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                uint(out, n);
-            }
-            out.push(b']');
+            list_of(out, v, |out, (id, n)| id_name(out, id, &n));
         });
     }
+}
+
+/// `[a,…]`: each item written by `item` as it comes.
+fn list_of<T>(out: &mut Vec<u8>, items: impl Iterator<Item = T>, item: impl Fn(&mut Vec<u8>, T)) {
+    out.push(b'[');
+    for (i, x) in items.enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        item(out, x);
+    }
+    out.push(b']');
+}
+
+/// `{"id":id,"name":name}`, as serde_json writes
+/// [`crate::dissect::fields::id_name_json`] (its members in name order).
+fn id_name(out: &mut Vec<u8>, id: u64, name: &str) {
+    out.extend_from_slice(b"{\"id\":");
+    uint(out, id);
+    out.extend_from_slice(b",\"name\":");
+    str(out, name);
+    out.push(b'}');
 }
 
 /// `[[a,b],…]`: each pair's two members written by `first` and `second`.
@@ -773,6 +801,18 @@ mod tests {
             );
             f.uints("ids", &mut [4865u64, 0, u64::MAX].into_iter());
             f.uints("none", &mut std::iter::empty());
+            let names = ["TLS_AES_128_GCM_SHA256", "q\"x\\", "\u{1}", ""];
+            f.texts("names", &mut names.iter().map(|&n| Cow::Borrowed(n)));
+            f.texts("no_names", &mut std::iter::empty());
+            f.wire_list(
+                "alpn",
+                &mut [&b"h2"[..], b"\xff\x1b[0m", b"a\"b"].into_iter(),
+            );
+            f.id_name("version", Some((772, "TLS 1.3")));
+            f.id_name("odd", Some((0, "Reserved \"x\"")));
+            f.id_name("no_version", None);
+            let versions = [(772u64, Cow::Borrowed("TLS 1.3")), (2570, "a\\b".into())];
+            f.id_names("versions", &mut versions.into_iter());
         }
         let mut body = Body::default();
         give(&mut body);

@@ -326,6 +326,27 @@ impl Builder {
         }
     }
 
+    /// The text bytes in the values so far (of every member of a list's structs).
+    pub fn data_bytes(&self) -> usize {
+        fn text(b: &dyn ArrayBuilder) -> usize {
+            b.as_any()
+                .downcast_ref::<StringBuilder>()
+                .map_or(0, |s| s.values_slice().len())
+        }
+        match self {
+            Builder::Text(b) => b.values_slice().len(),
+            Builder::TextList(b) => b.values_ref().values_slice().len(),
+            Builder::U64List(b) => b.values_ref().len() * 8,
+            Builder::Structs(b, _) => b
+                .values_ref()
+                .field_builders()
+                .iter()
+                .map(|f| text(f.as_ref()))
+                .sum(),
+            _ => 0,
+        }
+    }
+
     /// Append `n` nulls.
     fn append_nulls(&mut self, n: usize) {
         match self {

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use serde_json::Value;
 
 use super::column::{pairs_value, Builder};
-use super::{Dataset, Part, ROWS_PER_GROUP};
+use super::{Dataset, Part, BYTES_PER_COLUMN, ROWS_PER_GROUP};
 use crate::dissect::fields::{escape_pairs, Fields};
 use crate::present::escape::{escape_cow, escape_str_cow};
 
@@ -18,6 +18,10 @@ pub(crate) struct Row<'a> {
     filled: u64,
     /// `--mask`: values shown masked wherever this row's text holds them.
     mask: &'a [String],
+    /// The text bytes (and list items) given to the columns so far.
+    bytes: usize,
+    /// The bytes buffered in all the sink's open parts (this row's added at its end).
+    held: &'a mut usize,
 }
 
 /// A column: by record field name, or by its fixed position ([`super::schema::at`]).
@@ -55,13 +59,15 @@ enum Slot<'r> {
 }
 
 impl<'a> Row<'a> {
-    pub(super) fn new(part: &'a mut Part, ds: Dataset) -> Self {
+    pub(super) fn new(part: &'a mut Part, ds: Dataset, held: &'a mut usize) -> Self {
         part.extra.clear();
         Row {
             part,
             ds,
             filled: 0,
             mask: &[],
+            bytes: 0,
+            held,
         }
     }
 
@@ -103,7 +109,10 @@ impl<'a> Row<'a> {
             v.map(|s| mask_text(mask, s))
         };
         match self.slot(name) {
-            Slot::Column(c) => c.append_str(v.as_deref()),
+            Slot::Column(c) => {
+                c.append_str(v.as_deref());
+                self.bytes += v.map_or(0, |v| v.len());
+            }
             Slot::Extra => self.keep_extra(name, |e, n| e.text(n, v.map(Cow::into_owned))),
             Slot::Taken => {}
         }
@@ -142,7 +151,10 @@ impl<'a> Row<'a> {
 
     pub fn uints<K: Key>(&mut self, name: K, v: Option<&[u64]>) {
         match self.slot(name) {
-            Slot::Column(c) => c.append_u64s(v),
+            Slot::Column(c) => {
+                c.append_u64s(v);
+                self.bytes += v.map_or(0, |l| l.len() * 8);
+            }
             Slot::Extra => {
                 let v = v.map_or(Value::Null, |l| l.iter().map(|&n| Value::from(n)).collect());
                 self.keep_extra(name, |e, n| e.json(n, v))
@@ -154,7 +166,10 @@ impl<'a> Row<'a> {
     /// A list of texts from the program itself (nothing to mask).
     pub fn labels<K: Key>(&mut self, name: K, v: &[&str]) {
         match self.slot(name) {
-            Slot::Column(c) => c.append_strs(&mut v.iter().copied()),
+            Slot::Column(c) => {
+                c.append_strs(&mut v.iter().copied());
+                self.bytes += v.iter().map(|s| s.len() + 4).sum::<usize>();
+            }
             Slot::Extra => {
                 let v = v.iter().map(|&s| Value::from(s)).collect();
                 self.keep_extra(name, |e, n| e.json(n, v))
@@ -171,7 +186,12 @@ impl<'a> Row<'a> {
             mask_value(v, self)
         };
         match self.slot(name) {
-            Slot::Column(c) => c.append((!v.is_null()).then_some(&v)),
+            Slot::Column(c) => {
+                let before = c.data_bytes();
+                c.append((!v.is_null()).then_some(&v));
+                let added = c.data_bytes().saturating_sub(before);
+                self.bytes += added;
+            }
             Slot::Extra => self.keep_extra(name, |e, n| e.json(n, v)),
             Slot::Taken => {}
         }
@@ -179,7 +199,7 @@ impl<'a> Row<'a> {
 
     /// The row is complete: the columns it gave no value are null, and the fields without
     /// a column of their own go to `extra` as one JSON object.
-    pub fn end(self) -> Result<(), super::ParquetError> {
+    pub fn end(mut self) -> Result<(), super::ParquetError> {
         let extra_at = self.part.columns.len() - 1;
         // The JSON text of `extra`, written into the part's buffer (not a new string).
         let mut buf = std::mem::take(&mut self.part.extra_text);
@@ -199,7 +219,10 @@ impl<'a> Row<'a> {
         let extra = extra.map(|e| self.masked(e));
         if let Some(c) = self.part.columns.get_mut(extra_at) {
             match extra.as_deref() {
-                Some(e) => c.ready().append_str(Some(e)),
+                Some(e) => {
+                    c.ready().append_str(Some(e));
+                    self.bytes += e.len();
+                }
                 None => c.append_null(),
             }
         }
@@ -215,9 +238,13 @@ impl<'a> Row<'a> {
                 c.append_null();
             }
         }
+        let bytes = self.bytes + BYTES_PER_COLUMN * self.part.columns.len();
+        self.part.bytes += bytes;
+        *self.held += bytes;
         self.part.buffered += 1;
         self.part.rows += 1;
         if self.part.buffered >= ROWS_PER_GROUP {
+            *self.held = self.held.saturating_sub(self.part.bytes);
             super::flush(self.part)?;
         }
         Ok(())
@@ -246,7 +273,13 @@ impl Row<'_> {
         v: impl Iterator<Item = (N, V)>,
     ) {
         match self.slot(name) {
-            Slot::Column(c) => c.append_pairs(v),
+            Slot::Column(c) => {
+                let mut bytes = 0;
+                c.append_pairs(v.inspect(|(n, x)| {
+                    bytes += n.as_ref().len() + x.as_ref().len() + 8;
+                }));
+                self.bytes += bytes;
+            }
             Slot::Extra => {
                 let v = pairs_value(v);
                 self.keep_extra(name, |e, n| e.json(n, v))

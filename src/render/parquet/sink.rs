@@ -109,6 +109,12 @@ impl ParquetOutput {
         })
     }
 
+    /// The run's memory budget (`--max-total-buffer`): the rows buffered in the open part
+    /// files are held to a share of it ([`super::BUDGET_SHARE`]).
+    pub fn set_memory_budget(&mut self, bytes: usize) {
+        self.files.set_budget(bytes);
+    }
+
     /// `--findings inline|end|off`.
     pub fn set_findings_placement(&mut self, placement: FindingsPlacement) {
         self.findings = FindingsPlacer::new(placement);
