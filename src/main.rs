@@ -843,7 +843,7 @@ fn parquet_output(cli: &Cli, unit: &[std::path::PathBuf]) -> Result<Option<Parqu
         [first, ..] => format!("{}-merged-{}", first.display(), unit.len()),
     };
     let mut out = ParquetOutput::new(dir, &name).map_err(|e| fail(e, exit::FAILURE))?;
-    out.set_memory_budget(cli.bounds.max_total_buffer.max(1));
+    out.set_memory_budget(cli.bounds.max_total_buffer);
     Ok(Some(out))
 }
 

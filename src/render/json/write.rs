@@ -401,18 +401,13 @@ fn pair_list<A, B>(
     first: fn(&mut Vec<u8>, A),
     second: fn(&mut Vec<u8>, B),
 ) {
-    out.push(b'[');
-    for (i, (a, b)) in items.enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
+    list_of(out, items, |out, (a, b)| {
         out.push(b'[');
         first(out, a);
         out.push(b',');
         second(out, b);
         out.push(b']');
-    }
-    out.push(b']');
+    });
 }
 
 /// A `packet` record, as serde_json writes [`Packet`].
@@ -534,14 +529,7 @@ pub(crate) fn addressing(out: &mut Vec<u8>, p: &Addressing<'_>) {
 
 /// A list of strings.
 fn list(out: &mut Vec<u8>, items: &[&str]) {
-    out.push(b'[');
-    for (i, s) in items.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        str(out, s);
-    }
-    out.push(b']');
+    list_of(out, items.iter(), |out, s| str(out, s));
 }
 
 /// A record's session fields (after its `ts`), as serde_json writes [`SessionRef`] in
@@ -656,14 +644,7 @@ pub fn app(out: &mut Vec<u8>, rec: &App<'_>, body: &mut Body) {
     key!(out, "frame");
     uint(out, rec.frame);
     key!(out, "frames");
-    out.push(b'[');
-    for (i, f) in rec.frames.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        uint(out, *f);
-    }
-    out.push(b']');
+    list_of(out, rec.frames.iter().copied(), uint);
     key!(out, "layer");
     known(out, rec.layer);
     body.write_members(out);
