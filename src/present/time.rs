@@ -59,20 +59,25 @@ pub struct Rfc3339Nanos {
 
 impl Rfc3339Nanos {
     pub fn format(&mut self, ts: Timestamp) -> String {
+        let mut s = String::new();
+        self.format_into(ts, &mut s);
+        s
+    }
+
+    /// [`Rfc3339Nanos::format`] into `out` (cleared first): no allocation once `out` has
+    /// grown, the fraction's nine digits written by `itoa`.
+    pub fn format_into(&mut self, ts: Timestamp, out: &mut String) {
+        out.clear();
         if ts.nanos < 1_000_000_000 {
             if let Some((secs, prefix)) = &self.second {
                 if *secs == ts.secs {
-                    let mut s = String::with_capacity(prefix.len() + 10);
-                    s.push_str(prefix);
-                    let mut digits = [b'0'; 9];
-                    let mut n = ts.nanos;
-                    for d in digits.iter_mut().rev() {
-                        *d = b'0' + (n % 10) as u8;
-                        n /= 10;
-                    }
-                    s.extend(digits.iter().map(|&d| char::from(d)));
-                    s.push('Z');
-                    return s;
+                    out.push_str(prefix);
+                    // 1_000_000_000 + nanos has ten digits: the last nine are the fraction.
+                    let mut digits = itoa::Buffer::new();
+                    let text = digits.format(1_000_000_000 + ts.nanos);
+                    out.push_str(text.get(1..).unwrap_or_default());
+                    out.push('Z');
+                    return;
                 }
             }
         }
@@ -83,7 +88,7 @@ impl Rfc3339Nanos {
             .and_then(|f| f.get(..f.len().checked_sub(9)?))
             .filter(|p| p.ends_with('.') && ts.nanos < 1_000_000_000)
             .map(|p| (ts.secs, p.to_string()));
-        full
+        out.push_str(&full);
     }
 }
 
@@ -149,6 +154,7 @@ mod tests {
     #[test]
     fn the_per_second_formatter_equals_rfc3339_nanos() {
         let mut f = Rfc3339Nanos::default();
+        let (mut g, mut buf) = (Rfc3339Nanos::default(), String::from("not a time"));
         for (secs, nanos) in [
             (1_795_375_856, 123_456_789),
             (1_795_375_856, 7),
@@ -162,6 +168,9 @@ mod tests {
         ] {
             let ts = Timestamp::new(secs, nanos);
             assert_eq!(f.format(ts), rfc3339_nanos(ts), "{secs}.{nanos}");
+            // Into a buffer reused from one timestamp to the next.
+            g.format_into(ts, &mut buf);
+            assert_eq!(buf, rfc3339_nanos(ts), "{secs}.{nanos}");
         }
     }
 

@@ -32,37 +32,74 @@ pub struct ClientFingerprintInput<'a> {
 }
 
 fn dash_join<'a, T: Into<u32> + Copy + 'a>(v: impl Iterator<Item = &'a T>) -> String {
-    sep_join(v, '-', |s, x| push_digits(s, (*x).into(), 10, 1))
+    let mut s = String::new();
+    push_dash_join(&mut s, v);
+    s
 }
 
-/// `n` appended in base 10 or 16 (lowercase), zero-padded to at least `width` digits: what
-/// `{n}` and `{n:04x}` write, without the formatter (these lists run for every hello).
-fn push_digits(s: &mut String, n: u32, base: u32, width: usize) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = [b'0'; 10];
-    let mut len = 0;
-    let mut rest = n;
-    while rest > 0 || len < width.max(1) {
-        if let (Some(slot), Some(&d)) = (out.get_mut(len), DIGITS.get((rest % base) as usize)) {
-            *slot = d;
+/// The decimal values joined by `-`, appended to `s`.
+fn push_dash_join<'a, T: Into<u32> + Copy + 'a>(s: &mut String, v: impl Iterator<Item = &'a T>) {
+    push_sep_join(s, v, '-', |s, x| {
+        s.push_str(itoa::Buffer::new().format((*x).into()))
+    });
+}
+
+/// `n` appended as lowercase hex of at least four digits (what `{n:04x}` writes): a 16-bit
+/// value as its two bytes through `hex`, without the formatter (these lists run for every
+/// hello); a longer SSLv2 cipher spec through the formatter.
+fn push_hex4(s: &mut String, n: u32) {
+    let mut digits = [0; 4];
+    let text = u16::try_from(n)
+        .ok()
+        .filter(|v| hex::encode_to_slice(v.to_be_bytes(), &mut digits).is_ok())
+        .and_then(|_| std::str::from_utf8(&digits).ok());
+    match text {
+        Some(t) => s.push_str(t),
+        None => {
+            use std::fmt::Write as _;
+            let _ = write!(s, "{n:04x}");
         }
-        rest /= base;
-        len += 1;
     }
-    s.extend(out.iter().take(len).rev().map(|&b| char::from(b)));
+}
+
+/// Lowercase hex of `bytes` (at most 32) as a `String`, encoded into a buffer on the stack
+/// by `hex` (not a `char` at a time).
+fn hex_string(bytes: &[u8]) -> String {
+    let mut buf = [0; 64];
+    let text = match buf.get_mut(..bytes.len() * 2) {
+        Some(out) => match hex::encode_to_slice(bytes, &mut *out) {
+            Ok(()) => std::str::from_utf8(out).ok(),
+            Err(_) => None,
+        },
+        None => None,
+    };
+    match text {
+        Some(t) => t.to_string(),
+        None => hex::encode(bytes),
+    }
 }
 
 /// The items written one after the other by `item`, `sep` between them (one string, no
 /// string per item: this runs for every ClientHello).
 fn sep_join<T>(v: impl Iterator<Item = T>, sep: char, item: impl Fn(&mut String, T)) -> String {
     let mut s = String::new();
+    push_sep_join(&mut s, v, sep, item);
+    s
+}
+
+/// [`sep_join`] appending to `s`.
+fn push_sep_join<T>(
+    s: &mut String,
+    v: impl Iterator<Item = T>,
+    sep: char,
+    item: impl Fn(&mut String, T),
+) {
     for (i, x) in v.enumerate() {
         if i > 0 {
             s.push(sep);
         }
-        item(&mut s, x);
+        item(s, x);
     }
-    s
 }
 
 /// `v` as comma-separated four-digit lowercase hex, in the order of that text (JA4 sorts
@@ -79,7 +116,7 @@ fn sorted_hex(mut v: Vec<u32>) -> String {
 
 /// Comma-separated four-digit lowercase hex.
 fn hex_list(v: impl Iterator<Item = u32>) -> String {
-    sep_join(v, ',', |s, x| push_digits(s, x, 16, 4))
+    sep_join(v, ',', push_hex4)
 }
 
 fn not_grease32(c: &&u32) -> bool {
@@ -90,19 +127,23 @@ fn not_grease32(c: &&u32) -> bool {
 /// every value in decimal, list items joined by `-`, in wire order, GREASE removed.
 /// Example: `771,4865-4866,0-10-11,29-23,0`.
 pub fn ja3_string(i: &ClientFingerprintInput<'_>) -> String {
-    format!(
-        "{},{},{},{},{}",
-        i.legacy_version,
-        dash_join(i.ciphers.iter().filter(not_grease32)),
-        dash_join(i.extensions.iter().filter(|e| !is_grease(**e))),
-        dash_join(i.groups.iter().filter(|g| !is_grease(**g))),
-        dash_join(i.point_formats.iter()),
-    )
+    // One string, each part appended in place.
+    let mut s = String::with_capacity(128);
+    s.push_str(itoa::Buffer::new().format(i.legacy_version));
+    s.push(',');
+    push_dash_join(&mut s, i.ciphers.iter().filter(not_grease32));
+    s.push(',');
+    push_dash_join(&mut s, i.extensions.iter().filter(|e| !is_grease(**e)));
+    s.push(',');
+    push_dash_join(&mut s, i.groups.iter().filter(|g| !is_grease(**g)));
+    s.push(',');
+    push_dash_join(&mut s, i.point_formats.iter());
+    s
 }
 
 /// JA3 hash: lowercase hex MD5 of [`ja3_string`].
 pub fn md5_hex(s: &str) -> String {
-    hex::encode(Md5::digest(s.as_bytes()))
+    hex_string(&Md5::digest(s.as_bytes()))
 }
 
 /// The JA3S string: `SSLVersion,Cipher,Extensions` (ServerHello legacy version, chosen
@@ -117,9 +158,7 @@ pub fn ja3s_string(version: u16, cipher: u16, extensions: &[u16]) -> String {
 }
 
 fn sha256_12(s: &str) -> String {
-    let mut h = hex::encode(Sha256::digest(s.as_bytes()));
-    h.truncate(12);
-    h
+    hex_string(Sha256::digest(s.as_bytes()).get(..6).unwrap_or_default())
 }
 
 fn ja4_version(v: u16) -> &'static str {
@@ -270,6 +309,13 @@ mod tests {
         );
         assert_eq!(dash_join([7u16, 10, 3].iter()), "7-10-3");
         assert_eq!(hex_list(std::iter::empty()), "");
+        assert_eq!(
+            hex_list([0, 0xa, 0xffff, 0x1_0000].into_iter()),
+            "0000,000a,ffff,10000"
+        );
+        assert_eq!(dash_join([0u32, u32::MAX].iter()), "0-4294967295");
+        assert_eq!(hex_string(&[0x00, 0xab, 0x7f]), "00ab7f");
+        assert_eq!(hex_string(&[0xcd; 40]), "cd".repeat(40));
     }
 
     #[test]

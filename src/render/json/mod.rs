@@ -308,8 +308,9 @@ pub struct Json {
     clock: crate::present::time::Rfc3339Nanos,
     /// The fields of the application record being written.
     body: write::Body,
-    /// The last link type named, and its name.
-    link: Option<(u32, String)>,
+    /// The last link type named, its name, and the packet record's members for it
+    /// ([`write::link`]).
+    link: Option<(u32, String, Vec<u8>)>,
     /// The packet's Info text and TCP flag letters: buffers reused from frame to frame.
     info: String,
     flags: String,
@@ -333,14 +334,17 @@ impl Default for Json {
 impl Json {
     /// The RFC 3339 text of `ts` (formatted once per frame).
     fn ts(&mut self, ts: Timestamp) -> String {
-        match &self.ts {
-            Some((t, s)) if *t == ts => s.clone(),
-            _ => {
-                let s = self.clock.format(ts);
-                self.ts = Some((ts, s.clone()));
-                s
-            }
+        self.ts_text(ts).to_string()
+    }
+
+    /// The RFC 3339 text of `ts`, formatted into the kept buffer unless it holds it.
+    fn ts_text(&mut self, ts: Timestamp) -> &str {
+        let (t, text) = self.ts.get_or_insert_with(|| (ts, String::new()));
+        if *t != ts || text.is_empty() {
+            *t = ts;
+            self.clock.format_into(ts, text);
         }
+        text
     }
 
     fn app(&mut self, e: &AppEvent, ts: &str) -> io::Result<()> {
@@ -388,9 +392,15 @@ impl Json {
         self.info.clear();
         summary::push_info(&mut self.info, f);
         self.flags.clear();
-        let link = match &self.link {
-            Some((l, name)) if *l == f.link => name,
-            _ => &self.link.insert((f.link, linktype::short_name(f.link))).1,
+        let (link, link_text) = match &self.link {
+            Some((l, name, text)) if *l == f.link => (name, text),
+            _ => {
+                let name = linktype::short_name(f.link);
+                let mut text = Vec::new();
+                write::link(&mut text, &name, f.link);
+                let (_, name, text) = self.link.insert((f.link, name, text));
+                (&*name, &*text)
+            }
         };
         let rec = record::Packet {
             ty: "packet",
@@ -401,6 +411,7 @@ impl Json {
             caplen: f.data.len(),
             link,
             linktype: f.link,
+            link_text: Some(link_text),
             src_ip,
             dst_ip,
             src_port,
@@ -440,13 +451,12 @@ impl Json {
 
 impl Format for Json {
     fn frame(&mut self, w: &mut dyn Write, _o: &TextOptions, f: &FrameView<'_>) -> io::Result<()> {
-        // The time's text is taken from the cache and given back: not copied per frame.
-        let ts = match self.ts.take() {
-            Some((t, s)) if t == f.ts => s,
-            _ => self.clock.format(f.ts),
-        };
+        // The time's text is taken from the cache and given back: not copied per frame,
+        // and formatted into the same buffer from frame to frame.
+        self.ts_text(f.ts);
+        let (t, ts) = self.ts.take().unwrap_or_default();
         let done = self.frame_records(f, &ts);
-        self.ts = Some((f.ts, ts));
+        self.ts = Some((t, ts));
         done?;
         self.out.write_to(w)
     }

@@ -128,6 +128,10 @@ pub struct Packet<'a> {
     pub caplen: usize,
     pub link: &'a str,
     pub linktype: u32,
+    /// `link` and `linktype` as [`super::write::packet`] writes them, when written once
+    /// for the link type (`--json`): copied as they are.
+    #[serde(skip)]
+    pub link_text: Option<&'a [u8]>,
     /// The packet's own addresses and ports (sender → receiver); null when it has none.
     pub src_ip: Option<IpAddr>,
     pub dst_ip: Option<IpAddr>,

@@ -18,53 +18,55 @@ use crate::flow::{StreamId, Transport};
 use crate::present::escape::escape_bytes;
 
 /// True when `b` needs no JSON escape: not `"`, not `\`, not a control character below
-/// U+0020 (serde_json's rule; DEL and non-ASCII are written as they are).
-fn plain(b: u8) -> bool {
-    b >= 0x20 && b != b'"' && b != b'\\'
+/// U+0020 (serde_json's rule; DEL and non-ASCII are written as they are); with `ASCII`,
+/// also below DEL (printable ASCII: the same text after the terminal escape). Written
+/// without short-circuits so that a block of bytes is checked with vector compares.
+#[inline(always)]
+fn plain<const ASCII: bool>(b: u8) -> bool {
+    (b >= 0x20) & (b != b'"') & (b != b'\\') & (!ASCII | (b < 0x7f))
 }
 
-/// Eight copies of a byte, one in each byte of a word.
-const fn splat(b: u8) -> u64 {
-    u64::from_ne_bytes([b; 8])
+/// True when every byte of the array is [`plain`] (one vector compare per test).
+#[inline(always)]
+fn block_plain<const ASCII: bool, const N: usize>(b: &[u8; N]) -> bool {
+    b.iter().fold(true, |ok, &c| ok & plain::<ASCII>(c))
 }
 
-/// True when a byte of `w` is below `n` (`n` at most 0x80). The borrow of a byte below
-/// `n` can mark bytes above it too, never a word without one: the answer is exact.
-fn has_below(w: u64, n: u8) -> bool {
-    w.wrapping_sub(splat(n)) & !w & splat(0x80) != 0
+/// The first `N` bytes of `s` and its last `N` (they overlap when `s` is shorter than
+/// `2 N`), for `s` at least `N` long.
+#[inline(always)]
+fn ends<const N: usize>(s: &[u8]) -> Option<(&[u8; N], &[u8; N])> {
+    let first = s.first_chunk::<N>()?;
+    let last = s.last_chunk::<N>()?;
+    Some((first, last))
 }
 
-/// True when a byte of `w` is `b`.
-fn has_byte(w: u64, b: u8) -> bool {
-    has_below(w ^ splat(b), 1)
-}
-
-/// True when every byte of `s` is [`plain`] (and, with `ascii`, below DEL): eight bytes
-/// at a time, the rest one by one.
-fn all_plain(s: &[u8], ascii: bool) -> bool {
-    let mut words = s.chunks_exact(8);
-    for c in &mut words {
-        let Ok(word) = <[u8; 8]>::try_from(c) else {
-            return false;
-        };
-        let w = u64::from_ne_bytes(word);
-        if has_below(w, 0x20)
-            || has_byte(w, b'"')
-            || has_byte(w, b'\\')
-            || (ascii && (w & splat(0x80) != 0 || has_byte(w, 0x7f)))
-        {
-            return false;
+/// True when every byte of `s` is [`plain`]: sixteen bytes at a time, the last block
+/// overlapping the one before it; a string shorter than sixteen bytes as two overlapping
+/// words of eight or four bytes (no byte-by-byte tail but for strings under four bytes).
+#[inline(always)]
+fn all_plain<const ASCII: bool>(s: &[u8]) -> bool {
+    if s.len() >= 16 {
+        let mut blocks = s.chunks_exact(16);
+        for b in &mut blocks {
+            match b.first_chunk::<16>() {
+                Some(b) if block_plain::<ASCII, 16>(b) => {}
+                _ => return false,
+            }
         }
+        blocks.remainder().is_empty() || s.last_chunk::<16>().is_some_and(block_plain::<ASCII, 16>)
+    } else if let Some((a, b)) = ends::<8>(s) {
+        block_plain::<ASCII, 8>(a) & block_plain::<ASCII, 8>(b)
+    } else if let Some((a, b)) = ends::<4>(s) {
+        block_plain::<ASCII, 4>(a) & block_plain::<ASCII, 4>(b)
+    } else {
+        s.iter().fold(true, |ok, &c| ok & plain::<ASCII>(c))
     }
-    words
-        .remainder()
-        .iter()
-        .all(|&b| plain(b) && (!ascii || b < 0x7f))
 }
 
 /// `s` as a JSON string, exactly as serde_json writes it.
 pub fn str(out: &mut Vec<u8>, s: &str) {
-    if all_plain(s.as_bytes(), false) {
+    if all_plain::<false>(s.as_bytes()) {
         out.reserve(s.len() + 2);
         out.push(b'"');
         out.extend_from_slice(s.as_bytes());
@@ -78,7 +80,7 @@ pub fn str(out: &mut Vec<u8>, s: &str) {
 /// A string known to need no escape (a constant name, a formatted time): written between
 /// quotes without looking at it.
 fn known(out: &mut Vec<u8>, s: &str) {
-    debug_assert!(all_plain(s.as_bytes(), false), "{s:?}");
+    debug_assert!(all_plain::<false>(s.as_bytes()), "{s:?}");
     out.push(b'"');
     out.extend_from_slice(s.as_bytes());
     out.push(b'"');
@@ -88,7 +90,7 @@ fn known(out: &mut Vec<u8>, s: &str) {
 /// ([`crate::present::escape::escape_bytes`]), then for JSON. Printable ASCII without `"`
 /// or `\` (the common case) is the same text after both: written without a copy.
 pub fn wire(out: &mut Vec<u8>, bytes: &[u8]) {
-    if all_plain(bytes, true) {
+    if all_plain::<true>(bytes) {
         out.reserve(bytes.len() + 2);
         out.push(b'"');
         out.extend_from_slice(bytes);
@@ -193,6 +195,9 @@ pub struct Body {
     members: Vec<(Range<usize>, Range<usize>)>,
     /// The record's `type`, as JSON (`null` when none was given).
     ty: Option<Range<usize>>,
+    /// The members' names in the order given, each followed by 0xff (a byte UTF-8 never
+    /// has): what [`Body::orders`] knows them by, compared whole.
+    names: Vec<u8>,
     /// Orders learnt: the members' names in the order given (each followed by 0xff, a
     /// byte UTF-8 never has), and the members to write, in name order (for a name given
     /// twice, its last). Records of the same kind give the same names: sorted once.
@@ -206,6 +211,7 @@ impl Body {
     pub fn clear(&mut self) {
         self.bytes.clear();
         self.members.clear();
+        self.names.clear();
         self.ty = None;
     }
 
@@ -225,7 +231,10 @@ impl Body {
     /// `,"name":value` for every member but `type`, in name order; for a name given twice,
     /// its last value (as a map keeps it).
     pub fn write_members(&mut self, out: &mut Vec<u8>) {
-        let known = self.orders.iter().position(|(names, _)| self.given(names));
+        let known = self
+            .orders
+            .iter()
+            .position(|(names, _)| *names == self.names);
         let at = match known {
             Some(at) => at,
             None => self.learn_order(),
@@ -233,6 +242,7 @@ impl Body {
         let Some((_, order)) = self.orders.get(at) else {
             return;
         };
+        out.reserve(self.bytes.len());
         for &i in order {
             if let Some((_, member)) = self.members.get(i) {
                 out.extend_from_slice(self.bytes.get(member.clone()).unwrap_or_default());
@@ -248,29 +258,10 @@ impl Body {
             .unwrap_or_default()
     }
 
-    /// True when the members' names are `names` (as [`Body::orders`] keeps them).
-    fn given(&self, names: &[u8]) -> bool {
-        let mut rest = names;
-        for i in 0..self.members.len() {
-            match rest
-                .strip_prefix(self.member_name(i))
-                .and_then(|r| r.strip_prefix(&[0xff]))
-            {
-                Some(r) => rest = r,
-                None => return false,
-            }
-        }
-        rest.is_empty()
-    }
-
     /// Learn the order of the members' names (a stable sort, as a map orders its names and
     /// keeps a name's last value): its place in [`Body::orders`].
     fn learn_order(&mut self) -> usize {
-        let mut names = Vec::new();
-        for i in 0..self.members.len() {
-            names.extend_from_slice(self.member_name(i));
-            names.push(0xff);
-        }
+        let names = self.names.clone();
         let mut sorted: Vec<usize> = (0..self.members.len()).collect();
         sorted.sort_by(|&a, &b| self.member_name(a).cmp(self.member_name(b)));
         let mut order = Vec::with_capacity(sorted.len());
@@ -299,8 +290,10 @@ impl Body {
             self.ty = Some(at..self.bytes.len());
             return;
         }
+        self.names.extend_from_slice(name.as_bytes());
+        self.names.push(0xff);
         let b = &mut self.bytes;
-        let (named, whole) = if all_plain(name.as_bytes(), false) {
+        let (named, whole) = if all_plain::<false>(name.as_bytes()) {
             let whole = b.len();
             b.extend_from_slice(b",\"");
             let at = b.len();
@@ -424,10 +417,10 @@ pub fn packet(out: &mut Vec<u8>, p: &Packet<'_>) {
     uint(out, p.len.into());
     key!(out, "caplen");
     uint(out, p.caplen as u64);
-    key!(out, "link");
-    str(out, p.link);
-    key!(out, "linktype");
-    uint(out, p.linktype.into());
+    match p.link_text {
+        Some(text) => out.extend_from_slice(text),
+        None => link(out, p.link, p.linktype),
+    }
     match p.addressed {
         Some(text) => out.extend_from_slice(text),
         None => addressing(out, &Addressing::of(p)),
@@ -467,6 +460,15 @@ pub fn packet(out: &mut Vec<u8>, p: &Packet<'_>) {
         out.push(b'}');
     }
     out.push(b'}');
+}
+
+/// `,"link":…,"linktype":…` of a `packet` record (the same for every frame of a link
+/// type: [`Packet::link_text`]).
+pub(crate) fn link(out: &mut Vec<u8>, name: &str, linktype: u32) {
+    key!(out, "link");
+    str(out, name);
+    key!(out, "linktype");
+    uint(out, linktype.into());
 }
 
 /// The members of a `packet` record from `src_ip` to `dir`: the packet's addresses, ports
@@ -674,25 +676,27 @@ mod tests {
         }
     }
 
-    /// The word-at-a-time check agrees with the byte rule for every byte value at every
-    /// position of a word and of the tail after it.
+    /// The block-at-a-time check agrees with the byte rule for every byte value at every
+    /// position of strings of every length up to three blocks.
     #[test]
     fn all_plain_as_byte_by_byte() {
-        for len in [1, 7, 8, 9, 16, 17] {
+        let rule = |b: u8| b >= 0x20 && b != b'"' && b != b'\\';
+        for len in 1..=48 {
             for at in 0..len {
                 for b in 0u8..=0xff {
                     let mut s = vec![b'a'; len];
                     s[at] = b;
-                    assert_eq!(all_plain(&s, false), plain(b), "{len} {at} {b:#x}");
+                    assert_eq!(all_plain::<false>(&s), rule(b), "{len} {at} {b:#x}");
                     assert_eq!(
-                        all_plain(&s, true),
-                        plain(b) && b < 0x7f,
+                        all_plain::<true>(&s),
+                        rule(b) && b < 0x7f,
                         "{len} {at} {b:#x}"
                     );
                 }
             }
         }
-        assert!(all_plain(b"", true));
+        assert!(all_plain::<true>(b""));
+        assert!(all_plain::<false>(b""));
     }
 
     #[test]
@@ -907,6 +911,7 @@ mod tests {
             caplen: 0,
             link: "RAW",
             linktype: 101,
+            link_text: None,
             src_ip: None,
             dst_ip: None,
             src_port: None,
@@ -933,10 +938,18 @@ mod tests {
         for p in packets() {
             let mut out = Vec::new();
             packet(&mut out, &p);
-            assert_eq!(
-                String::from_utf8(out).unwrap(),
-                serde_json::to_string(&p).unwrap()
-            );
+            let serde = serde_json::to_string(&p).unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), serde);
+            // With the link members written once for the link type.
+            let mut text = Vec::new();
+            link(&mut text, p.link, p.linktype);
+            let p = Packet {
+                link_text: Some(&text),
+                ..p
+            };
+            let mut out = Vec::new();
+            packet(&mut out, &p);
+            assert_eq!(String::from_utf8(out).unwrap(), serde);
         }
     }
 
