@@ -4,14 +4,16 @@
 #   scripts/load-test.sh [SECONDS]          (default 10)
 #
 # Starts a private nginx on 127.0.0.1 (own config and temp dir, see scripts/bench/lib.sh),
-# then three runs of `wrk -t 2 -c 8 -d SECONDS` with the keep-alive request mix of
+# then four runs of `wrk -t 2 -c 8 -d SECONDS` with the keep-alive request mix of
 # scripts/bench/mix.lua (small pages, gzip+chunked text, chunked SSI, form POSTs) while
-#   1. squirrel-sniff -i lo -q --port PORT            (full decode, reassembly, dissection)
-#   2. squirrel-sniff -i lo -w FILE --port PORT       (write only)
-#   3. tcpdump -i lo -w FILE --immediate-mode port PORT   (reference, when installed)
+#   1. squirrel-sniff -i lo -q -j 1 --port PORT       (full decode, reassembly, dissection)
+#   2. squirrel-sniff -i lo -q --port PORT            (the same on the default -j workers)
+#   3. squirrel-sniff -i lo -w FILE --port PORT       (write only)
+#   4. tcpdump -i lo -w FILE --immediate-mode port PORT   (reference, when installed)
 # captures. Each capture is stopped with SIGINT after wrk ends; its own statistics lines
-# (packets captured / received by filter / dropped by kernel) are reported, with wrk's request
-# count. The -w file is checked with capinfos.
+# (packets captured / received by filter / dropped by kernel / not decoded) are reported,
+# with wrk's request count, and its CPU time and peak RSS (GNU time, when installed). The -w
+# file is checked with capinfos.
 #
 # Needs root (live capture on lo). Environment: SQUIRREL_SNIFF=path/to/binary (default
 # target/release/squirrel-sniff, built with `cargo build --release` when missing),
@@ -63,9 +65,25 @@ REPORT=()
 one_run() {
     local label="$1"; shift
     local err="$WORK/capture.err" pid i rc wrk_line
+    local timed="$WORK/time.out" waitpid
     : >"$err"
-    "$@" >/dev/null 2>"$err" &
-    pid=$!
+    rm -f "$timed"
+    if [[ -x /usr/bin/time ]]; then
+        # GNU time ignores SIGINT while its child runs: the signal goes to the capture itself.
+        /usr/bin/time -f '%U %S %M' -o "$timed" "$@" >/dev/null 2>"$err" &
+        waitpid=$!
+        bench_spawn_record "$waitpid"
+        for ((i = 0; i < 50; i++)); do
+            pid="$(pgrep -P "$waitpid" | head -n1)"
+            [[ -n "$pid" ]] && break
+            sleep 0.1
+        done
+        [[ -n "$pid" ]] || pid=$waitpid
+    else
+        "$@" >/dev/null 2>"$err" &
+        pid=$!
+        waitpid=$pid
+    fi
     bench_spawn_record "$pid"
     for ((i = 0; i < 100; i++)); do
         grep -q 'listening on' "$err" && break
@@ -75,7 +93,7 @@ one_run() {
     if ! grep -q 'listening on' "$err"; then
         bench_log "$label: the capture did not start:"; cat "$err" >&2
         REPORT+=("$label: did not start ($(head -n1 "$err"))")
-        kill -INT "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+        kill -INT "$pid" 2>/dev/null; wait "$waitpid" 2>/dev/null
         return
     fi
     sleep 0.5
@@ -89,7 +107,7 @@ one_run() {
         bench_log "$label: still running 10 s after SIGINT; sending SIGTERM"
         kill -TERM "$pid" 2>/dev/null
     fi
-    wait "$pid" 2>/dev/null; rc=$?
+    wait "$waitpid" 2>/dev/null; rc=$?
     local stats
     stats="$(grep -E 'packets (captured|received by filter|dropped by kernel|dropped by interface|not decoded)' "$err" | paste -sd';' | sed 's/;/; /g')"
     REPORT+=("$label")
@@ -101,12 +119,16 @@ one_run() {
         share="; $(awk -v c="$cap" -v d="$drop" 'BEGIN {printf "%.1f", 100 * d / (c + d)}')% of captured+dropped lost"
     fi
     REPORT+=("    capture: ${stats:-no statistics printed}${share} (exit $rc)")
+    if [[ -s "$timed" ]]; then
+        REPORT+=("    cost:    $(awk 'END {printf "%.2f s CPU (user %.2f, sys %.2f), peak RSS %.1f MiB", $1 + $2, $1, $2, $3 / 1024}' "$timed")")
+    fi
     if [[ -z "$stats" ]]; then
         REPORT+=("    stderr:  $(tail -n 3 "$err" | paste -sd'|')")
     fi
 }
 
-one_run "squirrel-sniff -i lo -q --port $PORT" "$BIN" -i lo -q --port "$PORT"
+one_run "squirrel-sniff -i lo -q -j 1 --port $PORT" "$BIN" -i lo -q -j 1 --port "$PORT"
+one_run "squirrel-sniff -i lo -q --port $PORT (default -j: $(nproc) cores, at most 4 workers)" "$BIN" -i lo -q --port "$PORT"
 rm -f "$PCAP_SQ"
 one_run "squirrel-sniff -i lo -w $PCAP_SQ --port $PORT" "$BIN" -i lo -w "$PCAP_SQ" --port "$PORT"
 if [[ -s "$PCAP_SQ" ]]; then

@@ -210,11 +210,11 @@ pub struct BoundsArgs {
     #[arg(long = "stats")]
     pub stats: bool,
     /// Worker threads that share the sessions (default: the number of cores, at most 4;
-    /// -j 1 runs on one thread). Used by a `-q` run over files
+    /// -j 1 runs on one thread). Used by a `-q` run over files or a live capture
     /// that prints only the summary line (no --report, --json, --stats, --html,
-    /// --conversations, --hierarchy, --follow, -w, -Y, -T, --keylog/--rsa-key). With --json
-    /// over files, -j N given (N > 1) writes the records on a second thread (the same
-    /// output). Every other run, and live capture, uses one thread. Each worker gets 1/N of
+    /// --conversations, --hierarchy, --follow, -Y, -T, --keylog/--rsa-key; -w only live).
+    /// With --json over files, -j N given (N > 1) writes the records on a second thread (the
+    /// same output). Every other run uses one thread. Each worker gets 1/N of
     /// --max-total-buffer and --max-flows
     #[arg(short = 'j', long = "threads", value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,

@@ -503,6 +503,7 @@ fn capture_main(cli: &Cli) -> i32 {
             Mode::Lines
         };
         let is_file = !matches!(src, Source::Live(_)) && unit != [std::path::PathBuf::from("-")];
+        let live = matches!(src, Source::Live(_));
         let mut opts = RunOptions {
             count: cli.capture.count,
             file_filter: if !matches!(src, Source::Live(_)) {
@@ -551,7 +552,11 @@ fn capture_main(cli: &Cli) -> i32 {
             hierarchy: cli.analysis.hierarchy,
             html_evidence: cli.findings.html.is_some(),
             privdrop: Some(drop_plan.clone()),
-            threads: if is_file && summary_only(cli, columns.is_some(), follow_sel.is_some()) {
+            // A live capture's `-w` file is written by the capture thread, whatever decodes:
+            // it may stay with the workers.
+            threads: if (is_file || live)
+                && summary_only(cli, columns.is_some(), follow_sel.is_some(), live)
+            {
                 cli.bounds.threads.map_or_else(default_threads, usize::from)
             } else {
                 1
@@ -805,8 +810,10 @@ const MAX_DEFAULT_THREADS: usize = 4;
 /// the only output `-j` workers are used for, since their merged report is exact in its
 /// counters but not in the order of its lists (see `pipeline::threads`). Key sources given
 /// on the command line keep one thread too: a resumed TLS session is decrypted with what
-/// an earlier session (maybe on another worker) taught the run.
-fn summary_only(cli: &Cli, columns: bool, follow: bool) -> bool {
+/// an earlier session (maybe on another worker) taught the run. `-w` keeps one thread over
+/// files (the reader writes what it reads, in its loop); a `live` capture's `-w` is written
+/// by the capture thread before any decoding, so it does not stand in the way there.
+fn summary_only(cli: &Cli, columns: bool, follow: bool, live: bool) -> bool {
     cli.output.quiet
         && !columns
         && !follow
@@ -818,7 +825,7 @@ fn summary_only(cli: &Cli, columns: bool, follow: bool) -> bool {
         && !cli.bounds.stats
         && !cli.analysis.conversations
         && !cli.analysis.hierarchy
-        && cli.capture.write.is_none()
+        && (cli.capture.write.is_none() || live)
         && cli.filter.display_filter.is_none()
         && cli.decrypt.keylog.is_empty()
         && cli.decrypt.rsa_key.is_empty()

@@ -943,124 +943,187 @@ pub fn run<S: Sink + ?Sized>(
         }
         Source::File(f) => replay(f.as_mut(), runner, printer, stop),
         Source::Files(f) => replay(f.as_mut(), runner, printer, stop),
+        Source::Live(l) if opts.threads > 1 => threads::live(l, opts, printer, stop),
         Source::Live(l) => {
-            let name = l.name().to_string();
-            let (tx, rx) = std::sync::mpsc::sync_channel::<OwnedPacket>(4096);
-            let queued = std::sync::atomic::AtomicUsize::new(0);
-            let drops = std::sync::atomic::AtomicU64::new(0);
-            // Root is given up here: capture handle open, no thread started yet (capabilities
-            // and no-new-privs are per thread), no packet decoded. The -w file is opened
-            // after it, as the user the run continues as (as tcpdump).
-            if let Some(plan) = &opts.privdrop {
-                crate::capture::privdrop::apply(plan)?;
-            }
-            let writer = match &opts.write {
-                Some(path) => Some(PcapWriter::create(
-                    path,
-                    l.link(),
-                    false,
-                    l.snaplen(),
-                    opts.packet_buffered,
-                )?),
-                None => None,
-            };
-            // -w is written by the capture thread (every captured packet, even those the
-            // decoder drops when it falls behind) — or, with -Y, by the decoder: only the
-            // packets the display filter keeps (as tshark).
-            let (writer, mut displayed_writer) = match opts.display_filter {
-                Some(_) => (None, writer),
-                None => (writer, None),
-            };
-            let breaker = l.breaker();
-            let capture_done = AtomicBool::new(false);
-            let (result, end) = std::thread::scope(|scope| {
-                let (queued, drops, capture_done) = (&queued, &drops, &capture_done);
-                // Wakes the capture thread out of a blocked read when Ctrl-C/SIGTERM arrives.
-                scope.spawn(move || {
-                    while !capture_done.load(Ordering::Relaxed) {
-                        if stop.load(Ordering::Relaxed) {
-                            breaker.breakloop();
-                        }
-                        std::thread::sleep(std::time::Duration::from_millis(20));
-                    }
-                });
-                let handle = scope.spawn(move || {
-                    let end = l.capture_loop(
-                        writer,
-                        opts.count,
-                        stop,
-                        tx,
-                        queued,
-                        drops,
-                        LIVE_QUEUE_BYTES,
-                    );
-                    capture_done.store(true, Ordering::Relaxed);
-                    end
-                });
-                let mut periodic = opts.periodic_stats.then(std::time::Instant::now);
-                // The decoder: drain the queue until the capture thread ends, or stop at
-                // once on Ctrl-C/SIGTERM (a backlog can be expensive to analyse).
-                let mut result = Ok(());
-                for p in rx.iter() {
-                    if stop.load(Ordering::Relaxed) {
-                        runner.stats.not_analysed += 1;
-                        break;
-                    }
-                    queued.fetch_sub(p.data.len(), Ordering::Relaxed);
-                    runner.stats.read += 1;
-                    let pkt = RawPacket {
-                        ts: p.ts,
-                        len: p.len,
-                        link: p.link,
-                        interface: 0,
-                        data: &p.data,
-                    };
-                    let written = match runner.packet(&pkt, Some(&name), printer) {
-                        Ok(true) => displayed_writer
-                            .as_mut()
-                            .map_or(Ok(()), |w| w.write(&pkt).map_err(RunError::from)),
-                        Ok(false) => Ok(()),
-                        Err(e) => Err(e),
-                    };
-                    if let Err(e) = written {
-                        result = Err(e);
-                        stop.store(true, Ordering::Relaxed);
-                        break;
-                    }
-                    if let Some(t) = periodic.as_mut() {
-                        if t.elapsed() >= std::time::Duration::from_secs(10) {
-                            *t = std::time::Instant::now();
-                            eprintln!("squirrel-sniff: {} packets so far, {} dropped by squirrel-sniff (queue full)", runner.stats.frames, drops.load(Ordering::Relaxed));
-                        }
-                    }
-                }
-                let end = handle.join().unwrap_or_default();
-                if stop.load(Ordering::Relaxed) {
-                    runner.stats.not_analysed += rx.try_iter().count() as u64;
-                }
-                (result, end)
-            });
-            match result {
-                Ok(()) => {}
-                // The output closed (a pipe's reader went away): still finish the run, so
-                // the capture statistics reach stderr and -w is complete.
-                Err(RunError::Output(e)) => runner.stats.output_error = Some(e),
-                Err(e) => return Err(e),
-            }
-            runner.stats.live = end.stats;
-            runner.stats.written = end.written;
-            if let Some(w) = displayed_writer.as_mut() {
-                w.flush()?;
-                runner.stats.written = w.written();
-            }
-            runner.stats.queue_drops = end.queue_drops;
-            if end.error.is_some() {
-                runner.stats.input_error = end.error;
-            }
-            runner.stats.interrupted = stop.load(Ordering::Relaxed);
-            runner.finish(&format!("live capture on {name}"), printer)
+            capture_live(l, opts, &mut runner, printer, stop)?;
+            runner.finish(&format!("live capture on {}", l.name()), printer)
         }
     }
+}
+
+/// Live capture: the longest a frame waits in the `-j` reader's partial batches before they
+/// are handed on to the workers (when the capture goes quiet, or traffic is too thin to fill
+/// a batch), so that a slow capture's frames are analysed within this of their arrival and
+/// the frames in flight stay few.
+const LIVE_HOLD: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// Capture live from `l` until `-c`, Ctrl-C/SIGTERM or an error, handing each packet to
+/// `frames` (a [`Runner`], or the `-j` reader that sends it to a worker), and record the
+/// capture's statistics in `frames.stats()`. The capture thread reads the packets, writes
+/// `-w` and queues them (bounded by [`LIVE_QUEUE_BYTES`], drops counted); this thread takes
+/// them from the queue. Privileges are given up first (`opts.privdrop`), before any thread
+/// starts. An output that fails (a closed pipe) stops the capture and is kept in the
+/// statistics (`output_error`): the run is still finished, so the capture statistics reach
+/// stderr and `-w` is complete.
+fn capture_live<F: Frames, S: Sink + ?Sized>(
+    l: &mut LiveSource,
+    opts: &RunOptions,
+    frames: &mut F,
+    printer: &mut S,
+    stop: &AtomicBool,
+) -> Result<(), RunError> {
+    let name = l.name().to_string();
+    let (tx, rx) = std::sync::mpsc::sync_channel::<OwnedPacket>(4096);
+    let queued = std::sync::atomic::AtomicUsize::new(0);
+    let drops = std::sync::atomic::AtomicU64::new(0);
+    // Root is given up here: capture handle open, no thread started yet (capabilities
+    // and no-new-privs are per thread), no packet decoded. The -w file is opened
+    // after it, as the user the run continues as (as tcpdump).
+    if let Some(plan) = &opts.privdrop {
+        crate::capture::privdrop::apply(plan)?;
+    }
+    let writer = match &opts.write {
+        Some(path) => Some(PcapWriter::create(
+            path,
+            l.link(),
+            false,
+            l.snaplen(),
+            opts.packet_buffered,
+        )?),
+        None => None,
+    };
+    // -w is written by the capture thread (every captured packet, even those the
+    // decoder drops when it falls behind) — or, with -Y, by the decoder: only the
+    // packets the display filter keeps (as tshark).
+    let (writer, mut displayed_writer) = match opts.display_filter {
+        Some(_) => (None, writer),
+        None => (writer, None),
+    };
+    let breaker = l.breaker();
+    let capture_done = AtomicBool::new(false);
+    let (result, end) = std::thread::scope(|scope| {
+        let (queued, drops, capture_done) = (&queued, &drops, &capture_done);
+        // Wakes the capture thread out of a blocked read when Ctrl-C/SIGTERM arrives.
+        scope.spawn(move || {
+            while !capture_done.load(Ordering::Relaxed) {
+                if stop.load(Ordering::Relaxed) {
+                    breaker.breakloop();
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        });
+        let handle = scope.spawn(move || {
+            let end = l.capture_loop(
+                writer,
+                opts.count,
+                stop,
+                tx,
+                queued,
+                drops,
+                LIVE_QUEUE_BYTES,
+            );
+            capture_done.store(true, Ordering::Relaxed);
+            end
+        });
+        let mut periodic = opts.periodic_stats.then(std::time::Instant::now);
+        // Since when `frames` holds frames back (the `-j` reader's partial batches).
+        let mut held: Option<std::time::Instant> = None;
+        // The decoder: drain the queue until the capture thread ends, or stop at
+        // once on Ctrl-C/SIGTERM (a backlog can be expensive to analyse).
+        let mut result = Ok(());
+        loop {
+            let next = match held {
+                None => rx.recv().ok(),
+                Some(t) => match rx.recv_timeout(LIVE_HOLD.saturating_sub(t.elapsed())) {
+                    Ok(p) => Some(p),
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                        held = None;
+                        if let Err(e) = frames.hand_on() {
+                            result = Err(e);
+                            stop.store(true, Ordering::Relaxed);
+                            break;
+                        }
+                        continue;
+                    }
+                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => None,
+                },
+            };
+            let Some(p) = next else {
+                break;
+            };
+            if stop.load(Ordering::Relaxed) {
+                frames.stats().not_analysed += 1;
+                break;
+            }
+            queued.fetch_sub(p.data.len(), Ordering::Relaxed);
+            frames.stats().read += 1;
+            let pkt = RawPacket {
+                ts: p.ts,
+                len: p.len,
+                link: p.link,
+                interface: 0,
+                data: &p.data,
+            };
+            let written = match frames.live_frame(&pkt, &name, printer) {
+                Ok(true) => displayed_writer
+                    .as_mut()
+                    .map_or(Ok(()), |w| w.write(&pkt).map_err(RunError::from)),
+                Ok(false) => Ok(()),
+                Err(e) => Err(e),
+            };
+            let written = written.and_then(|()| {
+                if !frames.holds() {
+                    return Ok(());
+                }
+                let now = std::time::Instant::now();
+                match held {
+                    None => held = Some(now),
+                    Some(t) if now.duration_since(t) >= LIVE_HOLD => {
+                        held = None;
+                        frames.hand_on()?;
+                    }
+                    Some(_) => {}
+                }
+                Ok(())
+            });
+            if let Err(e) = written {
+                result = Err(e);
+                stop.store(true, Ordering::Relaxed);
+                break;
+            }
+            if let Some(t) = periodic.as_mut() {
+                if t.elapsed() >= std::time::Duration::from_secs(10) {
+                    *t = std::time::Instant::now();
+                    eprintln!("squirrel-sniff: {} packets so far, {} dropped by squirrel-sniff (queue full)", frames.stats().frames, drops.load(Ordering::Relaxed));
+                }
+            }
+        }
+        let end = handle.join().unwrap_or_default();
+        if stop.load(Ordering::Relaxed) {
+            frames.stats().not_analysed += rx.try_iter().count() as u64;
+        }
+        (result, end)
+    });
+    let stats = frames.stats();
+    match result {
+        Ok(()) => {}
+        // The output closed (a pipe's reader went away): still finish the run, so
+        // the capture statistics reach stderr and -w is complete.
+        Err(RunError::Output(e)) => stats.output_error = Some(e),
+        Err(e) => return Err(e),
+    }
+    stats.live = end.stats;
+    stats.written = end.written;
+    if let Some(w) = displayed_writer.as_mut() {
+        w.flush()?;
+        stats.written = w.written();
+    }
+    stats.queue_drops = end.queue_drops;
+    if end.error.is_some() {
+        stats.input_error = end.error;
+    }
+    stats.interrupted = stop.load(Ordering::Relaxed);
+    Ok(())
 }
 
 /// Where replayed frames go: a [`Runner`] on this thread, or the reader of `-j` that hands
@@ -1076,6 +1139,24 @@ trait Frames {
     /// Keys (a pcapng Decryption Secrets Block) are about to be added: every frame handed
     /// on so far must have been dissected first, as with one thread.
     fn settle(&mut self) -> Result<(), RunError> {
+        Ok(())
+    }
+    /// A frame captured live on interface `iface`; whether the display filter kept it.
+    fn live_frame<S: Sink + ?Sized>(
+        &mut self,
+        pkt: &RawPacket<'_>,
+        _iface: &str,
+        printer: &mut S,
+    ) -> Result<bool, RunError> {
+        self.frame(pkt, printer)
+    }
+    /// Whether frames are held back, not analysed yet (the `-j` reader's partial batches):
+    /// a live capture hands them on ([`Frames::hand_on`]) within [`LIVE_HOLD`].
+    fn holds(&self) -> bool {
+        false
+    }
+    /// Hand on the frames held back.
+    fn hand_on(&mut self) -> Result<(), RunError> {
         Ok(())
     }
     /// Add the keys of a Decryption Secrets Block to the run's key store once every frame
@@ -1107,6 +1188,14 @@ impl Frames for Runner<'_> {
         printer: &mut S,
     ) -> Result<bool, RunError> {
         self.packet(pkt, None, printer)
+    }
+    fn live_frame<S: Sink + ?Sized>(
+        &mut self,
+        pkt: &RawPacket<'_>,
+        iface: &str,
+        printer: &mut S,
+    ) -> Result<bool, RunError> {
+        self.packet(pkt, Some(iface), printer)
     }
 }
 

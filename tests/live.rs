@@ -66,20 +66,6 @@ fn stderr_rest() -> String {
         .unwrap_or_default()
 }
 
-fn wait_or_kill(child: &mut Child, secs: u64) -> std::process::ExitStatus {
-    let t = Instant::now();
-    loop {
-        if let Some(st) = child.try_wait().expect("wait") {
-            return st;
-        }
-        if t.elapsed() > Duration::from_secs(secs) {
-            let _ = child.kill();
-            panic!("squirrel-sniff did not stop within {secs}s");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 fn interrupt(child: &Child) {
     let st = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])

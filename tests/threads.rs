@@ -3,6 +3,8 @@
 //! the `-q` runs the workers serve (with secrets, a capture filter, a count) and the
 //! `--json` runs that write their records on a second thread (with `--mask`, with `-Y`),
 //! `-j 1` against `-j 4`: stdout, stderr and the exit code byte for byte.
+//! A live capture on the workers (the same reader as for gzip and merged files) is tested
+//! in `tests/live_workers.rs`: its summary against `-j 1` over the file it wrote.
 
 mod common;
 

@@ -17,7 +17,8 @@ use std::collections::{BTreeMap, VecDeque};
 use std::ops::Range;
 use std::path::Path;
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::automaton::OverlappingState;
+use aho_corasick::{AhoCorasick, Anchored, Input, MatchKind, StartKind};
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use base64::Engine;
 
@@ -134,11 +135,17 @@ pub struct SecretSet {
     /// The last [`PREFILTER_TAIL`] bytes of every pattern, leftmost-first: only asked
     /// whether a buffer holds any of them (fast: a prefilter and no overlapping
     /// bookkeeping). A buffer that holds a pattern holds its tail, so one that holds no
-    /// tail holds no pattern; only the others are searched again for every overlapping
-    /// match. Tails, not whole patterns: the prefilter keys on each pattern's first bytes,
-    /// and a word-like secret's head (`acorn…`) recurs in ordinary text far more than its
-    /// tail, so whole patterns sent it to verify a near-miss at every such word.
+    /// tail holds no pattern. Tails, not whole patterns: the prefilter keys on each
+    /// pattern's first bytes, and a word-like secret's head (`acorn…`) recurs in ordinary
+    /// text far more than its tail, so whole patterns sent it to verify a near-miss at every
+    /// such word. Its pattern ids are those of [`SecretSet::tail_owners`] (distinct tails).
     prefilter: Option<AhoCorasick>,
+    /// The same distinct tails for anchored overlapping searches: every tail that starts
+    /// at one offset (a shorter tail is a whole short pattern, so several can; the
+    /// crate's overlapping iterator refuses anchored input, its stateful search takes it).
+    tails_at: Option<AhoCorasick>,
+    /// Per distinct tail: the patterns that end with it.
+    tail_owners: Vec<Vec<usize>>,
     max_pattern_len: usize,
 }
 
@@ -165,6 +172,8 @@ impl SecretSet {
             owners: Vec::new(),
             matcher: None,
             prefilter: None,
+            tails_at: None,
+            tail_owners: Vec::new(),
             max_pattern_len: 0,
         }
     }
@@ -221,17 +230,34 @@ impl SecretSet {
             }
         }
         let max_pattern_len = patterns.iter().map(Vec::len).max().unwrap_or(0);
-        let (matcher, prefilter) = if patterns.is_empty() {
-            (None, None)
-        } else {
-            let tails = patterns.iter().map(|p| {
-                p.get(p.len().saturating_sub(PREFILTER_TAIL)..)
-                    .unwrap_or(p.as_slice())
+        let mut tail_ids: BTreeMap<&[u8], usize> = BTreeMap::new();
+        let mut tails: Vec<&[u8]> = Vec::new();
+        let mut tail_owners: Vec<Vec<usize>> = Vec::new();
+        for (pid, p) in patterns.iter().enumerate() {
+            let tail = tail_of(p);
+            let id = *tail_ids.entry(tail).or_insert_with(|| {
+                tails.push(tail);
+                tail_owners.push(Vec::new());
+                tails.len() - 1
             });
+            if let Some(o) = tail_owners.get_mut(id) {
+                o.push(pid);
+            }
+        }
+        let (matcher, prefilter, tails_at) = if patterns.is_empty() {
+            (None, None, None)
+        } else {
             let prefilter = AhoCorasick::builder()
                 .match_kind(MatchKind::LeftmostFirst)
-                .build(tails)?;
-            (Some(AhoCorasick::new(&patterns)?), Some(prefilter))
+                .build(&tails)?;
+            let tails_at = AhoCorasick::builder()
+                .start_kind(StartKind::Anchored)
+                .build(&tails)?;
+            (
+                Some(AhoCorasick::new(&patterns)?),
+                Some(prefilter),
+                Some(tails_at),
+            )
         };
         Ok(SecretSet {
             secrets: list,
@@ -239,6 +265,8 @@ impl SecretSet {
             owners,
             matcher,
             prefilter,
+            tails_at,
+            tail_owners,
             max_pattern_len,
         })
     }
@@ -290,13 +318,87 @@ impl SecretSet {
     /// Every occurrence of every variant of every secret in `haystack` (overlapping ones
     /// included), ordered by start, then end, then secret index.
     pub fn find_in(&self, haystack: &[u8]) -> Vec<SecretHit> {
+        self.find_from(haystack, 0)
+    }
+
+    /// [`SecretSet::find_in`] with the prefilter's answer for `haystack[..from]` already
+    /// known to be "no tail starts there" (`from` = the first offset a tail can start at).
+    fn find_from(&self, haystack: &[u8], from: usize) -> Vec<SecretHit> {
         let mut hits = Vec::new();
-        let Some(m) = &self.matcher else {
+        let Some(found) = self.pattern_ends(haystack, from) else {
+            self.overlapping(haystack, &mut hits);
+            sort_hits(&mut hits);
             return hits;
         };
-        if !self.may_match(haystack) {
-            return hits;
+        for (pid, range) in found {
+            if let Some(own) = self.owners.get(pid) {
+                for &(secret_index, variant) in own {
+                    hits.push(SecretHit {
+                        secret_index,
+                        variant,
+                        range: range.clone(),
+                    });
+                }
+            }
         }
+        sort_hits(&mut hits);
+        hits
+    }
+
+    /// Every pattern occurrence, found from its tail: the prefilter gives the leftmost
+    /// offset at or after `from` where any tail starts, the anchored tail automaton every
+    /// tail that starts there, and each pattern ending with one of them is compared with
+    /// the bytes before the tail's end; the next search starts one byte further. A pattern
+    /// occurrence ends with its own tail, which starts at one of those offsets, so each is
+    /// found exactly once. `None` when the candidates or the bytes compared exceed a bound
+    /// linear in the haystack (the caller then runs the overlapping automaton instead, so a
+    /// haystack made of tails costs no more than that search).
+    fn pattern_ends(&self, haystack: &[u8], from: usize) -> Option<Vec<(usize, Range<usize>)>> {
+        let (Some(pre), Some(at)) = (&self.prefilter, &self.tails_at) else {
+            return Some(Vec::new());
+        };
+        let mut found = Vec::new();
+        let mut budget = haystack.len() / 8 + 64 * self.max_pattern_len + 4096;
+        let mut start = from;
+        while start < haystack.len() {
+            let input = Input::new(haystack).range(start..);
+            let Some(m) = pre.find(input) else { break };
+            let s = m.start();
+            let near = Input::new(haystack)
+                .range(s..haystack.len().min(s.saturating_add(PREFILTER_TAIL)))
+                .anchored(Anchored::Yes);
+            let mut state = OverlappingState::start();
+            loop {
+                at.try_find_overlapping(near.clone(), &mut state).ok()?;
+                let Some(t) = state.get_match() else { break };
+                // The anchored automaton also reports a tail that is a suffix of one
+                // starting here; that one is found from its own start.
+                if t.start() != s {
+                    continue;
+                }
+                let end = t.end();
+                for &pid in self.tail_owners.get(t.pattern().as_usize())? {
+                    let p = self.patterns.get(pid)?;
+                    budget = budget.checked_sub(p.len() / 16 + 1)?;
+                    let Some(ps) = end.checked_sub(p.len()) else {
+                        continue;
+                    };
+                    if haystack.get(ps..end) == Some(p.as_slice()) {
+                        found.push((pid, ps..end));
+                    }
+                }
+            }
+            budget = budget.checked_sub(16)?;
+            start = s + 1;
+        }
+        Some(found)
+    }
+
+    /// Every overlapping match of the whole patterns (the search `find_in` stands for).
+    fn overlapping(&self, haystack: &[u8], hits: &mut Vec<SecretHit>) {
+        let Some(m) = &self.matcher else {
+            return;
+        };
         for mat in m.find_overlapping_iter(haystack) {
             if let Some(own) = self.owners.get(mat.pattern().as_usize()) {
                 for &(secret_index, variant) in own {
@@ -308,22 +410,14 @@ impl SecretSet {
                 }
             }
         }
-        hits.sort_by(|a, b| {
-            (a.range.start, a.range.end, a.secret_index, a.variant).cmp(&(
-                b.range.start,
-                b.range.end,
-                b.secret_index,
-                b.variant,
-            ))
-        });
-        hits
     }
 
-    /// Whether `haystack` holds any pattern at all (every overlapping match implies one).
-    fn may_match(&self, haystack: &[u8]) -> bool {
+    /// Offset of the leftmost tail in `haystack`, if any (every match implies one).
+    fn first_tail(&self, haystack: &[u8]) -> Option<usize> {
         self.prefilter
             .as_ref()
-            .is_some_and(|p| p.is_match(haystack))
+            .and_then(|p| p.find(haystack))
+            .map(|m| m.start())
     }
 
     /// Secrets inside the decoded user:password of an `Authorization: Basic …` value.
@@ -389,6 +483,23 @@ impl StreamHit {
         set.finding(self.secret_index, self.variant, &self.matched, transport)
             .at(stream, &self.frames)
     }
+}
+
+/// The bytes of `p` the prefilter looks for: its last [`PREFILTER_TAIL`] bytes.
+fn tail_of(p: &[u8]) -> &[u8] {
+    p.get(p.len().saturating_sub(PREFILTER_TAIL)..).unwrap_or(p)
+}
+
+/// The order `find_in` reports hits in.
+fn sort_hits(hits: &mut [SecretHit]) {
+    hits.sort_by(|a, b| {
+        (a.range.start, a.range.end, a.secret_index, a.variant).cmp(&(
+            b.range.start,
+            b.range.end,
+            b.secret_index,
+            b.variant,
+        ))
+    });
 }
 
 fn find_sub(hay: &[u8], needle: &[u8]) -> Option<usize> {
@@ -531,23 +642,30 @@ impl StreamScanner {
         self.next_offset = Some(chunk_end);
 
         let keep = set.max_pattern_len().saturating_sub(1);
-        if !self.may_hit(set, data, keep) {
-            // Nothing can end in this chunk: keep the tail without copying the chunk.
+        let carried = self.carry.len();
+        let Some(from) = self.first_tail(set, data) else {
+            // Nothing can end in this chunk: keep the last `keep` bytes without copying
+            // the chunk behind the carried ones.
             if data.len() >= keep {
                 let cut = data.len() - keep;
                 self.carry.clear();
                 self.carry
                     .extend_from_slice(data.get(cut..).unwrap_or_default());
                 self.carry_start = offset.saturating_add(cut as u64);
-                self.trim_frame_map();
-                return hits;
+            } else {
+                self.carry.extend_from_slice(data);
+                let cut = self.carry.len().saturating_sub(keep);
+                self.carry.drain(..cut);
+                self.carry_start = self.carry_start.saturating_add(cut as u64);
             }
-        }
-        let carried = self.carry.len();
-        let mut buf = std::mem::take(&mut self.carry);
+            self.trim_frame_map();
+            return hits;
+        };
+        let mut buf = Vec::with_capacity(carried.saturating_add(data.len()));
+        buf.extend_from_slice(&self.carry);
         buf.extend_from_slice(data);
         let base = self.carry_start;
-        for h in set.find_in(&buf) {
+        for h in set.find_from(&buf, from) {
             if h.range.end <= carried {
                 continue;
             }
@@ -569,27 +687,42 @@ impl StreamScanner {
                 matched: buf.get(h.range.clone()).unwrap_or_default().to_vec(),
             });
         }
-        let keep = keep.min(buf.len());
-        let cut = buf.len() - keep;
-        self.carry = buf.get(cut..).unwrap_or_default().to_vec();
+        let cut = buf.len() - keep.min(buf.len());
+        self.carry.clear();
+        self.carry
+            .extend_from_slice(buf.get(cut..).unwrap_or_default());
         self.carry_start = base.saturating_add(cut as u64);
         self.trim_frame_map();
         hits
     }
 
-    /// Whether a match can end inside `data` given the carried bytes: one wholly inside
-    /// `data`, or one that starts in the carry and so ends within its first `keep` bytes.
-    fn may_hit(&self, set: &SecretSet, data: &[u8], keep: usize) -> bool {
-        if set.may_match(data) {
-            return true;
+    /// Where, in the carried bytes followed by `data`, the search for matches ending in
+    /// `data` can start: `None` when no match can end there. A match ending in `data`
+    /// ends with its tail (at most [`PREFILTER_TAIL`] bytes), which is either inside `data`
+    /// or starts in the carry's last `PREFILTER_TAIL - 1` bytes and ends within the first
+    /// `PREFILTER_TAIL - 1` of `data`: only those few bytes are asked about the seam, from
+    /// a buffer on the stack. A seam tail that starts inside `data` is left to the search
+    /// of `data`, which finds the leftmost one there.
+    fn first_tail(&self, set: &SecretSet, data: &[u8]) -> Option<usize> {
+        const W: usize = PREFILTER_TAIL - 1;
+        let carried = self.carry.len();
+        let c = carried.min(W);
+        if c > 0 {
+            let d = data.len().min(W);
+            let mut seam = [0u8; 2 * W];
+            if let (Some(to), Some(from)) = (seam.get_mut(..c), self.carry.get(carried - c..)) {
+                to.copy_from_slice(from);
+            }
+            if let (Some(to), Some(from)) = (seam.get_mut(c..c + d), data.get(..d)) {
+                to.copy_from_slice(from);
+            }
+            if let Some(p) = set.first_tail(seam.get(..c + d).unwrap_or_default()) {
+                if p < c {
+                    return Some(carried - c + p);
+                }
+            }
         }
-        if self.carry.is_empty() {
-            return false;
-        }
-        let mut seam = Vec::with_capacity(self.carry.len() + keep);
-        seam.extend_from_slice(&self.carry);
-        seam.extend_from_slice(data.get(..keep.min(data.len())).unwrap_or_default());
-        set.may_match(&seam)
+        set.first_tail(data).map(|p| carried + p)
     }
 
     /// Drop the frame entries that no longer overlap the carried bytes.
@@ -736,6 +869,78 @@ mod tests {
                 (1, Variant::Raw, hay.len() - 2..hay.len())
             ]
         );
+    }
+
+    /// The hits of the whole-pattern overlapping automaton, in `find_in`'s order.
+    fn overlapping_reference(set: &SecretSet, hay: &[u8]) -> Vec<SecretHit> {
+        let mut hits = Vec::new();
+        set.overlapping(hay, &mut hits);
+        sort_hits(&mut hits);
+        hits
+    }
+
+    #[test]
+    fn tail_search_finds_what_the_overlapping_automaton_finds() {
+        // Short secrets (tails that are whole patterns, several starting at one offset),
+        // secrets sharing their last 8 bytes, overlapping occurrences, every variant.
+        let s = set(&[
+            "hunter2",
+            "pw",
+            "pwd",
+            "xx-password",
+            "yy-password",
+            "ter2x",
+        ]);
+        let mut hay = String::from("pwd pw pwpwd hunter2x xx-passwordyy-password ");
+        hay.push_str(&STANDARD.encode(b"..xx-password.."));
+        hay.push_str(" 68756e74657232 ");
+        hay.push_str(&URL_SAFE.encode(b"xhunter2"));
+        hay.push_str(" yy%2Dpassword xx-passwor xx-password");
+        let hay = hay.as_bytes();
+        let want = overlapping_reference(&s, hay);
+        assert!(want.len() >= 10, "{want:?}");
+        assert_eq!(s.find_in(hay), want);
+        assert_eq!(s.pattern_ends(hay, 0).map(|f| f.len()), Some(want.len()));
+        // Every suffix and prefix too (matches cut at either end).
+        for i in 0..hay.len() {
+            let (a, b) = (&hay[i..], &hay[..i]);
+            assert_eq!(s.find_in(a), overlapping_reference(&s, a), "from {i}");
+            assert_eq!(s.find_in(b), overlapping_reference(&s, b), "to {i}");
+        }
+    }
+
+    #[test]
+    fn short_and_shared_tails_found_across_every_chunking() {
+        // Tails shorter than 8 bytes and tails shared by two secrets, cut at every seam.
+        let s = set(&["pw", "pwd", "xx-password", "yy-password", "hunter2"]);
+        let hay = b"pwd xx-passwordyy-password pwpwd 68756E74657232 xx-passwordpw";
+        let whole: Vec<(usize, Range<u64>)> = s
+            .find_in(hay)
+            .into_iter()
+            .map(|h| (h.secret_index, h.range.start as u64..h.range.end as u64))
+            .collect();
+        assert_eq!(whole.len(), 10, "{whole:?}");
+        for size in 1..=hay.len() {
+            let mut sc = StreamScanner::new();
+            let mut got = Vec::new();
+            for (i, chunk) in hay.chunks(size).enumerate() {
+                let found = sc.feed(&s, (i * size) as u64, chunk, i as u64);
+                got.extend(found.into_iter().map(|h| (h.secret_index, h.range)));
+            }
+            got.sort_by_key(|(i, r)| (r.start, r.end, *i));
+            assert_eq!(got, whole, "chunk size {size}");
+        }
+    }
+
+    #[test]
+    fn a_haystack_of_tails_falls_back_to_the_overlapping_search() {
+        // A tail every few bytes exceeds the candidate bound: the answer is the same.
+        let s = set(&["abcdefgh", "0123456789abcdefgh", "gh"]);
+        let hay = b"abcdefgh".repeat(20_000);
+        assert!(s.pattern_ends(&hay, 0).is_none());
+        let hits = s.find_in(&hay);
+        assert_eq!(hits.len(), 40_000);
+        assert_eq!(hits, overlapping_reference(&s, &hay));
     }
 
     #[test]

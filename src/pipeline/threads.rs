@@ -171,6 +171,14 @@ impl Frames for Reader {
         Ok(true)
     }
 
+    fn holds(&self) -> bool {
+        self.filling.iter().any(|b| !b.frames.is_empty())
+    }
+
+    fn hand_on(&mut self) -> Result<(), RunError> {
+        self.send_all()
+    }
+
     fn settle(&mut self) -> Result<(), RunError> {
         self.send_all()?;
         let (ack, acks) = sync_channel(self.to.len());
@@ -628,6 +636,7 @@ fn worker_options(opts: &RunOptions, n: usize) -> RunOptions {
     w.flow.max_buffered_total = (opts.flow.max_buffered_total / n).max(1);
     w.progress = false;
     w.write = None;
+    w.privdrop = None;
     w.threads = 1;
     w
 }
@@ -639,9 +648,50 @@ pub(super) fn replay<R: Replay, S: Sink + ?Sized>(
     printer: &mut S,
     stop: &AtomicBool,
 ) -> Result<RunStats, RunError> {
+    let name = f.name();
+    let mut ropts = opts.clone();
+    // Given up before the workers start (capabilities are per thread).
+    if let Some(plan) = ropts.privdrop.take() {
+        crate::capture::privdrop::apply(&plan)?;
+    }
+    sharded(&ropts, printer, &name, |reader, printer| {
+        read_frames(f, &ropts, reader, printer, stop)
+    })
+}
+
+/// `-j` over a live capture: the thread that takes the packets from the capture thread's
+/// queue is the reader ([`super::capture_live`]). Its partial batches are handed on when
+/// the capture goes quiet or within [`super::LIVE_HOLD`] (see [`Frames::hand_on`]), and
+/// all of them when the capture ends (also on Ctrl-C: the frames it took from the queue
+/// are analysed; those left in the queue are counted as not analysed, as with one thread).
+pub(super) fn live<S: Sink + ?Sized>(
+    l: &mut crate::capture::live::LiveSource,
+    opts: &RunOptions,
+    printer: &mut S,
+    stop: &AtomicBool,
+) -> Result<RunStats, RunError> {
+    let name = format!("live capture on {}", l.name());
+    let mut ropts = opts.clone();
+    // Root is given up before any thread starts (as `capture_live` does with one thread);
+    // the -w file is opened after it.
+    if let Some(plan) = ropts.privdrop.take() {
+        crate::capture::privdrop::apply(&plan)?;
+    }
+    sharded(&ropts, printer, &name, |reader, printer| {
+        super::capture_live(l, &ropts, reader, printer, stop)
+    })
+}
+
+/// Start `opts.threads` workers, let `read` hand them frames through a [`Reader`], and
+/// merge what they found once `read` returns (its partial batches are sent first).
+fn sharded<S: Sink + ?Sized>(
+    opts: &RunOptions,
+    printer: &mut S,
+    name: &str,
+    read: impl FnOnce(&mut Reader, &mut S) -> Result<(), RunError>,
+) -> Result<RunStats, RunError> {
     let n = opts.threads.max(1);
     let wopts = worker_options(opts, n);
-    let name = f.name();
     let (stats, parts) = std::thread::scope(|scope| {
         let (spare_tx, spare_rx) = channel();
         let mut to = Vec::with_capacity(n);
@@ -649,7 +699,7 @@ pub(super) fn replay<R: Replay, S: Sink + ?Sized>(
         for _ in 0..n {
             let (tx, rx) = sync_channel(QUEUED_BATCHES);
             let spare = spare_tx.clone();
-            let (wopts, name) = (&wopts, name.as_str());
+            let wopts = &wopts;
             handles.push(scope.spawn(move || work(wopts, name, rx, spare)));
             to.push(tx);
         }
@@ -665,8 +715,7 @@ pub(super) fn replay<R: Replay, S: Sink + ?Sized>(
             placement: Placement::new(n),
             passed: vec![None; n],
         };
-        let read =
-            read_frames(f, opts, &mut reader, printer, stop).and_then(|()| reader.send_all());
+        let read = read(&mut reader, printer).and_then(|()| reader.send_all());
         // Closing the queues ends the workers.
         reader.to.clear();
         let parts: Vec<Result<RunStats, RunError>> = handles
@@ -677,7 +726,7 @@ pub(super) fn replay<R: Replay, S: Sink + ?Sized>(
     });
     let mut stats = stats?;
     let parts = parts.into_iter().collect::<Result<Vec<_>, _>>()?;
-    merge(&mut stats, parts, &name);
+    merge(&mut stats, parts, name);
     printer.flush()?;
     Ok(stats)
 }

@@ -298,6 +298,40 @@ pub fn can_capture() -> bool {
     false
 }
 
+/// Wait until a live capture started with piped stderr says it is listening on `lo`; the
+/// rest of its stderr is read in the background (the child never blocks on it) and is what
+/// the handle returns once the child ends.
+pub fn listening(child: &mut std::process::Child) -> std::thread::JoinHandle<String> {
+    use std::io::{BufRead, BufReader, Read};
+    let mut r = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut line = String::new();
+    r.read_line(&mut line).expect("read stderr");
+    assert!(
+        line.contains("listening on lo"),
+        "unexpected first stderr line: {line}"
+    );
+    std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = r.read_to_string(&mut s);
+        s
+    })
+}
+
+/// Wait for `child` to end; kill it and fail past `secs` seconds.
+pub fn wait_or_kill(child: &mut std::process::Child, secs: u64) -> std::process::ExitStatus {
+    let t = std::time::Instant::now();
+    loop {
+        if let Some(st) = child.try_wait().expect("wait") {
+            return st;
+        }
+        if t.elapsed() > std::time::Duration::from_secs(secs) {
+            let _ = child.kill();
+            panic!("squirrel-sniff did not stop within {secs}s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 /// Capture real loopback traffic with the binary (`-i lo -w FILE tcp port P`) while a client
 /// sends `request_pieces` to a one-shot server on 127.0.0.1, each piece in its own write with
 /// TCP_NODELAY and a pause between (so each becomes its own segment). Returns the server port.
@@ -307,7 +341,7 @@ pub fn live_capture_pieces(
     request_pieces: &[&[u8]],
     response: &'static [u8],
 ) -> u16 {
-    use std::io::{BufRead, BufReader, Read, Write};
+    use std::io::{Read, Write};
     use std::net::{TcpListener, TcpStream};
     use std::process::Stdio;
     use std::time::{Duration, Instant};
@@ -342,18 +376,7 @@ pub fn live_capture_pieces(
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn capture");
-    let mut r = BufReader::new(child.stderr.take().expect("stderr"));
-    let mut line = String::new();
-    r.read_line(&mut line).expect("read stderr");
-    assert!(
-        line.contains("listening on lo"),
-        "unexpected first stderr line: {line}"
-    );
-    let rest = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = r.read_to_string(&mut s);
-        s
-    });
+    let rest = listening(&mut child);
 
     let mut c = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     c.set_nodelay(true).expect("nodelay");
