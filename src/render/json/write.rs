@@ -79,17 +79,32 @@ fn all_plain<const ASCII: bool>(s: &[u8]) -> bool {
     all_bytes(s, plain::<ASCII>)
 }
 
-/// `s` as a JSON string, exactly as serde_json writes it.
+/// `s` as a JSON string, exactly as serde_json writes it. The common case (nothing to
+/// escape) is small enough to be inlined where it is called.
+#[inline]
 pub fn str(out: &mut Vec<u8>, s: &str) {
     if all_plain::<false>(s.as_bytes()) {
-        out.reserve(s.len() + 2);
-        out.push(b'"');
-        out.extend_from_slice(s.as_bytes());
-        out.push(b'"');
+        quoted(out, s.as_bytes());
     } else {
-        // Rare: let serde_json escape it (writing to a Vec cannot fail).
-        let _ = serde_json::to_writer(&mut *out, s);
+        str_escaped(out, s);
     }
+}
+
+/// `bytes` between quotes, as they are.
+#[inline(always)]
+fn quoted(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(bytes);
+    out.push(b'"');
+}
+
+/// [`str`] of a string that needs an escape (rare): serde_json escapes it (writing to a
+/// `Vec` cannot fail).
+#[cold]
+#[inline(never)]
+fn str_escaped(out: &mut Vec<u8>, s: &str) {
+    let _ = serde_json::to_writer(&mut *out, s);
 }
 
 /// A string known to need no escape (a constant name, a formatted time): written between
@@ -104,13 +119,20 @@ fn known(out: &mut Vec<u8>, s: &str) {
 /// Bytes from the wire as a JSON string: escaped for the terminal
 /// ([`crate::present::escape::escape_bytes`]), then for JSON. Printable ASCII without `"`
 /// or `\` (the common case) is the same text after both: written without a copy.
+#[inline]
 pub fn wire(out: &mut Vec<u8>, bytes: &[u8]) {
     if all_plain::<true>(bytes) {
-        out.reserve(bytes.len() + 2);
-        out.push(b'"');
-        out.extend_from_slice(bytes);
-        out.push(b'"');
-    } else if all_bytes(bytes, printable) {
+        quoted(out, bytes);
+    } else {
+        wire_escaped(out, bytes);
+    }
+}
+
+/// [`wire`] of bytes that need an escape (the less common case).
+#[cold]
+#[inline(never)]
+fn wire_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
+    if all_bytes(bytes, printable) {
         // Printable ASCII with a `"` or `\` (an ETag, a quoted parameter): the terminal
         // escape keeps it as it is; JSON escapes those two with a backslash.
         quoted_ascii(out, bytes);
