@@ -24,6 +24,11 @@ pub trait Fields {
     fn pairs(&mut self, name: &str, v: &mut dyn Iterator<Item = (&str, &str)>);
     /// Any other value, as its JSON.
     fn json(&mut self, name: &str, v: Value);
+    /// Any other value, borrowed: given to [`Fields::json`] as a copy unless the output
+    /// writes it as it is (`--json`).
+    fn json_ref(&mut self, name: &str, v: &Value) {
+        self.json(name, v.clone());
+    }
     /// A list of counts or ids (cipher suites, extension ids, …): given to [`Fields::json`]
     /// as an array unless the output writes the numbers as they come.
     fn uints(&mut self, name: &str, v: &mut dyn Iterator<Item = u64>) {

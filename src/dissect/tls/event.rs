@@ -428,7 +428,7 @@ impl TlsEvent {
                     .collect();
                 if let Some(Value::Object(first)) = chain.first() {
                     for (k, v) in first {
-                        out.json(k, v.clone());
+                        out.json_ref(k, v);
                     }
                 }
                 out.uint("chain_length", Some(c.certificates.len() as u64));

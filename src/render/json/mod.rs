@@ -370,7 +370,7 @@ impl Json {
     ) -> io::Result<()> {
         for x in findings {
             let rec = record::Finding::new(ts, x, self.dir.of_finding(x, frame));
-            self.out.push(&rec, ts)?;
+            self.out.push_with(ts, |buf| write::finding(buf, &rec))?;
         }
         Ok(())
     }

@@ -12,7 +12,9 @@ use std::ops::Range;
 use serde_json::ser::{CompactFormatter, Formatter};
 use serde_json::Value;
 
-use super::record::{dir_name, App, Packet, SessionClose, SessionFields, SessionOpen, SessionRef};
+use super::record::{
+    dir_name, App, Detail, Finding, Packet, SessionClose, SessionFields, SessionOpen, SessionRef,
+};
 use crate::dissect::fields::Fields;
 use crate::flow::{StreamId, Transport};
 use crate::present::escape::escape_bytes;
@@ -26,10 +28,17 @@ fn plain<const ASCII: bool>(b: u8) -> bool {
     (b >= 0x20) & (b != b'"') & (b != b'\\') & (!ASCII | (b < 0x7f))
 }
 
-/// True when every byte of the array is [`plain`] (one vector compare per test).
+/// True when the byte is printable ASCII (`"` and `\` included): the same text after
+/// the terminal escape ([`crate::present::escape::escape_bytes`]).
 #[inline(always)]
-fn block_plain<const ASCII: bool, const N: usize>(b: &[u8; N]) -> bool {
-    b.iter().fold(true, |ok, &c| ok & plain::<ASCII>(c))
+fn printable(b: u8) -> bool {
+    b.wrapping_sub(0x20) < 0x7f - 0x20
+}
+
+/// True when `ok` holds for every byte of the array (one vector compare per test).
+#[inline(always)]
+fn block_all<const N: usize>(b: &[u8; N], ok: impl Fn(u8) -> bool) -> bool {
+    b.iter().fold(true, |all, &c| all & ok(c))
 }
 
 /// The first `N` bytes of `s` and its last `N` (they overlap when `s` is shorter than
@@ -41,27 +50,33 @@ fn ends<const N: usize>(s: &[u8]) -> Option<(&[u8; N], &[u8; N])> {
     Some((first, last))
 }
 
-/// True when every byte of `s` is [`plain`]: sixteen bytes at a time, the last block
+/// True when `ok` holds for every byte of `s`: sixteen bytes at a time, the last block
 /// overlapping the one before it; a string shorter than sixteen bytes as two overlapping
 /// words of eight or four bytes (no byte-by-byte tail but for strings under four bytes).
 #[inline(always)]
-fn all_plain<const ASCII: bool>(s: &[u8]) -> bool {
+fn all_bytes(s: &[u8], ok: impl Fn(u8) -> bool + Copy) -> bool {
     if s.len() >= 16 {
         let mut blocks = s.chunks_exact(16);
         for b in &mut blocks {
             match b.first_chunk::<16>() {
-                Some(b) if block_plain::<ASCII, 16>(b) => {}
+                Some(b) if block_all(b, ok) => {}
                 _ => return false,
             }
         }
-        blocks.remainder().is_empty() || s.last_chunk::<16>().is_some_and(block_plain::<ASCII, 16>)
+        blocks.remainder().is_empty() || s.last_chunk::<16>().is_some_and(|b| block_all(b, ok))
     } else if let Some((a, b)) = ends::<8>(s) {
-        block_plain::<ASCII, 8>(a) & block_plain::<ASCII, 8>(b)
+        block_all(a, ok) & block_all(b, ok)
     } else if let Some((a, b)) = ends::<4>(s) {
-        block_plain::<ASCII, 4>(a) & block_plain::<ASCII, 4>(b)
+        block_all(a, ok) & block_all(b, ok)
     } else {
-        s.iter().fold(true, |ok, &c| ok & plain::<ASCII>(c))
+        s.iter().fold(true, |all, &c| all & ok(c))
     }
+}
+
+/// True when every byte of `s` is [`plain`].
+#[inline(always)]
+fn all_plain<const ASCII: bool>(s: &[u8]) -> bool {
+    all_bytes(s, plain::<ASCII>)
 }
 
 /// `s` as a JSON string, exactly as serde_json writes it.
@@ -95,9 +110,34 @@ pub fn wire(out: &mut Vec<u8>, bytes: &[u8]) {
         out.push(b'"');
         out.extend_from_slice(bytes);
         out.push(b'"');
+    } else if all_bytes(bytes, printable) {
+        // Printable ASCII with a `"` or `\` (an ETag, a quoted parameter): the terminal
+        // escape keeps it as it is; JSON escapes those two with a backslash.
+        quoted_ascii(out, bytes);
     } else {
         str(out, &escape_bytes(bytes));
     }
+}
+
+/// Printable ASCII as a JSON string: `"` and `\` escaped as serde_json escapes them
+/// (`\"`, `\\`), every other byte as it is.
+fn quoted_ascii(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.reserve(bytes.len() + 4);
+    out.push(b'"');
+    let mut rest = bytes;
+    while let Some((head, tail)) =
+        memchr::memchr2(b'"', b'\\', rest).and_then(|i| rest.split_at_checked(i))
+    {
+        out.extend_from_slice(head);
+        let Some((&special, after)) = tail.split_first() else {
+            break;
+        };
+        out.push(b'\\');
+        out.push(special);
+        rest = after;
+    }
+    out.extend_from_slice(rest);
+    out.push(b'"');
 }
 
 /// A string from the wire, escaped for the terminal, then for JSON
@@ -198,9 +238,9 @@ pub struct Body {
     /// The members' names in the order given, each followed by 0xff (a byte UTF-8 never
     /// has): what [`Body::orders`] knows them by, compared whole.
     names: Vec<u8>,
-    /// Orders learnt: the members' names in the order given (each followed by 0xff, a
-    /// byte UTF-8 never has), and the members to write, in name order (for a name given
-    /// twice, its last). Records of the same kind give the same names: sorted once.
+    /// Orders learnt: the members' names in the order given (as [`Body::names`]), and the
+    /// members to write, in name order (for a name given twice, its last). Records of the
+    /// same kind give the same names: sorted once.
     orders: Vec<(Vec<u8>, Vec<usize>)>,
 }
 
@@ -333,8 +373,11 @@ impl Fields for Body {
         self.member(name, |out| pair_list(out, v, str, str));
     }
     fn json(&mut self, name: &str, v: Value) {
+        self.json_ref(name, &v);
+    }
+    fn json_ref(&mut self, name: &str, v: &Value) {
         self.member(name, |out| {
-            let _ = serde_json::to_writer(&mut *out, &v);
+            let _ = serde_json::to_writer(&mut *out, v);
         });
     }
     fn wire(&mut self, name: &str, v: Option<&[u8]>) {
@@ -633,6 +676,68 @@ pub fn session_close(out: &mut Vec<u8>, r: &SessionClose<'_>) {
     out.push(b'}');
 }
 
+/// A `finding` record, as serde_json writes [`Finding`] (its session flattened into it: a
+/// bare session's transport left out when unknown).
+pub fn finding(out: &mut Vec<u8>, r: &Finding<'_>) {
+    out.extend_from_slice(b"{\"type\":");
+    known(out, r.ty);
+    key!(out, "ts");
+    known(out, r.ts);
+    match &r.session {
+        Some(SessionRef::Known(f)) => session_fields(out, f),
+        Some(SessionRef::Bare { session, transport }) => {
+            key!(out, "session");
+            uint(out, (*session).into());
+            if let Some(t) = transport {
+                key!(out, "transport");
+                known(out, t.as_str());
+            }
+        }
+        None => {}
+    }
+    key!(out, "kind");
+    str(out, r.kind);
+    key!(out, "severity");
+    str(out, r.severity);
+    key!(out, "frames");
+    list_of(out, r.frames.iter().copied(), uint);
+    key!(out, "evidence");
+    str(out, r.evidence);
+    key!(out, "explanation");
+    str(out, r.explanation);
+    key!(out, "count");
+    uint(out, r.count);
+    if let Some(n) = r.first_frame {
+        key!(out, "first_frame");
+        uint(out, n);
+    }
+    if let Some(n) = r.last_frame {
+        key!(out, "last_frame");
+        uint(out, n);
+    }
+    if !r.offsets.is_empty() {
+        key!(out, "offsets");
+        list_of(out, r.offsets.iter().copied(), uint);
+    }
+    if !r.details.is_empty() {
+        key!(out, "details");
+        out.push(b'{');
+        for (i, (name, value)) in r.details.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            str(out, name);
+            out.push(b':');
+            match value {
+                Detail::Number(n) => uint(out, *n),
+                Detail::Text(t) => str(out, t),
+            }
+        }
+        out.push(b'}');
+    }
+    out.push(b'}');
+}
+
 /// An application record, as serde_json writes [`super::record::App`] with the message's
 /// fields (`body`, given to it by the message) as its map.
 pub fn app(out: &mut Vec<u8>, rec: &App<'_>, body: &mut Body) {
@@ -687,6 +792,8 @@ mod tests {
                     let mut s = vec![b'a'; len];
                     s[at] = b;
                     assert_eq!(all_plain::<false>(&s), rule(b), "{len} {at} {b:#x}");
+                    let printable_rule = (0x20..0x7f).contains(&b);
+                    assert_eq!(all_bytes(&s, printable), printable_rule, "{len} {at}");
                     assert_eq!(
                         all_plain::<true>(&s),
                         rule(b) && b < 0x7f,
@@ -706,6 +813,11 @@ mod tests {
             &b""[..],
             b"GET /index.html",
             b"a\"b\\c",
+            b"\"",
+            b"\\",
+            b"\"\\\"\\",
+            b"W/\"5e1f-1a2b3c4d5e6f7a8b9c0d\"",
+            b"\\\"\x7f",
             b"\x1b[2J",
             b"\xff\xfe ok",
             "x\u{202e}y \u{e9}".as_bytes(),
@@ -1107,6 +1219,58 @@ mod tests {
                     serde_json::to_string(&close).unwrap()
                 );
             }
+        }
+    }
+
+    #[test]
+    fn finding_records_as_serde_json_writes_them() {
+        use crate::flow::Transport;
+        let (a, b) = endpoints();
+        let sessions = [
+            None,
+            Some(SessionRef::Known(SessionFields::new(
+                Transport::Tcp,
+                3,
+                a,
+                b,
+                "1:x/y+z=",
+            ))),
+            Some(SessionRef::Bare {
+                session: 9,
+                transport: None,
+            }),
+            Some(SessionRef::Bare {
+                session: 0,
+                transport: Some(Transport::Udp),
+            }),
+        ];
+        for (n, session) in sessions.into_iter().enumerate() {
+            let mut details = std::collections::BTreeMap::new();
+            if n > 0 {
+                details.insert("offset", Detail::Number(40));
+                details.insert("field", Detail::Text("pass\"word\\"));
+            }
+            let rec = Finding {
+                ty: "finding",
+                ts: "2026-11-22T19:43:13.047528000Z",
+                session,
+                kind: "credential",
+                severity: "high",
+                frames: if n == 2 { &[] } else { &[4, 5, u64::MAX] },
+                evidence: "user=\"bob\" \u{e9}\t",
+                explanation: "sent in clear",
+                count: n as u64,
+                first_frame: (n % 2 == 1).then_some(4),
+                last_frame: (n > 1).then_some(5),
+                offsets: if n == 3 { &[0, 17] } else { &[] },
+                details,
+            };
+            let mut out = Vec::new();
+            finding(&mut out, &rec);
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                serde_json::to_string(&rec).unwrap()
+            );
         }
     }
 
