@@ -45,7 +45,10 @@ const B64URL: GeneralPurpose = GeneralPurpose::new(
 /// The start of every token (version 0x80 and a timestamp's leading zero bytes), searched
 /// with one finder built once.
 static TOKEN_START: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
-    std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"gAAAAA"));
+    std::sync::LazyLock::new(|| memchr::memmem::Finder::new(TOKEN_PREFIX));
+
+/// What every token starts with (version 0x80 and a timestamp below 2^40, in base64).
+pub const TOKEN_PREFIX: &[u8] = b"gAAAAA";
 
 /// A Fernet token found in a buffer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,12 +147,18 @@ fn is_b64url(b: u8) -> bool {
 /// that start with `gAAAAA` (version 0x80 and a timestamp below 2^40) and decode to a
 /// well-formed token. At most [`MAX_TOKENS_PER_BUFFER`].
 pub fn find_fernet_tokens(text: &[u8]) -> Vec<FernetToken> {
+    // Every token starts with `gAAAAA`: find those (memchr's SIMD search).
+    fernet_tokens_at(text, TOKEN_START.find_iter(text))
+}
+
+/// [`find_fernet_tokens`] given where [`TOKEN_PREFIX`] starts in `text` (every offset,
+/// ascending; the secret search of a body finds them in the same pass): checks that each
+/// begins a run of base64 characters and decodes to a token.
+pub fn fernet_tokens_at(text: &[u8], starts: impl IntoIterator<Item = usize>) -> Vec<FernetToken> {
     let mut out = Vec::new();
     let engine = &B64URL;
-    // Every token starts with `gAAAAA`: find those (memchr's SIMD search), then check that
-    // each begins a run of base64 characters and decodes to a token.
     let mut next_free = 0usize;
-    for start in TOKEN_START.find_iter(text) {
+    for start in starts {
         if out.len() >= MAX_TOKENS_PER_BUFFER {
             break;
         }

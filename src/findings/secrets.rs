@@ -23,6 +23,7 @@ use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use base64::Engine;
 
 use super::credentials::decode_basic_auth;
+use super::fernet::TOKEN_PREFIX;
 use super::finding::{Finding, FindingKind, Severity, Transport};
 
 /// Most secrets accepted (command line and file together).
@@ -139,14 +140,36 @@ pub struct SecretSet {
     /// pattern's first bytes, and a word-like secret's head (`acorn…`) recurs in ordinary
     /// text far more than its tail, so whole patterns sent it to verify a near-miss at every
     /// such word. Its pattern ids are those of [`SecretSet::tail_owners`] (distinct tails).
-    prefilter: Option<AhoCorasick>,
-    /// The same distinct tails for anchored overlapping searches: every tail that starts
-    /// at one offset (a shorter tail is a whole short pattern, so several can; the
-    /// crate's overlapping iterator refuses anchored input, its stateful search takes it).
-    tails_at: Option<AhoCorasick>,
+    prefilter: Option<TailSearch>,
+    /// The same with [`TOKEN_PREFIX`] as one more tail, for bodies: the start of every
+    /// Fernet token comes from the same pass as the secrets (see [`SecretSet::find_in_marking`]).
+    marking: Option<TailSearch>,
     /// Per distinct tail: the patterns that end with it.
     tail_owners: Vec<Vec<usize>>,
     max_pattern_len: usize,
+}
+
+/// The distinct tails twice: leftmost-first, for the leftmost offset where one starts, and
+/// for anchored overlapping searches, for every tail that starts at one offset (a shorter
+/// tail is a whole short pattern, so several can; the crate's overlapping iterator refuses
+/// anchored input, its stateful search takes it).
+#[derive(Debug, Clone)]
+struct TailSearch {
+    first: AhoCorasick,
+    at: AhoCorasick,
+}
+
+impl TailSearch {
+    fn new(tails: &[&[u8]]) -> Result<TailSearch, SecretError> {
+        Ok(TailSearch {
+            first: AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostFirst)
+                .build(tails)?,
+            at: AhoCorasick::builder()
+                .start_kind(StartKind::Anchored)
+                .build(tails)?,
+        })
+    }
 }
 
 /// Secrets from a secrets file: one per line; blank lines and lines whose first non-blank
@@ -172,7 +195,7 @@ impl SecretSet {
             owners: Vec::new(),
             matcher: None,
             prefilter: None,
-            tails_at: None,
+            marking: None,
             tail_owners: Vec::new(),
             max_pattern_len: 0,
         }
@@ -244,19 +267,15 @@ impl SecretSet {
                 o.push(pid);
             }
         }
-        let (matcher, prefilter, tails_at) = if patterns.is_empty() {
+        let (matcher, prefilter, marking) = if patterns.is_empty() {
             (None, None, None)
         } else {
-            let prefilter = AhoCorasick::builder()
-                .match_kind(MatchKind::LeftmostFirst)
-                .build(&tails)?;
-            let tails_at = AhoCorasick::builder()
-                .start_kind(StartKind::Anchored)
-                .build(&tails)?;
+            let mut marked = tails.clone();
+            marked.push(TOKEN_PREFIX);
             (
                 Some(AhoCorasick::new(&patterns)?),
-                Some(prefilter),
-                Some(tails_at),
+                Some(TailSearch::new(&tails)?),
+                Some(TailSearch::new(&marked)?),
             )
         };
         Ok(SecretSet {
@@ -265,7 +284,7 @@ impl SecretSet {
             owners,
             matcher,
             prefilter,
-            tails_at,
+            marking,
             tail_owners,
             max_pattern_len,
         })
@@ -324,8 +343,36 @@ impl SecretSet {
     /// [`SecretSet::find_in`] with the prefilter's answer for `haystack[..from]` already
     /// known to be "no tail starts there" (`from` = the first offset a tail can start at).
     fn find_from(&self, haystack: &[u8], from: usize) -> Vec<SecretHit> {
+        let found = self
+            .prefilter
+            .as_ref()
+            .and_then(|t| self.pattern_ends(t, haystack, from, &mut Vec::new()));
+        self.hits_of(haystack, found)
+    }
+
+    /// [`SecretSet::find_in`], and the offsets where [`TOKEN_PREFIX`] starts in
+    /// `haystack` (every one, ascending) found by the same pass: a body is read once for
+    /// its secrets and for the starts of its Fernet tokens. The offsets are `None` when
+    /// the set is empty or the pass gave up (the caller then searches for them itself).
+    pub fn find_in_marking(&self, haystack: &[u8]) -> (Vec<SecretHit>, Option<Vec<usize>>) {
+        let Some(t) = &self.marking else {
+            return (Vec::new(), None);
+        };
+        let mut marks = Vec::new();
+        let found = self.pattern_ends(t, haystack, 0, &mut marks);
+        let marks = found.is_some().then_some(marks);
+        (self.hits_of(haystack, found), marks)
+    }
+
+    /// The hits of the patterns `pattern_ends` found, or of the overlapping automaton when
+    /// it gave up, in `find_in`'s order.
+    fn hits_of(
+        &self,
+        haystack: &[u8],
+        found: Option<Vec<(usize, Range<usize>)>>,
+    ) -> Vec<SecretHit> {
         let mut hits = Vec::new();
-        let Some(found) = self.pattern_ends(haystack, from) else {
+        let Some(found) = found else {
             self.overlapping(haystack, &mut hits);
             sort_hits(&mut hits);
             return hits;
@@ -353,23 +400,33 @@ impl SecretSet {
     /// found exactly once. `None` when the candidates or the bytes compared exceed a bound
     /// linear in the haystack (the caller then runs the overlapping automaton instead, so a
     /// haystack made of tails costs no more than that search).
-    fn pattern_ends(&self, haystack: &[u8], from: usize) -> Option<Vec<(usize, Range<usize>)>> {
-        let (Some(pre), Some(at)) = (&self.prefilter, &self.tails_at) else {
-            return Some(Vec::new());
-        };
+    /// A tail id past the last distinct tail (the marker of `marking`) is not a pattern's:
+    /// where it starts goes to `marks`.
+    fn pattern_ends(
+        &self,
+        tails: &TailSearch,
+        haystack: &[u8],
+        from: usize,
+        marks: &mut Vec<usize>,
+    ) -> Option<Vec<(usize, Range<usize>)>> {
         let mut found = Vec::new();
         let mut budget = haystack.len() / 8 + 64 * self.max_pattern_len + 4096;
         let mut start = from;
         while start < haystack.len() {
             let input = Input::new(haystack).range(start..);
-            let Some(m) = pre.find(input) else { break };
+            let Some(m) = tails.first.find(input) else {
+                break;
+            };
             let s = m.start();
             let near = Input::new(haystack)
                 .range(s..haystack.len().min(s.saturating_add(PREFILTER_TAIL)))
                 .anchored(Anchored::Yes);
             let mut state = OverlappingState::start();
             loop {
-                at.try_find_overlapping(near.clone(), &mut state).ok()?;
+                tails
+                    .at
+                    .try_find_overlapping(near.clone(), &mut state)
+                    .ok()?;
                 let Some(t) = state.get_match() else { break };
                 // The anchored automaton also reports a tail that is a suffix of one
                 // starting here; that one is found from its own start.
@@ -377,7 +434,11 @@ impl SecretSet {
                     continue;
                 }
                 let end = t.end();
-                for &pid in self.tail_owners.get(t.pattern().as_usize())? {
+                let Some(owners) = self.tail_owners.get(t.pattern().as_usize()) else {
+                    marks.push(s);
+                    continue;
+                };
+                for &pid in owners {
                     let p = self.patterns.get(pid)?;
                     budget = budget.checked_sub(p.len() / 16 + 1)?;
                     let Some(ps) = end.checked_sub(p.len()) else {
@@ -416,7 +477,7 @@ impl SecretSet {
     fn first_tail(&self, haystack: &[u8]) -> Option<usize> {
         self.prefilter
             .as_ref()
-            .and_then(|p| p.find(haystack))
+            .and_then(|t| t.first.find(haystack))
             .map(|m| m.start())
     }
 
@@ -879,6 +940,33 @@ mod tests {
         hits
     }
 
+    fn ends(set: &SecretSet, hay: &[u8]) -> Option<Vec<(usize, Range<usize>)>> {
+        let t = set.prefilter.as_ref()?;
+        set.pattern_ends(t, hay, 0, &mut Vec::new())
+    }
+
+    #[test]
+    fn marking_gives_the_secrets_and_every_token_start() {
+        // Token starts next to, inside and overlapping secrets' tails; a secret that is
+        // itself `gAAAAA…`; runs of `A` after `g`.
+        let s = set(&["hunter2", "gAAAAAsecret", "pw"]);
+        let hay = b"x gAAAAAsecret gAAAAAAAAgAAAAA hunter2gAAAAA pwgAAAAApw gAAAA gAAAAA";
+        let (hits, marks) = s.find_in_marking(hay);
+        assert_eq!(hits, s.find_in(hay));
+        assert_eq!(hits, overlapping_reference(&s, hay));
+        let want: Vec<usize> = memchr::memmem::find_iter(hay, TOKEN_PREFIX).collect();
+        assert_eq!(want.len(), 6);
+        assert_eq!(marks, Some(want));
+        for i in 0..hay.len() {
+            let part = &hay[i..];
+            let want: Vec<usize> = memchr::memmem::find_iter(part, TOKEN_PREFIX).collect();
+            let (hits, marks) = s.find_in_marking(part);
+            assert_eq!(marks, Some(want), "from {i}");
+            assert_eq!(hits, overlapping_reference(&s, part), "from {i}");
+        }
+        assert_eq!(SecretSet::empty().find_in_marking(hay), (Vec::new(), None));
+    }
+
     #[test]
     fn tail_search_finds_what_the_overlapping_automaton_finds() {
         // Short secrets (tails that are whole patterns, several starting at one offset),
@@ -900,7 +988,7 @@ mod tests {
         let want = overlapping_reference(&s, hay);
         assert!(want.len() >= 10, "{want:?}");
         assert_eq!(s.find_in(hay), want);
-        assert_eq!(s.pattern_ends(hay, 0).map(|f| f.len()), Some(want.len()));
+        assert_eq!(ends(&s, hay).map(|f| f.len()), Some(want.len()));
         // Every suffix and prefix too (matches cut at either end).
         for i in 0..hay.len() {
             let (a, b) = (&hay[i..], &hay[..i]);
@@ -937,7 +1025,8 @@ mod tests {
         // A tail every few bytes exceeds the candidate bound: the answer is the same.
         let s = set(&["abcdefgh", "0123456789abcdefgh", "gh"]);
         let hay = b"abcdefgh".repeat(20_000);
-        assert!(s.pattern_ends(&hay, 0).is_none());
+        assert!(ends(&s, &hay).is_none());
+        assert_eq!(s.find_in_marking(&hay).1, None);
         let hits = s.find_in(&hay);
         assert_eq!(hits.len(), 40_000);
         assert_eq!(hits, overlapping_reference(&s, &hay));

@@ -20,7 +20,7 @@ use super::audit::{
 };
 use super::classify::{classify, Class};
 use super::credentials::{credentials_read_body, request_credentials, response_credentials};
-use super::fernet::{find_fernet_tokens, FernetKey};
+use super::fernet::{fernet_tokens_at, find_fernet_tokens, FernetKey};
 use super::finding::{mask_value, Finding, FindingKind, Severity, Transport};
 use super::secrets::{SecretSet, StreamScanner};
 use crate::capture::Timestamp;

@@ -202,39 +202,46 @@ impl Analyzer {
             self.give_back_host(stream, host);
         }
         // Secrets that only appear once the body is de-chunked or decompressed.
-        if !self.cfg.secrets.is_empty() && (h.decoded_with.is_some() || h.chunked) {
-            for hit in self.cfg.secrets.find_in(body) {
-                let matched = body.get(hit.range.clone()).unwrap_or_default();
-                let layer = match &h.decoded_with {
-                    Some(c) => format!("http body (decoded {c})"),
-                    None => "http body (de-chunked)".to_string(),
-                };
-                let f = self.cfg.secrets.finding(
-                    hit.secret_index,
-                    hit.variant,
-                    matched,
-                    Transport::Clear,
-                );
-                self.secret_seen(
-                    hit.secret_index,
+        // The same pass gives where Fernet tokens can start (`None`: not searched).
+        let (hits, token_starts) =
+            if !self.cfg.secrets.is_empty() && (h.decoded_with.is_some() || h.chunked) {
+                self.cfg.secrets.find_in_marking(body)
+            } else {
+                (Vec::new(), None)
+            };
+        for hit in hits {
+            let matched = body.get(hit.range.clone()).unwrap_or_default();
+            let layer = match &h.decoded_with {
+                Some(c) => format!("http body (decoded {c})"),
+                None => "http body (de-chunked)".to_string(),
+            };
+            let f =
+                self.cfg
+                    .secrets
+                    .finding(hit.secret_index, hit.variant, matched, Transport::Clear);
+            self.secret_seen(
+                hit.secret_index,
+                e.frame,
+                format!(
+                    "stream {stream} {} frame {} body offset {} ({layer}, {})",
+                    dir_label(e.dir),
                     e.frame,
-                    format!(
-                        "stream {stream} {} frame {} body offset {} ({layer}, {})",
-                        dir_label(e.dir),
-                        e.frame,
-                        hit.range.start,
-                        hit.variant.label()
-                    ),
-                );
-                self.push(
-                    f.detail("layer", &layer)
-                        .detail("body_offset", hit.range.start.to_string()),
-                    Some(stream),
-                    frames,
-                );
-            }
+                    hit.range.start,
+                    hit.variant.label()
+                ),
+            );
+            self.push(
+                f.detail("layer", &layer)
+                    .detail("body_offset", hit.range.start.to_string()),
+                Some(stream),
+                frames,
+            );
         }
-        for tok in find_fernet_tokens(body) {
+        let tokens = match token_starts {
+            Some(starts) => fernet_tokens_at(body, starts),
+            None => find_fernet_tokens(body),
+        };
+        for tok in tokens {
             self.report.fernet_tokens += 1;
             let dec = self.cfg.fernet_key.as_ref().map(|k| k.decrypt(&tok.raw));
             let mut f = tok.finding(dec.as_ref(), Transport::Clear);
