@@ -649,11 +649,7 @@ pub(super) fn replay<R: Replay, S: Sink + ?Sized>(
     stop: &AtomicBool,
 ) -> Result<RunStats, RunError> {
     let name = f.name();
-    let mut ropts = opts.clone();
-    // Given up before the workers start (capabilities are per thread).
-    if let Some(plan) = ropts.privdrop.take() {
-        crate::capture::privdrop::apply(&plan)?;
-    }
+    let ropts = privileges_given_up(opts)?;
     sharded(&ropts, printer, &name, |reader, printer| {
         read_frames(f, &ropts, reader, printer, stop)
     })
@@ -671,15 +667,21 @@ pub(super) fn live<S: Sink + ?Sized>(
     stop: &AtomicBool,
 ) -> Result<RunStats, RunError> {
     let name = format!("live capture on {}", l.name());
-    let mut ropts = opts.clone();
-    // Root is given up before any thread starts (as `capture_live` does with one thread);
-    // the -w file is opened after it.
-    if let Some(plan) = ropts.privdrop.take() {
-        crate::capture::privdrop::apply(&plan)?;
-    }
+    // The -w file is opened after it (by `capture_live`, as with one thread).
+    let ropts = privileges_given_up(opts)?;
     sharded(&ropts, printer, &name, |reader, printer| {
         super::capture_live(l, &ropts, reader, printer, stop)
     })
+}
+
+/// Give up root as `opts.privdrop` says, before any worker starts (capabilities are per
+/// thread), and the options to go on with: the same, with nothing left to give up.
+fn privileges_given_up(opts: &RunOptions) -> Result<RunOptions, RunError> {
+    let mut ropts = opts.clone();
+    if let Some(plan) = ropts.privdrop.take() {
+        crate::capture::privdrop::apply(&plan)?;
+    }
+    Ok(ropts)
 }
 
 /// Start `opts.threads` workers, let `read` hand them frames through a [`Reader`], and
