@@ -211,8 +211,9 @@ pub struct BoundsArgs {
     pub stats: bool,
     /// Worker threads that share the sessions (default: the number of cores, at most 4;
     /// -j 1 runs on one thread). Used by a `-q` run over files or a live capture
-    /// that prints only the summary line (no --report, --json, --stats, --html,
-    /// --conversations, --hierarchy, --follow, -Y, -T, --keylog/--rsa-key; -w only live).
+    /// that prints only the summary line, with or without --conversations and --hierarchy
+    /// (no --report, --json, --stats, --html, --follow, -Y, -T, --keylog/--rsa-key; -w
+    /// only live).
     /// With --json over files, -j N given (N > 1) writes the records on a second thread (the
     /// same output). Every other run uses one thread. Each worker gets 1/N of
     /// --max-total-buffer and --max-flows

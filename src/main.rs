@@ -806,9 +806,11 @@ fn default_threads() -> usize {
 /// benchmark capture the largest sessions limit the gain past four (docs/performance.md).
 const MAX_DEFAULT_THREADS: usize = 4;
 
-/// Whether the run prints only the `-q` summary line (and exit codes, notes on stderr):
-/// the only output `-j` workers are used for, since their merged report is exact in its
-/// counters but not in the order of its lists (see `pipeline::threads`). Key sources given
+/// Whether the run prints only the `-q` summary line (and exit codes, notes on stderr),
+/// with or without the `--conversations` and `--hierarchy` tables: the only output `-j`
+/// workers are used for, since their merged report is exact in its counters but not in the
+/// order of its lists (see `pipeline::threads`); the two tables are merged into one
+/// thread's order (rows renumbered by their first frame, layers ordered by first frame). Key sources given
 /// on the command line keep one thread too: a resumed TLS session is decrypted with what
 /// an earlier session (maybe on another worker) taught the run. `-w` keeps one thread over
 /// files (the reader writes what it reads, in its loop); a `live` capture's `-w` is written
@@ -823,8 +825,6 @@ fn summary_only(cli: &Cli, columns: bool, follow: bool, live: bool) -> bool {
         && !cli.findings.report
         && cli.findings.html.is_none()
         && !cli.bounds.stats
-        && !cli.analysis.conversations
-        && !cli.analysis.hierarchy
         && (cli.capture.write.is_none() || live)
         && cli.filter.display_filter.is_none()
         && cli.decrypt.keylog.is_empty()

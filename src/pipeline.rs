@@ -720,6 +720,7 @@ impl<'o> Runner<'o> {
                 .add(
                     chain.split(':').filter(|p| *p != "ethertype"),
                     u64::from(pkt.len),
+                    number,
                 );
         }
         if opts.html_evidence {

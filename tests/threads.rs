@@ -99,10 +99,12 @@ fn every_capture_in_every_mode_prints_the_same_with_one_or_four_threads() {
     assert!(quiet_summaries >= 6 * 40, "{quiet_summaries} summary lines");
 }
 
-/// One `-q` run (with a secret) over `files` with `threads` workers.
+/// One `-q` run (with a secret, the conversations and the hierarchy tables) over `files`
+/// with `threads` workers.
 fn run_quiet(threads: &str, files: &[&std::path::Path]) -> (String, String, Option<i32>) {
     let out = common::bin()
-        .args(["-j", threads, "-q", "--secret", "password", "-r"])
+        .args(["-j", threads, "-q", "--secret", "password"])
+        .args(["--conversations", "--hierarchy", "-r"])
         .args(files)
         .output()
         .expect("run squirrel-sniff");
@@ -204,14 +206,17 @@ fn sessions_expire_alike_with_one_or_four_threads_when_time_goes_back() {
     file.flush().expect("flush");
     drop(file);
     let file = [path.clone()];
-    let one = run("1", &["-q"], &file);
-    let four = run("4", &["-q"], &file);
+    // With the conversations table: the workers number their streams apart (the port 40000
+    // sessions on one, 40001 on another), the merge numbers them as one thread does.
+    let one = run("1", &["-q", "--conversations"], &file);
+    let four = run("4", &["-q", "--conversations"], &file);
     // Through one reader (a gzip file) as well.
     let gz = dir.join("back.pcap.gz");
     gzip(&path, &gz);
     let piped = (run_quiet("1", &[&gz]), run_quiet("4", &[&gz]));
     let _ = std::fs::remove_dir_all(&dir);
     assert!(one.0.contains("7 packets"), "{}", one.0);
+    assert!(one.0.contains("Stream 2"), "{}", one.0);
     assert_eq!(one, four);
     assert_eq!(piped.0, piped.1);
 }

@@ -42,8 +42,10 @@ use super::{
 };
 use crate::capture::{FileSource, RawPacket, Timestamp};
 use crate::decode::Decoded;
+use crate::dissect::registry::Protocol;
 use crate::event::{Event, Sink};
 use crate::findings::engine::Report;
+use crate::flow::{ConversationSummary, StreamId};
 
 /// A batch is sent when its bytes or its frames reach these (hundreds of frames per
 /// hand-over, so a worker wakes up once per batch, not per packet).
@@ -764,13 +766,35 @@ fn merge(stats: &mut RunStats, parts: Vec<RunStats>, name: &str) {
         stats.memory.absorb(&p.memory);
         stats.parse_work.add(p.parse_work);
         stats.earlier_highlights.extend(p.earlier_highlights);
+        if let Some(h) = p.hierarchy {
+            match &mut stats.hierarchy {
+                Some(mine) => mine.merge(h),
+                None => stats.hierarchy = Some(h),
+            }
+        }
+        stats.conversations.extend(p.conversations);
+        stats.conversations_dropped += p.conversations_dropped;
         reports.push(p.report);
     }
+    renumber_streams(&mut stats.conversations);
     let mut report = Report::merge_shards(reports);
     report.source = crate::present::escape::escape_str(name);
     report.first_time = stats.first_ts.map(crate::present::time::rfc3339);
     report.last_time = stats.last_ts.map(crate::present::time::rfc3339);
     stats.report = report;
+}
+
+/// The workers' conversation rows numbered as one thread numbers its TCP streams: in the
+/// order they opened, over all workers (a worker numbers only the streams it was given).
+/// Every stream of a run closes once and gives one row, opened at a frame of its own, so
+/// the rank of its first frame is its number — unless the memory budget left rows out
+/// (`conversations_dropped`), when numbers past the first missing row differ from one
+/// thread's (documented with the bounds in docs/performance.md).
+fn renumber_streams(rows: &mut [(ConversationSummary, Option<&'static Protocol>)]) {
+    rows.sort_by_key(|(s, _)| s.first_frame);
+    for (n, (s, _)) in rows.iter_mut().enumerate() {
+        s.stream = n as StreamId;
+    }
 }
 
 #[cfg(test)]

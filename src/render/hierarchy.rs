@@ -8,6 +8,10 @@ struct Node {
     name: String,
     frames: u64,
     bytes: u64,
+    /// The frame the layer first appeared in: orders siblings when hierarchies counted by
+    /// `-j` workers over different frames are merged.
+    #[serde(skip)]
+    first: u64,
     children: Vec<Node>,
 }
 
@@ -18,8 +22,9 @@ pub struct Hierarchy {
 }
 
 impl Hierarchy {
-    /// Count one frame of `len` bytes whose protocols, outermost first, are `chain`.
-    pub fn add<'a>(&mut self, chain: impl IntoIterator<Item = &'a str>, len: u64) {
+    /// Count frame number `frame`, of `len` bytes, whose protocols, outermost first, are
+    /// `chain`. Frames come in increasing numbers.
+    pub fn add<'a>(&mut self, chain: impl IntoIterator<Item = &'a str>, len: u64, frame: u64) {
         let mut level = &mut self.roots;
         for name in chain {
             let i = match level.iter().position(|n| n.name == name) {
@@ -27,6 +32,7 @@ impl Hierarchy {
                 None => {
                     level.push(Node {
                         name: name.to_string(),
+                        first: frame,
                         ..Node::default()
                     });
                     level.len() - 1
@@ -37,6 +43,29 @@ impl Hierarchy {
             node.bytes += len;
             level = &mut node.children;
         }
+    }
+
+    /// Add the counts of `other`, made over other frames of the same run (a `-j` worker's):
+    /// the result is what one hierarchy counting every frame in order holds — counts
+    /// summed, and siblings in order of first appearance (the frame each first came in).
+    pub fn merge(&mut self, other: Hierarchy) {
+        fn merge_level(level: &mut Vec<Node>, others: Vec<Node>) {
+            for o in others {
+                match level.iter_mut().find(|n| n.name == o.name) {
+                    Some(n) => {
+                        n.frames += o.frames;
+                        n.bytes += o.bytes;
+                        n.first = n.first.min(o.first);
+                        merge_level(&mut n.children, o.children);
+                    }
+                    None => level.push(o),
+                }
+            }
+            // Siblings first appeared in different frames (one frame adds one layer per
+            // level), so this order is total.
+            level.sort_by_key(|n| n.first);
+        }
+        merge_level(&mut self.roots, other.roots);
     }
 
     /// The `--json` record: `{"type":"hierarchy","filter":…,"protocols":[{name, frames,
@@ -79,9 +108,9 @@ mod tests {
     #[test]
     fn counts_nest_in_first_seen_order() {
         let mut h = Hierarchy::default();
-        h.add(["eth", "ip", "tcp"], 66);
-        h.add(["eth", "ip", "tcp", "http"], 200);
-        h.add(["eth", "ipv6", "udp"], 100);
+        h.add(["eth", "ip", "tcp"], 66, 1);
+        h.add(["eth", "ip", "tcp", "http"], 200, 2);
+        h.add(["eth", "ipv6", "udp"], 100, 3);
         let mut out = Vec::new();
         h.write(&mut out, "").expect("write");
         let s = String::from_utf8(out).expect("utf8");
@@ -98,5 +127,48 @@ mod tests {
             "{s}"
         );
         assert!(s.find("  ip ").unwrap_or(0) < s.find("  ipv6").unwrap_or(0));
+    }
+
+    fn text(h: &Hierarchy) -> String {
+        let mut out = Vec::new();
+        h.write(&mut out, "").expect("write");
+        String::from_utf8(out).expect("utf8")
+    }
+
+    #[test]
+    fn hierarchies_of_frames_split_between_workers_merge_into_the_whole() {
+        let frames: [(&[&str], u64); 6] = [
+            (&["eth", "ipv6", "udp", "dns"], 90),
+            (&["eth", "ip", "tcp"], 66),
+            (&["eth", "ip", "udp"], 80),
+            (&["eth", "ip", "tcp", "http"], 300),
+            (&["eth", "arp"], 42),
+            (&["eth", "ip", "tcp", "tls"], 500),
+        ];
+        let mut whole = Hierarchy::default();
+        let (mut odd, mut even) = (Hierarchy::default(), Hierarchy::default());
+        for (i, (chain, len)) in frames.iter().enumerate() {
+            let n = i as u64 + 1;
+            whole.add(chain.iter().copied(), *len, n);
+            let part = if n % 2 == 1 { &mut odd } else { &mut even };
+            part.add(chain.iter().copied(), *len, n);
+        }
+        // Either order of merging gives the whole's text, with siblings as first seen.
+        let mut a = even.clone();
+        a.merge(odd.clone());
+        let mut b = odd;
+        b.merge(even);
+        assert_eq!(text(&a), text(&whole));
+        assert_eq!(text(&b), text(&whole));
+        let s = text(&whole);
+        assert!(
+            s.find("  ipv6").unwrap_or(0) < s.find("  ip ").unwrap_or(0),
+            "{s}"
+        );
+        assert!(
+            s.find("  ip ").unwrap_or(0) < s.find("  arp").unwrap_or(0),
+            "{s}"
+        );
+        assert!(s.contains("eth                                      frames:6 bytes:1078"));
     }
 }
