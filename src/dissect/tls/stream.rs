@@ -199,8 +199,8 @@ impl TlsStream {
         }
     }
 
-    fn label(&self, record_version: u16) -> String {
-        protocol_label(self.version.unwrap_or(record_version)).to_string()
+    fn label(&self, record_version: u16) -> &'static str {
+        protocol_label(self.version.unwrap_or(record_version))
     }
 
     fn encrypted(&self, d: usize) -> bool {
@@ -217,7 +217,7 @@ impl TlsStream {
         out: &mut Ctx<'_>,
     ) {
         let protocol = if record.sslv2 && self.version.is_none() {
-            "SSLv2".to_string()
+            "SSLv2"
         } else {
             self.label(record.version)
         };
@@ -960,7 +960,7 @@ impl TlsStream {
         let protocol = protocol_label(self.version.unwrap_or(0x0303));
         let session_event = |message| {
             Arc::new(TlsEvent {
-                protocol: protocol.to_string(),
+                protocol,
                 record: RecordInfo::default(),
                 frames: Vec::new(),
                 message,

@@ -2,6 +2,7 @@
 //! the proof by signatures that one of them vouches for a chain.
 
 use std::path::Path;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use x509_parser::prelude::{FromDer, X509Certificate};
 use x509_parser::x509::SubjectPublicKeyInfo;
@@ -33,6 +34,85 @@ impl TrustAnchor {
 
     fn of(cert: &X509Certificate<'_>) -> TrustAnchor {
         TrustAnchor::new(cert.subject().to_string(), cert.public_key().raw.to_vec())
+    }
+}
+
+/// How the system's anchors are had, once, when first needed ([`TrustStore::anchors`]).
+pub type SystemAnchors = Box<dyn FnOnce() -> Vec<TrustAnchor> + Send>;
+
+/// The anchors certificates are checked against: those of `--ca-file` first, then this
+/// system's store. Reading and parsing the system's store takes ≈ 25 M instructions, so the
+/// caller may have it read on a thread of its own from the start of the run (the `system`
+/// of [`TrustStore::new`] then waits for that thread): the run no longer waits for it
+/// before its first frame, only where a certificate is judged or the report names the
+/// store, by which time it is read. Clones share one store, read once.
+#[derive(Clone, Default)]
+pub struct TrustStore(Arc<Store>);
+
+#[derive(Default)]
+struct Store {
+    ca_file_cas: usize,
+    anchors: OnceLock<Vec<TrustAnchor>>,
+    /// Until `anchors` is made: the `--ca-file` anchors and how to have the system's.
+    pending: Mutex<Option<(Vec<TrustAnchor>, Option<SystemAnchors>)>>,
+}
+
+impl std::fmt::Debug for TrustStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TrustStore")
+            .field("ca_file_cas", &self.0.ca_file_cas)
+            .field("anchors", &self.0.anchors.get().map(Vec::len))
+            .finish()
+    }
+}
+
+impl TrustStore {
+    /// `ca_file`'s anchors, then what `system` gives (none when `None`).
+    pub fn new(ca_file: Vec<TrustAnchor>, system: Option<SystemAnchors>) -> Self {
+        TrustStore(Arc::new(Store {
+            ca_file_cas: ca_file.len(),
+            anchors: OnceLock::new(),
+            pending: Mutex::new(Some((ca_file, system))),
+        }))
+    }
+
+    /// Every anchor, `--ca-file`'s first; the first call waits for the system's.
+    pub fn anchors(&self) -> &[TrustAnchor] {
+        self.0.anchors.get_or_init(|| {
+            let pending = self
+                .0
+                .pending
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take();
+            let Some((mut all, system)) = pending else {
+                return Vec::new();
+            };
+            if let Some(system) = system {
+                all.extend(system());
+            }
+            all
+        })
+    }
+
+    /// How many of [`anchors`](TrustStore::anchors) come from `--ca-file` (the first ones).
+    pub fn ca_file_cas(&self) -> usize {
+        self.0.ca_file_cas
+    }
+
+    /// How many come from this system's store (waits for it).
+    pub fn system_cas(&self) -> usize {
+        self.anchors().len().saturating_sub(self.0.ca_file_cas)
+    }
+
+    /// The store in words, for the report.
+    pub fn describe(&self) -> String {
+        match (self.system_cas(), self.ca_file_cas()) {
+            (0, 0) => "none (certificates not checked)".to_string(),
+            (n, 0) => format!("this system's ({n} CAs)"),
+            (0, k) => format!("--ca-file ({k} CAs)"),
+            (n, k) => format!("this system's ({n} CAs) and --ca-file ({k} CAs)"),
+        }
     }
 }
 
@@ -110,6 +190,12 @@ pub fn system_trust_anchors() -> Vec<TrustAnchor> {
 /// each certificate's signature must verify with the public key of the next one up (a
 /// certificate of the chain named as its issuer), until one is itself an anchor (same name
 /// and key) or is signed by an anchor's key. Names alone never make a chain trusted.
+///
+/// A certificate is parsed only once a name matches (an anchor's, or the subject of the
+/// next one up): every way to an anchor reads its key or signature, and a chain whose names
+/// lead nowhere (a private CA's, a self-signed server's) is judged by names alone. A
+/// certificate that does not parse ends the search without an anchor, as before a name
+/// was compared.
 pub fn trust_anchor<'a>(
     chain: &[CertSummary],
     anchors: &'a [TrustAnchor],
@@ -117,29 +203,45 @@ pub fn trust_anchor<'a>(
     let mut cur = chain.first()?;
     // Each step moves up one certificate; a chain longer than itself is a loop.
     for _ in 0..chain.len() {
-        let (_, cert) = X509Certificate::from_der(&cur.der).ok()?;
-        let own_key = cert.public_key().raw;
+        let mut parsed = None;
         let (subject, issuer) = (dn_key(&cur.subject), dn_key(&cur.issuer));
-        if let Some(a) = anchors
-            .iter()
-            .find(|a| a.spki == own_key && a.dn == subject)
-        {
-            return Some(a);
+        for a in anchors.iter().filter(|a| a.dn == subject) {
+            if a.spki == parse_once(&mut parsed, &cur.der)?.public_key().raw {
+                return Some(a);
+            }
         }
-        if let Some(a) = anchors
-            .iter()
-            .find(|a| a.dn == issuer && signed_by(&cert, &a.spki))
-        {
-            return Some(a);
+        for a in anchors.iter().filter(|a| a.dn == issuer) {
+            if signed_by(parse_once(&mut parsed, &cur.der)?, &a.spki) {
+                return Some(a);
+            }
         }
-        cur = chain.iter().find(|up| {
-            !std::ptr::eq(*up, cur)
-                && same_dn(&up.subject, &cur.issuer)
-                && X509Certificate::from_der(&up.der)
-                    .is_ok_and(|(_, u)| signed_by(&cert, u.public_key().raw))
-        })?;
+        let mut next = None;
+        for up in chain {
+            if std::ptr::eq(up, cur) || !same_dn(&up.subject, &cur.issuer) {
+                continue;
+            }
+            let cert = parse_once(&mut parsed, &cur.der)?;
+            if X509Certificate::from_der(&up.der)
+                .is_ok_and(|(_, u)| signed_by(cert, u.public_key().raw))
+            {
+                next = Some(up);
+                break;
+            }
+        }
+        cur = next?;
     }
     None
+}
+
+/// `der` parsed into `slot` the first time it is asked for; `None` when it does not parse.
+fn parse_once<'s, 'd>(
+    slot: &'s mut Option<X509Certificate<'d>>,
+    der: &'d [u8],
+) -> Option<&'s X509Certificate<'d>> {
+    if slot.is_none() {
+        *slot = Some(X509Certificate::from_der(der).ok()?.1);
+    }
+    slot.as_ref()
 }
 
 /// `cert`'s signature verifies with the public key `spki` (SubjectPublicKeyInfo, DER).

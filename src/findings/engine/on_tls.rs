@@ -47,11 +47,9 @@ impl Analyzer {
     }
 
     pub(super) fn tls(&mut self, e: &AppEvent, t: &TlsEvent, ts: Timestamp) {
-        // The trust anchors (the whole system store) are lent to the handler, not cloned
-        // for every TLS event.
-        let trusted = std::mem::take(&mut self.cfg.trusted_cas);
-        self.tls_with(e, t, ts, &trusted);
-        self.cfg.trusted_cas = trusted;
+        // The trust anchors are shared, not cloned for every TLS event.
+        let store = self.cfg.trusted.clone();
+        self.tls_with(e, t, ts, store.anchors(), store.ca_file_cas());
     }
 
     pub(super) fn tls_with(
@@ -60,10 +58,10 @@ impl Analyzer {
         t: &TlsEvent,
         ts: Timestamp,
         trusted: &[TrustAnchor],
+        ca_file_cas: usize,
     ) {
         let stream = e.stream;
-        let frames = e.frames.clone();
-        let ca_file_cas = self.cfg.ca_file_cas;
+        let frames: &[u64] = &e.frames;
         let Some(st) = self.streams.get_mut(&stream) else {
             return;
         };
@@ -119,16 +117,25 @@ impl Analyzer {
                 }
             }
             TlsMessage::Certificate(chain) => {
-                let facts: Vec<CertSummary> = chain
-                    .certificates
-                    .iter()
-                    .filter(|c| c.parse_error.is_none())
-                    .cloned()
-                    .collect();
+                // The certificates x509-parser decoded: the chain itself when all were (no
+                // copy of every certificate per handshake), else a copy of those.
+                let parsed: Vec<CertSummary>;
+                let facts: &[CertSummary] =
+                    if chain.certificates.iter().all(|c| c.parse_error.is_none()) {
+                        &chain.certificates
+                    } else {
+                        parsed = chain
+                            .certificates
+                            .iter()
+                            .filter(|c| c.parse_error.is_none())
+                            .cloned()
+                            .collect();
+                        &parsed
+                    };
                 // The chain is judged once, for its findings and the report's words.
-                let anchor = crate::findings::audit::trust_anchor(&facts, trusted);
+                let anchor = crate::findings::audit::trust_anchor(facts, trusted);
                 new_findings.extend(audit_judged_chain(
-                    &facts,
+                    facts,
                     st.sni.as_deref(),
                     ts.secs,
                     !trusted.is_empty(),
@@ -148,7 +155,7 @@ impl Analyzer {
                 if let Some(sess) = idx.and_then(|i| self.report.tls_sessions.get_mut(i)) {
                     sess.certificate_hidden = with_keys;
                     if !facts.is_empty() {
-                        sess.trust = Some(trust_words(&facts, trusted, anchor, ca_file_cas));
+                        sess.trust = Some(trust_words(facts, trusted, anchor, ca_file_cas));
                     }
                     for c in chain.certificates.iter().take(8) {
                         sess.certificates.push(CertBrief {
@@ -194,7 +201,7 @@ impl Analyzer {
             self.hostname(&h, "SNI");
         }
         for f in new_findings {
-            self.push(f, Some(stream), &frames);
+            self.push(f, Some(stream), frames);
         }
     }
 }
