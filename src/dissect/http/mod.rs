@@ -972,7 +972,11 @@ fn grow_body(body: &mut Vec<u8>, need: usize, want: usize, most: usize, sized: b
             next = Vec::with_capacity(want);
         }
         next.extend_from_slice(body);
-        spare::give(std::mem::replace(body, next));
+        // The outgrown buffer, when large: like a released raw body (`HttpMessage`'s drop).
+        let outgrown = std::mem::replace(body, next);
+        if outgrown.capacity() >= spare::SPARE_MIN {
+            spare::give(outgrown);
+        }
         return;
     }
     body.reserve_exact(want.saturating_sub(body.len()));
