@@ -966,7 +966,7 @@ fn append_body(b: &mut Building, data: &[u8], max_body: usize) {
 /// Other bodies (chunked, until close, or larger) grow in place, as a `Vec` does.
 fn grow_body(body: &mut Vec<u8>, need: usize, want: usize, most: usize, sized: bool) {
     if sized && want >= spare::SPARE_MIN {
-        let mut next = spare::take(need, most).unwrap_or_default();
+        let mut next = spare::take(need.max(spare::SPARE_MIN), most).unwrap_or_default();
         next.clear();
         if next.capacity() < need {
             next = Vec::with_capacity(want);
