@@ -17,7 +17,7 @@ use squirrel_sniff::dissect::tls::decrypt::{DecryptConfig, KeyStore, RsaKey, Rsa
 use squirrel_sniff::dissect::DissectConfig;
 use squirrel_sniff::event::Sink;
 use squirrel_sniff::findings::engine::FindingsConfig;
-use squirrel_sniff::findings::{load_ca_file, FernetKey, SecretSet, SystemAnchors, TrustStore};
+use squirrel_sniff::findings::{load_ca_file, FernetKey, SecretSet};
 use squirrel_sniff::flow::{Direction, FlowConfig, FollowSelect};
 use squirrel_sniff::pipeline::{self, FollowOutput, RunError, RunOptions, RunStats, Source};
 use squirrel_sniff::render::color::{self, Palette};
@@ -120,7 +120,7 @@ fn findings_config(a: &FindingsArgs) -> Result<FindingsConfig, i32> {
         ),
         None => None,
     };
-    let ca_file = match &a.ca_file {
+    let mut trusted_cas = match &a.ca_file {
         Some(p) => load_ca_file(p).map_err(|e| {
             // Name the path once: most of these errors already carry it.
             let msg = e.to_string();
@@ -132,35 +132,18 @@ fn findings_config(a: &FindingsArgs) -> Result<FindingsConfig, i32> {
         })?,
         None => Vec::new(),
     };
+    let ca_file_cas = trusted_cas.len();
+    let system = squirrel_sniff::findings::system_trust_anchors();
+    let system_cas = system.len();
+    trusted_cas.extend(system);
     Ok(FindingsConfig {
         secrets,
         fernet_key,
-        trusted: TrustStore::new(ca_file, Some(system_anchors())),
+        trusted_cas,
+        ca_file_cas,
+        system_cas,
         mask: a.mask,
     })
-}
-
-/// This system's trust anchors, read on a thread started now (≈ 6 ms that the run no longer
-/// waits for before its first frame; see [`TrustStore`]), or when first needed if no thread
-/// can be started.
-fn system_anchors() -> SystemAnchors {
-    let (dropped, has_dropped) = std::sync::mpsc::sync_channel(1);
-    let reading = std::thread::Builder::new()
-        .name("trust store".into())
-        .spawn(move || {
-            // Reading the store needs no privilege: this thread holds none by the time the
-            // run gives them up (the capabilities of every thread are checked then).
-            privdrop::give_up_thread_capabilities();
-            let _ = dropped.send(());
-            squirrel_sniff::findings::system_trust_anchors()
-        });
-    match reading {
-        Ok(thread) => {
-            let _ = has_dropped.recv();
-            Box::new(move || thread.join().unwrap_or_default())
-        }
-        Err(_) => Box::new(squirrel_sniff::findings::system_trust_anchors),
-    }
 }
 
 /// Key logs and RSA keys from the command line. An unreadable file is exit 3; a file that
@@ -429,11 +412,6 @@ fn capture_main(cli: &Cli) -> i32 {
         Ok(p) => p,
         Err(e) => return fail(&e, e.exit_code()),
     };
-    // The switch to another account happens while the process has one thread: the thread
-    // reading the system's trust store has ended by then.
-    if let privdrop::Plan::Switch { .. } = drop_plan {
-        findings.trusted.anchors();
-    }
 
     // The first Ctrl-C/SIGTERM stops the run (summary, statistics, complete -w); a second
     // one exits at once (130, the shell's code for an interrupted program).

@@ -386,32 +386,17 @@ fn status_ids(status: &str, key: &str) -> Vec<u32> {
 /// Empty the permitted, effective, inheritable and ambient capability sets (a `setcap`
 /// binary run by a user keeps CAP_NET_RAW/CAP_NET_ADMIN otherwise), then check every thread:
 /// unlike the uid calls, capset(2) is per thread and no libc wrapper broadcasts it.
-/// Give up every capability of the calling thread only (for a helper thread that may still
-/// run when [`apply`] checks that no thread holds any); best effort, nothing is checked.
-pub fn give_up_thread_capabilities() {
-    #[cfg(target_os = "linux")]
-    {
-        let _ = clear_thread_capabilities();
-    }
-}
-
-/// Empty the calling thread's capability sets (ambient, inheritable, permitted and with it
-/// effective).
-#[cfg(target_os = "linux")]
-fn clear_thread_capabilities() -> Result<(), caps::errors::CapsError> {
-    use caps::CapSet;
-    // Ambient needs a kernel >= 4.3; without it there is nothing ambient to clear.
-    if caps::runtime::ambient_set_supported().is_ok() {
-        caps::clear(None, CapSet::Ambient)?;
-    }
-    caps::clear(None, CapSet::Inheritable)?;
-    caps::clear(None, CapSet::Permitted)
-}
-
 fn clear_capabilities() -> Result<(), PrivDropError> {
     #[cfg(target_os = "linux")]
     {
-        clear_thread_capabilities().map_err(|e| PrivDropError::Capabilities(e.to_string()))?;
+        use caps::CapSet;
+        let fail = |e: caps::errors::CapsError| PrivDropError::Capabilities(e.to_string());
+        // Ambient needs a kernel >= 4.3; without it there is nothing ambient to clear.
+        if caps::runtime::ambient_set_supported().is_ok() {
+            caps::clear(None, CapSet::Ambient).map_err(fail)?;
+        }
+        caps::clear(None, CapSet::Inheritable).map_err(fail)?;
+        caps::clear(None, CapSet::Permitted).map_err(fail)?;
         verify_no_capabilities().map_err(PrivDropError::Capabilities)
     }
     #[cfg(not(target_os = "linux"))]

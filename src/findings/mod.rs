@@ -19,8 +19,7 @@ pub mod secrets;
 pub use audit::{
     alert_name, audit_alert, audit_certificate, audit_chain, audit_cipher, audit_response_headers,
     audit_tls_version, explain_alert, load_ca_file, name_matches, parse_ca_pem,
-    system_trust_anchors, tls_version_name, trust_anchor, CaFileError, SystemAnchors, TrustAnchor,
-    TrustStore,
+    system_trust_anchors, tls_version_name, trust_anchor, CaFileError, TrustAnchor,
 };
 pub use classify::{classify, shannon_entropy, ByteCounts, Class};
 pub use credentials::{

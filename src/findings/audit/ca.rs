@@ -2,7 +2,6 @@
 //! the proof by signatures that one of them vouches for a chain.
 
 use std::path::Path;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use x509_parser::prelude::{FromDer, X509Certificate};
 use x509_parser::x509::SubjectPublicKeyInfo;
@@ -34,85 +33,6 @@ impl TrustAnchor {
 
     fn of(cert: &X509Certificate<'_>) -> TrustAnchor {
         TrustAnchor::new(cert.subject().to_string(), cert.public_key().raw.to_vec())
-    }
-}
-
-/// How the system's anchors are had, once, when first needed ([`TrustStore::anchors`]).
-pub type SystemAnchors = Box<dyn FnOnce() -> Vec<TrustAnchor> + Send>;
-
-/// The anchors certificates are checked against: those of `--ca-file` first, then this
-/// system's store. Reading and parsing the system's store takes ≈ 25 M instructions, so the
-/// caller may have it read on a thread of its own from the start of the run (the `system`
-/// of [`TrustStore::new`] then waits for that thread): the run no longer waits for it
-/// before its first frame, only where a certificate is judged or the report names the
-/// store, by which time it is read. Clones share one store, read once.
-#[derive(Clone, Default)]
-pub struct TrustStore(Arc<Store>);
-
-#[derive(Default)]
-struct Store {
-    ca_file_cas: usize,
-    anchors: OnceLock<Vec<TrustAnchor>>,
-    /// Until `anchors` is made: the `--ca-file` anchors and how to have the system's.
-    pending: Mutex<Option<(Vec<TrustAnchor>, Option<SystemAnchors>)>>,
-}
-
-impl std::fmt::Debug for TrustStore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TrustStore")
-            .field("ca_file_cas", &self.0.ca_file_cas)
-            .field("anchors", &self.0.anchors.get().map(Vec::len))
-            .finish()
-    }
-}
-
-impl TrustStore {
-    /// `ca_file`'s anchors, then what `system` gives (none when `None`).
-    pub fn new(ca_file: Vec<TrustAnchor>, system: Option<SystemAnchors>) -> Self {
-        TrustStore(Arc::new(Store {
-            ca_file_cas: ca_file.len(),
-            anchors: OnceLock::new(),
-            pending: Mutex::new(Some((ca_file, system))),
-        }))
-    }
-
-    /// Every anchor, `--ca-file`'s first; the first call waits for the system's.
-    pub fn anchors(&self) -> &[TrustAnchor] {
-        self.0.anchors.get_or_init(|| {
-            let pending = self
-                .0
-                .pending
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .take();
-            let Some((mut all, system)) = pending else {
-                return Vec::new();
-            };
-            if let Some(system) = system {
-                all.extend(system());
-            }
-            all
-        })
-    }
-
-    /// How many of [`anchors`](TrustStore::anchors) come from `--ca-file` (the first ones).
-    pub fn ca_file_cas(&self) -> usize {
-        self.0.ca_file_cas
-    }
-
-    /// How many come from this system's store (waits for it).
-    pub fn system_cas(&self) -> usize {
-        self.anchors().len().saturating_sub(self.0.ca_file_cas)
-    }
-
-    /// The store in words, for the report.
-    pub fn describe(&self) -> String {
-        match (self.system_cas(), self.ca_file_cas()) {
-            (0, 0) => "none (certificates not checked)".to_string(),
-            (n, 0) => format!("this system's ({n} CAs)"),
-            (0, k) => format!("--ca-file ({k} CAs)"),
-            (n, k) => format!("this system's ({n} CAs) and --ca-file ({k} CAs)"),
-        }
     }
 }
 

@@ -13,8 +13,8 @@ mod tests;
 mod tls;
 
 pub use ca::{
-    load_ca_file, parse_ca_pem, system_trust_anchors, trust_anchor, CaFileError, SystemAnchors,
-    TrustAnchor, TrustStore, MAX_CA_FILE,
+    load_ca_file, parse_ca_pem, system_trust_anchors, trust_anchor, CaFileError, TrustAnchor,
+    MAX_CA_FILE,
 };
 pub use cert::{audit_certificate, audit_chain, audit_judged_chain, name_matches, MIN_RSA_BITS};
 pub use http::{

@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use super::audit::{
     audit_alert, audit_cipher, audit_judged_chain, audit_mixed_content, audit_response,
-    audit_response_headers, audit_tls_version, mixed_content_reads_body, TrustAnchor, TrustStore,
+    audit_response_headers, audit_tls_version, mixed_content_reads_body, TrustAnchor,
 };
 use super::classify::{classify, Class};
 use super::credentials::{credentials_read_body, request_credentials, response_credentials};
@@ -55,8 +55,11 @@ const SAMPLE: usize = 128;
 pub struct FindingsConfig {
     pub secrets: SecretSet,
     pub fernet_key: Option<FernetKey>,
-    /// The trust anchors: those of `--ca-file` first, then the system's store.
-    pub trusted: TrustStore,
+    /// The trust anchors: those of `--ca-file` first (`ca_file_cas` of them), then the
+    /// system's store (`system_cas`).
+    pub trusted_cas: Vec<TrustAnchor>,
+    pub ca_file_cas: usize,
+    pub system_cas: usize,
     /// Show secret and credential values masked (`h*****2 (7 chars)`), for CI logs.
     pub mask: bool,
 }
@@ -66,7 +69,9 @@ impl Default for FindingsConfig {
         FindingsConfig {
             secrets: SecretSet::empty(),
             fernet_key: None,
-            trusted: TrustStore::default(),
+            trusted_cas: Vec::new(),
+            ca_file_cas: 0,
+            system_cas: 0,
             mask: false,
         }
     }
@@ -154,6 +159,12 @@ impl Analyzer {
                 ..SecretReport::default()
             })
             .collect();
+        let trust_store = match (cfg.system_cas, cfg.ca_file_cas) {
+            (0, 0) => "none (certificates not checked)".to_string(),
+            (n, 0) => format!("this system's ({n} CAs)"),
+            (0, k) => format!("--ca-file ({k} CAs)"),
+            (n, k) => format!("this system's ({n} CAs) and --ca-file ({k} CAs)"),
+        };
         Analyzer {
             cfg,
             streams: HashMap::default(),
@@ -163,6 +174,7 @@ impl Analyzer {
             earlier: BTreeMap::new(),
             report: Report {
                 secrets,
+                trust_store,
                 ..Report::default()
             },
             once: HashMap::default(),
@@ -485,8 +497,6 @@ impl Analyzer {
     /// End of the run: close what is still open and hand over the report.
     pub fn finish(mut self, source: &str) -> Report {
         self.report.source = escape_str(source);
-        // Named here, not when the run starts: the system's store may still be read then.
-        self.report.trust_store = self.cfg.trusted.describe();
         self.report.streams.sort_by_key(|s| s.stream);
         self.report.first_time = self.first_ts.map(crate::present::time::rfc3339);
         self.report.last_time = self.last_ts.map(crate::present::time::rfc3339);

@@ -47,9 +47,11 @@ impl Analyzer {
     }
 
     pub(super) fn tls(&mut self, e: &AppEvent, t: &TlsEvent, ts: Timestamp) {
-        // The trust anchors are shared, not cloned for every TLS event.
-        let store = self.cfg.trusted.clone();
-        self.tls_with(e, t, ts, store.anchors(), store.ca_file_cas());
+        // The trust anchors (the whole system store) are lent to the handler, not cloned
+        // for every TLS event.
+        let trusted = std::mem::take(&mut self.cfg.trusted_cas);
+        self.tls_with(e, t, ts, &trusted);
+        self.cfg.trusted_cas = trusted;
     }
 
     pub(super) fn tls_with(
@@ -58,10 +60,10 @@ impl Analyzer {
         t: &TlsEvent,
         ts: Timestamp,
         trusted: &[TrustAnchor],
-        ca_file_cas: usize,
     ) {
         let stream = e.stream;
         let frames: &[u64] = &e.frames;
+        let ca_file_cas = self.cfg.ca_file_cas;
         let Some(st) = self.streams.get_mut(&stream) else {
             return;
         };
