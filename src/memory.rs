@@ -186,59 +186,101 @@ impl MemoryStats {
 /// Released body buffers (raw and decoded HTTP bodies) kept per thread for the next bodies
 /// of the run. A large buffer freed and allocated again costs the kernel a page fault per
 /// 4 KiB on its first write each time (the allocator gives freed memory back); a kept one
-/// costs none. Only buffers of [`SPARE_MIN`]..=[`SPARE_MAX`] bytes are kept, at most
-/// [`SPARE_TOTAL`] bytes per thread (the largest kept first), outside the budget like the
-/// allocator's own free lists. A buffer keeps its length: its bytes are initialised, so a
-/// caller that needs a zeroed-then-overwritten buffer can skip zeroing them.
+/// costs none. Buffers of [`SPARE_MIN`]..=[`SPARE_MAX`] bytes are kept, at most
+/// [`SPARE_TOTAL`] bytes per thread (the largest kept first), and, apart from them, buffers
+/// of [`SMALL_MIN`] bytes up to `SPARE_MIN`, at most [`SMALL_TOTAL`] bytes per thread (a
+/// decoded body of that size would otherwise be a new zeroed allocation each time); all
+/// outside the budget like the allocator's own free lists. A buffer keeps its length: its
+/// bytes are initialised, so a caller that needs a zeroed-then-overwritten buffer can skip
+/// zeroing them.
 pub mod spare {
     use std::cell::RefCell;
 
-    /// Smaller buffers are left to the allocator (its free lists serve them well).
+    /// Smaller buffers are kept apart, in the small set.
     pub const SPARE_MIN: usize = 64 << 10;
     /// Larger buffers are given back.
     pub const SPARE_MAX: usize = 1 << 20;
     /// Bytes of capacity kept per thread at most.
     pub const SPARE_TOTAL: usize = 4 << 20;
+    /// Smaller buffers are left to the allocator (its free lists serve them well).
+    pub const SMALL_MIN: usize = 4 << 10;
+    /// Bytes of capacity the small set keeps per thread at most.
+    pub const SMALL_TOTAL: usize = 512 << 10;
+
+    /// The two sets: capacities `min..=max`, at most `total` bytes of them.
+    struct Set {
+        min: usize,
+        max: usize,
+        total: usize,
+    }
+
+    const SETS: [Set; 2] = [
+        Set {
+            min: SPARE_MIN,
+            max: SPARE_MAX,
+            total: SPARE_TOTAL,
+        },
+        Set {
+            min: SMALL_MIN,
+            max: SPARE_MIN - 1,
+            total: SMALL_TOTAL,
+        },
+    ];
 
     thread_local! {
-        static SPARE: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+        static SPARE: RefCell<[Vec<Vec<u8>>; 2]> = const { RefCell::new([Vec::new(), Vec::new()]) };
     }
 
     /// The kept buffer with the largest capacity in `lo..=hi`, if any; its length and bytes
     /// are those it was given back with.
     pub fn take(lo: usize, hi: usize) -> Option<Vec<u8>> {
-        if hi < SPARE_MIN || lo > SPARE_MAX {
+        if hi < SMALL_MIN || lo > SPARE_MAX {
             return None;
         }
         SPARE
             .try_with(|s| {
                 let mut s = s.try_borrow_mut().ok()?;
-                let i = s
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, v)| (lo..=hi).contains(&v.capacity()))
-                    .max_by_key(|(_, v)| v.capacity())
-                    .map(|(i, _)| i)?;
-                Some(s.swap_remove(i))
+                // Every buffer of the first set is larger than any of the second.
+                for (set, kept) in SETS.iter().zip(s.iter_mut()) {
+                    if hi < set.min || lo > set.max {
+                        continue;
+                    }
+                    let found = kept
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, v)| (lo..=hi).contains(&v.capacity()))
+                        .max_by_key(|(_, v)| v.capacity())
+                        .map(|(i, _)| i);
+                    if let Some(i) = found {
+                        return Some(kept.swap_remove(i));
+                    }
+                }
+                None
             })
             .ok()
             .flatten()
     }
 
-    /// Keep `v` for a later [`take`] when its size is worth it and there is room (the
-    /// smallest kept buffers make way for a larger one); else it is freed.
+    /// Keep `v` for a later [`take`] when its size is worth it and there is room in its set
+    /// (the smallest kept buffers make way for a larger one); else it is freed.
     pub fn give(v: Vec<u8>) {
-        if !(SPARE_MIN..=SPARE_MAX).contains(&v.capacity()) {
+        let Some(at) = SETS
+            .iter()
+            .position(|set| (set.min..=set.max).contains(&v.capacity()))
+        else {
             return;
-        }
+        };
         let _ = SPARE.try_with(|s| {
             let Ok(mut s) = s.try_borrow_mut() else {
                 return;
             };
-            s.push(v);
-            let mut held: usize = s.iter().map(Vec::capacity).sum();
-            while held > SPARE_TOTAL {
-                let Some(i) = s
+            let (Some(set), Some(kept)) = (SETS.get(at), s.get_mut(at)) else {
+                return;
+            };
+            kept.push(v);
+            let mut held: usize = kept.iter().map(Vec::capacity).sum();
+            while held > set.total {
+                let Some(i) = kept
                     .iter()
                     .enumerate()
                     .min_by_key(|(_, v)| v.capacity())
@@ -246,7 +288,7 @@ pub mod spare {
                 else {
                     break;
                 };
-                held = held.saturating_sub(s.swap_remove(i).capacity());
+                held = held.saturating_sub(kept.swap_remove(i).capacity());
             }
         });
     }
@@ -256,7 +298,7 @@ pub mod spare {
         SPARE
             .try_with(|s| {
                 s.try_borrow()
-                    .map_or(0, |s| s.iter().map(Vec::capacity).sum())
+                    .map_or(0, |s| s.iter().flatten().map(Vec::capacity).sum::<usize>())
             })
             .unwrap_or(0)
     }
@@ -269,7 +311,7 @@ mod tests {
     #[test]
     fn spare_buffers_are_bounded_and_taken_by_size() {
         // Too small and too large are not kept.
-        spare::give(Vec::with_capacity(spare::SPARE_MIN - 1));
+        spare::give(Vec::with_capacity(spare::SMALL_MIN - 1));
         spare::give(Vec::with_capacity(spare::SPARE_MAX + 1));
         assert_eq!(spare::kept(), 0);
         let mut v = Vec::with_capacity(300_000);
@@ -291,6 +333,26 @@ mod tests {
         assert!(spare::kept() <= spare::SPARE_TOTAL);
         assert_eq!(spare::kept(), spare::SPARE_TOTAL);
         assert!(spare::take(0, 200_000).is_none());
+        // Below SPARE_MIN, the small set: bounded apart, the large set full or not.
+        let mut v = Vec::with_capacity(40_000);
+        v.extend_from_slice(&[9u8; 500]);
+        spare::give(v);
+        spare::give(Vec::with_capacity(9_000));
+        assert_eq!(spare::kept(), spare::SPARE_TOTAL + 49_000);
+        let got = spare::take(5_000, 50_000).expect("kept small buffer");
+        assert_eq!((got.capacity(), got.len()), (40_000, 500));
+        assert!(got.iter().all(|&b| b == 9));
+        // A range over both sets gives the largest, from the large set.
+        let got = spare::take(8_000, spare::SPARE_MAX).expect("kept buffer");
+        assert_eq!(got.capacity(), spare::SPARE_MAX);
+        for _ in 0..200 {
+            spare::give(Vec::with_capacity(spare::SPARE_MIN - 1));
+        }
+        let small = spare::kept() - (spare::SPARE_TOTAL - spare::SPARE_MAX);
+        assert!(small <= spare::SMALL_TOTAL, "{small}");
+        assert!(small > spare::SMALL_TOTAL - spare::SPARE_MIN, "{small}");
+        // The 9,000-byte buffer made way for the larger ones.
+        assert!(spare::take(0, 10_000).is_none());
     }
 
     #[test]

@@ -1259,7 +1259,8 @@ fn read_frames<R: Replay, F: Frames, S: Sink + ?Sized>(
             break;
         }
         let next = f.next();
-        if keys_found.swap(false, Ordering::Acquire) {
+        // A plain load first: the swap (a locked instruction) only once keys were found.
+        if keys_found.load(Ordering::Relaxed) && keys_found.swap(false, Ordering::Acquire) {
             let keys: Vec<Vec<u8>> = found_keys
                 .lock()
                 .map(|mut k| std::mem::take(&mut *k))

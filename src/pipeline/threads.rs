@@ -274,30 +274,12 @@ impl Placement {
 
     /// The worker of the session of TCP (or UDP) between endpoints `a` and `b`, either way.
     fn place(&mut self, tcp: bool, a: (IpAddr, u16), b: (IpAddr, u16)) -> usize {
+        if let ((IpAddr::V4(x), xp), (IpAddr::V4(y), yp)) = (a, b) {
+            return self.place_v4((tcp, (u32::from(x), xp), (u32::from(y), yp)));
+        }
         let n = self.workers;
         if n == 1 {
             return 0;
-        }
-        if let ((IpAddr::V4(x), xp), (IpAddr::V4(y), yp)) = (a, b) {
-            // The endpoints as integers, ordered as their addresses and ports order.
-            let (x, y) = ((u32::from(x), xp), (u32::from(y), yp));
-            let key = v4_key(tcp, x.min(y), x.max(y));
-            if self.last.0 == key {
-                return self.last.1;
-            }
-            let w = match self.placed.get(&key) {
-                Some(&w) => w,
-                None => {
-                    let Some(w) = self.turn() else {
-                        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
-                        return hashed(&(tcp, lo, hi), n);
-                    };
-                    self.placed.insert(key, w);
-                    w
-                }
-            };
-            self.last = (key, w);
-            return w;
         }
         let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
         let key = (tcp, lo, hi);
@@ -312,13 +294,49 @@ impl Placement {
     }
 }
 
+impl Placement {
+    /// [`Placement::place`] for a session over IPv4, its endpoints as integers.
+    fn place_v4(&mut self, (tcp, x, y): V4Session) -> usize {
+        let n = self.workers;
+        if n == 1 {
+            return 0;
+        }
+        // Ordered as their addresses and ports order.
+        let key = v4_key(tcp, x.min(y), x.max(y));
+        if self.last.0 == key {
+            return self.last.1;
+        }
+        let w = match self.placed.get(&key) {
+            Some(&w) => w,
+            None => {
+                let Some(w) = self.turn() else {
+                    let (lo, hi) = (v4_endpoint(x.min(y)), v4_endpoint(x.max(y)));
+                    return hashed(&(tcp, lo, hi), n);
+                };
+                self.placed.insert(key, w);
+                w
+            }
+        };
+        self.last = (key, w);
+        w
+    }
+}
+
+/// TCP?, and the two endpoints of a session over IPv4 (address as an integer, port).
+type V4Session = (bool, (u32, u16), (u32, u16));
+
+/// An IPv4 endpoint given as integers, as the [`SessionKey`] holds it.
+fn v4_endpoint((addr, port): (u32, u16)) -> (IpAddr, u16) {
+    (IpAddr::from(addr.to_be_bytes()), port)
+}
+
 /// TCP or UDP and the two endpoints of a plain frame — Ethernet II and IPv4 as the decoder's
 /// plain-frame path takes them ([`crate::decode::plain_ipv4`]), with a whole TCP or UDP
 /// header (etherparse's `TcpHeaderSlice`, `UdpHeaderSlice`); `None` for any other frame. For
 /// such a frame the full decoding gives the same protocol, addresses and ports, so a worker
 /// places it without decoding it (and decodes only the frames that are its own). Every
 /// worker places with this same function, so they agree on every frame.
-fn quick_session(pkt: &RawPacket<'_>) -> Option<SessionKey> {
+fn quick_session(pkt: &RawPacket<'_>) -> Option<V4Session> {
     use etherparse::{IpNumber, TcpHeaderSlice, UdpHeaderSlice};
     if pkt.link != crate::capture::linktype::ETHERNET {
         return None;
@@ -336,8 +354,8 @@ fn quick_session(pkt: &RawPacket<'_>) -> Option<SessionKey> {
         }
         _ => return None,
     };
-    let src = IpAddr::from(h.source_addr());
-    let dst = IpAddr::from(h.destination_addr());
+    let src = u32::from_be_bytes(h.source());
+    let dst = u32::from_be_bytes(h.destination());
     Some((tcp, (src, ports.0), (dst, ports.1)))
 }
 
@@ -505,9 +523,7 @@ impl Frames for Own<'_> {
         let number = count_frame(&mut self.stats, pkt);
         // A plain frame is placed from its bytes and decoded only by its worker.
         let decoded = match quick_session(pkt) {
-            Some((tcp, a, b)) if self.placement.place(tcp, a, b) != self.me => {
-                return self.pass(pkt)
-            }
+            Some(session) if self.placement.place_v4(session) != self.me => return self.pass(pkt),
             Some(_) => decode_frame(pkt, self.runner.tcp_options),
             None => {
                 let d = decode_frame(pkt, self.runner.tcp_options);
@@ -826,6 +842,11 @@ mod tests {
         }
     }
 
+    /// `quick_session`'s answer with its endpoints as addresses.
+    fn quick(pkt: &RawPacket<'_>) -> Option<SessionKey> {
+        quick_session(pkt).map(|(tcp, a, b)| (tcp, v4_endpoint(a), v4_endpoint(b)))
+    }
+
     /// The full decoding's session of a frame, as `quick_session` gives it.
     fn decoded_session(data: &[u8]) -> Option<SessionKey> {
         let d = decode_frame(&raw(data), true);
@@ -837,45 +858,42 @@ mod tests {
     #[test]
     fn a_plain_frame_is_placed_from_its_bytes_as_its_decoding_would_place_it() {
         let tcp = tcp_bytes([10, 0, 0, 1], 40000, [192, 168, 1, 2], 443);
-        let quick = quick_session(&raw(&tcp));
+        let q = quick(&raw(&tcp));
         assert_eq!(
-            quick,
+            q,
             Some((
                 true,
                 (IpAddr::from([10, 0, 0, 1]), 40000),
                 (IpAddr::from([192, 168, 1, 2]), 443)
             ))
         );
-        assert_eq!(quick, decoded_session(&tcp));
+        assert_eq!(q, decoded_session(&tcp));
         // UDP: protocol 17, an 8-byte header and 4 bytes of payload.
         let mut udp = tcp.clone();
         udp.truncate(34);
         udp[17] = 32;
         udp[23] = 17;
         udp.extend_from_slice(&[0x00, 0x35, 0xc0, 0x01, 0, 12, 0, 0, 1, 2, 3, 4]);
-        let quick = quick_session(&raw(&udp));
-        assert_eq!(
-            quick.map(|(t, a, b)| (t, a.1, b.1)),
-            Some((false, 53, 0xc001))
-        );
-        assert_eq!(quick, decoded_session(&udp));
+        let q = quick(&raw(&udp));
+        assert_eq!(q.map(|(t, a, b)| (t, a.1, b.1)), Some((false, 53, 0xc001)));
+        assert_eq!(q, decoded_session(&udp));
         // Anything else is left to the full decoding: a fragment, a TCP header cut short, an
         // IP length past the captured bytes, VLAN-tagged or another link type.
         let mut fragment = tcp.clone();
         fragment[20] = 0x20;
-        assert_eq!(quick_session(&raw(&fragment)), None);
+        assert_eq!(quick(&raw(&fragment)), None);
         let cut = tcp.get(..tcp.len() - 4).unwrap();
-        assert_eq!(quick_session(&raw(cut)), None);
+        assert_eq!(quick(&raw(cut)), None);
         let mut long = tcp.clone();
         long[17] = 41;
-        assert_eq!(quick_session(&raw(&long)), None);
+        assert_eq!(quick(&raw(&long)), None);
         let mut vlan = tcp.clone();
         vlan.splice(12..12, [0x81, 0x00, 0x00, 0x05]);
-        assert_eq!(quick_session(&raw(&vlan)), None);
+        assert_eq!(quick(&raw(&vlan)), None);
         assert!(decoded_session(&vlan).is_some());
         let mut other = raw(&tcp);
         other.link = 101;
-        assert_eq!(quick_session(&other), None);
+        assert_eq!(quick(&other), None);
     }
 
     #[test]
@@ -901,7 +919,7 @@ mod tests {
                 }
             }
             for f in &frames {
-                match quick_session(&raw(f)) {
+                match quick(&raw(f)) {
                     Some(q) => {
                         placed += 1;
                         assert_eq!(Some(q), decoded_session(f), "frame {f:02x?}");

@@ -48,15 +48,19 @@ fn coding_names(content_encoding: &[u8]) -> Vec<String> {
 /// How [`decode`] will name what it undoes (`gzip`, `gzip, br`), without decoding: `None`
 /// exactly when `decode` returns `None`.
 pub(crate) fn label(content_encoding: &[u8]) -> Option<String> {
-    let names = coding_names(content_encoding);
+    label_of(&coding_names(content_encoding))
+}
+
+/// [`label`] of the codings already named.
+fn label_of(names: &[String]) -> Option<String> {
     (!names.iter().all(|n| coding(n) == Some(Coding::Identity))).then(|| names.join(", "))
 }
 
 /// Decode `raw` by the `Content-Encoding` value. `None` when there is nothing to decode
 /// (no coding, or only `identity`).
 pub(crate) fn decode(content_encoding: &[u8], raw: &[u8], max: usize) -> Option<Decoded> {
-    let label = label(content_encoding)?;
     let names = coding_names(content_encoding);
+    let label = label_of(&names)?;
     if let Some(unknown) = names.iter().find(|n| coding(n).is_none()) {
         return Some(Decoded {
             data: Vec::new(),

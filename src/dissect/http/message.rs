@@ -10,6 +10,7 @@ use super::decode::{self, Decoded};
 use super::headers::Headers;
 use crate::dissect::fields::{Fields, JsonFields};
 use crate::dissect::parser::{AppMessage, FieldValue};
+use crate::memory::spare;
 use crate::present::escape::{escape_bytes, escape_str, escape_truncated, push_escaped};
 use crate::present::tree::TreeNode;
 
@@ -135,12 +136,17 @@ impl ContentDecoding {
 }
 
 /// The body's buffers (raw, and decoded when it was) go back to the thread's spare ones, for
-/// the next bodies ([`crate::memory::spare`]).
+/// the next bodies ([`crate::memory::spare`]). A raw body below [`spare::SPARE_MIN`] is left
+/// to the allocator: only decoding takes from the small set, and a raw buffer, grown by
+/// doubling, seldom fits a decoded size within half again while it would push out decoded
+/// buffers that do.
 impl Drop for HttpMessage {
     fn drop(&mut self) {
-        crate::memory::spare::give(std::mem::take(&mut self.body));
+        if self.body.capacity() >= spare::SPARE_MIN {
+            spare::give(std::mem::take(&mut self.body));
+        }
         if let Some(Some(d)) = self.decoding.as_mut().and_then(|c| c.done.take()) {
-            crate::memory::spare::give(d.data);
+            spare::give(d.data);
         }
     }
 }

@@ -966,13 +966,17 @@ fn append_body(b: &mut Building, data: &[u8], max_body: usize) {
 /// Other bodies (chunked, until close, or larger) grow in place, as a `Vec` does.
 fn grow_body(body: &mut Vec<u8>, need: usize, want: usize, most: usize, sized: bool) {
     if sized && want >= spare::SPARE_MIN {
-        let mut next = spare::take(need, most).unwrap_or_default();
+        let mut next = spare::take(need.max(spare::SPARE_MIN), most).unwrap_or_default();
         next.clear();
         if next.capacity() < need {
             next = Vec::with_capacity(want);
         }
         next.extend_from_slice(body);
-        spare::give(std::mem::replace(body, next));
+        // The outgrown buffer, when large: like a released raw body (`HttpMessage`'s drop).
+        let outgrown = std::mem::replace(body, next);
+        if outgrown.capacity() >= spare::SPARE_MIN {
+            spare::give(outgrown);
+        }
         return;
     }
     body.reserve_exact(want.saturating_sub(body.len()));

@@ -99,8 +99,8 @@ pub enum TlsMessage {
 #[derive(Debug, Clone, PartialEq)]
 pub struct TlsEvent {
     /// Protocol column (`TLSv1.2`, `SSLv2`, ...): the negotiated version once a ServerHello
-    /// was seen, else the record version.
-    pub protocol: String,
+    /// was seen, else the record version (one of a few fixed names: no text per record).
+    pub protocol: &'static str,
     pub record: RecordInfo,
     /// Frames that carried the event's bytes (for `[Reassembled from frames ...]`).
     pub frames: Vec<u64>,
@@ -131,7 +131,7 @@ impl TlsEvent {
     }
 
     pub fn protocol(&self) -> std::borrow::Cow<'_, str> {
-        std::borrow::Cow::Borrowed(&self.protocol)
+        std::borrow::Cow::Borrowed(self.protocol)
     }
 
     /// This event's part of the info column.

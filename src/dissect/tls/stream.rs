@@ -22,6 +22,17 @@ const CHUNK: usize = 4096;
 /// Stream-mechanics notes per stream before they are suppressed.
 const MAX_NOTES: u32 = 32;
 
+/// A TLS record's header as its event describes it.
+fn record_info(h: &Header) -> RecordInfo {
+    RecordInfo {
+        content_type: h.content_type,
+        version: h.version,
+        length: h.length,
+        sslv2: false,
+        decrypted: None,
+    }
+}
+
 #[derive(Debug, Default)]
 struct DirState {
     /// Bytes of the record being reassembled (plus at most one chunk beyond it).
@@ -73,6 +84,13 @@ impl DirState {
     fn take_after(&mut self, skip: usize, n: usize) -> (Vec<u8>, Vec<u64>) {
         let n = n.min(self.buf.len());
         let bytes = self.buf.get(skip.min(n)..n).unwrap_or_default().to_vec();
+        (bytes, self.discard(n))
+    }
+
+    /// Drop the first `n` bytes off the buffer unread, returning the frames that carried
+    /// them.
+    fn discard(&mut self, n: usize) -> Vec<u64> {
+        let n = n.min(self.buf.len());
         self.buf.drain(..n);
         let mut frames = Vec::new();
         let mut start = 0;
@@ -87,7 +105,7 @@ impl DirState {
             *end -= n;
         }
         self.base = self.base.saturating_add(n as u64);
-        (bytes, frames)
+        frames
     }
 
     fn clear_partial(&mut self) -> (usize, usize) {
@@ -199,8 +217,8 @@ impl TlsStream {
         }
     }
 
-    fn label(&self, record_version: u16) -> String {
-        protocol_label(self.version.unwrap_or(record_version)).to_string()
+    fn label(&self, record_version: u16) -> &'static str {
+        protocol_label(self.version.unwrap_or(record_version))
     }
 
     fn encrypted(&self, d: usize) -> bool {
@@ -217,7 +235,7 @@ impl TlsStream {
         out: &mut Ctx<'_>,
     ) {
         let protocol = if record.sslv2 && self.version.is_none() {
-            "SSLv2".to_string()
+            "SSLv2"
         } else {
             self.label(record.version)
         };
@@ -250,6 +268,7 @@ impl TlsStream {
     fn drain(&mut self, dir: Direction, now: u64, out: &mut Ctx<'_>) {
         let d = dir.index();
         loop {
+            let side = self.side(dir);
             let Some(st) = self.dirs.get_mut(d) else {
                 return;
             };
@@ -333,8 +352,15 @@ impl TlsStream {
             if st.buf.len() < total {
                 return;
             }
-            let (body, frames) = st.take_after(HEADER_LEN, total);
             st.first_record = false;
+            // Application data no key opens: only its length is read (what `record` does
+            // with it when `open` says `NoKey`), so its bytes are not copied out.
+            if h.content_type == 23 && self.dec.pass_unopenable(side) {
+                let frames = st.discard(total);
+                self.app_data(dir, record_info(&h), h.length, frames, now, out);
+                continue;
+            }
+            let (body, frames) = st.take_after(HEADER_LEN, total);
             self.record(dir, h, body, frames, now, out);
         }
     }
@@ -378,13 +404,7 @@ impl TlsStream {
         out: &mut Ctx<'_>,
     ) {
         let d = dir.index();
-        let info = RecordInfo {
-            content_type: h.content_type,
-            version: h.version,
-            length: h.length,
-            sslv2: false,
-            decrypted: None,
-        };
+        let info = record_info(&h);
         if self.protected(d, h.content_type) {
             match self
                 .dec
@@ -430,10 +450,7 @@ impl TlsStream {
                 }
             }
             22 => self.handshake_record(dir, info, &body, frames, now, out, false),
-            23 => {
-                let a = self.count_app_data(d, body.len());
-                self.emit(dir, now, frames, info, TlsMessage::AppData(a), out);
-            }
+            23 => self.app_data(dir, info, body.len(), frames, now, out),
             _ => {
                 let hb = if self.encrypted(d) {
                     Heartbeat {
@@ -475,6 +492,21 @@ impl TlsStream {
                 }
             }
         }
+    }
+
+    /// An application data record of `len` bytes that stays encrypted: counted, and its
+    /// event.
+    fn app_data(
+        &mut self,
+        dir: Direction,
+        info: RecordInfo,
+        len: usize,
+        frames: Vec<u64>,
+        now: u64,
+        out: &mut Ctx<'_>,
+    ) {
+        let a = self.count_app_data(dir.index(), len);
+        self.emit(dir, now, frames, info, TlsMessage::AppData(a), out);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -960,7 +992,7 @@ impl TlsStream {
         let protocol = protocol_label(self.version.unwrap_or(0x0303));
         let session_event = |message| {
             Arc::new(TlsEvent {
-                protocol: protocol.to_string(),
+                protocol,
                 record: RecordInfo::default(),
                 frames: Vec::new(),
                 message,

@@ -110,6 +110,12 @@ pub fn system_trust_anchors() -> Vec<TrustAnchor> {
 /// each certificate's signature must verify with the public key of the next one up (a
 /// certificate of the chain named as its issuer), until one is itself an anchor (same name
 /// and key) or is signed by an anchor's key. Names alone never make a chain trusted.
+///
+/// A certificate is parsed only once a name matches (an anchor's, or the subject of the
+/// next one up): every way to an anchor reads its key or signature, and a chain whose names
+/// lead nowhere (a private CA's, a self-signed server's) is judged by names alone. A
+/// certificate that does not parse ends the search without an anchor, as before a name
+/// was compared.
 pub fn trust_anchor<'a>(
     chain: &[CertSummary],
     anchors: &'a [TrustAnchor],
@@ -117,29 +123,45 @@ pub fn trust_anchor<'a>(
     let mut cur = chain.first()?;
     // Each step moves up one certificate; a chain longer than itself is a loop.
     for _ in 0..chain.len() {
-        let (_, cert) = X509Certificate::from_der(&cur.der).ok()?;
-        let own_key = cert.public_key().raw;
+        let mut parsed = None;
         let (subject, issuer) = (dn_key(&cur.subject), dn_key(&cur.issuer));
-        if let Some(a) = anchors
-            .iter()
-            .find(|a| a.spki == own_key && a.dn == subject)
-        {
-            return Some(a);
+        for a in anchors.iter().filter(|a| a.dn == subject) {
+            if a.spki == parse_once(&mut parsed, &cur.der)?.public_key().raw {
+                return Some(a);
+            }
         }
-        if let Some(a) = anchors
-            .iter()
-            .find(|a| a.dn == issuer && signed_by(&cert, &a.spki))
-        {
-            return Some(a);
+        for a in anchors.iter().filter(|a| a.dn == issuer) {
+            if signed_by(parse_once(&mut parsed, &cur.der)?, &a.spki) {
+                return Some(a);
+            }
         }
-        cur = chain.iter().find(|up| {
-            !std::ptr::eq(*up, cur)
-                && same_dn(&up.subject, &cur.issuer)
-                && X509Certificate::from_der(&up.der)
-                    .is_ok_and(|(_, u)| signed_by(&cert, u.public_key().raw))
-        })?;
+        let mut next = None;
+        for up in chain {
+            if std::ptr::eq(up, cur) || !same_dn(&up.subject, &cur.issuer) {
+                continue;
+            }
+            let cert = parse_once(&mut parsed, &cur.der)?;
+            if X509Certificate::from_der(&up.der)
+                .is_ok_and(|(_, u)| signed_by(cert, u.public_key().raw))
+            {
+                next = Some(up);
+                break;
+            }
+        }
+        cur = next?;
     }
     None
+}
+
+/// `der` parsed into `slot` the first time it is asked for; `None` when it does not parse.
+fn parse_once<'s, 'd>(
+    slot: &'s mut Option<X509Certificate<'d>>,
+    der: &'d [u8],
+) -> Option<&'s X509Certificate<'d>> {
+    if slot.is_none() {
+        *slot = Some(X509Certificate::from_der(der).ok()?.1);
+    }
+    slot.as_ref()
 }
 
 /// `cert`'s signature verifies with the public key `spki` (SubjectPublicKeyInfo, DER).

@@ -62,7 +62,7 @@ impl Analyzer {
         trusted: &[TrustAnchor],
     ) {
         let stream = e.stream;
-        let frames = e.frames.clone();
+        let frames: &[u64] = &e.frames;
         let ca_file_cas = self.cfg.ca_file_cas;
         let Some(st) = self.streams.get_mut(&stream) else {
             return;
@@ -119,16 +119,25 @@ impl Analyzer {
                 }
             }
             TlsMessage::Certificate(chain) => {
-                let facts: Vec<CertSummary> = chain
-                    .certificates
-                    .iter()
-                    .filter(|c| c.parse_error.is_none())
-                    .cloned()
-                    .collect();
+                // The certificates x509-parser decoded: the chain itself when all were (no
+                // copy of every certificate per handshake), else a copy of those.
+                let parsed: Vec<CertSummary>;
+                let facts: &[CertSummary] =
+                    if chain.certificates.iter().all(|c| c.parse_error.is_none()) {
+                        &chain.certificates
+                    } else {
+                        parsed = chain
+                            .certificates
+                            .iter()
+                            .filter(|c| c.parse_error.is_none())
+                            .cloned()
+                            .collect();
+                        &parsed
+                    };
                 // The chain is judged once, for its findings and the report's words.
-                let anchor = crate::findings::audit::trust_anchor(&facts, trusted);
+                let anchor = crate::findings::audit::trust_anchor(facts, trusted);
                 new_findings.extend(audit_judged_chain(
-                    &facts,
+                    facts,
                     st.sni.as_deref(),
                     ts.secs,
                     !trusted.is_empty(),
@@ -148,7 +157,7 @@ impl Analyzer {
                 if let Some(sess) = idx.and_then(|i| self.report.tls_sessions.get_mut(i)) {
                     sess.certificate_hidden = with_keys;
                     if !facts.is_empty() {
-                        sess.trust = Some(trust_words(&facts, trusted, anchor, ca_file_cas));
+                        sess.trust = Some(trust_words(facts, trusted, anchor, ca_file_cas));
                     }
                     for c in chain.certificates.iter().take(8) {
                         sess.certificates.push(CertBrief {
@@ -194,7 +203,7 @@ impl Analyzer {
             self.hostname(&h, "SNI");
         }
         for f in new_findings {
-            self.push(f, Some(stream), &frames);
+            self.push(f, Some(stream), frames);
         }
     }
 }

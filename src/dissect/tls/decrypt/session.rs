@@ -668,6 +668,24 @@ impl SessionDecryptor {
         }
     }
 
+    /// A protected record from `side` that [`SessionDecryptor::open`] would not open whatever
+    /// its bytes (the side has no key and none can come, or it failed): counted as `open`
+    /// counts it, and `true`, so the caller need not copy the bytes out to offer them;
+    /// otherwise `false` and nothing changed.
+    pub fn pass_unopenable(&mut self, side: usize) -> bool {
+        // `late_keys`' own first test: when it fails, `open` looks for no key either.
+        let late =
+            self.cfg.live && self.late_lookups < MAX_LATE_LOOKUPS && self.cfg.keys.watches_files();
+        let Some(s) = self.sides.get_mut(side) else {
+            return true;
+        };
+        if s.failed || (s.dec.is_none() && !late) {
+            s.records = s.records.saturating_add(1);
+            return true;
+        }
+        false
+    }
+
     /// Offer a protected record written by `side`, decrypted in place: when it opens, the
     /// plaintext takes over `body`'s buffer; otherwise `body` is left as it came.
     pub fn open(
