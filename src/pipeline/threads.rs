@@ -292,9 +292,7 @@ impl Placement {
         self.placed_v6.insert(key, w);
         w
     }
-}
 
-impl Placement {
     /// [`Placement::place`] for a session over IPv4, its endpoints as integers.
     fn place_v4(&mut self, (tcp, x, y): V4Session) -> usize {
         let n = self.workers;

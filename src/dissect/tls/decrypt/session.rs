@@ -397,9 +397,14 @@ impl SessionDecryptor {
 
     /// A protected record found no keys on its side: look again (the key log may have
     /// grown since the handshake, in live capture), bounded per session.
+    /// Whether keys may still be looked for after the handshake: a live capture whose key
+    /// files are watched, lookups left.
+    fn may_look_late(&self) -> bool {
+        self.cfg.live && self.late_lookups < MAX_LATE_LOOKUPS && self.cfg.keys.watches_files()
+    }
+
     fn late_keys(&mut self, side: usize) {
-        if !self.cfg.live || self.late_lookups >= MAX_LATE_LOOKUPS || !self.cfg.keys.watches_files()
-        {
+        if !self.may_look_late() {
             return;
         }
         let (Some(params), Some(_)) = (self.suite, self.server_random.as_ref()) else {
@@ -673,9 +678,8 @@ impl SessionDecryptor {
     /// counts it, and `true`, so the caller need not copy the bytes out to offer them;
     /// otherwise `false` and nothing changed.
     pub fn pass_unopenable(&mut self, side: usize) -> bool {
-        // `late_keys`' own first test: when it fails, `open` looks for no key either.
-        let late =
-            self.cfg.live && self.late_lookups < MAX_LATE_LOOKUPS && self.cfg.keys.watches_files();
+        // When no key may come late, `open` looks for none either.
+        let late = self.may_look_late();
         let Some(s) = self.sides.get_mut(side) else {
             return true;
         };
