@@ -80,9 +80,11 @@ struct Building {
     body_cut: bool,
     /// Response that ends HTTP on the stream once complete (101, CONNECT 2xx).
     stop_after: Option<&'static str>,
-    /// Bytes the memory budget counts for the body: the capacity a `Vec` growing by itself
-    /// would have (twice the last, at least what is needed). The buffer holding the bytes
-    /// never has more ([`append_body`]).
+    /// Bytes the memory budget counts for the body: always less than twice the bytes
+    /// received (or 8): the capacity a `Vec` growing by itself would have (twice the last,
+    /// at least what is needed), or for a body of known size the step of its doubling
+    /// towards that size ([`doubling_to`]). The buffer holding the bytes never has more
+    /// ([`append_body`]).
     held: usize,
     /// The body's size when Content-Length gives it (within `max_http_body`): the last
     /// growth of the buffer is to exactly this.
@@ -943,8 +945,11 @@ fn append_body(b: &mut Building, data: &[u8], max_body: usize) {
     let data = data.get(..room.min(data.len())).unwrap_or(&[]);
     let need = b.ev.body.len().saturating_add(data.len());
     if need > b.held {
-        // The growth of a `Vec` (what the budget has always counted for a body).
-        b.held = b.held.saturating_mul(2).max(need).max(8);
+        b.held = match b.expect {
+            Some(size) if size >= need => doubling_to(size, need),
+            // The growth of a `Vec` (what the budget has always counted for a body).
+            _ => b.held.saturating_mul(2).max(need).max(8),
+        };
     }
     if need > b.ev.body.capacity() {
         // Grow to at most what is counted: to the body's size when it is known and
@@ -957,6 +962,22 @@ fn append_body(b: &mut Building, data: &[u8], max_body: usize) {
         grow_body(&mut b.ev.body, need, want, b.held, sized);
     }
     b.ev.body.extend_from_slice(data);
+}
+
+/// The capacity for `need` bytes of a body whose size is known to be `size` (at least
+/// `need`): the smallest of `size`, `size / 2`, `size / 4`, … (halves rounded up) that holds
+/// `need`. Each growth then doubles the buffer and the last one lands on `size` itself, so
+/// the bytes copied by growing a body are less than its size; a doubling that starts from
+/// the first segment's length and is cut to the size at the end copies up to twice that.
+/// The result is below `2 * need`, the same bound on bytes counted per byte received as a
+/// `Vec`'s doubling: the claim decides only where the doublings fall, never how far ahead
+/// of the bytes received the buffer goes.
+fn doubling_to(size: usize, need: usize) -> usize {
+    let mut cap = size;
+    while cap.div_ceil(2) >= need.max(8) {
+        cap = cap.div_ceil(2);
+    }
+    cap
 }
 
 /// Give `body` a capacity of at least `need` and at most `most` bytes, `want` when newly
