@@ -20,11 +20,14 @@ mod message;
 #[cfg(test)]
 mod tests;
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 
 pub use head::detect;
 pub use headers::Headers;
-pub use message::{ContentDecoding, HttpMessage, RequestLine, StartLine, StatusLine};
+pub use message::{
+    method_name, ContentDecoding, FrameList, HttpMessage, RequestLine, StartLine, StatusLine,
+};
 
 use std::sync::Arc;
 
@@ -44,9 +47,10 @@ const MAX_FRAMES: usize = 100_000;
 #[derive(Debug, Clone)]
 struct Pending {
     index: usize,
-    method: String,
-    uri: Vec<u8>,
-    host: Option<Vec<u8>>,
+    /// Shared with the request's message (a standard method is a static name).
+    method: Cow<'static, str>,
+    uri: Arc<[u8]>,
+    host: Option<Arc<[u8]>>,
     frame: Option<u64>,
 }
 
@@ -587,9 +591,8 @@ impl HttpStream {
         out: &mut Ctx<'_>,
     ) {
         let mut notes = Vec::new();
-        let find = |name: &str| h.headers.get(name).map(<[u8]>::to_vec);
-        let content_type = find("content-type");
-        let content_encoding = find("content-encoding");
+        let content_type_at = h.headers.position("content-type");
+        let content_encoding_at = h.headers.position("content-encoding");
         let te = h.headers.get("transfer-encoding");
         let chunked = te.is_some_and(|v| {
             String::from_utf8_lossy(v)
@@ -614,7 +617,7 @@ impl HttpStream {
             StartKind::Request { method, uri } => {
                 let index = self.requests;
                 self.requests = self.requests.saturating_add(1);
-                let host = find("host");
+                let host = h.headers.get("host").map(Arc::<[u8]>::from);
                 if self.pending.len() >= MAX_PENDING {
                     self.pending.pop_front();
                     if !self.pending_overflow_noted {
@@ -660,7 +663,7 @@ impl HttpStream {
                 } else {
                     self.pending.pop_front()
                 };
-                let method = req.as_ref().map(|r| r.method.as_str()).unwrap_or("");
+                let method = req.as_ref().map(|r| &*r.method).unwrap_or("");
                 if status == 101 {
                     stop_after =
                         Some("101 Switching Protocols: HTTP parsing stopped for this stream");
@@ -712,9 +715,9 @@ impl HttpStream {
             line: h.line,
             headers: h.headers,
             trailers: Headers::default(),
-            content_type,
+            content_type_at,
             content_length,
-            content_encoding,
+            content_encoding_at,
             chunked: chunked && body.is_some(),
             chunk_sizes: Vec::new(),
             chunk_count: 0,
@@ -727,7 +730,7 @@ impl HttpStream {
             body_complete: true,
             head_range: head_range.clone(),
             body_range: head_range.end..head_range.end,
-            frames: Vec::new(),
+            frames: FrameList::new(),
             notes,
             stream_id: None,
             https: self.over_tls,
@@ -856,7 +859,7 @@ impl HttpStream {
         }
         // The coding is undone when something reads the decoded body (a search, a check,
         // a display), not here: most runs read only some bodies.
-        if let Some(label) = b.ev.content_encoding.as_deref().and_then(decode::label) {
+        if let Some(label) = b.ev.content_encoding().and_then(decode::label) {
             if !b.ev.body.is_empty() {
                 let upto = b.body_before_hole.unwrap_or(b.ev.body.len());
                 if b.body_before_hole.is_some() || b.body_cut {
@@ -877,16 +880,16 @@ impl HttpStream {
                 p.frame = Some(now);
             }
         }
-        b.ev.frames = frames.clone();
+        b.ev.frames = FrameList::from_slice(&frames);
         let stop = b.stop_after;
         let upgrade = b.ev.header("upgrade").map(<[u8]>::to_ascii_lowercase);
         // The request that asked for the switch (the first exchange of the new protocol).
         let request = match &b.ev.start {
             StartLine::Response(st) if st.status == 101 => {
-                st.request_method.clone().map(|method| UpgradeRequest {
-                    method,
-                    uri: st.request_uri.clone().unwrap_or_default(),
-                    host: st.request_host.clone(),
+                st.request_method.as_deref().map(|method| UpgradeRequest {
+                    method: method.to_owned(),
+                    uri: st.request_uri.as_deref().unwrap_or_default().to_vec(),
+                    host: st.request_host.as_deref().map(<[u8]>::to_vec),
                     frame: st.request_frame,
                 })
             }
