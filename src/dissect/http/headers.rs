@@ -77,15 +77,24 @@ impl Headers {
 
     /// The value of the first field with this name (case-insensitive).
     pub fn get(&self, name: &str) -> Option<&[u8]> {
+        self.value_at(self.position(name)?)
+    }
+
+    /// Where the first field with this name is (case-insensitive), for [`Headers::value_at`].
+    pub fn position(&self, name: &str) -> Option<usize> {
         let names = self.names.as_bytes();
         let name = name.as_bytes();
-        let f = self.fields.iter().find(|f| {
+        self.fields.iter().position(|f| {
             f.name.len() == name.len()
                 && names
                     .get(f.name.clone())
                     .is_some_and(|n| n.eq_ignore_ascii_case(name))
-        })?;
-        self.values.get(f.value.clone())
+        })
+    }
+
+    /// The value of the field at `at` (wire order).
+    pub fn value_at(&self, at: usize) -> Option<&[u8]> {
+        self.values.get(self.fields.get(at)?.value.clone())
     }
 }
 
@@ -124,6 +133,9 @@ mod tests {
         assert_eq!(h.get("HOST"), Some(&b"example.com"[..]));
         assert_eq!(h.get("x-long"), Some(&b"a b"[..]));
         assert_eq!(h.get("accept"), None);
+        assert_eq!(h.position("HOST"), Some(0));
+        assert_eq!(h.value_at(1), Some(&b"a b"[..]));
+        assert_eq!(h.value_at(3), None);
         let again: Headers = all.into_iter().collect();
         assert_eq!(again, h);
     }

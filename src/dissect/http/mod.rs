@@ -20,11 +20,14 @@ mod message;
 #[cfg(test)]
 mod tests;
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 
 pub use head::detect;
 pub use headers::Headers;
-pub use message::{ContentDecoding, HttpMessage, RequestLine, StartLine, StatusLine};
+pub use message::{
+    method_name, ContentDecoding, FrameList, HttpMessage, RequestLine, StartLine, StatusLine,
+};
 
 use std::sync::Arc;
 
@@ -44,9 +47,10 @@ const MAX_FRAMES: usize = 100_000;
 #[derive(Debug, Clone)]
 struct Pending {
     index: usize,
-    method: String,
-    uri: Vec<u8>,
-    host: Option<Vec<u8>>,
+    /// Shared with the request's message (a standard method is a static name).
+    method: Cow<'static, str>,
+    uri: Arc<[u8]>,
+    host: Option<Arc<[u8]>>,
     frame: Option<u64>,
 }
 
@@ -80,9 +84,11 @@ struct Building {
     body_cut: bool,
     /// Response that ends HTTP on the stream once complete (101, CONNECT 2xx).
     stop_after: Option<&'static str>,
-    /// Bytes the memory budget counts for the body: the capacity a `Vec` growing by itself
-    /// would have (twice the last, at least what is needed). The buffer holding the bytes
-    /// never has more ([`append_body`]).
+    /// Bytes the memory budget counts for the body: always less than twice the bytes
+    /// received (or 8): the capacity a `Vec` growing by itself would have (twice the last,
+    /// at least what is needed), or for a body of known size the step of its doubling
+    /// towards that size ([`doubling_to`]). The buffer holding the bytes never has more
+    /// ([`append_body`]).
     held: usize,
     /// The body's size when Content-Length gives it (within `max_http_body`): the last
     /// growth of the buffer is to exactly this.
@@ -585,9 +591,8 @@ impl HttpStream {
         out: &mut Ctx<'_>,
     ) {
         let mut notes = Vec::new();
-        let find = |name: &str| h.headers.get(name).map(<[u8]>::to_vec);
-        let content_type = find("content-type");
-        let content_encoding = find("content-encoding");
+        let content_type_at = h.headers.position("content-type");
+        let content_encoding_at = h.headers.position("content-encoding");
         let te = h.headers.get("transfer-encoding");
         let chunked = te.is_some_and(|v| {
             String::from_utf8_lossy(v)
@@ -612,7 +617,7 @@ impl HttpStream {
             StartKind::Request { method, uri } => {
                 let index = self.requests;
                 self.requests = self.requests.saturating_add(1);
-                let host = find("host");
+                let host = h.headers.get("host").map(Arc::<[u8]>::from);
                 if self.pending.len() >= MAX_PENDING {
                     self.pending.pop_front();
                     if !self.pending_overflow_noted {
@@ -658,7 +663,7 @@ impl HttpStream {
                 } else {
                     self.pending.pop_front()
                 };
-                let method = req.as_ref().map(|r| r.method.as_str()).unwrap_or("");
+                let method = req.as_ref().map(|r| &*r.method).unwrap_or("");
                 if status == 101 {
                     stop_after =
                         Some("101 Switching Protocols: HTTP parsing stopped for this stream");
@@ -710,9 +715,9 @@ impl HttpStream {
             line: h.line,
             headers: h.headers,
             trailers: Headers::default(),
-            content_type,
+            content_type_at,
             content_length,
-            content_encoding,
+            content_encoding_at,
             chunked: chunked && body.is_some(),
             chunk_sizes: Vec::new(),
             chunk_count: 0,
@@ -725,7 +730,7 @@ impl HttpStream {
             body_complete: true,
             head_range: head_range.clone(),
             body_range: head_range.end..head_range.end,
-            frames: Vec::new(),
+            frames: FrameList::new(),
             notes,
             stream_id: None,
             https: self.over_tls,
@@ -854,7 +859,7 @@ impl HttpStream {
         }
         // The coding is undone when something reads the decoded body (a search, a check,
         // a display), not here: most runs read only some bodies.
-        if let Some(label) = b.ev.content_encoding.as_deref().and_then(decode::label) {
+        if let Some(label) = b.ev.content_encoding().and_then(decode::label) {
             if !b.ev.body.is_empty() {
                 let upto = b.body_before_hole.unwrap_or(b.ev.body.len());
                 if b.body_before_hole.is_some() || b.body_cut {
@@ -875,16 +880,16 @@ impl HttpStream {
                 p.frame = Some(now);
             }
         }
-        b.ev.frames = frames.clone();
+        b.ev.frames = FrameList::from_slice(&frames);
         let stop = b.stop_after;
         let upgrade = b.ev.header("upgrade").map(<[u8]>::to_ascii_lowercase);
         // The request that asked for the switch (the first exchange of the new protocol).
         let request = match &b.ev.start {
             StartLine::Response(st) if st.status == 101 => {
-                st.request_method.clone().map(|method| UpgradeRequest {
-                    method,
-                    uri: st.request_uri.clone().unwrap_or_default(),
-                    host: st.request_host.clone(),
+                st.request_method.as_deref().map(|method| UpgradeRequest {
+                    method: method.to_owned(),
+                    uri: st.request_uri.as_deref().unwrap_or_default().to_vec(),
+                    host: st.request_host.as_deref().map(<[u8]>::to_vec),
                     frame: st.request_frame,
                 })
             }
@@ -943,8 +948,11 @@ fn append_body(b: &mut Building, data: &[u8], max_body: usize) {
     let data = data.get(..room.min(data.len())).unwrap_or(&[]);
     let need = b.ev.body.len().saturating_add(data.len());
     if need > b.held {
-        // The growth of a `Vec` (what the budget has always counted for a body).
-        b.held = b.held.saturating_mul(2).max(need).max(8);
+        b.held = match b.expect {
+            Some(size) if size >= need => doubling_to(size, need),
+            // The growth of a `Vec` (what the budget has always counted for a body).
+            _ => b.held.saturating_mul(2).max(need).max(8),
+        };
     }
     if need > b.ev.body.capacity() {
         // Grow to at most what is counted: to the body's size when it is known and
@@ -957,6 +965,22 @@ fn append_body(b: &mut Building, data: &[u8], max_body: usize) {
         grow_body(&mut b.ev.body, need, want, b.held, sized);
     }
     b.ev.body.extend_from_slice(data);
+}
+
+/// The capacity for `need` bytes of a body whose size is known to be `size` (at least
+/// `need`): the smallest of `size`, `size / 2`, `size / 4`, … (halves rounded up) that holds
+/// `need`. Each growth then doubles the buffer and the last one lands on `size` itself, so
+/// the bytes copied by growing a body are less than its size; a doubling that starts from
+/// the first segment's length and is cut to the size at the end copies up to twice that.
+/// The result is below `2 * need`, the same bound on bytes counted per byte received as a
+/// `Vec`'s doubling: the claim decides only where the doublings fall, never how far ahead
+/// of the bytes received the buffer goes.
+fn doubling_to(size: usize, need: usize) -> usize {
+    let mut cap = size;
+    while cap.div_ceil(2) >= need.max(8) {
+        cap = cap.div_ceil(2);
+    }
+    cap
 }
 
 /// Give `body` a capacity of at least `need` and at most `most` bytes, `want` when newly

@@ -287,7 +287,7 @@ fn pipelined_requests_paired_in_order() {
     d.data(ToClient, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 8);
     let h = d.http();
     assert_eq!(h.len(), 7);
-    let pairs: Vec<(u16, Option<usize>, Option<String>)> = h[3..]
+    let pairs: Vec<(u16, Option<usize>, Option<Cow<str>>)> = h[3..]
         .iter()
         .map(|(_, e)| match &e.start {
             StartLine::Response(s) => (s.status, s.request_index, s.request_method.clone()),
@@ -828,4 +828,34 @@ fn head_scanning_work_is_linear() {
         format!("resynchronised: HTTP message at stream offset {start}")
     );
     assert_eq!(d.infos(), vec!["GET / HTTP/1.1"]);
+}
+
+/// A body of known size grows by doubling towards that size: the steps land on the size
+/// halved, and the count never reaches twice the bytes received.
+#[test]
+fn known_size_body_grows_by_halves_of_its_size() {
+    assert_eq!(doubling_to(307_200, 46_000), 76_800);
+    assert_eq!(doubling_to(307_200, 76_801), 153_600);
+    assert_eq!(doubling_to(307_200, 153_601), 307_200);
+    assert_eq!(doubling_to(1_001, 300), 501);
+    assert_eq!(doubling_to(5, 1), 5);
+    for size in [1usize, 7, 8, 9, 1_000, 65_537, 307_200, 1 << 20] {
+        for need in (1..=size).step_by((size / 97).max(1)) {
+            let cap = doubling_to(size, need);
+            assert!(cap >= need && cap <= size, "{size} {need} {cap}");
+            assert!(cap < 2 * need.max(8), "{size} {need} {cap}");
+        }
+    }
+    // Fed in pieces, the buffer grows by doubling and ends at the size exactly.
+    let mut d = driver();
+    let body = vec![b'x'; 300_000];
+    let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len());
+    d.data(ToClient, head.as_bytes(), 1);
+    for (i, piece) in body.chunks(40_000).enumerate() {
+        d.data(ToClient, piece, i as u64 + 2);
+    }
+    let got = d.http();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].1.body, body);
+    assert_eq!(got[0].1.body.capacity(), body.len());
 }
