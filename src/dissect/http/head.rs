@@ -10,7 +10,7 @@ use std::mem::MaybeUninit;
 use std::sync::Arc;
 
 use super::headers::Headers;
-use super::message::method_name;
+use super::message::{method_name, reason_text};
 use crate::dissect::Detect;
 
 /// Methods accepted even when the request line is malformed (no version, one token).
@@ -78,7 +78,7 @@ pub(crate) enum StartKind {
     },
     Response {
         status: u16,
-        reason: Vec<u8>,
+        reason: Cow<'static, [u8]>,
     },
 }
 
@@ -250,7 +250,7 @@ fn classify_parts(parts: StartParts<'_>) -> (StartKind, String) {
         } => (
             StartKind::Response {
                 status,
-                reason: reason.to_vec(),
+                reason: reason_text(status, reason),
             },
             String::from_utf8_lossy(version).into_owned(),
         ),
@@ -586,7 +586,7 @@ fn strict_in<'b>(
         let (Some(status), Some(minor)) = (r.code, r.version) else {
             return Ok(None);
         };
-        let reason = r.reason.unwrap_or("").as_bytes().to_vec();
+        let reason = reason_text(status, r.reason.unwrap_or("").as_bytes());
         (StartKind::Response { status, reason }, minor, r.headers)
     } else {
         let mut r = httparse::Request::new(&mut []);
@@ -677,7 +677,7 @@ mod tests {
             h.kind,
             StartKind::Response {
                 status: 404,
-                reason: b"Not Found".to_vec()
+                reason: b"Not Found".to_vec().into()
             }
         );
         assert_eq!(h.version, "HTTP/1.0");

@@ -45,7 +45,8 @@ pub struct RequestLine {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusLine {
     pub status: u16,
-    pub reason: Vec<u8>,
+    /// As on the wire; static text when it is the usual one for the code ([`reason_text`]).
+    pub reason: Cow<'static, [u8]>,
     /// 0-based index of this response in the stream.
     pub index: usize,
     /// The request it answers (FIFO pairing), when there was one.
@@ -73,6 +74,48 @@ pub fn method_name(text: &str) -> Cow<'static, str> {
 
 /// A message's frames: the first four in place.
 pub type FrameList = smallvec::SmallVec<[u64; 4]>;
+
+/// The usual reason phrase of a status code (what tshark prints after an HTTP/2 `:status`;
+/// empty when there is none here).
+pub fn reason_phrase(status: u16) -> &'static str {
+    match status {
+        100 => "Continue",
+        101 => "Switching Protocols",
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        204 => "No Content",
+        206 => "Partial Content",
+        301 => "Moved Permanently",
+        302 => "Found",
+        303 => "See Other",
+        304 => "Not Modified",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "",
+    }
+}
+
+/// A status line's reason phrase: the usual one for its code is static text (no
+/// allocation), another is owned.
+pub fn reason_text(status: u16, reason: &[u8]) -> Cow<'static, [u8]> {
+    let usual = reason_phrase(status).as_bytes();
+    if usual == reason {
+        Cow::Borrowed(usual)
+    } else {
+        Cow::Owned(reason.to_vec())
+    }
+}
 
 /// An HTTP/1.x request or response, head and body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -455,7 +498,7 @@ impl HttpMessage {
             StartLine::Response(st) => {
                 out.kind("http.response");
                 out.uint("status", Some(st.status.into()));
-                out.wire("reason", Some(&st.reason));
+                out.wire("reason", Some(&st.reason[..]));
                 out.wire("version", Some(self.version.as_bytes()));
                 out.wire("content_type", self.content_type());
                 out.uint("content_length", self.content_length);

@@ -26,7 +26,8 @@ use std::collections::VecDeque;
 pub use head::detect;
 pub use headers::Headers;
 pub use message::{
-    method_name, ContentDecoding, FrameList, HttpMessage, RequestLine, StartLine, StatusLine,
+    method_name, reason_phrase, reason_text, ContentDecoding, FrameList, HttpMessage, RequestLine,
+    StartLine, StatusLine,
 };
 
 use std::sync::Arc;

@@ -17,13 +17,14 @@ mod show;
 #[cfg(test)]
 mod tests;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::dissect::http::decode;
 use crate::dissect::http::{
-    method_name, ContentDecoding, FrameList, Headers, HttpMessage, RequestLine, StartLine,
-    StatusLine,
+    method_name, reason_phrase, ContentDecoding, FrameList, Headers, HttpMessage, RequestLine,
+    StartLine, StatusLine,
 };
 use crate::dissect::DissectConfig;
 use crate::flow::Direction;
@@ -137,36 +138,6 @@ impl FrameEvent {
             Some(mt) => s.push_str(&format!(" ({})", escape_bytes(mt))),
         }
         s
-    }
-}
-
-/// Reason phrase tshark prints after an HTTP/2 `:status`.
-pub fn reason_phrase(status: u16) -> &'static str {
-    match status {
-        100 => "Continue",
-        101 => "Switching Protocols",
-        200 => "OK",
-        201 => "Created",
-        202 => "Accepted",
-        204 => "No Content",
-        206 => "Partial Content",
-        301 => "Moved Permanently",
-        302 => "Found",
-        303 => "See Other",
-        304 => "Not Modified",
-        307 => "Temporary Redirect",
-        308 => "Permanent Redirect",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        _ => "",
     }
 }
 
@@ -1223,9 +1194,7 @@ pub(crate) fn side_message(
         let r = &*request;
         StartLine::Response(StatusLine {
             status: status_of(&list).unwrap_or(0),
-            reason: reason_phrase(status_of(&list).unwrap_or(0))
-                .as_bytes()
-                .to_vec(),
+            reason: Cow::Borrowed(reason_phrase(status_of(&list).unwrap_or(0)).as_bytes()),
             index,
             request_index: r.index,
             request_method: r.method.as_deref().map(method_name),
