@@ -207,6 +207,7 @@ fn a_pipe_closed_early_ends_the_run_alike_with_one_or_four_threads() {
         assert_eq!(one.0.lines().count(), 25, "{args:?}: {}", one.0);
         assert_eq!(one, four, "{args:?}");
         assert_eq!(one.2, Some(0), "{args:?}: {}", one.1);
+        assert!(one.1.is_empty(), "{args:?}: {}", one.1);
     }
 }
 
