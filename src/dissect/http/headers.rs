@@ -92,6 +92,27 @@ impl Headers {
         })
     }
 
+    /// Where the first field of each of `names` is (case-insensitive), in one pass over the
+    /// fields: what several [`Headers::position`] calls find, each of which reads them all.
+    pub fn positions<const N: usize>(&self, names: [&str; N]) -> [Option<usize>; N] {
+        let mut found = [None; N];
+        let all = self.names.as_bytes();
+        for (i, f) in self.fields.iter().enumerate() {
+            let Some(name) = all.get(f.name.clone()) else {
+                continue;
+            };
+            for (want, at) in names.iter().zip(found.iter_mut()) {
+                if at.is_none()
+                    && want.len() == name.len()
+                    && name.eq_ignore_ascii_case(want.as_bytes())
+                {
+                    *at = Some(i);
+                }
+            }
+        }
+        found
+    }
+
     /// The value of the field at `at` (wire order).
     pub fn value_at(&self, at: usize) -> Option<&[u8]> {
         self.values.get(self.fields.get(at)?.value.clone())
@@ -134,6 +155,10 @@ mod tests {
         assert_eq!(h.get("x-long"), Some(&b"a b"[..]));
         assert_eq!(h.get("accept"), None);
         assert_eq!(h.position("HOST"), Some(0));
+        assert_eq!(
+            h.positions(["x-long", "accept", "host", "HOST"]),
+            [Some(1), None, Some(0), Some(0)]
+        );
         assert_eq!(h.value_at(1), Some(&b"a b"[..]));
         assert_eq!(h.value_at(3), None);
         let again: Headers = all.into_iter().collect();

@@ -197,7 +197,12 @@ enum Step {
 /// `Content-Length` together with `Transfer-Encoding` (RFC 9112 section 6.3: chunked
 /// framing wins). A front end and a back end that choose differently see different
 /// messages.
-fn smuggling_shape(headers: &Headers, chunked: bool, used: Option<u64>) -> Vec<String> {
+fn smuggling_shape(
+    headers: &Headers,
+    chunked: bool,
+    used: Option<u64>,
+    has_te: bool,
+) -> Vec<String> {
     let mut notes = Vec::new();
     let lengths = || {
         headers
@@ -211,9 +216,6 @@ fn smuggling_shape(headers: &Headers, chunked: bool, used: Option<u64>) -> Vec<S
     let mut all = lengths();
     let first = all.next();
     let conflict = first.is_some_and(|f| all.any(|v| v != f));
-    let has_te = headers
-        .iter()
-        .any(|(n, _)| n.eq_ignore_ascii_case("transfer-encoding"));
     if conflict {
         let shown: Vec<String> = lengths()
             .take(8)
@@ -592,16 +594,22 @@ impl HttpStream {
         out: &mut Ctx<'_>,
     ) {
         let mut notes = Vec::new();
-        let content_type_at = h.headers.position("content-type");
-        let content_encoding_at = h.headers.position("content-encoding");
-        let te = h.headers.get("transfer-encoding");
+        // The fields read below, found in one pass over the head's fields.
+        let [content_type_at, content_encoding_at, te_at, cl_at, host_at] = h.headers.positions([
+            "content-type",
+            "content-encoding",
+            "transfer-encoding",
+            "content-length",
+            "host",
+        ]);
+        let te = te_at.and_then(|at| h.headers.value_at(at));
         let chunked = te.is_some_and(|v| {
             String::from_utf8_lossy(v)
                 .rsplit(',')
                 .next()
                 .is_some_and(|last| last.trim().eq_ignore_ascii_case("chunked"))
         });
-        let cl_raw = h.headers.get("content-length");
+        let cl_raw = cl_at.and_then(|at| h.headers.value_at(at));
         let content_length = cl_raw.and_then(|v| {
             let t = v.trim_ascii();
             if t.is_empty() || !t.iter().all(u8::is_ascii_digit) {
@@ -612,13 +620,23 @@ impl HttpStream {
         if cl_raw.is_some() && content_length.is_none() && !chunked {
             notes.push("invalid Content-Length".to_string());
         }
-        notes.extend(smuggling_shape(&h.headers, chunked, content_length));
+        // Both shapes need a Content-Length field.
+        if cl_at.is_some() {
+            notes.extend(smuggling_shape(
+                &h.headers,
+                chunked,
+                content_length,
+                te_at.is_some(),
+            ));
+        }
         let mut stop_after = None;
         let (start, body) = match h.kind {
             StartKind::Request { method, uri } => {
                 let index = self.requests;
                 self.requests = self.requests.saturating_add(1);
-                let host = h.headers.get("host").map(Arc::<[u8]>::from);
+                let host = host_at
+                    .and_then(|at| h.headers.value_at(at))
+                    .map(Arc::<[u8]>::from);
                 if self.pending.len() >= MAX_PENDING {
                     self.pending.pop_front();
                     if !self.pending_overflow_noted {
@@ -883,7 +901,10 @@ impl HttpStream {
         }
         b.ev.frames = FrameList::from_slice(&frames);
         let stop = b.stop_after;
-        let upgrade = b.ev.header("upgrade").map(<[u8]>::to_ascii_lowercase);
+        // Read only when HTTP ends here (101, CONNECT 2xx).
+        let upgrade = stop
+            .and_then(|_| b.ev.header("upgrade"))
+            .map(<[u8]>::to_ascii_lowercase);
         // The request that asked for the switch (the first exchange of the new protocol).
         let request = match &b.ev.start {
             StartLine::Response(st) if st.status == 101 => {
