@@ -214,9 +214,10 @@ pub struct BoundsArgs {
     /// that prints only the summary line, with or without --conversations and --hierarchy
     /// (no --report, --json, --stats, --html, --follow, -Y, -T, --keylog/--rsa-key; -w
     /// only live).
-    /// With --json over files, -j N given (N > 1) writes the records on a second thread (the
-    /// same output). Every other run uses one thread. Each worker gets 1/N of
-    /// --max-total-buffer and --max-flows
+    /// A run over a file that prints frames (summary lines, -V, -x, -A/-X, -T fields,
+    /// --json; with -Y, --report, …) with -j N given (N > 1) prints them on a second thread
+    /// while one thread analyses (the same output; not with -w, --follow, --parquet). Every
+    /// other run uses one thread. Each worker gets 1/N of --max-total-buffer and --max-flows
     #[arg(short = 'j', long = "threads", value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
 }

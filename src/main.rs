@@ -489,19 +489,7 @@ fn capture_main(cli: &Cli) -> i32 {
 
         let stdout = std::io::stdout();
         let pal = Palette::new(color::enabled(cli.output.color, stdout.is_terminal()));
-        let mode = if cli.output.quiet
-            || columns.is_some()
-            || follow_sel.is_some()
-            || (cli.capture.write.is_some() && !cli.capture.print)
-        {
-            Mode::Quiet
-        } else if cli.output.json {
-            Mode::Json
-        } else if cli.output.verbose {
-            Mode::Tree
-        } else {
-            Mode::Lines
-        };
+        let mode = frame_mode(cli, columns.is_some(), follow_sel.is_some());
         let is_file = !matches!(src, Source::Live(_)) && unit != [std::path::PathBuf::from("-")];
         let live = matches!(src, Source::Live(_));
         let mut opts = RunOptions {
@@ -561,15 +549,9 @@ fn capture_main(cli: &Cli) -> i32 {
             } else {
                 1
             },
-            // Records (`--json`) with `-j N` (N > 1) given: they are written on a second
-            // thread while the analysis goes on (the same events in the same order: the same
-            // output). Not by default: on the 2-vCPU test machine it costs ≈ 60 % more CPU
-            // for no wall-time gain (docs/performance.md, "Flows on every core").
-            output_thread: is_file
-                && mode == Mode::Json
-                && cli.output.parquet.is_none()
-                && cli.capture.write.is_none()
-                && cli.bounds.threads.is_some_and(|n| n > 1),
+            // Printed frames with `-j N` (N > 1) given: they are written on a second thread
+            // while the analysis goes on (the same events in the same order: the same output).
+            output_thread: is_file && output_thread(cli, columns.is_some(), follow_sel.is_some()),
             ..RunOptions::default()
         };
 
@@ -587,6 +569,8 @@ fn capture_main(cli: &Cli) -> i32 {
                 follow: None,
                 keep_conversations: false,
                 privdrop: None,
+                // Nothing is printed: no output stage to move.
+                output_thread: false,
                 ..opts.clone()
             };
             let mut quiet = Printer::new(std::io::sink(), Mode::Quiet, false, Palette::new(false));
@@ -793,6 +777,36 @@ fn capture_main(cli: &Cli) -> i32 {
         }
     }
     code
+}
+
+/// How frames are printed: nothing per frame with `-q`, `-T fields` (the columns are
+/// printed instead), `--follow` and `-w` without `-P`.
+fn frame_mode(cli: &Cli, columns: bool, follow: bool) -> Mode {
+    if cli.output.quiet || columns || follow || (cli.capture.write.is_some() && !cli.capture.print)
+    {
+        Mode::Quiet
+    } else if cli.output.json {
+        Mode::Json
+    } else if cli.output.verbose {
+        Mode::Tree
+    } else {
+        Mode::Lines
+    }
+}
+
+/// Whether a run over a file prints its frames on a second thread (`pipeline::offload`): one
+/// that prints frames as they are analysed — summary lines (with `-x`, `-A`, `-X`), the `-V`
+/// tree, `-T fields`, `--json` records, any of them with `-Y` and the end-of-run tables and
+/// report — with `-j N` (N > 1) given. Not by default: on the 2-vCPU test machine it costs
+/// more CPU for no wall-time gain (docs/performance.md, "Flows on every core"). Not with
+/// `--parquet` (the datasets are written by their own sink), `-w` (the reader writes what it
+/// reads) or `--follow` (streams are written to the output outside the events).
+fn output_thread(cli: &Cli, columns: bool, follow: bool) -> bool {
+    (frame_mode(cli, columns, follow) != Mode::Quiet || columns)
+        && !follow
+        && cli.output.parquet.is_none()
+        && cli.capture.write.is_none()
+        && cli.bounds.threads.is_some_and(|n| n > 1)
 }
 
 /// `-j` unless given: the number of cores, at most [`MAX_DEFAULT_THREADS`].
@@ -1110,4 +1124,48 @@ fn end_of_run_json<W: Write>(
         out.record(v)?;
     }
     w.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether `args` (after `-r F`) print their frames on a second thread.
+    fn split(args: &[&str]) -> bool {
+        let cli = Cli::try_parse_from(["squirrel-sniff", "-r", "f.pcap"].iter().chain(args))
+            .expect("arguments parse");
+        let columns = cli.output.output_format.as_deref() == Some("fields");
+        output_thread(&cli, columns, cli.analysis.follow.is_some())
+    }
+
+    #[test]
+    fn j_n_prints_every_frame_output_on_a_second_thread() {
+        for args in [
+            &["-j", "2"][..],
+            &["-j", "4", "-V"],
+            &["-j", "2", "-x"],
+            &["-j", "2", "-V", "-x", "--secret", "hunter2"],
+            &["-j", "2", "-X"],
+            &["-j", "2", "-T", "fields", "-e", "frame.number"],
+            &["-j", "2", "-q", "-T", "fields", "-e", "ip.src"],
+            &["-j", "2", "-Y", "http"],
+            &["-j", "2", "--report", "--stats"],
+            &["-j", "2", "--json"],
+            &["-j", "2", "-Y", "dns", "--conversations"],
+        ] {
+            assert!(split(args), "{args:?} runs on one thread");
+        }
+        for args in [
+            &[][..],
+            &["-j", "1"],
+            &["-V"],
+            &["-j", "1", "-T", "fields", "-e", "frame.number"],
+            &["-j", "2", "-q"],
+            &["-j", "2", "--follow", "0"],
+            &["-j", "2", "-w", "out.pcap"],
+            &["-j", "2", "-P", "-w", "out.pcap"],
+        ] {
+            assert!(!split(args), "{args:?} runs on two threads");
+        }
+    }
 }

@@ -155,8 +155,9 @@ pub struct RunOptions {
     /// 1 runs everything on the calling thread. The caller asks for it only for a run whose
     /// output is the end-of-run counts (`-q` over files, see `threads` for why).
     pub threads: usize,
-    /// `-j N` (N > 1) for a run that prints records: the analysis runs on a thread of its
-    /// own and the sink on the calling thread (see [`offload`]); the output is the same.
+    /// `-j N` (N > 1) for a run that prints frames (lines, `-V`, `-x`, `-T fields`,
+    /// `--json`): the analysis runs on a thread of its own and the sink on the calling thread
+    /// (see [`offload`]); the output is the same.
     pub output_thread: bool,
 }
 

@@ -1,5 +1,6 @@
-//! `-j N` (N > 1) for runs that print records (`--json`): the output is written on a
-//! second thread.
+//! `-j N` (N > 1) for runs that print frames (summary lines, `-V`, `-x`, `-A`/`-X`,
+//! `-T fields`, `--json`; with `-Y`, `--mask`, the end-of-run report and tables): the output
+//! is written on a second thread.
 //!
 //! Sharding the sessions over workers ([`super::threads`]) gives each worker its own stream
 //! numbering, expiry order and once-per-run findings, so a worker cannot print the records
@@ -9,7 +10,11 @@
 //! them to the run's sink. The sink sees exactly the events of a one-thread run in the same
 //! order, so the output is byte-identical for any N by construction, and the two stages run
 //! side by side on two cores (`--json` spends ≈ 40 % of its CPU building and writing
-//! records).
+//! records, the summary lines ≈ 30 %). The printer's own settings (`-x`, `--mask`,
+//! `--findings`, `-T fields` columns, `-t`) stay with it on the calling thread; what the
+//! analysis needs of them (sessions wanted) is asked before the thread starts; `-Y` and the
+//! secret highlights found by a first pass are the analysis's (its [`RunOptions`]), so they
+//! reach the printer as the frames' events do.
 //!
 //! Events go in batches (at most [`BATCH_FRAMES`] frames or [`BATCH_BYTES`] of frame bytes
 //! each, the frames' bytes copied one after another into the batch's buffer; application
@@ -308,4 +313,132 @@ pub(super) fn replay_offloaded<R: Replay + Send, S: Sink + ?Sized>(
     // analysis did after it (with one thread the run would have ended there).
     drained?;
     analysed
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+    use std::thread::ThreadId;
+
+    use super::*;
+    use crate::capture::merge::MergedFiles;
+    use crate::render::color::Palette;
+    use crate::render::{Mode, Printer};
+
+    /// A printer that checks every call: made on the thread that built it, frames in
+    /// increasing order, and each frame's `FrameDone` before the next frame.
+    struct Checked {
+        printer: Printer<Vec<u8>>,
+        thread: ThreadId,
+        last: u64,
+        open: bool,
+        frames: u64,
+    }
+
+    impl Checked {
+        fn new(mode: Mode, hex: bool) -> Self {
+            Checked {
+                printer: Printer::new(Vec::new(), mode, hex, Palette::new(false)),
+                thread: std::thread::current().id(),
+                last: 0,
+                open: false,
+                frames: 0,
+            }
+        }
+    }
+
+    impl Sink for Checked {
+        fn event(&mut self, ev: Event<'_>) -> std::io::Result<()> {
+            assert_eq!(
+                std::thread::current().id(),
+                self.thread,
+                "printed elsewhere"
+            );
+            match &ev {
+                Event::Frame(f) => {
+                    assert!(
+                        f.number > self.last && !self.open,
+                        "frame {} out of order",
+                        f.number
+                    );
+                    self.last = f.number;
+                    self.open = true;
+                    self.frames += 1;
+                }
+                Event::FrameDone => self.open = false,
+                _ => assert!(!self.open, "an event inside frame {}", self.last),
+            }
+            self.printer.event(ev)
+        }
+        fn wants_sessions(&self) -> bool {
+            self.printer.wants_sessions()
+        }
+        fn reads_tcp_options(&self) -> bool {
+            self.printer.reads_tcp_options()
+        }
+        fn set_capture(&mut self, name: Option<String>) {
+            self.printer.set_capture(name);
+        }
+        fn add_mask_terms(&mut self, terms: Vec<String>) {
+            self.printer.add_mask_terms(terms);
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            self.printer.flush()
+        }
+    }
+
+    /// Every bundled capture, merged into one run (many batches' worth of frames).
+    fn bundled() -> MergedFiles {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("captures");
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+            .expect("captures/")
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "pcap" || x == "pcapng"))
+            .collect();
+        paths.sort();
+        MergedFiles::open(&paths).expect("open the bundled captures")
+    }
+
+    /// What one run printed, with its analysis on this thread or on a second one.
+    fn printed(mode: Mode, hex: bool, opts: &RunOptions, offloaded: bool) -> (Vec<u8>, u64) {
+        let mut sink = Checked::new(mode, hex);
+        let stop = AtomicBool::new(false);
+        let mut f = bundled();
+        let stats = if offloaded {
+            replay_offloaded(&mut f, opts, &mut sink, &stop)
+        } else {
+            let runner = Runner::new(opts, sink.wants_sessions());
+            replay(&mut f, runner, &mut sink, &stop)
+        };
+        let stats = stats.expect("the run");
+        assert!(sink.frames <= stats.frames);
+        (std::mem::take(sink.printer.writer()), sink.frames)
+    }
+
+    #[test]
+    fn printed_frames_arrive_in_order_on_the_calling_thread() {
+        let filtered = RunOptions {
+            display_filter: Some(crate::display::compile("http || dns").expect("filter")),
+            ..RunOptions::default()
+        };
+        let plain = RunOptions::default();
+        for (mode, hex, opts) in [
+            (Mode::Lines, false, &plain),
+            (Mode::Tree, true, &plain),
+            (Mode::Json, false, &plain),
+            (Mode::Lines, false, &filtered),
+            (Mode::Tree, false, &filtered),
+        ] {
+            let (one, frames) = printed(mode, hex, opts, false);
+            let (two, split_frames) = printed(mode, hex, opts, true);
+            // More than one batch.
+            assert!(frames > BATCH_FRAMES as u64, "{frames} frames printed");
+            assert_eq!(frames, split_frames, "{mode:?}");
+            assert!(
+                one == two,
+                "{mode:?} -x {hex} printed otherwise on two threads"
+            );
+        }
+    }
 }

@@ -23,8 +23,9 @@
 //! ids of each worker (numbered from 0 on each), and — only when a bound is reached — which
 //! session gives bytes back. So the caller asks for threads only for runs that print the
 //! counters alone (`-q` over files, without `--report`, `--json`, `--stats`, …; see
-//! `main.rs`), and runs everything else on one thread (`--json` with `-j N` given keeps
-//! the analysis whole on one thread and writes on another: [`super::offload`]).
+//! `main.rs`), and runs everything else on one thread (a run that prints frames — lines,
+//! `-V`, `-x`, `-T fields`, `--json` — with `-j N` given keeps the analysis whole on one
+//! thread and prints on another: [`super::offload`]).
 
 use std::hash::{Hash, Hasher};
 use std::net::IpAddr;

@@ -184,7 +184,13 @@ pub struct Printer<W: Write> {
     mask_terms: Option<Vec<String>>,
     /// `-T fields`: displayed frames are printed as these field columns.
     columns: Option<crate::display::columns::Columns>,
+    /// `-V` and `-x` write a frame in hundreds of small pieces: they go into this buffer
+    /// and the output (whose every write takes its lock) gets the frame's text at once.
+    frame_text: Option<Vec<u8>>,
 }
+
+/// A frame's text buffer larger than this after a frame is given back.
+const FRAME_TEXT_KEPT: usize = 1 << 20;
 
 /// Most findings kept for `--findings end` (the report and its counts see them all).
 pub const MAX_DEFERRED: usize = 10_000;
@@ -236,6 +242,7 @@ impl<W: Write> Printer<W> {
             findings: FindingsPlacer::default(),
             mask_terms: None,
             columns: None,
+            frame_text: (mode == Mode::Tree || hex).then(Vec::new),
         }
     }
 
@@ -299,7 +306,17 @@ impl<W: Write> Printer<W> {
             ..*f
         };
         let Some(terms) = self.mask_terms.as_ref().filter(|t| !t.is_empty()) else {
-            return self.format.frame(&mut self.w, &self.opts, f);
+            let Some(buf) = &mut self.frame_text else {
+                return self.format.frame(&mut self.w, &self.opts, f);
+            };
+            buf.clear();
+            let r = self.format.frame(buf, &self.opts, f);
+            // What the format wrote before an error is written, as it would have been.
+            let w = self.w.write_all(buf);
+            if buf.capacity() > FRAME_TEXT_KEPT {
+                *buf = Vec::new();
+            }
+            return r.and(w);
         };
         // Print into a buffer from a copy of the bytes with the leaked ones starred, then
         // mask the values wherever the text still holds them (tree, info, JSON).

@@ -7,8 +7,10 @@
 
 use std::borrow::Cow;
 use std::mem::MaybeUninit;
+use std::sync::Arc;
 
 use super::headers::Headers;
+use super::message::{method_name, reason_text};
 use crate::dissect::Detect;
 
 /// Methods accepted even when the request line is malformed (no version, one token).
@@ -70,8 +72,14 @@ const DETECT_LINE_LIMIT: usize = 4096;
 /// The first line of a head.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum StartKind {
-    Request { method: String, uri: Vec<u8> },
-    Response { status: u16, reason: Vec<u8> },
+    Request {
+        method: Cow<'static, str>,
+        uri: Arc<[u8]>,
+    },
+    Response {
+        status: u16,
+        reason: Cow<'static, [u8]>,
+    },
 }
 
 /// A parsed head.
@@ -230,8 +238,8 @@ fn classify_parts(parts: StartParts<'_>) -> (StartKind, String) {
             version,
         } => (
             StartKind::Request {
-                method: String::from_utf8_lossy(method).into_owned(),
-                uri: uri.to_vec(),
+                method: method_name(&String::from_utf8_lossy(method)),
+                uri: Arc::from(uri),
             },
             String::from_utf8_lossy(version).into_owned(),
         ),
@@ -242,7 +250,7 @@ fn classify_parts(parts: StartParts<'_>) -> (StartKind, String) {
         } => (
             StartKind::Response {
                 status,
-                reason: reason.to_vec(),
+                reason: reason_text(status, reason),
             },
             String::from_utf8_lossy(version).into_owned(),
         ),
@@ -578,7 +586,7 @@ fn strict_in<'b>(
         let (Some(status), Some(minor)) = (r.code, r.version) else {
             return Ok(None);
         };
-        let reason = r.reason.unwrap_or("").as_bytes().to_vec();
+        let reason = reason_text(status, r.reason.unwrap_or("").as_bytes());
         (StartKind::Response { status, reason }, minor, r.headers)
     } else {
         let mut r = httparse::Request::new(&mut []);
@@ -589,8 +597,8 @@ fn strict_in<'b>(
             return Ok(None);
         };
         let kind = StartKind::Request {
-            method: method.to_string(),
-            uri: path.as_bytes().to_vec(),
+            method: method_name(method),
+            uri: Arc::from(path.as_bytes()),
         };
         (kind, minor, r.headers)
     };
@@ -651,7 +659,7 @@ mod tests {
             h.kind,
             StartKind::Request {
                 method: "GET".into(),
-                uri: b"/a?b=1".to_vec()
+                uri: Arc::from(&b"/a?b=1"[..])
             }
         );
         assert_eq!(h.version, "HTTP/1.1");
@@ -669,7 +677,7 @@ mod tests {
             h.kind,
             StartKind::Response {
                 status: 404,
-                reason: b"Not Found".to_vec()
+                reason: b"Not Found".to_vec().into()
             }
         );
         assert_eq!(h.version, "HTTP/1.0");
@@ -699,8 +707,8 @@ mod tests {
             assert_eq!(
                 h.kind,
                 StartKind::Request {
-                    method: m.to_string(),
-                    uri: u.to_vec()
+                    method: m.to_string().into(),
+                    uri: Arc::from(&u[..])
                 }
             );
             assert_eq!(h.version, *v);
@@ -720,7 +728,7 @@ mod tests {
             h.kind,
             StartKind::Request {
                 method: "GET".into(),
-                uri: b"/\x1b[2J".to_vec()
+                uri: Arc::from(&b"/\x1b[2J"[..])
             }
         );
         assert_eq!(

@@ -77,15 +77,45 @@ impl Headers {
 
     /// The value of the first field with this name (case-insensitive).
     pub fn get(&self, name: &str) -> Option<&[u8]> {
+        self.value_at(self.position(name)?)
+    }
+
+    /// Where the first field with this name is (case-insensitive), for [`Headers::value_at`].
+    pub fn position(&self, name: &str) -> Option<usize> {
         let names = self.names.as_bytes();
         let name = name.as_bytes();
-        let f = self.fields.iter().find(|f| {
+        self.fields.iter().position(|f| {
             f.name.len() == name.len()
                 && names
                     .get(f.name.clone())
                     .is_some_and(|n| n.eq_ignore_ascii_case(name))
-        })?;
-        self.values.get(f.value.clone())
+        })
+    }
+
+    /// Where the first field of each of `names` is (case-insensitive), in one pass over the
+    /// fields: what several [`Headers::position`] calls find, each of which reads them all.
+    pub fn positions<const N: usize>(&self, names: [&str; N]) -> [Option<usize>; N] {
+        let mut found = [None; N];
+        let all = self.names.as_bytes();
+        for (i, f) in self.fields.iter().enumerate() {
+            let Some(name) = all.get(f.name.clone()) else {
+                continue;
+            };
+            for (want, at) in names.iter().zip(found.iter_mut()) {
+                if at.is_none()
+                    && want.len() == name.len()
+                    && name.eq_ignore_ascii_case(want.as_bytes())
+                {
+                    *at = Some(i);
+                }
+            }
+        }
+        found
+    }
+
+    /// The value of the field at `at` (wire order).
+    pub fn value_at(&self, at: usize) -> Option<&[u8]> {
+        self.values.get(self.fields.get(at)?.value.clone())
     }
 }
 
@@ -124,6 +154,13 @@ mod tests {
         assert_eq!(h.get("HOST"), Some(&b"example.com"[..]));
         assert_eq!(h.get("x-long"), Some(&b"a b"[..]));
         assert_eq!(h.get("accept"), None);
+        assert_eq!(h.position("HOST"), Some(0));
+        assert_eq!(
+            h.positions(["x-long", "accept", "host", "HOST"]),
+            [Some(1), None, Some(0), Some(0)]
+        );
+        assert_eq!(h.value_at(1), Some(&b"a b"[..]));
+        assert_eq!(h.value_at(3), None);
         let again: Headers = all.into_iter().collect();
         assert_eq!(again, h);
     }

@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 use std::ops::Range;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use serde_json::{Map, Value};
 
@@ -28,12 +28,16 @@ pub enum StartLine {
     Response(StatusLine),
 }
 
+/// A request's method, target and Host are kept until its response (which shows them):
+/// the URI and the Host are shared with the queue that pairs them ([`Arc`]), and the
+/// method is a static name when it is a standard one ([`method_name`]), so pairing copies
+/// nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestLine {
-    pub method: String,
-    pub uri: Vec<u8>,
+    pub method: Cow<'static, str>,
+    pub uri: Arc<[u8]>,
     /// Value of the Host header.
-    pub host: Option<Vec<u8>>,
+    pub host: Option<Arc<[u8]>>,
     /// 0-based index of this request in the stream.
     pub index: usize,
 }
@@ -41,16 +45,76 @@ pub struct RequestLine {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusLine {
     pub status: u16,
-    pub reason: Vec<u8>,
+    /// As on the wire; static text when it is the usual one for the code ([`reason_text`]).
+    pub reason: Cow<'static, [u8]>,
     /// 0-based index of this response in the stream.
     pub index: usize,
     /// The request it answers (FIFO pairing), when there was one.
     pub request_index: Option<usize>,
-    pub request_method: Option<String>,
-    pub request_uri: Option<Vec<u8>>,
-    pub request_host: Option<Vec<u8>>,
+    pub request_method: Option<Cow<'static, str>>,
+    pub request_uri: Option<Arc<[u8]>>,
+    pub request_host: Option<Arc<[u8]>>,
     /// Frame where that request completed, when it had completed before this response began.
     pub request_frame: Option<u64>,
+}
+
+/// The methods of RFC 9110 and PATCH, named without an allocation.
+const STANDARD_METHODS: [&str; 9] = [
+    "GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE",
+];
+
+/// A method's name: a static string for a standard method (case-sensitive, as methods
+/// are), else owned.
+pub fn method_name(text: &str) -> Cow<'static, str> {
+    match STANDARD_METHODS.iter().find(|m| **m == text) {
+        Some(m) => Cow::Borrowed(m),
+        None => Cow::Owned(text.to_owned()),
+    }
+}
+
+/// A message's frames: the first four in place.
+pub type FrameList = smallvec::SmallVec<[u64; 4]>;
+
+/// The usual reason phrase of a status code (what tshark prints after an HTTP/2 `:status`;
+/// empty when there is none here).
+pub fn reason_phrase(status: u16) -> &'static str {
+    match status {
+        100 => "Continue",
+        101 => "Switching Protocols",
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        204 => "No Content",
+        206 => "Partial Content",
+        301 => "Moved Permanently",
+        302 => "Found",
+        303 => "See Other",
+        304 => "Not Modified",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "",
+    }
+}
+
+/// A status line's reason phrase: the usual one for its code is static text (no
+/// allocation), another is owned.
+pub fn reason_text(status: u16, reason: &[u8]) -> Cow<'static, [u8]> {
+    let usual = reason_phrase(status).as_bytes();
+    if usual == reason {
+        Cow::Borrowed(usual)
+    } else {
+        Cow::Owned(reason.to_vec())
+    }
 }
 
 /// An HTTP/1.x request or response, head and body.
@@ -65,12 +129,12 @@ pub struct HttpMessage {
     pub headers: Headers,
     /// Trailer fields of a chunked body.
     pub trailers: Headers,
-    /// Full Content-Type value (as tshark's `http.content_type`).
-    pub content_type: Option<Vec<u8>>,
+    /// Which of `headers` is the Content-Type ([`HttpMessage::content_type`]).
+    pub(crate) content_type_at: Option<usize>,
     /// Content-Length, when present and valid.
     pub content_length: Option<u64>,
-    /// Content-Encoding value, when present.
-    pub content_encoding: Option<Vec<u8>>,
+    /// Which of `headers` is the Content-Encoding ([`HttpMessage::content_encoding`]).
+    pub(crate) content_encoding_at: Option<usize>,
     /// Transfer-Encoding: chunked.
     pub chunked: bool,
     /// Sizes of the first data chunks; `chunk_count` counts them all.
@@ -96,8 +160,9 @@ pub struct HttpMessage {
     /// Stream byte range (of this direction) of the head and of the body.
     pub head_range: Range<u64>,
     pub body_range: Range<u64>,
-    /// Frames that carried the message, in stream order (same as `AppEvent::frames`).
-    pub frames: Vec<u64>,
+    /// Frames that carried the message, in stream order (same as `AppEvent::frames`); the
+    /// first four held in place, so most messages' lists cost no allocation of their own.
+    pub frames: FrameList,
     /// Escaped notes about this message (bounds, missing bytes); the decoder's notes are
     /// added by [`HttpMessage::notes`].
     pub notes: Vec<String>,
@@ -161,13 +226,23 @@ impl HttpMessage {
         self.headers.get(name)
     }
 
+    /// The full Content-Type value (as tshark's `http.content_type`): the first such field.
+    pub fn content_type(&self) -> Option<&[u8]> {
+        self.headers.value_at(self.content_type_at?)
+    }
+
+    /// The Content-Encoding value, when present: the first such field.
+    pub fn content_encoding(&self) -> Option<&[u8]> {
+        self.headers.value_at(self.content_encoding_at?)
+    }
+
     /// The content decoding, done now if nothing asked for it before.
     fn decoded(&self) -> Option<&Decoded> {
         let d = self.decoding.as_ref()?;
         d.done
             .get_or_init(|| {
                 let raw = self.body.get(..d.raw_len).unwrap_or(&self.body);
-                let coding = self.content_encoding.as_deref().unwrap_or_default();
+                let coding = self.content_encoding().unwrap_or_default();
                 decode::decode(coding, raw, d.max)
             })
             .as_ref()
@@ -200,7 +275,7 @@ impl HttpMessage {
 
     /// Media type part of Content-Type (`text/html` of `text/html; charset=utf-8`).
     pub fn media_type(&self) -> Option<&[u8]> {
-        let ct = self.content_type.as_deref()?;
+        let ct = self.content_type()?;
         let end = ct.iter().position(|&b| b == b';').unwrap_or(ct.len());
         let mt = ct.get(..end)?.trim_ascii();
         (!mt.is_empty()).then_some(mt)
@@ -412,20 +487,20 @@ impl HttpMessage {
             StartLine::Request(r) => {
                 out.kind("http.request");
                 out.wire("method", Some(r.method.as_bytes()));
-                out.wire("uri", Some(&r.uri));
+                out.wire("uri", Some(&r.uri[..]));
                 out.wire("version", Some(self.version.as_bytes()));
                 out.wire("host", r.host.as_deref());
                 out.wire_pairs("headers", &mut self.headers.iter());
                 out.uint("body_len", Some(self.body_len));
-                out.wire("content_type", self.content_type.as_deref());
+                out.wire("content_type", self.content_type());
                 out.uint("request_index", Some(r.index as u64));
             }
             StartLine::Response(st) => {
                 out.kind("http.response");
                 out.uint("status", Some(st.status.into()));
-                out.wire("reason", Some(&st.reason));
+                out.wire("reason", Some(&st.reason[..]));
                 out.wire("version", Some(self.version.as_bytes()));
-                out.wire("content_type", self.content_type.as_deref());
+                out.wire("content_type", self.content_type());
                 out.uint("content_length", self.content_length);
                 out.wire_pairs("headers", &mut self.headers.iter());
                 out.uint("body_len", Some(self.body_len));
@@ -441,7 +516,7 @@ impl HttpMessage {
             out.uint("stream_id", Some(id.into()));
         }
         out.flag("chunked", self.chunked);
-        if let Some(enc) = &self.content_encoding {
+        if let Some(enc) = self.content_encoding() {
             out.wire("content_encoding", Some(enc));
         }
         if let Some(d) = self.body_decoded() {
@@ -528,9 +603,9 @@ impl AppMessage for HttpMessage {
         let v = match (field, &self.start) {
             ("http.host", _) => self.header("host").map(text),
             ("http.user_agent", _) => self.header("user-agent").map(text),
-            ("http.content_type", _) => self.content_type.as_deref().map(text),
+            ("http.content_type", _) => self.content_type().map(text),
             ("http.request.method", StartLine::Request(r)) => {
-                Some(FieldValue::Str(r.method.clone()))
+                Some(FieldValue::Str(r.method.to_string()))
             }
             ("http.request.uri", StartLine::Request(r)) => Some(text(&r.uri)),
             ("http.response.code", StartLine::Response(r)) => {

@@ -20,11 +20,15 @@ mod message;
 #[cfg(test)]
 mod tests;
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 
 pub use head::detect;
 pub use headers::Headers;
-pub use message::{ContentDecoding, HttpMessage, RequestLine, StartLine, StatusLine};
+pub use message::{
+    method_name, reason_phrase, reason_text, ContentDecoding, FrameList, HttpMessage, RequestLine,
+    StartLine, StatusLine,
+};
 
 use std::sync::Arc;
 
@@ -44,9 +48,10 @@ const MAX_FRAMES: usize = 100_000;
 #[derive(Debug, Clone)]
 struct Pending {
     index: usize,
-    method: String,
-    uri: Vec<u8>,
-    host: Option<Vec<u8>>,
+    /// Shared with the request's message (a standard method is a static name).
+    method: Cow<'static, str>,
+    uri: Arc<[u8]>,
+    host: Option<Arc<[u8]>>,
     frame: Option<u64>,
 }
 
@@ -192,7 +197,12 @@ enum Step {
 /// `Content-Length` together with `Transfer-Encoding` (RFC 9112 section 6.3: chunked
 /// framing wins). A front end and a back end that choose differently see different
 /// messages.
-fn smuggling_shape(headers: &Headers, chunked: bool, used: Option<u64>) -> Vec<String> {
+fn smuggling_shape(
+    headers: &Headers,
+    chunked: bool,
+    used: Option<u64>,
+    has_te: bool,
+) -> Vec<String> {
     let mut notes = Vec::new();
     let lengths = || {
         headers
@@ -206,9 +216,6 @@ fn smuggling_shape(headers: &Headers, chunked: bool, used: Option<u64>) -> Vec<S
     let mut all = lengths();
     let first = all.next();
     let conflict = first.is_some_and(|f| all.any(|v| v != f));
-    let has_te = headers
-        .iter()
-        .any(|(n, _)| n.eq_ignore_ascii_case("transfer-encoding"));
     if conflict {
         let shown: Vec<String> = lengths()
             .take(8)
@@ -587,17 +594,22 @@ impl HttpStream {
         out: &mut Ctx<'_>,
     ) {
         let mut notes = Vec::new();
-        let find = |name: &str| h.headers.get(name).map(<[u8]>::to_vec);
-        let content_type = find("content-type");
-        let content_encoding = find("content-encoding");
-        let te = h.headers.get("transfer-encoding");
+        // The fields read below, found in one pass over the head's fields.
+        let [content_type_at, content_encoding_at, te_at, cl_at, host_at] = h.headers.positions([
+            "content-type",
+            "content-encoding",
+            "transfer-encoding",
+            "content-length",
+            "host",
+        ]);
+        let te = te_at.and_then(|at| h.headers.value_at(at));
         let chunked = te.is_some_and(|v| {
             String::from_utf8_lossy(v)
                 .rsplit(',')
                 .next()
                 .is_some_and(|last| last.trim().eq_ignore_ascii_case("chunked"))
         });
-        let cl_raw = h.headers.get("content-length");
+        let cl_raw = cl_at.and_then(|at| h.headers.value_at(at));
         let content_length = cl_raw.and_then(|v| {
             let t = v.trim_ascii();
             if t.is_empty() || !t.iter().all(u8::is_ascii_digit) {
@@ -608,13 +620,23 @@ impl HttpStream {
         if cl_raw.is_some() && content_length.is_none() && !chunked {
             notes.push("invalid Content-Length".to_string());
         }
-        notes.extend(smuggling_shape(&h.headers, chunked, content_length));
+        // Both shapes need a Content-Length field.
+        if cl_at.is_some() {
+            notes.extend(smuggling_shape(
+                &h.headers,
+                chunked,
+                content_length,
+                te_at.is_some(),
+            ));
+        }
         let mut stop_after = None;
         let (start, body) = match h.kind {
             StartKind::Request { method, uri } => {
                 let index = self.requests;
                 self.requests = self.requests.saturating_add(1);
-                let host = find("host");
+                let host = host_at
+                    .and_then(|at| h.headers.value_at(at))
+                    .map(Arc::<[u8]>::from);
                 if self.pending.len() >= MAX_PENDING {
                     self.pending.pop_front();
                     if !self.pending_overflow_noted {
@@ -660,7 +682,7 @@ impl HttpStream {
                 } else {
                     self.pending.pop_front()
                 };
-                let method = req.as_ref().map(|r| r.method.as_str()).unwrap_or("");
+                let method = req.as_ref().map(|r| &*r.method).unwrap_or("");
                 if status == 101 {
                     stop_after =
                         Some("101 Switching Protocols: HTTP parsing stopped for this stream");
@@ -712,9 +734,9 @@ impl HttpStream {
             line: h.line,
             headers: h.headers,
             trailers: Headers::default(),
-            content_type,
+            content_type_at,
             content_length,
-            content_encoding,
+            content_encoding_at,
             chunked: chunked && body.is_some(),
             chunk_sizes: Vec::new(),
             chunk_count: 0,
@@ -727,7 +749,7 @@ impl HttpStream {
             body_complete: true,
             head_range: head_range.clone(),
             body_range: head_range.end..head_range.end,
-            frames: Vec::new(),
+            frames: FrameList::new(),
             notes,
             stream_id: None,
             https: self.over_tls,
@@ -856,7 +878,7 @@ impl HttpStream {
         }
         // The coding is undone when something reads the decoded body (a search, a check,
         // a display), not here: most runs read only some bodies.
-        if let Some(label) = b.ev.content_encoding.as_deref().and_then(decode::label) {
+        if let Some(label) = b.ev.content_encoding().and_then(decode::label) {
             if !b.ev.body.is_empty() {
                 let upto = b.body_before_hole.unwrap_or(b.ev.body.len());
                 if b.body_before_hole.is_some() || b.body_cut {
@@ -877,16 +899,19 @@ impl HttpStream {
                 p.frame = Some(now);
             }
         }
-        b.ev.frames = frames.clone();
+        b.ev.frames = FrameList::from_slice(&frames);
         let stop = b.stop_after;
-        let upgrade = b.ev.header("upgrade").map(<[u8]>::to_ascii_lowercase);
+        // Read only when HTTP ends here (101, CONNECT 2xx).
+        let upgrade = stop
+            .and_then(|_| b.ev.header("upgrade"))
+            .map(<[u8]>::to_ascii_lowercase);
         // The request that asked for the switch (the first exchange of the new protocol).
         let request = match &b.ev.start {
             StartLine::Response(st) if st.status == 101 => {
-                st.request_method.clone().map(|method| UpgradeRequest {
-                    method,
-                    uri: st.request_uri.clone().unwrap_or_default(),
-                    host: st.request_host.clone(),
+                st.request_method.as_deref().map(|method| UpgradeRequest {
+                    method: method.to_owned(),
+                    uri: st.request_uri.as_deref().unwrap_or_default().to_vec(),
+                    host: st.request_host.as_deref().map(<[u8]>::to_vec),
                     frame: st.request_frame,
                 })
             }

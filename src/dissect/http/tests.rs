@@ -287,7 +287,7 @@ fn pipelined_requests_paired_in_order() {
     d.data(ToClient, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 8);
     let h = d.http();
     assert_eq!(h.len(), 7);
-    let pairs: Vec<(u16, Option<usize>, Option<String>)> = h[3..]
+    let pairs: Vec<(u16, Option<usize>, Option<Cow<str>>)> = h[3..]
         .iter()
         .map(|(_, e)| match &e.start {
             StartLine::Response(s) => (s.status, s.request_index, s.request_method.clone()),

@@ -17,11 +17,14 @@ mod show;
 #[cfg(test)]
 mod tests;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::dissect::http::decode;
 use crate::dissect::http::{
-    ContentDecoding, Headers, HttpMessage, RequestLine, StartLine, StatusLine,
+    method_name, reason_phrase, ContentDecoding, FrameList, Headers, HttpMessage, RequestLine,
+    StartLine, StatusLine,
 };
 use crate::dissect::DissectConfig;
 use crate::flow::Direction;
@@ -135,36 +138,6 @@ impl FrameEvent {
             Some(mt) => s.push_str(&format!(" ({})", escape_bytes(mt))),
         }
         s
-    }
-}
-
-/// Reason phrase tshark prints after an HTTP/2 `:status`.
-pub fn reason_phrase(status: u16) -> &'static str {
-    match status {
-        100 => "Continue",
-        101 => "Switching Protocols",
-        200 => "OK",
-        201 => "Created",
-        202 => "Accepted",
-        204 => "No Content",
-        206 => "Partial Content",
-        301 => "Moved Permanently",
-        302 => "Found",
-        303 => "See Other",
-        304 => "Not Modified",
-        307 => "Temporary Redirect",
-        308 => "Permanent Redirect",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        _ => "",
     }
 }
 
@@ -1210,9 +1183,9 @@ pub(crate) fn side_message(
         r.index = Some(index);
         r.frame = Some(now);
         StartLine::Request(RequestLine {
-            method: r.method.clone().unwrap_or_default(),
-            uri: r.uri.clone().unwrap_or_default(),
-            host: r.host.clone(),
+            method: method_name(r.method.as_deref().unwrap_or_default()),
+            uri: Arc::from(r.uri.as_deref().unwrap_or_default()),
+            host: r.host.as_deref().map(Arc::from),
             index,
         })
     } else {
@@ -1221,14 +1194,12 @@ pub(crate) fn side_message(
         let r = &*request;
         StartLine::Response(StatusLine {
             status: status_of(&list).unwrap_or(0),
-            reason: reason_phrase(status_of(&list).unwrap_or(0))
-                .as_bytes()
-                .to_vec(),
+            reason: Cow::Borrowed(reason_phrase(status_of(&list).unwrap_or(0)).as_bytes()),
             index,
             request_index: r.index,
-            request_method: r.method.clone(),
-            request_uri: r.uri.clone(),
-            request_host: r.host.clone(),
+            request_method: r.method.as_deref().map(method_name),
+            request_uri: r.uri.as_deref().map(Arc::from),
+            request_host: r.host.as_deref().map(Arc::from),
             request_frame: r.frame,
         })
     };
@@ -1243,8 +1214,10 @@ pub(crate) fn side_message(
         }
         StartLine::Response(s) => format!("{version} {}", s.status).into_bytes(),
     };
-    let content_type = header_value(&list, "content-type").map(<[u8]>::to_vec);
-    let content_encoding = header_value(&list, "content-encoding").map(<[u8]>::to_vec);
+    // The first of each, as `header_value` finds them (the fields are in the list's order).
+    let content_type_at = headers.position("content-type");
+    let content_encoding_at = headers.position("content-encoding");
+    let content_encoding = content_encoding_at.and_then(|at| headers.value_at(at));
     let content_length = header_value(&list, "content-length").and_then(|v| {
         std::str::from_utf8(v.trim_ascii())
             .ok()?
@@ -1261,7 +1234,7 @@ pub(crate) fn side_message(
     // Undone when something reads the decoded body (see `ContentDecoding`).
     let mut decoding = None;
     let mut decoded_with = None;
-    if let Some(label) = content_encoding.as_deref().and_then(decode::label) {
+    if let Some(label) = content_encoding.and_then(decode::label) {
         if !sd.body.is_empty() {
             if sd.body_cut {
                 notes.push("only the body before the cut was decoded".into());
@@ -1287,9 +1260,9 @@ pub(crate) fn side_message(
         line,
         headers,
         trailers: sd.trailers,
-        content_type,
+        content_type_at,
         content_length,
-        content_encoding,
+        content_encoding_at,
         chunked: false,
         chunk_sizes: Vec::new(),
         chunk_count: sd.data_frames,
@@ -1302,7 +1275,7 @@ pub(crate) fn side_message(
         body_complete: !sd.body_cut && sd.end_frame.is_some(),
         head_range: 0..0,
         body_range: 0..0,
-        frames: sd.frames,
+        frames: FrameList::from_vec(sd.frames),
         notes,
         stream_id,
         https: request.https,

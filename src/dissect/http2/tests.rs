@@ -186,10 +186,7 @@ fn whole_exchange_in_one_packet_and_byte_by_byte() {
         let StartLine::Request(r) = &m[0].start else {
             panic!()
         };
-        assert_eq!(
-            (r.method.as_str(), &r.uri[..]),
-            ("GET", &b"/secret.html"[..])
-        );
+        assert_eq!((&*r.method, &r.uri[..]), ("GET", &b"/secret.html"[..]));
         assert_eq!(r.host.as_deref(), Some(&b"squirrels.test"[..]));
         assert_eq!(m[0].stream_id, Some(1));
         assert_eq!(

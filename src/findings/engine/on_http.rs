@@ -45,7 +45,7 @@ impl Analyzer {
     /// (escaped, at most [`CONTENT_SHOWN`] bytes; masked under `--mask`).
     pub(super) fn body_brief(&self, h: &HttpMessage, body: &[u8]) -> String {
         let mut s = String::new();
-        if let Some(ct) = &h.content_type {
+        if let Some(ct) = h.content_type() {
             let media = ct.split(|b| *b == b';').next().unwrap_or_default();
             s.push_str(&escape_truncated(media.trim_ascii(), 60));
             s.push(' ');
@@ -121,7 +121,7 @@ impl Analyzer {
                 uri,
                 &h.headers,
                 body,
-                h.content_type.as_deref(),
+                h.content_type(),
                 Transport::Clear,
             ) {
                 self.push(f, Some(stream), frames);
@@ -164,12 +164,7 @@ impl Analyzer {
                 );
                 self.report.content.push(line);
             }
-            for f in response_credentials(
-                &h.headers,
-                body,
-                h.content_type.as_deref(),
-                Transport::Clear,
-            ) {
+            for f in response_credentials(&h.headers, body, h.content_type(), Transport::Clear) {
                 self.push(f, Some(stream), frames);
             }
             // The stream's last host, lent for this response (nothing below reads or sets
@@ -304,8 +299,8 @@ impl Analyzer {
         // form, JSON and unlabelled bodies, HTML pages, --secret. The others get an empty
         // body and give the same findings with any.
         let reads_body = !self.cfg.secrets.is_empty()
-            || credentials_read_body(&h.headers, h.content_type.as_deref())
-            || (!h.is_request() && mixed_content_reads_body(h.content_type.as_deref()));
+            || credentials_read_body(&h.headers, h.content_type())
+            || (!h.is_request() && mixed_content_reads_body(h.content_type()));
         let body = if reads_body { h.body_for_search() } else { &[] };
         let transport = Transport::DecryptedTls;
         if let StartLine::Request(r) = &h.start {
@@ -328,7 +323,7 @@ impl Analyzer {
                 &r.uri,
                 &h.headers,
                 body,
-                h.content_type.as_deref(),
+                h.content_type(),
                 transport,
             ) {
                 self.push(with_keys(f), Some(stream), frames);
@@ -338,7 +333,7 @@ impl Analyzer {
                 StartLine::Response(r) => r.status,
                 _ => 0,
             };
-            for f in response_credentials(&h.headers, body, h.content_type.as_deref(), transport) {
+            for f in response_credentials(&h.headers, body, h.content_type(), transport) {
                 self.push(with_keys(f), Some(stream), frames);
             }
             // The stream's last host, lent for this response (nothing below reads or sets
@@ -352,7 +347,7 @@ impl Analyzer {
                 status,
                 &h.headers,
                 body,
-                h.content_type.as_deref(),
+                h.content_type(),
             ));
             for f in audit {
                 if matches!(f.kind, FindingKind::MissingHsts | FindingKind::MixedContent) {
@@ -368,7 +363,7 @@ impl Analyzer {
         }
         let mut places: Vec<(&str, Cow<[u8]>)> = Vec::new();
         if let StartLine::Request(r) = &h.start {
-            places.push(("uri", Cow::Borrowed(&r.uri)));
+            places.push(("uri", Cow::Borrowed(&r.uri[..])));
         }
         for (name, value) in h.headers.iter() {
             places.push((
