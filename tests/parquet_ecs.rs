@@ -220,8 +220,15 @@ fn dataset(rec: &Value) -> Option<&'static str> {
     })
 }
 
-/// A python3 that can `import duckdb`: this one, or a venv made for the tests.
+/// A python3 that can `import duckdb`: this one, or a venv made for the tests. The tests of
+/// this file run in parallel threads: the first to ask makes the venv while the others
+/// wait for it (two making it at once saw each other's half-made venv).
 fn duckdb_python() -> PathBuf {
+    static PYTHON: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    PYTHON.get_or_init(find_or_make_duckdb_python).clone()
+}
+
+fn find_or_make_duckdb_python() -> PathBuf {
     let has = |py: &Path| {
         Command::new(py)
             .args(["-c", "import duckdb"])
