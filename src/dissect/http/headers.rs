@@ -82,22 +82,20 @@ impl Headers {
 
     /// Where the first field with this name is (case-insensitive), for [`Headers::value_at`].
     pub fn position(&self, name: &str) -> Option<usize> {
-        let names = self.names.as_bytes();
-        let name = name.as_bytes();
-        self.fields.iter().position(|f| {
-            f.name.len() == name.len()
-                && names
-                    .get(f.name.clone())
-                    .is_some_and(|n| n.eq_ignore_ascii_case(name))
-        })
+        let [at] = self.positions([name]);
+        at
     }
 
     /// Where the first field of each of `names` is (case-insensitive), in one pass over the
-    /// fields: what several [`Headers::position`] calls find, each of which reads them all.
+    /// fields, which stops once every name is found.
     pub fn positions<const N: usize>(&self, names: [&str; N]) -> [Option<usize>; N] {
         let mut found = [None; N];
+        let mut left = N;
         let all = self.names.as_bytes();
         for (i, f) in self.fields.iter().enumerate() {
+            if left == 0 {
+                break;
+            }
             let Some(name) = all.get(f.name.clone()) else {
                 continue;
             };
@@ -107,6 +105,7 @@ impl Headers {
                     && name.eq_ignore_ascii_case(want.as_bytes())
                 {
                     *at = Some(i);
+                    left -= 1;
                 }
             }
         }

@@ -395,14 +395,14 @@ impl SessionDecryptor {
         }
     }
 
-    /// A protected record found no keys on its side: look again (the key log may have
-    /// grown since the handshake, in live capture), bounded per session.
     /// Whether keys may still be looked for after the handshake: a live capture whose key
     /// files are watched, lookups left.
     fn may_look_late(&self) -> bool {
         self.cfg.live && self.late_lookups < MAX_LATE_LOOKUPS && self.cfg.keys.watches_files()
     }
 
+    /// A protected record found no keys on its side: look again (the key log may have
+    /// grown since the handshake, in live capture), bounded per session.
     fn late_keys(&mut self, side: usize) {
         if !self.may_look_late() {
             return;
