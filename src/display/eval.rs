@@ -32,6 +32,31 @@ pub fn eval(e: &Expr, f: &dyn FrameFields) -> bool {
                 _ => values.iter().any(|v| test(v, *op, value)),
             }
         }
+        Expr::CompareFields { left, op, right } => {
+            let (l, r) = (f.values(left), f.values(right));
+            let pair = |a: &Value, b: &Value, op| test(a, op, &literal_of(b));
+            match op {
+                CmpOp::Ne => {
+                    !l.is_empty()
+                        && !r.is_empty()
+                        && l.iter().all(|a| r.iter().all(|b| !pair(a, b, CmpOp::Eq)))
+                }
+                _ => l.iter().any(|a| r.iter().any(|b| pair(a, b, *op))),
+            }
+        }
+    }
+}
+
+/// A field's value as the literal it would be written as.
+fn literal_of(v: &Value) -> Literal {
+    match v {
+        Value::Int(n) => Literal::Int(*n),
+        Value::Str(s) => Literal::Str(s.clone()),
+        Value::Bool(b) => Literal::Bool(*b),
+        Value::Addr(a) => Literal::Net {
+            addr: *a,
+            prefix: if a.is_ipv4() { 32 } else { 128 },
+        },
     }
 }
 
@@ -43,6 +68,10 @@ pub fn collect_names(e: &Expr, out: &mut Vec<&'static str>) {
         }
         Expr::Not(a) => collect_names(a, out),
         Expr::Present { name, .. } | Expr::Compare { field: name, .. } => out.push(name),
+        Expr::CompareFields { left, right, .. } => {
+            out.push(left);
+            out.push(right);
+        }
     }
 }
 
@@ -284,6 +313,27 @@ mod tests {
         assert!(m("!(tcp.port == 5683)", &u));
         assert!(!m("ip.addr != 93.184.216.34", &t));
         assert!(m("ip.addr != 93.184.216.34", &h));
+    }
+
+    #[test]
+    fn field_compared_with_field() {
+        let (h, t, u) = (http_get(), tls_hello_retransmitted(), udp_dns());
+        assert!(m("tcp.srcport > tcp.dstport", &h));
+        assert!(!m("tcp.srcport < tcp.dstport", &h));
+        assert!(m("tcp.port == tcp.dstport", &h), "some pair is equal");
+        assert!(!m("tcp.port != tcp.dstport", &h), "!= is no pair equal");
+        assert!(m("tcp.srcport != tcp.dstport", &h));
+        assert!(!m("tcp.srcport != tcp.dstport", &t), "absent on one side");
+        assert!(m("ip.src == ip.addr", &h));
+        assert!(m("udp.port == udp.port && !(tcp.port == tcp.port)", &u));
+        assert!(m(
+            "tcp.flags.ack == tcp.flags.ack && tcp.flags.ack != tcp.flags.syn",
+            &h
+        ));
+        assert!(compile("tcp.port == ip.addr").is_err(), "not the same type");
+        assert!(compile("http.host matches http.host").is_err());
+        // A protocol name on the right is still a word, as before.
+        assert!(!m("http.host == http", &h));
     }
 
     #[test]
