@@ -84,13 +84,14 @@ fn ordered(ord: Option<Ordering>, op: CmpOp) -> bool {
         CmpOp::Gt => ord == Ordering::Greater,
         CmpOp::Le => ord != Ordering::Greater,
         CmpOp::Ge => ord != Ordering::Less,
-        CmpOp::Contains | CmpOp::Matches => false,
+        CmpOp::Contains | CmpOp::Matches | CmpOp::BitAnd => false,
     }
 }
 
 /// One value against the literal.
 fn test(v: &Value, op: CmpOp, lit: &Literal) -> bool {
     match (lit, v) {
+        (Literal::Int(n), Value::Int(x)) if op == CmpOp::BitAnd => x & n != 0,
         (Literal::Int(n), Value::Int(x)) => ordered(Some(x.cmp(n)), op),
         (Literal::Int(n), Value::Bool(b)) => ordered(Some(u64::from(*b).cmp(n)), op),
         (Literal::Bool(want), Value::Bool(b)) => ordered(Some(b.cmp(want)), op),
@@ -331,9 +332,24 @@ mod tests {
             &h
         ));
         assert!(compile("tcp.port == ip.addr").is_err(), "not the same type");
+        assert!(
+            m("tcp.srcport & tcp.dstport", &h),
+            "40000 & 5683 share a bit"
+        );
         assert!(compile("http.host matches http.host").is_err());
         // A protocol name on the right is still a word, as before.
         assert!(!m("http.host == http", &h));
+    }
+
+    #[test]
+    fn bitwise_and_tests_a_mask() {
+        let t = tls_hello_retransmitted();
+        assert!(m("tls.record.version & 0x0001", &t));
+        assert!(m("tls.record.version bitwise_and 0x0300", &t));
+        assert!(!m("tls.record.version & 0x0002", &t));
+        assert!(!m("tls.record.version & 0", &t));
+        assert!(compile("tls.sni & 1").is_err(), "integers only");
+        assert!(compile("tcp.flags.syn & 1").is_err());
     }
 
     #[test]

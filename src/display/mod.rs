@@ -6,7 +6,8 @@
 //!   `tls.handshake`, `tcp`, `udp`, `ip`, `ipv6`, `icmp`, `arp`, `finding`, ….
 //!   A field name alone is true when the field has at least one value.
 //! - Comparisons `field OP value` with `==` `!=` `<` `>` `<=` `>=` (or `eq ne lt gt le ge`),
-//!   `contains` and `matches` (or `~`).
+//!   `contains` and `matches` (or `~`); `field & MASK` (or `bitwise_and`) on integers, true
+//!   when the value has some bit of the mask set.
 //! - `&&`/`and`, `||`/`or`, `!`/`not`, parentheses. Precedence: `not` > `and` > `or`.
 //! - Values: integers (decimal or `0x` hex), `"strings"` (escapes `\"` `\\` `\n` `\r` `\t`),
 //!   IPv4/IPv6 addresses, networks in CIDR form (`ip.addr == 10.0.0.0/8`), flags

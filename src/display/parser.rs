@@ -292,6 +292,7 @@ fn check_op(field: &str, ty: FieldType, op: CmpOp, col: usize) -> Result<(), Fil
             !matches!(ty, FieldType::Bool | FieldType::Marker)
         }
         CmpOp::Contains | CmpOp::Matches => ty == FieldType::Str,
+        CmpOp::BitAnd => ty == FieldType::Int,
     };
     if ok {
         Ok(())
