@@ -385,6 +385,13 @@ fn add_lines(
             });
             continue;
         }
+        // A label this store does not use may shape its fields otherwise (NSS's `RSA` line
+        // gives 8 bytes of the encrypted pre-master secret, not a client random): counted,
+        // not called malformed.
+        let Some(l) = label(name) else {
+            report.unknown_labels += 1;
+            continue;
+        };
         let mut cr: ClientRandom = [0; 32];
         if !hex_into(random.as_bytes(), &mut cr) {
             report.malformed.push(BadLine {
@@ -404,10 +411,6 @@ fn add_lines(
                 line: n,
                 reason: "secret is not hex of 1..64 bytes",
             });
-            continue;
-        };
-        let Some(l) = label(name) else {
-            report.unknown_labels += 1;
             continue;
         };
         if l == Label::ClientRandom && secret.len() != 48 {
@@ -447,13 +450,14 @@ mod tests {
     fn labels_comments_unknown_and_malformed_lines() {
         let ms = "ab".repeat(48);
         let text = format!(
-            "# comment\n\nCLIENT_RANDOM {CR} {ms}\nEXPORTER_SECRET {CR} {s}\nCLIENT_TRAFFIC_SECRET_0 {CR} {s}\nCLIENT_RANDOM zz {ms}\ngarbage\nSERVER_TRAFFIC_SECRET_0 {CR} {s}\n",
+            "# comment\n\nCLIENT_RANDOM {CR} {ms}\nEXPORTER_SECRET {CR} {s}\nCLIENT_TRAFFIC_SECRET_0 {CR} {s}\nCLIENT_RANDOM zz {ms}\ngarbage\nSERVER_TRAFFIC_SECRET_0 {CR} {s}\nRSA 47574e0385f937ba {ms}\n",
             s = "cd".repeat(32)
         );
         let ks = KeyStore::new();
         let r = ks.add_text(text.as_bytes(), KeySource::KeyLog);
         assert_eq!(r.secrets, 3);
-        assert_eq!(r.unknown_labels, 1);
+        // EXPORTER_SECRET, and NSS's RSA line (8 bytes of encrypted pre-master secret)
+        assert_eq!(r.unknown_labels, 2);
         let lines: Vec<usize> = r.malformed.iter().map(|b| b.line).collect();
         assert_eq!(lines, vec![6, 7]);
         let s = ks.get(&hex::decode(CR).unwrap()).unwrap();
