@@ -116,17 +116,30 @@ impl Columns {
 
     fn cell(&self, f: &FrameView<'_>, name: &str, ty: FieldType) -> String {
         let values: Vec<String> = if ty == FieldType::Protocol {
-            if f.has(name) {
+            if MARKER_PROTOCOLS.contains(&name) {
+                // tshark prints a message kind (a field without a value) as 1, once per
+                // message: `1,1,1,1` for a frame carrying four handshake messages.
+                let n = f.app.iter().filter(|e| e.msg.has(name)).count();
+                vec!["1".to_string(); n]
+            } else if f.has(name) {
                 vec![name.to_string()]
             } else {
                 Vec::new()
             }
         } else {
-            let hex = HEX_FIELDS.contains(&name);
+            let hex = HEX_FIELDS
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, width)| *width);
             f.values(name)
                 .iter()
+                // tshark adds an analysis flag only when it is set: no value, not 0.
+                .filter(|v| !(ty == FieldType::Marker && matches!(v, Value::Bool(false))))
                 .map(|v| match v {
-                    Value::Int(n) if hex => format!("0x{n:04x}"),
+                    Value::Int(n) => match hex {
+                        Some(width) => format!("0x{n:0width$x}"),
+                        None => n.to_string(),
+                    },
                     v => text(v),
                 })
                 .collect()
@@ -149,8 +162,24 @@ impl Columns {
     }
 }
 
-/// Fields tshark shows in hexadecimal (protocol versions).
-const HEX_FIELDS: &[&str] = &["tls.record.version", "tls.handshake.version"];
+/// The message kinds that are fields without a value in tshark (`http.request`,
+/// `tls.handshake`, ...), not protocols: `-T fields` shows them as 1.
+const MARKER_PROTOCOLS: &[&str] = &[
+    "http.request",
+    "http.response",
+    "tls.handshake",
+    "tls.alert",
+];
+
+/// Fields tshark shows in hexadecimal (its `BASE_HEX`), with the digits it pads them to: the
+/// width of the field on the wire.
+const HEX_FIELDS: &[(&str, usize)] = &[
+    ("tls.record.version", 4),
+    ("tls.handshake.version", 4),
+    ("dns.id", 4),
+    ("http2.flags", 2),
+    ("quic.version", 8),
+];
 
 /// A value as text: flags as 1/0 (tshark), strings escaped like wire data.
 fn text(v: &Value) -> String {

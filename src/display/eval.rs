@@ -32,6 +32,31 @@ pub fn eval(e: &Expr, f: &dyn FrameFields) -> bool {
                 _ => values.iter().any(|v| test(v, *op, value)),
             }
         }
+        Expr::CompareFields { left, op, right } => {
+            let (l, r) = (f.values(left), f.values(right));
+            let pair = |a: &Value, b: &Value, op| test(a, op, &literal_of(b));
+            match op {
+                CmpOp::Ne => {
+                    !l.is_empty()
+                        && !r.is_empty()
+                        && l.iter().all(|a| r.iter().all(|b| !pair(a, b, CmpOp::Eq)))
+                }
+                _ => l.iter().any(|a| r.iter().any(|b| pair(a, b, *op))),
+            }
+        }
+    }
+}
+
+/// A field's value as the literal it would be written as.
+fn literal_of(v: &Value) -> Literal {
+    match v {
+        Value::Int(n) => Literal::Int(*n),
+        Value::Str(s) => Literal::Str(s.clone()),
+        Value::Bool(b) => Literal::Bool(*b),
+        Value::Addr(a) => Literal::Net {
+            addr: *a,
+            prefix: if a.is_ipv4() { 32 } else { 128 },
+        },
     }
 }
 
@@ -43,6 +68,10 @@ pub fn collect_names(e: &Expr, out: &mut Vec<&'static str>) {
         }
         Expr::Not(a) => collect_names(a, out),
         Expr::Present { name, .. } | Expr::Compare { field: name, .. } => out.push(name),
+        Expr::CompareFields { left, right, .. } => {
+            out.push(left);
+            out.push(right);
+        }
     }
 }
 
@@ -55,13 +84,14 @@ fn ordered(ord: Option<Ordering>, op: CmpOp) -> bool {
         CmpOp::Gt => ord == Ordering::Greater,
         CmpOp::Le => ord != Ordering::Greater,
         CmpOp::Ge => ord != Ordering::Less,
-        CmpOp::Contains | CmpOp::Matches => false,
+        CmpOp::Contains | CmpOp::Matches | CmpOp::BitAnd => false,
     }
 }
 
 /// One value against the literal.
 fn test(v: &Value, op: CmpOp, lit: &Literal) -> bool {
     match (lit, v) {
+        (Literal::Int(n), Value::Int(x)) if op == CmpOp::BitAnd => x & n != 0,
         (Literal::Int(n), Value::Int(x)) => ordered(Some(x.cmp(n)), op),
         (Literal::Int(n), Value::Bool(b)) => ordered(Some(u64::from(*b).cmp(n)), op),
         (Literal::Bool(want), Value::Bool(b)) => ordered(Some(b.cmp(want)), op),
@@ -284,6 +314,42 @@ mod tests {
         assert!(m("!(tcp.port == 5683)", &u));
         assert!(!m("ip.addr != 93.184.216.34", &t));
         assert!(m("ip.addr != 93.184.216.34", &h));
+    }
+
+    #[test]
+    fn field_compared_with_field() {
+        let (h, t, u) = (http_get(), tls_hello_retransmitted(), udp_dns());
+        assert!(m("tcp.srcport > tcp.dstport", &h));
+        assert!(!m("tcp.srcport < tcp.dstport", &h));
+        assert!(m("tcp.port == tcp.dstport", &h), "some pair is equal");
+        assert!(!m("tcp.port != tcp.dstport", &h), "!= is no pair equal");
+        assert!(m("tcp.srcport != tcp.dstport", &h));
+        assert!(!m("tcp.srcport != tcp.dstport", &t), "absent on one side");
+        assert!(m("ip.src == ip.addr", &h));
+        assert!(m("udp.port == udp.port && !(tcp.port == tcp.port)", &u));
+        assert!(m(
+            "tcp.flags.ack == tcp.flags.ack && tcp.flags.ack != tcp.flags.syn",
+            &h
+        ));
+        assert!(compile("tcp.port == ip.addr").is_err(), "not the same type");
+        assert!(
+            m("tcp.srcport & tcp.dstport", &h),
+            "40000 & 5683 share a bit"
+        );
+        assert!(compile("http.host matches http.host").is_err());
+        // A protocol name on the right is still a word, as before.
+        assert!(!m("http.host == http", &h));
+    }
+
+    #[test]
+    fn bitwise_and_tests_a_mask() {
+        let t = tls_hello_retransmitted();
+        assert!(m("tls.record.version & 0x0001", &t));
+        assert!(m("tls.record.version bitwise_and 0x0300", &t));
+        assert!(!m("tls.record.version & 0x0002", &t));
+        assert!(!m("tls.record.version & 0", &t));
+        assert!(compile("tls.sni & 1").is_err(), "integers only");
+        assert!(compile("tcp.flags.syn & 1").is_err());
     }
 
     #[test]

@@ -22,7 +22,9 @@ pub fn description(name: &str) -> &'static str {
         "http.request" => "An HTTP request completed in this frame",
         "http.response" => "An HTTP response completed in this frame",
         "tls" => "A TLS record completed in this frame",
-        "tls.handshake" => "A TLS handshake message completed in this frame",
+        "tls.handshake" => {
+            "A TLS handshake message (or encrypted handshake record) completed in this frame"
+        }
         "tls.alert" => "A TLS alert in this frame",
         "frame.number" => "Frame number, from 1",
         "frame.len" => "Frame length on the wire (bytes)",

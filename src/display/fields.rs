@@ -155,6 +155,8 @@ pub const ALIASES: &[(&str, &str)] = &[
     ("ssl", "tls"),
     ("tcp.flags.rst", "tcp.flags.reset"),
     ("frame.cap_length", "frame.cap_len"),
+    ("tls.alert_message", "tls.alert"),
+    ("tls.alert_message.desc", "tls.alert.description"),
 ];
 
 /// Look a name up (aliases resolved).

@@ -73,10 +73,13 @@ impl FrameFields for FrameView<'_> {
                 .tcp
                 .map(|t| int(t.seg.rel_seq.into()))
                 .unwrap_or_default(),
-            "tcp.ack" => self
-                .tcp
-                .map(|t| int(t.seg.rel_ack.into()))
-                .unwrap_or_default(),
+            // Without the ACK flag tshark shows the field as it is on the wire (0 on a SYN,
+            // whatever a bare RST carries), not relative to the peer's first sequence number.
+            "tcp.ack" => match (tcp, self.tcp) {
+                (Some(t), _) if !t.flags.ack() => int(t.ack.into()),
+                (_, Some(tv)) => int(tv.seg.rel_ack.into()),
+                _ => Vec::new(),
+            },
             "tcp.flags.syn" => flag(TcpFlags::SYN),
             "tcp.flags.ack" => flag(TcpFlags::ACK),
             "tcp.flags.fin" => flag(TcpFlags::FIN),

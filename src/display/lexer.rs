@@ -16,6 +16,8 @@ pub enum CmpOp {
     Ge,
     Contains,
     Matches,
+    /// `&` / `bitwise_and`: some bit of the mask is set in the value.
+    BitAnd,
 }
 
 impl CmpOp {
@@ -30,6 +32,7 @@ impl CmpOp {
             CmpOp::Ge => ">=",
             CmpOp::Contains => "contains",
             CmpOp::Matches => "matches",
+            CmpOp::BitAnd => "&",
         }
     }
 }
@@ -110,12 +113,7 @@ pub fn lex(src: &str) -> Result<(Vec<Token>, usize), FilterError> {
                     "'=' is not an operator (use '==' to compare)",
                 ))
             }
-            ('&', _) => {
-                return Err(FilterError::new(
-                    col,
-                    "'&' is not an operator (use '&&' or 'and')",
-                ))
-            }
+            ('&', _) => push(Tok::Cmp(CmpOp::BitAnd), 1),
             ('|', _) => {
                 return Err(FilterError::new(
                     col,
@@ -145,6 +143,7 @@ pub fn lex(src: &str) -> Result<(Vec<Token>, usize), FilterError> {
                     "ge" => Tok::Cmp(CmpOp::Ge),
                     "contains" => Tok::Cmp(CmpOp::Contains),
                     "matches" => Tok::Cmp(CmpOp::Matches),
+                    "bitwise_and" => Tok::Cmp(CmpOp::BitAnd),
                     _ => Tok::Word(word),
                 };
                 push(tok, len)

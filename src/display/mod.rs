@@ -6,11 +6,13 @@
 //!   `tls.handshake`, `tcp`, `udp`, `ip`, `ipv6`, `icmp`, `arp`, `finding`, ….
 //!   A field name alone is true when the field has at least one value.
 //! - Comparisons `field OP value` with `==` `!=` `<` `>` `<=` `>=` (or `eq ne lt gt le ge`),
-//!   `contains` and `matches` (or `~`).
+//!   `contains` and `matches` (or `~`); `field & MASK` (or `bitwise_and`) on integers, true
+//!   when the value has some bit of the mask set.
 //! - `&&`/`and`, `||`/`or`, `!`/`not`, parentheses. Precedence: `not` > `and` > `or`.
 //! - Values: integers (decimal or `0x` hex), `"strings"` (escapes `\"` `\\` `\n` `\r` `\t`),
 //!   IPv4/IPv6 addresses, networks in CIDR form (`ip.addr == 10.0.0.0/8`), flags
 //!   (`1`/`0`/`true`/`false`) and bare words for strings (`http.request.method == GET`).
+//! - A field on the right compares two fields of one type (`tcp.srcport < tcp.dstport`).
 //!
 //! # Semantics (as Wireshark 4.x)
 //! - A field may have several values in a frame (`ip.addr`, `tcp.port`, …).
@@ -23,6 +25,8 @@
 //!   (Rust `regex` syntax), case-insensitive like Wireshark's; string `==` is exact.
 //! - Integers compare numerically; flags compare with 1/0/true/false; addresses compare as
 //!   addresses, a network literal matches every address inside it.
+//! - Field with field: true when some pair of values compares so; `!=` when both are present
+//!   and no pair is equal.
 
 pub mod columns;
 mod eval;

@@ -62,6 +62,13 @@ pub enum Expr {
         op: CmpOp,
         value: Literal,
     },
+    /// Two fields of one type compared (`tcp.srcport < tcp.dstport`): true when some pair of
+    /// their values compares so (for `!=`: no pair is equal), as in Wireshark.
+    CompareFields {
+        left: &'static str,
+        op: CmpOp,
+        right: &'static str,
+    },
 }
 
 pub fn parse(src: &str) -> Result<Expr, FilterError> {
@@ -238,6 +245,26 @@ impl Parser {
                 ))
             }
         };
+        if let Tok::Word(w) = &value_tok.tok {
+            if let Some(other) = fields::lookup(w).filter(|d| d.ty != FieldType::Protocol) {
+                if op == CmpOp::Matches || !same_kind(def.ty, other.ty) {
+                    return Err(FilterError::new(
+                        value_tok.col,
+                        format!(
+                            "'{}' cannot be compared with '{}', a {} field",
+                            def.name,
+                            other.name,
+                            other.ty.name()
+                        ),
+                    ));
+                }
+                return Ok(Expr::CompareFields {
+                    left: def.name,
+                    op,
+                    right: other.name,
+                });
+            }
+        }
         let value = literal(def.name, def.ty, op, &value_tok)?;
         Ok(Expr::Compare {
             field: def.name,
@@ -245,6 +272,12 @@ impl Parser {
             value,
         })
     }
+}
+
+/// Whether values of the two types compare with each other (flags compare as 0/1 integers).
+fn same_kind(a: FieldType, b: FieldType) -> bool {
+    use FieldType::{Bool, Int, Marker};
+    a == b || matches!((a, b), (Int | Bool | Marker, Int | Bool | Marker))
 }
 
 fn looks_like_value(word: &str) -> bool {
@@ -259,6 +292,7 @@ fn check_op(field: &str, ty: FieldType, op: CmpOp, col: usize) -> Result<(), Fil
             !matches!(ty, FieldType::Bool | FieldType::Marker)
         }
         CmpOp::Contains | CmpOp::Matches => ty == FieldType::Str,
+        CmpOp::BitAnd => ty == FieldType::Int,
     };
     if ok {
         Ok(())

@@ -575,7 +575,13 @@ impl crate::dissect::parser::AppMessage for TlsEvent {
     fn has(&self, name: &str) -> bool {
         match name {
             "tls" => true,
-            "tls.handshake" => self.handshake_type().is_some(),
+            // A handshake record tshark cannot read (after ChangeCipherSpec) still counts; an
+            // SSLv2-format ClientHello is a message type in tshark, not a handshake.
+            "tls.handshake" => {
+                !self.record.sslv2
+                    && (self.handshake_type().is_some()
+                        || matches!(self.message, TlsMessage::EncryptedHandshake { .. }))
+            }
             "tls.alert" => matches!(self.message, TlsMessage::Alert(_)),
             _ => false,
         }

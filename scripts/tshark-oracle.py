@@ -1,0 +1,287 @@
+#!/usr/bin/env python3
+"""Compare squirrel-sniff with tshark on every capture we have, field by field and filter by filter.
+
+usage: scripts/tshark-oracle.py [--bin BIN] [--corpus DIR] [--only SUBSTR] [--max N] [--quiet]
+
+For each capture under ../shared/corpus/{http,tcp,tls,link,malformed,decrypt} and captures/
+(with its key log when there is one: `--keylog F` / tshark `-o tls.keylog_file:F`):
+
+  1. `-T fields -E occurrence=a` with every non-protocol field of `--list-fields` (finding.*
+     excepted: tshark has no findings), a few fields a run; each (frame, field) cell is
+     compared, the values of a cell as a set;
+  2. the frame count of every filter in FILTERS (`-Y`).
+
+Every mismatch is printed (at most --max per capture and field or filter), then one line of
+totals: cells and filters compared, agreements, mismatches. Exit status 1 when there is a
+mismatch that KNOWN does not explain, 0 otherwise.
+
+tshark is told what squirrel-sniff finds by content (tshark picks dissectors by port):
+TCP/UDP heuristics first, the corpus's decode-as rules, reassembly as make_expected.py sets
+it. Needs tshark (4.0 was used) and a squirrel-sniff binary (default target/release).
+"""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PREFS = [
+    "tcp.desegment_tcp_streams:TRUE",
+    "tcp.reassemble_out_of_order:TRUE",
+    "tls.desegment_ssl_records:TRUE",
+    "tls.desegment_ssl_application_data:TRUE",
+    "http.desegment_headers:TRUE",
+    "http.desegment_body:TRUE",
+    "tcp.try_heuristic_first:TRUE",
+]
+
+# tshark's decode-as rules for captures whose ports it maps elsewhere.
+DECODE_AS = {
+    "post-port-8000-needs-decode-as.pcap": ["-d", "tcp.port==8000,http"],
+    "basic-auth-port-8000.pcap": ["-d", "tcp.port==8000,http"],
+    "dns-udp.pcap": ["-d", "udp.port==5353,dns"],
+    "dns-udp-tcp.pcap": ["-d", "udp.port==5300,dns", "-d", "tcp.port==5300,dns"],
+}
+
+FILTERS = [
+    "http", "http.request", "http.response", "tls", "tls.handshake", "tls.alert",
+    "tls.handshake.type == 1", "tls.handshake.type == 2", "tls.handshake.type == 11",
+    "tls.handshake.type == 4", "tls.handshake.type == 16",
+    "tcp.analysis.retransmission", "dns", "dns.flags.response == 1", "dns.flags.response == 0",
+    "dns.qry.type == 1", "quic", "http2", "http3", "tcp", "udp", "ip", "ipv6", "eth", "icmp",
+    "icmpv6", "arp",
+    "tcp.flags.syn == 1 && tcp.flags.ack == 0", "tcp.flags.reset == 1", "tcp.flags.fin == 1",
+    "tcp.len > 0", "!tcp.len", "tcp.len >= 1000", "tcp.stream == 0", "tcp.stream > 1",
+    "frame.len > 1000", "frame.cap_len < frame.len", "udp.length > 100",
+    'http.request.method == "GET"', 'http.request.method == "POST"',
+    'http.request.uri contains "/"', "http.response.code == 200", "http.response.code >= 300",
+    "http.host", "http.user_agent", "http.content_type", 'http.content_type contains "html"',
+    "tls.handshake.extensions_server_name", "tls.alert_message", "tls.alert_message.desc == 40",
+    "tls.record.version == 0x0303", "tls.record.version == 0x0301",
+    "tls.handshake.version == 0x0303",
+    "http2.streamid == 1", "http2.type == 0", "http2.type == 1", "http2.type == 4",
+    "http2.header.name", 'http2.header.value contains "/"', "http2.flags & 0x01",
+    "dns.a", "dns.aaaa", "dns.cname", "dns.txt", "dns.flags.rcode == 3", "dns.flags.truncated == 1",
+    "quic.version == 1", "tcp.port == 80 || tcp.port == 443", "!(tcp.port == 80)",
+    "ip.src == 127.0.0.1", "ip.addr == 10.0.0.0/8", "tcp.srcport < tcp.dstport",
+    "tcp.seq == 1", "tcp.ack == 1", "udp.stream == 0", "tcp.flags.push == 1 && !http",
+]
+
+# squirrel-sniff names that tshark spells otherwise: the tshark name is given to both tools
+# when squirrel-sniff knows it (an alias), else each tool gets its own.
+TSHARK_NAME = {
+    "tls.sni": "tls.handshake.extensions_server_name",
+    "tls.alert.description": "tls.alert_message.desc",
+}
+
+# Mismatches explained (capture substring, field or filter) -> why; printed, not failed.
+KNOWN = {}
+
+
+def corpus_files(corpus):
+    out = []
+    for sub in ["http", "tcp", "tls", "link", "malformed", "decrypt"]:
+        d = corpus / sub
+        if d.is_dir():
+            out += sorted(p for p in d.iterdir() if p.suffix in (".pcap", ".pcapng"))
+    out += sorted(p for p in (ROOT / "captures").iterdir() if p.suffix == ".pcap")
+    return out
+
+
+def keylog(path):
+    stem = path.name.split(".")[0]
+    k = path.parent / (stem + ".keys")
+    return k if k.exists() else None
+
+
+def run(cmd):
+    p = subprocess.run(cmd, capture_output=True)
+    return p.returncode, p.stdout.decode("utf-8", "backslashreplace"), p.stderr.decode(
+        "utf-8", "backslashreplace")
+
+
+def tshark_cmd(path, conf):
+    cmd = ["tshark", "-n", "-r", str(path)]
+    for p in PREFS:
+        cmd += ["-o", p]
+    k = keylog(path)
+    if k:
+        cmd += ["-o", "tls.keylog_file:%s" % k]
+    cmd += DECODE_AS.get(path.name, [])
+    return cmd
+
+
+def ours_cmd(binary, path):
+    cmd = [binary, "-n", "-r", str(path), "--color", "never"]
+    k = keylog(path)
+    if k:
+        cmd += ["--keylog", str(k)]
+    return cmd
+
+
+def tshark_knows(flt, sample):
+    p = subprocess.run(["tshark", "-Y", flt, "-r", str(sample), "-c", "1"], capture_output=True)
+    return p.returncode == 0
+
+
+def io_stat(path, conf, filters):
+    """Frames matching each filter over the whole capture, in one tshark pass (-z io,stat)."""
+    cmd = tshark_cmd(path, conf) + ["-q", "-z", "io,stat,0," + ",".join(
+        '"%s"' % f if "," in f else f for f in filters)]
+    _, out, err = run(cmd)
+    rows = [l for l in out.splitlines() if "<>" in l]
+    if not rows:
+        raise SystemExit("io,stat gave nothing for %s: %s" % (path, err[:300]))
+    cols = [c.strip() for c in rows[-1].strip().strip("|").split("|")]
+    # cols[0] is the interval, then Frames, Bytes per filter.
+    return [int(cols[1 + 2 * i]) for i in range(len(filters))]
+
+
+def ours_name(binary, f):
+    t = TSHARK_NAME.get(f)
+    if t and subprocess.run([binary, "-Y", t, "-r", "/dev/null"], capture_output=True
+                            ).stderr.find(b"display filter") < 0:
+        return t
+    return f
+
+
+def fields_of(binary):
+    _, out, _ = run([binary, "--list-fields"])
+    names = []
+    for line in out.splitlines():
+        cols = line.split("\t")
+        if len(cols) >= 2 and cols[1] not in ("protocol", "alias") and not cols[0].startswith(
+                "finding"):
+            names.append(cols[0])
+    return names
+
+
+def table(out, nfields):
+    """frame.number -> [set of values per field]."""
+    rows = {}
+    for line in out.splitlines():
+        cols = line.split("\t")
+        if len(cols) != nfields + 1:
+            continue
+        rows[cols[0]] = [frozenset(v for v in c.split(",") if v != "") for c in cols[1:]]
+    return rows
+
+
+def norm(field, values):
+    # tshark 4.0 prints booleans of flag fields as 1/0 and some as True/False.
+    out = set()
+    for v in values:
+        if v in ("True",):
+            v = "1"
+        elif v in ("False",):
+            v = "0"
+        out.add(v)
+    return frozenset(out)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", default=str(ROOT / "target/release/squirrel-sniff"))
+    ap.add_argument("--corpus", default=str(ROOT.parent / "shared/corpus"))
+    ap.add_argument("--only", default="")
+    ap.add_argument("--max", type=int, default=3)
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--no-filters", action="store_true")
+    ap.add_argument("--no-fields", action="store_true")
+    ap.add_argument("--quiet", action="store_true")
+    a = ap.parse_args()
+    fields = fields_of(a.bin)
+    conf = tempfile.mkdtemp(prefix="tshark-conf-")
+    os.environ["WIRESHARK_CONFIG_DIR"] = conf
+    sample = corpus_files(Path(a.corpus))[0]
+    valid = [f for f in FILTERS if tshark_knows(f, sample)]
+    for f in FILTERS:
+        if f not in valid:
+            print("tshark does not know the filter %r: skipped" % f)
+    cells = cell_bad = nfilt = filt_bad = unexplained = 0
+    per_field = {}
+    per_filter = {}
+    for path in corpus_files(Path(a.corpus)):
+        if a.only and a.only not in str(path):
+            continue
+        rel = str(path.relative_to(path.parent.parent))
+        trc, _, terr = run(tshark_cmd(path, conf) + ["-T", "fields", "-e", "frame.number"])
+        orc, _, oerr = run(ours_cmd(a.bin, path) + ["-q"])
+        if trc != 0:
+            print("%s: tshark cannot read it (exit %d); squirrel-sniff exit %d" % (rel, trc, orc))
+            continue
+        if not a.no_fields:
+            for i in range(0, len(fields), a.batch):
+                batch = ["frame.number"] + [f for f in fields[i:i + a.batch] if f != "frame.number"]
+                opts = ["-E", "occurrence=a", "-E", "separator=/t", "-E", "aggregator=,"]
+                targs = [x for f in batch for x in ("-e", TSHARK_NAME.get(f, f))] + opts
+                oargs = [x for f in batch for x in ("-e", ours_name(a.bin, f))] + opts
+                trc, tout, terr = run(tshark_cmd(path, conf) + ["-T", "fields"] + targs)
+                if trc != 0:
+                    print("%s: tshark exit %d: %s" % (rel, trc, terr.strip()[:200]))
+                rc, oout, oerr = run(ours_cmd(a.bin, path) + ["-T", "fields"] + oargs)
+                if rc != 0:
+                    print("%s: squirrel-sniff exit %d: %s" % (rel, rc, oerr.strip()[:200]))
+                tt = table(tout, len(batch) - 1)
+                ot = table(oout, len(batch) - 1)
+                for j, f in enumerate(batch[1:]):
+                    shown = 0
+                    for fr in tt.keys() | ot.keys():
+                        tv = norm(f, tt.get(fr, [frozenset()] * len(batch))[j])
+                        ov = norm(f, ot.get(fr, [frozenset()] * len(batch))[j])
+                        if not tv and not ov:
+                            continue
+                        cells += 1
+                        st = per_field.setdefault(f, [0, 0, set()])
+                        st[0] += 1
+                        if tv != ov:
+                            cell_bad += 1
+                            st[1] += 1
+                            st[2].add(rel)
+                            if shown < a.max and not a.quiet:
+                                print("%s frame %s %s: tshark %s / ours %s" % (
+                                    rel, fr, f, ",".join(sorted(tv)) or "-",
+                                    ",".join(sorted(ov)) or "-"))
+                            shown += 1
+                    if shown > a.max and not a.quiet:
+                        print("%s %s: %d more" % (rel, f, shown - a.max))
+        if not a.no_filters:
+            tcounts = io_stat(path, conf, valid)
+            for flt, tn in zip(valid, tcounts):
+                orc, oout, oerr = run(ours_cmd(a.bin, path) + ["-Y", flt, "-T", "fields", "-e",
+                                                               "frame.number"])
+                nfilt += 1
+                of = oout.split()
+                st = per_filter.setdefault(flt, [0, 0, set()])
+                st[0] += 1
+                if orc != 0 or tn != len(of):
+                    filt_bad += 1
+                    st[1] += 1
+                    st[2].add(rel)
+                    if not a.quiet:
+                        _, tout, _ = run(tshark_cmd(path, conf) + ["-Y", flt, "-T", "fields",
+                                                                   "-e", "frame.number"])
+                        tf = tout.split()
+                        extra = sorted(set(of) - set(tf), key=int)[:8]
+                        missing = sorted(set(tf) - set(of), key=int)[:8]
+                        print("%s -Y '%s': tshark %d frames, ours %d%s (ours only %s, tshark only %s)"
+                              % (rel, flt, tn, len(of),
+                                 "" if orc == 0 else " exit %d %s" % (orc, oerr.strip()[:80]),
+                                 extra, missing))
+    print("\n# per field: cells compared, mismatches, captures")
+    for f, (n, b, caps) in sorted(per_field.items()):
+        print("%-28s %6d %6d %s" % (f, n, b, " ".join(sorted(caps)) if b else ""))
+    print("\n# per filter: captures compared, mismatches, captures")
+    for f, (n, b, caps) in sorted(per_filter.items()):
+        print("%-45s %4d %4d %s" % (f, n, b, " ".join(sorted(caps)) if b else ""))
+    print("\nTOTAL cells %d mismatched %d; filters %d mismatched %d" % (cells, cell_bad, nfilt,
+                                                                         filt_bad))
+    unexplained = cell_bad + filt_bad
+    return 1 if unexplained else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
