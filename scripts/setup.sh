@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what squirrel-sniff needs to build and test on Debian/Ubuntu: libpcap-dev (and
-# pkg-config, a C compiler), tshark (a test oracle; with editcap and mergecap), python3 with
-# venv (DuckDB for the Parquet tests) and chromium-headless-shell for the --html page's
-# browser test, when missing. Uses apt-get directly as root, or through sudo otherwise.
+# pkg-config, a C compiler), tshark (a test oracle; with editcap and mergecap), curl, openssl
+# and procps (the live tests' client, certificates and kill), python3 with venv (DuckDB for
+# the Parquet tests) and chromium-headless-shell for the --html page's browser test, when
+# missing. Uses apt-get directly as root, or through sudo otherwise.
 set -euo pipefail
 
 need=()
@@ -11,6 +12,11 @@ command -v cc >/dev/null 2>&1 || need+=(gcc libc6-dev)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 # tshark is the oracle some tests run directly (tests/compare.rs: the mixed TLS capture).
 command -v tshark >/dev/null 2>&1 || need+=(tshark)
+# Tests drive real clients and tools: curl (TLS with SSLKEYLOGFILE during a live capture),
+# openssl (certificates), and kill, which a minimal Debian lacks (procps).
+command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+[ -x /bin/kill ] || [ -x /usr/bin/kill ] || need+=(procps)
 # DuckDB reads --parquet output back in tests/parquet_ecs.rs: from PyPI, into a venv the
 # test makes when python3 has no duckdb.
 command -v python3 >/dev/null 2>&1 || need+=(python3)
