@@ -244,6 +244,54 @@ fn rsa_key_alone_decrypts_static_rsa_kex() {
     }
 }
 
+/// NSS's `RSA <first 8 bytes of the encrypted pre-master> <pre-master>` line alone, and a
+/// `PMS_CLIENT_RANDOM <client random> <pre-master>` line alone, decrypt the static-RSA
+/// session as tshark does with the whole key log (tshark reads both forms too). The
+/// client random is the one the corpus key log's `CLIENT_RANDOM` line names.
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
+#[test]
+fn rsa_and_pre_master_key_log_lines_decrypt_static_rsa_kex() {
+    let Some(c) = corpus() else { return };
+    let pcap = path(&c, "tls12-rsa-kex.pcap");
+    let keys = std::fs::read_to_string(path(&c, "tls12-rsa-kex.keys")).expect("key log");
+    let field = |label: &str, i: usize| -> String {
+        keys.lines()
+            .find(|l| l.split_whitespace().next() == Some(label))
+            .and_then(|l| l.split_whitespace().nth(i))
+            .unwrap_or_else(|| panic!("no {label} line in the corpus key log"))
+            .to_string()
+    };
+    let (prefix, pms, random) = (field("RSA", 1), field("RSA", 2), field("CLIENT_RANDOM", 1));
+    let dir = temp_dir("rsa-pms-lines");
+    for (name, line) in [
+        ("rsa.keys", format!("RSA {prefix} {pms}\n")),
+        ("pms.keys", format!("PMS_CLIENT_RANDOM {random} {pms}\n")),
+    ] {
+        let f = dir.join(name);
+        std::fs::write(&f, line).expect("write key log");
+        let k = f.to_str().expect("utf-8 path").to_string();
+        check(
+            &c,
+            "tls12-rsa-kex",
+            &["-r", &pcap, "--keylog", &k, "--json"],
+            "key_log",
+        );
+    }
+    // The prefix of another session's encryption opens nothing.
+    let f = dir.join("other.keys");
+    std::fs::write(&f, format!("RSA 0000000000000000 {pms}\n")).expect("write key log");
+    let out = run(&[
+        "-r",
+        &pcap,
+        "--keylog",
+        f.to_str().expect("utf-8"),
+        "--json",
+    ]);
+    assert!(decrypted_per_stream(&ndjson(&out))
+        .iter()
+        .all(|&(_, n)| n == 0));
+}
+
 #[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
 #[test]
 fn without_keys_nothing_is_decrypted() {

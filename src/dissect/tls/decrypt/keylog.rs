@@ -2,10 +2,12 @@
 //! session of a run.
 //!
 //! A line is `LABEL <client random hex> <secret hex>`. `CLIENT_RANDOM` carries a TLS ≤ 1.2
-//! master secret; the `*_TRAFFIC_SECRET*` labels carry TLS 1.3 (and QUIC) traffic secrets.
-//! Comments (`#`) and blank lines are skipped, other labels (`EXPORTER_SECRET`, ...) are
-//! counted and ignored, and a malformed line is reported with its number while the rest of
-//! the file is still used.
+//! master secret and `PMS_CLIENT_RANDOM` a pre-master secret; the `*_TRAFFIC_SECRET*` labels
+//! carry TLS 1.3 (and QUIC) traffic secrets. NSS's `RSA` line names a static-RSA session by
+//! the first 8 bytes of its encrypted pre-master secret instead of the client random, and
+//! gives the pre-master secret. Comments (`#`) and blank lines are skipped, other labels
+//! (`EXPORTER_SECRET`, ...) are counted and ignored, and a malformed line is reported with
+//! its number while the rest of the file is still used.
 
 use std::collections::HashMap;
 use std::io::{Read, Seek, SeekFrom};
@@ -14,6 +16,14 @@ use std::sync::RwLock;
 
 /// The 32-byte ClientHello random that names a session in a key log.
 pub type ClientRandom = [u8; 32];
+
+/// The first 8 bytes of an RSA-encrypted pre-master secret: what NSS's `RSA` line names a
+/// session by.
+pub type EncryptedPrefix = [u8; 8];
+
+/// Length of the pre-master secret an `RSA` line gives: the RSA key exchange's is 48 bytes
+/// (RFC 5246 §7.4.7.1). (`PMS_CLIENT_RANDOM` lines, for any key exchange, take 1..64 bytes.)
+const RSA_PMS_LEN: usize = 48;
 
 /// Largest key log read (all files together, re-reads included).
 pub const MAX_KEYLOG_BYTES: u64 = 64 << 20;
@@ -47,6 +57,9 @@ impl KeySource {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SessionSecrets {
     pub master_secret: Option<Vec<u8>>,
+    /// A TLS ≤ 1.2 pre-master secret (`PMS_CLIENT_RANDOM`), for a session whose master
+    /// secret is not logged.
+    pub pre_master: Option<Vec<u8>>,
     pub client_early_traffic: Option<Vec<u8>>,
     pub client_handshake_traffic: Option<Vec<u8>>,
     pub server_handshake_traffic: Option<Vec<u8>>,
@@ -59,6 +72,8 @@ pub struct SessionSecrets {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Label {
     ClientRandom,
+    PreMaster,
+    Rsa,
     ClientEarly,
     ClientHandshake,
     ServerHandshake,
@@ -69,6 +84,8 @@ enum Label {
 fn label(name: &str) -> Option<Label> {
     Some(match name {
         "CLIENT_RANDOM" => Label::ClientRandom,
+        "PMS_CLIENT_RANDOM" => Label::PreMaster,
+        "RSA" => Label::Rsa,
         "CLIENT_EARLY_TRAFFIC_SECRET" => Label::ClientEarly,
         "CLIENT_HANDSHAKE_TRAFFIC_SECRET" => Label::ClientHandshake,
         "SERVER_HANDSHAKE_TRAFFIC_SECRET" => Label::ServerHandshake,
@@ -158,6 +175,8 @@ struct WatchedFile {
 #[derive(Debug, Default)]
 struct Inner {
     sessions: HashMap<ClientRandom, SessionSecrets>,
+    /// NSS `RSA` lines: pre-master secrets by the first bytes of their encryption.
+    rsa: HashMap<EncryptedPrefix, (Vec<u8>, KeySource)>,
     files: Vec<WatchedFile>,
     bytes_read: u64,
     rereads: u32,
@@ -206,9 +225,12 @@ impl KeyStore {
         self.inner.read().is_ok_and(|i| !i.files.is_empty())
     }
 
-    /// Sessions with at least one secret.
+    /// Sessions with at least one secret (by client random or by encrypted pre-master).
     pub fn len(&self) -> usize {
-        self.inner.read().map(|i| i.sessions.len()).unwrap_or(0)
+        self.inner
+            .read()
+            .map(|i| i.sessions.len() + i.rsa.len())
+            .unwrap_or(0)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -219,6 +241,13 @@ impl KeyStore {
     pub fn get(&self, client_random: &[u8]) -> Option<SessionSecrets> {
         let cr: ClientRandom = client_random.try_into().ok()?;
         self.inner.read().ok()?.sessions.get(&cr).cloned()
+    }
+
+    /// The pre-master secret an `RSA` line gives for the RSA-encrypted pre-master secret
+    /// `encrypted` (named by its first 8 bytes), and where it came from.
+    pub fn rsa_pre_master(&self, encrypted: &[u8]) -> Option<(Vec<u8>, KeySource)> {
+        let prefix: EncryptedPrefix = encrypted.get(..8)?.try_into().ok()?;
+        self.inner.read().ok()?.rsa.get(&prefix).cloned()
     }
 
     /// Add the lines of a key log text (e.g. a Decryption Secrets Block); `first_line` numbers
@@ -273,7 +302,7 @@ impl KeyStore {
         if inner.files.is_empty() || inner.rereads >= MAX_REREADS {
             return false;
         }
-        let before = inner.sessions.len();
+        let before = inner.sessions.len() + inner.rsa.len();
         let mut added = 0;
         let mut files = std::mem::take(&mut inner.files);
         for f in &mut files {
@@ -310,7 +339,7 @@ impl KeyStore {
             added += report.secrets;
         }
         inner.files = files;
-        added > 0 || inner.sessions.len() > before
+        added > 0 || inner.sessions.len() + inner.rsa.len() > before
     }
 }
 
@@ -320,6 +349,7 @@ impl crate::dissect::parser::KeyStore for KeyStore {
         let s = self.get(client_random)?;
         match label {
             "CLIENT_RANDOM" => s.master_secret,
+            "PMS_CLIENT_RANDOM" => s.pre_master,
             "CLIENT_EARLY_TRAFFIC_SECRET" => s.client_early_traffic,
             "CLIENT_HANDSHAKE_TRAFFIC_SECRET" => s.client_handshake_traffic,
             "SERVER_HANDSHAKE_TRAFFIC_SECRET" => s.server_handshake_traffic,
@@ -385,13 +415,16 @@ fn add_lines(
             });
             continue;
         }
-        // A label this store does not use may shape its fields otherwise (NSS's `RSA` line
-        // gives 8 bytes of the encrypted pre-master secret, not a client random): counted,
-        // not called malformed.
+        // A label this store does not use may shape its fields otherwise: counted, not
+        // called malformed.
         let Some(l) = label(name) else {
             report.unknown_labels += 1;
             continue;
         };
+        if l == Label::Rsa {
+            add_rsa(inner, n, random, secret, source, report);
+            continue;
+        }
         let mut cr: ClientRandom = [0; 32];
         if !hex_into(random.as_bytes(), &mut cr) {
             report.malformed.push(BadLine {
@@ -420,13 +453,16 @@ fn add_lines(
             });
             continue;
         }
-        if !inner.sessions.contains_key(&cr) && inner.sessions.len() >= MAX_SESSIONS {
+        if !inner.sessions.contains_key(&cr)
+            && inner.sessions.len() + inner.rsa.len() >= MAX_SESSIONS
+        {
             report.truncated = true;
             continue;
         }
         let s = inner.sessions.entry(cr).or_default();
         let slot = match l {
             Label::ClientRandom => &mut s.master_secret,
+            Label::PreMaster | Label::Rsa => &mut s.pre_master,
             Label::ClientEarly => &mut s.client_early_traffic,
             Label::ClientHandshake => &mut s.client_handshake_traffic,
             Label::ServerHandshake => &mut s.server_handshake_traffic,
@@ -438,6 +474,40 @@ fn add_lines(
         report.secrets += 1;
     }
     n
+}
+
+/// Store NSS's `RSA <first 8 bytes of the encrypted pre-master secret> <pre-master secret>`.
+fn add_rsa(
+    inner: &mut Inner,
+    line: usize,
+    prefix: &str,
+    secret: &str,
+    source: KeySource,
+    report: &mut LoadReport,
+) {
+    let mut key: EncryptedPrefix = [0; 8];
+    if !hex_into(prefix.as_bytes(), &mut key) {
+        report.malformed.push(BadLine {
+            line,
+            reason: "RSA line: encrypted pre-master prefix is not 8 bytes of hex",
+        });
+        return;
+    }
+    let mut pms = [0u8; RSA_PMS_LEN];
+    if !hex_into(secret.as_bytes(), &mut pms) {
+        report.malformed.push(BadLine {
+            line,
+            reason: "RSA line: pre-master secret is not 48 bytes of hex",
+        });
+        return;
+    }
+    if !inner.rsa.contains_key(&key) && inner.sessions.len() + inner.rsa.len() >= MAX_SESSIONS {
+        report.truncated = true;
+        return;
+    }
+    let slot = inner.rsa.entry(key).or_insert_with(|| (Vec::new(), source));
+    slot.0 = pms.to_vec();
+    report.secrets += 1;
 }
 
 #[cfg(test)]
@@ -455,9 +525,18 @@ mod tests {
         );
         let ks = KeyStore::new();
         let r = ks.add_text(text.as_bytes(), KeySource::KeyLog);
-        assert_eq!(r.secrets, 3);
-        // EXPORTER_SECRET, and NSS's RSA line (8 bytes of encrypted pre-master secret)
-        assert_eq!(r.unknown_labels, 2);
+        // NSS's RSA line (8 bytes of encrypted pre-master secret) is kept by that prefix.
+        assert_eq!(r.secrets, 4);
+        // EXPORTER_SECRET
+        assert_eq!(r.unknown_labels, 1);
+        let enc = hex::decode("47574e0385f937ba00112233").unwrap();
+        let (pms, source) = ks.rsa_pre_master(&enc).unwrap();
+        assert_eq!(
+            (pms.as_slice(), source),
+            (&[0xab; 48][..], KeySource::KeyLog)
+        );
+        assert!(ks.rsa_pre_master(&enc[..7]).is_none());
+        assert!(ks.rsa_pre_master(&[0x47; 12]).is_none());
         let lines: Vec<usize> = r.malformed.iter().map(|b| b.line).collect();
         assert_eq!(lines, vec![6, 7]);
         let s = ks.get(&hex::decode(CR).unwrap()).unwrap();
@@ -471,6 +550,45 @@ mod tests {
             .problems("k")
             .iter()
             .any(|p| p.starts_with("k:7: malformed")));
+    }
+
+    #[test]
+    fn rsa_and_pre_master_lines() {
+        let pms = "5a".repeat(48);
+        let text = format!(
+            "RSA 0001020304050607 {pms}\nRSA 00010203040506 {pms}\nRSA 0001020304050607 {short}\nPMS_CLIENT_RANDOM {CR} {pms}\nRSA zz01020304050607 {pms}\n",
+            short = "5a".repeat(47)
+        );
+        let ks = KeyStore::new();
+        let r = ks.add_text(text.as_bytes(), KeySource::Dsb);
+        assert_eq!(r.secrets, 2);
+        let lines: Vec<(usize, &str)> = r.malformed.iter().map(|b| (b.line, b.reason)).collect();
+        assert_eq!(
+            lines,
+            vec![
+                (
+                    2,
+                    "RSA line: encrypted pre-master prefix is not 8 bytes of hex"
+                ),
+                (3, "RSA line: pre-master secret is not 48 bytes of hex"),
+                (
+                    5,
+                    "RSA line: encrypted pre-master prefix is not 8 bytes of hex"
+                ),
+            ]
+        );
+        // Two sessions: one by encrypted prefix, one by client random.
+        assert_eq!(ks.len(), 2);
+        let (got, source) = ks.rsa_pre_master(&[0, 1, 2, 3, 4, 5, 6, 7, 8]).unwrap();
+        assert_eq!((got.as_slice(), source), (&[0x5a; 48][..], KeySource::Dsb));
+        let s = ks.get(&hex::decode(CR).unwrap()).unwrap();
+        assert_eq!(s.pre_master.as_deref(), Some(&[0x5a; 48][..]));
+        assert!(s.master_secret.is_none());
+        use crate::dissect::parser::KeyStore as _;
+        assert_eq!(
+            ks.secret("PMS_CLIENT_RANDOM", &hex::decode(CR).unwrap()),
+            Some(vec![0x5a; 48])
+        );
     }
 
     /// The key log's fixed-buffer hex decoding and line splitter agree with `hex::decode`

@@ -214,7 +214,9 @@ pub struct SessionDecryptor {
     transcript: Vec<u8>,
     transcript_overflow: bool,
     secrets: Option<SessionSecrets>,
-    rsa_master: Option<Vec<u8>>,
+    /// TLS ≤ 1.2: the master secret derived from a pre-master secret (opened with
+    /// `--rsa-key`, or given by a key log's `RSA` or `PMS_CLIENT_RANDOM` line).
+    rsa_master: Option<Resumable>,
     /// TLS ≤ 1.2 resumption: the session id and ticket the client offered, the session id
     /// the server chose, the ticket the server issued, and the master secret in use.
     offered_session_id: Vec<u8>,
@@ -534,12 +536,18 @@ impl SessionDecryptor {
 
     fn client_key_exchange(&mut self, body: &[u8]) {
         let Some(params) = self.suite else { return };
-        if self.cfg.rsa_keys.is_empty() || self.lookup().is_some_and(|s| s.master_secret.is_some())
-        {
+        let logged = self.lookup();
+        if logged.as_ref().is_some_and(|s| s.master_secret.is_some()) {
+            return;
+        }
+        // A pre-master secret logged by client random serves any key exchange.
+        if let Some(s) = logged.filter(|s| s.pre_master.is_some()) {
+            let used = s.source.map(KeysUsed::from).unwrap_or(KeysUsed::KeyLog);
+            self.derive_master(params, s.pre_master.unwrap_or_default(), used);
             return;
         }
         if !params.rsa_kex {
-            if self.cfg.keys.is_empty() {
+            if !self.cfg.rsa_keys.is_empty() && self.cfg.keys.is_empty() {
                 self.forward_secrecy("ephemeral (EC)DHE key exchange");
             }
             return;
@@ -550,6 +558,17 @@ impl SessionDecryptor {
             }
             _ => body,
         };
+        let mut from_log = self.cfg.keys.rsa_pre_master(encrypted);
+        if from_log.is_none() && self.cfg.live && self.cfg.keys.refresh() {
+            from_log = self.cfg.keys.rsa_pre_master(encrypted);
+        }
+        if let Some((pms, source)) = from_log {
+            self.derive_master(params, pms, KeysUsed::from(source));
+            return;
+        }
+        if self.cfg.rsa_keys.is_empty() {
+            return;
+        }
         let Some(pms) = self
             .cfg
             .rsa_keys
@@ -564,6 +583,12 @@ impl SessionDecryptor {
             self.keys = Some(KeysUsed::Missing);
             return;
         };
+        self.derive_master(params, pms, KeysUsed::RsaKey);
+    }
+
+    /// The master secret from a pre-master secret (RFC 5246 §8.1, or RFC 7627's extended
+    /// master secret over the handshake so far).
+    fn derive_master(&mut self, params: SuiteParams, pms: Vec<u8>, keys: KeysUsed) {
         let (Some(cr), Some(sr)) = (self.client_random.as_deref(), self.server_random.as_deref())
         else {
             return;
@@ -581,7 +606,10 @@ impl SessionDecryptor {
         } else {
             schedule::master_secret(params.hash, &pms, cr, sr)
         };
-        self.rsa_master = Some(master);
+        self.rsa_master = Some(Resumable {
+            master_secret: master,
+            keys,
+        });
     }
 
     /// ChangeCipherSpec from `side` (TLS ≤ 1.2): that side's records are protected from now.
@@ -613,12 +641,7 @@ impl SessionDecryptor {
                 keys: s.source.map(KeysUsed::from).unwrap_or(KeysUsed::KeyLog),
             })
         });
-        let from_rsa = || {
-            self.rsa_master.clone().map(|m| Resumable {
-                master_secret: m,
-                keys: KeysUsed::RsaKey,
-            })
-        };
+        let from_rsa = || self.rsa_master.clone();
         self.master
             .clone()
             .or(from_log)
