@@ -182,6 +182,13 @@ struct Inner {
     rereads: u32,
 }
 
+impl Inner {
+    /// Sessions named so far, by client random or by encrypted pre-master (one bound).
+    fn count(&self) -> usize {
+        self.sessions.len() + self.rsa.len()
+    }
+}
+
 /// Secrets by client random, shared read-mostly by every session of a run (`Arc<KeyStore>`).
 /// Files given with [`KeyStore::load_file`] can be re-read with [`KeyStore::refresh`] while a
 /// live capture runs (the key log may still be growing).
@@ -227,10 +234,7 @@ impl KeyStore {
 
     /// Sessions with at least one secret (by client random or by encrypted pre-master).
     pub fn len(&self) -> usize {
-        self.inner
-            .read()
-            .map(|i| i.sessions.len() + i.rsa.len())
-            .unwrap_or(0)
+        self.inner.read().map(|i| i.count()).unwrap_or(0)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -302,7 +306,7 @@ impl KeyStore {
         if inner.files.is_empty() || inner.rereads >= MAX_REREADS {
             return false;
         }
-        let before = inner.sessions.len() + inner.rsa.len();
+        let before = inner.count();
         let mut added = 0;
         let mut files = std::mem::take(&mut inner.files);
         for f in &mut files {
@@ -339,7 +343,7 @@ impl KeyStore {
             added += report.secrets;
         }
         inner.files = files;
-        added > 0 || inner.sessions.len() + inner.rsa.len() > before
+        added > 0 || inner.count() > before
     }
 }
 
@@ -453,15 +457,14 @@ fn add_lines(
             });
             continue;
         }
-        if !inner.sessions.contains_key(&cr)
-            && inner.sessions.len() + inner.rsa.len() >= MAX_SESSIONS
-        {
+        if !inner.sessions.contains_key(&cr) && inner.count() >= MAX_SESSIONS {
             report.truncated = true;
             continue;
         }
         let s = inner.sessions.entry(cr).or_default();
         let slot = match l {
             Label::ClientRandom => &mut s.master_secret,
+            // (`RSA` lines went to `add_rsa` above.)
             Label::PreMaster | Label::Rsa => &mut s.pre_master,
             Label::ClientEarly => &mut s.client_early_traffic,
             Label::ClientHandshake => &mut s.client_handshake_traffic,
@@ -501,12 +504,16 @@ fn add_rsa(
         });
         return;
     }
-    if !inner.rsa.contains_key(&key) && inner.sessions.len() + inner.rsa.len() >= MAX_SESSIONS {
+    if !inner.rsa.contains_key(&key) && inner.count() >= MAX_SESSIONS {
         report.truncated = true;
         return;
     }
-    let slot = inner.rsa.entry(key).or_insert_with(|| (Vec::new(), source));
-    slot.0 = pms.to_vec();
+    // A later line replaces the secret; the source stays the first one's, as for the others.
+    inner
+        .rsa
+        .entry(key)
+        .and_modify(|(p, _)| *p = pms.to_vec())
+        .or_insert_with(|| (pms.to_vec(), source));
     report.secrets += 1;
 }
 

@@ -216,7 +216,7 @@ pub struct SessionDecryptor {
     secrets: Option<SessionSecrets>,
     /// TLS ≤ 1.2: the master secret derived from a pre-master secret (opened with
     /// `--rsa-key`, or given by a key log's `RSA` or `PMS_CLIENT_RANDOM` line).
-    rsa_master: Option<Resumable>,
+    derived_master: Option<Resumable>,
     /// TLS ≤ 1.2 resumption: the session id and ticket the client offered, the session id
     /// the server chose, the ticket the server issued, and the master secret in use.
     offered_session_id: Vec<u8>,
@@ -541,9 +541,9 @@ impl SessionDecryptor {
             return;
         }
         // A pre-master secret logged by client random serves any key exchange.
-        if let Some(s) = logged.filter(|s| s.pre_master.is_some()) {
-            let used = s.source.map(KeysUsed::from).unwrap_or(KeysUsed::KeyLog);
-            self.derive_master(params, s.pre_master.unwrap_or_default(), used);
+        if let Some((pms, source)) = logged.and_then(|s| Some((s.pre_master?, s.source))) {
+            let used = source.map(KeysUsed::from).unwrap_or(KeysUsed::KeyLog);
+            self.derive_master(params, pms, used);
             return;
         }
         if !params.rsa_kex {
@@ -558,11 +558,8 @@ impl SessionDecryptor {
             }
             _ => body,
         };
-        let mut from_log = self.cfg.keys.rsa_pre_master(encrypted);
-        if from_log.is_none() && self.cfg.live && self.cfg.keys.refresh() {
-            from_log = self.cfg.keys.rsa_pre_master(encrypted);
-        }
-        if let Some((pms, source)) = from_log {
+        // (In a live capture `lookup` above has just re-read a grown key log.)
+        if let Some((pms, source)) = self.cfg.keys.rsa_pre_master(encrypted) {
             self.derive_master(params, pms, KeysUsed::from(source));
             return;
         }
@@ -606,7 +603,7 @@ impl SessionDecryptor {
         } else {
             schedule::master_secret(params.hash, &pms, cr, sr)
         };
-        self.rsa_master = Some(Resumable {
+        self.derived_master = Some(Resumable {
             master_secret: master,
             keys,
         });
@@ -632,8 +629,8 @@ impl SessionDecryptor {
         }
     }
 
-    /// The TLS ≤ 1.2 master secret: already in use, from the key log, from the RSA key, or
-    /// from the session this one resumes.
+    /// The TLS ≤ 1.2 master secret: already in use, from the key log, derived from a
+    /// pre-master secret (key log or RSA key), or from the session this one resumes.
     fn tls12_master(&mut self) -> Option<Resumable> {
         let from_log = self.lookup().and_then(|s| {
             s.master_secret.map(|m| Resumable {
@@ -641,11 +638,11 @@ impl SessionDecryptor {
                 keys: s.source.map(KeysUsed::from).unwrap_or(KeysUsed::KeyLog),
             })
         });
-        let from_rsa = || self.rsa_master.clone();
+        let derived = || self.derived_master.clone();
         self.master
             .clone()
             .or(from_log)
-            .or_else(from_rsa)
+            .or_else(derived)
             .or_else(|| self.resumed_master())
     }
 
