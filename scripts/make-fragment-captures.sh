@@ -3,7 +3,7 @@
 # Two network namespaces joined by a veth pair (MTU 1280) exchange datagrams larger than
 # the MTU: UDP over IPv4 and IPv6 (a 3000-byte datagram carrying the secret `fluffy tail`
 # across a fragment boundary), and ICMP/ICMPv6 echo of 3000 bytes. tcpdump captures on one
-# end. tshark (with ip.defragment, its default) is the oracle: captures/ip-fragments.tshark.tsv
+# end; a small HTTP exchange over TCP goes beside them. tshark (with ip.defragment, its default) is the oracle: captures/ip-fragments.tshark.tsv
 # holds its view of every frame. Needs root, iproute2, tcpdump, tshark, python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +25,9 @@ dump=$!
 sleep 1
 ip netns exec "$b" python3 - <<'PY' &
 import socket, select
+t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+t.bind(("192.0.2.2", 5301)); t.listen(1)
 s4 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s4.bind(("192.0.2.2", 5300))
 s6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s6.bind(("2001:db8::2", 5300))
 left = 2
@@ -36,6 +39,10 @@ while left:
         data, peer = s.recvfrom(65535)
         s.sendto(b"ok " + str(len(data)).encode(), peer)
         left -= 1
+c, _ = t.accept()
+c.recv(1000)
+c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+c.close()
 PY
 srv=$!
 sleep 0.5
@@ -47,6 +54,12 @@ for fam, addr in ((socket.AF_INET, "192.0.2.2"), (socket.AF_INET6, "2001:db8::2"
     s.settimeout(5)
     s.sendto(body, (addr, 5300))
     s.recvfrom(100)
+# A TCP exchange beside them (the path MTU keeps TCP unfragmented).
+t = socket.create_connection(("192.0.2.2", 5301), timeout=5)
+t.sendall(b"GET /acorns HTTP/1.1\r\nHost: 192.0.2.2\r\n\r\n")
+while t.recv(1000):
+    pass
+t.close()
 PY
 wait "$srv"
 ip netns exec "$a" ping -c 1 -s 3000 192.0.2.2 >/dev/null
