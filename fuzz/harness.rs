@@ -66,6 +66,8 @@ pub fn decode_frame(data: &[u8]) {
         ts: Timestamp::new(1, 0),
         rel_time: 0.0,
         delta: 0.0,
+        first_ts: Timestamp::new(1, 0),
+        prev_ts: Timestamp::new(1, 0),
         len: frame.len() as u32,
         data: frame,
         link,
