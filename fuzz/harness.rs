@@ -232,6 +232,7 @@ pub fn reassembly_run(data: &[u8]) -> CheckingSink {
             flags,
             window: u16::from(ack_lo) << 4,
             window_scale: if flags.syn() { Some(ack_lo & 15) } else { None },
+            sacked: u32::from(ack_lo) << 3,
             payload,
             payload_offset: 54,
             wire_len,

@@ -1398,6 +1398,7 @@ pub fn tcp_segment<'a>(d: &Decoded, pkt: &RawPacket<'a>, frame: u64) -> Option<T
         flags: t.flags,
         window: t.window,
         window_scale: t.window_scale(),
+        sacked: t.sacked(),
         payload: pkt.data.get(d.payload.clone()).unwrap_or_default(),
         payload_offset: d.payload.start,
         wire_len: d.payload_wire_len as u32,
