@@ -16,10 +16,10 @@ impl FrameFields for FrameView<'_> {
             "ip" => matches!(d.net, Some(Net::Ipv4(_))),
             "ipv6" => matches!(d.net, Some(Net::Ipv6(_))),
             "arp" => matches!(d.net, Some(Net::Arp { .. })),
-            "tcp" => matches!(d.transport, Some(Transport::Tcp(_))),
-            "udp" => matches!(d.transport, Some(Transport::Udp(_))),
-            "icmp" => matches!(d.transport, Some(Transport::Icmpv4(_))),
-            "icmpv6" => matches!(d.transport, Some(Transport::Icmpv6(_))),
+            "tcp" => matches!(d.session_transport(), Some(Transport::Tcp(_))),
+            "udp" => matches!(d.session_transport(), Some(Transport::Udp(_))),
+            "icmp" => matches!(d.session_transport(), Some(Transport::Icmpv4(_))),
+            "icmpv6" => matches!(d.session_transport(), Some(Transport::Icmpv6(_))),
             "finding" => !self.findings.is_empty(),
             _ => self.app.iter().any(|e| e.msg.has(name)),
         }
@@ -28,8 +28,11 @@ impl FrameFields for FrameView<'_> {
     fn values(&self, field: &str) -> Vec<Value> {
         let d = self.decoded;
         let int = |v: u64| vec![Value::Int(v)];
-        let tcp = d.tcp();
-        let udp = match &d.transport {
+        let tcp = match d.session_transport() {
+            Some(Transport::Tcp(t)) => Some(t),
+            _ => None,
+        };
+        let udp = match d.session_transport() {
             Some(Transport::Udp(u)) => Some(u),
             _ => None,
         };
@@ -67,7 +70,7 @@ impl FrameFields for FrameView<'_> {
                 .map(|t| int(t.seg.stream.into()))
                 .unwrap_or_default(),
             "tcp.len" => tcp
-                .map(|_| int(d.payload_wire_len as u64))
+                .map(|_| int(d.session_payload_len() as u64))
                 .unwrap_or_default(),
             "tcp.seq" => self
                 .tcp

@@ -31,7 +31,12 @@ pub fn protocol<'a>(f: &FrameView<'a>) -> Cow<'a, str> {
     if let Some(last) = f.app.last() {
         return last.msg.protocol();
     }
-    match (&f.decoded.transport, &f.decoded.net) {
+    let d = f.decoded;
+    let transport = match d.reassembled.as_ref().filter(|r| r.transport.is_some()) {
+        Some(r) => &r.transport,
+        None => &d.transport,
+    };
+    match (transport, &d.net) {
         (Some(Transport::Tcp(_)), _) => "TCP".into(),
         (Some(Transport::Udp(_)), _) => "UDP".into(),
         (Some(Transport::Icmpv4(_)), _) => "ICMP".into(),
@@ -174,8 +179,12 @@ fn push_info_of_layers(s: &mut String, f: &FrameView<'_>) {
         return;
     }
     let d = f.decoded;
-    match &d.transport {
-        Some(Transport::Tcp(t)) => push_tcp_info(s, f, t),
+    let (transport, payload_len) = match d.reassembled.as_ref().filter(|r| r.transport.is_some()) {
+        Some(r) => (&r.transport, r.payload.len()),
+        None => (&d.transport, d.payload_wire_len),
+    };
+    match transport {
+        Some(Transport::Tcp(t)) => push_tcp_info(s, f, t, payload_len),
         Some(Transport::Udp(u)) => {
             let _ = write!(
                 s,
@@ -210,7 +219,7 @@ fn push_info_of_layers(s: &mut String, f: &FrameView<'_>) {
     }
 }
 
-fn push_tcp_info(s: &mut String, f: &FrameView<'_>, t: &crate::decode::TcpHeader) {
+fn push_tcp_info(s: &mut String, f: &FrameView<'_>, t: &crate::decode::TcpHeader, len: usize) {
     if let Some(tv) = &f.tcp {
         // As tshark: each label is put in front of the column in the order of `labels()`,
         // so the column lists them in reverse; a duplicate ACK names the ACK it repeats.
@@ -252,7 +261,7 @@ fn push_tcp_info(s: &mut String, f: &FrameView<'_>, t: &crate::decode::TcpHeader
     s.push_str(" Win=");
     push_u64(s, win.into());
     s.push_str(" Len=");
-    push_u64(s, f.decoded.payload_wire_len as u64);
+    push_u64(s, len as u64);
     for o in &t.options {
         match &o.kind {
             TcpOptionKind::Mss(m) => {

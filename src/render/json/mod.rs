@@ -422,14 +422,14 @@ impl Json {
             dir: dir.map(dir_name),
             addressed,
             proto: &proto,
-            tcp_flags: match &f.decoded.transport {
+            tcp_flags: match f.decoded.session_transport() {
                 Some(Wire::Tcp(t)) => {
                     summary::push_flag_letters(&mut self.flags, t.flags);
                     Some(self.flags.as_str())
                 }
                 _ => None,
             },
-            payload_len: f.decoded.payload_wire_len,
+            payload_len: f.decoded.session_payload_len(),
             ip_length_claimed: f.decoded.ip_length_claimed,
             seq: f.tcp.map(|t| t.seg.rel_seq),
             ack: f.tcp.map(|t| t.seg.rel_ack),

@@ -1,6 +1,7 @@
 //! The network-layer node: IPv4, IPv6 (with its extension headers) and ARP.
 
 use super::super::tree::TreeNode;
+use crate::decode::defrag::Reassembled;
 use crate::decode::field::{self, at};
 use crate::decode::{Decoded, Net};
 
@@ -19,6 +20,54 @@ pub(super) fn ip_proto_name(p: u8) -> &'static str {
 }
 
 pub(super) fn net_node(d: &Decoded) -> Option<TreeNode> {
+    let mut n = net_header_node(d)?;
+    if let Some(r) = &d.reassembled {
+        n.children.push(fragments_node(r));
+    }
+    Some(n)
+}
+
+/// tshark's `[2 IPv4 Fragments (156 bytes): #4(136), #5(20)]`, under the IP header of the
+/// frame that completed the datagram.
+fn fragments_node(r: &Reassembled) -> TreeNode {
+    let ip = if r.v6 { "IPv6" } else { "IPv4" };
+    let mut fragments: Vec<&(u64, std::ops::Range<usize>)> = r.fragments.iter().collect();
+    fragments.sort_by_key(|(_, range)| range.start);
+    let list: Vec<String> = fragments
+        .iter()
+        .map(|(frame, range)| format!("#{frame}({})", range.len()))
+        .collect();
+    let mut n = TreeNode::new(format!(
+        "[{} {ip} Fragments ({} bytes): {}]",
+        r.fragments.len(),
+        r.data.len(),
+        list.join(", ")
+    ));
+    for (frame, range) in fragments {
+        n.leaf(format!(
+            "[Frame: {frame}, payload: {}-{} ({} bytes)]",
+            range.start,
+            range.end.saturating_sub(1),
+            range.len()
+        ));
+    }
+    n.leaf(format!("[Fragment count: {}]", r.fragments.len()));
+    for c in &r.conflicts {
+        n.leaf(format!(
+            "[Conflicting data in fragment overlap: frame {}, payload {}-{}; the first copy is kept]",
+            c.frame,
+            c.offset,
+            (c.offset + c.copy.len()).saturating_sub(1)
+        ));
+    }
+    n.children.push(TreeNode::with_range(
+        format!("[Reassembled {ip} length: {}]", r.data.len()),
+        r.frame_offset(0)..r.frame_offset(r.data.len()),
+    ));
+    n
+}
+
+fn net_header_node(d: &Decoded) -> Option<TreeNode> {
     match d.net.as_ref()? {
         Net::Ipv4(h) => {
             let o = h.offset;
@@ -80,15 +129,7 @@ pub(super) fn net_node(d: &Decoded) -> Option<TreeNode> {
                 at(o, field::ipv4::FLAGS_FRAG),
             ));
             n.children.push(TreeNode::with_range(
-                format!(
-                    "Fragment Offset: {}{}",
-                    h.fragment_offset,
-                    if h.is_fragment() {
-                        " [fragment: not reassembled]"
-                    } else {
-                        ""
-                    }
-                ),
+                format!("Fragment Offset: {}", h.fragment_offset),
                 at(o, field::ipv4::FLAGS_FRAG),
             ));
             n.children.push(TreeNode::with_range(
@@ -170,14 +211,9 @@ pub(super) fn net_node(d: &Decoded) -> Option<TreeNode> {
             for (t, r) in &h.extensions {
                 n.children.push(TreeNode::with_range(
                     format!(
-                        "Extension headers: first {} ({t}), {} bytes{}",
+                        "Extension headers: first {} ({t}), {} bytes",
                         ip_proto_name(*t),
                         r.len(),
-                        if h.fragmented {
-                            " [fragmented: not reassembled]"
-                        } else {
-                            ""
-                        }
                     ),
                     r.clone(),
                 ));

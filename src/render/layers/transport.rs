@@ -10,14 +10,32 @@ use crate::flow::TcpFlags;
 
 pub(super) fn transport_node(f: &FrameView<'_>) -> Option<TreeNode> {
     let d = f.decoded;
-    match d.transport.as_ref()? {
+    // A datagram this frame completed from IP fragments is shown by its own transport
+    // header, its ranges past the frame's bytes (where its data source follows them).
+    let (transport, shift, payload, wire_len) =
+        match d.reassembled.as_ref().filter(|r| r.transport.is_some()) {
+            Some(r) => (
+                r.transport.as_ref()?,
+                r.base,
+                r.frame_offset(r.payload.start)..r.frame_offset(r.payload.end),
+                r.payload.len(),
+            ),
+            None => (
+                d.transport.as_ref()?,
+                0,
+                d.payload.clone(),
+                d.payload_wire_len,
+            ),
+        };
+    let moved = |r: &std::ops::Range<usize>| r.start + shift..r.end + shift;
+    match transport {
         Transport::Tcp(t) => {
-            let o = t.offset;
+            let o = t.offset + shift;
             let (seq, ack, next) = match &f.tcp {
                 Some(tv) => (tv.seg.rel_seq, tv.seg.rel_ack, Some(tv.seg.next_rel_seq)),
                 None => (t.seq, t.ack, None),
             };
-            let len = d.payload_wire_len;
+            let len = wire_len;
             let mut n =
                 TreeNode::with_range(
                     format!(
@@ -129,13 +147,13 @@ pub(super) fn transport_node(f: &FrameView<'_>) -> Option<TreeNode> {
                 for x in &t.options {
                     on.children.push(TreeNode::with_range(
                         option_detail(&x.kind),
-                        x.range.clone(),
+                        moved(&x.range),
                     ));
                 }
                 if let Some(u) = &t.options_undecoded {
                     on.children.push(TreeNode::with_range(
                         format!("[Undecoded option bytes: {}]", u.len()),
-                        u.clone(),
+                        moved(u),
                     ));
                 }
                 n.children.push(on);
@@ -145,16 +163,16 @@ pub(super) fn transport_node(f: &FrameView<'_>) -> Option<TreeNode> {
                     n.children.push(sa);
                 }
             }
-            if !d.payload.is_empty() || len > 0 {
+            if !payload.is_empty() || len > 0 {
                 n.children.push(TreeNode::with_range(
                     format!("TCP payload ({len} bytes)"),
-                    d.payload.clone(),
+                    payload.clone(),
                 ));
             }
             Some(n)
         }
         Transport::Udp(u) => {
-            let o = u.offset;
+            let o = u.offset + shift;
             let mut n = TreeNode::with_range(
                 format!(
                     "User Datagram Protocol, Src Port: {}, Dst Port: {}",
@@ -178,12 +196,12 @@ pub(super) fn transport_node(f: &FrameView<'_>) -> Option<TreeNode> {
                 format!("Checksum: 0x{:04x} [unverified]", u.checksum),
                 at(o, field::udp::CHECKSUM),
             ));
-            n.leaf(format!("UDP payload ({} bytes)", d.payload.len()));
+            n.leaf(format!("UDP payload ({} bytes)", payload.len()));
             Some(n)
         }
         Transport::Icmpv4(i) | Transport::Icmpv6(i) => {
-            let v6 = matches!(d.transport, Some(Transport::Icmpv6(_)));
-            let o = i.offset;
+            let v6 = matches!(transport, Transport::Icmpv6(_));
+            let o = i.offset + shift;
             let mut n = TreeNode::with_range(
                 if v6 {
                     "Internet Control Message Protocol v6"
@@ -216,7 +234,7 @@ pub(super) fn transport_node(f: &FrameView<'_>) -> Option<TreeNode> {
                 protocol,
                 ip_proto_name(*protocol)
             ),
-            *offset..d.payload.end,
+            *offset..payload.end,
         )),
     }
 }
