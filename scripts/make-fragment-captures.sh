@@ -69,6 +69,6 @@ kill "$dump"; wait "$dump" 2>/dev/null || true
 chmod 644 "$out"
 tshark -r "$out" -T fields -E header=y -e frame.number -e ip.src -e ipv6.src -e udp.srcport \
     -e udp.dstport -e udp.length -e icmp.type -e icmpv6.type -e ip.fragment.count \
-    -e ipv6.fragment.count -e ip.reassembled.length -e ipv6.reassembled.length \
+    -e ipv6.fragment.count -e ip.reassembled.length -e ipv6.reassembled.length -e _ws.col.Info \
     >captures/ip-fragments.tshark.tsv 2>/dev/null
 echo "wrote $out and captures/ip-fragments.tshark.tsv"

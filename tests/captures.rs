@@ -208,6 +208,28 @@ fn ip_fragments_are_reassembled_as_tshark_does() {
         reassembled, 6,
         "two UDP datagrams and four pings, as tshark"
     );
+    // The Info column of the fragments that do not complete a datagram.
+    let o = run(&["-r", &cap]);
+    let lines: Vec<String> = stdout(&o).lines().map(str::to_string).collect();
+    let mut fragments = 0;
+    for r in &rows {
+        let info = col(r, 12);
+        if !(info.starts_with("Fragmented IP protocol") || info.starts_with("IPv6 fragment")) {
+            continue;
+        }
+        fragments += 1;
+        let frame = col(r, 0);
+        let line = lines
+            .iter()
+            .find(|l| l.split_whitespace().next() == Some(frame.as_str()))
+            .cloned()
+            .unwrap_or_default();
+        assert!(
+            line.ends_with(&format!(" {info}")),
+            "frame {frame}: {line} / {info}"
+        );
+    }
+    assert_eq!(fragments, 12);
     let o = run(&["-r", &cap, "--json", "--secret", "fluffy tail"]);
     let frames: Vec<u64> = of_type(&ndjson(&o), "finding")
         .iter()

@@ -350,6 +350,17 @@ fn fill_from_lax(d: &mut Decoded, frame: &[u8], p: &LaxSlicedPacket<'_>, link_le
                 dst: h.destination_addr(),
                 extensions,
                 fragmented: ip.is_payload_fragmented(),
+                fragment: exts.clone().into_iter().find_map(|e| match e {
+                    etherparse::Ipv6ExtensionSlice::Fragment(f) => Some(Ipv6Fragment {
+                        offset: offset_in(frame, f.slice()),
+                        next_header: f.next_header().0,
+                        reserved: f.slice().get(1).copied().unwrap_or(0),
+                        fragment_offset: u32::from(f.fragment_offset().byte_offset()),
+                        more: f.more_fragments(),
+                        id: f.identification(),
+                    }),
+                    _ => None,
+                }),
             }));
             let pl = ip.payload();
             set_payload(d, frame, pl.payload);

@@ -217,6 +217,23 @@ pub struct Ipv6Header {
     /// Extension headers: (header type, range in the frame).
     pub extensions: Vec<(u8, Range<usize>)>,
     pub fragmented: bool,
+    /// The Fragment extension header, when there is one.
+    pub fragment: Option<Ipv6Fragment>,
+}
+
+/// An IPv6 Fragment header (RFC 8200 4.5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ipv6Fragment {
+    /// Where the 8-byte header starts in the frame.
+    pub offset: usize,
+    /// The header that follows the fragmentable part.
+    pub next_header: u8,
+    /// The reserved octet (zero on the wire).
+    pub reserved: u8,
+    /// Fragment offset in bytes.
+    pub fragment_offset: u32,
+    pub more: bool,
+    pub id: u32,
 }
 
 /// The transport layer.

@@ -200,9 +200,22 @@ fn push_info_of_layers(s: &mut String, f: &FrameView<'_>) {
             let _ = match &d.net {
                 Some(Net::Ipv4(h)) if h.is_fragment() => write!(
                     s,
-                    "Fragmented IP protocol (proto={protocol}, off={}, ID={:04x})",
-                    h.fragment_offset, h.id
+                    "Fragmented IP protocol (proto={} {protocol}, off={}, ID={:04x})",
+                    super::layers::ip_proto_name(*protocol),
+                    h.fragment_offset,
+                    h.id
                 ),
+                Some(Net::Ipv6(h)) if h.fragmented => match &h.fragment {
+                    Some(fr) => write!(
+                        s,
+                        "IPv6 fragment (off={} more={} ident=0x{:08x} nxt={})",
+                        fr.fragment_offset,
+                        if fr.more { "y" } else { "n" },
+                        fr.id,
+                        fr.next_header
+                    ),
+                    None => write!(s, "IP protocol {protocol}"),
+                },
                 _ => write!(s, "IP protocol {protocol}"),
             };
         }

@@ -11,6 +11,7 @@ use crate::capture::linktype;
 use crate::decode::field::{self, at};
 use crate::decode::{Decoded, Link, Net, Transport};
 use link::{ether_type_name, link_node};
+pub(crate) use net::ip_proto_name;
 use net::net_node;
 use transport::transport_node;
 

@@ -3,9 +3,10 @@
 use super::super::tree::TreeNode;
 use crate::decode::defrag::Reassembled;
 use crate::decode::field::{self, at};
-use crate::decode::{Decoded, Net};
+use crate::decode::{Decoded, Ipv6Fragment, Net};
 
-pub(super) fn ip_proto_name(p: u8) -> &'static str {
+/// An IP protocol number's name, as tshark names it.
+pub(crate) fn ip_proto_name(p: u8) -> &'static str {
     match p {
         1 => "ICMP",
         6 => "TCP",
@@ -63,6 +64,46 @@ fn fragments_node(r: &Reassembled) -> TreeNode {
     n.children.push(TreeNode::with_range(
         format!("[Reassembled {ip} length: {}]", r.data.len()),
         r.frame_offset(0)..r.frame_offset(r.data.len()),
+    ));
+    n
+}
+
+/// tshark's `Fragment Header for IPv6` subtree.
+fn ipv6_fragment_node(fr: &Ipv6Fragment) -> TreeNode {
+    let o = fr.offset;
+    let mut n = TreeNode::with_range("Fragment Header for IPv6", o..o + field::ipv6_fragment::LEN);
+    n.children.push(TreeNode::with_range(
+        format!(
+            "Next header: {} ({})",
+            ip_proto_name(fr.next_header),
+            fr.next_header
+        ),
+        at(o, field::ipv6_fragment::NEXT_HEADER),
+    ));
+    n.children.push(TreeNode::with_range(
+        format!("Reserved octet: 0x{:02x}", fr.reserved),
+        at(o, field::ipv6_fragment::RESERVED),
+    ));
+    let units = fr.fragment_offset / 8;
+    let bits = format!("{:016b}", units << 3);
+    let grouped: Vec<&str> = (0..4).filter_map(|i| bits.get(i * 4..i * 4 + 4)).collect();
+    let mut shown = grouped.join(" ");
+    shown.replace_range(shown.len() - 3.., "...");
+    n.children.push(TreeNode::with_range(
+        format!("{shown} = Offset: {units} ({} bytes)", fr.fragment_offset),
+        at(o, field::ipv6_fragment::OFFSET_FLAGS),
+    ));
+    n.children.push(TreeNode::with_range(
+        format!(
+            ".... .... .... ...{} = More Fragments: {}",
+            u8::from(fr.more),
+            if fr.more { "Yes" } else { "No" }
+        ),
+        at(o, field::ipv6_fragment::OFFSET_FLAGS),
+    ));
+    n.children.push(TreeNode::with_range(
+        format!("Identification: 0x{:08x}", fr.id),
+        at(o, field::ipv6_fragment::IDENT),
     ));
     n
 }
@@ -208,7 +249,13 @@ fn net_header_node(d: &Decoded) -> Option<TreeNode> {
                 format!("Destination Address: {}", h.dst),
                 at(o, field::ipv6::DST),
             ));
-            for (t, r) in &h.extensions {
+            if let Some(fr) = &h.fragment {
+                n.children.push(ipv6_fragment_node(fr));
+            }
+            for (t, r) in h.extensions.iter().filter(|(t, r)| {
+                // A Fragment header alone has its own node (above).
+                !(h.fragment.is_some() && *t == 44 && r.len() == field::ipv6_fragment::LEN)
+            }) {
                 n.children.push(TreeNode::with_range(
                     format!(
                         "Extension headers: first {} ({t}), {} bytes",

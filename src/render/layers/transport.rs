@@ -228,6 +228,8 @@ pub(super) fn transport_node(f: &FrameView<'_>) -> Option<TreeNode> {
             ));
             Some(n)
         }
+        // A fragment's bytes are data until its datagram is whole (tshark says the same).
+        Transport::Other { .. } if is_fragment(d) => None,
         Transport::Other { protocol, offset } => Some(TreeNode::with_range(
             format!(
                 "[IP protocol {} ({}) not decoded]",
@@ -236,6 +238,15 @@ pub(super) fn transport_node(f: &FrameView<'_>) -> Option<TreeNode> {
             ),
             *offset..payload.end,
         )),
+    }
+}
+
+/// An IPv4 fragment, or an IPv6 packet with a Fragment header that fragments.
+fn is_fragment(d: &crate::decode::Decoded) -> bool {
+    match &d.net {
+        Some(crate::decode::Net::Ipv4(h)) => h.is_fragment(),
+        Some(crate::decode::Net::Ipv6(h)) => h.fragmented,
+        _ => false,
     }
 }
 
