@@ -981,6 +981,107 @@ pub fn ip_length_lie(path: &Path) -> Result<u64, GenError> {
     out.finish()
 }
 
+/// Split an Ethernet/IPv4 frame's IP payload into fragments of `size` bytes (a multiple
+/// of 8) with IP identification `id`, each with its header checksum fixed.
+pub fn ipv4_fragments(frame: &[u8], id: u16, size: usize) -> Vec<Vec<u8>> {
+    let (head, payload) = frame.split_at(34.min(frame.len()));
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < payload.len() {
+        let end = (at + size).min(payload.len());
+        out.push(ipv4_fragment(
+            head,
+            id,
+            at,
+            end < payload.len(),
+            &payload[at..end],
+        ));
+        at = end;
+    }
+    out
+}
+
+/// One fragment: `head` (Ethernet + 20-byte IPv4 header) with the fragment fields set,
+/// carrying `bytes` at byte `offset` of the datagram's payload.
+pub fn ipv4_fragment(head: &[u8], id: u16, offset: usize, more: bool, bytes: &[u8]) -> Vec<u8> {
+    let mut f = head.to_vec();
+    f.extend_from_slice(bytes);
+    if f.len() >= 34 {
+        f[18..20].copy_from_slice(&id.to_be_bytes());
+        let frag = (u16::from(more) << 13) | ((offset / 8) as u16 & 0x1fff);
+        f[20..22].copy_from_slice(&frag.to_be_bytes());
+    }
+    let total = (20 + bytes.len()) as u16;
+    set_ipv4_total_len(&mut f, total);
+    f
+}
+
+/// IP fragmentation as a way to hide a leak. Stream 0: the request with Basic credentials
+/// of `admin:hunter2` sent as one TCP segment cut into 24-byte IPv4 fragments (the
+/// credentials and the secret straddle fragment boundaries), the last fragment first, one
+/// fragment sent twice. Stream 1: a decoy request whose middle fragment is sent again
+/// with other bytes carrying the secret (an overlap that differs: the first copy wins, the
+/// other is searched). Then the fragments of a datagram whose first fragment never comes,
+/// carrying the secret: an eavesdropper saw it all the same.
+pub fn ip_fragment_evasion(path: &Path) -> Result<u64, GenError> {
+    let mut out = Out::create(path, 10)?;
+    let mut c = Conn::new(([198, 51, 100, 30], 40030), SERVER);
+    c.handshake(&mut out)?;
+    let req = secret_request();
+    let seg = tcp_frame(c.client, c.server, c.c_next, c.s_next, ACK | PSH, &req)?;
+    let mut frags = ipv4_fragments(&seg, 0x5151, 24);
+    if let Some(last) = frags.pop() {
+        out.write(&last);
+    }
+    if let Some(second) = frags.get(1).cloned() {
+        out.write(&second);
+    }
+    for f in &frags {
+        out.write(f);
+    }
+    c.c_next = c.c_next.wrapping_add(req.len() as u32);
+    c.server_sends(&mut out, b"HTTP/1.1 204 No Content\r\n\r\n", 1460)?;
+    c.close(&mut out)?;
+
+    let mut d = Conn::new(([198, 51, 100, 31], 40031), SERVER);
+    d.handshake(&mut out)?;
+    let decoy = b"GET /public HTTP/1.1\r\nHost: example.test\r\nX-Pad: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
+    let seg = tcp_frame(d.client, d.server, d.c_next, d.s_next, ACK | PSH, decoy)?;
+    let frags = ipv4_fragments(&seg, 0x5252, 48);
+    let head = &seg[..34];
+    for (i, f) in frags.iter().enumerate() {
+        out.write(f);
+        if i == 1 {
+            // Bytes 48..96 of the datagram again, other bytes: the secret in a header.
+            let mut other = seg[34 + 48..34 + 96].to_vec();
+            let hidden = format!("X-Hidden: {EVASION_SECRET}\r\n");
+            other[..hidden.len()].copy_from_slice(hidden.as_bytes());
+            out.write(&ipv4_fragment(head, 0x5252, 48, true, &other));
+        }
+    }
+    d.c_next = d.c_next.wrapping_add(decoy.len() as u32);
+    d.server_sends(&mut out, b"HTTP/1.1 204 No Content\r\n\r\n", 1460)?;
+    d.close(&mut out)?;
+
+    let mut e = Conn::new(([198, 51, 100, 32], 40032), SERVER);
+    e.handshake(&mut out)?;
+    let lost = format!("GET /x HTTP/1.1\r\nHost: example.test\r\nX-Token: {EVASION_SECRET}-never-delivered\r\n\r\n");
+    let seg = tcp_frame(
+        e.client,
+        e.server,
+        e.c_next,
+        e.s_next,
+        ACK | PSH,
+        lost.as_bytes(),
+    )?;
+    let frags = ipv4_fragments(&seg, 0x5353, 32);
+    // The first fragment (the TCP header) never comes.
+    for f in frags.iter().skip(1) {
+        out.write(f);
+    }
+    out.finish()
+}
+
 /// (issue 16, item 2) Retransmissions that differ from what was delivered. Stream 0: a
 /// request, then the same sequence number and length again carrying
 /// `Authorization: Basic admin:hunter2` instead. Stream 1: a request delivered, then a

@@ -13,6 +13,7 @@ use std::sync::atomic::AtomicBool;
 
 use squirrel_sniff::capture::{linktype, FileSource, Timestamp};
 use squirrel_sniff::decode;
+use squirrel_sniff::decode::defrag::Defragmenter;
 use squirrel_sniff::dissect::dns::{DnsParser, DnsSession, DnsTransport};
 use squirrel_sniff::dissect::http::HttpStream;
 use squirrel_sniff::dissect::http2::{Http2Bounds, Http2Parser};
@@ -234,6 +235,7 @@ pub fn reassembly_run(data: &[u8]) -> CheckingSink {
             flags,
             window: u16::from(ack_lo) << 4,
             window_scale: if flags.syn() { Some(ack_lo & 15) } else { None },
+            sacked: u32::from(ack_lo) << 3,
             payload,
             payload_offset: 54,
             wire_len,
@@ -503,11 +505,113 @@ pub fn pipeline(data: &[u8]) {
     }
 }
 
+/// An Ethernet frame carrying an IP fragment of protocol `proto`: IPv4 (identification
+/// `id`) or IPv6 (a Fragment header), at `units` × 8 bytes into the datagram.
+fn fragment_frame(v6: bool, proto: u8, id: u8, units: u16, more: bool, bytes: &[u8]) -> Vec<u8> {
+    let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1];
+    let frag = (units & 0x1fff) << 3;
+    if v6 {
+        f.extend_from_slice(&[0x86, 0xdd, 0x60, 0, 0, 0]);
+        f.extend_from_slice(&((8 + bytes.len()) as u16).to_be_bytes());
+        f.extend_from_slice(&[44, 64]);
+        f.extend_from_slice(&[0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+        f.extend_from_slice(&[0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+        f.extend_from_slice(&[proto, 0]);
+        f.extend_from_slice(&(frag | u16::from(more)).to_be_bytes());
+        f.extend_from_slice(&u32::from(id).to_be_bytes());
+    } else {
+        f.extend_from_slice(&[0x08, 0x00, 0x45, 0]);
+        f.extend_from_slice(&((20 + bytes.len()) as u16).to_be_bytes());
+        f.extend_from_slice(&[0, id]);
+        f.extend_from_slice(&((u16::from(more) << 13) | (frag >> 3)).to_be_bytes());
+        f.extend_from_slice(&[64, proto, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]);
+    }
+    f.extend_from_slice(bytes);
+    f
+}
+
+/// IP fragments from the bytes: records `[flags, id, offset (2 bytes, 8-byte units), len,
+/// bytes…]` (flags: bit 0 IPv6, bit 1 more fragments, bits 2-3 the protocol, bits 4-7 the
+/// seconds since the previous record) become fragment frames fed in turn to a
+/// defragmenter with a small bound; every datagram it completes is checked and shown in
+/// each text mode, and what it gives up stays within the bytes it was given.
+pub fn defrag(data: &[u8]) {
+    const LIMIT: usize = 4096;
+    let mut df = Defragmenter::with_limit(LIMIT);
+    let mut rest = data;
+    let (mut frame, mut secs) = (0u64, 0i64);
+    let mut given = 0usize;
+    let check_given_up = |u: &[decode::defrag::Unreassembled]| {
+        for g in u {
+            for (at, bytes) in &g.pieces {
+                assert!(
+                    at + bytes.len() <= 65_535 + 8,
+                    "piece past a datagram's end"
+                );
+            }
+        }
+    };
+    while let [flags, id, hi, lo, len, tail @ ..] = rest {
+        let n = usize::from(*len).min(tail.len());
+        let (bytes, next) = tail.split_at(n);
+        rest = next;
+        frame += 1;
+        secs += i64::from(flags >> 4) * 4;
+        given += bytes.len();
+        let proto = [6u8, 17, 1, 58][usize::from((flags >> 2) & 3)];
+        let units = u16::from_be_bytes([*hi, *lo]);
+        let f = fragment_frame(flags & 1 != 0, proto, *id, units, flags & 2 != 0, bytes);
+        let mut d = decode::decode(linktype::ETHERNET, &f);
+        df.feed(frame, Timestamp::new(secs, 0), &f, &mut d);
+        assert!(
+            df.held_bytes() <= LIMIT.max(256 + 65_536 + 8),
+            "held {} bytes",
+            df.held_bytes()
+        );
+        check_given_up(&d.unreassembled);
+        if let Some(r) = &d.reassembled {
+            assert!(r.payload.start <= r.payload.end && r.payload.end <= r.data.len());
+            // Leaked bytes marked in the frame and in the datagram's own bytes.
+            let marked = [0..4, r.frame_offset(0)..r.frame_offset(r.data.len().min(4))];
+            assert!(
+                r.data.len() <= given,
+                "a datagram larger than what was sent"
+            );
+            assert_eq!(r.base, f.len());
+            let view = FrameView {
+                number: frame,
+                ts: Timestamp::new(secs, 0),
+                rel_time: 0.0,
+                delta: 0.0,
+                first_ts: Timestamp::new(secs, 0),
+                prev_ts: Timestamp::new(secs, 0),
+                len: f.len() as u32,
+                data: &f,
+                link: linktype::ETHERNET,
+                interface: None,
+                decoded: &d,
+                tcp: None,
+                udp: None,
+                app: &[],
+                highlights: &marked,
+                findings: &[],
+            };
+            for (mode, hex) in [(Mode::Tree, true), (Mode::Lines, true), (Mode::Json, false)] {
+                let mut p = Printer::new(io::sink(), mode, hex, Palette::new(false));
+                let _ = p.event(Event::Frame(&view));
+            }
+        }
+    }
+    df.finish();
+    check_given_up(&df.take_unreassembled());
+    assert_eq!(df.held_bytes(), 0);
+}
+
 /// All targets by name, for scripts and the smoke test.
 /// A harness entry point.
 pub type Target = fn(&[u8]);
 
-pub const TARGETS: [(&str, Target); 9] = [
+pub const TARGETS: [(&str, Target); 10] = [
     ("decode", decode_frame),
     ("reassembly", reassembly),
     ("http", http),
@@ -517,6 +621,7 @@ pub const TARGETS: [(&str, Target); 9] = [
     ("dns", dns),
     ("quic", quic),
     ("http3", http3),
+    ("defrag", defrag),
 ];
 
 /// Encode data chunks for [`drive`]: `(direction 0/1, bytes)` → `[op, len, bytes]` records.
@@ -604,6 +709,28 @@ pub fn seeds(target: &str, captures_dir: &Path) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     match target {
         "pipeline" => out.extend(files.into_iter().map(|(_, b)| b)),
+        "defrag" => {
+            // A UDP datagram in two fragments, over IPv4 then IPv6, the second 4 s later;
+            // then the same with an overlapping third fragment that differs.
+            let mut dgram = vec![0x9c, 0x40, 0, 53, 0, 40, 0, 0];
+            dgram.extend_from_slice(b"0123456789abcdef-fluffy tail-0123");
+            let (a, b) = dgram.split_at(16);
+            for v6 in [0u8, 1] {
+                let mut s = vec![v6 | 2 | 4, 7, 0, 0, 16];
+                s.extend_from_slice(a);
+                let mut last = vec![v6 | 4 | 0x10, 7, 0, 2, b.len() as u8];
+                last.extend_from_slice(b);
+                s.extend_from_slice(&last);
+                out.push(s.clone());
+                s.extend_from_slice(&[v6 | 2 | 4, 8, 0, 0, 16]);
+                s.extend_from_slice(a);
+                s.extend_from_slice(&[v6 | 2 | 4, 8, 0, 1, 8]);
+                s.extend_from_slice(b"password");
+                s.extend_from_slice(&[v6 | 4, 8, 0, 2, b.len() as u8]);
+                s.extend_from_slice(b);
+                out.push(s);
+            }
+        }
         "decode" => {
             for (_, b) in &files {
                 for (link, f) in capture_frames(b).into_iter().take(40) {

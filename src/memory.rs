@@ -40,10 +40,12 @@ pub enum Pool {
     Follow,
     /// `--conversations`: one row per closed stream.
     Conversations,
+    /// IP datagrams being put back together from their fragments.
+    IpFragments,
 }
 
 impl Pool {
-    pub const ALL: [Pool; 9] = [
+    pub const ALL: [Pool; 10] = [
         Pool::Flows,
         Pool::OutOfOrder,
         Pool::Retransmissions,
@@ -53,6 +55,7 @@ impl Pool {
         Pool::TlsHandshakes,
         Pool::Follow,
         Pool::Conversations,
+        Pool::IpFragments,
     ];
 
     /// The name in notes, `--stats` and JSON.
@@ -67,6 +70,7 @@ impl Pool {
             Pool::TlsHandshakes => "tls_handshakes",
             Pool::Follow => "follow",
             Pool::Conversations => "conversations",
+            Pool::IpFragments => "ip_fragments",
         }
     }
 

@@ -17,6 +17,7 @@ use crate::capture::writer::PcapWriter;
 use crate::capture::{
     filter::OfflineFilter, CaptureError, FileSource, MergedFiles, RawPacket, Timestamp,
 };
+use crate::decode::defrag::Defragmenter;
 use crate::decode::{self, Decoded, Transport};
 use crate::dissect::dispatch::Dispatcher;
 use crate::dissect::registry::Protocol;
@@ -212,6 +213,8 @@ pub struct RunStats {
     /// `--conversations`: rows not kept because of the memory budget.
     pub conversations_dropped: u64,
     pub flow: crate::flow::FlowStats,
+    /// IP fragments and the datagrams put back together from them.
+    pub defrag: crate::decode::defrag::DefragStats,
     /// What the memory budget did.
     pub memory: crate::memory::MemoryStats,
     /// What the parsers did (`--stats`).
@@ -453,6 +456,11 @@ struct Runner<'o> {
     budget: usize,
     meter: Meter,
     max_conversations: usize,
+    /// IP fragments put back together into datagrams before the sessions see them.
+    defrag: Defragmenter,
+    /// At the end, search the datagrams still incomplete (false on all but one of the
+    /// workers that each read every fragment of a file).
+    search_unreassembled_at_end: bool,
 }
 
 impl<'o> Runner<'o> {
@@ -490,6 +498,8 @@ impl<'o> Runner<'o> {
             prev_ts: None,
             clock: None,
             tcp_options: true,
+            defrag: Defragmenter::with_limit(budget / 4),
+            search_unreassembled_at_end: true,
         }
     }
 
@@ -590,7 +600,8 @@ impl<'o> Runner<'o> {
         printer: &mut S,
     ) -> Result<bool, RunError> {
         let number = self.stats.frames + 1;
-        let decoded = decode_frame(pkt, self.tcp_options);
+        let mut decoded = decode_frame(pkt, self.tcp_options);
+        self.defrag.feed(number, pkt.ts, pkt.data, &mut decoded);
         self.decoded_packet(pkt, &decoded, number, iface, printer)
     }
 
@@ -611,14 +622,8 @@ impl<'o> Runner<'o> {
         let prev_ts = self.prev_ts.unwrap_or(pkt.ts);
         let delta = self.prev_ts.map(|p| pkt.ts.since(p)).unwrap_or(0.0);
         self.prev_ts = Some(pkt.ts);
-        self.analyzer.begin_frame(
-            number,
-            pkt.ts,
-            pkt.len,
-            pkt.data,
-            decoded.payload.clone(),
-            decoded.tcp().is_some(),
-        );
+        self.analyzer.begin_frame(number, pkt.ts, pkt.len);
+        search_outside_streams(&mut self.analyzer, pkt, decoded);
         let mut sinks = Sinks {
             dispatcher: &mut self.dispatcher,
             keep_conversations: opts.keep_conversations,
@@ -776,6 +781,7 @@ impl<'o> Runner<'o> {
                     .conversations
                     .len()
                     .saturating_mul(CONVERSATION_ROW_COST),
+                Pool::IpFragments => self.defrag.held_bytes(),
             };
             if let Some(h) = held.get_mut(pool.index()) {
                 *h = n;
@@ -842,6 +848,12 @@ impl<'o> Runner<'o> {
                     let n = self.flows.shed_out_of_order(keep, frame, &mut sinks);
                     evicted.push((Pool::OutOfOrder, n));
                     now = now.saturating_sub(n);
+                } else if self.defrag.held_bytes() > 0 {
+                    let held = self.defrag.held_bytes();
+                    self.defrag.give_up_oldest();
+                    let n = held.saturating_sub(self.defrag.held_bytes());
+                    evicted.push((Pool::IpFragments, n));
+                    now = now.saturating_sub(n);
                 } else if self.flows.evict_idlest(self.budget, frame, &mut sinks) {
                     evicted.push((Pool::Flows, FLOW_COST));
                     now = now.saturating_sub(FLOW_COST);
@@ -863,6 +875,8 @@ impl<'o> Runner<'o> {
             for (pool, n) in evicted {
                 self.stats.memory.evicted(pool, n);
             }
+            let given_up = self.defrag.take_unreassembled();
+            search_unreassembled(&mut self.analyzer, &given_up);
             now = total(&self.held());
         }
         self.stats.memory.peak_bytes = self.stats.memory.peak_bytes.max(now as u64);
@@ -893,6 +907,11 @@ impl<'o> Runner<'o> {
             };
             self.flows.finish(&mut sinks);
             self.udp.finish(&mut sinks);
+        }
+        self.stats.defrag = self.defrag.finish();
+        let given_up = self.defrag.take_unreassembled();
+        if self.search_unreassembled_at_end {
+            search_unreassembled(&mut self.analyzer, &given_up);
         }
         let (summaries, tail) = self.take_events();
         for event in &self.visible(&tail) {
@@ -1341,6 +1360,42 @@ fn reads_tcp_options<S: Sink + ?Sized>(opts: &RunOptions, sink: &S) -> bool {
         || opts.hierarchy
 }
 
+/// Search what no stream search reads: the payload of a frame that is not TCP (and is
+/// not a fragment held for its datagram), a datagram this frame completed from fragments
+/// unless it is TCP (a stream reads that), the other copies of overlapping fragments, and
+/// the bytes of datagrams given up at this frame.
+fn search_outside_streams(analyzer: &mut Analyzer, pkt: &RawPacket<'_>, d: &Decoded) {
+    match &d.reassembled {
+        Some(r) => {
+            for c in &r.conflicts {
+                analyzer.fragment_copy(&[c.frame], c.offset, &c.copy, true);
+            }
+            if !matches!(r.transport, Some(Transport::Tcp(_))) {
+                let bytes = r.data.get(r.payload.clone()).unwrap_or_default();
+                analyzer.search_frame_bytes(bytes, r.frame_offset(r.payload.start));
+            }
+        }
+        None if !d.fragment_held && d.tcp().is_none() => {
+            let bytes = pkt.data.get(d.payload.clone()).unwrap_or_default();
+            analyzer.search_frame_bytes(bytes, d.payload.start);
+        }
+        None => {}
+    }
+    search_unreassembled(analyzer, &d.unreassembled);
+}
+
+/// The bytes of datagrams given up before they completed (see [`search_outside_streams`]).
+pub(super) fn search_unreassembled(
+    analyzer: &mut Analyzer,
+    given_up: &[decode::defrag::Unreassembled],
+) {
+    for u in given_up {
+        for (at, bytes) in &u.pieces {
+            analyzer.fragment_copy(&u.frames, *at, bytes, false);
+        }
+    }
+}
+
 /// Decode a frame. An IP length claiming more than the frame held is flagged and bounded
 /// (as tshark does): the claimed bytes were never sent, so they open no hole in the stream.
 /// `options` (else only a SYN's) has a plain segment's TCP options decoded (see
@@ -1356,11 +1411,23 @@ fn decode_frame(pkt: &RawPacket<'_>, options: bool) -> Decoded {
 }
 
 /// The UDP table's view of a UDP frame.
-fn udp_datagram<'a>(d: &Decoded, pkt: &RawPacket<'a>, frame: u64) -> Option<UdpDatagram<'a>> {
-    let Some(decode::Transport::Udp(u)) = &d.transport else {
+fn udp_datagram<'a>(d: &'a Decoded, pkt: &RawPacket<'a>, frame: u64) -> Option<UdpDatagram<'a>> {
+    let Some(decode::Transport::Udp(u)) = d.session_transport() else {
         return None;
     };
     let (src, dst) = d.addrs()?;
+    let (payload, payload_offset, wire_len) = match &d.reassembled {
+        Some(r) => (
+            r.data.get(r.payload.clone()).unwrap_or_default(),
+            r.frame_offset(r.payload.start),
+            r.payload.len(),
+        ),
+        None => (
+            pkt.data.get(d.payload.clone()).unwrap_or_default(),
+            d.payload.start,
+            d.payload_wire_len,
+        ),
+    };
     Some(UdpDatagram {
         frame,
         ts: pkt.ts,
@@ -1372,19 +1439,31 @@ fn udp_datagram<'a>(d: &Decoded, pkt: &RawPacket<'a>, frame: u64) -> Option<UdpD
             addr: dst,
             port: u.dst_port,
         },
-        payload: pkt.data.get(d.payload.clone()).unwrap_or_default(),
-        payload_offset: d.payload.start,
-        wire_len: u32::try_from(d.payload_wire_len).unwrap_or(u32::MAX),
+        payload,
+        payload_offset,
+        wire_len: u32::try_from(wire_len).unwrap_or(u32::MAX),
         frame_len: pkt.len,
     })
 }
 
 /// The flow table's view of a TCP frame.
-pub fn tcp_segment<'a>(d: &Decoded, pkt: &RawPacket<'a>, frame: u64) -> Option<TcpSegment<'a>> {
-    let Some(Transport::Tcp(t)) = &d.transport else {
+pub fn tcp_segment<'a>(d: &'a Decoded, pkt: &RawPacket<'a>, frame: u64) -> Option<TcpSegment<'a>> {
+    let Some(Transport::Tcp(t)) = d.session_transport() else {
         return None;
     };
     let (src, dst) = d.addrs()?;
+    let (payload, payload_offset, wire_len) = match &d.reassembled {
+        Some(r) => (
+            r.data.get(r.payload.clone()).unwrap_or_default(),
+            r.frame_offset(r.payload.start),
+            r.payload.len(),
+        ),
+        None => (
+            pkt.data.get(d.payload.clone()).unwrap_or_default(),
+            d.payload.start,
+            d.payload_wire_len,
+        ),
+    };
     Some(TcpSegment {
         frame,
         ts: pkt.ts,
@@ -1401,9 +1480,10 @@ pub fn tcp_segment<'a>(d: &Decoded, pkt: &RawPacket<'a>, frame: u64) -> Option<T
         flags: t.flags,
         window: t.window,
         window_scale: t.window_scale(),
-        payload: pkt.data.get(d.payload.clone()).unwrap_or_default(),
-        payload_offset: d.payload.start,
-        wire_len: d.payload_wire_len as u32,
+        sacked: t.sacked(),
+        payload,
+        payload_offset,
+        wire_len: u32::try_from(wire_len).unwrap_or(u32::MAX),
         frame_len: pkt.len,
     })
 }

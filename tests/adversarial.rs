@@ -617,6 +617,80 @@ fn ip_length_lie_does_not_hide_the_leak() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// IP fragmentation does not hide a leak: a request cut into IPv4 fragments (out of order,
+/// one sent twice) is put back together and its credentials found, with one thread and
+/// with workers; an overlapping fragment that differs is searched as the other copy; the
+/// fragments of a datagram that never completes are searched at the end.
+#[test]
+fn ip_fragments_do_not_hide_the_leak() {
+    let dir = scratch("ipfrag");
+    let cap = dir.join("ip_fragment_evasion.pcap");
+    gen::ip_fragment_evasion(&cap).expect("write");
+    let secret = gen::EVASION_SECRET;
+    for args in [
+        &["-q", "--fail-on-leak"][..],
+        &["-q", "--fail-on-leak", "-j", "2"],
+        &["--json", "--fail-on-leak"],
+    ] {
+        let r = run(&cap, args, &dir.join("out"));
+        check_run(&format!("ip_fragment_evasion {args:?}"), &r, 7);
+    }
+    let out = dir.join("json");
+    let r = run(&cap, &["--json", "--secret", secret], &out);
+    check_run("ip_fragment_evasion --json", &r, 0);
+    let v = json_records(&out);
+    let reqs = of_type(&v, "http.request");
+    let uris: Vec<_> = reqs.iter().map(|r| r.to_string()).collect();
+    assert_eq!(reqs.len(), 2, "{uris:?}");
+    assert!(
+        uris[0].contains("/secret") && uris[1].contains("/public"),
+        "{uris:?}"
+    );
+    let findings = of_type(&v, "finding");
+    let text: Vec<String> = findings.iter().map(|f| f.to_string()).collect();
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["kind"] == "basic_auth" && tcp_stream(f) == Some(0)),
+        "credentials of the fragmented request: {text:?}"
+    );
+    assert!(
+        text.iter()
+            .any(|f| f.contains("ip fragment overlap (other copy)")),
+        "the secret in the overlapping copy: {text:?}"
+    );
+    assert!(
+        text.iter()
+            .any(|f| f.contains("ip fragments (datagram never completed)")),
+        "the secret in fragments never reassembled: {text:?}"
+    );
+    // What a person sees: the completing frame is the HTTP request, its datagram dumped.
+    let out = dir.join("x");
+    let r = run(
+        &cap,
+        &["-x", "-Y", "http.request", "--secret", secret],
+        &out,
+    );
+    check_run("ip_fragment_evasion -x", &r, 0);
+    let text = std::fs::read_to_string(&out).expect("text");
+    assert!(text.contains("GET /secret HTTP/1.1"), "{text}");
+    assert!(text.contains("Reassembled IPv4 ("), "{text}");
+    let out = dir.join("tree");
+    let r = run(&cap, &["-V", "-Y", "http.request"], &out);
+    check_run("ip_fragment_evasion -V", &r, 0);
+    let tree = std::fs::read_to_string(&out).expect("tree");
+    assert!(tree.contains("IPv4 Fragments ("), "{tree}");
+    assert!(
+        tree.contains("[Conflicting data in fragment overlap"),
+        "{tree}"
+    );
+    assert!(
+        tree.contains("Transmission Control Protocol, Src Port: 40030"),
+        "{tree}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Item 2: retransmissions that differ from the delivered (or buffered) copy: each is an
 /// `overlap_conflict` note naming both frames, and the conflicting copy is searched too —
 /// the secret and the Basic credentials that only the losing copies carry are found.

@@ -145,3 +145,104 @@ fn fernet_body_is_a_token_not_the_secret() {
     );
     assert!(!t.contains("fluffy"));
 }
+
+/// captures/ip-fragments.pcap (scripts/make-fragment-captures.sh: real IPv4 and IPv6
+/// fragments from the Linux kernel) against tshark's view (ip-fragments.tshark.tsv): every
+/// frame's UDP fields, and each datagram put back together on the frame tshark puts it
+/// together on, with the same fragment count and length; the secret, in the datagrams'
+/// payloads, found there.
+#[test]
+fn ip_fragments_are_reassembled_as_tshark_does() {
+    let cap = capture("ip-fragments.pcap");
+    let tsv = std::fs::read_to_string(captures().join("ip-fragments.tshark.tsv")).expect("tsv");
+    let rows: Vec<Vec<String>> = tsv
+        .lines()
+        .skip(1)
+        .map(|l| l.split('\t').map(str::to_string).collect())
+        .collect();
+    let col = |r: &Vec<String>, i: usize| r.get(i).cloned().unwrap_or_default();
+    let o = run(&[
+        "-r",
+        &cap,
+        "-T",
+        "fields",
+        "-e",
+        "frame.number",
+        "-e",
+        "udp.srcport",
+        "-e",
+        "udp.dstport",
+        "-e",
+        "udp.length",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ours: Vec<String> = stdout(&o).lines().map(str::to_string).collect();
+    let theirs: Vec<String> = rows
+        .iter()
+        .map(|r| [0, 3, 4, 5].map(|i| col(r, i)).join("\t"))
+        .collect();
+    assert_eq!(ours, theirs);
+    let mut reassembled = 0;
+    for r in &rows {
+        for (v6, count, len) in [(false, 8, 10), (true, 9, 11)] {
+            let (count, len) = (col(r, count), col(r, len));
+            if len.is_empty() {
+                continue;
+            }
+            reassembled += 1;
+            let frame = col(r, 0);
+            let o = run(&["-r", &cap, "-V", "-Y", &format!("frame.number == {frame}")]);
+            let tree = stdout(&o);
+            let ip = if v6 { "IPv6" } else { "IPv4" };
+            assert!(
+                tree.contains(&format!("[{count} {ip} Fragments ({len} bytes): #")),
+                "frame {frame}: {tree}"
+            );
+            assert!(
+                tree.contains(&format!("[Reassembled {ip} length: {len}]")),
+                "frame {frame}: {tree}"
+            );
+        }
+    }
+    assert_eq!(
+        reassembled, 6,
+        "two UDP datagrams and four pings, as tshark"
+    );
+    // The Info column of the fragments that do not complete a datagram.
+    let o = run(&["-r", &cap]);
+    let lines: Vec<String> = stdout(&o).lines().map(str::to_string).collect();
+    let mut fragments = 0;
+    for r in &rows {
+        let info = col(r, 12);
+        if !(info.starts_with("Fragmented IP protocol") || info.starts_with("IPv6 fragment")) {
+            continue;
+        }
+        fragments += 1;
+        let frame = col(r, 0);
+        let line = lines
+            .iter()
+            .find(|l| l.split_whitespace().next() == Some(frame.as_str()))
+            .cloned()
+            .unwrap_or_default();
+        assert!(
+            line.ends_with(&format!(" {info}")),
+            "frame {frame}: {line} / {info}"
+        );
+    }
+    assert_eq!(fragments, 12);
+    let o = run(&["-r", &cap, "--json", "--secret", "fluffy tail"]);
+    let frames: Vec<u64> = of_type(&ndjson(&o), "finding")
+        .iter()
+        .filter(|f| f["kind"] == "secret_in_clear")
+        .filter_map(|f| f["first_frame"].as_u64())
+        .collect();
+    let udp_3000: Vec<u64> = rows
+        .iter()
+        .filter(|r| col(r, 5) == "3008")
+        .filter_map(|r| col(r, 0).parse().ok())
+        .collect();
+    assert_eq!(
+        frames, udp_3000,
+        "the secret in each UDP datagram, where it completes"
+    );
+}

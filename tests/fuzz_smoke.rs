@@ -82,6 +82,11 @@ fn smoke(target: &str, f: fn(&[u8]), mutations: usize, random: usize) {
 }
 
 #[test]
+fn defrag_smoke() {
+    smoke("defrag", harness::defrag, 3000, 1000);
+}
+
+#[test]
 fn decode_smoke() {
     smoke("decode", harness::decode_frame, 2000, 500);
 }

@@ -78,6 +78,16 @@ pub mod ipv6 {
     pub const LEN: usize = 40;
 }
 
+/// The IPv6 Fragment extension header (RFC 8200 4.5).
+pub mod ipv6_fragment {
+    use super::Range;
+    pub const NEXT_HEADER: Range<usize> = 0..1;
+    pub const RESERVED: Range<usize> = 1..2;
+    pub const OFFSET_FLAGS: Range<usize> = 2..4;
+    pub const IDENT: Range<usize> = 4..8;
+    pub const LEN: usize = 8;
+}
+
 pub mod tcp {
     use super::Range;
     pub const SRC_PORT: Range<usize> = 0..2;

@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use etherparse::{EtherType, LaxNetSlice, LaxSlicedPacket, LinkSlice, TransportSlice};
+use etherparse::{EtherType, IpNumber, LaxNetSlice, LaxSlicedPacket, LinkSlice, TransportSlice};
 
 use super::*;
 use crate::capture::linktype;
@@ -350,6 +350,17 @@ fn fill_from_lax(d: &mut Decoded, frame: &[u8], p: &LaxSlicedPacket<'_>, link_le
                 dst: h.destination_addr(),
                 extensions,
                 fragmented: ip.is_payload_fragmented(),
+                fragment: exts.clone().into_iter().find_map(|e| match e {
+                    etherparse::Ipv6ExtensionSlice::Fragment(f) => Some(Ipv6Fragment {
+                        offset: offset_in(frame, f.slice()),
+                        next_header: f.next_header().0,
+                        reserved: f.slice().get(1).copied().unwrap_or(0),
+                        fragment_offset: u32::from(f.fragment_offset().byte_offset()),
+                        more: f.more_fragments(),
+                        id: f.identification(),
+                    }),
+                    _ => None,
+                }),
             }));
             let pl = ip.payload();
             set_payload(d, frame, pl.payload);
@@ -671,6 +682,75 @@ fn tcp_options(raw: &[u8], start: usize) -> (TcpOptions, Option<Range<usize>>) {
         }
     }
     (out, None)
+}
+
+/// The transport header of a reassembled IP payload (`data`, from the transport header on;
+/// see [`super::defrag`]), with the range of the bytes above it. TCP, UDP, ICMP and
+/// ICMPv6 are decoded; anything else, or a header that does not fit, is left as data.
+pub(super) fn transport_of(protocol: u8, data: &[u8]) -> (Option<Transport>, Range<usize>) {
+    let all = 0..data.len();
+    match IpNumber(protocol) {
+        IpNumber::TCP => match etherparse::TcpSlice::from_slice(data) {
+            Ok(t) => {
+                let h = t.header_len();
+                (Some(Transport::Tcp(tcp_header(&t, 0, true))), h..data.len())
+            }
+            Err(_) => (None, all),
+        },
+        IpNumber::UDP => match etherparse::UdpSlice::from_slice_lax(data) {
+            Ok(u) => {
+                let start = offset_in(data, u.payload());
+                (
+                    Some(Transport::Udp(UdpHeader {
+                        offset: 0,
+                        src_port: u.source_port(),
+                        dst_port: u.destination_port(),
+                        length: u.length(),
+                        checksum: u.checksum(),
+                    })),
+                    start..start + u.payload().len(),
+                )
+            }
+            Err(_) => (None, all),
+        },
+        IpNumber::ICMP => match etherparse::Icmpv4Slice::from_slice(data) {
+            Ok(i) => {
+                let h = icmp_header(
+                    data,
+                    i.slice(),
+                    i.header_len(),
+                    i.type_u8(),
+                    i.code_u8(),
+                    i.checksum(),
+                    i.bytes5to8(),
+                );
+                (
+                    Some(Transport::Icmpv4(h)),
+                    i.header_len().min(data.len())..data.len(),
+                )
+            }
+            Err(_) => (None, all),
+        },
+        IpNumber::IPV6_ICMP => match etherparse::Icmpv6Slice::from_slice(data) {
+            Ok(i) => {
+                let h = icmp_header(
+                    data,
+                    i.slice(),
+                    i.header_len(),
+                    i.type_u8(),
+                    i.code_u8(),
+                    i.checksum(),
+                    i.bytes5to8(),
+                );
+                (
+                    Some(Transport::Icmpv6(h)),
+                    i.header_len().min(data.len())..data.len(),
+                )
+            }
+            Err(_) => (None, all),
+        },
+        _ => (None, all),
+    }
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! with the layer and offset. Undecodable bytes stay in the frame as data; nothing is dropped.
 //! Field byte ranges within each header are named once, in [`field`].
 
+pub mod defrag;
 pub mod field;
 mod link;
 
@@ -31,6 +32,14 @@ pub struct Decoded {
     /// The payload length the IP header claimed when it is more than the frame held on the
     /// wire (not a snaplen cut: the bytes were never sent); see [`Decoded::bound_to_frame`].
     pub ip_length_claimed: Option<usize>,
+    /// The IP datagram this frame completed, when it is the last fragment of one to
+    /// arrive ([`defrag::Defragmenter`]); its ranges index its own bytes.
+    pub reassembled: Option<Box<defrag::Reassembled>>,
+    /// An IP fragment held for its datagram: its bytes are read with the datagram (or,
+    /// if it never completes, with [`Decoded::unreassembled`] of a later frame).
+    pub fragment_held: bool,
+    /// Datagrams given up (never completed) at this frame: their bytes, to be searched.
+    pub unreassembled: Vec<defrag::Unreassembled>,
 }
 
 impl Decoded {
@@ -64,8 +73,25 @@ impl Decoded {
         }
     }
 
+    /// The transport header the frame's sessions go by: the frame's own, or that of the
+    /// datagram it completed.
+    pub fn session_transport(&self) -> Option<&Transport> {
+        match &self.reassembled {
+            Some(r) => r.transport.as_ref(),
+            None => self.transport.as_ref(),
+        }
+    }
+
+    /// The length on the wire of the bytes above [`Decoded::session_transport`].
+    pub fn session_payload_len(&self) -> usize {
+        match &self.reassembled {
+            Some(r) if r.transport.is_some() => r.payload.len(),
+            _ => self.payload_wire_len,
+        }
+    }
+
     pub fn ports(&self) -> Option<(u16, u16)> {
-        match &self.transport {
+        match self.session_transport() {
             Some(Transport::Tcp(t)) => Some((t.src_port, t.dst_port)),
             Some(Transport::Udp(u)) => Some((u.src_port, u.dst_port)),
             _ => None,
@@ -191,6 +217,23 @@ pub struct Ipv6Header {
     /// Extension headers: (header type, range in the frame).
     pub extensions: Vec<(u8, Range<usize>)>,
     pub fragmented: bool,
+    /// The Fragment extension header, when there is one.
+    pub fragment: Option<Ipv6Fragment>,
+}
+
+/// An IPv6 Fragment header (RFC 8200 4.5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ipv6Fragment {
+    /// Where the 8-byte header starts in the frame.
+    pub offset: usize,
+    /// The header that follows the fragmentable part.
+    pub next_header: u8,
+    /// The reserved octet (zero on the wire).
+    pub reserved: u8,
+    /// Fragment offset in bytes.
+    pub fragment_offset: u32,
+    pub more: bool,
+    pub id: u32,
 }
 
 /// The transport layer.
@@ -233,6 +276,20 @@ impl TcpHeader {
         self.options.iter().find_map(|o| match o.kind {
             TcpOptionKind::WindowScale(s) => Some(s),
             _ => None,
+        })
+    }
+
+    /// Bytes covered by the first three blocks of the (last) SACK option, as tshark counts
+    /// them for its bytes in flight; 0 without one.
+    pub fn sacked(&self) -> u32 {
+        let blocks = self.options.iter().rev().find_map(|o| match &o.kind {
+            TcpOptionKind::Sack(b) => Some(b),
+            _ => None,
+        });
+        blocks.map_or(0, |b| {
+            b.iter()
+                .take(3)
+                .fold(0u32, |n, (l, r)| n.wrapping_add(r.wrapping_sub(*l)))
         })
     }
 }

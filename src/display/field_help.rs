@@ -85,7 +85,40 @@ pub fn description(name: &str) -> &'static str {
         "tcp.flags.fin" => "TCP FIN flag",
         "tcp.flags.reset" => "TCP RST flag",
         "tcp.flags.push" => "TCP PSH flag",
-        "tcp.analysis.retransmission" => "Set when the segment retransmits data already seen",
+        "tcp.analysis.flags" => "Set when the segment has some TCP analysis flag (tshark's \"bad TCP\")",
+        "tcp.analysis.retransmission" => {
+            "Set on a (suspected) retransmission: below the next expected sequence number (fast and spurious ones included)"
+        }
+        "tcp.analysis.fast_retransmission" => {
+            "Set on a retransmission at the peer's ACK within 20 ms after two or more duplicate ACKs"
+        }
+        "tcp.analysis.spurious_retransmission" => {
+            "Set on a retransmission of data the peer has already acknowledged"
+        }
+        "tcp.analysis.out_of_order" => {
+            "Set on a segment below the next expected sequence number, sent within the initial RTT of the one that reached it"
+        }
+        "tcp.analysis.lost_segment" => {
+            "Set on a segment beyond the next expected sequence number (previous segment not captured)"
+        }
+        "tcp.analysis.ack_lost_segment" => "Set on an ACK of data that was not captured",
+        "tcp.analysis.window_update" => {
+            "Set on an empty segment that repeats the side's sequence and ACK numbers with a new window"
+        }
+        "tcp.analysis.window_full" => "Set when the segment fills the receiver's advertised window",
+        "tcp.analysis.keep_alive" => "Set on a keep-alive: at most one byte, one before the next expected sequence number",
+        "tcp.analysis.keep_alive_ack" => "Set on the ACK to a keep-alive",
+        "tcp.analysis.duplicate_ack" => "Set on a duplicate ACK: no data, same sequence, ACK and window as the side's previous segment",
+        "tcp.analysis.zero_window_probe" => "Set on a one-byte segment at the next expected sequence number while the peer's window is 0",
+        "tcp.analysis.zero_window" => "Set on a segment advertising a zero window (no SYN, FIN or RST)",
+        "tcp.analysis.zero_window_probe_ack" => "Set on the ACK to a zero-window probe",
+        "tcp.analysis.duplicate_ack_num" => "Duplicate ACK number, from 1",
+        "tcp.analysis.duplicate_ack_frame" => "Frame of the ACK a duplicate ACK repeats",
+        "tcp.analysis.acks_frame" => "Frame of the segment this ACK acknowledges",
+        "tcp.analysis.ack_rtt" => "Time from the acknowledged segment to this ACK (seconds, as tshark prints it)",
+        "tcp.analysis.initial_rtt" => "The stream's initial RTT: SYN to the first ACK (seconds, as tshark prints it)",
+        "tcp.analysis.bytes_in_flight" => "Bytes sent by this side and not yet acknowledged, after this segment",
+        "tcp.analysis.push_bytes_sent" => "Bytes this side sent since its last segment with PSH",
         "udp.port" => "UDP source or destination port",
         "udp.srcport" => "UDP source port",
         "udp.dstport" => "UDP destination port",

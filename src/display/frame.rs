@@ -17,10 +17,10 @@ impl FrameFields for FrameView<'_> {
             "ip" => matches!(d.net, Some(Net::Ipv4(_))),
             "ipv6" => matches!(d.net, Some(Net::Ipv6(_))),
             "arp" => matches!(d.net, Some(Net::Arp { .. })),
-            "tcp" => matches!(d.transport, Some(Transport::Tcp(_))),
-            "udp" => matches!(d.transport, Some(Transport::Udp(_))),
-            "icmp" => matches!(d.transport, Some(Transport::Icmpv4(_))),
-            "icmpv6" => matches!(d.transport, Some(Transport::Icmpv6(_))),
+            "tcp" => matches!(d.session_transport(), Some(Transport::Tcp(_))),
+            "udp" => matches!(d.session_transport(), Some(Transport::Udp(_))),
+            "icmp" => matches!(d.session_transport(), Some(Transport::Icmpv4(_))),
+            "icmpv6" => matches!(d.session_transport(), Some(Transport::Icmpv6(_))),
             "finding" => !self.findings.is_empty(),
             _ => self.app.iter().any(|e| e.msg.has(name)),
         }
@@ -29,8 +29,11 @@ impl FrameFields for FrameView<'_> {
     fn values(&self, field: &str) -> Vec<Value> {
         let d = self.decoded;
         let int = |v: u64| vec![Value::Int(v)];
-        let tcp = d.tcp();
-        let udp = match &d.transport {
+        let tcp = match d.session_transport() {
+            Some(Transport::Tcp(t)) => Some(t),
+            _ => None,
+        };
+        let udp = match d.session_transport() {
             Some(Transport::Udp(u)) => Some(u),
             _ => None,
         };
@@ -71,7 +74,7 @@ impl FrameFields for FrameView<'_> {
                 .map(|t| int(t.seg.stream.into()))
                 .unwrap_or_default(),
             "tcp.len" => tcp
-                .map(|_| int(d.payload_wire_len as u64))
+                .map(|_| int(d.session_payload_len() as u64))
                 .unwrap_or_default(),
             "tcp.seq" => self
                 .tcp
@@ -89,9 +92,9 @@ impl FrameFields for FrameView<'_> {
             "tcp.flags.fin" => flag(TcpFlags::FIN),
             "tcp.flags.reset" => flag(TcpFlags::RST),
             "tcp.flags.push" => flag(TcpFlags::PSH),
-            "tcp.analysis.retransmission" => self
+            name if name.starts_with("tcp.analysis.") => self
                 .tcp
-                .map(|t| vec![Value::Bool(t.seg.analysis.retransmission)])
+                .map(|t| analysis_values(&t.seg.analysis, name))
                 .unwrap_or_default(),
             "udp.port" => udp
                 .map(|u| vec![Value::Int(u.src_port.into()), Value::Int(u.dst_port.into())])
@@ -251,5 +254,50 @@ impl FrameView<'_> {
             _ => return None,
         };
         Some(v)
+    }
+}
+
+/// A `tcp.analysis.*` field of a segment: a flag as `Bool` (tshark adds it only when set),
+/// a number or a time only when tshark shows it.
+fn analysis_values(a: &crate::flow::Analysis, name: &str) -> Vec<Value> {
+    let flag = |on: bool| vec![Value::Bool(on)];
+    let num = |show: bool, v: u64| {
+        if show {
+            vec![Value::Int(v)]
+        } else {
+            Vec::new()
+        }
+    };
+    let time = |show: bool, ns: i64| {
+        if show {
+            vec![Value::Str(crate::flow::format_rel_time(ns))]
+        } else {
+            Vec::new()
+        }
+    };
+    match name {
+        "tcp.analysis.flags" => flag(a.any_flag()),
+        "tcp.analysis.retransmission" => flag(a.any_retransmission()),
+        "tcp.analysis.fast_retransmission" => flag(a.fast_retransmission()),
+        "tcp.analysis.spurious_retransmission" => flag(a.spurious_retransmission()),
+        "tcp.analysis.out_of_order" => flag(a.out_of_order()),
+        "tcp.analysis.lost_segment" => flag(a.previous_segment_not_captured()),
+        "tcp.analysis.ack_lost_segment" => flag(a.ack_lost_segment()),
+        "tcp.analysis.window_update" => flag(a.window_update()),
+        "tcp.analysis.window_full" => flag(a.window_full()),
+        "tcp.analysis.keep_alive" => flag(a.keep_alive()),
+        "tcp.analysis.keep_alive_ack" => flag(a.keep_alive_ack()),
+        "tcp.analysis.duplicate_ack" => flag(a.dup_ack()),
+        "tcp.analysis.zero_window_probe" => flag(a.zero_window_probe()),
+        "tcp.analysis.zero_window" => flag(a.zero_window()),
+        "tcp.analysis.zero_window_probe_ack" => flag(a.zero_window_probe_ack()),
+        "tcp.analysis.duplicate_ack_num" => num(a.dup_ack(), a.dup_ack_num.into()),
+        "tcp.analysis.duplicate_ack_frame" => num(a.dup_ack(), a.dup_ack_frame),
+        "tcp.analysis.acks_frame" => num(a.acks_frame != 0, a.acks_frame),
+        "tcp.analysis.ack_rtt" => time(a.acks_frame != 0 && a.ack_rtt_ns != 0, a.ack_rtt_ns),
+        "tcp.analysis.initial_rtt" => time(a.initial_rtt_ns != 0, a.initial_rtt_ns),
+        "tcp.analysis.bytes_in_flight" => num(a.bytes_in_flight != 0, a.bytes_in_flight.into()),
+        "tcp.analysis.push_bytes_sent" => num(a.bytes_in_flight != 0, a.push_bytes_sent.into()),
+        _ => Vec::new(),
     }
 }

@@ -59,6 +59,9 @@ struct OwnedFrame {
     app: Range<usize>,
     highlights: Range<usize>,
     findings: Range<usize>,
+    /// The datagram the frame completed from IP fragments (the only part of its decoding
+    /// that decoding its bytes again does not give back).
+    reassembled: Option<Box<crate::decode::defrag::Reassembled>>,
 }
 
 /// What the analysis asked of the sink, in order.
@@ -164,6 +167,7 @@ impl Sink for Forward {
                     app: append(&mut b.app, v.app),
                     highlights: append(&mut b.highlights, v.highlights),
                     findings: append(&mut b.findings, v.findings),
+                    reassembled: v.decoded.reassembled.clone(),
                 };
                 b.frames += 1;
                 self.push(Call::Frame(frame));
@@ -218,7 +222,8 @@ fn replay_call<S: Sink + ?Sized>(sink: &mut S, batch: &Batch, call: &Call) -> st
                 interface: 0,
                 data,
             };
-            let decoded = super::decode_frame(&pkt, true);
+            let mut decoded = super::decode_frame(&pkt, true);
+            decoded.reassembled = f.reassembled.clone();
             let view = FrameView {
                 number: f.number,
                 ts: f.ts,

@@ -42,7 +42,8 @@ use super::{
     RunStats, Runner,
 };
 use crate::capture::{FileSource, RawPacket, Timestamp};
-use crate::decode::Decoded;
+use crate::decode::defrag::Defragmenter;
+use crate::decode::{Decoded, Transport};
 use crate::dissect::registry::Protocol;
 use crate::event::{Event, Sink};
 use crate::findings::engine::Report;
@@ -78,6 +79,8 @@ struct Batch {
 
 enum Work {
     Frames(Batch),
+    /// The reader's datagrams still incomplete at the end of the input, to be searched.
+    Unreassembled(Vec<crate::decode::defrag::Unreassembled>),
     /// Answer once every frame sent before has been dissected.
     Settle(SyncSender<()>),
 }
@@ -100,6 +103,8 @@ struct Reader {
     placement: Placement,
     /// For each worker, the latest time of the frames sent to the others since its last.
     passed: Vec<Option<Timestamp>>,
+    /// IP fragments put back together before their datagram is placed.
+    defrag: Defragmenter,
 }
 
 impl Reader {
@@ -141,7 +146,8 @@ impl Frames for Reader {
         _: &mut S,
     ) -> Result<bool, RunError> {
         let number = count_frame(&mut self.stats, pkt);
-        let decoded = decode_frame(pkt, true);
+        let mut decoded = decode_frame(pkt, true);
+        self.defrag.feed(number, pkt.ts, pkt.data, &mut decoded);
         let worker = self.placement.worker(&decoded);
         let clock = self
             .passed
@@ -270,7 +276,8 @@ impl Placement {
         let Some((pa, pb)) = d.ports() else {
             return hashed(&(a.min(b), a.max(b)), n);
         };
-        self.place(d.tcp().is_some(), (a, pa), (b, pb))
+        let tcp = matches!(d.session_transport(), Some(Transport::Tcp(_)));
+        self.place(tcp, (a, pa), (b, pb))
     }
 
     /// The worker of the session of TCP (or UDP) between endpoints `a` and `b`, either way.
@@ -412,6 +419,9 @@ fn work(
             Work::Settle(ack) => {
                 let _ = ack.send(());
             }
+            Work::Unreassembled(given_up) => {
+                super::search_unreassembled(&mut runner.analyzer, &given_up);
+            }
         }
     }
     runner.finish(name, &mut Discard)
@@ -525,7 +535,10 @@ impl Frames for Own<'_> {
             Some(session) if self.placement.place_v4(session) != self.me => return self.pass(pkt),
             Some(_) => decode_frame(pkt, self.runner.tcp_options),
             None => {
-                let d = decode_frame(pkt, self.runner.tcp_options);
+                // Every worker reads every fragment (they carry no ports to place them by):
+                // the datagram a fragment completes is placed by its own ports.
+                let mut d = decode_frame(pkt, self.runner.tcp_options);
+                self.runner.defrag.feed(number, pkt.ts, pkt.data, &mut d);
                 if self.placement.worker(&d) != self.me {
                     return self.pass(pkt);
                 }
@@ -561,6 +574,8 @@ fn read_own(
     let mut runner = Runner::new(wopts, false);
     runner.tcp_options = reads_tcp_options(wopts, &Discard);
     runner.analyzer.record_once();
+    // Every worker holds the same fragments: one searches what is left of them at the end.
+    runner.search_unreassembled_at_end = me == 0;
     let mut own = Own {
         runner,
         stats: RunStats::default(),
@@ -733,8 +748,14 @@ fn sharded<S: Sink + ?Sized>(
             spare: spare_rx,
             placement: Placement::new(n),
             passed: vec![None; n],
+            defrag: Defragmenter::with_limit(budget_of(opts) / 4),
         };
         let read = read(&mut reader, printer).and_then(|()| reader.send_all());
+        reader.stats.defrag = reader.defrag.finish();
+        let given_up = reader.defrag.take_unreassembled();
+        if let (false, Some(tx)) = (given_up.is_empty(), reader.to.first()) {
+            let _ = tx.send(Work::Unreassembled(given_up));
+        }
         // Closing the queues ends the workers.
         reader.to.clear();
         let parts: Vec<Result<RunStats, RunError>> = handles
@@ -779,6 +800,9 @@ fn merge(stats: &mut RunStats, parts: Vec<RunStats>, name: &str) {
         f.peak_buffered_bytes += g.peak_buffered_bytes;
         f.peak_live_flows += g.peak_live_flows;
         stats.memory.absorb(&p.memory);
+        // Fragments are read by every worker of a file (or by the reader alone): each
+        // counted the run's datagrams, not a share.
+        stats.defrag.most(&p.defrag);
         stats.parse_work.add(p.parse_work);
         stats.earlier_highlights.extend(p.earlier_highlights);
         if let Some(h) = p.hierarchy {

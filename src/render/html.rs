@@ -135,7 +135,7 @@ impl Evidence {
     }
 
     fn step(&mut self, f: &FrameView<'_>, stream: u32, dir: Direction, leak: bool) {
-        let Some(tcp) = f.decoded.tcp() else {
+        let Some(crate::decode::Transport::Tcp(tcp)) = f.decoded.session_transport() else {
             return;
         };
         let to_server = dir == Direction::ToServer;
@@ -154,7 +154,7 @@ impl Evidence {
             (kind, format!("{proto} {info}"))
         } else {
             let fl = tcp.flags;
-            let payload = f.decoded.payload_wire_len;
+            let payload = f.decoded.session_payload_len();
             if !(fl.syn() || fl.fin() || fl.rst()) && payload == 0 {
                 return; // a bare ACK: not drawn
             }

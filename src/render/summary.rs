@@ -31,7 +31,12 @@ pub fn protocol<'a>(f: &FrameView<'a>) -> Cow<'a, str> {
     if let Some(last) = f.app.last() {
         return last.msg.protocol();
     }
-    match (&f.decoded.transport, &f.decoded.net) {
+    let d = f.decoded;
+    let transport = match d.reassembled.as_ref().filter(|r| r.transport.is_some()) {
+        Some(r) => &r.transport,
+        None => &d.transport,
+    };
+    match (transport, &d.net) {
         (Some(Transport::Tcp(_)), _) => "TCP".into(),
         (Some(Transport::Udp(_)), _) => "UDP".into(),
         (Some(Transport::Icmpv4(_)), _) => "ICMP".into(),
@@ -174,8 +179,12 @@ fn push_info_of_layers(s: &mut String, f: &FrameView<'_>) {
         return;
     }
     let d = f.decoded;
-    match &d.transport {
-        Some(Transport::Tcp(t)) => push_tcp_info(s, f, t),
+    let (transport, payload_len) = match d.reassembled.as_ref().filter(|r| r.transport.is_some()) {
+        Some(r) => (&r.transport, r.payload.len()),
+        None => (&d.transport, d.payload_wire_len),
+    };
+    match transport {
+        Some(Transport::Tcp(t)) => push_tcp_info(s, f, t, payload_len),
         Some(Transport::Udp(u)) => {
             let _ = write!(
                 s,
@@ -191,9 +200,22 @@ fn push_info_of_layers(s: &mut String, f: &FrameView<'_>) {
             let _ = match &d.net {
                 Some(Net::Ipv4(h)) if h.is_fragment() => write!(
                     s,
-                    "Fragmented IP protocol (proto={protocol}, off={}, ID={:04x})",
-                    h.fragment_offset, h.id
+                    "Fragmented IP protocol (proto={} {protocol}, off={}, ID={:04x})",
+                    super::layers::ip_proto_name(*protocol),
+                    h.fragment_offset,
+                    h.id
                 ),
+                Some(Net::Ipv6(h)) if h.fragmented => match &h.fragment {
+                    Some(fr) => write!(
+                        s,
+                        "IPv6 fragment (off={} more={} ident=0x{:08x} nxt={})",
+                        fr.fragment_offset,
+                        if fr.more { "y" } else { "n" },
+                        fr.id,
+                        fr.next_header
+                    ),
+                    None => write!(s, "IP protocol {protocol}"),
+                },
                 _ => write!(s, "IP protocol {protocol}"),
             };
         }
@@ -210,19 +232,23 @@ fn push_info_of_layers(s: &mut String, f: &FrameView<'_>) {
     }
 }
 
-fn push_tcp_info(s: &mut String, f: &FrameView<'_>, t: &crate::decode::TcpHeader) {
+fn push_tcp_info(s: &mut String, f: &FrameView<'_>, t: &crate::decode::TcpHeader, len: usize) {
     if let Some(tv) = &f.tcp {
-        let a = tv.seg.analysis;
-        // As tshark: retransmission, out-of-order and previous-segment-not-captured are
-        // shown one at a time, in that order of precedence.
-        let mut sequence_label_shown = false;
-        for (i, (on, _, label, _)) in a.labels().into_iter().enumerate() {
-            if !on || (i < 3 && sequence_label_shown) {
-                continue;
+        // As tshark: each label is put in front of the column in the order of `labels()`,
+        // so the column lists them in reverse; a duplicate ACK names the ACK it repeats.
+        let a = &tv.seg.analysis;
+        if a.any_flag() {
+            for (on, name, label, _) in a.labels().into_iter().rev() {
+                if !on {
+                    continue;
+                }
+                if name == "dup_ack" {
+                    let _ = write!(s, "[TCP Dup ACK {}#{}] ", a.dup_ack_frame, a.dup_ack_num);
+                } else {
+                    s.push_str(label);
+                    s.push(' ');
+                }
             }
-            sequence_label_shown |= i < 3;
-            s.push_str(label);
-            s.push(' ');
         }
     }
     push_u64(s, t.src_port.into());
@@ -248,7 +274,7 @@ fn push_tcp_info(s: &mut String, f: &FrameView<'_>, t: &crate::decode::TcpHeader
     s.push_str(" Win=");
     push_u64(s, win.into());
     s.push_str(" Len=");
-    push_u64(s, f.decoded.payload_wire_len as u64);
+    push_u64(s, len as u64);
     for o in &t.options {
         match &o.kind {
             TcpOptionKind::Mss(m) => {

@@ -9,14 +9,31 @@ use crate::capture::Timestamp;
 use crate::dissect::AppEvent;
 use crate::findings::{Finding, Severity};
 
-/// `-x`: after the frame's bytes, each TLS record this frame completed that was decrypted
-/// with the session keys, as tshark prints its "Decrypted TLS" data source.
+/// `-x`: after the frame's bytes, the IP datagram this frame completed from fragments (its
+/// leaked bytes marked), then each TLS record this frame completed that was decrypted with
+/// the session keys, as tshark prints its "Reassembled IPv4" and "Decrypted TLS" data
+/// sources.
 fn decrypted_dumps(
     w: &mut dyn Write,
     o: &TextOptions,
     f: &FrameView<'_>,
     blank_after: bool,
 ) -> io::Result<()> {
+    if let Some(r) = &f.decoded.reassembled {
+        if !blank_after {
+            w.write_all(b"\n")?;
+        }
+        writeln!(w, "{} ({} bytes):", r.source_name(), r.data.len())?;
+        let marks: Vec<std::ops::Range<usize>> = f
+            .highlights
+            .iter()
+            .filter_map(|h| Some(h.start.checked_sub(r.base)?..h.end.checked_sub(r.base)?))
+            .collect();
+        hexdump::write_hex(w, &r.data, &marks, o.pal)?;
+        if blank_after {
+            w.write_all(b"\n")?;
+        }
+    }
     for e in f.app {
         if let Some(t) = e.msg.tls() {
             if let Some(plain) = &t.plaintext {

@@ -134,7 +134,23 @@ impl Analyzer {
         frame: u64,
     ) {
         let dirname = dir_label(dir);
-        let layer = "tcp retransmission (other copy)";
+        let seen = SeenCopy {
+            stream: Some(stream),
+            direction: Some(dirname),
+            layer: "tcp retransmission (other copy)",
+            place: format!("stream {stream} {dirname} frame {frame} stream offset"),
+            offset_name: "stream_offset",
+            frames: vec![frame],
+        };
+        self.search_copy(&seen, offset, copy);
+    }
+
+    /// Bytes an eavesdropper saw that no stream or frame search reads (another copy of
+    /// stream bytes, IP fragments that never made a datagram): searched for the secrets
+    /// and for credentials in any header lines they carry. `offset` is where `copy` starts
+    /// in what `seen` names.
+    pub(super) fn search_copy(&mut self, seen: &SeenCopy, offset: u64, copy: &[u8]) {
+        let frame = seen.frames.last().copied().unwrap_or(self.current_frame);
         for hit in self.cfg.secrets.find_in(copy) {
             let matched = copy.get(hit.range.clone()).unwrap_or_default();
             let at = offset.saturating_add(hit.range.start as u64);
@@ -146,15 +162,18 @@ impl Analyzer {
                 hit.secret_index,
                 frame,
                 format!(
-                    "stream {stream} {dirname} frame {frame} stream offset {at} ({layer}, {})",
+                    "{} {at} ({}, {})",
+                    seen.place,
+                    seen.layer,
                     hit.variant.label()
                 ),
             );
-            let f = f
-                .detail("layer", layer)
-                .detail("direction", dirname)
-                .detail("stream_offset", at.to_string());
-            self.push(f, Some(stream), &[frame]);
+            let mut f = f.detail("layer", seen.layer);
+            if let Some(d) = seen.direction {
+                f = f.detail("direction", d);
+            }
+            let f = f.detail(seen.offset_name, at.to_string());
+            self.push(f, seen.stream, &seen.frames);
         }
         let piece = HeadPiece::of(copy);
         if piece.headers.is_empty() {
@@ -168,9 +187,23 @@ impl Analyzer {
             None,
             Transport::Clear,
         ) {
-            self.push(f.detail("layer", layer), Some(stream), &[frame]);
+            self.push(f.detail("layer", seen.layer), seen.stream, &seen.frames);
         }
     }
+}
+
+/// Where bytes searched by [`Analyzer::search_copy`] were seen, for its findings.
+pub(super) struct SeenCopy {
+    pub stream: Option<StreamId>,
+    pub direction: Option<&'static str>,
+    /// The `layer` detail.
+    pub layer: &'static str,
+    /// The location's words before the offset (`stream 3 client→server frame 7 stream
+    /// offset`).
+    pub place: String,
+    /// The offset's detail name.
+    pub offset_name: &'static str,
+    pub frames: Vec<u64>,
 }
 
 /// The header lines (`Name: value`) in a piece of an HTTP head, with the request line's
@@ -254,7 +287,7 @@ mod tests {
             port,
         };
         let ts = Timestamp::new(1, 0);
-        a.begin_frame(1, ts, 60, &[0; 60], 54..54, true);
+        a.begin_frame(1, ts, 60);
         let open = StreamEvent::Open {
             stream: 0,
             client: ep(40000),
@@ -265,7 +298,7 @@ mod tests {
         a.stream_event(&open, None);
         // Frame 7 fills the gap before the bytes frame 5 carried ("ter22yy" at 66 in it):
         // its own "xxhun" (at 60 in it) is delivered first, then frame 5's.
-        a.begin_frame(7, ts, 80, &[0; 80], 60..65, true);
+        a.begin_frame(7, ts, 80);
         a.stream_event(&data(0, b"xxhun", 7, 60), None);
         a.stream_event(&data(5, b"ter22yy", 5, 66), None);
         // "hun" is bytes 62..65 of frame 7; "ter22" bytes 66..71 of frame 5.

@@ -201,50 +201,68 @@ impl Analyzer {
 
     /// A new frame begins: `data` is its captured bytes; `payload` the bytes above the last
     /// decoded layer; `tcp` whether they belong to a TCP stream (searched as a stream).
-    pub fn begin_frame(
-        &mut self,
-        frame: u64,
-        ts: Timestamp,
-        len: u32,
-        data: &[u8],
-        payload: Range<usize>,
-        tcp: bool,
-    ) {
+    pub fn begin_frame(&mut self, frame: u64, ts: Timestamp, len: u32) {
         self.current_frame = frame;
         self.current.clear();
         self.report.packets += 1;
         self.report.bytes += u64::from(len);
         self.first_ts.get_or_insert(ts);
         self.last_ts = Some(ts);
-        if !tcp && !self.cfg.secrets.is_empty() {
-            let bytes = data.get(payload.clone()).unwrap_or_default();
-            for hit in self.cfg.secrets.find_in(bytes) {
-                let r = payload.start + hit.range.start..payload.start + hit.range.end;
-                let matched = data.get(r.clone()).unwrap_or_default();
-                let f = self.cfg.secrets.finding(
-                    hit.secret_index,
-                    hit.variant,
-                    matched,
-                    Transport::Clear,
-                );
-                self.secret_seen(
-                    hit.secret_index,
-                    frame,
-                    format!(
-                        "frame {frame} offset {} (frame bytes, {})",
-                        r.start,
-                        hit.variant.label()
-                    ),
-                );
-                self.current.push(r);
-                self.push(
-                    f.detail("layer", "frame")
-                        .detail("offset", (payload.start + hit.range.start).to_string()),
-                    None,
-                    &[frame],
-                );
-            }
+    }
+
+    /// Search bytes of the current frame that no stream searches (the payload of a frame
+    /// that is not TCP, or a UDP datagram put back together from IP fragments) for the
+    /// secrets; `at` is the frame offset of `bytes[0]` (past the frame's captured bytes for
+    /// a reassembled datagram, see [`crate::decode::defrag::Reassembled`]).
+    pub fn search_frame_bytes(&mut self, bytes: &[u8], at: usize) {
+        if self.cfg.secrets.is_empty() {
+            return;
         }
+        let frame = self.current_frame;
+        for hit in self.cfg.secrets.find_in(bytes) {
+            let matched = bytes.get(hit.range.clone()).unwrap_or_default();
+            let r = at.saturating_add(hit.range.start)..at.saturating_add(hit.range.end);
+            let f =
+                self.cfg
+                    .secrets
+                    .finding(hit.secret_index, hit.variant, matched, Transport::Clear);
+            self.secret_seen(
+                hit.secret_index,
+                frame,
+                format!(
+                    "frame {frame} offset {} (frame bytes, {})",
+                    r.start,
+                    hit.variant.label()
+                ),
+            );
+            self.current.push(r.clone());
+            self.push(
+                f.detail("layer", "frame")
+                    .detail("offset", r.start.to_string()),
+                None,
+                &[frame],
+            );
+        }
+    }
+
+    /// Bytes of IP fragments no datagram search reads: the other copy of an overlap that
+    /// differed (`overlap`), or the pieces of a datagram given up before it completed.
+    /// `at` is where `bytes` start in the datagram's payload; `frames`, its fragments'.
+    pub fn fragment_copy(&mut self, frames: &[u64], at: usize, bytes: &[u8], overlap: bool) {
+        let list: Vec<String> = frames.iter().map(u64::to_string).collect();
+        let seen = locate::SeenCopy {
+            stream: None,
+            direction: None,
+            layer: if overlap {
+                "ip fragment overlap (other copy)"
+            } else {
+                "ip fragments (datagram never completed)"
+            },
+            place: format!("frames {} datagram offset", list.join("+")),
+            offset_name: "datagram_offset",
+            frames: frames.to_vec(),
+        };
+        self.search_copy(&seen, at as u64, bytes);
     }
 
     /// Highlights for the current frame.

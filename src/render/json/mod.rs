@@ -422,14 +422,14 @@ impl Json {
             dir: dir.map(dir_name),
             addressed,
             proto: &proto,
-            tcp_flags: match &f.decoded.transport {
+            tcp_flags: match f.decoded.session_transport() {
                 Some(Wire::Tcp(t)) => {
                     summary::push_flag_letters(&mut self.flags, t.flags);
                     Some(self.flags.as_str())
                 }
                 _ => None,
             },
-            payload_len: f.decoded.payload_wire_len,
+            payload_len: f.decoded.session_payload_len(),
             ip_length_claimed: f.decoded.ip_length_claimed,
             seq: f.tcp.map(|t| t.seg.rel_seq),
             ack: f.tcp.map(|t| t.seg.rel_ack),
@@ -563,15 +563,19 @@ pub(crate) fn frame_session(
 /// The TCP analysis labels of a frame (`retransmission`, …) that are on.
 pub(crate) fn tcp_analysis(f: &FrameView<'_>) -> Vec<&'static str> {
     // Most segments have none: their labels are not listed.
-    let none = crate::flow::Analysis::default();
-    let labelled = f.tcp.filter(|t| t.seg.analysis != none);
+    let labelled = f.tcp.filter(|t| t.seg.analysis.any_flag());
     labelled.map_or_else(Vec::new, |t| {
-        t.seg
-            .analysis
-            .labels()
+        let a = &t.seg.analysis;
+        // `retransmission` is tshark's field: set for a fast or spurious one too.
+        let plain = (!a.retransmission() && a.any_retransmission()).then_some("retransmission");
+        plain
             .into_iter()
-            .filter(|(on, ..)| *on)
-            .map(|(_, name, ..)| name)
+            .chain(
+                a.labels()
+                    .into_iter()
+                    .filter(|(on, ..)| *on)
+                    .map(|(_, name, ..)| name),
+            )
             .collect()
     })
 }

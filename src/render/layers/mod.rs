@@ -11,6 +11,7 @@ use crate::capture::linktype;
 use crate::decode::field::{self, at};
 use crate::decode::{Decoded, Link, Net, Transport};
 use link::{ether_type_name, link_node};
+pub(crate) use net::ip_proto_name;
 use net::net_node;
 use transport::transport_node;
 
@@ -59,8 +60,16 @@ pub fn frame_tree(f: &FrameView<'_>) -> Vec<TreeNode> {
     if let Some(n) = transport_node(f) {
         out.push(n);
     }
-    if f.app.is_empty() && !d.payload.is_empty() {
-        out.push(data_node(d));
+    if f.app.is_empty() {
+        match d.reassembled.as_ref().filter(|r| r.transport.is_some()) {
+            Some(r) if !r.payload.is_empty() => out.push(TreeNode::with_range(
+                format!("Data ({} bytes)", r.payload.len()),
+                r.frame_offset(r.payload.start)..r.frame_offset(r.payload.end),
+            )),
+            Some(_) => {}
+            None if !d.payload.is_empty() => out.push(data_node(d)),
+            None => {}
+        }
     }
     for e in f.app {
         out.push(e.msg.tree());
@@ -173,7 +182,11 @@ pub fn protocols_in_frame(f: &FrameView<'_>) -> String {
         Some(Net::Arp { .. }) => v.push("arp"),
         _ => {}
     }
-    match &d.transport {
+    let (transport, payload_len) = match d.reassembled.as_ref().filter(|r| r.transport.is_some()) {
+        Some(r) => (r.transport.as_ref(), r.payload.len()),
+        None => (d.transport.as_ref(), d.payload.len()),
+    };
+    match transport {
         Some(Transport::Tcp(_)) => v.push("tcp"),
         Some(Transport::Udp(_)) => v.push("udp"),
         Some(Transport::Icmpv4(_)) => v.push("icmp"),
@@ -193,7 +206,7 @@ pub fn protocols_in_frame(f: &FrameView<'_>) -> String {
             out.push_str(p);
         }
     }
-    if f.app.is_empty() && !d.payload.is_empty() && d.transport.is_some() {
+    if f.app.is_empty() && payload_len > 0 && transport.is_some() {
         out.push_str(":data");
     }
     out

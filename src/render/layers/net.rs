@@ -1,10 +1,12 @@
 //! The network-layer node: IPv4, IPv6 (with its extension headers) and ARP.
 
 use super::super::tree::TreeNode;
+use crate::decode::defrag::Reassembled;
 use crate::decode::field::{self, at};
-use crate::decode::{Decoded, Net};
+use crate::decode::{Decoded, Ipv6Fragment, Net};
 
-pub(super) fn ip_proto_name(p: u8) -> &'static str {
+/// An IP protocol number's name, as tshark names it.
+pub(crate) fn ip_proto_name(p: u8) -> &'static str {
     match p {
         1 => "ICMP",
         6 => "TCP",
@@ -19,6 +21,94 @@ pub(super) fn ip_proto_name(p: u8) -> &'static str {
 }
 
 pub(super) fn net_node(d: &Decoded) -> Option<TreeNode> {
+    let mut n = net_header_node(d)?;
+    if let Some(r) = &d.reassembled {
+        n.children.push(fragments_node(r));
+    }
+    Some(n)
+}
+
+/// tshark's `[2 IPv4 Fragments (156 bytes): #4(136), #5(20)]`, under the IP header of the
+/// frame that completed the datagram.
+fn fragments_node(r: &Reassembled) -> TreeNode {
+    let ip = if r.v6 { "IPv6" } else { "IPv4" };
+    let mut fragments: Vec<&(u64, std::ops::Range<usize>)> = r.fragments.iter().collect();
+    fragments.sort_by_key(|(_, range)| range.start);
+    let list: Vec<String> = fragments
+        .iter()
+        .map(|(frame, range)| format!("#{frame}({})", range.len()))
+        .collect();
+    let mut n = TreeNode::new(format!(
+        "[{} {ip} Fragments ({} bytes): {}]",
+        r.fragments.len(),
+        r.data.len(),
+        list.join(", ")
+    ));
+    for (frame, range) in fragments {
+        n.leaf(format!(
+            "[Frame: {frame}, payload: {}-{} ({} bytes)]",
+            range.start,
+            range.end.saturating_sub(1),
+            range.len()
+        ));
+    }
+    n.leaf(format!("[Fragment count: {}]", r.fragments.len()));
+    for c in &r.conflicts {
+        n.leaf(format!(
+            "[Conflicting data in fragment overlap: frame {}, payload {}-{}; the first copy is kept]",
+            c.frame,
+            c.offset,
+            (c.offset + c.copy.len()).saturating_sub(1)
+        ));
+    }
+    n.children.push(TreeNode::with_range(
+        format!("[Reassembled {ip} length: {}]", r.data.len()),
+        r.frame_offset(0)..r.frame_offset(r.data.len()),
+    ));
+    n
+}
+
+/// tshark's `Fragment Header for IPv6` subtree.
+fn ipv6_fragment_node(fr: &Ipv6Fragment) -> TreeNode {
+    let o = fr.offset;
+    let mut n = TreeNode::with_range("Fragment Header for IPv6", o..o + field::ipv6_fragment::LEN);
+    n.children.push(TreeNode::with_range(
+        format!(
+            "Next header: {} ({})",
+            ip_proto_name(fr.next_header),
+            fr.next_header
+        ),
+        at(o, field::ipv6_fragment::NEXT_HEADER),
+    ));
+    n.children.push(TreeNode::with_range(
+        format!("Reserved octet: 0x{:02x}", fr.reserved),
+        at(o, field::ipv6_fragment::RESERVED),
+    ));
+    let units = fr.fragment_offset / 8;
+    let bits = format!("{:016b}", units << 3);
+    let grouped: Vec<&str> = (0..4).filter_map(|i| bits.get(i * 4..i * 4 + 4)).collect();
+    let mut shown = grouped.join(" ");
+    shown.replace_range(shown.len() - 3.., "...");
+    n.children.push(TreeNode::with_range(
+        format!("{shown} = Offset: {units} ({} bytes)", fr.fragment_offset),
+        at(o, field::ipv6_fragment::OFFSET_FLAGS),
+    ));
+    n.children.push(TreeNode::with_range(
+        format!(
+            ".... .... .... ...{} = More Fragments: {}",
+            u8::from(fr.more),
+            if fr.more { "Yes" } else { "No" }
+        ),
+        at(o, field::ipv6_fragment::OFFSET_FLAGS),
+    ));
+    n.children.push(TreeNode::with_range(
+        format!("Identification: 0x{:08x}", fr.id),
+        at(o, field::ipv6_fragment::IDENT),
+    ));
+    n
+}
+
+fn net_header_node(d: &Decoded) -> Option<TreeNode> {
     match d.net.as_ref()? {
         Net::Ipv4(h) => {
             let o = h.offset;
@@ -80,15 +170,7 @@ pub(super) fn net_node(d: &Decoded) -> Option<TreeNode> {
                 at(o, field::ipv4::FLAGS_FRAG),
             ));
             n.children.push(TreeNode::with_range(
-                format!(
-                    "Fragment Offset: {}{}",
-                    h.fragment_offset,
-                    if h.is_fragment() {
-                        " [fragment: not reassembled]"
-                    } else {
-                        ""
-                    }
-                ),
+                format!("Fragment Offset: {}", h.fragment_offset),
                 at(o, field::ipv4::FLAGS_FRAG),
             ));
             n.children.push(TreeNode::with_range(
@@ -167,17 +249,18 @@ pub(super) fn net_node(d: &Decoded) -> Option<TreeNode> {
                 format!("Destination Address: {}", h.dst),
                 at(o, field::ipv6::DST),
             ));
-            for (t, r) in &h.extensions {
+            if let Some(fr) = &h.fragment {
+                n.children.push(ipv6_fragment_node(fr));
+            }
+            for (t, r) in h.extensions.iter().filter(|(t, r)| {
+                // A Fragment header alone has its own node (above).
+                !(h.fragment.is_some() && *t == 44 && r.len() == field::ipv6_fragment::LEN)
+            }) {
                 n.children.push(TreeNode::with_range(
                     format!(
-                        "Extension headers: first {} ({t}), {} bytes{}",
+                        "Extension headers: first {} ({t}), {} bytes",
                         ip_proto_name(*t),
                         r.len(),
-                        if h.fragmented {
-                            " [fragmented: not reassembled]"
-                        } else {
-                            ""
-                        }
                     ),
                     r.clone(),
                 ));

@@ -10,14 +10,32 @@ use crate::flow::TcpFlags;
 
 pub(super) fn transport_node(f: &FrameView<'_>) -> Option<TreeNode> {
     let d = f.decoded;
-    match d.transport.as_ref()? {
+    // A datagram this frame completed from IP fragments is shown by its own transport
+    // header, its ranges past the frame's bytes (where its data source follows them).
+    let (transport, shift, payload, wire_len) =
+        match d.reassembled.as_ref().filter(|r| r.transport.is_some()) {
+            Some(r) => (
+                r.transport.as_ref()?,
+                r.base,
+                r.frame_offset(r.payload.start)..r.frame_offset(r.payload.end),
+                r.payload.len(),
+            ),
+            None => (
+                d.transport.as_ref()?,
+                0,
+                d.payload.clone(),
+                d.payload_wire_len,
+            ),
+        };
+    let moved = |r: &std::ops::Range<usize>| r.start + shift..r.end + shift;
+    match transport {
         Transport::Tcp(t) => {
-            let o = t.offset;
+            let o = t.offset + shift;
             let (seq, ack, next) = match &f.tcp {
                 Some(tv) => (tv.seg.rel_seq, tv.seg.rel_ack, Some(tv.seg.next_rel_seq)),
                 None => (t.seq, t.ack, None),
             };
-            let len = d.payload_wire_len;
+            let len = wire_len;
             let mut n =
                 TreeNode::with_range(
                     format!(
@@ -129,44 +147,32 @@ pub(super) fn transport_node(f: &FrameView<'_>) -> Option<TreeNode> {
                 for x in &t.options {
                     on.children.push(TreeNode::with_range(
                         option_detail(&x.kind),
-                        x.range.clone(),
+                        moved(&x.range),
                     ));
                 }
                 if let Some(u) = &t.options_undecoded {
                     on.children.push(TreeNode::with_range(
                         format!("[Undecoded option bytes: {}]", u.len()),
-                        u.clone(),
+                        moved(u),
                     ));
                 }
                 n.children.push(on);
             }
             if let Some(tv) = &f.tcp {
-                let lines: Vec<&str> = tv
-                    .seg
-                    .analysis
-                    .labels()
-                    .into_iter()
-                    .filter(|(on, ..)| *on)
-                    .map(|(_, _, _, line)| line)
-                    .collect();
-                if !lines.is_empty() {
-                    let mut sa = TreeNode::new("[SEQ/ACK analysis]");
-                    for l in lines {
-                        sa.leaf(l);
-                    }
+                if let Some(sa) = seq_ack_tree(&tv.seg.analysis) {
                     n.children.push(sa);
                 }
             }
-            if !d.payload.is_empty() || len > 0 {
+            if !payload.is_empty() || len > 0 {
                 n.children.push(TreeNode::with_range(
                     format!("TCP payload ({len} bytes)"),
-                    d.payload.clone(),
+                    payload.clone(),
                 ));
             }
             Some(n)
         }
         Transport::Udp(u) => {
-            let o = u.offset;
+            let o = u.offset + shift;
             let mut n = TreeNode::with_range(
                 format!(
                     "User Datagram Protocol, Src Port: {}, Dst Port: {}",
@@ -190,12 +196,12 @@ pub(super) fn transport_node(f: &FrameView<'_>) -> Option<TreeNode> {
                 format!("Checksum: 0x{:04x} [unverified]", u.checksum),
                 at(o, field::udp::CHECKSUM),
             ));
-            n.leaf(format!("UDP payload ({} bytes)", d.payload.len()));
+            n.leaf(format!("UDP payload ({} bytes)", payload.len()));
             Some(n)
         }
         Transport::Icmpv4(i) | Transport::Icmpv6(i) => {
-            let v6 = matches!(d.transport, Some(Transport::Icmpv6(_)));
-            let o = i.offset;
+            let v6 = matches!(transport, Transport::Icmpv6(_));
+            let o = i.offset + shift;
             let mut n = TreeNode::with_range(
                 if v6 {
                     "Internet Control Message Protocol v6"
@@ -222,14 +228,25 @@ pub(super) fn transport_node(f: &FrameView<'_>) -> Option<TreeNode> {
             ));
             Some(n)
         }
+        // A fragment's bytes are data until its datagram is whole (tshark says the same).
+        Transport::Other { .. } if is_fragment(d) => None,
         Transport::Other { protocol, offset } => Some(TreeNode::with_range(
             format!(
                 "[IP protocol {} ({}) not decoded]",
                 protocol,
                 ip_proto_name(*protocol)
             ),
-            *offset..d.payload.end,
+            *offset..payload.end,
         )),
+    }
+}
+
+/// An IPv4 fragment, or an IPv6 packet with a Fragment header that fragments.
+fn is_fragment(d: &crate::decode::Decoded) -> bool {
+    match &d.net {
+        Some(crate::decode::Net::Ipv4(h)) => h.is_fragment(),
+        Some(crate::decode::Net::Ipv6(h)) => h.fragmented,
+        _ => false,
     }
 }
 
@@ -263,4 +280,98 @@ fn option_detail(k: &TcpOptionKind) -> String {
         }
         other => format!("TCP Option - {}", option_name(other)),
     }
+}
+
+/// tshark's `[SEQ/ACK analysis]` subtree of a segment (`None` when it has none).
+fn seq_ack_tree(a: &crate::flow::Analysis) -> Option<TreeNode> {
+    use crate::flow::format_rel_time;
+    if !a.shown {
+        return None;
+    }
+    let mut sa = TreeNode::new("[SEQ/ACK analysis]");
+    if a.acks_frame != 0 {
+        sa.leaf(format!(
+            "[This is an ACK to the segment in frame: {}]",
+            a.acks_frame
+        ));
+        if a.ack_rtt_ns != 0 {
+            sa.leaf(format!(
+                "[The RTT to ACK the segment was: {} seconds]",
+                format_rel_time(a.ack_rtt_ns)
+            ));
+        }
+    }
+    if a.initial_rtt_ns != 0 {
+        sa.leaf(format!(
+            "[iRTT: {} seconds]",
+            format_rel_time(a.initial_rtt_ns)
+        ));
+    }
+    if a.bytes_in_flight != 0 {
+        sa.leaf(format!("[Bytes in flight: {}]", a.bytes_in_flight));
+        sa.leaf(format!(
+            "[Bytes sent since last PSH flag: {}]",
+            a.push_bytes_sent
+        ));
+    }
+    if a.any_flag() {
+        let mut fl = TreeNode::new("[TCP Analysis Flags]");
+        for (on, name, _, line) in a.labels() {
+            if !on {
+                continue;
+            }
+            if name == "dup_ack" {
+                fl.leaf(format!("[{line}]"));
+                continue;
+            }
+            fl.children.push(expert(expert_severity(name), line));
+            if matches!(name, "fast_retransmission" | "spurious_retransmission") {
+                fl.children
+                    .push(expert("Note", "This frame is a (suspected) retransmission"));
+            }
+            if name == "retransmission" && a.rto_ns != 0 {
+                fl.leaf(format!(
+                    "[The RTO for this segment was: {} seconds]",
+                    format_rel_time(a.rto_ns)
+                ));
+                fl.leaf(format!("[RTO based on delta from frame: {}]", a.rto_frame));
+            }
+        }
+        sa.children.push(fl);
+        if a.dup_ack() {
+            sa.leaf(format!("[Duplicate ACK #: {}]", a.dup_ack_num));
+            let mut frame = TreeNode::new(format!(
+                "[Duplicate to the ACK in frame: {}]",
+                a.dup_ack_frame
+            ));
+            frame.children.push(expert(
+                "Note",
+                &format!("Duplicate ACK (#{})", a.dup_ack_num),
+            ));
+            sa.children.push(frame);
+        }
+    }
+    Some(sa)
+}
+
+/// tshark's expert severity of an analysis flag (by its JSON name).
+fn expert_severity(name: &str) -> &'static str {
+    match name {
+        "out_of_order"
+        | "previous_segment_not_captured"
+        | "ack_lost_segment"
+        | "window_full"
+        | "zero_window" => "Warning",
+        "window_update" => "Chat",
+        _ => "Note",
+    }
+}
+
+/// An expert-info node as tshark's `-V` prints one (group Sequence).
+fn expert(severity: &str, text: &str) -> TreeNode {
+    let mut n = TreeNode::new(format!("[Expert Info ({severity}/Sequence): {text}]"));
+    n.leaf(format!("[{text}]"));
+    n.leaf(format!("[Severity level: {severity}]"));
+    n.leaf("[Group: Sequence]");
+    n
 }

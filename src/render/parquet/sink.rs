@@ -183,12 +183,15 @@ impl ParquetOutput {
             row.text(at::DIR, Some(dir_name(d)));
         }
         row.text(at::PROTO, Some(&summary::protocol(f)));
-        if let Some(Wire::Tcp(t)) = &f.decoded.transport {
+        if let Some(Wire::Tcp(t)) = f.decoded.session_transport() {
             self.text.clear();
             summary::push_flag_letters(&mut self.text, t.flags);
             row.text(at::TCP_FLAGS, Some(&self.text));
         }
-        row.uint(at::PAYLOAD_LEN, Some(f.decoded.payload_wire_len as u64));
+        row.uint(
+            at::PAYLOAD_LEN,
+            Some(f.decoded.session_payload_len() as u64),
+        );
         if let Some(n) = f.decoded.ip_length_claimed {
             row.uint("ip_length_claimed", Some(n as u64));
         }
