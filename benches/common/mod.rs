@@ -117,6 +117,7 @@ impl OwnedSegment {
             flags: self.flags,
             window: self.window,
             window_scale: self.window_scale,
+            sacked: 0,
             payload: &self.payload,
             payload_offset: self.payload_offset,
             wire_len: self.wire_len,

@@ -278,6 +278,20 @@ impl TcpHeader {
             _ => None,
         })
     }
+
+    /// Bytes covered by the first three blocks of the (last) SACK option, as tshark counts
+    /// them for its bytes in flight; 0 without one.
+    pub fn sacked(&self) -> u32 {
+        let blocks = self.options.iter().rev().find_map(|o| match &o.kind {
+            TcpOptionKind::Sack(b) => Some(b),
+            _ => None,
+        });
+        blocks.map_or(0, |b| {
+            b.iter()
+                .take(3)
+                .fold(0u32, |n, (l, r)| n.wrapping_add(r.wrapping_sub(*l)))
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -106,6 +106,9 @@ pub struct TcpSegment<'a> {
     pub window: u16,
     /// Window scale option, when this segment carries one (SYN / SYN-ACK).
     pub window_scale: Option<u8>,
+    /// Bytes covered by the segment's SACK blocks (its first three, as tshark counts them;
+    /// 0 when its options were not decoded): the analysis' bytes in flight.
+    pub sacked: u32,
     /// The payload bytes that were captured (may be shorter than `wire_len` with a snaplen).
     pub payload: &'a [u8],
     /// Where `payload[0]` sits in the frame's bytes.
@@ -286,71 +289,171 @@ pub trait StreamSink {
     fn event(&mut self, now_frame: u64, ev: StreamEvent<'_>);
 }
 
-/// tshark-like analysis of a segment (shown in `-V` and used by the line renderer).
+/// tshark's SEQ/ACK analysis of a segment (its `tcp.analysis.*` fields), shown in `-V`, the
+/// Info column, `-Y`/`-T fields` and JSON. Flags are tshark 4.0's; `retransmission` is the
+/// plain one (a fast or spurious retransmission has its own flag; the
+/// `tcp.analysis.retransmission` field is set for all three).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Analysis {
-    pub retransmission: bool,
-    pub out_of_order: bool,
-    pub previous_segment_not_captured: bool,
-    pub keep_alive: bool,
-    pub zero_window_probe: bool,
-    pub zero_window: bool,
-    pub dup_ack: bool,
-    pub window_full: bool,
+    /// The flags, one bit each (see the accessors of the same names).
+    flags: u16,
+    /// tshark has a SEQ/ACK analysis for the frame (a flag, an acknowledged segment, bytes
+    /// in flight, or an ACK past the unseen): the values below are shown only then.
+    pub shown: bool,
+    /// Duplicate ACK number (from 1) and the frame of the ACK it repeats.
+    pub dup_ack_num: u32,
+    pub dup_ack_frame: u64,
+    /// The frame whose segment this ACK acknowledges (0: none) and the time since it.
+    pub acks_frame: u64,
+    pub ack_rtt_ns: i64,
+    /// The stream's initial RTT (SYN to the first ACK), 0 while unknown.
+    pub initial_rtt_ns: i64,
+    /// Bytes sent and not yet acknowledged after this segment (0: not given).
+    pub bytes_in_flight: u32,
+    pub push_bytes_sent: u32,
+    /// For a (plain) retransmission: the time since the segment it repeats, and its frame.
+    pub rto_ns: i64,
+    pub rto_frame: u64,
+}
+
+/// A relative time as tshark prints one (`0.000081000`).
+pub fn format_rel_time(ns: i64) -> String {
+    let sign = if ns < 0 { "-" } else { "" };
+    let abs = ns.unsigned_abs();
+    format!("{sign}{}.{:09}", abs / 1_000_000_000, abs % 1_000_000_000)
+}
+
+macro_rules! analysis_flags {
+    ($($bit:literal $name:ident $set:ident,)*) => {
+        impl Analysis {
+            $(
+                pub fn $name(&self) -> bool {
+                    self.flags & (1 << $bit) != 0
+                }
+                pub fn $set(&mut self, on: bool) {
+                    self.flags = (self.flags & !(1 << $bit)) | (u16::from(on) << $bit);
+                }
+            )*
+        }
+    };
+}
+
+analysis_flags! {
+    0 retransmission set_retransmission,
+    1 fast_retransmission set_fast_retransmission,
+    2 spurious_retransmission set_spurious_retransmission,
+    3 out_of_order set_out_of_order,
+    4 previous_segment_not_captured set_previous_segment_not_captured,
+    5 ack_lost_segment set_ack_lost_segment,
+    6 window_update set_window_update,
+    7 window_full set_window_full,
+    8 keep_alive set_keep_alive,
+    9 keep_alive_ack set_keep_alive_ack,
+    10 dup_ack set_dup_ack,
+    11 zero_window_probe set_zero_window_probe,
+    12 zero_window set_zero_window,
+    13 zero_window_probe_ack set_zero_window_probe_ack,
 }
 
 impl Analysis {
-    /// Each flag with its names, in tshark's order: (set, JSON name, Info column label,
-    /// `-V` line). Named once here for every renderer.
-    pub fn labels(&self) -> [(bool, &'static str, &'static str, &'static str); 8] {
+    /// Some flag is set (tshark's `tcp.analysis.flags`).
+    pub fn any_flag(&self) -> bool {
+        self.flags != 0
+    }
+
+    /// A retransmission of any kind (tshark's `tcp.analysis.retransmission`).
+    pub fn any_retransmission(&self) -> bool {
+        self.retransmission() || self.fast_retransmission() || self.spurious_retransmission()
+    }
+
+    /// Each flag with its names, in the order tshark lists them: (set, JSON name, Info
+    /// column label, `-V` line). tshark puts each label in front of the Info column in this
+    /// order, so the column shows them in reverse. Named once here for every renderer.
+    pub fn labels(&self) -> [(bool, &'static str, &'static str, &'static str); 14] {
         [
             (
-                self.retransmission,
+                self.retransmission(),
                 "retransmission",
                 "[TCP Retransmission]",
-                "[This frame is a (suspected) retransmission]",
+                "This frame is a (suspected) retransmission",
             ),
             (
-                self.out_of_order,
+                self.fast_retransmission(),
+                "fast_retransmission",
+                "[TCP Fast Retransmission]",
+                "This frame is a (suspected) fast retransmission",
+            ),
+            (
+                self.spurious_retransmission(),
+                "spurious_retransmission",
+                "[TCP Spurious Retransmission]",
+                "This frame is a (suspected) spurious retransmission",
+            ),
+            (
+                self.out_of_order(),
                 "out_of_order",
                 "[TCP Out-Of-Order]",
-                "[This frame is a (suspected) out-of-order segment]",
+                "This frame is a (suspected) out-of-order segment",
             ),
             (
-                self.previous_segment_not_captured,
+                self.previous_segment_not_captured(),
                 "previous_segment_not_captured",
                 "[TCP Previous segment not captured]",
-                "[Previous segment(s) not captured (common at capture start)]",
+                "Previous segment(s) not captured (common at capture start)",
             ),
             (
-                self.keep_alive,
-                "keep_alive",
-                "[TCP Keep-Alive]",
-                "[This is a TCP keep-alive segment]",
+                self.ack_lost_segment(),
+                "ack_lost_segment",
+                "[TCP ACKed unseen segment]",
+                "ACKed segment that wasn't captured (common at capture start)",
             ),
             (
-                self.zero_window_probe,
-                "zero_window_probe",
-                "[TCP ZeroWindowProbe]",
-                "[This is a TCP zero-window-probe]",
+                self.window_update(),
+                "window_update",
+                "[TCP Window Update]",
+                "TCP window update",
             ),
             (
-                self.zero_window,
-                "zero_window",
-                "[TCP ZeroWindow]",
-                "[This is a ZeroWindow segment]",
-            ),
-            (
-                self.dup_ack,
-                "dup_ack",
-                "[TCP Dup ACK]",
-                "[This is a TCP duplicate ack]",
-            ),
-            (
-                self.window_full,
+                self.window_full(),
                 "window_full",
                 "[TCP Window Full]",
-                "[The transmission window is now completely full]",
+                "TCP window specified by the receiver is now completely full",
+            ),
+            (
+                self.keep_alive(),
+                "keep_alive",
+                "[TCP Keep-Alive]",
+                "TCP keep-alive segment",
+            ),
+            (
+                self.keep_alive_ack(),
+                "keep_alive_ack",
+                "[TCP Keep-Alive ACK]",
+                "ACK to a TCP keep-alive segment",
+            ),
+            (
+                self.dup_ack(),
+                "dup_ack",
+                "[TCP Dup ACK]",
+                "This is a TCP duplicate ack",
+            ),
+            (
+                self.zero_window_probe(),
+                "zero_window_probe",
+                "[TCP ZeroWindowProbe]",
+                "TCP Zero Window Probe",
+            ),
+            (
+                self.zero_window(),
+                "zero_window",
+                "[TCP ZeroWindow]",
+                "TCP Zero Window segment",
+            ),
+            (
+                self.zero_window_probe_ack(),
+                "zero_window_probe_ack",
+                "[TCP ZeroWindowProbeAck]",
+                "ACK to a TCP Zero Window Probe",
             ),
         ]
     }

@@ -190,11 +190,6 @@ pub(crate) struct HalfStream {
     pub ended: bool,
     /// Payload bytes delivered (holes excluded).
     pub delivered: u64,
-    /// Last ACK number and window field this side sent.
-    pub last_ack: Option<u32>,
-    pub last_window: u16,
-    /// Window scale this side announced in its SYN.
-    pub wscale: Option<u8>,
     /// The last bytes delivered (up to `RECENT_DELIVERED`, ending at `next`), and where
     /// each frame's bytes among them begin: to compare retransmissions with.
     recent: VecDeque<u8>,
@@ -219,27 +214,6 @@ impl HalfStream {
     /// Bytes buffered out of order (as counted against the bounds).
     pub fn pending_cost(&self) -> usize {
         self.pending_cost
-    }
-
-    /// Bytes of `[a, b)` neither delivered nor buffered yet.
-    pub fn unseen_bytes(&self, a: u64, b: u64) -> u64 {
-        let a = a.max(self.next);
-        if b <= a {
-            return 0;
-        }
-        let mut covered = 0u64;
-        let first = self.pending.range(..=a).next_back().map(|(k, _)| *k);
-        let iter = first
-            .into_iter()
-            .chain(self.pending.range(a.saturating_add(1)..b).map(|(k, _)| *k));
-        for k in iter {
-            if let Some(p) = self.pending.get(&k) {
-                let lo = k.max(a);
-                let hi = k.saturating_add(p.len()).min(b);
-                covered += hi.saturating_sub(lo);
-            }
-        }
-        (b - a).saturating_sub(covered)
     }
 
     /// Place a segment's bytes: deliver what is in order, buffer what is ahead of a gap.

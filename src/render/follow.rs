@@ -222,6 +222,7 @@ mod tests {
                 flags: TcpFlags(flags),
                 window: 100,
                 window_scale: None,
+                sacked: 0,
                 payload,
                 payload_offset: 54,
                 wire_len: len,

@@ -234,17 +234,21 @@ fn push_info_of_layers(s: &mut String, f: &FrameView<'_>) {
 
 fn push_tcp_info(s: &mut String, f: &FrameView<'_>, t: &crate::decode::TcpHeader, len: usize) {
     if let Some(tv) = &f.tcp {
-        let a = tv.seg.analysis;
-        // As tshark: retransmission, out-of-order and previous-segment-not-captured are
-        // shown one at a time, in that order of precedence.
-        let mut sequence_label_shown = false;
-        for (i, (on, _, label, _)) in a.labels().into_iter().enumerate() {
-            if !on || (i < 3 && sequence_label_shown) {
-                continue;
+        // As tshark: each label is put in front of the column in the order of `labels()`,
+        // so the column lists them in reverse; a duplicate ACK names the ACK it repeats.
+        let a = &tv.seg.analysis;
+        if a.any_flag() {
+            for (on, name, label, _) in a.labels().into_iter().rev() {
+                if !on {
+                    continue;
+                }
+                if name == "dup_ack" {
+                    let _ = write!(s, "[TCP Dup ACK {}#{}] ", a.dup_ack_frame, a.dup_ack_num);
+                } else {
+                    s.push_str(label);
+                    s.push(' ');
+                }
             }
-            sequence_label_shown |= i < 3;
-            s.push_str(label);
-            s.push(' ');
         }
     }
     push_u64(s, t.src_port.into());

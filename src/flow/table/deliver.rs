@@ -31,7 +31,6 @@ impl FlowTable {
                 flow.syn_seen = true;
                 if !half.syn_seen {
                     half.syn_seen = true;
-                    half.wscale = seg.window_scale;
                     if half.base.is_none() || !half.seen_any {
                         half.base = Some(seg.seq.wrapping_add(1));
                     }
@@ -51,13 +50,25 @@ impl FlowTable {
         let data_start = seq_off + i64::from(syn);
         let data_end = data_start + wire_len;
         let seq_end = data_end + i64::from(fin);
+        // A keep-alive's byte (at most one, one before the highest sequence this side sent)
+        // is not data: it is not delivered and does not move the highest sequence. This is
+        // the reassembler's rule, by the bytes seen; the analysis labels are tshark's.
+        let keep_alive = half.seen_any
+            && !syn
+            && !fin
+            && !rst
+            && seg.wire_len <= 1
+            && seq_off == half.max_seq_end - 1;
 
-        // Analysis, against what this side had sent before this segment.
-        let a = analysis::analyse(half, peer, seg, seq_off, data_start, data_end);
-        if a.retransmission {
+        // Analysis, against what each side had sent before this segment.
+        let held = flow.seq.held();
+        let room = self.unacked_total < analysis::MAX_UNACKED_TOTAL;
+        let a = flow.seq.analyse(d, seg, room);
+        self.unacked_total = (self.unacked_total + flow.seq.held()).saturating_sub(held);
+        if a.any_retransmission() {
             self.stats.retransmissions += 1;
         }
-        if a.out_of_order {
+        if a.out_of_order() {
             self.stats.out_of_order += 1;
         }
 
@@ -76,20 +87,16 @@ impl FlowTable {
         {
             let half = &mut flow.halves[d];
             half.seen_any = true;
-            if !a.keep_alive {
+            if !keep_alive {
                 half.max_seq_end = half.max_seq_end.max(seq_end);
             }
-            if ackf {
-                half.last_ack = Some(seg.ack);
-            }
-            half.last_window = seg.window;
         }
 
         // Place the bytes.
         let cost_before = flow.pending_cost();
         let recent_before = flow.recent_cost();
         let peer_cost = flow.halves[p].pending_cost();
-        let deliver = !a.keep_alive && !rst && wire_len > 0 && data_end > 0;
+        let deliver = !keep_alive && !rst && wire_len > 0 && data_end > 0;
         {
             let half = &mut flow.halves[d];
             let mut out = Emit {

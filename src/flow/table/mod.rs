@@ -58,6 +58,8 @@ struct Flow {
     client: Endpoint,
     server: Endpoint,
     halves: [HalfStream; 2],
+    /// tshark's SEQ/ACK analysis state.
+    seq: analysis::SeqAnalysis,
     packets: [u64; 2],
     bytes: [u64; 2],
     first_frame: u64,
@@ -162,6 +164,8 @@ pub struct FlowTable {
     buffered_total: usize,
     /// Bytes kept over all streams to compare retransmissions with.
     recent_total: usize,
+    /// Segments the analysis remembers over all streams (waiting for their ACK).
+    unacked_total: usize,
 }
 
 impl FlowTable {
@@ -174,20 +178,26 @@ impl FlowTable {
             next_stream: 0,
             buffered_total: 0,
             recent_total: 0,
+            unacked_total: 0,
         }
     }
 
     /// Process one segment: find or open its stream, deliver what it completes, and say
-    /// what it is. Analysis flags (relative to this side's highest sequence seen so far):
-    /// - `keep_alive`: at most one byte at next-1, no SYN/FIN/RST (its byte is not data);
-    /// - `retransmission`: sequence space already seen, no byte in it new;
-    /// - `out_of_order`: starts below the highest seen and fills bytes never seen;
-    /// - `previous_segment_not_captured`: starts beyond the highest seen;
-    /// - `zero_window_probe`: one byte at the highest seen while the peer's window is 0;
-    /// - `zero_window`: window 0 on a segment without SYN/FIN/RST;
-    /// - `dup_ack`: no data, same ACK and window as this side's previous segment, and the
-    ///   peer has unacknowledged data;
-    /// - `window_full`: the segment fills the peer's advertised window exactly.
+    /// what it is. The analysis follows tshark 4.0's rules (see `analysis.rs`), for
+    /// example:
+    /// - `previous_segment_not_captured`: starts beyond this side's next expected sequence;
+    /// - `keep_alive`: at most one byte at next-1, no SYN/FIN/RST;
+    /// - `spurious_retransmission`: data the peer has already acknowledged;
+    /// - `fast_retransmission`: below the next expected sequence, at the peer's ACK after two
+    ///   duplicate ACKs, within 20 ms of the last;
+    /// - `out_of_order`: below the next expected sequence within the initial RTT (3 ms
+    ///   without one) of the segment that reached it, and not ending there;
+    /// - `retransmission`: any other segment below the next expected sequence;
+    /// - `dup_ack`, `window_update`, `keep_alive_ack`, `zero_window_probe_ack`: no data,
+    ///   the same sequence and ACK as this side's previous segment, and the same window (a
+    ///   new one for a window update).
+    ///
+    /// What is delivered does not follow these labels: it is decided by the bytes seen.
     pub fn segment(&mut self, seg: &TcpSegment<'_>, sink: &mut dyn StreamSink) -> SegmentAnalysis {
         self.stats.segments += 1;
         let key = FlowKey::new(seg.src, seg.dst);
@@ -325,6 +335,7 @@ impl FlowTable {
             client,
             server,
             halves: [HalfStream::default(), HalfStream::default()],
+            seq: analysis::SeqAnalysis::default(),
             packets: [0; 2],
             bytes: [0; 2],
             first_frame: seg.frame,
@@ -368,6 +379,7 @@ impl FlowTable {
             .recent_total
             .saturating_sub(recent_before)
             .saturating_add(flow.recent_cost());
+        self.unacked_total = self.unacked_total.saturating_sub(flow.seq.held());
         sink.event(
             frame,
             StreamEvent::Close {

@@ -563,15 +563,19 @@ pub(crate) fn frame_session(
 /// The TCP analysis labels of a frame (`retransmission`, …) that are on.
 pub(crate) fn tcp_analysis(f: &FrameView<'_>) -> Vec<&'static str> {
     // Most segments have none: their labels are not listed.
-    let none = crate::flow::Analysis::default();
-    let labelled = f.tcp.filter(|t| t.seg.analysis != none);
+    let labelled = f.tcp.filter(|t| t.seg.analysis.any_flag());
     labelled.map_or_else(Vec::new, |t| {
-        t.seg
-            .analysis
-            .labels()
+        let a = &t.seg.analysis;
+        // `retransmission` is tshark's field: set for a fast or spurious one too.
+        let plain = (!a.retransmission() && a.any_retransmission()).then_some("retransmission");
+        plain
             .into_iter()
-            .filter(|(on, ..)| *on)
-            .map(|(_, name, ..)| name)
+            .chain(
+                a.labels()
+                    .into_iter()
+                    .filter(|(on, ..)| *on)
+                    .map(|(_, name, ..)| name),
+            )
             .collect()
     })
 }

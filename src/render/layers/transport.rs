@@ -159,19 +159,7 @@ pub(super) fn transport_node(f: &FrameView<'_>) -> Option<TreeNode> {
                 n.children.push(on);
             }
             if let Some(tv) = &f.tcp {
-                let lines: Vec<&str> = tv
-                    .seg
-                    .analysis
-                    .labels()
-                    .into_iter()
-                    .filter(|(on, ..)| *on)
-                    .map(|(_, _, _, line)| line)
-                    .collect();
-                if !lines.is_empty() {
-                    let mut sa = TreeNode::new("[SEQ/ACK analysis]");
-                    for l in lines {
-                        sa.leaf(l);
-                    }
+                if let Some(sa) = seq_ack_tree(&tv.seg.analysis) {
                     n.children.push(sa);
                 }
             }
@@ -292,4 +280,98 @@ fn option_detail(k: &TcpOptionKind) -> String {
         }
         other => format!("TCP Option - {}", option_name(other)),
     }
+}
+
+/// tshark's `[SEQ/ACK analysis]` subtree of a segment (`None` when it has none).
+fn seq_ack_tree(a: &crate::flow::Analysis) -> Option<TreeNode> {
+    use crate::flow::format_rel_time;
+    if !a.shown {
+        return None;
+    }
+    let mut sa = TreeNode::new("[SEQ/ACK analysis]");
+    if a.acks_frame != 0 {
+        sa.leaf(format!(
+            "[This is an ACK to the segment in frame: {}]",
+            a.acks_frame
+        ));
+        if a.ack_rtt_ns != 0 {
+            sa.leaf(format!(
+                "[The RTT to ACK the segment was: {} seconds]",
+                format_rel_time(a.ack_rtt_ns)
+            ));
+        }
+    }
+    if a.initial_rtt_ns != 0 {
+        sa.leaf(format!(
+            "[iRTT: {} seconds]",
+            format_rel_time(a.initial_rtt_ns)
+        ));
+    }
+    if a.bytes_in_flight != 0 {
+        sa.leaf(format!("[Bytes in flight: {}]", a.bytes_in_flight));
+        sa.leaf(format!(
+            "[Bytes sent since last PSH flag: {}]",
+            a.push_bytes_sent
+        ));
+    }
+    if a.any_flag() {
+        let mut fl = TreeNode::new("[TCP Analysis Flags]");
+        for (on, name, _, line) in a.labels() {
+            if !on {
+                continue;
+            }
+            if name == "dup_ack" {
+                fl.leaf(format!("[{line}]"));
+                continue;
+            }
+            fl.children.push(expert(expert_severity(name), line));
+            if matches!(name, "fast_retransmission" | "spurious_retransmission") {
+                fl.children
+                    .push(expert("Note", "This frame is a (suspected) retransmission"));
+            }
+            if name == "retransmission" && a.rto_ns != 0 {
+                fl.leaf(format!(
+                    "[The RTO for this segment was: {} seconds]",
+                    format_rel_time(a.rto_ns)
+                ));
+                fl.leaf(format!("[RTO based on delta from frame: {}]", a.rto_frame));
+            }
+        }
+        sa.children.push(fl);
+        if a.dup_ack() {
+            sa.leaf(format!("[Duplicate ACK #: {}]", a.dup_ack_num));
+            let mut frame = TreeNode::new(format!(
+                "[Duplicate to the ACK in frame: {}]",
+                a.dup_ack_frame
+            ));
+            frame.children.push(expert(
+                "Note",
+                &format!("Duplicate ACK (#{})", a.dup_ack_num),
+            ));
+            sa.children.push(frame);
+        }
+    }
+    Some(sa)
+}
+
+/// tshark's expert severity of an analysis flag (by its JSON name).
+fn expert_severity(name: &str) -> &'static str {
+    match name {
+        "out_of_order"
+        | "previous_segment_not_captured"
+        | "ack_lost_segment"
+        | "window_full"
+        | "zero_window" => "Warning",
+        "window_update" => "Chat",
+        _ => "Note",
+    }
+}
+
+/// An expert-info node as tshark's `-V` prints one (group Sequence).
+fn expert(severity: &str, text: &str) -> TreeNode {
+    let mut n = TreeNode::new(format!("[Expert Info ({severity}/Sequence): {text}]"));
+    n.leaf(format!("[{text}]"));
+    n.leaf(format!("[Severity level: {severity}]"));
+    n.leaf("[Group: Sequence]");
+    n
 }

@@ -1,0 +1,58 @@
+//! The TCP SEQ/ACK analysis against tshark 4.0 on real lossy traffic: captures/lossy/*.pcap
+//! (made by scripts/make-lossy-captures.py: loss, duplicate ACKs, fast and timeout
+//! retransmissions, SACK, zero windows, window updates, keep-alives, capture gaps) with
+//! tshark's `-T fields` view of every `tcp.analysis.*` field beside each
+//! (FILE.tshark-analysis.tsv, its header names the fields). Every frame's every field must
+//! be the same.
+
+mod common;
+use common::*;
+
+#[test]
+fn tcp_analysis_fields_match_tshark_on_lossy_captures() {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("captures/lossy");
+    let mut pcaps: Vec<_> = std::fs::read_dir(&dir)
+        .expect("captures/lossy")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "pcap"))
+        .collect();
+    pcaps.sort();
+    assert!(pcaps.len() >= 4, "captures/lossy has its captures");
+    let mut frames = 0;
+    for pcap in &pcaps {
+        let want = std::fs::read_to_string(pcap.with_extension("tshark-analysis.tsv"))
+            .expect("tshark view beside the capture");
+        let fields: Vec<&str> = want
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .split('\t')
+            .collect();
+        let path = pcap.to_string_lossy().into_owned();
+        let mut args = vec!["-r", path.as_str(), "-T", "fields", "-E", "header=y"];
+        for f in &fields {
+            args.extend(["-e", f]);
+        }
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(0), "{path}: {}", stderr(&o));
+        let got = stdout(&o);
+        for (g, w) in got.lines().zip(want.lines()) {
+            if g != w {
+                let diff: Vec<String> = fields
+                    .iter()
+                    .zip(g.split('\t').zip(w.split('\t')))
+                    .filter(|(_, (a, b))| a != b)
+                    .map(|(f, (a, b))| format!("{f}: ours {a:?}, tshark {b:?}"))
+                    .collect();
+                panic!(
+                    "{path}: frame {}: {}",
+                    w.split('\t').next().unwrap_or("?"),
+                    diff.join("; ")
+                );
+            }
+        }
+        assert_eq!(got.lines().count(), want.lines().count(), "{path}: frames");
+        frames += want.lines().count() - 1;
+    }
+    assert!(frames > 1000, "{frames} frames compared");
+}
