@@ -246,3 +246,58 @@ fn ip_fragments_are_reassembled_as_tshark_does() {
         "the secret in each UDP datagram, where it completes"
     );
 }
+
+/// The fragment fields of -T fields and -Y on captures/ip-fragments.pcap as tshark 4.0 prints
+/// and counts them (tests/fixtures/tshark-fields/ip-fragments.tsv: `tshark -T fields -E
+/// occurrence=a -E separator=/t -E aggregator=,` with the same fields).
+#[test]
+fn ip_fragment_fields_are_tsharks() {
+    let cap = capture("ip-fragments.pcap");
+    let fields = [
+        "frame.number",
+        "ip.fragment",
+        "ip.fragment.count",
+        "ip.reassembled.length",
+        "ip.flags.mf",
+        "ip.frag_offset",
+        "ipv6.fragment",
+        "ipv6.fragment.count",
+        "ipv6.reassembled.length",
+        "ipv6.fraghdr.offset",
+        "ipv6.fraghdr.more",
+        "ipv6.fraghdr.ident",
+        "ipv6.fraghdr.nxt",
+    ];
+    let mut args = vec!["-r", cap.as_str(), "-T", "fields"];
+    for f in &fields {
+        args.extend(["-e", f]);
+    }
+    let o = run(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let want = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/tshark-fields/ip-fragments.tsv"),
+    )
+    .expect("fixture");
+    assert_eq!(stdout(&o), want);
+    // Frames tshark 4.0 selects with each filter (counted by hand with tshark -Y).
+    for (filter, frames) in [
+        ("ip.fragment.count == 3", 3),
+        ("ipv6.fraghdr.more == 1", 6),
+        ("ip.reassembled.length > 3000", 3),
+        ("ipv6.fragment == 14", 1),
+        ("ipv6.fraghdr.ident == 0x40488927", 3),
+    ] {
+        let o = run(&[
+            "-r",
+            &cap,
+            "-Y",
+            filter,
+            "-T",
+            "fields",
+            "-e",
+            "frame.number",
+        ]);
+        assert_eq!(stdout(&o).lines().count(), frames, "{filter}");
+    }
+}

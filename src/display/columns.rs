@@ -194,6 +194,7 @@ const HEX_FIELDS: &[(&str, usize)] = &[
     ("tls.handshake.extensions_supported_group", 4),
     ("dns.flags", 4),
     ("dns.qry.class", 4),
+    ("ipv6.fraghdr.ident", 8),
 ];
 
 /// A value as text: flags as 1/0 (tshark), strings escaped like wire data.

@@ -45,7 +45,21 @@ pub fn description(name: &str) -> &'static str {
         "ip.flags" => "IPv4 flags (0x02 don't fragment, 0x01 more fragments)",
         "ip.flags.df" => "IPv4 don't-fragment flag",
         "ip.flags.mf" => "IPv4 more-fragments flag",
-        "ip.frag_offset" => "IPv4 fragment offset (bytes)",
+        "ip.frag_offset" => "IPv4 fragment offset (8-byte units)",
+        "ip.fragment" => {
+            "On the frame that completed an IPv4 datagram: the frames of its fragments"
+        }
+        "ip.fragment.count" => "On the frame that completed an IPv4 datagram: its fragments",
+        "ip.reassembled.length" => "On the frame that completed an IPv4 datagram: its length",
+        "ipv6.fraghdr.nxt" => "IPv6 Fragment header: the next header",
+        "ipv6.fraghdr.offset" => "IPv6 Fragment header: the offset (8-byte units)",
+        "ipv6.fraghdr.more" => "IPv6 Fragment header: more fragments",
+        "ipv6.fraghdr.ident" => "IPv6 Fragment header: the identification",
+        "ipv6.fragment" => {
+            "On the frame that completed an IPv6 datagram: the frames of its fragments"
+        }
+        "ipv6.fragment.count" => "On the frame that completed an IPv6 datagram: its fragments",
+        "ipv6.reassembled.length" => "On the frame that completed an IPv6 datagram: its length",
         "ip.ttl" => "IPv4 time to live",
         "ip.proto" => "IPv4 protocol (6 TCP, 17 UDP, 1 ICMP, ...)",
         "ip.checksum" => "IPv4 header checksum as on the wire",

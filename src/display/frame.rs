@@ -160,6 +160,9 @@ impl FrameView<'_> {
             Some(Net::Ipv6(h)) => Some(h),
             _ => None,
         };
+        let v6_frag = v6.and_then(|h| h.fragment.as_ref());
+        // The datagram this frame completed from fragments, of IPv6 or of IPv4.
+        let reassembled = |v6: bool| d.reassembled.as_deref().filter(|r| r.v6 == v6);
         let tcp = d.tcp();
         let icmp = |v6: bool| match &d.transport {
             Some(Transport::Icmpv4(h)) if !v6 => Some(h),
@@ -194,7 +197,27 @@ impl FrameView<'_> {
             "ip.flags.mf" => v4
                 .map(|h| vec![Value::Bool(h.more_fragments)])
                 .unwrap_or_default(),
-            "ip.frag_offset" => one(v4.map(|h| h.fragment_offset.into())),
+            // In 8-byte units, as tshark's field (its tree line says bytes).
+            "ip.frag_offset" => one(v4.map(|h| u64::from(h.fragment_offset / 8))),
+            "ip.fragment" | "ipv6.fragment" => reassembled(name.starts_with("ipv6"))
+                .map(|r| {
+                    let mut f: Vec<_> = r.fragments.iter().collect();
+                    f.sort_by_key(|(_, range)| range.start);
+                    f.into_iter().map(|(n, _)| Value::Int(*n)).collect()
+                })
+                .unwrap_or_default(),
+            "ip.fragment.count" | "ipv6.fragment.count" => {
+                one(reassembled(name.starts_with("ipv6")).map(|r| r.fragments.len() as u64))
+            }
+            "ip.reassembled.length" | "ipv6.reassembled.length" => {
+                one(reassembled(name.starts_with("ipv6")).map(|r| r.data.len() as u64))
+            }
+            "ipv6.fraghdr.nxt" => one(v6_frag.map(|f| f.next_header.into())),
+            "ipv6.fraghdr.offset" => one(v6_frag.map(|f| u64::from(f.fragment_offset / 8))),
+            "ipv6.fraghdr.more" => v6_frag
+                .map(|f| vec![Value::Bool(f.more)])
+                .unwrap_or_default(),
+            "ipv6.fraghdr.ident" => one(v6_frag.map(|f| f.id.into())),
             "ip.ttl" => one(v4.map(|h| h.ttl.into())),
             "ip.proto" => one(v4.map(|h| h.protocol.into())),
             "ip.checksum" => one(v4.map(|h| h.checksum.into())),
