@@ -619,6 +619,7 @@ impl<'o> Runner<'o> {
         self.stats.frames += 1;
         let first = *self.stats.first_ts.get_or_insert(pkt.ts);
         self.stats.last_ts = Some(pkt.ts);
+        let prev_ts = self.prev_ts.unwrap_or(pkt.ts);
         let delta = self.prev_ts.map(|p| pkt.ts.since(p)).unwrap_or(0.0);
         self.prev_ts = Some(pkt.ts);
         self.analyzer.begin_frame(number, pkt.ts, pkt.len);
@@ -693,6 +694,8 @@ impl<'o> Runner<'o> {
             ts: pkt.ts,
             rel_time: pkt.ts.since(first),
             delta,
+            first_ts: first,
+            prev_ts,
             len: pkt.len,
             data: pkt.data,
             link: pkt.link,

@@ -179,6 +179,21 @@ const HEX_FIELDS: &[(&str, usize)] = &[
     ("dns.id", 4),
     ("http2.flags", 2),
     ("quic.version", 8),
+    ("eth.type", 4),
+    ("ip.dsfield", 2),
+    ("ip.id", 4),
+    ("ip.flags", 2),
+    ("ip.checksum", 4),
+    ("ipv6.tclass", 8),
+    ("ipv6.flow", 6),
+    ("tcp.flags", 4),
+    ("tcp.checksum", 4),
+    ("udp.checksum", 4),
+    ("tls.handshake.ciphersuite", 4),
+    ("tls.handshake.extensions.supported_version", 4),
+    ("tls.handshake.extensions_supported_group", 4),
+    ("dns.flags", 4),
+    ("dns.qry.class", 4),
 ];
 
 /// A value as text: flags as 1/0 (tshark), strings escaped like wire data.
@@ -188,6 +203,7 @@ fn text(v: &Value) -> String {
         Value::Str(s) => escape_str(s),
         Value::Addr(a) => a.to_string(),
         Value::Bool(b) => u8::from(*b).to_string(),
+        Value::Time(t) => super::eval::seconds_text(*t),
     }
 }
 

@@ -53,6 +53,7 @@ fn literal_of(v: &Value) -> Literal {
         Value::Int(n) => Literal::Int(*n),
         Value::Str(s) => Literal::Str(s.clone()),
         Value::Bool(b) => Literal::Bool(*b),
+        Value::Time(t) => Literal::Time(*t),
         Value::Addr(a) => Literal::Net {
             addr: *a,
             prefix: if a.is_ipv4() { 32 } else { 128 },
@@ -107,6 +108,12 @@ fn test(v: &Value, op: CmpOp, lit: &Literal) -> bool {
                 _ => ordered(Some(text.as_ref().cmp(s.as_str())), op),
             }
         }
+        (Literal::Time(n), Value::Time(x)) => ordered(Some(x.cmp(n)), op),
+        (Literal::Bytes(want), Value::Str(hex)) => match op {
+            // Whole bytes only: a match must start on an even hex digit.
+            CmpOp::Contains => hex.match_indices(want.as_str()).any(|(i, _)| i % 2 == 0),
+            _ => ordered(Some(hex.as_str().cmp(want.as_str())), op),
+        },
         (Literal::Regex(re), v) => match v {
             Value::Str(t) => re.is_match(t),
             other => re.is_match(&value_text(other)),
@@ -125,7 +132,15 @@ fn value_text(v: &Value) -> String {
         Value::Str(s) => s.clone(),
         Value::Addr(a) => a.to_string(),
         Value::Bool(b) => u8::from(*b).to_string(),
+        Value::Time(t) => seconds_text(*t),
     }
+}
+
+/// Nanoseconds as tshark prints a time: seconds with nine decimals (`0.069740000`).
+pub fn seconds_text(ns: i128) -> String {
+    let sign = if ns < 0 { "-" } else { "" };
+    let a = ns.unsigned_abs();
+    format!("{sign}{}.{:09}", a / 1_000_000_000, a % 1_000_000_000)
 }
 
 fn same_family_cmp(a: IpAddr, b: IpAddr) -> Option<Ordering> {
@@ -425,6 +440,36 @@ mod tests {
         let f =
             compile("tls.handshake.extensions_server_name contains \"a\" or tcp or tls.sni").ok();
         assert_eq!(f.map(|f| f.names()), Some(vec!["tcp", "tls.sni"]));
+    }
+
+    #[test]
+    fn times_ethernet_addresses_and_bytes() {
+        let f = TestFrame::default()
+            .field("frame.time_relative", Value::Time(1_500_000_000))
+            .field("frame.time_delta", Value::Time(-250_000_000))
+            .s("eth.src", "00:10:db:88:d2:ef")
+            .s("tcp.payload", "04747f47455420");
+        assert!(m("frame.time_relative > 1.4999", &f));
+        assert!(m("frame.time_relative == 1.5", &f));
+        assert!(!m("frame.time_relative > 1.5", &f));
+        assert!(m("frame.time_relative <= 1.500000000", &f));
+        assert!(m("frame.time_delta < 0 && frame.time_delta == -0.25", &f));
+        assert!(compile("frame.time_relative > soon").is_err());
+        assert!(m("eth.src == 00:10:db:88:d2:ef", &f));
+        assert!(m("eth.src == 00-10-DB-88-D2-EF", &f));
+        assert!(m("eth.src == 0010.db88.d2ef", &f));
+        assert!(!m("eth.src != 00:10:db:88:d2:ef", &f));
+        assert!(compile("eth.src == 00:10:db:88:d2").is_err(), "five bytes");
+        assert!(m(r#"tcp.payload contains "GET""#, &f));
+        assert!(m("tcp.payload contains 47:45:54", &f));
+        assert!(
+            !m("tcp.payload contains 47:47", &f),
+            "bytes 04 74 7f: \"4747\" is there only across a byte boundary"
+        );
+        assert!(m("tcp.payload == 04:74:7f:47:45:54:20", &f));
+        assert!(compile("tcp.payload matches \"GET\"").is_err());
+        assert_eq!(seconds_text(69_740_000), "0.069740000");
+        assert_eq!(seconds_text(-1_000_000_001), "-1.000000001");
     }
 
     #[test]

@@ -3,7 +3,8 @@
 use std::net::IpAddr;
 
 use super::{FrameFields, Value};
-use crate::decode::{Link, Net, Transport};
+use crate::decode::field::{self, at};
+use crate::decode::{Link, Net, TcpOptionKind, Transport};
 use crate::event::frame::FrameView;
 use crate::flow::TcpFlags;
 
@@ -50,6 +51,9 @@ impl FrameFields for FrameView<'_> {
                 _ => Vec::new(),
             }
         };
+        if let Some(v) = self.header_values(field) {
+            return v;
+        }
         match field {
             "frame.number" => int(self.number),
             "frame.len" => int(u64::from(self.len)),
@@ -117,6 +121,139 @@ impl FrameFields for FrameView<'_> {
                 out
             }
         }
+    }
+}
+
+/// A timestamp as nanoseconds since the epoch.
+fn nanos(t: crate::capture::Timestamp) -> i128 {
+    i128::from(t.secs) * 1_000_000_000 + i128::from(t.nanos)
+}
+
+/// `aa:bb:cc:dd:ee:ff`, as tshark prints an Ethernet address.
+pub(super) fn ether_text(a: &[u8; 6]) -> String {
+    let mut s = String::with_capacity(17);
+    for (i, b) in a.iter().enumerate() {
+        if i > 0 {
+            s.push(':');
+        }
+        s.push_str(&hex::encode([*b]));
+    }
+    s
+}
+
+impl FrameView<'_> {
+    /// The link, IP, TCP, UDP and ICMP header fields added at stop 34 (`None`: not one of
+    /// them), each from the decoded header or its bytes (`decode::field`).
+    fn header_values(&self, name: &str) -> Option<Vec<Value>> {
+        let d = self.decoded;
+        let one = |v: Option<u64>| v.map(|v| vec![Value::Int(v)]).unwrap_or_default();
+        let byte = |at: usize| self.data.get(at).copied().map(u64::from);
+        let eth = match &d.link {
+            Link::Ethernet(e) => Some(e),
+            _ => None,
+        };
+        let v4 = match &d.net {
+            Some(Net::Ipv4(h)) => Some(h),
+            _ => None,
+        };
+        let v6 = match &d.net {
+            Some(Net::Ipv6(h)) => Some(h),
+            _ => None,
+        };
+        let tcp = d.tcp();
+        let icmp = |v6: bool| match &d.transport {
+            Some(Transport::Icmpv4(h)) if !v6 => Some(h),
+            Some(Transport::Icmpv6(h)) if v6 => Some(h),
+            _ => None,
+        };
+        let ether = |a: &[u8; 6]| Value::Str(ether_text(a));
+        let v = match name {
+            "frame.time_epoch" => vec![Value::Time(nanos(self.ts))],
+            "frame.time_relative" => vec![Value::Time(nanos(self.ts) - nanos(self.first_ts))],
+            "frame.time_delta" => vec![Value::Time(nanos(self.ts) - nanos(self.prev_ts))],
+            "eth.addr" => eth
+                .map(|e| vec![ether(&e.src), ether(&e.dst)])
+                .unwrap_or_default(),
+            "eth.src" => eth.map(|e| vec![ether(&e.src)]).unwrap_or_default(),
+            "eth.dst" => eth.map(|e| vec![ether(&e.dst)]).unwrap_or_default(),
+            "eth.type" => one(eth.map(|e| e.ether_type.into())),
+            "vlan.id" => d.vlans.iter().map(|v| Value::Int(v.id.into())).collect(),
+            // tshark's IPv6 dissector shows the version as `ip.version` too.
+            "ip.version" => one(v4.map(|_| 4).or(v6.map(|_| 6))),
+            "ip.hdr_len" => one(v4.map(|h| h.header_len as u64)),
+            "ip.dsfield" => one(v4.map(|h| u64::from(h.dscp) << 2 | u64::from(h.ecn))),
+            "ip.len" => one(v4.map(|h| h.total_len.into())),
+            "ip.id" => one(v4.map(|h| h.id.into())),
+            // The three flag bits (reserved, DF, MF) as tshark's 0x02 for DF.
+            "ip.flags" => one(v4
+                .and_then(|h| byte(at(h.offset, field::ipv4::FLAGS_FRAG).start))
+                .map(|b| b >> 5)),
+            "ip.flags.df" => v4
+                .map(|h| vec![Value::Bool(h.dont_fragment)])
+                .unwrap_or_default(),
+            "ip.flags.mf" => v4
+                .map(|h| vec![Value::Bool(h.more_fragments)])
+                .unwrap_or_default(),
+            "ip.frag_offset" => one(v4.map(|h| h.fragment_offset.into())),
+            "ip.ttl" => one(v4.map(|h| h.ttl.into())),
+            "ip.proto" => one(v4.map(|h| h.protocol.into())),
+            "ip.checksum" => one(v4.map(|h| h.checksum.into())),
+            "ipv6.tclass" => one(v6.map(|h| h.traffic_class.into())),
+            "ipv6.flow" => one(v6.map(|h| h.flow_label.into())),
+            "ipv6.plen" => one(v6.map(|h| h.payload_len.into())),
+            "ipv6.nxt" => one(v6.map(|h| h.next_header.into())),
+            "ipv6.hlim" => one(v6.map(|h| h.hop_limit.into())),
+            "tcp.seq_raw" => one(tcp.map(|t| t.seq.into())),
+            "tcp.ack_raw" => one(tcp.map(|t| t.ack.into())),
+            "tcp.nxtseq" => one(self.tcp.map(|t| t.seg.next_rel_seq.into())),
+            "tcp.hdr_len" => one(tcp.map(|t| t.header_len as u64)),
+            // Twelve bits: the reserved bits and NS of the data-offset byte, then the rest.
+            "tcp.flags" => one(tcp.and_then(|t| {
+                let r = at(t.offset, field::tcp::DATA_OFF_FLAGS);
+                Some((byte(r.start)? & 0x0f) << 8 | byte(r.start + 1)?)
+            })),
+            "tcp.flags.urg" => tcp
+                .map(|t| vec![Value::Bool(t.flags.has(TcpFlags::URG))])
+                .unwrap_or_default(),
+            "tcp.window_size_value" => one(tcp.map(|t| t.window.into())),
+            "tcp.window_size" => one(tcp.map(|t| {
+                self.tcp
+                    .and_then(|v| v.scaled_window)
+                    .unwrap_or(t.window.into())
+                    .into()
+            })),
+            "tcp.checksum" => one(tcp.map(|t| t.checksum.into())),
+            "tcp.urgent_pointer" => one(tcp.map(|t| t.urgent.into())),
+            "tcp.options.mss_val" | "tcp.options.wscale.shift" => tcp
+                .map(|t| {
+                    t.options
+                        .iter()
+                        .filter_map(|o| match (&o.kind, name) {
+                            (TcpOptionKind::Mss(m), "tcp.options.mss_val") => Some(u64::from(*m)),
+                            (TcpOptionKind::WindowScale(s), "tcp.options.wscale.shift") => {
+                                Some(u64::from(*s))
+                            }
+                            _ => None,
+                        })
+                        .map(Value::Int)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            "tcp.payload" => match (tcp, self.data.get(d.payload.clone())) {
+                (Some(_), Some(p)) if !p.is_empty() => vec![Value::Str(hex::encode(p))],
+                _ => Vec::new(),
+            },
+            "udp.checksum" => match &d.transport {
+                Some(Transport::Udp(u)) => vec![Value::Int(u.checksum.into())],
+                _ => Vec::new(),
+            },
+            "icmp.type" => one(icmp(false).map(|h| h.icmp_type.into())),
+            "icmp.code" => one(icmp(false).map(|h| h.code.into())),
+            "icmpv6.type" => one(icmp(true).map(|h| h.icmp_type.into())),
+            "icmpv6.code" => one(icmp(true).map(|h| h.code.into())),
+            _ => return None,
+        };
+        Some(v)
     }
 }
 

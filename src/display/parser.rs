@@ -29,6 +29,10 @@ pub enum Literal {
         prefix: u8,
     },
     Regex(Regex),
+    /// Seconds as nanoseconds (a `Time` field).
+    Time(i128),
+    /// Bytes as lower-case hex digits (a `Bytes` field).
+    Bytes(String),
 }
 
 impl PartialEq for Literal {
@@ -41,6 +45,8 @@ impl PartialEq for Literal {
                 a == b && p == q
             }
             (Literal::Regex(a), Literal::Regex(b)) => a.as_str() == b.as_str(),
+            (Literal::Time(a), Literal::Time(b)) => a == b,
+            (Literal::Bytes(a), Literal::Bytes(b)) => a == b,
             _ => false,
         }
     }
@@ -291,7 +297,8 @@ fn check_op(field: &str, ty: FieldType, op: CmpOp, col: usize) -> Result<(), Fil
         CmpOp::Lt | CmpOp::Gt | CmpOp::Le | CmpOp::Ge => {
             !matches!(ty, FieldType::Bool | FieldType::Marker)
         }
-        CmpOp::Contains | CmpOp::Matches => ty == FieldType::Str,
+        CmpOp::Contains => matches!(ty, FieldType::Str | FieldType::Bytes),
+        CmpOp::Matches => ty == FieldType::Str,
         CmpOp::BitAnd => ty == FieldType::Int,
     };
     if ok {
@@ -346,6 +353,20 @@ fn literal(field: &str, ty: FieldType, op: CmpOp, t: &Token) -> Result<Literal, 
                 FilterError::new(t.col, format!("invalid regular expression: {first}"))
             }),
         FieldType::Str => Ok(Literal::Str(text.to_string())),
+        FieldType::Time => parse_seconds(text)
+            .map(Literal::Time)
+            .ok_or_else(|| bad("time in seconds (such as 1.5)")),
+        FieldType::Ether => parse_bytes(text)
+            .filter(|b| b.len() == 6)
+            .map(|b| {
+                let a: [u8; 6] = std::array::from_fn(|i| b[i]);
+                Literal::Str(super::frame::ether_text(&a))
+            })
+            .ok_or_else(|| bad("Ethernet address (such as 00:11:22:aa:bb:cc)")),
+        FieldType::Bytes if quoted => Ok(Literal::Bytes(hex::encode(text.as_bytes()))),
+        FieldType::Bytes => parse_bytes(text)
+            .map(|b| Literal::Bytes(hex::encode(b)))
+            .ok_or_else(|| bad("byte string (such as 47:45:54, or a quoted string)")),
         FieldType::Ipv4 | FieldType::Ipv6 => {
             let v6 = ty == FieldType::Ipv6;
             let what = if v6 {
@@ -400,6 +421,58 @@ fn literal(field: &str, ty: FieldType, op: CmpOp, t: &Token) -> Result<Literal, 
         }
         FieldType::Protocol => Err(bad("value")),
     }
+}
+
+/// Seconds written as a decimal number (`1.5`, `-0.25`, `1362692526.869344`), as
+/// nanoseconds; digits past the ninth decimal are dropped.
+fn parse_seconds(text: &str) -> Option<i128> {
+    let (neg, t) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (whole, frac) = t.split_once('.').unwrap_or((t, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if (whole.is_empty() && frac.is_empty()) || !digits(whole) || !digits(frac) || whole.len() > 20
+    {
+        return None;
+    }
+    let secs: i128 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
+    let mut ns: i128 = 0;
+    for i in 0..9 {
+        ns = ns * 10 + frac.as_bytes().get(i).map_or(0, |b| i128::from(b - b'0'));
+    }
+    let total = secs * 1_000_000_000 + ns;
+    Some(if neg { -total } else { total })
+}
+
+/// Bytes written as hex pairs separated by `:`, `-` or `.` (`47:45:54`), or as one run of
+/// hex digits of even length with no separator (`00112233aabb`, `0011.2233.aabb`).
+fn parse_bytes(text: &str) -> Option<Vec<u8>> {
+    let parts: Vec<&str> = text.split([':', '-']).collect();
+    if parts.len() > 1 {
+        return parts
+            .iter()
+            .map(|p| match p.len() {
+                1 | 2 => u8::from_str_radix(p, 16).ok(),
+                _ => None,
+            })
+            .collect();
+    }
+    let run: String = text.chars().filter(|c| *c != '.').collect();
+    if run.is_empty() {
+        return None;
+    }
+    if text.contains('.') && text.split('.').all(|p| p.len() <= 2) {
+        return text
+            .split('.')
+            .map(|p| u8::from_str_radix(p, 16).ok())
+            .collect();
+    }
+    hex::decode(run).ok()
 }
 
 /// Decimal or `0x` hexadecimal.

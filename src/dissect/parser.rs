@@ -174,6 +174,8 @@ pub enum FieldValue {
     Str(String),
     Addr(IpAddr),
     Bool(bool),
+    /// A time or time difference in nanoseconds (`frame.time_relative`).
+    Time(i128),
 }
 
 /// An application message a parser emits: everything the output formats and the findings

@@ -27,6 +27,10 @@ pub struct FrameView<'a> {
     pub rel_time: f64,
     /// Seconds since the previous frame.
     pub delta: f64,
+    /// The first frame's time and the previous frame's (this frame's own for the first):
+    /// `rel_time` and `delta` exactly, to the nanosecond (`frame.time_relative`).
+    pub first_ts: Timestamp,
+    pub prev_ts: Timestamp,
     /// Length on the wire.
     pub len: u32,
     pub data: &'a [u8],

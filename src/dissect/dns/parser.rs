@@ -229,6 +229,14 @@ impl AppMessage for DnsEvent {
     fn values(&self, field: &str, out: &mut Vec<FieldValue>) {
         let m = &self.message;
         let text = |b: &[u8]| FieldValue::Str(String::from_utf8_lossy(b).into_owned());
+        // The root (an empty name: the OPT pseudo-record's) is `<Root>` in tshark.
+        let name = |n: &wire::Name| {
+            if n.text.is_empty() {
+                FieldValue::Str("<Root>".into())
+            } else {
+                text(&n.text)
+            }
+        };
         match field {
             "dns.id" => out.push(FieldValue::Int(m.id.into())),
             "dns.flags.response" => out.push(FieldValue::Bool(m.flags.response())),
@@ -236,11 +244,35 @@ impl AppMessage for DnsEvent {
             "dns.flags.rcode" if m.flags.response() => {
                 out.push(FieldValue::Int(m.flags.rcode().into()))
             }
-            "dns.qry.name" => out.extend(m.questions.iter().map(|q| text(&q.name.text))),
+            "dns.qry.name" => out.extend(m.questions.iter().map(|q| name(&q.name))),
             "dns.qry.type" => {
                 out.extend(m.questions.iter().map(|q| FieldValue::Int(q.qtype.into())))
             }
-            "dns.resp.name" => out.extend(m.records().map(|r| text(&r.name.text))),
+            "dns.resp.name" => out.extend(m.records().map(|r| name(&r.name))),
+            "dns.qry.class" => {
+                out.extend(m.questions.iter().map(|q| FieldValue::Int(q.class.into())))
+            }
+            "dns.resp.type" => out.extend(m.records().map(|r| FieldValue::Int(r.rtype.into()))),
+            // An OPT pseudo-record's TTL is the extended rcode and flags: no TTL in tshark.
+            "dns.resp.ttl" => out.extend(
+                m.records()
+                    .filter(|r| !matches!(r.data, RData::Opt(_)))
+                    .map(|r| FieldValue::Int(r.ttl.into())),
+            ),
+            "dns.count.queries" => out.push(FieldValue::Int(m.qdcount.into())),
+            "dns.count.answers" => out.push(FieldValue::Int(m.ancount.into())),
+            "dns.count.auth_rr" => out.push(FieldValue::Int(m.nscount.into())),
+            "dns.count.add_rr" => out.push(FieldValue::Int(m.arcount.into())),
+            "dns.flags" => out.push(FieldValue::Int(m.flags.0.into())),
+            "dns.flags.opcode" => out.push(FieldValue::Int(m.flags.opcode().into())),
+            "dns.flags.recdesired" => out.push(FieldValue::Bool(m.flags.recursion_desired())),
+            // tshark shows these two bits in responses only.
+            "dns.flags.authoritative" if m.flags.response() => {
+                out.push(FieldValue::Bool(m.flags.authoritative()))
+            }
+            "dns.flags.recavail" if m.flags.response() => {
+                out.push(FieldValue::Bool(m.flags.recursion_available()))
+            }
             _ => {
                 for r in m.records() {
                     match (field, &r.data) {

@@ -320,19 +320,21 @@ impl HttpMessage {
     }
 
     fn full_uri(&self, host: Option<&[u8]>, uri: &[u8]) -> Option<String> {
+        self.full_uri_bytes(host, uri).map(|u| escape_bytes(&u))
+    }
+
+    /// The URI with scheme and host (as tshark's `http.request.full_uri`), not escaped: an
+    /// absolute URI as it is, an origin-form one after the Host.
+    fn full_uri_bytes(&self, host: Option<&[u8]>, uri: &[u8]) -> Option<Vec<u8>> {
         if uri.starts_with(b"http://") || uri.starts_with(b"https://") {
-            return Some(escape_bytes(uri));
+            return Some(uri.to_vec());
         }
         let host = host?;
         if !uri.starts_with(b"/") {
             return None;
         }
-        Some(format!(
-            "{}://{}{}",
-            if self.https { "https" } else { "http" },
-            escape_bytes(host),
-            escape_bytes(uri)
-        ))
+        let scheme: &[u8] = if self.https { b"https://" } else { b"http://" };
+        Some([scheme, host, uri].concat())
     }
 
     /// The `-V` layer.
@@ -550,9 +552,29 @@ impl HttpMessage {
             }
             return;
         }
-        AppMessage::values(self, field, out);
+        self.shared_values(field, out);
     }
 }
+
+/// Display-filter fields that are one header each (tshark's names), with the header's name.
+const HEADER_FIELDS: &[(&str, &str)] = &[
+    ("http.server", "server"),
+    ("http.cookie", "cookie"),
+    ("http.set_cookie", "set-cookie"),
+    ("http.authorization", "authorization"),
+    ("http.referer", "referer"),
+    ("http.location", "location"),
+    ("http.accept", "accept"),
+    ("http.accept_encoding", "accept-encoding"),
+    ("http.accept_language", "accept-language"),
+    ("http.connection", "connection"),
+    ("http.content_encoding", "content-encoding"),
+    ("http.transfer_encoding", "transfer-encoding"),
+    ("http.cache_control", "cache-control"),
+    ("http.last_modified", "last-modified"),
+    ("http.date", "date"),
+    ("http.x_forwarded_for", "x-forwarded-for"),
+];
 
 /// Media types whose bodies are shown as lines of text.
 fn is_textual(mt: &[u8]) -> bool {
@@ -599,6 +621,18 @@ impl AppMessage for HttpMessage {
         }
     }
     fn values(&self, field: &str, out: &mut Vec<FieldValue>) {
+        self.shared_values(field, out);
+        self.http1_values(field, out);
+    }
+    fn http(&self) -> Option<&HttpMessage> {
+        Some(self)
+    }
+}
+
+impl HttpMessage {
+    /// The fields tshark shows for HTTP/1.x and, on our side, for a message of an HTTP/2 or
+    /// HTTP/3 stream too ([`HttpMessage::stream_values`]).
+    fn shared_values(&self, field: &str, out: &mut Vec<FieldValue>) {
         let text = |b: &[u8]| FieldValue::Str(String::from_utf8_lossy(b).into_owned());
         let v = match (field, &self.start) {
             ("http.host", _) => self.header("host").map(text),
@@ -615,7 +649,43 @@ impl AppMessage for HttpMessage {
         };
         out.extend(v);
     }
-    fn http(&self) -> Option<&HttpMessage> {
-        Some(self)
+
+    /// The fields of an HTTP/1.x message only (tshark names those of HTTP/2 `http2.*`).
+    fn http1_values(&self, field: &str, out: &mut Vec<FieldValue>) {
+        let text = |b: &[u8]| FieldValue::Str(String::from_utf8_lossy(b).into_owned());
+        let v = match (field, &self.start) {
+            ("http.request.version", StartLine::Request(_))
+            | ("http.response.version", StartLine::Response(_)) => {
+                Some(FieldValue::Str(self.version.to_string()))
+            }
+            ("http.response.phrase", StartLine::Response(r)) => Some(text(&r.reason)),
+            ("http.request.full_uri", StartLine::Request(r)) => self
+                .full_uri_bytes(r.host.as_deref(), &r.uri)
+                .map(|u| text(&u)),
+            // The request's URI as it is when it had no Host.
+            ("http.response_for.uri", StartLine::Response(r)) => {
+                r.request_uri.as_deref().map(|u| {
+                    match self.full_uri_bytes(r.request_host.as_deref(), u) {
+                        Some(full) => text(&full),
+                        None => text(u),
+                    }
+                })
+            }
+            ("http.request_in", StartLine::Response(r)) => r.request_frame.map(FieldValue::Int),
+            ("http.content_length", _) => self.content_length.map(FieldValue::Int),
+            _ => {
+                // A header field tshark names `http.NAME`, every occurrence.
+                if let Some(h) = HEADER_FIELDS.iter().find(|(f, _)| *f == field) {
+                    out.extend(
+                        self.headers
+                            .iter()
+                            .filter(|(n, _)| n.eq_ignore_ascii_case(h.1))
+                            .map(|(_, v)| text(v)),
+                    );
+                }
+                None
+            }
+        };
+        out.extend(v);
     }
 }

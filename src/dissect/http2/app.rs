@@ -168,7 +168,25 @@ impl AppMessage for Http2Frame {
                     .flat_map(|l| &l.fields)
                     .map(|(_, v)| text(v)),
             ),
-            _ => {}
+            _ => {
+                // A pseudo-header as its own field (`http2.headers.method` for `:method`).
+                if let Some(pseudo) = field.strip_prefix("http2.headers.") {
+                    out.extend(
+                        f.headers
+                            .iter()
+                            .flat_map(|l| &l.fields)
+                            .filter(|(n, _)| n.strip_prefix(b":") == Some(pseudo.as_bytes()))
+                            .filter_map(|(_, v)| match pseudo {
+                                // An integer in tshark; a status that is not one is left out.
+                                "status" => std::str::from_utf8(v)
+                                    .ok()
+                                    .and_then(|t| t.parse::<u16>().ok())
+                                    .map(|n| FieldValue::Int(n.into())),
+                                _ => Some(text(v)),
+                            }),
+                    );
+                }
+            }
         }
     }
 }

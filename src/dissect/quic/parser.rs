@@ -128,7 +128,39 @@ impl AppMessage for QuicEvent {
                     .filter(|p| p.version != 0)
                     .map(|p| FieldValue::Int(p.version.into())),
             ),
+            "quic.long.packet_type" => out.extend(self.packets.iter().filter_map(|p| {
+                let code = match p.ptype {
+                    header::PacketType::Initial => 0,
+                    header::PacketType::ZeroRtt => 1,
+                    header::PacketType::Handshake => 2,
+                    header::PacketType::Retry => 3,
+                    _ => return None,
+                };
+                Some(FieldValue::Int(code))
+            })),
+            "quic.dcid" => out.extend(
+                self.packets
+                    .iter()
+                    .filter(|p| !p.dcid.is_empty())
+                    .map(|p| FieldValue::Str(hex::encode(&p.dcid))),
+            ),
+            "quic.scid" => out.extend(
+                self.packets
+                    .iter()
+                    .filter(|p| !p.scid.is_empty())
+                    .map(|p| FieldValue::Str(hex::encode(&p.scid))),
+            ),
             "tls.sni" => sni_values(self.client_hello.as_deref(), out),
+            "tls.handshake.ciphersuite"
+            | "tls.handshake.extension.type"
+            | "tls.handshake.extensions_alpn_str"
+            | "tls.handshake.extensions.supported_version"
+            | "tls.handshake.extensions_supported_group" => crate::dissect::tls::hello_values(
+                field,
+                self.client_hello.as_deref(),
+                self.server_hello.as_deref(),
+                out,
+            ),
             "tls.handshake.type" => {
                 if self.client_hello.is_some() {
                     out.push(FieldValue::Int(1));

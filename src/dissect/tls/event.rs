@@ -602,6 +602,22 @@ impl crate::dissect::parser::AppMessage for TlsEvent {
             ("tls.alert.description", TlsMessage::Alert(a)) => {
                 a.description.map(|x| FieldValue::Int(x.into()))
             }
+            // The inner type of a decrypted record, as tshark shows it.
+            // The inner type of a decrypted record, as tshark shows it; a TLS 1.3 record
+            // left encrypted has only an opaque type (`tls.record.opaque_type` in tshark).
+            ("tls.record.content_type", _) if !self.record.sslv2 => match self.record.decrypted {
+                Some((_, inner)) => Some(FieldValue::Int(inner.into())),
+                None if self.protocol == "TLSv1.3" && self.record.content_type == 23 => None,
+                None => Some(FieldValue::Int(self.record.content_type.into())),
+            },
+            (_, TlsMessage::ClientHello(ch)) => {
+                hello_values(field, Some(ch), None, out);
+                None
+            }
+            (_, TlsMessage::ServerHello(sh)) => {
+                hello_values(field, None, Some(sh), out);
+                None
+            }
             _ => None,
         };
         out.extend(v);
@@ -611,6 +627,45 @@ impl crate::dissect::parser::AppMessage for TlsEvent {
     }
     fn tls(&self) -> Option<&TlsEvent> {
         Some(self)
+    }
+}
+
+/// The cipher suite and extension fields of a ClientHello or ServerHello (in a TLS record or
+/// a QUIC CRYPTO frame).
+pub fn hello_values(
+    field: &str,
+    ch: Option<&super::hello::ClientHello>,
+    sh: Option<&super::hello::ServerHello>,
+    out: &mut Vec<crate::dissect::parser::FieldValue>,
+) {
+    use crate::dissect::parser::FieldValue;
+    let int = |x: u64| FieldValue::Int(x);
+    if field == "tls.handshake.ciphersuite" {
+        if let Some(ch) = ch.filter(|c| !c.sslv2) {
+            out.extend(ch.cipher_suites.iter().map(|c| int((*c).into())));
+        }
+        out.extend(sh.map(|s| int(s.cipher_suite.into())));
+        return;
+    }
+    let parts = ch
+        .map(|c| (&c.values, &c.extensions[..]))
+        .into_iter()
+        .chain(sh.map(|s| (&s.values, &s.extensions[..])));
+    for (v, extensions) in parts {
+        let ints = |l: &[u16]| l.iter().map(|x| int((*x).into())).collect::<Vec<_>>();
+        match field {
+            "tls.handshake.extension.type" => {
+                out.extend(extensions.iter().map(|e| int(e.id.into())))
+            }
+            "tls.handshake.extensions_alpn_str" => out.extend(
+                v.alpn
+                    .iter()
+                    .map(|a| FieldValue::Str(String::from_utf8_lossy(a).into_owned())),
+            ),
+            "tls.handshake.extensions.supported_version" => out.extend(ints(&v.supported_versions)),
+            "tls.handshake.extensions_supported_group" => out.extend(ints(&v.groups)),
+            _ => {}
+        }
     }
 }
 

@@ -24,7 +24,9 @@ mod record;
 mod stream;
 
 pub use cert::{signature_verifies, summarize, AltName, CertSummary, KeyAlgorithm, PublicKeyInfo};
-pub use event::{Alert, AppData, Heartbeat, RecordInfo, Summary, TlsEvent, TlsMessage};
+pub use event::{
+    hello_values, Alert, AppData, Heartbeat, RecordInfo, Summary, TlsEvent, TlsMessage,
+};
 pub use fingerprint::{ja3_string, ja3s_string, ja4, md5_hex, ClientFingerprintInput};
 pub use handshake::{
     decode_certificate13, CertificateChain, CertificateRequest, OtherHandshake, ServerKeyExchange,
