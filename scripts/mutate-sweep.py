@@ -22,7 +22,9 @@ deterministic ways (seeded):
 
 and each copy is run in every mode (-q, --json, -V -x, -X, -A, -T fields, --follow
 ascii/http, --report, --html FILE, -j 4 -q (workers), -j 2 --json and -j 2 -V -x --report
-(the printing thread), --conversations/--stats), with --keylog/--rsa-key when the capture
+(the printing thread), --conversations/--stats, the file on standard input (--json, and
+-j 2 -q --report: one reader handing frames to workers), gzip-compressed (-V), and -Y with
+-x), with --keylog/--rsa-key when the capture
 has one beside it. A run FAILS when:
 
   * it exits 101 (panic) or on a signal (abort, SIGSEGV, SIGBUS, SIGKILL by the memory cap),
@@ -40,6 +42,7 @@ Exit status: 0 when nothing failed, 1 otherwise. Standard library only.
 """
 
 import argparse
+import gzip
 import os
 import random
 import resource
@@ -72,6 +75,11 @@ MODES = {
     "j2Vx": ["-j", "2", "-V", "-x", "--report"],
     "A": ["-A"],
     "conv": ["-q", "--conversations", "--stats"],
+    # The input as a pipe (`-r -`) and gzip-compressed: the other readers.
+    "stdin": ["--json", "@STDIN@"],
+    "stdinj2": ["-j", "2", "-q", "--report", "@STDIN@"],  # the reader hands frames to workers
+    "gz": ["-V", "@GZ@"],
+    "Y": ["-Y", "http || tls || dns || quic || tcp.len > 0 || ip.addr == 10.0.0.0/8", "-x"],
 }
 DOCUMENTED_EXITS = {0, 1, 2, 3, 4, 5, 6, 7}
 CAPTURE_EXT = (".pcap", ".pcapng", ".cap")
@@ -283,7 +291,16 @@ def run_one(binary, mode, extra, path, timeout, max_rss_mb, vmem_mb, workdir):
     if "@HTML@" in args:
         html = tempfile.mktemp(suffix=".html", dir=workdir)
         args[args.index("@HTML@")] = html
-    cmd = [binary] + args + extra + ["-r", path]
+    source, stdin_from = path, None
+    if "@STDIN@" in args:
+        args.remove("@STDIN@")
+        source, stdin_from = "-", path
+    if "@GZ@" in args:
+        args.remove("@GZ@")
+        source = tempfile.mktemp(suffix=".pcap.gz", dir=workdir)
+        with open(path, "rb") as raw, gzip.open(source, "wb") as gz:
+            gz.write(raw.read())
+    cmd = [binary] + args + extra + ["-r", source]
 
     def limit():
         lim = vmem_mb * 1024 * 1024
@@ -292,8 +309,10 @@ def run_one(binary, mode, extra, path, timeout, max_rss_mb, vmem_mb, workdir):
 
     t0 = time.monotonic()
     with tempfile.TemporaryFile(dir=workdir) as fo, tempfile.TemporaryFile(dir=workdir) as fe:
-        p = subprocess.Popen(cmd, stdout=fo, stderr=fe, stdin=subprocess.DEVNULL,
-                             preexec_fn=limit)
+        stdin = open(stdin_from, "rb") if stdin_from else subprocess.DEVNULL
+        p = subprocess.Popen(cmd, stdout=fo, stderr=fe, stdin=stdin, preexec_fn=limit)
+        if stdin_from:
+            stdin.close()
         timed_out = []
 
         def kill():
@@ -346,6 +365,11 @@ def run_one(binary, mode, extra, path, timeout, max_rss_mb, vmem_mb, workdir):
              and not any(x in ln for x in extra if x.startswith("/"))]
     if rc in (3, 4) and len(lines) > 1:
         problems.append("exit %d with %d stderr lines: %s" % (rc, len(lines), " | ".join(lines[:3])))
+    if stdin_from:
+        cmd = cmd + ["<", stdin_from]
+    elif source != path:
+        os.unlink(source)
+        cmd = cmd + ["# the input gzip-compressed"]
     return cmd, rc, elapsed, rss_mb, problems
 
 

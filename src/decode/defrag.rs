@@ -14,6 +14,7 @@
 //! [`Defragmenter::give_up_oldest`]). A fragment cut by the snaplen cannot complete its
 //! datagram: the datagram is given up.
 
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::ops::Range;
 
@@ -170,6 +171,10 @@ struct Fragment<'a> {
 /// The datagrams being reassembled in a run.
 pub struct Defragmenter {
     pending: HashMap<Key, Pending>,
+    /// The pending datagrams by arrival of their first fragment (oldest first): giving up
+    /// the oldest, or those past the timeout, takes no walk over all of them (a flood of
+    /// first fragments costs the same per fragment as one).
+    by_arrival: BTreeMap<u64, Key>,
     held: usize,
     /// Bytes held past which the oldest datagrams are given up.
     limit: usize,
@@ -184,6 +189,7 @@ impl Defragmenter {
     pub fn with_limit(limit: usize) -> Self {
         Defragmenter {
             pending: HashMap::new(),
+            by_arrival: BTreeMap::new(),
             held: 0,
             limit,
             arrivals: 0,
@@ -230,7 +236,7 @@ impl Defragmenter {
         };
         self.stats.fragments += 1;
         if frag.cut {
-            if let Some(p) = self.pending.remove(&frag.key) {
+            if let Some(p) = self.take(&frag.key) {
                 self.give_up(p);
             }
             self.stats.malformed += 1;
@@ -241,6 +247,9 @@ impl Defragmenter {
         }
         let key = frag.key;
         let order = self.arrivals;
+        if !self.pending.contains_key(&key) {
+            self.by_arrival.insert(order, key);
+        }
         let p = self.pending.entry(key).or_insert_with(|| Pending {
             buf: IpDefragBuf::new(IpNumber(key.protocol), Vec::new(), Vec::new()),
             first: ts,
@@ -256,7 +265,7 @@ impl Defragmenter {
         self.held = self.held.saturating_sub(p.cost).saturating_add(cost);
         p.cost = cost;
         if !ok {
-            if let Some(p) = self.pending.remove(&key) {
+            if let Some(p) = self.take(&key) {
                 self.give_up(p);
             }
             self.stats.malformed += 1;
@@ -267,7 +276,7 @@ impl Defragmenter {
             while self.held > self.limit && self.give_up_oldest() {}
             return;
         }
-        let Some(p) = self.pending.remove(&key) else {
+        let Some(p) = self.take(&key) else {
             return;
         };
         self.release(&p);
@@ -288,15 +297,10 @@ impl Defragmenter {
 
     /// Give up the datagram whose first fragment came first; false when none is pending.
     pub fn give_up_oldest(&mut self) -> bool {
-        let Some(key) = self
-            .pending
-            .iter()
-            .min_by_key(|(_, p)| p.order)
-            .map(|(k, _)| *k)
-        else {
+        let Some(key) = self.by_arrival.values().next().copied() else {
             return false;
         };
-        if let Some(p) = self.pending.remove(&key) {
+        if let Some(p) = self.take(&key) {
             self.give_up(p);
             self.stats.evicted += 1;
         }
@@ -306,13 +310,20 @@ impl Defragmenter {
     /// End of input: what is still pending is counted as incomplete and given up.
     pub fn finish(&mut self) -> DefragStats {
         self.stats.incomplete += self.pending.len() as u64;
-        let mut left: Vec<Pending> = self.pending.drain().map(|(_, p)| p).collect();
-        left.sort_by_key(|p| p.order);
-        for p in left {
-            self.give_up(p);
+        while let Some(key) = self.by_arrival.values().next().copied() {
+            if let Some(p) = self.take(&key) {
+                self.give_up(p);
+            }
         }
         self.held = 0;
         self.stats.clone()
+    }
+
+    /// Remove the datagram of `key` from the pending ones.
+    fn take(&mut self, key: &Key) -> Option<Pending> {
+        let p = self.pending.remove(key)?;
+        self.by_arrival.remove(&p.order);
+        Some(p)
     }
 
     fn release(&mut self, p: &Pending) {
@@ -330,22 +341,26 @@ impl Defragmenter {
         std::mem::take(&mut self.given_up)
     }
 
-    /// Give up the datagrams whose first fragment is older than the timeout at `now`.
+    /// Give up the datagrams whose first fragment is older than the timeout at `now`, in
+    /// the order they began, up to the first that is not (in a file whose time goes back,
+    /// a later one may wait for the next fragment to be given up).
     fn expire(&mut self, now: Timestamp) {
-        if self.pending.is_empty() {
-            return;
-        }
-        let mut old: Vec<Key> = self
-            .pending
-            .iter()
-            .filter(|(_, p)| now.secs.saturating_sub(p.first.secs) > TIMEOUT_SECS)
-            .map(|(k, _)| *k)
-            .collect();
-        old.sort_by_key(|k| self.pending.get(k).map_or(0, |p| p.order));
-        for k in old {
-            if let Some(p) = self.pending.remove(&k) {
-                self.give_up(p);
-                self.stats.timed_out += 1;
+        while let Some(key) = self.by_arrival.values().next().copied() {
+            let old = self
+                .pending
+                .get(&key)
+                .is_none_or(|p| now.secs.saturating_sub(p.first.secs) > TIMEOUT_SECS);
+            if !old {
+                break;
+            }
+            match self.take(&key) {
+                Some(p) => {
+                    self.give_up(p);
+                    self.stats.timed_out += 1;
+                }
+                None => {
+                    self.by_arrival.pop_first();
+                }
             }
         }
     }
