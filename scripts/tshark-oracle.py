@@ -3,8 +3,8 @@
 
 usage: scripts/tshark-oracle.py [--bin BIN] [--corpus DIR] [--only SUBSTR] [--max N] [--quiet]
 
-For each capture under ../shared/corpus/{http,tcp,tls,link,malformed,decrypt} and captures/
-(with its key log when there is one: `--keylog F` / tshark `-o tls.keylog_file:F`):
+For each capture under ../shared/corpus/{http,tcp,tls,link,malformed,decrypt}, captures/ and
+captures/lossy/ (with its key log when there is one: `--keylog F` / tshark `-o tls.keylog_file:F`):
 
   1. `-T fields -E occurrence=a` with every non-protocol field of `--list-fields` (finding.*
      excepted: tshark has no findings), a few fields a run; each (frame, field) cell is
@@ -68,6 +68,15 @@ FILTERS = [
     "quic.version == 1", "tcp.port == 80 || tcp.port == 443", "!(tcp.port == 80)",
     "ip.src == 127.0.0.1", "ip.addr == 10.0.0.0/8", "tcp.srcport < tcp.dstport",
     "tcp.seq == 1", "tcp.ack == 1", "udp.stream == 0", "tcp.flags.push == 1 && !http",
+    "tcp.analysis.flags", "tcp.analysis.fast_retransmission",
+    "tcp.analysis.spurious_retransmission", "tcp.analysis.out_of_order",
+    "tcp.analysis.lost_segment", "tcp.analysis.ack_lost_segment", "tcp.analysis.duplicate_ack",
+    "tcp.analysis.duplicate_ack_num >= 2", "tcp.analysis.window_update",
+    "tcp.analysis.window_full", "tcp.analysis.keep_alive", "tcp.analysis.keep_alive_ack",
+    "tcp.analysis.zero_window", "tcp.analysis.zero_window_probe",
+    "tcp.analysis.zero_window_probe_ack", "tcp.analysis.ack_rtt", "tcp.analysis.acks_frame",
+    "tcp.analysis.initial_rtt", "tcp.analysis.bytes_in_flight > 1000",
+    "tcp.analysis.flags && !tcp.analysis.window_update",
     # stop 34: frame, link, IP, TCP, UDP and ICMP header fields.
     "frame.time_relative > 0.5", "frame.time_delta >= 0.001", "frame.time_epoch < 1400000000",
     "eth.src == 00:10:db:88:d2:ef", "eth.addr", "eth.type == 0x86dd", "vlan.id",
@@ -115,7 +124,8 @@ def corpus_files(corpus):
         d = corpus / sub
         if d.is_dir():
             out += sorted(p for p in d.iterdir() if p.suffix in (".pcap", ".pcapng"))
-    out += sorted(p for p in (ROOT / "captures").iterdir() if p.suffix == ".pcap")
+    for d in (ROOT / "captures", ROOT / "captures" / "lossy"):
+        out += sorted(p for p in d.iterdir() if p.suffix == ".pcap")
     return out
 
 
