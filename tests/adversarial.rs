@@ -1057,7 +1057,7 @@ fn head_scanning_stays_linear_on_hostile_shapes() {
 fn memory_budget_over_idle_flows_and_conversation_rows() {
     let dir = scratch("memory-flows");
     let budget: u64 = 16 << 20;
-    let flow_cost = 2560u64;
+    let flow_cost = 2944u64;
     let cap = dir.join("idle_flows.pcap");
     gen::small_flows(&cap, 20_000, 230).expect("write idle flows");
     let b = budget.to_string();
