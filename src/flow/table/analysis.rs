@@ -60,6 +60,14 @@ pub(super) struct SideState {
     push_last: bool,
     /// Oldest first; most streams have a few at a time, held in place.
     unacked: SmallVec<[Unacked; 4]>,
+    /// The first `checked.1` segments of `unacked` were last matched against the ACK
+    /// `checked.0` and are unchanged by it again: the same ACK only looks at later ones,
+    /// so a sender that never sees its segments acknowledged costs no walk per segment.
+    checked: Option<(u32, u32)>,
+    /// The lowest start and highest end of `unacked` (relative to `span.0`, the base they
+    /// were taken against), kept while segments are only added; `None` once one is
+    /// acknowledged or cut, then taken again from all of them.
+    span: Option<(u32, u32, u32)>,
 }
 
 impl Default for SideState {
@@ -84,6 +92,8 @@ impl Default for SideState {
             push_bytes: 0,
             push_last: false,
             unacked: SmallVec::new(),
+            checked: None,
+            span: None,
         }
     }
 }
@@ -257,6 +267,13 @@ impl SeqAnalysis {
                 nextseq,
                 ts: now,
             });
+            let base = fwd.base.unwrap_or(0);
+            let (lo, hi) = (seq.wrapping_sub(base), nextseq.wrapping_sub(base));
+            fwd.span = match fwd.span {
+                _ if fwd.unacked.len() == 1 => Some((base, lo, hi)),
+                Some((b, l, h)) if b == base => Some((b, l.min(lo), h.max(hi))),
+                _ => None,
+            };
         }
         if (gt(nextseq, fwd.nextseq) || fwd.nextseq == 0) && !a.zero_window_probe() {
             fwd.nextseq = nextseq;
@@ -276,17 +293,38 @@ impl SeqAnalysis {
 
         // What this ACK acknowledges of the other side's segments.
         let mut acked: Option<Unacked> = None;
-        rev.unacked.retain(|u| {
-            if ack == u.nextseq {
-                acked = acked.or(Some(*u));
+        let from = match rev.checked {
+            Some((checked_ack, n)) if checked_ack == ack => n as usize,
+            _ => 0,
+        };
+        let mut kept = from;
+        let mut touched = false;
+        for i in from..rev.unacked.len() {
+            let Some(mut u) = rev.unacked.get(i).copied() else {
+                break;
+            };
+            let keep = if ack == u.nextseq {
+                acked = acked.or(Some(u));
                 false
             } else if gt(ack, u.seq) && !gt(ack, u.nextseq) {
                 u.seq = ack;
                 true
             } else {
                 gt(u.nextseq, ack)
+            };
+            touched |= !keep || u.seq == ack;
+            if keep {
+                if let Some(slot) = rev.unacked.get_mut(kept) {
+                    *slot = u;
+                }
+                kept += 1;
             }
-        });
+        }
+        rev.unacked.truncate(kept);
+        rev.checked = Some((ack, kept as u32));
+        if touched {
+            rev.span = None;
+        }
         if rev.unacked.is_empty() && rev.unacked.spilled() {
             rev.unacked.shrink_to_fit();
         }
@@ -300,12 +338,19 @@ impl SeqAnalysis {
         if seglen != 0 && fwd.valid_bif {
             if let Some(first) = fwd.unacked.first() {
                 let base = fwd.base.unwrap_or(0);
-                let mut lo = first.seq.wrapping_sub(base);
-                let mut hi = first.nextseq.wrapping_sub(base);
-                for u in &fwd.unacked {
-                    hi = hi.max(u.nextseq.wrapping_sub(base));
-                    lo = lo.min(u.seq.wrapping_sub(base));
-                }
+                let (lo, hi) = match fwd.span {
+                    Some((b, lo, hi)) if b == base => (lo, hi),
+                    _ => {
+                        let mut lo = first.seq.wrapping_sub(base);
+                        let mut hi = first.nextseq.wrapping_sub(base);
+                        for u in &fwd.unacked {
+                            hi = hi.max(u.nextseq.wrapping_sub(base));
+                            lo = lo.min(u.seq.wrapping_sub(base));
+                        }
+                        fwd.span = Some((base, lo, hi));
+                        (lo, hi)
+                    }
+                };
                 let in_flight = hi.wrapping_sub(lo).wrapping_sub(rev.sacked);
                 if in_flight > 0 && in_flight < 2_000_000_000 {
                     a.bytes_in_flight = in_flight - u32::from(syn || fin);
