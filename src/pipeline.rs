@@ -1411,13 +1411,12 @@ fn decode_frame(pkt: &RawPacket<'_>, options: bool) -> Decoded {
     decoded
 }
 
-/// The UDP table's view of a UDP frame.
-fn udp_datagram<'a>(d: &'a Decoded, pkt: &RawPacket<'a>, frame: u64) -> Option<UdpDatagram<'a>> {
-    let Some(decode::Transport::Udp(u)) = d.session_transport() else {
-        return None;
-    };
-    let (src, dst) = d.addrs()?;
-    let (payload, payload_offset, wire_len) = match &d.reassembled {
+/// The bytes above the transport header the sessions read, where they start in the frame's
+/// offsets, and their length on the wire: the frame's own, or those of the datagram it
+/// completed from IP fragments (offsets past the frame's bytes, see
+/// [`decode::defrag::Reassembled`]).
+fn session_payload<'a>(d: &'a Decoded, pkt: &RawPacket<'a>) -> (&'a [u8], usize, usize) {
+    match &d.reassembled {
         Some(r) => (
             r.data.get(r.payload.clone()).unwrap_or_default(),
             r.frame_offset(r.payload.start),
@@ -1428,7 +1427,16 @@ fn udp_datagram<'a>(d: &'a Decoded, pkt: &RawPacket<'a>, frame: u64) -> Option<U
             d.payload.start,
             d.payload_wire_len,
         ),
+    }
+}
+
+/// The UDP table's view of a UDP frame.
+fn udp_datagram<'a>(d: &'a Decoded, pkt: &RawPacket<'a>, frame: u64) -> Option<UdpDatagram<'a>> {
+    let Some(decode::Transport::Udp(u)) = d.session_transport() else {
+        return None;
     };
+    let (src, dst) = d.addrs()?;
+    let (payload, payload_offset, wire_len) = session_payload(d, pkt);
     Some(UdpDatagram {
         frame,
         ts: pkt.ts,
@@ -1453,18 +1461,7 @@ pub fn tcp_segment<'a>(d: &'a Decoded, pkt: &RawPacket<'a>, frame: u64) -> Optio
         return None;
     };
     let (src, dst) = d.addrs()?;
-    let (payload, payload_offset, wire_len) = match &d.reassembled {
-        Some(r) => (
-            r.data.get(r.payload.clone()).unwrap_or_default(),
-            r.frame_offset(r.payload.start),
-            r.payload.len(),
-        ),
-        None => (
-            pkt.data.get(d.payload.clone()).unwrap_or_default(),
-            d.payload.start,
-            d.payload_wire_len,
-        ),
-    };
+    let (payload, payload_offset, wire_len) = session_payload(d, pkt);
     Some(TcpSegment {
         frame,
         ts: pkt.ts,

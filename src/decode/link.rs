@@ -714,43 +714,45 @@ pub(super) fn transport_of(protocol: u8, data: &[u8]) -> (Option<Transport>, Ran
             Err(_) => (None, all),
         },
         IpNumber::ICMP => match etherparse::Icmpv4Slice::from_slice(data) {
-            Ok(i) => {
-                let h = icmp_header(
-                    data,
-                    i.slice(),
-                    i.header_len(),
-                    i.type_u8(),
-                    i.code_u8(),
-                    i.checksum(),
-                    i.bytes5to8(),
-                );
-                (
-                    Some(Transport::Icmpv4(h)),
-                    i.header_len().min(data.len())..data.len(),
-                )
-            }
+            Ok(i) => icmp_of(
+                data,
+                i.slice(),
+                i.header_len(),
+                [i.type_u8(), i.code_u8()],
+                i.checksum(),
+                i.bytes5to8(),
+                Transport::Icmpv4,
+            ),
             Err(_) => (None, all),
         },
         IpNumber::IPV6_ICMP => match etherparse::Icmpv6Slice::from_slice(data) {
-            Ok(i) => {
-                let h = icmp_header(
-                    data,
-                    i.slice(),
-                    i.header_len(),
-                    i.type_u8(),
-                    i.code_u8(),
-                    i.checksum(),
-                    i.bytes5to8(),
-                );
-                (
-                    Some(Transport::Icmpv6(h)),
-                    i.header_len().min(data.len())..data.len(),
-                )
-            }
+            Ok(i) => icmp_of(
+                data,
+                i.slice(),
+                i.header_len(),
+                [i.type_u8(), i.code_u8()],
+                i.checksum(),
+                i.bytes5to8(),
+                Transport::Icmpv6,
+            ),
             Err(_) => (None, all),
         },
         _ => (None, all),
     }
+}
+
+/// [`transport_of`]'s answer for an ICMP or ICMPv6 header (`kind`) at the start of `data`.
+fn icmp_of(
+    data: &[u8],
+    slice: &[u8],
+    header_len: usize,
+    [icmp_type, code]: [u8; 2],
+    checksum: u16,
+    rest: [u8; 4],
+    kind: fn(IcmpHeader) -> Transport,
+) -> (Option<Transport>, Range<usize>) {
+    let h = icmp_header(data, slice, header_len, icmp_type, code, checksum, rest);
+    (Some(kind(h)), header_len.min(data.len())..data.len())
 }
 
 #[cfg(test)]
