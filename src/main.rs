@@ -950,6 +950,21 @@ fn print_stats(s: &RunStats) {
         "retransmissions: {}, out-of-order: {}, holes: {} ({} bytes), overlap conflicts: {}",
         f.retransmissions, f.out_of_order, f.holes, f.hole_bytes, f.overlap_conflicts
     );
+    let g = &s.defrag;
+    if g.fragments > 0 {
+        eprintln!(
+            "ip fragments: {}, datagrams reassembled: {}, overlap conflicts: {}, given up: {} \
+             (timed out {}, evicted {}, malformed {}, incomplete at the end {})",
+            g.fragments,
+            g.reassembled,
+            g.conflicts,
+            g.timed_out + g.evicted + g.malformed + g.incomplete,
+            g.timed_out,
+            g.evicted,
+            g.malformed,
+            g.incomplete
+        );
+    }
     eprintln!("http bytes parsed: {}", s.parse_work.http_bytes);
     eprintln!(
         "http head bytes examined: {}",
