@@ -154,21 +154,15 @@ impl Analyzer {
         for hit in self.cfg.secrets.find_in(copy) {
             let matched = copy.get(hit.range.clone()).unwrap_or_default();
             let at = offset.saturating_add(hit.range.start as u64);
-            let f =
-                self.cfg
-                    .secrets
-                    .finding(hit.secret_index, hit.variant, matched, Transport::Clear);
-            self.secret_seen(
-                hit.secret_index,
-                frame,
-                format!(
-                    "{} {at} ({}, {})",
-                    seen.place,
-                    seen.layer,
-                    hit.variant.label()
-                ),
+            let place = format!(
+                "{} {at} ({}, {})",
+                seen.place,
+                seen.layer,
+                hit.variant.label()
             );
-            let mut f = f.detail("layer", seen.layer);
+            let mut f = self
+                .clear_secret(&hit, matched, frame, place)
+                .detail("layer", seen.layer);
             if let Some(d) = seen.direction {
                 f = f.detail("direction", d);
             }

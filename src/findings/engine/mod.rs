@@ -22,7 +22,7 @@ use super::classify::{classify, Class};
 use super::credentials::{credentials_read_body, request_credentials, response_credentials};
 use super::fernet::{fernet_tokens_at, find_fernet_tokens, FernetKey};
 use super::finding::{mask_value, Finding, FindingKind, Severity, Transport};
-use super::secrets::{SecretSet, StreamScanner};
+use super::secrets::{SecretHit, SecretSet, StreamScanner};
 use crate::capture::Timestamp;
 use crate::dissect::http::{HttpMessage, StartLine};
 use crate::dissect::registry::Protocol;
@@ -222,19 +222,12 @@ impl Analyzer {
         for hit in self.cfg.secrets.find_in(bytes) {
             let matched = bytes.get(hit.range.clone()).unwrap_or_default();
             let r = at.saturating_add(hit.range.start)..at.saturating_add(hit.range.end);
-            let f =
-                self.cfg
-                    .secrets
-                    .finding(hit.secret_index, hit.variant, matched, Transport::Clear);
-            self.secret_seen(
-                hit.secret_index,
-                frame,
-                format!(
-                    "frame {frame} offset {} (frame bytes, {})",
-                    r.start,
-                    hit.variant.label()
-                ),
+            let place = format!(
+                "frame {frame} offset {} (frame bytes, {})",
+                r.start,
+                hit.variant.label()
             );
+            let f = self.clear_secret(&hit, matched, frame, place);
             self.current.push(r.clone());
             self.push(
                 f.detail("layer", "frame")
@@ -357,6 +350,21 @@ impl Analyzer {
 
     /// Count one sighting of secret `index` ending in `frame` (a sighting found twice — in
     /// the raw base64 of a Basic auth header and again decoded — counts once).
+    /// A secret seen in clear (`hit`, the bytes `matched`), counted where it was seen
+    /// (`place`, in `frame`): its finding.
+    fn clear_secret(
+        &mut self,
+        hit: &SecretHit,
+        matched: &[u8],
+        frame: u64,
+        place: String,
+    ) -> Finding {
+        self.secret_seen(hit.secret_index, frame, place);
+        self.cfg
+            .secrets
+            .finding(hit.secret_index, hit.variant, matched, Transport::Clear)
+    }
+
     fn secret_seen(&mut self, index: usize, frame: u64, place: String) {
         // Bounded: past the cap the set starts again (a repeat may then count twice).
         if self.sightings.len() >= MAX_REMEMBERED {
@@ -488,21 +496,15 @@ impl Analyzer {
                         continue;
                     }
                     let matched = text.get(hit.range.clone()).unwrap_or_default();
-                    let f = self
-                        .cfg
-                        .secrets
-                        .finding(hit.secret_index, hit.variant, matched, Transport::Clear)
-                        .detail("layer", field.what);
-                    self.secret_seen(
-                        hit.secret_index,
+                    let place = format!(
+                        "frame {} ({}, {})",
                         e.frame,
-                        format!(
-                            "frame {} ({}, {})",
-                            e.frame,
-                            field.what,
-                            hit.variant.label()
-                        ),
+                        field.what,
+                        hit.variant.label()
                     );
+                    let f = self
+                        .clear_secret(&hit, matched, e.frame, place)
+                        .detail("layer", field.what);
                     self.push(f, stream, &frames);
                 }
             }

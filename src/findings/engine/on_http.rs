@@ -210,21 +210,14 @@ impl Analyzer {
                 Some(c) => format!("http body (decoded {c})"),
                 None => "http body (de-chunked)".to_string(),
             };
-            let f =
-                self.cfg
-                    .secrets
-                    .finding(hit.secret_index, hit.variant, matched, Transport::Clear);
-            self.secret_seen(
-                hit.secret_index,
+            let place = format!(
+                "stream {stream} {} frame {} body offset {} ({layer}, {})",
+                dir_label(e.dir),
                 e.frame,
-                format!(
-                    "stream {stream} {} frame {} body offset {} ({layer}, {})",
-                    dir_label(e.dir),
-                    e.frame,
-                    hit.range.start,
-                    hit.variant.label()
-                ),
+                hit.range.start,
+                hit.variant.label()
             );
+            let f = self.clear_secret(&hit, matched, e.frame, place);
             self.push(
                 f.detail("layer", &layer)
                     .detail("body_offset", hit.range.start.to_string()),
