@@ -939,9 +939,14 @@ pub const EVASION_SECRET: &str = "hunter2";
 pub fn secret_request() -> Vec<u8> {
     format!(
         "GET /secret HTTP/1.1\r\nHost: example.test\r\nAuthorization: Basic {}\r\n\r\n",
-        base64_encode(format!("admin:{EVASION_SECRET}").as_bytes())
+        evasion_basic_token()
     )
     .into_bytes()
+}
+
+/// The Basic credential of [`secret_request`] as sent (base64 of `admin:hunter2`).
+pub fn evasion_basic_token() -> String {
+    base64_encode(format!("admin:{EVASION_SECRET}").as_bytes())
 }
 
 /// Set the IPv4 total length of an Ethernet/IPv4 frame and fix the header checksum.

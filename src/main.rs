@@ -555,12 +555,15 @@ fn capture_main(cli: &Cli) -> i32 {
             ..RunOptions::default()
         };
 
-        // A secret straddling segments completes after its first frame was printed: for a file,
-        // a first quiet pass finds those frames so the printing pass highlights every part.
-        let highlight_output = cli.output.hex || cli.output.verbose;
+        let mut found_mask_terms = Vec::new();
+        // A secret straddling segments (or a secret or, with --mask, a credential split over
+        // IP fragments) completes after its first frame was printed: for a file, a first
+        // quiet pass finds those frames so the printing pass highlights (masks) every part.
+        let highlight_output =
+            cli.output.hex || cli.output.verbose || cli.output.ascii || cli.output.hex_ascii;
         if is_file
             && highlight_output
-            && !opts.findings.secrets.is_empty()
+            && (!opts.findings.secrets.is_empty() || opts.findings.mask)
             && mode != Mode::Quiet
             && mode != Mode::Json
         {
@@ -577,6 +580,7 @@ fn capture_main(cli: &Cli) -> i32 {
             if let Ok(stats) = pipeline::run(&mut src, &first, &mut quiet, &AtomicBool::new(false))
             {
                 opts.highlights = Some(stats.earlier_highlights);
+                found_mask_terms = stats.mask_terms;
             }
             src = match open_source(unit) {
                 Ok(s) => s,
@@ -644,6 +648,9 @@ fn capture_main(cli: &Cli) -> i32 {
                 .secrets()
                 .iter()
                 .map(|s| squirrel_sniff::render::escape::escape_bytes(s))
+                // Values a first pass found: masked in frames printed before they are found
+                // again (a cookie in a head whose message completes frames later).
+                .chain(std::mem::take(&mut found_mask_terms))
                 .collect()
         });
         if let Some(m) = &mask {

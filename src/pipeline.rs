@@ -246,6 +246,9 @@ pub struct RunStats {
     /// Highlights for frames printed before the secret they carry was complete
     /// (for a second pass over a file).
     pub earlier_highlights: BTreeMap<u64, Vec<Range<usize>>>,
+    /// `--mask`: the values the findings stage found over the run (at most 1,000), so that
+    /// a second pass over a file masks them in frames printed before they were found.
+    pub mask_terms: Vec<String>,
     /// `--html`: what the page shows beyond the report.
     pub evidence: Option<crate::render::html::Evidence>,
 }
@@ -675,6 +678,9 @@ impl<'o> Runner<'o> {
         self.analyzer.stream_summaries(&summaries);
         self.keep_follow_http(&app);
         self.analyzer.app_events(&app, pkt.ts);
+        if let Some(r) = &decoded.reassembled {
+            self.analyzer.fragment_highlights(r);
+        }
         let findings = self.analyzer.take_findings();
         let mask_terms = self.analyzer.take_mask_terms();
         if opts.html_evidence && !mask_terms.is_empty() {
@@ -682,6 +688,9 @@ impl<'o> Runner<'o> {
                 .evidence
                 .get_or_insert_with(|| crate::render::html::Evidence::new(opts.findings.mask))
                 .add_mask_terms(&mask_terms);
+        }
+        if opts.findings.mask && !mask_terms.is_empty() {
+            crate::render::add_mask_terms(&mut self.stats.mask_terms, mask_terms.clone());
         }
         printer.add_mask_terms(mask_terms);
         let mut highlights: Vec<Range<usize>> = self.analyzer.highlights().to_vec();

@@ -211,6 +211,9 @@ fn mask_hides_secret_and_credential_values_in_every_mode() {
                 "acorn-stash-42",
                 "nutcache-7f3a9c21",
                 "sk-squirrel-0123456789abcdef",
+                // The Basic credential as sent (base64 of `squirrel:acorn-stash-42`): masking
+                // the decoded value alone would leave it readable in the bytes.
+                "c3F1aXJyZWw6YWNvcm4tc3Rhc2gtNDI",
             ][..],
         ),
     ] {
@@ -218,7 +221,10 @@ fn mask_hides_secret_and_credential_values_in_every_mode() {
         for mode in [
             &[][..],
             &["-V"][..],
+            &["-x"][..],
             &["-V", "-x"][..],
+            &["-A"][..],
+            &["-X"][..],
             &["--json"][..],
             &["-q"][..],
         ] {

@@ -240,6 +240,8 @@ fn masked_page_holds_no_credential_value() {
         "nutcache-7f3a9c21",
         "sk-squirrel-0123456789abcdef",
         "tok-hazelnut-31337",
+        // The Basic credential as sent: base64 hides nothing.
+        "c3F1aXJyZWw6YWNvcm4tc3Rhc2gtNDI",
     ] {
         assert!(!page.contains(v), "{v} in the masked page");
     }

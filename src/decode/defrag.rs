@@ -51,10 +51,30 @@ pub struct Reassembled {
     pub transport: Option<Transport>,
     /// The bytes above the transport header, in `data`.
     pub payload: Range<usize>,
-    /// Each fragment: its frame and the range of `data` it carried, in arrival order.
-    pub fragments: Vec<(u64, Range<usize>)>,
+    /// Each fragment, in arrival order.
+    pub fragments: Vec<FragmentPiece>,
     /// Overlapping fragments whose bytes differed from the copy kept.
     pub conflicts: Vec<FragmentConflict>,
+}
+
+/// One fragment of a datagram: its frame, the range of the datagram's payload it carried,
+/// and where those bytes start in its frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FragmentPiece {
+    pub frame: u64,
+    /// The range of [`Reassembled::data`] it carried.
+    pub data: Range<usize>,
+    /// The frame offset of its first payload byte.
+    pub at: usize,
+}
+
+impl FragmentPiece {
+    /// The frame byte ranges of this fragment that carry bytes `r` of the datagram.
+    pub fn frame_range(&self, r: &Range<usize>) -> Option<Range<usize>> {
+        let s = r.start.max(self.data.start);
+        let e = r.end.min(self.data.end);
+        (s < e).then(|| self.at + (s - self.data.start)..self.at + (e - self.data.start))
+    }
 }
 
 impl Reassembled {
@@ -65,6 +85,14 @@ impl Reassembled {
         } else {
             "Reassembled IPv4"
         }
+    }
+
+    /// Frame byte ranges that lie in `data` (offsets from `base` on), as ranges of `data`.
+    pub fn data_ranges(&self, frame_ranges: &[Range<usize>]) -> Vec<Range<usize>> {
+        frame_ranges
+            .iter()
+            .filter_map(|h| Some(h.start.checked_sub(self.base)?..h.end.checked_sub(self.base)?))
+            .collect()
     }
 
     /// The frame offset of byte `i` of `data`.
@@ -151,7 +179,7 @@ struct Pending {
     first: Timestamp,
     /// Arrival order of the first fragment (the oldest is given up first).
     order: u64,
-    fragments: Vec<(u64, Range<usize>)>,
+    fragments: Vec<FragmentPiece>,
     conflicts: Vec<FragmentConflict>,
     cost: usize,
 }
@@ -162,6 +190,8 @@ struct Fragment<'a> {
     v6: bool,
     /// Byte offset in the datagram's payload.
     offset: usize,
+    /// Where `bytes` start in the IP packet.
+    at: usize,
     more: bool,
     bytes: &'a [u8],
     /// The snaplen cut it.
@@ -259,7 +289,7 @@ impl Defragmenter {
             cost: ENTRY_COST,
         });
         self.arrivals += 1;
-        let (ok, conflicts) = add_first_wins(p, frame, &frag);
+        let (ok, conflicts) = add_first_wins(p, frame, net_offset, &frag);
         self.stats.conflicts += conflicts;
         let cost = ENTRY_COST + p.buf.data().len();
         self.held = self.held.saturating_sub(p.cost).saturating_add(cost);
@@ -381,14 +411,20 @@ fn unreassembled(p: Pending) -> Unreassembled {
     let mut pieces: Vec<(usize, Vec<u8>)> = pieces;
     pieces.sort_by_key(|(at, _)| *at);
     Unreassembled {
-        frames: p.fragments.iter().map(|(f, _)| *f).collect(),
+        frames: p.fragments.iter().map(|f| f.frame).collect(),
         pieces,
     }
 }
 
 /// Add `frag` to `p`, keeping the bytes already held where it overlaps them (first copy
 /// wins); returns whether the buffer took it, and how many held ranges it differed from.
-fn add_first_wins(p: &mut Pending, frame: u64, frag: &Fragment<'_>) -> (bool, u64) {
+/// `net_offset` is where the IP packet starts in its frame.
+fn add_first_wins(
+    p: &mut Pending,
+    frame: u64,
+    net_offset: usize,
+    frag: &Fragment<'_>,
+) -> (bool, u64) {
     let start = frag.offset;
     let end = start.saturating_add(frag.bytes.len());
     let mut merged: Option<Vec<u8>> = None;
@@ -430,7 +466,11 @@ fn add_first_wins(p: &mut Pending, frame: u64, frag: &Fragment<'_>) -> (bool, u6
     if p.buf.add(offset, frag.more, bytes).is_err() {
         return (false, conflicts);
     }
-    p.fragments.push((frame, start..end));
+    p.fragments.push(FragmentPiece {
+        frame,
+        data: start..end,
+        at: net_offset + frag.at,
+    });
     (true, conflicts)
 }
 
@@ -453,6 +493,7 @@ fn fragment_of(ip: &[u8]) -> Option<Fragment<'_>> {
                 },
                 v6: false,
                 offset: usize::from(h.fragments_offset().byte_offset()),
+                at: offset_in(ip, pl.payload)?,
                 more: h.more_fragments(),
                 bytes: pl.payload,
                 cut: pl.incomplete,
@@ -477,12 +518,19 @@ fn fragment_of(ip: &[u8]) -> Option<Fragment<'_>> {
                 },
                 v6: true,
                 offset: usize::from(frag.fragment_offset().byte_offset()),
+                at: offset_in(ip, pl.payload)?,
                 more: frag.more_fragments(),
                 bytes: pl.payload,
                 cut: pl.incomplete,
             })
         }
     }
+}
+
+/// Where `inner`, a part of `outer`, starts in it.
+fn offset_in(outer: &[u8], inner: &[u8]) -> Option<usize> {
+    let at = (inner.as_ptr() as usize).checked_sub(outer.as_ptr() as usize)?;
+    (at.checked_add(inner.len())? <= outer.len()).then_some(at)
 }
 
 #[cfg(test)]
@@ -647,6 +695,12 @@ mod tests {
         assert!(r.v6);
         assert_eq!(r.source_name(), "Reassembled IPv6");
         assert_eq!(r.data, dgram);
-        assert_eq!(r.fragments, vec![(1, 0..16), (2, 16..dgram.len())]);
+        let pieces: Vec<_> = r
+            .fragments
+            .iter()
+            .map(|f| (f.frame, f.data.clone(), f.at))
+            .collect();
+        // Each fragment's bytes follow its 14-byte Ethernet and 20-byte IPv4 headers.
+        assert_eq!(pieces, vec![(1, 0..16, 34), (2, 16..dgram.len(), 34)]);
     }
 }

@@ -202,8 +202,8 @@ impl FrameView<'_> {
             "ip.fragment" | "ipv6.fragment" => reassembled(name.starts_with("ipv6"))
                 .map(|r| {
                     let mut f: Vec<_> = r.fragments.iter().collect();
-                    f.sort_by_key(|(_, range)| range.start);
-                    f.into_iter().map(|(n, _)| Value::Int(*n)).collect()
+                    f.sort_by_key(|p| p.data.start);
+                    f.into_iter().map(|p| Value::Int(p.frame)).collect()
                 })
                 .unwrap_or_default(),
             "ip.fragment.count" | "ipv6.fragment.count" => {

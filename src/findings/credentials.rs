@@ -745,7 +745,8 @@ fn authorization_finding(value: &[u8], transport: Transport) -> Option<Finding> 
         };
         Some(
             Finding::new(FindingKind::BasicAuth, sev, &creds.decoded, expl)
-                .detail("user", String::from_utf8_lossy(&creds.user)),
+                .detail("user", String::from_utf8_lossy(&creds.user))
+                .sent_as(token),
         )
     } else if scheme.eq_ignore_ascii_case(b"bearer") {
         if token.is_empty() {

@@ -157,6 +157,9 @@ pub struct Finding {
     pub first_frame: Option<u64>,
     pub last_frame: Option<u64>,
     pub offsets: Vec<u64>,
+    /// The value as it was sent, when `evidence` is its decoded form (a Basic credential's
+    /// base64, escaped): not shown, but `--mask` hides it wherever the output holds it.
+    pub sent_as: Option<String>,
 }
 
 /// Stream offsets kept per aggregated finding.
@@ -182,7 +185,14 @@ impl Finding {
             first_frame: None,
             last_frame: None,
             offsets: Vec::new(),
+            sent_as: None,
         }
+    }
+
+    /// The value as it was sent, when the evidence is its decoded form (builder form).
+    pub fn sent_as(mut self, wire: &[u8]) -> Finding {
+        self.sent_as = Some(crate::present::escape::escape_bytes(wire));
+        self
     }
 
     /// Add a detail; `value` is escaped (it may come from the wire).
@@ -351,15 +361,31 @@ impl Finding {
             return;
         }
         self.evidence = mask_value(&self.evidence);
+        self.sent_as = None;
         for (k, v) in &mut self.details {
-            if matches!(
-                *k,
-                "decrypted" | "plaintext" | "value" | "password" | "token"
-            ) {
+            if is_value_detail(k) {
                 *v = mask_value(v);
             }
         }
     }
+
+    /// The texts `--mask` hides besides the evidence: the details that carry the value, and
+    /// the value as it was sent ([`Finding::sent_as`]).
+    pub fn masked_texts(&self) -> impl Iterator<Item = &str> {
+        self.details
+            .iter()
+            .filter(|(k, _)| is_value_detail(k))
+            .map(|(_, v)| v.as_str())
+            .chain(self.sent_as.as_deref())
+    }
+}
+
+/// Whether a detail of this name carries a value `--mask` hides.
+fn is_value_detail(name: &str) -> bool {
+    matches!(
+        name,
+        "decrypted" | "plaintext" | "value" | "password" | "token"
+    )
 }
 
 /// Set the same location on every finding of a batch.

@@ -805,6 +805,7 @@ fn merge(stats: &mut RunStats, parts: Vec<RunStats>, name: &str) {
         stats.defrag.most(&p.defrag);
         stats.parse_work.add(p.parse_work);
         stats.earlier_highlights.extend(p.earlier_highlights);
+        crate::render::add_mask_terms(&mut stats.mask_terms, p.mask_terms);
         if let Some(h) = p.hierarchy {
             match &mut stats.hierarchy {
                 Some(mine) => mine.merge(h),

@@ -88,6 +88,20 @@ pub struct LeakFrame {
     /// Captured bytes not kept past [`MAX_LEAK_BYTES`].
     pub cut: usize,
     pub highlights: Vec<Range<usize>>,
+    /// The IP datagram this frame completed from fragments, as `-x` dumps it after the
+    /// frame's bytes.
+    pub datagram: Option<LeakDatagram>,
+}
+
+/// A datagram put back together from IP fragments, in a [`LeakFrame`].
+#[derive(Debug, Clone)]
+pub struct LeakDatagram {
+    /// `Reassembled IPv4` / `Reassembled IPv6`.
+    pub name: &'static str,
+    pub data: Vec<u8>,
+    /// Its bytes not kept past [`MAX_LEAK_BYTES`].
+    pub cut: usize,
+    pub highlights: Vec<Range<usize>>,
 }
 
 /// What the page needs beyond the report, gathered during the run.
@@ -221,21 +235,35 @@ impl Evidence {
         }
         let mut highlights = f.highlights.to_vec();
         // Credentials have no highlight of their own: mark their evidence where the frame
-        // carries it verbatim (plain text, not cut).
+        // (or the datagram it completed) carries it verbatim (plain text, not cut).
+        let dgram = f.decoded.reassembled.as_deref();
         for x in f.findings.iter().filter(|x| x.carries_value()) {
             let e = x.evidence.as_bytes();
             if e.len() >= 4 && !x.evidence.contains(['\\', '…']) {
-                if let Some(p) = f.data.windows(e.len()).position(|w| w == e) {
-                    highlights.push(p..p + e.len());
-                }
+                let found = |data: &[u8], at: usize| {
+                    let p = data.windows(e.len()).position(|w| w == e)?;
+                    Some(at + p..at + p + e.len())
+                };
+                highlights.extend(found(f.data, 0));
+                highlights.extend(dgram.and_then(|r| found(&r.data, r.base)));
             }
         }
-        let keep = f.data.len().min(MAX_LEAK_BYTES);
-        let data = if self.mask {
-            super::masked_bytes(f.data, &highlights, &self.mask_terms)
+        let (data, masked_dgram) = if self.mask {
+            super::masked_frame(f, &highlights, &self.mask_terms)
         } else {
-            f.data.to_vec()
+            (f.data.to_vec(), None)
         };
+        let datagram = dgram.map(|r| {
+            let data = masked_dgram.unwrap_or_else(|| r.data.clone());
+            let keep = data.len().min(MAX_LEAK_BYTES);
+            LeakDatagram {
+                name: r.source_name(),
+                cut: data.len() - keep,
+                data: data.get(..keep).unwrap_or_default().to_vec(),
+                highlights: r.data_ranges(&highlights),
+            }
+        });
+        let keep = f.data.len().min(MAX_LEAK_BYTES);
         self.leaks.push(LeakFrame {
             frame: f.number,
             stream: f.tcp.map(|t| t.seg.stream),
@@ -244,6 +272,7 @@ impl Evidence {
             data: data.get(..keep).unwrap_or_default().to_vec(),
             cut: f.data.len() - keep,
             highlights,
+            datagram,
         });
     }
 }
@@ -602,6 +631,22 @@ fn write_leak<W: Write>(w: &mut W, l: &LeakFrame, mask: bool) -> io::Result<()> 
             "<p class=\"note\">{} more bytes of this frame not shown (at most {MAX_LEAK_BYTES}).</p>",
             l.cut
         )?;
+    }
+    if let Some(d) = &l.datagram {
+        writeln!(
+            w,
+            "<p>{} ({} bytes), put back together from the fragments:</p>\n<pre class=\"hex\">{}</pre>",
+            d.name,
+            d.data.len() + d.cut,
+            hex_html(&d.data, &d.highlights, mask)
+        )?;
+        if d.cut > 0 {
+            writeln!(
+                w,
+                "<p class=\"note\">{} more bytes of this datagram not shown (at most {MAX_LEAK_BYTES}).</p>",
+                d.cut
+            )?;
+        }
     }
     writeln!(w, "</article>")
 }

@@ -68,9 +68,11 @@ pub(crate) fn masked_bytes(
             s.fill(b'*');
         }
     }
+    // Values are looked for in the bytes as sent: a value partly starred as a secret's
+    // highlight (the password inside a Basic credential) is still starred whole.
     for t in terms.iter().map(String::as_bytes).filter(|t| t.len() >= 4) {
         let mut i = 0;
-        while let Some(p) = out
+        while let Some(p) = data
             .get(i..)
             .and_then(|h| h.windows(t.len()).position(|w| w == t))
         {
@@ -81,6 +83,40 @@ pub(crate) fn masked_bytes(
         }
     }
     out
+}
+
+/// `--mask`: a frame's bytes and, when it completed a datagram from IP fragments, the
+/// datagram's bytes, each with the leaked bytes starred ([`masked_bytes`]); a value starred
+/// in the datagram is also starred in the part of it this frame carried.
+pub(crate) fn masked_frame(
+    f: &FrameView<'_>,
+    highlights: &[std::ops::Range<usize>],
+    terms: &[String],
+) -> (Vec<u8>, Option<Vec<u8>>) {
+    let mut data = masked_bytes(f.data, highlights, terms);
+    let Some(r) = &f.decoded.reassembled else {
+        return (data, None);
+    };
+    let dgram = masked_bytes(&r.data, &r.data_ranges(highlights), terms);
+    for p in r.fragments.iter().filter(|p| p.frame == f.number) {
+        for i in p.data.clone() {
+            if dgram.get(i) == Some(&b'*') && r.data.get(i) != Some(&b'*') {
+                if let Some(b) = data.get_mut(p.at + (i - p.data.start)) {
+                    *b = b'*';
+                }
+            }
+        }
+    }
+    (data, Some(dgram))
+}
+
+/// A copy of `d` whose reassembled datagram holds `data` instead (its masked bytes).
+fn with_datagram(d: &crate::decode::Decoded, data: Vec<u8>) -> crate::decode::Decoded {
+    let mut d = d.clone();
+    if let Some(r) = &mut d.reassembled {
+        r.data = data;
+    }
+    d
 }
 
 /// How frames are printed (chosen once, by `main`).
@@ -305,7 +341,13 @@ impl<W: Write> Printer<W> {
             findings: self.findings.with_frame(f.findings),
             ..*f
         };
-        let Some(terms) = self.mask_terms.as_ref().filter(|t| !t.is_empty()) else {
+        // `--mask` with values to hide, or leaked bytes placed in this frame before any
+        // value was known (by a first pass over a file).
+        let Some(terms) = self
+            .mask_terms
+            .as_ref()
+            .filter(|t| !t.is_empty() || !f.highlights.is_empty())
+        else {
             let Some(buf) = &mut self.frame_text else {
                 return self.format.frame(&mut self.w, &self.opts, f);
             };
@@ -320,8 +362,19 @@ impl<W: Write> Printer<W> {
         };
         // Print into a buffer from a copy of the bytes with the leaked ones starred, then
         // mask the values wherever the text still holds them (tree, info, JSON).
-        let data = masked_bytes(f.data, f.highlights, terms);
-        let view = FrameView { data: &data, ..*f };
+        let (data, dgram) = masked_frame(f, f.highlights, terms);
+        let decoded;
+        let view = match dgram {
+            Some(d) => {
+                decoded = with_datagram(f.decoded, d);
+                FrameView {
+                    data: &data,
+                    decoded: &decoded,
+                    ..*f
+                }
+            }
+            None => FrameView { data: &data, ..*f },
+        };
         let mut buf = Vec::new();
         self.format.frame(&mut buf, &self.opts, &view)?;
         let mut text = String::from_utf8_lossy(&buf).into_owned();

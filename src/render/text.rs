@@ -24,12 +24,7 @@ fn decrypted_dumps(
             w.write_all(b"\n")?;
         }
         writeln!(w, "{} ({} bytes):", r.source_name(), r.data.len())?;
-        let marks: Vec<std::ops::Range<usize>> = f
-            .highlights
-            .iter()
-            .filter_map(|h| Some(h.start.checked_sub(r.base)?..h.end.checked_sub(r.base)?))
-            .collect();
-        hexdump::write_hex(w, &r.data, &marks, o.pal)?;
+        hexdump::write_hex(w, &r.data, &r.data_ranges(f.highlights), o.pal)?;
         if blank_after {
             w.write_all(b"\n")?;
         }

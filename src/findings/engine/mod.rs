@@ -258,6 +258,50 @@ impl Analyzer {
         self.search_copy(&seen, at as u64, bytes);
     }
 
+    /// This frame completed datagram `r` from IP fragments: the highlights placed in its
+    /// bytes (frame offsets past the frame's own bytes) are placed as well on the bytes each
+    /// fragment carried in its own frame — this frame's now, earlier fragments' for a
+    /// printing pass that follows a quiet one — so that `-x` marks, and `--mask` stars,
+    /// every piece of a secret an eavesdropper read.
+    pub fn fragment_highlights(&mut self, r: &crate::decode::defrag::Reassembled) {
+        let frame = self.current_frame;
+        let mut own = Vec::new();
+        for d in r.data_ranges(&self.current) {
+            for p in &r.fragments {
+                let Some(range) = p.frame_range(&d) else {
+                    continue;
+                };
+                if p.frame == frame {
+                    own.push(range);
+                } else {
+                    self.earlier.entry(p.frame).or_default().push(range);
+                }
+            }
+        }
+        self.current.extend(own);
+        if !self.cfg.mask {
+            return;
+        }
+        // `--mask`: a credential found in the datagram has no highlight, and the pieces of
+        // it that earlier fragments carried cannot be found by its value: mark them (this
+        // frame's own piece is starred with the datagram, see `render::masked_frame`).
+        for t in self.mask_terms.iter().map(String::as_bytes) {
+            if t.len() < 4 {
+                continue;
+            }
+            let mut i = 0;
+            while let Some(at) = r.data.get(i..).and_then(|h| memchr::memmem::find(h, t)) {
+                let d = i + at..i + at + t.len();
+                for p in r.fragments.iter().filter(|p| p.frame != frame) {
+                    if let Some(range) = p.frame_range(&d) {
+                        self.earlier.entry(p.frame).or_default().push(range);
+                    }
+                }
+                i = d.end;
+            }
+        }
+    }
+
     /// Highlights for the current frame.
     pub fn highlights(&self) -> &[Range<usize>] {
         &self.current
@@ -311,6 +355,8 @@ impl Analyzer {
                     .map(String::from);
                 self.mask_terms.push(e);
                 self.mask_terms.extend(value);
+                let sent = f.masked_texts().filter(|v| v.len() >= 4).map(String::from);
+                self.mask_terms.extend(sent);
             }
             f.mask();
         }

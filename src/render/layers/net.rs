@@ -1,7 +1,7 @@
 //! The network-layer node: IPv4, IPv6 (with its extension headers) and ARP.
 
 use super::super::tree::TreeNode;
-use crate::decode::defrag::Reassembled;
+use crate::decode::defrag::{FragmentPiece, Reassembled};
 use crate::decode::field::{self, at};
 use crate::decode::{Decoded, Ipv6Fragment, Net};
 
@@ -32,11 +32,11 @@ pub(super) fn net_node(d: &Decoded) -> Option<TreeNode> {
 /// frame that completed the datagram.
 fn fragments_node(r: &Reassembled) -> TreeNode {
     let ip = if r.v6 { "IPv6" } else { "IPv4" };
-    let mut fragments: Vec<&(u64, std::ops::Range<usize>)> = r.fragments.iter().collect();
-    fragments.sort_by_key(|(_, range)| range.start);
+    let mut fragments: Vec<&FragmentPiece> = r.fragments.iter().collect();
+    fragments.sort_by_key(|p| p.data.start);
     let list: Vec<String> = fragments
         .iter()
-        .map(|(frame, range)| format!("#{frame}({})", range.len()))
+        .map(|p| format!("#{}({})", p.frame, p.data.len()))
         .collect();
     let mut n = TreeNode::new(format!(
         "[{} {ip} Fragments ({} bytes): {}]",
@@ -44,7 +44,10 @@ fn fragments_node(r: &Reassembled) -> TreeNode {
         r.data.len(),
         list.join(", ")
     ));
-    for (frame, range) in fragments {
+    for FragmentPiece {
+        frame, data: range, ..
+    } in fragments
+    {
         n.leaf(format!(
             "[Frame: {frame}, payload: {}-{} ({} bytes)]",
             range.start,
