@@ -1300,7 +1300,11 @@ pub fn padded_head(start: &str, headers: &str, len: usize) -> Vec<u8> {
 /// - `lines_as_body.pcap`: the same lines as the bodies of a POST and of its response;
 /// - `head_bytewise.pcap`: a request head of `head_len` bytes carrying the secret and a
 ///   response head as long, each in 1-byte segments;
-/// - `body_bytewise.pcap`: as many bytes as bodies, in 1-byte segments.
+/// - `body_bytewise.pcap`: as many bytes as bodies, in 1-byte segments;
+/// - `ack_bytewise.pcap`: a POST whose `head_len`-byte body goes in 1-byte segments, the
+///   client keeping `ACK_WINDOW` of them unacknowledged while the server acknowledges one
+///   byte per ACK (each ACK moves: the TCP analysis matches it against what is outstanding);
+/// - `ack_whole.pcap`: the same frames, each ACK acknowledging all that was sent.
 pub fn head_scans(dir: &Path, bytes: usize, head_len: usize) -> Result<Vec<Written>, GenError> {
     fs::create_dir_all(dir)?;
     let requests = repeated_lines("GET / HTTP/1.1\r\n", bytes);
@@ -1382,7 +1386,40 @@ pub fn head_scans(dir: &Path, bytes: usize, head_len: usize) -> Result<Vec<Writt
         c.server_sends(out, &body, 1)?;
         c.close(out)
     })?;
+    for (name, whole) in [("ack_bytewise.pcap", false), ("ack_whole.pcap", true)] {
+        add(name, &|out| ack_bytewise(out, head_len, whole))?;
+    }
     Ok(done)
+}
+
+/// Segments the client of `ack_bytewise.pcap` keeps unacknowledged (the TCP analysis
+/// remembers up to 10,000 per side).
+pub const ACK_WINDOW: usize = 9_000;
+
+/// A POST of a `body`-byte body in 1-byte segments, `ACK_WINDOW` of them sent before the
+/// server's first ACK, then one ACK and one segment in turn: each ACK acknowledges one byte
+/// more than the one before (`whole`: all that was sent).
+fn ack_bytewise(out: &mut Out, body: usize, whole: bool) -> Result<(), GenError> {
+    let mut c = Conn::new(([198, 51, 100, 34], 40034), SERVER);
+    c.handshake(out)?;
+    let mut req =
+        format!("POST /upload HTTP/1.1\r\nHost: example.test\r\nContent-Length: {body}\r\n\r\n")
+            .into_bytes();
+    req.resize(req.len() + body, b'p');
+    let mut acked = c.c_next;
+    for (i, byte) in req.chunks(1).enumerate() {
+        if i >= ACK_WINDOW {
+            acked = if whole {
+                c.c_next
+            } else {
+                acked.wrapping_add(1)
+            };
+            out.write(&tcp_frame(c.server, c.client, c.s_next, acked, ACK, &[])?);
+        }
+        c.client_sends(out, byte, 1)?;
+    }
+    c.server_sends(out, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 1460)?;
+    c.close(out)
 }
 
 /// Write every adversarial file into `dir`.
