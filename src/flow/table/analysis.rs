@@ -508,30 +508,28 @@ impl SeqAnalysis {
 
         // Bytes in flight (from the remembered segments, less the peer's last SACK blocks)
         // and bytes since the last PSH.
-        if seglen != 0 && fwd.valid_bif {
-            if fwd.waiting() > 0 {
-                let base = fwd.base.unwrap_or(0);
-                let (lo, hi) = match fwd.span {
-                    Some((b, lo, hi)) if b == base => (lo, hi),
-                    _ => {
-                        let (lo, hi) = fwd.extent(base);
-                        fwd.span = Some((base, lo, hi));
-                        (lo, hi)
-                    }
-                };
-                let in_flight = hi.wrapping_sub(lo).wrapping_sub(rev.sacked);
-                if in_flight > 0 && in_flight < 2_000_000_000 {
-                    a.bytes_in_flight = in_flight - u32::from(syn || fin);
+        if seglen != 0 && fwd.valid_bif && fwd.waiting() > 0 {
+            let base = fwd.base.unwrap_or(0);
+            let (lo, hi) = match fwd.span {
+                Some((b, lo, hi)) if b == base => (lo, hi),
+                _ => {
+                    let (lo, hi) = fwd.extent(base);
+                    fwd.span = Some((base, lo, hi));
+                    (lo, hi)
                 }
-                fwd.push_bytes = if fwd.push_last {
-                    seglen
-                } else {
-                    fwd.push_bytes.wrapping_add(seglen)
-                };
-                fwd.push_last = flags.has(crate::flow::TcpFlags::PSH);
-                a.push_bytes_sent = fwd.push_bytes;
-                a.shown = true;
+            };
+            let in_flight = hi.wrapping_sub(lo).wrapping_sub(rev.sacked);
+            if in_flight > 0 && in_flight < 2_000_000_000 {
+                a.bytes_in_flight = in_flight - u32::from(syn || fin);
             }
+            fwd.push_bytes = if fwd.push_last {
+                seglen
+            } else {
+                fwd.push_bytes.wrapping_add(seglen)
+            };
+            fwd.push_last = flags.has(crate::flow::TcpFlags::PSH);
+            a.push_bytes_sent = fwd.push_bytes;
+            a.shown = true;
         }
         fwd.sacked = seg.sacked;
 
