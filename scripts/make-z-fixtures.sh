@@ -30,3 +30,8 @@ echo "make-z-fixtures: $(ls "$out" | wc -l) fixtures in $out"
 mkdir -p tests/fixtures/z-phs
 tshark -n -r captures/tls-mixed.pcap -q -z io,phs 2>/dev/null | grep -v '^Running as user' \
   >tests/fixtures/z-phs/captures__tls-mixed.pcap.txt
+# A filter after the statistic (-Y's language; tshark counts only the frames it matches).
+mkdir -p tests/fixtures/z-filter
+tshark -n -r captures/dns-udp-tcp.pcap -q -z conv,ip,tcp -z 'endpoints,tcp,tcp.len > 0' \
+  -z 'conv,udp,udp.srcport == 5300' -z io,phs,udp 2>/dev/null | grep -v '^Running as user' \
+  >tests/fixtures/z-filter/captures__dns-udp-tcp.pcap.txt

@@ -1374,7 +1374,7 @@ fn reads_tcp_options<S: Sink + ?Sized>(opts: &RunOptions, sink: &S) -> bool {
         || opts.display_filter.is_some()
         || opts.html_evidence
         || opts.hierarchy
-        || opts.zstats.contains(&crate::render::zstats::ZStat::Phs)
+        || crate::render::zstats::ZTally::has_hierarchy(&opts.zstats)
 }
 
 /// Search what no stream search reads: the payload of a frame that is not TCP (and is

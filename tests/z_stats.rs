@@ -42,6 +42,15 @@ fn run_z(file: &Path, extra: &[&str]) -> std::process::Output {
     run(&refs)
 }
 
+/// The text of `tests/fixtures/DIR/captures__NAME.txt`.
+fn fixture_text(dir: &str, name: &str) -> String {
+    let fx = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(dir)
+        .join(format!("captures__{name}.txt"));
+    std::fs::read_to_string(&fx).unwrap_or_else(|e| panic!("{}: {e}", fx.display()))
+}
+
 /// `-q`: the summary line, then the tables.
 fn tables_after_summary(o: &std::process::Output) -> String {
     let out = stdout(o);
@@ -76,10 +85,7 @@ fn the_same_tables_with_j2_with_y_and_after_the_packet_lines() {
         "ip-fragments.pcap",
         "squirrel-https.pcap",
     ] {
-        let fx = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/z")
-            .join(format!("captures__{name}.txt"));
-        let want = std::fs::read_to_string(&fx).expect("fixture");
+        let want = fixture_text("z", name);
         let src = captures().join(name);
         let one = run_z(&src, &["-q", "-j", "1"]);
         let two = run_z(&src, &["-q", "-j", "2"]);
@@ -98,9 +104,7 @@ fn the_same_tables_with_j2_with_y_and_after_the_packet_lines() {
 
 #[test]
 fn io_phs_is_the_hierarchy_of_every_frame() {
-    let fx = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/z-phs/captures__tls-mixed.pcap.txt");
-    let want = std::fs::read_to_string(&fx).expect("fixture");
+    let want = fixture_text("z-phs", "tls-mixed.pcap");
     let f = capture("tls-mixed.pcap");
     let o = run(&["-r", &f, "-q", "-z", "io,phs"]);
     assert_eq!(tables_after_summary(&o), want);
@@ -160,9 +164,33 @@ fn an_unknown_statistic_is_one_usage_line_listing_the_known() {
         assert_eq!(o.status.code(), Some(2), "{z}");
         let e = stderr(&o);
         assert_eq!(e.trim_end().lines().count(), 1, "{e}");
-        assert!(e.contains("endpoints,eth|ip|ipv6|tcp|udp"), "{e}");
+        assert!(e.contains("endpoints,eth|ip|ipv6|tcp|udp[,FILTER]"), "{e}");
         assert!(!e.contains('\x1b'), "{e}");
     }
     let o = run(&["-r", &f, "--json", "-z", "conv,tcp"]);
     assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn a_filter_after_the_statistic_counts_the_frames_it_matches_as_tshark() {
+    let want = fixture_text("z-filter", "dns-udp-tcp.pcap");
+    let f = capture("dns-udp-tcp.pcap");
+    let o = run(&[
+        "-r",
+        &f,
+        "-q",
+        "-z",
+        "conv,ip,tcp",
+        "-z",
+        "endpoints,tcp,tcp.len > 0",
+        "-z",
+        "conv,udp,udp.srcport == 5300",
+        "-z",
+        "io,phs,udp",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(tables_after_summary(&o), want);
+    let o = run(&["-r", &f, "-q", "-z", "conv,ip,tcp.port =="]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stderr(&o).trim_end().lines().count(), 1, "{}", stderr(&o));
 }

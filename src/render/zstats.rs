@@ -8,9 +8,10 @@
 //! and [`ZTally::write`] prints them. Rows are bounded by the memory budget: past
 //! `max_rows` new rows are not kept (counted in [`ZTally::dropped`]).
 
-use std::collections::HashMap;
 use std::io::{self, Write};
 use std::net::IpAddr;
+
+use foldhash::HashMap;
 
 use crate::capture::Timestamp;
 use crate::decode::{Link, Transport};
@@ -66,10 +67,11 @@ pub enum FollowMode {
 /// One `-z` argument.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ZStat {
-    Conv(Layer),
-    Endpoints(Layer),
-    /// `io,phs`: the protocol hierarchy of every frame.
-    Phs,
+    /// `conv,LAYER[,FILTER]`: the frames the display filter matches, or every frame.
+    Conv(Layer, Option<String>),
+    Endpoints(Layer, Option<String>),
+    /// `io,phs[,FILTER]`: the protocol hierarchy.
+    Phs(Option<String>),
     /// `follow,tcp|tls,ascii|hex,N`: `--follow N`.
     Follow {
         mode: FollowMode,
@@ -78,23 +80,47 @@ pub enum ZStat {
 }
 
 /// What `-z` knows, for the usage error.
-pub const KNOWN: &str = "conv,eth|ip|ipv6|tcp|udp  endpoints,eth|ip|ipv6|tcp|udp  io,phs  \
-follow,tcp|tls,ascii|hex,STREAM";
+pub const KNOWN: &str = "conv,eth|ip|ipv6|tcp|udp[,FILTER]  \
+endpoints,eth|ip|ipv6|tcp|udp[,FILTER]  io,phs[,FILTER]  follow,tcp|tls,ascii|hex,STREAM";
 
 impl ZStat {
     /// Parse one `-z` argument; the error is one line.
     pub fn parse(arg: &str) -> Result<ZStat, String> {
-        let parts: Vec<&str> = arg.split(',').collect();
         let unknown = || {
             format!(
                 "-z {}: not a statistic squirrel-sniff knows (known: {KNOWN})",
                 escape_str(arg)
             )
         };
+        // A filter after the statistic is the rest of the argument (it may hold commas),
+        // in -Y's language.
+        let head: Vec<&str> = arg.splitn(3, ',').collect();
+        let filter = |f: Option<&&str>| -> Result<Option<String>, String> {
+            match f {
+                None => Ok(None),
+                Some(f) => crate::display::compile(f)
+                    .map(|_| Some(f.to_string()))
+                    .map_err(|e| format!("-z {}: {}", escape_str(arg), e)),
+            }
+        };
+        match head.as_slice() {
+            ["conv", l, f @ ..] => {
+                let layer = Layer::parse(l).ok_or_else(unknown)?;
+                Ok(ZStat::Conv(layer, filter(f.first())?))
+            }
+            ["endpoints", l, f @ ..] => {
+                let layer = Layer::parse(l).ok_or_else(unknown)?;
+                Ok(ZStat::Endpoints(layer, filter(f.first())?))
+            }
+            ["io", "phs", f @ ..] => Ok(ZStat::Phs(filter(f.first())?)),
+            ["follow", ..] => Self::parse_follow(arg, unknown),
+            _ => Err(unknown()),
+        }
+    }
+
+    fn parse_follow(arg: &str, unknown: impl Fn() -> String) -> Result<ZStat, String> {
+        let parts: Vec<&str> = arg.split(',').collect();
         match parts.as_slice() {
-            ["conv", l] => Layer::parse(l).map(ZStat::Conv).ok_or_else(unknown),
-            ["endpoints", l] => Layer::parse(l).map(ZStat::Endpoints).ok_or_else(unknown),
-            ["io", "phs"] => Ok(ZStat::Phs),
             ["follow", proto, mode, rest @ ..] => {
                 let mode = match *mode {
                     "ascii" => FollowMode::Ascii,
@@ -218,7 +244,7 @@ struct Rows<K, R> {
 impl<K, R> Default for Rows<K, R> {
     fn default() -> Self {
         Rows {
-            index: HashMap::new(),
+            index: HashMap::default(),
             rows: Vec::new(),
         }
     }
@@ -257,158 +283,194 @@ type EndpointTable = Rows<Point, EndpointRow>;
 /// Budget bytes counted per `-z` conversation or endpoint row (its entry and its index).
 pub const ZROW_COST: usize = 160;
 
-/// The `-z` tables being counted.
+/// What one `-z` table counts.
+#[derive(Debug, Clone)]
+enum Kind {
+    Conv(Layer, ConvTable),
+    Endpoints(Layer, EndpointTable),
+    Phs(Hierarchy),
+}
+
+/// One `-z` table: its filter (the frames it counts) and its rows.
+#[derive(Debug, Clone)]
+struct Table {
+    filter: Option<(String, crate::display::Filter)>,
+    kind: Kind,
+}
+
+impl Table {
+    fn rows(&self) -> usize {
+        match &self.kind {
+            Kind::Conv(_, t) => t.rows.len(),
+            Kind::Endpoints(_, t) => t.rows.len(),
+            Kind::Phs(_) => 0,
+        }
+    }
+}
+
+/// The `-z` tables being counted, in the order given.
 #[derive(Debug, Clone, Default)]
 pub struct ZTally {
-    stats: Vec<ZStat>,
-    convs: Vec<(Layer, ConvTable)>,
-    endpoints: Vec<(Layer, EndpointTable)>,
-    phs: Option<Hierarchy>,
+    tables: Vec<Table>,
     first: Option<Timestamp>,
     max_rows: usize,
-    /// Rows not kept (memory budget).
+    /// Counts not kept (memory budget).
     pub dropped: u64,
 }
 
 impl ZTally {
     /// Tables for these `-z` arguments, keeping at most `max_rows` rows in all.
     pub fn new(stats: &[ZStat], max_rows: usize) -> ZTally {
-        let mut t = ZTally {
-            stats: stats.to_vec(),
+        let tables = stats
+            .iter()
+            .filter_map(|s| {
+                let (kind, filter) = match s {
+                    ZStat::Conv(l, f) => (Kind::Conv(*l, ConvTable::default()), f),
+                    ZStat::Endpoints(l, f) => (Kind::Endpoints(*l, EndpointTable::default()), f),
+                    ZStat::Phs(f) => (Kind::Phs(Hierarchy::default()), f),
+                    ZStat::Follow { .. } => return None,
+                };
+                // The filter compiled when the argument was parsed.
+                let filter = filter
+                    .as_ref()
+                    .and_then(|f| Some((f.clone(), crate::display::compile(f).ok()?)));
+                Some(Table { filter, kind })
+            })
+            .collect();
+        ZTally {
+            tables,
             max_rows,
             ..ZTally::default()
-        };
-        for s in stats {
-            match s {
-                ZStat::Conv(l) if !t.convs.iter().any(|(x, _)| x == l) => {
-                    t.convs.push((*l, ConvTable::default()));
-                }
-                ZStat::Endpoints(l) if !t.endpoints.iter().any(|(x, _)| x == l) => {
-                    t.endpoints.push((*l, EndpointTable::default()));
-                }
-                ZStat::Phs => t.phs = Some(Hierarchy::default()),
-                _ => {}
-            }
         }
-        t
     }
 
     /// Whether any table is counted (`follow` alone counts nothing).
     pub fn counts(&self) -> bool {
-        !self.convs.is_empty() || !self.endpoints.is_empty() || self.phs.is_some()
+        !self.tables.is_empty()
+    }
+
+    /// Whether a table is the protocol hierarchy (it reads every segment's TCP options).
+    pub fn has_hierarchy(stats: &[ZStat]) -> bool {
+        stats.iter().any(|s| matches!(s, ZStat::Phs(_)))
     }
 
     /// Rows held over every table (for the memory budget).
     pub fn rows(&self) -> usize {
-        self.convs.iter().map(|(_, t)| t.rows.len()).sum::<usize>()
-            + self
-                .endpoints
-                .iter()
-                .map(|(_, t)| t.rows.len())
-                .sum::<usize>()
+        self.tables.iter().map(Table::rows).sum()
     }
 
     /// Count one frame (every frame of the run, in order).
     pub fn frame(&mut self, view: &FrameView<'_>) {
         self.first.get_or_insert(view.first_ts);
         let len = u64::from(view.len);
-        let d = view.decoded;
-        let mut pairs: [Option<(Layer, Point, Point)>; 3] = [None, None, None];
-        if let Link::Ethernet(e) = &d.link {
-            pairs[0] = Some((Layer::Eth, (Addr::Mac(e.src), 0), (Addr::Mac(e.dst), 0)));
-        }
-        // A fragment held for its datagram (not the one that completed it) carries no
-        // transport header of its own: the datagram's is read with the completing frame.
-        let held = d.fragment_held && d.reassembled.is_none();
-        if let Some((s, t)) = d.addrs() {
-            // tshark 4.0 counts an IPv4 fragment in the IPv4 tables but an IPv6 one only
-            // when it completes its datagram.
-            pairs[1] = match s {
-                IpAddr::V4(_) => Some((Layer::Ip, (Addr::Ip(s), 0), (Addr::Ip(t), 0))),
-                IpAddr::V6(_) if !held => Some((Layer::Ipv6, (Addr::Ip(s), 0), (Addr::Ip(t), 0))),
-                IpAddr::V6(_) => None,
-            };
-            let transport = if held { None } else { d.session_transport() };
-            // tshark's TCP tables skip a segment whose header the capture cut short.
-            let tcp_cut = d.stopped.as_ref().is_some_and(|st| st.layer == "TCP");
-            pairs[2] = match transport {
-                Some(Transport::Tcp(h)) if !tcp_cut => Some((
-                    Layer::Tcp,
-                    (Addr::Ip(s), h.src_port),
-                    (Addr::Ip(t), h.dst_port),
-                )),
-                Some(Transport::Udp(h)) => Some((
-                    Layer::Udp,
-                    (Addr::Ip(s), h.src_port),
-                    (Addr::Ip(t), h.dst_port),
-                )),
-                _ => None,
-            };
-        }
+        let pairs = pairs_of(view);
         let mut room = self.max_rows.saturating_sub(self.rows());
         let dropped = &mut self.dropped;
-        for (layer, src, dst) in pairs.into_iter().flatten() {
-            if let Some((_, t)) = self.convs.iter_mut().find(|(l, _)| *l == layer) {
-                let key = if src <= dst { (src, dst) } else { (dst, src) };
-                let make = || ConvRow {
-                    a: src,
-                    b: dst,
-                    counts: Counts::default(),
-                    start: view.ts,
-                    stop: view.ts,
-                };
-                if let Some(r) = t.row(key, &mut room, dropped, make) {
-                    r.counts.add(r.a == src && r.b == dst, len);
-                    r.stop = view.ts;
+        let mut chain: Option<String> = None;
+        for table in &mut self.tables {
+            if let Some((_, f)) = &table.filter {
+                if !f.matches(view) {
+                    continue;
                 }
             }
-            if let Some((_, t)) = self.endpoints.iter_mut().find(|(l, _)| *l == layer) {
-                for (p, sent) in [(src, true), (dst, false)] {
-                    let make = || EndpointRow {
-                        at: p,
-                        counts: Counts::default(),
+            let pair_of = |layer: Layer| pairs.iter().flatten().find(|p| p.0 == layer).copied();
+            match &mut table.kind {
+                Kind::Conv(layer, t) => {
+                    let Some((_, src, dst)) = pair_of(*layer) else {
+                        continue;
                     };
-                    if let Some(r) = t.row(p, &mut room, dropped, make) {
-                        r.counts.add(sent, len);
+                    let key = if src <= dst { (src, dst) } else { (dst, src) };
+                    let make = || ConvRow {
+                        a: src,
+                        b: dst,
+                        counts: Counts::default(),
+                        start: view.ts,
+                        stop: view.ts,
+                    };
+                    if let Some(r) = t.row(key, &mut room, dropped, make) {
+                        r.counts.add(r.a == src && r.b == dst, len);
+                        r.stop = view.ts;
                     }
                 }
+                Kind::Endpoints(layer, t) => {
+                    let Some((_, src, dst)) = pair_of(*layer) else {
+                        continue;
+                    };
+                    for (p, sent) in [(src, true), (dst, false)] {
+                        let make = || EndpointRow {
+                            at: p,
+                            counts: Counts::default(),
+                        };
+                        if let Some(r) = t.row(p, &mut room, dropped, make) {
+                            r.counts.add(sent, len);
+                        }
+                    }
+                }
+                Kind::Phs(h) => {
+                    let chain = chain
+                        .get_or_insert_with(|| crate::render::layers::protocols_in_frame(view));
+                    h.add(
+                        chain.split(':').filter(|p| *p != "ethertype"),
+                        len,
+                        view.number,
+                    );
+                }
             }
-        }
-        if let Some(h) = &mut self.phs {
-            let chain = crate::render::layers::protocols_in_frame(view);
-            h.add(
-                chain.split(':').filter(|p| *p != "ethertype"),
-                len,
-                view.number,
-            );
         }
     }
 
     /// Print the tables as tshark does at the end of a run: the last `-z` given first.
     pub fn write<W: Write>(&self, w: &mut W) -> io::Result<()> {
         let origin = self.first.unwrap_or_default();
-        for s in self.stats.iter().rev() {
-            match s {
-                ZStat::Conv(l) => {
-                    if let Some((_, t)) = self.convs.iter().find(|(x, _)| x == l) {
-                        write_conv(w, *l, t, origin)?;
-                    }
-                }
-                ZStat::Endpoints(l) => {
-                    if let Some((_, t)) = self.endpoints.iter().find(|(x, _)| x == l) {
-                        write_endpoints(w, *l, t)?;
-                    }
-                }
-                ZStat::Phs => {
-                    if let Some(h) = &self.phs {
-                        h.write(w, "")?;
-                    }
-                }
-                ZStat::Follow { .. } => {}
+        for t in self.tables.iter().rev() {
+            let filter = t.filter.as_ref().map(|(text, _)| text.as_str());
+            match &t.kind {
+                Kind::Conv(l, rows) => write_conv(w, *l, rows, filter, origin)?,
+                Kind::Endpoints(l, rows) => write_endpoints(w, *l, rows, filter)?,
+                Kind::Phs(h) => h.write(w, &escape_str(filter.unwrap_or("")))?,
             }
         }
         Ok(())
     }
+}
+
+/// The frame's (layer, sender, receiver) for the Ethernet, IP and TCP/UDP tables.
+fn pairs_of(view: &FrameView<'_>) -> [Option<(Layer, Point, Point)>; 3] {
+    let d = view.decoded;
+    let mut pairs: [Option<(Layer, Point, Point)>; 3] = [None, None, None];
+    if let Link::Ethernet(e) = &d.link {
+        pairs[0] = Some((Layer::Eth, (Addr::Mac(e.src), 0), (Addr::Mac(e.dst), 0)));
+    }
+    // A fragment held for its datagram (not the one that completed it) carries no
+    // transport header of its own: the datagram's is read with the completing frame.
+    let held = d.fragment_held && d.reassembled.is_none();
+    let Some((s, t)) = d.addrs() else {
+        return pairs;
+    };
+    // tshark 4.0 counts an IPv4 fragment in the IPv4 tables but an IPv6 one only when it
+    // completes its datagram.
+    pairs[1] = match s {
+        IpAddr::V4(_) => Some((Layer::Ip, (Addr::Ip(s), 0), (Addr::Ip(t), 0))),
+        IpAddr::V6(_) if !held => Some((Layer::Ipv6, (Addr::Ip(s), 0), (Addr::Ip(t), 0))),
+        IpAddr::V6(_) => None,
+    };
+    let transport = if held { None } else { d.session_transport() };
+    // tshark's TCP tables skip a segment whose header the capture cut short.
+    let tcp_cut = d.stopped.as_ref().is_some_and(|st| st.layer == "TCP");
+    pairs[2] = match transport {
+        Some(Transport::Tcp(h)) if !tcp_cut => Some((
+            Layer::Tcp,
+            (Addr::Ip(s), h.src_port),
+            (Addr::Ip(t), h.dst_port),
+        )),
+        Some(Transport::Udp(h)) => Some((
+            Layer::Udp,
+            (Addr::Ip(s), h.src_port),
+            (Addr::Ip(t), h.dst_port),
+        )),
+        _ => None,
+    };
+    pairs
 }
 
 const RULE: &str =
@@ -450,13 +512,14 @@ fn write_conv<W: Write>(
     w: &mut W,
     layer: Layer,
     t: &ConvTable,
+    filter: Option<&str>,
     origin: Timestamp,
 ) -> io::Result<()> {
     let ports = layer.has_ports();
     let pad = if ports { "            " } else { "" };
     writeln!(w, "{RULE}")?;
     writeln!(w, "{} Conversations", layer.title())?;
-    writeln!(w, "Filter:<No Filter>")?;
+    write_filter(w, filter)?;
     writeln!(
         w,
         "{pad}                                               |       <-      | |       ->      | |     Total     |    Relative    |   Duration   |"
@@ -466,18 +529,23 @@ fn write_conv<W: Write>(
         "{pad}                                               | Frames  Bytes | | Frames  Bytes | | Frames  Bytes |      Start     |              |"
     )?;
     let order = by_frames(t.rows.iter().map(|r| r.counts.frames()));
+    // Each row is made in one buffer and written at once (a write per cell costs more
+    // than the formatting).
+    let mut line = String::with_capacity(192);
     for r in order.iter().filter_map(|&i| t.rows.get(i)) {
+        use std::fmt::Write as _;
+        line.clear();
         let (a, b) = (point(&r.a, ports), point(&r.b, ports));
         let c = &r.counts;
-        if ports {
-            write!(w, "{a:<26} <-> {b:<26}")?;
-        } else {
-            write!(w, "{a:<20} <-> {b:<20}")?;
-        }
         let start = r.start.since(origin);
         let stop = r.stop.since(origin);
-        writeln!(
-            w,
+        let _ = if ports {
+            write!(line, "{a:<26} <-> {b:<26}")
+        } else {
+            write!(line, "{a:<20} <-> {b:<20}")
+        };
+        let _ = writeln!(
+            line,
             "  {:>6} {:<9}  {:>6} {:<9}  {:>6} {:<9}  {:>14.9}   {:>12.4}",
             c.rx_frames,
             size(c.rx_bytes),
@@ -487,41 +555,60 @@ fn write_conv<W: Write>(
             size(c.bytes()),
             start,
             stop - start,
-        )?;
+        );
+        w.write_all(line.as_bytes())?;
     }
     writeln!(w, "{RULE}")
 }
 
-fn write_endpoints<W: Write>(w: &mut W, layer: Layer, t: &EndpointTable) -> io::Result<()> {
+/// tshark's `Filter:` line of the conversation and endpoint tables.
+fn write_filter<W: Write>(w: &mut W, filter: Option<&str>) -> io::Result<()> {
+    writeln!(
+        w,
+        "Filter:{}",
+        filter.map_or_else(|| "<No Filter>".to_string(), escape_str)
+    )
+}
+
+fn write_endpoints<W: Write>(
+    w: &mut W,
+    layer: Layer,
+    t: &EndpointTable,
+    filter: Option<&str>,
+) -> io::Result<()> {
     let ports = layer.has_ports();
     writeln!(w, "{RULE}")?;
     writeln!(w, "{} Endpoints", layer.title())?;
-    writeln!(w, "Filter:<No Filter>")?;
+    write_filter(w, filter)?;
     writeln!(
         w,
         "                       |  {}Packets  | |  Bytes  | | Tx Packets | | Tx Bytes | | Rx Packets | | Rx Bytes |",
         if ports { "Port  ||  " } else { "" }
     )?;
     let order = by_frames(t.rows.iter().map(|r| r.counts.frames()));
+    let mut line = String::with_capacity(128);
     for r in order.iter().filter_map(|&i| t.rows.get(i)) {
+        use std::fmt::Write as _;
+        line.clear();
         let (addr, port) = r.at;
         let c = &r.counts;
         let name = escape_str(&addr.to_string());
-        write!(w, "{name:<20}")?;
-        if ports {
-            write!(w, "      {port:>5}     {:>6}", c.frames())?;
+        let _ = write!(line, "{name:<20}");
+        let _ = if ports {
+            write!(line, "      {port:>5}     {:>6}", c.frames())
         } else {
-            write!(w, "      {:>6}", c.frames())?;
-        }
-        writeln!(
-            w,
+            write!(line, "      {:>6}", c.frames())
+        };
+        let _ = writeln!(
+            line,
             "     {:>9}     {:>6}       {:>9}      {:>6}       {:>9}   ",
             c.bytes(),
             c.tx_frames,
             c.tx_bytes,
             c.rx_frames,
             c.rx_bytes
-        )?;
+        );
+        w.write_all(line.as_bytes())?;
     }
     writeln!(w, "{RULE}")
 }
@@ -543,12 +630,17 @@ mod tests {
 
     #[test]
     fn parse_knows_and_refuses() {
-        assert_eq!(ZStat::parse("conv,tcp"), Ok(ZStat::Conv(Layer::Tcp)));
+        assert_eq!(ZStat::parse("conv,tcp"), Ok(ZStat::Conv(Layer::Tcp, None)));
         assert_eq!(
             ZStat::parse("endpoints,ipv6"),
-            Ok(ZStat::Endpoints(Layer::Ipv6))
+            Ok(ZStat::Endpoints(Layer::Ipv6, None))
         );
-        assert_eq!(ZStat::parse("io,phs"), Ok(ZStat::Phs));
+        assert_eq!(ZStat::parse("io,phs"), Ok(ZStat::Phs(None)));
+        assert_eq!(
+            ZStat::parse("conv,ip,tcp.port == 80 || udp"),
+            Ok(ZStat::Conv(Layer::Ip, Some("tcp.port == 80 || udp".into())))
+        );
+        assert!(ZStat::parse("conv,ip,tcp.port ==").is_err());
         assert_eq!(
             ZStat::parse("follow,tcp,hex,3"),
             Ok(ZStat::Follow {
