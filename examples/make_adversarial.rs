@@ -9,7 +9,7 @@
 //! ```
 //!
 //! `--head-scans` writes only the HTTP head-scanning shapes and their baselines
-//! ([`head_scans`]); `--head-scan-bytes` sets their bytes of lines per direction (4 MiB).
+//! ([`head_scans`]) and the TCP analysis's byte-by-byte ACKs ([`ack_walks`]); `--head-scan-bytes` sets their bytes of lines per direction (4 MiB).
 //!
 //! Packets are built with etherparse's `PacketBuilder` and written with libpcap's savefile
 //! (`pcap::Capture::dead` + `savefile`). The test `tests/adversarial.rs` includes this file
@@ -1300,11 +1300,7 @@ pub fn padded_head(start: &str, headers: &str, len: usize) -> Vec<u8> {
 /// - `lines_as_body.pcap`: the same lines as the bodies of a POST and of its response;
 /// - `head_bytewise.pcap`: a request head of `head_len` bytes carrying the secret and a
 ///   response head as long, each in 1-byte segments;
-/// - `body_bytewise.pcap`: as many bytes as bodies, in 1-byte segments;
-/// - `ack_bytewise.pcap`: a POST whose `head_len`-byte body goes in 1-byte segments, the
-///   client keeping `ACK_WINDOW` of them unacknowledged while the server acknowledges one
-///   byte per ACK (each ACK moves: the TCP analysis matches it against what is outstanding);
-/// - `ack_whole.pcap`: the same frames, each ACK acknowledging all that was sent.
+/// - `body_bytewise.pcap`: as many bytes as bodies, in 1-byte segments.
 pub fn head_scans(dir: &Path, bytes: usize, head_len: usize) -> Result<Vec<Written>, GenError> {
     fs::create_dir_all(dir)?;
     let requests = repeated_lines("GET / HTTP/1.1\r\n", bytes);
@@ -1386,8 +1382,27 @@ pub fn head_scans(dir: &Path, bytes: usize, head_len: usize) -> Result<Vec<Writt
         c.server_sends(out, &body, 1)?;
         c.close(out)
     })?;
+    Ok(done)
+}
+
+/// (stop 35) The TCP analysis against ACKs that move one byte at a time, written into `dir`:
+/// - `ack_bytewise.pcap`: a POST whose `body`-byte body goes in 1-byte segments, the client
+///   keeping `ACK_WINDOW` of them unacknowledged while the server acknowledges one byte per
+///   ACK (each ACK moves: the analysis matches it against what is outstanding);
+/// - `ack_whole.pcap`: the same frames, each ACK acknowledging all that was sent.
+pub fn ack_walks(dir: &Path, body: usize) -> Result<Vec<Written>, GenError> {
+    fs::create_dir_all(dir)?;
+    let mut done = Vec::new();
     for (name, whole) in [("ack_bytewise.pcap", false), ("ack_whole.pcap", true)] {
-        add(name, &|out| ack_bytewise(out, head_len, whole))?;
+        let path = dir.join(name);
+        let mut out = Out::create(&path, 10)?;
+        ack_bytewise(&mut out, body, whole)?;
+        done.push(Written {
+            name,
+            path,
+            frames: out.finish()?,
+            expected_exit: 0,
+        });
     }
     Ok(done)
 }
@@ -1534,6 +1549,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Ok(());
     }
     let mut written = head_scans(&dir, lines, 60_000)?;
+    written.extend(ack_walks(&dir, 60_000)?);
     if !head_scans_only {
         written.extend(write_all(&dir, &scale)?);
     }
