@@ -9,7 +9,7 @@
 //! ```
 //!
 //! `--head-scans` writes only the HTTP head-scanning shapes and their baselines
-//! ([`head_scans`]); `--head-scan-bytes` sets their bytes of lines per direction (4 MiB).
+//! ([`head_scans`]) and the TCP analysis's byte-by-byte ACKs ([`ack_walks`]); `--head-scan-bytes` sets their bytes of lines per direction (4 MiB).
 //!
 //! Packets are built with etherparse's `PacketBuilder` and written with libpcap's savefile
 //! (`pcap::Capture::dead` + `savefile`). The test `tests/adversarial.rs` includes this file
@@ -1390,6 +1390,58 @@ pub fn head_scans(dir: &Path, bytes: usize, head_len: usize) -> Result<Vec<Writt
     Ok(done)
 }
 
+/// (stop 35) The TCP analysis against ACKs that move one byte at a time, written into `dir`:
+/// - `ack_bytewise.pcap`: a POST whose `body`-byte body goes in 1-byte segments, the client
+///   keeping `ACK_WINDOW` of them unacknowledged while the server acknowledges one byte per
+///   ACK (each ACK moves: the analysis matches it against what is outstanding);
+/// - `ack_whole.pcap`: the same frames, each ACK acknowledging all that was sent.
+pub fn ack_walks(dir: &Path, body: usize) -> Result<Vec<Written>, GenError> {
+    fs::create_dir_all(dir)?;
+    let mut done = Vec::new();
+    for (name, whole) in [("ack_bytewise.pcap", false), ("ack_whole.pcap", true)] {
+        let path = dir.join(name);
+        let mut out = Out::create(&path, 10)?;
+        ack_bytewise(&mut out, body, whole)?;
+        done.push(Written {
+            name,
+            path,
+            frames: out.finish()?,
+            expected_exit: 0,
+        });
+    }
+    Ok(done)
+}
+
+/// Segments the client of `ack_bytewise.pcap` keeps unacknowledged (the TCP analysis
+/// remembers up to 10,000 per side).
+pub const ACK_WINDOW: usize = 9_000;
+
+/// A POST of a `body`-byte body in 1-byte segments, `ACK_WINDOW` of them sent before the
+/// server's first ACK, then one ACK and one segment in turn: each ACK acknowledges one byte
+/// more than the one before (`whole`: all that was sent).
+fn ack_bytewise(out: &mut Out, body: usize, whole: bool) -> Result<(), GenError> {
+    let mut c = Conn::new(([198, 51, 100, 34], 40034), SERVER);
+    c.handshake(out)?;
+    let mut req =
+        format!("POST /upload HTTP/1.1\r\nHost: example.test\r\nContent-Length: {body}\r\n\r\n")
+            .into_bytes();
+    req.resize(req.len() + body, b'p');
+    let mut acked = c.c_next;
+    for (i, byte) in req.chunks(1).enumerate() {
+        if i >= ACK_WINDOW {
+            acked = if whole {
+                c.c_next
+            } else {
+                acked.wrapping_add(1)
+            };
+            out.write(&tcp_frame(c.server, c.client, c.s_next, acked, ACK, &[])?);
+        }
+        c.client_sends(out, byte, 1)?;
+    }
+    c.server_sends(out, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 1460)?;
+    c.close(out)
+}
+
 /// Write every adversarial file into `dir`.
 pub fn write_all(dir: &Path, scale: &Scale) -> Result<Vec<Written>, GenError> {
     fs::create_dir_all(dir)?;
@@ -1502,6 +1554,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Ok(());
     }
     let mut written = head_scans(&dir, lines, 60_000)?;
+    written.extend(ack_walks(&dir, 60_000)?);
     if !head_scans_only {
         written.extend(write_all(&dir, &scale)?);
     }

@@ -302,7 +302,7 @@ fi
 # before the incremental scanner 567x and 34x at 4 MiB, growing with the size).
 # 32 MiB of lines (not the issue's 4 MB) so that the baseline takes measurable CPU time.
 HOSTILE_DIR=/tmp/squirrel-bench/hostile
-if [[ $HOSTILE == 1 && ! -s "$HOSTILE_DIR/body_bytewise.pcap" ]]; then
+if [[ $HOSTILE == 1 && ! -s "$HOSTILE_DIR/ack_whole.pcap" ]]; then
     bench_log "writing the hostile HTTP captures into $HOSTILE_DIR"
     (cd "$ROOT" && cargo run --release --quiet --example make_adversarial -- "$HOSTILE_DIR" \
         --head-scans --head-scan-bytes $((32 << 20)) >/dev/null) ||
@@ -314,6 +314,11 @@ if [[ $HOSTILE == 1 ]]; then
     measure hs_lines_base "baseline: the same lines as bodies" "$REPS" "$BIN" -r "$HOSTILE_DIR/lines_as_body.pcap" -q
     measure hs_bytes "hostile: 60 KB heads, 1-byte segments" "$REPS" "$BIN" -r "$HOSTILE_DIR/head_bytewise.pcap" -q
     measure hs_bytes_base "baseline: 60 KB bodies, 1-byte segments" "$REPS" "$BIN" -r "$HOSTILE_DIR/body_bytewise.pcap" -q
+    # The TCP analysis (stop 35): 9,000 1-byte segments outstanding, each ACK one byte more
+    # (every ACK that moves is matched against what is outstanding), against the same frames
+    # with each ACK acknowledging all that was sent.
+    measure hs_acks "hostile: 9,000 1-byte segments outstanding, ACKed byte by byte" "$REPS" "$BIN" -r "$HOSTILE_DIR/ack_bytewise.pcap" -q
+    measure hs_acks_base "baseline: the same frames, each ACK for all sent" "$REPS" "$BIN" -r "$HOSTILE_DIR/ack_whole.pcap" -q
     run_group
 else
     skip hs_lines "hostile HTTP shapes" "--no-hostile or not written"
@@ -469,6 +474,7 @@ fi
 if [[ $HOSTILE == 1 ]]; then
     cost  "hostile start lines vs the same bytes as bodies" hs_lines hs_lines_base "<= 10x" 10
     cost  "hostile 1-byte heads vs 1-byte bodies"         hs_bytes hs_bytes_base "<= 2x" 2
+    cost  "hostile byte-by-byte ACKs vs whole ACKs"       hs_acks hs_acks_base "<= 2x" 2
 fi
 rss_line() {
     local key="$1" name="$2"

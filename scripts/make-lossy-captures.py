@@ -3,6 +3,7 @@
 windows, window updates and keep-alives, and the tshark view they are checked against.
 
 usage: sudo scripts/make-lossy-captures.py [--out captures/lossy] [--only NAME]
+       scripts/make-lossy-captures.py --views-only   (tshark's views of the captures there)
 
 Three network namespaces (client, router, server) joined by veth pairs; the router forwards
 and drops packets at random in its FORWARD chain (`iptables -m statistic --mode random`;
@@ -64,7 +65,23 @@ FIELDS = [
     "tcp.analysis.initial_rtt",
     "tcp.analysis.bytes_in_flight",
     "tcp.analysis.push_bytes_sent",
+    "tcp.analysis.rto",
+    "tcp.analysis.rto_frame",
 ]
+
+# Filters on the time-valued fields, compared numerically (FILTERS_VIEW lists tshark's frames).
+TIME_FILTERS = [
+    "tcp.analysis.ack_rtt > 0.05",
+    "tcp.analysis.ack_rtt < 0.0002",
+    "tcp.analysis.ack_rtt >= 0.001 && tcp.analysis.ack_rtt <= 0.01",
+    "tcp.analysis.initial_rtt > 0.0001",
+    "tcp.analysis.rto > 0.2",
+    "tcp.analysis.rto_frame > 10",
+    "tcp.analysis.rto",
+    "tcp.analysis.rto == 0.208004",
+    "tcp.analysis.ack_rtt == 0.000048",
+]
+FILTERS_VIEW = "tshark-time-filters.tsv"
 
 SERVER = r'''
 import socket, sys, time
@@ -194,11 +211,31 @@ def tshark_view(pcap):
     pcap.with_suffix(".tshark-analysis.tsv").write_text(out)
 
 
+def filters_view(out):
+    """tshark's frames for each of TIME_FILTERS on each capture: capture, filter, frames."""
+    rows = []
+    for pcap in sorted(out.glob("*.pcap")):
+        for f in TIME_FILTERS:
+            frames = subprocess.run(["tshark", "-r", str(pcap), "-Y", f, "-T", "fields", "-e",
+                                     "frame.number"], check=True, capture_output=True,
+                                    text=True).stdout.split()
+            rows.append("\t".join([pcap.name, f, ",".join(frames)]))
+    (out / FILTERS_VIEW).write_text("\n".join(rows) + "\n")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=str(ROOT / "captures" / "lossy"))
     ap.add_argument("--only", default="")
+    ap.add_argument("--views-only", action="store_true",
+                    help="only write tshark's views of the captures already there (no root)")
     a = ap.parse_args()
+    if a.views_only:
+        for pcap in sorted(Path(a.out).glob("*.pcap")):
+            if not a.only or a.only in pcap.name:
+                tshark_view(pcap)
+        filters_view(Path(a.out))
+        return
     if os.geteuid() != 0:
         sys.exit("make-lossy-captures: needs root (network namespaces)")
     need(["ip", "iptables", "tcpdump", "tshark", "ethtool"])
@@ -219,6 +256,7 @@ def main():
             run(mode, pcap, loss, later, bpf)
             tshark_view(pcap)
             print(f"{pcap}: {pcap.stat().st_size} bytes")
+        filters_view(out)
     finally:
         teardown()
 

@@ -77,6 +77,10 @@ FILTERS = [
     "tcp.analysis.zero_window_probe_ack", "tcp.analysis.ack_rtt", "tcp.analysis.acks_frame",
     "tcp.analysis.initial_rtt", "tcp.analysis.bytes_in_flight > 1000",
     "tcp.analysis.flags && !tcp.analysis.window_update",
+    # stop 35: time-valued analysis fields compared as seconds, the RTO of retransmissions.
+    "tcp.analysis.ack_rtt > 0.05", "tcp.analysis.ack_rtt < 0.0002",
+    "tcp.analysis.initial_rtt > 0.01", "tcp.analysis.rto", "tcp.analysis.rto > 0.2",
+    "tcp.analysis.rto_frame > 10",
     # stop 34: frame, link, IP, TCP, UDP and ICMP header fields.
     "frame.time_relative > 0.5", "frame.time_delta >= 0.001", "frame.time_epoch < 1400000000",
     "eth.src == 00:10:db:88:d2:ef", "eth.addr", "eth.type == 0x86dd", "vlan.id",

@@ -212,6 +212,7 @@ pub struct BoundsArgs {
     /// Worker threads that share the sessions (default: the number of cores, at most 4;
     /// -j 1 runs on one thread). Used by a `-q` run over files or a live capture
     /// that prints only the summary line, with or without --conversations and --hierarchy
+    /// (not with -z: one thread, the same bytes for any -j)
     /// (no --report, --json, --stats, --html, --follow, -Y, -T, --keylog/--rsa-key; -w
     /// only live).
     /// A run over a file that prints frames (summary lines, -V, -x, -A/-X, -T fields,
@@ -399,6 +400,40 @@ pub struct AnalysisArgs {
     /// Bytes kept per followed stream
     #[arg(long = "follow-limit", value_name = "BYTES", default_value_t = 16 << 20)]
     pub follow_limit: usize,
+    /// tshark's statistics, printed after the run as tshark 4.0 prints them (repeatable;
+    /// counted over every frame, as tshark, whatever -Y shows): conv,eth|ip|ipv6|tcp|udp,
+    /// endpoints,eth|ip|ipv6|tcp|udp, io,phs, follow,tcp|tls,ascii|hex,STREAM (= --follow)
+    #[arg(short = 'z', value_name = "STAT")]
+    pub z: Vec<String>,
+    /// The parsed `-z` arguments (filled in by the binary after parsing).
+    #[arg(skip)]
+    pub zstats: Vec<crate::render::zstats::ZStat>,
+}
+
+impl AnalysisArgs {
+    /// Parse the `-z` arguments into `zstats`; `follow,…` becomes `--follow` and
+    /// `--follow-format`. The error is one line.
+    pub fn parse_z(&mut self) -> Result<(), String> {
+        use crate::render::zstats::{FollowMode, ZStat};
+        for arg in &self.z {
+            let stat = ZStat::parse(arg)?;
+            if let ZStat::Follow { mode, stream } = stat {
+                if self.follow.is_some() {
+                    return Err(format!(
+                        "-z {}: one followed stream per run (--follow or one -z follow)",
+                        crate::present::escape::escape_str(arg)
+                    ));
+                }
+                self.follow = Some(stream.to_string());
+                self.follow_format = match mode {
+                    FollowMode::Ascii => FollowFormatArg::Ascii,
+                    FollowMode::Hex => FollowFormatArg::Hex,
+                };
+            }
+            self.zstats.push(stat);
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -44,6 +44,9 @@ fn main() -> ExitCode {
     if cli.output.output_format.as_deref() == Some("json") {
         cli.output.json = true;
     }
+    if let Err(e) = cli.analysis.parse_z() {
+        return ExitCode::from(fail(e, exit::USAGE) as u8);
+    }
     let cli = cli;
     let code = match &cli.command {
         Some(Command::Compare(args)) => compare(args),
@@ -329,6 +332,12 @@ fn capture_main(cli: &Cli) -> i32 {
             Err(e) => output_failed(e),
         };
     }
+    if !cli.analysis.z.is_empty() && (cli.output.json || cli.output.parquet.is_some()) {
+        return fail(
+            "-z prints tshark's text tables: not with --json, -T json or --parquet",
+            exit::USAGE,
+        );
+    }
     if cli.output.ecs && !cli.output.json {
         return fail(
             "--ecs maps the --json records: give --json (or -T json)",
@@ -538,6 +547,7 @@ fn capture_main(cli: &Cli) -> i32 {
             progress: is_file && (cli.output.progress || !stdout.is_terminal()),
             periodic_stats: cli.output.quiet,
             hierarchy: cli.analysis.hierarchy,
+            zstats: cli.analysis.zstats.clone(),
             html_evidence: cli.findings.html.is_some(),
             privdrop: Some(drop_plan.clone()),
             // A live capture's `-w` file is written by the capture thread, whatever decodes:
@@ -740,6 +750,11 @@ fn capture_main(cli: &Cli) -> i32 {
         if let Some(line) = stats.memory.line() {
             eprintln!("squirrel-sniff: {line}");
         }
+        if let Some(n) = stats.ztally.as_ref().map(|z| z.dropped).filter(|n| *n > 0) {
+            eprintln!(
+                "squirrel-sniff: -z: {n} counts not kept: their conversation or endpoint rows were past the memory budget (--max-total-buffer)"
+            );
+        }
         if stats.conversations_dropped > 0 {
             eprintln!(
                 "squirrel-sniff: --conversations: {} rows not kept (memory budget, --max-total-buffer)",
@@ -850,6 +865,7 @@ fn summary_only(cli: &Cli, columns: bool, follow: bool, live: bool) -> bool {
         && cli.filter.display_filter.is_none()
         && cli.decrypt.keylog.is_empty()
         && cli.decrypt.rsa_key.is_empty()
+        && cli.analysis.z.is_empty()
 }
 
 /// `--parquet DIR`: the output that writes the run's records as Parquet datasets (files
@@ -1076,6 +1092,9 @@ fn end_of_run_output<W: Write>(
             })
             .collect();
         conversations::write_conversations(w, &rows, stats.first_ts)?;
+    }
+    if let Some(z) = &stats.ztally {
+        z.write(w)?;
     }
     if cli.findings.report {
         report::write_report(w, &stats.report, pal)?;

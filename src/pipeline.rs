@@ -147,6 +147,8 @@ pub struct RunOptions {
     pub periodic_stats: bool,
     /// Count frames and bytes per protocol layer (`--hierarchy`).
     pub hierarchy: bool,
+    /// `-z`: tshark's statistics counted over every frame.
+    pub zstats: Vec<crate::render::zstats::ZStat>,
     /// `--html`: gather the page's evidence (ladders, leaking frames).
     pub html_evidence: bool,
     /// Give up root after the capture handle and the `-w` file are open, before the first
@@ -237,6 +239,8 @@ pub struct RunStats {
     pub output_error: Option<std::io::Error>,
     /// `--hierarchy`: frames and bytes per protocol layer.
     pub hierarchy: Option<crate::render::hierarchy::Hierarchy>,
+    /// `-z`: tshark's statistics tables.
+    pub ztally: Option<crate::render::zstats::ZTally>,
     /// `--follow`: the recorded streams.
     pub follow: Option<FollowCollector>,
     /// `--follow-format http`: the HTTP messages of followed streams.
@@ -482,6 +486,11 @@ impl<'o> Runner<'o> {
             max_conversations: budget / 2 / CONVERSATION_ROW_COST,
             stats: RunStats {
                 memory: MemoryStats::new(budget),
+                ztally: Some(crate::render::zstats::ZTally::new(
+                    &opts.zstats,
+                    budget / 2 / crate::render::zstats::ZROW_COST,
+                ))
+                .filter(crate::render::zstats::ZTally::counts),
                 ..RunStats::default()
             },
             flows: FlowTable::new(opts.flow.clone()),
@@ -742,6 +751,9 @@ impl<'o> Runner<'o> {
                     number,
                 );
         }
+        if let Some(z) = &mut self.stats.ztally {
+            z.frame(&view);
+        }
         if opts.html_evidence {
             self.stats
                 .evidence
@@ -790,7 +802,10 @@ impl<'o> Runner<'o> {
                     .stats
                     .conversations
                     .len()
-                    .saturating_mul(CONVERSATION_ROW_COST),
+                    .saturating_mul(CONVERSATION_ROW_COST)
+                    .saturating_add(self.stats.ztally.as_ref().map_or(0, |z| {
+                        z.rows().saturating_mul(crate::render::zstats::ZROW_COST)
+                    })),
                 Pool::IpFragments => self.defrag.held_bytes(),
             };
             if let Some(h) = held.get_mut(pool.index()) {
@@ -1368,6 +1383,7 @@ fn reads_tcp_options<S: Sink + ?Sized>(opts: &RunOptions, sink: &S) -> bool {
         || opts.display_filter.is_some()
         || opts.html_evidence
         || opts.hierarchy
+        || crate::render::zstats::ZTally::has_hierarchy(&opts.zstats)
 }
 
 /// Search what no stream search reads: the payload of a frame that is not TCP (and is

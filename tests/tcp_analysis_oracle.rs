@@ -56,3 +56,36 @@ fn tcp_analysis_fields_match_tshark_on_lossy_captures() {
     }
     assert!(frames > 1000, "{frames} frames compared");
 }
+
+/// The time-valued fields (`ack_rtt`, `initial_rtt`, `rto`) compare as numbers of seconds in
+/// `-Y`, as in tshark: captures/lossy/tshark-time-filters.tsv lists tshark's frames for each
+/// filter on each capture.
+#[test]
+fn time_valued_analysis_fields_filter_like_tshark() {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("captures/lossy");
+    let want = std::fs::read_to_string(dir.join("tshark-time-filters.tsv"))
+        .expect("tshark's frames per filter");
+    let mut matched = 0;
+    for line in want.lines() {
+        let mut cols = line.split('\t');
+        let (Some(pcap), Some(filter)) = (cols.next(), cols.next()) else {
+            panic!("bad line {line:?}");
+        };
+        let frames = cols.next().unwrap_or_default().replace(',', "\n");
+        let path = dir.join(pcap).to_string_lossy().into_owned();
+        let o = run(&[
+            "-r",
+            path.as_str(),
+            "-Y",
+            filter,
+            "-T",
+            "fields",
+            "-e",
+            "frame.number",
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{pcap} {filter}: {}", stderr(&o));
+        assert_eq!(stdout(&o).trim_end(), frames, "{pcap}: -Y '{filter}'");
+        matched += frames.lines().count();
+    }
+    assert!(matched > 300, "{matched} frames matched");
+}

@@ -131,6 +131,8 @@ pub fn description(name: &str) -> &'static str {
         "tcp.analysis.acks_frame" => "Frame of the segment this ACK acknowledges",
         "tcp.analysis.ack_rtt" => "Time from the acknowledged segment to this ACK (seconds, as tshark prints it)",
         "tcp.analysis.initial_rtt" => "The stream's initial RTT: SYN to the first ACK (seconds, as tshark prints it)",
+        "tcp.analysis.rto" => "On a retransmission: the time since the segment it repeats was sent (seconds)",
+        "tcp.analysis.rto_frame" => "On a retransmission: the frame the RTO is measured from",
         "tcp.analysis.bytes_in_flight" => "Bytes sent by this side and not yet acknowledged, after this segment",
         "tcp.analysis.push_bytes_sent" => "Bytes this side sent since its last segment with PSH",
         "udp.port" => "UDP source or destination port",

@@ -293,7 +293,7 @@ fn analysis_values(a: &crate::flow::Analysis, name: &str) -> Vec<Value> {
     };
     let time = |show: bool, ns: i64| {
         if show {
-            vec![Value::Str(crate::flow::format_rel_time(ns))]
+            vec![Value::Time(ns.into())]
         } else {
             Vec::new()
         }
@@ -319,6 +319,9 @@ fn analysis_values(a: &crate::flow::Analysis, name: &str) -> Vec<Value> {
         "tcp.analysis.acks_frame" => num(a.acks_frame != 0, a.acks_frame),
         "tcp.analysis.ack_rtt" => time(a.acks_frame != 0 && a.ack_rtt_ns != 0, a.ack_rtt_ns),
         "tcp.analysis.initial_rtt" => time(a.initial_rtt_ns != 0, a.initial_rtt_ns),
+        // Only on a plain retransmission, as tshark (and `-V`'s RTO lines).
+        "tcp.analysis.rto" => time(a.retransmission() && a.rto_ns != 0, a.rto_ns),
+        "tcp.analysis.rto_frame" => num(a.retransmission() && a.rto_ns != 0, a.rto_frame),
         "tcp.analysis.bytes_in_flight" => num(a.bytes_in_flight != 0, a.bytes_in_flight.into()),
         "tcp.analysis.push_bytes_sent" => num(a.bytes_in_flight != 0, a.push_bytes_sent.into()),
         _ => Vec::new(),

@@ -28,6 +28,7 @@ pub mod summary;
 pub mod table;
 pub mod text;
 pub mod timefmt;
+pub mod zstats;
 
 use std::io::{self, Write};
 

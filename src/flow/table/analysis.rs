@@ -58,8 +58,15 @@ pub(super) struct SideState {
     sacked: u32,
     push_bytes: u32,
     push_last: bool,
-    /// Oldest first; most streams have a few at a time, held in place.
+    /// Oldest first; most streams have a few at a time, held in place. The first `head` are
+    /// acknowledged already (taken off the front without moving the rest; compacted before
+    /// the list would grow and once they are half of it).
     unacked: SmallVec<[Unacked; 4]>,
+    head: u32,
+    /// The live segments follow each other in sequence order without overlap and span less
+    /// than 2^31 bytes (false when unknown): an ACK then acknowledges a run from the front
+    /// and the walk stops at the first segment it does not reach.
+    ordered: bool,
     /// The first `checked.1` segments of `unacked` were last matched against the ACK
     /// `checked.0` and are unchanged by it again: the same ACK only looks at later ones,
     /// so a sender that never sees its segments acknowledged costs no walk per segment.
@@ -92,6 +99,8 @@ impl Default for SideState {
             push_bytes: 0,
             push_last: false,
             unacked: SmallVec::new(),
+            head: 0,
+            ordered: true,
             checked: None,
             span: None,
         }
@@ -127,10 +136,199 @@ fn within(now: i64, then: i64, limit: i64) -> bool {
     (0..limit).contains(&now.saturating_sub(then))
 }
 
+const HALF: u32 = 1 << 31;
+
+/// tshark's rule for one remembered segment and an ACK: false when the ACK ends at it or
+/// passes it (it is taken off), else it stays, starting at the ACK when the ACK reaches into
+/// it.
+fn match_ack(u: &mut Unacked, ack: u32) -> bool {
+    if ack == u.nextseq {
+        false
+    } else if gt(ack, u.seq) && !gt(ack, u.nextseq) {
+        u.seq = ack;
+        true
+    } else {
+        gt(u.nextseq, ack)
+    }
+}
+
+impl SideState {
+    /// The segments still waiting for their ACK.
+    fn live(&self) -> &[Unacked] {
+        self.unacked.get(self.head as usize..).unwrap_or_default()
+    }
+
+    /// How many segments wait for their ACK.
+    fn waiting(&self) -> usize {
+        self.unacked.len().saturating_sub(self.head as usize)
+    }
+
+    /// The lowest start and highest end of the live segments, relative to `base` (each
+    /// taken as `u32`, so one before `base` counts as far above it). In order, the offsets
+    /// from the first segment grow, so the values relative to `base` grow too but for one
+    /// wrap past 2^32, found by binary search; otherwise every segment is looked at.
+    fn extent(&self, base: u32) -> (u32, u32) {
+        let live = self.live();
+        let (Some(first), Some(last)) = (live.first(), live.last()) else {
+            return (0, 0);
+        };
+        let rel = |x: u32| x.wrapping_sub(base);
+        if !self.ordered {
+            return live
+                .iter()
+                .fold((rel(first.seq), rel(first.nextseq)), |(lo, hi), u| {
+                    (lo.min(rel(u.seq)), hi.max(rel(u.nextseq)))
+                });
+        }
+        let b0 = rel(first.seq);
+        // Offsets from the first segment at or past `room` wrap past 2^32 relative to `base`.
+        let room = 0u32.wrapping_sub(b0);
+        let off = |x: u32| x.wrapping_sub(first.seq);
+        if b0 == 0 || off(last.nextseq) < room {
+            return (b0, rel(last.nextseq));
+        }
+        let wrapped = live.partition_point(|u| off(u.seq) < room);
+        let lo = live.get(wrapped).map_or(b0, |u| rel(u.seq));
+        let unwrapped = live.partition_point(|u| off(u.nextseq) < room);
+        let hi = match unwrapped.checked_sub(1).and_then(|i| live.get(i)) {
+            Some(u) => rel(u.nextseq),
+            None => rel(last.nextseq),
+        };
+        (lo, hi)
+    }
+
+    /// Drop the acknowledged segments at the front (`checked` counts from the start).
+    fn compact(&mut self) {
+        let head = self.head as usize;
+        if head > 0 {
+            self.unacked.drain(..head.min(self.unacked.len()));
+            self.checked = self.checked.map(|(a, n)| (a, n.saturating_sub(self.head)));
+            self.head = 0;
+        }
+    }
+
+    /// Remember a segment; the list stays `ordered` when it starts at or after the end of
+    /// the last one and the whole still spans less than 2^31.
+    fn remember(&mut self, u: Unacked) {
+        if self.unacked.len() == self.unacked.capacity() {
+            self.compact();
+        }
+        let live = self.live();
+        self.ordered = match (live.first(), live.last()) {
+            (Some(first), Some(last)) => {
+                let start = u.seq.wrapping_sub(first.seq);
+                let end = u.nextseq.wrapping_sub(first.seq);
+                self.ordered
+                    && start >= last.nextseq.wrapping_sub(first.seq)
+                    && end > start
+                    && end < HALF
+            }
+            _ => u.nextseq.wrapping_sub(u.seq).wrapping_sub(1) < HALF - 1,
+        };
+        self.unacked.push(u);
+    }
+
+    /// Take what `ack` acknowledges off this side's list (tshark's rules: a segment it ends
+    /// at or passes is gone, one it reaches into starts at it), walking from `from` (the
+    /// segments before were matched against the same ACK). Answers the first segment that
+    /// ends exactly at `ack` and whether any segment was taken or cut.
+    fn acknowledge(&mut self, ack: u32, from: usize) -> (Option<Unacked>, bool) {
+        let from = from.max(self.head as usize);
+        if from >= self.unacked.len() {
+            // Nothing new to match (`checked` already says so, or the list is empty).
+            return (None, false);
+        }
+        let mut acked: Option<Unacked> = None;
+        let mut touched = false;
+        let live = self.live();
+        let fast = self.ordered
+            && match (live.first(), live.last()) {
+                (Some(first), Some(last)) => {
+                    let a = ack.wrapping_sub(first.seq);
+                    let span = last.nextseq.wrapping_sub(first.seq);
+                    !(HALF..=HALF + span).contains(&a)
+                }
+                _ => true,
+            };
+        if fast {
+            // In order, every segment `ack` acknowledges is in the run from the front, and
+            // the walk ends at the first one it does not pass; the rest are untouched.
+            let mut i = from;
+            while let Some(u) = self.unacked.get_mut(i) {
+                if gt(u.nextseq, ack) {
+                    if gt(ack, u.seq) {
+                        u.seq = ack;
+                    }
+                    touched |= u.seq == ack;
+                    break;
+                }
+                if ack == u.nextseq {
+                    acked = acked.or(Some(*u));
+                }
+                touched = true;
+                i += 1;
+            }
+            if i > from {
+                if from == self.head as usize {
+                    self.head = i as u32;
+                } else {
+                    self.unacked.drain(from..i);
+                }
+            }
+            self.checked = Some((ack, self.unacked.len() as u32));
+        } else {
+            let mut kept = from;
+            // Whether the kept segments are in order again (known only after a whole walk).
+            let mut order = (from == self.head as usize).then_some((0u32, 0u32, true));
+            for i in from..self.unacked.len() {
+                let Some(mut u) = self.unacked.get(i).copied() else {
+                    break;
+                };
+                let was = u;
+                let keep = match_ack(&mut u, ack);
+                if ack == was.nextseq {
+                    acked = acked.or(Some(was));
+                }
+                touched |= !keep || u.seq == ack;
+                if keep {
+                    if let Some((first, end, ok)) = order.as_mut() {
+                        let (start, next) =
+                            (u.seq.wrapping_sub(*first), u.nextseq.wrapping_sub(*first));
+                        if kept == from {
+                            *first = u.seq;
+                            *end = u.nextseq.wrapping_sub(u.seq);
+                            *ok = *end > 0 && *end < HALF;
+                        } else {
+                            *ok = *ok && start >= *end && next > start && next < HALF;
+                            *end = next;
+                        }
+                    }
+                    if let Some(slot) = self.unacked.get_mut(kept) {
+                        *slot = u;
+                    }
+                    kept += 1;
+                }
+            }
+            self.unacked.truncate(kept);
+            self.checked = Some((ack, kept as u32));
+            self.ordered = order.is_some_and(|(_, _, ok)| ok);
+        }
+        if self.head as usize >= self.unacked.len() {
+            self.unacked.clear();
+            self.head = 0;
+            self.ordered = true;
+            self.checked = Some((ack, 0));
+        } else if self.head as usize * 2 >= self.unacked.len() {
+            self.compact();
+        }
+        (acked, touched)
+    }
+}
+
 impl SeqAnalysis {
     /// Segments remembered (waiting for their ACK) on both sides.
     pub fn held(&self) -> usize {
-        self.sides[0].unacked.len() + self.sides[1].unacked.len()
+        self.sides[0].waiting() + self.sides[1].waiting()
     }
 
     /// Analyse `seg`, sent by side `d` (0 client, 1 server), and remember it (its segment
@@ -247,7 +445,7 @@ impl SeqAnalysis {
             } else if not_advanced {
                 a.set_retransmission(true);
                 let (ts, frame) = fwd
-                    .unacked
+                    .live()
                     .first()
                     .map_or((fwd.nextseq_ts, fwd.nextseq_frame), |u| (u.ts, u.frame));
                 a.rto_ns = now.saturating_sub(ts);
@@ -260,8 +458,8 @@ impl SeqAnalysis {
         if syn || fin {
             nextseq = nextseq.wrapping_add(1);
         }
-        if (seglen > 0 || syn || fin) && room && fwd.unacked.len() < MAX_UNACKED {
-            fwd.unacked.push(Unacked {
+        if (seglen > 0 || syn || fin) && room && fwd.waiting() < MAX_UNACKED {
+            fwd.remember(Unacked {
                 frame: seg.frame,
                 seq,
                 nextseq,
@@ -270,7 +468,7 @@ impl SeqAnalysis {
             let base = fwd.base.unwrap_or(0);
             let (lo, hi) = (seq.wrapping_sub(base), nextseq.wrapping_sub(base));
             fwd.span = match fwd.span {
-                _ if fwd.unacked.len() == 1 => Some((base, lo, hi)),
+                _ if fwd.waiting() == 1 => Some((base, lo, hi)),
                 Some((b, l, h)) if b == base => Some((b, l.min(lo), h.max(hi))),
                 _ => None,
             };
@@ -292,36 +490,11 @@ impl SeqAnalysis {
         fwd.last_zero_window_probe = a.zero_window_probe();
 
         // What this ACK acknowledges of the other side's segments.
-        let mut acked: Option<Unacked> = None;
         let from = match rev.checked {
             Some((checked_ack, n)) if checked_ack == ack => n as usize,
             _ => 0,
         };
-        let mut kept = from;
-        let mut touched = false;
-        for i in from..rev.unacked.len() {
-            let Some(mut u) = rev.unacked.get(i).copied() else {
-                break;
-            };
-            let keep = if ack == u.nextseq {
-                acked = acked.or(Some(u));
-                false
-            } else if gt(ack, u.seq) && !gt(ack, u.nextseq) {
-                u.seq = ack;
-                true
-            } else {
-                gt(u.nextseq, ack)
-            };
-            touched |= !keep || u.seq == ack;
-            if keep {
-                if let Some(slot) = rev.unacked.get_mut(kept) {
-                    *slot = u;
-                }
-                kept += 1;
-            }
-        }
-        rev.unacked.truncate(kept);
-        rev.checked = Some((ack, kept as u32));
+        let (acked, touched) = rev.acknowledge(ack, from);
         if touched {
             rev.span = None;
         }
@@ -335,35 +508,28 @@ impl SeqAnalysis {
 
         // Bytes in flight (from the remembered segments, less the peer's last SACK blocks)
         // and bytes since the last PSH.
-        if seglen != 0 && fwd.valid_bif {
-            if let Some(first) = fwd.unacked.first() {
-                let base = fwd.base.unwrap_or(0);
-                let (lo, hi) = match fwd.span {
-                    Some((b, lo, hi)) if b == base => (lo, hi),
-                    _ => {
-                        let mut lo = first.seq.wrapping_sub(base);
-                        let mut hi = first.nextseq.wrapping_sub(base);
-                        for u in &fwd.unacked {
-                            hi = hi.max(u.nextseq.wrapping_sub(base));
-                            lo = lo.min(u.seq.wrapping_sub(base));
-                        }
-                        fwd.span = Some((base, lo, hi));
-                        (lo, hi)
-                    }
-                };
-                let in_flight = hi.wrapping_sub(lo).wrapping_sub(rev.sacked);
-                if in_flight > 0 && in_flight < 2_000_000_000 {
-                    a.bytes_in_flight = in_flight - u32::from(syn || fin);
+        if seglen != 0 && fwd.valid_bif && fwd.waiting() > 0 {
+            let base = fwd.base.unwrap_or(0);
+            let (lo, hi) = match fwd.span {
+                Some((b, lo, hi)) if b == base => (lo, hi),
+                _ => {
+                    let (lo, hi) = fwd.extent(base);
+                    fwd.span = Some((base, lo, hi));
+                    (lo, hi)
                 }
-                fwd.push_bytes = if fwd.push_last {
-                    seglen
-                } else {
-                    fwd.push_bytes.wrapping_add(seglen)
-                };
-                fwd.push_last = flags.has(crate::flow::TcpFlags::PSH);
-                a.push_bytes_sent = fwd.push_bytes;
-                a.shown = true;
+            };
+            let in_flight = hi.wrapping_sub(lo).wrapping_sub(rev.sacked);
+            if in_flight > 0 && in_flight < 2_000_000_000 {
+                a.bytes_in_flight = in_flight - u32::from(syn || fin);
             }
+            fwd.push_bytes = if fwd.push_last {
+                seglen
+            } else {
+                fwd.push_bytes.wrapping_add(seglen)
+            };
+            fwd.push_last = flags.has(crate::flow::TcpFlags::PSH);
+            a.push_bytes_sent = fwd.push_bytes;
+            a.shown = true;
         }
         fwd.sacked = seg.sacked;
 
@@ -394,5 +560,92 @@ impl SeqAnalysis {
             a.initial_rtt_ns = self.first_rtt;
         }
         a
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// tshark's walk over every remembered segment, the rule `acknowledge` must agree with.
+    fn walk_all(list: &mut Vec<Unacked>, ack: u32) -> (Option<u64>, bool) {
+        let (mut acked, mut touched) = (None, false);
+        list.retain_mut(|u| {
+            if ack == u.nextseq {
+                acked = acked.or(Some(u.frame));
+            }
+            let keep = match_ack(u, ack);
+            touched |= !keep || u.seq == ack;
+            keep
+        });
+        (acked, touched)
+    }
+
+    /// In-order and out-of-order segments, near 2^32 and not, ACKs before, inside, past and
+    /// half the sequence space away from them: the list, the segment acknowledged, whether
+    /// one was touched, and the lowest and highest edges are those of the whole walk.
+    #[test]
+    fn acknowledge_agrees_with_the_whole_walk() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut rnd = move |n: u32| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % u64::from(n)) as u32
+        };
+        for round in 0..400u32 {
+            let mut side = SideState::default();
+            let mut reference: Vec<Unacked> = Vec::new();
+            let start = [0, u32::MAX - 3000, HALF - 2000, rnd(u32::MAX)][round as usize % 4];
+            let base = start.wrapping_add(rnd(3) * 1000).wrapping_sub(1000);
+            let (mut next, mut acked_to, mut frame) = (start, start, 0u64);
+            for _ in 0..300 {
+                frame += 1;
+                if rnd(3) > 0 {
+                    let big = rnd(4) == 0;
+                    let len = 1 + rnd(if big { 1500 } else { 8 });
+                    let seq = match rnd(12) {
+                        0 => next.wrapping_sub(rnd(2000)),
+                        1 => next.wrapping_add(rnd(100)),
+                        _ => next,
+                    };
+                    let u = Unacked {
+                        frame,
+                        seq,
+                        nextseq: seq.wrapping_add(len),
+                        ts: 0,
+                    };
+                    if gt(u.nextseq, next) {
+                        next = u.nextseq;
+                    }
+                    side.remember(u);
+                    reference.push(u);
+                } else {
+                    let ack = match rnd(10) {
+                        0 => acked_to.wrapping_add(HALF).wrapping_add(rnd(3000)),
+                        1 => acked_to.wrapping_sub(rnd(500)),
+                        2 => next.wrapping_add(rnd(50)),
+                        _ => acked_to.wrapping_add(rnd(next.wrapping_sub(acked_to).max(1))),
+                    };
+                    acked_to = ack;
+                    let (got, touched) = side.acknowledge(ack, 0);
+                    let want = walk_all(&mut reference, ack);
+                    assert_eq!((got.map(|u| u.frame), touched), want, "round {round}");
+                }
+                let live: Vec<(u32, u32)> =
+                    side.live().iter().map(|u| (u.seq, u.nextseq)).collect();
+                let all: Vec<(u32, u32)> = reference.iter().map(|u| (u.seq, u.nextseq)).collect();
+                assert_eq!(live, all, "round {round}");
+                if let Some(first) = reference.first() {
+                    let rel = |v: u32| v.wrapping_sub(base);
+                    let whole = reference
+                        .iter()
+                        .fold((rel(first.seq), rel(first.nextseq)), |(lo, hi), u| {
+                            (lo.min(rel(u.seq)), hi.max(rel(u.nextseq)))
+                        });
+                    assert_eq!(side.extent(base), whole, "round {round}");
+                }
+            }
+        }
     }
 }

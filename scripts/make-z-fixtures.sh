@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Write tests/fixtures/z/<dir>__<file>.txt: tshark 4.0's text of the ten conversation and
+# endpoint tables (`-z conv,…` and `-z endpoints,…` for eth, ip, ipv6, tcp, udp, given in
+# that order in one run; tshark prints the last given first) for the bundled captures and a
+# few corpus captures (IPv6, many TCP streams, Linux cooked, a cut TCP header), with `-n`
+# since squirrel-sniff never resolves names. tests/z_stats.rs compares our `-z` with them
+# byte for byte. Needs tshark; run from the repository root: scripts/make-z-fixtures.sh
+set -euo pipefail
+command -v tshark >/dev/null || { echo "make-z-fixtures: needs tshark" >&2; exit 1; }
+out=tests/fixtures/z
+mkdir -p "$out"
+stats=()
+for kind in conv endpoints; do
+  for layer in eth ip ipv6 tcp udp; do stats+=(-z "$kind,$layer"); done
+done
+corpus=../shared/corpus
+files=(captures/*.pcap
+       "$corpus/http/ipv6-multipart-post-chunked.pcap"
+       "$corpus/http/methods-and-bad-request-lines.pcap"
+       "$corpus/link/sll-http.pcap"
+       "$corpus/malformed/tcp-truncated-header.pcap")
+for f in "${files[@]}"; do
+  name="$(basename "$(dirname "$f")")__$(basename "$f").txt"
+  # tshark says "Running as user root" on stderr; dropped from stdout too, in case.
+  tshark -n -r "$f" -q "${stats[@]}" 2>/dev/null | grep -v '^Running as user' >"$out/$name"
+done
+echo "make-z-fixtures: $(ls "$out" | wc -l) fixtures in $out"
+# `-z io,phs` where tshark and squirrel-sniff name the same protocols (elsewhere they differ
+# as --hierarchy does: content detection on any port, docs/robustness.md).
+mkdir -p tests/fixtures/z-phs
+tshark -n -r captures/tls-mixed.pcap -q -z io,phs 2>/dev/null | grep -v '^Running as user' \
+  >tests/fixtures/z-phs/captures__tls-mixed.pcap.txt
+# A filter after the statistic (-Y's language; tshark counts only the frames it matches).
+mkdir -p tests/fixtures/z-filter
+tshark -n -r captures/dns-udp-tcp.pcap -q -z conv,ip,tcp -z 'endpoints,tcp,tcp.len > 0' \
+  -z 'conv,udp,udp.srcport == 5300' -z io,phs,udp 2>/dev/null | grep -v '^Running as user' \
+  >tests/fixtures/z-filter/captures__dns-udp-tcp.pcap.txt

@@ -1,0 +1,669 @@
+//! `-z STAT`: tshark's statistics, printed at the end of the run in tshark 4.0's text
+//! layout (as `tshark -n`: squirrel-sniff never resolves names) — conversations
+//! (`conv,eth|ip|ipv6|tcp|udp`), endpoints (`endpoints,…`) and the protocol hierarchy
+//! (`io,phs`). `follow,…` is mapped onto `--follow` by the command line.
+//!
+//! The tables are end-of-run sinks: [`ZTally::frame`] counts each frame's view as the
+//! pipeline made it (every frame, as tshark's taps see every frame whatever `-Y` shows),
+//! and [`ZTally::write`] prints them. Rows are bounded by the memory budget: past
+//! `max_rows` new rows are not kept (counted in [`ZTally::dropped`]).
+
+use std::io::{self, Write};
+use std::net::IpAddr;
+
+use foldhash::HashMap;
+
+use crate::capture::Timestamp;
+use crate::decode::{Link, Transport};
+use crate::event::FrameView;
+use crate::present::escape::escape_str;
+use crate::render::hierarchy::Hierarchy;
+
+/// The layer a conversation or endpoint table is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Layer {
+    Eth,
+    Ip,
+    Ipv6,
+    Tcp,
+    Udp,
+}
+
+impl Layer {
+    fn parse(s: &str) -> Option<Layer> {
+        Some(match s {
+            "eth" => Layer::Eth,
+            "ip" => Layer::Ip,
+            "ipv6" => Layer::Ipv6,
+            "tcp" => Layer::Tcp,
+            "udp" => Layer::Udp,
+            _ => return None,
+        })
+    }
+
+    /// tshark's title word.
+    fn title(self) -> &'static str {
+        match self {
+            Layer::Eth => "Ethernet",
+            Layer::Ip => "IPv4",
+            Layer::Ipv6 => "IPv6",
+            Layer::Tcp => "TCP",
+            Layer::Udp => "UDP",
+        }
+    }
+
+    fn has_ports(self) -> bool {
+        matches!(self, Layer::Tcp | Layer::Udp)
+    }
+}
+
+/// How `follow,…` is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FollowMode {
+    Ascii,
+    Hex,
+}
+
+/// One `-z` argument.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ZStat {
+    /// `conv,LAYER[,FILTER]`: the frames the display filter matches, or every frame.
+    Conv(Layer, Option<String>),
+    Endpoints(Layer, Option<String>),
+    /// `io,phs[,FILTER]`: the protocol hierarchy.
+    Phs(Option<String>),
+    /// `follow,tcp|tls,ascii|hex,N`: `--follow N`.
+    Follow {
+        mode: FollowMode,
+        stream: u32,
+    },
+}
+
+/// What `-z` knows, for the usage error.
+pub const KNOWN: &str = "conv,eth|ip|ipv6|tcp|udp[,FILTER]  \
+endpoints,eth|ip|ipv6|tcp|udp[,FILTER]  io,phs[,FILTER]  follow,tcp|tls,ascii|hex,STREAM";
+
+impl ZStat {
+    /// Parse one `-z` argument; the error is one line.
+    pub fn parse(arg: &str) -> Result<ZStat, String> {
+        let unknown = || {
+            format!(
+                "-z {}: not a statistic squirrel-sniff knows (known: {KNOWN})",
+                escape_str(arg)
+            )
+        };
+        // A filter after the statistic is the rest of the argument (it may hold commas),
+        // in -Y's language.
+        let head: Vec<&str> = arg.splitn(3, ',').collect();
+        let filter = |f: Option<&&str>| -> Result<Option<String>, String> {
+            match f {
+                None => Ok(None),
+                Some(f) => crate::display::compile(f)
+                    .map(|_| Some(f.to_string()))
+                    .map_err(|e| format!("-z {}: {}", escape_str(arg), e)),
+            }
+        };
+        match head.as_slice() {
+            ["conv", l, f @ ..] => {
+                let layer = Layer::parse(l).ok_or_else(unknown)?;
+                Ok(ZStat::Conv(layer, filter(f.first())?))
+            }
+            ["endpoints", l, f @ ..] => {
+                let layer = Layer::parse(l).ok_or_else(unknown)?;
+                Ok(ZStat::Endpoints(layer, filter(f.first())?))
+            }
+            ["io", "phs", f @ ..] => Ok(ZStat::Phs(filter(f.first())?)),
+            ["follow", ..] => Self::parse_follow(arg, unknown),
+            _ => Err(unknown()),
+        }
+    }
+
+    fn parse_follow(arg: &str, unknown: impl Fn() -> String) -> Result<ZStat, String> {
+        let parts: Vec<&str> = arg.split(',').collect();
+        match parts.as_slice() {
+            ["follow", proto, mode, rest @ ..] => {
+                let mode = match *mode {
+                    "ascii" => FollowMode::Ascii,
+                    "hex" => FollowMode::Hex,
+                    m if ["raw", "ebcdic", "yaml"].contains(&m) => {
+                        return Err(format!(
+                            "-z {}: squirrel-sniff's follow has no {} mode (ascii and hex are \
+                             tshark's; --follow-format raw writes a direction's bytes)",
+                            escape_str(arg),
+                            escape_str(m)
+                        ))
+                    }
+                    _ => return Err(unknown()),
+                };
+                if !matches!(*proto, "tcp" | "tls") {
+                    return Err(if matches!(*proto, "udp" | "http" | "http2" | "quic") {
+                        format!(
+                            "-z {}: squirrel-sniff follows TCP streams (tcp, tls), not {}",
+                            escape_str(arg),
+                            escape_str(proto)
+                        )
+                    } else {
+                        unknown()
+                    });
+                }
+                let pairs_unsupported = || {
+                    format!(
+                        "-z {}: follow takes a stream index here (tshark's address pairs are \
+                         not supported)",
+                        escape_str(arg)
+                    )
+                };
+                match rest {
+                    [n] => n
+                        .parse::<u32>()
+                        .map(|stream| ZStat::Follow { mode, stream })
+                        .map_err(|_| pairs_unsupported()),
+                    _ => Err(pairs_unsupported()),
+                }
+            }
+            _ => Err(unknown()),
+        }
+    }
+}
+
+/// An address of a conversation or endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Addr {
+    Mac([u8; 6]),
+    Ip(IpAddr),
+}
+
+impl std::fmt::Display for Addr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Addr::Mac(m) => write!(
+                f,
+                "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+                m[0], m[1], m[2], m[3], m[4], m[5]
+            ),
+            Addr::Ip(a) => write!(f, "{a}"),
+        }
+    }
+}
+
+/// An address and a port (0 for the layers without ports).
+type Point = (Addr, u16);
+
+/// Frames and bytes sent (tx) and received (rx).
+#[derive(Debug, Clone, Copy, Default)]
+struct Counts {
+    tx_frames: u64,
+    tx_bytes: u64,
+    rx_frames: u64,
+    rx_bytes: u64,
+}
+
+impl Counts {
+    fn add(&mut self, sent: bool, len: u64) {
+        if sent {
+            self.tx_frames += 1;
+            self.tx_bytes += len;
+        } else {
+            self.rx_frames += 1;
+            self.rx_bytes += len;
+        }
+    }
+
+    fn frames(&self) -> u64 {
+        self.tx_frames + self.rx_frames
+    }
+
+    fn bytes(&self) -> u64 {
+        self.tx_bytes + self.rx_bytes
+    }
+}
+
+/// One conversation: A is the sender of its first frame; tx is A → B.
+#[derive(Debug, Clone)]
+struct ConvRow {
+    a: Point,
+    b: Point,
+    counts: Counts,
+    start: Timestamp,
+    stop: Timestamp,
+}
+
+#[derive(Debug, Clone)]
+struct EndpointRow {
+    at: Point,
+    counts: Counts,
+}
+
+/// One table's rows, in order of first appearance.
+#[derive(Debug, Clone)]
+struct Rows<K, R> {
+    index: HashMap<K, usize>,
+    rows: Vec<R>,
+}
+
+impl<K, R> Default for Rows<K, R> {
+    fn default() -> Self {
+        Rows {
+            index: HashMap::default(),
+            rows: Vec::new(),
+        }
+    }
+}
+
+impl<K: std::hash::Hash + Eq, R> Rows<K, R> {
+    /// The row of `key`, made by `make` while `room` (rows the budget still allows) lasts;
+    /// `None` (counted in `dropped`) past it.
+    fn row(
+        &mut self,
+        key: K,
+        room: &mut usize,
+        dropped: &mut u64,
+        make: impl FnOnce() -> R,
+    ) -> Option<&mut R> {
+        let i = match self.index.get(&key) {
+            Some(&i) => i,
+            None if *room > 0 => {
+                *room -= 1;
+                self.rows.push(make());
+                self.index.insert(key, self.rows.len() - 1);
+                self.rows.len() - 1
+            }
+            None => {
+                *dropped += 1;
+                return None;
+            }
+        };
+        self.rows.get_mut(i)
+    }
+}
+
+type ConvTable = Rows<(Point, Point), ConvRow>;
+type EndpointTable = Rows<Point, EndpointRow>;
+
+/// Budget bytes counted per `-z` conversation or endpoint row (its entry and its index).
+pub const ZROW_COST: usize = 160;
+
+/// What one `-z` table counts.
+#[derive(Debug, Clone)]
+enum Kind {
+    Conv(Layer, ConvTable),
+    Endpoints(Layer, EndpointTable),
+    Phs(Hierarchy),
+}
+
+/// One `-z` table: its filter (the frames it counts) and its rows.
+#[derive(Debug, Clone)]
+struct Table {
+    filter: Option<(String, crate::display::Filter)>,
+    kind: Kind,
+}
+
+impl Table {
+    fn rows(&self) -> usize {
+        match &self.kind {
+            Kind::Conv(_, t) => t.rows.len(),
+            Kind::Endpoints(_, t) => t.rows.len(),
+            Kind::Phs(_) => 0,
+        }
+    }
+}
+
+/// The `-z` tables being counted, in the order given.
+#[derive(Debug, Clone, Default)]
+pub struct ZTally {
+    tables: Vec<Table>,
+    first: Option<Timestamp>,
+    max_rows: usize,
+    /// Counts not kept (memory budget).
+    pub dropped: u64,
+}
+
+impl ZTally {
+    /// Tables for these `-z` arguments, keeping at most `max_rows` rows in all.
+    pub fn new(stats: &[ZStat], max_rows: usize) -> ZTally {
+        let tables = stats
+            .iter()
+            .filter_map(|s| {
+                let (kind, filter) = match s {
+                    ZStat::Conv(l, f) => (Kind::Conv(*l, ConvTable::default()), f),
+                    ZStat::Endpoints(l, f) => (Kind::Endpoints(*l, EndpointTable::default()), f),
+                    ZStat::Phs(f) => (Kind::Phs(Hierarchy::default()), f),
+                    ZStat::Follow { .. } => return None,
+                };
+                // The filter compiled when the argument was parsed.
+                let filter = filter
+                    .as_ref()
+                    .and_then(|f| Some((f.clone(), crate::display::compile(f).ok()?)));
+                Some(Table { filter, kind })
+            })
+            .collect();
+        ZTally {
+            tables,
+            max_rows,
+            ..ZTally::default()
+        }
+    }
+
+    /// Whether any table is counted (`follow` alone counts nothing).
+    pub fn counts(&self) -> bool {
+        !self.tables.is_empty()
+    }
+
+    /// Whether a table is the protocol hierarchy (it reads every segment's TCP options).
+    pub fn has_hierarchy(stats: &[ZStat]) -> bool {
+        stats.iter().any(|s| matches!(s, ZStat::Phs(_)))
+    }
+
+    /// Rows held over every table (for the memory budget).
+    pub fn rows(&self) -> usize {
+        self.tables.iter().map(Table::rows).sum()
+    }
+
+    /// Count one frame (every frame of the run, in order).
+    pub fn frame(&mut self, view: &FrameView<'_>) {
+        self.first.get_or_insert(view.first_ts);
+        let len = u64::from(view.len);
+        let pairs = pairs_of(view);
+        let mut room = self.max_rows.saturating_sub(self.rows());
+        let dropped = &mut self.dropped;
+        let mut chain: Option<String> = None;
+        for table in &mut self.tables {
+            if let Some((_, f)) = &table.filter {
+                if !f.matches(view) {
+                    continue;
+                }
+            }
+            let pair_of = |layer: Layer| pairs.iter().flatten().find(|p| p.0 == layer).copied();
+            match &mut table.kind {
+                Kind::Conv(layer, t) => {
+                    let Some((_, src, dst)) = pair_of(*layer) else {
+                        continue;
+                    };
+                    let key = if src <= dst { (src, dst) } else { (dst, src) };
+                    let make = || ConvRow {
+                        a: src,
+                        b: dst,
+                        counts: Counts::default(),
+                        start: view.ts,
+                        stop: view.ts,
+                    };
+                    if let Some(r) = t.row(key, &mut room, dropped, make) {
+                        r.counts.add(r.a == src && r.b == dst, len);
+                        r.stop = view.ts;
+                    }
+                }
+                Kind::Endpoints(layer, t) => {
+                    let Some((_, src, dst)) = pair_of(*layer) else {
+                        continue;
+                    };
+                    for (p, sent) in [(src, true), (dst, false)] {
+                        let make = || EndpointRow {
+                            at: p,
+                            counts: Counts::default(),
+                        };
+                        if let Some(r) = t.row(p, &mut room, dropped, make) {
+                            r.counts.add(sent, len);
+                        }
+                    }
+                }
+                Kind::Phs(h) => {
+                    let chain = chain
+                        .get_or_insert_with(|| crate::render::layers::protocols_in_frame(view));
+                    h.add(
+                        chain.split(':').filter(|p| *p != "ethertype"),
+                        len,
+                        view.number,
+                    );
+                }
+            }
+        }
+    }
+
+    /// Print the tables as tshark does at the end of a run: the last `-z` given first.
+    pub fn write<W: Write>(&self, w: &mut W) -> io::Result<()> {
+        let origin = self.first.unwrap_or_default();
+        for t in self.tables.iter().rev() {
+            let filter = t.filter.as_ref().map(|(text, _)| text.as_str());
+            match &t.kind {
+                Kind::Conv(l, rows) => write_conv(w, *l, rows, filter, origin)?,
+                Kind::Endpoints(l, rows) => write_endpoints(w, *l, rows, filter)?,
+                Kind::Phs(h) => h.write(w, &escape_str(filter.unwrap_or("")))?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The frame's (layer, sender, receiver) for the Ethernet, IP and TCP/UDP tables.
+fn pairs_of(view: &FrameView<'_>) -> [Option<(Layer, Point, Point)>; 3] {
+    let d = view.decoded;
+    let mut pairs: [Option<(Layer, Point, Point)>; 3] = [None, None, None];
+    if let Link::Ethernet(e) = &d.link {
+        pairs[0] = Some((Layer::Eth, (Addr::Mac(e.src), 0), (Addr::Mac(e.dst), 0)));
+    }
+    // A fragment held for its datagram (not the one that completed it) carries no
+    // transport header of its own: the datagram's is read with the completing frame.
+    let held = d.fragment_held && d.reassembled.is_none();
+    let Some((s, t)) = d.addrs() else {
+        return pairs;
+    };
+    // tshark 4.0 counts an IPv4 fragment in the IPv4 tables but an IPv6 one only when it
+    // completes its datagram.
+    pairs[1] = match s {
+        IpAddr::V4(_) => Some((Layer::Ip, (Addr::Ip(s), 0), (Addr::Ip(t), 0))),
+        IpAddr::V6(_) if !held => Some((Layer::Ipv6, (Addr::Ip(s), 0), (Addr::Ip(t), 0))),
+        IpAddr::V6(_) => None,
+    };
+    let transport = if held { None } else { d.session_transport() };
+    // tshark's TCP tables skip a segment whose header the capture cut short.
+    let tcp_cut = d.stopped.as_ref().is_some_and(|st| st.layer == "TCP");
+    pairs[2] = match transport {
+        Some(Transport::Tcp(h)) if !tcp_cut => Some((
+            Layer::Tcp,
+            (Addr::Ip(s), h.src_port),
+            (Addr::Ip(t), h.dst_port),
+        )),
+        Some(Transport::Udp(h)) => Some((
+            Layer::Udp,
+            (Addr::Ip(s), h.src_port),
+            (Addr::Ip(t), h.dst_port),
+        )),
+        _ => None,
+    };
+    pairs
+}
+
+const RULE: &str =
+    "================================================================================";
+
+/// tshark's byte counts in the conversation tables: SI units past 9,999, whole numbers
+/// (rounded down).
+fn size(n: u64) -> String {
+    const UNITS: [(u64, &str); 4] = [
+        (1_000_000_000_000, "TB"),
+        (1_000_000_000, "GB"),
+        (1_000_000, "MB"),
+        (1_000, "kB"),
+    ];
+    for (div, unit) in UNITS {
+        if n / div >= 10 {
+            return format!("{} {unit}", n / div);
+        }
+    }
+    format!("{n} bytes")
+}
+
+fn point(p: &Point, ports: bool) -> String {
+    if ports {
+        escape_str(&format!("{}:{}", p.0, p.1))
+    } else {
+        escape_str(&p.0.to_string())
+    }
+}
+
+/// Indices of `rows` by total frames, most first; equal totals in order of appearance.
+fn by_frames(totals: impl Iterator<Item = u64>) -> Vec<usize> {
+    let mut order: Vec<(usize, u64)> = totals.enumerate().collect();
+    order.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    order.into_iter().map(|(i, _)| i).collect()
+}
+
+fn write_conv<W: Write>(
+    w: &mut W,
+    layer: Layer,
+    t: &ConvTable,
+    filter: Option<&str>,
+    origin: Timestamp,
+) -> io::Result<()> {
+    let ports = layer.has_ports();
+    let pad = if ports { "            " } else { "" };
+    writeln!(w, "{RULE}")?;
+    writeln!(w, "{} Conversations", layer.title())?;
+    write_filter(w, filter)?;
+    writeln!(
+        w,
+        "{pad}                                               |       <-      | |       ->      | |     Total     |    Relative    |   Duration   |"
+    )?;
+    writeln!(
+        w,
+        "{pad}                                               | Frames  Bytes | | Frames  Bytes | | Frames  Bytes |      Start     |              |"
+    )?;
+    let order = by_frames(t.rows.iter().map(|r| r.counts.frames()));
+    // Each row is made in one buffer and written at once (a write per cell costs more
+    // than the formatting).
+    let mut line = String::with_capacity(192);
+    for r in order.iter().filter_map(|&i| t.rows.get(i)) {
+        use std::fmt::Write as _;
+        line.clear();
+        let (a, b) = (point(&r.a, ports), point(&r.b, ports));
+        let c = &r.counts;
+        let start = r.start.since(origin);
+        let stop = r.stop.since(origin);
+        let _ = if ports {
+            write!(line, "{a:<26} <-> {b:<26}")
+        } else {
+            write!(line, "{a:<20} <-> {b:<20}")
+        };
+        let _ = writeln!(
+            line,
+            "  {:>6} {:<9}  {:>6} {:<9}  {:>6} {:<9}  {:>14.9}   {:>12.4}",
+            c.rx_frames,
+            size(c.rx_bytes),
+            c.tx_frames,
+            size(c.tx_bytes),
+            c.frames(),
+            size(c.bytes()),
+            start,
+            stop - start,
+        );
+        w.write_all(line.as_bytes())?;
+    }
+    writeln!(w, "{RULE}")
+}
+
+/// tshark's `Filter:` line of the conversation and endpoint tables.
+fn write_filter<W: Write>(w: &mut W, filter: Option<&str>) -> io::Result<()> {
+    writeln!(
+        w,
+        "Filter:{}",
+        filter.map_or_else(|| "<No Filter>".to_string(), escape_str)
+    )
+}
+
+fn write_endpoints<W: Write>(
+    w: &mut W,
+    layer: Layer,
+    t: &EndpointTable,
+    filter: Option<&str>,
+) -> io::Result<()> {
+    let ports = layer.has_ports();
+    writeln!(w, "{RULE}")?;
+    writeln!(w, "{} Endpoints", layer.title())?;
+    write_filter(w, filter)?;
+    writeln!(
+        w,
+        "                       |  {}Packets  | |  Bytes  | | Tx Packets | | Tx Bytes | | Rx Packets | | Rx Bytes |",
+        if ports { "Port  ||  " } else { "" }
+    )?;
+    let order = by_frames(t.rows.iter().map(|r| r.counts.frames()));
+    let mut line = String::with_capacity(128);
+    for r in order.iter().filter_map(|&i| t.rows.get(i)) {
+        use std::fmt::Write as _;
+        line.clear();
+        let (addr, port) = r.at;
+        let c = &r.counts;
+        let name = escape_str(&addr.to_string());
+        let _ = write!(line, "{name:<20}");
+        let _ = if ports {
+            write!(line, "      {port:>5}     {:>6}", c.frames())
+        } else {
+            write!(line, "      {:>6}", c.frames())
+        };
+        let _ = writeln!(
+            line,
+            "     {:>9}     {:>6}       {:>9}      {:>6}       {:>9}   ",
+            c.bytes(),
+            c.tx_frames,
+            c.tx_bytes,
+            c.rx_frames,
+            c.rx_bytes
+        );
+        w.write_all(line.as_bytes())?;
+    }
+    writeln!(w, "{RULE}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_as_tshark() {
+        assert_eq!(size(0), "0 bytes");
+        assert_eq!(size(9_999), "9999 bytes");
+        assert_eq!(size(10_000), "10 kB");
+        assert_eq!(size(93_243), "93 kB");
+        assert_eq!(size(9_999_999), "9999 kB");
+        assert_eq!(size(10_000_000), "10 MB");
+        assert_eq!(size(259_000_000), "259 MB");
+    }
+
+    #[test]
+    fn parse_knows_and_refuses() {
+        assert_eq!(ZStat::parse("conv,tcp"), Ok(ZStat::Conv(Layer::Tcp, None)));
+        assert_eq!(
+            ZStat::parse("endpoints,ipv6"),
+            Ok(ZStat::Endpoints(Layer::Ipv6, None))
+        );
+        assert_eq!(ZStat::parse("io,phs"), Ok(ZStat::Phs(None)));
+        assert_eq!(
+            ZStat::parse("conv,ip,tcp.port == 80 || udp"),
+            Ok(ZStat::Conv(Layer::Ip, Some("tcp.port == 80 || udp".into())))
+        );
+        assert!(ZStat::parse("conv,ip,tcp.port ==").is_err());
+        assert_eq!(
+            ZStat::parse("follow,tcp,hex,3"),
+            Ok(ZStat::Follow {
+                mode: FollowMode::Hex,
+                stream: 3
+            })
+        );
+        for bad in [
+            "conv,sctp",
+            "nope",
+            "follow,udp,ascii,0",
+            "follow,tcp,raw,0",
+        ] {
+            let e = ZStat::parse(bad).expect_err(bad);
+            assert!(!e.contains('\n'), "{e}");
+        }
+        assert!(ZStat::parse("conv,bad\x1b")
+            .expect_err("bad")
+            .contains("\\x1b"));
+    }
+
+    #[test]
+    fn most_frames_first_ties_in_order() {
+        assert_eq!(by_frames([2, 5, 2, 7].into_iter()), vec![3, 1, 0, 2]);
+    }
+}

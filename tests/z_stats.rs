@@ -1,0 +1,196 @@
+//! `-z STAT`: tshark's statistics as tshark 4.0 prints them. The conversation and endpoint
+//! tables are compared byte for byte with tshark's own text (`tshark -n -q -z …`, fixtures
+//! made by scripts/make-z-fixtures.sh), through a pipe, with -q and without, with `-j 2`
+//! and with `-Y` (tshark's tables count every frame whatever -Y shows).
+
+mod common;
+use common::*;
+
+use std::path::{Path, PathBuf};
+
+/// The ten tables, in the order the fixtures were made with.
+fn z_args() -> Vec<String> {
+    let mut a = Vec::new();
+    for kind in ["conv", "endpoints"] {
+        for layer in ["eth", "ip", "ipv6", "tcp", "udp"] {
+            a.push("-z".to_string());
+            a.push(format!("{kind},{layer}"));
+        }
+    }
+    a
+}
+
+/// The capture a fixture was made from: `captures/X` or `../shared/corpus/DIR/X`.
+fn source(fixture: &Path) -> Option<PathBuf> {
+    let name = fixture.file_name()?.to_str()?.strip_suffix(".txt")?;
+    let (dir, file) = name.split_once("__")?;
+    if dir == "captures" {
+        return Some(captures().join(file));
+    }
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/corpus")
+        .join(dir)
+        .join(file);
+    p.exists().then_some(p)
+}
+
+fn run_z(file: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args: Vec<String> = vec!["-r".into(), file.to_string_lossy().into_owned()];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args.extend(z_args());
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    run(&refs)
+}
+
+/// The text of `tests/fixtures/DIR/captures__NAME.txt`.
+fn fixture_text(dir: &str, name: &str) -> String {
+    let fx = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(dir)
+        .join(format!("captures__{name}.txt"));
+    std::fs::read_to_string(&fx).unwrap_or_else(|e| panic!("{}: {e}", fx.display()))
+}
+
+/// `-q`: the summary line, then the tables.
+fn tables_after_summary(o: &std::process::Output) -> String {
+    let out = stdout(o);
+    match out.split_once('\n') {
+        Some((first, rest)) => {
+            assert!(first.contains(" packets, "), "{out}");
+            rest.to_string()
+        }
+        None => out,
+    }
+}
+
+#[test]
+fn conversations_and_endpoints_match_tshark_byte_for_byte() {
+    let mut compared = 0;
+    for fx in fixture_files("z") {
+        let Some(src) = source(&fx) else { continue };
+        let want = std::fs::read_to_string(&fx).expect("fixture");
+        let o = run_z(&src, &["-q"]);
+        assert_eq!(o.status.code(), Some(0), "{}: {}", fx.display(), stderr(&o));
+        let got = tables_after_summary(&o);
+        assert_eq!(got, want, "{}", fx.display());
+        compared += 1;
+    }
+    assert!(compared >= 12, "{compared} fixtures compared");
+}
+
+#[test]
+fn the_same_tables_with_j2_with_y_and_after_the_packet_lines() {
+    for name in [
+        "dns-udp-tcp.pcap",
+        "ip-fragments.pcap",
+        "squirrel-https.pcap",
+    ] {
+        let want = fixture_text("z", name);
+        let src = captures().join(name);
+        let one = run_z(&src, &["-q", "-j", "1"]);
+        let two = run_z(&src, &["-q", "-j", "2"]);
+        assert_eq!(one.stdout, two.stdout, "{name}: -j 2");
+        // -Y chooses the packets shown, not what the tables count (as tshark).
+        let filtered = run_z(&src, &["-q", "-Y", "udp"]);
+        assert_eq!(tables_after_summary(&filtered), want, "{name}: -Y udp");
+        // Without -q: the packet lines, then the tables.
+        let lines = run_z(&src, &[]);
+        assert_eq!(lines.status.code(), Some(0), "{}", stderr(&lines));
+        let out = stdout(&lines);
+        assert!(out.ends_with(&want), "{name}: {out}");
+        assert!(out.starts_with("    1 "), "{name}: {out}");
+    }
+}
+
+#[test]
+fn io_phs_is_the_hierarchy_of_every_frame() {
+    let want = fixture_text("z-phs", "tls-mixed.pcap");
+    let f = capture("tls-mixed.pcap");
+    let o = run(&["-r", &f, "-q", "-z", "io,phs"]);
+    assert_eq!(tables_after_summary(&o), want);
+    // Like tshark, -Y does not narrow it (--hierarchy counts the frames shown).
+    let o = run(&["-r", &f, "-q", "-Y", "tcp.port == 1", "-z", "io,phs"]);
+    assert_eq!(tables_after_summary(&o), want);
+    // Without -Y it is --hierarchy's table.
+    for name in [
+        "dns-udp-tcp.pcap",
+        "squirrel-http.pcap",
+        "ip-fragments.pcap",
+    ] {
+        let f = capture(name);
+        let z = run(&["-r", &f, "-q", "-z", "io,phs"]);
+        let h = run(&["-r", &f, "-q", "--hierarchy"]);
+        // (--hierarchy comes before the -q summary line, -z after it.)
+        let table = |o: &std::process::Output| -> String {
+            stdout(o)
+                .lines()
+                .filter(|l| !l.contains(" packets, "))
+                .map(|l| format!("{l}\n"))
+                .collect()
+        };
+        assert_eq!(table(&z), table(&h), "{name}");
+    }
+}
+
+#[test]
+fn follow_maps_onto_follow_and_says_what_it_cannot_do() {
+    let f = capture("squirrel-http.pcap");
+    for (z, fmt) in [("follow,tcp,ascii,0", "ascii"), ("follow,tcp,hex,0", "hex")] {
+        let a = run(&["-r", &f, "-q", "-z", z]);
+        let b = run(&["-r", &f, "-q", "--follow", "0", "--follow-format", fmt]);
+        assert_eq!(a.status.code(), Some(0), "{}", stderr(&a));
+        assert_eq!(a.stdout, b.stdout, "{z}");
+        assert!(stdout(&a).contains(&format!("Follow: tcp,{fmt}")));
+    }
+    for z in [
+        "follow,udp,ascii,0",
+        "follow,tcp,raw,0",
+        "follow,http,ascii,0",
+        "follow,tcp,ascii,10.0.0.1:80,10.0.0.2:4000",
+    ] {
+        let o = run(&["-r", &f, "-q", "-z", z]);
+        assert_eq!(o.status.code(), Some(2), "{z}");
+        let e = stderr(&o);
+        assert_eq!(e.trim_end().lines().count(), 1, "{z}: {e}");
+        assert!(o.stdout.is_empty(), "{z}");
+    }
+}
+
+#[test]
+fn an_unknown_statistic_is_one_usage_line_listing_the_known() {
+    let f = capture("squirrel-http.pcap");
+    for z in ["conv,sctp", "io,stat", "bogus\x1b[31m"] {
+        let o = run(&["-r", &f, "-z", z]);
+        assert_eq!(o.status.code(), Some(2), "{z}");
+        let e = stderr(&o);
+        assert_eq!(e.trim_end().lines().count(), 1, "{e}");
+        assert!(e.contains("endpoints,eth|ip|ipv6|tcp|udp[,FILTER]"), "{e}");
+        assert!(!e.contains('\x1b'), "{e}");
+    }
+    let o = run(&["-r", &f, "--json", "-z", "conv,tcp"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn a_filter_after_the_statistic_counts_the_frames_it_matches_as_tshark() {
+    let want = fixture_text("z-filter", "dns-udp-tcp.pcap");
+    let f = capture("dns-udp-tcp.pcap");
+    let o = run(&[
+        "-r",
+        &f,
+        "-q",
+        "-z",
+        "conv,ip,tcp",
+        "-z",
+        "endpoints,tcp,tcp.len > 0",
+        "-z",
+        "conv,udp,udp.srcport == 5300",
+        "-z",
+        "io,phs,udp",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(tables_after_summary(&o), want);
+    let o = run(&["-r", &f, "-q", "-z", "conv,ip,tcp.port =="]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stderr(&o).trim_end().lines().count(), 1, "{}", stderr(&o));
+}
