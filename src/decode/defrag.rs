@@ -700,7 +700,7 @@ mod tests {
             .iter()
             .map(|f| (f.frame, f.data.clone(), f.at))
             .collect();
-        // Each fragment's bytes follow its 14-byte Ethernet and 20-byte IPv4 headers.
-        assert_eq!(pieces, vec![(1, 0..16, 34), (2, 16..dgram.len(), 34)]);
+        // Each fragment's bytes follow its Ethernet (14), IPv6 (40) and Fragment (8) headers.
+        assert_eq!(pieces, vec![(1, 0..16, 62), (2, 16..dgram.len(), 62)]);
     }
 }

@@ -620,35 +620,40 @@ fn write_leak<W: Write>(w: &mut W, l: &LeakFrame, mask: bool) -> io::Result<()> 
         }
         writeln!(w, "</pre>")?;
     }
-    writeln!(
-        w,
-        "<pre class=\"hex\">{}</pre>",
-        hex_html(&l.data, &l.highlights, mask)
-    )?;
-    if l.cut > 0 {
-        writeln!(
-            w,
-            "<p class=\"note\">{} more bytes of this frame not shown (at most {MAX_LEAK_BYTES}).</p>",
-            l.cut
-        )?;
-    }
+    write_dump(w, &l.data, &l.highlights, mask, l.cut, "frame")?;
     if let Some(d) = &l.datagram {
         writeln!(
             w,
-            "<p>{} ({} bytes), put back together from the fragments:</p>\n<pre class=\"hex\">{}</pre>",
+            "<p>{} ({} bytes), put back together from the fragments:</p>",
             d.name,
-            d.data.len() + d.cut,
-            hex_html(&d.data, &d.highlights, mask)
+            d.data.len() + d.cut
         )?;
-        if d.cut > 0 {
-            writeln!(
-                w,
-                "<p class=\"note\">{} more bytes of this datagram not shown (at most {MAX_LEAK_BYTES}).</p>",
-                d.cut
-            )?;
-        }
+        write_dump(w, &d.data, &d.highlights, mask, d.cut, "datagram")?;
     }
     writeln!(w, "</article>")
+}
+
+/// A leak's hex dump, and how many of its bytes (`what`: frame, datagram) were not kept.
+fn write_dump<W: Write>(
+    w: &mut W,
+    data: &[u8],
+    highlights: &[Range<usize>],
+    mask: bool,
+    cut: usize,
+    what: &str,
+) -> io::Result<()> {
+    writeln!(
+        w,
+        "<pre class=\"hex\">{}</pre>",
+        hex_html(data, highlights, mask)
+    )?;
+    if cut > 0 {
+        writeln!(
+            w,
+            "<p class=\"note\">{cut} more bytes of this {what} not shown (at most {MAX_LEAK_BYTES}).</p>"
+        )?;
+    }
+    Ok(())
 }
 
 /// Open or close a `<mark>` where highlighting starts or stops.
