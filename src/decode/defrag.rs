@@ -493,7 +493,7 @@ fn fragment_of(ip: &[u8]) -> Option<Fragment<'_>> {
                 },
                 v6: false,
                 offset: usize::from(h.fragments_offset().byte_offset()),
-                at: offset_in(ip, pl.payload)?,
+                at: super::link::offset_in(ip, pl.payload),
                 more: h.more_fragments(),
                 bytes: pl.payload,
                 cut: pl.incomplete,
@@ -518,19 +518,13 @@ fn fragment_of(ip: &[u8]) -> Option<Fragment<'_>> {
                 },
                 v6: true,
                 offset: usize::from(frag.fragment_offset().byte_offset()),
-                at: offset_in(ip, pl.payload)?,
+                at: super::link::offset_in(ip, pl.payload),
                 more: frag.more_fragments(),
                 bytes: pl.payload,
                 cut: pl.incomplete,
             })
         }
     }
-}
-
-/// Where `inner`, a part of `outer`, starts in it.
-fn offset_in(outer: &[u8], inner: &[u8]) -> Option<usize> {
-    let at = (inner.as_ptr() as usize).checked_sub(outer.as_ptr() as usize)?;
-    (at.checked_add(inner.len())? <= outer.len()).then_some(at)
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ fn be32(data: &[u8], at: usize) -> Option<u32> {
 }
 
 /// Offset of `part` inside `whole` (both slices of the same frame).
-fn offset_in(whole: &[u8], part: &[u8]) -> usize {
+pub(super) fn offset_in(whole: &[u8], part: &[u8]) -> usize {
     (part.as_ptr() as usize)
         .saturating_sub(whole.as_ptr() as usize)
         .min(whole.len())

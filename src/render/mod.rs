@@ -72,15 +72,10 @@ pub(crate) fn masked_bytes(
     // Values are looked for in the bytes as sent: a value partly starred as a secret's
     // highlight (the password inside a Basic credential) is still starred whole.
     for t in terms.iter().map(String::as_bytes).filter(|t| t.len() >= 4) {
-        let mut i = 0;
-        while let Some(p) = data
-            .get(i..)
-            .and_then(|h| h.windows(t.len()).position(|w| w == t))
-        {
-            if let Some(s) = out.get_mut(i + p..i + p + t.len()) {
+        for p in memchr::memmem::find_iter(data, t) {
+            if let Some(s) = out.get_mut(p..p + t.len()) {
                 s.fill(b'*');
             }
-            i += p + t.len();
         }
     }
     out

@@ -289,15 +289,13 @@ impl Analyzer {
             if t.len() < 4 {
                 continue;
             }
-            let mut i = 0;
-            while let Some(at) = r.data.get(i..).and_then(|h| memchr::memmem::find(h, t)) {
-                let d = i + at..i + at + t.len();
+            for at in memchr::memmem::find_iter(&r.data, t) {
+                let d = at..at + t.len();
                 for p in r.fragments.iter().filter(|p| p.frame != frame) {
                     if let Some(range) = p.frame_range(&d) {
                         self.earlier.entry(p.frame).or_default().push(range);
                     }
                 }
-                i = d.end;
             }
         }
     }
