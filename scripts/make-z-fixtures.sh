@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Write tests/fixtures/z/<dir>__<file>.txt: tshark 4.0's text of the ten conversation and
-# endpoint tables (`-z conv,…` and `-z endpoints,…` for eth, ip, ipv6, tcp, udp, given in
-# that order in one run; tshark prints the last given first) for the bundled captures and a
-# few corpus captures (IPv6, many TCP streams, Linux cooked, a cut TCP header), with `-n`
-# since squirrel-sniff never resolves names. tests/z_stats.rs compares our `-z` with them
-# byte for byte. Needs tshark; run from the repository root: scripts/make-z-fixtures.sh
+# Write tests/fixtures/z/<dir>__<file>.txt (and z-phs, z-filter, z-iostat below): tshark
+# 4.0's text of the ten conversation and endpoint tables (`-z conv,…` and `-z endpoints,…`
+# for eth, ip, ipv6, tcp, udp, given in that order in one run; tshark prints the last given
+# first) for the bundled captures and a few corpus captures (IPv6, many TCP streams, Linux
+# cooked, a cut TCP header), with `-n` since squirrel-sniff never resolves names.
+# tests/z_stats.rs compares our `-z` with them byte for byte. Needs tshark; run from the
+# repository root: scripts/make-z-fixtures.sh
 set -euo pipefail
 command -v tshark >/dev/null || { echo "make-z-fixtures: needs tshark" >&2; exit 1; }
 out=tests/fixtures/z
@@ -35,3 +36,18 @@ mkdir -p tests/fixtures/z-filter
 tshark -n -r captures/dns-udp-tcp.pcap -q -z conv,ip,tcp -z 'endpoints,tcp,tcp.len > 0' \
   -z 'conv,udp,udp.srcport == 5300' -z io,phs,udp 2>/dev/null | grep -v '^Running as user' \
   >tests/fixtures/z-filter/captures__dns-udp-tcp.pcap.txt
+# `-z io,stat,…` (tshark 4.0's interval tables): six tables in one run (printed last given
+# first) on the bundled captures and three corpus captures (nanosecond pcapng, a 300 s
+# capture, one of 62 s), and a capture whose duration is years long with two intervals.
+mkdir -p tests/fixtures/z-iostat
+iostat=(-z io,stat,0 -z io,stat,1 -z io,stat,0.1 -z io,stat,10 -z 'io,stat,0.5,tcp,,udp'
+        -z 'io,stat,1.00,FRAMES()tcp,BYTES()udp')
+for f in captures/*.pcap "$corpus/http/chunked-responses.pcapng" \
+         "$corpus/tcp/retransmit-timeout.pcapng" "$corpus/http/methods-and-bad-request-lines.pcap"; do
+  name="$(basename "$(dirname "$f")")__$(basename "$f").txt"
+  tshark -n -r "$f" -q "${iostat[@]}" 2>/dev/null | grep -v '^Running as user' \
+    >"tests/fixtures/z-iostat/$name"
+done
+f="$corpus/tls/tls12-alpn-session-resumption.pcap"
+tshark -n -r "$f" -q -z io,stat,0 -z io,stat,100000000 2>/dev/null \
+  | grep -v '^Running as user' >"tests/fixtures/z-iostat/tls__$(basename "$f").txt"

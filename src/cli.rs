@@ -402,7 +402,8 @@ pub struct AnalysisArgs {
     pub follow_limit: usize,
     /// tshark's statistics, printed after the run as tshark 4.0 prints them (repeatable;
     /// counted over every frame, as tshark, whatever -Y shows): conv,eth|ip|ipv6|tcp|udp,
-    /// endpoints,eth|ip|ipv6|tcp|udp, io,phs, follow,tcp|tls,ascii|hex,STREAM (= --follow)
+    /// endpoints,eth|ip|ipv6|tcp|udp, io,phs, io,stat,INTERVAL[,FILTER|FRAMES()FILTER|BYTES()FILTER]...,
+    /// follow,tcp|tls,ascii|hex,STREAM (= --follow)
     #[arg(short = 'z', value_name = "STAT")]
     pub z: Vec<String>,
     /// The parsed `-z` arguments (filled in by the binary after parsing).

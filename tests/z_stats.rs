@@ -159,7 +159,7 @@ fn follow_maps_onto_follow_and_says_what_it_cannot_do() {
 #[test]
 fn an_unknown_statistic_is_one_usage_line_listing_the_known() {
     let f = capture("squirrel-http.pcap");
-    for z in ["conv,sctp", "io,stat", "bogus\x1b[31m"] {
+    for z in ["conv,sctp", "http,tree", "bogus\x1b[31m"] {
         let o = run(&["-r", &f, "-z", z]);
         assert_eq!(o.status.code(), Some(2), "{z}");
         let e = stderr(&o);
@@ -193,4 +193,96 @@ fn a_filter_after_the_statistic_counts_the_frames_it_matches_as_tshark() {
     let o = run(&["-r", &f, "-q", "-z", "conv,ip,tcp.port =="]);
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(stderr(&o).trim_end().lines().count(), 1, "{}", stderr(&o));
+}
+
+/// The `-z io,stat` tables of scripts/make-z-fixtures.sh, in the order given there.
+fn iostat_args(fixture: &str) -> Vec<&'static str> {
+    if fixture.starts_with("tls__") {
+        return vec!["-z", "io,stat,0", "-z", "io,stat,100000000"];
+    }
+    vec![
+        "-z",
+        "io,stat,0",
+        "-z",
+        "io,stat,1",
+        "-z",
+        "io,stat,0.1",
+        "-z",
+        "io,stat,10",
+        "-z",
+        "io,stat,0.5,tcp,,udp",
+        "-z",
+        "io,stat,1.00,FRAMES()tcp,BYTES()udp",
+    ]
+}
+
+fn run_iostat(file: &Path, fixture: &str, extra: &[&str]) -> std::process::Output {
+    let f = file.to_string_lossy().into_owned();
+    let mut args: Vec<&str> = vec!["-r", &f];
+    args.extend_from_slice(extra);
+    args.extend(iostat_args(fixture));
+    run(&args)
+}
+
+#[test]
+fn io_stat_matches_tshark_byte_for_byte() {
+    let mut compared = 0;
+    for fx in fixture_files("z-iostat") {
+        let Some(src) = source(&fx) else { continue };
+        let name = fx.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let want = std::fs::read_to_string(&fx).expect("fixture");
+        let o = run_iostat(&src, name, &["-q"]);
+        assert_eq!(o.status.code(), Some(0), "{name}: {}", stderr(&o));
+        assert_eq!(tables_after_summary(&o), want, "{name}");
+        compared += 1;
+    }
+    assert!(compared >= 12, "{compared} fixtures compared");
+}
+
+#[test]
+fn io_stat_the_same_with_j2_with_y_and_after_the_packet_lines() {
+    for name in [
+        "dns-udp-tcp.pcap",
+        "squirrel-http.pcap",
+        "ip-fragments.pcap",
+    ] {
+        let fixture = format!("captures__{name}.txt");
+        let want = fixture_text("z-iostat", name);
+        let src = captures().join(name);
+        let one = run_iostat(&src, &fixture, &["-q", "-j", "1"]);
+        let two = run_iostat(&src, &fixture, &["-q", "-j", "2"]);
+        assert_eq!(one.stdout, two.stdout, "{name}: -j 2");
+        // -Y chooses the packets shown, not what the table counts (as tshark).
+        let filtered = run_iostat(&src, &fixture, &["-q", "-Y", "frame.number < 3"]);
+        assert_eq!(tables_after_summary(&filtered), want, "{name}: -Y");
+        let lines = run_iostat(&src, &fixture, &[]);
+        assert_eq!(lines.status.code(), Some(0), "{}", stderr(&lines));
+        let out = stdout(&lines);
+        assert!(out.ends_with(&want), "{name}: {out}");
+        assert!(out.starts_with("    1 "), "{name}: {out}");
+    }
+}
+
+#[test]
+fn io_stat_forms_it_cannot_count_are_one_usage_line() {
+    let f = capture("squirrel-http.pcap");
+    for z in [
+        "io,stat",
+        "io,stat,",
+        "io,stat,1,",
+        "io,stat,abc",
+        "io,stat,-1",
+        "io,stat,0.0000001",
+        "io,stat,1,tcp ==",
+        "io,stat,1,COUNT(tcp.len)tcp.len",
+        "io,stat,1,AVG(tcp.len)\x1b[31m",
+    ] {
+        let o = run(&["-r", &f, "-q", "-z", z]);
+        assert_eq!(o.status.code(), Some(2), "{z}");
+        let e = stderr(&o);
+        assert_eq!(e.trim_end().lines().count(), 1, "{z}: {e}");
+        assert!(e.contains("io,stat"), "{z}: {e}");
+        assert!(!e.contains('\x1b'), "{z}: {e}");
+        assert!(o.stdout.is_empty(), "{z}");
+    }
 }

@@ -13,6 +13,7 @@ pub mod hexdump;
 pub mod hierarchy;
 pub mod html;
 pub mod info;
+pub mod iostat;
 pub mod json;
 pub mod layers;
 pub mod manpage;

@@ -72,6 +72,8 @@ pub enum ZStat {
     Endpoints(Layer, Option<String>),
     /// `io,phs[,FILTER]`: the protocol hierarchy.
     Phs(Option<String>),
+    /// `io,stat,INTERVAL[,COLUMN…]`: frames and bytes per interval.
+    IoStat(crate::render::iostat::IoStatSpec),
     /// `follow,tcp|tls,ascii|hex,N`: `--follow N`.
     Follow {
         mode: FollowMode,
@@ -81,7 +83,8 @@ pub enum ZStat {
 
 /// What `-z` knows, for the usage error.
 pub const KNOWN: &str = "conv,eth|ip|ipv6|tcp|udp[,FILTER]  \
-endpoints,eth|ip|ipv6|tcp|udp[,FILTER]  io,phs[,FILTER]  follow,tcp|tls,ascii|hex,STREAM";
+endpoints,eth|ip|ipv6|tcp|udp[,FILTER]  io,phs[,FILTER]  \
+io,stat,INTERVAL[,FILTER|FRAMES()FILTER|BYTES()FILTER]...  follow,tcp|tls,ascii|hex,STREAM";
 
 impl ZStat {
     /// Parse one `-z` argument; the error is one line.
@@ -113,6 +116,11 @@ impl ZStat {
                 Ok(ZStat::Endpoints(layer, filter(f.first())?))
             }
             ["io", "phs", f @ ..] => Ok(ZStat::Phs(filter(f.first())?)),
+            ["io", "stat", ..] => {
+                crate::render::iostat::IoStatSpec::parse(arg.strip_prefix("io,stat,").unwrap_or(""))
+                    .map(ZStat::IoStat)
+                    .map_err(|e| format!("-z {}: {e}", escape_str(arg)))
+            }
             ["follow", ..] => Self::parse_follow(arg, unknown),
             _ => Err(unknown()),
         }
@@ -289,6 +297,7 @@ enum Kind {
     Conv(Layer, ConvTable),
     Endpoints(Layer, EndpointTable),
     Phs(Hierarchy),
+    IoStat(crate::render::iostat::IoStat),
 }
 
 /// One `-z` table: its filter (the frames it counts) and its rows.
@@ -304,6 +313,7 @@ impl Table {
             Kind::Conv(_, t) => t.rows.len(),
             Kind::Endpoints(_, t) => t.rows.len(),
             Kind::Phs(_) => 0,
+            Kind::IoStat(t) => t.rows(),
         }
     }
 }
@@ -313,6 +323,8 @@ impl Table {
 pub struct ZTally {
     tables: Vec<Table>,
     first: Option<Timestamp>,
+    /// The duration and last counted time `io,stat` tables share.
+    clock: crate::render::iostat::Clock,
     max_rows: usize,
     /// Counts not kept (memory budget).
     pub dropped: u64,
@@ -328,6 +340,11 @@ impl ZTally {
                     ZStat::Conv(l, f) => (Kind::Conv(*l, ConvTable::default()), f),
                     ZStat::Endpoints(l, f) => (Kind::Endpoints(*l, EndpointTable::default()), f),
                     ZStat::Phs(f) => (Kind::Phs(Hierarchy::default()), f),
+                    // Each column has its own filter.
+                    ZStat::IoStat(spec) => (
+                        Kind::IoStat(crate::render::iostat::IoStat::new(spec)),
+                        &None,
+                    ),
                     ZStat::Follow { .. } => return None,
                 };
                 // The filter compiled when the argument was parsed.
@@ -362,9 +379,14 @@ impl ZTally {
     /// Count one frame (every frame of the run, in order).
     pub fn frame(&mut self, view: &FrameView<'_>) {
         self.first.get_or_insert(view.first_ts);
+        let rel = (i128::from(view.ts.secs) - i128::from(view.first_ts.secs)) * 1_000_000_000
+            + i128::from(view.ts.nanos)
+            - i128::from(view.first_ts.nanos);
+        self.clock.elapsed = self.clock.elapsed.max(rel);
         let len = u64::from(view.len);
         let pairs = pairs_of(view);
         let mut room = self.max_rows.saturating_sub(self.rows());
+        let clock = &mut self.clock;
         let dropped = &mut self.dropped;
         let mut chain: Option<String> = None;
         for table in &mut self.tables {
@@ -415,6 +437,7 @@ impl ZTally {
                         view.number,
                     );
                 }
+                Kind::IoStat(t) => t.frame(view, rel, clock, &mut room, dropped),
             }
         }
     }
@@ -428,6 +451,7 @@ impl ZTally {
                 Kind::Conv(l, rows) => write_conv(w, *l, rows, filter, origin)?,
                 Kind::Endpoints(l, rows) => write_endpoints(w, *l, rows, filter)?,
                 Kind::Phs(h) => h.write(w, &escape_str(filter.unwrap_or("")))?,
+                Kind::IoStat(t) => t.write(w, &self.clock)?,
             }
         }
         Ok(())
