@@ -373,7 +373,11 @@ fn capture_main(cli: &Cli) -> i32 {
         }
     }
     let expr = expression.join(" ");
-    let filter_expr = filter::combine(&cli.filter.port, &expr);
+    let capture_opts = match capture_options(cli, &expr, !read_args.is_empty()) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let filter_expr = filter::combine(&cli.filter.port, &capture_opts.filter);
     let display_filter = match &cli.filter.display_filter {
         Some(f) => match squirrel_sniff::display::compile(f) {
             Ok(f) => Some(f),
@@ -502,13 +506,15 @@ fn capture_main(cli: &Cli) -> i32 {
         let is_file = !matches!(src, Source::Live(_)) && unit != [std::path::PathBuf::from("-")];
         let live = matches!(src, Source::Live(_));
         let mut opts = RunOptions {
-            count: cli.capture.count,
+            count: capture_opts.count,
             file_filter: if !matches!(src, Source::Live(_)) {
                 filter_expr.clone()
             } else {
                 None
             },
             write: cli.capture.write.clone(),
+            save: capture_opts.save.clone(),
+            duration: capture_opts.duration,
             packet_buffered: cli.capture.packet_buffered,
             keep_conversations: cli.analysis.conversations,
             memory_budget: cli.bounds.max_total_buffer.max(1),
@@ -799,6 +805,150 @@ fn capture_main(cli: &Cli) -> i32 {
         }
     }
     code
+}
+
+/// What the capture flags of tshark and tcpdump ask for, checked: the capture filter (the
+/// trailing expression, `-f` or tcpdump's `-F FILE`), the `-w` output (`-F pcap|pcapng`,
+/// `-b`, `-C`/`-G`/`-W`, `-a filesize|files`), the packet count (`-c`, `-a packets`) and
+/// `-a duration`.
+struct CaptureOptions {
+    filter: String,
+    save: Option<squirrel_sniff::capture::rotate::SaveSpec>,
+    count: Option<u64>,
+    duration: Option<std::time::Duration>,
+}
+
+fn capture_options(cli: &Cli, expr: &str, reading: bool) -> Result<CaptureOptions, i32> {
+    use squirrel_sniff::capture::rotate::{Autostop, Rotation, SaveSpec};
+    use squirrel_sniff::capture::writer::FileFormat;
+    let usage = |msg: String| fail(msg, exit::USAGE);
+    let c = &cli.capture;
+    if cli.output.tcpdump_verbose > 0 {
+        note("-v: accepted for tcpdump habit; the summary lines stay as they are (-V shows every field)");
+    }
+    // -F: a format name, or tcpdump's filter file.
+    let (format, filter_file) = match c.file_format.as_deref() {
+        None => (None, None),
+        Some(v) => match FileFormat::from_name(v) {
+            Some(f) => (Some(f), None),
+            None => {
+                let text = std::fs::read_to_string(v).map_err(|e| {
+                    fail(
+                        format!(
+                            "-F {}: neither a -w format (pcap, pcapng) nor a readable filter file: {e}",
+                            squirrel_sniff::render::escape::escape_str(v)
+                        ),
+                        exit::INPUT,
+                    )
+                })?;
+                (None, Some(filter_file_text(&text)))
+            }
+        },
+    };
+    let given = [
+        (!expr.trim().is_empty()).then(|| expr.to_string()),
+        cli.filter.capture_filter.clone(),
+        filter_file,
+    ];
+    if given.iter().flatten().count() > 1 {
+        return Err(usage(
+            "the capture filter is given twice: give one of -f FILTER, -F FILE or the trailing EXPRESSION".into(),
+        ));
+    }
+    let filter = given.into_iter().flatten().next().unwrap_or_default();
+
+    let autostop = Autostop::parse(&c.autostop).map_err(usage)?;
+    let tcpdump = c.file_size_mb.is_some() || c.rotate_secs.is_some() || c.file_count.is_some();
+    let rotation = match (c.ring_buffer.is_empty(), tcpdump) {
+        (false, true) => {
+            return Err(usage(
+                "-b (tshark's ring buffer) and -C/-G/-W (tcpdump's) name files differently: give one of them".into(),
+            ))
+        }
+        (false, false) => Rotation::tshark(&c.ring_buffer).map_err(usage)?,
+        (true, true) => {
+            Rotation::tcpdump(c.file_size_mb, c.rotate_secs, c.file_count).map_err(usage)?
+        }
+        (true, false) => Rotation::default(),
+    };
+    let rotating = rotation != Rotation::default();
+    let Some(path) = &c.write else {
+        let needs_w = if !c.ring_buffer.is_empty() {
+            Some("-b")
+        } else if tcpdump {
+            Some("-C, -G and -W")
+        } else if format.is_some() {
+            Some("-F pcap|pcapng")
+        } else if autostop.filesize_kb.is_some() {
+            Some("-a filesize")
+        } else if autostop.files.is_some() {
+            Some("-a files")
+        } else {
+            None
+        };
+        if let Some(flag) = needs_w {
+            return Err(usage(format!(
+                "{flag}: only with -w FILE (it is about the saved file)"
+            )));
+        }
+        return Ok(CaptureOptions {
+            filter,
+            save: None,
+            count: min_some(c.count, autostop.packets),
+            duration: live_duration(&autostop, reading)?,
+        });
+    };
+    if autostop.files.is_some() && !rotating {
+        return Err(usage(
+            "-a files: only with -b, -C or -G (files are counted as the output switches)".into(),
+        ));
+    }
+    rotation.check_name(path).map_err(usage)?;
+    let save = SaveSpec {
+        format: format.unwrap_or_default(),
+        rotation,
+        stop_bytes: autostop.filesize_kb.map(|k| k.saturating_mul(1000)),
+        stop_files: autostop.files,
+        offset: LOCAL_OFFSET.get().copied().unwrap_or(time::UtcOffset::UTC),
+        ..SaveSpec::plain(path, c.packet_buffered)
+    };
+    Ok(CaptureOptions {
+        filter,
+        save: Some(save),
+        count: min_some(c.count, autostop.packets),
+        duration: live_duration(&autostop, reading)?,
+    })
+}
+
+/// `-a duration:SEC`: a live capture's; with -r a usage error, as tshark says.
+fn live_duration(
+    a: &squirrel_sniff::capture::rotate::Autostop,
+    reading: bool,
+) -> Result<Option<std::time::Duration>, i32> {
+    match a.duration_secs {
+        Some(_) if reading => Err(fail(
+            "-a duration: a capture time limit, but -r replays files (tshark refuses it too; -a packets:N or -c N stop a replay)",
+            exit::USAGE,
+        )),
+        d => Ok(d.map(std::time::Duration::from_secs)),
+    }
+}
+
+/// The smaller of two optional limits.
+fn min_some(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, y) => x.or(y),
+    }
+}
+
+/// tcpdump's `-F FILE` text as a filter: `#` to the end of a line is a comment.
+fn filter_file_text(text: &str) -> String {
+    text.lines()
+        .map(|l| l.split_once('#').map_or(l, |(code, _)| code).trim())
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// How frames are printed: nothing per frame with `-q`, `-T fields` (the columns are

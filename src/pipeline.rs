@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::capture::file::SecretsSink;
 use crate::capture::live::{LiveSource, LiveStats, OwnedPacket};
-use crate::capture::writer::PcapWriter;
+use crate::capture::rotate::{SaveFile, SaveSpec};
 use crate::capture::{
     filter::OfflineFilter, CaptureError, FileSource, MergedFiles, RawPacket, Timestamp,
 };
@@ -119,6 +119,11 @@ pub struct RunOptions {
     pub file_filter: Option<String>,
     /// `-w FILE`.
     pub write: Option<PathBuf>,
+    /// `-w`'s format (`-F`), file switching (`-b`, `-C`, `-G`, `-W`) and `-a` limits on it;
+    /// `None`: one pcap file at `write`.
+    pub save: Option<SaveSpec>,
+    /// `-a duration:SEC`: a live capture stops this long after it starts.
+    pub duration: Option<std::time::Duration>,
     /// `-U`: flush the `-w` file after every packet.
     pub packet_buffered: bool,
     pub flow: FlowConfig,
@@ -1031,13 +1036,13 @@ fn capture_live<F: Frames, S: Sink + ?Sized>(
     if let Some(plan) = &opts.privdrop {
         crate::capture::privdrop::apply(plan)?;
     }
-    let writer = match &opts.write {
-        Some(path) => Some(PcapWriter::create(
-            path,
+    let writer = match save_spec(opts) {
+        Some(spec) => Some(SaveFile::create(
+            &spec,
             l.link(),
             false,
             l.snaplen(),
-            opts.packet_buffered,
+            crate::capture::Timestamp::now(),
         )?),
         None => None,
     };
@@ -1050,12 +1055,20 @@ fn capture_live<F: Frames, S: Sink + ?Sized>(
     };
     let breaker = l.breaker();
     let capture_done = AtomicBool::new(false);
+    // An -a condition was met (duration, or the -Y -w file's size or count of files): the
+    // capture ends as with -c, and what was queued is analysed.
+    let autostop = AtomicBool::new(false);
+    let deadline = opts.duration.map(|d| std::time::Instant::now() + d);
     let (result, end) = std::thread::scope(|scope| {
-        let (queued, drops, capture_done) = (&queued, &drops, &capture_done);
-        // Wakes the capture thread out of a blocked read when Ctrl-C/SIGTERM arrives.
+        let (queued, drops, capture_done, autostop) = (&queued, &drops, &capture_done, &autostop);
+        // Wakes the capture thread out of a blocked read when Ctrl-C/SIGTERM arrives, or
+        // when -a duration's time is up.
         scope.spawn(move || {
             while !capture_done.load(Ordering::Relaxed) {
-                if stop.load(Ordering::Relaxed) {
+                if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+                    autostop.store(true, Ordering::Relaxed);
+                }
+                if stop.load(Ordering::Relaxed) || autostop.load(Ordering::Relaxed) {
                     breaker.breakloop();
                 }
                 std::thread::sleep(std::time::Duration::from_millis(20));
@@ -1065,7 +1078,7 @@ fn capture_live<F: Frames, S: Sink + ?Sized>(
             let end = l.capture_loop(
                 writer,
                 opts.count,
-                stop,
+                [stop, autostop],
                 tx,
                 queued,
                 drops,
@@ -1114,9 +1127,13 @@ fn capture_live<F: Frames, S: Sink + ?Sized>(
                 data: &p.data,
             };
             let written = match frames.live_frame(&pkt, &name, printer) {
-                Ok(true) => displayed_writer
-                    .as_mut()
-                    .map_or(Ok(()), |w| w.write(&pkt).map_err(RunError::from)),
+                Ok(true) => displayed_writer.as_mut().map_or(Ok(()), |w| {
+                    w.write(&pkt)?;
+                    if w.done() {
+                        autostop.store(true, Ordering::Relaxed);
+                    }
+                    Ok(())
+                }),
                 Ok(false) => Ok(()),
                 Err(e) => Err(e),
             };
@@ -1173,6 +1190,15 @@ fn capture_live<F: Frames, S: Sink + ?Sized>(
     }
     stats.interrupted = stop.load(Ordering::Relaxed);
     Ok(())
+}
+
+/// What `-w` writes: `opts.save`, or one pcap file at `opts.write`.
+fn save_spec(opts: &RunOptions) -> Option<SaveSpec> {
+    match (&opts.save, &opts.write) {
+        (Some(s), _) => Some(s.clone()),
+        (None, Some(path)) => Some(SaveSpec::plain(path, opts.packet_buffered)),
+        (None, None) => None,
+    }
 }
 
 /// Where replayed frames go: a [`Runner`] on this thread, or the reader of `-j` that hands
@@ -1294,7 +1320,8 @@ fn read_frames<R: Replay, F: Frames, S: Sink + ?Sized>(
     // Several files: every record says which one it came from.
     let captures = f.captures();
     let mut capture_shown: Option<usize> = None;
-    let mut writer: Option<PcapWriter> = None;
+    let mut writer: Option<SaveFile> = None;
+    let save = save_spec(opts);
     let mut progress = opts
         .progress
         .then(|| crate::render::progress::Progress::new(f.total_size()));
@@ -1342,20 +1369,29 @@ fn read_frames<R: Replay, F: Frames, S: Sink + ?Sized>(
                 capture_shown = Some(index);
             }
         }
+        // -a files: the output ends before this packet, and so does the run (with -Y, only
+        // a packet it shows can end it: it is analysed, not written).
+        if opts.display_filter.is_none() && writer.as_ref().is_some_and(|w| w.ends_before(&pkt)) {
+            break;
+        }
         // With -Y, -w keeps only the packets the filter displays (as tshark).
         let shown = frames.frame(&pkt, printer)?;
-        if let (Some(path), true) = (&opts.write, shown) {
+        if let (Some(spec), true) = (&save, shown) {
             if writer.is_none() {
-                writer = Some(PcapWriter::create(
-                    path,
+                writer = Some(SaveFile::create(
+                    spec,
                     pkt.link,
                     true,
                     crate::capture::writer::DEFAULT_SNAPLEN,
-                    opts.packet_buffered,
+                    pkt.ts,
                 )?);
             }
             if let Some(w) = writer.as_mut() {
                 w.write(&pkt)?;
+                // -a filesize or files: the output is complete, the run ends here.
+                if w.done() {
+                    break;
+                }
             }
         }
         if let Some(p) = progress.as_mut() {

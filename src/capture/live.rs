@@ -139,16 +139,17 @@ impl LiveSource {
         })
     }
 
-    /// The capture thread: read packets until `count`, `stop` or an error; write each to
+    /// The capture thread: read packets until `count`, one of the `stop` flags (Ctrl-C, an
+    /// `-a` condition), the `-w` output's own `-a` limit or an error; write each to
     /// `-w` here (so the file keeps every captured packet whatever the decoder does); hand
     /// them to the decoder through `tx` unless `max_queued` bytes already wait, in which
     /// case the packet is dropped for display and counted in `drops`.
     #[allow(clippy::too_many_arguments)]
     pub fn capture_loop(
         &mut self,
-        mut writer: Option<super::writer::PcapWriter>,
+        mut writer: Option<super::rotate::SaveFile>,
         count: Option<u64>,
-        stop: &std::sync::atomic::AtomicBool,
+        stop: [&std::sync::atomic::AtomicBool; 2],
         tx: std::sync::mpsc::SyncSender<OwnedPacket>,
         queued: &std::sync::atomic::AtomicUsize,
         drops: &std::sync::atomic::AtomicU64,
@@ -157,11 +158,18 @@ impl LiveSource {
         use std::sync::atomic::Ordering;
         let mut end = LiveEnd::default();
         loop {
-            if stop.load(Ordering::Relaxed) || count.is_some_and(|c| end.captured >= c) {
+            if stop.iter().any(|s| s.load(Ordering::Relaxed))
+                || count.is_some_and(|c| end.captured >= c)
+                || writer.as_ref().is_some_and(|w| w.done())
+            {
                 break;
             }
             match self.next_packet() {
                 Ok(LiveRead::Packet(p)) => {
+                    // -a files: the output ends before this packet, and so does the run.
+                    if writer.as_ref().is_some_and(|w| w.ends_before(&p)) {
+                        break;
+                    }
                     end.captured += 1;
                     if let Some(w) = writer.as_mut() {
                         if let Err(e) = w.write(&p) {
