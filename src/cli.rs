@@ -312,6 +312,12 @@ pub struct CaptureArgs {
     /// List the interfaces that can capture, and exit
     #[arg(short = 'D', long = "list-interfaces")]
     pub list_interfaces: bool,
+    /// List the link types the -i interface can capture with (the names -y takes), and exit
+    #[arg(short = 'L', long = "list-data-link-types")]
+    pub list_link_types: bool,
+    /// Capture with this link type, a name -L lists (`-i any -y LINUX_SLL2`); live only
+    #[arg(short = 'y', long = "linktype", value_name = "TYPE")]
+    pub link_type: Option<String>,
     /// After opening the capture, switch to USER (`root`: stay root); the -w file is
     /// opened afterwards, as USER.
     /// Without -Z, root under sudo becomes the invoking user (SUDO_UID/SUDO_GID)

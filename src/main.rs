@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use clap::Parser;
 
-use squirrel_sniff::capture::live::{list_interfaces, LiveOptions, LiveSource};
+use squirrel_sniff::capture::live::{list_interfaces, list_link_types, LiveOptions, LiveSource};
 use squirrel_sniff::capture::{filter, privdrop, FileSource, MergedFiles};
 use squirrel_sniff::cli::{
     exit, Cli, Command, CompareArgs, DecryptArgs, FindingsArgs, FollowDirArg, FollowFormatArg,
@@ -325,6 +325,28 @@ fn capture_main(cli: &Cli) -> i32 {
         };
     }
 
+    if cli.capture.list_link_types {
+        let Some(iface) = &cli.capture.interface else {
+            return fail(
+                "-L lists an interface's link types: give -i IFACE",
+                exit::USAGE,
+            );
+        };
+        let lines = squirrel_sniff::capture::live::interface_by_number(iface)
+            .and_then(|name| list_link_types(&name));
+        return match lines {
+            Ok(lines) => {
+                let mut out = std::io::stdout().lock();
+                for l in lines {
+                    if let Err(e) = writeln!(out, "{l}") {
+                        return output_failed(e);
+                    }
+                }
+                exit::OK
+            }
+            Err(e) => fail(&e, e.exit_code()),
+        };
+    }
     if cli.output.list_fields {
         let mut out = std::io::stdout().lock();
         return match squirrel_sniff::display::columns::write_field_list(&mut out) {
@@ -474,6 +496,7 @@ fn capture_main(cli: &Cli) -> i32 {
                 buffer_bytes: cli.capture.buffer_kib.max(1).saturating_mul(1024),
                 promiscuous: !cli.capture.no_promisc,
                 filter: filter_expr.clone(),
+                link_type: cli.capture.link_type.clone(),
             };
             let l = LiveSource::open(&opts).map_err(|e| fail(&e, e.exit_code()))?;
             note(format!(
@@ -857,6 +880,11 @@ fn capture_options(cli: &Cli, expr: &str, reading: bool) -> Result<CaptureOption
     }
     let filter = given.into_iter().flatten().next().unwrap_or_default();
 
+    if c.link_type.is_some() && reading {
+        return Err(usage(
+            "-y TYPE chooses a live capture's link type: only with -i".into(),
+        ));
+    }
     let autostop = Autostop::parse(&c.autostop).map_err(usage)?;
     let tcpdump = c.file_size_mb.is_some() || c.rotate_secs.is_some() || c.file_count.is_some();
     let rotation = match (c.ring_buffer.is_empty(), tcpdump) {

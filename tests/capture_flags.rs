@@ -380,6 +380,31 @@ fn live_f_filters_and_a_packets_stops() {
 }
 
 #[test]
+fn live_l_lists_link_types_and_y_chooses_one() {
+    let f = capture("ip-fragments.pcap");
+    usage_error(&["-r", &f, "-y", "EN10MB"], "only with -i");
+    usage_error(&["-L"], "give -i IFACE");
+    if !can_capture() {
+        return;
+    }
+    let o = run(&["-i", "lo", "-L"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).starts_with("Data link types for lo"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(stdout(&o).contains("  EN10MB (Ethernet)"), "{}", stdout(&o));
+    usage_error(&["-i", "lo", "-y", "NO_SUCH_TYPE"], "not a link type name");
+    let port = free_port();
+    let filter = format!("tcp port {port}");
+    let (child, rest) = sniff(&["-y", "EN10MB", "-c", "2", "--json", &filter]);
+    knock(port, 1);
+    let (out, _) = finish(child, rest, 30);
+    assert!(out.contains("\"type\":\"packet\""), "{out}");
+}
+
+#[test]
 fn live_a_duration_stops_the_capture_with_its_summary() {
     if !can_capture() {
         return;

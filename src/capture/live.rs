@@ -12,6 +12,8 @@ pub struct LiveOptions {
     pub buffer_bytes: i32,
     pub promiscuous: bool,
     pub filter: Option<String>,
+    /// `-y`: the link type to capture with (a name `-L` lists).
+    pub link_type: Option<String>,
 }
 
 /// An open live capture.
@@ -77,6 +79,18 @@ impl LiveSource {
             cap,
             snaplen: u32::try_from(opts.snaplen).unwrap_or(super::writer::DEFAULT_SNAPLEN),
         };
+        // The link type first: the filter is compiled for it.
+        if let Some(t) = &opts.link_type {
+            let lt = pcap::Linktype::from_name(t)
+                .map_err(|_| CaptureError::BadLinkType { name: t.clone() })?;
+            src.cap.set_datalink(lt).map_err(|e| CaptureError::Live {
+                name: name.clone(),
+                msg: format!(
+                    "link type {t}: {} (-L lists the ones it has)",
+                    super::filter::clean_pcap_message(&e.to_string())
+                ),
+            })?;
+        }
         if let Some(expr) = &opts.filter {
             src.cap
                 .filter(expr, true)
@@ -280,6 +294,27 @@ pub fn list_interfaces() -> Result<Vec<String>, CaptureError> {
             format!("{}.{}{} [{}]", i + 1, d.name, desc, flags.join(", "))
         })
         .collect())
+}
+
+/// `-L`: the link types interface `name` can capture with, as tcpdump lists them.
+pub fn list_link_types(name: &str) -> Result<Vec<String>, CaptureError> {
+    let map = |e: pcap::Error| classify_open_error(name, e);
+    let cap = pcap::Capture::from_device(name)
+        .map_err(map)?
+        .open()
+        .map_err(map)?;
+    let links = cap.list_datalinks().map_err(map)?;
+    let mut lines = vec![format!(
+        "Data link types for {name} (use option -y to set):"
+    )];
+    for l in links {
+        let short = l.get_name().unwrap_or_else(|_| format!("DLT {}", l.0));
+        match l.get_description() {
+            Ok(d) => lines.push(format!("  {short} ({d})")),
+            Err(_) => lines.push(format!("  {short}")),
+        }
+    }
+    Ok(lines)
 }
 
 /// `-i N`: the name of the N-th interface `-D` lists (from 1). A name that is not all
