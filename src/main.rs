@@ -309,20 +309,25 @@ fn info(args: &InfoArgs) -> i32 {
     code
 }
 
+/// `-D`, `-L`: the lines on stdout (exit 0), or the error.
+fn print_listing(lines: Result<Vec<String>, squirrel_sniff::capture::CaptureError>) -> i32 {
+    match lines {
+        Ok(lines) => {
+            let mut out = std::io::stdout().lock();
+            for l in lines {
+                if let Err(e) = writeln!(out, "{l}") {
+                    return output_failed(e);
+                }
+            }
+            exit::OK
+        }
+        Err(e) => fail(&e, e.exit_code()),
+    }
+}
+
 fn capture_main(cli: &Cli) -> i32 {
     if cli.capture.list_interfaces {
-        return match list_interfaces() {
-            Ok(lines) => {
-                let mut out = std::io::stdout().lock();
-                for l in lines {
-                    if let Err(e) = writeln!(out, "{l}") {
-                        return output_failed(e);
-                    }
-                }
-                exit::OK
-            }
-            Err(e) => fail(&e, e.exit_code()),
-        };
+        return print_listing(list_interfaces());
     }
 
     if cli.capture.list_link_types {
@@ -334,18 +339,7 @@ fn capture_main(cli: &Cli) -> i32 {
         };
         let lines = squirrel_sniff::capture::live::interface_by_number(iface)
             .and_then(|name| list_link_types(&name));
-        return match lines {
-            Ok(lines) => {
-                let mut out = std::io::stdout().lock();
-                for l in lines {
-                    if let Err(e) = writeln!(out, "{l}") {
-                        return output_failed(e);
-                    }
-                }
-                exit::OK
-            }
-            Err(e) => fail(&e, e.exit_code()),
-        };
+        return print_listing(lines);
     }
     if cli.output.list_fields {
         let mut out = std::io::stdout().lock();
