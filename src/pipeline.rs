@@ -284,7 +284,6 @@ struct Sinks<'a> {
     conversations_dropped: &'a mut u64,
     /// Session records waiting for the end of their frame.
     stream_records: &'a mut Vec<SessionRecord>,
-    window_scale: &'a mut HashMap<StreamId, WindowScale>,
     follow: Option<&'a mut FollowCollector>,
     capture_start: Option<Timestamp>,
     analyzer: &'a mut Analyzer,
@@ -371,8 +370,7 @@ impl StreamSink for Sinks<'_> {
                     ts: self.now,
                 }));
             }
-            StreamEvent::Close { stream, summary } => {
-                self.window_scale.remove(stream);
+            StreamEvent::Close { summary, .. } => {
                 let proto = closed.flatten();
                 if self.sessions {
                     self.stream_records.push(SessionRecord::Close(SessionClose {
@@ -418,26 +416,6 @@ impl SessionGate {
     }
 }
 
-/// Window scale factors seen in each side's SYN: `None` until seen.
-#[derive(Debug, Default, Clone, Copy)]
-struct WindowScale {
-    /// Per direction (index by `Direction::index`): `Some(shift)` from SYN, `Some(None)` = SYN
-    /// without the option.
-    syn: [Option<Option<u8>>; 2],
-}
-
-impl WindowScale {
-    fn factor(&self, dir: usize) -> Option<u32> {
-        match (self.syn[0], self.syn[1]) {
-            (Some(Some(_)), Some(Some(_))) => self.syn[dir]
-                .flatten()
-                .map(|s| 1u32 << u32::from(s).min(14)),
-            (Some(_), Some(_)) => Some(1),
-            _ => None,
-        }
-    }
-}
-
 /// All the state of one run, fed packet by packet.
 struct Runner<'o> {
     opts: &'o RunOptions,
@@ -446,7 +424,6 @@ struct Runner<'o> {
     udp: UdpTable,
     dispatcher: Dispatcher,
     stream_records: Vec<SessionRecord>,
-    window_scale: HashMap<StreamId, WindowScale>,
     /// `-Y`: which sessions' records may be printed (`None` without a display filter).
     gate: Option<SessionGate>,
     /// Build session records (the sink prints them).
@@ -501,7 +478,6 @@ impl<'o> Runner<'o> {
                 ..ParserConfig::new(opts.dissect.clone())
             })),
             stream_records: Vec::new(),
-            window_scale: HashMap::default(),
             gate: opts.display_filter.as_ref().map(|_| SessionGate::default()),
             sessions,
             analyzer: Analyzer::new(opts.findings.clone()),
@@ -645,7 +621,6 @@ impl<'o> Runner<'o> {
             max_conversations: self.max_conversations,
             conversations_dropped: &mut self.stats.conversations_dropped,
             stream_records: &mut self.stream_records,
-            window_scale: &mut self.window_scale,
             follow: self.follow.as_mut(),
             capture_start: self.stats.first_ts,
             analyzer: &mut self.analyzer,
@@ -662,24 +637,8 @@ impl<'o> Runner<'o> {
         let udp_session = udp_view.map(|u| u.session);
         let flows = &mut self.flows;
         let tcp_view = tcp_segment(decoded, pkt, number).map(|seg| {
-            let ws = seg.window_scale;
-            let is_syn = seg.flags.syn();
-            let raw_window = seg.window;
-            let a = flows.segment(&seg, &mut sinks);
-            let entry = sinks.window_scale.entry(a.stream).or_default();
-            if is_syn {
-                entry.syn[a.dir.index()] = Some(ws);
-            }
-            let factor = if is_syn {
-                None
-            } else {
-                entry.factor(a.dir.index())
-            };
-            TcpView {
-                seg: a,
-                scaled_window: factor.map(|f| u32::from(raw_window).saturating_mul(f)),
-                scale_factor: factor,
-            }
+            let (syn, window) = (seg.flags.syn(), seg.window);
+            TcpView::new(flows.segment(&seg, &mut sinks), syn, window)
         });
         let tcp_stream = tcp_view.as_ref().map(|t| t.seg.stream);
         self.enforce_budget(number);
@@ -836,7 +795,6 @@ impl<'o> Runner<'o> {
                 max_conversations: self.max_conversations,
                 conversations_dropped: &mut self.stats.conversations_dropped,
                 stream_records: &mut self.stream_records,
-                window_scale: &mut self.window_scale,
                 follow: self.follow.as_mut(),
                 capture_start: self.stats.first_ts,
                 analyzer: &mut self.analyzer,
@@ -927,7 +885,6 @@ impl<'o> Runner<'o> {
                 max_conversations: self.max_conversations,
                 conversations_dropped: &mut self.stats.conversations_dropped,
                 stream_records: &mut self.stream_records,
-                window_scale: &mut self.window_scale,
                 follow: self.follow.as_mut(),
                 capture_start: self.stats.first_ts,
                 analyzer: &mut self.analyzer,

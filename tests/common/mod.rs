@@ -59,6 +59,20 @@ pub fn run(args: &[&str]) -> Output {
     bin().args(args).output().expect("run squirrel-sniff")
 }
 
+/// `-r PCAP -Y FILTER -T fields -e frame.number`: the frames a display filter keeps.
+pub fn filter_frames(pcap: &str, filter: &str) -> Output {
+    run(&[
+        "-r",
+        pcap,
+        "-Y",
+        filter,
+        "-T",
+        "fields",
+        "-e",
+        "frame.number",
+    ])
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
