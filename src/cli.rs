@@ -438,6 +438,11 @@ pub struct AnalysisArgs {
     /// After the run, frames and bytes per protocol layer (like tshark -z io,phs)
     #[arg(long = "hierarchy")]
     pub hierarchy: bool,
+    /// Write the body of every HTTP message (requests and responses; HTTP/1.x, HTTP/2 and
+    /// HTTP/3, decrypted with the keys) to a file of DIR, named as tshark names them, like
+    /// tshark's --export-objects (DIR is made when missing; no file in it is overwritten)
+    #[arg(long = "export-objects", value_name = "PROTOCOL,DIR")]
+    pub export_objects: Option<String>,
     /// Show a TCP stream's bytes both ways (a stream index, or `all`), like tshark -z follow
     #[arg(long = "follow", value_name = "STREAM|all")]
     pub follow: Option<String>,

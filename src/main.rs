@@ -21,6 +21,7 @@ use squirrel_sniff::findings::{load_ca_file, FernetKey, SecretSet};
 use squirrel_sniff::flow::{Direction, FlowConfig, FollowSelect};
 use squirrel_sniff::pipeline::{self, FollowOutput, RunError, RunOptions, RunStats, Source};
 use squirrel_sniff::render::color::{self, Palette};
+use squirrel_sniff::render::export_objects::{self, Exporting, ObjectExport};
 use squirrel_sniff::render::follow::FollowFormat;
 use squirrel_sniff::render::output::Output;
 #[cfg(feature = "parquet")]
@@ -354,6 +355,22 @@ fn capture_main(cli: &Cli) -> i32 {
             exit::USAGE,
         );
     }
+    let export_dir = match cli
+        .analysis
+        .export_objects
+        .as_deref()
+        .map(export_objects::parse_arg)
+    {
+        Some(Err(e)) => return fail(e, exit::USAGE),
+        Some(Ok(_)) if cli.findings.mask => {
+            return fail(
+                "--export-objects writes the bodies as they were sent: not with --mask",
+                exit::USAGE,
+            )
+        }
+        Some(Ok(dir)) => Some(dir),
+        None => None,
+    };
     if cli.output.ecs && !cli.output.json {
         return fail(
             "--ecs maps the --json records: give --json (or -T json)",
@@ -696,11 +713,51 @@ fn capture_main(cli: &Cli) -> i32 {
                 p.set_mask(m);
             }
         }
-        let sink: &mut dyn Sink = match &mut parquet {
-            Some(p) => p,
-            None => &mut printer,
+        let export = match &export_dir {
+            Some(d) => match ObjectExport::new(d) {
+                Ok(x) => Some(x),
+                Err(e) => {
+                    return fail(
+                        format!("--export-objects {}: {e}", d.display()),
+                        exit::FAILURE,
+                    )
+                }
+            },
+            None => None,
         };
-        let mut stats = match pipeline::run(&mut src, &opts, sink, &stop) {
+        let (run, exported) = {
+            let sink: &mut dyn Sink = match &mut parquet {
+                Some(p) => p,
+                None => &mut printer,
+            };
+            match export {
+                Some(export) => {
+                    let mut sink = Exporting {
+                        inner: sink,
+                        export,
+                    };
+                    let run = pipeline::run(&mut src, &opts, &mut sink, &stop);
+                    (run, Some(sink.export))
+                }
+                None => (pipeline::run(&mut src, &opts, sink, &stop), None),
+            }
+        };
+        if let Some(x) = &exported {
+            let s = x.stats();
+            let incomplete = match s.incomplete {
+                0 => String::new(),
+                n => {
+                    format!(", {n} of them incomplete (bytes not captured or past --max-http-body)")
+                }
+            };
+            note(format!(
+                "--export-objects: {} HTTP objects ({} bytes) written to {}{incomplete}",
+                s.files,
+                s.bytes,
+                x.dir().display()
+            ));
+        }
+        let mut stats = match run {
             Ok(s) => s,
             Err(RunError::Output(e)) => return output_failed(e),
             Err(RunError::Capture(e)) => return fail(&e, e.exit_code()),
@@ -1038,6 +1095,7 @@ fn summary_only(cli: &Cli, columns: bool, follow: bool, live: bool) -> bool {
         && cli.decrypt.keylog.is_empty()
         && cli.decrypt.rsa_key.is_empty()
         && cli.analysis.z.is_empty()
+        && cli.analysis.export_objects.is_none()
 }
 
 /// `--parquet DIR`: the output that writes the run's records as Parquet datasets (files

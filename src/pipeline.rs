@@ -724,6 +724,9 @@ impl<'o> Runner<'o> {
                 .get_or_insert_with(|| crate::render::html::Evidence::new(opts.findings.mask))
                 .frame(&view);
         }
+        if !app.is_empty() && printer.wants_messages() {
+            printer.event(Event::Messages(&app))?;
+        }
         if shown {
             self.stats.displayed += 1;
             printer.event(Event::Frame(&view))?;
@@ -901,6 +904,9 @@ impl<'o> Runner<'o> {
             search_unreassembled(&mut self.analyzer, &given_up);
         }
         let (summaries, tail) = self.take_events();
+        if !tail.is_empty() && printer.wants_messages() {
+            printer.event(Event::Messages(&tail))?;
+        }
         for event in &self.visible(&tail) {
             printer.event(Event::EndOfCapture { event, ts: now })?;
         }
