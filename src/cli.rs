@@ -275,6 +275,38 @@ pub struct CaptureArgs {
     /// Write the captured packets to a pcap file (complete after Ctrl-C)
     #[arg(short = 'w', long = "write", value_name = "FILE")]
     pub write: Option<PathBuf>,
+    /// The -w file's format: `pcap` (the default, as tcpdump; tshark's default is pcapng)
+    /// or `pcapng`. Any other value is tcpdump's -F FILE: the capture filter is read from
+    /// FILE (`#` to the end of a line is a comment); a file called `pcap` or `pcapng` is
+    /// given as `./pcap`
+    #[arg(short = 'F', value_name = "pcap|pcapng|FILE")]
+    pub file_format: Option<String>,
+    /// tshark's autostop (repeatable; the first condition met ends the run as -c does):
+    /// `duration:SEC` (live captures only), `packets:N`, `filesize:KB` (the -w file, with
+    /// -b the current one, reached KB x 1000 bytes), `files:N` (N files written, with -b,
+    /// -C or -G)
+    #[arg(short = 'a', long = "autostop", value_name = "COND:VALUE")]
+    pub autostop: Vec<String>,
+    /// tshark's ring buffer for -w (repeatable): switch to a new file on `duration:SEC`
+    /// (since the file's first packet), `interval:SEC` (on multiples of SEC since the
+    /// epoch), `filesize:KB` (KB x 1000 bytes), `packets:N`; `files:N` keeps the newest N
+    /// files. Files are named NAME_00001_YYYYmmddHHMMSS.EXT after -w NAME.EXT (local time;
+    /// times are the packets' timestamps)
+    #[arg(short = 'b', long = "ring-buffer", value_name = "COND:VALUE")]
+    pub ring_buffer: Vec<String>,
+    /// tcpdump's file size for -w: before writing a packet, when the file holds more than
+    /// MB x 1,000,000 bytes, start the next file: NAME, then NAME1, NAME2… (with -W, a ring
+    /// of N files NAME0…)
+    #[arg(short = 'C', value_name = "MB", value_parser = clap::value_parser!(u64).range(1..))]
+    pub file_size_mb: Option<u64>,
+    /// tcpdump's rotation for -w: a new file every SEC seconds (of packet time), the -w
+    /// name a strftime pattern of the file's local start time (`-w 'cap-%H%M%S.pcap'`)
+    #[arg(short = 'G', value_name = "SEC", value_parser = clap::value_parser!(u64).range(1..))]
+    pub rotate_secs: Option<u64>,
+    /// tcpdump's file count, with -C: a ring of N files (NAME0…, overwritten in turn);
+    /// with -G alone: the run stops after N files
+    #[arg(short = 'W', value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub file_count: Option<u64>,
     /// With -w, also print packets (tcpdump's --print)
     #[arg(short = 'P', long = "print")]
     pub print: bool,
@@ -307,6 +339,12 @@ pub struct CaptureArgs {
     /// List the interfaces that can capture, and exit
     #[arg(short = 'D', long = "list-interfaces")]
     pub list_interfaces: bool,
+    /// List the link types the -i interface can capture with (the names -y takes), and exit
+    #[arg(short = 'L', long = "list-data-link-types")]
+    pub list_link_types: bool,
+    /// Capture with this link type, a name -L lists (`-i any -y LINUX_SLL2`); live only
+    #[arg(short = 'y', long = "linktype", value_name = "TYPE")]
+    pub link_type: Option<String>,
     /// After opening the capture, switch to USER (`root`: stay root); the -w file is
     /// opened afterwards, as USER.
     /// Without -Z, root under sudo becomes the invoking user (SUDO_UID/SUDO_GID)
@@ -323,6 +361,11 @@ pub struct FilterArgs {
     /// Only TCP/UDP traffic to or from this port (repeatable; combined with EXPRESSION by `and`)
     #[arg(long = "port", value_name = "N")]
     pub port: Vec<u16>,
+    /// Capture filter (BPF), as tshark's -f: the same as the trailing EXPRESSION (give one
+    /// of -f, -F FILE and the EXPRESSION, as tshark refuses two). It filters -r files too
+    /// (as tcpdump's expression does; tshark refuses -f with -r)
+    #[arg(short = 'f', long = "capture-filter", value_name = "FILTER")]
+    pub capture_filter: Option<String>,
     /// Capture filter in tcpdump (BPF) syntax, e.g. `tcp port 5683 and host 127.0.0.1`
     #[arg(value_name = "EXPRESSION", trailing_var_arg = true)]
     pub expression: Vec<String>,
@@ -404,6 +447,13 @@ pub struct OutputArgs {
     /// Do not resolve names (accepted for tcpdump habit; squirrel-sniff never resolves)
     #[arg(short = 'n')]
     pub no_resolve: bool,
+    /// tcpdump's more detail (repeatable): accepted, and a note says so; the summary lines
+    /// stay as they are (-V shows every field)
+    #[arg(short = 'v', action = clap::ArgAction::Count)]
+    pub tcpdump_verbose: u8,
+    /// tcpdump's packet numbers (accepted for habit: summary lines are always numbered)
+    #[arg(short = '#', long = "number")]
+    pub number: bool,
 }
 
 #[derive(Debug, Args)]
@@ -415,6 +465,11 @@ pub struct AnalysisArgs {
     /// After the run, frames and bytes per protocol layer (like tshark -z io,phs)
     #[arg(long = "hierarchy")]
     pub hierarchy: bool,
+    /// Write the body of every HTTP message (requests and responses; HTTP/1.x, HTTP/2 and
+    /// HTTP/3, decrypted with the keys) to a file of DIR, named as tshark names them, like
+    /// tshark's --export-objects (DIR is made when missing; no file in it is overwritten)
+    #[arg(long = "export-objects", value_name = "PROTOCOL,DIR")]
+    pub export_objects: Option<String>,
     /// Show a TCP stream's bytes both ways (a stream index, or `all`), like tshark -z follow
     #[arg(long = "follow", value_name = "STREAM|all")]
     pub follow: Option<String>,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use clap::Parser;
 
-use squirrel_sniff::capture::live::{list_interfaces, LiveOptions, LiveSource};
+use squirrel_sniff::capture::live::{list_interfaces, list_link_types, LiveOptions, LiveSource};
 use squirrel_sniff::capture::{filter, privdrop, FileSource, MergedFiles};
 use squirrel_sniff::cli::{
     exit, Cli, Command, CompareArgs, DecryptArgs, FindingsArgs, FollowDirArg, FollowFormatArg,
@@ -21,6 +21,7 @@ use squirrel_sniff::findings::{load_ca_file, FernetKey, SecretSet};
 use squirrel_sniff::flow::{Direction, FlowConfig, FollowSelect};
 use squirrel_sniff::pipeline::{self, FollowOutput, RunError, RunOptions, RunStats, Source};
 use squirrel_sniff::render::color::{self, Palette};
+use squirrel_sniff::render::export_objects::{self, Exporting, ObjectExport};
 use squirrel_sniff::render::follow::FollowFormat;
 use squirrel_sniff::render::output::Output;
 #[cfg(feature = "parquet")]
@@ -309,22 +310,38 @@ fn info(args: &InfoArgs) -> i32 {
     code
 }
 
+/// `-D`, `-L`: the lines on stdout (exit 0), or the error.
+fn print_listing(lines: Result<Vec<String>, squirrel_sniff::capture::CaptureError>) -> i32 {
+    match lines {
+        Ok(lines) => {
+            let mut out = std::io::stdout().lock();
+            for l in lines {
+                if let Err(e) = writeln!(out, "{l}") {
+                    return output_failed(e);
+                }
+            }
+            exit::OK
+        }
+        Err(e) => fail(&e, e.exit_code()),
+    }
+}
+
 fn capture_main(cli: &Cli) -> i32 {
     if cli.capture.list_interfaces {
-        return match list_interfaces() {
-            Ok(lines) => {
-                let mut out = std::io::stdout().lock();
-                for l in lines {
-                    if let Err(e) = writeln!(out, "{l}") {
-                        return output_failed(e);
-                    }
-                }
-                exit::OK
-            }
-            Err(e) => fail(&e, e.exit_code()),
-        };
+        return print_listing(list_interfaces());
     }
 
+    if cli.capture.list_link_types {
+        let Some(iface) = &cli.capture.interface else {
+            return fail(
+                "-L lists an interface's link types: give -i IFACE",
+                exit::USAGE,
+            );
+        };
+        let lines = squirrel_sniff::capture::live::interface_by_number(iface)
+            .and_then(|name| list_link_types(&name));
+        return print_listing(lines);
+    }
     if cli.output.list_fields {
         let mut out = std::io::stdout().lock();
         return match squirrel_sniff::display::columns::write_field_list(&mut out) {
@@ -338,6 +355,22 @@ fn capture_main(cli: &Cli) -> i32 {
             exit::USAGE,
         );
     }
+    let export_dir = match cli
+        .analysis
+        .export_objects
+        .as_deref()
+        .map(export_objects::parse_arg)
+    {
+        Some(Err(e)) => return fail(e, exit::USAGE),
+        Some(Ok(_)) if cli.findings.mask => {
+            return fail(
+                "--export-objects writes the bodies as they were sent: not with --mask",
+                exit::USAGE,
+            )
+        }
+        Some(Ok(dir)) => Some(dir),
+        None => None,
+    };
     if cli.output.ecs && !cli.output.json {
         return fail(
             "--ecs maps the --json records: give --json (or -T json)",
@@ -373,7 +406,11 @@ fn capture_main(cli: &Cli) -> i32 {
         }
     }
     let expr = expression.join(" ");
-    let filter_expr = filter::combine(&cli.filter.port, &expr);
+    let capture_opts = match capture_options(cli, &expr, !read_args.is_empty()) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let filter_expr = filter::combine(&cli.filter.port, &capture_opts.filter);
     let display_filter = match &cli.filter.display_filter {
         Some(f) => match squirrel_sniff::display::compile(f) {
             Ok(f) => Some(f),
@@ -470,6 +507,7 @@ fn capture_main(cli: &Cli) -> i32 {
                 buffer_bytes: cli.capture.buffer_kib.max(1).saturating_mul(1024),
                 promiscuous: !cli.capture.no_promisc,
                 filter: filter_expr.clone(),
+                link_type: cli.capture.link_type.clone(),
             };
             let l = LiveSource::open(&opts).map_err(|e| fail(&e, e.exit_code()))?;
             note(format!(
@@ -502,13 +540,15 @@ fn capture_main(cli: &Cli) -> i32 {
         let is_file = !matches!(src, Source::Live(_)) && unit != [std::path::PathBuf::from("-")];
         let live = matches!(src, Source::Live(_));
         let mut opts = RunOptions {
-            count: cli.capture.count,
+            count: capture_opts.count,
             file_filter: if !matches!(src, Source::Live(_)) {
                 filter_expr.clone()
             } else {
                 None
             },
             write: cli.capture.write.clone(),
+            save: capture_opts.save.clone(),
+            duration: capture_opts.duration,
             packet_buffered: cli.capture.packet_buffered,
             keep_conversations: cli.analysis.conversations,
             memory_budget: cli.bounds.max_total_buffer.max(1),
@@ -673,11 +713,51 @@ fn capture_main(cli: &Cli) -> i32 {
                 p.set_mask(m);
             }
         }
-        let sink: &mut dyn Sink = match &mut parquet {
-            Some(p) => p,
-            None => &mut printer,
+        let export = match &export_dir {
+            Some(d) => match ObjectExport::new(d) {
+                Ok(x) => Some(x),
+                Err(e) => {
+                    return fail(
+                        format!("--export-objects {}: {e}", d.display()),
+                        exit::FAILURE,
+                    )
+                }
+            },
+            None => None,
         };
-        let mut stats = match pipeline::run(&mut src, &opts, sink, &stop) {
+        let (run, exported) = {
+            let sink: &mut dyn Sink = match &mut parquet {
+                Some(p) => p,
+                None => &mut printer,
+            };
+            match export {
+                Some(export) => {
+                    let mut sink = Exporting {
+                        inner: sink,
+                        export,
+                    };
+                    let run = pipeline::run(&mut src, &opts, &mut sink, &stop);
+                    (run, Some(sink.export))
+                }
+                None => (pipeline::run(&mut src, &opts, sink, &stop), None),
+            }
+        };
+        if let Some(x) = &exported {
+            let s = x.stats();
+            let incomplete = match s.incomplete {
+                0 => String::new(),
+                n => {
+                    format!(", {n} of them incomplete (bytes not captured or past --max-http-body)")
+                }
+            };
+            note(format!(
+                "--export-objects: {} HTTP objects ({} bytes) written to {}{incomplete}",
+                s.files,
+                s.bytes,
+                x.dir().display()
+            ));
+        }
+        let mut stats = match run {
             Ok(s) => s,
             Err(RunError::Output(e)) => return output_failed(e),
             Err(RunError::Capture(e)) => return fail(&e, e.exit_code()),
@@ -801,6 +881,155 @@ fn capture_main(cli: &Cli) -> i32 {
     code
 }
 
+/// What the capture flags of tshark and tcpdump ask for, checked: the capture filter (the
+/// trailing expression, `-f` or tcpdump's `-F FILE`), the `-w` output (`-F pcap|pcapng`,
+/// `-b`, `-C`/`-G`/`-W`, `-a filesize|files`), the packet count (`-c`, `-a packets`) and
+/// `-a duration`.
+struct CaptureOptions {
+    filter: String,
+    save: Option<squirrel_sniff::capture::rotate::SaveSpec>,
+    count: Option<u64>,
+    duration: Option<std::time::Duration>,
+}
+
+fn capture_options(cli: &Cli, expr: &str, reading: bool) -> Result<CaptureOptions, i32> {
+    use squirrel_sniff::capture::rotate::{Autostop, Rotation, SaveSpec};
+    use squirrel_sniff::capture::writer::FileFormat;
+    let usage = |msg: String| fail(msg, exit::USAGE);
+    let c = &cli.capture;
+    if cli.output.tcpdump_verbose > 0 {
+        note("-v: accepted for tcpdump habit; the summary lines stay as they are (-V shows every field)");
+    }
+    // -F: a format name, or tcpdump's filter file.
+    let (format, filter_file) = match c.file_format.as_deref() {
+        None => (None, None),
+        Some(v) => match FileFormat::from_name(v) {
+            Some(f) => (Some(f), None),
+            None => {
+                let text = std::fs::read_to_string(v).map_err(|e| {
+                    fail(
+                        format!(
+                            "-F {}: neither a -w format (pcap, pcapng) nor a readable filter file: {e}",
+                            squirrel_sniff::render::escape::escape_str(v)
+                        ),
+                        exit::INPUT,
+                    )
+                })?;
+                (None, Some(filter_file_text(&text)))
+            }
+        },
+    };
+    let given = [
+        (!expr.trim().is_empty()).then(|| expr.to_string()),
+        cli.filter.capture_filter.clone(),
+        filter_file,
+    ];
+    if given.iter().flatten().count() > 1 {
+        return Err(usage(
+            "the capture filter is given twice: give one of -f FILTER, -F FILE or the trailing EXPRESSION".into(),
+        ));
+    }
+    let filter = given.into_iter().flatten().next().unwrap_or_default();
+
+    if c.link_type.is_some() && reading {
+        return Err(usage(
+            "-y TYPE chooses a live capture's link type: only with -i".into(),
+        ));
+    }
+    let autostop = Autostop::parse(&c.autostop).map_err(usage)?;
+    let tcpdump = c.file_size_mb.is_some() || c.rotate_secs.is_some() || c.file_count.is_some();
+    let rotation = match (c.ring_buffer.is_empty(), tcpdump) {
+        (false, true) => {
+            return Err(usage(
+                "-b (tshark's ring buffer) and -C/-G/-W (tcpdump's) name files differently: give one of them".into(),
+            ))
+        }
+        (false, false) => Rotation::tshark(&c.ring_buffer).map_err(usage)?,
+        (true, true) => {
+            Rotation::tcpdump(c.file_size_mb, c.rotate_secs, c.file_count).map_err(usage)?
+        }
+        (true, false) => Rotation::default(),
+    };
+    let rotating = rotation != Rotation::default();
+    let Some(path) = &c.write else {
+        let needs_w = if !c.ring_buffer.is_empty() {
+            Some("-b")
+        } else if tcpdump {
+            Some("-C, -G and -W")
+        } else if format.is_some() {
+            Some("-F pcap|pcapng")
+        } else if autostop.filesize_kb.is_some() {
+            Some("-a filesize")
+        } else if autostop.files.is_some() {
+            Some("-a files")
+        } else {
+            None
+        };
+        if let Some(flag) = needs_w {
+            return Err(usage(format!(
+                "{flag}: only with -w FILE (it is about the saved file)"
+            )));
+        }
+        return Ok(CaptureOptions {
+            filter,
+            save: None,
+            count: min_some(c.count, autostop.packets),
+            duration: live_duration(&autostop, reading)?,
+        });
+    };
+    if autostop.files.is_some() && !rotating {
+        return Err(usage(
+            "-a files: only with -b, -C or -G (files are counted as the output switches)".into(),
+        ));
+    }
+    rotation.check_name(path).map_err(usage)?;
+    let save = SaveSpec {
+        format: format.unwrap_or_default(),
+        rotation,
+        stop_bytes: autostop.filesize_kb.map(|k| k.saturating_mul(1000)),
+        stop_files: autostop.files,
+        offset: LOCAL_OFFSET.get().copied().unwrap_or(time::UtcOffset::UTC),
+        ..SaveSpec::plain(path, c.packet_buffered)
+    };
+    Ok(CaptureOptions {
+        filter,
+        save: Some(save),
+        count: min_some(c.count, autostop.packets),
+        duration: live_duration(&autostop, reading)?,
+    })
+}
+
+/// `-a duration:SEC`: a live capture's; with -r a usage error, as tshark says.
+fn live_duration(
+    a: &squirrel_sniff::capture::rotate::Autostop,
+    reading: bool,
+) -> Result<Option<std::time::Duration>, i32> {
+    match a.duration_secs {
+        Some(_) if reading => Err(fail(
+            "-a duration: a capture time limit, but -r replays files (tshark refuses it too; -a packets:N or -c N stop a replay)",
+            exit::USAGE,
+        )),
+        d => Ok(d.map(std::time::Duration::from_secs)),
+    }
+}
+
+/// The smaller of two optional limits.
+fn min_some(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, y) => x.or(y),
+    }
+}
+
+/// tcpdump's `-F FILE` text as a filter: `#` to the end of a line is a comment.
+fn filter_file_text(text: &str) -> String {
+    text.lines()
+        .map(|l| l.split_once('#').map_or(l, |(code, _)| code).trim())
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// How frames are printed: nothing per frame with `-q`, `-T fields` (the columns are
 /// printed instead), `--follow` and `-w` without `-P`.
 fn frame_mode(cli: &Cli, columns: bool, follow: bool) -> Mode {
@@ -866,6 +1095,7 @@ fn summary_only(cli: &Cli, columns: bool, follow: bool, live: bool) -> bool {
         && cli.decrypt.keylog.is_empty()
         && cli.decrypt.rsa_key.is_empty()
         && cli.analysis.z.is_empty()
+        && cli.analysis.export_objects.is_none()
 }
 
 /// `--parquet DIR`: the output that writes the run's records as Parquet datasets (files

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::capture::file::SecretsSink;
 use crate::capture::live::{LiveSource, LiveStats, OwnedPacket};
-use crate::capture::writer::PcapWriter;
+use crate::capture::rotate::{SaveFile, SaveSpec};
 use crate::capture::{
     filter::OfflineFilter, CaptureError, FileSource, MergedFiles, RawPacket, Timestamp,
 };
@@ -119,6 +119,11 @@ pub struct RunOptions {
     pub file_filter: Option<String>,
     /// `-w FILE`.
     pub write: Option<PathBuf>,
+    /// `-w`'s format (`-F`), file switching (`-b`, `-C`, `-G`, `-W`) and `-a` limits on it;
+    /// `None`: one pcap file at `write`.
+    pub save: Option<SaveSpec>,
+    /// `-a duration:SEC`: a live capture stops this long after it starts.
+    pub duration: Option<std::time::Duration>,
     /// `-U`: flush the `-w` file after every packet.
     pub packet_buffered: bool,
     pub flow: FlowConfig,
@@ -284,7 +289,6 @@ struct Sinks<'a> {
     conversations_dropped: &'a mut u64,
     /// Session records waiting for the end of their frame.
     stream_records: &'a mut Vec<SessionRecord>,
-    window_scale: &'a mut HashMap<StreamId, WindowScale>,
     follow: Option<&'a mut FollowCollector>,
     capture_start: Option<Timestamp>,
     analyzer: &'a mut Analyzer,
@@ -371,8 +375,7 @@ impl StreamSink for Sinks<'_> {
                     ts: self.now,
                 }));
             }
-            StreamEvent::Close { stream, summary } => {
-                self.window_scale.remove(stream);
+            StreamEvent::Close { summary, .. } => {
                 let proto = closed.flatten();
                 if self.sessions {
                     self.stream_records.push(SessionRecord::Close(SessionClose {
@@ -418,26 +421,6 @@ impl SessionGate {
     }
 }
 
-/// Window scale factors seen in each side's SYN: `None` until seen.
-#[derive(Debug, Default, Clone, Copy)]
-struct WindowScale {
-    /// Per direction (index by `Direction::index`): `Some(shift)` from SYN, `Some(None)` = SYN
-    /// without the option.
-    syn: [Option<Option<u8>>; 2],
-}
-
-impl WindowScale {
-    fn factor(&self, dir: usize) -> Option<u32> {
-        match (self.syn[0], self.syn[1]) {
-            (Some(Some(_)), Some(Some(_))) => self.syn[dir]
-                .flatten()
-                .map(|s| 1u32 << u32::from(s).min(14)),
-            (Some(_), Some(_)) => Some(1),
-            _ => None,
-        }
-    }
-}
-
 /// All the state of one run, fed packet by packet.
 struct Runner<'o> {
     opts: &'o RunOptions,
@@ -446,7 +429,6 @@ struct Runner<'o> {
     udp: UdpTable,
     dispatcher: Dispatcher,
     stream_records: Vec<SessionRecord>,
-    window_scale: HashMap<StreamId, WindowScale>,
     /// `-Y`: which sessions' records may be printed (`None` without a display filter).
     gate: Option<SessionGate>,
     /// Build session records (the sink prints them).
@@ -501,7 +483,6 @@ impl<'o> Runner<'o> {
                 ..ParserConfig::new(opts.dissect.clone())
             })),
             stream_records: Vec::new(),
-            window_scale: HashMap::default(),
             gate: opts.display_filter.as_ref().map(|_| SessionGate::default()),
             sessions,
             analyzer: Analyzer::new(opts.findings.clone()),
@@ -645,7 +626,6 @@ impl<'o> Runner<'o> {
             max_conversations: self.max_conversations,
             conversations_dropped: &mut self.stats.conversations_dropped,
             stream_records: &mut self.stream_records,
-            window_scale: &mut self.window_scale,
             follow: self.follow.as_mut(),
             capture_start: self.stats.first_ts,
             analyzer: &mut self.analyzer,
@@ -662,24 +642,8 @@ impl<'o> Runner<'o> {
         let udp_session = udp_view.map(|u| u.session);
         let flows = &mut self.flows;
         let tcp_view = tcp_segment(decoded, pkt, number).map(|seg| {
-            let ws = seg.window_scale;
-            let is_syn = seg.flags.syn();
-            let raw_window = seg.window;
-            let a = flows.segment(&seg, &mut sinks);
-            let entry = sinks.window_scale.entry(a.stream).or_default();
-            if is_syn {
-                entry.syn[a.dir.index()] = Some(ws);
-            }
-            let factor = if is_syn {
-                None
-            } else {
-                entry.factor(a.dir.index())
-            };
-            TcpView {
-                seg: a,
-                scaled_window: factor.map(|f| u32::from(raw_window).saturating_mul(f)),
-                scale_factor: factor,
-            }
+            let (syn, window) = (seg.flags.syn(), seg.window);
+            TcpView::new(flows.segment(&seg, &mut sinks), syn, window)
         });
         let tcp_stream = tcp_view.as_ref().map(|t| t.seg.stream);
         self.enforce_budget(number);
@@ -760,6 +724,9 @@ impl<'o> Runner<'o> {
                 .get_or_insert_with(|| crate::render::html::Evidence::new(opts.findings.mask))
                 .frame(&view);
         }
+        if !app.is_empty() && printer.wants_messages() {
+            printer.event(Event::Messages(&app))?;
+        }
         if shown {
             self.stats.displayed += 1;
             printer.event(Event::Frame(&view))?;
@@ -833,7 +800,6 @@ impl<'o> Runner<'o> {
                 max_conversations: self.max_conversations,
                 conversations_dropped: &mut self.stats.conversations_dropped,
                 stream_records: &mut self.stream_records,
-                window_scale: &mut self.window_scale,
                 follow: self.follow.as_mut(),
                 capture_start: self.stats.first_ts,
                 analyzer: &mut self.analyzer,
@@ -924,7 +890,6 @@ impl<'o> Runner<'o> {
                 max_conversations: self.max_conversations,
                 conversations_dropped: &mut self.stats.conversations_dropped,
                 stream_records: &mut self.stream_records,
-                window_scale: &mut self.window_scale,
                 follow: self.follow.as_mut(),
                 capture_start: self.stats.first_ts,
                 analyzer: &mut self.analyzer,
@@ -939,6 +904,9 @@ impl<'o> Runner<'o> {
             search_unreassembled(&mut self.analyzer, &given_up);
         }
         let (summaries, tail) = self.take_events();
+        if !tail.is_empty() && printer.wants_messages() {
+            printer.event(Event::Messages(&tail))?;
+        }
         for event in &self.visible(&tail) {
             printer.event(Event::EndOfCapture { event, ts: now })?;
         }
@@ -1031,13 +999,13 @@ fn capture_live<F: Frames, S: Sink + ?Sized>(
     if let Some(plan) = &opts.privdrop {
         crate::capture::privdrop::apply(plan)?;
     }
-    let writer = match &opts.write {
-        Some(path) => Some(PcapWriter::create(
-            path,
+    let writer = match save_spec(opts) {
+        Some(spec) => Some(SaveFile::create(
+            &spec,
             l.link(),
             false,
             l.snaplen(),
-            opts.packet_buffered,
+            crate::capture::Timestamp::now(),
         )?),
         None => None,
     };
@@ -1050,12 +1018,20 @@ fn capture_live<F: Frames, S: Sink + ?Sized>(
     };
     let breaker = l.breaker();
     let capture_done = AtomicBool::new(false);
+    // An -a condition was met (duration, or the -Y -w file's size or count of files): the
+    // capture ends as with -c, and what was queued is analysed.
+    let autostop = AtomicBool::new(false);
+    let deadline = opts.duration.map(|d| std::time::Instant::now() + d);
     let (result, end) = std::thread::scope(|scope| {
-        let (queued, drops, capture_done) = (&queued, &drops, &capture_done);
-        // Wakes the capture thread out of a blocked read when Ctrl-C/SIGTERM arrives.
+        let (queued, drops, capture_done, autostop) = (&queued, &drops, &capture_done, &autostop);
+        // Wakes the capture thread out of a blocked read when Ctrl-C/SIGTERM arrives, or
+        // when -a duration's time is up.
         scope.spawn(move || {
             while !capture_done.load(Ordering::Relaxed) {
-                if stop.load(Ordering::Relaxed) {
+                if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+                    autostop.store(true, Ordering::Relaxed);
+                }
+                if stop.load(Ordering::Relaxed) || autostop.load(Ordering::Relaxed) {
                     breaker.breakloop();
                 }
                 std::thread::sleep(std::time::Duration::from_millis(20));
@@ -1065,7 +1041,7 @@ fn capture_live<F: Frames, S: Sink + ?Sized>(
             let end = l.capture_loop(
                 writer,
                 opts.count,
-                stop,
+                [stop, autostop],
                 tx,
                 queued,
                 drops,
@@ -1114,9 +1090,13 @@ fn capture_live<F: Frames, S: Sink + ?Sized>(
                 data: &p.data,
             };
             let written = match frames.live_frame(&pkt, &name, printer) {
-                Ok(true) => displayed_writer
-                    .as_mut()
-                    .map_or(Ok(()), |w| w.write(&pkt).map_err(RunError::from)),
+                Ok(true) => displayed_writer.as_mut().map_or(Ok(()), |w| {
+                    w.write(&pkt)?;
+                    if w.done() {
+                        autostop.store(true, Ordering::Relaxed);
+                    }
+                    Ok(())
+                }),
                 Ok(false) => Ok(()),
                 Err(e) => Err(e),
             };
@@ -1173,6 +1153,15 @@ fn capture_live<F: Frames, S: Sink + ?Sized>(
     }
     stats.interrupted = stop.load(Ordering::Relaxed);
     Ok(())
+}
+
+/// What `-w` writes: `opts.save`, or one pcap file at `opts.write`.
+fn save_spec(opts: &RunOptions) -> Option<SaveSpec> {
+    match (&opts.save, &opts.write) {
+        (Some(s), _) => Some(s.clone()),
+        (None, Some(path)) => Some(SaveSpec::plain(path, opts.packet_buffered)),
+        (None, None) => None,
+    }
 }
 
 /// Where replayed frames go: a [`Runner`] on this thread, or the reader of `-j` that hands
@@ -1294,7 +1283,8 @@ fn read_frames<R: Replay, F: Frames, S: Sink + ?Sized>(
     // Several files: every record says which one it came from.
     let captures = f.captures();
     let mut capture_shown: Option<usize> = None;
-    let mut writer: Option<PcapWriter> = None;
+    let mut writer: Option<SaveFile> = None;
+    let save = save_spec(opts);
     let mut progress = opts
         .progress
         .then(|| crate::render::progress::Progress::new(f.total_size()));
@@ -1342,20 +1332,29 @@ fn read_frames<R: Replay, F: Frames, S: Sink + ?Sized>(
                 capture_shown = Some(index);
             }
         }
+        // -a files: the output ends before this packet, and so does the run (with -Y, only
+        // a packet it shows can end it: it is analysed, not written).
+        if opts.display_filter.is_none() && writer.as_ref().is_some_and(|w| w.ends_before(&pkt)) {
+            break;
+        }
         // With -Y, -w keeps only the packets the filter displays (as tshark).
         let shown = frames.frame(&pkt, printer)?;
-        if let (Some(path), true) = (&opts.write, shown) {
+        if let (Some(spec), true) = (&save, shown) {
             if writer.is_none() {
-                writer = Some(PcapWriter::create(
-                    path,
+                writer = Some(SaveFile::create(
+                    spec,
                     pkt.link,
                     true,
                     crate::capture::writer::DEFAULT_SNAPLEN,
-                    opts.packet_buffered,
+                    pkt.ts,
                 )?);
             }
             if let Some(w) = writer.as_mut() {
                 w.write(&pkt)?;
+                // -a filesize or files: the output is complete, the run ends here.
+                if w.done() {
+                    break;
+                }
             }
         }
         if let Some(p) = progress.as_mut() {

@@ -288,16 +288,7 @@ fn ip_fragment_fields_are_tsharks() {
         ("ipv6.fragment == 14", 1),
         ("ipv6.fraghdr.ident == 0x40488927", 3),
     ] {
-        let o = run(&[
-            "-r",
-            &cap,
-            "-Y",
-            filter,
-            "-T",
-            "fields",
-            "-e",
-            "frame.number",
-        ]);
+        let o = filter_frames(&cap, filter);
         assert_eq!(stdout(&o).lines().count(), frames, "{filter}");
     }
 }

@@ -239,3 +239,67 @@ fn fields_print_as_tshark_prints_them() {
         assert_eq!(got.lines().count(), want.lines().count(), "{pcap}: frames");
     }
 }
+
+/// Window scaling when the capture misses the SYN, the SYN-ACK or both, or a handshake says
+/// there is no scaling (tests/fixtures/window-scale, cut from corpus captures with `editcap
+/// -r`): `tcp.window_size` and `tcp.window_size_scalefactor` (-1 unknown, -2 none, not on a
+/// SYN) in `-T fields` and `-Y`, and the `-V` window lines, as tshark 4.0 shows them.
+#[test]
+fn window_scale_as_tshark_when_the_handshake_is_missing() {
+    let mut pcaps = 0;
+    for path in fixture_files("window-scale") {
+        if path.extension().and_then(|e| e.to_str()) != Some("pcap") {
+            continue;
+        }
+        pcaps += 1;
+        let pcap = path.to_string_lossy().into_owned();
+        let read = |ext: &str| std::fs::read_to_string(path.with_extension(ext)).expect("fixture");
+        let o = run(&[
+            "-r",
+            &pcap,
+            "-T",
+            "fields",
+            "-e",
+            "frame.number",
+            "-e",
+            "tcp.window_size_value",
+            "-e",
+            "tcp.window_size",
+            "-e",
+            "tcp.window_size_scalefactor",
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{pcap}: {}", stderr(&o));
+        assert_eq!(stdout(&o), read("tsv"), "{pcap}: -T fields, ours / tshark");
+        let o = run(&["-r", &pcap, "-V"]);
+        let tree: String = stdout(&o)
+            .lines()
+            .filter(|l| {
+                [
+                    "    Window: ",
+                    "    [Calculated window size: ",
+                    "    [Window size scaling factor: ",
+                ]
+                .iter()
+                .any(|p| l.starts_with(p))
+            })
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert_eq!(tree, read("tree"), "{pcap}: -V, ours / tshark");
+    }
+    assert_eq!(pcaps, 5);
+    let dir =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/window-scale");
+    let filters = std::fs::read_to_string(dir.join("filters.tsv")).expect("filters.tsv");
+    for line in filters.lines() {
+        let mut cols = line.split('\t');
+        let (Some(pcap), Some(filter), Some(want)) = (cols.next(), cols.next(), cols.next()) else {
+            panic!("filters.tsv: {line}");
+        };
+        let pcap = dir.join(pcap).to_string_lossy().into_owned();
+        let o = filter_frames(&pcap, filter);
+        assert_eq!(o.status.code(), Some(0), "{filter}: {}", stderr(&o));
+        let out = stdout(&o);
+        let got: Vec<&str> = out.lines().map(str::trim).collect();
+        assert_eq!(got.join(","), want, "{pcap}: -Y '{filter}', ours / tshark");
+    }
+}

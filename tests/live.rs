@@ -31,26 +31,8 @@ fn get(port: u16, path: &str, split: bool) -> String {
 
 /// Spawn the sniffer and wait until it says it is listening.
 fn sniff(args: &[&str]) -> Child {
-    let mut child = bin()
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let stderr = child.stderr.take().expect("stderr");
-    let mut r = BufReader::new(stderr);
-    let mut line = String::new();
-    r.read_line(&mut line).expect("read stderr");
-    assert!(
-        line.contains("listening on lo"),
-        "unexpected first stderr line: {line}"
-    );
-    // Keep draining stderr in the background so the child never blocks on it.
-    let rest = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = r.read_to_string(&mut s);
-        s
-    });
+    // The rest of stderr is drained in the background so the child never blocks on it.
+    let (child, rest) = spawn_sniffer(args);
     LAST_STDERR.with(|c| *c.borrow_mut() = Some(rest));
     child
 }
@@ -85,13 +67,7 @@ fn live_capture_on_lo_with_port_shows_the_request() {
     let resp = get(port, "/secret-squirrel", false);
     assert!(resp.ends_with("fluffy tail"));
     let st = wait_or_kill(&mut child, 20);
-    let mut out = String::new();
-    child
-        .stdout
-        .take()
-        .expect("stdout")
-        .read_to_string(&mut out)
-        .expect("read");
+    let out = child_stdout(&mut child);
     let err = stderr_rest();
     assert!(st.success(), "exit {st:?}: {err}");
     srv.join().expect("server");

@@ -12,7 +12,7 @@ use common::*;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 const SECRET: &str = "fluffy tail";
@@ -172,14 +172,7 @@ fn traffic(port: u16) {
 
 /// Spawn the sniffer with `args` and wait until it says it is listening.
 fn sniff(args: &[&str]) -> (Child, std::thread::JoinHandle<String>) {
-    let mut child = bin()
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let rest = listening(&mut child);
-    (child, rest)
+    spawn_sniffer(args)
 }
 
 /// Stop the sniffer with SIGINT (unless it stops by itself: `interrupt` false), and return
@@ -197,13 +190,7 @@ fn end(
         assert!(st.success());
     }
     let status = wait_or_kill(&mut child, 30);
-    let mut out = String::new();
-    child
-        .stdout
-        .take()
-        .expect("stdout")
-        .read_to_string(&mut out)
-        .expect("stdout");
+    let out = child_stdout(&mut child);
     (status, out, stderr_rest.join().unwrap_or_default())
 }
 

@@ -658,13 +658,7 @@ fn setcap_binary_clears_its_capabilities_after_opening() {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    let mut out = String::new();
-    child
-        .stdout
-        .take()
-        .expect("stdout")
-        .read_to_string(&mut out)
-        .expect("read");
+    let out = child_stdout(&mut child);
     assert_eq!(
         out.lines()
             .filter(|l| l.contains("\"type\":\"packet\""))

@@ -73,16 +73,7 @@ fn time_valued_analysis_fields_filter_like_tshark() {
         };
         let frames = cols.next().unwrap_or_default().replace(',', "\n");
         let path = dir.join(pcap).to_string_lossy().into_owned();
-        let o = run(&[
-            "-r",
-            path.as_str(),
-            "-Y",
-            filter,
-            "-T",
-            "fields",
-            "-e",
-            "frame.number",
-        ]);
+        let o = filter_frames(&path, filter);
         assert_eq!(o.status.code(), Some(0), "{pcap} {filter}: {}", stderr(&o));
         assert_eq!(stdout(&o).trim_end(), frames, "{pcap}: -Y '{filter}'");
         matched += frames.lines().count();

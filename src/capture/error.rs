@@ -52,6 +52,8 @@ pub enum CaptureError {
     Live { name: String, msg: String },
     #[error("invalid capture filter `{expr}`: {msg}")]
     BadFilter { expr: String, msg: String },
+    #[error("-y {name}: not a link type name (-i IFACE -L lists the interface's)")]
+    BadLinkType { name: String },
     #[error("{spec}: no capture files there (a directory or glob pattern given to -r)")]
     NoCaptures { spec: PathBuf },
     #[error("-r `{pattern}`: not a valid glob pattern: {msg}")]
@@ -64,7 +66,7 @@ impl CaptureError {
     /// The process exit code for this error (documented in the README).
     pub fn exit_code(&self) -> i32 {
         match self {
-            CaptureError::BadFilter { .. } => 2,
+            CaptureError::BadFilter { .. } | CaptureError::BadLinkType { .. } => 2,
             CaptureError::Open { .. }
             | CaptureError::NotACapture { .. }
             | CaptureError::Empty { .. }

@@ -12,6 +12,8 @@ pub struct LiveOptions {
     pub buffer_bytes: i32,
     pub promiscuous: bool,
     pub filter: Option<String>,
+    /// `-y`: the link type to capture with (a name `-L` lists).
+    pub link_type: Option<String>,
 }
 
 /// An open live capture.
@@ -77,6 +79,18 @@ impl LiveSource {
             cap,
             snaplen: u32::try_from(opts.snaplen).unwrap_or(super::writer::DEFAULT_SNAPLEN),
         };
+        // The link type first: the filter is compiled for it.
+        if let Some(t) = &opts.link_type {
+            let lt = pcap::Linktype::from_name(t)
+                .map_err(|_| CaptureError::BadLinkType { name: t.clone() })?;
+            src.cap.set_datalink(lt).map_err(|e| CaptureError::Live {
+                name: name.clone(),
+                msg: format!(
+                    "link type {t}: {} (-L lists the ones it has)",
+                    super::filter::clean_pcap_message(&e.to_string())
+                ),
+            })?;
+        }
         if let Some(expr) = &opts.filter {
             src.cap
                 .filter(expr, true)
@@ -139,16 +153,17 @@ impl LiveSource {
         })
     }
 
-    /// The capture thread: read packets until `count`, `stop` or an error; write each to
+    /// The capture thread: read packets until `count`, one of the `stop` flags (Ctrl-C, an
+    /// `-a` condition), the `-w` output's own `-a` limit or an error; write each to
     /// `-w` here (so the file keeps every captured packet whatever the decoder does); hand
     /// them to the decoder through `tx` unless `max_queued` bytes already wait, in which
     /// case the packet is dropped for display and counted in `drops`.
     #[allow(clippy::too_many_arguments)]
     pub fn capture_loop(
         &mut self,
-        mut writer: Option<super::writer::PcapWriter>,
+        mut writer: Option<super::rotate::SaveFile>,
         count: Option<u64>,
-        stop: &std::sync::atomic::AtomicBool,
+        stop: [&std::sync::atomic::AtomicBool; 2],
         tx: std::sync::mpsc::SyncSender<OwnedPacket>,
         queued: &std::sync::atomic::AtomicUsize,
         drops: &std::sync::atomic::AtomicU64,
@@ -157,11 +172,18 @@ impl LiveSource {
         use std::sync::atomic::Ordering;
         let mut end = LiveEnd::default();
         loop {
-            if stop.load(Ordering::Relaxed) || count.is_some_and(|c| end.captured >= c) {
+            if stop.iter().any(|s| s.load(Ordering::Relaxed))
+                || count.is_some_and(|c| end.captured >= c)
+                || writer.as_ref().is_some_and(|w| w.done())
+            {
                 break;
             }
             match self.next_packet() {
                 Ok(LiveRead::Packet(p)) => {
+                    // -a files: the output ends before this packet, and so does the run.
+                    if writer.as_ref().is_some_and(|w| w.ends_before(&p)) {
+                        break;
+                    }
                     end.captured += 1;
                     if let Some(w) = writer.as_mut() {
                         if let Err(e) = w.write(&p) {
@@ -272,6 +294,27 @@ pub fn list_interfaces() -> Result<Vec<String>, CaptureError> {
             format!("{}.{}{} [{}]", i + 1, d.name, desc, flags.join(", "))
         })
         .collect())
+}
+
+/// `-L`: the link types interface `name` can capture with, as tcpdump lists them.
+pub fn list_link_types(name: &str) -> Result<Vec<String>, CaptureError> {
+    let map = |e: pcap::Error| classify_open_error(name, e);
+    let cap = pcap::Capture::from_device(name)
+        .map_err(map)?
+        .open()
+        .map_err(map)?;
+    let links = cap.list_datalinks().map_err(map)?;
+    let mut lines = vec![format!(
+        "Data link types for {name} (use option -y to set):"
+    )];
+    for l in links {
+        let short = l.get_name().unwrap_or_else(|_| format!("DLT {}", l.0));
+        match l.get_description() {
+            Ok(d) => lines.push(format!("  {short} ({d})")),
+            Err(_) => lines.push(format!("  {short}")),
+        }
+    }
+    Ok(lines)
 }
 
 /// `-i N`: the name of the N-th interface `-D` lists (from 1). A name that is not all

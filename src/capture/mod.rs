@@ -8,6 +8,7 @@ pub mod linktype;
 pub mod live;
 pub mod merge;
 pub mod privdrop;
+pub mod rotate;
 pub mod writer;
 
 pub use error::CaptureError;
@@ -36,6 +37,17 @@ pub struct Timestamp {
 impl Timestamp {
     pub fn new(secs: i64, nanos: u32) -> Self {
         Timestamp { secs, nanos }
+    }
+
+    /// The wall clock now.
+    pub fn now() -> Self {
+        let d = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        Timestamp::new(
+            i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+            d.subsec_nanos(),
+        )
     }
 
     /// Seconds as a float, for relative times and rates.

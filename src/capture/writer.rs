@@ -1,5 +1,7 @@
-//! `-w FILE`: writes what was captured as a pcap file, flushed on every packet when asked
-//! (`-U`) and always at the end (also after Ctrl-C / SIGTERM).
+//! `-w FILE`: writes what was captured as a pcap file (or pcapng with `-F pcapng`), flushed
+//! on every packet when asked (`-U`) and always at the end (also after Ctrl-C / SIGTERM).
+//! The pcapng blocks (a Section Header, one Interface Description with `if_tsresol`, an
+//! Enhanced Packet per packet) are laid out by pcap-parser's `serialize` feature.
 //!
 //! The file is written here rather than through libpcap's `pcap_dump`, which reports no
 //! error: every write and the final flush are checked, so a full disk or `/dev/full` stops
@@ -20,15 +22,38 @@ use super::{CaptureError, RawPacket};
 /// The snapshot length written in the file header (libpcap's default maximum).
 pub const DEFAULT_SNAPLEN: u32 = 262_144;
 
-/// A pcap file being written.
+/// The format of the `-w` file (`-F`): pcap (the default, as tcpdump) or pcapng.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FileFormat {
+    #[default]
+    Pcap,
+    Pcapng,
+}
+
+impl FileFormat {
+    /// `-F NAME`: the format called so, if NAME is one.
+    pub fn from_name(name: &str) -> Option<FileFormat> {
+        match name {
+            "pcap" => Some(FileFormat::Pcap),
+            "pcapng" => Some(FileFormat::Pcapng),
+            _ => None,
+        }
+    }
+}
+
+/// A pcap (or pcapng) file being written.
 pub struct PcapWriter {
     path: PathBuf,
     file: BufWriter<File>,
+    format: FileFormat,
     link: u32,
-    /// Nanosecond timestamps (magic `a1b23c4d`), else microseconds (`a1b2c3d4`).
+    /// Nanosecond timestamps (magic `a1b23c4d`; pcapng `if_tsresol` 9), else microseconds
+    /// (`a1b2c3d4`; `if_tsresol` 6).
     nanos: bool,
     packet_buffered: bool,
     written: u64,
+    /// Bytes put in the file so far (headers included).
+    bytes: u64,
     skipped_other_link: u64,
 }
 
@@ -37,6 +62,25 @@ impl PcapWriter {
     /// nanosecond or microsecond timestamps, snapshot length `snaplen`.
     pub fn create(
         path: &Path,
+        link: u32,
+        nanos: bool,
+        snaplen: u32,
+        packet_buffered: bool,
+    ) -> Result<PcapWriter, CaptureError> {
+        PcapWriter::create_as(
+            path,
+            FileFormat::Pcap,
+            link,
+            nanos,
+            snaplen,
+            packet_buffered,
+        )
+    }
+
+    /// [`PcapWriter::create`] in the given format.
+    pub fn create_as(
+        path: &Path,
+        format: FileFormat,
         link: u32,
         nanos: bool,
         snaplen: u32,
@@ -62,12 +106,22 @@ impl PcapWriter {
         let mut w = PcapWriter {
             path: path.to_path_buf(),
             file: BufWriter::with_capacity(64 << 10, file),
+            format,
             link,
             nanos,
             packet_buffered,
             written: 0,
+            bytes: 0,
             skipped_other_link: 0,
         };
+        if format == FileFormat::Pcapng {
+            let header = pcapng_header(link, nanos, snaplen).map_err(err)?;
+            w.put(&header)?;
+            if packet_buffered {
+                w.flush()?;
+            }
+            return Ok(w);
+        }
         let magic: u32 = if nanos { 0xa1b2_3c4d } else { 0xa1b2_c3d4 };
         let mut header = Vec::with_capacity(24);
         header.extend_from_slice(&magic.to_ne_bytes());
@@ -85,10 +139,14 @@ impl PcapWriter {
     }
 
     fn put(&mut self, bytes: &[u8]) -> Result<(), CaptureError> {
-        self.file.write_all(bytes).map_err(|e| CaptureError::Write {
-            path: self.path.clone(),
-            msg: e.to_string(),
-        })
+        self.file
+            .write_all(bytes)
+            .map_err(|e| CaptureError::Write {
+                path: self.path.clone(),
+                msg: e.to_string(),
+            })?;
+        self.bytes += bytes.len() as u64;
+        Ok(())
     }
 
     /// Write one packet. A packet of another link type than the file's cannot go into a
@@ -104,18 +162,36 @@ impl PcapWriter {
             pkt.ts.nanos / 1000
         };
         let caplen = u32::try_from(pkt.data.len()).unwrap_or(u32::MAX);
+        if self.format == FileFormat::Pcapng {
+            let block =
+                pcapng_packet(pkt, self.nanos, caplen).map_err(|msg| CaptureError::Write {
+                    path: self.path.clone(),
+                    msg,
+                })?;
+            self.put(&block)?;
+        } else {
+            self.put_pcap_record(pkt, frac, caplen)?;
+        }
+        self.written += 1;
+        if self.packet_buffered {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn put_pcap_record(
+        &mut self,
+        pkt: &RawPacket<'_>,
+        frac: u32,
+        caplen: u32,
+    ) -> Result<(), CaptureError> {
         let mut rec = [0u8; 16];
         rec[..4].copy_from_slice(&(pkt.ts.secs as u32).to_ne_bytes());
         rec[4..8].copy_from_slice(&frac.to_ne_bytes());
         rec[8..12].copy_from_slice(&caplen.to_ne_bytes());
         rec[12..].copy_from_slice(&pkt.len.max(caplen).to_ne_bytes());
         self.put(&rec)?;
-        self.put(pkt.data)?;
-        self.written += 1;
-        if self.packet_buffered {
-            self.flush()?;
-        }
-        Ok(())
+        self.put(pkt.data)
     }
 
     /// Flush what is buffered to the file; an error (disk full) is reported.
@@ -130,9 +206,80 @@ impl PcapWriter {
         self.written
     }
 
+    /// Bytes written to the file so far, its header included.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     pub fn skipped_other_link(&self) -> u64 {
         self.skipped_other_link
     }
+}
+
+/// A pcapng Section Header Block and the one Interface Description Block (link type,
+/// snapshot length, `if_tsresol` 9 or 6), as pcap-parser lays them out.
+fn pcapng_header(link: u32, nanos: bool, snaplen: u32) -> Result<Vec<u8>, String> {
+    use pcap_parser::{
+        InterfaceDescriptionBlock, Linktype, SectionHeaderBlock, ToVec, BOM_MAGIC, IDB_MAGIC,
+        SHB_MAGIC,
+    };
+    let mut shb = SectionHeaderBlock {
+        block_type: SHB_MAGIC,
+        block_len1: 0,
+        bom: BOM_MAGIC,
+        major_version: 1,
+        minor_version: 0,
+        // Unknown: the section's length is not known while writing.
+        section_len: -1,
+        options: Vec::new(),
+        block_len2: 0,
+    };
+    let mut idb = InterfaceDescriptionBlock {
+        block_type: IDB_MAGIC,
+        block_len1: 0,
+        linktype: Linktype(i32::try_from(link).unwrap_or(i32::MAX)),
+        reserved: 0,
+        snaplen,
+        options: Vec::new(),
+        block_len2: 0,
+        if_tsresol: if nanos { 9 } else { 6 },
+        if_tsoffset: 0,
+    };
+    let mut out = shb.to_vec().map_err(|e| format!("pcapng header: {e:?}"))?;
+    out.extend(idb.to_vec().map_err(|e| format!("pcapng header: {e:?}"))?);
+    Ok(out)
+}
+
+/// One Enhanced Packet Block on interface 0, its timestamp in the interface's units.
+fn pcapng_packet(pkt: &RawPacket<'_>, nanos: bool, caplen: u32) -> Result<Vec<u8>, String> {
+    use pcap_parser::{EnhancedPacketBlock, ToVec, EPB_MAGIC};
+    let (per_sec, frac) = if nanos {
+        (1_000_000_000u64, u64::from(pkt.ts.nanos))
+    } else {
+        (1_000_000u64, u64::from(pkt.ts.nanos / 1000))
+    };
+    let units = u64::try_from(pkt.ts.secs)
+        .unwrap_or(0)
+        .saturating_mul(per_sec)
+        .saturating_add(frac);
+    let mut epb = EnhancedPacketBlock {
+        block_type: EPB_MAGIC,
+        block_len1: 0,
+        if_id: 0,
+        ts_high: (units >> 32) as u32,
+        ts_low: units as u32,
+        caplen,
+        origlen: pkt.len.max(caplen),
+        data: pkt.data,
+        options: Vec::new(),
+        block_len2: 0,
+    };
+    epb.to_vec()
+        .map_err(|e| format!("pcapng packet block: {e:?}"))
 }
 
 #[cfg(test)]

@@ -205,6 +205,7 @@ const HEX_FIELDS: &[(&str, usize)] = &[
 fn text(v: &Value) -> String {
     match v {
         Value::Int(n) => n.to_string(),
+        Value::Signed(n) => n.to_string(),
         Value::Str(s) => escape_str(s),
         Value::Addr(a) => a.to_string(),
         Value::Bool(b) => u8::from(*b).to_string(),

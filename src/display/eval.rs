@@ -51,6 +51,7 @@ pub fn eval(e: &Expr, f: &dyn FrameFields) -> bool {
 fn literal_of(v: &Value) -> Literal {
     match v {
         Value::Int(n) => Literal::Int(*n),
+        Value::Signed(n) => Literal::Signed(*n),
         Value::Str(s) => Literal::Str(s.clone()),
         Value::Bool(b) => Literal::Bool(*b),
         Value::Time(t) => Literal::Time(*t),
@@ -109,6 +110,7 @@ fn test(v: &Value, op: CmpOp, lit: &Literal) -> bool {
             }
         }
         (Literal::Time(n), Value::Time(x)) => ordered(Some(x.cmp(n)), op),
+        (Literal::Signed(n), Value::Signed(x)) => ordered(Some(x.cmp(n)), op),
         (Literal::Bytes(want), Value::Str(hex)) => match op {
             // Whole bytes only: a match must start on an even hex digit.
             CmpOp::Contains => hex.match_indices(want.as_str()).any(|(i, _)| i % 2 == 0),
@@ -129,6 +131,7 @@ fn test(v: &Value, op: CmpOp, lit: &Literal) -> bool {
 fn value_text(v: &Value) -> String {
     match v {
         Value::Int(n) => n.to_string(),
+        Value::Signed(n) => n.to_string(),
         Value::Str(s) => s.clone(),
         Value::Addr(a) => a.to_string(),
         Value::Bool(b) => u8::from(*b).to_string(),

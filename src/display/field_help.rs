@@ -103,6 +103,9 @@ pub fn description(name: &str) -> &'static str {
         "tcp.flags.urg" => "TCP URG flag",
         "tcp.window_size_value" => "TCP window as on the wire",
         "tcp.window_size" => "TCP window after scaling (as on the wire when the scale is unknown)",
+        "tcp.window_size_scalefactor" => {
+            "TCP window scale multiplier (-1 unknown: no SYN seen, -2 none; not on a SYN)"
+        }
         "tcp.checksum" => "TCP checksum as on the wire",
         "tcp.urgent_pointer" => "TCP urgent pointer",
         "tcp.options.mss_val" => "TCP maximum segment size option",

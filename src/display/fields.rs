@@ -11,6 +11,8 @@ pub enum FieldType {
     Protocol,
     /// An unsigned integer (`Value::Int`).
     Int,
+    /// A signed integer (`Value::Signed`): compared with decimal literals, `-1` too.
+    Signed,
     /// Text (`Value::Str`).
     Str,
     /// An IPv4 address (`Value::Addr` holding a V4).
@@ -41,6 +43,7 @@ impl FieldType {
         match self {
             FieldType::Protocol => "none (presence only)",
             FieldType::Int => "Value::Int",
+            FieldType::Signed => "Value::Signed",
             FieldType::Str | FieldType::Ether | FieldType::Bytes => "Value::Str",
             FieldType::Time => "Value::Time",
             FieldType::Ipv4 => "Value::Addr (IPv4)",
@@ -54,6 +57,7 @@ impl FieldType {
         match self {
             FieldType::Protocol => "protocol",
             FieldType::Int => "integer",
+            FieldType::Signed => "signed integer",
             FieldType::Str => "string",
             FieldType::Time => "time",
             FieldType::Ether => "Ethernet address",
@@ -76,7 +80,7 @@ const fn def(name: &'static str, ty: FieldType) -> FieldDef {
     FieldDef { name, ty }
 }
 
-use FieldType::{Bool, Bytes, Ether, Int, Ipv4, Ipv6, Marker, Protocol, Str, Time};
+use FieldType::{Bool, Bytes, Ether, Int, Ipv4, Ipv6, Marker, Protocol, Signed, Str, Time};
 
 /// Every protocol and field name, canonical spelling.
 pub const FIELDS: &[FieldDef] = &[
@@ -175,6 +179,7 @@ pub const FIELDS: &[FieldDef] = &[
     def("tcp.flags.urg", Bool),
     def("tcp.window_size_value", Int),
     def("tcp.window_size", Int),
+    def("tcp.window_size_scalefactor", Signed),
     def("tcp.checksum", Int),
     def("tcp.urgent_pointer", Int),
     def("tcp.options.mss_val", Int),

@@ -326,12 +326,14 @@ impl FrameView<'_> {
                 .map(|t| vec![Value::Bool(t.flags.has(TcpFlags::URG))])
                 .unwrap_or_default(),
             "tcp.window_size_value" => one(tcp.map(|t| t.window.into())),
-            "tcp.window_size" => one(tcp.map(|t| {
-                self.tcp
-                    .and_then(|v| v.scaled_window)
-                    .unwrap_or(t.window.into())
-                    .into()
-            })),
+            "tcp.window_size" => {
+                one(tcp.map(|t| self.tcp.map_or(t.window.into(), |v| v.scaled_window).into()))
+            }
+            "tcp.window_size_scalefactor" => self
+                .tcp
+                .and_then(|v| v.scale_factor)
+                .map(|f| vec![Value::Signed(f.into())])
+                .unwrap_or_default(),
             "tcp.checksum" => one(tcp.map(|t| t.checksum.into())),
             "tcp.urgent_pointer" => one(tcp.map(|t| t.urgent.into())),
             "tcp.options.mss_val" | "tcp.options.wscale.shift" => tcp

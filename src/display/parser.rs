@@ -21,6 +21,7 @@ const MAX_DEPTH: usize = 64;
 #[derive(Debug, Clone)]
 pub enum Literal {
     Int(u64),
+    Signed(i64),
     Str(String),
     Bool(bool),
     /// An address with a prefix length (full length for a plain address).
@@ -39,6 +40,7 @@ impl PartialEq for Literal {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
             (Literal::Int(a), Literal::Int(b)) => a == b,
+            (Literal::Signed(a), Literal::Signed(b)) => a == b,
             (Literal::Str(a), Literal::Str(b)) => a == b,
             (Literal::Bool(a), Literal::Bool(b)) => a == b,
             (Literal::Net { addr: a, prefix: p }, Literal::Net { addr: b, prefix: q }) => {
@@ -332,6 +334,16 @@ fn literal(field: &str, ty: FieldType, op: CmpOp, t: &Token) -> Result<Literal, 
         FieldType::Int => parse_int(text)
             .map(Literal::Int)
             .ok_or_else(|| bad("integer (decimal or 0x hex)")),
+        FieldType::Signed => {
+            let (neg, digits) = match text.strip_prefix('-') {
+                Some(d) => (true, d),
+                None => (false, text),
+            };
+            parse_int(digits)
+                .and_then(|n| i64::try_from(n).ok())
+                .map(|n| Literal::Signed(if neg { -n } else { n }))
+                .ok_or_else(|| bad("signed integer (such as -1)"))
+        }
         FieldType::Bool | FieldType::Marker => match text.to_ascii_lowercase().as_str() {
             "1" | "true" => Ok(Literal::Bool(true)),
             "0" | "false" => Ok(Literal::Bool(false)),

@@ -171,6 +171,8 @@ pub struct Datagram<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FieldValue {
     Int(u64),
+    /// A signed integer (`tcp.window_size_scalefactor`: -1 unknown, -2 none).
+    Signed(i64),
     Str(String),
     Addr(IpAddr),
     Bool(bool),

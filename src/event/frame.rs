@@ -11,10 +11,33 @@ use crate::flow::SegmentAnalysis;
 #[derive(Debug, Clone, Copy)]
 pub struct TcpView {
     pub seg: SegmentAnalysis,
-    /// Window after scaling, when the handshake gave both sides' scale factors.
-    pub scaled_window: Option<u32>,
-    /// Window scale multiplier in force (for `[Window size scaling factor: N]`).
-    pub scale_factor: Option<u32>,
+    /// Window after scaling, as tshark's `[Calculated window size]`: the window as on the
+    /// wire on a SYN or while the sender's scale is unknown or unused.
+    pub scaled_window: u32,
+    /// tshark's `[Window size scaling factor]` (none on a SYN): the multiplier, -1 while the
+    /// sender's scale is unknown (its SYN not seen), -2 when the handshake has none.
+    pub scale_factor: Option<i32>,
+}
+
+impl TcpView {
+    /// The view of a segment the flow table analysed, its window field `window` as on the wire.
+    pub fn new(seg: SegmentAnalysis, syn: bool, window: u16) -> TcpView {
+        let scale = seg.analysis.win_scale;
+        let shifted = |s: i8| u32::from(window) << u32::from(s as u8).min(14);
+        TcpView {
+            seg,
+            scaled_window: if syn || scale < 0 {
+                u32::from(window)
+            } else {
+                shifted(scale)
+            },
+            scale_factor: match (syn, scale) {
+                (true, _) => None,
+                (false, s) if s < 0 => Some(i32::from(s)),
+                (false, s) => Some(1 << u32::from(s as u8).min(14)),
+            },
+        }
+    }
 }
 
 /// One frame, decoded and analysed.

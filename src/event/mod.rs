@@ -93,6 +93,10 @@ pub enum Event<'a> {
     /// A message only the end of the capture completed (a body that runs to a close never
     /// seen). `ts` is the last frame's time.
     EndOfCapture { event: &'a AppEvent, ts: Timestamp },
+    /// The application messages a frame completed (or the end of the capture did), shown
+    /// by `-Y` or not, before that frame's [`Event::Frame`]: raised only for sinks that
+    /// ask ([`Sink::wants_messages`]), to export objects as tshark's taps see every frame.
+    Messages(&'a [AppEvent]),
     /// Findings raised after the last frame (or kept for the end by `--findings end`).
     /// `ts` is the last frame's time.
     TrailingFindings {
@@ -107,6 +111,10 @@ pub trait Sink {
     /// Whether the sink prints session records (open/note/close): the pipeline only builds
     /// them when some sink does.
     fn wants_sessions(&self) -> bool {
+        false
+    }
+    /// Whether the sink wants [`Event::Messages`] (`--export-objects`).
+    fn wants_messages(&self) -> bool {
         false
     }
     /// Whether the sink may read a frame's TCP options (a frame's decoded layers reach it

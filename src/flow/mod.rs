@@ -297,6 +297,9 @@ pub trait StreamSink {
 pub struct Analysis {
     /// The flags, one bit each (see the accessors of the same names).
     flags: u16,
+    /// The sender's window scale after this segment, as tshark keeps it: the shift from its
+    /// SYN, -1 while unknown (no SYN of it seen), -2 when a handshake said there is none.
+    pub win_scale: i8,
     /// tshark has a SEQ/ACK analysis for the frame (a flag, an acknowledged segment, bytes
     /// in flight, or an ACK past the unseen): the values below are shown only then.
     pub shown: bool,

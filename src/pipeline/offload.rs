@@ -72,6 +72,7 @@ enum Call {
     SessionSummary(AppEvent, Timestamp),
     EndOfCapture(AppEvent, Timestamp),
     TrailingFindings(Vec<Finding>, Option<Timestamp>),
+    Messages(Vec<AppEvent>),
     Capture(Option<String>),
     MaskTerms(Vec<String>),
     Flush,
@@ -112,6 +113,8 @@ struct Forward {
     spare: Receiver<Batch>,
     filling: Batch,
     sessions: bool,
+    /// Whether the sink wants [`Event::Messages`] (asked before the thread starts).
+    messages: bool,
 }
 
 /// The sink's side has stopped (its output failed): the analysis stops too.
@@ -186,12 +189,17 @@ impl Sink for Forward {
             Event::TrailingFindings { findings, ts } => {
                 self.push(Call::TrailingFindings(findings.to_vec(), ts))
             }
+            Event::Messages(events) => self.push(Call::Messages(events.to_vec())),
         }
         Ok(())
     }
 
     fn wants_sessions(&self) -> bool {
         self.sessions
+    }
+
+    fn wants_messages(&self) -> bool {
+        self.messages
     }
 
     fn set_capture(&mut self, name: Option<String>) {
@@ -254,6 +262,7 @@ fn replay_call<S: Sink + ?Sized>(sink: &mut S, batch: &Batch, call: &Call) -> st
         Call::TrailingFindings(findings, ts) => {
             sink.event(Event::TrailingFindings { findings, ts: *ts })
         }
+        Call::Messages(events) => sink.event(Event::Messages(events)),
         Call::Capture(name) => {
             sink.set_capture(name.clone());
             Ok(())
@@ -300,6 +309,7 @@ pub(super) fn replay_offloaded<R: Replay + Send, S: Sink + ?Sized>(
     aopts.privdrop = None;
     let aopts = &aopts;
     let sessions = printer.wants_sessions();
+    let messages = printer.wants_messages();
     let (tx, rx) = sync_channel::<Batch>(QUEUED_BATCHES);
     let (back, spare) = channel::<Batch>();
     let (analysed, drained) = std::thread::scope(|scope| {
@@ -309,6 +319,7 @@ pub(super) fn replay_offloaded<R: Replay + Send, S: Sink + ?Sized>(
                 spare,
                 filling: Batch::default(),
                 sessions,
+                messages,
             };
             let runner = Runner::new(aopts, sessions);
             let result = replay(f, runner, &mut forward, stop);

@@ -668,6 +668,7 @@ fn worker_options(opts: &RunOptions, n: usize) -> RunOptions {
     w.flow.max_buffered_total = (opts.flow.max_buffered_total / n).max(1);
     w.progress = false;
     w.write = None;
+    w.save = None;
     w.privdrop = None;
     w.threads = 1;
     w

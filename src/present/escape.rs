@@ -114,7 +114,7 @@ fn push_char(out: &mut String, c: char) {
 /// U+202A-E, U+2066-9, zero-width characters, the BOM, tags, ...), line and paragraph
 /// separators (`Zl`, `Zp`), and the invisible fillers that are letters or marks
 /// (combining grapheme joiner, Hangul fillers).
-fn is_unsafe(c: char) -> bool {
+pub fn is_unsafe(c: char) -> bool {
     use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
     if c.is_ascii() {
         return c.is_ascii_control();

@@ -6,6 +6,7 @@ pub mod color;
 pub use crate::present::{escape, tree};
 pub mod conversations;
 pub mod ecs;
+pub mod export_objects;
 pub mod follow;
 pub mod follow_http;
 pub mod frame;
@@ -470,6 +471,7 @@ impl<W: Write> Sink for Printer<W> {
                     .end_of_capture(&mut self.w, &self.opts, event, ts)
             }
             Event::TrailingFindings { findings, ts } => self.trailing_findings(findings, ts),
+            Event::Messages(_) => Ok(()),
         }
     }
 

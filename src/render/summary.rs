@@ -273,10 +273,7 @@ fn push_tcp_info(s: &mut String, f: &FrameView<'_>, t: &crate::decode::TcpHeader
         s.push_str(" Ack=");
         push_u64(s, ack.into());
     }
-    let win = f
-        .tcp
-        .and_then(|tv| tv.scaled_window)
-        .unwrap_or(u32::from(t.window));
+    let win = f.tcp.map_or(u32::from(t.window), |tv| tv.scaled_window);
     s.push_str(" Win=");
     push_u64(s, win.into());
     s.push_str(" Len=");

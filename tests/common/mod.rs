@@ -59,6 +59,20 @@ pub fn run(args: &[&str]) -> Output {
     bin().args(args).output().expect("run squirrel-sniff")
 }
 
+/// `-r PCAP -Y FILTER -T fields -e frame.number`: the frames a display filter keeps.
+pub fn filter_frames(pcap: &str, filter: &str) -> Output {
+    run(&[
+        "-r",
+        pcap,
+        "-Y",
+        filter,
+        "-T",
+        "fields",
+        "-e",
+        "frame.number",
+    ])
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -317,6 +331,42 @@ pub fn listening(child: &mut std::process::Child) -> std::thread::JoinHandle<Str
     })
 }
 
+/// Spawn the sniffer with `args` (stdout and stderr piped) and wait until it says it is
+/// listening on `lo`; the handle gives the rest of its stderr once it ends.
+pub fn spawn_sniffer(args: &[&str]) -> (std::process::Child, std::thread::JoinHandle<String>) {
+    use std::process::Stdio;
+    let mut child = bin()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let rest = listening(&mut child);
+    (child, rest)
+}
+
+/// What `child` (ended, its stdout piped) wrote to stdout.
+pub fn child_stdout(child: &mut std::process::Child) -> String {
+    use std::io::Read;
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_to_string(&mut out)
+        .expect("read");
+    out
+}
+
+/// Ctrl-C for `child` (SIGINT).
+pub fn interrupt(child: &std::process::Child) {
+    let st = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(st.success());
+}
+
 /// Wait for `child` to end; kill it and fail past `secs` seconds.
 pub fn wait_or_kill(child: &mut std::process::Child, secs: u64) -> std::process::ExitStatus {
     let t = std::time::Instant::now();
@@ -391,11 +441,7 @@ pub fn live_capture_pieces(
     drop(c);
     server.join().expect("server");
     std::thread::sleep(Duration::from_millis(300));
-    let st = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(st.success());
+    interrupt(&child);
     let t = Instant::now();
     let status = loop {
         if let Some(st) = child.try_wait().expect("wait") {

@@ -555,6 +555,7 @@ impl SeqAnalysis {
             fwd.first_ack = false;
         }
 
+        a.win_scale = fwd.win_scale;
         a.shown |= a.any_flag() || a.acks_frame != 0 || a.bytes_in_flight != 0;
         if a.shown {
             a.initial_rtt_ns = self.first_rtt;

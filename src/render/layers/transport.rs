@@ -122,11 +122,14 @@ pub(super) fn transport_node(f: &FrameView<'_>) -> Option<TreeNode> {
                 at(o, field::tcp::WINDOW),
             ));
             if let Some(tv) = &f.tcp {
-                if let Some(w) = tv.scaled_window {
-                    n.leaf(format!("[Calculated window size: {w}]"));
-                }
-                if let Some(sf) = tv.scale_factor {
-                    n.leaf(format!("[Window size scaling factor: {sf}]"));
+                n.leaf(format!("[Calculated window size: {}]", tv.scaled_window));
+                let factor = match tv.scale_factor {
+                    Some(-1) => Some("-1 (unknown)".to_string()),
+                    Some(-2) => Some("-2 (no window scaling used)".to_string()),
+                    sf => sf.map(|f| f.to_string()),
+                };
+                if let Some(f) = factor {
+                    n.leaf(format!("[Window size scaling factor: {f}]"));
                 }
             }
             n.children.push(TreeNode::with_range(

@@ -465,6 +465,7 @@ impl Sink for ParquetOutput {
                 let (findings, _cut) = self.findings.at_end(findings);
                 self.findings(&findings, None, ts.and_then(nanos), &[])
             }
+            Event::Messages(_) => Ok(()),
         }
     }
 
