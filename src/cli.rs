@@ -169,19 +169,46 @@ const fn squirrel_budget_default() -> usize {
 pub struct DecodeAsArgs {
     /// tshark's decode-as: parse sessions on a port as a protocol, skipping detection
     /// (repeatable): `udp.port==5353,dns`, `tcp.port==8443,tls`, `tcp.port==8080,http`,
-    /// `tcp.port==8080,http2`, `udp.port==4433,quic`
+    /// `tcp.port==8080,http2`, `udp.port==4433,quic`; `udp.port==8472,vxlan` reads a UDP
+    /// port as VXLAN (4789 always is)
     #[arg(short = 'd', long = "decode-as", value_name = "LAYER==PORT,PROTO")]
     pub rules: Vec<String>,
 }
 
 impl DecodeAsArgs {
-    /// The parsed rules; the first bad one is the error (one line).
+    /// The parsed rules; the first bad one is the error (one line). The `udp.port==N,vxlan`
+    /// rules, which act on decoding rather than on sessions, are handed to the decoder
+    /// ([`crate::decode::tunnel::set_vxlan_ports`]) and left out.
     pub fn parse(&self) -> Result<Vec<crate::dissect::decode_as::DecodeAs>, String> {
-        self.rules
-            .iter()
-            .map(|r| crate::dissect::decode_as::DecodeAs::parse(r).map_err(|e| e.to_string()))
-            .collect()
+        let mut vxlan = Vec::new();
+        let mut out = Vec::new();
+        for r in &self.rules {
+            match vxlan_port(r) {
+                Some(p) => vxlan.push(p),
+                None => out.push(
+                    crate::dissect::decode_as::DecodeAs::parse(r).map_err(|e| e.to_string())?,
+                ),
+            }
+        }
+        if !vxlan.is_empty() {
+            crate::decode::tunnel::set_vxlan_ports(vxlan);
+        }
+        Ok(out)
     }
+}
+
+/// The port of a `udp.port==N,vxlan` rule (`=` for `==` as tshark accepts).
+fn vxlan_port(rule: &str) -> Option<u16> {
+    let (selector, proto) = rule.split_once(',')?;
+    if !proto.trim().eq_ignore_ascii_case("vxlan") {
+        return None;
+    }
+    let (layer, port) = selector
+        .split_once("==")
+        .or_else(|| selector.split_once('='))?;
+    (layer.trim() == "udp.port")
+        .then(|| port.trim().parse().ok())
+        .flatten()
 }
 
 #[derive(Debug, Args)]

@@ -64,7 +64,12 @@ fn run_one(target: &str, f: fn(&[u8]), input: &[u8]) {
 }
 
 fn smoke(target: &str, f: fn(&[u8]), mutations: usize, random: usize) {
-    let seeds = harness::seeds(target, Path::new(CAPTURES));
+    smoke_in(CAPTURES, target, f, mutations, random);
+}
+
+/// [`smoke`] with the seeds of the captures in `dir`.
+fn smoke_in(dir: &str, target: &str, f: fn(&[u8]), mutations: usize, random: usize) {
+    let seeds = harness::seeds(target, Path::new(dir));
     assert!(!seeds.is_empty(), "no seeds for {target}");
     for s in &seeds {
         run_one(target, f, s);
@@ -89,6 +94,31 @@ fn defrag_smoke() {
 #[test]
 fn decode_smoke() {
     smoke("decode", harness::decode_frame, 2000, 500);
+}
+
+/// The tunnel captures (captures/tunnels/): each frame decoded and its tree, fields and
+/// summary rendered, then mutations of them (cut and lying tunnel headers, nesting).
+#[test]
+fn tunnel_decode_smoke() {
+    smoke_in(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/captures/tunnels"),
+        "decode",
+        harness::decode_frame,
+        4000,
+        0,
+    );
+}
+
+/// The tunnel captures through the whole pipeline (sessions, HTTP, TLS, JSON and -V -x).
+#[test]
+fn tunnel_pipeline_smoke() {
+    smoke_in(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/captures/tunnels"),
+        "pipeline",
+        harness::pipeline,
+        300,
+        0,
+    );
 }
 
 #[test]

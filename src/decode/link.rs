@@ -8,11 +8,11 @@ use etherparse::{EtherType, IpNumber, LaxNetSlice, LaxSlicedPacket, LinkSlice, T
 use super::*;
 use crate::capture::linktype;
 
-fn be16(data: &[u8], at: usize) -> Option<u16> {
+pub(super) fn be16(data: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_be_bytes([*data.get(at)?, *data.get(at + 1)?]))
 }
 
-fn be32(data: &[u8], at: usize) -> Option<u32> {
+pub(super) fn be32(data: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_be_bytes([
         *data.get(at)?,
         *data.get(at + 1)?,
@@ -184,6 +184,9 @@ fn decode_with(link: u32, data: &[u8], direct: bool, options: bool) -> Decoded {
             });
         }
     }
+    if !matches!(d.transport, Some(Transport::Tcp(_))) {
+        super::tunnel::descend(&mut d, data);
+    }
     d
 }
 
@@ -293,7 +296,30 @@ fn from_ether_type_at(d: &mut Decoded, data: &[u8], ether_type: u16, at: usize) 
 }
 
 /// Copy what etherparse sliced into our types, with offsets in the frame.
-fn fill_from_lax(d: &mut Decoded, frame: &[u8], p: &LaxSlicedPacket<'_>, link_len: usize) {
+pub(super) fn fill_from_lax(
+    d: &mut Decoded,
+    frame: &[u8],
+    p: &LaxSlicedPacket<'_>,
+    link_len: usize,
+) {
+    let link_et = match &d.link {
+        Link::Ethernet(e) => Some(e.ether_type),
+        Link::LinuxSll(s) => Some(s.protocol),
+        Link::LinuxSll2(s) => Some(s.protocol),
+        _ => None,
+    };
+    fill_from_lax_at(d, frame, p, link_len, link_et);
+}
+
+/// [`fill_from_lax`] for the layers that start `link_len` bytes into the frame, the ether
+/// type that introduced them being `link_et` (an inner Ethernet header's, in a tunnel).
+pub(super) fn fill_from_lax_at(
+    d: &mut Decoded,
+    frame: &[u8],
+    p: &LaxSlicedPacket<'_>,
+    link_len: usize,
+    link_et: Option<u16>,
+) {
     let mut next_offset = link_len;
     for ext in &p.link_exts {
         if let etherparse::LaxLinkExtSlice::Vlan(v) = ext {
@@ -379,12 +405,7 @@ fn fill_from_lax(d: &mut Decoded, frame: &[u8], p: &LaxSlicedPacket<'_>, link_le
             d.payload_wire_len = 0;
         }
         None => {
-            let et = d.vlans.last().map(|v| v.ether_type).or(match &d.link {
-                Link::Ethernet(e) => Some(e.ether_type),
-                Link::LinuxSll(s) => Some(s.protocol),
-                Link::LinuxSll2(s) => Some(s.protocol),
-                _ => None,
-            });
+            let et = d.vlans.last().map(|v| v.ether_type).or(link_et);
             if let Some(et) = et {
                 if p.stop_err.is_none() {
                     d.net = Some(Net::Other {

@@ -9,11 +9,13 @@
 pub mod defrag;
 pub mod field;
 mod link;
+pub mod tunnel;
 
 use std::net::IpAddr;
 use std::ops::Range;
 
 pub use link::{decode, decode_without_options, plain_ipv4, PlainIpv4};
+pub use tunnel::Encap;
 
 /// Everything decoded from one frame. Ranges index the frame's captured bytes.
 #[derive(Debug, Clone, Default)]
@@ -21,6 +23,10 @@ pub struct Decoded {
     pub link: Link,
     /// 802.1Q / QinQ tags, outermost first.
     pub vlans: Vec<Vlan>,
+    /// The layers a tunnelled packet was carried in, outermost first, between the link (and
+    /// its VLAN tags) and `net`, which is then the innermost IP header ([`tunnel`]). Empty
+    /// (no allocation) for a frame that is not tunnelled.
+    pub encap: Vec<Encap>,
     pub net: Option<Net>,
     pub transport: Option<Transport>,
     /// Bytes above the last decoded layer (application payload, or undecoded bytes).
@@ -65,12 +71,35 @@ impl Decoded {
         }
     }
 
+    /// The innermost IP header's addresses: [`Decoded::net`]'s, else (a tunnel whose
+    /// payload is not IP) those of the IP header the tunnel was carried in.
     pub fn addrs(&self) -> Option<(IpAddr, IpAddr)> {
         match &self.net {
             Some(Net::Ipv4(h)) => Some((IpAddr::V4(h.src), IpAddr::V4(h.dst))),
             Some(Net::Ipv6(h)) => Some((IpAddr::V6(h.src), IpAddr::V6(h.dst))),
-            _ => None,
+            _ => self.tunnel_addrs(),
         }
+    }
+
+    /// Every IP header of the frame, outermost first: those a tunnel was carried in, then
+    /// [`Decoded::net`].
+    pub fn ip_layers(&self) -> impl Iterator<Item = &Net> {
+        self.encap
+            .iter()
+            .filter_map(|e| match e {
+                Encap::Ip(n) => Some(n),
+                _ => None,
+            })
+            .chain(self.net.as_ref())
+    }
+
+    /// The addresses of the innermost IP header a tunnel was carried in, if any.
+    pub fn tunnel_addrs(&self) -> Option<(IpAddr, IpAddr)> {
+        self.encap.iter().rev().find_map(|e| match e {
+            Encap::Ip(Net::Ipv4(h)) => Some((IpAddr::V4(h.src), IpAddr::V4(h.dst))),
+            Encap::Ip(Net::Ipv6(h)) => Some((IpAddr::V6(h.src), IpAddr::V6(h.dst))),
+            _ => None,
+        })
     }
 
     /// The transport header the frame's sessions go by: the frame's own, or that of the

@@ -4,7 +4,7 @@ use std::net::IpAddr;
 
 use super::{FrameFields, Value};
 use crate::decode::field::{self, at};
-use crate::decode::{Link, Net, TcpOptionKind, Transport};
+use crate::decode::{Encap, Ipv4Header, Ipv6Header, Link, Net, TcpOptionKind, Transport};
 use crate::event::frame::FrameView;
 use crate::flow::TcpFlags;
 
@@ -13,15 +13,24 @@ impl FrameFields for FrameView<'_> {
         let d = self.decoded;
         match name {
             "frame" => true,
-            "eth" => matches!(d.link, Link::Ethernet(_)),
-            "ip" => matches!(d.net, Some(Net::Ipv4(_))),
-            "ipv6" => matches!(d.net, Some(Net::Ipv6(_))),
+            "eth" => {
+                matches!(d.link, Link::Ethernet(_))
+                    || d.encap.iter().any(|e| matches!(e, Encap::Ethernet { .. }))
+            }
+            "ip" => d.ip_layers().any(|n| matches!(n, Net::Ipv4(_))),
+            "ipv6" => d.ip_layers().any(|n| matches!(n, Net::Ipv6(_))),
             "arp" => matches!(d.net, Some(Net::Arp { .. })),
             "tcp" => matches!(d.session_transport(), Some(Transport::Tcp(_))),
-            "udp" => matches!(d.session_transport(), Some(Transport::Udp(_))),
+            "udp" => {
+                matches!(d.session_transport(), Some(Transport::Udp(_)))
+                    || d.encap.iter().any(|e| matches!(e, Encap::Udp(_)))
+            }
             "icmp" => matches!(d.session_transport(), Some(Transport::Icmpv4(_))),
             "icmpv6" => matches!(d.session_transport(), Some(Transport::Icmpv6(_))),
             "finding" => !self.findings.is_empty(),
+            "vxlan" | "geneve" | "gre" | "erspan" | "mpls" | "pppoes" | "ppp" => {
+                d.encap.iter().any(|e| e.name().eq_ignore_ascii_case(name))
+            }
             _ => self.app.iter().any(|e| e.msg.has(name)),
         }
     }
@@ -41,15 +50,32 @@ impl FrameFields for FrameView<'_> {
             tcp.map(|t| vec![Value::Bool(t.flags.has(bit))])
                 .unwrap_or_default()
         };
+        // Every IP layer's, outermost first (a tunnel's, then the packet's inside it).
         let addrs = |v6: bool, which: u8| -> Vec<Value> {
-            match d.addrs() {
-                Some((s, t)) if matches!(s, IpAddr::V6(_)) == v6 => match which {
-                    0 => vec![Value::Addr(s), Value::Addr(t)],
-                    1 => vec![Value::Addr(s)],
-                    _ => vec![Value::Addr(t)],
-                },
-                _ => Vec::new(),
+            let mut out = Vec::new();
+            for n in d.ip_layers() {
+                let (s, t) = match n {
+                    Net::Ipv4(h) if !v6 => (IpAddr::V4(h.src), IpAddr::V4(h.dst)),
+                    Net::Ipv6(h) if v6 => (IpAddr::V6(h.src), IpAddr::V6(h.dst)),
+                    _ => continue,
+                };
+                match which {
+                    0 => out.extend([Value::Addr(s), Value::Addr(t)]),
+                    1 => out.push(Value::Addr(s)),
+                    _ => out.push(Value::Addr(t)),
+                }
             }
+            out
+        };
+        // Every UDP header's: a tunnel's, then the session's.
+        let udps = || {
+            d.encap
+                .iter()
+                .filter_map(|e| match e {
+                    Encap::Udp(u) => Some(u),
+                    _ => None,
+                })
+                .chain(udp)
         };
         if let Some(v) = self.header_values(field) {
             return v;
@@ -96,13 +122,13 @@ impl FrameFields for FrameView<'_> {
                 .tcp
                 .map(|t| analysis_values(&t.seg.analysis, name))
                 .unwrap_or_default(),
-            "udp.port" => udp
-                .map(|u| vec![Value::Int(u.src_port.into()), Value::Int(u.dst_port.into())])
-                .unwrap_or_default(),
-            "udp.srcport" => udp.map(|u| int(u.src_port.into())).unwrap_or_default(),
-            "udp.dstport" => udp.map(|u| int(u.dst_port.into())).unwrap_or_default(),
+            "udp.port" => udps()
+                .flat_map(|u| [Value::Int(u.src_port.into()), Value::Int(u.dst_port.into())])
+                .collect(),
+            "udp.srcport" => udps().map(|u| Value::Int(u.src_port.into())).collect(),
+            "udp.dstport" => udps().map(|u| Value::Int(u.dst_port.into())).collect(),
             "udp.stream" => self.udp.map(|u| int(u.session.into())).unwrap_or_default(),
-            "udp.length" => udp.map(|u| int(u.length.into())).unwrap_or_default(),
+            "udp.length" => udps().map(|u| Value::Int(u.length.into())).collect(),
             "finding" | "finding.kind" => self
                 .findings
                 .iter()
@@ -122,6 +148,21 @@ impl FrameFields for FrameView<'_> {
             }
         }
     }
+}
+
+/// A tunnel header's field `name`, when `e` is a header of that tunnel.
+fn tunnel_value(e: &Encap, name: &str) -> Option<u64> {
+    let v = match (e, name) {
+        (Encap::Vxlan(v), "vxlan.vni") => v.vni,
+        (Encap::Geneve(g), "geneve.vni") => g.vni,
+        (Encap::Gre(g), "gre.proto") => g.protocol.into(),
+        (Encap::Gre(g), "gre.key") if g.version() == 0 => g.key?,
+        (Encap::Mpls(m), "mpls.label") => m.label,
+        (Encap::Pppoe(p), "pppoe.session_id") => p.session_id.into(),
+        (Encap::Erspan(h), "erspan.spanid") => h.session_id.into(),
+        _ => return None,
+    };
+    Some(v.into())
 }
 
 /// A timestamp as nanoseconds since the epoch.
@@ -170,23 +211,69 @@ impl FrameView<'_> {
             _ => None,
         };
         let ether = |a: &[u8; 6]| Value::Str(ether_text(a));
+        // Every Ethernet header's, IPv4 header's, IPv6 header's: a tunnel's first.
+        let eths = || {
+            eth.into_iter()
+                .chain(d.encap.iter().filter_map(|e| match e {
+                    Encap::Ethernet { header, .. } => Some(header),
+                    _ => None,
+                }))
+        };
+        let all4 = |f: &dyn Fn(&Ipv4Header) -> u64| -> Vec<Value> {
+            d.ip_layers()
+                .filter_map(|n| match n {
+                    Net::Ipv4(h) => Some(Value::Int(f(h))),
+                    _ => None,
+                })
+                .collect()
+        };
+        let all6 = |f: &dyn Fn(&Ipv6Header) -> u64| -> Vec<Value> {
+            d.ip_layers()
+                .filter_map(|n| match n {
+                    Net::Ipv6(h) => Some(Value::Int(f(h))),
+                    _ => None,
+                })
+                .collect()
+        };
         let v = match name {
             "frame.time_epoch" => vec![Value::Time(nanos(self.ts))],
             "frame.time_relative" => vec![Value::Time(nanos(self.ts) - nanos(self.first_ts))],
             "frame.time_delta" => vec![Value::Time(nanos(self.ts) - nanos(self.prev_ts))],
-            "eth.addr" => eth
-                .map(|e| vec![ether(&e.src), ether(&e.dst)])
-                .unwrap_or_default(),
-            "eth.src" => eth.map(|e| vec![ether(&e.src)]).unwrap_or_default(),
-            "eth.dst" => eth.map(|e| vec![ether(&e.dst)]).unwrap_or_default(),
-            "eth.type" => one(eth.map(|e| e.ether_type.into())),
-            "vlan.id" => d.vlans.iter().map(|v| Value::Int(v.id.into())).collect(),
+            "eth.addr" => eths()
+                .flat_map(|e| [ether(&e.src), ether(&e.dst)])
+                .collect(),
+            "eth.src" => eths().map(|e| ether(&e.src)).collect(),
+            "eth.dst" => eths().map(|e| ether(&e.dst)).collect(),
+            "eth.type" => eths().map(|e| Value::Int(e.ether_type.into())).collect(),
+            "vlan.id" => d
+                .vlans
+                .iter()
+                .chain(d.encap.iter().filter_map(|e| match e {
+                    Encap::Vlan(v) => Some(v),
+                    _ => None,
+                }))
+                .map(|v| Value::Int(v.id.into()))
+                .collect(),
+            "vxlan.vni" | "geneve.vni" | "gre.proto" | "gre.key" | "mpls.label"
+            | "pppoe.session_id" | "erspan.spanid" => d
+                .encap
+                .iter()
+                .filter_map(|e| tunnel_value(e, name))
+                .map(Value::Int)
+                .collect(),
             // tshark's IPv6 dissector shows the version as `ip.version` too.
-            "ip.version" => one(v4.map(|_| 4).or(v6.map(|_| 6))),
-            "ip.hdr_len" => one(v4.map(|h| h.header_len as u64)),
-            "ip.dsfield" => one(v4.map(|h| u64::from(h.dscp) << 2 | u64::from(h.ecn))),
-            "ip.len" => one(v4.map(|h| h.total_len.into())),
-            "ip.id" => one(v4.map(|h| h.id.into())),
+            "ip.version" => d
+                .ip_layers()
+                .filter_map(|n| match n {
+                    Net::Ipv4(_) => Some(Value::Int(4)),
+                    Net::Ipv6(_) => Some(Value::Int(6)),
+                    _ => None,
+                })
+                .collect(),
+            "ip.hdr_len" => all4(&|h| h.header_len as u64),
+            "ip.dsfield" => all4(&|h| u64::from(h.dscp) << 2 | u64::from(h.ecn)),
+            "ip.len" => all4(&|h| h.total_len.into()),
+            "ip.id" => all4(&|h| h.id.into()),
             // The three flag bits (reserved, DF, MF) as tshark's 0x02 for DF.
             "ip.flags" => one(v4
                 .and_then(|h| byte(at(h.offset, field::ipv4::FLAGS_FRAG).start))
@@ -198,7 +285,7 @@ impl FrameView<'_> {
                 .map(|h| vec![Value::Bool(h.more_fragments)])
                 .unwrap_or_default(),
             // In 8-byte units, as tshark's field (its tree line says bytes).
-            "ip.frag_offset" => one(v4.map(|h| u64::from(h.fragment_offset / 8))),
+            "ip.frag_offset" => all4(&|h| u64::from(h.fragment_offset / 8)),
             "ip.fragment" | "ipv6.fragment" => reassembled(name.starts_with("ipv6"))
                 .map(|r| {
                     let mut f: Vec<_> = r.fragments.iter().collect();
@@ -218,14 +305,14 @@ impl FrameView<'_> {
                 .map(|f| vec![Value::Bool(f.more)])
                 .unwrap_or_default(),
             "ipv6.fraghdr.ident" => one(v6_frag.map(|f| f.id.into())),
-            "ip.ttl" => one(v4.map(|h| h.ttl.into())),
-            "ip.proto" => one(v4.map(|h| h.protocol.into())),
-            "ip.checksum" => one(v4.map(|h| h.checksum.into())),
-            "ipv6.tclass" => one(v6.map(|h| h.traffic_class.into())),
-            "ipv6.flow" => one(v6.map(|h| h.flow_label.into())),
-            "ipv6.plen" => one(v6.map(|h| h.payload_len.into())),
-            "ipv6.nxt" => one(v6.map(|h| h.next_header.into())),
-            "ipv6.hlim" => one(v6.map(|h| h.hop_limit.into())),
+            "ip.ttl" => all4(&|h| h.ttl.into()),
+            "ip.proto" => all4(&|h| h.protocol.into()),
+            "ip.checksum" => all4(&|h| h.checksum.into()),
+            "ipv6.tclass" => all6(&|h| h.traffic_class.into()),
+            "ipv6.flow" => all6(&|h| h.flow_label.into()),
+            "ipv6.plen" => all6(&|h| h.payload_len.into()),
+            "ipv6.nxt" => all6(&|h| h.next_header.into()),
+            "ipv6.hlim" => all6(&|h| h.hop_limit.into()),
             "tcp.seq_raw" => one(tcp.map(|t| t.seq.into())),
             "tcp.ack_raw" => one(tcp.map(|t| t.ack.into())),
             "tcp.nxtseq" => one(self.tcp.map(|t| t.seg.next_rel_seq.into())),

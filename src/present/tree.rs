@@ -37,6 +37,12 @@ impl TreeNode {
         self
     }
 
+    /// Add a leaf that covers `range` of the frame.
+    pub fn leaf_at(&mut self, text: impl Into<String>, range: Range<usize>) -> &mut Self {
+        self.children.push(TreeNode::with_range(text, range));
+        self
+    }
+
     /// Add a child node and return a mutable reference to it.
     pub fn child(&mut self, node: TreeNode) -> &mut TreeNode {
         self.children.push(node);

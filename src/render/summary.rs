@@ -46,6 +46,9 @@ pub fn protocol<'a>(f: &FrameView<'a>) -> Cow<'a, str> {
         (None, Some(Net::Ipv4(_))) => "IPv4".into(),
         (None, Some(Net::Ipv6(_))) => "IPv6".into(),
         (_, Some(Net::Arp { .. })) => "ARP".into(),
+        (_, Some(Net::Other { .. })) | (_, None) if !d.encap.is_empty() => {
+            d.encap.last().map_or("DATA", |e| e.name()).into()
+        }
         (_, Some(Net::Other { ether_type, .. })) => format!("0x{ether_type:04x}").into(),
         _ => match &f.decoded.link {
             Link::Ethernet(_) => "Ethernet".into(),
@@ -226,7 +229,10 @@ fn push_info_of_layers(s: &mut String, f: &FrameView<'_>) {
                     "[Malformed or truncated: {} at byte {}: {}]",
                     st.layer, st.offset, st.reason
                 ),
-                None => write!(s, "{} bytes", f.data.len()),
+                None => match f.decoded.encap.last() {
+                    Some(e) => write!(s, "{}", e.info()),
+                    None => write!(s, "{} bytes", f.data.len()),
+                },
             };
         }
     }

@@ -4,8 +4,8 @@ use super::super::frame::FrameView;
 use super::super::summary::mac;
 use super::super::tree::TreeNode;
 use crate::capture::linktype;
-use crate::decode::field;
-use crate::decode::Link;
+use crate::decode::field::{self, at};
+use crate::decode::{EthernetHeader, Link};
 
 pub(super) fn ether_type_name(t: u16) -> &'static str {
     match t {
@@ -14,35 +14,44 @@ pub(super) fn ether_type_name(t: u16) -> &'static str {
         0x0806 => "ARP",
         0x8100 => "802.1Q Virtual LAN",
         0x88a8 => "802.1ad Provider Bridge (Q-in-Q)",
+        0x6558 => "Transparent Ethernet bridging",
+        0x8847 => "MPLS label switched packet",
+        0x8848 => "MPLS multicast label switched packet",
+        0x8864 => "PPPoE Session",
+        0x88be => "ERSPAN",
+        0x22eb => "ERSPAN III",
         _ => "Unknown",
     }
 }
 
+/// An Ethernet II header at `o` in the frame.
+pub(super) fn ethernet_node(e: &EthernetHeader, o: usize) -> TreeNode {
+    let mut n = TreeNode::with_range(
+        format!("Ethernet II, Src: {}, Dst: {}", mac(&e.src), mac(&e.dst)),
+        o..o + field::ethernet::LEN,
+    );
+    n.leaf_at(
+        format!("Destination: {}", mac(&e.dst)),
+        at(o, field::ethernet::DST),
+    );
+    n.leaf_at(
+        format!("Source: {}", mac(&e.src)),
+        at(o, field::ethernet::SRC),
+    );
+    n.leaf_at(
+        format!(
+            "Type: {} (0x{:04x})",
+            ether_type_name(e.ether_type),
+            e.ether_type
+        ),
+        at(o, field::ethernet::ETHER_TYPE),
+    );
+    n
+}
+
 pub(super) fn link_node(f: &FrameView<'_>) -> Option<TreeNode> {
     match &f.decoded.link {
-        Link::Ethernet(e) => {
-            let mut n = TreeNode::with_range(
-                format!("Ethernet II, Src: {}, Dst: {}", mac(&e.src), mac(&e.dst)),
-                0..field::ethernet::LEN,
-            );
-            n.children.push(TreeNode::with_range(
-                format!("Destination: {}", mac(&e.dst)),
-                field::ethernet::DST,
-            ));
-            n.children.push(TreeNode::with_range(
-                format!("Source: {}", mac(&e.src)),
-                field::ethernet::SRC,
-            ));
-            n.children.push(TreeNode::with_range(
-                format!(
-                    "Type: {} (0x{:04x})",
-                    ether_type_name(e.ether_type),
-                    e.ether_type
-                ),
-                field::ethernet::ETHER_TYPE,
-            ));
-            Some(n)
-        }
+        Link::Ethernet(e) => Some(ethernet_node(e, 0)),
         Link::Null {
             family,
             big_endian,

@@ -4,12 +4,13 @@
 mod link;
 mod net;
 mod transport;
+mod tunnel;
 
 use super::frame::FrameView;
 use super::tree::TreeNode;
 use crate::capture::linktype;
 use crate::decode::field::{self, at};
-use crate::decode::{Decoded, Link, Net, Transport};
+use crate::decode::{Decoded, Link, Net, Transport, Vlan};
 use link::{ether_type_name, link_node};
 pub(crate) use net::ip_proto_name;
 use net::net_node;
@@ -23,36 +24,10 @@ pub fn frame_tree(f: &FrameView<'_>) -> Vec<TreeNode> {
         out.push(n);
     }
     for v in &d.vlans {
-        let mut n = TreeNode::with_range(
-            format!(
-                "802.1Q Virtual LAN, PRI: {}, DEI: {}, ID: {}",
-                v.pcp,
-                u8::from(v.dei),
-                v.id
-            ),
-            v.offset..v.offset + field::vlan::LEN,
-        );
-        n.children.push(TreeNode::with_range(
-            format!("Priority: {}", v.pcp),
-            at(v.offset, field::vlan::TCI),
-        ));
-        n.children.push(TreeNode::with_range(
-            format!("DEI: {}", u8::from(v.dei)),
-            at(v.offset, field::vlan::TCI),
-        ));
-        n.children.push(TreeNode::with_range(
-            format!("ID: {}", v.id),
-            at(v.offset, field::vlan::TCI),
-        ));
-        n.children.push(TreeNode::with_range(
-            format!(
-                "Type: {} (0x{:04x})",
-                ether_type_name(v.ether_type),
-                v.ether_type
-            ),
-            at(v.offset, field::vlan::ETHER_TYPE),
-        ));
-        out.push(n);
+        out.push(vlan_node(v));
+    }
+    for e in &d.encap {
+        out.push(tunnel::encap_node(e));
     }
     if let Some(n) = net_node(d) {
         out.push(n);
@@ -86,6 +61,37 @@ pub fn frame_tree(f: &FrameView<'_>) -> Vec<TreeNode> {
         ));
     }
     out
+}
+
+/// An 802.1Q tag.
+fn vlan_node(v: &Vlan) -> TreeNode {
+    let mut n = TreeNode::with_range(
+        format!(
+            "802.1Q Virtual LAN, PRI: {}, DEI: {}, ID: {}",
+            v.pcp,
+            u8::from(v.dei),
+            v.id
+        ),
+        v.offset..v.offset + field::vlan::LEN,
+    );
+    n.leaf_at(
+        format!("Priority: {}", v.pcp),
+        at(v.offset, field::vlan::TCI),
+    );
+    n.leaf_at(
+        format!("DEI: {}", u8::from(v.dei)),
+        at(v.offset, field::vlan::TCI),
+    );
+    n.leaf_at(format!("ID: {}", v.id), at(v.offset, field::vlan::TCI));
+    n.leaf_at(
+        format!(
+            "Type: {} (0x{:04x})",
+            ether_type_name(v.ether_type),
+            v.ether_type
+        ),
+        at(v.offset, field::vlan::ETHER_TYPE),
+    );
+    n
 }
 
 fn data_node(d: &Decoded) -> TreeNode {
@@ -175,6 +181,9 @@ pub fn protocols_in_frame(f: &FrameView<'_>) -> String {
     for _ in &d.vlans {
         v.push("vlan");
         v.push("ethertype");
+    }
+    for e in &d.encap {
+        tunnel::protocols(e, &mut v);
     }
     match &d.net {
         Some(Net::Ipv4(_)) => v.push("ip"),

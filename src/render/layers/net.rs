@@ -11,6 +11,9 @@ pub(crate) fn ip_proto_name(p: u8) -> &'static str {
         1 => "ICMP",
         6 => "TCP",
         17 => "UDP",
+        4 => "IPIP",
+        41 => "IPv6",
+        47 => "Generic Routing Encapsulation",
         58 => "ICMPv6",
         0 => "IPv6 Hop-by-Hop Option",
         43 => "Routing Header for IPv6",
@@ -112,7 +115,14 @@ fn ipv6_fragment_node(fr: &Ipv6Fragment) -> TreeNode {
 }
 
 fn net_header_node(d: &Decoded) -> Option<TreeNode> {
-    match d.net.as_ref()? {
+    let lie = super::super::summary::length_lie(d);
+    Some(ip_node(d.net.as_ref()?, d.payload.end, lie))
+}
+
+/// The node of a network header; an undecoded ether type's bytes run to `other_end`; `lie`
+/// notes a total length claiming more than the frame held.
+pub(super) fn ip_node(net: &Net, other_end: usize, lie: Option<String>) -> TreeNode {
+    match net {
         Net::Ipv4(h) => {
             let o = h.offset;
             let mut n = TreeNode::with_range(
@@ -148,7 +158,7 @@ fn net_header_node(d: &Decoded) -> Option<TreeNode> {
                 format!("Total Length: {}", h.total_len),
                 at(o, field::ipv4::TOTAL_LEN),
             );
-            if let Some(lie) = super::super::summary::length_lie(d) {
+            if let Some(lie) = &lie {
                 total.leaf(format!("[{lie}]"));
             }
             n.children.push(total);
@@ -205,7 +215,7 @@ fn net_header_node(d: &Decoded) -> Option<TreeNode> {
                     h.options.clone(),
                 ));
             }
-            Some(n)
+            n
         }
         Net::Ipv6(h) => {
             let o = h.offset;
@@ -268,15 +278,14 @@ fn net_header_node(d: &Decoded) -> Option<TreeNode> {
                     r.clone(),
                 ));
             }
-            Some(n)
+            n
         }
-        Net::Arp { offset, len } => Some(TreeNode::with_range(
-            "Address Resolution Protocol",
-            *offset..offset + len,
-        )),
-        Net::Other { ether_type, offset } => Some(TreeNode::with_range(
+        Net::Arp { offset, len } => {
+            TreeNode::with_range("Address Resolution Protocol", *offset..offset + len)
+        }
+        Net::Other { ether_type, offset } => TreeNode::with_range(
             format!("[Ether type 0x{ether_type:04x} not decoded]"),
-            *offset..d.payload.end,
-        )),
+            *offset..other_end,
+        ),
     }
 }

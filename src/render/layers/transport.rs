@@ -174,34 +174,7 @@ pub(super) fn transport_node(f: &FrameView<'_>) -> Option<TreeNode> {
             }
             Some(n)
         }
-        Transport::Udp(u) => {
-            let o = u.offset + shift;
-            let mut n = TreeNode::with_range(
-                format!(
-                    "User Datagram Protocol, Src Port: {}, Dst Port: {}",
-                    u.src_port, u.dst_port
-                ),
-                o..o + field::udp::LEN,
-            );
-            n.children.push(TreeNode::with_range(
-                format!("Source Port: {}", u.src_port),
-                at(o, field::udp::SRC_PORT),
-            ));
-            n.children.push(TreeNode::with_range(
-                format!("Destination Port: {}", u.dst_port),
-                at(o, field::udp::DST_PORT),
-            ));
-            n.children.push(TreeNode::with_range(
-                format!("Length: {}", u.length),
-                at(o, field::udp::LENGTH),
-            ));
-            n.children.push(TreeNode::with_range(
-                format!("Checksum: 0x{:04x} [unverified]", u.checksum),
-                at(o, field::udp::CHECKSUM),
-            ));
-            n.leaf(format!("UDP payload ({} bytes)", payload.len()));
-            Some(n)
-        }
+        Transport::Udp(u) => Some(udp_node(u, u.offset + shift, payload.len())),
         Transport::Icmpv4(i) | Transport::Icmpv6(i) => {
             let v6 = matches!(transport, Transport::Icmpv6(_));
             let o = i.offset + shift;
@@ -376,5 +349,31 @@ fn expert(severity: &str, text: &str) -> TreeNode {
     n.leaf(format!("[{text}]"));
     n.leaf(format!("[Severity level: {severity}]"));
     n.leaf("[Group: Sequence]");
+    n
+}
+
+/// A UDP header at `o` in the frame, with `payload_len` bytes above it.
+pub(super) fn udp_node(u: &crate::decode::UdpHeader, o: usize, payload_len: usize) -> TreeNode {
+    let mut n = TreeNode::with_range(
+        format!(
+            "User Datagram Protocol, Src Port: {}, Dst Port: {}",
+            u.src_port, u.dst_port
+        ),
+        o..o + field::udp::LEN,
+    );
+    n.leaf_at(
+        format!("Source Port: {}", u.src_port),
+        at(o, field::udp::SRC_PORT),
+    );
+    n.leaf_at(
+        format!("Destination Port: {}", u.dst_port),
+        at(o, field::udp::DST_PORT),
+    );
+    n.leaf_at(format!("Length: {}", u.length), at(o, field::udp::LENGTH));
+    n.leaf_at(
+        format!("Checksum: 0x{:04x} [unverified]", u.checksum),
+        at(o, field::udp::CHECKSUM),
+    );
+    n.leaf(format!("UDP payload ({payload_len} bytes)"));
     n
 }
