@@ -203,6 +203,48 @@ const CASES: &[(&str, Option<&str>, &str, &[&str])] = &[
             "http2.headers.status",
         ],
     ),
+    // TLS 1.3 decrypted with its key log (tshark with `-o tls.keylog_file:`): the
+    // messages after the ServerHello, the EncryptedExtensions' extensions (server_name's
+    // empty acknowledgement, ALPN), one record field per record (no value for a note).
+    (
+        "decrypt/tls13-aes128.pcap",
+        Some("decrypt/tls13-aes128.keys"),
+        "tls13-aes128-decrypted.tsv",
+        TLS13_DECRYPTED,
+    ),
+    (
+        "decrypt/h2-tls.pcap",
+        Some("decrypt/h2-tls.keys"),
+        "h2-tls-decrypted.tsv",
+        TLS13_DECRYPTED,
+    ),
+    (
+        "decrypt/tls13-ech-grease.pcap",
+        Some("decrypt/tls13-ech-grease.keys"),
+        "tls13-ech-grease-decrypted.tsv",
+        TLS13_DECRYPTED,
+    ),
+    (
+        "decrypt/quic-h3.pcap",
+        Some("decrypt/quic-h3.keys"),
+        "quic-h3-handshake.tsv",
+        // The Handshake and 1-RTT CRYPTO frames' messages, EncryptedExtensions' ALPN, the
+        // NewSessionTicket's early_data extension.
+        &[
+            "tls.handshake.type",
+            "tls.handshake.extension.type",
+            "tls.handshake.extensions_alpn_str",
+        ],
+    ),
+];
+
+const TLS13_DECRYPTED: &[&str] = &[
+    "tls.handshake.type",
+    "tls.record.version",
+    "tls.record.content_type",
+    "tls.handshake.extension.type",
+    "tls.handshake.extensions_alpn_str",
+    "tls.handshake.extensions_supported_group",
 ];
 
 #[test]
@@ -301,5 +343,38 @@ fn window_scale_as_tshark_when_the_handshake_is_missing() {
         let out = stdout(&o);
         let got: Vec<&str> = out.lines().map(str::trim).collect();
         assert_eq!(got.join(","), want, "{pcap}: -Y '{filter}', ours / tshark");
+    }
+}
+
+/// The EncryptedExtensions message of a TLS 1.3 session decrypted with its key log, as
+/// tshark 4.0 shows it in `-V` (`-o tls.keylog_file:`): the extensions' lines (server_name's
+/// empty acknowledgement, the ALPN protocol chosen).
+#[test]
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
+fn encrypted_extensions_tree_as_tshark_shows_it() {
+    let Some(corpus) = corpus() else { return };
+    let fixtures =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tshark-fields");
+    for cap in ["tls13-aes128", "h2-tls", "tls13-ech-grease"] {
+        let pcap = corpus.join(format!("decrypt/{cap}.pcap"));
+        let keys = corpus.join(format!("decrypt/{cap}.keys"));
+        let (pcap, keys) = (pcap.to_string_lossy(), keys.to_string_lossy());
+        let o = run(&["-r", &pcap, "--keylog", &keys, "-V"]);
+        assert_eq!(o.status.code(), Some(0), "{cap}: {}", stderr(&o));
+        // The message's node and every line indented under it.
+        let head = "        Handshake Protocol: Encrypted Extensions";
+        let mut tree = String::new();
+        let mut inside = false;
+        for l in stdout(&o).lines() {
+            let indent = l.len() - l.trim_start().len();
+            inside = l == head || (inside && indent > head.len() - head.trim_start().len());
+            if inside {
+                tree.push_str(l);
+                tree.push('\n');
+            }
+        }
+        let want =
+            std::fs::read_to_string(fixtures.join(format!("{cap}-ee.tree"))).expect("fixture");
+        assert_eq!(tree, want, "{cap}: -V, ours / tshark");
     }
 }

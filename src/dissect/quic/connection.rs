@@ -15,7 +15,7 @@ use super::protect::SuiteKeys;
 use super::stream::Reassembler;
 use crate::dissect::http2::Http2Bounds;
 use crate::dissect::parser::KeyStore;
-use crate::dissect::tls::decode_certificate13;
+use crate::dissect::tls::{decode_certificate13, decode_other};
 use crate::dissect::tls::{decode_client_hello, decode_server_hello};
 use crate::flow::Direction;
 
@@ -430,12 +430,19 @@ impl QuicConnection {
         for m in stream.take_messages() {
             let name = tls13_message_name(m.msg_type);
             ev.tls_messages.push(name);
+            ev.tls_types.push(m.msg_type);
             self.summary.tls_messages.push(name);
             match m.msg_type {
-                8 => {
-                    if let Some(alpn) = selected_alpn(&m.body) {
-                        self.summary.alpn_selected = Some(alpn);
+                4 | 8 => {
+                    let Some(e) = decode_other(m.msg_type, &m.body, true).extensions else {
+                        continue;
+                    };
+                    if m.msg_type == 8 {
+                        if let Some(alpn) = e.values.alpn.first() {
+                            self.summary.alpn_selected = Some(alpn.clone());
+                        }
                     }
+                    ev.tls_extensions.push(*e);
                 }
                 11 => match decode_certificate13(&m.body) {
                     Ok(c) => ev.certificate = Some(Box::new(c)),
@@ -603,26 +610,6 @@ fn tls13_message_name(t: u8) -> &'static str {
         24 => "key_update",
         _ => "unknown",
     }
-}
-
-/// The ALPN protocol in an EncryptedExtensions body.
-fn selected_alpn(body: &[u8]) -> Option<Vec<u8>> {
-    let u16_at = |at: usize| -> Option<usize> {
-        let b: [u8; 2] = body.get(at..at + 2)?.try_into().ok()?;
-        Some(usize::from(u16::from_be_bytes(b)))
-    };
-    let end = 2usize.checked_add(u16_at(0)?)?.min(body.len());
-    let mut at = 2;
-    while at + 4 <= end {
-        let (ty, len) = (u16_at(at)?, u16_at(at + 2)?);
-        if ty == 16 {
-            // protocol_name_list: u16 length, then one u8-length name.
-            let n = usize::from(*body.get(at + 6)?);
-            return body.get(at + 7..at + 7 + n).map(<[u8]>::to_vec);
-        }
-        at += 4 + len;
-    }
-    None
 }
 
 /// Packets per type, in a stable order (for the summary).

@@ -9,7 +9,9 @@ use serde_json::{Map, Value};
 use super::header::PacketType;
 use super::keys::{VERSION_1, VERSION_2};
 use crate::dissect::http::HttpMessage;
-use crate::dissect::tls::{cipher_suite_name, CertificateChain, ClientHello, ServerHello};
+use crate::dissect::tls::{
+    cipher_suite_name, CertificateChain, ClientHello, MessageExtensions, ServerHello,
+};
 use crate::flow::Direction;
 use crate::present::escape::{escape_bytes, escape_truncated};
 use crate::present::tree::TreeNode;
@@ -146,6 +148,10 @@ pub struct QuicEvent {
     pub notes: Vec<String>,
     /// TLS handshake messages completed in the Handshake and 1-RTT CRYPTO streams.
     pub tls_messages: Vec<&'static str>,
+    /// Their types (`tls.handshake.type`), and the extensions of the EncryptedExtensions and
+    /// NewSessionTicket among them (`tls.handshake.extension.type`, ALPN, ...).
+    pub tls_types: Vec<u8>,
+    pub tls_extensions: Vec<MessageExtensions>,
     /// The server's certificate chain (Handshake level, seen with the keys).
     pub certificate: Option<Box<CertificateChain>>,
     /// HTTP/3 messages completed in this datagram (emitted as their own events).
@@ -165,6 +171,8 @@ impl Default for QuicEvent {
             frame_offset: None,
             notes: Vec::new(),
             tls_messages: Vec::new(),
+            tls_types: Vec::new(),
+            tls_extensions: Vec::new(),
             certificate: None,
             messages: Vec::new(),
             h3_streams: Vec::new(),

@@ -102,7 +102,11 @@ impl AppMessage for QuicEvent {
             "quic" => true,
             "quic.initial" => self.has_initial(),
             "http3" => self.has_h3(),
-            "tls" | "tls.handshake" => self.client_hello.is_some() || self.server_hello.is_some(),
+            "tls" | "tls.handshake" => {
+                self.client_hello.is_some()
+                    || self.server_hello.is_some()
+                    || !self.tls_types.is_empty()
+            }
             _ => false,
         }
     }
@@ -155,12 +159,17 @@ impl AppMessage for QuicEvent {
             | "tls.handshake.extension.type"
             | "tls.handshake.extensions_alpn_str"
             | "tls.handshake.extensions.supported_version"
-            | "tls.handshake.extensions_supported_group" => crate::dissect::tls::hello_values(
-                field,
-                self.client_hello.as_deref(),
-                self.server_hello.as_deref(),
-                out,
-            ),
+            | "tls.handshake.extensions_supported_group" => {
+                crate::dissect::tls::hello_values(
+                    field,
+                    self.client_hello.as_deref(),
+                    self.server_hello.as_deref(),
+                    out,
+                );
+                for e in &self.tls_extensions {
+                    crate::dissect::tls::extension_values(field, &e.values, &e.list, out);
+                }
+            }
             "tls.handshake.type" => {
                 if self.client_hello.is_some() {
                     out.push(FieldValue::Int(1));
@@ -168,6 +177,7 @@ impl AppMessage for QuicEvent {
                 if self.server_hello.is_some() {
                     out.push(FieldValue::Int(2));
                 }
+                out.extend(self.tls_types.iter().map(|t| FieldValue::Int((*t).into())));
             }
             _ => {}
         }

@@ -592,6 +592,11 @@ impl crate::dissect::parser::AppMessage for TlsEvent {
         let v = match (field, &self.message) {
             ("tls.handshake.type", _) => self.handshake_type().map(|x| FieldValue::Int(x.into())),
             ("tls.sni", TlsMessage::ClientHello(ch)) => ch.values.sni.as_deref().map(text),
+            // A note, summary or decryption status is no record (`-V` shows none).
+            (
+                "tls.record.version" | "tls.record.content_type",
+                TlsMessage::Note(_) | TlsMessage::Summary(_) | TlsMessage::Decryption(_),
+            ) => None,
             ("tls.record.version", _) => Some(FieldValue::Int(self.record.version.into())),
             ("tls.handshake.version", TlsMessage::ClientHello(ch)) => {
                 Some(FieldValue::Int(ch.legacy_version.into()))
@@ -616,6 +621,12 @@ impl crate::dissect::parser::AppMessage for TlsEvent {
             }
             (_, TlsMessage::ServerHello(sh)) => {
                 hello_values(field, None, Some(sh), out);
+                None
+            }
+            (_, TlsMessage::Handshake(h)) => {
+                if let Some(e) = &h.extensions {
+                    extension_values(field, &e.values, &e.list, out);
+                }
                 None
             }
             _ => None,
@@ -647,25 +658,40 @@ pub fn hello_values(
         out.extend(sh.map(|s| int(s.cipher_suite.into())));
         return;
     }
-    let parts = ch
-        .map(|c| (&c.values, &c.extensions[..]))
-        .into_iter()
-        .chain(sh.map(|s| (&s.values, &s.extensions[..])));
-    for (v, extensions) in parts {
-        let ints = |l: &[u16]| l.iter().map(|x| int((*x).into())).collect::<Vec<_>>();
-        match field {
-            "tls.handshake.extension.type" => {
-                out.extend(extensions.iter().map(|e| int(e.id.into())))
-            }
-            "tls.handshake.extensions_alpn_str" => out.extend(
-                v.alpn
-                    .iter()
-                    .map(|a| FieldValue::Str(String::from_utf8_lossy(a).into_owned())),
-            ),
-            "tls.handshake.extensions.supported_version" => out.extend(ints(&v.supported_versions)),
-            "tls.handshake.extensions_supported_group" => out.extend(ints(&v.groups)),
-            _ => {}
+    if let Some(c) = ch {
+        extension_values(field, &c.values, &c.extensions, out);
+    }
+    if let Some(s) = sh {
+        extension_values(field, &s.values, &s.extensions, out);
+    }
+}
+
+/// The extension fields of one message's extensions (a hello's, EncryptedExtensions', a
+/// NewSessionTicket's).
+pub fn extension_values(
+    field: &str,
+    v: &super::hello::ExtensionValues,
+    extensions: &[super::hello::Extension],
+    out: &mut Vec<crate::dissect::parser::FieldValue>,
+) {
+    use crate::dissect::parser::FieldValue;
+    let ints = |l: &[u16]| {
+        l.iter()
+            .map(|x| FieldValue::Int((*x).into()))
+            .collect::<Vec<_>>()
+    };
+    match field {
+        "tls.handshake.extension.type" => {
+            out.extend(extensions.iter().map(|e| FieldValue::Int(e.id.into())))
         }
+        "tls.handshake.extensions_alpn_str" => out.extend(
+            v.alpn
+                .iter()
+                .map(|a| FieldValue::Str(String::from_utf8_lossy(a).into_owned())),
+        ),
+        "tls.handshake.extensions.supported_version" => out.extend(ints(&v.supported_versions)),
+        "tls.handshake.extensions_supported_group" => out.extend(ints(&v.groups)),
+        _ => {}
     }
 }
 

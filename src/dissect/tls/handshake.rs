@@ -8,6 +8,7 @@ use tls_parser::{
 };
 
 use super::cert::{self, CertSummary};
+use super::hello::{decode_extensions, Extension, ExtensionValues};
 use super::names::{client_cert_type_name, group_name, handshake_name, signature_scheme_name};
 use crate::present::tree::TreeNode;
 
@@ -212,6 +213,18 @@ pub struct OtherHandshake {
     pub length: usize,
     /// Extra lines (escaped).
     pub lines: Vec<String>,
+    /// An MessageExtensions message's extensions (TLS 1.3, read after decryption).
+    pub extensions: Option<Box<MessageExtensions>>,
+}
+
+/// The extension block of an EncryptedExtensions or NewSessionTicket message: its declared
+/// length, the extensions and the values the fields read from them (server_name's empty
+/// acknowledgement, ALPN, supported_groups, early_data, ...).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageExtensions {
+    pub length: usize,
+    pub list: Vec<Extension>,
+    pub values: ExtensionValues,
 }
 
 impl OtherHandshake {
@@ -234,14 +247,39 @@ impl OtherHandshake {
         for l in &self.lines {
             n.leaf(l.clone());
         }
+        if let Some(e) = &self.extensions {
+            n.leaf(format!("Extensions Length: {}", e.length));
+            for x in &e.list {
+                n.child(x.tree());
+            }
+        }
         n
     }
 }
 
-/// Decode the messages shown by name: NewSessionTicket gets its lifetime and ticket length.
-pub fn decode_other(msg_type: u8, body: &[u8]) -> OtherHandshake {
+/// Decode the messages shown by name: NewSessionTicket gets its lifetime and ticket length
+/// (in TLS 1.3's layout when `tls13`), CertificateVerify its signature algorithm and length,
+/// MessageExtensions its extensions.
+pub fn decode_other(msg_type: u8, body: &[u8], tls13: bool) -> OtherHandshake {
     let mut lines = Vec::new();
+    let u16_at = |i: usize| Some(u16::from_be_bytes([*body.get(i)?, *body.get(i + 1)?]));
     match msg_type {
+        4 if tls13 => {
+            // Lifetime (4), age add (4), nonce (1 + n), ticket (2 + n), extensions.
+            if let (Some(l), Some(a), Some(&n)) = (body.get(..4), body.get(4..8), body.get(8)) {
+                let be = |b: &[u8]| b.iter().fold(0u32, |x, &y| (x << 8) | u32::from(y));
+                lines.push(format!("Session Ticket Lifetime Hint: {} seconds", be(l)));
+                lines.push(format!("Session Ticket Age Add: {}", be(a)));
+                let nonce = body.get(9..9 + usize::from(n));
+                lines.push(format!("Session Ticket Nonce Length: {n}"));
+                if let Some(nonce) = nonce {
+                    lines.push(format!("Session Ticket Nonce: {}", hex::encode(nonce)));
+                }
+                if let Some(t) = u16_at(9 + usize::from(n)) {
+                    lines.push(format!("Session Ticket Length: {t}"));
+                }
+            }
+        }
         4 => {
             // TLS 1.2 layout: lifetime hint (4), ticket length (2), ticket.
             if let (Some(l), Some(t)) = (body.get(..4), body.get(6..)) {
@@ -250,12 +288,44 @@ pub fn decode_other(msg_type: u8, body: &[u8]) -> OtherHandshake {
                 lines.push(format!("Session Ticket Data Length: {}", t.len()));
             }
         }
+        15 => {
+            // The signature scheme (2) and the signature (2 + n).
+            if let (Some(scheme), Some(len)) = (u16_at(0), u16_at(2)) {
+                lines.push(format!(
+                    "Signature Algorithm: {} (0x{scheme:04x})",
+                    signature_scheme_name(scheme)
+                ));
+                lines.push(format!("Signature length: {len}"));
+            }
+        }
         16 => lines.push(format!("Exchange Data Length: {}", body.len())),
+        20 => lines.push("Verify Data".to_string()),
         _ => {}
     }
+    // EncryptedExtensions, a TLS 1.3 NewSessionTicket: the extensions (a two-byte length,
+    // then as a ServerHello's) at the start or after the ticket.
+    let block = match msg_type {
+        8 => Some(0),
+        4 if tls13 => body
+            .get(8)
+            .map(|&n| 9 + usize::from(n))
+            .and_then(|t| Some(t + 2 + usize::from(u16_at(t)?))),
+        _ => None,
+    };
+    let extensions = block
+        .and_then(|at| Some((usize::from(u16_at(at)?), body.get(at + 2..)?)))
+        .map(|(length, rest)| {
+            let (list, values, _) = decode_extensions(rest.get(..length).unwrap_or(rest), true);
+            Box::new(MessageExtensions {
+                length,
+                list,
+                values,
+            })
+        });
     OtherHandshake {
         msg_type,
         length: body.len(),
         lines,
+        extensions,
     }
 }

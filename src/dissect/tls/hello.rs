@@ -443,8 +443,11 @@ fn decode_one(
             lines.push(TreeNode::new(format!("Mode: {name} ({mode})")));
         }
         TlsExtension::ALPN(protos) => {
+            let list_len: usize = protos.iter().map(|p| 1 + p.len()).sum();
+            lines.push(TreeNode::new(format!("ALPN Extension Length: {list_len}")));
             let mut n = TreeNode::new("ALPN Protocol");
             for p in protos {
+                n.leaf(format!("ALPN string length: {}", p.len()));
                 n.leaf(format!("ALPN Next Protocol: {}", escape_truncated(p, 255)));
                 vals.alpn.push(p.to_vec());
             }

@@ -25,11 +25,13 @@ mod stream;
 
 pub use cert::{signature_verifies, summarize, AltName, CertSummary, KeyAlgorithm, PublicKeyInfo};
 pub use event::{
-    hello_values, Alert, AppData, Heartbeat, RecordInfo, Summary, TlsEvent, TlsMessage,
+    extension_values, hello_values, Alert, AppData, Heartbeat, RecordInfo, Summary, TlsEvent,
+    TlsMessage,
 };
 pub use fingerprint::{ja3_string, ja3s_string, ja4, md5_hex, ClientFingerprintInput};
 pub use handshake::{
-    decode_certificate13, CertificateChain, CertificateRequest, OtherHandshake, ServerKeyExchange,
+    decode_certificate13, decode_other, CertificateChain, CertificateRequest, MessageExtensions,
+    OtherHandshake, ServerKeyExchange,
 };
 pub use hello::{
     decode_client_hello, decode_server_hello, ClientHello, Extension, ExtensionValues, ServerHello,

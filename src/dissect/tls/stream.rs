@@ -646,7 +646,7 @@ impl TlsStream {
                     )
                 }
                 Err(e) => {
-                    let other = TlsMessage::Handshake(decode_other(t, body));
+                    let other = TlsMessage::Handshake(decode_other(t, body, self.tls13));
                     self.emit(dir, now, frames.clone(), info, other, out);
                     self.emit(dir, now, frames, info, malformed(e), out);
                 }
@@ -696,7 +696,7 @@ impl TlsStream {
                     }
                 }
                 Err(e) => {
-                    let other = TlsMessage::Handshake(decode_other(t, body));
+                    let other = TlsMessage::Handshake(decode_other(t, body, self.tls13));
                     self.emit(dir, now, frames.clone(), info, other, out);
                     self.emit(dir, now, frames, info, malformed(e), out);
                 }
@@ -704,7 +704,7 @@ impl TlsStream {
             11 if self.tls13 && info.decrypted.is_some() => match decode_certificate13(body) {
                 Ok(c) => self.emit(dir, now, frames, info, TlsMessage::Certificate(c), out),
                 Err(e) => {
-                    let other = TlsMessage::Handshake(decode_other(t, body));
+                    let other = TlsMessage::Handshake(decode_other(t, body, self.tls13));
                     self.emit(dir, now, frames.clone(), info, other, out);
                     self.emit(dir, now, frames, info, malformed(e), out);
                 }
@@ -714,7 +714,7 @@ impl TlsStream {
                     self.emit(dir, now, frames, info, TlsMessage::Certificate(c), out)
                 }
                 Ok(_) | Err(_) => {
-                    let other = TlsMessage::Handshake(decode_other(t, body));
+                    let other = TlsMessage::Handshake(decode_other(t, body, self.tls13));
                     self.emit(dir, now, frames.clone(), info, other, out);
                     let m = malformed("malformed Certificate message".into());
                     self.emit(dir, now, frames, info, m, out);
@@ -741,12 +741,12 @@ impl TlsStream {
                     out,
                 ),
                 None => {
-                    let other = TlsMessage::Handshake(decode_other(t, body));
+                    let other = TlsMessage::Handshake(decode_other(t, body, self.tls13));
                     self.emit(dir, now, frames, info, other, out);
                 }
             },
             _ => {
-                let other = TlsMessage::Handshake(decode_other(t, body));
+                let other = TlsMessage::Handshake(decode_other(t, body, self.tls13));
                 self.emit(dir, now, frames, info, other, out);
             }
         }
