@@ -135,14 +135,7 @@ fn geneve_node(g: &GeneveHeader) -> TreeNode {
         true_false(g.critical)
     ));
     n.children.push(flags);
-    n.leaf_at(
-        format!(
-            "Protocol Type: {} (0x{:04x})",
-            payload_name(g.protocol),
-            g.protocol
-        ),
-        o + 2..o + 4,
-    );
+    protocol_type(&mut n, g.protocol, o + 2);
     n.leaf_at(
         format!(
             "Virtual Network Identifier (VNI): 0x{:06x} ({})",
@@ -157,6 +150,18 @@ fn geneve_node(g: &GeneveHeader) -> TreeNode {
         );
     }
     n
+}
+
+/// The `Protocol Type` line of GENEVE and GRE: the EtherType of the payload, at `at`.
+fn protocol_type(n: &mut TreeNode, protocol: u16, at: usize) {
+    n.leaf_at(
+        format!(
+            "Protocol Type: {} (0x{:04x})",
+            payload_name(protocol),
+            protocol
+        ),
+        at..at + 2,
+    );
 }
 
 fn gre_node(g: &GreHeader) -> TreeNode {
@@ -184,14 +189,7 @@ fn gre_node(g: &GreHeader) -> TreeNode {
     };
     flags.leaf(format!("Version: {version} ({})", g.version()));
     n.children.push(flags);
-    n.leaf_at(
-        format!(
-            "Protocol Type: {} (0x{:04x})",
-            payload_name(g.protocol),
-            g.protocol
-        ),
-        o + 2..o + 4,
-    );
+    protocol_type(&mut n, g.protocol, o + 2);
     let mut at = o + 4;
     if let Some(c) = g.checksum {
         n.leaf_at(format!("Checksum: 0x{c:04x} [unverified]"), at..at + 2);
