@@ -74,11 +74,10 @@ impl Decoded {
     /// The innermost IP header's addresses: [`Decoded::net`]'s, else (a tunnel whose
     /// payload is not IP) those of the IP header the tunnel was carried in.
     pub fn addrs(&self) -> Option<(IpAddr, IpAddr)> {
-        match &self.net {
-            Some(Net::Ipv4(h)) => Some((IpAddr::V4(h.src), IpAddr::V4(h.dst))),
-            Some(Net::Ipv6(h)) => Some((IpAddr::V6(h.src), IpAddr::V6(h.dst))),
-            _ => self.tunnel_addrs(),
-        }
+        self.net
+            .as_ref()
+            .and_then(Net::addrs)
+            .or_else(|| self.tunnel_addrs())
     }
 
     /// Every IP header of the frame, outermost first: those a tunnel was carried in, then
@@ -96,8 +95,7 @@ impl Decoded {
     /// The addresses of the innermost IP header a tunnel was carried in, if any.
     pub fn tunnel_addrs(&self) -> Option<(IpAddr, IpAddr)> {
         self.encap.iter().rev().find_map(|e| match e {
-            Encap::Ip(Net::Ipv4(h)) => Some((IpAddr::V4(h.src), IpAddr::V4(h.dst))),
-            Encap::Ip(Net::Ipv6(h)) => Some((IpAddr::V6(h.src), IpAddr::V6(h.dst))),
+            Encap::Ip(n) => n.addrs(),
             _ => None,
         })
     }
@@ -204,6 +202,17 @@ pub enum Net {
         ether_type: u16,
         offset: usize,
     },
+}
+
+impl Net {
+    /// Source and destination of an IPv4 or IPv6 header.
+    pub fn addrs(&self) -> Option<(IpAddr, IpAddr)> {
+        match self {
+            Net::Ipv4(h) => Some((IpAddr::V4(h.src), IpAddr::V4(h.dst))),
+            Net::Ipv6(h) => Some((IpAddr::V6(h.src), IpAddr::V6(h.dst))),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,7 +1,5 @@
 //! The display filter's view of one decoded frame: [`FrameFields`] for a [`FrameView`].
 
-use std::net::IpAddr;
-
 use super::{FrameFields, Value};
 use crate::decode::field::{self, at};
 use crate::decode::{Encap, Ipv4Header, Ipv6Header, Link, Net, TcpOptionKind, Transport};
@@ -54,10 +52,8 @@ impl FrameFields for FrameView<'_> {
         let addrs = |v6: bool, which: u8| -> Vec<Value> {
             let mut out = Vec::new();
             for n in d.ip_layers() {
-                let (s, t) = match n {
-                    Net::Ipv4(h) if !v6 => (IpAddr::V4(h.src), IpAddr::V4(h.dst)),
-                    Net::Ipv6(h) if v6 => (IpAddr::V6(h.src), IpAddr::V6(h.dst)),
-                    _ => continue,
+                let Some((s, t)) = n.addrs().filter(|_| matches!(n, Net::Ipv6(_)) == v6) else {
+                    continue;
                 };
                 match which {
                     0 => out.extend([Value::Addr(s), Value::Addr(t)]),

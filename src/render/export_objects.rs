@@ -94,7 +94,9 @@ impl ObjectExport {
             file.write_all(body)?;
             self.stats.files += 1;
             self.stats.bytes += body.len() as u64;
-            if !m.body_complete || m.body_missing > 0 || (body.len() as u64) < m.body_len {
+            // The bytes kept as sent against the body's length on the wire (a decoded body's
+            // own length says nothing of what was cut).
+            if !m.body_complete || m.body_missing > 0 || (m.body.len() as u64) < m.body_len {
                 self.stats.incomplete += 1;
             }
         }
