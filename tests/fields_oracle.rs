@@ -378,3 +378,114 @@ fn encrypted_extensions_tree_as_tshark_shows_it() {
         assert_eq!(tree, want, "{cap}: -V, ours / tshark");
     }
 }
+
+/// A fixture of tests/fixtures/tshark-fields.
+fn tshark_fixture(name: &str) -> String {
+    let dir =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tshark-fields");
+    std::fs::read_to_string(dir.join(name)).expect("fixture")
+}
+
+/// Lines of `-V` output: every node at `head`'s indent whose line is `head`, with the lines
+/// indented under it, minus each certificate's X.509 subtree (the lines under a
+/// `Certificate: ` line: tshark shows the full ASN.1 tree there, squirrel-sniff its summary).
+fn message_nodes(v: &str, head: &str) -> String {
+    let depth = |l: &str| l.len() - l.trim_start().len();
+    let base = depth(head);
+    let mut out = String::new();
+    let mut inside = false;
+    let mut skip_below: Option<usize> = None;
+    for l in v.lines() {
+        inside = l == head || (inside && depth(l) > base);
+        if !inside {
+            continue;
+        }
+        if let Some(d) = skip_below {
+            if depth(l) > d {
+                continue;
+            }
+            skip_below = None;
+        }
+        if l.trim_start().starts_with("Certificate: ") {
+            skip_below = Some(depth(l));
+        }
+        out.push_str(l);
+        out.push('\n');
+    }
+    out
+}
+
+/// The Certificate message as tshark 4.0 shows it in `-V` (fixtures made by
+/// scripts/make-tls-cert-fixtures.sh): TLS 1.3's request context, certificate list length,
+/// each certificate's length, its `Certificate: <first 36 bytes>… (subject RDNs, last
+/// first)` line and its extensions length, after decryption with the key log; TLS 1.0/1.2
+/// chains the same without the TLS 1.3 fields (an empty client chain stops at its length).
+#[test]
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
+fn certificate_message_as_tshark_shows_it() {
+    let Some(corpus) = corpus() else { return };
+    let head = "        Handshake Protocol: Certificate";
+    for cap in [
+        "decrypt/tls13-aes128",
+        "decrypt/h2-tls",
+        "tls/tls12-full-handshake-rsa",
+        "tls/ipv6-certificate-request-alert",
+        "tls/alert-unrecognized-name",
+        "tls/tls10-session-id-resumption",
+    ] {
+        let pcap = corpus
+            .join(format!("{cap}.pcap"))
+            .to_string_lossy()
+            .into_owned();
+        let keys = corpus.join(format!("{cap}.keys"));
+        let mut args = vec!["-r".to_string(), pcap, "-V".into()];
+        if keys.exists() {
+            args.extend(["--keylog".into(), keys.to_string_lossy().into_owned()]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(0), "{cap}: {}", stderr(&o));
+        let name = cap.rsplit('/').next().unwrap_or(cap);
+        let want = tshark_fixture(&format!("{name}-cert.tree"));
+        assert!(
+            want.contains(head),
+            "{cap}: fixture without a Certificate message"
+        );
+        assert_eq!(
+            message_nodes(&stdout(&o), head),
+            message_nodes(&want, head),
+            "{cap}: -V, ours / tshark"
+        );
+    }
+}
+
+/// A TLS 1.3 record's header in `-V` as tshark 4.0 shows it: the outer type of a protected
+/// record is `Opaque Type: Application Data (23)`, followed once decrypted by the inner
+/// `[Content Type: …]`; records before the ServerHello keep `Content Type`.
+#[test]
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
+fn tls13_record_headers_as_tshark_shows_them() {
+    let Some(corpus) = corpus() else { return };
+    let pcap = corpus.join("decrypt/tls13-aes128.pcap");
+    let keys = corpus.join("decrypt/tls13-aes128.keys");
+    let (pcap, keys) = (pcap.to_string_lossy(), keys.to_string_lossy());
+    let o = run(&["-r", &pcap, "--keylog", &keys, "-V"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let ours: String = stdout(&o)
+        .lines()
+        .filter(|l| {
+            [
+                "Content Type",
+                "Opaque Type",
+                "Version",
+                "Length",
+                "[Content Type",
+            ]
+            .iter()
+            .any(|p| l.strip_prefix("        ").is_some_and(|r| r.starts_with(p)))
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let want = tshark_fixture("tls13-aes128-records.txt");
+    assert_eq!(ours, want, "-V record headers, ours / tshark");
+}

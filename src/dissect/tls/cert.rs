@@ -30,6 +30,9 @@ pub struct CertSummary {
     pub subject: String,
     /// Subject common name; many certificates have none.
     pub subject_cn: Option<String>,
+    /// Subject attributes as tshark's certificate line names them, last RDN first
+    /// (`id-at-commonName=host,id-at-organizationName=Org`).
+    pub subject_rdns: String,
     /// Issuer DN, same form.
     pub issuer: String,
     pub issuer_cn: Option<String>,
@@ -259,6 +262,45 @@ fn rsa_pkcs1_verifies(cert: &X509Certificate<'_>, key: &SubjectPublicKeyInfo<'_>
     )
 }
 
+/// tshark's names of the X.520 and PKCS #9 name attributes; others by dotted OID.
+fn attribute_name(oid: &Oid<'_>) -> String {
+    let id = oid.to_id_string();
+    let name = match id.as_str() {
+        "2.5.4.3" => "id-at-commonName",
+        "2.5.4.4" => "id-at-surname",
+        "2.5.4.5" => "id-at-serialNumber",
+        "2.5.4.6" => "id-at-countryName",
+        "2.5.4.7" => "id-at-localityName",
+        "2.5.4.8" => "id-at-stateOrProvinceName",
+        "2.5.4.9" => "id-at-streetAddress",
+        "2.5.4.10" => "id-at-organizationName",
+        "2.5.4.11" => "id-at-organizationalUnitName",
+        "2.5.4.12" => "id-at-title",
+        "2.5.4.15" => "id-at-businessCategory",
+        "2.5.4.17" => "id-at-postalCode",
+        "2.5.4.42" => "id-at-givenName",
+        "1.2.840.113549.1.9.1" => "pkcs-9-at-emailAddress",
+        _ => return id,
+    };
+    name.to_string()
+}
+
+/// A name's attributes as `type=value`, last RDN first, comma-joined (tshark's order).
+fn rdns_text(name: &x509_parser::x509::X509Name<'_>) -> String {
+    let rdns: Vec<_> = name.iter_rdn().collect();
+    let mut parts = Vec::new();
+    for rdn in rdns.into_iter().rev() {
+        for a in rdn.iter() {
+            let v = match a.as_str() {
+                Ok(s) => s.to_string(),
+                Err(_) => String::from_utf8_lossy(a.as_slice()).into_owned(),
+            };
+            parts.push(format!("{}={v}", attribute_name(a.attr_type())));
+        }
+    }
+    parts.join(",")
+}
+
 fn first_cn(name: &x509_parser::x509::X509Name<'_>) -> Option<String> {
     name.iter_common_name().next().map(|a| match a.as_str() {
         Ok(s) => s.to_string(),
@@ -332,6 +374,7 @@ fn summarize_der(index: usize, der: &[u8]) -> CertSummary {
     };
     s.subject = cert.subject().to_string();
     s.subject_cn = first_cn(cert.subject());
+    s.subject_rdns = rdns_text(cert.subject());
     s.issuer = cert.issuer().to_string();
     s.issuer_cn = first_cn(cert.issuer());
     s.serial = cert.raw_serial_as_string();
@@ -387,6 +430,32 @@ impl CertSummary {
     /// The DNS names of the subject alternative names.
     pub fn dns_names(&self) -> impl Iterator<Item = &str> {
         self.san.iter().filter_map(AltName::dns)
+    }
+
+    /// tshark's line for the certificate: its first 36 bytes in hex (`…` when longer) and
+    /// its subject (escaped), when it parses; cut to 239 bytes as tshark cuts every label
+    /// (the summary under it has the whole subject).
+    pub fn tshark_line(&self) -> String {
+        const SHOWN: usize = 36;
+        const LABEL_BYTES: usize = 239;
+        let head = hex::encode(self.der.get(..SHOWN).unwrap_or(&self.der));
+        let more = if self.der.len() > SHOWN { "…" } else { "" };
+        let mut line = if self.parse_error.is_some() {
+            format!("Certificate: {head}{more}")
+        } else {
+            format!(
+                "Certificate: {head}{more} ({})",
+                escape_str(&self.subject_rdns)
+            )
+        };
+        if line.len() > LABEL_BYTES {
+            let cut = (0..=LABEL_BYTES)
+                .rev()
+                .find(|&i| line.is_char_boundary(i))
+                .unwrap_or(0);
+            line.truncate(cut);
+        }
+        line
     }
 
     /// Tree lines for this certificate (escaped).

@@ -251,8 +251,16 @@ impl TlsEvent {
         if self.record.sslv2 {
             rec.leaf(format!("Length: {}", self.record.length));
         } else {
+            // A TLS 1.3 protected record's outer type is opaque (RFC 8446 §5.2); tshark
+            // names it so and adds the inner type once decrypted.
+            let opaque = self.protocol == "TLSv1.3" && self.record.content_type == 23;
             rec.leaf(format!(
-                "Content Type: {} ({})",
+                "{}: {} ({})",
+                if opaque {
+                    "Opaque Type"
+                } else {
+                    "Content Type"
+                },
                 content_type_name(self.record.content_type),
                 self.record.content_type
             ));
@@ -262,6 +270,12 @@ impl TlsEvent {
                 self.record.version
             ));
             rec.leaf(format!("Length: {}", self.record.length));
+            if let (true, Some((_, inner))) = (opaque, self.record.decrypted) {
+                rec.leaf(format!(
+                    "[Content Type: {} ({inner})]",
+                    content_type_name(inner)
+                ));
+            }
         }
         match &self.message {
             TlsMessage::ClientHello(ch) => {

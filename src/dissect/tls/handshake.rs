@@ -12,11 +12,24 @@ use super::hello::{decode_extensions, Extension, ExtensionValues};
 use super::names::{client_cert_type_name, group_name, handshake_name, signature_scheme_name};
 use crate::present::tree::TreeNode;
 
-/// A Certificate message (TLS ≤ 1.2, in clear).
+/// A Certificate message: in clear up to TLS 1.2, seen after decryption in TLS 1.3.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CertificateChain {
     pub length: usize,
+    /// The certificate list's declared length.
+    pub list_length: usize,
     pub certificates: Vec<CertSummary>,
+    /// TLS 1.3 only: the certificate_request_context and each certificate's extensions.
+    pub tls13: Option<Box<Certificate13>>,
+}
+
+/// What a TLS 1.3 Certificate message adds (RFC 8446 §4.4.2).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Certificate13 {
+    pub context: Vec<u8>,
+    /// Per certificate, in the chain's order: the extension block's declared length and
+    /// its extensions.
+    pub extensions: Vec<(usize, Vec<Extension>)>,
 }
 
 /// Decode a Certificate body into per-certificate summaries.
@@ -24,12 +37,14 @@ pub fn decode_certificate(body: &[u8]) -> Result<CertificateChain, String> {
     match parse_tls_handshake_msg_certificate(body) {
         Ok((_, TlsMessageHandshake::Certificate(c))) => Ok(CertificateChain {
             length: body.len(),
+            list_length: body.len().saturating_sub(3),
             certificates: c
                 .cert_chain
                 .iter()
                 .enumerate()
                 .map(|(i, raw)| cert::summarize(i, raw.data))
                 .collect(),
+            tls13: None,
         }),
         _ => Err("malformed Certificate message".into()),
     }
@@ -44,6 +59,7 @@ pub fn decode_certificate13(body: &[u8]) -> Result<CertificateChain, String> {
         Some((usize::from(x) << 16) | (usize::from(y) << 8) | usize::from(z))
     };
     let ctx_len = usize::from(*body.first().ok_or_else(bad)?);
+    let context = body.get(1..1 + ctx_len).ok_or_else(bad)?.to_vec();
     let mut at = 1 + ctx_len;
     let list_len = u24(body, at).ok_or_else(bad)?;
     at += 3;
@@ -52,6 +68,7 @@ pub fn decode_certificate13(body: &[u8]) -> Result<CertificateChain, String> {
         .filter(|&e| e <= body.len())
         .ok_or_else(bad)?;
     let mut certificates = Vec::new();
+    let mut extensions = Vec::new();
     while at < end {
         let len = u24(body, at).ok_or_else(bad)?;
         at += 3;
@@ -62,25 +79,60 @@ pub fn decode_certificate13(body: &[u8]) -> Result<CertificateChain, String> {
             .get(at..at + 2)
             .and_then(|e| e.try_into().ok())
             .ok_or_else(bad)?;
-        at += 2 + usize::from(u16::from_be_bytes(ext));
+        let ext_len = usize::from(u16::from_be_bytes(ext));
+        let block = body.get(at + 2..at + 2 + ext_len).ok_or_else(bad)?;
+        extensions.push((ext_len, decode_extensions(block, true).0));
+        at += 2 + ext_len;
     }
     if at != end {
         return Err(bad());
     }
     Ok(CertificateChain {
         length: body.len(),
+        list_length: list_len,
         certificates,
+        tls13: Some(Box::new(Certificate13 {
+            context,
+            extensions,
+        })),
     })
 }
 
 impl CertificateChain {
+    /// The message as tshark lays it out (request context and per-certificate extensions
+    /// in TLS 1.3), each certificate's line holding our summary of it.
     pub fn tree(&self) -> TreeNode {
         let mut n = TreeNode::new("Handshake Protocol: Certificate");
         n.leaf("Handshake Type: Certificate (11)");
         n.leaf(format!("Length: {}", self.length));
-        let mut certs = TreeNode::new(format!("Certificates ({})", self.certificates.len()));
-        for c in &self.certificates {
-            certs.child(c.tree());
+        if let Some(t) = &self.tls13 {
+            n.leaf(format!(
+                "Certificate Request Context Length: {}",
+                t.context.len()
+            ));
+            if !t.context.is_empty() {
+                n.leaf(format!(
+                    "Certificate Request Context: {}",
+                    hex::encode(&t.context)
+                ));
+            }
+        }
+        n.leaf(format!("Certificates Length: {}", self.list_length));
+        if self.list_length == 0 {
+            return n;
+        }
+        let mut certs = TreeNode::new(format!("Certificates ({} bytes)", self.list_length));
+        for (i, c) in self.certificates.iter().enumerate() {
+            certs.leaf(format!("Certificate Length: {}", c.der_len));
+            let mut line = TreeNode::new(c.tshark_line());
+            line.child(c.tree());
+            certs.child(line);
+            if let Some((len, list)) = self.tls13.as_ref().and_then(|t| t.extensions.get(i)) {
+                certs.leaf(format!("Extensions Length: {len}"));
+                for x in list {
+                    certs.child(x.tree());
+                }
+            }
         }
         n.child(certs);
         n

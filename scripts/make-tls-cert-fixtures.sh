@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# tests/fixtures/tshark-fields/NAME-cert.tree and tls13-aes128-records.txt: tshark 4.0's -V
+# view of TLS Certificate messages, which tests/fields_oracle.rs compares ours with:
+#   NAME-cert.tree         every "Handshake Protocol: Certificate" node (indent 8) and the
+#                          lines under it, in frame order (TLS 1.3 ones decrypted with the
+#                          capture's key log, -o tls.keylog_file:)
+#   tls13-aes128-records.txt  the header lines of every TLS record (Content/Opaque Type,
+#                          Version, Length, the decrypted [Content Type]) of tls13-aes128
+# Needs tshark and ../shared/corpus. Run from the repository root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+corpus=${CORPUS:-../shared/corpus}
+out=tests/fixtures/tshark-fields
+node() { # the message node at indent 8 and its subtree
+  awk -v head='        Handshake Protocol: Certificate' '
+    { match($0, /^ */); ind = RLENGTH }
+    $0 == head { inside = 1; print; next }
+    inside && ind > 8 { print; next }
+    { inside = 0 }'
+}
+for c in decrypt/tls13-aes128 decrypt/h2-tls tls/tls12-full-handshake-rsa \
+  tls/ipv6-certificate-request-alert tls/alert-unrecognized-name tls/tls10-session-id-resumption; do
+  pcap=$corpus/$c.pcap
+  keys=()
+  [ -e "$corpus/$c.keys" ] && keys=(-o "tls.keylog_file:$corpus/$c.keys")
+  tshark -n "${keys[@]}" -r "$pcap" -V -Y 'tls.handshake.type == 11' 2>/dev/null |
+    node > "$out/$(basename "$c")-cert.tree"
+done
+tshark -n -o "tls.keylog_file:$corpus/decrypt/tls13-aes128.keys" -r "$corpus/decrypt/tls13-aes128.pcap" \
+  -V 2>/dev/null |
+  grep -E '^        (Content Type|Opaque Type|Version|Length|\[Content Type)' \
+    > "$out/tls13-aes128-records.txt"
