@@ -236,6 +236,35 @@ const CASES: &[(&str, Option<&str>, &str, &[&str])] = &[
             "tls.handshake.extensions_alpn_str",
         ],
     ),
+    // Found by scripts/tshark-oracle.py at stop 37 (fixtures: scripts/make-oracle-fixtures.sh).
+    // The outer IPv4 header's flags of a GRE packet carrying PPP, not IP (frame 16).
+    (
+        "link/pcap-big-endian.pcap",
+        None,
+        "pcap-big-endian-ip-flags.tsv",
+        &["ip.flags", "ip.flags.df", "ip.flags.mf"],
+    ),
+    // ICMP, ICMPv6 and UDP header fields of datagrams put back together from fragments,
+    // in the frame that completes them.
+    (
+        concat!(env!("CARGO_MANIFEST_DIR"), "/captures/ip-fragments.pcap"),
+        None,
+        "ip-fragments-transport.tsv",
+        &[
+            "icmp.type",
+            "icmp.code",
+            "icmpv6.type",
+            "icmpv6.code",
+            "udp.checksum",
+        ],
+    ),
+    // The legacy version of the ClientHello and ServerHello in QUIC Initial CRYPTO frames.
+    (
+        "decrypt/quic-h3.pcap",
+        Some("decrypt/quic-h3.keys"),
+        "quic-h3-hello-version.tsv",
+        &["tls.handshake.version"],
+    ),
 ];
 
 const TLS13_DECRYPTED: &[&str] = &[
@@ -416,7 +445,7 @@ fn message_nodes(v: &str, head: &str) -> String {
 }
 
 /// The Certificate message as tshark 4.0 shows it in `-V` (fixtures made by
-/// scripts/make-tls-cert-fixtures.sh): TLS 1.3's request context, certificate list length,
+/// scripts/make-oracle-fixtures.sh): TLS 1.3's request context, certificate list length,
 /// each certificate's length, its `Certificate: <first 36 bytes>… (subject RDNs, last
 /// first)` line and its extensions length, after decryption with the key log; TLS 1.0/1.2
 /// chains the same without the TLS 1.3 fields (an empty client chain stops at its length).

@@ -189,10 +189,6 @@ impl FrameView<'_> {
             Link::Ethernet(e) => Some(e),
             _ => None,
         };
-        let v4 = match &d.net {
-            Some(Net::Ipv4(h)) => Some(h),
-            _ => None,
-        };
         let v6 = match &d.net {
             Some(Net::Ipv6(h)) => Some(h),
             _ => None,
@@ -201,7 +197,8 @@ impl FrameView<'_> {
         // The datagram this frame completed from fragments, of IPv6 or of IPv4.
         let reassembled = |v6: bool| d.reassembled.as_deref().filter(|r| r.v6 == v6);
         let tcp = d.tcp();
-        let icmp = |v6: bool| match &d.transport {
+        // The ICMP header of the frame, or of the datagram it completed from fragments.
+        let icmp = |v6: bool| match d.session_transport() {
             Some(Transport::Icmpv4(h)) if !v6 => Some(h),
             Some(Transport::Icmpv6(h)) if v6 => Some(h),
             _ => None,
@@ -270,16 +267,19 @@ impl FrameView<'_> {
             "ip.dsfield" => all4(&|h| u64::from(h.dscp) << 2 | u64::from(h.ecn)),
             "ip.len" => all4(&|h| h.total_len.into()),
             "ip.id" => all4(&|h| h.id.into()),
-            // The three flag bits (reserved, DF, MF) as tshark's 0x02 for DF.
-            "ip.flags" => one(v4
-                .and_then(|h| byte(at(h.offset, field::ipv4::FLAGS_FRAG).start))
-                .map(|b| b >> 5)),
-            "ip.flags.df" => v4
-                .map(|h| vec![Value::Bool(h.dont_fragment)])
-                .unwrap_or_default(),
-            "ip.flags.mf" => v4
-                .map(|h| vec![Value::Bool(h.more_fragments)])
-                .unwrap_or_default(),
+            // The three flag bits (reserved, DF, MF) as tshark's 0x02 for DF; a tunnel's
+            // headers too (a GRE packet carrying no IP has only the outer one).
+            "ip.flags" => {
+                all4(&|h| byte(at(h.offset, field::ipv4::FLAGS_FRAG).start).map_or(0, |b| b >> 5))
+            }
+            "ip.flags.df" | "ip.flags.mf" => d
+                .ip_layers()
+                .filter_map(|n| match n {
+                    Net::Ipv4(h) if name == "ip.flags.df" => Some(Value::Bool(h.dont_fragment)),
+                    Net::Ipv4(h) => Some(Value::Bool(h.more_fragments)),
+                    _ => None,
+                })
+                .collect(),
             // In 8-byte units, as tshark's field (its tree line says bytes).
             "ip.frag_offset" => all4(&|h| u64::from(h.fragment_offset / 8)),
             "ip.fragment" | "ipv6.fragment" => reassembled(name.starts_with("ipv6"))
@@ -351,7 +351,7 @@ impl FrameView<'_> {
                 (Some(_), Some(p)) if !p.is_empty() => vec![Value::Str(hex::encode(p))],
                 _ => Vec::new(),
             },
-            "udp.checksum" => match &d.transport {
+            "udp.checksum" => match d.session_transport() {
                 Some(Transport::Udp(u)) => vec![Value::Int(u.checksum.into())],
                 _ => Vec::new(),
             },

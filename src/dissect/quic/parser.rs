@@ -155,7 +155,8 @@ impl AppMessage for QuicEvent {
                     .map(|p| FieldValue::Str(hex::encode(&p.scid))),
             ),
             "tls.sni" => sni_values(self.client_hello.as_deref(), out),
-            "tls.handshake.ciphersuite"
+            "tls.handshake.version"
+            | "tls.handshake.ciphersuite"
             | "tls.handshake.extension.type"
             | "tls.handshake.extensions_alpn_str"
             | "tls.handshake.extensions.supported_version"

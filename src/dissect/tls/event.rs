@@ -612,12 +612,6 @@ impl crate::dissect::parser::AppMessage for TlsEvent {
                 TlsMessage::Note(_) | TlsMessage::Summary(_) | TlsMessage::Decryption(_),
             ) => None,
             ("tls.record.version", _) => Some(FieldValue::Int(self.record.version.into())),
-            ("tls.handshake.version", TlsMessage::ClientHello(ch)) => {
-                Some(FieldValue::Int(ch.legacy_version.into()))
-            }
-            ("tls.handshake.version", TlsMessage::ServerHello(sh)) => {
-                Some(FieldValue::Int(sh.legacy_version.into()))
-            }
             ("tls.alert.description", TlsMessage::Alert(a)) => {
                 a.description.map(|x| FieldValue::Int(x.into()))
             }
@@ -655,8 +649,8 @@ impl crate::dissect::parser::AppMessage for TlsEvent {
     }
 }
 
-/// The cipher suite and extension fields of a ClientHello or ServerHello (in a TLS record or
-/// a QUIC CRYPTO frame).
+/// The version, cipher suite and extension fields of a ClientHello or ServerHello (in a TLS
+/// record or a QUIC CRYPTO frame).
 pub fn hello_values(
     field: &str,
     ch: Option<&super::hello::ClientHello>,
@@ -665,6 +659,11 @@ pub fn hello_values(
 ) {
     use crate::dissect::parser::FieldValue;
     let int = |x: u64| FieldValue::Int(x);
+    if field == "tls.handshake.version" {
+        out.extend(ch.map(|c| int(c.legacy_version.into())));
+        out.extend(sh.map(|s| int(s.legacy_version.into())));
+        return;
+    }
     if field == "tls.handshake.ciphersuite" {
         if let Some(ch) = ch.filter(|c| !c.sslv2) {
             out.extend(ch.cipher_suites.iter().map(|c| int((*c).into())));

@@ -6,6 +6,10 @@
 #                          capture's key log, -o tls.keylog_file:)
 #   tls13-aes128-records.txt  the header lines of every TLS record (Content/Opaque Type,
 #                          Version, Length, the decrypted [Content Type]) of tls13-aes128
+#   NAME.tsv               -T fields of the fields scripts/tshark-oracle.py found different
+#                          at stop 37 (frame.number first, -E occurrence=a, aggregator ','):
+#                          IPv4 flags of a GRE packet without inner IP, ICMP and UDP fields
+#                          of reassembled datagrams, the version of QUIC's TLS hellos
 # Needs tshark and ../shared/corpus. Run from the repository root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,3 +34,16 @@ tshark -n -o "tls.keylog_file:$corpus/decrypt/tls13-aes128.keys" -r "$corpus/dec
   -V 2>/dev/null |
   grep -E '^        (Content Type|Opaque Type|Version|Length|\[Content Type)' \
     > "$out/tls13-aes128-records.txt"
+fields() { # fields CAPTURE FIXTURE [tshark options…] -- FIELD…
+  local cap=$1 fix=$2; shift 2
+  local opts=(); while [ "$1" != -- ]; do opts+=("$1"); shift; done; shift
+  local e=(-e frame.number); for f in "$@"; do e+=(-e "$f"); done
+  tshark -n "${opts[@]}" -r "$cap" -T fields "${e[@]}" -E occurrence=a -E separator=/t \
+    -E aggregator=, 2>/dev/null > "$out/$fix"
+}
+fields "$corpus/link/pcap-big-endian.pcap" pcap-big-endian-ip-flags.tsv -- \
+  ip.flags ip.flags.df ip.flags.mf
+fields captures/ip-fragments.pcap ip-fragments-transport.tsv -- \
+  icmp.type icmp.code icmpv6.type icmpv6.code udp.checksum
+fields "$corpus/decrypt/quic-h3.pcap" quic-h3-hello-version.tsv \
+  -o "tls.keylog_file:$corpus/decrypt/quic-h3.keys" -- tls.handshake.version
