@@ -835,6 +835,9 @@ fn capture_main(cli: &Cli) -> i32 {
                 "squirrel-sniff: -z: {n} counts not kept: their conversation or endpoint rows were past the memory budget (--max-total-buffer)"
             );
         }
+        for line in stats.ztally.iter().flat_map(|z| z.cut_notes()) {
+            eprintln!("squirrel-sniff: {line}");
+        }
         if stats.conversations_dropped > 0 {
             eprintln!(
                 "squirrel-sniff: --conversations: {} rows not kept (memory budget, --max-total-buffer)",
