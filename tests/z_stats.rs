@@ -450,3 +450,29 @@ fn io_stat_rows_stop_at_the_memory_budget() {
         assert!(out.ends_with("=\n"), "{out}");
     }
 }
+
+#[test]
+fn io_stat_load_keeps_its_intervals_within_the_budget() {
+    // LOAD keeps every interval (it reaches back): at 1 ms over a capture spanning years
+    // the intervals past the budget's share are not kept, and stderr says both.
+    let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/corpus/tls/tls12-alpn-session-resumption.pcap");
+    if !corpus.exists() {
+        return;
+    }
+    let c = corpus.to_string_lossy().into_owned();
+    let z = "io,stat,0.001,LOAD(tcp.analysis.ack_rtt)tcp.analysis.ack_rtt";
+    let o = run(&["-r", &c, "-q", "-z", z, "--max-total-buffer", "1048576"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("counts not kept: their conversation, endpoint or io,stat interval rows"),
+        "{e}"
+    );
+    assert!(
+        e.contains("156752752814 intervals, only the first 3276 printed"),
+        "{e}"
+    );
+    let rows = stdout(&o).lines().filter(|l| l.contains(" <> ")).count();
+    assert_eq!(rows, 3276);
+}
