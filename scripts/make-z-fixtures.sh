@@ -51,3 +51,26 @@ done
 f="$corpus/tls/tls12-alpn-session-resumption.pcap"
 tshark -n -r "$f" -q -z io,stat,0 -z io,stat,100000000 2>/dev/null \
   | grep -v '^Running as user' >"tests/fixtures/z-iostat/tls__$(basename "$f").txt"
+# io,stat's function columns (COUNT, SUM, MIN, MAX, AVG, LOAD of a field), each with the
+# field as its filter: tshark 4.0 fills a field only when a filter names it.
+mkdir -p tests/fixtures/z-iostat-func
+func=(-z 'io,stat,1,SUM(frame.len)frame.len,COUNT(tcp.len)tcp.len,MIN(frame.len)frame.len,MAX(frame.len)frame.len,AVG(frame.len)frame.len'
+      -z 'io,stat,0.5,AVG(frame.time_delta)frame.time_delta,MIN(frame.time_delta)frame.time_delta,SUM(frame.time_delta)frame.time_delta'
+      -z 'io,stat,0.1,LOAD(tcp.analysis.ack_rtt)tcp.analysis.ack_rtt,AVG(tcp.analysis.ack_rtt)tcp.analysis.ack_rtt,MAX(tcp.analysis.ack_rtt)tcp.analysis.ack_rtt'
+      -z 'io,stat,0,COUNT(ip.src)ip.src,SUM(tcp.len)tcp.len,MAX(tcp.srcport)tcp.srcport,AVG(ip.ttl)ip.ttl'
+      -z 'io,stat,2,MIN(tcp.seq)tcp.seq,MAX(tcp.ack)tcp.ack,AVG(tcp.window_size)tcp.window_size,COUNT(frame)frame'
+      -z 'io,stat,1,AVG(frame.time_epoch)frame.time_epoch,MIN(frame.time_relative)frame.time_relative,LOAD(frame.time_delta)frame.time_delta')
+for f in captures/*.pcap "$corpus/http/chunked-responses.pcapng" \
+         "$corpus/tcp/out-of-order-http-response.pcap"; do
+  name="$(basename "$(dirname "$f")")__$(basename "$f").txt"
+  tshark -n -r "$f" -q "${func[@]}" 2>/dev/null | grep -v '^Running as user' \
+    >"tests/fixtures/z-iostat-func/$name"
+done
+# The memory budget's bound on io,stat's rows: at 0.0001 s the 2.24 s capture has 22,403
+# intervals; a 64 KiB budget allows 204 (half the budget at 160 bytes an interval and
+# column), so squirrel-sniff prints tshark's first 12 lines (the head) and 204 rows, then
+# the closing line.
+mkdir -p tests/fixtures/z-iostat-bound
+full=$(tshark -n -r captures/dns-udp-tcp.pcap -q -z io,stat,0.0001 2>/dev/null | grep -v '^Running as user')
+{ head -n $((12 + 204)) <<<"$full"; tail -n 1 <<<"$full"; } \
+  >tests/fixtures/z-iostat-bound/captures__dns-udp-tcp.pcap.txt

@@ -274,7 +274,6 @@ fn io_stat_forms_it_cannot_count_are_one_usage_line() {
         "io,stat,-1",
         "io,stat,0.0000001",
         "io,stat,1,tcp ==",
-        "io,stat,1,COUNT(tcp.len)tcp.len",
         "io,stat,1,AVG(tcp.len)\x1b[31m",
     ] {
         let o = run(&["-r", &f, "-q", "-z", z]);
@@ -285,4 +284,195 @@ fn io_stat_forms_it_cannot_count_are_one_usage_line() {
         assert!(!e.contains('\x1b'), "{z}: {e}");
         assert!(o.stdout.is_empty(), "{z}");
     }
+}
+
+/// The function columns of scripts/make-z-fixtures.sh, in the order given there.
+const FUNC_ARGS: [&str; 12] = [
+    "-z",
+    "io,stat,1,SUM(frame.len)frame.len,COUNT(tcp.len)tcp.len,MIN(frame.len)frame.len,MAX(frame.len)frame.len,AVG(frame.len)frame.len",
+    "-z",
+    "io,stat,0.5,AVG(frame.time_delta)frame.time_delta,MIN(frame.time_delta)frame.time_delta,SUM(frame.time_delta)frame.time_delta",
+    "-z",
+    "io,stat,0.1,LOAD(tcp.analysis.ack_rtt)tcp.analysis.ack_rtt,AVG(tcp.analysis.ack_rtt)tcp.analysis.ack_rtt,MAX(tcp.analysis.ack_rtt)tcp.analysis.ack_rtt",
+    "-z",
+    "io,stat,0,COUNT(ip.src)ip.src,SUM(tcp.len)tcp.len,MAX(tcp.srcport)tcp.srcport,AVG(ip.ttl)ip.ttl",
+    "-z",
+    "io,stat,2,MIN(tcp.seq)tcp.seq,MAX(tcp.ack)tcp.ack,AVG(tcp.window_size)tcp.window_size,COUNT(frame)frame",
+    "-z",
+    "io,stat,1,AVG(frame.time_epoch)frame.time_epoch,MIN(frame.time_relative)frame.time_relative,LOAD(frame.time_delta)frame.time_delta",
+];
+
+#[test]
+fn io_stat_function_columns_match_tshark_byte_for_byte() {
+    let mut compared = 0;
+    for fx in fixture_files("z-iostat-func") {
+        let Some(src) = source(&fx) else { continue };
+        let name = fx.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let want = std::fs::read_to_string(&fx).expect("fixture");
+        let f = src.to_string_lossy().into_owned();
+        let mut args = vec!["-r", f.as_str(), "-q"];
+        args.extend(FUNC_ARGS);
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(0), "{name}: {}", stderr(&o));
+        assert_eq!(tables_after_summary(&o), want, "{name}");
+        if name.starts_with("captures__dns") {
+            args.extend(["-j", "2"]);
+            assert_eq!(run(&args).stdout, o.stdout, "{name}: -j 2");
+        }
+        compared += 1;
+    }
+    assert!(compared >= 13, "{compared} fixtures compared");
+}
+
+#[test]
+fn io_stat_functions_refuse_the_fields_tshark_refuses() {
+    let f = capture("dns-udp-tcp.pcap");
+    // tshark 4.0's messages (it exits 10; squirrel-sniff's usage errors exit 2).
+    for (z, says) in [
+        (
+            "SUM(ip.src)ip.src",
+            "ip.src doesn't have integral values, so SUM(*) calculations are not supported on it",
+        ),
+        (
+            "MAX(tcp.flags.syn)",
+            "tcp.flags.syn doesn't have integral values, so MAX(*)",
+        ),
+        (
+            "AVG(http.host)",
+            "http.host doesn't have integral values, so AVG(*)",
+        ),
+        (
+            "MIN(tcp.analysis.acks_frame)",
+            "doesn't have integral values",
+        ),
+        (
+            "LOAD(frame.len)frame.len",
+            "LOAD() is only supported for relative-time fields such as smb.time",
+        ),
+        (
+            "LOAD(frame.time_epoch)",
+            "LOAD() is only supported for relative-time fields",
+        ),
+        (
+            "SUM(nosuch.field)",
+            "there is no field named 'nosuch.field'",
+        ),
+        (
+            "SUM(frame.len",
+            "closing parenthesis missing from calculated expression",
+        ),
+        ("COUNT()", "you didn't specify a field name for COUNT(*)"),
+        (
+            "FRAMES(tcp)",
+            "FRAMES does not require or allow a field name within the parens",
+        ),
+        ("SUM(frame.len)tcp ==", "tcp =="),
+    ] {
+        let arg = format!("io,stat,1,{z}");
+        let o = run(&["-r", &f, "-q", "-z", &arg]);
+        assert_eq!(o.status.code(), Some(2), "{z}");
+        let e = stderr(&o);
+        assert_eq!(e.trim_end().lines().count(), 1, "{z}: {e}");
+        assert!(e.contains(says), "{z}: {e}");
+        assert!(o.stdout.is_empty(), "{z}");
+    }
+    // COUNT takes any field (tshark counts its occurrences).
+    let o = run(&[
+        "-r",
+        &f,
+        "-q",
+        "-z",
+        "io,stat,0,COUNT(ip.src)ip.src,COUNT(tcp.flags.syn)tcp",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+#[test]
+fn io_stat_rows_stop_at_the_memory_budget() {
+    // A 64 KiB budget allows 204 intervals: tshark's table, cut after 204 rows.
+    let want = fixture_text("z-iostat-bound", "dns-udp-tcp.pcap");
+    let f = capture("dns-udp-tcp.pcap");
+    let o = run(&[
+        "-r",
+        &f,
+        "-q",
+        "-z",
+        "io,stat,0.0001",
+        "--max-total-buffer",
+        "65536",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(tables_after_summary(&o), want);
+    let e = stderr(&o);
+    assert!(
+        e.contains("-z io,stat,0.0001: 22403 intervals, only the first 204 printed"),
+        "{e}"
+    );
+    // Two columns share the allowance.
+    let o = run(&[
+        "-r",
+        &f,
+        "-q",
+        "-z",
+        "io,stat,0.0001,,udp",
+        "--max-total-buffer",
+        "65536",
+    ]);
+    assert!(
+        stderr(&o).contains("only the first 102 printed"),
+        "{}",
+        stderr(&o)
+    );
+    // A capture whose timestamps span years, at a microsecond: 1.6e14 intervals, which
+    // tshark would try to hold one by one; the default budget prints 838,860.
+    let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/corpus/tls/tls12-alpn-session-resumption.pcap");
+    if corpus.exists() {
+        let c = corpus.to_string_lossy().into_owned();
+        let o = run(&[
+            "-r",
+            &c,
+            "-q",
+            "-z",
+            "io,stat,0.000001",
+            "--max-total-buffer",
+            "1048576",
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let e = stderr(&o);
+        assert!(
+            e.contains("156752752813745 intervals, only the first 3276 printed"),
+            "{e}"
+        );
+        let out = stdout(&o);
+        let rows = out.lines().filter(|l| l.contains(" <> ")).count();
+        assert_eq!(rows, 3276, "{out}");
+        assert!(out.ends_with("=\n"), "{out}");
+    }
+}
+
+#[test]
+fn io_stat_load_keeps_its_intervals_within_the_budget() {
+    // LOAD keeps every interval (it reaches back): at 1 ms over a capture spanning years
+    // the intervals past the budget's share are not kept, and stderr says both.
+    let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/corpus/tls/tls12-alpn-session-resumption.pcap");
+    if !corpus.exists() {
+        return;
+    }
+    let c = corpus.to_string_lossy().into_owned();
+    let z = "io,stat,0.001,LOAD(tcp.analysis.ack_rtt)tcp.analysis.ack_rtt";
+    let o = run(&["-r", &c, "-q", "-z", z, "--max-total-buffer", "1048576"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("counts not kept: their conversation, endpoint or io,stat interval rows"),
+        "{e}"
+    );
+    assert!(
+        e.contains("156752752814 intervals, only the first 3276 printed"),
+        "{e}"
+    );
+    let rows = stdout(&o).lines().filter(|l| l.contains(" <> ")).count();
+    assert_eq!(rows, 3276);
 }

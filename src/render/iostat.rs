@@ -4,13 +4,18 @@
 //! relative intervals.
 //!
 //! A column is `FILTER` (frames and bytes of the frames it matches, in -Y's language), an
-//! empty field (every frame), `FRAMES()FILTER` or `BYTES()FILTER`. Counts are kept per
-//! interval that has frames (a bucket), so a long capture with a short interval holds no
-//! more buckets than frames; empty intervals are printed from the gaps.
+//! empty field (every frame), `FRAMES()FILTER`, `BYTES()FILTER`, or a function of a field
+//! over the frames the filter matches: `COUNT(f)`, `SUM(f)`, `MIN(f)`, `MAX(f)`, `AVG(f)`
+//! (integers and times, as tshark's 64-bit counters wrap) and `LOAD(f)` (a relative time).
+//! Counts are kept per interval that has frames (a bucket; LOAD keeps every interval, as it
+//! reaches back), so a long capture with a short interval holds no more buckets than
+//! frames; empty intervals are printed from the gaps. The rows printed are bounded by the
+//! memory budget too (tshark holds one item per interval and column): past it the table
+//! stops and stderr says so.
 
 use std::io::{self, Write};
 
-use crate::display::Filter;
+use crate::display::{FieldType, Filter, FrameFields, Value};
 use crate::present::escape::escape_str;
 
 /// What a column counts.
@@ -22,7 +27,49 @@ pub enum ColKind {
     Frames,
     /// `BYTES()`: bytes only.
     Bytes,
+    /// `COUNT(field)`: how many times the field occurs.
+    Count,
+    /// `SUM(field)`.
+    Sum,
+    /// `MIN(field)`.
+    Min,
+    /// `MAX(field)`.
+    Max,
+    /// `AVG(field)`.
+    Avg,
+    /// `LOAD(field)`: a relative time spread back over the intervals it covers, per
+    /// interval's length.
+    Load,
 }
+
+impl ColKind {
+    /// tshark's name of the function (its column head).
+    fn name(self) -> &'static str {
+        match self {
+            ColKind::FramesBytes => "Frames and bytes",
+            ColKind::Frames => "FRAMES",
+            ColKind::Bytes => "BYTES",
+            ColKind::Count => "COUNT",
+            ColKind::Sum => "SUM",
+            ColKind::Min => "MIN",
+            ColKind::Max => "MAX",
+            ColKind::Avg => "AVG",
+            ColKind::Load => "LOAD",
+        }
+    }
+}
+
+/// The functions in the order tshark tries them on a column's text.
+const FUNCS: [ColKind; 8] = [
+    ColKind::Frames,
+    ColKind::Bytes,
+    ColKind::Count,
+    ColKind::Sum,
+    ColKind::Min,
+    ColKind::Max,
+    ColKind::Avg,
+    ColKind::Load,
+];
 
 /// One column as given.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,8 +77,10 @@ pub struct ColSpec {
     pub kind: ColKind,
     /// The field as typed (trimmed), shown on the `Col` lines; `None` for an empty field.
     pub label: Option<String>,
-    /// The filter part (after `FRAMES()`/`BYTES()`), when not empty.
+    /// The filter part (after `FRAMES()`/`BYTES()`/`SUM(f)`…), when not empty.
     pub filter: Option<String>,
+    /// The field a function column reads (`SUM(frame.len)`), canonical name and type.
+    pub field: Option<(&'static str, FieldType)>,
 }
 
 /// A parsed `io,stat` argument.
@@ -42,6 +91,8 @@ pub struct IoStatSpec {
     /// Decimal places the interval is shown with.
     pub prec: u32,
     pub cols: Vec<ColSpec>,
+    /// The argument after `io,stat,`, as given.
+    pub text: String,
 }
 
 const USAGE: &str = "io,stat,INTERVAL[,FILTER|FRAMES()FILTER|BYTES()FILTER]...";
@@ -82,6 +133,7 @@ impl IoStatSpec {
                 kind: ColKind::FramesBytes,
                 label: None,
                 filter: None,
+                field: None,
             }],
             Some(c) => c.split(',').map(ColSpec::parse).collect::<Result<_, _>>()?,
         };
@@ -89,6 +141,7 @@ impl IoStatSpec {
             interval,
             prec,
             cols,
+            text: rest.to_string(),
         })
     }
 }
@@ -124,27 +177,37 @@ impl ColSpec {
                 kind: ColKind::FramesBytes,
                 label: None,
                 filter: None,
+                field: None,
             });
         }
-        let (kind, filter) = if let Some(f) = field.strip_prefix("FRAMES()") {
-            (ColKind::Frames, f)
-        } else if let Some(f) = field.strip_prefix("BYTES()") {
-            (ColKind::Bytes, f)
-        } else if let Some(func) = [
-            "COUNT(", "SUM(", "MIN(", "MAX(", "AVG(", "LOAD(", "FRAMES(", "BYTES(",
-        ]
-        .into_iter()
-        .find(|p| field.starts_with(p))
-        {
-            return Err(format!(
-                "{}: squirrel-sniff's io,stat has no {}) columns (it counts FILTER, FRAMES()FILTER \
-                 and BYTES()FILTER)",
-                escape_str(field),
-                func
-            ));
-        } else {
-            (ColKind::FramesBytes, field)
-        };
+        let mut kind = ColKind::FramesBytes;
+        let mut filter = field;
+        let mut read = None;
+        let func = FUNCS.into_iter().find_map(|k| {
+            let rest = field.strip_prefix(k.name())?.strip_prefix('(')?;
+            Some((k, rest))
+        });
+        if let Some((k, rest)) = func {
+            let Some((name, after)) = rest.split_once(')') else {
+                return Err(format!(
+                    "{}: closing parenthesis missing from calculated expression",
+                    escape_str(field)
+                ));
+            };
+            kind = k;
+            filter = after;
+            if matches!(k, ColKind::Frames | ColKind::Bytes) {
+                if !name.is_empty() {
+                    return Err(format!(
+                        "{}: {} does not require or allow a field name within the parens",
+                        escape_str(field),
+                        k.name()
+                    ));
+                }
+            } else {
+                read = Some(field_for(k, name).map_err(|e| format!("{}: {e}", escape_str(field)))?);
+            }
+        }
         let filter = filter.trim();
         let filter = if filter.is_empty() {
             None
@@ -157,15 +220,54 @@ impl ColSpec {
             kind,
             label: Some(field.to_string()),
             filter,
+            field: read,
         })
     }
 }
 
-/// Frames and bytes of one interval.
+/// The field a function reads, with tshark 4.0's rules for which types each accepts:
+/// COUNT any field; SUM, MIN, MAX and AVG integers and times; LOAD relative times.
+fn field_for(kind: ColKind, name: &str) -> Result<(&'static str, FieldType), String> {
+    let func = kind.name();
+    if name.is_empty() {
+        return Err(format!("you didn't specify a field name for {func}(*)"));
+    }
+    let Some(def) = crate::display::fields::lookup(name) else {
+        return Err(format!("there is no field named '{}'", escape_str(name)));
+    };
+    // Fields tshark types as a frame number (FT_FRAMENUM): not integral to it.
+    let frame_ref = def.name.ends_with("_frame") || def.name.ends_with("_in");
+    let integral = match def.ty {
+        FieldType::Int => !frame_ref,
+        FieldType::Signed | FieldType::Time => true,
+        _ => false,
+    };
+    if kind == ColKind::Count {
+        return Ok((def.name, def.ty));
+    }
+    if !integral {
+        return Err(format!(
+            "{} doesn't have integral values, so {func}(*) calculations are not supported on it",
+            def.name
+        ));
+    }
+    // tshark's frame.time_epoch is an absolute time.
+    if kind == ColKind::Load && (def.ty != FieldType::Time || def.name == "frame.time_epoch") {
+        return Err(
+            "LOAD() is only supported for relative-time fields such as smb.time".to_string(),
+        );
+    }
+    Ok((def.name, def.ty))
+}
+
+/// One interval of a column: frames, and tshark's counter (bytes, or the function's
+/// running value: a wrapping 64-bit sum as tshark's, times in nanoseconds) with the number
+/// of values it holds (for AVG).
 #[derive(Debug, Clone, Copy, Default)]
 struct Cell {
     frames: u64,
-    bytes: u64,
+    counter: u64,
+    num: u64,
 }
 
 /// One column's counts: its buckets (interval index, counts) in increasing index.
@@ -176,6 +278,153 @@ struct Column {
     buckets: Vec<(u64, Cell)>,
     /// The interval frames are counted in now (tshark drops a frame earlier than it).
     current: u64,
+    /// tshark's `max_vals`: the largest running value seen after any frame, which sets a
+    /// function column's width (a MIN or AVG that later fell still counts).
+    max_val: u64,
+}
+
+impl Column {
+    /// Whether the column's field is a time (printed as seconds with six decimals).
+    fn time(&self) -> bool {
+        matches!(self.spec.field, Some((_, FieldType::Time)))
+    }
+
+    /// A function column takes in one frame's values of its field.
+    fn take(&mut self, cell: &mut Cell, view: &crate::event::FrameView<'_>) {
+        let Some((name, ty)) = self.spec.field else {
+            return;
+        };
+        // A protocol (COUNT only) occurs once in a frame that has it.
+        let values: Vec<u64> = if ty == FieldType::Protocol {
+            if view.has(name) {
+                vec![1]
+            } else {
+                Vec::new()
+            }
+        } else {
+            view.values(name)
+                .iter()
+                .filter_map(|v| match v {
+                    Value::Int(n) => Some(*n),
+                    Value::Signed(n) => Some(*n as u64),
+                    Value::Time(ns) => Some(*ns as i64 as u64),
+                    // Addresses, text, flags: only COUNT takes them.
+                    _ if self.spec.kind == ColKind::Count => Some(0),
+                    _ => None,
+                })
+                .collect()
+        };
+        let signed = ty == FieldType::Signed;
+        let first = cell.frames == 1;
+        match self.spec.kind {
+            ColKind::Count => cell.counter = cell.counter.wrapping_add(values.len() as u64),
+            ColKind::Sum => {
+                for v in &values {
+                    cell.counter = cell.counter.wrapping_add(*v);
+                }
+            }
+            ColKind::Min => {
+                for (i, v) in values.iter().enumerate() {
+                    let less = if signed {
+                        (*v as i64) < (cell.counter as i64)
+                    } else {
+                        *v < cell.counter
+                    };
+                    if (first && i == 0) || less {
+                        cell.counter = *v;
+                    }
+                }
+            }
+            ColKind::Max => {
+                for v in &values {
+                    let more = if signed {
+                        (*v as i64) > (cell.counter as i64)
+                    } else {
+                        *v > cell.counter
+                    };
+                    if more {
+                        cell.counter = *v;
+                    }
+                }
+            }
+            ColKind::Avg => {
+                for v in &values {
+                    cell.num += 1;
+                    cell.counter = cell.counter.wrapping_add(*v);
+                }
+            }
+            // Spread by the caller (it reaches earlier intervals).
+            ColKind::Load | ColKind::FramesBytes | ColKind::Frames | ColKind::Bytes => {}
+        }
+        self.max_val = self.max_val.max(match self.spec.kind {
+            ColKind::Avg if cell.num == 0 => 0,
+            ColKind::Avg if ty == FieldType::Time => (cell.counter / cell.num + 500_000_000) / NS,
+            ColKind::Avg => cell.counter / cell.num,
+            _ => cell.counter,
+        });
+    }
+}
+
+/// LOAD: each value (a relative time, in whole microseconds) counts its part past the
+/// last interval boundary in this interval and a whole interval in each one before, going
+/// back as tshark does (before the first interval it goes on from the newest one). The
+/// column's buckets are every interval from the first to `at`.
+fn load(
+    col: &mut Column,
+    at: usize,
+    cell: &mut Cell,
+    view: &crate::event::FrameView<'_>,
+    interval: u64,
+) {
+    let Some((name, _)) = col.spec.field else {
+        return;
+    };
+    for v in view.values(name) {
+        let Value::Time(ns) = v else { continue };
+        let us = u64::try_from(ns.max(0) / 1000).unwrap_or(u64::MAX);
+        let part = us % interval;
+        cell.counter = cell.counter.wrapping_add(part);
+        let steps = (us - part) / interval;
+        if steps == 0 {
+            continue;
+        }
+        // The cells walked back over, newest first: at-1, …, 0, then at, at-1, … again.
+        let n = at as u64 + 1;
+        let (rounds, extra) = (steps / n, steps % n);
+        for k in 0..n.min(steps) {
+            let idx = if k < at as u64 {
+                at as u64 - 1 - k
+            } else {
+                at as u64
+            };
+            let times = rounds + u64::from(k < extra);
+            let add = interval.wrapping_mul(times);
+            if idx == at as u64 {
+                cell.counter = cell.counter.wrapping_add(add);
+            } else if let Some(b) = usize::try_from(idx)
+                .ok()
+                .and_then(|i| col.buckets.get_mut(i))
+            {
+                b.1.counter = b.1.counter.wrapping_add(add);
+            }
+        }
+    }
+    col.max_val = col.max_val.max(cell.counter);
+}
+
+const NS: u64 = 1_000_000_000;
+
+const US: u64 = 1_000_000;
+
+/// See [`IoStat::span`].
+struct Span {
+    unrounded: u64,
+    duration: u64,
+    interval: u64,
+    width: u32,
+    invl_mag: u32,
+    prec: u32,
+    dv: u64,
 }
 
 /// One `io,stat` table being counted.
@@ -184,6 +433,10 @@ pub struct IoStat {
     interval: u64,
     prec: u32,
     cols: Vec<Column>,
+    /// The argument after `io,stat,`, for the note when rows are cut.
+    text: String,
+    /// The rows (intervals) printed at most.
+    max_rows: u64,
 }
 
 /// What every `io,stat` table shares: the capture's duration (the largest time since the
@@ -198,8 +451,9 @@ pub struct Clock {
 }
 
 impl IoStat {
-    pub fn new(spec: &IoStatSpec) -> IoStat {
-        let cols = spec
+    /// A table printing at most `max_cells` intervals × columns.
+    pub fn new(spec: &IoStatSpec, max_cells: usize) -> IoStat {
+        let cols: Vec<Column> = spec
             .cols
             .iter()
             .map(|c| Column {
@@ -211,12 +465,16 @@ impl IoStat {
                     .and_then(|f| crate::display::compile(f).ok()),
                 buckets: Vec::new(),
                 current: 0,
+                max_val: 0,
             })
             .collect();
+        let max_rows = (max_cells / cols.len().max(1)).max(1) as u64;
         IoStat {
             interval: spec.interval,
             prec: spec.prec,
             cols,
+            text: spec.text.clone(),
+            max_rows,
         }
     }
 
@@ -256,23 +514,48 @@ impl IoStat {
             }
             let idx = us / self.interval;
             col.current = idx;
-            let cell = match col.buckets.last_mut() {
-                Some((i, c)) if *i == idx => c,
+            // LOAD reaches back over every interval before this one, so its column keeps
+            // them all (empty ones too), as tshark's does.
+            if col.spec.kind == ColKind::Load {
+                let from = col.buckets.last().map_or(0, |b| b.0 + 1);
+                for i in from..=idx {
+                    if *room == 0 {
+                        break;
+                    }
+                    *room -= 1;
+                    col.buckets.push((i, Cell::default()));
+                }
+            }
+            let at = match col.buckets.last() {
+                Some((i, _)) if *i == idx => col.buckets.len() - 1,
                 _ if *room > 0 => {
                     *room -= 1;
                     col.buckets.push((idx, Cell::default()));
-                    match col.buckets.last_mut() {
-                        Some((_, c)) => c,
-                        None => continue,
-                    }
+                    col.buckets.len() - 1
                 }
                 _ => {
                     *dropped += 1;
                     continue;
                 }
             };
+            let Some(mut cell) = col.buckets.get(at).map(|b| b.1) else {
+                continue;
+            };
             cell.frames += 1;
-            cell.bytes += u64::from(view.len);
+            cell.counter = match col.spec.kind {
+                ColKind::FramesBytes | ColKind::Frames | ColKind::Bytes => {
+                    cell.counter.wrapping_add(u64::from(view.len))
+                }
+                _ => cell.counter,
+            };
+            if col.spec.kind == ColKind::Load {
+                load(col, at, &mut cell, view, self.interval);
+            } else if col.spec.field.is_some() {
+                col.take(&mut cell, view);
+            }
+            if let Some(b) = col.buckets.get_mut(at) {
+                b.1 = cell;
+            }
         }
     }
 
@@ -283,8 +566,9 @@ impl IoStat {
         w.write_all(&out)
     }
 
-    fn layout<W: Write>(&self, out: &mut Vec<u8>, clock: &Clock, w: &mut W) -> io::Result<()> {
-        const US: u64 = 1_000_000;
+    /// The table's time frame as tshark sets it: the duration (its digits before rounding
+    /// give the width), the interval (the duration when it is longer) and the precision.
+    fn span(&self, clock: &Clock) -> Span {
         let elapsed = clock.elapsed.max(0);
         let mut duration = ((elapsed / 1_000_000_000) as u64)
             .saturating_mul(US)
@@ -292,28 +576,72 @@ impl IoStat {
         let unrounded = duration;
         let whole = self.interval > duration;
         let mut interval = if whole { duration } else { self.interval };
-        // The format width: the duration's digits before it is rounded.
         let width = magnitude(duration / US, 5);
         let invl_mag = magnitude(interval / US, 5);
-        let (prec, mut borderlen) = if interval == duration {
-            let prec = match width {
+        let prec = if interval == duration {
+            match width {
                 w if w >= 2 => 1,
                 1 => 3,
                 _ => 6,
-            };
-            (prec, 30 + width + prec + 1)
+            }
         } else {
-            let p = self.prec;
-            (p, 25 + invl_mag.max(width) + if p == 0 { 0 } else { p + 1 })
+            self.prec
         };
         let dv = US / 10u64.pow(prec);
         if duration % dv > 5 * (dv / 10) {
             duration = (duration + 5 * (dv / 10)) / dv * dv;
         }
-        let dur_mag = magnitude(duration / US, 5);
         if whole {
             interval = duration;
         }
+        Span {
+            unrounded,
+            duration,
+            interval,
+            width,
+            invl_mag,
+            prec,
+            dv,
+        }
+    }
+
+    /// The rows the table has (one per interval), and how many of them are printed: at
+    /// most `max_rows` (the memory budget's share: tshark holds every interval of every
+    /// column, so a tiny interval over a long capture would grow without bound).
+    pub fn rows_printed(&self, clock: &Clock) -> (u64, u64) {
+        let span = self.span(clock);
+        let rows = span.duration.div_ceil(span.interval.max(1));
+        (rows, rows.min(self.max_rows))
+    }
+
+    /// The stderr line when rows were cut, without the `squirrel-sniff: ` head.
+    pub fn cut_note(&self, clock: &Clock) -> Option<String> {
+        let (rows, printed) = self.rows_printed(clock);
+        (printed < rows).then(|| {
+            format!(
+                "-z io,stat,{}: {rows} intervals, only the first {printed} printed (the memory budget, --max-total-buffer, allows {} intervals x columns)",
+                escape_str(&self.text),
+                self.max_rows.saturating_mul(self.cols.len() as u64)
+            )
+        })
+    }
+
+    fn layout<W: Write>(&self, out: &mut Vec<u8>, clock: &Clock, w: &mut W) -> io::Result<()> {
+        let Span {
+            unrounded,
+            duration,
+            interval,
+            width,
+            invl_mag,
+            prec,
+            dv,
+        } = self.span(clock);
+        let mut borderlen = if interval == duration {
+            30 + width + prec + 1
+        } else {
+            25 + invl_mag.max(width) + if prec == 0 { 0 } else { prec + 1 }
+        };
+        let dur_mag = magnitude(duration / US, 5);
         let invl_col_w = if prec == 0 {
             2 * dur_mag + 8
         } else {
@@ -327,11 +655,21 @@ impl IoStat {
             .iter()
             .map(|c| {
                 let max_frames = c.buckets.iter().map(|b| b.1.frames).max().unwrap_or(0);
-                let max_bytes = c.buckets.iter().map(|b| b.1.bytes).max().unwrap_or(0);
-                (
-                    magnitude(max_frames, 15).max(6),
-                    magnitude(max_bytes, 15).max(5),
-                )
+                let max_counter = c.buckets.iter().map(|b| b.1.counter).max().unwrap_or(0);
+                let fr = magnitude(max_frames, 15).max(6);
+                let val = match (c.spec.kind, c.time()) {
+                    (ColKind::FramesBytes | ColKind::Frames | ColKind::Bytes, _) => {
+                        magnitude(max_counter, 15).max(5)
+                    }
+                    (ColKind::Count, _) => magnitude(c.max_val, 15).max(5),
+                    (ColKind::Load, _) => {
+                        magnitude(c.max_val.checked_div(interval).unwrap_or(0), 15) + 7
+                    }
+                    (ColKind::Avg, true) => magnitude(c.max_val, 15) + 7,
+                    (_, true) => magnitude(c.max_val.saturating_add(NS / 2) / NS, 15) + 7,
+                    (k, false) => magnitude(c.max_val, 15).max(k.name().len() as u32),
+                };
+                (fr, val)
             })
             .collect();
         let tabrow_w = invl_col_w
@@ -342,7 +680,7 @@ impl IoStat {
                 .map(|(c, (fr, val))| match c.spec.kind {
                     ColKind::FramesBytes => fr + val + 6,
                     ColKind::Frames => fr + 3,
-                    ColKind::Bytes => val + 3,
+                    _ => val + 3,
                 })
                 .sum::<u32>();
         borderlen = borderlen.max(tabrow_w);
@@ -423,7 +761,7 @@ impl IoStat {
             let n = match c.spec.kind {
                 ColKind::FramesBytes => fr + val + 3,
                 ColKind::Frames => *fr,
-                ColKind::Bytes => *val,
+                _ => *val,
             };
             write!(out, "{:<2}{}|", j + 1, sp(n))?;
         }
@@ -436,7 +774,7 @@ impl IoStat {
                     center(out, "Bytes", *val)?;
                 }
                 ColKind::Frames => center(out, "FRAMES", *fr)?,
-                ColKind::Bytes => center(out, "BYTES", *val)?,
+                k => center(out, k.name(), *val)?,
             }
         }
         writeln!(out, "{filler}")?;
@@ -447,7 +785,7 @@ impl IoStat {
         let mut t: u64 = 0;
         let mut row: u64 = 0;
         let dm = dur_mag;
-        while t < duration {
+        while t < duration && row < self.max_rows {
             let mut end = t.saturating_add(interval);
             let last = end >= duration;
             if last {
@@ -484,10 +822,49 @@ impl IoStat {
                 let (fr, val) = (*fr as usize, *val as usize);
                 match c.spec.kind {
                     ColKind::FramesBytes => {
-                        write!(out, " {:>fr$} | {:>val$} |", cell.frames, cell.bytes)?
+                        write!(out, " {:>fr$} | {:>val$} |", cell.frames, cell.counter)?
                     }
                     ColKind::Frames => write!(out, " {:>fr$} |", cell.frames)?,
-                    ColKind::Bytes => write!(out, " {:>val$} |", cell.bytes)?,
+                    ColKind::Bytes | ColKind::Count => write!(out, " {:>val$} |", cell.counter)?,
+                    kind => {
+                        let num = cell.num.max(1);
+                        let secs_w = val.saturating_sub(7);
+                        // tshark prints times as `%u.%06u` of C ints: seconds cut to 32 bits.
+                        let time = |out: &mut Vec<u8>, whole: u64, frac: u64| {
+                            write!(out, " {:>secs_w$}.{:06} |", whole as u32, frac as u32)
+                        };
+                        if kind == ColKind::Load {
+                            let span = if last { end - t } else { interval };
+                            match span {
+                                0 => time(out, 0, 0)?,
+                                d => time(
+                                    out,
+                                    cell.counter / d,
+                                    (cell.counter % d).wrapping_mul(1_000_000) / d,
+                                )?,
+                            }
+                        } else if c.time() {
+                            let ns = if kind == ColKind::Avg {
+                                cell.counter / num
+                            } else {
+                                cell.counter
+                            };
+                            let us = ns.wrapping_add(500) / 1000;
+                            time(out, us / 1_000_000, us % 1_000_000)?;
+                        } else {
+                            let v = if kind == ColKind::Avg {
+                                cell.counter / num
+                            } else {
+                                cell.counter
+                            };
+                            match c.spec.field {
+                                Some((_, FieldType::Signed)) => {
+                                    write!(out, " {:>val$} |", v as i64)?
+                                }
+                                _ => write!(out, " {:>val$} |", v)?,
+                            }
+                        }
+                    }
                 }
             }
             writeln!(out, "{filler}")?;
@@ -575,7 +952,9 @@ mod tests {
             "abc",
             "-1",
             "0.0000001",
-            "1,COUNT(tcp.len)tcp",
+            "1,COUNT(tcp.len",
+            "1,SUM(ip.src)ip.src",
+            "1,LOAD(frame.len)",
             "1,tcp ==",
         ] {
             let e = IoStatSpec::parse(bad).expect_err(bad);

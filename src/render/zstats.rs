@@ -342,7 +342,7 @@ impl ZTally {
                     ZStat::Phs(f) => (Kind::Phs(Hierarchy::default()), f),
                     // Each column has its own filter.
                     ZStat::IoStat(spec) => (
-                        Kind::IoStat(crate::render::iostat::IoStat::new(spec)),
+                        Kind::IoStat(crate::render::iostat::IoStat::new(spec, max_rows)),
                         &None,
                     ),
                     ZStat::Follow { .. } => return None,
@@ -440,6 +440,17 @@ impl ZTally {
                 Kind::IoStat(t) => t.frame(view, rel, clock, &mut room, dropped),
             }
         }
+    }
+
+    /// The stderr lines for `io,stat` tables whose rows were cut by the memory budget.
+    pub fn cut_notes(&self) -> Vec<String> {
+        self.tables
+            .iter()
+            .filter_map(|t| match &t.kind {
+                Kind::IoStat(s) => s.cut_note(&self.clock),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Print the tables as tshark does at the end of a run: the last `-z` given first.
