@@ -470,8 +470,9 @@ pub struct AnalysisArgs {
     /// tshark's --export-objects (DIR is made when missing; no file in it is overwritten)
     #[arg(long = "export-objects", value_name = "PROTOCOL,DIR")]
     pub export_objects: Option<String>,
-    /// Show a TCP stream's bytes both ways (a stream index, or `all`), like tshark -z follow
-    #[arg(long = "follow", value_name = "STREAM|all")]
+    /// Show a TCP stream's bytes both ways (a stream index, or `all`), or a UDP session's
+    /// datagrams (`udp:N`, N its udp.stream), like tshark -z follow
+    #[arg(long = "follow", value_name = "[udp:]STREAM|all")]
     pub follow: Option<String>,
     /// How --follow shows the stream: ascii, hex, raw (exact bytes of one direction), http
     #[arg(long = "follow-format", value_enum, default_value_t = FollowFormatArg::Ascii, value_name = "FORMAT")]
@@ -485,7 +486,7 @@ pub struct AnalysisArgs {
     /// tshark's statistics, printed after the run as tshark 4.0 prints them (repeatable;
     /// counted over every frame, as tshark, whatever -Y shows): conv,eth|ip|ipv6|tcp|udp,
     /// endpoints,eth|ip|ipv6|tcp|udp, io,phs, io,stat,INTERVAL[,FILTER|FRAMES()FILTER|BYTES()FILTER]...,
-    /// follow,tcp|tls,ascii|hex,STREAM (= --follow)
+    /// follow,tcp|tls|udp,ascii|hex,STREAM (= --follow [udp:]STREAM)
     #[arg(short = 'z', value_name = "STAT")]
     pub z: Vec<String>,
     /// The parsed `-z` arguments (filled in by the binary after parsing).
@@ -500,14 +501,18 @@ impl AnalysisArgs {
         use crate::render::zstats::{FollowMode, ZStat};
         for arg in &self.z {
             let stat = ZStat::parse(arg)?;
-            if let ZStat::Follow { mode, stream } = stat {
+            if let ZStat::Follow { mode, stream, udp } = stat {
                 if self.follow.is_some() {
                     return Err(format!(
                         "-z {}: one followed stream per run (--follow or one -z follow)",
                         crate::present::escape::escape_str(arg)
                     ));
                 }
-                self.follow = Some(stream.to_string());
+                self.follow = Some(if udp {
+                    format!("udp:{stream}")
+                } else {
+                    stream.to_string()
+                });
                 self.follow_format = match mode {
                     FollowMode::Ascii => FollowFormatArg::Ascii,
                     FollowMode::Hex => FollowFormatArg::Hex,

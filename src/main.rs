@@ -433,16 +433,31 @@ fn capture_main(cli: &Cli) -> i32 {
     let follow_sel = match cli.analysis.follow.as_deref() {
         None => None,
         Some("all") => Some(FollowSelect::All),
-        Some(n) => match n.parse() {
-            Ok(id) => Some(FollowSelect::Stream(id)),
+        Some(n) => match n.strip_prefix("udp:").map_or_else(
+            || n.parse().map(FollowSelect::Stream),
+            |u| u.parse().map(FollowSelect::Udp),
+        ) {
+            Ok(sel) => Some(sel),
             Err(_) => {
                 return fail(
-                    format!("--follow takes a stream index or `all`, not `{n}`"),
+                    format!(
+                        "--follow takes a stream index, `udp:` and a UDP session index, or \
+                         `all`, not `{}`",
+                        squirrel_sniff::present::escape::escape_str(n)
+                    ),
                     exit::USAGE,
                 )
             }
         },
     };
+    if cli.analysis.follow_format == FollowFormatArg::Http
+        && matches!(follow_sel, Some(FollowSelect::Udp(_)))
+    {
+        return fail(
+            "--follow-format http shows the HTTP messages of TCP streams, not of a UDP session",
+            exit::USAGE,
+        );
+    }
     if cli.analysis.follow_format == FollowFormatArg::Raw
         && matches!(follow_sel, Some(FollowSelect::All))
     {
@@ -785,6 +800,14 @@ fn capture_main(cli: &Cli) -> i32 {
                     n => format!("this capture has TCP streams 0–{}", n - 1),
                 };
                 return fail(format!("--follow {id}: {has}"), exit::USAGE);
+            }
+        }
+        if let Some(FollowSelect::Udp(id)) = follow_sel {
+            if !stats.follow.as_ref().is_some_and(|c| c.udp_seen()) {
+                return fail(
+                    format!("--follow udp:{id}: this capture has no UDP session {id}"),
+                    exit::USAGE,
+                );
             }
         }
         // Whatever happened to stdout, the capture statistics still go to stderr.

@@ -298,6 +298,9 @@ struct Sinks<'a> {
 
 impl UdpSink for Sinks<'_> {
     fn udp_event(&mut self, now_frame: u64, ev: UdpEvent<'_>) {
+        if let Some(f) = self.follow.as_deref_mut() {
+            f.on_udp(&ev);
+        }
         // UDP sessions feed the parsers (and through their events the findings).
         let closed = self.dispatcher.on_udp(now_frame, &ev);
         if let (UdpEvent::Close { summary, .. }, Some(proto)) = (&ev, closed) {
@@ -582,7 +585,7 @@ impl<'o> Runner<'o> {
         match self.opts.follow {
             Some((FollowSelect::Stream(id), _)) => id == stream,
             Some((FollowSelect::All, _)) => true,
-            None => false,
+            Some((FollowSelect::Udp(_), _)) | None => false,
         }
     }
 

@@ -143,7 +143,7 @@ fn follow_maps_onto_follow_and_says_what_it_cannot_do() {
         assert!(stdout(&a).contains(&format!("Follow: tcp,{fmt}")));
     }
     for z in [
-        "follow,udp,ascii,0",
+        "follow,quic,ascii,0",
         "follow,tcp,raw,0",
         "follow,http,ascii,0",
         "follow,tcp,ascii,10.0.0.1:80,10.0.0.2:4000",
@@ -475,4 +475,83 @@ fn io_stat_load_keeps_its_intervals_within_the_budget() {
     );
     let rows = stdout(&o).lines().filter(|l| l.contains(" <> ")).count();
     assert_eq!(rows, 3276);
+}
+
+/// `-z follow,udp,ascii|hex,N` (and `--follow udp:N`) prints tshark 4.0's text for the UDP
+/// session `udp.stream == N`, one chunk per datagram; TCP hex lines that end in spaces as
+/// tshark writes them. Fixtures: scripts/make-follow-udp-fixtures.sh (its two edits of
+/// tshark's text are said there).
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
+#[test]
+fn follow_udp_and_tcp_hex_as_tshark() {
+    let Some(c) = corpus() else { return };
+    let files = fixture_files("follow-udp");
+    assert_eq!(files.len(), 10, "fixtures");
+    for f in files {
+        let name = f
+            .file_stem()
+            .and_then(|n| n.to_str())
+            .expect("name")
+            .to_string();
+        // CAPTURE.PROTO.STREAM.MODE
+        let [base, proto, stream, mode] = name.split('.').collect::<Vec<_>>()[..] else {
+            panic!("fixture name {name}")
+        };
+        let pcap = match base {
+            "dns-udp" => c.join("decrypt/dns-udp.pcap"),
+            "quic-h3" => c.join("decrypt/quic-h3.pcap"),
+            "get" => c.join("http/get.pcap"),
+            other => captures().join(format!("{other}.pcap")),
+        };
+        let pcap = pcap.to_string_lossy().into_owned();
+        let z = format!("follow,{proto},{mode},{stream}");
+        let o = run(&["-n", "-q", "-r", &pcap, "-z", &z]);
+        assert_eq!(o.status.code(), Some(0), "{z} {pcap}: {}", stderr(&o));
+        let ours: String = stdout(&o)
+            .lines()
+            .filter(|l| !l.contains(" packets, "))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let want = std::fs::read_to_string(&f).expect("fixture");
+        assert_eq!(ours, want, "{name}: {z} on {pcap}");
+        if proto == "udp" {
+            assert!(ours.contains(&format!("Filter: udp.stream eq {stream}\n")));
+            let sel = format!("udp:{stream}");
+            let b = run(&[
+                "-n",
+                "-q",
+                "-r",
+                &pcap,
+                "--follow",
+                &sel,
+                "--follow-format",
+                mode,
+            ]);
+            assert_eq!(b.stdout, o.stdout, "--follow {sel}");
+        }
+    }
+    // UDP session 0 of dns-udp-tcp.pcap holds the first query and answer only, none of
+    // TCP stream 0's bytes (ids are counted apart).
+    let o = run(&[
+        "-q",
+        "-r",
+        &capture("dns-udp-tcp.pcap"),
+        "--follow",
+        "udp:0",
+    ]);
+    assert!(!stdout(&o).contains("tunnel"), "{}", stdout(&o));
+    // A session the capture does not have, or a UDP session with the http form: usage.
+    for args in [
+        vec!["--follow", "udp:99"],
+        vec!["--follow", "udp:x"],
+        vec!["--follow", "udp:0", "--follow-format", "http"],
+    ] {
+        let mut a = vec!["-q", "-r", "PCAP"];
+        let pcap = capture("dns-udp-tcp.pcap");
+        a[2] = &pcap;
+        a.extend(args.iter().copied());
+        let o = run(&a);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert_eq!(stderr(&o).trim_end().lines().count(), 1, "{args:?}");
+    }
 }

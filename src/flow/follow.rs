@@ -1,5 +1,7 @@
 //! "Follow TCP stream": collect the reassembled conversation of selected streams as a
-//! sequence of chunks (direction, frame, bytes) and holes, for the follow renderers.
+//! sequence of chunks (direction, frame, bytes) and holes, for the follow renderers; and
+//! "Follow UDP stream": the datagrams of one UDP session, one chunk each (as `tshark -z
+//! follow,udp,...` prints them).
 //!
 //! Chunks are kept as delivered: one per segment's in-order bytes, which is the layout of
 //! `tshark -z follow,tcp,...` (4.0 prints one chunk per segment, even for consecutive
@@ -11,13 +13,18 @@
 
 use std::collections::BTreeMap;
 
-use super::{ConversationSummary, Direction, Endpoint, StreamEvent, StreamId, StreamSink};
+use super::udp::UdpEvent;
+use super::{
+    ConversationSummary, Direction, Endpoint, StreamEvent, StreamId, StreamSink, Transport,
+};
 
 /// Which streams to collect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FollowSelect {
     /// Only this stream (like `tshark -z follow,tcp,ascii,N`).
     Stream(StreamId),
+    /// Only this UDP session (its `udp.stream`; like `tshark -z follow,udp,ascii,N`).
+    Udp(StreamId),
     /// Every stream.
     All,
 }
@@ -38,6 +45,8 @@ pub enum FollowItem {
 /// The followed conversation of one stream.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FollowStream {
+    /// TCP stream or UDP session (ids are counted apart, as `tcp.stream` and `udp.stream`).
+    pub transport: Transport,
     pub stream: StreamId,
     pub client: Endpoint,
     pub server: Endpoint,
@@ -124,6 +133,8 @@ pub struct FollowCollector {
     streams: BTreeMap<StreamId, FollowStream>,
     /// Bytes held over all streams (see [`FollowStream::cost`]).
     held: usize,
+    /// The selected UDP session was seen (it may be handed out already).
+    udp_seen: bool,
 }
 
 impl FollowCollector {
@@ -135,6 +146,7 @@ impl FollowCollector {
             merge: false,
             streams: BTreeMap::new(),
             held: 0,
+            udp_seen: false,
         }
     }
 
@@ -148,11 +160,84 @@ impl FollowCollector {
         match self.select {
             FollowSelect::Stream(id) => id == stream,
             FollowSelect::All => true,
+            FollowSelect::Udp(_) => false,
+        }
+    }
+
+    /// Take one event of the UDP sessions into account: the selected session's datagrams,
+    /// one chunk each (never merged: a datagram is tshark's unit), bounded as TCP bytes are.
+    pub fn on_udp(&mut self, ev: &UdpEvent<'_>) {
+        let FollowSelect::Udp(wanted) = self.select else {
+            return;
+        };
+        let before = self.streams.get(&wanted).map_or(0, FollowStream::cost);
+        match ev {
+            UdpEvent::Open {
+                session,
+                client,
+                server,
+                ..
+            } if *session == wanted => {
+                let fs = self.new_stream(Transport::Udp, wanted, *client, *server);
+                self.streams.insert(wanted, fs);
+                self.udp_seen = true;
+            }
+            UdpEvent::Datagram {
+                session,
+                dir,
+                data,
+                frame,
+                ..
+            } if *session == wanted => {
+                if let Some(fs) = self.streams.get_mut(&wanted) {
+                    fs.push_data(*dir, *frame, data, false);
+                }
+            }
+            UdpEvent::Close { session, summary } if *session == wanted => {
+                if let Some(fs) = self.streams.get_mut(&wanted) {
+                    fs.summary = Some(summary.clone());
+                }
+            }
+            _ => return,
+        }
+        let after = self.streams.get(&wanted).map_or(0, FollowStream::cost);
+        self.held = self.held.saturating_sub(before).saturating_add(after);
+    }
+
+    /// With [`FollowSelect::Udp`]: whether the capture had that session.
+    pub fn udp_seen(&self) -> bool {
+        self.udp_seen
+    }
+
+    fn new_stream(
+        &self,
+        transport: Transport,
+        stream: StreamId,
+        client: Endpoint,
+        server: Endpoint,
+    ) -> FollowStream {
+        FollowStream {
+            transport,
+            stream,
+            client,
+            server,
+            items: Vec::new(),
+            kept_bytes: 0,
+            cut_bytes: 0,
+            limit: self.limit_per_stream,
+            summary: None,
+            decrypted: false,
+            released: false,
         }
     }
 
     /// Take one event into account.
     pub fn on_event(&mut self, ev: &StreamEvent<'_>) {
+        // TCP stream ids and UDP session ids are counted apart: a followed UDP session
+        // takes nothing from the TCP stream of the same number.
+        if matches!(self.select, FollowSelect::Udp(_)) {
+            return;
+        }
         let touched = match ev {
             StreamEvent::Open { .. } => None,
             StreamEvent::Data { stream, .. }
@@ -185,21 +270,8 @@ impl FollowCollector {
                 ..
             } => {
                 if self.wanted(*stream) {
-                    self.streams.insert(
-                        *stream,
-                        FollowStream {
-                            stream: *stream,
-                            client: *client,
-                            server: *server,
-                            items: Vec::new(),
-                            kept_bytes: 0,
-                            cut_bytes: 0,
-                            limit: self.limit_per_stream,
-                            summary: None,
-                            decrypted: false,
-                            released: false,
-                        },
-                    );
+                    let fs = self.new_stream(Transport::Tcp, *stream, *client, *server);
+                    self.streams.insert(*stream, fs);
                 }
             }
             StreamEvent::Data {
@@ -253,6 +325,9 @@ impl FollowCollector {
     /// such bytes on, the followed conversation is the plaintext (as `tshark -z
     /// follow,tls`), no longer the encrypted TCP bytes.
     pub fn plaintext(&mut self, stream: StreamId, dir: Direction, frame: u64, data: &[u8]) {
+        if matches!(self.select, FollowSelect::Udp(_)) {
+            return;
+        }
         let merge = self.merge;
         let Some(fs) = self.streams.get_mut(&stream) else {
             return;

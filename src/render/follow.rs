@@ -65,9 +65,10 @@ pub fn write_follow<W: Write>(
         return write_raw(w, fs, dir);
     }
     writeln!(w, "{RULE}")?;
-    let layer = if fs.decrypted { "tls" } else { "tcp" };
+    let transport = fs.transport.as_str();
+    let layer = if fs.decrypted { "tls" } else { transport };
     writeln!(w, "Follow: {layer},{}", format.name())?;
-    writeln!(w, "Filter: tcp.stream eq {}", fs.stream)?;
+    writeln!(w, "Filter: {transport}.stream eq {}", fs.stream)?;
     writeln!(w, "Node 0: {}", fs.client)?;
     writeln!(w, "Node 1: {}", fs.server)?;
     let mut hex_offset = [0u64; 2];
@@ -168,7 +169,14 @@ fn write_hex_chunk<W: Write>(w: &mut W, indent: &str, start: u64, bytes: &[u8]) 
                 '.'
             });
         }
-        writeln!(w, "{s}")?;
+        // tshark 4.0 writes one space fewer at the end of a whole line (16 bytes) whose
+        // last byte is a space: `0800.. ` for `… 30 30 0a 0a 20 20`; a chunk's shorter last
+        // line keeps every space.
+        let line_out = match s.strip_suffix(' ') {
+            Some(cut) if line.len() == 16 => cut,
+            _ => &s,
+        };
+        writeln!(w, "{line_out}")?;
     }
     Ok(())
 }

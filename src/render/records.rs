@@ -7,9 +7,10 @@ use serde_json::{json, Value};
 use super::escape::escape_bytes;
 use super::json::dir_name;
 use super::json::record::SessionFields;
-use crate::flow::{FollowItem, FollowStream, Transport};
+use crate::flow::{FollowItem, FollowStream};
 
-/// `{"type":"follow", <session fields>, "items":[…]}`: a followed TCP stream, its data
+/// `{"type":"follow", <session fields>, "items":[…]}`: a followed TCP stream (or UDP
+/// session: one item per datagram), its data
 /// in order, each piece escaped like wire data (`"data"`) with its direction and first
 /// frame; holes as `{"dir","hole":len}`.
 pub fn follow(fs: &FollowStream) -> Value {
@@ -24,8 +25,8 @@ pub fn follow(fs: &FollowStream) -> Value {
             FollowItem::Hole { dir, len } => json!({ "dir": dir_name(*dir), "hole": len }),
         })
         .collect();
-    let cid = crate::flow::community_id(Transport::Tcp, fs.client, fs.server);
-    let session = SessionFields::new(Transport::Tcp, fs.stream, fs.client, fs.server, &cid);
+    let cid = crate::flow::community_id(fs.transport, fs.client, fs.server);
+    let session = SessionFields::new(fs.transport, fs.stream, fs.client, fs.server, &cid);
     let mut v = json!({
         "type": "follow",
         "kept_bytes": fs.kept_bytes,

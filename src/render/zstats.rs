@@ -74,17 +74,19 @@ pub enum ZStat {
     Phs(Option<String>),
     /// `io,stat,INTERVAL[,COLUMN…]`: frames and bytes per interval.
     IoStat(crate::render::iostat::IoStatSpec),
-    /// `follow,tcp|tls,ascii|hex,N`: `--follow N`.
+    /// `follow,tcp|tls,ascii|hex,N`: `--follow N`; `follow,udp,ascii|hex,N`:
+    /// `--follow udp:N`.
     Follow {
         mode: FollowMode,
         stream: u32,
+        udp: bool,
     },
 }
 
 /// What `-z` knows, for the usage error.
 pub const KNOWN: &str = "conv,eth|ip|ipv6|tcp|udp[,FILTER]  \
 endpoints,eth|ip|ipv6|tcp|udp[,FILTER]  io,phs[,FILTER]  \
-io,stat,INTERVAL[,FILTER|FRAMES()FILTER|BYTES()FILTER]...  follow,tcp|tls,ascii|hex,STREAM";
+io,stat,INTERVAL[,FILTER|FRAMES()FILTER|BYTES()FILTER]...  follow,tcp|tls|udp,ascii|hex,STREAM";
 
 impl ZStat {
     /// Parse one `-z` argument; the error is one line.
@@ -143,10 +145,11 @@ impl ZStat {
                     }
                     _ => return Err(unknown()),
                 };
-                if !matches!(*proto, "tcp" | "tls") {
-                    return Err(if matches!(*proto, "udp" | "http" | "http2" | "quic") {
+                if !matches!(*proto, "tcp" | "tls" | "udp") {
+                    return Err(if matches!(*proto, "http" | "http2" | "quic") {
                         format!(
-                            "-z {}: squirrel-sniff follows TCP streams (tcp, tls), not {}",
+                            "-z {}: squirrel-sniff follows TCP streams (tcp, tls) and UDP \
+                             sessions (udp), not {}",
                             escape_str(arg),
                             escape_str(proto)
                         )
@@ -164,7 +167,11 @@ impl ZStat {
                 match rest {
                     [n] => n
                         .parse::<u32>()
-                        .map(|stream| ZStat::Follow { mode, stream })
+                        .map(|stream| ZStat::Follow {
+                            mode,
+                            stream,
+                            udp: *proto == "udp",
+                        })
                         .map_err(|_| pairs_unsupported()),
                     _ => Err(pairs_unsupported()),
                 }
@@ -680,13 +687,22 @@ mod tests {
             ZStat::parse("follow,tcp,hex,3"),
             Ok(ZStat::Follow {
                 mode: FollowMode::Hex,
-                stream: 3
+                stream: 3,
+                udp: false
+            })
+        );
+        assert_eq!(
+            ZStat::parse("follow,udp,ascii,1"),
+            Ok(ZStat::Follow {
+                mode: FollowMode::Ascii,
+                stream: 1,
+                udp: true
             })
         );
         for bad in [
             "conv,sctp",
             "nope",
-            "follow,udp,ascii,0",
+            "follow,quic,ascii,0",
             "follow,tcp,raw,0",
         ] {
             let e = ZStat::parse(bad).expect_err(bad);
