@@ -313,7 +313,7 @@ fn fields_print_as_tshark_prints_them() {
 
 /// Window scaling when the capture misses the SYN, the SYN-ACK or both, or a handshake says
 /// there is no scaling (tests/fixtures/window-scale, cut from corpus captures with `editcap
-/// -r`): `tcp.window_size` and `tcp.window_size_scalefactor` (-1 unknown, -2 none, not on a
+/// -r` by scripts/make-window-scale-fixtures.sh): `tcp.window_size` and `tcp.window_size_scalefactor` (-1 unknown, -2 none, not on a
 /// SYN) in `-T fields` and `-Y`, and the `-V` window lines, as tshark 4.0 shows them.
 #[test]
 fn window_scale_as_tshark_when_the_handshake_is_missing() {
