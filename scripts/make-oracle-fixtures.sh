@@ -3,7 +3,7 @@
 # $CORPUS) and captures/: the fixtures tests/fields_oracle.rs and tests/captures.rs compare
 # squirrel-sniff with. OUT=DIR writes them to DIR instead (to diff them with the committed
 # ones: `OUT=/tmp/fx scripts/make-oracle-fixtures.sh && diff -r /tmp/fx
-# tests/fixtures/tshark-fields`). Checked with TShark 4.0.17 (Debian 12): all 34 files
+# tests/fixtures/tshark-fields`). Checked with TShark 4.0.17 (Debian 12): all 35 files
 # byte-identical with the committed ones.
 #   NAME-cert.tree         every "Handshake Protocol: Certificate" node (indent 8) and the
 #                          lines under it, in frame order (TLS 1.3 ones decrypted with the
@@ -14,6 +14,7 @@
 #   NAME.tsv               -T fields with frame.number first, -E occurrence=a -E separator=/t
 #                          -E aggregator=, and tshark's field names (tests/fields_oracle.rs
 #                          CASES, in its order; ip-fragments.tsv: tests/captures.rs)
+#   ip-fragments.filters.tsv  a -Y filter, tab, the frames tshark shows with it
 # Needs tshark and ../shared/corpus. Run from anywhere.
 set -euo pipefail
 if [ -n "${OUT:-}" ]; then OUT=$(mkdir -p "$OUT" && cd "$OUT" && pwd); fi
@@ -132,3 +133,13 @@ fields captures/ip-fragments.pcap ip-fragments.tsv -- \
   ip.fragment ip.fragment.count ip.reassembled.length ip.flags.mf ip.frag_offset \
   ipv6.fragment ipv6.fragment.count ipv6.reassembled.length ipv6.fraghdr.offset \
   ipv6.fraghdr.more ipv6.fraghdr.ident ipv6.fraghdr.nxt
+# … and the frames tshark shows for each -Y filter there (filter, tab, frame numbers joined
+# by commas; stop 38: before, the test held these counts written by hand).
+: >"$out/ip-fragments.filters.tsv"
+for f in 'ip.fragment.count == 3' 'ipv6.fraghdr.more == 1' 'ip.reassembled.length > 3000' \
+  'ipv6.fragment == 14' 'ipv6.fraghdr.ident == 0x40488927' 'ip.flags.mf == 1' \
+  'ip.frag_offset > 0' 'ipv6.reassembled.length'; do
+  frames=$(tshark -n -r captures/ip-fragments.pcap -Y "$f" -T fields -e frame.number 2>/dev/null |
+    paste -sd, -)
+  printf '%s\t%s\n' "$f" "$frames" >>"$out/ip-fragments.filters.tsv"
+done

@@ -2,7 +2,7 @@
 # Write tests/fixtures/z/<dir>__<file>.txt (and z-phs, z-filter, z-iostat below): tshark
 # 4.0's text of the ten conversation and endpoint tables (`-z conv,…` and `-z endpoints,…`
 # for eth, ip, ipv6, tcp, udp, given in that order in one run; tshark prints the last given
-# first) for the bundled captures and a few corpus captures (IPv6, many TCP streams, Linux
+# first) for the bundled captures (tunnels/ too) and a few corpus captures (IPv6, many TCP streams, Linux
 # cooked, a cut TCP header), with `-n` since squirrel-sniff never resolves names.
 # tests/z_stats.rs compares our `-z` with them byte for byte. Needs tshark; run from the
 # repository root: scripts/make-z-fixtures.sh
@@ -15,7 +15,10 @@ for kind in conv endpoints; do
   for layer in eth ip ipv6 tcp udp; do stats+=(-z "$kind,$layer"); done
 done
 corpus=../shared/corpus
+# captures/tunnels: every layer a tunnel carries a frame in counts (outer Ethernet, IP and UDP
+# as well as the inner ones); not cut.pcap, whose deepest IP in IP goes past our 8 layers.
 files=(captures/*.pcap
+       captures/tunnels/{erspan,geneve,gre,ipip,mpls,pppoe,vxlan}.pcap
        "$corpus/http/ipv6-multipart-post-chunked.pcap"
        "$corpus/http/methods-and-bad-request-lines.pcap"
        "$corpus/link/sll-http.pcap"

@@ -24,8 +24,10 @@ fn z_args() -> Vec<String> {
 fn source(fixture: &Path) -> Option<PathBuf> {
     let name = fixture.file_name()?.to_str()?.strip_suffix(".txt")?;
     let (dir, file) = name.split_once("__")?;
-    if dir == "captures" {
-        return Some(captures().join(file));
+    match dir {
+        "captures" => return Some(captures().join(file)),
+        "tunnels" => return Some(captures().join("tunnels").join(file)),
+        _ => {}
     }
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/corpus")
@@ -75,7 +77,7 @@ fn conversations_and_endpoints_match_tshark_byte_for_byte() {
         assert_eq!(got, want, "{}", fx.display());
         compared += 1;
     }
-    assert!(compared >= 12, "{compared} fixtures compared");
+    assert!(compared >= 23, "{compared} fixtures compared");
 }
 
 #[test]

@@ -16,10 +16,12 @@ use std::net::IpAddr;
 use foldhash::HashMap;
 
 use crate::capture::Timestamp;
-use crate::decode::{Link, Transport};
+use crate::decode::tunnel::Encap;
+use crate::decode::{Link, Net, Transport};
 use crate::event::FrameView;
 use crate::present::escape::escape_str;
 use crate::render::hierarchy::Hierarchy;
+use smallvec::SmallVec;
 
 /// The layer a conversation or endpoint table is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -432,36 +434,33 @@ impl ZTally {
                     continue;
                 }
             }
-            let pair_of = |layer: Layer| pairs.iter().flatten().find(|p| p.0 == layer).copied();
             match &mut table.kind {
                 Kind::Conv(layer, t) => {
-                    let Some((_, src, dst)) = pair_of(*layer) else {
-                        continue;
-                    };
-                    let key = if src <= dst { (src, dst) } else { (dst, src) };
-                    let make = || ConvRow {
-                        a: src,
-                        b: dst,
-                        counts: Counts::default(),
-                        start: view.ts,
-                        stop: view.ts,
-                    };
-                    if let Some(r) = t.row(key, &mut room, dropped, make) {
-                        r.counts.add(r.a == src && r.b == dst, len);
-                        r.stop = view.ts;
+                    for &(_, src, dst) in pairs.iter().filter(|p| p.0 == *layer) {
+                        let key = if src <= dst { (src, dst) } else { (dst, src) };
+                        let make = || ConvRow {
+                            a: src,
+                            b: dst,
+                            counts: Counts::default(),
+                            start: view.ts,
+                            stop: view.ts,
+                        };
+                        if let Some(r) = t.row(key, &mut room, dropped, make) {
+                            r.counts.add(r.a == src && r.b == dst, len);
+                            r.stop = view.ts;
+                        }
                     }
                 }
                 Kind::Endpoints(layer, t) => {
-                    let Some((_, src, dst)) = pair_of(*layer) else {
-                        continue;
-                    };
-                    for (p, sent) in [(src, true), (dst, false)] {
-                        let make = || EndpointRow {
-                            at: p,
-                            counts: Counts::default(),
-                        };
-                        if let Some(r) = t.row(p, &mut room, dropped, make) {
-                            r.counts.add(sent, len);
+                    for &(_, src, dst) in pairs.iter().filter(|p| p.0 == *layer) {
+                        for (p, sent) in [(src, true), (dst, false)] {
+                            let make = || EndpointRow {
+                                at: p,
+                                counts: Counts::default(),
+                            };
+                            if let Some(r) = t.row(p, &mut room, dropped, make) {
+                                r.counts.add(sent, len);
+                            }
                         }
                     }
                 }
@@ -513,52 +512,93 @@ impl ZTally {
 }
 
 /// The frame's network source and destination as tshark prints them (its `pinfo->src` and
-/// `pinfo->dst`), for the HTTP trees' server addresses.
-fn http_addresses(pairs: &[Option<(Layer, Point, Point)>; 3]) -> (String, String) {
+/// `pinfo->dst`: the innermost IP header's), for the HTTP trees' server addresses.
+fn http_addresses(pairs: &[(Layer, Point, Point)]) -> (String, String) {
     pairs
         .iter()
-        .flatten()
+        .rev()
         .find(|p| matches!(p.0, Layer::Ip | Layer::Ipv6))
         .map(|(_, s, d)| (s.0.to_string(), d.0.to_string()))
         .unwrap_or_default()
 }
 
-/// The frame's (layer, sender, receiver) for the Ethernet, IP and TCP/UDP tables.
-fn pairs_of(view: &FrameView<'_>) -> [Option<(Layer, Point, Point)>; 3] {
+/// The frame's (layer, sender, receiver) for the Ethernet, IP and TCP/UDP tables: one for
+/// each such header, outermost first. As tshark's taps, a tunnelled frame counts in the
+/// conversation of every layer it was carried in (the outer Ethernet, IP and UDP headers of
+/// VXLAN, Geneve, GRE, ERSPAN, IP in IP) as well as in the inner ones.
+fn pairs_of(view: &FrameView<'_>) -> SmallVec<[(Layer, Point, Point); 4]> {
     let d = view.decoded;
-    let mut pairs: [Option<(Layer, Point, Point)>; 3] = [None, None, None];
+    let mut pairs = SmallVec::new();
     if let Link::Ethernet(e) = &d.link {
-        pairs[0] = Some((Layer::Eth, (Addr::Mac(e.src), 0), (Addr::Mac(e.dst), 0)));
+        pairs.push((Layer::Eth, (Addr::Mac(e.src), 0), (Addr::Mac(e.dst), 0)));
+    }
+    let ip_pair = |s: IpAddr, t: IpAddr| {
+        let layer = match s {
+            IpAddr::V4(_) => Layer::Ip,
+            IpAddr::V6(_) => Layer::Ipv6,
+        };
+        (layer, (Addr::Ip(s), 0), (Addr::Ip(t), 0))
+    };
+    // The UDP header of a tunnel is read with the IP header before it.
+    let mut outer_ip: Option<(IpAddr, IpAddr)> = None;
+    for e in &d.encap {
+        match e {
+            Encap::Ethernet { header, .. } => {
+                pairs.push((
+                    Layer::Eth,
+                    (Addr::Mac(header.src), 0),
+                    (Addr::Mac(header.dst), 0),
+                ));
+            }
+            Encap::Ip(n) => {
+                outer_ip = n.addrs();
+                if let Some((s, t)) = outer_ip {
+                    pairs.push(ip_pair(s, t));
+                }
+            }
+            Encap::Udp(u) => {
+                if let Some((s, t)) = outer_ip {
+                    pairs.push((
+                        Layer::Udp,
+                        (Addr::Ip(s), u.src_port),
+                        (Addr::Ip(t), u.dst_port),
+                    ));
+                }
+            }
+            _ => {}
+        }
     }
     // A fragment held for its datagram (not the one that completed it) carries no
     // transport header of its own: the datagram's is read with the completing frame.
     let held = d.fragment_held && d.reassembled.is_none();
-    let Some((s, t)) = d.addrs() else {
-        return pairs;
-    };
     // tshark 4.0 counts an IPv4 fragment in the IPv4 tables but an IPv6 one only when it
     // completes its datagram.
-    pairs[1] = match s {
-        IpAddr::V4(_) => Some((Layer::Ip, (Addr::Ip(s), 0), (Addr::Ip(t), 0))),
-        IpAddr::V6(_) if !held => Some((Layer::Ipv6, (Addr::Ip(s), 0), (Addr::Ip(t), 0))),
-        IpAddr::V6(_) => None,
+    match d.net.as_ref().and_then(Net::addrs) {
+        Some((IpAddr::V6(_), _)) if held => {}
+        Some((s, t)) => pairs.push(ip_pair(s, t)),
+        None => {}
+    }
+    // The transport's addresses: the inner IP header's (the tunnel's, when a tunnel
+    // carried no IP header of its own).
+    let Some((s, t)) = d.addrs() else {
+        return pairs;
     };
     let transport = if held { None } else { d.session_transport() };
     // tshark's TCP tables skip a segment whose header the capture cut short.
     let tcp_cut = d.stopped.as_ref().is_some_and(|st| st.layer == "TCP");
-    pairs[2] = match transport {
-        Some(Transport::Tcp(h)) if !tcp_cut => Some((
+    match transport {
+        Some(Transport::Tcp(h)) if !tcp_cut => pairs.push((
             Layer::Tcp,
             (Addr::Ip(s), h.src_port),
             (Addr::Ip(t), h.dst_port),
         )),
-        Some(Transport::Udp(h)) => Some((
+        Some(Transport::Udp(h)) => pairs.push((
             Layer::Udp,
             (Addr::Ip(s), h.src_port),
             (Addr::Ip(t), h.dst_port),
         )),
-        _ => None,
-    };
+        _ => {}
+    }
     pairs
 }
 
