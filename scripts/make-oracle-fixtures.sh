@@ -3,7 +3,7 @@
 # $CORPUS) and captures/: the fixtures tests/fields_oracle.rs and tests/captures.rs compare
 # squirrel-sniff with. OUT=DIR writes them to DIR instead (to diff them with the committed
 # ones: `OUT=/tmp/fx scripts/make-oracle-fixtures.sh && diff -r /tmp/fx
-# tests/fixtures/tshark-fields`). Checked with TShark 4.0.17 (Debian 12): all 35 files
+# tests/fixtures/tshark-fields`). Checked with TShark 4.0.17 (Debian 12): all 40 files
 # byte-identical with the committed ones.
 #   NAME-cert.tree         every "Handshake Protocol: Certificate" node (indent 8) and the
 #                          lines under it, in frame order (TLS 1.3 ones decrypted with the
@@ -15,6 +15,7 @@
 #                          -E aggregator=, and tshark's field names (tests/fields_oracle.rs
 #                          CASES, in its order; ip-fragments.tsv: tests/captures.rs)
 #   ip-fragments.filters.tsv  a -Y filter, tab, the frames tshark shows with it
+#   http-fields-NAME.tsv   stop 38's HTTP fields (http.file_data, …) of five corpus captures
 # Needs tshark and ../shared/corpus. Run from anywhere.
 set -euo pipefail
 if [ -n "${OUT:-}" ]; then OUT=$(mkdir -p "$OUT" && cd "$OUT" && pwd); fi
@@ -126,6 +127,17 @@ for c in tls13-aes128 h2-tls tls13-ech-grease; do
 done
 fields "$corpus/decrypt/quic-h3.pcap" quic-h3-handshake.tsv "${prefs[@]}" "${quic[@]}" -- \
   tls.handshake.type tls.handshake.extension.type tls.handshake.extensions_alpn_str
+
+# HTTP fields of stop 38: the body as text (decompressed, de-chunked, non-ASCII bytes as
+# U+FFFD, up to a NUL), the target's path, query and parameters, tshark's name of the status
+# code, the Content-Length header as sent, the cookie pairs.
+for c in chunked-responses.pcapng get-gzip.pcap methods-and-bad-request-lines.pcap \
+  post-form-urlencoded.pcap ipv6-multipart-post-chunked.pcap; do
+  fields "$corpus/http/$c" "http-fields-${c%.*}.tsv" -- \
+    http.file_data http.request.uri.path http.request.uri.query \
+    http.request.uri.query.parameter http.response.code.desc http.content_length_header \
+    http.cookie_pair
+done
 
 # tests/captures.rs ip_fragment_fields_are_tsharks (stop 34): the fragment fields of the
 # repository's own capture (frame.number is the first of them, as for the others).

@@ -9,6 +9,17 @@
 mod common;
 use common::*;
 
+/// Stop 38's HTTP fields, in the order of their fixtures (scripts/make-oracle-fixtures.sh).
+const HTTP_FIELDS_38: &[&str] = &[
+    "http.file_data",
+    "http.request.uri.path",
+    "http.request.uri.query",
+    "http.request.uri.query.parameter",
+    "http.response.code.desc",
+    "http.content_length_header",
+    "http.cookie_pair",
+];
+
 /// (capture under ../shared/corpus, key log, fixture, our field names in the fixture's order).
 const CASES: &[(&str, Option<&str>, &str, &[&str])] = &[
     (
@@ -60,6 +71,37 @@ const CASES: &[(&str, Option<&str>, &str, &[&str])] = &[
         // tcp.ack as on the wire on a bare RST (frames 37, 39, 63); tls.handshake on the
         // encrypted Finished after ChangeCipherSpec (frames 11, 12).
         &["tcp.ack", "tls.handshake", "tls.handshake.type"],
+    ),
+    // Stop 38's HTTP fields: the body as text, the target's parts, tshark's status names.
+    (
+        "http/chunked-responses.pcapng",
+        None,
+        "http-fields-chunked-responses.tsv",
+        HTTP_FIELDS_38,
+    ),
+    (
+        "http/get-gzip.pcap",
+        None,
+        "http-fields-get-gzip.tsv",
+        HTTP_FIELDS_38,
+    ),
+    (
+        "http/methods-and-bad-request-lines.pcap",
+        None,
+        "http-fields-methods-and-bad-request-lines.tsv",
+        HTTP_FIELDS_38,
+    ),
+    (
+        "http/post-form-urlencoded.pcap",
+        None,
+        "http-fields-post-form-urlencoded.tsv",
+        HTTP_FIELDS_38,
+    ),
+    (
+        "http/ipv6-multipart-post-chunked.pcap",
+        None,
+        "http-fields-ipv6-multipart-post-chunked.tsv",
+        HTTP_FIELDS_38,
     ),
     // Stop 34's fields (made with scripts/tshark-oracle.py's preferences and decode-as).
     (

@@ -574,7 +574,92 @@ const HEADER_FIELDS: &[(&str, &str)] = &[
     ("http.last_modified", "last-modified"),
     ("http.date", "date"),
     ("http.x_forwarded_for", "x-forwarded-for"),
+    ("http.www_authenticate", "www-authenticate"),
+    ("http.proxy_authenticate", "proxy-authenticate"),
+    ("http.proxy_authorization", "proxy-authorization"),
+    ("http.upgrade", "upgrade"),
+    ("http.sec_websocket_key", "sec-websocket-key"),
+    ("http.sec_websocket_accept", "sec-websocket-accept"),
+    ("http.sec_websocket_version", "sec-websocket-version"),
+    ("http.sec_websocket_protocol", "sec-websocket-protocol"),
+    ("http.sec_websocket_extensions", "sec-websocket-extensions"),
 ];
+
+/// tshark 4.0's `http.response.code.desc`: its name for the status code (read from tshark's
+/// output for every code from 100 to 599), `Unknown (N)` for the others.
+fn status_description(status: u16) -> String {
+    let name = match status {
+        100 => "Continue",
+        101 => "Switching Protocols",
+        102 => "Processing",
+        103 => "Early Hints",
+        199 => "Informational - Others",
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        203 => "Non-authoritative Information",
+        204 => "No Content",
+        205 => "Reset Content",
+        206 => "Partial Content",
+        207 => "Multi-Status",
+        208 => "Already Reported",
+        226 => "IM Used",
+        299 => "Success - Others",
+        300 => "Multiple Choices",
+        301 => "Moved Permanently",
+        302 => "Found",
+        303 => "See Other",
+        304 => "Not Modified",
+        305 => "Use Proxy",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
+        399 => "Redirection - Others",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        402 => "Payment Required",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        406 => "Not Acceptable",
+        407 => "Proxy Authentication Required",
+        408 => "Request Time-out",
+        409 => "Conflict",
+        410 => "Gone",
+        411 => "Length Required",
+        412 => "Precondition Failed",
+        413 => "Request Entity Too Large",
+        414 => "Request-URI Too Long",
+        415 => "Unsupported Media Type",
+        416 => "Requested Range Not Satisfiable",
+        417 => "Expectation Failed",
+        418 => "I'm a teapot",
+        421 => "Misdirected Request",
+        422 => "Unprocessable Entity",
+        423 => "Locked",
+        424 => "Failed Dependency",
+        425 => "Too Early",
+        426 => "Upgrade Required",
+        428 => "Precondition Required",
+        429 => "Too Many Requests",
+        431 => "Request Header Fields Too Large",
+        451 => "Unavailable For Legal Reasons",
+        499 => "Client Error - Others",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Time-out",
+        505 => "HTTP Version not supported",
+        506 => "Variant Also Negotiates",
+        507 => "Insufficient Storage",
+        508 => "Loop Detected",
+        510 => "Not Extended",
+        511 => "Network Authentication Required",
+        599 => "Server Error - Others",
+        _ => return format!("Unknown ({status})"),
+    };
+    name.to_string()
+}
 
 /// Media types whose bodies are shown as lines of text.
 fn is_textual(mt: &[u8]) -> bool {
@@ -673,6 +758,69 @@ impl HttpMessage {
             }
             ("http.request_in", StartLine::Response(r)) => r.request_frame.map(FieldValue::Int),
             ("http.content_length", _) => self.content_length.map(FieldValue::Int),
+            ("http.response.code.desc", StartLine::Response(r)) => {
+                Some(FieldValue::Str(status_description(r.status)))
+            }
+            // tshark splits the target only when it has a query.
+            ("http.request.uri.path" | "http.request.uri.query", StartLine::Request(r)) => {
+                let uri: &[u8] = &r.uri;
+                uri.iter().position(|&b| b == b'?').map(|q| {
+                    let (path, query) = (&uri[..q], &uri[q + 1..]);
+                    text(if field.ends_with("path") { path } else { query })
+                })
+            }
+            ("http.request.uri.query.parameter", StartLine::Request(r)) => {
+                let uri: &[u8] = &r.uri;
+                if let Some(q) = uri.iter().position(|&b| b == b'?') {
+                    out.extend(uri[q + 1..].split(|&b| b == b'&').map(text));
+                }
+                None
+            }
+            ("http.content_length_header", _) => {
+                out.extend(
+                    self.headers
+                        .iter()
+                        .filter(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+                        .map(|(_, v)| text(v)),
+                );
+                None
+            }
+            // Each `name=value` of the Cookie fields, as tshark splits them at `;`.
+            ("http.cookie_pair", _) => {
+                for (_, v) in self
+                    .headers
+                    .iter()
+                    .filter(|(n, _)| n.eq_ignore_ascii_case("cookie"))
+                {
+                    out.extend(
+                        v.split(|&b| b == b';')
+                            .map(<[u8]>::trim_ascii)
+                            .filter(|p| !p.is_empty())
+                            .map(text),
+                    );
+                }
+                None
+            }
+            // The body as the application reads it (de-chunked, decompressed), as tshark 4.0
+            // shows it: ASCII text up to its first NUL byte, each byte past 0x7f as U+FFFD.
+            ("http.file_data", _) => {
+                let body = self.body_for_search();
+                let end = body.iter().position(|&b| b == 0).unwrap_or(body.len());
+                (!body.is_empty()).then(|| {
+                    FieldValue::Str(
+                        body[..end]
+                            .iter()
+                            .map(|&b| {
+                                if b.is_ascii() {
+                                    char::from(b)
+                                } else {
+                                    '\u{fffd}'
+                                }
+                            })
+                            .collect(),
+                    )
+                })
+            }
             _ => {
                 // A header field tshark names `http.NAME`, every occurrence.
                 if let Some(h) = HEADER_FIELDS.iter().find(|(f, _)| *f == field) {
