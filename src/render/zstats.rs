@@ -77,18 +77,20 @@ pub enum ZStat {
     /// `io,stat,INTERVAL[,COLUMN…]`: frames and bytes per interval.
     IoStat(crate::render::iostat::IoStatSpec),
     /// `follow,tcp|tls,ascii|hex,N`: `--follow N`; `follow,udp,ascii|hex,N`:
-    /// `--follow udp:N`.
+    /// `--follow udp:N`; `follow,http,ascii|hex,N`: the HTTP/1.x messages of TCP stream N,
+    /// each head as sent and each body as the application reads it (tshark's text).
     Follow {
         mode: FollowMode,
         stream: u32,
         udp: bool,
+        http: bool,
     },
 }
 
 /// What `-z` knows, for the usage error.
 pub const KNOWN: &str = "conv,eth|ip|ipv6|tcp|udp[,FILTER]  \
 endpoints,eth|ip|ipv6|tcp|udp[,FILTER]  io,phs[,FILTER]  \
-io,stat,INTERVAL[,FILTER|FRAMES()FILTER|BYTES()FILTER]...  follow,tcp|tls|udp,ascii|hex,STREAM";
+io,stat,INTERVAL[,FILTER|FRAMES()FILTER|BYTES()FILTER]...  follow,tcp|tls|udp|http,ascii|hex,STREAM";
 
 impl ZStat {
     /// Parse one `-z` argument; the error is one line.
@@ -147,11 +149,11 @@ impl ZStat {
                     }
                     _ => return Err(unknown()),
                 };
-                if !matches!(*proto, "tcp" | "tls" | "udp") {
-                    return Err(if matches!(*proto, "http" | "http2" | "quic") {
+                if !matches!(*proto, "tcp" | "tls" | "udp" | "http") {
+                    return Err(if matches!(*proto, "http2" | "http3" | "quic") {
                         format!(
-                            "-z {}: squirrel-sniff follows TCP streams (tcp, tls) and UDP \
-                             sessions (udp), not {}",
+                            "-z {}: squirrel-sniff follows TCP streams (tcp, tls), their \
+                             HTTP/1.x messages (http) and UDP sessions (udp), not {}",
                             escape_str(arg),
                             escape_str(proto)
                         )
@@ -173,6 +175,7 @@ impl ZStat {
                             mode,
                             stream,
                             udp: *proto == "udp",
+                            http: *proto == "http",
                         })
                         .map_err(|_| pairs_unsupported()),
                     _ => Err(pairs_unsupported()),
@@ -728,7 +731,8 @@ mod tests {
             Ok(ZStat::Follow {
                 mode: FollowMode::Hex,
                 stream: 3,
-                udp: false
+                udp: false,
+                http: false
             })
         );
         assert_eq!(
@@ -736,13 +740,24 @@ mod tests {
             Ok(ZStat::Follow {
                 mode: FollowMode::Ascii,
                 stream: 1,
-                udp: true
+                udp: true,
+                http: false
+            })
+        );
+        assert_eq!(
+            ZStat::parse("follow,http,ascii,2"),
+            Ok(ZStat::Follow {
+                mode: FollowMode::Ascii,
+                stream: 2,
+                udp: false,
+                http: true
             })
         );
         for bad in [
             "conv,sctp",
             "nope",
             "follow,quic,ascii,0",
+            "follow,http2,ascii,0,1",
             "follow,tcp,raw,0",
         ] {
             let e = ZStat::parse(bad).expect_err(bad);
