@@ -147,7 +147,7 @@ fn follow_maps_onto_follow_and_says_what_it_cannot_do() {
     for z in [
         "follow,quic,ascii,0",
         "follow,tcp,raw,0",
-        "follow,http,ascii,0",
+        "follow,http2,ascii,0,1",
         "follow,tcp,ascii,10.0.0.1:80,10.0.0.2:4000",
     ] {
         let o = run(&["-r", &f, "-q", "-z", z]);
@@ -161,7 +161,7 @@ fn follow_maps_onto_follow_and_says_what_it_cannot_do() {
 #[test]
 fn an_unknown_statistic_is_one_usage_line_listing_the_known() {
     let f = capture("squirrel-http.pcap");
-    for z in ["conv,sctp", "http,tree", "bogus\x1b[31m"] {
+    for z in ["conv,sctp", "http2,tree", "bogus\x1b[31m"] {
         let o = run(&["-r", &f, "-z", z]);
         assert_eq!(o.status.code(), Some(2), "{z}");
         let e = stderr(&o);
@@ -629,4 +629,164 @@ fn follow_http_as_tshark() {
         "follow,http2,ascii,0,1",
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
+
+/// The three HTTP trees, in the order the fixtures were made with.
+const HTTP_TREES: [&str; 6] = [
+    "-z",
+    "http,tree",
+    "-z",
+    "http_req,tree",
+    "-z",
+    "http_srv,tree",
+];
+
+/// The capture a `z-http` fixture was made from (`captures/DIR/X` for the bundled
+/// subdirectories), and `--keylog NAME.keys` when a key log sits next to it.
+fn http_source(fixture: &Path) -> Option<(PathBuf, Vec<String>)> {
+    let name = fixture.file_name()?.to_str()?.strip_suffix(".txt")?;
+    let (dir, file) = name.split_once("__")?;
+    let bundled = captures().join(dir).join(file);
+    let src = if bundled.exists() {
+        bundled
+    } else {
+        source(fixture)?
+    };
+    let keys = src.with_extension("keys");
+    let extra = if keys.exists() {
+        vec!["--keylog".to_string(), keys.to_string_lossy().into_owned()]
+    } else {
+        Vec::new()
+    };
+    Some((src, extra))
+}
+
+fn run_http(src: &Path, keys: &[String], extra: &[&str]) -> std::process::Output {
+    let mut args: Vec<&str> = vec!["-n", "-r", src.to_str().expect("path")];
+    args.extend(keys.iter().map(String::as_str));
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&HTTP_TREES);
+    run(&args)
+}
+
+/// `-n -q -r SRC EXTRA…`.
+fn run_nq(src: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["-n", "-q", "-r", src];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+#[test]
+fn http_trees_match_tshark_byte_for_byte() {
+    let files = fixture_files("z-http");
+    assert_eq!(files.len(), 42, "fixtures");
+    let mut compared = 0;
+    for fx in &files {
+        let Some((src, keys)) = http_source(fx) else {
+            continue;
+        };
+        let want = std::fs::read_to_string(fx).expect("fixture");
+        let o = run_http(&src, &keys, &["-q"]);
+        assert_eq!(o.status.code(), Some(0), "{}: {}", fx.display(), stderr(&o));
+        assert_eq!(tables_after_summary(&o), want, "{}", fx.display());
+        compared += 1;
+    }
+    // The bundled captures always; with the corpus, every fixture.
+    assert!(compared >= 11, "{compared} fixtures compared");
+    if !cfg!(no_corpus) {
+        assert_eq!(compared, files.len());
+    }
+}
+
+#[test]
+fn http_trees_the_same_with_j2_with_y_and_after_the_packet_lines() {
+    for name in ["html-injection.pcap", "ip-fragments.pcap"] {
+        let want = fixture_text("z-http", name);
+        let src = captures().join(name);
+        let one = run_http(&src, &[], &["-q", "-j", "1"]);
+        let two = run_http(&src, &[], &["-q", "-j", "2"]);
+        assert_eq!(one.stdout, two.stdout, "{name}: -j 2");
+        assert_eq!(tables_after_summary(&two), want, "{name}: -j 2");
+        // -Y chooses the packets shown, not what the trees count (as tshark).
+        let filtered = run_http(&src, &[], &["-q", "-Y", "udp"]);
+        assert_eq!(tables_after_summary(&filtered), want, "{name}: -Y udp");
+        let lines = run_http(&src, &[], &[]);
+        assert_eq!(lines.status.code(), Some(0), "{}", stderr(&lines));
+        let out = stdout(&lines);
+        assert!(out.ends_with(&want), "{name}: {out}");
+        assert!(out.starts_with("    1 "), "{name}: {out}");
+    }
+}
+
+#[test]
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
+fn http_trees_with_a_filter_count_the_frames_it_matches_as_tshark() {
+    let Some(c) = corpus() else { return };
+    let files = fixture_files("z-http-filter");
+    assert_eq!(files.len(), 2, "fixtures");
+    for fx in files {
+        let name = fx.file_name().and_then(|n| n.to_str()).expect("name");
+        let file = name
+            .strip_prefix("http__")
+            .and_then(|n| n.strip_suffix(".txt"))
+            .expect("fixture name");
+        let src = c.join("http").join(file).to_string_lossy().into_owned();
+        let o = run_nq(
+            &src,
+            &[
+                "-z",
+                "http,tree,tcp.srcport == 80",
+                "-z",
+                "http_req,tree,frame.number > 12",
+                "-z",
+                "http_srv,tree,tcp.dstport == 80",
+            ],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let want = std::fs::read_to_string(&fx).expect("fixture");
+        assert_eq!(tables_after_summary(&o), want, "{name}");
+    }
+    // A filter that does not compile, or a tree squirrel-sniff does not have: usage.
+    let f = capture("html-injection.pcap");
+    for z in ["http,tree,tcp.port ==", "http2,tree", "http_seq,tree"] {
+        let o = run(&["-q", "-r", &f, "-z", z]);
+        assert_eq!(o.status.code(), Some(2), "{z}");
+        assert_eq!(
+            stderr(&o).trim_end().lines().count(),
+            1,
+            "{z}: {}",
+            stderr(&o)
+        );
+    }
+}
+
+#[test]
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
+fn http_tree_nodes_stop_at_the_memory_budget() {
+    let Some(c) = corpus() else { return };
+    // 40 requests for distinct URIs on one host: 41 nodes below the fixed one. An 8 KiB
+    // budget leaves 25 tree rows (half the budget at 160 bytes a row); the rest are not
+    // kept and stderr says so. (The budget also closes flows there, so fewer requests are
+    // seen at all.)
+    let src = c.join("http/pipelined-many-requests.pcap");
+    let src = src.to_string_lossy().into_owned();
+    let full = run_nq(&src, &["-z", "http_req,tree"]);
+    let nodes = |o: &std::process::Output| {
+        stdout(o)
+            .lines()
+            .filter(|l| l.starts_with(" ") && !l.starts_with("  "))
+            .count()
+            + stdout(o).lines().filter(|l| l.starts_with("  /")).count()
+    };
+    assert_eq!(nodes(&full), 41, "{}", stdout(&full));
+    assert!(stderr(&full).is_empty(), "{}", stderr(&full));
+    let o = run_nq(&src, &["-z", "http_req,tree", "--max-total-buffer", "8192"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(nodes(&o) <= 25, "{}", stdout(&o));
+    assert!(nodes(&o) >= 2, "{}", stdout(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains(" counts not kept: their conversation, endpoint or io,stat interval rows or HTTP tree nodes were past the memory budget"),
+        "{e}"
+    );
 }

@@ -26,6 +26,7 @@ pub mod progress;
 pub mod records;
 pub mod report;
 pub mod route;
+pub mod stats_tree;
 pub mod summary;
 pub mod table;
 pub mod text;

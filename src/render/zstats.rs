@@ -1,7 +1,9 @@
 //! `-z STAT`: tshark's statistics, printed at the end of the run in tshark 4.0's text
 //! layout (as `tshark -n`: squirrel-sniff never resolves names) — conversations
-//! (`conv,eth|ip|ipv6|tcp|udp`), endpoints (`endpoints,…`) and the protocol hierarchy
-//! (`io,phs`). `follow,…` is mapped onto `--follow` by the command line.
+//! (`conv,eth|ip|ipv6|tcp|udp`), endpoints (`endpoints,…`), the protocol hierarchy
+//! (`io,phs`), `io,stat` and the HTTP counter trees (`http,tree`, `http_req,tree`,
+//! `http_srv,tree`, [`crate::render::stats_tree`]). `follow,…` is mapped onto `--follow` by
+//! the command line.
 //!
 //! The tables are end-of-run sinks: [`ZTally::frame`] counts each frame's view as the
 //! pipeline made it (every frame, as tshark's taps see every frame whatever `-Y` shows),
@@ -76,6 +78,9 @@ pub enum ZStat {
     Phs(Option<String>),
     /// `io,stat,INTERVAL[,COLUMN…]`: frames and bytes per interval.
     IoStat(crate::render::iostat::IoStatSpec),
+    /// `http,tree`, `http_req,tree`, `http_srv,tree` (with a filter): tshark's HTTP
+    /// counter trees.
+    Http(crate::render::stats_tree::HttpTree, Option<String>),
     /// `follow,tcp|tls,ascii|hex,N`: `--follow N`; `follow,udp,ascii|hex,N`:
     /// `--follow udp:N`; `follow,http,ascii|hex,N`: the HTTP/1.x messages of TCP stream N,
     /// each head as sent and each body as the application reads it (tshark's text).
@@ -90,7 +95,8 @@ pub enum ZStat {
 /// What `-z` knows, for the usage error.
 pub const KNOWN: &str = "conv,eth|ip|ipv6|tcp|udp[,FILTER]  \
 endpoints,eth|ip|ipv6|tcp|udp[,FILTER]  io,phs[,FILTER]  \
-io,stat,INTERVAL[,FILTER|FRAMES()FILTER|BYTES()FILTER]...  follow,tcp|tls|udp|http,ascii|hex,STREAM";
+io,stat,INTERVAL[,FILTER|FRAMES()FILTER|BYTES()FILTER]...  \
+http,tree|http_req,tree|http_srv,tree[,FILTER]  follow,tcp|tls|udp|http,ascii|hex,STREAM";
 
 impl ZStat {
     /// Parse one `-z` argument; the error is one line.
@@ -126,6 +132,10 @@ impl ZStat {
                 crate::render::iostat::IoStatSpec::parse(arg.strip_prefix("io,stat,").unwrap_or(""))
                     .map(ZStat::IoStat)
                     .map_err(|e| format!("-z {}: {e}", escape_str(arg)))
+            }
+            [name, "tree", f @ ..] => {
+                let tree = crate::render::stats_tree::HttpTree::parse(name).ok_or_else(unknown)?;
+                Ok(ZStat::Http(tree, filter(f.first())?))
             }
             ["follow", ..] => Self::parse_follow(arg, unknown),
             _ => Err(unknown()),
@@ -310,6 +320,7 @@ enum Kind {
     Endpoints(Layer, EndpointTable),
     Phs(Hierarchy),
     IoStat(crate::render::iostat::IoStat),
+    Http(Box<crate::render::stats_tree::StatsTree>),
 }
 
 /// One `-z` table: its filter (the frames it counts) and its rows.
@@ -326,6 +337,7 @@ impl Table {
             Kind::Endpoints(_, t) => t.rows.len(),
             Kind::Phs(_) => 0,
             Kind::IoStat(t) => t.rows(),
+            Kind::Http(t) => t.rows(),
         }
     }
 }
@@ -356,6 +368,10 @@ impl ZTally {
                     ZStat::IoStat(spec) => (
                         Kind::IoStat(crate::render::iostat::IoStat::new(spec, max_rows)),
                         &None,
+                    ),
+                    ZStat::Http(tree, f) => (
+                        Kind::Http(Box::new(crate::render::stats_tree::StatsTree::new(*tree))),
+                        f,
                     ),
                     ZStat::Follow { .. } => return None,
                 };
@@ -401,6 +417,20 @@ impl ZTally {
         let clock = &mut self.clock;
         let dropped = &mut self.dropped;
         let mut chain: Option<String> = None;
+        // The HTTP messages this frame completed, for the HTTP trees (read once).
+        let wants_http =
+            !view.app.is_empty() && self.tables.iter().any(|t| matches!(t.kind, Kind::Http(_)));
+        let http_addrs = if wants_http {
+            http_addresses(&pairs)
+        } else {
+            Default::default()
+        };
+        let http = if wants_http {
+            crate::render::stats_tree::ticks(view, &http_addrs)
+        } else {
+            Vec::new()
+        };
+        let now_ms = crate::render::stats_tree::rel_ms(view);
         for table in &mut self.tables {
             if let Some((_, f)) = &table.filter {
                 if !f.matches(view) {
@@ -447,6 +477,11 @@ impl ZTally {
                     );
                 }
                 Kind::IoStat(t) => t.frame(view, rel, clock, &mut room, dropped),
+                Kind::Http(t) => {
+                    for m in &http {
+                        t.message(now_ms, m, &mut room, dropped);
+                    }
+                }
             }
         }
     }
@@ -472,10 +507,22 @@ impl ZTally {
                 Kind::Endpoints(l, rows) => write_endpoints(w, *l, rows, filter)?,
                 Kind::Phs(h) => h.write(w, &escape_str(filter.unwrap_or("")))?,
                 Kind::IoStat(t) => t.write(w, &self.clock)?,
+                Kind::Http(t) => t.write(w)?,
             }
         }
         Ok(())
     }
+}
+
+/// The frame's network source and destination as tshark prints them (its `pinfo->src` and
+/// `pinfo->dst`: the innermost IP header's), for the HTTP trees' server addresses.
+fn http_addresses(pairs: &[(Layer, Point, Point)]) -> (String, String) {
+    pairs
+        .iter()
+        .rev()
+        .find(|p| matches!(p.0, Layer::Ip | Layer::Ipv6))
+        .map(|(_, s, d)| (s.0.to_string(), d.0.to_string()))
+        .unwrap_or_default()
 }
 
 /// The frame's (layer, sender, receiver) for the Ethernet, IP and TCP/UDP tables: one for
@@ -721,6 +768,20 @@ mod tests {
             Ok(ZStat::Endpoints(Layer::Ipv6, None))
         );
         assert_eq!(ZStat::parse("io,phs"), Ok(ZStat::Phs(None)));
+        use crate::render::stats_tree::HttpTree;
+        assert_eq!(
+            ZStat::parse("http,tree"),
+            Ok(ZStat::Http(HttpTree::Packets, None))
+        );
+        assert_eq!(
+            ZStat::parse("http_srv,tree,tcp.port == 80"),
+            Ok(ZStat::Http(
+                HttpTree::Servers,
+                Some("tcp.port == 80".into())
+            ))
+        );
+        assert!(ZStat::parse("http2,tree").is_err());
+        assert!(ZStat::parse("http_req,tree,tcp.port ==").is_err());
         assert_eq!(
             ZStat::parse("conv,ip,tcp.port == 80 || udp"),
             Ok(ZStat::Conv(Layer::Ip, Some("tcp.port == 80 || udp".into())))

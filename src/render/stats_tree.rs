@@ -1,0 +1,688 @@
+//! A counter tree printed as tshark 4.0's `stats_tree` text (`-z http,tree`,
+//! `-z http_req,tree`, `-z http_srv,tree`), and the three HTTP trees that tick it.
+//!
+//! The layout, from tshark's defaults: nine columns (name, count, average, min, max, rate
+//! per millisecond, percent of the parent, burst rate, burst start), children sorted by
+//! count, most first, equal counts by name (byte order, last first); the rate is the count
+//! over the milliseconds from the first counted message to the last; the burst rate is the
+//! most ticks within any 100 ms window of 5 ms buckets, over 100.
+//!
+//! A tick is one HTTP/1.x message, counted with the frame that completed it (where tshark's
+//! HTTP tap fires); HTTP/2 messages are not counted (tshark 4.0's HTTP/2 dissector has its
+//! own `http2,tree`). Nodes are bounded by the memory budget: past it a new node is not
+//! made and its tick is counted as dropped.
+
+use std::collections::VecDeque;
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use foldhash::HashMap;
+
+use crate::event::FrameView;
+use crate::present::escape::escape_bytes;
+
+/// Which HTTP tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HttpTree {
+    /// `http,tree`: "HTTP/Packet Counter".
+    Packets,
+    /// `http_req,tree`: "HTTP/Requests".
+    Requests,
+    /// `http_srv,tree`: "HTTP/Load Distribution".
+    Servers,
+}
+
+impl HttpTree {
+    pub fn parse(name: &str) -> Option<HttpTree> {
+        Some(match name {
+            "http" => HttpTree::Packets,
+            "http_req" => HttpTree::Requests,
+            "http_srv" => HttpTree::Servers,
+            _ => return None,
+        })
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            HttpTree::Packets => "HTTP/Packet Counter",
+            HttpTree::Requests => "HTTP/Requests",
+            HttpTree::Servers => "HTTP/Load Distribution",
+        }
+    }
+}
+
+/// Burst window and bucket, in milliseconds (tshark's preferences' defaults).
+const BURST_WINDOW: f64 = 100.0;
+const BURST_BUCKET: f64 = 5.0;
+/// Deepest indent tshark prints.
+const INDENT_MAX: usize = 32;
+/// Budget bytes counted per node (its entry, index and burst buckets) besides its name.
+pub const NODE_COST: usize = 160;
+
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    no: f64,
+    count: i64,
+    start: f64,
+}
+
+/// One node: its name (bytes as on the wire), count and burst buckets.
+#[derive(Debug, Clone)]
+struct Node {
+    name: Box<[u8]>,
+    parent: usize,
+    counter: i64,
+    children: Vec<usize>,
+    /// Children by name, for the nodes made "with hash".
+    hash: Option<HashMap<Box<[u8]>, usize>>,
+    buckets: VecDeque<Bucket>,
+    bcount: i64,
+    max_burst: i64,
+    burst_time: f64,
+}
+
+impl Node {
+    fn new(name: &[u8], parent: usize, with_hash: bool) -> Node {
+        let mut buckets = VecDeque::with_capacity(1);
+        // tshark starts each list with an empty bucket 0.
+        buckets.push_back(Bucket {
+            no: 0.0,
+            count: 0,
+            start: 0.0,
+        });
+        Node {
+            name: name.into(),
+            parent,
+            counter: 0,
+            children: Vec::new(),
+            hash: with_hash.then(HashMap::default),
+            buckets,
+            bcount: 0,
+            max_burst: 0,
+            burst_time: -1.0,
+        }
+    }
+
+    /// Add `value` at `now` (ms since the first frame) to the burst buckets.
+    fn burst(&mut self, now: f64, value: i64) {
+        let current = (now / BURST_BUCKET).floor();
+        let window = BURST_WINDOW / BURST_BUCKET;
+        let (Some(head), Some(tail)) =
+            (self.buckets.front().copied(), self.buckets.back().copied())
+        else {
+            return;
+        };
+        if current > tail.no {
+            self.buckets.push_back(Bucket {
+                no: current,
+                count: value,
+                start: now,
+            });
+            self.bcount += value;
+            while self.buckets.len() > 1
+                && self
+                    .buckets
+                    .front()
+                    .is_some_and(|h| current >= h.no + window)
+            {
+                if let Some(old) = self.buckets.pop_front() {
+                    self.bcount -= old.count;
+                }
+            }
+        } else if current < head.no {
+            if current + window > tail.no {
+                self.buckets.push_front(Bucket {
+                    no: current,
+                    count: value,
+                    start: now,
+                });
+                self.bcount += value;
+            }
+        } else {
+            // Somewhere between the head and the tail.
+            let mut i = self.buckets.len() - 1;
+            while i > 0 && current < self.buckets[i].no {
+                i -= 1;
+            }
+            if current == self.buckets[i].no {
+                let b = &mut self.buckets[i];
+                b.count += value;
+                if b.start > now {
+                    b.start = now;
+                }
+            } else {
+                self.buckets.insert(
+                    i + 1,
+                    Bucket {
+                        no: current,
+                        count: value,
+                        start: now,
+                    },
+                );
+            }
+            self.bcount += value;
+        }
+        if self.bcount > self.max_burst {
+            self.max_burst = self.bcount;
+            self.burst_time = self.buckets.front().map_or(now, |b| b.start);
+        }
+    }
+}
+
+/// A counter tree: node 0 is the root (named after the title's last part).
+#[derive(Debug, Clone)]
+pub struct StatsTree {
+    kind: HttpTree,
+    nodes: Vec<Node>,
+    /// Nodes made as parents, by name (tshark looks a name up here when its parent keeps no
+    /// index of its own).
+    names: HashMap<Box<[u8]>, usize>,
+    start: Option<f64>,
+    now: f64,
+    elapsed: f64,
+    /// Budget rows held: one a node, and one more for each `NODE_COST` bytes of its name.
+    rows: usize,
+    /// Fixed nodes of each tree.
+    ids: [usize; 9],
+}
+
+/// What one HTTP message gives the trees (tshark's `http_info_value_t`).
+#[derive(Debug, Clone, Copy)]
+pub struct HttpTick<'a> {
+    pub method: Option<&'a str>,
+    pub status: u16,
+    pub host: Option<&'a [u8]>,
+    pub uri: Option<&'a [u8]>,
+    /// The frame's source and destination addresses, as tshark prints them.
+    pub src: &'a str,
+    pub dst: &'a str,
+}
+
+impl StatsTree {
+    pub fn new(kind: HttpTree) -> StatsTree {
+        let title = kind.title();
+        let root = title.rsplit('/').next().unwrap_or(title);
+        let mut t = StatsTree {
+            kind,
+            nodes: vec![Node::new(root.as_bytes(), usize::MAX, false)],
+            names: HashMap::default(),
+            start: None,
+            now: 0.0,
+            elapsed: 0.0,
+            rows: 0,
+            ids: [0; 9],
+        };
+        match kind {
+            HttpTree::Packets => {
+                let packets = t.create(b"Total HTTP Packets", 0, true);
+                let requests = t.create(b"HTTP Request Packets", packets, true);
+                let responses = t.create(b"HTTP Response Packets", packets, true);
+                let mut ids = [packets, requests, responses, 0, 0, 0, 0, 0, 0];
+                for (i, name) in RESPONSE_GROUPS.iter().enumerate() {
+                    ids[3 + i] = t.create(name.as_bytes(), responses, true);
+                }
+                t.create(b"Other HTTP Packets", packets, false);
+                t.ids = ids;
+            }
+            HttpTree::Requests => {
+                t.ids[0] = t.create(b"HTTP Requests by HTTP Host", 0, true);
+            }
+            HttpTree::Servers => {
+                let reqs = t.create(b"HTTP Requests by Server", 0, true);
+                let by_addr = t.create(b"HTTP Requests by Server Address", reqs, true);
+                let by_host = t.create(b"HTTP Requests by HTTP Host", reqs, true);
+                let resps = t.create(b"HTTP Responses by Server Address", 0, true);
+                t.ids = [reqs, by_addr, by_host, resps, 0, 0, 0, 0, 0];
+            }
+        }
+        t
+    }
+
+    /// Budget rows held.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// A fixed node, made as a parent (it gets a name entry).
+    fn create(&mut self, name: &[u8], parent: usize, with_hash: bool) -> usize {
+        self.make(name, parent, with_hash, true)
+    }
+
+    fn make(&mut self, name: &[u8], parent: usize, with_hash: bool, as_parent: bool) -> usize {
+        let id = self.nodes.len();
+        self.nodes.push(Node::new(name, parent, with_hash));
+        if as_parent {
+            self.names.insert(name.into(), id);
+        }
+        if let Some(p) = self.nodes.get_mut(parent) {
+            p.children.push(id);
+            if let Some(h) = &mut p.hash {
+                h.insert(name.into(), id);
+            }
+        }
+        id
+    }
+
+    /// Add one to the node `name` under `parent`, made (within `room`) if it is new;
+    /// `None` when the budget left no room for it.
+    fn tick(
+        &mut self,
+        name: &[u8],
+        parent: usize,
+        with_hash: bool,
+        room: &mut usize,
+        dropped: &mut u64,
+    ) -> Option<usize> {
+        let found = match self.nodes.get(parent).and_then(|p| p.hash.as_ref()) {
+            Some(h) => h.get(name).copied(),
+            None => self.names.get(name).copied(),
+        };
+        let id = match found {
+            Some(id) => id,
+            None => {
+                let cost = 1 + name.len() / NODE_COST;
+                if *room < cost {
+                    *dropped += 1;
+                    return None;
+                }
+                *room -= cost;
+                self.rows += cost;
+                self.make(name, parent, with_hash, with_hash)
+            }
+        };
+        let now = self.now;
+        let node = self.nodes.get_mut(id)?;
+        node.counter += 1;
+        node.burst(now, 1);
+        Some(id)
+    }
+
+    /// A pivot's tick: the pivot itself, then its child `value`.
+    fn tick_pivot(&mut self, pivot: usize, value: &[u8], room: &mut usize, dropped: &mut u64) {
+        let now = self.now;
+        if let Some(p) = self.nodes.get_mut(pivot) {
+            p.counter += 1;
+            p.burst(now, 1);
+        }
+        self.tick(value, pivot, false, room, dropped);
+    }
+
+    /// Count one HTTP message, completed by a frame `now` ms after the first frame.
+    pub fn message(&mut self, now: f64, m: &HttpTick<'_>, room: &mut usize, dropped: &mut u64) {
+        self.now = now;
+        let start = *self.start.get_or_insert(now);
+        self.elapsed = now - start;
+        match self.kind {
+            HttpTree::Packets => self.packets(m, room, dropped),
+            HttpTree::Requests => {
+                if m.method.is_none() {
+                    return;
+                }
+                self.tick(b"HTTP Requests by HTTP Host", 0, false, room, dropped);
+                if let Some(host) = m.host {
+                    let by_host = self.ids[0];
+                    if let Some(h) = self.tick(host, by_host, true, room, dropped) {
+                        if let Some(uri) = m.uri {
+                            self.tick(uri, h, true, room, dropped);
+                        }
+                    }
+                }
+            }
+            HttpTree::Servers => self.servers(m, room, dropped),
+        }
+    }
+
+    fn packets(&mut self, m: &HttpTick<'_>, room: &mut usize, dropped: &mut u64) {
+        let [packets, requests, responses, ..] = self.ids;
+        self.tick(b"Total HTTP Packets", 0, false, room, dropped);
+        let code = m.status;
+        if code != 0 {
+            self.tick(b"HTTP Response Packets", packets, false, room, dropped);
+            let group = match code {
+                100..=199 => 1,
+                200..=299 => 2,
+                300..=399 => 3,
+                400..=499 => 4,
+                500..=599 => 5,
+                _ => 0,
+            };
+            let group_id = self.ids[3 + group];
+            self.tick(
+                RESPONSE_GROUPS[group].as_bytes(),
+                responses,
+                false,
+                room,
+                dropped,
+            );
+            let mut name = String::new();
+            match status_text(code) {
+                Some(t) => write!(name, "{code} {t}"),
+                None => write!(name, "{code} Unknown ({code})"),
+            }
+            .ok();
+            self.tick(name.as_bytes(), group_id, false, room, dropped);
+        } else if let Some(method) = m.method {
+            self.tick_pivot(requests, method.as_bytes(), room, dropped);
+        } else {
+            self.tick(b"Other HTTP Packets", packets, false, room, dropped);
+        }
+    }
+
+    fn servers(&mut self, m: &HttpTick<'_>, room: &mut usize, dropped: &mut u64) {
+        let [reqs, by_addr, by_host, resps, ..] = self.ids;
+        if m.method.is_some() {
+            let ip = m.dst.as_bytes();
+            self.tick(b"HTTP Requests by Server", 0, false, room, dropped);
+            self.tick(
+                b"HTTP Requests by Server Address",
+                reqs,
+                true,
+                room,
+                dropped,
+            );
+            self.tick(b"HTTP Requests by HTTP Host", reqs, true, room, dropped);
+            let this_addr = self.tick(ip, by_addr, true, room, dropped);
+            if let Some(host) = m.host {
+                let this_host = self.tick(host, by_host, true, room, dropped);
+                if let Some(a) = this_addr {
+                    self.tick(host, a, false, room, dropped);
+                }
+                if let Some(h) = this_host {
+                    self.tick(ip, h, false, room, dropped);
+                }
+            }
+        } else if m.status != 0 {
+            self.tick(b"HTTP Responses by Server Address", 0, false, room, dropped);
+            if let Some(a) = self.tick(m.src.as_bytes(), resps, true, room, dropped) {
+                let verdict: &[u8] = if m.status > 100 && m.status < 400 {
+                    b"OK"
+                } else {
+                    b"KO"
+                };
+                self.tick(verdict, a, false, room, dropped);
+            }
+        }
+    }
+
+    /// The widest name with its indent (the root counted at indent 0, its children at 1).
+    fn max_namelen(&self, id: usize, indent: usize) -> usize {
+        let indent = indent.min(INDENT_MAX);
+        let Some(n) = self.nodes.get(id) else {
+            return 0;
+        };
+        let own = escape_bytes(&n.name).len() + indent;
+        n.children
+            .iter()
+            .map(|&c| self.max_namelen(c, indent + 1))
+            .fold(own, usize::max)
+    }
+
+    /// Print the tree as tshark's plain text.
+    pub fn write<W: Write>(&self, w: &mut W) -> io::Result<()> {
+        let width = self.max_namelen(0, 0);
+        let sep_len = width + (COLUMNS.len() - 1) * 14;
+        let mut s = String::from("\n");
+        s.push_str(&"=".repeat(sep_len));
+        let _ = write!(s, "\n{}:\n{:<width$}", self.kind.title(), COLUMNS[0]);
+        for c in &COLUMNS[1..] {
+            let _ = write!(s, " {c:<13}");
+        }
+        let dashes = "-".repeat(sep_len);
+        let _ = write!(s, "\n{dashes}\n");
+        if let Some(root) = self.nodes.first() {
+            for &c in &root.children {
+                self.write_node(&mut s, c, 0, width);
+            }
+        }
+        let _ = write!(s, "\n{dashes}\n");
+        w.write_all(s.as_bytes())
+    }
+
+    fn write_node(&self, s: &mut String, id: usize, indent: usize, width: usize) {
+        let Some(n) = self.nodes.get(id) else {
+            return;
+        };
+        let name = escape_bytes(&n.name);
+        let _ = write!(
+            s,
+            "{:indent$}{name:<w$}",
+            "",
+            w = width.saturating_sub(indent)
+        );
+        let rate = if self.elapsed != 0.0 {
+            format!("{:.4}", f64::from(n.counter as f32) / self.elapsed)
+        } else {
+            String::new()
+        };
+        let parent = self.nodes.get(n.parent);
+        let percent = match parent {
+            Some(p) if p.counter != 0 => {
+                format!("{:.2}%", (n.counter as f64 * 100.0) / p.counter as f64)
+            }
+            _ if n.parent == 0 => "100%".to_string(),
+            _ => String::new(),
+        };
+        let (burst, burst_start) = if n.max_burst != 0 {
+            (
+                format!("{:.4}", n.max_burst as f64 / BURST_WINDOW),
+                format!("{:.3}", n.burst_time / 1000.0),
+            )
+        } else {
+            ("-".to_string(), "-".to_string())
+        };
+        let count = n.counter.to_string();
+        for v in [
+            count.as_str(),
+            "",
+            "",
+            "",
+            &rate,
+            &percent,
+            &burst,
+            &burst_start,
+        ] {
+            let _ = write!(s, " {v:<13}");
+        }
+        s.push('\n');
+        let mut children = n.children.clone();
+        // Most first; equal counts by name, the greater first.
+        children.sort_by(|&a, &b| {
+            let (a, b) = (&self.nodes[a], &self.nodes[b]);
+            b.counter.cmp(&a.counter).then_with(|| b.name.cmp(&a.name))
+        });
+        let next = (indent + 1).min(INDENT_MAX);
+        for c in children {
+            self.write_node(s, c, next, width);
+        }
+    }
+}
+
+const COLUMNS: [&str; 9] = [
+    "Topic / Item",
+    "Count",
+    "Average",
+    "Min Val",
+    "Max Val",
+    "Rate (ms)",
+    "Percent",
+    "Burst Rate",
+    "Burst Start",
+];
+
+/// The response groups, in the order tshark makes them (index = first digit; 0 = broken).
+const RESPONSE_GROUPS: [&str; 6] = [
+    "???: broken",
+    "1xx: Informational",
+    "2xx: Success",
+    "3xx: Redirection",
+    "4xx: Client Error",
+    "5xx: Server Error",
+];
+
+/// tshark 4.0's names of HTTP status codes (`tshark -G values`, `btatt.http_status_code`,
+/// which shares the HTTP dissector's table).
+fn status_text(code: u16) -> Option<&'static str> {
+    Some(match code {
+        100 => "Continue",
+        101 => "Switching Protocols",
+        102 => "Processing",
+        103 => "Early Hints",
+        199 => "Informational - Others",
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        203 => "Non-authoritative Information",
+        204 => "No Content",
+        205 => "Reset Content",
+        206 => "Partial Content",
+        207 => "Multi-Status",
+        208 => "Already Reported",
+        226 => "IM Used",
+        299 => "Success - Others",
+        300 => "Multiple Choices",
+        301 => "Moved Permanently",
+        302 => "Found",
+        303 => "See Other",
+        304 => "Not Modified",
+        305 => "Use Proxy",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
+        399 => "Redirection - Others",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        402 => "Payment Required",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        406 => "Not Acceptable",
+        407 => "Proxy Authentication Required",
+        408 => "Request Time-out",
+        409 => "Conflict",
+        410 => "Gone",
+        411 => "Length Required",
+        412 => "Precondition Failed",
+        413 => "Request Entity Too Large",
+        414 => "Request-URI Too Long",
+        415 => "Unsupported Media Type",
+        416 => "Requested Range Not Satisfiable",
+        417 => "Expectation Failed",
+        418 => "I'm a teapot",
+        421 => "Misdirected Request",
+        422 => "Unprocessable Entity",
+        423 => "Locked",
+        424 => "Failed Dependency",
+        425 => "Too Early",
+        426 => "Upgrade Required",
+        428 => "Precondition Required",
+        429 => "Too Many Requests",
+        431 => "Request Header Fields Too Large",
+        451 => "Unavailable For Legal Reasons",
+        499 => "Client Error - Others",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Time-out",
+        505 => "HTTP Version not supported",
+        506 => "Variant Also Negotiates",
+        507 => "Insufficient Storage",
+        508 => "Loop Detected",
+        510 => "Not Extended",
+        511 => "Network Authentication Required",
+        599 => "Server Error - Others",
+        _ => return None,
+    })
+}
+
+/// Milliseconds from the first frame to this one, as tshark's `nstime_to_msec` of the
+/// frame's relative time.
+pub fn rel_ms(view: &FrameView<'_>) -> f64 {
+    let ns = (i128::from(view.ts.secs) - i128::from(view.first_ts.secs)) * 1_000_000_000
+        + i128::from(view.ts.nanos)
+        - i128::from(view.first_ts.nanos);
+    let secs = ns / 1_000_000_000;
+    let nanos = ns % 1_000_000_000;
+    secs as f64 * 1000.0 + nanos as f64 / 1_000_000.0
+}
+
+/// The HTTP/1.x messages this frame completed, as the trees read them, with the frame's
+/// network addresses.
+pub fn ticks<'a>(view: &'a FrameView<'_>, addrs: &'a (String, String)) -> Vec<HttpTick<'a>> {
+    use crate::dissect::http::StartLine;
+    view.app
+        .iter()
+        .filter_map(|ev| ev.msg.http())
+        .filter(|m| m.stream_id.is_none())
+        .map(|m| {
+            let (method, status, host, uri) = match &m.start {
+                StartLine::Request(r) => {
+                    (Some(r.method.as_ref()), 0, r.host.as_deref(), Some(&*r.uri))
+                }
+                StartLine::Response(s) => (None, s.status, None, None),
+            };
+            HttpTick {
+                method,
+                status,
+                host,
+                uri,
+                src: &addrs.0,
+                dst: &addrs.1,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn burst_buckets_as_tshark_also_out_of_order() {
+        let mut n = Node::new(b"x", 0, false);
+        n.burst(1.0, 1); // bucket 0: tshark's first (empty) bucket, started at 0
+        assert_eq!((n.max_burst, n.burst_time), (1, 0.0));
+        n.burst(120.0, 1); // bucket 24: bucket 0 leaves the window
+        assert_eq!((n.bcount, n.max_burst), (1, 1));
+        n.burst(110.0, 1); // bucket 22, before the head, still in the window
+        assert_eq!((n.max_burst, n.burst_time), (2, 110.0));
+        n.burst(115.0, 1); // bucket 23, between them
+        assert_eq!((n.max_burst, n.burst_time), (3, 110.0));
+        n.burst(10.0, 1); // bucket 2: too old for the window, not counted
+        assert_eq!((n.bcount, n.max_burst), (3, 3));
+        let nos: Vec<f64> = n.buckets.iter().map(|b| b.no).collect();
+        assert_eq!(nos, [22.0, 23.0, 24.0]);
+    }
+
+    #[test]
+    fn children_by_count_then_name_last_first() {
+        let mut t = StatsTree::new(HttpTree::Requests);
+        let (mut room, mut dropped) = (100, 0);
+        for (ms, uri) in [
+            (0.0, "/a"),
+            (1.0, "/b"),
+            (2.0, "/b"),
+            (3.0, "/c"),
+            (4.0, "/"),
+        ] {
+            let m = HttpTick {
+                method: Some("GET"),
+                status: 0,
+                host: Some(b"h"),
+                uri: Some(uri.as_bytes()),
+                src: "",
+                dst: "",
+            };
+            t.message(ms, &m, &mut room, &mut dropped);
+        }
+        let mut out = Vec::new();
+        t.write(&mut out).expect("write");
+        let names: Vec<String> = String::from_utf8(out)
+            .expect("utf-8")
+            .lines()
+            .filter(|l| l.starts_with("  "))
+            .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+            .collect();
+        assert_eq!(names, ["/b", "/c", "/a", "/"]);
+        assert_eq!((room, dropped), (95, 0));
+    }
+}
