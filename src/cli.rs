@@ -486,12 +486,17 @@ pub struct AnalysisArgs {
     /// tshark's statistics, printed after the run as tshark 4.0 prints them (repeatable;
     /// counted over every frame, as tshark, whatever -Y shows): conv,eth|ip|ipv6|tcp|udp,
     /// endpoints,eth|ip|ipv6|tcp|udp, io,phs, io,stat,INTERVAL[,FILTER|FRAMES()FILTER|BYTES()FILTER]...,
-    /// http,tree, http_req,tree, http_srv,tree, follow,tcp|tls|udp,ascii|hex,STREAM (= --follow [udp:]STREAM)
+    /// http,tree, http_req,tree, http_srv,tree, follow,tcp|tls|udp,ascii|hex,STREAM (= --follow [udp:]STREAM),
+    /// follow,http,ascii|hex,STREAM
     #[arg(short = 'z', value_name = "STAT")]
     pub z: Vec<String>,
     /// The parsed `-z` arguments (filled in by the binary after parsing).
     #[arg(skip)]
     pub zstats: Vec<crate::render::zstats::ZStat>,
+    /// `-z follow,http,…`: the followed stream's HTTP/1.x messages in tshark's follow text
+    /// (set by [`AnalysisArgs::parse_z`]).
+    #[arg(skip)]
+    pub follow_as_http: bool,
 }
 
 impl AnalysisArgs {
@@ -501,7 +506,13 @@ impl AnalysisArgs {
         use crate::render::zstats::{FollowMode, ZStat};
         for arg in &self.z {
             let stat = ZStat::parse(arg)?;
-            if let ZStat::Follow { mode, stream, udp } = stat {
+            if let ZStat::Follow {
+                mode,
+                stream,
+                udp,
+                http,
+            } = stat
+            {
                 if self.follow.is_some() {
                     return Err(format!(
                         "-z {}: one followed stream per run (--follow or one -z follow)",
@@ -517,6 +528,7 @@ impl AnalysisArgs {
                     FollowMode::Ascii => FollowFormatArg::Ascii,
                     FollowMode::Hex => FollowFormatArg::Hex,
                 };
+                self.follow_as_http = http;
             }
             self.zstats.push(stat);
         }

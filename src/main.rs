@@ -569,6 +569,8 @@ fn capture_main(cli: &Cli) -> i32 {
             memory_budget: cli.bounds.max_total_buffer.max(1),
             follow_output: match (follow_sel, cli.analysis.follow_format) {
                 (None, _) | (_, FollowFormatArg::Http) => None,
+                // `-z follow,http` is written at the end, with the stream's HTTP messages.
+                _ if cli.analysis.follow_as_http => None,
                 _ if cli.output.json => Some(FollowOutput::Json),
                 (_, FollowFormatArg::Raw) => {
                     Some(FollowOutput::Raw(match cli.analysis.follow_dir {
@@ -580,7 +582,8 @@ fn capture_main(cli: &Cli) -> i32 {
                 _ => Some(FollowOutput::Text(FollowFormat::Ascii)),
             },
             follow: follow_sel.map(|s| (s, cli.analysis.follow_limit)),
-            follow_http: cli.analysis.follow_format == FollowFormatArg::Http,
+            follow_http: cli.analysis.follow_format == FollowFormatArg::Http
+                || cli.analysis.follow_as_http,
             findings: findings.clone(),
             display_filter: display_filter.clone(),
             flow: FlowConfig {
@@ -1282,6 +1285,16 @@ fn end_of_run_output<W: Write>(
     }
     if let Some(fc) = &stats.follow {
         match cli.analysis.follow_format {
+            f if cli.analysis.follow_as_http => {
+                let fmt = if f == FollowFormatArg::Hex {
+                    follow::FollowFormat::Hex
+                } else {
+                    follow::FollowFormat::Ascii
+                };
+                for s in fc.streams() {
+                    follow::write_follow_http(w, s, &stats.follow_http, fmt)?;
+                }
+            }
             FollowFormatArg::Http => follow_http::write_http_follow(w, &stats.follow_http)?,
             FollowFormatArg::Raw => {
                 let dir = match cli.analysis.follow_dir {

@@ -29,6 +29,8 @@
 
 use std::io::{self, Write};
 
+use crate::dissect::http::HttpMessage;
+use crate::dissect::AppEvent;
 use crate::flow::{Direction, FollowItem, FollowStream};
 use crate::render::escape::is_printable_ascii;
 
@@ -106,6 +108,117 @@ pub fn write_follow<W: Write>(
     }
     writeln!(w, "{RULE}")?;
     Ok(())
+}
+
+/// `-z follow,http,ascii|hex,N`, as tshark 4.0 prints it: the HTTP/1.x messages of the
+/// followed TCP stream (`events`: the stream's HTTP events, in the order they completed),
+/// each as two chunks — its head as it was sent (start line, header fields, blank line) and,
+/// when it has one, its body as the application reads it (de-chunked and decompressed).
+/// Node 0 is the sender of the first message; with no message both nodes are `:0`, as
+/// tshark prints them. The head's bytes are taken from the followed stream where it kept
+/// them, else written again from the parsed start line and fields.
+pub fn write_follow_http<W: Write>(
+    w: &mut W,
+    fs: &FollowStream,
+    events: &[AppEvent],
+    format: FollowFormat,
+) -> io::Result<()> {
+    let messages: Vec<(Direction, &HttpMessage)> = events
+        .iter()
+        .filter(|e| e.stream == fs.stream)
+        .filter_map(|e| e.msg.http().map(|h| (e.dir, h)))
+        .filter(|(_, h)| h.stream_id.is_none())
+        .collect();
+    writeln!(w, "{RULE}")?;
+    writeln!(w, "Follow: http,{}", format.name())?;
+    writeln!(w, "Filter: tcp.stream eq {}", fs.stream)?;
+    // The first message's sender is Node 0; a chunk from the other node is indented.
+    let first = messages.first().map(|(d, _)| *d);
+    let (node0, node1) = match first {
+        Some(Direction::ToServer) => (fs.client.to_string(), fs.server.to_string()),
+        Some(Direction::ToClient) => (fs.server.to_string(), fs.client.to_string()),
+        None => (":0".to_string(), ":0".to_string()),
+    };
+    writeln!(w, "Node 0: {node0}")?;
+    writeln!(w, "Node 1: {node1}")?;
+    let streams = [
+        stream_bytes(fs, Direction::ToServer),
+        stream_bytes(fs, Direction::ToClient),
+    ];
+    let mut hex_offset = [0u64; 2];
+    for (dir, h) in &messages {
+        let from_node0 = Some(*dir) == first;
+        let indent = if from_node0 { "" } else { "\t" };
+        let head = head_bytes(&streams[dir.index()], h);
+        let body = h.body_for_search();
+        for chunk in [head.as_slice(), body] {
+            if chunk.is_empty() {
+                continue;
+            }
+            if format == FollowFormat::Hex {
+                let off = &mut hex_offset[usize::from(!from_node0)];
+                write_hex_chunk(w, indent, *off, chunk)?;
+                *off = off.saturating_add(chunk.len() as u64);
+            } else {
+                writeln!(w, "{indent}{}", chunk.len())?;
+                w.write_all(ascii_text(chunk).as_bytes())?;
+                writeln!(w)?;
+            }
+        }
+    }
+    writeln!(w, "{RULE}")?;
+    Ok(())
+}
+
+/// One direction of a followed stream as (stream offset, bytes) runs, holes skipped.
+fn stream_bytes(fs: &FollowStream, dir: Direction) -> Vec<(u64, &[u8])> {
+    let mut at = 0u64;
+    let mut runs = Vec::new();
+    for item in &fs.items {
+        match item {
+            FollowItem::Data { dir: d, bytes, .. } if *d == dir => {
+                runs.push((at, bytes.as_slice()));
+                at = at.saturating_add(bytes.len() as u64);
+            }
+            FollowItem::Hole { dir: d, len } if *d == dir => at = at.saturating_add(*len),
+            _ => {}
+        }
+    }
+    runs
+}
+
+/// The message's head as it was sent: the bytes at its stream offsets when the followed
+/// stream kept all of them, else its start line and fields written again (CRLF endings).
+fn head_bytes(runs: &[(u64, &[u8])], h: &HttpMessage) -> Vec<u8> {
+    let (start, end) = (h.head_range.start, h.head_range.end);
+    let mut out = Vec::new();
+    let mut at = start;
+    for &(off, bytes) in runs {
+        let stop = off.saturating_add(bytes.len() as u64);
+        if stop <= at || off > at {
+            continue;
+        }
+        let from = usize::try_from(at - off).unwrap_or(usize::MAX);
+        let to = usize::try_from(end.min(stop) - off).unwrap_or(usize::MAX);
+        out.extend_from_slice(bytes.get(from..to).unwrap_or_default());
+        at = end.min(stop);
+        if at >= end {
+            break;
+        }
+    }
+    if at >= end && end > start {
+        return out;
+    }
+    let mut head = h.line.clone();
+    head.extend_from_slice(b"\r\n");
+    for (name, value) in h.headers.iter() {
+        head.extend_from_slice(name.as_bytes());
+        head.extend_from_slice(b": ");
+        head.extend_from_slice(value);
+        head.extend_from_slice(b"\r\n");
+    }
+    head.extend_from_slice(b"\r\n");
+    head
 }
 
 /// The exact bytes of one direction (holes skipped).

@@ -82,11 +82,13 @@ pub enum ZStat {
     /// counter trees.
     Http(crate::render::stats_tree::HttpTree, Option<String>),
     /// `follow,tcp|tls,ascii|hex,N`: `--follow N`; `follow,udp,ascii|hex,N`:
-    /// `--follow udp:N`.
+    /// `--follow udp:N`; `follow,http,ascii|hex,N`: the HTTP/1.x messages of TCP stream N,
+    /// each head as sent and each body as the application reads it (tshark's text).
     Follow {
         mode: FollowMode,
         stream: u32,
         udp: bool,
+        http: bool,
     },
 }
 
@@ -94,7 +96,7 @@ pub enum ZStat {
 pub const KNOWN: &str = "conv,eth|ip|ipv6|tcp|udp[,FILTER]  \
 endpoints,eth|ip|ipv6|tcp|udp[,FILTER]  io,phs[,FILTER]  \
 io,stat,INTERVAL[,FILTER|FRAMES()FILTER|BYTES()FILTER]...  \
-http,tree|http_req,tree|http_srv,tree[,FILTER]  follow,tcp|tls|udp,ascii|hex,STREAM";
+http,tree|http_req,tree|http_srv,tree[,FILTER]  follow,tcp|tls|udp|http,ascii|hex,STREAM";
 
 impl ZStat {
     /// Parse one `-z` argument; the error is one line.
@@ -157,11 +159,11 @@ impl ZStat {
                     }
                     _ => return Err(unknown()),
                 };
-                if !matches!(*proto, "tcp" | "tls" | "udp") {
-                    return Err(if matches!(*proto, "http" | "http2" | "quic") {
+                if !matches!(*proto, "tcp" | "tls" | "udp" | "http") {
+                    return Err(if matches!(*proto, "http2" | "http3" | "quic") {
                         format!(
-                            "-z {}: squirrel-sniff follows TCP streams (tcp, tls) and UDP \
-                             sessions (udp), not {}",
+                            "-z {}: squirrel-sniff follows TCP streams (tcp, tls), their \
+                             HTTP/1.x messages (http) and UDP sessions (udp), not {}",
                             escape_str(arg),
                             escape_str(proto)
                         )
@@ -183,6 +185,7 @@ impl ZStat {
                             mode,
                             stream,
                             udp: *proto == "udp",
+                            http: *proto == "http",
                         })
                         .map_err(|_| pairs_unsupported()),
                     _ => Err(pairs_unsupported()),
@@ -789,7 +792,8 @@ mod tests {
             Ok(ZStat::Follow {
                 mode: FollowMode::Hex,
                 stream: 3,
-                udp: false
+                udp: false,
+                http: false
             })
         );
         assert_eq!(
@@ -797,13 +801,24 @@ mod tests {
             Ok(ZStat::Follow {
                 mode: FollowMode::Ascii,
                 stream: 1,
-                udp: true
+                udp: true,
+                http: false
+            })
+        );
+        assert_eq!(
+            ZStat::parse("follow,http,ascii,2"),
+            Ok(ZStat::Follow {
+                mode: FollowMode::Ascii,
+                stream: 2,
+                udp: false,
+                http: true
             })
         );
         for bad in [
             "conv,sctp",
             "nope",
             "follow,quic,ascii,0",
+            "follow,http2,ascii,0,1",
             "follow,tcp,raw,0",
         ] {
             let e = ZStat::parse(bad).expect_err(bad);
