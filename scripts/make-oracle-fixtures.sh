@@ -130,13 +130,13 @@ fields "$corpus/decrypt/quic-h3.pcap" quic-h3-handshake.tsv "${prefs[@]}" "${qui
 
 # HTTP fields of stop 38: the body as text (decompressed, de-chunked, non-ASCII bytes as
 # U+FFFD, up to a NUL), the target's path, query and parameters, tshark's name of the status
-# code, the Content-Length header as sent, the cookie pairs.
+# code, the Content-Length header as sent, the cookie pairs, the time since the request.
 for c in chunked-responses.pcapng get-gzip.pcap methods-and-bad-request-lines.pcap \
   post-form-urlencoded.pcap ipv6-multipart-post-chunked.pcap; do
   fields "$corpus/http/$c" "http-fields-${c%.*}.tsv" -- \
     http.file_data http.request.uri.path http.request.uri.query \
     http.request.uri.query.parameter http.response.code.desc http.content_length_header \
-    http.cookie_pair
+    http.cookie_pair http.time
 done
 
 # tests/captures.rs ip_fragment_fields_are_tsharks (stop 34): the fragment fields of the

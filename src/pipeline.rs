@@ -302,6 +302,7 @@ impl UdpSink for Sinks<'_> {
             f.on_udp(&ev);
         }
         // UDP sessions feed the parsers (and through their events the findings).
+        self.dispatcher.set_time(self.now);
         let closed = self.dispatcher.on_udp(now_frame, &ev);
         if let (UdpEvent::Close { summary, .. }, Some(proto)) = (&ev, closed) {
             self.analyzer.udp_closed(summary, proto);
@@ -343,6 +344,7 @@ impl StreamSink for Sinks<'_> {
         if let Some(f) = self.follow.as_deref_mut() {
             f.on_event(&ev);
         }
+        self.dispatcher.set_time(self.now);
         let closed = self.dispatcher.on_event(now_frame, &ev);
         self.analyzer.stream_event(&ev, closed);
         let transport = crate::flow::Transport::Tcp;

@@ -18,6 +18,7 @@ const HTTP_FIELDS_38: &[&str] = &[
     "http.response.code.desc",
     "http.content_length_header",
     "http.cookie_pair",
+    "http.time",
 ];
 
 /// (capture under ../shared/corpus, key log, fixture, our field names in the fixture's order).

@@ -206,6 +206,7 @@ pub fn description(name: &str) -> &'static str {
         "http.request.uri.query.parameter" => "Each &-separated parameter of the query",
         "http.content_length_header" => "HTTP Content-Length header as sent",
         "http.cookie_pair" => "Each name=value of the Cookie header",
+        "http.time" => "Seconds from the frame that completed the request to the one that completed its response",
         "http.file_data" => "HTTP body as the application reads it (de-chunked, decompressed), as text up to its first NUL",
         "tls.handshake.type" => "TLS handshake message type (1 ClientHello, 2 ServerHello, ...)",
         "tls.sni" => "TLS server name indication (ClientHello)",

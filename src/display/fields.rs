@@ -264,6 +264,7 @@ pub const FIELDS: &[FieldDef] = &[
     def("http.content_length_header", Str),
     def("http.cookie_pair", Str),
     def("http.file_data", Str),
+    def("http.time", Time),
     def("http2.streamid", Int),
     def("http2.type", Int),
     def("http2.flags", Int),

@@ -80,6 +80,7 @@ struct Env<'a> {
     held_total: &'a mut usize,
     pending: &'a mut Vec<AppEvent>,
     now_frame: u64,
+    now_ts: Option<crate::capture::Timestamp>,
     work: &'a mut ParseWork,
 }
 
@@ -131,7 +132,8 @@ impl Slot {
         let mut ops = Vec::new();
         match &mut self.state {
             State::Parsing { parser, .. } => {
-                let mut ctx = Ctx::for_session(&self.info, env.now_frame, env.pending, &mut ops);
+                let mut ctx = Ctx::for_session(&self.info, env.now_frame, env.pending, &mut ops)
+                    .at(env.now_ts);
                 match &input {
                     Input::Data(c) => parser.data(&mut ctx, c),
                     Input::Gap { dir, offset, len } => parser.gap(&mut ctx, *dir, *offset, *len),
@@ -212,7 +214,8 @@ impl Slot {
                 if parser.releasable() > 0
                     && best.is_none_or(|(n, _)| parser.releasable() >= n) =>
             {
-                let mut ctx = Ctx::for_session(&self.info, env.now_frame, env.pending, &mut ops);
+                let mut ctx = Ctx::for_session(&self.info, env.now_frame, env.pending, &mut ops)
+                    .at(env.now_ts);
                 parser.release(&mut ctx)
             }
             (_, Some((n, i))) if n > 0 => match self.children.get_mut(i) {
@@ -301,7 +304,7 @@ impl Slot {
             self.state = State::Unknown;
             if over_total {
                 let mut ops = Vec::new();
-                Ctx::for_session(&self.info, env.now_frame, env.pending, &mut ops).note(
+                Ctx::for_session(&self.info, env.now_frame, env.pending, &mut ops).at(env.now_ts).note(
                     c.dir,
                     format!(
                         "protocol not recognised while {MAX_UNDECIDED_TOTAL} bytes were held over all streams; stream left undissected"
@@ -403,7 +406,7 @@ impl Slot {
                     if !self.children_full_noted {
                         self.children_full_noted = true;
                         let mut ops = Vec::new();
-                        Ctx::for_session(&self.info, env.now_frame, env.pending, &mut ops)
+                        Ctx::for_session(&self.info, env.now_frame, env.pending, &mut ops).at(env.now_ts)
                             .note(
                                 Direction::ToServer,
                                 format!("more than {MAX_CHILDREN} inner streams; the others are not dissected"),
@@ -432,6 +435,8 @@ pub struct Dispatcher {
     pub pending: Vec<AppEvent>,
     /// The parsers' work, summed.
     work: ParseWork,
+    /// The time of the frame whose events are being fed ([`Dispatcher::set_time`]).
+    now_ts: Option<crate::capture::Timestamp>,
 }
 
 impl Dispatcher {
@@ -442,7 +447,13 @@ impl Dispatcher {
             held_total: 0,
             pending: Vec::new(),
             work: ParseWork::default(),
+            now_ts: None,
         }
+    }
+
+    /// The time of the frame whose events come next: parsers read it as `Ctx::now_ts`.
+    pub fn set_time(&mut self, ts: crate::capture::Timestamp) {
+        self.now_ts = Some(ts);
     }
 
     /// The parsers' work so far (`--stats`).
@@ -497,6 +508,7 @@ impl Dispatcher {
             held_total: &mut self.held_total,
             pending: &mut self.pending,
             now_frame,
+            now_ts: self.now_ts,
             work: &mut self.work,
         };
         slot.input(&mut env, input, 0);
@@ -593,6 +605,7 @@ impl Dispatcher {
             held_total: &mut self.held_total,
             pending: &mut self.pending,
             now_frame,
+            now_ts: self.now_ts,
             work: &mut self.work,
         };
         slot.release_largest(&mut env, 0)
@@ -848,6 +861,7 @@ mod tests {
             held_total: &mut 0,
             pending: &mut Vec::new(),
             now_frame: 1,
+            now_ts: None,
             work: &mut ParseWork::default(),
         };
         let child = slot.child(&mut env, 9, Layer::Tls, Some("tls"), 0);

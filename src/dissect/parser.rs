@@ -370,6 +370,8 @@ pub struct Ctx<'a> {
     pub transport: Transport,
     /// The frame being processed (the frame that completes whatever this call completes).
     pub now_frame: u64,
+    /// That frame's capture time, when the caller knows it.
+    pub now_ts: Option<crate::capture::Timestamp>,
     layer: Layer,
     events: &'a mut Vec<AppEvent>,
     children: &'a mut Vec<ChildOp>,
@@ -389,6 +391,7 @@ impl<'a> Ctx<'a> {
             session,
             transport: Transport::Tcp,
             now_frame,
+            now_ts: None,
             layer,
             events,
             children,
@@ -406,6 +409,12 @@ impl<'a> Ctx<'a> {
             transport: info.transport,
             ..Ctx::new(info.id, now_frame, info.layer, events, children)
         }
+    }
+
+    /// The same context, at the frame time `ts`.
+    pub fn at(mut self, ts: Option<crate::capture::Timestamp>) -> Self {
+        self.now_ts = ts;
+        self
     }
 
     /// The layer of the bytes this parser sees.

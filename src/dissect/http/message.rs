@@ -56,6 +56,9 @@ pub struct StatusLine {
     pub request_host: Option<Arc<[u8]>>,
     /// Frame where that request completed, when it had completed before this response began.
     pub request_frame: Option<u64>,
+    /// Nanoseconds from the frame that completed the request to the one that completed this
+    /// response (`http.time`), when both times are known.
+    pub since_request: Option<i128>,
 }
 
 /// The methods of RFC 9110 and PATCH, named without an allocation.
@@ -757,6 +760,7 @@ impl HttpMessage {
                 })
             }
             ("http.request_in", StartLine::Response(r)) => r.request_frame.map(FieldValue::Int),
+            ("http.time", StartLine::Response(r)) => r.since_request.map(FieldValue::Time),
             ("http.content_length", _) => self.content_length.map(FieldValue::Int),
             ("http.response.code.desc", StartLine::Response(r)) => {
                 Some(FieldValue::Str(status_description(r.status)))

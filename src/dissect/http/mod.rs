@@ -53,6 +53,8 @@ struct Pending {
     uri: Arc<[u8]>,
     host: Option<Arc<[u8]>>,
     frame: Option<u64>,
+    /// The time of that frame.
+    ts: Option<crate::capture::Timestamp>,
 }
 
 #[derive(Debug)]
@@ -655,6 +657,7 @@ impl HttpStream {
                     uri: uri.clone(),
                     host: host.clone(),
                     frame: None,
+                    ts: None,
                 });
                 let body = if chunked {
                     Some(BodyMode::Chunked(Box::new(Chunked::new(
@@ -708,9 +711,14 @@ impl HttpStream {
                 };
                 // The request is the message's own now (taken from the queue, or a copy of
                 // its head for an interim response): its parts move into the status line.
+                // The request's time, kept in `since_request` until the response completes.
+                let mut request_ts: Option<crate::capture::Timestamp> = None;
                 let (request_index, request_method, request_uri, request_host, request_frame) =
                     match req {
-                        Some(r) => (Some(r.index), Some(r.method), Some(r.uri), r.host, r.frame),
+                        Some(r) => {
+                            request_ts = r.ts;
+                            (Some(r.index), Some(r.method), Some(r.uri), r.host, r.frame)
+                        }
                         None => (None, None, None, None, None),
                     };
                 (
@@ -723,6 +731,8 @@ impl HttpStream {
                         request_uri,
                         request_host,
                         request_frame,
+                        since_request: request_ts
+                            .map(|t| i128::from(t.secs) * 1_000_000_000 + i128::from(t.nanos)),
                     }),
                     body,
                 )
@@ -893,10 +903,22 @@ impl HttpStream {
                 ));
             }
         }
-        if let StartLine::Request(r) = &b.ev.start {
-            let index = r.index;
-            if let Some(p) = self.pending.iter_mut().find(|p| p.index == index) {
-                p.frame = Some(now);
+        match &mut b.ev.start {
+            StartLine::Request(r) => {
+                let index = r.index;
+                if let Some(p) = self.pending.iter_mut().find(|p| p.index == index) {
+                    p.frame = Some(now);
+                    p.ts = out.now_ts;
+                }
+            }
+            // From the request's time (held here since the head) to this frame's.
+            StartLine::Response(r) => {
+                r.since_request = match (r.since_request, out.now_ts) {
+                    (Some(asked), Some(t)) => {
+                        Some(i128::from(t.secs) * 1_000_000_000 + i128::from(t.nanos) - asked)
+                    }
+                    _ => None,
+                };
             }
         }
         b.ev.frames = FrameList::from_slice(&frames);

@@ -1201,6 +1201,7 @@ pub(crate) fn side_message(
             request_uri: r.uri.as_deref().map(Arc::from),
             request_host: r.host.as_deref().map(Arc::from),
             request_frame: r.frame,
+            since_request: None,
         })
     };
     let line = match &start {
