@@ -483,6 +483,23 @@ fn io_stat_load_keeps_its_intervals_within_the_budget() {
 /// session `udp.stream == N`, one chunk per datagram; TCP hex lines that end in spaces as
 /// tshark writes them. Fixtures: scripts/make-follow-udp-fixtures.sh (its two edits of
 /// tshark's text are said there).
+/// A fixture's file name without its `.txt`.
+fn stem(f: &Path) -> String {
+    f.file_stem()
+        .and_then(|n| n.to_str())
+        .expect("name")
+        .to_string()
+}
+
+/// The output of a `-q -z follow,…` run without its `-q` summary line.
+fn without_summary(o: &std::process::Output) -> String {
+    stdout(o)
+        .lines()
+        .filter(|l| !l.contains(" packets, "))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
 #[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
 #[test]
 fn follow_udp_and_tcp_hex_as_tshark() {
@@ -490,11 +507,7 @@ fn follow_udp_and_tcp_hex_as_tshark() {
     let files = fixture_files("follow-udp");
     assert_eq!(files.len(), 10, "fixtures");
     for f in files {
-        let name = f
-            .file_stem()
-            .and_then(|n| n.to_str())
-            .expect("name")
-            .to_string();
+        let name = stem(&f);
         // CAPTURE.PROTO.STREAM.MODE
         let [base, proto, stream, mode] = name.split('.').collect::<Vec<_>>()[..] else {
             panic!("fixture name {name}")
@@ -509,11 +522,7 @@ fn follow_udp_and_tcp_hex_as_tshark() {
         let z = format!("follow,{proto},{mode},{stream}");
         let o = run(&["-n", "-q", "-r", &pcap, "-z", &z]);
         assert_eq!(o.status.code(), Some(0), "{z} {pcap}: {}", stderr(&o));
-        let ours: String = stdout(&o)
-            .lines()
-            .filter(|l| !l.contains(" packets, "))
-            .map(|l| format!("{l}\n"))
-            .collect();
+        let ours = without_summary(&o);
         let want = std::fs::read_to_string(&f).expect("fixture");
         assert_eq!(ours, want, "{name}: {z} on {pcap}");
         if proto == "udp" {
@@ -568,11 +577,7 @@ fn follow_http_as_tshark() {
     let files = fixture_files("follow-http");
     assert_eq!(files.len(), 21, "fixtures");
     for f in files {
-        let name = f
-            .file_stem()
-            .and_then(|n| n.to_str())
-            .expect("name")
-            .to_string();
+        let name = stem(&f);
         // CAPTURE.STREAM.MODE
         let [base, stream, mode] = name.split('.').collect::<Vec<_>>()[..] else {
             panic!("fixture name {name}")
@@ -599,11 +604,7 @@ fn follow_http_as_tshark() {
         }
         let o = run(&args);
         assert_eq!(o.status.code(), Some(0), "{z} {pcap}: {}", stderr(&o));
-        let ours: String = stdout(&o)
-            .lines()
-            .filter(|l| !l.contains(" packets, "))
-            .map(|l| format!("{l}\n"))
-            .collect();
+        let ours = without_summary(&o);
         let want = std::fs::read_to_string(&f).expect("fixture");
         assert_eq!(ours, want, "{name}: {z} on {pcap}");
         assert!(ours.contains("Follow: http,"), "{name}");

@@ -588,10 +588,11 @@ const HEADER_FIELDS: &[(&str, &str)] = &[
     ("http.sec_websocket_extensions", "sec-websocket-extensions"),
 ];
 
-/// tshark 4.0's `http.response.code.desc`: its name for the status code (read from tshark's
-/// output for every code from 100 to 599), `Unknown (N)` for the others.
-fn status_description(status: u16) -> String {
-    let name = match status {
+/// tshark 4.0's name of an HTTP status code (`http.response.code.desc`, and the HTTP trees
+/// of `-z http,tree`): read from tshark's output for every code from 100 to 599, and the same
+/// as its `-G values` table; `None` where tshark says `Unknown (N)`.
+pub fn status_text(code: u16) -> Option<&'static str> {
+    Some(match code {
         100 => "Continue",
         101 => "Switching Protocols",
         102 => "Processing",
@@ -659,9 +660,16 @@ fn status_description(status: u16) -> String {
         510 => "Not Extended",
         511 => "Network Authentication Required",
         599 => "Server Error - Others",
-        _ => return format!("Unknown ({status})"),
-    };
-    name.to_string()
+        _ => return None,
+    })
+}
+
+/// `http.response.code.desc` as tshark prints it.
+fn status_description(status: u16) -> String {
+    match status_text(status) {
+        Some(t) => t.to_string(),
+        None => format!("Unknown ({status})"),
+    }
 }
 
 /// Media types whose bodies are shown as lines of text.
