@@ -3,7 +3,7 @@
 # $CORPUS) and captures/: the fixtures tests/fields_oracle.rs and tests/captures.rs compare
 # squirrel-sniff with. OUT=DIR writes them to DIR instead (to diff them with the committed
 # ones: `OUT=/tmp/fx scripts/make-oracle-fixtures.sh && diff -r /tmp/fx
-# tests/fixtures/tshark-fields`). Checked with TShark 4.0.17 (Debian 12): all 40 files
+# tests/fixtures/tshark-fields`). Checked with TShark 4.0.17 (Debian 12): all 41 files
 # byte-identical with the committed ones.
 #   NAME-cert.tree         every "Handshake Protocol: Certificate" node (indent 8) and the
 #                          lines under it, in frame order (TLS 1.3 ones decrypted with the
@@ -16,6 +16,7 @@
 #                          CASES, in its order; ip-fragments.tsv: tests/captures.rs)
 #   ip-fragments.filters.tsv  a -Y filter, tab, the frames tshark shows with it
 #   http-fields-NAME.tsv   stop 38's HTTP fields (http.file_data, …) of five corpus captures
+#   http-exchanges-keepalive-5-requests.tsv  request/response numbers, previous frames, times
 # Needs tshark and ../shared/corpus. Run from anywhere.
 set -euo pipefail
 if [ -n "${OUT:-}" ]; then OUT=$(mkdir -p "$OUT" && cd "$OUT" && pwd); fi
@@ -136,8 +137,13 @@ for c in chunked-responses.pcapng get-gzip.pcap methods-and-bad-request-lines.pc
   fields "$corpus/http/$c" "http-fields-${c%.*}.tsv" -- \
     http.file_data http.request.uri.path http.request.uri.query \
     http.request.uri.query.parameter http.response.code.desc http.content_length_header \
-    http.cookie_pair http.time
+    http.cookie_pair http.time http.request_number http.response_number \
+    http.prev_request_in http.prev_response_in
 done
+# … and the exchange fields on five requests of one keep-alive connection.
+fields "$corpus/http/keepalive-5-requests.pcap" http-exchanges-keepalive-5-requests.tsv -- \
+  http.request_number http.response_number http.prev_request_in http.prev_response_in \
+  http.request_in http.time
 
 # tests/captures.rs ip_fragment_fields_are_tsharks (stop 34): the fragment fields of the
 # repository's own capture (frame.number is the first of them, as for the others).

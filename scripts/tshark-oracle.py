@@ -139,6 +139,12 @@ KNOWN = {
         "each pipelined response paired with its request; tshark one value per frame",
     ("http/pipelined", "http.time"):
         "each pipelined response paired with its request; tshark one value per frame",
+    ("http/pipelined", "http.request_number"): "tshark's own numbering of pipelined requests",
+    ("http/pipelined", "http.response_number"): "tshark's own numbering of pipelined requests",
+    ("http/pipelined", "http.prev_request_in"): "tshark's own numbering of pipelined requests",
+    ("http/pipelined", "http.prev_response_in"): "tshark's own numbering of pipelined requests",
+    ("http/expect-100-continue", "http.request_number"):
+        "tshark numbers a 100 Continue as an exchange of its own",
     ("http/keepalive-5-requests", "http.file_data"):
         "tshark writes a body's control bytes raw; squirrel-sniff escapes them",
     ("http/post-port-8000-needs-decode-as", "http.file_data"):

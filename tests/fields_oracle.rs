@@ -19,6 +19,10 @@ const HTTP_FIELDS_38: &[&str] = &[
     "http.content_length_header",
     "http.cookie_pair",
     "http.time",
+    "http.request_number",
+    "http.response_number",
+    "http.prev_request_in",
+    "http.prev_response_in",
 ];
 
 /// (capture under ../shared/corpus, key log, fixture, our field names in the fixture's order).
@@ -74,6 +78,19 @@ const CASES: &[(&str, Option<&str>, &str, &[&str])] = &[
         &["tcp.ack", "tls.handshake", "tls.handshake.type"],
     ),
     // Stop 38's HTTP fields: the body as text, the target's parts, tshark's status names.
+    (
+        "http/keepalive-5-requests.pcap",
+        None,
+        "http-exchanges-keepalive-5-requests.tsv",
+        &[
+            "http.request_number",
+            "http.response_number",
+            "http.prev_request_in",
+            "http.prev_response_in",
+            "http.request_in",
+            "http.time",
+        ],
+    ),
     (
         "http/chunked-responses.pcapng",
         None,

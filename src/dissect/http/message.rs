@@ -40,6 +40,8 @@ pub struct RequestLine {
     pub host: Option<Arc<[u8]>>,
     /// 0-based index of this request in the stream.
     pub index: usize,
+    /// The frame that completed the stream's request before this one (`http.prev_request_in`).
+    pub prev_frame: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +61,10 @@ pub struct StatusLine {
     /// Nanoseconds from the frame that completed the request to the one that completed this
     /// response (`http.time`), when both times are known.
     pub since_request: Option<i128>,
+    /// The frames that completed the request before the one this answers and the stream's
+    /// response before this one (`http.prev_request_in`, `http.prev_response_in`).
+    pub prev_request_frame: Option<u64>,
+    pub prev_response_frame: Option<u64>,
 }
 
 /// The methods of RFC 9110 and PATCH, named without an allocation.
@@ -769,6 +775,21 @@ impl HttpMessage {
             }
             ("http.request_in", StartLine::Response(r)) => r.request_frame.map(FieldValue::Int),
             ("http.time", StartLine::Response(r)) => r.since_request.map(FieldValue::Time),
+            // The exchange's number in the stream, as tshark counts them (interim responses
+            // are responses).
+            ("http.request_number", StartLine::Request(r)) => {
+                Some(FieldValue::Int(r.index as u64 + 1))
+            }
+            ("http.response_number", StartLine::Response(r)) => {
+                Some(FieldValue::Int(r.index as u64 + 1))
+            }
+            ("http.prev_request_in", StartLine::Request(r)) => r.prev_frame.map(FieldValue::Int),
+            ("http.prev_request_in", StartLine::Response(r)) => {
+                r.prev_request_frame.map(FieldValue::Int)
+            }
+            ("http.prev_response_in", StartLine::Response(r)) => {
+                r.prev_response_frame.map(FieldValue::Int)
+            }
             ("http.content_length", _) => self.content_length.map(FieldValue::Int),
             ("http.response.code.desc", StartLine::Response(r)) => {
                 Some(FieldValue::Str(status_description(r.status)))

@@ -41,6 +41,8 @@ use head::{Head, HeadScan, Scanned, StartKind};
 
 /// Unanswered requests remembered per stream for pairing.
 const MAX_PENDING: usize = 1024;
+/// Completed requests whose frames are remembered for `http.prev_request_in`.
+const PREV_KEPT: usize = 64;
 /// Frames remembered per message.
 const MAX_FRAMES: usize = 100_000;
 
@@ -264,6 +266,10 @@ pub struct HttpStream {
     pending: VecDeque<Pending>,
     requests: usize,
     responses: usize,
+    /// (index, frame) of the last requests completed, for `http.prev_request_in`.
+    done_requests: VecDeque<(usize, u64)>,
+    /// The frame that completed the last response.
+    last_response_frame: Option<u64>,
     /// HTTP is over on this stream (protocol switch or tunnel).
     stopped: bool,
     /// Per direction: the stream offset where the protocol after HTTP starts (the child
@@ -295,6 +301,8 @@ impl HttpStream {
             pending: VecDeque::new(),
             requests: 0,
             responses: 0,
+            done_requests: VecDeque::new(),
+            last_response_frame: None,
             stopped: false,
             handed_from: [None, None],
             pending_overflow_noted: false,
@@ -672,6 +680,7 @@ impl HttpStream {
                         uri,
                         host,
                         index,
+                        prev_frame: None,
                     }),
                     body,
                 )
@@ -731,6 +740,8 @@ impl HttpStream {
                         request_uri,
                         request_host,
                         request_frame,
+                        prev_request_frame: None,
+                        prev_response_frame: None,
                         since_request: request_ts
                             .map(|t| i128::from(t.secs) * 1_000_000_000 + i128::from(t.nanos)),
                     }),
@@ -903,6 +914,13 @@ impl HttpStream {
                 ));
             }
         }
+        let request_frame = |done: &VecDeque<(usize, u64)>, index: Option<usize>| {
+            let index = index?;
+            done.iter()
+                .rev()
+                .find(|(i, _)| *i == index)
+                .map(|&(_, f)| f)
+        };
         match &mut b.ev.start {
             StartLine::Request(r) => {
                 let index = r.index;
@@ -910,9 +928,19 @@ impl HttpStream {
                     p.frame = Some(now);
                     p.ts = out.now_ts;
                 }
+                r.prev_frame = request_frame(&self.done_requests, index.checked_sub(1));
+                if self.done_requests.len() >= PREV_KEPT {
+                    self.done_requests.pop_front();
+                }
+                self.done_requests.push_back((index, now));
             }
             // From the request's time (held here since the head) to this frame's.
             StartLine::Response(r) => {
+                r.prev_request_frame = request_frame(
+                    &self.done_requests,
+                    r.request_index.and_then(|i| i.checked_sub(1)),
+                );
+                r.prev_response_frame = self.last_response_frame.replace(now);
                 r.since_request = match (r.since_request, out.now_ts) {
                     (Some(asked), Some(t)) => {
                         Some(i128::from(t.secs) * 1_000_000_000 + i128::from(t.nanos) - asked)

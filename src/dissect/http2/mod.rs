@@ -1187,6 +1187,7 @@ pub(crate) fn side_message(
             uri: Arc::from(r.uri.as_deref().unwrap_or_default()),
             host: r.host.as_deref().map(Arc::from),
             index,
+            prev_frame: None,
         })
     } else {
         let index = counts.responses;
@@ -1202,6 +1203,8 @@ pub(crate) fn side_message(
             request_host: r.host.as_deref().map(Arc::from),
             request_frame: r.frame,
             since_request: None,
+            prev_request_frame: None,
+            prev_response_frame: None,
         })
     };
     let line = match &start {
