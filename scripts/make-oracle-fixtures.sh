@@ -138,7 +138,7 @@ for c in chunked-responses.pcapng get-gzip.pcap methods-and-bad-request-lines.pc
     http.file_data http.request.uri.path http.request.uri.query \
     http.request.uri.query.parameter http.response.code.desc http.content_length_header \
     http.cookie_pair http.time http.request_number http.response_number \
-    http.prev_request_in http.prev_response_in
+    http.prev_request_in http.prev_response_in http.request.line http.response.line
 done
 # … and the exchange fields on five requests of one keep-alive connection.
 fields "$corpus/http/keepalive-5-requests.pcap" http-exchanges-keepalive-5-requests.tsv -- \

@@ -600,6 +600,14 @@ fn capture_main(cli: &Cli) -> i32 {
                     ..decrypt.clone()
                 },
                 decode_as: decode_as.clone(),
+                // The raw head lines are kept only for the fields that show them.
+                keep_raw_heads: cli
+                    .output
+                    .fields
+                    .iter()
+                    .map(String::as_str)
+                    .chain(cli.filter.display_filter.as_deref())
+                    .any(|t| t.contains("http.request.line") || t.contains("http.response.line")),
                 ..DissectConfig::default()
             },
             progress: is_file && (cli.output.progress || !stdout.is_terminal()),

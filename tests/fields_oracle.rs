@@ -23,6 +23,8 @@ const HTTP_FIELDS_38: &[&str] = &[
     "http.response_number",
     "http.prev_request_in",
     "http.prev_response_in",
+    "http.request.line",
+    "http.response.line",
 ];
 
 /// (capture under ../shared/corpus, key log, fixture, our field names in the fixture's order).

@@ -210,6 +210,8 @@ pub fn description(name: &str) -> &'static str {
         "http.response_number" => "Number of the response in its stream (from 1; interim ones count)",
         "http.prev_request_in" => "Frame of the stream's request before (on a response: before the one it answers)",
         "http.prev_response_in" => "Frame of the stream's response before this one",
+        "http.request.line" => "Each header line of a request as sent, with its line end",
+        "http.response.line" => "Each header line of a response as sent, with its line end",
         "http.time" => "Seconds from the frame that completed the request to the one that completed its response",
         "http.file_data" => "HTTP body as the application reads it (de-chunked, decompressed), as text up to its first NUL",
         "tls.handshake.type" => "TLS handshake message type (1 ClientHello, 2 ServerHello, ...)",

@@ -265,6 +265,8 @@ pub const FIELDS: &[FieldDef] = &[
     def("http.cookie_pair", Str),
     def("http.file_data", Str),
     def("http.time", Time),
+    def("http.request.line", Str),
+    def("http.response.line", Str),
     def("http.request_number", Int),
     def("http.response_number", Int),
     def("http.prev_request_in", Int),

@@ -34,6 +34,9 @@ pub struct DissectConfig {
     pub decrypt: tls::decrypt::DecryptConfig,
     /// `-d` rules: sessions on these ports parsed as the named protocol (no detection).
     pub decode_as: Vec<decode_as::DecodeAs>,
+    /// Keep each HTTP/1.x head's bytes as sent (`http.request.line`, `http.response.line`):
+    /// only when a field or filter names them, since no other output needs them.
+    pub keep_raw_heads: bool,
 }
 
 impl Default for DissectConfig {
@@ -45,6 +48,7 @@ impl Default for DissectConfig {
             max_tls_handshake: 1 << 20,
             decrypt: tls::decrypt::DecryptConfig::default(),
             decode_as: Vec::new(),
+            keep_raw_heads: false,
         }
     }
 }

@@ -95,6 +95,9 @@ pub(crate) struct Head {
     pub len: usize,
     /// True when httparse refused the head and the lenient parser read it.
     pub lenient: bool,
+    /// The head's bytes as sent, when the configuration keeps them
+    /// ([`crate::dissect::DissectConfig::keep_raw_heads`]).
+    pub raw: Option<Vec<u8>>,
 }
 
 #[cfg(test)]
@@ -528,6 +531,7 @@ pub(crate) fn complete_head(head: &[u8], examined: &mut u64) -> Option<Head> {
         headers: lenient_headers(body),
         len: head.len(),
         lenient: true,
+        raw: None,
     })
 }
 
@@ -614,6 +618,7 @@ fn strict_in<'b>(
         headers: fields,
         len: head.len(),
         lenient: false,
+        raw: None,
     }))
 }
 

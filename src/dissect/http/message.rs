@@ -177,6 +177,9 @@ pub struct HttpMessage {
     pub notes: Vec<String>,
     /// HTTP/2 stream the message travelled on (`None` for HTTP/1.x).
     pub stream_id: Option<u32>,
+    /// The head's bytes as sent (start line, header lines, blank line), kept only when a
+    /// field or filter names `http.request.line` / `http.response.line`.
+    pub raw_head: Option<Vec<u8>>,
     /// The request went over TLS (HTTP/1.x inside decrypted TLS, or an HTTP/2 `:scheme` of
     /// `https`): its full URI is `https://`, as tshark shows it.
     pub https: bool,
@@ -670,6 +673,32 @@ pub fn status_text(code: u16) -> Option<&'static str> {
     })
 }
 
+/// Bytes as tshark 4.0 shows a field it reads as ASCII: each byte past 0x7f is U+FFFD.
+fn ascii_text(bytes: &[u8]) -> FieldValue {
+    FieldValue::Str(
+        bytes
+            .iter()
+            .map(|&b| {
+                if b.is_ascii() {
+                    char::from(b)
+                } else {
+                    '\u{fffd}'
+                }
+            })
+            .collect(),
+    )
+}
+
+/// The header lines of a head as sent, each with its line end: those after the start line
+/// (and any empty lines before it), up to the blank line that ends the head.
+fn header_lines(raw: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut lines = raw
+        .split_inclusive(|&b| b == b'\n')
+        .skip_while(|l| l.trim_ascii().is_empty());
+    lines.next();
+    lines.take_while(|l| !l.trim_ascii().is_empty())
+}
+
 /// `http.response.code.desc` as tshark prints it.
 fn status_description(status: u16) -> String {
     match status_text(status) {
@@ -775,6 +804,15 @@ impl HttpMessage {
             }
             ("http.request_in", StartLine::Response(r)) => r.request_frame.map(FieldValue::Int),
             ("http.time", StartLine::Response(r)) => r.since_request.map(FieldValue::Time),
+            // Each header line as sent, with its line end (tshark's `http.request.line` and
+            // `http.response.line`): the lines after the start line, up to the blank line.
+            ("http.request.line", StartLine::Request(_))
+            | ("http.response.line", StartLine::Response(_)) => {
+                if let Some(raw) = &self.raw_head {
+                    out.extend(header_lines(raw).map(ascii_text));
+                }
+                None
+            }
             // The exchange's number in the stream, as tshark counts them (interim responses
             // are responses).
             ("http.request_number", StartLine::Request(r)) => {
@@ -839,20 +877,7 @@ impl HttpMessage {
             ("http.file_data", _) => {
                 let body = self.body_for_search();
                 let end = body.iter().position(|&b| b == 0).unwrap_or(body.len());
-                (!body.is_empty()).then(|| {
-                    FieldValue::Str(
-                        body[..end]
-                            .iter()
-                            .map(|&b| {
-                                if b.is_ascii() {
-                                    char::from(b)
-                                } else {
-                                    '\u{fffd}'
-                                }
-                            })
-                            .collect(),
-                    )
-                })
+                (!body.is_empty()).then(|| ascii_text(&body[..end]))
             }
             _ => {
                 // A header field tshark names `http.NAME`, every occurrence.

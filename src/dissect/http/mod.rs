@@ -432,7 +432,10 @@ impl HttpStream {
                 Scanned::Complete(end) => {
                     let head = window.get(..end).unwrap_or(&[]);
                     return match head::complete_head(head, examined) {
-                        Some(h) => {
+                        Some(mut h) => {
+                            if self.cfg.keep_raw_heads {
+                                h.raw = Some(head.to_vec());
+                            }
                             self.head_done(dir, h, now, tentative, out);
                             Step::Consumed(end)
                         }
@@ -518,7 +521,10 @@ impl HttpStream {
                 }
                 Scanned::Complete(end) => {
                     let parsed = head::complete_head(window.get(..end).unwrap_or(&[]), examined);
-                    if let Some(h) = parsed {
+                    if let Some(mut h) = parsed {
+                        if self.cfg.keep_raw_heads {
+                            h.raw = window.get(..end).map(<[u8]>::to_vec);
+                        }
                         // Bytes after the head that were buffered before this input
                         // (none with this scanner; handled anyway) are parsed again.
                         let leftover = len - end;
@@ -773,6 +779,7 @@ impl HttpStream {
             frames: FrameList::new(),
             notes,
             stream_id: None,
+            raw_head: h.raw,
             https: self.over_tls,
         };
         let expect = match &body {

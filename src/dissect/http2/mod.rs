@@ -1282,6 +1282,7 @@ pub(crate) fn side_message(
         frames: FrameList::from_vec(sd.frames),
         notes,
         stream_id,
+        raw_head: None,
         https: request.https,
     }
 }
