@@ -600,14 +600,18 @@ fn capture_main(cli: &Cli) -> i32 {
                     ..decrypt.clone()
                 },
                 decode_as: decode_as.clone(),
-                // The raw head lines are kept only for the fields that show them.
-                keep_raw_heads: cli
-                    .output
-                    .fields
-                    .iter()
-                    .map(String::as_str)
-                    .chain(cli.filter.display_filter.as_deref())
-                    .any(|t| t.contains("http.request.line") || t.contains("http.response.line")),
+                // The raw heads are kept only for the outputs that show them: `-z follow,http`
+                // and the header-line fields.
+                keep_raw_heads: cli.analysis.follow_as_http
+                    || cli
+                        .output
+                        .fields
+                        .iter()
+                        .map(String::as_str)
+                        .chain(cli.filter.display_filter.as_deref())
+                        .any(|t| {
+                            t.contains("http.request.line") || t.contains("http.response.line")
+                        }),
                 ..DissectConfig::default()
             },
             progress: is_file && (cli.output.progress || !stdout.is_terminal()),

@@ -50,6 +50,11 @@ impl Timestamp {
         )
     }
 
+    /// Nanoseconds since the epoch.
+    pub fn as_nanos(&self) -> i128 {
+        i128::from(self.secs) * 1_000_000_000 + i128::from(self.nanos)
+    }
+
     /// Seconds as a float, for relative times and rates.
     pub fn as_f64(&self) -> f64 {
         self.secs as f64 + f64::from(self.nanos) / 1e9

@@ -161,11 +161,6 @@ fn tunnel_value(e: &Encap, name: &str) -> Option<u64> {
     Some(v.into())
 }
 
-/// A timestamp as nanoseconds since the epoch.
-fn nanos(t: crate::capture::Timestamp) -> i128 {
-    i128::from(t.secs) * 1_000_000_000 + i128::from(t.nanos)
-}
-
 /// `aa:bb:cc:dd:ee:ff`, as tshark prints an Ethernet address.
 pub(super) fn ether_text(a: &[u8; 6]) -> String {
     let mut s = String::with_capacity(17);
@@ -229,9 +224,11 @@ impl FrameView<'_> {
                 .collect()
         };
         let v = match name {
-            "frame.time_epoch" => vec![Value::Time(nanos(self.ts))],
-            "frame.time_relative" => vec![Value::Time(nanos(self.ts) - nanos(self.first_ts))],
-            "frame.time_delta" => vec![Value::Time(nanos(self.ts) - nanos(self.prev_ts))],
+            "frame.time_epoch" => vec![Value::Time(self.ts.as_nanos())],
+            "frame.time_relative" => {
+                vec![Value::Time(self.ts.as_nanos() - self.first_ts.as_nanos())]
+            }
+            "frame.time_delta" => vec![Value::Time(self.ts.as_nanos() - self.prev_ts.as_nanos())],
             "eth.addr" => eths()
                 .flat_map(|e| [ether(&e.src), ether(&e.dst)])
                 .collect(),

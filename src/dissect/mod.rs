@@ -34,8 +34,8 @@ pub struct DissectConfig {
     pub decrypt: tls::decrypt::DecryptConfig,
     /// `-d` rules: sessions on these ports parsed as the named protocol (no detection).
     pub decode_as: Vec<decode_as::DecodeAs>,
-    /// Keep each HTTP/1.x head's bytes as sent (`http.request.line`, `http.response.line`):
-    /// only when a field or filter names them, since no other output needs them.
+    /// Keep each HTTP/1.x head's bytes as sent (`http.request.line`, `http.response.line`,
+    /// `-z follow,http`): only when an output shows them.
     pub keep_raw_heads: bool,
 }
 

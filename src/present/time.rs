@@ -6,8 +6,7 @@ use crate::capture::Timestamp;
 
 /// The timestamp as a UTC date-time, `None` outside the years the `time` crate handles.
 fn datetime(ts: Timestamp) -> Option<OffsetDateTime> {
-    let nanos = i128::from(ts.secs) * 1_000_000_000 + i128::from(ts.nanos);
-    OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()
+    OffsetDateTime::from_unix_timestamp_nanos(ts.as_nanos()).ok()
 }
 
 /// `Nov 22, 2026 19:30:56.123456789 UTC` (tshark's `frame.time` in UTC).

@@ -115,8 +115,8 @@ pub fn write_follow<W: Write>(
 /// each as two chunks — its head as it was sent (start line, header fields, blank line) and,
 /// when it has one, its body as the application reads it (de-chunked and decompressed).
 /// Node 0 is the sender of the first message; with no message both nodes are `:0`, as
-/// tshark prints them. The head's bytes are taken from the followed stream where it kept
-/// them, else written again from the parsed start line and fields.
+/// tshark prints them. The heads are the bytes the parser kept
+/// ([`crate::dissect::DissectConfig::keep_raw_heads`], set for this output).
 pub fn write_follow_http<W: Write>(
     w: &mut W,
     fs: &FollowStream,
@@ -141,17 +141,13 @@ pub fn write_follow_http<W: Write>(
     };
     writeln!(w, "Node 0: {node0}")?;
     writeln!(w, "Node 1: {node1}")?;
-    let streams = [
-        stream_bytes(fs, Direction::ToServer),
-        stream_bytes(fs, Direction::ToClient),
-    ];
     let mut hex_offset = [0u64; 2];
     for (dir, h) in &messages {
         let from_node0 = Some(*dir) == first;
         let indent = if from_node0 { "" } else { "\t" };
-        let head = head_bytes(&streams[dir.index()], h);
+        let head = h.raw_head.as_deref().unwrap_or_default();
         let body = h.body_for_search();
-        for chunk in [head.as_slice(), body] {
+        for chunk in [head, body] {
             if chunk.is_empty() {
                 continue;
             }
@@ -168,57 +164,6 @@ pub fn write_follow_http<W: Write>(
     }
     writeln!(w, "{RULE}")?;
     Ok(())
-}
-
-/// One direction of a followed stream as (stream offset, bytes) runs, holes skipped.
-fn stream_bytes(fs: &FollowStream, dir: Direction) -> Vec<(u64, &[u8])> {
-    let mut at = 0u64;
-    let mut runs = Vec::new();
-    for item in &fs.items {
-        match item {
-            FollowItem::Data { dir: d, bytes, .. } if *d == dir => {
-                runs.push((at, bytes.as_slice()));
-                at = at.saturating_add(bytes.len() as u64);
-            }
-            FollowItem::Hole { dir: d, len } if *d == dir => at = at.saturating_add(*len),
-            _ => {}
-        }
-    }
-    runs
-}
-
-/// The message's head as it was sent: the bytes at its stream offsets when the followed
-/// stream kept all of them, else its start line and fields written again (CRLF endings).
-fn head_bytes(runs: &[(u64, &[u8])], h: &HttpMessage) -> Vec<u8> {
-    let (start, end) = (h.head_range.start, h.head_range.end);
-    let mut out = Vec::new();
-    let mut at = start;
-    for &(off, bytes) in runs {
-        let stop = off.saturating_add(bytes.len() as u64);
-        if stop <= at || off > at {
-            continue;
-        }
-        let from = usize::try_from(at - off).unwrap_or(usize::MAX);
-        let to = usize::try_from(end.min(stop) - off).unwrap_or(usize::MAX);
-        out.extend_from_slice(bytes.get(from..to).unwrap_or_default());
-        at = end.min(stop);
-        if at >= end {
-            break;
-        }
-    }
-    if at >= end && end > start {
-        return out;
-    }
-    let mut head = h.line.clone();
-    head.extend_from_slice(b"\r\n");
-    for (name, value) in h.headers.iter() {
-        head.extend_from_slice(name.as_bytes());
-        head.extend_from_slice(b": ");
-        head.extend_from_slice(value);
-        head.extend_from_slice(b"\r\n");
-    }
-    head.extend_from_slice(b"\r\n");
-    head
 }
 
 /// The exact bytes of one direction (holes skipped).

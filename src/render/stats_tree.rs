@@ -519,12 +519,9 @@ const RESPONSE_GROUPS: [&str; 6] = [
     "5xx: Server Error",
 ];
 
-/// Milliseconds from the first frame to this one, as tshark's `nstime_to_msec` of the
-/// frame's relative time.
-pub fn rel_ms(view: &FrameView<'_>) -> f64 {
-    let ns = (i128::from(view.ts.secs) - i128::from(view.first_ts.secs)) * 1_000_000_000
-        + i128::from(view.ts.nanos)
-        - i128::from(view.first_ts.nanos);
+/// Milliseconds from the first frame to this one (`ns`, the frame's relative time in
+/// nanoseconds), as tshark's `nstime_to_msec`.
+pub fn rel_ms(ns: i128) -> f64 {
     let secs = ns / 1_000_000_000;
     let nanos = ns % 1_000_000_000;
     secs as f64 * 1000.0 + nanos as f64 / 1_000_000.0

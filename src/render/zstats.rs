@@ -407,9 +407,7 @@ impl ZTally {
     /// Count one frame (every frame of the run, in order).
     pub fn frame(&mut self, view: &FrameView<'_>) {
         self.first.get_or_insert(view.first_ts);
-        let rel = (i128::from(view.ts.secs) - i128::from(view.first_ts.secs)) * 1_000_000_000
-            + i128::from(view.ts.nanos)
-            - i128::from(view.first_ts.nanos);
+        let rel = view.ts.as_nanos() - view.first_ts.as_nanos();
         self.clock.elapsed = self.clock.elapsed.max(rel);
         let len = u64::from(view.len);
         let pairs = pairs_of(view);
@@ -430,7 +428,7 @@ impl ZTally {
         } else {
             Vec::new()
         };
-        let now_ms = crate::render::stats_tree::rel_ms(view);
+        let now_ms = crate::render::stats_tree::rel_ms(rel);
         for table in &mut self.tables {
             if let Some((_, f)) = &table.filter {
                 if !f.matches(view) {

@@ -177,8 +177,8 @@ pub struct HttpMessage {
     pub notes: Vec<String>,
     /// HTTP/2 stream the message travelled on (`None` for HTTP/1.x).
     pub stream_id: Option<u32>,
-    /// The head's bytes as sent (start line, header lines, blank line), kept only when a
-    /// field or filter names `http.request.line` / `http.response.line`.
+    /// The head's bytes as sent (start line, header lines, blank line), kept only when an
+    /// output shows them ([`crate::dissect::DissectConfig::keep_raw_heads`]).
     pub raw_head: Option<Vec<u8>>,
     /// The request went over TLS (HTTP/1.x inside decrypted TLS, or an HTTP/2 `:scheme` of
     /// `https`): its full URI is `https://`, as tshark shows it.

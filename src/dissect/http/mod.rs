@@ -98,6 +98,8 @@ struct Building {
     /// The body's size when Content-Length gives it (within `max_http_body`): the last
     /// growth of the buffer is to exactly this.
     expect: Option<usize>,
+    /// A response's: the time of the frame that completed its request (`http.time`).
+    request_ts: Option<crate::capture::Timestamp>,
 }
 
 /// The bytes of a head not complete in its segment (heads complete in one segment are
@@ -646,6 +648,7 @@ impl HttpStream {
             ));
         }
         let mut stop_after = None;
+        let mut request_ts = None;
         let (start, body) = match h.kind {
             StartKind::Request { method, uri } => {
                 let index = self.requests;
@@ -726,14 +729,10 @@ impl HttpStream {
                 };
                 // The request is the message's own now (taken from the queue, or a copy of
                 // its head for an interim response): its parts move into the status line.
-                // The request's time, kept in `since_request` until the response completes.
-                let mut request_ts: Option<crate::capture::Timestamp> = None;
+                request_ts = req.as_ref().and_then(|r| r.ts);
                 let (request_index, request_method, request_uri, request_host, request_frame) =
                     match req {
-                        Some(r) => {
-                            request_ts = r.ts;
-                            (Some(r.index), Some(r.method), Some(r.uri), r.host, r.frame)
-                        }
+                        Some(r) => (Some(r.index), Some(r.method), Some(r.uri), r.host, r.frame),
                         None => (None, None, None, None, None),
                     };
                 (
@@ -748,8 +747,7 @@ impl HttpStream {
                         request_frame,
                         prev_request_frame: None,
                         prev_response_frame: None,
-                        since_request: request_ts
-                            .map(|t| i128::from(t.secs) * 1_000_000_000 + i128::from(t.nanos)),
+                        since_request: None,
                     }),
                     body,
                 )
@@ -797,6 +795,7 @@ impl HttpStream {
             stop_after,
             held: 0,
             expect,
+            request_ts,
         }));
         match body {
             Some(mode) => st.mode = Mode::Body(mode),
@@ -941,19 +940,17 @@ impl HttpStream {
                 }
                 self.done_requests.push_back((index, now));
             }
-            // From the request's time (held here since the head) to this frame's.
             StartLine::Response(r) => {
                 r.prev_request_frame = request_frame(
                     &self.done_requests,
                     r.request_index.and_then(|i| i.checked_sub(1)),
                 );
                 r.prev_response_frame = self.last_response_frame.replace(now);
-                r.since_request = match (r.since_request, out.now_ts) {
-                    (Some(asked), Some(t)) => {
-                        Some(i128::from(t.secs) * 1_000_000_000 + i128::from(t.nanos) - asked)
-                    }
-                    _ => None,
-                };
+                // From the frame that completed the request to this one.
+                r.since_request = b
+                    .request_ts
+                    .zip(out.now_ts)
+                    .map(|(asked, now)| now.as_nanos() - asked.as_nanos());
             }
         }
         b.ev.frames = FrameList::from_slice(&frames);
