@@ -3,7 +3,7 @@
 # $CORPUS) and captures/: the fixtures tests/fields_oracle.rs and tests/captures.rs compare
 # squirrel-sniff with. OUT=DIR writes them to DIR instead (to diff them with the committed
 # ones: `OUT=/tmp/fx scripts/make-oracle-fixtures.sh && diff -r /tmp/fx
-# tests/fixtures/tshark-fields`). Checked with TShark 4.0.17 (Debian 12): all 41 files
+# tests/fixtures/tshark-fields`). Checked with TShark 4.0.17 (Debian 12): all 45 files
 # byte-identical with the committed ones.
 #   NAME-cert.tree         every "Handshake Protocol: Certificate" node (indent 8) and the
 #                          lines under it, in frame order (TLS 1.3 ones decrypted with the
@@ -17,6 +17,7 @@
 #   ip-fragments.filters.tsv  a -Y filter, tab, the frames tshark shows with it
 #   http-fields-NAME.tsv   stop 38's HTTP fields (http.file_data, …) of five corpus captures
 #   http-exchanges-keepalive-5-requests.tsv  request/response numbers, previous frames, times
+#   http-forward-NAME.tsv  with -2: http.response_in, http.next_request_in, next_response_in
 # Needs tshark and ../shared/corpus. Run from anywhere.
 set -euo pipefail
 if [ -n "${OUT:-}" ]; then OUT=$(mkdir -p "$OUT" && cd "$OUT" && pwd); fi
@@ -144,6 +145,17 @@ done
 fields "$corpus/http/keepalive-5-requests.pcap" http-exchanges-keepalive-5-requests.tsv -- \
   http.request_number http.response_number http.prev_request_in http.prev_response_in \
   http.request_in http.time
+
+# -2 (stop 39): the frames a message points forward to, known to tshark's second pass only;
+# a keep-alive connection, chunked responses, and HTTP/1.1 in TLS 1.2 and 1.3 with the key log.
+fwd=(http.response_in http.next_request_in http.next_response_in http.request_number
+     http.response_number)
+fields "$corpus/http/keepalive-5-requests.pcap" http-forward-keepalive-5-requests.tsv -2 -- "${fwd[@]}"
+fields "$corpus/http/chunked-responses.pcapng" http-forward-chunked-responses.tsv -2 -- "${fwd[@]}"
+for c in tls12-ecdhe-aesgcm tls13-aes128; do
+  fields "$corpus/decrypt/$c.pcap" "http-forward-$c.tsv" -2 \
+    -o "tls.keylog_file:$corpus/decrypt/$c.keys" -- "${fwd[@]}"
+done
 
 # tests/captures.rs ip_fragment_fields_are_tsharks (stop 34): the fragment fields of the
 # repository's own capture (frame.number is the first of them, as for the others).

@@ -459,6 +459,11 @@ pub struct OutputArgs {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Analysis")]
 pub struct AnalysisArgs {
+    /// Two passes over the file, as tshark -2: a first, quiet one finds what a message points
+    /// forward to (http.response_in, http.next_request_in, http.next_response_in), shown by
+    /// the second (a file only; one thread)
+    #[arg(short = '2', long = "two-pass")]
+    pub two_pass: bool,
     /// After the run, a table of TCP conversations (like tshark -z conv,tcp)
     #[arg(long = "conversations")]
     pub conversations: bool,

@@ -635,6 +635,50 @@ fn capture_main(cli: &Cli) -> i32 {
             ..RunOptions::default()
         };
 
+        // -2: a first, quiet pass records where each HTTP/1.x message completed; the printing
+        // pass then shows the frames a message points forward to. One thread, so that the
+        // streams are numbered the same in both passes.
+        let mut later = None;
+        if cli.analysis.two_pass {
+            if !is_file {
+                eprintln!(
+                    "squirrel-sniff: -2 reads the file twice: give -r FILE (not a live capture \
+                     or standard input)"
+                );
+                return exit::USAGE;
+            }
+            // The record takes an eighth of the one memory budget; the passes the rest.
+            let share = opts.memory_budget / 8;
+            opts.memory_budget -= share;
+            opts.flow.max_buffered_total = opts.flow.max_buffered_total.min(opts.memory_budget);
+            let record =
+                Arc::new(squirrel_sniff::dissect::http::later::LaterFrames::new(share.max(1)));
+            opts.threads = 1;
+            opts.output_thread = false;
+            let mut first = RunOptions {
+                write: None,
+                follow: None,
+                keep_conversations: false,
+                privdrop: None,
+                zstats: Vec::new(),
+                hierarchy: false,
+                progress: false,
+                ..opts.clone()
+            };
+            first.dissect.later = Some(Arc::clone(&record));
+            let mut quiet = Printer::new(std::io::sink(), Mode::Quiet, false, Palette::new(false));
+            // A file the first pass cannot read fails the same way in the second, which
+            // reports it.
+            let _ = pipeline::run(&mut src, &first, &mut quiet, &AtomicBool::new(false));
+            record.done_recording();
+            opts.dissect.later = Some(Arc::clone(&record));
+            later = Some(record);
+            src = match open_source(unit) {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
+        }
+
         let mut found_mask_terms = Vec::new();
         // A secret straddling segments (or a secret or, with --mask, a credential split over
         // IP fragments) completes after its first frame was printed: for a file, a first
@@ -772,6 +816,12 @@ fn capture_main(cli: &Cli) -> i32 {
                 None => (pipeline::run(&mut src, &opts, sink, &stop), None),
             }
         };
+        if let Some(n) = later.as_ref().map(|l| l.dropped()).filter(|&n| n > 0) {
+            note(format!(
+                "-2: {n} HTTP messages were past the memory budget's share of the first pass \
+                 (--max-total-buffer); the frames they point forward to are not shown"
+            ));
+        }
         if let Some(x) = &exported {
             let s = x.stats();
             let incomplete = match s.incomplete {

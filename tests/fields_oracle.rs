@@ -580,3 +580,102 @@ fn tls13_record_headers_as_tshark_shows_them() {
     let want = tshark_fixture("tls13-aes128-records.txt");
     assert_eq!(ours, want, "-V record headers, ours / tshark");
 }
+
+/// `-2` as tshark's second pass: the frames an HTTP/1.x message points forward to
+/// (`http.response_in`, `http.next_request_in`, `http.next_response_in`), clear and in TLS
+/// with the key log (tests/fixtures/tshark-fields/http-forward-*.tsv, made by
+/// scripts/make-oracle-fixtures.sh with `tshark -2`). Without `-2` they stay empty, as in
+/// tshark's single pass.
+#[test]
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
+fn forward_frames_with_two_passes_as_tshark() {
+    let Some(corpus) = corpus() else { return };
+    let fixtures =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tshark-fields");
+    let fields = [
+        "http.response_in",
+        "http.next_request_in",
+        "http.next_response_in",
+        "http.request_number",
+        "http.response_number",
+    ];
+    let mut filled = 0;
+    for (pcap, keys, fixture) in [
+        (
+            "http/keepalive-5-requests.pcap",
+            None,
+            "keepalive-5-requests",
+        ),
+        ("http/chunked-responses.pcapng", None, "chunked-responses"),
+        (
+            "decrypt/tls12-ecdhe-aesgcm.pcap",
+            Some("decrypt/tls12-ecdhe-aesgcm.keys"),
+            "tls12-ecdhe-aesgcm",
+        ),
+        (
+            "decrypt/tls13-aes128.pcap",
+            Some("decrypt/tls13-aes128.keys"),
+            "tls13-aes128",
+        ),
+    ] {
+        let want = std::fs::read_to_string(fixtures.join(format!("http-forward-{fixture}.tsv")))
+            .expect("fixture");
+        let path = corpus.join(pcap).to_string_lossy().into_owned();
+        let key_path = keys.map(|k| corpus.join(k).to_string_lossy().into_owned());
+        let mut args: Vec<&str> = vec!["-r", &path, "-T", "fields", "-e", "frame.number"];
+        if let Some(k) = &key_path {
+            args.extend(["--keylog", k]);
+        }
+        for f in fields {
+            args.extend(["-e", f]);
+        }
+        args.extend([
+            "-E",
+            "occurrence=a",
+            "-E",
+            "separator=/t",
+            "-E",
+            "aggregator=,",
+        ]);
+        let mut two = vec!["-2"];
+        two.extend(&args);
+        let o = run(&two);
+        assert_eq!(o.status.code(), Some(0), "{pcap}: {}", stderr(&o));
+        assert_eq!(stdout(&o), want, "{pcap}: ours with -2 / tshark -2");
+        // The forward cells tshark's second pass filled; one pass leaves them empty.
+        let forward = |text: &str| -> usize {
+            text.lines()
+                .flat_map(|l| l.split('\t').skip(1).take(3))
+                .filter(|c| !c.is_empty())
+                .count()
+        };
+        filled += forward(&want);
+        let one = run(&args);
+        assert_eq!(forward(&stdout(&one)), 0, "{pcap}: one pass");
+    }
+    assert!(filled >= 10, "{filled} forward cells");
+}
+
+/// `-2` reads the file twice: refused for standard input, as a usage error.
+#[test]
+fn two_passes_need_a_file() {
+    let cap = capture("squirrel-http.pcap");
+    let bytes = std::fs::read(&cap).expect("capture");
+    let mut c = bin();
+    c.args(["-2", "-r", "-"]);
+    c.stdin(std::process::Stdio::piped());
+    c.stdout(std::process::Stdio::piped());
+    c.stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().expect("spawn");
+    {
+        use std::io::Write;
+        let _ = child.stdin.take().expect("stdin").write_all(&bytes);
+    }
+    let o = child.wait_with_output().expect("wait");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("-2 reads the file twice"),
+        "{}",
+        stderr(&o)
+    );
+}

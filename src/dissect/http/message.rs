@@ -183,6 +183,8 @@ pub struct HttpMessage {
     /// The request went over TLS (HTTP/1.x inside decrypted TLS, or an HTTP/2 `:scheme` of
     /// `https`): its full URI is `https://`, as tshark shows it.
     pub https: bool,
+    /// With `-2`: the frames this message points forward to ([`super::later`]).
+    pub later: super::later::Forward,
 }
 
 /// What content decoding a body needs, and its result once done. Decoding is a pure
@@ -813,6 +815,12 @@ impl HttpMessage {
                 })
             }
             ("http.request_in", StartLine::Response(r)) => r.request_frame.map(FieldValue::Int),
+            // Forward frames: known with `-2` only, as in tshark.
+            ("http.response_in", StartLine::Request(_)) => self.later.response.map(FieldValue::Int),
+            ("http.next_request_in", _) => self.later.next_request.map(FieldValue::Int),
+            ("http.next_response_in", StartLine::Response(_)) => {
+                self.later.next_response.map(FieldValue::Int)
+            }
             ("http.time", StartLine::Response(r)) => r.since_request.map(FieldValue::Time),
             // Each header line as sent, with its line end (tshark's `http.request.line` and
             // `http.response.line`): the lines after the start line, up to the blank line.

@@ -17,6 +17,7 @@ mod chunked;
 pub(crate) mod decode;
 mod head;
 mod headers;
+pub mod later;
 mod message;
 #[cfg(test)]
 mod tests;
@@ -755,6 +756,7 @@ impl HttpStream {
             }
         };
         let ev = HttpMessage {
+            later: later::Forward::default(),
             start,
             version: h.version,
             line: h.line,
@@ -952,6 +954,22 @@ impl HttpStream {
                     .request_ts
                     .zip(out.now_ts)
                     .map(|(asked, now)| now.as_nanos() - asked.as_nanos());
+            }
+        }
+        // `-2`: the first pass records where the message completed, the second reads the
+        // frames it points forward to.
+        if let Some(l) = &self.cfg.later {
+            let stream = out.session;
+            match &b.ev.start {
+                StartLine::Request(r) if l.recording() => l.record_request(stream, r.index, now),
+                StartLine::Request(r) => b.ev.later = l.forward(stream, true, r.index),
+                StartLine::Response(r) if l.recording() => {
+                    // A final response answers its request (101 ends HTTP/1.x on the stream).
+                    let last = r.status >= 200 || r.status == 101;
+                    let answers = r.request_index.filter(|_| last);
+                    l.record_response(stream, r.index, answers, now);
+                }
+                StartLine::Response(r) => b.ev.later = l.forward(stream, false, r.index),
             }
         }
         b.ev.frames = FrameList::from_slice(&frames);

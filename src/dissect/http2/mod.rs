@@ -1284,6 +1284,7 @@ pub(crate) fn side_message(
         stream_id,
         raw_head: None,
         https: request.https,
+        later: Default::default(),
     }
 }
 
