@@ -80,7 +80,7 @@ pub enum ZStat {
     IoStat(crate::render::iostat::IoStatSpec),
     /// `http,tree`, `http_req,tree`, `http_srv,tree` (with a filter): tshark's HTTP
     /// counter trees.
-    Http(crate::render::stats_tree::HttpTree, Option<String>),
+    Tree(crate::render::stats_tree::TreeKind, Option<String>),
     /// `follow,tcp|tls,ascii|hex,N`: `--follow N`; `follow,udp,ascii|hex,N`:
     /// `--follow udp:N`; `follow,http,ascii|hex,N`: the HTTP/1.x messages of TCP stream N,
     /// each head as sent and each body as the application reads it (tshark's text).
@@ -134,8 +134,8 @@ impl ZStat {
                     .map_err(|e| format!("-z {}: {e}", escape_str(arg)))
             }
             [name, "tree", f @ ..] => {
-                let tree = crate::render::stats_tree::HttpTree::parse(name).ok_or_else(unknown)?;
-                Ok(ZStat::Http(tree, filter(f.first())?))
+                let tree = crate::render::stats_tree::TreeKind::parse(name).ok_or_else(unknown)?;
+                Ok(ZStat::Tree(tree, filter(f.first())?))
             }
             ["follow", ..] => Self::parse_follow(arg, unknown),
             _ => Err(unknown()),
@@ -320,7 +320,7 @@ enum Kind {
     Endpoints(Layer, EndpointTable),
     Phs(Hierarchy),
     IoStat(crate::render::iostat::IoStat),
-    Http(Box<crate::render::stats_tree::StatsTree>),
+    Tree(Box<crate::render::stats_tree::StatsTree>),
 }
 
 /// One `-z` table: its filter (the frames it counts) and its rows.
@@ -337,7 +337,7 @@ impl Table {
             Kind::Endpoints(_, t) => t.rows.len(),
             Kind::Phs(_) => 0,
             Kind::IoStat(t) => t.rows(),
-            Kind::Http(t) => t.rows(),
+            Kind::Tree(t) => t.rows(),
         }
     }
 }
@@ -369,8 +369,8 @@ impl ZTally {
                         Kind::IoStat(crate::render::iostat::IoStat::new(spec, max_rows)),
                         &None,
                     ),
-                    ZStat::Http(tree, f) => (
-                        Kind::Http(Box::new(crate::render::stats_tree::StatsTree::new(*tree))),
+                    ZStat::Tree(tree, f) => (
+                        Kind::Tree(Box::new(crate::render::stats_tree::StatsTree::new(*tree))),
                         f,
                     ),
                     ZStat::Follow { .. } => return None,
@@ -417,7 +417,12 @@ impl ZTally {
         let mut chain: Option<String> = None;
         // The HTTP messages this frame completed, for the HTTP trees (read once).
         let wants_http =
-            !view.app.is_empty() && self.tables.iter().any(|t| matches!(t.kind, Kind::Http(_)));
+            !view.app.is_empty() && self.tables.iter().any(|t| matches!(t.kind, Kind::Tree(_)));
+        let dns = if wants_http {
+            crate::render::stats_tree::dns_ticks(view)
+        } else {
+            Vec::new()
+        };
         let http_addrs = if wants_http {
             http_addresses(&pairs)
         } else {
@@ -475,7 +480,12 @@ impl ZTally {
                     );
                 }
                 Kind::IoStat(t) => t.frame(view, rel, clock, &mut room, dropped),
-                Kind::Http(t) => {
+                Kind::Tree(t) if t.is_dns() => {
+                    for m in &dns {
+                        t.dns(now_ms, m, &mut room, dropped);
+                    }
+                }
+                Kind::Tree(t) => {
                     for m in &http {
                         t.message(now_ms, m, &mut room, dropped);
                     }
@@ -505,7 +515,7 @@ impl ZTally {
                 Kind::Endpoints(l, rows) => write_endpoints(w, *l, rows, filter)?,
                 Kind::Phs(h) => h.write(w, &escape_str(filter.unwrap_or("")))?,
                 Kind::IoStat(t) => t.write(w, &self.clock)?,
-                Kind::Http(t) => t.write(w)?,
+                Kind::Tree(t) => t.write(w)?,
             }
         }
         Ok(())
@@ -766,15 +776,15 @@ mod tests {
             Ok(ZStat::Endpoints(Layer::Ipv6, None))
         );
         assert_eq!(ZStat::parse("io,phs"), Ok(ZStat::Phs(None)));
-        use crate::render::stats_tree::HttpTree;
+        use crate::render::stats_tree::TreeKind;
         assert_eq!(
             ZStat::parse("http,tree"),
-            Ok(ZStat::Http(HttpTree::Packets, None))
+            Ok(ZStat::Tree(TreeKind::Packets, None))
         );
         assert_eq!(
             ZStat::parse("http_srv,tree,tcp.port == 80"),
-            Ok(ZStat::Http(
-                HttpTree::Servers,
+            Ok(ZStat::Tree(
+                TreeKind::Servers,
                 Some("tcp.port == 80".into())
             ))
         );
