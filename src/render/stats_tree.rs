@@ -975,6 +975,28 @@ mod tests {
     }
 
     #[test]
+    fn value_columns_as_tshark() {
+        let sizes = Values::Int {
+            total: 785,
+            min: 45,
+            max: 98,
+        };
+        assert_eq!(
+            sizes.columns(12),
+            ("65.42".into(), "45".into(), "98".into())
+        );
+        let times = Values::Float {
+            total: f64::from(0.377f32) + f64::from(92.979f32),
+            min: 0.377,
+            max: 92.979,
+        };
+        assert_eq!(
+            times.columns(2),
+            ("46.68".into(), "0.377000".into(), "92.978996".into())
+        );
+    }
+
+    #[test]
     fn children_by_count_then_name_last_first() {
         let mut t = StatsTree::new(TreeKind::Requests);
         let (mut room, mut dropped) = (100, 0);

@@ -1,8 +1,8 @@
 //! `-z STAT`: tshark's statistics, printed at the end of the run in tshark 4.0's text
 //! layout (as `tshark -n`: squirrel-sniff never resolves names) — conversations
 //! (`conv,eth|ip|ipv6|tcp|udp`), endpoints (`endpoints,…`), the protocol hierarchy
-//! (`io,phs`), `io,stat` and the HTTP counter trees (`http,tree`, `http_req,tree`,
-//! `http_srv,tree`, [`crate::render::stats_tree`]). `follow,…` is mapped onto `--follow` by
+//! (`io,phs`), `io,stat`, the HTTP counter trees (`http,tree`, `http_req,tree`,
+//! `http_srv,tree`) and the DNS tree (`dns,tree`, [`crate::render::stats_tree`]). `follow,…` is mapped onto `--follow` by
 //! the command line.
 //!
 //! The tables are end-of-run sinks: [`ZTally::frame`] counts each frame's view as the
@@ -78,8 +78,8 @@ pub enum ZStat {
     Phs(Option<String>),
     /// `io,stat,INTERVAL[,COLUMN…]`: frames and bytes per interval.
     IoStat(crate::render::iostat::IoStatSpec),
-    /// `http,tree`, `http_req,tree`, `http_srv,tree` (with a filter): tshark's HTTP
-    /// counter trees.
+    /// `http,tree`, `http_req,tree`, `http_srv,tree`, `dns,tree` (with a filter):
+    /// tshark's HTTP counter trees and its DNS tree.
     Tree(crate::render::stats_tree::TreeKind, Option<String>),
     /// `follow,tcp|tls,ascii|hex,N`: `--follow N`; `follow,udp,ascii|hex,N`:
     /// `--follow udp:N`; `follow,http,ascii|hex,N`: the HTTP/1.x messages of TCP stream N,
@@ -96,7 +96,7 @@ pub enum ZStat {
 pub const KNOWN: &str = "conv,eth|ip|ipv6|tcp|udp[,FILTER]  \
 endpoints,eth|ip|ipv6|tcp|udp[,FILTER]  io,phs[,FILTER]  \
 io,stat,INTERVAL[,FILTER|FRAMES()FILTER|BYTES()FILTER]...  \
-http,tree|http_req,tree|http_srv,tree[,FILTER]  follow,tcp|tls|udp|http,ascii|hex,STREAM";
+http,tree|http_req,tree|http_srv,tree|dns,tree[,FILTER]  follow,tcp|tls|udp|http,ascii|hex,STREAM";
 
 impl ZStat {
     /// Parse one `-z` argument; the error is one line.
@@ -787,6 +787,10 @@ mod tests {
                 TreeKind::Servers,
                 Some("tcp.port == 80".into())
             ))
+        );
+        assert_eq!(
+            ZStat::parse("dns,tree,udp.port == 53"),
+            Ok(ZStat::Tree(TreeKind::Dns, Some("udp.port == 53".into())))
         );
         assert!(ZStat::parse("http2,tree").is_err());
         assert!(ZStat::parse("http_req,tree,tcp.port ==").is_err());

@@ -110,12 +110,12 @@ impl DnsSession {
                 Some(t) if t.answered => Exchange::Retransmitted,
                 Some(t) => {
                     t.answered = true;
-                    Exchange::Answer(now - t.asked)
+                    Exchange::Answer(now.saturating_sub(t.asked))
                 }
             });
         }
         match latest {
-            Some(t) if !t.answered && now - t.asked < RETRY_WINDOW_NS => {}
+            Some(t) if !t.answered && now.saturating_sub(t.asked) < RETRY_WINDOW_NS => {}
             Some(t) => {
                 *t = Txn {
                     asked: now,
