@@ -15,6 +15,8 @@ Each capture holds what the tree sorts messages by and how tshark pairs them:
                       connection reusing an id.
   dns-tree-mdns.pcap  mDNS (UDP 5353), LLMNR (UDP 5355), TCP 5353 and DNS from a client on
                       port 5353 to port 53: which of them tshark's DNS tree counts.
+  dns-tree-names.pcap the names the tree prints: 586 query types (those tshark names and
+                      unknown ones), classes, opcodes and rcodes.
 
 tshark is the oracle: scripts/make-z-dns-fixtures.sh writes its tree for each capture.
 Needs only python3: scripts/make-dns-tree-captures.py
@@ -308,9 +310,25 @@ def mdns_capture():
     return fr
 
 
+def names_capture():
+    """One query for each type 0-299, 32760-32779 and 65270-65535, each class of 0-7 and
+    a few more, each opcode; one response for each rcode."""
+    fr = []
+    types = list(range(0, 300)) + list(range(32760, 32780)) + list(range(65270, 65536))
+    msgs = [msg(i, questions=[("a.b", t, 1)]) for i, t in enumerate(types)]
+    msgs += [msg(i, questions=[("a.b", 1, c)])
+             for i, c in enumerate(list(range(8)) + [253, 254, 255, 256, 0x8001])]
+    msgs += [msg(i, opcode=o, questions=[("a.b", 1, 1)]) for i, o in enumerate(range(16))]
+    msgs += [msg(i, 1, rcode=r, questions=[("a.b", 1, 1)]) for i, r in enumerate(range(16))]
+    for i, m in enumerate(msgs):
+        fr.append((i * 0.01, udp(C, 40000 + i % 7, S, 53, m)))
+    return fr
+
+
 def main():
     for nm, frames in [("dns-tree-udp.pcap", udp_capture()), ("dns-tree-tcp.pcap", tcp_capture()),
-                       ("dns-tree-mdns.pcap", mdns_capture())]:
+                       ("dns-tree-mdns.pcap", mdns_capture()),
+                       ("dns-tree-names.pcap", names_capture())]:
         write_pcap(os.path.join(OUT, nm), frames)
         print("wrote captures/%s (%d frames)" % (nm, len(frames)))
 

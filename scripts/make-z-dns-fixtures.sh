@@ -15,7 +15,7 @@ tree() {
   # tshark says "Running as user root" on stderr; dropped from stdout too, in case.
   tshark -n -r "$@" -q 2>/dev/null | grep -v '^Running as user'
 }
-for f in captures/dns-udp-tcp.pcap captures/dns-tree-{udp,tcp,mdns}.pcap \
+for f in captures/dns-udp-tcp.pcap captures/dns-tree-{udp,tcp,mdns,names}.pcap \
          "$corpus"/tls/tls12-alpn-session-resumption.pcap; do
   tree "$f" -z dns,tree >"$out/$(basename "$(dirname "$f")")__$(basename "$f").txt"
 done

@@ -798,7 +798,7 @@ fn http_tree_nodes_stop_at_the_memory_budget() {
 #[test]
 fn dns_tree_matches_tshark_byte_for_byte() {
     let files = fixture_files("z-dns");
-    assert_eq!(files.len(), 6, "fixtures");
+    assert_eq!(files.len(), 7, "fixtures");
     let mut compared = 0;
     for fx in &files {
         let Some(src) = source(fx) else { continue };

@@ -23,7 +23,7 @@ use std::io::{self, Write};
 
 use foldhash::HashMap;
 
-use crate::dissect::dns::Exchange;
+use crate::dissect::dns::{names, Exchange};
 use crate::event::FrameView;
 use crate::present::escape::escape_bytes;
 
@@ -722,49 +722,29 @@ pub struct DnsTick {
     pub exchange: Option<Exchange>,
 }
 
+/// The rcode, opcode and class names of tshark's DNS tree: the parser's names, and its own
+/// words for the values they leave unnamed.
 fn rcode_text(r: u8) -> String {
-    let name = match r {
-        0 => "No error",
-        1 => "Format error",
-        2 => "Server failure",
-        3 => "No such name",
-        4 => "Not implemented",
-        5 => "Refused",
-        6 => "Name exists",
-        7 => "RRset exists",
-        8 => "RRset does not exist",
-        9 => "Not authoritative",
-        10 => "Name out of zone",
-        11 => "DSO-Type not implemented",
-        _ => return format!("Unknown rcode ({r})"),
-    };
-    name.to_string()
+    match r {
+        0..=10 => names::rcode_name(r).to_string(),
+        11 => "DSO-Type not implemented".to_string(),
+        _ => format!("Unknown rcode ({r})"),
+    }
 }
 
 fn opcode_text(o: u8) -> String {
-    let name = match o {
-        0 => "Standard query",
-        1 => "Inverse query",
-        2 => "Server status request",
-        4 => "Zone change notification",
-        5 => "Dynamic update",
-        6 => "DNS Stateful operations (DSO)",
-        _ => return format!("Unknown opcode ({o})"),
-    };
-    name.to_string()
+    match o {
+        0..=2 | 4..=6 => names::opcode_name(o).to_string(),
+        _ => format!("Unknown opcode ({o})"),
+    }
 }
 
 fn qclass_text(c: u16) -> String {
-    let name = match c {
-        1 => "IN",
-        2 => "CS",
-        3 => "CH",
-        4 => "HS",
-        254 => "NONE",
-        255 => "ANY",
-        _ => return format!("Unknown class ({c})"),
-    };
-    name.to_string()
+    match c {
+        2 => "CS".to_string(),
+        1 | 3 | 4 | 254 | 255 => names::class_text(c),
+        _ => format!("Unknown class ({c})"),
+    }
 }
 
 /// tshark 4.0's type names with their descriptions, as its DNS tree prints them.
