@@ -219,7 +219,8 @@ def udp_capture():
     fr.append((t[0], udp(S, 53, C, 40000, msg(0x701, 1, questions=[("one.example.com", 1, 1),
                                                                   ("two.example.com", 28, 1)]))))
     # Cut short: header alone saying one question, a question cut inside the name, a
-    # record cut short in a response, and an 8-byte datagram.
+    # record cut short in a response. (A datagram shorter than a header is malformed DNS
+    # to tshark on port 53 but no DNS to squirrel-sniff: neither counts it in the tree.)
     t[0] += 0.01
     fr.append((t[0], udp(C, 40000, S, 53, msg(0x800, counts=(1, 0, 0, 0)))))
     t[0] += 0.01
@@ -228,8 +229,6 @@ def udp_capture():
     t[0] += 0.01
     fr.append((t[0], udp(S, 53, C, 40000, msg(0x801, 1, questions=[("cut.example.com", 1, 1)],
                                               answers=[("cut.example.com", 1, A)])[:-3])))
-    t[0] += 0.01
-    fr.append((t[0], udp(C, 40000, S, 53, b"\x08\x02\x01\x00\x00\x01\x00\x00")))
     # Counts larger than the records present.
     t[0] += 0.01
     fr.append((t[0], udp(S, 53, C, 40000,
