@@ -1,21 +1,21 @@
 #!/usr/bin/env python3
-"""captures/dns-tree-*.pcap: DNS messages made byte by byte for `-z dns,tree`.
+"""captures/dns-tree/*.pcap: DNS messages made byte by byte for `-z dns,tree`.
 
 Each capture holds what the tree sorts messages by and how tshark pairs them:
 
-  dns-tree-udp.pcap   UDP port 53: rcodes (0-5, 9, 16, an unknown one), opcodes (query,
+  udp.pcap    UDP port 53: rcodes (0-5, 9, 16, an unknown one), opcodes (query,
                       inverse, status, notify, update, unassigned ones), types (common,
                       DNSSEC, AXFR/ANY, unknown), classes (IN, CH, HS, NONE, ANY, unknown,
                       the mDNS unicast bit), names of 0 to 7 labels, no question, two
                       questions, an unanswered query, a retransmitted query, a duplicated
                       response, an unsolicited response, an id reused by another client and
                       much later, a header cut short and a question cut short.
-  dns-tree-tcp.pcap   DNS over TCP port 53: two queries in one segment, a response split
+  tcp.pcap    DNS over TCP port 53: two queries in one segment, a response split
                       over two segments, two responses in one segment, and a second
                       connection reusing an id.
-  dns-tree-mdns.pcap  mDNS (UDP 5353), LLMNR (UDP 5355), TCP 5353 and DNS from a client on
+  mdns.pcap   mDNS (UDP 5353), LLMNR (UDP 5355), TCP 5353 and DNS from a client on
                       port 5353 to port 53: which of them tshark's DNS tree counts.
-  dns-tree-names.pcap the names the tree prints: 586 query types (those tshark names and
+  names.pcap  the names the tree prints: 586 query types (those tshark names and
                       unknown ones), classes, opcodes and rcodes.
 
 tshark is the oracle: scripts/make-z-dns-fixtures.sh writes its tree for each capture.
@@ -26,7 +26,7 @@ import struct
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-OUT = os.path.join(ROOT, "captures")
+OUT = os.path.join(ROOT, "captures", "dns-tree")
 
 MAC_A, MAC_B = bytes([2, 0, 0, 0, 0, 1]), bytes([2, 0, 0, 0, 0, 2])
 
@@ -325,11 +325,11 @@ def names_capture():
 
 
 def main():
-    for nm, frames in [("dns-tree-udp.pcap", udp_capture()), ("dns-tree-tcp.pcap", tcp_capture()),
-                       ("dns-tree-mdns.pcap", mdns_capture()),
-                       ("dns-tree-names.pcap", names_capture())]:
+    os.makedirs(OUT, exist_ok=True)
+    for nm, frames in [("udp.pcap", udp_capture()), ("tcp.pcap", tcp_capture()),
+                       ("mdns.pcap", mdns_capture()), ("names.pcap", names_capture())]:
         write_pcap(os.path.join(OUT, nm), frames)
-        print("wrote captures/%s (%d frames)" % (nm, len(frames)))
+        print("wrote captures/dns-tree/%s (%d frames)" % (nm, len(frames)))
 
 
 if __name__ == "__main__":

@@ -15,13 +15,13 @@ tree() {
   # tshark says "Running as user root" on stderr; dropped from stdout too, in case.
   tshark -n -r "$@" -q 2>/dev/null | grep -v '^Running as user'
 }
-for f in captures/dns-udp-tcp.pcap captures/dns-tree-{udp,tcp,mdns,names}.pcap \
+for f in captures/dns-udp-tcp.pcap captures/dns-tree/{udp,tcp,mdns,names}.pcap \
          "$corpus"/tls/tls12-alpn-session-resumption.pcap; do
   tree "$f" -z dns,tree >"$out/$(basename "$(dirname "$f")")__$(basename "$f").txt"
 done
 tree "$corpus/decrypt/dns-udp.pcap" -d udp.port==5353,dns -z dns,tree \
   >"$out/decrypt__dns-udp.pcap.txt"
 echo "make-z-dns-fixtures: $(ls "$out" | wc -l) fixtures in $out"
-tree captures/dns-tree-udp.pcap -z 'dns,tree,dns.flags.response == 1' \
+tree captures/dns-tree/udp.pcap -z 'dns,tree,dns.flags.response == 1' \
   -z 'dns,tree,frame.number > 40 && udp.srcport != 53' \
-  >tests/fixtures/z-dns-filter/captures__dns-tree-udp.pcap.txt
+  >tests/fixtures/z-dns-filter/dns-tree__udp.pcap.txt

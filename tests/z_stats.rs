@@ -801,7 +801,9 @@ fn dns_tree_matches_tshark_byte_for_byte() {
     assert_eq!(files.len(), 7, "fixtures");
     let mut compared = 0;
     for fx in &files {
-        let Some(src) = source(fx) else { continue };
+        let Some((src, _)) = http_source(fx) else {
+            continue;
+        };
         let src = src.to_string_lossy().into_owned();
         let name = fx.file_name().and_then(|n| n.to_str()).expect("name");
         let mut extra = vec!["-z", "dns,tree"];
@@ -828,18 +830,27 @@ fn dns_tree_matches_tshark_byte_for_byte() {
     }
     // The tree counts DNS (not mDNS on 5353 here): the crafted capture has queries and
     // responses of many kinds, and -Y chooses the packets shown, not what it counts.
-    let want = fixture_text("z-dns", "dns-tree-udp.pcap");
+    let want = dns_tree_fixture("z-dns");
     assert!(want.contains("\n no. of retransmissions        "), "{want}");
-    let src = capture("dns-tree-udp.pcap");
+    let src = capture("dns-tree/udp.pcap");
     let o = run_nq(&src, &["-z", "dns,tree", "-Y", "dns.flags.response == 0"]);
     assert_eq!(tables_after_summary(&o), want, "-Y");
+}
+
+/// The fixture `tests/fixtures/DIR/dns-tree__udp.pcap.txt`.
+fn dns_tree_fixture(dir: &str) -> String {
+    let fx = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(dir)
+        .join("dns-tree__udp.pcap.txt");
+    std::fs::read_to_string(&fx).unwrap_or_else(|e| panic!("{}: {e}", fx.display()))
 }
 
 /// Two DNS trees with a filter after each: each counts the frames its filter matches.
 #[test]
 fn dns_tree_with_a_filter_counts_the_frames_it_matches_as_tshark() {
-    let want = fixture_text("z-dns-filter", "dns-tree-udp.pcap");
-    let src = capture("dns-tree-udp.pcap");
+    let want = dns_tree_fixture("z-dns-filter");
+    let src = capture("dns-tree/udp.pcap");
     let o = run_nq(
         &src,
         &[
