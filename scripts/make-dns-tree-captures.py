@@ -21,6 +21,7 @@ Each capture holds what the tree sorts messages by and how tshark pairs them:
 tshark is the oracle: scripts/make-z-dns-fixtures.sh writes its tree for each capture.
 Needs only python3: scripts/make-dns-tree-captures.py
 """
+import importlib.util
 import os
 import struct
 
@@ -31,13 +32,16 @@ OUT = os.path.join(ROOT, "captures", "dns-tree")
 MAC_A, MAC_B = bytes([2, 0, 0, 0, 0, 1]), bytes([2, 0, 0, 0, 0, 2])
 
 
-def checksum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
+def _tunnel_helpers():
+    """scripts/make-tunnel-captures.py, for its IPv4 header checksum."""
+    spec = importlib.util.spec_from_file_location(
+        "tunnel_captures", os.path.join(HERE, "make-tunnel-captures.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+checksum = _tunnel_helpers().checksum
 
 
 def ipv4(src, dst, proto, payload):
