@@ -468,7 +468,7 @@ fn io_stat_load_keeps_its_intervals_within_the_budget() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let e = stderr(&o);
     assert!(
-        e.contains("counts not kept: their conversation, endpoint or io,stat interval rows"),
+        e.contains("counts not kept: their rows (conversations, endpoints, io,stat intervals"),
         "{e}"
     );
     assert!(
@@ -787,7 +787,7 @@ fn http_tree_nodes_stop_at_the_memory_budget() {
     assert!(nodes(&o) >= 2, "{}", stdout(&o));
     let e = stderr(&o);
     assert!(
-        e.contains(" counts not kept: their conversation, endpoint or io,stat interval rows or HTTP tree nodes were past the memory budget"),
+        e.contains(" counts not kept: their rows (conversations, endpoints, io,stat intervals, tree nodes, credentials) were past the memory budget"),
         "{e}"
     );
 }
@@ -865,4 +865,132 @@ fn dns_tree_with_a_filter_counts_the_frames_it_matches_as_tshark() {
     let o = run_nq(&src, &["-z", "dns,tree,dns.flags.response =="]);
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(stderr(&o).trim_end().lines().count(), 1, "{}", stderr(&o));
+}
+
+/// `-n -q -r SRC [--keylog K] -z credentials EXTRA…` for a `z-credentials` fixture's capture
+/// (the login capture with tshark's decode-as rule for its port).
+fn run_credentials(fx: &Path, extra: &[&str]) -> Option<std::process::Output> {
+    let (src, keys) = http_source(fx)?;
+    let src = src.to_string_lossy().into_owned();
+    let mut args: Vec<&str> = vec!["-n", "-q", "-r", &src, "-z", "credentials"];
+    args.extend(keys.iter().map(String::as_str));
+    if src.ends_with("squirrel-login.pcap") {
+        args.extend(["-d", "tcp.port==5683,http"]);
+    }
+    args.extend_from_slice(extra);
+    Some(run(&args))
+}
+
+/// `-z credentials` as tshark 4.0 prints it (tests/fixtures/z-credentials, made by
+/// scripts/make-z-credentials-fixtures.sh from captures made by curl): Basic user names,
+/// other schemes as "n.a.", Digest/NTLM/Negotiate left out, glib's lenient base64, two fields
+/// in one request, HTTPS decrypted with the key log. Byte for byte (a UTF-8 name too), but
+/// for a user name tshark writes with raw bytes that are not printable text (an escape
+/// sequence, a byte that is not UTF-8), which squirrel-sniff writes escaped.
+#[test]
+fn credentials_match_tshark() {
+    let mut compared = 0;
+    let mut escaped = 0;
+    for fx in fixture_files("z-credentials")
+        .iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "txt"))
+    {
+        let Some(o) = run_credentials(fx, &[]) else {
+            continue;
+        };
+        assert_eq!(o.status.code(), Some(0), "{}: {}", fx.display(), stderr(&o));
+        let want = std::fs::read(fx).expect("fixture");
+        let got = tables_after_summary(&o);
+        let want_lines: Vec<&[u8]> = want.split(|&b| b == b'\n').collect();
+        let got_lines: Vec<&str> = got.split('\n').collect();
+        assert_eq!(got_lines.len(), want_lines.len(), "{}: {got}", fx.display());
+        for (g, w) in got_lines.iter().zip(&want_lines) {
+            let text = std::str::from_utf8(w).ok();
+            if text.is_some_and(|t| !t.chars().any(char::is_control)) {
+                // Printable text (UTF-8 names too): byte for byte.
+                assert_eq!(g.as_bytes(), *w, "{}", fx.display());
+            } else {
+                // Same frame and protocol; the name escaped, printable ASCII only.
+                let head = w.get(..28).expect("a row");
+                assert!(g.as_bytes().starts_with(head), "{}: {g}", fx.display());
+                assert!(g.contains("\\x"), "{}: {g}", fx.display());
+                assert!(g.bytes().all(|b| (0x20..0x7f).contains(&b)), "{g}");
+                escaped += 1;
+            }
+        }
+        compared += 1;
+    }
+    // The bundled captures always (six); with the corpus, its Basic auth capture too.
+    assert!(compared >= 6, "{compared} fixtures compared");
+    if !cfg!(no_corpus) {
+        assert_eq!(compared, 7);
+    }
+    // http-auth's name with a 0xff byte, escape-injection's with an escape sequence.
+    assert_eq!(escaped, 2);
+}
+
+#[test]
+fn credentials_the_same_with_j2_and_after_the_packet_lines() {
+    let fx = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/z-credentials/captures__https-auth.pcap.txt");
+    let want = std::fs::read_to_string(&fx).expect("fixture");
+    assert!(want.contains("HTTP basic auth  nutkin"), "{want}");
+    let one = run_credentials(&fx, &["-j", "1"]).expect("capture");
+    let two = run_credentials(&fx, &["-j", "2"]).expect("capture");
+    assert_eq!(one.stdout, two.stdout, "-j 2");
+    assert_eq!(tables_after_summary(&two), want);
+    // Without -q: the packet lines, then the table.
+    let src = captures().join("http-auth.pcap");
+    let o = run(&["-n", "-r", src.to_str().expect("path"), "-z", "credentials"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.starts_with("    1 "), "{out}");
+    assert!(
+        out.contains("\n4          HTTP basic auth  alice "),
+        "{out}"
+    );
+    // tshark's credentials tap takes no filter: said, not ignored.
+    let o = run(&[
+        "-r",
+        src.to_str().expect("path"),
+        "-q",
+        "-z",
+        "credentials,http",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("credentials takes no filter"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// `http.authbasic` as tshark fills it (the decoded text of each Basic field, up to a NUL);
+/// tshark writes bytes that are not UTF-8 raw, squirrel-sniff as U+FFFD.
+#[test]
+fn authbasic_field_as_tshark() {
+    for name in ["http-auth", "https-auth"] {
+        let fx = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("tests/fixtures/z-credentials/{name}.authbasic.tsv"));
+        let want = String::from_utf8_lossy(&std::fs::read(&fx).expect("fixture")).into_owned();
+        let src = captures().join(format!("{name}.pcap"));
+        let keys = captures().join(format!("{name}.keys"));
+        let (src, keys) = (src.to_string_lossy(), keys.to_string_lossy());
+        let mut args = vec!["-r", &src, "-T", "fields", "-e", "frame.number"];
+        args.extend([
+            "-e",
+            "http.authbasic",
+            "-E",
+            "occurrence=a",
+            "-E",
+            "aggregator=,",
+        ]);
+        if name == "https-auth" {
+            args.extend(["--keylog", &keys]);
+        }
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert_eq!(stdout(&o), want, "{name}");
+        assert!(want.contains("\talice:secret1\n") || want.contains("\tsquirrel:fluffy-tail\n"));
+    }
 }

@@ -19,7 +19,7 @@ use std::net::IpAddr;
 use std::ops::Range;
 
 use etherparse::defrag::IpDefragBuf;
-use etherparse::{IpFragOffset, IpNumber, Ipv6ExtensionSlice, LaxIpSlice};
+use etherparse::{IpFragOffset, IpNumber, LaxIpSlice};
 use foldhash::{HashMap, HashMapExt};
 
 use super::{Decoded, Net, Transport};
@@ -501,10 +501,7 @@ fn fragment_of(ip: &[u8]) -> Option<Fragment<'_>> {
         }
         LaxIpSlice::Ipv6(v6) => {
             let h = v6.header();
-            let frag = v6.extensions().clone().into_iter().find_map(|e| match e {
-                Ipv6ExtensionSlice::Fragment(f) => Some(f),
-                _ => None,
-            })?;
+            let frag = super::link::ipv6_fragment_header(v6.extensions())?;
             if !frag.is_fragmenting_payload() {
                 return None;
             }

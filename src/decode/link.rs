@@ -376,16 +376,13 @@ pub(super) fn fill_from_lax_at(
                 dst: h.destination_addr(),
                 extensions,
                 fragmented: ip.is_payload_fragmented(),
-                fragment: exts.clone().into_iter().find_map(|e| match e {
-                    etherparse::Ipv6ExtensionSlice::Fragment(f) => Some(Ipv6Fragment {
-                        offset: offset_in(frame, f.slice()),
-                        next_header: f.next_header().0,
-                        reserved: f.slice().get(1).copied().unwrap_or(0),
-                        fragment_offset: u32::from(f.fragment_offset().byte_offset()),
-                        more: f.more_fragments(),
-                        id: f.identification(),
-                    }),
-                    _ => None,
+                fragment: ipv6_fragment_header(exts).map(|f| Ipv6Fragment {
+                    offset: offset_in(frame, f.slice()),
+                    next_header: f.next_header().0,
+                    reserved: f.slice().get(1).copied().unwrap_or(0),
+                    fragment_offset: u32::from(f.fragment_offset().byte_offset()),
+                    more: f.more_fragments(),
+                    id: f.identification(),
                 }),
             }));
             let pl = ip.payload();
@@ -776,6 +773,34 @@ fn icmp_of(
     (Some(kind(h)), header_len.min(data.len())..data.len())
 }
 
+/// The Fragment header of an IPv6 extension chain, each header read with etherparse's
+/// checked slice parsers. Not etherparse's own iterator over the chain: after a lax parse
+/// that stopped at a header cut short, the chain kept names that header as its last one's
+/// next, and the iterator (which trusts the chain whole) would read it past the slice's end.
+pub(crate) fn ipv6_fragment_header<'a>(
+    exts: &etherparse::Ipv6ExtensionsSlice<'a>,
+) -> Option<etherparse::Ipv6FragmentHeaderSlice<'a>> {
+    use etherparse::ip_number::{AUTH, IPV6_DEST_OPTIONS, IPV6_FRAG, IPV6_HOP_BY_HOP, IPV6_ROUTE};
+    let (mut next, mut rest) = (exts.first_header()?, exts.slice());
+    loop {
+        let len = match next {
+            IPV6_FRAG => return etherparse::Ipv6FragmentHeaderSlice::from_slice(rest).ok(),
+            IPV6_HOP_BY_HOP | IPV6_ROUTE | IPV6_DEST_OPTIONS => {
+                let h = etherparse::Ipv6RawExtHeaderSlice::from_slice(rest).ok()?;
+                next = h.next_header();
+                h.slice().len()
+            }
+            AUTH => {
+                let h = etherparse::IpAuthHeaderSlice::from_slice(rest).ok()?;
+                next = h.next_header();
+                h.slice().len()
+            }
+            _ => return None,
+        };
+        rest = rest.get(len..)?;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -795,6 +820,51 @@ mod tests {
         // MSS 65495, SACK permitted, NOP, WS 7
         v.extend_from_slice(&[2, 4, 0xff, 0xd7, 4, 2, 1, 3, 3, 7, 1, 1]);
         v
+    }
+
+    /// Ethernet / IPv6 (payload length as `len`) whose next header is `first`, then `rest`.
+    fn eth_ipv6(first: u8, len: u16, rest: &[u8]) -> Vec<u8> {
+        let mut v = vec![0u8; 12];
+        v.extend_from_slice(&[0x86, 0xdd, 0x60, 0, 0, 0]);
+        v.extend_from_slice(&len.to_be_bytes());
+        v.extend_from_slice(&[first, 64]);
+        v.extend_from_slice(&[0; 15]);
+        v.push(1);
+        v.extend_from_slice(&[0; 15]);
+        v.push(1);
+        v.extend_from_slice(rest);
+        v
+    }
+
+    #[test]
+    fn ipv6_chain_cut_after_a_whole_header_has_no_fragment_and_reads_nothing_past_it() {
+        // Hop-by-hop (whole, 8 bytes) naming a routing header that is cut after 3 bytes:
+        // etherparse's lax parse keeps the hop-by-hop header; its iterator would read the
+        // routing header past the end (the fuzz smoke found it, `decode_smoke`).
+        let hbh_to_routing = [43, 0, 1, 4, 0, 0, 0, 0];
+        let mut rest = hbh_to_routing.to_vec();
+        rest.extend_from_slice(&[17, 0, 0]);
+        let f = eth_ipv6(0, 40, &rest);
+        let d = decode(linktype::ETHERNET, &f);
+        let Some(Net::Ipv6(ip)) = &d.net else {
+            panic!("no ipv6: {d:?}")
+        };
+        assert!(ip.fragment.is_none());
+        // Hop-by-hop, then a whole Fragment header (id 0x01020304, offset 8 bytes, more).
+        let mut rest = [44, 0, 1, 4, 0, 0, 0, 0].to_vec();
+        rest.extend_from_slice(&[17, 0, 0, 9, 1, 2, 3, 4]);
+        rest.extend_from_slice(&[0; 8]);
+        let f = eth_ipv6(0, 24, &rest);
+        let d = decode(linktype::ETHERNET, &f);
+        let Some(Net::Ipv6(ip)) = &d.net else {
+            panic!("no ipv6: {d:?}")
+        };
+        let frag = ip.fragment.as_ref().expect("fragment header");
+        assert_eq!(
+            (frag.id, frag.fragment_offset, frag.more),
+            (0x0102_0304, 8, true)
+        );
+        assert_eq!((frag.offset, frag.next_header), (14 + 40 + 8, 17));
     }
 
     #[test]

@@ -206,6 +206,7 @@ pub fn description(name: &str) -> &'static str {
         "http.request.uri.query.parameter" => "Each &-separated parameter of the query",
         "http.content_length_header" => "HTTP Content-Length header as sent",
         "http.cookie_pair" => "Each name=value of the Cookie header",
+        "http.authbasic" => "Decoded Basic credentials (user:password) of Authorization and Proxy-Authorization",
         "http.request_number" => "Number of the request in its stream (from 1)",
         "http.response_number" => "Number of the response in its stream (from 1; interim ones count)",
         "http.prev_request_in" => "Frame of the stream's request before (on a response: before the one it answers)",

@@ -263,6 +263,7 @@ pub const FIELDS: &[FieldDef] = &[
     def("http.request.uri.query.parameter", Str),
     def("http.content_length_header", Str),
     def("http.cookie_pair", Str),
+    def("http.authbasic", Str),
     def("http.file_data", Str),
     def("http.time", Time),
     def("http.request.line", Str),

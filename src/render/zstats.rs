@@ -19,7 +19,7 @@ use crate::capture::Timestamp;
 use crate::decode::tunnel::Encap;
 use crate::decode::{Link, Net, Transport};
 use crate::event::FrameView;
-use crate::present::escape::escape_str;
+use crate::present::escape::{escape_bytes, escape_str};
 use crate::render::hierarchy::Hierarchy;
 use smallvec::SmallVec;
 
@@ -81,6 +81,9 @@ pub enum ZStat {
     /// `http,tree`, `http_req,tree`, `http_srv,tree`, `dns,tree` (with a filter):
     /// tshark's HTTP counter trees and its DNS tree.
     Tree(crate::render::stats_tree::TreeKind, Option<String>),
+    /// `credentials`: the user names of HTTP/1.x Authorization and Proxy-Authorization
+    /// fields (tshark's credentials tap, which takes no filter).
+    Credentials,
     /// `follow,tcp|tls,ascii|hex,N`: `--follow N`; `follow,udp,ascii|hex,N`:
     /// `--follow udp:N`; `follow,http,ascii|hex,N`: the HTTP/1.x messages of TCP stream N,
     /// each head as sent and each body as the application reads it (tshark's text).
@@ -96,7 +99,8 @@ pub enum ZStat {
 pub const KNOWN: &str = "conv,eth|ip|ipv6|tcp|udp[,FILTER]  \
 endpoints,eth|ip|ipv6|tcp|udp[,FILTER]  io,phs[,FILTER]  \
 io,stat,INTERVAL[,FILTER|FRAMES()FILTER|BYTES()FILTER]...  \
-http,tree|http_req,tree|http_srv,tree|dns,tree[,FILTER]  follow,tcp|tls|udp|http,ascii|hex,STREAM";
+http,tree|http_req,tree|http_srv,tree|dns,tree[,FILTER]  credentials  \
+follow,tcp|tls|udp|http,ascii|hex,STREAM";
 
 impl ZStat {
     /// Parse one `-z` argument; the error is one line.
@@ -138,6 +142,11 @@ impl ZStat {
                 Ok(ZStat::Tree(tree, filter(f.first())?))
             }
             ["follow", ..] => Self::parse_follow(arg, unknown),
+            ["credentials"] => Ok(ZStat::Credentials),
+            ["credentials", ..] => Err(format!(
+                "-z {}: credentials takes no filter (tshark ignores what follows it)",
+                escape_str(arg)
+            )),
             _ => Err(unknown()),
         }
     }
@@ -321,6 +330,15 @@ enum Kind {
     Phs(Hierarchy),
     IoStat(crate::render::iostat::IoStat),
     Tree(Box<crate::render::stats_tree::StatsTree>),
+    Credentials(Vec<CredentialRow>),
+}
+
+/// One row of `-z credentials`: the frame, and the user name of a Basic credential (`None`:
+/// another scheme, whose user tshark does not know).
+#[derive(Debug, Clone)]
+struct CredentialRow {
+    frame: u64,
+    user: Option<Vec<u8>>,
 }
 
 /// One `-z` table: its filter (the frames it counts) and its rows.
@@ -338,6 +356,7 @@ impl Table {
             Kind::Phs(_) => 0,
             Kind::IoStat(t) => t.rows(),
             Kind::Tree(t) => t.rows(),
+            Kind::Credentials(rows) => rows.len(),
         }
     }
 }
@@ -373,6 +392,7 @@ impl ZTally {
                         Kind::Tree(Box::new(crate::render::stats_tree::StatsTree::new(*tree))),
                         f,
                     ),
+                    ZStat::Credentials => (Kind::Credentials(Vec::new()), &None),
                     ZStat::Follow { .. } => return None,
                 };
                 // The filter compiled when the argument was parsed.
@@ -490,6 +510,31 @@ impl ZTally {
                         t.message(now_ms, m, &mut room, dropped);
                     }
                 }
+                Kind::Credentials(rows) => {
+                    // The HTTP/1.x messages this frame completed (tshark's HTTP/2 dissector
+                    // lists none).
+                    let found = view
+                        .app
+                        .iter()
+                        .filter_map(|ev| ev.msg.http())
+                        .filter(|m| m.stream_id.is_none())
+                        .flat_map(|m| m.credentials());
+                    for c in found {
+                        if room == 0 {
+                            *dropped += 1;
+                            continue;
+                        }
+                        room -= 1;
+                        let user = match c {
+                            crate::dissect::http::auth::Credential::Basic(u) => Some(u),
+                            crate::dissect::http::auth::Credential::Header => None,
+                        };
+                        rows.push(CredentialRow {
+                            frame: view.number,
+                            user,
+                        });
+                    }
+                }
             }
         }
     }
@@ -516,10 +561,32 @@ impl ZTally {
                 Kind::Phs(h) => h.write(w, &escape_str(filter.unwrap_or("")))?,
                 Kind::IoStat(t) => t.write(w, &self.clock)?,
                 Kind::Tree(t) => t.write(w)?,
+                Kind::Credentials(rows) => write_credentials(w, rows)?,
             }
         }
         Ok(())
     }
+}
+
+/// `-z credentials` in tshark's text: its columns are padded in bytes, as its `printf`
+/// does; the user name is escaped (tshark writes its bytes as they are).
+fn write_credentials<W: Write>(w: &mut W, rows: &[CredentialRow]) -> io::Result<()> {
+    let rule = "=".repeat(67);
+    writeln!(w, "{rule}")?;
+    writeln!(
+        w,
+        "Packet     Protocol         Username         Info            "
+    )?;
+    writeln!(w, "------     --------         --------         --------")?;
+    for r in rows {
+        let (protocol, user) = match &r.user {
+            Some(u) => ("HTTP basic auth", escape_bytes(u)),
+            None => ("HTTP header auth", "n.a.".to_string()),
+        };
+        let pad = " ".repeat(16usize.saturating_sub(user.len()));
+        writeln!(w, "{:<10} {protocol:<16} {user}{pad} {:<16}", r.frame, "")?;
+    }
+    writeln!(w, "{rule}")
 }
 
 /// The frame's network source and destination as tshark prints them (its `pinfo->src` and

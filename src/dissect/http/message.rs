@@ -553,6 +553,16 @@ impl HttpMessage {
 }
 
 impl HttpMessage {
+    /// What tshark's `-z credentials` lists for this message: one entry for each
+    /// Authorization or Proxy-Authorization field that names a user or another scheme, in
+    /// wire order.
+    pub fn credentials(&self) -> impl Iterator<Item = super::auth::Credential> + '_ {
+        self.headers
+            .iter()
+            .filter(|(n, _)| super::auth::is_auth_header(n))
+            .filter_map(|(_, v)| super::auth::credential(v))
+    }
+
     /// Display-filter values of a message carried on an HTTP/2 or HTTP/3 stream: as
     /// HTTP/1.x, with the request's `:authority` (or Host) as `http.host`.
     pub fn stream_values(&self, field: &str, out: &mut Vec<FieldValue>) {
@@ -870,6 +880,17 @@ impl HttpMessage {
                             .map(text),
                     );
                 }
+                None
+            }
+            // The decoded text of each Basic credential (Authorization, Proxy-Authorization).
+            ("http.authbasic", _) => {
+                out.extend(
+                    self.headers
+                        .iter()
+                        .filter(|(n, _)| super::auth::is_auth_header(n))
+                        .filter_map(|(_, v)| super::auth::basic_text(v))
+                        .map(|t| text(&t)),
+                );
                 None
             }
             // The body as the application reads it (de-chunked, decompressed), as tshark 4.0

@@ -12,6 +12,7 @@
 //! drops to resync mode: it scans for a line that starts like a request or status line and
 //! starts again there. Every buffer is bounded by [`DissectConfig`].
 
+pub mod auth;
 mod chunked;
 pub(crate) mod decode;
 mod head;
