@@ -16,7 +16,7 @@ Each capture holds what the tree sorts messages by and how tshark pairs them:
   mdns.pcap   mDNS (UDP 5353), LLMNR (UDP 5355), TCP 5353 and DNS from a client on
                       port 5353 to port 53: which of them tshark's DNS tree counts.
   names.pcap  the names the tree prints: 586 query types (those tshark names and
-                      unknown ones), classes, opcodes and rcodes.
+                      unknown ones), classes, opcodes and rcodes; query names with odd bytes.
 
 tshark is the oracle: scripts/make-z-dns-fixtures.sh writes its tree for each capture.
 Needs only python3: scripts/make-dns-tree-captures.py
@@ -323,6 +323,15 @@ def names_capture():
              for i, c in enumerate(list(range(8)) + [253, 254, 255, 256, 0x8001])]
     msgs += [msg(i, opcode=o, questions=[("a.b", 1, 1)]) for i, o in enumerate(range(16))]
     msgs += [msg(i, 1, rcode=r, questions=[("a.b", 1, 1)]) for i, r in enumerate(range(16))]
+    # Names with bytes tshark escapes or counts apart: a space, a dot inside a label, a
+    # control byte, UTF-8, a byte past 0x7f, a backslash, capitals.
+    odd = [[b"a b", b"example"], [b"a.b", b"example"], [b"a\x01", b"example"],
+           [b"caf\xc3\xa9", b"example"], [b"x\xff", b"ex"], [b"A\\B", b"x"],
+           [b"www", b"EXAMPLE", b"com"]]
+    for i, labels in enumerate(odd):
+        raw = b"".join(bytes([len(label)]) + label for label in labels) + b"\0"
+        msgs.append(struct.pack("!HHHHHH", 0xc00 + i, 0x0100, 1, 0, 0, 0) + raw
+                    + struct.pack("!HH", 1, 1))
     for i, m in enumerate(msgs):
         fr.append((i * 0.01, udp(C, 40000 + i % 7, S, 53, m)))
     return fr

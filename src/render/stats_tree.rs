@@ -854,10 +854,17 @@ pub fn dns_ticks(view: &FrameView<'_>) -> Vec<DnsTick> {
             let tap = d.tap?;
             let m = &d.message;
             let q = m.question();
-            // tshark shows the root as `<Root>`, one label.
+            // tshark shows the root as `<Root>`, one label; other names count their bytes
+            // and, as labels, the dots of their text plus one (a dot inside a label too).
             let (qname_len, qname_labels) = match q {
                 Some(q) if q.name.text.is_empty() => (6, 1),
-                Some(q) => (q.name.text.len() as i64, q.name.labels),
+                Some(q) => {
+                    let text = &q.name.text;
+                    (
+                        text.len() as i64,
+                        1 + text.iter().filter(|&&b| b == b'.').count(),
+                    )
+                }
                 None => (0, 0),
             };
             Some(DnsTick {
