@@ -372,8 +372,11 @@ pub fn tls(data: &[u8]) {
 /// Target `dns`: the input as one DNS message (as a UDP datagram would carry it), then as
 /// the byte stream of DNS over TCP (length-prefixed messages) fed in `drive` records.
 pub fn dns(data: &[u8]) {
-    let mut session = DnsSession::new();
-    if let Ok(ev) = session.message(DnsTransport::Udp, data, 1, Some(42)) {
+    // Counted by the DNS tree: the transactions are tracked too (a query and a response
+    // of the same id, as the input's QR bit says).
+    let mut session = DnsSession::counted();
+    let _ = session.message(DnsTransport::Udp, data, 1, Some(42), Some(0));
+    if let Ok(ev) = session.message(DnsTransport::Udp, data, 2, Some(42), Some(i128::MAX)) {
         let info = ev.info();
         assert!(!info.chars().any(|c| c.is_control()), "control in {info:?}");
         let mut tree = Vec::new();

@@ -41,7 +41,7 @@ fn dns_udp_matches_tshark() {
     let mut got = Vec::new();
     for (frame, _, _, payload, off) in udp_payloads(&c.join("decrypt/dns-udp.pcap")) {
         let ev = session
-            .message(DnsTransport::Udp, &payload, frame, Some(off))
+            .message(DnsTransport::Udp, &payload, frame, Some(off), None)
             .expect("dns");
         let j = ev.json();
         got.push((frame, j, ev.info()));

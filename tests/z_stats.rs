@@ -792,6 +792,81 @@ fn http_tree_nodes_stop_at_the_memory_budget() {
     );
 }
 
+/// `-z dns,tree` as tshark: for each `z-dns` fixture (scripts/make-z-dns-fixtures.sh), the
+/// capture read with `-n -q` (the corpus's dns-udp.pcap with `-d udp.port==5353,dns`, as
+/// tshark was), byte for byte, with `-j 1` and `-j 2`.
+#[test]
+fn dns_tree_matches_tshark_byte_for_byte() {
+    let files = fixture_files("z-dns");
+    assert_eq!(files.len(), 7, "fixtures");
+    let mut compared = 0;
+    for fx in &files {
+        let Some((src, _)) = http_source(fx) else {
+            continue;
+        };
+        let src = src.to_string_lossy().into_owned();
+        let name = fx.file_name().and_then(|n| n.to_str()).expect("name");
+        let mut extra = vec!["-z", "dns,tree"];
+        if name == "decrypt__dns-udp.pcap.txt" {
+            extra.extend(["-d", "udp.port==5353,dns"]);
+        }
+        let want = std::fs::read_to_string(fx).expect("fixture");
+        let mut outs = Vec::new();
+        for j in ["1", "2"] {
+            let mut args = extra.clone();
+            args.extend(["-j", j]);
+            let o = run_nq(&src, &args);
+            assert_eq!(o.status.code(), Some(0), "{name}: {}", stderr(&o));
+            assert_eq!(tables_after_summary(&o), want, "{name} -j {j}");
+            outs.push(o.stdout);
+        }
+        assert_eq!(outs[0], outs[1], "{name}: -j 2");
+        compared += 1;
+    }
+    // The bundled captures always; with the corpus, every fixture.
+    assert!(compared >= 4, "{compared} fixtures compared");
+    if !cfg!(no_corpus) {
+        assert_eq!(compared, files.len());
+    }
+    // The tree counts DNS (not mDNS on 5353 here): the crafted capture has queries and
+    // responses of many kinds, and -Y chooses the packets shown, not what it counts.
+    let want = dns_tree_fixture("z-dns");
+    assert!(want.contains("\n no. of retransmissions        "), "{want}");
+    let src = capture("dns-tree/udp.pcap");
+    let o = run_nq(&src, &["-z", "dns,tree", "-Y", "dns.flags.response == 0"]);
+    assert_eq!(tables_after_summary(&o), want, "-Y");
+}
+
+/// The fixture `tests/fixtures/DIR/dns-tree__udp.pcap.txt`.
+fn dns_tree_fixture(dir: &str) -> String {
+    let fx = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(dir)
+        .join("dns-tree__udp.pcap.txt");
+    std::fs::read_to_string(&fx).unwrap_or_else(|e| panic!("{}: {e}", fx.display()))
+}
+
+/// Two DNS trees with a filter after each: each counts the frames its filter matches.
+#[test]
+fn dns_tree_with_a_filter_counts_the_frames_it_matches_as_tshark() {
+    let want = dns_tree_fixture("z-dns-filter");
+    let src = capture("dns-tree/udp.pcap");
+    let o = run_nq(
+        &src,
+        &[
+            "-z",
+            "dns,tree,dns.flags.response == 1",
+            "-z",
+            "dns,tree,frame.number > 40 && udp.srcport != 53",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(tables_after_summary(&o), want);
+    let o = run_nq(&src, &["-z", "dns,tree,dns.flags.response =="]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stderr(&o).trim_end().lines().count(), 1, "{}", stderr(&o));
+}
+
 /// `-n -q -r SRC [--keylog K] -z credentials EXTRA…` for a `z-credentials` fixture's capture
 /// (the login capture with tshark's decode-as rule for its port).
 fn run_credentials(fx: &Path, extra: &[&str]) -> Option<std::process::Output> {

@@ -225,6 +225,10 @@ pub trait AppMessage: fmt::Debug + Send + Sync {
     fn http(&self) -> Option<&super::http::HttpMessage> {
         None
     }
+    /// The message as a DNS message, for `-z dns,tree`.
+    fn dns(&self) -> Option<&super::dns::DnsEvent> {
+        None
+    }
     /// The message as a TLS event (TLS over TCP; QUIC's handshake uses the same messages),
     /// for the findings engine.
     fn tls(&self) -> Option<&super::tls::TlsEvent> {

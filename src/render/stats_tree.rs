@@ -1,5 +1,5 @@
 //! A counter tree printed as tshark 4.0's `stats_tree` text (`-z http,tree`,
-//! `-z http_req,tree`, `-z http_srv,tree`), and the three HTTP trees that tick it.
+//! `-z http_req,tree`, `-z http_srv,tree`, `-z dns,tree`), and the trees that tick it.
 //!
 //! The layout, from tshark's defaults: nine columns (name, count, average, min, max, rate
 //! per millisecond, percent of the parent, burst rate, burst start), children sorted by
@@ -11,6 +11,11 @@
 //! HTTP tap fires); HTTP/2 messages are not counted (tshark 4.0's HTTP/2 dissector has its
 //! own `http2,tree`). Nodes are bounded by the memory budget: past it a new node is not
 //! made and its tick is counted as dropped.
+//!
+//! The DNS tree counts each DNS message tshark reads as DNS (not mDNS or LLMNR, not a
+//! message it finds malformed) with the frame that completed it; its value nodes (payload
+//! size, name length, section counts, response time) also print the average, minimum and
+//! maximum of the values given.
 
 use std::collections::VecDeque;
 use std::fmt::Write as _;
@@ -18,35 +23,40 @@ use std::io::{self, Write};
 
 use foldhash::HashMap;
 
+use crate::dissect::dns::{names, Exchange};
 use crate::event::FrameView;
 use crate::present::escape::escape_bytes;
 
-/// Which HTTP tree.
+/// Which tree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum HttpTree {
+pub enum TreeKind {
     /// `http,tree`: "HTTP/Packet Counter".
     Packets,
     /// `http_req,tree`: "HTTP/Requests".
     Requests,
     /// `http_srv,tree`: "HTTP/Load Distribution".
     Servers,
+    /// `dns,tree`: "DNS".
+    Dns,
 }
 
-impl HttpTree {
-    pub fn parse(name: &str) -> Option<HttpTree> {
+impl TreeKind {
+    pub fn parse(name: &str) -> Option<TreeKind> {
         Some(match name {
-            "http" => HttpTree::Packets,
-            "http_req" => HttpTree::Requests,
-            "http_srv" => HttpTree::Servers,
+            "http" => TreeKind::Packets,
+            "http_req" => TreeKind::Requests,
+            "http_srv" => TreeKind::Servers,
+            "dns" => TreeKind::Dns,
             _ => return None,
         })
     }
 
     fn title(self) -> &'static str {
         match self {
-            HttpTree::Packets => "HTTP/Packet Counter",
-            HttpTree::Requests => "HTTP/Requests",
-            HttpTree::Servers => "HTTP/Load Distribution",
+            TreeKind::Packets => "HTTP/Packet Counter",
+            TreeKind::Requests => "HTTP/Requests",
+            TreeKind::Servers => "HTTP/Load Distribution",
+            TreeKind::Dns => "DNS",
         }
     }
 }
@@ -66,12 +76,24 @@ struct Bucket {
     start: f64,
 }
 
+/// The values given to a value node: whole numbers, or times in milliseconds (single
+/// precision, summed in double, as tshark keeps them).
+#[derive(Debug, Clone, Copy)]
+enum Values {
+    Int { total: i64, min: i64, max: i64 },
+    Float { total: f64, min: f32, max: f32 },
+}
+
 /// One node: its name (bytes as on the wire), count and burst buckets.
 #[derive(Debug, Clone)]
 struct Node {
     name: Box<[u8]>,
     parent: usize,
     counter: i64,
+    /// A value node's values (`None` until the first).
+    values: Option<Values>,
+    /// Whether the node prints the average, minimum and maximum columns.
+    averaged: bool,
     children: Vec<usize>,
     /// Children by name, for the nodes made "with hash".
     hash: Option<HashMap<Box<[u8]>, usize>>,
@@ -94,6 +116,8 @@ impl Node {
             name: name.into(),
             parent,
             counter: 0,
+            values: None,
+            averaged: false,
             children: Vec::new(),
             hash: with_hash.then(HashMap::default),
             buckets,
@@ -172,7 +196,7 @@ impl Node {
 /// A counter tree: node 0 is the root (named after the title's last part).
 #[derive(Debug, Clone)]
 pub struct StatsTree {
-    kind: HttpTree,
+    kind: TreeKind,
     nodes: Vec<Node>,
     /// Nodes made as parents, by name (tshark looks a name up here when its parent keeps no
     /// index of its own).
@@ -183,7 +207,7 @@ pub struct StatsTree {
     /// Budget rows held: one a node, and one more for each `NODE_COST` bytes of its name.
     rows: usize,
     /// Fixed nodes of each tree.
-    ids: [usize; 9],
+    ids: [usize; 20],
 }
 
 /// What one HTTP message gives the trees (tshark's `http_info_value_t`).
@@ -199,7 +223,7 @@ pub struct HttpTick<'a> {
 }
 
 impl StatsTree {
-    pub fn new(kind: HttpTree) -> StatsTree {
+    pub fn new(kind: TreeKind) -> StatsTree {
         let title = kind.title();
         let root = title.rsplit('/').next().unwrap_or(title);
         let mut t = StatsTree {
@@ -210,32 +234,161 @@ impl StatsTree {
             now: 0.0,
             elapsed: 0.0,
             rows: 0,
-            ids: [0; 9],
+            ids: [0; 20],
         };
         match kind {
-            HttpTree::Packets => {
+            TreeKind::Packets => {
                 let packets = t.create(b"Total HTTP Packets", 0, true);
                 let requests = t.create(b"HTTP Request Packets", packets, true);
                 let responses = t.create(b"HTTP Response Packets", packets, true);
-                let mut ids = [packets, requests, responses, 0, 0, 0, 0, 0, 0];
+                let mut ids = [0; 20];
+                ids[..3].copy_from_slice(&[packets, requests, responses]);
                 for (i, name) in RESPONSE_GROUPS.iter().enumerate() {
                     ids[3 + i] = t.create(name.as_bytes(), responses, true);
                 }
                 t.create(b"Other HTTP Packets", packets, false);
                 t.ids = ids;
             }
-            HttpTree::Requests => {
+            TreeKind::Requests => {
                 t.ids[0] = t.create(b"HTTP Requests by HTTP Host", 0, true);
             }
-            HttpTree::Servers => {
+            TreeKind::Servers => {
                 let reqs = t.create(b"HTTP Requests by Server", 0, true);
                 let by_addr = t.create(b"HTTP Requests by Server Address", reqs, true);
                 let by_host = t.create(b"HTTP Requests by HTTP Host", reqs, true);
                 let resps = t.create(b"HTTP Responses by Server Address", 0, true);
-                t.ids = [reqs, by_addr, by_host, resps, 0, 0, 0, 0, 0];
+                t.ids[..4].copy_from_slice(&[reqs, by_addr, by_host, resps]);
             }
+            TreeKind::Dns => t.dns_nodes(),
         }
         t
+    }
+
+    /// The DNS tree's fixed nodes, in tshark's order (the root's children print in it).
+    fn dns_nodes(&mut self) {
+        let total = self.create(b"Total Packets", 0, true);
+        let mut ids = [0; 20];
+        ids[DNS_TOTAL] = total;
+        for (i, name) in DNS_PIVOTS.iter().enumerate() {
+            ids[DNS_PIVOT + i] = self.create(name.as_bytes(), total, true);
+        }
+        ids[DNS_SIZE] = self.create(b"Payload size", 0, true);
+        let query = self.create(b"Query Stats", 0, true);
+        ids[DNS_QNAME_LEN] = self.create(b"Qname Len", query, true);
+        let labels = self.create(b"Label Stats", query, true);
+        for (i, name) in DNS_LEVELS.iter().enumerate() {
+            ids[DNS_LEVEL + i] = self.create(name.as_bytes(), labels, true);
+        }
+        let response = self.create(b"Response Stats", 0, true);
+        for (i, name) in DNS_COUNTS.iter().enumerate() {
+            ids[DNS_COUNT + i] = self.create(name.as_bytes(), response, true);
+        }
+        let service = self.create(b"Service Stats", 0, true);
+        ids[DNS_RRT] = self.create(b"request-response time (msec)", service, true);
+        ids[DNS_UNSOLICITED] = self.create(b"no. of unsolicited responses", service, true);
+        ids[DNS_RETRANSMITTED] = self.create(b"no. of retransmissions", service, true);
+        for id in [ids[DNS_SIZE], ids[DNS_QNAME_LEN], ids[DNS_RRT]]
+            .into_iter()
+            .chain(ids[DNS_COUNT..DNS_COUNT + 4].iter().copied())
+        {
+            if let Some(n) = self.nodes.get_mut(id) {
+                n.averaged = true;
+            }
+        }
+        self.ids = ids;
+    }
+
+    /// One tick of the fixed node `id` (`ids` index), with a value for value nodes.
+    fn tick_fixed(&mut self, slot: usize, value: Option<Value>) {
+        let now = self.now;
+        let Some(n) = self.ids.get(slot).and_then(|&id| self.nodes.get_mut(id)) else {
+            return;
+        };
+        n.counter += 1;
+        n.burst(now, 1);
+        n.values = match (n.values, value) {
+            (_, None) => n.values,
+            (None, Some(Value::Int(v))) => Some(Values::Int {
+                total: v,
+                min: v,
+                max: v,
+            }),
+            (None, Some(Value::Float(v))) => Some(Values::Float {
+                total: f64::from(v),
+                min: v,
+                max: v,
+            }),
+            (Some(Values::Int { total, min, max }), Some(Value::Int(v))) => Some(Values::Int {
+                total: total + v,
+                min: min.min(v),
+                max: max.max(v),
+            }),
+            (Some(Values::Float { total, min, max }), Some(Value::Float(v))) => {
+                Some(Values::Float {
+                    total: total + f64::from(v),
+                    min: min.min(v),
+                    max: max.max(v),
+                })
+            }
+            (other, _) => other,
+        };
+    }
+
+    /// Count one DNS message, completed by a frame `now` ms after the first frame.
+    pub fn dns(&mut self, now: f64, m: &DnsTick, room: &mut usize, dropped: &mut u64) {
+        self.now = now;
+        let start = *self.start.get_or_insert(now);
+        self.elapsed = now - start;
+        self.tick_fixed(DNS_TOTAL, None);
+        let names = [
+            rcode_text(m.rcode),
+            opcode_text(m.opcode),
+            if m.response { "Response" } else { "Query" }.to_string(),
+            qtype_text(m.qtype),
+            qclass_text(m.qclass),
+        ];
+        for (i, name) in names.iter().enumerate() {
+            let pivot = self.ids[DNS_PIVOT + i];
+            self.tick_pivot(pivot, name.as_bytes(), room, dropped);
+        }
+        self.tick_fixed(DNS_SIZE, Some(Value::Int(m.payload_size)));
+        let Some(exchange) = m.exchange else {
+            self.tick_fixed(DNS_QNAME_LEN, Some(Value::Int(m.qname_len)));
+            let level = match m.qname_labels {
+                1..=3 => m.qname_labels - 1,
+                _ => 3,
+            };
+            self.tick_fixed(DNS_LEVEL + level, None);
+            return;
+        };
+        // tshark 4.0 gives a response's section counts once, and once more unless it was
+        // unsolicited.
+        let times = if exchange == Exchange::Unsolicited {
+            1
+        } else {
+            2
+        };
+        for _ in 0..times {
+            for (i, v) in m.counts.iter().enumerate() {
+                self.tick_fixed(DNS_COUNT + i, Some(Value::Int(i64::from(*v))));
+            }
+        }
+        match exchange {
+            Exchange::Unsolicited => self.tick_fixed(DNS_UNSOLICITED, None),
+            Exchange::Retransmitted => self.tick_fixed(DNS_RETRANSMITTED, None),
+            Exchange::Answer(ns) => {
+                // Milliseconds in single precision, as tshark hands them over.
+                let ms = (ns / 1_000_000_000) as f64 * 1000.0
+                    + (ns % 1_000_000_000) as f64 / 1_000_000.0;
+                self.tick_fixed(DNS_RRT, Some(Value::Float(ms as f32)));
+            }
+            Exchange::Query => {}
+        }
+    }
+
+    /// Whether this is the DNS tree.
+    pub fn is_dns(&self) -> bool {
+        self.kind == TreeKind::Dns
     }
 
     /// Budget rows held.
@@ -313,8 +466,8 @@ impl StatsTree {
         let start = *self.start.get_or_insert(now);
         self.elapsed = now - start;
         match self.kind {
-            HttpTree::Packets => self.packets(m, room, dropped),
-            HttpTree::Requests => {
+            TreeKind::Packets => self.packets(m, room, dropped),
+            TreeKind::Requests => {
                 if m.method.is_none() {
                     return;
                 }
@@ -328,7 +481,8 @@ impl StatsTree {
                     }
                 }
             }
-            HttpTree::Servers => self.servers(m, room, dropped),
+            TreeKind::Servers => self.servers(m, room, dropped),
+            TreeKind::Dns => {}
         }
     }
 
@@ -471,11 +625,15 @@ impl StatsTree {
             ("-".to_string(), "-".to_string())
         };
         let count = n.counter.to_string();
+        let (avg, min, max) = match n.values {
+            Some(v) if n.averaged && n.counter != 0 => v.columns(n.counter),
+            _ => Default::default(),
+        };
         for v in [
             count.as_str(),
-            "",
-            "",
-            "",
+            &avg,
+            &min,
+            &max,
             &rate,
             &percent,
             &burst,
@@ -495,6 +653,234 @@ impl StatsTree {
             self.write_node(s, c, next, width);
         }
     }
+}
+
+/// A value given to a value node.
+#[derive(Debug, Clone, Copy)]
+enum Value {
+    Int(i64),
+    Float(f32),
+}
+
+impl Values {
+    /// The average (two decimals; in single precision for whole numbers, as tshark), the
+    /// minimum and the maximum (six decimals for times).
+    fn columns(self, count: i64) -> (String, String, String) {
+        match self {
+            Values::Int { total, min, max } => (
+                format!("{:.2}", f64::from(total as f32 / count as f32)),
+                min.to_string(),
+                max.to_string(),
+            ),
+            Values::Float { total, min, max } => (
+                format!("{:.2}", total / count as f64),
+                format!("{:.6}", f64::from(min)),
+                format!("{:.6}", f64::from(max)),
+            ),
+        }
+    }
+}
+
+/// Slots of the DNS tree's fixed nodes in `StatsTree::ids`.
+const DNS_TOTAL: usize = 0;
+const DNS_PIVOT: usize = 1;
+const DNS_SIZE: usize = 6;
+const DNS_QNAME_LEN: usize = 7;
+const DNS_LEVEL: usize = 8;
+const DNS_COUNT: usize = 12;
+const DNS_RRT: usize = 16;
+const DNS_UNSOLICITED: usize = 17;
+const DNS_RETRANSMITTED: usize = 18;
+/// The pivots under "Total Packets", in the order `StatsTree::dns` ticks them.
+const DNS_PIVOTS: [&str; 5] = ["rcode", "opcodes", "Query/Response", "Query Type", "Class"];
+/// By the query name's label count: 1, 2, 3, and any other.
+const DNS_LEVELS: [&str; 4] = ["1st Level", "2nd Level", "3rd Level", "4th Level or more"];
+/// Questions, answers, authorities, additionals (the header's order).
+const DNS_COUNTS: [&str; 4] = [
+    "no. of questions",
+    "no. of answers",
+    "no. of authorities",
+    "no. of additionals",
+];
+
+/// What one DNS message gives the tree (decoded by the DNS parser).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DnsTick {
+    pub response: bool,
+    pub opcode: u8,
+    pub rcode: u8,
+    /// The first question's type and class (0 without a question).
+    pub qtype: u16,
+    pub qclass: u16,
+    /// The first question's name as tshark shows it: its length and label count.
+    pub qname_len: i64,
+    pub qname_labels: usize,
+    pub payload_size: i64,
+    /// Questions, answers, authorities, additionals as the header states them.
+    pub counts: [u16; 4],
+    /// `None` for a query.
+    pub exchange: Option<Exchange>,
+}
+
+/// The rcode, opcode and class names of tshark's DNS tree: the parser's names, and its own
+/// words for the values they leave unnamed.
+fn rcode_text(r: u8) -> String {
+    match r {
+        0..=10 => names::rcode_name(r).to_string(),
+        11 => "DSO-Type not implemented".to_string(),
+        _ => format!("Unknown rcode ({r})"),
+    }
+}
+
+fn opcode_text(o: u8) -> String {
+    match o {
+        0..=2 | 4..=6 => names::opcode_name(o).to_string(),
+        _ => format!("Unknown opcode ({o})"),
+    }
+}
+
+fn qclass_text(c: u16) -> String {
+    match c {
+        2 => "CS".to_string(),
+        1 | 3 | 4 | 254 | 255 => names::class_text(c),
+        _ => format!("Unknown class ({c})"),
+    }
+}
+
+/// tshark 4.0's type names with their descriptions, as its DNS tree prints them.
+fn qtype_text(t: u16) -> String {
+    let name = match t {
+        0 => "Unused",
+        1 => "A (Host Address)",
+        2 => "NS (authoritative Name Server)",
+        3 => "MD (Mail Destination)",
+        4 => "MF (Mail Forwarder)",
+        5 => "CNAME (Canonical NAME for an alias)",
+        6 => "SOA (Start Of a zone of Authority)",
+        7 => "MB (MailBox domain name)",
+        8 => "MG (Mail Group member)",
+        9 => "MR (Mail Rename domain)",
+        10 => "NULL RR",
+        11 => "WKS (Well Known Service)",
+        12 => "PTR (domain name PoinTeR)",
+        13 => "HINFO (host information)",
+        14 => "MINFO (Mailbox or mail list information)",
+        15 => "MX (Mail eXchange)",
+        16 => "TXT (Text strings)",
+        17 => "RP (Responsible Person)",
+        18 => "AFSDB (AFS Data Base location)",
+        19 => "X25 (XX.25 PSDN address)",
+        20 => "ISDN (ISDN address)",
+        21 => "RT (Route Through)",
+        22 => "NSAP (NSAP address)",
+        23 => "NSAP-PTR (NSAP domain name pointer)",
+        24 => "SIG (security signature)",
+        25 => "KEY (security key)",
+        26 => "PX (X.400 mail mapping information)",
+        27 => "GPOS (Geographical Position)",
+        28 => "AAAA (IPv6 Address)",
+        29 => "LOC (Location Information)",
+        30 => "NXT (Next Domain)",
+        31 => "EID (Endpoint Identifier)",
+        32 => "NIMLOC (Nimrod Locator)",
+        33 => "SRV (Server Selection)",
+        34 => "ATMA (ATM Address)",
+        35 => "NAPTR (Naming Authority Pointer)",
+        36 => "KX (Key Exchanger)",
+        37 => "CERT",
+        38 => "A6 (OBSOLETE - use AAAA)",
+        39 => "DNAME",
+        40 => "SINK",
+        41 => "OPT",
+        42 => "APL",
+        43 => "DS (Delegation Signer)",
+        44 => "SSHFP (SSH Key Fingerprint)",
+        45 => "IPSECKEY",
+        46 => "RRSIG (Resource Record Signature)",
+        47 => "NSEC (Next Secure)",
+        48 => "DNSKEY (DNS Public Key)",
+        49 => "DHCID",
+        50 => "NSEC3",
+        51 => "NSEC3PARAM",
+        52 => "TLSA",
+        55 => "HIP (Host Identity Protocol)",
+        57 => "RKEY",
+        58 => "TALINK (Trust Anchor LINK)",
+        59 => "CDS (Child DS)",
+        60 => "CDNSKEY (DNSKEY(s) the Child wants reflected in DS)",
+        61 => "OPENPGPKEY (OpenPGP Key)",
+        62 => "CSYNC (Child-to-Parent Synchronization)",
+        63 => "ZONEMD",
+        64 => "SVCB (General Purpose Service Endpoints)",
+        65 => "HTTPS (HTTPS Specific Service Endpoints)",
+        99 => "SPF",
+        100 => "UINFO",
+        101 => "UID",
+        102 => "GID",
+        103 => "UNSPEC",
+        104 => "NID (NodeID)",
+        105 => "L32 (Locator32)",
+        106 => "L64 (Locator64)",
+        107 => "LP (Locator FQDN)",
+        108 => "EUI48",
+        109 => "EUI64",
+        249 => "TKEY (Transaction Key)",
+        250 => "TSIG (Transaction Signature)",
+        251 => "IXFR (incremental transfer)",
+        252 => "AXFR (transfer of an entire zone)",
+        253 => "MAILB (mailbox-related RRs)",
+        254 => "MAILA (mail agent RRs)",
+        255 => "* (A request for all records the server/cache has available)",
+        256 => "URI",
+        257 => "CAA (Certification Authority Restriction)",
+        32768 => "TA (DNSSEC Trust Authorities)",
+        32769 => "DLV (DNSSEC Lookaside Validation)",
+        65281 => "WINS",
+        65282 => "WINS-R",
+        65422 => "XPF",
+        _ => return format!("Unknown packet type ({t})"),
+    };
+    name.to_string()
+}
+
+/// The DNS messages this frame completed that tshark's DNS tree counts (read as DNS and
+/// not malformed), from the DNS parser's decoded fields.
+pub fn dns_ticks(view: &FrameView<'_>) -> Vec<DnsTick> {
+    view.app
+        .iter()
+        .filter_map(|ev| ev.msg.dns())
+        .filter(|d| d.message.stopped.is_none())
+        .filter_map(|d| {
+            let tap = d.tap?;
+            let m = &d.message;
+            let q = m.question();
+            // tshark shows the root as `<Root>`, one label; other names count their bytes
+            // and, as labels, the dots of their text plus one (a dot inside a label too).
+            let (qname_len, qname_labels) = match q {
+                Some(q) if q.name.text.is_empty() => (6, 1),
+                Some(q) => {
+                    let text = &q.name.text;
+                    (
+                        text.len() as i64,
+                        1 + text.iter().filter(|&&b| b == b'.').count(),
+                    )
+                }
+                None => (0, 0),
+            };
+            Some(DnsTick {
+                response: m.flags.response(),
+                opcode: m.flags.opcode(),
+                rcode: m.flags.rcode(),
+                qtype: q.map_or(0, |q| q.qtype),
+                qclass: q.map_or(0, |q| q.class),
+                qname_len,
+                qname_labels,
+                payload_size: tap.payload_size as i64,
+                counts: [m.qdcount, m.ancount, m.nscount, m.arcount],
+                exchange: (tap.exchange != Exchange::Query).then_some(tap.exchange),
+            })
+        })
+        .collect()
 }
 
 const COLUMNS: [&str; 9] = [
@@ -576,8 +962,30 @@ mod tests {
     }
 
     #[test]
+    fn value_columns_as_tshark() {
+        let sizes = Values::Int {
+            total: 785,
+            min: 45,
+            max: 98,
+        };
+        assert_eq!(
+            sizes.columns(12),
+            ("65.42".into(), "45".into(), "98".into())
+        );
+        let times = Values::Float {
+            total: f64::from(0.377f32) + f64::from(92.979f32),
+            min: 0.377,
+            max: 92.979,
+        };
+        assert_eq!(
+            times.columns(2),
+            ("46.68".into(), "0.377000".into(), "92.978996".into())
+        );
+    }
+
+    #[test]
     fn children_by_count_then_name_last_first() {
-        let mut t = StatsTree::new(HttpTree::Requests);
+        let mut t = StatsTree::new(TreeKind::Requests);
         let (mut room, mut dropped) = (100, 0);
         for (ms, uri) in [
             (0.0, "/a"),

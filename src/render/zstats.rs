@@ -1,8 +1,8 @@
 //! `-z STAT`: tshark's statistics, printed at the end of the run in tshark 4.0's text
 //! layout (as `tshark -n`: squirrel-sniff never resolves names) — conversations
 //! (`conv,eth|ip|ipv6|tcp|udp`), endpoints (`endpoints,…`), the protocol hierarchy
-//! (`io,phs`), `io,stat` and the HTTP counter trees (`http,tree`, `http_req,tree`,
-//! `http_srv,tree`, [`crate::render::stats_tree`]). `follow,…` is mapped onto `--follow` by
+//! (`io,phs`), `io,stat`, the HTTP counter trees (`http,tree`, `http_req,tree`,
+//! `http_srv,tree`) and the DNS tree (`dns,tree`, [`crate::render::stats_tree`]). `follow,…` is mapped onto `--follow` by
 //! the command line.
 //!
 //! The tables are end-of-run sinks: [`ZTally::frame`] counts each frame's view as the
@@ -78,9 +78,9 @@ pub enum ZStat {
     Phs(Option<String>),
     /// `io,stat,INTERVAL[,COLUMN…]`: frames and bytes per interval.
     IoStat(crate::render::iostat::IoStatSpec),
-    /// `http,tree`, `http_req,tree`, `http_srv,tree` (with a filter): tshark's HTTP
-    /// counter trees.
-    Http(crate::render::stats_tree::HttpTree, Option<String>),
+    /// `http,tree`, `http_req,tree`, `http_srv,tree`, `dns,tree` (with a filter):
+    /// tshark's HTTP counter trees and its DNS tree.
+    Tree(crate::render::stats_tree::TreeKind, Option<String>),
     /// `credentials`: the user names of HTTP/1.x Authorization and Proxy-Authorization
     /// fields (tshark's credentials tap, which takes no filter).
     Credentials,
@@ -99,7 +99,7 @@ pub enum ZStat {
 pub const KNOWN: &str = "conv,eth|ip|ipv6|tcp|udp[,FILTER]  \
 endpoints,eth|ip|ipv6|tcp|udp[,FILTER]  io,phs[,FILTER]  \
 io,stat,INTERVAL[,FILTER|FRAMES()FILTER|BYTES()FILTER]...  \
-http,tree|http_req,tree|http_srv,tree[,FILTER]  credentials  \
+http,tree|http_req,tree|http_srv,tree|dns,tree[,FILTER]  credentials  \
 follow,tcp|tls|udp|http,ascii|hex,STREAM";
 
 impl ZStat {
@@ -138,8 +138,8 @@ impl ZStat {
                     .map_err(|e| format!("-z {}: {e}", escape_str(arg)))
             }
             [name, "tree", f @ ..] => {
-                let tree = crate::render::stats_tree::HttpTree::parse(name).ok_or_else(unknown)?;
-                Ok(ZStat::Http(tree, filter(f.first())?))
+                let tree = crate::render::stats_tree::TreeKind::parse(name).ok_or_else(unknown)?;
+                Ok(ZStat::Tree(tree, filter(f.first())?))
             }
             ["follow", ..] => Self::parse_follow(arg, unknown),
             ["credentials"] => Ok(ZStat::Credentials),
@@ -329,7 +329,7 @@ enum Kind {
     Endpoints(Layer, EndpointTable),
     Phs(Hierarchy),
     IoStat(crate::render::iostat::IoStat),
-    Http(Box<crate::render::stats_tree::StatsTree>),
+    Tree(Box<crate::render::stats_tree::StatsTree>),
     Credentials(Vec<CredentialRow>),
 }
 
@@ -355,7 +355,7 @@ impl Table {
             Kind::Endpoints(_, t) => t.rows.len(),
             Kind::Phs(_) => 0,
             Kind::IoStat(t) => t.rows(),
-            Kind::Http(t) => t.rows(),
+            Kind::Tree(t) => t.rows(),
             Kind::Credentials(rows) => rows.len(),
         }
     }
@@ -388,8 +388,8 @@ impl ZTally {
                         Kind::IoStat(crate::render::iostat::IoStat::new(spec, max_rows)),
                         &None,
                     ),
-                    ZStat::Http(tree, f) => (
-                        Kind::Http(Box::new(crate::render::stats_tree::StatsTree::new(*tree))),
+                    ZStat::Tree(tree, f) => (
+                        Kind::Tree(Box::new(crate::render::stats_tree::StatsTree::new(*tree))),
                         f,
                     ),
                     ZStat::Credentials => (Kind::Credentials(Vec::new()), &None),
@@ -437,7 +437,12 @@ impl ZTally {
         let mut chain: Option<String> = None;
         // The HTTP messages this frame completed, for the HTTP trees (read once).
         let wants_http =
-            !view.app.is_empty() && self.tables.iter().any(|t| matches!(t.kind, Kind::Http(_)));
+            !view.app.is_empty() && self.tables.iter().any(|t| matches!(t.kind, Kind::Tree(_)));
+        let dns = if wants_http {
+            crate::render::stats_tree::dns_ticks(view)
+        } else {
+            Vec::new()
+        };
         let http_addrs = if wants_http {
             http_addresses(&pairs)
         } else {
@@ -495,7 +500,12 @@ impl ZTally {
                     );
                 }
                 Kind::IoStat(t) => t.frame(view, rel, clock, &mut room, dropped),
-                Kind::Http(t) => {
+                Kind::Tree(t) if t.is_dns() => {
+                    for m in &dns {
+                        t.dns(now_ms, m, &mut room, dropped);
+                    }
+                }
+                Kind::Tree(t) => {
                     for m in &http {
                         t.message(now_ms, m, &mut room, dropped);
                     }
@@ -550,7 +560,7 @@ impl ZTally {
                 Kind::Endpoints(l, rows) => write_endpoints(w, *l, rows, filter)?,
                 Kind::Phs(h) => h.write(w, &escape_str(filter.unwrap_or("")))?,
                 Kind::IoStat(t) => t.write(w, &self.clock)?,
-                Kind::Http(t) => t.write(w)?,
+                Kind::Tree(t) => t.write(w)?,
                 Kind::Credentials(rows) => write_credentials(w, rows)?,
             }
         }
@@ -833,17 +843,21 @@ mod tests {
             Ok(ZStat::Endpoints(Layer::Ipv6, None))
         );
         assert_eq!(ZStat::parse("io,phs"), Ok(ZStat::Phs(None)));
-        use crate::render::stats_tree::HttpTree;
+        use crate::render::stats_tree::TreeKind;
         assert_eq!(
             ZStat::parse("http,tree"),
-            Ok(ZStat::Http(HttpTree::Packets, None))
+            Ok(ZStat::Tree(TreeKind::Packets, None))
         );
         assert_eq!(
             ZStat::parse("http_srv,tree,tcp.port == 80"),
-            Ok(ZStat::Http(
-                HttpTree::Servers,
+            Ok(ZStat::Tree(
+                TreeKind::Servers,
                 Some("tcp.port == 80".into())
             ))
+        );
+        assert_eq!(
+            ZStat::parse("dns,tree,udp.port == 53"),
+            Ok(ZStat::Tree(TreeKind::Dns, Some("udp.port == 53".into())))
         );
         assert!(ZStat::parse("http2,tree").is_err());
         assert!(ZStat::parse("http_req,tree,tcp.port ==").is_err());

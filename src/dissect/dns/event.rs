@@ -32,6 +32,31 @@ pub struct DnsEvent {
     /// Offset of the message in the frame when it lies whole in the frame (UDP, or a TCP
     /// message in one segment), so tree lines carry frame byte ranges.
     pub frame_offset: Option<usize>,
+    /// How tshark's DNS statistics (`-z dns,tree`) see the message; `None` when tshark
+    /// would not read it as DNS (mDNS and LLMNR ports, TCP off the DNS ports).
+    pub tap: Option<DnsTap>,
+}
+
+/// A message as tshark's DNS statistics count it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DnsTap {
+    /// The message's bytes, with the 2-byte length prefix over TCP.
+    pub payload_size: usize,
+    pub exchange: Exchange,
+}
+
+/// Where a message stands in its transaction (queries and responses paired by id within
+/// the session, a query retried within [`super::session::RETRY_WINDOW_NS`] not starting a
+/// new one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exchange {
+    Query,
+    /// The first response to a query: nanoseconds since the query.
+    Answer(i128),
+    /// A further response to an answered query.
+    Retransmitted,
+    /// A response with no query before it.
+    Unsolicited,
 }
 
 /// A name for display: escaped, `<Root>` for the root.

@@ -13,7 +13,7 @@ pub mod parser;
 pub mod session;
 pub mod wire;
 
-pub use event::{DnsEvent, DnsTransport};
+pub use event::{DnsEvent, DnsTap, DnsTransport, Exchange};
 pub use parser::{detect, new_parser, DnsParser};
 pub use session::{DnsSession, FramedMessage, TcpFraming};
 pub use wire::{looks_like_dns, Message};

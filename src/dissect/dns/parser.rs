@@ -54,11 +54,43 @@ pub struct DnsParser {
     frames: [Vec<(u64, u64, Option<usize>)>; 2],
 }
 
-pub fn new_parser(info: &SessionInfo, _cfg: &ParserConfig) -> Box<dyn Parser> {
-    Box::new(DnsParser::new(match info.transport {
+pub fn new_parser(info: &SessionInfo, cfg: &ParserConfig) -> Box<dyn Parser> {
+    let mut p = DnsParser::new(match info.transport {
         Transport::Tcp => DnsTransport::Tcp,
         Transport::Udp => DnsTransport::Udp,
-    }))
+    });
+    if tshark_reads_as_dns(info, cfg) {
+        p.session = DnsSession::counted();
+    }
+    Box::new(p)
+}
+
+/// Whether tshark 4.0 dissects this session as DNS (and so counts it in `-z dns,tree`):
+/// it tries the lower port, then the higher, in its port table (DNS on UDP 53 and TCP 53
+/// and 5353, mDNS on UDP 5353, LLMNR on UDP 5355, as `-d` changes them); a UDP session on
+/// ports it has no entry for reaches its DNS heuristic, which accepts what our content
+/// probe accepted.
+fn tshark_reads_as_dns(info: &SessionInfo, cfg: &ParserConfig) -> bool {
+    let (a, b) = (info.client.port, info.server.port);
+    let (low, high) = (a.min(b), a.max(b));
+    let entry = |port: u16| -> Option<bool> {
+        if let Some(d) = cfg
+            .dissect
+            .decode_as
+            .iter()
+            .find(|d| d.transport == info.transport && d.port == port)
+        {
+            return Some(d.protocol.name == "dns");
+        }
+        match (info.transport, port) {
+            (_, 53) | (Transport::Tcp, 5353) => Some(true),
+            (Transport::Udp, 5353 | 5355) => Some(false),
+            _ => None,
+        }
+    };
+    entry(low)
+        .or_else(|| entry(high))
+        .unwrap_or(info.transport == Transport::Udp)
 }
 
 impl DnsParser {
@@ -80,9 +112,10 @@ impl DnsParser {
         frames: Vec<u64>,
         frame_offset: Option<usize>,
     ) {
+        let now = ctx.now_ts.map(|t| t.as_nanos());
         match self
             .session
-            .message(self.transport, bytes, frame, frame_offset)
+            .message(self.transport, bytes, frame, frame_offset, now)
         {
             Ok(ev) => ctx.emit(dir, frames, Arc::new(ev)),
             Err(e) => ctx.note(dir, e.to_string()),
@@ -179,6 +212,9 @@ impl AppMessage for DnsEvent {
     }
     fn json(&self) -> serde_json::Map<String, serde_json::Value> {
         DnsEvent::json(self)
+    }
+    fn dns(&self) -> Option<&DnsEvent> {
+        Some(self)
     }
     fn has(&self, name: &str) -> bool {
         name == "dns" || name == self.record_type()

@@ -4,11 +4,22 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use super::event::{DnsEvent, DnsTransport};
+use super::event::{DnsEvent, DnsTap, DnsTransport, Exchange};
 use super::wire::{self, ShortMessage};
 
 /// Most queries waiting for their response in one session; the oldest is forgotten first.
 pub const MAX_PENDING: usize = 1024;
+
+/// A query repeating the id of an unanswered one less than this many nanoseconds after it is a
+/// retry of the same transaction (tshark's default retransmission timer, 5 s).
+pub const RETRY_WINDOW_NS: i128 = 5_000_000_000;
+
+/// The latest transaction of an id, as tshark's DNS statistics pair them.
+#[derive(Debug, Clone, Copy)]
+struct Txn {
+    asked: i128,
+    answered: bool,
+}
 
 /// Pairs the queries and responses of one session.
 #[derive(Debug, Default)]
@@ -18,6 +29,10 @@ pub struct DnsSession {
     order: VecDeque<u16>,
     /// Queries forgotten because [`MAX_PENDING`] was reached.
     pub forgotten: u64,
+    /// Transactions by id for the statistics (`None` when tshark does not count this
+    /// session's messages), the ids oldest first in `txn_order`.
+    txns: Option<HashMap<u16, Txn>>,
+    txn_order: VecDeque<u16>,
 }
 
 impl DnsSession {
@@ -25,22 +40,41 @@ impl DnsSession {
         Self::default()
     }
 
+    /// A session whose messages tshark's DNS statistics count.
+    pub fn counted() -> Self {
+        DnsSession {
+            txns: Some(HashMap::new()),
+            ..Self::default()
+        }
+    }
+
     /// Decode one message carried by `frame` and pair it: a query is remembered by id, a
     /// response gets the frame of its query. `frame_offset` is where the message starts in
-    /// the frame when it lies there whole.
+    /// the frame when it lies there whole; `now` is the frame's time in nanoseconds.
     pub fn message(
         &mut self,
         transport: DnsTransport,
         bytes: &[u8],
         frame: u64,
         frame_offset: Option<usize>,
+        now: Option<i128>,
     ) -> Result<DnsEvent, ShortMessage> {
         let message = wire::parse(bytes)?;
+        let prefix = match transport {
+            DnsTransport::Tcp => 2,
+            DnsTransport::Udp => 0,
+        };
+        let exchange = self.exchange(message.id, message.flags.response(), now);
+        let tap = exchange.map(|exchange| DnsTap {
+            payload_size: bytes.len() + prefix,
+            exchange,
+        });
         let mut ev = DnsEvent {
             transport,
             message,
             response_to: None,
             frame_offset,
+            tap,
         };
         let id = ev.message.id;
         if ev.is_response() {
@@ -60,6 +94,51 @@ impl DnsSession {
             }
         }
         Ok(ev)
+    }
+}
+
+impl DnsSession {
+    /// The message's place in its transaction, for the statistics (`None` when they do not
+    /// count this session).
+    fn exchange(&mut self, id: u16, response: bool, now: Option<i128>) -> Option<Exchange> {
+        let txns = self.txns.as_mut()?;
+        let now = now.unwrap_or(0);
+        let latest = txns.get_mut(&id);
+        if response {
+            return Some(match latest {
+                None => Exchange::Unsolicited,
+                Some(t) if t.answered => Exchange::Retransmitted,
+                Some(t) => {
+                    t.answered = true;
+                    Exchange::Answer(now.saturating_sub(t.asked))
+                }
+            });
+        }
+        match latest {
+            Some(t) if !t.answered && now.saturating_sub(t.asked) < RETRY_WINDOW_NS => {}
+            Some(t) => {
+                *t = Txn {
+                    asked: now,
+                    answered: false,
+                }
+            }
+            None => {
+                txns.insert(
+                    id,
+                    Txn {
+                        asked: now,
+                        answered: false,
+                    },
+                );
+                self.txn_order.push_back(id);
+                while self.txn_order.len() > MAX_PENDING {
+                    if let Some(old) = self.txn_order.pop_front() {
+                        txns.remove(&old);
+                    }
+                }
+            }
+        }
+        Some(Exchange::Query)
     }
 }
 
@@ -146,22 +225,22 @@ mod tests {
     fn pairs_by_id() {
         let mut s = DnsSession::new();
         let q1 = s
-            .message(DnsTransport::Udp, &query(7, false), 1, Some(42))
+            .message(DnsTransport::Udp, &query(7, false), 1, Some(42), None)
             .unwrap();
         assert_eq!(q1.response_to, None);
-        s.message(DnsTransport::Udp, &query(8, false), 2, None)
+        s.message(DnsTransport::Udp, &query(8, false), 2, None, None)
             .unwrap();
         let r2 = s
-            .message(DnsTransport::Udp, &query(8, true), 3, None)
+            .message(DnsTransport::Udp, &query(8, true), 3, None, None)
             .unwrap();
         assert_eq!(r2.response_to, Some(2));
         let r1 = s
-            .message(DnsTransport::Udp, &query(7, true), 4, None)
+            .message(DnsTransport::Udp, &query(7, true), 4, None, None)
             .unwrap();
         assert_eq!(r1.response_to, Some(1));
         // a second response with the same id pairs with nothing
         let again = s
-            .message(DnsTransport::Udp, &query(7, true), 5, None)
+            .message(DnsTransport::Udp, &query(7, true), 5, None, None)
             .unwrap();
         assert_eq!(again.response_to, None);
     }
@@ -170,18 +249,24 @@ mod tests {
     fn pending_queries_are_bounded() {
         let mut s = DnsSession::new();
         for id in 0..(MAX_PENDING as u16 + 10) {
-            s.message(DnsTransport::Udp, &query(id, false), u64::from(id), None)
-                .unwrap();
+            s.message(
+                DnsTransport::Udp,
+                &query(id, false),
+                u64::from(id),
+                None,
+                None,
+            )
+            .unwrap();
         }
         assert_eq!(s.forgotten, 10);
         assert_eq!(
-            s.message(DnsTransport::Udp, &query(0, true), 9999, None)
+            s.message(DnsTransport::Udp, &query(0, true), 9999, None, None)
                 .unwrap()
                 .response_to,
             None
         );
         assert_eq!(
-            s.message(DnsTransport::Udp, &query(10, true), 9999, None)
+            s.message(DnsTransport::Udp, &query(10, true), 9999, None, None)
                 .unwrap()
                 .response_to,
             Some(10)
