@@ -651,8 +651,9 @@ fn capture_main(cli: &Cli) -> i32 {
             let share = opts.memory_budget / 8;
             opts.memory_budget -= share;
             opts.flow.max_buffered_total = opts.flow.max_buffered_total.min(opts.memory_budget);
-            let record =
-                Arc::new(squirrel_sniff::dissect::http::later::LaterFrames::new(share.max(1)));
+            let record = Arc::new(squirrel_sniff::dissect::http::later::LaterFrames::new(
+                share.max(1),
+            ));
             opts.threads = 1;
             opts.output_thread = false;
             let mut first = RunOptions {
