@@ -161,7 +161,7 @@ fn follow_maps_onto_follow_and_says_what_it_cannot_do() {
 #[test]
 fn an_unknown_statistic_is_one_usage_line_listing_the_known() {
     let f = capture("squirrel-http.pcap");
-    for z in ["conv,sctp", "http2,tree", "bogus\x1b[31m"] {
+    for z in ["conv,sctp", "expert", "bogus\x1b[31m"] {
         let o = run(&["-r", &f, "-z", z]);
         assert_eq!(o.status.code(), Some(2), "{z}");
         let e = stderr(&o);
@@ -749,7 +749,7 @@ fn http_trees_with_a_filter_count_the_frames_it_matches_as_tshark() {
     }
     // A filter that does not compile, or a tree squirrel-sniff does not have: usage.
     let f = capture("html-injection.pcap");
-    for z in ["http,tree,tcp.port ==", "http2,tree", "http_seq,tree"] {
+    for z in ["http,tree,tcp.port ==", "expert", "http_seq,tree"] {
         let o = run(&["-q", "-r", &f, "-z", z]);
         assert_eq!(o.status.code(), Some(2), "{z}");
         assert_eq!(
@@ -993,4 +993,56 @@ fn authbasic_field_as_tshark() {
         assert_eq!(stdout(&o), want, "{name}");
         assert!(want.contains("\talice:secret1\n") || want.contains("\tsquirrel:fluffy-tail\n"));
     }
+}
+
+/// `-z http2,tree` as tshark (tests/fixtures/z-http2, scripts/make-z-http2-fixtures.sh): every
+/// HTTP/2 frame counted by type, in h2c and in TLS decrypted with the key log (given as a
+/// file or inside the pcapng); a capture without HTTP/2 gives the empty tree; a tree with a
+/// filter beside one without, in one run. The same bytes with `-j 2`.
+#[test]
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
+fn http2_tree_matches_tshark_byte_for_byte() {
+    let Some(c) = corpus() else { return };
+    let mut compared = 0;
+    for fx in fixture_files("z-http2") {
+        let want = std::fs::read_to_string(&fx).expect("fixture");
+        let name = fx.file_name().and_then(|n| n.to_str()).expect("name");
+        let (src, stats): (PathBuf, Vec<&str>) = match name.split_once("__") {
+            Some(("filter", file)) => (
+                c.join("decrypt").join(file.trim_end_matches(".txt")),
+                vec!["-z", "http2,tree,http2.streamid == 1", "-z", "http2,tree"],
+            ),
+            _ => (
+                http_source(&fx).expect("capture").0,
+                vec!["-z", "http2,tree"],
+            ),
+        };
+        let keys = src.with_extension("keys");
+        let src = src.to_string_lossy().into_owned();
+        let keys = keys.to_string_lossy().into_owned();
+        let mut extra = stats.clone();
+        if std::path::Path::new(&keys).exists() {
+            extra.extend(["--keylog", &keys]);
+        }
+        for j in ["1", "2"] {
+            let mut args = extra.clone();
+            args.extend(["-j", j]);
+            let o = run_nq(&src, &args);
+            assert_eq!(o.status.code(), Some(0), "{name}: {}", stderr(&o));
+            assert_eq!(tables_after_summary(&o), want, "{name} -j {j}");
+        }
+        compared += 1;
+    }
+    assert_eq!(compared, 7);
+    // The h2 fixtures count frames (the empty one does not).
+    let h2 = fixture_text_in("z-http2", "decrypt__h2c-prior-knowledge.pcap.txt");
+    assert!(h2.contains("\n  DATA           21 "), "{h2}");
+}
+
+fn fixture_text_in(dir: &str, name: &str) -> String {
+    let fx = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(dir)
+        .join(name);
+    std::fs::read_to_string(&fx).unwrap_or_else(|e| panic!("{}: {e}", fx.display()))
 }

@@ -225,6 +225,10 @@ pub trait AppMessage: fmt::Debug + Send + Sync {
     fn http(&self) -> Option<&super::http::HttpMessage> {
         None
     }
+    /// The type of the HTTP/2 frame this message is, for `-z http2,tree`.
+    fn http2_frame_type(&self) -> Option<u8> {
+        None
+    }
     /// The message as a DNS message, for `-z dns,tree`.
     fn dns(&self) -> Option<&super::dns::DnsEvent> {
         None

@@ -1,5 +1,6 @@
 //! A counter tree printed as tshark 4.0's `stats_tree` text (`-z http,tree`,
-//! `-z http_req,tree`, `-z http_srv,tree`, `-z dns,tree`), and the trees that tick it.
+//! `-z http_req,tree`, `-z http_srv,tree`, `-z dns,tree`, `-z http2,tree`), and the trees
+//! that tick it.
 //!
 //! The layout, from tshark's defaults: nine columns (name, count, average, min, max, rate
 //! per millisecond, percent of the parent, burst rate, burst start), children sorted by
@@ -38,6 +39,8 @@ pub enum TreeKind {
     Servers,
     /// `dns,tree`: "DNS".
     Dns,
+    /// `http2,tree`: "HTTP2", the HTTP/2 frames by type.
+    Http2,
 }
 
 impl TreeKind {
@@ -47,6 +50,7 @@ impl TreeKind {
             "http_req" => TreeKind::Requests,
             "http_srv" => TreeKind::Servers,
             "dns" => TreeKind::Dns,
+            "http2" => TreeKind::Http2,
             _ => return None,
         })
     }
@@ -57,6 +61,7 @@ impl TreeKind {
             TreeKind::Requests => "HTTP/Requests",
             TreeKind::Servers => "HTTP/Load Distribution",
             TreeKind::Dns => "DNS",
+            TreeKind::Http2 => "HTTP2",
         }
     }
 }
@@ -260,8 +265,28 @@ impl StatsTree {
                 t.ids[..4].copy_from_slice(&[reqs, by_addr, by_host, resps]);
             }
             TreeKind::Dns => t.dns_nodes(),
+            TreeKind::Http2 => {
+                let top = t.create(b"HTTP2", 0, true);
+                t.ids[0] = t.create(b"Type", top, true);
+            }
         }
         t
+    }
+
+    /// Count one HTTP/2 frame of type `code` (clear h2c or decrypted), in a packet `now` ms
+    /// after the first frame: under "HTTP2", then by its type's name under "Type".
+    pub fn http2_frame(&mut self, now: f64, code: u8, room: &mut usize, dropped: &mut u64) {
+        self.now = now;
+        let start = *self.start.get_or_insert(now);
+        self.elapsed = now - start;
+        self.tick(b"HTTP2", 0, false, room, dropped);
+        let kind = crate::dissect::http2::frame::FrameType::from_code(code);
+        self.tick_pivot(self.ids[0], kind.name().as_bytes(), room, dropped);
+    }
+
+    /// Whether this is the HTTP/2 tree.
+    pub fn is_http2(&self) -> bool {
+        self.kind == TreeKind::Http2
     }
 
     /// The DNS tree's fixed nodes, in tshark's order (the root's children print in it).
@@ -482,7 +507,7 @@ impl StatsTree {
                 }
             }
             TreeKind::Servers => self.servers(m, room, dropped),
-            TreeKind::Dns => {}
+            TreeKind::Dns | TreeKind::Http2 => {}
         }
     }
 

@@ -78,7 +78,7 @@ pub enum ZStat {
     Phs(Option<String>),
     /// `io,stat,INTERVAL[,COLUMN…]`: frames and bytes per interval.
     IoStat(crate::render::iostat::IoStatSpec),
-    /// `http,tree`, `http_req,tree`, `http_srv,tree`, `dns,tree` (with a filter):
+    /// `http,tree`, `http_req,tree`, `http_srv,tree`, `dns,tree`, `http2,tree` (with a filter):
     /// tshark's HTTP counter trees and its DNS tree.
     Tree(crate::render::stats_tree::TreeKind, Option<String>),
     /// `credentials`: the user names of HTTP/1.x Authorization and Proxy-Authorization
@@ -99,7 +99,7 @@ pub enum ZStat {
 pub const KNOWN: &str = "conv,eth|ip|ipv6|tcp|udp[,FILTER]  \
 endpoints,eth|ip|ipv6|tcp|udp[,FILTER]  io,phs[,FILTER]  \
 io,stat,INTERVAL[,FILTER|FRAMES()FILTER|BYTES()FILTER]...  \
-http,tree|http_req,tree|http_srv,tree|dns,tree[,FILTER]  credentials  \
+http,tree|http_req,tree|http_srv,tree|dns,tree|http2,tree[,FILTER]  credentials  \
 follow,tcp|tls|udp|http,ascii|hex,STREAM";
 
 impl ZStat {
@@ -500,6 +500,13 @@ impl ZTally {
                     );
                 }
                 Kind::IoStat(t) => t.frame(view, rel, clock, &mut room, dropped),
+                Kind::Tree(t) if t.is_http2() => {
+                    // Each HTTP/2 frame the packet carried (tshark's HTTP/2 tap).
+                    let types = view.app.iter().filter_map(|ev| ev.msg.http2_frame_type());
+                    for code in types {
+                        t.http2_frame(now_ms, code, &mut room, dropped);
+                    }
+                }
                 Kind::Tree(t) if t.is_dns() => {
                     for m in &dns {
                         t.dns(now_ms, m, &mut room, dropped);

@@ -146,6 +146,12 @@ impl AppMessage for Http2Frame {
     fn json(&self) -> Map<String, Value> {
         self.0.json()
     }
+    fn http2_frame_type(&self) -> Option<u8> {
+        match &self.0.kind {
+            Http2Kind::Frame(f) => Some(f.header.kind.code()),
+            _ => None,
+        }
+    }
     fn values(&self, field: &str, out: &mut Vec<FieldValue>) {
         let Http2Kind::Frame(f) = &self.0.kind else {
             return;
