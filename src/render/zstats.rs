@@ -866,7 +866,11 @@ mod tests {
             ZStat::parse("dns,tree,udp.port == 53"),
             Ok(ZStat::Tree(TreeKind::Dns, Some("udp.port == 53".into())))
         );
-        assert!(ZStat::parse("http2,tree").is_err());
+        assert_eq!(
+            ZStat::parse("http2,tree"),
+            Ok(ZStat::Tree(TreeKind::Http2, None))
+        );
+        assert!(ZStat::parse("http_seq,tree").is_err());
         assert!(ZStat::parse("http_req,tree,tcp.port ==").is_err());
         assert_eq!(
             ZStat::parse("conv,ip,tcp.port == 80 || udp"),
