@@ -993,6 +993,22 @@ fn authbasic_field_as_tshark() {
         assert_eq!(stdout(&o), want, "{name}");
         assert!(want.contains("\talice:secret1\n") || want.contains("\tsquirrel:fluffy-tail\n"));
     }
+    // -V shows it under its header line, as tshark does.
+    let src = captures().join("http-auth.pcap");
+    let o = run(&[
+        "-r",
+        src.to_str().expect("path"),
+        "-V",
+        "-Y",
+        "frame.number == 4",
+    ]);
+    assert!(
+        stdout(&o).contains(
+            "    Authorization: Basic YWxpY2U6c2VjcmV0MQ==\\r\\n\n        Credentials: alice:secret1\n"
+        ),
+        "{}",
+        stdout(&o)
+    );
 }
 
 /// `-z http2,tree` as tshark (tests/fixtures/z-http2, scripts/make-z-http2-fixtures.sh): every

@@ -379,6 +379,12 @@ impl HttpMessage {
                     h.leaf(format!("[Content length: {n}]"));
                 }
             }
+            // A Basic credential decoded, as tshark shows it (`http.authbasic`).
+            if super::auth::is_auth_header(name) {
+                if let Some(text) = super::auth::basic_text(value) {
+                    h.leaf(format!("Credentials: {}", escape_bytes(&text)));
+                }
+            }
             root.children.push(h);
         }
         root.leaf("\\r\\n");
