@@ -168,6 +168,8 @@ KNOWN = {
     ("tls/tls12-full-handshake-rsa", "tls"): "tshark's empty tls layer on a record's "
         "first segment",
     ("malformed/tls-heartbleed", "tls"): "tshark's empty tls layer on a record's first segment",
+    ("captures/http-auth", "http.authbasic"):
+        "tshark writes bytes that are not UTF-8 raw; squirrel-sniff as U+FFFD",
 }
 # mDNS (UDP 5353 multicast, no -d): tshark's MDNS dissector fills dns.*, squirrel-sniff does
 # not parse mDNS.
