@@ -338,6 +338,33 @@ const TLS13_DECRYPTED: &[&str] = &[
     "tls.handshake.extensions_supported_group",
 ];
 
+/// `-r CORPUS/PCAP [--keylog CORPUS/KEYS] -T fields -e frame.number -e FIELD…` with the
+/// fixtures' `-E` options (every occurrence, tab-separated, joined by commas).
+fn fields_args(
+    corpus: &std::path::Path,
+    pcap: &str,
+    keys: Option<&str>,
+    fields: &[&str],
+) -> Vec<String> {
+    let mut args: Vec<String> = vec!["-r".into(), corpus.join(pcap).to_string_lossy().into()];
+    if let Some(k) = keys {
+        args.extend(["--keylog".into(), corpus.join(k).to_string_lossy().into()]);
+    }
+    args.extend([
+        "-T".into(),
+        "fields".into(),
+        "-e".into(),
+        "frame.number".into(),
+    ]);
+    for f in fields {
+        args.extend(["-e".into(), (*f).to_string()]);
+    }
+    for e in ["occurrence=a", "separator=/t", "aggregator=,"] {
+        args.extend(["-E".into(), e.into()]);
+    }
+    args
+}
+
 #[test]
 #[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
 fn fields_print_as_tshark_prints_them() {
@@ -346,24 +373,8 @@ fn fields_print_as_tshark_prints_them() {
         std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tshark-fields");
     for (pcap, keys, fixture, fields) in CASES {
         let want = std::fs::read_to_string(fixtures.join(fixture)).expect("fixture");
-        let path = corpus.join(pcap).to_string_lossy().into_owned();
-        let key_path = keys.map(|k| corpus.join(k).to_string_lossy().into_owned());
-        let mut args: Vec<&str> = vec!["-r", &path, "-T", "fields", "-e", "frame.number"];
-        if let Some(k) = &key_path {
-            args.extend(["--keylog", k]);
-        }
-        for f in *fields {
-            args.extend(["-e", f]);
-        }
-        args.extend([
-            "-E",
-            "occurrence=a",
-            "-E",
-            "separator=/t",
-            "-E",
-            "aggregator=,",
-        ]);
-        let o = run(&args);
+        let args = fields_args(&corpus, pcap, *keys, fields);
+        let o = run(&args.iter().map(String::as_str).collect::<Vec<_>>());
         assert_eq!(o.status.code(), Some(0), "{pcap}: {}", stderr(&o));
         let got = stdout(&o);
         for (g, w) in got.lines().zip(want.lines()) {
@@ -620,23 +631,8 @@ fn forward_frames_with_two_passes_as_tshark() {
     ] {
         let want = std::fs::read_to_string(fixtures.join(format!("http-forward-{fixture}.tsv")))
             .expect("fixture");
-        let path = corpus.join(pcap).to_string_lossy().into_owned();
-        let key_path = keys.map(|k| corpus.join(k).to_string_lossy().into_owned());
-        let mut args: Vec<&str> = vec!["-r", &path, "-T", "fields", "-e", "frame.number"];
-        if let Some(k) = &key_path {
-            args.extend(["--keylog", k]);
-        }
-        for f in fields {
-            args.extend(["-e", f]);
-        }
-        args.extend([
-            "-E",
-            "occurrence=a",
-            "-E",
-            "separator=/t",
-            "-E",
-            "aggregator=,",
-        ]);
+        let args = fields_args(&corpus, pcap, keys, &fields);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let mut two = vec!["-2"];
         two.extend(&args);
         let o = run(&two);
