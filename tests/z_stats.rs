@@ -749,7 +749,7 @@ fn http_trees_with_a_filter_count_the_frames_it_matches_as_tshark() {
     }
     // A filter that does not compile, or a tree squirrel-sniff does not have: usage.
     let f = capture("html-injection.pcap");
-    for z in ["http,tree,tcp.port ==", "expert", "http_seq,tree"] {
+    for z in ["http,tree,tcp.port ==", "expert", "http_seq,trees"] {
         let o = run(&["-q", "-r", &f, "-z", z]);
         assert_eq!(o.status.code(), Some(2), "{z}");
         assert_eq!(
@@ -1061,4 +1061,37 @@ fn fixture_text_in(dir: &str, name: &str) -> String {
         .join(dir)
         .join(name);
     std::fs::read_to_string(&fx).unwrap_or_else(|e| panic!("{}: {e}", fx.display()))
+}
+
+/// `-z http_seq,tree` as tshark (tests/fixtures/z-http-seq, scripts/make-z-http-seq-fixtures.sh):
+/// requests by their Referer chains, a Referer found at the latest node of its name, each
+/// node above a request's URI counting it and its Referer once more, the rate over the time
+/// of every HTTP message; a capture with HTTP and no Referer gives the empty tree. The same
+/// bytes with `-j 2`.
+#[test]
+fn http_seq_tree_matches_tshark_byte_for_byte() {
+    let mut compared = 0;
+    for fx in fixture_files("z-http-seq") {
+        let Some((src, _)) = http_source(&fx) else {
+            continue;
+        };
+        let want = std::fs::read_to_string(&fx).expect("fixture");
+        let src = src.to_string_lossy().into_owned();
+        for j in ["1", "2"] {
+            let o = run_nq(&src, &["-z", "http_seq,tree", "-j", j]);
+            assert_eq!(o.status.code(), Some(0), "{}: {}", fx.display(), stderr(&o));
+            assert_eq!(tables_after_summary(&o), want, "{} -j {j}", fx.display());
+        }
+        compared += 1;
+    }
+    // The bundled capture always; with the corpus, its three too.
+    assert!(compared >= 1);
+    if !cfg!(no_corpus) {
+        assert_eq!(compared, 4);
+    }
+    let chains = fixture_text_in("z-http-seq", "http-seq__referers.pcap.txt");
+    assert!(
+        chains.contains("\n      http://127.0.0.1/H  1 "),
+        "{chains}"
+    );
 }

@@ -41,6 +41,8 @@ pub enum TreeKind {
     Dns,
     /// `http2,tree`: "HTTP2", the HTTP/2 frames by type.
     Http2,
+    /// `http_seq,tree`: "HTTP/Request Sequences", requests by the chain of their Referers.
+    Sequences,
 }
 
 impl TreeKind {
@@ -51,6 +53,7 @@ impl TreeKind {
             "http_srv" => TreeKind::Servers,
             "dns" => TreeKind::Dns,
             "http2" => TreeKind::Http2,
+            "http_seq" => TreeKind::Sequences,
             _ => return None,
         })
     }
@@ -62,6 +65,7 @@ impl TreeKind {
             TreeKind::Servers => "HTTP/Load Distribution",
             TreeKind::Dns => "DNS",
             TreeKind::Http2 => "HTTP2",
+            TreeKind::Sequences => "HTTP/Request Sequences",
         }
     }
 }
@@ -269,8 +273,82 @@ impl StatsTree {
                 let top = t.create(b"HTTP2", 0, true);
                 t.ids[0] = t.create(b"Type", top, true);
             }
+            TreeKind::Sequences => {
+                t.ids[0] = t.create(b"HTTP Request Sequences", 0, true);
+            }
         }
         t
+    }
+
+    /// Count one request with a Referer (`http_seq,tree`), completed `now` ms after the first
+    /// frame. tshark's rules, read from its output: the Referer's node is the latest node
+    /// made with that name anywhere in the tree (a new one under the top when there is
+    /// none); the request's full URI is a node under it; the URI's node and each node above
+    /// it count one, and the Referer's node one more.
+    pub fn sequence(
+        &mut self,
+        now: f64,
+        referer: &[u8],
+        uri: &[u8],
+        room: &mut usize,
+        dropped: &mut u64,
+    ) {
+        self.now = now;
+        let start = *self.start.get_or_insert(now);
+        self.elapsed = now - start;
+        let top = self.ids[0];
+        let made = |t: &mut Self, name: &[u8], parent: usize, room: &mut usize| -> Option<usize> {
+            let cost = 1 + name.len() / NODE_COST;
+            if *room < cost {
+                return None;
+            }
+            *room -= cost;
+            t.rows += cost;
+            Some(t.make(name, parent, true, true))
+        };
+        let found = self.names.get(referer).copied().filter(|&id| id != top);
+        let Some(from) = found.or_else(|| made(self, referer, top, room)) else {
+            *dropped += 1;
+            return;
+        };
+        let child = self
+            .nodes
+            .get(from)
+            .and_then(|n| n.hash.as_ref())
+            .and_then(|h| h.get(uri).copied());
+        let Some(to) = child.or_else(|| made(self, uri, from, room)) else {
+            *dropped += 1;
+            return;
+        };
+        self.bump(top);
+        self.bump(from);
+        let mut id = to;
+        while id != top && id != 0 {
+            self.bump(id);
+            id = self.nodes.get(id).map_or(0, |n| n.parent);
+        }
+    }
+
+    /// An HTTP message `now` ms after the first frame: the tree's time runs to it, counted or
+    /// not (`http_seq,tree` counts requests with a Referer over the time of every message).
+    pub fn seen(&mut self, now: f64) {
+        self.now = now;
+        let start = *self.start.get_or_insert(now);
+        self.elapsed = now - start;
+    }
+
+    /// One more for node `id`, at the current time.
+    fn bump(&mut self, id: usize) {
+        let now = self.now;
+        if let Some(n) = self.nodes.get_mut(id) {
+            n.counter += 1;
+            n.burst(now, 1);
+        }
+    }
+
+    /// Whether this is the Referer tree.
+    pub fn is_sequences(&self) -> bool {
+        self.kind == TreeKind::Sequences
     }
 
     /// Count one HTTP/2 frame of type `code` (clear h2c or decrypted), in a packet `now` ms
@@ -507,7 +585,7 @@ impl StatsTree {
                 }
             }
             TreeKind::Servers => self.servers(m, room, dropped),
-            TreeKind::Dns | TreeKind::Http2 => {}
+            TreeKind::Dns | TreeKind::Http2 | TreeKind::Sequences => {}
         }
     }
 
@@ -961,6 +1039,25 @@ pub fn ticks<'a>(view: &'a FrameView<'_>, addrs: &'a (String, String)) -> Vec<Ht
                 src: &addrs.0,
                 dst: &addrs.1,
             }
+        })
+        .collect()
+}
+
+/// The requests this frame completed that carry a Referer, as (Referer, full URI), for
+/// `http_seq,tree` (HTTP/1.x, clear or decrypted; a request without a Host by its target).
+pub fn sequence_ticks(view: &FrameView<'_>) -> Vec<(Vec<u8>, Vec<u8>)> {
+    use crate::dissect::http::StartLine;
+    view.app
+        .iter()
+        .filter_map(|ev| ev.msg.http())
+        .filter(|m| m.stream_id.is_none())
+        .filter_map(|m| {
+            let StartLine::Request(r) = &m.start else {
+                return None;
+            };
+            let referer = m.header("referer")?.to_vec();
+            let uri = m.request_full_uri().unwrap_or_else(|| r.uri.to_vec());
+            Some((referer, uri))
         })
         .collect()
 }

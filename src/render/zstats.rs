@@ -99,7 +99,7 @@ pub enum ZStat {
 pub const KNOWN: &str = "conv,eth|ip|ipv6|tcp|udp[,FILTER]  \
 endpoints,eth|ip|ipv6|tcp|udp[,FILTER]  io,phs[,FILTER]  \
 io,stat,INTERVAL[,FILTER|FRAMES()FILTER|BYTES()FILTER]...  \
-http,tree|http_req,tree|http_srv,tree|dns,tree|http2,tree[,FILTER]  credentials  \
+http,tree|http_req,tree|http_srv,tree|http_seq,tree|dns,tree|http2,tree[,FILTER]  credentials  \
 follow,tcp|tls|udp|http,ascii|hex,STREAM";
 
 impl ZStat {
@@ -500,6 +500,15 @@ impl ZTally {
                     );
                 }
                 Kind::IoStat(t) => t.frame(view, rel, clock, &mut room, dropped),
+                Kind::Tree(t) if t.is_sequences() => {
+                    // Its rate counts over the time of every HTTP message, as tshark's tap.
+                    if !http.is_empty() {
+                        t.seen(now_ms);
+                    }
+                    for (referer, uri) in crate::render::stats_tree::sequence_ticks(view) {
+                        t.sequence(now_ms, &referer, &uri, &mut room, dropped);
+                    }
+                }
                 Kind::Tree(t) if t.is_http2() => {
                     // Each HTTP/2 frame the packet carried (tshark's HTTP/2 tap).
                     let types = view.app.iter().filter_map(|ev| ev.msg.http2_frame_type());
@@ -870,7 +879,11 @@ mod tests {
             ZStat::parse("http2,tree"),
             Ok(ZStat::Tree(TreeKind::Http2, None))
         );
-        assert!(ZStat::parse("http_seq,tree").is_err());
+        assert_eq!(
+            ZStat::parse("http_seq,tree"),
+            Ok(ZStat::Tree(TreeKind::Sequences, None))
+        );
+        assert!(ZStat::parse("expert").is_err());
         assert!(ZStat::parse("http_req,tree,tcp.port ==").is_err());
         assert_eq!(
             ZStat::parse("conv,ip,tcp.port == 80 || udp"),

@@ -339,6 +339,14 @@ impl HttpMessage {
 
     /// The URI with scheme and host (as tshark's `http.request.full_uri`), not escaped: an
     /// absolute URI as it is, an origin-form one after the Host.
+    /// A request's full URI as tshark shows it (`http.request.full_uri`), when known.
+    pub fn request_full_uri(&self) -> Option<Vec<u8>> {
+        match &self.start {
+            StartLine::Request(r) => self.full_uri_bytes(r.host.as_deref(), &r.uri),
+            StartLine::Response(_) => None,
+        }
+    }
+
     fn full_uri_bytes(&self, host: Option<&[u8]>, uri: &[u8]) -> Option<Vec<u8>> {
         if uri.starts_with(b"http://") || uri.starts_with(b"https://") {
             return Some(uri.to_vec());
