@@ -13,25 +13,22 @@ set -euo pipefail
 for t in curl openssl python3 tcpdump; do
   command -v "$t" >/dev/null || { echo "make-auth-captures: needs $t" >&2; exit 1; }
 done
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+# $WORK, and the server and capture stopped on exit.
+. "$(dirname "$0")/lib/capture-work.sh" auth
+work=$WORK
 b64() { printf "$1" | base64 -w0; }
 
 capture() { # FILE FILTER: start tcpdump, wait until it listens
-  tcpdump -i lo -U --immediate-mode -w "$1" "$2" 2>"$work/tcpdump.err" & pids+=($!)
+  tcpdump -i lo -U --immediate-mode -w "$1" "$2" 2>"$work/tcpdump.err" & CAP_PID=$!
   for _ in $(seq 50); do grep -q listening "$work/tcpdump.err" && return; sleep 0.1; done
   echo "make-auth-captures: tcpdump did not start" >&2; exit 1
 }
-stop_capture() { sleep 0.5; kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true; }
+stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+stop_capture() { sleep 0.5; stop "$CAP_PID"; }
 wait_port() { for _ in $(seq 50); do curl -sk -o /dev/null "$1" && return; sleep 0.1; done; }
 
 # Plain HTTP.
-(cd "$work" && exec python3 -m http.server 8080 --bind 127.0.0.1 >/dev/null 2>&1) & pids+=($!)
+(cd "$work" && exec python3 -m http.server 8080 --bind 127.0.0.1 >/dev/null 2>&1) & SRV_PID=$!
 wait_port http://127.0.0.1:8080/
 capture captures/http-auth.pcap 'tcp port 8080'
 u=http://127.0.0.1:8080
@@ -73,7 +70,8 @@ ctx.load_cert_chain(d + "/cert.pem", d + "/key.pem")
 srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
 srv.serve_forever()
 PY
-(cd "$work" && exec python3 tls.py "$work" >/dev/null 2>&1) & pids+=($!)
+stop "$SRV_PID"
+(cd "$work" && exec python3 tls.py "$work" >/dev/null 2>&1) & SRV_PID=$!
 wait_port https://127.0.0.1/
 rm -f captures/https-auth.keys
 capture captures/https-auth.pcap 'tcp port 443'

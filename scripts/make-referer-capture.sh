@@ -10,19 +10,14 @@ set -euo pipefail
 for t in curl python3 tcpdump; do
   command -v "$t" >/dev/null || { echo "make-referer-capture: needs $t" >&2; exit 1; }
 done
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+# $WORK, and the server and capture stopped on exit.
+. "$(dirname "$0")/lib/capture-work.sh" referers
 mkdir -p captures/http-seq
-(cd "$work" && exec python3 -m http.server 80 --bind 127.0.0.1 >/dev/null 2>&1) & pids+=($!)
+(cd "$WORK" && exec python3 -m http.server 80 --bind 127.0.0.1 >/dev/null 2>&1) & SRV_PID=$!
 for _ in $(seq 50); do curl -s -o /dev/null http://127.0.0.1/ && break; sleep 0.1; done
 tcpdump -i lo -U --immediate-mode -w captures/http-seq/referers.pcap 'tcp port 80' \
-  2>"$work/tcpdump.err" & pids+=($!)
-for _ in $(seq 50); do grep -q listening "$work/tcpdump.err" && break; sleep 0.1; done
+  2>"$WORK/tcpdump.err" & CAP_PID=$!
+for _ in $(seq 50); do grep -q listening "$WORK/tcpdump.err" && break; sleep 0.1; done
 u=http://127.0.0.1
 req() { curl -s -o /dev/null -e "$1" "$u$2"; }
 req "$u/A" /B; req "$u/A" /C; req "$u/B" /D; req "$u/D" /E
@@ -30,5 +25,5 @@ req "$u/X" /B; req "$u/B" /F; curl -s -o /dev/null "$u/none"
 req "$u/A" /B; req "$u/S" /S; req "http://other.example/p" /Q
 req "$u/C" /A; req "$u/A" /G; req "$u/G" /A; req "$u/A" /H
 sleep 0.5
-kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+kill "$CAP_PID"; wait "$CAP_PID" 2>/dev/null || true
 ls -l captures/http-seq/referers.pcap
