@@ -326,6 +326,22 @@ fn print_listing(lines: Result<Vec<String>, squirrel_sniff::capture::CaptureErro
     }
 }
 
+/// A first pass over a file that prints nothing (`-2`'s, and the one that finds where a
+/// straddling secret starts): no `-w` file, follow, conversations, privilege drop or output
+/// thread (nothing is printed: no output stage to move).
+fn quiet_pass(src: &mut Source, opts: &RunOptions) -> Result<RunStats, RunError> {
+    let first = RunOptions {
+        write: None,
+        follow: None,
+        keep_conversations: false,
+        privdrop: None,
+        output_thread: false,
+        ..opts.clone()
+    };
+    let mut quiet = Printer::new(std::io::sink(), Mode::Quiet, false, Palette::new(false));
+    pipeline::run(src, &first, &mut quiet, &AtomicBool::new(false))
+}
+
 fn capture_main(cli: &Cli) -> i32 {
     if cli.capture.list_interfaces {
         return print_listing(list_interfaces());
@@ -657,20 +673,15 @@ fn capture_main(cli: &Cli) -> i32 {
             opts.threads = 1;
             opts.output_thread = false;
             let mut first = RunOptions {
-                write: None,
-                follow: None,
-                keep_conversations: false,
-                privdrop: None,
                 zstats: Vec::new(),
                 hierarchy: false,
                 progress: false,
                 ..opts.clone()
             };
             first.dissect.later = Some(Arc::clone(&record));
-            let mut quiet = Printer::new(std::io::sink(), Mode::Quiet, false, Palette::new(false));
             // A file the first pass cannot read fails the same way in the second, which
             // reports it.
-            let _ = pipeline::run(&mut src, &first, &mut quiet, &AtomicBool::new(false));
+            let _ = quiet_pass(&mut src, &first);
             record.done_recording();
             opts.dissect.later = Some(Arc::clone(&record));
             later = Some(record);
@@ -692,18 +703,7 @@ fn capture_main(cli: &Cli) -> i32 {
             && mode != Mode::Quiet
             && mode != Mode::Json
         {
-            let first = RunOptions {
-                write: None,
-                follow: None,
-                keep_conversations: false,
-                privdrop: None,
-                // Nothing is printed: no output stage to move.
-                output_thread: false,
-                ..opts.clone()
-            };
-            let mut quiet = Printer::new(std::io::sink(), Mode::Quiet, false, Palette::new(false));
-            if let Ok(stats) = pipeline::run(&mut src, &first, &mut quiet, &AtomicBool::new(false))
-            {
+            if let Ok(stats) = quiet_pass(&mut src, &opts) {
                 opts.highlights = Some(stats.earlier_highlights);
                 found_mask_terms = stats.mask_terms;
             }

@@ -293,21 +293,10 @@ impl StatsTree {
         room: &mut usize,
         dropped: &mut u64,
     ) {
-        self.now = now;
-        let start = *self.start.get_or_insert(now);
-        self.elapsed = now - start;
+        self.seen(now);
         let top = self.ids[0];
-        let made = |t: &mut Self, name: &[u8], parent: usize, room: &mut usize| -> Option<usize> {
-            let cost = 1 + name.len() / NODE_COST;
-            if *room < cost {
-                return None;
-            }
-            *room -= cost;
-            t.rows += cost;
-            Some(t.make(name, parent, true, true))
-        };
         let found = self.names.get(referer).copied().filter(|&id| id != top);
-        let Some(from) = found.or_else(|| made(self, referer, top, room)) else {
+        let Some(from) = found.or_else(|| self.make_within(referer, top, true, room)) else {
             *dropped += 1;
             return;
         };
@@ -316,7 +305,7 @@ impl StatsTree {
             .get(from)
             .and_then(|n| n.hash.as_ref())
             .and_then(|h| h.get(uri).copied());
-        let Some(to) = child.or_else(|| made(self, uri, from, room)) else {
+        let Some(to) = child.or_else(|| self.make_within(uri, from, true, room)) else {
             *dropped += 1;
             return;
         };
@@ -346,25 +335,18 @@ impl StatsTree {
         }
     }
 
-    /// Whether this is the Referer tree.
-    pub fn is_sequences(&self) -> bool {
-        self.kind == TreeKind::Sequences
+    /// Which tree this is.
+    pub fn kind(&self) -> TreeKind {
+        self.kind
     }
 
     /// Count one HTTP/2 frame of type `code` (clear h2c or decrypted), in a packet `now` ms
     /// after the first frame: under "HTTP2", then by its type's name under "Type".
     pub fn http2_frame(&mut self, now: f64, code: u8, room: &mut usize, dropped: &mut u64) {
-        self.now = now;
-        let start = *self.start.get_or_insert(now);
-        self.elapsed = now - start;
+        self.seen(now);
         self.tick(b"HTTP2", 0, false, room, dropped);
         let kind = crate::dissect::http2::frame::FrameType::from_code(code);
         self.tick_pivot(self.ids[0], kind.name().as_bytes(), room, dropped);
-    }
-
-    /// Whether this is the HTTP/2 tree.
-    pub fn is_http2(&self) -> bool {
-        self.kind == TreeKind::Http2
     }
 
     /// The DNS tree's fixed nodes, in tshark's order (the root's children print in it).
@@ -439,9 +421,7 @@ impl StatsTree {
 
     /// Count one DNS message, completed by a frame `now` ms after the first frame.
     pub fn dns(&mut self, now: f64, m: &DnsTick, room: &mut usize, dropped: &mut u64) {
-        self.now = now;
-        let start = *self.start.get_or_insert(now);
-        self.elapsed = now - start;
+        self.seen(now);
         self.tick_fixed(DNS_TOTAL, None);
         let names = [
             rcode_text(m.rcode),
@@ -489,11 +469,6 @@ impl StatsTree {
         }
     }
 
-    /// Whether this is the DNS tree.
-    pub fn is_dns(&self) -> bool {
-        self.kind == TreeKind::Dns
-    }
-
     /// Budget rows held.
     pub fn rows(&self) -> usize {
         self.rows
@@ -533,41 +508,41 @@ impl StatsTree {
             Some(h) => h.get(name).copied(),
             None => self.names.get(name).copied(),
         };
-        let id = match found {
-            Some(id) => id,
-            None => {
-                let cost = 1 + name.len() / NODE_COST;
-                if *room < cost {
-                    *dropped += 1;
-                    return None;
-                }
-                *room -= cost;
-                self.rows += cost;
-                self.make(name, parent, with_hash, with_hash)
-            }
+        let Some(id) = found.or_else(|| self.make_within(name, parent, with_hash, room)) else {
+            *dropped += 1;
+            return None;
         };
-        let now = self.now;
-        let node = self.nodes.get_mut(id)?;
-        node.counter += 1;
-        node.burst(now, 1);
+        self.bump(id);
         Some(id)
+    }
+
+    /// A new node `name` under `parent` if the budget has `room` for it (one row, and one
+    /// more for each `NODE_COST` bytes of its name); a node "with hash" is made as a parent.
+    fn make_within(
+        &mut self,
+        name: &[u8],
+        parent: usize,
+        with_hash: bool,
+        room: &mut usize,
+    ) -> Option<usize> {
+        let cost = 1 + name.len() / NODE_COST;
+        if *room < cost {
+            return None;
+        }
+        *room -= cost;
+        self.rows += cost;
+        Some(self.make(name, parent, with_hash, with_hash))
     }
 
     /// A pivot's tick: the pivot itself, then its child `value`.
     fn tick_pivot(&mut self, pivot: usize, value: &[u8], room: &mut usize, dropped: &mut u64) {
-        let now = self.now;
-        if let Some(p) = self.nodes.get_mut(pivot) {
-            p.counter += 1;
-            p.burst(now, 1);
-        }
+        self.bump(pivot);
         self.tick(value, pivot, false, room, dropped);
     }
 
     /// Count one HTTP message, completed by a frame `now` ms after the first frame.
     pub fn message(&mut self, now: f64, m: &HttpTick<'_>, room: &mut usize, dropped: &mut u64) {
-        self.now = now;
-        let start = *self.start.get_or_insert(now);
-        self.elapsed = now - start;
+        self.seen(now);
         match self.kind {
             TreeKind::Packets => self.packets(m, room, dropped),
             TreeKind::Requests => {

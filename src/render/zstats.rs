@@ -18,9 +18,11 @@ use foldhash::HashMap;
 use crate::capture::Timestamp;
 use crate::decode::tunnel::Encap;
 use crate::decode::{Link, Net, Transport};
+use crate::dissect::http::auth::Credential;
 use crate::event::FrameView;
 use crate::present::escape::{escape_bytes, escape_str};
 use crate::render::hierarchy::Hierarchy;
+use crate::render::stats_tree::TreeKind;
 use smallvec::SmallVec;
 
 /// The layer a conversation or endpoint table is about.
@@ -330,15 +332,8 @@ enum Kind {
     Phs(Hierarchy),
     IoStat(crate::render::iostat::IoStat),
     Tree(Box<crate::render::stats_tree::StatsTree>),
-    Credentials(Vec<CredentialRow>),
-}
-
-/// One row of `-z credentials`: the frame, and the user name of a Basic credential (`None`:
-/// another scheme, whose user tshark does not know).
-#[derive(Debug, Clone)]
-struct CredentialRow {
-    frame: u64,
-    user: Option<Vec<u8>>,
+    /// `-z credentials`: each credential with the frame that completed its message.
+    Credentials(Vec<(u64, Credential)>),
 }
 
 /// One `-z` table: its filter (the frames it counts) and its rows.
@@ -435,10 +430,18 @@ impl ZTally {
         let clock = &mut self.clock;
         let dropped = &mut self.dropped;
         let mut chain: Option<String> = None;
-        // The HTTP messages this frame completed, for the HTTP trees (read once).
+        // The HTTP and DNS messages this frame completed, for the trees that count them
+        // (read once).
+        let trees = || {
+            self.tables.iter().filter_map(|t| match &t.kind {
+                Kind::Tree(t) => Some(t.kind()),
+                _ => None,
+            })
+        };
+        let wants_dns = !view.app.is_empty() && trees().any(|k| k == TreeKind::Dns);
         let wants_http =
-            !view.app.is_empty() && self.tables.iter().any(|t| matches!(t.kind, Kind::Tree(_)));
-        let dns = if wants_http {
+            !view.app.is_empty() && trees().any(|k| !matches!(k, TreeKind::Dns | TreeKind::Http2));
+        let dns = if wants_dns {
             crate::render::stats_tree::dns_ticks(view)
         } else {
             Vec::new()
@@ -500,32 +503,34 @@ impl ZTally {
                     );
                 }
                 Kind::IoStat(t) => t.frame(view, rel, clock, &mut room, dropped),
-                Kind::Tree(t) if t.is_sequences() => {
-                    // Its rate counts over the time of every HTTP message, as tshark's tap.
-                    if !http.is_empty() {
-                        t.seen(now_ms);
+                Kind::Tree(t) => match t.kind() {
+                    TreeKind::Sequences => {
+                        // Its rate counts over the time of every HTTP message, as tshark's tap.
+                        if !http.is_empty() {
+                            t.seen(now_ms);
+                        }
+                        for (referer, uri) in crate::render::stats_tree::sequence_ticks(view) {
+                            t.sequence(now_ms, &referer, &uri, &mut room, dropped);
+                        }
                     }
-                    for (referer, uri) in crate::render::stats_tree::sequence_ticks(view) {
-                        t.sequence(now_ms, &referer, &uri, &mut room, dropped);
+                    TreeKind::Http2 => {
+                        // Each HTTP/2 frame the packet carried (tshark's HTTP/2 tap).
+                        let types = view.app.iter().filter_map(|ev| ev.msg.http2_frame_type());
+                        for code in types {
+                            t.http2_frame(now_ms, code, &mut room, dropped);
+                        }
                     }
-                }
-                Kind::Tree(t) if t.is_http2() => {
-                    // Each HTTP/2 frame the packet carried (tshark's HTTP/2 tap).
-                    let types = view.app.iter().filter_map(|ev| ev.msg.http2_frame_type());
-                    for code in types {
-                        t.http2_frame(now_ms, code, &mut room, dropped);
+                    TreeKind::Dns => {
+                        for m in &dns {
+                            t.dns(now_ms, m, &mut room, dropped);
+                        }
                     }
-                }
-                Kind::Tree(t) if t.is_dns() => {
-                    for m in &dns {
-                        t.dns(now_ms, m, &mut room, dropped);
+                    TreeKind::Packets | TreeKind::Requests | TreeKind::Servers => {
+                        for m in &http {
+                            t.message(now_ms, m, &mut room, dropped);
+                        }
                     }
-                }
-                Kind::Tree(t) => {
-                    for m in &http {
-                        t.message(now_ms, m, &mut room, dropped);
-                    }
-                }
+                },
                 Kind::Credentials(rows) => {
                     // The HTTP/1.x messages this frame completed (tshark's HTTP/2 dissector
                     // lists none).
@@ -541,14 +546,7 @@ impl ZTally {
                             continue;
                         }
                         room -= 1;
-                        let user = match c {
-                            crate::dissect::http::auth::Credential::Basic(u) => Some(u),
-                            crate::dissect::http::auth::Credential::Header => None,
-                        };
-                        rows.push(CredentialRow {
-                            frame: view.number,
-                            user,
-                        });
+                        rows.push((view.number, c));
                     }
                 }
             }
@@ -586,7 +584,7 @@ impl ZTally {
 
 /// `-z credentials` in tshark's text: its columns are padded in bytes, as its `printf`
 /// does; the user name is escaped (tshark writes its bytes as they are).
-fn write_credentials<W: Write>(w: &mut W, rows: &[CredentialRow]) -> io::Result<()> {
+fn write_credentials<W: Write>(w: &mut W, rows: &[(u64, Credential)]) -> io::Result<()> {
     let rule = "=".repeat(67);
     writeln!(w, "{rule}")?;
     writeln!(
@@ -594,13 +592,13 @@ fn write_credentials<W: Write>(w: &mut W, rows: &[CredentialRow]) -> io::Result<
         "Packet     Protocol         Username         Info            "
     )?;
     writeln!(w, "------     --------         --------         --------")?;
-    for r in rows {
-        let (protocol, user) = match &r.user {
-            Some(u) => ("HTTP basic auth", escape_bytes(u)),
-            None => ("HTTP header auth", "n.a.".to_string()),
+    for (frame, credential) in rows {
+        let (protocol, user) = match credential {
+            Credential::Basic(u) => ("HTTP basic auth", escape_bytes(u)),
+            Credential::Header => ("HTTP header auth", "n.a.".to_string()),
         };
         let pad = " ".repeat(16usize.saturating_sub(user.len()));
-        writeln!(w, "{:<10} {protocol:<16} {user}{pad} {:<16}", r.frame, "")?;
+        writeln!(w, "{frame:<10} {protocol:<16} {user}{pad} {:<16}", "")?;
     }
     writeln!(w, "{rule}")
 }

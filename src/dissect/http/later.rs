@@ -1,7 +1,8 @@
 //! `-2`: the frames an HTTP/1.x message points forward to (tshark's `http.response_in`,
 //! `http.next_request_in`, `http.next_response_in`), which a single pass cannot know when
 //! it shows the message. A first, quiet pass over the file records where each request and
-//! response of each TCP stream completed ([`LaterFrames::record`]); the printing pass reads
+//! response of each TCP stream completed ([`LaterFrames::record_request`],
+//! [`LaterFrames::record_response`]); the printing pass reads
 //! them back for each message it completes ([`LaterFrames::forward`]). Both passes read the
 //! same file with the same options on one thread, so the streams and the messages' indexes
 //! are the same in both.
@@ -11,7 +12,7 @@
 //! next response (of a response only) is response N + 1 (N counted as `http.request_number`
 //! and `http.response_number` count, interim responses included).
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use foldhash::HashMap;
@@ -45,7 +46,7 @@ pub struct Forward {
 /// Where the messages of a file completed, filled by the first pass of `-2`.
 #[derive(Debug)]
 pub struct LaterFrames {
-    recording: std::sync::atomic::AtomicBool,
+    recording: AtomicBool,
     map: Mutex<HashMap<(StreamId, Kind, usize), u64>>,
     /// Messages recorded at most (the memory budget's share); past it, counted.
     cap: usize,
@@ -56,7 +57,7 @@ impl LaterFrames {
     /// An empty record, taking at most `budget` bytes.
     pub fn new(budget: usize) -> Self {
         LaterFrames {
-            recording: std::sync::atomic::AtomicBool::new(true),
+            recording: AtomicBool::new(true),
             map: Mutex::new(HashMap::default()),
             cap: (budget / ENTRY_COST).max(1),
             dropped: AtomicU64::new(0),
@@ -86,14 +87,6 @@ impl LaterFrames {
         m.entry(key).or_insert(frame);
     }
 
-    fn get(
-        &self,
-        m: &HashMap<(StreamId, Kind, usize), u64>,
-        key: (StreamId, Kind, usize),
-    ) -> Option<u64> {
-        m.get(&key).copied()
-    }
-
     /// First pass: request `index` of `stream` completed in `frame`.
     pub fn record_request(&self, stream: StreamId, index: usize, frame: u64) {
         self.put((stream, Kind::Request, index), frame);
@@ -117,20 +110,12 @@ impl LaterFrames {
     /// Second pass: the forward frames of request `index` (`request`) or response `index`.
     pub fn forward(&self, stream: StreamId, request: bool, index: usize) -> Forward {
         let m = self.map.lock().unwrap_or_else(PoisonError::into_inner);
-        let next = index.checked_add(1);
-        let at = |kind, i: Option<usize>| i.and_then(|i| self.get(&m, (stream, kind, i)));
-        if request {
-            Forward {
-                response: at(Kind::Answer, Some(index)),
-                next_request: at(Kind::Request, next),
-                next_response: None,
-            }
-        } else {
-            Forward {
-                response: None,
-                next_request: at(Kind::Request, next),
-                next_response: at(Kind::Response, next),
-            }
+        let at = |kind, i: usize| m.get(&(stream, kind, i)).copied();
+        let next = index.saturating_add(1);
+        Forward {
+            response: request.then(|| at(Kind::Answer, index)).flatten(),
+            next_request: at(Kind::Request, next),
+            next_response: (!request).then(|| at(Kind::Response, next)).flatten(),
         }
     }
 }
