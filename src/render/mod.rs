@@ -219,9 +219,10 @@ pub struct Printer<W: Write> {
     mask_terms: Option<Vec<String>>,
     /// `-T fields`: displayed frames are printed as these field columns.
     columns: Option<crate::display::columns::Columns>,
-    /// `-V` and `-x` write a frame in hundreds of small pieces: they go into this buffer
-    /// and the output (whose every write takes its lock) gets the frame's text at once.
-    frame_text: Option<Vec<u8>>,
+    /// Every format writes a frame in many small pieces (a summary line in about twenty,
+    /// `-V` in hundreds): they go into this buffer and the output (whose every write takes
+    /// its lock) gets the frame's text at once.
+    frame_text: Vec<u8>,
 }
 
 /// A frame's text buffer larger than this after a frame is given back.
@@ -277,7 +278,7 @@ impl<W: Write> Printer<W> {
             findings: FindingsPlacer::default(),
             mask_terms: None,
             columns: None,
-            frame_text: (mode == Mode::Tree || hex).then(Vec::new),
+            frame_text: Vec::new(),
         }
     }
 
@@ -330,7 +331,10 @@ impl<W: Write> Printer<W> {
 
     fn frame(&mut self, f: &FrameView<'_>) -> io::Result<()> {
         if let Some(c) = &self.columns {
-            return c.write_frame(&mut self.w, f);
+            let buf = &mut self.frame_text;
+            buf.clear();
+            let r = c.write_frame(buf, f);
+            return r.and(self.w.write_all(buf));
         }
         if !self.format.prints_frames() {
             // Nothing of the frame is printed, nor its findings (now or kept for the end).
@@ -347,9 +351,7 @@ impl<W: Write> Printer<W> {
             .as_ref()
             .filter(|t| !t.is_empty() || !f.highlights.is_empty())
         else {
-            let Some(buf) = &mut self.frame_text else {
-                return self.format.frame(&mut self.w, &self.opts, f);
-            };
+            let buf = &mut self.frame_text;
             buf.clear();
             let r = self.format.frame(buf, &self.opts, f);
             // What the format wrote before an error is written, as it would have been.

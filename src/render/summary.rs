@@ -19,6 +19,42 @@ pub fn addresses(f: &FrameView<'_>) -> (String, String) {
     (String::new(), String::new())
 }
 
+/// [`addresses`] appended to `s`, source and destination with `between` them, without a
+/// string of their own (every summary line prints them).
+pub fn push_addresses(s: &mut String, f: &FrameView<'_>, between: &str) {
+    match f.decoded.addrs() {
+        Some((src, dst)) => {
+            push_ip(s, src);
+            s.push_str(between);
+            push_ip(s, dst);
+        }
+        None => {
+            let (src, dst) = addresses(f);
+            s.push_str(&src);
+            s.push_str(between);
+            s.push_str(&dst);
+        }
+    }
+}
+
+/// An IP address as `Display` writes it (dotted quad; RFC 5952 for IPv6), the IPv4 one
+/// without the formatter's padding machinery.
+fn push_ip(s: &mut String, a: std::net::IpAddr) {
+    match a {
+        std::net::IpAddr::V4(v4) => {
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    s.push('.');
+                }
+                push_u64(s, u64::from(octet));
+            }
+        }
+        std::net::IpAddr::V6(v6) => {
+            let _ = write!(s, "{v6}");
+        }
+    }
+}
+
 pub fn mac(m: &[u8; 6]) -> String {
     format!(
         "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",

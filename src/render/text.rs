@@ -1,6 +1,7 @@
 //! The text formats of frames: summary lines (default, `-x`, `-A`/`-X`), the layered tree
 //! (`-V`, `-V -x`), and `-q` (nothing per frame).
 
+use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::frame::FrameView;
@@ -74,13 +75,13 @@ fn findings_cut_line(w: &mut dyn Write, dropped: u64) -> io::Result<()> {
 pub struct Lines {
     /// The previous displayed frame's time (`-t dd`).
     prev_displayed: Option<Timestamp>,
+    /// The line being built, reused from frame to frame.
+    text: String,
 }
 
 impl Lines {
     fn line(&mut self, w: &mut dyn Write, o: &TextOptions, f: &FrameView<'_>) -> io::Result<()> {
-        let (src, dst) = summary::addresses(f);
         let proto = summary::protocol(f);
-        let info = summary::info(f);
         let p = o.pal;
         let times = timefmt::FrameTimes {
             ts: f.ts,
@@ -90,20 +91,23 @@ impl Lines {
         };
         self.prev_displayed = Some(f.ts);
         let time = timefmt::format(o.time.0, &times, o.time.1);
-        writeln!(
-            w,
-            "{:>5} {} {} → {} {}{}{}{} {} {}",
-            f.number,
-            time,
-            src,
-            dst,
-            p.bold(),
-            p.proto(&proto),
-            proto,
-            p.reset(),
-            f.len,
-            info
-        )
+        let s = &mut self.text;
+        s.clear();
+        let _ = write!(s, "{:>5} {time} ", f.number);
+        summary::push_addresses(s, f, " → ");
+        s.push(' ');
+        s.push_str(p.bold());
+        s.push_str(p.proto(&proto));
+        s.push_str(&proto);
+        s.push_str(p.reset());
+        let _ = write!(s, " {} ", f.len);
+        summary::push_info(s, f);
+        s.push('\n');
+        w.write_all(s.as_bytes())?;
+        if s.capacity() > 1 << 16 {
+            *s = String::new();
+        }
+        Ok(())
     }
 }
 
