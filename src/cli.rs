@@ -492,6 +492,7 @@ pub struct AnalysisArgs {
     /// counted over every frame, as tshark, whatever -Y shows): conv,eth|ip|ipv6|tcp|udp,
     /// endpoints,eth|ip|ipv6|tcp|udp, io,phs, io,stat,INTERVAL[,FILTER|FRAMES()FILTER|BYTES()FILTER]...,
     /// http,tree, http_req,tree, http_srv,tree, http_seq,tree, dns,tree, http2,tree, credentials,
+    /// expert[,error|warn|note|chat|comment][,FILTER],
     /// follow,tcp|tls|udp,ascii|hex,STREAM (= --follow [udp:]STREAM), follow,http,ascii|hex,STREAM
     #[arg(short = 'z', value_name = "STAT")]
     pub z: Vec<String>,

@@ -921,7 +921,7 @@ fn capture_main(cli: &Cli) -> i32 {
         }
         if let Some(n) = stats.ztally.as_ref().map(|z| z.dropped).filter(|n| *n > 0) {
             eprintln!(
-                "squirrel-sniff: -z: {n} counts not kept: their rows (conversations, endpoints, io,stat intervals, tree nodes, credentials) were past the memory budget (--max-total-buffer)"
+                "squirrel-sniff: -z: {n} counts not kept: their rows (conversations, endpoints, io,stat intervals, tree nodes, credentials, expert items) were past the memory budget (--max-total-buffer)"
             );
         }
         for line in stats.ztally.iter().flat_map(|z| z.cut_notes()) {

@@ -1380,14 +1380,14 @@ fn read_frames<R: Replay, F: Frames, S: Sink + ?Sized>(
 
 /// Whether a run's frames need every segment's TCP options decoded: the sink may read them
 /// (a frame's line, tree or record shows them), or a display filter, the HTML page's
-/// evidence or the protocol hierarchy looks at the frames. Else (`-q`) only a SYN's are
+/// evidence, the protocol hierarchy or the expert items look at the frames. Else (`-q`) only a SYN's are
 /// decoded, for its window scale.
 fn reads_tcp_options<S: Sink + ?Sized>(opts: &RunOptions, sink: &S) -> bool {
     sink.reads_tcp_options()
         || opts.display_filter.is_some()
         || opts.html_evidence
         || opts.hierarchy
-        || crate::render::zstats::ZTally::has_hierarchy(&opts.zstats)
+        || crate::render::zstats::ZTally::reads_tcp_options(&opts.zstats)
 }
 
 /// Search what no stream search reads: the payload of a frame that is not TCP (and is

@@ -161,7 +161,7 @@ fn follow_maps_onto_follow_and_says_what_it_cannot_do() {
 #[test]
 fn an_unknown_statistic_is_one_usage_line_listing_the_known() {
     let f = capture("squirrel-http.pcap");
-    for z in ["conv,sctp", "expert", "bogus\x1b[31m"] {
+    for z in ["conv,sctp", "expertise", "bogus\x1b[31m"] {
         let o = run(&["-r", &f, "-z", z]);
         assert_eq!(o.status.code(), Some(2), "{z}");
         let e = stderr(&o);
@@ -749,16 +749,21 @@ fn http_trees_with_a_filter_count_the_frames_it_matches_as_tshark() {
     }
     // A filter that does not compile, or a tree squirrel-sniff does not have: usage.
     let f = capture("html-injection.pcap");
-    for z in ["http,tree,tcp.port ==", "expert", "http_seq,trees"] {
-        let o = run(&["-q", "-r", &f, "-z", z]);
-        assert_eq!(o.status.code(), Some(2), "{z}");
-        assert_eq!(
-            stderr(&o).trim_end().lines().count(),
-            1,
-            "{z}: {}",
-            stderr(&o)
-        );
+    for z in ["http,tree,tcp.port ==", "sip,stat", "http_seq,trees"] {
+        assert_one_usage_line(&f, z);
     }
+}
+
+/// `-q -r F -z Z` exits 2 with one line on stderr.
+fn assert_one_usage_line(f: &str, z: &str) {
+    let o = run(&["-q", "-r", f, "-z", z]);
+    assert_eq!(o.status.code(), Some(2), "{z}: {}", stdout(&o));
+    assert_eq!(
+        stderr(&o).trim_end().lines().count(),
+        1,
+        "{z}: {}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -787,7 +792,7 @@ fn http_tree_nodes_stop_at_the_memory_budget() {
     assert!(nodes(&o) >= 2, "{}", stdout(&o));
     let e = stderr(&o);
     assert!(
-        e.contains(" counts not kept: their rows (conversations, endpoints, io,stat intervals, tree nodes, credentials) were past the memory budget"),
+        e.contains(" counts not kept: their rows (conversations, endpoints, io,stat intervals, tree nodes, credentials, expert items) were past the memory budget"),
         "{e}"
     );
 }
@@ -1093,5 +1098,148 @@ fn http_seq_tree_matches_tshark_byte_for_byte() {
     assert!(
         chains.contains("\n      http://127.0.0.1/H  1 "),
         "{chains}"
+    );
+}
+
+/// One row of tests/fixtures/z-expert/INDEX.tsv: the fixture, then squirrel-sniff's
+/// arguments for the run tshark's was made with (scripts/make-z-expert-fixtures.sh).
+fn expert_runs() -> Vec<(PathBuf, Vec<String>)> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let dir = root.join("tests/fixtures/z-expert");
+    let index = std::fs::read_to_string(dir.join("INDEX.tsv")).expect("INDEX.tsv");
+    let mut runs = Vec::new();
+    for line in index.lines().skip(1) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let [name, capture, keys, stat, rule] = cols.as_slice() else {
+            panic!("INDEX.tsv: {line}");
+        };
+        let path = |p: &str| root.join(p).to_string_lossy().into_owned();
+        let mut args = vec![
+            "-n".to_string(),
+            "-q".into(),
+            "-r".into(),
+            path(capture),
+            "-z".into(),
+            stat.to_string(),
+        ];
+        if *keys != "-" {
+            args.extend(["--keylog".to_string(), path(keys)]);
+        }
+        if *rule != "-" {
+            args.extend(["-d".to_string(), rule.to_string()]);
+        }
+        runs.push((dir.join(format!("{name}.txt")), args));
+    }
+    runs
+}
+
+/// `-z expert[,SEVERITY][,FILTER]` as tshark 4.0 prints it: for every `z-expert` fixture
+/// (TCP's chats, notes and warnings with the tcp.analysis items, HTTP/1.x's request and
+/// status lines, in clear and decrypted with the key log, odd bytes escaped as tshark's
+/// labels, the Ethernet padding note, IPv4's length error, the severity argument, a filter),
+/// byte for byte, and the same with -j 1 and -j 2.
+#[test]
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
+fn expert_items_match_tshark_byte_for_byte() {
+    let runs = expert_runs();
+    assert_eq!(runs.len(), 98, "fixtures");
+    let mut with_items = 0;
+    for (fx, args) in &runs {
+        let want = std::fs::read_to_string(fx).expect("fixture");
+        with_items += usize::from(!want.is_empty());
+        for threads in [None, Some("1"), Some("2")] {
+            let mut a: Vec<&str> = args.iter().map(String::as_str).collect();
+            if let Some(j) = threads {
+                a.extend(["-j", j]);
+            }
+            let o = run(&a);
+            assert_eq!(o.status.code(), Some(0), "{}: {}", fx.display(), stderr(&o));
+            assert_eq!(
+                tables_after_summary(&o),
+                want,
+                "{} (-j {threads:?})",
+                fx.display()
+            );
+        }
+    }
+    // Most fixtures have items (a few captures have none in tshark either).
+    assert!(with_items >= 90, "{with_items} fixtures with items");
+}
+
+/// Where tshark writes a request line's characters raw that could mislead a terminal (line
+/// and paragraph separators, invisible fillers; captures/expert/unsafe-lines.pcap) or decodes
+/// leniently (an encoded surrogate, an overlong `/`: U+FFFD for each bad byte in ours),
+/// squirrel-sniff escapes them (`\u2028`); every other row is tshark's.
+#[test]
+fn expert_summaries_reach_the_terminal_escaped() {
+    let want = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/z-expert-escaped/captures__unsafe-lines.pcap.txt"),
+    )
+    .expect("fixture");
+    let o = run_nq(&capture("expert/unsafe-lines.pcap"), &["-z", "expert"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let got = tables_after_summary(&o);
+    let (got, want): (Vec<&str>, Vec<&str>) = (got.lines().collect(), want.lines().collect());
+    assert_eq!(got.len(), want.len(), "{}", got.join("\n"));
+    let mut escaped = 0;
+    for (g, w) in got.iter().zip(&want) {
+        if g == w {
+            continue;
+        }
+        assert!(w.contains("HTTP  GET /"), "{w}");
+        // No control, separator or invisible filler left raw (U+FFFD for bad UTF-8 is).
+        let raw = ['\u{2028}', '\u{2029}', '\u{34f}', '\u{3164}', '\u{115f}'];
+        assert!(
+            !g.chars().any(|c| c.is_control() || raw.contains(&c)),
+            "{g}"
+        );
+        escaped += 1;
+    }
+    assert_eq!(escaped, 3, "{}", got.join("\n"));
+    assert!(got
+        .iter()
+        .any(|l| l.ends_with("HTTP  GET /\\u2028\\u2029 HTTP/1.1\\r\\n")));
+    assert!(want.iter().any(|l| l.contains('\u{2028}')));
+}
+
+/// The severity argument and a filter that does not compile are one usage line (exit 2).
+#[test]
+fn expert_arguments_it_cannot_read_are_one_usage_line() {
+    let f = capture("squirrel-http.pcap");
+    for z in [
+        "expert,warn,tcp.port ==",
+        "expert,errors",
+        "expertise",
+        "expert;warn",
+    ] {
+        assert_one_usage_line(&f, z);
+    }
+}
+
+/// Expert rows count against the -z share of the memory budget as the other tables' rows.
+#[test]
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
+fn expert_rows_stop_at_the_memory_budget() {
+    let Some(c) = corpus() else { return };
+    // 40 requests for distinct URIs: over 40 rows. An 8 KiB budget leaves 25.
+    let src = c.join("http/pipelined-many-requests.pcap");
+    let src = src.to_string_lossy().into_owned();
+    let rows = |o: &std::process::Output| {
+        stdout(o)
+            .lines()
+            .filter(|l| l.starts_with("   ") && !l.contains("Frequency"))
+            .count()
+    };
+    let full = run_nq(&src, &["-z", "expert"]);
+    assert!(rows(&full) > 40, "{}", stdout(&full));
+    assert!(stderr(&full).is_empty(), "{}", stderr(&full));
+    let o = run_nq(&src, &["-z", "expert", "--max-total-buffer", "8192"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!((2..=25).contains(&rows(&o)), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("expert items) were past the memory budget"),
+        "{}",
+        stderr(&o)
     );
 }

@@ -131,6 +131,64 @@ pub fn is_unsafe(c: char) -> bool {
     )
 }
 
+/// Wire text as tshark 4.0's item labels show it (its `format_text`): printable ASCII as
+/// is (a backslash too); `\a \b \f \n \r \t \v` by name, the other C0 bytes and DEL in
+/// octal (`\033`); a character GLib does not call printable (controls, format characters,
+/// unassigned code points) as `\u0085` or `\U000E0001`; each invalid UTF-8 sequence (its
+/// longest start that could begin a character) as U+FFFD. Stricter than tshark where it
+/// prints what could mislead a terminal: line and paragraph separators and the invisible
+/// fillers ([`is_unsafe`]) are escaped the same way, not written raw.
+pub fn escape_label(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            push_label_char(&mut out, c);
+        }
+        if !chunk.invalid().is_empty() {
+            out.push(char::REPLACEMENT_CHARACTER);
+        }
+    }
+    out
+}
+
+fn push_label_char(out: &mut String, c: char) {
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+    let named = match c {
+        '\x07' => Some('a'),
+        '\x08' => Some('b'),
+        '\x0c' => Some('f'),
+        '\n' => Some('n'),
+        '\r' => Some('r'),
+        '\t' => Some('t'),
+        '\x0b' => Some('v'),
+        _ => None,
+    };
+    let v = c as u32;
+    if let Some(n) = named {
+        out.push('\\');
+        out.push(n);
+    } else if c.is_ascii() {
+        if c.is_ascii_control() {
+            out.push_str(&format!("\\{v:03o}"));
+        } else {
+            out.push(c);
+        }
+    } else if is_unsafe(c)
+        || matches!(
+            c.general_category(),
+            GeneralCategory::Unassigned | GeneralCategory::Surrogate
+        )
+    {
+        if v <= 0xffff {
+            out.push_str(&format!("\\u{v:04X}"));
+        } else {
+            out.push_str(&format!("\\U{v:08X}"));
+        }
+    } else {
+        out.push(c);
+    }
+}
+
 /// True when a byte is printed as itself in the ASCII column of a hex dump.
 pub fn is_printable_ascii(b: u8) -> bool {
     (0x20..0x7f).contains(&b)
@@ -138,6 +196,24 @@ pub fn is_printable_ascii(b: u8) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn labels_as_tshark_with_separators_escaped() {
+        use super::escape_label;
+        assert_eq!(escape_label(b"a\\b\r\n"), "a\\b\\r\\n");
+        assert_eq!(
+            escape_label(b"\x0b\x0c\x1b\x00\x7f"),
+            "\\v\\f\\033\\000\\177"
+        );
+        assert_eq!(
+            escape_label("\u{85}\u{2028}\u{e0001}\u{200b}\u{fffe}".as_bytes()),
+            "\\u0085\\u2028\\U000E0001\\u200B\\uFFFE"
+        );
+        assert_eq!(
+            escape_label(b"\xe2\x80x\xf0\x9f\x98\x80\xff\xfe"),
+            "\u{fffd}x\u{1f600}\u{fffd}\u{fffd}"
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -6,6 +6,7 @@ pub mod color;
 pub use crate::present::{escape, tree};
 pub mod conversations;
 pub mod ecs;
+pub mod expert;
 pub mod export_objects;
 pub mod follow;
 pub mod follow_http;

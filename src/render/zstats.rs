@@ -83,6 +83,9 @@ pub enum ZStat {
     /// `http,tree`, `http_req,tree`, `http_srv,tree`, `dns,tree`, `http2,tree` (with a filter):
     /// tshark's HTTP counter trees and its DNS tree.
     Tree(crate::render::stats_tree::TreeKind, Option<String>),
+    /// `expert[,error|warn|note|chat|comment][,FILTER]`: tshark's expert items of the layers
+    /// squirrel-sniff analyses (TCP, HTTP/1.x), at the severity given and above.
+    Expert(crate::render::expert::Severity, Option<String>),
     /// `credentials`: the user names of HTTP/1.x Authorization and Proxy-Authorization
     /// fields (tshark's credentials tap, which takes no filter).
     Credentials,
@@ -102,6 +105,7 @@ pub const KNOWN: &str = "conv,eth|ip|ipv6|tcp|udp[,FILTER]  \
 endpoints,eth|ip|ipv6|tcp|udp[,FILTER]  io,phs[,FILTER]  \
 io,stat,INTERVAL[,FILTER|FRAMES()FILTER|BYTES()FILTER]...  \
 http,tree|http_req,tree|http_srv,tree|http_seq,tree|dns,tree|http2,tree[,FILTER]  credentials  \
+expert[,error|warn|note|chat|comment][,FILTER]  \
 follow,tcp|tls|udp|http,ascii|hex,STREAM";
 
 impl ZStat {
@@ -144,6 +148,11 @@ impl ZStat {
                 Ok(ZStat::Tree(tree, filter(f.first())?))
             }
             ["follow", ..] => Self::parse_follow(arg, unknown),
+            [e, ..] if e.eq_ignore_ascii_case("expert") => {
+                let rest = arg.get(e.len()..).unwrap_or("");
+                let (level, f) = crate::render::expert::parse_args(rest).ok_or_else(unknown)?;
+                Ok(ZStat::Expert(level, filter(f.as_ref())?))
+            }
             ["credentials"] => Ok(ZStat::Credentials),
             ["credentials", ..] => Err(format!(
                 "-z {}: credentials takes no filter (tshark ignores what follows it)",
@@ -334,6 +343,7 @@ enum Kind {
     Tree(Box<crate::render::stats_tree::StatsTree>),
     /// `-z credentials`: each credential with the frame that completed its message.
     Credentials(Vec<(u64, Credential)>),
+    Expert(Box<crate::render::expert::Expert>),
 }
 
 /// One `-z` table: its filter (the frames it counts) and its rows.
@@ -352,6 +362,7 @@ impl Table {
             Kind::IoStat(t) => t.rows(),
             Kind::Tree(t) => t.rows(),
             Kind::Credentials(rows) => rows.len(),
+            Kind::Expert(e) => e.rows(),
         }
     }
 }
@@ -388,6 +399,10 @@ impl ZTally {
                         f,
                     ),
                     ZStat::Credentials => (Kind::Credentials(Vec::new()), &None),
+                    ZStat::Expert(level, f) => (
+                        Kind::Expert(Box::new(crate::render::expert::Expert::new(*level))),
+                        f,
+                    ),
                     ZStat::Follow { .. } => return None,
                 };
                 // The filter compiled when the argument was parsed.
@@ -409,9 +424,12 @@ impl ZTally {
         !self.tables.is_empty()
     }
 
-    /// Whether a table is the protocol hierarchy (it reads every segment's TCP options).
-    pub fn has_hierarchy(stats: &[ZStat]) -> bool {
-        stats.iter().any(|s| matches!(s, ZStat::Phs(_)))
+    /// Whether a table reads every segment's TCP options: the protocol hierarchy, and the
+    /// expert items (a SACK option's D-SACK).
+    pub fn reads_tcp_options(stats: &[ZStat]) -> bool {
+        stats
+            .iter()
+            .any(|s| matches!(s, ZStat::Phs(_) | ZStat::Expert(..)))
     }
 
     /// Rows held over every table (for the memory budget).
@@ -531,6 +549,7 @@ impl ZTally {
                         }
                     }
                 },
+                Kind::Expert(e) => e.frame(view, &mut room, dropped),
                 Kind::Credentials(rows) => {
                     // The HTTP/1.x messages this frame completed (tshark's HTTP/2 dissector
                     // lists none).
@@ -576,6 +595,7 @@ impl ZTally {
                 Kind::IoStat(t) => t.write(w, &self.clock)?,
                 Kind::Tree(t) => t.write(w)?,
                 Kind::Credentials(rows) => write_credentials(w, rows)?,
+                Kind::Expert(e) => e.write(w)?,
             }
         }
         Ok(())
@@ -881,7 +901,16 @@ mod tests {
             ZStat::parse("http_seq,tree"),
             Ok(ZStat::Tree(TreeKind::Sequences, None))
         );
-        assert!(ZStat::parse("expert").is_err());
+        use crate::render::expert::Severity;
+        assert_eq!(
+            ZStat::parse("expert"),
+            Ok(ZStat::Expert(Severity::Comment, None))
+        );
+        assert_eq!(
+            ZStat::parse("expert,warn,tcp"),
+            Ok(ZStat::Expert(Severity::Warn, Some("tcp".into())))
+        );
+        assert!(ZStat::parse("expert,note,tcp ==").is_err());
         assert!(ZStat::parse("http_req,tree,tcp.port ==").is_err());
         assert_eq!(
             ZStat::parse("conv,ip,tcp.port == 80 || udp"),

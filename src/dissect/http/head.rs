@@ -90,6 +90,8 @@ pub(crate) struct Head {
     pub version: Cow<'static, str>,
     /// The start line as on the wire, without its line end.
     pub line: Vec<u8>,
+    /// The start line ended in CR LF (else in a bare LF).
+    pub line_crlf: bool,
     pub headers: Headers,
     /// Bytes taken from the buffer, including leading empty lines and the blank line.
     pub len: usize,
@@ -510,7 +512,9 @@ fn http1_version(minor: u8) -> Cow<'static, str> {
 /// A complete head (`head` ends just past its blank line, no empty line before it).
 pub(crate) fn complete_head(head: &[u8], examined: &mut u64) -> Option<Head> {
     let first_nl = memchr::memchr(b'\n', head)?;
-    let line = trim_cr(head.get(..first_nl).unwrap_or(&[]));
+    let with_cr = head.get(..first_nl).unwrap_or(&[]);
+    let line = trim_cr(with_cr);
+    let line_crlf = with_cr.len() != line.len();
     *examined += (first_nl + 1 + line.len()) as u64;
     let parts = start_parts(line)?;
     // `strict` counts the lines, then httparse reads the head.
@@ -518,6 +522,7 @@ pub(crate) fn complete_head(head: &[u8], examined: &mut u64) -> Option<Head> {
     if let Some(mut h) = strict(head) {
         h.len = head.len();
         h.line = line.to_vec();
+        h.line_crlf = line_crlf;
         return Some(h);
     }
     // Lenient: our own start line, header lines split at the colon.
@@ -528,6 +533,7 @@ pub(crate) fn complete_head(head: &[u8], examined: &mut u64) -> Option<Head> {
         kind,
         version: Cow::Owned(version),
         line: line.to_vec(),
+        line_crlf,
         headers: lenient_headers(body),
         len: head.len(),
         lenient: true,
@@ -615,6 +621,7 @@ fn strict_in<'b>(
         kind,
         version: http1_version(minor),
         line: Vec::new(),
+        line_crlf: true,
         headers: fields,
         len: head.len(),
         lenient: false,

@@ -134,6 +134,9 @@ pub struct HttpMessage {
     pub version: Cow<'static, str>,
     /// The start line as on the wire, without its line end.
     pub line: Vec<u8>,
+    /// The start line ended in CR LF (else in a bare LF; HTTP/2's pseudo line has none and
+    /// says true).
+    pub line_crlf: bool,
     /// Header fields in wire order: name, raw value.
     pub headers: Headers,
     /// Trailer fields of a chunked body.

@@ -760,6 +760,7 @@ impl HttpStream {
             start,
             version: h.version,
             line: h.line,
+            line_crlf: h.line_crlf,
             headers: h.headers,
             trailers: Headers::default(),
             content_type_at,

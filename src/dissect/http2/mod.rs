@@ -1262,6 +1262,7 @@ pub(crate) fn side_message(
         start,
         version: version.into(),
         line,
+        line_crlf: true,
         headers,
         trailers: sd.trailers,
         content_type_at,

@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Write captures/expert/odd-lines.pcap and captures/expert/unsafe-lines.pcap: HTTP/1.1
+requests whose request lines hold odd bytes, for `-z expert`'s HTTP chats (tshark prints
+each request line as its item labels escape it, cut to 239 bytes).
+
+usage: scripts/make-expert-captures.py [--out captures/expert]
+
+Each request is one TCP connection to port 80 (SYN, SYN+ACK, ACK, then the request in
+one segment; checksums right, no reply). The bytes are made here, not captured: no
+program sends such lines on purpose.
+
+  odd-lines.pcap     lines tshark 4.0 and squirrel-sniff print the same: a backslash,
+                     C0 controls and DEL (octal or by name), C1 and format characters and
+                     unassigned code points (\\uXXXX, \\UXXXXXXXX), invalid UTF-8 (U+FFFD
+                     per bad sequence), an emoji, a 300-byte URI (cut), a bare LF line end;
+  unsafe-lines.pcap  lines where squirrel-sniff escapes more than tshark: line and paragraph
+                     separators and invisible fillers (tshark writes them raw), an encoded
+                     surrogate and an overlong '/' (tshark decodes them leniently).
+"""
+import argparse
+import os
+import struct
+
+ODD = [
+    b"GET /a\\b HTTP/1.1\r\n",
+    b"GET /\x07\x08\x0b\x0c\x1b[2J\x00\x7f HTTP/1.1\r\n",
+    "GET /\u0085\U000e0001\u200b\ufffe\U0010ffff\u202e HTTP/1.1\r\n".encode(),
+    b"GET /\xe2\x80x\xf0\x9f\x98\x80\xff\xfe HTTP/1.1\r\n",
+    b"GET /" + b"x" * 300 + b" HTTP/1.1\r\n",
+    b"GET /lf-only HTTP/1.1\n",
+    b"GET /caf\xc3\xa9 HTTP/1.1\r\n",
+]
+UNSAFE = [
+    "GET /\u2028\u2029 HTTP/1.1\r\n".encode(),
+    "GET /\u034f\u3164\u115f HTTP/1.1\r\n".encode(),
+    b"GET /\xed\xa0\x80\xc0\xaf HTTP/1.1\r\n",
+]
+
+
+def checksum(b: bytes) -> int:
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    s = (s >> 16) + (s & 0xFFFF)
+    s += s >> 16
+    return ~s & 0xFFFF
+
+
+def segment(sport: int, dport: int, seq: int, ack: int, flags: int, payload: bytes) -> bytes:
+    client, server = bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])
+    src, dst = (server, client) if sport == 80 else (client, server)
+    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, flags, 65535, 0, 0) + payload
+    pseudo = src + dst + struct.pack("!BBH", 0, 6, len(tcp))
+    tcp = tcp[:16] + struct.pack("!H", checksum(pseudo + tcp)) + tcp[18:]
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0, 64, 6, 0, src, dst)
+    ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
+    macs = (b"\x02\x00\x00\x00\x00\x02", b"\x02\x00\x00\x00\x00\x01")
+    eth = macs[0] + macs[1] if sport != 80 else macs[1] + macs[0]
+    return eth + b"\x08\x00" + ip + tcp
+
+
+def write(path: str, lines: list) -> None:
+    with open(path, "wb") as out:
+        out.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        t = 1_700_000_000
+        for i, line in enumerate(lines):
+            port = 40000 + i
+            frames = [
+                segment(port, 80, 1000, 0, 0x02, b""),
+                segment(80, port, 5000, 1001, 0x12, b""),
+                segment(port, 80, 1001, 5001, 0x10, b""),
+                segment(port, 80, 1001, 5001, 0x18, line + b"Host: x\r\n\r\n"),
+            ]
+            for f in frames:
+                out.write(struct.pack("<IIII", t, 0, len(f), len(f)) + f)
+                t += 1
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default="captures/expert")
+    args = ap.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    write(os.path.join(args.out, "odd-lines.pcap"), ODD)
+    write(os.path.join(args.out, "unsafe-lines.pcap"), UNSAFE)
+
+
+if __name__ == "__main__":
+    main()
