@@ -27,3 +27,6 @@ follow dns-udp-tcp captures/dns-udp-tcp.pcap udp hex 0
 follow ip-fragments captures/ip-fragments.pcap udp hex 0
 # TCP hex lines ending in spaces: tshark writes one space fewer there.
 follow get "$corpus/http/get.pcap" tcp hex 0
+# Short and whole lines ending in space bytes, around the 8th byte's extra space
+# (captures/follow/hex-spaces.pcap, scripts/make-hex-spaces-capture.sh).
+follow hex-spaces captures/follow/hex-spaces.pcap tcp hex 0

@@ -493,7 +493,8 @@ pub struct AnalysisArgs {
     /// endpoints,eth|ip|ipv6|tcp|udp, io,phs, io,stat,INTERVAL[,FILTER|FRAMES()FILTER|BYTES()FILTER]...,
     /// http,tree, http_req,tree, http_srv,tree, http_seq,tree, dns,tree, http2,tree, credentials,
     /// expert[,error|warn|note|chat|comment][,FILTER],
-    /// follow,tcp|tls|udp,ascii|hex,STREAM (= --follow [udp:]STREAM), follow,http,ascii|hex,STREAM
+    /// follow,tcp|tls|udp,ascii|hex,STREAM (= --follow [udp:]STREAM), follow,http,ascii|hex,STREAM,
+    /// follow,http2,ascii|hex,STREAM,H2STREAM[,FIRST[-LAST]]
     #[arg(short = 'z', value_name = "STAT")]
     pub z: Vec<String>,
     /// The parsed `-z` arguments (filled in by the binary after parsing).
@@ -503,6 +504,10 @@ pub struct AnalysisArgs {
     /// (set by [`AnalysisArgs::parse_z`]).
     #[arg(skip)]
     pub follow_as_http: bool,
+    /// `-z follow,http2,…,ID[,FIRST[-LAST]]`: HTTP/2 stream ID of the followed TCP stream in
+    /// tshark's follow text, and the chunks shown (set by [`AnalysisArgs::parse_z`]).
+    #[arg(skip)]
+    pub follow_as_http2: Option<(u32, Option<(u32, u32)>)>,
 }
 
 impl AnalysisArgs {
@@ -517,6 +522,8 @@ impl AnalysisArgs {
                 stream,
                 udp,
                 http,
+                http2,
+                chunks,
             } = stat
             {
                 if self.follow.is_some() {
@@ -535,6 +542,7 @@ impl AnalysisArgs {
                     FollowMode::Hex => FollowFormatArg::Hex,
                 };
                 self.follow_as_http = http;
+                self.follow_as_http2 = http2.map(|id| (id, chunks));
             }
             self.zstats.push(stat);
         }

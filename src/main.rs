@@ -585,8 +585,9 @@ fn capture_main(cli: &Cli) -> i32 {
             memory_budget: cli.bounds.max_total_buffer.max(1),
             follow_output: match (follow_sel, cli.analysis.follow_format) {
                 (None, _) | (_, FollowFormatArg::Http) => None,
-                // `-z follow,http` is written at the end, with the stream's HTTP messages.
-                _ if cli.analysis.follow_as_http => None,
+                // `-z follow,http` is written at the end, with the stream's HTTP messages;
+                // `-z follow,http2` with its HTTP/2 frames.
+                _ if cli.analysis.follow_as_http || cli.analysis.follow_as_http2.is_some() => None,
                 _ if cli.output.json => Some(FollowOutput::Json),
                 (_, FollowFormatArg::Raw) => {
                     Some(FollowOutput::Raw(match cli.analysis.follow_dir {
@@ -600,6 +601,7 @@ fn capture_main(cli: &Cli) -> i32 {
             follow: follow_sel.map(|s| (s, cli.analysis.follow_limit)),
             follow_http: cli.analysis.follow_format == FollowFormatArg::Http
                 || cli.analysis.follow_as_http,
+            follow_http2: cli.analysis.follow_as_http2.map(|(id, _)| id),
             findings: findings.clone(),
             display_filter: display_filter.clone(),
             flow: FlowConfig {
@@ -628,6 +630,7 @@ fn capture_main(cli: &Cli) -> i32 {
                         .any(|t| {
                             t.contains("http.request.line") || t.contains("http.response.line")
                         }),
+                keep_http2_frames: cli.analysis.follow_as_http2.is_some(),
                 ..DissectConfig::default()
             },
             progress: is_file && (cli.output.progress || !stdout.is_terminal()),
@@ -1346,7 +1349,28 @@ fn end_of_run_output<W: Write>(
             writeln!(w, "{}:", squirrel_sniff::render::escape::escape_str(c))?;
         }
     }
-    if let Some(fc) = &stats.follow {
+    if let (Some(fc), Some((id, chunks))) = (&stats.follow, cli.analysis.follow_as_http2) {
+        let fmt = if cli.analysis.follow_format == FollowFormatArg::Hex {
+            follow::FollowFormat::Hex
+        } else {
+            follow::FollowFormat::Ascii
+        };
+        let stream = cli
+            .analysis
+            .follow
+            .as_deref()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_default();
+        let spec = follow::Http2Follow { stream, id, chunks };
+        follow::write_follow_http2(
+            w,
+            spec,
+            fc.stream(stream),
+            &stats.follow_http2,
+            fmt,
+            (cli.analysis.follow_limit, stats.follow_http2_cut),
+        )?;
+    } else if let Some(fc) = &stats.follow {
         match cli.analysis.follow_format {
             f if cli.analysis.follow_as_http => {
                 let fmt = if f == FollowFormatArg::Hex {

@@ -140,6 +140,9 @@ pub struct RunOptions {
     pub follow: Option<(FollowSelect, usize)>,
     /// Keep the HTTP messages of followed streams (`--follow-format http`).
     pub follow_http: bool,
+    /// `-z follow,http2,…,TCP,ID`: keep the frames of HTTP/2 stream ID of the followed TCP
+    /// streams (with [`crate::dissect::DissectConfig::keep_http2_frames`] set).
+    pub follow_http2: Option<u32>,
     /// What the findings stage looks for (secrets, Fernet key, trusted CAs).
     pub findings: FindingsConfig,
     /// Highlights found by an earlier pass for frames printed before the match completed.
@@ -250,6 +253,11 @@ pub struct RunStats {
     pub follow: Option<FollowCollector>,
     /// `--follow-format http`: the HTTP messages of followed streams.
     pub follow_http: Vec<AppEvent>,
+    /// `-z follow,http2`: the followed HTTP/2 stream's frames, in the order they completed.
+    pub follow_http2: Vec<AppEvent>,
+    /// Bytes of those frames kept, and those not kept past the follow limit.
+    pub follow_http2_kept: usize,
+    pub follow_http2_cut: u64,
     /// What an eavesdropper sees: the findings stage's report.
     pub report: Report,
     /// Highlights for frames printed before the secret they carry was complete
@@ -530,6 +538,9 @@ impl<'o> Runner<'o> {
                 }
             }
         }
+        if let Some(id) = self.opts.follow_http2 {
+            self.keep_follow_http2(events, id);
+        }
         if !self.opts.follow_http {
             return;
         }
@@ -540,6 +551,40 @@ impl<'o> Runner<'o> {
             {
                 self.stats.follow_http.push(e.clone());
             }
+        }
+    }
+
+    /// `-z follow,http2`: keep the frames of HTTP/2 stream `id` of the followed TCP streams,
+    /// up to the follow limit (the frame bytes and decoded header fields counted).
+    fn keep_follow_http2(&mut self, events: &[AppEvent], id: u32) {
+        let limit = self.opts.follow.map_or(usize::MAX, |(_, l)| l);
+        for e in events {
+            if e.transport != crate::flow::Transport::Tcp || !self.follow_wants(e.stream) {
+                continue;
+            }
+            let Some(f) = e.msg.http2_frame() else {
+                continue;
+            };
+            if f.header.stream_id != id {
+                continue;
+            }
+            let size = f
+                .raw
+                .len()
+                .saturating_add(f.headers.as_ref().map_or(0, |h| {
+                    h.fields
+                        .iter()
+                        .map(|(n, v)| n.len() + v.len() + 8)
+                        .sum::<usize>()
+                }));
+            let kept = self.stats.follow_http2_kept.saturating_add(size);
+            if kept > limit || self.stats.follow_http2_cut > 0 {
+                self.stats.follow_http2_cut =
+                    self.stats.follow_http2_cut.saturating_add(size as u64);
+                continue;
+            }
+            self.stats.follow_http2_kept = kept;
+            self.stats.follow_http2.push(e.clone());
         }
     }
 

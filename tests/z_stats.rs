@@ -147,7 +147,8 @@ fn follow_maps_onto_follow_and_says_what_it_cannot_do() {
     for z in [
         "follow,quic,ascii,0",
         "follow,tcp,raw,0",
-        "follow,http2,ascii,0,1",
+        "follow,http3,ascii,0,1",
+        "follow,tcp,ascii,0,2-3",
         "follow,tcp,ascii,10.0.0.1:80,10.0.0.2:4000",
     ] {
         let o = run(&["-r", &f, "-q", "-z", z]);
@@ -505,7 +506,7 @@ fn without_summary(o: &std::process::Output) -> String {
 fn follow_udp_and_tcp_hex_as_tshark() {
     let Some(c) = corpus() else { return };
     let files = fixture_files("follow-udp");
-    assert_eq!(files.len(), 10, "fixtures");
+    assert_eq!(files.len(), 11, "fixtures");
     for f in files {
         let name = stem(&f);
         // CAPTURE.PROTO.STREAM.MODE
@@ -516,6 +517,7 @@ fn follow_udp_and_tcp_hex_as_tshark() {
             "dns-udp" => c.join("decrypt/dns-udp.pcap"),
             "quic-h3" => c.join("decrypt/quic-h3.pcap"),
             "get" => c.join("http/get.pcap"),
+            "hex-spaces" => captures().join("follow/hex-spaces.pcap"),
             other => captures().join(format!("{other}.pcap")),
         };
         let pcap = pcap.to_string_lossy().into_owned();
@@ -621,15 +623,175 @@ fn follow_http_as_tshark() {
         "follow,http,ascii,0",
     ]);
     assert!(stdout(&o).contains("fluffy tail"), "{}", stdout(&o));
-    // HTTP/2 is tshark's follow,http2: not this form.
+    // HTTP/1.x is not follow,http2's: no chunk, both nodes `:0` (as tshark).
     let o = run(&[
+        "-n",
         "-q",
         "-r",
         &capture("squirrel-http.pcap"),
         "-z",
         "follow,http2,ascii,0,1",
     ]);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        without_summary(&o).ends_with("Node 0: :0\nNode 1: :0\n===================================================================\n"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+/// The capture (and key log) a `follow-http2` fixture was made from: the corpus's, or a
+/// bundled one (`None` when it is not there).
+fn http2_source(base: &str) -> Option<(PathBuf, Option<PathBuf>)> {
+    let bundled = match base {
+        "h2c-nghttp" => Some(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/h2/h2c-nghttp.pcap"),
+        ),
+        "h2c-edge-frames" => Some(captures().join("h2/h2c-edge-frames.pcap")),
+        _ => None,
+    };
+    if let Some(b) = bundled {
+        return Some((b, None));
+    }
+    let dec = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/decrypt");
+    let (pcap, keys) = match base {
+        "h2-tls.dsb" => (dec.join("h2-tls.dsb.pcapng"), None),
+        "h2-tls" | "tls13-ech-grease" => (
+            dec.join(format!("{base}.pcap")),
+            Some(dec.join(format!("{base}.keys"))),
+        ),
+        other => (dec.join(format!("{other}.pcap")), None),
+    };
+    pcap.exists().then_some((pcap, keys))
+}
+
+/// Compare our `-z follow,http2,…` with each fixture of tests/fixtures/follow-http2 whose
+/// capture is there (`only`: the captures to take), with -j 1 and -j 2; the count compared.
+fn compare_follow_http2(only: &[&str]) -> usize {
+    let mut compared = 0;
+    for f in fixture_files("follow-http2") {
+        let name = stem(&f);
+        // CAPTURE.TCP.ID.MODE[.FIRST-LAST] (the capture's name may hold one dot: h2-tls.dsb)
+        let parts: Vec<&str> = name.split('.').collect();
+        let at = parts
+            .iter()
+            .position(|p| p.parse::<u32>().is_ok())
+            .expect("fixture name");
+        let base = parts[..at].join(".");
+        let [tcp, id, mode, range @ ..] = &parts[at..] else {
+            panic!("fixture name {name}")
+        };
+        if !only.is_empty() && !only.contains(&base.as_str()) {
+            continue;
+        }
+        let Some((pcap, keys)) = http2_source(&base) else {
+            continue;
+        };
+        let mut z = format!("follow,http2,{mode},{tcp},{id}");
+        if let [r] = range {
+            z = format!("{z},{r}");
+        }
+        let pcap = pcap.to_string_lossy().into_owned();
+        let keys = keys.map(|k| k.to_string_lossy().into_owned());
+        let want = std::fs::read_to_string(&f).expect("fixture");
+        let mut first: Option<Vec<u8>> = None;
+        for j in ["1", "2"] {
+            let mut args = vec!["-n", "-q", "-r", pcap.as_str(), "-j", j, "-z", z.as_str()];
+            if let Some(k) = &keys {
+                args.extend(["--keylog", k.as_str()]);
+            }
+            let o = run(&args);
+            assert_eq!(o.status.code(), Some(0), "{z} {pcap}: {}", stderr(&o));
+            assert_eq!(without_summary(&o), want, "{name}: {z} on {pcap} -j {j}");
+            match &first {
+                None => first = Some(o.stdout),
+                Some(one) => assert_eq!(one, &o.stdout, "{name}: -j 2"),
+            }
+        }
+        compared += 1;
+    }
+    compared
+}
+
+/// `-z follow,http2,ascii|hex,TCP,ID[,FIRST-LAST]` as tshark 4.0 prints it
+/// (tests/fixtures/follow-http2, made by scripts/make-z-follow-http2-fixtures.sh, which says
+/// its edits): every HTTP/2 capture of the corpus and the bundled ones, every (TCP stream,
+/// HTTP/2 stream) pair in both modes, h2c after an Upgrade, h2 in TLS with the key log or
+/// the file's own secrets, chunk ranges.
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
+#[test]
+fn follow_http2_as_tshark() {
+    let Some(_) = corpus() else { return };
+    let files = fixture_files("follow-http2");
+    assert_eq!(files.len(), 146, "fixtures");
+    assert_eq!(compare_follow_http2(&[]), files.len());
+    // The secret, in the decrypted DATA frame of stream 1.
+    let dec = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/decrypt");
+    let o = run(&[
+        "-n",
+        "-q",
+        "-r",
+        &dec.join("h2c-prior-knowledge.pcap").to_string_lossy(),
+        "-z",
+        "follow,http2,ascii,0,1",
+    ]);
+    assert!(
+        stdout(&o).contains("secret is: fluffy tail"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+/// The bundled captures alone (no corpus needed): padded HEADERS and DATA, trailers, a header
+/// block over CONTINUATION frames (the fields shown on the frame each one ended in, a
+/// frame that ends none showing nothing), PUSH_PROMISE, RST_STREAM, WINDOW_UPDATE, PRIORITY,
+/// PING, GOAWAY, an unknown frame type; and the forms that are usage errors.
+#[test]
+fn follow_http2_frames_as_tshark_on_the_bundled_captures() {
+    assert_eq!(compare_follow_http2(&["h2c-edge-frames"]), 13);
+    assert_eq!(compare_follow_http2(&["h2c-nghttp"]), 79);
+    let pcap = capture("h2/h2c-edge-frames.pcap");
+    for z in [
+        "follow,http2,ascii,0",
+        "follow,http2,ascii,0,x",
+        "follow,http2,ascii,0,2147483648",
+        "follow,http2,ascii,0,1,0",
+        "follow,http2,ascii,0,1,3-2",
+        "follow,http2,ascii,0,1,2,3",
+        "follow,http2,raw,0,1",
+        "follow,http2,ascii,7,1",
+    ] {
+        let o = run(&["-q", "-r", &pcap, "-z", z]);
+        assert_eq!(o.status.code(), Some(2), "{z}");
+        assert_eq!(
+            stderr(&o).trim_end().lines().count(),
+            1,
+            "{z}: {}",
+            stderr(&o)
+        );
+    }
+    // A follow limit below the stream's size: the frames past it are said to be cut.
+    let o = run(&[
+        "-n",
+        "-q",
+        "-r",
+        &pcap,
+        "--follow-limit",
+        "300",
+        "-z",
+        "follow,http2,ascii,0,1",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = without_summary(&o);
+    assert!(
+        text.contains("[... output cut at 300 bytes, 448 more not shown ...]"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n115\n") && text.contains("fluffy tail"),
+        "{text}"
+    );
+    assert!(!text.contains("x-after"), "{text}");
 }
 
 /// The three HTTP trees, in the order the fixtures were made with.

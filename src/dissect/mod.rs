@@ -37,6 +37,9 @@ pub struct DissectConfig {
     /// Keep each HTTP/1.x head's bytes as sent (`http.request.line`, `http.response.line`,
     /// `-z follow,http`): only when an output shows them.
     pub keep_raw_heads: bool,
+    /// Keep each HTTP/2 frame's bytes and which of a header block's fields ended in each of
+    /// its frames (`-z follow,http2`): only when that output is asked for.
+    pub keep_http2_frames: bool,
     /// `-2`: where the file's HTTP/1.x messages completed, recorded by a first pass and
     /// read by the second ([`http::later`]).
     pub later: Option<std::sync::Arc<http::later::LaterFrames>>,
@@ -52,6 +55,7 @@ impl Default for DissectConfig {
             decrypt: tls::decrypt::DecryptConfig::default(),
             decode_as: Vec::new(),
             keep_raw_heads: false,
+            keep_http2_frames: false,
             later: None,
         }
     }

@@ -229,6 +229,10 @@ pub trait AppMessage: fmt::Debug + Send + Sync {
     fn http2_frame_type(&self) -> Option<u8> {
         None
     }
+    /// The message as one HTTP/2 frame, for `-z follow,http2`.
+    fn http2_frame(&self) -> Option<&super::http2::FrameEvent> {
+        None
+    }
     /// The message as a DNS message, for `-z dns,tree`.
     fn dns(&self) -> Option<&super::dns::DnsEvent> {
         None

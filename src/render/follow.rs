@@ -144,26 +144,177 @@ pub fn write_follow_http<W: Write>(
     let mut hex_offset = [0u64; 2];
     for (dir, h) in &messages {
         let from_node0 = Some(*dir) == first;
-        let indent = if from_node0 { "" } else { "\t" };
         let head = h.raw_head.as_deref().unwrap_or_default();
         let body = h.body_for_search();
         for chunk in [head, body] {
-            if chunk.is_empty() {
-                continue;
-            }
-            if format == FollowFormat::Hex {
-                let off = &mut hex_offset[usize::from(!from_node0)];
-                write_hex_chunk(w, indent, *off, chunk)?;
-                *off = off.saturating_add(chunk.len() as u64);
-            } else {
-                writeln!(w, "{indent}{}", chunk.len())?;
-                w.write_all(ascii_text(chunk).as_bytes())?;
-                writeln!(w)?;
+            if !chunk.is_empty() {
+                write_node_chunk(w, format, from_node0, &mut hex_offset, chunk, true)?;
             }
         }
     }
     writeln!(w, "{RULE}")?;
     Ok(())
+}
+
+/// One chunk of a follow text whose nodes are its senders in order of appearance: from
+/// Node 1 indented; in hex mode its offset is what that node sent before (`hex_offset`,
+/// moved on whether it is `shown` or not).
+fn write_node_chunk<W: Write>(
+    w: &mut W,
+    format: FollowFormat,
+    from_node0: bool,
+    hex_offset: &mut [u64; 2],
+    chunk: &[u8],
+    shown: bool,
+) -> io::Result<()> {
+    let off = &mut hex_offset[usize::from(!from_node0)];
+    let start = *off;
+    *off = off.saturating_add(chunk.len() as u64);
+    if !shown {
+        return Ok(());
+    }
+    let indent = if from_node0 { "" } else { "\t" };
+    if format == FollowFormat::Hex {
+        write_hex_chunk(w, indent, start, chunk)
+    } else {
+        writeln!(w, "{indent}{}", chunk.len())?;
+        w.write_all(ascii_text(chunk).as_bytes())?;
+        writeln!(w)
+    }
+}
+
+/// What `-z follow,http2` shows of a TCP stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Http2Follow {
+    /// The TCP stream (`tcp.stream`).
+    pub stream: u32,
+    /// The HTTP/2 stream id.
+    pub id: u32,
+    /// Only chunks FIRST to LAST (counted from 1) are shown; the others still move the hex
+    /// offsets on.
+    pub chunks: Option<(u32, u32)>,
+}
+
+/// `-z follow,http2,ascii|hex,N,ID[,FIRST[-LAST]]`, as tshark 4.0 prints it: one chunk per
+/// frame of HTTP/2 stream ID on TCP stream N, in the order the frames completed. A frame of
+/// a header block (HEADERS, PUSH_PROMISE, CONTINUATION) shows the header fields that ended
+/// in it, each as a 4-byte big-endian name length, the name, a 4-byte value length and the
+/// value (a frame that ends no field shows nothing); any other frame shows itself whole,
+/// its 9-byte header included (so padding and flags show). Node 0 is the sender of the
+/// first chunk; with no chunk both nodes are `:0`. `events`: the kept frames
+/// ([`crate::pipeline::RunStats::follow_http2`]); `cut`: bytes of frames not kept past the
+/// follow limit `limit`.
+pub fn write_follow_http2<W: Write>(
+    w: &mut W,
+    spec: Http2Follow,
+    fs: Option<&FollowStream>,
+    events: &[AppEvent],
+    format: FollowFormat,
+    (limit, cut): (usize, u64),
+) -> io::Result<()> {
+    let chunks = http2_chunks(events, spec);
+    writeln!(w, "{RULE}")?;
+    writeln!(w, "Follow: http2,{}", format.name())?;
+    writeln!(
+        w,
+        "Filter: tcp.stream eq {} and http2.streamid eq {}",
+        spec.stream, spec.id
+    )?;
+    let first = chunks.first().map(|(d, _)| *d);
+    let (node0, node1) = match (first, fs) {
+        (Some(Direction::ToServer), Some(fs)) => (fs.client.to_string(), fs.server.to_string()),
+        (Some(Direction::ToClient), Some(fs)) => (fs.server.to_string(), fs.client.to_string()),
+        _ => (":0".to_string(), ":0".to_string()),
+    };
+    writeln!(w, "Node 0: {node0}")?;
+    writeln!(w, "Node 1: {node1}")?;
+    let (lo, hi) = spec.chunks.unwrap_or((1, u32::MAX));
+    let mut hex_offset = [0u64; 2];
+    for (i, (dir, chunk)) in chunks.iter().enumerate() {
+        let n = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        let shown = (lo..=hi).contains(&n);
+        write_node_chunk(
+            w,
+            format,
+            Some(*dir) == first,
+            &mut hex_offset,
+            chunk,
+            shown,
+        )?;
+    }
+    if cut > 0 {
+        writeln!(
+            w,
+            "[... output cut at {limit} bytes, {cut} more not shown ...]"
+        )?;
+    }
+    writeln!(w, "{RULE}")?;
+    Ok(())
+}
+
+/// The chunks of `-z follow,http2` (see [`write_follow_http2`]), each with its sender.
+fn http2_chunks(events: &[AppEvent], spec: Http2Follow) -> Vec<(Direction, Vec<u8>)> {
+    use crate::dissect::http2::frame::{flags, FrameType};
+    let mut chunks: Vec<(Direction, Vec<u8>)> = Vec::new();
+    // Per direction: the chunks of a header block's frames, filled when the block ends.
+    let mut waiting: [Vec<usize>; 2] = Default::default();
+    for e in events.iter().filter(|e| e.stream == spec.stream) {
+        let Some(f) = e.msg.http2_frame() else {
+            continue;
+        };
+        if f.header.stream_id != spec.id {
+            continue;
+        }
+        let d = e.dir.index();
+        match f.header.kind {
+            FrameType::Headers | FrameType::PushPromise | FrameType::Continuation => {
+                if f.header.kind != FrameType::Continuation {
+                    waiting[d].clear();
+                }
+                let open = f.header_error.is_none() && !f.header.has(flags::END_HEADERS);
+                if f.headers.is_none() && !open {
+                    waiting[d].clear();
+                    continue;
+                }
+                waiting[d].push(chunks.len());
+                chunks.push((e.dir, Vec::new()));
+                let Some(list) = &f.headers else {
+                    continue;
+                };
+                let slots = std::mem::take(&mut waiting[d]);
+                let mut fields = list.fields.iter();
+                let counts: Vec<usize> = if f.fields_per_fragment.len() == slots.len() {
+                    f.fields_per_fragment.iter().map(|&c| c as usize).collect()
+                } else {
+                    // The block's earlier frames were not all seen: all on its last frame.
+                    let mut c = vec![0; slots.len()];
+                    if let Some(last) = c.last_mut() {
+                        *last = usize::MAX;
+                    }
+                    c
+                };
+                for (&slot, n) in slots.iter().zip(counts) {
+                    let Some((_, out)) = chunks.get_mut(slot) else {
+                        continue;
+                    };
+                    for (name, value) in fields.by_ref().take(n) {
+                        for part in [name, value] {
+                            let len = u32::try_from(part.len()).unwrap_or(u32::MAX);
+                            out.extend_from_slice(&len.to_be_bytes());
+                            out.extend_from_slice(part);
+                        }
+                    }
+                }
+            }
+            _ => {
+                if !f.raw.is_empty() {
+                    chunks.push((e.dir, f.raw.clone()));
+                }
+            }
+        }
+    }
+    chunks.retain(|(_, c)| !c.is_empty());
+    chunks
 }
 
 /// The exact bytes of one direction (holes skipped).
@@ -218,22 +369,20 @@ fn write_hex_chunk<W: Write>(w: &mut W, indent: &str, start: u64, bytes: &[u8]) 
         }
         s.push(' ');
         for (j, &b) in line.iter().enumerate() {
-            if j == 8 {
-                s.push(' ');
-            }
             s.push(if is_printable_ascii(b) {
                 char::from(b)
             } else {
                 '.'
             });
+            if j == 7 {
+                s.push(' ');
+            }
         }
-        // tshark 4.0 writes one space fewer at the end of a whole line (16 bytes) whose
-        // last byte is a space: `0800.. ` for `… 30 30 0a 0a 20 20`; a chunk's shorter last
-        // line keeps every space.
-        let line_out = match s.strip_suffix(' ') {
-            Some(cut) if line.len() == 16 => cut,
-            _ => &s,
-        };
+        // tshark 4.0 writes the ASCII column with a space after the 8th byte (also when it
+        // is the line's last) and then one trailing space fewer: `abcdefgh` for 8 bytes,
+        // `abcdefg ` for `abcdefg `, `0800.. ` for a whole line ending `0a 0a 20 20`,
+        // `ijkl` for a shorter one ending `… 6c 20`.
+        let line_out = s.strip_suffix(' ').unwrap_or(&s);
         writeln!(w, "{line_out}")?;
     }
     Ok(())

@@ -91,12 +91,16 @@ pub enum ZStat {
     Credentials,
     /// `follow,tcp|tls,ascii|hex,N`: `--follow N`; `follow,udp,ascii|hex,N`:
     /// `--follow udp:N`; `follow,http,ascii|hex,N`: the HTTP/1.x messages of TCP stream N,
-    /// each head as sent and each body as the application reads it (tshark's text).
+    /// each head as sent and each body as the application reads it (tshark's text);
+    /// `follow,http2,ascii|hex,N,ID[,FIRST[-LAST]]`: the frames of HTTP/2 stream ID of TCP
+    /// stream N (`http2`), only chunks FIRST to LAST (`chunks`, counted from 1) shown.
     Follow {
         mode: FollowMode,
         stream: u32,
         udp: bool,
         http: bool,
+        http2: Option<u32>,
+        chunks: Option<(u32, u32)>,
     },
 }
 
@@ -106,7 +110,7 @@ endpoints,eth|ip|ipv6|tcp|udp[,FILTER]  io,phs[,FILTER]  \
 io,stat,INTERVAL[,FILTER|FRAMES()FILTER|BYTES()FILTER]...  \
 http,tree|http_req,tree|http_srv,tree|http_seq,tree|dns,tree|http2,tree[,FILTER]  credentials  \
 expert[,error|warn|note|chat|comment][,FILTER]  \
-follow,tcp|tls|udp|http,ascii|hex,STREAM";
+follow,tcp|tls|udp|http,ascii|hex,STREAM  follow,http2,ascii|hex,STREAM,H2STREAM[,CHUNKS]";
 
 impl ZStat {
     /// Parse one `-z` argument; the error is one line.
@@ -179,11 +183,12 @@ impl ZStat {
                     }
                     _ => return Err(unknown()),
                 };
-                if !matches!(*proto, "tcp" | "tls" | "udp" | "http") {
-                    return Err(if matches!(*proto, "http2" | "http3" | "quic") {
+                if !matches!(*proto, "tcp" | "tls" | "udp" | "http" | "http2") {
+                    return Err(if matches!(*proto, "http3" | "quic") {
                         format!(
                             "-z {}: squirrel-sniff follows TCP streams (tcp, tls), their \
-                             HTTP/1.x messages (http) and UDP sessions (udp), not {}",
+                             HTTP/1.x messages (http), HTTP/2 streams (http2) and UDP \
+                             sessions (udp), not {}",
                             escape_str(arg),
                             escape_str(proto)
                         )
@@ -198,21 +203,90 @@ impl ZStat {
                         escape_str(arg)
                     )
                 };
+                let stream = rest
+                    .first()
+                    .and_then(|n| n.parse::<u32>().ok())
+                    .ok_or_else(pairs_unsupported)?;
+                if *proto == "http2" {
+                    return Self::parse_follow_http2(
+                        arg,
+                        mode,
+                        stream,
+                        rest.get(1..).unwrap_or(&[]),
+                    );
+                }
                 match rest {
-                    [n] => n
-                        .parse::<u32>()
-                        .map(|stream| ZStat::Follow {
-                            mode,
-                            stream,
-                            udp: *proto == "udp",
-                            http: *proto == "http",
-                        })
-                        .map_err(|_| pairs_unsupported()),
-                    _ => Err(pairs_unsupported()),
+                    [_] => Ok(ZStat::Follow {
+                        mode,
+                        stream,
+                        udp: *proto == "udp",
+                        http: *proto == "http",
+                        http2: None,
+                        chunks: None,
+                    }),
+                    _ => Err(format!(
+                        "-z {}: follow takes one stream index here (tshark's address pairs \
+                         and chunk ranges are not supported for {})",
+                        escape_str(arg),
+                        escape_str(proto)
+                    )),
                 }
             }
             _ => Err(unknown()),
         }
+    }
+
+    /// The rest of `follow,http2,MODE,STREAM,`: the HTTP/2 stream id (below 2^31, as
+    /// tshark's filter takes it) and an optional chunk range `FIRST[-LAST]` (from 1).
+    fn parse_follow_http2(
+        arg: &str,
+        mode: FollowMode,
+        stream: u32,
+        rest: &[&str],
+    ) -> Result<ZStat, String> {
+        let err = |what: &str| format!("-z {}: {what}", escape_str(arg));
+        let (id, range) = match rest {
+            [id] => (id, None),
+            [id, range] => (id, Some(range)),
+            [] => {
+                return Err(err(
+                    "follow,http2 takes a TCP stream index and an HTTP/2 stream id",
+                ))
+            }
+            _ => {
+                return Err(err(
+                    "follow,http2 takes at most a chunk range after the HTTP/2 stream id",
+                ))
+            }
+        };
+        let id = id
+            .parse::<u32>()
+            .ok()
+            .filter(|&id| id < 1 << 31)
+            .ok_or_else(|| err("the HTTP/2 stream id is a number below 2147483648"))?;
+        let chunks = match range {
+            None => None,
+            Some(r) => {
+                let bad = || err("the chunk range is FIRST or FIRST-LAST, counted from 1");
+                let (first, last) = match r.split_once('-') {
+                    Some((a, b)) => (a.parse::<u32>(), b.parse::<u32>()),
+                    None => (r.parse::<u32>(), r.parse::<u32>()),
+                };
+                let (first, last) = (first.map_err(|_| bad())?, last.map_err(|_| bad())?);
+                if first == 0 || last < first {
+                    return Err(bad());
+                }
+                Some((first, last))
+            }
+        };
+        Ok(ZStat::Follow {
+            mode,
+            stream,
+            udp: false,
+            http: false,
+            http2: Some(id),
+            chunks,
+        })
     }
 }
 
@@ -923,7 +997,9 @@ mod tests {
                 mode: FollowMode::Hex,
                 stream: 3,
                 udp: false,
-                http: false
+                http: false,
+                http2: None,
+                chunks: None,
             })
         );
         assert_eq!(
@@ -932,7 +1008,9 @@ mod tests {
                 mode: FollowMode::Ascii,
                 stream: 1,
                 udp: true,
-                http: false
+                http: false,
+                http2: None,
+                chunks: None,
             })
         );
         assert_eq!(
@@ -941,14 +1019,45 @@ mod tests {
                 mode: FollowMode::Ascii,
                 stream: 2,
                 udp: false,
-                http: true
+                http: true,
+                http2: None,
+                chunks: None,
+            })
+        );
+        assert_eq!(
+            ZStat::parse("follow,http2,hex,0,3,2-4"),
+            Ok(ZStat::Follow {
+                mode: FollowMode::Hex,
+                stream: 0,
+                udp: false,
+                http: false,
+                http2: Some(3),
+                chunks: Some((2, 4)),
+            })
+        );
+        assert_eq!(
+            ZStat::parse("follow,http2,ascii,1,0"),
+            Ok(ZStat::Follow {
+                mode: FollowMode::Ascii,
+                stream: 1,
+                udp: false,
+                http: false,
+                http2: Some(0),
+                chunks: None,
             })
         );
         for bad in [
             "conv,sctp",
             "nope",
             "follow,quic,ascii,0",
-            "follow,http2,ascii,0,1",
+            "follow,http2,ascii,0",
+            "follow,http2,ascii,0,x",
+            "follow,http2,ascii,0,2147483648",
+            "follow,http2,ascii,0,1,0",
+            "follow,http2,ascii,0,1,4-2",
+            "follow,http2,ascii,0,1,4-",
+            "follow,http2,ascii,0,1,2,3",
+            "follow,tcp,ascii,0,2",
             "follow,tcp,raw,0",
         ] {
             let e = ZStat::parse(bad).expect_err(bad);

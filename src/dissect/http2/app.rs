@@ -152,6 +152,12 @@ impl AppMessage for Http2Frame {
             _ => None,
         }
     }
+    fn http2_frame(&self) -> Option<&super::FrameEvent> {
+        match &self.0.kind {
+            Http2Kind::Frame(f) => Some(f),
+            _ => None,
+        }
+    }
     fn values(&self, field: &str, out: &mut Vec<FieldValue>) {
         let Http2Kind::Frame(f) = &self.0.kind else {
             return;

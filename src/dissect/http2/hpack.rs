@@ -104,6 +104,82 @@ impl HeaderDecoder {
     }
 }
 
+/// How many of `block`'s header fields end in each fragment (`fragment_ends`: where each
+/// frame's fragment ends in the block), as a decoder fed one frame at a time emits them: a
+/// field counts in the fragment that holds its representation's last byte. Only the
+/// representations' lengths are read (RFC 7541 §6), not the table; a dynamic table size
+/// update is no field. A representation cut short counts nowhere.
+pub fn fields_per_fragment(block: &[u8], fragment_ends: &[usize]) -> Vec<u32> {
+    let mut counts = vec![0u32; fragment_ends.len()];
+    let mut at = 0usize;
+    while at < block.len() {
+        let Some((end, is_field)) = representation_end(block, at) else {
+            break;
+        };
+        if is_field {
+            let last = end - 1;
+            if let Some(i) = fragment_ends.iter().position(|&e| last < e) {
+                counts[i] = counts[i].saturating_add(1);
+            }
+        }
+        at = end;
+    }
+    counts
+}
+
+/// Where the representation starting at `at` ends, and whether it is a header field.
+fn representation_end(block: &[u8], at: usize) -> Option<(usize, bool)> {
+    let first = *block.get(at)?;
+    let (prefix, literal) = match first {
+        b if b & 0x80 != 0 => (7, false),
+        b if b & 0xc0 == 0x40 => (6, true),
+        b if b & 0xe0 == 0x20 => {
+            // Dynamic table size update.
+            let (_, end) = integer(block, at, 5)?;
+            return Some((end, false));
+        }
+        _ => (4, true),
+    };
+    let (index, mut end) = integer(block, at, prefix)?;
+    if literal {
+        if index == 0 {
+            end = string_end(block, end)?;
+        }
+        end = string_end(block, end)?;
+    }
+    Some((end, true))
+}
+
+/// An HPACK integer with an `n`-bit prefix at `at`: its value and where it ends.
+fn integer(block: &[u8], at: usize, n: u32) -> Option<(u64, usize)> {
+    let max = (1u64 << n) - 1;
+    let mut value = u64::from(*block.get(at)?) & max;
+    let mut i = at + 1;
+    if value < max {
+        return Some((value, i));
+    }
+    let mut shift = 0u32;
+    loop {
+        let b = *block.get(i)?;
+        i += 1;
+        value = value.checked_add(u64::from(b & 0x7f).checked_shl(shift)?)?;
+        if b & 0x80 == 0 {
+            return Some((value, i));
+        }
+        shift += 7;
+        if shift > 56 {
+            return None;
+        }
+    }
+}
+
+/// Where the string literal (length-prefixed, Huffman or not) at `at` ends.
+fn string_end(block: &[u8], at: usize) -> Option<usize> {
+    let (len, start) = integer(block, at, 7)?;
+    let end = start.checked_add(usize::try_from(len).ok()?)?;
+    (end <= block.len()).then_some(end)
+}
+
 /// A block that indexes one `len`-byte header and then refers to it `refs` times (an HPACK
 /// bomb: a small block, a large header list).
 #[cfg(test)]
@@ -238,6 +314,34 @@ mod tests {
                 assert_eq!(&pairs(&d.decode(&hex(b), 1 << 20).unwrap()), e, "{b}");
             }
         }
+    }
+
+    /// Fields are counted in the fragment holding their last byte; a fragment inside one
+    /// long literal counts none; a size update counts nowhere.
+    #[test]
+    fn fields_per_fragment_follow_the_last_byte() {
+        let mut block = vec![0x3f, 0xe1, 0x0f, 0x88]; // size update 2048, then :status 200
+        block.extend([0x00, 6]);
+        block.extend(b"x-long");
+        block.extend([0x7f, 0xad, 0x01]); // 300
+        block.extend(std::iter::repeat_n(b'L', 300));
+        block.extend([0x40, 1, b'a', 1, b'b']);
+        let ends = [12, 112, block.len()];
+        assert_eq!(fields_per_fragment(&block, &ends), vec![1, 0, 2]);
+        // The same block decodes to those three fields.
+        let mut d = HeaderDecoder::new(8192);
+        assert_eq!(d.decode(&block, 1 << 20).unwrap().count, 3);
+        // Cut short: the last representation counts nowhere.
+        let cut = &block[..block.len() - 1];
+        assert_eq!(
+            fields_per_fragment(cut, &[12, 112, cut.len()]),
+            vec![1, 0, 1]
+        );
+        // Indexed fields with a multi-byte index, one per fragment.
+        assert_eq!(
+            fields_per_fragment(&[0xff, 0x05, 0x82], &[2, 3]),
+            vec![1, 1]
+        );
     }
 
     #[test]

@@ -60,6 +60,8 @@ pub struct Http2Bounds {
     pub max_decoded_body: usize,
     /// Frame events reported per call of [`Http2Connection::data`]; the rest are counted.
     pub max_frame_events: usize,
+    /// Keep [`FrameEvent::raw`] and [`FrameEvent::fields_per_fragment`] (`-z follow,http2`).
+    pub keep_frames: bool,
 }
 
 impl Http2Bounds {
@@ -76,6 +78,7 @@ impl Http2Bounds {
             max_conn_body: cfg.max_http_body.saturating_mul(4),
             max_decoded_body: cfg.max_decoded_body,
             max_frame_events: 1000,
+            keep_frames: cfg.keep_http2_frames,
         }
     }
 }
@@ -97,6 +100,13 @@ pub struct FrameEvent {
     pub skipped: bool,
     /// Media type of the body that this DATA frame ended (for the Info column).
     pub ended_body_type: Option<Vec<u8>>,
+    /// The whole frame (header and payload) as sent, kept only when asked for
+    /// ([`Http2Bounds::keep_frames`]) and not for the frames of a header block.
+    pub raw: Vec<u8>,
+    /// On the frame that completed a header block, when frames are kept: how many of the
+    /// block's fields ended in each of its frames (the HEADERS or PUSH_PROMISE frame first,
+    /// then each CONTINUATION), as a decoder fed frame by frame emits them.
+    pub fields_per_fragment: Vec<u32>,
 }
 
 /// Bytes of GOAWAY debug data / unknown payloads kept per frame.
@@ -223,6 +233,8 @@ struct Pending {
     promised: Option<u32>,
     end_stream: bool,
     block: Vec<u8>,
+    /// Where each frame's fragment ends in `block`.
+    fragment_ends: Vec<usize>,
     continuations: u32,
     frames: Vec<u64>,
 }
@@ -555,6 +567,8 @@ impl Http2Connection {
                 bytes: Vec::new(),
                 skipped: true,
                 ended_body_type: None,
+                raw: Vec::new(),
+                fields_per_fragment: Vec::new(),
             },
             frames,
             now,
@@ -602,7 +616,16 @@ impl Http2Connection {
             bytes: Vec::new(),
             skipped: false,
             ended_body_type: None,
+            raw: Vec::new(),
+            fields_per_fragment: Vec::new(),
         };
+        let header_block = matches!(
+            h.kind,
+            FrameType::Headers | FrameType::PushPromise | FrameType::Continuation
+        );
+        if self.bounds.keep_frames && !header_block {
+            ev.raw = bytes.to_vec();
+        }
         let d = dir.index();
         // A header block in progress admits only CONTINUATION frames of its stream.
         if let Some(p) = &self.dirs[d].pending {
@@ -631,6 +654,7 @@ impl Http2Connection {
                         promised,
                         end_stream: h.kind == FrameType::Headers && h.has(flags::END_STREAM),
                         block: Vec::new(),
+                        fragment_ends: Vec::new(),
                         continuations: 0,
                         frames: Vec::new(),
                     });
@@ -771,6 +795,7 @@ impl Http2Connection {
             return;
         }
         p.block.extend_from_slice(frag);
+        p.fragment_ends.push(p.block.len());
     }
 
     /// The header block in progress ended (END_HEADERS) on the frame `ev`.
@@ -808,6 +833,9 @@ impl Http2Connection {
                 ),
                 out,
             );
+        }
+        if self.bounds.keep_frames {
+            ev.fields_per_fragment = hpack::fields_per_fragment(&p.block, &p.fragment_ends);
         }
         ev.headers = Some(list.clone());
         match p.promised {
