@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Write captures/expert/odd-lines.pcap and captures/expert/unsafe-lines.pcap: HTTP/1.1
 requests whose request lines hold odd bytes, for `-z expert`'s HTTP chats (tshark prints
-each request line as its item labels escape it, cut to 239 bytes).
+each request line as its item labels escape it, cut to 239 bytes); and
+captures/expert/ttl.pcap: IPv4 datagrams for tshark's TTL notes.
 
 usage: scripts/make-expert-captures.py [--out captures/expert]
 
@@ -15,7 +16,11 @@ program sends such lines on purpose.
                      per bad sequence), an emoji, a 300-byte URI (cut), a bare LF line end;
   unsafe-lines.pcap  lines where squirrel-sniff escapes more than tshark: line and paragraph
                      separators and invisible fillers (tshark writes them raw), an encoded
-                     surrogate and an overlong '/' (tshark decodes them leniently).
+                     surrogate and an overlong '/' (tshark decodes them leniently);
+  ttl.pcap           UDP (to port 9999) and IGMP to addresses of the Local Network Control
+                     Block (224.0.0.x: the all-hosts group, VRRP, GLBP, mDNS, LLMNR, IGMPv3
+                     reports), to a wider multicast group, and UDP and ICMP echo to a unicast
+                     address, each with TTLs 1, 4, 5, 64 and 255.
 """
 import argparse
 import os
@@ -76,6 +81,33 @@ def write(path: str, lines: list) -> None:
                 t += 1
 
 
+def datagram(dst: list, ttl: int, protocol: int, payload: bytes) -> bytes:
+    src = bytes([10, 0, 0, 1])
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 1, 0, ttl, protocol, 0, src,
+                     bytes(dst))
+    ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
+    return b"\x01\x00\x5e\x00\x00\x01\x02\x00\x00\x00\x00\x01\x08\x00" + ip + payload
+
+
+def write_ttl(path: str) -> None:
+    udp = struct.pack("!HHHH", 1234, 9999, 12, 0) + b"abcd"
+    igmp = b"\x11\x64\xee\x9b\x00\x00\x00\x00"  # membership query, checksum right
+    echo = b"\x08\x00\xf7\xff\x00\x00\x00\x00"
+    frames = []
+    for last in [1, 18, 22, 102, 251, 252]:
+        for ttl in [1, 4, 5, 64, 255]:
+            frames.append(datagram([224, 0, 0, last], ttl, 17, udp))
+            frames.append(datagram([224, 0, 0, last], ttl, 2, igmp))
+    for dst in [[10, 0, 0, 2], [239, 1, 1, 1]]:
+        for ttl in [1, 4, 5, 64]:
+            frames.append(datagram(dst, ttl, 17, udp))
+            frames.append(datagram(dst, ttl, 1, echo))
+    with open(path, "wb") as out:
+        out.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        for i, f in enumerate(frames):
+            out.write(struct.pack("<IIII", 1_700_000_000 + i, 0, len(f), len(f)) + f)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default="captures/expert")
@@ -83,6 +115,7 @@ def main() -> None:
     os.makedirs(args.out, exist_ok=True)
     write(os.path.join(args.out, "odd-lines.pcap"), ODD)
     write(os.path.join(args.out, "unsafe-lines.pcap"), UNSAFE)
+    write_ttl(os.path.join(args.out, "ttl.pcap"))
 
 
 if __name__ == "__main__":

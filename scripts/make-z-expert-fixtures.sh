@@ -7,10 +7,10 @@
 # compares byte for byte (with -j 1 and -j 2 too).
 #
 # The captures are those of captures/ and ../shared/corpus where squirrel-sniff's items are
-# tshark's (79 of the 94 tried; docs/performance.md lists the classes of difference of the
+# tshark's (80 of the 94 tried; docs/performance.md lists the classes of difference of the
 # others), the decrypt/ captures with their key logs, captures/expert/odd-lines.pcap (odd
-# bytes in request lines, scripts/make-expert-captures.py), and the severity argument and a
-# filter on a few. Needs tshark; run from the repository root.
+# bytes in request lines) and ttl.pcap (TTL notes; scripts/make-expert-captures.py), and
+# the severity argument and a filter on a few. Needs tshark; run from the repository root.
 set -euo pipefail
 command -v tshark >/dev/null || { echo "make-z-expert-fixtures: needs tshark" >&2; exit 1; }
 out=tests/fixtures/z-expert
@@ -47,10 +47,10 @@ name_of() { echo "$(basename "$(dirname "$1")")__$(basename "$1")"; }
 files=(captures/{dns-udp-tcp,escape-injection,html-injection,https-auth,ip-fragments}.pcap
        captures/squirrel-{fernet,http,login,https,https-tls12,https-badca,https-badca-tls12}.pcap
        captures/tls-mixed.pcap
-       captures/dns-tree/{names,tcp}.pcap captures/http-seq/referers.pcap
+       captures/dns-tree/{names,tcp,mdns}.pcap captures/http-seq/referers.pcap
        captures/lossy/lossy-{bulk,capture-gaps,keepalive,zero-window}.pcap
        captures/tunnels/{erspan,geneve,gre,ipip,mpls,pppoe,vxlan}.pcap
-       captures/expert/odd-lines.pcap
+       captures/expert/{odd-lines,ttl}.pcap
        "$corpus"/decrypt/{dns-udp,h2-tls,h2c-prior-knowledge,h2c-upgrade,tls12-cbc-sha}.pcap
        "$corpus"/decrypt/{tls12-ecdhe-aesgcm,tls12-rsa-kex,tls13-aes128,tls13-ech-grease}.pcap
        "$corpus"/decrypt/{h2-tls,tls12-ecdhe-aesgcm,tls13-aes128}.dsb.pcapng

@@ -1298,13 +1298,14 @@ fn expert_runs() -> Vec<(PathBuf, Vec<String>)> {
 /// `-z expert[,SEVERITY][,FILTER]` as tshark 4.0 prints it: for every `z-expert` fixture
 /// (TCP's chats, notes and warnings with the tcp.analysis items, HTTP/1.x's request and
 /// status lines, in clear and decrypted with the key log, odd bytes escaped as tshark's
-/// labels, the Ethernet padding note, IPv4's length error, the severity argument, a filter),
+/// labels, the Ethernet padding note, IPv4's length error and TTL notes, the severity
+/// argument, a filter),
 /// byte for byte, and the same with -j 1 and -j 2.
 #[test]
 #[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
 fn expert_items_match_tshark_byte_for_byte() {
     let runs = expert_runs();
-    assert_eq!(runs.len(), 98, "fixtures");
+    assert_eq!(runs.len(), 100, "fixtures");
     let mut with_items = 0;
     for (fx, args) in &runs {
         let want = std::fs::read_to_string(fx).expect("fixture");

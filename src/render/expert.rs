@@ -3,11 +3,13 @@
 //! severities printed from errors down to comments.
 //!
 //! The items are those of the layers squirrel-sniff analyses as tshark does, read from
-//! what the pipeline already made of the frame (the TCP header and its flow analysis, the
-//! HTTP/1.x messages the frame completed): TCP's SYN, SYN+ACK and FIN chats, its RST
-//! warning, the connection-closing notes, the `tcp.analysis` flags, the ACK number set
-//! without the ACK flag; HTTP/1.x request and status lines. Other dissectors' items
-//! (DNS, TLS, IPv4, malformed-packet errors, …) are not produced (docs/performance.md).
+//! what the pipeline already made of the frame (the IPv4 and TCP headers, the flow
+//! analysis, the HTTP/1.x messages the frame completed): IPv4's length error and TTL
+//! notes; TCP's SYN, SYN+ACK and FIN chats, its RST warning, the connection-closing notes,
+//! D-SACK, the `tcp.analysis` flags, the ACK number set without the ACK flag; HTTP/1.x
+//! request and status lines; Ethernet's note on padding that is not zeros. Other
+//! dissectors' items (DNS, TLS, QUIC, malformed-packet errors, …) are not produced
+//! (docs/performance.md).
 
 use std::borrow::Cow;
 use std::io::{self, Write};
@@ -338,8 +340,9 @@ fn analysis_severity(name: &str) -> Severity {
     }
 }
 
-/// IPv4's error for a total length past the frame's end (the frame as sent, not a
-/// snaplen cut): tshark reads the datagram as far as the frame goes and says so.
+/// IPv4's items: the error for a total length past the frame's end (the frame as sent, not
+/// a snaplen cut: tshark reads the datagram as far as the frame goes and says so), then the
+/// notes on the TTL ([`ttl_note`]).
 fn ip_items(view: &FrameView<'_>, items: &mut Vec<Item>) {
     let Some(Net::Ipv4(h)) = &view.decoded.net else {
         return;
@@ -352,6 +355,38 @@ fn ip_items(view: &FrameView<'_>, items: &mut Vec<Item>) {
             "IPv4",
             format!("IPv4 total length exceeds packet length ({left} bytes)").into(),
         ));
+    }
+    if let Some(note) = ttl_note(h.dst.octets(), h.ttl, h.protocol) {
+        items.push((Severity::Note, "Sequence", "IPv4", note.into()));
+    }
+}
+
+/// tshark's TTL notes, as worked out on crafted packets: to the Local Network Control Block
+/// (224.0.0.0/24) the TTL should be 1 (IGMP always; VRRP 224.0.0.18, GLBP 224.0.0.102 and
+/// mDNS 224.0.0.251 otherwise 255, LLMNR 224.0.0.252 any); to a unicast address a TTL
+/// below 5 is noted, but for PIM and OSPF.
+fn ttl_note(dst: [u8; 4], ttl: u8, protocol: u8) -> Option<String> {
+    const IGMP: u8 = 2;
+    const OSPF: u8 = 89;
+    const PIM: u8 = 103;
+    match dst {
+        [224, 0, 0, last] => {
+            let expected = match last {
+                _ if protocol == IGMP => 1,
+                18 | 102 | 251 => 255,
+                252 => return None,
+                _ => 1,
+            };
+            (ttl != expected).then(|| {
+                format!(
+                    "\"Time To Live\" != {expected} for a packet sent to the Local Network \
+                     Control Block (see RFC 3171)"
+                )
+            })
+        }
+        [224..=239, ..] => None,
+        _ => (ttl < 5 && !matches!(protocol, OSPF | PIM))
+            .then(|| format!("\"Time To Live\" only {ttl}")),
     }
 }
 
