@@ -80,3 +80,77 @@ fn time_valued_analysis_fields_filter_like_tshark() {
     }
     assert!(matched > 300, "{matched} frames matched");
 }
+
+/// SACK blocks as tshark shows them: the edges relative to the peer's sequence numbers, in
+/// the summary line (`SLE=… SRE=…`) and in the `-V` tree (`left edge = … (relative)`), for
+/// every frame of the lossy captures and the corpus's five with SACK (tests/fixtures/sack/,
+/// scripts/make-sack-fixtures.sh: tshark's tcp.options.sack_le / sack_re).
+#[test]
+#[cfg_attr(no_corpus, ignore = "needs ../shared/corpus")]
+fn sack_edges_are_relative_as_tshark() {
+    let corpus = corpus().expect("corpus");
+    let mut blocks = 0;
+    for fixture in fixture_files("sack") {
+        let name = fixture.file_name().unwrap().to_string_lossy().into_owned();
+        let (dir, file) = name
+            .trim_end_matches(".tsv")
+            .split_once("__")
+            .expect("fixture named DIR__FILE.tsv");
+        let pcap = if dir == "lossy" {
+            captures().join("lossy").join(file)
+        } else {
+            corpus.join(dir).join(file)
+        };
+        let pcap = pcap.to_string_lossy().into_owned();
+        // frame number -> "le1,le2 re1,re2"
+        let mut want = std::collections::BTreeMap::new();
+        for line in std::fs::read_to_string(&fixture).unwrap().lines() {
+            let cols: Vec<&str> = line.split('\t').collect();
+            let frame: u64 = cols[0].parse().expect("frame number");
+            want.insert(frame, format!("{} {}", cols[1], cols[2]));
+        }
+        let mut got = std::collections::BTreeMap::new();
+        let out = stdout(&run(&[
+            "-n",
+            "-r",
+            &pcap,
+            "--findings",
+            "off",
+            "--color",
+            "never",
+        ]));
+        for line in out.lines() {
+            let Some(number) = line
+                .split_whitespace()
+                .next()
+                .and_then(|n| n.parse::<u64>().ok())
+            else {
+                continue;
+            };
+            let edges = |key: &str| -> Vec<&str> {
+                line.split(' ')
+                    .filter_map(|w| w.strip_prefix(key))
+                    .collect()
+            };
+            let (le, re) = (edges("SLE="), edges("SRE="));
+            if !le.is_empty() {
+                got.insert(number, format!("{} {}", le.join(","), re.join(",")));
+            }
+        }
+        assert_eq!(got, want, "{name}: SLE/SRE of the summary lines");
+        blocks += want.len();
+        // The -V tree of the same frames.
+        let tree = stdout(&run(&["-n", "-r", &pcap, "-V", "--findings", "off"]));
+        let left: Vec<&str> = tree
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("left edge = "))
+            .filter_map(|l| l.strip_suffix(" (relative)"))
+            .collect();
+        let want_left: Vec<&str> = want
+            .values()
+            .flat_map(|v| v.split(' ').next().unwrap_or_default().split(','))
+            .collect();
+        assert_eq!(left, want_left, "{name}: left edges of the -V tree");
+    }
+    assert!(blocks >= 40, "only {blocks} frames with SACK compared");
+}

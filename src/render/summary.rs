@@ -274,6 +274,16 @@ fn push_info_of_layers(s: &mut String, f: &FrameView<'_>) {
     }
 }
 
+/// What a SACK block's edges are counted from, as tshark shows them: they are in the
+/// peer's sequence space, so relative to the base this segment's relative ACK number is
+/// counted from (0, the edges as sent, without relative numbers for the peer).
+pub fn sack_base(f: &FrameView<'_>, t: &crate::decode::TcpHeader) -> u32 {
+    match &f.tcp {
+        Some(tv) if t.flags.ack() && tv.seg.rel_ack != 0 => t.ack.wrapping_sub(tv.seg.rel_ack),
+        _ => 0,
+    }
+}
+
 fn push_tcp_info(s: &mut String, f: &FrameView<'_>, t: &crate::decode::TcpHeader, len: usize) {
     if let Some(tv) = &f.tcp {
         // As tshark: each label is put in front of the column in the order of `labels()`,
@@ -332,11 +342,12 @@ fn push_tcp_info(s: &mut String, f: &FrameView<'_>, t: &crate::decode::TcpHeader
                 push_u64(s, (*ecr).into());
             }
             TcpOptionKind::Sack(blocks) => {
+                let peer_base = sack_base(f, t);
                 for (l, r) in blocks {
                     s.push_str(" SLE=");
-                    push_u64(s, (*l).into());
+                    push_u64(s, l.wrapping_sub(peer_base).into());
                     s.push_str(" SRE=");
-                    push_u64(s, (*r).into());
+                    push_u64(s, r.wrapping_sub(peer_base).into());
                 }
             }
             TcpOptionKind::Nop | TcpOptionKind::EndOfList => {}

@@ -147,11 +147,19 @@ pub(super) fn transport_node(f: &FrameView<'_>) -> Option<TreeNode> {
                     format!("Options: ({} bytes), {}", r.len(), names.join(", ")),
                     r,
                 );
+                let sack_base = crate::render::summary::sack_base(f, t);
                 for x in &t.options {
-                    on.children.push(TreeNode::with_range(
-                        option_detail(&x.kind),
-                        moved(&x.range),
-                    ));
+                    let mut node =
+                        TreeNode::with_range(option_detail(&x.kind, sack_base), moved(&x.range));
+                    if let TcpOptionKind::Sack(b) = &x.kind {
+                        let rel = if sack_base == 0 { "" } else { " (relative)" };
+                        for (l, r) in b {
+                            node.leaf(format!("left edge = {}{rel}", l.wrapping_sub(sack_base)));
+                            node.leaf(format!("right edge = {}{rel}", r.wrapping_sub(sack_base)));
+                        }
+                        node.leaf(format!("[TCP SACK Count: {}]", b.len()));
+                    }
+                    on.children.push(node);
                 }
                 if let Some(u) = &t.options_undecoded {
                     on.children.push(TreeNode::with_range(
@@ -238,7 +246,7 @@ fn option_name(k: &TcpOptionKind) -> String {
     }
 }
 
-fn option_detail(k: &TcpOptionKind) -> String {
+fn option_detail(k: &TcpOptionKind, sack_base: u32) -> String {
     match k {
         TcpOptionKind::Mss(m) => format!("TCP Option - Maximum segment size: {m} bytes"),
         TcpOptionKind::WindowScale(s) => {
@@ -251,7 +259,16 @@ fn option_detail(k: &TcpOptionKind) -> String {
             format!("TCP Option - Timestamps: TSval {val}, TSecr {ecr}")
         }
         TcpOptionKind::Sack(b) => {
-            let parts: Vec<String> = b.iter().map(|(l, r)| format!("{l}-{r}")).collect();
+            let parts: Vec<String> = b
+                .iter()
+                .map(|(l, r)| {
+                    format!(
+                        "{}-{}",
+                        l.wrapping_sub(sack_base),
+                        r.wrapping_sub(sack_base)
+                    )
+                })
+                .collect();
             format!("TCP Option - SACK {}", parts.join(" "))
         }
         other => format!("TCP Option - {}", option_name(other)),
