@@ -299,3 +299,24 @@ fn ip_fragment_fields_are_tsharks() {
     }
     assert_eq!(checked, 8, "every filter of the fixture was compared");
 }
+
+/// ARP in tshark's words: captures/arp-kinds.pcap (scripts/make-arp-capture.py: requests,
+/// probes, announcements, gratuitous requests and replies, every other operation code, odd
+/// protocol and hardware types) prints tshark 4.0's summary lines byte for byte
+/// (tests/fixtures/arp/, scripts/make-arp-fixtures.sh), Protocol column (ARP, RARP,
+/// DRARP, Inverse ARP, MARS, MAPOS) and Info column included.
+#[test]
+fn arp_lines_as_tshark() {
+    let want = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/arp/arp-kinds.txt"),
+    )
+    .expect("fixture");
+    let out = run(&["-n", "-r", &capture("arp-kinds.pcap"), "--color", "never"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let got = stdout(&out);
+    assert_eq!(got.lines().count(), 76);
+    for (g, w) in got.lines().zip(want.lines()) {
+        assert_eq!(g, w);
+    }
+    assert_eq!(got, want);
+}

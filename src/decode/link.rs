@@ -397,6 +397,7 @@ pub(super) fn fill_from_lax_at(
             d.net = Some(Net::Arp {
                 offset: off,
                 len: a.slice().len(),
+                fields: arp_fields(a),
             });
             d.payload = frame.len()..frame.len();
             d.payload_wire_len = 0;
@@ -584,6 +585,19 @@ fn tcp_fixed_header(b: &[u8], off: usize) -> Option<TcpHeader> {
 fn set_payload(d: &mut Decoded, frame: &[u8], payload: &[u8]) {
     let start = offset_in(frame, payload);
     d.payload = start..(start + payload.len()).min(frame.len());
+}
+
+/// The operation and addresses of an ARP packet.
+fn arp_fields(a: &etherparse::ArpPacketSlice<'_>) -> crate::decode::ArpFields {
+    crate::decode::ArpFields {
+        op: a.operation().0,
+        hw_type: a.hw_addr_type().0,
+        proto_type: a.proto_addr_type().0,
+        sender_hw: a.sender_hw_addr().to_vec(),
+        sender_proto: a.sender_protocol_addr().to_vec(),
+        target_hw: a.target_hw_addr().to_vec(),
+        target_proto: a.target_protocol_addr().to_vec(),
+    }
 }
 
 fn layer_name(l: &etherparse::err::Layer) -> &'static str {

@@ -196,12 +196,106 @@ pub enum Net {
     Arp {
         offset: usize,
         len: usize,
+        /// Its operation and addresses.
+        fields: ArpFields,
     },
     /// An ether type this decoder does not know.
     Other {
         ether_type: u16,
         offset: usize,
     },
+}
+
+/// The fields of an ARP packet (RFC 826 and the operations of RARP, DRARP, InARP, MARS and
+/// MAPOS that share its header): its operation, its protocol type and the sender's and
+/// target's hardware and protocol addresses as sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArpFields {
+    pub op: u16,
+    pub hw_type: u16,
+    pub proto_type: u16,
+    pub sender_hw: Vec<u8>,
+    pub sender_proto: Vec<u8>,
+    pub target_hw: Vec<u8>,
+    pub target_proto: Vec<u8>,
+}
+
+impl ArpFields {
+    /// The Protocol column as tshark names the operation's protocol.
+    pub fn protocol(&self) -> &'static str {
+        match self.op {
+            3 | 4 => "RARP",
+            5..=7 => "DRARP",
+            8 | 9 => "Inverse ARP",
+            11..=22 => "MARS",
+            23 => "MAPOS",
+            _ => "ARP",
+        }
+    }
+
+    /// A protocol address: dotted IPv4, else its bytes in hex.
+    fn proto_addr(&self, a: &[u8]) -> String {
+        match <[u8; 4]>::try_from(a) {
+            Ok(v4) if self.proto_type == 0x0800 => std::net::Ipv4Addr::from(v4).to_string(),
+            _ => hex::encode(a),
+        }
+    }
+
+    /// A hardware address: a 6-byte Ethernet or IEEE 802 one as a MAC address, else its
+    /// bytes in hex.
+    fn hw_addr(&self, a: &[u8]) -> String {
+        match <[u8; 6]>::try_from(a) {
+            Ok(m) if matches!(self.hw_type, 1 | 6) => format!(
+                "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+                m[0], m[1], m[2], m[3], m[4], m[5]
+            ),
+            _ => hex::encode(a),
+        }
+    }
+
+    /// tshark's Info text: the request's question, the reply's answer, or the operation.
+    pub fn info(&self) -> String {
+        let (spa, tpa) = (
+            self.proto_addr(&self.sender_proto),
+            self.proto_addr(&self.target_proto),
+        );
+        let (sha, tha) = (self.hw_addr(&self.sender_hw), self.hw_addr(&self.target_hw));
+        let gratuitous = matches!(self.op, 1 | 2) && self.sender_proto == self.target_proto;
+        let no_target_hw = self.target_hw.iter().all(|b| *b == 0);
+        let mars = |what: &str| format!("MARS {what} from {sha} at {spa}");
+        match self.op {
+            1 if gratuitous && no_target_hw => format!("ARP Announcement for {tpa}"),
+            1 if gratuitous => format!("Gratuitous ARP for {tpa} (Request)"),
+            1 if no_target_hw && self.sender_proto.iter().all(|b| *b == 0) => {
+                format!("Who has {tpa}? (ARP Probe)")
+            }
+            1 => format!("Who has {tpa}? Tell {spa}"),
+            2 if gratuitous => format!("Gratuitous ARP for {spa} (Reply)"),
+            2 => format!("{spa} is at {sha}"),
+            3 | 5 | 8 => format!("Who is {tha}? Tell {sha}"),
+            4 | 6 => format!("{tha} is at {tpa}"),
+            7 => "DRARP Error".to_string(),
+            9 => format!("{sha} is at {spa}"),
+            10 => "ARP NAK".to_string(),
+            11 => mars("request"),
+            12 => mars("MULTI request"),
+            13 => mars("MSERV request"),
+            14 => mars("JOIN request"),
+            15 => mars("LEAVE"),
+            16 => mars("NAK"),
+            17 => mars("UNSERV request"),
+            18 => mars("SJOIN request"),
+            19 => mars("SLEAVE"),
+            20 => mars("grouplist request"),
+            21 => mars("grouplist reply"),
+            22 => mars("redirect map"),
+            23 => format!("MAPOS UNARP request from {sha} at {spa}"),
+            24 => "Experimental 1 ( opcode 24 )".to_string(),
+            25 => "Experimental 2 ( opcode 25 )".to_string(),
+            0 | 65535 => format!("Reserved opcode {}", self.op),
+            op => format!("Unknown ARP opcode 0x{op:04x}"),
+        }
+    }
 }
 
 impl Net {

@@ -103,7 +103,7 @@ impl Encap {
                 let end = h.extensions.last().map_or(h.offset + 40, |(_, r)| r.end);
                 h.offset..end
             }
-            Encap::Ip(Net::Arp { offset, len }) => *offset..offset + len,
+            Encap::Ip(Net::Arp { offset, len, .. }) => *offset..offset + len,
             Encap::Ip(Net::Other { offset, .. }) => *offset..*offset,
             Encap::Udp(u) => u.offset..u.offset + field::udp::LEN,
             Encap::Vxlan(v) => v.offset..v.offset + 8,

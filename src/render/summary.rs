@@ -81,7 +81,7 @@ pub fn protocol<'a>(f: &FrameView<'a>) -> Cow<'a, str> {
         (Some(Transport::Other { .. }), Some(Net::Ipv6(_))) => "IPv6".into(),
         (None, Some(Net::Ipv4(_))) => "IPv4".into(),
         (None, Some(Net::Ipv6(_))) => "IPv6".into(),
-        (_, Some(Net::Arp { .. })) => "ARP".into(),
+        (_, Some(Net::Arp { fields, .. })) => fields.protocol().into(),
         (_, Some(Net::Other { .. })) | (_, None) if !d.encap.is_empty() => {
             d.encap.last().map_or("DATA", |e| e.name()).into()
         }
@@ -259,6 +259,10 @@ fn push_info_of_layers(s: &mut String, f: &FrameView<'_>) {
             };
         }
         None => {
+            if let Some(text) = arp_info(f) {
+                s.push_str(&text);
+                return;
+            }
             let _ = match &d.stopped {
                 Some(st) => write!(
                     s,
@@ -271,6 +275,14 @@ fn push_info_of_layers(s: &mut String, f: &FrameView<'_>) {
                 },
             };
         }
+    }
+}
+
+/// tshark's Info text of an ARP packet.
+fn arp_info(f: &FrameView<'_>) -> Option<String> {
+    match &f.decoded.net {
+        Some(Net::Arp { fields, .. }) => Some(fields.info()),
+        _ => None,
     }
 }
 

@@ -280,7 +280,7 @@ pub(super) fn ip_node(net: &Net, other_end: usize, lie: Option<String>) -> TreeN
             }
             n
         }
-        Net::Arp { offset, len } => {
+        Net::Arp { offset, len, .. } => {
             TreeNode::with_range("Address Resolution Protocol", *offset..offset + len)
         }
         Net::Other { ether_type, offset } => TreeNode::with_range(
