@@ -286,8 +286,45 @@ impl HttpMessage {
         all
     }
 
+    /// The Protocol column: `HTTP/JSON` for a JSON body, which tshark dissects further.
     pub fn protocol(&self) -> std::borrow::Cow<'_, str> {
-        "HTTP".into()
+        if self.json_body().is_some() {
+            "HTTP/JSON".into()
+        } else {
+            "HTTP".into()
+        }
+    }
+
+    /// The media type of a non-empty JSON body (`application/json`, `…+json`).
+    pub fn json_body(&self) -> Option<&[u8]> {
+        let mt = self.media_type().filter(|_| self.body_len > 0)?;
+        let tail = mt.get(mt.len().saturating_sub(4)..)?;
+        tail.eq_ignore_ascii_case(b"json").then_some(mt)
+    }
+
+    /// `  (text/html)` after the start line, as tshark's media dissectors add it for a
+    /// body they read (`, JavaScript Object Notation (application/json)` for JSON); a
+    /// request names it only when it has a body, a multipart one not at all (tshark names
+    /// each part's type instead).
+    fn push_media_type(&self, s: &mut String) {
+        if let Some(mt) = self.json_body() {
+            s.push_str(" , JavaScript Object Notation (");
+            push_escaped(s, mt);
+            s.push(')');
+            return;
+        }
+        let Some(mt) = self.media_type() else { return };
+        if self.is_request()
+            && (self.body_len == 0
+                || mt
+                    .get(..10)
+                    .is_some_and(|p| p.eq_ignore_ascii_case(b"multipart/")))
+        {
+            return;
+        }
+        s.push_str("  (");
+        push_escaped(s, mt);
+        s.push(')');
     }
 
     /// Media type part of Content-Type (`text/html` of `text/html; charset=utf-8`).
@@ -327,13 +364,9 @@ impl HttpMessage {
                     s.push(' ');
                     push_escaped(s, &st.reason);
                 }
-                if let Some(mt) = self.media_type() {
-                    s.push_str("  (");
-                    push_escaped(s, mt);
-                    s.push(')');
-                }
             }
         }
+        self.push_media_type(s);
     }
 
     fn full_uri(&self, host: Option<&[u8]>, uri: &[u8]) -> Option<String> {

@@ -134,8 +134,14 @@ impl AppMessage for Http2Frame {
     fn protocol_name(&self) -> &'static str {
         "http2"
     }
+    /// `HTTP2/JSON` for the frame that ended a JSON body, which tshark dissects further.
     fn protocol(&self) -> std::borrow::Cow<'_, str> {
-        "HTTP2".into()
+        match &self.0.kind {
+            Http2Kind::Frame(f) if f.ended_body_type.as_deref().is_some_and(is_json) => {
+                "HTTP2/JSON".into()
+            }
+            _ => "HTTP2".into(),
+        }
     }
     fn info(&self) -> String {
         self.0.info()
@@ -213,7 +219,11 @@ impl AppMessage for Http2Message {
         "http2"
     }
     fn protocol(&self) -> std::borrow::Cow<'_, str> {
-        "HTTP2".into()
+        if self.0.json_body().is_some() {
+            "HTTP2/JSON".into()
+        } else {
+            "HTTP2".into()
+        }
     }
     fn info(&self) -> String {
         String::new()
@@ -233,4 +243,10 @@ impl AppMessage for Http2Message {
     fn http(&self) -> Option<&HttpMessage> {
         Some(&self.0)
     }
+}
+
+/// A media type tshark's JSON dissector reads (`application/json`, `…+json`).
+fn is_json(mt: &[u8]) -> bool {
+    mt.get(mt.len().saturating_sub(4)..)
+        .is_some_and(|t| t.eq_ignore_ascii_case(b"json"))
 }
