@@ -202,13 +202,24 @@ fn push_info_of_layers(s: &mut String, f: &FrameView<'_>) {
                         && matches!(t.message, crate::dissect::tls::TlsMessage::AppData(_))
                 })
         };
-        // The messages' non-empty texts, joined with `, `.
+        // The messages' non-empty texts, joined with `, `; HTTP/1.x messages in a row as
+        // tshark writes them, each start line followed by a space (`GET /a HTTP/1.1 GET /b
+        // HTTP/1.1`), a media type's `)` by nothing.
         let start = s.len();
+        let mut after_http = false;
         for e in f.app.iter().filter(|e| !container(e)) {
             let mark = s.len();
+            let http = e.msg.protocol_name() == "http";
             if mark > start {
-                s.push_str(", ");
+                if http && after_http {
+                    if !s.ends_with(')') {
+                        s.push(' ');
+                    }
+                } else {
+                    s.push_str(", ");
+                }
             }
+            after_http = http;
             let at = s.len();
             e.msg.push_info(s);
             if s.len() == at {
