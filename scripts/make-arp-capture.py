@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write captures/arp-kinds.pcap: one Ethernet ARP packet of each kind tshark names in its
+"""Write captures/arp/arp-kinds.pcap: one Ethernet ARP packet of each kind tshark names in its
 Info column (request, probe, announcement, gratuitous request and reply, reply), then one
 of every other operation code (RARP, DRARP, InARP, ATMARP NAK, MARS, MAPOS, experimental,
 reserved, unknown), an ARP for a non-IPv4 protocol type and two other hardware types.
@@ -43,9 +43,9 @@ for hw in [h for h in range(0, 40) if h != 19]:  # 19, ATM, is ATMARP: another l
 # Every other operation code, and reserved and unknown ones.
 for op in list(range(3, 26)) + [0, 65535, 300]:
     packets.append(arp(op, A, ip("192.0.2.10"), ZERO, ip("192.0.2.11"), BCAST))
-with open("captures/arp-kinds.pcap", "wb") as f:
+with open("captures/arp/arp-kinds.pcap", "wb") as f:
     f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
     for i, p in enumerate(packets):
         f.write(struct.pack("<IIII", 1700000000 + i, 0, len(p), len(p)))
         f.write(p)
-print(f"make-arp-capture: {len(packets)} packets in captures/arp-kinds.pcap")
+print(f"make-arp-capture: {len(packets)} packets in captures/arp/arp-kinds.pcap")

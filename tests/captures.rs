@@ -300,7 +300,7 @@ fn ip_fragment_fields_are_tsharks() {
     assert_eq!(checked, 8, "every filter of the fixture was compared");
 }
 
-/// ARP in tshark's words: captures/arp-kinds.pcap (scripts/make-arp-capture.py: requests,
+/// ARP in tshark's words: captures/arp/arp-kinds.pcap (scripts/make-arp-capture.py: requests,
 /// probes, announcements, gratuitous requests and replies, every other operation code, odd
 /// protocol and hardware types) prints tshark 4.0's summary lines byte for byte
 /// (tests/fixtures/arp/, scripts/make-arp-fixtures.sh), Protocol column (ARP, RARP,
@@ -311,7 +311,7 @@ fn arp_lines_as_tshark() {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/arp/arp-kinds.txt"),
     )
     .expect("fixture");
-    let out = run(&["-n", "-r", &capture("arp-kinds.pcap"), "--color", "never"]);
+    let out = run(&["-n", "-r", &capture("arp/arp-kinds.pcap"), "--color", "never"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let got = stdout(&out);
     assert_eq!(got.lines().count(), 76);
