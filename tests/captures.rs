@@ -311,7 +311,13 @@ fn arp_lines_as_tshark() {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/arp/arp-kinds.txt"),
     )
     .expect("fixture");
-    let out = run(&["-n", "-r", &capture("arp/arp-kinds.pcap"), "--color", "never"]);
+    let out = run(&[
+        "-n",
+        "-r",
+        &capture("arp/arp-kinds.pcap"),
+        "--color",
+        "never",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let got = stdout(&out);
     assert_eq!(got.lines().count(), 76);
