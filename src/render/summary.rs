@@ -270,8 +270,8 @@ fn push_info_of_layers(s: &mut String, f: &FrameView<'_>) {
             };
         }
         None => {
-            if let Some(text) = arp_info(f) {
-                s.push_str(&text);
+            if let Some(Net::Arp { fields, .. }) = &d.net {
+                s.push_str(&fields.info());
                 return;
             }
             let _ = match &d.stopped {
@@ -286,14 +286,6 @@ fn push_info_of_layers(s: &mut String, f: &FrameView<'_>) {
                 },
             };
         }
-    }
-}
-
-/// tshark's Info text of an ARP packet.
-fn arp_info(f: &FrameView<'_>) -> Option<String> {
-    match &f.decoded.net {
-        Some(Net::Arp { fields, .. }) => Some(fields.info()),
-        _ => None,
     }
 }
 

@@ -233,6 +233,12 @@ impl Drop for HttpMessage {
     }
 }
 
+/// A media type tshark's JSON dissector reads (`application/json`, `…+json`; any case).
+pub fn is_json_media_type(mt: &[u8]) -> bool {
+    mt.get(mt.len().saturating_sub(4)..)
+        .is_some_and(|t| t.eq_ignore_ascii_case(b"json"))
+}
+
 impl HttpMessage {
     pub fn is_request(&self) -> bool {
         matches!(self.start, StartLine::Request(_))
@@ -295,11 +301,10 @@ impl HttpMessage {
         }
     }
 
-    /// The media type of a non-empty JSON body (`application/json`, `…+json`).
+    /// The media type of a non-empty JSON body.
     pub fn json_body(&self) -> Option<&[u8]> {
-        let mt = self.media_type().filter(|_| self.body_len > 0)?;
-        let tail = mt.get(mt.len().saturating_sub(4)..)?;
-        tail.eq_ignore_ascii_case(b"json").then_some(mt)
+        self.media_type()
+            .filter(|mt| self.body_len > 0 && is_json_media_type(mt))
     }
 
     /// `  (text/html)` after the start line, as tshark's media dissectors add it for a

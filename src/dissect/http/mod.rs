@@ -28,8 +28,8 @@ use std::collections::VecDeque;
 pub use head::detect;
 pub use headers::Headers;
 pub use message::{
-    method_name, reason_phrase, reason_text, status_text, ContentDecoding, FrameList, HttpMessage,
-    RequestLine, StartLine, StatusLine,
+    is_json_media_type, method_name, reason_phrase, reason_text, status_text, ContentDecoding,
+    FrameList, HttpMessage, RequestLine, StartLine, StatusLine,
 };
 
 use std::sync::Arc;

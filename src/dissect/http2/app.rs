@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use super::frame::{FrameHeader, PREFACE};
 use super::{Http2Bounds, Http2Connection, Http2Event, Http2Kind};
-use crate::dissect::http::HttpMessage;
+use crate::dissect::http::{is_json_media_type, HttpMessage};
 use crate::dissect::parser::{
     AppMessage, Chunk, Ctx, Detect, FieldValue, Parser, ParserConfig, SessionInfo, UpgradeRequest,
 };
@@ -137,7 +137,7 @@ impl AppMessage for Http2Frame {
     /// `HTTP2/JSON` for the frame that ended a JSON body, which tshark dissects further.
     fn protocol(&self) -> std::borrow::Cow<'_, str> {
         match &self.0.kind {
-            Http2Kind::Frame(f) if f.ended_body_type.as_deref().is_some_and(is_json) => {
+            Http2Kind::Frame(f) if f.ended_body_type.as_deref().is_some_and(is_json_media_type) => {
                 "HTTP2/JSON".into()
             }
             _ => "HTTP2".into(),
@@ -243,10 +243,4 @@ impl AppMessage for Http2Message {
     fn http(&self) -> Option<&HttpMessage> {
         Some(&self.0)
     }
-}
-
-/// A media type tshark's JSON dissector reads (`application/json`, `…+json`).
-fn is_json(mt: &[u8]) -> bool {
-    mt.get(mt.len().saturating_sub(4)..)
-        .is_some_and(|t| t.eq_ignore_ascii_case(b"json"))
 }

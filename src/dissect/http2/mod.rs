@@ -141,7 +141,7 @@ impl FrameEvent {
         // tshark names the body's media type when it dissects it further.
         match self.ended_body_type.as_deref() {
             None | Some(b"application/octet-stream") => {}
-            Some(mt) if mt.ends_with(b"json") => s.push_str(&format!(
+            Some(mt) if crate::dissect::http::is_json_media_type(mt) => s.push_str(&format!(
                 ", JavaScript Object Notation ({})",
                 escape_bytes(mt)
             )),
