@@ -209,7 +209,9 @@ fn push_info_of_layers(s: &mut String, f: &FrameView<'_>) {
         let mut after_http = false;
         for e in f.app.iter().filter(|e| !container(e)) {
             let mark = s.len();
-            let http = e.msg.protocol_name() == "http";
+            // An HTTP/2 message has no text of its own (its frames speak for it), so a
+            // message that writes is an HTTP/1.x one.
+            let http = e.msg.http().is_some();
             if mark > start {
                 if http && after_http {
                     if !s.ends_with(')') {
@@ -219,11 +221,12 @@ fn push_info_of_layers(s: &mut String, f: &FrameView<'_>) {
                     s.push_str(", ");
                 }
             }
-            after_http = http;
             let at = s.len();
             e.msg.push_info(s);
             if s.len() == at {
                 s.truncate(mark);
+            } else {
+                after_http = http;
             }
         }
         return;
